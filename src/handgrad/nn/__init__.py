@@ -1,0 +1,34 @@
+"""handgrad.nn — the engine. NumPy and the standard library only.
+
+Every backward pass is derived by hand, sits beside its forward, and is verified by
+finite differences in the test suite.
+"""
+
+from . import functional, init
+from ._checks import NonFiniteError
+from .gradcheck import GradcheckReport, gradcheck, numerical_gradient
+from .layers import (
+    ACTIVATIONS,
+    Identity,
+    LeakyReLU,
+    Linear,
+    Module,
+    Parameter,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Tanh,
+    count_parameters,
+    mlp,
+)
+from .losses import BCEWithLogitsLoss, L2Penalty, Loss, MSELoss, SoftmaxCrossEntropyLoss
+from .optim import SGD, Adam, Optimizer, RMSProp
+from .serialization import load, load_with_metadata, save
+
+__all__ = [
+    "functional", "init", "NonFiniteError", "GradcheckReport", "gradcheck", "numerical_gradient",
+    "ACTIVATIONS", "Identity", "LeakyReLU", "Linear", "Module", "Parameter", "ReLU", "Sequential",
+    "Sigmoid", "Tanh", "count_parameters", "mlp", "BCEWithLogitsLoss", "L2Penalty", "Loss",
+    "MSELoss", "SoftmaxCrossEntropyLoss", "SGD", "Adam", "Optimizer", "RMSProp", "load",
+    "load_with_metadata", "save",
+]

@@ -1,0 +1,60 @@
+"""Input validation shared by layers, losses and the training loop.
+
+Checks run at the boundary, before any work, and name the problem. The finiteness test
+is a single reduction (no temporary the size of the input) on the fast path; the
+element-wise scan runs only to explain a failure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class NonFiniteError(ValueError):
+    """An array holds NaN or inf where only finite numbers make sense."""
+
+
+def as_float_array(x, name: str, dtype=None) -> np.ndarray:
+    """Return ``x`` as a floating array (of ``dtype`` if given), rejecting non-numeric input."""
+    if isinstance(x, np.ndarray) and x.dtype == dtype:
+        return x
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be a numeric array: {exc}") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name} must be numeric, got an array of dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
+    if dtype is not None:
+        return arr.astype(dtype, copy=False)
+    if not np.issubdtype(arr.dtype, np.floating):
+        return arr.astype(np.float64)
+    return arr
+
+
+def check_finite(x: np.ndarray, name: str) -> None:
+    """Raise NonFiniteError if ``x`` holds NaN or inf."""
+    if np.isfinite(np.add.reduce(x, axis=None)):
+        return
+    bad = ~np.isfinite(x)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        kind = "NaN" if np.isnan(x[where]) else "inf"
+        raise NonFiniteError(f"{name} contains {kind} (first at index {where}); "
+                             f"{int(bad.sum())} non-finite value(s) in all")
+    # finite entries whose sum overflowed: nothing wrong with the input itself
+
+
+def check_nonempty(x: np.ndarray, name: str) -> None:
+    if x.size == 0:
+        raise ValueError(f"{name} is empty (shape {x.shape})")
+
+
+def check_matrix(x: np.ndarray, name: str, n_features: int | None = None) -> None:
+    """Require shape (N, D) with N >= 1 and, if given, D == n_features."""
+    if x.ndim != 2:
+        raise ValueError(f"{name} must be 2-D of shape (N, D), got shape {x.shape}")
+    check_nonempty(x, name)
+    if n_features is not None and x.shape[1] != n_features:
+        raise ValueError(f"{name} has {x.shape[1]} features per row, expected {n_features}")
