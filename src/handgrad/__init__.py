@@ -1,1 +1,65 @@
-"""handgrad"""
+"""handgrad: neural networks from first principles.
+
+NumPy only, every gradient derived by hand and verified by finite differences,
+numerically stable by construction. The engine lives in ``handgrad.nn``; this package
+re-exports the everyday names.
+"""
+
+from .nn import (
+    SGD,
+    Adam,
+    BCEWithLogitsLoss,
+    Identity,
+    L2Penalty,
+    LeakyReLU,
+    Linear,
+    Module,
+    MSELoss,
+    Parameter,
+    ReLU,
+    RMSProp,
+    Sequential,
+    Sigmoid,
+    SoftmaxCrossEntropyLoss,
+    Tanh,
+    count_parameters,
+    gradcheck,
+    load,
+    mlp,
+    save,
+)
+from .train import EarlyStopping, History, ModelCheckpoint, ProgressBar, batches, evaluate, fit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SGD",
+    "Adam",
+    "RMSProp",
+    "BCEWithLogitsLoss",
+    "MSELoss",
+    "SoftmaxCrossEntropyLoss",
+    "L2Penalty",
+    "Identity",
+    "LeakyReLU",
+    "Linear",
+    "Module",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+    "count_parameters",
+    "gradcheck",
+    "load",
+    "mlp",
+    "save",
+    "fit",
+    "evaluate",
+    "batches",
+    "History",
+    "EarlyStopping",
+    "ModelCheckpoint",
+    "ProgressBar",
+    "__version__",
+]

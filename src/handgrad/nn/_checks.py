@@ -41,8 +41,10 @@ def check_finite(x: np.ndarray, name: str) -> None:
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         kind = "NaN" if np.isnan(x[where]) else "inf"
-        raise NonFiniteError(f"{name} contains {kind} (first at index {where}); "
-                             f"{int(bad.sum())} non-finite value(s) in all")
+        raise NonFiniteError(
+            f"{name} contains {kind} (first at index {where}); "
+            f"{int(bad.sum())} non-finite value(s) in all"
+        )
     # finite entries whose sum overflowed: nothing wrong with the input itself
 
 

@@ -143,7 +143,9 @@ def one_hot(y: np.ndarray, n_classes: int, dtype: np.dtype | type = np.float64) 
     if n_classes < 1:
         raise ValueError(f"one_hot: n_classes must be >= 1, got {n_classes}")
     if y.size and not np.issubdtype(y.dtype, np.integer):
-        if not np.issubdtype(y.dtype, np.floating) or not np.all(np.isfinite(y) & (y == np.round(y))):
+        if not np.issubdtype(y.dtype, np.floating) or not np.all(
+            np.isfinite(y) & (y == np.round(y))
+        ):
             raise ValueError(f"one_hot: labels must be integers, got dtype {y.dtype}")
     if y.size and (y.min() < 0 or y.max() >= n_classes):
         bad = y[(y < 0) | (y >= n_classes)][0]

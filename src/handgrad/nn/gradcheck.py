@@ -70,30 +70,51 @@ class GradcheckReport:
         return self.passed
 
     def as_dicts(self) -> list[dict]:
-        return [{"name": r.name, "shape": list(r.shape), "checked": r.checked,
-                 "max_abs_error": r.max_abs_error, "max_rel_error": r.max_rel_error,
-                 "kinks": r.kinks, "passed": r.passed(self.tol)} for r in self.rows]
+        return [
+            {
+                "name": r.name,
+                "shape": list(r.shape),
+                "checked": r.checked,
+                "max_abs_error": r.max_abs_error,
+                "max_rel_error": r.max_rel_error,
+                "kinks": r.kinks,
+                "passed": r.passed(self.tol),
+            }
+            for r in self.rows
+        ]
 
     def table(self) -> str:
         head = ("parameter", "shape", "checked", "max abs err", "max rel err", "kinks", "ok")
-        body = [(r.name, "x".join(map(str, r.shape)) or "scalar", str(r.checked),
-                 f"{r.max_abs_error:.2e}", f"{r.max_rel_error:.2e}", str(r.kinks),
-                 "yes" if r.passed(self.tol) else "NO") for r in self.rows]
+        body = [
+            (
+                r.name,
+                "x".join(map(str, r.shape)) or "scalar",
+                str(r.checked),
+                f"{r.max_abs_error:.2e}",
+                f"{r.max_rel_error:.2e}",
+                str(r.kinks),
+                "yes" if r.passed(self.tol) else "NO",
+            )
+            for r in self.rows
+        ]
         widths = [max(len(row[c]) for row in [head, *body]) for c in range(len(head))]
         fmt = "  ".join(f"{{:<{w}}}" if c == 0 else f"{{:>{w}}}" for c, w in enumerate(widths))
         lines = [fmt.format(*head), "-" * (sum(widths) + 2 * (len(widths) - 1))]
         lines += [fmt.format(*row) for row in body]
         verdict = "PASSED" if self.passed else "FAILED"
-        lines.append(f"{verdict}: max relative error {self.max_rel_error:.2e} "
-                     f"(tolerance {self.tol:.0e}, h = {self.eps:.0e})")
+        lines.append(
+            f"{verdict}: max relative error {self.max_rel_error:.2e} "
+            f"(tolerance {self.tol:.0e}, h = {self.eps:.0e})"
+        )
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.table()
 
 
-def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6,
-                       indices=None, order: int = 2) -> np.ndarray:
+def numerical_gradient(
+    f: Callable[[], float], x: np.ndarray, eps: float = 1e-6, indices=None, order: int = 2
+) -> np.ndarray:
     """Central differences of f() with respect to the array ``x``, perturbed in place.
 
     Returns an array shaped like ``x`` (entries not in ``indices`` are NaN). ``x`` is
@@ -111,7 +132,8 @@ def _entries(x: np.ndarray, indices):
     return [tuple(int(i) for i in np.unravel_index(k, x.shape)) for k in indices]
 
 
-# Central-difference stencils: offsets k (in units of h) and weights w, derivative = sum w f(x + k h) / h.
+# Central-difference stencils: offsets k (in units of h) and weights w;
+# derivative = sum_k w f(x + k h) / h.
 # Order 2 is the textbook (f(x+h) - f(x-h)) / 2h; order 4 cancels the h^2 error term too, so a
 # larger h (less round-off) gives relative errors near 1e-10 instead of 1e-7.
 STENCILS = {
@@ -142,8 +164,9 @@ def _check_arrays(named, f, analytic, eps, floor, max_entries, rng, probe, order
             raise TypeError(f"gradcheck: {name} is {x.dtype}; finite differences need float64")
         a = np.asarray(analytic[name], dtype=np.float64)
         if a.shape != x.shape:
-            raise ValueError(f"gradcheck: gradient for {name} has shape {a.shape}, "
-                             f"parameter has {x.shape}")
+            raise ValueError(
+                f"gradcheck: gradient for {name} has shape {a.shape}, parameter has {x.shape}"
+            )
         indices = None
         if max_entries is not None and x.size > max_entries:
             indices = rng.choice(x.size, size=max_entries, replace=False)
@@ -171,13 +194,21 @@ def _kink_probe(model: Module):
     return lambda: [m._x > m.kink for m in kinked]
 
 
-def gradcheck(target, *args, eps: float = 1e-3, order: int = 4, tol: float = 1e-7,
-              floor: float = 1e-8, max_entries: int | None = None,
-              seed: int | None = 0) -> GradcheckReport:
+def gradcheck(
+    target,
+    *args,
+    eps: float = 1e-3,
+    order: int = 4,
+    tol: float = 1e-7,
+    floor: float = 1e-8,
+    max_entries: int | None = None,
+    seed: int | None = 0,
+) -> GradcheckReport:
     """Compare analytic gradients with central finite differences; see the module docstring.
 
     ``order`` 4 (default) uses the fourth-order central stencil, 2 the textbook one (then
-    pick eps ~ 1e-6). ``max_entries`` samples that many entries per parameter (with ``seed``) for large ones.
+    pick eps ~ 1e-6). ``max_entries`` samples that many entries per parameter (with
+    ``seed``) for large ones.
     """
     rng = make_rng(seed)
     if isinstance(target, Module):
@@ -193,7 +224,9 @@ def gradcheck(target, *args, eps: float = 1e-3, order: int = 4, tol: float = 1e-
         target.backward(loss.backward())
         analytic = {name: p.grad.copy() for name, p in named}
         arrays = [(name, p.value) for name, p in named]
-        rows = _check_arrays(arrays, f, analytic, eps, floor, max_entries, rng, _kink_probe(target), order)
+        rows = _check_arrays(
+            arrays, f, analytic, eps, floor, max_entries, rng, _kink_probe(target), order
+        )
         return GradcheckReport(rows, tol, eps)
 
     if not callable(target):

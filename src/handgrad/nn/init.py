@@ -94,7 +94,9 @@ def get_initializer(init: str | Initializer) -> Initializer:
         raise ValueError(f"unknown init {init!r}; choose one of: {names}") from None
 
 
-def make_rng(seed: int | None = None, rng: np.random.Generator | None = None) -> np.random.Generator:
+def make_rng(
+    seed: int | None = None, rng: np.random.Generator | None = None
+) -> np.random.Generator:
     """One explicit Generator from ``seed`` or ``rng`` (giving both is an error)."""
     if rng is not None:
         if seed is not None:

@@ -60,7 +60,7 @@ class Module:
         raise NotImplementedError
 
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        """dL/dy -> dL/dx. With ``input_grad=False`` the input gradient is skipped (returns None)."""
+        """dL/dy -> dL/dx; with ``input_grad=False`` dL/dx is skipped (returns None)."""
         raise NotImplementedError
 
     def parameters(self) -> list[Parameter]:
@@ -136,13 +136,20 @@ class Linear(Module):
         self.init = init if isinstance(init, str) else getattr(init, "__name__", "custom")
         weight = get_initializer(init)(in_features, out_features, make_rng(seed, rng), dtype)
         self.weight = Parameter(weight, "weight", regularize=True)
-        self.bias = Parameter(np.zeros(out_features, dtype), "bias", regularize=False) if bias else None
+        self.bias = (
+            Parameter(np.zeros(out_features, dtype), "bias", regularize=False) if bias else None
+        )
         self._x = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """x (N, in) -> y (N, out)."""
-        if not (isinstance(x, np.ndarray) and x.ndim == 2 and x.dtype == self.dtype
-                and x.shape[1] == self.in_features and x.shape[0] > 0):
+        if not (
+            isinstance(x, np.ndarray)
+            and x.ndim == 2
+            and x.dtype == self.dtype
+            and x.shape[1] == self.in_features
+            and x.shape[0] > 0
+        ):
             x = as_float_array(x, "Linear input", self.dtype)
             check_matrix(x, "Linear input", self.in_features)
         check_finite(x, "Linear input")
@@ -165,8 +172,12 @@ class Linear(Module):
         return [self.weight] if self.bias is None else [self.weight, self.bias]
 
     def config(self) -> dict:
-        return {"type": "Linear", "in_features": self.in_features,
-                "out_features": self.out_features, "bias": self.bias is not None}
+        return {
+            "type": "Linear",
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "bias": self.bias is not None,
+        }
 
     def output_features(self, in_features: int) -> int:
         return self.out_features
@@ -297,8 +308,9 @@ class Sequential(Module):
 
     def named_parameters(self) -> list[tuple[str, Parameter]]:
         """("0.weight", p), ("0.bias", p), ... in layer order."""
-        return [(f"{i}.{p.name}", p) for i, layer in enumerate(self.layers)
-                for p in layer.parameters()]
+        return [
+            (f"{i}.{p.name}", p) for i, layer in enumerate(self.layers) for p in layer.parameters()
+        ]
 
     def config(self) -> dict:
         return {"type": "Sequential", "layers": [layer.config() for layer in self.layers]}
@@ -365,7 +377,9 @@ def mlp(
     if len(sizes) < 2:
         raise ValueError(f"mlp: sizes needs at least [in, out], got {sizes!r}")
     if activation not in ACTIVATIONS:
-        raise ValueError(f"mlp: unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
+        raise ValueError(
+            f"mlp: unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}"
+        )
     init = init or DEFAULT_FOR_ACTIVATION[activation]
     rng = make_rng(seed, rng)
     layers: list[Module] = []

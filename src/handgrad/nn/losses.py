@@ -63,10 +63,16 @@ class Loss:
         target = as_float_array(target, name, prediction.dtype)
         if target.shape != prediction.shape:
             same_rows = target.ndim >= 1 and target.shape[0] == prediction.shape[0]
-            if not (same_rows and target.size == prediction.size and target.ndim <= 2
-                    and (target.ndim == 1 or prediction.ndim == 1 or target.shape[1] == 1)):
-                raise ValueError(f"{name} has shape {target.shape}, which does not match the "
-                                 f"prediction's shape {prediction.shape}")
+            if not (
+                same_rows
+                and target.size == prediction.size
+                and target.ndim <= 2
+                and (target.ndim == 1 or prediction.ndim == 1 or target.shape[1] == 1)
+            ):
+                raise ValueError(
+                    f"{name} has shape {target.shape}, which does not match the "
+                    f"prediction's shape {prediction.shape}"
+                )
             target = target.reshape(prediction.shape)
         check_finite(target, name)
         return target
@@ -178,15 +184,19 @@ class SoftmaxCrossEntropyLoss(Loss):
             soft = as_float_array(target, name, z.dtype)
             check_finite(soft, name)
             if np.any(soft < 0) or not np.allclose(soft.sum(axis=1), 1.0):
-                raise ValueError(f"{name}: each row of a (N, C) target must be a probability "
-                                 "vector (non-negative, summing to 1)")
+                raise ValueError(
+                    f"{name}: each row of a (N, C) target must be a probability "
+                    "vector (non-negative, summing to 1)"
+                )
             is_one_hot = np.all((soft == 0) | (soft == 1))
             return (np.argmax(soft, axis=1), None) if is_one_hot else (None, soft)
         if target.ndim == 2 and target.shape == (n, 1):
             target = target[:, 0]
         if target.ndim != 1 or target.shape[0] != n:
-            raise ValueError(f"{name} has shape {target.shape}; expected labels ({n},) or "
-                             f"one-hot ({n}, {c}) for logits {z.shape}")
+            raise ValueError(
+                f"{name} has shape {target.shape}; expected labels ({n},) or "
+                f"one-hot ({n}, {c}) for logits {z.shape}"
+            )
         if not np.issubdtype(target.dtype, np.integer):
             t = as_float_array(target, name)
             check_finite(t, name)

@@ -27,7 +27,9 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
         for p in self.params:
             if not isinstance(p, Parameter):
-                raise TypeError(f"{type(self).__name__}: expected Parameters, got {type(p).__name__}")
+                raise TypeError(
+                    f"{type(self).__name__}: expected Parameters, got {type(p).__name__}"
+                )
         if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
             raise ValueError(f"{type(self).__name__}: lr must be a positive number, got {lr!r}")
         self.lr = float(lr)
@@ -65,8 +67,14 @@ class SGD(Optimizer):
     With mu = 0 this is W <- W - lr * g, seed 000's theta <- theta - eta * g.
     """
 
-    def __init__(self, params, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
-                 weight_decay: float = 0.0):
+    def __init__(
+        self,
+        params,
+        lr: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ):
         super().__init__(params, lr)
         self.momentum = _check_unit("momentum", momentum, "SGD")
         if nesterov and self.momentum == 0:
@@ -95,12 +103,19 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam with bias correction (Kingma & Ba), and AdamW with ``decoupled=True``.
 
-        m <- b1 m + (1 - b1) g;   v <- b2 v + (1 - b2) g^2
-        W <- W - lr * m_hat / (sqrt(v_hat) + eps),  m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)
+    m <- b1 m + (1 - b1) g;   v <- b2 v + (1 - b2) g^2
+    W <- W - lr * m_hat / (sqrt(v_hat) + eps),  m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)
     """
 
-    def __init__(self, params, lr: float = 0.001, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, decoupled: bool = False):
+    def __init__(
+        self,
+        params,
+        lr: float = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        decoupled: bool = False,
+    ):
         super().__init__(params, lr)
         self.beta1 = _check_unit("beta1", betas[0], "Adam")
         self.beta2 = _check_unit("beta2", betas[1], "Adam")
@@ -143,8 +158,14 @@ class Adam(Optimizer):
 class RMSProp(Optimizer):
     """RMSProp: s <- rho s + (1 - rho) g^2;  W <- W - lr * g / (sqrt(s) + eps)."""
 
-    def __init__(self, params, lr: float = 0.001, rho: float = 0.9, eps: float = 1e-8,
-                 weight_decay: float = 0.0):
+    def __init__(
+        self,
+        params,
+        lr: float = 0.001,
+        rho: float = 0.9,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ):
         super().__init__(params, lr)
         self.rho = _check_unit("rho", rho, "RMSProp")
         self.eps = float(eps)

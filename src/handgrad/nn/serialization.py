@@ -31,7 +31,7 @@ _LAYER_TYPES = {cls.__name__: cls for cls in ACTIVATIONS.values()}
 
 
 def atomic_write(path: str | os.PathLike, write) -> Path:
-    """Call ``write(file_object)`` on a temporary file next to ``path``, then rename it into place."""
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -84,8 +84,15 @@ def build(architecture: dict, dtype=np.float64) -> Sequential:
     for cfg in architecture["layers"]:
         kind = cfg.get("type")
         if kind == "Linear":
-            layers.append(Linear(int(cfg["in_features"]), int(cfg["out_features"]),
-                                 bias=bool(cfg.get("bias", True)), init="zeros", dtype=dtype))
+            layers.append(
+                Linear(
+                    int(cfg["in_features"]),
+                    int(cfg["out_features"]),
+                    bias=bool(cfg.get("bias", True)),
+                    init="zeros",
+                    dtype=dtype,
+                )
+            )
         elif kind == "LeakyReLU":
             layers.append(_LAYER_TYPES[kind](float(cfg["negative_slope"])))
         elif kind in _LAYER_TYPES:
@@ -116,14 +123,25 @@ def load_with_metadata(path: str | os.PathLike) -> tuple[Sequential, dict]:
                     raise ValueError(f"the array {name!r} is missing")
                 value = npz[name]
                 if value.shape != p.value.shape or value.dtype != dtype:
-                    raise ValueError(f"the array {name!r} has shape {value.shape} and dtype "
-                                     f"{value.dtype}; expected {p.value.shape} {dtype}")
+                    raise ValueError(
+                        f"the array {name!r} has shape {value.shape} and dtype "
+                        f"{value.dtype}; expected {p.value.shape} {dtype}"
+                    )
                 p.value[...] = value
     except ValueError as exc:
         raise ValueError(f"cannot load model from {path}: {exc}") from None
-    except (OSError, EOFError, KeyError, TypeError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
-        raise ValueError(f"cannot load model from {path}: corrupt or truncated file "
-                         f"({type(exc).__name__}: {exc})") from None
+    except (
+        OSError,
+        EOFError,
+        KeyError,
+        TypeError,
+        zipfile.BadZipFile,
+        json.JSONDecodeError,
+    ) as exc:
+        raise ValueError(
+            f"cannot load model from {path}: corrupt or truncated file "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
     return model, meta.get("metadata", {})
 
 

@@ -1,0 +1,39 @@
+"""The curriculum as runnable experiments, one module per stage.
+
+``EXPERIMENTS`` maps each command-line name to its module (imported lazily, so
+``handgrad run xor`` does not import scikit-learn or matplotlib it does not need).
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from pathlib import Path
+
+from .base import ExperimentResult, Figure
+
+# name -> module, in the order the tour runs them
+EXPERIMENTS: dict[str, str] = {}
+
+__all__ = ["EXPERIMENTS", "ExperimentResult", "Figure", "run_experiment", "load_experiment"]
+
+
+def load_experiment(name: str):
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; choose from: {', '.join(EXPERIMENTS)}")
+    return importlib.import_module(f"{__name__}.{EXPERIMENTS[name]}")
+
+
+def run_experiment(
+    name: str, *, seed: int = 0, out_dir: Path | str = "runs", quick: bool = False, **options
+) -> ExperimentResult:
+    """Run one experiment into ``out_dir/name`` and write its metrics and section there."""
+    module = load_experiment(name)
+    folder = Path(out_dir) / name
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    result = module.run(seed=seed, out_dir=folder, quick=quick, **options)
+    result.seconds = time.perf_counter() - started
+    result.seed, result.quick = seed, quick
+    result.write(folder)
+    return result

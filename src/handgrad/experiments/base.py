@@ -1,0 +1,66 @@
+"""What every experiment returns, and how it is written to disk.
+
+An experiment module defines ``NAME`` (the command-line name), ``TITLE``, ``STAGE`` (which
+seed / stage it answers) and ``run(seed: int = 0, out_dir: Path = ..., quick: bool = False)
+-> ExperimentResult``. ``run`` is deterministic for a seed, writes its figures (PNG) into
+``out_dir`` and returns the numbers it measured plus a Markdown section that answers the
+stage's questions from those numbers (never from prose written in advance).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..nn.serialization import atomic_write
+
+
+@dataclass
+class Figure:
+    """A PNG written by an experiment, with the caption the report shows under it."""
+
+    path: Path
+    caption: str
+
+
+@dataclass
+class ExperimentResult:
+    name: str
+    title: str
+    stage: str
+    metrics: dict  # JSON-ready numbers (floats, ints, lists, nested dicts)
+    markdown: str  # the section body: answers computed from ``metrics``
+    figures: list[Figure] = field(default_factory=list)
+    seconds: float = 0.0
+    quick: bool = False
+    seed: int = 0
+
+    def write(self, out_dir: Path) -> Path:
+        """Write metrics.json and section.md into ``out_dir`` (atomically); return the folder."""
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "name": self.name,
+            "title": self.title,
+            "stage": self.stage,
+            "seed": self.seed,
+            "quick": self.quick,
+            "seconds": self.seconds,
+            "metrics": self.metrics,
+            "figures": [{"path": f.path.name, "caption": f.caption} for f in self.figures],
+        }
+        text = json.dumps(payload, indent=2, default=_jsonable)
+        atomic_write(out_dir / "metrics.json", lambda fh: fh.write(text.encode()))
+        md = f"## {self.title}\n\n*{self.stage}*\n\n{self.markdown.strip()}\n"
+        atomic_write(out_dir / "section.md", lambda fh: fh.write(md.encode()))
+        return out_dir
+
+
+def _jsonable(obj):
+    """numpy scalars and arrays -> Python numbers and lists."""
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if hasattr(obj, "item"):
+        return obj.item()
+    raise TypeError(f"not JSON-serializable: {type(obj).__name__}")

@@ -1,0 +1,221 @@
+"""Figures for experiments and reports (matplotlib, Agg backend: no screen needed).
+
+Every helper takes the data and the labels a reader needs (title, axis labels with units,
+legend) and writes a PNG atomically. Experiment-specific figures build on ``new_figure``
+and ``save_figure``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .nn.serialization import atomic_write  # noqa: E402
+
+__all__ = [
+    "new_figure",
+    "save_figure",
+    "plot_curves",
+    "plot_decision_boundary",
+    "plot_fit",
+    "plot_bars",
+    "plot_confusion",
+    "plot_images",
+]
+
+
+def new_figure(ncols: int = 1, nrows: int = 1, size: tuple[float, float] = (6.0, 4.0)):
+    """A figure with ``nrows`` x ``ncols`` axes; ``size`` is per panel, in inches."""
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False
+    )
+    return fig, axes.ravel() if axes.size > 1 else axes[0, 0]
+
+
+def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
+    """Save ``fig`` as PNG at ``path`` (atomically) and close it."""
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    return atomic_write(path, lambda fh: fh.write(buf.getvalue()))
+
+
+def plot_curves(
+    ax,
+    series: Mapping[str, Sequence[float]],
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    logy: bool = False,
+    x: Mapping[str, Sequence[float]] | None = None,
+):
+    """Line plot of named series (e.g. training curves); one legend entry per series."""
+    for label, values in series.items():
+        xs = x[label] if x and label in x else np.arange(1, len(values) + 1)
+        ax.plot(xs, values, label=label, linewidth=1.4)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    return ax
+
+
+def plot_decision_boundary(
+    ax,
+    predict_proba: Callable[[np.ndarray], np.ndarray],
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    title: str,
+    xlabel: str = "x1",
+    ylabel: str = "x2",
+    resolution: int = 200,
+):
+    """Filled contour of P(y = 1 | x) over the plane of 2-D inputs X, with the points on top.
+
+    ``predict_proba`` maps (M, 2) points to (M,) probabilities (or (M, C) for C classes,
+    shown as the predicted class).
+    """
+    pad = 0.5
+    x0 = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, resolution)
+    x1 = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, resolution)
+    g0, g1 = np.meshgrid(x0, x1)
+    grid = np.column_stack([g0.ravel(), g1.ravel()])
+    p = np.asarray(predict_proba(grid))
+    if p.ndim == 2 and p.shape[1] > 1:
+        z = p.argmax(axis=1).reshape(g0.shape)
+        cs = ax.contourf(
+            g0, g1, z, levels=np.arange(p.shape[1] + 1) - 0.5, cmap="Pastel1", alpha=0.8
+        )
+        label = "predicted class"
+    else:
+        z = p.reshape(g0.shape)
+        cs = ax.contourf(g0, g1, z, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
+        ax.contour(g0, g1, z, levels=[0.5], colors="k", linewidths=1.2)
+        label = "P(y = 1 | x)"
+    ax.figure.colorbar(cs, ax=ax, label=label)
+    for cls in np.unique(y):
+        pts = X[y == cls]
+        ax.scatter(
+            pts[:, 0], pts[:, 1], s=14, edgecolors="k", linewidths=0.4, label=f"class {int(cls)}"
+        )
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_fit(
+    ax,
+    x: np.ndarray,
+    y: np.ndarray,
+    predictions: Mapping[str, np.ndarray],
+    *,
+    title: str,
+    xlabel: str = "x",
+    ylabel: str = "y",
+    truth: np.ndarray | None = None,
+):
+    """Data points, optional noise-free truth, and one line per model's predictions (1-D x)."""
+    order = np.argsort(x)
+    ax.scatter(x, y, s=6, alpha=0.4, color="gray", label="data")
+    if truth is not None:
+        ax.plot(x[order], truth[order], "k--", linewidth=1.2, label="ground truth")
+    for label, pred in predictions.items():
+        ax.plot(x[order], np.asarray(pred).ravel()[order], linewidth=1.6, label=label)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_bars(
+    ax,
+    groups: Mapping[str, Sequence[float]],
+    categories: Sequence[str],
+    *,
+    title: str,
+    ylabel: str,
+    xlabel: str = "",
+):
+    """Grouped bars: one group per category, one bar per series in ``groups``."""
+    n = len(groups)
+    width = 0.8 / max(n, 1)
+    pos = np.arange(len(categories))
+    for i, (label, values) in enumerate(groups.items()):
+        ax.bar(pos + (i - (n - 1) / 2) * width, values, width, label=label)
+    ax.set_xticks(pos, categories)
+    ax.axhline(0, color="k", linewidth=0.6)
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_confusion(ax, matrix: np.ndarray, *, title: str, labels: Sequence[str] | None = None):
+    """Confusion matrix with counts in the cells (rows: true class, columns: predicted)."""
+    matrix = np.asarray(matrix)
+    im = ax.imshow(matrix, cmap="Blues")
+    ax.figure.colorbar(im, ax=ax, label="count")
+    k = matrix.shape[0]
+    labels = labels or [str(i) for i in range(k)]
+    ax.set_xticks(range(k), labels)
+    ax.set_yticks(range(k), labels)
+    threshold = matrix.max() / 2 if matrix.size else 0
+    for i in range(k):
+        for j in range(k):
+            ax.text(
+                j,
+                i,
+                str(matrix[i, j]),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if matrix[i, j] > threshold else "black",
+            )
+    ax.set_title(title)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    return ax
+
+
+def plot_images(
+    images: np.ndarray,
+    captions: Sequence[str],
+    *,
+    title: str,
+    ncols: int = 8,
+    shape: tuple[int, int] | None = None,
+):
+    """A grid of grayscale images (N, H, W) or (N, H*W) with a caption each; returns the figure."""
+    images = np.asarray(images)
+    if images.ndim == 2:
+        side = int(round(np.sqrt(images.shape[1])))
+        images = images.reshape(-1, *(shape or (side, side)))
+    n = len(images)
+    nrows = max(1, int(np.ceil(n / ncols)))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.4 * ncols, 1.6 * nrows + 0.4), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, img, cap in zip(axes.ravel(), images, captions):
+        ax.imshow(img, cmap="gray_r")
+        ax.set_title(cap, fontsize=7)
+    fig.suptitle(title)
+    return fig
