@@ -13,7 +13,19 @@ from pathlib import Path
 from .base import ExperimentResult, Figure
 
 # name -> module, in the order the tour runs them
-EXPERIMENTS: dict[str, str] = {}
+EXPERIMENTS: dict[str, str] = {
+    "binary": "binary",  # seed 000
+    "linear-fit": "linear_fit",  # seed 001, stage 1
+    "linear-two-layer": "linear_two_layer",  # stage 2
+    "sine": "sine",  # stage 3
+    "credit": "credit",  # stage 4
+    "digits": "digits",  # stage 5
+    "mnist": "mnist",  # stage 5 on real MNIST
+    "framework": "framework",  # stage 6
+    "xor": "xor",  # seeds 003 and 004
+    "blobs": "blobs",  # seed 004
+    "discussion": "discussion",  # seed 000's written discussion, measured
+}
 
 __all__ = ["EXPERIMENTS", "ExperimentResult", "Figure", "run_experiment", "load_experiment"]
 

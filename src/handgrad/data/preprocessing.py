@@ -1,0 +1,103 @@
+"""Splitting and standardizing: the preprocessing the seeds do by hand, done once.
+
+A ``Standardizer`` stores the mean and standard deviation of the training columns and
+round-trips through a JSON-ready dict, so a saved model can apply the same scaling at
+prediction time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..nn._checks import as_float_array, check_finite, check_matrix
+from ..nn.init import make_rng
+
+
+class Standardizer:
+    """x -> (x - mean) / std per column; constant columns get std 1 (they map to 0).
+
+    Shapes: fit on X (N, D); ``mean_`` and ``scale_`` are (D,).
+    """
+
+    def __init__(self):
+        self.mean_: np.ndarray | None = None
+        self.scale_: np.ndarray | None = None
+
+    def fit(self, X) -> Standardizer:
+        X = as_float_array(X, "X")
+        check_matrix(X, "X")
+        check_finite(X, "X")
+        self.mean_ = X.mean(axis=0)
+        std = X.std(axis=0)
+        self.scale_ = np.where(std > 0, std, 1.0)
+        return self
+
+    def _fitted(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.mean_ is None:
+            raise RuntimeError("Standardizer is not fitted; call fit(X) first")
+        return self.mean_, self.scale_
+
+    def transform(self, X) -> np.ndarray:
+        mean, scale = self._fitted()
+        X = as_float_array(X, "X")
+        check_matrix(X, "X", mean.shape[0])
+        return ((X - mean) / scale).astype(X.dtype, copy=False)
+
+    def fit_transform(self, X) -> np.ndarray:
+        return self.fit(X).transform(X)
+
+    def inverse_transform(self, Z) -> np.ndarray:
+        mean, scale = self._fitted()
+        return np.asarray(Z) * scale + mean
+
+    def to_dict(self) -> dict:
+        mean, scale = self._fitted()
+        return {"mean": mean.tolist(), "scale": scale.tolist()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Standardizer:
+        s = cls()
+        s.mean_ = np.asarray(d["mean"], dtype=np.float64)
+        s.scale_ = np.asarray(d["scale"], dtype=np.float64)
+        if s.mean_.shape != s.scale_.shape or s.mean_.ndim != 1:
+            raise ValueError("Standardizer: mean and scale must be 1-D arrays of equal length")
+        return s
+
+
+def train_test_split(
+    X,
+    y,
+    test_fraction: float = 0.2,
+    *,
+    seed: int | None = None,
+    rng: np.random.Generator | None = None,
+    stratify: bool = False,
+):
+    """Shuffle rows with a seeded Generator and split: -> X_train, X_test, y_train, y_test.
+
+    With ``stratify`` each class keeps its share in both parts (classification labels).
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+    rng = make_rng(seed, rng)
+    n = X.shape[0]
+    if stratify:
+        test_idx = []
+        for cls in np.unique(y):
+            members = rng.permutation(np.flatnonzero(y == cls))
+            test_idx.append(members[: int(round(test_fraction * len(members)))])
+        test = np.sort(np.concatenate(test_idx))
+        mask = np.zeros(n, bool)
+        mask[test] = True
+        train = rng.permutation(np.flatnonzero(~mask))
+        test = rng.permutation(test)
+    else:
+        order = rng.permutation(n)
+        n_test = int(round(test_fraction * n))
+        test, train = order[:n_test], order[n_test:]
+    if len(test) == 0 or len(train) == 0:
+        raise ValueError(f"test_fraction={test_fraction} leaves an empty split of {n} rows")
+    return X[train], X[test], y[train], y[test]
