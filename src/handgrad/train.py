@@ -130,6 +130,7 @@ class TrainingContext:
     logs: dict = field(default_factory=dict)
     stop_training: bool = False
     stop_reason: str | None = None
+    log_names: tuple[str, ...] = ()  # the keys ``logs`` will hold at each epoch's end
 
 
 class Callback:
@@ -204,6 +205,11 @@ class EarlyStopping(Callback):
         return value > self.best + self.min_delta
 
     def on_train_begin(self, ctx: TrainingContext) -> None:
+        if self.monitor not in ctx.log_names:
+            raise ValueError(
+                f"EarlyStopping: '{self.monitor}' is not logged; available: "
+                f"{list(ctx.log_names)} (val_* needs validation data)"
+            )
         self.best, self.best_epoch, self._best_weights, self._wait = None, -1, None, 0
 
     def on_epoch_end(self, ctx: TrainingContext) -> None:
@@ -304,6 +310,8 @@ def _prepare_target(loss: Loss, y, X: np.ndarray, n_outputs: int, name: str = "y
     # Validate labels and shapes once, up front, with the loss's own checks on dummy outputs.
     loss.forward(np.zeros((X.shape[0], n_outputs), dtype=X.dtype), y_arr)
     loss._grad = None
+    if isinstance(loss, SoftmaxCrossEntropyLoss) and y_arr.ndim == 1:
+        y_arr = y_arr.astype(np.intp)  # validated integer-valued: convert once, not per step
     return y_arr
 
 
@@ -408,12 +416,17 @@ def fit(
     n = X.shape[0]
     steps_per_epoch = n // batch_size if drop_last else math.ceil(n / batch_size)
     history = History()
-    ctx = TrainingContext(model, history, epochs, steps_per_epoch)
+    log_names = ("loss", *metric_fns)
+    if validation_data is not None:
+        log_names += tuple(f"val_{name}" for name in log_names)
+    ctx = TrainingContext(model, history, epochs, steps_per_epoch, log_names=log_names)
     gather = _BatchGather(X, y)
     for cb in callbacks:
         cb.on_train_begin(ctx)
 
-    with _deferred_interrupt() as interrupted:
+    # Overflow shows up as a non-finite loss or gradient, which the loop reports as divergence
+    # with a message that says what to do; NumPy's own warnings would only precede it.
+    with _deferred_interrupt() as interrupted, np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(epochs):
             ctx.epoch, ctx.step, ctx.logs = epoch, 0, {}
             started = time.perf_counter()

@@ -179,8 +179,9 @@ class RMSProp(Optimizer):
             g = self._decayed_grad(p, self.weight_decay, buf)
             s *= rho
             s += (1.0 - rho) * (g * g)
-            np.sqrt(s, out=buf)
-            buf += eps
-            np.divide(g, buf, out=buf)
+            # g may *be* buf (with weight decay), so the denominator needs its own array
+            denom = np.sqrt(s)
+            denom += eps
+            np.divide(g, denom, out=buf)
             buf *= lr
             p.value -= buf

@@ -107,6 +107,11 @@ def load_with_metadata(path: str | os.PathLike) -> tuple[Sequential, dict]:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"model file not found: {path}")
+    if not zipfile.is_zipfile(path):
+        # otherwise np.load guesses "pickle" and its error suggests allow_pickle=True
+        raise ValueError(
+            f"cannot load model from {path}: corrupt or truncated file (not an .npz archive)"
+        )
     try:
         with np.load(path, allow_pickle=False) as npz:
             if _META_KEY not in npz.files:

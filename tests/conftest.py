@@ -1,0 +1,100 @@
+"""Shared fixtures for the engine and training-loop tests.
+
+Helpers are fixtures (not imports) so every test file stays independent of the others.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests: no per-example deadline (two shared cores, other jobs running), and a
+# modest number of examples so the whole suite stays fast.
+settings.register_profile(
+    "handgrad",
+    deadline=None,
+    max_examples=60,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("handgrad")
+
+mpmath.mp.dps = 60  # references far beyond float64 precision
+
+EPS64 = float(np.finfo(np.float64).eps)
+SMALLEST_SUBNORMAL = float(np.finfo(np.float64).smallest_subnormal)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20240601)
+
+
+def _params(obj) -> list:
+    """Parameters of a Module, or a list of Parameters as given."""
+    return obj.parameters() if hasattr(obj, "parameters") else list(obj)
+
+
+@pytest.fixture
+def unchanged():
+    """Context manager: assert the parameters of the given modules are bit-identical afterwards.
+
+    Use it outside ``pytest.raises`` so the check runs after the expected exception:
+
+        with unchanged(model), pytest.raises(ValueError, match="NaN"):
+            hg.fit(...)
+    """
+
+    @contextmanager
+    def guard(*objs):
+        params = [p for obj in objs for p in _params(obj)]
+        before = [p.value.copy() for p in params]
+        yield
+        for p, old in zip(params, before):
+            assert p.value.dtype == old.dtype
+            assert np.array_equal(p.value, old), f"parameter {p.name!r} changed"
+
+    return guard
+
+
+@pytest.fixture
+def assert_ulps():
+    """assert_ulps(actual, exact, ulps=4): relative error against an mpmath value.
+
+    Passes when |actual - exact| <= ulps * eps * |exact|, with an absolute allowance of one
+    subnormal step for results below the float64 range (where 0 or a subnormal is the
+    correctly rounded answer).
+    """
+
+    def check(actual, exact, ulps: float = 4.0, what: str = "") -> None:
+        actual_f = float(actual)
+        assert np.isfinite(actual_f), f"{what}: got {actual_f}"
+        exact = mpmath.mpf(exact)
+        err = abs(mpmath.mpf(actual_f) - exact)
+        bound = ulps * EPS64 * abs(exact) + SMALLEST_SUBNORMAL
+        assert err <= bound, (
+            f"{what}: got {actual_f!r}, exact {mpmath.nstr(exact, 20)}, "
+            f"relative error {mpmath.nstr(err / abs(exact), 5) if exact else err}"
+        )
+
+    return check
+
+
+@pytest.fixture
+def xor_data() -> tuple[np.ndarray, np.ndarray]:
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+    y = np.array([0.0, 1.0, 1.0, 0.0])
+    return X, y
+
+
+@pytest.fixture
+def blobs() -> tuple[np.ndarray, np.ndarray]:
+    """Seed 004's three-class layout: 50 points each around (0, 0), (3, 3), (6, 0), unit std."""
+    gen = np.random.default_rng(42)
+    centers = np.array([[0.0, 0.0], [3.0, 3.0], [6.0, 0.0]])
+    X = np.vstack([gen.standard_normal((50, 2)) + c for c in centers])
+    y = np.repeat(np.arange(3), 50)
+    return X, y

@@ -1,0 +1,292 @@
+"""Every backward in the engine against central finite differences (float64, rel. error < 1e-7).
+
+Also: the checker itself catches a wrong gradient, and reports ReLU-kink entries as kinks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import handgrad as hg
+from handgrad.nn import functional as F
+from handgrad.nn import numerical_gradient
+
+TOL = 1e-7
+
+
+def away_from_zero(rng, shape, margin=0.1):
+    """Random values with |x| >= margin: no ReLU input sits near its kink."""
+    x = rng.normal(size=shape)
+    return np.sign(x) * (margin + np.abs(x))
+
+
+def check_module(layer: hg.Module, x: np.ndarray, rng) -> hg.nn.GradcheckReport:
+    """Gradcheck dL/dx and dL/dθ of L = sum(G * layer(x)) for a fixed random G."""
+    out = layer.forward(x)
+    G = rng.normal(size=out.shape)
+    dx = layer.backward(G)
+    params = {"x": x}
+    grads = {"x": dx.copy()}
+    for p in layer.parameters():
+        params[p.name] = p.value
+        grads[p.name] = p.grad.copy()
+
+    def f() -> float:
+        return float(np.sum(G * layer.forward(x)))
+
+    return hg.gradcheck(f, params, grads)
+
+
+# --- layers, including the input gradient --------------------------------------------------
+
+LAYERS = {
+    "linear": lambda: hg.Linear(4, 3, seed=1),
+    "linear_no_bias": lambda: hg.Linear(4, 3, bias=False, seed=2),
+    "relu": hg.ReLU,
+    "leaky_relu": lambda: hg.LeakyReLU(0.1),
+    "tanh": hg.Tanh,
+    "sigmoid": hg.Sigmoid,
+    "identity": hg.Identity,
+}
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_layer_gradients(name, rng):
+    layer = LAYERS[name]()
+    x = away_from_zero(rng, (5, 4))
+    report = check_module(layer, x, rng)
+    expected_rows = {"x"} | {p.name for p in layer.parameters()}
+    assert {r.name for r in report.rows} == expected_rows
+    assert all(r.checked == np.prod(r.shape) and r.kinks == 0 for r in report.rows)
+    assert report.passed, report.table()
+    assert report.max_rel_error < TOL
+
+
+def test_linear_without_bias_has_only_a_weight():
+    layer = hg.Linear(4, 3, bias=False, seed=0)
+    assert [p.name for p in layer.parameters()] == ["weight"]
+    assert layer.num_parameters() == 12
+
+
+def test_linear_module_form(rng):
+    layer = hg.Linear(3, 2, seed=3)
+    X = rng.normal(size=(6, 3))
+    y = rng.normal(size=(6, 2))
+    report = hg.gradcheck(layer, hg.MSELoss(), X, y)
+    assert [r.name for r in report.rows] == ["weight", "bias"]
+    assert report.passed and report.max_rel_error < TOL
+
+
+# --- losses, both reductions -----------------------------------------------------------------
+
+
+def loss_cases(rng):
+    z1 = rng.normal(0, 2, size=(6, 1))
+    z3 = rng.normal(0, 2, size=(6, 3))
+    labels = rng.integers(0, 3, size=6)
+    soft = F.softmax(rng.normal(size=(6, 3)))
+    return {
+        "mse": (hg.MSELoss, z3, rng.normal(size=(6, 3))),
+        "bce": (hg.BCEWithLogitsLoss, z1, rng.integers(0, 2, size=6).astype(float)),
+        "bce_multilabel": (hg.BCEWithLogitsLoss, z3, rng.integers(0, 2, size=(6, 3))),
+        "ce_labels": (hg.SoftmaxCrossEntropyLoss, z3, labels),
+        "ce_one_hot": (hg.SoftmaxCrossEntropyLoss, z3, F.one_hot(labels, 3)),
+        "ce_soft": (hg.SoftmaxCrossEntropyLoss, z3, soft),
+    }
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize(
+    "case", ["mse", "bce", "bce_multilabel", "ce_labels", "ce_one_hot", "ce_soft"]
+)
+def test_loss_gradients(case, reduction, rng):
+    cls, z, target = loss_cases(rng)[case]
+    loss = cls(reduction=reduction)
+    loss.forward(z, target)
+    grad = loss.backward().copy()
+    report = hg.gradcheck(lambda: loss.forward(z, target), {"logits": z}, {"logits": grad})
+    assert report.rows[0].checked == z.size
+    assert report.passed, report.table()
+    assert report.max_rel_error < TOL
+
+
+def test_sum_is_count_times_mean_for_every_loss(rng):
+    for cls, z, target in loss_cases(rng).values():
+        mean, total = cls(), cls(reduction="sum")
+        # MSE and BCE average over every element (logit); softmax CE over rows
+        count = z.shape[0] if cls is hg.SoftmaxCrossEntropyLoss else z.size
+        assert total(z, target) == pytest.approx(count * mean(z, target), rel=1e-14)
+        assert np.allclose(total.backward(), count * mean.backward(), rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("convention", ["half", "full"])
+def test_l2_penalty_gradient(convention, rng):
+    w = hg.Parameter(rng.normal(size=(4, 3)), "weight", regularize=True)
+    b = hg.Parameter(rng.normal(size=3), "bias", regularize=False)
+    l2 = hg.L2Penalty(0.3, convention=convention)
+    for p in (w, b):
+        p.grad[...] = 0.0
+    l2.add_gradient([w, b])
+    report = hg.gradcheck(
+        lambda: l2.value([w, b]),
+        {"weight": w.value, "bias": b.value},
+        {"weight": w.grad.copy(), "bias": b.grad.copy()},
+    )
+    assert report.passed and report.max_rel_error < TOL
+    assert np.all(b.grad == 0.0)  # the bias is not penalized, and its gradient says so
+
+
+# --- whole networks --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "tanh", "sigmoid"])
+def test_network_gradients(activation, depth, rng):
+    sizes = [3] + [5] * depth + [3]
+    model = hg.mlp(sizes, activation, seed=10 * depth + len(activation))
+    X = rng.normal(size=(8, 3))
+    # a different loss head for each depth so every pairing gets exercised
+    loss, y = {
+        1: (hg.SoftmaxCrossEntropyLoss(), rng.integers(0, 3, size=8)),
+        2: (hg.BCEWithLogitsLoss(), rng.integers(0, 2, size=(8, 3))),
+        3: (hg.MSELoss(reduction="sum"), rng.normal(size=(8, 3))),
+    }[depth]
+    report = hg.gradcheck(model, loss, X, y)
+    names = [name for name, _ in model.named_parameters()]
+    assert [r.name for r in report.rows] == names
+    total = sum(p.value.size for p in model.parameters())
+    checked = sum(r.checked for r in report.rows)
+    kinks = sum(r.kinks for r in report.rows)
+    assert checked + kinks == total
+    assert checked >= 0.9 * total  # kinks are rare with random data
+    assert report.passed, report.table()
+    assert report.max_rel_error < TOL
+
+
+def test_network_with_l2_penalty(rng):
+    model = hg.mlp([3, 6, 2], "tanh", seed=5)
+    loss = hg.SoftmaxCrossEntropyLoss()
+    l2 = hg.L2Penalty(0.05, convention="full")
+    X, y = rng.normal(size=(10, 3)), rng.integers(0, 2, size=10)
+    params = model.parameters()
+
+    def f() -> float:
+        return loss.forward(model.forward(X), y) + l2.value(params)
+
+    f()
+    model.backward(loss.backward())
+    l2.add_gradient(params)
+    named = model.named_parameters()
+    report = hg.gradcheck(f, {n: p.value for n, p in named}, {n: p.grad.copy() for n, p in named})
+    assert report.passed and report.max_rel_error < TOL
+
+
+# --- the checker catches mistakes ------------------------------------------------------------
+
+
+def test_wrong_gradient_fails(rng):
+    x = rng.normal(size=(3, 4))
+
+    def f() -> float:
+        return float(np.sum(np.sin(x)))
+
+    right = np.cos(x)
+    assert hg.gradcheck(f, [x], [right]).passed
+    wrong = right.copy()
+    wrong[1, 2] *= 1.001  # one entry off by 0.1 %
+    report = hg.gradcheck(f, [x], [wrong])
+    assert not report.passed
+    assert not report
+    assert report.max_rel_error == pytest.approx(1e-3, rel=0.01)
+    assert "FAILED" in report.table() and "NO" in report.table()
+
+
+class BrokenTanh(hg.Tanh):
+    """A classic mistake: dL/dx = dL/dy * (1 - y) instead of (1 - y^2)."""
+
+    def backward(self, grad_y, input_grad=True):
+        return grad_y * (1.0 - self._y)
+
+
+def test_wrong_layer_backward_fails(rng):
+    good = hg.mlp([3, 4, 1], "tanh", seed=0)
+    bad = hg.Sequential(good[0], BrokenTanh(), good[2])
+    X, y = rng.normal(size=(6, 3)), rng.normal(size=6)
+    assert hg.gradcheck(good, hg.MSELoss(), X, y).passed
+    report = hg.gradcheck(bad, hg.MSELoss(), X, y)
+    assert not report.passed
+    by_name = {r.name: r for r in report.rows}
+    assert by_name["0.weight"].max_rel_error > 1e-2  # below the broken layer: wrong
+    assert by_name["2.weight"].max_rel_error < TOL  # above it: still right
+
+
+def test_relu_kink_is_reported_as_kink_not_failure():
+    lin1 = hg.Linear(2, 2, seed=0)
+    lin2 = hg.Linear(2, 1, seed=1)
+    model = hg.Sequential(lin1, hg.ReLU(), lin2)
+    lin1.weight.value[...] = [[1.0, 0.5], [0.0, -0.5]]
+    lin1.bias.value[...] = [2e-4, 0.3]  # unit 0 has pre-activation 2e-4 + x0 for sample x
+    lin2.weight.value[...] = [[1.5], [-0.7]]
+    X = np.array([[0.0, 1.0]])  # unit 0: z = 2e-4, within h = 1e-3 of the kink
+    y = np.array([1.0])
+    loss = hg.MSELoss()
+    report = hg.gradcheck(model, loss, X, y)
+    rows = {r.name: r for r in report.rows}
+    assert rows["0.bias"].kinks == 1  # nudging b0 by ±h moves z across 0
+    assert rows["0.weight"].kinks == 1  # only W[1, 0] touches unit 0 for this sample
+    assert rows["2.weight"].kinks == 0
+    assert report.passed, report.table()
+    assert "kinks" in report.table()
+
+    # the finite difference at that entry is indeed meaningless: it disagrees with the
+    # (one-sided) analytic gradient by a large fraction
+    loss.forward(model.forward(X), y)
+    model.backward(loss.backward())
+    analytic = lin1.bias.grad[0]
+
+    def f() -> float:
+        return loss.forward(model.forward(X), y)
+
+    numeric = numerical_gradient(f, lin1.bias.value, eps=1e-3, indices=[0])[0]
+    assert abs(numeric - analytic) / max(abs(numeric), abs(analytic)) > 0.1
+
+
+# --- the checker's interface -----------------------------------------------------------------
+
+
+def test_numerical_gradient_restores_the_array(rng):
+    x = rng.normal(size=(3, 3))
+    before = x.copy()
+    g = numerical_gradient(lambda: float(np.sum(x**3)), x)
+    assert np.array_equal(x, before)
+    assert np.allclose(g, 3 * x**2, rtol=1e-8)
+    partial = numerical_gradient(lambda: float(np.sum(x**3)), x, indices=[0, 4])
+    assert np.isfinite(partial.ravel()[[0, 4]]).all() and np.isnan(partial).sum() == 7
+
+
+def test_gradcheck_samples_entries_and_reports(rng):
+    model = hg.mlp([20, 30, 2], "tanh", seed=0)
+    X, y = rng.normal(size=(5, 20)), rng.integers(0, 2, size=5)
+    report = hg.gradcheck(model, hg.SoftmaxCrossEntropyLoss(), X, y, max_entries=25)
+    assert [r.checked for r in report.rows] == [25, 25, 25, 2]
+    assert report.passed
+    dicts = report.as_dicts()
+    assert dicts[0]["name"] == "0.weight" and dicts[0]["shape"] == [20, 30]
+    assert all(d["passed"] for d in dicts)
+    assert "PASSED" in str(report)
+
+
+def test_gradcheck_rejects_float32_and_bad_calls(rng):
+    model32 = hg.mlp([2, 3, 1], seed=0, dtype=np.float32)
+    X = rng.normal(size=(4, 2)).astype(np.float32)
+    with pytest.raises(TypeError, match="float64"):
+        hg.gradcheck(model32, hg.MSELoss(), X, np.zeros(4))
+    model = hg.mlp([2, 3, 1], seed=0)
+    with pytest.raises(TypeError, match="Loss"):
+        hg.gradcheck(model, "mse", X, np.zeros(4))
+    with pytest.raises(TypeError, match="callable"):
+        hg.gradcheck(42, [np.zeros(2)], [np.zeros(2)])
+    x = np.zeros(3)
+    with pytest.raises(ValueError, match="shape"):
+        hg.gradcheck(lambda: 0.0, [x], [np.zeros(4)])

@@ -1,0 +1,232 @@
+"""Optimizers against straightforward reference implementations written out here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import handgrad as hg
+
+STEPS = 5
+
+
+def make_params(rng, dtype=np.float64):
+    """A weight (decayed) and a bias (never decayed)."""
+    w = hg.Parameter(rng.normal(size=(4, 3)).astype(dtype), "weight", regularize=True)
+    b = hg.Parameter(rng.normal(size=3).astype(dtype), "bias", regularize=False)
+    return [w, b]
+
+
+def run(opt, params, grads):
+    """Feed each step's gradients to the optimizer; return the values after every step."""
+    history = []
+    for step_grads in grads:
+        for p, g in zip(params, step_grads):
+            p.grad[...] = g
+        opt.step()
+        history.append([p.value.copy() for p in params])
+    return history
+
+
+def random_grads(rng, params, steps=STEPS):
+    return [[rng.normal(size=p.value.shape) for p in params] for _ in range(steps)]
+
+
+# --- reference implementations: the textbook update rules, one parameter at a time ----------
+
+
+def ref_sgd(w, grads, lr, mu=0.0, nesterov=False, wd=0.0):
+    w, v, out = w.copy(), np.zeros_like(w), []
+    for g in grads:
+        g = g + wd * w
+        v = mu * v + g
+        w = w - lr * ((g + mu * v) if nesterov else v)
+        out.append(w)
+    return out
+
+
+def ref_adam(w, grads, lr, b1=0.9, b2=0.999, eps=1e-8, wd=0.0, decoupled=False):
+    w, m, v, out = w.copy(), np.zeros_like(w), np.zeros_like(w), []
+    for t, g in enumerate(grads, start=1):
+        if not decoupled:
+            g = g + wd * w
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        m_hat = m / (1 - b1**t)
+        v_hat = v / (1 - b2**t)
+        if decoupled:
+            w = w - lr * wd * w
+        w = w - lr * m_hat / (np.sqrt(v_hat) + eps)
+        out.append(w)
+    return out
+
+
+def ref_rmsprop(w, grads, lr, rho=0.9, eps=1e-8, wd=0.0):
+    w, s, out = w.copy(), np.zeros_like(w), []
+    for g in grads:
+        g = g + wd * w
+        s = rho * s + (1 - rho) * g * g
+        w = w - lr * g / (np.sqrt(s) + eps)
+        out.append(w)
+    return out
+
+
+CASES = {
+    "sgd": (lambda ps: hg.SGD(ps, lr=0.1), lambda w, gs, wd: ref_sgd(w, gs, 0.1)),
+    "sgd_momentum": (
+        lambda ps: hg.SGD(ps, lr=0.05, momentum=0.9),
+        lambda w, gs, wd: ref_sgd(w, gs, 0.05, mu=0.9),
+    ),
+    "sgd_nesterov": (
+        lambda ps: hg.SGD(ps, lr=0.05, momentum=0.8, nesterov=True),
+        lambda w, gs, wd: ref_sgd(w, gs, 0.05, mu=0.8, nesterov=True),
+    ),
+    "sgd_weight_decay": (
+        lambda ps: hg.SGD(ps, lr=0.05, momentum=0.9, weight_decay=0.1),
+        lambda w, gs, wd: ref_sgd(w, gs, 0.05, mu=0.9, wd=0.1 * wd),
+    ),
+    "adam": (lambda ps: hg.Adam(ps, lr=0.01), lambda w, gs, wd: ref_adam(w, gs, 0.01)),
+    "adam_betas": (
+        lambda ps: hg.Adam(ps, lr=0.02, betas=(0.5, 0.9), eps=1e-6),
+        lambda w, gs, wd: ref_adam(w, gs, 0.02, b1=0.5, b2=0.9, eps=1e-6),
+    ),
+    "adam_l2": (
+        lambda ps: hg.Adam(ps, lr=0.01, weight_decay=0.1),
+        lambda w, gs, wd: ref_adam(w, gs, 0.01, wd=0.1 * wd),
+    ),
+    "adamw": (
+        lambda ps: hg.Adam(ps, lr=0.01, weight_decay=0.1, decoupled=True),
+        lambda w, gs, wd: ref_adam(w, gs, 0.01, wd=0.1 * wd, decoupled=True),
+    ),
+    "rmsprop": (
+        lambda ps: hg.RMSProp(ps, lr=0.01),
+        lambda w, gs, wd: ref_rmsprop(w, gs, 0.01),
+    ),
+    "rmsprop_weight_decay": (
+        lambda ps: hg.RMSProp(ps, lr=0.01, rho=0.8, weight_decay=0.2),
+        lambda w, gs, wd: ref_rmsprop(w, gs, 0.01, rho=0.8, wd=0.2 * wd),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_optimizer_matches_reference(name, rng):
+    make_opt, reference = CASES[name]
+    params = make_params(rng)
+    start = [p.value.copy() for p in params]
+    grads = random_grads(rng, params)
+    got = run(make_opt(params), params, grads)
+    for i, p in enumerate(params):
+        # weight decay applies to the weight (regularize=True) only, never to the bias
+        expected = reference(start[i], [g[i] for g in grads], 1.0 if p.regularize else 0.0)
+        for step in range(STEPS):
+            assert np.allclose(got[step][i], expected[step], rtol=1e-13, atol=1e-15), (
+                f"{name}: {p.name} differs at step {step + 1}"
+            )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: hg.SGD(ps, lr=0.1, weight_decay=0.5),
+        lambda ps: hg.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.5),
+        lambda ps: hg.Adam(ps, lr=0.1, weight_decay=0.5),
+        lambda ps: hg.Adam(ps, lr=0.1, weight_decay=0.5, decoupled=True),
+        lambda ps: hg.RMSProp(ps, lr=0.1, weight_decay=0.5),
+    ],
+)
+def test_weight_decay_is_not_applied_to_biases(make, rng):
+    params = make_params(rng)
+    w0, b0 = (p.value.copy() for p in params)
+    for p in params:
+        p.grad[...] = 0.0  # zero gradient: only weight decay can move anything
+    opt = make(params)
+    opt.step()
+    assert np.array_equal(params[1].value, b0)
+    w = params[0].value
+    # the weights move towards 0: every entry changes, against its own sign
+    assert np.all(np.sign(w - w0) == -np.sign(w0))
+    if isinstance(opt, hg.SGD) or getattr(opt, "decoupled", False):
+        assert np.allclose(w, w0 * (1 - 0.1 * 0.5), rtol=1e-15)
+
+
+def test_adam_first_step_is_lr_times_sign(rng):
+    """m_hat = g and v_hat = g^2 after one step, so the step is lr * g / (|g| + eps)."""
+    w = hg.Parameter(np.zeros(6))
+    g = np.array([3.0, -2.0, 1e-3, -1e-5, 1e-8, 0.0])
+    w.grad[...] = g
+    hg.Adam([w], lr=0.01).step()
+    expected = -0.01 * g / (np.abs(g) + 1e-8)
+    assert np.allclose(w.value, expected, rtol=1e-12, atol=0)
+    # large gradients move every entry by ~lr, whatever their scale; tiny ones are damped by eps
+    assert np.allclose(w.value[:4], -0.01 * np.sign(g[:4]), rtol=1e-3)
+    assert w.value[4] == pytest.approx(-0.005, rel=1e-9) and w.value[5] == 0.0
+
+
+def test_float32_parameters_keep_float32_state_and_values(rng):
+    for make in (
+        lambda ps: hg.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+        lambda ps: hg.Adam(ps, lr=0.01, weight_decay=0.01),
+        lambda ps: hg.Adam(ps, lr=0.01, weight_decay=0.01, decoupled=True),
+        lambda ps: hg.RMSProp(ps, lr=0.01, weight_decay=0.01),
+    ):
+        params = make_params(rng, np.float32)
+        opt = make(params)
+        run(opt, params, [[g.astype(np.float32) for g in gs] for gs in random_grads(rng, params)])
+        for p in params:
+            assert p.value.dtype == np.float32 and p.grad.dtype == np.float32
+            assert np.all(np.isfinite(p.value))
+        # every array the optimizer keeps (velocities, moments, scratch) is float32 too
+        state = [
+            a
+            for value in vars(opt).values()
+            if isinstance(value, list)
+            for a in value
+            if isinstance(a, np.ndarray)
+        ]
+        assert len(state) >= len(params)
+        assert all(a.dtype == np.float32 for a in state)
+
+
+def test_float32_matches_float64_reference_closely(rng):
+    params = make_params(rng, np.float32)
+    start = [p.value.astype(np.float64) for p in params]
+    grads = random_grads(rng, params)
+    run(hg.Adam(params, lr=0.01), params, [[g.astype(np.float32) for g in gs] for gs in grads])
+    for i, p in enumerate(params):
+        expected = ref_adam(start[i], [g[i].astype(np.float32) for g in grads], 0.01)[-1]
+        assert np.allclose(p.value, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_optimizer_argument_checks(rng):
+    params = make_params(rng)
+    with pytest.raises(ValueError, match="lr"):
+        hg.SGD(params, lr=0.0)
+    with pytest.raises(ValueError, match="lr"):
+        hg.Adam(params, lr=float("nan"))
+    with pytest.raises(ValueError, match="momentum"):
+        hg.SGD(params, lr=0.1, momentum=1.0)
+    with pytest.raises(ValueError, match="nesterov"):
+        hg.SGD(params, lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match="beta1"):
+        hg.Adam(params, betas=(1.0, 0.999))
+    with pytest.raises(ValueError, match="rho"):
+        hg.RMSProp(params, rho=-0.1)
+    with pytest.raises(ValueError, match="empty"):
+        hg.SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="Parameter"):
+        hg.SGD([np.zeros(3)], lr=0.1)
+
+
+def test_zero_grad_and_a_step_that_descends(rng):
+    """One SGD step on a least-squares loss lowers it (the update goes downhill)."""
+    model = hg.Linear(3, 1, seed=0)
+    X, y = rng.normal(size=(20, 3)), rng.normal(size=20)
+    loss = hg.MSELoss()
+    opt = hg.SGD(model.parameters(), lr=0.05)
+    before = loss(model(X), y)
+    model.backward(loss.backward())
+    opt.step()
+    assert loss(model(X), y) < before
+    opt.zero_grad()
+    assert all(not p.grad.any() for p in model.parameters())
