@@ -32,6 +32,18 @@ from .train import EarlyStopping, History, ModelCheckpoint, ProgressBar, batches
 
 __version__ = "0.1.0"
 
+_LAZY = {"MLPClassifier", "MLPRegressor", "load_estimator"}
+
+
+def __getattr__(name: str):
+    """The scikit-learn estimators, imported on first use (scikit-learn is slow to import)."""
+    if name in _LAZY:
+        from . import estimators
+
+        return getattr(estimators, name)
+    raise AttributeError(f"module 'handgrad' has no attribute {name!r}")
+
+
 __all__ = [
     "SGD",
     "Adam",
