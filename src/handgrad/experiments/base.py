@@ -10,6 +10,8 @@ stage's questions from those numbers (never from prose written in advance).
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,3 +66,23 @@ def _jsonable(obj):
     if hasattr(obj, "item"):
         return obj.item()
     raise TypeError(f"not JSON-serializable: {type(obj).__name__}")
+
+
+def fmt(x, digits: int = 3) -> str:
+    """A measured number for prose and tables: ``digits`` significant digits, exponent form
+    for very small or large magnitudes, an em dash for a missing value."""
+    if x is None:
+        return "—"
+    x = float(x)
+    if not math.isfinite(x):
+        return str(x)
+    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e5):
+        return f"{x:.{digits - 1}e}"
+    return f"{x:.{digits}g}"
+
+
+def md_table(headers: Sequence[str], rows: Sequence[Sequence]) -> str:
+    """A Markdown table from a header row and data rows."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)

@@ -12,8 +12,6 @@ step, finite-difference check) — on two data sets:
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +19,7 @@ import numpy as np
 from .. import plots
 from ..data import Standardizer, load_builtin, make_moons, train_test_split
 from ..reference import seed000 as net
-from .base import ExperimentResult, Figure
+from .base import ExperimentResult, Figure, fmt, md_table
 
 NAME = "binary"
 TITLE = "A tiny binary classifier from first principles"
@@ -48,21 +46,6 @@ def _prepare(X, y, seed: int, part: int):
     )
     scaler = Standardizer().fit(X_tr)
     return scaler.transform(X_tr), scaler.transform(X_te), y_tr.astype(float), y_te.astype(float)
-
-
-def _f(x, digits: int = 3) -> str:
-    x = float(x)
-    if not math.isfinite(x):
-        return str(x)
-    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e5):
-        return f"{x:.{digits - 1}e}"
-    return f"{x:.{digits}g}"
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def run(seed: int = 0, out_dir: Path = Path("runs/binary"), quick: bool = False):
@@ -197,7 +180,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/binary"), quick: bool = False)
         "perturbation crosses a kink)."
     )
     md.append(
-        _table(
+        md_table(
             ["data", "activation", "parameter", "shape", "entries", "max rel error", "passed"],
             [
                 [
@@ -224,7 +207,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/binary"), quick: bool = False)
 
     md.append("### Results")
     md.append(
-        _table(
+        md_table(
             [
                 "data",
                 "activation",
@@ -240,7 +223,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/binary"), quick: bool = False)
                     r["activation"],
                     f"{r['lr']:g}",
                     f"{r['epochs']:,}",
-                    f"{_f(r['first_loss'])} → {_f(r['final_loss'])}",
+                    f"{fmt(r['first_loss'])} → {fmt(r['final_loss'])}",
                     f"{r['train_accuracy']:.1%}",
                     f"{r['test_accuracy']:.1%} of {r['n_test']}",
                 ]
@@ -264,8 +247,8 @@ def run(seed: int = 0, out_dir: Path = Path("runs/binary"), quick: bool = False)
         lower = "ReLU" if a["final_loss"] < b["final_loss"] else "tanh"
         sentences.append(
             f"On {dname}, {cmp}; {lower} reached the lower training loss "
-            f"({_f(min(a['final_loss'], b['final_loss']))} vs "
-            f"{_f(max(a['final_loss'], b['final_loss']))})."
+            f"({fmt(min(a['final_loss'], b['final_loss']))} vs "
+            f"{fmt(max(a['final_loss'], b['final_loss']))})."
         )
     md.append(" ".join(sentences))
     bc_best = max(results["breast cancer/relu"]["test_accuracy"],

@@ -9,8 +9,6 @@ counts parameters with ``count_parameters``.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +21,7 @@ from ..nn.layers import count_parameters, mlp
 from ..nn.losses import SoftmaxCrossEntropyLoss
 from ..nn.optim import SGD
 from ..train import fit
-from .base import ExperimentResult, Figure
+from .base import ExperimentResult, Figure, fmt, md_table
 
 NAME = "blobs"
 TITLE = "Three blobs: a softmax classifier and the shape of every tensor"
@@ -35,21 +33,6 @@ SIZES = [2, 32, 3]
 LR = 0.05  # seed 004
 FULL_EPOCHS, QUICK_EPOCHS = 1000, 300
 SHAPE_BATCH = 8
-
-
-def _f(x, digits: int = 3) -> str:
-    x = float(x)
-    if not math.isfinite(x):
-        return str(x)
-    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e5):
-        return f"{x:.{digits - 1}e}"
-    return f"{x:.{digits}g}"
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def shape_walk(model, Xb: np.ndarray, yb: np.ndarray) -> tuple[list[tuple], dict]:
@@ -207,13 +190,13 @@ def run(seed: int = 0, out_dir: Path = Path("runs/blobs"), quick: bool = False):
     md.append(
         f"Training accuracy {train_acc:.1%} ({int(round(train_acc * len(y)))} of {len(y)}), "
         f"held-out accuracy {test_acc:.1%} ({int(round(test_acc * len(y_test)))} of "
-        f"{len(y_test)}); final cross-entropy {_f(history.epoch_loss[-1])} (training) and "
-        f"{_f(history.val_loss[-1])} (held-out); the learning curves are in "
+        f"{len(y_test)}); final cross-entropy {fmt(history.epoch_loss[-1])} (training) and "
+        f"{fmt(history.val_loss[-1])} (held-out); the learning curves are in "
         "`blobs_curves.png`, the decision regions in `blobs_regions.png`. Held-out confusion "
         "matrix (rows: true class, columns: predicted):"
     )
     md.append(
-        _table(
+        md_table(
             ["true \\ predicted", "0", "1", "2"],
             [[f"class {i} at {CENTERS[i]}", *confusion[i].tolist()] for i in range(3)],
         )
@@ -241,7 +224,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/blobs"), quick: bool = False):
         )
     md.append(f"### Every tensor in one forward and backward pass (batch B = {SHAPE_BATCH})")
     md.append(
-        _table(
+        md_table(
             ["array", "shape", "what it is"],
             [
                 [f"`{n}`", "(" + ", ".join(map(str, s)) + (",)" if len(s) == 1 else ")"), fml]
@@ -260,7 +243,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/blobs"), quick: bool = False):
     )
     md.append("### Counting parameters")
     md.append(
-        _table(
+        md_table(
             ["network", "count_parameters", "built model", "by hand"],
             [
                 [

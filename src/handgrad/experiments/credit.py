@@ -16,7 +16,6 @@ gradient descent is checked. Weights are mapped back to original units with
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ from ..nn.gradcheck import gradcheck
 from ..nn.layers import Linear
 from ..nn.losses import L2Penalty, MSELoss
 from ..nn.optim import SGD
-from .base import ExperimentResult, Figure
+from .base import ExperimentResult, Figure, fmt, md_table
 
 NAME = "credit"
 TITLE = "Stage 4: credit-score weights, standardization and L2"
@@ -120,21 +119,6 @@ def _loo_mse(lam: float) -> float:
         pred = float((s.transform(X_RAW[i : i + 1]) @ W)[0, 0] + b)
         errs.append((pred - Y[i, 0]) ** 2)
     return float(np.mean(errs))
-
-
-def _f(x, digits: int = 3) -> str:
-    x = float(x)
-    if not math.isfinite(x):
-        return str(x)
-    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e5):
-        return f"{x:.{digits - 1}e}"
-    return f"{x:.{digits}g}"
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False):
@@ -286,7 +270,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
     # settings
     md.append("### Does the lab's lr 0.01 × 1,000 epochs converge?")
     md.append(
-        _table(
+        md_table(
             [
                 "λ",
                 "Hessian eigenvalues",
@@ -298,7 +282,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
                     k,
                     ", ".join(f"{e:.3g}" for e in r["hessian_eigenvalues"]),
                     f"{r['lr_limit']:.3f}",
-                    _f(r["lab_vs_closed_form"]),
+                    fmt(r["lab_vs_closed_form"]),
                 ]
                 for k, r in results.items()
             ],
@@ -314,9 +298,9 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
         f"λ = 0) sets how slowly gradient descent crawls along it. At lr {LAB_LR:g} the error "
         f"in that direction shrinks by 1 − {LAB_LR:g}·{r0['hessian_eigenvalues'][0]:.3g} "
         f"per step, so after {LAB_EPOCHS:,} epochs the weights are still up to "
-        f"{_f(worst_lab)} score points per standard deviation from the exact minimizer "
+        f"{fmt(worst_lab)} score points per standard deviation from the exact minimizer "
         "(largest for small λ; the bias, whose curvature is 2, converges). Yet the loss is "
-        f"only {_f(r0['lab_final_loss'] - r0['final_loss'])} above its minimum at λ = 0: along "
+        f"only {fmt(r0['lab_final_loss'] - r0['final_loss'])} above its minimum at λ = 0: along "
         "the valley floor very different weights fit almost equally well. "
         + (
             "So the lab's settings do not converge for every λ, "
@@ -328,7 +312,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
         f"the slowest direction needs to shrink its error by {TARGET_REDUCTION:g} "
         f"({epoch_list}). "
         "The result matches the closed-form ridge solution to "
-        f"{_f(max(r['gd_vs_closed_form'] for r in results.values()))} "
+        f"{fmt(max(r['gd_vs_closed_form'] for r in results.values()))} "
         "(figure `credit_loss.png`)."
     )
 
@@ -339,7 +323,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
         for j, name in enumerate(FEATURES):
             rows.append([k, name, f"{r['W_std'][j]:+.2f}", f"{r['W_orig'][j]:+.3f} {UNITS[j]}"])
         rows.append([k, "bias", f"{r['b_std']:.2f}", f"{r['b_orig']:.2f} (all features at 0)"])
-    md.append(_table(["λ", "feature", "weight, standardized", "weight, original units"], rows))
+    md.append(md_table(["λ", "feature", "weight, standardized", "weight, original units"], rows))
     rank_text = []
     for k, r in results.items():
         parts = []
@@ -379,10 +363,10 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
     # lambda effect
     md.append("### What increasing λ does")
     md.append(
-        _table(
+        md_table(
             ["λ", "‖W‖ (standardized)", "train MSE", "leave-one-out MSE"],
             [
-                [k, f"{r['weight_norm']:.2f}", _f(r["train_mse"]), _f(r["loo_mse"])]
+                [k, f"{r['weight_norm']:.2f}", fmt(r["train_mse"]), fmt(r["loo_mse"])]
                 for k, r in results.items()
             ],
         )  # fmt: skip
@@ -396,18 +380,18 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
             "Larger λ shrinks the weights (‖W‖ "
             + " → ".join(f"{v:.1f}" for v in norms)
             + ") and raises the training error ("
-            + " → ".join(_f(v) for v in mses)
+            + " → ".join(fmt(v) for v in mses)
             + "): more bias. "
             if all(a >= b for a, b in zip(norms, norms[1:]))
             else "‖W‖ did not shrink monotonically with λ here. "
         )
         + f"With 4 parameters for 5 people the unpenalized fit has little data per "
-        f"parameter (train MSE {_f(mses[0])}, i.e. {math.sqrt(mses[0]):.1f} points RMS), "
+        f"parameter (train MSE {fmt(mses[0])}, i.e. {math.sqrt(mses[0]):.1f} points RMS), "
         "which is the overfitting risk: weights tuned to these five rows. Leave-one-out "
         f"error, which refits on four people and predicts the fifth, measures it: "
-        + " → ".join(_f(v) for v in loos)
+        + " → ".join(fmt(v) for v in loos)
         + f" over the three λ; along the ridge path (figure `credit_weights.png`) it is "
-        f"lowest at λ ≈ {best_path:.3g} ({_f(path_loo.min())} vs {_f(loo_zero)} at λ = 0). "
+        f"lowest at λ ≈ {best_path:.3g} ({fmt(path_loo.min())} vs {fmt(loo_zero)} at λ = 0). "
         + (
             "So a moderate penalty trades a little bias for less variance and predicts new "
             "people better."
@@ -426,7 +410,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
              f"{pb['by_hand']:.2f}", f"{pb['model'] - pa['model']:+.2f}"]
         )  # fmt: skip
     md.append(
-        _table(
+        md_table(
             [
                 "λ",
                 "A [0.30, 21, 0] model",

@@ -14,13 +14,12 @@ The experiment measures all of this on the data and compares it with the predict
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from .. import plots
-from .base import ExperimentResult, Figure
+from .base import ExperimentResult, Figure, fmt, md_table
 
 NAME = "linear-fit"
 TITLE = "Stage 1: a line fitted by gradient descent"
@@ -160,25 +159,8 @@ def _behaviour(run: dict, k: int, w_star: float, b_star: float, v_top: np.ndarra
 # --- formatting -----------------------------------------------------------------------------
 
 
-def _f(x, digits: int = 3) -> str:
-    if x is None:
-        return "—"
-    x = float(x)
-    if not math.isfinite(x):
-        return str(x)
-    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e5):
-        return f"{x:.{digits - 1}e}"
-    return f"{x:.{digits}g}"
-
-
 def _gap(x: float) -> str:
-    return "0 (to round-off)" if x < 1e-12 else _f(x)
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
+    return "0 (to round-off)" if x < 1e-12 else fmt(x)
 
 
 # --- the experiment -------------------------------------------------------------------------
@@ -221,11 +203,11 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
             [
                 f"{lr:g}",
                 f"{lr / lr_limit:.2f}",
-                _f(beh["predicted_factor_top"]),
-                _f(beh["measured_factor_top"]),
+                fmt(beh["predicted_factor_top"]),
+                fmt(beh["measured_factor_top"]),
                 beh["kind"]
                 + (f" (loss > 1e8 at step {beh['diverged_at_step']})" if beh["diverged"] else ""),
-                _f(beh["final_loss"]),
+                fmt(beh["final_loss"]),
                 "never" if beh["steps_to_1pct_of_min"] is None else beh["steps_to_1pct_of_min"],
             ]
         )
@@ -427,19 +409,19 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
     )
     md.append("### What the fit recovered")
     md.append(
-        _table(
+        md_table(
             ["", "w", "b", "training MSE"],
             [
-                ["truth", _f(TRUE_W, 4), _f(TRUE_B, 4), f"{_f(np.mean(noise**2))} (noise only)"],
-                ["gradient descent", _f(w_gd, 4), _f(b_gd, 4), _f(mse(x, y, w_gd, b_gd), 4)],
-                ["least squares (exact minimizer)", _f(w_ls, 4), _f(b_ls, 4), _f(loss_min, 4)],
+                ["truth", fmt(TRUE_W, 4), fmt(TRUE_B, 4), f"{fmt(np.mean(noise**2))} (noise only)"],
+                ["gradient descent", fmt(w_gd, 4), fmt(b_gd, 4), fmt(mse(x, y, w_gd, b_gd), 4)],
+                ["least squares (exact minimizer)", fmt(w_ls, 4), fmt(b_ls, 4), fmt(loss_min, 4)],
             ],
         )
     )
     gd_gap = max(abs(w_gd - w_ls), abs(b_gd - b_ls))
     md.append(
         f"Gradient descent ends {_gap(gd_gap)} from the exact least-squares solution, which is "
-        f"itself {_f(abs(w_ls - TRUE_W))} (w) and {_f(abs(b_ls - TRUE_B))} (b) from the true "
+        f"itself {fmt(abs(w_ls - TRUE_W))} (w) and {fmt(abs(b_ls - TRUE_B))} (b) from the true "
         "line: what remains is the noise in this particular sample, not the optimizer "
         f"(figure `linear_fit_data.png`)."
     )
@@ -469,7 +451,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
         "successive errors)."
     )
     md.append(
-        _table(
+        md_table(
             [
                 "lr",
                 "lr / limit",
@@ -540,7 +522,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
         "same start."
     )
     md.append(
-        _table(
+        md_table(
             [
                 "",
                 "curvature (diag. of H)",
@@ -552,19 +534,19 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
             [
                 [
                     "w",
-                    _f(nz["curvature_w"]),
-                    _f(nz["per_step_factor_w"], 5),
-                    f"{_f(nz['w_optimization_gap_start'])} → {_f(nz['w_optimization_gap_end'])}",
+                    fmt(nz["curvature_w"]),
+                    fmt(nz["per_step_factor_w"], 5),
+                    f"{fmt(nz['w_optimization_gap_start'])} → {fmt(nz['w_optimization_gap_end'])}",
                     nz["steps_w_within_1pct_of_ls"] or f"not within {STEPS}",
-                    _f(nz["w_standard_error"]),
+                    fmt(nz["w_standard_error"]),
                 ],
                 [
                     "b",
-                    _f(nz["curvature_b"]),
-                    _f(nz["per_step_factor_b"], 5),
-                    f"{_f(nz['b_optimization_gap_start'])} → {_f(nz['b_optimization_gap_end'])}",
+                    fmt(nz["curvature_b"]),
+                    fmt(nz["per_step_factor_b"], 5),
+                    f"{fmt(nz['b_optimization_gap_start'])} → {fmt(nz['b_optimization_gap_end'])}",
                     nz["steps_b_within_1pct_of_ls"] or f"not within {STEPS}",
-                    _f(nz["b_standard_error"]),
+                    fmt(nz["b_standard_error"]),
                 ],
             ],
         )
@@ -579,23 +561,23 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
             f"{1 - nz['per_step_factor_w']:.2e} of w's error against "
             f"{1 - nz['per_step_factor_b']:.2e} of b's. After {STEPS} steps b sits "
             f"{_gap(nz['b_optimization_gap_end'])} from its optimum while w is still "
-            f"{_f(nz['w_optimization_gap_end'])} away. The data also say little about w: "
-            f"its least-squares estimate has standard error {_f(nz['w_standard_error'])} "
-            f"against {_f(nz['b_standard_error'])} for b, because a slope is only visible "
+            f"{fmt(nz['w_optimization_gap_end'])} away. The data also say little about w: "
+            f"its least-squares estimate has standard error {fmt(nz['w_standard_error'])} "
+            f"against {fmt(nz['b_standard_error'])} for b, because a slope is only visible "
             "over a spread of x, while b is the average height the data show directly. "
             "On the wide grid [-2, 2] both reach 1% of their optimum "
             f"(w after {wide_steps_w} steps, b after {wide_steps_b}); see "
             "`linear_fit_near_zero.png`."
             if easier == "b"
-            else f"Here w ended closer to its optimum ({_f(nz['w_optimization_gap_end'])}) "
-            f"than b ({_f(nz['b_optimization_gap_end'])}), against the curvatures "
-            f"{_f(nz['curvature_w'])} (w) and {_f(nz['curvature_b'])} (b)."
+            else f"Here w ended closer to its optimum ({fmt(nz['w_optimization_gap_end'])}) "
+            f"than b ({fmt(nz['b_optimization_gap_end'])}), against the curvatures "
+            f"{fmt(nz['curvature_w'])} (w) and {fmt(nz['curvature_b'])} (b)."
         )
     )
     if harder == "w" and nz["w_error_vs_truth"] > nz["b_error_vs_truth"]:
         md.append(
-            f"Against the truth: w ends {_f(nz['w_error_vs_truth'])} from 2.5 and b "
-            f"{_f(nz['b_error_vs_truth'])} from -0.7."
+            f"Against the truth: w ends {fmt(nz['w_error_vs_truth'])} from 2.5 and b "
+            f"{fmt(nz['b_error_vs_truth'])} from -0.7."
         )
 
     return ExperimentResult(NAME, TITLE, STAGE, metrics, "\n\n".join(md), figures)

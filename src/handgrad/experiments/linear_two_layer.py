@@ -12,8 +12,6 @@ single Linear(1, 1) to round-off, and no amount of training can beat the least-s
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +21,7 @@ from ..nn.gradcheck import gradcheck
 from ..nn.layers import Linear, Sequential
 from ..nn.losses import MSELoss
 from ..nn.optim import SGD
-from .base import ExperimentResult, Figure
+from .base import ExperimentResult, Figure, fmt, md_table
 from .linear_fit import TRUE_B, TRUE_W, least_squares, make_line_data
 
 NAME = "linear-two-layer"
@@ -34,21 +32,6 @@ HIDDEN = 4
 LR = 0.05  # the lab's settings
 EPOCHS = 200
 CHECK_POINTS = 3
-
-
-def _f(x, digits: int = 3) -> str:
-    x = float(x)
-    if not math.isfinite(x):
-        return str(x)
-    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e5):
-        return f"{x:.{digits - 1}e}"
-    return f"{x:.{digits}g}"
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _line(w: float, b: float) -> str:
@@ -222,13 +205,13 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: boo
     md.append("### Does the loss decrease?")
     verdict = "yes" if losses[-1] < losses[0] else "no"
     md.append(
-        f"**{verdict.capitalize()}**: the MSE went from {_f(losses[0])} at the first epoch to "
-        f"{_f(final_mse)} after {EPOCHS} epochs, rising at {increases} of {EPOCHS - 1} steps. "
-        f"The least-squares line has MSE {_f(loss_min)}, so after {EPOCHS} epochs the "
+        f"**{verdict.capitalize()}**: the MSE went from {fmt(losses[0])} at the first epoch to "
+        f"{fmt(final_mse)} after {EPOCHS} epochs, rising at {increases} of {EPOCHS - 1} steps. "
+        f"The least-squares line has MSE {fmt(loss_min)}, so after {EPOCHS} epochs the "
         + (
             "network has reached the best any linear model can do, to round-off "
             if final_mse - loss_min < 1e-12 * loss_min
-            else f"network is {_f(final_mse - loss_min)} above the best any linear model can do "
+            else f"network is {fmt(final_mse - loss_min)} above the best any linear model can do "
         )
         + f"(figure `two_layer_loss.png`). The effective line is ŷ = {_line(w_eff, b_eff)}, "
         f"against least squares {_line(w_ls, b_ls)} and the true {_line(TRUE_W, TRUE_B)}."
@@ -242,7 +225,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: boo
         "and 'dx' is dL/dX."
     )
     md.append(
-        _table(
+        md_table(
             ["layer", "gradient", "shape", "max abs error", "max rel error", "passed"],
             [
                 [
@@ -274,7 +257,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: boo
         f"trained weights ({W1.shape} @ {W2.shape} → {W.shape}) and compared predictions."
     )
     md.append(
-        _table(
+        md_table(
             ["inputs", "largest difference, two layers vs. one map"],
             [
                 [f"the {x.size} training points", f"{diff_train:.1e}"],
@@ -296,7 +279,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: boo
         f"affine. Each hidden unit is itself a line in x (second differences on an even grid "
         f"are at most {hidden_second_diff:.1e}; figure `two_layer_composition.png`), and a "
         "weighted sum of lines is a line. Depth without a nonlinearity buys no expressive "
-        f"power: the best this network can reach is the least-squares MSE {_f(loss_min)}, "
+        f"power: the best this network can reach is the least-squares MSE {fmt(loss_min)}, "
         "which is why Stage 3 puts an activation between the layers."
     )
     return ExperimentResult(NAME, TITLE, STAGE, metrics, "\n\n".join(md), figures)

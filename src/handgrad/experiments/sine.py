@@ -17,7 +17,6 @@ absorbs noise (train MSE below the noise floor) has started to fit the noise (va
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from .. import plots
 from ..nn.layers import Sequential, mlp
 from ..nn.losses import MSELoss
 from ..nn.optim import SGD
-from .base import ExperimentResult, Figure
+from .base import ExperimentResult, Figure, fmt, md_table
 
 NAME = "sine"
 TITLE = "Stage 3: a nonlinear MLP on a sine — ReLU vs tanh"
@@ -170,28 +169,13 @@ def _why(r: Run, s: dict, epochs: int, line_mse: float) -> str:
         f"where tanh is nearly linear (mean slope tanh′(z1) = {s['mean_tanh_slope']:.2f}) "
         "and the network is nearly a straight line"
         + (
-            f" — its train MSE {_f(s['train_mse'])} is that of the best line, {_f(line_mse)}"
+            f" — its train MSE {fmt(s['train_mse'])} is that of the best line, {fmt(line_mse)}"
             if similar
             else ""
         )
         + ". Leaving that regime needs larger weights, which small steps build up slowly: "
         "the net sits on a plateau."
     )
-
-
-def _f(x, digits: int = 3) -> str:
-    x = float(x)
-    if not math.isfinite(x):
-        return str(x)
-    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e5):
-        return f"{x:.{digits - 1}e}"
-    return f"{x:.{digits}g}"
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
@@ -357,12 +341,12 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
                     f"straight stretch {s['longest_straight_stretch']:.2f}"
                 )
             rows.append(
-                [r.label, f"{e:,}", _f(s["train_mse"]), _f(s["truth_mse_grid"]),
-                 _f(s["noise_absorbed"]), extra]
+                [r.label, f"{e:,}", fmt(s["train_mse"]), fmt(s["truth_mse_grid"]),
+                 fmt(s["noise_absorbed"]), extra]
             )  # fmt: skip
     md.append("### Measurements")
     md.append(
-        _table(
+        md_table(
             ["network", "epochs", "train MSE", "truth MSE", "noise absorbed", "diagnostic"],
             rows,
         )
@@ -384,17 +368,17 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
     better, worse = (A, B) if a_l["truth_mse_grid"] < b_l["truth_mse_grid"] else (B, A)
     parts = [
         f"After {long:,} epochs {better.label.split(',')[0]} is closer to the truth (truth MSE "
-        f"{_f(better.snapshots[long]['truth_mse_grid'])} vs "
-        f"{_f(worse.snapshots[long]['truth_mse_grid'])})."
+        f"{fmt(better.snapshots[long]['truth_mse_grid'])} vs "
+        f"{fmt(worse.snapshots[long]['truth_mse_grid'])})."
     ]
     lowest = min(a_l["train_mse"], b_l["train_mse"])
     absorbed = max(0.0, a_l["noise_absorbed"], b_l["noise_absorbed"])
     if lowest > 2 * noise_var:
         parts.append(
-            f"Neither fits the sine: both training errors ({_f(a_l['train_mse'])} and "
-            f"{_f(b_l['train_mse'])}) are {lowest / noise_var:.0f}× or more the noise floor, "
+            f"Neither fits the sine: both training errors ({fmt(a_l['train_mse'])} and "
+            f"{fmt(b_l['train_mse'])}) are {lowest / noise_var:.0f}× or more the noise floor, "
             + (
-                f"and the noise absorbed is at most {_f(absorbed)} ({absorbed / noise_var:.0%} "
+                f"and the noise absorbed is at most {fmt(absorbed)} ({absorbed / noise_var:.0%} "
                 "of σ̂²)"
                 if absorbed > 0
                 else "and neither absorbed any noise (the cross term is negative for both)"
@@ -419,9 +403,9 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
         else:
             verdict = "truth MSE within ±10%"
         sentences.append(
-            f"{r.label}: train {_f(s['train_mse'])} → {_f(l['train_mse'])}, truth "
-            f"{_f(s['truth_mse_grid'])} → {_f(l['truth_mse_grid'])} ({verdict}), noise "
-            f"absorbed {_f(s['noise_absorbed'])} → {_f(l['noise_absorbed'])}"
+            f"{r.label}: train {fmt(s['train_mse'])} → {fmt(l['train_mse'])}, truth "
+            f"{fmt(s['truth_mse_grid'])} → {fmt(l['truth_mse_grid'])} ({verdict}), noise "
+            f"absorbed {fmt(s['noise_absorbed'])} → {fmt(l['noise_absorbed'])}"
         )
     md.append("\n".join(f"- {t}" for t in sentences))
     overfit = [
@@ -456,7 +440,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
         summary.append(
             "No run overfitted: none pushed its train MSE below the noise floor while its "
             "truth MSE rose; the largest noise absorbed is "
-            f"{_f(max(0.0, *(r.snapshots[long]['noise_absorbed'] for r in runs)))}."
+            f"{fmt(max(0.0, *(r.snapshots[long]['noise_absorbed'] for r in runs)))}."
         )
     md.append(" ".join(summary))
 
@@ -487,7 +471,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
     ranking = sorted((C, D, E), key=lambda r: r.snapshots[long]["truth_mse_grid"])
     md.append(
         f"After {long:,} epochs at lr {LARGER_LR:g}, ranked by truth MSE: "
-        + "; ".join(f"{r.label} {_f(r.snapshots[long]['truth_mse_grid'])}" for r in ranking)
+        + "; ".join(f"{r.label} {fmt(r.snapshots[long]['truth_mse_grid'])}" for r in ranking)
         + ". "
         + f"tanh's mean slope is {d_l['mean_tanh_slope']:.2f} (against "
         f"{B.snapshots[long]['mean_tanh_slope']:.2f} at the lab's rate): "
@@ -500,7 +484,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
         + f" Spreading the initial kinks over the data (same weights, biases b = −w·u with u "
         f"uniform on [-1, 1]) gave ReLU {e_l['kinks_inside']} kinks inside [-1, 1], a longest "
         f"straight stretch of {e_l['longest_straight_stretch']:.2f} and a train MSE of "
-        f"{_f(e_l['train_mse'])} ({e_l['train_mse'] / noise_var:.1f}× the noise floor)."
+        f"{fmt(e_l['train_mse'])} ({e_l['train_mse'] / noise_var:.1f}× the noise floor)."
     )
 
     # -- the answer
@@ -511,11 +495,11 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
     b_best = best.snapshots[long]
     text = [
         f"At the lab's settings {lab_winner} fits better (truth MSE "
-        f"{_f(better.snapshots[long]['truth_mse_grid'])} vs "
-        f"{_f(worse.snapshots[long]['truth_mse_grid'])}); at lr {LARGER_LR:g} with the "
-        f"default initializations {equal_winner} does (tanh {_f(d_l['truth_mse_grid'])}, "
-        f"ReLU {_f(c_l['truth_mse_grid'])}). Overall the best fit is {best.label}: truth MSE "
-        f"{_f(b_best['truth_mse_grid'])}, train MSE {_f(b_best['train_mse'])} against the "
+        f"{fmt(better.snapshots[long]['truth_mse_grid'])} vs "
+        f"{fmt(worse.snapshots[long]['truth_mse_grid'])}); at lr {LARGER_LR:g} with the "
+        f"default initializations {equal_winner} does (tanh {fmt(d_l['truth_mse_grid'])}, "
+        f"ReLU {fmt(c_l['truth_mse_grid'])}). Overall the best fit is {best.label}: truth MSE "
+        f"{fmt(b_best['truth_mse_grid'])}, train MSE {fmt(b_best['train_mse'])} against the "
         f"noise floor {noise_var:.4f}."
     ]
     if b_best["train_mse"] < 2 * noise_var and abs(b_best["noise_absorbed"]) < 0.5 * noise_var:
@@ -543,7 +527,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
     if e_l["truth_mse_grid"] < c_l["truth_mse_grid"] / 2:
         text.append(
             f"ReLU's trouble was its starting point, not its capacity: with spread kinks its "
-            f"truth MSE is {_f(e_l['truth_mse_grid'])} instead of {_f(c_l['truth_mse_grid'])}."
+            f"truth MSE is {fmt(e_l['truth_mse_grid'])} instead of {fmt(c_l['truth_mse_grid'])}."
         )
     md.append(" ".join(text))
     return ExperimentResult(NAME, TITLE, STAGE, metrics, "\n\n".join(md), figures)

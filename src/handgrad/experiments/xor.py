@@ -14,7 +14,6 @@ Three measured claims:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from ..nn import functional as F
 from ..nn.layers import Sequential, mlp
 from ..nn.losses import BCEWithLogitsLoss
 from ..nn.optim import SGD, Adam
-from .base import ExperimentResult, Figure
+from .base import ExperimentResult, Figure, fmt, md_table
 
 NAME = "xor"
 TITLE = "XOR: hidden layers, momentum, Adam, and the symmetry of equal weights"
@@ -84,21 +83,6 @@ def dead_units(model: Sequential) -> int:
     """Hidden ReLU units whose pre-activation is <= 0 on all four inputs (they pass no gradient)."""
     z1 = model[0].forward(X)
     return int(np.sum(np.all(z1 <= 0, axis=0)))
-
-
-def _f(x, digits: int = 3) -> str:
-    x = float(x)
-    if not math.isfinite(x):
-        return str(x)
-    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e5):
-        return f"{x:.{digits - 1}e}"
-    return f"{x:.{digits}g}"
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _summary(results: list[Result]) -> dict:
@@ -257,13 +241,13 @@ def run(seed: int = 0, out_dir: Path = Path("runs/xor"), quick: bool = False):
             [
                 name,
                 f"{s['perfect']} / {s['runs']}",
-                _f(s["median_first_perfect_epoch"]) if s["median_first_perfect_epoch"] else "—",
-                _f(max(s["final_losses"])),
-                _f(min(s["final_losses"])),
+                fmt(s["median_first_perfect_epoch"]) if s["median_first_perfect_epoch"] else "—",
+                fmt(max(s["final_losses"])),
+                fmt(min(s["final_losses"])),
             ]
         )
     md.append(
-        _table(
+        md_table(
             [
                 "network and training",
                 "100% accuracy",
@@ -311,12 +295,12 @@ def run(seed: int = 0, out_dir: Path = Path("runs/xor"), quick: bool = False):
                 d["activation"],
                 f"{d['spread_end']:.1e}" if d["spread_end"] else "0 (exactly)",
                 f"{d['accuracy']:.0%}",
-                _f(d["final_loss"]),
-                _f(d["largest_parameter_change"]),
+                fmt(d["final_loss"]),
+                fmt(d["largest_parameter_change"]),
             ]
         )
     md.append(
-        _table(
+        md_table(
             [
                 "initialization",
                 "hidden units",
@@ -351,7 +335,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/xor"), quick: bool = False):
             "With all-zero weights nothing moves at all: every hidden pre-activation is 0, "
             "so W2's gradient (a1ᵀ dz2) and every gradient flowing back through W2 = 0 vanish, "
             "and for XOR's balanced labels the output bias's gradient mean(σ(0) − y) is 0 too "
-            f"(largest parameter change: {_f(zero_moved)}). "
+            f"(largest parameter change: {fmt(zero_moved)}). "
             if zero_moved == 0
             else ""
         )
