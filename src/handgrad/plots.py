@@ -86,7 +86,7 @@ def plot_decision_boundary(
     """Filled contour of P(y = 1 | x) over the plane of 2-D inputs X, with the points on top.
 
     ``predict_proba`` maps (M, 2) points to (M,) probabilities (or (M, C) for C classes,
-    shown as the predicted class).
+    shown as the predicted class's region, in the colour of that class's points).
     """
     pad = 0.5
     x0 = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, resolution)
@@ -94,27 +94,36 @@ def plot_decision_boundary(
     g0, g1 = np.meshgrid(x0, x1)
     grid = np.column_stack([g0.ravel(), g1.ravel()])
     p = np.asarray(predict_proba(grid))
+    classes = np.unique(y)
     if p.ndim == 2 and p.shape[1] > 1:
+        # regions and points share one palette: class k is colour k in both
+        k = p.shape[1]
+        colours = [plt.get_cmap("tab10")(i % 10) for i in range(k)]
+        region = matplotlib.colors.ListedColormap([(*c[:3], 0.25) for c in colours])
         z = p.argmax(axis=1).reshape(g0.shape)
-        cs = ax.contourf(
-            g0, g1, z, levels=np.arange(p.shape[1] + 1) - 0.5, cmap="Pastel1", alpha=0.8
-        )
-        label = "predicted class"
+        ax.contourf(g0, g1, z, levels=np.arange(k + 1) - 0.5, cmap=region)
+        point_colour = {cls: colours[int(cls) % k] for cls in classes}
     else:
         z = p.reshape(g0.shape)
         cs = ax.contourf(g0, g1, z, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
         ax.contour(g0, g1, z, levels=[0.5], colors="k", linewidths=1.2)
-        label = "P(y = 1 | x)"
-    ax.figure.colorbar(cs, ax=ax, label=label)
-    for cls in np.unique(y):
+        ax.figure.colorbar(cs, ax=ax, label="P(y = 1 | x)")
+        point_colour = {cls: ("tab:blue" if cls == 0 else "tab:red") for cls in classes}
+    for cls in classes:
         pts = X[y == cls]
         ax.scatter(
-            pts[:, 0], pts[:, 1], s=14, edgecolors="k", linewidths=0.4, label=f"class {int(cls)}"
+            pts[:, 0],
+            pts[:, 1],
+            s=14,
+            color=point_colour[cls],
+            edgecolors="k",
+            linewidths=0.4,
+            label=f"class {int(cls)}",
         )
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(loc="best", fontsize="small")
+    ax.legend(loc="upper right", fontsize="small", framealpha=0.8)
     return ax
 
 
