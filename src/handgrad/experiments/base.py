@@ -52,7 +52,8 @@ class ExperimentResult:
             "metrics": self.metrics,
             "figures": [{"path": f.path.name, "caption": f.caption} for f in self.figures],
         }
-        text = json.dumps(payload, indent=2, default=_jsonable)
+        plain = json.loads(json.dumps(payload, default=_jsonable))  # numpy -> Python
+        text = json.dumps(_finite_or_text(plain), indent=2, allow_nan=False)
         atomic_write(out_dir / "metrics.json", lambda fh: fh.write(text.encode()))
         md = f"## {self.title}\n\n*{self.stage}*\n\n{self.markdown.strip()}\n"
         atomic_write(out_dir / "section.md", lambda fh: fh.write(md.encode()))
@@ -74,8 +75,10 @@ def fmt(x, digits: int = 3) -> str:
     if x is None:
         return "—"
     x = float(x)
-    if not math.isfinite(x):
-        return str(x)
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "inf" if x > 0 else "−inf"
     if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e5):
         return f"{x:.{digits - 1}e}"
     return f"{x:.{digits}g}"
@@ -83,6 +86,21 @@ def fmt(x, digits: int = 3) -> str:
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence]) -> str:
     """A Markdown table from a header row and data rows."""
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+
+    def cell(c) -> str:
+        return str(c).replace("|", "\\|")  # a literal | (as in |W1|) would split the cell
+
+    lines = ["| " + " | ".join(map(cell, headers)) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(map(cell, row)) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def _finite_or_text(obj):
+    """NaN and inf -> "nan" / "inf" / "-inf" strings, recursively: metrics.json stays valid JSON."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if isinstance(obj, dict):
+        return {k: _finite_or_text(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_or_text(v) for v in obj]
+    return obj
