@@ -1,0 +1,355 @@
+"""Reports: the Markdown converter, and the tour's report.md / report.html.
+
+The tour tests run ``handgrad tour`` in-process on small fake experiments (modules made
+here and registered under ``handgrad.experiments``), so they are fast and independent of
+the real curriculum; ``test_cli.py`` runs the real experiments in quick mode.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import handgrad.experiments as experiments
+from handgrad import cli, plots
+from handgrad.experiments.base import ExperimentResult, Figure
+from handgrad.report import environment, markdown_to_html, slugify
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+# --- the Markdown converter -----------------------------------------------------------------
+
+
+def test_headings_get_github_style_unique_ids():
+    out = markdown_to_html("# Title\n\n## 2. Sine: a **nonlinear** fit\n\n## Title\n")
+    assert '<h1 id="title">Title</h1>' in out
+    assert '<h2 id="2-sine-a-nonlinear-fit">2. Sine: a <strong>nonlinear</strong> fit</h2>' in out
+    assert '<h2 id="title-1">Title</h2>' in out
+    assert slugify("3. Sine: a **nonlinear** fit") == "3-sine-a-nonlinear-fit"
+
+
+def test_paragraphs_emphasis_code_and_escaping():
+    md = "First *line*\ncontinues with **bold**, `a < b && c` and <script>x</script>.\n\nSecond."
+    out = markdown_to_html(md)
+    assert out.count("<p>") == 2
+    assert "<em>line</em>" in out and "<strong>bold</strong>" in out
+    assert "<code>a &lt; b &amp;&amp; c</code>" in out
+    assert "<script>" not in out and "&lt;script&gt;" in out
+    # snake_case words and products with spaces are not emphasis
+    out = markdown_to_html("use max_abs_error and 2 * 3 * 4")
+    assert "<em>" not in out and "max_abs_error" in out
+
+
+def test_math_is_left_as_text():
+    md = r"The loss $L = \sum_i y_i * \log p_i * 2$ and $$a_1 * b_2$$ and \(x_1 * y_1\)."
+    out = markdown_to_html(md)
+    assert "<em>" not in out
+    assert r"$L = \sum_i y_i * \log p_i * 2$" in out
+    assert "$$a_1 * b_2$$" in out and r"\(x_1 * y_1\)" in out
+    assert "costs $5 and $6" in markdown_to_html("costs $5 and $6")
+
+
+def test_lists_nested_and_ordered():
+    md = "- one\n- two with `code`\n  - nested a\n  - nested b\n- three\n\n3. x\n4. y\n"
+    out = markdown_to_html(md)
+    assert out.count("<ul>") == 2 and out.count("</ul>") == 2
+    assert "<li>nested a</li>" in out and "<li>three</li>" in out
+    assert re.search(r"<li>two with <code>code</code>\n<ul>\n<li>nested a</li>", out)
+    assert '<ol start="3">' in out and "<li>y</li>" in out
+
+
+def test_table_with_alignment_and_escaped_pipe():
+    md = "| name | value |\n| :--- | ---: |\n| a \\| b | **1.5** |\n| c | 2 |\n"
+    out = markdown_to_html(md)
+    assert '<th style="text-align: left">name</th>' in out
+    assert '<td style="text-align: right"><strong>1.5</strong></td>' in out
+    assert '<td style="text-align: left">a | b</td>' in out
+    assert out.count("<tr>") == 3
+
+
+def test_code_block_is_verbatim_and_escaped():
+    md = "```python\nif a < b and *x*:\n    print('<hi>')\n```\nafter"
+    out = markdown_to_html(md)
+    assert '<pre><code class="language-python">if a &lt; b and *x*:\n    print(' in out
+    assert "<em>" not in out and "<p>after</p>" in out
+
+
+def test_indented_code_block():
+    md = "So\n\n    dL/dz = p - y   (*not* emphasis)\n\n    second <line>\n\nafter"
+    out = markdown_to_html(md)
+    assert "<pre><code>dL/dz = p - y   (*not* emphasis)\n\nsecond &lt;line&gt;</code></pre>" in out
+    assert out.startswith("<p>So</p>") and out.endswith("<p>after</p>")
+
+
+def test_images_become_figures_with_captions():
+    srcs = []
+
+    def resolve(src):
+        srcs.append(src)
+        return None if src == "missing.png" else f"data:image/png;base64,{src}"
+
+    md = "![alt text](fig.png)\n\n*Figure 1: the caption*\n\n![gone](missing.png)\n"
+    out = markdown_to_html(md, image_src=resolve)
+    assert srcs == ["fig.png", "missing.png"]
+    assert (
+        '<figure><img src="data:image/png;base64,fig.png" alt="alt text">'
+        "<figcaption>Figure 1: the caption</figcaption></figure>"
+    ) in out
+    assert "[missing figure: missing.png]" in out
+
+
+def test_environment_names_versions_and_machine():
+    env = environment()
+    assert env["numpy"] == np.__version__
+    for key in ("python", "matplotlib", "scikit-learn", "handgrad", "platform", "cpu count"):
+        assert env[key] and env[key] != "not installed", key
+    assert env["BLAS"] != ""
+
+
+# --- the tour, on fake experiments ----------------------------------------------------------
+
+
+def _fake_ok_run(seed: int = 0, out_dir: Path = Path("."), quick: bool = False):
+    rng = np.random.default_rng(seed)
+    values = np.cumsum(rng.normal(size=20))
+    figures = []
+    for name, title in (("curve.png", "A random walk"), ("other.png", "Its square")):
+        fig, ax = plots.new_figure()
+        data = values if name == "curve.png" else values**2
+        plots.plot_curves(ax, {"walk": data}, title=title, xlabel="step", ylabel="value")
+        figures.append(Figure(plots.save_figure(fig, out_dir / name), f"{title} (seed {seed})"))
+    markdown = (
+        f"The walk ends at {values[-1]:.3f}.\n\n"
+        "| quantity | value |\n| --- | ---: |\n"
+        f"| last | {values[-1]:.3f} |\n\n"
+        "- the update is $x_{t+1} = x_t + \\epsilon_t$\n- see `curve.png`\n\n"
+        "![A random walk](curve.png)\n"
+    )
+    return ExperimentResult(
+        name="fake-ok",
+        title="A fake experiment",
+        stage="test stage 1",
+        metrics={"last": float(values[-1])},
+        markdown=markdown,
+        figures=figures,
+    )
+
+
+def _fake_fail_run(seed: int = 0, out_dir: Path = Path("."), quick: bool = False):
+    raise ValueError("the fake experiment broke\non purpose")
+
+
+def _fake_interrupted_run(seed: int = 0, out_dir: Path = Path("."), quick: bool = False):
+    raise KeyboardInterrupt
+
+
+def _module(name: str, title: str, run) -> types.ModuleType:
+    mod = types.ModuleType(f"handgrad.experiments.{name}")
+    mod.NAME, mod.TITLE, mod.STAGE, mod.run = name, title, f"stage of {title}", run
+    return mod
+
+
+@pytest.fixture
+def fake_experiments(monkeypatch):
+    """Replace the registry by fakes; returns a function choosing which ones run."""
+
+    def install(names: list[str]) -> None:
+        registry = {}
+        for name in names:
+            module = f"_test_{name.replace('-', '_')}"
+            run = _fake_fail_run if name.startswith("fail") else _fake_ok_run
+            run = _fake_interrupted_run if name.startswith("ctrl-c") else run
+            title = "A failing experiment" if name.startswith("fail") else "A fake experiment"
+            monkeypatch.setitem(
+                sys.modules, f"handgrad.experiments.{module}", _module(module, title, run)
+            )
+            registry[name] = module
+        monkeypatch.setattr(experiments, "EXPERIMENTS", registry)
+
+    return install
+
+
+def _figure_links(md: str) -> list[str]:
+    return re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+
+
+def test_tour_writes_every_section_and_figure(tmp_path, fake_experiments, capsys):
+    fake_experiments(["ok-one", "ok-two"])
+    code = cli.main(["tour", "--out", str(tmp_path), "--seed", "7", "--quiet"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "report.md" in out.out and "report.html" in out.out
+    assert out.err == ""  # --quiet: no progress lines
+    md = (tmp_path / "report.md").read_text()
+    # contents, run facts, one numbered section per experiment
+    assert "## Contents" in md and "## Run environment" in md
+    assert "| seed | 7 |" in md and f"| numpy | {np.__version__} |" in md
+    assert "## 1. A fake experiment" in md and "## 2. A fake experiment" in md
+    assert "[A fake experiment](#1-a-fake-experiment)" in md
+    for name in ("ok-one", "ok-two"):
+        section = (tmp_path / name / "section.md").read_text()
+        body_line = section.splitlines()[4]  # after the title and stage lines
+        assert body_line in md
+        assert "*Its square (seed 7)*" in md.replace("Figure 1.2: ", "").replace("Figure 2.2: ", "")
+    # every figure linked exists; the one a section placed itself is not repeated
+    links = _figure_links(md)
+    assert sorted(links) == sorted(
+        f"{n}/{f}" for n in ("ok-one", "ok-two") for f in ("curve.png", "other.png")
+    )
+    for link in links:
+        assert (tmp_path / link).read_bytes().startswith(PNG_MAGIC)
+    # the HTML: self-contained, every figure inlined as a PNG data URI
+    page = (tmp_path / "report.html").read_text()
+    srcs = re.findall(r'<img src="([^"]+)"', page)
+    assert len(srcs) == len(links) == 4
+    for src in srcs:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1]).startswith(PNG_MAGIC)
+    assert 'src="http' not in page and "<link" not in page and "<script" not in page
+    assert '<h2 id="1-a-fake-experiment">' in page and 'href="#1-a-fake-experiment"' in page
+    assert "<figcaption>" in page and "$x_{t+1} = x_t + \\epsilon_t$" in page
+
+
+def test_failed_experiment_is_reported_and_tour_exits_nonzero(tmp_path, fake_experiments, capsys):
+    fake_experiments(["ok-one", "fail-one", "ok-two"])
+    code = cli.main(["tour", "--out", str(tmp_path), "--quiet"])
+    out = capsys.readouterr()
+    assert code == 1
+    assert "1 of 3 experiments failed: fail-one" in out.err
+    md = (tmp_path / "report.md").read_text()
+    assert "## 2. A failing experiment" in md  # title read from the module
+    assert "**This experiment failed**" in md
+    assert "ValueError: the fake experiment broke" in md
+    assert "## 3. A fake experiment" in md  # the tour went on after the failure
+    trace = (tmp_path / "fail-one" / "error.txt").read_text()
+    assert "Traceback" in trace and "on purpose" in trace
+    assert (
+        "| 2 | [A failing experiment](#2-a-failing-experiment) | stage of A failing experiment"
+        in md
+    )
+    page = (tmp_path / "report.html").read_text()
+    assert "ValueError: the fake experiment broke" in page
+
+
+def test_experiment_that_cannot_be_imported(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(experiments, "EXPERIMENTS", {"ghost": "_no_such_module_here"})
+    assert cli.main(["tour", "--out", str(tmp_path), "--quiet"]) == 1
+    md = (tmp_path / "report.md").read_text()
+    assert "## 1. ghost\n\n**This experiment failed**" in md  # no empty stage line
+    assert "ModuleNotFoundError: No module named 'handgrad.experiments._no_such_module_here'" in md
+    assert "<p>**</p>" not in (tmp_path / "report.html").read_text()
+
+
+class _FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_lines_on_a_terminal_only(tmp_path, fake_experiments, monkeypatch, capsys):
+    fake_experiments(["ok-one", "fail-two"])
+    terminal = _FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert cli.main(["tour", "--out", str(tmp_path / "a")]) == 1
+    lines = terminal.getvalue().split("\n")
+    assert len(lines) == 4 and lines[3] == ""  # two progress lines, the summary, the end
+    # each line is drawn when the experiment starts, then redrawn over with its outcome
+    assert lines[0].startswith("[1/2] ok-one ...\r\x1b[K[1/2] ok-one: ok, ")
+    assert lines[1].startswith("[2/2] fail-two ...\r\x1b[K[2/2] fail-two: FAILED (ValueError: ")
+    assert lines[2].startswith("handgrad: 1 of 2 experiments failed: fail-two")
+    # not a terminal: no progress, only the final summary of failures
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert cli.main(["tour", "--out", str(tmp_path / "b")]) == 1
+    assert sys.stderr.getvalue().startswith("handgrad: 1 of 2 experiments failed")
+    # --quiet on a terminal
+    monkeypatch.setattr(sys, "stderr", _FakeTerminal())
+    assert cli.main(["tour", "--out", str(tmp_path / "c"), "--quiet"]) == 1
+    assert "[1/2]" not in sys.stderr.getvalue()
+
+
+def test_tour_only_runs_a_subset(tmp_path, fake_experiments, capsys):
+    fake_experiments(["ok-one", "ok-two", "fail-three"])
+    assert cli.main(["tour", "--out", str(tmp_path), "--only", "ok-two", "--quiet"]) == 0
+    md = (tmp_path / "report.md").read_text()
+    assert "## 1. A fake experiment" in md and "## 2." not in md
+    assert not (tmp_path / "ok-one").exists()
+    assert cli.main(["tour", "--out", str(tmp_path), "--only", "nope", "--quiet"]) == 2
+    assert "handgrad: error: unknown experiment(s) nope" in capsys.readouterr().err
+
+
+def test_ctrl_c_stops_the_tour_but_writes_the_report(tmp_path, fake_experiments, capsys):
+    fake_experiments(["ok-one", "ctrl-c", "ok-two"])
+    assert cli.main(["tour", "--out", str(tmp_path), "--quiet"]) == 130
+    assert "handgrad: tour interrupted at ctrl-c" in capsys.readouterr().err
+    md = (tmp_path / "report.md").read_text()
+    assert "## 1. A fake experiment" in md and "interrupted (Ctrl-C)" in md
+    assert "## 3." not in md and not (tmp_path / "ok-two").exists()
+
+
+SAMPLE = r"""# Title with `code`
+
+A paragraph with **bold**, *italics*, `a < b`, a [link](#title-with-code) and math
+$\sigma(z) = 1 / (1 + e^{-z})$ over two lines; snake_case_names stay plain.
+
+## A table
+
+| h | rate | note |
+| --- | ---: | :---: |
+| 16 | 0.01 | *slow* |
+| 64 | 0.5 | **fast** \| noisy |
+
+### Lists
+
+- first item
+- second item with `inline code`
+  - nested one
+  - nested two
+- third item
+  continued lazily
+
+1. one
+2. two
+
+- a loose list
+
+- whose items are paragraphs
+  and continue
+
+Then
+
+    dL/dz = p - y      (an indented code block)
+
+```text
+fenced <code> with *stars*
+```
+
+> a quoted remark
+
+---
+
+The end.
+"""
+
+
+def _visible_text(page: str) -> list[str]:
+    text = re.sub(r"<[^>]+>", " ", page)
+    return html.unescape(text).split()
+
+
+def test_agrees_with_a_commonmark_renderer():
+    markdown_it = pytest.importorskip("markdown_it", reason="markdown-it-py not installed")
+    ref = markdown_it.MarkdownIt("commonmark").enable("table").render(SAMPLE)
+    mine = markdown_to_html(SAMPLE)
+    assert _visible_text(mine) == _visible_text(ref)
+    for tag in ("h1", "h2", "h3", "table", "tr", "td", "th", "ul", "ol", "li", "pre", "code",
+                "em", "strong", "a", "blockquote", "hr", "p"):  # fmt: skip
+        count = re.compile(f"<{tag}[ >]")
+        assert len(count.findall(mine)) == len(count.findall(ref)), tag
