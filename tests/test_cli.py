@@ -300,7 +300,7 @@ def bad_files(tmp_path_factory) -> Path:
          ["--hidden takes comma-separated layer widths"]),
         (["train", "--data", "iris", "--target", "species"], ["built-in 'iris' has its own"]),
         (["train", "--data", "iris", "--optimizer", "lbfgs"], ["invalid choice: 'lbfgs'"]),
-        (["train", "--data", "iris", "--epochs", "0"], ["--epochs", "positive integer"]),
+        (["train", "--data", "iris", "--epochs", "0"], ["--epochs", "integer >= 1"]),
         (["predict", "--model", "{d}/nope.npz", "--data", "{d}/text.csv"],
          ["model file not found"]),
         (["predict", "--model", "{d}/notes.txt", "--data", "{d}/text.csv"],
