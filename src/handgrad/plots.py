@@ -23,6 +23,7 @@ __all__ = [
     "new_figure",
     "save_figure",
     "plot_curves",
+    "plot_learning_curves",
     "plot_decision_boundary",
     "plot_fit",
     "plot_bars",
@@ -70,6 +71,28 @@ def plot_curves(
     ax.grid(True, alpha=0.3)
     ax.legend()
     return ax
+
+
+def plot_learning_curves(history, path: str | Path, *, held_out: str, title: str = "") -> Path:
+    """Loss (log scale) and accuracy per epoch, training beside held-out, from a ``History``."""
+    fig, (ax_loss, ax_acc) = new_figure(ncols=2)
+    training = "training (mean over the epoch)"
+    plot_curves(
+        ax_loss,
+        {training: history.epoch_loss, held_out: history.val_loss},
+        title=f"Cross-entropy per epoch{title}",
+        xlabel="epoch",
+        ylabel="mean cross-entropy (nats)",
+        logy=True,
+    )
+    plot_curves(
+        ax_acc,
+        {training: history.metrics["accuracy"], held_out: history.val_metrics["accuracy"]},
+        title="Accuracy per epoch",
+        xlabel="epoch",
+        ylabel="accuracy (fraction correct)",
+    )
+    return save_figure(fig, path)
 
 
 def plot_decision_boundary(

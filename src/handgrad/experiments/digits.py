@@ -124,26 +124,9 @@ def _check_fused_gradient(H: int, X, y, seeds: dict) -> dict:
 def _plot_final(history, path: Path, H: int, lr: float) -> Figure:
     from .. import plots
 
-    fig, (ax_loss, ax_acc) = plots.new_figure(ncols=2)
-    plots.plot_curves(
-        ax_loss,
-        {"training (mean over the epoch)": history.epoch_loss, "held-out test": history.val_loss},
-        title=f"Cross-entropy per epoch (H={H}, lr={lr:g})",
-        xlabel="epoch",
-        ylabel="mean cross-entropy (nats)",
-        logy=True,
+    plots.plot_learning_curves(
+        history, path, held_out="held-out test", title=f" (H={H}, lr={lr:g})"
     )
-    plots.plot_curves(
-        ax_acc,
-        {
-            "training (mean over the epoch)": history.metrics["accuracy"],
-            "held-out test": history.val_metrics["accuracy"],
-        },
-        title="Accuracy per epoch",
-        xlabel="epoch",
-        ylabel="accuracy (fraction correct)",
-    )
-    plots.save_figure(fig, path)
     return Figure(path, f"Learning curves of the chosen net (64-{H}-10 ReLU, SGD lr {lr:g}).")
 
 

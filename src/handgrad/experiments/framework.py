@@ -32,24 +32,13 @@ import handgrad as hg
 
 from ..data import Standardizer
 from .base import ExperimentResult, Figure
+from .credit import FEATURES, PERSONS, X_RAW, Y
 
 NAME = "framework"
 TITLE = "The credit model in handgrad and in Keras 3"
 STAGE = "Seed 001, Stage 6 (try it with a framework)"
 
-FEATURES = ["utilization", "age", "late_payments"]
-X_RAW = np.array(
-    [
-        [0.10, 45, 0],
-        [0.90, 22, 3],
-        [0.40, 31, 1],
-        [0.20, 52, 0],
-        [0.70, 28, 2],
-    ],
-    dtype=np.float64,
-)
-Y = np.array([720, 580, 660, 740, 610], dtype=np.float64).reshape(-1, 1)
-PEOPLE = {"A": [0.30, 21, 0], "B": [0.30, 65, 0]}  # same utilization and history, age differs
+PEOPLE = PERSONS  # same utilization and history, age differs
 LAM = 1e-2
 LR = 0.1
 EPOCHS = 1000

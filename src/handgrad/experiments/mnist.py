@@ -116,26 +116,7 @@ def _top_pairs(conf: np.ndarray, n: int = 3) -> list[dict]:
 def _plot_curves(history, path: Path, held_out: str) -> Figure:
     from .. import plots
 
-    fig, (ax_loss, ax_acc) = plots.new_figure(ncols=2)
-    plots.plot_curves(
-        ax_loss,
-        {"training (mean over the epoch)": history.epoch_loss, held_out: history.val_loss},
-        title="Cross-entropy per epoch",
-        xlabel="epoch",
-        ylabel="mean cross-entropy (nats)",
-        logy=True,
-    )
-    plots.plot_curves(
-        ax_acc,
-        {
-            "training (mean over the epoch)": history.metrics["accuracy"],
-            held_out: history.val_metrics["accuracy"],
-        },
-        title="Accuracy per epoch",
-        xlabel="epoch",
-        ylabel="accuracy (fraction correct)",
-    )
-    plots.save_figure(fig, path)
+    plots.plot_learning_curves(history, path, held_out=held_out)
     return Figure(path, f"Learning curves: training and {held_out} loss and accuracy per epoch.")
 
 
