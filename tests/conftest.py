@@ -5,7 +5,9 @@ Helpers are fixtures (not imports) so every test file stays independent of the o
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
+from pathlib import Path
 
 import mpmath
 import numpy as np
@@ -98,3 +100,15 @@ def blobs() -> tuple[np.ndarray, np.ndarray]:
     X = np.vstack([gen.standard_normal((50, 2)) + c for c in centers])
     y = np.repeat(np.arange(3), 50)
     return X, y
+
+
+@pytest.fixture
+def full_mnist_path() -> Path:
+    """The full MNIST npz for evaluation (see ../shared/data/README.md), or a skip saying why."""
+    env = os.environ.get("HANDGRAD_MNIST")
+    candidates = [Path(env)] if env else []
+    candidates.append(Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist.npz")
+    path = next((p for p in candidates if p.exists()), None)
+    if path is None:
+        pytest.skip("full MNIST npz not found (set HANDGRAD_MNIST or put ../shared/data/mnist.npz)")
+    return path

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import os
 from pathlib import Path
 
 import numpy as np
@@ -332,17 +331,8 @@ def test_pixels_to_float():
         pixels_to_float(x, np.int32)
 
 
-def _shared_mnist() -> Path | None:
-    env = os.environ.get("HANDGRAD_MNIST")
-    candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist.npz")
-    return next((p for p in candidates if p.exists()), None)
-
-
-def test_full_mnist_npz_if_present():
-    path = _shared_mnist()
-    if path is None:
-        pytest.skip("full MNIST npz not found (set HANDGRAD_MNIST or put ../shared/data/mnist.npz)")
+def test_full_mnist_npz_if_present(full_mnist_path):
+    path = full_mnist_path
     (x_train, y_train), (x_test, y_test) = load_mnist(path)
     assert x_train.shape == (60000, 784) and x_test.shape == (10000, 784)
     assert x_train.dtype == np.uint8 and y_train.dtype == np.int64

@@ -296,3 +296,10 @@ def test_framework_matches_keras(tmp_path):
         # a true float64 run agrees to rounding, either with lam = 0.01 or, where Keras
         # applies the L2 strength in float32 (Keras 3.15 does), with lam = float32(0.01)
         assert min(k["max_rel_weight_diff"], k["lam_float32"]["max_rel_weight_diff"]) < 1e-12
+
+
+def test_full_mnist_reaches_98_percent_on_the_standard_test_split(full_mnist_path, tmp_path):
+    result = run_experiment("mnist", seed=0, out_dir=tmp_path, mnist=str(full_mnist_path))
+    m = result.metrics
+    assert m["test_accuracy"] >= 0.98, m["test_accuracy"]
+    assert m["n_test"] == 10_000 and m["n_train"] == 60_000
