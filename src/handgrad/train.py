@@ -322,7 +322,12 @@ def _prepare_target(loss: Loss, y, X: np.ndarray, n_outputs: int, name: str = "y
 def _fast_loss(loss: Loss) -> bool:
     """Whether ``loss`` splits ``forward`` into ``_validate`` + ``_forward`` (built-ins do)."""
     cls = type(loss)
-    return cls.forward is Loss.forward and cls._forward is not Loss._forward
+    return (
+        isinstance(loss, Loss)
+        and "forward" not in vars(loss)
+        and cls.forward is Loss.forward
+        and cls._forward is not Loss._forward
+    )
 
 
 def _loss_target(loss: Loss, y: np.ndarray, n: int, n_outputs: int, dtype) -> np.ndarray:
@@ -448,6 +453,10 @@ def fit(
     target = _loss_target(loss, y, n, n_outputs, X.dtype) if fast_loss else y
     outputs_name = f"{type(loss).__name__} prediction"
     gather = _BatchGather(X, target, y if metric_fns and target is not y else None)
+    if isinstance(model, Module) and model._has_training_path():
+        forward, backward = model._forward, model._backward
+    else:
+        forward, backward = model.forward, model.backward
     for cb in callbacks:
         cb.on_train_begin(ctx)
 
@@ -462,7 +471,7 @@ def fit(
             for idx in batches(n, batch_size, rng=rng, shuffle=shuffle, drop_last=drop_last):
                 xb, tb, yb = gather(idx)
                 try:
-                    outputs = model._forward(xb)
+                    outputs = forward(xb)
                     if fast_loss:
                         check_finite(outputs, outputs_name)
                         value = loss._forward(outputs, tb)
@@ -475,7 +484,7 @@ def fit(
                 if l2 is not None:
                     value += l2.value(params)
                 if reason is None and math.isfinite(value):
-                    model._backward(loss.backward(), input_grad=False)
+                    backward(loss.backward(), input_grad=False)
                     if l2 is not None:
                         l2.add_gradient(params)
                     if not _gradients_finite(params):
@@ -527,10 +536,10 @@ def fit(
 def _gradients_finite(params) -> bool:
     """True if every gradient entry is finite: one sum per gradient, a full scan only if
     the total is not finite (finite entries whose sum overflows are not an error)."""
-    total = 0.0
+    total = 0.0  # a Python float: inf + -inf is a quiet nan here
     for p in params:
-        total += np.add.reduce(p.grad, axis=None)
-    return bool(np.isfinite(total)) or all(bool(np.isfinite(p.grad).all()) for p in params)
+        total += float(np.add.reduce(p.grad, axis=None))
+    return math.isfinite(total) or all(bool(np.isfinite(p.grad).all()) for p in params)
 
 
 class _BatchGather:

@@ -88,14 +88,26 @@ class Module:
     # ``_backward`` every step: the same math as ``forward``/``backward``, without the
     # per-call input checks, and writing into buffers the module keeps and reuses for every
     # batch of the same size (so the arrays they return are overwritten by the next call).
-    # A module that does not override them runs its public methods; a subclass that
-    # overrides ``forward``/``backward`` of a built-in module should override these too.
+    # A module that does not override them runs its public methods.
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
 
     def _backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         return self.backward(grad_y, input_grad)
+
+    def _has_training_path(self) -> bool:
+        """False if ``forward`` or ``backward`` was replaced after ``_forward``/``_backward``
+        were written for it: set on the instance, or overridden by a subclass that kept
+        its parent's ``_forward``/``_backward``. ``fit`` then calls the public methods."""
+        if "forward" in vars(self) or "backward" in vars(self):
+            return False
+        cls = type(self)
+        for public, private in (("forward", "_forward"), ("backward", "_backward")):
+            fast = _defined_in(cls, private)  # Module's own just calls the public method
+            if fast is not Module and not issubclass(fast, _defined_in(cls, public)):
+                return False
+        return True
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
         """A scratch array of this shape and dtype, allocated once and reused."""
@@ -111,6 +123,11 @@ class Module:
         if value is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
         return value
+
+
+def _defined_in(cls: type, name: str) -> type:
+    """The class in ``cls``'s method resolution order whose body defines ``name``."""
+    return next(klass for klass in cls.__mro__ if name in vars(klass))
 
 
 def _check_grad(grad_y: np.ndarray, expected_shape: tuple[int, ...], who: str) -> np.ndarray:
@@ -347,6 +364,11 @@ class Sequential(Module):
         for i in range(len(self.layers) - 1, -1, -1):
             grad_y = self.layers[i].backward(grad_y, input_grad=input_grad or i > 0)
         return grad_y
+
+    def _has_training_path(self) -> bool:
+        return super()._has_training_path() and all(
+            layer._has_training_path() for layer in self.layers
+        )
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
         for layer in self.layers:
