@@ -17,6 +17,7 @@ import pytest
 
 import handgrad as hg
 from handgrad.nn import functional as F
+from handgrad.nn._checks import check_finite, surely_finite
 from handgrad.train import _gradients_finite, batches
 
 EPS = np.finfo(np.float64).eps
@@ -174,6 +175,25 @@ def test_gradient_check_finds_nan_and_inf_but_not_large_finite_sums():
         for bad in (np.nan, np.inf, -np.inf):
             params[1].grad[1] = bad
             assert not _gradients_finite(params)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+def test_finiteness_check_of_large_arrays(dtype, layout):
+    """The BLAS path for large arrays finds every NaN/inf and accepts huge finite values."""
+    base = np.ones((300, 250), dtype=dtype, order="F" if layout == "F" else "C")
+    x = base[:, ::2] if layout == "strided" else base  # strided: the np.add.reduce path
+    with np.errstate(all="raise"):  # and no floating-point warning on the way
+        check_finite(x, "x")
+        # finite, but the squares overflow (the sum of the strided view does not)
+        x[...] = np.finfo(dtype).max / (1e6 if layout == "strided" else 4)
+        check_finite(x, "x")
+        for bad, kind in ((np.nan, "NaN"), (np.inf, "inf"), (-np.inf, "inf")):
+            y = x.copy(order="K")
+            y[7, 9] = bad
+            assert not surely_finite(y)
+            with pytest.raises(hg.nn.NonFiniteError, match=rf"x contains {kind} .*\(7, 9\)"):
+                check_finite(y, "x")
 
 
 # --- the whole loop -------------------------------------------------------------------------

@@ -33,7 +33,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .nn._checks import NonFiniteError, as_float_array, check_finite, check_matrix
+from .nn._checks import (
+    NonFiniteError,
+    as_float_array,
+    check_finite,
+    check_matrix,
+    surely_finite,
+)
 from .nn.init import make_rng
 from .nn.layers import Module
 from .nn.losses import BCEWithLogitsLoss, L2Penalty, Loss, SoftmaxCrossEntropyLoss
@@ -534,12 +540,12 @@ def fit(
 
 
 def _gradients_finite(params) -> bool:
-    """True if every gradient entry is finite: one sum per gradient, a full scan only if
-    the total is not finite (finite entries whose sum overflows are not an error)."""
-    total = 0.0  # a Python float: inf + -inf is a quiet nan here
+    """True if every gradient entry is finite: one pass per gradient, and an element-wise
+    scan only where that pass overflowed or found a NaN/inf."""
     for p in params:
-        total += float(np.add.reduce(p.grad, axis=None))
-    return math.isfinite(total) or all(bool(np.isfinite(p.grad).all()) for p in params)
+        if not surely_finite(p.grad) and not np.isfinite(p.grad).all():
+            return False
+    return True
 
 
 class _BatchGather:
