@@ -38,7 +38,6 @@ from .nn._checks import (
     as_float_array,
     check_finite,
     check_matrix,
-    surely_finite,
 )
 from .nn.init import make_rng
 from .nn.layers import Module
@@ -540,11 +539,15 @@ def fit(
 
 
 def _gradients_finite(params) -> bool:
-    """True if every gradient entry is finite: one pass per gradient, and an element-wise
-    scan only where that pass overflowed or found a NaN/inf."""
-    for p in params:
-        if not surely_finite(p.grad) and not np.isfinite(p.grad).all():
-            return False
+    """True if every gradient entry is finite.
+
+    A NaN or inf makes the sum of squares (one BLAS dot product per gradient) non-finite;
+    only then, or when huge finite entries overflowed it, are the entries scanned.
+    """
+    with np.errstate(over="ignore"):
+        for p in params:
+            if not np.isfinite(np.vdot(p.grad, p.grad)) and not np.isfinite(p.grad).all():
+                return False
     return True
 
 
