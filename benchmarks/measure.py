@@ -3,10 +3,11 @@
     python benchmarks/measure.py FRAMEWORK WORKLOAD DTYPE [--epochs E]
 
 FRAMEWORK is handgrad, numpy (the plain loop), torch, sklearn, or bound (the matrix
-multiplies alone). The time reported is the wall time of the whole training call, data
-already in memory, divided by the number of epochs: it includes each framework's own input
-checks and setup, as a user would wait for them. Peak memory is the peak resident set size
-during that call (Linux: VmHWM after resetting it through /proc/self/clear_refs).
+multiplies alone). After an untimed warm-up on two batches, the time reported is the wall
+time of the whole training call, data already in memory, divided by the number of epochs:
+it includes each framework's own input checks and setup, as a user would wait for them.
+Peak memory is the peak resident set size during that call (Linux: VmHWM after resetting
+it through /proc/self/clear_refs).
 """
 
 from __future__ import annotations
@@ -198,6 +199,9 @@ def measure(framework: str, workload: str, dtype: str, epochs: int | None) -> di
     elif framework == "handgrad":
         import handgrad  # noqa: F401
     X, y = make_data(w, dtype)
+    # Warm-up, untimed: every framework trains once on two batches, so that one-time
+    # initialization (PyTorch's takes seconds on first use) is not counted as an epoch.
+    runner(w, X[: 2 * w.batch_size], y[: 2 * w.batch_size], 1)
     rss_before = rss_mib()
     peak_reset = reset_peak_rss()
     load_before = os.getloadavg()[0]

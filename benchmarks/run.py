@@ -53,10 +53,14 @@ ENV_VARS = (
 # --- running -------------------------------------------------------------------------------
 
 
+CHILD_ENV: dict[str, str] = {}  # set by --threads
+
+
 def run_json(args: list[str], timeout: float) -> dict:
     """Run a Python script in a fresh process; return the JSON on its last stdout line."""
+    env = {**os.environ, **CHILD_ENV}
     proc = subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+        [sys.executable, *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env
     )
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{proc.stderr.strip()[-2000:]}")
@@ -235,7 +239,7 @@ def machine(results: list[dict]) -> dict:
         "python": platform.python_version(),
         "versions": versions,
         "blas": blas,
-        "env": {k: os.environ.get(k) for k in ENV_VARS},
+        "env": {k: {**os.environ, **CHILD_ENV}.get(k) for k in ENV_VARS},
         "commit": git_commit(),
     }
 
@@ -370,7 +374,16 @@ def main(argv=None) -> int:
     parser.add_argument("--docs", type=Path, default=ROOT / "docs" / "performance.md")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite the docs table")
     parser.add_argument("--timeout", type=float, default=300, help="seconds per process")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="BLAS/OpenMP threads for every framework (default: the machine's default)",
+    )
     args = parser.parse_args(argv)
+    if args.threads is not None:
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            CHILD_ENV[var] = str(args.threads)
 
     workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
     frameworks = [f.strip() for f in args.frameworks.split(",") if f.strip()]
@@ -394,6 +407,13 @@ def main(argv=None) -> int:
                 "PyTorch's BLAS). Recorded in the report."
             )
 
+    load = os.getloadavg()[0]
+    if load > 0.5:
+        print(
+            f"NOTE: load average {load:.2f} before starting: other work competes for the "
+            "cores, which slows multi-threaded BLAS and PyTorch far more than single-threaded "
+            "code. Prefer a quiet machine, or compare with --threads 1."
+        )
     jobs = plan(workloads, frameworks, repeats)
     print(f"{len(jobs)} measurements ({repeats} per row), frameworks: {', '.join(frameworks)}")
     started = time.perf_counter()
