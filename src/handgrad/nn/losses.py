@@ -177,26 +177,24 @@ class SoftmaxCrossEntropyLoss(Loss):
         # flat indices into z.ravel(): each row's max and each row's label
         rows_start = np.arange(0, n * c, c)
         top = np.argmax(z, axis=1)
-        at_top = top + rows_start
-        at_label = labels + rows_start
+        at_top, at_label = top + rows_start, labels + rows_start
 
         m = z.take(at_top)  # (N,) row maxima
         e = z - m[:, None]
         np.exp(e, out=e)  # (N, C), each in (0, 1], exactly 1 at the max
         e.put(at_top, 0.0)
         s = np.add.reduce(e, axis=1)  # (N,) mass of the non-maximal classes, relative to the max
-        log1p_s = np.log1p(s)
-        denom = 1.0 + s
-        e.put(at_top, 1.0)
-        e /= denom[:, None]  # softmax(Z)
-        loss = self._reduce((m - z.take(at_label)) + log1p_s, n)
+        loss = self._reduce((m - z.take(at_label)) + np.log1p(s), n)
 
-        grad = e  # softmax(Z) - onehot(k): at the label p_k - 1, which is exactly
-        # -s / (1 + s) where the label is the max (p_k - 1 would round to 0 there)
-        p_label = e.take(at_label)
-        grad.put(at_label, np.where(labels == top, -s / denom, p_label - 1.0))
-        grad *= self._scale(n)
-        self._grad = grad
+        # dl/dz = softmax(z) - onehot(k) = (e - (1 + s) onehot(k)) / (1 + s). At the label,
+        # e_k - (1 + s) is computed as (e_k - 1) - s with e_k still 0 if k is the max: there
+        # it is exactly -s, so p_k - 1 = -s / (1 + s) keeps its full relative precision.
+        at_k = (e.take(at_label) - (labels != top)) - s
+        e.put(at_top, 1.0)
+        inv = self._scale(n) / (1.0 + s)
+        e *= inv[:, None]
+        e.put(at_label, at_k * inv)
+        self._grad = e
         return loss
 
     def _forward_soft(self, z: np.ndarray, soft: np.ndarray) -> float:
