@@ -8,6 +8,11 @@
             model.backward(loss_fn.backward())        # writes every parameter's .grad
             optimizer.step()                          # in place
 
+X and y are validated once, before the first step; inside the loop the model and the loss
+run their unchecked ``_forward``/``_backward`` (same math, outputs in reused buffers), and
+the loop itself checks what can go wrong while training: non-finite logits, loss or
+gradients (see ``_diverged``).
+
 Around that loop ``fit`` adds what a user expects: validation, metrics, callbacks (progress,
 early stopping, checkpoints), a clean stop on Ctrl-C, and a stop on divergence that keeps
 the last finite weights.
@@ -28,7 +33,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .nn._checks import NonFiniteError, as_float_array, check_finite, check_matrix
+from .nn._checks import (
+    NonFiniteError,
+    as_float_array,
+    check_finite,
+    check_matrix,
+)
 from .nn.init import make_rng
 from .nn.layers import Module
 from .nn.losses import BCEWithLogitsLoss, L2Penalty, Loss, SoftmaxCrossEntropyLoss
@@ -308,11 +318,34 @@ def _prepare_target(loss: Loss, y, X: np.ndarray, n_outputs: int, name: str = "y
     if not isinstance(loss, SoftmaxCrossEntropyLoss) or y_arr.ndim == 2:
         y_arr = as_float_array(y_arr, name, X.dtype)
     # Validate labels and shapes once, up front, with the loss's own checks on dummy outputs.
-    loss.forward(np.zeros((X.shape[0], n_outputs), dtype=X.dtype), y_arr)
-    loss._grad = None
+    _loss_target(loss, y_arr, X.shape[0], n_outputs, X.dtype)
     if isinstance(loss, SoftmaxCrossEntropyLoss) and y_arr.ndim == 1:
         y_arr = y_arr.astype(np.intp)  # validated integer-valued: convert once, not per step
     return y_arr
+
+
+def _fast_loss(loss: Loss) -> bool:
+    """Whether ``loss`` splits ``forward`` into ``_validate`` + ``_forward`` (built-ins do)."""
+    cls = type(loss)
+    return (
+        isinstance(loss, Loss)
+        and "forward" not in vars(loss)
+        and cls.forward is Loss.forward
+        and cls._forward is not Loss._forward
+    )
+
+
+def _loss_target(loss: Loss, y: np.ndarray, n: int, n_outputs: int, dtype) -> np.ndarray:
+    """Validate y against outputs of shape (n, n_outputs); return it as ``loss._forward`` takes it.
+
+    For a loss without the split, this runs its ``forward`` on zeros and returns y itself.
+    """
+    if _fast_loss(loss):
+        zeros = np.broadcast_to(np.zeros((), dtype), (n, n_outputs))
+        return loss._validate(zeros, y)[1]
+    loss.forward(np.zeros((n, n_outputs), dtype=dtype), y)
+    loss._grad = None
+    return y
 
 
 def predict_logits(model: Module, X, batch_size: int = 4096) -> np.ndarray:
@@ -420,7 +453,15 @@ def fit(
     if validation_data is not None:
         log_names += tuple(f"val_{name}" for name in log_names)
     ctx = TrainingContext(model, history, epochs, steps_per_epoch, log_names=log_names)
-    gather = _BatchGather(X, y)
+    # the loss's own form of y (integer labels, targets shaped like the outputs), made once
+    fast_loss = _fast_loss(loss)
+    target = _loss_target(loss, y, n, n_outputs, X.dtype) if fast_loss else y
+    outputs_name = f"{type(loss).__name__} prediction"
+    gather = _BatchGather(X, target, y if metric_fns and target is not y else None)
+    if isinstance(model, Module) and model._has_training_path():
+        forward, backward = model._forward, model._backward
+    else:
+        forward, backward = model.forward, model.backward
     for cb in callbacks:
         cb.on_train_begin(ctx)
 
@@ -433,10 +474,14 @@ def fit(
             loss_sum, seen = 0.0, 0
             metric_sums = dict.fromkeys(metric_fns, 0.0)
             for idx in batches(n, batch_size, rng=rng, shuffle=shuffle, drop_last=drop_last):
-                xb, yb = gather(idx)
+                xb, tb, yb = gather(idx)
                 try:
-                    outputs = model.forward(xb)
-                    value = loss.forward(outputs, yb)
+                    outputs = forward(xb)
+                    if fast_loss:
+                        check_finite(outputs, outputs_name)
+                        value = loss._forward(outputs, tb)
+                    else:
+                        value = loss.forward(outputs, tb)
                 except NonFiniteError as exc:
                     value, reason = float("nan"), str(exc)
                 else:
@@ -444,10 +489,10 @@ def fit(
                 if l2 is not None:
                     value += l2.value(params)
                 if reason is None and math.isfinite(value):
-                    model.backward(loss.backward(), input_grad=False)
+                    backward(loss.backward(), input_grad=False)
                     if l2 is not None:
                         l2.add_gradient(params)
-                    if not all(np.isfinite(np.add.reduce(p.grad, axis=None)) for p in params):
+                    if not _gradients_finite(params):
                         reason = "a gradient is not finite"
                 elif reason is None:
                     reason = f"the loss is {value}"
@@ -460,7 +505,7 @@ def fit(
                 loss_sum += value * len(idx)
                 seen += len(idx)
                 for name, fn in metric_fns.items():
-                    metric_sums[name] += fn(outputs, yb) * len(idx)
+                    metric_sums[name] += fn(outputs, tb if yb is None else yb) * len(idx)
                 ctx.logs = {"loss": value}
                 for cb in callbacks:
                     cb.on_batch_end(ctx)
@@ -493,24 +538,42 @@ def fit(
     return history
 
 
+def _gradients_finite(params) -> bool:
+    """True if every gradient entry is finite.
+
+    A NaN or inf makes the sum of squares (one BLAS dot product per gradient) non-finite;
+    only then, or when huge finite entries overflowed it, are the entries scanned.
+    """
+    with np.errstate(over="ignore"):
+        for p in params:
+            if not np.isfinite(np.vdot(p.grad, p.grad)) and not np.isfinite(p.grad).all():
+                return False
+    return True
+
+
 class _BatchGather:
-    """X[idx], y[idx] gathered into buffers reused across steps of the same batch size."""
+    """The rows idx of each array, gathered into buffers reused across steps of the same size.
 
-    def __init__(self, X: np.ndarray, y: np.ndarray):
-        self.X, self.y = X, y
-        self._buffers: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    Returns one batch per array given (None stays None).
+    """
 
-    def __call__(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def __init__(self, *arrays: np.ndarray | None):
+        self.arrays = arrays
+        self._buffers: dict[int, list] = {}
+
+    def __call__(self, idx: np.ndarray) -> list:
         k = len(idx)
         if k not in self._buffers:
-            self._buffers[k] = (
-                np.empty((k, *self.X.shape[1:]), self.X.dtype),
-                np.empty((k, *self.y.shape[1:]), self.y.dtype),
-            )
-        xb, yb = self._buffers[k]
-        np.take(self.X, idx, axis=0, out=xb)
-        np.take(self.y, idx, axis=0, out=yb)
-        return xb, yb
+            self._buffers[k] = [
+                None if a is None else np.empty((k, *a.shape[1:]), a.dtype) for a in self.arrays
+            ]
+        out = self._buffers[k]
+        for a, buf in zip(self.arrays, out):
+            if a is not None:
+                # idx is always in range (it comes from batches()); mode="clip" spares take
+                # the bounds-checking copy that the default mode makes when given ``out``
+                np.take(a, idx, axis=0, out=buf, mode="clip")
+        return out
 
 
 def _end_epoch(ctx: TrainingContext, epoch_loss: float, metrics: dict[str, float]) -> None:

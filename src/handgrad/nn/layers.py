@@ -83,11 +83,51 @@ class Module:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "type")
         return f"{type(self).__name__}({args})"
 
+    # --- the training loop's path ---------------------------------------------------------
+    # ``fit`` validates its data once, at its boundary, and then calls ``_forward`` and
+    # ``_backward`` every step: the same math as ``forward``/``backward``, without the
+    # per-call input checks, and writing into buffers the module keeps and reuses for every
+    # batch of the same size (so the arrays they return are overwritten by the next call).
+    # A module that does not override them runs its public methods.
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)
+
+    def _backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        return self.backward(grad_y, input_grad)
+
+    def _has_training_path(self) -> bool:
+        """False if ``forward`` or ``backward`` was replaced after ``_forward``/``_backward``
+        were written for it: set on the instance, or overridden by a subclass that kept
+        its parent's ``_forward``/``_backward``. ``fit`` then calls the public methods."""
+        if "forward" in vars(self) or "backward" in vars(self):
+            return False
+        cls = type(self)
+        for public, private in (("forward", "_forward"), ("backward", "_backward")):
+            fast = _defined_in(cls, private)  # Module's own just calls the public method
+            if fast is not Module and not issubclass(fast, _defined_in(cls, public)):
+                return False
+        return True
+
+    def _buffer(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+        """A scratch array of this shape and dtype, allocated once and reused."""
+        buffers = self.__dict__.setdefault("_buffers", {})
+        key = (name, shape, dtype)
+        buf = buffers.get(key)
+        if buf is None:
+            buf = buffers[key] = np.empty(shape, dtype)
+        return buf
+
     def _cached(self, attr: str):
         value = getattr(self, attr, None)
         if value is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
         return value
+
+
+def _defined_in(cls: type, name: str) -> type:
+    """The class in ``cls``'s method resolution order whose body defines ``name``."""
+    return next(klass for klass in cls.__mro__ if name in vars(klass))
 
 
 def _check_grad(grad_y: np.ndarray, expected_shape: tuple[int, ...], who: str) -> np.ndarray:
@@ -153,8 +193,14 @@ class Linear(Module):
             x = as_float_array(x, "Linear input", self.dtype)
             check_matrix(x, "Linear input", self.in_features)
         check_finite(x, "Linear input")
+        return self._affine(x)
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        return self._affine(x, out=self._buffer("y", (x.shape[0], self.out_features), x.dtype))
+
+    def _affine(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self._x = x
-        y = x @ self.weight.value
+        y = np.matmul(x, self.weight.value, out=out)
         if self.bias is not None:
             y += self.bias.value
         return y
@@ -163,10 +209,18 @@ class Linear(Module):
         """grad_y (N, out) -> dL/dx (N, in); writes weight.grad (in, out) and bias.grad (out,)."""
         x = self._cached("_x")
         grad_y = _check_grad(grad_y, (x.shape[0], self.out_features), "Linear")
+        return self._gradients(x, grad_y, input_grad)
+
+    def _backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        x = self._x
+        out = self._buffer("dx", x.shape, x.dtype) if input_grad else None
+        return self._gradients(x, grad_y, input_grad, out)
+
+    def _gradients(self, x, grad_y, input_grad: bool, out=None) -> np.ndarray | None:
         np.matmul(x.T, grad_y, out=self.weight.grad)
         if self.bias is not None:
-            np.sum(grad_y, axis=0, out=self.bias.grad)
-        return grad_y @ self.weight.value.T if input_grad else None
+            np.add.reduce(grad_y, axis=0, out=self.bias.grad)
+        return np.matmul(grad_y, self.weight.value.T, out=out) if input_grad else None
 
     def parameters(self) -> list[Parameter]:
         return [self.weight] if self.bias is None else [self.weight, self.bias]
@@ -201,6 +255,15 @@ class ReLU(Module):
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray:
         x = self._cached("_x")
         return F.relu_backward(_check_grad(grad_y, x.shape, "ReLU"), x)
+
+    # F.relu and F.relu_backward, written into reused buffers
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        self._x = x
+        return np.maximum(x, 0, out=self._buffer("y", x.shape, x.dtype))
+
+    def _backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray:
+        x = self._x
+        return np.multiply(grad_y, x > 0, out=self._buffer("dx", x.shape, x.dtype))
 
 
 class LeakyReLU(Module):
@@ -300,6 +363,21 @@ class Sequential(Module):
     def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         for i in range(len(self.layers) - 1, -1, -1):
             grad_y = self.layers[i].backward(grad_y, input_grad=input_grad or i > 0)
+        return grad_y
+
+    def _has_training_path(self) -> bool:
+        return super()._has_training_path() and all(
+            layer._has_training_path() for layer in self.layers
+        )
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        for layer in self.layers:
+            x = layer._forward(x)
+        return x
+
+    def _backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        for i in range(len(self.layers) - 1, -1, -1):
+            grad_y = self.layers[i]._backward(grad_y, input_grad or i > 0)
         return grad_y
 
     def parameters(self) -> list[Parameter]:

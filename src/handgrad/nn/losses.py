@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import functional as F
 from ._checks import as_float_array, check_finite, check_nonempty
 
 __all__ = ["Loss", "MSELoss", "BCEWithLogitsLoss", "SoftmaxCrossEntropyLoss", "L2Penalty"]
@@ -36,6 +35,16 @@ class Loss:
         return self.forward(prediction, target)
 
     def forward(self, prediction, target) -> float:
+        """The loss of a batch; also computes dL/d(prediction) for ``backward``."""
+        return self._forward(*self._validate(prediction, target))
+
+    def _validate(self, prediction, target) -> tuple[np.ndarray, np.ndarray]:
+        """Check both arguments; return them as the arrays ``_forward`` computes with."""
+        prediction = self._prediction(prediction)
+        return prediction, self._target_like(target, prediction)
+
+    def _forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
+        """The math, on arguments that ``_validate`` returned (``fit`` validates once)."""
         raise NotImplementedError
 
     def backward(self) -> np.ndarray:
@@ -92,9 +101,8 @@ class MSELoss(Loss):
     Gradient: dL/dy_hat = 2 (y_hat - y) / (N * K)   [sum: 2 (y_hat - y)].
     """
 
-    def forward(self, prediction, target) -> float:
-        prediction = self._prediction(prediction)
-        err = prediction - self._target_like(target, prediction)
+    def _forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
+        err = prediction - target
         count = err.size
         loss = self._reduce(err * err, count)
         err *= 2.0 * self._scale(count)
@@ -118,14 +126,25 @@ class BCEWithLogitsLoss(Loss):
     Reduction over samples: mean divides by N (the number of logits).
     """
 
-    def forward(self, logits, target) -> float:
-        z = self._prediction(logits)
-        y = self._target_like(target, z)
+    def _validate(self, logits, target) -> tuple[np.ndarray, np.ndarray]:
+        z, y = super()._validate(logits, target)
         _check_binary(y, "BCEWithLogitsLoss target")
-        per_sample = y * F.softplus(-z) + (1.0 - y) * F.softplus(z)
+        return z, y
+
+    def _forward(self, z: np.ndarray, y: np.ndarray) -> float:
+        # With y in {0, 1}, let t = z (y = 0) or -z (y = 1): the logit of the wrong answer.
+        # Then l = softplus(t) and dl/dz = sigmoid(z) - y = sign * sigmoid(t), and both
+        # share e = exp(-|z|) = exp(-|t|): softplus(t) = max(t, 0) + log1p(e),
+        # sigmoid(t) = (1 if t >= 0 else e) / (1 + e). This is F.softplus and F.sigmoid
+        # written out once for both terms of the docstring's formulas.
+        sign = 1.0 - 2.0 * y
+        t = z * sign
+        e = np.exp(-np.abs(z))
         count = z.size
-        loss = self._reduce(per_sample, count)
-        grad = (1.0 - y) * F.sigmoid(z) - y * F.sigmoid(-z)
+        loss = self._reduce(np.maximum(t, 0) + np.log1p(e), count)
+        grad = np.where(t >= 0, 1.0, e)
+        grad /= 1.0 + e
+        grad *= sign
         grad *= self._scale(count)
         self._grad = grad
         return loss
@@ -142,36 +161,58 @@ class SoftmaxCrossEntropyLoss(Loss):
     log1p(s) itself and the true class's gradient is -s / (1 + s), not p - 1 rounded to 0.
     """
 
-    def forward(self, logits, target) -> float:
+    def _validate(self, logits, target) -> tuple[np.ndarray, np.ndarray]:
+        """-> logits (N, C) and either integer labels (N,) or soft targets (N, C)."""
         z = self._prediction(logits)
         if z.ndim != 2:
             raise ValueError(f"SoftmaxCrossEntropyLoss logits must be (N, C), got shape {z.shape}")
-        n, c = z.shape
         labels, soft = self._labels(target, z)
+        return z, (labels if soft is None else soft)
 
+    def _forward(self, z: np.ndarray, target: np.ndarray) -> float:
+        n, c = z.shape
+        if target.ndim == 2:
+            return self._forward_soft(z, target)
+        labels = target
+        # flat indices into z.ravel(): each row's max and each row's label
+        rows_start = np.arange(0, n * c, c)
+        top = np.argmax(z, axis=1)
+        at_top, at_label = top + rows_start, labels + rows_start
+
+        m = z.take(at_top)  # (N,) row maxima
+        e = z - m[:, None]
+        np.exp(e, out=e)  # (N, C), each in (0, 1], exactly 1 at the max
+        e.put(at_top, 0.0)
+        s = np.add.reduce(e, axis=1)  # (N,) mass of the non-maximal classes, relative to the max
+        loss = self._reduce((m - z.take(at_label)) + np.log1p(s), n)
+
+        # dl/dz = softmax(z) - onehot(k) = (e - (1 + s) onehot(k)) / (1 + s). At the label,
+        # e_k - (1 + s) is computed as (e_k - 1) - s with e_k still 0 if k is the max: there
+        # it is exactly -s, so p_k - 1 = -s / (1 + s) keeps its full relative precision.
+        at_k = (e.take(at_label) - (labels != top)) - s
+        e.put(at_top, 1.0)
+        inv = self._scale(n) / (1.0 + s)
+        e *= inv[:, None]
+        e.put(at_label, at_k * inv)
+        self._grad = e
+        return loss
+
+    def _forward_soft(self, z: np.ndarray, soft: np.ndarray) -> float:
+        """Soft targets (N, C): l_n = -sum_j q_nj log p_nj; dl/dZ_n = p_n - q_n."""
+        n = z.shape[0]
         rows = np.arange(n)
         top = np.argmax(z, axis=1)
         m = z[rows, top][:, None]
-        e = np.exp(z - m)  # (N, C), each in (0, 1], exactly 1 at the max
+        e = np.exp(z - m)
         e[rows, top] = 0.0
-        s = np.sum(e, axis=1)  # (N,) mass of the non-maximal classes, relative to the max
+        s = np.sum(e, axis=1)
         log1p_s = np.log1p(s)
-        denom = 1.0 + s
         e[rows, top] = 1.0
-        probs = e / denom[:, None]  # softmax(Z)
-
-        scale = self._scale(n)
-        if soft is None:
-            per_sample = (m[:, 0] - z[rows, labels]) + log1p_s
-            grad = probs
-            grad[rows, labels] -= 1.0
-            hit = labels == top  # true class is the max: p_k - 1 = -s / (1 + s) exactly
-            grad[rows[hit], labels[hit]] = -s[hit] / denom[hit]
-        else:
-            log_probs = (z - m) - log1p_s[:, None]
-            per_sample = -np.sum(soft * log_probs, axis=1)
-            grad = probs - soft
-        grad *= scale
+        probs = e / (1.0 + s)[:, None]
+        log_probs = (z - m) - log1p_s[:, None]
+        per_sample = -np.sum(soft * log_probs, axis=1)
+        grad = probs - soft
+        grad *= self._scale(n)
         self._grad = grad
         return self._reduce(per_sample, n)
 
@@ -206,7 +247,7 @@ class SoftmaxCrossEntropyLoss(Loss):
         if target.min() < 0 or target.max() >= c:
             bad = target[(target < 0) | (target >= c)][0]
             raise ValueError(f"{name}: label {bad} is out of range [0, {c})")
-        return target, None
+        return target.astype(np.intp, copy=False), None
 
 
 class L2Penalty:

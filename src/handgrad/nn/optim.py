@@ -87,7 +87,7 @@ class SGD(Optimizer):
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
         for i, p in enumerate(self.params):
             buf = self._scratch[i]
-            g = self._decayed_grad(p, wd, buf)
+            g = self._decayed_grad(p, wd, buf) if wd else p.grad
             if mu:
                 v = self._velocity[i]
                 v *= mu
