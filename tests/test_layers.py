@@ -83,6 +83,19 @@ def test_linear_constructor_checks():
         hg.Linear(2, 2, init="orthogonal")
     with pytest.raises(ValueError, match="either seed= or rng="):
         hg.Linear(2, 2, seed=0, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="bias_init"):
+        hg.Linear(2, 2, bias_init=float("nan"))
+
+
+def test_biases_start_at_zero_unless_asked_otherwise():
+    assert np.array_equal(hg.Linear(3, 4, seed=0).bias.value, np.zeros(4))
+    layer = hg.Linear(3, 4, seed=0, bias_init=0.01, dtype=np.float32)
+    assert layer.bias.value.dtype == np.float32
+    assert np.array_equal(layer.bias.value, np.full(4, 0.01, np.float32))
+    # the weights do not depend on the bias choice: same seed, same draw
+    assert np.array_equal(
+        layer.weight.value, hg.Linear(3, 4, seed=0, dtype=np.float32).weight.value
+    )
 
 
 def test_backward_before_forward_and_wrong_gradient_shape():

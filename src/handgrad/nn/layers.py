@@ -160,10 +160,15 @@ class Linear(Module):
         *,
         bias: bool = True,
         init="xavier_uniform",
+        bias_init: float = 0.0,
         seed: int | None = None,
         rng: np.random.Generator | None = None,
         dtype=np.float64,
     ):
+        """``init`` names the weight initializer (see ``handgrad.nn.init``); biases start at
+        the constant ``bias_init`` (0 unless asked otherwise, e.g. 0.01 to keep ReLUs alive)."""
+        if not np.isfinite(bias_init):
+            raise ValueError(f"Linear: bias_init must be a finite number, got {bias_init!r}")
         for name, n in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(n, (int, np.integer)) or n < 1:
                 raise ValueError(f"Linear: {name} must be a positive integer, got {n!r}")
@@ -177,7 +182,9 @@ class Linear(Module):
         weight = get_initializer(init)(in_features, out_features, make_rng(seed, rng), dtype)
         self.weight = Parameter(weight, "weight", regularize=True)
         self.bias = (
-            Parameter(np.zeros(out_features, dtype), "bias", regularize=False) if bias else None
+            Parameter(np.full(out_features, bias_init, dtype), "bias", regularize=False)
+            if bias
+            else None
         )
         self._x = None
 
