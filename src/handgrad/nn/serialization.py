@@ -115,7 +115,7 @@ def load_with_metadata(path: str | os.PathLike) -> tuple[Sequential, dict]:
     if not path.exists():
         raise FileNotFoundError(f"model file not found: {path}")
     if not zipfile.is_zipfile(path):
-        # otherwise np.load guesses "pickle" and its error suggests allow_pickle=True
+        # otherwise np.load guesses an object file and its error invites unsafe loading
         raise ValueError(
             f"cannot load model from {path}: corrupt or truncated file (not an .npz archive)"
         )
