@@ -541,14 +541,13 @@ def fit(
 def _gradients_finite(params) -> bool:
     """True if every gradient entry is finite.
 
-    A NaN or inf makes the sum of squares (one BLAS dot product per gradient) non-finite;
-    only then, or when huge finite entries overflowed it, are the entries scanned.
+    A NaN or inf makes the sum of squares (one BLAS dot product per gradient, added up as
+    Python floats, which overflow to inf without a warning) non-finite; only then, or when
+    huge finite entries overflowed it, are the entries scanned.
     """
-    with np.errstate(over="ignore"):
-        for p in params:
-            if not np.isfinite(np.vdot(p.grad, p.grad)) and not np.isfinite(p.grad).all():
-                return False
-    return True
+    if math.isfinite(sum(float(np.vdot(p.grad, p.grad)) for p in params)):
+        return True
+    return all(np.isfinite(p.grad).all() for p in params)
 
 
 class _BatchGather:
@@ -572,7 +571,7 @@ class _BatchGather:
             if a is not None:
                 # idx is always in range (it comes from batches()); mode="clip" spares take
                 # the bounds-checking copy that the default mode makes when given ``out``
-                np.take(a, idx, axis=0, out=buf, mode="clip")
+                a.take(idx, axis=0, out=buf, mode="clip")
         return out
 
 

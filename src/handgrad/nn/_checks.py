@@ -7,6 +7,8 @@ scan runs only to explain a failure.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -52,7 +54,7 @@ def surely_finite(x: np.ndarray) -> bool:
         flat = x.ravel(order="K")  # a view for either memory order
         with np.errstate(over="ignore"):  # huge finite entries: the caller looks closer
             return bool(np.isfinite(np.dot(flat, flat)))
-    return bool(np.isfinite(np.add.reduce(x, axis=None)))
+    return math.isfinite(np.add.reduce(x, axis=None))
 
 
 def check_finite(x: np.ndarray, name: str) -> None:

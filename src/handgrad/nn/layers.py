@@ -109,13 +109,16 @@ class Module:
                 return False
         return True
 
-    def _buffer(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
-        """A scratch array of this shape and dtype, allocated once and reused."""
+    def _buffer(self, name: str, shape: tuple[int, ...], dtype, fill=None) -> np.ndarray:
+        """A scratch array of this shape and dtype, allocated once (filled with ``fill`` if
+        given, else uninitialized) and reused."""
         buffers = self.__dict__.setdefault("_buffers", {})
         key = (name, shape, dtype)
         buf = buffers.get(key)
         if buf is None:
-            buf = buffers[key] = np.empty(shape, dtype)
+            buf = buffers[key] = (
+                np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
+            )
         return buf
 
     def _cached(self, attr: str):
@@ -207,7 +210,7 @@ class Linear(Module):
 
     def _affine(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self._x = x
-        y = np.matmul(x, self.weight.value, out=out)
+        y = np.dot(x, self.weight.value, out=out)
         if self.bias is not None:
             y += self.bias.value
         return y
@@ -225,9 +228,14 @@ class Linear(Module):
 
     def _gradients(self, x, grad_y, input_grad: bool, out=None) -> np.ndarray | None:
         np.matmul(x.T, grad_y, out=self.weight.grad)
-        if self.bias is not None:
-            np.add.reduce(grad_y, axis=0, out=self.bias.grad)
-        return np.matmul(grad_y, self.weight.value.T, out=out) if input_grad else None
+        if self.bias is not None:  # the column sums of G, as the product 1^T G
+            np.matmul(self._ones(x.shape[0], x.dtype), grad_y, out=self.bias.grad)
+        return np.dot(grad_y, self.weight.value.T, out=out) if input_grad else None
+
+    def _ones(self, n: int, dtype) -> np.ndarray:
+        """(n,) ones, kept per batch size: a BLAS product sums the columns of a small G
+        several times faster than np.sum(G, axis=0)."""
+        return self._buffer("ones", (n,), dtype, fill=1)
 
     def parameters(self) -> list[Parameter]:
         return [self.weight] if self.bias is None else [self.weight, self.bias]

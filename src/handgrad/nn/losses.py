@@ -87,7 +87,7 @@ class Loss:
         return target
 
     def _reduce(self, per_sample: np.ndarray, count: int) -> float:
-        total = float(np.sum(per_sample))
+        total = float(per_sample.sum())
         return total / count if self.reduction == "mean" else total
 
     def _scale(self, count: int) -> float:
@@ -170,32 +170,41 @@ class SoftmaxCrossEntropyLoss(Loss):
         return z, (labels if soft is None else soft)
 
     def _forward(self, z: np.ndarray, target: np.ndarray) -> float:
-        n, c = z.shape
         if target.ndim == 2:
             return self._forward_soft(z, target)
         labels = target
-        # flat indices into z.ravel(): each row's max and each row's label
-        rows_start = np.arange(0, n * c, c)
-        top = np.argmax(z, axis=1)
-        at_top, at_label = top + rows_start, labels + rows_start
+        n, c = z.shape
+        # flat indices into z.ravel() of each row's max and each row's label
+        row_start = self._row_starts(n, c)
+        at_top = z.argmax(axis=1)
+        at_top += row_start
+        at_label = labels + row_start
 
         m = z.take(at_top)  # (N,) row maxima
         e = z - m[:, None]
         np.exp(e, out=e)  # (N, C), each in (0, 1], exactly 1 at the max
         e.put(at_top, 0.0)
-        s = np.add.reduce(e, axis=1)  # (N,) mass of the non-maximal classes, relative to the max
-        loss = self._reduce((m - z.take(at_label)) + np.log1p(s), n)
+        s = e.sum(axis=1)  # (N,) mass of the non-maximal classes, relative to the max
+        per_sample = m - z.take(at_label)
+        per_sample += np.log1p(s)
+        loss = self._reduce(per_sample, n)
 
         # dl/dz = softmax(z) - onehot(k) = (e - (1 + s) onehot(k)) / (1 + s). At the label,
-        # e_k - (1 + s) is computed as (e_k - 1) - s with e_k still 0 if k is the max: there
-        # it is exactly -s, so p_k - 1 = -s / (1 + s) keeps its full relative precision.
-        at_k = (e.take(at_label) - (labels != top)) - s
+        # e_k - (1 + s) is computed as (e_k - 1) - s: where the label is the max, e_k = 1
+        # exactly, so it is exactly -s and p_k - 1 = -s / (1 + s) keeps full relative precision.
         e.put(at_top, 1.0)
-        inv = self._scale(n) / (1.0 + s)
-        e *= inv[:, None]
-        e.put(at_label, at_k * inv)
+        e.put(at_label, (e.take(at_label) - 1.0) - s)
+        s += 1.0
+        e *= np.divide(self._scale(n), s, out=s)[:, None]
         self._grad = e
         return loss
+
+    def _row_starts(self, n: int, c: int) -> np.ndarray:
+        """[0, c, 2c, ...] (N,): where each row starts in z.ravel(); kept for the last shape."""
+        key = (n, c)
+        if getattr(self, "_row_start_key", None) != key:
+            self._row_start_key, self._row_start = key, np.arange(0, n * c, c)
+        return self._row_start
 
     def _forward_soft(self, z: np.ndarray, soft: np.ndarray) -> float:
         """Soft targets (N, C): l_n = -sum_j q_nj log p_nj; dl/dZ_n = p_n - q_n."""
