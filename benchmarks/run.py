@@ -28,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+import floor  # noqa: E402
 from workloads import WORKLOADS  # noqa: E402
 
 FRAMEWORKS = ("handgrad", "numpy", "torch", "sklearn", "bound")
@@ -119,6 +120,21 @@ def mnist_all(frameworks: list[str], epochs: int, timeout: float) -> dict:
         acc = out[fw]["accuracy"]
         print(f"  MNIST {fw:8s} test accuracy by epoch: {[round(a, 4) for a in acc]}")
     return out
+
+
+def floor_all(workloads: list[str], repeats: int, timeout: float) -> dict:
+    """benchmarks/floor.py in one fresh process: what unavoidable work adds to the bound."""
+    args = ["benchmarks/floor.py", "--json", "--workloads", ",".join(workloads)]
+    try:
+        times = run_json([*args, "--repeats", str(repeats)], timeout * len(workloads))
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        print(f"  floor: FAILED ({exc})")
+        return {}
+    for key, rows in times.items():
+        bound = statistics.median(rows["bound"])
+        ratios = ", ".join(f"{row} {statistics.median(t) / bound:.2f}" for row, t in rows.items())
+        print(f"  floor {key}: {ratios} (x bound)")
+    return times
 
 
 # --- summarizing ---------------------------------------------------------------------------
@@ -338,6 +354,16 @@ def markdown(report: dict) -> str:
                 reached.append(f"{LABELS[fw]} {first or f'> {len(acc)}'}")
             lines.append("")
             lines.append(f"Epochs to {goal:.0%} test accuracy: " + "; ".join(reached) + ".")
+    if report.get("floor"):
+        lines.append("")
+        lines.append(
+            "What no NumPy loop avoids (benchmarks/floor.py, one process, epochs of each row "
+            "alternated, weights reset before each): the bound's products plus the batch "
+            "gather, plus the in-place SGD update, and the fastest complete step we could "
+            "write (buffers, `out=`, plain softmax, no checks)."
+        )
+        lines.append("")
+        lines.append(floor.markdown(report["floor"]).rstrip("\n"))
     return "\n".join(lines) + "\n"
 
 
@@ -370,6 +396,7 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="2 repeats, fewer epochs: a smoke run")
     parser.add_argument("--mnist-epochs", type=int, default=5)
     parser.add_argument("--no-mnist", action="store_true")
+    parser.add_argument("--no-floor", action="store_true", help="skip benchmarks/floor.py")
     parser.add_argument("--json", type=Path, default=HERE / "results" / "latest.json")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs" / "performance.md")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite the docs table")
@@ -420,6 +447,8 @@ def main(argv=None) -> int:
     load_start = os.getloadavg()
     results = measure_all(jobs, scale, args.timeout)
     mnist = {} if args.no_mnist else mnist_all(frameworks, args.mnist_epochs, args.timeout)
+    floor_repeats = 2 if args.quick else 7
+    floor_times = {} if args.no_floor else floor_all(workloads, floor_repeats, args.timeout)
     summary = summarize(results)
     report = {
         "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
@@ -433,6 +462,7 @@ def main(argv=None) -> int:
         "summary": summary,
         "targets": check_targets(summary),
         "mnist": mnist,
+        "floor": floor_times,
         "results": results,
         "total_seconds": time.perf_counter() - started,
     }

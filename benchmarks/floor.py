@@ -1,0 +1,177 @@
+"""How close to the matrix-multiply bound can any NumPy training loop get?
+
+    python benchmarks/floor.py [--workloads W1,W3] [--repeats 9]
+
+The bound (``matmul_bound.py``) counts only the matrix products of an epoch. A training
+step cannot avoid a few other things, and this script times them on top of the bound, in
+the same process, alternating epochs so that a change in the machine's load falls on all
+of them alike:
+
+- **bound + gather**: the products, plus copying each batch's rows of X out of a fresh
+  permutation (``X.take(idx, out=buffer)``): a shuffled minibatch has to be read somewhere.
+- **bound + gather + SGD**: plus ``W -= lr * dW`` and ``b -= lr * db`` in place, two
+  passes over every parameter (NumPy has no fused a*x+y).
+- **minimal step**: the fastest complete step we know how to write in NumPy: every array
+  preallocated, ``out=`` everywhere, the textbook max-shifted softmax (no exact tail), no
+  finiteness checks, no bookkeeping. It is what a loop that gives up handgrad's
+  guarantees costs, not a loop handgrad could be.
+
+Each row is the median (and min) seconds per epoch over the repeats, and its ratio to the
+bound's median. If "bound + gather" alone is above a target ratio, no NumPy loop that
+shuffles every epoch meets that target on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import matmul_bound  # noqa: E402
+from workloads import LEARNING_RATE, WORKLOADS, Workload, make_data  # noqa: E402
+
+ROWS = ("bound", "bound + gather", "bound + gather + SGD", "minimal step")
+
+
+class MinimalLoop:
+    """Preallocated arrays for one workload; ``epoch(kind)`` runs one epoch of a row above."""
+
+    def __init__(self, w: Workload, X: np.ndarray, y: np.ndarray, seed: int = 0):
+        self.w, self.X, self.y = w, X, y
+        self.rng = np.random.default_rng(seed)
+        dtype, b = X.dtype, w.batch_size
+        self.bound = matmul_bound.make_buffers(w.sizes, b, dtype, seed)
+        rng = np.random.default_rng(seed)
+        pairs = list(zip(w.sizes[:-1], w.sizes[1:]))
+        self.W0 = [(rng.standard_normal(s) * np.sqrt(2 / s[0])).astype(dtype) for s in pairs]
+        self.W = [W.copy() for W in self.W0]
+        self.b = [np.zeros(o, dtype) for _, o in pairs]
+        self.dW = [np.empty_like(W) for W in self.W]
+        self.db = [np.empty_like(v) for v in self.b]
+        self.scratch = [np.empty_like(W) for W in self.W] + [np.empty_like(v) for v in self.b]
+        self.xb = np.empty((b, w.sizes[0]), dtype)
+        self.yb = np.empty(b, y.dtype)
+        self.acts = [np.empty((b, s), dtype) for s in w.sizes[1:]]  # post-activation
+        self.grads = [np.empty((b, s), dtype) for s in w.sizes[1:]]
+        self.mask = [np.empty((b, s), bool) for s in w.sizes[1:-1]]
+        self.ones = np.ones(b, dtype)
+        self.rows = np.arange(b) * w.sizes[-1]
+
+    def reset(self) -> None:
+        """Back to the initial weights (a long run of plain SGD, lr 0.01, drifts far off)."""
+        for W, W0, b in zip(self.W, self.W0, self.b):
+            W[...] = W0
+            b.fill(0)
+
+    def epoch(self, kind: str) -> None:
+        if kind == "bound":
+            matmul_bound.one_epoch(self.w.batch_sizes(), *self.bound)
+            return
+        n, bs = self.X.shape[0], self.w.batch_size
+        order = self.rng.permutation(n)
+        for start in range(0, n - bs + 1, bs):  # full batches: the short one is not the point
+            idx = order[start : start + bs]
+            self.X.take(idx, axis=0, out=self.xb, mode="clip")
+            if kind == "minimal step":
+                self.y.take(idx, out=self.yb, mode="clip")
+                self.step()
+            else:
+                matmul_bound.one_epoch([bs], *self.bound)
+                if kind == "bound + gather + SGD":
+                    self.update()
+
+    def step(self) -> None:
+        W, b, acts, grads = self.W, self.b, self.acts, self.grads
+        a = self.xb
+        for i in range(len(W)):
+            np.dot(a, W[i], out=acts[i])
+            acts[i] += b[i]
+            if i < len(W) - 1:
+                np.maximum(acts[i], 0, out=acts[i])
+            a = acts[i]
+        g = grads[-1]
+        if self.w.loss == "softmax_ce":  # softmax(z) - onehot(y), divided by the batch size
+            np.subtract(a, a.max(axis=1, keepdims=True), out=g)
+            np.exp(g, out=g)
+            g /= g.sum(axis=1, keepdims=True) * len(g)
+            at_label = self.rows + self.yb
+            g.put(at_label, g.take(at_label) - 1.0 / len(g))
+        else:  # sigmoid(z) - y, divided by the batch size
+            np.negative(a, out=g)
+            np.exp(g, out=g)
+            g += 1.0
+            np.divide(1.0, g, out=g)
+            g -= self.yb[:, None]
+            g /= len(g)
+        for i in range(len(W) - 1, -1, -1):
+            np.dot((acts[i - 1] if i else self.xb).T, grads[i], out=self.dW[i])
+            np.dot(self.ones, grads[i], out=self.db[i])
+            if i:
+                np.dot(grads[i], W[i].T, out=grads[i - 1])
+                np.greater(acts[i - 1], 0, out=self.mask[i - 1])
+                grads[i - 1] *= self.mask[i - 1]
+        self.update()
+
+    def update(self) -> None:
+        for p, g, s in zip(self.W + self.b, self.dW + self.db, self.scratch):
+            np.multiply(g, LEARNING_RATE, out=s)
+            p -= s
+
+
+def measure(name: str, dtype: str, repeats: int) -> dict[str, list[float]]:
+    w = WORKLOADS[name]
+    X, y = make_data(w, dtype)
+    loop = MinimalLoop(w, X, y)
+    times: dict[str, list[float]] = {row: [] for row in ROWS}
+    for row in ROWS:  # warm-up
+        loop.epoch(row)
+    for r in range(repeats):
+        for row in ROWS[r % len(ROWS) :] + ROWS[: r % len(ROWS)]:  # rotate the order
+            loop.reset()
+            start = time.perf_counter()
+            loop.epoch(row)
+            times[row].append(time.perf_counter() - start)
+    # the gather rows skip the short last batch: scale them to the bound's batch count
+    full = w.n_samples // w.batch_size
+    for row in ROWS[1:]:
+        times[row] = [t * w.steps_per_epoch / full for t in times[row]]
+    return times
+
+
+def markdown(results: dict[str, dict[str, list[float]]]) -> str:
+    """A Markdown table of ``measure``'s results, keyed by "W1 float32" and the like."""
+    lines = [
+        "| workload | what runs | median s/epoch | min | median / bound |",
+        "|---|---|---|---|---|",
+    ]
+    for key, times in results.items():
+        bound = float(np.median(times["bound"]))
+        for row in ROWS:
+            med, low = float(np.median(times[row])), min(times[row])
+            label = key if row == "bound" else ""
+            lines.append(f"| {label} | {row} | {med:.4g} | {low:.4g} | {med / bound:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workloads", default=",".join(WORKLOADS))
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--json", action="store_true", help="print the times as one JSON line")
+    args = parser.parse_args(argv)
+    results = {}
+    for name in args.workloads.split(","):
+        for dtype in WORKLOADS[name].dtypes:
+            results[f"{name} {dtype}"] = measure(name, dtype, args.repeats)
+    print(json.dumps(results) if args.json else markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

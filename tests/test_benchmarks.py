@@ -1,0 +1,69 @@
+"""The benchmark's rival loops train the same thing as handgrad (so their times compare).
+
+Timings are not tested here (``make bench`` measures them); only that the plain NumPy loop
+and the "minimal step" of benchmarks/floor.py take the same SGD steps as ``hg.fit``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import handgrad as hg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import floor  # noqa: E402
+import plain_numpy  # noqa: E402
+from workloads import LEARNING_RATE, WORKLOADS, make_data  # noqa: E402
+
+
+def _small(name: str, n: int):
+    """The workload's network and loss on its first n rows."""
+    w = WORKLOADS[name]
+    X, y = make_data(w, "float64")
+    return w, X[:n].copy(), y[:n].copy()
+
+
+def _handgrad_step(w, X, y, weights, biases):
+    """One full-batch handgrad SGD step from the given weights; returns the new ones."""
+    model = hg.mlp(list(w.sizes), "relu", seed=0)
+    for layer, W, b in zip(model.layers[::2], weights, biases):
+        layer.weight.value[...] = W
+        layer.bias.value[...] = b
+    loss = hg.SoftmaxCrossEntropyLoss() if w.loss == "softmax_ce" else hg.BCEWithLogitsLoss()
+    hg.fit(model, loss, hg.SGD(model.parameters(), lr=LEARNING_RATE), X, y,
+           epochs=1, batch_size=len(X), shuffle=False)  # fmt: skip
+    return [layer.weight.value for layer in model.layers[::2]], [
+        layer.bias.value for layer in model.layers[::2]
+    ]
+
+
+@pytest.mark.parametrize("name", ["W3", "W4"])
+def test_floor_minimal_step_is_an_sgd_step(name):
+    w, X, y = _small(name, WORKLOADS[name].batch_size)
+    loop = floor.MinimalLoop(w, X, y)
+    expected_W, expected_b = _handgrad_step(w, X, y, loop.W, loop.b)
+    X.take(np.arange(len(X)), axis=0, out=loop.xb)
+    y.take(np.arange(len(X)), out=loop.yb)
+    loop.step()
+    for got, want in zip(loop.W + loop.b, expected_W + expected_b):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["W3", "W4"])
+def test_plain_numpy_epoch_is_an_sgd_step(name):
+    w, X, y = _small(name, WORKLOADS[name].batch_size)
+    weights, biases = plain_numpy.init_params(w.sizes, X.dtype, seed=0)
+    expected_W, expected_b = _handgrad_step(w, X, y, weights, biases)
+
+    class NoShuffle:  # one batch, in order, as the handgrad step above
+        def permutation(self, n):
+            return np.arange(n)
+
+    plain_numpy.train_epoch(X, y, weights, biases, w.loss, len(X), LEARNING_RATE, NoShuffle())
+    for got, want in zip(weights + biases, expected_W + expected_b):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
