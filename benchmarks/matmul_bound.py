@@ -7,9 +7,10 @@ input A (m, in), weights W (in, out) and upstream gradient G (m, out) needs
     backward  A.T @ G      (in, out)   the weight gradient
               G @ W.T      (m, in)     the input gradient, for every layer but the first
 
-and nothing else. They run here on preallocated arrays with ``out=``, so the time is BLAS
-and NumPy's call overhead alone: no training loop can do these products faster with the
-same library.
+and nothing else. They run here on preallocated arrays with ``out=`` through ``np.dot``
+(NumPy's cheapest call into BLAS for 2-D products; handgrad uses it too), so the time is
+BLAS and NumPy's call overhead alone: no training loop can do these products faster with
+the same library.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ def one_epoch(batch_sizes: list[int], weights, acts, dacts, grads) -> None:
     n_layers = len(weights)
     for m in batch_sizes:
         for i in range(n_layers):  # forward
-            np.matmul(acts[i][:m], weights[i], out=acts[i + 1][:m])
+            np.dot(acts[i][:m], weights[i], out=acts[i + 1][:m])
         for i in range(n_layers - 1, -1, -1):  # backward: G = dacts[i + 1]
-            np.matmul(acts[i][:m].T, dacts[i + 1][:m], out=grads[i])
+            np.dot(acts[i][:m].T, dacts[i + 1][:m], out=grads[i])
             if i > 0:
-                np.matmul(dacts[i + 1][:m], weights[i].T, out=dacts[i][:m])
+                np.dot(dacts[i + 1][:m], weights[i].T, out=dacts[i][:m])

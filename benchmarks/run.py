@@ -390,7 +390,7 @@ def write_json(path: Path, report: dict) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5, help="processes per row (default 5)")
+    parser.add_argument("--repeats", type=int, default=7, help="processes per row (default 7)")
     parser.add_argument("--workloads", default=",".join(WORKLOADS), help="e.g. W1,W3")
     parser.add_argument("--frameworks", default=",".join(FRAMEWORKS))
     parser.add_argument("--quick", action="store_true", help="2 repeats, fewer epochs: a smoke run")
