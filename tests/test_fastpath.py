@@ -11,6 +11,7 @@ that replace ``forward`` keep being called.
 from __future__ import annotations
 
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -309,7 +310,33 @@ def test_a_loss_with_its_own_forward_is_still_called(rng):
     assert calls == [(20, 1), (10, 1), (10, 1)]
 
 
-def test_nan_in_a_hidden_layer_is_caught_by_the_logits_check(rng):
+def test_a_minus_inf_logit_for_a_wrong_class_is_an_exact_limit_and_trains(rng):
+    """p = 0 for that class: loss and gradients are finite, so fit does not call it diverged."""
+    model = hg.mlp([2, 4, 3], seed=0)
+    model[2].bias.value[2] = -np.inf  # class 2 switched off; the labels are 0 and 1 only
+    X, y = rng.standard_normal((64, 2)), rng.integers(0, 2, 64)
+    loss = hg.SoftmaxCrossEntropyLoss()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no divergence warning, no floating-point warning
+        h = hg.fit(model, loss, hg.SGD(model.parameters(), lr=0.5), X, y, epochs=20, seed=0)
+    assert h.stop_reason is None and h.epochs == 20
+    assert h.epoch_loss[-1] < h.epoch_loss[0]
+    assert np.all(np.isfinite(h.step_loss))
+    assert model[2].bias.value[2] == -np.inf  # its gradient was exactly 0
+    assert all(np.isfinite(p.value).all() for p in model.parameters() if p is not model[2].bias)
+
+
+def test_an_inf_logit_on_the_wrong_side_is_reported_by_name(rng):
+    model = hg.mlp([2, 1], seed=0)
+    model[0].bias.value[0] = np.inf  # every prediction says "1" infinitely sure
+    X, y = rng.standard_normal((8, 2)), np.zeros(8)
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        h = hg.fit(model, hg.BCEWithLogitsLoss(), hg.SGD(model.parameters(), lr=0.1), X, y)
+    assert h.stop_reason == "diverged" and "prediction contains inf" in h.message
+    assert model[0].bias.value[0] == np.inf and np.all(np.isfinite(model[0].weight.value))
+
+
+def test_nan_in_a_hidden_layer_is_reported_as_nan_logits(rng):
     model = hg.mlp([2, 4, 3], seed=0)
     model[2].weight.value[0, 0] = np.nan  # only the second Linear sees it
     before = [p.value.copy() for p in model.parameters()]

@@ -184,7 +184,8 @@ def test_float32_parameters_keep_float32_state_and_values(rng):
             for a in value
             if isinstance(a, np.ndarray)
         ]
-        assert len(state) >= len(params)
+        state += [a for group in opt._groups for a in (group.grad, group.buf)]
+        assert len(state) >= 3  # the gradients, the scratch and at least one state vector
         assert all(a.dtype == np.float32 for a in state)
 
 
@@ -230,3 +231,66 @@ def test_zero_grad_and_a_step_that_descends(rng):
     assert loss(model(X), y) < before
     opt.zero_grad()
     assert all(not p.grad.any() for p in model.parameters())
+
+
+# --- the flat gradient vector -----------------------------------------------------------------
+
+
+def test_gradients_become_views_of_one_vector_keeping_their_values(rng):
+    params = make_params(rng)
+    before = [rng.normal(size=p.value.shape) for p in params]
+    for p, g in zip(params, before):
+        p.grad[...] = g
+    opt = hg.SGD(params, lr=0.1)
+    (group,) = opt._groups
+    for p, g in zip(params, before):
+        assert np.shares_memory(p.grad, group.grad) and np.array_equal(p.grad, g)
+    assert group.grad.size == sum(p.value.size for p in params)
+
+
+def test_a_replaced_gradient_array_is_used_by_the_next_step(rng):
+    params = make_params(rng)
+    opt = hg.SGD(params, lr=0.1)
+    start = [p.value.copy() for p in params]
+    new = [rng.normal(size=p.value.shape) for p in params]
+    params[0].grad = new[0]  # a module that assigns instead of writing in place
+    params[1].grad[...] = new[1]
+    opt.step()
+    for p, w0, g in zip(params, start, new):
+        assert np.array_equal(p.value, w0 - 0.1 * g)
+    assert np.shares_memory(params[0].grad, opt._groups[0].grad)  # viewed again
+
+
+def test_parameters_of_two_dtypes_each_keep_their_dtype(rng):
+    w = hg.Parameter(rng.normal(size=(3, 2)).astype(np.float32))
+    b = hg.Parameter(rng.normal(size=2))
+    w.grad[...], b.grad[...] = 1.0, 2.0
+    w0, b0 = w.value.copy(), b.value.copy()
+    opt = hg.Adam([w, b], lr=0.01)
+    assert len(opt._groups) == 2
+    opt.step()
+    assert w.value.dtype == np.float32 and b.value.dtype == np.float64
+    # Adam's first step is lr * g / (|g| + eps) whatever the scale of g
+    np.testing.assert_allclose(w.value, w0 - np.float32(0.01), rtol=1e-6)
+    np.testing.assert_allclose(b.value, b0 - 0.01 * 2.0 / (2.0 + 1e-8), rtol=1e-13)
+
+
+def test_a_parameter_listed_twice_is_refused(rng):
+    params = make_params(rng)
+    with pytest.raises(ValueError, match="more than once"):
+        hg.SGD(params + params[:1], lr=0.1)
+
+
+def test_gradients_finite_finds_nan_and_inf_but_accepts_huge_finite(rng):
+    params = make_params(rng)
+    opt = hg.SGD(params, lr=0.1)
+    assert opt.gradients_finite()
+    params[0].grad[...] = 1e308  # finite, but their sum of squares would overflow
+    with np.errstate(all="raise"):  # and no floating-point warning on the way
+        assert opt.gradients_finite()
+    for bad in (np.nan, np.inf, -np.inf):
+        params[1].grad[2] = bad
+        with np.errstate(invalid="ignore"):  # 0 * inf, as fit runs it
+            assert not opt.gradients_finite()
+    params[1].grad = np.zeros(3)  # replaced: the check sees the new array
+    assert opt.gradients_finite()

@@ -10,8 +10,8 @@
 
 X and y are validated once, before the first step; inside the loop the model and the loss
 run their unchecked ``_forward``/``_backward`` (same math, outputs in reused buffers), and
-the loop itself checks what can go wrong while training: non-finite logits, loss or
-gradients (see ``_diverged``).
+the loop itself checks what can go wrong while training: a non-finite loss (a NaN or inf
+output makes it so, and is then named) or gradient (see ``_diverged``).
 
 Around that loop ``fit`` adds what a user expects: validation, metrics, callbacks (progress,
 early stopping, checkpoints), a clean stop on Ctrl-C, and a stop on divergence that keeps
@@ -20,6 +20,7 @@ the last finite weights.
 
 from __future__ import annotations
 
+import functools
 import math
 import signal
 import sys
@@ -462,6 +463,11 @@ def fit(
         forward, backward = model._forward, model._backward
     else:
         forward, backward = model.forward, model.backward
+    # the optimizer's own check covers exactly what it updates, one pass per dtype
+    if isinstance(optimizer, Optimizer):
+        gradients_finite = optimizer.gradients_finite
+    else:
+        gradients_finite = functools.partial(_gradients_finite, params)
     for cb in callbacks:
         cb.on_train_begin(ctx)
 
@@ -477,11 +483,10 @@ def fit(
                 xb, tb, yb = gather(idx)
                 try:
                     outputs = forward(xb)
-                    if fast_loss:
-                        check_finite(outputs, outputs_name)
-                        value = loss._forward(outputs, tb)
-                    else:
-                        value = loss.forward(outputs, tb)
+                    # a NaN or inf in the outputs makes the built-in losses non-finite, except
+                    # where the limit is exact (a logit of -inf for a wrong class), so the
+                    # outputs are only scanned to explain a non-finite loss
+                    value = loss._forward(outputs, tb) if fast_loss else loss.forward(outputs, tb)
                 except NonFiniteError as exc:
                     value, reason = float("nan"), str(exc)
                 else:
@@ -492,10 +497,10 @@ def fit(
                     backward(loss.backward(), input_grad=False)
                     if l2 is not None:
                         l2.add_gradient(params)
-                    if not _gradients_finite(params):
+                    if not gradients_finite():
                         reason = "a gradient is not finite"
                 elif reason is None:
-                    reason = f"the loss is {value}"
+                    reason = _why_not_finite(outputs, outputs_name, value)
                 if reason is not None:
                     _diverged(ctx, epoch, ctx.step, reason, optimizer)
                     break
@@ -536,6 +541,15 @@ def fit(
     for cb in callbacks:
         cb.on_train_end(ctx)
     return history
+
+
+def _why_not_finite(outputs: np.ndarray, name: str, value: float) -> str:
+    """The reason a step's loss is not finite: the outputs' first NaN/inf, or the loss itself."""
+    try:
+        check_finite(outputs, name)
+    except NonFiniteError as exc:
+        return str(exc)
+    return f"the loss is {value}"
 
 
 def _gradients_finite(params) -> bool:
