@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 import handgrad as hg
-from handgrad.train import _BatchGather, _gradients_finite, _loss_target, batches
+from handgrad.train import _BatchGather, _loss_target, batches
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -34,7 +34,6 @@ def profile(name: str, dtype: str, epochs: int) -> dict[str, float]:
     model = hg.mlp(list(w.sizes), "relu", seed=MODEL_SEED, dtype=X.dtype)
     loss = hg.SoftmaxCrossEntropyLoss() if w.loss == "softmax_ce" else hg.BCEWithLogitsLoss()
     opt = hg.SGD(model.parameters(), lr=LEARNING_RATE)
-    params = model.parameters()
     target = _loss_target(loss, y, X.shape[0], w.sizes[-1], X.dtype)
     gather = _BatchGather(X, target)
     rng = np.random.default_rng(0)
@@ -53,7 +52,7 @@ def profile(name: str, dtype: str, epochs: int) -> dict[str, float]:
             t3 = clock()
             model._backward(loss.backward(), input_grad=False)
             t4 = clock()
-            _gradients_finite(params)
+            opt.gradients_finite()
             t5 = clock()
             opt.step()
             t6 = clock()

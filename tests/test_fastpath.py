@@ -346,3 +346,31 @@ def test_nan_in_a_hidden_layer_is_reported_as_nan_logits(rng):
     assert h.stop_reason == "diverged" and "prediction contains NaN" in h.message
     for p, old in zip(model.parameters(), before):
         assert np.array_equal(p.value, old, equal_nan=True)
+
+
+def test_a_duck_typed_optimizer_gets_the_same_divergence_guard(rng):
+    """Any object with step() can train; fit then checks the model's gradients itself."""
+
+    class PlainSGD:
+        def __init__(self, params, lr):
+            self.params, self.lr = params, lr
+
+        def step(self):
+            for p in self.params:
+                p.value -= self.lr * p.grad
+
+    X, y = rng.standard_normal((40, 3)), rng.integers(0, 2, 40)
+    model, twin = hg.mlp([3, 4, 2], seed=0), hg.mlp([3, 4, 2], seed=0)
+    loss = hg.SoftmaxCrossEntropyLoss()
+    h = hg.fit(model, loss, PlainSGD(model.parameters(), 0.1), X, y, epochs=3, seed=1)
+    h_twin = hg.fit(twin, loss, hg.SGD(twin.parameters(), lr=0.1), X, y, epochs=3, seed=1)
+    assert h.step_loss == h_twin.step_loss
+    # finite outputs and loss, but the weight gradient overflows: x ~ 1e308 times an error
+    # of ~1e5 (MSE), so only the gradient check can stop the step
+    for make in (lambda ps: PlainSGD(ps, 0.1), lambda ps: hg.SGD(ps, lr=0.1)):
+        line = hg.Linear(1, 1, bias=False)
+        line.weight.value[...] = 1e-308
+        X_big, y_far = np.full((4, 1), 1e308), np.full(4, 1e5)
+        with pytest.warns(RuntimeWarning, match="a gradient is not finite"):
+            h = hg.fit(line, hg.MSELoss(), make(line.parameters()), X_big, y_far, epochs=1)
+        assert h.stop_reason == "diverged" and line.weight.value[0, 0] == 1e-308

@@ -54,7 +54,8 @@ def surely_finite(x: np.ndarray) -> bool:
         flat = x.ravel(order="K")  # a view for either memory order
         with np.errstate(over="ignore"):  # huge finite entries: the caller looks closer
             return bool(np.isfinite(np.dot(flat, flat)))
-    return math.isfinite(np.add.reduce(x, axis=None))
+    with np.errstate(over="ignore", invalid="ignore"):  # as above
+        return math.isfinite(np.add.reduce(x, axis=None))
 
 
 def check_finite(x: np.ndarray, name: str) -> None:
