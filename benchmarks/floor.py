@@ -10,7 +10,8 @@ of them alike:
 - **bound + gather**: the products, plus copying each batch's rows of X out of a fresh
   permutation (``X.take(idx, out=buffer)``): a shuffled minibatch has to be read somewhere.
 - **bound + gather + SGD**: plus ``W -= lr * dW`` and ``b -= lr * db`` in place, two
-  passes over every parameter (NumPy has no fused a*x+y).
+  passes over every parameter (NumPy has no fused a*x+y); lr * g in one call over all
+  gradients, kept in one flat vector as handgrad's optimizers keep them.
 - **minimal step**: the fastest complete step we know how to write in NumPy: every array
   preallocated, ``out=`` everywhere, the textbook max-shifted softmax (no exact tail), no
   finiteness checks, no bookkeeping. It is what a loop that gives up handgrad's
@@ -52,9 +53,13 @@ class MinimalLoop:
         self.W0 = [(rng.standard_normal(s) * np.sqrt(2 / s[0])).astype(dtype) for s in pairs]
         self.W = [W.copy() for W in self.W0]
         self.b = [np.zeros(o, dtype) for _, o in pairs]
-        self.dW = [np.empty_like(W) for W in self.W]
-        self.db = [np.empty_like(v) for v in self.b]
-        self.scratch = [np.empty_like(W) for W in self.W] + [np.empty_like(v) for v in self.b]
+        # all gradients in one flat vector (as handgrad's optimizers keep them), so that the
+        # update scales them in one call; the scratch for lr * g likewise
+        self.flat_grad = np.empty(sum(v.size for v in self.W + self.b), dtype)
+        self.flat_step = np.empty_like(self.flat_grad)
+        grads, steps = _cut(self.flat_grad, self.W + self.b), _cut(self.flat_step, self.W + self.b)
+        self.dW, self.db = grads[: len(self.W)], grads[len(self.W) :]
+        self.steps = steps
         self.xb = np.empty((b, w.sizes[0]), dtype)
         self.yb = np.empty(b, y.dtype)
         self.acts = [np.empty((b, s), dtype) for s in w.sizes[1:]]  # post-activation
@@ -119,9 +124,18 @@ class MinimalLoop:
         self.update()
 
     def update(self) -> None:
-        for p, g, s in zip(self.W + self.b, self.dW + self.db, self.scratch):
-            np.multiply(g, LEARNING_RATE, out=s)
-            p -= s
+        np.multiply(self.flat_grad, LEARNING_RATE, out=self.flat_step)
+        for p, step in zip(self.W + self.b, self.steps):
+            p -= step
+
+
+def _cut(flat: np.ndarray, like: list[np.ndarray]) -> list[np.ndarray]:
+    """Views of ``flat`` shaped like the arrays of ``like``, in order."""
+    out, start = [], 0
+    for a in like:
+        out.append(flat[start : start + a.size].reshape(a.shape))
+        start += a.size
+    return out
 
 
 def measure(name: str, dtype: str, repeats: int) -> dict[str, list[float]]:
