@@ -39,6 +39,7 @@ from .nn._checks import (
     as_float_array,
     check_finite,
     check_matrix,
+    surely_finite,
 )
 from .nn.init import make_rng
 from .nn.layers import Module
@@ -553,15 +554,9 @@ def _why_not_finite(outputs: np.ndarray, name: str, value: float) -> str:
 
 
 def _gradients_finite(params) -> bool:
-    """True if every gradient entry is finite.
-
-    A NaN or inf makes the sum of squares (one BLAS dot product per gradient, added up as
-    Python floats, which overflow to inf without a warning) non-finite; only then, or when
-    huge finite entries overflowed it, are the entries scanned.
-    """
-    if math.isfinite(sum(float(np.vdot(p.grad, p.grad)) for p in params)):
-        return True
-    return all(np.isfinite(p.grad).all() for p in params)
+    """True if every gradient entry is finite (for optimizers that are not an ``Optimizer``,
+    whose ``gradients_finite`` checks its flat gradient vector in one pass)."""
+    return all(surely_finite(p.grad) or np.isfinite(p.grad).all() for p in params)
 
 
 class _BatchGather:

@@ -11,7 +11,6 @@ the destination: a crash leaves either the old file or the new one, never half o
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import os
 import tempfile
@@ -77,10 +76,9 @@ def save(model: Module, path: str | os.PathLike, metadata: dict | None = None) -
 
 
 def _handgrad_version() -> str:
-    try:
-        return importlib.metadata.version("handgrad")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
+    from .. import __version__  # the one place the version is written (pyproject reads it too)
+
+    return __version__
 
 
 def build(architecture: dict, dtype=np.float64) -> Sequential:
