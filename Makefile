@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint format clean
+.PHONY: demo test test-fast typecheck bench lint format clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,13 @@ test: $(STAMP)
 
 # PyTorch is optional: without it the benchmark skips its rows and says so.
 # BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--quick --workloads W3".
+# the suite without the tests marked slow: under a minute, for the edit-test loop
+test-fast: $(STAMP)
+	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -m "not slow"
+
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
 bench: $(STAMP)
 	$(PY) -m pip install --quiet 'torch==2.13.0' || echo "PyTorch not installed: its rows will be skipped"
 	$(PY) benchmarks/run.py $(BENCH_ARGS)

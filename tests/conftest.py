@@ -112,3 +112,45 @@ def full_mnist_path() -> Path:
     if path is None:
         pytest.skip("full MNIST npz not found (set HANDGRAD_MNIST or put ../shared/data/mnist.npz)")
     return path
+
+
+# --- a real browser (report and playground pages) --------------------------------------------
+
+
+def chromium_executable() -> str | None:
+    """The system Chromium (Debian's package; `.ci/run` installs it when missing), or None."""
+    import shutil
+
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+# Flags for a headless Chromium on a machine with no network but the loopback.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A Playwright Chromium browser for the session; skips with a reason without one."""
+    executable = chromium_executable()
+    if executable is None:
+        pytest.skip("no Chromium found (apt-get install chromium); browser tests skipped")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+    with sync_api.sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()

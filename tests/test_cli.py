@@ -241,6 +241,7 @@ def test_regression_round_trip(data_dir, tmp_path):
     assert meta["target"] == "score" and meta["task"] == "regression"
 
 
+@pytest.mark.slow
 def test_train_builtin_set(tmp_path):
     proc = handgrad(
         "train", "--data", "iris", "--hidden", "8", "--epochs", "30", "--out", tmp_path / "iris"
@@ -392,6 +393,7 @@ def test_predict_out_must_be_a_file(three_run, data_dir, tmp_path):
     assert_user_error(proc, "is a directory; give a file name")
 
 
+@pytest.mark.slow
 def test_run_and_tour_real_experiment_quick(tmp_path):
     proc = handgrad("run", "linear-fit", "--quick", "--seed", "2", "--out", tmp_path / "runs")
     assert proc.returncode == 0, proc.stderr

@@ -21,7 +21,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import handgrad as hg
-from handgrad.estimators import MLPClassifier, MLPRegressor, _r2, load_estimator
+from handgrad.estimators import MLPClassifier, MLPRegressor, load_estimator
+from handgrad.metrics import r2_score as hg_r2
 from handgrad.nn import functional as F
 from handgrad.train import predict_logits
 
@@ -514,11 +515,11 @@ def test_validation_r2_matches_sklearn():
     rng = np.random.default_rng(1)
     y = rng.standard_normal((40, 3))
     pred = y + 0.5 * rng.standard_normal((40, 3))
-    assert _r2(pred, y) == pytest.approx(r2_score(y, pred), rel=1e-12)
-    assert _r2(pred[:, :1], y[:, 0]) == pytest.approx(r2_score(y[:, 0], pred[:, 0]), rel=1e-12)
+    assert hg_r2(y, pred) == pytest.approx(r2_score(y, pred), rel=1e-12)
+    assert hg_r2(y[:, 0], pred[:, :1]) == pytest.approx(r2_score(y[:, 0], pred[:, 0]), rel=1e-12)
     const = np.column_stack([y[:, 0], np.ones(40)])  # a constant target column scores 0 or 1
     for p in (const, const + 0.1):
-        assert _r2(p, const) == pytest.approx(r2_score(const, p), rel=1e-12)
+        assert hg_r2(const, p) == pytest.approx(r2_score(const, p), rel=1e-12)
 
 
 # --- partial_fit ----------------------------------------------------------------------------

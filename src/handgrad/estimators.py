@@ -50,7 +50,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .nn import functional as F
+from .metrics import log_probabilities, probabilities, r2_score
 from .nn.layers import ACTIVATIONS, mlp
 from .nn.losses import BCEWithLogitsLoss, L2Penalty, Loss, MSELoss, SoftmaxCrossEntropyLoss
 from .nn.optim import SGD, Adam, Optimizer, RMSProp
@@ -67,18 +67,6 @@ _DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-def _r2(outputs: np.ndarray, target: np.ndarray) -> float:
-    """Coefficient of determination, averaged uniformly over outputs (scikit-learn's default)."""
-    target = target.reshape(target.shape[0], -1).astype(np.float64)  # (N, K)
-    outputs = outputs.reshape(target.shape).astype(np.float64)
-    ss_res = np.sum((target - outputs) ** 2, axis=0)
-    ss_tot = np.sum((target - target.mean(axis=0)) ** 2, axis=0)
-    # a constant target: perfect prediction scores 1, anything else 0 (as scikit-learn does)
-    scores = np.where(ss_tot > 0, 1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0), 0.0)
-    scores = np.where((ss_tot == 0) & (ss_res == 0), 1.0, scores)
-    return float(np.mean(scores))
 
 
 def _validation_split(
@@ -681,17 +669,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Two classes: [sigmoid(-z), sigmoid(z)] (each side computed directly, so a tiny
         probability is not lost to 1 - p); more: softmax of the logits.
         """
-        z = self._logits(X)
-        if z.shape[1] == 1:
-            return np.column_stack([F.sigmoid(-z[:, 0]), F.sigmoid(z[:, 0])])
-        return F.softmax(z, axis=1)
+        return probabilities(self._logits(X))
 
     def predict_log_proba(self, X) -> np.ndarray:
         """log of ``predict_proba``, computed from the logits (finite for any finite logit)."""
-        z = self._logits(X)
-        if z.shape[1] == 1:
-            return np.column_stack([F.log_sigmoid(-z[:, 0]), F.log_sigmoid(z[:, 0])])
-        return F.log_softmax(z, axis=1)
+        return log_probabilities(self._logits(X))
 
     def predict(self, X) -> np.ndarray:
         """The most probable label for each row (n_samples,)."""
@@ -771,7 +753,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _score_metric(self):
         def r2(outputs: np.ndarray, target: np.ndarray) -> float:
-            return _r2(outputs, target)
+            return r2_score(target, outputs)
 
         return "r2", r2
 

@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .nn.serialization import atomic_write  # noqa: E402
+from .io import atomic_write  # noqa: E402
 
 __all__ = [
     "new_figure",

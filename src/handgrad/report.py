@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .nn.serialization import atomic_write
+from .io import atomic_write
 
 __all__ = [
     "SectionEntry",

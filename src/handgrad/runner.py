@@ -14,7 +14,6 @@ metadata and turns raw feature rows into labels (and class probabilities) or val
 
 from __future__ import annotations
 
-import json
 import sys
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -24,11 +23,12 @@ import numpy as np
 
 from .data.preprocessing import Standardizer, train_test_split
 from .data.tabular import DataError, Table, encode_labels, format_number, infer_task, read_csv
-from .nn import functional as F
+from .io import atomic_write, write_json
+from .metrics import confusion_matrix, probabilities
 from .nn.layers import ACTIVATIONS, Sequential, mlp
 from .nn.losses import BCEWithLogitsLoss, L2Penalty, MSELoss, SoftmaxCrossEntropyLoss
 from .nn.optim import SGD, Adam, RMSProp
-from .nn.serialization import atomic_write, load_with_metadata, save
+from .nn.serialization import load_with_metadata, save
 from .train import EarlyStopping, History, ProgressBar, fit, predict_logits
 
 __all__ = [
@@ -356,7 +356,7 @@ def _evaluate(predictor: Predictor, loss, X: np.ndarray, y: np.ndarray, y_fit) -
         if predictor.task == "classification":
             codes = predictor.codes_from_outputs(outputs)
             result["accuracy"] = float(np.mean(codes == y))
-            result["confusion"] = _confusion(y, codes, len(predictor.classes)).tolist()
+            result["confusion"] = confusion_matrix(y, codes, len(predictor.classes)).tolist()
         else:
             pred = predictor.values_from_outputs(outputs)
             result.update(_regression_scores(y, pred))
@@ -379,13 +379,6 @@ def _regression_scores(y: np.ndarray, pred: np.ndarray) -> dict:
             "mae": _finite(np.mean(np.abs(err))),
             "r2": _finite(r2),
         }
-
-
-def _confusion(y: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
-    """Counts (k, k): rows the true class, columns the predicted one."""
-    m = np.zeros((k, k), dtype=np.int64)
-    np.add.at(m, (y, pred), 1)
-    return m
 
 
 def _baseline(task: str, y_train: np.ndarray, y_test: np.ndarray, classes) -> dict:
@@ -501,11 +494,8 @@ class Predictor:
         return np.argmax(outputs, axis=1)
 
     def probabilities_from_outputs(self, outputs: np.ndarray) -> np.ndarray:
-        """(N, C) class probabilities; two classes: [sigmoid(-z), sigmoid(z)] (no 1 - p)."""
-        if outputs.shape[1] == 1:
-            z = outputs[:, 0]
-            return np.column_stack([F.sigmoid(-z), F.sigmoid(z)])
-        return F.softmax(outputs, axis=1)
+        """(N, C) class probabilities (see ``handgrad.metrics.probabilities``)."""
+        return probabilities(outputs)
 
     def values_from_outputs(self, outputs: np.ndarray) -> np.ndarray:
         return self.target_scaler.inverse_transform(outputs).ravel()
@@ -520,25 +510,6 @@ class Predictor:
 
 
 # --- the run folder -------------------------------------------------------------------------
-
-
-def _json_ready(obj):
-    """Nested dicts / lists with numpy numbers -> plain JSON; NaN and infinity -> None."""
-    if isinstance(obj, dict):
-        return {str(k): _json_ready(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, np.ndarray)):
-        return [_json_ready(v) for v in obj]
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if np.isfinite(obj) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    return obj
-
-
-def _write_json(path: Path, payload) -> None:
-    """Strict JSON (no NaN / Infinity tokens), written atomically."""
-    text = json.dumps(_json_ready(payload), indent=2, allow_nan=False)
-    atomic_write(path, lambda fh: fh.write(text.encode()))
 
 
 def _write_run(run: TrainRun, dataset: Dataset, predictor: Predictor, X_test, y_test) -> None:
@@ -557,8 +528,8 @@ def _write_run(run: TrainRun, dataset: Dataset, predictor: Predictor, X_test, y_
         "split": run.split,
         "classes": run.classes,
     }
-    _write_json(out / "config.json", config)
-    _write_json(out / "metrics.json", {**run.metrics, "history": run.history.as_dict()})
+    write_json(out / "config.json", config)
+    write_json(out / "metrics.json", {**run.metrics, "history": run.history.as_dict()})
     predictor.save(out / "model.npz")
     figures = _plot_run(run, predictor, X_test, y_test)
     from .report import markdown_to_html_document  # the same converter as the tour
@@ -630,7 +601,7 @@ def _plot_run(run: TrainRun, predictor: Predictor, X_test, y_test) -> list[tuple
     outputs = predict_logits(predictor.model, X_test)
     fig, ax = plots.new_figure(size=(5.5, 4.5))
     if run.task == "classification":
-        matrix = _confusion(y_test, predictor.codes_from_outputs(outputs), len(run.classes))
+        matrix = confusion_matrix(y_test, predictor.codes_from_outputs(outputs), len(run.classes))
         plots.plot_confusion(ax, matrix, title="Confusion matrix, test part", labels=run.classes)
         plots.save_figure(fig, out / "confusion.png")
         figures.append(("confusion.png", "Test part: true class (rows) against predicted."))

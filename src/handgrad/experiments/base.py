@@ -9,13 +9,12 @@ stage's questions from those numbers (never from prose written in advance).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..nn.serialization import atomic_write
+from ..io import write_json, write_text
 
 
 @dataclass
@@ -52,21 +51,12 @@ class ExperimentResult:
             "metrics": self.metrics,
             "figures": [{"path": f.path.name, "caption": f.caption} for f in self.figures],
         }
-        plain = json.loads(json.dumps(payload, default=_jsonable))  # numpy -> Python
-        text = json.dumps(_finite_or_text(plain), indent=2, allow_nan=False)
-        atomic_write(out_dir / "metrics.json", lambda fh: fh.write(text.encode()))
-        md = f"## {self.title}\n\n*{self.stage}*\n\n{self.markdown.strip()}\n"
-        atomic_write(out_dir / "section.md", lambda fh: fh.write(md.encode()))
+        write_json(out_dir / "metrics.json", payload)
+        write_text(
+            out_dir / "section.md",
+            f"## {self.title}\n\n*{self.stage}*\n\n{self.markdown.strip()}\n",
+        )
         return out_dir
-
-
-def _jsonable(obj):
-    """numpy scalars and arrays -> Python numbers and lists."""
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    if hasattr(obj, "item"):
-        return obj.item()
-    raise TypeError(f"not JSON-serializable: {type(obj).__name__}")
 
 
 def fmt(x, digits: int = 3) -> str:
@@ -93,14 +83,3 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence]) -> str:
     lines = ["| " + " | ".join(map(cell, headers)) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(map(cell, row)) + " |" for row in rows]
     return "\n".join(lines)
-
-
-def _finite_or_text(obj):
-    """NaN and inf -> "nan" / "inf" / "-inf" strings, recursively: metrics.json stays valid JSON."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return str(obj)
-    if isinstance(obj, dict):
-        return {k: _finite_or_text(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite_or_text(v) for v in obj]
-    return obj

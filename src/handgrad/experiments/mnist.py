@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 import handgrad as hg
+from handgrad.metrics import confusion_matrix
 
 from ..data import load_mnist, load_mnist_subset, pixels_to_float, train_test_split
 from ..nn import functional as F
@@ -90,13 +91,6 @@ def _data(path, seeds) -> dict:
         "X_test": pixels_to_float(x_test, DTYPE),
         "y_test": y_test,
     }
-
-
-def _confusion(y_true: np.ndarray, y_pred: np.ndarray, k: int = 10) -> np.ndarray:
-    """(k, k) counts: rows are the true class, columns the predicted one."""
-    m = np.zeros((k, k), dtype=np.int64)
-    np.add.at(m, (y_true, y_pred), 1)
-    return m
 
 
 def _top_pairs(conf: np.ndarray, n: int = 3) -> list[dict]:
@@ -277,7 +271,7 @@ def run(
     wrong = np.flatnonzero(pred != y_test)
     confidence = probs[np.arange(len(pred)), pred]
     shown = wrong[np.argsort(-confidence[wrong], kind="stable")][:N_EXAMPLES]
-    conf = _confusion(y_test, pred)
+    conf = confusion_matrix(y_test, pred, 10)
     per_class = conf.diagonal() / np.maximum(conf.sum(axis=1), 1)
     train_eval = hg.evaluate(model, loss, d["X_train"], d["y_train"], ["accuracy"])
     val_loss = np.asarray(history.val_loss)

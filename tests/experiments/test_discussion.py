@@ -242,6 +242,7 @@ def test_conclusions_follow_the_numbers():
     assert "ends with 5 distinct units" in discussion._md_symmetry(sym)
 
 
+@pytest.mark.slow
 def test_deterministic_for_a_seed(quick, tmp_path):
     first = quick[0]
     again = run_experiment("discussion", seed=0, out_dir=tmp_path, quick=True)

@@ -66,6 +66,7 @@ def test_digits_fused_gradient_checked_numerically(digits_quick):
     assert f"{g['finite_diff_max_rel']:.1e}" in digits_quick[0].markdown
 
 
+@pytest.mark.slow
 def test_digits_full_run_reaches_97_percent(tmp_path):
     result = run_experiment("digits", seed=0, out_dir=tmp_path)
     assert result.metrics["test_accuracy"] >= 0.97
@@ -123,6 +124,7 @@ def test_digits_text_follows_the_numbers():
 # --- MNIST ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_mnist_quick_on_the_packaged_subset(tmp_path):
     result = run_experiment("mnist", seed=0, out_dir=tmp_path, quick=True)
     m = result.metrics
@@ -298,6 +300,7 @@ def test_framework_matches_keras(tmp_path):
         assert min(k["max_rel_weight_diff"], k["lam_float32"]["max_rel_weight_diff"]) < 1e-12
 
 
+@pytest.mark.slow
 def test_full_mnist_reaches_98_percent_on_the_standard_test_split(full_mnist_path, tmp_path):
     result = run_experiment("mnist", seed=0, out_dir=tmp_path, mnist=str(full_mnist_path))
     m = result.metrics

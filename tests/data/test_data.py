@@ -310,6 +310,7 @@ def test_npz_errors(tmp_path, rng):
 # --- the packaged subset and the real thing ---------------------------------------------------
 
 
+@pytest.mark.slow
 def test_mnist_subset_is_mlxtends_5000_images_sorted_by_label():
     images, labels = load_mnist_subset()
     assert images.shape == (5000, 784) and images.dtype == np.uint8

@@ -1,0 +1,66 @@
+"""The ``handgrad`` command line: argument parsing only; every command calls the library.
+
+    handgrad demo                                                       seed 000 in a minute
+    handgrad run NAME [--seed S] [--out DIR] [--quick] [--mnist PATH]   one experiment
+    handgrad tour --out DIR [--quick] [--seed S]                        all of them + report
+    handgrad gradcheck [--seed S]                                       finite-difference tables
+    handgrad train --data FILE.csv --target COLUMN [options]            train your own (Stage 7)
+    handgrad predict --model FILE --data FILE.csv [--out FILE]          predictions as CSV
+
+One module per group of commands; each has ``register(subparsers)``. Bad input (a missing
+file, an unknown column, a value that is not a number, ...) ends with one line
+``handgrad: error: ...`` on stderr and exit status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ._common import USER_ERRORS, UsageError, _Parser
+
+__all__ = ["main", "build_parser", "UsageError"]
+
+# the command groups, in the order ``handgrad --help`` lists them
+COMMAND_MODULES = ("curriculum", "tabular")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    from .. import __version__
+
+    parser = _Parser(prog="handgrad", description="Neural networks from first principles.")
+    parser.add_argument("--version", action="version", version=f"handgrad {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__name__}.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    args.argv = argv
+    try:
+        return args.func(args)
+    except USER_ERRORS as exc:
+        message = " ".join(str(exc).split())  # one line, whatever the exception holds
+        print(f"handgrad: error: {message}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `handgrad predict ... | head`
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("handgrad: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:  # writing results: permissions, a full disk, a file in the way
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"handgrad: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

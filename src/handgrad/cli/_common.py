@@ -1,0 +1,52 @@
+"""What every command module shares: the error types, the parser class, argument types."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..data.tabular import DataError
+from ..runner import ConfigError
+
+
+class UsageError(ValueError):
+    """A command line that cannot work (an option that does not apply, a bad value)."""
+
+
+# errors caused by the user's input: reported in one line, exit status 2
+USER_ERRORS: tuple[type[Exception], ...] = (UsageError, DataError, ConfigError)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the house error format: one line on stderr, exit status 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"handgrad: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _int_at_least(minimum: int):
+    """An argparse type: an integer >= ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
+        return value
+
+    return parse
+
+
+_positive_int = _int_at_least(1)
+_non_negative_int = _int_at_least(0)
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value}")
+    return value

@@ -1,0 +1,197 @@
+"""Commands for your own data (seed 001's stage 7): ``train`` and ``predict``."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+from pathlib import Path
+
+from ._common import UsageError, _fraction, _non_negative_int, _positive_int
+
+
+def _hidden_sizes(text: str) -> tuple[int, ...]:
+    """'64,32' -> (64, 32); '' or 'none' -> () (no hidden layer: a linear model)."""
+    if text.strip().lower() in ("", "none"):
+        return ()
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise UsageError(
+            f"--hidden takes comma-separated layer widths like 64,32; got {text!r}"
+        ) from None
+    if any(s < 1 for s in sizes):
+        raise UsageError(f"--hidden widths must be positive; got {text!r}")
+    return sizes
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Stage 7: train a network on a CSV or built-in table and write a run folder."""
+    from ..runner import TrainConfig, load_dataset, train_model
+
+    config = TrainConfig(
+        hidden=_hidden_sizes(args.hidden),
+        activation=args.activation,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        momentum=args.momentum,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        l2=args.l2,
+        patience=_patience(args.patience, args.val_fraction),
+        seed=args.seed,
+        val_fraction=args.val_fraction,
+        test_fraction=args.test_fraction,
+        task=args.task,
+    )
+    config.validate()
+    features = None
+    if args.features is not None:
+        features = [f.strip() for f in args.features.split(",") if f.strip()]
+    dataset = load_dataset(args.data, args.target, features)
+    out = Path(args.out) if args.out else Path("runs") / f"train-{Path(args.data).stem}"
+    progress = not args.quiet and sys.stderr.isatty()
+    run = train_model(dataset, config, out, progress=progress)
+
+    m, n = run.metrics, sum(run.split.values())
+    print(f"task: {run.task} ({run.task_reason})")
+    print(
+        f"data: {dataset.source}: {n} rows, {len(dataset.feature_names)} features -> "
+        f"{run.split['train']} train / {run.split['val']} validation / {run.split['test']} test"
+    )
+    print(
+        f"model: {'-'.join(map(str, run.sizes))} {config.activation}, "
+        f"{run.n_parameters:,} parameters; {config.optimizer} lr {config.learning_rate:g}, "
+        f"{run.history.epochs}/{config.epochs} epochs, batch {config.batch_size}"
+    )
+    for part in ("train", "val", "test"):
+        if part not in m:
+            continue
+        s = m[part]
+        if run.task == "classification":
+            scores = f"accuracy {s['accuracy']:.4f}, loss {_num(s['loss'])}"
+        else:
+            scores = f"MSE {_num(s['mse'])}, MAE {_num(s['mae'])}, R2 {_num(s['r2'])}"
+        print(f"{part:>5}: {scores}")
+    base = m["baseline"]
+    if run.task == "classification":
+        print(f" base: accuracy {base['accuracy']:.4f} ({base['rule']})")
+    else:
+        print(f" base: MSE {_num(base['mse'])} ({base['rule']})")
+    print(f"run folder: {out}/ ({', '.join(run.files)})")
+    if run.history.stop_reason == "diverged":
+        print(f"handgrad: error: {run.history.message}", file=sys.stderr)
+        return 1
+    if run.history.stop_reason == "interrupted":
+        print(f"handgrad: {run.history.message}", file=sys.stderr)
+    return 0
+
+
+def _num(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.4g}"
+
+
+def _csv_text(header: list[str], rows) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """Predictions for every row of a CSV: label (+ p_<class> columns) or value."""
+    from ..data.tabular import read_csv
+    from ..io import atomic_write
+    from ..runner import Predictor
+
+    if args.out and Path(args.out).is_dir():
+        raise UsageError(f"--out {args.out} is a directory; give a file name")
+    predictor = Predictor.load(args.model)
+    table = read_csv(args.data)
+    X = predictor.features_from(table)
+    labels, probs = predictor.predict(X)
+    if probs is None:
+        header = ["prediction"]
+        rows = ([repr(float(v))] for v in labels)
+    else:
+        header = ["prediction", *(f"p_{c}" for c in predictor.classes)]
+        rows = ([lab, *(repr(float(p)) for p in row)] for lab, row in zip(labels, probs))
+    text = _csv_text(header, rows)
+    if args.out:
+        atomic_write(args.out, lambda fh: fh.write(text.encode()))
+        print(f"{len(labels)} predictions written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    return 0
+
+
+DEFAULT_PATIENCE = 20
+
+
+def _patience(given: int | None, val_fraction: float) -> int | None:
+    """Early stopping is on by default (it keeps small tabular sets from overfitting)."""
+    if given is None:
+        return DEFAULT_PATIENCE if val_fraction > 0 else None
+    return given or None
+
+
+def register(sub) -> None:
+    from ..nn.layers import ACTIVATIONS
+    from ..runner import OPTIMIZERS, TrainConfig
+
+    d = TrainConfig()
+    p = sub.add_parser("train", help="train a network on a CSV file or a built-in table")
+    p.add_argument(
+        "--data", required=True, help="a CSV file, or digits, breast_cancer, diabetes, iris, wine"
+    )
+    p.add_argument("--target", help="the target column of the CSV")
+    p.add_argument(
+        "--features",
+        metavar="COLS",
+        help="comma-separated feature columns (default: all but the target)",
+    )
+    p.add_argument(
+        "--task", choices=["classification", "regression"], help="default: inferred from the target"
+    )
+    p.add_argument(
+        "--hidden",
+        default=",".join(map(str, d.hidden)),
+        help=f"hidden layer widths (default {','.join(map(str, d.hidden))}; "
+        "'none' for a linear model)",
+    )
+    p.add_argument(
+        "--activation", choices=[a for a in ACTIVATIONS if a != "identity"], default=d.activation
+    )
+    p.add_argument("--optimizer", choices=list(OPTIMIZERS), default=d.optimizer)
+    p.add_argument(
+        "--lr",
+        type=float,
+        help="learning rate (default: "
+        + ", ".join(f"{k} {v[1]:g}" for k, v in OPTIMIZERS.items())
+        + ")",
+    )
+    p.add_argument("--momentum", type=float, default=d.momentum, help="SGD momentum")
+    p.add_argument("--epochs", type=_positive_int, default=d.epochs)
+    p.add_argument("--batch-size", type=_positive_int, default=d.batch_size)
+    p.add_argument("--l2", type=float, default=d.l2, help="L2 penalty λ (λ/2 ||W||²)")
+    p.add_argument(
+        "--patience",
+        type=_non_negative_int,
+        help=f"stop after this many epochs without a better validation loss and keep the best "
+        f"weights (default {DEFAULT_PATIENCE} when there is a validation split; 0: off)",
+    )
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--val-fraction", type=_fraction, default=d.val_fraction)
+    p.add_argument("--test-fraction", type=_fraction, default=d.test_fraction)
+    p.add_argument("--out", help="run folder (default: runs/train-<data name>)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("predict", help="predict with a model written by `handgrad train`")
+    p.add_argument("--model", required=True, help="model.npz from a train run")
+    p.add_argument("--data", required=True, help="CSV with the model's feature columns")
+    p.add_argument("--out", help="write the CSV here (atomically) instead of stdout")
+    p.set_defaults(func=cmd_predict)
