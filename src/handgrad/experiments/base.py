@@ -34,6 +34,8 @@ class ExperimentResult:
     markdown: str  # the section body: answers computed from ``metrics``
     figures: list[Figure] = field(default_factory=list)
     seconds: float = 0.0
+    # parts that did not run here, each with why and the command that enables it
+    skipped: list[str] = field(default_factory=list)
     quick: bool = False
     seed: int = 0
 
@@ -48,6 +50,7 @@ class ExperimentResult:
             "seed": self.seed,
             "quick": self.quick,
             "seconds": self.seconds,
+            "skipped": self.skipped,
             "metrics": self.metrics,
             "figures": [{"path": f.path.name, "caption": f.caption} for f in self.figures],
         }

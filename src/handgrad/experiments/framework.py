@@ -36,6 +36,7 @@ from .credit import FEATURES, PERSONS, X_RAW, Y
 
 NAME = "framework"
 TITLE = "The credit model in handgrad and in Keras 3"
+INSTALL_HINT = "pip install 'handgrad[framework]'"
 STAGE = "Seed 001, Stage 6 (try it with a framework)"
 
 PEOPLE = PERSONS  # same utilization and history, age differs
@@ -88,7 +89,7 @@ def _train_handgrad(Xn, W0, b0, convention: str = "full", lam: float = LAM) -> d
 def _backend_or_reason() -> tuple[str | None, str | None]:
     """-> (backend name, None), or (None, why Keras cannot run here)."""
     if importlib.util.find_spec("keras") is None:
-        return None, "Keras is not installed (pip install keras, plus a backend)"
+        return None, "Keras is not installed"
     wanted = os.environ.get("KERAS_BACKEND")
     if wanted:
         module = dict(_BACKENDS).get(wanted, wanted)
@@ -374,8 +375,7 @@ def _markdown(m: dict) -> str:
         lines += [f"**Keras comparison skipped:** {k['reason']}. The handgrad half below ran."]
         if k.get("install_hint"):
             lines.append(
-                "Install Keras 3 with a backend (e.g. `pip install keras tensorflow-cpu`) "
-                "to see the two side by side."
+                f"Install Keras 3 with a backend (`{INSTALL_HINT}`) to see the two side by side."
             )
         lines.append("")
     header = "| | handgrad |" + (" Keras |" if k["available"] else "")
@@ -608,4 +608,8 @@ def run(
     metrics["keras"], kr, backend = _keras_half(keras, quick, Xn, W0, b0, queries, hg_run)
     lam32_loss = metrics["keras"].get("lam_float32", {}).get("loss_curve")
     figures = _plots(out_dir, hg_run, kr, backend, ridge["w_star"], lam32_loss)
-    return ExperimentResult(NAME, TITLE, STAGE, metrics, _markdown(metrics), figures)
+    result = ExperimentResult(NAME, TITLE, STAGE, metrics, _markdown(metrics), figures)
+    if not metrics["keras"]["available"]:
+        hint = f" ({INSTALL_HINT})" if metrics["keras"].get("install_hint") else ""
+        result.skipped.append(f"the Keras half: {metrics['keras']['reason']}{hint}")
+    return result
