@@ -43,8 +43,8 @@ blockquote { margin: 1em 0; padding: .1em 1em; color: var(--muted);
               border-radius: 6px; }
 table { border-collapse: collapse; font-size: .92rem; font-variant-numeric: tabular-nums;
         width: max-content; min-width: 100%; }
-th, td { max-width: 24rem; padding: .35em .75em; border-bottom: 1px solid var(--line); vertical-align: top;
-         text-align: left; }
+th, td { max-width: 24rem; padding: .35em .75em; border-bottom: 1px solid var(--line);
+         vertical-align: top; text-align: left; }
 th { background: var(--soft); font-weight: 600; }
 tbody tr:last-child td { border-bottom: none; }
 tbody tr:nth-child(even) { background: #fbfbfd; }

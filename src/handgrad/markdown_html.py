@@ -100,7 +100,10 @@ def _png_width(data_uri: str) -> int | None:
     prefix = "data:image/png;base64,"
     if not data_uri.startswith(prefix):
         return None
-    head = base64.b64decode(data_uri[len(prefix) : len(prefix) + 32])
+    try:
+        head = base64.b64decode(data_uri[len(prefix) : len(prefix) + 32], validate=True)
+    except ValueError:  # not base64 after all (binascii.Error is a ValueError)
+        return None
     if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n":
         return None
     return int(struct.unpack(">I", head[16:20])[0])

@@ -176,10 +176,23 @@ def _section_markdown(entry: SectionEntry, number: int, root: Path) -> str:
         parts += ["**Skipped here:** " + "; ".join(entry.skipped) + ".", ""]
     for (path, caption), (_, label) in zip(figures, numbered):
         link = f"{rel}/{path.name}"
-        if f"]({link})" in body:  # the section already placed this figure itself
+        if f"]({link})" in body:  # the section placed this figure itself: caption it there
+            parts[2] = _caption_placed_figure(parts[2], link, f"*Figure {label}: {caption}*")
             continue
         parts += [f"![{caption}]({link})", "", f"*Figure {label}: {caption}*", ""]
     return "\n".join(parts)
+
+
+def _caption_placed_figure(body: str, link: str, caption: str) -> str:
+    """Put ``caption`` after the image line that shows ``link`` (unless one is there)."""
+    lines = body.split("\n")
+    for i, line in enumerate(lines):
+        if re.fullmatch(r"!\[[^\]]*\]\(" + re.escape(link) + r"\)", line.strip()):
+            following = next((x.strip() for x in lines[i + 1 :] if x.strip()), "")
+            if not following.lstrip("*_").startswith("Figure"):
+                lines[i : i + 1] = [line, "", caption, ""]
+            break
+    return "\n".join(lines)
 
 
 def _figures(folder: Path) -> list[tuple[Path, str]]:

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from .. import experiments as registry  # looked up at call time: tests swap the registry
 from ..io import write_text
 from ..report import SectionEntry, skipped_parts, write_experiment_report, write_tour_report
-from . import EXPERIMENTS, ExperimentResult, load_experiment, run_experiment
+from .base import ExperimentResult
 
 __all__ = ["TourProgress", "TourResult", "run_one", "run_tour"]
 
@@ -84,7 +85,7 @@ class TourResult:
 def _title_and_stage(name: str) -> tuple[str, str]:
     """The module's TITLE and STAGE, or the bare name when even the import fails."""
     try:
-        module = load_experiment(name)
+        module = registry.load_experiment(name)
         return str(getattr(module, "TITLE", name)), str(getattr(module, "STAGE", ""))
     except Exception:  # noqa: BLE001 - the failure itself is reported in the section
         return name, ""
@@ -95,10 +96,10 @@ def _run_with_progress(
 ) -> ExperimentResult:
     """``run_experiment``, passing the progress callback to experiments that take one."""
     if progress is not None:
-        run = load_experiment(name).run
+        run = registry.load_experiment(name).run
         if "progress" in inspect.signature(run).parameters:
             options = {**options, "progress": progress.step}
-    return run_experiment(name, seed=seed, out_dir=out, quick=quick, **options)
+    return registry.run_experiment(name, seed=seed, out_dir=out, quick=quick, **options)
 
 
 def _entry(name: str, result: ExperimentResult, folder: Path) -> SectionEntry:
@@ -118,7 +119,7 @@ def run_tour(
     command: str = "",
 ) -> TourResult:
     """Run the experiments ``names`` into ``out``, then write the report there."""
-    unknown = [n for n in names if n not in EXPERIMENTS]
+    unknown = [n for n in names if n not in registry.EXPERIMENTS]
     if unknown:
         raise ValueError(f"unknown experiment(s) {', '.join(unknown)}")
     out = Path(out)
