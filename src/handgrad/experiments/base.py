@@ -86,3 +86,13 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence]) -> str:
     lines = ["| " + " | ".join(map(cell, headers)) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(map(cell, row)) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``n`` and the noun in the right number: 1 tumour, 2 tumours, 0 tumours."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def lead(question: str, look: str) -> str:
+    """The opening of a section: the question it answers, then what to look at."""
+    return f"**The question.** {question}\n\n**What to look at.** {look}"

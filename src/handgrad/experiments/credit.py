@@ -26,11 +26,25 @@ from ..nn.gradcheck import gradcheck
 from ..nn.layers import Linear
 from ..nn.losses import L2Penalty, MSELoss
 from ..nn.optim import SGD
-from .base import ExperimentResult, Figure, fmt, md_table
+from .base import ExperimentResult, Figure, fmt, lead, md_table
 
 NAME = "credit"
 TITLE = "Stage 4: credit-score weights, standardization and L2"
 STAGE = "Seed 001, Stage 4 (interpretability, regularization)"
+
+LEAD = lead(
+    (
+        "What do the weights of a linear credit score mean, why must the features be "
+        "standardized first, and what does an L2 penalty $\\lambda \\lVert W \\rVert^2$ do to "
+        "them?"
+    ),
+    (
+        "The weight table in original units (points of score per unit of each feature) and "
+        "`credit_weights.png`: the weights shrink as $\\lambda$ grows, and the training error "
+        "rises."
+    ),
+)
+
 
 FEATURES = ("utilization", "age", "late_payments")
 UNITS = ("per 1.0 of utilization (100 points of %)", "per year", "per late payment")
@@ -263,7 +277,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
         + "; standard deviations "
         + ", ".join(f"{s:.3g}" for s in sigma)
         + "), and a `Linear(3, 1)` is trained by full-batch gradient descent on MSE + λ‖W‖² "
-        "(`L2Penalty(lam, convention='full')`: the gradient gains 2λW, the bias is not "
+        "(`L2Penalty(lam, convention='full')`: the gradient gains $2\\lambda W$, the bias is not "
         f"penalized) for λ ∈ {{{', '.join(f'{lam:g}' for lam in LAMBDAS)}}}."
     )
 
@@ -457,12 +471,13 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
     # gradient checks
     md.append("### Checking the L2 gradient")
     md.append(
-        f"The lab's mini-check on a random batch (5 rows, λ = {checks['lam']:g}): the gradient "
-        "with the penalty minus the gradient without it should be exactly 2λW; the largest "
-        f"difference is {checks['mini_check_max_abs_error']:.1e}. A finite-difference check "
-        "of the total loss MSE + λ‖W‖² with respect to W and b gives a largest relative error "
-        f"of {checks['fd_max_rel_error']:.1e} ("
+        f"The lab's mini-check on a random batch (5 rows, $\\lambda = {checks['lam']:g}$): the "
+        "gradient with the penalty minus the gradient without it should be exactly "
+        f"$2\\lambda W$; the largest difference is {checks['mini_check_max_abs_error']:.1e}. "
+        "A finite-difference check of the total loss "
+        "$\\mathrm{MSE} + \\lambda \\lVert W \\rVert^2$ with respect to $W$ and $b$ gives a "
+        f"largest relative error of {checks['fd_max_rel_error']:.1e} ("
         + ("passed" if checks["fd_passed"] else "FAILED")
         + ")."
     )
-    return ExperimentResult(NAME, TITLE, STAGE, metrics, "\n\n".join(md), figures)
+    return ExperimentResult(NAME, TITLE, STAGE, metrics, "\n\n".join([LEAD, *md]), figures)

@@ -31,13 +31,25 @@ import numpy as np
 import handgrad as hg
 
 from ..data import Standardizer
-from .base import ExperimentResult, Figure
+from .base import ExperimentResult, Figure, lead
 from .credit import FEATURES, PERSONS, X_RAW, Y
 
 NAME = "framework"
 TITLE = "The credit model in handgrad and in Keras 3"
 INSTALL_HINT = "pip install 'handgrad[framework]'"
 STAGE = "Seed 001, Stage 6 (try it with a framework)"
+
+LEAD = lead(
+    (
+        "Does a framework (Keras 3) trained from the same start, with the same loss and steps, "
+        "land on the same weights as handgrad's hand-written version?"
+    ),
+    (
+        "The side-by-side weight table and `framework_weights.png`; when Keras is not "
+        "installed, only the handgrad half runs and the section says so."
+    ),
+)
+
 
 PEOPLE = PERSONS  # same utilization and history, age differs
 LAM = 1e-2
@@ -365,9 +377,9 @@ def _markdown(m: dict) -> str:
     lines = [
         f"**Setup.** Seed 001's five-row credit table, features standardized (mean 0, std 1 per "
         f"column); Linear(3 -> 1) with initial weights drawn with seed {m['seed']} "
-        f"({', '.join(f'{w:+.3f}' for w in m['initial_W'])}, bias 0); loss = MSE + "
-        f"{LAM:g} * sum(W^2), the Keras L2 convention (handgrad: "
-        f'`L2Penalty({LAM:g}, convention="full")`, gradient 2 * lam * W; the bias is not '
+        f"({', '.join(f'{w:+.3f}' for w in m['initial_W'])}, bias 0); loss = "
+        f"$\\mathrm{{MSE}} + {LAM:g} \\sum W^2$, the Keras L2 convention (handgrad: "
+        f'`L2Penalty({LAM:g}, convention="full")`, gradient $2 \\lambda W$; the bias is not '
         f"penalized); SGD, learning rate {LR:g}, {EPOCHS} epochs of one full-batch step.",
         "",
     ]
@@ -495,7 +507,8 @@ def _markdown(m: dict) -> str:
     lines += [
         "### Why the convention matters",
         "",
-        f"Trained with the other L2 convention ((lam / 2) * sum(W^2), gradient lam * W, what "
+        f"Trained with the other L2 convention ($\\frac{{\\lambda}}{{2}} \\sum W^2$, gradient "
+        f"$\\lambda W$, what "
         f"SGD weight decay does), handgrad's weights end {half['max_abs_weight_diff']:.2f} "
         f"score points per standard deviation away from the run above "
         f"(relative {half['max_rel_weight_diff']:.1e}): matching a framework means matching its "
@@ -608,7 +621,8 @@ def run(
     metrics["keras"], kr, backend = _keras_half(keras, quick, Xn, W0, b0, queries, hg_run)
     lam32_loss = metrics["keras"].get("lam_float32", {}).get("loss_curve")
     figures = _plots(out_dir, hg_run, kr, backend, ridge["w_star"], lam32_loss)
-    result = ExperimentResult(NAME, TITLE, STAGE, metrics, _markdown(metrics), figures)
+    markdown = LEAD + "\n\n" + _markdown(metrics)
+    result = ExperimentResult(NAME, TITLE, STAGE, metrics, markdown, figures)
     if not metrics["keras"]["available"]:
         hint = f" ({INSTALL_HINT})" if metrics["keras"].get("install_hint") else ""
         result.skipped.append(f"the Keras half: {metrics['keras']['reason']}{hint}")

@@ -21,12 +21,25 @@ from ..nn.gradcheck import gradcheck
 from ..nn.layers import Linear, Sequential
 from ..nn.losses import MSELoss
 from ..nn.optim import SGD
-from .base import ExperimentResult, Figure, fmt, md_table
+from .base import ExperimentResult, Figure, fmt, lead, md_table
 from .linear_fit import TRUE_B, TRUE_W, least_squares, make_line_data
 
 NAME = "linear-two-layer"
 TITLE = "Stage 2: two stacked linear layers"
 STAGE = "Seed 001, Stage 2 (Linear forward/backward, chaining, composition)"
+
+LEAD = lead(
+    (
+        "Two `Linear` layers stacked with nothing between them: does the loss still go down, "
+        "are the hand-written backward passes right, and what does the stack actually compute?"
+    ),
+    (
+        "The finite-difference table (every error tiny), then `two_layer_composition.png`: the "
+        "trained stack and the least-squares line lie on top of each other, because two linear "
+        "maps compose into one."
+    ),
+)
+
 
 HIDDEN = 4
 LR = 0.05  # the lab's settings
@@ -282,4 +295,4 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: boo
         f"power: the best this network can reach is the least-squares MSE {fmt(loss_min)}, "
         "which is why Stage 3 puts an activation between the layers."
     )
-    return ExperimentResult(NAME, TITLE, STAGE, metrics, "\n\n".join(md), figures)
+    return ExperimentResult(NAME, TITLE, STAGE, metrics, "\n\n".join([LEAD, *md]), figures)

@@ -24,11 +24,23 @@ from ..nn import functional as F
 from ..nn.layers import Sequential, mlp
 from ..nn.losses import BCEWithLogitsLoss
 from ..nn.optim import SGD, Adam
-from .base import ExperimentResult, Figure, fmt, md_table
+from .base import ExperimentResult, Figure, fmt, lead, md_table
 
 NAME = "xor"
 TITLE = "XOR: hidden layers, momentum, Adam, and the symmetry of equal weights"
 STAGE = "Seeds 003 (challenge X1) and 004 (the [2, 8, 1] MLP, zero initialization)"
+
+LEAD = lead(
+    (
+        "Why does XOR need a hidden layer, how do momentum and Adam change training, and why "
+        "does an all-zero initialization never learn?"
+    ),
+    (
+        "`xor_boundaries.png` (the regions each network carves) and the symmetry table: units "
+        "that start equal stay exact copies of one another."
+    ),
+)
+
 
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 Y = np.array([0.0, 1.0, 1.0, 0.0])
@@ -342,4 +354,4 @@ def run(seed: int = 0, out_dir: Path = Path("runs/xor"), quick: bool = False):
         + "Random initialization breaks the symmetry; He or Xavier scaling then keeps the "
         "signal's variance steady from layer to layer."
     )
-    return ExperimentResult(NAME, TITLE, STAGE, metrics, "\n\n".join(md), figures)
+    return ExperimentResult(NAME, TITLE, STAGE, metrics, "\n\n".join([LEAD, *md]), figures)

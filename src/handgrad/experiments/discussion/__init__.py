@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ..base import ExperimentResult, Figure
+from ..base import ExperimentResult, Figure, lead
 from . import (
     _reference,
     activations,
@@ -118,6 +118,16 @@ def run(
         ),
     ]
 
+    opening = lead(
+        "Seed 000 ends with a written discussion: why the textbook cross-entropy breaks on "
+        "large logits, how the initialization and the activation decide whether a deep "
+        "network trains, what a dead ReLU unit is, and what changing the batch size does. Do "
+        "those claims hold when measured?",
+        "Each part says what was measured, shows a table, then draws its conclusions from "
+        "the numbers. Start with `stability_bce.png` (where each form of the loss fails), "
+        "`init_depth.png` (signals that vanish or explode with depth) and "
+        "`batch_variance.png` (the $1/B$ law of the gradient noise).",
+    )
     intro = say(
         f"Seed {seed}" + (" (quick run: smaller grids, fewer epochs and draws)." if quick else "."),
         "Every number below was measured by this run, and every conclusion is chosen by",
@@ -125,6 +135,7 @@ def run(
     )
     markdown = "\n\n".join(
         [
+            opening,
             intro,
             stability.md_bce(bce),
             precision.md_complement(complement),

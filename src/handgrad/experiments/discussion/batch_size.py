@@ -224,7 +224,15 @@ def md_variance(bv: dict) -> str:
     sizes = bv["batch_sizes"]
     mw, mo = bv["measured"]["with replacement"], bv["measured"]["without replacement"]
     table = md_table(
-        ["B", "with repl.", "σ²/B", "ratio", "without repl.", "σ²/B · (N−B)/(N−1)", "ratio"],
+        [
+            "$B$",
+            "with repl.",
+            r"$\sigma^2/B$",
+            "ratio",
+            "without repl.",
+            r"$\frac{\sigma^2}{B} \cdot \frac{N-B}{N-1}$",
+            "ratio",
+        ],
         [
             [
                 b,
@@ -246,15 +254,18 @@ def md_variance(bv: dict) -> str:
     law = abs(s_with + 1) < 0.1 and abs(s_fpc + 1) < 0.1
     text = say(
         f"On log–log axes the measured variance falls with slope {s_with:.3f} with replacement",
-        f"and {s_wo:.3f} without ({s_fpc:.3f} once divided by (N−B)/(N−1)):",
-        "the 1/B law." if law else "not the 1/B law.",
+        f"and {s_wo:.3f} without ({s_fpc:.3f} once divided by",
+        r"$\frac{N-B}{N-1}$):",
+        "the $1/B$ law." if law else "not the $1/B$ law.",
         f"Every measurement lies within a factor [{fmt(min(ratios))}, {fmt(max(ratios))}] of its",
-        f"prediction from the per-example variance σ² = {fmt(bv['sigma2'])} (the trace of the",
-        f"covariance of the {bv['n']} per-example gradients). At B = {sizes[k]} the factor",
-        f"(N−B)/(N−1) is {bv['fpc'][k]:.3f}; the measured ratio without/with replacement is",
-        f"{mo[k] / mw[k]:.3f}. At B = N without replacement the batch is the data set:",
-        f"‖g_B − g‖² = {fmt(bv['full_batch_shuffled_sq_diff'])}, the summation order only.",
-        "So the standard deviation of the gradient noise falls like 1/√B: four times the",
+        r"prediction from the per-example variance",
+        f"$\\sigma^2 = {fmt(bv['sigma2'])}$ (the trace of the covariance of the {bv['n']}",
+        f"per-example gradients). At $B = {sizes[k]}$ the factor",
+        r"$\frac{N-B}{N-1}$" f" is {bv['fpc'][k]:.3f}; the measured ratio without/with",
+        f"replacement is {mo[k] / mw[k]:.3f}. At $B = N$ without replacement the batch is the",
+        r"data set: $\lVert g_B - g \rVert^2 =" f" {fmt(bv['full_batch_shuffled_sq_diff'])}$,",
+        "the summation order only.",
+        r"So the standard deviation of the gradient noise falls like $1/\sqrt{B}$: four times the",
         "batch for half the noise." if law else "",
     )
     mean_sum = say(
@@ -268,7 +279,8 @@ def md_variance(bv: dict) -> str:
             "### 4. Batch size and gradient variance",
             say(
                 "**Measured:** at one parameter point (a 2–16–1 tanh net after 3 epochs on",
-                f"{bv['n']} moons), the full-batch gradient g and E‖g_B − g‖² over",
+                f"{bv['n']} moons), the full-batch gradient $g$ and",
+                r"$\mathbb{E}\,\lVert g_B - g \rVert^2$ over",
                 f"{bv['draws']} random batches per size, drawn with and without replacement",
                 "(figure `batch_variance.png`).",
             ),
@@ -328,11 +340,10 @@ def md_lr(lr: dict) -> str:
         f"{fmt(rk['final_loss'])} against {fmt(rb['final_loss'])}). The doubled batch whose",
         f"curve stays closest to the B run is **{closest}** (mean |Δ log loss|",
         f"{fmt(doubled[closest])}, against {others}).",
-        "That is the linear scaling rule: g_2B has the same mean as g_B and half its",
-        "variance, so two steps of lr at B and one of 2·lr at 2B move the weights by the same",
-        "expected amount with the same variance, 2·lr²·σ²/B per 2B examples either way."
-        if closest == lin
-        else "Here that is not the linear rule.",
+        "That is the linear scaling rule: $g_{2B}$ has the same mean as $g_B$ and half its",
+        r"variance, so two steps of $\eta$ at $B$ and one of $2\eta$ at $2B$ move the weights",
+        r"by the same expected amount with the same variance, $2\eta^2\sigma^2/B$ per $2B$",
+        "examples either way." if closest == lin else "Here that is not the linear rule.",
         "The square-root rule, which keeps the noise of each single step equal, lands in",
         "between." if between else "does not land between the two.",
         "With the same lr the larger batch's step losses fluctuate",

@@ -173,6 +173,13 @@ def fig_bce(st: dict, path: Path) -> Path:
     return save(fig, path)
 
 
+def _per_label(z_a: float, z_b: float, label_a: str, label_b: str) -> str:
+    """ "$z = 36.7$ for both labels" when the two values agree, else one per label."""
+    if f"{z_a:.6g}" == f"{z_b:.6g}":
+        return f"$z = {z_a:.6g}$ for both labels"
+    return f"$z = {z_a:.6g}$ for $y = {label_a}$ and $z = {z_b:.6g}$ for $y = {label_b}$"
+
+
 def md_bce(st: dict) -> str:
     forms = st["forms"]
     naive, clip, epsf, engine = list(forms)
@@ -205,23 +212,23 @@ def md_bce(st: dict) -> str:
     pp = st["naive_p_at_first_failure"]
     if pp["positive_z"] == 1.0:
         why_pos = (
-            "p = 1/(1 + exp(−z)) evaluates to exactly 1, so the y = 0 loss is −log 0 = inf and "
-            "the y = 1 loss contains 0 · log 0 = NaN from the term its label switches off"
+            r"$p = 1/(1 + e^{-z})$ evaluates to exactly 1, so the $y = 0$ loss is "
+            r"$-\log 0 = \infty$ and the $y = 1$ loss contains $0 \cdot \log 0$ = NaN from the "
+            "term its label switches off"
         )
     else:
         why_pos = f"p evaluates to {pp['positive_z']!r}"
     if pp["negative_z"] == 0.0:
-        why_neg = "exp(−z) overflows, p is exactly 0, and the roles swap"
+        why_neg = r"$e^{-z}$ overflows, $p$ is exactly 0, and the roles swap"
     else:
         why_neg = f"p evaluates to {pp['negative_z']!r}"
     naive_bad = forms[naive]["y=1"]["non_finite"] + forms[naive]["y=0"]["non_finite"]
     first_fail = say(
-        f"The naive −[y log p + (1 − y) log(1 − p)] is not finite at {naive_bad} of the",
-        f"{total} points. Bisection on the formula puts its first failure at",
-        f"z = {ff['y=0_positive_z']:.6g} for y = 0 and z = {ff['y=1_positive_z']:.6g} for",
-        f"y = 1: there {why_pos}. On the negative side it fails from",
-        f"z = {ff['y=1_negative_z']:.6g} (y = 1) and {ff['y=0_negative_z']:.6g} (y = 0):",
-        f"{why_neg}.",
+        r"The naive $-[y \log p + (1 - y) \log(1 - p)]$ is not finite at",
+        f"{naive_bad} of the {total} points. Bisection on the formula puts its first failure",
+        f"at {_per_label(ff['y=0_positive_z'], ff['y=1_positive_z'], '0', '1')}: there",
+        f"{why_pos}. On the negative side it fails from",
+        f"{_per_label(ff['y=1_negative_z'], ff['y=0_negative_z'], '1', '0')}: {why_neg}.",
     )
     r1 = forms[naive]["y=1"]
     precision = say(
@@ -230,8 +237,8 @@ def md_bce(st: dict) -> str:
         f"value off by 50% or more (or not finite) is at z = {fmt(r1['first_bad_pos'], 4)};",
         "for y = 0 the first such value is at",
         f"z = −{fmt(forms[naive]['y=0']['first_bad_neg'], 4)}.",
-        "The exact loss there, about e^−|z|, is smaller than the spacing of floats near 1,",
-        "where p lives.",
+        r"The exact loss there, about $e^{-\lvert z \rvert}$, is smaller than the spacing of",
+        "floats near 1, where $p$ lives.",
     )
     probe = {round(r["z"]): r for r in st["wrong_label_probe"]}[1000]
     slopes = st["slope_at_z1000_y0"]
@@ -245,14 +252,14 @@ def md_bce(st: dict) -> str:
         "finite everywhere" if patch_bad == 0 else f"not finite at {patch_bad} points",
         f"but on a correct label clip never goes below {fmt(floor_clip)} and log(p + eps)",
         f"{'even goes negative, to' if floor_eps < 0 else 'never below'} {fmt(floor_eps)},",
-        "whatever the exact loss (at z = 1000 it is e^−1000, below the float64 range). That",
+        r"whatever the exact loss (at $z = 1000$ it is $e^{-1000}$, below the float64 range). That",
         "is the huge relative error in the table; it is harmless in absolute terms. The harm",
         "is on the wrong label: at",
         f"z = 1000 with y = 0 (exact loss {fmt(probe['exact'], 6)}) clip gives",
         f"{fmt(probe[clip], 6)} and log(p + eps) gives {fmt(probe[epsf], 6)}, and their slope",
         f"there, by central differences, is {fmt(slopes[clip])} and {fmt(slopes[epsf])} where",
         f"the true gradient is 1 (the engine's backward: {fmt(slopes['engine backward'])}).",
-        "So the patches cap the penalty at −log(eps) and switch off the learning signal of",
+        r"So the patches cap the penalty at $-\log \epsilon$ and switch off the learning signal of",
         "exactly the confidently wrong examples."
         if capped and flat
         else "In this run the patches did not distort the wrong-label loss.",
@@ -260,7 +267,8 @@ def md_bce(st: dict) -> str:
     e_engine = max(forms[engine][lab]["max_rel_err_finite"] for lab in ("y=1", "y=0"))
     engine_bad = forms[engine]["y=1"]["non_finite"] + forms[engine]["y=0"]["non_finite"]
     engine_text = say(
-        "The engine's `BCEWithLogitsLoss`, y·softplus(−z) + (1 − y)·softplus(z), is",
+        "The engine's `BCEWithLogitsLoss`,",
+        r"$y \operatorname{softplus}(-z) + (1 - y) \operatorname{softplus}(z)$, is",
         f"finite at all {total} points" if engine_bad == 0 else f"not finite at {engine_bad}",
         f"with a worst relative error of {fmt(e_engine)} ({e_engine / EPS:.2f} × machine",
         "epsilon).",
