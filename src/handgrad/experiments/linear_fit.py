@@ -299,7 +299,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
         logy=True,
     )
     ax.axhline(loss_min, color="k", linestyle=":", linewidth=1, label="least-squares minimum")
-    ax.legend(fontsize="small")
+    ax.legend()
     plots.plot_curves(
         ax2,
         excess_series,
@@ -329,7 +329,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
     ax.set_xlabel("learning rate")
     ax.set_ylabel("per-step factor of the parameter error")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
+    ax.legend()
     path = plots.save_figure(fig, out_dir / "linear_fit_lr_sweep.png")
     figures.append(
         Figure(

@@ -153,7 +153,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: boo
         logy=True,
     )
     ax.axhline(loss_min, color="k", linestyle=":", linewidth=1, label="least-squares line")
-    ax.legend(fontsize="small")
+    ax.legend()
     path = plots.save_figure(fig, out_dir / "two_layer_loss.png")
     figures.append(Figure(path, "Training MSE per epoch against the least-squares minimum."))
 
@@ -177,7 +177,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: boo
     ax.set_xlabel("x (input, arbitrary units)")
     ax.set_ylabel("value (arbitrary units)")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small", ncol=2)
+    ax.legend(ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.22))  # lines fill the plot
     path = plots.save_figure(fig, out_dir / "two_layer_composition.png")
     figures.append(
         Figure(path, "Hidden units, network output and the collapsed single linear map.")

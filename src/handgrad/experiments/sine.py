@@ -253,11 +253,11 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
             ax.plot(
                 x_grid[:, 0], r.snapshots[long]["prediction_grid"], linewidth=1.6, label=r.label
             )
-        ax.set_title(f"Stage 3: predictions vs ground truth, {title}", fontsize=10)
+        ax.set_title(f"Predictions vs ground truth, {title}")
         ax.set_xlabel("x (input)")
         ax.set_ylabel("y (target)")
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize="x-small", loc="lower left")
+        ax.legend(loc="lower left")
     path = plots.save_figure(fig, out_dir / "sine_fit.png")
     figures.append(
         Figure(path, "Each network's prediction on a noise-free grid, against the truth.")
@@ -287,12 +287,12 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
         (axes[1], line_mse - noise_var, "best straight line"),
     ):
         ax.axhline(level, color="gray", linestyle=":", linewidth=1)
-        ax.text(0.99, level, text, transform=ax.get_yaxis_transform(), fontsize=7,
+        ax.text(0.99, level, text, transform=ax.get_yaxis_transform(), fontsize=10,
                 color="gray", va="bottom", ha="right")  # fmt: skip
     for ax in axes:
         ax.set_xscale("log")
         ax.axvline(short, color="k", linewidth=0.6, alpha=0.5)
-        ax.legend(fontsize="x-small")
+        ax.legend()
     path = plots.save_figure(fig, out_dir / "sine_curves.png")
     figures.append(Figure(path, f"Learning curves; the vertical line marks epoch {short:,}."))
 

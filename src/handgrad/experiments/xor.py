@@ -204,8 +204,10 @@ def run(seed: int = 0, out_dir: Path = Path("runs/xor"), quick: bool = False):
         logy=True,
     )
     ax.axhline(math.log(2), color="gray", linestyle=":", linewidth=1)
-    ax.text(1, math.log(2), "log 2: constant prediction 0.5", fontsize=7, color="gray", va="bottom")
-    ax.legend(fontsize="x-small")
+    ax.text(
+        1, math.log(2), "log 2: constant prediction 0.5", fontsize=10, color="gray", va="bottom"
+    )
+    ax.legend()
     path = plots.save_figure(fig, out_dir / "xor_loss.png")
     at_log2 = all(abs(d["final_loss"] - math.log(2)) < 1e-3 for d in symmetric.values())
     figures.append(

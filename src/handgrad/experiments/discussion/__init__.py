@@ -35,7 +35,7 @@ from . import (
     precision,
     stability,
 )
-from ._shared import FULL, QUICK, say
+from ._shared import CAP, FLOOR, FULL, QUICK, say
 
 NAME = "discussion"
 TITLE = "Discussion, measured: stability, initialization, activations, batch size"
@@ -84,7 +84,9 @@ def run(
     figures = [
         Figure(
             stability.fig_bce(bce, out_dir / "stability_bce.png"),
-            "Relative error of four binary cross-entropy forms against the logit, per label.",
+            "Relative error of four binary cross-entropy forms against the logit, per label "
+            f"(an exact 0 is drawn at {FLOOR:g}, errors above {CAP:g} at {CAP:g}, and crosses "
+            "mark values that are not finite).",
         ),
         Figure(
             precision.fig_precision(complement, softmax, out_dir / "precision.png"),
@@ -113,8 +115,8 @@ def run(
         ),
         Figure(
             batch_size.fig_lr(lr, out_dir / "lr_scaling.png"),
-            "Doubling the batch with lr, √2·lr, 2·lr and a far too large lr: loss and "
-            "gradient norm.",
+            "Doubling the batch with lr, √2·lr and 2·lr (left); a far too large lr beside the "
+            "B run (middle, on its own scale); the gradient norm of every step (right).",
         ),
     ]
 

@@ -190,33 +190,50 @@ def fig_variance(bv: dict, path: Path) -> Path:
     ax.set_xlabel("batch size B")
     ax.set_ylabel("E ‖g_B − g‖²")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
+    ax.legend()
     return save(fig, path)
 
 
 def fig_lr(lr: dict, path: Path) -> Path:
-    fig, axes = plots.new_figure(ncols=2, size=(6.2, 4.2))
+    """Three panels: the compared doublings on their own scale, the far too large step beside
+    the B run (its loss is ten times higher and would flatten the others), the step norms."""
+    fig, axes = plots.new_figure(ncols=3, size=(5.4, 4.2))
     runs = lr["runs"]
+    names = list(runs)
+    base, aggressive = names[0], names[4]
     plots.plot_curves(
         axes[0],
-        {n: r["epoch_loss"] for n, r in runs.items()},
+        {n: runs[n]["epoch_loss"] for n in names[:4]},
         logy=True,
         title="Doubling the batch: training loss",
         xlabel="epoch",
         ylabel="mean BCE over the epoch",
     )
-    names = list(runs)
-    shown = {n: runs[n]["_grad_norms_seed0"] for n in (names[0], names[3], names[4])}
-    x = {n: (np.arange(len(v)) + 1) / runs[n]["steps_per_epoch"] for n, v in shown.items()}
     plots.plot_curves(
         axes[1],
+        {n: runs[n]["epoch_loss"] for n in (base, aggressive)},
+        logy=True,
+        title="A far too large step",
+        xlabel="epoch",
+        ylabel="mean BCE over the epoch",
+    )
+    for line, color in zip(axes[1].get_lines(), ("C0", "C4")):
+        line.set_color(color)  # the same colour per run as in the first panel
+    axes[1].legend()
+    shown = {n: runs[n]["_grad_norms_seed0"] for n in (base, names[3], aggressive)}
+    x = {n: (np.arange(len(v)) + 1) / runs[n]["steps_per_epoch"] for n, v in shown.items()}
+    plots.plot_curves(
+        axes[2],
         shown,
         x=x,
         logy=True,
-        title="Monitor: gradient norm of every step",
+        title="Monitor: gradient norm per step",
         xlabel="epoch",
         ylabel="‖g‖ of the step's batch",
     )
+    for line, color in zip(axes[2].get_lines(), ("C0", "C3", "C4")):
+        line.set_color(color)
+    axes[2].legend()
     return save(fig, path)
 
 

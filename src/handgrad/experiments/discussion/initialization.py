@@ -197,7 +197,7 @@ def fig_init_depth(ini: dict, path: Path) -> Path:
         ax.set_xlabel("hidden layer")
         ax.set_ylabel("std of activations (solid) / of dL/d(activation) (dashed)")
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize="x-small")
+        ax.legend()
     return save(fig, path)
 
 
@@ -213,7 +213,7 @@ def fig_init_training(tr: dict, sym: dict, path: Path) -> Path:
     ax.set_xlabel("epoch")
     ax.set_ylabel("mean BCE over the epoch")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="x-small", ncol=2)
+    ax.legend(ncol=2)
     names = list(sym)
     ax = axes[1]
     plots.plot_bars(
@@ -226,7 +226,7 @@ def fig_init_training(tr: dict, sym: dict, path: Path) -> Path:
     )
     for i, n in enumerate(names):
         text = f"{sym[n]['distinct_units']} of {sym[n]['hidden_units']} distinct"
-        ax.text(i, 100 * sym[n]["final_accuracy"] + 1, text, ha="center", fontsize="small")
+        ax.text(i, 100 * sym[n]["final_accuracy"] + 1, text, ha="center")
     ax.set_ylim(0, 110)
     return save(fig, path)
 

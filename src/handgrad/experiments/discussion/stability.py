@@ -152,7 +152,7 @@ def json_number(x) -> float | str:
 
 
 def fig_bce(st: dict, path: Path) -> Path:
-    fig, axes = plots.new_figure(ncols=2, size=(6.2, 4.2))
+    fig, axes = plots.new_figure(ncols=2, size=(6.2, 5.4))
     z = np.asarray(st["_z"])
     for ax, label in zip(axes, ("y=1", "y=0")):
         for i, (name, curves) in enumerate(st["_curves"].items()):
@@ -164,12 +164,14 @@ def fig_bce(st: dict, path: Path) -> Path:
                 at = np.full(int((~ok).sum()), 10 * CAP * 3**i)
                 ax.plot(z[~ok], at, "x", ms=4, color=f"C{i}", label=f"{name}: inf / NaN")
         ax.set_xscale("symlog", linthresh=50.0)
+        ax.set_xticks([-1000, -50, 0, 50, 1000])
         ax.set_yscale("log")
         ax.set_title(f"Binary cross-entropy, label {label}: relative error")
         ax.set_xlabel("logit z (symlog axis, linear in [−50, 50])")
-        ax.set_ylabel(f"relative error (0 drawn at {FLOOR:g}, capped at {CAP:g})")
+        ax.set_ylabel("relative error")
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize="x-small", loc="center left")
+        # below the axes: every region of the plot holds data worth seeing
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, markerscale=3)
     return save(fig, path)
 
 
