@@ -60,7 +60,8 @@ def _inspect(browser, page_path: Path, width: int) -> dict:
     facts = page.evaluate(
         """() => {
         const visible = (el) => el && getComputedStyle(el).display !== 'none';
-        const links = [...document.querySelectorAll('a[href^="#"]')].map(a => a.getAttribute('href'));
+        const links = [...document.querySelectorAll('a[href^="#"]')]
+            .map(a => a.getAttribute('href'));
         return {
           scrollWidth: document.documentElement.scrollWidth,
           innerWidth: window.innerWidth,
