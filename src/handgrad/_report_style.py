@@ -56,7 +56,8 @@ figure:target, h2:target, h3:target { animation: flash 1.5s ease-out; }
 @keyframes flash { from { background: #fff4c2; } to { background: transparent; } }
 
 math { font-size: 1.08em; }
-math[display="block"] { display: block; overflow-x: auto; overflow-y: hidden;
+/* a long formula scrolls sideways in its own box instead of widening the page */
+math[display="block"] { display: block math; overflow-x: auto; overflow-y: hidden;
                         margin: .9em 0; padding: .2em 0; }
 .math-source { color: #8a1f11; }
 

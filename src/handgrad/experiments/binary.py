@@ -162,10 +162,8 @@ def run(seed: int = 0, out_dir: Path = Path("runs/binary"), quick: bool = False)
     md.append(
         "The network of seed 000, written as plain functions in `handgrad.reference.seed000`:"
     )
-    md.append(
-        r"$$z_1 = X W_1 + b_1,\quad a_1 = f(z_1),\quad z_2 = a_1 W_2 + b_2,\quad "
-        r"p = \sigma(z_2)$$"
-    )
+    md.append(r"$$z_1 = X W_1 + b_1,\qquad a_1 = f(z_1),$$")
+    md.append(r"$$z_2 = a_1 W_2 + b_2,\qquad p = \sigma(z_2)$$")
     md.append(
         f"with $H = {HIDDEN}$ hidden units and $f$ = ReLU or tanh. Shapes for $N$ rows and "
         f"$D$ features: $X$ is $(N, D)$, $W_1$ is $(D, {HIDDEN})$, $b_1$ is $({HIDDEN},)$ "
@@ -178,12 +176,14 @@ def run(seed: int = 0, out_dir: Path = Path("runs/binary"), quick: bool = False)
         r"which never forms $\log p$ and so stays finite when $p$ rounds to 0 or 1; its "
         r"gradient with respect to $z_2$ is $(p - y)/N$. Backward follows the chain rule:"
     )
-    md.append(
+    md.append(  # two display lines, so each fits a phone's width
         r"$$\frac{\partial L}{\partial W_2} = a_1^\top \delta_2,\quad "
-        r"\frac{\partial L}{\partial b_2} = \textstyle\sum_n \delta_2,\quad "
-        r"\delta_1 = (\delta_2 W_2^\top) \odot f'(z_1),\quad "
-        r"\frac{\partial L}{\partial W_1} = X^\top \delta_1,\quad "
-        r"\frac{\partial L}{\partial b_1} = \textstyle\sum_n \delta_1$$"
+        r"\frac{\partial L}{\partial b_2} = \sum_n \delta_2,\quad "
+        r"\delta_1 = (\delta_2 W_2^\top) \odot f'(z_1),$$"
+    )
+    md.append(
+        r"$$\frac{\partial L}{\partial W_1} = X^\top \delta_1,\quad "
+        r"\frac{\partial L}{\partial b_1} = \sum_n \delta_1$$"
     )
     md.append(
         r"with $\delta_2 = \partial L / \partial z_2$, $f'(z) = \mathbb{1}[z > 0]$ for ReLU "

@@ -294,6 +294,14 @@ $\operatorname{diag}(p) - p p^\top$, and evaluating $\log S$ as a log-sum-exp ke
 finite where $p_k$ would round to 0."""
 
 
+def _kinks(n: int) -> str:
+    if n == 0:
+        return "no sampled entry sat at a ReLU kink"
+    if n == 1:
+        return "1 sampled entry sat at a ReLU kink and was skipped"
+    return f"{n} sampled entries sat at a ReLU kink and were skipped"
+
+
 def _markdown(m: dict, sweep_table: str, lr_lines, bumpy, width_line) -> str:
     c, g = m["chosen"], m["gradient_check"]
     verdict = "meets" if m["test_accuracy"] >= TARGET_ACCURACY else "falls short of"
@@ -341,7 +349,7 @@ fourth-order central finite differences of the loss by at most {g["finite_diff_m
 {"passed" if g["finite_diff_passed"] else "FAILED"}). Back through the whole net, the
 parameter gradients agree with finite differences to a max relative error of
 {g["model_gradcheck_max_rel"]:.1e} ({"passed" if g["model_gradcheck_passed"] else "FAILED"};
-{g["model_gradcheck_kinks"]} sampled entries sat at a ReLU kink and were skipped).
+{_kinks(g["model_gradcheck_kinks"])}).
 """
 
 

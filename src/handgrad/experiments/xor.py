@@ -280,8 +280,9 @@ def run(seed: int = 0, out_dir: Path = Path("runs/xor"), quick: bool = False):
     ]
     if failed_relu:
         text.append(
-            f"The ReLU failures are dead units: the failed run(s) ended with "
-            f"{', '.join(map(str, dead_in_failed))} of 8 hidden units inactive on all four "
+            "The ReLU failures are dead units: the failed "
+            + ("run ended" if len(dead_in_failed) == 1 else "runs ended")
+            + f" with {', '.join(map(str, dead_in_failed))} of 8 hidden units inactive on all four "
             f"inputs (the successful runs: at most {max(dead_in_perfect, default=0)}). A unit "
             "whose pre-activation is negative everywhere has zero gradient and can never "
             "recover; with 8 units and an aggressive step (lr 0.5 with momentum 0.9, an "
