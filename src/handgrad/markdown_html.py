@@ -143,6 +143,17 @@ def _parser(image_src: ImageSource) -> MarkdownIt:
     return md
 
 
+def _plain_text(inline: Token) -> str:
+    """The text of an inline token without its markup (for navigation links)."""
+    parts = []
+    for child in inline.children or []:
+        if child.type in ("text", "code_inline", "math_inline"):
+            parts.append(child.content)
+        elif child.children:
+            parts.append(_plain_text(child))
+    return "".join(parts)
+
+
 def _render(markdown: str, image_src: ImageSource) -> tuple[str, list[tuple[int, str, str]]]:
     """The HTML fragment and its headings as (level, anchor, plain text)."""
     md = _parser(image_src)
@@ -151,7 +162,7 @@ def _render(markdown: str, image_src: ImageSource) -> tuple[str, list[tuple[int,
     headings = []
     for k, t in enumerate(tokens):
         if t.type == "heading_open":
-            text = md.renderer.renderInlineAsText(tokens[k + 1].children or [], md.options, env)
+            text = _plain_text(tokens[k + 1])
             headings.append((int(t.tag[1]), str(t.attrGet("id")), text))
     return md.renderer.render(tokens, md.options, env), headings
 

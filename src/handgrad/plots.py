@@ -24,16 +24,12 @@ from .io import atomic_write  # noqa: E402
 # shown near its natural size, so 11-12 pt at 110 dpi is at least the page's 16 px body text;
 # in two-panel figures the text is scaled down by about a third, still far above the 6-7 px
 # of matplotlib's defaults there.
-READABLE_TEXT = {
-    "font.size": 12,
-    "axes.titlesize": 12.5,
-    "axes.labelsize": 12,
-    "xtick.labelsize": 11,
-    "ytick.labelsize": 11,
-    "legend.fontsize": 11,
-    "figure.titlesize": 13,
-}
-matplotlib.rcParams.update(READABLE_TEXT)
+matplotlib.rc("font", size=12)
+matplotlib.rc("axes", titlesize=12.5, labelsize=12)
+matplotlib.rc("xtick", labelsize=11)
+matplotlib.rc("ytick", labelsize=11)
+matplotlib.rc("legend", fontsize=11)
+matplotlib.rc("figure", titlesize=13)
 
 __all__ = [
     "new_figure",
@@ -76,13 +72,13 @@ def _integer_epochs(ax) -> None:
 
 def plot_curves(
     ax,
-    series: Mapping[str, Sequence[float]],
+    series: Mapping[str, Sequence[float] | np.ndarray],
     *,
     title: str,
     xlabel: str,
     ylabel: str,
     logy: bool = False,
-    x: Mapping[str, Sequence[float]] | None = None,
+    x: Mapping[str, Sequence[float] | np.ndarray] | None = None,
 ):
     """Line plot of named series (e.g. training curves); one legend entry per series."""
     for label, values in series.items():

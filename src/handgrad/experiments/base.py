@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..io import write_json, write_text
+from ..nn.layers import Linear, Parameter
 
 
 @dataclass
@@ -96,3 +97,18 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 def lead(question: str, look: str) -> str:
     """The opening of a section: the question it answers, then what to look at."""
     return f"**The question.** {question}\n\n**What to look at.** {look}"
+
+
+def linear(module: object) -> Linear:
+    """``module`` as a ``Linear`` layer; a clear error if a network's layout is not as expected."""
+    if not isinstance(module, Linear):
+        raise TypeError(f"expected a Linear layer, got {type(module).__name__}")
+    return module
+
+
+def bias(module: object) -> Parameter:
+    """The bias of a ``Linear`` layer (the experiments build every layer with one)."""
+    b = linear(module).bias
+    if b is None:
+        raise TypeError("expected a Linear layer with a bias")
+    return b

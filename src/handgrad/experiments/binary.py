@@ -13,6 +13,7 @@ step, finite-difference check) — on two data sets:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -48,10 +49,15 @@ def _prepare(X, y, seed: int, part: int):
     return scaler.transform(X_tr), scaler.transform(X_te), y_tr.astype(float), y_te.astype(float)
 
 
+def _probability_of_one(params: dict, activation: str):
+    """P(y = 1 | x) for (M, 2) points under the trained parameters."""
+    return lambda P: net.forward(P, params, activation)["p"][:, 0]
+
+
 def run(seed: int = 0, out_dir: Path = Path("runs/binary"), quick: bool = False):
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    Xm, ym = make_moons(MOONS["n"], MOONS["noise"], rng=np.random.default_rng([seed, 0]))
+    Xm, ym = make_moons(int(MOONS["n"]), MOONS["noise"], rng=np.random.default_rng([seed, 0]))
     Xc, yc, _, _ = load_builtin("breast_cancer")
     datasets = {
         "moons": _prepare(Xm, ym, seed, 1) + (MOONS,),
@@ -59,7 +65,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/binary"), quick: bool = False)
     }
 
     results: dict[str, dict] = {}
-    checks = []
+    checks: list[dict[str, Any]] = []
     for dname, (X_tr, X_te, y_tr, y_te, cfg) in datasets.items():
         epochs = cfg["quick_epochs"] if quick else cfg["epochs"]
         for act in COMPARED_ACTIVATIONS:
@@ -109,7 +115,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/binary"), quick: bool = False)
         r = results[f"moons/{act}"]
         plots.plot_decision_boundary(
             ax,
-            lambda P, p=r["params"], a=act: net.forward(P, p, a)["p"][:, 0],
+            _probability_of_one(r["params"], act),
             X_te,
             y_te.astype(int),
             title=f"{DISPLAY[act]}: held-out accuracy {r['test_accuracy']:.1%}",

@@ -194,7 +194,7 @@ def _fmt_epoch(e: int | None, epochs: int) -> str:
     return str(e) if e is not None else f"never (within {epochs})"
 
 
-def _sweep_text(sweep: dict, epochs: int) -> str:
+def _sweep_text(sweep: dict, epochs: int) -> tuple[str, list[str], str, str]:
     rows = [
         "| H | learning rate | train loss, epoch 1 | final train loss | epochs with rising loss "
         "| epochs to 95 % val. acc. | final val. acc. |",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -221,10 +222,10 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
     dist = np.hypot(sweep["w"] - w_ls, sweep["b"] - b_ls)
     sweep_diverged = (sweep["diverged_at"] >= 0) | (dist[-1] > dist[0])
     # measured per-step factor over the first steps (before round-off, before any blow-up)
-    k = np.minimum(RATE_STEPS, np.where(sweep["diverged_at"] >= 0, sweep["diverged_at"], 10**9))
-    k = np.maximum(k, 1)
-    dist_k = dist[k, np.arange(sweep_lrs.size)]
-    measured_rate = (dist_k / dist[0]) ** (1.0 / k)
+    steps = np.minimum(RATE_STEPS, np.where(sweep["diverged_at"] >= 0, sweep["diverged_at"], 10**9))
+    steps = np.maximum(steps, 1)
+    dist_k = dist[steps, np.arange(sweep_lrs.size)]
+    measured_rate = (dist_k / dist[0]) ** (1.0 / steps)
     grows = np.abs(1.0 - sweep_lrs * lam_max) > 1.0
     first_bad = float(sweep_lrs[np.argmax(sweep_diverged)]) if sweep_diverged.any() else None
     last_good = float(sweep_lrs[~sweep_diverged].max()) if (~sweep_diverged).any() else None
@@ -240,7 +241,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
     sigma_hat = float(np.sqrt(np.mean(noise_z**2)))
     se_w = sigma_hat / math.sqrt(float(np.sum((xz - xz.mean()) ** 2)))
     se_b = sigma_hat * math.sqrt(1.0 / xz.size + xz.mean() ** 2 / np.sum((xz - xz.mean()) ** 2))
-    near_metrics = {
+    near_metrics: dict[str, Any] = {
         "x_range": [-NEAR_ZERO_HALF_WIDTH, NEAR_ZERO_HALF_WIDTH],
         "curvature_w": float(Hz[0, 0]),
         "curvature_b": float(Hz[1, 1]),

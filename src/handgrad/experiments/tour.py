@@ -13,6 +13,7 @@ import inspect
 import sys
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -54,7 +55,7 @@ class TourProgress:
             pad = " " * (len(str(self.total)) * 2 + 3)
             self._write(f"{pad} {done}/{total} {label}\n")
 
-    def done(self, seconds: float, error: str | None = None, skipped: list[str] = ()) -> None:
+    def done(self, seconds: float, error: str | None = None, skipped: Sequence[str] = ()) -> None:
         if error:
             status = f"FAILED ({error})"
         elif skipped:

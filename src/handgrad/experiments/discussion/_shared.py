@@ -120,7 +120,7 @@ ACTIVATION_LAYERS: dict[str, type[Module]] = {
 
 def net(sizes: Sequence[int], activation: str, init, rng: np.random.Generator) -> Sequential:
     """Linear / activation stack like ``hg.mlp``, with any initializer (callables too)."""
-    layers = []
+    layers: list[Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(Linear(a, b, init=init, rng=rng))
         if i < len(sizes) - 2:

@@ -9,7 +9,7 @@ import numpy as np
 from ... import plots
 from ...nn.layers import Linear
 from ...nn.losses import BCEWithLogitsLoss
-from ..base import fmt, md_table
+from ..base import fmt, linear, md_table
 from ._shared import Config, factor, moons, net, part_rng, pct, save, say, train_sgd
 
 COMPARED_ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")
@@ -70,7 +70,7 @@ def first_layer_grad_norm(cfg: Config, seed: int) -> dict:
                 model = net([2] + [32] * depth + [1], act, DEFAULT_INIT[act], part_rng(seed, 72, s))
                 loss.forward(model.forward(X), y)
                 model.backward(loss.backward())
-                vals.append(float(np.linalg.norm(model.layers[0].weight.grad)))
+                vals.append(float(np.linalg.norm(linear(model.layers[0]).weight.grad)))
                 if depth == cfg.depth_list[-1] and s == 0:
                     per_layer_deepest = [
                         float(np.linalg.norm(layer.weight.grad))
@@ -125,7 +125,7 @@ def md_activations(race: dict, depth: dict, cfg: Config) -> str:
     reached = {a: race[a]["epochs_to_target"] for a in COMPARED_ACTIVATIONS}
     reached = {a: e for a, e in reached.items() if e is not None}
     never = [a for a in COMPARED_ACTIVATIONS if a not in reached]
-    fastest = min(reached, key=reached.get) if reached else None
+    fastest = min(reached, key=lambda name: reached[name]) if reached else None
     best = min(COMPARED_ACTIVATIONS, key=lambda a: race[a]["final_val_loss"])
     race_text = say(
         f"{fastest} reached {target} first (epoch {reached[fastest]})."

@@ -38,7 +38,7 @@ def batch_variance(cfg: Config, seed: int) -> dict:
     sigma2 = float(np.mean(np.sum((per_example - g) ** 2, axis=1)))  # trace of the covariance
     rng = part_rng(seed, 94)
     sizes = [1, 4, 16, 64, 256]
-    measured = {"with replacement": [], "without replacement": []}
+    measured: dict[str, list[float]] = {"with replacement": [], "without replacement": []}
     for b in sizes:
         for scheme, values in measured.items():
             total = 0.0
@@ -343,7 +343,7 @@ def md_lr(lr: dict) -> str:
     )
     rb, rk, rr, rl, ra = (runs[n] for n in (base, keep, root2, lin, aggr))
     doubled = {n: runs[n]["curve_distance_to_base"] for n in (keep, root2, lin)}
-    closest = min(doubled, key=doubled.get)
+    closest = min(doubled, key=lambda name: doubled[name])
     others = ", ".join(f"{fmt(v)} for {n}" for n, v in doubled.items() if n != closest)
     between = (
         min(rk["curve_distance_to_base"], rl["curve_distance_to_base"])

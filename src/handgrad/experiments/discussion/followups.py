@@ -15,7 +15,7 @@ def md_followups(cp: dict, bm: dict, dead: dict, bv: dict, lr: dict) -> str:
     kb, ok = (dead[n] for n in (list(dead)[0], list(dead)[2]))
     runs = lr["runs"]
     doubled = {n: runs[n]["curve_distance_to_base"] for n in list(runs)[1:4]}
-    closest = min(doubled, key=doubled.get)
+    closest = min(doubled, key=lambda name: doubled[name])
     items = [
         say(
             "- *Where does 1 − p lose precision, and which primitive recovers it?* From the",

@@ -11,7 +11,7 @@ from ... import plots
 from ...nn.layers import Linear, Sequential
 from ...nn.losses import BCEWithLogitsLoss
 from ...train import evaluate
-from ..base import fmt, md_table
+from ..base import bias, fmt, linear, md_table
 from ._reference import TINY
 from ._shared import (
     Config,
@@ -61,12 +61,15 @@ def layer_stats(model: Sequential, X: np.ndarray, y: np.ndarray) -> tuple[list, 
             forward_std.append(float(np.std(h)))
     loss = BCEWithLogitsLoss()
     loss.forward(h, y)
-    grad, backward_std = loss.backward(), []
+    grad = loss.backward()
+    backward_std = []
     for layer in reversed(model.layers):
         if not isinstance(layer, Linear):
             backward_std.append(float(np.std(grad)))  # dL/d(output of this activation)
-        grad = layer.backward(grad)
-    return forward_std, backward_std[::-1], float(np.std(model.layers[0].weight.grad))
+        below = layer.backward(grad)
+        assert below is not None  # every layer passes its input gradient on by default
+        grad = below
+    return forward_std, backward_std[::-1], float(np.std(linear(model.layers[0]).weight.grad))
 
 
 def init_depth(cfg: Config, seed: int) -> dict:
@@ -113,8 +116,8 @@ def init_training(cfg: Config, seed: int) -> dict:
 
 def unit_signature(model: Sequential) -> np.ndarray:
     """One row per hidden unit: its incoming weights, bias and outgoing weight, (H, D + 2)."""
-    first, last = model.layers[0], model.layers[-1]
-    return np.column_stack([first.weight.value.T, first.bias.value, last.weight.value])
+    first, last = linear(model.layers[0]), linear(model.layers[-1])
+    return np.column_stack([first.weight.value.T, bias(first).value, last.weight.value])
 
 
 def symmetry(cfg: Config, seed: int) -> dict:
@@ -140,8 +143,8 @@ def symmetry(cfg: Config, seed: int) -> dict:
             "hidden_units": int(sig.shape[0]),
             "distinct_units": int(distinct),
             "relative_spread": spread,
-            "max_abs_hidden_weight": float(np.max(np.abs(model.layers[0].weight.value))),
-            "output_bias": float(model.layers[-1].bias.value[0]),
+            "max_abs_hidden_weight": float(np.max(np.abs(linear(model.layers[0]).weight.value))),
+            "output_bias": float(bias(model.layers[-1]).value[0]),
             "final_loss": final["loss"],
             "final_accuracy": final["accuracy"],
             "epochs": h.epochs,
@@ -152,7 +155,7 @@ def symmetry(cfg: Config, seed: int) -> dict:
 def set_hidden_bias(model: Sequential, value: float) -> None:
     for layer in model.layers[:-1]:
         if isinstance(layer, Linear):
-            layer.bias.value[...] = value
+            bias(layer).value[...] = value
 
 
 def bias_init(cfg: Config, seed: int) -> dict:
@@ -160,14 +163,14 @@ def bias_init(cfg: Config, seed: int) -> dict:
     X, _ = moons(cfg.train_points, part_rng(seed, 51))
     sizes = [2, 64, 64, 64, 64, 1]
     out: dict = {}
-    for bias in (0.0, 0.01, 0.1):
-        per_layer = []
+    for value in (0.0, 0.01, 0.1):
+        fractions = []
         for s in range(cfg.bias_seeds):
             model = net(sizes, "relu", "he_normal", part_rng(seed, 52, s))
-            set_hidden_bias(model, bias)
-            per_layer.append(dead_fractions(model, X))
-        per_layer = np.asarray(per_layer)  # (seeds, layers)
-        out[f"{bias:g}"] = {
+            set_hidden_bias(model, value)
+            fractions.append(dead_fractions(model, X))
+        per_layer = np.asarray(fractions)  # (seeds, layers)
+        out[f"{value:g}"] = {
             "dead_per_layer": per_layer.mean(axis=0).tolist(),
             "dead_overall": float(per_layer.mean()),
             "nets_with_a_dead_unit": int(np.sum(per_layer.max(axis=1) > 0)),
@@ -243,7 +246,7 @@ def md_init(ini: dict, tr: dict, sym: dict, bias: dict, cfg: Config) -> str:
             )
             if f[0] > 0 and b[-1] > 0 and f[-1] > 0 and b[0] > 0:
                 score[name] = abs(math.log(f[-1] / f[0])) + abs(math.log(b[0] / b[-1]))
-        best = min(score, key=score.get)
+        best = min(score, key=lambda name: score[name])
         parts = []
         for name, r in ini[act].items():
             f, b = r["forward_std"], r["backward_std"]

@@ -170,7 +170,7 @@ def md_complement(cp: dict) -> str:
     q, lq = cp["q"], cp["log_q"]
     qn = q["1 − sigmoid(z)"]
     good = {k: v["max_rel_err"] for k, v in q.items() if k != "1 − sigmoid(z)"}
-    best = min(good, key=good.get)
+    best = min(good, key=lambda name: good[name])
     t1 = md_table(
         ["1 − p computed as", "max rel. error on [0, 40]", "error > 1e−8 from z =", "0 from z ="],
         [

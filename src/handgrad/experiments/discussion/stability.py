@@ -64,6 +64,16 @@ def fd_slope(f: Callable[[np.ndarray], np.ndarray], z: float, h: float = 1e-3) -
         return float((f(np.array([z + h]))[0] - f(np.array([z - h]))[0]) / (2 * h))
 
 
+def _naive_fails(y: float, sign: float) -> Callable[[float], bool]:
+    """Whether the naive BCE with label y is not finite at the logit sign * v."""
+    return lambda v: not np.isfinite(naive_bce(np.array([sign * v]), y)[0])
+
+
+def _wrong_label_loss(form: Callable) -> Callable[[np.ndarray], np.ndarray]:
+    """A BCE form as a function of the logit alone, for the label y = 0."""
+    return lambda v: form(v, 0.0)
+
+
 def bce_stability(cfg: Config, ref: Reference) -> dict:
     """Naive / patched / engine BCE over logits in [-1000, 1000], both labels."""
     tail = np.geomspace(50.0, 1000.0, cfg.z_tail)
@@ -92,31 +102,19 @@ def bce_stability(cfg: Config, ref: Reference) -> dict:
             }
             curves[name][label] = err.tolist()
         forms[name] = row
-    naive_bad_pos = {
-        y: first_failure(
-            lambda v, y=y: not np.isfinite(naive_bce(np.array([v]), y)[0]), 0.0, 1000.0
-        )
-        for y in (0.0, 1.0)
-    }
-    naive_bad_neg = {
-        y: -first_failure(
-            lambda v, y=y: not np.isfinite(naive_bce(np.array([-v]), y)[0]), 0.0, 1000.0
-        )
-        for y in (0.0, 1.0)
-    }
+    naive_bad_pos = {y: first_failure(_naive_fails(y, +1.0), 0.0, 1000.0) for y in (0.0, 1.0)}
+    naive_bad_neg = {y: -first_failure(_naive_fails(y, -1.0), 0.0, 1000.0) for y in (0.0, 1.0)}
     # The wrong-label examples, where the learning signal lives: values and slopes.
     probe = np.array([10.0, 30.0, 36.0, 37.0, 40.0, 100.0, 709.0, 710.0, 1000.0])
     probe_exact = ref.softplus(probe)[0]  # y = 0: the loss is softplus(z)
     probe_rows = []
     for zi, ex in zip(probe, probe_exact):
-        cells = {"z": float(zi), "exact": float(ex)}
+        cells: dict[str, float | str] = {"z": float(zi), "exact": float(ex)}
         for name, form in BCE_FORMS.items():
             with np.errstate(all="ignore"):
                 cells[name] = json_number(form(np.array([zi]), 0.0)[0])
         probe_rows.append(cells)
-    slopes = {
-        name: fd_slope(lambda v, f=form: f(v, 0.0), 1000.0) for name, form in BCE_FORMS.items()
-    }
+    slopes = {name: fd_slope(_wrong_label_loss(form), 1000.0) for name, form in BCE_FORMS.items()}
     engine_grad = float(engine_bce(np.array([1000.0]), 0.0)[1][0])
     with np.errstate(over="ignore"):
         p_at_failure = {
