@@ -106,7 +106,7 @@ def linear(module: object) -> Linear:
     return module
 
 
-def bias(module: object) -> Parameter:
+def bias_of(module: object) -> Parameter:
     """The bias of a ``Linear`` layer (the experiments build every layer with one)."""
     b = linear(module).bias
     if b is None:

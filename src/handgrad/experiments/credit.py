@@ -26,7 +26,7 @@ from ..nn.gradcheck import gradcheck
 from ..nn.layers import Linear
 from ..nn.losses import L2Penalty, MSELoss
 from ..nn.optim import SGD
-from .base import ExperimentResult, Figure, bias, fmt, lead, md_table
+from .base import ExperimentResult, Figure, bias_of, fmt, lead, md_table
 
 NAME = "credit"
 TITLE = "Stage 4: credit-score weights, standardization and L2"
@@ -109,12 +109,12 @@ def l2_gradient_checks(seed: int, lam: float = 0.01) -> dict:
     l2.add_gradient(lin.parameters())
     delta = lin.weight.grad - dW_plain
     mini_err = float(np.max(np.abs(delta - 2 * lam * lin.weight.value)))
-    grads = {"W": lin.weight.grad.copy(), "b": bias(lin).grad.copy()}
+    grads = {"W": lin.weight.grad.copy(), "b": bias_of(lin).grad.copy()}
 
     def total() -> float:
         return loss.forward(lin.forward(Xb), yb) + l2.value(lin.parameters())
 
-    report = gradcheck(total, {"W": lin.weight.value, "b": bias(lin).value}, grads)
+    report = gradcheck(total, {"W": lin.weight.value, "b": bias_of(lin).value}, grads)
     return {
         "lam": lam,
         "mini_check_max_abs_error": mini_err,
@@ -157,7 +157,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
         lab_model, lab_hist = train(Xn, Y, lam, LAB_LR, LAB_EPOCHS, seed)
         model, hist = train(Xn, Y, lam, LR, epochs, seed)
         W = model.weight.value[:, 0].copy()
-        b = float(bias(model).value[0])
+        b = float(bias_of(model).value[0])
         W_orig, b_orig = unstandardize(W, b, mu, sigma)
         persons = {}
         for who, raw in PERSONS.items():
@@ -176,11 +176,11 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
             "W_closed_form": W_cf[:, 0].tolist(),
             "gd_vs_closed_form": float(max(np.max(np.abs(W - W_cf[:, 0])), abs(b - b_cf))),
             "lab_W_std": lab_model.weight.value[:, 0].tolist(),
-            "lab_b_std": float(bias(lab_model).value[0]),
+            "lab_b_std": float(bias_of(lab_model).value[0]),
             "lab_vs_closed_form": float(
                 max(
                     np.max(np.abs(lab_model.weight.value[:, 0] - W_cf[:, 0])),
-                    abs(float(bias(lab_model).value[0]) - b_cf),
+                    abs(float(bias_of(lab_model).value[0]) - b_cf),
                 )
             ),
             "lab_final_loss": lab_hist[-1],

@@ -31,7 +31,7 @@ import numpy as np
 import handgrad as hg
 
 from ..data import Standardizer
-from .base import ExperimentResult, Figure, bias, lead
+from .base import ExperimentResult, Figure, bias_of, lead
 from .credit import FEATURES, PERSONS, X_RAW, Y
 
 NAME = "framework"
@@ -66,7 +66,7 @@ _BACKENDS = (("tensorflow", "tensorflow"), ("torch", "torch"), ("jax", "jax"))
 def _train_handgrad(Xn, W0, b0, convention: str = "full", lam: float = LAM) -> dict:
     layer = hg.Linear(3, 1)
     layer.weight.value[:, 0] = W0
-    bias(layer).value[...] = b0
+    bias_of(layer).value[...] = b0
     model = hg.Sequential(layer)
     started = time.perf_counter()
     history = hg.fit(
@@ -82,7 +82,7 @@ def _train_handgrad(Xn, W0, b0, convention: str = "full", lam: float = LAM) -> d
     )
     return {
         "W": layer.weight.value[:, 0].copy(),
-        "b": float(bias(layer).value[0]),
+        "b": float(bias_of(layer).value[0]),
         "loss": np.asarray(history.step_loss),
         "seconds": time.perf_counter() - started,
         "predict": lambda X: model.forward(np.asarray(X, dtype=np.float64))[:, 0],
@@ -580,7 +580,7 @@ def run(
     scaler = Standardizer().fit(X_RAW)
     Xn = scaler.transform(X_RAW)
     init = hg.Linear(3, 1, seed=seed)  # handgrad's default initialization, drawn with the seed
-    W0, b0 = init.weight.value[:, 0].copy(), float(bias(init).value[0])
+    W0, b0 = init.weight.value[:, 0].copy(), float(bias_of(init).value[0])
 
     hg_run = _train_handgrad(Xn, W0, b0)
     half = _train_handgrad(Xn, W0, b0, convention="half")

@@ -21,7 +21,7 @@ from ..nn.gradcheck import gradcheck
 from ..nn.layers import Linear, Sequential
 from ..nn.losses import MSELoss
 from ..nn.optim import SGD
-from .base import ExperimentResult, Figure, bias, fmt, lead, md_table
+from .base import ExperimentResult, Figure, bias_of, fmt, lead, md_table
 from .linear_fit import TRUE_B, TRUE_W, least_squares, make_line_data
 
 NAME = "linear-two-layer"
@@ -78,8 +78,8 @@ def check_layers(lin1: Linear, lin2: Linear, X: np.ndarray, Y: np.ndarray) -> li
     dh = lin2.backward(loss.backward())
     report2 = gradcheck(
         lambda: loss.forward(lin2.forward(h), Y),
-        {"W": lin2.weight.value, "b": bias(lin2).value, "x": h},
-        {"W": lin2.weight.grad.copy(), "b": bias(lin2).grad.copy(), "x": dh},
+        {"W": lin2.weight.value, "b": bias_of(lin2).value, "x": h},
+        {"W": lin2.weight.grad.copy(), "b": bias_of(lin2).grad.copy(), "x": dh},
     )
 
     Xc = X.copy()
@@ -89,8 +89,8 @@ def check_layers(lin1: Linear, lin2: Linear, X: np.ndarray, Y: np.ndarray) -> li
     dX = lin1.backward(dH)
     report1 = gradcheck(
         lambda: loss.forward(lin2.forward(lin1.forward(Xc)), Y),
-        {"W": lin1.weight.value, "b": bias(lin1).value, "x": Xc},
-        {"W": lin1.weight.grad.copy(), "b": bias(lin1).grad.copy(), "x": dX},
+        {"W": lin1.weight.value, "b": bias_of(lin1).value, "x": Xc},
+        {"W": lin1.weight.grad.copy(), "b": bias_of(lin1).grad.copy(), "x": dX},
     )
     for layer, report in (("lin1", report1), ("lin2", report2)):
         for row in report.rows:
@@ -131,8 +131,8 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: boo
     increases = int(np.sum(np.diff(losses) > 1e-12 * np.abs(losses[1:])))
 
     # 3. the composition is one affine map
-    W1, b1 = lin1.weight.value, bias(lin1).value
-    W2, b2 = lin2.weight.value, bias(lin2).value
+    W1, b1 = lin1.weight.value, bias_of(lin1).value
+    W2, b2 = lin2.weight.value, bias_of(lin2).value
     W = W1 @ W2  # (1, 1)
     b = b1 @ W2 + b2  # (1,)
     x_new = np.linspace(-10.0, 10.0, 1001).reshape(-1, 1)  # far outside the training range too

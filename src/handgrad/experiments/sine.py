@@ -26,7 +26,7 @@ from .. import plots
 from ..nn.layers import Sequential, mlp
 from ..nn.losses import MSELoss
 from ..nn.optim import SGD
-from .base import ExperimentResult, Figure, bias, fmt, lead, linear, md_table
+from .base import ExperimentResult, Figure, bias_of, fmt, lead, linear, md_table
 
 NAME = "sine"
 TITLE = "Stage 3: a nonlinear MLP on a sine — ReLU vs tanh"
@@ -110,7 +110,7 @@ def sharpness(model: Sequential, X: np.ndarray, Y: np.ndarray, iters: int = 30) 
 
 def _kinks(model: Sequential) -> np.ndarray:
     """Where each ReLU unit switches on: x = -b / w (inf for a unit with w = 0)."""
-    w, b = linear(model[0]).weight.value[0], bias(model[0]).value
+    w, b = linear(model[0]).weight.value[0], bias_of(model[0]).value
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(w != 0, -b / w, np.inf)
 
@@ -214,7 +214,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
         model = mlp([1, HIDDEN, 1], activation, rng=np.random.default_rng([seed, 1]))
         if spread_kinks:  # put unit j's kink -b/w at a uniform point of the data range
             u = np.random.default_rng([seed, 2]).uniform(-1.0, 1.0, HIDDEN)
-            bias(model[0]).value[:] = -linear(model[0]).weight.value[0] * u
+            bias_of(model[0]).value[:] = -linear(model[0]).weight.value[0] * u
         return model
 
     specs = [

@@ -25,7 +25,7 @@ from ..nn import functional as F
 from ..nn.layers import Sequential, mlp
 from ..nn.losses import BCEWithLogitsLoss
 from ..nn.optim import SGD, Adam
-from .base import ExperimentResult, Figure, bias, fmt, lead, linear, md_table
+from .base import ExperimentResult, Figure, bias_of, fmt, lead, linear, md_table
 
 NAME = "xor"
 TITLE = "XOR: hidden layers, momentum, Adam, and the symmetry of equal weights"
@@ -92,7 +92,7 @@ def hidden_spread(model: Sequential) -> float:
     Compares each unit's incoming weights (a column of W1), its bias and its outgoing
     weights (a row of W2): 0 means all units are exact copies of one another.
     """
-    W1, b1 = linear(model[0]).weight.value, bias(model[0]).value
+    W1, b1 = linear(model[0]).weight.value, bias_of(model[0]).value
     W2 = linear(model[2]).weight.value
     return float(max(np.ptp(W1, axis=1).max(), np.ptp(b1), np.ptp(W2, axis=0).max()))
 

@@ -10,7 +10,7 @@ from ... import plots
 from ...nn._checks import NonFiniteError
 from ...nn.layers import Linear, Sequential
 from ...nn.losses import BCEWithLogitsLoss
-from ..base import bias, fmt, md_table
+from ..base import bias_of, fmt, md_table
 from ._shared import (
     Config,
     activation_outputs,
@@ -44,7 +44,7 @@ def dead_relu(cfg: Config, seed: int) -> dict:
         set_hidden_bias(model, hidden_bias)
         at_init = dead_fractions(model, X)
         h = train_sgd(model, X, y, lr=lr, epochs=cfg.dead_epochs, rng=part_rng(seed, 83))
-        record = {"activation": act, "bias": bias, "lr": lr, "dead_at_init": at_init}
+        record = {"activation": act, "bias": hidden_bias, "lr": lr, "dead_at_init": at_init}
         try:
             with np.errstate(over="ignore", invalid="ignore"):  # a diverged net overflows
                 record.update(inspect_stuck_units(model, X, y))
@@ -74,7 +74,7 @@ def inspect_stuck_units(model: Sequential, X: np.ndarray, y: np.ndarray) -> dict
     for a, lin in zip(outs, linears):
         stuck = np.all(a <= 0.0, axis=0)
         if np.any(stuck):
-            g = np.concatenate([lin.weight.grad[:, stuck].ravel(), bias(lin).grad[stuck]])
+            g = np.concatenate([lin.weight.grad[:, stuck].ravel(), bias_of(lin).grad[stuck]])
             stuck_grad = max(stuck_grad, float(np.max(np.abs(g))))
     return {
         "dead_after": after,

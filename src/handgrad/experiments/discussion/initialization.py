@@ -11,7 +11,7 @@ from ... import plots
 from ...nn.layers import Linear, Sequential
 from ...nn.losses import BCEWithLogitsLoss
 from ...train import evaluate
-from ..base import bias, fmt, linear, md_table
+from ..base import bias_of, fmt, linear, md_table
 from ._reference import TINY
 from ._shared import (
     Config,
@@ -117,7 +117,7 @@ def init_training(cfg: Config, seed: int) -> dict:
 def unit_signature(model: Sequential) -> np.ndarray:
     """One row per hidden unit: its incoming weights, bias and outgoing weight, (H, D + 2)."""
     first, last = linear(model.layers[0]), linear(model.layers[-1])
-    return np.column_stack([first.weight.value.T, bias(first).value, last.weight.value])
+    return np.column_stack([first.weight.value.T, bias_of(first).value, last.weight.value])
 
 
 def symmetry(cfg: Config, seed: int) -> dict:
@@ -144,7 +144,7 @@ def symmetry(cfg: Config, seed: int) -> dict:
             "distinct_units": int(distinct),
             "relative_spread": spread,
             "max_abs_hidden_weight": float(np.max(np.abs(linear(model.layers[0]).weight.value))),
-            "output_bias": float(bias(model.layers[-1]).value[0]),
+            "output_bias": float(bias_of(model.layers[-1]).value[0]),
             "final_loss": final["loss"],
             "final_accuracy": final["accuracy"],
             "epochs": h.epochs,
@@ -155,7 +155,7 @@ def symmetry(cfg: Config, seed: int) -> dict:
 def set_hidden_bias(model: Sequential, value: float) -> None:
     for layer in model.layers[:-1]:
         if isinstance(layer, Linear):
-            bias(layer).value[...] = value
+            bias_of(layer).value[...] = value
 
 
 def bias_init(cfg: Config, seed: int) -> dict:
