@@ -121,6 +121,15 @@ def test_document_has_side_navigation_and_no_script():
     assert "<script" not in page and "@media print" in page and "@media (max-width" in page
 
 
+def test_figures_named_by_file_become_links_by_number():
+    from handgrad.report import _figure_references
+
+    body = "as (`loss.png`) shows; the figure `loss.png`, loss.png. ![a](x/loss.png) `myloss.png`"
+    out = _figure_references(body, [("loss.png", "3.2")])
+    link = "[Figure 3.2](#figure-3-2)"
+    assert out == f"as ({link}) shows; the {link}, {link}. ![a](x/loss.png) `myloss.png`"
+
+
 def test_environment_names_versions_and_machine():
     env = environment()
     assert env["numpy"] == np.__version__

@@ -144,7 +144,8 @@ def _figure_references(body: str, figures: list[tuple[str, str]]) -> str:
     """
     for name, number in figures:
         # "the figure `loss.png`" -> "the Figure 1.2", not "the figure Figure 1.2"
-        pattern = re.compile(r"(?:\b[Ff]igure )?(?<![(/\w.-])`?" + re.escape(name) + r"`?(?![\w-])")
+        file = re.escape(name)
+        pattern = re.compile(rf"(?:\b[Ff]igure )?(?:`{file}`|(?<![(/\w.-]){file}(?![\w-]))")
         link = f"[Figure {number}](#figure-{number.replace('.', '-')})"
         body = pattern.sub(link, body)
     return body

@@ -450,9 +450,9 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
         "fastest; for a quadratic the change is exactly predictable. The MSE's Hessian"
     )
     md.append(
-        "$$H = 2\\,\\mathbb{E}\\begin{bmatrix} x^2 & x \\\\ x & 1 \\end{bmatrix} = "
-        f"\\begin{{bmatrix}} {H[0, 0]:.3f} & {H[0, 1]:.3f} \\\\ {H[1, 0]:.3f} & {H[1, 1]:.3f} "
-        "\\end{bmatrix}$$"
+        "$$H = 2\\,\\mathbb{E}\\left[\\begin{matrix} x^2 & x \\\\ x & 1 \\end{matrix}\\right] = "
+        f"\\left[\\begin{{matrix}} {H[0, 0]:.3f} & {H[0, 1]:.3f} \\\\ "
+        f"{H[1, 0]:.3f} & {H[1, 1]:.3f} \\end{{matrix}}\\right]$$"
     )
     md.append(
         f"has eigenvalues $\\lambda_\\min = {lam_min:.3f}$ and $\\lambda_\\max = {lam_max:.3f}$, "
