@@ -208,7 +208,12 @@ def md_complement(cp: dict) -> str:
         "fails exactly where log(1 − p) fails"
         if log_f == log1p_f
         else "fails at a different logit than log(1 − p)",
-        f"(not finite from z = {fmt(log1p_f, 4)} and {fmt(log_f, 4)}), because p was rounded",
+        (
+            f"(neither is finite from $z = {fmt(log_f, 4)}$ on)"
+            if log_f == log1p_f
+            else f"(not finite from $z = {fmt(log1p_f, 4)}$ and $z = {fmt(log_f, 4)}$)"
+        )
+        + ", because p was rounded",
         "before log1p saw it. For the loss term itself, log(1 − p) = −softplus(z) has a worst",
         f"relative error of {fmt(lq['−softplus(z)']['max_rel_err_finite'])}.",
     )
