@@ -175,9 +175,9 @@ def fig_bce(st: dict, path: Path) -> Path:
 
 def _per_label(z_a: float, z_b: float, label_a: str, label_b: str) -> str:
     """ "$z = 36.7$ for both labels" when the two values agree, else one per label."""
-    if f"{z_a:.6g}" == f"{z_b:.6g}":
-        return f"$z = {z_a:.6g}$ for both labels"
-    return f"$z = {z_a:.6g}$ for $y = {label_a}$ and $z = {z_b:.6g}$ for $y = {label_b}$"
+    if f"{z_a:.4g}" == f"{z_b:.4g}":  # rounded for reading; metrics.json has every digit
+        return f"$z = {z_a:.4g}$ for both labels"
+    return f"$z = {z_a:.4g}$ for $y = {label_a}$ and $z = {z_b:.4g}$ for $y = {label_b}$"
 
 
 def md_bce(st: dict) -> str:
