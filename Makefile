@@ -19,7 +19,7 @@ $(STAMP): $(VENV)/bin/python pyproject.toml
 # the demo needs the package and its own dependencies only; pip prints a line per package
 $(DEMO_STAMP): $(VENV)/bin/python pyproject.toml
 	@echo "Installing handgrad and its dependencies into $(VENV)/ (a minute or two the first time) ..."
-	$(PY) -m pip install --progress-bar on -e . | grep -E --line-buffered '^(Collecting|Installing|Successfully)' || true
+	$(PY) -m pip install --progress-bar on -e . | grep -E --line-buffered '^(Collecting|Installing|Successfully|ERROR)' || true
 	$(PY) -c "import handgrad, markdown_it, latex2mathml, sklearn, matplotlib"
 	touch $(DEMO_STAMP)
 
