@@ -369,7 +369,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
     )
     md.append(
         f"Reference points: the noise floor $\\hat\\sigma^2 = {noise_var:.4f}$ (the train MSE "
-        "of the true function itself); the best straight line has train MSE {line_mse:.4f}. The "
+        f"of the true function itself); the best straight line has train MSE {line_mse:.4f}. The "
         "diagnostic column gives, for ReLU, where the units' kinks $x = -b/w$ lie and the longest "
         "stretch of [-1, 1] without one (the network is a straight line there; the sine bends "
         "every 0.5); for tanh, the mean slope tanh′(z1) over units and points (1 means the "
