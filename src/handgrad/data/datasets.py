@@ -11,6 +11,7 @@ shape (N,): integer class labels (int64) for classification, float64 for regress
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -83,7 +84,7 @@ def make_blobs(
     if centers.ndim != 2 or centers.shape[0] < 1:
         raise ValueError(f"centers must be a (K, D) array, got shape {centers.shape}")
     k = centers.shape[0]
-    counts = [n_per_class] * k if np.isscalar(n_per_class) else list(n_per_class)
+    counts = [n_per_class] * k if isinstance(n_per_class, numbers.Real) else list(n_per_class)
     if len(counts) != k:
         raise ValueError(f"n_per_class has {len(counts)} counts for {k} centers")
     counts = [_check_count(c, "n_per_class") for c in counts]
