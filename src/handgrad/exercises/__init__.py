@@ -37,6 +37,8 @@ __all__ = [
     "start",
     "starter",
     "exercise_for_file",
+    "check_path",
+    "listing",
 ]
 
 
@@ -77,6 +79,22 @@ def exercise_for_file(path: str | os.PathLike, name: str | None = None) -> Exerc
             f"cannot tell which exercise {Path(path).name} answers; pass --name "
             f"(one of: {', '.join(names())})"
         ) from None
+
+
+def listing() -> str:
+    """One line per exercise: name, seed section, title, what the file must define."""
+    rows = [(e.name, e.seed, e.title, ", ".join(e.entries)) for e in all_exercises()]
+    width = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = [f"{'NAME':<{width[0]}}  {'SEED':<{width[1]}}  {'EXERCISE':<{width[2]}}  DEFINES"]
+    lines += [f"{a:<{width[0]}}  {b:<{width[1]}}  {c:<{width[2]}}  {d}" for a, b, c, d in rows]
+    return "\n".join(lines)
+
+
+def check_path(path: str | os.PathLike, name: str | None = None) -> CheckResult:
+    """Check the file ``path`` in the sandbox; the exercise is ``name`` or the file's stem."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    return check_file(exercise_for_file(path, name), path)
 
 
 def _namespace(exercise: Exercise, answer: Any) -> Mapping[str, Any]:
