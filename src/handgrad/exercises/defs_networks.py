@@ -113,6 +113,15 @@ def _order_seed000(case: Case) -> dict[str, np.ndarray]:
     return {"W2": cache["a1"].T @ dz1, "b2": dz1.sum(axis=0), "W1": case.inputs["X"].T @ dz2}
 
 
+def _tanh_derivative_from_z(case: Case) -> dict[str, np.ndarray]:
+    """1 - z1^2: the derivative written for the output a1, fed the pre-activation z1."""
+    if case.inputs["activation"] != "tanh":
+        raise ValueError("not a tanh case")
+    dz2, _, cache = _seed000_deltas(case)
+    dz1 = (dz2 @ case.inputs["params"]["W2"].T) * (1.0 - cache["z1"] ** 2)
+    return {"W1": case.inputs["X"].T @ dz1, "b1": dz1.sum(axis=0)}
+
+
 def _only_relu(case: Case) -> bool:
     if case.inputs["activation"] != "relu":
         raise ValueError("not a ReLU case")
@@ -136,11 +145,7 @@ SEED000_BUGS = (
         "tanh' evaluated at a1 instead of z1",
         lambda c: _backward_with_cache(c, z1=_reference_cache(c)["a1"]),
     ),
-    BugModel(  # 1 - z1^2: the derivative written for the output, fed z1
-        "activation-derivative",
-        "1 - z1^2",
-        lambda c: _backward_with_cache(c, z1=np.arctanh(_reference_cache(c)["z1"])),
-    ),
+    BugModel("activation-derivative", "1 - z1^2", _tanh_derivative_from_z),
     BugModel("order", "output-layer gradients from the hidden delta", _order_seed000),
 )
 

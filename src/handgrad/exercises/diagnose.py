@@ -177,8 +177,8 @@ def compare_output(
         more, note = _shape_codes(got, want, case, name)
     else:
         more, note = _value_codes(got, want, case, name)
-    if codes and more in (["scale"], ["sign"]):  # a named mistake explains the numbers better
-        more = []
+    if codes:  # a named mistake explains the numbers better than a factor or a sign does
+        more = [c for c in more if c not in ("scale", "sign")]
     codes += [c for c in more if c not in codes]
     example = f"expected {_fmt(want)}, got {_fmt(got)}"
     detail = f"{name}: {note + '; ' if note else ''}{example}"
