@@ -176,8 +176,10 @@ register(
 
 
 def _gd_probe(namespace, inputs):
+    """The step each parameter took (new - old): a sign or a factor shows in it directly."""
+    before = {k: np.array(inputs["params"][k]) for k in GRAD_KEYS}
     new = namespace["gd_step"](inputs["params"], inputs["grads"], inputs["lr"])
-    return {k: item(new, k, "gd_step's result") for k in GRAD_KEYS}
+    return {f"step {k}": np.asarray(item(new, k, "gd_step's result")) - before[k] for k in GRAD_KEYS}
 
 
 def _gd_cases() -> list[Case]:
