@@ -14,126 +14,245 @@ def wrong(ident: str, exercise: str, code: str, source: str) -> None:
 
 
 # --- ReLU and its backward ----------------------------------------------------------------------
-wrong("relu-in-place", "relu", "mutates-input", """
+wrong(
+    "relu-in-place",
+    "relu",
+    "mutates-input",
+    """
 def relu(z):
     z[z < 0] = 0
     return z
-""")
-wrong("relu-upcast", "relu", "dtype", """
+""",
+)
+wrong(
+    "relu-upcast",
+    "relu",
+    "dtype",
+    """
 def relu(z):
     return np.maximum(z, 0).astype(np.float64)
-""")
-wrong("relu-backward-ge", "relu_backward", "relu-kink", """
+""",
+)
+wrong(
+    "relu-backward-ge",
+    "relu_backward",
+    "relu-kink",
+    """
 def relu_backward(dz, z):
     return dz * (z >= 0)
-""")
-wrong("relu-backward-from-output", "relu_backward", "relu-kink", """
+""",
+)
+wrong(
+    "relu-backward-from-output",
+    "relu_backward",
+    "relu-kink",
+    """
 def relu_backward(dz, z):
     a = np.maximum(z, 0)
     return dz * (a >= 0)
-""")
-wrong("relu-backward-upcast", "relu_backward", "dtype", """
+""",
+)
+wrong(
+    "relu-backward-upcast",
+    "relu_backward",
+    "dtype",
+    """
 def relu_backward(dz, z):
     return dz * (z > 0).astype(np.float64)
-""")
-wrong("relu-backward-in-place", "relu_backward", "mutates-input", """
+""",
+)
+wrong(
+    "relu-backward-in-place",
+    "relu_backward",
+    "mutates-input",
+    """
 def relu_backward(dz, z):
     dz[z <= 0] = 0
     return dz
-""")
-# --- one-hot ---------------------------------------------------------------------------------------
-wrong("one-hot-transposed", "one_hot", "transpose", """
+""",
+)
+# --- one-hot --------------------------------------------------------------------------------------
+wrong(
+    "one-hot-transposed",
+    "one_hot",
+    "transpose",
+    """
 def one_hot(y, n_classes):
     return np.eye(n_classes)[y].T
-""")
-wrong("one-hot-classes-from-data", "one_hot", "shape", """
+""",
+)
+wrong(
+    "one-hot-classes-from-data",
+    "one_hot",
+    "shape",
+    """
 def one_hot(y, n_classes):
     return np.eye(y.max() + 1)[y]
-""")
-# --- softmax, sigmoid, tanh ------------------------------------------------------------------------
-wrong("softmax-naive", "softmax", "unstable", """
+""",
+)
+# --- softmax, sigmoid, tanh -----------------------------------------------------------------------
+wrong(
+    "softmax-naive",
+    "softmax",
+    "unstable",
+    """
 def softmax(z):
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
-""")
-wrong("softmax-upcast", "softmax", "dtype", """
+""",
+)
+wrong(
+    "softmax-upcast",
+    "softmax",
+    "dtype",
+    """
 def softmax(z):
     z = np.asarray(z, dtype=float)
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
-""")
-wrong("sigmoid-naive", "sigmoid", "unstable", """
+""",
+)
+wrong(
+    "sigmoid-naive",
+    "sigmoid",
+    "unstable",
+    """
 def sigmoid(z):
     return np.exp(z) / (1 + np.exp(z))
-""")
-wrong("sigmoid-derivative-of-z", "sigmoid_derivative", "activation-derivative", """
+""",
+)
+wrong(
+    "sigmoid-derivative-of-z",
+    "sigmoid_derivative",
+    "activation-derivative",
+    """
 def sigmoid_derivative(a):
     s = 1 / (1 + np.exp(-a))
     return s * (1 - s)
-""")
-wrong("tanh-derivative-of-z", "tanh_derivative", "activation-derivative", """
+""",
+)
+wrong(
+    "tanh-derivative-of-z",
+    "tanh_derivative",
+    "activation-derivative",
+    """
 def tanh_derivative(a):
     return 1 - np.tanh(a) ** 2
-""")
-# --- losses ----------------------------------------------------------------------------------------
-wrong("mse-sum", "mse", "scale", """
+""",
+)
+# --- losses ---------------------------------------------------------------------------------------
+wrong(
+    "mse-sum",
+    "mse",
+    "scale",
+    """
 def mse(y_pred, y_true):
     return float(np.sum((y_pred - y_true) ** 2))
-""")
-wrong("mse-half", "mse", "scale", """
+""",
+)
+wrong(
+    "mse-half",
+    "mse",
+    "scale",
+    """
 def mse(y_pred, y_true):
     return float(0.5 * np.mean((y_pred - y_true) ** 2))
-""")
-wrong("mse-per-column", "mse", "shape", """
+""",
+)
+wrong(
+    "mse-per-column",
+    "mse",
+    "shape",
+    """
 def mse(y_pred, y_true):
     return np.mean((y_pred - y_true) ** 2, axis=0)
-""")
-wrong("l2-without-half", "l2_penalty", "scale", """
+""",
+)
+wrong(
+    "l2-without-half",
+    "l2_penalty",
+    "scale",
+    """
 def l2_penalty(w, lam):
     return lam * np.sum(w ** 2)
 
 def l2_penalty_grad(w, lam):
     return lam * w
-""")
-wrong("l2-grad-doubled", "l2_penalty", "scale", """
+""",
+)
+wrong(
+    "l2-grad-doubled",
+    "l2_penalty",
+    "scale",
+    """
 def l2_penalty(w, lam):
     return lam / 2 * np.sum(w ** 2)
 
 def l2_penalty_grad(w, lam):
     return 2 * lam * w
-""")
-wrong("l2-grad-sign", "l2_penalty", "sign", """
+""",
+)
+wrong(
+    "l2-grad-sign",
+    "l2_penalty",
+    "sign",
+    """
 def l2_penalty(w, lam):
     return lam / 2 * np.sum(w ** 2)
 
 def l2_penalty_grad(w, lam):
     return -lam * w
-""")
+""",
+)
 BCE_GOOD_GRAD = """
 def bce_with_logits_grad(z, y):
     return (1 / (1 + np.exp(-z)) - y) / len(z)
 """
-wrong("bce-naive", "bce_with_logits", "unstable", """
+wrong(
+    "bce-naive",
+    "bce_with_logits",
+    "unstable",
+    """
 def bce_with_logits(z, y):
     p = 1 / (1 + np.exp(-z))
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
-""" + BCE_GOOD_GRAD)
+"""
+    + BCE_GOOD_GRAD,
+)
 BCE_GOOD = """
 def bce_with_logits(z, y):
     return float(np.mean(np.logaddexp(0, z) - y * z))
 """
-wrong("bce-grad-summed", "bce_with_logits", "scale", BCE_GOOD + """
+wrong(
+    "bce-grad-summed",
+    "bce_with_logits",
+    "scale",
+    BCE_GOOD
+    + """
 def bce_with_logits_grad(z, y):
     return 1 / (1 + np.exp(-z)) - y
-""")
-wrong("bce-grad-sign", "bce_with_logits", "sign", BCE_GOOD + """
+""",
+)
+wrong(
+    "bce-grad-sign",
+    "bce_with_logits",
+    "sign",
+    BCE_GOOD
+    + """
 def bce_with_logits_grad(z, y):
     return (y - 1 / (1 + np.exp(-z))) / len(z)
-""")
-wrong("bce-grad-flat", "bce_with_logits", "shape", BCE_GOOD + """
+""",
+)
+wrong(
+    "bce-grad-flat",
+    "bce_with_logits",
+    "shape",
+    BCE_GOOD
+    + """
 def bce_with_logits_grad(z, y):
     return ((1 / (1 + np.exp(-z)) - y) / len(z)).ravel()
-""")
+""",
+)
 SCE_GOOD_GRAD = """
 def softmax_cross_entropy_grad(z, y):
     e = np.exp(z - z.max(axis=1, keepdims=True))
@@ -141,13 +260,23 @@ def softmax_cross_entropy_grad(z, y):
     p[np.arange(len(y)), y] -= 1
     return p / len(y)
 """
-wrong("sce-naive", "softmax_cross_entropy", "unstable", """
+wrong(
+    "sce-naive",
+    "softmax_cross_entropy",
+    "unstable",
+    """
 def softmax_cross_entropy(z, y):
     e = np.exp(z)
     p = e / e.sum(axis=1, keepdims=True)
     return float(-np.mean(np.log(p[np.arange(len(y)), y])))
-""" + SCE_GOOD_GRAD)
-wrong("sce-grad-summed", "softmax_cross_entropy", "scale", """
+"""
+    + SCE_GOOD_GRAD,
+)
+wrong(
+    "sce-grad-summed",
+    "softmax_cross_entropy",
+    "scale",
+    """
 def softmax_cross_entropy(z, y):
     m = z.max(axis=1, keepdims=True)
     lse = m[:, 0] + np.log(np.exp(z - m).sum(axis=1))
@@ -158,7 +287,8 @@ def softmax_cross_entropy_grad(z, y):
     p = e / e.sum(axis=1, keepdims=True)
     p[np.arange(len(y)), y] -= 1
     return p
-""")
+""",
+)
 # --- seed 000: backward and gd_step --------------------------------------------------------------
 SEED000_BACKWARD = """
 def backward(X, y, params, cache, activation="relu"):
@@ -181,33 +311,52 @@ def seed000(ident: str, code: str, old: str, new: str) -> None:
 
 seed000("backward-relu-ge", "relu-kink", '(cache["z1"] > 0)', '(cache["z1"] >= 0)')
 seed000("backward-tanh-of-z", "activation-derivative", 'cache["a1"] ** 2', 'cache["z1"] ** 2')
-seed000("backward-tanh-again", "activation-derivative", 'cache["a1"] ** 2',
-        'np.tanh(cache["a1"]) ** 2')
+seed000(
+    "backward-tanh-again", "activation-derivative", 'cache["a1"] ** 2', 'np.tanh(cache["a1"]) ** 2'
+)
 seed000("backward-summed", "scale", "/ N", "/ 1")
-seed000("backward-bias-keepdims", "bias-shape", '"b1": dz1.sum(axis=0)',
-        '"b1": dz1.sum(axis=0, keepdims=True)')
+seed000(
+    "backward-bias-keepdims",
+    "bias-shape",
+    '"b1": dz1.sum(axis=0)',
+    '"b1": dz1.sum(axis=0, keepdims=True)',
+)
 seed000("backward-bias-not-summed", "bias-not-summed", '"b1": dz1.sum(axis=0)', '"b1": dz1')
 seed000("backward-transposed", "transpose", '"W1": X.T @ dz1', '"W1": dz1.T @ X')
 seed000("backward-order", "order", '"W2": cache["a1"].T @ dz2', '"W2": cache["a1"].T @ dz1')
-seed000("backward-sign", "sign", "(cache[\"p\"] - y) / N", "(y - cache[\"p\"]) / N")
-wrong("gd-step-in-place", "gd_step", "mutates-input", """
+seed000("backward-sign", "sign", '(cache["p"] - y) / N', '(y - cache["p"]) / N')
+wrong(
+    "gd-step-in-place",
+    "gd_step",
+    "mutates-input",
+    """
 def gd_step(params, grads, lr):
     for k in params:
         params[k] -= lr * grads[k]
     return params
-""")
-wrong("gd-step-ascent", "gd_step", "sign", """
+""",
+)
+wrong(
+    "gd-step-ascent",
+    "gd_step",
+    "sign",
+    """
 def gd_step(params, grads, lr):
     return {k: params[k] + lr * grads[k] for k in params}
-""")
-# --- seed 000 Part 5: the gradient checker ---------------------------------------------------------
+""",
+)
+# --- seed 000 Part 5: the gradient checker --------------------------------------------------------
 GC_CHECK = """
 def gradient_check(f, x, analytic_grad, eps=1e-5):
     n = numerical_gradient(f, x, eps)
     a = np.asarray(analytic_grad)
     return float(np.max(np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), 1e-8)))
 """
-wrong("numerical-gradient-over-eps", "gradient_check", "scale", """
+wrong(
+    "numerical-gradient-over-eps",
+    "gradient_check",
+    "scale",
+    """
 def numerical_gradient(f, x, eps=1e-5):
     x = x.copy()
     g = np.zeros_like(x)
@@ -220,8 +369,14 @@ def numerical_gradient(f, x, eps=1e-5):
         x[i] = old
         g[i] = (up - down) / eps
     return g
-""" + GC_CHECK)
-wrong("numerical-gradient-not-restored", "gradient_check", "mutates-input", """
+"""
+    + GC_CHECK,
+)
+wrong(
+    "numerical-gradient-not-restored",
+    "gradient_check",
+    "mutates-input",
+    """
 def numerical_gradient(f, x, eps=1e-5):
     g = np.zeros_like(x)
     for i in np.ndindex(x.shape):
@@ -232,8 +387,10 @@ def numerical_gradient(f, x, eps=1e-5):
         down = f(x)
         g[i] = (up - down) / (2 * eps)
     return g
-""" + GC_CHECK)
-# --- seed 002: backprop ----------------------------------------------------------------------------
+"""
+    + GC_CHECK,
+)
+# --- seed 002: backprop ---------------------------------------------------------------------------
 BACKPROP = """
 def backprop(X, Y, input_size, hidden_size, W1, b1, W2, b2):
     a1 = 1 / (1 + np.exp(-(X @ W1 + b1)))
@@ -251,19 +408,35 @@ def backprop(ident: str, code: str, old: str, new: str) -> None:
 
 
 backprop("backprop-mean", "scale", "dz2 = A - Y", "dz2 = (A - Y) / X.shape[0]")
-backprop("backprop-bias-not-summed", "bias-not-summed", '"db1": dz1.sum(axis=0, keepdims=True)',
-         '"db1": dz1')
-backprop("backprop-bias-flat", "bias-shape", '"db1": dz1.sum(axis=0, keepdims=True)',
-         '"db1": dz1.sum(axis=0)')
-backprop("backprop-derivative-of-output", "activation-derivative", "a1 * (1 - a1)",
-         "(1 / (1 + np.exp(-a1))) * (1 - 1 / (1 + np.exp(-a1)))")
-backprop("backprop-derivative-of-z", "activation-derivative", "a1 * (1 - a1)",
-         "(X @ W1 + b1) * (1 - (X @ W1 + b1))")
+backprop(
+    "backprop-bias-not-summed",
+    "bias-not-summed",
+    '"db1": dz1.sum(axis=0, keepdims=True)',
+    '"db1": dz1',
+)
+backprop(
+    "backprop-bias-flat",
+    "bias-shape",
+    '"db1": dz1.sum(axis=0, keepdims=True)',
+    '"db1": dz1.sum(axis=0)',
+)
+backprop(
+    "backprop-derivative-of-output",
+    "activation-derivative",
+    "a1 * (1 - a1)",
+    "(1 / (1 + np.exp(-a1))) * (1 - 1 / (1 + np.exp(-a1)))",
+)
+backprop(
+    "backprop-derivative-of-z",
+    "activation-derivative",
+    "a1 * (1 - a1)",
+    "(X @ W1 + b1) * (1 - (X @ W1 + b1))",
+)
 backprop("backprop-transposed", "transpose", '"dW1": X.T @ dz1', '"dW1": dz1.T @ X')
 backprop("backprop-order", "order", '"dW1": X.T @ dz1', '"dW1": X.T @ dz2')
 backprop("backprop-upcast", "dtype", "a1 = 1", "X = X.astype(np.float64)\n    a1 = 1")
 backprop("backprop-sign", "sign", "dz2 = A - Y", "dz2 = Y - A")
-# --- seed 001: the Linear layer --------------------------------------------------------------------
+# --- seed 001: the Linear layer -------------------------------------------------------------------
 LINEAR = """
 class Linear:
     def __init__(self, in_dim, out_dim):
@@ -286,27 +459,44 @@ def linear(ident: str, code: str, old: str, new: str) -> None:
     wrong(ident, "linear", code, LINEAR.replace(old, new))
 
 
-linear("linear-dw-transposed", "transpose", "self.dW = dout.T @ self.x", "self.dW = self.x.T @ dout")
+linear(
+    "linear-dw-transposed", "transpose", "self.dW = dout.T @ self.x", "self.dW = self.x.T @ dout"
+)
 linear("linear-db-mean", "scale", "self.db = dout.sum(axis=0)", "self.db = dout.mean(axis=0)")
 linear("linear-db-not-summed", "bias-not-summed", "self.db = dout.sum(axis=0)", "self.db = dout")
-# --- optimizers ------------------------------------------------------------------------------------
-wrong("momentum-pytorch-convention", "sgd_momentum", "momentum-convention", """
+# --- optimizers -----------------------------------------------------------------------------------
+wrong(
+    "momentum-pytorch-convention",
+    "sgd_momentum",
+    "momentum-convention",
+    """
 def sgd_momentum_step(w, grad, velocity, lr, momentum):
     velocity = momentum * velocity + grad
     return w - lr * velocity, velocity
-""")
-wrong("momentum-dampened", "sgd_momentum", "momentum-convention", """
+""",
+)
+wrong(
+    "momentum-dampened",
+    "sgd_momentum",
+    "momentum-convention",
+    """
 def sgd_momentum_step(w, grad, velocity, lr, momentum):
     velocity = momentum * velocity - (1 - momentum) * lr * grad
     return w + velocity, velocity
-""")
-wrong("momentum-in-place", "sgd_momentum", "mutates-input", """
+""",
+)
+wrong(
+    "momentum-in-place",
+    "sgd_momentum",
+    "mutates-input",
+    """
 def sgd_momentum_step(w, grad, velocity, lr, momentum):
     velocity *= momentum
     velocity -= lr * grad
     w += velocity
     return w, velocity
-""")
+""",
+)
 ADAM = """
 def adam_step(w, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     m = beta1 * m + (1 - beta1) * grad
@@ -322,11 +512,16 @@ def adam(ident: str, code: str, old: str, new: str) -> None:
     wrong(ident, "adam", code, ADAM.replace(old, new))
 
 
-adam("adam-no-correction", "adam-bias-correction", "m_hat = m / (1 - beta1 ** t)\n    v_hat = v / (1 - beta2 ** t)", "m_hat = m\n    v_hat = v")
+adam(
+    "adam-no-correction",
+    "adam-bias-correction",
+    "m_hat = m / (1 - beta1 ** t)\n    v_hat = v / (1 - beta2 ** t)",
+    "m_hat = m\n    v_hat = v",
+)
 adam("adam-m-uncorrected", "adam-bias-correction", "m_hat = m / (1 - beta1 ** t)", "m_hat = m")
 adam("adam-v-uncorrected", "adam-bias-correction", "v_hat = v / (1 - beta2 ** t)", "v_hat = v")
 adam("adam-ascent", "sign", "return w - lr", "return w + lr")
-# --- seed 004: the classes -------------------------------------------------------------------------
+# --- seed 004: the classes ------------------------------------------------------------------------
 NETWORK = """
 class NeuralNetwork:
     def __init__(self, layer_sizes, learning_rate=0.01, momentum=0.0, seed=None):
@@ -380,4 +575,9 @@ def network(ident: str, code: str, old: str, new: str) -> None:
 
 
 network("network-backward-summed", "scale", "/ n\n", "\n")
-network("network-bias-not-summed", "bias-not-summed", "gb.insert(0, delta.sum(axis=0, keepdims=True))", "gb.insert(0, delta)")
+network(
+    "network-bias-not-summed",
+    "bias-not-summed",
+    "gb.insert(0, delta.sum(axis=0, keepdims=True))",
+    "gb.insert(0, delta)",
+)

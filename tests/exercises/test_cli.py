@@ -20,7 +20,9 @@ def backprop(X, Y, input_size, hidden_size, W1, b1, W2, b2):
     return {"dW1": X.T @ dz1, "db1": dz1.sum(axis=0, keepdims=True),
             "dW2": a1.T @ dz2, "db2": dz2.sum(axis=0, keepdims=True)}
 """
-STUB = "def backprop(X, Y, input_size, hidden_size, W1, b1, W2, b2):\n    raise NotImplementedError\n"
+STUB = (
+    "def backprop(X, Y, input_size, hidden_size, W1, b1, W2, b2):\n    raise NotImplementedError\n"
+)
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

@@ -1,4 +1,8 @@
-"""Commands of the exercises: ``exercise list | start NAME [--dir D] | check FILE [--name N] [--json]``.
+"""Commands of the exercises: ``exercise list``, ``exercise start``, ``exercise check``.
+
+    handgrad exercise list
+    handgrad exercise start NAME [--dir D]
+    handgrad exercise check FILE [--name NAME] [--json]
 
 ``check`` exits 0 when every case passes, 1 when one fails; usage errors (an unknown
 exercise, a missing file, a starter that would overwrite a file) exit 2.

@@ -53,17 +53,23 @@ register(
 
 def _relu_backward_cases() -> list[Case]:
     cases = []
-    for i, (shape, dtype) in enumerate((((1, 6), np.float64), ((8, 5), np.float64), ((5, 4), np.float32))):
+    for i, (shape, dtype) in enumerate(
+        (((1, 6), np.float64), ((8, 5), np.float64), ((5, 4), np.float32))
+    ):
         z = rng(10 + i).normal(size=shape).astype(dtype)
-        z.flat[:: 3] = 0.0  # inputs exactly at the kink: the derivative is taken as 0 there
+        z.flat[::3] = 0.0  # inputs exactly at the kink: the derivative is taken as 0 there
         dz = rng(20 + i).normal(size=shape).astype(dtype)
         tags = frozenset({"kink", "float32"} if dtype == np.float32 else {"kink"})
         name = f"{'float32 ' if dtype == np.float32 else ''}z {shape} with exact zeros"
         cases.append(Case(name, {"dz": dz, "z": z}, tags, masks={"out": z <= 0}, batch=shape[0]))
     z = np.array([-2.0, 0.0, 3.0])
     cases.append(
-        Case("seed 001 mini-check", {"dz": np.full(3, 10.0), "z": z}, frozenset({"worked"}),
-             masks={"out": z <= 0})
+        Case(
+            "seed 001 mini-check",
+            {"dz": np.full(3, 10.0), "z": z},
+            frozenset({"worked"}),
+            masks={"out": z <= 0},
+        )
     )
     return cases
 
@@ -120,8 +126,12 @@ def _softmax_cases() -> list[Case]:
     return [
         Case("seed 003 C3: [2, 1, 0.5]", {"z": worked}, frozenset({"worked"}), batch=1),
         *_elementwise_cases(),
-        Case("logits of +-800", {"z": np.array([[800.0, 0.0, -800.0], [1000.0, 999.0, 998.0]])},
-             frozenset({"extreme"}), batch=2),
+        Case(
+            "logits of +-800",
+            {"z": np.array([[800.0, 0.0, -800.0], [1000.0, 999.0, 998.0]])},
+            frozenset({"extreme"}),
+            batch=2,
+        ),
         Case("one class", {"z": rng(6).normal(size=(4, 1))}, batch=4),
     ]
 
@@ -197,7 +207,9 @@ register(
             BugModel(
                 "activation-derivative",
                 "sigmoid'(a): the derivative formula applied to a as if it were z",
-                lambda c: {"out": F.sigmoid_backward(1.0, F.sigmoid(c.inputs["a"]))},
+                lambda c: {
+                    "out": F.sigmoid_backward(np.ones_like(c.inputs["a"]), F.sigmoid(c.inputs["a"]))
+                },
             ),
         ),
         doc="sigmoid-and-tanh",
@@ -243,7 +255,7 @@ register(
             BugModel(
                 "activation-derivative",
                 "1 - tanh(a)^2: the derivative formula applied to a as if it were z",
-                lambda c: {"out": F.tanh_backward(1.0, c.inputs["a"])},
+                lambda c: {"out": F.tanh_backward(np.ones_like(c.inputs["a"]), c.inputs["a"])},
             ),
         ),
         doc="sigmoid-and-tanh",
@@ -255,12 +267,21 @@ register(
 
 def _mse_cases() -> list[Case]:
     return [
-        Case("seed 003 C2: [0.8, 0.2] vs [1, 0]",
-             {"p": np.array([0.8, 0.2]), "y": np.array([1.0, 0.0])}, frozenset({"worked"}), batch=2),
-        Case("a batch (10,)", {"p": rng(41).normal(size=10), "y": rng(42).normal(size=10)}, batch=10),
+        Case(
+            "seed 003 C2: [0.8, 0.2] vs [1, 0]",
+            {"p": np.array([0.8, 0.2]), "y": np.array([1.0, 0.0])},
+            frozenset({"worked"}),
+            batch=2,
+        ),
+        Case(
+            "a batch (10,)", {"p": rng(41).normal(size=10), "y": rng(42).normal(size=10)}, batch=10
+        ),
         Case("one sample", {"p": np.array([1.5]), "y": np.array([-0.5])}, batch=1),
-        Case("columns (7, 1)", {"p": rng(43).normal(size=(7, 1)), "y": rng(44).normal(size=(7, 1))},
-             batch=7),
+        Case(
+            "columns (7, 1)",
+            {"p": rng(43).normal(size=(7, 1)), "y": rng(44).normal(size=(7, 1))},
+            batch=7,
+        ),
     ]
 
 
@@ -297,7 +318,10 @@ def _l2_grad(w, lam):
 
 def _l2_probe(namespace, inputs):
     w, lam = inputs["w"], inputs["lam"]
-    return {"penalty": namespace["l2_penalty"](w, lam), "grad": namespace["l2_penalty_grad"](w, lam)}
+    return {
+        "penalty": namespace["l2_penalty"](w, lam),
+        "grad": namespace["l2_penalty_grad"](w, lam),
+    }
 
 
 register(
@@ -315,11 +339,17 @@ register(
             "def l2_penalty_grad(w, lam):\n    raise NotImplementedError\n"
         ),
         cases=lambda: [
-            Case("seed 003 C5: w = [2, -1, 0.5], lam = 0.01",
-                 {"w": np.array([2.0, -1.0, 0.5]), "lam": 0.01}, frozenset({"worked"})),
+            Case(
+                "seed 003 C5: w = [2, -1, 0.5], lam = 0.01",
+                {"w": np.array([2.0, -1.0, 0.5]), "lam": 0.01},
+                frozenset({"worked"}),
+            ),
             Case("a matrix (4, 3)", {"w": rng(51).normal(size=(4, 3)), "lam": 0.1}),
-            Case("float32 (5, 2)", {"w": rng(52).normal(size=(5, 2)).astype(np.float32), "lam": 0.5},
-                 frozenset({"float32"})),
+            Case(
+                "float32 (5, 2)",
+                {"w": rng(52).normal(size=(5, 2)).astype(np.float32), "lam": 0.5},
+                frozenset({"float32"}),
+            ),
         ],
         probe=_l2_probe,
         reference=ns(l2_penalty=_l2_value, l2_penalty_grad=_l2_grad),
@@ -353,11 +383,16 @@ def _bce_cases() -> list[Case]:
     for i, n in enumerate((1, 12)):
         z = rng(60 + i).normal(0, 2, (n, 1))
         y = rng(70 + i).integers(0, 2, (n, 1)).astype(float)
-        cases.append(Case(f"{'one sample' if n == 1 else f'a batch of {n}'} (N, 1)",
-                          {"z": z, "y": y}, batch=n))
+        cases.append(
+            Case(
+                f"{'one sample' if n == 1 else f'a batch of {n}'} (N, 1)", {"z": z, "y": y}, batch=n
+            )
+        )
     z = np.array([[800.0], [-800.0], [40.0], [-40.0]])
     y = np.array([[0.0], [1.0], [1.0], [0.0]])
-    cases.append(Case("logits of +-800 and +-40", {"z": z, "y": y}, frozenset({"extreme"}), batch=4))
+    cases.append(
+        Case("logits of +-800 and +-40", {"z": z, "y": y}, frozenset({"extreme"}), batch=4)
+    )
     return cases
 
 
@@ -404,8 +439,9 @@ def _sce_cases() -> list[Case]:
         y = rng(90 + i).integers(0, c, n)
         cases.append(Case(f"{n} sample{'s' * (n > 1)}, {c} classes", {"z": z, "y": y}, batch=n))
     z = np.array([[800.0, 0.0, -800.0], [0.0, 900.0, 0.0]])
-    cases.append(Case("logits of +-800", {"z": z, "y": np.array([2, 0])}, frozenset({"extreme"}),
-                      batch=2))
+    cases.append(
+        Case("logits of +-800", {"z": z, "y": np.array([2, 0])}, frozenset({"extreme"}), batch=2)
+    )
     return cases
 
 

@@ -27,9 +27,11 @@ class _OnEngine:
 
     def __init__(self, layer_sizes, learning_rate=0.01, momentum=0.0, seed=None):
         self.lr, self.momentum = float(learning_rate), float(momentum)
-        linears = [m for m in mlp(list(layer_sizes), "relu", seed=seed).layers if isinstance(m, Linear)]
+        linears = [
+            m for m in mlp(list(layer_sizes), "relu", seed=seed).layers if isinstance(m, Linear)
+        ]
         self.weights = [lin.weight.value for lin in linears]
-        self.biases = [lin.bias.value.reshape(1, -1) for lin in linears]
+        self.biases = [lin.bias.value.reshape(1, -1) for lin in linears if lin.bias is not None]
 
     def _loss(self) -> Loss:
         raise NotImplementedError
@@ -39,6 +41,7 @@ class _OnEngine:
         layers: list[Any] = []
         for i, (W, b) in enumerate(zip(self.weights, self.biases)):
             lin = Linear(W.shape[0], W.shape[1], dtype=W.dtype)
+            assert lin.bias is not None
             lin.weight.value, lin.bias.value = W, b.reshape(-1)
             lin.weight.grad, lin.bias.grad = np.zeros_like(W), np.zeros(b.size, W.dtype)
             layers += [lin, ReLU()] if i < len(self.weights) - 1 else [lin]
@@ -140,8 +143,14 @@ def _nn_probe(namespace, inputs):
             net.fit(inputs["X"], inputs["y"], epochs=2000, verbose=False)
             out[f"predictions_seed{s}"] = net.predict(inputs["X"])
         return out
-    net = _build(namespace, "NeuralNetwork", inputs, learning_rate=inputs.get("lr", 0.1),
-                 momentum=inputs.get("momentum", 0.0), seed=0)
+    net = _build(
+        namespace,
+        "NeuralNetwork",
+        inputs,
+        learning_rate=inputs.get("lr", 0.1),
+        momentum=inputs.get("momentum", 0.0),
+        seed=0,
+    )
     if what == "forward":
         return {"p": net.forward(inputs["X"])}
     if what == "backward":
@@ -155,11 +164,15 @@ def _nn_probe(namespace, inputs):
 
 
 def _xor_judge(outputs) -> Verdict:
-    learned = [s for s in XOR_SEEDS if np.array_equal(np.ravel(outputs[f"predictions_seed{s}"]),
-                                                        XOR_Y)]
+    learned = [
+        s for s in XOR_SEEDS if np.array_equal(np.ravel(outputs[f"predictions_seed{s}"]), XOR_Y)
+    ]
     ok = len(learned) >= 2
-    msg = "" if ok else (f"XOR learned with {len(learned)} of {len(XOR_SEEDS)} seeds "
-                         "(at least 2 expected)")
+    msg = (
+        ""
+        if ok
+        else (f"XOR learned with {len(learned)} of {len(XOR_SEEDS)} seeds (at least 2 expected)")
+    )
     return ok, msg, []
 
 
@@ -178,18 +191,33 @@ def _nn_cases() -> list[Case]:
     base = {"sizes": sizes, "X": X, "y": y, **_weights(sizes, 171)}
     biases = tuple(f"db{i}" for i in range(3)) + tuple(f"b{i}" for i in range(3))
     symmetric = {
-        "sizes": [2, 4, 1], "X": XOR_X, "y": XOR_Y, "what": "fit", "epochs": 50, "lr": 0.5,
+        "sizes": [2, 4, 1],
+        "X": XOR_X,
+        "y": XOR_Y,
+        "what": "fit",
+        "epochs": 50,
+        "lr": 0.5,
         "weights": [np.full((2, 4), 0.5), np.full((4, 1), 0.5)],
         "biases": [np.zeros((1, 4)), np.zeros((1, 1))],
     }
     return [
         Case("forward, sizes [3, 5, 4, 1]", {**base, "what": "forward"}, batch=6),
-        Case("backward (mean BCE), sizes [3, 5, 4, 1]", {**base, "what": "backward"},
-             bias_outputs=biases, batch=6),
-        Case("fit 5 epochs, lr 0.1, momentum 0.9", {**base, "what": "fit", "epochs": 5,
-                                                      "momentum": 0.9}, bias_outputs=biases),
-        Case("XOR learned in 2000 epochs (lr 0.5, momentum 0.9)",
-             {"X": XOR_X, "y": XOR_Y, "what": "xor"}, judge=_xor_judge),
+        Case(
+            "backward (mean BCE), sizes [3, 5, 4, 1]",
+            {**base, "what": "backward"},
+            bias_outputs=biases,
+            batch=6,
+        ),
+        Case(
+            "fit 5 epochs, lr 0.1, momentum 0.9",
+            {**base, "what": "fit", "epochs": 5, "momentum": 0.9},
+            bias_outputs=biases,
+        ),
+        Case(
+            "XOR learned in 2000 epochs (lr 0.5, momentum 0.9)",
+            {"X": XOR_X, "y": XOR_Y, "what": "xor"},
+            judge=_xor_judge,
+        ),
         Case("identical hidden units stay identical", symmetric, judge=_symmetry_judge),
     ]
 
@@ -204,7 +232,8 @@ register(
             "class NeuralNetwork(layer_sizes, learning_rate=0.01, momentum=0.0, seed=None):\n"
             "ReLU hidden layers, a sigmoid output, mean binary cross-entropy, full-batch SGD with\n"
             "seed 004's momentum (v <- momentum v - lr g; W <- W + v).\n"
-            "  self.weights: list of (n_in, n_out) arrays; self.biases: list of (1, n_out) arrays;\n"
+            "  self.weights: list of (n_in, n_out) arrays;\n"
+            "  self.biases: list of (1, n_out) arrays;\n"
             "  initialise them from np.random.default_rng(seed) (He: normal * sqrt(2 / n_in)).\n"
             "forward(X): X (N, D) -> probabilities (N, 1), keeping what backward needs.\n"
             "backward(X, y): after forward(X); y (N,) -> (grads_w, grads_b), lists shaped like\n"
@@ -219,7 +248,8 @@ register(
             "        raise NotImplementedError\n\n"
             "    def forward(self, X):\n        raise NotImplementedError\n\n"
             "    def backward(self, X, y):\n        raise NotImplementedError\n\n"
-            "    def fit(self, X, y, epochs=1000, verbose=False):\n        raise NotImplementedError\n\n"
+            "    def fit(self, X, y, epochs=1000, verbose=False):\n"
+            "        raise NotImplementedError\n\n"
             "    def predict(self, X, threshold=0.5):\n        raise NotImplementedError\n"
         ),
         cases=_nn_cases,
@@ -258,7 +288,11 @@ def _blobs_judge(outputs) -> Verdict:
     _, y = _blobs()
     score = accuracy(y.astype(int), np.ravel(outputs["predictions"]).astype(int))
     ok = score >= 0.9
-    return ok, "" if ok else f"training accuracy {score:.1%} on the three blobs (>= 90% expected)", []
+    return (
+        ok,
+        "" if ok else f"training accuracy {score:.1%} on the three blobs (>= 90% expected)",
+        [],
+    )
 
 
 def _mc_cases() -> list[Case]:
@@ -270,12 +304,20 @@ def _mc_cases() -> list[Case]:
     blob_X, blob_y = _blobs()
     return [
         Case("forward (softmax), sizes [2, 6, 3]", {**base, "what": "forward"}, batch=9),
-        Case("forward with logits in the hundreds", {**big, "what": "forward"},
-             frozenset({"extreme"}), batch=9),
-        Case("fit 5 epochs, lr 0.1", {**base, "what": "fit", "epochs": 5},
-             bias_outputs=("b0", "b1")),
-        Case("three blobs learned (seed 004's run)", {"X": blob_X, "y": blob_y, "what": "blobs"},
-             judge=_blobs_judge),
+        Case(
+            "forward with logits in the hundreds",
+            {**big, "what": "forward"},
+            frozenset({"extreme"}),
+            batch=9,
+        ),
+        Case(
+            "fit 5 epochs, lr 0.1", {**base, "what": "fit", "epochs": 5}, bias_outputs=("b0", "b1")
+        ),
+        Case(
+            "three blobs learned (seed 004's run)",
+            {"X": blob_X, "y": blob_y, "what": "blobs"},
+            judge=_blobs_judge,
+        ),
     ]
 
 
@@ -290,7 +332,7 @@ register(
             "a softmax output over layer_sizes[-1] classes, mean cross-entropy, full-batch\n"
             "gradient descent (no momentum). self.weights / self.biases as in NeuralNetwork.\n"
             "forward(X): (N, D) -> class probabilities (N, C), finite for large logits.\n"
-            "fit(X, y, epochs=1000, verbose=False): y holds class numbers 0..C-1 (ints or floats);\n"
+            "fit(X, y, epochs=1000, verbose=False): y holds the classes 0..C-1 (ints or floats);\n"
             "  each epoch one forward, backward and update on the whole batch; returns self.\n"
             "predict(X): (N,) integer classes."
         ),
@@ -299,7 +341,8 @@ register(
             "    def __init__(self, layer_sizes, learning_rate=0.01, seed=None):\n"
             "        raise NotImplementedError\n\n"
             "    def forward(self, X):\n        raise NotImplementedError\n\n"
-            "    def fit(self, X, y, epochs=1000, verbose=False):\n        raise NotImplementedError\n\n"
+            "    def fit(self, X, y, epochs=1000, verbose=False):\n"
+            "        raise NotImplementedError\n\n"
             "    def predict(self, X):\n        raise NotImplementedError\n"
         ),
         cases=_mc_cases,

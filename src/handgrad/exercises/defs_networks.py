@@ -66,7 +66,8 @@ register(
         entries=("forward",),
         contract=(
             "forward(X, params, activation): the forward pass of seed 000's network.\n"
-            "X (N, D); params: W1 (D, H), b1 (H,), W2 (H, 1), b2 (1,); activation 'relu' or 'tanh'.\n"
+            "X (N, D); params: W1 (D, H), b1 (H,), W2 (H, 1), b2 (1,);\n"
+            "activation 'relu' or 'tanh'.\n"
             "z1 = X W1 + b1 (N, H), a1 = f(z1), z2 = a1 W2 + b2 (N, 1), p = sigmoid(z2).\n"
             "Returns a dict {'z1', 'a1', 'z2', 'p'}."
         ),
@@ -122,24 +123,24 @@ def _tanh_derivative_from_z(case: Case) -> dict[str, np.ndarray]:
     return {"W1": case.inputs["X"].T @ dz1, "b1": dz1.sum(axis=0)}
 
 
-def _only_relu(case: Case) -> bool:
+def _relu_kink_at_zero(case: Case) -> dict[str, np.ndarray]:
+    """1[z >= 0]: the derivative at the kink taken as 1 (z = 0 nudged to a tiny positive)."""
     if case.inputs["activation"] != "relu":
         raise ValueError("not a ReLU case")
-    return True
+    z1 = _reference_cache(case)["z1"]
+    return _backward_with_cache(case, z1=np.where(z1 == 0, 1e-300, z1))
+
+
+def _relu_derivative_from_output(case: Case) -> dict[str, np.ndarray]:
+    """1[a1 >= 0]: always true, so the ReLU is skipped in the backward pass."""
+    if case.inputs["activation"] != "relu":
+        raise ValueError("not a ReLU case")
+    return _backward_with_cache(case, z1=np.abs(_reference_cache(case)["z1"]) + 1e-300)
 
 
 SEED000_BUGS = (
-    BugModel(  # 1[z >= 0]: the kink's derivative taken as 1
-        "relu-kink",
-        "derivative 1 at z = 0",
-        lambda c: _only_relu(c)
-        and _backward_with_cache(c, z1=np.where(_reference_cache(c)["z1"] == 0, 1e-300, _reference_cache(c)["z1"])),
-    ),
-    BugModel(  # 1[a >= 0]: always true, the ReLU is skipped in the backward pass
-        "relu-kink",
-        "derivative from the output a1 >= 0",
-        lambda c: _only_relu(c) and _backward_with_cache(c, z1=np.abs(_reference_cache(c)["z1"]) + 1e-300),
-    ),
+    BugModel("relu-kink", "derivative 1 at z = 0", _relu_kink_at_zero),
+    BugModel("relu-kink", "derivative from the output a1 >= 0", _relu_derivative_from_output),
     BugModel(  # 1 - tanh(a1)^2: the derivative's formula applied to the output
         "activation-derivative",
         "tanh' evaluated at a1 instead of z1",
@@ -156,14 +157,14 @@ register(
         title="Seed 000's backward pass",
         entries=("backward",),
         contract=(
-            "backward(X, y, params, cache, activation): gradients of the MEAN binary cross-entropy\n"
-            "of seed 000's network. cache is forward's {'z1', 'a1', 'z2', 'p'}; y (N, 1) of 0/1.\n"
+            "backward(X, y, params, cache, activation): gradients of the MEAN binary\n"
+            "cross-entropy of seed 000's network. cache is forward's {'z1', 'a1', 'z2', 'p'};\n"
+            "y (N, 1) of 0/1.\n"
             "Returns {'W1', 'b1', 'W2', 'b2'}, each shaped like its parameter:\n"
             "W1 (D, H), b1 (H,), W2 (H, 1), b2 (1,). ReLU's derivative at exactly 0 is 0."
         ),
         stub=(
-            "def backward(X, y, params, cache, activation='relu'):\n"
-            "    raise NotImplementedError\n"
+            "def backward(X, y, params, cache, activation='relu'):\n    raise NotImplementedError\n"
         ),
         cases=_seed000_cases,
         probe=_backward_probe,
@@ -179,7 +180,9 @@ def _gd_probe(namespace, inputs):
     """The step each parameter took (new - old): a sign or a factor shows in it directly."""
     before = {k: np.array(inputs["params"][k]) for k in GRAD_KEYS}
     new = namespace["gd_step"](inputs["params"], inputs["grads"], inputs["lr"])
-    return {f"step {k}": np.asarray(item(new, k, "gd_step's result")) - before[k] for k in GRAD_KEYS}
+    return {
+        f"step {k}": np.asarray(item(new, k, "gd_step's result")) - before[k] for k in GRAD_KEYS
+    }
 
 
 def _gd_cases() -> list[Case]:
@@ -275,9 +278,10 @@ register(
         title="Your own gradient checker",
         entries=("numerical_gradient", "gradient_check"),
         contract=(
-            "numerical_gradient(f, x, eps=1e-5): central differences (f(x + eps e_i) - f(x - eps e_i))\n"
-            "/ (2 eps) for every entry of the float64 array x; f(x) returns a float. Returns an array\n"
-            "shaped like x. Leave x as you found it (restore each entry after perturbing it).\n"
+            "numerical_gradient(f, x, eps=1e-5): central differences\n"
+            "(f(x + eps e_i) - f(x - eps e_i)) / (2 eps) for every entry of the float64 array x;\n"
+            "f(x) returns a float. Returns an array shaped like x. Leave x as you found it\n"
+            "(restore each entry after perturbing it).\n"
             "gradient_check(f, x, analytic_grad, eps=1e-5): the largest relative error\n"
             "|a - n| / max(|a|, |n|, 1e-8) between analytic_grad and numerical_gradient, a float."
         ),
@@ -315,11 +319,14 @@ def _backprop_case(name: str, X, seed: int, h: int, dtype=np.float64, tags=()) -
 def _backprop_cases() -> list[Case]:
     return [
         _backprop_case("seed 002 example 1: X = [[0, 0]], H = 4", np.array([[0.0, 0.0]]), 130, 4),
-        _backprop_case("seed 002 example 2: two samples, H = 3", np.array([[0.0, 1], [1, 0]]), 131, 3),
+        _backprop_case(
+            "seed 002 example 2: two samples, H = 3", np.array([[0.0, 1], [1, 0]]), 131, 3
+        ),
         _backprop_case("seed 002 example 3: one input, H = 2", np.array([[1.0]]), 132, 2),
         _backprop_case("m = 100, D = 10, H = 20", rng(133).normal(size=(100, 10)), 134, 20),
-        _backprop_case("float32, m = 7", rng(135).normal(size=(7, 3)), 136, 5, np.float32,
-                       {"float32"}),
+        _backprop_case(
+            "float32, m = 7", rng(135).normal(size=(7, 3)), 136, 5, np.float32, {"float32"}
+        ),
     ]
 
 
@@ -437,7 +444,12 @@ def _linear_probe(namespace, inputs):
 def _linear_cases() -> list[Case]:
     cases = []
     for i, (n, d, k, dtype) in enumerate(
-        ((1, 3, 2, np.float64), (10, 4, 3, np.float64), (6, 5, 2, np.float32), (5, 3, 3, np.float64))
+        (
+            (1, 3, 2, np.float64),
+            (10, 4, 3, np.float64),
+            (6, 5, 2, np.float32),
+            (5, 3, 3, np.float64),
+        )
     ):
         g = rng(140 + i)
         inputs = {
@@ -448,8 +460,9 @@ def _linear_cases() -> list[Case]:
         }
         kind = "float32 " if dtype == np.float32 else ""
         tags = frozenset({"float32"}) if dtype == np.float32 else frozenset()
-        cases.append(Case(f"{kind}batch {n}, {d} -> {k}", inputs, tags, bias_outputs=("db",),
-                          batch=n))
+        cases.append(
+            Case(f"{kind}batch {n}, {d} -> {k}", inputs, tags, bias_outputs=("db",), batch=n)
+        )
     return cases
 
 

@@ -48,8 +48,10 @@ def _sgd_probe(namespace, inputs):
     w, v = inputs["w"], np.zeros_like(inputs["w"])
     out = {}
     for k, g in enumerate(inputs["grads"], start=1):
-        w, v = pair(namespace["sgd_momentum_step"](w, g, v, inputs["lr"], inputs["momentum"]),
-                    "sgd_momentum_step")
+        w, v = pair(
+            namespace["sgd_momentum_step"](w, g, v, inputs["lr"], inputs["momentum"]),
+            "sgd_momentum_step",
+        )
         out[f"w{k}"], out[f"velocity{k}"] = w, v
     return out
 
@@ -94,8 +96,12 @@ def _sgd_cases() -> list[Case]:
         (151, (5,), 0.5, 0.5, np.float64),
         (152, (3, 2), 0.1, 0.9, np.float32),
     ):
-        inputs = {"w": rng(seed).normal(size=shape).astype(dtype),
-                  "grads": _gradients(seed + 1, shape, dtype), "lr": lr, "momentum": mu}
+        inputs = {
+            "w": rng(seed).normal(size=shape).astype(dtype),
+            "grads": _gradients(seed + 1, shape, dtype),
+            "lr": lr,
+            "momentum": mu,
+        }
         tags = frozenset({"float32"}) if dtype == np.float32 else frozenset()
         name = f"{'float32 ' if tags else ''}w {shape}, lr {lr}, momentum {mu}, {STEPS} steps"
         cases.append(Case(name, inputs, tags))
@@ -113,15 +119,24 @@ register(
             "seed 004's convention:  velocity <- momentum * velocity - lr * grad;\n"
             "w <- w + velocity. Return new arrays (the caller's are not changed); keep the dtype."
         ),
-        stub="def sgd_momentum_step(w, grad, velocity, lr, momentum):\n    raise NotImplementedError\n",
+        stub=(
+            "def sgd_momentum_step(w, grad, velocity, lr, momentum):\n"
+            "    raise NotImplementedError\n"
+        ),
         cases=_sgd_cases,
         probe=_sgd_probe,
         reference=lambda: {"sgd_momentum_step": _sgd_reference},
         bug_models=(
-            BugModel("momentum-convention", "v = mu v + g, w -= lr v",
-                     lambda c: _sgd_other_velocity(c, "g")),
-            BugModel("momentum-convention", "v = mu v + lr g, w -= v",
-                     lambda c: _sgd_other_velocity(c, "lr g")),
+            BugModel(
+                "momentum-convention",
+                "v = mu v + g, w -= lr v",
+                lambda c: _sgd_other_velocity(c, "g"),
+            ),
+            BugModel(
+                "momentum-convention",
+                "v = mu v + lr g, w -= v",
+                lambda c: _sgd_other_velocity(c, "lr g"),
+            ),
             BugModel("momentum-convention", "v = mu v + (1 - mu) g, w -= lr v", _sgd_dampened),
         ),
         doc="sgd-with-momentum",
@@ -169,6 +184,10 @@ def _adam_without(case: Case, correct_m: bool, correct_v: bool) -> dict[str, np.
     return out
 
 
+def _adam_model(correct_m: bool, correct_v: bool):
+    return lambda case: _adam_without(case, correct_m, correct_v)
+
+
 def _adam_cases() -> list[Case]:
     cases = []
     for seed, shape, lr, dtype in (
@@ -176,8 +195,11 @@ def _adam_cases() -> list[Case]:
         (161, (6,), 0.01, np.float64),
         (162, (3, 3), 0.1, np.float32),
     ):
-        inputs = {"w": rng(seed).normal(size=shape).astype(dtype),
-                  "grads": _gradients(seed + 1, shape, dtype), "lr": lr}
+        inputs = {
+            "w": rng(seed).normal(size=shape).astype(dtype),
+            "grads": _gradients(seed + 1, shape, dtype),
+            "lr": lr,
+        }
         tags = frozenset({"float32"}) if dtype == np.float32 else frozenset()
         name = f"{'float32 ' if tags else ''}w {shape}, lr {lr}, steps t = 1..{STEPS}"
         cases.append(Case(name, inputs, tags))
@@ -205,7 +227,7 @@ register(
         probe=_adam_probe,
         reference=lambda: {"adam_step": _adam_reference},
         bug_models=tuple(
-            BugModel("adam-bias-correction", what, (lambda c, cm=cm, cv=cv: _adam_without(c, cm, cv)))
+            BugModel("adam-bias-correction", what, _adam_model(cm, cv))
             for what, cm, cv in (
                 ("no bias correction: first step ~3.16x too large", False, False),
                 ("m corrected, v not: first step ~31.6x too large", True, False),

@@ -46,7 +46,9 @@ def to_number_array(value: Any) -> np.ndarray:
     try:
         array = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"returned {type(value).__name__}, not an array of numbers ({exc})") from None
+        raise TypeError(
+            f"returned {type(value).__name__}, not an array of numbers ({exc})"
+        ) from None
     if array.dtype.kind not in "biuf":
         raise TypeError(f"returned {type(value).__name__} of dtype {array.dtype}, not numbers")
     return array
@@ -68,13 +70,9 @@ def _changed(before: Any, after: Any) -> bool:
 
 @contextmanager
 def time_limit(seconds: float | None):
-    """Raise CaseTimeout in this thread after ``seconds`` (POSIX main thread only; else no limit)."""
-    usable = (
-        seconds is not None
-        and hasattr(signal, "SIGALRM")
-        and threading.current_thread() is threading.main_thread()
-    )
-    if not usable:
+    """Raise CaseTimeout here after ``seconds`` (POSIX main thread only; elsewhere no limit)."""
+    usable = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
+    if seconds is None or not usable:
         yield
         return
 
@@ -111,7 +109,7 @@ def run_case(
     seconds: float | None = None,
     filename: str | None = None,
 ) -> Outcome:
-    """Call the answer in ``namespace`` on a copy of ``case.inputs``; never raises for its errors."""
+    """Call the answer in ``namespace`` on copies of ``case.inputs``; its errors become text."""
     args = copy_inputs(case.inputs)
     caught: list[warnings.WarningMessage] = []
     try:

@@ -149,5 +149,7 @@ def _collect(
         elif index == unfinished:
             result.cases.append(CaseResult(case.name, False, [], stopped))
         else:
-            result.cases.append(CaseResult(case.name, False, [], "not run: the process had stopped"))
+            result.cases.append(
+                CaseResult(case.name, False, [], "not run: the process had stopped")
+            )
     return result

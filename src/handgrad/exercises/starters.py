@@ -15,7 +15,7 @@ def render(exercise: Exercise) -> str:
         f"Contract:\n{contract}\n\n"
         f"Replace each `raise NotImplementedError` with your code, then check it:\n\n"
         f"    handgrad exercise check {exercise.name}.py\n\n"
-        f"The formulas: docs/exercises.md, section \"{exercise.doc}\".\n"
+        f'The formulas: docs/exercises.md, section "{exercise.doc}".\n'
         f'"""\n\n'
         f"import numpy as np\n\n\n"
         f"{exercise.stub}"
