@@ -105,8 +105,6 @@ def _value_codes(got: np.ndarray, want: np.ndarray, case: Case, name: str) -> tu
     note = ""
     if not np.all(np.isfinite(got)) and np.all(np.isfinite(want)):
         return ["unstable"], "the answer holds NaN or inf where every true value is finite"
-    if "extreme" in case.tags:
-        return ["unstable"], "wrong only on extreme inputs, where digits are lost"
     if got.ndim == 2 and got.shape[0] == got.shape[1] and close(got.T, want, case):
         return ["transpose"], "the answer's transpose is right"
     c = _scale_factor(got, want, case)
@@ -115,6 +113,8 @@ def _value_codes(got: np.ndarray, want: np.ndarray, case: Case, name: str) -> tu
     if c is not None:
         codes = ["scale"] + (["sign"] if c < 0 else [])
         return codes, f"the answer is {_describe_factor(c, case)} times the right one"
+    if "extreme" in case.tags:
+        return ["unstable"], "wrong on extreme inputs, where a naive formula loses its digits"
     mask = case.masks.get(name)
     if mask is not None and mask.shape == got.shape:
         wrong = ~np.isclose(got, want, case.rtol, case.atol)
