@@ -73,3 +73,24 @@ def test_answers_as_a_dict_a_module_or_a_path(tmp_path):
 def test_unknown_exercise_names_the_choices():
     with pytest.raises(ValueError, match="choose from: relu, relu_backward"):
         ex.check("rleu", np.abs)
+
+
+def test_no_code_when_the_cause_is_not_recognised():
+    result = ex.check("relu", lambda z: z**2)
+    assert not result.passed
+    assert result.diagnoses == []
+    assert "expected" in result.cases[0].message and "got" in result.cases[0].message
+
+
+def test_several_codes_can_apply_at_once():
+    def backprop(X, Y, input_size, hidden_size, W1, b1, W2, b2):
+        a1 = 1 / (1 + np.exp(-(X @ W1 + b1)))
+        A = 1 / (1 + np.exp(-(a1 @ W2 + b2)))
+        dz2 = (A - Y) / len(X)
+        dz1 = (dz2 @ W2.T) * a1 * (1 - a1)
+        return {"dW1": dz1.T @ X, "db1": dz1, "dW2": a1.T @ dz2, "db2": dz2.sum(0, keepdims=True)}
+
+    result = ex.check("backprop", backprop)
+    big = next(c for c in result.cases if c.name.startswith("m = 100"))
+    assert {"transpose", "scale", "bias-not-summed"} <= set(big.diagnoses)
+    assert "(= 1/N, N = 100)" in big.message

@@ -92,10 +92,12 @@ def _scale_factor(got: np.ndarray, want: np.ndarray, case: Case) -> float | None
 
 
 def _describe_factor(c: float, case: Case) -> str:
+    """'a factor c', saying when c is the batch size N or 1/N (a mean where a sum belongs)."""
     n = case.batch
-    for value, words in ((n, "N"), (1 / n if n else None, "1/N"), (2, "2"), (0.5, "1/2")):
-        if value and abs(c - value) <= 1e-6 * abs(value) and not (n == 1 and words in "N1/N"):
-            return f"a factor {c:.6g} (= {words}{f', N = {n}' if 'N' in words else ''})"
+    if n and n > 1:
+        for value, words in ((n, "N"), (1.0 / n, "1/N")):
+            if abs(c - value) <= 1e-6 * value:
+                return f"a factor {c:.6g} (= {words}, N = {n})"
     return f"a factor {c:.6g}"
 
 
