@@ -581,3 +581,72 @@ network(
     "gb.insert(0, delta.sum(axis=0, keepdims=True))",
     "gb.insert(0, delta)",
 )
+network(
+    "network-damped-momentum",
+    "momentum-convention",
+    "self.vw[i] = self.momentum * self.vw[i] - self.lr * gw[i]\n"
+    "                self.vb[i] = self.momentum * self.vb[i] - self.lr * gb[i]",
+    "self.vw[i] = self.momentum * self.vw[i] - (1 - self.momentum) * self.lr * gw[i]\n"
+    "                self.vb[i] = self.momentum * self.vb[i] - (1 - self.momentum) * self.lr * gb[i]",
+)
+MULTICLASS = """
+class MultiClassNN:
+    def __init__(self, layer_sizes, learning_rate=0.01, seed=None):
+        rng = np.random.default_rng(seed)
+        self.lr = learning_rate
+        self.weights = [rng.normal(size=(a, b)) * np.sqrt(2 / a)
+                        for a, b in zip(layer_sizes[:-1], layer_sizes[1:])]
+        self.biases = [np.zeros((1, b)) for b in layer_sizes[1:]]
+
+    def forward(self, X):
+        self.a, self.z = [X], []
+        for i, (W, b) in enumerate(zip(self.weights, self.biases)):
+            z = self.a[-1] @ W + b
+            self.z.append(z)
+            if i == len(self.weights) - 1:
+                e = np.exp(z - z.max(axis=1, keepdims=True))
+                self.a.append(e / e.sum(axis=1, keepdims=True))
+            else:
+                self.a.append(np.maximum(z, 0))
+        return self.a[-1]
+
+    def fit(self, X, y, epochs=1000, verbose=False):
+        y = np.asarray(y).astype(int)
+        Y = np.eye(self.weights[-1].shape[1])[y]
+        for _ in range(epochs):
+            delta = (self.forward(X) - Y) / len(X)
+            for i in range(len(self.weights) - 1, -1, -1):
+                dW = self.a[i].T @ delta
+                db = delta.sum(axis=0, keepdims=True)
+                if i > 0:
+                    delta = (delta @ self.weights[i].T) * (self.z[i - 1] > 0)
+                self.weights[i] = self.weights[i] - self.lr * dW
+                self.biases[i] = self.biases[i] - self.lr * db
+        return self
+
+    def predict(self, X):
+        return np.argmax(self.forward(X), axis=1)
+"""
+
+
+def multiclass(ident: str, code: str, old: str, new: str) -> None:
+    assert old in MULTICLASS, old
+    wrong(ident, "multiclass_nn", code, MULTICLASS.replace(old, new))
+
+
+multiclass(
+    "multiclass-update-before-propagating",
+    "order",
+    "                if i > 0:\n"
+    "                    delta = (delta @ self.weights[i].T) * (self.z[i - 1] > 0)\n"
+    "                self.weights[i] = self.weights[i] - self.lr * dW\n",
+    "                self.weights[i] = self.weights[i] - self.lr * dW\n"
+    "                if i > 0:\n"
+    "                    delta = (delta @ self.weights[i].T) * (self.z[i - 1] > 0)\n",
+)
+multiclass(
+    "multiclass-naive-softmax",
+    "unstable",
+    "e = np.exp(z - z.max(axis=1, keepdims=True))",
+    "e = np.exp(z)",
+)

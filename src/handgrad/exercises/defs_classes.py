@@ -17,7 +17,7 @@ from ..nn.layers import Linear, ReLU, Sequential, mlp
 from ..nn.losses import BCEWithLogitsLoss, Loss, SoftmaxCrossEntropyLoss
 from ..nn.optim import SGD
 from ._common import pair, rng
-from .catalogue import Case, Exercise, Verdict, register
+from .catalogue import BugModel, Case, Exercise, Verdict, copy_inputs, register
 
 # --- the reference adapters -----------------------------------------------------------------
 
@@ -101,6 +101,45 @@ class _MultiClassOnEngine(_OnEngine):
 
     def predict(self, X):
         return np.argmax(self.forward(X), axis=1)
+
+
+# --- known mistakes, to name them (never references) -----------------------------------------
+
+
+class _UpdateBeforePropagating(_MultiClassOnEngine):
+    """Seed 003 D1's family: each layer updated before its delta is passed down, so the
+    layers below get a delta propagated through the *new* weights."""
+
+    def fit(self, X, y, epochs=1000, verbose=False):
+        X, y = np.asarray(X, dtype=float), np.asarray(y).astype(int)
+        model, loss = self._model(), self._loss()
+        for _ in range(epochs):
+            loss.forward(model.forward(X), y)
+            delta = loss.backward()
+            for layer in reversed(model.layers):
+                if not isinstance(layer, Linear):
+                    delta = layer.backward(delta)
+                    continue
+                layer.backward(delta, input_grad=False)
+                assert layer.bias is not None
+                layer.weight.value -= self.lr * layer.weight.grad
+                layer.bias.value -= self.lr * layer.bias.grad
+                delta = delta @ layer.weight.value.T  # the mistake: through the updated W
+        return self
+
+
+def _damped_network(layer_sizes, learning_rate=0.01, momentum=0.0, seed=None):
+    """v <- mu v - (1 - mu) lr g: a damped velocity, the same as lr scaled by (1 - mu)."""
+    return _NeuralNetworkOnEngine(layer_sizes, learning_rate * (1 - momentum), momentum, seed)
+
+
+def _fit_model(probe, entry: str, cls):
+    def outputs(case: Case) -> dict[str, Any]:
+        if case.inputs.get("what") != "fit":
+            raise ValueError("only the cases that train")
+        return probe({entry: cls}, copy_inputs(case.inputs))
+
+    return outputs
 
 
 # --- cases ------------------------------------------------------------------------------------
@@ -255,6 +294,13 @@ register(
         cases=_nn_cases,
         probe=_nn_probe,
         reference=lambda: {"NeuralNetwork": _NeuralNetworkOnEngine},
+        bug_models=(
+            BugModel(
+                "momentum-convention",
+                "a damped velocity v = mu v - (1 - mu) lr g",
+                _fit_model(_nn_probe, "NeuralNetwork", _damped_network),
+            ),
+        ),
         doc="neuralnetwork-and-multiclassnn",
         timeout=30.0,
     )
@@ -348,6 +394,13 @@ register(
         cases=_mc_cases,
         probe=_mc_probe,
         reference=lambda: {"MultiClassNN": _MultiClassOnEngine},
+        bug_models=(
+            BugModel(
+                "order",
+                "a layer updated before its delta is passed down",
+                _fit_model(_mc_probe, "MultiClassNN", _UpdateBeforePropagating),
+            ),
+        ),
         doc="neuralnetwork-and-multiclassnn",
         timeout=30.0,
     )
