@@ -587,7 +587,8 @@ network(
     "self.vw[i] = self.momentum * self.vw[i] - self.lr * gw[i]\n"
     "                self.vb[i] = self.momentum * self.vb[i] - self.lr * gb[i]",
     "self.vw[i] = self.momentum * self.vw[i] - (1 - self.momentum) * self.lr * gw[i]\n"
-    "                self.vb[i] = self.momentum * self.vb[i] - (1 - self.momentum) * self.lr * gb[i]",
+    "                self.vb[i] = self.momentum * self.vb[i]"
+    " - (1 - self.momentum) * self.lr * gb[i]",
 )
 MULTICLASS = """
 class MultiClassNN:
