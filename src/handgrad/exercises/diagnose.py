@@ -130,11 +130,11 @@ def _shape_codes(got: np.ndarray, want: np.ndarray, case: Case, name: str) -> tu
     where = f"shape {got.shape} where {want.shape} is asked"
     is_bias = name in case.bias_outputs
     if got.ndim == 2 and want.ndim == 2 and got.shape == want.shape[::-1]:
-        codes, note = (["transpose"], "") if close(got.T, want, case) else ([], "")
-        if not codes:
-            more, note = _value_codes(got.T, want, case, name)
-            codes = ["transpose"] + more if more else []
-        return (codes or ["shape"]), f"{where}; {note or 'its transpose is right'}"
+        if close(got.T, want, case):
+            return ["transpose"], f"{where}; its transpose is right"
+        more, note = _value_codes(got.T, want, case, name)
+        if more:  # transposed, and wrong in a way named on the transpose as well
+            return ["transpose", *more], f"{where}; transposed, {note}"
     if got.size == want.size:
         reshaped = got.reshape(want.shape)
         code = "bias-shape" if is_bias else "shape"
