@@ -49,9 +49,15 @@ def serve(port: int = 0, open_browser: bool = True, idle_timeout: float = 30 * 6
         ws_max_size=MAX_MESSAGE_BYTES * 4,
         lifespan="off",
     )
-    server = uvicorn.Server(config)
-    print(f"handgrad playground: {url}  (Ctrl-C stops it)", flush=True)
-    if open_browser:
-        threading.Timer(0.5, lambda: webbrowser.open(url)).start()
+
+    class _Server(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:  # listening now: the URL works when it is printed
+                print(f"handgrad playground: {url}  (Ctrl-C stops it)", flush=True)
+                if open_browser:
+                    threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+
+    server = _Server(config)
     server.run()  # uvicorn handles SIGINT / SIGTERM: it closes the sockets and returns
     print("handgrad playground: stopped", file=sys.stderr, flush=True)
