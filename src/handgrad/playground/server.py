@@ -59,5 +59,8 @@ def serve(port: int = 0, open_browser: bool = True, idle_timeout: float = 30 * 6
                     threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
 
     server = _Server(config)
-    server.run()  # uvicorn handles SIGINT / SIGTERM: it closes the sockets and returns
+    try:
+        server.run()  # uvicorn catches SIGINT / SIGTERM, shuts down, then re-raises it
+    except KeyboardInterrupt:
+        pass  # Ctrl-C is how a person stops the playground: not an error
     print("handgrad playground: stopped", file=sys.stderr, flush=True)

@@ -389,7 +389,7 @@ async function uploadCsv(file) {
   if (file.size > limit) { status.className = "note bad"; status.textContent = `${file.name} is larger than the ${limit / 1000} kB upload limit`; return; }
   const response = await fetch(`/api/${state.session}/upload?filename=${encodeURIComponent(file.name)}`, { method: "POST", body: file });
   const body = await response.json();
-  if (!response.ok) { status.className = "note bad"; status.textContent = body.error; $("csv-columns").hidden = true; return; }
+  if (!response.ok || body.error) { status.className = "note bad"; status.textContent = body.error; $("csv-columns").hidden = true; return; }
   status.textContent = `${body.filename}: ${body.rows} rows, ${body.columns.length} columns`;
   state.csv = { filename: body.filename, columns: body.columns, choice: null };
   const cols = body.columns, target = cols[cols.length - 1];
