@@ -80,7 +80,7 @@ function configure() {
 
 function buildDatasetButtons() {
   const box = $("datasets"); box.innerHTML = "";
-  const names = { xor: "XOR", moons: "moons", circles: "circles", spirals: "spirals", blobs: "blobs", linear: "linear", sine: "sine (1-D)" };
+  const names = { xor: "XOR", moons: "moons", circles: "circles", spirals: "spirals", blobs: "blobs", linear: "linear", sine: "sine" };
   for (const [key, about] of Object.entries(state.limits.datasets)) {
     const b = document.createElement("button");
     b.textContent = names[key] || key; b.title = about; b.dataset.name = key; b.id = `data-${key}`;
@@ -160,8 +160,8 @@ function drawCharts() {
     { title: cls ? "Accuracy" : "R²", ymax: 1 });
   const layers = h.grads.length ? h.grads[h.grads.length - 1].length : 0;
   const gs = [];
-  for (let l = 0; l < layers; l++) gs.push({ name: `‖dW${l + 1}‖`, values: h.grads.map((g) => g[l]) });
-  Charts.line($("grad-chart"), h.step, gs, { title: "Gradient norm per layer", log: true });
+  for (let l = 0; l < layers; l++) gs.push({ name: `dW${l + 1}`, values: h.grads.map((g) => g[l]) });
+  Charts.line($("grad-chart"), h.step, gs, { title: "Gradient norm ‖dW‖", log: true });
   const ds = [];
   const nd = h.dead.length ? h.dead[h.dead.length - 1].length : 0;
   for (let l = 0; l < nd; l++) if (h.dead[h.dead.length - 1][l] !== null) ds.push({ name: `layer ${l + 1}`, values: h.dead.map((d) => d[l]) });
@@ -181,9 +181,9 @@ function drawRegion(f) {
     const p1 = f.region_p1 ? Charts.decode(f.region_p1) : null;
     for (let i = 0; i < g * g; i++) {
       let rgb;
-      if (p1) rgb = Charts.diverging((p1[i] / 255 - 0.5) * 2 * 0.75);
+      if (p1) rgb = Charts.diverging((p1[i] / 255 - 0.5) * 2 * 0.5);
       else {
-        const c = Charts.hexToRgb(classColor(cls[i])), a = 0.15 + 0.55 * (conf[i] / 255);
+        const c = Charts.hexToRgb(classColor(cls[i])), a = 0.1 + 0.4 * (conf[i] / 255);
         rgb = c.map((x) => 255 + (x - 255) * a);
       }
       img.data.set([rgb[0], rgb[1], rgb[2], 255], i * 4);
@@ -240,7 +240,7 @@ function layout() {
   const maxUnits = Math.max(...sizes);
   const node = Math.max(10, Math.min(40, (H - 20) / maxUnits - 6));
   const cols = sizes.map((n, l) => {
-    const x = 20 + l * (W - 40 - node) / (sizes.length - 1);
+    const x = 46 + l * (W - 66 - node) / (sizes.length - 1);  // room for the input names
     const gap = Math.min(node + 8, (H - 20) / n);
     const top = (H - gap * n) / 2 + (gap - node) / 2;
     return Array.from({ length: n }, (_, u) => ({ x, y: top + u * gap }));
@@ -264,8 +264,12 @@ function drawNetworkLayout() {
       const label = document.createElement("div");
       label.className = "io-label";
       const names = l === 0 ? d.features : (d.classes && d.classes.length > 2 ? d.classes.map((c) => `${c}`) : [d.task === "regression" ? "ŷ" : "logit"]);
-      label.textContent = names[u] !== undefined ? names[u] : "";
-      Object.assign(label.style, { left: `${l === 0 ? Math.max(0, p.x - 12) : p.x - 4}px`, top: `${p.y + node / 2 - 18}px` });
+      const name = names[u] !== undefined ? String(names[u]) : "";
+      label.textContent = l === 0 && name.length > 7 ? `${name.slice(0, 6)}…` : name;
+      label.title = name;
+      const at = l === 0 ? { right: `${box.clientWidth - p.x + 3}px`, top: `${p.y + node / 2 - 8}px` }
+        : { left: `${p.x}px`, top: `${p.y - 16}px` };  // input names to the left, output's above
+      Object.assign(label.style, at);
       box.appendChild(label);
     }
   }));

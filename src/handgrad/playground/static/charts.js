@@ -28,9 +28,14 @@ const Charts = (() => {
   function line(canvas, xs, series, opts) {
     const { ctx, w, h } = context(canvas);
     ctx.clearRect(0, 0, w, h);
-    const left = 44, right = 8, top = 18, bottom = 22;
-    ctx.fillStyle = "#3a4150";
+    const left = 44, right = 8, bottom = 22;
+    ctx.font = "11px system-ui, sans-serif";
+    const legendWidth = series.reduce((sum, s) => sum + 21 + ctx.measureText(s.name).width, 0);
     ctx.font = "600 12px system-ui, sans-serif";
+    const titleEnd = left + ctx.measureText(opts.title).width + 14;
+    const twoLines = titleEnd + legendWidth > w - right;  // the legend goes under the title
+    const top = twoLines ? 32 : 18;
+    ctx.fillStyle = "#3a4150";
     ctx.fillText(opts.title, left, 12);
     let lo = Infinity, hi = -Infinity;
     const tf = opts.log ? (v) => Math.log10(v) : (v) => v;
@@ -57,11 +62,12 @@ const Charts = (() => {
     }
     ctx.textAlign = "left";
     ctx.fillText(String(Math.round(x0)), left, h - 6);
-    const legendWidth = series.reduce((sum, s) => sum + 21 + ctx.measureText(s.name).width + 8, 0);
-    ctx.font = "600 12px system-ui, sans-serif";
-    const titleEnd = left + ctx.measureText(opts.title).width + 14;
+    ctx.textAlign = "right";
+    ctx.fillText(String(Math.round(x1)), w - right - 36, h - 6);
+    ctx.textAlign = "left";
     ctx.font = "11px system-ui, sans-serif";
-    let lx = Math.max(titleEnd, w - right - legendWidth);
+    let lx = twoLines ? left : Math.max(titleEnd, w - right - legendWidth);
+    const ly = twoLines ? 26 : 12;
     series.forEach((s, k) => {
       const color = s.color || PALETTE[k % PALETTE.length];
       ctx.strokeStyle = color; ctx.lineWidth = 1.6; ctx.setLineDash(s.dash ? [4, 3] : []);
@@ -74,9 +80,9 @@ const Charts = (() => {
         pen = true;
       });
       ctx.stroke(); ctx.setLineDash([]);
-      ctx.fillStyle = color; ctx.fillRect(lx, 6, 10, 3);
-      ctx.fillStyle = "#3a4150"; ctx.fillText(s.name, lx + 13, 12);
-      lx += 18 + ctx.measureText(s.name).width + 8;
+      ctx.fillStyle = color; ctx.fillRect(lx, ly - 6, 10, 3);
+      ctx.fillStyle = "#3a4150"; ctx.fillText(s.name, lx + 13, ly);
+      lx += 21 + ctx.measureText(s.name).width;
     });
   }
 
