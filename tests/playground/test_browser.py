@@ -75,7 +75,9 @@ def test_step_panel_shapes_and_gradient_check(page):
     assert shapes["dW2"] == "(8 × 8)" and shapes["db1"] == "(8)" and shapes["dW1"] == "(2 × 8)"
     assert page.text_content("#step-count") == "1"
     page.click("#gradcheck")
-    page.wait_for_function("document.getElementById('gradcheck-verdict').textContent !== 'checking …'")
+    page.wait_for_function(
+        "document.getElementById('gradcheck-verdict').textContent !== 'checking …'"
+    )
     assert page.text_content("#gradcheck-verdict") == "PASSED"
     assert "0.weight" in page.text_content("#gradcheck-table")
 
@@ -118,7 +120,9 @@ def test_csv_upload_good_and_bad(page, tmp_path):
     bad.write_text("a,b,c\n1,2,3\n4,5\n")
     page.set_input_files("#csv-file", str(bad))
     page.wait_for_function("document.getElementById('csv-status').classList.contains('bad')")
-    assert page.text_content("#csv-status") == "broken.csv: line 3 has 2 fields but the header has 3"
+    assert (
+        page.text_content("#csv-status") == "broken.csv: line 3 has 2 fields but the header has 3"
+    )
     page.click("#step")  # the server still serves this tab
     page.wait_for_selector(".tensor[data-name='x']")
 

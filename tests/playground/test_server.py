@@ -103,7 +103,9 @@ def test_gradcheck_passes_on_the_current_network(client):
         ws.send_json({"type": "gradcheck"})
         report = receive(ws, "gradcheck")
     assert report["passed"] is True
-    assert [r["name"] for r in report["rows"]] == [f"{i}.{p}" for i in (0, 2, 4) for p in ("weight", "bias")]
+    assert [r["name"] for r in report["rows"]] == [
+        f"{i}.{p}" for i in (0, 2, 4) for p in ("weight", "bias")
+    ]
     assert "PASSED" in report["table"]
 
 
@@ -137,7 +139,9 @@ def test_malformed_messages_get_an_error_and_the_session_goes_on(client):
         assert '"type"' in receive(ws, "error")["message"]
         ws.send_text(json.dumps({"type": "step", "pad": "x" * 70_000}))
         assert "refused" in receive(ws, "error")["message"]
-        ws.send_json({"type": "configure", "network": {"hidden": [10_000], "activations": ["relu"]}})
+        ws.send_json(
+            {"type": "configure", "network": {"hidden": [10_000], "activations": ["relu"]}}
+        )
         assert "1 to 32 units, got 10000" in receive(ws, "error")["message"]
         ws.send_json({"type": "configure", "data": {"name": "moons", "n": 10**9}})
         assert "between 20 and 5000" in receive(ws, "error")["message"]
@@ -196,7 +200,11 @@ def test_csv_upload_good_bad_and_too_big(client):
         url = f"/api/{session}/upload?filename=mine.csv"
         reply = client.post(url, content=GOOD_CSV.encode())
         assert reply.status_code == 200
-        assert reply.json() == {"filename": "mine.csv", "columns": ["a", "b", "c", "kind"], "rows": 80}
+        assert reply.json() == {
+            "filename": "mine.csv",
+            "columns": ["a", "b", "c", "kind"],
+            "rows": 80,
+        }
         data = {"name": "csv", "target": "kind", "features": ["a", "b", "c"], "plane": ["a", "b"]}
         dataset = configure(ws, data=data)
         assert dataset["sizes"] == [3, 8, 8, 1] and dataset["classes"] == ["no", "yes"]
@@ -228,7 +236,13 @@ def test_exported_model_loads_and_predicts_like_the_session(client, tmp_path):
     path = tmp_path / "model.npz"
     path.write_bytes(reply.content)
     model = hg.load(path)
-    assert [layer.config()["type"] for layer in model] == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]
+    assert [layer.config()["type"] for layer in model] == [
+        "Linear",
+        "Tanh",
+        "Linear",
+        "Tanh",
+        "Linear",
+    ]
     predictor = Predictor.load(path)
     assert predictor.classes == ["0", "1", "2"] and predictor.feature_names == ["x1", "x2"]
     X, _ = make_dataset("blobs", 500, 0.2, 3, 0)
@@ -272,6 +286,28 @@ def test_exported_script_reproduces_the_final_loss(client, tmp_path, data, netwo
     assert f"steps: {reply.headers['x-steps']}" in done.stdout
     assert f"final training loss: {reply.headers['x-final-loss']}" in done.stdout
     assert int(reply.headers["x-steps"]) >= 100
+
+
+def test_exported_script_reproduces_a_run_on_an_uploaded_table(client, tmp_path):
+    rng = np.random.default_rng(9)
+    rows = rng.uniform(-2, 2, size=(60, 3))
+    text = "u,v,w,out\n" + "".join(f"{a},{b},{c},{a * a - b + 0.1 * c}\n" for a, b, c in rows)
+    with client.websocket_connect("/ws") as ws:
+        session, _, _ = opened(ws)
+        assert client.post(f"/api/{session}/upload?filename=t.csv", content=text.encode()).json()
+        data = {"name": "csv", "target": "out", "features": ["u", "v", "w"], "plane": ["u", "w"]}
+        dataset = configure(ws, data=data, speed=1)
+        assert dataset["task"] == "regression" and dataset["plane"] == ["u", "w"]
+        for _ in range(5):
+            ws.send_json({"type": "step"})
+            receive(ws, "inspect")
+        reply = client.get(f"/api/{session}/export/script")
+    script = tmp_path / "run.py"
+    script.write_text(reply.text)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert reply.headers["x-steps"] == "5"
+    assert f"final training loss: {reply.headers['x-final-loss']}" in done.stdout
 
 
 def test_reset_starts_again_from_the_same_bits(client):

@@ -50,7 +50,7 @@ def _static_dir() -> str:
 class Registry:
     """The live sessions, by id (an unguessable token: a tab can only reach its own)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.sessions: dict[str, Session] = {}
 
     def create(self) -> Session:
@@ -104,8 +104,13 @@ class Connection:
                 message = await asyncio.wait_for(self.ws.receive(), timeout=self.idle_timeout)
             except asyncio.TimeoutError:
                 minutes = self.idle_timeout / 60
-                await self.send({"type": "closed", "message": f"session closed after "
-                                 f"{minutes:.3g} minutes without activity; reload the page"})
+                await self.send(
+                    {
+                        "type": "closed",
+                        "message": f"session closed after "
+                        f"{minutes:.3g} minutes without activity; reload the page",
+                    }
+                )
                 await self.ws.close(code=4000)
                 return
             if message["type"] == "websocket.disconnect":

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.preprocessing import Standardizer
-from ..data.tabular import DataError, encode_labels, infer_task, read_csv
+from ..data.tabular import DataError, Table, encode_labels, infer_task, read_csv
 
 __all__ = [
     "DATASETS",
@@ -171,7 +171,9 @@ def generated(spec: DataSpec) -> Dataset:
         data = Dataset(X, y.astype(np.float64), task, ["x"], "y")
     else:
         k = int(y.max()) + 1
-        data = Dataset(X, y.astype(np.int64), task, ["x1", "x2"], "label", [str(c) for c in range(k)])
+        data = Dataset(
+            X, y.astype(np.int64), task, ["x1", "x2"], "label", [str(c) for c in range(k)]
+        )
     data.train, data.test = split(len(y), spec.test_fraction, spec.seed)
     return data
 
@@ -185,7 +187,7 @@ class UploadedTable:
 
     filename: str
     columns: list[str]
-    table: object  # handgrad.data.tabular.Table
+    table: Table
 
     def summary(self) -> dict:
         return {"filename": self.filename, "columns": self.columns, "rows": self.table.n_rows}

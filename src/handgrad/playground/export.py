@@ -72,7 +72,8 @@ def _data_lines(session: Session) -> list[str]:
     # an uploaded table: the network's inputs (already standardized) and the target, verbatim
     return [
         f"# {session.upload.filename if session.upload else 'CSV'}: features "
-        f"{', '.join(d.feature_names)} (standardized with the training rows), target {d.target_name}",
+        f"{', '.join(d.feature_names)} (standardized with the training rows), "
+        f"target {d.target_name}",
         f"X = np.array(json.loads({json.dumps(json.dumps(d.X.tolist()))}))",
         f"y = np.array(json.loads({json.dumps(json.dumps(d.y.tolist()))}))",
         f"train = np.array({d.train.tolist()})",

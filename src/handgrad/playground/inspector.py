@@ -94,16 +94,16 @@ def inspect_step(trainer: Trainer) -> dict:
     value = trainer.loss.forward(a, y)
     records.append(_tensor("L", _loss_formula(trainer.loss), value, "loss"))
     grad = trainer.loss.backward()
-    records.append(
-        _tensor(f"dL/dz{l}", _loss_gradient_formula(trainer.loss), grad, "backward")
-    )
+    records.append(_tensor(f"dL/dz{l}", _loss_gradient_formula(trainer.loss), grad, "backward"))
     for layer, l in zip(reversed(layers), reversed(names)):
         if isinstance(layer, hg.Linear):
             prev = "x" if l == 1 else f"a{l - 1}"
             delta = f"dL/dz{l}"
             grad = layer.backward(grad)
             records.append(_tensor(f"dW{l}", f"{prev}ᵀ · {delta}", layer.weight.grad, "backward"))
-            records.append(_tensor(f"db{l}", f"Σ over rows of {delta}", layer.bias.grad, "backward"))
+            if layer.bias is not None:  # hg.Linear(bias=False) has none
+                sum_rows = f"Σ over rows of {delta}"
+                records.append(_tensor(f"db{l}", sum_rows, layer.bias.grad, "backward"))
             if l > 1:
                 records.append(_tensor(f"dL/da{l - 1}", f"{delta} · W{l}ᵀ", grad, "backward"))
         else:

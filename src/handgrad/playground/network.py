@@ -9,7 +9,9 @@ minibatch at a time with ``hg.batches`` for the order, exactly as the exported s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +52,7 @@ def small_normal(fan_in: int, fan_out: int, rng: np.random.Generator, dtype=np.f
 
 
 # page name -> the ``init=`` given to hg.Linear
-INITS: dict[str, object] = {
+INITS: dict[str, Any] = {  # a name hg.Linear knows, or an initializer function
     "he": "he_normal",
     "xavier": "xavier_uniform",
     "zeros": "zeros",
@@ -84,7 +86,9 @@ class NetSpec:
                 raise ValueError(f"a hidden layer has 1 to {MAX_UNITS} units, got {width}")
         for name in self.activations:
             if name not in ACTIVATION_NAMES:
-                raise ValueError(f"unknown activation {name!r}; choose from {list(ACTIVATION_NAMES)}")
+                raise ValueError(
+                    f"unknown activation {name!r}; choose from {list(ACTIVATION_NAMES)}"
+                )
         if self.init not in INITS:
             raise ValueError(f"unknown initialization {self.init!r}; choose from {list(INITS)}")
         if self.optimizer not in OPTIMIZERS:
@@ -154,7 +158,7 @@ class Trainer:
         self.X_test, self.Y_test = data.X[data.test], loss_target(data)[data.test]
         self.batch_size = min(spec.batch_size, len(self.X_train))
         self._rng = np.random.default_rng(spec.seed + 2)
-        self._order = iter(())
+        self._order: Iterator[np.ndarray] = iter(())
         self.steps = 0
         self.epoch = 0
         self.last_loss: float | None = None
@@ -162,7 +166,7 @@ class Trainer:
 
     def next_batch(self) -> np.ndarray:
         """Row indices of the next minibatch; a new shuffled epoch when one ends."""
-        idx = next(self._order, None)
+        idx: np.ndarray | None = next(self._order, None)
         if idx is None:
             self._order = hg.batches(len(self.X_train), self.batch_size, rng=self._rng)
             self.epoch += 1

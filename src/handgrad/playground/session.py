@@ -93,8 +93,11 @@ class Session:
     def configure(self, message: dict) -> None:
         """New data and/or network settings: validated in full, then a fresh (reset) run."""
         data_values = message.get("data", self.data_settings)
-        spec = _spec_from(pdata.DataSpec, {k: v for k, v in data_values.items() if k in
-                                           {f.name for f in fields(pdata.DataSpec)}}, "data")
+        spec = _spec_from(
+            pdata.DataSpec,
+            {k: v for k, v in data_values.items() if k in {f.name for f in fields(pdata.DataSpec)}},
+            "data",
+        )
         net_spec = _spec_from(NetSpec, message.get("network", self.net_spec.__dict__), "network")
         speed = message.get("steps_per_frame", self.steps_per_frame)
         if not (isinstance(speed, int) and 1 <= speed <= MAX_STEPS_PER_FRAME):
@@ -122,10 +125,15 @@ class Session:
             raise ConfigError("a CSV needs a target column and a list of feature columns")
         if not all(isinstance(f, str) for f in features) or len(set(features)) != len(features):
             raise ConfigError("feature columns must be distinct column names")
-        if len(features) >= 2 and (
-            not isinstance(plane, list) or len(plane) != 2 or plane[0] == plane[1]
+        if len(features) < 2:
+            plane = None  # one feature: the page draws a curve
+        elif (
+            not isinstance(plane, list)
+            or len(plane) != 2
+            or plane[0] == plane[1]
+            or not set(plane) <= set(features)
         ):
-            plane = features[:2]
+            plane = features[:2]  # the first two features chosen
         for name in [target, *features]:
             if name not in self.upload.columns:
                 raise ConfigError(f"{self.upload.filename} has no column {name!r}")
@@ -134,7 +142,7 @@ class Session:
                 self.upload,
                 target,
                 features,
-                tuple(plane) if len(features) >= 2 else None,
+                (str(plane[0]), str(plane[1])) if isinstance(plane, list) else None,
                 spec.test_fraction,
                 spec.seed,
             )
@@ -230,7 +238,7 @@ class Session:
             return check_gradients(self.trainer)
 
     def _frame(self) -> dict:
-        t, d = self.trainer, self.data
+        t = self.trainer
         frame: dict = {"type": "frame", "step": t.steps, "epoch": t.epoch, "diverged": t.diverged}
         if t.diverged:
             return frame
@@ -244,14 +252,19 @@ class Session:
         ]
         frame["dead"] = self._dead_fractions()
         frame["weights"] = [
-            np.round(layer.weight.value, 4).tolist() for layer in t.model if isinstance(layer, hg.Linear)
+            np.round(layer.weight.value, 4).tolist()
+            for layer in t.model
+            if isinstance(layer, hg.Linear)
         ]
         return frame
 
     def _scores(self) -> dict:
         t, d = self.trainer, self.data
         scores = {}
-        for part, X, Y, idx in (("train", t.X_train, t.Y_train, d.train), ("test", t.X_test, t.Y_test, d.test)):
+        for part, X, Y, idx in (
+            ("train", t.X_train, t.Y_train, d.train),
+            ("test", t.X_test, t.Y_test, d.test),
+        ):
             outputs = t.model.forward(X)
             if not np.isfinite(outputs).all():
                 t.diverged = True
@@ -279,22 +292,32 @@ class Session:
         d = self.data
         if self.curve:
             out = {"curve": np.round(outputs[:, 0], 4).tolist()}
-            units = [[np.round(_normalize(h[::4, u]), 3).tolist() for u in range(h.shape[1])] for h in hidden]
+            units = [
+                [np.round(_normalize(h[::4, u]), 3).tolist() for u in range(h.shape[1])]
+                for h in hidden
+            ]
             out["units"] = units
             return out
         if d.task == "classification":
             p = probabilities(outputs)
-            out = {"region_class": _bytes(np.argmax(p, axis=1) / 255.0), "region_conf": _bytes(p.max(axis=1))}
+            out = {
+                "region_class": _bytes(np.argmax(p, axis=1) / 255.0),
+                "region_conf": _bytes(p.max(axis=1)),
+            }
             if p.shape[1] == 2:
                 out["region_p1"] = _bytes(p[:, 1])
         else:
             lo, hi = float(d.y.min()), float(d.y.max())
-            out = {"region_value": _bytes((outputs[:, 0] - lo) / (hi - lo or 1.0)), "value_range": [lo, hi]}
+            out = {
+                "region_value": _bytes((outputs[:, 0] - lo) / (hi - lo or 1.0)),
+                "value_range": [lo, hi],
+            }
         coarse = np.zeros((GRID, GRID), bool)
         coarse[::2, ::2] = True
         keep = coarse.ravel()
         out["units"] = [
-            [_bytes((_normalize(h[keep, u]) + 1.0) / 2.0) for u in range(h.shape[1])] for h in hidden
+            [_bytes((_normalize(h[keep, u]) + 1.0) / 2.0) for u in range(h.shape[1])]
+            for h in hidden
         ]
         out["unit_grid"] = UNIT_GRID
         out["grid"] = GRID
