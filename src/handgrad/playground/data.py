@@ -138,11 +138,12 @@ def _sklearn(name: str, n: int, noise: float, classes: int, seed: int):
     if name == "circles":
         X, y = sk.make_circles(n_samples=n, noise=noise * 0.5, factor=0.5, random_state=seed)
         return X * 1.3, y
+    angles = 2 * np.pi * np.arange(classes) / classes + np.pi / 4
+    centers = 1.6 * np.column_stack([np.cos(angles), np.sin(angles)])  # evenly round a circle
     X, y = sk.make_blobs(
-        n_samples=n, centers=classes, cluster_std=0.4 + noise, center_box=(-2, 2),
-        random_state=seed,
-    )  # fmt: skip
-    return X / 1.5, y
+        n_samples=n, centers=centers, cluster_std=0.25 + 0.5 * noise, random_state=seed
+    )
+    return X, y
 
 
 def make_dataset(name: str, n: int, noise: float, classes: int, seed: int):

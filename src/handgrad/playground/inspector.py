@@ -48,18 +48,19 @@ def _tensor(name: str, formula: str, value, phase: str) -> dict:
         "formula": formula,
         "phase": phase,
         "shape": list(array.shape),
-        "values": np.round(shown, 5).tolist() if np.isfinite(shown).all() else str(shown),
+        "values": np.round(shown, 6).tolist() if np.isfinite(shown).all() else str(shown),
         "norm": float(np.linalg.norm(finite)) if finite.size else None,
         "mean": float(finite.mean()) if finite.size else None,
     }
 
 
-def _loss_gradient_formula(loss) -> str:
+def _loss_gradient_formula(loss, z: str) -> str:
+    """dL/dz for the loss on logits named ``z`` (mean over the N rows of the batch)."""
     if isinstance(loss, hg.BCEWithLogitsLoss):
-        return "(σ(z_L) − y) / N"
+        return f"(σ({z}) − y) / N"
     if isinstance(loss, hg.SoftmaxCrossEntropyLoss):
-        return "(softmax(z_L) − onehot(y)) / N"
-    return "2 (ŷ − y) / N"
+        return f"(softmax({z}) − onehot(y)) / N"
+    return f"2 ({z} − y) / N"
 
 
 def _loss_formula(loss) -> str:
@@ -94,7 +95,9 @@ def inspect_step(trainer: Trainer) -> dict:
     value = trainer.loss.forward(a, y)
     records.append(_tensor("L", _loss_formula(trainer.loss), value, "loss"))
     grad = trainer.loss.backward()
-    records.append(_tensor(f"dL/dz{l}", _loss_gradient_formula(trainer.loss), grad, "backward"))
+    records.append(
+        _tensor(f"dL/dz{l}", _loss_gradient_formula(trainer.loss, f"z{l}"), grad, "backward")
+    )
     for layer, l in zip(reversed(layers), reversed(names)):
         if isinstance(layer, hg.Linear):
             prev = "x" if l == 1 else f"a{l - 1}"
