@@ -147,6 +147,12 @@ def test_malformed_messages_get_an_error_and_the_session_goes_on(client):
         assert "between 20 and 5000" in receive(ws, "error")["message"]
         ws.send_json({"type": "configure", "network": {"lr": "fast"}})
         assert "'lr' has the wrong type" in receive(ws, "error")["message"]
+        ws.send_json({"type": "configure", "data": "moons"})
+        assert "data settings must be a JSON object" in receive(ws, "error")["message"]
+        ws.send_json({"type": "configure", "data": {"name": "moons", "colour": "red"}})
+        assert "unknown data setting(s): colour" in receive(ws, "error")["message"]
+        ws.send_json({"type": "configure", "network": {"hidden": [4], "activations": "relu"}})
+        assert "wrong type" in receive(ws, "error")["message"]
         ws.send_json({"type": "step"})  # nothing above changed the session
         assert [t["shape"] for t in receive(ws, "inspect")["tensors"][:2]] == [[16, 2], [16, 8]]
 
@@ -330,3 +336,19 @@ def test_the_page_and_its_assets_are_served_locally(client):
     for asset in ("app.js", "charts.js", "style.css"):
         assert client.get(f"/static/{asset}").status_code == 200
     assert "http" not in page.text.replace('href="/static', "").split("<body")[0]  # no CDN
+
+
+def test_sessions_beyond_the_limit_are_refused_with_a_message(monkeypatch):
+    import handgrad.playground.app as app_module
+
+    monkeypatch.setattr(app_module, "MAX_SESSIONS", 1)
+    with TestClient(create_app()) as c, c.websocket_connect("/ws") as first:
+        opened(first)
+        with c.websocket_connect("/ws") as second:
+            refused = second.receive_json()
+            assert refused == {
+                "type": "error",
+                "message": "too many open playground tabs (1); close one and reload",
+            }
+        first.send_json({"type": "frame"})
+        assert receive(first, "frame")["step"] == 0

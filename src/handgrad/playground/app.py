@@ -140,6 +140,8 @@ class Connection:
             await self.dispatch(kind, message)
         except (ConfigError, DataError, TypeError, ValueError) as exc:
             await self.error(f"{kind}: {exc}")
+        except Exception as exc:  # a bug or an input nobody foresaw: report it, keep serving
+            await self.error(f"{kind}: the server could not do this ({type(exc).__name__}: {exc})")
 
     async def dispatch(self, kind: str, message: dict) -> None:
         session = self.session
@@ -217,7 +219,8 @@ def create_app(idle_timeout: float = 30 * 60, max_fps: float = MAX_FPS) -> Starl
     async def socket(websocket: WebSocket) -> None:
         await websocket.accept()
         if len(registry.sessions) >= MAX_SESSIONS:
-            await websocket.send_text(json.dumps({"type": "error", "message": "too many tabs"}))
+            text = f"too many open playground tabs ({MAX_SESSIONS}); close one and reload"
+            await websocket.send_text(json.dumps({"type": "error", "message": text}))
             await websocket.close(code=4001)
             return
         session = registry.create()

@@ -34,6 +34,7 @@ GRID = 60  # decision-region picture: GRID x GRID points
 UNIT_GRID = 30  # each hidden unit's picture: every other grid point
 CURVE_POINTS = 200  # 1-D regression: points on the fitted curve
 MAX_STEPS_PER_FRAME = 200
+CSV_KEYS = {"target", "features", "plane"}  # data settings that only an uploaded table uses
 
 
 class ConfigError(ValueError):
@@ -91,12 +92,19 @@ class Session:
     # --- settings ---------------------------------------------------------------------------
 
     def configure(self, message: dict) -> None:
-        """New data and/or network settings: validated in full, then a fresh (reset) run."""
+        """New data and/or network settings: validated in full, then a fresh (reset) run.
+
+        ``message["data"]`` / ``message["network"]``: the full settings (a key left out takes
+        its default); either may be omitted to keep the current ones.
+        """
         data_values = message.get("data", self.data_settings)
+        if not isinstance(data_values, dict):
+            raise ConfigError("data settings must be a JSON object")
+        unknown = sorted(set(data_values) - CSV_KEYS - {f.name for f in fields(pdata.DataSpec)})
+        if unknown:
+            raise ConfigError(f"unknown data setting(s): {', '.join(map(str, unknown))}")
         spec = _spec_from(
-            pdata.DataSpec,
-            {k: v for k, v in data_values.items() if k in {f.name for f in fields(pdata.DataSpec)}},
-            "data",
+            pdata.DataSpec, {k: v for k, v in data_values.items() if k not in CSV_KEYS}, "data"
         )
         net_spec = _spec_from(NetSpec, message.get("network", self.net_spec.__dict__), "network")
         speed = message.get("steps_per_frame", self.steps_per_frame)

@@ -36,7 +36,11 @@ function connect() {
   const ws = new WebSocket(`ws://${location.host}/ws`);
   state.ws = ws;
   ws.onmessage = (event) => handle(JSON.parse(event.data));
-  ws.onclose = () => { state.playing = false; updatePlay(); };
+  ws.onclose = () => {
+    state.playing = false; updatePlay();
+    if (!state.closedByServer) showMessage("The connection to the playground server is closed (was it stopped?). Reload the page to start again.");
+    clearTimeout(showMessage.timer);  // this one stays
+  };
 }
 
 function send(message) {
@@ -53,7 +57,7 @@ function handle(msg) {
     case "status": state.playing = msg.playing; updatePlay(); break;
     case "reset": clearHistory(); $("tensors").innerHTML = ""; $("inspect-summary").textContent = ""; break;
     case "error": showMessage(msg.message); break;
-    case "closed": showMessage(msg.message); break;
+    case "closed": state.closedByServer = true; showMessage(msg.message); clearTimeout(showMessage.timer); break;
   }
 }
 
