@@ -19,6 +19,7 @@ HTTP: ``POST /api/{session}/upload`` (the CSV as the raw request body, at most
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 from importlib import resources
@@ -196,8 +197,13 @@ class Connection:
                     return
                 # wait out the frame's share of a second (and always yield to the others)
                 await asyncio.sleep(max(0.0, self.frame_interval - (loop.time() - started)))
-        except (WebSocketDisconnect, RuntimeError):
+        except (WebSocketDisconnect, RuntimeError):  # the tab went away mid-frame
             self.session.playing = False
+        except Exception as exc:  # never let a playing tab die silently
+            self.session.playing = False
+            with contextlib.suppress(Exception):
+                await self.error(f"training stopped: {type(exc).__name__}: {exc}")
+                await self.send({"type": "status", "playing": False})
 
 
 def _json_default(value):
