@@ -352,3 +352,21 @@ def test_sessions_beyond_the_limit_are_refused_with_a_message(monkeypatch):
             }
         first.send_json({"type": "frame"})
         assert receive(first, "frame")["step"] == 0
+
+
+def test_a_diverging_run_stops_and_says_so(client):
+    with client.websocket_connect("/ws") as ws:
+        opened(ws)
+        net = {"optimizer": "sgd", "lr": 10.0, "hidden": [32] * 3, "activations": ["relu"] * 3,
+               "init": "he", "batch_size": 1}  # fmt: skip
+        configure(ws, data={"name": "sine"}, network=net, speed=50)
+        ws.send_json({"type": "play"})
+        frame = receive(ws, "frame")
+        while not frame["diverged"]:
+            frame = receive(ws, "frame")
+        assert frame["step"] < 50 and "train_loss" not in frame
+        assert receive(ws, "status")["playing"] is False
+        ws.send_json({"type": "step"})
+        assert "diverged; press reset" in receive(ws, "error")["message"]
+        ws.send_json({"type": "reset"})
+        assert receive(ws, "frame")["diverged"] is False
