@@ -356,7 +356,7 @@ def test_sessions_beyond_the_limit_are_refused_with_a_message(monkeypatch):
 
 def test_a_diverging_run_stops_and_says_so(client):
     with client.websocket_connect("/ws") as ws:
-        opened(ws)
+        session, _, _ = opened(ws)
         net = {"optimizer": "sgd", "lr": 10.0, "hidden": [32] * 3, "activations": ["relu"] * 3,
                "init": "he", "batch_size": 1}  # fmt: skip
         configure(ws, data={"name": "sine"}, network=net, speed=50)
@@ -368,5 +368,7 @@ def test_a_diverging_run_stops_and_says_so(client):
         assert receive(ws, "status")["playing"] is False
         ws.send_json({"type": "step"})
         assert "diverged; press reset" in receive(ws, "error")["message"]
+        refused = client.get(f"/api/{session}/export/model")
+        assert refused.status_code == 409 and "diverged" in refused.json()["error"]
         ws.send_json({"type": "reset"})
         assert receive(ws, "frame")["diverged"] is False

@@ -242,6 +242,13 @@ def create_app(idle_timeout: float = 30 * 60, max_fps: float = MAX_FPS) -> Starl
     def session_of(request: Request) -> Session | None:
         return registry.get(request.path_params["session"])
 
+    def cannot_export(session: Session | None) -> Response | None:
+        if session is None:
+            return JSONResponse({"error": "unknown or expired session; reload the page"}, 404)
+        if session.trainer.diverged:
+            return JSONResponse({"error": "the run has diverged; press Reset first"}, 409)
+        return None
+
     async def upload(request: Request) -> Response:
         session = session_of(request)
         if session is None:
@@ -267,8 +274,9 @@ def create_app(idle_timeout: float = 30 * 60, max_fps: float = MAX_FPS) -> Starl
 
     async def export_model(request: Request) -> Response:
         session = session_of(request)
-        if session is None:
-            return JSONResponse({"error": "unknown or expired session; reload the page"}, 404)
+        refusal = cannot_export(session)
+        if refusal is not None or session is None:
+            return refusal or Response(status_code=404)
 
         def write() -> tuple[bytes, float]:
             with session.lock:
@@ -286,8 +294,9 @@ def create_app(idle_timeout: float = 30 * 60, max_fps: float = MAX_FPS) -> Starl
 
     async def export_script(request: Request) -> Response:
         session = session_of(request)
-        if session is None:
-            return JSONResponse({"error": "unknown or expired session; reload the page"}, 404)
+        refusal = cannot_export(session)
+        if refusal is not None or session is None:
+            return refusal or Response(status_code=404)
 
         def write() -> tuple[str, float, int]:
             with session.lock:

@@ -126,10 +126,10 @@ def inspect_step(trainer: Trainer) -> dict:
 
 
 def check_gradients(trainer: Trainer) -> dict:
-    """``hg.gradcheck`` of the current network on (the first rows of) the next minibatch.
+    """``hg.gradcheck`` of the current network on the first ``GRADCHECK_ROWS`` training rows.
 
-    The batch is peeked at, not consumed: the run continues as if no check had happened.
-    Returns the report's rows, its verdict and its text table.
+    No minibatch is drawn and the gradients are put back: the run continues as if no check
+    had happened. Returns the report's rows, its verdict and its text table.
     """
     rows = min(GRADCHECK_ROWS, len(trainer.X_train))
     x, y = trainer.X_train[:rows], trainer.Y_train[:rows]
