@@ -154,14 +154,17 @@ class _Model:
             else:
                 self.kernels.append(layer)
 
+        self._forwards = [kernel.forward for kernel in self.kernels]
+        self._backwards = [kernel.backward for kernel in self.kernels[self.first :]][::-1]
+
     def forward(self, x: np.ndarray) -> np.ndarray:
-        for kernel in self.kernels:
-            x = kernel.forward(x)
+        for forward in self._forwards:
+            x = forward(x)
         return x
 
     def backward(self, g: np.ndarray) -> None:
-        for i in range(len(self.kernels) - 1, self.first - 1, -1):
-            g = self.kernels[i].backward(g)
+        for backward in self._backwards:  # last layer first, down to the first with parameters
+            g = backward(g)
 
 
 # --- losses ---------------------------------------------------------------------------------
@@ -220,24 +223,34 @@ class _SoftmaxCE:
 
 
 class _Loss:
-    """The fused loss for the target in the form ``Loss._validate`` returns."""
+    """The fused loss for the target in the form ``Loss._validate`` returns:
+    ``(outputs, target) -> (loss, dL/d(outputs))``."""
 
     def __init__(self, loss: Loss):
         self.loss = loss
         self.mean = loss.reduction == "mean"
         self.softmax_ce = _SoftmaxCE()
+        self.kernel = {
+            SoftmaxCrossEntropyLoss: self._softmax_ce,
+            BCEWithLogitsLoss: self._bce,
+            MSELoss: self._mse,
+        }[type(loss)]
 
     def __call__(self, z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
-        loss = self.loss
-        if type(loss) is SoftmaxCrossEntropyLoss:
-            if target.ndim == 2:  # soft targets: the reference computation
-                return loss.forward(z, target), loss.backward()
-            return self.softmax_ce(z, target, loss._scale(z.shape[0]), self.mean)
-        if type(loss) is BCEWithLogitsLoss:
-            return bce_kernel(z, target, loss._scale(z.size), self.mean)
-        err = z - target  # MSE
-        value = loss._reduce(err * err, err.size)
-        err *= 2.0 * loss._scale(err.size)
+        return self.kernel(z, target)
+
+    def _softmax_ce(self, z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+        if target.ndim == 2:  # soft targets: the reference computation
+            return self.loss.forward(z, target), self.loss.backward()
+        return self.softmax_ce(z, target, 1.0 / len(z) if self.mean else 1.0, self.mean)
+
+    def _bce(self, z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+        return bce_kernel(z, target, 1.0 / z.size if self.mean else 1.0, self.mean)
+
+    def _mse(self, z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+        err = z - target
+        value = self.loss._reduce(err * err, err.size)
+        err *= 2.0 * self.loss._scale(err.size)
         return value, err
 
 
@@ -263,6 +276,12 @@ class _Update:
     def _sgd(self) -> None:
         opt = self.opt
         lr, mu, wd = opt.lr, opt.momentum, opt.weight_decay
+        if not (mu or wd):  # W -= lr * g, the common case, with nothing else to look at
+            for p, (buf, _) in zip(opt.params, self.scratch):
+                np.multiply(p.grad, lr, out=buf)
+                p.value -= buf
+            opt.t += 1
+            return
         for p, state, (buf, tmp) in zip(opt.params, opt.state, self.scratch):
             g = self._decayed(p, wd, buf)
             if mu:
@@ -363,33 +382,32 @@ class FastStep:
         target: np.ndarray,
         y_metrics: np.ndarray | None,
     ):
-        self.model = _Model(model, X.dtype)
-        self.fused_loss = _Loss(loss)
-        self.update = _Update(optimizer)
+        self.batch = BatchGather(X, target, y_metrics)
+        self._model = _Model(model, X.dtype)
+        self.forward = self._model.forward  # the kernels, without a call in between
+        self._loss = _Loss(loss).kernel
+        self.step = _Update(optimizer).step
         self.l2 = l2
         self.params = model.parameters()
         # 0 * g is 0 for finite g and NaN otherwise: one dot product per parameter decides
-        self._flat_grads = [p.grad.reshape(-1) for p in self.params]
-        self._zeros = [np.zeros(p.grad.size, p.grad.dtype) for p in self.params]
-        self.batch = BatchGather(X, target, y_metrics)
+        self._checks = [
+            (p.grad.reshape(-1), np.zeros(p.grad.size, p.grad.dtype)) for p in self.params
+        ]
         self._grad: np.ndarray | None = None
 
-    def forward(self, xb: np.ndarray) -> np.ndarray:
-        return self.model.forward(xb)
-
     def loss(self, outputs: np.ndarray, tb: np.ndarray) -> float:
-        value, self._grad = self.fused_loss(outputs, tb)
+        value, self._grad = self._loss(outputs, tb)
         if self.l2 is not None:
             value += self.l2.value(self.params)
         return value
 
     def backward(self) -> None:
-        self.model.backward(self._grad)
+        self._model.backward(self._grad)
         if self.l2 is not None:
             self.l2.add_gradient(self.params)
 
     def gradients_finite(self) -> bool:
-        return not any(math.isnan(np.dot(g, z)) for g, z in zip(self._flat_grads, self._zeros))
-
-    def step(self) -> None:
-        self.update.step()
+        for g, zeros in self._checks:
+            if math.isnan(np.dot(g, zeros)):
+                return False
+        return True
