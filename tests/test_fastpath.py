@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 import handgrad as hg
+from handgrad import fastpath
 from handgrad.nn import functional as F
 from handgrad.nn._checks import check_finite, surely_finite
-from handgrad import fastpath
 from handgrad.train import _gradients_finite, batches
 
 EPS = np.finfo(np.float64).eps
@@ -409,3 +409,63 @@ def test_a_duck_typed_optimizer_gets_the_same_divergence_guard(rng):
         with pytest.warns(RuntimeWarning, match="a gradient is not finite"):
             h = hg.fit(line, hg.MSELoss(), make(line.parameters()), X_big, y_far, epochs=1)
         assert h.stop_reason == "diverged" and line.weight.value[0, 0] == 1e-308
+
+
+# --- whole trajectories: fit on the fast path and on the reference path ----------------------
+
+
+def reference_fit(monkeypatch, *args, **kwargs):
+    """``hg.fit`` with the fast path switched off: the module protocol and nothing else."""
+    with monkeypatch.context() as m:
+        m.setattr(fastpath, "supports", lambda *a: False)
+        return hg.fit(*args, **kwargs)
+
+
+@pytest.mark.parametrize("opt_name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize(
+    ("loss_name", "activation"),
+    [("ce", "relu"), ("bce", "tanh"), ("mse", "leaky_relu"), ("ce_sum", "sigmoid")],
+)
+def test_fit_trajectories_of_the_two_paths_agree_to_a_few_ulps(
+    rng, monkeypatch, opt_name, loss_name, activation
+):
+    n = 70
+    X = rng.standard_normal((n, 5))
+    out = 1 if loss_name in ("bce", "mse") else 3
+    y, loss = {
+        "ce": (rng.integers(0, 3, n), hg.SoftmaxCrossEntropyLoss()),
+        "ce_sum": (rng.integers(0, 3, n), hg.SoftmaxCrossEntropyLoss(reduction="sum")),
+        "bce": (rng.integers(0, 2, n).astype(float), hg.BCEWithLogitsLoss()),
+        "mse": (rng.standard_normal(n), hg.MSELoss()),
+    }[loss_name]
+    models = [hg.mlp([5, 8, 6, out], activation, seed=4) for _ in range(2)]
+    opts = [OPTIMIZERS[opt_name](m.parameters()) for m in models]
+    kwargs = dict(epochs=3, batch_size=16, seed=5, metrics=["accuracy"] if out == 3 else ["mae"])
+    assert fastpath.supports(models[0], loss, opts[0], np.float64)
+    fast = hg.fit(models[0], loss, opts[0], X, y, **kwargs, l2=hg.L2Penalty(1e-3))
+    ref = reference_fit(
+        monkeypatch, models[1], loss, opts[1], X, y, **kwargs, l2=hg.L2Penalty(1e-3)
+    )
+    assert len(fast.step_loss) == len(ref.step_loss) == 15
+    assert_ulps(np.array(fast.step_loss), np.array(ref.step_loss), ulps=64)
+    assert fast.metrics.keys() == ref.metrics.keys()
+    for p, q in zip(models[0].parameters(), models[1].parameters()):
+        assert_ulps(p.value, q.value, ulps=64, floor=1.0)
+    assert opts[0].t == opts[1].t == 15
+    for a, b in zip(opts[0].state, opts[1].state):
+        for k in a:
+            assert_ulps(a[k], b[k], ulps=64, floor=float(np.max(np.abs(b[k]))))
+
+
+def test_float32_trajectories_of_the_two_paths_agree_closely(rng, monkeypatch):
+    X = rng.standard_normal((64, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 64)
+    models = [hg.mlp([4, 8, 3], seed=0, dtype=np.float32) for _ in range(2)]
+    opts = [hg.Adam(m.parameters(), lr=0.01) for m in models]
+    loss = hg.SoftmaxCrossEntropyLoss()
+    fast = hg.fit(models[0], loss, opts[0], X, y, epochs=3, seed=0)
+    ref = reference_fit(monkeypatch, models[1], loss, opts[1], X, y, epochs=3, seed=0)
+    np.testing.assert_allclose(fast.step_loss, ref.step_loss, rtol=1e-5)
+    for p, q in zip(models[0].parameters(), models[1].parameters()):
+        assert p.value.dtype == q.value.dtype == np.float32
+        np.testing.assert_allclose(p.value, q.value, rtol=1e-4, atol=1e-5)
