@@ -23,6 +23,7 @@ to the reference to a few ulps in float64. Everything else takes the reference p
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -101,7 +102,7 @@ class _LinearKernel:
 
     def __init__(self, layer: Linear, dtype, input_grad: bool):
         self.layer, self.buf, self.input_grad = layer, _Buffers(dtype), input_grad
-        self.x: np.ndarray | None = None
+        self.x: np.ndarray = np.empty((0, 0))
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         layer = self.layer
@@ -126,7 +127,7 @@ class _ReLUKernel:
 
     def __init__(self, dtype):
         self.buf = _Buffers(dtype)
-        self.x: np.ndarray | None = None
+        self.x: np.ndarray = np.empty((0, 0))
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
@@ -261,7 +262,7 @@ class _Update:
     """The optimizer's step, per parameter, through two scratch arrays per parameter."""
 
     def __init__(self, optimizer: Optimizer):
-        self.opt = optimizer
+        self.opt: Any = optimizer  # SGD, Adam or RMSProp
         self.scratch = [(np.empty_like(p.value), np.empty_like(p.value)) for p in optimizer.params]
         self.step = {SGD: self._sgd, Adam: self._adam, RMSProp: self._rmsprop}[type(optimizer)]
 
@@ -393,7 +394,7 @@ class FastStep:
         self._checks = [
             (p.grad.reshape(-1), np.zeros(p.grad.size, p.grad.dtype)) for p in self.params
         ]
-        self._grad: np.ndarray | None = None
+        self._grad: np.ndarray = np.empty(0)
 
     def loss(self, outputs: np.ndarray, tb: np.ndarray) -> float:
         value, self._grad = self._loss(outputs, tb)

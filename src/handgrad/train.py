@@ -472,6 +472,7 @@ def fit(
             metric_sums = dict.fromkeys(metric_fns, 0.0)
             for idx in batches(n, batch_size, rng=rng, shuffle=shuffle, drop_last=drop_last):
                 xb, tb, yb = path.batch(idx)
+                reason: str | None
                 try:
                     outputs = path.forward(xb)
                     # a NaN or inf in the outputs makes the built-in losses non-finite, except

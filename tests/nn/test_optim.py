@@ -241,7 +241,7 @@ def test_creating_and_stepping_an_optimizer_never_rebinds_value_or_grad(rng):
         params = make_params(rng)
         values, grads = [p.value for p in params], [p.grad for p in params]
         opt = make(params)
-        for p, g in zip(params, grads):
+        for g in grads:
             g[...] = rng.normal(size=g.shape)
         opt.step()
         assert all(p.value is v for p, v in zip(params, values))
@@ -362,5 +362,3 @@ def test_a_parameter_listed_twice_is_refused(rng):
     params = make_params(rng)
     with pytest.raises(ValueError, match="more than once"):
         hg.SGD(params + params[:1], lr=0.1)
-
-

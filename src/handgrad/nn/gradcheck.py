@@ -188,7 +188,7 @@ def _check_arrays(named, f, analytic, eps, floor, max_entries, rng, probe, order
 def _kink_probe(model: Module):
     """A function returning, for every ReLU-like unit, which side of its kink each input is on."""
     layers = model.layers if isinstance(model, Sequential) else [model]
-    kinked = [m for m in layers if hasattr(m, "kink")]
+    kinked: list = [m for m in layers if hasattr(m, "kink")]
     if not kinked:
         return None
     return lambda: [m._x > m.kink for m in kinked]

@@ -173,7 +173,9 @@ class Linear(Module):
             y += self.bias.value
         return y
 
-    def backward(self, grad_y: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+    def backward(  # type: ignore[override]  # input_grad=False returns None, see below
+        self, grad_y: np.ndarray, *, input_grad: bool = True
+    ) -> np.ndarray | None:
         """G (N, out) -> dL/dx (N, in); writes weight.grad (in, out) and bias.grad (out,).
 
         ``input_grad=False`` (a convenience of this built-in layer, never asked of other
@@ -322,7 +324,9 @@ class Sequential(Module):
             x = layer.forward(x)
         return x
 
-    def backward(self, grad_y: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+    def backward(  # type: ignore[override]  # input_grad=False returns None, see below
+        self, grad_y: np.ndarray, *, input_grad: bool = True
+    ) -> np.ndarray | None:
         """dL/dy -> dL/dx through every layer, last first.
 
         ``input_grad=False`` returns None instead of dL/dx (kept for callers that never
