@@ -77,23 +77,8 @@ def _plain(a, dtype) -> bool:
     return isinstance(a, np.ndarray) and a.dtype == dtype and a.flags.c_contiguous
 
 
-class _Buffers:
-    """Arrays allocated once per (name, shape) and reused."""
-
-    def __init__(self, dtype):
-        self.dtype = dtype
-        self._arrays: dict = {}
-
-    def __call__(self, name: str, shape: tuple[int, ...], fill=None) -> np.ndarray:
-        key = (name, shape)
-        a = self._arrays.get(key)
-        if a is None:
-            a = np.empty(shape, self.dtype) if fill is None else np.full(shape, fill, self.dtype)
-            self._arrays[key] = a
-        return a
-
-
 # --- layers ---------------------------------------------------------------------------------
+# Each kernel keeps its buffers per batch size (an epoch has at most two: full and last).
 
 
 class _LinearKernel:
@@ -101,41 +86,62 @@ class _LinearKernel:
     faster than G.sum(axis=0) on small G; equal to a few ulps)."""
 
     def __init__(self, layer: Linear, dtype, input_grad: bool):
-        self.layer, self.buf, self.input_grad = layer, _Buffers(dtype), input_grad
+        self.layer, self.dtype, self.input_grad = layer, dtype, input_grad
         self.x: np.ndarray = np.empty((0, 0))
+        self._buffers: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _for_rows(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(y (n, out), dx (n, in), ones (n,)) for batches of n rows."""
+        bufs = self._buffers.get(n)
+        if bufs is None:
+            layer, dtype = self.layer, self.dtype
+            bufs = self._buffers[n] = (
+                np.empty((n, layer.out_features), dtype),
+                np.empty((n, layer.in_features), dtype),
+                np.ones(n, dtype),
+            )
+        return bufs
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         layer = self.layer
         self.x = x
-        y = np.dot(x, layer.weight.value, out=self.buf("y", (len(x), layer.out_features)))
+        y = np.dot(x, layer.weight.value, out=self._for_rows(len(x))[0])
         if layer.bias is not None:
             y += layer.bias.value
         return y
 
     def backward(self, g: np.ndarray) -> np.ndarray | None:
         layer, x = self.layer, self.x
+        _, dx, ones = self._for_rows(len(x))
         np.matmul(x.T, g, out=layer.weight.grad)
         if layer.bias is not None:
-            np.matmul(self.buf("ones", (len(x),), fill=1), g, out=layer.bias.grad)
+            np.matmul(ones, g, out=layer.bias.grad)
         if not self.input_grad:
             return None
-        return np.dot(g, layer.weight.value.T, out=self.buf("dx", x.shape))
+        return np.dot(g, layer.weight.value.T, out=dx)
 
 
 class _ReLUKernel:
     """max(x, 0) and G * (x > 0), into buffers."""
 
     def __init__(self, dtype):
-        self.buf = _Buffers(dtype)
+        self.dtype = dtype
         self.x: np.ndarray = np.empty((0, 0))
+        self._buffers: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+
+    def _for_shape(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        bufs = self._buffers.get(shape)
+        if bufs is None:
+            bufs = self._buffers[shape] = (np.empty(shape, self.dtype), np.empty(shape, self.dtype))
+        return bufs
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        return np.maximum(x, 0, out=self.buf("y", x.shape))
+        return np.maximum(x, 0, out=self._for_shape(x.shape)[0])
 
     def backward(self, g: np.ndarray) -> np.ndarray:
         x = self.x
-        return np.multiply(g, x > 0, out=self.buf("dx", x.shape))
+        return np.multiply(g, x > 0, out=self._for_shape(x.shape)[1])
 
 
 class _Model:
