@@ -26,6 +26,7 @@ from .nn import (
     gradcheck,
     load,
     mlp,
+    register_module,
     save,
 )
 from .train import EarlyStopping, History, ModelCheckpoint, ProgressBar, batches, evaluate, fit
@@ -65,6 +66,7 @@ __all__ = [
     "gradcheck",
     "load",
     "mlp",
+    "register_module",
     "save",
     "fit",
     "evaluate",
