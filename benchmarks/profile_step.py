@@ -5,7 +5,8 @@
 Runs the same calls as ``fit``'s inner loop (``handgrad.fastpath.FastStep``: the batch
 gather, the model's and the loss's kernels, the gradient check, the SGD step), timing each
 phase of every step, and prints the median microseconds per step beside the
-matrix-multiply bound per step. The phases are timed separately, so the sum is a little above a real step.
+matrix-multiply bound per step. The phases are timed separately, so the sum is a little
+above a real step.
 """
 
 from __future__ import annotations
