@@ -122,7 +122,7 @@ def test_a_layer_that_changes_the_width_trains_with_fit(rng, dtype):
     for model in (
         hg.Sequential(TwoViews(), hg.Linear(4, 1, seed=0, dtype=dtype)),
         hg.Sequential(
-            hg.Linear(2, 2, seed=0, dtype=dtype), TwoViews(), hg.Linear(4, 1, dtype=dtype)
+            hg.Linear(2, 2, seed=0, dtype=dtype), TwoViews(), hg.Linear(4, 1, seed=1, dtype=dtype)
         ),
     ):
         loss = hg.BCEWithLogitsLoss()
