@@ -235,3 +235,23 @@ def test_register_module_contract():
             register_module(int)
     finally:
         MODULE_TYPES.pop("Scaled", None)
+
+
+@pytest.mark.parametrize("builtin", [True, False])
+def test_fit_keeps_every_value_and_grad_array_and_leaves_the_last_gradient(rng, builtin):
+    """Both paths write into the user's arrays: after fit, p.grad is the last batch's gradient."""
+    X, y = blobs(rng, n=32)
+    model = hg.mlp([3, 8, 3], seed=0) if builtin else custom_model()
+    values = [p.value for p in model.parameters()]
+    grads = [p.grad for p in model.parameters()]
+    loss = hg.SoftmaxCrossEntropyLoss()
+    hg.fit(model, loss, hg.Adam(model.parameters(), lr=0.01), X, y, epochs=2, batch_size=32)
+    assert all(p.value is v for p, v in zip(model.parameters(), values))
+    assert all(p.grad is g for p, g in zip(model.parameters(), grads))
+    # one step on all 32 rows that moves nothing: p.grad is then the full-batch gradient
+    hg.fit(model, loss, hg.SGD(model.parameters(), lr=1e-300), X, y, epochs=1, batch_size=32)
+    left_by_fit = [g.copy() for g in grads]
+    loss.forward(model.forward(X), y)
+    model.backward(loss.backward())
+    for g, before in zip(grads, left_by_fit):
+        assert np.allclose(g, before, rtol=1e-9, atol=1e-12)
