@@ -66,7 +66,7 @@ def _sgd_reference(w, grad, velocity, lr, momentum):
     """Seed 004's step on the engine's SGD, whose velocity u = mu u + g is -velocity / lr."""
     p = Parameter(np.array(w, copy=True))
     opt = SGD([p], lr=lr, momentum=momentum)
-    opt._velocity[0][...] = -np.ravel(velocity) / lr  # the optimizer state the caller holds
+    opt.state[0]["velocity"][...] = -np.reshape(velocity, p.shape) / lr  # the caller's state
     p.grad[...] = grad
     opt.step()
     return p.value, p.value - w  # seed 004: the velocity is the step itself
@@ -163,10 +163,11 @@ def _adam_reference(w, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8
     p = Parameter(np.array(w, copy=True))
     opt = Adam([p], lr=lr, betas=(beta1, beta2), eps=eps)
     opt.t = t - 1
-    opt._m[0][...], opt._v[0][...] = np.ravel(m), np.ravel(v)
+    state = opt.state[0]
+    state["m"][...], state["v"][...] = np.reshape(m, p.shape), np.reshape(v, p.shape)
     p.grad[...] = grad
     opt.step()
-    return p.value, opt._m[0].reshape(p.shape).copy(), opt._v[0].reshape(p.shape).copy()
+    return p.value, state["m"].copy(), state["v"].copy()
 
 
 def _adam_without(case: Case, correct_m: bool, correct_v: bool) -> dict[str, np.ndarray]:
