@@ -5,7 +5,7 @@ figures and captions, or the error that stopped it) into one document that also 
 seed, the package versions and the machine; ``write_experiment_report`` does the same for
 one experiment (``handgrad run NAME``). Figures are numbered per section ("Figure 3.2"), and
 a section that names a figure by its file name links to it by number instead. The Markdown
-keeps formulas as LaTeX; the HTML (see ``markdown_html``) renders them as MathML and inlines
+keeps formulas as LaTeX; the HTML (see ``report.markdown``) renders them as MathML and inlines
 every figure: no script, no external resource, one file to mail or archive.
 """
 
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .io import write_text
-from .markdown_html import markdown_to_html, markdown_to_html_document, slugify
+from ..io import write_text
+from .markdown import markdown_to_html, markdown_to_html_document, slugify
 
 __all__ = [
     "SectionEntry",

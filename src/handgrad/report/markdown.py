@@ -27,7 +27,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from ._report_style import CSS
+from .style import CSS
 
 __all__ = ["markdown_to_html", "markdown_to_html_document", "slugify"]
 
