@@ -163,7 +163,8 @@ def md_activations(race: dict, depth: dict, cfg: Config) -> str:
             t1,
             race_text,
             say(
-                "**Vanishing gradients:** ‖dL/dW1‖ at initialization on the moons, hidden",
+                "**Vanishing gradients:**",
+                r"$\lVert \partial L / \partial W_1 \rVert$ at initialization on the moons, hidden",
                 f"layers of 32, mean over {cfg.depth_seeds} nets per cell (figure",
                 "`activations.png`, right).",
             ),

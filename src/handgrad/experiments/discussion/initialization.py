@@ -275,7 +275,7 @@ def md_init(ini: dict, tr: dict, sym: dict, bias: dict, cfg: Config) -> str:
             f"act. std, layer {depth}",
             f"grad std, layer {depth}",
             "grad std, layer 1",
-            "std of dL/dW1",
+            r"std of $\partial L / \partial W_1$",
         ],
         rows,
     )
