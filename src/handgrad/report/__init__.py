@@ -262,7 +262,7 @@ def tour_markdown(
         "",
         "## Run environment",
         "",
-        "| | |",
+        "| | value |",
         "| --- | --- |",
         f"| seed | {seed} |",
         f"| mode | {'quick' if quick else 'full'} |",

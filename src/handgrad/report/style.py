@@ -42,7 +42,7 @@ blockquote { margin: 1em 0; padding: .1em 1em; color: var(--muted);
 .table-wrap { overflow-x: auto; margin: 1.1em 0; border: 1px solid var(--line);
               border-radius: 6px; }
 table { border-collapse: collapse; font-size: .92rem; font-variant-numeric: tabular-nums;
-        width: max-content; min-width: 100%; }
+        min-width: 100%; }
 th, td { max-width: 24rem; padding: .35em .75em; border-bottom: 1px solid var(--line);
          vertical-align: top; text-align: left; }
 th { background: var(--soft); font-weight: 600; }
@@ -71,6 +71,8 @@ math[display="block"] { display: block math; overflow-x: auto; overflow-y: hidde
   details.top-menu nav { max-height: 70vh; overflow-y: auto; padding: 0 1rem .8rem;
                          font-size: .95rem; }
   main { padding: .8rem 1rem 4rem; }
+  /* on a phone a wide table keeps readable columns and scrolls in its box */
+  table { width: max-content; }
   th, td { max-width: 13rem; }
   h1 { font-size: 1.6rem; }
   h2 { font-size: 1.35rem; }
