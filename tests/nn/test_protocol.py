@@ -158,7 +158,6 @@ def test_sequential_calls_backward_with_the_gradient_only(rng):
     model.forward(np.ones((4, 3)))
     dx = model.backward(np.ones((4, 2)))
     assert calls == [(4, 2), (4, 3)] and dx.shape == (4, 3)
-    assert model.backward(np.ones((4, 2)), input_grad=False) is None  # kept for old callers
 
 
 # --- copies of (model, optimizer) -----------------------------------------------------------

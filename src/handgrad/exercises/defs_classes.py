@@ -120,7 +120,7 @@ class _UpdateBeforePropagating(_MultiClassOnEngine):
                 if not isinstance(layer, Linear):
                     delta = layer.backward(delta)
                     continue
-                layer.backward(delta, input_grad=False)
+                layer.backward(delta)
                 assert layer.bias is not None
                 layer.weight.value -= self.lr * layer.weight.grad
                 layer.bias.value -= self.lr * layer.bias.grad

@@ -61,7 +61,7 @@ def shape_walk(model, Xb: np.ndarray, yb: np.ndarray) -> tuple[list[tuple], dict
     da1 = lin2.backward(dz2)
     dW2, db2 = lin2.weight.grad.copy(), lin2.bias.grad.copy()
     dz1 = act.backward(da1)
-    lin1.backward(dz1, input_grad=False)
+    lin1.backward(dz1)
     dW1, db1 = lin1.weight.grad.copy(), lin1.bias.grad.copy()
     arrays = {
         "X": Xb, "W1": lin1.weight.value, "b1": lin1.bias.value, "z1": z1, "a1": a1,

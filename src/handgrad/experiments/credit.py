@@ -90,7 +90,7 @@ def train(Xn, y, lam: float, lr: float, epochs: int, seed: int) -> tuple[Linear,
     history = []
     for _ in range(epochs):
         history.append(loss.forward(lin.forward(Xn), y) + l2.value(params))
-        lin.backward(loss.backward(), input_grad=False)
+        lin.backward(loss.backward())
         l2.add_gradient(params)
         opt.step()
     return lin, history

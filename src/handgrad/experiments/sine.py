@@ -93,7 +93,7 @@ def sharpness(model: Sequential, X: np.ndarray, Y: np.ndarray, iters: int = 30) 
         for p, t, chunk in zip(params, theta, np.split(v, np.cumsum(sizes)[:-1])):
             p.value[...] = t + step * chunk.reshape(t.shape)
         loss.forward(model.forward(X), Y)
-        model.backward(loss.backward(), input_grad=False)
+        model.backward(loss.backward())
         return np.concatenate([p.grad.ravel() for p in params])
 
     v = np.random.default_rng(0).standard_normal(sum(sizes))
@@ -127,7 +127,7 @@ def _train(run: Run, x, y, f_train, noise, x_grid, f_grid, epochs, snap_at, eval
     model = run.model
     for epoch in range(1, epochs + 1):
         run.train_mse.append(loss.forward(model.forward(x), y))
-        model.backward(loss.backward(), input_grad=False)
+        model.backward(loss.backward())
         opt.step()
         if epoch % eval_every == 0 or epoch in snap_at:
             pred_grid = model.forward(x_grid)

@@ -75,7 +75,7 @@ def train(model: Sequential, optimizer, epochs: int, label: str) -> Result:
         res.losses.append(loss.forward(logits, Y))
         if res.first_perfect_epoch is None and np.all((logits[:, 0] > 0) == (Y == 1)):
             res.first_perfect_epoch = epoch
-        model.backward(loss.backward(), input_grad=False)
+        model.backward(loss.backward())
         optimizer.step()
     res.accuracy = _accuracy(model)
     return res

@@ -173,20 +173,14 @@ class Linear(Module):
             y += self.bias.value
         return y
 
-    def backward(  # type: ignore[override]  # input_grad=False returns None, see below
-        self, grad_y: np.ndarray, *, input_grad: bool = True
-    ) -> np.ndarray | None:
-        """G (N, out) -> dL/dx (N, in); writes weight.grad (in, out) and bias.grad (out,).
-
-        ``input_grad=False`` (a convenience of this built-in layer, never asked of other
-        modules) skips dx, which the first layer of a network does not need.
-        """
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        """G (N, out) -> dL/dx (N, in); writes weight.grad (in, out) and bias.grad (out,)."""
         x = _saved(self._x, "Linear")
         G = _check_grad(grad_y, (x.shape[0], self.out_features), "Linear")
         self.weight.grad[...] = x.T @ G
         if self.bias is not None:
             self.bias.grad[...] = G.sum(axis=0)
-        return G @ self.weight.value.T if input_grad else None
+        return G @ self.weight.value.T
 
     def parameters(self) -> list[Parameter]:
         return [self.weight] if self.bias is None else [self.weight, self.bias]
@@ -324,17 +318,11 @@ class Sequential(Module):
             x = layer.forward(x)
         return x
 
-    def backward(  # type: ignore[override]  # input_grad=False returns None, see below
-        self, grad_y: np.ndarray, *, input_grad: bool = True
-    ) -> np.ndarray | None:
-        """dL/dy -> dL/dx through every layer, last first.
-
-        ``input_grad=False`` returns None instead of dL/dx (kept for callers that never
-        use it; every layer still gets the plain ``backward(grad)`` call).
-        """
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        """dL/dy -> dL/dx through every layer, last first (the chain rule)."""
         for layer in reversed(self.layers):
             grad_y = layer.backward(grad_y)
-        return grad_y if input_grad else None
+        return grad_y
 
     def parameters(self) -> list[Parameter]:
         """All parameters in layer order, weight before bias."""

@@ -20,7 +20,7 @@ from ._shared import Config, GradNorm, moons, net, part_rng, pct, save, say, tra
 def flat_grad(model: Sequential, loss: BCEWithLogitsLoss, X: np.ndarray, y: np.ndarray):
     """Mean-BCE gradient of all parameters on (X, y), flattened to one vector (P,)."""
     loss.forward(model.forward(X), y)
-    model.backward(loss.backward(), input_grad=False)
+    model.backward(loss.backward())
     return np.concatenate([p.grad.ravel() for p in model.parameters()])
 
 
@@ -82,7 +82,7 @@ def sum_gradient(model: Sequential, X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The same full-batch gradient with reduction="sum" (seed 002's convention)."""
     loss = BCEWithLogitsLoss(reduction="sum")
     loss.forward(model.forward(X), y)
-    model.backward(loss.backward(), input_grad=False)
+    model.backward(loss.backward())
     return np.concatenate([p.grad.ravel() for p in model.parameters()])
 
 
