@@ -93,7 +93,7 @@ class GradcheckReport:
                 f"{r.max_abs_error:.2e}",
                 f"{r.max_rel_error:.2e}",
                 str(r.kinks),
-                "yes" if r.passed(self.tol) else "NO",
+                "not checked" if r.checked == 0 else "yes" if r.passed(self.tol) else "NO",
             )
             for r in self.rows
         ]
@@ -101,12 +101,22 @@ class GradcheckReport:
         fmt = "  ".join(f"{{:<{w}}}" if c == 0 else f"{{:>{w}}}" for c, w in enumerate(widths))
         lines = [fmt.format(*head), "-" * (sum(widths) + 2 * (len(widths) - 1))]
         lines += [fmt.format(*row) for row in body]
-        verdict = "PASSED" if self.passed else "FAILED"
-        lines.append(
-            f"{verdict}: max relative error {self.max_rel_error:.2e} "
-            f"(tolerance {self.tol:.0e}, h = {self.eps:.0e})"
-        )
+        lines.append(self.summary())
         return "\n".join(lines)
+
+    def summary(self) -> str:
+        """One line: the verdict, the worst error, and how much was actually checked."""
+        checked = sum(r.checked for r in self.rows)
+        kinks = sum(r.kinks for r in self.rows)
+        unchecked = [r.name for r in self.rows if r.checked == 0]
+        verdict = "PASSED" if self.passed else "FAILED"
+        line = (
+            f"{verdict}: max relative error {self.max_rel_error:.2e} over {checked} checked "
+            f"entries, {kinks} skipped at kinks (tolerance {self.tol:.0e}, h = {self.eps:.0e})"
+        )
+        if unchecked:
+            line += f"; not checked at all: {', '.join(unchecked)} (every entry sat on a kink)"
+        return line
 
     def __str__(self) -> str:
         return self.table()
