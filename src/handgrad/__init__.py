@@ -28,9 +28,8 @@ from .nn import (
     mlp,
     save,
 )
+from .nn._version import __version__
 from .train import EarlyStopping, History, ModelCheckpoint, ProgressBar, batches, evaluate, fit
-
-__version__ = "0.1.0"
 
 _LAZY = {"MLPClassifier", "MLPRegressor", "load_estimator"}
 

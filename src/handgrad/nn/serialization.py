@@ -76,7 +76,7 @@ def save(model: Module, path: str | os.PathLike, metadata: dict | None = None) -
 
 
 def _handgrad_version() -> str:
-    from .. import __version__  # the one place the version is written (pyproject reads it too)
+    from ._version import __version__  # written once; the package and pyproject read it too
 
     return __version__
 
