@@ -331,9 +331,9 @@ def test_log_softmax_keeps_the_log_sum_at_huge_logits(strict, assert_ulps):
     assert np.array_equal(F.log_softmax([[-1e300] * 3]), [[-np.log(3)] * 3])
     row = np.array([1e17, 1e17 - 16.0, 1e17 + 16.0])  # exactly representable, spacing 16
     out = F.log_softmax(row)
-    for i in range(3):
+    for i in range(3):  # absolute error: a log-probability near 0 is 0 - log(1 + tiny)
         exact = mp.mpf(row[i]) - mp_logsumexp(row)
-        assert_ulps(out[i], exact, ulps=4, what=f"log_softmax[{i}]")
+        assert abs(mp.mpf(float(out[i])) - exact) <= 4 * EPS * max(1, abs(exact))
     # logsumexp: m + log(2) rounds to m at 1e17, the correctly rounded answer
     assert F.logsumexp(np.array([1e17, 1e17])) == 1e17
     assert_ulps(F.logsumexp(row), mp_logsumexp(row), ulps=1, what="logsumexp")
@@ -383,4 +383,5 @@ def test_mean_no_overflow_is_np_mean_when_that_is_finite_and_finite_otherwise(x)
     assert np.isfinite(out)
     if np.isfinite(plain):
         assert out == plain  # the fast path: the same bits
-    assert abs(out) <= np.max(np.abs(x))
+    with np.errstate(over="ignore"):  # the bound may round up to inf near MAX
+        assert abs(out) <= np.max(np.abs(x)) * (1 + x.size * EPS)  # rounding of the sum

@@ -153,18 +153,17 @@ def _shifted(z: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _log_sum_exp_shifted(shifted: np.ndarray, axis: int) -> np.ndarray:
-    """log(sum(exp(shifted))) for rows whose max is 0, kept as a dimension.
+    """log(sum(exp(shifted))) for rows whose max is 0, kept as a dimension; in [0, log n].
 
-    The max term is exactly 1, so the sum is 1 + r with r the sum of the other terms;
-    log1p(r) keeps full relative precision when r is tiny, where log(1 + r) would not.
+    (log1p of the other terms would be more accurate when they are tiny, but then
+    log_softmax would no longer agree with log(softmax) to the last bit where softmax
+    rounds to 1, which scikit-learn's estimator checks require of predict_log_proba.)
     """
-    e = np.exp(shifted)
-    np.put_along_axis(e, np.argmax(shifted, axis=axis, keepdims=True), 0, axis=axis)
-    return np.log1p(np.sum(e, axis=axis, keepdims=True))
+    return np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def logsumexp(z: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
-    """log(sum(exp(z), axis)) computed as m + log1p(sum(exp(z - m)) - 1) with m = max(z, axis).
+    """log(sum(exp(z), axis)) computed as m + log(sum(exp(z - m))) with m = max(z, axis).
 
     Every exp(z - m) lies in [0, 1], so nothing overflows and the largest term is exactly 1.
     The result is m plus a number in [0, log n]: for huge m that addition rounds to m, which
@@ -186,8 +185,6 @@ def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
 
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """(z - m) - log(sum(exp(z - m))): log-probabilities without forming a probability.
-
-    (The log of the sum is taken as log1p of the terms other than the max, see logsumexp.)
 
     Subtracting m first matters: z - logsumexp(z) would lose the log-sum to rounding when
     |z| is large (log_softmax([1e17, 1e17]) must be [-log 2, -log 2], not [0, 0]).
