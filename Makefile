@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast typecheck bench lint format clean
+.PHONY: demo test test-fast fuzz typecheck bench lint format clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP)
 # the suite without the tests marked slow: under a minute, for the edit-test loop
 test-fast: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -m "not slow"
+
+# property-based fuzzing (tests/fuzz) with 50 times the examples `make test` runs
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz OPENBLAS_NUM_THREADS=1 $(PY) -m pytest tests/fuzz -m fuzz -p no:cacheprovider
 
 typecheck: $(STAMP)
 	$(PY) -m mypy
