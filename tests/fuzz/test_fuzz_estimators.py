@@ -120,7 +120,7 @@ def check_fit(est, X, y):
         assert set(np.unique(pred)) <= set(est.classes_.tolist())
 
 
-@budget(40)
+@budget(25)
 @given(X=data_arrays(), y=targets(regression=False), params=PARAMS, prefit=st.booleans())
 def test_classifier_fit_refuses_cleanly_or_fits(X, y, params, prefit):
     est = MLPClassifier(max_iter=2, random_state=0, **params)
@@ -134,7 +134,7 @@ def test_classifier_fit_refuses_cleanly_or_fits(X, y, params, prefit):
     check_fit(est, X, y)
 
 
-@budget(40)
+@budget(25)
 @given(X=data_arrays(), y=targets(regression=True), params=PARAMS)
 def test_regressor_fit_refuses_cleanly_or_fits(X, y, params):
     check_fit(MLPRegressor(max_iter=2, random_state=0, **params), X, y)
@@ -146,7 +146,7 @@ with warnings.catch_warnings():
     _FITTED.fit(X_GOOD, Y_CLASS)
 
 
-@budget(60)
+@budget(20)
 @given(X=data_arrays())
 def test_predict_refuses_cleanly_or_predicts(X):
     before = snapshot(_FITTED)
@@ -159,7 +159,7 @@ def test_predict_refuses_cleanly_or_predicts(X):
     assert np.all(np.isfinite(proba)) and np.allclose(proba.sum(axis=1), 1)
 
 
-@budget(40)
+@budget(25)
 @given(
     X=data_arrays(),
     y=targets(regression=False),

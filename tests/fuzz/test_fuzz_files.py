@@ -57,7 +57,7 @@ def models(draw):
 _FOLDER = Path(tempfile.mkdtemp(prefix="handgrad-fuzz-"))  # one per session, small files
 
 
-@budget(30)
+@budget(15)
 @given(model=models(), metadata=st.dictionaries(st.text(max_size=8), json_values, max_size=5))
 def test_save_load_round_trip_is_bit_identical(model, metadata):
     path = _FOLDER / "round-trip.npz"
@@ -99,7 +99,7 @@ def damaged(draw):
     return bytes(data)
 
 
-@budget(200)
+@budget(60)
 @given(content=damaged())
 def test_damaged_files_are_refused_by_name_or_load_identically(content):
     bad = _FOLDER / "damaged.npz"

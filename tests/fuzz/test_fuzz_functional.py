@@ -44,7 +44,7 @@ def expected_dtype(x: np.ndarray) -> np.dtype:
     return x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
 
 
-@budget(60)
+@budget(20)
 @given(x=any_array(), op=st.sampled_from(FORWARD + ROWWISE))
 def test_ops_refuse_complex_and_keep_float_dtypes(x, op):
     if x.dtype.kind == "c":
@@ -58,7 +58,7 @@ def test_ops_refuse_complex_and_keep_float_dtypes(x, op):
     assert out.shape == (x.shape[:-1] if op is F.logsumexp else x.shape)
 
 
-@budget(60)
+@budget(20)
 @given(x=any_array(dtypes=FLOATS + INTS, finite=True), op=st.sampled_from(FORWARD + ROWWISE))
 def test_finite_input_gives_finite_correct_output_without_warnings(x, op):
     with warnings.catch_warnings():
@@ -87,7 +87,7 @@ def test_finite_input_gives_finite_correct_output_without_warnings(x, op):
 BACKWARD = [F.sigmoid_backward, F.relu_backward, F.leaky_relu_backward, F.tanh_backward]
 
 
-@budget(60)
+@budget(20)
 @given(dz=any_array(finite=True), z=any_array(finite=True), op=st.sampled_from(BACKWARD))
 def test_backward_refuses_mismatched_shapes_and_complex(dz, z, op):
     if dz.dtype.kind == "c" or z.dtype.kind == "c":
@@ -102,7 +102,7 @@ def test_backward_refuses_mismatched_shapes_and_complex(dz, z, op):
             assert op(dz, z).shape == z.shape
 
 
-@budget(60)
+@budget(20)
 @given(x=any_array(dtypes=FLOATS + INTS, finite=True))
 def test_mean_no_overflow_is_finite_and_within_the_range_of_its_input(x):
     with warnings.catch_warnings():
