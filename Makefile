@@ -29,7 +29,7 @@ test-fast: $(STAMP)
 
 # property-based fuzzing (tests/fuzz) with 50 times the examples `make test` runs
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=fuzz OPENBLAS_NUM_THREADS=1 $(PY) -m pytest tests/fuzz -m fuzz -p no:cacheprovider
+	HYPOTHESIS_PROFILE=fuzz OPENBLAS_NUM_THREADS=1 $(PY) -m pytest tests/fuzz -m fuzz -p no:cacheprovider --hypothesis-show-statistics
 
 typecheck: $(STAMP)
 	$(PY) -m mypy

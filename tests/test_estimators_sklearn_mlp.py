@@ -313,3 +313,22 @@ def test_minimum_input_sample_size():
     X, y = make_regression(n_samples=2, n_features=5, random_state=0)
     with pytest.raises(ValueError, match="validation set needs at least 2"):
         MLPRegressor(early_stopping=True, random_state=0).fit(X, y)
+
+
+# --- where handgrad differs on purpose (docs/estimators.md lists why) -----------------------
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_difference_partial_fit_after_early_stopping_fit_trains_one_epoch(Estimator):
+    mlp = quietly(Estimator(early_stopping=True, random_state=0, max_iter=20).fit, X_iris, y_iris)
+    n_iter = mlp.n_iter_
+    before = mlp.model_[0].weight.value.copy()
+    mlp.partial_fit(X_iris, y_iris)  # scikit-learn raises here
+    assert mlp.n_iter_ == n_iter + 1
+    assert not np.array_equal(before, mlp.model_[0].weight.value)
+
+
+def test_difference_a_single_class_is_refused():
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        MLPClassifier(early_stopping=True, validation_fraction=0.2).fit(X, np.ones(10))
