@@ -171,6 +171,7 @@ def test_an_estimator_file_missing_a_key_names_it(saved_classifier, tmp_path, ke
         (lambda m: m.update(classes_dtype="V8"), "plain dtype"),
         (lambda m: m.update(classes_dtype="not a dtype"), "invalid estimator metadata"),
         (lambda m: m.update(history_={"nonsense": 1}), "nonsense"),
+        (lambda m: m["history_"].update(epoch_loss="abc"), "list of numbers"),
         (lambda m: m.update(validation_scores_=3), "validation_scores_"),
         (lambda m: m.update(feature_names_in_=["a"]), "one name per feature"),
     ],
@@ -188,3 +189,13 @@ def test_an_intact_estimator_file_still_loads(saved_classifier):
     loaded = MLPClassifier.load(path)
     assert loaded.predict(X).shape == (X.shape[0],)
     assert loaded.best_loss_ == min(loaded.loss_curve_)
+
+
+def test_a_refused_split_leaves_the_callers_generator_untouched():
+    gen = np.random.default_rng(5)
+    state = gen.bit_generator.state
+    X = np.arange(40.0).reshape(20, 2)
+    y = np.array([0] * 19 + [1])
+    with pytest.raises(ValueError, match="only 1"):
+        MLPClassifier(early_stopping=True, random_state=gen, max_iter=2).fit(X, y)
+    assert gen.bit_generator.state == state

@@ -69,6 +69,38 @@ _DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 # --- helpers --------------------------------------------------------------------------------
 
 
+def _check_validation_split(
+    y_enc: np.ndarray, fraction: float, stratify: bool, classes: np.ndarray | None = None
+) -> None:
+    """Refuse a split the way scikit-learn's MLP refuses it (its ``train_test_split``): a
+    validation set of fewer than 2 rows, no training row, and, when stratified, a class with
+    a single member. Draws nothing: fit calls it before touching random_state.
+
+    (scikit-learn stratifies binary targets only, and then also asks for at least as many
+    validation rows as classes; here every classifier is stratified, and a class may get no
+    validation row when there are fewer rows than classes.)
+    """
+    n = y_enc.shape[0]
+    n_val = math.ceil(fraction * n)  # as scikit-learn's train_test_split rounds a test size
+    if stratify:
+        labels, counts = np.unique(y_enc, return_counts=True)
+        if counts.min() < 2:
+            names = labels if classes is None else classes[labels.astype(np.intp)]
+            lonely = [_jsonable(c) for c in names[counts < 2]]
+            raise ValueError(
+                f"early_stopping: the stratified validation split needs at least 2 samples "
+                f"of each class; class(es) {lonely} have only 1 (as in scikit-learn)"
+            )
+    where = f"early_stopping: validation_fraction={fraction} of {n} samples"
+    if n_val < 2:
+        raise ValueError(
+            f"{where} holds out {n_val} sample(s); the validation set needs at least 2 (as "
+            "in scikit-learn): increase validation_fraction or the size of the data"
+        )
+    if n_val >= n:
+        raise ValueError(f"{where} leaves {n - n_val} for training; training needs at least 1")
+
+
 def _validation_split(
     y_enc: np.ndarray,
     fraction: float,
@@ -78,33 +110,15 @@ def _validation_split(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Row indices (train, validation); stratified by class when ``stratify``.
 
-    Refused like scikit-learn's MLP refuses them (its ``train_test_split``): a validation set
-    of fewer than 2 rows, no training row, and, when stratified, a class with a single
-    member. (scikit-learn stratifies binary targets only, and then also asks for at least
-    as many validation rows as classes; here every classifier is stratified, and a class
-    may get no validation row when there are fewer rows than classes.)
+    Checked by ``_check_validation_split`` first.
     """
+    _check_validation_split(y_enc, fraction, stratify, classes)
     n = y_enc.shape[0]
-    n_val = math.ceil(fraction * n)  # as scikit-learn's train_test_split rounds a test size
-    labels, counts = np.unique(y_enc, return_counts=True)
-    if stratify and counts.min() < 2:
-        names = labels if classes is None else classes[labels.astype(np.intp)]
-        lonely = [_jsonable(c) for c in names[counts < 2]]
-        raise ValueError(
-            f"early_stopping: the stratified validation split needs at least 2 samples "
-            f"of each class; class(es) {lonely} have only 1 (as in scikit-learn)"
-        )
-    where = f"early_stopping: validation_fraction={fraction} of {n} samples"
-    if n_val < 2:
-        raise ValueError(
-            f"{where} holds out {n_val} sample(s); the validation set needs at least 2 (as "
-            "in scikit-learn): increase validation_fraction or the size of the data"
-        )
-    if n_val >= n:
-        raise ValueError(f"{where} leaves {n - n_val} for training; training needs at least 1")
+    n_val = math.ceil(fraction * n)
     if stratify:
         # Each class gets its share of n_val: the floors first, then the remaining slots to
         # the largest remainders (ties broken at random).
+        labels, counts = np.unique(y_enc, return_counts=True)
         exact = n_val * counts / n
         quota = np.floor(exact).astype(np.intp)
         spare = n_val - int(quota.sum())
@@ -368,18 +382,18 @@ class _BaseMLP(BaseEstimator):
         p = self._checked_params()
         X, y = self._validate(X, y, p["dtype"], reset=True)
         targets, n_outputs, target_attrs = self._encode_targets(y, p["dtype"])
+        stratify = self._loss_kind != "mse"
+        split_targets = targets if stratify else np.zeros(X.shape[0])
+        classes = target_attrs.get("classes_")
+        if self.early_stopping:  # before random_state is drawn from (it may be a Generator)
+            _check_validation_split(split_targets, p["validation_fraction"], stratify, classes)
         init_rng, split_rng, shuffle_rng = self._rngs()
 
         score_name, score_fn = self._score_metric()
         validation_data = None
         if self.early_stopping:
-            stratify = self._loss_kind != "mse"
             train_idx, val_idx = _validation_split(
-                targets if stratify else np.zeros(X.shape[0]),
-                p["validation_fraction"],
-                split_rng,
-                stratify,
-                target_attrs.get("classes_"),
+                split_targets, p["validation_fraction"], split_rng, stratify, classes
             )
             validation_data = (X[val_idx], targets[val_idx])
             X, targets = X[train_idx], targets[train_idx]
@@ -597,6 +611,11 @@ class _BaseMLP(BaseEstimator):
         if not isinstance(history, dict):
             raise TypeError("history_ must be a JSON object")
         est.history_ = History(**history)
+        losses = est.history_.epoch_loss
+        if not isinstance(losses, list) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in losses
+        ):
+            raise TypeError("history_.epoch_loss must be a list of numbers")
         est.loss_curve_ = list(est.history_.epoch_loss)
         est.n_iter_ = est.history_.epochs
         scores = meta["validation_scores_"]
