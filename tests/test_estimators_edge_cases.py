@@ -199,3 +199,14 @@ def test_a_refused_split_leaves_the_callers_generator_untouched():
     with pytest.raises(ValueError, match="only 1"):
         MLPClassifier(early_stopping=True, random_state=gen, max_iter=2).fit(X, y)
     assert gen.bit_generator.state == state
+
+
+def test_predict_on_finite_input_that_overflows_the_network_says_so():
+    X = np.random.default_rng(0).normal(size=(12, 3))
+    reg = quiet(MLPRegressor(hidden_layer_sizes=(4,), max_iter=3, random_state=0), X, X[:, 1])
+    reg.model_[0].weight.value[...] = 1.0  # so that a row of 1e308s sums to 3e308
+    huge = X.copy()
+    huge[0] = 1e308
+    with pytest.raises(ValueError, match="X is finite, but the network's values overflow"):
+        reg.predict(huge)
+    assert np.all(np.isfinite(reg.predict(X)))

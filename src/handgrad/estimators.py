@@ -51,6 +51,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .metrics import log_probabilities, probabilities, r2_score
+from .nn._checks import NonFiniteError, check_finite
 from .nn.layers import ACTIVATIONS, mlp
 from .nn.losses import BCEWithLogitsLoss, L2Penalty, Loss, MSELoss, SoftmaxCrossEntropyLoss
 from .nn.optim import SGD, Adam, Optimizer, RMSProp
@@ -524,7 +525,17 @@ class _BaseMLP(BaseEstimator):
         """Validated X -> the network's raw outputs (n_samples, n_outputs), in its dtype."""
         check_is_fitted(self, "model_")
         X = validate_data(self, X, reset=False, dtype=self.model_.dtype)
-        return predict_logits(self.model_, X)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):  # reported below, by name
+                z = predict_logits(self.model_, X)
+            check_finite(z, "the network's outputs")
+        except NonFiniteError as exc:
+            raise NonFiniteError(
+                f"{type(self).__name__}: X is finite, but the network's values overflow the "
+                f"float range on it ({exc}); X is far from the scale the model was trained "
+                "on, or training diverged (see history_.stop_reason)"
+            ) from None
+        return z
 
     # -- saving ------------------------------------------------------------------------------
 
