@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast fuzz typecheck bench lint format clean
+.PHONY: demo test test-fast fuzz typecheck bench bench-paired lint format clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet 'torch==2.13.0' || echo "PyTorch not installed: its rows will be skipped"
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
+
+# Paired in-process timings (docs/performance.md): handgrad and its rivals epoch by epoch.
+bench-paired: $(STAMP)
+	$(PY) -m pip install --quiet 'torch==2.13.0' || echo "PyTorch not installed: its column will be empty"
+	$(PY) benchmarks/paired.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks

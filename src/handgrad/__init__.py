@@ -26,6 +26,7 @@ from .nn import (
     gradcheck,
     load,
     mlp,
+    register_module,
     save,
 )
 from .nn._version import __version__
@@ -64,6 +65,7 @@ __all__ = [
     "gradcheck",
     "load",
     "mlp",
+    "register_module",
     "save",
     "fit",
     "evaluate",

@@ -8,10 +8,11 @@
             model.backward(loss_fn.backward())        # writes every parameter's .grad
             optimizer.step()                          # in place
 
-X and y are validated once, before the first step; inside the loop the model and the loss
-run their unchecked ``_forward``/``_backward`` (same math, outputs in reused buffers), and
-the loop itself checks what can go wrong while training: a non-finite loss (a NaN or inf
-output makes it so, and is then named) or gradient (see ``_diverged``).
+X and y are validated once, before the first step. For the built-in modules, losses and
+optimizers the step runs through ``handgrad.fastpath`` (reused buffers, fused losses, the
+same numbers to a few ulps); anything else runs its own ``forward``/``backward``/``step``,
+the module protocol and nothing more. The loop checks what can go wrong while training:
+a non-finite loss (a NaN or inf output makes it so, and is then named) or gradient.
 
 Around that loop ``fit`` adds what a user expects: validation, metrics, callbacks (progress,
 early stopping, checkpoints), a clean stop on Ctrl-C, and a stop on divergence that keeps
@@ -20,7 +21,6 @@ the last finite weights.
 
 from __future__ import annotations
 
-import functools
 import math
 import signal
 import sys
@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import fastpath
 from .nn._checks import (
     NonFiniteError,
     as_float_array,
@@ -312,7 +313,9 @@ def _prepare_inputs(model: Module, X, name: str = "X") -> np.ndarray:
     return X
 
 
-def _prepare_target(loss: Loss, y, X: np.ndarray, n_outputs: int, name: str = "y") -> np.ndarray:
+def _prepare_target(loss: Loss, y, X: np.ndarray, outputs_shape, name: str = "y") -> np.ndarray:
+    """y as an array with one row per row of X, checked by the loss against outputs of shape
+    (N, *outputs_shape) (integer labels stay integers for softmax cross-entropy)."""
     y_arr = np.asarray(y)
     if y_arr.ndim == 0 or y_arr.shape[0] != X.shape[0]:
         got = "a scalar" if y_arr.ndim == 0 else f"{y_arr.shape[0]} rows"
@@ -320,34 +323,27 @@ def _prepare_target(loss: Loss, y, X: np.ndarray, n_outputs: int, name: str = "y
     if not isinstance(loss, SoftmaxCrossEntropyLoss) or y_arr.ndim == 2:
         y_arr = as_float_array(y_arr, name, X.dtype)
     # Validate labels and shapes once, up front, with the loss's own checks on dummy outputs.
-    _loss_target(loss, y_arr, X.shape[0], n_outputs, X.dtype)
+    _loss_target(loss, y_arr, (X.shape[0], *outputs_shape), X.dtype)
     if isinstance(loss, SoftmaxCrossEntropyLoss) and y_arr.ndim == 1:
         y_arr = y_arr.astype(np.intp)  # validated integer-valued: convert once, not per step
     return y_arr
 
 
-def _fast_loss(loss: Loss) -> bool:
-    """Whether ``loss`` splits ``forward`` into ``_validate`` + ``_forward`` (built-ins do)."""
-    cls = type(loss)
-    return (
-        isinstance(loss, Loss)
-        and "forward" not in vars(loss)
-        and cls.forward is Loss.forward
-        and cls._forward is not Loss._forward
-    )
-
-
-def _loss_target(loss: Loss, y: np.ndarray, n: int, n_outputs: int, dtype) -> np.ndarray:
-    """Validate y against outputs of shape (n, n_outputs); return it as ``loss._forward`` takes it.
-
-    For a loss without the split, this runs its ``forward`` on zeros and returns y itself.
-    """
-    if _fast_loss(loss):
-        zeros = np.broadcast_to(np.zeros((), dtype), (n, n_outputs))
-        return loss._validate(zeros, y)[1]
-    loss.forward(np.zeros((n, n_outputs), dtype=dtype), y)
-    loss._grad = None
+def _loss_target(loss: Loss, y: np.ndarray, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """Validate y against outputs of ``shape``. A built-in loss returns y in the form it
+    computes with (integer labels, or targets shaped like the outputs); any other loss
+    runs its ``forward`` on zeros, and y comes back as it was."""
+    if type(loss) in fastpath.LOSSES:
+        return loss._validate(np.broadcast_to(np.zeros((), dtype), shape), y)[1]
+    loss.forward(np.zeros(shape, dtype=dtype), y)
+    if isinstance(loss, Loss):
+        loss._grad = None
     return y
+
+
+def _output_shape(model: Module, X: np.ndarray) -> tuple[int, ...]:
+    """The shape of one output row, learned from a forward pass on X's first row."""
+    return np.shape(model.forward(X[:1]))[1:]
 
 
 def predict_logits(model: Module, X, batch_size: int = 4096) -> np.ndarray:
@@ -365,7 +361,7 @@ def evaluate(model: Module, loss: Loss, X, y, metrics=(), batch_size: int = 4096
     """
     metric_fns = metrics if isinstance(metrics, dict) else _resolve_metrics(metrics, loss)
     outputs = predict_logits(model, X, batch_size)
-    y = _prepare_target(loss, y, outputs, outputs.shape[1])
+    y = _prepare_target(loss, y, outputs, outputs.shape[1:])
     result = {"loss": loss.forward(outputs, y)}
     for name, fn in metric_fns.items():
         result[name] = fn(outputs, y)
@@ -435,19 +431,18 @@ def fit(
         raise ValueError("give validation_data or validation_fraction, not both")
     rng = make_rng(seed, rng)
     X = _prepare_inputs(model, X)
-    n_outputs = model.output_features(X.shape[1])
-    y = _prepare_target(loss, y, X, n_outputs)
+    outputs_shape = _output_shape(model, X)
+    y = _prepare_target(loss, y, X, outputs_shape)
     if validation_fraction is not None:
         X, y, validation_data = _split_validation(X, y, validation_fraction, rng)
     if validation_data is not None:
         X_val = _prepare_inputs(model, validation_data[0], "validation X")
-        y_val = _prepare_target(loss, validation_data[1], X_val, n_outputs, "validation y")
+        y_val = _prepare_target(loss, validation_data[1], X_val, outputs_shape, "validation y")
     metric_fns = _resolve_metrics(metrics, loss)
     callbacks = list(callbacks)
     if verbose:
         callbacks.append(ProgressBar())
 
-    params = model.parameters()
     n = X.shape[0]
     steps_per_epoch = n // batch_size if drop_last else math.ceil(n / batch_size)
     history = History()
@@ -455,20 +450,15 @@ def fit(
     if validation_data is not None:
         log_names += tuple(f"val_{name}" for name in log_names)
     ctx = TrainingContext(model, history, epochs, steps_per_epoch, log_names=log_names)
-    # the loss's own form of y (integer labels, targets shaped like the outputs), made once
-    fast_loss = _fast_loss(loss)
-    target = _loss_target(loss, y, n, n_outputs, X.dtype) if fast_loss else y
     outputs_name = f"{type(loss).__name__} prediction"
-    gather = _BatchGather(X, target, y if metric_fns and target is not y else None)
-    if isinstance(model, Module) and model._has_training_path():
-        forward, backward = model._forward, model._backward
+    path: fastpath.FastStep | _ReferenceStep
+    if fastpath.supports(model, loss, optimizer, X.dtype):
+        target = _loss_target(loss, y, (n, *outputs_shape), X.dtype)  # the loss's own form
+        path = fastpath.FastStep(
+            model, loss, optimizer, l2, X, target, y if metric_fns and target is not y else None
+        )
     else:
-        forward, backward = model.forward, model.backward
-    # the optimizer's own check covers exactly what it updates, one pass per dtype
-    if isinstance(optimizer, Optimizer):
-        gradients_finite = optimizer.gradients_finite
-    else:
-        gradients_finite = functools.partial(_gradients_finite, params)
+        path = _ReferenceStep(model, loss, optimizer, l2, X, y)
     for cb in callbacks:
         cb.on_train_begin(ctx)
 
@@ -481,31 +471,28 @@ def fit(
             loss_sum, seen = 0.0, 0
             metric_sums = dict.fromkeys(metric_fns, 0.0)
             for idx in batches(n, batch_size, rng=rng, shuffle=shuffle, drop_last=drop_last):
-                xb, tb, yb = gather(idx)
+                xb, tb, yb = path.batch(idx)
+                reason: str | None
                 try:
-                    outputs = forward(xb)
+                    outputs = path.forward(xb)
                     # a NaN or inf in the outputs makes the built-in losses non-finite, except
                     # where the limit is exact (a logit of -inf for a wrong class), so the
                     # outputs are only scanned to explain a non-finite loss
-                    value = loss._forward(outputs, tb) if fast_loss else loss.forward(outputs, tb)
+                    value = path.loss(outputs, tb)
                 except NonFiniteError as exc:
                     value, reason = float("nan"), str(exc)
                 else:
                     reason = None
-                if l2 is not None:
-                    value += l2.value(params)
                 if reason is None and math.isfinite(value):
-                    backward(loss.backward(), input_grad=False)
-                    if l2 is not None:
-                        l2.add_gradient(params)
-                    if not gradients_finite():
+                    path.backward()
+                    if not path.gradients_finite():
                         reason = "a gradient is not finite"
                 elif reason is None:
                     reason = _why_not_finite(outputs, outputs_name, value)
                 if reason is not None:
                     _diverged(ctx, epoch, ctx.step, reason, optimizer)
                     break
-                optimizer.step()
+                path.step()
                 ctx.step += 1
                 history.step_loss.append(value)
                 loss_sum += value * len(idx)
@@ -554,34 +541,42 @@ def _why_not_finite(outputs: np.ndarray, name: str, value: float) -> str:
 
 
 def _gradients_finite(params) -> bool:
-    """True if every gradient entry is finite (for optimizers that are not an ``Optimizer``,
-    whose ``gradients_finite`` checks its flat gradient vector in one pass)."""
+    """True if every gradient entry is finite."""
     return all(surely_finite(p.grad) or np.isfinite(p.grad).all() for p in params)
 
 
-class _BatchGather:
-    """The rows idx of each array, gathered into buffers reused across steps of the same size.
+class _ReferenceStep:
+    """One training step through the public protocol only: ``model.forward``, the loss's
+    ``forward``/``backward``, ``model.backward(grad)``, ``optimizer.step()``. Batches are
+    fresh arrays (``X[idx]``), as a module that keeps its input may expect."""
 
-    Returns one batch per array given (None stays None).
-    """
+    def __init__(self, model: Module, loss: Loss, optimizer, l2: L2Penalty | None, X, y):
+        self.model, self.loss_fn, self.optimizer, self.l2 = model, loss, optimizer, l2
+        self.X, self.y = X, y
+        self.params = model.parameters()
 
-    def __init__(self, *arrays: np.ndarray | None):
-        self.arrays = arrays
-        self._buffers: dict[int, list] = {}
+    def batch(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, None]:
+        return self.X[idx], self.y[idx], None
 
-    def __call__(self, idx: np.ndarray) -> list:
-        k = len(idx)
-        if k not in self._buffers:
-            self._buffers[k] = [
-                None if a is None else np.empty((k, *a.shape[1:]), a.dtype) for a in self.arrays
-            ]
-        out = self._buffers[k]
-        for a, buf in zip(self.arrays, out):
-            if a is not None:
-                # idx is always in range (it comes from batches()); mode="clip" spares take
-                # the bounds-checking copy that the default mode makes when given ``out``
-                a.take(idx, axis=0, out=buf, mode="clip")
-        return out
+    def forward(self, xb: np.ndarray) -> np.ndarray:
+        return self.model.forward(xb)
+
+    def loss(self, outputs: np.ndarray, tb: np.ndarray) -> float:
+        value = self.loss_fn.forward(outputs, tb)
+        if self.l2 is not None:
+            value += self.l2.value(self.params)
+        return value
+
+    def backward(self) -> None:
+        self.model.backward(self.loss_fn.backward())
+        if self.l2 is not None:
+            self.l2.add_gradient(self.params)
+
+    def gradients_finite(self) -> bool:
+        return _gradients_finite(self.params)
+
+    def step(self) -> None:
+        self.optimizer.step()
 
 
 def _end_epoch(ctx: TrainingContext, epoch_loss: float, metrics: dict[str, float]) -> None:

@@ -205,7 +205,7 @@ def test_wrong_gradient_fails(rng):
 class BrokenTanh(hg.Tanh):
     """A classic mistake: dL/dx = dL/dy * (1 - y) instead of (1 - y^2)."""
 
-    def backward(self, grad_y, input_grad=True):
+    def backward(self, grad_y):
         return grad_y * (1.0 - self._y)
 
 

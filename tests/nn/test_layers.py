@@ -139,7 +139,7 @@ def test_mlp_structure_and_defaults():
         "4.weight",
         "4.bias",
     ]
-    assert model.in_features == 4 and model.output_features(4) == 3
+    assert model.in_features == 4 and model.forward(np.zeros((2, 4))).shape == (2, 3)
     assert model.forward(np.ones((5, 4))).shape == (5, 3)
     assert hg.mlp([2, 1]).layers[0].out_features == 1 and len(hg.mlp([2, 1])) == 1
 

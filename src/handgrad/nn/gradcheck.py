@@ -16,9 +16,9 @@ Two forms:
                                        gradients to verify, shaped like ``params``
     gradcheck(model, loss, X, y)       a Module with a Loss on one batch
 
-For models with ReLU-like units, an entry whose ±h perturbation moves some unit's input
-across the kink is reported as a kink (the finite difference is meaningless there), not
-counted as a failure.
+For models with ReLU-like units (any module with a ``kink`` attribute, see ``_kink_probe``),
+an entry whose ±h perturbation moves some unit's input across the kink is reported as a
+kink (the finite difference is meaningless there), not counted as a failure.
 """
 
 from __future__ import annotations
@@ -186,12 +186,21 @@ def _check_arrays(named, f, analytic, eps, floor, max_entries, rng, probe, order
 
 
 def _kink_probe(model: Module):
-    """A function returning, for every ReLU-like unit, which side of its kink each input is on."""
+    """A function returning, for every ReLU-like unit, which side of its kink each input is on.
+
+    A module says it has a kink with a ``kink`` attribute (the input where its derivative
+    jumps, e.g. 0.0) and keeps its last input as ``_x`` or ``x``, as ReLU and LeakyReLU do.
+    """
     layers = model.layers if isinstance(model, Sequential) else [model]
-    kinked = [m for m in layers if hasattr(m, "kink")]
+    kinked: list = [m for m in layers if hasattr(m, "kink")]
     if not kinked:
         return None
-    return lambda: [m._x > m.kink for m in kinked]
+    return lambda: [_last_input(m) > m.kink for m in kinked]
+
+
+def _last_input(module) -> np.ndarray:
+    x = getattr(module, "_x", None)
+    return module.x if x is None else x
 
 
 def gradcheck(
