@@ -272,20 +272,18 @@ def test_regressor_dtypes_casting():
     assert_allclose(m64.predict(X_digits[300:]), m32.predict(X_digits[300:]), rtol=5e-4)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine engineer (nn/optim.py, issue 9): the optimizer's gradients are views of "
-    "one flat buffer, and a pickled copy loses that link, so partial_fit steps on a stale "
-    "gradient (predicts -30.6 instead of 1.0)",
-)
 def test_loading_from_pickle_then_partial_fit():
-    """A pickled and unpickled estimator keeps learning (scikit-learn uses joblib: a pickle)."""
+    """A pickled and unpickled estimator keeps learning (scikit-learn uses joblib: a pickle),
+    exactly as the original does. scikit-learn asks for rtol 1e-4 after the 200 steps;
+    handgrad's trajectory (its own initialization) ends at 1.00014, so 1e-3 here."""
     est = MLPRegressor(hidden_layer_sizes=(42,), random_state=42, learning_rate_init=0.01)
     quietly(est.fit, [[2]], [4])
     loaded = pickle.loads(pickle.dumps(est))
     for _ in range(200):
         loaded.partial_fit([[2]], [1])
-    assert_allclose(loaded.predict([[2]]), [1], rtol=1e-4)
+        est.partial_fit([[2]], [1])
+    assert_array_equal(loaded.predict([[2]]), est.predict([[2]]))
+    assert_allclose(loaded.predict([[2]]), [1], rtol=1e-3)
 
 
 def test_preserve_feature_names_regressor():

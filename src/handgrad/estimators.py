@@ -52,7 +52,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .metrics import log_probabilities, probabilities, r2_score
 from .nn._checks import NonFiniteError, check_finite
-from .nn.layers import ACTIVATIONS, mlp
+from .nn.layers import ACTIVATIONS, Linear, mlp
 from .nn.losses import BCEWithLogitsLoss, L2Penalty, Loss, MSELoss, SoftmaxCrossEntropyLoss
 from .nn.optim import SGD, Adam, Optimizer, RMSProp
 from .nn.serialization import load_with_metadata, save
@@ -605,10 +605,7 @@ class _BaseMLP(BaseEstimator):
         est.n_features_in_ = _count(meta["n_features_in_"], "n_features_in_")
         est.n_outputs_ = _count(meta["n_outputs_"], "n_outputs_")
         est.batch_size_ = _count(meta["batch_size_"], "batch_size_")
-        if (
-            model.in_features not in (None, est.n_features_in_)
-            or model.output_features(est.n_features_in_) != est.n_outputs_
-        ):
+        if _output_width(model, est.n_features_in_) != est.n_outputs_:
             raise ValueError(
                 f"the network does not map {est.n_features_in_} features to "
                 f"{est.n_outputs_} outputs"
@@ -637,6 +634,19 @@ class _BaseMLP(BaseEstimator):
         est.best_loss_ = None if est.early_stopping else min(est.loss_curve_, default=None)
         est._restore_metadata(meta)
         return est
+
+
+def _output_width(model, n_features: int) -> int | None:
+    """The network's output width for n_features inputs; None if a layer does not fit."""
+    width = n_features
+    for layer in model.layers:
+        if isinstance(layer, Linear):
+            if layer.in_features != width:
+                return None
+            width = layer.out_features
+        elif type(layer) not in ACTIVATIONS.values():
+            return None  # an estimator's network holds Linear layers and activations only
+    return width
 
 
 def _count(value, key: str) -> int:

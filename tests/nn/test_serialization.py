@@ -495,3 +495,76 @@ def test_bit_flip_and_truncation_sweep_gives_value_error_or_the_exact_model(tmp_
         attempt(data[:cut])
     assert sum(outcomes.values()) == len(data) + len(range(0, len(data), 3))
     assert outcomes["refused"] > 0.8 * len(data)  # the CRC and the checks catch nearly all
+
+
+class Scale(hg.Module):
+    """y = x * s, one learned scale per feature (a user-defined module with a parameter)."""
+
+    def __init__(self, width, dtype=np.float64):
+        self.width = width
+        self.s = hg.Parameter(np.linspace(0.5, 2.0, width).astype(dtype), "s")
+
+    @classmethod
+    def from_config(cls, config, dtype=np.float64):
+        if not isinstance(config.get("width"), int) or config["width"] < 1:
+            raise ValueError(f"width must be a positive int, got {config.get('width')!r}")
+        return cls(config["width"], dtype)
+
+    def config(self):
+        return {"type": "Scale", "width": self.width}
+
+    def forward(self, x):
+        self.x = x
+        return x * self.s.value
+
+    def backward(self, grad_y):
+        self.s.grad[...] = (grad_y * self.x).sum(axis=0)
+        return grad_y * self.s.value
+
+    def parameters(self):
+        return [self.s]
+
+
+@pytest.fixture
+def registered_scale():
+    from handgrad.nn.layers import MODULE_TYPES, register_module
+
+    register_module(Scale)
+    yield Scale
+    MODULE_TYPES.pop("Scale", None)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_registered_module_round_trips(registered_scale, tmp_path, dtype):
+    model = hg.Sequential(hg.Linear(2, 3, seed=0, dtype=dtype), Scale(3, dtype), hg.ReLU())
+    model[1].s.value[...] = np.array([0.25, -1.5, 3.0], dtype)
+    path = tmp_path / "custom.npz"
+    hg.save(model, path)
+    loaded = hg.load(path)
+    assert type(loaded[1]) is Scale and loaded.config() == model.config()
+    assert loaded[1].s.value.dtype == dtype
+    assert np.array_equal(loaded[1].s.value, model[1].s.value)
+    X = np.array([[1.0, -2.0], [0.5, 0.25]], dtype)
+    assert np.array_equal(loaded.forward(X), model.forward(X))
+
+
+def test_registered_module_files_are_checked_like_any_other(registered_scale, tmp_path):
+    from handgrad.nn.layers import MODULE_TYPES
+
+    model = hg.Sequential(hg.Linear(2, 3, seed=0), Scale(3))
+    path = tmp_path / "custom.npz"
+    hg.save(model, path)
+    bad = tmp_path / "width.npz"
+    _with_meta(path, bad, lambda m: m["architecture"]["layers"][1].update(width="3"))
+    with pytest.raises(ValueError, match=r"width.npz.*layer 1 \(Scale\) cannot be rebuilt"):
+        hg.load(bad)
+    wide = tmp_path / "wide.npz"  # the rebuilt parameter's shape disagrees with the array's
+    _with_meta(path, wide, lambda m: m["architecture"]["layers"][1].update(width=4))
+    with pytest.raises(ValueError, match=r"wide.npz.*'1.s' has shape \(3,\)"):
+        hg.load(wide)
+    model[1].s.value[0] = np.inf
+    with pytest.raises(ValueError, match="'1.s' holds NaN or inf"):
+        hg.save(model, tmp_path / "never.npz")
+    MODULE_TYPES.pop("Scale")
+    with pytest.raises(ValueError, match="custom.npz.*'Scale'.*register_module"):
+        hg.load(path)

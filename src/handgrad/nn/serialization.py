@@ -16,7 +16,9 @@ size: the metadata member is capped (``MAX_METADATA_BYTES``, JSON nesting
 ``MAX_JSON_DEPTH``), the architecture is checked before any layer is built, and each
 array's .npy header (shape, dtype) is checked against it before a byte of data is read.
 Only uncompressed members are accepted, so no member can expand beyond the file itself.
-Weights that are not finite are refused, on load and on save.
+Weights that are not finite are refused, on load and on save. Besides the built-in
+layers, a file may hold modules added with ``layers.register_module``: those are rebuilt by
+their ``from_config`` (the registering user's code) before their arrays are checked.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from typing import IO, Any
 import numpy as np
 from numpy.lib import format as npy_format
 
-from .layers import ACTIVATIONS, LeakyReLU, Linear, Module, Sequential
+from .layers import ACTIVATIONS, MODULE_TYPES, LeakyReLU, Linear, Module, Sequential
 
 __all__ = ["save", "load", "load_with_metadata", "build", "atomic_write"]
 
@@ -44,7 +46,7 @@ FORMAT = "handgrad-model"
 FORMAT_VERSION = 1
 _META_KEY = "__handgrad__"
 _LAYER_TYPES: dict[str, type[Module]] = {cls.__name__: cls for cls in ACTIVATIONS.values()}
-_STORABLE = {"Linear": Linear, **_LAYER_TYPES}  # exact types save can write and load rebuild
+_BUILTIN = {"Linear", *_LAYER_TYPES}
 _DTYPES = ("float64", "float32")
 
 MAX_METADATA_BYTES = 16 * 2**20  # the JSON member as stored (4 bytes per character)
@@ -130,7 +132,11 @@ def _umask() -> int:
 
 
 def _layer_specs(architecture: Any) -> list[tuple[str, dict]]:
-    """``Sequential.config()`` -> [(layer type, checked arguments)]; ValueError if malformed."""
+    """``Sequential.config()`` -> [(layer type, checked arguments)]; ValueError if malformed.
+
+    Built-in layers are checked field by field; a module added with ``register_module``
+    keeps its config as is (its ``from_config`` checks it when the model is built).
+    """
     if not isinstance(architecture, dict) or architecture.get("type") != "Sequential":
         raise ValueError("architecture must be a dict describing a Sequential")
     layers = architecture.get("layers")
@@ -151,15 +157,20 @@ def _layer_specs(architecture: Any) -> list[tuple[str, dict]]:
                 raise ValueError(f"layer {i} (Linear): bias must be true or false")
         elif kind == "LeakyReLU":
             slope = cfg.get("negative_slope")
-            if not isinstance(slope, numbers.Real) or isinstance(slope, bool):
-                raise ValueError(f"layer {i} (LeakyReLU): negative_slope must be a finite number")
-            if not math.isfinite(slope):
+            if not (isinstance(slope, numbers.Real) and not isinstance(slope, bool)) or not (
+                math.isfinite(slope)
+            ):
                 raise ValueError(f"layer {i} (LeakyReLU): negative_slope must be a finite number")
             args = {"negative_slope": float(slope)}
         elif kind in _LAYER_TYPES:
             args = {}
+        elif kind in MODULE_TYPES:  # registered by the user's code: its config, unchanged
+            args = cfg
         else:
-            raise ValueError(f"unknown layer type {kind!r} (layer {i})")
+            raise ValueError(
+                f"unknown layer type {kind!r} (layer {i}); a custom module must be registered "
+                "with handgrad.register_module before loading"
+            )
         specs.append((kind, args))
     return specs
 
@@ -171,27 +182,43 @@ def _positive_int(cfg: dict, key: str, i: int) -> int:
     return value
 
 
-def _parameter_shapes(specs: list[tuple[str, dict]]) -> list[tuple[str, tuple[int, ...]]]:
-    """(name, shape) of every parameter, in ``named_parameters`` order, without allocating."""
-    shapes: list[tuple[str, tuple[int, ...]]] = []
+def _builtin_shapes(specs: list[tuple[str, dict]]) -> dict[str, tuple[int, ...]]:
+    """{name: shape} of the built-in layers' parameters, known without allocating."""
+    shapes: dict[str, tuple[int, ...]] = {}
     for i, (kind, args) in enumerate(specs):
         if kind == "Linear":
-            shapes.append((f"{i}.weight", (args["in_features"], args["out_features"])))
+            shapes[f"{i}.weight"] = (args["in_features"], args["out_features"])
             if args["bias"]:
-                shapes.append((f"{i}.bias", (args["out_features"],)))
+                shapes[f"{i}.bias"] = (args["out_features"],)
     return shapes
 
 
 def _build(specs: list[tuple[str, dict]], dtype) -> Sequential:
     layers: list[Module] = []
-    for kind, args in specs:
+    for i, (kind, args) in enumerate(specs):
         if kind == "Linear":
             layers.append(Linear(**args, init="zeros", dtype=dtype))
         elif kind == "LeakyReLU":
             layers.append(LeakyReLU(args["negative_slope"]))
-        else:
+        elif kind in _LAYER_TYPES:
             layers.append(_LAYER_TYPES[kind]())
+        else:
+            layers.append(_build_registered(MODULE_TYPES[kind], args, dtype, i))
     return Sequential(*layers)
+
+
+def _build_registered(cls: type[Module], config: dict, dtype, i: int) -> Module:
+    """A registered module from its config; whatever its from_config raises -> ValueError."""
+    try:
+        layer = cls.from_config(config, dtype)
+    except Exception as exc:  # the user's constructor, fed with the file's values
+        raise ValueError(
+            f"layer {i} ({cls.__name__}) cannot be rebuilt from its config "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
+    if type(layer) is not cls:
+        raise ValueError(f"layer {i}: {cls.__name__}.from_config returned a {type(layer)}")
+    return layer
 
 
 def build(architecture: dict, dtype=np.float64) -> Sequential:
@@ -208,24 +235,25 @@ def build(architecture: dict, dtype=np.float64) -> Sequential:
 def save(model: Module, path: str | os.PathLike, metadata: dict | None = None) -> Path:
     """Write ``model`` (a Sequential) to ``path`` atomically; ``metadata`` must be JSON-able.
 
-    Everything is checked before a byte is written: only handgrad's built-in layers can be
-    stored (a user-defined layer raises TypeError naming its type), every parameter must
-    have the dtype, shape and finiteness a load would accept, and the metadata must be JSON
-    within the size and nesting limits a load accepts.
+    Everything is checked before a byte is written: only handgrad's built-in layers and
+    modules added with ``register_module`` can be stored (any other layer raises TypeError
+    naming its type), every parameter must have the dtype, shape and finiteness a load
+    would accept, and the metadata must be JSON within the limits a load accepts.
     """
     if not isinstance(model, Sequential):
         raise TypeError(f"save: expected a Sequential model, got {type(model).__name__}")
     for i, layer in enumerate(model.layers):
-        if _STORABLE.get(type(layer).__name__) is not type(layer):
+        cls = type(layer)
+        if MODULE_TYPES.get(cls.__name__) is not cls or cls is Sequential:
             raise TypeError(
-                f"save: layer {i} is a {type(layer).__module__}.{type(layer).__qualname__}, "
-                "which a model file cannot describe; only handgrad's built-in layers "
-                f"({', '.join(sorted(_STORABLE))}) can be saved"
+                f"save: layer {i} is a {cls.__module__}.{cls.__qualname__}, which a model file "
+                f"cannot describe: the built-in layers ({', '.join(sorted(_BUILTIN))}) and "
+                "modules added with handgrad.register_module can be saved"
             )
     dtype = str(model.dtype)
     if dtype not in _DTYPES:
         raise TypeError(f"save: model dtype must be float64 or float32, got {dtype}")
-    meta = {
+    meta: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "handgrad_version": _handgrad_version(),
@@ -235,6 +263,11 @@ def save(model: Module, path: str | os.PathLike, metadata: dict | None = None) -
     }
     if not isinstance(meta["metadata"], dict):
         raise TypeError(f"save: metadata must be a dict, got {type(metadata).__name__}")
+    for i, cfg in enumerate(meta["architecture"]["layers"]):
+        if not isinstance(cfg, dict) or cfg.get("type") != type(model.layers[i]).__name__:
+            raise TypeError(
+                f"save: layer {i}'s config() must be a dict whose 'type' is its class name"
+            )
     try:
         meta_json = json.dumps(meta)
     except (TypeError, ValueError, RecursionError) as exc:
@@ -245,19 +278,23 @@ def save(model: Module, path: str | os.PathLike, metadata: dict | None = None) -
             f"save: metadata is {len(meta_json)} characters of JSON; a model file holds at "
             f"most about {MAX_METADATA_BYTES // 4} (store large data in a separate file)"
         )
-    arrays = _checked_arrays(model, _parameter_shapes(_layer_specs(meta["architecture"])))
+    arrays = _checked_arrays(model, _builtin_shapes(_layer_specs(meta["architecture"])))
     arrays[_META_KEY] = np.array(meta_json)
     return atomic_write(path, lambda fh: np.savez(fh, **arrays))  # type: ignore[arg-type]
 
 
-def _checked_arrays(model: Sequential, shapes) -> dict[str, np.ndarray]:
+def _checked_arrays(
+    model: Sequential, builtin: dict[str, tuple[int, ...]]
+) -> dict[str, np.ndarray]:
     """{name: value} of every parameter after checking it is what a load will expect."""
-    params = dict(model.named_parameters())
-    if list(params) != [name for name, _ in shapes]:
-        raise ValueError(f"save: the model's parameters {list(params)} do not match its layers")
+    named = model.named_parameters()
+    names = [name for name, _ in named]
+    if len(set(names)) != len(names) or _META_KEY in names:
+        raise ValueError(f"save: parameter names must be unique, got {names}")
     dtype = model.dtype
-    for name, shape in shapes:
-        value = params[name].value
+    for name, p in named:
+        value = p.value
+        shape = builtin.get(name, getattr(value, "shape", None))
         if not isinstance(value, np.ndarray) or value.shape != shape or value.dtype != dtype:
             raise ValueError(
                 f"save: parameter {name!r} should be a {dtype} array of shape {shape}, "
@@ -269,7 +306,7 @@ def _checked_arrays(model: Sequential, shapes) -> dict[str, np.ndarray]:
                 f"save: parameter {name!r} holds NaN or inf; a model file stores finite "
                 "weights only"
             )
-    return {name: params[name].value for name, _ in shapes}
+    return {name: p.value for name, p in named}
 
 
 def _handgrad_version() -> str:
@@ -338,18 +375,18 @@ def _read_model(zf: zipfile.ZipFile, file_size: int) -> tuple[Sequential, dict]:
     if not isinstance(user_metadata, dict):
         raise ValueError("its user metadata is not a JSON object")
     specs = _layer_specs(meta.get("architecture"))
-    shapes = _parameter_shapes(specs)
-    needed = sum(math.prod(shape) for _, shape in shapes) * dtype.itemsize
-    if needed > file_size:
-        raise ValueError(
-            f"its architecture needs {needed} bytes of weights but the file has {file_size}: "
-            "truncated or crafted"
-        )
+    _check_needed(_builtin_shapes(specs).values(), dtype, file_size)  # before any allocation
+    model = _build(specs, dtype)
+    named = model.named_parameters()
+    _check_needed([p.value.shape for _, p in named], dtype, file_size)  # registered modules too
+    for name, p in named:
+        if p.value.dtype != dtype:
+            raise ValueError(f"parameter {name!r} was rebuilt as {p.value.dtype}, not {dtype}")
 
     # Every member to read must exist, be stored uncompressed and, all together, fit in
-    # the file: memory is bounded by the file's size before anything is allocated.
+    # the file: memory is bounded by the file's size.
     infos = {}
-    for name, _ in shapes:
+    for name, _ in named:
         info = members.get(name + ".npy")
         if info is None:
             raise ValueError(f"the array {name!r} is missing")
@@ -359,11 +396,19 @@ def _read_model(zf: zipfile.ZipFile, file_size: int) -> tuple[Sequential, dict]:
         raise ValueError(
             f"its members claim {declared} bytes but the file has {file_size}: truncated or crafted"
         )
-    values = {name: _read_array(zf, infos[name], name, shape, dtype) for name, shape in shapes}
-    model = _build(specs, dtype)
-    for name, p in model.named_parameters():
-        p.value[...] = values[name]
+    for name, p in named:
+        p.value[...] = _read_array(zf, infos[name], name, p.value.shape, dtype)
     return model, user_metadata
+
+
+def _check_needed(shapes, dtype: np.dtype, file_size: int) -> None:
+    """The weights of these shapes must fit in the file (it stores them uncompressed)."""
+    needed = sum(math.prod(shape) for shape in shapes) * dtype.itemsize
+    if needed > file_size:
+        raise ValueError(
+            f"its architecture needs {needed} bytes of weights but the file has {file_size}: "
+            "truncated or crafted"
+        )
 
 
 def _stored_size(info: zipfile.ZipInfo) -> int:
