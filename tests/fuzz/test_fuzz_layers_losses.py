@@ -71,11 +71,30 @@ def test_linear_forward_cleanly_refuses_or_computes_x_w_plus_b(x, dtype):
     assert np.allclose(y[inside], exact[inside], rtol=rtol, atol=1e-30)
 
 
-@budget(25)
-@given(g=arrays_any(bound=1e10))
-def test_backward_refuses_wrong_gradients_before_touching_grads(g):
+def _tanh_net():
     model = hg.Sequential(hg.Linear(3, 4, seed=0), hg.ReLU(), hg.Linear(4, 2, seed=1), hg.Tanh())
     model.forward(np.ones((5, 3)))
+    return model
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine engineer (nn/layers.py, issue 9): Linear.backward casts a complex gradient "
+    "into weight.grad (ComplexWarning) before a later layer refuses it; the layers' gradient "
+    "check should refuse complex (and non-numeric) dtypes as it refuses wrong shapes",
+)
+def test_a_complex_gradient_is_refused_before_any_grad_changes():
+    model = _tanh_net()
+    grads = [p.grad.copy() for p in model.parameters()]
+    with pytest.raises(TypeError, match="complex"):
+        model.backward(np.ones((5, 2), dtype=complex))
+    assert all(np.array_equal(a, p.grad) for a, p in zip(grads, model.parameters()))
+
+
+@budget(25)
+@given(g=arrays_any(bound=1e10).filter(lambda a: a.dtype.kind != "c"))  # complex: see above
+def test_backward_refuses_wrong_gradients_before_touching_grads(g):
+    model = _tanh_net()
     grads = [p.grad.copy() for p in model.parameters()]
     try:
         dx = model.backward(g)
