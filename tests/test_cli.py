@@ -358,6 +358,21 @@ def test_gradcheck_prints_a_table_per_activation_and_loss():
     assert worst < 1e-7
 
 
+def test_help_is_written_for_users():
+    proc = handgrad("--help")
+    assert proc.returncode == 0
+    first = proc.stdout.split("\n\n")[1]  # the paragraph after the usage line
+    assert first.startswith("handgrad: neural networks from first principles")
+    assert "Thin" not in proc.stdout and "argument parsing" not in proc.stdout
+    for command in ("demo", "run", "tour", "gradcheck"):
+        sub = handgrad(command, "--help")
+        assert sub.returncode == 0
+        description = sub.stdout.split("\n\n")[1]
+        assert len(description.split()) > 10, (command, description)
+        assert "(default: 0)" in sub.stdout  # --seed shows its default
+    assert "(default: runs)" in handgrad("run", "--help").stdout
+
+
 def test_demo_still_runs():
     proc = handgrad("demo")
     assert proc.returncode == 0, proc.stderr
@@ -403,12 +418,19 @@ def test_run_and_tour_real_experiment_quick(tmp_path):
     assert payload["seed"] == 2 and payload["quick"] is True
     for fig in payload["figures"]:
         assert (folder / fig["path"]).exists()
+    # its own report, the same self-contained HTML as the tour's
+    assert f"report: {folder / 'report.md'}" in proc.stdout
+    one = (folder / "report.html").read_text()
+    assert one.count('<img src="data:image/png;base64,') == len(payload["figures"])
+    assert '<nav class="side"' in one and 'id="figure-1-1"' in one
 
     proc = handgrad(
         "tour", "--quick", "--only", "linear-fit", "--seed", "2", "--out", tmp_path / "t"
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == ""  # not a terminal: no progress lines
+    # not a terminal: plain progress lines, one as the stage starts and one as it ends
+    assert proc.stderr.splitlines()[0] == "[1/1] linear-fit ..."
+    assert proc.stderr.splitlines()[1].startswith("[1/1] linear-fit: ok, ")
     assert f"report: {tmp_path / 't' / 'report.md'}" in proc.stdout
     md = (tmp_path / "t" / "report.md").read_text()
     assert f"## 1. {payload['title']}" in md and "| seed | 2 |" in md

@@ -25,11 +25,23 @@ from handgrad.metrics import confusion_matrix
 from ..data import load_mnist, load_mnist_subset, pixels_to_float, train_test_split
 from ..nn import functional as F
 from ..train import Callback, predict_logits
-from .base import ExperimentResult, Figure
+from .base import ExperimentResult, Figure, lead
 
 NAME = "mnist"
 TITLE = "MNIST: a small classifier on real handwritten digits"
 STAGE = "Seed 001, Stage 5 (MNIST)"
+
+LEAD = lead(
+    (
+        "Does the same recipe (softmax, cross-entropy, minibatch SGD) carry over to real 28×28 "
+        "handwritten digits?"
+    ),
+    (
+        "The held-out accuracy, the confusion matrix in `mnist_confusion.png` (which digits are"
+        " confused with which) and the misclassified examples."
+    ),
+)
+
 
 SIZES = [784, 256, 128, 10]
 DTYPE = np.float32
@@ -332,4 +344,5 @@ def run(
     ]
     if len(shown):
         figures.append(_plot_examples(d["X_test"][shown], captions, out_dir / "mnist_mistakes.png"))
-    return ExperimentResult(NAME, TITLE, STAGE, metrics, _markdown(metrics), figures)
+    markdown = LEAD + "\n\n" + _markdown(metrics)
+    return ExperimentResult(NAME, TITLE, STAGE, metrics, markdown, figures)
