@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: demo test test-fast typecheck bench bench-paired lint format clean
+.PHONY: demo test test-fast fuzz typecheck bench bench-paired lint format clean
 
 $(VENV)/bin/python:
 	@echo "Creating the virtual environment $(VENV)/ and updating pip ..."
@@ -43,6 +43,10 @@ test: $(STAMP)
 # the suite without the tests marked slow: under a minute, for the edit-test loop
 test-fast: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -m "not slow"
+
+# property-based fuzzing (tests/fuzz) with 50 times the examples `make test` runs
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz OPENBLAS_NUM_THREADS=1 $(PY) -m pytest tests/fuzz -m fuzz -p no:cacheprovider --hypothesis-show-statistics
 
 typecheck: $(STAMP)
 	$(PY) -m mypy

@@ -37,8 +37,16 @@ CHECKED = [
     MLPRegressor(**_QUICK),
     MLPClassifier(**_QUICK, dtype="float32"),
     MLPRegressor(**_QUICK, dtype="float32"),
-    MLPClassifier(**_QUICK, solver="sgd", early_stopping=True),
-    MLPRegressor(**_QUICK, solver="rmsprop", activation="tanh", early_stopping=True),
+    # validation_fraction 0.2: some checks fit on 10 rows, and a validation set of one row
+    # is refused (as scikit-learn's MLP refuses it)
+    MLPClassifier(**_QUICK, solver="sgd", early_stopping=True, validation_fraction=0.2),
+    MLPRegressor(
+        **_QUICK,
+        solver="rmsprop",
+        activation="tanh",
+        early_stopping=True,
+        validation_fraction=0.2,
+    ),
 ]
 
 
