@@ -77,12 +77,6 @@ def _tanh_net():
     return model
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine engineer (nn/layers.py, issue 9): Linear.backward casts a complex gradient "
-    "into weight.grad (ComplexWarning) before a later layer refuses it; the layers' gradient "
-    "check should refuse complex (and non-numeric) dtypes as it refuses wrong shapes",
-)
 def test_a_complex_gradient_is_refused_before_any_grad_changes():
     model = _tanh_net()
     grads = [p.grad.copy() for p in model.parameters()]
@@ -92,7 +86,7 @@ def test_a_complex_gradient_is_refused_before_any_grad_changes():
 
 
 @budget(25)
-@given(g=arrays_any(bound=1e10).filter(lambda a: a.dtype.kind != "c"))  # complex: see above
+@given(g=arrays_any(bound=1e10))
 def test_backward_refuses_wrong_gradients_before_touching_grads(g):
     model = _tanh_net()
     grads = [p.grad.copy() for p in model.parameters()]

@@ -105,7 +105,8 @@ def _saved(value, who: str):
 
 
 def _check_grad(grad_y, expected_shape: tuple[int, ...], who: str) -> np.ndarray:
-    grad_y = np.asarray(grad_y)
+    """The upstream gradient as a real float array of the last forward's output shape."""
+    grad_y = F.as_real_float(grad_y, f"{who}.backward gradient")
     if grad_y.shape != expected_shape:
         raise ValueError(
             f"{who}.backward: gradient has shape {grad_y.shape}, "
