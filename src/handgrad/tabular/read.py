@@ -12,6 +12,7 @@ import csv
 import difflib
 import hashlib
 import os
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -112,15 +113,24 @@ def _read_csv(path: Path) -> pd.DataFrame:
     text = head.decode(encoding, errors="ignore")
     sep = _sniff_delimiter(text)
     try:
-        return pd.read_csv(
-            path,
-            sep=sep,
-            encoding=encoding,
-            na_values=MISSING_MARKERS,
-            skipinitialspace=True,
-            skip_blank_lines=True,
-            encoding_errors="replace",
-        )
+        with warnings.catch_warnings():
+            # a row longer than the header must not silently become an index or be cut
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(
+                path,
+                sep=sep,
+                encoding=encoding,
+                na_values=MISSING_MARKERS,
+                skipinitialspace=True,
+                skip_blank_lines=True,
+                encoding_errors="replace",
+                index_col=False,
+            )
+    except pd.errors.ParserWarning:
+        raise DataError(
+            f"{path} is not a well-formed CSV table (the first data row has more fields "
+            "than the header)"
+        ) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty (expected a header row and data rows)") from None
     except (pd.errors.ParserError, ValueError, UnicodeError) as exc:
