@@ -45,7 +45,10 @@ def titanic_frame(n: int = 700, seed: int = 7) -> pd.DataFrame:
     titles = np.where((sex == "male") & (age < 13), "Master.", titles)
     surnames = ["Smith", "Brown", "Olsen", "Kelly", "Dubois", "Rossi", "Novak", "Berg"]
     names = [f"{surnames[i % 8]}{i}, {titles[i]} {chr(65 + i % 26)}. Passenger" for i in range(n)]
-    tickets = [f"{rng.choice(['', 'PC ', 'A/5 ', 'STON/O2. '])}{rng.integers(1000, 1200)}" for _ in range(n)]
+    tickets = [
+        f"{rng.choice(['', 'PC ', 'A/5 ', 'STON/O2. '])}{rng.integers(1000, 1200)}"
+        for _ in range(n)
+    ]
     cabins = np.array(
         [f"{'ABCDEFG'[rng.integers(0, 7)]}{rng.integers(1, 130)}" for _ in range(n)], dtype=object
     )

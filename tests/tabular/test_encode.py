@@ -39,7 +39,12 @@ def sklearn_reference(train: pd.DataFrame, other: pd.DataFrame, rare_min: int) -
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
     def texts(frame):
-        return frame[["port", "vip"]].astype(object).where(frame[["port", "vip"]].notna(), "(missing)").astype(str)
+        return (
+            frame[["port", "vip"]]
+            .astype(object)
+            .where(frame[["port", "vip"]].notna(), "(missing)")
+            .astype(str)
+        )
 
     numeric = make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler())
     ct = ColumnTransformer([("num", numeric, ["age", "fare"])])
@@ -76,7 +81,9 @@ def test_matches_scikit_learn_and_survives_json(tmp_path):
 
 def test_unseen_category_note_and_missing_columns_named():
     pre = TablePreprocessor.fit(table(0), KINDS)
-    with pytest.raises(DataError, match=r"new.csv lacks 2 of the model's feature column\(s\): 'fare', 'vip'"):
+    with pytest.raises(
+        DataError, match=r"new.csv lacks 2 of the model's feature column\(s\): 'fare', 'vip'"
+    ):
         pre.transform(table(1)[["age", "port"]], "new.csv")
     lines = pre.transform(table(1).assign(port="Atlantis"))[1].lines()
     assert lines[1].startswith("warning: column 'port' has value(s) never seen in training")

@@ -75,14 +75,20 @@ def test_drop_missing_drops_rows_instead_of_filling():
         (blobs().assign(y="same"), "y", {}, "single class ('same')"),
         (blobs(5), "y", {}, "5 usable row(s) are too few"),
         (
-            pd.DataFrame({"id": range(200), "name": [f"n{i}" for i in range(200)], "k": 1, "y": [0, 1] * 100}),
+            pd.DataFrame(
+                {"id": range(200), "name": [f"n{i}" for i in range(200)], "k": 1, "y": [0, 1] * 100}
+            ),
             "y", {}, "no usable feature column is left ('id': left out: identifier-like",
         ),
         (
             blobs(400).assign(y=[f"class {i % 210}" for i in range(400)]),
-            "y", {}, "has 210 distinct values for 400 rows, too many to be classes; pass --task regression",
+            "y", {}, "has 210 distinct values for 400 rows, too many to be classes; pass --task "
+            "regression",
         ),
-        (blobs().assign(y=[0.5, "x"] * 150), "y", {"task": "regression"}, "needs numbers for regression"),
+        (
+            blobs().assign(y=[0.5, "x"] * 150), "y", {"task": "regression"},
+            "needs numbers for regression",
+        ),
     ],
 )  # fmt: skip
 def test_bad_tables_are_refused_before_training(frame, target, config, message):
@@ -103,7 +109,11 @@ def test_every_unknown_column_is_named_with_suggestions():
 
 def test_many_classes_are_accepted_when_confirmed():
     frame = blobs(400).assign(y=[f"c{i % 150}" for i in range(400)])
-    run = train_model(frame_dataset(frame, "y"), TrainConfig(task="classification", hidden=(4,), epochs=1, val_fraction=0.0), None)
+    run = train_model(
+        frame_dataset(frame, "y"),
+        TrainConfig(task="classification", hidden=(4,), epochs=1, val_fraction=0.0),
+        None,
+    )
     assert len(run.classes) == 150
 
 
@@ -155,7 +165,9 @@ def test_features_at_extreme_scales_train_like_scale_one(scale):
     """Issue 9: at 1e160 the old Standardizer mapped everything to 0 (baseline accuracy)."""
     config = TrainConfig(**FAST, seed=2)
     ref = train_model(frame_dataset(blobs(), "y"), config, None).metrics["test"]["accuracy"]
-    got = train_model(frame_dataset(blobs(scale=scale), "y"), config, None).metrics["test"]["accuracy"]
+    got = train_model(frame_dataset(blobs(scale=scale), "y"), config, None).metrics["test"][
+        "accuracy"
+    ]
     assert ref > 0.9
     assert abs(got - ref) <= 0.02
 
@@ -164,7 +176,9 @@ def test_regression_target_and_linear_reference():
     rng = np.random.default_rng(4)
     X = rng.normal(size=(300, 2))
     frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "color": rng.choice(["r", "g"], 300)})
-    frame["y"] = 3 * X[:, 0] - X[:, 1] ** 2 + 2.0 * (frame["color"] == "r") + 0.1 * rng.normal(size=300)
+    frame["y"] = (
+        3 * X[:, 0] - X[:, 1] ** 2 + 2.0 * (frame["color"] == "r") + 0.1 * rng.normal(size=300)
+    )
     run = train_model(frame_dataset(frame, "y"), TrainConfig(hidden=(32,), epochs=80), None)
     assert run.task == "regression"
     assert run.metrics["test"]["r2"] > 0.9

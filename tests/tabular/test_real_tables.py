@@ -77,8 +77,14 @@ def test_penguins_as_shipped(penguins_csv, cli, tmp_path):
     data = penguins_csv.read_bytes()
     assert report.startswith("# penguins.csv: train your own network")
     assert f"{len(data):,} bytes, SHA-256 `{hashlib.sha256(data).hexdigest()}`" in report
-    assert "| `sex` | categorical | 11 | one-hot, 2 values (+ 'missing' as a category: 11 rows) |" in report
-    assert f"| logistic regression on test | 69 | | {metrics['linear_model']['accuracy']:.4f} |" in report
+    assert (
+        "| `sex` | categorical | 11 | one-hot, 2 values (+ 'missing' as a category: 11 rows) |"
+        in report
+    )
+    assert (
+        f"| logistic regression on test | 69 | | {metrics['linear_model']['accuracy']:.4f} |"
+        in report
+    )
     assert (out / "report.html").read_text().count("<img") == 3
 
     # recompute the test score: predict the held-out rows from the original file
@@ -97,7 +103,9 @@ def test_penguins_as_shipped(penguins_csv, cli, tmp_path):
     written = pd.read_csv(out / "test_predictions.csv")
     np.testing.assert_array_equal(written.row, test_rows)
     np.testing.assert_array_equal(written.prediction, predicted.prediction)
-    np.testing.assert_allclose(written[["p_Adelie", "p_Chinstrap", "p_Gentoo"]], predicted.iloc[:, 1:], rtol=1e-12)
+    np.testing.assert_allclose(
+        written[["p_Adelie", "p_Chinstrap", "p_Gentoo"]], predicted.iloc[:, 1:], rtol=1e-12
+    )
     assert np.mean(written.true == written.prediction) == handgrad_acc
 
 
@@ -106,10 +114,33 @@ def test_predict_with_reordered_extra_missing_columns_and_unseen_category(
     penguins_csv, cli, user_error, tmp_path
 ):
     out = tmp_path / "run"
-    proc = cli("train", "--data", penguins_csv, "--target", "species", "--hidden", "8", "--epochs", "20", "--out", out, "--quiet")
+    proc = cli(
+        "train",
+        "--data",
+        penguins_csv,
+        "--target",
+        "species",
+        "--hidden",
+        "8",
+        "--epochs",
+        "20",
+        "--out",
+        out,
+        "--quiet",
+    )
     assert proc.returncode == 0, proc.stderr
     table = pd.read_csv(penguins_csv).head(6)
-    shuffled = table[["year", "sex", "body_mass_g", "island", "flipper_length_mm", "bill_depth_mm", "bill_length_mm"]].copy()
+    shuffled = table[
+        [
+            "year",
+            "sex",
+            "body_mass_g",
+            "island",
+            "flipper_length_mm",
+            "bill_depth_mm",
+            "bill_length_mm",
+        ]
+    ].copy()
     shuffled["notes"] = "extra"
     shuffled.loc[0, "island"] = "Atlantis"
     path = tmp_path / "new.csv"
@@ -170,7 +201,18 @@ def test_every_kind_of_column_with_missing_values(cli, tmp_path):
     path = tmp_path / "kinds.csv"
     frame.to_csv(path, index=False)
     out = tmp_path / "run"
-    proc = cli("train", "--data", path, "--target", "y", "--missing-indicator", "--epochs", "20", "--out", out)
+    proc = cli(
+        "train",
+        "--data",
+        path,
+        "--target",
+        "y",
+        "--missing-indicator",
+        "--epochs",
+        "20",
+        "--out",
+        out,
+    )
     assert proc.returncode == 0, proc.stderr
     kinds = {line.split()[0]: line.split()[1] for line in proc.stdout.splitlines()[1:8]}
     assert kinds == {

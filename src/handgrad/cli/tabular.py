@@ -210,7 +210,8 @@ def register(sub) -> None:
         type=_positive_int,
         default=d.rare_min,
         metavar="N",
-        help=f"categories seen in fewer than N training rows share one column (default {d.rare_min})",
+        help="categories seen in fewer than N training rows share one column "
+        f"(default {d.rare_min})",
     )
     p.add_argument(
         "--task", choices=["classification", "regression"], help="default: inferred from the target"

@@ -19,7 +19,7 @@ class Standardizer:
     Shapes: fit on X (N, D); ``mean_`` and ``scale_`` are (D,).
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.mean_: np.ndarray | None = None
         self.scale_: np.ndarray | None = None
 

@@ -1,13 +1,13 @@
 """Your own table (seed 001, Stage 7): read, type, encode, train, predict, report.
 
-    read.py        pandas reading (CSV, Parquet, Excel) and column typing
-    encode.py      the fitted preprocessing, stored as JSON and applied without scikit-learn
-    dataset.py     ``load_dataset``: a table file or built-in set -> ``Dataset``
-    config.py      ``TrainConfig``: every choice, checked before any work
-    pipeline.py    ``train_model``: split, encode, train, score -> ``TrainRun``
-    predictor.py   ``Predictor``: a saved model.npz applied to new rows
-    run_folder.py  the run folder, written whole or not at all
-    report.py      figures and the Markdown/HTML report of a run
+read.py        pandas reading (CSV, Parquet, Excel) and column typing
+encode.py      the fitted preprocessing, stored as JSON and applied without scikit-learn
+dataset.py     ``load_dataset``: a table file or built-in set -> ``Dataset``
+config.py      ``TrainConfig``: every choice, checked before any work
+pipeline.py    ``train_model``: split, encode, train, score -> ``TrainRun``
+predictor.py   ``Predictor``: a saved model.npz applied to new rows
+run_folder.py  the run folder, written whole or not at all
+report.py      figures and the Markdown/HTML report of a run
 """
 
 from __future__ import annotations

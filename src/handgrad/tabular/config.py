@@ -132,4 +132,4 @@ def _finite(x) -> bool:
 
 
 def _int_at_least(x, minimum: int) -> bool:
-    return isinstance(x, Integral) and not isinstance(x, bool) and x >= minimum
+    return isinstance(x, Integral) and not isinstance(x, bool) and int(x) >= minimum

@@ -86,8 +86,14 @@ def load_dataset(
         cells = [format_number(v) for v in y]
         profiles = [ColumnProfile(n, "numeric", 0, 0, True, "standardize") for n in names]
         return Dataset(
-            frame, cells, list(names), "target", f"built-in data set {data!r}", task,
-            np.arange(len(y)), profiles,
+            frame,
+            cells,
+            list(names),
+            "target",
+            f"built-in data set {data!r}",
+            task,
+            np.arange(len(y)),
+            profiles,
         )
     if not path.exists():
         hint = "" if path.suffix else f" (built-in sets: {', '.join(BUILTIN)})"
@@ -146,9 +152,7 @@ def _check_names(source, columns, target, features, ignore) -> None:
             hint = f" (did you mean {listing(near)}?)" if near else ""
             problems.append(f"{option} column {name!r} does not exist{hint}")
     if problems:
-        raise DataError(
-            f"{source}: {'; '.join(problems)}; the columns are: {listing(columns, 20)}"
-        )
+        raise DataError(f"{source}: {'; '.join(problems)}; the columns are: {listing(columns, 20)}")
     if features is not None and target in features:
         raise ConfigError(f"the target column {target!r} cannot also be a feature")
     if target in ignore:

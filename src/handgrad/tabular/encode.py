@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..data.preprocessing import Standardizer
 from ..data.tabular import DataError, format_number
-from .read import as_numbers, listing
+from .read import listing
 
 __all__ = ["TablePreprocessor", "EncodeNotes", "MISSING_CATEGORY", "RARE_CATEGORY"]
 
@@ -41,7 +41,9 @@ class EncodeNotes:
     def lines(self) -> list[str]:
         out = []
         if self.extra_columns:
-            out.append(f"note: ignored column(s) the model does not use: {listing(self.extra_columns)}")
+            out.append(
+                f"note: ignored column(s) the model does not use: {listing(self.extra_columns)}"
+            )
         for name, values in self.unseen.items():
             out.append(
                 f"warning: column {name!r} has value(s) never seen in training, encoded as "
@@ -121,15 +123,18 @@ class TablePreprocessor:
                 names += [f"{c['name']}={v}" for v in _one_hot_values(c)]
         return names
 
-    def transform(self, frame: pd.DataFrame, source: str = "the table") -> tuple[np.ndarray, EncodeNotes]:
+    def transform(
+        self, frame: pd.DataFrame, source: str = "the table"
+    ) -> tuple[np.ndarray, EncodeNotes]:
         """Encode ``frame`` (any column order, extra columns ignored) -> (X (N, D), notes).
 
         DataError naming every missing column, and every numeric column with text in it.
         """
         missing = [n for n in self.feature_names if n not in frame.columns]
         if missing:
+            n = len(missing)
             raise DataError(
-                f"{source} lacks {len(missing)} of the model's feature column(s): {listing(missing)}"
+                f"{source} lacks {n} of the model's feature column(s): {listing(missing)}"
             )
         notes = EncodeNotes(extra_columns=[c for c in frame.columns if c not in self.feature_names])
         blocks, problems = [], []
@@ -255,7 +260,7 @@ def _one_hot_values(c: dict) -> list[str]:
 def _apply_categorical(c: dict, col: pd.Series) -> tuple[np.ndarray, list[str]]:
     """One-hot block (N, K) and the distinct values never seen in training."""
     cells = category_text(col)
-    position = {v: i for i, v in enumerate(c["categories"])}
+    position: dict[str, int | None] = {v: i for i, v in enumerate(c["categories"])}
     rare_slot = len(c["categories"]) if c["rare"] else None
     for v in c["rare"]:
         position[v] = rare_slot

@@ -1,12 +1,12 @@
 """``train_model``: one training configuration on a loaded table, from split to scores.
 
-    decide the task (given, the built-in's own, or inferred from the target)
-    encode the target: class labels -> 0..C-1 (kept as text); regression values -> floats
-    split the rows once, seeded: train / validation / test (stratified by class)
-    fit the preprocessing on the training rows only; encode all three parts
-    build hg.mlp([D, hidden..., outputs]) and train it with hg.fit (+ early stopping)
-    score every part, a baseline that ignores the features, and a linear model on the same split
-    write the run folder (``run_folder.write_run``) unless ``out_dir`` is None
+decide the task (given, the built-in's own, or inferred from the target)
+encode the target: class labels -> 0..C-1 (kept as text); regression values -> floats
+split the rows once, seeded: train / validation / test (stratified by class)
+fit the preprocessing on the training rows only; encode all three parts
+build hg.mlp([D, hidden..., outputs]) and train it with hg.fit (+ early stopping)
+score every part, a baseline that ignores the features, and a linear model on the same split
+write the run folder (``run_folder.write_run``) unless ``out_dir`` is None
 """
 
 from __future__ import annotations
@@ -146,7 +146,9 @@ def train_model(
     }
     metrics["baseline"] = _baseline(task, Y["train"], Y["test"], classes)
     if compare_linear:
-        metrics["linear_model"] = _linear_reference(task, X["train"], Y["train"], X["test"], Y["test"])
+        metrics["linear_model"] = _linear_reference(
+            task, X["train"], Y["train"], X["test"], Y["test"]
+        )
     metrics["target"] = _target_summary(y, classes)
     metrics["epochs_run"] = history.epochs
     metrics["stop_reason"] = history.stop_reason
@@ -207,7 +209,9 @@ def _rows_to_use(dataset: Dataset, config: TrainConfig) -> tuple[np.ndarray, lis
     complete = dataset.frame.notna().all(axis=1).to_numpy()
     dropped = int((~complete).sum())
     if complete.sum() == 0:
-        raise DataError(f"{dataset.source}: every row has a missing value; --drop-missing leaves none")
+        raise DataError(
+            f"{dataset.source}: every row has a missing value; --drop-missing leaves none"
+        )
     return everything[complete], [f"--drop-missing left out {dropped} row(s) with a missing value"]
 
 
@@ -227,7 +231,9 @@ def _regression_target(cells: list[str], column: str) -> np.ndarray:
             f"other values (first: {cells[bad[0]]!r})"
         )
     if np.ptp(values) == 0:
-        raise DataError(f"target column {column!r} has a single value ({cells[0]}); nothing to learn")
+        raise DataError(
+            f"target column {column!r} has a single value ({cells[0]}); nothing to learn"
+        )
     return values
 
 
@@ -312,7 +318,10 @@ def _evaluate(predictor: Predictor, loss, X: np.ndarray, y: np.ndarray, y_fit) -
     outputs = predictor.outputs(X)
     finite = bool(np.isfinite(outputs).all())
     with np.errstate(over="ignore", invalid="ignore"):
-        result: dict = {"n": int(len(y)), "loss": _finite(loss.forward(outputs, y_fit)) if finite else None}
+        result: dict = {
+            "n": int(len(y)),
+            "loss": _finite(loss.forward(outputs, y_fit)) if finite else None,
+        }
         if predictor.task == "classification":
             assert predictor.classes is not None
             codes = predictor.codes_from_outputs(outputs)

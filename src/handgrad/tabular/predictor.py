@@ -102,7 +102,11 @@ class Predictor:
             else:
                 classes = [str(c) for c in meta["classes"]]
             predictor = cls(
-                model, task, preprocessor, classes, str(meta.get("target", "target")),
+                model,
+                task,
+                preprocessor,
+                classes,
+                str(meta.get("target", "target")),
                 target_scaler,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -113,7 +117,9 @@ class Predictor:
 
     # --- predicting ---------------------------------------------------------------------------
 
-    def encode(self, frame: pd.DataFrame, source: str = "the table") -> tuple[np.ndarray, EncodeNotes]:
+    def encode(
+        self, frame: pd.DataFrame, source: str = "the table"
+    ) -> tuple[np.ndarray, EncodeNotes]:
         """Raw rows (any column order; extra columns ignored) -> (network input (N, D), notes)."""
         return self.preprocessor.transform(frame, source)
 
@@ -123,7 +129,8 @@ class Predictor:
             try:
                 return predict_logits(self.model, X)
             except NonFiniteError:  # a diverged network: inf inside a hidden layer
-                return np.full((X.shape[0], self.model.layers[-1].out_features), np.nan)
+                width = 1 if self.classes is None or len(self.classes) == 2 else len(self.classes)
+                return np.full((X.shape[0], width), np.nan)
 
     def codes_from_outputs(self, outputs: np.ndarray) -> np.ndarray:
         if outputs.shape[1] == 1:

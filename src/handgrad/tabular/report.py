@@ -27,7 +27,9 @@ def write_report_files(run, dataset, folder: Path) -> list[str]:
     text = train_report(run, dataset, figures)
     write_text(folder / "report.md", text)
     title = f"handgrad train: {Path(dataset.source).name}"
-    write_text(folder / "report.html", markdown_to_html_document(text, title=title, base_dir=folder))
+    write_text(
+        folder / "report.html", markdown_to_html_document(text, title=title, base_dir=folder)
+    )
     return [*[name for name, _ in figures], "report.md", "report.html"]
 
 
@@ -282,7 +284,11 @@ def _column_section(run, dataset) -> list[str]:
         "and boolean columns: one column per category (one-hot), a missing cell counting as "
         f"the category `(missing)`; categories seen in fewer than {c.rare_min} training rows "
         "share one `(rare)` column. "
-        + ("Rows with any missing feature were dropped (`--drop-missing`). " if c.drop_missing else "")
+        + (
+            "Rows with any missing feature were dropped (`--drop-missing`). "
+            if c.drop_missing
+            else ""
+        )
         + "Identifier-like columns (every value distinct) and constant columns carry no "
         "pattern a network can reuse, so they were left out.",
         "",

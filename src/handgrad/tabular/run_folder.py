@@ -43,7 +43,8 @@ def is_run_folder(path: Path) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(config, dict) and (
-        config.get("kind") == RUN_KIND or ("layer_sizes" in config and (path / "model.npz").exists())
+        config.get("kind") == RUN_KIND
+        or ("layer_sizes" in config and (path / "model.npz").exists())
     )
 
 
@@ -64,7 +65,7 @@ def _staging_prefix(target: Path) -> str:
 
 def clean_stale(target: Path) -> list[Path]:
     """Remove staging folders beside ``target`` left by runs whose process is gone."""
-    removed = []
+    removed: list[Path] = []
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         return removed
