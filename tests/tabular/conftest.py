@@ -38,7 +38,7 @@ def titanic_frame(n: int = 700, seed: int = 7) -> pd.DataFrame:
     parch = rng.choice([0, 1, 2, 3], size=n, p=[0.76, 0.13, 0.09, 0.02])
     fare = np.round(np.exp(rng.normal(4.2 - 0.8 * (pclass - 1), 0.5, size=n)), 4)
     embarked = rng.choice(["S", "C", "Q"], size=n, p=[0.72, 0.19, 0.09]).astype(object)
-    logit = 1.2 + 2.5 * (sex == "female") - 1.0 * (pclass - 1) - 0.03 * (age - 30)
+    logit = 0.2 + 2.5 * (sex == "female") - 1.0 * (pclass - 1) - 0.03 * (age - 30)
     logit += 1.0 * (age < 10) - 0.3 * sibsp
     survived = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
     titles = np.where(sex == "female", rng.choice(["Mrs.", "Miss."], size=n), "Mr.")

@@ -181,6 +181,7 @@ def test_titanic_style_table(titanic_csv, cli, tmp_path):
     assert np.mean(written.true == written.prediction) == acc
 
 
+@pytest.mark.slow
 def test_every_kind_of_column_with_missing_values(cli, tmp_path):
     rng = np.random.default_rng(0)
     n = 240

@@ -8,6 +8,7 @@ import io
 import sys
 from pathlib import Path
 
+from ..tabular.config import DEFAULT_PATIENCE
 from ._common import UsageError, _fraction, _non_negative_int, _positive_int
 
 
@@ -156,9 +157,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
     return 0
-
-
-DEFAULT_PATIENCE = 20
 
 
 def _patience(given: int | None, val_fraction: float) -> int | None:

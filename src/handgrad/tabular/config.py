@@ -9,10 +9,20 @@ from numbers import Integral, Real
 from ..nn.layers import ACTIVATIONS
 from ..nn.optim import SGD, Adam, RMSProp
 
-__all__ = ["ConfigError", "TrainConfig", "OPTIMIZERS", "MAX_PARAMETERS", "count_parameters"]
+__all__ = [
+    "ConfigError",
+    "TrainConfig",
+    "OPTIMIZERS",
+    "MAX_PARAMETERS",
+    "DEFAULT_PATIENCE",
+    "count_parameters",
+]
 
 # optimizer name -> (class, default learning rate for standardized tabular data)
 OPTIMIZERS = {"sgd": (SGD, 0.05), "adam": (Adam, 0.003), "rmsprop": (RMSProp, 0.003)}
+
+# ``handgrad train`` turns early stopping on with this patience when there is a validation part
+DEFAULT_PATIENCE = 20
 
 # A bigger network is refused before any array is allocated: 20 million float64
 # parameters are 160 MB for the weights alone, and several times that while training.

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..io import write_text
 from ..metrics import confusion_matrix
-from .config import TrainConfig
+from .config import DEFAULT_PATIENCE, TrainConfig
 
 __all__ = ["write_report_files", "train_report"]
 
@@ -169,7 +169,9 @@ def train_report(run, dataset, figures: list[tuple[str, str]]) -> str:
     ]
     lines += ["| setting | value | source |", "| --- | --- | --- |"]
     for label, value, key in rows:
-        is_default = getattr(c, key) == getattr(defaults, key)
+        is_default = getattr(c, key) == getattr(defaults, key) or (
+            key == "patience" and c.patience == DEFAULT_PATIENCE and c.val_fraction > 0
+        )
         lines.append(f"| {label} | {value} | {'default' if is_default else 'command line'} |")
     lines += [
         "",
