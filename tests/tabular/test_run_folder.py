@@ -205,7 +205,14 @@ def test_ctrl_c_during_training_writes_a_complete_run_and_exits_130(
     out = tmp_path / "run"
     proc = start(handgrad_cmd, "train", "--data", small_csv, "--target", "y", "--epochs", "100000",
                  "--patience", "0", "--out", out)  # fmt: skip
-    code, stdout, stderr = interrupt_after_start(proc, 3.0)
+    first = proc.stdout.readline()
+    assert first.startswith("column"), first
+    while not (line := proc.stdout.readline()).startswith("training: at most 100000 epochs"):
+        assert line, "the command ended before training"
+    time.sleep(1.0)  # well inside the training loop
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=300)
+    code = proc.returncode
     assert code == 130, (stdout, stderr)
     assert "Traceback" not in stderr
     assert stderr.startswith("handgrad: training interrupted at epoch "), stderr

@@ -64,8 +64,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         print("\n".join(dataset.column_table()))
         print()
     progress = not args.quiet and sys.stderr.isatty()
+    callbacks = [] if args.quiet else [_announce_training()]
     try:
-        run = train_model(dataset, config, out, progress=progress)
+        run = train_model(dataset, config, out, progress=progress, callbacks=callbacks)
     except RunFolderError as exc:
         print(f"handgrad: error: {exc.strerror}", file=sys.stderr)
         return 1
@@ -83,6 +84,21 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         return 130
     return 0
+
+
+def _announce_training():
+    """A callback that says when training starts, and what Ctrl-C will do."""
+    from ..train import Callback
+
+    class Announce(Callback):
+        def on_train_begin(self, ctx) -> None:
+            print(
+                f"training: at most {ctx.epochs} epochs of {ctx.steps_per_epoch} steps; "
+                "Ctrl-C stops after the current step and keeps that model",
+                flush=True,
+            )
+
+    return Announce()
 
 
 def _print_summary(run, dataset, out: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from ..metrics import (
 )
 from ..nn.layers import mlp
 from ..nn.losses import BCEWithLogitsLoss, L2Penalty, MSELoss, SoftmaxCrossEntropyLoss
-from ..train import EarlyStopping, History, ProgressBar, fit
+from ..train import Callback, EarlyStopping, History, ProgressBar, fit
 from .config import MAX_PARAMETERS, OPTIMIZERS, ConfigError, TrainConfig, count_parameters
 from .dataset import Dataset
 from .encode import TablePreprocessor
@@ -85,13 +86,14 @@ def train_model(
     *,
     progress: bool = False,
     compare_linear: bool = True,
+    callbacks: Sequence[Callback] = (),
 ) -> TrainRun:
     """Train one configuration on ``dataset`` (module docstring) -> TrainRun.
 
     ``out_dir``: the run folder to write (whole or not at all, see ``run_folder``); None
     writes nothing. ``compare_linear``: also fit scikit-learn's logistic / linear regression
-    on the same split (for the report). Every check on the data and the configuration runs
-    before training starts.
+    on the same split (for the report). ``callbacks``: more ``handgrad.train`` callbacks for
+    ``fit``. Every check on the data and the configuration runs before training starts.
     """
     from .run_folder import check_target, write_run
 
@@ -138,7 +140,7 @@ def train_model(
         )
     model = mlp(sizes, config.activation, seed=config.seed)
     loss = _loss_for(classes)
-    history = _fit(model, loss, config, X, Y_fit, rng, task, progress)
+    history = _fit(model, loss, config, X, Y_fit, rng, task, progress, callbacks)
 
     predictor = Predictor(model, task, preprocessor, classes, dataset.target_name, target_scaler)
     metrics: dict = {
@@ -274,11 +276,13 @@ def _loss_for(classes: list[str] | None):
     return BCEWithLogitsLoss() if len(classes) == 2 else SoftmaxCrossEntropyLoss()
 
 
-def _fit(model, loss, config: TrainConfig, X, Y_fit, rng, task: str, progress: bool) -> History:
+def _fit(
+    model, loss, config: TrainConfig, X, Y_fit, rng, task: str, progress: bool, extra
+) -> History:
     opt_cls = OPTIMIZERS[config.optimizer][0]
     opt_args = {"momentum": config.momentum} if config.optimizer == "sgd" else {}
     optimizer = opt_cls(model.parameters(), lr=config.learning_rate, **opt_args)
-    callbacks: list = []
+    callbacks: list = list(extra)
     if config.patience is not None:
         callbacks.append(EarlyStopping("val_loss", patience=config.patience))
     if progress:
