@@ -244,3 +244,31 @@ def test_ctrl_c_at_any_point_leaves_the_previous_run_or_a_complete_one(
         if code == 130:
             assert "interrupted" in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no staging folder left
+
+
+def test_killed_between_the_two_renames_puts_the_old_run_back(small_csv, tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    old = tmp_path / f".run.partial-{dead.pid}-0badc0de.old"  # the previous run, moved aside
+    train_model(load_dataset(str(small_csv), "y"), CONFIG, old)
+    from handgrad.tabular.run_folder import clean_stale
+
+    clean_stale(tmp_path / "run")
+    assert_complete(tmp_path / "run")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_ctrl_c_while_moving_into_place_keeps_the_complete_run(small_csv, tmp_path, monkeypatch):
+    from handgrad.tabular import run_folder
+
+    real = run_folder._move_into_place
+
+    def move_with_ctrl_c(staging, target):
+        os.kill(os.getpid(), signal.SIGINT)  # held back until the move is done
+        real(staging, target)
+
+    monkeypatch.setattr(run_folder, "_move_into_place", move_with_ctrl_c)
+    with pytest.raises(run_folder.InterruptedAfterWriting):
+        train_model(load_dataset(str(small_csv), "y"), CONFIG, tmp_path / "run")
+    assert_complete(tmp_path / "run")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]

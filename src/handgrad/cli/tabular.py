@@ -37,6 +37,7 @@ def _names(text: str | None) -> list[str] | None:
 def cmd_train(args: argparse.Namespace) -> int:
     """Stage 7: train a network on a table file or built-in set and write a run folder."""
     from ..tabular import RunFolderError, TrainConfig, load_dataset, train_model
+    from ..tabular.run_folder import InterruptedAfterWriting
 
     config = TrainConfig(
         hidden=_hidden_sizes(args.hidden),
@@ -70,6 +71,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     except RunFolderError as exc:
         print(f"handgrad: error: {exc.strerror}", file=sys.stderr)
         return 1
+    except InterruptedAfterWriting:
+        print(f"handgrad: interrupted; {out} holds the complete run", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print(f"handgrad: interrupted; {out} was left as it was", file=sys.stderr)
         return 130

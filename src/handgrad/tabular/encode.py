@@ -260,19 +260,13 @@ def _one_hot_values(c: dict) -> list[str]:
 def _apply_categorical(c: dict, col: pd.Series) -> tuple[np.ndarray, list[str]]:
     """One-hot block (N, K) and the distinct values never seen in training."""
     cells = category_text(col)
-    position: dict[str, int | None] = {v: i for i, v in enumerate(c["categories"])}
-    rare_slot = len(c["categories"]) if c["rare"] else None
-    for v in c["rare"]:
-        position[v] = rare_slot
+    slot = {v: i for i, v in enumerate(c["categories"])}
+    slot.update({v: len(c["categories"]) for v in c["rare"]})  # the "(rare)" column
+    codes = pd.Series(cells, dtype=object).map(slot)
+    known = codes.notna().to_numpy()
     block = np.zeros((len(cells), len(_one_hot_values(c))), dtype=np.float64)
-    unseen: list[str] = []
-    for i, v in enumerate(cells):
-        j = position.get(v)
-        if j is None:
-            if v not in unseen:
-                unseen.append(v)
-        else:
-            block[i, j] = 1.0
+    block[np.flatnonzero(known), codes[known].to_numpy(dtype=np.int64)] = 1.0
+    unseen = [str(v) for v in dict.fromkeys(cells[~known].tolist())]
     return block, unseen
 
 

@@ -27,9 +27,20 @@ import numpy as np
 from ..io import write_json, write_text
 from .config import ConfigError
 
-__all__ = ["RunFolderError", "RUN_KIND", "check_target", "staged_folder", "write_run"]
+__all__ = [
+    "InterruptedAfterWriting",
+    "RunFolderError",
+    "RUN_KIND",
+    "check_target",
+    "staged_folder",
+    "write_run",
+]
 
 RUN_KIND = "handgrad-train-run"  # written in config.json: this folder is a run folder
+
+
+class InterruptedAfterWriting(KeyboardInterrupt):
+    """Ctrl-C came while the finished run was moved into place: the run is complete."""
 
 
 class RunFolderError(OSError):
@@ -69,11 +80,18 @@ def clean_stale(target: Path) -> list[Path]:
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         return removed
-    for entry in parent.glob(_staging_prefix(target) + "*"):
-        pid_text = entry.name[len(_staging_prefix(target)) :].split("-", 1)[0]
-        if pid_text.isdigit() and not _alive(int(pid_text)):
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry)
+    prefix = _staging_prefix(target)
+    for entry in parent.iterdir():
+        if not entry.name.startswith(prefix):
+            continue
+        pid_text = entry.name[len(prefix) :].split("-", 1)[0]
+        if not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        if entry.name.endswith(".old") and not target.exists():
+            os.rename(entry, target)  # killed between the two renames: put the old run back
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
     return removed
 
 
@@ -101,11 +119,13 @@ def staged_folder(target: Path) -> Iterator[Path]:
     staging.mkdir()
     try:
         yield staging
-        with _interrupts_held():
+        with _interrupts_held() as caught:
             _move_into_place(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    if caught:
+        raise InterruptedAfterWriting(f"{target} holds the complete run")
 
 
 def _move_into_place(staging: Path, target: Path) -> None:
@@ -150,19 +170,18 @@ def _fsync_dir(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def _interrupts_held() -> Iterator[None]:
-    """Hold Ctrl-C back for the few system calls that move the run into place."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+def _interrupts_held() -> Iterator[list[int]]:
+    """Hold Ctrl-C back for the few system calls that move the run into place; the list
+    yielded records the signals that came meanwhile."""
     caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
     previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
     try:
-        yield
+        yield caught
     finally:
         signal.signal(signal.SIGINT, previous)
-    if caught:
-        raise KeyboardInterrupt
 
 
 def write_run(run, dataset) -> None:
