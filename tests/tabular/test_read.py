@@ -125,3 +125,15 @@ def test_column_kinds():
     assert profiles["id"].action == "left out: identifier-like (all 40 values distinct)"
     assert profiles["empty"].action == "left out: every cell is missing"
     assert [p.name for p in profiles.values() if p.use] == ["color", "flag", "answer"]
+
+
+def test_a_missing_optional_reader_names_the_extra(tmp_path, monkeypatch):
+    def no_pyarrow(*args, **kwargs):
+        raise ImportError("Unable to find a usable engine; tried using: 'pyarrow'")
+
+    monkeypatch.setattr(pd, "read_parquet", no_pyarrow)
+    (tmp_path / "t.parquet").write_bytes(b"PAR1")
+    with pytest.raises(
+        DataError, match=r"needs the optional package pyarrow: pip install 'handgrad\[formats\]'"
+    ):
+        read_table(tmp_path / "t.parquet")
