@@ -38,6 +38,8 @@ KINDS = ("numeric", "categorical", "boolean", "identifier", "constant")
 TRUTH_WORDS = {"true", "false", "yes", "no", "t", "f", "y", "n"}
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+# With more categories than this the column table says rare ones will be grouped.
+MANY_CATEGORIES = 10
 # Below this many rows "every value distinct" says little about a column being an identifier.
 MIN_ROWS_FOR_IDENTIFIER = 20
 
@@ -270,6 +272,8 @@ def _plan(kind: str, col: pd.Series, missing: int, distinct: int) -> tuple[bool,
         return True, f"standardize{gap}"
     if kind in ("categorical", "boolean"):
         extra = f" (+ 'missing' as a category: {missing} rows)" if missing else ""
+        if distinct > MANY_CATEGORIES:
+            extra += "; rare ones share one column"
         return True, f"one-hot, {distinct} values{extra}"
     if kind == "identifier":
         return False, f"left out: identifier-like (all {distinct} values distinct)"
