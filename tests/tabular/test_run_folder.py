@@ -240,7 +240,9 @@ def test_ctrl_c_at_any_point_leaves_the_previous_run_or_a_complete_one(
     else:  # a complete new run (finished, or training stopped early by the interrupt)
         assert_complete(out)
         assert json.loads(after["config.json"])["seed"] == 4
-        assert code in (0, 130)
+        # 0: finished first; 130: interrupted in training or after writing; -SIGINT: the
+        # signal came as the interpreter was shutting down, after handgrad's own code ended
+        assert code in (0, 130, -signal.SIGINT), (code, stderr)
         if code == 130:
             assert "interrupted" in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no staging folder left

@@ -36,7 +36,7 @@ def _names(text: str | None) -> list[str] | None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Stage 7: train a network on a table file or built-in set and write a run folder."""
-    from ..tabular import RunFolderError, TrainConfig, load_dataset, train_model
+    from ..tabular import RunFolderError, TrainConfig
     from ..tabular.run_folder import InterruptedAfterWriting
 
     config = TrainConfig(
@@ -59,22 +59,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         drop_missing=args.drop_missing,
     )
     config.validate()
-    dataset = load_dataset(args.data, args.target, _names(args.columns), ignore=_names(args.ignore))
     out = Path(args.out) if args.out else Path("runs") / f"train-{Path(args.data).stem}"
-    if not args.quiet:
-        print("\n".join(dataset.column_table()))
-        print()
-    progress = not args.quiet and sys.stderr.isatty()
-    callbacks = [] if args.quiet else [_announce_training()]
     try:
-        run = train_model(dataset, config, out, progress=progress, callbacks=callbacks)
+        run, dataset = _train(args, config, out)
     except RunFolderError as exc:
         print(f"handgrad: error: {exc.strerror}", file=sys.stderr)
         return 1
     except InterruptedAfterWriting:
         print(f"handgrad: interrupted; {out} holds the complete run", file=sys.stderr)
         return 130
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # before or while writing: nothing was changed
         print(f"handgrad: interrupted; {out} was left as it was", file=sys.stderr)
         return 130
     _print_summary(run, dataset, out)
@@ -88,6 +82,20 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         return 130
     return 0
+
+
+def _train(args: argparse.Namespace, config, out: Path):
+    """Load the table, show its columns, train and write the run -> (TrainRun, Dataset)."""
+    from ..tabular import load_dataset, train_model
+
+    dataset = load_dataset(args.data, args.target, _names(args.columns), ignore=_names(args.ignore))
+    if not args.quiet:
+        print("\n".join(dataset.column_table()))
+        print()
+    progress = not args.quiet and sys.stderr.isatty()
+    callbacks = [] if args.quiet else [_announce_training()]
+    run = train_model(dataset, config, out, progress=progress, callbacks=callbacks)
+    return run, dataset
 
 
 def _announce_training():
