@@ -74,19 +74,29 @@ class TablePreprocessor:
         missing_indicator: bool = False,
         rare_min: int = 5,
     ) -> TablePreprocessor:
-        """Learn the preprocessing of the columns ``kinds`` (name -> kind) from training rows."""
-        columns, problems = [], []
-        for name, kind in kinds.items():
-            try:
-                if kind == "numeric":
-                    columns.append(_fit_numeric(frame[name], name, impute, missing_indicator))
-                else:
-                    columns.append(_fit_categorical(frame[name], name, kind, rare_min))
-            except DataError as exc:  # collect them all: one message names every column
-                problems.append(str(exc))
+        """Learn the preprocessing of the columns ``kinds`` (name -> kind) from training rows.
+
+        DataError naming every numeric column with text, infinite values, or no value at all.
+        """
+        numeric = [name for name, kind in kinds.items() if kind == "numeric"]
+        categorical = [name for name in kinds if name not in numeric]
+        values, problems = [], []
+        for name in numeric:
+            v, problem = _numeric_values(frame[name], name)
+            if problem is None and np.isnan(v).all():
+                problem = f"column {name!r} has no values in the training rows"
+            if problem:  # collect them all: one message names every column
+                problems.append(problem)
+            values.append(v)
         if problems:
             raise DataError("; ".join(problems))
-        return cls(columns)
+        fitted: dict[str, dict] = {}
+        if numeric:
+            V = np.column_stack(values)
+            fitted.update(_fit_numeric(V, numeric, impute, missing_indicator))
+        if categorical:
+            fitted.update(_fit_categorical(frame, categorical, kinds, rare_min))
+        return cls([fitted[name] for name in kinds])
 
     # --- JSON ------------------------------------------------------------------------------
 
@@ -178,30 +188,29 @@ def _numeric_values(col: pd.Series, name: str) -> tuple[np.ndarray, str | None]:
     return values, None
 
 
-def _fit_numeric(col: pd.Series, name: str, impute: str, indicator: bool) -> dict:
+def _fit_numeric(V: np.ndarray, names: list[str], impute: str, indicator: bool) -> dict:
+    """Fill values (SimpleImputer), then mean and scale (Standardizer) of the numeric training
+    columns V (N, k), NaN where missing -> {name: column entry}."""
     from sklearn.impute import SimpleImputer
 
-    values, problem = _numeric_values(col, name)
-    if problem:
-        raise DataError(problem)
-    observed = values[~np.isnan(values)]
-    if observed.size == 0:
-        raise DataError(f"column {name!r} has no values in the training rows")
-    imputer = SimpleImputer(strategy=impute).fit(values.reshape(-1, 1))
-    fill = float(imputer.statistics_[0])
-    if not math.isfinite(fill):  # the mean of values near 1e308 can overflow
-        fill = float(np.median(observed))
-    filled = np.where(np.isnan(values), fill, values)
-    scaler = Standardizer().fit(filled.reshape(-1, 1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        fills = SimpleImputer(strategy=impute).fit(V).statistics_.astype(np.float64)
+    overflowed = ~np.isfinite(fills)  # the mean of values near 1e308 can overflow
+    fills[overflowed] = np.nanmedian(V[:, overflowed], axis=0)
+    absent = np.isnan(V)
+    scaler = Standardizer().fit(np.where(absent, fills, V))
     assert scaler.mean_ is not None and scaler.scale_ is not None
     return {
-        "name": name,
-        "kind": "numeric",
-        "fill": fill,
-        "impute": impute,
-        "indicator": bool(indicator and np.isnan(values).any()),
-        "mean": float(scaler.mean_[0]),
-        "scale": float(scaler.scale_[0]),
+        name: {
+            "name": name,
+            "kind": "numeric",
+            "fill": float(fills[j]),
+            "impute": impute,
+            "indicator": bool(indicator and absent[:, j].any()),
+            "mean": float(scaler.mean_[j]),
+            "scale": float(scaler.scale_[j]),
+        }
+        for j, name in enumerate(names)
     }
 
 
@@ -237,20 +246,23 @@ def category_text(col: pd.Series) -> np.ndarray:
     return np.array([text(v) for v in col.tolist()], dtype=object)
 
 
-def _fit_categorical(col: pd.Series, name: str, kind: str, rare_min: int) -> dict:
+def _fit_categorical(frame: pd.DataFrame, names: list[str], kinds: dict, rare_min: int) -> dict:
+    """Categories and rare categories (OneHotEncoder) of the training columns -> {name: entry}."""
     from sklearn.preprocessing import OneHotEncoder
 
-    cells = category_text(col).reshape(-1, 1)
+    cells = np.column_stack([category_text(frame[name]) for name in names])
     encoder = OneHotEncoder(handle_unknown="ignore", min_frequency=rare_min).fit(cells)
-    seen = [str(v) for v in encoder.categories_[0]]
-    infrequent = encoder.infrequent_categories_[0]
-    rare = sorted(str(v) for v in infrequent) if infrequent is not None else []
-    return {
-        "name": name,
-        "kind": kind,
-        "categories": [v for v in seen if v not in rare],
-        "rare": rare,
-    }
+    fitted = {}
+    for j, name in enumerate(names):
+        infrequent = encoder.infrequent_categories_[j]
+        rare = sorted(str(v) for v in infrequent) if infrequent is not None else []
+        fitted[name] = {
+            "name": name,
+            "kind": kinds[name],
+            "categories": [str(v) for v in encoder.categories_[j] if str(v) not in rare],
+            "rare": rare,
+        }
+    return fitted
 
 
 def _one_hot_values(c: dict) -> list[str]:
