@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import handgrad as hg
-from handgrad.runner import Predictor
+from handgrad.tabular import Predictor
 
 pytestmark = pytest.mark.slow  # a browser, a server and training: several seconds each
 

@@ -21,7 +21,7 @@ from starlette.testclient import TestClient  # noqa: E402
 from handgrad.playground import create_app  # noqa: E402
 from handgrad.playground.data import MAX_UPLOAD_BYTES, make_dataset, split  # noqa: E402
 from handgrad.playground.network import NetSpec, build_model  # noqa: E402
-from handgrad.runner import Predictor  # noqa: E402
+from handgrad.tabular import Predictor  # noqa: E402
 
 GOOD_CSV = "a,b,c,kind\n" + "".join(
     f"{x:.3f},{y:.3f},{x * y:.3f},{'yes' if x * y > 0 else 'no'}\n"

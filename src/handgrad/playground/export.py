@@ -1,6 +1,6 @@
 """Exports of a playground run: the model file and a Python script that reproduces the run.
 
-The model is written by ``handgrad.runner.Predictor`` with the preprocessing metadata
+The model is written by ``handgrad.tabular.Predictor`` with the preprocessing metadata
 ``handgrad predict`` reads: the feature names, the standardization the network's inputs
 went through (the identity for generated sets, the training rows' mean and spread for a
 CSV), the classes, and for regression the target's scaling. ``handgrad.load`` reads it too.
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.preprocessing import Standardizer
-from ..runner import Predictor
+from ..tabular import Predictor, TablePreprocessor
 from .network import ACTIVATION_NAMES, INITS, MOMENTUM, small_normal
 from .session import Session
 
@@ -33,6 +33,18 @@ def _identity_scaler(width: int) -> Standardizer:
     return Standardizer.from_dict({"mean": [0.0] * width, "scale": [1.0] * width})
 
 
+def _numeric_columns(names: list[str], scaler: Standardizer) -> TablePreprocessor:
+    """The stored form of "standardize each numeric column" (a missing value -> its mean)."""
+    assert scaler.mean_ is not None and scaler.scale_ is not None
+    columns = [
+        {"name": name, "kind": "numeric", "fill": float(m), "impute": "mean",
+         "indicator": False, "mean": float(m), "scale": float(s)}
+        for name, m, s in zip(names, scaler.mean_, scaler.scale_)
+    ]  # fmt: skip
+    return TablePreprocessor.from_dict({"format": TablePreprocessor(columns).to_dict()["format"],
+                                        "columns": columns})  # fmt: skip
+
+
 def predictor_for(session: Session) -> Predictor:
     """The trained network with the preprocessing that takes raw feature rows to its inputs."""
     d = session.data
@@ -40,10 +52,10 @@ def predictor_for(session: Session) -> Predictor:
     target_scaler = None
     if d.task == "regression":
         target_scaler = _identity_scaler(1)  # the network was trained on the raw target
+    preprocessor = _numeric_columns(list(d.feature_names), scaler)
     return Predictor(
-        session.trainer.model, d.task, d.feature_names, scaler, d.classes, d.target_name,
-        target_scaler,
-    )  # fmt: skip
+        session.trainer.model, d.task, preprocessor, d.classes, d.target_name, target_scaler
+    )
 
 
 def model_bytes(session: Session) -> bytes:
