@@ -117,12 +117,11 @@ def test_csv_upload_good_and_bad(page, tmp_path):
     assert page.text_content("#data-note") == "your table: mine.csv"
     assert "label 0" in page.text_content("#region-legend")
     bad = tmp_path / "broken.csv"
-    bad.write_text("a,b,c\n1,2,3\n4,5\n")
+    bad.write_text("a,b,c\n1,2,3,4\n4,5,6\n")
     page.set_input_files("#csv-file", str(bad))
     page.wait_for_function("document.getElementById('csv-status').classList.contains('bad')")
-    assert (
-        page.text_content("#csv-status") == "broken.csv: line 3 has 2 fields but the header has 3"
-    )
+    status = page.text_content("#csv-status")
+    assert status.startswith("broken.csv is not a well-formed CSV table"), status
     page.click("#step")  # the server still serves this tab
     page.wait_for_selector(".tensor[data-name='x']")
 

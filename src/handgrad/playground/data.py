@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ..data.preprocessing import Standardizer
-from ..data.tabular import DataError, Table, encode_labels, infer_task, read_csv
+from ..data.tabular import DataError, encode_labels, infer_task
+from ..tabular.encode import MISSING_CATEGORY, category_text
+from ..tabular.read import as_numbers, read_table
 
 __all__ = [
     "DATASETS",
@@ -184,14 +187,35 @@ def generated(spec: DataSpec) -> Dataset:
 
 @dataclass
 class UploadedTable:
-    """A parsed CSV: its name, header and raw cells (kept to build Datasets from columns)."""
+    """A parsed CSV: its name, header and cells (kept to build Datasets from columns)."""
 
     filename: str
     columns: list[str]
-    table: Table
+    frame: pd.DataFrame
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.frame)
 
     def summary(self) -> dict:
-        return {"filename": self.filename, "columns": self.columns, "rows": self.table.n_rows}
+        return {"filename": self.filename, "columns": self.columns, "rows": self.n_rows}
+
+    def numbers(self, names: list[str]) -> np.ndarray:
+        """The columns as float64 (N, k); DataError naming a column with text or gaps."""
+        out = []
+        for name in names:
+            values = as_numbers(self.frame[name])
+            if values is None or not np.isfinite(values).all():
+                raise DataError(
+                    f"column {name!r} must hold a finite number in every row to be used here"
+                )
+            out.append(values)
+        return np.column_stack(out)
+
+    def text(self, name: str) -> list[str]:
+        """The column's cells as text (missing cells as an empty string)."""
+        cells = category_text(self.frame[name]).tolist()
+        return ["" if v == MISSING_CATEGORY else str(v) for v in cells]
 
 
 def parse_csv(content: bytes, filename: str = "upload.csv") -> UploadedTable:
@@ -203,10 +227,10 @@ def parse_csv(content: bytes, filename: str = "upload.csv") -> UploadedTable:
         path = Path(tmp) / name
         path.write_bytes(content)
         try:
-            table = read_csv(path)
+            frame = read_table(path)
         except DataError as exc:
             raise DataError(str(exc).replace(str(path), name)) from None
-    table.path = Path(name)
+    table = UploadedTable(name, [str(c) for c in frame.columns], frame)
     if table.n_rows > MAX_CSV_ROWS:
         raise DataError(f"{name} has {table.n_rows} rows; the playground takes {MAX_CSV_ROWS}")
     if len(table.columns) > MAX_CSV_COLUMNS:
@@ -215,7 +239,7 @@ def parse_csv(content: bytes, filename: str = "upload.csv") -> UploadedTable:
         raise DataError(f"{name} needs at least two columns (a feature and a target)")
     if table.n_rows < 10:
         raise DataError(f"{name} has {table.n_rows} data rows; at least 10 are needed")
-    return UploadedTable(name, list(table.columns), table)
+    return table
 
 
 def dataset_from_table(
@@ -231,7 +255,7 @@ def dataset_from_table(
     ``plane``: the two features drawn on the plane (the others are held at their mean, 0
     after standardizing); None when only one feature is used (a curve is drawn).
     """
-    table = upload.table
+    table = upload
     if target in features:
         raise DataError(f"the target column {target!r} cannot also be a feature")
     if not features:
@@ -240,7 +264,7 @@ def dataset_from_table(
     cells = table.text(target)
     task, _ = infer_task(cells)
     if task == "classification":
-        y, classes = encode_labels(cells, target, table.lines)
+        y, classes = encode_labels(cells, target)
         if len(classes) > 10:
             raise DataError(f"target {target!r} has {len(classes)} classes; at most 10 here")
     else:
