@@ -37,6 +37,7 @@ test: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest
 	$(PY) -m ruff check src tests benchmarks
 	$(PY) -m ruff format --check src tests benchmarks
+	$(PY) -m mypy
 
 # PyTorch is optional: without it the benchmark skips its rows and says so.
 # BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--quick --workloads W3".

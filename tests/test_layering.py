@@ -30,7 +30,6 @@ RANKS = {
     "plots": 3,
     "report": 3,
     "checkpoint": 3,
-    "runner": 4,  # (being split into tabular/)
     "tabular": 4,  # your own table: reading, encoding, training, predicting, the run folder
     "experiments": 5,  # the curriculum
     "exercises": 5,  # the learner's code, checked
