@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import handgrad as hg
-from handgrad.train import Callback, predict_logits
+from handgrad.train import Callback, predict_outputs
 
 
 def regression_data(rng, n=64, d=3):
@@ -98,8 +98,10 @@ def test_each_epoch_visits_every_sample_once(rng):
         seed=0,
     )
     # once per epoch, plus the first row once before training: fit learns the width of
-    # the outputs from a forward pass
-    assert sorted(seen) == sorted([0] + list(range(10)) * 3)
+    # the outputs from a forward pass; and the last batch once more after the last update,
+    # which tries the final weights (the divergence guard)
+    assert seen[-2:] == seen[-4:-2]
+    assert sorted(seen[:-2]) == sorted([0] + list(range(10)) * 3)
     assert sorted(seen[1:11]) == list(range(10))  # the first epoch
 
 
@@ -159,7 +161,7 @@ def test_fit_with_validation_data_matches_evaluate(rng):
     final = hg.evaluate(model, loss, Xv, yv, metrics=["accuracy"])
     assert h.val_loss[-1] == final["loss"]
     assert h.val_metrics["accuracy"][-1] == final["accuracy"]
-    logits = predict_logits(model, Xv)
+    logits = predict_outputs(model, Xv)
     assert final["accuracy"] == np.mean((logits[:, 0] > 0) == yv)
 
 
@@ -201,7 +203,7 @@ def test_metrics_accuracy_for_each_loss_and_callables(rng, blobs):
     X, y = blobs
     model = hg.mlp([2, 3], seed=0)
     loss = hg.SoftmaxCrossEntropyLoss()
-    logits = predict_logits(model, X)
+    logits = predict_outputs(model, X)
     expected = np.mean(np.argmax(logits, axis=1) == y)
 
     def top_logit(outputs, target):
@@ -352,10 +354,10 @@ def test_divergence_stops_with_a_warning_and_finite_weights(rng):
 
     class AfterEachStep(Callback):
         def __init__(self):
-            self.last = None
+            self.weights = []
 
         def on_batch_end(self, ctx):
-            self.last = [p.value.copy() for p in ctx.model.parameters()]
+            self.weights.append([p.value.copy() for p in ctx.model.parameters()])
 
     spy = AfterEachStep()
     with pytest.warns(RuntimeWarning) as record:
@@ -378,8 +380,10 @@ def test_divergence_stops_with_a_warning_and_finite_weights(rng):
     assert h.stop_reason == "diverged" and h.message == ours[0]
     assert all(np.isfinite(v) for v in h.step_loss)
     assert all(np.all(np.isfinite(p.value)) for p in model.parameters())
-    # the model keeps the weights of the last finite step
-    assert all(np.array_equal(p.value, w) for p, w in zip(model.parameters(), spy.last))
+    # the weights after the last update gave a non-finite loss: the model keeps the ones
+    # before it, at which the last recorded loss was computed (after the step before)
+    assert len(spy.weights) == len(h.step_loss) >= 2
+    assert all(np.array_equal(p.value, w) for p, w in zip(model.parameters(), spy.weights[-2]))
     assert h.epochs == 0  # it diverged within the first epoch
 
 
@@ -582,7 +586,7 @@ def test_float32_end_to_end(blobs):
         assert p.value.dtype == np.float32 and p.grad.dtype == np.float32
     state = [a for per_param in opt.state for a in per_param.values()]
     assert state and all(a.dtype == np.float32 for a in state)
-    assert predict_logits(model, X).dtype == np.float32
+    assert predict_outputs(model, X).dtype == np.float32
     assert model.forward(X.astype(np.float32)).dtype == np.float32
 
 
