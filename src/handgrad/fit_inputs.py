@@ -62,6 +62,12 @@ def _resolve_metrics(metrics, loss: Loss) -> dict[str, Callable]:
                     f"unknown metric {m!r}; built in: {sorted(builtin)} "
                     "(or pass a callable f(outputs, target) -> float)"
                 )
+            if m in ("mse", "mae") and isinstance(loss, SoftmaxCrossEntropyLoss):
+                raise ValueError(
+                    f"metric {m!r} compares outputs with targets of the same shape, but "
+                    "SoftmaxCrossEntropyLoss outputs are logits (N, C) and its targets class "
+                    "labels: use 'accuracy', or a callable f(logits, labels) -> float"
+                )
             resolved[m] = builtin[m]()
         elif callable(m):
             resolved[getattr(m, "__name__", f"metric{len(resolved)}")] = m
