@@ -234,7 +234,10 @@ def fit(
         callbacks.append(ProgressBar())
 
     steps_per_epoch = n // batch_size if drop_last else math.ceil(n / batch_size)
-    history = History() if resume is None else History.from_dict(resume.history)
+    history = History()
+    if resume is not None:  # the run so far, continuing: how it stopped is not how it ends
+        history = History.from_dict(resume.history)
+        history.stop_reason, history.message = None, ""
     log_names = ("loss", *metric_fns)
     if validation_data is not None or n_val:
         log_names += tuple(f"val_{name}" for name in log_names)
