@@ -270,6 +270,10 @@ class _Update:
     def __init__(self, optimizer: Optimizer):
         self.opt: Any = optimizer  # SGD, Adam or RMSProp
         self.scratch = [(np.empty_like(p.value), np.empty_like(p.value)) for p in optimizer.params]
+        # Adam/RMSProp: g^2 (in the second scratch) dotted with zeros is NaN iff it overflowed
+        self._squares = [
+            (tmp.reshape(-1), np.zeros(tmp.size, tmp.dtype)) for _, tmp in self.scratch
+        ]
         self.step = {SGD: self._sgd, Adam: self._adam, RMSProp: self._rmsprop}[type(optimizer)]
 
     def _decayed(self, p: Parameter, wd: float, buf: np.ndarray) -> np.ndarray:
@@ -311,16 +315,21 @@ class _Update:
         c1, c2 = 1.0 - b1**opt.t, 1.0 - b2**opt.t
         wd = 0.0 if opt.decoupled else opt.weight_decay
         shrink = 1.0 - lr * opt.weight_decay if opt.decoupled and opt.weight_decay else None
-        for p, state, (buf, tmp) in zip(opt.params, opt.state, self.scratch):
+        for p, state, (buf, tmp), (flat, zeros) in zip(
+            opt.params, opt.state, self.scratch, self._squares
+        ):
             g = self._decayed(p, wd, buf)
+            np.multiply(g, g, out=tmp)
+            if state["v_exponent"] or math.isnan(np.dot(flat, zeros)):  # g^2 overflows
+                opt.update(p, state, g)  # the reference keeps v scaled (rare)
+                continue
             m, v = state["m"], state["v"]
+            v *= b2
+            tmp *= 1.0 - b2
+            v += tmp
             m *= b1
             np.multiply(g, 1.0 - b1, out=tmp)
             m += tmp
-            v *= b2
-            np.multiply(g, g, out=tmp)
-            tmp *= 1.0 - b2
-            v += tmp
             if shrink is not None and p.regularize:
                 p.value *= shrink
             np.divide(v, c2, out=tmp)  # sqrt(v_hat) + eps
@@ -334,11 +343,16 @@ class _Update:
     def _rmsprop(self) -> None:
         opt = self.opt
         rho, lr, eps, wd = opt.rho, opt.lr, opt.eps, opt.weight_decay
-        for p, state, (buf, tmp) in zip(opt.params, opt.state, self.scratch):
+        for p, state, (buf, tmp), (flat, zeros) in zip(
+            opt.params, opt.state, self.scratch, self._squares
+        ):
             g = self._decayed(p, wd, buf)
+            np.multiply(g, g, out=tmp)
+            if state["s_exponent"] or math.isnan(np.dot(flat, zeros)):  # g^2 overflows
+                opt.update(p, state, g)  # the reference keeps s scaled (rare)
+                continue
             s = state["s"]
             s *= rho
-            np.multiply(g, g, out=tmp)
             tmp *= 1.0 - rho
             s += tmp
             np.sqrt(s, out=tmp)
