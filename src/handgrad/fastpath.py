@@ -38,7 +38,15 @@ from .nn.layers import (
     Sigmoid,
     Tanh,
 )
-from .nn.losses import BCEWithLogitsLoss, L2Penalty, Loss, MSELoss, SoftmaxCrossEntropyLoss
+from .nn.losses import (  # private for now: the lead unifies them
+    BCEWithLogitsLoss,
+    L2Penalty,
+    Loss,
+    MSELoss,
+    SoftmaxCrossEntropyLoss,
+    _mean,
+    _mean_of_sum,
+)
 from .nn.optim import SGD, Adam, Optimizer, RMSProp
 
 __all__ = ["FastStep", "supports", "BatchGather", "LAYERS", "LOSSES", "OPTIMIZERS"]
@@ -188,12 +196,16 @@ def bce_kernel(z: np.ndarray, y: np.ndarray, scale: float, reduction_mean: bool)
     sign = 1.0 - 2.0 * y
     t = z * sign
     e = np.exp(-np.abs(z))
-    total = float((np.maximum(t, 0) + np.log1p(e)).sum())
+    terms = np.maximum(t, 0)
+    terms += np.log1p(e)
+    total = float(terms.sum())
     grad = np.where(t >= 0, 1.0, e)
     grad /= 1.0 + e
     grad *= sign
     grad *= scale
-    return (total / z.size if reduction_mean else total), grad
+    if reduction_mean:  # a sum of terms near 1e308 may overflow where the mean does not
+        total = total / z.size if math.isfinite(total) else _mean(terms)
+    return total, grad
 
 
 class _SoftmaxCE:
@@ -220,13 +232,16 @@ class _SoftmaxCE:
         per_sample = m - z.take(at_label)
         per_sample += np.log1p(s)
         total = float(per_sample.sum())
+        value = total / n if reduction_mean else total
+        if reduction_mean and not math.isfinite(total):  # m - z_k itself may overflow
+            value = _mean_of_sum(m, -z.take(at_label), np.log1p(s))
 
         # at the label, e_k - (1 + s) as (e_k - 1) - s: exactly -s where the label is the max
         e.put(at_top, 1.0)
         e.put(at_label, (e.take(at_label) - 1.0) - s)
         s += 1.0
         e *= np.divide(scale, s, out=s)[:, None]
-        return (total / n if reduction_mean else total), e
+        return value, e
 
 
 class _Loss:
@@ -256,7 +271,7 @@ class _Loss:
 
     def _mse(self, z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
         err = z - target
-        value = self.loss._reduce(err * err, err.size)
+        value = self.loss._value(err)
         err *= 2.0 * self.loss._scale(err.size)
         return value, err
 
