@@ -584,7 +584,8 @@ def test_float32_end_to_end(blobs):
     assert set(seen) == {np.dtype(np.float32)}
     for p in model.parameters():
         assert p.value.dtype == np.float32 and p.grad.dtype == np.float32
-    state = [a for per_param in opt.state for a in per_param.values()]
+    # (besides the int64 exponents that scale Adam's v and RMSProp's s)
+    state = [a for st in opt.state for k, a in st.items() if not k.endswith("_exponent")]
     assert state and all(a.dtype == np.float32 for a in state)
     assert predict_outputs(model, X).dtype == np.float32
     assert model.forward(X.astype(np.float32)).dtype == np.float32
@@ -642,3 +643,97 @@ def test_no_warnings_in_a_normal_run(rng):
             seed=0,
         )
     assert h.stop_reason is None
+
+
+# --- everything is checked before anything changes (issue 9) ---------------------------------
+
+
+def _classification(rng, n=40):
+    X = rng.standard_normal((n, 3))
+    return X, (X[:, 0] > 0).astype(np.int64)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"metrics": ["mse"]}, ValueError, "'mse' compares outputs"),
+        ({"metrics": ["mae"]}, ValueError, "'mae' compares outputs"),
+        ({"metrics": [lambda o, t: o.reshape(t.shape)]}, ValueError, "metric '<lambda>'"),
+        ({"callbacks": [hg.EarlyStopping(monitor="val_f1")]}, ValueError, "val_f1"),
+        ({"validation_data": "X"}, ValueError, "a pair"),
+        ({"epochs": True}, TypeError, "epochs must be an integer"),
+        ({"epochs": 2.0}, TypeError, "epochs must be an integer"),
+        ({"batch_size": 0}, ValueError, "batch_size must be >= 1"),
+        ({"validation_fraction": float("nan")}, ValueError, "validation_fraction"),
+        ({"validation_fraction": np.inf}, ValueError, "validation_fraction"),
+        ({"validation_fraction": "0.2"}, TypeError, "validation_fraction"),
+    ],
+)
+def test_a_refused_fit_changes_neither_weights_nor_the_generator(rng, kwargs, error, match):
+    """Before: metrics=["mse"] with softmax cross-entropy failed with a reshape error after
+    the first update; the validation split had already drawn from the caller's Generator."""
+    X, y = _classification(rng)
+    model = hg.mlp([3, 4, 2], seed=0)
+    before = [p.value.copy() for p in model.parameters()]
+    gen = np.random.default_rng(5)
+    kwargs = {"validation_fraction": 0.25, **kwargs}
+    if "validation_data" in kwargs:
+        del kwargs["validation_fraction"]
+    with pytest.raises(error, match=match):
+        hg.fit(
+            model,
+            hg.SoftmaxCrossEntropyLoss(),
+            hg.SGD(model.parameters(), lr=0.1),
+            X,
+            y,
+            rng=gen,
+            **kwargs,
+        )
+    assert all(np.array_equal(p.value, b) for p, b in zip(model.parameters(), before))
+    assert gen.random() == np.random.default_rng(5).random()
+
+
+def test_validation_data_of_one_element_is_a_clear_error(rng):
+    X, y = _classification(rng)
+    model = hg.mlp([3, 2], seed=0)
+    with pytest.raises(ValueError, match=r"validation_data must be a pair \(X_val, y_val\), got 1"):
+        hg.fit(
+            model,
+            hg.SoftmaxCrossEntropyLoss(),
+            hg.SGD(model.parameters()),
+            X,
+            y,
+            validation_data=(X,),
+        )
+
+
+def test_numpy_numbers_are_numbers(rng):
+    X, y = _classification(rng)
+    runs = []
+    for epochs, batch_size, fraction, lr in [
+        (3, 8, 0.25, 0.1),
+        (np.int64(3), np.int32(8), np.float32(0.25), np.float64(0.1)),
+    ]:
+        model = hg.mlp([3, 4, 2], seed=0)
+        h = hg.fit(
+            model,
+            hg.SoftmaxCrossEntropyLoss(),
+            hg.SGD(model.parameters(), lr=lr),
+            X,
+            y,
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_fraction=fraction,
+            seed=0,
+            callbacks=[hg.EarlyStopping(patience=np.int64(5), min_delta=np.float32(0.0))],
+        )
+        runs.append((h.step_loss, [p.value.copy() for p in model.parameters()]))
+    assert runs[0][0] == runs[1][0] and len(runs[0][0]) == 3 * 4
+    assert hg.Adam(model.parameters(), lr=np.float32(0.1)).lr == pytest.approx(0.1)
+    for bad in (np.nan, -1.0, True):
+        with pytest.raises((ValueError, TypeError)):
+            hg.EarlyStopping(min_delta=bad)
+        with pytest.raises((ValueError, TypeError)):
+            hg.L2Penalty(bad if bad is not True else True)
+    with pytest.raises(ValueError, match="finite"):
+        hg.L2Penalty(np.inf)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import sys
 import time
@@ -164,6 +165,14 @@ class EarlyStopping(Callback):
             mode = "min" if "loss" in monitor or "error" in monitor else "max"
         if mode not in ("min", "max"):
             raise ValueError(f"EarlyStopping: mode must be 'min', 'max' or 'auto', got {mode!r}")
+        if isinstance(patience, (bool, np.bool_)) or not isinstance(patience, numbers.Integral):
+            raise TypeError(f"EarlyStopping: patience must be an integer, got {patience!r}")
+        if patience < 0:
+            raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience!r}")
+        if isinstance(min_delta, (bool, np.bool_)) or not isinstance(min_delta, numbers.Real):
+            raise TypeError(f"EarlyStopping: min_delta must be a real number, got {min_delta!r}")
+        if not (math.isfinite(float(min_delta)) and min_delta >= 0):
+            raise ValueError(f"EarlyStopping: min_delta must be finite and >= 0, got {min_delta!r}")
         self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
         self.mode, self.restore_best_weights = mode, restore_best_weights
         self.best: float | None = None

@@ -16,6 +16,7 @@ exact value is tiny (no subtraction of nearly equal numbers):
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -279,8 +280,10 @@ class L2Penalty:
     def __init__(self, lam: float, convention: str = "half"):
         if convention not in ("half", "full"):
             raise ValueError(f"convention must be 'half' or 'full', got {convention!r}")
-        if not lam >= 0:
-            raise ValueError(f"L2 strength lam must be >= 0, got {lam!r}")
+        if isinstance(lam, (bool, np.bool_)) or not isinstance(lam, numbers.Real):
+            raise TypeError(f"L2 strength lam must be a real number, got {lam!r}")
+        if not (math.isfinite(float(lam)) and lam >= 0):
+            raise ValueError(f"L2 strength lam must be finite and >= 0, got {lam!r}")
         self.lam = float(lam)
         self.convention = convention
         self._factor = 0.5 * self.lam if convention == "half" else self.lam
