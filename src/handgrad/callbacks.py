@@ -165,11 +165,12 @@ class EarlyStopping(Callback):
             mode = "min" if "loss" in monitor or "error" in monitor else "max"
         if mode not in ("min", "max"):
             raise ValueError(f"EarlyStopping: mode must be 'min', 'max' or 'auto', got {mode!r}")
-        if isinstance(patience, (bool, np.bool_)) or not isinstance(patience, numbers.Integral):
+        given: tuple[object, object] = (patience, min_delta)  # any Python or NumPy number
+        if isinstance(given[0], (bool, np.bool_)) or not isinstance(given[0], numbers.Integral):
             raise TypeError(f"EarlyStopping: patience must be an integer, got {patience!r}")
         if patience < 0:
             raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience!r}")
-        if isinstance(min_delta, (bool, np.bool_)) or not isinstance(min_delta, numbers.Real):
+        if isinstance(given[1], (bool, np.bool_)) or not isinstance(given[1], numbers.Real):
             raise TypeError(f"EarlyStopping: min_delta must be a real number, got {min_delta!r}")
         if not (math.isfinite(float(min_delta)) and min_delta >= 0):
             raise ValueError(f"EarlyStopping: min_delta must be finite and >= 0, got {min_delta!r}")
@@ -236,7 +237,8 @@ class ModelCheckpoint(Callback):
         latest_only: bool = False,
         on_interrupt: bool = True,
     ):
-        if isinstance(every, (bool, np.bool_)) or not isinstance(every, numbers.Integral):
+        given: object = every  # any Python or NumPy integer
+        if isinstance(given, (bool, np.bool_)) or not isinstance(given, numbers.Integral):
             raise TypeError(f"ModelCheckpoint: every must be an integer, got {every!r}")
         if every < 1:
             raise ValueError(f"ModelCheckpoint: every must be >= 1, got {every}")

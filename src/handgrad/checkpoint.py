@@ -124,8 +124,9 @@ class TrainingState:
         config = getattr(model, "config", None)
         if not callable(config) or config() != self.model.config():
             raise ValueError(f"{where} holds a different model: {self.model.config()}")
-        if getattr(model, "dtype", None) != self.model.dtype:
-            raise ValueError(f"{where} holds a {self.model.dtype} model, not {model.dtype}")
+        dtype, saved_dtype = getattr(model, "dtype", None), getattr(self.model, "dtype", None)
+        if dtype != saved_dtype:
+            raise ValueError(f"{where} holds a {saved_dtype} model, not {dtype}")
         if not isinstance(optimizer, Optimizer):
             raise ValueError(
                 f"{where}: resuming needs a handgrad optimizer (with state_dict), "

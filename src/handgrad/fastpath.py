@@ -23,7 +23,7 @@ to the reference to a few ulps in float64. Everything else takes the reference p
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -271,7 +271,7 @@ class _Loss:
 
     def _mse(self, z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
         err = z - target
-        value = self.loss._value(err)
+        value = cast(MSELoss, self.loss)._value(err)
         err *= 2.0 * self.loss._scale(err.size)
         return value, err
 

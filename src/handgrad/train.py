@@ -267,7 +267,7 @@ def fit(
         for cb in callbacks
     )
     guard = DivergenceGuard(path, model.parameters(), optimizer, replay)
-    at = _Position(epoch=0, step=0, rng_state=rng.bit_generator.state, sums=_zero(metric_fns))
+    at = _Position(epoch=0, step=0, rng_state=dict(rng.bit_generator.state), sums=_zero(metric_fns))
     if resume is not None:
         at = _Position(resume.epoch, resume.step, resume.rng_state, resume.progress["sums"])
     ctx.save_checkpoint = lambda target: save_checkpoint(
@@ -287,7 +287,7 @@ def fit(
         for epoch in range(at.epoch, epochs):
             skip = at.step if epoch == at.epoch else 0
             if not skip:  # a fresh epoch starts from the Generator as it is now
-                at = _Position(epoch, 0, rng.bit_generator.state, _zero(metric_fns))
+                at = _Position(epoch, 0, dict(rng.bit_generator.state), _zero(metric_fns))
             else:  # a resumed one from the Generator as it was when it started
                 rng.bit_generator.state = at.rng_state
             ctx.epoch, ctx.step, ctx.logs = epoch, skip, {}
@@ -357,7 +357,7 @@ def fit(
                         history.val_metrics.setdefault(name, []).append(value)
                     ctx.logs["val_loss"] = history.val_loss[-1]
                     ctx.logs.update({f"val_{k}": v[-1] for k, v in history.val_metrics.items()})
-                at = _Position(epoch + 1, 0, rng.bit_generator.state, _zero(metric_fns))
+                at = _Position(epoch + 1, 0, dict(rng.bit_generator.state), _zero(metric_fns))
                 for cb in callbacks:
                     cb.on_epoch_end(ctx)
             if ctx.stop_training:
@@ -422,7 +422,8 @@ def _end_of_epoch_problem(guard, model, loss, validation_data, metric_fns) -> st
     if validation_data is None:
         return None
     try:
-        val = evaluate(model, loss, *validation_data, metric_fns)
+        X_val, y_val = validation_data
+        val = evaluate(model, loss, X_val, y_val, metric_fns)
     except NonFiniteError as exc:
         return f"on the validation data, {exc}"
     if not math.isfinite(val["loss"]):

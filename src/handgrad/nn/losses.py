@@ -280,7 +280,8 @@ class L2Penalty:
     def __init__(self, lam: float, convention: str = "half"):
         if convention not in ("half", "full"):
             raise ValueError(f"convention must be 'half' or 'full', got {convention!r}")
-        if isinstance(lam, (bool, np.bool_)) or not isinstance(lam, numbers.Real):
+        given: object = lam  # any Python or NumPy real number
+        if isinstance(given, (bool, np.bool_)) or not isinstance(given, numbers.Real):
             raise TypeError(f"L2 strength lam must be a real number, got {lam!r}")
         if not (math.isfinite(float(lam)) and lam >= 0):
             raise ValueError(f"L2 strength lam must be finite and >= 0, got {lam!r}")
