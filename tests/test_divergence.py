@@ -167,3 +167,15 @@ def test_no_divergence_no_warning_and_nothing_changes_in_the_result(monkeypatch)
         assert h.stop_reason is None
         out.append([p.value.copy() for p in model.parameters()])
     assert all(np.array_equal(a, b) for a, b in zip(*out))
+
+
+@pytest.mark.parametrize("solver, lr", [("sgd", 1e308), ("adam", 1e300)], ids=["sgd", "adam"])
+def test_estimators_with_early_stopping_warn_and_keep_finite_weights(solver, lr):
+    """Before, the validation split of early_stopping=True raised NonFiniteError."""
+    X, y = data(100)
+    model = hg.MLPRegressor(
+        early_stopping=True, solver=solver, learning_rate_init=lr, max_iter=20, random_state=0
+    )
+    with pytest.warns(RuntimeWarning, match="training diverged"):
+        model.fit(X, y)
+    assert np.isfinite(model.predict(X)).all()
