@@ -118,9 +118,20 @@ class TrainingState:
     progress: dict
     history: dict
 
-    def check_fits(self, model: Module, optimizer: Any, rng: np.random.Generator) -> None:
-        """Raise ValueError naming the first thing that does not match; changes nothing."""
+    def check_fits(
+        self, model: Module, optimizer: Any, rng: np.random.Generator, loop: dict, epochs: int
+    ) -> None:
+        """Raise ValueError naming the first thing that does not match the model, optimizer,
+        Generator, the loop's shape (rows, batch size, shuffle, drop_last) or the number of
+        epochs; changes nothing."""
         where = f"checkpoint {self.path}"
+        if self.progress.get("loop") != loop:
+            raise ValueError(
+                f"{where} was written by a run over {self.progress.get('loop')}, not {loop}: "
+                "resume with the call the run started with"
+            )
+        if not isinstance(self.progress.get("sums"), dict) or self.epoch > epochs:
+            raise ValueError(f"{where} stands at epoch {self.epoch + 1}, beyond epochs={epochs}")
         config = getattr(model, "config", None)
         if not callable(config) or config() != self.model.config():
             raise ValueError(f"{where} holds a different model: {self.model.config()}")

@@ -15,8 +15,10 @@ the module protocol and nothing more. The loop checks what can go wrong while tr
 a non-finite loss (a NaN or inf output makes it so, and is then named) or gradient.
 
 Around that loop ``fit`` adds what a user expects: validation, metrics, callbacks (progress,
-early stopping, checkpoints), a clean stop on Ctrl-C, and a stop on divergence that keeps
-the last finite weights.
+early stopping, checkpoints; ``handgrad.callbacks``), a clean stop on Ctrl-C, resuming from
+a checkpoint bit for bit (``handgrad.checkpoint``), and a stop on divergence that keeps the
+last weights whose loss and outputs were finite (``checkpoint.DivergenceGuard`` says how,
+cheaply: a snapshot per epoch and a replay on the fast path).
 """
 
 from __future__ import annotations
@@ -228,7 +230,9 @@ def fit(
         "shuffle": bool(shuffle),
         "drop_last": bool(drop_last),
     }
-    resume = _read_resume(resume_from, model, optimizer, rng, loop, epochs)
+    resume = None if resume_from is None else read_checkpoint(resume_from)
+    if resume is not None:  # checked against this call; nothing changes yet
+        resume.check_fits(model, optimizer, rng, loop, epochs)
     callbacks = list(callbacks)
     if verbose:
         callbacks.append(ProgressBar())
@@ -236,7 +240,10 @@ def fit(
     steps_per_epoch = n // batch_size if drop_last else math.ceil(n / batch_size)
     history = History()
     if resume is not None:  # the run so far, continuing: how it stopped is not how it ends
-        history = History.from_dict(resume.history)
+        try:
+            history = History.from_dict(resume.history)
+        except ValueError as exc:
+            raise ValueError(f"checkpoint {resume_from}: {exc}") from None
         history.stop_reason, history.message = None, ""
     log_names = ("loss", *metric_fns)
     if validation_data is not None or n_val:
@@ -389,29 +396,6 @@ class _Position:
 
 def _zero(metric_fns: dict) -> dict[str, float]:
     return {"loss": 0.0, "seen": 0, **dict.fromkeys(metric_fns, 0.0)}
-
-
-def _read_resume(resume_from, model, optimizer, rng, loop: dict, epochs: int):
-    """The checkpoint to resume from, checked against this call (nothing changes)."""
-    if resume_from is None:
-        return None
-    state = read_checkpoint(resume_from)
-    state.check_fits(model, optimizer, rng)
-    sums = state.progress.get("sums")
-    if state.progress.get("loop") != loop:
-        raise ValueError(
-            f"checkpoint {resume_from} was written by a run over {state.progress.get('loop')}, "
-            f"not {loop}: resume with the call the run started with"
-        )
-    if not isinstance(sums, dict) or state.epoch > epochs:
-        raise ValueError(
-            f"checkpoint {resume_from} stands at epoch {state.epoch + 1}, beyond epochs={epochs}"
-        )
-    try:
-        History.from_dict(state.history)
-    except ValueError as exc:
-        raise ValueError(f"checkpoint {resume_from}: {exc}") from None
-    return state
 
 
 def _end_of_epoch_problem(guard, model, loss, validation_data, metric_fns) -> str | dict | None:
