@@ -154,6 +154,7 @@ def checkpoint(tmp_path):
         ({"opt": lambda ps: hg.SGD(ps, lr=0.1)}, "belongs to 'Adam'"),
         ({"batch_size": 8}, "resume with the call the run started with"),
         ({"epochs": 1}, "beyond epochs=1"),
+        ({"metrics": []}, "with metrics \\['accuracy'\\]"),
     ],
 )
 def test_a_checkpoint_that_does_not_fit_is_refused_before_anything_changes(
@@ -175,6 +176,7 @@ def test_a_checkpoint_that_does_not_fit_is_refused_before_anything_changes(
             batch_size=change.get("batch_size", 16),
             rng=rng,
             validation_fraction=0.2,
+            metrics=change.get("metrics", ["accuracy"]),
             resume_from=checkpoint,
         )
     assert all(np.array_equal(p.value, b) for p, b in zip(model.parameters(), before))

@@ -233,6 +233,11 @@ def fit(
     resume = None if resume_from is None else read_checkpoint(resume_from)
     if resume is not None:  # checked against this call; nothing changes yet
         resume.check_fits(model, optimizer, rng, loop, epochs)
+        if set(resume.progress["sums"]) != set(_zero(metric_fns)):
+            raise ValueError(
+                f"checkpoint {resume_from} was written by a run with metrics "
+                f"{sorted(set(resume.progress['sums']) - {'loss', 'seen'})}: resume with those"
+            )
     callbacks = list(callbacks)
     if verbose:
         callbacks.append(ProgressBar())
@@ -276,7 +281,8 @@ def fit(
     guard = DivergenceGuard(path, model.parameters(), optimizer, replay)
     at = _Position(epoch=0, step=0, rng_state=dict(rng.bit_generator.state), sums=_zero(metric_fns))
     if resume is not None:
-        at = _Position(resume.epoch, resume.step, resume.rng_state, resume.progress["sums"])
+        sums = {k: int(v) if k == "seen" else float(v) for k, v in resume.progress["sums"].items()}
+        at = _Position(resume.epoch, resume.step, resume.rng_state, sums)
     ctx.save_checkpoint = lambda target: save_checkpoint(
         target,
         model,
@@ -284,7 +290,7 @@ def fit(
         rng_state=at.rng_state,
         epoch=at.epoch,
         step=at.step,
-        progress={"loop": loop, "sums": at.sums},
+        progress={"loop": loop, "sums": at.sums},  # (read back as floats, "nan" too)
         history=history.as_dict(),
     )
 
