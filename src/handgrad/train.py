@@ -221,6 +221,7 @@ def fit(
     if validation_data is not None:
         X_val = _prepare_inputs(model, validation_data[0], "validation X")
         y_val = _prepare_target(loss, validation_data[1], X_val, outputs_shape, "validation y")
+        validation_data = (X_val, y_val)
     metric_fns = _resolve_metrics(metrics, loss)
     _try_metrics(metric_fns, model, X[:1], y[:1])
     n = X.shape[0] - n_val
