@@ -55,7 +55,7 @@ from .nn.layers import ACTIVATIONS, mlp
 from .nn.losses import BCEWithLogitsLoss, L2Penalty, Loss, MSELoss, SoftmaxCrossEntropyLoss
 from .nn.optim import SGD, Adam, Optimizer, RMSProp
 from .nn.serialization import load_with_metadata, save
-from .train import Callback, EarlyStopping, History, TrainingContext, predict_logits
+from .train import Callback, EarlyStopping, History, TrainingContext, predict_outputs
 from .train import fit as train_fit
 
 __all__ = ["MLPClassifier", "MLPRegressor", "load_estimator"]
@@ -474,7 +474,7 @@ class _BaseMLP(BaseEstimator):
         """Validated X -> the network's raw outputs (n_samples, n_outputs), in its dtype."""
         check_is_fitted(self, "model_")
         X = validate_data(self, X, reset=False, dtype=self.model_.dtype)
-        return predict_logits(self.model_, X)
+        return predict_outputs(self.model_, X)
 
     # -- saving ------------------------------------------------------------------------------
 

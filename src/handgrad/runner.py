@@ -29,7 +29,7 @@ from .nn.layers import ACTIVATIONS, Sequential, mlp
 from .nn.losses import BCEWithLogitsLoss, L2Penalty, MSELoss, SoftmaxCrossEntropyLoss
 from .nn.optim import SGD, Adam, RMSProp
 from .nn.serialization import load_with_metadata, save
-from .train import EarlyStopping, History, ProgressBar, fit, predict_logits
+from .train import EarlyStopping, History, ProgressBar, fit, predict_outputs
 
 __all__ = [
     "ConfigError",
@@ -347,7 +347,7 @@ def _evaluate(predictor: Predictor, loss, X: np.ndarray, y: np.ndarray, y_fit) -
     finite; JSON has no NaN or infinity.
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        outputs = predict_logits(predictor.model, X)
+        outputs = predict_outputs(predictor.model, X)
         finite = bool(np.isfinite(outputs).all())
         result = {
             "n": int(len(y)),
@@ -486,7 +486,7 @@ class Predictor:
         return table.numbers(self.feature_names)
 
     def outputs(self, X_raw: np.ndarray) -> np.ndarray:
-        return predict_logits(self.model, self.scaler.transform(X_raw))
+        return predict_outputs(self.model, self.scaler.transform(X_raw))
 
     def codes_from_outputs(self, outputs: np.ndarray) -> np.ndarray:
         if outputs.shape[1] == 1:
@@ -598,7 +598,7 @@ def _plot_run(run: TrainRun, predictor: Predictor, X_test, y_test) -> list[tuple
     plots.save_figure(fig, out / "metric.png")
     figures.append(("metric.png", caption))
 
-    outputs = predict_logits(predictor.model, X_test)
+    outputs = predict_outputs(predictor.model, X_test)
     fig, ax = plots.new_figure(size=(5.5, 4.5))
     if run.task == "classification":
         matrix = confusion_matrix(y_test, predictor.codes_from_outputs(outputs), len(run.classes))
