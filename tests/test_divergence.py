@@ -179,3 +179,42 @@ def test_estimators_with_early_stopping_warn_and_keep_finite_weights(solver, lr)
     with pytest.warns(RuntimeWarning, match="training diverged"):
         model.fit(X, y)
     assert np.isfinite(model.predict(X)).all()
+
+
+def test_a_duck_typed_optimizer_is_rolled_back_in_place(monkeypatch):
+    """An optimizer of your own: its attributes are snapshot before every update and put
+    back into the same arrays and objects (a reference it holds stays the same object)."""
+
+    class Momentum:
+        def __init__(self, model, lr):
+            self.model, self.params, self.lr = model, model.parameters(), lr
+            self.velocity = [np.zeros_like(p.value) for p in self.params]
+            self.steps = 0
+
+        def step(self):
+            for p, v in zip(self.params, self.velocity):
+                v *= 0.9
+                v += p.grad
+                p.value -= self.lr * v
+            self.steps += 1
+
+    X, y = data()
+    model = hg.mlp([3, 8, 1], "relu", seed=0)
+    opt = Momentum(model, 0.2)
+    velocity = opt.velocity[0]
+    spy = Spy.__new__(Spy)
+    spy.weights, spy.t = [], []
+
+    class Record(Callback):
+        def on_batch_end(self, ctx):
+            spy.weights.append([p.value.copy() for p in ctx.model.parameters()])
+            spy.t.append([v.copy() for v in opt.velocity])
+
+    with pytest.warns(RuntimeWarning, match="training diverged"):
+        h = hg.fit(
+            model, hg.MSELoss(), opt, X, y, epochs=20, batch_size=8, seed=0, callbacks=[Record()]
+        )
+    k = len(h.step_loss)
+    assert k >= 3 and opt.steps == k - 1 and opt.model is model and opt.velocity[0] is velocity
+    assert all(np.array_equal(p.value, w) for p, w in zip(model.parameters(), spy.weights[k - 2]))
+    assert all(np.array_equal(v, w) for v, w in zip(opt.velocity, spy.t[k - 2]))

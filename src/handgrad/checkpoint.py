@@ -80,22 +80,29 @@ class Snapshot:
             setattr(self.optimizer, name, _put_back(getattr(self.optimizer, name, None), saved))
 
 
-def _put_back(current: Any, saved: Any) -> Any:
-    """``saved`` written into ``current``'s arrays where they match (so that references to
-    them stay valid); a fresh copy of it where they do not."""
-    if current is saved:
+def _put_back(current: Any, saved: Any, seen: set[int] | None = None) -> Any:
+    """``saved`` written into ``current``'s arrays, containers and objects where they match
+    (so that every reference to them stays valid); a fresh copy of it where they do not."""
+    seen = set() if seen is None else seen
+    if current is saved or id(current) in seen:
         return current
     if isinstance(current, np.ndarray) and isinstance(saved, np.ndarray):
         if current.shape == saved.shape and current.dtype == saved.dtype:
             np.copyto(current, saved)
             return current
-    elif isinstance(current, dict) and isinstance(saved, dict) and current.keys() == saved.keys():
+        return saved.copy()
+    seen.add(id(current))
+    if isinstance(current, dict) and isinstance(saved, dict) and current.keys() == saved.keys():
         for k in saved:
-            current[k] = _put_back(current[k], saved[k])
+            current[k] = _put_back(current[k], saved[k], seen)
         return current
-    elif isinstance(current, list) and isinstance(saved, list) and len(current) == len(saved):
+    if isinstance(current, list) and isinstance(saved, list) and len(current) == len(saved):
         for i, s in enumerate(saved):
-            current[i] = _put_back(current[i], s)
+            current[i] = _put_back(current[i], s, seen)
+        return current
+    if type(current) is type(saved) and hasattr(saved, "__dict__") and not isinstance(saved, type):
+        for k, v in vars(saved).items():
+            setattr(current, k, _put_back(getattr(current, k, None), v, seen))
         return current
     return copy.deepcopy(saved)
 
