@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -314,18 +315,19 @@ class DivergenceGuard:
             (p.value, p.value.reshape(-1) if p.value.flags.c_contiguous else None) for p in params
         ]
         self._zeros = [np.zeros(p.value.size, p.value.dtype) for p in params]
-        self.check_weights = self.weights_finite()
+        with np.errstate(invalid="ignore"):
+            self.check_weights = self.weights_finite()
         self.snapshot: Snapshot | None = None
         self.since: list[np.ndarray] = []  # the batches whose updates followed the snapshot
         self.renew = True
 
     def weights_finite(self) -> bool:
-        """One dot product per parameter: 0 * w is 0 for finite w, NaN for NaN or inf."""
-        with np.errstate(invalid="ignore", over="ignore"):
-            return not any(
-                not np.isfinite(w).all() if flat is None else np.isnan(np.dot(flat, zeros))
-                for (w, flat), zeros in zip(self._flat, self._zeros)
-            )
+        """One dot product per parameter: 0 * w is 0 for finite w, NaN for NaN or inf.
+        (Called where NumPy's "invalid" warning is off: fit's loop.)"""
+        for (w, flat), zeros in zip(self._flat, self._zeros):
+            if not np.isfinite(w).all() if flat is None else math.isnan(np.dot(flat, zeros)):
+                return False
+        return True
 
     def before_step(self, idx: np.ndarray) -> None:
         """Called with the batch whose update is about to be applied (its loss was finite)."""
