@@ -209,3 +209,15 @@ def test_damaged_or_model_only_files_are_refused(checkpoint, tmp_path):
             )
     with pytest.raises(FileNotFoundError):
         read_checkpoint(tmp_path / "missing.npz")
+
+
+@pytest.mark.parametrize("name", ["momentum", "adam"])
+def test_resume_on_the_protocol_path_is_bit_identical(name, tmp_path, monkeypatch):
+    """The same with the fast path switched off: the modules' own forward/backward/step."""
+    from handgrad import fastpath
+
+    monkeypatch.setattr(fastpath, "supports", lambda *a: False)
+    whole = run(name)
+    run(name, callbacks=[CtrlC(epoch=1, step=3), hg.ModelCheckpoint(tmp_path / "c.npz")])
+    resumed = run(name, resume_from=tmp_path / "c.npz")
+    assert_same_run(whole, resumed)

@@ -737,3 +737,17 @@ def test_numpy_numbers_are_numbers(rng):
             hg.L2Penalty(bad if bad is not True else True)
     with pytest.raises(ValueError, match="finite"):
         hg.L2Penalty(np.inf)
+
+
+def test_predict_logits_is_a_deprecated_alias_of_predict_outputs(rng):
+    """It returns regression outputs too: the new name says so; the old one warns."""
+    from handgrad.train import predict_logits
+
+    model = hg.mlp([3, 4, 1], seed=0)
+    X = rng.standard_normal((5, 3))
+    with pytest.warns(DeprecationWarning, match="predict_outputs"):
+        old = predict_logits(model, X)
+    assert np.array_equal(old, predict_outputs(model, X))
+    np.testing.assert_allclose(
+        predict_outputs(model, X, batch_size=2), model.forward(X), rtol=1e-12
+    )
