@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .nn.layers import Module, Parameter
-from .nn.optim import Optimizer
+from .nn.optim import SGD, Adam, Optimizer, RMSProp
 from .nn.serialization import atomic_write, load_with_metadata, save
 
 __all__ = [
@@ -54,15 +54,23 @@ class Snapshot:
 
     The optimizer's state is every attribute but ``params`` (for the built-in optimizers:
     ``state``, ``t`` and the hyperparameters, so a learning rate changed by a callback comes
-    back too); parameters it refers to are kept by reference, never copied.
+    back too); parameters it refers to are kept by reference, never copied. For the built-in
+    types (which never rebind their state arrays) the arrays are copied into buffers kept
+    from one snapshot to the next, and the other attributes, numbers, by a shallow copy;
+    anything else is deep-copied.
     """
 
     def __init__(self, params: list[Parameter], optimizer: Any):
         self.params, self.optimizer = params, optimizer
         self.values = [p.value.copy() for p in params]
+        self.builtin = type(optimizer) in (SGD, Adam, RMSProp)
+        if self.builtin:
+            self.arrays = [(a, a.copy()) for s in optimizer.state for a in s.values()]
         self.opt = self._optimizer_state()
 
     def _optimizer_state(self) -> dict:
+        if self.builtin:
+            return {k: v for k, v in vars(self.optimizer).items() if k not in ("params", "state")}
         memo: dict[int, Any] = {id(p): p for p in self.params}
         state = {k: v for k, v in vars(self.optimizer).items() if k != "params"}
         return copy.deepcopy(state, memo)
@@ -71,12 +79,18 @@ class Snapshot:
         """Record the current state (reusing the arrays of the last one)."""
         for keep, p in zip(self.values, self.params):
             np.copyto(keep, p.value)
+        if self.builtin:
+            for a, keep in self.arrays:
+                np.copyto(keep, a)
         self.opt = self._optimizer_state()
 
     def restore(self) -> None:
         """Write the recorded state back into the same arrays and attributes."""
         for p, keep in zip(self.params, self.values):
             np.copyto(p.value, keep)
+        if self.builtin:
+            for a, keep in self.arrays:
+                np.copyto(a, keep)
         for name, saved in self.opt.items():
             setattr(self.optimizer, name, _put_back(getattr(self.optimizer, name, None), saved))
 
