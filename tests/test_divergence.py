@@ -169,16 +169,26 @@ def test_no_divergence_no_warning_and_nothing_changes_in_the_result(monkeypatch)
     assert all(np.array_equal(a, b) for a, b in zip(*out))
 
 
-@pytest.mark.parametrize("solver, lr", [("sgd", 1e308), ("adam", 1e300)], ids=["sgd", "adam"])
-def test_estimators_with_early_stopping_warn_and_keep_finite_weights(solver, lr):
+@pytest.mark.parametrize(
+    "solver, lr, reason",
+    [
+        # the weights went inf while the outputs stayed finite (ReLU): the end-of-epoch check
+        ("sgd", 1e308, "end of the epoch: an update made a weight NaN or inf"),
+        ("adam", 1e300, "end of the epoch: on the validation data"),
+    ],
+    ids=["sgd", "adam"],
+)
+def test_estimators_with_early_stopping_warn_and_keep_finite_weights(solver, lr, reason):
     """Before, the validation split of early_stopping=True raised NonFiniteError."""
     X, y = data(100)
     model = hg.MLPRegressor(
         early_stopping=True, solver=solver, learning_rate_init=lr, max_iter=20, random_state=0
     )
-    with pytest.warns(RuntimeWarning, match="training diverged"):
+    with pytest.warns(RuntimeWarning, match="training diverged") as record:
         model.fit(X, y)
+    assert any(reason in str(w.message) for w in record)
     assert np.isfinite(model.predict(X)).all()
+    assert all(np.isfinite(p.value).all() for p in model.model_.parameters())
 
 
 def test_a_duck_typed_optimizer_is_rolled_back_in_place(monkeypatch):
