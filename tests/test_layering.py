@@ -22,6 +22,9 @@ RANKS = {
     "io": 1,  # atomic writes, JSON
     "metrics": 1,  # scores, probabilities from logits
     "fastpath": 1,  # the fused implementation of the built-in modules, used by train
+    "callbacks": 1,  # History, TrainingContext, the callbacks fit calls
+    "checkpoint": 1,  # the training state in memory (divergence guard) and on disk (resume)
+    "fit_inputs": 1,  # checking fit's inputs: counts, X, y, validation split, metrics
     "data": 2,  # datasets, splits, scaling, readers
     "train": 2,  # fit, evaluate, callbacks
     "__init__": 3,  # `import handgrad`: the everyday names (engine + train)
@@ -29,7 +32,6 @@ RANKS = {
     "estimators": 3,  # scikit-learn API on train + nn
     "plots": 3,
     "report": 3,
-    "checkpoint": 3,
     "tabular": 4,  # your own table: reading, encoding, training, predicting, the run folder
     "experiments": 5,  # the curriculum
     "exercises": 5,  # the learner's code, checked

@@ -56,7 +56,7 @@ from .nn.layers import ACTIVATIONS, Linear, mlp
 from .nn.losses import BCEWithLogitsLoss, L2Penalty, Loss, MSELoss, SoftmaxCrossEntropyLoss
 from .nn.optim import SGD, Adam, Optimizer, RMSProp
 from .nn.serialization import load_with_metadata, save
-from .train import Callback, EarlyStopping, History, TrainingContext, predict_logits
+from .train import Callback, EarlyStopping, History, TrainingContext, predict_outputs
 from .train import fit as train_fit
 
 __all__ = ["MLPClassifier", "MLPRegressor", "load_estimator"]
@@ -527,7 +527,7 @@ class _BaseMLP(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=self.model_.dtype)
         try:
             with np.errstate(over="ignore", invalid="ignore"):  # reported below, by name
-                z = predict_logits(self.model_, X)
+                z = predict_outputs(self.model_, X)
             check_finite(z, "the network's outputs")
         except NonFiniteError as exc:
             raise NonFiniteError(

@@ -23,7 +23,7 @@ to the reference to a few ulps in float64. Everything else takes the reference p
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -38,7 +38,15 @@ from .nn.layers import (
     Sigmoid,
     Tanh,
 )
-from .nn.losses import BCEWithLogitsLoss, L2Penalty, Loss, MSELoss, SoftmaxCrossEntropyLoss
+from .nn.losses import (  # private for now: the lead unifies them
+    BCEWithLogitsLoss,
+    L2Penalty,
+    Loss,
+    MSELoss,
+    SoftmaxCrossEntropyLoss,
+    _mean,
+    _mean_of_sum,
+)
 from .nn.optim import SGD, Adam, Optimizer, RMSProp
 
 __all__ = ["FastStep", "supports", "BatchGather", "LAYERS", "LOSSES", "OPTIMIZERS"]
@@ -188,12 +196,16 @@ def bce_kernel(z: np.ndarray, y: np.ndarray, scale: float, reduction_mean: bool)
     sign = 1.0 - 2.0 * y
     t = z * sign
     e = np.exp(-np.abs(z))
-    total = float((np.maximum(t, 0) + np.log1p(e)).sum())
+    terms = np.maximum(t, 0)
+    terms += np.log1p(e)
+    total = float(terms.sum())
     grad = np.where(t >= 0, 1.0, e)
     grad /= 1.0 + e
     grad *= sign
     grad *= scale
-    return (total / z.size if reduction_mean else total), grad
+    if reduction_mean:  # a sum of terms near 1e308 may overflow where the mean does not
+        total = total / z.size if math.isfinite(total) else _mean(terms)
+    return total, grad
 
 
 class _SoftmaxCE:
@@ -220,13 +232,16 @@ class _SoftmaxCE:
         per_sample = m - z.take(at_label)
         per_sample += np.log1p(s)
         total = float(per_sample.sum())
+        value = total / n if reduction_mean else total
+        if reduction_mean and not math.isfinite(total):  # m - z_k itself may overflow
+            value = _mean_of_sum(m, -z.take(at_label), np.log1p(s))
 
         # at the label, e_k - (1 + s) as (e_k - 1) - s: exactly -s where the label is the max
         e.put(at_top, 1.0)
         e.put(at_label, (e.take(at_label) - 1.0) - s)
         s += 1.0
         e *= np.divide(scale, s, out=s)[:, None]
-        return (total / n if reduction_mean else total), e
+        return value, e
 
 
 class _Loss:
@@ -256,7 +271,7 @@ class _Loss:
 
     def _mse(self, z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
         err = z - target
-        value = self.loss._reduce(err * err, err.size)
+        value = cast(MSELoss, self.loss)._value(err)
         err *= 2.0 * self.loss._scale(err.size)
         return value, err
 
@@ -270,6 +285,10 @@ class _Update:
     def __init__(self, optimizer: Optimizer):
         self.opt: Any = optimizer  # SGD, Adam or RMSProp
         self.scratch = [(np.empty_like(p.value), np.empty_like(p.value)) for p in optimizer.params]
+        # Adam/RMSProp: g^2 (in the second scratch) dotted with zeros is NaN iff it overflowed
+        self._squares = [
+            (tmp.reshape(-1), np.zeros(tmp.size, tmp.dtype)) for _, tmp in self.scratch
+        ]
         self.step = {SGD: self._sgd, Adam: self._adam, RMSProp: self._rmsprop}[type(optimizer)]
 
     def _decayed(self, p: Parameter, wd: float, buf: np.ndarray) -> np.ndarray:
@@ -311,16 +330,21 @@ class _Update:
         c1, c2 = 1.0 - b1**opt.t, 1.0 - b2**opt.t
         wd = 0.0 if opt.decoupled else opt.weight_decay
         shrink = 1.0 - lr * opt.weight_decay if opt.decoupled and opt.weight_decay else None
-        for p, state, (buf, tmp) in zip(opt.params, opt.state, self.scratch):
+        for p, state, (buf, tmp), (flat, zeros) in zip(
+            opt.params, opt.state, self.scratch, self._squares
+        ):
             g = self._decayed(p, wd, buf)
+            np.multiply(g, g, out=tmp)
+            if state["v_exponent"] or math.isnan(np.dot(flat, zeros)):  # g^2 overflows
+                opt.update(p, state, g)  # the reference keeps v scaled (rare)
+                continue
             m, v = state["m"], state["v"]
+            v *= b2
+            tmp *= 1.0 - b2
+            v += tmp
             m *= b1
             np.multiply(g, 1.0 - b1, out=tmp)
             m += tmp
-            v *= b2
-            np.multiply(g, g, out=tmp)
-            tmp *= 1.0 - b2
-            v += tmp
             if shrink is not None and p.regularize:
                 p.value *= shrink
             np.divide(v, c2, out=tmp)  # sqrt(v_hat) + eps
@@ -334,11 +358,16 @@ class _Update:
     def _rmsprop(self) -> None:
         opt = self.opt
         rho, lr, eps, wd = opt.rho, opt.lr, opt.eps, opt.weight_decay
-        for p, state, (buf, tmp) in zip(opt.params, opt.state, self.scratch):
+        for p, state, (buf, tmp), (flat, zeros) in zip(
+            opt.params, opt.state, self.scratch, self._squares
+        ):
             g = self._decayed(p, wd, buf)
+            np.multiply(g, g, out=tmp)
+            if state["s_exponent"] or math.isnan(np.dot(flat, zeros)):  # g^2 overflows
+                opt.update(p, state, g)  # the reference keeps s scaled (rare)
+                continue
             s = state["s"]
             s *= rho
-            np.multiply(g, g, out=tmp)
             tmp *= 1.0 - rho
             s += tmp
             np.sqrt(s, out=tmp)

@@ -178,9 +178,14 @@ def test_float32_parameters_keep_float32_state_and_values(rng):
         for p in params:
             assert p.value.dtype == np.float32 and p.grad.dtype == np.float32
             assert np.all(np.isfinite(p.value))
-        # every array the optimizer keeps (velocities, moments, scratch) is float32 too
-        # every array the optimizer keeps (velocities, moments) is float32 too
-        state = [a for per_param in opt.state for a in per_param.values()]
+        # every array the optimizer keeps (velocities, moments) is float32 too (besides the
+        # integer exponents of Adam's v and RMSProp's s, see test_huge_gradients_*)
+        state = [
+            a
+            for per_param in opt.state
+            for k, a in per_param.items()
+            if not k.endswith("_exponent")
+        ]
         assert len(state) >= len(params)
         assert all(a.dtype == np.float32 for a in state)
 
@@ -248,8 +253,9 @@ def test_creating_and_stepping_an_optimizer_never_rebinds_value_or_grad(rng):
         assert all(p.grad is g for p, g in zip(params, grads))
         assert len(opt.state) == len(params)
         for p, per_param in zip(params, opt.state):
-            for a in per_param.values():
-                assert a.shape == p.value.shape and not np.shares_memory(a, p.value)
+            for k, a in per_param.items():
+                shape = () if k.endswith("_exponent") else p.value.shape  # a scale, see below
+                assert a.shape == shape and not np.shares_memory(a, p.value)
 
 
 def test_a_replaced_gradient_array_is_used_by_the_next_step(rng):
@@ -362,3 +368,73 @@ def test_a_parameter_listed_twice_is_refused(rng):
     params = make_params(rng)
     with pytest.raises(ValueError, match="more than once"):
         hg.SGD(params + params[:1], lr=0.1)
+
+
+# --- gradients whose squares overflow ---------------------------------------------------------
+# (one scale per parameter: entries more than ~1e150 times smaller than the largest of the
+# same parameter lose relative precision in their square, see nn/optim.py)
+
+
+def step(opt, fast):
+    """One step, by the optimizer itself or by the fast path's kernel (which fit runs with
+    floating-point warnings off: it detects the overflow of g^2 by its result)."""
+    from handgrad.fastpath import _Update
+
+    if fast:
+        with np.errstate(over="ignore", invalid="ignore"):
+            _Update(opt).step()
+    else:
+        opt.step()
+
+
+@pytest.mark.parametrize(
+    "dtype, huge", [(np.float64, 1e200), (np.float64, 1e308), (np.float32, 1e30)]
+)
+@pytest.mark.parametrize("fast", [False, True], ids=["reference", "fastpath"])
+def test_huge_gradients_give_adams_exact_first_step(dtype, huge, fast):
+    """With bias correction the first Adam step is lr * g / (|g| + eps) = lr * sign(g) (to
+    within eps / |g|, far below an ulp here). Before, g^2 overflowed to inf, v too, and the
+    step was lr * m_hat / inf = 0."""
+    g = np.array([huge, -huge, huge / 3, huge * 1e-20], dtype=dtype)
+    p = hg.Parameter(np.zeros(4, dtype=dtype))
+    p.grad[...] = g
+    opt = hg.Adam([p], lr=0.5)
+    step(opt, fast)
+    exact = np.array([-0.5, 0.5, -0.5, -0.5])
+    np.testing.assert_allclose(p.value, exact.astype(dtype), rtol=4 * np.finfo(dtype).eps)
+    assert opt.state[0]["v_exponent"] > 0
+    # and it keeps stepping by ~lr while the gradients stay that large
+    for _ in range(3):
+        p.grad[...] = g
+        step(opt, fast)
+    assert np.all(np.isfinite(p.value)) and np.all(np.abs(p.value[:3]) > 1.5)
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["reference", "fastpath"])
+def test_huge_gradients_give_rmsprops_exact_step(fast):
+    """RMSProp's first step is lr * g / (sqrt(1 - rho) |g| + eps) = lr * sign(g) / sqrt(1 - rho)."""
+    g = np.array([1e200, -1e250, 1e150])
+    p = hg.Parameter(np.zeros(3))
+    p.grad[...] = g
+    opt = hg.RMSProp([p], lr=0.01, rho=0.9)
+    step(opt, fast)
+    exact = -0.01 * np.sign(g) / np.sqrt(0.1)
+    np.testing.assert_allclose(p.value, exact, rtol=1e-14)
+    assert opt.state[0]["s_exponent"] > 0
+
+
+def test_below_the_overflow_the_formulas_are_the_textbook_ones_bit_for_bit(rng):
+    """e stays 0 while g^2 is finite: the state and the step are exactly what they were."""
+    p = hg.Parameter(rng.normal(size=(3, 2)))
+    q = hg.Parameter(p.value.copy())
+    opt = hg.Adam([p], lr=0.01)
+    m, v, w = np.zeros((3, 2)), np.zeros((3, 2)), q.value
+    for t in range(1, 4):
+        g = rng.normal(size=(3, 2)) * 1e150
+        p.grad[...] = g
+        opt.step()
+        m = 0.9 * m + (1 - 0.9) * g
+        v = 0.999 * v + (1 - 0.999) * (g * g)
+        w = w - 0.01 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+    assert opt.state[0]["v_exponent"] == 0
+    assert np.array_equal(p.value, w) and np.array_equal(opt.state[0]["v"], v)

@@ -207,7 +207,7 @@ def test_a_copy_keeps_learning_toward_the_target(rng):
     hg.fit(model, loss, opt, X, np.zeros(20), epochs=5, batch_size=20, seed=0)
     twin, twin_opt = pickle.loads(pickle.dumps((model, opt)))
     hg.fit(twin, loss, twin_opt, X, np.ones(20), epochs=200, batch_size=20, seed=0)
-    assert np.abs(hg.train.predict_logits(twin, X) - 1.0).max() < 0.1  # -30.6 before the fix
+    assert np.abs(hg.train.predict_outputs(twin, X) - 1.0).max() < 0.1  # -30.6 before the fix
 
 
 # --- saving a model with a custom module ----------------------------------------------------

@@ -24,7 +24,7 @@ import handgrad as hg
 
 from ..data import load_builtin, train_test_split
 from ..nn import functional as F
-from ..train import predict_logits
+from ..train import predict_outputs
 from .base import ExperimentResult, Figure, lead
 
 NAME = "digits"
@@ -109,7 +109,7 @@ def _check_fused_gradient(H: int, X, y, seeds: dict) -> dict:
     """
     model = hg.mlp([X.shape[1], H, 10], "relu", seed=seeds["init"])
     loss = hg.SoftmaxCrossEntropyLoss()
-    Z = predict_logits(model, X).copy()
+    Z = predict_outputs(model, X).copy()
     loss.forward(Z, y)
     engine = loss.backward().copy()
     formula = (F.softmax(Z) - F.one_hot(y, Z.shape[1])) / Z.shape[0]

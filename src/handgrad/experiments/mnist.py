@@ -24,7 +24,7 @@ from handgrad.metrics import confusion_matrix
 
 from ..data import load_mnist, load_mnist_subset, pixels_to_float, train_test_split
 from ..nn import functional as F
-from ..train import Callback, predict_logits
+from ..train import Callback, predict_outputs
 from .base import ExperimentResult, Figure, lead
 
 NAME = "mnist"
@@ -276,7 +276,7 @@ def run(
     )
     train_seconds = time.perf_counter() - started
 
-    logits = predict_logits(model, d["X_test"])
+    logits = predict_outputs(model, d["X_test"])
     probs = F.softmax(logits.astype(np.float64))
     pred = np.argmax(logits, axis=1)
     y_test = d["y_test"]

@@ -15,12 +15,45 @@ exact value is tiny (no subtraction of nearly equal numbers):
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
 from . import functional as F
 from ._checks import as_float_array, check_finite, check_nonempty
 
 __all__ = ["Loss", "MSELoss", "BCEWithLogitsLoss", "SoftmaxCrossEntropyLoss", "L2Penalty"]
+
+
+def _mean(values: np.ndarray) -> float:
+    """The mean of ``values``, finite wherever the exact mean is: sum / n, as always, when the
+    sum is finite; else (finite values whose sum overflowed) the mean of values / s times s,
+    with s the largest magnitude, which no partial sum can overflow."""
+    total = float(values.sum())
+    if math.isfinite(total) or not np.isfinite(values).all():
+        return total / values.size
+    s = float(np.max(np.abs(values)))
+    return s * (float(np.sum(values / s)) / values.size)
+
+
+def _mean_of_sum(*parts: np.ndarray) -> float:
+    """mean(sum of parts), where the sum of the parts overflows for some element although the
+    mean may not: 2 * mean(sum of parts / 2), halving being exact."""
+    half = sum(0.5 * part for part in parts)
+    return 2.0 * _mean(np.asarray(half))
+
+
+def _mean_square(err: np.ndarray) -> float:
+    """mean(err^2), finite wherever the exact value is (err^2 overflows beyond ~1.3e154):
+    s * mean((err / s)^2) * s with s = max |err| when the plain sum is not finite."""
+    sq = err * err
+    total = float(sq.sum())
+    if math.isfinite(total) or not np.isfinite(err).all():
+        return total / err.size
+    s = float(np.max(np.abs(err)))
+    r = err / s
+    return (s * (float(np.sum(r * r)) / err.size)) * s
 
 
 class Loss:
@@ -86,6 +119,9 @@ class Loss:
         return target
 
     def _reduce(self, per_sample: np.ndarray, count: int) -> float:
+        """Sum or mean over the ``count`` samples (a mean without overflow: see ``_mean``)."""
+        if self.reduction == "mean" and per_sample.size == count:
+            return _mean(per_sample)
         total = float(per_sample.sum())
         return total / count if self.reduction == "mean" else total
 
@@ -105,7 +141,14 @@ class MSELoss(Loss):
         y_hat, y = self._validate(prediction, target)
         err = y_hat - y
         self._grad = 2.0 * self._scale(err.size) * err
-        return self._reduce(err * err, err.size)
+        with np.errstate(over="ignore"):  # an overflowing square is handled (or truly inf)
+            return self._value(err)
+
+    def _value(self, err: np.ndarray) -> float:
+        """The loss of the errors err = y_hat - y (the mean without overflow)."""
+        if self.reduction == "mean":
+            return _mean_square(err)
+        return float((err * err).sum())
 
 
 def _check_binary(target: np.ndarray, name: str) -> None:
@@ -134,7 +177,8 @@ class BCEWithLogitsLoss(Loss):
         per_sample = y * F.softplus(-z) + (1 - y) * F.softplus(z)
         grad = (1 - y) * F.sigmoid(z) - y * F.sigmoid(-z)
         self._grad = grad * self._scale(z.size)
-        return self._reduce(per_sample, z.size)
+        with np.errstate(over="ignore"):  # an overflowing sum is handled (or truly inf)
+            return self._reduce(per_sample, z.size)
 
 
 class SoftmaxCrossEntropyLoss(Loss):
@@ -181,7 +225,14 @@ class SoftmaxCrossEntropyLoss(Loss):
             per_sample = -np.sum(target * log_p, axis=1)
             grad = p - target
         self._grad = grad * self._scale(n)
-        return self._reduce(per_sample, n)
+        with np.errstate(over="ignore"):  # an overflowing sum is handled (or truly inf)
+            value = self._reduce(per_sample, n)
+        if self.reduction == "mean" and not math.isfinite(value) and target.ndim == 1:
+            # (m - z_k) overflows where the logits span more than the largest float: the
+            # mean of the halves does not
+            with np.errstate(over="ignore"):
+                value = _mean_of_sum(z[rows, top], -z[rows, target], np.log1p(s))
+        return value
 
     def _labels(self, target, z: np.ndarray):
         """-> (integer labels (N,), None) or (None, soft targets (N, C))."""
@@ -229,8 +280,11 @@ class L2Penalty:
     def __init__(self, lam: float, convention: str = "half"):
         if convention not in ("half", "full"):
             raise ValueError(f"convention must be 'half' or 'full', got {convention!r}")
-        if not lam >= 0:
-            raise ValueError(f"L2 strength lam must be >= 0, got {lam!r}")
+        given: object = lam  # any Python or NumPy real number
+        if isinstance(given, (bool, np.bool_)) or not isinstance(given, numbers.Real):
+            raise TypeError(f"L2 strength lam must be a real number, got {lam!r}")
+        if not (math.isfinite(float(lam)) and lam >= 0):
+            raise ValueError(f"L2 strength lam must be finite and >= 0, got {lam!r}")
         self.lam = float(lam)
         self.convention = convention
         self._factor = 0.5 * self.lam if convention == "half" else self.lam

@@ -38,6 +38,32 @@ def _number(who: str, name: str, value, low: float, high: float = math.inf, *, o
     return value
 
 
+# Squares of gradients beyond 2^512 (~1.3e154; float32: 2^64, ~1.8e19) overflow. Adam's v and
+# RMSProp's s are then kept divided by 4^e (state "<name>_exponent", a 0-d int64 array),
+# with e chosen so that the scaled gradient stays below 2^(maxexp/2 - 12): then g^2 and the
+# running mean stay finite for any finite g, and the step, a ratio, is computed with g, the
+# root mean square and eps all scaled alike. e is 0 (the textbook formulas, bit for bit)
+# until a gradient that large comes, and it never goes back down.
+
+
+def _scaled(g: np.ndarray, state: dict, name: str) -> tuple[int, np.ndarray]:
+    """(e, g / 2^e) for the running mean of squares ``state[name]`` (= true value / 4^e),
+    raising e first (and rescaling the mean) if g / 2^e would square to an overflow."""
+    e = int(state[f"{name}_exponent"])
+    g_s = g if e == 0 else np.ldexp(g, -e)
+    largest = float(np.max(np.abs(g_s))) if g_s.size else 0.0
+    bits = np.finfo(g_s.dtype).maxexp // 2 - 12  # float64: 500
+    # (a NaN or inf gradient has nothing to scale: fit stops before such a step)
+    if largest >= 2.0**bits and math.isfinite(largest):
+        k = math.frexp(largest)[1] - bits
+        mean = state[name]
+        mean[...] = np.ldexp(mean, -2 * k)
+        e += k
+        state[f"{name}_exponent"][...] = e
+        g_s = np.ldexp(g, -e)
+    return e, g_s
+
+
 class Optimizer:
     """Base class: the parameters, the learning rate, per-parameter state, and the step count."""
 
@@ -192,22 +218,30 @@ class Adam(Optimizer):
         for p, state in zip(self.params, self.state):
             state["m"] = np.zeros_like(p.value)
             state["v"] = np.zeros_like(p.value)
+            state["v_exponent"] = np.zeros((), np.int64)
 
     def step(self) -> None:
         self.t += 1
-        b1, b2, lr = self.beta1, self.beta2, self.lr
-        c1, c2 = 1.0 - b1**self.t, 1.0 - b2**self.t  # the bias corrections
         coupled_wd = 0.0 if self.decoupled else self.weight_decay
         for p, state in zip(self.params, self.state):
-            g = self._grad_with_decay(p, coupled_wd)
-            m, v = state["m"], state["v"]
-            m *= b1
-            m += (1.0 - b1) * g
-            v *= b2
-            v += (1.0 - b2) * (g * g)
-            if self.decoupled and self.weight_decay and p.regularize:
-                p.value *= 1.0 - lr * self.weight_decay
-            p.value -= lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
+            self.update(p, state, self._grad_with_decay(p, coupled_wd))
+
+    def update(self, p: Parameter, state: dict, g: np.ndarray) -> None:
+        """One parameter's step with gradient g (weight decay included), t already counted."""
+        b1, b2, lr, eps = self.beta1, self.beta2, self.lr, self.eps
+        c1, c2 = 1.0 - b1**self.t, 1.0 - b2**self.t  # the bias corrections
+        m, v = state["m"], state["v"]
+        m *= b1
+        m += (1.0 - b1) * g
+        e, g_s = _scaled(g, state, "v")  # v is kept as v / 4^e; e = 0 unless g^2 overflows
+        v *= b2
+        v += (1.0 - b2) * (g_s * g_s)
+        if self.decoupled and self.weight_decay and p.regularize:
+            p.value *= 1.0 - lr * self.weight_decay
+        if e == 0:
+            p.value -= lr * (m / c1) / (np.sqrt(v / c2) + eps)
+        else:  # the same step with m, sqrt(v) and eps all divided by 2^e
+            p.value -= lr * (np.ldexp(m, -e) / c1) / (np.sqrt(v / c2) + np.ldexp(eps, -e))
 
     def hyperparameters(self) -> dict:
         return {
@@ -235,16 +269,24 @@ class RMSProp(Optimizer):
         self.eps = _number("RMSProp", "eps", eps, 0.0, open_low=True)
         for p, state in zip(self.params, self.state):
             state["s"] = np.zeros_like(p.value)
+            state["s_exponent"] = np.zeros((), np.int64)
 
     def step(self) -> None:
-        rho, lr = self.rho, self.lr
         for p, state in zip(self.params, self.state):
-            g = self._grad_with_decay(p, self.weight_decay)
-            s = state["s"]
-            s *= rho
-            s += (1.0 - rho) * (g * g)
-            p.value -= lr * g / (np.sqrt(s) + self.eps)
+            self.update(p, state, self._grad_with_decay(p, self.weight_decay))
         self.t += 1
+
+    def update(self, p: Parameter, state: dict, g: np.ndarray) -> None:
+        """One parameter's step with gradient g (weight decay included)."""
+        rho, lr, eps = self.rho, self.lr, self.eps
+        s = state["s"]
+        e, g_s = _scaled(g, state, "s")  # s is kept as s / 4^e; e = 0 unless g^2 overflows
+        s *= rho
+        s += (1.0 - rho) * (g_s * g_s)
+        if e == 0:
+            p.value -= lr * g / (np.sqrt(s) + eps)
+        else:  # the same step with g, sqrt(s) and eps all divided by 2^e
+            p.value -= lr * g_s / (np.sqrt(s) + np.ldexp(eps, -e))
 
     def hyperparameters(self) -> dict:
         return {"lr": self.lr, "rho": self.rho, "eps": self.eps, "weight_decay": self.weight_decay}

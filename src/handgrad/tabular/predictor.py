@@ -18,7 +18,7 @@ from ..metrics import probabilities
 from ..nn._checks import NonFiniteError
 from ..nn.layers import Sequential
 from ..nn.serialization import load_with_metadata, save
-from ..train import predict_logits
+from ..train import predict_outputs
 from .encode import EncodeNotes, TablePreprocessor
 
 __all__ = ["Predictor", "MODEL_KIND"]
@@ -127,7 +127,7 @@ class Predictor:
         """Network outputs for encoded rows X (N, D); NaN rows where the network overflows."""
         with np.errstate(over="ignore", invalid="ignore"):
             try:
-                return predict_logits(self.model, X)
+                return predict_outputs(self.model, X)
             except NonFiniteError:  # a diverged network: inf inside a hidden layer
                 width = 1 if self.classes is None or len(self.classes) == 2 else len(self.classes)
                 return np.full((X.shape[0], width), np.nan)
