@@ -186,11 +186,6 @@ def test_float32_logits_stay_finite(strict):
 # --- means near the top of the float range (issue 9) ----------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine engineer (nn/losses.py, issue 9): the mean losses sum before dividing and "
-    "overflow where the exact mean is finite; F.mean_no_overflow is the helper to call",
-)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_mean_losses_do_not_overflow_where_the_exact_mean_is_finite(dtype):
     big = np.sqrt(np.finfo(dtype).max) * dtype(0.9)  # each square is below the max

@@ -28,13 +28,11 @@ __all__ = ["Loss", "MSELoss", "BCEWithLogitsLoss", "SoftmaxCrossEntropyLoss", "L
 
 def _mean(values: np.ndarray) -> float:
     """The mean of ``values``, finite wherever the exact mean is: sum / n, as always, when the
-    sum is finite; else (finite values whose sum overflowed) the mean of values / s times s,
-    with s the largest magnitude, which no partial sum can overflow."""
+    sum is finite; else (finite values whose sum overflowed) ``F.mean_no_overflow``."""
     total = float(values.sum())
     if math.isfinite(total) or not np.isfinite(values).all():
         return total / values.size
-    s = float(np.max(np.abs(values)))
-    return s * (float(np.sum(values / s)) / values.size)
+    return float(F.mean_no_overflow(values))
 
 
 def _mean_of_sum(*parts: np.ndarray) -> float:
