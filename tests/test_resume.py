@@ -221,3 +221,30 @@ def test_resume_on_the_protocol_path_is_bit_identical(name, tmp_path, monkeypatc
     run(name, callbacks=[CtrlC(epoch=1, step=3), hg.ModelCheckpoint(tmp_path / "c.npz")])
     resumed = run(name, resume_from=tmp_path / "c.npz")
     assert_same_run(whole, resumed)
+
+
+def test_early_stopping_state_travels_with_the_checkpoint(tmp_path):
+    """The best epoch, the wait and the best weights come back, so the resumed run stops
+    and restores exactly as the run that never stopped."""
+
+    def stopper():
+        return hg.EarlyStopping("val_loss", patience=2)
+
+    whole = run("adam", callbacks=[stopper()], epochs=12)
+    ckpt = hg.ModelCheckpoint(tmp_path / "ckpt.npz", latest_only=True)
+    run("adam", callbacks=[stopper(), CtrlC(epoch=3, step=1), ckpt], epochs=12)
+    state = read_checkpoint(tmp_path / "ckpt.npz")
+    saved = [s for s in state.callbacks if s is not None]
+    assert saved[0]["type"] == "EarlyStopping" and "weight.0" in saved[0]
+    resumed = run("adam", callbacks=[stopper()], resume_from=tmp_path / "ckpt.npz", epochs=12)
+    for p, q in zip(whole[0].parameters(), resumed[0].parameters()):
+        assert np.array_equal(p.value, q.value)
+    assert whole[2].val_loss == resumed[2].val_loss
+    assert whole[2].stop_reason == resumed[2].stop_reason
+
+
+def test_resume_refuses_other_stateful_callbacks(tmp_path):
+    ckpt = hg.ModelCheckpoint(tmp_path / "ckpt.npz")
+    run("sgd", callbacks=[hg.EarlyStopping("val_loss", patience=5), StopAfter(0), ckpt])
+    with pytest.raises(ValueError, match="EarlyStopping"):
+        run("sgd", resume_from=tmp_path / "ckpt.npz")

@@ -109,11 +109,18 @@ class TrainingContext:
 
 
 class Callback:
-    """Hooks called by ``fit``; override the ones you need."""
+    """Hooks called by ``fit``; override the ones you need.
+
+    ``on_interrupt`` runs when training stops on Ctrl-C, before any ``on_train_end`` (so a
+    checkpoint sees the weights of the last step, not the best ones put back). A callback
+    with state that a resumed run needs defines ``state_dict()`` (JSON numbers and NumPy
+    arrays, flat) and ``load_state_dict(state)``; checkpoints carry it.
+    """
 
     def on_train_begin(self, ctx: TrainingContext) -> None: ...
     def on_batch_end(self, ctx: TrainingContext) -> None: ...
     def on_epoch_end(self, ctx: TrainingContext) -> None: ...
+    def on_interrupt(self, ctx: TrainingContext) -> None: ...
     def on_train_end(self, ctx: TrainingContext) -> None: ...
 
 
@@ -217,6 +224,21 @@ class EarlyStopping(Callback):
             for p, best in zip(ctx.model.parameters(), self._best_weights):
                 p.value[...] = best
 
+    def state_dict(self) -> dict:
+        """What a resumed run needs: the best value, its epoch, the wait, the best weights."""
+        state: dict = {"best": self.best, "best_epoch": self.best_epoch, "wait": self._wait}
+        for i, w in enumerate(self._best_weights or []):
+            state[f"weight.{i}"] = w.copy()
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        """Put back what ``state_dict`` returned (after ``on_train_begin``)."""
+        best = state["best"]
+        self.best = None if best is None else float(best)
+        self.best_epoch, self._wait = int(state["best_epoch"]), int(state["wait"])
+        weights = [state[f"weight.{i}"] for i in range(len(state)) if f"weight.{i}" in state]
+        self._best_weights = [np.array(w) for w in weights] or None
+
 
 class ModelCheckpoint(Callback):
     """Save the training state every ``every`` epochs to ``path`` (may contain ``{epoch}``).
@@ -243,7 +265,7 @@ class ModelCheckpoint(Callback):
         if every < 1:
             raise ValueError(f"ModelCheckpoint: every must be >= 1, got {every}")
         self.path, self.every = str(path), int(every)
-        self.latest_only, self.on_interrupt = bool(latest_only), bool(on_interrupt)
+        self.latest_only, self.save_on_interrupt = bool(latest_only), bool(on_interrupt)
         self.saved: list[Path] = []
 
     def _save(self, ctx: TrainingContext, epoch: int) -> None:
@@ -262,6 +284,6 @@ class ModelCheckpoint(Callback):
         if (ctx.epoch + 1) % self.every == 0:
             self._save(ctx, ctx.epoch + 1)
 
-    def on_train_end(self, ctx: TrainingContext) -> None:
-        if self.on_interrupt and ctx.history.stop_reason == "interrupted":
+    def on_interrupt(self, ctx: TrainingContext) -> None:
+        if self.save_on_interrupt:
             self._save(ctx, ctx.epoch + 1)

@@ -5,9 +5,11 @@ A checkpoint file is one ``.npz``, arrays and JSON, never pickle, written atomic
     __handgrad__, 0.weight, ...   the model, exactly as ``handgrad.nn.save`` writes it
                                   (so ``handgrad.load(checkpoint)`` reads the model)
     optimizer.<i>.<name>          the optimizer's state arrays, parameter i, in ``params`` order
+    callback.<i>.<name>           the array parts of callback i's ``state_dict`` (best weights)
     __checkpoint__                JSON: the optimizer's type, hyperparameters and step count t,
                                   the Generator's state, where the run stands (epoch, step)
-                                  and the partial sums of the epoch in progress, the history
+                                  and the partial sums of the epoch in progress, the history,
+                                  the callbacks' states (their JSON parts)
 
 ``save_checkpoint`` writes it; ``read_checkpoint`` reads and checks it into a
 ``TrainingState`` (nothing changes yet); ``TrainingState.check_fits`` refuses a state that does
@@ -44,6 +46,7 @@ FORMAT = "handgrad-checkpoint"
 FORMAT_VERSION = 1
 _KEY = "__checkpoint__"
 _OPT_PREFIX = "optimizer."
+_CB_PREFIX = "callback."
 
 
 # --- in memory ------------------------------------------------------------------------------
@@ -139,6 +142,7 @@ class TrainingState:
     step: int
     progress: dict
     history: dict
+    callbacks: list  # one state dict (or None) per callback of the run, in order
 
     def check_fits(
         self, model: Module, optimizer: Any, rng: np.random.Generator, loop: dict, epochs: int
@@ -194,10 +198,23 @@ def save_checkpoint(
     step: int,
     progress: dict,
     history: dict,
+    callbacks: list | None = None,
 ) -> Path:
-    """Write the training state to ``path`` atomically (one .npz; see the module docstring)."""
+    """Write the training state to ``path`` atomically (one .npz; see the module docstring).
+
+    ``callbacks``: one ``state_dict`` (or None) per callback, arrays stored as arrays."""
     path = Path(path)
     state = optimizer.state_dict()
+    callback_json: list = []
+    callback_arrays: dict[str, np.ndarray] = {}
+    for i, cb in enumerate(callbacks or []):
+        if cb is None:
+            callback_json.append(None)
+            continue
+        callback_json.append({k: v for k, v in cb.items() if not isinstance(v, np.ndarray)})
+        for k, v in cb.items():
+            if isinstance(v, np.ndarray):
+                callback_arrays[f"{_CB_PREFIX}{i}.{k}"] = v
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -207,6 +224,7 @@ def save_checkpoint(
         "step": int(step),
         "progress": progress,
         "history": history,
+        "callbacks": callback_json,
     }
     try:
         meta_json = json.dumps(_strict(meta), allow_nan=False)
@@ -215,6 +233,7 @@ def save_checkpoint(
     arrays = {
         f"{_OPT_PREFIX}{i}.{name}": a for i, s in enumerate(state["state"]) for name, a in s.items()
     }
+    arrays.update(callback_arrays)
     arrays[_KEY] = np.array(meta_json)
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -276,6 +295,20 @@ def read_checkpoint(path: str | os.PathLike) -> TrainingState:
                     if not index.isdigit() or int(index) >= len(per_param):
                         raise ValueError(f"the optimizer array {name!r} names no parameter")
                     per_param[int(index)][key] = npz[name]
+            callbacks = meta.get("callbacks", [])
+            if not isinstance(callbacks, list) or not all(
+                c is None or isinstance(c, dict) for c in callbacks
+            ):
+                raise ValueError("its callback states are not a list of JSON objects")
+            callbacks = [None if c is None else dict(c) for c in callbacks]
+            for name in npz.files:
+                if name.startswith(_CB_PREFIX):
+                    index, key = name[len(_CB_PREFIX) :].split(".", 1)
+                    if not index.isdigit() or int(index) >= len(callbacks):
+                        raise ValueError(f"the callback array {name!r} names no callback")
+                    if callbacks[int(index)] is None:
+                        raise ValueError(f"the callback array {name!r} belongs to no state")
+                    callbacks[int(index)][key] = npz[name]
         optimizer = {**meta["optimizer"], "state": per_param}
         epoch, step = meta["epoch"], meta["step"]
         if not all(
@@ -286,7 +319,7 @@ def read_checkpoint(path: str | os.PathLike) -> TrainingState:
         if not isinstance(progress, dict) or not isinstance(rng_state, dict):
             raise ValueError("progress and rng_state must be JSON objects")
         return TrainingState(
-            path, model, optimizer, rng_state, epoch, step, progress, meta["history"]
+            path, model, optimizer, rng_state, epoch, step, progress, meta["history"], callbacks
         )
     except ValueError as exc:
         raise ValueError(f"cannot resume from {path}: {exc}") from None

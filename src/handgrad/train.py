@@ -259,6 +259,8 @@ def fit(
     )
     for cb in callbacks:
         cb.on_train_begin(ctx)  # may refuse (a monitor that is not logged): nothing drawn yet
+    if resume is not None:
+        _resume_callbacks(callbacks, resume.callbacks, str(resume_from))
 
     # --- from here on, state changes: the Generator draws, the weights train
     if n_val:
@@ -293,6 +295,7 @@ def fit(
         step=at.step,
         progress={"loop": loop, "sums": at.sums},  # (read back as floats, "nan" too)
         history=history.as_dict(),
+        callbacks=[_callback_state(cb) for cb in callbacks],
     )
 
     # Overflow shows up as a non-finite loss or gradient, which the loop reports as divergence
@@ -382,9 +385,32 @@ def fit(
             problem = _final_problem(path, guard, outputs_name)
             if problem is not None:
                 _diverged(ctx, "the end of training", problem, guard.rollback())
+    if history.stop_reason == "interrupted":
+        for cb in callbacks:
+            cb.on_interrupt(ctx)
     for cb in callbacks:
         cb.on_train_end(ctx)
     return history
+
+
+def _callback_state(cb: Callback) -> dict | None:
+    """A callback's state for a checkpoint, with its type to match it on resume."""
+    state_dict = getattr(cb, "state_dict", None)
+    return None if state_dict is None else {"type": type(cb).__name__, **state_dict()}
+
+
+def _resume_callbacks(callbacks: Sequence[Callback], saved: list, where: str) -> None:
+    """Give each callback that has a state (EarlyStopping, ...) its state from the
+    checkpoint, in order; ValueError, before any change, if they do not match."""
+    stateful = [cb for cb in callbacks if hasattr(cb, "state_dict")]
+    states = [s for s in saved if s is not None]
+    if [type(cb).__name__ for cb in stateful] != [s.get("type") for s in states]:
+        raise ValueError(
+            f"checkpoint {where} was written with the callbacks {[s.get('type') for s in states]} "
+            f"holding state, not {[type(cb).__name__ for cb in stateful]}: resume with the same"
+        )
+    for cb, state in zip(stateful, states):
+        cb.load_state_dict({k: v for k, v in state.items() if k != "type"})  # type: ignore[attr-defined]
 
 
 _WEIGHT = "an update made a weight NaN or inf"
