@@ -46,8 +46,8 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())} if folder.exists() else {}
 
 
-def assert_complete(folder: Path) -> dict:
-    assert {p.name for p in folder.iterdir()} == RUN_FILES
+def assert_complete(folder: Path, extra: frozenset[str] = frozenset()) -> dict:
+    assert {p.name for p in folder.iterdir()} == RUN_FILES | extra
     Predictor.load(folder / "model.npz")
     metrics = json.loads((folder / "metrics.json").read_text())
     assert "test" in metrics
@@ -217,7 +217,8 @@ def test_ctrl_c_during_training_writes_a_complete_run_and_exits_130(
     assert "Traceback" not in stderr
     assert stderr.startswith("handgrad: training interrupted at epoch "), stderr
     assert f"{out} holds that model and its report" in stderr
-    metrics = assert_complete(out)
+    assert "--resume" in stderr
+    metrics = assert_complete(out, frozenset({"checkpoint.npz"}))
     assert metrics["stop_reason"] == "interrupted"
     assert "It was interrupted" in (out / "report.md").read_text()
 

@@ -77,7 +77,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 1
     if run.interrupted:
         print(
-            f"handgrad: training {run.history.message}; {out} holds that model and its report",
+            f"handgrad: training {run.history.message}; {out} holds that model and its report; "
+            "run the same command with --resume to continue",
             file=sys.stderr,
         )
         return 130
@@ -94,7 +95,9 @@ def _train(args: argparse.Namespace, config, out: Path):
         print()
     progress = not args.quiet and sys.stderr.isatty()
     callbacks = [] if args.quiet else [_announce_training()]
-    run = train_model(dataset, config, out, progress=progress, callbacks=callbacks)
+    run = train_model(
+        dataset, config, out, progress=progress, callbacks=callbacks, resume=args.resume
+    )
     return run, dataset
 
 
@@ -278,6 +281,12 @@ def register(sub) -> None:
     )
     p.add_argument("--test-fraction", type=_fraction, default=d.test_fraction)
     p.add_argument("--out", help="run folder (default: runs/train-<data name>)")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue a run stopped with Ctrl-C from the checkpoint.npz in its --out folder "
+        "(same data and settings); it ends as if it had never stopped",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 

@@ -30,7 +30,7 @@ from ..metrics import (
 )
 from ..nn.layers import mlp
 from ..nn.losses import BCEWithLogitsLoss, L2Penalty, MSELoss, SoftmaxCrossEntropyLoss
-from ..train import Callback, EarlyStopping, History, ProgressBar, fit
+from ..train import Callback, EarlyStopping, History, ModelCheckpoint, ProgressBar, fit
 from .config import MAX_PARAMETERS, OPTIMIZERS, ConfigError, TrainConfig, count_parameters
 from .dataset import Dataset
 from .encode import TablePreprocessor
@@ -69,6 +69,7 @@ class TrainRun:
     predictor: Predictor | None = None
     test_outputs: np.ndarray | None = None  # network outputs on the test part
     test_targets: np.ndarray | None = None  # codes or values of the test part
+    checkpoint: Path | None = None  # the training state of an interrupted run (for --resume)
 
     @property
     def interrupted(self) -> bool:
@@ -87,19 +88,28 @@ def train_model(
     progress: bool = False,
     compare_linear: bool = True,
     callbacks: Sequence[Callback] = (),
+    resume: bool = False,
 ) -> TrainRun:
     """Train one configuration on ``dataset`` (module docstring) -> TrainRun.
 
     ``out_dir``: the run folder to write (whole or not at all, see ``run_folder``); None
     writes nothing. ``compare_linear``: also fit scikit-learn's logistic / linear regression
     on the same split (for the report). ``callbacks``: more ``handgrad.train`` callbacks for
-    ``fit``. Every check on the data and the configuration runs before training starts.
+    ``fit``. ``resume``: continue the interrupted run in ``out_dir`` from its
+    ``checkpoint.npz`` (same data and settings), ending as if it had never stopped. Every
+    check on the data and the configuration runs before training starts.
     """
-    from .run_folder import check_target, write_run
+    from .run_folder import check_target, checkpoint_to_resume, write_run
 
     config.validate()
+    checkpoint, resume_from = None, None
     if out_dir is not None:
         check_target(Path(out_dir))
+        checkpoint = Path(out_dir).parent / f".{Path(out_dir).name}.checkpoint.npz"
+        if resume:
+            resume_from = checkpoint_to_resume(Path(out_dir), config)
+    elif resume:
+        raise ConfigError("resuming needs the run folder of the interrupted run")
     task, reason = _decide_task(dataset, config.task)
     keep, notes = _rows_to_use(dataset, config)
     labels = [dataset.target[i] for i in keep]
@@ -140,7 +150,15 @@ def train_model(
         )
     model = mlp(sizes, config.activation, seed=config.seed)
     loss = _loss_for(classes)
-    history = _fit(model, loss, config, X, Y_fit, rng, task, progress, callbacks)
+    extra = list(callbacks)
+    if checkpoint is not None:  # the state at Ctrl-C, for --resume (no periodic saves)
+        extra.append(ModelCheckpoint(checkpoint, every=config.epochs + 1, latest_only=True))
+    try:
+        history = _fit(model, loss, config, X, Y_fit, rng, task, progress, extra, resume_from)
+    except ValueError as exc:
+        if resume_from is None:
+            raise
+        raise ConfigError(f"cannot resume: {exc}") from None
 
     predictor = Predictor(model, task, preprocessor, classes, dataset.target_name, target_scaler)
     metrics: dict = {
@@ -174,9 +192,14 @@ def train_model(
         predictor=predictor,
         test_outputs=predictor.outputs(X["test"]),
         test_targets=Y["test"],
+        checkpoint=checkpoint if checkpoint is not None and checkpoint.exists() else None,
     )
     if out_dir is not None:
-        write_run(run, dataset)
+        try:
+            write_run(run, dataset)
+        finally:
+            if checkpoint is not None:
+                checkpoint.unlink(missing_ok=True)
     return run
 
 
@@ -277,7 +300,7 @@ def _loss_for(classes: list[str] | None):
 
 
 def _fit(
-    model, loss, config: TrainConfig, X, Y_fit, rng, task: str, progress: bool, extra
+    model, loss, config: TrainConfig, X, Y_fit, rng, task: str, progress: bool, extra, resume_from
 ) -> History:
     opt_cls = OPTIMIZERS[config.optimizer][0]
     opt_args = {"momentum": config.momentum} if config.optimizer == "sgd" else {}
@@ -303,6 +326,7 @@ def _fit(
             metrics=["accuracy"] if task == "classification" else ["mse"],
             l2=L2Penalty(config.l2) if config.l2 > 0 else None,
             callbacks=callbacks,
+            resume_from=resume_from,
         )
 
 

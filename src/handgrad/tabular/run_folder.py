@@ -228,7 +228,47 @@ def write_run_files(run, dataset, folder: Path) -> list[str]:
     run.predictor.save(folder / "model.npz")
     write_text(folder / "splits.csv", _splits_csv(run))
     write_text(folder / "test_predictions.csv", _test_predictions_csv(run))
-    return ["config.json", "metrics.json", "model.npz", "splits.csv", "test_predictions.csv"]
+    files = ["config.json", "metrics.json", "model.npz", "splits.csv", "test_predictions.csv"]
+    if run.interrupted and run.checkpoint is not None:  # what `--resume` continues from
+        shutil.copyfile(run.checkpoint, folder / CHECKPOINT)
+        files.append(CHECKPOINT)
+    return files
+
+
+CHECKPOINT = "checkpoint.npz"
+
+# the settings a resumed run must share with the interrupted one (the rest may differ)
+_RESUME_SETTINGS = (
+    "hidden", "activation", "optimizer", "lr", "momentum", "epochs", "batch_size", "l2",
+    "patience", "seed", "val_fraction", "test_fraction", "impute",
+    "missing_indicator", "rare_min", "drop_missing",
+)  # fmt: skip
+
+
+def checkpoint_to_resume(target: Path, config) -> Path:
+    """The checkpoint of the interrupted run in ``target``; ConfigError when there is none
+    or when its settings differ from ``config`` (naming each one)."""
+    from dataclasses import asdict
+
+    from ..io import json_ready
+    from .config import ConfigError
+
+    checkpoint = target / CHECKPOINT
+    if not checkpoint.is_file():
+        raise ConfigError(
+            f"nothing to resume: {target} holds no {CHECKPOINT} (only a run stopped with "
+            "Ctrl-C leaves one)"
+        )
+    try:
+        saved = json.loads((target / "config.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot resume: {target}/config.json is unreadable ({exc})") from None
+    now = json_ready(asdict(config))
+    differ = [k for k in _RESUME_SETTINGS if saved.get(k) != now.get(k)]
+    if differ:
+        pairs = ", ".join(f"{k} {saved.get(k)!r} -> {now.get(k)!r}" for k in differ)
+        raise ConfigError(f"cannot resume {target}: the settings differ ({pairs})")
+    return checkpoint
 
 
 def _splits_csv(run) -> str:
