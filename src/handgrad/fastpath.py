@@ -83,7 +83,9 @@ def _plain(a, dtype) -> bool:
 
 class _LinearKernel:
     """Linear.forward / backward into buffers; db as the BLAS product 1^T G (several times
-    faster than G.sum(axis=0) on small G; equal to a few ulps)."""
+    faster than G.sum(axis=0) on small G; equal to a few ulps). Every product goes through
+    ``np.dot``, which calls BLAS with less overhead than ``np.matmul`` (0.4 us of 1 on
+    1^T G, about 10% of a 32 x 64 x 64 X^T G)."""
 
     def __init__(self, layer: Linear, dtype, input_grad: bool):
         self.layer, self.dtype, self.input_grad = layer, dtype, input_grad
@@ -113,35 +115,44 @@ class _LinearKernel:
     def backward(self, g: np.ndarray) -> np.ndarray | None:
         layer, x = self.layer, self.x
         _, dx, ones = self._for_rows(len(x))
-        np.matmul(x.T, g, out=layer.weight.grad)
+        np.dot(x.T, g, out=layer.weight.grad)
         if layer.bias is not None:
-            np.matmul(ones, g, out=layer.bias.grad)
+            np.dot(ones, g, out=layer.bias.grad)
         if not self.input_grad:
             return None
         return np.dot(g, layer.weight.value.T, out=dx)
 
 
 class _ReLUKernel:
-    """max(x, 0) and G * (x > 0), into buffers."""
+    """max(x, 0) and G * (x > 0), into buffers (the mask too). The zero is an array of the
+    dtype: a Python 0 costs a scalar conversion on every call."""
 
     def __init__(self, dtype):
         self.dtype = dtype
+        self.zero = np.zeros((), dtype)
         self.x: np.ndarray = np.empty((0, 0))
-        self._buffers: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._buffers: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-    def _for_shape(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    def _for_shape(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(y, dx, mask) for inputs of ``shape``."""
         bufs = self._buffers.get(shape)
         if bufs is None:
-            bufs = self._buffers[shape] = (np.empty(shape, self.dtype), np.empty(shape, self.dtype))
+            dtype = self.dtype
+            bufs = self._buffers[shape] = (
+                np.empty(shape, dtype),
+                np.empty(shape, dtype),
+                np.empty(shape, np.bool_),
+            )
         return bufs
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        return np.maximum(x, 0, out=self._for_shape(x.shape)[0])
+        return np.maximum(x, self.zero, out=self._for_shape(x.shape)[0])
 
     def backward(self, g: np.ndarray) -> np.ndarray:
         x = self.x
-        return np.multiply(g, x > 0, out=self._for_shape(x.shape)[1])
+        _, dx, mask = self._for_shape(x.shape)
+        return np.multiply(g, np.greater(x, self.zero, out=mask), out=dx)
 
 
 class _Model:
@@ -199,31 +210,53 @@ def bce_kernel(z: np.ndarray, y: np.ndarray, scale: float, reduction_mean: bool)
 class _SoftmaxCE:
     """Softmax cross-entropy on integer labels through flat indices into z.ravel():
     l_n = (m - z_k) + log1p(s), dl/dz = (e - (1 + s) onehot(k)) / (1 + s), with m the
-    row max, e = exp(z - m) and s the mass of the non-maximal classes."""
+    row max, e = exp(z - m) and s the mass of the non-maximal classes.
+
+    Every array it writes is a buffer per (N, C, dtype); the gradient it returns is one of
+    them, overwritten by the next call. Sums call ``np.add.reduce`` directly (``.sum()``
+    goes through a Python wrapper first); the takes use mode="clip" (no bounds-checking
+    copy), safe because the indices are built in range.
+    """
 
     def __init__(self):
-        self._row_start: np.ndarray | None = None
+        self._buffers: dict[tuple, tuple[np.ndarray, ...]] = {}
+
+    def _for_shape(self, n: int, c: int, dtype) -> tuple[np.ndarray, ...]:
+        """(row starts, flat argmax, flat label, e (N, C), s, m, per-sample, tmp) buffers."""
+        key = (n, c, dtype)
+        bufs = self._buffers.get(key)
+        if bufs is None:
+            bufs = self._buffers[key] = (
+                np.arange(0, n * c, c),
+                np.empty(n, np.intp),
+                np.empty(n, np.intp),
+                np.empty((n, c), dtype),
+                *(np.empty(n, dtype) for _ in range(4)),
+            )
+        return bufs
 
     def __call__(self, z: np.ndarray, labels: np.ndarray, scale: float, reduction_mean: bool):
         n, c = z.shape
-        if self._row_start is None or len(self._row_start) != n or z.size != n * c:
-            self._row_start = np.arange(0, n * c, c)
-        at_top = z.argmax(axis=1)
-        at_top += self._row_start
-        at_label = labels + self._row_start
+        row_start, at_top, at_label, e, s, m, per_sample, tmp = self._for_shape(n, c, z.dtype)
+        z.argmax(axis=1, out=at_top)
+        at_top += row_start
+        np.add(labels, row_start, out=at_label)
 
-        m = z.take(at_top)  # (N,) row maxima
-        e = z - m[:, None]
+        z.take(at_top, out=m, mode="clip")  # (N,) row maxima
+        np.subtract(z, m[:, None], out=e)
         np.exp(e, out=e)  # (N, C), each in (0, 1], exactly 1 at the max
         e.put(at_top, 0.0)
-        s = e.sum(axis=1)  # (N,) the non-maximal classes' mass, relative to the max
-        per_sample = m - z.take(at_label)
-        per_sample += np.log1p(s)
-        total = float(per_sample.sum())
+        np.add.reduce(e, axis=1, out=s)  # (N,) the non-maximal classes' mass, rel. to the max
+        np.subtract(m, z.take(at_label, out=per_sample, mode="clip"), out=per_sample)
+        per_sample += np.log1p(s, out=tmp)
+        total = float(np.add.reduce(per_sample))
 
         # at the label, e_k - (1 + s) as (e_k - 1) - s: exactly -s where the label is the max
         e.put(at_top, 1.0)
-        e.put(at_label, (e.take(at_label) - 1.0) - s)
+        e_label = e.take(at_label, out=tmp, mode="clip")
+        e_label -= 1.0
+        e_label -= s
+        e.put(at_label, e_label)
         s += 1.0
         e *= np.divide(scale, s, out=s)[:, None]
         return (total / n if reduction_mean else total), e
