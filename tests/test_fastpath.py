@@ -399,7 +399,9 @@ def test_a_duck_typed_optimizer_gets_the_same_divergence_guard(rng):
     loss = hg.SoftmaxCrossEntropyLoss()
     h = hg.fit(model, loss, PlainSGD(model.parameters(), 0.1), X, y, epochs=3, seed=1)
     h_twin = hg.fit(twin, loss, hg.SGD(twin.parameters(), lr=0.1), X, y, epochs=3, seed=1)
-    assert h.step_loss == h_twin.step_loss
+    # the duck-typed optimizer trains through the reference path: the same losses, to the
+    # few ulps by which the fast path's sums (BLAS products with ones) may differ
+    assert_ulps(np.array(h.step_loss), np.array(h_twin.step_loss), ulps=8)
     # finite outputs and loss, but the weight gradient overflows: x ~ 1e308 times an error
     # of ~1e5 (MSE), so only the gradient check can stop the step
     for make in (lambda ps: PlainSGD(ps, 0.1), lambda ps: hg.SGD(ps, lr=0.1)):

@@ -213,8 +213,9 @@ class _SoftmaxCE:
     row max, e = exp(z - m) and s the mass of the non-maximal classes.
 
     Every array it writes is a buffer per (N, C, dtype); the gradient it returns is one of
-    them, overwritten by the next call. Sums call ``np.add.reduce`` directly (``.sum()``
-    goes through a Python wrapper first); the takes use mode="clip" (no bounds-checking
+    them, overwritten by the next call. The sums are BLAS products with a vector of ones
+    (a row sum of a 32 x 10 array: 0.6 us against 1.5 for ``np.add.reduce``; equal to a
+    few ulps, and NaN still propagates); the takes use mode="clip" (no bounds-checking
     copy), safe because the indices are built in range.
     """
 
@@ -222,7 +223,8 @@ class _SoftmaxCE:
         self._buffers: dict[tuple, tuple[np.ndarray, ...]] = {}
 
     def _for_shape(self, n: int, c: int, dtype) -> tuple[np.ndarray, ...]:
-        """(row starts, flat argmax, flat label, e (N, C), s, m, per-sample, tmp) buffers."""
+        """(row starts, flat argmax, flat label, ones (C,), ones (N,), e (N, C), s, m,
+        per-sample, tmp) buffers."""
         key = (n, c, dtype)
         bufs = self._buffers.get(key)
         if bufs is None:
@@ -230,6 +232,8 @@ class _SoftmaxCE:
                 np.arange(0, n * c, c),
                 np.empty(n, np.intp),
                 np.empty(n, np.intp),
+                np.ones(c, dtype),
+                np.ones(n, dtype),
                 np.empty((n, c), dtype),
                 *(np.empty(n, dtype) for _ in range(4)),
             )
@@ -237,7 +241,8 @@ class _SoftmaxCE:
 
     def __call__(self, z: np.ndarray, labels: np.ndarray, scale: float, reduction_mean: bool):
         n, c = z.shape
-        row_start, at_top, at_label, e, s, m, per_sample, tmp = self._for_shape(n, c, z.dtype)
+        bufs = self._for_shape(n, c, z.dtype)
+        row_start, at_top, at_label, ones_c, ones_n, e, s, m, per_sample, tmp = bufs
         z.argmax(axis=1, out=at_top)
         at_top += row_start
         np.add(labels, row_start, out=at_label)
@@ -246,10 +251,10 @@ class _SoftmaxCE:
         np.subtract(z, m[:, None], out=e)
         np.exp(e, out=e)  # (N, C), each in (0, 1], exactly 1 at the max
         e.put(at_top, 0.0)
-        np.add.reduce(e, axis=1, out=s)  # (N,) the non-maximal classes' mass, rel. to the max
+        np.dot(e, ones_c, out=s)  # (N,) the non-maximal classes' mass, relative to the max
         np.subtract(m, z.take(at_label, out=per_sample, mode="clip"), out=per_sample)
         per_sample += np.log1p(s, out=tmp)
-        total = float(np.add.reduce(per_sample))
+        total = float(np.dot(per_sample, ones_n))
 
         # at the label, e_k - (1 + s) as (e_k - 1) - s: exactly -s where the label is the max
         e.put(at_top, 1.0)
