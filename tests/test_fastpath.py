@@ -136,6 +136,21 @@ def test_softmax_ce_kernel_and_reference_keep_the_exact_tail():
         assert_ulps(g[:, 3], np.full(2, -s / (1 + s)))
 
 
+def test_softmax_ce_kernel_reuses_its_buffers_across_batch_sizes(rng):
+    """One kernel, batches of 32, 7 and 32 rows again (a full and a short batch): every call
+    equals the reference, including rows whose label is the max and rows with a tie."""
+    kernel = fastpath._SoftmaxCE()
+    loss = hg.SoftmaxCrossEntropyLoss()
+    for n in (32, 7, 32):
+        z = 2.0 * rng.standard_normal((n, 10))
+        labels = rng.integers(0, 10, n)
+        labels[: n // 2] = np.argmax(z[: n // 2], axis=1)
+        z[-1, :2] = 5.0  # a tie for the max in the last row
+        value, grad = kernel(z, labels, 1.0 / n, True)
+        assert abs(value - loss.forward(z, labels)) <= 4 * EPS * abs(value)
+        assert_ulps(grad, loss.backward(), ulps=4, floor=1 / n / 8)
+
+
 def test_softmax_ce_soft_targets_match_plain_math(rng):
     z = rng.standard_normal((12, 4))
     q = rng.random((12, 4))

@@ -223,15 +223,17 @@ class _SoftmaxCE:
         self._buffers: dict[tuple, tuple[np.ndarray, ...]] = {}
 
     def _for_shape(self, n: int, c: int, dtype) -> tuple[np.ndarray, ...]:
-        """(row starts, flat argmax, flat label, ones (C,), ones (N,), e (N, C), s, m,
-        per-sample, tmp) buffers."""
+        """(row starts, flat indices [argmax; label] (2N,), values to put there [1; label
+        entry] (2N,), ones (C,), ones (N,), e (N, C), s, m, per-sample, tmp) buffers."""
         key = (n, c, dtype)
         bufs = self._buffers.get(key)
         if bufs is None:
+            fix = np.empty(2 * n, dtype)
+            fix[:n] = 1.0  # e at each row's max, restored after the sum; never overwritten
             bufs = self._buffers[key] = (
                 np.arange(0, n * c, c),
-                np.empty(n, np.intp),
-                np.empty(n, np.intp),
+                np.empty(2 * n, np.intp),
+                fix,
                 np.ones(c, dtype),
                 np.ones(n, dtype),
                 np.empty((n, c), dtype),
@@ -242,7 +244,8 @@ class _SoftmaxCE:
     def __call__(self, z: np.ndarray, labels: np.ndarray, scale: float, reduction_mean: bool):
         n, c = z.shape
         bufs = self._for_shape(n, c, z.dtype)
-        row_start, at_top, at_label, ones_c, ones_n, e, s, m, per_sample, tmp = bufs
+        row_start, at, fix, ones_c, ones_n, e, s, m, per_sample, tmp = bufs
+        at_top, at_label, e_label = at[:n], at[n:], fix[n:]
         z.argmax(axis=1, out=at_top)
         at_top += row_start
         np.add(labels, row_start, out=at_label)
@@ -250,18 +253,19 @@ class _SoftmaxCE:
         z.take(at_top, out=m, mode="clip")  # (N,) row maxima
         np.subtract(z, m[:, None], out=e)
         np.exp(e, out=e)  # (N, C), each in (0, 1], exactly 1 at the max
+        e.take(at_label, out=e_label, mode="clip")
         e.put(at_top, 0.0)
         np.dot(e, ones_c, out=s)  # (N,) the non-maximal classes' mass, relative to the max
         np.subtract(m, z.take(at_label, out=per_sample, mode="clip"), out=per_sample)
         per_sample += np.log1p(s, out=tmp)
         total = float(np.dot(per_sample, ones_n))
 
-        # at the label, e_k - (1 + s) as (e_k - 1) - s: exactly -s where the label is the max
-        e.put(at_top, 1.0)
-        e_label = e.take(at_label, out=tmp, mode="clip")
+        # at the label, e_k - (1 + s) as (e_k - 1) - s: exactly -s where the label is the max.
+        # One put writes 1 back at every max, then the label entries: put writes in order,
+        # so where the label is the max its entry wins.
         e_label -= 1.0
         e_label -= s
-        e.put(at_label, e_label)
+        e.put(at, fix)
         s += 1.0
         e *= np.divide(scale, s, out=s)[:, None]
         return (total / n if reduction_mean else total), e
