@@ -31,3 +31,32 @@ def test_the_plain_rival_really_trains():
     before = [W.copy() for W in rivals.plain_params[0]]
     rivals.plain()
     assert not any(np.array_equal(a, b) for a, b in zip(before, rivals.plain_params[0]))
+
+
+def test_the_floor_rival_is_timed_and_compared_with_the_plain_loop():
+    result = paired.paired(WORKLOADS["W3"], "float64", rounds=3, with_torch=False, with_floor=True)
+    assert set(result["ratios"]) == {"plain NumPy", "matmul bound", "NumPy floor"}
+    q = result["floor_over_plain"]
+    assert 0 < q["q25"] <= q["median"] <= q["q75"]
+    table = paired._table([result])
+    assert "NumPy floor ÷ plain NumPy" in table.splitlines()[0]
+    assert len(table.splitlines()[2].split("|")) == len(table.splitlines()[0].split("|"))
+
+
+def test_the_floor_rival_really_trains_from_the_initial_weights():
+    w = WORKLOADS["W3"]
+    X, y = paired.make_data(w, "float64")
+    rivals = paired.Rivals(w, X, y, with_torch=False, with_floor=True)
+    rivals.floor_epoch()
+    after_one = [W.copy() for W in rivals.minimal.W]
+    assert not any(np.array_equal(a, b) for a, b in zip(after_one, rivals.minimal.W0))
+    rivals.floor_epoch()  # reset first: the same start, a new shuffle
+    assert not any(np.array_equal(a, b) for a, b in zip(after_one, rivals.minimal.W))
+
+
+def test_fit_overhead_reports_both_shares_with_quartiles():
+    out = paired.fit_overhead(WORKLOADS["W3"], epochs=3, repeats=3)
+    for key in ("per_epoch", "per_call"):
+        q25, q75 = out[f"{key}_q25_q75"]
+        assert q25 <= out[f"{key}_share"] <= q75
+    assert out["repeats"] == 3 and out["epochs"] == 3
