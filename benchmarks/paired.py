@@ -61,7 +61,7 @@ import matmul_bound  # noqa: E402
 import plain_numpy  # noqa: E402
 from workloads import LEARNING_RATE, MODEL_SEED, WORKLOADS, Workload, make_data  # noqa: E402
 
-DEFAULT_ROUNDS = {"W1": 12, "W2": 10, "W3": 40, "W4": 30}
+DEFAULT_ROUNDS = {"W1": 10, "W2": 8, "W3": 200, "W4": 60}
 
 
 def _loss(w: Workload):
