@@ -223,35 +223,59 @@ class _SoftmaxCE:
         self._buffers: dict[tuple, tuple[np.ndarray, ...]] = {}
 
     def _for_shape(self, n: int, c: int, dtype) -> tuple[np.ndarray, ...]:
-        """(row starts, flat indices [argmax; label] (2N,), values to put there [1; label
-        entry] (2N,), ones (C,), ones (N,), e (N, C), s, m, per-sample, tmp) buffers."""
+        """Buffers and their views: row starts; flat indices [argmax; label] (2N,) and its
+        halves; the values to put there [1; label entry] (2N,) and its label half; ones
+        (C,) and (N,); e (N, C); s and m with their (N, 1) columns; per-sample; tmp."""
         key = (n, c, dtype)
         bufs = self._buffers.get(key)
         if bufs is None:
-            fix = np.empty(2 * n, dtype)
+            at, fix = np.empty(2 * n, np.intp), np.empty(2 * n, dtype)
             fix[:n] = 1.0  # e at each row's max, restored after the sum; never overwritten
+            s, m = np.empty(n, dtype), np.empty(n, dtype)
             bufs = self._buffers[key] = (
                 np.arange(0, n * c, c),
-                np.empty(2 * n, np.intp),
+                at,
+                at[:n],
+                at[n:],
                 fix,
+                fix[n:],
                 np.ones(c, dtype),
                 np.ones(n, dtype),
                 np.empty((n, c), dtype),
-                *(np.empty(n, dtype) for _ in range(4)),
+                s,
+                s[:, None],
+                m,
+                m[:, None],
+                np.empty(n, dtype),
+                np.empty(n, dtype),
             )
         return bufs
 
     def __call__(self, z: np.ndarray, labels: np.ndarray, scale: float, reduction_mean: bool):
         n, c = z.shape
-        bufs = self._for_shape(n, c, z.dtype)
-        row_start, at, fix, ones_c, ones_n, e, s, m, per_sample, tmp = bufs
-        at_top, at_label, e_label = at[:n], at[n:], fix[n:]
+        (
+            row_start,
+            at,
+            at_top,
+            at_label,
+            fix,
+            e_label,
+            ones_c,
+            ones_n,
+            e,
+            s,
+            s_col,
+            m,
+            m_col,
+            per_sample,
+            tmp,
+        ) = self._for_shape(n, c, z.dtype)
         z.argmax(axis=1, out=at_top)
         at_top += row_start
         np.add(labels, row_start, out=at_label)
 
         z.take(at_top, out=m, mode="clip")  # (N,) row maxima
-        np.subtract(z, m[:, None], out=e)
+        np.subtract(z, m_col, out=e)
         np.exp(e, out=e)  # (N, C), each in (0, 1], exactly 1 at the max
         e.take(at_label, out=e_label, mode="clip")
         e.put(at_top, 0.0)
@@ -267,7 +291,8 @@ class _SoftmaxCE:
         e_label -= s
         e.put(at, fix)
         s += 1.0
-        e *= np.divide(scale, s, out=s)[:, None]
+        np.divide(scale, s, out=s)
+        e *= s_col
         return (total / n if reduction_mean else total), e
 
 
@@ -328,7 +353,8 @@ class _Update:
         if not (mu or wd):  # W -= lr * g, the common case, with nothing else to look at
             for p, (buf, _) in zip(opt.params, self.scratch):
                 np.multiply(p.grad, lr, out=buf)
-                p.value -= buf
+                value = p.value
+                np.subtract(value, buf, out=value)  # `p.value -= buf` would also set p.value
             opt.t += 1
             return
         for p, state, (buf, tmp) in zip(opt.params, opt.state, self.scratch):
