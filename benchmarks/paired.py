@@ -311,6 +311,40 @@ def _table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# issue 16's targets: (rival column, workloads, dtypes or None for all, the largest ratio)
+TARGETS = [
+    ("plain NumPy", ("W1", "W2", "W3", "W4"), None, 0.90),
+    ("PyTorch", ("W1", "W2"), None, 0.85),
+    ("PyTorch", ("W3", "W4"), None, 0.30),
+    ("handgrad float64", ("W1", "W2"), ("float32",), 1 / 1.6),  # float32 1.6x faster
+]
+FIT_OVERHEAD_TARGET = 0.05
+
+
+def targets_table(results: list[dict], overhead: dict | None) -> str:
+    """Each target against the median that measured it (and the 75th percentile)."""
+    lines = ["| target | measured: median (75th percentile) | met |", "|---|---|---|"]
+    for rival, workloads, dtypes, limit in TARGETS:
+        for r in results:
+            q = r["ratios"].get(rival)
+            if r["workload"] not in workloads or (dtypes and r["dtype"] not in dtypes) or not q:
+                continue
+            met = "yes" if q["median"] <= limit else "**no**"
+            lines.append(
+                f"| {r['workload']} {r['dtype']}: handgrad ÷ {rival} <= {limit:.3g} | "
+                f"{q['median']:.2f} ({q['q75']:.2f}) | {met} |"
+            )
+    if overhead:
+        for key, what in (("per_call_share", "per call"), ("per_epoch_share", "per epoch")):
+            share = overhead[key]
+            met = "yes" if share <= FIT_OVERHEAD_TARGET else "**no**"
+            lines.append(
+                f"| W3: fit's own work {what} <= 5% of an epoch | {share:.1%} "
+                f"({overhead[key.replace('share', 'q25_q75')][1]:.1%}) | {met} |"
+            )
+    return "\n".join(lines)
+
+
 def _load() -> str:
     path = Path("/proc/loadavg")
     return " ".join(path.read_text().split()[:3]) if path.exists() else "?"
@@ -353,7 +387,16 @@ def main(argv=None) -> int:
         "descheduled by other jobs)",
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--report", type=Path, help="print the tables of a run saved with --json, and stop"
+    )
     args = parser.parse_args(argv)
+    if args.report:
+        saved = json.loads(args.report.read_text())
+        print(_table(saved["paired"]))
+        print()
+        print(targets_table(saved["paired"], saved.get("fit_overhead")))
+        return 0
     with_torch = not args.no_torch
     if with_torch:
         try:
@@ -390,6 +433,8 @@ def main(argv=None) -> int:
             f"({pe[0]:.1%} to {pe[1]:.1%}) of the step time; {e} x fit(epochs=1) against one "
             f"fit(epochs={e}): {overhead['per_call_share']:+.1%} ({pc[0]:+.1%} to {pc[1]:+.1%})"
         )
+    print()
+    print(targets_table(results, overhead))
     if args.json:
         record = {"started": started, "threads": threads, "clock": args.clock, "paired": results}
         args.json.write_text(json.dumps({**record, "fit_overhead": overhead}, indent=2))
