@@ -253,23 +253,9 @@ class _SoftmaxCE:
 
     def __call__(self, z: np.ndarray, labels: np.ndarray, scale: float, reduction_mean: bool):
         n, c = z.shape
-        (
-            row_start,
-            at,
-            at_top,
-            at_label,
-            fix,
-            e_label,
-            ones_c,
-            ones_n,
-            e,
-            s,
-            s_col,
-            m,
-            m_col,
-            per_sample,
-            tmp,
-        ) = self._for_shape(n, c, z.dtype)
+        bufs = self._for_shape(n, c, z.dtype)
+        row_start, at, at_top, at_label, fix, e_label, ones_c, ones_n = bufs[:8]
+        e, s, s_col, m, m_col, per_sample, tmp = bufs[8:]
         z.argmax(axis=1, out=at_top)
         at_top += row_start
         np.add(labels, row_start, out=at_label)
