@@ -6,7 +6,8 @@ Loads the other checkout's ``handgrad`` package under another name, builds the s
 and data for both, and alternates one ``fit(epochs=1)`` of each (the order swapped every
 round), so a change in the machine's load falls on both alike. Prints each version's
 median seconds per epoch and the median of the per-round ratios (this / other) with its
-25th-75th percentile.
+25th-75th percentile. ``--clock cpu`` times with the process's CPU time (steady on a shared
+host; use it with ``OPENBLAS_NUM_THREADS=1``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ def load_other(src: str, name: str = "handgrad_other"):
     return module
 
 
-def trainer(hg, w, X, y):
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def trainer(hg, w, X, y, clock=time.perf_counter):
     """A closure that trains one epoch of workload ``w`` with package ``hg``."""
     model = hg.mlp(list(w.sizes), "relu", seed=MODEL_SEED, dtype=X.dtype)
     loss = hg.SoftmaxCrossEntropyLoss() if w.loss == "softmax_ce" else hg.BCEWithLogitsLoss()
@@ -46,9 +50,9 @@ def trainer(hg, w, X, y):
     rng = np.random.default_rng(0)
 
     def epoch() -> float:
-        start = time.perf_counter()
+        start = clock()
         hg.fit(model, loss, opt, X, y, epochs=1, batch_size=w.batch_size, rng=rng)
-        return time.perf_counter() - start
+        return clock() - start
 
     return epoch
 
@@ -58,6 +62,7 @@ def main(argv=None) -> int:
     parser.add_argument("other_src", help="the other checkout's src/ folder")
     parser.add_argument("--workloads", default="W1,W2,W3,W4")
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall")
     args = parser.parse_args(argv)
     other = load_other(args.other_src)
     print("| workload | this s/epoch | other s/epoch | this / other (median) | 25th-75th |")
@@ -66,7 +71,11 @@ def main(argv=None) -> int:
         w = WORKLOADS[name]
         for dtype in w.dtypes:
             X, y = make_data(w, dtype)
-            runs = {"this": trainer(handgrad, w, X, y), "other": trainer(other, w, X, y)}
+            clock = CLOCKS[args.clock]
+            runs = {
+                "this": trainer(handgrad, w, X, y, clock),
+                "other": trainer(other, w, X, y, clock),
+            }
             for run in runs.values():  # warm-up
                 run()
             times: dict[str, list[float]] = {"this": [], "other": []}

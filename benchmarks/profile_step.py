@@ -7,6 +7,12 @@ gather, the model's and the loss's kernels, the gradient check, the SGD step), t
 phase of every step, and prints the median microseconds per step beside the
 matrix-multiply bound per step. The phases are timed separately, so the sum is a little
 above a real step.
+
+Beside it, step for step, the plain NumPy loop of ``plain_numpy.py`` (its own weights, its
+own batch of the same size), timed in the phases it has: the batch (fancy indexing), the
+forward pass, the loss with its gradient, and the backward pass with the update (which
+that loop interleaves). The two alternate step by step, so a change of the machine's
+speed falls on both.
 """
 
 from __future__ import annotations
@@ -25,12 +31,62 @@ from handgrad.train import _loss_target, batches
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import matmul_bound  # noqa: E402
+import plain_numpy  # noqa: E402
 from workloads import LEARNING_RATE, MODEL_SEED, WORKLOADS, make_data  # noqa: E402
 
 PHASES = ("gather", "forward", "loss", "backward", "grad check", "SGD step")
+PLAIN_PHASES = ("gather", "forward", "loss", "backward + update")
 
 
-def profile(name: str, dtype: str, epochs: int) -> dict[str, float]:
+class PlainStep:
+    """``plain_numpy.train_epoch``'s step, cut into its phases (same code, timed)."""
+
+    def __init__(self, sizes, X: np.ndarray, y: np.ndarray, loss: str):
+        self.X, self.y, self.loss = X, y, loss
+        self.weights, self.biases = plain_numpy.init_params(sizes, X.dtype, MODEL_SEED)
+        self.times: dict[str, list[float]] = {p: [] for p in PLAIN_PHASES}
+
+    def __call__(self, idx: np.ndarray) -> None:
+        clock, weights, biases = time.perf_counter, self.weights, self.biases
+        t0 = clock()
+        xb, yb = self.X[idx], self.y[idx]
+        m = xb.shape[0]
+        t1 = clock()
+        inputs, pre, a = [], [], xb
+        for i, (W, b) in enumerate(zip(weights, biases)):
+            inputs.append(a)
+            z = a @ W + b
+            pre.append(z)
+            a = np.maximum(z, 0) if i < len(weights) - 1 else z
+        t2 = clock()
+        if self.loss == "softmax_ce":
+            shifted = a - a.max(axis=1, keepdims=True)
+            exp = np.exp(shifted)
+            sums = exp.sum(axis=1, keepdims=True)
+            log_probs = shifted - np.log(sums)
+            float(-log_probs[np.arange(m), yb].mean())
+            grad = exp / sums
+            grad[np.arange(m), yb] -= 1
+            grad /= m
+        else:
+            z = a[:, 0]
+            float(np.mean(np.maximum(z, 0) - z * yb + np.log1p(np.exp(-np.abs(z)))))
+            grad = ((1 / (1 + np.exp(-z))) - yb)[:, None] / m
+        t3 = clock()
+        for i in range(len(weights) - 1, -1, -1):
+            dW = inputs[i].T @ grad
+            db = grad.sum(axis=0)
+            if i > 0:
+                grad = (grad @ weights[i].T) * (pre[i - 1] > 0)
+            weights[i] -= LEARNING_RATE * dW
+            biases[i] -= LEARNING_RATE * db
+        t4 = clock()
+        for phase, a_, b_ in zip(PLAIN_PHASES, (t0, t1, t2, t3), (t1, t2, t3, t4)):
+            self.times[phase].append(b_ - a_)
+
+
+def profile(name: str, dtype: str, epochs: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Median microseconds per step: handgrad's phases (and the bound), the plain loop's."""
     w = WORKLOADS[name]
     X, y = make_data(w, dtype)
     model = hg.mlp(list(w.sizes), "relu", seed=MODEL_SEED, dtype=X.dtype)
@@ -41,6 +97,8 @@ def profile(name: str, dtype: str, epochs: int) -> dict[str, float]:
     rng = np.random.default_rng(0)
     clock = time.perf_counter
     samples: dict[str, list[float]] = {p: [] for p in PHASES}
+    plain = PlainStep(w.sizes, X, y, w.loss)
+    plain_rng = np.random.default_rng(1)
     buffers = matmul_bound.make_buffers(w.sizes, w.batch_size, X.dtype)
     bound_epochs = []
     for _ in range(epochs):  # alternate a training epoch and a bound epoch: same conditions
@@ -60,12 +118,13 @@ def profile(name: str, dtype: str, epochs: int) -> dict[str, float]:
             t6 = clock()
             for phase, a, b in zip(PHASES, (t0, t1, t2, t3, t4, t5), (t1, t2, t3, t4, t5, t6)):
                 samples[phase].append(b - a)
+            plain(plain_rng.choice(X.shape[0], len(idx), replace=False))
         start = clock()
         matmul_bound.one_epoch(w.batch_sizes(), *buffers)
         bound_epochs.append(clock() - start)
     medians = {p: float(np.median(v)) * 1e6 for p, v in samples.items()}
     medians["matmul bound"] = float(np.median(bound_epochs)) / w.steps_per_epoch * 1e6
-    return medians
+    return medians, {p: float(np.median(v)) * 1e6 for p, v in plain.times.items()}
 
 
 def main(argv=None) -> int:
@@ -74,7 +133,7 @@ def main(argv=None) -> int:
     parser.add_argument("dtype", choices=("float32", "float64"))
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args(argv)
-    medians = profile(args.workload, args.dtype, args.epochs)
+    medians, plain = profile(args.workload, args.dtype, args.epochs)
     bound = medians.pop("matmul bound")
     total = sum(medians.values())
     print(f"{args.workload} {args.dtype}: median microseconds per step")
@@ -82,6 +141,11 @@ def main(argv=None) -> int:
         print(f"  {phase:13s} {us:9.1f}  {us / total:6.1%}")
     print(f"  {'sum':13s} {total:9.1f}")
     print(f"  matmul bound  {bound:9.1f}  (the step's matrix products alone)")
+    plain_total = sum(plain.values())
+    print("the plain NumPy loop, alternated step by step:")
+    for phase, us in plain.items():
+        print(f"  {phase:17s} {us:9.1f}  {us / plain_total:6.1%}")
+    print(f"  {'sum':17s} {plain_total:9.1f}  (handgrad / plain: {total / plain_total:.2f})")
     return 0
 
 

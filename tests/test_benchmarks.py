@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import floor  # noqa: E402
 import plain_numpy  # noqa: E402
+import profile_step  # noqa: E402
 from workloads import LEARNING_RATE, WORKLOADS, make_data  # noqa: E402
 
 
@@ -67,3 +68,16 @@ def test_plain_numpy_epoch_is_an_sgd_step(name):
     plain_numpy.train_epoch(X, y, weights, biases, w.loss, len(X), LEARNING_RATE, NoShuffle())
     for got, want in zip(weights + biases, expected_W + expected_b):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["W3", "W4"])
+def test_profile_steps_plain_step_is_the_plain_loops_step(name):
+    """profile_step.py times the plain loop's step in phases: the same step, cut up."""
+    w, X, y = _small(name, WORKLOADS[name].batch_size)
+    plain = profile_step.PlainStep(w.sizes, X, y, w.loss)
+    weights, biases = plain_numpy.init_params(w.sizes, X.dtype, seed=0)
+    expected_W, expected_b = _handgrad_step(w, X, y, weights, biases)
+    plain(np.arange(len(X)))
+    for got, want in zip(plain.weights + plain.biases, expected_W + expected_b):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    assert all(len(t) == 1 and t[0] > 0 for t in plain.times.values())

@@ -31,3 +31,81 @@ def test_the_plain_rival_really_trains():
     before = [W.copy() for W in rivals.plain_params[0]]
     rivals.plain()
     assert not any(np.array_equal(a, b) for a, b in zip(before, rivals.plain_params[0]))
+
+
+def test_the_floor_rival_is_timed_and_compared_with_the_plain_loop():
+    result = paired.paired(WORKLOADS["W3"], "float64", rounds=3, with_torch=False, with_floor=True)
+    assert set(result["ratios"]) == {"plain NumPy", "matmul bound", "NumPy floor"}
+    q = result["floor_over_plain"]
+    assert 0 < q["q25"] <= q["median"] <= q["q75"]
+    table = paired._table([result])
+    assert "NumPy floor ÷ plain NumPy" in table.splitlines()[0]
+    assert len(table.splitlines()[2].split("|")) == len(table.splitlines()[0].split("|"))
+
+
+def test_the_floor_rival_really_trains_from_the_initial_weights():
+    w = WORKLOADS["W3"]
+    X, y = paired.make_data(w, "float64")
+    rivals = paired.Rivals(w, X, y, with_torch=False, with_floor=True)
+    rivals.floor_epoch()
+    after_one = [W.copy() for W in rivals.minimal.W]
+    assert not any(np.array_equal(a, b) for a, b in zip(after_one, rivals.minimal.W0))
+    rivals.floor_epoch()  # reset first: the same start, a new shuffle
+    assert not any(np.array_equal(a, b) for a, b in zip(after_one, rivals.minimal.W))
+
+
+def test_fit_overhead_reports_both_shares_with_quartiles():
+    out = paired.fit_overhead(WORKLOADS["W3"], epochs=3, repeats=3)
+    for key in ("per_epoch", "per_call"):
+        q25, q75 = out[f"{key}_q25_q75"]
+        assert q25 <= out[f"{key}_share"] <= q75
+    assert out["repeats"] == 3 and out["epochs"] == 3
+
+
+def _result(workload, dtype, **medians):
+    ratios = {name: {"median": m, "q25": m - 0.01, "q75": m + 0.01} for name, m in medians.items()}
+    return {
+        "workload": workload,
+        "dtype": dtype,
+        "rounds": 3,
+        "handgrad_s_per_epoch": 1.0,
+        "ratios": ratios,
+    }
+
+
+def test_targets_table_says_which_targets_are_met():
+    results = [
+        _result("W1", "float32", **{"plain NumPy": 0.95, "PyTorch": 0.5, "handgrad float64": 0.6}),
+        _result("W3", "float64", **{"plain NumPy": 0.85, "PyTorch": 0.31}),
+    ]
+    overhead = {
+        "per_call_share": 0.04,
+        "per_call_q25_q75": [0.03, 0.05],
+        "per_epoch_share": 0.06,
+        "per_epoch_q25_q75": [0.05, 0.07],
+    }
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[3].strip()
+        for line in paired.targets_table(results, overhead).splitlines()[2:]
+    }
+    assert rows == {
+        "W1 float32: handgrad ÷ plain NumPy <= 0.9": "**no**",
+        "W3 float64: handgrad ÷ plain NumPy <= 0.9": "yes",
+        "W1 float32: handgrad ÷ PyTorch <= 0.85": "yes",
+        "W3 float64: handgrad ÷ PyTorch <= 0.3": "**no**",
+        "W1 float32: handgrad ÷ handgrad float64 <= 0.625": "yes",
+        "W3: fit's own work per call <= 5% of an epoch": "yes",
+        "W3: fit's own work per epoch <= 5% of an epoch": "**no**",
+    }
+
+
+def test_report_reprints_a_saved_run(tmp_path, capsys):
+    import json
+
+    saved = tmp_path / "run.json"
+    result = _result("W4", "float64", **{"plain NumPy": 0.7, "PyTorch": 0.2})
+    saved.write_text(json.dumps({"paired": [result], "fit_overhead": None}))
+    assert paired.main(["--report", str(saved)]) == 0
+    out = capsys.readouterr().out
+    assert "| W4 | float64 | 3 | 1.0000 | 0.70 (0.69–0.71) | 0.20 (0.19–0.21) |" in out
+    assert "| W4 float64: handgrad ÷ PyTorch <= 0.3 | 0.20 (0.21) | yes |" in out

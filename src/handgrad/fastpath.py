@@ -91,7 +91,9 @@ def _plain(a, dtype) -> bool:
 
 class _LinearKernel:
     """Linear.forward / backward into buffers; db as the BLAS product 1^T G (several times
-    faster than G.sum(axis=0) on small G; equal to a few ulps)."""
+    faster than G.sum(axis=0) on small G; equal to a few ulps). Every product goes through
+    ``np.dot``, which calls BLAS with less overhead than ``np.matmul`` (0.4 us of 1 on
+    1^T G, about 10% of a 32 x 64 x 64 X^T G)."""
 
     def __init__(self, layer: Linear, dtype, input_grad: bool):
         self.layer, self.dtype, self.input_grad = layer, dtype, input_grad
@@ -121,35 +123,44 @@ class _LinearKernel:
     def backward(self, g: np.ndarray) -> np.ndarray | None:
         layer, x = self.layer, self.x
         _, dx, ones = self._for_rows(len(x))
-        np.matmul(x.T, g, out=layer.weight.grad)
+        np.dot(x.T, g, out=layer.weight.grad)
         if layer.bias is not None:
-            np.matmul(ones, g, out=layer.bias.grad)
+            np.dot(ones, g, out=layer.bias.grad)
         if not self.input_grad:
             return None
         return np.dot(g, layer.weight.value.T, out=dx)
 
 
 class _ReLUKernel:
-    """max(x, 0) and G * (x > 0), into buffers."""
+    """max(x, 0) and G * (x > 0), into buffers (the mask too). The zero is an array of the
+    dtype: a Python 0 costs a scalar conversion on every call."""
 
     def __init__(self, dtype):
         self.dtype = dtype
+        self.zero = np.zeros((), dtype)
         self.x: np.ndarray = np.empty((0, 0))
-        self._buffers: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._buffers: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-    def _for_shape(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    def _for_shape(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(y, dx, mask) for inputs of ``shape``."""
         bufs = self._buffers.get(shape)
         if bufs is None:
-            bufs = self._buffers[shape] = (np.empty(shape, self.dtype), np.empty(shape, self.dtype))
+            dtype = self.dtype
+            bufs = self._buffers[shape] = (
+                np.empty(shape, dtype),
+                np.empty(shape, dtype),
+                np.empty(shape, np.bool_),
+            )
         return bufs
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        return np.maximum(x, 0, out=self._for_shape(x.shape)[0])
+        return np.maximum(x, self.zero, out=self._for_shape(x.shape)[0])
 
     def backward(self, g: np.ndarray) -> np.ndarray:
         x = self.x
-        return np.multiply(g, x > 0, out=self._for_shape(x.shape)[1])
+        _, dx, mask = self._for_shape(x.shape)
+        return np.multiply(g, np.greater(x, self.zero, out=mask), out=dx)
 
 
 class _Model:
@@ -211,36 +222,78 @@ def bce_kernel(z: np.ndarray, y: np.ndarray, scale: float, reduction_mean: bool)
 class _SoftmaxCE:
     """Softmax cross-entropy on integer labels through flat indices into z.ravel():
     l_n = (m - z_k) + log1p(s), dl/dz = (e - (1 + s) onehot(k)) / (1 + s), with m the
-    row max, e = exp(z - m) and s the mass of the non-maximal classes."""
+    row max, e = exp(z - m) and s the mass of the non-maximal classes.
+
+    Every array it writes is a buffer per (N, C, dtype); the gradient it returns is one of
+    them, overwritten by the next call. The sums are BLAS products with a vector of ones
+    (a row sum of a 32 x 10 array: 0.6 us against 1.5 for ``np.add.reduce``; equal to a
+    few ulps, and NaN still propagates); the takes use mode="clip" (no bounds-checking
+    copy), safe because the indices are built in range.
+    """
 
     def __init__(self):
-        self._row_start: np.ndarray | None = None
+        self._buffers: dict[tuple, tuple[np.ndarray, ...]] = {}
+
+    def _for_shape(self, n: int, c: int, dtype) -> tuple[np.ndarray, ...]:
+        """Buffers and their views: row starts; flat indices [argmax; label] (2N,) and its
+        halves; the values to put there [1; label entry] (2N,) and its label half; ones
+        (C,) and (N,); e (N, C); s and m with their (N, 1) columns; per-sample; tmp."""
+        key = (n, c, dtype)
+        bufs = self._buffers.get(key)
+        if bufs is None:
+            at, fix = np.empty(2 * n, np.intp), np.empty(2 * n, dtype)
+            fix[:n] = 1.0  # e at each row's max, restored after the sum; never overwritten
+            s, m = np.empty(n, dtype), np.empty(n, dtype)
+            bufs = self._buffers[key] = (
+                np.arange(0, n * c, c),
+                at,
+                at[:n],
+                at[n:],
+                fix,
+                fix[n:],
+                np.ones(c, dtype),
+                np.ones(n, dtype),
+                np.empty((n, c), dtype),
+                s,
+                s[:, None],
+                m,
+                m[:, None],
+                np.empty(n, dtype),
+                np.empty(n, dtype),
+            )
+        return bufs
 
     def __call__(self, z: np.ndarray, labels: np.ndarray, scale: float, reduction_mean: bool):
         n, c = z.shape
-        if self._row_start is None or len(self._row_start) != n or z.size != n * c:
-            self._row_start = np.arange(0, n * c, c)
-        at_top = z.argmax(axis=1)
-        at_top += self._row_start
-        at_label = labels + self._row_start
+        bufs = self._for_shape(n, c, z.dtype)
+        row_start, at, at_top, at_label, fix, e_label, ones_c, ones_n = bufs[:8]
+        e, s, s_col, m, m_col, per_sample, tmp = bufs[8:]
+        z.argmax(axis=1, out=at_top)
+        at_top += row_start
+        np.add(labels, row_start, out=at_label)
 
-        m = z.take(at_top)  # (N,) row maxima
-        e = z - m[:, None]
+        z.take(at_top, out=m, mode="clip")  # (N,) row maxima
+        np.subtract(z, m_col, out=e)
         np.exp(e, out=e)  # (N, C), each in (0, 1], exactly 1 at the max
+        e.take(at_label, out=e_label, mode="clip")
         e.put(at_top, 0.0)
-        s = e.sum(axis=1)  # (N,) the non-maximal classes' mass, relative to the max
-        per_sample = m - z.take(at_label)
-        per_sample += np.log1p(s)
-        total = float(per_sample.sum())
+        np.dot(e, ones_c, out=s)  # (N,) the non-maximal classes' mass, relative to the max
+        np.subtract(m, z.take(at_label, out=per_sample, mode="clip"), out=per_sample)
+        per_sample += np.log1p(s, out=tmp)
+        total = float(np.dot(per_sample, ones_n))
         value = total / n if reduction_mean else total
         if reduction_mean and not math.isfinite(total):  # m - z_k itself may overflow
             value = _mean_of_sum(m, -z.take(at_label), np.log1p(s))
 
-        # at the label, e_k - (1 + s) as (e_k - 1) - s: exactly -s where the label is the max
-        e.put(at_top, 1.0)
-        e.put(at_label, (e.take(at_label) - 1.0) - s)
+        # at the label, e_k - (1 + s) as (e_k - 1) - s: exactly -s where the label is the max.
+        # One put writes 1 back at every max, then the label entries: put writes in order,
+        # so where the label is the max its entry wins.
+        e_label -= 1.0
+        e_label -= s
+        e.put(at, fix)
         s += 1.0
-        e *= np.divide(scale, s, out=s)[:, None]
+        np.divide(scale, s, out=s)
+        e *= s_col
         return value, e
 
 
@@ -305,7 +358,8 @@ class _Update:
         if not (mu or wd):  # W -= lr * g, the common case, with nothing else to look at
             for p, (buf, _) in zip(opt.params, self.scratch):
                 np.multiply(p.grad, lr, out=buf)
-                p.value -= buf
+                value = p.value
+                np.subtract(value, buf, out=value)  # `p.value -= buf` would also set p.value
             opt.t += 1
             return
         for p, state, (buf, tmp) in zip(opt.params, opt.state, self.scratch):
