@@ -23,7 +23,7 @@ from ._common import USER_ERRORS, UsageError, _Parser
 __all__ = ["main", "build_parser", "UsageError"]
 
 # the command groups, in the order ``handgrad --help`` lists them
-COMMAND_MODULES = ("curriculum", "tabular")
+COMMAND_MODULES = ("curriculum", "tabular", "sweep")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -50,7 +50,7 @@ class GridError(ValueError):
     """A grid that cannot run (unknown key, wrong type, empty list, impossible value)."""
 
 
-# the swept settings: name -> (the TrainConfig field, a one-line description for errors/docs)
+# the swept settings (TrainConfig's field names) and what each value is
 SETTINGS: dict[str, str] = {
     "hidden": "hidden layer widths per value: 64, [64, 32] or '64,32' ('none': a linear model)",
     "activation": "activation name (relu, tanh, sigmoid, leaky_relu)",
@@ -322,8 +322,11 @@ def _check_combinations(grid: Grid) -> None:
             raise GridError(f"impossible setting ({shown}): {exc}") from None
 
 
-def load_grid(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Grid:
-    """Read a TOML grid file (module docstring); ``overrides`` replace its grid entries."""
+def load_grid(
+    path: str | Path, overrides: Mapping[str, Any] | None = None, data: DataSpec | None = None
+) -> Grid:
+    """Read a TOML grid file (module docstring); ``overrides`` replace its grid entries and
+    ``data`` its [data] table."""
     path = Path(path)
     if not path.is_file():
         raise GridError(f"grid file not found: {path}")
@@ -335,6 +338,12 @@ def load_grid(path: str | Path, overrides: Mapping[str, Any] | None = None) -> G
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise GridError(f"{path} is not valid TOML: {exc}") from None
+    if data is not None:
+        doc = {**doc, "data": {"name": data.source}}
+        if data.target is not None:
+            doc["data"]["target"] = data.target
+        if data.features is not None:
+            doc["data"]["features"] = list(data.features)
     return grid_from_document(doc, overrides, where=str(path))
 
 
@@ -375,6 +384,8 @@ def _section(doc: Mapping[str, Any], name: str, known: Sequence[str], where: str
 
 
 def _data_spec(data: Mapping[str, Any], where: str) -> DataSpec:
+    if not data:
+        raise GridError(f"{where}: no [data] table; give one (or --data)")
     if ("name" in data) == ("path" in data):
         raise GridError(f"{where}: [data] needs exactly one of name (a built-in set) or path")
     for key in ("name", "path", "target"):
