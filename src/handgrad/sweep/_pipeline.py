@@ -10,6 +10,7 @@ import os
 import socket
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,12 @@ def train_trial(dataset: Any, config: dict[str, Any]) -> dict[str, Any]:
     exception: its record has status "failed" and the reason. Other errors propagate.
     """
     start = time.perf_counter()
-    with _one_blas_thread(), tempfile.TemporaryDirectory(prefix="handgrad-trial-") as tmp:
+    with (
+        _one_blas_thread(),
+        tempfile.TemporaryDirectory(prefix="handgrad-trial-") as tmp,
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore", RuntimeWarning)  # a divergence is in the record
         run = train_model(dataset, TrainConfig(**config), Path(tmp))
     seconds = time.perf_counter() - start
     if run.history.stop_reason == "interrupted":  # Ctrl-C in a serial sweep: nothing to keep
