@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import platform
 import statistics
@@ -16,7 +17,7 @@ from . import summary
 from ._pipeline import load_dataset, retrain, score_name
 from .execute import Progress, dask_client, default_stream, run_dask, run_serial
 from .grid import SETTINGS, DataSpec, Grid, GridError, Trial, make_grid
-from .records import DONE, prepare_folder, read_records, write_record
+from .records import DONE, check_folder, prepare_folder, read_records, write_record
 
 __all__ = ["SweepResult", "run_sweep"]
 
@@ -94,7 +95,7 @@ def run_sweep(
     out = Path(out)
     spec = grid.data
     dataset = load_dataset(spec.source, spec.target, None if spec.features is None else list(spec.features))
-    prepare_folder(out, grid)
+    check_folder(out, grid)
     trials = grid.trials()
     records = read_records(out, trials)
     todo = [t for t in trials if records.get(t.key, {}).get("status") not in DONE]
@@ -113,17 +114,16 @@ def run_sweep(
         if on_record is not None:
             on_record(record)
 
-    try:
-        if todo and scheduler == SERIAL:
+    if todo and scheduler != SERIAL:  # connect first: an unreachable cluster writes nothing
+        with dask_client(scheduler, n_workers=n_workers, max_retries=max_retries, echo=say) as c:
+            prepare_folder(out, grid)
+            with contextlib.closing(bar):
+                run_dask(c, dataset, todo, on_done, max_retries=max_retries, progress=bar)
+    else:
+        prepare_folder(out, grid)
+        bar.show()
+        with contextlib.closing(bar):
             run_serial(dataset, todo, on_done, max_retries=max_retries)
-        elif todo:
-            with dask_client(
-                scheduler, n_workers=n_workers, max_retries=max_retries, echo=say
-            ) as client:
-                run_dask(client, dataset, todo, on_done, max_retries=max_retries, progress=bar)
-    finally:
-        if todo:
-            bar.close()
     result = SweepResult(out, grid, records, ran=len(todo), skipped=len(trials) - len(todo))
     task = next((r["task"] for r in records.values() if r.get("task")), None)
     result.rows = summary.rank(grid, records)

@@ -33,6 +33,7 @@ class Progress:
         self.done = self.failed = 0
         self.stream = stream
         self.start = time.perf_counter()
+        self.shown = False
 
     def update(self, status: str) -> None:
         self.done += 1
@@ -40,8 +41,9 @@ class Progress:
         self.show()
 
     def show(self) -> None:
-        if self.stream is None:
+        if self.stream is None or not self.total:
             return
+        self.shown = True
         running = min(self.slots, self.total - self.done)
         width = 30
         filled = int(width * self.done / max(self.total, 1))
@@ -53,7 +55,7 @@ class Progress:
         self.stream.flush()
 
     def close(self) -> None:
-        if self.stream is not None:
+        if self.stream is not None and self.shown:
             self.stream.write("\n")
             self.stream.flush()
 
@@ -164,6 +166,7 @@ def run_dask(
     distributed = _distributed()
     if progress is not None:
         progress.slots = max(sum(client.nthreads().values()), 1)
+        progress.show()
     [data] = client.scatter([dataset], broadcast=True)
     run_id = uuid.uuid4().hex[:8]  # fresh task keys: nothing reused from an earlier sweep
     futures = {

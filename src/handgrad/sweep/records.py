@@ -21,7 +21,7 @@ from typing import Any
 from ..io import write_json
 from .grid import Grid, GridError, Trial
 
-__all__ = ["DONE", "prepare_folder", "read_records", "write_record", "record_path"]
+__all__ = ["DONE", "check_folder", "prepare_folder", "read_records", "write_record", "record_path"]
 
 DONE = ("ok", "failed")  # statuses a re-run skips
 FORMAT = "handgrad-sweep/1"
@@ -31,8 +31,9 @@ def record_path(out: Path, trial: Trial) -> Path:
     return out / "records" / f"{trial.key}.json"
 
 
-def prepare_folder(out: Path, grid: Grid) -> None:
-    """Create the folder, or check that an existing one holds a sweep on the same data."""
+def check_folder(out: Path, grid: Grid) -> list[dict]:
+    """Raise GridError unless ``out`` is new, empty or a sweep on the same data; the grids
+    it ran before."""
     meta = out / "sweep.json"
     if meta.exists():
         try:
@@ -49,7 +50,14 @@ def prepare_folder(out: Path, grid: Grid) -> None:
         raise GridError(f"{out} exists and is not a sweep folder; use another --out")
     else:
         history = []
+    return history
+
+
+def prepare_folder(out: Path, grid: Grid) -> None:
+    """Create the folder (or reuse one that ``check_folder`` accepts); record the grid."""
+    history = check_folder(out, grid)
     (out / "records").mkdir(parents=True, exist_ok=True)
+    meta = out / "sweep.json"
     current = grid.as_dict()
     grids = history if current in history else [*history, current]
     write_json(meta, {"format": FORMAT, "data": grid.data.as_dict(), "grids": grids})
