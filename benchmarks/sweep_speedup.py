@@ -129,9 +129,7 @@ def main() -> None:
         "cluster_overhead_per_task_worker_seconds": overhead,
         "serial_overhead_per_task_seconds": serial_overhead,
         "mean_training_seconds_serial": statistics.median(r["train_seconds"] / n for r in serial),
-        "mean_training_seconds_cluster": statistics.median(
-            r["train_seconds"] / n for r in cluster
-        ),
+        "mean_training_seconds_cluster": statistics.median(r["train_seconds"] / n for r in cluster),
         "records_identical": identical,
     }
     for key, value in summary.items():

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("distributed", reason="the sweep extra is not installed: pip install '.[sweep]'")
+pytest.importorskip(
+    "distributed", reason="the sweep extra is not installed: pip install '.[sweep]'"
+)
 
 
 def _local_cluster(n_workers: int = 2):

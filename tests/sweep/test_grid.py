@@ -82,7 +82,13 @@ def test_random_samples_are_a_seeded_subset():
 
 @pytest.mark.parametrize(
     ("spec", "seeds"),
-    [("0-4", [0, 1, 2, 3, 4]), ("1,5,7", [1, 5, 7]), ("0-1,9", [0, 1, 9]), (3, [3]), ([2, 0], [2, 0])],
+    [
+        ("0-4", [0, 1, 2, 3, 4]),
+        ("1,5,7", [1, 5, 7]),
+        ("0-1,9", [0, 1, 9]),
+        (3, [3]),
+        ([2, 0], [2, 0]),
+    ],
 )
 def test_seed_specs(spec, seeds):
     assert parse_seeds(spec) == seeds
@@ -90,15 +96,15 @@ def test_seed_specs(spec, seeds):
 
 BAD = [
     ("[grid]\nlr = [0.1]\nwidth = [3]\n", "unknown key 'width' in [grid]"),
-    ("[grid]\nlr = [0.1, \"fast\"]\n", "lr: expected a number, got 'fast'"),
+    ('[grid]\nlr = [0.1, "fast"]\n', "lr: expected a number, got 'fast'"),
     ("[grid]\nepochs = [2.5]\n", "epochs: expected an integer"),
     ("[grid]\nlr = []\n", "lr: the list of values is empty"),
     ("[grid]\nhidden = [[0]]\n", "hidden: each value is a list of positive widths"),
-    ("[grid]\nactivation = [\"relu\", \"swish\"]\n", "activation: 'swish' is not one of"),
+    ('[grid]\nactivation = ["relu", "swish"]\n', "activation: 'swish' is not one of"),
     ("[grid]\nlr = [0.1]\nseeds = []\n", "seeds must be a non-empty list"),
-    ("[grid]\nlr = [0.1]\nseeds = \"0-x\"\n", "seeds: cannot read '0-x'"),
+    ('[grid]\nlr = [0.1]\nseeds = "0-x"\n', "seeds: cannot read '0-x'"),
     ("[grid]\nlr = [0.1, 0.1]\n", "lr: a value is listed twice"),
-    ("[grid]\noptimizer = [\"adam\"]\nmomentum = [0.9]\n", "momentum applies to --optimizer sgd"),
+    ('[grid]\noptimizer = ["adam"]\nmomentum = [0.9]\n', "momentum applies to --optimizer sgd"),
     ("[grids]\nlr = [0.1]\n", "unknown table or key 'grids'"),
     ("[sample]\nn = 0\n[grid]\nlr = [0.1]\n", "sample.n: expected an integer >= 1"),
     ("[grid]\nlr = [0.1\n", "is not valid TOML"),

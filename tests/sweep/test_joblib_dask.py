@@ -15,7 +15,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 
 def search(cls, **kwargs):
-    model = make_pipeline(StandardScaler(), MLPClassifier(max_iter=20, learning_rate_init=0.02, random_state=0))
+    model = make_pipeline(
+        StandardScaler(), MLPClassifier(max_iter=20, learning_rate_init=0.02, random_state=0)
+    )
     return cls(model, cv=3, **kwargs)
 
 
@@ -54,3 +56,18 @@ def test_randomized_search_on_dask(dask_client):
         on_dask.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"]
     )
     assert on_dask.best_params_ == pytest.approx(serial.best_params_)
+
+
+@pytest.mark.slow
+def test_the_documented_example_runs(capsys):
+    """docs/sweep.md's GridSearchCV-on-Dask example, as written (it starts its own cluster)."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "sweep.md").read_text()
+    blocks = [b.split("```")[0] for b in doc.split("```python\n")[1:]]
+    [example] = [b for b in blocks if "parallel_backend" in b]
+    exec(compile(example, "docs/sweep.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert "mlpclassifier__hidden_layer_sizes" in printed
+    score = float(printed.split()[-1])
+    assert 0.9 < score <= 1.0

@@ -54,7 +54,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.heatmap:
         parts = [p.strip() for p in args.heatmap.split(",")]
         if len(parts) != 2:
-            raise UsageError(f"--heatmap takes two swept settings like lr,hidden; got {args.heatmap!r}")
+            raise UsageError(
+                f"--heatmap takes two swept settings like lr,hidden; got {args.heatmap!r}"
+            )
         heatmap = (parts[0], parts[1])
     try:
         if args.grid:
@@ -122,9 +124,7 @@ def register(sub) -> None:
         "skips the trainings already recorded in --out.",
     )
     p.add_argument("--grid", metavar="FILE.toml", help="the grid as a TOML file (docs/sweep.md)")
-    p.add_argument(
-        "--data", help="a CSV file, or digits, breast_cancer, diabetes, iris, wine"
-    )
+    p.add_argument("--data", help="a CSV file, or digits, breast_cancer, diabetes, iris, wine")
     p.add_argument("--target", help="the target column of the CSV")
     p.add_argument("--features", metavar="COLS", help="comma-separated feature columns")
     p.add_argument("--task", choices=["classification", "regression"])
@@ -142,9 +142,7 @@ def register(sub) -> None:
     p.add_argument("--val-fraction", type=_fraction)
     p.add_argument("--test-fraction", type=_fraction)
     run = p.add_argument_group("where it runs")
-    run.add_argument(
-        "--scheduler", metavar="tcp://HOST:PORT", help="an existing Dask scheduler"
-    )
+    run.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="an existing Dask scheduler")
     run.add_argument(
         "--workers", type=_positive_int, help="local cluster: worker processes (default: cores)"
     )

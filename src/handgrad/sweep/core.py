@@ -94,7 +94,9 @@ def run_sweep(
                 raise GridError(f"heat map: {name!r} is not a swept setting ({grid.swept})")
     out = Path(out)
     spec = grid.data
-    dataset = load_dataset(spec.source, spec.target, None if spec.features is None else list(spec.features))
+    dataset = load_dataset(
+        spec.source, spec.target, None if spec.features is None else list(spec.features)
+    )
     check_folder(out, grid)
     trials = grid.trials()
     records = read_records(out, trials)
@@ -201,7 +203,9 @@ def _write_report(
         f"({', '.join(map(str, grid.seeds))}); {len(recs) - len(failed)} finished, "
         f"{len(failed)} failed, {len(trials) - len(recs)} not run. Ranked by the mean "
         f"validation {score} over the seeds (higher is better); ± is the standard deviation "
-        "over seeds (n − 1). Each seed also changes the train / validation / test split.",
+        "over seeds (n − 1); *test mean* is the mean test score of the same trainings and "
+        "*s each* the mean seconds of one training. Each seed also changes the train / "
+        "validation / test split.",
         "",
         "Swept: "
         + (", ".join(f"`{k}` ∈ {{{_values(grid, k)}}}" for k in grid.swept) or "nothing")
@@ -227,7 +231,7 @@ def _write_report(
             shown = ", ".join(f"{k} {summary.format_value(k, v)}" for k, v in r["settings"].items())
             lines.append(f"| {shown} | {r['seed']} | {r['reason'].replace('|', '/')} |")
         lines.append("")
-    axes = heatmap or (tuple(grid.swept[:2]) if len(grid.swept) >= 2 else None)
+    axes = heatmap or ((grid.swept[0], grid.swept[1]) if len(grid.swept) >= 2 else None)
     if axes is not None:
         summary.plot_heatmap(out / "heatmap.png", grid, rows, axes, score)
         lines += [

@@ -66,9 +66,7 @@ def _error(exc: BaseException) -> dict[str, Any]:
     return {"status": "error", "reason": f"{type(exc).__name__}: {text}"}
 
 
-def run_serial(
-    dataset: Any, trials: list[Trial], on_done: OnDone, *, max_retries: int = 2
-) -> None:
+def run_serial(dataset: Any, trials: list[Trial], on_done: OnDone, *, max_retries: int = 2) -> None:
     """Each training in this process, in grid order; an exception is retried, then recorded."""
     for trial in trials:
         for attempt in range(1, max_retries + 2):
@@ -126,7 +124,9 @@ def dask_client(
             try:
                 client = distributed.Client(scheduler, timeout="20s")
             except OSError as exc:
-                raise ConnectionError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+                raise ConnectionError(
+                    f"cannot reach the Dask scheduler {scheduler}: {exc}"
+                ) from None
         try:
             if echo is not None:
                 echo(_describe(client, cluster))
@@ -140,7 +140,9 @@ def dask_client(
 def _describe(client: Any, cluster: Any) -> str:
     workers = client.scheduler_info().get("workers", {})
     threads = sum(w.get("nthreads", 1) for w in workers.values())
-    where = "a local cluster" if cluster is not None else f"the scheduler {client.scheduler.address}"
+    where = (
+        "a local cluster" if cluster is not None else f"the scheduler {client.scheduler.address}"
+    )
     text = f"running on {where}: {len(workers)} workers, {threads} threads"
     if cluster is not None and "dashboard" in getattr(cluster.scheduler, "services", {}):
         text += f"; dashboard {client.dashboard_link}"

@@ -227,7 +227,9 @@ def _check_value(name: str, value: Any) -> Any:
     if name == "hidden":
         return parse_hidden(value)
     if name in ("activation", "optimizer"):
-        choices = [a for a in ACTIVATIONS if a != "identity"] if name == "activation" else OPTIMIZERS
+        choices = (
+            [a for a in ACTIVATIONS if a != "identity"] if name == "activation" else OPTIMIZERS
+        )
         if not isinstance(value, str) or value not in choices:
             raise GridError(f"{name}: {value!r} is not one of {', '.join(choices)}")
         return value
@@ -377,9 +379,7 @@ def _section(doc: Mapping[str, Any], name: str, known: Sequence[str], where: str
         raise GridError(f"{where}: [{name}] must be a table, got {table!r}")
     for key in table:
         if key not in known:
-            raise GridError(
-                f"{where}: unknown key {key!r} in [{name}]; known: {', '.join(known)}"
-            )
+            raise GridError(f"{where}: unknown key {key!r} in [{name}]; known: {', '.join(known)}")
     return table
 
 

@@ -94,8 +94,7 @@ def _columns(grid: Grid) -> list[str]:
 def table_markdown(grid: Grid, rows: Sequence[Row], score: str) -> list[str]:
     """The ranked table as Markdown lines."""
     cols = _columns(grid)
-    head = ["rank", *cols, "seeds", f"validation {score} mean ± std", "min – max", f"test {score}"]
-    head.append("s / training")
+    head = ["rank", *cols, "seeds", "val. mean ± std", "val. min – max", "test mean", "s each"]
     lines = ["| " + " | ".join(head) + " |", "| " + " | ".join(["---:"] * len(head)) + " |"]
     for i, row in enumerate(rows, 1):
         values = [format_value(c, row.settings.get(c)) for c in cols]
@@ -170,14 +169,14 @@ def plot_heatmap(
     return plots.save_figure(fig, path)
 
 
-def _mean_curve(curves: list[list[float]]) -> np.ndarray:
+def _mean_curve(curves: list[list[float]]) -> list[float]:
     """Per-epoch mean over the seeds still training at that epoch (early stopping varies)."""
     longest = max(len(c) for c in curves)
     stacked = np.full((len(curves), longest), np.nan)
     for i, c in enumerate(curves):
         stacked[i, : len(c)] = [np.nan if isinstance(v, str) else v for v in c]
     with np.errstate(all="ignore"):
-        return np.nanmean(stacked, axis=0)
+        return np.nanmean(stacked, axis=0).tolist()
 
 
 def plot_curves(path: Path, grid: Grid, rows: Sequence[Row], task: str) -> Path:
