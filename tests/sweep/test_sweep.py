@@ -186,3 +186,14 @@ def test_a_worker_killed_mid_sweep_loses_nothing(tmp_path, own_dask_client):
     assert all(result.records[k]["pid"] != killed["pid"] for k in lost)
     serial = run_sweep(grid, out=tmp_path / "serial", scheduler="serial", report=False)
     assert measured(result) == measured(serial)
+
+
+def test_a_regression_sweep_ranks_by_validation_r2(tmp_path):
+    grid = make_grid("diabetes", {"hidden": [8], "lr": [0.0001, 0.03], "epochs": 5}, seeds=[0])
+    result = run_sweep(grid, out=tmp_path / "s", scheduler="serial")
+    for record in result.records.values():
+        assert record["task"] == "regression" and record["score"] == "r2"
+        assert record["scores"]["val"] == record["metrics"]["val"]["r2"]
+    assert result.rows[0].mean > result.rows[1].mean  # ranked best first
+    assert result.rows[0].settings["lr"] == 0.03  # 5 epochs at 1e-4 barely move
+    assert "validation R² over the seeds" in (tmp_path / "s" / "report.md").read_text()

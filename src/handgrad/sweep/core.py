@@ -191,7 +191,7 @@ def _write_report(
     result: SweepResult, task: str, heatmap: tuple[str, str] | None, best_curves: int
 ) -> Path:
     grid, out, rows = result.grid, result.out, result.rows
-    score = score_name(task)
+    score = {"r2": "R²"}.get(score_name(task), score_name(task))
     trials = grid.trials()
     recs = [result.records[t.key] for t in trials if t.key in result.records]
     failed = [r for r in recs if r["status"] != "ok"]
@@ -284,7 +284,7 @@ def _best_section(result: SweepResult, score: str) -> list[str]:
     best_dir = result.out / "best"
     used = json.loads((best_dir / "config.json").read_text())
     metrics = json.loads((best_dir / "metrics.json").read_text())
-    test = metrics["test"].get(score)
+    test = metrics["test"].get({"R²": "r2"}.get(score, score))
     row = result.best
     assert row is not None
     shown = ", ".join(f"`{k}` {summary.format_value(k, v)}" for k, v in row.settings.items())

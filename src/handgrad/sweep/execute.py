@@ -182,8 +182,11 @@ def run_dask(
             trial = futures[future]
             if future.status == "finished":
                 measured, attempts = future.result(), 1
-            else:
-                exc = future.exception()
+            else:  # erred after its retries, or cancelled (e.g. the cluster went away)
+                try:
+                    exc = future.exception()
+                except BaseException as cancelled:  # noqa: BLE001 - CancelledError
+                    exc = cancelled
                 measured, attempts = _error(exc), max_retries + 1
             future.release()
             on_done(trial, measured, attempts)

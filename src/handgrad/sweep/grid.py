@@ -100,7 +100,8 @@ class Trial:
     def config(self) -> dict[str, Any]:
         """The keyword arguments of TrainConfig for this trial."""
         kwargs = dict(self.settings)
-        kwargs["hidden"] = tuple(kwargs.get("hidden", (64, 32)))
+        if "hidden" in kwargs:
+            kwargs["hidden"] = tuple(kwargs["hidden"])
         if kwargs.get("patience") == 0:
             kwargs["patience"] = None
         kwargs["seed"] = self.seed
@@ -314,11 +315,9 @@ def _check_combinations(grid: Grid) -> None:
     """Settings that are fine alone but impossible together (caught before anything runs)."""
     from ._pipeline import ConfigError, TrainConfig
 
-    fractions = {"val_fraction": 0.2, "test_fraction": 0.2, **grid.fixed}
     for setting in grid.settings():
-        kwargs = Trial(setting, grid.seeds[0]).config
         try:
-            TrainConfig(**{**fractions, **kwargs}).validate()
+            TrainConfig(**Trial(setting, grid.seeds[0]).config).validate()
         except ConfigError as exc:
             shown = ", ".join(f"{k}={v}" for k, v in setting)
             raise GridError(f"impossible setting ({shown}): {exc}") from None
