@@ -83,6 +83,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     except ConnectionError as exc:
         raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        print(
+            f"handgrad: sweep interrupted; the finished trainings are recorded in {args.out}/ "
+            "and the same command runs the rest",
+            file=sys.stderr,
+        )
+        return 130
     return _print_summary(result)
 
 

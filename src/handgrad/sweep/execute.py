@@ -8,8 +8,11 @@ and seed give the same bits wherever they run. Each finished training is handed 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import signal
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -110,14 +113,16 @@ def dask_client(
 
     with dask.config.set({"distributed.scheduler.allowed-failures": max_retries}):
         if scheduler is None:
-            cluster = distributed.LocalCluster(
-                n_workers=n_workers or os.cpu_count() or 1,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address="127.0.0.1:0",
-                env=dict(BLAS_ENV),
-            )
+            with _workers_ignore_ctrl_c():
+                cluster = distributed.LocalCluster(
+                    n_workers=n_workers or os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address="127.0.0.1:0",
+                    env=dict(BLAS_ENV),
+                    silence_logs=logging.ERROR,  # e.g. the cancelled tasks after a Ctrl-C
+                )
             client = distributed.Client(cluster)
         else:
             cluster = None
@@ -135,6 +140,21 @@ def dask_client(
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start processes that ignore SIGINT (the disposition is inherited): Ctrl-C in a terminal
+    reaches the whole process group, and only this process should handle it, by cancelling
+    the tasks and closing the cluster in order."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _describe(client: Any, cluster: Any) -> str:
