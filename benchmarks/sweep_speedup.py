@@ -12,6 +12,8 @@ average, and the sum of the trainings' own seconds (from the records). Reported:
 - per-task overhead of the cluster = (W x cluster wall - sum of training seconds) / trainings:
   what one task costs beyond its training (scheduling, sending, the idle tail, the workers'
   first imports), in worker-seconds;
+- how much of a training is the fit itself (the epochs) and how much the rest of the train
+  pipeline (split, evaluation, and the run folder with its plots that it writes);
 - whether the two runs' records are the same bits (they must be).
 
 Printed, and saved to benchmarks/results/sweep_speedup.json.
@@ -70,6 +72,7 @@ def one_run(grid, mode: str, workers: int) -> dict:
     wall = time.perf_counter() - started
     records = {k: {f: r[f] for f in MEASURED} for k, r in result.records.items()}
     train_seconds = sum(r["seconds"] for r in result.records.values())
+    fit_seconds = sum(r["fit_seconds"] for r in result.records.values())
     shutil.rmtree(out, ignore_errors=True)
     return {
         "mode": mode,
@@ -77,6 +80,7 @@ def one_run(grid, mode: str, workers: int) -> dict:
         "cluster_start": cluster_seconds,
         "sweep": wall - cluster_seconds,
         "train_seconds": train_seconds,
+        "fit_seconds": fit_seconds,
         "load_before": load,
         "load_after": os.getloadavg()[0],
         "records": records,
@@ -104,7 +108,7 @@ def main() -> None:
             runs.append(run)
             print(
                 f"{mode:>7}: {run['wall']:6.1f} s wall (cluster start {run['cluster_start']:.1f} s)"
-                f", trainings {run['train_seconds']:6.1f} s, load {run['load_before']:.2f}"
+                f", trainings {run['train_seconds']:6.1f} s (fit {run['fit_seconds']:.1f} s), load {run['load_before']:.2f}"
                 f" -> {run['load_after']:.2f}"
             )
     serial = [r for r in runs if r["mode"] == "serial"]
@@ -130,6 +134,7 @@ def main() -> None:
         "serial_overhead_per_task_seconds": serial_overhead,
         "mean_training_seconds_serial": statistics.median(r["train_seconds"] / n for r in serial),
         "mean_training_seconds_cluster": statistics.median(r["train_seconds"] / n for r in cluster),
+        "mean_fit_seconds_serial": statistics.median(r["fit_seconds"] / n for r in serial),
         "records_identical": identical,
     }
     for key, value in summary.items():
