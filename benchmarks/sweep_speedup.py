@@ -108,8 +108,8 @@ def main() -> None:
             runs.append(run)
             print(
                 f"{mode:>7}: {run['wall']:6.1f} s wall (cluster start {run['cluster_start']:.1f} s)"
-                f", trainings {run['train_seconds']:6.1f} s (fit {run['fit_seconds']:.1f} s), load {run['load_before']:.2f}"
-                f" -> {run['load_after']:.2f}"
+                f", trainings {run['train_seconds']:6.1f} s (fit {run['fit_seconds']:.1f} s)"
+                f", load {run['load_before']:.2f} -> {run['load_after']:.2f}"
             )
     serial = [r for r in runs if r["mode"] == "serial"]
     cluster = [r for r in runs if r["mode"] == "cluster"]
