@@ -111,6 +111,21 @@ def main() -> None:
                 f", trainings {run['train_seconds']:6.1f} s (fit {run['fit_seconds']:.1f} s)"
                 f", load {run['load_before']:.2f} -> {run['load_after']:.2f}"
             )
+    # adjacent serial / cluster runs saw about the same load from the machine's other jobs
+    pairs = [runs[i : i + 2] for i in range(0, len(runs), 2)]
+    pair_speedups = [
+        {
+            "speedup": next(r["wall"] for r in p if r["mode"] == "serial")
+            / next(r["wall"] for r in p if r["mode"] == "cluster"),
+            "load": [round(p[0]["load_before"], 2), round(p[1]["load_after"], 2)],
+        }
+        for p in pairs
+    ]
+    for i, pair in enumerate(pair_speedups, 1):
+        print(
+            f"pair {i}: speed-up {pair['speedup']:.2f}x"
+            f" (load {pair['load'][0]} -> {pair['load'][1]})"
+        )
     serial = [r for r in runs if r["mode"] == "serial"]
     cluster = [r for r in runs if r["mode"] == "cluster"]
     identical = all(r["records"] == serial[0]["records"] for r in runs)
@@ -136,8 +151,11 @@ def main() -> None:
         "mean_training_seconds_cluster": statistics.median(r["train_seconds"] / n for r in cluster),
         "mean_fit_seconds_serial": statistics.median(r["fit_seconds"] / n for r in serial),
         "records_identical": identical,
+        "pair_speedups": pair_speedups,
     }
     for key, value in summary.items():
+        if key == "pair_speedups":
+            continue
         print(f"{key}: {value:.3f}" if isinstance(value, float) else f"{key}: {value}")
     results = HERE / "results"
     results.mkdir(exist_ok=True)
