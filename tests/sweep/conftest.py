@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+from contextlib import contextmanager
 
-pytest.importorskip(
-    "distributed", reason="the sweep extra is not installed: pip install '.[sweep]'"
-)
+import pytest
 
 
 def _local_cluster(n_workers: int = 2):
-    import distributed
+    distributed = pytest.importorskip(
+        "distributed", reason="the sweep extra is not installed: pip install '.[sweep]'"
+    )
 
     return distributed.LocalCluster(
         n_workers=n_workers,
@@ -22,21 +22,26 @@ def _local_cluster(n_workers: int = 2):
     )
 
 
+@contextmanager
+def cluster_and_client():
+    with _local_cluster() as cluster:
+        import distributed
+
+        with distributed.Client(cluster) as client:
+            yield client
+
+
 @pytest.fixture(scope="session")
 def dask_client():
     """A two-worker cluster of processes shared by the sweep tests that do not break it."""
-    import distributed
-
-    with _local_cluster() as cluster, distributed.Client(cluster) as client:
+    with cluster_and_client() as client:
         yield client
 
 
 @pytest.fixture
 def own_dask_client():
     """A cluster for one test (which may kill its workers)."""
-    import distributed
-
-    with _local_cluster() as cluster, distributed.Client(cluster) as client:
+    with cluster_and_client() as client:
         yield client
 
 

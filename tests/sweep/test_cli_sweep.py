@@ -12,6 +12,7 @@ from handgrad.cli import main
 
 @pytest.mark.slow
 def test_the_command_runs_on_a_local_cluster_and_a_rerun_skips_what_is_done(tmp_path, capsys):
+    pytest.importorskip("distributed", reason="the sweep extra is not installed")
     out = tmp_path / "sweep"
     argv = ["sweep", "--data", "iris", "--hidden", "4", "8,4", "--lr", "0.01", "0.1",
             "--epochs", "3", "--seeds", "0-1", "--workers", "2", "--out", str(out)]  # fmt: skip
