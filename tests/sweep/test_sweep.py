@@ -197,3 +197,26 @@ def test_a_regression_sweep_ranks_by_validation_r2(tmp_path):
     assert result.rows[0].mean > result.rows[1].mean  # ranked best first
     assert result.rows[0].settings["lr"] == 0.03  # 5 epochs at 1e-4 barely move
     assert "validation R² over the seeds" in (tmp_path / "s" / "report.md").read_text()
+
+
+def _seed_study(data, seed):
+    """One seed of a small experiment of one's own: a fit on fixed data, its final loss."""
+    import handgrad as hg
+
+    X, y = data
+    model = hg.mlp([4, 8, 3], "tanh", seed=seed)
+    opt = hg.SGD(model.parameters(), lr=0.1)
+    history = hg.fit(model, hg.SoftmaxCrossEntropyLoss(), opt, X, y, epochs=5, seed=seed)
+    return history.epoch_loss
+
+
+def test_parallel_map_runs_a_seed_study_with_the_serial_bits(dask_client):
+    from sklearn.datasets import load_iris
+
+    from handgrad.sweep import parallel_map
+
+    data = load_iris(return_X_y=True)
+    serial = parallel_map(_seed_study, range(4), shared=data, scheduler="serial")
+    on_dask = parallel_map(_seed_study, range(4), shared=data, scheduler=dask_client)
+    assert on_dask == serial  # the same floats, in the items' order
+    assert len({tuple(losses) for losses in serial}) == 4  # the seeds differ

@@ -15,13 +15,13 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
-from ._pipeline import BLAS_ENV, train_trial
+from ._pipeline import BLAS_ENV, _one_blas_thread, train_trial
 from .grid import Trial
 
-__all__ = ["Progress", "run_serial", "run_dask", "dask_client", "INSTALL_HINT"]
+__all__ = ["Progress", "run_serial", "run_dask", "dask_client", "parallel_map", "INSTALL_HINT"]
 
 INSTALL_HINT = "handgrad sweep needs Dask: pip install 'handgrad[sweep]'"
 
@@ -218,3 +218,36 @@ def run_dask(
 def default_stream() -> TextIO | None:
     """stderr when it is a terminal (the progress line), else nothing."""
     return sys.stderr if sys.stderr.isatty() else None
+
+
+# --- any function, for loops that are not `handgrad train` (e.g. an experiment's seeds) -----
+
+
+def _pinned(fn: Callable[[Any, Any], Any], shared: Any, item: Any) -> Any:
+    with _one_blas_thread():
+        return fn(shared, item)
+
+
+def parallel_map(
+    fn: Callable[[Any, Any], Any],
+    items: Iterable[Any],
+    *,
+    shared: Any = None,
+    scheduler: Any = None,
+    n_workers: int | None = None,
+) -> list[Any]:
+    """``[fn(shared, item) for item in items]``, one Dask task per item, in the items' order.
+
+    The same machinery as a sweep, for a loop of one's own (an experiment's seed study):
+    ``scheduler`` as in ``run_sweep`` (None: a LocalCluster; ``"serial"``: this process);
+    ``shared`` (e.g. the data) is sent to each worker once; ``fn`` travels with Dask's
+    pickling (a module-level function of an installed module is the safe kind). BLAS runs on one thread in every case, so a
+    deterministic ``fn`` gives the same bits serially and distributed. Errors propagate.
+    """
+    items = list(items)
+    if scheduler == "serial":
+        return [_pinned(fn, shared, item) for item in items]
+    with dask_client(scheduler, n_workers=n_workers, max_retries=0) as client:
+        [data] = client.scatter([shared], broadcast=True)
+        futures = [client.submit(_pinned, fn, data, item, pure=False) for item in items]
+        return client.gather(futures)
