@@ -241,8 +241,9 @@ def parallel_map(
     The same machinery as a sweep, for a loop of one's own (an experiment's seed study):
     ``scheduler`` as in ``run_sweep`` (None: a LocalCluster; ``"serial"``: this process);
     ``shared`` (e.g. the data) is sent to each worker once; ``fn`` travels with Dask's
-    pickling (a module-level function of an installed module is the safe kind). BLAS runs on one thread in every case, so a
-    deterministic ``fn`` gives the same bits serially and distributed. Errors propagate.
+    pickling (a module-level function of an installed module is the safe kind). BLAS runs
+    on one thread in every case, so a deterministic ``fn`` gives the same bits serially and
+    distributed. Errors propagate.
     """
     items = list(items)
     if scheduler == "serial":
