@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..io import atomic_write, write_text
-from .grid import SETTINGS, Grid
+from .grid import SETTINGS, Grid, Trial
 
 __all__ = ["Row", "rank", "format_value", "table_markdown", "write_table_csv", "to_html"]
 
@@ -73,8 +73,6 @@ def rank(grid: Grid, records: dict[str, dict]) -> list[Row]:
 
 
 def _key(setting, seed: int) -> str:
-    from .grid import Trial
-
     return Trial(setting, seed).key
 
 
