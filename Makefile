@@ -2,24 +2,42 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: demo test test-fast typecheck bench lint format clean
+.PHONY: demo test test-fast fuzz typecheck bench bench-paired lint format clean
 
 $(VENV)/bin/python:
+	@echo "Creating the virtual environment $(VENV)/ and updating pip ..."
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# everything: the package, the test tools and the benchmark probes
 $(STAMP): $(VENV)/bin/python pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test,bench]'
-	touch $(STAMP)
+	touch $(STAMP) $(DEMO_STAMP)
 
-demo: $(STAMP)
+# the demo needs the package and its own dependencies only; pip prints a line per package
+$(DEMO_STAMP): $(VENV)/bin/python pyproject.toml
+	@echo "Installing handgrad and its dependencies into $(VENV)/ (a minute or two the first time) ..."
+	$(PY) -m pip install --progress-bar on -e . | grep -E --line-buffered '^(Collecting|Installing|Successfully|ERROR)' || true
+	$(PY) -c "import handgrad, markdown_it, latex2mathml, sklearn, matplotlib"
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
 	$(VENV)/bin/handgrad tour --out runs/tour
+	@echo ""
+	@echo "Open runs/tour/report.html in a browser to read the report."
+	@echo "The handgrad command is installed in $(VENV)/bin/. Either run it by its path:"
+	@echo "    $(VENV)/bin/handgrad --help"
+	@echo "or activate the environment once per shell, then type handgrad:"
+	@echo "    . $(VENV)/bin/activate"
+	@echo "    handgrad --help"
 
 test: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest
 	$(PY) -m ruff check src tests benchmarks
 	$(PY) -m ruff format --check src tests benchmarks
+	$(PY) -m mypy
 
 # PyTorch is optional: without it the benchmark skips its rows and says so.
 # BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--quick --workloads W3".
@@ -27,12 +45,21 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -m "not slow"
 
+# property-based fuzzing (tests/fuzz) with 50 times the examples `make test` runs
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz OPENBLAS_NUM_THREADS=1 $(PY) -m pytest tests/fuzz -m fuzz -p no:cacheprovider --hypothesis-show-statistics
+
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet 'torch==2.13.0' || echo "PyTorch not installed: its rows will be skipped"
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
+
+# Paired in-process timings (docs/performance.md): handgrad and its rivals epoch by epoch.
+bench-paired: $(STAMP)
+	$(PY) -m pip install --quiet 'torch==2.13.0' || echo "PyTorch not installed: its column will be empty"
+	$(PY) benchmarks/paired.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks

@@ -2,10 +2,11 @@
 
     python benchmarks/profile_step.py W3 float64 [--epochs 5]
 
-Runs the same calls as ``fit``'s inner loop (the batch gather, the model's and the loss's
-training path, the logits and gradient checks, the SGD step), timing each phase of every
-step, and prints the median microseconds per step beside the matrix-multiply bound per
-step. The phases are timed separately, so the sum is a little above a real step.
+Runs the same calls as ``fit``'s inner loop (``handgrad.fastpath.FastStep``: the batch
+gather, the model's and the loss's kernels, the gradient check, the SGD step), timing each
+phase of every step, and prints the median microseconds per step beside the
+matrix-multiply bound per step. The phases are timed separately, so the sum is a little
+above a real step.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 import handgrad as hg
-from handgrad.train import _BatchGather, _loss_target, batches
+from handgrad.fastpath import FastStep
+from handgrad.train import _loss_target, batches
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -34,8 +36,8 @@ def profile(name: str, dtype: str, epochs: int) -> dict[str, float]:
     model = hg.mlp(list(w.sizes), "relu", seed=MODEL_SEED, dtype=X.dtype)
     loss = hg.SoftmaxCrossEntropyLoss() if w.loss == "softmax_ce" else hg.BCEWithLogitsLoss()
     opt = hg.SGD(model.parameters(), lr=LEARNING_RATE)
-    target = _loss_target(loss, y, X.shape[0], w.sizes[-1], X.dtype)
-    gather = _BatchGather(X, target)
+    target = _loss_target(loss, y, (X.shape[0], w.sizes[-1]), X.dtype)
+    path = FastStep(model, loss, opt, None, X, target, None)
     rng = np.random.default_rng(0)
     clock = time.perf_counter
     samples: dict[str, list[float]] = {p: [] for p in PHASES}
@@ -44,17 +46,17 @@ def profile(name: str, dtype: str, epochs: int) -> dict[str, float]:
     for _ in range(epochs):  # alternate a training epoch and a bound epoch: same conditions
         for idx in batches(X.shape[0], w.batch_size, rng=rng):
             t0 = clock()
-            xb, tb = gather(idx)
+            xb, tb, _ = path.batch(idx)
             t1 = clock()
-            out = model._forward(xb)
+            out = path.forward(xb)
             t2 = clock()
-            loss._forward(out, tb)
+            path.loss(out, tb)
             t3 = clock()
-            model._backward(loss.backward(), input_grad=False)
+            path.backward()
             t4 = clock()
-            opt.gradients_finite()
+            path.gradients_finite()
             t5 = clock()
-            opt.step()
+            path.step()
             t6 = clock()
             for phase, a, b in zip(PHASES, (t0, t1, t2, t3, t4, t5), (t1, t2, t3, t4, t5, t6)):
                 samples[phase].append(b - a)

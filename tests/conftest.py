@@ -22,7 +22,15 @@ settings.register_profile(
     max_examples=60,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.load_profile("handgrad")
+# `make fuzz`: HYPOTHESIS_PROFILE=fuzz, 50 times the examples (tests/fuzz scale their own
+# budgets with it), for a deeper search than the suite's quick pass.
+settings.register_profile(
+    "fuzz",
+    deadline=None,
+    max_examples=3000,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "handgrad"))
 
 mpmath.mp.dps = 60  # references far beyond float64 precision
 

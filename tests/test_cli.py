@@ -96,9 +96,11 @@ def manual_predictions(model_path: Path, csv_path: Path):
     """hg.load + the stored preprocessing, by hand: labels and probabilities, or values."""
     model, meta = load_with_metadata(model_path)
     header, rows = read_csv_rows(csv_path)
-    cols = [header.index(name) for name in meta["feature_names"]]
+    columns = meta["preprocessing"]["columns"]  # all numeric in these tables, none missing
+    assert {c["kind"] for c in columns} == {"numeric"}
+    cols = [header.index(c["name"]) for c in columns]
     X = np.array([[float(r[c]) for c in cols] for r in rows])
-    Z = (X - np.array(meta["standardizer"]["mean"])) / np.array(meta["standardizer"]["scale"])
+    Z = (X - np.array([c["mean"] for c in columns])) / np.array([c["scale"] for c in columns])
     out = model.forward(Z)
     if meta["task"] == "regression":
         t = meta["target_standardizer"]
@@ -266,7 +268,7 @@ def bad_files(tmp_path_factory) -> Path:
     (d / "missing.csv").write_text("a,b,y\n1,2,x\n3,,y\n5,6,x\n")
     (d / "nan.csv").write_text("a,b,y\n1,2,x\n3,4,y\n5,NaN,x\n")
     (d / "one_class.csv").write_text("a,b,y\n1,2,x\n3,4,x\n5,6,x\n")
-    (d / "ragged.csv").write_text("a,b,y\n1,2,x\n3,4\n")
+    (d / "ragged.csv").write_text("a,b,y\n1,2,x\n3,4,5,6\n")
     (d / "no_b.csv").write_text("a,y\n1,x\n")
     np.savez(d / "plain.npz", w=np.ones(3))
     hg.save(hg.mlp([2, 3, 1], seed=0), d / "bare_model.npz")
@@ -282,19 +284,18 @@ def bad_files(tmp_path_factory) -> Path:
                                                                "built-in sets: digits"]),
         (["train", "--data", "{d}/empty.csv", "--target", "y"], ["empty.csv is empty"]),
         (["train", "--data", "{d}/header_only.csv", "--target", "y"], ["no data rows"]),
-        (["train", "--data", "{d}/text.csv", "--target", "zz"], ["no column 'zz'",
+        (["train", "--data", "{d}/text.csv", "--target", "zz"], ["column 'zz' does not exist",
                                                                  "'a', 'b', 'y'"]),
-        (["train", "--data", "{d}/text.csv", "--target", "y"], ["column 'b'", "non-numeric",
-                                                                "line 3", "'hello'"]),
-        (["train", "--data", "{d}/missing.csv", "--target", "y"], ["column 'b'",
-                                                                   "missing value on line 3"]),
-        (["train", "--data", "{d}/nan.csv", "--target", "y"], ["column 'b'",
-                                                               "missing value on line 4 ('NaN')"]),
+        (["train", "--data", "{d}/text.csv", "--target", "Y"], ["did you mean 'y'?"]),
+        (["train", "--data", "{d}/text.csv", "--target", "y"], ["3 usable row(s) are too few"]),
+        (["train", "--data", "{d}/missing.csv", "--target", "y", "--drop-missing"],
+         ["single class ('x')"]),  # the one 'y' row had a missing feature
         (["train", "--data", "{d}/one_class.csv", "--target", "y"], ["single class ('x')"]),
-        (["train", "--data", "{d}/ragged.csv", "--target", "y"], ["line 3 has 2 fields"]),
+        (["train", "--data", "{d}/ragged.csv", "--target", "y"], ["not a well-formed CSV",
+                                                                  "line 3"]),
         (["train", "--data", "{d}/text.csv"], ["--target COLUMN is required"]),
         (["train", "--data", "{d}/one_class.csv", "--target", "y", "--task", "regression"],
-         ["needs numbers for regression", "line 2 holds 'x'"]),
+         ["needs numbers for regression", "3 row(s) hold other values (first: 'x')"]),
         (["train", "--data", "{d}/one_class.csv", "--target", "y", "--test-fraction", "0.6",
           "--val-fraction", "0.4"], ["leave no rows for training"]),
         (["train", "--data", "{d}/one_class.csv", "--target", "y", "--hidden", "4,x"],
@@ -325,13 +326,13 @@ def test_predict_bad_data(three_run, bad_files, tmp_path):
     model = three_run / "model.npz"
     assert_user_error(
         handgrad("predict", "--model", model, "--data", bad_files / "no_b.csv"),
-        "lacks the model's feature column(s) 'f1', 'f2', 'f3'",
+        "no_b.csv lacks 3 of the model's feature column(s): 'f1', 'f2', 'f3'",
     )
     rows = [["1", "2", "oops"], ["3", "4", "5"]]
     assert_user_error(
         handgrad("predict", "--model", model, "--data", write_csv(tmp_path / "x.csv",
                                                                   ["f1", "f2", "f3"], rows)),
-        "column 'f3' has a non-numeric value on line 2: 'oops'",
+        "numeric column 'f3' holds text in 1 row(s) (first at row 0: 'oops')",
     )  # fmt: skip
     assert_user_error(
         handgrad("predict", "--model", model, "--data", bad_files / "header_only.csv"),
@@ -356,6 +357,21 @@ def test_gradcheck_prints_a_table_per_activation_and_loss():
     assert "12/12 gradient checks passed" in proc.stdout
     worst = float(proc.stdout.rsplit("worst relative error ", 1)[1].split()[0])
     assert worst < 1e-7
+
+
+def test_help_is_written_for_users():
+    proc = handgrad("--help")
+    assert proc.returncode == 0
+    first = proc.stdout.split("\n\n")[1]  # the paragraph after the usage line
+    assert first.startswith("handgrad: neural networks from first principles")
+    assert "Thin" not in proc.stdout and "argument parsing" not in proc.stdout
+    for command in ("demo", "run", "tour", "gradcheck"):
+        sub = handgrad(command, "--help")
+        assert sub.returncode == 0
+        description = sub.stdout.split("\n\n")[1]
+        assert len(description.split()) > 10, (command, description)
+        assert "(default: 0)" in sub.stdout  # --seed shows its default
+    assert "(default: runs)" in handgrad("run", "--help").stdout
 
 
 def test_demo_still_runs():
@@ -403,12 +419,19 @@ def test_run_and_tour_real_experiment_quick(tmp_path):
     assert payload["seed"] == 2 and payload["quick"] is True
     for fig in payload["figures"]:
         assert (folder / fig["path"]).exists()
+    # its own report, the same self-contained HTML as the tour's
+    assert f"report: {folder / 'report.md'}" in proc.stdout
+    one = (folder / "report.html").read_text()
+    assert one.count('<img src="data:image/png;base64,') == len(payload["figures"])
+    assert '<nav class="side"' in one and 'id="figure-1-1"' in one
 
     proc = handgrad(
         "tour", "--quick", "--only", "linear-fit", "--seed", "2", "--out", tmp_path / "t"
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == ""  # not a terminal: no progress lines
+    # not a terminal: plain progress lines, one as the stage starts and one as it ends
+    assert proc.stderr.splitlines()[0] == "[1/1] linear-fit ..."
+    assert proc.stderr.splitlines()[1].startswith("[1/1] linear-fit: ok, ")
     assert f"report: {tmp_path / 't' / 'report.md'}" in proc.stdout
     md = (tmp_path / "t" / "report.md").read_text()
     assert f"## 1. {payload['title']}" in md and "| seed | 2 |" in md

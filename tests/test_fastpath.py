@@ -1,11 +1,11 @@
-"""The training loop's fast path computes the same numbers as the plain math.
+"""``handgrad.fastpath`` computes the same numbers as the reference engine in ``nn``.
 
-``fit`` validates once and then runs ``_forward``/``_backward`` with reused buffers, the
-flat-index softmax cross-entropy and the fused BCE. Here each piece is compared with the
-textbook formula written out in NumPy (float64, to a few ulps), and a whole ``fit`` with a
-hand-written loop over the same batches. Also: buffers are reused (no per-step allocation
-that grows with N), the public methods still return fresh arrays, and modules or losses
-that replace ``forward`` keep being called.
+Each kernel (Linear, ReLU, the fused losses, every optimizer's update) is compared with the
+reference module (float64, to a few ulps; bit for bit where the operations are the same),
+and whole ``fit`` trajectories on the fast path with the same ``fit`` forced onto the
+reference path and with a hand-written loop over the same batches. Also: buffers are
+reused (no per-step allocation that grows with N), and modules or losses that replace
+``forward`` keep being called.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import handgrad as hg
+from handgrad import fastpath
 from handgrad.nn import functional as F
 from handgrad.nn._checks import check_finite, surely_finite
 from handgrad.train import _gradients_finite, batches
@@ -37,59 +38,54 @@ def assert_ulps(actual, expected, ulps: float = 4.0, floor: float = 0.0):
 # --- layers ---------------------------------------------------------------------------------
 
 
-def test_linear_fast_path_is_the_affine_map_and_its_gradients(rng):
+def test_linear_kernel_is_the_reference_linear(rng):
     layer = hg.Linear(7, 5, seed=0)
     layer.bias.value[:] = rng.standard_normal(5)
     x, g = rng.standard_normal((6, 7)), rng.standard_normal((6, 5))
-    W, b = layer.weight.value, layer.bias.value
+    y_ref = layer.forward(x)
+    dx_ref = layer.backward(g)
+    dW_ref, db_ref = layer.weight.grad.copy(), layer.bias.grad.copy()
+    grads = [layer.weight.grad, layer.bias.grad]
 
-    y = layer._forward(x)
-    assert np.array_equal(y, layer.forward(x))  # bit for bit: the same BLAS calls
-    assert_ulps(y, x @ W + b, floor=1.0)
-    dx = layer._backward(g)
-    assert_ulps(layer.weight.grad, x.T @ g, floor=1.0)
-    assert_ulps(layer.bias.grad, g.sum(axis=0), floor=1.0)
-    assert_ulps(dx, g @ W.T, floor=1.0)
-    assert np.array_equal(dx, layer.backward(g))
-    assert layer._backward(g, input_grad=False) is None
+    kernel = fastpath._LinearKernel(layer, np.float64, input_grad=True)
+    y = kernel.forward(x)
+    assert np.array_equal(y, y_ref)  # bit for bit: the same BLAS call
+    dx = kernel.backward(g)
+    assert np.array_equal(dx, dx_ref) and np.array_equal(layer.weight.grad, dW_ref)
+    assert_ulps(layer.bias.grad, db_ref, floor=1.0)  # 1^T G sums in another order
+    assert [layer.weight.grad, layer.bias.grad] == grads  # written in place, same objects
+    # the same batch size writes into the same arrays; the first layer skips dx
+    assert kernel.forward(x) is y
+    assert fastpath._LinearKernel(layer, np.float64, input_grad=False).backward is not None
+    first = fastpath._LinearKernel(layer, np.float64, input_grad=False)
+    first.forward(x)
+    assert first.backward(g) is None and np.array_equal(layer.weight.grad, dW_ref)
 
 
-def test_relu_fast_path_matches_functional(rng):
-    relu = hg.ReLU()
+def test_relu_kernel_is_the_reference_relu(rng):
+    relu, kernel = hg.ReLU(), fastpath._ReLUKernel(np.float64)
     z = rng.standard_normal((8, 6))
     z[0, :3] = [0.0, -0.0, 5e-324]  # the kink and the smallest positive number
     g = rng.standard_normal((8, 6))
-    assert np.array_equal(relu._forward(z), F.relu(z))
-    assert np.array_equal(relu._backward(g), F.relu_backward(g, z))
+    assert np.array_equal(kernel.forward(z), relu.forward(z))
+    assert np.array_equal(kernel.backward(g), relu.backward(g))
 
 
-def test_sequential_fast_path_matches_public_path_and_reuses_buffers(rng):
-    model = hg.mlp([5, 16, 8, 3], "relu", seed=1)
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "leaky_relu", "identity"])
+def test_fast_model_matches_the_reference_model(rng, activation):
+    model = hg.mlp([5, 16, 8, 3], activation, seed=1)
     x, g = rng.standard_normal((10, 5)), rng.standard_normal((10, 3))
-    public_y = model.forward(x)
-    public_dx = model.backward(g)
-    public_grads = [p.grad.copy() for p in model.parameters()]
-
-    y = model._forward(x)
-    dx = model._backward(g)
-    assert np.array_equal(y, public_y) and np.array_equal(dx, public_dx)
-    for p, expected in zip(model.parameters(), public_grads):
-        assert np.array_equal(p.grad, expected)
-
-    # the same batch size writes into the same arrays; another size gets its own
-    assert model._forward(x) is y
-    assert model._forward(x[:4]) is not y and model._forward(x[:4]).shape == (4, 3)
+    y_ref = model.forward(x)
+    model.backward(g)
+    ref = [p.grad.copy() for p in model.parameters()]
+    fast = fastpath._Model(model, np.float64)
+    y = fast.forward(x)
+    fast.backward(g)
+    assert np.array_equal(y, y_ref)
+    for p, expected in zip(model.parameters(), ref):
+        assert_ulps(p.grad, expected, ulps=8, floor=1.0)
     # the public path never hands out a buffer
-    assert model.forward(x) is not y and not np.shares_memory(model.forward(x), y)
-
-
-def test_other_activations_fall_back_to_their_public_methods(rng):
-    for activation in ("tanh", "sigmoid", "leaky_relu"):
-        model = hg.mlp([4, 6, 2], activation, seed=0)
-        x, g = rng.standard_normal((5, 4)), rng.standard_normal((5, 2))
-        assert model._has_training_path()
-        assert np.array_equal(model._forward(x), model.forward(x))
-        assert np.array_equal(model._backward(g), model.backward(g))
+    assert not np.shares_memory(model.forward(x), fast.forward(x))
 
 
 # --- losses ---------------------------------------------------------------------------------
@@ -103,31 +99,41 @@ def plain_softmax_ce(z: np.ndarray, labels: np.ndarray):
     return per_sample.mean(), grad / n
 
 
-def test_softmax_ce_fast_path_matches_plain_math(rng):
+def fused(loss, z, target):
+    """The fast path's loss on a target in the form fit prepares once."""
+    prepared = loss._validate(z, target)[1]
+    return fastpath._Loss(loss)(z, prepared)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_softmax_ce_kernel_matches_the_reference_and_plain_math(rng, reduction):
     z = 3.0 * rng.standard_normal((64, 10))
     labels = rng.integers(0, 10, 64)
     labels[:20] = np.argmax(z[:20], axis=1)  # rows where the label is the max, and not
-    loss = hg.SoftmaxCrossEntropyLoss()
-    value = loss._forward(z, labels.astype(np.intp))
+    loss = hg.SoftmaxCrossEntropyLoss(reduction=reduction)
+    value, grad = fused(loss, z, labels)
+    ref_value = loss.forward(z, labels)
+    assert abs(value - ref_value) <= 4 * EPS * abs(ref_value)
+    scale = 1 / 64 if reduction == "mean" else 1.0
+    assert_ulps(grad, loss.backward(), ulps=4, floor=scale / 8)
     expected_value, expected_grad = plain_softmax_ce(z, labels)
+    expected_value *= 64 * scale
     assert abs(value - expected_value) <= 8 * EPS * abs(expected_value)
-    # entries of size ~1 to a few ulps of 1, small probabilities to a few ulps of themselves
-    assert_ulps(loss.backward(), expected_grad, ulps=8, floor=1.0 / 64 / 8)
-    # the public path is the same computation after validation
-    assert loss.forward(z, labels) == value
+    assert_ulps(grad, expected_grad * 64 * scale, ulps=8, floor=scale / 8)
 
 
-def test_softmax_ce_fast_path_keeps_the_exact_tail():
+def test_softmax_ce_kernel_and_reference_keep_the_exact_tail():
     # the true class ahead by 40: loss = log1p(9 e^-40) and dl/dz_k = -9e^-40 / (1 + 9e^-40),
     # both ~3.8e-17, which "p - 1" or "logsumexp - z_k" would round to 0
     z = np.zeros((2, 10))
     z[:, 3] = 40.0
-    labels = np.array([3, 3], dtype=np.intp)
-    loss = hg.SoftmaxCrossEntropyLoss(reduction="sum")
-    value = loss._forward(z, labels)
+    labels = np.array([3, 3])
     s = 9.0 * np.exp(-40.0)
-    assert abs(value - 2 * np.log1p(s)) <= 4 * EPS * 2 * s
-    assert_ulps(loss.backward()[:, 3], np.full(2, -s / (1 + s)))
+    loss = hg.SoftmaxCrossEntropyLoss(reduction="sum")
+    value, grad = fused(loss, z, labels)
+    for v, g in ((value, grad), (loss.forward(z, labels), loss.backward())):
+        assert abs(v - 2 * np.log1p(s)) <= 4 * EPS * 2 * s
+        assert_ulps(g[:, 3], np.full(2, -s / (1 + s)))
 
 
 def test_softmax_ce_soft_targets_match_plain_math(rng):
@@ -135,36 +141,65 @@ def test_softmax_ce_soft_targets_match_plain_math(rng):
     q = rng.random((12, 4))
     q /= q.sum(axis=1, keepdims=True)
     loss = hg.SoftmaxCrossEntropyLoss()
-    value = loss.forward(z, q)
+    value, grad = fused(loss, z, q)
     expected = np.mean(-np.sum(q * F.log_softmax(z, axis=1), axis=1))
     assert abs(value - expected) <= 8 * EPS * abs(expected)
-    assert_ulps(loss.backward(), (F.softmax(z, axis=1) - q) / 12, ulps=8, floor=1 / 12 / 8)
+    assert_ulps(grad, (F.softmax(z, axis=1) - q) / 12, ulps=8, floor=1 / 12 / 8)
 
 
-def test_fused_bce_is_the_two_branch_formula_bit_for_bit(rng):
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_fused_bce_is_the_reference_bce_bit_for_bit(rng, reduction):
     z = np.concatenate([5 * rng.standard_normal(200), [0.0, -0.0, 40, -40, 800, -800]])
     y = np.concatenate([rng.integers(0, 2, 200), [0, 1, 1, 0, 1, 0]]).astype(np.float64)
-    loss = hg.BCEWithLogitsLoss(reduction="sum")
-    value = loss._forward(z, y)
-    per_sample = y * F.softplus(-z) + (1 - y) * F.softplus(z)
-    grad = (1 - y) * F.sigmoid(z) - y * F.sigmoid(-z)
-    assert value == float(np.sum(per_sample))
-    assert np.array_equal(loss.backward(), grad)  # == treats -0.0 and 0.0 alike
+    loss = hg.BCEWithLogitsLoss(reduction=reduction)
+    value, grad = fused(loss, z, y)
+    assert value == loss.forward(z, y)
+    assert np.array_equal(grad, loss.backward())  # == treats -0.0 and 0.0 alike
     # the tails keep full relative precision: at z = 40, y = 1 the loss is softplus(-40)
     # = 4.25e-18 and the gradient -sigmoid(-40), not 0
-    assert per_sample[202] == F.softplus(np.array(-40.0)) > 0
-    assert loss.backward()[202] == -F.sigmoid(np.array(-40.0)) < 0
+    sum_grad = fused(hg.BCEWithLogitsLoss(reduction="sum"), z, y)[1]
+    assert sum_grad[202] == -F.sigmoid(np.array(-40.0)) < 0
 
 
-# --- optimizer and the gradient check -------------------------------------------------------
+def test_fused_mse_is_the_reference_mse(rng):
+    pred, target = rng.standard_normal((9, 2)), rng.standard_normal((9, 2))
+    loss = hg.MSELoss()
+    value, grad = fused(loss, pred, target)
+    assert value == loss.forward(pred, target)
+    assert np.array_equal(grad, loss.backward())
 
 
-def test_sgd_step_is_w_minus_lr_g(rng):
-    p = hg.Parameter(rng.standard_normal((4, 3)))
-    p.grad[:] = rng.standard_normal((4, 3))
-    expected = p.value - 0.01 * p.grad
-    hg.SGD([p], lr=0.01).step()
-    assert np.array_equal(p.value, expected)
+# --- optimizers -----------------------------------------------------------------------------
+
+OPTIMIZERS = {
+    "sgd": lambda ps: hg.SGD(ps, lr=0.05),
+    "sgd_wd": lambda ps: hg.SGD(ps, lr=0.05, weight_decay=0.1),
+    "momentum": lambda ps: hg.SGD(ps, lr=0.05, momentum=0.9, weight_decay=0.1),
+    "nesterov": lambda ps: hg.SGD(ps, lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.1),
+    "adam": lambda ps: hg.Adam(ps, lr=0.01, weight_decay=0.1),
+    "adamw": lambda ps: hg.Adam(ps, lr=0.01, weight_decay=0.1, decoupled=True),
+    "rmsprop": lambda ps: hg.RMSProp(ps, lr=0.01, weight_decay=0.1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_fast_update_is_the_reference_step_bit_for_bit(rng, name):
+    """Same operations in the same order, into buffers: the same bits, step after step."""
+    ref = [hg.Parameter(rng.standard_normal((4, 3))), hg.Parameter(rng.standard_normal(3))]
+    ref[1].regularize = False
+    fast = [hg.Parameter(p.value.copy(), p.name, p.regularize) for p in ref]
+    ref_opt, fast_opt = OPTIMIZERS[name](ref), OPTIMIZERS[name](fast)
+    update = fastpath._Update(fast_opt)
+    for _ in range(5):
+        for p, q in zip(ref, fast):
+            p.grad[...] = q.grad[...] = rng.standard_normal(p.grad.shape)
+        ref_opt.step()
+        update.step()
+        for p, q in zip(ref, fast):
+            assert np.array_equal(p.value, q.value)
+    assert ref_opt.t == fast_opt.t == 5
+    for a, b in zip(ref_opt.state, fast_opt.state):
+        assert all(np.array_equal(a[k], b[k]) for k in a)
 
 
 def test_gradient_check_finds_nan_and_inf_but_not_large_finite_sums():
@@ -289,10 +324,12 @@ def test_a_subclass_that_overrides_forward_is_still_called(rng):
             return 2.0 * super().forward(x)
 
     model = hg.Sequential(Scaled(3, 1, seed=0))
-    assert not model._has_training_path()
+    assert not fastpath.supports(model, hg.MSELoss(), hg.SGD(model.parameters()), np.float64)
     X, y = rng.standard_normal((20, 3)), rng.standard_normal(20)
     hg.fit(model, hg.MSELoss(), hg.SGD(model.parameters(), lr=0.01), X, y, epochs=1, batch_size=8)
-    assert calls == [8, 8, 4]
+    # one row first: fit learns the output width from it; the last batch again at the end,
+    # where the divergence guard tries the final weights
+    assert calls == [1, 8, 8, 4, 4]
 
 
 def test_a_loss_with_its_own_forward_is_still_called(rng):
@@ -306,8 +343,9 @@ def test_a_loss_with_its_own_forward_is_still_called(rng):
     model = hg.mlp([3, 1], seed=0)
     X, y = rng.standard_normal((20, 3)), rng.standard_normal(20)
     hg.fit(model, Recorded(), hg.SGD(model.parameters(), lr=0.01), X, y, epochs=1, batch_size=10)
-    # once on dummy outputs to validate y up front, then once per step
-    assert calls == [(20, 1), (10, 1), (10, 1)]
+    # once on dummy outputs to validate y up front, then once per step, and once more on
+    # the last batch to try the final weights (the divergence guard)
+    assert calls == [(20, 1), (10, 1), (10, 1), (10, 1)]
 
 
 def test_a_minus_inf_logit_for_a_wrong_class_is_an_exact_limit_and_trains(rng):
@@ -374,3 +412,63 @@ def test_a_duck_typed_optimizer_gets_the_same_divergence_guard(rng):
         with pytest.warns(RuntimeWarning, match="a gradient is not finite"):
             h = hg.fit(line, hg.MSELoss(), make(line.parameters()), X_big, y_far, epochs=1)
         assert h.stop_reason == "diverged" and line.weight.value[0, 0] == 1e-308
+
+
+# --- whole trajectories: fit on the fast path and on the reference path ----------------------
+
+
+def reference_fit(monkeypatch, *args, **kwargs):
+    """``hg.fit`` with the fast path switched off: the module protocol and nothing else."""
+    with monkeypatch.context() as m:
+        m.setattr(fastpath, "supports", lambda *a: False)
+        return hg.fit(*args, **kwargs)
+
+
+@pytest.mark.parametrize("opt_name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize(
+    ("loss_name", "activation"),
+    [("ce", "relu"), ("bce", "tanh"), ("mse", "leaky_relu"), ("ce_sum", "sigmoid")],
+)
+def test_fit_trajectories_of_the_two_paths_agree_to_a_few_ulps(
+    rng, monkeypatch, opt_name, loss_name, activation
+):
+    n = 70
+    X = rng.standard_normal((n, 5))
+    out = 1 if loss_name in ("bce", "mse") else 3
+    y, loss = {
+        "ce": (rng.integers(0, 3, n), hg.SoftmaxCrossEntropyLoss()),
+        "ce_sum": (rng.integers(0, 3, n), hg.SoftmaxCrossEntropyLoss(reduction="sum")),
+        "bce": (rng.integers(0, 2, n).astype(float), hg.BCEWithLogitsLoss()),
+        "mse": (rng.standard_normal(n), hg.MSELoss()),
+    }[loss_name]
+    models = [hg.mlp([5, 8, 6, out], activation, seed=4) for _ in range(2)]
+    opts = [OPTIMIZERS[opt_name](m.parameters()) for m in models]
+    kwargs = dict(epochs=3, batch_size=16, seed=5, metrics=["accuracy"] if out == 3 else ["mae"])
+    assert fastpath.supports(models[0], loss, opts[0], np.float64)
+    fast = hg.fit(models[0], loss, opts[0], X, y, **kwargs, l2=hg.L2Penalty(1e-3))
+    ref = reference_fit(
+        monkeypatch, models[1], loss, opts[1], X, y, **kwargs, l2=hg.L2Penalty(1e-3)
+    )
+    assert len(fast.step_loss) == len(ref.step_loss) == 15
+    assert_ulps(np.array(fast.step_loss), np.array(ref.step_loss), ulps=64)
+    assert fast.metrics.keys() == ref.metrics.keys()
+    for p, q in zip(models[0].parameters(), models[1].parameters()):
+        assert_ulps(p.value, q.value, ulps=64, floor=1.0)
+    assert opts[0].t == opts[1].t == 15
+    for a, b in zip(opts[0].state, opts[1].state):
+        for k in a:
+            assert_ulps(a[k], b[k], ulps=64, floor=float(np.max(np.abs(b[k]))))
+
+
+def test_float32_trajectories_of_the_two_paths_agree_closely(rng, monkeypatch):
+    X = rng.standard_normal((64, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 64)
+    models = [hg.mlp([4, 8, 3], seed=0, dtype=np.float32) for _ in range(2)]
+    opts = [hg.Adam(m.parameters(), lr=0.01) for m in models]
+    loss = hg.SoftmaxCrossEntropyLoss()
+    fast = hg.fit(models[0], loss, opts[0], X, y, epochs=3, seed=0)
+    ref = reference_fit(monkeypatch, models[1], loss, opts[1], X, y, epochs=3, seed=0)
+    np.testing.assert_allclose(fast.step_loss, ref.step_loss, rtol=1e-5)
+    for p, q in zip(models[0].parameters(), models[1].parameters()):
+        assert p.value.dtype == q.value.dtype == np.float32
+        np.testing.assert_allclose(p.value, q.value, rtol=1e-4, atol=1e-5)

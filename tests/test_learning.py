@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 import handgrad as hg
-from handgrad.train import predict_logits
+from handgrad.train import predict_outputs
 
 
 def binary_accuracy(model, X, y) -> float:
-    return float(np.mean((predict_logits(model, X)[:, 0] > 0) == y))
+    return float(np.mean((predict_outputs(model, X)[:, 0] > 0) == y))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -87,6 +87,6 @@ def test_sine_regression_seed_001():
     )
     mse = hg.evaluate(model, loss, X, y)["loss"]
     assert mse < 0.015
-    clean = float(np.mean((predict_logits(model, X)[:, 0] - np.sin(2 * np.pi * x)) ** 2))
+    clean = float(np.mean((predict_outputs(model, X)[:, 0] - np.sin(2 * np.pi * x)) ** 2))
     assert clean < 0.005
     assert h.epoch_loss[0] > 0.3  # it started far away: the fit was learned

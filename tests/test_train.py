@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import handgrad as hg
-from handgrad.train import Callback, predict_logits
+from handgrad.train import Callback, predict_outputs
 
 
 def regression_data(rng, n=64, d=3):
@@ -97,8 +97,12 @@ def test_each_epoch_visits_every_sample_once(rng):
         batch_size=4,
         seed=0,
     )
-    assert sorted(seen) == sorted(list(range(10)) * 3)
-    assert sorted(seen[:10]) == list(range(10))
+    # once per epoch, plus the first row once before training: fit learns the width of
+    # the outputs from a forward pass; and the last batch once more after the last update,
+    # which tries the final weights (the divergence guard)
+    assert seen[-2:] == seen[-4:-2]
+    assert sorted(seen[:-2]) == sorted([0] + list(range(10)) * 3)
+    assert sorted(seen[1:11]) == list(range(10))  # the first epoch
 
 
 # --- fit: History, validation, metrics ------------------------------------------------------
@@ -157,7 +161,7 @@ def test_fit_with_validation_data_matches_evaluate(rng):
     final = hg.evaluate(model, loss, Xv, yv, metrics=["accuracy"])
     assert h.val_loss[-1] == final["loss"]
     assert h.val_metrics["accuracy"][-1] == final["accuracy"]
-    logits = predict_logits(model, Xv)
+    logits = predict_outputs(model, Xv)
     assert final["accuracy"] == np.mean((logits[:, 0] > 0) == yv)
 
 
@@ -199,7 +203,7 @@ def test_metrics_accuracy_for_each_loss_and_callables(rng, blobs):
     X, y = blobs
     model = hg.mlp([2, 3], seed=0)
     loss = hg.SoftmaxCrossEntropyLoss()
-    logits = predict_logits(model, X)
+    logits = predict_outputs(model, X)
     expected = np.mean(np.argmax(logits, axis=1) == y)
 
     def top_logit(outputs, target):
@@ -350,10 +354,10 @@ def test_divergence_stops_with_a_warning_and_finite_weights(rng):
 
     class AfterEachStep(Callback):
         def __init__(self):
-            self.last = None
+            self.weights = []
 
         def on_batch_end(self, ctx):
-            self.last = [p.value.copy() for p in ctx.model.parameters()]
+            self.weights.append([p.value.copy() for p in ctx.model.parameters()])
 
     spy = AfterEachStep()
     with pytest.warns(RuntimeWarning) as record:
@@ -376,8 +380,10 @@ def test_divergence_stops_with_a_warning_and_finite_weights(rng):
     assert h.stop_reason == "diverged" and h.message == ours[0]
     assert all(np.isfinite(v) for v in h.step_loss)
     assert all(np.all(np.isfinite(p.value)) for p in model.parameters())
-    # the model keeps the weights of the last finite step
-    assert all(np.array_equal(p.value, w) for p, w in zip(model.parameters(), spy.last))
+    # the weights after the last update gave a non-finite loss: the model keeps the ones
+    # before it, at which the last recorded loss was computed (after the step before)
+    assert len(spy.weights) == len(h.step_loss) >= 2
+    assert all(np.array_equal(p.value, w) for p, w in zip(model.parameters(), spy.weights[-2]))
     assert h.epochs == 0  # it diverged within the first epoch
 
 
@@ -578,11 +584,10 @@ def test_float32_end_to_end(blobs):
     assert set(seen) == {np.dtype(np.float32)}
     for p in model.parameters():
         assert p.value.dtype == np.float32 and p.grad.dtype == np.float32
-    state = [
-        a for v in vars(opt).values() if isinstance(v, list) for a in v if isinstance(a, np.ndarray)
-    ]
+    # (besides the int64 exponents that scale Adam's v and RMSProp's s)
+    state = [a for st in opt.state for k, a in st.items() if not k.endswith("_exponent")]
     assert state and all(a.dtype == np.float32 for a in state)
-    assert predict_logits(model, X).dtype == np.float32
+    assert predict_outputs(model, X).dtype == np.float32
     assert model.forward(X.astype(np.float32)).dtype == np.float32
 
 
@@ -638,3 +643,111 @@ def test_no_warnings_in_a_normal_run(rng):
             seed=0,
         )
     assert h.stop_reason is None
+
+
+# --- everything is checked before anything changes (issue 9) ---------------------------------
+
+
+def _classification(rng, n=40):
+    X = rng.standard_normal((n, 3))
+    return X, (X[:, 0] > 0).astype(np.int64)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"metrics": ["mse"]}, ValueError, "'mse' compares outputs"),
+        ({"metrics": ["mae"]}, ValueError, "'mae' compares outputs"),
+        ({"metrics": [lambda o, t: o.reshape(t.shape)]}, ValueError, "metric '<lambda>'"),
+        ({"callbacks": [hg.EarlyStopping(monitor="val_f1")]}, ValueError, "val_f1"),
+        ({"validation_data": "X"}, ValueError, "a pair"),
+        ({"epochs": True}, TypeError, "epochs must be an integer"),
+        ({"epochs": 2.0}, TypeError, "epochs must be an integer"),
+        ({"batch_size": 0}, ValueError, "batch_size must be >= 1"),
+        ({"validation_fraction": float("nan")}, ValueError, "validation_fraction"),
+        ({"validation_fraction": np.inf}, ValueError, "validation_fraction"),
+        ({"validation_fraction": "0.2"}, TypeError, "validation_fraction"),
+    ],
+)
+def test_a_refused_fit_changes_neither_weights_nor_the_generator(rng, kwargs, error, match):
+    """Before: metrics=["mse"] with softmax cross-entropy failed with a reshape error after
+    the first update; the validation split had already drawn from the caller's Generator."""
+    X, y = _classification(rng)
+    model = hg.mlp([3, 4, 2], seed=0)
+    before = [p.value.copy() for p in model.parameters()]
+    gen = np.random.default_rng(5)
+    kwargs = {"validation_fraction": 0.25, **kwargs}
+    if "validation_data" in kwargs:
+        del kwargs["validation_fraction"]
+    with pytest.raises(error, match=match):
+        hg.fit(
+            model,
+            hg.SoftmaxCrossEntropyLoss(),
+            hg.SGD(model.parameters(), lr=0.1),
+            X,
+            y,
+            rng=gen,
+            **kwargs,
+        )
+    assert all(np.array_equal(p.value, b) for p, b in zip(model.parameters(), before))
+    assert gen.random() == np.random.default_rng(5).random()
+
+
+def test_validation_data_of_one_element_is_a_clear_error(rng):
+    X, y = _classification(rng)
+    model = hg.mlp([3, 2], seed=0)
+    with pytest.raises(ValueError, match=r"validation_data must be a pair \(X_val, y_val\), got 1"):
+        hg.fit(
+            model,
+            hg.SoftmaxCrossEntropyLoss(),
+            hg.SGD(model.parameters()),
+            X,
+            y,
+            validation_data=(X,),
+        )
+
+
+def test_numpy_numbers_are_numbers(rng):
+    X, y = _classification(rng)
+    runs = []
+    for epochs, batch_size, fraction, lr in [
+        (3, 8, 0.25, 0.1),
+        (np.int64(3), np.int32(8), np.float32(0.25), np.float64(0.1)),
+    ]:
+        model = hg.mlp([3, 4, 2], seed=0)
+        h = hg.fit(
+            model,
+            hg.SoftmaxCrossEntropyLoss(),
+            hg.SGD(model.parameters(), lr=lr),
+            X,
+            y,
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_fraction=fraction,
+            seed=0,
+            callbacks=[hg.EarlyStopping(patience=np.int64(5), min_delta=np.float32(0.0))],
+        )
+        runs.append((h.step_loss, [p.value.copy() for p in model.parameters()]))
+    assert runs[0][0] == runs[1][0] and len(runs[0][0]) == 3 * 4
+    assert hg.Adam(model.parameters(), lr=np.float32(0.1)).lr == pytest.approx(0.1)
+    for bad in (np.nan, -1.0, True):
+        with pytest.raises((ValueError, TypeError)):
+            hg.EarlyStopping(min_delta=bad)
+        with pytest.raises((ValueError, TypeError)):
+            hg.L2Penalty(bad if bad is not True else True)
+    with pytest.raises(ValueError, match="finite"):
+        hg.L2Penalty(np.inf)
+
+
+def test_predict_logits_is_a_deprecated_alias_of_predict_outputs(rng):
+    """It returns regression outputs too: the new name says so; the old one warns."""
+    from handgrad.train import predict_logits
+
+    model = hg.mlp([3, 4, 1], seed=0)
+    X = rng.standard_normal((5, 3))
+    with pytest.warns(DeprecationWarning, match="predict_outputs"):
+        old = predict_logits(model, X)
+    assert np.array_equal(old, predict_outputs(model, X))
+    np.testing.assert_allclose(
+        predict_outputs(model, X, batch_size=2), model.forward(X), rtol=1e-12
+    )

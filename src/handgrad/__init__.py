@@ -26,11 +26,11 @@ from .nn import (
     gradcheck,
     load,
     mlp,
+    register_module,
     save,
 )
+from .nn._version import __version__
 from .train import EarlyStopping, History, ModelCheckpoint, ProgressBar, batches, evaluate, fit
-
-__version__ = "0.1.0"
 
 _LAZY = {"MLPClassifier", "MLPRegressor", "load_estimator"}
 
@@ -65,6 +65,7 @@ __all__ = [
     "gradcheck",
     "load",
     "mlp",
+    "register_module",
     "save",
     "fit",
     "evaluate",

@@ -51,11 +51,12 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .metrics import log_probabilities, probabilities, r2_score
-from .nn.layers import ACTIVATIONS, mlp
+from .nn._checks import NonFiniteError, check_finite
+from .nn.layers import ACTIVATIONS, Linear, mlp
 from .nn.losses import BCEWithLogitsLoss, L2Penalty, Loss, MSELoss, SoftmaxCrossEntropyLoss
 from .nn.optim import SGD, Adam, Optimizer, RMSProp
 from .nn.serialization import load_with_metadata, save
-from .train import Callback, EarlyStopping, History, TrainingContext, predict_logits
+from .train import Callback, EarlyStopping, History, TrainingContext, predict_outputs
 from .train import fit as train_fit
 
 __all__ = ["MLPClassifier", "MLPRegressor", "load_estimator"]
@@ -69,12 +70,52 @@ _DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _validation_split(
-    y_enc: np.ndarray, fraction: float, rng: np.random.Generator, stratify: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices (train, validation); stratified by class when ``stratify``."""
+def _check_validation_split(
+    y_enc: np.ndarray, fraction: float, stratify: bool, classes: np.ndarray | None = None
+) -> None:
+    """Refuse a split the way scikit-learn's MLP refuses it (its ``train_test_split``): a
+    validation set of fewer than 2 rows, no training row, and, when stratified, a class with
+    a single member. Draws nothing: fit calls it before touching random_state.
+
+    (scikit-learn stratifies binary targets only, and then also asks for at least as many
+    validation rows as classes; here every classifier is stratified, and a class may get no
+    validation row when there are fewer rows than classes.)
+    """
     n = y_enc.shape[0]
     n_val = math.ceil(fraction * n)  # as scikit-learn's train_test_split rounds a test size
+    if stratify:
+        labels, counts = np.unique(y_enc, return_counts=True)
+        if counts.min() < 2:
+            names = labels if classes is None else classes[labels.astype(np.intp)]
+            lonely = [_jsonable(c) for c in names[counts < 2]]
+            raise ValueError(
+                f"early_stopping: the stratified validation split needs at least 2 samples "
+                f"of each class; class(es) {lonely} have only 1 (as in scikit-learn)"
+            )
+    where = f"early_stopping: validation_fraction={fraction} of {n} samples"
+    if n_val < 2:
+        raise ValueError(
+            f"{where} holds out {n_val} sample(s); the validation set needs at least 2 (as "
+            "in scikit-learn): increase validation_fraction or the size of the data"
+        )
+    if n_val >= n:
+        raise ValueError(f"{where} leaves {n - n_val} for training; training needs at least 1")
+
+
+def _validation_split(
+    y_enc: np.ndarray,
+    fraction: float,
+    rng: np.random.Generator,
+    stratify: bool,
+    classes: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices (train, validation); stratified by class when ``stratify``.
+
+    Checked by ``_check_validation_split`` first.
+    """
+    _check_validation_split(y_enc, fraction, stratify, classes)
+    n = y_enc.shape[0]
+    n_val = math.ceil(fraction * n)
     if stratify:
         # Each class gets its share of n_val: the floors first, then the remaining slots to
         # the largest remainders (ties broken at random).
@@ -91,12 +132,6 @@ def _validation_split(
         val_idx = np.sort(np.concatenate(val))
     else:
         val_idx = np.sort(rng.permutation(n)[:n_val])
-    if val_idx.size == 0 or val_idx.size == n:
-        raise ValueError(
-            f"early_stopping: validation_fraction={fraction} of {n} samples leaves "
-            f"{val_idx.size} for validation and {n - val_idx.size} for training; "
-            "both need at least 1 sample"
-        )
     train_mask = np.ones(n, dtype=bool)
     train_mask[val_idx] = False
     return np.flatnonzero(train_mask), val_idx
@@ -106,6 +141,8 @@ def _jsonable(value):
     """Parameters as JSON values: tuples -> lists, NumPy scalars -> Python scalars."""
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
+    if isinstance(value, (float, np.floating)) and math.isinf(value):
+        return "inf" if value > 0 else "-inf"  # strict JSON has no Infinity
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.dtype):
@@ -190,6 +227,16 @@ class _BaseMLP(BaseEstimator):
                 raise ValueError(f"{name}: {key} must be in {lb}{low}, {high}{rb}, got {value!r}")
             return value
 
+        def patience(value):
+            """n_iter_no_change: an int >= 1, or inf (never stop early) as in scikit-learn."""
+            if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+                if float(value) == math.inf:
+                    return math.inf
+                raise ValueError(
+                    f"{name}: n_iter_no_change must be an integer >= 1 or inf, got {value!r}"
+                )
+            return positive_int("n_iter_no_change", value)
+
         sizes = self.hidden_layer_sizes
         if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
             sizes = (sizes,)
@@ -230,7 +277,7 @@ class _BaseMLP(BaseEstimator):
         if not (
             rs is None
             or isinstance(rs, np.random.Generator)
-            or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool) and rs >= 0)
+            or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool) and int(rs) >= 0)
         ):
             raise TypeError(
                 f"{name}: random_state must be None, a non-negative int or a "
@@ -248,7 +295,7 @@ class _BaseMLP(BaseEstimator):
             "validation_fraction": real(
                 "validation_fraction", self.validation_fraction, 0.0, 1.0, True
             ),
-            "n_iter_no_change": positive_int("n_iter_no_change", self.n_iter_no_change),
+            "n_iter_no_change": patience(self.n_iter_no_change),
             "tol": real("tol", self.tol, 0.0, math.inf),
         }
 
@@ -336,17 +383,18 @@ class _BaseMLP(BaseEstimator):
         p = self._checked_params()
         X, y = self._validate(X, y, p["dtype"], reset=True)
         targets, n_outputs, target_attrs = self._encode_targets(y, p["dtype"])
+        stratify = self._loss_kind != "mse"
+        split_targets = targets if stratify else np.zeros(X.shape[0])
+        classes = target_attrs.get("classes_")
+        if self.early_stopping:  # before random_state is drawn from (it may be a Generator)
+            _check_validation_split(split_targets, p["validation_fraction"], stratify, classes)
         init_rng, split_rng, shuffle_rng = self._rngs()
 
         score_name, score_fn = self._score_metric()
         validation_data = None
         if self.early_stopping:
-            stratify = self._loss_kind != "mse"
             train_idx, val_idx = _validation_split(
-                targets if stratify else np.zeros(X.shape[0]),
-                p["validation_fraction"],
-                split_rng,
-                stratify,
+                split_targets, p["validation_fraction"], split_rng, stratify, classes
             )
             validation_data = (X[val_idx], targets[val_idx])
             X, targets = X[train_idx], targets[train_idx]
@@ -358,10 +406,12 @@ class _BaseMLP(BaseEstimator):
         optimizer = self._make_optimizer(model.parameters(), p)
         l2 = L2Penalty(p["alpha"] / batch_size, "half") if p["alpha"] > 0 else None
 
+        # inf: never stop early; a patience above max_iter can never run out
+        patience = min(p["n_iter_no_change"], p["max_iter"] + 1)
         if self.early_stopping:
             stopper = EarlyStopping(
                 monitor=f"val_{score_name}",
-                patience=p["n_iter_no_change"],
+                patience=patience,
                 min_delta=p["tol"],
                 mode="max",
                 restore_best_weights=True,
@@ -369,7 +419,7 @@ class _BaseMLP(BaseEstimator):
         else:
             stopper = EarlyStopping(
                 monitor="loss",
-                patience=p["n_iter_no_change"],
+                patience=patience,
                 min_delta=p["tol"],
                 mode="min",
                 restore_best_weights=False,
@@ -409,6 +459,7 @@ class _BaseMLP(BaseEstimator):
         if self.early_stopping:
             self.validation_scores_ = list(history.val_metrics.get(score_name, []))
             self.best_validation_score_ = max(self.validation_scores_, default=None)
+            self.best_loss_ = None  # as scikit-learn: the validation score is what counts
         return self
 
     def _set_history(self, history: History, batch_size: int) -> None:
@@ -474,7 +525,17 @@ class _BaseMLP(BaseEstimator):
         """Validated X -> the network's raw outputs (n_samples, n_outputs), in its dtype."""
         check_is_fitted(self, "model_")
         X = validate_data(self, X, reset=False, dtype=self.model_.dtype)
-        return predict_logits(self.model_, X)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):  # reported below, by name
+                z = predict_outputs(self.model_, X)
+            check_finite(z, "the network's outputs")
+        except NonFiniteError as exc:
+            raise NonFiniteError(
+                f"{type(self).__name__}: X is finite, but the network's values overflow the "
+                f"float range on it ({exc}); X is far from the scale the model was trained "
+                "on, or training diverged (see history_.stop_reason)"
+            ) from None
+        return z
 
     # -- saving ------------------------------------------------------------------------------
 
@@ -507,32 +568,92 @@ class _BaseMLP(BaseEstimator):
 
     @classmethod
     def load(cls, path: str | os.PathLike):
-        """Read an estimator written by ``save``; returns it fitted, ready to predict."""
+        """Read an estimator written by ``save``; returns it fitted, ready to predict.
+
+        A file that is not an intact handgrad model raises ValueError (see ``hg.load``), and
+        so does estimator metadata that is missing a key or does not fit the network.
+        """
         model, meta = load_with_metadata(path)
         kind = meta.get("estimator")
         if kind != cls.__name__:
             raise ValueError(
-                f"{path} holds {'a ' + kind if kind else 'no handgrad estimator'}, "
+                f"{path} holds {'a ' + repr(kind) if kind else 'no handgrad estimator'}, "
                 f"not a {cls.__name__}"
             )
+        try:
+            return cls._from_metadata(model, meta)
+        except KeyError as exc:
+            raise ValueError(
+                f"cannot load {cls.__name__} from {path}: its metadata has no {exc.args[0]!r}"
+            ) from None
+        except (TypeError, ValueError, AttributeError, OverflowError) as exc:
+            raise ValueError(
+                f"cannot load {cls.__name__} from {path}: invalid estimator metadata ({exc})"
+            ) from None
+
+    @classmethod
+    def _from_metadata(cls, model, meta: dict):
+        """The fitted estimator described by ``meta`` around ``model``; checked throughout."""
         params = dict(meta["params"])
         if isinstance(params.get("hidden_layer_sizes"), list):
             params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+        if params.get("n_iter_no_change") == "inf":
+            params["n_iter_no_change"] = math.inf
         est = cls(**params)
+        est._checked_params()  # parameters a fit would refuse are refused here too
         est.model_ = model
-        est.n_features_in_ = int(meta["n_features_in_"])
-        if meta.get("feature_names_in_") is not None:
-            est.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
-        est.n_outputs_ = int(meta["n_outputs_"])
-        est.batch_size_ = int(meta["batch_size_"])
-        est.history_ = History(**meta["history_"])
+        est.n_features_in_ = _count(meta["n_features_in_"], "n_features_in_")
+        est.n_outputs_ = _count(meta["n_outputs_"], "n_outputs_")
+        est.batch_size_ = _count(meta["batch_size_"], "batch_size_")
+        if _output_width(model, est.n_features_in_) != est.n_outputs_:
+            raise ValueError(
+                f"the network does not map {est.n_features_in_} features to "
+                f"{est.n_outputs_} outputs"
+            )
+        names = meta["feature_names_in_"]
+        if names is not None:
+            if not isinstance(names, list) or len(names) != est.n_features_in_:
+                raise ValueError("feature_names_in_ must list one name per feature")
+            est.feature_names_in_ = np.asarray([str(c) for c in names], dtype=object)
+        history = meta["history_"]
+        if not isinstance(history, dict):
+            raise TypeError("history_ must be a JSON object")
+        est.history_ = History(**history)
+        losses = est.history_.epoch_loss
+        if not isinstance(losses, list) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in losses
+        ):
+            raise TypeError("history_.epoch_loss must be a list of numbers")
         est.loss_curve_ = list(est.history_.epoch_loss)
         est.n_iter_ = est.history_.epochs
-        est.validation_scores_ = meta.get("validation_scores_")
-        est.best_validation_score_ = max(est.validation_scores_ or [], default=None)
-        est.best_loss_ = min(est.loss_curve_, default=None)
+        scores = meta["validation_scores_"]
+        if scores is not None and not isinstance(scores, list):
+            raise TypeError("validation_scores_ must be a list or null")
+        est.validation_scores_ = scores
+        est.best_validation_score_ = max(scores or [], default=None)
+        est.best_loss_ = None if est.early_stopping else min(est.loss_curve_, default=None)
         est._restore_metadata(meta)
         return est
+
+
+def _output_width(model, n_features: int) -> int | None:
+    """The network's output width for n_features inputs; None if a layer does not fit."""
+    width = n_features
+    for layer in model.layers:
+        if isinstance(layer, Linear):
+            if layer.in_features != width:
+                return None
+            width = layer.out_features
+        elif type(layer) not in ACTIVATIONS.values():
+            return None  # an estimator's network holds Linear layers and activations only
+    return width
+
+
+def _count(value, key: str) -> int:
+    """A positive int from the metadata (JSON ints only: no bools, floats or strings)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{key} must be a positive integer, got {value!r}")
+    return value
 
 
 # --- classifier -----------------------------------------------------------------------------
@@ -644,6 +765,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 "classes must be passed on the first call to partial_fit "
                 "(every label the model will ever see)"
             )
+        if hasattr(self, "model_") and classes is not None:
+            given = np.unique(np.asarray(classes))
+            if given.shape != self.classes_.shape or np.any(given != self.classes_):
+                raise ValueError(
+                    f"partial_fit: classes={_jsonable(given.tolist())} is not the same as the "
+                    f"classes the model was fitted with, {self.classes_.tolist()}"
+                )
         return self._transaction(self._partial_fit, X, y, classes)
 
     def _make_loss(self, n_outputs: int) -> Loss:
@@ -694,12 +822,21 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return {"classes_": values, "classes_dtype": classes.dtype.str}
 
     def _restore_metadata(self, meta: dict) -> None:
-        dtype = np.dtype(meta["classes_dtype"])
+        values, dtype = meta["classes_"], np.dtype(meta["classes_dtype"])
+        if not isinstance(values, list) or dtype.kind not in "biufUO":
+            raise ValueError("classes_ must be a list of labels of a plain dtype")
         if dtype.kind == "O":
-            self.classes_ = np.empty(len(meta["classes_"]), dtype=object)
-            self.classes_[:] = meta["classes_"]
+            self.classes_ = np.empty(len(values), dtype=object)
+            self.classes_[:] = values
         else:
-            self.classes_ = np.asarray(meta["classes_"], dtype=dtype)
+            self.classes_ = np.asarray(values, dtype=dtype)
+        if self.classes_.ndim != 1 or self.n_outputs_ != (
+            1 if self.classes_.size == 2 else self.classes_.size
+        ):
+            raise ValueError(
+                f"{self.classes_.size} classes do not fit a network with {self.n_outputs_} "
+                "output(s)"
+            )
 
 
 # --- regressor ------------------------------------------------------------------------------
@@ -766,7 +903,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return {"y_is_1d": bool(self._y_is_1d)}
 
     def _restore_metadata(self, meta: dict) -> None:
-        self._y_is_1d = bool(meta["y_is_1d"])
+        if not isinstance(meta["y_is_1d"], bool):
+            raise TypeError("y_is_1d must be true or false")
+        self._y_is_1d = meta["y_is_1d"]
 
 
 def load_estimator(path: str | os.PathLike):

@@ -16,8 +16,20 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib import ticker  # noqa: E402
 
 from .io import atomic_write  # noqa: E402
+
+# Text sizes for figures read in a report column about 900 px wide: a one-panel figure is
+# shown near its natural size, so 11-12 pt at 110 dpi is at least the page's 16 px body text;
+# in two-panel figures the text is scaled down by about a third, still far above the 6-7 px
+# of matplotlib's defaults there.
+matplotlib.rc("font", size=12)
+matplotlib.rc("axes", titlesize=12.5, labelsize=12)
+matplotlib.rc("xtick", labelsize=11)
+matplotlib.rc("ytick", labelsize=11)
+matplotlib.rc("legend", fontsize=11)
+matplotlib.rc("figure", titlesize=13)
 
 __all__ = [
     "new_figure",
@@ -42,6 +54,8 @@ def new_figure(ncols: int = 1, nrows: int = 1, size: tuple[float, float] = (6.0,
 
 def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
     """Save ``fig`` as PNG at ``path`` (atomically) and close it."""
+    for ax in fig.axes:
+        _integer_epochs(ax)
     buf = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buf, format="png", dpi=dpi)
@@ -49,15 +63,22 @@ def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
     return atomic_write(path, lambda fh: fh.write(buf.getvalue()))
 
 
+def _integer_epochs(ax) -> None:
+    """Whole-number ticks on an axis that counts epochs (no "epoch 2.5")."""
+    for axis, label in ((ax.xaxis, ax.get_xlabel()), (ax.yaxis, ax.get_ylabel())):
+        if "epoch" in label.lower() and axis.get_scale() == "linear":
+            axis.set_major_locator(ticker.MaxNLocator(integer=True))
+
+
 def plot_curves(
     ax,
-    series: Mapping[str, Sequence[float]],
+    series: Mapping[str, Sequence[float] | np.ndarray],
     *,
     title: str,
     xlabel: str,
     ylabel: str,
     logy: bool = False,
-    x: Mapping[str, Sequence[float]] | None = None,
+    x: Mapping[str, Sequence[float] | np.ndarray] | None = None,
 ):
     """Line plot of named series (e.g. training curves); one legend entry per series."""
     for label, values in series.items():
@@ -146,7 +167,7 @@ def plot_decision_boundary(
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(loc="upper right", fontsize="small", framealpha=0.8)
+    ax.legend(loc="upper right", framealpha=0.8)
     return ax
 
 
@@ -172,7 +193,7 @@ def plot_fit(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
+    ax.legend()
     return ax
 
 
@@ -197,7 +218,8 @@ def plot_bars(
     ax.set_ylabel(ylabel)
     if xlabel:
         ax.set_xlabel(xlabel)
-    ax.legend(fontsize="small")
+    # under the axes: bars of either sign leave no corner free for a legend
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2 if xlabel else -0.1), ncol=n)
     return ax
 
 
@@ -219,7 +241,7 @@ def plot_confusion(ax, matrix: np.ndarray, *, title: str, labels: Sequence[str] 
                 str(matrix[i, j]),
                 ha="center",
                 va="center",
-                fontsize=7,
+                fontsize=10,
                 color="white" if matrix[i, j] > threshold else "black",
             )
     ax.set_title(title)
@@ -248,6 +270,6 @@ def plot_images(
         ax.axis("off")
     for ax, img, cap in zip(axes.ravel(), images, captions):
         ax.imshow(img, cmap="gray_r")
-        ax.set_title(cap, fontsize=7)
+        ax.set_title(cap, fontsize=10)
     fig.suptitle(title)
     return fig

@@ -8,49 +8,70 @@
             model.backward(loss_fn.backward())        # writes every parameter's .grad
             optimizer.step()                          # in place
 
-X and y are validated once, before the first step; inside the loop the model and the loss
-run their unchecked ``_forward``/``_backward`` (same math, outputs in reused buffers), and
-the loop itself checks what can go wrong while training: a non-finite loss (a NaN or inf
-output makes it so, and is then named) or gradient (see ``_diverged``).
+X and y are validated once, before the first step. For the built-in modules, losses and
+optimizers the step runs through ``handgrad.fastpath`` (reused buffers, fused losses, the
+same numbers to a few ulps); anything else runs its own ``forward``/``backward``/``step``,
+the module protocol and nothing more. The loop checks what can go wrong while training:
+a non-finite loss (a NaN or inf output makes it so, and is then named) or gradient.
 
 Around that loop ``fit`` adds what a user expects: validation, metrics, callbacks (progress,
-early stopping, checkpoints), a clean stop on Ctrl-C, and a stop on divergence that keeps
-the last finite weights.
+early stopping, checkpoints; ``handgrad.callbacks``), a clean stop on Ctrl-C, resuming from
+a checkpoint bit for bit (``handgrad.checkpoint``), and a stop on divergence that keeps the
+last weights whose loss and outputs were finite (``checkpoint.DivergenceGuard`` says how,
+cheaply: a snapshot per epoch and a replay on the fast path).
 """
 
 from __future__ import annotations
 
-import functools
+import itertools
 import math
 import signal
-import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from . import fastpath
+from .callbacks import (
+    Callback,
+    EarlyStopping,
+    History,
+    ModelCheckpoint,
+    ProgressBar,
+    TrainingContext,
+)
+from .checkpoint import DivergenceGuard, read_checkpoint, save_checkpoint
+from .fit_inputs import (
+    _count,
+    _loss_target,
+    _output_shape,
+    _prepare_inputs,
+    _prepare_target,
+    _resolve_metrics,
+    _split_validation,
+    _try_metrics,
+    _validation_rows,
+)
 from .nn._checks import (
     NonFiniteError,
-    as_float_array,
     check_finite,
-    check_matrix,
     surely_finite,
 )
 from .nn.init import make_rng
 from .nn.layers import Module
-from .nn.losses import BCEWithLogitsLoss, L2Penalty, Loss, SoftmaxCrossEntropyLoss
+from .nn.losses import L2Penalty, Loss
 from .nn.optim import Optimizer
-from .nn.serialization import save
 
 __all__ = [
     "batches",
     "fit",
     "evaluate",
+    "predict_outputs",
     "predict_logits",
     "History",
     "Callback",
@@ -77,8 +98,7 @@ def batches(
     With ``shuffle`` the order comes from one permutation drawn from ``rng`` (required);
     with ``drop_last`` a final short batch is skipped.
     """
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = _count("batch_size", batch_size, 1)
     if shuffle:
         if rng is None:
             raise ValueError("batches: shuffle=True needs an explicit rng (numpy Generator)")
@@ -90,272 +110,24 @@ def batches(
         yield order[start : start + batch_size]
 
 
-# --- history and callbacks ------------------------------------------------------------------
-
-
-@dataclass
-class History:
-    """What happened during ``fit``.
-
-    step_loss: the loss of every step's batch (before that step's update);
-    epoch_loss: the mean of the step losses of each epoch, weighted by batch size;
-    metrics / val_metrics: per-epoch values by name; val_loss: per-epoch validation loss;
-    stop_reason: None (ran all epochs), "early_stopping", "interrupted" or "diverged".
-    """
-
-    step_loss: list[float] = field(default_factory=list)
-    epoch_loss: list[float] = field(default_factory=list)
-    metrics: dict[str, list[float]] = field(default_factory=dict)
-    val_loss: list[float] = field(default_factory=list)
-    val_metrics: dict[str, list[float]] = field(default_factory=dict)
-    epoch_seconds: list[float] = field(default_factory=list)
-    stop_reason: str | None = None
-    message: str = ""
-
-    @property
-    def epochs(self) -> int:
-        return len(self.epoch_loss)
-
-    def as_dict(self) -> dict:
-        return {
-            "step_loss": self.step_loss,
-            "epoch_loss": self.epoch_loss,
-            "metrics": self.metrics,
-            "val_loss": self.val_loss,
-            "val_metrics": self.val_metrics,
-            "epoch_seconds": self.epoch_seconds,
-            "stop_reason": self.stop_reason,
-            "message": self.message,
-        }
-
-
-@dataclass
-class TrainingContext:
-    """What callbacks see; setting ``stop_training`` ends training after the current epoch."""
-
-    model: Module
-    history: History
-    epochs: int
-    steps_per_epoch: int
-    epoch: int = 0
-    step: int = 0
-    logs: dict = field(default_factory=dict)
-    stop_training: bool = False
-    stop_reason: str | None = None
-    log_names: tuple[str, ...] = ()  # the keys ``logs`` will hold at each epoch's end
-
-
-class Callback:
-    """Hooks called by ``fit``; override the ones you need."""
-
-    def on_train_begin(self, ctx: TrainingContext) -> None: ...
-    def on_batch_end(self, ctx: TrainingContext) -> None: ...
-    def on_epoch_end(self, ctx: TrainingContext) -> None: ...
-    def on_train_end(self, ctx: TrainingContext) -> None: ...
-
-
-class ProgressBar(Callback):
-    """A one-line progress bar on a terminal; silent when the stream is not a terminal."""
-
-    def __init__(self, stream=None, width: int = 24, force: bool = False):
-        self.stream = stream or sys.stderr
-        self.width = width
-        self.enabled = force or bool(getattr(self.stream, "isatty", lambda: False)())
-        self._last = 0.0
-
-    def _draw(self, ctx: TrainingContext, done: bool) -> None:
-        frac = ctx.step / max(ctx.steps_per_epoch, 1)
-        filled = int(self.width * frac)
-        bar = "#" * filled + "." * (self.width - filled)
-        logs = "  ".join(f"{k} {v:.4g}" for k, v in ctx.logs.items())
-        end = "\n" if done else ""
-        self.stream.write(f"\repoch {ctx.epoch + 1}/{ctx.epochs} [{bar}] {logs}{end}")
-        self.stream.flush()
-
-    def on_batch_end(self, ctx: TrainingContext) -> None:
-        now = time.perf_counter()
-        if self.enabled and now - self._last > 0.1:
-            self._last = now
-            self._draw(ctx, done=False)
-
-    def on_epoch_end(self, ctx: TrainingContext) -> None:
-        if self.enabled:
-            self._draw(ctx, done=True)
-
-
-class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
-
-    ``mode`` "min" for losses, "max" for scores ("auto" picks by the name). With
-    ``restore_best_weights`` the model ends with the weights of its best epoch.
-    """
-
-    def __init__(
-        self,
-        monitor: str = "val_loss",
-        patience: int = 10,
-        min_delta: float = 0.0,
-        mode: str = "auto",
-        restore_best_weights: bool = True,
-    ):
-        if mode == "auto":
-            mode = "min" if "loss" in monitor or "error" in monitor else "max"
-        if mode not in ("min", "max"):
-            raise ValueError(f"EarlyStopping: mode must be 'min', 'max' or 'auto', got {mode!r}")
-        self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
-        self.mode, self.restore_best_weights = mode, restore_best_weights
-        self.best: float | None = None
-        self.best_epoch = -1
-        self._best_weights: list[np.ndarray] | None = None
-        self._wait = 0
-
-    def _improved(self, value: float) -> bool:
-        if self.best is None:
-            return True
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
-
-    def on_train_begin(self, ctx: TrainingContext) -> None:
-        if self.monitor not in ctx.log_names:
-            raise ValueError(
-                f"EarlyStopping: '{self.monitor}' is not logged; available: "
-                f"{list(ctx.log_names)} (val_* needs validation data)"
-            )
-        self.best, self.best_epoch, self._best_weights, self._wait = None, -1, None, 0
-
-    def on_epoch_end(self, ctx: TrainingContext) -> None:
-        if self.monitor not in ctx.logs:
-            raise ValueError(
-                f"EarlyStopping: '{self.monitor}' is not logged; available: "
-                f"{sorted(ctx.logs)} (val_* needs validation data)"
-            )
-        value = ctx.logs[self.monitor]
-        if self._improved(value):
-            self.best, self.best_epoch, self._wait = value, ctx.epoch, 0
-            if self.restore_best_weights:
-                self._best_weights = [p.value.copy() for p in ctx.model.parameters()]
-        else:
-            self._wait += 1
-            if self._wait >= self.patience:
-                ctx.stop_training, ctx.stop_reason = True, "early_stopping"
-
-    def on_train_end(self, ctx: TrainingContext) -> None:
-        if self.restore_best_weights and self._best_weights is not None:
-            for p, best in zip(ctx.model.parameters(), self._best_weights):
-                p.value[...] = best
-
-
-class ModelCheckpoint(Callback):
-    """Save the model every ``every`` epochs to ``path`` (may contain ``{epoch}``)."""
-
-    def __init__(self, path: str | Path, every: int = 1):
-        if every < 1:
-            raise ValueError(f"ModelCheckpoint: every must be >= 1, got {every}")
-        self.path, self.every = str(path), int(every)
-        self.saved: list[Path] = []
-
-    def on_epoch_end(self, ctx: TrainingContext) -> None:
-        if (ctx.epoch + 1) % self.every == 0:
-            target = self.path.format(epoch=ctx.epoch + 1)
-            self.saved.append(save(ctx.model, target, {"epoch": ctx.epoch + 1}))
-
-
-# --- metrics --------------------------------------------------------------------------------
-
-
-def _accuracy_for(loss: Loss) -> Callable[[np.ndarray, np.ndarray], float]:
-    def accuracy(outputs: np.ndarray, target: np.ndarray) -> float:
-        if isinstance(loss, SoftmaxCrossEntropyLoss):
-            labels = target if target.ndim == 1 else np.argmax(target, axis=1)
-            return float(np.mean(np.argmax(outputs, axis=1) == labels))
-        predicted = outputs > 0 if isinstance(loss, BCEWithLogitsLoss) else np.round(outputs)
-        return float(np.mean(predicted.reshape(target.shape) == target))
-
-    return accuracy
-
-
-def _mse(outputs: np.ndarray, target: np.ndarray) -> float:
-    return float(np.mean((outputs.reshape(target.shape) - target) ** 2))
-
-
-def _mae(outputs: np.ndarray, target: np.ndarray) -> float:
-    return float(np.mean(np.abs(outputs.reshape(target.shape) - target)))
-
-
-def _resolve_metrics(metrics, loss: Loss) -> dict[str, Callable]:
-    builtin = {"accuracy": lambda: _accuracy_for(loss), "mse": lambda: _mse, "mae": lambda: _mae}
-    resolved = {}
-    for m in metrics or ():
-        if isinstance(m, str):
-            if m not in builtin:
-                raise ValueError(
-                    f"unknown metric {m!r}; built in: {sorted(builtin)} "
-                    "(or pass a callable f(outputs, target) -> float)"
-                )
-            resolved[m] = builtin[m]()
-        elif callable(m):
-            resolved[getattr(m, "__name__", f"metric{len(resolved)}")] = m
-        else:
-            raise TypeError(f"a metric must be a name or a callable, got {m!r}")
-    return resolved
-
-
-# --- input preparation ----------------------------------------------------------------------
-
-
-def _prepare_inputs(model: Module, X, name: str = "X") -> np.ndarray:
-    dtype = getattr(model, "dtype", np.float64)
-    X = as_float_array(X, name, dtype)
-    check_matrix(X, name, getattr(model, "in_features", None))
-    check_finite(X, name)
-    return X
-
-
-def _prepare_target(loss: Loss, y, X: np.ndarray, n_outputs: int, name: str = "y") -> np.ndarray:
-    y_arr = np.asarray(y)
-    if y_arr.ndim == 0 or y_arr.shape[0] != X.shape[0]:
-        got = "a scalar" if y_arr.ndim == 0 else f"{y_arr.shape[0]} rows"
-        raise ValueError(f"{name} has {got} but the inputs have {X.shape[0]} rows")
-    if not isinstance(loss, SoftmaxCrossEntropyLoss) or y_arr.ndim == 2:
-        y_arr = as_float_array(y_arr, name, X.dtype)
-    # Validate labels and shapes once, up front, with the loss's own checks on dummy outputs.
-    _loss_target(loss, y_arr, X.shape[0], n_outputs, X.dtype)
-    if isinstance(loss, SoftmaxCrossEntropyLoss) and y_arr.ndim == 1:
-        y_arr = y_arr.astype(np.intp)  # validated integer-valued: convert once, not per step
-    return y_arr
-
-
-def _fast_loss(loss: Loss) -> bool:
-    """Whether ``loss`` splits ``forward`` into ``_validate`` + ``_forward`` (built-ins do)."""
-    cls = type(loss)
-    return (
-        isinstance(loss, Loss)
-        and "forward" not in vars(loss)
-        and cls.forward is Loss.forward
-        and cls._forward is not Loss._forward
-    )
-
-
-def _loss_target(loss: Loss, y: np.ndarray, n: int, n_outputs: int, dtype) -> np.ndarray:
-    """Validate y against outputs of shape (n, n_outputs); return it as ``loss._forward`` takes it.
-
-    For a loss without the split, this runs its ``forward`` on zeros and returns y itself.
-    """
-    if _fast_loss(loss):
-        zeros = np.broadcast_to(np.zeros((), dtype), (n, n_outputs))
-        return loss._validate(zeros, y)[1]
-    loss.forward(np.zeros((n, n_outputs), dtype=dtype), y)
-    loss._grad = None
-    return y
-
-
-def predict_logits(model: Module, X, batch_size: int = 4096) -> np.ndarray:
-    """Raw model outputs for X (N, D), computed in chunks to bound memory."""
+def predict_outputs(model: Module, X, batch_size: int = 4096) -> np.ndarray:
+    """Raw model outputs for X (N, D): logits for a classifier, predictions for a regression;
+    computed in chunks of ``batch_size`` rows to bound memory."""
     X = _prepare_inputs(model, X)
     return np.concatenate(
         [model.forward(X[i : i + batch_size]) for i in range(0, X.shape[0], batch_size)]
     )
+
+
+def predict_logits(model: Module, X, batch_size: int = 4096) -> np.ndarray:
+    """Deprecated: the outputs are not always logits; use ``predict_outputs``."""
+    warnings.warn(
+        "predict_logits is deprecated (it also returns regression outputs); "
+        "use handgrad.train.predict_outputs",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return predict_outputs(model, X, batch_size)
 
 
 def evaluate(model: Module, loss: Loss, X, y, metrics=(), batch_size: int = 4096) -> dict:
@@ -364,8 +136,8 @@ def evaluate(model: Module, loss: Loss, X, y, metrics=(), batch_size: int = 4096
     ``metrics``: names / callables, or a dict name -> callable(outputs, target).
     """
     metric_fns = metrics if isinstance(metrics, dict) else _resolve_metrics(metrics, loss)
-    outputs = predict_logits(model, X, batch_size)
-    y = _prepare_target(loss, y, outputs, outputs.shape[1])
+    outputs = predict_outputs(model, X, batch_size)
+    y = _prepare_target(loss, y, outputs, outputs.shape[1:])
     result = {"loss": loss.forward(outputs, y)}
     for name, fn in metric_fns.items():
         result[name] = fn(outputs, y)
@@ -419,99 +191,159 @@ def fit(
     l2: L2Penalty | None = None,
     callbacks: Sequence[Callback] = (),
     verbose: bool = False,
+    resume_from: str | Path | None = None,
 ) -> History:
     """Train ``model`` on (X, y) with minibatches; returns a ``History``.
 
     X (N, D); y (N,) integer labels for softmax cross-entropy, or (N,) / (N, K) targets.
-    Everything is validated before the first parameter changes. ``l2`` adds an
-    ``L2Penalty`` to the loss and its gradient. Shuffling (and a validation split drawn
-    with ``validation_fraction``) come from ``seed``/``rng``: same seed, same bits.
+    Everything is validated before the first parameter changes or the Generator draws.
+    ``l2`` adds an ``L2Penalty`` to the loss and its gradient. Shuffling (and a validation
+    split drawn with ``validation_fraction``) come from ``seed``/``rng``: same seed, same bits.
+    ``resume_from``: a checkpoint written by ``ModelCheckpoint`` (or ``save_checkpoint``):
+    give the call the run started with (same data, model, optimizer type, seed, ``epochs``);
+    the run continues where the checkpoint stands and ends with the same bits as if it had
+    never stopped.
     """
-    if not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    epochs = _count("epochs", epochs, 0)
+    batch_size = _count("batch_size", batch_size, 1)
     if validation_data is not None and validation_fraction is not None:
         raise ValueError("give validation_data or validation_fraction, not both")
+    if validation_data is not None and (
+        not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2
+    ):
+        got = len(validation_data) if isinstance(validation_data, (tuple, list)) else "not a pair"
+        raise ValueError(f"validation_data must be a pair (X_val, y_val), got {got!r}")
     rng = make_rng(seed, rng)
     X = _prepare_inputs(model, X)
-    n_outputs = model.output_features(X.shape[1])
-    y = _prepare_target(loss, y, X, n_outputs)
-    if validation_fraction is not None:
-        X, y, validation_data = _split_validation(X, y, validation_fraction, rng)
+    outputs_shape = _output_shape(model, X)
+    y = _prepare_target(loss, y, X, outputs_shape)
+    n_val = 0 if validation_fraction is None else _validation_rows(validation_fraction, len(X))
     if validation_data is not None:
         X_val = _prepare_inputs(model, validation_data[0], "validation X")
-        y_val = _prepare_target(loss, validation_data[1], X_val, n_outputs, "validation y")
+        y_val = _prepare_target(loss, validation_data[1], X_val, outputs_shape, "validation y")
+        validation_data = (X_val, y_val)
     metric_fns = _resolve_metrics(metrics, loss)
+    _try_metrics(metric_fns, model, X[:1], y[:1])
+    n = X.shape[0] - n_val
+    loop = {
+        "rows": n,
+        "batch_size": batch_size,
+        "shuffle": bool(shuffle),
+        "drop_last": bool(drop_last),
+    }
+    resume = None if resume_from is None else read_checkpoint(resume_from)
+    if resume is not None:  # checked against this call; nothing changes yet
+        resume.check_fits(model, optimizer, rng, loop, epochs)
+        if set(resume.progress["sums"]) != set(_zero(metric_fns)):
+            raise ValueError(
+                f"checkpoint {resume_from} was written by a run with metrics "
+                f"{sorted(set(resume.progress['sums']) - {'loss', 'seen'})}: resume with those"
+            )
     callbacks = list(callbacks)
     if verbose:
         callbacks.append(ProgressBar())
 
-    params = model.parameters()
-    n = X.shape[0]
     steps_per_epoch = n // batch_size if drop_last else math.ceil(n / batch_size)
     history = History()
+    if resume is not None:  # the run so far, continuing: how it stopped is not how it ends
+        try:
+            history = History.from_dict(resume.history)
+        except ValueError as exc:
+            raise ValueError(f"checkpoint {resume_from}: {exc}") from None
+        history.stop_reason, history.message = None, ""
     log_names = ("loss", *metric_fns)
-    if validation_data is not None:
+    if validation_data is not None or n_val:
         log_names += tuple(f"val_{name}" for name in log_names)
-    ctx = TrainingContext(model, history, epochs, steps_per_epoch, log_names=log_names)
-    # the loss's own form of y (integer labels, targets shaped like the outputs), made once
-    fast_loss = _fast_loss(loss)
-    target = _loss_target(loss, y, n, n_outputs, X.dtype) if fast_loss else y
-    outputs_name = f"{type(loss).__name__} prediction"
-    gather = _BatchGather(X, target, y if metric_fns and target is not y else None)
-    if isinstance(model, Module) and model._has_training_path():
-        forward, backward = model._forward, model._backward
-    else:
-        forward, backward = model.forward, model.backward
-    # the optimizer's own check covers exactly what it updates, one pass per dtype
-    if isinstance(optimizer, Optimizer):
-        gradients_finite = optimizer.gradients_finite
-    else:
-        gradients_finite = functools.partial(_gradients_finite, params)
+    ctx = TrainingContext(
+        model, history, epochs, steps_per_epoch, log_names=log_names, optimizer=optimizer
+    )
     for cb in callbacks:
-        cb.on_train_begin(ctx)
+        cb.on_train_begin(ctx)  # may refuse (a monitor that is not logged): nothing drawn yet
+
+    # --- from here on, state changes: the Generator draws, the weights train
+    if n_val:
+        X, y, (X_val, y_val) = _split_validation(X, y, n_val, rng)
+        validation_data = (X_val, y_val)
+    if resume is not None:
+        resume.restore(model, optimizer, rng)
+    outputs_name = f"{type(loss).__name__} prediction"
+    path: fastpath.FastStep | _ReferenceStep
+    if fastpath.supports(model, loss, optimizer, X.dtype):
+        target = _loss_target(loss, y, (n, *outputs_shape), X.dtype)  # the loss's own form
+        path = fastpath.FastStep(
+            model, loss, optimizer, l2, X, target, y if metric_fns and target is not y else None
+        )
+    else:
+        path = _ReferenceStep(model, loss, optimizer, l2, X, y)
+    replay = isinstance(path, fastpath.FastStep) and not any(
+        type(cb).on_batch_end not in (Callback.on_batch_end, ProgressBar.on_batch_end)
+        for cb in callbacks
+    )
+    guard = DivergenceGuard(path, model.parameters(), optimizer, replay)
+    at = _Position(epoch=0, step=0, rng_state=dict(rng.bit_generator.state), sums=_zero(metric_fns))
+    if resume is not None:
+        sums = {k: int(v) if k == "seen" else float(v) for k, v in resume.progress["sums"].items()}
+        at = _Position(resume.epoch, resume.step, resume.rng_state, sums)
+    ctx.save_checkpoint = lambda target: save_checkpoint(
+        target,
+        model,
+        optimizer,
+        rng_state=at.rng_state,
+        epoch=at.epoch,
+        step=at.step,
+        progress={"loop": loop, "sums": at.sums},  # (read back as floats, "nan" too)
+        history=history.as_dict(),
+    )
 
     # Overflow shows up as a non-finite loss or gradient, which the loop reports as divergence
     # with a message that says what to do; NumPy's own warnings would only precede it.
     with _deferred_interrupt() as interrupted, np.errstate(over="ignore", invalid="ignore"):
-        for epoch in range(epochs):
-            ctx.epoch, ctx.step, ctx.logs = epoch, 0, {}
+        for epoch in range(at.epoch, epochs):
+            skip = at.step if epoch == at.epoch else 0
+            if not skip:  # a fresh epoch starts from the Generator as it is now
+                at = _Position(epoch, 0, dict(rng.bit_generator.state), _zero(metric_fns))
+            else:  # a resumed one from the Generator as it was when it started
+                rng.bit_generator.state = at.rng_state
+            ctx.epoch, ctx.step, ctx.logs = epoch, skip, {}
+            guard.renew = True
             started = time.perf_counter()
-            loss_sum, seen = 0.0, 0
-            metric_sums = dict.fromkeys(metric_fns, 0.0)
-            for idx in batches(n, batch_size, rng=rng, shuffle=shuffle, drop_last=drop_last):
-                xb, tb, yb = gather(idx)
+            sums = at.sums
+            order = batches(n, batch_size, rng=rng, shuffle=shuffle, drop_last=drop_last)
+            for idx in itertools.islice(order, skip, None):
+                xb, tb, yb = path.batch(idx)
+                reason: str | None
                 try:
-                    outputs = forward(xb)
+                    outputs = path.forward(xb)
                     # a NaN or inf in the outputs makes the built-in losses non-finite, except
                     # where the limit is exact (a logit of -inf for a wrong class), so the
                     # outputs are only scanned to explain a non-finite loss
-                    value = loss._forward(outputs, tb) if fast_loss else loss.forward(outputs, tb)
+                    value = path.loss(outputs, tb)
                 except NonFiniteError as exc:
                     value, reason = float("nan"), str(exc)
                 else:
                     reason = None
-                if l2 is not None:
-                    value += l2.value(params)
                 if reason is None and math.isfinite(value):
-                    backward(loss.backward(), input_grad=False)
-                    if l2 is not None:
-                        l2.add_gradient(params)
-                    if not gradients_finite():
-                        reason = "a gradient is not finite"
+                    path.backward()
+                    if not path.gradients_finite():  # the weights are fine: keep them
+                        _diverged(ctx, f"step {ctx.step + 1}", "a gradient is not finite", None)
+                        break
                 elif reason is None:
                     reason = _why_not_finite(outputs, outputs_name, value)
-                if reason is not None:
-                    _diverged(ctx, epoch, ctx.step, reason, optimizer)
+                if reason is not None:  # these weights are bad: back to the previous ones
+                    _diverged(ctx, f"step {ctx.step + 1}", reason, guard.rollback())
                     break
-                optimizer.step()
+                guard.before_step(idx)
+                path.step()
                 ctx.step += 1
+                at.step = ctx.step
                 history.step_loss.append(value)
-                loss_sum += value * len(idx)
-                seen += len(idx)
+                sums["loss"] += value * len(idx)
+                sums["seen"] += len(idx)
                 for name, fn in metric_fns.items():
-                    metric_sums[name] += fn(outputs, tb if yb is None else yb) * len(idx)
+                    sums[name] += fn(outputs, tb if yb is None else yb) * len(idx)
+                if not replay and guard.check_weights and not guard.weights_finite():
+                    _diverged(ctx, f"step {ctx.step}", _WEIGHT, guard.rollback())
+                    break
                 ctx.logs = {"loss": value}
                 for cb in callbacks:
                     cb.on_batch_end(ctx)
@@ -524,24 +356,84 @@ def fit(
                     break
             if history.stop_reason == "diverged":
                 break
-            if seen:
-                _end_epoch(ctx, loss_sum / seen, {k: v / seen for k, v in metric_sums.items()})
+            seen = sums["seen"]
+            if seen and ctx.stop_reason != "interrupted":
+                end = _end_of_epoch_problem(guard, model, loss, validation_data, metric_fns)
+                if isinstance(end, str):
+                    _diverged(ctx, "the end of the epoch", end, guard.rollback())
+                    break
+                metrics_now = {k: sums[k] / seen for k in metric_fns}
+                _end_epoch(ctx, sums["loss"] / seen, metrics_now)
                 history.epoch_seconds.append(time.perf_counter() - started)
-                if validation_data is not None:
-                    val = evaluate(model, loss, X_val, y_val, metric_fns)
-                    history.val_loss.append(val.pop("loss"))
-                    for name, value in val.items():
+                if end is not None:
+                    history.val_loss.append(end.pop("loss"))
+                    for name, value in end.items():
                         history.val_metrics.setdefault(name, []).append(value)
                     ctx.logs["val_loss"] = history.val_loss[-1]
                     ctx.logs.update({f"val_{k}": v[-1] for k, v in history.val_metrics.items()})
+                at = _Position(epoch + 1, 0, dict(rng.bit_generator.state), _zero(metric_fns))
                 for cb in callbacks:
                     cb.on_epoch_end(ctx)
             if ctx.stop_training:
                 history.stop_reason = ctx.stop_reason
                 break
+        if history.stop_reason != "diverged" and guard.since:
+            # the last update's weights have not been tried yet: one forward on its batch
+            problem = _final_problem(path, guard, outputs_name)
+            if problem is not None:
+                _diverged(ctx, "the end of training", problem, guard.rollback())
     for cb in callbacks:
         cb.on_train_end(ctx)
     return history
+
+
+_WEIGHT = "an update made a weight NaN or inf"
+
+
+@dataclass
+class _Position:
+    """Where the run stands, as a checkpoint records it: the epoch in progress, the steps
+    done in it, the Generator's state when it started, its partial sums."""
+
+    epoch: int
+    step: int
+    rng_state: dict
+    sums: dict[str, float]
+
+
+def _zero(metric_fns: dict) -> dict[str, float]:
+    return {"loss": 0.0, "seen": 0, **dict.fromkeys(metric_fns, 0.0)}
+
+
+def _end_of_epoch_problem(guard, model, loss, validation_data, metric_fns) -> str | dict | None:
+    """Why the weights at the end of an epoch are bad (a reason), else the validation scores
+    (or None without validation data)."""
+    if guard.check_weights and not guard.weights_finite():
+        return _WEIGHT
+    if validation_data is None:
+        return None
+    try:
+        X_val, y_val = validation_data
+        val = evaluate(model, loss, X_val, y_val, metric_fns)
+    except NonFiniteError as exc:
+        return f"on the validation data, {exc}"
+    if not math.isfinite(val["loss"]):
+        return f"the validation loss is {val['loss']}"
+    return val
+
+
+def _final_problem(path, guard, outputs_name: str) -> str | None:
+    """Why the final weights are bad, tried on the last batch trained: a non-finite weight,
+    output or loss; None if they are fine."""
+    if guard.check_weights and not guard.weights_finite():
+        return _WEIGHT
+    xb, tb, _ = path.batch(guard.since[-1])
+    try:
+        outputs = path.forward(xb)
+        value = path.loss(outputs, tb)
+    except NonFiniteError as exc:
+        return str(exc)
+    return None if math.isfinite(value) else _why_not_finite(outputs, outputs_name, value)
 
 
 def _why_not_finite(outputs: np.ndarray, name: str, value: float) -> str:
@@ -554,34 +446,42 @@ def _why_not_finite(outputs: np.ndarray, name: str, value: float) -> str:
 
 
 def _gradients_finite(params) -> bool:
-    """True if every gradient entry is finite (for optimizers that are not an ``Optimizer``,
-    whose ``gradients_finite`` checks its flat gradient vector in one pass)."""
+    """True if every gradient entry is finite."""
     return all(surely_finite(p.grad) or np.isfinite(p.grad).all() for p in params)
 
 
-class _BatchGather:
-    """The rows idx of each array, gathered into buffers reused across steps of the same size.
+class _ReferenceStep:
+    """One training step through the public protocol only: ``model.forward``, the loss's
+    ``forward``/``backward``, ``model.backward(grad)``, ``optimizer.step()``. Batches are
+    fresh arrays (``X[idx]``), as a module that keeps its input may expect."""
 
-    Returns one batch per array given (None stays None).
-    """
+    def __init__(self, model: Module, loss: Loss, optimizer, l2: L2Penalty | None, X, y):
+        self.model, self.loss_fn, self.optimizer, self.l2 = model, loss, optimizer, l2
+        self.X, self.y = X, y
+        self.params = model.parameters()
 
-    def __init__(self, *arrays: np.ndarray | None):
-        self.arrays = arrays
-        self._buffers: dict[int, list] = {}
+    def batch(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, None]:
+        return self.X[idx], self.y[idx], None
 
-    def __call__(self, idx: np.ndarray) -> list:
-        k = len(idx)
-        if k not in self._buffers:
-            self._buffers[k] = [
-                None if a is None else np.empty((k, *a.shape[1:]), a.dtype) for a in self.arrays
-            ]
-        out = self._buffers[k]
-        for a, buf in zip(self.arrays, out):
-            if a is not None:
-                # idx is always in range (it comes from batches()); mode="clip" spares take
-                # the bounds-checking copy that the default mode makes when given ``out``
-                a.take(idx, axis=0, out=buf, mode="clip")
-        return out
+    def forward(self, xb: np.ndarray) -> np.ndarray:
+        return self.model.forward(xb)
+
+    def loss(self, outputs: np.ndarray, tb: np.ndarray) -> float:
+        value = self.loss_fn.forward(outputs, tb)
+        if self.l2 is not None:
+            value += self.l2.value(self.params)
+        return value
+
+    def backward(self) -> None:
+        self.model.backward(self.loss_fn.backward())
+        if self.l2 is not None:
+            self.l2.add_gradient(self.params)
+
+    def gradients_finite(self) -> bool:
+        return _gradients_finite(self.params)
+
+    def step(self) -> None:
+        self.optimizer.step()
 
 
 def _end_epoch(ctx: TrainingContext, epoch_loss: float, metrics: dict[str, float]) -> None:
@@ -592,27 +492,23 @@ def _end_epoch(ctx: TrainingContext, epoch_loss: float, metrics: dict[str, float
     ctx.logs = {"loss": epoch_loss, **metrics}
 
 
-def _diverged(ctx: TrainingContext, epoch: int, step: int, reason: str, optimizer) -> None:
-    lr = getattr(optimizer, "lr", None)
-    hint = f" (now {lr:g})" if lr is not None else ""
-    message = (
-        f"training diverged at epoch {epoch + 1}, step {step + 1}: {reason}. "
-        f"Stopped before updating; the model keeps its last finite weights. "
-        f"Try a smaller learning rate{hint}."
-    )
-    ctx.history.stop_reason, ctx.history.message = "diverged", message
-    warnings.warn(message, RuntimeWarning, stacklevel=3)
-
-
-def _split_validation(X: np.ndarray, y: np.ndarray, fraction: float, rng: np.random.Generator):
-    if not 0.0 < fraction < 1.0:
-        raise ValueError(f"validation_fraction must be in (0, 1), got {fraction!r}")
-    n_val = int(round(fraction * X.shape[0]))
-    if n_val < 1 or n_val >= X.shape[0]:
-        raise ValueError(
-            f"validation_fraction={fraction} leaves no rows for training or "
-            f"validation out of {X.shape[0]}"
+def _diverged(ctx: TrainingContext, where: str, reason: str, undone: int | None) -> None:
+    """Record and announce divergence. ``undone``: what the guard's rollback returned."""
+    history = ctx.history
+    if undone is None:
+        kept = "the weights it had before (no update had been applied)"
+    else:
+        if undone:
+            del history.step_loss[-undone:]
+        kept = (
+            f"the weights of step {len(history.step_loss)}, the last whose loss and outputs "
+            "were finite (the optimizer state goes with them)"
         )
-    order = rng.permutation(X.shape[0])
-    val, train = order[:n_val], order[n_val:]
-    return X[train], y[train], (X[val], y[val])
+    lr = getattr(ctx.optimizer, "lr", None)
+    hint = f" (now {lr:g})" if isinstance(lr, (int, float)) else ""
+    message = (
+        f"training diverged at epoch {ctx.epoch + 1}, {where}: {reason}. "
+        f"Stopped; the model keeps {kept}. Try a smaller learning rate{hint}."
+    )
+    history.stop_reason, history.message = "diverged", message
+    warnings.warn(message, RuntimeWarning, stacklevel=3)

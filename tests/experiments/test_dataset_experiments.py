@@ -222,7 +222,11 @@ def test_framework_reports_a_missing_keras(tmp_path, monkeypatch):
     result = framework_exp.run(seed=0, out_dir=tmp_path, quick=True)
     assert result.metrics["keras"]["available"] is False
     assert "skipped:** Keras is not installed (test)" in result.markdown
-    assert "pip install keras" in result.markdown
+    assert "pip install 'handgrad[framework]'" in result.markdown
+    # and the tour's status line says what was skipped and the command that enables it
+    assert result.skipped == [
+        "the Keras half: Keras is not installed (test) (pip install 'handgrad[framework]')"
+    ]
     assert len(result.figures) == 2
 
 

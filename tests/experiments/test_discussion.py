@@ -8,7 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from handgrad.experiments import discussion, run_experiment
+from handgrad.experiments import run_experiment
+from handgrad.experiments.discussion import _reference, initialization, stability
+from handgrad.experiments.discussion._shared import QUICK, dead_fractions, net
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -91,10 +93,10 @@ def test_softmax_needs_the_shift_and_binary_is_two_class_softmax(quick):
 
 
 def test_stability_without_mpmath_uses_numpy_reference(monkeypatch):
-    monkeypatch.setattr(discussion, "mpmath", None)
-    ref = discussion._Reference()
+    monkeypatch.setattr(_reference, "mpmath", None)
+    ref = _reference.Reference()
     assert "NumPy" in ref.name
-    st = discussion._bce_stability(discussion.QUICK, ref)
+    st = stability.bce_stability(QUICK, ref)
     engine = st["forms"]["engine BCEWithLogitsLoss"]
     assert engine["y=0"]["max_rel_err_finite"] < 1e-14
     assert 36.0 <= st["naive_first_non_finite"]["y=0_positive_z"] <= 40.0
@@ -157,10 +159,10 @@ def test_dead_relu_units_detected_and_mitigated(quick):
 
 
 def test_dead_fraction_counts_units_that_never_fire():
-    model = discussion._net([2, 4, 1], "relu", "he_normal", np.random.default_rng(0))
+    model = net([2, 4, 1], "relu", "he_normal", np.random.default_rng(0))
     model.layers[0].bias.value[:2] = -100.0  # two units can never fire on these inputs
     X = np.random.default_rng(1).uniform(-1, 1, (50, 2))
-    assert discussion._dead_fractions(model, X) == [0.5]
+    assert dead_fractions(model, X) == [0.5]
 
 
 # --- 4. batch size --------------------------------------------------------------------------
@@ -208,7 +210,7 @@ def test_section_states_the_measured_numbers(quick):
     result, folder = quick
     text = result.markdown
     st = result.metrics["stability"]
-    assert f"{st['naive_first_non_finite']['y=0_positive_z']:.6g}" in text
+    assert f"{st['naive_first_non_finite']['y=0_positive_z']:.4g}" in text  # rounded in prose
     assert f"{result.metrics['batch_variance']['slope_with_replacement']:.3f}" in text
     for bad in ("None", "nan", "NaN%"):
         assert bad not in text
@@ -225,9 +227,9 @@ def test_conclusions_follow_the_numbers():
         "0.01": {"dead_per_layer": [0.0, 0.1], "dead_overall": 0.05, "nets_with_a_dead_unit": 3},
         "0.1": {"dead_per_layer": [0.0, 0.1], "dead_overall": 0.04, "nets_with_a_dead_unit": 2},
     }
-    assert "small positive bias lowers" in discussion._md_bias(bias)
+    assert "small positive bias lowers" in initialization.md_bias(bias)
     bias["0.1"]["dead_overall"] = 0.06
-    assert "small positive bias does not lower" in discussion._md_bias(bias)
+    assert "small positive bias does not lower" in initialization.md_bias(bias)
 
     unit = {"hidden_units": 16, "relative_spread": 0.0, "max_abs_hidden_weight": 0.4}
     unit |= {"output_bias": 0.0, "final_loss": 0.3, "final_accuracy": 0.86, "epochs": 5}
@@ -236,10 +238,10 @@ def test_conclusions_follow_the_numbers():
         "constant 0.3": {**unit, "distinct_units": 1},
         "Xavier": {**unit, "distinct_units": 16},
     }
-    assert "keeps all 16 units identical" in discussion._md_symmetry(sym)
+    assert "keeps all 16 units identical" in initialization.md_symmetry(sym)
     sym["constant 0.3"]["distinct_units"] = 5
-    assert "keeps all 16 units identical" not in discussion._md_symmetry(sym)
-    assert "ends with 5 distinct units" in discussion._md_symmetry(sym)
+    assert "keeps all 16 units identical" not in initialization.md_symmetry(sym)
+    assert "ends with 5 distinct units" in initialization.md_symmetry(sym)
 
 
 @pytest.mark.slow

@@ -269,3 +269,119 @@ def test_softmax_rows_are_distributions(z):
     # monotone: a larger logit never gets a smaller probability
     order = np.argsort(z, axis=1, kind="stable")
     assert np.all(np.diff(np.take_along_axis(p, order, axis=1), axis=1) >= 0)
+
+
+# --- hardening: integer and complex input, shapes, extreme ranges ---------------------------
+
+FORWARD_OPS = [
+    F.sigmoid,
+    F.softplus,
+    F.log_sigmoid,
+    F.logsumexp,
+    F.softmax,
+    F.log_softmax,
+    F.relu,
+    F.leaky_relu,
+    F.tanh,
+]
+BACKWARD_OPS = [F.sigmoid_backward, F.relu_backward, F.leaky_relu_backward, F.tanh_backward]
+
+
+def test_integer_input_is_computed_in_float(strict):
+    assert np.array_equal(F.softmax(np.array([1, 2], np.uint8)), F.softmax(np.array([1.0, 2.0])))
+    assert F.sigmoid(np.uint8(3)) == pytest.approx(0.9525741268224334, rel=1e-15)
+    assert F.sigmoid(np.array([-3], np.int8))[0] == pytest.approx(0.04742587317756678, rel=1e-14)
+    assert F.softplus(np.array([200], np.uint8))[0] == 200.0
+
+
+@pytest.mark.parametrize("op", FORWARD_OPS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.uint64, np.int64, np.bool_])
+def test_every_op_gives_the_float64_answer_for_integers(op, dtype):
+    values = np.array([[0, 1, 3, 100]]) if dtype != np.bool_ else np.array([[0, 1, 1, 0]])
+    ints = values.astype(dtype)
+    out = op(ints)
+    assert out.dtype == np.float64
+    assert np.array_equal(out, op(values.astype(np.float64)))
+
+
+@pytest.mark.parametrize("op", FORWARD_OPS + [F.mean_no_overflow], ids=lambda f: f.__name__)
+def test_complex_and_non_numeric_input_is_refused(op):
+    with pytest.raises(TypeError, match="complex"):
+        op(np.array([[1 + 2j, 0j]]))
+    with pytest.raises(TypeError, match="dtype"):
+        op(np.array([["a", "b"]]))
+    with pytest.raises(TypeError, match="object"):
+        op(np.array([[1.0, None]], dtype=object))
+
+
+@pytest.mark.parametrize("op", BACKWARD_OPS, ids=lambda f: f.__name__)
+def test_backward_refuses_mismatched_shapes_instead_of_broadcasting(op):
+    with pytest.raises(ValueError, match=r"\(3,\).*\(3, 1\)"):
+        op(np.ones(3), np.ones((3, 1)))
+    with pytest.raises(ValueError, match="no broadcasting"):
+        op(np.ones((1, 4)), np.ones((5, 4)))
+    with pytest.raises(TypeError, match="complex"):
+        op(np.ones(2, complex), np.ones(2))
+    out = op(np.ones((2, 3), np.float32), np.full((2, 3), 0.5, np.float32))
+    assert out.shape == (2, 3) and out.dtype == np.float32
+
+
+def test_log_softmax_keeps_the_log_sum_at_huge_logits(strict, assert_ulps):
+    assert np.array_equal(F.log_softmax([[1e17, 1e17]]), [[-np.log(2), -np.log(2)]])
+    assert np.array_equal(F.log_softmax([[-1e300] * 3]), [[-np.log(3)] * 3])
+    row = np.array([1e17, 1e17 - 16.0, 1e17 + 16.0])  # exactly representable, spacing 16
+    out = F.log_softmax(row)
+    for i in range(3):  # absolute error: a log-probability near 0 is 0 - log(1 + tiny)
+        exact = mp.mpf(row[i]) - mp_logsumexp(row)
+        assert abs(mp.mpf(float(out[i])) - exact) <= 4 * EPS * max(1, abs(exact))
+    # logsumexp: m + log(2) rounds to m at 1e17, the correctly rounded answer
+    assert F.logsumexp(np.array([1e17, 1e17])) == 1e17
+    assert_ulps(F.logsumexp(row), mp_logsumexp(row), ulps=1, what="logsumexp")
+
+
+def test_softmax_family_with_a_spread_beyond_the_float_range(strict):
+    row = np.array([[-MAX, MAX, 0.0, MAX]])
+    assert np.array_equal(F.softmax(row), [[0.0, 0.5, 0.0, 0.5]])
+    assert np.array_equal(F.log_softmax(row)[0, [1, 3]], [-np.log(2)] * 2)
+    assert F.log_softmax(row)[0, 0] == -np.inf  # log of a probability below exp(-MAX)
+    assert F.logsumexp(row)[0] == MAX
+    big32 = np.finfo(np.float32).max
+    out32 = F.softmax(np.array([[-big32, big32]], np.float32))
+    assert out32.dtype == np.float32 and np.array_equal(out32, [[0.0, 1.0]])
+
+
+# --- mean_no_overflow -----------------------------------------------------------------------
+
+
+def test_mean_no_overflow_where_the_exact_mean_is_finite(strict, assert_ulps):
+    assert F.mean_no_overflow([1e308, 1e308]) == 1e308
+    assert F.mean_no_overflow([MAX, MAX, MAX]) == MAX
+    values = np.array([MAX, MAX / 3, -1e307, 5.0])
+    exact = mp.fsum(mp.mpf(float(v)) for v in values) / 4
+    assert_ulps(F.mean_no_overflow(values), exact, ulps=4, what="mean")
+    f32 = F.mean_no_overflow(np.array([3e38, 3e38], np.float32))
+    assert f32.dtype == np.float32 and f32 == np.float32(3e38)
+
+
+def test_mean_no_overflow_axis_dtype_and_non_finite_input():
+    x = np.array([[1e308, 1e308], [1.0, 2.0]])
+    assert np.array_equal(F.mean_no_overflow(x, axis=1), [1e308, 1.5])
+    assert np.array_equal(F.mean_no_overflow(x, axis=0), [5e307, 5e307])
+    assert F.mean_no_overflow(x, axis=1).shape == (2,)
+    assert np.isnan(F.mean_no_overflow([1.0, np.nan]))
+    assert F.mean_no_overflow([1.0, np.inf]) == np.inf
+    assert F.mean_no_overflow(np.array([1, 2], np.uint8)) == 1.5
+    with pytest.raises(ValueError, match="empty"):
+        F.mean_no_overflow(np.array([]))
+
+
+@given(arrays(np.float64, st.integers(1, 40), elements=st.floats(-MAX, MAX)))
+def test_mean_no_overflow_is_np_mean_when_that_is_finite_and_finite_otherwise(x):
+    with np.errstate(over="ignore"):
+        plain = np.mean(x)
+    out = F.mean_no_overflow(x)
+    assert np.isfinite(out)
+    if np.isfinite(plain):
+        assert out == plain  # the fast path: the same bits
+    with np.errstate(over="ignore"):  # the bound may round up to inf near MAX
+        assert abs(out) <= np.max(np.abs(x)) * (1 + x.size * EPS)  # rounding of the sum

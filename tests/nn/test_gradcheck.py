@@ -205,7 +205,7 @@ def test_wrong_gradient_fails(rng):
 class BrokenTanh(hg.Tanh):
     """A classic mistake: dL/dx = dL/dy * (1 - y) instead of (1 - y^2)."""
 
-    def backward(self, grad_y, input_grad=True):
+    def backward(self, grad_y):
         return grad_y * (1.0 - self._y)
 
 
@@ -290,3 +290,18 @@ def test_gradcheck_rejects_float32_and_bad_calls(rng):
     x = np.zeros(3)
     with pytest.raises(ValueError, match="shape"):
         hg.gradcheck(lambda: 0.0, [x], [np.zeros(4)])
+
+
+def test_a_parameter_with_every_entry_on_a_kink_is_reported_not_checked():
+    """XOR's corners with zero biases: every first-layer ReLU input of the (0, 0) row is 0."""
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float)
+    y = np.array([0, 1, 1, 0])
+    report = hg.gradcheck(hg.mlp([2, 8, 1], "relu", seed=0), hg.BCEWithLogitsLoss(), X, y)
+    rows = {r.name: r for r in report.rows}
+    assert rows["0.bias"].checked == 0 and rows["0.bias"].kinks == 8
+    table = report.table()
+    bias_line = next(line for line in table.splitlines() if line.startswith("0.bias"))
+    assert bias_line.endswith("not checked")
+    total = sum(r.checked for r in report.rows)
+    assert f"over {total} checked entries, 8 skipped at kinks" in report.summary()
+    assert "not checked at all: 0.bias" in report.summary()

@@ -244,3 +244,58 @@ def test_softmax_ce_is_non_negative_and_rows_of_gradient_sum_to_zero(z, data):
     grad = loss.backward()
     assert grad.shape == z.shape
     assert np.allclose(grad.sum(axis=1), 0.0, atol=4 * c * EPS)
+
+
+# --- means without overflow where the exact mean is finite -----------------------------------
+
+
+def _mpmath_mean(values):
+    mpmath = pytest.importorskip("mpmath")
+    return float(mpmath.fsum([mpmath.mpf(float(v)) for v in values]) / len(values))
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["reference", "fastpath"])
+def test_mean_losses_do_not_overflow_where_the_exact_mean_is_finite(fast):
+    """Errors near 1e154 (their squares near 1e308), logits near 1e308: the sums overflow,
+    the means do not. Before, each was inf; now each is the exact mean to a few ulps."""
+    from handgrad.fastpath import _Loss
+
+    def value(loss, z, y):
+        if not fast:
+            return loss.forward(z, y)
+        target = loss._validate(z, y)[1]
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _Loss(loss)(z, target)[0]
+
+    # MSE: squares of 1.3e154 are 1.69e308; four of them overflow the sum
+    err = np.array([1.3e154, -1.3e154, 1.2e154, 1e3])
+    mpmath = pytest.importorskip("mpmath")
+    exact = float(sum(mpmath.mpf(float(e)) ** 2 for e in err) / 4)
+    got = value(hg.MSELoss(), err[:, None], np.zeros((4, 1)))
+    assert got == pytest.approx(exact, rel=1e-14) and np.isfinite(got)
+    # one square itself overflows (2e154^2 = 4e308) but the mean over 8 is 5e307
+    err = np.array([2e154] + [0.0] * 7)
+    got = value(hg.MSELoss(), err[:, None], np.zeros((8, 1)))
+    assert got == pytest.approx(5e307, rel=1e-14)  # (2e154)^2 / 8
+
+    # BCE: logits of the wrong sign near 1e308: each term is ~|z|
+    z = np.array([1.5e308, 1.4e308, -1.6e308, 1e308])
+    y = np.array([0.0, 0.0, 1.0, 0.0])
+    got = value(hg.BCEWithLogitsLoss(), z[:, None], y[:, None])
+    assert got == pytest.approx(_mpmath_mean(np.abs(z)), rel=1e-14)
+
+    # softmax cross-entropy: m - z_k = 1e308 - (-1e308) overflows; the mean over 4 rows is
+    # (2e308 + 3 * 1e308) / 4 = 1.25e308
+    z = np.array([[1e308, -1e308], [1e308, 0.0], [0.0, 1e308], [1e308, 0.0]])
+    labels = np.array([1, 1, 0, 1])
+    got = value(hg.SoftmaxCrossEntropyLoss(), z, labels)
+    assert got == pytest.approx(1.25e308, rel=1e-14)
+
+
+def test_sum_reductions_and_ordinary_means_are_unchanged():
+    """Only an overflowing sum takes the other way: ordinary values give sum / n bit for bit."""
+    rng = np.random.default_rng(0)
+    z, y = rng.normal(size=(16, 3)), rng.normal(size=(16, 3))
+    assert hg.MSELoss().forward(z, y) == float(((z - y) * (z - y)).sum()) / z.size
+    err = np.array([2e154, 0.0])
+    assert hg.MSELoss(reduction="sum").forward(err, np.zeros(2)) == np.inf

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -176,16 +178,15 @@ def test_float32_parameters_keep_float32_state_and_values(rng):
         for p in params:
             assert p.value.dtype == np.float32 and p.grad.dtype == np.float32
             assert np.all(np.isfinite(p.value))
-        # every array the optimizer keeps (velocities, moments, scratch) is float32 too
+        # every array the optimizer keeps (velocities, moments) is float32 too (besides the
+        # integer exponents of Adam's v and RMSProp's s, see test_huge_gradients_*)
         state = [
             a
-            for value in vars(opt).values()
-            if isinstance(value, list)
-            for a in value
-            if isinstance(a, np.ndarray)
+            for per_param in opt.state
+            for k, a in per_param.items()
+            if not k.endswith("_exponent")
         ]
-        state += [a for group in opt._groups for a in (group.grad, group.buf)]
-        assert len(state) >= 3  # the gradients, the scratch and at least one state vector
+        assert len(state) >= len(params)
         assert all(a.dtype == np.float32 for a in state)
 
 
@@ -233,19 +234,28 @@ def test_zero_grad_and_a_step_that_descends(rng):
     assert all(not p.grad.any() for p in model.parameters())
 
 
-# --- the flat gradient vector -----------------------------------------------------------------
+# --- parameters stay the user's arrays; state is per parameter ----------------------------------
 
 
-def test_gradients_become_views_of_one_vector_keeping_their_values(rng):
-    params = make_params(rng)
-    before = [rng.normal(size=p.value.shape) for p in params]
-    for p, g in zip(params, before):
-        p.grad[...] = g
-    opt = hg.SGD(params, lr=0.1)
-    (group,) = opt._groups
-    for p, g in zip(params, before):
-        assert np.shares_memory(p.grad, group.grad) and np.array_equal(p.grad, g)
-    assert group.grad.size == sum(p.value.size for p in params)
+def test_creating_and_stepping_an_optimizer_never_rebinds_value_or_grad(rng):
+    for make in (
+        lambda ps: hg.SGD(ps, lr=0.1, momentum=0.9),
+        lambda ps: hg.Adam(ps, lr=0.01),
+        lambda ps: hg.RMSProp(ps, lr=0.01),
+    ):
+        params = make_params(rng)
+        values, grads = [p.value for p in params], [p.grad for p in params]
+        opt = make(params)
+        for g in grads:
+            g[...] = rng.normal(size=g.shape)
+        opt.step()
+        assert all(p.value is v for p, v in zip(params, values))
+        assert all(p.grad is g for p, g in zip(params, grads))
+        assert len(opt.state) == len(params)
+        for p, per_param in zip(params, opt.state):
+            for k, a in per_param.items():
+                shape = () if k.endswith("_exponent") else p.value.shape  # a scale, see below
+                assert a.shape == shape and not np.shares_memory(a, p.value)
 
 
 def test_a_replaced_gradient_array_is_used_by_the_next_step(rng):
@@ -258,7 +268,6 @@ def test_a_replaced_gradient_array_is_used_by_the_next_step(rng):
     opt.step()
     for p, w0, g in zip(params, start, new):
         assert np.array_equal(p.value, w0 - 0.1 * g)
-    assert np.shares_memory(params[0].grad, opt._groups[0].grad)  # viewed again
 
 
 def test_parameters_of_two_dtypes_each_keep_their_dtype(rng):
@@ -267,12 +276,92 @@ def test_parameters_of_two_dtypes_each_keep_their_dtype(rng):
     w.grad[...], b.grad[...] = 1.0, 2.0
     w0, b0 = w.value.copy(), b.value.copy()
     opt = hg.Adam([w, b], lr=0.01)
-    assert len(opt._groups) == 2
     opt.step()
     assert w.value.dtype == np.float32 and b.value.dtype == np.float64
+    assert opt.state[0]["m"].dtype == np.float32 and opt.state[1]["v"].dtype == np.float64
     # Adam's first step is lr * g / (|g| + eps) whatever the scale of g
     np.testing.assert_allclose(w.value, w0 - np.float32(0.01), rtol=1e-6)
     np.testing.assert_allclose(b.value, b0 - 0.01 * 2.0 / (2.0 + 1e-8), rtol=1e-13)
+
+
+def test_hyperparameters_accept_any_real_number_type(rng):
+    params = make_params(rng)
+    opt = hg.SGD(params, lr=np.float32(0.1), momentum=np.float64(0.5))
+    assert type(opt.lr) is float and opt.lr == float(np.float32(0.1)) and opt.momentum == 0.5
+    assert hg.SGD(params, lr=np.int64(1)).lr == 1.0
+    adam = hg.Adam(params, lr=1, betas=np.array([0.8, 0.9]), eps=np.float16(1e-3))
+    assert (adam.beta1, adam.beta2) == (0.8, 0.9)
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda ps: hg.SGD(ps, lr=0.1, weight_decay=float("nan")), "weight_decay"),
+        (lambda ps: hg.SGD(ps, lr=0.1, weight_decay=-1.0), "weight_decay"),
+        (lambda ps: hg.Adam(ps, weight_decay=float("inf")), "weight_decay"),
+        (lambda ps: hg.Adam(ps, betas=(0.9,)), "betas must be a pair"),
+        (lambda ps: hg.Adam(ps, betas=(0.9, 0.99, 0.999)), "betas must be a pair"),
+        (lambda ps: hg.Adam(ps, betas=0.9), "betas must be a pair"),
+        (lambda ps: hg.Adam(ps, betas=(0.9, float("nan"))), "beta2"),
+        (lambda ps: hg.Adam(ps, eps=0.0), "eps"),
+        (lambda ps: hg.RMSProp(ps, eps=0.0), "eps"),
+        (lambda ps: hg.RMSProp(ps, lr=float("inf")), "lr"),
+        (lambda ps: hg.SGD(ps, lr=True), "lr must be a real number"),
+        (lambda ps: hg.SGD(ps, lr="0.1"), "lr must be a real number"),
+        (lambda ps: hg.SGD(ps, lr=1 + 0j), "lr must be a real number"),
+    ],
+)
+def test_bad_hyperparameters_are_refused_by_name(rng, make, match):
+    params = make_params(rng)
+    values = [p.value.copy() for p in params]
+    with pytest.raises((ValueError, TypeError), match=match):
+        make(params)
+    assert all(np.array_equal(p.value, v) for p, v in zip(params, values))
+
+
+def test_state_dict_round_trip_continues_bit_for_bit(rng):
+    for make in (
+        lambda ps: hg.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+        lambda ps: hg.Adam(ps, lr=0.01, weight_decay=0.01, decoupled=True),
+        lambda ps: hg.RMSProp(ps, lr=0.01, weight_decay=0.01),
+    ):
+        params = make_params(rng)
+        grads = random_grads(rng, params, steps=6)
+        opt = make(params)
+        run(opt, params, grads[:3])
+        state = opt.state_dict()
+        json.dumps({k: v for k, v in state.items() if k != "state"})  # scalars are JSON
+        twin_params = [hg.Parameter(p.value.copy(), p.name, p.regularize) for p in params]
+        twin = make(twin_params)
+        twin.load_state_dict(state)
+        assert twin.t == opt.t == 3
+        run(opt, params, grads[3:])
+        run(twin, twin_params, grads[3:])
+        for p, q in zip(params, twin_params):
+            assert np.array_equal(p.value, q.value)
+
+
+def test_load_state_dict_refuses_a_mismatch_before_changing_anything(rng):
+    params = make_params(rng)
+    opt = hg.Adam(params, lr=0.01)
+    good = opt.state_dict()
+    before = [a.copy() for s in opt.state for a in s.values()]
+    bad_shape = opt.state_dict()
+    bad_shape["state"][0]["m"] = np.zeros((9, 9))
+    bad_t = {**good, "t": -1}
+    nan = opt.state_dict()
+    nan["state"][1]["v"][0] = np.nan
+    for bad, match in (
+        (bad_shape, "m of parameter 0"),
+        (bad_t, "t must be"),
+        (nan, "not finite"),
+        (hg.SGD(params, lr=0.1).state_dict(), "belongs to 'SGD'"),
+        ({**good, "hyperparameters": {"lr": 0.01, "betas": [0.9, 2.0]}}, "beta2"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            opt.load_state_dict(bad)
+        after = [a for s in opt.state for a in s.values()]
+        assert all(np.array_equal(a, b) for a, b in zip(after, before)) and opt.t == 0
 
 
 def test_a_parameter_listed_twice_is_refused(rng):
@@ -281,16 +370,71 @@ def test_a_parameter_listed_twice_is_refused(rng):
         hg.SGD(params + params[:1], lr=0.1)
 
 
-def test_gradients_finite_finds_nan_and_inf_but_accepts_huge_finite(rng):
-    params = make_params(rng)
-    opt = hg.SGD(params, lr=0.1)
-    assert opt.gradients_finite()
-    params[0].grad[...] = 1e308  # finite, but their sum of squares would overflow
-    with np.errstate(all="raise"):  # and no floating-point warning on the way
-        assert opt.gradients_finite()
-    for bad in (np.nan, np.inf, -np.inf):
-        params[1].grad[2] = bad
-        with np.errstate(invalid="ignore"):  # 0 * inf, as fit runs it
-            assert not opt.gradients_finite()
-    params[1].grad = np.zeros(3)  # replaced: the check sees the new array
-    assert opt.gradients_finite()
+# --- gradients whose squares overflow ---------------------------------------------------------
+# (one scale per parameter: entries more than ~1e150 times smaller than the largest of the
+# same parameter lose relative precision in their square, see nn/optim.py)
+
+
+def step(opt, fast):
+    """One step, by the optimizer itself or by the fast path's kernel (which fit runs with
+    floating-point warnings off: it detects the overflow of g^2 by its result)."""
+    from handgrad.fastpath import _Update
+
+    if fast:
+        with np.errstate(over="ignore", invalid="ignore"):
+            _Update(opt).step()
+    else:
+        opt.step()
+
+
+@pytest.mark.parametrize(
+    "dtype, huge", [(np.float64, 1e200), (np.float64, 1e308), (np.float32, 1e30)]
+)
+@pytest.mark.parametrize("fast", [False, True], ids=["reference", "fastpath"])
+def test_huge_gradients_give_adams_exact_first_step(dtype, huge, fast):
+    """With bias correction the first Adam step is lr * g / (|g| + eps) = lr * sign(g) (to
+    within eps / |g|, far below an ulp here). Before, g^2 overflowed to inf, v too, and the
+    step was lr * m_hat / inf = 0."""
+    g = np.array([huge, -huge, huge / 3, huge * 1e-20], dtype=dtype)
+    p = hg.Parameter(np.zeros(4, dtype=dtype))
+    p.grad[...] = g
+    opt = hg.Adam([p], lr=0.5)
+    step(opt, fast)
+    exact = np.array([-0.5, 0.5, -0.5, -0.5])
+    np.testing.assert_allclose(p.value, exact.astype(dtype), rtol=4 * np.finfo(dtype).eps)
+    assert opt.state[0]["v_exponent"] > 0
+    # and it keeps stepping by ~lr while the gradients stay that large
+    for _ in range(3):
+        p.grad[...] = g
+        step(opt, fast)
+    assert np.all(np.isfinite(p.value)) and np.all(np.abs(p.value[:3]) > 1.5)
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["reference", "fastpath"])
+def test_huge_gradients_give_rmsprops_exact_step(fast):
+    """RMSProp's first step is lr * g / (sqrt(1 - rho) |g| + eps) = lr * sign(g) / sqrt(1 - rho)."""
+    g = np.array([1e200, -1e250, 1e150])
+    p = hg.Parameter(np.zeros(3))
+    p.grad[...] = g
+    opt = hg.RMSProp([p], lr=0.01, rho=0.9)
+    step(opt, fast)
+    exact = -0.01 * np.sign(g) / np.sqrt(0.1)
+    np.testing.assert_allclose(p.value, exact, rtol=1e-14)
+    assert opt.state[0]["s_exponent"] > 0
+
+
+def test_below_the_overflow_the_formulas_are_the_textbook_ones_bit_for_bit(rng):
+    """e stays 0 while g^2 is finite: the state and the step are exactly what they were."""
+    p = hg.Parameter(rng.normal(size=(3, 2)))
+    q = hg.Parameter(p.value.copy())
+    opt = hg.Adam([p], lr=0.01)
+    m, v, w = np.zeros((3, 2)), np.zeros((3, 2)), q.value
+    for t in range(1, 4):
+        g = rng.normal(size=(3, 2)) * 1e150
+        p.grad[...] = g
+        opt.step()
+        m = 0.9 * m + (1 - 0.9) * g
+        v = 0.999 * v + (1 - 0.999) * (g * g)
+        w = w - 0.01 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+    assert opt.state[0]["v_exponent"] == 0
+    assert np.array_equal(p.value, w) and np.array_equal(opt.state[0]["v"], v)

@@ -181,3 +181,17 @@ def test_float32_logits_stay_finite(strict):
     assert np.all(np.isfinite(grad)) and np.isfinite(value)
     assert grad[0, 0] == pytest.approx(-4.248354e-18, rel=1e-6)
     assert value == pytest.approx(40.0 + 1e30 + 1e30 + 100.0, rel=1e-6)
+
+
+# --- means near the top of the float range (issue 9) ----------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_mean_losses_do_not_overflow_where_the_exact_mean_is_finite(dtype):
+    big = np.sqrt(np.finfo(dtype).max) * dtype(0.9)  # each square is below the max
+    pred = np.full(4, big, dtype=dtype)
+    value = hg.MSELoss()(pred, np.zeros(4, dtype))
+    assert np.isfinite(value) and value == pytest.approx(float(big) ** 2, rel=1e-6)
+    logits = np.array([[-np.finfo(dtype).max / 2, 0.0]] * 3, dtype=dtype)
+    value = hg.SoftmaxCrossEntropyLoss()(logits, np.zeros(3, dtype=np.int64))
+    assert np.isfinite(value)

@@ -55,7 +55,7 @@ def test_records_and_report(tmp_path, small_grid):
     assert (out / "curves.png").stat().st_size > 1000
 
     # the best setting retrained and saved for `handgrad predict`
-    from handgrad.runner import Predictor
+    from handgrad.tabular import Predictor
 
     predictor = Predictor.load(out / "model.npz")
     assert predictor.classes == ["0", "1", "2"]

@@ -22,8 +22,22 @@ from ._common import USER_ERRORS, UsageError, _Parser
 
 __all__ = ["main", "build_parser", "UsageError"]
 
+DESCRIPTION = """\
+handgrad: neural networks from first principles (NumPy only, every gradient derived by
+hand and checked against finite differences).
+
+Start here:
+  handgrad demo                           train a small classifier in a few seconds
+  handgrad tour --quick --out runs/quick  every experiment in seconds, one HTML report
+  handgrad tour --out runs/tour           the full curriculum (about a minute)
+  handgrad train --data FILE.csv --target COLUMN   a network on your own table"""
+
+EPILOG = """\
+Each command has its own help: handgrad COMMAND --help. Bad input ends with one line
+"handgrad: error: ..." and exit status 2."""
+
 # the command groups, in the order ``handgrad --help`` lists them
-COMMAND_MODULES = ("curriculum", "tabular", "sweep")
+COMMAND_MODULES = ("curriculum", "tabular", "exercise", "playground", "sweep")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .. import __version__
 
-    parser = _Parser(prog="handgrad", description="Neural networks from first principles.")
+    parser = _Parser(
+        prog="handgrad",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"handgrad {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..data.tabular import DataError
-from ..runner import ConfigError
+from ..tabular.config import ConfigError
 
 
 class UsageError(ValueError):

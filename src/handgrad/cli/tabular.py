@@ -8,6 +8,7 @@ import io
 import sys
 from pathlib import Path
 
+from ..tabular.config import DEFAULT_PATIENCE
 from ._common import UsageError, _fraction, _non_negative_int, _positive_int
 
 
@@ -26,9 +27,17 @@ def _hidden_sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def _names(text: str | None) -> list[str] | None:
+    """'a, b,c' -> ['a', 'b', 'c']; None stays None."""
+    if text is None:
+        return None
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    """Stage 7: train a network on a CSV or built-in table and write a run folder."""
-    from ..runner import TrainConfig, load_dataset, train_model
+    """Stage 7: train a network on a table file or built-in set and write a run folder."""
+    from ..tabular import RunFolderError, TrainConfig
+    from ..tabular.run_folder import InterruptedAfterWriting
 
     config = TrainConfig(
         hidden=_hidden_sizes(args.hidden),
@@ -44,21 +53,75 @@ def cmd_train(args: argparse.Namespace) -> int:
         val_fraction=args.val_fraction,
         test_fraction=args.test_fraction,
         task=args.task,
+        impute=args.impute,
+        missing_indicator=args.missing_indicator,
+        rare_min=args.rare,
+        drop_missing=args.drop_missing,
     )
     config.validate()
-    features = None
-    if args.features is not None:
-        features = [f.strip() for f in args.features.split(",") if f.strip()]
-    dataset = load_dataset(args.data, args.target, features)
     out = Path(args.out) if args.out else Path("runs") / f"train-{Path(args.data).stem}"
-    progress = not args.quiet and sys.stderr.isatty()
-    run = train_model(dataset, config, out, progress=progress)
+    try:
+        run, dataset = _train(args, config, out)
+    except RunFolderError as exc:
+        print(f"handgrad: error: {exc.strerror}", file=sys.stderr)
+        return 1
+    except InterruptedAfterWriting:
+        print(f"handgrad: interrupted; {out} holds the complete run", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:  # before or while writing: nothing was changed
+        print(f"handgrad: interrupted; {out} was left as it was", file=sys.stderr)
+        return 130
+    _print_summary(run, dataset, out)
+    if run.diverged:
+        print(f"handgrad: error: {run.history.message}", file=sys.stderr)
+        return 1
+    if run.interrupted:
+        print(
+            f"handgrad: training {run.history.message}; {out} holds that model and its report",
+            file=sys.stderr,
+        )
+        return 130
+    return 0
 
-    m, n = run.metrics, sum(run.split.values())
+
+def _train(args: argparse.Namespace, config, out: Path):
+    """Load the table, show its columns, train and write the run -> (TrainRun, Dataset)."""
+    from ..tabular import load_dataset, train_model
+
+    dataset = load_dataset(args.data, args.target, _names(args.columns), ignore=_names(args.ignore))
+    if not args.quiet:
+        print("\n".join(dataset.column_table()))
+        print()
+    progress = not args.quiet and sys.stderr.isatty()
+    callbacks = [] if args.quiet else [_announce_training()]
+    run = train_model(dataset, config, out, progress=progress, callbacks=callbacks)
+    return run, dataset
+
+
+def _announce_training():
+    """A callback that says when training starts, and what Ctrl-C will do."""
+    from ..train import Callback
+
+    class Announce(Callback):
+        def on_train_begin(self, ctx) -> None:
+            print(
+                f"training: at most {ctx.epochs} epochs of {ctx.steps_per_epoch} steps; "
+                "Ctrl-C stops after the current step and keeps that model",
+                flush=True,
+            )
+
+    return Announce()
+
+
+def _print_summary(run, dataset, out: Path) -> None:
+    m, n, config = run.metrics, sum(run.split.values()), run.config
+    for note in run.notes:
+        print(f"note: {note}")
     print(f"task: {run.task} ({run.task_reason})")
     print(
-        f"data: {dataset.source}: {n} rows, {len(dataset.feature_names)} features -> "
-        f"{run.split['train']} train / {run.split['val']} validation / {run.split['test']} test"
+        f"data: {dataset.source}: {n} rows, {len(dataset.feature_names)} features "
+        f"({len(run.input_names)} inputs after encoding) -> {run.split['train']} train / "
+        f"{run.split['val']} validation / {run.split['test']} test"
     )
     print(
         f"model: {'-'.join(map(str, run.sizes))} {config.activation}, "
@@ -74,18 +137,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         else:
             scores = f"MSE {_num(s['mse'])}, MAE {_num(s['mae'])}, R2 {_num(s['r2'])}"
         print(f"{part:>5}: {scores}")
-    base = m["baseline"]
-    if run.task == "classification":
-        print(f" base: accuracy {base['accuracy']:.4f} ({base['rule']})")
-    else:
-        print(f" base: MSE {_num(base['mse'])} ({base['rule']})")
+    for key, label in (("baseline", " base"), ("linear_model", "linear")):
+        ref = m.get(key, {})
+        if "accuracy" in ref:
+            print(f"{label:>5}: accuracy {ref['accuracy']:.4f} ({ref['rule']})")
+        elif "mse" in ref:
+            print(f"{label:>5}: MSE {_num(ref['mse'])}, R2 {_num(ref['r2'])} ({ref['rule']})")
     print(f"run folder: {out}/ ({', '.join(run.files)})")
-    if run.history.stop_reason == "diverged":
-        print(f"handgrad: error: {run.history.message}", file=sys.stderr)
-        return 1
-    if run.history.stop_reason == "interrupted":
-        print(f"handgrad: {run.history.message}", file=sys.stderr)
-    return 0
 
 
 def _num(x: float | None) -> str:
@@ -101,21 +159,22 @@ def _csv_text(header: list[str], rows) -> str:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    """Predictions for every row of a CSV: label (+ p_<class> columns) or value."""
-    from ..data.tabular import read_csv
+    """Predictions for every row of a table: label (+ p_<class> columns) or value."""
     from ..io import atomic_write
-    from ..runner import Predictor
+    from ..tabular import Predictor, read_table
 
     if args.out and Path(args.out).is_dir():
         raise UsageError(f"--out {args.out} is a directory; give a file name")
     predictor = Predictor.load(args.model)
-    table = read_csv(args.data)
-    X = predictor.features_from(table)
-    labels, probs = predictor.predict(X)
+    frame = read_table(args.data)
+    labels, probs, notes = predictor.predict_frame(frame, str(args.data))
+    for line in notes.lines():
+        print(line, file=sys.stderr)
     if probs is None:
         header = ["prediction"]
         rows = ([repr(float(v))] for v in labels)
     else:
+        assert predictor.classes is not None
         header = ["prediction", *(f"p_{c}" for c in predictor.classes)]
         rows = ([lab, *(repr(float(p)) for p in row)] for lab, row in zip(labels, probs))
     text = _csv_text(header, rows)
@@ -128,9 +187,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-DEFAULT_PATIENCE = 20
-
-
 def _patience(given: int | None, val_fraction: float) -> int | None:
     """Early stopping is on by default (it keeps small tabular sets from overfitting)."""
     if given is None:
@@ -140,18 +196,48 @@ def _patience(given: int | None, val_fraction: float) -> int | None:
 
 def register(sub) -> None:
     from ..nn.layers import ACTIVATIONS
-    from ..runner import OPTIMIZERS, TrainConfig
+    from ..tabular import OPTIMIZERS, TrainConfig
 
     d = TrainConfig()
-    p = sub.add_parser("train", help="train a network on a CSV file or a built-in table")
+    p = sub.add_parser("train", help="train a network on a table file or a built-in set")
     p.add_argument(
-        "--data", required=True, help="a CSV file, or digits, breast_cancer, diabetes, iris, wine"
+        "--data",
+        required=True,
+        help="a CSV (any delimiter), Parquet or Excel file, or a built-in set: digits, "
+        "breast_cancer, diabetes, iris, wine",
     )
-    p.add_argument("--target", help="the target column of the CSV")
+    p.add_argument("--target", help="the target column of the table")
     p.add_argument(
+        "--columns",
         "--features",
+        dest="columns",
         metavar="COLS",
-        help="comma-separated feature columns (default: all but the target)",
+        help="comma-separated feature columns (default: every usable column but the target)",
+    )
+    p.add_argument("--ignore", metavar="COLS", help="comma-separated columns to leave out")
+    p.add_argument(
+        "--drop-missing",
+        action="store_true",
+        help="drop rows with a missing feature instead of filling them",
+    )
+    p.add_argument(
+        "--impute",
+        choices=["median", "mean"],
+        default=d.impute,
+        help="fill missing numbers with the training median (default) or mean",
+    )
+    p.add_argument(
+        "--missing-indicator",
+        action="store_true",
+        help="add a 0/1 'was missing' input for each numeric column with missing values",
+    )
+    p.add_argument(
+        "--rare",
+        type=_positive_int,
+        default=d.rare_min,
+        metavar="N",
+        help="categories seen in fewer than N training rows share one column "
+        f"(default {d.rare_min})",
     )
     p.add_argument(
         "--task", choices=["classification", "regression"], help="default: inferred from the target"
@@ -183,8 +269,13 @@ def register(sub) -> None:
         help=f"stop after this many epochs without a better validation loss and keep the best "
         f"weights (default {DEFAULT_PATIENCE} when there is a validation split; 0: off)",
     )
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--val-fraction", type=_fraction, default=d.val_fraction)
+    p.add_argument("--seed", type=_non_negative_int, default=d.seed)
+    p.add_argument(
+        "--val-fraction",
+        type=_fraction,
+        default=d.val_fraction,
+        help=f"share of rows for validation (default {d.val_fraction}; 0: none, no early stopping)",
+    )
     p.add_argument("--test-fraction", type=_fraction, default=d.test_fraction)
     p.add_argument("--out", help="run folder (default: runs/train-<data name>)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -192,6 +283,8 @@ def register(sub) -> None:
 
     p = sub.add_parser("predict", help="predict with a model written by `handgrad train`")
     p.add_argument("--model", required=True, help="model.npz from a train run")
-    p.add_argument("--data", required=True, help="CSV with the model's feature columns")
+    p.add_argument(
+        "--data", required=True, help="a table with the model's feature columns, in any order"
+    )
     p.add_argument("--out", help="write the CSV here (atomically) instead of stdout")
     p.set_defaults(func=cmd_predict)

@@ -83,7 +83,10 @@ def make_blobs(
     if centers.ndim != 2 or centers.shape[0] < 1:
         raise ValueError(f"centers must be a (K, D) array, got shape {centers.shape}")
     k = centers.shape[0]
-    counts = [n_per_class] * k if np.isscalar(n_per_class) else list(n_per_class)
+    if isinstance(n_per_class, (Sequence, np.ndarray)):
+        counts = list(n_per_class)
+    else:
+        counts = [n_per_class] * k
     if len(counts) != k:
         raise ValueError(f"n_per_class has {len(counts)} counts for {k} centers")
     counts = [_check_count(c, "n_per_class") for c in counts]

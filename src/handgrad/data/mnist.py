@@ -42,7 +42,7 @@ LABELS_MAGIC = 0x00000801
 IMAGES_MAGIC = 0x00000803
 
 # element-type byte -> big-endian NumPy dtype
-_IDX_TYPES = {
+_IDX_TYPES: dict[int, np.dtype] = {
     0x08: np.dtype(">u1"),
     0x09: np.dtype(">i1"),
     0x0B: np.dtype(">i2"),

@@ -19,7 +19,7 @@ class Standardizer:
     Shapes: fit on X (N, D); ``mean_`` and ``scale_`` are (D,).
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.mean_: np.ndarray | None = None
         self.scale_: np.ndarray | None = None
 
@@ -27,13 +27,12 @@ class Standardizer:
         X = as_float_array(X, "X")
         check_matrix(X, "X")
         check_finite(X, "X")
-        self.mean_ = X.mean(axis=0)
-        std = X.std(axis=0)
+        self.mean_, std = _mean_and_std(X)
         self.scale_ = np.where(std > 0, std, 1.0)
         return self
 
     def _fitted(self) -> tuple[np.ndarray, np.ndarray]:
-        if self.mean_ is None:
+        if self.mean_ is None or self.scale_ is None:
             raise RuntimeError("Standardizer is not fitted; call fit(X) first")
         return self.mean_, self.scale_
 
@@ -41,7 +40,13 @@ class Standardizer:
         mean, scale = self._fitted()
         X = as_float_array(X, "X")
         check_matrix(X, "X", mean.shape[0])
-        return ((X - mean) / scale).astype(X.dtype, copy=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            Z = (X - mean) / scale
+            if not np.isfinite(Z).all():
+                # x - mean overflows only for features near the float limit; dividing first
+                # keeps every z-score that is itself representable
+                Z = np.where(np.isfinite(Z), Z, X / scale - mean / scale)
+        return Z.astype(X.dtype, copy=False)
 
     def fit_transform(self, X) -> np.ndarray:
         return self.fit(X).transform(X)
@@ -62,6 +67,19 @@ class Standardizer:
         if s.mean_.shape != s.scale_.shape or s.mean_.ndim != 1:
             raise ValueError("Standardizer: mean and scale must be 1-D arrays of equal length")
         return s
+
+
+def _mean_and_std(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and population standard deviations, exact at any finite scale.
+
+    Each column is divided by its largest magnitude first, so squaring neither overflows
+    (features near 1e160 and beyond) nor underflows to zero (features near 1e-300); the
+    statistics of the scaled column are then multiplied back.
+    """
+    peak = np.max(np.abs(X), axis=0) if X.shape[0] else np.zeros(X.shape[1], X.dtype)
+    peak = np.where(peak > 0, peak, 1.0)
+    scaled = X / peak
+    return scaled.mean(axis=0) * peak, scaled.std(axis=0) * peak
 
 
 def train_test_split(

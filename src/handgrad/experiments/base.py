@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..io import write_json, write_text
+from ..nn.layers import Linear, Parameter
 
 
 @dataclass
@@ -34,6 +35,8 @@ class ExperimentResult:
     markdown: str  # the section body: answers computed from ``metrics``
     figures: list[Figure] = field(default_factory=list)
     seconds: float = 0.0
+    # parts that did not run here, each with why and the command that enables it
+    skipped: list[str] = field(default_factory=list)
     quick: bool = False
     seed: int = 0
 
@@ -48,6 +51,7 @@ class ExperimentResult:
             "seed": self.seed,
             "quick": self.quick,
             "seconds": self.seconds,
+            "skipped": self.skipped,
             "metrics": self.metrics,
             "figures": [{"path": f.path.name, "caption": f.caption} for f in self.figures],
         }
@@ -83,3 +87,28 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence]) -> str:
     lines = ["| " + " | ".join(map(cell, headers)) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(map(cell, row)) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``n`` and the noun in the right number: 1 tumour, 2 tumours, 0 tumours."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def lead(question: str, look: str) -> str:
+    """The opening of a section: the question it answers, then what to look at."""
+    return f"**The question.** {question}\n\n**What to look at.** {look}"
+
+
+def linear(module: object) -> Linear:
+    """``module`` as a ``Linear`` layer; a clear error if a network's layout is not as expected."""
+    if not isinstance(module, Linear):
+        raise TypeError(f"expected a Linear layer, got {type(module).__name__}")
+    return module
+
+
+def bias_of(module: object) -> Parameter:
+    """The bias of a ``Linear`` layer (the experiments build every layer with one)."""
+    b = linear(module).bias
+    if b is None:
+        raise TypeError("expected a Linear layer with a bias")
+    return b

@@ -13,13 +13,14 @@ step, finite-difference check) — on two data sets:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .. import plots
 from ..data import Standardizer, load_builtin, make_moons, train_test_split
 from ..reference import seed000 as net
-from .base import ExperimentResult, Figure, fmt, md_table
+from .base import ExperimentResult, Figure, fmt, lead, md_table, plural
 
 NAME = "binary"
 TITLE = "A tiny binary classifier from first principles"
@@ -30,7 +31,7 @@ TEST_FRACTION = 0.25
 MOONS = {"n": 400, "noise": 0.2, "lr": 0.5, "epochs": 2000, "quick_epochs": 300}
 CANCER = {"lr": 0.1, "epochs": 1000, "quick_epochs": 200}
 CHECK_ROWS = 24  # rows used by the finite-difference check
-ACTIVATIONS = ("relu", "tanh")
+COMPARED_ACTIVATIONS = ("relu", "tanh")
 DISPLAY = {"relu": "ReLU", "tanh": "tanh"}
 
 
@@ -48,10 +49,15 @@ def _prepare(X, y, seed: int, part: int):
     return scaler.transform(X_tr), scaler.transform(X_te), y_tr.astype(float), y_te.astype(float)
 
 
+def _probability_of_one(params: dict, activation: str):
+    """P(y = 1 | x) for (M, 2) points under the trained parameters."""
+    return lambda P: net.forward(P, params, activation)["p"][:, 0]
+
+
 def run(seed: int = 0, out_dir: Path = Path("runs/binary"), quick: bool = False):
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    Xm, ym = make_moons(MOONS["n"], MOONS["noise"], rng=np.random.default_rng([seed, 0]))
+    Xm, ym = make_moons(int(MOONS["n"]), MOONS["noise"], rng=np.random.default_rng([seed, 0]))
     Xc, yc, _, _ = load_builtin("breast_cancer")
     datasets = {
         "moons": _prepare(Xm, ym, seed, 1) + (MOONS,),
@@ -59,10 +65,10 @@ def run(seed: int = 0, out_dir: Path = Path("runs/binary"), quick: bool = False)
     }
 
     results: dict[str, dict] = {}
-    checks = []
+    checks: list[dict[str, Any]] = []
     for dname, (X_tr, X_te, y_tr, y_te, cfg) in datasets.items():
         epochs = cfg["quick_epochs"] if quick else cfg["epochs"]
-        for act in ACTIVATIONS:
+        for act in COMPARED_ACTIVATIONS:
             init_seed = int(np.random.default_rng([seed, 3, len(results)]).integers(2**31))
             # Part 5 first: the analytic gradients at the initial weights vs finite differences
             p0 = net.init_params(X_tr.shape[1], HIDDEN, act, init_seed)
@@ -105,11 +111,11 @@ def run(seed: int = 0, out_dir: Path = Path("runs/binary"), quick: bool = False)
     figures = []
     X_tr, X_te, y_tr, y_te, _ = datasets["moons"]
     fig, axes = plots.new_figure(ncols=2, size=(5.6, 4.4))
-    for ax, act in zip(axes, ACTIVATIONS):
+    for ax, act in zip(axes, COMPARED_ACTIVATIONS):
         r = results[f"moons/{act}"]
         plots.plot_decision_boundary(
             ax,
-            lambda P, p=r["params"], a=act: net.forward(P, p, a)["p"][:, 0],
+            _probability_of_one(r["params"], act),
             X_te,
             y_te.astype(int),
             title=f"{DISPLAY[act]}: held-out accuracy {r['test_accuracy']:.1%}",
@@ -125,7 +131,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/binary"), quick: bool = False)
     for ax, dname in zip(axes, datasets):
         plots.plot_curves(
             ax,
-            {act: results[f"{dname}/{act}"]["losses"] for act in ACTIVATIONS},
+            {act: results[f"{dname}/{act}"]["losses"] for act in COMPARED_ACTIVATIONS},
             title=f"{dname}: training loss (lr {datasets[dname][4]['lr']:g})",
             xlabel="epoch (full-batch gradient descent)",
             ylabel="mean BCE (nats, log scale)",
@@ -150,17 +156,46 @@ def run(seed: int = 0, out_dir: Path = Path("runs/binary"), quick: bool = False)
     md = []
     bc = results["breast cancer/relu"]
     md.append(
-        f"The network of seed 000 — z1 = X W1 + b1, a1 = f(z1), z2 = a1 W2 + b2, "
-        f"p = σ(z2), with H = {HIDDEN} hidden units and f = ReLU or tanh — written as plain "
-        "functions in `handgrad.reference.seed000`. Shapes for N rows and D features: X (N, D), "
-        f"W1 (D, {HIDDEN}), b1 ({HIDDEN},) broadcast over the rows, z1 and a1 (N, {HIDDEN}), "
-        "W2 (16, 1), b2 (1,), z2 and p (N, 1). The loss is the mean binary cross-entropy "
-        "computed from the logit, y·softplus(−z2) + (1 − y)·softplus(z2), which never forms "
-        "log(p) and so stays finite when p rounds to 0 or 1; its gradient with respect to z2 "
-        "is (p − y)/N. Backward follows the chain rule: dW2 = a1ᵀ dz2, db2 = Σ dz2, "
-        "da1 = dz2 W2ᵀ, dz1 = da1 ⊙ f′(z1) with f′ = 1[z1 > 0] for ReLU and 1 − tanh²(z1) "
-        "for tanh, dW1 = Xᵀ dz1, db1 = Σ dz1. Training is full-batch gradient descent, "
-        "θ ← θ − lr·g, from He (ReLU) or Xavier (tanh) initial weights."
+        lead(
+            "Can a network with one hidden layer, written with nothing but NumPy and "
+            "gradients derived by hand, separate two classes that no straight line separates, "
+            "and are those hand-derived gradients right?",
+            "First the gradient-check table (every relative error should be tiny), then the "
+            "decision boundaries in `binary_boundary.png`: ReLU builds its boundary from "
+            "straight pieces, tanh draws a smooth curve.",
+        )
+    )
+    md.append(
+        "The network of seed 000, written as plain functions in `handgrad.reference.seed000`:"
+    )
+    md.append(r"$$z_1 = X W_1 + b_1,\qquad a_1 = f(z_1),$$")
+    md.append(r"$$z_2 = a_1 W_2 + b_2,\qquad p = \sigma(z_2)$$")
+    md.append(
+        f"with $H = {HIDDEN}$ hidden units and $f$ = ReLU or tanh. Shapes for $N$ rows and "
+        f"$D$ features: $X$ is $(N, D)$, $W_1$ is $(D, {HIDDEN})$, $b_1$ is $({HIDDEN},)$ "
+        f"broadcast over the rows, $z_1$ and $a_1$ are $(N, {HIDDEN})$, $W_2$ is "
+        f"$({HIDDEN}, 1)$, $b_2$ is $(1,)$, $z_2$ and $p$ are $(N, 1)$. The loss is the mean "
+        "binary cross-entropy computed from the logit,"
+    )
+    md.append(r"$$\ell = y \,\mathrm{softplus}(-z_2) + (1 - y)\,\mathrm{softplus}(z_2),$$")
+    md.append(
+        r"which never forms $\log p$ and so stays finite when $p$ rounds to 0 or 1; its "
+        r"gradient with respect to $z_2$ is $(p - y)/N$. Backward follows the chain rule:"
+    )
+    md.append(  # two display lines, so each fits a phone's width
+        r"$$\frac{\partial L}{\partial W_2} = a_1^\top \delta_2,\quad "
+        r"\frac{\partial L}{\partial b_2} = \sum_n \delta_2,\quad "
+        r"\delta_1 = (\delta_2 W_2^\top) \odot f'(z_1),$$"
+    )
+    md.append(
+        r"$$\frac{\partial L}{\partial W_1} = X^\top \delta_1,\quad "
+        r"\frac{\partial L}{\partial b_1} = \sum_n \delta_1$$"
+    )
+    md.append(
+        r"with $\delta_2 = \partial L / \partial z_2$, $f'(z) = \mathbb{1}[z > 0]$ for ReLU "
+        r"and $1 - \tanh^2 z$ for tanh. Training is full-batch gradient descent, "
+        r"$\theta \leftarrow \theta - \eta\, g$, from He (ReLU) or Xavier (tanh) initial "
+        "weights."
     )
     md.append(
         f"Data: two moons ({MOONS['n']} points, noise {MOONS['noise']}) and scikit-learn's "
@@ -260,7 +295,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/binary"), quick: bool = False)
         f"On breast cancer both reach {bc_worst:.1%} or better on the {n_test} held-out "
         "tumours; "
         + (
-            f"a gap of {round((bc_best - bc_worst) * n_test)} tumour(s) out of {n_test}, "
+            f"a gap of {plural(round((bc_best - bc_worst) * n_test), 'tumour')} out of {n_test}, "
             "from one split and one initialization, is too small to rank the two "
             "activations on this table."
             if round((bc_best - bc_worst) * n_test) <= 2
@@ -272,7 +307,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/binary"), quick: bool = False)
             "hidden units inactive on every training row ('dead' units, which receive no "
             "gradient)."
         )
-        + " The decision boundaries on the moons (figure `binary_boundary.png`) show the "
+        + " The decision boundaries on the moons (`binary_boundary.png`) show the "
         "difference in shape: ReLU's boundary is built from straight pieces, tanh's is "
         "smooth; `binary_loss.png` shows the training curves."
     )

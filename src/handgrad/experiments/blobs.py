@@ -21,11 +21,23 @@ from ..nn.layers import count_parameters, mlp
 from ..nn.losses import SoftmaxCrossEntropyLoss
 from ..nn.optim import SGD
 from ..train import fit
-from .base import ExperimentResult, Figure, fmt, md_table
+from .base import ExperimentResult, Figure, fmt, lead, md_table
 
 NAME = "blobs"
 TITLE = "Three blobs: a softmax classifier and the shape of every tensor"
 STAGE = "Seed 004 (multi-class extension, shape analysis, parameter count)"
+
+LEAD = lead(
+    (
+        "How does a network go from two classes to three, and what shape does every tensor have"
+        " on the way forward and back?"
+    ),
+    (
+        "The shape table (each matrix product checks out), the parameter counts, and "
+        "`blobs_regions.png`: the three class regions."
+    ),
+)
+
 
 CENTERS = ((0.0, 0.0), (3.0, 3.0), (6.0, 0.0))
 PER_CLASS = 50
@@ -49,7 +61,7 @@ def shape_walk(model, Xb: np.ndarray, yb: np.ndarray) -> tuple[list[tuple], dict
     da1 = lin2.backward(dz2)
     dW2, db2 = lin2.weight.grad.copy(), lin2.bias.grad.copy()
     dz1 = act.backward(da1)
-    lin1.backward(dz1, input_grad=False)
+    lin1.backward(dz1)
     dW1, db1 = lin1.weight.grad.copy(), lin1.bias.grad.copy()
     arrays = {
         "X": Xb, "W1": lin1.weight.value, "b1": lin1.bias.value, "z1": z1, "a1": a1,
@@ -274,4 +286,4 @@ def run(seed: int = 0, out_dir: Path = Path("runs/blobs"), quick: bool = False):
             else " — they DISAGREE."
         )
     )
-    return ExperimentResult(NAME, TITLE, STAGE, metrics, "\n\n".join(md), figures)
+    return ExperimentResult(NAME, TITLE, STAGE, metrics, "\n\n".join([LEAD, *md]), figures)

@@ -26,11 +26,25 @@ from ..nn.gradcheck import gradcheck
 from ..nn.layers import Linear
 from ..nn.losses import L2Penalty, MSELoss
 from ..nn.optim import SGD
-from .base import ExperimentResult, Figure, fmt, md_table
+from .base import ExperimentResult, Figure, bias_of, fmt, lead, md_table
 
 NAME = "credit"
 TITLE = "Stage 4: credit-score weights, standardization and L2"
 STAGE = "Seed 001, Stage 4 (interpretability, regularization)"
+
+LEAD = lead(
+    (
+        "What do the weights of a linear credit score mean, why must the features be "
+        "standardized first, and what does an L2 penalty $\\lambda \\lVert W \\rVert^2$ do to "
+        "them?"
+    ),
+    (
+        "The weight table in original units (points of score per unit of each feature) and "
+        "`credit_weights.png`: the weights shrink as $\\lambda$ grows, and the training error "
+        "rises."
+    ),
+)
+
 
 FEATURES = ("utilization", "age", "late_payments")
 UNITS = ("per 1.0 of utilization (100 points of %)", "per year", "per late payment")
@@ -76,7 +90,7 @@ def train(Xn, y, lam: float, lr: float, epochs: int, seed: int) -> tuple[Linear,
     history = []
     for _ in range(epochs):
         history.append(loss.forward(lin.forward(Xn), y) + l2.value(params))
-        lin.backward(loss.backward(), input_grad=False)
+        lin.backward(loss.backward())
         l2.add_gradient(params)
         opt.step()
     return lin, history
@@ -95,12 +109,12 @@ def l2_gradient_checks(seed: int, lam: float = 0.01) -> dict:
     l2.add_gradient(lin.parameters())
     delta = lin.weight.grad - dW_plain
     mini_err = float(np.max(np.abs(delta - 2 * lam * lin.weight.value)))
-    grads = {"W": lin.weight.grad.copy(), "b": lin.bias.grad.copy()}
+    grads = {"W": lin.weight.grad.copy(), "b": bias_of(lin).grad.copy()}
 
     def total() -> float:
         return loss.forward(lin.forward(Xb), yb) + l2.value(lin.parameters())
 
-    report = gradcheck(total, {"W": lin.weight.value, "b": lin.bias.value}, grads)
+    report = gradcheck(total, {"W": lin.weight.value, "b": bias_of(lin).value}, grads)
     return {
         "lam": lam,
         "mini_check_max_abs_error": mini_err,
@@ -126,6 +140,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
     out_dir.mkdir(parents=True, exist_ok=True)
     scaler = Standardizer().fit(X_RAW)
     mu, sigma = scaler.mean_, scaler.scale_
+    assert mu is not None and sigma is not None  # set by fit
     Xn = scaler.transform(X_RAW)
     n = Xn.shape[0]
     corr_eig = np.linalg.eigvalsh(Xn.T @ Xn / n)
@@ -142,7 +157,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
         lab_model, lab_hist = train(Xn, Y, lam, LAB_LR, LAB_EPOCHS, seed)
         model, hist = train(Xn, Y, lam, LR, epochs, seed)
         W = model.weight.value[:, 0].copy()
-        b = float(model.bias.value[0])
+        b = float(bias_of(model).value[0])
         W_orig, b_orig = unstandardize(W, b, mu, sigma)
         persons = {}
         for who, raw in PERSONS.items():
@@ -161,11 +176,11 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
             "W_closed_form": W_cf[:, 0].tolist(),
             "gd_vs_closed_form": float(max(np.max(np.abs(W - W_cf[:, 0])), abs(b - b_cf))),
             "lab_W_std": lab_model.weight.value[:, 0].tolist(),
-            "lab_b_std": float(lab_model.bias.value[0]),
+            "lab_b_std": float(bias_of(lab_model).value[0]),
             "lab_vs_closed_form": float(
                 max(
                     np.max(np.abs(lab_model.weight.value[:, 0] - W_cf[:, 0])),
-                    abs(float(lab_model.bias.value[0]) - b_cf),
+                    abs(float(bias_of(lab_model).value[0]) - b_cf),
                 )
             ),
             "lab_final_loss": lab_hist[-1],
@@ -206,7 +221,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
     ax.set_ylabel("total loss (points², log scale)")
     ax.set_xscale("log")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="x-small", ncol=2)
+    ax.legend(ncol=2)
     path = plots.save_figure(fig, out_dir / "credit_loss.png")
     figures.append(Figure(path, "Training curves: the lab's lr 0.01 (dashed) and lr 0.3 (solid)."))
 
@@ -230,7 +245,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
     ax3.set_ylabel("leave-one-out RMSE (points)")
     lines = ax2.get_legend_handles_labels()
     extra = ax3.get_legend_handles_labels()
-    ax2.legend(lines[0] + extra[0], lines[1] + extra[1], fontsize="x-small")
+    ax2.legend(lines[0] + extra[0], lines[1] + extra[1])
     path = plots.save_figure(fig, out_dir / "credit_weights.png")
     figures.append(Figure(path, "Learned weights for each λ, and the ridge path over λ."))
 
@@ -263,7 +278,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
         + "; standard deviations "
         + ", ".join(f"{s:.3g}" for s in sigma)
         + "), and a `Linear(3, 1)` is trained by full-batch gradient descent on MSE + λ‖W‖² "
-        "(`L2Penalty(lam, convention='full')`: the gradient gains 2λW, the bias is not "
+        "(`L2Penalty(lam, convention='full')`: the gradient gains $2\\lambda W$, the bias is not "
         f"penalized) for λ ∈ {{{', '.join(f'{lam:g}' for lam in LAMBDAS)}}}."
     )
 
@@ -457,12 +472,13 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
     # gradient checks
     md.append("### Checking the L2 gradient")
     md.append(
-        f"The lab's mini-check on a random batch (5 rows, λ = {checks['lam']:g}): the gradient "
-        "with the penalty minus the gradient without it should be exactly 2λW; the largest "
-        f"difference is {checks['mini_check_max_abs_error']:.1e}. A finite-difference check "
-        "of the total loss MSE + λ‖W‖² with respect to W and b gives a largest relative error "
-        f"of {checks['fd_max_rel_error']:.1e} ("
+        f"The lab's mini-check on a random batch (5 rows, $\\lambda = {checks['lam']:g}$): the "
+        "gradient with the penalty minus the gradient without it should be exactly "
+        f"$2\\lambda W$; the largest difference is {checks['mini_check_max_abs_error']:.1e}. "
+        "A finite-difference check of the total loss "
+        "$\\mathrm{MSE} + \\lambda \\lVert W \\rVert^2$ with respect to $W$ and $b$ gives a "
+        f"largest relative error of {checks['fd_max_rel_error']:.1e} ("
         + ("passed" if checks["fd_passed"] else "FAILED")
         + ")."
     )
-    return ExperimentResult(NAME, TITLE, STAGE, metrics, "\n\n".join(md), figures)
+    return ExperimentResult(NAME, TITLE, STAGE, metrics, "\n\n".join([LEAD, *md]), figures)

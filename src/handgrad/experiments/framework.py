@@ -31,12 +31,25 @@ import numpy as np
 import handgrad as hg
 
 from ..data import Standardizer
-from .base import ExperimentResult, Figure
+from .base import ExperimentResult, Figure, bias_of, lead
 from .credit import FEATURES, PERSONS, X_RAW, Y
 
 NAME = "framework"
 TITLE = "The credit model in handgrad and in Keras 3"
+INSTALL_HINT = "pip install 'handgrad[framework]'"
 STAGE = "Seed 001, Stage 6 (try it with a framework)"
+
+LEAD = lead(
+    (
+        "Does a framework (Keras 3) trained from the same start, with the same loss and steps, "
+        "land on the same weights as handgrad's hand-written version?"
+    ),
+    (
+        "The side-by-side weight table and `framework_weights.png`; when Keras is not "
+        "installed, only the handgrad half runs and the section says so."
+    ),
+)
+
 
 PEOPLE = PERSONS  # same utilization and history, age differs
 LAM = 1e-2
@@ -53,7 +66,7 @@ _BACKENDS = (("tensorflow", "tensorflow"), ("torch", "torch"), ("jax", "jax"))
 def _train_handgrad(Xn, W0, b0, convention: str = "full", lam: float = LAM) -> dict:
     layer = hg.Linear(3, 1)
     layer.weight.value[:, 0] = W0
-    layer.bias.value[...] = b0
+    bias_of(layer).value[...] = b0
     model = hg.Sequential(layer)
     started = time.perf_counter()
     history = hg.fit(
@@ -69,7 +82,7 @@ def _train_handgrad(Xn, W0, b0, convention: str = "full", lam: float = LAM) -> d
     )
     return {
         "W": layer.weight.value[:, 0].copy(),
-        "b": float(layer.bias.value[0]),
+        "b": float(bias_of(layer).value[0]),
         "loss": np.asarray(history.step_loss),
         "seconds": time.perf_counter() - started,
         "predict": lambda X: model.forward(np.asarray(X, dtype=np.float64))[:, 0],
@@ -88,7 +101,7 @@ def _train_handgrad(Xn, W0, b0, convention: str = "full", lam: float = LAM) -> d
 def _backend_or_reason() -> tuple[str | None, str | None]:
     """-> (backend name, None), or (None, why Keras cannot run here)."""
     if importlib.util.find_spec("keras") is None:
-        return None, "Keras is not installed (pip install keras, plus a backend)"
+        return None, "Keras is not installed"
     wanted = os.environ.get("KERAS_BACKEND")
     if wanted:
         module = dict(_BACKENDS).get(wanted, wanted)
@@ -364,9 +377,9 @@ def _markdown(m: dict) -> str:
     lines = [
         f"**Setup.** Seed 001's five-row credit table, features standardized (mean 0, std 1 per "
         f"column); Linear(3 -> 1) with initial weights drawn with seed {m['seed']} "
-        f"({', '.join(f'{w:+.3f}' for w in m['initial_W'])}, bias 0); loss = MSE + "
-        f"{LAM:g} * sum(W^2), the Keras L2 convention (handgrad: "
-        f'`L2Penalty({LAM:g}, convention="full")`, gradient 2 * lam * W; the bias is not '
+        f"({', '.join(f'{w:+.3f}' for w in m['initial_W'])}, bias 0); loss = "
+        f"$\\mathrm{{MSE}} + {LAM:g} \\sum W^2$, the Keras L2 convention (handgrad: "
+        f'`L2Penalty({LAM:g}, convention="full")`, gradient $2 \\lambda W$; the bias is not '
         f"penalized); SGD, learning rate {LR:g}, {EPOCHS} epochs of one full-batch step.",
         "",
     ]
@@ -374,8 +387,7 @@ def _markdown(m: dict) -> str:
         lines += [f"**Keras comparison skipped:** {k['reason']}. The handgrad half below ran."]
         if k.get("install_hint"):
             lines.append(
-                "Install Keras 3 with a backend (e.g. `pip install keras tensorflow-cpu`) "
-                "to see the two side by side."
+                f"Install Keras 3 with a backend (`{INSTALL_HINT}`) to see the two side by side."
             )
         lines.append("")
     header = "| | handgrad |" + (" Keras |" if k["available"] else "")
@@ -495,7 +507,8 @@ def _markdown(m: dict) -> str:
     lines += [
         "### Why the convention matters",
         "",
-        f"Trained with the other L2 convention ((lam / 2) * sum(W^2), gradient lam * W, what "
+        f"Trained with the other L2 convention ($\\frac{{\\lambda}}{{2}} \\sum W^2$, gradient "
+        f"$\\lambda W$, what "
         f"SGD weight decay does), handgrad's weights end {half['max_abs_weight_diff']:.2f} "
         f"score points per standard deviation away from the run above "
         f"(relative {half['max_rel_weight_diff']:.1e}): matching a framework means matching its "
@@ -567,7 +580,7 @@ def run(
     scaler = Standardizer().fit(X_RAW)
     Xn = scaler.transform(X_RAW)
     init = hg.Linear(3, 1, seed=seed)  # handgrad's default initialization, drawn with the seed
-    W0, b0 = init.weight.value[:, 0].copy(), float(init.bias.value[0])
+    W0, b0 = init.weight.value[:, 0].copy(), float(bias_of(init).value[0])
 
     hg_run = _train_handgrad(Xn, W0, b0)
     half = _train_handgrad(Xn, W0, b0, convention="half")
@@ -608,4 +621,9 @@ def run(
     metrics["keras"], kr, backend = _keras_half(keras, quick, Xn, W0, b0, queries, hg_run)
     lam32_loss = metrics["keras"].get("lam_float32", {}).get("loss_curve")
     figures = _plots(out_dir, hg_run, kr, backend, ridge["w_star"], lam32_loss)
-    return ExperimentResult(NAME, TITLE, STAGE, metrics, _markdown(metrics), figures)
+    markdown = LEAD + "\n\n" + _markdown(metrics)
+    result = ExperimentResult(NAME, TITLE, STAGE, metrics, markdown, figures)
+    if not metrics["keras"]["available"]:
+        hint = f" ({INSTALL_HINT})" if metrics["keras"].get("install_hint") else ""
+        result.skipped.append(f"the Keras half: {metrics['keras']['reason']}{hint}")
+    return result

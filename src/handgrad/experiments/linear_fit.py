@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .. import plots
-from .base import ExperimentResult, Figure, fmt, md_table
+from .base import ExperimentResult, Figure, fmt, lead, md_table
 
 NAME = "linear-fit"
 TITLE = "Stage 1: a line fitted by gradient descent"
@@ -221,10 +222,10 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
     dist = np.hypot(sweep["w"] - w_ls, sweep["b"] - b_ls)
     sweep_diverged = (sweep["diverged_at"] >= 0) | (dist[-1] > dist[0])
     # measured per-step factor over the first steps (before round-off, before any blow-up)
-    k = np.minimum(RATE_STEPS, np.where(sweep["diverged_at"] >= 0, sweep["diverged_at"], 10**9))
-    k = np.maximum(k, 1)
-    dist_k = dist[k, np.arange(sweep_lrs.size)]
-    measured_rate = (dist_k / dist[0]) ** (1.0 / k)
+    steps = np.minimum(RATE_STEPS, np.where(sweep["diverged_at"] >= 0, sweep["diverged_at"], 10**9))
+    steps = np.maximum(steps, 1)
+    dist_k = dist[steps, np.arange(sweep_lrs.size)]
+    measured_rate = (dist_k / dist[0]) ** (1.0 / steps)
     grows = np.abs(1.0 - sweep_lrs * lam_max) > 1.0
     first_bad = float(sweep_lrs[np.argmax(sweep_diverged)]) if sweep_diverged.any() else None
     last_good = float(sweep_lrs[~sweep_diverged].max()) if (~sweep_diverged).any() else None
@@ -240,7 +241,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
     sigma_hat = float(np.sqrt(np.mean(noise_z**2)))
     se_w = sigma_hat / math.sqrt(float(np.sum((xz - xz.mean()) ** 2)))
     se_b = sigma_hat * math.sqrt(1.0 / xz.size + xz.mean() ** 2 / np.sum((xz - xz.mean()) ** 2))
-    near_metrics = {
+    near_metrics: dict[str, Any] = {
         "x_range": [-NEAR_ZERO_HALF_WIDTH, NEAR_ZERO_HALF_WIDTH],
         "curvature_w": float(Hz[0, 0]),
         "curvature_b": float(Hz[1, 1]),
@@ -299,7 +300,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
         logy=True,
     )
     ax.axhline(loss_min, color="k", linestyle=":", linewidth=1, label="least-squares minimum")
-    ax.legend(fontsize="small")
+    ax.legend()
     plots.plot_curves(
         ax2,
         excess_series,
@@ -329,7 +330,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
     ax.set_xlabel("learning rate")
     ax.set_ylabel("per-step factor of the parameter error")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
+    ax.legend()
     path = plots.save_figure(fig, out_dir / "linear_fit_lr_sweep.png")
     figures.append(
         Figure(
@@ -398,14 +399,30 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
     }
 
     # --- the section ------------------------------------------------------------------------
-    md = []
+    md = [
+        lead(
+            "How does gradient descent fit a line, why does the loss go down at every step, "
+            "and what goes wrong with a much larger learning rate?",
+            "The table of what the fit recovered, then `linear_fit_mse.png`: the loss per step "
+            "for three learning rates, one below, one between and one above the two limits "
+            "the curvature predicts.",
+        )
+    ]
     md.append(
         f"We drew the lab's data — {N_POINTS} points on an even grid of [-2, 2], "
-        f"y = {TRUE_W}x − {abs(TRUE_B)} + {NOISE_STD}·noise — from a seeded Generator "
-        f"(seed {seed}) "
-        f"and ran the lab's loop: w, b drawn from N(0, 1) (here w = {w0:.3f}, b = {b0:.3f}), "
-        f"MSE loss, the gradients dL/dw = 2·mean(err·x) and dL/db = 2·mean(err), and "
-        f"{STEPS} steps of gradient descent with learning rate {LR:g}."
+        f"$y = {TRUE_W}x - {abs(TRUE_B)} + {NOISE_STD}\\,\\varepsilon$ with standard normal "
+        f"noise $\\varepsilon$ — from a seeded Generator (seed {seed}) and ran the lab's loop: "
+        f"$w, b$ drawn from $\\mathcal{{N}}(0, 1)$ (here $w = {w0:.3f}$, $b = {b0:.3f}$), the mean "
+        "squared error $L = \\frac{1}{N}\\sum_n e_n^2$ of the errors $e_n = w x_n + b - y_n$, its "
+        "gradients"
+    )
+    md.append(
+        "$$\\frac{\\partial L}{\\partial w} = \\frac{2}{N}\\sum_n e_n x_n, \\qquad "
+        "\\frac{\\partial L}{\\partial b} = \\frac{2}{N}\\sum_n e_n,$$"
+    )
+    md.append(
+        f"and {STEPS} steps of gradient descent $\\theta \\leftarrow \\theta - \\eta\\, "
+        f"\\nabla L$ with learning rate $\\eta = {LR:g}$ (written lr below)."
     )
     md.append("### What the fit recovered")
     md.append(
@@ -423,17 +440,23 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
         f"Gradient descent ends {_gap(gd_gap)} from the exact least-squares solution, which is "
         f"itself {fmt(abs(w_ls - TRUE_W))} (w) and {fmt(abs(b_ls - TRUE_B))} (b) from the true "
         "line: what remains is the noise in this particular sample, not the optimizer "
-        f"(figure `linear_fit_data.png`)."
+        "(`linear_fit_data.png`)."
     )
     md.append("### Why the MSE decreases")
     md.append(
         f"The loss fell at {STEPS - 1 - increases} of the {STEPS - 1} step-to-step "
         f"comparisons{' (it never rose)' if increases == 0 else f' and rose at {increases}'}. "
         "Each step moves (w, b) against the gradient, the direction in which the MSE falls "
-        "fastest; for a quadratic the change is exactly predictable. The MSE's Hessian "
-        f"H = 2·E[[x², x], [x, 1]] = [[{H[0, 0]:.3f}, {H[0, 1]:.3f}], [{H[1, 0]:.3f}, "
-        f"{H[1, 1]:.3f}]] has eigenvalues λ_min = {lam_min:.3f} and λ_max = {lam_max:.3f}, "
-        f"so each step multiplies the error along each eigenvector by 1 − lr·λ. With "
+        "fastest; for a quadratic the change is exactly predictable. The MSE's Hessian"
+    )
+    md.append(
+        "$$H = 2\\,\\mathbb{E}\\left[\\begin{matrix} x^2 & x \\\\ x & 1 \\end{matrix}\\right] = "
+        f"\\left[\\begin{{matrix}} {H[0, 0]:.3f} & {H[0, 1]:.3f} \\\\ "
+        f"{H[1, 0]:.3f} & {H[1, 1]:.3f} \\end{{matrix}}\\right]$$"
+    )
+    md.append(
+        f"has eigenvalues $\\lambda_\\min = {lam_min:.3f}$ and $\\lambda_\\max = {lam_max:.3f}$, "
+        "so each step multiplies the error along each eigenvector by $1 - \\eta\\lambda$. With "
         f"lr = {LR:g} those factors are {1 - LR * lam_max:.3f} and {1 - LR * lam_min:.3f}: "
         + (
             "both in (0, 1), so the error shrinks without changing sign and the loss "
@@ -444,8 +467,9 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
     )
     md.append("### A much larger learning rate")
     md.append(
-        f"Convergence needs |1 − lr·λ| < 1 for both eigenvalues, i.e. lr < 2/λ_max = "
-        f"{lr_limit:.3f} on this data. We reran the same start with three learning rates; "
+        "Convergence needs $\\lvert 1 - \\eta\\lambda \\rvert < 1$ for both eigenvalues, i.e. "
+        f"$\\eta < 2/\\lambda_\\max = {lr_limit:.3f}$ on this data. We reran the same start "
+        "with three learning rates; "
         "the 'factor' columns compare the predicted per-step factor along the top "
         "eigenvector with the one measured from the trajectory (median ratio of "
         "successive errors)."
@@ -484,7 +508,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
                 f"at lr {lr:g} the error shrank monotonically by about "
                 f"{beh['measured_factor_top']:.3f} per step"
             )
-    md.append("Measured: " + "; ".join(sentences) + " (figure `linear_fit_mse.png`).")
+    md.append("Measured: " + "; ".join(sentences) + " (`linear_fit_mse.png`).")
     if first_bad is not None and last_good is not None:
         md.append(
             f"A sweep of {sweep_lrs.size} learning rates between {sweep_lrs[0]:.2f} and "
@@ -493,7 +517,8 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
             "the prediction "
             f"lr < {lr_limit:.3f} classified {agree} of the {sweep_lrs.size} runs correctly. "
             f"The per-step shrink factor measured over the first {RATE_STEPS} steps follows "
-            "the predicted max|1 − lr·λ| (figure `linear_fit_lr_sweep.png`; the largest gap, "
+            "the predicted $\\max_\\lambda \\lvert 1 - \\eta\\lambda \\rvert$ "
+            "(`linear_fit_lr_sweep.png`; the largest gap, "
             f"{np.max(np.abs(measured_rate - theory_rate)):.2f}, is at small learning rates, "
             "where the faster of the two directions still dominates the first steps)."
         )
@@ -501,11 +526,12 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
     diverging = [lr for lr in COMPARED_LRS if behaviours[f"{lr:g}"]["diverged"]]
     if oscillating and diverging:
         md.append(
-            f"So a much larger learning rate first makes the iterates overshoot: above "
-            f"1/λ_max = {1 / lam_max:.3f} the factor 1 − lr·λ_max turns negative and the "
-            f"error alternates in sign (lr {oscillating[0]:g}), which still converges while "
-            f"|1 − lr·λ_max| < 1; beyond 2/λ_max = {lr_limit:.3f} every step makes the error "
-            f"larger and the loss explodes (lr {diverging[0]:g})."
+            "So a much larger learning rate first makes the iterates overshoot: above "
+            f"$1/\\lambda_\\max = {1 / lam_max:.3f}$ the factor $1 - \\eta\\lambda_\\max$ turns "
+            f"negative and the error alternates in sign (lr {oscillating[0]:g}), which still "
+            "converges while $\\lvert 1 - \\eta\\lambda_\\max \\rvert < 1$; beyond "
+            f"$2/\\lambda_\\max = {lr_limit:.3f}$ every step makes the error larger and the loss "
+            f"explodes (lr {diverging[0]:g})."
         )
     else:
         md.append(
@@ -526,7 +552,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
             [
                 "",
                 "curvature (diag. of H)",
-                "factor 1 − lr·H_ii",
+                "factor $1 - \\eta H_{ii}$",
                 "gap to least squares: start → end",
                 "steps to within 1%",
                 "standard error of the estimate",
@@ -554,7 +580,8 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
     md.append(
         f"**{easier} is easier to learn.** "
         + (
-            f"The gradient for w is 2·mean(err·x), and with |x| ≤ {NEAR_ZERO_HALF_WIDTH:g} it "
+            "The gradient for $w$ is $\\frac{2}{N}\\sum_n e_n x_n$, and with "
+            f"$\\lvert x \\rvert \\le {NEAR_ZERO_HALF_WIDTH:g}$ it "
             "is tiny: the curvature of the loss along w is "
             f"{nz['curvature_w'] / nz['curvature_b']:.1e} "
             f"of that along b, so each step removes only "

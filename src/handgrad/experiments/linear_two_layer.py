@@ -21,12 +21,25 @@ from ..nn.gradcheck import gradcheck
 from ..nn.layers import Linear, Sequential
 from ..nn.losses import MSELoss
 from ..nn.optim import SGD
-from .base import ExperimentResult, Figure, fmt, md_table
+from .base import ExperimentResult, Figure, bias_of, fmt, lead, md_table
 from .linear_fit import TRUE_B, TRUE_W, least_squares, make_line_data
 
 NAME = "linear-two-layer"
 TITLE = "Stage 2: two stacked linear layers"
 STAGE = "Seed 001, Stage 2 (Linear forward/backward, chaining, composition)"
+
+LEAD = lead(
+    (
+        "Two `Linear` layers stacked with nothing between them: does the loss still go down, "
+        "are the hand-written backward passes right, and what does the stack actually compute?"
+    ),
+    (
+        "The finite-difference table (every error tiny), then `two_layer_composition.png`: the "
+        "trained stack and the least-squares line lie on top of each other, because two linear "
+        "maps compose into one."
+    ),
+)
+
 
 HIDDEN = 4
 LR = 0.05  # the lab's settings
@@ -65,17 +78,19 @@ def check_layers(lin1: Linear, lin2: Linear, X: np.ndarray, Y: np.ndarray) -> li
     dh = lin2.backward(loss.backward())
     report2 = gradcheck(
         lambda: loss.forward(lin2.forward(h), Y),
-        {"W": lin2.weight.value, "b": lin2.bias.value, "x": h},
-        {"W": lin2.weight.grad.copy(), "b": lin2.bias.grad.copy(), "x": dh},
+        {"W": lin2.weight.value, "b": bias_of(lin2).value, "x": h},
+        {"W": lin2.weight.grad.copy(), "b": bias_of(lin2).grad.copy(), "x": dh},
     )
 
     Xc = X.copy()
     loss.forward(lin2.forward(lin1.forward(Xc)), Y)
-    dX = lin1.backward(lin2.backward(loss.backward()))
+    dH = lin2.backward(loss.backward())
+    assert dH is not None  # asked for: the gradient with respect to the layer's input
+    dX = lin1.backward(dH)
     report1 = gradcheck(
         lambda: loss.forward(lin2.forward(lin1.forward(Xc)), Y),
-        {"W": lin1.weight.value, "b": lin1.bias.value, "x": Xc},
-        {"W": lin1.weight.grad.copy(), "b": lin1.bias.grad.copy(), "x": dX},
+        {"W": lin1.weight.value, "b": bias_of(lin1).value, "x": Xc},
+        {"W": lin1.weight.grad.copy(), "b": bias_of(lin1).grad.copy(), "x": dX},
     )
     for layer, report in (("lin1", report1), ("lin2", report2)):
         for row in report.rows:
@@ -116,8 +131,8 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: boo
     increases = int(np.sum(np.diff(losses) > 1e-12 * np.abs(losses[1:])))
 
     # 3. the composition is one affine map
-    W1, b1 = lin1.weight.value, lin1.bias.value
-    W2, b2 = lin2.weight.value, lin2.bias.value
+    W1, b1 = lin1.weight.value, bias_of(lin1).value
+    W2, b2 = lin2.weight.value, bias_of(lin2).value
     W = W1 @ W2  # (1, 1)
     b = b1 @ W2 + b2  # (1,)
     x_new = np.linspace(-10.0, 10.0, 1001).reshape(-1, 1)  # far outside the training range too
@@ -140,7 +155,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: boo
         logy=True,
     )
     ax.axhline(loss_min, color="k", linestyle=":", linewidth=1, label="least-squares line")
-    ax.legend(fontsize="small")
+    ax.legend()
     path = plots.save_figure(fig, out_dir / "two_layer_loss.png")
     figures.append(Figure(path, "Training MSE per epoch against the least-squares minimum."))
 
@@ -164,7 +179,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: boo
     ax.set_xlabel("x (input, arbitrary units)")
     ax.set_ylabel("value (arbitrary units)")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small", ncol=2)
+    ax.legend(ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.22))  # lines fill the plot
     path = plots.save_figure(fig, out_dir / "two_layer_composition.png")
     figures.append(
         Figure(path, "Hidden units, network output and the collapsed single linear map.")
@@ -282,4 +297,4 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: boo
         f"power: the best this network can reach is the least-squares MSE {fmt(loss_min)}, "
         "which is why Stage 3 puts an activation between the layers."
     )
-    return ExperimentResult(NAME, TITLE, STAGE, metrics, "\n\n".join(md), figures)
+    return ExperimentResult(NAME, TITLE, STAGE, metrics, "\n\n".join([LEAD, *md]), figures)

@@ -24,12 +24,24 @@ from handgrad.metrics import confusion_matrix
 
 from ..data import load_mnist, load_mnist_subset, pixels_to_float, train_test_split
 from ..nn import functional as F
-from ..train import Callback, predict_logits
-from .base import ExperimentResult, Figure
+from ..train import Callback, predict_outputs
+from .base import ExperimentResult, Figure, lead
 
 NAME = "mnist"
 TITLE = "MNIST: a small classifier on real handwritten digits"
 STAGE = "Seed 001, Stage 5 (MNIST)"
+
+LEAD = lead(
+    (
+        "Does the same recipe (softmax, cross-entropy, minibatch SGD) carry over to real 28×28 "
+        "handwritten digits?"
+    ),
+    (
+        "The held-out accuracy, the confusion matrix in `mnist_confusion.png` (which digits are"
+        " confused with which) and the misclassified examples."
+    ),
+)
+
 
 SIZES = [784, 256, 128, 10]
 DTYPE = np.float32
@@ -264,7 +276,7 @@ def run(
     )
     train_seconds = time.perf_counter() - started
 
-    logits = predict_logits(model, d["X_test"])
+    logits = predict_outputs(model, d["X_test"])
     probs = F.softmax(logits.astype(np.float64))
     pred = np.argmax(logits, axis=1)
     y_test = d["y_test"]
@@ -332,4 +344,5 @@ def run(
     ]
     if len(shown):
         figures.append(_plot_examples(d["X_test"][shown], captions, out_dir / "mnist_mistakes.png"))
-    return ExperimentResult(NAME, TITLE, STAGE, metrics, _markdown(metrics), figures)
+    markdown = LEAD + "\n\n" + _markdown(metrics)
+    return ExperimentResult(NAME, TITLE, STAGE, metrics, markdown, figures)

@@ -26,11 +26,24 @@ from .. import plots
 from ..nn.layers import Sequential, mlp
 from ..nn.losses import MSELoss
 from ..nn.optim import SGD
-from .base import ExperimentResult, Figure, fmt, md_table
+from .base import ExperimentResult, Figure, bias_of, fmt, lead, linear, md_table
 
 NAME = "sine"
 TITLE = "Stage 3: a nonlinear MLP on a sine — ReLU vs tanh"
 STAGE = "Seed 001, Stage 3 (activations, bias/variance, training length)"
+
+LEAD = lead(
+    (
+        "Can a small MLP bend to fit $\\sin(2\\pi x)$, which no line can, and how do ReLU and "
+        "tanh, the learning rate and the training length change the fit?"
+    ),
+    (
+        "`sine_fit.png` (the predictions against the true curve) and the MSE against the "
+        "noise-free curve in the table: the noise floor $\\hat\\sigma^2$ is the best any model "
+        "can do on the training data."
+    ),
+)
+
 
 N_POINTS = 400
 NOISE_STD = 0.1
@@ -80,7 +93,7 @@ def sharpness(model: Sequential, X: np.ndarray, Y: np.ndarray, iters: int = 30) 
         for p, t, chunk in zip(params, theta, np.split(v, np.cumsum(sizes)[:-1])):
             p.value[...] = t + step * chunk.reshape(t.shape)
         loss.forward(model.forward(X), Y)
-        model.backward(loss.backward(), input_grad=False)
+        model.backward(loss.backward())
         return np.concatenate([p.grad.ravel() for p in params])
 
     v = np.random.default_rng(0).standard_normal(sum(sizes))
@@ -97,7 +110,7 @@ def sharpness(model: Sequential, X: np.ndarray, Y: np.ndarray, iters: int = 30) 
 
 def _kinks(model: Sequential) -> np.ndarray:
     """Where each ReLU unit switches on: x = -b / w (inf for a unit with w = 0)."""
-    w, b = model[0].weight.value[0], model[0].bias.value
+    w, b = linear(model[0]).weight.value[0], bias_of(model[0]).value
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(w != 0, -b / w, np.inf)
 
@@ -114,7 +127,7 @@ def _train(run: Run, x, y, f_train, noise, x_grid, f_grid, epochs, snap_at, eval
     model = run.model
     for epoch in range(1, epochs + 1):
         run.train_mse.append(loss.forward(model.forward(x), y))
-        model.backward(loss.backward(), input_grad=False)
+        model.backward(loss.backward())
         opt.step()
         if epoch % eval_every == 0 or epoch in snap_at:
             pred_grid = model.forward(x_grid)
@@ -201,7 +214,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
         model = mlp([1, HIDDEN, 1], activation, rng=np.random.default_rng([seed, 1]))
         if spread_kinks:  # put unit j's kink -b/w at a uniform point of the data range
             u = np.random.default_rng([seed, 2]).uniform(-1.0, 1.0, HIDDEN)
-            model[0].bias.value[:] = -model[0].weight.value[0] * u
+            bias_of(model[0]).value[:] = -linear(model[0]).weight.value[0] * u
         return model
 
     specs = [
@@ -240,11 +253,11 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
             ax.plot(
                 x_grid[:, 0], r.snapshots[long]["prediction_grid"], linewidth=1.6, label=r.label
             )
-        ax.set_title(f"Stage 3: predictions vs ground truth, {title}", fontsize=10)
+        ax.set_title(f"Predictions vs ground truth, {title}")
         ax.set_xlabel("x (input)")
         ax.set_ylabel("y (target)")
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize="x-small", loc="lower left")
+        ax.legend(loc="lower left")
     path = plots.save_figure(fig, out_dir / "sine_fit.png")
     figures.append(
         Figure(path, "Each network's prediction on a noise-free grid, against the truth.")
@@ -268,18 +281,18 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
         ylabel="MSE vs sin(2πx) (log scale)",
         logy=True,
     )
-    for ax, level, text in (
+    for ax, level, label in (
         (axes[0], noise_var, "noise floor σ̂²"),
         (axes[0], line_mse, "best straight line"),
         (axes[1], line_mse - noise_var, "best straight line"),
     ):
         ax.axhline(level, color="gray", linestyle=":", linewidth=1)
-        ax.text(0.99, level, text, transform=ax.get_yaxis_transform(), fontsize=7,
+        ax.text(0.99, level, label, transform=ax.get_yaxis_transform(), fontsize=10,
                 color="gray", va="bottom", ha="right")  # fmt: skip
     for ax in axes:
         ax.set_xscale("log")
         ax.axvline(short, color="k", linewidth=0.6, alpha=0.5)
-        ax.legend(fontsize="x-small")
+        ax.legend()
     path = plots.save_figure(fig, out_dir / "sine_curves.png")
     figures.append(Figure(path, f"Learning curves; the vertical line marks epoch {short:,}."))
 
@@ -312,13 +325,16 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
     # --- the section ------------------------------------------------------------------------
     md = []
     md.append(
-        f"Data: {N_POINTS} points on an even grid of [-1, 1], y = sin(2πx) + {NOISE_STD}·noise "
-        f"(seed {seed}; the noise actually drawn has mean square σ̂² = {noise_var:.4f}). Model: "
+        f"Data: {N_POINTS} points on an even grid of [-1, 1], "
+        f"$y = \\sin(2\\pi x) + {NOISE_STD}\\,\\varepsilon$ with standard normal noise "
+        f"$\\varepsilon$ (seed {seed}; the noise actually drawn has mean square "
+        f"$\\hat\\sigma^2 = {noise_var:.4f}$). Model: "
         f"Linear(1, {HIDDEN}) → activation → Linear({HIDDEN}, 1), full-batch gradient descent "
-        f"on the MSE. 'Truth MSE' is the error against the noise-free sin(2πx) on {GRID} "
-        "held-out grid points; 'noise absorbed' is 2·mean((f̂ − f)·ε) on the training points, "
-        "the part of the training error that the fit removed by following the noise (see the "
-        "module docstring: train MSE = truth MSE − absorbed + σ̂²)."
+        f"on the MSE. 'Truth MSE' is the error against the noise-free $\\sin(2\\pi x)$ on {GRID} "
+        "held-out grid points; 'noise absorbed' is "
+        "$\\frac{2}{N}\\sum_n (\\hat f(x_n) - f(x_n))\\,\\varepsilon_n$ on the training points, "
+        "the part of the training error that the fit removed by following the noise, so that "
+        "train MSE = truth MSE − absorbed + $\\hat\\sigma^2$."
         + (
             f" Quick mode: {short:,} and {long:,} epochs stand in for the lab's 1,500 and "
             "15,000, so the numbers below are those of shorter training."
@@ -352,9 +368,9 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
         )
     )
     md.append(
-        f"Reference points: the noise floor σ̂² = {noise_var:.4f} (the train MSE of the true "
-        f"function itself); the best straight line has train MSE {line_mse:.4f}. The "
-        "diagnostic column gives, for ReLU, where the units' kinks x = −b/w lie and the longest "
+        f"Reference points: the noise floor $\\hat\\sigma^2 = {noise_var:.4f}$ (the train MSE "
+        f"of the true function itself); the best straight line has train MSE {line_mse:.4f}. The "
+        "diagnostic column gives, for ReLU, where the units' kinks $x = -b/w$ lie and the longest "
         "stretch of [-1, 1] without one (the network is a straight line there; the sine bends "
         "every 0.5); for tanh, the mean slope tanh′(z1) over units and points (1 means the "
         "units work as linear maps). Figures: `sine_fit.png` (predictions vs ground truth) and "
@@ -530,4 +546,4 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
             f"truth MSE is {fmt(e_l['truth_mse_grid'])} instead of {fmt(c_l['truth_mse_grid'])}."
         )
     md.append(" ".join(text))
-    return ExperimentResult(NAME, TITLE, STAGE, metrics, "\n\n".join(md), figures)
+    return ExperimentResult(NAME, TITLE, STAGE, metrics, "\n\n".join([LEAD, *md]), figures)

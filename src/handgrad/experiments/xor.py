@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,16 +25,28 @@ from ..nn import functional as F
 from ..nn.layers import Sequential, mlp
 from ..nn.losses import BCEWithLogitsLoss
 from ..nn.optim import SGD, Adam
-from .base import ExperimentResult, Figure, fmt, md_table
+from .base import ExperimentResult, Figure, bias_of, fmt, lead, linear, md_table
 
 NAME = "xor"
 TITLE = "XOR: hidden layers, momentum, Adam, and the symmetry of equal weights"
 STAGE = "Seeds 003 (challenge X1) and 004 (the [2, 8, 1] MLP, zero initialization)"
 
+LEAD = lead(
+    (
+        "Why does XOR need a hidden layer, how do momentum and Adam change training, and why "
+        "does an all-zero initialization never learn?"
+    ),
+    (
+        "`xor_boundaries.png` (the regions each network carves) and the symmetry table: units "
+        "that start equal stay exact copies of one another."
+    ),
+)
+
+
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 Y = np.array([0.0, 1.0, 1.0, 0.0])
 
-SGD_SETTINGS = {"lr": 0.5, "momentum": 0.9}  # seed 004
+SGD_SETTINGS: dict[str, Any] = {"lr": 0.5, "momentum": 0.9}  # seed 004
 ADAM_LR = 0.01
 FULL = {"inits": 6, "sgd_epochs": 2000, "adam_epochs": 1000}
 QUICK = {"inits": 2, "sgd_epochs": 300, "adam_epochs": 300}
@@ -62,10 +75,15 @@ def train(model: Sequential, optimizer, epochs: int, label: str) -> Result:
         res.losses.append(loss.forward(logits, Y))
         if res.first_perfect_epoch is None and np.all((logits[:, 0] > 0) == (Y == 1)):
             res.first_perfect_epoch = epoch
-        model.backward(loss.backward(), input_grad=False)
+        model.backward(loss.backward())
         optimizer.step()
     res.accuracy = _accuracy(model)
     return res
+
+
+def _probability_of_one(model: Sequential):
+    """P(y = 1 | x) for (M, 2) points, as the decision-boundary plot wants it."""
+    return lambda P: F.sigmoid(model.forward(P))[:, 0]
 
 
 def hidden_spread(model: Sequential) -> float:
@@ -74,8 +92,8 @@ def hidden_spread(model: Sequential) -> float:
     Compares each unit's incoming weights (a column of W1), its bias and its outgoing
     weights (a row of W2): 0 means all units are exact copies of one another.
     """
-    W1, b1 = model[0].weight.value, model[0].bias.value
-    W2 = model[2].weight.value
+    W1, b1 = linear(model[0]).weight.value, bias_of(model[0]).value
+    W2 = linear(model[2]).weight.value
     return float(max(np.ptp(W1, axis=1).max(), np.ptp(b1), np.ptp(W2, axis=0).max()))
 
 
@@ -85,7 +103,7 @@ def dead_units(model: Sequential) -> int:
     return int(np.sum(np.all(z1 <= 0, axis=0)))
 
 
-def _summary(results: list[Result]) -> dict:
+def _summary(results: list[Result]) -> dict[str, Any]:
     perfect = [r for r in results if r.accuracy == 1.0]
     firsts = [r.first_perfect_epoch for r in perfect if r.first_perfect_epoch is not None]
     return {
@@ -111,17 +129,17 @@ def run(seed: int = 0, out_dir: Path = Path("runs/xor"), quick: bool = False):
     for k in range(K):
         for key, act in (("relu_sgd", "relu"), ("tanh_sgd", "tanh")):
             model = mlp([2, 8, 1], act, rng=init_rng(k, 1))
-            opt = SGD(model.parameters(), **SGD_SETTINGS)
-            groups[key].append(train(model, opt, sgd_epochs, f"[2, 8, 1] {act}, SGD momentum"))
+            sgd = SGD(model.parameters(), **SGD_SETTINGS)
+            groups[key].append(train(model, sgd, sgd_epochs, f"[2, 8, 1] {act}, SGD momentum"))
         model = mlp([2, 8, 8, 1], "relu", rng=init_rng(k, 2))
-        opt = Adam(model.parameters(), lr=ADAM_LR)
-        groups["adam_two_hidden"].append(train(model, opt, adam_epochs, "[2, 8, 8, 1] ReLU, Adam"))
+        adam = Adam(model.parameters(), lr=ADAM_LR)
+        groups["adam_two_hidden"].append(train(model, adam, adam_epochs, "[2, 8, 8, 1] ReLU, Adam"))
     failed_relu = [r for r in groups["relu_sgd"] if r.accuracy < 1.0]
     dead_in_failed = [dead_units(r.model) for r in failed_relu]
     dead_in_perfect = [dead_units(r.model) for r in groups["relu_sgd"] if r.accuracy == 1.0]
 
     # symmetric initializations: every weight the same value
-    symmetric = {}
+    symmetric: dict[str, dict[str, Any]] = {}
     for value in (0.0, 0.5):
         for act in ("relu", "tanh"):
             model = mlp([2, 8, 1], act, rng=init_rng(0, 3))
@@ -153,7 +171,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/xor"), quick: bool = False):
 
     # --- figures ----------------------------------------------------------------------------
     figures = []
-    panels = [
+    panels: list[tuple[Result, str]] = [
         (groups["relu_sgd"][0], "ReLU [2,8,1], SGD momentum"),
         (groups["tanh_sgd"][0], "tanh [2,8,1], SGD momentum"),
         (groups["adam_two_hidden"][0], "ReLU [2,8,8,1], Adam"),
@@ -166,7 +184,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/xor"), quick: bool = False):
     for ax, (res, title) in zip(axes, panels):
         plots.plot_decision_boundary(
             ax,
-            lambda P, m=res.model: F.sigmoid(m.forward(P))[:, 0],
+            _probability_of_one(res.model),
             X,
             Y.astype(int),
             title=f"{title}: {res.accuracy:.0%}",
@@ -192,8 +210,10 @@ def run(seed: int = 0, out_dir: Path = Path("runs/xor"), quick: bool = False):
         logy=True,
     )
     ax.axhline(math.log(2), color="gray", linestyle=":", linewidth=1)
-    ax.text(1, math.log(2), "log 2: constant prediction 0.5", fontsize=7, color="gray", va="bottom")
-    ax.legend(fontsize="x-small")
+    ax.text(
+        1, math.log(2), "log 2: constant prediction 0.5", fontsize=10, color="gray", va="bottom"
+    )
+    ax.legend()
     path = plots.save_figure(fig, out_dir / "xor_loss.png")
     at_log2 = all(abs(d["final_loss"] - math.log(2)) < 1e-3 for d in symmetric.values())
     figures.append(
@@ -204,7 +224,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/xor"), quick: bool = False):
     )
 
     # --- metrics ----------------------------------------------------------------------------
-    metrics = {
+    metrics: dict[str, Any] = {
         "inits_per_config": K,
         "sgd": {"epochs": sgd_epochs, **SGD_SETTINGS},
         "adam": {"epochs": adam_epochs, "lr": ADAM_LR},
@@ -266,8 +286,9 @@ def run(seed: int = 0, out_dir: Path = Path("runs/xor"), quick: bool = False):
     ]
     if failed_relu:
         text.append(
-            f"The ReLU failures are dead units: the failed run(s) ended with "
-            f"{', '.join(map(str, dead_in_failed))} of 8 hidden units inactive on all four "
+            "The ReLU failures are dead units: the failed "
+            + ("run ended" if len(dead_in_failed) == 1 else "runs ended")
+            + f" with {', '.join(map(str, dead_in_failed))} of 8 hidden units inactive on all four "
             f"inputs (the successful runs: at most {max(dead_in_perfect, default=0)}). A unit "
             "whose pre-activation is negative everywhere has zero gradient and can never "
             "recover; with 8 units and an aggressive step (lr 0.5 with momentum 0.9, an "
@@ -342,4 +363,4 @@ def run(seed: int = 0, out_dir: Path = Path("runs/xor"), quick: bool = False):
         + "Random initialization breaks the symmetry; He or Xavier scaling then keeps the "
         "signal's variance steady from layer to layer."
     )
-    return ExperimentResult(NAME, TITLE, STAGE, metrics, "\n\n".join(md), figures)
+    return ExperimentResult(NAME, TITLE, STAGE, metrics, "\n\n".join([LEAD, *md]), figures)

@@ -9,6 +9,7 @@ from ._checks import NonFiniteError
 from .gradcheck import GradcheckReport, gradcheck, numerical_gradient
 from .layers import (
     ACTIVATIONS,
+    MODULE_TYPES,
     Identity,
     LeakyReLU,
     Linear,
@@ -20,6 +21,7 @@ from .layers import (
     Tanh,
     count_parameters,
     mlp,
+    register_module,
 )
 from .losses import BCEWithLogitsLoss, L2Penalty, Loss, MSELoss, SoftmaxCrossEntropyLoss
 from .optim import SGD, Adam, Optimizer, RMSProp
@@ -44,6 +46,8 @@ __all__ = [
     "Tanh",
     "count_parameters",
     "mlp",
+    "MODULE_TYPES",
+    "register_module",
     "BCEWithLogitsLoss",
     "L2Penalty",
     "Loss",

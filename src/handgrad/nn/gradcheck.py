@@ -16,9 +16,9 @@ Two forms:
                                        gradients to verify, shaped like ``params``
     gradcheck(model, loss, X, y)       a Module with a Loss on one batch
 
-For models with ReLU-like units, an entry whose ±h perturbation moves some unit's input
-across the kink is reported as a kink (the finite difference is meaningless there), not
-counted as a failure.
+For models with ReLU-like units (any module with a ``kink`` attribute, see ``_kink_probe``),
+an entry whose ±h perturbation moves some unit's input across the kink is reported as a
+kink (the finite difference is meaningless there), not counted as a failure.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ class GradcheckReport:
                 f"{r.max_abs_error:.2e}",
                 f"{r.max_rel_error:.2e}",
                 str(r.kinks),
-                "yes" if r.passed(self.tol) else "NO",
+                "not checked" if r.checked == 0 else "yes" if r.passed(self.tol) else "NO",
             )
             for r in self.rows
         ]
@@ -101,12 +101,22 @@ class GradcheckReport:
         fmt = "  ".join(f"{{:<{w}}}" if c == 0 else f"{{:>{w}}}" for c, w in enumerate(widths))
         lines = [fmt.format(*head), "-" * (sum(widths) + 2 * (len(widths) - 1))]
         lines += [fmt.format(*row) for row in body]
-        verdict = "PASSED" if self.passed else "FAILED"
-        lines.append(
-            f"{verdict}: max relative error {self.max_rel_error:.2e} "
-            f"(tolerance {self.tol:.0e}, h = {self.eps:.0e})"
-        )
+        lines.append(self.summary())
         return "\n".join(lines)
+
+    def summary(self) -> str:
+        """One line: the verdict, the worst error, and how much was actually checked."""
+        checked = sum(r.checked for r in self.rows)
+        kinks = sum(r.kinks for r in self.rows)
+        unchecked = [r.name for r in self.rows if r.checked == 0]
+        verdict = "PASSED" if self.passed else "FAILED"
+        line = (
+            f"{verdict}: max relative error {self.max_rel_error:.2e} over {checked} checked "
+            f"entries, {kinks} skipped at kinks (tolerance {self.tol:.0e}, h = {self.eps:.0e})"
+        )
+        if unchecked:
+            line += f"; not checked at all: {', '.join(unchecked)} (every entry sat on a kink)"
+        return line
 
     def __str__(self) -> str:
         return self.table()
@@ -186,12 +196,21 @@ def _check_arrays(named, f, analytic, eps, floor, max_entries, rng, probe, order
 
 
 def _kink_probe(model: Module):
-    """A function returning, for every ReLU-like unit, which side of its kink each input is on."""
+    """A function returning, for every ReLU-like unit, which side of its kink each input is on.
+
+    A module says it has a kink with a ``kink`` attribute (the input where its derivative
+    jumps, e.g. 0.0) and keeps its last input as ``_x`` or ``x``, as ReLU and LeakyReLU do.
+    """
     layers = model.layers if isinstance(model, Sequential) else [model]
-    kinked = [m for m in layers if hasattr(m, "kink")]
+    kinked: list = [m for m in layers if hasattr(m, "kink")]
     if not kinked:
         return None
-    return lambda: [m._x > m.kink for m in kinked]
+    return lambda: [_last_input(m) > m.kink for m in kinked]
+
+
+def _last_input(module) -> np.ndarray:
+    x = getattr(module, "_x", None)
+    return module.x if x is None else x
 
 
 def gradcheck(

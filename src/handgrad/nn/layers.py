@@ -1,11 +1,19 @@
 """Modules: each forward beside its backward, every shape stated.
 
-Conventions: rows are samples. ``forward(x)`` caches what ``backward`` needs and returns
-the output; ``backward(grad_y)`` takes dL/d(output) for that same batch, writes dL/dθ into
-each parameter's ``.grad`` (overwriting, never accumulating) and returns dL/d(input).
+The protocol, the one every course writes: ``forward(x)`` keeps what ``backward`` needs
+and returns the output; ``backward(grad_y)`` takes dL/d(output) for that same batch,
+writes dL/dθ into each parameter's ``.grad`` (overwriting, never accumulating) and
+returns dL/d(input). A module with parameters lists them in ``parameters()``. That is
+all a module needs to work in ``Sequential``, ``fit``, ``evaluate`` and ``gradcheck``;
+widths are learned from the arrays, never declared.
+
+Speed lives elsewhere: ``handgrad.fastpath`` runs the built-in modules with reused
+buffers inside ``fit``, and the tests keep it equal to the code below.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -26,6 +34,8 @@ __all__ = [
     "mlp",
     "count_parameters",
     "ACTIVATIONS",
+    "MODULE_TYPES",
+    "register_module",
 ]
 
 
@@ -54,13 +64,14 @@ class Parameter:
 
 
 class Module:
-    """Base class: a differentiable function with (possibly) parameters."""
+    """Base class: a differentiable function y = f(x; θ), with θ in ``parameters()``."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """x (N, ...) -> y (N, ...); keeps what backward needs."""
         raise NotImplementedError
 
-    def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        """dL/dy -> dL/dx; with ``input_grad=False`` dL/dx is skipped (returns None)."""
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        """dL/dy -> dL/dx, writing dL/dθ into each parameter's ``.grad``."""
         raise NotImplementedError
 
     def parameters(self) -> list[Parameter]:
@@ -70,11 +81,13 @@ class Module:
         return self.forward(x)
 
     def config(self) -> dict:
-        """JSON-ready description from which the module (without its weights) is rebuilt."""
+        """JSON-ready description: {"type": class name, **the keyword arguments of __init__}."""
         return {"type": type(self).__name__}
 
-    def output_features(self, in_features: int) -> int:
-        return in_features
+    @classmethod
+    def from_config(cls, config: dict, dtype=np.float64) -> Module:
+        """Rebuild a module (weights not included) from ``config()``; see ``register_module``."""
+        return cls(**{k: v for k, v in config.items() if k != "type"})
 
     def num_parameters(self) -> int:
         return sum(p.value.size for p in self.parameters())
@@ -83,58 +96,17 @@ class Module:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "type")
         return f"{type(self).__name__}({args})"
 
-    # --- the training loop's path ---------------------------------------------------------
-    # ``fit`` validates its data once, at its boundary, and then calls ``_forward`` and
-    # ``_backward`` every step: the same math as ``forward``/``backward``, without the
-    # per-call input checks, and writing into buffers the module keeps and reuses for every
-    # batch of the same size (so the arrays they return are overwritten by the next call).
-    # A module that does not override them runs its public methods.
 
-    def _forward(self, x: np.ndarray) -> np.ndarray:
-        return self.forward(x)
-
-    def _backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        return self.backward(grad_y, input_grad)
-
-    def _has_training_path(self) -> bool:
-        """False if ``forward`` or ``backward`` was replaced after ``_forward``/``_backward``
-        were written for it: set on the instance, or overridden by a subclass that kept
-        its parent's ``_forward``/``_backward``. ``fit`` then calls the public methods."""
-        if "forward" in vars(self) or "backward" in vars(self):
-            return False
-        cls = type(self)
-        for public, private in (("forward", "_forward"), ("backward", "_backward")):
-            fast = _defined_in(cls, private)  # Module's own just calls the public method
-            if fast is not Module and not issubclass(fast, _defined_in(cls, public)):
-                return False
-        return True
-
-    def _buffer(self, name: str, shape: tuple[int, ...], dtype, fill=None) -> np.ndarray:
-        """A scratch array of this shape and dtype, allocated once (filled with ``fill`` if
-        given, else uninitialized) and reused."""
-        buffers = self.__dict__.setdefault("_buffers", {})
-        key = (name, shape, dtype)
-        buf = buffers.get(key)
-        if buf is None:
-            buf = buffers[key] = (
-                np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
-            )
-        return buf
-
-    def _cached(self, attr: str):
-        value = getattr(self, attr, None)
-        if value is None:
-            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
-        return value
+def _saved(value, who: str):
+    """What forward kept for backward, or a clear error if forward has not run."""
+    if value is None:
+        raise RuntimeError(f"{who}.backward called before forward")
+    return value
 
 
-def _defined_in(cls: type, name: str) -> type:
-    """The class in ``cls``'s method resolution order whose body defines ``name``."""
-    return next(klass for klass in cls.__mro__ if name in vars(klass))
-
-
-def _check_grad(grad_y: np.ndarray, expected_shape: tuple[int, ...], who: str) -> np.ndarray:
-    grad_y = np.asarray(grad_y)
+def _check_grad(grad_y, expected_shape: tuple[int, ...], who: str) -> np.ndarray:
+    """The upstream gradient as a real float array of the last forward's output shape."""
+    grad_y = F.as_real_float(grad_y, f"{who}.backward gradient")
     if grad_y.shape != expected_shape:
         raise ValueError(
             f"{who}.backward: gradient has shape {grad_y.shape}, "
@@ -173,7 +145,7 @@ class Linear(Module):
         if not np.isfinite(bias_init):
             raise ValueError(f"Linear: bias_init must be a finite number, got {bias_init!r}")
         for name, n in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(n, (int, np.integer)) or n < 1:
+            if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
                 raise ValueError(f"Linear: {name} must be a positive integer, got {n!r}")
         dtype = np.dtype(dtype)
         if not np.issubdtype(dtype, np.floating):
@@ -189,53 +161,27 @@ class Linear(Module):
             if bias
             else None
         )
-        self._x = None
+        self._x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """x (N, in) -> y (N, out)."""
-        if not (
-            isinstance(x, np.ndarray)
-            and x.ndim == 2
-            and x.dtype == self.dtype
-            and x.shape[1] == self.in_features
-            and x.shape[0] > 0
-        ):
-            x = as_float_array(x, "Linear input", self.dtype)
-            check_matrix(x, "Linear input", self.in_features)
+        x = as_float_array(x, "Linear input", self.dtype)
+        check_matrix(x, "Linear input", self.in_features)
         check_finite(x, "Linear input")
-        return self._affine(x)
-
-    def _forward(self, x: np.ndarray) -> np.ndarray:
-        return self._affine(x, out=self._buffer("y", (x.shape[0], self.out_features), x.dtype))
-
-    def _affine(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self._x = x
-        y = np.dot(x, self.weight.value, out=out)
+        y = x @ self.weight.value
         if self.bias is not None:
             y += self.bias.value
         return y
 
-    def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        """grad_y (N, out) -> dL/dx (N, in); writes weight.grad (in, out) and bias.grad (out,)."""
-        x = self._cached("_x")
-        grad_y = _check_grad(grad_y, (x.shape[0], self.out_features), "Linear")
-        return self._gradients(x, grad_y, input_grad)
-
-    def _backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        x = self._x
-        out = self._buffer("dx", x.shape, x.dtype) if input_grad else None
-        return self._gradients(x, grad_y, input_grad, out)
-
-    def _gradients(self, x, grad_y, input_grad: bool, out=None) -> np.ndarray | None:
-        np.matmul(x.T, grad_y, out=self.weight.grad)
-        if self.bias is not None:  # the column sums of G, as the product 1^T G
-            np.matmul(self._ones(x.shape[0], x.dtype), grad_y, out=self.bias.grad)
-        return np.dot(grad_y, self.weight.value.T, out=out) if input_grad else None
-
-    def _ones(self, n: int, dtype) -> np.ndarray:
-        """(n,) ones, kept per batch size: a BLAS product sums the columns of a small G
-        several times faster than np.sum(G, axis=0)."""
-        return self._buffer("ones", (n,), dtype, fill=1)
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        """G (N, out) -> dL/dx (N, in); writes weight.grad (in, out) and bias.grad (out,)."""
+        x = _saved(self._x, "Linear")
+        G = _check_grad(grad_y, (x.shape[0], self.out_features), "Linear")
+        self.weight.grad[...] = x.T @ G
+        if self.bias is not None:
+            self.bias.grad[...] = G.sum(axis=0)
+        return G @ self.weight.value.T
 
     def parameters(self) -> list[Parameter]:
         return [self.weight] if self.bias is None else [self.weight, self.bias]
@@ -248,8 +194,15 @@ class Linear(Module):
             "bias": self.bias is not None,
         }
 
-    def output_features(self, in_features: int) -> int:
-        return self.out_features
+    @classmethod
+    def from_config(cls, config: dict, dtype=np.float64) -> Linear:
+        return cls(
+            int(config["in_features"]),
+            int(config["out_features"]),
+            bias=bool(config.get("bias", True)),
+            init="zeros",
+            dtype=dtype,
+        )
 
 
 # --- activations ----------------------------------------------------------------------------
@@ -261,24 +214,15 @@ class ReLU(Module):
     kink = 0.0  # where the derivative jumps (gradcheck reports entries that straddle it)
 
     def __init__(self):
-        self._x = None
+        self._x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._x = x
         return F.relu(x)
 
-    def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray:
-        x = self._cached("_x")
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        x = _saved(self._x, "ReLU")
         return F.relu_backward(_check_grad(grad_y, x.shape, "ReLU"), x)
-
-    # F.relu and F.relu_backward, written into reused buffers
-    def _forward(self, x: np.ndarray) -> np.ndarray:
-        self._x = x
-        return np.maximum(x, 0, out=self._buffer("y", x.shape, x.dtype))
-
-    def _backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray:
-        x = self._x
-        return np.multiply(grad_y, x > 0, out=self._buffer("dx", x.shape, x.dtype))
 
 
 class LeakyReLU(Module):
@@ -288,14 +232,14 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01):
         self.negative_slope = float(negative_slope)
-        self._x = None
+        self._x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._x = x
         return F.leaky_relu(x, self.negative_slope)
 
-    def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray:
-        x = self._cached("_x")
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        x = _saved(self._x, "LeakyReLU")
         grad_y = _check_grad(grad_y, x.shape, "LeakyReLU")
         return F.leaky_relu_backward(grad_y, x, self.negative_slope)
 
@@ -304,36 +248,36 @@ class LeakyReLU(Module):
 
 
 class Tanh(Module):
-    """y = tanh(x); dL/dx = dL/dy * (1 - y^2), using the cached output."""
+    """y = tanh(x); dL/dx = dL/dy * (1 - y^2), using the kept output."""
 
     def __init__(self):
-        self._y = None
+        self._y: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._y = F.tanh(x)
         return self._y
 
-    def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray:
-        y = self._cached("_y")
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        y = _saved(self._y, "Tanh")
         return _check_grad(grad_y, y.shape, "Tanh") * (1.0 - y * y)
 
 
 class Sigmoid(Module):
-    """y = sigmoid(x); dL/dx = dL/dy * y * (1 - y), using the cached output.
+    """y = sigmoid(x); dL/dx = dL/dy * y * (1 - y), using the kept output.
 
     As a hidden activation only: for a probability output, feed the logits to
     ``BCEWithLogitsLoss`` instead, which is stable where this product underflows.
     """
 
     def __init__(self):
-        self._y = None
+        self._y: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._y = F.sigmoid(x)
         return self._y
 
-    def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray:
-        y = self._cached("_y")
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        y = _saved(self._y, "Sigmoid")
         return F.sigmoid_backward(_check_grad(grad_y, y.shape, "Sigmoid"), y)
 
 
@@ -343,7 +287,7 @@ class Identity(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return x
 
-    def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray:
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
         return grad_y
 
 
@@ -375,24 +319,10 @@ class Sequential(Module):
             x = layer.forward(x)
         return x
 
-    def backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        for i in range(len(self.layers) - 1, -1, -1):
-            grad_y = self.layers[i].backward(grad_y, input_grad=input_grad or i > 0)
-        return grad_y
-
-    def _has_training_path(self) -> bool:
-        return super()._has_training_path() and all(
-            layer._has_training_path() for layer in self.layers
-        )
-
-    def _forward(self, x: np.ndarray) -> np.ndarray:
-        for layer in self.layers:
-            x = layer._forward(x)
-        return x
-
-    def _backward(self, grad_y: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        for i in range(len(self.layers) - 1, -1, -1):
-            grad_y = self.layers[i]._backward(grad_y, input_grad or i > 0)
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        """dL/dy -> dL/dx through every layer, last first (the chain rule)."""
+        for layer in reversed(self.layers):
+            grad_y = layer.backward(grad_y)
         return grad_y
 
     def parameters(self) -> list[Parameter]:
@@ -408,17 +338,15 @@ class Sequential(Module):
     def config(self) -> dict:
         return {"type": "Sequential", "layers": [layer.config() for layer in self.layers]}
 
-    def output_features(self, in_features: int) -> int:
-        for layer in self.layers:
-            in_features = layer.output_features(in_features)
-        return in_features
-
     @property
     def in_features(self) -> int | None:
-        """Input width of the first Linear layer (None if there is none)."""
+        """Input width of the first Linear layer when only built-in activations precede it;
+        None when it cannot be known without data (a custom module may change widths)."""
         for layer in self.layers:
-            if isinstance(layer, Linear):
+            if type(layer) is Linear:
                 return layer.in_features
+            if type(layer) not in ACTIVATIONS.values():
+                return None
         return None
 
     @property
@@ -427,12 +355,13 @@ class Sequential(Module):
         return params[0].value.dtype if params else np.dtype(np.float64)
 
     def summary(self) -> str:
-        """A table: layer, output shape, parameter count; and the total."""
-        width = self.in_features
+        """A table: layer, output shape (from a forward pass on one zero row), parameters."""
+        x = None if self.in_features is None else np.zeros((1, self.in_features), self.dtype)
         rows = [("layer", "output shape", "params")]
         for i, layer in enumerate(self.layers):
-            width = layer.output_features(width) if width is not None else None
-            rows.append((f"{i}: {layer!r}", f"(N, {width})", f"{layer.num_parameters():,}"))
+            x = None if x is None else layer.forward(x)
+            shape = "(N, ?)" if x is None else "(N, " + ", ".join(map(str, x.shape[1:])) + ")"
+            rows.append((f"{i}: {layer!r}", shape, f"{layer.num_parameters():,}"))
         rows.append(("total", "", f"{self.num_parameters():,}"))
         widths = [max(len(r[c]) for r in rows) for c in range(3)]
         lines = [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}" for r in rows]
@@ -453,11 +382,38 @@ class Sequential(Module):
         return f"Sequential(\n{inner}\n)"
 
 
+# --- the types a model file may hold --------------------------------------------------------
+
+MODULE_TYPES: dict[str, type[Module]] = {
+    cls.__name__: cls for cls in (Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Identity)
+}
+
+
+def register_module(cls: type[Module]) -> type[Module]:
+    """Let model files hold ``cls`` (usable as a class decorator); returns ``cls``.
+
+    The contract: ``cls().config()`` is JSON with ``"type": cls.__name__`` and the
+    keyword arguments that rebuild it; ``cls.from_config(config, dtype)`` rebuilds it
+    (the default passes those arguments to ``cls``); ``parameters()`` come back in the
+    same order with the same names and shapes, and the saved values are copied into them.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Module)):
+        raise TypeError(f"register_module: expected a Module subclass, got {cls!r}")
+    known = MODULE_TYPES.get(cls.__name__)
+    if known is not None and known is not cls:
+        raise ValueError(f"register_module: another module is already named {cls.__name__!r}")
+    MODULE_TYPES[cls.__name__] = cls
+    return cls
+
+
+# --- builders -------------------------------------------------------------------------------
+
+
 def mlp(
     sizes: list[int],
     activation: str = "relu",
     *,
-    init: str | None = None,
+    init: str | Callable | None = None,
     seed: int | None = None,
     rng: np.random.Generator | None = None,
     dtype=np.float64,

@@ -15,36 +15,60 @@ exact value is tiny (no subtraction of nearly equal numbers):
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
+from . import functional as F
 from ._checks import as_float_array, check_finite, check_nonempty
 
 __all__ = ["Loss", "MSELoss", "BCEWithLogitsLoss", "SoftmaxCrossEntropyLoss", "L2Penalty"]
 
 
+def _mean(values: np.ndarray) -> float:
+    """The mean of ``values``, finite wherever the exact mean is: sum / n, as always, when the
+    sum is finite; else (finite values whose sum overflowed) ``F.mean_no_overflow``."""
+    total = float(values.sum())
+    if math.isfinite(total) or not np.isfinite(values).all():
+        return total / values.size
+    return float(F.mean_no_overflow(values))
+
+
+def _mean_of_sum(*parts: np.ndarray) -> float:
+    """mean(sum of parts), where the sum of the parts overflows for some element although the
+    mean may not: 2 * mean(sum of parts / 2), halving being exact."""
+    half = sum(0.5 * part for part in parts)
+    return 2.0 * _mean(np.asarray(half))
+
+
+def _mean_square(err: np.ndarray) -> float:
+    """mean(err^2), finite wherever the exact value is (err^2 overflows beyond ~1.3e154):
+    s * mean((err / s)^2) * s with s = max |err| when the plain sum is not finite."""
+    sq = err * err
+    total = float(sq.sum())
+    if math.isfinite(total) or not np.isfinite(err).all():
+        return total / err.size
+    s = float(np.max(np.abs(err)))
+    r = err / s
+    return (s * (float(np.sum(r * r)) / err.size)) * s
+
+
 class Loss:
-    """Base class. Subclasses set ``self._grad`` in ``forward``; ``backward`` returns it."""
+    """Base class: ``forward`` validates, computes the loss and keeps dL/d(prediction) in
+    ``self._grad``; ``backward`` returns it."""
 
     def __init__(self, reduction: str = "mean"):
         if reduction not in ("mean", "sum"):
             raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
         self.reduction = reduction
-        self._grad = None
+        self._grad: np.ndarray | None = None
 
     def __call__(self, prediction, target) -> float:
         return self.forward(prediction, target)
 
     def forward(self, prediction, target) -> float:
         """The loss of a batch; also computes dL/d(prediction) for ``backward``."""
-        return self._forward(*self._validate(prediction, target))
-
-    def _validate(self, prediction, target) -> tuple[np.ndarray, np.ndarray]:
-        """Check both arguments; return them as the arrays ``_forward`` computes with."""
-        prediction = self._prediction(prediction)
-        return prediction, self._target_like(target, prediction)
-
-    def _forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
-        """The math, on arguments that ``_validate`` returned (``fit`` validates once)."""
         raise NotImplementedError
 
     def backward(self) -> np.ndarray:
@@ -52,6 +76,12 @@ class Loss:
         if self._grad is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
         return self._grad
+
+    def _validate(self, prediction, target) -> tuple[np.ndarray, np.ndarray]:
+        """Check both arguments; return them as the arrays the math uses (the prediction as
+        a float array, the target in the prediction's shape and dtype)."""
+        prediction = self._prediction(prediction)
+        return prediction, self._target_like(target, prediction)
 
     def _prediction(self, prediction) -> np.ndarray:
         name = f"{type(self).__name__} prediction"
@@ -87,10 +117,14 @@ class Loss:
         return target
 
     def _reduce(self, per_sample: np.ndarray, count: int) -> float:
+        """Sum or mean over the ``count`` samples (a mean without overflow: see ``_mean``)."""
+        if self.reduction == "mean" and per_sample.size == count:
+            return _mean(per_sample)
         total = float(per_sample.sum())
         return total / count if self.reduction == "mean" else total
 
     def _scale(self, count: int) -> float:
+        """The factor the reduction puts on each term's gradient: 1/count or 1."""
         return 1.0 / count if self.reduction == "mean" else 1.0
 
 
@@ -101,13 +135,18 @@ class MSELoss(Loss):
     Gradient: dL/dy_hat = 2 (y_hat - y) / (N * K)   [sum: 2 (y_hat - y)].
     """
 
-    def _forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
-        err = prediction - target
-        count = err.size
-        loss = self._reduce(err * err, count)
-        err *= 2.0 * self._scale(count)
-        self._grad = err
-        return loss
+    def forward(self, prediction, target) -> float:
+        y_hat, y = self._validate(prediction, target)
+        err = y_hat - y
+        self._grad = 2.0 * self._scale(err.size) * err
+        with np.errstate(over="ignore"):  # an overflowing square is handled (or truly inf)
+            return self._value(err)
+
+    def _value(self, err: np.ndarray) -> float:
+        """The loss of the errors err = y_hat - y (the mean without overflow)."""
+        if self.reduction == "mean":
+            return _mean_square(err)
+        return float((err * err).sum())
 
 
 def _check_binary(target: np.ndarray, name: str) -> None:
@@ -131,34 +170,27 @@ class BCEWithLogitsLoss(Loss):
         _check_binary(y, "BCEWithLogitsLoss target")
         return z, y
 
-    def _forward(self, z: np.ndarray, y: np.ndarray) -> float:
-        # With y in {0, 1}, let t = z (y = 0) or -z (y = 1): the logit of the wrong answer.
-        # Then l = softplus(t) and dl/dz = sigmoid(z) - y = sign * sigmoid(t), and both
-        # share e = exp(-|z|) = exp(-|t|): softplus(t) = max(t, 0) + log1p(e),
-        # sigmoid(t) = (1 if t >= 0 else e) / (1 + e). This is F.softplus and F.sigmoid
-        # written out once for both terms of the docstring's formulas.
-        sign = 1.0 - 2.0 * y
-        t = z * sign
-        e = np.exp(-np.abs(z))
-        count = z.size
-        loss = self._reduce(np.maximum(t, 0) + np.log1p(e), count)
-        grad = np.where(t >= 0, 1.0, e)
-        grad /= 1.0 + e
-        grad *= sign
-        grad *= self._scale(count)
-        self._grad = grad
-        return loss
+    def forward(self, logits, target) -> float:
+        z, y = self._validate(logits, target)
+        per_sample = y * F.softplus(-z) + (1 - y) * F.softplus(z)
+        grad = (1 - y) * F.sigmoid(z) - y * F.sigmoid(-z)
+        self._grad = grad * self._scale(z.size)
+        with np.errstate(over="ignore"):  # an overflowing sum is handled (or truly inf)
+            return self._reduce(per_sample, z.size)
 
 
 class SoftmaxCrossEntropyLoss(Loss):
     """Softmax followed by cross-entropy, fused, on logits Z of shape (N, C).
 
     Target: integer labels (N,) in [0, C) or a one-hot / probability matrix (N, C).
-    l_n = logsumexp(Z_n) - Z_n[k_n];   dl/dZ_n = softmax(Z_n) - onehot(k_n).
+        l_n = logsumexp(Z_n) - Z_n[k_n] = -log_softmax(Z_n)[k_n]
+        dl/dZ_n = softmax(Z_n) - onehot(k_n)
+    Soft targets q (N, C): l_n = -sum_j q_nj log_softmax(Z_n)_j, dl/dZ_n = softmax(Z_n) - q_n.
 
-    For accuracy where the loss is tiny (the true class dominates), logsumexp is split as
-    m + log1p(s) with s = sum over the non-maximal classes of exp(Z_j - m), so the loss is
-    log1p(s) itself and the true class's gradient is -s / (1 + s), not p - 1 rounded to 0.
+    For accuracy where the loss is tiny (the true class dominates by 40, say), logsumexp
+    is split as m + log1p(s), with m the row's max and s the sum of exp(Z_j - m) over the
+    other classes: the loss is then log1p(s) itself (~ s), and the true class's gradient
+    -s / (1 + s), not p - 1 rounded to 0.
     """
 
     def _validate(self, logits, target) -> tuple[np.ndarray, np.ndarray]:
@@ -169,61 +201,36 @@ class SoftmaxCrossEntropyLoss(Loss):
         labels, soft = self._labels(target, z)
         return z, (labels if soft is None else soft)
 
-    def _forward(self, z: np.ndarray, target: np.ndarray) -> float:
-        if target.ndim == 2:
-            return self._forward_soft(z, target)
-        labels = target
-        n, c = z.shape
-        # flat indices into z.ravel() of each row's max and each row's label
-        row_start = self._row_starts(n, c)
-        at_top = z.argmax(axis=1)
-        at_top += row_start
-        at_label = labels + row_start
-
-        m = z.take(at_top)  # (N,) row maxima
-        e = z - m[:, None]
-        np.exp(e, out=e)  # (N, C), each in (0, 1], exactly 1 at the max
-        e.put(at_top, 0.0)
-        s = e.sum(axis=1)  # (N,) mass of the non-maximal classes, relative to the max
-        per_sample = m - z.take(at_label)
-        per_sample += np.log1p(s)
-        loss = self._reduce(per_sample, n)
-
-        # dl/dz = softmax(z) - onehot(k) = (e - (1 + s) onehot(k)) / (1 + s). At the label,
-        # e_k - (1 + s) is computed as (e_k - 1) - s: where the label is the max, e_k = 1
-        # exactly, so it is exactly -s and p_k - 1 = -s / (1 + s) keeps full relative precision.
-        e.put(at_top, 1.0)
-        e.put(at_label, (e.take(at_label) - 1.0) - s)
-        s += 1.0
-        e *= np.divide(self._scale(n), s, out=s)[:, None]
-        self._grad = e
-        return loss
-
-    def _row_starts(self, n: int, c: int) -> np.ndarray:
-        """[0, c, 2c, ...] (N,): where each row starts in z.ravel(); kept for the last shape."""
-        key = (n, c)
-        if getattr(self, "_row_start_key", None) != key:
-            self._row_start_key, self._row_start = key, np.arange(0, n * c, c)
-        return self._row_start
-
-    def _forward_soft(self, z: np.ndarray, soft: np.ndarray) -> float:
-        """Soft targets (N, C): l_n = -sum_j q_nj log p_nj; dl/dZ_n = p_n - q_n."""
+    def forward(self, logits, target) -> float:
+        z, target = self._validate(logits, target)
         n = z.shape[0]
         rows = np.arange(n)
         top = np.argmax(z, axis=1)
-        m = z[rows, top][:, None]
-        e = np.exp(z - m)
-        e[rows, top] = 0.0
-        s = np.sum(e, axis=1)
-        log1p_s = np.log1p(s)
-        e[rows, top] = 1.0
-        probs = e / (1.0 + s)[:, None]
-        log_probs = (z - m) - log1p_s[:, None]
-        per_sample = -np.sum(soft * log_probs, axis=1)
-        grad = probs - soft
-        grad *= self._scale(n)
-        self._grad = grad
-        return self._reduce(per_sample, n)
+        shifted = z - z[rows, top][:, None]  # z - m: <= 0, exactly 0 at each row's max
+        e = np.exp(shifted)  # exactly 1 at the max
+        others = e.copy()
+        others[rows, top] = 0.0
+        s = others.sum(axis=1)  # (N,) the other classes' mass, relative to the max
+        log_p = shifted - np.log1p(s)[:, None]  # log_softmax(z)
+        p = e / (1.0 + s)[:, None]  # softmax(z)
+        if target.ndim == 1:  # labels k
+            per_sample = -log_p[rows, target]
+            grad = p
+            # p_k - 1 = (e_k - (1 + s)) / (1 + s), with e_k - (1 + s) as (e_k - 1) - s: exactly
+            # -s / (1 + s) where the label is the max, not 0 after rounding
+            grad[rows, target] = ((e[rows, target] - 1.0) - s) / (1.0 + s)
+        else:  # soft targets q
+            per_sample = -np.sum(target * log_p, axis=1)
+            grad = p - target
+        self._grad = grad * self._scale(n)
+        with np.errstate(over="ignore"):  # an overflowing sum is handled (or truly inf)
+            value = self._reduce(per_sample, n)
+        if self.reduction == "mean" and not math.isfinite(value) and target.ndim == 1:
+            # (m - z_k) overflows where the logits span more than the largest float: the
+            # mean of the halves does not
+            with np.errstate(over="ignore"):
+                value = _mean_of_sum(z[rows, top], -z[rows, target], np.log1p(s))
+        return value
 
     def _labels(self, target, z: np.ndarray):
         """-> (integer labels (N,), None) or (None, soft targets (N, C))."""
@@ -271,8 +278,11 @@ class L2Penalty:
     def __init__(self, lam: float, convention: str = "half"):
         if convention not in ("half", "full"):
             raise ValueError(f"convention must be 'half' or 'full', got {convention!r}")
-        if not lam >= 0:
-            raise ValueError(f"L2 strength lam must be >= 0, got {lam!r}")
+        given: object = lam  # any Python or NumPy real number
+        if isinstance(given, (bool, np.bool_)) or not isinstance(given, numbers.Real):
+            raise TypeError(f"L2 strength lam must be a real number, got {lam!r}")
+        if not (math.isfinite(float(lam)) and lam >= 0):
+            raise ValueError(f"L2 strength lam must be finite and >= 0, got {lam!r}")
         self.lam = float(lam)
         self.convention = convention
         self._factor = 0.5 * self.lam if convention == "half" else self.lam

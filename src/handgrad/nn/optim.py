@@ -1,21 +1,23 @@
-"""Optimizers. ``step()`` updates every parameter's ``.value`` in place from its ``.grad``.
+"""Optimizers: ``step()`` updates every parameter's ``.value`` in place from its ``.grad``.
 
-An optimizer keeps the gradients of its parameters in one flat vector per dtype (each
-``p.grad`` is a view of its slice), and its state (velocities, moments, the step being
-built) in flat vectors of the same layout. The arithmetic of a step then runs once over
-all parameters, whatever their number; only the final ``W -= step`` and weight decay,
-which need each parameter's ``.value``, go parameter by parameter. A ``p.grad`` that was
-replaced by another array since is copied back into its slice first. Nothing is allocated
-per step. Hyperparameters stay Python floats so float32 parameters stay float32.
+State is kept per parameter, as PyTorch's ``state[p]``: ``self.state[i]`` is a dict of
+arrays (velocity, moments) for ``self.params[i]``. Lists aligned by position survive a
+deep copy or a pickle of (model, optimizer) together, and an optimizer never rebinds a
+parameter's ``.value`` or ``.grad``: it only writes into ``.value``.
 
-Weight decay here is the gradient of (wd / 2) * ||W||^2 added to dW (coupled), applied to
-parameters with ``regularize=True`` only (weights, not biases). Adam's ``decoupled=True``
-is AdamW: the weights shrink by lr * wd * W separately from the adaptive step.
+Weight decay is the gradient of (wd / 2) * ||W||^2 added to dW (coupled), for parameters
+with ``regularize=True`` only (weights, not biases). Adam's ``decoupled=True`` is AdamW:
+the weights shrink by lr * wd * W separately from the adaptive step. Hyperparameters are
+stored as Python floats, so float32 parameters stay float32.
+
+``fit`` runs these same updates through ``handgrad.fastpath`` (reused buffers, no
+temporaries); the tests keep the two equal.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -24,70 +26,63 @@ from .layers import Parameter
 __all__ = ["Optimizer", "SGD", "Adam", "RMSProp"]
 
 
-class _Group:
-    """Parameters of one dtype; their gradients as one flat vector ``grad`` (n,) and a flat
-    scratch ``buf`` (n,) for the step being built, each with per-parameter views."""
-
-    def __init__(self, params: list[Parameter]):
-        self.params = params
-        self.grad = np.concatenate([p.grad.ravel() for p in params])
-        self.grads = self.views(self.grad)
-        for p, view in zip(params, self.grads):
-            p.grad = view
-        self.buf = np.empty_like(self.grad)
-        self.bufs = self.views(self.buf)
-        self.zero = np.zeros_like(self.grad)  # for the finiteness check
-
-    def views(self, flat: np.ndarray) -> list[np.ndarray]:
-        """``flat`` (n,) cut into arrays shaped like the parameters (views, no copies)."""
-        out, start = [], 0
-        for p in self.params:
-            out.append(flat[start : start + p.value.size].reshape(p.value.shape))
-            start += p.value.size
-        return out
-
-    def zeros(self) -> np.ndarray:
-        """A flat state vector (n,) of zeros, laid out like ``grad``."""
-        return np.zeros_like(self.grad)
-
-    def gather(self) -> None:
-        """Copy back any ``p.grad`` that was replaced by a new array (and view it again)."""
-        for p, view in zip(self.params, self.grads):
-            if p.grad is not view:
-                view[...] = p.grad
-                p.grad = view
+def _number(who: str, name: str, value, low: float, high: float = math.inf, *, open_low=False):
+    """``value`` as a float, if it is a real finite number in [low, high) (or (low, high))."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{who}: {name} must be a real number, got {value!r}")
+    value = float(value)
+    below = value <= low if open_low else value < low
+    if not math.isfinite(value) or below or value >= high:
+        interval = f"{'(' if open_low else '['}{low:g}, {high:g})"
+        raise ValueError(f"{who}: {name} must be a finite number in {interval}, got {value!r}")
+    return value
 
 
-def _groups(params: list[Parameter]) -> list[_Group]:
-    by_dtype: dict[np.dtype, list[Parameter]] = {}
-    for p in params:
-        by_dtype.setdefault(p.value.dtype, []).append(p)
-    return [_Group(ps) for ps in by_dtype.values()]
+# Squares of gradients beyond 2^512 (~1.3e154; float32: 2^64, ~1.8e19) overflow. Adam's v and
+# RMSProp's s are then kept divided by 4^e (state "<name>_exponent", a 0-d int64 array),
+# with e chosen so that the scaled gradient stays below 2^(maxexp/2 - 12): then g^2 and the
+# running mean stay finite for any finite g, and the step, a ratio, is computed with g, the
+# root mean square and eps all scaled alike. e is 0 (the textbook formulas, bit for bit)
+# until a gradient that large comes, and it never goes back down.
+
+
+def _scaled(g: np.ndarray, state: dict, name: str) -> tuple[int, np.ndarray]:
+    """(e, g / 2^e) for the running mean of squares ``state[name]`` (= true value / 4^e),
+    raising e first (and rescaling the mean) if g / 2^e would square to an overflow."""
+    e = int(state[f"{name}_exponent"])
+    g_s = g if e == 0 else np.ldexp(g, -e)
+    largest = float(np.max(np.abs(g_s))) if g_s.size else 0.0
+    bits = np.finfo(g_s.dtype).maxexp // 2 - 12  # float64: 500
+    # (a NaN or inf gradient has nothing to scale: fit stops before such a step)
+    if largest >= 2.0**bits and math.isfinite(largest):
+        k = math.frexp(largest)[1] - bits
+        mean = state[name]
+        mean[...] = np.ldexp(mean, -2 * k)
+        e += k
+        state[f"{name}_exponent"][...] = e
+        g_s = np.ldexp(g, -e)
+    return e, g_s
 
 
 class Optimizer:
-    def __init__(self, params, lr: float):
+    """Base class: the parameters, the learning rate, per-parameter state, and the step count."""
+
+    def __init__(self, params, lr: float, weight_decay: float = 0.0):
+        who = type(self).__name__
         self.params: list[Parameter] = list(params)
         if not self.params:
-            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+            raise ValueError(f"{who}: got an empty parameter list")
         for p in self.params:
             if not isinstance(p, Parameter):
-                raise TypeError(
-                    f"{type(self).__name__}: expected Parameters, got {type(p).__name__}"
-                )
+                raise TypeError(f"{who}: expected Parameters, got {type(p).__name__}")
         if len({id(p) for p in self.params}) != len(self.params):
-            raise ValueError(f"{type(self).__name__}: a parameter appears more than once")
-        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-            raise ValueError(f"{type(self).__name__}: lr must be a positive number, got {lr!r}")
-        self.lr = float(lr)
-        self._groups = _groups(self.params)
+            raise ValueError(f"{who}: a parameter appears more than once")
+        self.lr = _number(who, "lr", lr, 0.0, open_low=True)
+        self.weight_decay = _number(who, "weight_decay", weight_decay, 0.0)
+        self.t = 0  # steps taken
+        self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
 
     def step(self) -> None:
-        for group in self._groups:
-            group.gather()
-        self._step()
-
-    def _step(self) -> None:
         raise NotImplementedError
 
     def zero_grad(self) -> None:
@@ -95,44 +90,59 @@ class Optimizer:
         for p in self.params:
             p.grad.fill(0)
 
-    def gradients_finite(self) -> bool:
-        """True if every gradient entry of these parameters is finite.
+    def _grad_with_decay(self, p: Parameter, wd: float) -> np.ndarray:
+        """g + wd * W for weights (coupled weight decay), g itself otherwise."""
+        return p.grad + wd * p.value if wd and p.regularize else p.grad
 
-        One BLAS dot product per dtype, with a vector of zeros: 0 * x is 0 for every finite
-        x and NaN for NaN or +-inf, so the product is NaN exactly when an entry is not
-        finite, and nothing can overflow on the way. (Finding one, NumPy warns "invalid
-        value" unless inside ``np.errstate(invalid="ignore")``, as ``fit`` runs it.)
+    def hyperparameters(self) -> dict:
+        """The constructor's arguments besides ``params``, as JSON-ready numbers."""
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        """{"type", "hyperparameters", "t", "state": [{name: array}, ...]}: arrays and JSON
+        scalars, the per-parameter state in ``params`` order (copies)."""
+        return {
+            "type": type(self).__name__,
+            "hyperparameters": self.hyperparameters(),
+            "t": self.t,
+            "state": [{k: a.copy() for k, a in s.items()} for s in self.state],
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what ``state_dict`` returned, checked entirely before anything changes.
+
+        Arrays are copied into the existing state arrays; hyperparameters are restored.
         """
-        for group in self._groups:
-            group.gather()
-            if math.isnan(np.dot(group.grad, group.zero)):
-                return False
-        return True
-
-    @staticmethod
-    def _decayed_grad(group: _Group, wd: float) -> np.ndarray:
-        """g + wd * W (weights only) into ``group.buf`` (or g itself without decay), flat."""
-        if wd == 0.0 or not any(p.regularize for p in group.params):
-            return group.grad
-        for p, b, g in zip(group.params, group.bufs, group.grads):
-            if p.regularize:
-                np.multiply(p.value, wd, out=b)
-                b += g
-            else:
-                b[...] = g
-        return group.buf
-
-    @staticmethod
-    def _subtract(group: _Group) -> None:
-        """W -= the step in ``group.buf``, parameter by parameter (separate arrays)."""
-        for p, step in zip(group.params, group.bufs):
-            p.value -= step
-
-
-def _check_unit(name: str, value: float, who: str) -> float:
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"{who}: {name} must be in [0, 1), got {value!r}")
-    return float(value)
+        who = type(self).__name__
+        if not isinstance(state, dict) or state.get("type") != who:
+            got = state.get("type") if isinstance(state, dict) else type(state).__name__
+            raise ValueError(f"{who}.load_state_dict: this state belongs to {got!r}")
+        t = state.get("t")
+        if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0:
+            raise ValueError(f"{who}.load_state_dict: t must be a non-negative integer, got {t!r}")
+        saved = state.get("state")
+        if not isinstance(saved, list) or len(saved) != len(self.state):
+            raise ValueError(
+                f"{who}.load_state_dict: expected state for {len(self.state)} parameters"
+            )
+        for i, (mine, theirs) in enumerate(zip(self.state, saved)):
+            if not isinstance(theirs, dict) or set(theirs) != set(mine):
+                raise ValueError(f"{who}.load_state_dict: parameter {i} needs {sorted(mine)}")
+            for k, a in theirs.items():
+                a = np.asarray(a)
+                if a.shape != mine[k].shape or a.dtype != mine[k].dtype:
+                    raise ValueError(
+                        f"{who}.load_state_dict: {k} of parameter {i} is {a.dtype} {a.shape}, "
+                        f"expected {mine[k].dtype} {mine[k].shape}"
+                    )
+                if not np.all(np.isfinite(a)):
+                    raise ValueError(f"{who}.load_state_dict: {k} of parameter {i} is not finite")
+        restored = type(self)(self.params, **state.get("hyperparameters", {}))  # validates
+        for mine, theirs in zip(self.state, saved):
+            for k, a in theirs.items():
+                mine[k][...] = a
+        vars(self).update({k: v for k, v in vars(restored).items() if k not in ("params", "state")})
+        self.t = int(t)
 
 
 class SGD(Optimizer):
@@ -152,29 +162,34 @@ class SGD(Optimizer):
         nesterov: bool = False,
         weight_decay: float = 0.0,
     ):
-        super().__init__(params, lr)
-        self.momentum = _check_unit("momentum", momentum, "SGD")
+        super().__init__(params, lr, weight_decay)
+        self.momentum = _number("SGD", "momentum", momentum, 0.0, 1.0)
         if nesterov and self.momentum == 0:
             raise ValueError("SGD: nesterov=True needs momentum > 0")
         self.nesterov = bool(nesterov)
-        self.weight_decay = float(weight_decay)
-        self._velocity = [g.zeros() for g in self._groups] if self.momentum else None
+        if self.momentum:
+            for p, state in zip(self.params, self.state):
+                state["velocity"] = np.zeros_like(p.value)
 
-    def _step(self) -> None:
-        lr, mu, wd = self.lr, self.momentum, self.weight_decay
-        for i, group in enumerate(self._groups):
-            buf = group.buf
-            g = self._decayed_grad(group, wd)
+    def step(self) -> None:
+        lr, mu = self.lr, self.momentum
+        for p, state in zip(self.params, self.state):
+            g = self._grad_with_decay(p, self.weight_decay)
             if mu:
-                v = self._velocity[i]
+                v = state["velocity"]
                 v *= mu
                 v += g
-                if self.nesterov:  # look ahead along the velocity
-                    g = g + mu * v
-                else:
-                    g = v
-            np.multiply(g, lr, out=buf)
-            self._subtract(group)
+                g = g + mu * v if self.nesterov else v
+            p.value -= lr * g
+        self.t += 1
+
+    def hyperparameters(self) -> dict:
+        return {
+            "lr": self.lr,
+            "momentum": self.momentum,
+            "nesterov": self.nesterov,
+            "weight_decay": self.weight_decay,
+        }
 
 
 class Adam(Optimizer):
@@ -193,46 +208,49 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
         decoupled: bool = False,
     ):
-        super().__init__(params, lr)
-        self.beta1 = _check_unit("beta1", betas[0], "Adam")
-        self.beta2 = _check_unit("beta2", betas[1], "Adam")
-        if not eps > 0:
-            raise ValueError(f"Adam: eps must be > 0, got {eps!r}")
-        self.eps = float(eps)
-        self.weight_decay = float(weight_decay)
+        super().__init__(params, lr, weight_decay)
+        if isinstance(betas, (str, bytes)) or np.ndim(betas) != 1 or len(betas) != 2:
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        self.beta1 = _number("Adam", "beta1", betas[0], 0.0, 1.0)
+        self.beta2 = _number("Adam", "beta2", betas[1], 0.0, 1.0)
+        self.eps = _number("Adam", "eps", eps, 0.0, open_low=True)
         self.decoupled = bool(decoupled)
-        self.t = 0
-        self._m = [g.zeros() for g in self._groups]
-        self._v = [g.zeros() for g in self._groups]
+        for p, state in zip(self.params, self.state):
+            state["m"] = np.zeros_like(p.value)
+            state["v"] = np.zeros_like(p.value)
+            state["v_exponent"] = np.zeros((), np.int64)
 
-    def _step(self) -> None:
+    def step(self) -> None:
         self.t += 1
-        b1, b2, eps = self.beta1, self.beta2, self.eps
-        # fold both bias corrections into the step size and eps (exactly equivalent)
-        c1 = 1.0 - b1**self.t
-        c2 = math.sqrt(1.0 - b2**self.t)
-        step_size = self.lr * c2 / c1
-        eps_hat = eps * c2
         coupled_wd = 0.0 if self.decoupled else self.weight_decay
-        for i, group in enumerate(self._groups):
-            buf, m, v = group.buf, self._m[i], self._v[i]
-            g = self._decayed_grad(group, coupled_wd)
-            m *= b1
-            m += (1.0 - b1) * g
-            v *= b2
-            np.multiply(g, g, out=buf)
-            buf *= 1.0 - b2
-            v += buf
-            np.sqrt(v, out=buf)
-            buf += eps_hat
-            np.divide(m, buf, out=buf)
-            buf *= step_size
-            if self.decoupled and self.weight_decay:
-                shrink = 1.0 - self.lr * self.weight_decay
-                for p in group.params:
-                    if p.regularize:
-                        p.value *= shrink
-            self._subtract(group)
+        for p, state in zip(self.params, self.state):
+            self.update(p, state, self._grad_with_decay(p, coupled_wd))
+
+    def update(self, p: Parameter, state: dict, g: np.ndarray) -> None:
+        """One parameter's step with gradient g (weight decay included), t already counted."""
+        b1, b2, lr, eps = self.beta1, self.beta2, self.lr, self.eps
+        c1, c2 = 1.0 - b1**self.t, 1.0 - b2**self.t  # the bias corrections
+        m, v = state["m"], state["v"]
+        m *= b1
+        m += (1.0 - b1) * g
+        e, g_s = _scaled(g, state, "v")  # v is kept as v / 4^e; e = 0 unless g^2 overflows
+        v *= b2
+        v += (1.0 - b2) * (g_s * g_s)
+        if self.decoupled and self.weight_decay and p.regularize:
+            p.value *= 1.0 - lr * self.weight_decay
+        if e == 0:
+            p.value -= lr * (m / c1) / (np.sqrt(v / c2) + eps)
+        else:  # the same step with m, sqrt(v) and eps all divided by 2^e
+            p.value -= lr * (np.ldexp(m, -e) / c1) / (np.sqrt(v / c2) + np.ldexp(eps, -e))
+
+    def hyperparameters(self) -> dict:
+        return {
+            "lr": self.lr,
+            "betas": [self.beta1, self.beta2],
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+            "decoupled": self.decoupled,
+        }
 
 
 class RMSProp(Optimizer):
@@ -246,22 +264,29 @@ class RMSProp(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ):
-        super().__init__(params, lr)
-        self.rho = _check_unit("rho", rho, "RMSProp")
-        self.eps = float(eps)
-        self.weight_decay = float(weight_decay)
-        self._s = [g.zeros() for g in self._groups]
+        super().__init__(params, lr, weight_decay)
+        self.rho = _number("RMSProp", "rho", rho, 0.0, 1.0)
+        self.eps = _number("RMSProp", "eps", eps, 0.0, open_low=True)
+        for p, state in zip(self.params, self.state):
+            state["s"] = np.zeros_like(p.value)
+            state["s_exponent"] = np.zeros((), np.int64)
 
-    def _step(self) -> None:
-        rho, eps, lr = self.rho, self.eps, self.lr
-        for i, group in enumerate(self._groups):
-            buf, s = group.buf, self._s[i]
-            g = self._decayed_grad(group, self.weight_decay)
-            s *= rho
-            s += (1.0 - rho) * (g * g)
-            # g may *be* buf (with weight decay), so the denominator needs its own array
-            denom = np.sqrt(s)
-            denom += eps
-            np.divide(g, denom, out=buf)
-            buf *= lr
-            self._subtract(group)
+    def step(self) -> None:
+        for p, state in zip(self.params, self.state):
+            self.update(p, state, self._grad_with_decay(p, self.weight_decay))
+        self.t += 1
+
+    def update(self, p: Parameter, state: dict, g: np.ndarray) -> None:
+        """One parameter's step with gradient g (weight decay included)."""
+        rho, lr, eps = self.rho, self.lr, self.eps
+        s = state["s"]
+        e, g_s = _scaled(g, state, "s")  # s is kept as s / 4^e; e = 0 unless g^2 overflows
+        s *= rho
+        s += (1.0 - rho) * (g_s * g_s)
+        if e == 0:
+            p.value -= lr * g / (np.sqrt(s) + eps)
+        else:  # the same step with g, sqrt(s) and eps all divided by 2^e
+            p.value -= lr * g_s / (np.sqrt(s) + np.ldexp(eps, -e))
+
+    def hyperparameters(self) -> dict:
+        return {"lr": self.lr, "rho": self.rho, "eps": self.eps, "weight_decay": self.weight_decay}

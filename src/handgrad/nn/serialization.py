@@ -1,38 +1,89 @@
 """Saving and loading models: an .npz of arrays plus JSON metadata. Never pickle.
 
-Layout of the file (a zip written by ``numpy.savez``):
+Layout of the file (an uncompressed zip, as ``numpy.savez`` writes it):
     __handgrad__      0-d unicode array holding JSON: format, handgrad version, dtype,
                       the architecture (``Sequential.config()``) and user metadata
     0.weight, 0.bias, ... one array per parameter, named as ``named_parameters`` names them
 
 Writes go to a temporary file in the target folder, are flushed to disk, then renamed over
-the destination: a crash leaves either the old file or the new one, never half of one.
+the destination: a crash leaves either the old file or the new one, never half of one. A
+save that was killed leaves its temporary ``.<name>.<random>.tmp`` behind; the next save to
+the same path deletes those older than ``STALE_TEMPORARY_SECONDS``.
+
+Loading trusts nothing in the file. Every damaged, truncated or crafted file is refused
+with a ValueError naming the file and the problem, and memory stays bounded by the file's
+size: the metadata member is capped (``MAX_METADATA_BYTES``, JSON nesting
+``MAX_JSON_DEPTH``), the architecture is checked before any layer is built, and each
+array's .npy header (shape, dtype) is checked against it before a byte of data is read.
+Only uncompressed members are accepted, so no member can expand beyond the file itself.
+Weights that are not finite are refused, on load and on save. Besides the built-in
+layers, a file may hold modules added with ``layers.register_module``: those are rebuilt by
+their ``from_config`` (the registering user's code) before their arrays are checked.
 """
 
 from __future__ import annotations
 
+import glob
 import json
+import math
+import numbers
 import os
+import struct
 import tempfile
+import time
 import zipfile
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
+from numpy.lib import format as npy_format
 
-from .layers import ACTIVATIONS, Linear, Module, Sequential
+from .layers import ACTIVATIONS, MODULE_TYPES, LeakyReLU, Linear, Module, Sequential
 
 __all__ = ["save", "load", "load_with_metadata", "build", "atomic_write"]
 
 FORMAT = "handgrad-model"
 FORMAT_VERSION = 1
 _META_KEY = "__handgrad__"
-_LAYER_TYPES = {cls.__name__: cls for cls in ACTIVATIONS.values()}
+_LAYER_TYPES: dict[str, type[Module]] = {cls.__name__: cls for cls in ACTIVATIONS.values()}
+_BUILTIN = {"Linear", *_LAYER_TYPES}
+_DTYPES = ("float64", "float32")
+
+MAX_METADATA_BYTES = 16 * 2**20  # the JSON member as stored (4 bytes per character)
+MAX_JSON_DEPTH = 64  # nesting of dicts and lists in the metadata
+_MAX_NPY_HEADER = 10_000  # bytes of an .npy header (NumPy's own default limit)
+STALE_TEMPORARY_SECONDS = 60.0
+
+# What zipfile, the .npy header parser and json raise on damaged or crafted input.
+_CORRUPT = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    NotImplementedError,  # an unknown compression method
+    RuntimeError,  # an encrypted member; RecursionError from deeply nested JSON
+    OSError,
+    EOFError,
+    KeyError,
+    IndexError,
+    TypeError,
+    OverflowError,
+    SyntaxError,  # a malformed .npy header dictionary
+    UnicodeDecodeError,
+    struct.error,
+)
+
+
+# --- atomic writes --------------------------------------------------------------------------
 
 
 def atomic_write(path: str | os.PathLike, write) -> Path:
-    """Call ``write(file)`` on a temporary file beside ``path``, then rename it into place."""
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it into place.
+
+    Before writing, temporaries of earlier saves to the same path that were interrupted
+    (killed) more than ``STALE_TEMPORARY_SECONDS`` ago are deleted.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
@@ -48,113 +99,401 @@ def atomic_write(path: str | os.PathLike, write) -> Path:
     return path
 
 
+def remove_stale_temporaries(
+    path: str | os.PathLike, older_than: float = STALE_TEMPORARY_SECONDS
+) -> list[Path]:
+    """Delete ``.<name>.*.tmp`` files beside ``path`` last modified over ``older_than`` s ago.
+
+    They are what ``atomic_write`` leaves when its process is killed mid-write. Younger ones
+    may belong to a save still running in another process and are kept. Returns the paths
+    deleted.
+    """
+    path = Path(path)
+    now = time.time()
+    removed = []
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        try:
+            info = tmp.lstat()
+            if tmp.is_file() and not tmp.is_symlink() and now - info.st_mtime > older_than:
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:  # gone already, or not ours to delete
+            continue
+    return removed
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
 
 
+# --- the architecture, checked before anything is allocated ---------------------------------
+
+
+def _layer_specs(architecture: Any) -> list[tuple[str, dict]]:
+    """``Sequential.config()`` -> [(layer type, checked arguments)]; ValueError if malformed.
+
+    Built-in layers are checked field by field; a module added with ``register_module``
+    keeps its config as is (its ``from_config`` checks it when the model is built).
+    """
+    if not isinstance(architecture, dict) or architecture.get("type") != "Sequential":
+        raise ValueError("architecture must be a dict describing a Sequential")
+    layers = architecture.get("layers")
+    if not isinstance(layers, list):
+        raise ValueError("architecture must describe a Sequential with a list of layers")
+    specs = []
+    for i, cfg in enumerate(layers):
+        if not isinstance(cfg, dict) or not isinstance(cfg.get("type"), str):
+            raise ValueError(f"layer {i} of the architecture is not a dict with a 'type'")
+        kind = cfg["type"]
+        if kind == "Linear":
+            args = {
+                "in_features": _positive_int(cfg, "in_features", i),
+                "out_features": _positive_int(cfg, "out_features", i),
+                "bias": cfg.get("bias", True),
+            }
+            if not isinstance(args["bias"], bool):
+                raise ValueError(f"layer {i} (Linear): bias must be true or false")
+        elif kind == "LeakyReLU":
+            slope = cfg.get("negative_slope")
+            if not (isinstance(slope, numbers.Real) and not isinstance(slope, bool)) or not (
+                math.isfinite(slope)
+            ):
+                raise ValueError(f"layer {i} (LeakyReLU): negative_slope must be a finite number")
+            args = {"negative_slope": float(slope)}
+        elif kind in _LAYER_TYPES:
+            args = {}
+        elif kind in MODULE_TYPES:  # registered by the user's code: its config, unchanged
+            args = cfg
+        else:
+            raise ValueError(
+                f"unknown layer type {kind!r} (layer {i}); a custom module must be registered "
+                "with handgrad.register_module before loading"
+            )
+        specs.append((kind, args))
+    return specs
+
+
+def _positive_int(cfg: dict, key: str, i: int) -> int:
+    value = cfg.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"layer {i} (Linear): {key} must be a positive integer, got {value!r}")
+    return value
+
+
+def _builtin_shapes(specs: list[tuple[str, dict]]) -> dict[str, tuple[int, ...]]:
+    """{name: shape} of the built-in layers' parameters, known without allocating."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for i, (kind, args) in enumerate(specs):
+        if kind == "Linear":
+            shapes[f"{i}.weight"] = (args["in_features"], args["out_features"])
+            if args["bias"]:
+                shapes[f"{i}.bias"] = (args["out_features"],)
+    return shapes
+
+
+def _build(specs: list[tuple[str, dict]], dtype) -> Sequential:
+    layers: list[Module] = []
+    for i, (kind, args) in enumerate(specs):
+        if kind == "Linear":
+            layers.append(Linear(**args, init="zeros", dtype=dtype))
+        elif kind == "LeakyReLU":
+            layers.append(LeakyReLU(args["negative_slope"]))
+        elif kind in _LAYER_TYPES:
+            layers.append(_LAYER_TYPES[kind]())
+        else:
+            layers.append(_build_registered(MODULE_TYPES[kind], args, dtype, i))
+    return Sequential(*layers)
+
+
+def _build_registered(cls: type[Module], config: dict, dtype, i: int) -> Module:
+    """A registered module from its config; whatever its from_config raises -> ValueError."""
+    try:
+        layer = cls.from_config(config, dtype)
+    except Exception as exc:  # the user's constructor, fed with the file's values
+        raise ValueError(
+            f"layer {i} ({cls.__name__}) cannot be rebuilt from its config "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
+    if type(layer) is not cls:
+        raise ValueError(f"layer {i}: {cls.__name__}.from_config returned a {type(layer)}")
+    return layer
+
+
+def build(architecture: dict, dtype=np.float64) -> Sequential:
+    """Rebuild an (uninitialized-weights) model from ``Sequential.config()``.
+
+    A malformed architecture (wrong types, unknown layers) raises ValueError.
+    """
+    return _build(_layer_specs(architecture), dtype)
+
+
+# --- saving ---------------------------------------------------------------------------------
+
+
 def save(model: Module, path: str | os.PathLike, metadata: dict | None = None) -> Path:
-    """Write ``model`` (a Sequential) to ``path`` atomically; ``metadata`` must be JSON-able."""
+    """Write ``model`` (a Sequential) to ``path`` atomically; ``metadata`` must be JSON-able.
+
+    Everything is checked before a byte is written: only handgrad's built-in layers and
+    modules added with ``register_module`` can be stored (any other layer raises TypeError
+    naming its type), every parameter must have the dtype, shape and finiteness a load
+    would accept, and the metadata must be JSON within the limits a load accepts.
+    """
     if not isinstance(model, Sequential):
         raise TypeError(f"save: expected a Sequential model, got {type(model).__name__}")
-    meta = {
+    for i, layer in enumerate(model.layers):
+        cls = type(layer)
+        if MODULE_TYPES.get(cls.__name__) is not cls or cls is Sequential:
+            raise TypeError(
+                f"save: layer {i} is a {cls.__module__}.{cls.__qualname__}, which a model file "
+                f"cannot describe: the built-in layers ({', '.join(sorted(_BUILTIN))}) and "
+                "modules added with handgrad.register_module can be saved"
+            )
+    dtype = str(model.dtype)
+    if dtype not in _DTYPES:
+        raise TypeError(f"save: model dtype must be float64 or float32, got {dtype}")
+    meta: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "handgrad_version": _handgrad_version(),
-        "dtype": str(model.dtype),
+        "dtype": dtype,
         "architecture": model.config(),
-        "metadata": metadata or {},
+        "metadata": {} if metadata is None else metadata,
     }
+    if not isinstance(meta["metadata"], dict):
+        raise TypeError(f"save: metadata must be a dict, got {type(metadata).__name__}")
+    for i, cfg in enumerate(meta["architecture"]["layers"]):
+        if not isinstance(cfg, dict) or cfg.get("type") != type(model.layers[i]).__name__:
+            raise TypeError(
+                f"save: layer {i}'s config() must be a dict whose 'type' is its class name"
+            )
     try:
         meta_json = json.dumps(meta)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise TypeError(f"save: metadata must be JSON-serializable: {exc}") from None
-    arrays = {name: p.value for name, p in model.named_parameters()}
+    _check_json_depth(json.loads(meta_json), "save: metadata")
+    if 4 * len(meta_json) > MAX_METADATA_BYTES - 1024:  # the .npy header takes the rest
+        raise ValueError(
+            f"save: metadata is {len(meta_json)} characters of JSON; a model file holds at "
+            f"most about {MAX_METADATA_BYTES // 4} (store large data in a separate file)"
+        )
+    arrays = _checked_arrays(model, _builtin_shapes(_layer_specs(meta["architecture"])))
     arrays[_META_KEY] = np.array(meta_json)
-    return atomic_write(path, lambda fh: np.savez(fh, **arrays))
+    return atomic_write(path, lambda fh: np.savez(fh, **arrays))  # type: ignore[arg-type]
+
+
+def _checked_arrays(
+    model: Sequential, builtin: dict[str, tuple[int, ...]]
+) -> dict[str, np.ndarray]:
+    """{name: value} of every parameter after checking it is what a load will expect."""
+    named = model.named_parameters()
+    names = [name for name, _ in named]
+    if len(set(names)) != len(names) or _META_KEY in names:
+        raise ValueError(f"save: parameter names must be unique, got {names}")
+    dtype = model.dtype
+    for name, p in named:
+        value = p.value
+        shape = builtin.get(name, getattr(value, "shape", None))
+        if not isinstance(value, np.ndarray) or value.shape != shape or value.dtype != dtype:
+            raise ValueError(
+                f"save: parameter {name!r} should be a {dtype} array of shape {shape}, "
+                f"got {getattr(value, 'dtype', type(value).__name__)} "
+                f"{getattr(value, 'shape', '')}"
+            )
+        if not np.all(np.isfinite(value)):
+            raise ValueError(
+                f"save: parameter {name!r} holds NaN or inf; a model file stores finite "
+                "weights only"
+            )
+    return {name: p.value for name, p in named}
 
 
 def _handgrad_version() -> str:
-    from .. import __version__  # the one place the version is written (pyproject reads it too)
+    from ._version import __version__  # written once; the package and pyproject read it too
 
     return __version__
 
 
-def build(architecture: dict, dtype=np.float64) -> Sequential:
-    """Rebuild an (uninitialized-weights) model from ``Sequential.config()``."""
-    if architecture.get("type") != "Sequential" or not isinstance(architecture.get("layers"), list):
-        raise ValueError("architecture must describe a Sequential with a list of layers")
-    layers = []
-    for cfg in architecture["layers"]:
-        kind = cfg.get("type")
-        if kind == "Linear":
-            layers.append(
-                Linear(
-                    int(cfg["in_features"]),
-                    int(cfg["out_features"]),
-                    bias=bool(cfg.get("bias", True)),
-                    init="zeros",
-                    dtype=dtype,
-                )
-            )
-        elif kind == "LeakyReLU":
-            layers.append(_LAYER_TYPES[kind](float(cfg["negative_slope"])))
-        elif kind in _LAYER_TYPES:
-            layers.append(_LAYER_TYPES[kind]())
-        else:
-            raise ValueError(f"unknown layer type {kind!r}")
-    return Sequential(*layers)
+# --- loading --------------------------------------------------------------------------------
 
 
 def load_with_metadata(path: str | os.PathLike) -> tuple[Sequential, dict]:
-    """Read a model file written by ``save``; returns (model, the user metadata)."""
+    """Read a model file written by ``save``; returns (model, the user metadata).
+
+    Raises FileNotFoundError if there is no such file and ValueError, naming the file and
+    the problem, for anything that is not an intact handgrad model file.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"model file not found: {path}")
-    if not zipfile.is_zipfile(path):
-        # otherwise np.load guesses an object file and its error invites unsafe loading
-        raise ValueError(
-            f"cannot load model from {path}: corrupt or truncated file (not an .npz archive)"
-        )
+    if not path.is_file():
+        raise ValueError(f"cannot load model from {path}: not a regular file")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            if _META_KEY not in npz.files:
-                raise ValueError("it has no handgrad metadata (not a handgrad model file)")
-            meta = json.loads(str(npz[_META_KEY][()]))
-            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-                raise ValueError("its metadata does not describe a handgrad model")
-            if meta.get("format_version") != FORMAT_VERSION:
-                raise ValueError(f"unsupported format version {meta.get('format_version')!r}")
-            dtype = np.dtype(meta["dtype"])
-            model = build(meta["architecture"], dtype)
-            for name, p in model.named_parameters():
-                if name not in npz.files:
-                    raise ValueError(f"the array {name!r} is missing")
-                value = npz[name]
-                if value.shape != p.value.shape or value.dtype != dtype:
-                    raise ValueError(
-                        f"the array {name!r} has shape {value.shape} and dtype "
-                        f"{value.dtype}; expected {p.value.shape} {dtype}"
-                    )
-                p.value[...] = value
+        size = path.stat().st_size
+        with zipfile.ZipFile(path) as zf:
+            return _read_model(zf, size)
     except ValueError as exc:
         raise ValueError(f"cannot load model from {path}: {exc}") from None
-    except (
-        OSError,
-        EOFError,
-        KeyError,
-        TypeError,
-        zipfile.BadZipFile,
-        json.JSONDecodeError,
-    ) as exc:
+    except zipfile.BadZipFile as exc:
+        raise ValueError(
+            f"cannot load model from {path}: corrupt or truncated file (not an intact .npz "
+            f"archive: {exc})"
+        ) from None
+    except RecursionError:
+        raise ValueError(
+            f"cannot load model from {path}: its metadata is nested too deeply"
+        ) from None
+    except _CORRUPT as exc:
         raise ValueError(
             f"cannot load model from {path}: corrupt or truncated file "
             f"({type(exc).__name__}: {exc})"
         ) from None
-    return model, meta.get("metadata", {})
 
 
 def load(path: str | os.PathLike) -> Sequential:
     """Read a model file written by ``save``."""
     return load_with_metadata(path)[0]
+
+
+def _read_model(zf: zipfile.ZipFile, file_size: int) -> tuple[Sequential, dict]:
+    members = {info.filename: info for info in zf.infolist()}
+    meta_info = members.get(_META_KEY + ".npy")
+    if meta_info is None:
+        raise ValueError("it has no handgrad metadata (not a handgrad model file)")
+    meta = _read_metadata(zf, meta_info)
+    if meta.get("format") != FORMAT:
+        raise ValueError("its metadata does not describe a handgrad model")
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        raise ValueError(f"unsupported format version {version!r}")
+    dtype_name = meta.get("dtype")
+    if dtype_name not in _DTYPES:
+        raise ValueError(f"dtype must be one of {list(_DTYPES)}, got {dtype_name!r}")
+    dtype = np.dtype(dtype_name)
+    user_metadata = meta.get("metadata", {})
+    if not isinstance(user_metadata, dict):
+        raise ValueError("its user metadata is not a JSON object")
+    specs = _layer_specs(meta.get("architecture"))
+    _check_needed(_builtin_shapes(specs).values(), dtype, file_size)  # before any allocation
+    model = _build(specs, dtype)
+    named = model.named_parameters()
+    _check_needed([p.value.shape for _, p in named], dtype, file_size)  # registered modules too
+    for name, p in named:
+        if p.value.dtype != dtype:
+            raise ValueError(f"parameter {name!r} was rebuilt as {p.value.dtype}, not {dtype}")
+
+    # Every member to read must exist, be stored uncompressed and, all together, fit in
+    # the file: memory is bounded by the file's size.
+    infos = {}
+    for name, _ in named:
+        info = members.get(name + ".npy")
+        if info is None:
+            raise ValueError(f"the array {name!r} is missing")
+        infos[name] = info
+    declared = meta_info.file_size + sum(_stored_size(info) for info in infos.values())
+    if declared > file_size:
+        raise ValueError(
+            f"its members claim {declared} bytes but the file has {file_size}: truncated or crafted"
+        )
+    for name, p in named:
+        p.value[...] = _read_array(zf, infos[name], name, p.value.shape, dtype)
+    return model, user_metadata
+
+
+def _check_needed(shapes, dtype: np.dtype, file_size: int) -> None:
+    """The weights of these shapes must fit in the file (it stores them uncompressed)."""
+    needed = sum(math.prod(shape) for shape in shapes) * dtype.itemsize
+    if needed > file_size:
+        raise ValueError(
+            f"its architecture needs {needed} bytes of weights but the file has {file_size}: "
+            "truncated or crafted"
+        )
+
+
+def _stored_size(info: zipfile.ZipInfo) -> int:
+    """The member's size; only uncompressed members are accepted (size on disk = size read)."""
+    if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
+        raise ValueError(
+            f"the member {info.filename!r} is compressed; handgrad model files store arrays "
+            "uncompressed"
+        )
+    return info.file_size
+
+
+def _read_npy_header(fh: IO[bytes], what: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """(shape, fortran_order, dtype) from an .npy header, reading the header only."""
+    version = npy_format.read_magic(fh)
+    if version == (1, 0):
+        return npy_format.read_array_header_1_0(fh, max_header_size=_MAX_NPY_HEADER)
+    if version == (2, 0):
+        return npy_format.read_array_header_2_0(fh, max_header_size=_MAX_NPY_HEADER)
+    raise ValueError(f"{what} has an unsupported .npy version {version}")
+
+
+def _read_exact(fh: IO[bytes], info: zipfile.ZipInfo, nbytes: int, what: str) -> bytes:
+    """The ``nbytes`` of data after the header, which must end the member exactly."""
+    if info.file_size != fh.tell() + nbytes:
+        raise ValueError(
+            f"{what} is {info.file_size} bytes but its header announces {fh.tell() + nbytes}"
+        )
+    data = fh.read(nbytes)
+    if len(data) != nbytes or fh.read(1):  # reading to the end checks the CRC
+        raise ValueError(f"{what} is truncated")
+    return data
+
+
+def _read_array(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, shape: tuple[int, ...], dtype
+) -> np.ndarray:
+    """One parameter: header checked against (shape, dtype) first, then data, then finiteness."""
+    what = f"the array {name!r}"
+    with zf.open(info) as fh:
+        got_shape, fortran, got_dtype = _read_npy_header(fh, what)
+        if got_shape != shape or got_dtype != dtype:
+            raise ValueError(
+                f"{what} has shape {got_shape} and dtype {got_dtype}; expected {shape} {dtype}"
+            )
+        data = _read_exact(fh, info, math.prod(shape) * dtype.itemsize, what)
+    value = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"{what} holds NaN or inf; model weights must be finite")
+    return value
+
+
+def _read_metadata(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict:
+    """The JSON metadata member: size-capped, a 0-d unicode array, JSON of bounded depth."""
+    if info.file_size > MAX_METADATA_BYTES:
+        raise ValueError(
+            f"its metadata is {info.file_size} bytes, above the limit of {MAX_METADATA_BYTES}"
+        )
+    _stored_size(info)
+    what = "the metadata"
+    with zf.open(info) as fh:
+        shape, _, dtype = _read_npy_header(fh, what)
+        if shape != () or dtype.kind != "U":
+            raise ValueError(f"{what} is not a JSON string (shape {shape}, dtype {dtype})")
+        data = _read_exact(fh, info, dtype.itemsize, what)
+    text = str(np.frombuffer(data, dtype=dtype)[0])
+    try:
+        meta = json.loads(text)
+    except RecursionError:
+        raise ValueError(f"{what} is nested too deeply") from None
+    except ValueError as exc:
+        raise ValueError(f"{what} is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise ValueError("its metadata does not describe a handgrad model")
+    _check_json_depth(meta, what)
+    return meta
+
+
+def _check_json_depth(value: Any, what: str, limit: int = MAX_JSON_DEPTH) -> None:
+    """ValueError if dicts/lists nest deeper than ``limit`` (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                raise ValueError(f"{what} nests deeper than {limit} levels")
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)

@@ -201,8 +201,8 @@ def init_params(
             raise ValueError(f"{name} must be a positive integer, got {n!r}")
     draw = get_initializer(DEFAULT_FOR_ACTIVATION[activation])
     rng = make_rng(seed)
-    W1 = draw(D, H, rng, np.float64)
-    W2 = draw(H, 1, rng, np.float64)
+    W1 = draw(D, H, rng, np.dtype(np.float64))
+    W2 = draw(H, 1, rng, np.dtype(np.float64))
     return {"W1": W1, "b1": np.zeros(H), "W2": W2, "b2": np.zeros(1)}
 
 

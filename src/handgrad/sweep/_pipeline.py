@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import os
 import socket
-import tempfile
 import time
 import warnings
 from pathlib import Path
 from typing import Any
 
 from ..nn.layers import ACTIVATIONS
-from ..runner import OPTIMIZERS, ConfigError, TrainConfig, load_dataset, train_model
+from ..tabular import OPTIMIZERS, ConfigError, TrainConfig, load_dataset, train_model
 
 __all__ = [
     "ACTIVATIONS",
@@ -57,13 +56,10 @@ def train_trial(dataset: Any, config: dict[str, Any]) -> dict[str, Any]:
     exception: its record has status "failed" and the reason. Other errors propagate.
     """
     start = time.perf_counter()
-    with (
-        _one_blas_thread(),
-        tempfile.TemporaryDirectory(prefix="handgrad-trial-") as tmp,
-        warnings.catch_warnings(),
-    ):
+    with _one_blas_thread(), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a divergence is in the record
-        run = train_model(dataset, TrainConfig(**config), Path(tmp))
+        # no run folder (the record is the sweep's own), no linear reference fit
+        run = train_model(dataset, TrainConfig(**config), None, compare_linear=False)
     seconds = time.perf_counter() - start
     if run.history.stop_reason == "interrupted":  # Ctrl-C in a serial sweep: nothing to keep
         raise KeyboardInterrupt
@@ -92,7 +88,7 @@ def train_trial(dataset: Any, config: dict[str, Any]) -> dict[str, Any]:
             "val_metrics": h.val_metrics,
         },
         "n_parameters": run.n_parameters,
-        "seconds": seconds,  # the whole task: data split, fit, evaluation, run folder
+        "seconds": seconds,  # the whole task: data split, preprocessing, fit, evaluation
         "fit_seconds": float(sum(h.epoch_seconds)),  # the epochs alone
         "host": socket.gethostname(),
         "pid": os.getpid(),

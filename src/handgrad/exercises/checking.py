@@ -1,0 +1,75 @@
+"""Judging outcomes: each case's answer against the reference, with its diagnoses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .catalogue import Case, Exercise
+from .diagnose import compare_output, run_bug_models
+from .result import CaseResult, CheckResult
+from .running import Outcome, run_case, to_number_array
+
+__all__ = ["judge", "check_namespace", "missing_entries"]
+
+
+def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
+    """The verdict on one case, from what the answer did (``outcome``)."""
+    if outcome.status != "ok":
+        return CaseResult(case.name, False, [], outcome.error)
+    codes: list[str] = []
+    notes: list[str] = []
+    if outcome.mutated:
+        codes.append("mutates-input")
+        notes.append(f"changed the caller's {', '.join(outcome.mutated)} in place")
+    for key, why in outcome.bad_outputs.items():
+        notes.append(f"{key}: {why}")
+    if case.judge is not None:
+        if outcome.bad_outputs:
+            return CaseResult(case.name, False, codes, "\n".join(notes))
+        try:
+            ok, message, more = case.judge(outcome.outputs)
+        except KeyError as exc:
+            ok, message, more = False, f"the answer gave no {exc}", []
+        codes += [c for c in more if c not in codes]
+        notes += [message] if message else []
+        return CaseResult(case.name, ok and not outcome.mutated, codes, "\n".join(notes))
+    expected = {k: to_number_array(v) for k, v in exercise.expected_outputs(case).items()}
+    models: dict[str, list[dict[str, Any]]] | None = None
+    passed = not outcome.mutated and not outcome.bad_outputs
+    for key, want in expected.items():
+        if key in outcome.bad_outputs:
+            continue
+        got = outcome.outputs.get(key)
+        if got is None:
+            notes.append(f"{key}: missing from the answer")
+            passed = False
+            continue
+        verdict = compare_output(key, got, want, case, None)
+        if not verdict.passed:
+            if models is None:
+                models = run_bug_models(exercise.bug_models, case)
+            verdict = compare_output(key, got, want, case, models)
+            passed = False
+            codes += [c for c in verdict.codes if c not in codes]
+            notes.append(verdict.detail)
+    return CaseResult(case.name, passed, codes, "\n".join(notes))
+
+
+def missing_entries(exercise: Exercise, namespace: Mapping[str, Any]) -> list[str]:
+    return [name for name in exercise.entries if name not in namespace]
+
+
+def check_namespace(
+    exercise: Exercise, namespace: Mapping[str, Any], seconds_per_case: float | None = 10.0
+) -> CheckResult:
+    """Run and judge every case in this process (the answer is trusted code, e.g. a notebook's)."""
+    result = CheckResult(exercise.name, [], doc=exercise.doc)
+    missing = missing_entries(exercise, namespace)
+    if missing:
+        result.problem = f"the answer does not define {', '.join(missing)}"
+        return result
+    for case in exercise.cases():
+        outcome = run_case(exercise, namespace, case, seconds_per_case)
+        result.cases.append(judge(exercise, case, outcome))
+    return result

@@ -1,0 +1,407 @@
+"""Seed 004's interview classes: ``NeuralNetwork`` (binary, momentum) and ``MultiClassNN``.
+
+The references are thin adapters: the engine's ``mlp`` layers, losses and ``SGD`` behind
+seed 004's attribute names (``weights`` (in, out) and ``biases`` (1, out), shared with the
+engine's parameters, not copied).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..metrics import accuracy
+from ..nn import functional as F
+from ..nn.layers import Linear, ReLU, Sequential, mlp
+from ..nn.losses import BCEWithLogitsLoss, Loss, SoftmaxCrossEntropyLoss
+from ..nn.optim import SGD
+from ._common import pair, rng
+from .catalogue import BugModel, Case, Exercise, Verdict, copy_inputs, register
+
+# --- the reference adapters -----------------------------------------------------------------
+
+
+class _OnEngine:
+    """Seed 004's class layout over the engine: ReLU hidden layers, full-batch SGD."""
+
+    def __init__(self, layer_sizes, learning_rate=0.01, momentum=0.0, seed=None):
+        self.lr, self.momentum = float(learning_rate), float(momentum)
+        linears = [
+            m for m in mlp(list(layer_sizes), "relu", seed=seed).layers if isinstance(m, Linear)
+        ]
+        self.weights = [lin.weight.value for lin in linears]
+        self.biases = [lin.bias.value.reshape(1, -1) for lin in linears if lin.bias is not None]
+
+    def _loss(self) -> Loss:
+        raise NotImplementedError
+
+    def _model(self) -> Sequential:
+        """The engine's layers over the current weights and biases (the same arrays)."""
+        layers: list[Any] = []
+        for i, (W, b) in enumerate(zip(self.weights, self.biases)):
+            lin = Linear(W.shape[0], W.shape[1], dtype=W.dtype)
+            assert lin.bias is not None
+            lin.weight.value, lin.bias.value = W, b.reshape(-1)
+            lin.weight.grad, lin.bias.grad = np.zeros_like(W), np.zeros(b.size, W.dtype)
+            layers += [lin, ReLU()] if i < len(self.weights) - 1 else [lin]
+        return Sequential(*layers)
+
+    def logits(self, X) -> np.ndarray:
+        return self._model().forward(np.asarray(X, dtype=float))
+
+    def backward(self, X, y):
+        model = self._model()
+        loss = self._loss()
+        loss.forward(model.forward(np.asarray(X, dtype=float)), y)
+        model.backward(loss.backward())
+        params = model.parameters()
+        return [p.grad.copy() for p in params[::2]], [p.grad.reshape(1, -1) for p in params[1::2]]
+
+    def fit(self, X, y, epochs=1000, verbose=False):
+        X = np.asarray(X, dtype=float)
+        model, loss = self._model(), self._loss()
+        opt = SGD(model.parameters(), lr=self.lr, momentum=self.momentum)
+        for _ in range(epochs):
+            loss.forward(model.forward(X), y)
+            model.backward(loss.backward())
+            opt.step()
+        return self
+
+
+class _NeuralNetworkOnEngine(_OnEngine):
+    def _loss(self) -> Loss:
+        return BCEWithLogitsLoss()
+
+    def forward(self, X):
+        return F.sigmoid(self.logits(X))
+
+    def backward(self, X, y):
+        return super().backward(X, np.asarray(y, dtype=float).reshape(-1, 1))
+
+    def fit(self, X, y, epochs=1000, verbose=False):
+        return super().fit(X, np.asarray(y, dtype=float).reshape(-1, 1), epochs, verbose)
+
+    def predict(self, X, threshold=0.5):
+        return (self.forward(X) >= threshold).astype(int).ravel()
+
+
+class _MultiClassOnEngine(_OnEngine):
+    def __init__(self, layer_sizes, learning_rate=0.01, seed=None):
+        super().__init__(layer_sizes, learning_rate, 0.0, seed)
+
+    def _loss(self) -> Loss:
+        return SoftmaxCrossEntropyLoss()
+
+    def forward(self, X):
+        return F.softmax(self.logits(X))
+
+    def fit(self, X, y, epochs=1000, verbose=False):
+        return super().fit(X, np.asarray(y).astype(int), epochs, verbose)
+
+    def predict(self, X):
+        return np.argmax(self.forward(X), axis=1)
+
+
+# --- known mistakes, to name them (never references) -----------------------------------------
+
+
+class _UpdateBeforePropagating(_MultiClassOnEngine):
+    """Seed 003 D1's family: each layer updated before its delta is passed down, so the
+    layers below get a delta propagated through the *new* weights."""
+
+    def fit(self, X, y, epochs=1000, verbose=False):
+        X, y = np.asarray(X, dtype=float), np.asarray(y).astype(int)
+        model, loss = self._model(), self._loss()
+        for _ in range(epochs):
+            loss.forward(model.forward(X), y)
+            delta = loss.backward()
+            for layer in reversed(model.layers):
+                if not isinstance(layer, Linear):
+                    delta = layer.backward(delta)
+                    continue
+                layer.backward(delta)
+                assert layer.bias is not None
+                layer.weight.value -= self.lr * layer.weight.grad
+                layer.bias.value -= self.lr * layer.bias.grad
+                delta = delta @ layer.weight.value.T  # the mistake: through the updated W
+        return self
+
+
+def _damped_network(layer_sizes, learning_rate=0.01, momentum=0.0, seed=None):
+    """v <- mu v - (1 - mu) lr g: a damped velocity, the same as lr scaled by (1 - mu)."""
+    return _NeuralNetworkOnEngine(layer_sizes, learning_rate * (1 - momentum), momentum, seed)
+
+
+def _fit_model(probe, entry: str, cls):
+    def outputs(case: Case) -> dict[str, Any]:
+        if case.inputs.get("what") != "fit":
+            raise ValueError("only the cases that train")
+        return probe({entry: cls}, copy_inputs(case.inputs))
+
+    return outputs
+
+
+# --- cases ------------------------------------------------------------------------------------
+
+
+def _weights(sizes: list[int], seed: int, scale: float = 0.7) -> dict[str, list[np.ndarray]]:
+    g = rng(seed)
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    return {
+        "weights": [g.normal(0, scale, (a, b)) for a, b in pairs],
+        "biases": [g.normal(0, 0.1, (1, b)) for _, b in pairs],
+    }
+
+
+def _build(namespace, cls: str, inputs: dict[str, Any], **kw):
+    net = namespace[cls](inputs["sizes"], **kw)
+    if "weights" in inputs:
+        net.weights = [w.copy() for w in inputs["weights"]]
+        net.biases = [b.copy() for b in inputs["biases"]]
+    return net
+
+
+def _parameters_out(net) -> dict[str, Any]:
+    out = {f"W{i}": w for i, w in enumerate(net.weights)}
+    out.update({f"b{i}": b for i, b in enumerate(net.biases)})
+    return out
+
+
+XOR_X = np.array([[0.0, 0], [0, 1], [1, 0], [1, 1]])
+XOR_Y = np.array([0.0, 1, 1, 0])
+XOR_SEEDS = (0, 1, 2)
+
+
+def _nn_probe(namespace, inputs):
+    what = inputs["what"]
+    if what == "xor":  # seed 004's own budget: [2, 8, 1], lr 0.5, momentum 0.9, 2000 epochs
+        out = {}
+        for s in XOR_SEEDS:
+            net = namespace["NeuralNetwork"]([2, 8, 1], learning_rate=0.5, momentum=0.9, seed=s)
+            net.fit(inputs["X"], inputs["y"], epochs=2000, verbose=False)
+            out[f"predictions_seed{s}"] = net.predict(inputs["X"])
+        return out
+    net = _build(
+        namespace,
+        "NeuralNetwork",
+        inputs,
+        learning_rate=inputs.get("lr", 0.1),
+        momentum=inputs.get("momentum", 0.0),
+        seed=0,
+    )
+    if what == "forward":
+        return {"p": net.forward(inputs["X"])}
+    if what == "backward":
+        net.forward(inputs["X"])
+        grads_w, grads_b = pair(net.backward(inputs["X"], inputs["y"]), "backward")
+        out = {f"dW{i}": g for i, g in enumerate(grads_w)}
+        out.update({f"db{i}": g for i, g in enumerate(grads_b)})
+        return out
+    net.fit(inputs["X"], inputs["y"], epochs=inputs["epochs"], verbose=False)
+    return _parameters_out(net)
+
+
+def _xor_judge(outputs) -> Verdict:
+    learned = [
+        s for s in XOR_SEEDS if np.array_equal(np.ravel(outputs[f"predictions_seed{s}"]), XOR_Y)
+    ]
+    ok = len(learned) >= 2
+    msg = (
+        ""
+        if ok
+        else (f"XOR learned with {len(learned)} of {len(XOR_SEEDS)} seeds (at least 2 expected)")
+    )
+    return ok, msg, []
+
+
+def _symmetry_judge(outputs) -> Verdict:
+    W0, W1 = np.asarray(outputs["W0"]), np.asarray(outputs["W1"])
+    same = np.allclose(W0, W0[:, :1]) and np.allclose(W1, W1[:1, :])
+    if same and np.allclose(W0, 0.5):
+        return False, "the weights did not move at all: is fit updating them?", []
+    return same, "" if same else "hidden units that started identical became different", []
+
+
+def _nn_cases() -> list[Case]:
+    sizes = [3, 5, 4, 1]
+    X = rng(170).normal(size=(6, 3))
+    y = np.array([0.0, 1, 1, 0, 1, 0])
+    base = {"sizes": sizes, "X": X, "y": y, **_weights(sizes, 171)}
+    biases = tuple(f"db{i}" for i in range(3)) + tuple(f"b{i}" for i in range(3))
+    symmetric = {
+        "sizes": [2, 4, 1],
+        "X": XOR_X,
+        "y": XOR_Y,
+        "what": "fit",
+        "epochs": 50,
+        "lr": 0.5,
+        "weights": [np.full((2, 4), 0.5), np.full((4, 1), 0.5)],
+        "biases": [np.zeros((1, 4)), np.zeros((1, 1))],
+    }
+    return [
+        Case("forward, sizes [3, 5, 4, 1]", {**base, "what": "forward"}, batch=6),
+        Case(
+            "backward (mean BCE), sizes [3, 5, 4, 1]",
+            {**base, "what": "backward"},
+            bias_outputs=biases,
+            batch=6,
+        ),
+        Case(
+            "fit 5 epochs, lr 0.1, momentum 0.9",
+            {**base, "what": "fit", "epochs": 5, "momentum": 0.9},
+            bias_outputs=biases,
+        ),
+        Case(
+            "XOR learned in 2000 epochs (lr 0.5, momentum 0.9)",
+            {"X": XOR_X, "y": XOR_Y, "what": "xor"},
+            judge=_xor_judge,
+        ),
+        Case("identical hidden units stay identical", symmetric, judge=_symmetry_judge),
+    ]
+
+
+register(
+    Exercise(
+        name="neural_network",
+        seed="004 Q2",
+        title="NeuralNetwork: an MLP for binary classification",
+        entries=("NeuralNetwork",),
+        contract=(
+            "class NeuralNetwork(layer_sizes, learning_rate=0.01, momentum=0.0, seed=None):\n"
+            "ReLU hidden layers, a sigmoid output, mean binary cross-entropy, full-batch SGD with\n"
+            "seed 004's momentum (v <- momentum v - lr g; W <- W + v).\n"
+            "  self.weights: list of (n_in, n_out) arrays;\n"
+            "  self.biases: list of (1, n_out) arrays;\n"
+            "  initialise them from np.random.default_rng(seed) (He: normal * sqrt(2 / n_in)).\n"
+            "forward(X): X (N, D) -> probabilities (N, 1), keeping what backward needs.\n"
+            "backward(X, y): after forward(X); y (N,) -> (grads_w, grads_b), lists shaped like\n"
+            "  weights and biases: the gradients of the MEAN loss.\n"
+            "fit(X, y, epochs=1000, verbose=False): each epoch one forward, backward and update\n"
+            "  of every layer on the whole batch; returns self.\n"
+            "predict(X, threshold=0.5): (N,) array of 0/1 integers."
+        ),
+        stub=(
+            "class NeuralNetwork:\n"
+            "    def __init__(self, layer_sizes, learning_rate=0.01, momentum=0.0, seed=None):\n"
+            "        raise NotImplementedError\n\n"
+            "    def forward(self, X):\n        raise NotImplementedError\n\n"
+            "    def backward(self, X, y):\n        raise NotImplementedError\n\n"
+            "    def fit(self, X, y, epochs=1000, verbose=False):\n"
+            "        raise NotImplementedError\n\n"
+            "    def predict(self, X, threshold=0.5):\n        raise NotImplementedError\n"
+        ),
+        cases=_nn_cases,
+        probe=_nn_probe,
+        reference=lambda: {"NeuralNetwork": _NeuralNetworkOnEngine},
+        bug_models=(
+            BugModel(
+                "momentum-convention",
+                "a damped velocity v = mu v - (1 - mu) lr g",
+                _fit_model(_nn_probe, "NeuralNetwork", _damped_network),
+            ),
+        ),
+        doc="neuralnetwork-and-multiclassnn",
+        timeout=30.0,
+    )
+)
+
+# --- MultiClassNN -----------------------------------------------------------------------------
+
+
+def _blobs(seed: int = 180) -> tuple[np.ndarray, np.ndarray]:
+    """Seed 004's three Gaussian blobs around (0, 0), (3, 3), (6, 0), 50 points each."""
+    g = rng(seed)
+    centres = np.array([[0.0, 0.0], [3.0, 3.0], [6.0, 0.0]])
+    X = np.vstack([g.normal(size=(50, 2)) + c for c in centres])
+    return X, np.repeat(np.arange(3), 50).astype(float)
+
+
+def _mc_probe(namespace, inputs):
+    what = inputs["what"]
+    if what == "blobs":  # seed 004's run: [2, 32, 3], lr 0.05, 1000 epochs
+        net = namespace["MultiClassNN"]([2, 32, 3], learning_rate=0.05, seed=0)
+        net.fit(inputs["X"], inputs["y"], epochs=1000, verbose=False)
+        return {"predictions": net.predict(inputs["X"])}
+    net = _build(namespace, "MultiClassNN", inputs, learning_rate=0.1, seed=0)
+    if what == "forward":
+        return {"probabilities": net.forward(inputs["X"])}
+    net.fit(inputs["X"], inputs["y"], epochs=inputs["epochs"], verbose=False)
+    return _parameters_out(net)
+
+
+def _blobs_judge(outputs) -> Verdict:
+    _, y = _blobs()
+    score = accuracy(y.astype(int), np.ravel(outputs["predictions"]).astype(int))
+    ok = score >= 0.9
+    return (
+        ok,
+        "" if ok else f"training accuracy {score:.1%} on the three blobs (>= 90% expected)",
+        [],
+    )
+
+
+def _mc_cases() -> list[Case]:
+    sizes = [2, 6, 3]
+    X = rng(181).normal(size=(9, 2))
+    y = np.array([0.0, 1, 2, 0, 1, 2, 2, 1, 0])
+    base = {"sizes": sizes, "X": X, "y": y, **_weights(sizes, 182)}
+    big = {**base, **_weights(sizes, 183, scale=400.0)}
+    blob_X, blob_y = _blobs()
+    return [
+        Case("forward (softmax), sizes [2, 6, 3]", {**base, "what": "forward"}, batch=9),
+        Case(
+            "forward with logits in the hundreds",
+            {**big, "what": "forward"},
+            frozenset({"extreme"}),
+            batch=9,
+        ),
+        Case(
+            "fit 5 epochs, lr 0.1", {**base, "what": "fit", "epochs": 5}, bias_outputs=("b0", "b1")
+        ),
+        Case(
+            "three blobs learned (seed 004's run)",
+            {"X": blob_X, "y": blob_y, "what": "blobs"},
+            judge=_blobs_judge,
+        ),
+    ]
+
+
+register(
+    Exercise(
+        name="multiclass_nn",
+        seed="004 Q3",
+        title="MultiClassNN: softmax output and cross-entropy",
+        entries=("MultiClassNN",),
+        contract=(
+            "class MultiClassNN(layer_sizes, learning_rate=0.01, seed=None): ReLU hidden layers,\n"
+            "a softmax output over layer_sizes[-1] classes, mean cross-entropy, full-batch\n"
+            "gradient descent (no momentum). self.weights / self.biases as in NeuralNetwork.\n"
+            "forward(X): (N, D) -> class probabilities (N, C), finite for large logits.\n"
+            "fit(X, y, epochs=1000, verbose=False): y holds the classes 0..C-1 (ints or floats);\n"
+            "  each epoch one forward, backward and update on the whole batch; returns self.\n"
+            "predict(X): (N,) integer classes."
+        ),
+        stub=(
+            "class MultiClassNN:\n"
+            "    def __init__(self, layer_sizes, learning_rate=0.01, seed=None):\n"
+            "        raise NotImplementedError\n\n"
+            "    def forward(self, X):\n        raise NotImplementedError\n\n"
+            "    def fit(self, X, y, epochs=1000, verbose=False):\n"
+            "        raise NotImplementedError\n\n"
+            "    def predict(self, X):\n        raise NotImplementedError\n"
+        ),
+        cases=_mc_cases,
+        probe=_mc_probe,
+        reference=lambda: {"MultiClassNN": _MultiClassOnEngine},
+        bug_models=(
+            BugModel(
+                "order",
+                "a layer updated before its delta is passed down",
+                _fit_model(_mc_probe, "MultiClassNN", _UpdateBeforePropagating),
+            ),
+        ),
+        doc="neuralnetwork-and-multiclassnn",
+        timeout=30.0,
+    )
+)

@@ -1,0 +1,243 @@
+"""Exercises on optimizer steps: SGD with momentum (seed 004's convention) and Adam (003 D2).
+
+Each case runs three steps from a zero state and compares what the steps did. The
+references are the engine's ``SGD`` and ``Adam``, given the caller's state; the
+bug models write out the known wrong updates (other momentum conventions, Adam without
+one or both bias corrections) only to recognise them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..nn.layers import Parameter
+from ..nn.optim import SGD, Adam
+from ._common import pair, rng
+from .catalogue import BugModel, Case, Exercise, register
+
+STEPS = 3
+
+
+def _gradients(seed: int, shape: tuple[int, ...], dtype=np.float64) -> list[np.ndarray]:
+    g = rng(seed)
+    return [g.normal(size=shape).astype(dtype) for _ in range(STEPS)]
+
+
+def _engine_trajectory(optimizer_cls, w0: np.ndarray, grads: list[np.ndarray], **kw) -> list:
+    """The weights after each step of an engine optimizer, fed these gradients."""
+    p = Parameter(w0.copy())
+    opt = optimizer_cls([p], **kw)
+    out = []
+    for g in grads:
+        p.grad[...] = g
+        opt.step()
+        out.append(p.value.copy())
+    return out
+
+
+def _steps(ws: list[np.ndarray], w0: np.ndarray) -> list[np.ndarray]:
+    return [b - a for a, b in zip([w0, *ws[:-1]], ws)]
+
+
+# --- SGD with momentum ------------------------------------------------------------------------
+
+
+def _sgd_probe(namespace, inputs):
+    w, v = inputs["w"], np.zeros_like(inputs["w"])
+    out = {}
+    for k, g in enumerate(inputs["grads"], start=1):
+        w, v = pair(
+            namespace["sgd_momentum_step"](w, g, v, inputs["lr"], inputs["momentum"]),
+            "sgd_momentum_step",
+        )
+        out[f"w{k}"], out[f"velocity{k}"] = w, v
+    return out
+
+
+def _sgd_outputs(ws: list[np.ndarray], velocities: list[np.ndarray]) -> dict[str, np.ndarray]:
+    out = {f"w{k}": w for k, w in enumerate(ws, start=1)}
+    out.update({f"velocity{k}": v for k, v in enumerate(velocities, start=1)})
+    return out
+
+
+def _sgd_reference(w, grad, velocity, lr, momentum):
+    """Seed 004's step on the engine's SGD, whose velocity u = mu u + g is -velocity / lr."""
+    p = Parameter(np.array(w, copy=True))
+    opt = SGD([p], lr=lr, momentum=momentum)
+    opt.state[0]["velocity"][...] = -np.reshape(velocity, p.shape) / lr  # the caller's state
+    p.grad[...] = grad
+    opt.step()
+    return p.value, p.value - w  # seed 004: the velocity is the step itself
+
+
+def _sgd_other_velocity(case: Case, per: str) -> dict[str, np.ndarray]:
+    """Same weights, but the velocity kept as v = mu v + g (per='g') or mu v + lr g (per='lr g')."""
+    i = case.inputs
+    ws = _engine_trajectory(SGD, i["w"], i["grads"], lr=i["lr"], momentum=i["momentum"])
+    divide = i["lr"] if per == "g" else 1.0
+    return _sgd_outputs(ws, [-s / divide for s in _steps(ws, i["w"])])
+
+
+def _sgd_dampened(case: Case) -> dict[str, np.ndarray]:
+    """v = mu v + (1 - mu) g, w -= lr v: an exponential average in place of the velocity."""
+    i = case.inputs
+    mu = i["momentum"]
+    grads = [(1 - mu) * g for g in i["grads"]]
+    ws = _engine_trajectory(SGD, i["w"], grads, lr=i["lr"], momentum=mu)
+    return _sgd_outputs(ws, [-s / i["lr"] for s in _steps(ws, i["w"])])
+
+
+def _sgd_cases() -> list[Case]:
+    cases = []
+    for seed, shape, lr, mu, dtype in (
+        (150, (4, 3), 0.1, 0.9, np.float64),
+        (151, (5,), 0.5, 0.5, np.float64),
+        (152, (3, 2), 0.1, 0.9, np.float32),
+    ):
+        inputs = {
+            "w": rng(seed).normal(size=shape).astype(dtype),
+            "grads": _gradients(seed + 1, shape, dtype),
+            "lr": lr,
+            "momentum": mu,
+        }
+        tags = frozenset({"float32"}) if dtype == np.float32 else frozenset()
+        name = f"{'float32 ' if tags else ''}w {shape}, lr {lr}, momentum {mu}, {STEPS} steps"
+        cases.append(Case(name, inputs, tags))
+    return cases
+
+
+register(
+    Exercise(
+        name="sgd_momentum",
+        seed="004 Q2 (_update_weights) / 003",
+        title="An SGD step with momentum",
+        entries=("sgd_momentum_step",),
+        contract=(
+            "sgd_momentum_step(w, grad, velocity, lr, momentum) -> (new_w, new_velocity) with\n"
+            "seed 004's convention:  velocity <- momentum * velocity - lr * grad;\n"
+            "w <- w + velocity. Return new arrays (the caller's are not changed); keep the dtype."
+        ),
+        stub=(
+            "def sgd_momentum_step(w, grad, velocity, lr, momentum):\n"
+            "    raise NotImplementedError\n"
+        ),
+        cases=_sgd_cases,
+        probe=_sgd_probe,
+        reference=lambda: {"sgd_momentum_step": _sgd_reference},
+        bug_models=(
+            BugModel(
+                "momentum-convention",
+                "v = mu v + g, w -= lr v",
+                lambda c: _sgd_other_velocity(c, "g"),
+            ),
+            BugModel(
+                "momentum-convention",
+                "v = mu v + lr g, w -= v",
+                lambda c: _sgd_other_velocity(c, "lr g"),
+            ),
+            BugModel("momentum-convention", "v = mu v + (1 - mu) g, w -= lr v", _sgd_dampened),
+        ),
+        doc="sgd-with-momentum",
+    )
+)
+
+# --- Adam -------------------------------------------------------------------------------------
+
+ADAM_DEFAULTS = {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+
+
+def _adam_probe(namespace, inputs):
+    w0 = inputs["w"]
+    w, m, v = w0, np.zeros_like(w0), np.zeros_like(w0)
+    ws = []
+    for t, g in enumerate(inputs["grads"], start=1):
+        w, m, v = pair(namespace["adam_step"](w, g, m, v, t, inputs["lr"]), "adam_step")
+        ws.append(w)
+    return {f"step{k}": s for k, s in enumerate(_steps(ws, w0), start=1)}
+
+
+def _adam_reference(w, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    """One step of the engine's Adam from the state (m, v, t - 1) the caller holds."""
+    p = Parameter(np.array(w, copy=True))
+    opt = Adam([p], lr=lr, betas=(beta1, beta2), eps=eps)
+    opt.t = t - 1
+    state = opt.state[0]
+    state["m"][...], state["v"][...] = np.reshape(m, p.shape), np.reshape(v, p.shape)
+    p.grad[...] = grad
+    opt.step()
+    return p.value, state["m"].copy(), state["v"].copy()
+
+
+def _adam_without(case: Case, correct_m: bool, correct_v: bool) -> dict[str, np.ndarray]:
+    """Adam's update with one or both bias corrections left out (the mistake of 003 D2)."""
+    i, b = case.inputs, ADAM_DEFAULTS
+    m = np.zeros_like(i["w"])
+    v = np.zeros_like(i["w"])
+    out = {}
+    for t, g in enumerate(i["grads"], start=1):
+        m = b["beta1"] * m + (1 - b["beta1"]) * g
+        v = b["beta2"] * v + (1 - b["beta2"]) * g * g
+        m_used = m / (1 - b["beta1"] ** t) if correct_m else m
+        v_used = v / (1 - b["beta2"] ** t) if correct_v else v
+        out[f"step{t}"] = -i["lr"] * m_used / (np.sqrt(v_used) + b["eps"])
+    return out
+
+
+def _adam_model(correct_m: bool, correct_v: bool):
+    return lambda case: _adam_without(case, correct_m, correct_v)
+
+
+def _adam_cases() -> list[Case]:
+    cases = []
+    for seed, shape, lr, dtype in (
+        (160, (4, 3), 0.1, np.float64),
+        (161, (6,), 0.01, np.float64),
+        (162, (3, 3), 0.1, np.float32),
+    ):
+        inputs = {
+            "w": rng(seed).normal(size=shape).astype(dtype),
+            "grads": _gradients(seed + 1, shape, dtype),
+            "lr": lr,
+        }
+        tags = frozenset({"float32"}) if dtype == np.float32 else frozenset()
+        name = f"{'float32 ' if tags else ''}w {shape}, lr {lr}, steps t = 1..{STEPS}"
+        cases.append(Case(name, inputs, tags))
+    return cases
+
+
+register(
+    Exercise(
+        name="adam",
+        seed="003 D2",
+        title="An Adam step with bias correction",
+        entries=("adam_step",),
+        contract=(
+            "adam_step(w, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8) ->\n"
+            "(new_w, new_m, new_v); t is the step number, 1 for the first step.\n"
+            "m <- beta1 m + (1 - beta1) grad;  v <- beta2 v + (1 - beta2) grad**2;\n"
+            "m_hat = m / (1 - beta1**t);  v_hat = v / (1 - beta2**t);\n"
+            "w <- w - lr * m_hat / (sqrt(v_hat) + eps). Return the uncorrected m and v."
+        ),
+        stub=(
+            "def adam_step(w, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):\n"
+            "    raise NotImplementedError\n"
+        ),
+        cases=_adam_cases,
+        probe=_adam_probe,
+        reference=lambda: {"adam_step": _adam_reference},
+        bug_models=tuple(
+            BugModel("adam-bias-correction", what, _adam_model(cm, cv))
+            for what, cm, cv in (
+                ("no bias correction: first step ~3.16x too large", False, False),
+                ("m corrected, v not: first step ~31.6x too large", True, False),
+                ("v corrected, m not: first step 10x too small", False, True),
+            )
+        ),
+        doc="adam",
+    )
+)
+
+# the first-step ratio the docs quote, written once: (1 - beta1) / sqrt(1 - beta2)
+FIRST_STEP_RATIO_WITHOUT_CORRECTIONS = (1 - 0.9) / math.sqrt(1 - 0.999)

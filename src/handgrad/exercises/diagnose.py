@@ -1,0 +1,203 @@
+"""Diagnosis from the numbers: compare an answer with the reference and name the kind of bug.
+
+Each test looks at the arrays only (the answer's code is never read):
+
+    shape / dtype          the array is not the one the contract asks for
+    transpose              the answer's transpose is the right array
+    sign                   the answer is the right array negated
+    scale                  the answer is c times the right array for one constant c != 1
+    bias-shape             a bias gradient with the right numbers in the wrong shape
+    bias-not-summed        a bias gradient left per sample: summing its rows gives the answer
+    relu-kink              wrong only where the ReLU input is <= 0
+    unstable               NaN / inf, or wrong only at extreme inputs (logits of +-800)
+    <bug models>           an exercise's known mistakes (activation-derivative, order,
+                           adam-bias-correction, momentum-convention, ...), recognised by
+                           reproducing the numbers the mistake gives
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .catalogue import BugModel, Case
+
+__all__ = ["Comparison", "compare_output", "close", "HINTS"]
+
+# one line per code; each points to the section of docs/exercises.md that explains it
+HINTS: dict[str, str] = {
+    "scale": "right direction, wrong size: look for a missing or extra 1/N (mean vs sum) or 1/2",
+    "transpose": "the array is transposed: write the shapes of each product (rows are samples)",
+    "sign": "the sign is flipped: gradient descent subtracts; dL/dz of the loss is p - y",
+    "relu-kink": "wrong only where the ReLU input is <= 0: the derivative is 1 for z > 0 only, "
+    "taken from the input z (z > 0, not >=)",
+    "activation-derivative": "the activation's derivative is evaluated at the wrong quantity "
+    "(on z where the formula takes the output a, or the reverse)",
+    "bias-shape": "the bias gradient has the right numbers in the wrong shape: give it the "
+    "bias's own shape",
+    "bias-not-summed": "a bias is added to every row, so its gradient is the sum over the batch",
+    "order": "a layer's gradient uses another layer's delta: go backwards, output layer first",
+    "adam-bias-correction": "Adam's first steps need m_hat = m/(1-beta1^t) and "
+    "v_hat = v/(1-beta2^t)",
+    "momentum-convention": "the velocity follows another convention than the contract's",
+    "unstable": "overflow or lost digits at large inputs: use the stable form (shift by the "
+    "max; softplus / log-sum-exp on logits)",
+    "mutates-input": "the caller's arrays were changed: work on copies or new arrays",
+    "shape": "the result's shape differs from the contract's",
+    "dtype": "float32 in must give float32 out (no silent upcast to float64)",
+}
+
+
+@dataclass
+class Comparison:
+    """The verdict on one output."""
+
+    passed: bool
+    codes: list[str] = field(default_factory=list)
+    detail: str = ""
+
+
+def close(got: np.ndarray, want: np.ndarray, case: Case) -> bool:
+    if got.shape != want.shape:
+        return False
+    with np.errstate(all="ignore"):
+        return bool(
+            np.allclose(got.astype(np.float64), want.astype(np.float64), case.rtol, case.atol)
+        )
+
+
+def _fmt(a: np.ndarray, limit: int = 4) -> str:
+    flat = np.asarray(a, dtype=np.float64).ravel()
+    items = ", ".join(f"{x:.6g}" for x in flat[:limit])
+    more = ", ..." if flat.size > limit else ""
+    return f"[{items}{more}]" if a.ndim else items
+
+
+def _scale_factor(got: np.ndarray, want: np.ndarray, case: Case) -> float | None:
+    """c with got ~= c * want (c != 1), or None."""
+    g, w = got.astype(np.float64).ravel(), want.astype(np.float64).ravel()
+    denominator = float(w @ w)
+    if not np.all(np.isfinite(g)) or denominator == 0.0:
+        return None
+    c = float(g @ w) / denominator
+    if c == 0 or abs(c - 1) < 1e-3:
+        return None
+    if g.size == 1:  # any two numbers differ by "a factor": only name the telling ones
+        telling = [2.0, 0.5, -1.0] + ([case.batch, 1.0 / case.batch] if case.batch else [])
+        return c if any(abs(c - t) <= 1e-6 * abs(t) for t in telling) else None
+    tol = 10 * case.rtol * np.sqrt(denominator) * abs(c) + case.atol * np.sqrt(g.size)
+    return c if float(np.linalg.norm(g - c * w)) <= tol else None
+
+
+def _describe_factor(c: float, case: Case) -> str:
+    """'a factor c', saying when c is the batch size N or 1/N (a mean where a sum belongs)."""
+    n = case.batch
+    if n and n > 1:
+        for value, words in ((n, "N"), (1.0 / n, "1/N")):
+            if abs(c - value) <= 1e-6 * value:
+                return f"a factor {c:.6g} (= {words}, N = {n})"
+    return f"a factor {c:.6g}"
+
+
+def _value_codes(got: np.ndarray, want: np.ndarray, case: Case, name: str) -> tuple[list, str]:
+    """Codes for an answer with the right shape but wrong values."""
+    codes: list[str] = []
+    note = ""
+    if not np.all(np.isfinite(got)) and np.all(np.isfinite(want)):
+        return ["unstable"], "the answer holds NaN or inf where every true value is finite"
+    if got.ndim == 2 and got.shape[0] == got.shape[1] and close(got.T, want, case):
+        return ["transpose"], "the answer's transpose is right"
+    c = _scale_factor(got, want, case)
+    if c is not None and abs(c + 1) < 1e-6:
+        return ["sign"], "the answer is exactly the negated right one"
+    if c is not None:
+        codes = ["scale"] + (["sign"] if c < 0 else [])
+        return codes, f"the answer is {_describe_factor(c, case)} times the right one"
+    if "extreme" in case.tags:
+        return ["unstable"], "wrong on extreme inputs, where a naive formula loses its digits"
+    mask = case.masks.get(name)
+    if mask is not None and mask.shape == got.shape:
+        wrong = ~np.isclose(got, want, case.rtol, case.atol)
+        if wrong.any() and not (wrong & ~mask).any():
+            return ["relu-kink"], "wrong only where the ReLU input is <= 0"
+    return codes, note
+
+
+def _shape_codes(got: np.ndarray, want: np.ndarray, case: Case, name: str) -> tuple[list, str]:
+    """Codes for an answer of the wrong shape."""
+    where = f"shape {got.shape} where {want.shape} is asked"
+    is_bias = name in case.bias_outputs
+    if got.ndim == 2 and want.ndim == 2 and got.shape == want.shape[::-1]:
+        if close(got.T, want, case):
+            return ["transpose"], f"{where}; its transpose is right"
+        more, note = _value_codes(got.T, want, case, name)
+        if more:  # transposed, and wrong in a way named on the transpose as well
+            return ["transpose", *more], f"{where}; transposed, {note}"
+    if got.size == want.size:
+        reshaped = got.reshape(want.shape)
+        code = "bias-shape" if is_bias else "shape"
+        if close(reshaped, want, case):
+            return [code], f"{where}; the numbers themselves are right"
+        more, note = _value_codes(reshaped, want, case, name)
+        return [code, *more], f"{where}; {note}" if note else where
+    if is_bias and got.ndim == 2 and got.shape[0] == case.batch and got.size > want.size:
+        summed = got.sum(axis=0)
+        if summed.size == want.size:
+            summed = summed.reshape(want.shape)
+            if close(summed, want, case):
+                return ["bias-not-summed"], f"{where}; summing its rows gives the right answer"
+            c = _scale_factor(summed, want, case)
+            if c is not None:
+                return ["bias-not-summed", "scale"], (
+                    f"{where}; its rows summed are {_describe_factor(c, case)} times the answer"
+                )
+    return ["shape"], where
+
+
+def compare_output(
+    name: str,
+    got: np.ndarray,
+    want: np.ndarray,
+    case: Case,
+    bug_models: dict[str, list[dict[str, Any]]] | None = None,
+) -> Comparison:
+    """Judge one output; ``bug_models`` maps a code to the outputs that mistake would give."""
+    want = np.asarray(want)
+    if got.shape == want.shape and close(got, want, case):
+        if want.dtype == np.float32 and got.dtype != np.float32:
+            return Comparison(False, ["dtype"], f"{name}: dtype {got.dtype} where float32 is asked")
+        return Comparison(True)
+    codes: list[str] = []
+    for code, variants in (bug_models or {}).items():
+        for outputs in variants:
+            model = outputs.get(name)
+            if model is None or code in codes:
+                continue
+            model = np.asarray(model)
+            if model.shape == got.shape and close(got, model, case):
+                codes.append(code)
+    if got.shape != want.shape:
+        more, note = _shape_codes(got, want, case, name)
+    else:
+        more, note = _value_codes(got, want, case, name)
+    if codes:  # a named mistake explains the numbers better than a factor or a sign does
+        more = [c for c in more if c not in ("scale", "sign")]
+    codes += [c for c in more if c not in codes]
+    example = f"expected {_fmt(want)}, got {_fmt(got)}"
+    detail = f"{name}: {note + '; ' if note else ''}{example}"
+    return Comparison(False, codes, detail)
+
+
+def run_bug_models(models: tuple[BugModel, ...], case: Case) -> dict[str, list[dict[str, Any]]]:
+    """The outputs each known mistake would give on this case (models that fail are skipped)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for model in models:
+        try:
+            with np.errstate(all="ignore"):
+                outputs = dict(model.outputs(case))
+        except Exception:  # a mistake that cannot even run on this case explains nothing
+            continue
+        out.setdefault(model.code, []).append(outputs)
+    return out

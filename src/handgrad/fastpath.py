@@ -1,0 +1,449 @@
+"""The fast implementation of the built-in modules, losses and optimizers, used by ``fit``.
+
+``handgrad.nn`` is the readable reference: every module, loss and optimizer computes its
+math in plain NumPy expressions that allocate fresh arrays and check their inputs. This
+module computes the same numbers for the built-in types ``fit`` recognises (exact types:
+a ``Sequential`` of Linear / ReLU / LeakyReLU / Tanh / Sigmoid / Identity, the three
+built-in losses, SGD / Adam / RMSProp), the way PyTorch keeps a readable single-tensor
+optimizer beside a fused one:
+
+- every array a step writes is a buffer allocated once per batch size and reused;
+- the first layer with parameters skips dL/dx, which nobody needs;
+- the losses are fused kernels on a target validated once (flat-index softmax
+  cross-entropy with its exact tail; BCE sharing one exp between loss and gradient);
+- the optimizers update each parameter in place through scratch buffers;
+- the batch gather copies the rows of X into a reused buffer.
+
+It writes into the user's own arrays (``p.value``, ``p.grad``, the optimizer's
+``state``), never rebinds them, and keeps nothing on them: a ``FastStep`` lives for one
+``fit`` call. ``tests/test_fastpath.py`` keeps every kernel and whole trajectories equal
+to the reference to a few ulps in float64. Everything else takes the reference path.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, cast
+
+import numpy as np
+
+from .nn.layers import (
+    Identity,
+    LeakyReLU,
+    Linear,
+    Module,
+    Parameter,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Tanh,
+)
+from .nn.losses import (  # private for now: the lead unifies them
+    BCEWithLogitsLoss,
+    L2Penalty,
+    Loss,
+    MSELoss,
+    SoftmaxCrossEntropyLoss,
+    _mean,
+    _mean_of_sum,
+)
+from .nn.optim import SGD, Adam, Optimizer, RMSProp
+
+__all__ = ["FastStep", "supports", "BatchGather", "LAYERS", "LOSSES", "OPTIMIZERS"]
+
+# the exact types this module implements
+LAYERS = (Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Identity)
+LOSSES = (MSELoss, BCEWithLogitsLoss, SoftmaxCrossEntropyLoss)
+OPTIMIZERS = (SGD, Adam, RMSProp)
+
+
+def supports(model: Module, loss: Loss, optimizer, dtype) -> bool:
+    """True if every piece is a built-in type this module implements, in float32 or float64.
+
+    Exact types, and no method replaced on an instance: a subclass or a patched object
+    keeps its own code, on the reference path.
+    """
+    layers = model.layers if type(model) is Sequential else [model]
+    if not (
+        all(type(layer) in LAYERS for layer in layers)
+        and type(loss) in LOSSES
+        and type(optimizer) in OPTIMIZERS
+        and np.dtype(dtype) in (np.float32, np.float64)
+    ):
+        return False
+    for obj, methods in [(m, ("forward", "backward")) for m in (model, *layers)] + [
+        (loss, ("forward", "backward")),
+        (optimizer, ("step",)),
+    ]:
+        if any(name in vars(obj) for name in methods):
+            return False
+    params = [*model.parameters(), *optimizer.params]
+    return all(_plain(p.value, dtype) and _plain(p.grad, dtype) for p in params)
+
+
+def _plain(a, dtype) -> bool:
+    return isinstance(a, np.ndarray) and a.dtype == dtype and a.flags.c_contiguous
+
+
+# --- layers ---------------------------------------------------------------------------------
+# Each kernel keeps its buffers per batch size (an epoch has at most two: full and last).
+
+
+class _LinearKernel:
+    """Linear.forward / backward into buffers; db as the BLAS product 1^T G (several times
+    faster than G.sum(axis=0) on small G; equal to a few ulps)."""
+
+    def __init__(self, layer: Linear, dtype, input_grad: bool):
+        self.layer, self.dtype, self.input_grad = layer, dtype, input_grad
+        self.x: np.ndarray = np.empty((0, 0))
+        self._buffers: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _for_rows(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(y (n, out), dx (n, in), ones (n,)) for batches of n rows."""
+        bufs = self._buffers.get(n)
+        if bufs is None:
+            layer, dtype = self.layer, self.dtype
+            bufs = self._buffers[n] = (
+                np.empty((n, layer.out_features), dtype),
+                np.empty((n, layer.in_features), dtype),
+                np.ones(n, dtype),
+            )
+        return bufs
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        layer = self.layer
+        self.x = x
+        y = np.dot(x, layer.weight.value, out=self._for_rows(len(x))[0])
+        if layer.bias is not None:
+            y += layer.bias.value
+        return y
+
+    def backward(self, g: np.ndarray) -> np.ndarray | None:
+        layer, x = self.layer, self.x
+        _, dx, ones = self._for_rows(len(x))
+        np.matmul(x.T, g, out=layer.weight.grad)
+        if layer.bias is not None:
+            np.matmul(ones, g, out=layer.bias.grad)
+        if not self.input_grad:
+            return None
+        return np.dot(g, layer.weight.value.T, out=dx)
+
+
+class _ReLUKernel:
+    """max(x, 0) and G * (x > 0), into buffers."""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+        self.x: np.ndarray = np.empty((0, 0))
+        self._buffers: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+
+    def _for_shape(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        bufs = self._buffers.get(shape)
+        if bufs is None:
+            bufs = self._buffers[shape] = (np.empty(shape, self.dtype), np.empty(shape, self.dtype))
+        return bufs
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        return np.maximum(x, 0, out=self._for_shape(x.shape)[0])
+
+    def backward(self, g: np.ndarray) -> np.ndarray:
+        x = self.x
+        return np.multiply(g, x > 0, out=self._for_shape(x.shape)[1])
+
+
+class _Model:
+    """The layers' kernels in order; layers before the first with parameters get no
+    backward at all, and that one skips dL/dx. Other activations run their own methods."""
+
+    def __init__(self, model: Module, dtype):
+        layers = model.layers if type(model) is Sequential else [model]
+        with_params = [i for i, layer in enumerate(layers) if layer.parameters()]
+        self.first = with_params[0] if with_params else len(layers)
+        self.kernels: list = []
+        for i, layer in enumerate(layers):
+            if type(layer) is Linear:
+                self.kernels.append(_LinearKernel(layer, dtype, input_grad=i > self.first))
+            elif type(layer) is ReLU:
+                self.kernels.append(_ReLUKernel(dtype))
+            else:
+                self.kernels.append(layer)
+
+        self._forwards = [kernel.forward for kernel in self.kernels]
+        self._backwards = [kernel.backward for kernel in self.kernels[self.first :]][::-1]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        for forward in self._forwards:
+            x = forward(x)
+        return x
+
+    def backward(self, g: np.ndarray) -> None:
+        for backward in self._backwards:  # last layer first, down to the first with parameters
+            g = backward(g)
+
+
+# --- losses ---------------------------------------------------------------------------------
+
+
+def bce_kernel(z: np.ndarray, y: np.ndarray, scale: float, reduction_mean: bool):
+    """BCE on logits z and 0/1 labels y (same shape) -> (loss, dL/dz).
+
+    With t = z (y = 0) or -z (y = 1), the logit of the wrong answer: l = softplus(t) and
+    dl/dz = sign * sigmoid(t), both from e = exp(-|z|) = exp(-|t|):
+    softplus(t) = max(t, 0) + log1p(e), sigmoid(t) = (1 if t >= 0 else e) / (1 + e).
+    This is F.softplus and F.sigmoid written out once for both terms, bit for bit.
+    """
+    sign = 1.0 - 2.0 * y
+    t = z * sign
+    e = np.exp(-np.abs(z))
+    terms = np.maximum(t, 0)
+    terms += np.log1p(e)
+    total = float(terms.sum())
+    grad = np.where(t >= 0, 1.0, e)
+    grad /= 1.0 + e
+    grad *= sign
+    grad *= scale
+    if reduction_mean:  # a sum of terms near 1e308 may overflow where the mean does not
+        total = total / z.size if math.isfinite(total) else _mean(terms)
+    return total, grad
+
+
+class _SoftmaxCE:
+    """Softmax cross-entropy on integer labels through flat indices into z.ravel():
+    l_n = (m - z_k) + log1p(s), dl/dz = (e - (1 + s) onehot(k)) / (1 + s), with m the
+    row max, e = exp(z - m) and s the mass of the non-maximal classes."""
+
+    def __init__(self):
+        self._row_start: np.ndarray | None = None
+
+    def __call__(self, z: np.ndarray, labels: np.ndarray, scale: float, reduction_mean: bool):
+        n, c = z.shape
+        if self._row_start is None or len(self._row_start) != n or z.size != n * c:
+            self._row_start = np.arange(0, n * c, c)
+        at_top = z.argmax(axis=1)
+        at_top += self._row_start
+        at_label = labels + self._row_start
+
+        m = z.take(at_top)  # (N,) row maxima
+        e = z - m[:, None]
+        np.exp(e, out=e)  # (N, C), each in (0, 1], exactly 1 at the max
+        e.put(at_top, 0.0)
+        s = e.sum(axis=1)  # (N,) the non-maximal classes' mass, relative to the max
+        per_sample = m - z.take(at_label)
+        per_sample += np.log1p(s)
+        total = float(per_sample.sum())
+        value = total / n if reduction_mean else total
+        if reduction_mean and not math.isfinite(total):  # m - z_k itself may overflow
+            value = _mean_of_sum(m, -z.take(at_label), np.log1p(s))
+
+        # at the label, e_k - (1 + s) as (e_k - 1) - s: exactly -s where the label is the max
+        e.put(at_top, 1.0)
+        e.put(at_label, (e.take(at_label) - 1.0) - s)
+        s += 1.0
+        e *= np.divide(scale, s, out=s)[:, None]
+        return value, e
+
+
+class _Loss:
+    """The fused loss for the target in the form ``Loss._validate`` returns:
+    ``(outputs, target) -> (loss, dL/d(outputs))``."""
+
+    def __init__(self, loss: Loss):
+        self.loss = loss
+        self.mean = loss.reduction == "mean"
+        self.softmax_ce = _SoftmaxCE()
+        self.kernel = {
+            SoftmaxCrossEntropyLoss: self._softmax_ce,
+            BCEWithLogitsLoss: self._bce,
+            MSELoss: self._mse,
+        }[type(loss)]
+
+    def __call__(self, z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+        return self.kernel(z, target)
+
+    def _softmax_ce(self, z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+        if target.ndim == 2:  # soft targets: the reference computation
+            return self.loss.forward(z, target), self.loss.backward()
+        return self.softmax_ce(z, target, 1.0 / len(z) if self.mean else 1.0, self.mean)
+
+    def _bce(self, z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+        return bce_kernel(z, target, 1.0 / z.size if self.mean else 1.0, self.mean)
+
+    def _mse(self, z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+        err = z - target
+        value = cast(MSELoss, self.loss)._value(err)
+        err *= 2.0 * self.loss._scale(err.size)
+        return value, err
+
+
+# --- optimizers -----------------------------------------------------------------------------
+
+
+class _Update:
+    """The optimizer's step, per parameter, through two scratch arrays per parameter."""
+
+    def __init__(self, optimizer: Optimizer):
+        self.opt: Any = optimizer  # SGD, Adam or RMSProp
+        self.scratch = [(np.empty_like(p.value), np.empty_like(p.value)) for p in optimizer.params]
+        # Adam/RMSProp: g^2 (in the second scratch) dotted with zeros is NaN iff it overflowed
+        self._squares = [
+            (tmp.reshape(-1), np.zeros(tmp.size, tmp.dtype)) for _, tmp in self.scratch
+        ]
+        self.step = {SGD: self._sgd, Adam: self._adam, RMSProp: self._rmsprop}[type(optimizer)]
+
+    def _decayed(self, p: Parameter, wd: float, buf: np.ndarray) -> np.ndarray:
+        """g + wd * W into ``buf`` for weights with decay; g itself otherwise."""
+        if not (wd and p.regularize):
+            return p.grad
+        np.multiply(p.value, wd, out=buf)
+        buf += p.grad
+        return buf
+
+    def _sgd(self) -> None:
+        opt = self.opt
+        lr, mu, wd = opt.lr, opt.momentum, opt.weight_decay
+        if not (mu or wd):  # W -= lr * g, the common case, with nothing else to look at
+            for p, (buf, _) in zip(opt.params, self.scratch):
+                np.multiply(p.grad, lr, out=buf)
+                p.value -= buf
+            opt.t += 1
+            return
+        for p, state, (buf, tmp) in zip(opt.params, opt.state, self.scratch):
+            g = self._decayed(p, wd, buf)
+            if mu:
+                v = state["velocity"]
+                v *= mu
+                v += g
+                if opt.nesterov:
+                    np.multiply(v, mu, out=tmp)
+                    g = np.add(g, tmp, out=buf)
+                else:
+                    g = v
+            np.multiply(g, lr, out=buf)
+            p.value -= buf
+        opt.t += 1
+
+    def _adam(self) -> None:
+        opt = self.opt
+        opt.t += 1
+        b1, b2, lr, eps = opt.beta1, opt.beta2, opt.lr, opt.eps
+        c1, c2 = 1.0 - b1**opt.t, 1.0 - b2**opt.t
+        wd = 0.0 if opt.decoupled else opt.weight_decay
+        shrink = 1.0 - lr * opt.weight_decay if opt.decoupled and opt.weight_decay else None
+        for p, state, (buf, tmp), (flat, zeros) in zip(
+            opt.params, opt.state, self.scratch, self._squares
+        ):
+            g = self._decayed(p, wd, buf)
+            np.multiply(g, g, out=tmp)
+            if state["v_exponent"] or math.isnan(np.dot(flat, zeros)):  # g^2 overflows
+                opt.update(p, state, g)  # the reference keeps v scaled (rare)
+                continue
+            m, v = state["m"], state["v"]
+            v *= b2
+            tmp *= 1.0 - b2
+            v += tmp
+            m *= b1
+            np.multiply(g, 1.0 - b1, out=tmp)
+            m += tmp
+            if shrink is not None and p.regularize:
+                p.value *= shrink
+            np.divide(v, c2, out=tmp)  # sqrt(v_hat) + eps
+            np.sqrt(tmp, out=tmp)
+            tmp += eps
+            np.divide(m, c1, out=buf)  # lr * m_hat / (...)
+            buf *= lr
+            buf /= tmp
+            p.value -= buf
+
+    def _rmsprop(self) -> None:
+        opt = self.opt
+        rho, lr, eps, wd = opt.rho, opt.lr, opt.eps, opt.weight_decay
+        for p, state, (buf, tmp), (flat, zeros) in zip(
+            opt.params, opt.state, self.scratch, self._squares
+        ):
+            g = self._decayed(p, wd, buf)
+            np.multiply(g, g, out=tmp)
+            if state["s_exponent"] or math.isnan(np.dot(flat, zeros)):  # g^2 overflows
+                opt.update(p, state, g)  # the reference keeps s scaled (rare)
+                continue
+            s = state["s"]
+            s *= rho
+            tmp *= 1.0 - rho
+            s += tmp
+            np.sqrt(s, out=tmp)
+            tmp += eps
+            np.multiply(g, lr, out=buf)
+            buf /= tmp
+            p.value -= buf
+        opt.t += 1
+
+
+# --- the batch gather and the whole step ----------------------------------------------------
+
+
+class BatchGather:
+    """The rows idx of each array, gathered into buffers reused across steps of the same
+    size. Returns one batch per array given (None stays None)."""
+
+    def __init__(self, *arrays: np.ndarray | None):
+        self.arrays = arrays
+        self._buffers: dict[int, list] = {}
+
+    def __call__(self, idx: np.ndarray) -> list:
+        k = len(idx)
+        if k not in self._buffers:
+            self._buffers[k] = [
+                None if a is None else np.empty((k, *a.shape[1:]), a.dtype) for a in self.arrays
+            ]
+        out = self._buffers[k]
+        for a, buf in zip(self.arrays, out):
+            if a is not None:
+                # idx is always in range (it comes from batches()); mode="clip" spares take
+                # the bounds-checking copy that the default mode makes when given ``out``
+                a.take(idx, axis=0, out=buf, mode="clip")
+        return out
+
+
+class FastStep:
+    """One training step of the built-in types, in pieces ``fit`` calls in order:
+    ``batch``, ``forward``, ``loss``, ``backward``, ``gradients_finite``, ``step``."""
+
+    def __init__(
+        self,
+        model: Module,
+        loss: Loss,
+        optimizer: Optimizer,
+        l2: L2Penalty | None,
+        X: np.ndarray,
+        target: np.ndarray,
+        y_metrics: np.ndarray | None,
+    ):
+        self.batch = BatchGather(X, target, y_metrics)
+        self._model = _Model(model, X.dtype)
+        self.forward = self._model.forward  # the kernels, without a call in between
+        self._loss = _Loss(loss).kernel
+        self.step = _Update(optimizer).step
+        self.l2 = l2
+        self.params = model.parameters()
+        # 0 * g is 0 for finite g and NaN otherwise: one dot product per parameter decides
+        self._checks = [
+            (p.grad.reshape(-1), np.zeros(p.grad.size, p.grad.dtype)) for p in self.params
+        ]
+        self._grad: np.ndarray = np.empty(0)
+
+    def loss(self, outputs: np.ndarray, tb: np.ndarray) -> float:
+        value, self._grad = self._loss(outputs, tb)
+        if self.l2 is not None:
+            value += self.l2.value(self.params)
+        return value
+
+    def backward(self) -> None:
+        self._model.backward(self._grad)
+        if self.l2 is not None:
+            self.l2.add_gradient(self.params)
+
+    def gradients_finite(self) -> bool:
+        for g, zeros in self._checks:
+            if math.isnan(np.dot(g, zeros)):
+                return False
+        return True

@@ -1,0 +1,155 @@
+"""Checking and preparing what ``fit`` and ``evaluate`` are given: counts, X, y, the
+validation split and the metrics, all before anything changes."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+
+import numpy as np
+
+from .nn._checks import as_float_array, check_finite, check_matrix
+from .nn.layers import Module
+from .nn.losses import (
+    BCEWithLogitsLoss,
+    Loss,
+    MSELoss,
+    SoftmaxCrossEntropyLoss,
+)
+
+# the built-in losses, whose ``_validate`` returns the target in the form they compute with
+_BUILTIN_LOSSES = (MSELoss, BCEWithLogitsLoss, SoftmaxCrossEntropyLoss)
+
+
+def _count(name: str, value, low: int) -> int:
+    """``value`` as an int, if it is an integer of any Python/NumPy type, >= low."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value!r}")
+    return int(value)
+
+
+# --- metrics --------------------------------------------------------------------------------
+
+
+def _accuracy_for(loss: Loss) -> Callable[[np.ndarray, np.ndarray], float]:
+    def accuracy(outputs: np.ndarray, target: np.ndarray) -> float:
+        if isinstance(loss, SoftmaxCrossEntropyLoss):
+            labels = target if target.ndim == 1 else np.argmax(target, axis=1)
+            return float(np.mean(np.argmax(outputs, axis=1) == labels))
+        predicted = outputs > 0 if isinstance(loss, BCEWithLogitsLoss) else np.round(outputs)
+        return float(np.mean(predicted.reshape(target.shape) == target))
+
+    return accuracy
+
+
+def _mse(outputs: np.ndarray, target: np.ndarray) -> float:
+    return float(np.mean((outputs.reshape(target.shape) - target) ** 2))
+
+
+def _mae(outputs: np.ndarray, target: np.ndarray) -> float:
+    return float(np.mean(np.abs(outputs.reshape(target.shape) - target)))
+
+
+def _resolve_metrics(metrics, loss: Loss) -> dict[str, Callable]:
+    builtin = {"accuracy": lambda: _accuracy_for(loss), "mse": lambda: _mse, "mae": lambda: _mae}
+    resolved = {}
+    for m in metrics or ():
+        if isinstance(m, str):
+            if m not in builtin:
+                raise ValueError(
+                    f"unknown metric {m!r}; built in: {sorted(builtin)} "
+                    "(or pass a callable f(outputs, target) -> float)"
+                )
+            if m in ("mse", "mae") and isinstance(loss, SoftmaxCrossEntropyLoss):
+                raise ValueError(
+                    f"metric {m!r} compares outputs with targets of the same shape, but "
+                    "SoftmaxCrossEntropyLoss outputs are logits (N, C) and its targets class "
+                    "labels: use 'accuracy', or a callable f(logits, labels) -> float"
+                )
+            resolved[m] = builtin[m]()
+        elif callable(m):
+            resolved[getattr(m, "__name__", f"metric{len(resolved)}")] = m
+        else:
+            raise TypeError(f"a metric must be a name or a callable, got {m!r}")
+    return resolved
+
+
+def _prepare_inputs(model: Module, X, name: str = "X") -> np.ndarray:
+    dtype = getattr(model, "dtype", np.float64)
+    X = as_float_array(X, name, dtype)
+    check_matrix(X, name, getattr(model, "in_features", None))
+    check_finite(X, name)
+    return X
+
+
+def _prepare_target(loss: Loss, y, X: np.ndarray, outputs_shape, name: str = "y") -> np.ndarray:
+    """y as an array with one row per row of X, checked by the loss against outputs of shape
+    (N, *outputs_shape) (integer labels stay integers for softmax cross-entropy)."""
+    y_arr = np.asarray(y)
+    if y_arr.ndim == 0 or y_arr.shape[0] != X.shape[0]:
+        got = "a scalar" if y_arr.ndim == 0 else f"{y_arr.shape[0]} rows"
+        raise ValueError(f"{name} has {got} but the inputs have {X.shape[0]} rows")
+    if not isinstance(loss, SoftmaxCrossEntropyLoss) or y_arr.ndim == 2:
+        y_arr = as_float_array(y_arr, name, X.dtype)
+    # Validate labels and shapes once, up front, with the loss's own checks on dummy outputs.
+    _loss_target(loss, y_arr, (X.shape[0], *outputs_shape), X.dtype)
+    if isinstance(loss, SoftmaxCrossEntropyLoss) and y_arr.ndim == 1:
+        y_arr = y_arr.astype(np.intp)  # validated integer-valued: convert once, not per step
+    return y_arr
+
+
+def _loss_target(loss: Loss, y: np.ndarray, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """Validate y against outputs of ``shape``. A built-in loss returns y in the form it
+    computes with (integer labels, or targets shaped like the outputs); any other loss
+    runs its ``forward`` on zeros, and y comes back as it was."""
+    if type(loss) in _BUILTIN_LOSSES:
+        return loss._validate(np.broadcast_to(np.zeros((), dtype), shape), y)[1]
+    loss.forward(np.zeros(shape, dtype=dtype), y)
+    if isinstance(loss, Loss):
+        loss._grad = None
+    return y
+
+
+def _output_shape(model: Module, X: np.ndarray) -> tuple[int, ...]:
+    """The shape of one output row, learned from a forward pass on X's first row."""
+    return np.shape(model.forward(X[:1]))[1:]
+
+
+def _try_metrics(metric_fns: dict, model: Module, x_row: np.ndarray, y_row: np.ndarray) -> None:
+    """Run each metric once on the first row, so a metric that cannot work fails before
+    any weight changes, with its name."""
+    if not metric_fns:
+        return
+    outputs = model.forward(x_row)
+    for name, fn in metric_fns.items():
+        try:
+            value = fn(outputs, y_row)
+            float(value)
+        except Exception as exc:  # noqa: BLE001  (any failure of a user's metric)
+            raise ValueError(
+                f"metric {name!r} cannot be computed on these outputs {outputs.shape} and "
+                f"targets {y_row.shape}: {type(exc).__name__}: {exc}"
+            ) from None
+
+
+def _validation_rows(fraction, n: int) -> int:
+    """How many of n rows ``validation_fraction`` sets aside (checked: a real number in (0, 1)
+    leaving rows on both sides)."""
+    if isinstance(fraction, (bool, np.bool_)) or not isinstance(fraction, numbers.Real):
+        raise TypeError(f"validation_fraction must be a real number, got {fraction!r}")
+    if not 0.0 < float(fraction) < 1.0:
+        raise ValueError(f"validation_fraction must be in (0, 1), got {fraction!r}")
+    n_val = int(round(float(fraction) * n))
+    if n_val < 1 or n_val >= n:
+        raise ValueError(
+            f"validation_fraction={fraction} leaves no rows for training or validation out of {n}"
+        )
+    return n_val
+
+
+def _split_validation(X: np.ndarray, y: np.ndarray, n_val: int, rng: np.random.Generator):
+    order = rng.permutation(X.shape[0])
+    val, train = order[:n_val], order[n_val:]
+    return X[train], y[train], (X[val], y[val])

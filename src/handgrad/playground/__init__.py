@@ -1,0 +1,34 @@
+"""The playground: a local web page where a learner builds a network and trains it live.
+
+The page (``static/``) draws; the server (``app``, Starlette + uvicorn) trains on handgrad's
+engine and sends what each step did. ``serve`` starts it on 127.0.0.1. The web stack is the
+optional extra ``playground``: ``pip install 'handgrad[playground]'``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["serve", "create_app", "missing_dependencies", "INSTALL_HINT"]
+
+INSTALL_HINT = "pip install 'handgrad[playground]'"
+
+
+def missing_dependencies() -> list[str]:
+    """The packages of the ``playground`` extra that cannot be imported here."""
+    import importlib.util
+
+    names = ("starlette", "uvicorn", "websockets")
+    return [name for name in names if importlib.util.find_spec(name) is None]
+
+
+def create_app(idle_timeout: float = 30 * 60):
+    """The ASGI application (see ``handgrad.playground.app``)."""
+    from .app import create_app as _create
+
+    return _create(idle_timeout=idle_timeout)
+
+
+def serve(port: int = 0, open_browser: bool = True, idle_timeout: float = 30 * 60) -> None:
+    """Run the playground on 127.0.0.1 until Ctrl-C (see ``handgrad.playground.server``)."""
+    from .server import serve as _serve
+
+    _serve(port=port, open_browser=open_browser, idle_timeout=idle_timeout)

@@ -1,0 +1,209 @@
+"""The network and training settings of a playground session, built on handgrad's public API.
+
+``NetSpec`` is what the page sends (hidden widths, an activation per layer, the
+initialization, the optimizer and its settings). ``build_model`` turns it into an
+``hg.Sequential`` of ``hg.Linear`` and activation layers; ``make_loss`` and
+``make_optimizer`` pick the loss for the task and the optimizer. ``Trainer`` runs one
+minibatch at a time with ``hg.batches`` for the order, exactly as the exported script does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import handgrad as hg
+
+from .data import Dataset
+
+__all__ = [
+    "ACTIVATION_NAMES",
+    "INITS",
+    "OPTIMIZERS",
+    "MAX_LAYERS",
+    "MAX_UNITS",
+    "NetSpec",
+    "small_normal",
+    "build_model",
+    "make_loss",
+    "make_optimizer",
+    "loss_target",
+    "Trainer",
+]
+
+MAX_LAYERS = 6  # hidden layers
+MAX_UNITS = 32  # units per hidden layer: pictures of every unit must stay readable and live
+
+ACTIVATION_NAMES = {
+    "relu": "ReLU",
+    "leaky_relu": "LeakyReLU",
+    "tanh": "Tanh",
+    "sigmoid": "Sigmoid",
+    "identity": "Identity",
+}
+
+
+def small_normal(fan_in: int, fan_out: int, rng: np.random.Generator, dtype=np.float64):
+    """Weights from N(0, 0.01^2): small enough that deep signals fade (a lesson to see)."""
+    return (rng.standard_normal((fan_in, fan_out)) * 0.01).astype(dtype, copy=False)
+
+
+# page name -> the ``init=`` given to hg.Linear
+INITS: dict[str, Any] = {  # a name hg.Linear knows, or an initializer function
+    "he": "he_normal",
+    "xavier": "xavier_uniform",
+    "zeros": "zeros",
+    "small": small_normal,
+}
+OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
+MOMENTUM = 0.9
+
+
+@dataclass
+class NetSpec:
+    """Hidden layer widths with their activations, and every training setting."""
+
+    hidden: list[int] = field(default_factory=lambda: [8, 8])
+    activations: list[str] = field(default_factory=lambda: ["tanh", "tanh"])
+    init: str = "xavier"
+    optimizer: str = "adam"
+    lr: float = 0.03
+    batch_size: int = 16
+    l2: float = 0.0
+    seed: int = 0
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first impossible value."""
+        if len(self.hidden) > MAX_LAYERS:
+            raise ValueError(f"at most {MAX_LAYERS} hidden layers, got {len(self.hidden)}")
+        if len(self.activations) != len(self.hidden):
+            raise ValueError("give one activation per hidden layer")
+        for width in self.hidden:
+            if not (isinstance(width, int) and 1 <= width <= MAX_UNITS):
+                raise ValueError(f"a hidden layer has 1 to {MAX_UNITS} units, got {width}")
+        for name in self.activations:
+            if name not in ACTIVATION_NAMES:
+                raise ValueError(
+                    f"unknown activation {name!r}; choose from {list(ACTIVATION_NAMES)}"
+                )
+        if self.init not in INITS:
+            raise ValueError(f"unknown initialization {self.init!r}; choose from {list(INITS)}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose from {OPTIMIZERS}")
+        if not (np.isfinite(self.lr) and 0.0 < self.lr <= 10.0):
+            raise ValueError(f"learning rate must be in (0, 10], got {self.lr}")
+        if not (isinstance(self.batch_size, int) and 1 <= self.batch_size <= 5000):
+            raise ValueError(f"batch size must be between 1 and 5000, got {self.batch_size}")
+        if not (np.isfinite(self.l2) and 0.0 <= self.l2 <= 1.0):
+            raise ValueError(f"L2 strength must be in [0, 1], got {self.l2}")
+        if not (isinstance(self.seed, int) and 0 <= self.seed < 2**32):
+            raise ValueError(f"seed must be an integer in [0, 2^32), got {self.seed}")
+
+
+def build_model(spec: NetSpec, n_inputs: int, n_outputs: int) -> hg.Sequential:
+    """Linear, activation, ..., Linear (logits); every layer draws from one seeded Generator."""
+    rng = np.random.default_rng(spec.seed)
+    init = INITS[spec.init]
+    layers: list[hg.Module] = []
+    fan_in = n_inputs
+    for width, activation in zip(spec.hidden, spec.activations):
+        layers.append(hg.Linear(fan_in, width, init=init, rng=rng))
+        layers.append(getattr(hg, ACTIVATION_NAMES[activation])())
+        fan_in = width
+    layers.append(hg.Linear(fan_in, n_outputs, init=init, rng=rng))
+    return hg.Sequential(*layers)
+
+
+def make_loss(data: Dataset):
+    """The loss the task calls for: MSE, BCE on one logit, or softmax cross-entropy."""
+    if data.task == "regression":
+        return hg.MSELoss()
+    return hg.BCEWithLogitsLoss() if data.n_classes == 2 else hg.SoftmaxCrossEntropyLoss()
+
+
+def loss_target(data: Dataset) -> np.ndarray:
+    """The target as the loss takes it: (N, 1) floats for MSE and BCE, (N,) codes for CE."""
+    if data.task == "classification" and data.n_classes > 2:
+        return data.y.astype(np.int64)
+    return data.y.astype(np.float64).reshape(-1, 1)
+
+
+def make_optimizer(spec: NetSpec, model: hg.Sequential):
+    params = model.parameters()
+    if spec.optimizer == "sgd":
+        return hg.SGD(params, lr=spec.lr)
+    if spec.optimizer == "momentum":
+        return hg.SGD(params, lr=spec.lr, momentum=MOMENTUM)
+    if spec.optimizer == "adam":
+        return hg.Adam(params, lr=spec.lr)
+    return hg.RMSProp(params, lr=spec.lr)
+
+
+class Trainer:
+    """One minibatch step at a time on the training rows; the batch order from ``hg.batches``.
+
+    Batch order Generator: seed + 2 (the data uses seed, the split seed + 1).
+    """
+
+    def __init__(self, spec: NetSpec, data: Dataset):
+        self.spec, self.data = spec, data
+        self.model = build_model(spec, data.X.shape[1], data.n_outputs)
+        self.loss = make_loss(data)
+        self.optimizer = make_optimizer(spec, self.model)
+        self.penalty = hg.L2Penalty(spec.l2) if spec.l2 > 0 else None
+        self.X_train, self.Y_train = data.X[data.train], loss_target(data)[data.train]
+        self.X_test, self.Y_test = data.X[data.test], loss_target(data)[data.test]
+        self.batch_size = min(spec.batch_size, len(self.X_train))
+        self._rng = np.random.default_rng(spec.seed + 2)
+        self._order: Iterator[np.ndarray] = iter(())
+        self.steps = 0
+        self.epoch = 0
+        self.last_loss: float | None = None
+        self.diverged = False
+
+    def next_batch(self) -> np.ndarray:
+        """Row indices of the next minibatch; a new shuffled epoch when one ends."""
+        idx: np.ndarray | None = next(self._order, None)
+        if idx is None:
+            self._order = hg.batches(len(self.X_train), self.batch_size, rng=self._rng)
+            self.epoch += 1
+            idx = next(self._order)
+        return idx
+
+    def step(self) -> float:
+        """Forward, loss, backward, (L2), optimizer step on one minibatch -> the batch loss."""
+        idx = self.next_batch()
+        outputs = self.model.forward(self.X_train[idx])
+        value = self.loss.forward(outputs, self.Y_train[idx])
+        self.model.backward(self.loss.backward())
+        self._finish(value)
+        return value
+
+    def _finish(self, value: float) -> None:
+        if self.penalty is not None:
+            self.penalty.add_gradient(self.model.parameters())
+        self.optimizer.step()
+        self.steps += 1
+        self.last_loss = float(value)
+
+    def run(self, n_steps: int) -> None:
+        """``n_steps`` steps, stopping early (``diverged``) once the loss is not finite."""
+        for _ in range(n_steps):
+            if self.diverged:
+                return
+            with np.errstate(over="ignore", invalid="ignore"):
+                try:
+                    value = self.step()
+                except (ValueError, FloatingPointError):  # the engine refuses NaN / inf inputs
+                    self.diverged = True
+                    return
+            if not np.isfinite(value):
+                self.diverged = True
+
+    def data_loss(self, X: np.ndarray, Y: np.ndarray) -> float:
+        """The loss (no L2 term) of the current model on a whole part."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(self.loss.forward(self.model.forward(X), Y))

@@ -1,0 +1,66 @@
+"""Running the playground: uvicorn on 127.0.0.1, a free port unless one is asked for."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import webbrowser
+
+__all__ = ["serve", "free_port", "HOST"]
+
+HOST = "127.0.0.1"  # the loopback only: the page is for the person at this machine
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def _port_taken(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return True
+    return False
+
+
+def serve(port: int = 0, open_browser: bool = True, idle_timeout: float = 30 * 60) -> None:
+    """Serve until Ctrl-C; prints the URL, opens it in the browser unless told not to.
+
+    ``port`` 0 picks a free one. Raises ValueError when the port asked for is taken.
+    """
+    import uvicorn
+
+    from .app import MAX_MESSAGE_BYTES, create_app
+
+    if port and _port_taken(port):
+        raise ValueError(f"port {port} on {HOST} is in use; pick another or omit --port")
+    port = port or free_port()
+    url = f"http://{HOST}:{port}/"
+    config = uvicorn.Config(
+        create_app(idle_timeout=idle_timeout),
+        host=HOST,
+        port=port,
+        log_level="warning",
+        ws_max_size=MAX_MESSAGE_BYTES * 4,
+        lifespan="off",
+    )
+
+    class _Server(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:  # listening now: the URL works when it is printed
+                print(f"handgrad playground: {url}  (Ctrl-C stops it)", flush=True)
+                if open_browser:
+                    threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+
+    server = _Server(config)
+    try:
+        server.run()  # uvicorn catches SIGINT / SIGTERM, shuts down, then re-raises it
+    except KeyboardInterrupt:
+        pass  # Ctrl-C is how a person stops the playground: not an error
+    print("handgrad playground: stopped", file=sys.stderr, flush=True)

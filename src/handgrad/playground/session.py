@@ -1,0 +1,347 @@
+"""One learner's playground: the data, the network, the trainer, and what a frame shows.
+
+A ``Session`` belongs to one browser tab. Its state changes only through ``configure``
+(validated first: a bad setting leaves the session as it was), ``advance`` (training steps
+then a frame), ``step`` (one minibatch, taken apart by the inspector), ``check_gradients``
+and ``reset``. A lock serializes them, because training runs in a worker thread while the
+page may ask for an export.
+
+A frame (JSON) holds the scores on the train and test parts, the decision regions (or the
+fitted curve) over a grid, what each hidden unit computes over that grid, the gradient norm
+of each layer's weights, the fraction of dead ReLUs per layer, and the weights themselves.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from dataclasses import fields
+
+import numpy as np
+
+import handgrad as hg
+
+from ..data.tabular import DataError
+from ..metrics import accuracy, probabilities, r2_score
+from . import data as pdata
+from .inspector import check_gradients, inspect_step
+from .network import MAX_UNITS, NetSpec, Trainer
+
+__all__ = ["Session", "ConfigError", "GRID", "UNIT_GRID"]
+
+GRID = 60  # decision-region picture: GRID x GRID points
+UNIT_GRID = 30  # each hidden unit's picture: every other grid point
+CURVE_POINTS = 200  # 1-D regression: points on the fitted curve
+MAX_STEPS_PER_FRAME = 200
+CSV_KEYS = {"target", "features", "plane"}  # data settings that only an uploaded table uses
+
+
+class ConfigError(ValueError):
+    """A setting the page sent that cannot work (the message names it)."""
+
+
+def _spec_from(cls, values: dict, what: str):
+    """Build a dataclass from a JSON object, refusing unknown keys and wrong types."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{what} settings must be a JSON object")
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown {what} setting(s): {', '.join(unknown)}")
+    spec = cls(**values)
+    for f in fields(cls):
+        value, default = getattr(spec, f.name), getattr(cls(), f.name)
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            setattr(spec, f.name, float(value))
+        elif type(value) is not type(default):
+            raise ConfigError(f"{what} setting {f.name!r} has the wrong type: {value!r}")
+    try:
+        spec.validate()
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return spec
+
+
+def _bytes(values: np.ndarray) -> str:
+    """Numbers in [0, 1] -> base64 of uint8 (the page draws them as pixels)."""
+    clipped = np.nan_to_num(np.clip(values, 0.0, 1.0), nan=0.5)
+    return base64.b64encode(np.round(clipped * 255).astype(np.uint8).tobytes()).decode()
+
+
+class Session:
+    """A tab's data, network and training state (see the module docstring)."""
+
+    def __init__(self, session_id: str):
+        self.id = session_id
+        self.lock = threading.Lock()
+        self.last_active = time.monotonic()
+        self.upload: pdata.UploadedTable | None = None
+        self.data_settings: dict = {}
+        self.data_spec = pdata.DataSpec()
+        self.net_spec = NetSpec()
+        self.steps_per_frame = 5
+        self.playing = False
+        self.data = pdata.generated(self.data_spec)
+        self.trainer = Trainer(self.net_spec, self.data)
+        self._set_view()
+
+    def touch(self) -> None:
+        self.last_active = time.monotonic()
+
+    # --- settings ---------------------------------------------------------------------------
+
+    def configure(self, message: dict) -> None:
+        """New data and/or network settings: validated in full, then a fresh (reset) run.
+
+        ``message["data"]`` / ``message["network"]``: the full settings (a key left out takes
+        its default); either may be omitted to keep the current ones.
+        """
+        data_values = message.get("data", self.data_settings)
+        if not isinstance(data_values, dict):
+            raise ConfigError("data settings must be a JSON object")
+        unknown = sorted(set(data_values) - CSV_KEYS - {f.name for f in fields(pdata.DataSpec)})
+        if unknown:
+            raise ConfigError(f"unknown data setting(s): {', '.join(map(str, unknown))}")
+        spec = _spec_from(
+            pdata.DataSpec, {k: v for k, v in data_values.items() if k not in CSV_KEYS}, "data"
+        )
+        net_spec = _spec_from(NetSpec, message.get("network", self.net_spec.__dict__), "network")
+        speed = message.get("steps_per_frame", self.steps_per_frame)
+        if not (isinstance(speed, int) and 1 <= speed <= MAX_STEPS_PER_FRAME):
+            raise ConfigError(f"steps per frame must be 1 to {MAX_STEPS_PER_FRAME}, got {speed}")
+        if spec.name == "csv":
+            dataset = self._csv_dataset(data_values, spec)
+        else:
+            dataset = pdata.generated(spec)
+        if len(dataset.train) < 2:
+            raise ConfigError("the training part needs at least two rows")
+        with self.lock:
+            self.data_settings, self.data_spec, self.net_spec = dict(data_values), spec, net_spec
+            self.steps_per_frame = speed
+            self.data = dataset
+            self.trainer = Trainer(net_spec, dataset)
+            self._set_view()
+
+    def _csv_dataset(self, values: dict, spec: pdata.DataSpec) -> pdata.Dataset:
+        if self.upload is None:
+            raise ConfigError("upload a CSV file first")
+        target = values.get("target")
+        features = values.get("features")
+        plane = values.get("plane")
+        if not isinstance(target, str) or not isinstance(features, list):
+            raise ConfigError("a CSV needs a target column and a list of feature columns")
+        if not all(isinstance(f, str) for f in features) or len(set(features)) != len(features):
+            raise ConfigError("feature columns must be distinct column names")
+        if len(features) < 2:
+            plane = None  # one feature: the page draws a curve
+        elif (
+            not isinstance(plane, list)
+            or len(plane) != 2
+            or plane[0] == plane[1]
+            or not set(plane) <= set(features)
+        ):
+            plane = features[:2]  # the first two features chosen
+        for name in [target, *features]:
+            if name not in self.upload.columns:
+                raise ConfigError(f"{self.upload.filename} has no column {name!r}")
+        try:
+            return pdata.dataset_from_table(
+                self.upload,
+                target,
+                features,
+                (str(plane[0]), str(plane[1])) if isinstance(plane, list) else None,
+                spec.test_fraction,
+                spec.seed,
+            )
+        except DataError as exc:
+            raise ConfigError(str(exc)) from None
+
+    def set_upload(self, upload: pdata.UploadedTable) -> None:
+        with self.lock:
+            self.upload = upload
+
+    def reset(self) -> None:
+        """The same settings, the same seed: the run starts again from the same bits."""
+        with self.lock:
+            self.trainer = Trainer(self.net_spec, self.data)
+
+    # --- the view ---------------------------------------------------------------------------
+
+    def _set_view(self) -> None:
+        """The grid the pictures are drawn on: the data's extent plus a margin."""
+        X = self.data.X
+        self.curve = X.shape[1] == 1
+        if self.curve:
+            lo, hi = float(X[:, 0].min()), float(X[:, 0].max())
+            pad = 0.05 * (hi - lo or 1.0)
+            self.xs = np.linspace(lo - pad, hi + pad, CURVE_POINTS)
+            self.grid = self.xs.reshape(-1, 1)
+            self.bounds = [lo - pad, hi + pad]
+            return
+        i, j = self.data.plane
+        lo, hi = X[:, [i, j]].min(axis=0), X[:, [i, j]].max(axis=0)
+        pad = 0.1 * np.maximum(hi - lo, 1e-6)
+        lo, hi = lo - pad, hi + pad
+        u = np.linspace(lo[0], hi[0], GRID)
+        v = np.linspace(hi[1], lo[1], GRID)  # top row first: the page draws rows downward
+        uu, vv = np.meshgrid(u, v)
+        self.grid = np.zeros((GRID * GRID, X.shape[1]))  # other features at their mean (0)
+        self.grid[:, i], self.grid[:, j] = uu.ravel(), vv.ravel()
+        self.bounds = [float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])]
+
+    def dataset_payload(self) -> dict:
+        """The points to draw (plane coordinates or x, y), their part, and the labels."""
+        d = self.data
+        if self.curve:
+            coords = np.column_stack([d.X[:, 0], d.y])
+        else:
+            coords = d.X[:, list(d.plane)]
+        part = np.zeros(len(d.y), np.int8)
+        part[d.test] = 1
+        return {
+            "type": "dataset",
+            "task": d.task,
+            "curve": self.curve,
+            "classes": d.classes,
+            "features": d.feature_names,
+            "plane": [d.feature_names[k] for k in d.plane] if not self.curve else None,
+            "target": d.target_name,
+            "points": np.round(coords, 4).tolist(),
+            "labels": d.y.tolist() if d.task == "classification" else None,
+            "test": part.tolist(),
+            "bounds": self.bounds,
+            "n_train": len(d.train),
+            "n_test": len(d.test),
+            "seed": self.net_spec.seed,
+            "sizes": [d.X.shape[1], *self.net_spec.hidden, d.n_outputs],
+            "max_units": MAX_UNITS,
+        }
+
+    # --- work -------------------------------------------------------------------------------
+
+    def advance(self) -> dict:
+        """``steps_per_frame`` training steps, then a frame."""
+        with self.lock:
+            self.trainer.run(self.steps_per_frame)
+            return self._frame()
+
+    def frame(self) -> dict:
+        with self.lock:
+            return self._frame()
+
+    def step(self) -> dict:
+        """One minibatch, every tensor recorded, then a frame: {"inspect": ..., "frame": ...}."""
+        with self.lock:
+            if self.trainer.diverged:
+                raise ConfigError("the run has diverged; press reset")
+            with np.errstate(over="ignore", invalid="ignore"):
+                inspected = inspect_step(self.trainer)
+            return {"inspect": inspected, "frame": self._frame()}
+
+    def check_gradients(self) -> dict:
+        with self.lock:
+            if self.trainer.diverged:
+                raise ConfigError("the run has diverged; press reset before checking gradients")
+            return check_gradients(self.trainer)
+
+    def _frame(self) -> dict:
+        t = self.trainer
+        frame: dict = {"type": "frame", "step": t.steps, "epoch": t.epoch, "diverged": t.diverged}
+        if t.diverged:
+            return frame
+        with np.errstate(over="ignore", invalid="ignore"):
+            frame.update(self._scores())
+            frame.update(self._pictures())
+        frame["grad_norms"] = [
+            float(np.linalg.norm(layer.weight.grad)) if t.steps else 0.0
+            for layer in t.model
+            if isinstance(layer, hg.Linear)
+        ]
+        frame["dead"] = self._dead_fractions()
+        frame["weights"] = [
+            np.round(layer.weight.value, 4).tolist()
+            for layer in t.model
+            if isinstance(layer, hg.Linear)
+        ]
+        return frame
+
+    def _scores(self) -> dict:
+        t, d = self.trainer, self.data
+        scores = {}
+        for part, X, Y, idx in (
+            ("train", t.X_train, t.Y_train, d.train),
+            ("test", t.X_test, t.Y_test, d.test),
+        ):
+            outputs = t.model.forward(X)
+            if not np.isfinite(outputs).all():
+                t.diverged = True
+                return {}
+            scores[f"{part}_loss"] = float(t.loss.forward(outputs, Y))
+            if d.task == "classification":
+                codes = np.argmax(outputs, axis=1) if outputs.shape[1] > 1 else (outputs[:, 0] > 0)
+                scores[f"{part}_acc"] = accuracy(d.y[idx], codes.astype(np.int64))
+            else:
+                scores[f"{part}_r2"] = r2_score(Y, outputs)
+        return scores
+
+    def _activations(self, X: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """Each hidden layer's output (after its activation) on X, and the logits."""
+        hidden, a = [], X
+        layers = list(self.trainer.model)
+        for k, layer in enumerate(layers):
+            a = layer.forward(a)
+            if not isinstance(layer, hg.Linear) and k < len(layers) - 1:
+                hidden.append(a.copy())
+        return hidden, a
+
+    def _pictures(self) -> dict:
+        hidden, outputs = self._activations(self.grid)
+        d = self.data
+        if self.curve:
+            out = {"curve": np.round(outputs[:, 0], 4).tolist()}
+            units = [
+                [np.round(_normalize(h[::4, u]), 3).tolist() for u in range(h.shape[1])]
+                for h in hidden
+            ]
+            out["units"] = units
+            return out
+        if d.task == "classification":
+            p = probabilities(outputs)
+            out = {
+                "region_class": _bytes(np.argmax(p, axis=1) / 255.0),
+                "region_conf": _bytes(p.max(axis=1)),
+            }
+            if p.shape[1] == 2:
+                out["region_p1"] = _bytes(p[:, 1])
+        else:
+            lo, hi = float(d.y.min()), float(d.y.max())
+            out = {
+                "region_value": _bytes((outputs[:, 0] - lo) / (hi - lo or 1.0)),
+                "value_range": [lo, hi],
+            }
+        coarse = np.zeros((GRID, GRID), bool)
+        coarse[::2, ::2] = True
+        keep = coarse.ravel()
+        out["units"] = [
+            [_bytes((_normalize(h[keep, u]) + 1.0) / 2.0) for u in range(h.shape[1])]
+            for h in hidden
+        ]
+        out["unit_grid"] = UNIT_GRID
+        out["grid"] = GRID
+        return out
+
+    def _dead_fractions(self) -> list[float | None]:
+        """Per hidden layer: the share of ReLU units that output 0 on every training row."""
+        hidden, _ = self._activations(self.trainer.X_train)
+        acts = [layer for layer in self.trainer.model if not isinstance(layer, hg.Linear)]
+        return [
+            float(np.mean(np.all(h <= 0, axis=0))) if isinstance(layer, hg.ReLU) else None
+            for h, layer in zip(hidden, acts)
+        ]
+
+
+def _normalize(values: np.ndarray) -> np.ndarray:
+    """Scale to [-1, 1] by the largest magnitude (all zeros stays zeros)."""
+    top = float(np.max(np.abs(values))) if values.size else 0.0
+    return values / top if top > 0 and np.isfinite(top) else np.zeros_like(values)

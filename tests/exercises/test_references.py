@@ -1,0 +1,85 @@
+"""Every reference passes every case; the catalogue is complete and its starters are honest."""
+
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import pytest
+
+import handgrad.exercises as ex
+from handgrad.exercises.catalogue import get
+
+NAMES = ex.names()
+
+
+def test_the_catalogue_has_every_exercise_the_issue_asks_for():
+    asked = {
+        "relu", "relu_backward", "one_hot", "softmax", "sigmoid", "sigmoid_derivative", "tanh",
+        "tanh_derivative", "mse", "l2_penalty", "bce_with_logits", "softmax_cross_entropy",
+        "forward", "backward", "gradient_check", "backprop", "sgd_momentum", "adam", "linear",
+        "count_parameters", "neural_network", "multiclass_nn",
+    }  # fmt: skip
+    assert asked <= set(NAMES)
+    for name in NAMES:
+        exercise = get(name)
+        assert exercise.seed and exercise.contract and exercise.doc and exercise.entries
+        assert len(exercise.cases()) >= 2
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_reference_passes_every_case(name):
+    exercise = get(name)
+    result = ex.check(name, dict(exercise.reference()))
+    assert result.passed, str(result)
+    assert result.diagnoses == []
+    assert len(result.cases) == len(exercise.cases())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_starter_defines_the_entries_and_holds_no_solution(name):
+    text = ex.starter(name)
+    tree = ast.parse(text)
+    defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    assert defined == set(get(name).entries)
+    assert text.count("raise NotImplementedError") >= len(get(name).entries)
+    assert not any(isinstance(n, ast.Return) for n in ast.walk(tree))  # no answer in it
+
+
+def test_a_starter_checks_as_not_written_yet():
+    namespace: dict = {}
+    exec(ex.starter("softmax"), namespace)
+    result = ex.check("softmax", namespace)
+    assert not result.passed
+    assert all("NotImplementedError" in c.message for c in result.cases)
+
+
+def test_seed_worked_numbers_are_cases():
+    softmax = get("softmax")
+    worked = next(c for c in softmax.cases() if "worked" in c.tags)
+    np.testing.assert_allclose(
+        softmax.expected_outputs(worked)["out"], [[0.629, 0.231, 0.140]], atol=5e-4
+    )
+    l2 = get("l2_penalty")
+    worked = next(c for c in l2.cases() if "worked" in c.tags)
+    assert l2.expected_outputs(worked)["penalty"] == pytest.approx(0.02625)
+    count = get("count_parameters")
+    assert count.expected_outputs(count.cases()[0])["count"] == 899
+    mse = get("mse")
+    assert mse.expected_outputs(mse.cases()[0])["loss"] == pytest.approx(0.04)
+
+
+def test_adam_first_step_without_corrections_is_3_16_times_too_large():
+    """Seed 003 D2 says 10x too small; with both corrections missing the numbers say otherwise."""
+    source = """
+import numpy as np
+def adam_step(w, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * m / (np.sqrt(v) + eps), m, v
+"""
+    namespace: dict = {}
+    exec(source, namespace)
+    result = ex.check("adam", namespace)
+    assert result.diagnoses == ["adam-bias-correction"]
+    assert "factor 3.16228" in result.cases[0].message

@@ -1,0 +1,116 @@
+"""The HTML reports in a real browser (headless Chromium): what a reader sees at 1400 and 360 px.
+
+A quick tour of three experiments (one with formulas and multi-panel figures, the
+discussion) and a `train` run on a built-in table are opened at a desktop and a phone
+width. Screenshots of both go to ``screenshots/`` in each run folder for a person to look
+at. Skips with a reason when no Chromium is installed (see tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+from handgrad import cli
+
+pytestmark = pytest.mark.slow
+
+WIDTHS = (1400, 360)
+
+
+@pytest.fixture(scope="module")
+def tour_report(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("tour")
+    only = "binary,linear-fit,discussion"
+    code = cli.main(["tour", "--quick", "--only", only, "--out", str(out), "--quiet"])
+    assert code == 0
+    return out / "report.html"
+
+
+@pytest.fixture(scope="module")
+def train_report(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("train") / "iris"
+    code = cli.main(["train", "--data", "iris", "--epochs", "20", "--out", str(out)])
+    assert code == 0
+    return out / "report.html"
+
+
+def _formulas(markdown: str) -> int:
+    """How many $...$ and $$...$$ formulas the Markdown holds (parsed as the report does)."""
+    md = MarkdownIt("commonmark").enable("table")
+    md.use(dollarmath_plugin, allow_digits=False, allow_space=False)
+    count = 0
+    for token in md.parse(markdown):
+        count += token.type == "math_block"
+        count += sum(c.type == "math_inline" for c in token.children or [])
+    return count
+
+
+def _inspect(browser, page_path: Path, width: int) -> dict:
+    """Open the page at ``width`` px; return what the checks need; save a screenshot."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(page_path.resolve().as_uri())
+    page.wait_for_load_state("load")
+    facts = page.evaluate(
+        """() => {
+        const visible = (el) => el && getComputedStyle(el).display !== 'none';
+        const links = [...document.querySelectorAll('a[href^="#"]')]
+            .map(a => a.getAttribute('href'));
+        return {
+          scrollWidth: document.documentElement.scrollWidth,
+          innerWidth: window.innerWidth,
+          images: document.images.length,
+          broken: [...document.images].filter(i => !i.complete || i.naturalWidth === 0).length,
+          links: links.length,
+          dangling: links.filter(h => !document.getElementById(decodeURIComponent(h.slice(1)))),
+          maths: document.querySelectorAll('math').length,
+          flatMaths: [...document.querySelectorAll('math')]
+              .filter(m => m.getBoundingClientRect().width === 0 && visible(m.closest('main')))
+              .length,
+          sideNav: visible(document.querySelector('nav.side')),
+          topMenu: visible(document.querySelector('details.top-menu')),
+          external: [...document.querySelectorAll('[src],[href]')]
+              .map(e => e.getAttribute('src') || e.getAttribute('href'))
+              .filter(u => /^(https?:)?\\/\\//.test(u)).length,
+        };
+    }"""
+    )
+    shots = page_path.parent / "screenshots"
+    shots.mkdir(exist_ok=True)
+    page.screenshot(path=str(shots / f"{page_path.stem}-{width}.png"))
+    page.close()
+    facts["errors"] = errors
+    return facts
+
+
+def _check(facts: dict, width: int) -> None:
+    assert facts["errors"] == []
+    assert facts["images"] > 0 and facts["broken"] == 0
+    assert facts["links"] > 0 and facts["dangling"] == []
+    assert facts["external"] == 0  # nothing fetched from the network
+    assert facts["scrollWidth"] <= facts["innerWidth"] == width  # no sideways page scroll
+    assert facts["flatMaths"] == 0  # every formula is laid out (MathML rendered)
+    # wide screens: side navigation; narrow ones: the menu at the top
+    assert (facts["sideNav"], facts["topMenu"]) == ((True, False) if width > 900 else (False, True))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_tour_report_in_the_browser(browser, tour_report, width):
+    facts = _inspect(browser, tour_report, width)
+    _check(facts, width)
+    formulas = _formulas((tour_report.parent / "report.md").read_text(encoding="utf-8"))
+    assert formulas > 5 and facts["maths"] == formulas  # every formula became MathML
+    assert (tour_report.parent / "screenshots" / f"report-{width}.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_train_report_in_the_browser(browser, train_report, width):
+    facts = _inspect(browser, train_report, width)
+    _check(facts, width)
+    assert (train_report.parent / "screenshots" / f"report-{width}.png").exists()
