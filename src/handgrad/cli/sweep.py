@@ -1,0 +1,163 @@
+"""``handgrad sweep``: many trainings of ``handgrad train`` at once, on Dask (or serially)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ._common import UsageError, _fraction, _non_negative_int, _positive_int
+
+# flag -> grid key, argparse type of one value
+_GRID_FLAGS: dict[str, tuple[str, Any]] = {
+    "hidden": ("hidden", str),
+    "activation": ("activation", str),
+    "optimizer": ("optimizer", str),
+    "lr": ("lr", float),
+    "momentum": ("momentum", float),
+    "batch_size": ("batch_size", _positive_int),
+    "l2": ("l2", float),
+    "epochs": ("epochs", _positive_int),
+    "patience": ("patience", _non_negative_int),
+}
+
+
+def _grid_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The grid entries given as flags (each a list of values)."""
+    values: dict[str, Any] = {}
+    for dest, (key, _) in _GRID_FLAGS.items():
+        given = getattr(args, dest)
+        if given is not None:
+            values[key] = given
+    for dest in ("val_fraction", "test_fraction", "task"):
+        if getattr(args, dest) is not None:
+            values[dest] = getattr(args, dest)
+    if args.seeds is not None:
+        values["seeds"] = args.seeds
+    return values
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Build the grid from the file and/or flags, run the sweep, print the best settings."""
+    from ..sweep import DataSpec, GridError, load_grid, make_grid, run_sweep
+
+    features = None
+    if args.features is not None:
+        features = tuple(f.strip() for f in args.features.split(",") if f.strip())
+    data = DataSpec(args.data, args.target, features) if args.data else None
+    values = _grid_values(args)
+    scheduler = "serial" if args.serial else args.scheduler
+    if args.serial and args.scheduler:
+        raise UsageError("--serial and --scheduler exclude each other")
+    heatmap = None
+    if args.heatmap:
+        parts = [p.strip() for p in args.heatmap.split(",")]
+        if len(parts) != 2:
+            raise UsageError(
+                f"--heatmap takes two swept settings like lr,hidden; got {args.heatmap!r}"
+            )
+        heatmap = (parts[0], parts[1])
+    try:
+        if args.grid:
+            grid = load_grid(args.grid, values, data)
+        elif data is None:
+            raise UsageError("give --data (a CSV file or a built-in set) or --grid FILE.toml")
+        else:
+            grid = make_grid(data, values, samples=args.samples, sample_seed=args.sample_seed)
+        if args.samples is not None and args.grid:
+            grid.samples, grid.sample_seed = args.samples, args.sample_seed
+        result = run_sweep(
+            grid,
+            out=args.out,
+            scheduler=scheduler,
+            n_workers=args.workers,
+            max_retries=args.retries,
+            heatmap=heatmap,
+            progress="auto" if not args.quiet else None,
+            echo=print,
+        )
+    except GridError as exc:
+        raise UsageError(str(exc)) from None
+    except ImportError as exc:  # Dask is an optional extra
+        raise UsageError(str(exc)) from None
+    except ConnectionError as exc:
+        raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        print(
+            f"handgrad: sweep interrupted; the finished trainings are recorded in {args.out}/ "
+            "and the same command runs the rest",
+            file=sys.stderr,
+        )
+        return 130
+    return _print_summary(result)
+
+
+def _print_summary(result) -> int:
+    from ..sweep.summary import format_value
+
+    cols = result.grid.swept
+    for i, row in enumerate(result.rows[:5], 1):
+        shown = ", ".join(f"{c} {format_value(c, row.settings.get(c))}" for c in cols)
+        score = f"{row.mean:.4f} ± {row.std:.4f}" if row.val else "failed"
+        print(f"#{i} {shown or 'the one setting'}: validation {score} ({len(row.val)} seeds)")
+    statuses = [r["status"] for r in result.records.values()]
+    unfinished = statuses.count("error")
+    print(
+        f"{result.ran} run now, {result.skipped} done before; "
+        f"{statuses.count('failed')} failed (recorded with the reason), {unfinished} errors"
+    )
+    if result.report is not None:
+        print(f"report: {result.report}")
+    if result.model is not None:
+        print(f"best model: {result.model}")
+    if unfinished:
+        print(
+            f"handgrad: {unfinished} trainings did not finish; run the same command again "
+            "to retry them",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="train a grid of settings x seeds, one Dask task each; ranked report + best model",
+        description="Train every setting of a grid for every seed, one Dask task per training "
+        "(a local cluster by default). Each list flag sweeps its values; a grid file (TOML) "
+        "can say the same, and flags override its entries. Running the same command again "
+        "skips the trainings already recorded in --out.",
+    )
+    p.add_argument("--grid", metavar="FILE.toml", help="the grid as a TOML file (docs/sweep.md)")
+    p.add_argument("--data", help="a CSV file, or digits, breast_cancer, diabetes, iris, wine")
+    p.add_argument("--target", help="the target column of the CSV")
+    p.add_argument("--features", metavar="COLS", help="comma-separated feature columns")
+    p.add_argument("--task", choices=["classification", "regression"])
+    grid = p.add_argument_group("grid (each flag takes one or more values)")
+    for dest, (_, kind) in _GRID_FLAGS.items():
+        flag = "--" + dest.replace("_", "-")
+        helps = {
+            "hidden": "hidden layer widths per value, e.g. 16 32,16 (none: a linear model)",
+            "patience": "early-stopping patience (0: off, the default)",
+        }
+        grid.add_argument(flag, nargs="+", type=kind, metavar="V", help=helps.get(dest))
+    grid.add_argument("--seeds", help="seeds: a range 0-4 or a list 1,5,7 (default 0)")
+    grid.add_argument("--samples", type=_positive_int, help="train N settings drawn at random")
+    grid.add_argument("--sample-seed", type=int, default=0, help="seed of that draw")
+    p.add_argument("--val-fraction", type=_fraction)
+    p.add_argument("--test-fraction", type=_fraction)
+    run = p.add_argument_group("where it runs")
+    run.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="an existing Dask scheduler")
+    run.add_argument(
+        "--workers", type=_positive_int, help="local cluster: worker processes (default: cores)"
+    )
+    run.add_argument("--serial", action="store_true", help="no Dask: one training after another")
+    run.add_argument(
+        "--retries", type=_non_negative_int, default=2, help="retries of a task that errs (2)"
+    )
+    p.add_argument("--heatmap", metavar="A,B", help="the two swept settings of the heat map")
+    p.add_argument("--out", default=str(Path("runs") / "sweep"), help="the sweep folder")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.set_defaults(func=cmd_sweep)

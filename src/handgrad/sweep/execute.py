@@ -1,0 +1,254 @@
+"""Running the trainings: in this process one after another, or one Dask task each.
+
+Both ways call the same function (``train_trial``) with one BLAS thread, so the same setting
+and seed give the same bits wherever they run. Each finished training is handed to
+``on_done`` at once (the caller writes its record), in the order they finish.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TextIO
+
+from ._pipeline import BLAS_ENV, _one_blas_thread, train_trial
+from .grid import Trial
+
+__all__ = ["Progress", "run_serial", "run_dask", "dask_client", "parallel_map", "INSTALL_HINT"]
+
+INSTALL_HINT = "handgrad sweep needs Dask: pip install 'handgrad[sweep]'"
+
+OnDone = Callable[[Trial, dict[str, Any], int], None]  # (trial, measured part, attempts)
+
+
+class Progress:
+    """One status line on a terminal: a bar, trainings done, running and failed, elapsed time."""
+
+    def __init__(self, total: int, stream: TextIO | None = None, slots: int = 1):
+        self.total, self.slots = total, slots
+        self.done = self.failed = 0
+        self.stream = stream
+        self.start = time.perf_counter()
+        self.shown = False
+
+    def update(self, status: str) -> None:
+        self.done += 1
+        self.failed += status != "ok"
+        self.show()
+
+    def show(self) -> None:
+        if self.stream is None or not self.total:
+            return
+        self.shown = True
+        running = min(self.slots, self.total - self.done)
+        width = 30
+        filled = int(width * self.done / max(self.total, 1))
+        seconds = int(time.perf_counter() - self.start)
+        self.stream.write(
+            f"\rsweep [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} done, "
+            f"{running} running, {self.failed} failed, {seconds // 60}:{seconds % 60:02d}"
+        )
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.stream is not None and self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _error(exc: BaseException) -> dict[str, Any]:
+    """The measured part of a training that never finished: its reason."""
+    text = " ".join(str(exc).split()) or "(no message)"
+    return {"status": "error", "reason": f"{type(exc).__name__}: {text}"}
+
+
+def run_serial(dataset: Any, trials: list[Trial], on_done: OnDone, *, max_retries: int = 2) -> None:
+    """Each training in this process, in grid order; an exception is retried, then recorded."""
+    for trial in trials:
+        for attempt in range(1, max_retries + 2):
+            try:
+                measured = train_trial(dataset, trial.config)
+            except Exception as exc:  # noqa: BLE001 - one bad setting never stops the sweep
+                if attempt <= max_retries:
+                    continue
+                measured = _error(exc)
+            on_done(trial, measured, attempt)
+            break
+
+
+# --- Dask -----------------------------------------------------------------------------------
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise ImportError(INSTALL_HINT) from None
+    return distributed
+
+
+@contextlib.contextmanager
+def dask_client(
+    scheduler: Any = None, *, n_workers: int | None = None, max_retries: int = 2, echo=None
+) -> Iterator[Any]:
+    """A ``distributed.Client``: on a new LocalCluster (``scheduler`` None), on a running
+    scheduler (``"tcp://HOST:PORT"``), or the Client given (left open).
+
+    The LocalCluster has one single-threaded worker process per core, BLAS pinned to one
+    thread in each, and listens on 127.0.0.1 only. A worker that dies while running a
+    training costs that training one of its ``max_retries + 1`` attempts.
+    """
+    distributed = _distributed()
+    if isinstance(scheduler, distributed.Client):
+        yield scheduler
+        return
+    import dask
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": max_retries}):
+        if scheduler is None:
+            with _workers_ignore_ctrl_c():
+                cluster = distributed.LocalCluster(
+                    n_workers=n_workers or os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address="127.0.0.1:0",
+                    env=dict(BLAS_ENV),
+                    silence_logs=logging.ERROR,  # e.g. the cancelled tasks after a Ctrl-C
+                )
+            client = distributed.Client(cluster)
+        else:
+            cluster = None
+            try:
+                client = distributed.Client(scheduler, timeout="20s")
+            except OSError as exc:
+                raise ConnectionError(
+                    f"cannot reach the Dask scheduler {scheduler}: {exc}"
+                ) from None
+        try:
+            if echo is not None:
+                echo(_describe(client, cluster))
+            yield client
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start processes that ignore SIGINT (the disposition is inherited): Ctrl-C in a terminal
+    reaches the whole process group, and only this process should handle it, by cancelling
+    the tasks and closing the cluster in order."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _describe(client: Any, cluster: Any) -> str:
+    workers = client.scheduler_info().get("workers", {})
+    threads = sum(w.get("nthreads", 1) for w in workers.values())
+    where = (
+        "a local cluster" if cluster is not None else f"the scheduler {client.scheduler.address}"
+    )
+    text = f"running on {where}: {len(workers)} workers, {threads} threads"
+    if cluster is not None and "dashboard" in getattr(cluster.scheduler, "services", {}):
+        text += f"; dashboard {client.dashboard_link}"
+    return text
+
+
+def run_dask(
+    client: Any,
+    dataset: Any,
+    trials: list[Trial],
+    on_done: OnDone,
+    *,
+    max_retries: int = 2,
+    progress: Progress | None = None,
+) -> None:
+    """One task per training on ``client``'s cluster; records are written as tasks finish.
+
+    The data set is sent to every worker once. A task that raises is retried up to
+    ``max_retries`` times by Dask; a worker lost mid-task sends the task elsewhere (the
+    scheduler's ``allowed-failures``). What still fails is recorded with its reason.
+    On Ctrl-C the remaining tasks are cancelled; what finished is already on disk.
+    """
+    distributed = _distributed()
+    if progress is not None:
+        progress.slots = max(sum(client.nthreads().values()), 1)
+        progress.show()
+    [data] = client.scatter([dataset], broadcast=True)
+    run_id = uuid.uuid4().hex[:8]  # fresh task keys: nothing reused from an earlier sweep
+    futures = {
+        client.submit(
+            train_trial, data, trial.config, key=f"train-{trial.key}-{run_id}", retries=max_retries
+        ): trial
+        for trial in trials
+    }
+    try:
+        for future in distributed.as_completed(futures):
+            trial = futures[future]
+            if future.status == "finished":
+                measured, attempts = future.result(), 1
+            else:  # erred after its retries, or cancelled (e.g. the cluster went away)
+                try:
+                    exc = future.exception()
+                except BaseException as cancelled:  # noqa: BLE001 - CancelledError
+                    exc = cancelled
+                measured, attempts = _error(exc), max_retries + 1
+            future.release()
+            on_done(trial, measured, attempts)
+    except BaseException:
+        client.cancel(list(futures))
+        raise
+
+
+def default_stream() -> TextIO | None:
+    """stderr when it is a terminal (the progress line), else nothing."""
+    return sys.stderr if sys.stderr.isatty() else None
+
+
+# --- any function, for loops that are not `handgrad train` (e.g. an experiment's seeds) -----
+
+
+def _pinned(fn: Callable[[Any, Any], Any], shared: Any, item: Any) -> Any:
+    with _one_blas_thread():
+        return fn(shared, item)
+
+
+def parallel_map(
+    fn: Callable[[Any, Any], Any],
+    items: Iterable[Any],
+    *,
+    shared: Any = None,
+    scheduler: Any = None,
+    n_workers: int | None = None,
+) -> list[Any]:
+    """``[fn(shared, item) for item in items]``, one Dask task per item, in the items' order.
+
+    The same machinery as a sweep, for a loop of one's own (an experiment's seed study):
+    ``scheduler`` as in ``run_sweep`` (None: a LocalCluster; ``"serial"``: this process);
+    ``shared`` (e.g. the data) is sent to each worker once; ``fn`` travels with Dask's
+    pickling (a module-level function of an installed module is the safe kind). BLAS runs
+    on one thread in every case, so a deterministic ``fn`` gives the same bits serially and
+    distributed. Errors propagate.
+    """
+    items = list(items)
+    if scheduler == "serial":
+        return [_pinned(fn, shared, item) for item in items]
+    with dask_client(scheduler, n_workers=n_workers, max_retries=0) as client:
+        [data] = client.scatter([shared], broadcast=True)
+        futures = [client.submit(_pinned, fn, data, item, pure=False) for item in items]
+        return client.gather(futures)
