@@ -6,6 +6,9 @@
     handgrad gradcheck [--seed S]                                       finite-difference tables
     handgrad train --data FILE.csv --target COLUMN [options]            train your own (Stage 7)
     handgrad predict --model FILE --data FILE.csv [--out FILE]          predictions as CSV
+    handgrad exercise list | start NAME | check FILE                    write it yourself, checked
+    handgrad playground [--port P] [--no-browser]                       the live web page
+    handgrad sweep --data D --hidden 32 64 --lr 0.01 0.1 --seeds 0-2    many trainings on Dask
 
 One module per group of commands; each has ``register(subparsers)``. Bad input (a missing
 file, an unknown column, a value that is not a number, ...) ends with one line
