@@ -206,7 +206,9 @@ class SoftmaxCrossEntropyLoss(Loss):
         n = z.shape[0]
         rows = np.arange(n)
         top = np.argmax(z, axis=1)
-        shifted = z - z[rows, top][:, None]  # z - m: <= 0, exactly 0 at each row's max
+        with np.errstate(over="ignore"):  # logits spanning more than the float range:
+            shifted = z - z[rows, top][:, None]  # -inf there, exp -> 0, the exact limit
+        # shifted = z - m: <= 0, exactly 0 at each row's max
         e = np.exp(shifted)  # exactly 1 at the max
         others = e.copy()
         others[rows, top] = 0.0
