@@ -33,10 +33,10 @@ RANKS = {
     "plots": 3,
     "report": 3,
     "tabular": 4,  # your own table: reading, encoding, training, predicting, the run folder
-    "experiments": 5,  # the curriculum
-    "exercises": 5,  # the learner's code, checked
-    "playground": 5,  # the local web page
-    "sweep": 6,  # many trainings on Dask
+    "sweep": 5,  # many trainings on Dask (the experiments may run their loops through it)
+    "experiments": 6,  # the curriculum
+    "exercises": 6,  # the learner's code, checked
+    "playground": 6,  # the local web page
     "cli": 7,  # argument parsing only
 }
 

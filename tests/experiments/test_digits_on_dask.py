@@ -1,0 +1,46 @@
+"""The digits stage's sweep as Dask tasks (`--scheduler`): the same numbers as the plain loop."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from handgrad import cli
+from handgrad.experiments import digits
+
+
+@pytest.mark.slow
+def test_the_sweep_on_a_local_cluster_equals_the_plain_loop(tmp_path):
+    distributed = pytest.importorskip(
+        "distributed", reason="the sweep extra is not installed: pip install '.[sweep]'"
+    )
+    plain = digits.run(seed=3, out_dir=tmp_path / "plain", quick=True)
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            env={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        on_dask = digits.run(seed=3, out_dir=tmp_path / "dask", quick=True, scheduler=client)
+    serial = digits.run(seed=3, out_dir=tmp_path / "serial", quick=True, scheduler="serial")
+    assert plain.metrics["sweep"] == on_dask.metrics["sweep"] == serial.metrics["sweep"]
+    assert plain.metrics["chosen"] == on_dask.metrics["chosen"]
+    assert plain.metrics["test_accuracy"] == on_dask.metrics["test_accuracy"]
+    assert plain.markdown == on_dask.markdown
+
+
+@pytest.mark.slow
+def test_scheduler_passes_through_run_and_is_refused_where_it_does_not_apply(tmp_path, capsys):
+    code = cli.main(["run", "digits", "--quick", "--quiet", "--scheduler", "serial",
+                     "--out", str(tmp_path)])  # fmt: skip
+    assert code == 0
+    metrics = json.loads((tmp_path / "digits" / "metrics.json").read_text())
+    assert len(metrics["metrics"]["sweep"]) == 9
+    assert cli.main(["run", "xor", "--scheduler", "serial", "--out", str(tmp_path)]) == 2
+    assert "--scheduler applies to digits only" in capsys.readouterr().err
