@@ -48,7 +48,7 @@ CHECK_POINTS = 3
 
 
 def _line(w: float, b: float) -> str:
-    return f"{w:.4f}·x {'+' if b >= 0 else '−'} {abs(b):.4f}"
+    return f"${w:.4f}\\,x {'+' if b >= 0 else '-'} {abs(b):.4f}$"
 
 
 def train(model: Sequential, X: np.ndarray, Y: np.ndarray, lr: float, epochs: int) -> list[float]:
@@ -210,11 +210,13 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: boo
     md = []
     md.append(
         f"Stage 1's data (redrawn with seed {seed}) go through two `Linear` layers, "
-        f"x → Linear(1, {HIDDEN}) → Linear({HIDDEN}, 1) → ŷ, with no activation between them. "
-        "`Linear.forward` computes x @ W + b; `Linear.backward` receives G = dL/dŷ and "
-        "returns dx = G Wᵀ after storing dW = xᵀ G and db = Σₙ G (the bias is added to every "
+        f"$x \\to$ `Linear(1, {HIDDEN})` $\\to$ `Linear({HIDDEN}, 1)` $\\to \\hat y$, with no "
+        "activation between them. `Linear.forward` computes $xW + b$; `Linear.backward` "
+        "receives $G = \\partial L / \\partial \\hat y$ and returns $dx = G W^\\top$ after "
+        "storing $dW = x^\\top G$ and $db = \\sum_n G_n$ (the bias is added to every "
         f"row, so its gradient sums over the batch). We trained with the lab's settings: "
-        f"full-batch MSE, dL/dŷ = 2·err/N, SGD with lr {LR:g} for {EPOCHS} epochs, "
+        f"full-batch MSE, $\\partial L / \\partial \\hat y = 2\\,e / N$, SGD with lr {LR:g} for "
+        f"{EPOCHS} epochs, "
         "Xavier-uniform initial weights and zero biases."
     )
     md.append("### Does the loss decrease?")
@@ -228,7 +230,8 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: boo
             if final_mse - loss_min < 1e-12 * loss_min
             else f"network is {fmt(final_mse - loss_min)} above the best any linear model can do "
         )
-        + f"(figure `two_layer_loss.png`). The effective line is ŷ = {_line(w_eff, b_eff)}, "
+        + "(figure `two_layer_loss.png`). The effective line is "
+        + f"$\\hat y =$ {_line(w_eff, b_eff)}, "
         f"against least squares {_line(w_ls, b_ls)} and the true {_line(TRUE_W, TRUE_B)}."
     )
     md.append(f"### Finite-difference check of `Linear.backward` on {CHECK_POINTS} points")
@@ -267,8 +270,9 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: boo
     )
     md.append("### Why two linear layers are still one linear map")
     md.append(
-        "Substituting the first layer into the second: ŷ = (x W1 + b1) W2 + b2 = "
-        "x (W1 W2) + (b1 W2 + b2). We computed W = W1 @ W2 and b = b1 @ W2 + b2 from the "
+        "Substituting the first layer into the second: "
+        "$\\hat y = (x W_1 + b_1) W_2 + b_2 = x (W_1 W_2) + (b_1 W_2 + b_2)$. We computed "
+        "$W = W_1 W_2$ and $b = b_1 W_2 + b_2$ from the "
         f"trained weights ({W1.shape} @ {W2.shape} → {W.shape}) and compared predictions."
     )
     md.append(
@@ -285,7 +289,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: boo
         (
             f"The predictions agree to {max(diff_train, diff_new):.0e} — round-off — even "
             "far outside the training range, so the trained stack *is* the line "
-            f"ŷ = {_line(w_eff, b_eff)}. "
+            f"$\\hat y =$ {_line(w_eff, b_eff)}. "
             if equal
             else f"The predictions differ by up to {max(diff_train, diff_new):.1e}. "
         )

@@ -345,7 +345,8 @@ def run(seed: int = 0, out_dir: Path = Path("runs/xor"), quick: bool = False):
             else "The hidden units did not all stay identical (nonzero spread above). "
         )
         + "The reason is symmetry: units that start equal compute the same activation, so "
-        "backprop hands each the same gradient (dW1[:, j] = Xᵀ(da1[:, j]·f′(z1[:, j])) with "
+        "backprop hands each the same gradient "
+        "($dW_1[:, j] = X^\\top (da_1[:, j] \\odot f'(z_1[:, j]))$ with "
         "identical columns), and the same update keeps them equal forever. The layer then "
         "behaves like a single unit, and "
         f"a [2, 1, 1] tanh network reached at most {single_best:.0%} on XOR over "
@@ -354,8 +355,9 @@ def run(seed: int = 0, out_dir: Path = Path("runs/xor"), quick: bool = False):
         f"most {best_sym:.0%}. "
         + (
             "With all-zero weights nothing moves at all: every hidden pre-activation is 0, "
-            "so W2's gradient (a1ᵀ dz2) and every gradient flowing back through W2 = 0 vanish, "
-            "and for XOR's balanced labels the output bias's gradient mean(σ(0) − y) is 0 too "
+            "so $W_2$'s gradient ($a_1^\\top dz_2$) and every gradient flowing back through "
+            "$W_2 = 0$ vanish, and for XOR's balanced labels the output bias's gradient "
+            "$\\operatorname{mean}(\\sigma(0) - y)$ is 0 too "
             f"(largest parameter change: {fmt(zero_moved)}). "
             if zero_moved == 0
             else ""
