@@ -1,4 +1,4 @@
-"""The digits stage's sweep as Dask tasks (`--scheduler`): the same numbers as the plain loop."""
+"""The curriculum's loops as Dask tasks (`--scheduler`): the same numbers as the plain loop."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from handgrad import cli
 from handgrad.experiments import digits
+from handgrad.experiments.discussion import _shared, batch_size
 
 
 @pytest.mark.slow
@@ -36,6 +37,29 @@ def test_the_sweep_on_a_local_cluster_equals_the_plain_loop(tmp_path):
 
 
 @pytest.mark.slow
+def test_the_discussions_seed_study_on_a_local_cluster_equals_the_plain_loop():
+    distributed = pytest.importorskip(
+        "distributed", reason="the sweep extra is not installed: pip install '.[sweep]'"
+    )
+    cfg = _shared.QUICK
+    plain = batch_size.lr_scaling(cfg, seed=2)
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            env={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        on_dask = batch_size.lr_scaling(cfg, seed=2, scheduler=client)
+    assert json.dumps(plain, sort_keys=True) == json.dumps(on_dask, sort_keys=True)
+    assert len(plain["runs"]) == 5
+
+
+@pytest.mark.slow
 def test_scheduler_passes_through_run_and_is_refused_where_it_does_not_apply(tmp_path, capsys):
     code = cli.main(["run", "digits", "--quick", "--quiet", "--scheduler", "serial",
                      "--out", str(tmp_path)])  # fmt: skip
@@ -43,4 +67,4 @@ def test_scheduler_passes_through_run_and_is_refused_where_it_does_not_apply(tmp
     metrics = json.loads((tmp_path / "digits" / "metrics.json").read_text())
     assert len(metrics["metrics"]["sweep"]) == 9
     assert cli.main(["run", "xor", "--scheduler", "serial", "--out", str(tmp_path)]) == 2
-    assert "--scheduler applies to digits only" in capsys.readouterr().err
+    assert "--scheduler applies to digits, discussion only" in capsys.readouterr().err

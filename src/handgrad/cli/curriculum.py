@@ -295,8 +295,9 @@ def _experiment_options(p: argparse.ArgumentParser, seed_help: str) -> None:
     p.add_argument(
         "--scheduler",
         metavar="WHERE",
-        help="run the trainings of the digits sweep as Dask tasks: 'local' (a LocalCluster on "
-        "this machine), 'serial', or a scheduler address tcp://HOST:PORT; the results are the "
-        "same (needs pip install 'handgrad[sweep]')",
+        help="run the trainings of the digits sweep and of the discussion's learning-rate "
+        "study as Dask tasks: 'local' (a LocalCluster on this machine), 'serial', or a "
+        "scheduler address tcp://HOST:PORT; the results are the same (needs pip install "
+        "'handgrad[sweep]')",
     )
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")

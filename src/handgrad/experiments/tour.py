@@ -26,7 +26,7 @@ from .base import ExperimentResult
 __all__ = ["TourProgress", "TourResult", "run_one", "run_tour", "USES_SCHEDULER"]
 
 # experiments whose loops can run as Dask tasks (``--scheduler``, see handgrad.sweep)
-USES_SCHEDULER = ("digits",)
+USES_SCHEDULER = ("digits", "discussion")
 
 
 class TourProgress:

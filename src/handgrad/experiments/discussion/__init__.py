@@ -50,8 +50,13 @@ def run(
     out_dir: Path = Path("runs/discussion"),
     quick: bool = False,
     progress: Progress | None = None,
+    scheduler=None,
 ) -> ExperimentResult:
-    """Measure everything, draw the figures, and write the section from the numbers."""
+    """Measure everything, draw the figures, and write the section from the numbers.
+
+    ``scheduler``: run the trainings of the learning-rate study (settings x seeds) as Dask
+    tasks (see ``handgrad.sweep.parallel_map``); the numbers are the same.
+    """
     cfg = QUICK if quick else FULL
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -69,7 +74,7 @@ def run(
         ("gradient against depth", lambda: activations.first_layer_grad_norm(cfg, seed)),
         ("dead ReLU units", lambda: dead_units.dead_relu(cfg, seed)),
         ("minibatch gradient variance", lambda: batch_size.batch_variance(cfg, seed)),
-        ("learning rate and batch size", lambda: batch_size.lr_scaling(cfg, seed)),
+        ("learning rate and batch size", lambda: batch_size.lr_scaling(cfg, seed, scheduler)),
     ]
     measured = []
     for k, (label, measure) in enumerate(steps):

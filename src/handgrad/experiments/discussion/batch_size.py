@@ -89,8 +89,31 @@ def sum_gradient(model: Sequential, X: np.ndarray, y: np.ndarray) -> np.ndarray:
 BASE_BATCH, BASE_LR, AGGRESSIVE = 16, 0.05, 128.0
 
 
-def lr_scaling(cfg: Config, seed: int) -> dict:
-    """Double the batch: keep lr, sqrt(2) lr, 2 lr; and a far too large 128 lr, same epochs."""
+def _lr_run(shared: tuple, item: tuple[int, float, int]) -> tuple:
+    """One training of the study -> (History, gradient norms, final loss and accuracy)."""
+    X, y, cfg, seed = shared
+    batch, mult, s = item
+    model = net([2, 32, 32, 1], "tanh", "xavier_normal", part_rng(seed, 102, s))
+    monitor = GradNorm()
+    h = train_sgd(
+        model,
+        X,
+        y,
+        lr=BASE_LR * mult,
+        epochs=cfg.lr_epochs,
+        batch_size=batch,
+        rng=part_rng(seed, 103, s),
+        callbacks=[monitor],
+    )
+    return h, monitor.norms, evaluate_loss(model, X, y)
+
+
+def lr_scaling(cfg: Config, seed: int, scheduler=None) -> dict:
+    """Double the batch: keep lr, sqrt(2) lr, 2 lr; and a far too large 128 lr, same epochs.
+
+    ``scheduler``: run the trainings (settings x seeds) as Dask tasks through
+    ``handgrad.sweep.parallel_map``; the same bits as the plain loop with BLAS on one thread.
+    """
     X, y = moons(cfg.lr_points, part_rng(seed, 101), noise=0.25)
     runs = {
         f"B={BASE_BATCH}, lr={BASE_LR:g}": (BASE_BATCH, 1.0),
@@ -100,23 +123,17 @@ def lr_scaling(cfg: Config, seed: int) -> dict:
         f"B={2 * BASE_BATCH}, {AGGRESSIVE:g}·lr": (2 * BASE_BATCH, AGGRESSIVE),
     }
     out: dict = {"base_batch": BASE_BATCH, "base_lr": BASE_LR, "seeds": cfg.lr_seeds, "runs": {}}
-    for name, (batch, mult) in runs.items():
-        per_seed = []
-        for s in range(cfg.lr_seeds):
-            model = net([2, 32, 32, 1], "tanh", "xavier_normal", part_rng(seed, 102, s))
-            monitor = GradNorm()
-            h = train_sgd(
-                model,
-                X,
-                y,
-                lr=BASE_LR * mult,
-                epochs=cfg.lr_epochs,
-                batch_size=batch,
-                rng=part_rng(seed, 103, s),
-                callbacks=[monitor],
-            )
-            final = evaluate_loss(model, X, y)
-            per_seed.append((h, monitor.norms, final))
+    items = [(batch, mult, s) for batch, mult in runs.values() for s in range(cfg.lr_seeds)]
+    shared = (X, y, cfg, seed)
+    if scheduler is None:
+        results = [_lr_run(shared, item) for item in items]
+    else:
+        from ...sweep import parallel_map
+
+        where = None if scheduler == "local" else scheduler
+        results = parallel_map(_lr_run, items, shared=shared, scheduler=where)
+    for k, (name, (batch, mult)) in enumerate(runs.items()):
+        per_seed = results[k * cfg.lr_seeds : (k + 1) * cfg.lr_seeds]
         out["runs"][name] = summarize_runs(per_seed, batch, mult)
     base = np.log(out["runs"][next(iter(runs))]["epoch_loss"])
     for rec in out["runs"].values():
