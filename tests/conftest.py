@@ -162,3 +162,44 @@ def browser():
             yield launched
         finally:
             launched.close()
+
+
+# --- a Dask cluster started (and stopped) by the tests themselves -----------------------------
+
+
+def _local_cluster(n_workers: int = 2):
+    distributed = pytest.importorskip(
+        "distributed", reason="the sweep extra is not installed: pip install '.[sweep]'"
+    )
+
+    return distributed.LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=1,
+        processes=True,  # separate processes: the data and results really are pickled
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",  # loopback only, a free port
+        env={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
+    )
+
+
+@contextmanager
+def cluster_and_client():
+    with _local_cluster() as cluster:
+        import distributed
+
+        with distributed.Client(cluster) as client:
+            yield client
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A two-worker cluster of processes shared by the sweep tests that do not break it."""
+    with cluster_and_client() as client:
+        yield client
+
+
+@pytest.fixture
+def own_dask_client():
+    """A cluster for one test (which may kill its workers)."""
+    with cluster_and_client() as client:
+        yield client

@@ -12,23 +12,9 @@ from handgrad.experiments.discussion import _shared, batch_size
 
 
 @pytest.mark.slow
-def test_the_sweep_on_a_local_cluster_equals_the_plain_loop(tmp_path):
-    distributed = pytest.importorskip(
-        "distributed", reason="the sweep extra is not installed: pip install '.[sweep]'"
-    )
+def test_the_sweep_on_a_local_cluster_equals_the_plain_loop(tmp_path, dask_client):
     plain = digits.run(seed=3, out_dir=tmp_path / "plain", quick=True)
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",
-            env={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        on_dask = digits.run(seed=3, out_dir=tmp_path / "dask", quick=True, scheduler=client)
+    on_dask = digits.run(seed=3, out_dir=tmp_path / "dask", quick=True, scheduler=dask_client)
     serial = digits.run(seed=3, out_dir=tmp_path / "serial", quick=True, scheduler="serial")
     assert plain.metrics["sweep"] == on_dask.metrics["sweep"] == serial.metrics["sweep"]
     assert plain.metrics["chosen"] == on_dask.metrics["chosen"]
@@ -37,24 +23,10 @@ def test_the_sweep_on_a_local_cluster_equals_the_plain_loop(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_discussions_seed_study_on_a_local_cluster_equals_the_plain_loop():
-    distributed = pytest.importorskip(
-        "distributed", reason="the sweep extra is not installed: pip install '.[sweep]'"
-    )
+def test_the_discussions_seed_study_on_a_local_cluster_equals_the_plain_loop(dask_client):
     cfg = _shared.QUICK
     plain = batch_size.lr_scaling(cfg, seed=2)
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",
-            env={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        on_dask = batch_size.lr_scaling(cfg, seed=2, scheduler=client)
+    on_dask = batch_size.lr_scaling(cfg, seed=2, scheduler=dask_client)
     assert json.dumps(plain, sort_keys=True) == json.dumps(on_dask, sort_keys=True)
     assert len(plain["runs"]) == 5
 
