@@ -50,3 +50,15 @@ def _fraction(text: str) -> float:
     if not 0.0 <= value < 1.0:
         raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value}")
     return value
+
+
+class DefaultsShown(argparse.HelpFormatter):
+    """Help that ends with "(default: X)" for options whose default means something."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        meaningless = action.default is None or action.default is False
+        shown = not meaningless and action.default != argparse.SUPPRESS and not action.required
+        if shown and "default" not in text and action.option_strings:
+            text += " (default: %(default)s)"
+        return text

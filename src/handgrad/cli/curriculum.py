@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.tabular import DataError
-from ._common import UsageError
+from ._common import DefaultsShown, UsageError
 
 # --- demo -----------------------------------------------------------------------------------
 
@@ -209,22 +209,10 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
 # --- the parser -----------------------------------------------------------------------------
 
 
-class _DefaultsShown(argparse.HelpFormatter):
-    """Help that ends with "(default: X)" for options whose default means something."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        text = action.help or ""
-        meaningless = action.default is None or action.default is False
-        shown = not meaningless and action.default != argparse.SUPPRESS and not action.required
-        if shown and "default" not in text and action.option_strings:
-            text += " (default: %(default)s)"
-        return text
-
-
 def register(sub) -> None:
     from ..experiments import EXPERIMENTS
 
-    formatter = _DefaultsShown
+    formatter = DefaultsShown
     seed_help = "seed of every random draw: the same seed gives the same numbers"
 
     p = sub.add_parser(

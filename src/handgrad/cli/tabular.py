@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ..tabular.config import DEFAULT_PATIENCE
-from ._common import UsageError, _fraction, _non_negative_int, _positive_int
+from ._common import DefaultsShown, UsageError, _fraction, _non_negative_int, _positive_int
 
 
 def _hidden_sizes(text: str) -> tuple[int, ...]:
@@ -202,7 +202,11 @@ def register(sub) -> None:
     from ..tabular import OPTIMIZERS, TrainConfig
 
     d = TrainConfig()
-    p = sub.add_parser("train", help="train a network on a table file or a built-in set")
+    p = sub.add_parser(
+        "train",
+        help="train a network on a table file or a built-in set",
+        formatter_class=DefaultsShown,
+    )
     p.add_argument(
         "--data",
         required=True,
@@ -252,9 +256,14 @@ def register(sub) -> None:
         "'none' for a linear model)",
     )
     p.add_argument(
-        "--activation", choices=[a for a in ACTIVATIONS if a != "identity"], default=d.activation
+        "--activation",
+        choices=[a for a in ACTIVATIONS if a != "identity"],
+        default=d.activation,
+        help="the hidden layers' activation",
     )
-    p.add_argument("--optimizer", choices=list(OPTIMIZERS), default=d.optimizer)
+    p.add_argument(
+        "--optimizer", choices=list(OPTIMIZERS), default=d.optimizer, help="the update rule"
+    )
     p.add_argument(
         "--lr",
         type=float,
@@ -263,8 +272,12 @@ def register(sub) -> None:
         + ")",
     )
     p.add_argument("--momentum", type=float, default=d.momentum, help="SGD momentum")
-    p.add_argument("--epochs", type=_positive_int, default=d.epochs)
-    p.add_argument("--batch-size", type=_positive_int, default=d.batch_size)
+    p.add_argument(
+        "--epochs", type=_positive_int, default=d.epochs, help="passes over the training rows"
+    )
+    p.add_argument(
+        "--batch-size", type=_positive_int, default=d.batch_size, help="rows per update step"
+    )
     p.add_argument("--l2", type=float, default=d.l2, help="L2 penalty λ (λ/2 ||W||²)")
     p.add_argument(
         "--patience",
@@ -272,14 +285,24 @@ def register(sub) -> None:
         help=f"stop after this many epochs without a better validation loss and keep the best "
         f"weights (default {DEFAULT_PATIENCE} when there is a validation split; 0: off)",
     )
-    p.add_argument("--seed", type=_non_negative_int, default=d.seed)
+    p.add_argument(
+        "--seed",
+        type=_non_negative_int,
+        default=d.seed,
+        help="seed of the split, the initial weights and the shuffling",
+    )
     p.add_argument(
         "--val-fraction",
         type=_fraction,
         default=d.val_fraction,
         help=f"share of rows for validation (default {d.val_fraction}; 0: none, no early stopping)",
     )
-    p.add_argument("--test-fraction", type=_fraction, default=d.test_fraction)
+    p.add_argument(
+        "--test-fraction",
+        type=_fraction,
+        default=d.test_fraction,
+        help="share of rows held out for the final test scores",
+    )
     p.add_argument("--out", help="run folder (default: runs/train-<data name>)")
     p.add_argument(
         "--resume",
@@ -290,7 +313,11 @@ def register(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("predict", help="predict with a model written by `handgrad train`")
+    p = sub.add_parser(
+        "predict",
+        help="predict with a model written by `handgrad train`",
+        formatter_class=DefaultsShown,
+    )
     p.add_argument("--model", required=True, help="model.npz from a train run")
     p.add_argument(
         "--data", required=True, help="a table with the model's feature columns, in any order"
