@@ -189,7 +189,8 @@ def run_dask(
     if progress is not None:
         progress.slots = max(sum(client.nthreads().values()), 1)
         progress.show()
-    [data] = client.scatter([dataset], broadcast=True)
+    # hash=False: a fresh key, never one an interrupted sweep is still releasing
+    [data] = client.scatter([dataset], broadcast=True, hash=False)
     run_id = uuid.uuid4().hex[:8]  # fresh task keys: nothing reused from an earlier sweep
     futures = {
         client.submit(
@@ -249,6 +250,6 @@ def parallel_map(
     if scheduler == "serial":
         return [_pinned(fn, shared, item) for item in items]
     with dask_client(scheduler, n_workers=n_workers, max_retries=0) as client:
-        [data] = client.scatter([shared], broadcast=True)
+        [data] = client.scatter([shared], broadcast=True, hash=False)
         futures = [client.submit(_pinned, fn, data, item, pure=False) for item in items]
         return client.gather(futures)
