@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from .io import json_ready
 from .nn.layers import Module, Parameter
 from .nn.optim import SGD, Adam, Optimizer, RMSProp
 from .nn.serialization import atomic_write, load_with_metadata, save
@@ -227,7 +228,7 @@ def save_checkpoint(
         "callbacks": callback_json,
     }
     try:
-        meta_json = json.dumps(_strict(meta), allow_nan=False)
+        meta_json = json.dumps(json_ready(meta), allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"save_checkpoint: the state is not JSON-able: {exc}") from None
     arrays = {
@@ -257,22 +258,6 @@ def save_checkpoint(
     finally:
         if os.path.exists(model_tmp):
             os.unlink(model_tmp)
-
-
-def _strict(obj: Any) -> Any:
-    """JSON-ready: NumPy numbers as Python numbers, a float that is not finite as the string
-    "nan", "inf" or "-inf" (``float`` reads them back), as ``handgrad.io`` writes JSON."""
-    if isinstance(obj, dict):
-        return {str(k): _strict(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_strict(v) for v in obj]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if np.isfinite(obj) else str(float(obj))
-    return obj
 
 
 def read_checkpoint(path: str | os.PathLike) -> TrainingState:

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import plots
 from ..data import make_blobs
+from ..metrics import confusion_matrix
 from ..nn import functional as F
 from ..nn.gradcheck import gradcheck
 from ..nn.layers import count_parameters, mlp
@@ -125,8 +126,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/blobs"), quick: bool = False):
     test_pred = np.argmax(model.forward(X_test), axis=1)
     train_acc = float(np.mean(train_pred == y))
     test_acc = float(np.mean(test_pred == y_test))
-    confusion = np.zeros((3, 3), dtype=int)
-    np.add.at(confusion, (y_test, test_pred), 1)
+    confusion = confusion_matrix(y_test, test_pred, 3)
 
     counts = {
         "2-32-3": count_parameters(SIZES),
