@@ -20,6 +20,7 @@ SRC = Path(handgrad.__file__).parent
 # of the training loop (1.5) use io and metrics (1) and are used by train (2).
 RANKS = {
     "nn": 0,  # the engine: NumPy and the standard library only
+    "chapters": 0,  # the course's chapter names (data only)
     "io": 1,  # atomic writes, JSON
     "metrics": 1,  # scores, probabilities from logits
     "fastpath": 1.5,  # the fused implementation of the built-in modules, used by train
