@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .nn.layers import Module
+from ..nn.layers import Module
 
 __all__ = [
     "History",

@@ -1,4 +1,4 @@
-"""The training state, kept in memory (the divergence guard's snapshot) or on disk (resume).
+"""The training state on disk: checkpoints, and resuming from one bit for bit.
 
 A checkpoint file is one ``.npz``, arrays and JSON, never pickle, written atomically:
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import os
 import tempfile
 import zipfile
@@ -30,14 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from .io import json_ready
-from .nn.layers import Module, Parameter
-from .nn.optim import SGD, Adam, Optimizer, RMSProp
-from .nn.serialization import atomic_write, load_with_metadata, save
+from ..io import json_ready
+from ..nn.layers import Module
+from ..nn.optim import Optimizer
+from ..nn.serialization import atomic_write, load_with_metadata, save
 
 __all__ = [
-    "DivergenceGuard",
-    "Snapshot",
     "TrainingState",
     "save_checkpoint",
     "read_checkpoint",
@@ -48,82 +45,6 @@ FORMAT_VERSION = 1
 _KEY = "__checkpoint__"
 _OPT_PREFIX = "optimizer."
 _CB_PREFIX = "callback."
-
-
-# --- in memory ------------------------------------------------------------------------------
-
-
-class Snapshot:
-    """The parameters' values and the optimizer's state at one moment, restorable in place.
-
-    The optimizer's state is every attribute but ``params`` (for the built-in optimizers:
-    ``state``, ``t`` and the hyperparameters, so a learning rate changed by a callback comes
-    back too); parameters it refers to are kept by reference, never copied. For the built-in
-    types (which never rebind their state arrays) the arrays are copied into buffers kept
-    from one snapshot to the next, and the other attributes, numbers, by a shallow copy;
-    anything else is deep-copied.
-    """
-
-    def __init__(self, params: list[Parameter], optimizer: Any):
-        self.params, self.optimizer = params, optimizer
-        self.values = [p.value.copy() for p in params]
-        self.builtin = type(optimizer) in (SGD, Adam, RMSProp)
-        if self.builtin:
-            self.arrays = [(a, a.copy()) for s in optimizer.state for a in s.values()]
-        self.opt = self._optimizer_state()
-
-    def _optimizer_state(self) -> dict:
-        if self.builtin:
-            return {k: v for k, v in vars(self.optimizer).items() if k not in ("params", "state")}
-        memo: dict[int, Any] = {id(p): p for p in self.params}
-        state = {k: v for k, v in vars(self.optimizer).items() if k != "params"}
-        return copy.deepcopy(state, memo)
-
-    def take(self) -> None:
-        """Record the current state (reusing the arrays of the last one)."""
-        for keep, p in zip(self.values, self.params):
-            np.copyto(keep, p.value)
-        if self.builtin:
-            for a, keep in self.arrays:
-                np.copyto(keep, a)
-        self.opt = self._optimizer_state()
-
-    def restore(self) -> None:
-        """Write the recorded state back into the same arrays and attributes."""
-        for p, keep in zip(self.params, self.values):
-            np.copyto(p.value, keep)
-        if self.builtin:
-            for a, keep in self.arrays:
-                np.copyto(a, keep)
-        for name, saved in self.opt.items():
-            setattr(self.optimizer, name, _put_back(getattr(self.optimizer, name, None), saved))
-
-
-def _put_back(current: Any, saved: Any, seen: set[int] | None = None) -> Any:
-    """``saved`` written into ``current``'s arrays, containers and objects where they match
-    (so that every reference to them stays valid); a fresh copy of it where they do not."""
-    seen = set() if seen is None else seen
-    if current is saved or id(current) in seen:
-        return current
-    if isinstance(current, np.ndarray) and isinstance(saved, np.ndarray):
-        if current.shape == saved.shape and current.dtype == saved.dtype:
-            np.copyto(current, saved)
-            return current
-        return saved.copy()
-    seen.add(id(current))
-    if isinstance(current, dict) and isinstance(saved, dict) and current.keys() == saved.keys():
-        for k in saved:
-            current[k] = _put_back(current[k], saved[k], seen)
-        return current
-    if isinstance(current, list) and isinstance(saved, list) and len(current) == len(saved):
-        for i, s in enumerate(saved):
-            current[i] = _put_back(current[i], s, seen)
-        return current
-    if type(current) is type(saved) and hasattr(saved, "__dict__") and not isinstance(saved, type):
-        for k, v in vars(saved).items():
-            setattr(current, k, _put_back(getattr(current, k, None), v, seen))
-        return current
-    return copy.deepcopy(saved)
 
 
 # --- on disk --------------------------------------------------------------------------------
@@ -179,6 +100,15 @@ class TrainingState:
             probe.state = self.rng_state
         except (TypeError, ValueError, KeyError) as exc:
             raise ValueError(f"{where}: its Generator state does not fit: {exc}") from None
+
+    def check_metrics(self, names) -> None:
+        """Raise ValueError unless the run logged exactly the metrics ``names``."""
+        saved = set(self.progress["sums"])
+        if saved != {"loss", "seen", *names}:
+            raise ValueError(
+                f"checkpoint {self.path} was written by a run with metrics "
+                f"{sorted(saved - {'loss', 'seen'})}: resume with those"
+            )
 
     def restore(self, model: Module, optimizer: Optimizer, rng: np.random.Generator) -> None:
         """Put the weights, the optimizer state and the Generator state back (after
@@ -314,81 +244,24 @@ def read_checkpoint(path: str | os.PathLike) -> TrainingState:
         ) from None
 
 
-# --- the divergence guard -------------------------------------------------------------------
+# --- the callbacks' part --------------------------------------------------------------------
 
 
-class DivergenceGuard:
-    """Puts back the last weights whose loss and outputs were finite, and the optimizer
-    state that goes with them, when training diverges.
+def callback_state(cb: Any) -> dict | None:
+    """A callback's state for a checkpoint, with its type to match it on resume."""
+    state_dict = getattr(cb, "state_dict", None)
+    return None if state_dict is None else {"type": type(cb).__name__, **state_dict()}
 
-    Why this shape: a step's update is only known to be bad at the next forward (the loss
-    there is NaN or inf) or later (a weight became inf where a ReLU hides it; validation;
-    the end of training), and an update cannot be undone exactly in floating point
-    (W - lr g + lr g is not always W). Copying every parameter and every optimizer array
-    at every step would cost the fast path several NumPy calls per parameter per step. So:
 
-    - ``replay`` (the fast path, when no callback acts between steps): a snapshot once per
-      epoch, at its first step, plus the list of the batches trained since. Rolling back
-      restores the snapshot and trains those batches again but the last: the same kernels
-      on the same buffers give the same bits. Per step this costs one list append; the
-      price is paid only when training diverges (at most one epoch of steps, replayed
-      with a weight check after each update, so an earlier update that made a weight
-      non-finite is found and undone too).
-    - otherwise (a module, optimizer or callback of your own, which replay could not
-      reproduce exactly): a snapshot before every update, and the weights checked after it.
-
-    ``check_weights`` is off when a weight was not finite before training (a -inf bias that
-    switches a class off is an exact limit, and training keeps it).
-    """
-
-    def __init__(self, path: Any, params: list[Parameter], optimizer: Any, replay: bool):
-        self.path, self.params, self.optimizer, self.replay = path, params, optimizer, replay
-        self._flat = [  # a flat view of each value, where there is one, and zeros to dot it with
-            (p.value, p.value.reshape(-1) if p.value.flags.c_contiguous else None) for p in params
-        ]
-        self._zeros = [np.zeros(p.value.size, p.value.dtype) for p in params]
-        with np.errstate(invalid="ignore"):
-            self.check_weights = self.weights_finite()
-        self.snapshot: Snapshot | None = None
-        self.since: list[np.ndarray] = []  # the batches whose updates followed the snapshot
-        self.renew = True
-
-    def weights_finite(self) -> bool:
-        """One dot product per parameter: 0 * w is 0 for finite w, NaN for NaN or inf.
-        (Called where NumPy's "invalid" warning is off: fit's loop.)"""
-        for (w, flat), zeros in zip(self._flat, self._zeros):
-            if not np.isfinite(w).all() if flat is None else math.isnan(np.dot(flat, zeros)):
-                return False
-        return True
-
-    def before_step(self, idx: np.ndarray) -> None:
-        """Called with the batch whose update is about to be applied (its loss was finite)."""
-        if self.renew or not self.replay:
-            if self.snapshot is None:
-                self.snapshot = Snapshot(self.params, self.optimizer)
-            else:
-                self.snapshot.take()
-            self.since = []
-            self.renew = False
-        self.since.append(idx)
-
-    def rollback(self) -> int | None:
-        """Undo the last update (and, found by replay, an earlier one that made a weight
-        non-finite). Returns how many of the latest step losses belong to undone steps, or
-        None when no update has been applied (the weights are those training started with)."""
-        if self.snapshot is None or not self.since:
-            return None
-        self.snapshot.restore()
-        again = self.since[:-1]
-        self.since, self.renew = [], True
-        path = self.path
-        for k, idx in enumerate(again):
-            xb, tb, _ = path.batch(idx)
-            path.loss(path.forward(xb), tb)
-            path.backward()
-            before = Snapshot(self.params, self.optimizer) if self.check_weights else None
-            path.step()
-            if before is not None and not self.weights_finite():
-                before.restore()
-                return len(again) - k
-        return 0
+def resume_callbacks(callbacks: list, saved: list, where: str) -> None:
+    """Give each callback that has a state (EarlyStopping, ...) its state from the
+    checkpoint, in order; ValueError, before any change, if they do not match."""
+    stateful = [cb for cb in callbacks if hasattr(cb, "state_dict")]
+    states = [s for s in saved if s is not None]
+    if [type(cb).__name__ for cb in stateful] != [s.get("type") for s in states]:
+        raise ValueError(
+            f"checkpoint {where} was written with the callbacks {[s.get('type') for s in states]} "
+            f"holding state, not {[type(cb).__name__ for cb in stateful]}: resume with the same"
+        )
+    for cb, state in zip(stateful, states):
+        cb.load_state_dict({k: v for k, v in state.items() if k != "type"})
