@@ -51,8 +51,11 @@ def run(opt_name: str, loss_name: str, dtype, extra: str, reference: bool) -> st
         hg.Tanh(),
         hg.Linear(8, k, rng=np.random.default_rng(2), dtype=dtype),
     )
-    loss = {"bce": hg.BCEWithLogitsLoss, "softmax_ce": hg.SoftmaxCrossEntropyLoss,
-            "mse": hg.MSELoss}[loss_name]()
+    loss = {
+        "bce": hg.BCEWithLogitsLoss,
+        "softmax_ce": hg.SoftmaxCrossEntropyLoss,
+        "mse": hg.MSELoss,
+    }[loss_name]()
     opt = OPTIMIZERS[opt_name](model.parameters())
     if reference:  # a method replaced on the instance: the reference path, on any version
         opt.step = opt.step

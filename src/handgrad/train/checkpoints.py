@@ -196,34 +196,9 @@ def read_checkpoint(path: str | os.PathLike) -> TrainingState:
     model, _ = load_with_metadata(path)  # FileNotFoundError / ValueError for a bad file
     try:
         with np.load(path, allow_pickle=False) as npz:
-            if _KEY not in npz.files:
-                raise ValueError("it is a model file without training state (not a checkpoint)")
-            meta = json.loads(str(npz[_KEY][()]))
-            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-                raise ValueError("its metadata does not describe a handgrad checkpoint")
-            if meta.get("format_version") != FORMAT_VERSION:
-                raise ValueError(f"unsupported checkpoint version {meta.get('format_version')!r}")
-            per_param: list[dict[str, np.ndarray]] = [{} for _ in model.parameters()]
-            for name in npz.files:
-                if name.startswith(_OPT_PREFIX):
-                    index, key = name[len(_OPT_PREFIX) :].split(".", 1)
-                    if not index.isdigit() or int(index) >= len(per_param):
-                        raise ValueError(f"the optimizer array {name!r} names no parameter")
-                    per_param[int(index)][key] = npz[name]
-            callbacks = meta.get("callbacks", [])
-            if not isinstance(callbacks, list) or not all(
-                c is None or isinstance(c, dict) for c in callbacks
-            ):
-                raise ValueError("its callback states are not a list of JSON objects")
-            callbacks = [None if c is None else dict(c) for c in callbacks]
-            for name in npz.files:
-                if name.startswith(_CB_PREFIX):
-                    index, key = name[len(_CB_PREFIX) :].split(".", 1)
-                    if not index.isdigit() or int(index) >= len(callbacks):
-                        raise ValueError(f"the callback array {name!r} names no callback")
-                    if callbacks[int(index)] is None:
-                        raise ValueError(f"the callback array {name!r} belongs to no state")
-                    callbacks[int(index)][key] = npz[name]
+            meta = _checkpoint_meta(npz)
+            per_param = _optimizer_arrays(npz, len(model.parameters()))
+            callbacks = _callback_states(npz, meta.get("callbacks", []))
         optimizer = {**meta["optimizer"], "state": per_param}
         epoch, step = meta["epoch"], meta["step"]
         if not all(
@@ -242,6 +217,48 @@ def read_checkpoint(path: str | os.PathLike) -> TrainingState:
         raise ValueError(
             f"cannot resume from {path}: damaged checkpoint ({type(exc).__name__}: {exc})"
         ) from None
+
+
+def _checkpoint_meta(npz) -> dict:
+    """The checkpoint's JSON part, its format and version checked."""
+    if _KEY not in npz.files:
+        raise ValueError("it is a model file without training state (not a checkpoint)")
+    meta = json.loads(str(npz[_KEY][()]))
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError("its metadata does not describe a handgrad checkpoint")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"unsupported checkpoint version {meta.get('format_version')!r}")
+    return meta
+
+
+def _optimizer_arrays(npz, n_params: int) -> list[dict[str, np.ndarray]]:
+    """The optimizer's state arrays, one dict per parameter."""
+    per_param: list[dict[str, np.ndarray]] = [{} for _ in range(n_params)]
+    for name in npz.files:
+        if name.startswith(_OPT_PREFIX):
+            index, key = name[len(_OPT_PREFIX) :].split(".", 1)
+            if not index.isdigit() or int(index) >= len(per_param):
+                raise ValueError(f"the optimizer array {name!r} names no parameter")
+            per_param[int(index)][key] = npz[name]
+    return per_param
+
+
+def _callback_states(npz, callbacks) -> list:
+    """The callbacks' states: their JSON parts with their arrays put back in."""
+    if not isinstance(callbacks, list) or not all(
+        c is None or isinstance(c, dict) for c in callbacks
+    ):
+        raise ValueError("its callback states are not a list of JSON objects")
+    callbacks = [None if c is None else dict(c) for c in callbacks]
+    for name in npz.files:
+        if name.startswith(_CB_PREFIX):
+            index, key = name[len(_CB_PREFIX) :].split(".", 1)
+            if not index.isdigit() or int(index) >= len(callbacks):
+                raise ValueError(f"the callback array {name!r} names no callback")
+            if callbacks[int(index)] is None:
+                raise ValueError(f"the callback array {name!r} belongs to no state")
+            callbacks[int(index)][key] = npz[name]
+    return callbacks
 
 
 # --- the callbacks' part --------------------------------------------------------------------

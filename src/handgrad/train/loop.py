@@ -336,9 +336,9 @@ def _choose_step(run: _Run, fast: bool) -> None:
     run.ctx.save_checkpoint = lambda target: _save(run, target)
 
 
-def _save(run: _Run, target) -> None:
-    """A checkpoint of the run where it stands (``ModelCheckpoint`` calls it)."""
-    save_checkpoint(
+def _save(run: _Run, target) -> Path:
+    """A checkpoint of the run where it stands (``ModelCheckpoint`` calls it); its path."""
+    return save_checkpoint(
         target,
         run.model,
         run.optimizer,
