@@ -101,7 +101,7 @@ def plain_softmax_ce(z: np.ndarray, labels: np.ndarray):
 
 def fused(loss, z, target):
     """The fast path's loss on a target in the form fit prepares once."""
-    prepared = loss._validate(z, target)[1]
+    prepared = loss.prepare_target(target, z.shape, z.dtype)
     return fastpath._Loss(loss)(z, prepared)
 
 

@@ -456,23 +456,13 @@ class BatchGather:
 
 
 class FastStep:
-    """One training step of the built-in types, in pieces ``fit`` calls in order:
-    ``batch``, ``forward``, ``loss``, ``backward``, ``gradients_finite``, ``step``
-    (``handgrad.train.steps.Step``). The same batches through the same buffers give the
-    same bits, so the divergence guard may replay them."""
+    """One training step of the built-in types (``steps.Step``). The same batches through
+    the same buffers give the same bits, so the divergence guard may replay them."""
 
     replays_exactly = True
 
-    def __init__(
-        self,
-        model: Module,
-        loss: Loss,
-        optimizer: Optimizer,
-        l2: L2Penalty | None,
-        X: np.ndarray,
-        target: np.ndarray,
-        y_metrics: np.ndarray | None,
-    ):
+    def __init__(self, model: Module, loss: Loss, optimizer: Optimizer, l2: L2Penalty | None,
+                 X: np.ndarray, target: np.ndarray, y_metrics: np.ndarray | None):  # fmt: skip
         self.batch = BatchGather(X, target, y_metrics)
         self._model = _Model(model, X.dtype)
         self.forward = self._model.forward  # the kernels, without a call in between

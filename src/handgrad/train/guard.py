@@ -134,6 +134,28 @@ def final_problem(step, guard, outputs_name: str) -> str | None:
     return None if math.isfinite(value) else why_not_finite(outputs, outputs_name, value)
 
 
+def record_divergence(ctx: Any, where: str, reason: str, undone: int | None) -> None:
+    """Record divergence in ``ctx.history`` (``fit`` warns with the message). ``undone``: what
+    ``DivergenceGuard.rollback`` returned."""
+    history = ctx.history
+    if undone is None:
+        kept = "the weights it had before (no update had been applied)"
+    else:
+        if undone:
+            del history.step_loss[-undone:]
+        kept = (
+            f"the weights of step {len(history.step_loss)}, the last whose loss and outputs "
+            "were finite (the optimizer state goes with them)"
+        )
+    lr = getattr(ctx.optimizer, "lr", None)
+    hint = f" (now {lr:g})" if isinstance(lr, (int, float)) else ""
+    history.stop_reason = "diverged"
+    history.message = (
+        f"training diverged at epoch {ctx.epoch + 1}, {where}: {reason}. "
+        f"Stopped; the model keeps {kept}. Try a smaller learning rate{hint}."
+    )
+
+
 def why_not_finite(outputs: np.ndarray, name: str, value: float) -> str:
     """The reason a step's loss is not finite: the outputs' first NaN/inf, or the loss itself."""
     try:

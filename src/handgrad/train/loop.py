@@ -27,13 +27,9 @@ from __future__ import annotations
 
 import itertools
 import math
-import signal
-import threading
 import time
 import warnings
 from collections.abc import Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +43,6 @@ from ..nn.optim import Optimizer
 from .batching import batches
 from .callbacks import Callback, History, ProgressBar, TrainingContext
 from .checkpoints import (
-    TrainingState,
     callback_state,
     read_checkpoint,
     resume_callbacks,
@@ -58,6 +53,7 @@ from .guard import (
     DivergenceGuard,
     end_of_epoch_problem,
     final_problem,
+    record_divergence,
     why_not_finite,
 )
 from .inputs import (
@@ -71,6 +67,8 @@ from .inputs import (
     try_metrics,
     validation_rows,
 )
+from .interrupt import deferred_interrupt
+from .state import Position, Run, zero_sums
 from .steps import Step, choose_step
 
 __all__ = ["fit"]
@@ -132,7 +130,7 @@ def fit(
     _choose_step(run, fast)
     # Overflow shows up as a non-finite loss or gradient, which the loop reports as divergence
     # with a message that says what to do; NumPy's own warnings would only precede it.
-    with _deferred_interrupt() as run.interrupted, np.errstate(over="ignore", invalid="ignore"):
+    with deferred_interrupt() as run.interrupted, np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(run.at.epoch, run.epochs):
             started = _run_epoch(run, epoch)
             if run.history.stop_reason != "diverged":
@@ -144,67 +142,6 @@ def fit(
         warnings.warn(run.history.message, RuntimeWarning, stacklevel=2)
     _finish(run)
     return run.history
-
-
-@dataclass
-class _Position:
-    """Where the run stands, as a checkpoint records it: the epoch in progress, the steps
-    done in it, the Generator's state when it started, its partial sums."""
-
-    epoch: int
-    step: int
-    rng_state: dict
-    sums: dict[str, float]
-
-
-@dataclass
-class _Run:
-    """Everything one ``fit`` call works with, built by ``_prepare`` and ``_choose_step``."""
-
-    model: Module
-    loss: Loss
-    optimizer: Any
-    l2: L2Penalty | None
-    X: np.ndarray
-    y: np.ndarray
-    n_val: int  # rows still to split off for validation (validation_fraction)
-    validation_data: tuple | None
-    epochs: int
-    batch_size: int
-    shuffle: bool
-    drop_last: bool
-    rng: np.random.Generator
-    metric_fns: dict
-    outputs_shape: tuple[int, ...]
-    resume: TrainingState | None
-    resume_from: str | Path | None
-    history: History = field(default_factory=History)
-    callbacks: list = field(default_factory=list)
-    ctx: Any = None  # the TrainingContext the callbacks see
-    step: Any = None  # the Step
-    guard: Any = None  # the DivergenceGuard
-    replay: bool = False
-    at: Any = None  # the _Position
-    interrupted: dict = field(default_factory=dict)
-
-    @property
-    def rows(self) -> int:
-        """The training rows (after the validation split)."""
-        return self.X.shape[0] - self.n_val
-
-    @property
-    def loop(self) -> dict:
-        """The loop's shape, as a checkpoint records it."""
-        return {
-            "rows": self.rows,
-            "batch_size": self.batch_size,
-            "shuffle": self.shuffle,
-            "drop_last": self.drop_last,
-        }
-
-
-def _zero(metric_fns: dict) -> dict[str, float]:
-    return {"loss": 0.0, "seen": 0, **dict.fromkeys(metric_fns, 0.0)}
 
 
 # --- 1. prepare inputs ----------------------------------------------------------------------
@@ -225,7 +162,7 @@ def _prepare(
     metrics,
     l2,
     resume_from,
-) -> _Run:
+) -> Run:
     """Check every input of ``fit`` (and a checkpoint against them); nothing changes yet."""
     epochs = count("epochs", epochs, 0)
     batch_size = count("batch_size", batch_size, 1)
@@ -242,7 +179,7 @@ def _prepare(
         validation_data = (X_val, y_val)
     metric_fns = resolve_metrics(metrics, loss)
     try_metrics(metric_fns, model, X[:1], y[:1])
-    run = _Run(
+    run = Run(
         model,
         loss,
         optimizer,
@@ -268,7 +205,7 @@ def _prepare(
     return run
 
 
-def _begin(run: _Run, callbacks: list[Callback]) -> None:
+def _begin(run: Run, callbacks: list[Callback]) -> None:
     """The history (the run so far when resuming), the context the callbacks see, and their
     ``on_train_begin``: a callback may still refuse (a monitor that is not logged)."""
     run.callbacks = callbacks
@@ -300,7 +237,7 @@ def _begin(run: _Run, callbacks: list[Callback]) -> None:
 # --- 2. choose the step ---------------------------------------------------------------------
 
 
-def _choose_step(run: _Run, fast: bool) -> None:
+def _choose_step(run: Run, fast: bool) -> None:
     """Split off the validation rows, restore a checkpoint, then pick the step, the guard
     that can undo it and where the run starts."""
     if run.n_val:
@@ -328,15 +265,15 @@ def _choose_step(run: _Run, fast: bool) -> None:
     run.guard = DivergenceGuard(run.step, run.model.parameters(), run.optimizer, run.replay)
     if run.resume is None:
         state = dict(run.rng.bit_generator.state)
-        run.at = _Position(epoch=0, step=0, rng_state=state, sums=_zero(run.metric_fns))
+        run.at = Position(epoch=0, step=0, rng_state=state, sums=zero_sums(run.metric_fns))
     else:
         progress = run.resume.progress["sums"]
         sums = {k: int(v) if k == "seen" else float(v) for k, v in progress.items()}
-        run.at = _Position(run.resume.epoch, run.resume.step, run.resume.rng_state, sums)
+        run.at = Position(run.resume.epoch, run.resume.step, run.resume.rng_state, sums)
     run.ctx.save_checkpoint = lambda target: _save(run, target)
 
 
-def _save(run: _Run, target) -> Path:
+def _save(run: Run, target) -> Path:
     """A checkpoint of the run where it stands (``ModelCheckpoint`` calls it); its path."""
     return save_checkpoint(
         target,
@@ -354,13 +291,13 @@ def _save(run: _Run, target) -> Path:
 # --- 3. run an epoch ------------------------------------------------------------------------
 
 
-def _run_epoch(run: _Run, epoch: int) -> float:
+def _run_epoch(run: Run, epoch: int) -> float:
     """Train the batches of one epoch (those not done yet, when resuming in its middle);
     returns its start time."""
     rng, ctx = run.rng, run.ctx
     skip = run.at.step if epoch == run.at.epoch else 0
     if not skip:  # a fresh epoch starts from the Generator as it is now
-        run.at = _Position(epoch, 0, dict(rng.bit_generator.state), _zero(run.metric_fns))
+        run.at = Position(epoch, 0, dict(rng.bit_generator.state), zero_sums(run.metric_fns))
     else:  # a resumed one from the Generator as it was when it started
         rng.bit_generator.state = run.at.rng_state
     ctx.epoch, ctx.step, ctx.logs = epoch, skip, {}
@@ -373,7 +310,7 @@ def _run_epoch(run: _Run, epoch: int) -> float:
     return started
 
 
-def _train_batch(run: _Run, idx: np.ndarray) -> bool:
+def _train_batch(run: Run, idx: np.ndarray) -> bool:
     """One step on the rows ``idx``; False when training stops here (divergence, Ctrl-C)."""
     step, ctx, guard = run.step, run.ctx, run.guard
     xb, tb, yb = step.batch(idx)
@@ -381,10 +318,10 @@ def _train_batch(run: _Run, idx: np.ndarray) -> bool:
     if reason is None:
         step.backward()
         if not step.gradients_finite():  # the weights are fine: keep them
-            _diverged(run, f"step {ctx.step + 1}", "a gradient is not finite", None)
+            record_divergence(run.ctx, f"step {ctx.step + 1}", "a gradient is not finite", None)
             return False
     else:  # these weights are bad: back to the previous ones
-        _diverged(run, f"step {ctx.step + 1}", reason, guard.rollback())
+        record_divergence(run.ctx, f"step {ctx.step + 1}", reason, guard.rollback())
         return False
     guard.before_step(idx)
     step.step()
@@ -392,7 +329,7 @@ def _train_batch(run: _Run, idx: np.ndarray) -> bool:
     run.at.step = ctx.step
     _add_to_sums(run, value, outputs, tb if yb is None else yb, len(idx))
     if not run.replay and guard.check_weights and not guard.weights_finite():
-        _diverged(run, f"step {ctx.step}", WEIGHT_NOT_FINITE, guard.rollback())
+        record_divergence(run.ctx, f"step {ctx.step}", WEIGHT_NOT_FINITE, guard.rollback())
         return False
     ctx.logs = {"loss": value}
     for cb in run.callbacks:
@@ -407,7 +344,7 @@ def _train_batch(run: _Run, idx: np.ndarray) -> bool:
     return True
 
 
-def _loss_of(run: _Run, step: Step, xb, tb) -> tuple[Any, float, str | None]:
+def _loss_of(run: Run, step: Step, xb, tb) -> tuple[Any, float, str | None]:
     """(outputs, loss, None), or a reason why the loss is not finite in the last place.
 
     A NaN or inf in the outputs makes the built-in losses non-finite, except where the limit
@@ -423,11 +360,11 @@ def _loss_of(run: _Run, step: Step, xb, tb) -> tuple[Any, float, str | None]:
     return outputs, value, why_not_finite(outputs, _outputs_name(run), value)
 
 
-def _outputs_name(run: _Run) -> str:
+def _outputs_name(run: Run) -> str:
     return f"{type(run.loss).__name__} prediction"
 
 
-def _add_to_sums(run: _Run, value: float, outputs, target, rows: int) -> None:
+def _add_to_sums(run: Run, value: float, outputs, target, rows: int) -> None:
     """The step's loss into the history, and loss and metrics into the epoch's sums."""
     sums = run.at.sums
     run.history.step_loss.append(value)
@@ -440,7 +377,7 @@ def _add_to_sums(run: _Run, value: float, outputs, target, rows: int) -> None:
 # --- 4. end an epoch ------------------------------------------------------------------------
 
 
-def _end_epoch(run: _Run, epoch: int, started: float) -> None:
+def _end_epoch(run: Run, epoch: int, started: float) -> None:
     """Epoch averages and validation scores into the history and logs, then the callbacks'
     ``on_epoch_end``; a divergence if the weights (or validation scores) are not finite."""
     ctx, history, sums = run.ctx, run.history, run.at.sums
@@ -449,7 +386,7 @@ def _end_epoch(run: _Run, epoch: int, started: float) -> None:
         return
     end = end_of_epoch_problem(run.guard, run.model, run.loss, run.validation_data, run.metric_fns)
     if isinstance(end, str):
-        _diverged(run, "the end of the epoch", end, run.guard.rollback())
+        record_divergence(run.ctx, "the end of the epoch", end, run.guard.rollback())
         return
     epoch_loss = sums["loss"] / seen
     metrics_now = {k: sums[k] / seen for k in run.metric_fns}
@@ -464,12 +401,12 @@ def _end_epoch(run: _Run, epoch: int, started: float) -> None:
             history.val_metrics.setdefault(name, []).append(value)
         ctx.logs["val_loss"] = history.val_loss[-1]
         ctx.logs.update({f"val_{k}": v[-1] for k, v in history.val_metrics.items()})
-    run.at = _Position(epoch + 1, 0, dict(run.rng.bit_generator.state), _zero(run.metric_fns))
+    run.at = Position(epoch + 1, 0, dict(run.rng.bit_generator.state), zero_sums(run.metric_fns))
     for cb in run.callbacks:
         cb.on_epoch_end(ctx)
 
 
-def _stopping(run: _Run) -> bool:
+def _stopping(run: Run) -> bool:
     """True when training ends after this epoch: divergence, or a callback or Ctrl-C."""
     if run.history.stop_reason == "diverged":
         return True
@@ -482,66 +419,19 @@ def _stopping(run: _Run) -> bool:
 # --- 5. finish ------------------------------------------------------------------------------
 
 
-def _check_final_weights(run: _Run) -> None:
+def _check_final_weights(run: Run) -> None:
     """The last update's weights have not been tried yet: one forward on its batch."""
     if run.history.stop_reason == "diverged" or not run.guard.since:
         return
     problem = final_problem(run.step, run.guard, _outputs_name(run))
     if problem is not None:
-        _diverged(run, "the end of training", problem, run.guard.rollback())
+        record_divergence(run.ctx, "the end of training", problem, run.guard.rollback())
 
 
-def _finish(run: _Run) -> None:
+def _finish(run: Run) -> None:
     """The callbacks' ``on_interrupt`` (after Ctrl-C) and ``on_train_end``."""
     if run.history.stop_reason == "interrupted":
         for cb in run.callbacks:
             cb.on_interrupt(run.ctx)
     for cb in run.callbacks:
         cb.on_train_end(run.ctx)
-
-
-def _diverged(run: _Run, where: str, reason: str, undone: int | None) -> None:
-    """Record divergence (``fit`` warns with the message). ``undone``: what the guard's
-    rollback returned."""
-    ctx, history = run.ctx, run.history
-    if undone is None:
-        kept = "the weights it had before (no update had been applied)"
-    else:
-        if undone:
-            del history.step_loss[-undone:]
-        kept = (
-            f"the weights of step {len(history.step_loss)}, the last whose loss and outputs "
-            "were finite (the optimizer state goes with them)"
-        )
-    lr = getattr(ctx.optimizer, "lr", None)
-    hint = f" (now {lr:g})" if isinstance(lr, (int, float)) else ""
-    history.stop_reason = "diverged"
-    history.message = (
-        f"training diverged at epoch {ctx.epoch + 1}, {where}: {reason}. "
-        f"Stopped; the model keeps {kept}. Try a smaller learning rate{hint}."
-    )
-
-
-# --- Ctrl-C ---------------------------------------------------------------------------------
-
-
-@contextmanager
-def _deferred_interrupt():
-    """Turn the first Ctrl-C into a flag checked between steps; a second one interrupts at once."""
-    flag = {"set": False}
-    if threading.current_thread() is not threading.main_thread():
-        yield flag
-        return
-    previous = signal.getsignal(signal.SIGINT)
-
-    def handler(signum, frame):
-        if flag["set"]:
-            signal.signal(signal.SIGINT, previous)
-            raise KeyboardInterrupt
-        flag["set"] = True
-
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield flag
-    finally:
-        signal.signal(signal.SIGINT, previous)

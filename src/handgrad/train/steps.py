@@ -14,7 +14,8 @@ fused kernels and reused buffers. ``choose_step`` picks one.
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -32,7 +33,7 @@ class Step(Protocol):
 
     replays_exactly: bool  # the same batches again give the same bits (the guard may replay)
 
-    def batch(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]: ...
+    def batch(self, idx: np.ndarray) -> Sequence[Any]: ...  # (xb, tb, yb or None)
     def forward(self, xb: np.ndarray) -> np.ndarray: ...
     def loss(self, outputs: np.ndarray, tb: np.ndarray) -> float: ...
     def backward(self) -> None: ...
