@@ -485,3 +485,35 @@ def test_float32_trajectories_of_the_two_paths_agree_closely(rng):
     for p, q in zip(models[0].parameters(), models[1].parameters()):
         assert p.value.dtype == q.value.dtype == np.float32
         np.testing.assert_allclose(p.value, q.value, rtol=1e-4, atol=1e-5)
+
+
+def test_fast_false_takes_the_reference_step_bit_for_bit():
+    """``fit(fast=False)`` is the textbook step: the same bits as a run whose optimizer has
+    a method replaced on the instance (which ``supports`` refuses), and close to the fused
+    step's."""
+
+    def run(fast=True, patch=False):
+        model = hg.mlp([4, 8, 3], "relu", seed=1)
+        opt = hg.Adam(model.parameters(), lr=0.01)
+        if patch:
+            opt.step = opt.step  # an instance attribute: the reference path
+        X = np.random.default_rng(0).standard_normal((40, 4))
+        y = np.arange(40) % 3
+        loss = hg.SoftmaxCrossEntropyLoss()
+        h = hg.fit(model, loss, opt, X, y, epochs=3, batch_size=8, seed=2, fast=fast)
+        return h.step_loss, [p.value.copy() for p in model.parameters()]
+
+    reference, patched, fused = run(fast=False), run(patch=True), run()
+    assert reference[0] == patched[0]
+    assert all(np.array_equal(a, b) for a, b in zip(reference[1], patched[1]))
+    np.testing.assert_allclose(reference[0], fused[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("fast", ["no", 1, None])
+def test_fast_must_be_a_bool_and_is_checked_first(fast):
+    model = hg.mlp([2, 3, 1], "tanh", seed=0)
+    before = [p.value.copy() for p in model.parameters()]
+    opt = hg.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match="fast must be True or False"):
+        hg.fit(model, hg.MSELoss(), opt, np.ones((4, 2)), np.ones(4), fast=fast)
+    assert all(np.array_equal(p.value, b) for p, b in zip(model.parameters(), before))

@@ -109,6 +109,8 @@ def fit(
     kernels (``handgrad.train.fast``, the same numbers to a few ulps); ``False`` always takes
     the reference step, the textbook ``forward``/``backward``/``step`` calls.
     """
+    if not isinstance(fast, (bool, np.bool_)):
+        raise TypeError(f"fast must be True or False, got {fast!r}")
     run = _prepare(
         model,
         loss,
