@@ -10,12 +10,15 @@
 
 ``fit`` is that loop as five named steps, each a function below:
 
-    _prepare      check every input and build the run (nothing changes yet)
+    _prepare      check every input and build the run (nothing changes yet); ``_begin``
+                  then starts the history and the callbacks
     _choose_step  split validation rows, restore a checkpoint, pick the step
                   (``steps.ReferenceStep`` or ``fast.FastStep``) and the divergence guard
     _run_epoch    the batches of one epoch (``_train_batch`` for each)
     _end_epoch    epoch averages, validation scores, the callbacks' epoch end
-    _finish       a last look at the final weights, the callbacks' train end
+                  (``_stopping`` then says whether the loop ends)
+    _finish       after ``_check_final_weights`` (one forward with the final weights):
+                  the callbacks' interrupt and train end
 
 Around the loop ``fit`` adds what a user expects: validation, metrics, callbacks
 (``callbacks``), a clean stop on Ctrl-C, resuming from a checkpoint bit for bit
@@ -35,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from ..nn._checks import NonFiniteError
+from ..nn import NonFiniteError
 from ..nn.init import make_rng
 from ..nn.layers import Module
 from ..nn.losses import L2Penalty, Loss
