@@ -61,7 +61,12 @@ def test_engine_imports_numpy_and_stdlib_only(path):
 EXPLICIT_RNG = {"default_rng", "Generator", "SeedSequence", "BitGenerator", "PCG64", "Philox"}
 
 
-@pytest.mark.parametrize("path", [*ENGINE_FILES, NN_DIR.parent / "train.py"], ids=lambda p: p.name)
+TRAIN_FILES = sorted((NN_DIR.parent / "train").glob("*.py"))
+
+
+@pytest.mark.parametrize(
+    "path", [*ENGINE_FILES, *TRAIN_FILES], ids=lambda p: f"{p.parent.name}/{p.name}"
+)
 def test_no_global_random_state(path):
     tree = ast.parse(path.read_text(), filename=str(path))
     bad = []
