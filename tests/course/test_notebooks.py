@@ -115,10 +115,15 @@ def test_notebook_runs_top_to_bottom_and_says_what_its_text_claims(name, tmp_pat
             html = cell.outputs[0]["data"]["text/html"]
             assert f"{exercise}: passed" in html, (name, exercise)
     images = [
-        out for cell in nb.cells for out in cell.get("outputs", []) if "image/png" in out.get("data", {})
+        out
+        for cell in nb.cells
+        for out in cell.get("outputs", [])
+        if "image/png" in out.get("data", {})
     ]
     assert len(images) >= 2, "the notebook's figures show inline"
     for tag, patterns in EXPECTED[name].items():
         assert tag in seen, f"{name}: no cell tagged expect:{tag}"
         for pattern in patterns:
-            assert re.search(pattern, seen[tag]), f"{name} expect:{tag}: {pattern!r} not in\n{seen[tag]}"
+            assert re.search(pattern, seen[tag]), (
+                f"{name} expect:{tag}: {pattern!r} not in\n{seen[tag]}"
+            )
