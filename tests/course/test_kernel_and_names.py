@@ -1,4 +1,4 @@
-"""handgrad leaves matplotlib alone in a notebook; no user-facing text names the source documents."""
+"""handgrad leaves matplotlib alone in a kernel; no user-facing text names the source documents."""
 
 from __future__ import annotations
 
