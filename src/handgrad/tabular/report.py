@@ -1,10 +1,9 @@
 """The run report: figures and a Markdown/HTML page answering the last chapter's questions.
 
-The course's last chapter (12 · Your own data) asks for a report on how the
-hyperparameters were chosen, the layers and neurons, how the data was split, how the model
-was evaluated, and the training and test
-results. ``write_report_files`` writes the figures, ``report.md`` and ``report.html`` (the
-same Markdown -> HTML converter as the tour report) into a run folder.
+The course's last chapter (12 · Your own data) asks for a report on how the hyperparameters
+were chosen, the layers and neurons, how the data was split, how the model was evaluated, and
+the training and test results. ``write_report_files`` writes the figures, ``report.md`` and
+``report.html`` (the same Markdown -> HTML converter as the tour report) into a run folder.
 """
 
 from __future__ import annotations
