@@ -88,14 +88,22 @@ def reference_if_asked(name: str, namespace: MutableMapping[str, Any]) -> bool:
     return True
 
 
-def measure(name: str, *, seed: int = 0, quick: bool = True, out_dir: str | os.PathLike = ""):
+def measure(
+    name: str,
+    *,
+    seed: int = 0,
+    quick: bool = True,
+    out_dir: str | os.PathLike = "",
+    **options: Any,
+):
     """Run chapter ``name``'s experiment as ``handgrad run`` does; return its ExperimentResult.
 
     The same code writes the report's section, so the numbers a notebook shows are the
     report's. ``quick`` (the default here) keeps a notebook cell short; the figures go to
-    ``out_dir`` (a fresh temporary folder when empty).
+    ``out_dir`` (a fresh temporary folder when empty); ``options`` go to the experiment's
+    ``run`` (e.g. ``keras=False`` for chapter 10).
     """
     from ..experiments import run_experiment
 
     folder = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix=f"handgrad-{name}-"))
-    return run_experiment(name, seed=seed, out_dir=folder, quick=quick)
+    return run_experiment(name, seed=seed, out_dir=folder, quick=quick, **options)
