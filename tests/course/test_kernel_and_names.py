@@ -69,3 +69,14 @@ def test_plt_show_still_draws_inline_after_importing_handgrad_in_a_kernel():
     shown = [o for o in nb.cells[0].outputs if o["output_type"] == "display_data"]
     assert shown and "image/png" in shown[0]["data"]
     assert "inline" in nb.cells[1].outputs[0]["text"]
+
+
+def test_readme_and_the_course_page_list_every_chapter_by_its_heading():
+    from handgrad.chapters import CHAPTERS, OWN_DATA
+
+    readme = (ROOT / "README.md").read_text()
+    page = (ROOT / "docs" / "course.md").read_text()
+    for chapter in CHAPTERS:
+        assert f"| {chapter.heading} | `{chapter.key}` |" in readme
+        assert f"| {chapter.heading} | `{chapter.number:02d}-{chapter.key}.ipynb` |" in page
+    assert OWN_DATA.heading in readme and OWN_DATA.heading in page
