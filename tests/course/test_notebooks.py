@@ -141,7 +141,6 @@ def test_each_notebook_opens_with_its_chapter_and_its_exercise_cells_define_the_
 def test_notebook_runs_top_to_bottom_and_says_what_its_text_claims(name, tmp_path, monkeypatch):
     monkeypatch.setenv(course.SOLUTIONS_ENV, "1")
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
-    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     # the kernel imports the handgrad under test, wherever the kernel's folder is
     source = str(Path(handgrad.__file__).resolve().parents[1])
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([source, os.environ.get("PYTHONPATH", "")]))

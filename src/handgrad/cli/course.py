@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from pathlib import Path
 
 
@@ -33,4 +34,9 @@ def cmd_course(args: argparse.Namespace) -> int:
     for path in kept:
         print(f"kept   {path} (already there; delete it for a fresh copy)")
     print(f"Open the course with: jupyter lab {args.out}")
+    if importlib.util.find_spec("jupyterlab") is None:
+        print(
+            "JupyterLab is not installed here: install the notebook extra "
+            "(in the clone: make course, or .venv/bin/pip install -e '.[notebook]')"
+        )
     return 0
