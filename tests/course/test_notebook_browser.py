@@ -13,6 +13,7 @@ import pytest
 
 import handgrad
 from handgrad import course
+from handgrad.report.markdown import markdown_to_html
 
 pytestmark = pytest.mark.slow
 
@@ -35,6 +36,11 @@ def rendered_notebook(tmp_path_factory) -> Path:
     nbclient.NotebookClient(
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
     ).execute(env=env)
+    # nbconvert's page typesets LaTeX with MathJax from a CDN, which a test cannot reach: the
+    # Markdown cells go through the report's own converter instead (LaTeX -> MathML)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = markdown_to_html(cell.source)
     body, _ = nbconvert.HTMLExporter(template_name="lab").from_notebook_node(nb)
     page = folder / "01-linear-fit.html"
     page.write_text(body)
@@ -52,10 +58,12 @@ def test_the_notebook_page_fits_the_screen(browser, rendered_notebook, width):
           innerWidth: window.innerWidth,
           images: document.images.length,
           heading: document.querySelector('h1') ? document.querySelector('h1').textContent : '',
+          maths: document.querySelectorAll('math').length,
         })"""
     )
     page.screenshot(path=str(rendered_notebook.parent / f"notebook-{width}.png"), full_page=True)
     page.close()
     assert "1 · A line by gradient descent" in facts["heading"]
     assert facts["images"] >= 3
+    assert facts["maths"] >= 10  # the chapter's formulas, typeset
     assert facts["scrollWidth"] <= facts["innerWidth"], facts
