@@ -57,6 +57,12 @@ regression_datasets = [(X_reg, y_reg)]
 
 iris = load_iris()
 
+
+@pytest.fixture(params=[0, 42])
+def global_random_seed(request):
+    """scikit-learn's conftest fixture (there: seeds chosen by an environment variable)."""
+    return request.param
+
 X_iris = iris.data
 y_iris = iris.target
 
@@ -825,8 +831,8 @@ def test_early_stopping_stratified():
     with pytest.raises(
         ValueError,
         match=(
-            r"The least populated classes in y have only 1 member.*Classes with "
-            r"too few members are: \['True'\]"
+            r"stratified validation split needs at least 2 samples of each class; "
+            r"class\(es\) \[1\] have only 1"
         ),
     ):
         mlp.fit(X, y)

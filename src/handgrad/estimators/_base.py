@@ -335,6 +335,30 @@ class BaseMLP(Persistence, BaseEstimator):
                 q.value[...] = best
             self.history_.val_metrics = {"score": list(self.validation_scores_)}
 
+    def _loss_grad_lbfgs(self, packed_coef_inter, X, y, sample_weight=None, *unused):
+        """scikit-learn's private hook, kept for its tests: (J, dJ/dtheta) at theta, the
+        flattened ``coefs_`` then ``intercepts_`` (scikit-learn's order); X dense, y as
+        scikit-learn's LabelBinarizer encodes it (or the regression targets)."""
+        params = [*self.coefs_, *self.intercepts_]
+        theta = np.asarray(packed_coef_inter, dtype=np.float64)
+        start = 0
+        for a in params:
+            a[...] = theta[start : start + a.size].reshape(a.shape)
+            start += a.size
+        dtype = self.coefs_[0].dtype
+        T = np.asarray(y, dtype=dtype)
+        T = T.reshape(len(T), -1)
+        if self.out_activation_ == "softmax":
+            T = np.argmax(T, axis=1)
+        loss, scale = self._make_loss()
+        objective = Objective(self._network(), loss, scale, float(self.alpha))
+        w = check_sample_weight(sample_weight, len(T), dtype)
+        value = objective.value_and_grad(np.asarray(X, dtype=dtype), T, w)
+        net = self._network()
+        linears = [m for m in net.layers if isinstance(m, Linear)]
+        grads = [lin.weight.grad for lin in linears] + [lin.bias.grad for lin in linears]
+        return value, np.concatenate([g.ravel() for g in grads]).astype(np.float64)
+
     def _validation_score(self, X_val, T_val, w_val) -> float:
         try:
             outputs = self._outputs(X_val)

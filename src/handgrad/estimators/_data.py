@@ -79,8 +79,9 @@ def check_validation_split(
     where = f"early_stopping: validation_fraction={fraction} of {n} samples"
     if n_val < 2:
         raise ValueError(
-            f"{where} holds out {n_val} sample(s): the validation set is too small; it needs "
-            "at least 2 (as in scikit-learn): increase validation_fraction or the size of the data"
+            f"The validation set is too small: {where} holds out {n_val} sample(s), and it "
+            "needs at least 2 (as in scikit-learn). Increase validation_fraction or the size "
+            "of the data."
         )
     if n_val >= n:
         raise ValueError(f"{where} leaves {n - n_val} for training; training needs at least 1")
