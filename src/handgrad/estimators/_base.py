@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..nn._checks import NonFiniteError, check_finite
 from ..nn.layers import ACTIVATIONS, Linear, Sequential, mlp
@@ -187,8 +187,8 @@ class BaseMLP(Persistence, BaseEstimator):
         p = check_params(self)
         p["verbose"] = bool(self.verbose)
         who = type(self).__name__
-        if incremental and p["early_stopping"]:
-            raise ValueError(f"{who}: partial_fit does not support early_stopping=True")
+        if incremental:  # each call is one epoch: the caller decides when to stop
+            p["early_stopping"] = False
         fitted = "coefs_" in self.__dict__
         first = not fitted or (not p["warm_start"] and not incremental)
         X, y = validate_data(
@@ -202,13 +202,7 @@ class BaseMLP(Persistence, BaseEstimator):
             y_numeric=self._is_regressor,
         )
         if y.ndim == 2 and y.shape[1] == 1:
-            warnings.warn(
-                "A column-vector y was passed when a 1d array was expected; it is read as "
-                "shape (n_samples,).",
-                UserWarning,
-                stacklevel=3,
-            )
-            y = y[:, 0]
+            y = column_or_1d(y, warn=True)
         dtype = p["dtype"] or X.dtype
         if not first:
             dtype = np.asarray(self.coefs_[0]).dtype
@@ -256,7 +250,9 @@ class BaseMLP(Persistence, BaseEstimator):
         if p["solver"] == "lbfgs":
             self._fit_lbfgs(objective, X, T, w, p)
         else:
-            self._fit_stochastic(objective, (X, T, w), p, incremental, labels, split_rng, shuffle_rng)
+            self._fit_stochastic(
+                objective, (X, T, w), p, incremental, labels, split_rng, shuffle_rng
+            )
         return self
 
     def _fit_lbfgs(self, objective, X, T, w, p):

@@ -1,9 +1,9 @@
 """``MLPClassifier``: scikit-learn's MLP classifier on handgrad's engine.
 
-    2 classes        1 logit z       BCE with logits          P(classes_[1]) = sigmoid(z)
-    C > 2 classes    C logits Z      softmax cross-entropy    P = softmax(Z)
-    K labels         K logits Z      BCE with logits per label P(label k) = sigmoid(Z_k)
-                     (y an indicator matrix: multilabel)
+2 classes        1 logit z       BCE with logits          P(classes_[1]) = sigmoid(z)
+C > 2 classes    C logits Z      softmax cross-entropy    P = softmax(Z)
+K labels         K logits Z      BCE with logits per label P(label k) = sigmoid(Z_k)
+                 (y an indicator matrix: multilabel)
 """
 
 from __future__ import annotations

@@ -89,7 +89,9 @@ def check_params(est) -> dict:
         if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
             if float(value) == math.inf:
                 return math.inf
-            raise ValueError(f"{name}: n_iter_no_change must be an integer >= 1 or inf, got {value!r}")
+            raise ValueError(
+                f"{name}: n_iter_no_change must be an integer >= 1 or inf, got {value!r}"
+            )
         return integer("n_iter_no_change", value)
 
     sizes = est.hidden_layer_sizes

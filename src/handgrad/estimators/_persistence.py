@@ -156,5 +156,6 @@ def _output_width(model, n_features: int) -> int | None:
 def _count(value, key: str, minimum: int = 1) -> int:
     """An int >= minimum from the metadata (JSON ints only: no bools, floats or strings)."""
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{key} must be an integer >= {minimum}, got {value!r}")
+        kind = "a positive" if minimum == 1 else "a non-negative"
+        raise ValueError(f"{key} must be {kind} integer, got {value!r}")
     return value

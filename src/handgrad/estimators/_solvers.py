@@ -236,7 +236,9 @@ def run_epochs(est, objective: Objective, data, val, p: dict, batch_size: int, r
                 )
                 return
             if not all(np.isfinite(p_.grad).all() for p_ in params):
-                _diverged(est, f"epoch {est.n_iter_ + 1}", "a gradient is not finite", "these weights")
+                _diverged(
+                    est, f"epoch {est.n_iter_ + 1}", "a gradient is not finite", "these weights"
+                )
                 return
             for b, p_ in zip(backup, params):
                 np.copyto(b, p_.value)
@@ -254,8 +256,12 @@ def run_epochs(est, objective: Objective, data, val, p: dict, batch_size: int, r
         if not all(np.isfinite(p_.value).all() for p_ in params):
             for b, p_ in zip(backup, params):
                 p_.value[...] = b
-            _diverged(est, f"epoch {est.n_iter_}", "an update made a weight NaN or inf",
-                      "the weights before that update")
+            _diverged(
+                est,
+                f"epoch {est.n_iter_}",
+                "an update made a weight NaN or inf",
+                "the weights before that update",
+            )
             return
         _update_no_improvement_count(est, val, p, params)
         solver.iteration_ends(est.t_)
