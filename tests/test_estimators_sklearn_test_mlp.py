@@ -1,5 +1,11 @@
 """
 Testing for Multi-layer Perceptron module (sklearn.neural_network)
+
+handgrad: scikit-learn 1.9.1's sklearn/neural_network/tests/test_mlp.py with the import
+swapped to handgrad's classes, its conftest's ``global_random_seed`` fixture added, and one
+error-message pattern in handgrad's words (test_early_stopping_stratified). The items that
+differ on purpose are marked xfail (strict) below, each with its reason; docs/estimators.md
+lists them.
 """
 
 # Authors: The scikit-learn developers
@@ -56,6 +62,35 @@ y_reg = scale(y_reg)
 regression_datasets = [(X_reg, y_reg)]
 
 iris = load_iris()
+
+
+# handgrad: the behaviours that differ on purpose (docs/estimators.md, "test_mlp.py")
+_DIFFERENCES = {
+    "test_nonfinite_params": (
+        "handgrad stops before a non-finite update, keeps the last finite weights and warns "
+        "(RuntimeWarning) instead of raising ValueError"
+    ),
+    "test_mlp_partial_fit_after_fit[MLPClassifier]": (
+        "partial_fit trains one epoch and ignores early_stopping instead of raising"
+    ),
+    "test_mlp_partial_fit_after_fit[MLPRegressor]": (
+        "partial_fit trains one epoch and ignores early_stopping instead of raising"
+    ),
+    "test_preserve_feature_names[MLPClassifier]": (
+        "a classifier refuses y with a single class (ValueError: at least 2 classes)"
+    ),
+    "test_predict_proba_multilabel": (
+        "predict_log_proba is log_sigmoid of the logits, not log(predict_proba): where "
+        "probabilities round to 1.0 and tie, the log keeps them apart, so the argmax differ"
+    ),
+}
+
+
+@pytest.fixture(autouse=True)
+def _documented_differences(request):
+    reason = _DIFFERENCES.get(request.node.name)
+    if reason is not None:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
 
 
 @pytest.fixture(params=[0, 42])

@@ -303,7 +303,7 @@ def _update_no_improvement_count(est, val, p: dict, params) -> None:
         if score > est.best_validation_score_:
             est.best_validation_score_ = score
             est._best_params = [q.value.copy() for q in params]
-    else:
+    elif est.best_loss_ is not None:  # (None: partial_fit after an early-stopping fit)
         if est.loss_curve_[-1] > est.best_loss_ - tol:
             est._no_improvement_count += 1
         else:
