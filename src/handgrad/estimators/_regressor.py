@@ -101,9 +101,6 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         if self.loss == "poisson" and np.any(y < 0):
             raise ValueError("loss='poisson' needs y >= 0 (counts or rates)")
         n_outputs = 1 if y.ndim == 1 else int(y.shape[1])
-        if not first and n_outputs != self.n_outputs_ and self.warm_start is False:
-            if getattr(self, "_y_is_1d", None) is not None and classes is None:
-                pass
         T = y.reshape(len(y), n_outputs)
         out = "exp" if self.loss == "poisson" else "identity"
         return T, n_outputs, out, {"_y_is_1d": y.ndim == 1}
