@@ -369,9 +369,8 @@ class BaseMLP(Persistence, BaseEstimator):
         computed in chunks of rows (a sparse chunk is densified on its own)."""
         model = self._network()
         dtype = self.coefs_[0].dtype
-        n = X.shape[0]
         with np.errstate(over="ignore", invalid="ignore"):  # reported by name below
-            parts = [model.forward(rows(X, part, dtype)) for part in chunks(n)]
+            parts = [model.forward(rows(X, part, dtype)) for part in chunks(X)]
         z = np.concatenate(parts) if parts else np.empty((0, self.n_outputs_), dtype)
         check_finite(z, "the network's outputs")
         return z

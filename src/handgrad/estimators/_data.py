@@ -14,7 +14,10 @@ import scipy.sparse as sp
 
 from ._params import jsonable
 
-PREDICT_CHUNK = 4096  # rows densified at once when predicting on sparse X
+# Sparse X is densified at most DENSE_BUDGET values at a time (32 MB in float64) when
+# predicting or computing a full-batch gradient; dense X goes by PREDICT_CHUNK rows.
+DENSE_BUDGET = 4_000_000
+PREDICT_CHUNK = 4096
 
 
 def as_rows(X):
@@ -31,8 +34,12 @@ def rows(X, idx, dtype) -> np.ndarray:
     return np.ascontiguousarray(X[idx], dtype=dtype)
 
 
-def chunks(n: int, size: int = PREDICT_CHUNK):
-    """Slices covering range(n) in pieces of ``size`` rows."""
+def chunks(X, size: int = PREDICT_CHUNK):
+    """Slices covering X's rows in pieces of ``size`` rows, fewer for wide sparse X (so that a
+    densified piece holds at most DENSE_BUDGET values)."""
+    n, d = X.shape
+    if sp.issparse(X):
+        size = max(1, min(size, DENSE_BUDGET // max(d, 1)))
     return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
 

@@ -21,6 +21,7 @@ import warnings
 
 import numpy as np
 import scipy.optimize
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from ..nn._checks import NonFiniteError
@@ -59,8 +60,8 @@ class Objective:
     def value_and_grad(self, X, T, w, idx=None) -> float:
         """J on the rows ``idx`` of (X, T, w) (all rows if None); NaN if anything overflows.
 
-        Dense X is one batch; sparse X is densified ``FULL_BATCH_CHUNK`` rows at a time and
-        the gradients of the pieces are added up (memory proportional to the piece).
+        Dense X is one batch; a full batch of sparse X is densified in pieces (at most
+        ``FULL_BATCH_CHUNK`` rows and ``DENSE_BUDGET`` values) whose gradients are added up.
         """
         sel = slice(None) if idx is None else idx
         Tb = T[sel]
@@ -70,11 +71,12 @@ class Objective:
         dtype = self.params[0].value.dtype
         try:
             with np.errstate(over="ignore", invalid="ignore"):
-                if idx is not None or not hasattr(X, "tocsr") or n <= FULL_BATCH_CHUNK:
+                pieces = chunks(X, FULL_BATCH_CHUNK) if idx is None and sp.issparse(X) else []
+                if len(pieces) <= 1:
                     value = self._data_term(rows(X, sel, dtype), Tb, wb, denom)
                 else:
                     value, acc = 0.0, [np.zeros_like(p.grad) for p in self.params]
-                    for part in chunks(n, FULL_BATCH_CHUNK):
+                    for part in pieces:
                         wp = None if wb is None else wb[part]
                         value += self._data_term(rows(X, part, dtype), Tb[part], wp, denom)
                         for a, p in zip(acc, self.params):
