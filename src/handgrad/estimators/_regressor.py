@@ -14,7 +14,7 @@ from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
 
-from ..nn.losses import Loss, MSELoss
+from ..nn.losses import Loss, MSELoss, PoissonLoss
 from ._base import BaseMLP
 from ._classifier import _stochastic
 
@@ -107,9 +107,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     def _make_loss(self) -> tuple[Loss, float]:
         if self.loss == "poisson":
-            from ..nn.losses import PoissonLoss  # type: ignore[attr-defined]
-
-            return PoissonLoss(reduction="sum"), 0.5
+            return PoissonLoss(reduction="sum"), 1.0
         return MSELoss(reduction="sum"), 0.5
 
     def _score_outputs(self, outputs, target, sample_weight) -> float:
