@@ -33,7 +33,10 @@ def _table(n=300, seed=0):
 def test_column_transformer_with_a_sparse_one_hot_encoder():
     X, y = _table()
     encode = ColumnTransformer(
-        [("city", OneHotEncoder(handle_unknown="ignore"), ["city"]), ("num", "passthrough", ["a", "b"])],
+        [
+            ("city", OneHotEncoder(handle_unknown="ignore"), ["city"]),
+            ("num", "passthrough", ["a", "b"]),
+        ],
         sparse_threshold=1.0,
     )
     assert sp.issparse(encode.fit_transform(X))  # the estimator gets a sparse matrix
@@ -42,8 +45,10 @@ def test_column_transformer_with_a_sparse_one_hot_encoder():
     assert model.score(X[:240], y[:240]) > 0.9
     dense = make_pipeline(
         ColumnTransformer(
-            [("city", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["city"]),
-             ("num", "passthrough", ["a", "b"])]  # fmt: skip
+            [
+                ("city", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["city"]),
+                ("num", "passthrough", ["a", "b"]),
+            ]  # fmt: skip
         ),
         MLPClassifier((32,), learning_rate_init=0.01, random_state=0),
     ).fit(X[:240], y[:240])

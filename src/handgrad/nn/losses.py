@@ -247,7 +247,9 @@ class BCEWithLogitsLoss(Loss):
         per_sample = y * F.softplus(-z) + (1 - y) * F.softplus(z)
         grad = (1 - y) * F.sigmoid(z) - y * F.sigmoid(-z)
         if sample_weight is not None:
-            return self._weighted(per_sample, grad, self._weights(sample_weight, z.shape[0], z.dtype))
+            return self._weighted(
+                per_sample, grad, self._weights(sample_weight, z.shape[0], z.dtype)
+            )
         self._grad = grad * self._scale(z.size)
         with np.errstate(over="ignore"):  # an overflowing sum is handled (or truly inf)
             return self._reduce(per_sample, z.size)
@@ -359,7 +361,9 @@ class PoissonLoss(Loss):
     def _validate(self, prediction, target) -> tuple[np.ndarray, np.ndarray]:
         z, y = super()._validate(prediction, target)
         if np.any(y < 0):
-            raise ValueError(f"PoissonLoss target must be >= 0 (counts or rates), found {y[y < 0][0]!r}")
+            raise ValueError(
+                f"PoissonLoss target must be >= 0 (counts or rates), found {y[y < 0][0]!r}"
+            )
         return z, y
 
     def forward(self, prediction, target, sample_weight=None) -> float:
