@@ -16,7 +16,10 @@ from sklearn.preprocessing import StandardScaler
 
 from handgrad.estimators import MLPClassifier, MLPRegressor
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+    pytest.mark.filterwarnings("ignore:batch_size=1000 is larger"),  # (full batch on purpose)
+]
 
 
 def _iris():
