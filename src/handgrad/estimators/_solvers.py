@@ -6,9 +6,10 @@ w_i (1 when no sample_weight is given):
 
     J = ( c * sum_i w_i l_i  +  alpha/2 * sum ||W||^2 ) / sum_i w_i        (biases excluded)
 
-with l_i the loss of row i summed over its outputs (softmax cross-entropy, binary
-cross-entropy per label, squared error, Poisson deviance) and c = 1/2 for the squared error
-and the Poisson deviance (scikit-learn's "half" losses), 1 otherwise. L-BFGS uses the whole
+with l_i the engine's loss of row i summed over its outputs (softmax cross-entropy, binary
+cross-entropy per label, squared error, half the Poisson deviance) and c = 1/2 for the
+squared error (scikit-learn's "half squared error"; the engine's MSELoss has no 1/2), 1
+otherwise. L-BFGS uses the whole
 training set as the batch (full-batch gradient, in float64 for the optimizer); the
 stochastic solvers use each minibatch and scikit-learn's schedules and stopping rule.
 """
