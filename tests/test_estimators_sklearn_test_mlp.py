@@ -1,3 +1,4 @@
+# ruff: noqa: E731, B023, B007, UP031  (scikit-learn's test code, kept as it is)
 """
 Testing for Multi-layer Perceptron module (sklearn.neural_network)
 
@@ -17,7 +18,6 @@ import warnings
 import joblib
 import numpy as np
 import pytest
-
 from sklearn.datasets import (
     load_digits,
     load_iris,
@@ -28,7 +28,6 @@ from sklearn.datasets import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import PoissonRegressor
 from sklearn.metrics import roc_auc_score
-from handgrad.estimators import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import LabelBinarizer, MinMaxScaler, scale
 from sklearn.utils._testing import (
     assert_allclose,
@@ -37,6 +36,8 @@ from sklearn.utils._testing import (
     ignore_warnings,
 )
 from sklearn.utils.fixes import CSR_CONTAINERS
+
+from handgrad.estimators import MLPClassifier, MLPRegressor
 
 ACTIVATION_TYPES = ["identity", "logistic", "tanh", "relu"]
 

@@ -19,8 +19,14 @@ from ..nn._checks import NonFiniteError, check_finite
 from ..nn.layers import ACTIVATIONS, Linear, Sequential, mlp
 from ..nn.losses import Loss
 from ..train import History
-from ._data import as_rows, check_sample_weight, check_validation_split, chunks, rows
-from ._data import validation_split
+from ._data import (
+    as_rows,
+    check_sample_weight,
+    check_validation_split,
+    chunks,
+    rows,
+    validation_split,
+)
 from ._params import check_params, generator
 from ._persistence import Persistence
 from ._solvers import Objective, StochasticSolver, lbfgs, run_epochs
@@ -186,7 +192,6 @@ class BaseMLP(Persistence, BaseEstimator):
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         p = check_params(self)
         p["verbose"] = bool(self.verbose)
-        who = type(self).__name__
         if incremental:  # each call is one epoch: the caller decides when to stop
             p["early_stopping"] = False
         fitted = "coefs_" in self.__dict__

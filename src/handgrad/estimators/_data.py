@@ -21,10 +21,14 @@ PREDICT_CHUNK = 4096
 
 
 def as_rows(X):
-    """X ready for row batches: CSC becomes CSR (rows are what batches take); dense is kept."""
-    if sp.issparse(X) and X.format != "csr":
-        return X.tocsr()
-    return X
+    """X ready for row batches: sparse X that fits in DENSE_BUDGET values dense is densified
+    once (cheaper than densifying every batch); larger sparse X becomes CSR (rows are what
+    batches take); dense X is kept."""
+    if not sp.issparse(X):
+        return X
+    if X.shape[0] * X.shape[1] <= DENSE_BUDGET:
+        return np.ascontiguousarray(X.toarray())
+    return X if X.format == "csr" else X.tocsr()
 
 
 def rows(X, idx, dtype) -> np.ndarray:
@@ -61,7 +65,9 @@ def check_sample_weight(sample_weight, n: int, dtype) -> np.ndarray | None:
     if np.any(w < 0):
         raise ValueError("sample_weight must be >= 0, found a negative weight")
     if not w.sum() > 0:
-        raise ValueError("sample_weight sums to 0: at least one row must weigh something")
+        raise ValueError(
+            "sample_weight sums to 0: Sample weights must contain at least one non-zero number"
+        )
     return w
 
 

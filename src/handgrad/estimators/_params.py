@@ -54,117 +54,133 @@ COMMON_DEFAULTS: dict = {
 
 def check_params(est) -> dict:
     """Validate every parameter of ``est``; return the resolved values fit needs."""
-    name = type(est).__name__
+    c = _Checker(type(est).__name__)
+    loss = getattr(est, "loss", None)
+    if loss is not None:
+        c.choice("loss", loss, REGRESSION_LOSSES)
+    c.random_state(est.random_state)
+    return {
+        "sizes": c.sizes(est.hidden_layer_sizes),
+        "activation": c.activation(est.activation),
+        "solver": c.choice("solver", est.solver, SOLVERS),
+        "learning_rate": c.choice("learning_rate", est.learning_rate, SCHEDULES),
+        "batch_size": c.batch_size(est.batch_size),
+        "dtype": c.dtype(est.dtype),
+        "alpha": c.real("alpha", est.alpha, 0.0, math.inf),
+        "lr": c.real("learning_rate_init", est.learning_rate_init, 0.0, math.inf, True),
+        "power_t": c.real("power_t", est.power_t, 0.0, math.inf),
+        "momentum": c.real("momentum", est.momentum, 0.0, 1.0, high_open=False),
+        "beta_1": c.real("beta_1", est.beta_1, 0.0, 1.0),
+        "beta_2": c.real("beta_2", est.beta_2, 0.0, 1.0),
+        "epsilon": c.real("epsilon", est.epsilon, 0.0, math.inf, True),
+        "max_iter": c.integer("max_iter", est.max_iter),
+        "max_fun": c.integer("max_fun", est.max_fun),
+        "validation_fraction": c.real(
+            "validation_fraction", est.validation_fraction, 0.0, 1.0, True
+        ),
+        "n_iter_no_change": c.patience(est.n_iter_no_change),
+        "tol": c.real("tol", est.tol, 0.0, math.inf),
+        "shuffle": c.boolean("shuffle", est.shuffle),
+        "warm_start": c.boolean("warm_start", est.warm_start),
+        "nesterov": c.boolean("nesterovs_momentum", est.nesterovs_momentum),
+        "early_stopping": c.boolean("early_stopping", est.early_stopping),
+    }
 
-    def integer(key, value, minimum=1):
+
+class _Checker:
+    """One check per kind of parameter; each error names the estimator and the parameter."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def integer(self, key, value, minimum=1) -> int:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise TypeError(f"{name}: {key} must be an integer, got {value!r}")
+            raise TypeError(f"{self.name}: {key} must be an integer, got {value!r}")
         if value < minimum:
-            raise ValueError(f"{name}: {key} must be >= {minimum}, got {value!r}")
+            raise ValueError(f"{self.name}: {key} must be >= {minimum}, got {value!r}")
         return int(value)
 
-    def real(key, value, low, high, low_open=False, high_open=True):
+    def real(self, key, value, low, high, low_open=False, high_open=True) -> float:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"{name}: {key} must be a number, got {value!r}")
+            raise TypeError(f"{self.name}: {key} must be a number, got {value!r}")
         value = float(value)
         ok = math.isfinite(value) and (value > low if low_open else value >= low)
         ok = ok and (value < high if high_open else value <= high)
         if not ok:
             lb, rb = "(" if low_open else "[", ")" if high_open else "]"
-            raise ValueError(f"{name}: {key} must be in {lb}{low}, {high}{rb}, got {value!r}")
+            raise ValueError(f"{self.name}: {key} must be in {lb}{low}, {high}{rb}, got {value!r}")
         return value
 
-    def choice(key, value, options):
+    def choice(self, key, value, options) -> str:
         if not isinstance(value, str) or value not in options:
-            raise ValueError(f"{name}: {key} must be one of {list(options)}, got {value!r}")
+            raise ValueError(f"{self.name}: {key} must be one of {list(options)}, got {value!r}")
         return value
 
-    def boolean(key, value):
+    def boolean(self, key, value) -> bool:
         if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{name}: {key} must be True or False, got {value!r}")
+            raise TypeError(f"{self.name}: {key} must be True or False, got {value!r}")
         return bool(value)
 
-    def patience(value):
+    def patience(self, value):
         """n_iter_no_change: an int >= 1, or inf (never stop early) as in scikit-learn."""
         if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
             if float(value) == math.inf:
                 return math.inf
             raise ValueError(
-                f"{name}: n_iter_no_change must be an integer >= 1 or inf, got {value!r}"
+                f"{self.name}: n_iter_no_change must be an integer >= 1 or inf, got {value!r}"
             )
-        return integer("n_iter_no_change", value)
+        return self.integer("n_iter_no_change", value)
 
-    sizes = est.hidden_layer_sizes
-    if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
-        sizes = (sizes,)
-    try:
-        sizes = tuple(sizes)
-    except TypeError:
-        raise TypeError(
-            f"{name}: hidden_layer_sizes must be an int or a sequence of ints, "
-            f"got {est.hidden_layer_sizes!r}"
-        ) from None
-    sizes = tuple(integer("each hidden layer size", h) for h in sizes)
-
-    activation = est.activation
-    if isinstance(activation, str):
-        activation = ACTIVATION_ALIASES.get(activation, activation)
-    if not isinstance(activation, str) or activation not in ACTIVATIONS:
-        choices = sorted(set(ACTIVATIONS) | set(ACTIVATION_ALIASES))
-        raise ValueError(f"{name}: activation must be one of {choices}, got {est.activation!r}")
-    if isinstance(est.batch_size, str):
-        if est.batch_size != "auto":
-            raise ValueError(f"{name}: batch_size must be 'auto' or an int, got {est.batch_size!r}")
-        batch_size = "auto"
-    else:
-        batch_size = integer("batch_size", est.batch_size)
-    dtype = None
-    if est.dtype is not None:
+    def sizes(self, sizes) -> tuple[int, ...]:
+        given = sizes
+        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+            sizes = (sizes,)
         try:
-            dtype = np.dtype(est.dtype)
+            sizes = tuple(sizes)
+        except TypeError:
+            raise TypeError(
+                f"{self.name}: hidden_layer_sizes must be an int or a sequence of ints, "
+                f"got {given!r}"
+            ) from None
+        return tuple(self.integer("each hidden layer size", h) for h in sizes)
+
+    def activation(self, given) -> str:
+        activation = ACTIVATION_ALIASES.get(given, given) if isinstance(given, str) else given
+        if not isinstance(activation, str) or activation not in ACTIVATIONS:
+            choices = sorted(set(ACTIVATIONS) | set(ACTIVATION_ALIASES))
+            raise ValueError(f"{self.name}: activation must be one of {choices}, got {given!r}")
+        return activation
+
+    def batch_size(self, value):
+        if isinstance(value, str):
+            if value != "auto":
+                raise ValueError(f"{self.name}: batch_size must be 'auto' or an int, got {value!r}")
+            return "auto"
+        return self.integer("batch_size", value)
+
+    def dtype(self, given) -> np.dtype | None:
+        if given is None:
+            return None
+        try:
+            dtype = np.dtype(given)
         except TypeError:
             dtype = None
         if dtype is None or dtype not in DTYPES:  # (np.dtype == None is True for float64)
             raise ValueError(
-                f"{name}: dtype must be None (follow X), 'float64' or 'float32', got {est.dtype!r}"
+                f"{self.name}: dtype must be None (follow X), 'float64' or 'float32', got {given!r}"
             )
-    rs = est.random_state
-    if not (
-        rs is None
-        or isinstance(rs, (np.random.Generator, np.random.RandomState))
-        or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool) and 0 <= int(rs) < 2**32)
-    ):
-        raise TypeError(
-            f"{name}: random_state must be None, an int in [0, 2**32), a numpy.random.RandomState "
-            f"or a numpy.random.Generator, got {rs!r}"
-        )
-    loss = getattr(est, "loss", None)
-    if loss is not None:
-        choice("loss", loss, REGRESSION_LOSSES)
-    return {
-        "sizes": sizes,
-        "activation": activation,
-        "solver": choice("solver", est.solver, SOLVERS),
-        "learning_rate": choice("learning_rate", est.learning_rate, SCHEDULES),
-        "batch_size": batch_size,
-        "dtype": dtype,
-        "alpha": real("alpha", est.alpha, 0.0, math.inf),
-        "lr": real("learning_rate_init", est.learning_rate_init, 0.0, math.inf, True),
-        "power_t": real("power_t", est.power_t, 0.0, math.inf),
-        "momentum": real("momentum", est.momentum, 0.0, 1.0, high_open=False),
-        "beta_1": real("beta_1", est.beta_1, 0.0, 1.0),
-        "beta_2": real("beta_2", est.beta_2, 0.0, 1.0),
-        "epsilon": real("epsilon", est.epsilon, 0.0, math.inf, True),
-        "max_iter": integer("max_iter", est.max_iter),
-        "max_fun": integer("max_fun", est.max_fun),
-        "validation_fraction": real("validation_fraction", est.validation_fraction, 0.0, 1.0, True),
-        "n_iter_no_change": patience(est.n_iter_no_change),
-        "tol": real("tol", est.tol, 0.0, math.inf),
-        "shuffle": boolean("shuffle", est.shuffle),
-        "warm_start": boolean("warm_start", est.warm_start),
-        "nesterov": boolean("nesterovs_momentum", est.nesterovs_momentum),
-        "early_stopping": boolean("early_stopping", est.early_stopping),
-    }
+        return dtype
+
+    def random_state(self, rs) -> None:
+        if not (
+            rs is None
+            or isinstance(rs, (np.random.Generator, np.random.RandomState))
+            or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool) and 0 <= rs < 2**32)
+        ):
+            raise TypeError(
+                f"{self.name}: random_state must be None, an int in [0, 2**32), a "
+                f"numpy.random.RandomState or a numpy.random.Generator, got {rs!r}"
+            )
 
 
 def generator(random_state) -> np.random.Generator:

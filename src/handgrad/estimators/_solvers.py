@@ -98,8 +98,9 @@ def lbfgs(objective: Objective, data, *, max_iter: int, max_fun: int, tol: float
 
     The parameters are flattened into one float64 vector (the optimizer works in float64; a
     float32 model is evaluated in float32 at each float64 point, rounded). Returns
-    (final J, iterations, scipy's result, J after each iteration). Warns ``ConvergenceWarning`` when L-BFGS stops
-    for any reason but convergence (max_iter, max_fun, a failed line search).
+    (final J, iterations, scipy's result, J after each iteration). Warns
+    ``ConvergenceWarning`` when L-BFGS stops for any reason but convergence (max_iter,
+    max_fun, a failed line search).
     """
     X, T, w = data
     params = objective.params
