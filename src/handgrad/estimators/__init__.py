@@ -16,6 +16,7 @@ positional order), methods and fitted attributes, trained by handgrad's engine:
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from ..nn.serialization import load_with_metadata
 from ._classifier import MLPClassifier
@@ -27,7 +28,7 @@ __all__ = ["MLPClassifier", "MLPRegressor", "load_estimator"]
 def load_estimator(path: str | os.PathLike):
     """Load whichever handgrad estimator ``path`` holds (MLPClassifier or MLPRegressor)."""
     _, meta = load_with_metadata(path)
-    kinds = {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}
+    kinds: dict[str, Any] = {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}
     kind = meta.get("estimator")
     if kind not in kinds:
         raise ValueError(f"{path} does not hold a handgrad estimator (found {kind!r})")

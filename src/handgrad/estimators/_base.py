@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..nn._checks import NonFiniteError, check_finite
-from ..nn.layers import ACTIVATIONS, Linear, Sequential, mlp
+from ..nn.layers import ACTIVATIONS, Linear, Module, Sequential, mlp
 from ..nn.losses import Loss
 from ..train import History
 from ._data import (
@@ -36,6 +36,12 @@ class BaseMLP(Persistence, BaseEstimator):
     """Parameters, validation, training and inference common to both estimators."""
 
     _is_regressor = False
+    coefs_: list[np.ndarray]
+    intercepts_: list[np.ndarray]
+    loss_curve_: list[float]
+    validation_scores_: list[float] | None
+    best_validation_score_: float | None
+    best_loss_: float | None
 
     def __init__(
         self,
@@ -122,11 +128,11 @@ class BaseMLP(Persistence, BaseEstimator):
         if net is not None:
             linears = [m for m in net.layers if isinstance(m, Linear)]
             if len(linears) == len(self.coefs_) and all(
-                lin.weight.value is W and lin.bias.value is b
+                lin.weight.value is W and lin.bias is not None and lin.bias.value is b
                 for lin, W, b in zip(linears, self.coefs_, self.intercepts_)
             ):
                 return net
-        layers = []
+        layers: list[Module] = []
         activation = _engine_activation(self.activation)
         for i, (W, b) in enumerate(zip(self.coefs_, self.intercepts_)):
             W, b = np.asarray(W), np.asarray(b)
@@ -135,6 +141,7 @@ class BaseMLP(Persistence, BaseEstimator):
             b = np.ascontiguousarray(np.reshape(b, (W.shape[1],)), dtype=dtype)
             self.coefs_[i], self.intercepts_[i] = W, b  # (the same objects when already fit)
             lin = Linear(W.shape[0], W.shape[1], init="zeros", dtype=dtype)
+            assert lin.bias is not None
             lin.weight.value, lin.bias.value = W, b
             layers.append(lin)
             if i < len(self.coefs_) - 1:
@@ -152,7 +159,7 @@ class BaseMLP(Persistence, BaseEstimator):
         model = mlp(units, p["activation"], rng=rng, dtype=dtype)
         linears = [m for m in model.layers if isinstance(m, Linear)]
         self.coefs_ = [lin.weight.value for lin in linears]
-        self.intercepts_ = [lin.bias.value for lin in linears]
+        self.intercepts_ = [lin.bias.value for lin in linears if lin.bias is not None]
         self._model = model
         self.n_iter_, self.t_ = 0, 0
         self.n_outputs_, self.n_layers_, self.out_activation_ = n_outputs, len(units), out

@@ -175,7 +175,11 @@ class _Checker:
         if not (
             rs is None
             or isinstance(rs, (np.random.Generator, np.random.RandomState))
-            or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool) and 0 <= rs < 2**32)
+            or (
+                isinstance(rs, numbers.Integral)
+                and not isinstance(rs, bool)
+                and 0 <= int(rs) < 2**32
+            )
         ):
             raise TypeError(
                 f"{self.name}: random_state must be None, an int in [0, 2**32), a "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
@@ -89,7 +90,7 @@ class Persistence:
             params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
         if params.get("n_iter_no_change") == "inf":
             params["n_iter_no_change"] = math.inf
-        est = cls(**params)
+        est: Any = cls(**params)
         check_params(est)  # parameters a fit would refuse are refused here too
         est.n_features_in_ = _count(meta["n_features_in_"], "n_features_in_")
         est.n_outputs_ = _count(meta["n_outputs_"], "n_outputs_")
@@ -102,7 +103,7 @@ class Persistence:
         if any(lin.bias is None for lin in linears):
             raise ValueError("every Linear layer of an estimator's network has a bias")
         est.coefs_ = [lin.weight.value for lin in linears]
-        est.intercepts_ = [lin.bias.value for lin in linears]
+        est.intercepts_ = [lin.bias.value for lin in linears if lin.bias is not None]
         est._model = model
         est.n_layers_ = len(linears) + 1
         out = meta["out_activation_"]
