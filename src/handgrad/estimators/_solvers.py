@@ -27,18 +27,59 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..nn._checks import NonFiniteError
 from ..nn.optim import SGD, Adam, Optimizer, RMSProp
+from ..train import fast
 from ._data import chunks, rows
 
 FULL_BATCH_CHUNK = 8192  # rows of sparse X densified at once for a full-batch gradient
 
 
 class Objective:
-    """J above for one network and loss; ``value_and_grad`` leaves dJ/dtheta in each ``.grad``."""
+    """J above for one network and loss; ``value_and_grad`` leaves dJ/dtheta in each ``.grad``.
+
+    Dense X without sample weights goes through the engine's fused kernels
+    (``handgrad.train.fast``: reused buffers, no input gradient for the first layer), the
+    same numbers as the textbook calls to a few ulps; anything else through the textbook
+    ``forward``/``backward`` of the model and the loss.
+    """
 
     def __init__(self, model, loss, scale: float, alpha: float):
         self.model, self.loss, self.scale, self.alpha = model, loss, scale, alpha
         self.params = model.parameters()
         self.weights = [p for p in self.params if p.regularize]
+        self._fast: tuple | None = None  # (X, T, FastStep, the loss's target) once built
+
+    def _fused(self, X, T):
+        """(FastStep, prepared target) for this training set, built once; None where the
+        fused kernels do not apply (a type of the user's, an unusual dtype)."""
+        if self._fast is not None and self._fast[0] is X and self._fast[1] is T:
+            return self._fast[2:]
+        dtype = self.params[0].value.dtype
+        probe = SGD(self.params, lr=1.0)  # FastStep wants an optimizer; it never steps here
+        if X.dtype != dtype or not fast.supports(self.model, self.loss, probe, dtype):
+            return None
+        shape = (T.shape[0], self.params[-1].value.shape[0])
+        target = self.loss.prepare_target(T, shape, dtype)
+        step = fast.FastStep(self.model, self.loss, probe, None, X, target, None)
+        self._fast = (X, T, step, target)
+        return step, target
+
+    def _fused_value_and_grad(self, step, X, target, idx) -> float:
+        if idx is None:
+            xb, tb = X, target
+        elif isinstance(idx, slice):
+            xb, tb = X[idx], target[idx]
+        else:
+            xb, tb, _ = step.batch(idx)
+        n = len(tb)
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = step.loss(step.forward(xb), tb)
+            if not math.isfinite(value):
+                return math.nan
+            step.backward()
+            k = self.scale / n
+            for p in self.params:
+                p.grad *= k
+            return self.scale * value / n + self._penalty(float(n))
 
     def _data_term(self, xb: np.ndarray, tb: np.ndarray, wb, denom: float) -> float:
         """c * sum_i w_i l_i / denom on a batch; the parameters' .grad get its gradient."""
@@ -64,6 +105,10 @@ class Objective:
         Dense X is one batch; a full batch of sparse X is densified in pieces (at most
         ``FULL_BATCH_CHUNK`` rows and ``DENSE_BUDGET`` values) whose gradients are added up.
         """
+        if w is None and isinstance(X, np.ndarray):
+            fused = self._fused(X, T)
+            if fused is not None:
+                return self._fused_value_and_grad(fused[0], X, fused[1], idx)
         sel = slice(None) if idx is None else idx
         Tb = T[sel]
         wb = None if w is None else w[sel]
