@@ -257,7 +257,6 @@ class BaseMLP(Persistence, BaseEstimator):
         model = self._network()
         loss, scale = self._make_loss()
         objective = Objective(model, loss, scale, p["alpha"])
-        self._fit_options = p
 
         if p["solver"] == "lbfgs":
             self._fit_lbfgs(objective, X, T, w, p)
