@@ -75,6 +75,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--solvers", default="lbfgs,sgd,adam")
+    parser.add_argument("--datasets", default="digits,breast_cancer,wine,diabetes")
     parser.add_argument("--quick", action="store_true", help="2 rounds, max_iter 20 (a smoke run)")
     args = parser.parse_args(argv)
     rounds = 2 if args.quick else args.rounds
@@ -85,9 +86,12 @@ def main(argv=None) -> None:
     )
     print(
         f"{'data set':<14} {'solver':<6} {'hg s':>7} {'sk s':>7} {'ratio':>6} "
-        f"{'[min, max]':>14} {'hg score':>9} {'sk score':>9} {'hg it':>6} {'sk it':>6}"
+        f"{'[min, max]':>14} {'hg score':>9} {'sk score':>9} {'hg it':>6} {'sk it':>6} "
+        f"{'score diff':>10} {'(sd)':>8}"
     )
     for name, (X_tr, X_te, y_tr, y_te, classify) in datasets().items():
+        if name not in args.datasets.split(","):
+            continue
         hg_cls, sk_cls = (HgClassifier, SkClassifier) if classify else (HgRegressor, SkRegressor)
         for solver in args.solvers.split(","):
             params = dict(SETTINGS[solver], solver=solver)
@@ -102,13 +106,16 @@ def main(argv=None) -> None:
                     rows[who].append((seconds, est.score(X_te, y_te), est.n_iter_))
             hg_t, sk_t = (np.array([row[0] for row in rows[k]]) for k in ("hg", "sk"))
             ratios = hg_t / sk_t
+            # per round: handgrad's score minus scikit-learn's (same seed, same split)
+            diff = np.array([a[1] - b[1] for a, b in zip(rows["hg"], rows["sk"])])
             print(
                 f"{name:<14} {solver:<6} {np.median(hg_t):7.3f} {np.median(sk_t):7.3f} "
                 f"{np.median(ratios):6.2f} [{ratios.min():5.2f}, {ratios.max():5.2f}] "
                 f"{np.mean([row[1] for row in rows['hg']]):9.4f} "
                 f"{np.mean([row[1] for row in rows['sk']]):9.4f} "
                 f"{np.median([row[2] for row in rows['hg']]):6.0f} "
-                f"{np.median([row[2] for row in rows['sk']]):6.0f}",
+                f"{np.median([row[2] for row in rows['sk']]):6.0f} "
+                f"{np.mean(diff):10.4f} {np.std(diff):8.4f}",
                 flush=True,
             )
 
