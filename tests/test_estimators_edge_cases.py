@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_blobs
+from sklearn.datasets import load_iris, make_blobs
 from sklearn.exceptions import ConvergenceWarning
 
 import handgrad as hg
@@ -210,3 +210,38 @@ def test_predict_on_finite_input_that_overflows_the_network_says_so():
     with pytest.raises(ValueError, match="X is finite, but the network's values overflow"):
         reg.predict(huge)
     assert np.all(np.isfinite(reg.predict(X)))
+
+
+# --- where handgrad differs from scikit-learn on purpose (docs/estimators.md lists why) -----
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_difference_partial_fit_after_early_stopping_fit_trains_one_epoch(Estimator):
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp = Estimator(early_stopping=True, random_state=0, max_iter=20).fit(X, y)
+    epochs, t = len(mlp.loss_curve_), mlp.t_
+    before = mlp.coefs_[0].copy()
+    mlp.partial_fit(X, y)  # scikit-learn raises here
+    assert len(mlp.loss_curve_) == epochs + 1 and mlp.n_iter_ == 1 and mlp.t_ == t + len(X)
+    assert not np.array_equal(before, mlp.coefs_[0])
+
+
+def test_difference_a_single_class_is_refused():
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        MLPClassifier(early_stopping=True, validation_fraction=0.2).fit(X, np.ones(10))
+
+
+def test_x_near_the_largest_float_warns_and_keeps_finite_weights():
+    """The defect of issue 22: a one-row probe raised NonFiniteError before training."""
+    rng = np.random.RandomState(0)
+    X = np.finfo(np.float64).max * rng.uniform(size=(10, 2))
+    y = rng.standard_normal(size=10)
+    for solver in ("adam", "sgd", "lbfgs"):
+        reg = MLPRegressor(solver=solver, random_state=0)
+        with pytest.warns(RuntimeWarning, match="diverged|no finite loss"):
+            reg.fit(X, y)
+        assert reg.history_.stop_reason == "diverged"
+        assert all(np.isfinite(W).all() for W in reg.coefs_ + reg.intercepts_)

@@ -23,7 +23,14 @@ from .layers import (
     mlp,
     register_module,
 )
-from .losses import BCEWithLogitsLoss, L2Penalty, Loss, MSELoss, SoftmaxCrossEntropyLoss
+from .losses import (
+    BCEWithLogitsLoss,
+    L2Penalty,
+    Loss,
+    MSELoss,
+    PoissonLoss,
+    SoftmaxCrossEntropyLoss,
+)
 from .optim import SGD, Adam, Optimizer, RMSProp
 from .serialization import load, load_with_metadata, save
 
@@ -52,6 +59,7 @@ __all__ = [
     "L2Penalty",
     "Loss",
     "MSELoss",
+    "PoissonLoss",
     "SoftmaxCrossEntropyLoss",
     "SGD",
     "Adam",

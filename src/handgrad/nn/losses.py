@@ -11,6 +11,14 @@ exact value is tiny (no subtraction of nearly equal numbers):
 
 ``reduction="mean"`` (default) divides by the number of samples (for MSE: of elements);
 ``reduction="sum"`` adds them up.
+
+Sample weights: ``forward(prediction, target, sample_weight)`` with w of shape (N,) weighs
+each sample's terms (all K of its outputs for MSE, BCE and Poisson). The sum becomes
+sum_n w_n l_n and the mean sum_n w_n l_n / (K sum_n w_n); the gradient is scaled alike, so a
+weight of 2 equals the sample appearing twice, and 0 ignores it.
+
+    Poisson  l(z, y) = exp(z) - y z + y log y - y     (half the Poisson deviance, z = log-rate)
+             dl/dz   = exp(z) - y
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ __all__ = [
     "MSELoss",
     "BCEWithLogitsLoss",
     "SoftmaxCrossEntropyLoss",
+    "PoissonLoss",
     "L2Penalty",
     "finite_mean",
     "finite_mean_of_sum",
@@ -154,6 +163,30 @@ class Loss:
         """The factor the reduction puts on each term's gradient: 1/count or 1."""
         return 1.0 / count if self.reduction == "mean" else 1.0
 
+    def _weights(self, sample_weight, n: int, dtype) -> np.ndarray:
+        """sample_weight as (n,) finite, non-negative weights (a positive sum for "mean")."""
+        name = f"{type(self).__name__} sample_weight"
+        w = as_float_array(sample_weight, name, dtype)
+        if w.shape != (n,):
+            raise ValueError(f"{name} must have shape ({n},), one weight per sample, got {w.shape}")
+        check_finite(w, name)
+        if np.any(w < 0):
+            raise ValueError(f"{name} must be >= 0, found {w[w < 0][0]!r}")
+        if self.reduction == "mean" and not w.sum() > 0:
+            raise ValueError(f"{name} sums to 0: a weighted mean needs a positive total weight")
+        return w
+
+    def _weighted(self, per_term: np.ndarray, grad: np.ndarray, w: np.ndarray) -> float:
+        """The weighted reduction of ``per_term`` ((N,) or (N, K), each sample's terms weighed
+        by w_n); sets the gradient from ``grad`` (the terms' derivatives), scaled alike."""
+        w_col = w.reshape((-1,) + (1,) * (per_term.ndim - 1))
+        denom = 1.0
+        if self.reduction == "mean":
+            denom = float(w.sum()) * (per_term.size // max(per_term.shape[0], 1))
+        self._grad = grad * (w.reshape((-1,) + (1,) * (grad.ndim - 1)) / denom)
+        with np.errstate(over="ignore"):
+            return float(np.sum(per_term * w_col)) / denom
+
 
 class MSELoss(Loss):
     """Mean of squared errors over all elements: L = mean((y_hat - y)^2), no factor 1/2.
@@ -162,9 +195,13 @@ class MSELoss(Loss):
     Gradient: dL/dy_hat = 2 (y_hat - y) / (N * K)   [sum: 2 (y_hat - y)].
     """
 
-    def forward(self, prediction, target) -> float:
+    def forward(self, prediction, target, sample_weight=None) -> float:
         y_hat, y = self._validate(prediction, target)
         err = y_hat - y
+        if sample_weight is not None:
+            w = self._weights(sample_weight, err.shape[0], err.dtype)
+            with np.errstate(over="ignore"):
+                return self._weighted(err * err, 2.0 * err, w)
         self._grad = 2.0 * self._scale(err.size) * err
         with np.errstate(over="ignore"):  # an overflowing square is handled (or truly inf)
             return self._value(err)
@@ -205,10 +242,14 @@ class BCEWithLogitsLoss(Loss):
         _check_binary(y, "BCEWithLogitsLoss target")
         return z, y
 
-    def forward(self, logits, target) -> float:
+    def forward(self, logits, target, sample_weight=None) -> float:
         z, y = self._validate(logits, target)
         per_sample = y * F.softplus(-z) + (1 - y) * F.softplus(z)
         grad = (1 - y) * F.sigmoid(z) - y * F.sigmoid(-z)
+        if sample_weight is not None:
+            return self._weighted(
+                per_sample, grad, self._weights(sample_weight, z.shape[0], z.dtype)
+            )
         self._grad = grad * self._scale(z.size)
         with np.errstate(over="ignore"):  # an overflowing sum is handled (or truly inf)
             return self._reduce(per_sample, z.size)
@@ -236,9 +277,10 @@ class SoftmaxCrossEntropyLoss(Loss):
         labels, soft = self._labels(target, z)
         return z, (labels if soft is None else soft)
 
-    def forward(self, logits, target) -> float:
+    def forward(self, logits, target, sample_weight=None) -> float:
         z, target = self._validate(logits, target)
         n = z.shape[0]
+        w = None if sample_weight is None else self._weights(sample_weight, n, z.dtype)
         rows = np.arange(n)
         top = np.argmax(z, axis=1)
         with np.errstate(over="ignore"):  # logits spanning more than the float range:
@@ -259,6 +301,8 @@ class SoftmaxCrossEntropyLoss(Loss):
         else:  # soft targets q
             per_sample = -np.sum(target * log_p, axis=1)
             grad = p - target
+        if w is not None:
+            return self._weighted(per_sample, grad, w)
         self._grad = grad * self._scale(n)
         with np.errstate(over="ignore"):  # an overflowing sum is handled (or truly inf)
             value = self._reduce(per_sample, n)
@@ -301,6 +345,41 @@ class SoftmaxCrossEntropyLoss(Loss):
             bad = target[(target < 0) | (target >= c)][0]
             raise ValueError(f"{name}: label {bad} is out of range [0, {c})")
         return target.astype(np.intp, copy=False), None
+
+
+class PoissonLoss(Loss):
+    """Half the Poisson deviance, from the log of the rate: the network emits z = log(mu).
+
+    Shapes: z (N,) or (N, K), counts y >= 0 the same.
+        l(z, y) = exp(z) - y z + y log y - y      (0 where mu = y; y log y = 0 at y = 0)
+        dl/dz   = exp(z) - y
+    Working from z keeps log(mu) exact (no log of a rounded exp) and the gradient free of a
+    division by mu; exp(z) overflows only where the rate itself exceeds the float range.
+    Reduction: mean over all elements, like ``MSELoss``.
+    """
+
+    def _validate(self, prediction, target) -> tuple[np.ndarray, np.ndarray]:
+        z, y = super()._validate(prediction, target)
+        if np.any(y < 0):
+            raise ValueError(
+                f"PoissonLoss target must be >= 0 (counts or rates), found {y[y < 0][0]!r}"
+            )
+        return z, y
+
+    def forward(self, prediction, target, sample_weight=None) -> float:
+        z, y = self._validate(prediction, target)
+        with np.errstate(over="ignore"):  # a rate beyond the float range: the loss is inf
+            mu = np.exp(z)
+            y_log_y = np.zeros_like(y)
+            np.log(y, out=y_log_y, where=y > 0)
+            y_log_y *= y
+            per_term = (mu - y * z) + (y_log_y - y)
+            grad = mu - y
+        if sample_weight is not None:
+            return self._weighted(per_term, grad, self._weights(sample_weight, z.shape[0], z.dtype))
+        self._grad = grad * self._scale(z.size)
+        with np.errstate(over="ignore"):
+            return self._reduce(per_term, z.size)
 
 
 class L2Penalty:

@@ -1,0 +1,215 @@
+"""``MLPClassifier``: scikit-learn's MLP classifier on handgrad's engine.
+
+2 classes        1 logit z       BCE with logits          P(classes_[1]) = sigmoid(z)
+C > 2 classes    C logits Z      softmax cross-entropy    P = softmax(Z)
+K labels         K logits Z      BCE with logits per label P(label k) = sigmoid(Z_k)
+                 (y an indicator matrix: multilabel)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+from ..metrics import log_probabilities, probabilities
+from ..nn import functional as F
+from ..nn.losses import BCEWithLogitsLoss, Loss, SoftmaxCrossEntropyLoss
+from ._base import BaseMLP
+from ._params import jsonable
+
+
+def _stochastic(est) -> bool:
+    """partial_fit exists for the stochastic solvers only (as in scikit-learn)."""
+    return est.solver != "lbfgs"
+
+
+class MLPClassifier(ClassifierMixin, BaseMLP):
+    """A multilayer perceptron classifier trained by handgrad: scikit-learn's
+    ``MLPClassifier`` parameters, methods and fitted attributes, on handgrad's engine.
+
+    Parameters (scikit-learn's, in its order; see docs/estimators.md for the table):
+    hidden_layer_sizes=(100,), activation="relu" ("identity", "logistic" or "sigmoid",
+    "tanh", "relu", "leaky_relu"), then keyword-only solver="adam" ("lbfgs", "sgd",
+    "adam", "rmsprop"), alpha=1e-4, batch_size="auto", learning_rate="constant"
+    ("invscaling", "adaptive"), learning_rate_init=1e-3, power_t=0.5, max_iter=200,
+    shuffle=True, random_state=None (int, RandomState or Generator), tol=1e-4,
+    verbose=False, warm_start=False, momentum=0.9, nesterovs_momentum=True,
+    early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
+    epsilon=1e-8, n_iter_no_change=10, max_fun=15000; handgrad's extra dtype=None
+    (follow X: float32 X trains a float32 network, anything else float64).
+
+    Fitted attributes: classes_, coefs_, intercepts_, loss_, loss_curve_, best_loss_,
+    validation_scores_, best_validation_score_, t_, n_iter_, n_layers_, n_outputs_,
+    out_activation_ ("logistic" or "softmax"), n_features_in_, feature_names_in_; and
+    handgrad's model_ (the engine's Sequential on coefs_), history_, batch_size_.
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    def _encode_targets(self, y, dtype, first: bool, classes=None):
+        kind = type_of_target(y)
+        incremental = classes is not None or getattr(self, "_incremental", False)
+        redefine = "classes_" not in self.__dict__ or (not self.warm_start and not incremental)
+        if kind == "multilabel-indicator":
+            n_labels = y.shape[1]
+            if not redefine and self.classes_.shape != (n_labels,):
+                raise ValueError(
+                    f"y has {n_labels} labels per row, but the model was fitted with "
+                    f"{self.classes_.size}"
+                )
+            T = np.asarray(y).astype(dtype)
+            attrs = {"classes_": np.arange(n_labels), "_multilabel": True}
+            return T, n_labels, "logistic", attrs
+        check_classification_targets(y)
+        if kind not in ("binary", "multiclass"):
+            raise ValueError(
+                f"{type(self).__name__} needs class labels (n_samples,) or an indicator "
+                f"matrix (n_samples, n_labels), got a target of type {kind!r}"
+            )
+        if classes is not None:
+            found = np.unique(np.asarray(classes))
+            where = "in classes, but it holds"
+        elif redefine:
+            found = np.unique(y)
+            where = "in y, but the data holds"
+        else:
+            found = self.classes_
+            if self.warm_start and not incremental:
+                seen = np.unique(y)
+                if set(seen.tolist()) != set(found.tolist()):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same classes as in "
+                        f"the previous call to fit. Previously got {found}, `y` has {seen}"
+                    )
+        if found.size < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes {where} 1 class: "
+                f"{jsonable(found[0])!r}"
+            )
+        binary = found.size == 2
+        T = _indices(y, found)
+        T = T.astype(dtype).reshape(-1, 1) if binary else T
+        attrs = {"classes_": found, "_multilabel": False}
+        return T, 1 if binary else int(found.size), "logistic" if binary else "softmax", attrs
+
+    def _split_labels(self, T):
+        if T.ndim == 1:
+            return T
+        return T[:, 0] if T.shape[1] == 1 else None  # multilabel: not stratified
+
+    def _make_loss(self) -> tuple[Loss, float]:
+        if self.out_activation_ == "softmax":
+            return SoftmaxCrossEntropyLoss(reduction="sum"), 1.0
+        return BCEWithLogitsLoss(reduction="sum"), 1.0
+
+    def _score_outputs(self, outputs, target, sample_weight) -> float:
+        if outputs.shape[1] == 1 or self.__dict__.get("_multilabel"):
+            right = np.all((outputs > 0) == (target.reshape(outputs.shape) == 1), axis=1)
+        else:
+            right = np.argmax(outputs, axis=1) == target
+        return float(np.average(right, weights=sample_weight))
+
+    @available_if(_stochastic)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One more epoch over (X, y), continuing from the current weights and the
+        optimizer's state. ``classes`` (every label that will ever appear) is required on
+        the first call; later it must name the same labels."""
+        if "classes_" not in self.__dict__ and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit "
+                "(every label the model will ever see)"
+            )
+        if "classes_" in self.__dict__ and classes is not None:
+            given = np.unique(np.asarray(classes))
+            if given.shape != self.classes_.shape or np.any(given != self.classes_):
+                raise ValueError(
+                    f"partial_fit: classes={jsonable(given.tolist())} is not the same as the "
+                    f"classes the model was fitted with, {self.classes_.tolist()}"
+                )
+            classes = None
+        if classes is not None and type_of_target(y) == "multilabel-indicator":
+            classes = None
+        self._incremental = True
+        try:
+            return self._transaction(self._fit, X, y, sample_weight, True, classes)
+        finally:
+            del self._incremental
+
+    def decision_function(self, X) -> np.ndarray:
+        """The logits: (n_samples,) for two classes (> 0 means classes_[1]), else
+        (n_samples, n_outputs)."""
+        z = self._logits(X)
+        return z[:, 0] if z.shape[1] == 1 else z
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Probabilities (n_samples, n_classes), columns in the order of ``classes_``:
+        [sigmoid(-z), sigmoid(z)] for two classes, softmax for more, sigmoid per label for
+        multilabel (rows need not sum to 1)."""
+        z = self._logits(X)
+        return F.sigmoid(z) if self.__dict__.get("_multilabel") else probabilities(z)
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """log of ``predict_proba``, computed from the logits (finite for any finite logit)."""
+        z = self._logits(X)
+        return F.log_sigmoid(z) if self.__dict__.get("_multilabel") else log_probabilities(z)
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable label per row (n_samples,); multilabel: the indicator matrix."""
+        z = self._logits(X)
+        if self.__dict__.get("_multilabel"):
+            return (z > 0).astype(int)
+        if z.shape[1] == 1:
+            return self.classes_[(z[:, 0] > 0).astype(np.intp)]
+        return self.classes_[np.argmax(z, axis=1)]
+
+    def _fitted_metadata(self) -> dict:
+        values = self.classes_.tolist()
+        for v in values:
+            if not isinstance(v, (str, int, float, bool)):
+                raise TypeError(
+                    f"save: class label {v!r} of type {type(v).__name__} cannot be stored as "
+                    "JSON; use str, int, float or bool labels"
+                )
+        return {
+            "classes_": values,
+            "classes_dtype": self.classes_.dtype.str,
+            "multilabel": bool(self.__dict__.get("_multilabel", False)),
+        }
+
+    def _restore_metadata(self, meta: dict) -> None:
+        values, dtype = meta["classes_"], np.dtype(meta["classes_dtype"])
+        if not isinstance(values, list) or dtype.kind not in "biufUO":
+            raise ValueError("classes_ must be a list of labels of a plain dtype")
+        if dtype.kind == "O":
+            self.classes_ = np.empty(len(values), dtype=object)
+            self.classes_[:] = values
+        else:
+            self.classes_ = np.asarray(values, dtype=dtype)
+        multilabel = meta.get("multilabel", False)
+        if not isinstance(multilabel, bool):
+            raise TypeError("multilabel must be true or false")
+        self._multilabel = multilabel
+        expected = self.classes_.size if multilabel or self.classes_.size > 2 else 1
+        if self.classes_.ndim != 1 or self.n_outputs_ != expected:
+            raise ValueError(
+                f"{self.classes_.size} classes do not fit a network with {self.n_outputs_} "
+                "output(s)"
+            )
+
+
+def _indices(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Labels -> their positions in ``classes`` (sorted); ValueError for an unknown label."""
+    idx = np.searchsorted(classes, y)
+    idx_safe = np.minimum(idx, classes.size - 1)
+    unknown = classes[idx_safe] != y
+    if np.any(unknown):
+        raise ValueError(
+            f"y holds label {jsonable(y[unknown][0])!r}, which is not among the classes "
+            f"{classes.tolist()}"
+        )
+    return idx.astype(np.intp)

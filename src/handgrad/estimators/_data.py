@@ -1,0 +1,135 @@
+"""The estimators' data: X (dense or sparse), sample weights, the early-stopping split.
+
+Sparse X (CSR or CSC, matrix or array) is never densified whole: training and prediction
+take rows in batches and densify one batch at a time (``rows``), so the memory a dense copy
+takes is proportional to the batch, not to the data.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._params import jsonable
+
+# Sparse X is densified at most DENSE_BUDGET values at a time (32 MB in float64) when
+# predicting or computing a full-batch gradient; dense X goes by PREDICT_CHUNK rows.
+DENSE_BUDGET = 4_000_000
+PREDICT_CHUNK = 4096
+
+
+def as_rows(X):
+    """X ready for row batches: sparse X that fits in DENSE_BUDGET values dense is densified
+    once (cheaper than densifying every batch); larger sparse X becomes CSR (rows are what
+    batches take); dense X is kept."""
+    if not sp.issparse(X):
+        return X
+    if X.shape[0] * X.shape[1] <= DENSE_BUDGET:
+        return np.ascontiguousarray(X.toarray())
+    return X if X.format == "csr" else X.tocsr()
+
+
+def rows(X, idx, dtype) -> np.ndarray:
+    """The dense rows ``idx`` (an index array or a slice) of X, C-contiguous, in ``dtype``."""
+    if sp.issparse(X):
+        return np.ascontiguousarray(X[idx].toarray(), dtype=dtype)
+    return np.ascontiguousarray(X[idx], dtype=dtype)
+
+
+def chunks(X, size: int = PREDICT_CHUNK):
+    """Slices covering X's rows in pieces of ``size`` rows, fewer for wide sparse X (so that a
+    densified piece holds at most DENSE_BUDGET values)."""
+    n, d = X.shape
+    if sp.issparse(X):
+        size = max(1, min(size, DENSE_BUDGET // max(d, 1)))
+    return [slice(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def check_sample_weight(sample_weight, n: int, dtype) -> np.ndarray | None:
+    """sample_weight as a (n,) array of non-negative finite numbers with a positive sum, or
+    None (every row weighs 1). A scalar means that weight for every row."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight)
+    if w.ndim == 0:
+        w = np.full(n, float(w))
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"sample_weight must be numbers, got dtype {w.dtype}")
+    w = w.astype(dtype)
+    if w.shape != (n,):
+        raise ValueError(f"sample_weight has shape {w.shape}, expected ({n},): one weight per row")
+    if not np.all(np.isfinite(w)):
+        raise ValueError("sample_weight holds NaN or inf")
+    if np.any(w < 0):
+        raise ValueError("sample_weight must be >= 0, found a negative weight")
+    if not w.sum() > 0:
+        raise ValueError(
+            "sample_weight sums to 0: Sample weights must contain at least one non-zero number"
+        )
+    return w
+
+
+def check_validation_split(
+    y_enc: np.ndarray, fraction: float, stratify: bool, classes: np.ndarray | None = None
+) -> None:
+    """Refuse a split the way scikit-learn's MLP refuses it (its ``train_test_split``): a
+    validation set of fewer than 2 rows, no training row, and, when stratified, a class with
+    a single member. Draws nothing: fit calls it before touching random_state.
+    """
+    n = y_enc.shape[0]
+    n_val = math.ceil(fraction * n)  # as scikit-learn's train_test_split rounds a test size
+    if stratify:
+        labels, counts = np.unique(y_enc, return_counts=True)
+        if counts.min() < 2:
+            names = labels if classes is None else classes[labels.astype(np.intp)]
+            lonely = [jsonable(c) for c in names[counts < 2]]
+            raise ValueError(
+                f"early_stopping: the stratified validation split needs at least 2 samples "
+                f"of each class; class(es) {lonely} have only 1 (as in scikit-learn)"
+            )
+    where = f"early_stopping: validation_fraction={fraction} of {n} samples"
+    if n_val < 2:
+        raise ValueError(
+            f"The validation set is too small: {where} holds out {n_val} sample(s), and it "
+            "needs at least 2 (as in scikit-learn). Increase validation_fraction or the size "
+            "of the data."
+        )
+    if n_val >= n:
+        raise ValueError(f"{where} leaves {n - n_val} for training; training needs at least 1")
+
+
+def validation_split(
+    y_enc: np.ndarray,
+    fraction: float,
+    rng: np.random.Generator,
+    stratify: bool,
+    classes: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices (train, validation); stratified by class when ``stratify``.
+
+    Checked by ``check_validation_split`` first.
+    """
+    check_validation_split(y_enc, fraction, stratify, classes)
+    n = y_enc.shape[0]
+    n_val = math.ceil(fraction * n)
+    if stratify:
+        # Each class gets its share of n_val: the floors first, then the remaining slots to
+        # the largest remainders (ties broken at random).
+        labels, counts = np.unique(y_enc, return_counts=True)
+        exact = n_val * counts / n
+        quota = np.floor(exact).astype(np.intp)
+        spare = n_val - int(quota.sum())
+        order = np.lexsort((rng.random(labels.size), -(exact - quota)))
+        quota[order[:spare]] += 1
+        val = []
+        for c, k in zip(labels, quota):
+            members = np.flatnonzero(y_enc == c)
+            val.append(rng.permutation(members)[:k])
+        val_idx = np.sort(np.concatenate(val))
+    else:
+        val_idx = np.sort(rng.permutation(n)[:n_val])
+    train_mask = np.ones(n, dtype=bool)
+    train_mask[val_idx] = False
+    return np.flatnonzero(train_mask), val_idx

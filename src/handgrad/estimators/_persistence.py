@@ -1,0 +1,162 @@
+"""Saving and loading a fitted estimator: handgrad's model file (arrays + JSON), never pickle.
+
+The file holds the network (``coefs_``/``intercepts_`` as the engine's Linear layers), the
+estimator's parameters and what was learned besides the weights (classes_, n_features_in_,
+feature names, the history). Loading checks every field and refuses a file that does not
+describe a consistent fitted estimator, with a ``ValueError`` naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from ..nn.layers import ACTIVATIONS, Linear
+from ..nn.serialization import load_with_metadata, save
+from ..train import History
+from ._params import check_params, jsonable
+
+
+class Persistence:
+    """``save`` / ``load`` for the estimators (mixed into ``BaseMLP``)."""
+
+    def _fitted_metadata(self) -> dict:
+        return {}
+
+    def _restore_metadata(self, meta: dict) -> None:
+        pass
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the fitted estimator to ``path`` (handgrad's .npz format: arrays + JSON)."""
+        check_is_fitted(self, "coefs_")
+        params = self.get_params()  # type: ignore[attr-defined]
+        if isinstance(params["random_state"], (np.random.Generator, np.random.RandomState)):
+            params["random_state"] = None  # a random source is not data; it was consumed anyway
+        meta = {
+            "estimator": type(self).__name__,
+            "params": {k: jsonable(v) for k, v in params.items()},
+            "n_features_in_": int(self.n_features_in_),  # type: ignore[attr-defined]
+            "feature_names_in_": (
+                [str(c) for c in self.feature_names_in_]  # type: ignore[attr-defined]
+                if hasattr(self, "feature_names_in_")
+                else None
+            ),
+            "n_outputs_": int(self.n_outputs_),  # type: ignore[attr-defined]
+            "out_activation_": self.out_activation_,  # type: ignore[attr-defined]
+            "t_": int(getattr(self, "t_", 0)),
+            "n_iter_": int(getattr(self, "n_iter_", 0)),
+            "batch_size_": getattr(self, "batch_size_", None),
+            "history_": self.history_.as_dict(),  # type: ignore[attr-defined]
+            "validation_scores_": self.validation_scores_,  # type: ignore[attr-defined]
+            **self._fitted_metadata(),
+        }
+        return save(self.model_, path, metadata=meta)  # type: ignore[attr-defined]
+
+    @classmethod
+    def load(cls, path: str | os.PathLike):
+        """Read an estimator written by ``save``; returns it fitted, ready to predict.
+
+        A file that is not an intact handgrad model raises ValueError (see ``hg.load``), and
+        so does estimator metadata that is missing a key or does not fit the network.
+        """
+        model, meta = load_with_metadata(path)
+        kind = meta.get("estimator")
+        if kind != cls.__name__:
+            raise ValueError(
+                f"{path} holds {'a ' + repr(kind) if kind else 'no handgrad estimator'}, "
+                f"not a {cls.__name__}"
+            )
+        try:
+            return cls._from_metadata(model, meta)
+        except KeyError as exc:
+            raise ValueError(
+                f"cannot load {cls.__name__} from {path}: its metadata has no {exc.args[0]!r}"
+            ) from None
+        except (TypeError, ValueError, AttributeError, OverflowError) as exc:
+            raise ValueError(
+                f"cannot load {cls.__name__} from {path}: invalid estimator metadata ({exc})"
+            ) from None
+
+    @classmethod
+    def _from_metadata(cls, model, meta: dict):
+        """The fitted estimator described by ``meta`` around ``model``; checked throughout."""
+        params = dict(meta["params"])
+        if isinstance(params.get("hidden_layer_sizes"), list):
+            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+        if params.get("n_iter_no_change") == "inf":
+            params["n_iter_no_change"] = math.inf
+        est: Any = cls(**params)
+        check_params(est)  # parameters a fit would refuse are refused here too
+        est.n_features_in_ = _count(meta["n_features_in_"], "n_features_in_")
+        est.n_outputs_ = _count(meta["n_outputs_"], "n_outputs_")
+        if _output_width(model, est.n_features_in_) != est.n_outputs_:
+            raise ValueError(
+                f"the network does not map {est.n_features_in_} features to "
+                f"{est.n_outputs_} outputs"
+            )
+        linears = [m for m in model.layers if isinstance(m, Linear)]
+        if any(lin.bias is None for lin in linears):
+            raise ValueError("every Linear layer of an estimator's network has a bias")
+        est.coefs_ = [lin.weight.value for lin in linears]
+        est.intercepts_ = [lin.bias.value for lin in linears if lin.bias is not None]
+        est._model = model
+        est.n_layers_ = len(linears) + 1
+        out = meta["out_activation_"]
+        if out not in ("logistic", "softmax", "identity", "exp"):
+            raise ValueError(f"out_activation_ {out!r} is not one handgrad writes")
+        est.out_activation_ = out
+        est.t_ = _count(meta["t_"], "t_", minimum=0)
+        est.n_iter_ = _count(meta["n_iter_"], "n_iter_", minimum=0)
+        if meta["batch_size_"] is not None:
+            est.batch_size_ = _count(meta["batch_size_"], "batch_size_")
+        names = meta["feature_names_in_"]
+        if names is not None:
+            if not isinstance(names, list) or len(names) != est.n_features_in_:
+                raise ValueError("feature_names_in_ must list one name per feature")
+            est.feature_names_in_ = np.asarray([str(c) for c in names], dtype=object)
+        history = meta["history_"]
+        if not isinstance(history, dict):
+            raise TypeError("history_ must be a JSON object")
+        est.history_ = History(**history)
+        losses = est.history_.epoch_loss
+        if not isinstance(losses, list) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in losses
+        ):
+            raise TypeError("history_.epoch_loss must be a list of numbers")
+        est.loss_curve_ = list(losses)
+        est.loss_ = losses[-1] if losses else math.nan
+        scores = meta["validation_scores_"]
+        if scores is not None and not isinstance(scores, list):
+            raise TypeError("validation_scores_ must be a list or null")
+        est.validation_scores_ = scores
+        est.best_validation_score_ = None if scores is None else max(scores, default=-math.inf)
+        est.best_loss_ = None if scores is not None else min(est.loss_curve_, default=math.inf)
+        est._no_improvement_count = 0
+        est._restore_metadata(meta)
+        return est
+
+
+def _output_width(model, n_features: int) -> int | None:
+    """The network's output width for n_features inputs; None if a layer does not fit."""
+    width = n_features
+    for layer in model.layers:
+        if isinstance(layer, Linear):
+            if layer.in_features != width:
+                return None
+            width = layer.out_features
+        elif type(layer) not in ACTIVATIONS.values():
+            return None  # an estimator's network holds Linear layers and activations only
+    return width
+
+
+def _count(value, key: str, minimum: int = 1) -> int:
+    """An int >= minimum from the metadata (JSON ints only: no bools, floats or strings)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        kind = "a positive" if minimum == 1 else "a non-negative"
+        raise ValueError(f"{key} must be {kind} integer, got {value!r}")
+    return value

@@ -1,0 +1,133 @@
+"""The estimators inside scikit-learn's tools, and with sparse and multilabel data."""
+
+from __future__ import annotations
+
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import load_iris, make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from handgrad.estimators import MLPClassifier, MLPRegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def _table(n=300, seed=0):
+    """A table with a high-cardinality text column and two numeric ones; y depends on both."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(seed)
+    city = rng.integers(0, 60, n)
+    a, b = rng.normal(size=n), rng.normal(size=n)
+    y = ((city % 3 == 0) ^ (a + b > 0)).astype(int)
+    return pd.DataFrame({"city": [f"c{c}" for c in city], "a": a, "b": b}), y
+
+
+def test_column_transformer_with_a_sparse_one_hot_encoder():
+    X, y = _table()
+    encode = ColumnTransformer(
+        [
+            ("city", OneHotEncoder(handle_unknown="ignore"), ["city"]),
+            ("num", "passthrough", ["a", "b"]),
+        ],
+        sparse_threshold=1.0,
+    )
+    assert sp.issparse(encode.fit_transform(X))  # the estimator gets a sparse matrix
+    model = make_pipeline(encode, MLPClassifier((32,), learning_rate_init=0.01, random_state=0))
+    model.fit(X[:240], y[:240])
+    assert model.score(X[:240], y[:240]) > 0.9
+    dense = make_pipeline(
+        ColumnTransformer(
+            [
+                ("city", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["city"]),
+                ("num", "passthrough", ["a", "b"]),
+            ]  # fmt: skip
+        ),
+        MLPClassifier((32,), learning_rate_init=0.01, random_state=0),
+    ).fit(X[:240], y[:240])
+    np.testing.assert_allclose(
+        model.predict_proba(X[240:]), dense.predict_proba(X[240:]), rtol=1e-12, atol=1e-15
+    )
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd", "adam"])
+@pytest.mark.parametrize("fmt", ["csr_matrix", "csc_array"])
+def test_sparse_x_trains_and_predicts_like_dense(solver, fmt):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(120, 30)) * (rng.random((120, 30)) < 0.2)
+    y = (X[:, :5].sum(axis=1) > 0).astype(int)
+    Xs = getattr(sp, fmt)(X)
+    a = MLPClassifier((8,), solver=solver, max_iter=30, random_state=0).fit(X, y)
+    b = MLPClassifier((8,), solver=solver, max_iter=30, random_state=0).fit(Xs, y)
+    for Wa, Wb in zip(a.coefs_, b.coefs_):
+        np.testing.assert_allclose(Wa, Wb, rtol=1e-10, atol=1e-13)
+    np.testing.assert_array_equal(b.predict(Xs), b.predict(X))
+    np.testing.assert_allclose(b.predict_proba(Xs), b.predict_proba(X), rtol=1e-14)
+    c = MLPClassifier((8,), solver="sgd", random_state=0) if solver != "lbfgs" else None
+    if c is not None:
+        c.partial_fit(Xs, y, classes=[0, 1])
+        assert c.n_iter_ == 1
+
+
+@pytest.mark.slow
+def test_sparse_x_is_densified_one_batch_at_a_time():
+    """Dense, this X would take 20000 x 20000 x 8 bytes = 3.2 GB; training takes what a batch
+    of 200 rows takes (32 MB dense), plus the network."""
+    rng = np.random.default_rng(2)
+    n = d = 20_000
+    nnz = 40_000
+    X = sp.csr_matrix(
+        (rng.normal(size=nnz), (rng.integers(0, n, nnz), rng.integers(0, d, nnz))), shape=(n, d)
+    )
+    y = rng.random(n)
+    tracemalloc.start()
+    try:
+        reg = MLPRegressor(hidden_layer_sizes=(4,), solver="sgd", max_iter=1, random_state=0)
+        reg.fit(X, y).predict(X[:5000])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 200e6, f"peak {peak / 1e6:.0f} MB"  # measured: about 100 MB (4096-row chunks)
+
+
+@pytest.mark.slow
+def test_grid_search_over_solver_and_learning_rate():
+    X, y = load_iris(return_X_y=True)
+    search = GridSearchCV(
+        make_pipeline(StandardScaler(), MLPClassifier((16,), max_iter=300, random_state=0)),
+        {
+            "mlpclassifier__solver": ["lbfgs", "sgd", "adam"],
+            "mlpclassifier__learning_rate": ["constant", "invscaling", "adaptive"],
+        },
+        cv=3,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X, y)
+    scores = search.cv_results_["mean_test_score"]
+    assert len(scores) == 9 and np.all(np.isfinite(scores))
+    assert search.best_score_ > 0.9
+
+
+def test_multilabel_fit_predict_proba_and_subset_accuracy():
+    X, Y = make_multilabel_classification(n_samples=200, n_classes=4, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    clf = MLPClassifier((32,), solver="lbfgs", max_iter=300, random_state=0).fit(X, Y)
+    assert clf.out_activation_ == "logistic" and clf.n_outputs_ == 4
+    np.testing.assert_array_equal(clf.classes_, np.arange(4))
+    proba = clf.predict_proba(X)
+    assert proba.shape == (200, 4) and not np.allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(clf.predict(X), (proba > 0.5).astype(int))
+    subset = np.mean(np.all(clf.predict(X) == Y, axis=1))
+    assert clf.score(X, Y) == subset > 0.9
+    sgd = MLPClassifier((32,), solver="sgd", learning_rate_init=0.1, random_state=0)
+    for _ in range(50):
+        sgd.partial_fit(X, Y, classes=np.arange(4))
+    assert sgd.score(X, Y) > 0.5 and sgd.predict(X).shape == Y.shape
