@@ -144,8 +144,7 @@ def create_app(
         connection = Connection(websocket, session, idle_timeout, max_fps, hello)
         closed_by_server = False
         try:
-            await connection.run()
-            closed_by_server = True  # idle timeout: the session ends
+            closed_by_server = await connection.run()  # idle timeout: the session ends
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:

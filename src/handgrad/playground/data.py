@@ -282,7 +282,14 @@ def check_rows(text: str, name: str) -> None:
     reader = csv.reader(io.StringIO(text), delimiter=_sniff_delimiter(sample))
     header: list[str] | None = None
     rows = 0
-    for row in reader:
+    while True:
+        line = reader.line_num + 1  # where the next row starts (a quoted cell may span lines)
+        try:
+            row = next(reader, None)
+        except csv.Error as exc:
+            raise DataError(f"{name}: line {line} is not well-formed CSV ({exc})") from None
+        if row is None:
+            return
         if not any(cell.strip() for cell in row):
             continue  # blank lines are skipped, as the reader does
         if header is None:
@@ -300,7 +307,6 @@ def check_rows(text: str, name: str) -> None:
         if rows > MAX_CSV_ROWS:
             raise DataError(f"{name} has more than {MAX_CSV_ROWS} data rows; the playground "
                             f"takes {MAX_CSV_ROWS}")  # fmt: skip
-        line = reader.line_num
         if len(row) != len(header):
             what = (
                 f"column {header[len(row)].strip()!r} and after are missing"

@@ -100,7 +100,9 @@ class Connection:
     async def status(self) -> None:
         await self.send({"type": "status", "playing": self.session.playing})
 
-    async def run(self) -> None:
+    async def run(self) -> bool:
+        """Serve the tab until its socket closes (-> False) or it idles out (-> True: the
+        session ends)."""
         await self.send(self.hello)
         await self.send(self.session.dataset_payload())
         await self.send(await asyncio.to_thread(self.session.frame))
@@ -116,9 +118,9 @@ class Connection:
                 text = f"session closed after {minutes:.3g} minutes without activity; reload"
                 await self.send({"type": "closed", "message": text})
                 await self.ws.close(code=4000)
-                return
+                return True
             if message["type"] == "websocket.disconnect":
-                return
+                return False
             self.session.touch()
             text = message.get("text")
             if text is None:

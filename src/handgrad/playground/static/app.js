@@ -1,6 +1,6 @@
 // handgrad playground: the page's state, the connection and the settings. It draws and sends
 // settings; all training happens on the server, on handgrad's engine. No neural-network code.
-// Data-derived text is always set with textContent (never innerHTML).
+// Data-derived text is always set with textContent, never parsed as markup.
 "use strict";
 
 const TOKEN = new URLSearchParams(location.search).get("token") || "";
