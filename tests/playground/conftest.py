@@ -89,8 +89,11 @@ def receive(ws, kind: str, limit: int = 400) -> dict:
 
 
 def opened(ws) -> tuple[str, dict, dict]:
+    """A new tab's first messages: hello, dataset, frame, status -> (session, dataset, frame)."""
     hello = receive(ws, "hello")
-    return hello["session"], receive(ws, "dataset"), receive(ws, "frame")
+    dataset, frame = receive(ws, "dataset"), receive(ws, "frame")
+    assert receive(ws, "status")["playing"] is False
+    return hello["session"], dataset, frame
 
 
 def configure(ws, data=None, network=None, speed=5) -> dict:
