@@ -150,12 +150,13 @@ def check_gradients(trainer: Trainer) -> dict:
     }
 
 
-def _worst_error(row: dict) -> tuple[str, float] | None:
-    """The row's largest error figure (the first key naming an error, as gradcheck orders)."""
-    for key, value in row.items():
-        if "err" in key and isinstance(value, (int, float)) and not isinstance(value, bool):
-            return key, float(value)
-    return None
+def _errors(row: dict) -> list[tuple[str, float]]:
+    """The row's error figures, in gradcheck's order (every key that names an error)."""
+    return [
+        (key, float(value))
+        for key, value in row.items()
+        if "err" in key and isinstance(value, (int, float)) and not isinstance(value, bool)
+    ]
 
 
 def explain(passed: bool, rows: list[dict]) -> str:
@@ -169,9 +170,9 @@ def explain(passed: bool, rows: list[dict]) -> str:
             + (f" ({skipped} skipped where a ReLU kink makes them meaningless)." if skipped else ".")
         )
     failing = [r for r in rows if r.get("passed") is False] or rows
-    worst = max(failing, key=lambda r: (_worst_error(r) or ("", 0.0))[1])
-    figure = _worst_error(worst)
-    how = f" ({figure[0].replace('_', ' ')} {figure[1]:.1e})" if figure else ""
+    worst = max(failing, key=lambda r: [v for _, v in _errors(r)][-1:] or [0.0])
+    figures = ", ".join(f"{k.replace('_', ' ')} {v:.1e}" for k, v in _errors(worst))
+    how = f" ({figures})" if figures else ""
     where = (
         "every parameter, so look first at the loss's gradient dL/dz"
         if len(failing) == len(rows) > 1

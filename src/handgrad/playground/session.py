@@ -160,7 +160,9 @@ class Session:
                     self.trainer.tweak(name, value)
                     changes[name] = value
             self.net_spec = net_spec
-            if changes:
+            if changes and self.trainer.steps == 0 and not self.log:
+                self.start_data, self.start_net = self.data_spec, self.net_spec  # from the start
+            elif changes:
                 self.log.append({"step": self.trainer.steps, **changes})
             return {"reset": False, "changes": changes}
 

@@ -241,7 +241,7 @@ function pushHistory(f) {
 function markChange(msg) {
   const names = { lr: "learning rate", optimizer: "optimizer", l2: "L2", batch_size: "batch size", noise: "noise" };
   const parts = Object.entries(msg.changes).filter(([k]) => names[k]).map(([k, v]) => `${names[k]} → ${v}`);
-  if (!parts.length) return;
+  if (!parts.length || msg.step === 0) return;  // before the first step: just the settings
   state.marks.push({ step: msg.step, label: parts.join(", ") });
   $("changes").appendChild(el("div", { class: "change", text: `step ${msg.step}: ${parts.join(", ")}` }));
   if (state.frame) drawCharts();
