@@ -14,6 +14,8 @@ import pytest
 
 from .test_browser import open_tab
 
+PlaywrightError = pytest.importorskip("playwright.sync_api").Error
+
 pytestmark = pytest.mark.slow  # a browser, a server and training: several seconds each
 
 STEP = "Number(document.getElementById('step-count').textContent)"
@@ -69,17 +71,23 @@ def test_reset_configure_and_step_while_playing(tab):
     tab.click("#play")
     tab.wait_for_function(f"{STEP} >= 100")
     tab.click("#reset")
-    tab.wait_for_function(f"{STEP} === 0 && document.getElementById('play').textContent.includes('Play')")
+    tab.wait_for_function(
+        f"{STEP} === 0 && document.getElementById('play').textContent.includes('Play')"
+    )
     tab.click("#play")
     tab.wait_for_function(f"{STEP} >= 50")
     tab.select_option("#lr", "0.01")  # a tweak: keeps playing, keeps the step count
-    tab.wait_for_function("document.getElementById('changes').textContent.includes('learning rate → 0.01')")
+    tab.wait_for_function(
+        "document.getElementById('changes').textContent.includes('learning rate → 0.01')"
+    )
     at = int(tab.text_content("#changes").split("step ")[1].split(":")[0])
     assert at >= 50
     tab.wait_for_function(f"{STEP} >= {at + 30}")
     assert playing(tab)
     tab.select_option("#init", "he")  # changes the weights' meaning: a fresh, paused run
-    tab.wait_for_function(f"{STEP} === 0 && document.getElementById('play').textContent.includes('Play')")
+    tab.wait_for_function(
+        f"{STEP} === 0 && document.getElementById('play').textContent.includes('Play')"
+    )
     tab.click("#play")
     tab.wait_for_function(f"{STEP} >= 30")
     tab.click("#step")  # pauses, then exactly one more step, shown in full
@@ -97,11 +105,15 @@ def test_a_learning_rate_change_keeps_the_steps_and_changes_the_slope(tab):
     tab.click("#play")
     tab.wait_for_function(f"{STEP} >= 300")
     tab.select_option("#lr", "1")
-    tab.wait_for_function("document.getElementById('changes').textContent.includes('learning rate → 1')")
+    tab.wait_for_function(
+        "document.getElementById('changes').textContent.includes('learning rate → 1')"
+    )
     at = tab.evaluate("state.marks[0].step")
     tab.wait_for_function(f"{STEP} >= {at + 300}")
     tab.click("#play")
-    h = tab.evaluate("({step: state.history.step, loss: state.history.trainLoss, marks: state.marks})")
+    h = tab.evaluate(
+        "({step: state.history.step, loss: state.history.trainLoss, marks: state.marks})"
+    )
     assert h["marks"][0]["step"] == at
     assert at >= 300 and h["step"][0] == 0  # one run: the curve was never cleared
 
@@ -126,7 +138,8 @@ def test_hover_a_unit_and_edit_a_weight_by_clicking_it(tab):
     point = tab.evaluate(
         """() => { const {node, cols} = layout(), r = $('netdraw').getBoundingClientRect();
         const a = cols[0][0], b = cols[1][0], t = 0.2;
-        return [r.left + a.x + node + t * (b.x - a.x - node), r.top + a.y + node / 2 + t * (b.y - a.y)]; }"""
+        return [r.left + a.x + node + t * (b.x - a.x - node),
+                r.top + a.y + node / 2 + t * (b.y - a.y)]; }"""
     )
     tab.mouse.move(5, 5)
     tab.mouse.click(*point)
@@ -157,14 +170,16 @@ def test_tensor_cards_stay_inside_their_box_from_360_to_1400_px(tab, tmp_path):
         tab.wait_for_function(f"window.innerWidth === {width}")
         outside = tab.evaluate(
             """() => [...document.querySelectorAll('.tensor')].filter((card) => {
-              const box = card.parentElement.getBoundingClientRect(), r = card.getBoundingClientRect();
-              return r.left < box.left - 1 || r.right > box.right + 1 || card.scrollWidth > card.clientWidth + 1;
+              const box = card.parentElement.getBoundingClientRect();
+              const r = card.getBoundingClientRect();
+              return r.left < box.left - 1 || r.right > box.right + 1
+                || card.scrollWidth > card.clientWidth + 1;
             }).map((card) => card.dataset.name)"""
         )
         assert outside == [], f"cards outside their box at {width} px: {outside}"
         assert tab.evaluate("document.documentElement.scrollWidth") <= width
-    small = tab.evaluate(
-        "[...document.querySelectorAll(\".tensor[data-name='dL/da1'] td\")].map(td => td.textContent)"
+    small = tab.eval_on_selector_all(
+        ".tensor[data-name='dL/da1'] td", "tds => tds.map(td => td.textContent)"
     )
     assert small and all(cell not in ("0.000", "-0.000") for cell in small)
     tab.set_viewport_size({"width": 1400, "height": 1000})
@@ -227,7 +242,9 @@ def test_a_table_with_text_and_missing_cells_trains_and_a_ragged_one_is_refused(
     tab.set_input_files("#csv-file", str(good))
     tab.wait_for_function("document.getElementById('csv-status').textContent.includes('80 rows')")
     tab.click("#csv-use")
-    tab.wait_for_function("document.getElementById('data-note').textContent === 'your table: pets.csv'")
+    tab.wait_for_function(
+        "document.getElementById('data-note').textContent === 'your table: pets.csv'"
+    )
     tab.wait_for_function("state.dataset.features.includes('kind=cat')")
     assert tab.is_hidden("#generator") and tab.is_hidden("#inputs-box")
     labels = tab.eval_on_selector_all("#netdraw .io-label", "ls => ls.map(l => l.title)")
@@ -266,7 +283,7 @@ def test_the_page_runs_under_its_content_security_policy(browser, live_server):
         page.click("#play")
         page.locator("#step-count").filter(has_not_text="0").wait_for()
         page.click("#play")
-        with pytest.raises(Exception):  # an inline script is refused by the policy
+        with pytest.raises(PlaywrightError):  # an inline script is refused by the policy
             page.add_script_tag(content="document.title = 'injected'")
         assert page.title() == "handgrad playground"
     finally:
@@ -286,7 +303,9 @@ def test_spirals_trained_2000_steps_pass_the_gradient_check(tab, tmp_path):
     tab.wait_for_function(f"{STEP} >= 2000", timeout=120_000)
     tab.click("#play")
     tab.click("#gradcheck")
-    tab.wait_for_function("['PASSED', 'FAILED'].includes(document.getElementById('gradcheck-verdict').textContent)")
+    tab.wait_for_function(
+        "['PASSED', 'FAILED'].includes(document.getElementById('gradcheck-verdict').textContent)"
+    )
     explanation = tab.text_content("#gradcheck-explanation")
     assert tab.text_content("#gradcheck-verdict") == "PASSED", explanation
     assert explanation.startswith("Backprop is right here")

@@ -69,9 +69,11 @@ def test_step_while_playing_pauses_then_takes_exactly_one_step(client):
         messages = []
         while not messages or messages[-1]["type"] != "inspect":
             messages.append(ws.receive_json())
-        before = max(m["step"] for m in messages if m["type"] == "frame") if any(
-            m["type"] == "frame" for m in messages
-        ) else None
+        before = (
+            max(m["step"] for m in messages if m["type"] == "frame")
+            if any(m["type"] == "frame" for m in messages)
+            else None
+        )
         inspected = messages[-1]
         assert before is None or inspected["step"] == before + 1
         assert receive(ws, "frame")["step"] == inspected["step"]
@@ -225,13 +227,10 @@ def test_noise_changes_the_points_not_the_run(client):
         assert receive(ws, "frame")["step"] == 5
 
 
-CSV_TEXT = (
-    "size,colour,ok,label\n"
-    + "".join(
-        f"{i % 9},{['red', 'green', 'blue'][i % 3] if i != 7 else ''},{i % 2 == 0},"
-        f"{'big' if i % 9 > 4 else 'small'}\n"
-        for i in range(60)
-    )
+CSV_TEXT = "size,colour,ok,label\n" + "".join(
+    f"{i % 9},{['red', 'green', 'blue'][i % 3] if i != 7 else ''},{i % 2 == 0},"
+    f"{'big' if i % 9 > 4 else 'small'}\n"
+    for i in range(60)
 )
 
 

@@ -234,7 +234,9 @@ def generated(spec: DataSpec) -> Dataset:
             data = Dataset(inputs, y.astype(np.float64), task, names, "y")
         else:
             k = int(y.max()) + 1
-            data = Dataset(inputs, y.astype(np.int64), task, names, "label", [str(c) for c in range(k)])
+            data = Dataset(
+                inputs, y.astype(np.int64), task, names, "label", [str(c) for c in range(k)]
+            )
         data.points, data.inputs = X, list(spec.inputs)
     data.train, data.test = split(len(y), spec.test_fraction, spec.seed)
     return data

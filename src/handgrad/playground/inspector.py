@@ -167,7 +167,11 @@ def explain(passed: bool, rows: list[dict]) -> str:
         return (
             f"Backprop is right here: each of the {checked} entries checked agrees with "
             f"finite differences as closely as they can tell"
-            + (f" ({skipped} skipped where a ReLU kink makes them meaningless)." if skipped else ".")
+            + (
+                f" ({skipped} skipped where a ReLU kink makes them meaningless)."
+                if skipped
+                else "."
+            )
         )
     failing = [r for r in rows if r.get("passed") is False] or rows
     worst = max(failing, key=lambda r: [v for _, v in _errors(r)][-1:] or [0.0])

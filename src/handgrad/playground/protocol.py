@@ -122,7 +122,7 @@ class Connection:
             if message["type"] == "websocket.disconnect":
                 return False
             self.session.touch()
-            text = message.get("text")
+            text: str | None = message.get("text")
             if text is None:
                 await self.error("binary messages are not understood; send JSON text")
                 continue
@@ -189,11 +189,11 @@ class Connection:
         elif kind == "frame":
             await self.send(await asyncio.to_thread(session.frame))
         elif kind in ("weight", "set_weight"):
-            where = [message.get(k) for k in ("layer", "i", "j")]
+            layer, i, j = (message.get(k) for k in ("layer", "i", "j"))
             value = message.get("value") if kind == "set_weight" else None
             if kind == "set_weight" and value is None:
                 raise ConfigError("set_weight needs a value")
-            reply = await asyncio.to_thread(session.weight, *where, value)
+            reply = await asyncio.to_thread(session.weight, layer, i, j, value)
             await self.send({"type": "weight", "edited": kind == "set_weight", **reply})
             if kind == "set_weight" and not session.playing:
                 await self.send(await asyncio.to_thread(session.frame))

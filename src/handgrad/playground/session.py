@@ -204,7 +204,7 @@ class Session:
             self.log = []
             self.start_data, self.start_net = self.data_spec, self.net_spec
 
-    def weight(self, layer: int, i: int, j: int, value: float | None = None) -> dict:
+    def weight(self, layer, i, j, value=None) -> dict:
         """Read (and with ``value``, set) one weight W[layer][i, j]: -> its value and the
         gradient of the last step (0 before any). An edit is logged: training goes on from it."""
         linears = [m for m in self.trainer.model if isinstance(m, hg.Linear)]
@@ -220,7 +220,9 @@ class Session:
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
                     raise ConfigError(f"a weight's value must be a number, got {value!r}")
                 if not (np.isfinite(value) and abs(value) <= 100):
-                    raise ConfigError(f"a weight's value must be finite, at most 100 in size: {value}")
+                    raise ConfigError(
+                        f"a weight's value must be finite, at most 100 in size: {value}"
+                    )
                 W.value[i, j] = float(value)
                 self.log.append({"step": self.trainer.steps, "weight": [layer, i, j, float(value)]})
             grad = float(W.grad[i, j]) if self.trainer.steps else 0.0
@@ -272,7 +274,10 @@ class Session:
             "curve": self.curve,
             "classes": d.classes,
             "features": d.feature_names,
-            "plane": None if self.curve else ["x₁", "x₂"] if d.points is not None
+            "plane": None
+            if self.curve
+            else ["x₁", "x₂"]
+            if d.points is not None
             else [d.feature_names[k] for k in d.plane],
             "inputs": d.inputs,
             "values": d.y.tolist() if d.task == "regression" else None,
@@ -295,6 +300,9 @@ class Session:
         then a frame."""
         with self.lock:
             self.trainer.run(self.steps_per_frame, self.should_stop)
+            if self.stopping.is_set():  # the server is going down: no pictures to make
+                return {"type": "frame", "step": self.trainer.steps, "epoch": self.trainer.epoch,
+                        "diverged": self.trainer.diverged, "stopping": True}  # fmt: skip
             return self._frame()
 
     def should_stop(self) -> bool:

@@ -250,6 +250,7 @@ function markChange(msg) {
 const fixed = (v, d = 4) => (v === undefined || v === null || !isFinite(v) ? "–" : Number(v).toFixed(d));
 
 function onFrame(f) {
+  if (f.stopping) return;  // the server is shutting down
   state.frame = f;
   $("step-count").textContent = f.step; $("epoch-count").textContent = f.epoch;
   if (f.diverged) { showMessage("The loss is no longer finite: the run diverged. Lower the learning rate and press Reset."); return; }
