@@ -115,8 +115,8 @@ class Connection:
             except asyncio.TimeoutError:
                 await self.halt()
                 minutes = self.idle_timeout / 60
-                text = f"session closed after {minutes:.3g} minutes without activity; reload"
-                await self.send({"type": "closed", "message": text})
+                why = f"session closed after {minutes:.3g} minutes without activity; reload"
+                await self.send({"type": "closed", "message": why})
                 await self.ws.close(code=4000)
                 return True
             if message["type"] == "websocket.disconnect":
