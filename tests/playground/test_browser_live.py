@@ -125,7 +125,7 @@ def test_a_learning_rate_change_keeps_the_steps_and_changes_the_slope(tab):
     assert after > 5 * before > 0, (at, list(zip(h["step"], h["loss"]))[::10])
 
 
-def test_hover_a_unit_and_edit_a_weight_by_clicking_it(tab):
+def test_hover_a_unit_and_edit_a_weight_by_clicking_it(tab, tmp_path):
     ready(tab)
     tab.select_option("#optimizer", "sgd")
     tab.select_option("#lr", "0.1")
@@ -149,6 +149,10 @@ def test_hover_a_unit_and_edit_a_weight_by_clicking_it(tab):
     tab.fill("#weight-value", "0.75")
     tab.click("#weight-set")
     tab.wait_for_function("document.getElementById('weight-read').dataset.value === '0.75'")
+    tab.hover("canvas.unit[data-layer='2'][data-unit='1']")
+    tab.wait_for_selector("#unit-detail:not([hidden])")
+    tab.locator("section.network").screenshot(path=str(shots(tmp_path) / "look-inside.png"))
+    tab.mouse.move(5, 5)
     tab.click("#step")
     tab.wait_for_function(f"{STEP} === 2")
     tab.mouse.click(*point)  # read it again: the step started from 0.75
@@ -302,17 +306,23 @@ def test_spirals_trained_2000_steps_pass_the_gradient_check(tab, tmp_path):
     tab.click("#play")
     tab.wait_for_function(f"{STEP} >= 2000", timeout=120_000)
     tab.click("#play")
+    folder = shots(tmp_path)
+    tab.locator("section.output").screenshot(path=str(folder / "spirals-output.png"))
+    tab.locator("section.network").screenshot(path=str(folder / "spirals-network.png"))
+    tab.screenshot(path=str(folder / "overview-1400.png"))
+    tab.set_viewport_size({"width": 400, "height": 900})
+    tab.wait_for_function("window.innerWidth === 400")
+    tab.evaluate("window.scrollTo(0, 0)")
+    tab.screenshot(path=str(folder / "phone-400.png"))
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 400
+    tab.set_viewport_size({"width": 1400, "height": 1000})
+    tab.wait_for_function("window.innerWidth === 1400")
     tab.click("#gradcheck")
     tab.wait_for_function(
         "['PASSED', 'FAILED'].includes(document.getElementById('gradcheck-verdict').textContent)"
     )
+    tab.locator("div.gradcheck").screenshot(path=str(folder / "gradcheck.png"))
     explanation = tab.text_content("#gradcheck-explanation")
     assert tab.text_content("#gradcheck-verdict") == "PASSED", explanation
     assert explanation.startswith("Backprop is right here")
     assert len(tab.query_selector_all("#gradcheck-rows tr")) == 1 + 6
-    tab.screenshot(path=str(shots(tmp_path) / "overview-1400.png"))
-    tab.set_viewport_size({"width": 400, "height": 900})
-    tab.wait_for_function("window.innerWidth === 400")
-    tab.evaluate("window.scrollTo(0, 0)")
-    tab.screenshot(path=str(shots(tmp_path) / "phone-400.png"))
-    assert tab.evaluate("document.documentElement.scrollWidth") <= 400

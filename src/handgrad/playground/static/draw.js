@@ -64,7 +64,7 @@ function drawResiduals(ctx, f, d, at, h) {
     }
     ctx.beginPath(); ctx.arc(X, Y, test ? 3.2 : 2.8, 0, 2 * Math.PI);
     ctx.fillStyle = `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`; ctx.fill();
-    ctx.lineWidth = test ? 1.6 : 0.8; ctx.strokeStyle = test ? "#222" : "#fff"; ctx.stroke();
+    ctx.lineWidth = test ? 1.2 : 0.8; ctx.strokeStyle = test ? "#4a5060" : "#fff"; ctx.stroke();
   });
 }
 
@@ -79,7 +79,7 @@ function regionLegend(d) {
     });
     box.append(" · filled: train, ringed: test");
   } else {
-    box.append("colour: the network's prediction (points: their target on the same scale); ticks: residuals y − ŷ · ringed dark: test");
+    box.append("colour: the network's prediction (points: their target on the same scale); ticks: residuals y − ŷ · grey ring: test");
   }
 }
 
