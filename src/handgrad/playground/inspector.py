@@ -139,7 +139,7 @@ def check_gradients(trainer: Trainer) -> dict:
     report = hg.gradcheck(trainer.model, trainer.loss, x, y, max_entries=GRADCHECK_ENTRIES)
     for p, g in zip(trainer.model.parameters(), saved):
         p.grad[...] = g  # the check's backward overwrote them
-    table = report.as_dicts()
+    table = [{k: _plain(v) for k, v in row.items()} for row in report.as_dicts()]
     return {
         "passed": bool(report.passed),
         "rows": table,
@@ -148,6 +148,11 @@ def check_gradients(trainer: Trainer) -> dict:
         "explanation": explain(bool(report.passed), table),
         "batch": rows,
     }
+
+
+def _plain(value):
+    """NumPy scalars as Python numbers and bools (the page gets JSON)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _errors(row: dict) -> list[tuple[str, float]]:
@@ -173,7 +178,7 @@ def explain(passed: bool, rows: list[dict]) -> str:
                 else "."
             )
         )
-    failing = [r for r in rows if r.get("passed") is False] or rows
+    failing = [r for r in rows if "passed" in r and not r["passed"]] or rows
     worst = max(failing, key=lambda r: [v for _, v in _errors(r)][-1:] or [0.0])
     figures = ", ".join(f"{k.replace('_', ' ')} {v:.1e}" for k, v in _errors(worst))
     how = f" ({figures})" if figures else ""
