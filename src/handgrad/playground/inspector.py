@@ -145,9 +145,15 @@ def check_gradients(trainer: Trainer) -> dict:
         "rows": table,
         "summary": report.summary(),
         "table": report.table(),
-        "explanation": explain(bool(report.passed), table),
+        "explanation": _engine_sentence(report) or explain(bool(report.passed), table),
         "batch": rows,
     }
+
+
+def _engine_sentence(report) -> str:
+    """gradcheck's own sentence about a FAIL, when its report writes one."""
+    sentence = getattr(report, "explanation", None)
+    return sentence() if callable(sentence) and not report.passed else ""
 
 
 def _plain(value):

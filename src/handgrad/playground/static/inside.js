@@ -57,8 +57,10 @@ function renderGradcheck(msg) {
   const body = msg.rows.map((r) => {
     const tr = el("tr", {}, keys.map((k) => {
       const x = r[k];
-      const text = typeof x === "boolean" ? (x ? "yes" : "NO") : typeof x === "number" && !Number.isInteger(x) ? x.toExponential(2)
-        : Array.isArray(x) ? x.join("×") || "scalar" : String(x);
+      const text = typeof x === "boolean" ? (x ? "yes" : "NO")
+        : typeof x === "number" && !Number.isInteger(x) ? x.toExponential(2)
+        : x === null || x === undefined ? "–"
+        : Array.isArray(x) ? (k === "shape" ? x.join("×") || "scalar" : `[${x.join(", ")}]`) : String(x);
       return el("td", { text });
     }));
     if (r.passed === false) tr.className = "bad";
