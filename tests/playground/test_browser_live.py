@@ -326,3 +326,18 @@ def test_spirals_trained_2000_steps_pass_the_gradient_check(tab, tmp_path):
     assert tab.text_content("#gradcheck-verdict") == "PASSED", explanation
     assert explanation.startswith("Backprop is right here")
     assert len(tab.query_selector_all("#gradcheck-rows tr")) == 1 + 6
+
+
+def test_a_lost_connection_reconnects_to_the_same_run(tab):
+    assert tab.text_content("#connection") in ("connecting…", "connected")
+    ready(tab)
+    for k in range(1, 4):
+        tab.click("#step")
+        tab.wait_for_function(f"{STEP} === {k}")
+    session = tab.evaluate("state.session")
+    tab.evaluate("state.ws.close()")  # as a dropped network would
+    tab.wait_for_function("document.getElementById('connection').textContent === 'reconnecting…'")
+    ready(tab)
+    assert tab.evaluate("state.session") == session
+    tab.click("#step")
+    tab.wait_for_function(f"{STEP} === 4")  # the same run goes on

@@ -201,3 +201,17 @@ def test_a_stopping_server_ends_training_within_a_step(client):
 
 
 assert ORIGIN.startswith("http://127.0.0.1:")
+
+
+def test_an_upload_that_takes_too_long_to_read_is_refused(monkeypatch):
+    import handgrad.playground.app as app_module
+
+    monkeypatch.setattr(app_module, "UPLOAD_SECONDS", 0.0)
+    app = create_app()
+    with page_client(app) as c, c.websocket_connect("/ws") as ws:
+        session, _, _ = opened(ws)
+        body = b"a,b\n" + b"1,2\n3,4\n" * 6
+        reply = c.post(f"/api/{session}/upload?filename=slow.csv", content=body)
+        assert reply.json() == {"error": "slow.csv took over 0 s to read"}
+        ws.send_json({"type": "frame"})
+        assert receive(ws, "frame")["step"] == 0
