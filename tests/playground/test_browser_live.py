@@ -275,7 +275,7 @@ def test_markup_in_a_table_is_shown_as_text(tab, tmp_path):
     tab.set_input_files("#csv-file", str(hostile))
     tab.wait_for_function("document.getElementById('csv-status').textContent.includes('30 rows')")
     tab.click("#csv-use")
-    tab.wait_for_function("document.getElementById('region-legend').textContent.includes('label')")
+    tab.wait_for_function("document.getElementById('region-legend').textContent.includes('<img')")
     assert name in tab.text_content("#region-legend") and name in tab.text_content("#csv-features")
     assert tab.query_selector("img") is None and tab.title() == "handgrad playground"
 
