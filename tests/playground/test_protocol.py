@@ -129,6 +129,23 @@ def test_a_learning_rate_change_is_what_optimizer_lr_does_in_python(client):
     )
 
 
+def test_momentum_beta1_and_rho_change_in_place_keeping_the_state(client):
+    with client.websocket_connect("/ws") as ws:
+        session, _, _ = opened(ws)
+        trainer = client.app.registry.sessions[session].trainer
+        for kind, attribute in (("adam", "beta1"), ("momentum", "momentum"), ("rmsprop", "rho")):
+            configure(ws, network={"optimizer": kind, "decay": 0.9})
+            for _ in range(3):
+                ws.send_json({"type": "step"})
+                receive(ws, "inspect")
+            optimizer, state = trainer.optimizer, [dict(s) for s in trainer.optimizer.state]
+            changed = configure(ws, network={"optimizer": kind, "decay": 0.5})
+            assert changed["changes"] == {"decay": 0.5}
+            assert trainer.optimizer is optimizer and getattr(optimizer, attribute) == 0.5
+            for before, after in zip(state, optimizer.state):
+                assert all(before[k] is after[k] for k in before)  # the same arrays
+
+
 def test_an_edited_weight_is_where_the_next_step_starts(client):
     with client.websocket_connect("/ws") as ws:
         opened(ws)
@@ -258,7 +275,7 @@ def test_the_exported_script_replays_mid_run_changes(client, tmp_path):
         ws.send_json({"type": "play"})
         frames_until(ws, 40)
         configure(ws, data={"name": "xor", "inputs": ["x1", "x2", "x1x2"]},
-                  network={"lr": 0.01, "batch_size": 32}, speed=7)  # fmt: skip
+                  network={"lr": 0.01, "batch_size": 32, "decay": 0.8}, speed=7)  # fmt: skip
         frames_until(ws, 90)
         ws.send_json({"type": "pause"})
         receive(ws, "status")
@@ -266,7 +283,8 @@ def test_the_exported_script_replays_mid_run_changes(client, tmp_path):
         receive(ws, "weight")
         ws.send_json({"type": "configure", "data": {"name": "xor", "noise": 0.5,
                       "inputs": ["x1", "x2", "x1x2"]}, "network": {"lr": 0.01, "batch_size": 32,
-                      "optimizer": "rmsprop", "l2": 0.001}, "steps_per_frame": 7})  # fmt: skip
+                      "optimizer": "rmsprop", "l2": 0.001, "decay": 0.95},
+                      "steps_per_frame": 7})  # fmt: skip
         receive(ws, "changed")
         for _ in range(6):
             ws.send_json({"type": "step"})

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..data.preprocessing import Standardizer
 from ..tabular import Predictor, TablePreprocessor
-from .network import ACTIVATION_NAMES, INITS, MOMENTUM, small_normal
+from .network import ACTIVATION_NAMES, ADAM_BETA2, DECAY_ATTRIBUTE, INITS, small_normal
 from .session import Session
 
 __all__ = ["model_bytes", "script_text", "final_loss", "LOSS_FORMAT"]
@@ -154,17 +154,18 @@ def _model_lines(session: Session) -> list[str]:
     lines += [
         "",
         "",
-        "def make_optimizer(kind, lr):",
+        "def make_optimizer(kind, lr, decay):",
         '    if kind == "sgd":',
         "        return hg.SGD(model.parameters(), lr=lr)",
         '    if kind == "momentum":',
-        f"        return hg.SGD(model.parameters(), lr=lr, momentum={MOMENTUM!r})",
+        "        return hg.SGD(model.parameters(), lr=lr, momentum=decay)",
         '    if kind == "adam":',
-        "        return hg.Adam(model.parameters(), lr=lr)",
-        "    return hg.RMSProp(model.parameters(), lr=lr)",
+        f"        return hg.Adam(model.parameters(), lr=lr, betas=(decay, {ADAM_BETA2!r}))",
+        "    return hg.RMSProp(model.parameters(), lr=lr, rho=decay)",
         "",
         "",
-        f"optimizer = make_optimizer({spec.optimizer!r}, {spec.lr!r})",
+        f"DECAY_ATTRIBUTE = {DECAY_ATTRIBUTE!r}  # momentum, beta1 or rho",
+        f"optimizer = make_optimizer({spec.optimizer!r}, {spec.lr!r}, {spec.decay!r})",
         f"penalty = hg.L2Penalty({spec.l2!r}) if {spec.l2!r} > 0 else None",
     ]
     return lines
@@ -174,16 +175,20 @@ def _model_lines(session: Session) -> list[str]:
 _REPLAY = [
     "def apply(change):",
     '    """A setting changed (or a weight edited) on the page at this step."""',
-    "    global X, y, Y, X_train, Y_train, optimizer, penalty, BATCH_SIZE, order, lr, kind",
+    "    global X, y, Y, X_train, Y_train, optimizer, penalty, BATCH_SIZE, order, lr, kind, decay",
     '    if "noise" in change:  # the same points, drawn again with the new noise',
     '        X, y = data(change["noise"])',
     "        Y = target(y)",
     "        X_train, Y_train = X[train], Y[train]",
     '    if "lr" in change:  # the optimizer keeps its state (momentum, moments)',
     '        lr = optimizer.lr = change["lr"]',
+    '    if "decay" in change:  # its averaging rate, state kept',
+    '        decay = change["decay"]',
+    "        if kind in DECAY_ATTRIBUTE:",
+    "            setattr(optimizer, DECAY_ATTRIBUTE[kind], decay)",
     '    if "optimizer" in change:  # a new optimizer on the same weights, fresh state',
     '        kind = change["optimizer"]',
-    "        optimizer = make_optimizer(kind, lr)",
+    "        optimizer = make_optimizer(kind, lr, decay)",
     '    if "l2" in change:',
     '        penalty = hg.L2Penalty(change["l2"]) if change["l2"] > 0 else None',
     '    if "batch_size" in change:  # a new shuffled epoch starts',
@@ -225,7 +230,7 @@ def script_text(session: Session) -> str:
         *_model_lines(session),
         "",
         f"STEPS, BATCH_SIZE = {t.steps!r}, {min(spec.batch_size, len(t.X_train))!r}",
-        f"lr, kind = {spec.lr!r}, {spec.optimizer!r}",
+        f"lr, kind, decay = {spec.lr!r}, {spec.optimizer!r}, {spec.decay!r}",
         "# what changed on the page while it trained: {'step': s, setting: new value, ...}",
         f"CHANGES = {changes!r}",
         "",

@@ -60,7 +60,7 @@ INITS: dict[str, Any] = {  # a name hg.Linear knows, or an initializer function
     "small": small_normal,
 }
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
-MOMENTUM = 0.9
+ADAM_BETA2 = 0.999
 
 
 @dataclass
@@ -75,6 +75,9 @@ class NetSpec:
     batch_size: int = 16
     l2: float = 0.0
     seed: int = 0
+    decay: float = (
+        0.9  # the optimizer's averaging rate: SGD's momentum, Adam's beta1, RMSProp's rho
+    )
 
     def validate(self) -> None:
         """Raise ValueError naming the first impossible value."""
@@ -102,6 +105,8 @@ class NetSpec:
             raise ValueError(f"L2 strength must be in [0, 1], got {self.l2}")
         if not (isinstance(self.seed, int) and 0 <= self.seed < 2**32):
             raise ValueError(f"seed must be an integer in [0, 2^32), got {self.seed}")
+        if not (np.isfinite(self.decay) and 0.0 < self.decay < 1.0):
+            raise ValueError(f"momentum / beta1 / rho must be in (0, 1), got {self.decay}")
 
 
 def build_model(spec: NetSpec, n_inputs: int, n_outputs: int) -> hg.Sequential:
@@ -137,15 +142,19 @@ def make_optimizer(spec: NetSpec, model: hg.Sequential):
     if spec.optimizer == "sgd":
         return hg.SGD(params, lr=spec.lr)
     if spec.optimizer == "momentum":
-        return hg.SGD(params, lr=spec.lr, momentum=MOMENTUM)
+        return hg.SGD(params, lr=spec.lr, momentum=spec.decay)
     if spec.optimizer == "adam":
-        return hg.Adam(params, lr=spec.lr)
-    return hg.RMSProp(params, lr=spec.lr)
+        return hg.Adam(params, lr=spec.lr, betas=(spec.decay, ADAM_BETA2))
+    return hg.RMSProp(params, lr=spec.lr, rho=spec.decay)
+
+
+# the attribute each optimizer keeps its averaging rate in (plain SGD has none)
+DECAY_ATTRIBUTE = {"momentum": "momentum", "adam": "beta1", "rmsprop": "rho"}
 
 
 # Settings a running training takes as they are (no reset): what each does to the Trainer is
 # ``Trainer.tweak``; the exported script does the same at the same step.
-TWEAKS = ("lr", "optimizer", "l2", "batch_size")
+TWEAKS = ("lr", "decay", "optimizer", "l2", "batch_size")
 
 
 class Trainer:
@@ -179,12 +188,16 @@ class Trainer:
         """Change one setting of the running training (a name in TWEAKS), as Python would:
 
         lr -> ``optimizer.lr = value`` (the optimizer keeps its state: momentum, moments);
+        decay -> ``optimizer.momentum`` / ``.beta1`` / ``.rho = value`` (state kept);
         optimizer -> a new optimizer of that kind on the same parameters (fresh state);
         l2 -> a new ``hg.L2Penalty`` (or none at 0); batch_size -> a new shuffled epoch.
         """
         self.spec = replace(self.spec, **{name: value})
         if name == "lr":
             self.optimizer.lr = value
+        elif name == "decay":
+            if self.spec.optimizer in DECAY_ATTRIBUTE:
+                setattr(self.optimizer, DECAY_ATTRIBUTE[self.spec.optimizer], value)
         elif name == "optimizer":
             self.optimizer = make_optimizer(self.spec, self.model)
         elif name == "l2":

@@ -15,6 +15,8 @@ const LRS = [0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const BATCHES = [1, 4, 8, 16, 32, 64, 128, 512];
 const L2S = [0, 0.0001, 0.001, 0.01, 0.1];
 const SPEEDS = [1, 2, 5, 10, 20, 50];
+const DECAYS = [0.5, 0.8, 0.9, 0.95, 0.99];
+const DECAY_LABELS = { momentum: "momentum μ", adam: "β₁ (Adam)", rmsprop: "ρ (RMSProp)" };
 const ACT_LABELS = { relu: "ReLU", leaky_relu: "leaky ReLU", tanh: "tanh", sigmoid: "sigmoid", identity: "identity" };
 const DATA_LABELS = { xor: "XOR", moons: "moons", circles: "circles", spirals: "spirals", blobs: "blobs",
   linear: "linear", sine: "sine", plane: "plane", bump: "bump" };
@@ -112,7 +114,7 @@ function settings() {
     type: "configure", data,
     network: { hidden: state.hidden.slice(), activations: state.activations.slice(), init: $("init").value,
       optimizer: $("optimizer").value, lr: Number($("lr").value), batch_size: Number($("batch-size").value),
-      l2: Number($("l2").value), seed },
+      l2: Number($("l2").value), seed, decay: Number($("decay").value) },
     steps_per_frame: Number($("speed").value),
   };
 }
@@ -123,7 +125,7 @@ function configure() {
 }
 
 const URL_KEYS = { n: "n", noise: "noise", classes: "classes", "test-fraction": "test", init: "init",
-  optimizer: "opt", lr: "lr", "batch-size": "batch", l2: "l2", speed: "speed", seed: "seed" };
+  optimizer: "opt", lr: "lr", decay: "decay", "batch-size": "batch", l2: "l2", speed: "speed", seed: "seed" };
 
 function saveToUrl() {
   const p = new URLSearchParams();
@@ -239,7 +241,8 @@ function pushHistory(f) {
 }
 
 function markChange(msg) {
-  const names = { lr: "learning rate", optimizer: "optimizer", l2: "L2", batch_size: "batch size", noise: "noise" };
+  const names = { lr: "learning rate", decay: "momentum / β₁ / ρ", optimizer: "optimizer", l2: "L2",
+    batch_size: "batch size", noise: "noise" };
   const parts = Object.entries(msg.changes).filter(([k]) => names[k]).map(([k, v]) => `${names[k]} → ${v}`);
   if (!parts.length || msg.step === 0) return;  // before the first step: just the settings
   state.marks.push({ step: msg.step, label: parts.join(", ") });
@@ -285,11 +288,17 @@ function drawCharts() {
 
 // --- wiring ------------------------------------------------------------------------------
 
+function markOptimizer() {
+  const kind = $("optimizer").value;
+  $("decay-box").hidden = !DECAY_LABELS[kind];
+  $("decay-label").textContent = DECAY_LABELS[kind] || "";
+}
+
 function updatePlay() { $("play").textContent = state.playing ? "❚❚ Pause" : "▶ Play"; }
 
 function init() {
   fillSelect($("lr"), LRS, 0.03); fillSelect($("batch-size"), BATCHES, 16);
-  fillSelect($("l2"), L2S, 0); fillSelect($("speed"), SPEEDS, 5);
+  fillSelect($("l2"), L2S, 0); fillSelect($("speed"), SPEEDS, 5); fillSelect($("decay"), DECAYS, 0.9);
   const outputs = { n: (v) => v, noise: (v) => Number(v).toFixed(2), "test-fraction": (v) => `${Math.round(v * 100)}%`, classes: (v) => v };
   for (const [id, show] of Object.entries(outputs)) {
     $(id).oninput = () => ($(`${id}-out`).textContent = show($(id).value));
@@ -297,7 +306,9 @@ function init() {
   }
   loadFromUrl();
   renderLayers();
-  for (const id of ["init", "optimizer", "lr", "batch-size", "l2", "speed", "seed"]) $(id).onchange = configure;
+  for (const id of ["init", "lr", "decay", "batch-size", "l2", "speed", "seed"]) $(id).onchange = configure;
+  $("optimizer").onchange = () => { markOptimizer(); configure(); };
+  markOptimizer();
   $("add-layer").onclick = () => {
     if (state.hidden.length >= (state.limits ? state.limits.max_layers : 6)) return showMessage("that is the most hidden layers the page offers");
     state.hidden.push(4); state.activations.push(state.activations[state.activations.length - 1] || "tanh");
