@@ -341,3 +341,15 @@ def test_a_lost_connection_reconnects_to_the_same_run(tab):
     assert tab.evaluate("state.session") == session
     tab.click("#step")
     tab.wait_for_function(f"{STEP} === 4")  # the same run goes on
+
+
+def test_a_session_that_ended_is_said_so_and_a_new_one_starts(tab):
+    ready(tab)
+    tab.click("#step")
+    tab.wait_for_function(f"{STEP} === 1")
+    tab.evaluate("state.session = 'ended-long-ago'; state.ws.close()")  # as after a restart
+    tab.wait_for_function("document.getElementById('message').textContent.includes('ended')")
+    assert tab.text_content("#message").startswith("The previous session ended")
+    ready(tab)
+    tab.wait_for_function(f"{STEP} === 0")  # a new session, with the page's settings
+    assert tab.evaluate("state.session") != "ended-long-ago"
