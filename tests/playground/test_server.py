@@ -328,6 +328,22 @@ def test_sessions_beyond_the_limit_are_refused_with_a_message(monkeypatch):
         assert receive(first, "frame")["step"] == 0
 
 
+def test_a_reloaded_tab_takes_the_place_of_its_detached_session(monkeypatch):
+    import handgrad.playground.app as app_module
+
+    monkeypatch.setattr(app_module, "MAX_SESSIONS", 1)
+    app = create_app()
+    with page_client(app) as c:
+        with c.websocket_connect("/ws") as before_reload:
+            old, _, _ = opened(before_reload)
+        deadline = time.monotonic() + 10
+        while old not in app.registry.detached and time.monotonic() < deadline:
+            time.sleep(0.02)  # the server notices the closed socket
+        with c.websocket_connect("/ws") as reloaded:  # the old session waits for a reconnect
+            new, _, _ = opened(reloaded)
+            assert new != old and set(app.registry.sessions) == {new}
+
+
 def test_a_diverging_run_stops_and_says_so(client):
     with client.websocket_connect("/ws") as ws:
         session, _, _ = opened(ws)

@@ -80,6 +80,10 @@ class Registry:
         if session_id in self.sessions:
             self.detached[session_id] = time.monotonic()
 
+    def drop_oldest_detached(self) -> None:
+        if self.detached:
+            self.drop(min(self.detached, key=self.detached.__getitem__))
+
     def drop(self, session_id: str) -> None:
         self.sessions.pop(session_id, None)
         self.detached.pop(session_id, None)
@@ -126,6 +130,8 @@ def create_app(
         await websocket.accept()
         wanted = websocket.query_params.get("session")
         session = registry.attach(wanted)
+        if session is None and len(registry.sessions) >= MAX_SESSIONS:
+            registry.drop_oldest_detached()  # a reloaded tab's old session gives way
         if session is None and len(registry.sessions) >= MAX_SESSIONS:
             text = f"too many open playground tabs ({MAX_SESSIONS}); close one and reload"
             await websocket.send_text(json.dumps({"type": "error", "message": text}))
