@@ -297,3 +297,25 @@ def test_the_exported_script_replays_mid_run_changes(client, tmp_path):
     assert done.returncode == 0, done.stderr
     assert f"steps: {reply.headers['x-steps']}" in done.stdout
     assert f"final training loss: {reply.headers['x-final-loss']}" in done.stdout
+
+
+def test_the_model_of_a_table_predicts_raw_rows_like_handgrad_train(client, tmp_path):
+    from handgrad.cli import main
+
+    with client.websocket_connect("/ws") as ws:
+        session, _, _ = opened(ws)
+        client.post(f"/api/{session}/upload?filename=t.csv", content=CSV_TEXT.encode())
+        data = {"name": "csv", "target": "label", "features": ["size", "colour", "ok"]}
+        configure(ws, data=data, speed=50)
+        ws.send_json({"type": "play"})
+        frames_until(ws, 300)
+        ws.send_json({"type": "pause"})
+        receive(ws, "status")
+        model = client.get(f"/api/{session}/export/model")
+    (tmp_path / "m.npz").write_bytes(model.content)
+    (tmp_path / "rows.csv").write_text("size,colour,ok\n1,red,True\n7,blue,False\n3,,True\n")
+    out = tmp_path / "p.csv"
+    args = ["predict", "--model", str(tmp_path / "m.npz"), "--data", str(tmp_path / "rows.csv")]
+    assert main([*args, "--out", str(out)]) == 0
+    predicted = [line.split(",")[0] for line in out.read_text().splitlines()[1:]]
+    assert predicted == ["small", "big", "small"]  # size > 4 is big, whatever the colour
