@@ -16,7 +16,8 @@ the session is playing after a message that may change it: ``play`` twice is one
 ``pause``, ``step``, ``reset`` and a ``configure`` that resets first stop the player and wait
 for its last frame, so no frame of the old run arrives after them. A ``configure`` that only
 tweaks (learning rate, optimizer, L2, batch size, steps per frame, noise) keeps playing and
-answers ``changed`` with the step it took effect at. Training runs in a worker thread
+answers ``changed`` with the step it took effect at (the player is paused while the settings
+change, so a reset is never trained on before the page hears of it). Training runs in a worker thread
 (``asyncio.to_thread``), one frame at a time, and checks before every step whether it
 should stop, so a pause or the server's shutdown takes effect within one step.
 """
@@ -149,9 +150,16 @@ class Connection:
     async def dispatch(self, kind: str, message: dict) -> None:
         session = self.session
         if kind == "configure":
-            outcome = await asyncio.to_thread(session.configure, message)
+            # stop the player first: a reset must not be trained on before the page hears of it
+            was_playing = session.playing
+            await self.halt()
+            try:
+                outcome = await asyncio.to_thread(session.configure, message)
+            except Exception:
+                if was_playing:
+                    self.start()
+                raise
             if outcome["reset"]:
-                await self.halt()
                 await self.send({"type": "reset", "seed": session.net_spec.seed})
                 await self.send(session.dataset_payload())
                 await self.send(await asyncio.to_thread(session.frame))
@@ -161,12 +169,13 @@ class Connection:
             if "noise" in changes:
                 await self.send({**session.dataset_payload(), "keep_history": True})
             await self.send({"type": "changed", "step": session.trainer.steps, "changes": changes})
-            if not session.playing:
+            if was_playing:
+                self.start()
+            else:
                 await self.send(await asyncio.to_thread(session.frame))
         elif kind == "play":
             if self.player is None or self.player.done():
-                session.playing = True
-                self.player = asyncio.create_task(self.play())
+                self.start()
             await self.status()
         elif kind == "pause":
             await self.halt()
@@ -199,6 +208,11 @@ class Connection:
                 await self.send(await asyncio.to_thread(session.frame))
         else:
             await self.error(f"unknown message type {kind!r}")
+
+    def start(self) -> None:
+        """Start the player (the caller made sure none runs)."""
+        self.session.playing = True
+        self.player = asyncio.create_task(self.play())
 
     async def halt(self) -> None:
         """Stop the player and wait for its last frame (it stops within one step)."""
