@@ -16,10 +16,11 @@ the session is playing after a message that may change it: ``play`` twice is one
 ``pause``, ``step``, ``reset`` and a ``configure`` that resets first stop the player and wait
 for its last frame, so no frame of the old run arrives after them. A ``configure`` that only
 tweaks (learning rate, optimizer, L2, batch size, steps per frame, noise) keeps playing and
-answers ``changed`` with the step it took effect at (the player is paused while the settings
-change, so a reset is never trained on before the page hears of it). Training runs in a worker thread
-(``asyncio.to_thread``), one frame at a time, and checks before every step whether it
-should stop, so a pause or the server's shutdown takes effect within one step.
+answers ``changed`` with the step it took effect at (the player is paused while the
+settings change, so a reset is never trained on before the page hears of it). Training runs
+in a worker thread (``asyncio.to_thread``), one frame at a time, and checks before every
+step whether it should stop, so a pause or the server's shutdown takes effect within one
+step.
 """
 
 from __future__ import annotations
