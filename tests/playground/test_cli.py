@@ -49,6 +49,7 @@ def test_the_command_serves_the_page_and_stops_cleanly_on_ctrl_c():
         line = proc.stdout.readline()
         assert line.startswith("handgrad playground: http://127.0.0.1:"), line
         url = line.split()[2]
+        assert "/?token=" in url  # this launch's secret, as Jupyter prints it
         with urllib.request.urlopen(url, timeout=10) as reply:
             assert b"handgrad playground" in reply.read()
         proc.send_signal(signal.SIGINT)
@@ -58,3 +59,50 @@ def test_the_command_serves_the_page_and_stops_cleanly_on_ctrl_c():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_server_while_every_tab_trains_the_largest_network():
+    """Training runs one step at a time and checks for the stop: Ctrl-C never waits for a tab
+    (the time it takes is measured by benchmarks/playground_rate.py)."""
+    pytest.importorskip("uvicorn", reason="the playground extra is not installed")
+    import contextlib
+    import json
+    from urllib.parse import parse_qs, urlparse
+
+    from websockets.sync.client import connect
+
+    code = "import sys; from handgrad.cli import main; sys.exit(main())"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "playground", "--no-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    stack = contextlib.ExitStack()
+    try:
+        url = urlparse(proc.stdout.readline().split()[2])
+        token = parse_qs(url.query)["token"][0]
+        big = {"hidden": [32] * 6, "activations": ["relu"] * 6}
+        tabs = []
+        for _ in range(3):
+            address = f"ws://{url.netloc}/ws?token={token}"
+            ws = stack.enter_context(
+                connect(address, origin=f"http://{url.netloc}", max_size=2**24)
+            )
+            ws.send(json.dumps({"type": "configure", "data": {"name": "spirals", "n": 5000},
+                                "network": big, "steps_per_frame": 200}))  # fmt: skip
+            ws.send(json.dumps({"type": "play"}))
+            tabs.append(ws)
+        for ws in tabs:  # each tab has trained a frame and goes on
+            while not ((m := json.loads(ws.recv()))["type"] == "frame" and m["step"] > 0):
+                pass
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        assert "stopped" in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        stack.close()

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import time
-import warnings
 
 import numpy as np
 import pytest
@@ -14,49 +13,18 @@ import pytest
 import handgrad as hg
 
 pytest.importorskip("starlette", reason="the playground extra is not installed")
-warnings.filterwarnings("ignore", message=".*httpx.*")
-
-from starlette.testclient import TestClient  # noqa: E402
 
 from handgrad.playground import create_app  # noqa: E402
 from handgrad.playground.data import MAX_UPLOAD_BYTES, make_dataset, split  # noqa: E402
 from handgrad.playground.network import NetSpec, build_model  # noqa: E402
 from handgrad.tabular import Predictor  # noqa: E402
 
+from .conftest import configure, opened, page_client, receive  # noqa: E402
+
 GOOD_CSV = "a,b,c,kind\n" + "".join(
     f"{x:.3f},{y:.3f},{x * y:.3f},{'yes' if x * y > 0 else 'no'}\n"
     for x, y in np.random.default_rng(5).normal(size=(80, 2))
 )
-
-
-@pytest.fixture
-def client():
-    with TestClient(create_app()) as c:
-        yield c
-
-
-def receive(ws, kind: str, limit: int = 200) -> dict:
-    """The next message of type ``kind`` (frames of a playing session may come between)."""
-    for _ in range(limit):
-        message = ws.receive_json()
-        if message["type"] == kind:
-            return message
-    raise AssertionError(f"no {kind!r} message in {limit}")
-
-
-def opened(ws) -> tuple[str, dict, dict]:
-    hello = receive(ws, "hello")
-    return hello["session"], receive(ws, "dataset"), receive(ws, "frame")
-
-
-def configure(ws, data=None, network=None, speed=5) -> dict:
-    message = {"type": "configure", "steps_per_frame": speed}
-    if data is not None:
-        message["data"] = data
-    if network is not None:
-        message["network"] = network
-    ws.send_json(message)
-    return receive(ws, "dataset")
 
 
 def test_a_new_tab_gets_moons_and_a_2_8_8_1_network(client):
@@ -170,9 +138,12 @@ def test_tabs_are_independent_sessions(client):
         assert receive(two, "frame")["step"] == 0
         one.send_json({"type": "frame"})
         assert receive(one, "frame")["step"] == 3
-        registry = client.app.state.registry
+        registry = client.app.registry
         assert set(registry.sessions) == {id_one, id_two}
-    assert registry.sessions == {}  # closing the tabs dropped their sessions
+    deadline = time.monotonic() + 10
+    while len(registry.detached) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)  # the server notices the closed sockets
+    assert set(registry.detached) == {id_one, id_two}  # kept a while for a reconnect
 
 
 def test_a_playing_tab_does_not_stall_another(client):
@@ -189,15 +160,15 @@ def test_a_playing_tab_does_not_stall_another(client):
 
 def test_an_idle_tab_is_closed_and_its_session_dropped():
     app = create_app(idle_timeout=0.3)
-    with TestClient(app) as c, c.websocket_connect("/ws") as ws:
+    with page_client(app) as c, c.websocket_connect("/ws") as ws:
         session, _, _ = opened(ws)
-        assert session in app.state.registry.sessions
+        assert session in app.registry.sessions
         closed = receive(ws, "closed")
         assert "without activity" in closed["message"]
     deadline = time.monotonic() + 5
-    while app.state.registry.sessions and time.monotonic() < deadline:
+    while app.registry.sessions and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert app.state.registry.sessions == {}
+    assert app.registry.sessions == {}
 
 
 def test_csv_upload_good_bad_and_too_big(client):
@@ -217,11 +188,13 @@ def test_csv_upload_good_bad_and_too_big(client):
         assert dataset["plane"] == ["a", "b"]
         ragged = client.post(url, content=b"a,b\n1,2,3\n3,4\n")
         assert ragged.status_code == 200
-        assert ragged.json()["error"].startswith("mine.csv is not a well-formed CSV table")
+        assert ragged.json()["error"] == (
+            "mine.csv: line 2 has 3 fields but the header has 2 (1 field(s) after the last column)"
+        )
         text = client.post(url, content=b"a,b\n" + b"1,x\n" * 20)
-        assert text.status_code == 200  # readable; the bad cell is reported when it is used
+        assert text.status_code == 200  # readable; a constant column cannot be a feature
         ws.send_json({"type": "configure", "data": {**data, "target": "a", "features": ["b"]}})
-        assert "column 'b'" in receive(ws, "error")["message"]
+        assert "no usable feature column" in receive(ws, "error")["message"]
         huge = client.post(url, content=b"a,b\n" + b"1,2\n" * (MAX_UPLOAD_BYTES // 4 + 1))
         assert huge.status_code == 413 and "upload limit" in huge.json()["error"]
         assert client.post("/api/nope/upload", content=b"a,b\n").status_code == 404
@@ -332,7 +305,9 @@ def test_reset_starts_again_from_the_same_bits(client):
 def test_the_page_and_its_assets_are_served_locally(client):
     page = client.get("/")
     assert page.status_code == 200 and "handgrad playground" in page.text
-    for asset in ("app.js", "charts.js", "style.css"):
+    assert '<body class="connecting">' in page.text  # until the session says hello
+    assert '<span id="connection" class="connection" role="status">connecting…</span>' in page.text
+    for asset in ("app.js", "charts.js", "draw.js", "inside.js", "style.css"):
         assert client.get(f"/static/{asset}").status_code == 200
     assert "http" not in page.text.replace('href="/static', "").split("<body")[0]  # no CDN
 
@@ -341,7 +316,7 @@ def test_sessions_beyond_the_limit_are_refused_with_a_message(monkeypatch):
     import handgrad.playground.app as app_module
 
     monkeypatch.setattr(app_module, "MAX_SESSIONS", 1)
-    with TestClient(create_app()) as c, c.websocket_connect("/ws") as first:
+    with page_client(create_app()) as c, c.websocket_connect("/ws") as first:
         opened(first)
         with c.websocket_connect("/ws") as second:
             refused = second.receive_json()
@@ -351,6 +326,22 @@ def test_sessions_beyond_the_limit_are_refused_with_a_message(monkeypatch):
             }
         first.send_json({"type": "frame"})
         assert receive(first, "frame")["step"] == 0
+
+
+def test_a_reloaded_tab_takes_the_place_of_its_detached_session(monkeypatch):
+    import handgrad.playground.app as app_module
+
+    monkeypatch.setattr(app_module, "MAX_SESSIONS", 1)
+    app = create_app()
+    with page_client(app) as c:
+        with c.websocket_connect("/ws") as before_reload:
+            old, _, _ = opened(before_reload)
+        deadline = time.monotonic() + 10
+        while old not in app.registry.detached and time.monotonic() < deadline:
+            time.sleep(0.02)  # the server notices the closed socket
+        with c.websocket_connect("/ws") as reloaded:  # the old session waits for a reconnect
+            new, _, _ = opened(reloaded)
+            assert new != old and set(app.registry.sessions) == {new}
 
 
 def test_a_diverging_run_stops_and_says_so(client):

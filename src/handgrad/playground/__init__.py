@@ -20,11 +20,11 @@ def missing_dependencies() -> list[str]:
     return [name for name in names if importlib.util.find_spec(name) is None]
 
 
-def create_app(idle_timeout: float = 30 * 60):
-    """The ASGI application (see ``handgrad.playground.app``)."""
+def create_app(**settings):
+    """The ASGI application behind its guard (see ``handgrad.playground.app.create_app``)."""
     from .app import create_app as _create
 
-    return _create(idle_timeout=idle_timeout)
+    return _create(**settings)
 
 
 def serve(port: int = 0, open_browser: bool = True, idle_timeout: float = 30 * 60) -> None:

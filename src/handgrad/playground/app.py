@@ -1,27 +1,23 @@
 """The playground's ASGI application (Starlette): the page, one WebSocket per tab, uploads, exports.
 
-Protocol (JSON text messages over ``/ws``). The server opens with
-``{"type": "hello", "session": ID, ...}`` and the dataset; the page then sends
-
-    {"type": "configure", "data": {...}, "network": {...}, "steps_per_frame": k}
-    {"type": "play"} | {"type": "pause"} | {"type": "step"} | {"type": "reset"}
-    {"type": "gradcheck"} | {"type": "frame"}
-
-and receives ``dataset``, ``frame``, ``inspect``, ``gradcheck``, ``status`` and ``error``
-messages. Training runs in a worker thread (``asyncio.to_thread``), so a busy tab never
-blocks the event loop that serves the others. A tab that sends nothing for
-``idle_timeout`` seconds is told so and closed; its session is dropped with the socket.
+Every request passes ``security.Guard`` first (loopback Host, same Origin, this launch's
+token). The WebSocket protocol is ``protocol.Connection``'s. A tab that loses its socket
+keeps its session for ``RECONNECT_GRACE`` seconds: the page reconnects with
+``/ws?session=ID`` and carries on where it was; after that, or after a server restart, the
+page is told the session ended.
 
 HTTP: ``POST /api/{session}/upload`` (the CSV as the raw request body, at most
-``MAX_UPLOAD_BYTES``), ``GET /api/{session}/export/model`` and ``.../export/script``.
+``MAX_UPLOAD_BYTES``, parsed within ``UPLOAD_SECONDS``), ``GET /api/{session}/export/model``
+and ``.../export/script``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import secrets
+import threading
+import time
 from importlib import resources
 
 from starlette.applications import Starlette
@@ -34,14 +30,17 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from ..data.tabular import DataError
 from . import data as pdata
 from . import export
-from .network import ACTIVATION_NAMES, INITS, MAX_LAYERS, MAX_UNITS, OPTIMIZERS
-from .session import MAX_STEPS_PER_FRAME, ConfigError, Session
+from .network import ACTIVATION_NAMES, INITS, MAX_LAYERS, MAX_UNITS, OPTIMIZERS, TWEAKS
+from .protocol import MAX_MESSAGE_BYTES, Connection
+from .security import Guard, new_token
+from .session import MAX_STEPS_PER_FRAME, Session
 
-__all__ = ["create_app", "MAX_MESSAGE_BYTES", "MAX_SESSIONS"]
+__all__ = ["create_app", "MAX_MESSAGE_BYTES", "MAX_SESSIONS", "RECONNECT_GRACE"]
 
-MAX_MESSAGE_BYTES = 64_000  # a settings message is a few hundred bytes
 MAX_SESSIONS = 32
 MAX_FPS = 30  # frames a second at most: more than the eye needs, less than the page can draw
+RECONNECT_GRACE = 120.0  # seconds a tab's session waits for the page to reconnect
+UPLOAD_SECONDS = 20.0  # an upload that takes longer to parse is refused
 
 
 def _static_dir() -> str:
@@ -49,18 +48,45 @@ def _static_dir() -> str:
 
 
 class Registry:
-    """The live sessions, by id (an unguessable token: a tab can only reach its own)."""
+    """The live sessions, by id (an unguessable token: a tab can only reach its own).
 
-    def __init__(self) -> None:
+    A session whose socket closed is *detached*: kept ``grace`` seconds for a reconnect."""
+
+    def __init__(self, grace: float = RECONNECT_GRACE) -> None:
         self.sessions: dict[str, Session] = {}
+        self.detached: dict[str, float] = {}
+        self.grace = grace
+        self.stopping = threading.Event()  # set at shutdown: every training stops
+
+    def purge(self) -> None:
+        now = time.monotonic()
+        for sid, since in list(self.detached.items()):
+            if now - since > self.grace:
+                self.drop(sid)
 
     def create(self) -> Session:
-        session = Session(secrets.token_urlsafe(16))
+        session = Session(secrets.token_urlsafe(16), self.stopping)
         self.sessions[session.id] = session
         return session
 
+    def attach(self, session_id: str | None) -> Session | None:
+        """The detached session ``session_id``, now attached again (None: gone)."""
+        if session_id is None or session_id not in self.detached:
+            return None
+        del self.detached[session_id]
+        return self.sessions.get(session_id)
+
+    def detach(self, session_id: str) -> None:
+        if session_id in self.sessions:
+            self.detached[session_id] = time.monotonic()
+
+    def drop_oldest_detached(self) -> None:
+        if self.detached:
+            self.drop(min(self.detached, key=self.detached.__getitem__))
+
     def drop(self, session_id: str) -> None:
         self.sessions.pop(session_id, None)
+        self.detached.pop(session_id, None)
 
     def get(self, session_id: str) -> Session | None:
         return self.sessions.get(session_id)
@@ -76,168 +102,63 @@ def _limits() -> dict:
         "activations": list(ACTIVATION_NAMES),
         "inits": list(INITS),
         "optimizers": list(OPTIMIZERS),
+        "tweaks": [*TWEAKS, "steps_per_frame", "noise"],
         "datasets": {k: v[1] for k, v in pdata.DATASETS.items()},
+        "regression": [k for k, v in pdata.DATASETS.items() if v[0] == "regression"],
+        "features": {k: v[0] for k, v in pdata.FEATURES.items()},
     }
 
 
-class Connection:
-    """One tab's WebSocket: reads messages, runs the player, sends replies one at a time."""
-
-    def __init__(self, websocket: WebSocket, session: Session, idle_timeout: float, max_fps: float):
-        self.ws, self.session, self.idle_timeout = websocket, session, idle_timeout
-        self.frame_interval = 1.0 / max_fps
-        self.send_lock = asyncio.Lock()
-        self.player: asyncio.Task | None = None
-
-    async def send(self, message: dict) -> None:
-        async with self.send_lock:
-            await self.ws.send_text(json.dumps(message, allow_nan=False, default=_json_default))
-
-    async def error(self, text: str) -> None:
-        await self.send({"type": "error", "message": text})
-
-    async def run(self) -> None:
-        await self.send({"type": "hello", "session": self.session.id, "limits": _limits()})
-        await self.send(self.session.dataset_payload())
-        await self.send(await asyncio.to_thread(self.session.frame))
-        while True:
-            try:
-                message = await asyncio.wait_for(self.ws.receive(), timeout=self.idle_timeout)
-            except asyncio.TimeoutError:
-                minutes = self.idle_timeout / 60
-                await self.send(
-                    {
-                        "type": "closed",
-                        "message": f"session closed after "
-                        f"{minutes:.3g} minutes without activity; reload the page",
-                    }
-                )
-                await self.ws.close(code=4000)
-                return
-            if message["type"] == "websocket.disconnect":
-                return
-            self.session.touch()
-            text = message.get("text")
-            if text is None:
-                await self.error("binary messages are not understood; send JSON text")
-                continue
-            await self.handle(text)
-
-    async def handle(self, text: str) -> None:
-        """One message from the page; every failure becomes an ``error`` reply."""
-        if len(text) > MAX_MESSAGE_BYTES:
-            await self.error(f"message of {len(text)} bytes refused (limit {MAX_MESSAGE_BYTES})")
-            return
-        try:
-            message = json.loads(text)
-        except json.JSONDecodeError as exc:
-            await self.error(f"malformed message (not JSON: {exc.msg})")
-            return
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            await self.error('malformed message: expected a JSON object with a "type"')
-            return
-        kind = message["type"]
-        try:
-            await self.dispatch(kind, message)
-        except (ConfigError, DataError, TypeError, ValueError) as exc:
-            await self.error(f"{kind}: {exc}")
-        except Exception as exc:  # a bug or an input nobody foresaw: report it, keep serving
-            await self.error(f"{kind}: the server could not do this ({type(exc).__name__}: {exc})")
-
-    async def dispatch(self, kind: str, message: dict) -> None:
-        session = self.session
-        if kind == "configure":
-            self.stop()
-            await asyncio.to_thread(session.configure, message)
-            await self.send(session.dataset_payload())
-            await self.send(await asyncio.to_thread(session.frame))
-        elif kind == "play":
-            if self.player is None or self.player.done():
-                session.playing = True
-                self.player = asyncio.create_task(self.play())
-            await self.send({"type": "status", "playing": True})
-        elif kind == "pause":
-            self.stop()
-            await self.send({"type": "status", "playing": False})
-        elif kind == "step":
-            self.stop()
-            result = await asyncio.to_thread(session.step)
-            await self.send({"type": "inspect", **result["inspect"]})
-            await self.send(result["frame"])
-        elif kind == "reset":
-            self.stop()
-            await asyncio.to_thread(session.reset)
-            await self.send({"type": "reset", "seed": session.net_spec.seed})
-            await self.send(await asyncio.to_thread(session.frame))
-        elif kind == "gradcheck":
-            result = await asyncio.to_thread(session.check_gradients)
-            await self.send({"type": "gradcheck", **result})
-        elif kind == "frame":
-            await self.send(await asyncio.to_thread(session.frame))
-        else:
-            await self.error(f"unknown message type {kind!r}")
-
-    def stop(self) -> None:
-        self.session.playing = False
-        if self.player is not None:
-            self.player.cancel()
-            self.player = None
-
-    async def play(self) -> None:
-        """Train and send frames until paused (or the run diverges)."""
-        loop = asyncio.get_running_loop()
-        try:
-            while self.session.playing:
-                started = loop.time()
-                frame = await asyncio.to_thread(self.session.advance)
-                await self.send(frame)
-                if frame.get("diverged"):
-                    self.session.playing = False
-                    await self.send({"type": "status", "playing": False})
-                    return
-                # wait out the frame's share of a second (and always yield to the others)
-                await asyncio.sleep(max(0.0, self.frame_interval - (loop.time() - started)))
-        except (WebSocketDisconnect, RuntimeError):  # the tab went away mid-frame
-            self.session.playing = False
-        except Exception as exc:  # never let a playing tab die silently
-            self.session.playing = False
-            with contextlib.suppress(Exception):
-                await self.error(f"training stopped: {type(exc).__name__}: {exc}")
-                await self.send({"type": "status", "playing": False})
-
-
-def _json_default(value):
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"cannot send {type(value).__name__} as JSON")
-
-
-def create_app(idle_timeout: float = 30 * 60, max_fps: float = MAX_FPS) -> Starlette:
-    """The ASGI app; ``idle_timeout``: seconds without a message before a tab is closed;
-    ``max_fps``: the most frames a second a playing tab is sent."""
-    registry = Registry()
+def create_app(
+    idle_timeout: float = 30 * 60,
+    max_fps: float = MAX_FPS,
+    token: str | None = None,
+    grace: float = RECONNECT_GRACE,
+) -> Guard:
+    """The ASGI app behind its guard. ``idle_timeout``: seconds without a message before a
+    tab is closed; ``max_fps``: the most frames a second a playing tab is sent; ``token``:
+    this launch's secret (a fresh one when None; read it back as ``app.token``); ``grace``:
+    seconds a tab's session waits for a reconnect. ``app.registry.stopping.set()`` stops
+    every training within one step (the server does it on Ctrl-C)."""
+    registry = Registry(grace)
 
     async def index(request: Request) -> Response:
         return FileResponse(f"{_static_dir()}/index.html", headers={"Cache-Control": "no-store"})
 
     async def socket(websocket: WebSocket) -> None:
+        registry.purge()
         await websocket.accept()
-        if len(registry.sessions) >= MAX_SESSIONS:
+        wanted = websocket.query_params.get("session")
+        session = registry.attach(wanted)
+        if session is None and len(registry.sessions) >= MAX_SESSIONS:
+            registry.drop_oldest_detached()  # a reloaded tab's old session gives way
+        if session is None and len(registry.sessions) >= MAX_SESSIONS:
             text = f"too many open playground tabs ({MAX_SESSIONS}); close one and reload"
             await websocket.send_text(json.dumps({"type": "error", "message": text}))
             await websocket.close(code=4001)
             return
-        session = registry.create()
-        connection = Connection(websocket, session, idle_timeout, max_fps)
+        restored = session is not None
+        if session is None:
+            session = await asyncio.to_thread(registry.create)
+        hello = {
+            "type": "hello",
+            "session": session.id,
+            "restored": restored,
+            "ended": wanted is not None and not restored,  # the page asked for one now gone
+            "limits": _limits(),
+        }
+        connection = Connection(websocket, session, idle_timeout, max_fps, hello)
+        closed_by_server = False
         try:
-            await connection.run()
-        except WebSocketDisconnect:
+            closed_by_server = await connection.run()  # idle timeout: the session ends
+        except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
-            connection.stop()
-            registry.drop(session.id)
+            connection.abandon()
+            if closed_by_server or registry.stopping.is_set():
+                registry.drop(session.id)
+            else:
+                registry.detach(session.id)
 
     def session_of(request: Request) -> Session | None:
         return registry.get(request.path_params["session"])
@@ -263,11 +184,15 @@ def create_app(idle_timeout: float = 30 * 60, max_fps: float = MAX_FPS) -> Starl
             body += chunk
             if len(body) > limit:
                 return JSONResponse(too_big, 413)
-        filename = request.query_params.get("filename", "upload.csv")
+        filename = pdata.safe_filename(request.query_params.get("filename", "upload.csv"))
         try:
-            table = await asyncio.to_thread(pdata.parse_csv, bytes(body), filename)
+            table = await asyncio.wait_for(
+                asyncio.to_thread(pdata.parse_csv, bytes(body), filename), UPLOAD_SECONDS
+            )
         except DataError as exc:  # the file arrived; its content is the learner's to fix
             return JSONResponse({"error": str(exc)})  # 200: the page shows it (no console noise)
+        except asyncio.TimeoutError:
+            return JSONResponse({"error": f"{filename} took over {UPLOAD_SECONDS:.0f} s to read"})
         session.set_upload(table)
         session.touch()
         return JSONResponse(table.summary())
@@ -323,5 +248,6 @@ def create_app(idle_timeout: float = 30 * 60, max_fps: float = MAX_FPS) -> Starl
         Mount("/static", StaticFiles(directory=_static_dir()), name="static"),
     ]
     app = Starlette(routes=routes)
-    app.state.registry = registry
-    return app
+    guard = Guard(app, token or new_token())
+    guard.registry = registry
+    return guard

@@ -8,17 +8,21 @@ the seed, so the exported script regenerates the very same points with ``make_da
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..data.preprocessing import Standardizer
 from ..data.tabular import DataError, encode_labels, infer_task
-from ..tabular.encode import MISSING_CATEGORY, category_text
-from ..tabular.read import as_numbers, read_table
+from ..tabular.dataset import dataset_from_frame
+from ..tabular.encode import TablePreprocessor
+from ..tabular.read import _sniff_delimiter, read_table
 
 __all__ = [
     "DATASETS",
@@ -29,6 +33,9 @@ __all__ = [
     "make_dataset",
     "parse_csv",
     "dataset_from_table",
+    "FEATURES",
+    "feature_matrix",
+    "safe_filename",
 ]
 
 MAX_POINTS = 5000  # generated sets: enough to see a boundary, small enough to stay live
@@ -45,7 +52,28 @@ DATASETS = {
     "blobs": ("classification", "Gaussian blobs, 2 to 5 classes (scikit-learn make_blobs)"),
     "linear": ("classification", "two classes split by a straight line"),
     "sine": ("regression", "y = sin(x) plus noise, x in [-3, 3]"),
+    "plane": ("regression", "a tilted plane: y = 0.8 x1 - 0.5 x2 plus noise"),
+    "bump": ("regression", "a Gaussian bump in the middle of the plane, plus noise"),
 }
+ONE_D = ("sine",)  # sets with one input (the page draws a curve)
+
+# Feature inputs computed from the plane's two coordinates (as TensorFlow Playground offers):
+# id -> (label, function of x1 and x2). The network's first layer takes the chosen ones.
+FEATURES = {
+    "x1": ("x₁", lambda x1, x2: x1),
+    "x2": ("x₂", lambda x1, x2: x2),
+    "x1sq": ("x₁²", lambda x1, x2: x1 * x1),
+    "x2sq": ("x₂²", lambda x1, x2: x2 * x2),
+    "x1x2": ("x₁x₂", lambda x1, x2: x1 * x2),
+    "sinx1": ("sin x₁", lambda x1, x2: np.sin(x1)),
+    "sinx2": ("sin x₂", lambda x1, x2: np.sin(x2)),
+}
+
+
+def feature_matrix(points: np.ndarray, names: list[str]) -> np.ndarray:
+    """Plane points (N, 2) -> the chosen feature inputs (N, len(names)), in FEATURES order."""
+    x1, x2 = points[:, 0], points[:, 1]
+    return np.column_stack([FEATURES[name][1](x1, x2) for name in names])
 
 
 @dataclass
@@ -58,6 +86,7 @@ class DataSpec:
     classes: int = 3  # blobs only
     test_fraction: float = 0.3
     seed: int = 0
+    inputs: list[str] = field(default_factory=lambda: ["x1", "x2"])  # FEATURES ids
 
     def validate(self) -> None:
         """Raise ValueError naming the first impossible value."""
@@ -73,6 +102,11 @@ class DataSpec:
             raise ValueError(f"test fraction must be in [0.05, 0.9], got {self.test_fraction}")
         if not (isinstance(self.seed, int) and 0 <= self.seed < 2**32):
             raise ValueError(f"seed must be an integer in [0, 2^32), got {self.seed}")
+        if not self.inputs or any(f not in FEATURES for f in self.inputs):
+            raise ValueError(f"inputs must be a non-empty list from {', '.join(FEATURES)}")
+        if len(set(self.inputs)) != len(self.inputs):
+            raise ValueError("each feature input may be chosen once")
+        self.inputs = [f for f in FEATURES if f in self.inputs]  # one canonical order
 
 
 @dataclass
@@ -87,8 +121,10 @@ class Dataset:
     classes: list[str] | None = None
     train: np.ndarray = field(default_factory=lambda: np.empty(0, np.intp))
     test: np.ndarray = field(default_factory=lambda: np.empty(0, np.intp))
-    scaler: Standardizer | None = None  # the CSV's standardization (None: raw features)
-    plane: tuple[int, int] = (0, 1)  # the two features drawn on the plane
+    preprocessor: TablePreprocessor | None = None  # a CSV's encoding (None: raw features)
+    plane: tuple[int, int] = (0, 1)  # the two columns of ``points`` drawn on the plane
+    points: np.ndarray | None = None  # generated sets: the plane coordinates (N, 2)
+    inputs: list[str] | None = None  # generated plane sets: the FEATURES ids X is made of
 
     @property
     def n_classes(self) -> int:
@@ -132,6 +168,17 @@ def _sine(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, n
     return x.reshape(-1, 1), y
 
 
+def _plane(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    X = rng.uniform(-1.5, 1.5, size=(n, 2))
+    return X, X @ np.array([0.8, -0.5]) + rng.normal(0.0, noise * 0.5, size=n)
+
+
+def _bump(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    X = rng.uniform(-1.5, 1.5, size=(n, 2))
+    y = 2.0 * np.exp(-(X * X).sum(axis=1) / 0.6) - 0.5
+    return X, y + rng.normal(0.0, noise * 0.5, size=n)
+
+
 def _sklearn(name: str, n: int, noise: float, classes: int, seed: int):
     from sklearn import datasets as sk
 
@@ -154,7 +201,14 @@ def make_dataset(name: str, n: int, noise: float, classes: int, seed: int):
     if name in ("moons", "circles", "blobs"):
         X, y = _sklearn(name, n, noise, classes, seed)
     else:
-        generator = {"xor": _xor, "spirals": _spirals, "linear": _linear, "sine": _sine}[name]
+        generator = {
+            "xor": _xor,
+            "spirals": _spirals,
+            "linear": _linear,
+            "sine": _sine,
+            "plane": _plane,
+            "bump": _bump,
+        }[name]
         X, y = generator(n, noise, np.random.default_rng(seed))
     return np.asarray(X, np.float64), np.asarray(y)
 
@@ -171,13 +225,19 @@ def generated(spec: DataSpec) -> Dataset:
     spec.validate()
     X, y = make_dataset(spec.name, spec.n, spec.noise, spec.classes, spec.seed)
     task = DATASETS[spec.name][0]
-    if task == "regression":
+    if spec.name in ONE_D:
         data = Dataset(X, y.astype(np.float64), task, ["x"], "y")
     else:
-        k = int(y.max()) + 1
-        data = Dataset(
-            X, y.astype(np.int64), task, ["x1", "x2"], "label", [str(c) for c in range(k)]
-        )
+        inputs = feature_matrix(X, spec.inputs)
+        names = [FEATURES[f][0] for f in spec.inputs]
+        if task == "regression":
+            data = Dataset(inputs, y.astype(np.float64), task, names, "y")
+        else:
+            k = int(y.max()) + 1
+            data = Dataset(
+                inputs, y.astype(np.int64), task, names, "label", [str(c) for c in range(k)]
+            )
+        data.points, data.inputs = X, list(spec.inputs)
     data.train, data.test = split(len(y), spec.test_fraction, spec.seed)
     return data
 
@@ -187,7 +247,7 @@ def generated(spec: DataSpec) -> Dataset:
 
 @dataclass
 class UploadedTable:
-    """A parsed CSV: its name, header and cells (kept to build Datasets from columns)."""
+    """A parsed CSV: its (sanitised) name, header and cells (to build Datasets from columns)."""
 
     filename: str
     columns: list[str]
@@ -200,41 +260,97 @@ class UploadedTable:
     def summary(self) -> dict:
         return {"filename": self.filename, "columns": self.columns, "rows": self.n_rows}
 
-    def numbers(self, names: list[str]) -> np.ndarray:
-        """The columns as float64 (N, k); DataError naming a column with text or gaps."""
-        out = []
-        for name in names:
-            values = as_numbers(self.frame[name])
-            if values is None or not np.isfinite(values).all():
-                raise DataError(
-                    f"column {name!r} must hold a finite number in every row to be used here"
-                )
-            out.append(values)
-        return np.column_stack(out)
 
-    def text(self, name: str) -> list[str]:
-        """The column's cells as text (missing cells as an empty string)."""
-        cells = category_text(self.frame[name]).tolist()
-        return ["" if v == MISSING_CATEGORY else str(v) for v in cells]
+def safe_filename(name: str) -> str:
+    """The last path part of ``name`` with only letters, digits, ``._-`` and spaces kept
+    (others become ``_``), at most 80 characters; ``upload.csv`` when nothing is left."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = _UNSAFE.sub("_", base).strip(" .")[:80].strip(" .")
+    return base if base and set(base) != {"_"} else "upload.csv"
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]")
+
+
+def _has_control(text: str) -> bool:
+    return any(unicodedata.category(c) == "Cc" for c in text)
+
+
+def check_rows(text: str, name: str) -> None:
+    """Every row has the header's number of fields, no control characters in any cell, and the
+    table is within the row and column limits. DataError naming the line and column."""
+    lines = text.splitlines()
+    sample = "\n".join(lines[:50]) + "\n"
+    reader = csv.reader(io.StringIO(text), delimiter=_sniff_delimiter(sample))
+    header: list[str] | None = None
+    rows = 0
+    while True:
+        line = reader.line_num + 1  # where the next row starts (a quoted cell may span lines)
+        try:
+            row = next(reader, None)
+        except csv.Error as exc:
+            raise DataError(f"{name}: line {line} is not well-formed CSV ({exc})") from None
+        if row is None:
+            return
+        if not any(cell.strip() for cell in row):
+            continue  # blank lines are skipped, as the reader does
+        if header is None:
+            header = row
+            if len(header) > MAX_CSV_COLUMNS:
+                raise DataError(f"{name} has {len(header)} columns; at most {MAX_CSV_COLUMNS}")
+            for k, cell in enumerate(header):
+                if _has_control(cell):
+                    raise DataError(
+                        f"{name}: the name of column {k + 1} holds a control character (a line "
+                        "break, tab or escape); rename the column"
+                    )
+            continue
+        rows += 1
+        if rows > MAX_CSV_ROWS:
+            raise DataError(f"{name} has more than {MAX_CSV_ROWS} data rows; the playground "
+                            f"takes {MAX_CSV_ROWS}")  # fmt: skip
+        if len(row) != len(header):
+            what = (
+                f"column {header[len(row)].strip()!r} and after are missing"
+                if len(row) < len(header)
+                else f"{len(row) - len(header)} field(s) after the last column"
+            )
+            raise DataError(
+                f"{name}: line {line} has {len(row)} fields but the header has "
+                f"{len(header)} ({what})"
+            )
+        for k, cell in enumerate(row):
+            if _has_control(cell.replace("\t", " ")):
+                raise DataError(
+                    f"{name}: line {line}, column {header[k].strip()!r} holds a control "
+                    "character (a line break or escape inside a quoted cell)"
+                )
 
 
 def parse_csv(content: bytes, filename: str = "upload.csv") -> UploadedTable:
-    """Read uploaded CSV bytes with handgrad's CSV reader; DataError for anything unusable."""
+    """Read uploaded CSV bytes with handgrad's CSV reader; DataError for anything unusable.
+
+    The bytes are always read as CSV text (whatever the name says: no Parquet, Excel or
+    compressed file can be decoded into more than the limits allow).
+    """
+    name = safe_filename(filename)
     if len(content) > MAX_UPLOAD_BYTES:
         raise DataError(f"the file is larger than the {MAX_UPLOAD_BYTES // 1000} kB upload limit")
-    name = Path(filename).name or "upload.csv"
+    if b"\x00" in content:
+        raise DataError(f"{name} is not a text table (it holds binary data)")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = content.decode("cp1252", errors="replace")
+    check_rows(text, name)
     with tempfile.TemporaryDirectory(prefix="handgrad-upload-") as tmp:
-        path = Path(tmp) / name
+        path = Path(tmp) / "upload.csv"
         path.write_bytes(content)
         try:
             frame = read_table(path)
         except DataError as exc:
             raise DataError(str(exc).replace(str(path), name)) from None
     table = UploadedTable(name, [str(c) for c in frame.columns], frame)
-    if table.n_rows > MAX_CSV_ROWS:
-        raise DataError(f"{name} has {table.n_rows} rows; the playground takes {MAX_CSV_ROWS}")
-    if len(table.columns) > MAX_CSV_COLUMNS:
-        raise DataError(f"{name} has {len(table.columns)} columns; at most {MAX_CSV_COLUMNS}")
     if len(table.columns) < 2:
         raise DataError(f"{name} needs at least two columns (a feature and a target)")
     if table.n_rows < 10:
@@ -250,34 +366,32 @@ def dataset_from_table(
     test_fraction: float,
     seed: int,
 ) -> Dataset:
-    """Features (standardized with the training rows' mean and spread) and the target.
+    """Features encoded as ``handgrad train`` encodes them, and the target.
 
-    ``plane``: the two features drawn on the plane (the others are held at their mean, 0
-    after standardizing); None when only one feature is used (a curve is drawn).
+    The columns go through ``handgrad.tabular``: rows with no target are left out; numeric
+    columns get their missing cells filled with the training median and are standardized;
+    text and true/false columns are one-hot encoded (a missing cell is its own category).
+    ``plane``: the two feature columns drawn on the plane when both are numeric (otherwise
+    the first two encoded inputs); None when there is one encoded input (a curve is drawn).
     """
-    table = upload
     if target in features:
         raise DataError(f"the target column {target!r} cannot also be a feature")
     if not features:
         raise DataError("choose at least one feature column")
-    X_raw = table.numbers(features)  # DataError names a bad cell
-    cells = table.text(target)
-    task, _ = infer_task(cells)
+    table = dataset_from_frame(upload.frame, target, features, [], upload.filename)
+    task, _ = infer_task(table.target)
     if task == "classification":
-        y, classes = encode_labels(cells, target)
+        y, classes = encode_labels(table.target, target)
         if len(classes) > 10:
             raise DataError(f"target {target!r} has {len(classes)} classes; at most 10 here")
     else:
-        y = table.numbers([target])[:, 0]
-        classes = None
+        y, classes = np.array([float(c) for c in table.target]), None
     train, test = split(len(y), test_fraction, seed)
-    scaler = Standardizer().fit(X_raw[train])
-    data = Dataset(
-        scaler.transform(X_raw), y, task, list(features), target, classes, train, test, scaler
-    )
-    if plane is not None:
-        for name in plane:
-            if name not in features:
-                raise DataError(f"the plane's column {name!r} is not one of the features")
-        data.plane = (features.index(plane[0]), features.index(plane[1]))
+    preprocessor = TablePreprocessor.fit(table.frame.iloc[train], table.kinds)
+    X, _ = preprocessor.transform(table.frame, upload.filename)
+    names = preprocessor.output_names
+    data = Dataset(X, y, task, names, target, classes, train, test)
+    data.preprocessor = preprocessor
+    if plane is not None and all(p in names for p in plane):
+        data.plane = (names.index(plane[0]), names.index(plane[1]))
     return data

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..data.preprocessing import Standardizer
 from ..tabular import Predictor, TablePreprocessor
-from .network import ACTIVATION_NAMES, INITS, MOMENTUM, small_normal
+from .network import ACTIVATION_NAMES, ADAM_BETA2, DECAY_ATTRIBUTE, INITS, small_normal
 from .session import Session
 
 __all__ = ["model_bytes", "script_text", "final_loss", "LOSS_FORMAT"]
@@ -46,13 +46,17 @@ def _numeric_columns(names: list[str], scaler: Standardizer) -> TablePreprocesso
 
 
 def predictor_for(session: Session) -> Predictor:
-    """The trained network with the preprocessing that takes raw feature rows to its inputs."""
+    """The trained network with the preprocessing that takes raw feature rows to its inputs:
+    a CSV's own encoding (as ``handgrad train`` stores it), else the identity on the
+    network's input columns (named as the page names them: x1, x1sq, ...)."""
     d = session.data
-    scaler = d.scaler or _identity_scaler(d.X.shape[1])
+    preprocessor = d.preprocessor
+    if preprocessor is None:
+        names = list(d.inputs) if d.inputs else list(d.feature_names)
+        preprocessor = _numeric_columns(names, _identity_scaler(d.X.shape[1]))
     target_scaler = None
     if d.task == "regression":
         target_scaler = _identity_scaler(1)  # the network was trained on the raw target
-    preprocessor = _numeric_columns(list(d.feature_names), scaler)
     return Predictor(
         session.trainer.model, d.task, preprocessor, d.classes, d.target_name, target_scaler
     )
@@ -71,40 +75,68 @@ def final_loss(session: Session) -> float:
     return t.data_loss(t.X_train, t.Y_train)
 
 
+def _generated_call(spec, noise) -> str:
+    return (
+        f"make_dataset({spec.name!r}, n={spec.n!r}, noise={noise!r}, "
+        f"classes={spec.classes!r}, seed={spec.seed!r})"
+    )
+
+
 def _data_lines(session: Session) -> list[str]:
+    """Code that builds X (the network's inputs), y, train and test. Every name from the
+    page or a file is written as a Python literal (``repr``), never as code or a comment."""
     spec, d = session.data_spec, session.data
     if spec.name != "csv":
-        return [
-            "from handgrad.playground.data import make_dataset, split",
+        lines = [
+            "from handgrad.playground.data import feature_matrix, make_dataset, split",
             "",
-            f"X, y = make_dataset({spec.name!r}, n={spec.n}, noise={spec.noise!r}, "
-            f"classes={spec.classes}, seed={spec.seed})",
-            f"train, test = split(len(y), {spec.test_fraction!r}, seed={spec.seed})",
+            f"FEATURES = {list(d.inputs or [])!r}  # the network's inputs, from the plane's x1, x2",
+            "",
+            "",
+            "def data(noise):",
+            f"    points, y = {_generated_call(spec, 'NOISE')}".replace("'NOISE'", "noise"),
+            "    return (feature_matrix(points, FEATURES) if FEATURES else points), y",
+            "",
+            "",
+            f"X, y = data({session.start_data.noise!r})",
+            f"train, test = split(len(y), {spec.test_fraction!r}, seed={spec.seed!r})",
         ]
-    # an uploaded table: the network's inputs (already standardized) and the target, verbatim
+        return lines
+    # an uploaded table: the network's inputs (already encoded) and the target, verbatim
+    source = session.upload.filename if session.upload else "CSV"
     return [
-        f"# {session.upload.filename if session.upload else 'CSV'}: features "
-        f"{', '.join(d.feature_names)} (standardized with the training rows), "
-        f"target {d.target_name}",
+        f"SOURCE = {source!r}",
+        f"INPUTS = {list(d.feature_names)!r}  # encoded as handgrad train does",
+        f"TARGET = {d.target_name!r}",
         f"X = np.array(json.loads({json.dumps(json.dumps(d.X.tolist()))}))",
         f"y = np.array(json.loads({json.dumps(json.dumps(d.y.tolist()))}))",
-        f"train = np.array({d.train.tolist()})",
-        f"test = np.array({d.test.tolist()})",
+        f"train = np.array({d.train.tolist()!r})",
+        f"test = np.array({d.test.tolist()!r})",
     ]
 
 
 def _target_lines(session: Session) -> list[str]:
     d = session.data
     if d.task == "classification" and d.n_classes > 2:
-        return ["Y = y.astype(np.int64)  # class codes for softmax cross-entropy"]
-    return ["Y = y.astype(np.float64).reshape(-1, 1)  # one output column"]
+        code = "y.astype(np.int64)  # class codes for softmax cross-entropy"
+    else:
+        code = "y.astype(np.float64).reshape(-1, 1)  # one output column"
+    return [
+        "",
+        "",
+        "def target(y):",
+        f"    return {code}",
+        "",
+        "",
+        "Y = target(y)",
+    ]
 
 
 def _model_lines(session: Session) -> list[str]:
-    spec, d = session.net_spec, session.data
+    spec, d = session.start_net, session.data
     init = INITS[spec.init]
     init_code = repr(init) if isinstance(init, str) else init.__name__
-    lines = [f"rng = np.random.default_rng({spec.seed})  # every layer draws from it, in order"]
+    lines = [f"rng = np.random.default_rng({spec.seed!r})  # every layer draws from it, in order"]
     lines.append("model = hg.Sequential(")
     fan_in = d.X.shape[1]
     for width, act in zip(spec.hidden, spec.activations):
@@ -119,21 +151,61 @@ def _model_lines(session: Session) -> list[str]:
         lines.append("loss = hg.BCEWithLogitsLoss()")
     else:
         lines.append("loss = hg.SoftmaxCrossEntropyLoss()")
-    opt = {
-        "sgd": f"hg.SGD(model.parameters(), lr={spec.lr!r})",
-        "momentum": f"hg.SGD(model.parameters(), lr={spec.lr!r}, momentum={MOMENTUM})",
-        "adam": f"hg.Adam(model.parameters(), lr={spec.lr!r})",
-        "rmsprop": f"hg.RMSProp(model.parameters(), lr={spec.lr!r})",
-    }[spec.optimizer]
-    lines.append(f"optimizer = {opt}")
-    lines.append(f"penalty = hg.L2Penalty({spec.l2!r}) if {spec.l2!r} > 0 else None")
+    lines += [
+        "",
+        "",
+        "def make_optimizer(kind, lr, decay):",
+        '    if kind == "sgd":',
+        "        return hg.SGD(model.parameters(), lr=lr)",
+        '    if kind == "momentum":',
+        "        return hg.SGD(model.parameters(), lr=lr, momentum=decay)",
+        '    if kind == "adam":',
+        f"        return hg.Adam(model.parameters(), lr=lr, betas=(decay, {ADAM_BETA2!r}))",
+        "    return hg.RMSProp(model.parameters(), lr=lr, rho=decay)",
+        "",
+        "",
+        f"DECAY_ATTRIBUTE = {DECAY_ATTRIBUTE!r}  # momentum, beta1 or rho",
+        f"optimizer = make_optimizer({spec.optimizer!r}, {spec.lr!r}, {spec.decay!r})",
+        f"penalty = hg.L2Penalty({spec.l2!r}) if {spec.l2!r} > 0 else None",
+    ]
     return lines
 
 
+# What the script does with each logged change, in the order the session applies them.
+_REPLAY = [
+    "def apply(change):",
+    '    """A setting changed (or a weight edited) on the page at this step."""',
+    "    global X, y, Y, X_train, Y_train, optimizer, penalty, BATCH_SIZE, order, lr, kind, decay",
+    '    if "noise" in change:  # the same points, drawn again with the new noise',
+    '        X, y = data(change["noise"])',
+    "        Y = target(y)",
+    "        X_train, Y_train = X[train], Y[train]",
+    '    if "lr" in change:  # the optimizer keeps its state (momentum, moments)',
+    '        lr = optimizer.lr = change["lr"]',
+    '    if "decay" in change:  # its averaging rate, state kept',
+    '        decay = change["decay"]',
+    "        if kind in DECAY_ATTRIBUTE:",
+    "            setattr(optimizer, DECAY_ATTRIBUTE[kind], decay)",
+    '    if "optimizer" in change:  # a new optimizer on the same weights, fresh state',
+    '        kind = change["optimizer"]',
+    "        optimizer = make_optimizer(kind, lr, decay)",
+    '    if "l2" in change:',
+    '        penalty = hg.L2Penalty(change["l2"]) if change["l2"] > 0 else None',
+    '    if "batch_size" in change:  # a new shuffled epoch starts',
+    '        BATCH_SIZE = min(change["batch_size"], len(X_train))',
+    "        order = iter(())",
+    '    if "weight" in change:  # W[layer][i, j] set by hand',
+    '        layer, i, j, value = change["weight"]',
+    "        model.layers[2 * layer].weight.value[i, j] = value",
+]
+
+
 def script_text(session: Session) -> str:
-    """A standalone Python script (handgrad's API only) that reproduces the run so far."""
-    t, spec = session.trainer, session.net_spec
+    """A standalone Python script (handgrad's API only) that reproduces the run so far,
+    with every setting changed and weight edited mid-run at the step it happened."""
+    t, spec = session.trainer, session.start_net
     helper = inspect.getsource(small_normal) if spec.init == "small" else ""
+    changes = [{k: v for k, v in record.items()} for record in session.log]
     lines = [
         '"""Reproduces a handgrad playground run: same data, seed, network and settings.',
         "",
@@ -157,20 +229,34 @@ def script_text(session: Session) -> str:
     lines += [
         *_model_lines(session),
         "",
-        f"STEPS, BATCH_SIZE = {t.steps}, {t.batch_size}",
-        f"batch_rng = np.random.default_rng({spec.seed + 2})  # the minibatch order",
+        f"STEPS, BATCH_SIZE = {t.steps!r}, {min(spec.batch_size, len(t.X_train))!r}",
+        f"lr, kind, decay = {spec.lr!r}, {spec.optimizer!r}, {spec.decay!r}",
+        "# what changed on the page while it trained: {'step': s, setting: new value, ...}",
+        f"CHANGES = {changes!r}",
+        "",
+        "",
+        *_REPLAY,
+        "",
+        "",
+        f"batch_rng = np.random.default_rng({spec.seed + 2!r})  # the minibatch order",
+        "order = iter(())",
         "step = 0",
         "while step < STEPS:",
-        "    for idx in hg.batches(len(X_train), BATCH_SIZE, rng=batch_rng):  # one epoch",
-        "        if step == STEPS:",
-        "            break",
-        "        outputs = model.forward(X_train[idx])",
-        "        loss.forward(outputs, Y_train[idx])",
-        "        model.backward(loss.backward())",
-        "        if penalty is not None:",
-        "            penalty.add_gradient(model.parameters())",
-        "        optimizer.step()",
-        "        step += 1",
+        "    while CHANGES and CHANGES[0]['step'] == step:",
+        "        apply(CHANGES.pop(0))",
+        "    idx = next(order, None)",
+        "    if idx is None:  # a new epoch: a new shuffled order",
+        "        order = hg.batches(len(X_train), BATCH_SIZE, rng=batch_rng)",
+        "        idx = next(order)",
+        "    outputs = model.forward(X_train[idx])",
+        "    loss.forward(outputs, Y_train[idx])",
+        "    model.backward(loss.backward())",
+        "    if penalty is not None:",
+        "        penalty.add_gradient(model.parameters())",
+        "    optimizer.step()",
+        "    step += 1",
+        "for change in CHANGES:  # changes after the last step",
+        "    apply(change)",
         "",
         "final = loss.forward(model.forward(X_train), Y_train)",
         'print(f"steps: {step}")',

@@ -129,7 +129,9 @@ def check_gradients(trainer: Trainer) -> dict:
     """``hg.gradcheck`` of the current network on the first ``GRADCHECK_ROWS`` training rows.
 
     No minibatch is drawn and the gradients are put back: the run continues as if no check
-    had happened. Returns the report's rows, its verdict and its text table.
+    had happened. Returns the report's rows as gradcheck gives them (one dict per
+    parameter), its verdict, its one-line summary, its text table, and one sentence that
+    says what the verdict means (for a FAIL: which parameter disagrees, and where to look).
     """
     rows = min(GRADCHECK_ROWS, len(trainer.X_train))
     x, y = trainer.X_train[:rows], trainer.Y_train[:rows]
@@ -137,9 +139,59 @@ def check_gradients(trainer: Trainer) -> dict:
     report = hg.gradcheck(trainer.model, trainer.loss, x, y, max_entries=GRADCHECK_ENTRIES)
     for p, g in zip(trainer.model.parameters(), saved):
         p.grad[...] = g  # the check's backward overwrote them
+    table = [{k: _plain(v) for k, v in row.items()} for row in report.as_dicts()]
     return {
         "passed": bool(report.passed),
-        "rows": report.as_dicts(),
+        "rows": table,
+        "summary": report.summary(),
         "table": report.table(),
+        "explanation": _engine_sentence(report) or explain(bool(report.passed), table),
         "batch": rows,
     }
+
+
+def _engine_sentence(report) -> str:
+    """gradcheck's own sentence about a FAIL, when its report writes one."""
+    sentence = getattr(report, "explanation", None)
+    return sentence() if callable(sentence) and not report.passed else ""
+
+
+def _plain(value):
+    """NumPy scalars as Python numbers and bools (the page gets JSON)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _errors(row: dict) -> list[tuple[str, float]]:
+    """The row's error figures, in gradcheck's order (every key that names an error)."""
+    return [
+        (key, float(value))
+        for key, value in row.items()
+        if "err" in key and isinstance(value, (int, float)) and not isinstance(value, bool)
+    ]
+
+
+def explain(passed: bool, rows: list[dict]) -> str:
+    """One sentence for the learner: what PASSED or FAILED means for this network."""
+    checked = sum(int(r.get("checked", 0)) for r in rows)
+    skipped = sum(int(r.get("kinks", r.get("skipped", 0))) for r in rows)
+    if passed:
+        return (
+            f"Backprop is right here: each of the {checked} entries checked agrees with "
+            f"finite differences as closely as they can tell"
+            + (
+                f" ({skipped} skipped where a ReLU kink makes them meaningless)."
+                if skipped
+                else "."
+            )
+        )
+    failing = [r for r in rows if "passed" in r and not r["passed"]] or rows
+    worst = max(failing, key=lambda r: [v for _, v in _errors(r)][-1:] or [0.0])
+    figures = ", ".join(f"{k.replace('_', ' ')} {v:.1e}" for k, v in _errors(worst))
+    how = f" ({figures})" if figures else ""
+    where = (
+        "every parameter, so look first at the loss's gradient dL/dz"
+        if len(failing) == len(rows) > 1
+        else f"{worst.get('name', 'a parameter')}, so look at the backward of the layer it "
+        "belongs to"
+    )
+    return f"The analytic gradient disagrees with finite differences{how} at {where}."

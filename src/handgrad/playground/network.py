@@ -9,8 +9,8 @@ minibatch at a time with ``hg.batches`` for the order, exactly as the exported s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ __all__ = [
     "make_optimizer",
     "loss_target",
     "Trainer",
+    "TWEAKS",
 ]
 
 MAX_LAYERS = 6  # hidden layers
@@ -59,7 +60,7 @@ INITS: dict[str, Any] = {  # a name hg.Linear knows, or an initializer function
     "small": small_normal,
 }
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
-MOMENTUM = 0.9
+ADAM_BETA2 = 0.999
 
 
 @dataclass
@@ -74,6 +75,9 @@ class NetSpec:
     batch_size: int = 16
     l2: float = 0.0
     seed: int = 0
+    decay: float = (
+        0.9  # the optimizer's averaging rate: SGD's momentum, Adam's beta1, RMSProp's rho
+    )
 
     def validate(self) -> None:
         """Raise ValueError naming the first impossible value."""
@@ -101,6 +105,8 @@ class NetSpec:
             raise ValueError(f"L2 strength must be in [0, 1], got {self.l2}")
         if not (isinstance(self.seed, int) and 0 <= self.seed < 2**32):
             raise ValueError(f"seed must be an integer in [0, 2^32), got {self.seed}")
+        if not (np.isfinite(self.decay) and 0.0 < self.decay < 1.0):
+            raise ValueError(f"momentum / beta1 / rho must be in (0, 1), got {self.decay}")
 
 
 def build_model(spec: NetSpec, n_inputs: int, n_outputs: int) -> hg.Sequential:
@@ -136,10 +142,19 @@ def make_optimizer(spec: NetSpec, model: hg.Sequential):
     if spec.optimizer == "sgd":
         return hg.SGD(params, lr=spec.lr)
     if spec.optimizer == "momentum":
-        return hg.SGD(params, lr=spec.lr, momentum=MOMENTUM)
+        return hg.SGD(params, lr=spec.lr, momentum=spec.decay)
     if spec.optimizer == "adam":
-        return hg.Adam(params, lr=spec.lr)
-    return hg.RMSProp(params, lr=spec.lr)
+        return hg.Adam(params, lr=spec.lr, betas=(spec.decay, ADAM_BETA2))
+    return hg.RMSProp(params, lr=spec.lr, rho=spec.decay)
+
+
+# the attribute each optimizer keeps its averaging rate in (plain SGD has none)
+DECAY_ATTRIBUTE = {"momentum": "momentum", "adam": "beta1", "rmsprop": "rho"}
+
+
+# Settings a running training takes as they are (no reset): what each does to the Trainer is
+# ``Trainer.tweak``; the exported script does the same at the same step.
+TWEAKS = ("lr", "decay", "optimizer", "l2", "batch_size")
 
 
 class Trainer:
@@ -154,8 +169,7 @@ class Trainer:
         self.loss = make_loss(data)
         self.optimizer = make_optimizer(spec, self.model)
         self.penalty = hg.L2Penalty(spec.l2) if spec.l2 > 0 else None
-        self.X_train, self.Y_train = data.X[data.train], loss_target(data)[data.train]
-        self.X_test, self.Y_test = data.X[data.test], loss_target(data)[data.test]
+        self.set_data(data)
         self.batch_size = min(spec.batch_size, len(self.X_train))
         self._rng = np.random.default_rng(spec.seed + 2)
         self._order: Iterator[np.ndarray] = iter(())
@@ -163,6 +177,36 @@ class Trainer:
         self.epoch = 0
         self.last_loss: float | None = None
         self.diverged = False
+
+    def set_data(self, data: Dataset) -> None:
+        """The same rows with new values (a noise change): the training goes on from here."""
+        self.data = data
+        self.X_train, self.Y_train = data.X[data.train], loss_target(data)[data.train]
+        self.X_test, self.Y_test = data.X[data.test], loss_target(data)[data.test]
+
+    def tweak(self, name: str, value) -> None:
+        """Change one setting of the running training (a name in TWEAKS), as Python would:
+
+        lr -> ``optimizer.lr = value`` (the optimizer keeps its state: momentum, moments);
+        decay -> ``optimizer.momentum`` / ``.beta1`` / ``.rho = value`` (state kept);
+        optimizer -> a new optimizer of that kind on the same parameters (fresh state);
+        l2 -> a new ``hg.L2Penalty`` (or none at 0); batch_size -> a new shuffled epoch.
+        """
+        self.spec = replace(self.spec, **{name: value})
+        if name == "lr":
+            self.optimizer.lr = value
+        elif name == "decay":
+            if self.spec.optimizer in DECAY_ATTRIBUTE:
+                setattr(self.optimizer, DECAY_ATTRIBUTE[self.spec.optimizer], value)
+        elif name == "optimizer":
+            self.optimizer = make_optimizer(self.spec, self.model)
+        elif name == "l2":
+            self.penalty = hg.L2Penalty(value) if value > 0 else None
+        elif name == "batch_size":
+            self.batch_size = min(value, len(self.X_train))
+            self._order = iter(())
+        else:
+            raise ValueError(f"{name!r} cannot change while training")
 
     def next_batch(self) -> np.ndarray:
         """Row indices of the next minibatch; a new shuffled epoch when one ends."""
@@ -189,10 +233,11 @@ class Trainer:
         self.steps += 1
         self.last_loss = float(value)
 
-    def run(self, n_steps: int) -> None:
-        """``n_steps`` steps, stopping early (``diverged``) once the loss is not finite."""
+    def run(self, n_steps: int, stop: Callable[[], bool] = lambda: False) -> None:
+        """``n_steps`` steps, stopping early once the loss is not finite (``diverged``) or as
+        soon as ``stop()`` is true (checked before every step: the server's Ctrl-C)."""
         for _ in range(n_steps):
-            if self.diverged:
+            if self.diverged or stop():
                 return
             with np.errstate(over="ignore", invalid="ignore"):
                 try:

@@ -28,8 +28,20 @@ def _port_taken(port: int) -> bool:
     return False
 
 
+def warm_up() -> None:
+    """Import and run once what a tab's first session needs (the engine, the data sets and
+    scikit-learn's generators, a frame, a step), so the first page is live at once."""
+    from .session import Session
+
+    session = Session("warm-up")
+    session.step()
+    session.frame()
+
+
 def serve(port: int = 0, open_browser: bool = True, idle_timeout: float = 30 * 60) -> None:
-    """Serve until Ctrl-C; prints the URL, opens it in the browser unless told not to.
+    """Serve until Ctrl-C; prints the URL (with this launch's token), opens it in the browser
+    unless told not to. Ctrl-C stops every training within one step and ends the server at
+    once, whatever the tabs are doing.
 
     ``port`` 0 picks a free one. Raises ValueError when the port asked for is taken.
     """
@@ -39,15 +51,18 @@ def serve(port: int = 0, open_browser: bool = True, idle_timeout: float = 30 * 6
 
     if port and _port_taken(port):
         raise ValueError(f"port {port} on {HOST} is in use; pick another or omit --port")
+    warm_up()
     port = port or free_port()
-    url = f"http://{HOST}:{port}/"
+    app = create_app(idle_timeout=idle_timeout)
+    url = f"http://{HOST}:{port}/?token={app.token}"
     config = uvicorn.Config(
-        create_app(idle_timeout=idle_timeout),
+        app,
         host=HOST,
         port=port,
         log_level="warning",
         ws_max_size=MAX_MESSAGE_BYTES * 4,
         lifespan="off",
+        timeout_graceful_shutdown=1,
     )
 
     class _Server(uvicorn.Server):
@@ -57,6 +72,11 @@ def serve(port: int = 0, open_browser: bool = True, idle_timeout: float = 30 * 6
                 print(f"handgrad playground: {url}  (Ctrl-C stops it)", flush=True)
                 if open_browser:
                     threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+
+        def handle_exit(self, sig, frame) -> None:
+            app.registry.stopping.set()  # every training stops before its next step
+            self.force_exit = True  # do not wait for open tabs to close
+            super().handle_exit(sig, frame)
 
     server = _Server(config)
     try:

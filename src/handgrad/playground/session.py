@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import numpy as np
 
@@ -26,7 +26,7 @@ from ..data.tabular import DataError
 from ..metrics import accuracy, probabilities, r2_score
 from . import data as pdata
 from .inspector import check_gradients, inspect_step
-from .network import MAX_UNITS, NetSpec, Trainer
+from .network import MAX_UNITS, TWEAKS, NetSpec, Trainer
 
 __all__ = ["Session", "ConfigError", "GRID", "UNIT_GRID"]
 
@@ -70,11 +70,17 @@ def _bytes(values: np.ndarray) -> str:
 
 
 class Session:
-    """A tab's data, network and training state (see the module docstring)."""
+    """A tab's data, network and training state (see the module docstring).
 
-    def __init__(self, session_id: str):
+    ``log``: what changed during the run since its last reset, as ``{"step": s, ...}``
+    records in order (setting tweaks and edited weights); the exported script replays it.
+    ``stopping``: set when the server shuts down; training checks it before every step.
+    """
+
+    def __init__(self, session_id: str, stopping: threading.Event | None = None):
         self.id = session_id
         self.lock = threading.Lock()
+        self.stopping = stopping or threading.Event()
         self.last_active = time.monotonic()
         self.upload: pdata.UploadedTable | None = None
         self.data_settings: dict = {}
@@ -84,6 +90,8 @@ class Session:
         self.playing = False
         self.data = pdata.generated(self.data_spec)
         self.trainer = Trainer(self.net_spec, self.data)
+        self.log: list[dict] = []
+        self.start_data, self.start_net = self.data_spec, self.net_spec  # at the last reset
         self._set_view()
 
     def touch(self) -> None:
@@ -91,11 +99,14 @@ class Session:
 
     # --- settings ---------------------------------------------------------------------------
 
-    def configure(self, message: dict) -> None:
-        """New data and/or network settings: validated in full, then a fresh (reset) run.
+    def configure(self, message: dict) -> dict:
+        """New settings, validated in full before anything changes.
 
         ``message["data"]`` / ``message["network"]``: the full settings (a key left out takes
-        its default); either may be omitted to keep the current ones.
+        its default); either may be omitted to keep the current ones. Settings in
+        ``RESETTING`` start a fresh run; the others (learning rate, optimizer, L2, batch
+        size, steps per frame, noise) change the running training where it stands.
+        Returns ``{"reset": bool, "changes": {name: value}}`` (the tweaks applied).
         """
         data_values = message.get("data", self.data_settings)
         if not isinstance(data_values, dict):
@@ -106,22 +117,54 @@ class Session:
         spec = _spec_from(
             pdata.DataSpec, {k: v for k, v in data_values.items() if k not in CSV_KEYS}, "data"
         )
+        if spec.name == "csv":  # no noise to change in a table
+            spec = replace(spec, noise=self.data_spec.noise)
         net_spec = _spec_from(NetSpec, message.get("network", self.net_spec.__dict__), "network")
         speed = message.get("steps_per_frame", self.steps_per_frame)
         if not (isinstance(speed, int) and 1 <= speed <= MAX_STEPS_PER_FRAME):
             raise ConfigError(f"steps per frame must be 1 to {MAX_STEPS_PER_FRAME}, got {speed}")
-        if spec.name == "csv":
-            dataset = self._csv_dataset(data_values, spec)
-        else:
-            dataset = pdata.generated(spec)
-        if len(dataset.train) < 2:
-            raise ConfigError("the training part needs at least two rows")
+        same_data = (
+            replace(spec, noise=self.data_spec.noise) == self.data_spec
+            and {k: data_values.get(k) for k in CSV_KEYS}
+            == {k: self.data_settings.get(k) for k in CSV_KEYS}
+            and (spec.name != "csv" or self.data.preprocessor is not None)
+        )
+        same_net = replace(net_spec, **{k: getattr(self.net_spec, k) for k in TWEAKS}) == (
+            self.net_spec
+        )
+        dataset = self.data
+        if not same_data or spec.noise != self.data_spec.noise:
+            if spec.name == "csv":
+                dataset = self._csv_dataset(data_values, spec)
+            else:
+                dataset = pdata.generated(spec)
+            if len(dataset.train) < 2:
+                raise ConfigError("the training part needs at least two rows")
         with self.lock:
-            self.data_settings, self.data_spec, self.net_spec = dict(data_values), spec, net_spec
-            self.steps_per_frame = speed
-            self.data = dataset
-            self.trainer = Trainer(net_spec, dataset)
-            self._set_view()
+            self.data_settings, self.steps_per_frame = dict(data_values), speed
+            if not (same_data and same_net):
+                self.data_spec, self.net_spec, self.data = spec, net_spec, dataset
+                self.trainer = Trainer(net_spec, dataset)
+                self.log = []
+                self.start_data, self.start_net = spec, net_spec
+                self._set_view()
+                return {"reset": True, "changes": {}}
+            changes: dict = {}
+            if dataset is not self.data:
+                self.data_spec, self.data = spec, dataset
+                self.trainer.set_data(dataset)
+                changes["noise"] = spec.noise
+            for name in TWEAKS:
+                value = getattr(net_spec, name)
+                if value != getattr(self.net_spec, name):
+                    self.trainer.tweak(name, value)
+                    changes[name] = value
+            self.net_spec = net_spec
+            if changes and self.trainer.steps == 0 and not self.log:
+                self.start_data, self.start_net = self.data_spec, self.net_spec  # from the start
+            elif changes:
+                self.log.append({"step": self.trainer.steps, **changes})
+            return {"reset": False, "changes": changes}
 
     def _csv_dataset(self, values: dict, spec: pdata.DataSpec) -> pdata.Dataset:
         if self.upload is None:
@@ -133,15 +176,8 @@ class Session:
             raise ConfigError("a CSV needs a target column and a list of feature columns")
         if not all(isinstance(f, str) for f in features) or len(set(features)) != len(features):
             raise ConfigError("feature columns must be distinct column names")
-        if len(features) < 2:
-            plane = None  # one feature: the page draws a curve
-        elif (
-            not isinstance(plane, list)
-            or len(plane) != 2
-            or plane[0] == plane[1]
-            or not set(plane) <= set(features)
-        ):
-            plane = features[:2]  # the first two features chosen
+        if not (isinstance(plane, list) and len(plane) == 2 and plane[0] != plane[1]):
+            plane = None
         for name in [target, *features]:
             if name not in self.upload.columns:
                 raise ConfigError(f"{self.upload.filename} has no column {name!r}")
@@ -150,11 +186,11 @@ class Session:
                 self.upload,
                 target,
                 features,
-                (str(plane[0]), str(plane[1])) if isinstance(plane, list) else None,
+                (str(plane[0]), str(plane[1])) if plane else None,
                 spec.test_fraction,
                 spec.seed,
             )
-        except DataError as exc:
+        except (DataError, ValueError) as exc:
             raise ConfigError(str(exc)) from None
 
     def set_upload(self, upload: pdata.UploadedTable) -> None:
@@ -165,38 +201,71 @@ class Session:
         """The same settings, the same seed: the run starts again from the same bits."""
         with self.lock:
             self.trainer = Trainer(self.net_spec, self.data)
+            self.log = []
+            self.start_data, self.start_net = self.data_spec, self.net_spec
+
+    def weight(self, layer, i, j, value=None) -> dict:
+        """Read (and with ``value``, set) one weight W[layer][i, j]: -> its value and the
+        gradient of the last step (0 before any). An edit is logged: training goes on from it."""
+        linears = [m for m in self.trainer.model if isinstance(m, hg.Linear)]
+        if not all(isinstance(k, int) and not isinstance(k, bool) for k in (layer, i, j)):
+            raise ConfigError("a weight is named by three integers: layer, row, column")
+        if not 0 <= layer < len(linears):
+            raise ConfigError(f"layer must be 0 to {len(linears) - 1}, got {layer}")
+        W = linears[layer].weight
+        if not (0 <= i < W.value.shape[0] and 0 <= j < W.value.shape[1]):
+            raise ConfigError(f"W{layer + 1} has shape {W.value.shape}; no entry ({i}, {j})")
+        with self.lock:
+            if value is not None:
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ConfigError(f"a weight's value must be a number, got {value!r}")
+                if not (np.isfinite(value) and abs(value) <= 100):
+                    raise ConfigError(
+                        f"a weight's value must be finite, at most 100 in size: {value}"
+                    )
+                W.value[i, j] = float(value)
+                self.log.append({"step": self.trainer.steps, "weight": [layer, i, j, float(value)]})
+            grad = float(W.grad[i, j]) if self.trainer.steps else 0.0
+            return {"layer": layer, "i": i, "j": j, "value": float(W.value[i, j]), "grad": grad}
 
     # --- the view ---------------------------------------------------------------------------
 
     def _set_view(self) -> None:
-        """The grid the pictures are drawn on: the data's extent plus a margin."""
-        X = self.data.X
-        self.curve = X.shape[1] == 1
+        """The grid the pictures are drawn on (the data's extent plus a margin), as network
+        inputs: the plane's features computed on it, or the other CSV inputs at their mean."""
+        d = self.data
+        self.curve = d.X.shape[1] == 1 and d.points is None
         if self.curve:
-            lo, hi = float(X[:, 0].min()), float(X[:, 0].max())
+            lo, hi = float(d.X[:, 0].min()), float(d.X[:, 0].max())
             pad = 0.05 * (hi - lo or 1.0)
             self.xs = np.linspace(lo - pad, hi + pad, CURVE_POINTS)
             self.grid = self.xs.reshape(-1, 1)
             self.bounds = [lo - pad, hi + pad]
             return
-        i, j = self.data.plane
-        lo, hi = X[:, [i, j]].min(axis=0), X[:, [i, j]].max(axis=0)
+        P = self.plane_points()
+        lo, hi = P.min(axis=0), P.max(axis=0)
         pad = 0.1 * np.maximum(hi - lo, 1e-6)
         lo, hi = lo - pad, hi + pad
         u = np.linspace(lo[0], hi[0], GRID)
         v = np.linspace(hi[1], lo[1], GRID)  # top row first: the page draws rows downward
         uu, vv = np.meshgrid(u, v)
-        self.grid = np.zeros((GRID * GRID, X.shape[1]))  # other features at their mean (0)
-        self.grid[:, i], self.grid[:, j] = uu.ravel(), vv.ravel()
+        if d.points is not None and d.inputs is not None:
+            self.grid = pdata.feature_matrix(np.column_stack([uu.ravel(), vv.ravel()]), d.inputs)
+        else:
+            i, j = d.plane
+            self.grid = np.zeros((GRID * GRID, d.X.shape[1]))  # other inputs at their mean (0)
+            self.grid[:, i], self.grid[:, j] = uu.ravel(), vv.ravel()
         self.bounds = [float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])]
+
+    def plane_points(self) -> np.ndarray:
+        """(N, 2): where each row sits on the plane the page draws."""
+        d = self.data
+        return d.points if d.points is not None else d.X[:, list(d.plane)]
 
     def dataset_payload(self) -> dict:
         """The points to draw (plane coordinates or x, y), their part, and the labels."""
         d = self.data
-        if self.curve:
-            coords = np.column_stack([d.X[:, 0], d.y])
-        else:
-            coords = d.X[:, list(d.plane)]
+        coords = np.column_stack([d.X[:, 0], d.y]) if self.curve else self.plane_points()
         part = np.zeros(len(d.y), np.int8)
         part[d.test] = 1
         return {
@@ -205,7 +274,13 @@ class Session:
             "curve": self.curve,
             "classes": d.classes,
             "features": d.feature_names,
-            "plane": [d.feature_names[k] for k in d.plane] if not self.curve else None,
+            "plane": None
+            if self.curve
+            else ["x₁", "x₂"]
+            if d.points is not None
+            else [d.feature_names[k] for k in d.plane],
+            "inputs": d.inputs,
+            "values": d.y.tolist() if d.task == "regression" else None,
             "target": d.target_name,
             "points": np.round(coords, 4).tolist(),
             "labels": d.y.tolist() if d.task == "classification" else None,
@@ -221,10 +296,17 @@ class Session:
     # --- work -------------------------------------------------------------------------------
 
     def advance(self) -> dict:
-        """``steps_per_frame`` training steps, then a frame."""
+        """Up to ``steps_per_frame`` training steps (fewer once paused or the server stops),
+        then a frame."""
         with self.lock:
-            self.trainer.run(self.steps_per_frame)
+            self.trainer.run(self.steps_per_frame, self.should_stop)
+            if self.stopping.is_set():  # the server is going down: no pictures to make
+                return {"type": "frame", "step": self.trainer.steps, "epoch": self.trainer.epoch,
+                        "diverged": self.trainer.diverged, "stopping": True}  # fmt: skip
             return self._frame()
+
+    def should_stop(self) -> bool:
+        return not self.playing or self.stopping.is_set()
 
     def frame(self) -> dict:
         with self.lock:
@@ -259,10 +341,11 @@ class Session:
             if isinstance(layer, hg.Linear)
         ]
         frame["dead"] = self._dead_fractions()
-        frame["weights"] = [
-            np.round(layer.weight.value, 4).tolist()
-            for layer in t.model
-            if isinstance(layer, hg.Linear)
+        linears = [layer for layer in t.model if isinstance(layer, hg.Linear)]
+        frame["weights"] = [np.round(layer.weight.value, 4).tolist() for layer in linears]
+        frame["biases"] = [
+            np.round(layer.bias.value, 4).tolist() if layer.bias is not None else None
+            for layer in linears
         ]
         return frame
 
@@ -316,9 +399,11 @@ class Session:
                 out["region_p1"] = _bytes(p[:, 1])
         else:
             lo, hi = float(d.y.min()), float(d.y.max())
+            fitted = self.trainer.model.forward(d.X)[:, 0]  # residual = y - fitted, per point
             out = {
                 "region_value": _bytes((outputs[:, 0] - lo) / (hi - lo or 1.0)),
                 "value_range": [lo, hi],
+                "fitted": np.round(fitted, 4).tolist(),
             }
         coarse = np.zeros((GRID, GRID), bool)
         coarse[::2, ::2] = True

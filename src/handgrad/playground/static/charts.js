@@ -1,6 +1,29 @@
 // handgrad playground: small canvas drawing helpers (line charts, colours). No library.
 "use strict";
 
+const $ = (id) => document.getElementById(id);
+
+// A DOM element: el("div", {class: "x", text: "..."}, [children or strings]). Text is always
+// set as text, never parsed as HTML.
+function el(tag, props = {}, children = []) {
+  const node = document.createElement(tag);
+  if (props.class) node.className = props.class;
+  if (props.id) node.id = props.id;
+  if (props.text !== undefined) node.textContent = props.text;
+  for (const c of children) node.append(c);
+  return node;
+}
+
+// A number with `digits` significant digits; scientific notation when small or large.
+function sig(v, digits = 4) {
+  if (v === null || v === undefined || typeof v !== "number") return "–";
+  if (!isFinite(v)) return String(v);
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  if (a < 1e-3 || a >= 1e5) return v.toExponential(digits - 1);
+  return v.toPrecision(digits);
+}
+
 const Charts = (() => {
   const PALETTE = ["#e8743b", "#1f77b4", "#2ca02c", "#9467bd", "#d62728", "#8c564b", "#17becf", "#bcbd22", "#7f7f7f", "#e377c2"];
 
@@ -24,7 +47,8 @@ const Charts = (() => {
     return a >= 10 ? x.toFixed(0) : a >= 1 ? x.toFixed(1) : x.toFixed(2);
   }
 
-  // series: [{name, values, color, dash}] against xs; opts: {title, ylabel, log, ymin, ymax}
+  // series: [{name, values, color, dash}] against xs; opts: {title, ylabel, log, ymin, ymax,
+  // marks: [{step, label}] drawn as dashed verticals (a setting changed there)}
   function line(canvas, xs, series, opts) {
     const { ctx, w, h } = context(canvas);
     ctx.clearRect(0, 0, w, h);
@@ -59,6 +83,13 @@ const Charts = (() => {
       const t = lo + frac * (hi - lo), y = top + (1 - frac) * (h - top - bottom);
       ctx.fillText(niceNumber(opts.log ? Math.pow(10, t) : t), left - 4, y + 4);
       ctx.strokeStyle = "#eef0f4"; ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(w - right, y); ctx.stroke();
+    }
+    for (const m of opts.marks || []) {
+      if (m.step < x0 || m.step > x1) continue;
+      const X = px(m.step);
+      ctx.strokeStyle = "#7b5ea7"; ctx.setLineDash([3, 3]);
+      ctx.beginPath(); ctx.moveTo(X, top); ctx.lineTo(X, h - bottom); ctx.stroke();
+      ctx.setLineDash([]);
     }
     ctx.textAlign = "left";
     ctx.fillText(String(Math.round(x0)), left, h - 6);

@@ -1,0 +1,253 @@
+"""One tab's WebSocket: the messages it may send, and the replies, in a consistent order.
+
+The page sends JSON text messages
+
+    {"type": "configure", "data": {...}, "network": {...}, "steps_per_frame": k}
+    {"type": "play"} | {"type": "pause"} | {"type": "step"} | {"type": "reset"}
+    {"type": "gradcheck"} | {"type": "frame"}
+    {"type": "weight", "layer": l, "i": i, "j": j}            read W[l][i, j] and its gradient
+    {"type": "set_weight", "layer": l, "i": i, "j": j, "value": v}   edit it
+
+and receives ``hello``, ``dataset``, ``frame``, ``inspect``, ``gradcheck``, ``weight``,
+``changed``, ``reset``, ``status``, ``closed`` and ``error`` messages.
+
+Every message works at any moment, in any order. ``status`` always tells the page whether
+the session is playing after a message that may change it: ``play`` twice is one play;
+``pause``, ``step``, ``reset`` and a ``configure`` that resets first stop the player and wait
+for its last frame, so no frame of the old run arrives after them. A ``configure`` that only
+tweaks (learning rate, optimizer, L2, batch size, steps per frame, noise) keeps playing and
+answers ``changed`` with the step it took effect at (the player is paused while the
+settings change, so a reset is never trained on before the page hears of it). Training runs
+in a worker thread (``asyncio.to_thread``), one frame at a time, and checks before every
+step whether it should stop, so a pause or the server's shutdown takes effect within one
+step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ..data.tabular import DataError
+from .session import ConfigError, Session
+
+__all__ = ["Connection", "MAX_MESSAGE_BYTES", "MAX_DEPTH", "decode"]
+
+MAX_MESSAGE_BYTES = 64_000  # a settings message is a few hundred bytes
+MAX_DEPTH = 8  # the page's messages nest 3 deep; deeper ones are refused before parsing
+
+
+def _depth(text: str) -> int:
+    """How deep brackets nest in ``text`` (strings included: an over-estimate is safe)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def decode(text: str) -> dict:
+    """A message's JSON -> dict with a "type"; ValueError naming what is wrong."""
+    if len(text) > MAX_MESSAGE_BYTES:
+        raise ValueError(f"message of {len(text)} bytes refused (limit {MAX_MESSAGE_BYTES})")
+    if _depth(text) > MAX_DEPTH:
+        raise ValueError(f"malformed message: nested more than {MAX_DEPTH} levels deep")
+    try:
+        message = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"malformed message (not JSON: {getattr(exc, 'msg', exc)})") from None
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise ValueError('malformed message: expected a JSON object with a "type"')
+    return message
+
+
+def _json_default(value):
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot send {type(value).__name__} as JSON")
+
+
+class Connection:
+    """One tab's WebSocket: reads messages, runs the player, sends replies one at a time."""
+
+    def __init__(
+        self,
+        websocket: WebSocket,
+        session: Session,
+        idle_timeout: float,
+        max_fps: float,
+        hello: dict,
+    ):
+        self.ws, self.session, self.idle_timeout = websocket, session, idle_timeout
+        self.frame_interval = 1.0 / max_fps
+        self.hello = hello
+        self.send_lock = asyncio.Lock()
+        self.player: asyncio.Task | None = None
+
+    async def send(self, message: dict) -> None:
+        async with self.send_lock:
+            await self.ws.send_text(json.dumps(message, allow_nan=False, default=_json_default))
+
+    async def error(self, text: str) -> None:
+        await self.send({"type": "error", "message": text})
+
+    async def status(self) -> None:
+        await self.send({"type": "status", "playing": self.session.playing})
+
+    async def run(self) -> bool:
+        """Serve the tab until its socket closes (-> False) or it idles out (-> True: the
+        session ends)."""
+        await self.send(self.hello)
+        await self.send(self.session.dataset_payload())
+        await self.send(await asyncio.to_thread(self.session.frame))
+        await self.status()
+        if self.session.playing:  # a restored session that was playing goes on
+            self.player = asyncio.create_task(self.play())
+        while True:
+            try:
+                message = await asyncio.wait_for(self.ws.receive(), timeout=self.idle_timeout)
+            except asyncio.TimeoutError:
+                await self.halt()
+                minutes = self.idle_timeout / 60
+                why = f"session closed after {minutes:.3g} minutes without activity; reload"
+                await self.send({"type": "closed", "message": why})
+                await self.ws.close(code=4000)
+                return True
+            if message["type"] == "websocket.disconnect":
+                return False
+            self.session.touch()
+            text: str | None = message.get("text")
+            if text is None:
+                await self.error("binary messages are not understood; send JSON text")
+                continue
+            await self.handle(text)
+
+    async def handle(self, text: str) -> None:
+        """One message from the page; every failure becomes an ``error`` reply."""
+        try:
+            message = decode(text)
+        except ValueError as exc:
+            await self.error(str(exc))
+            return
+        kind = message["type"]
+        try:
+            await self.dispatch(kind, message)
+        except (ConfigError, DataError, TypeError, ValueError) as exc:
+            await self.error(f"{kind}: {exc}")
+            await self.status()
+        except (WebSocketDisconnect, RuntimeError):
+            raise
+        except Exception as exc:  # a bug or an input nobody foresaw: report it, keep serving
+            await self.error(f"{kind}: the server could not do this ({type(exc).__name__}: {exc})")
+
+    async def dispatch(self, kind: str, message: dict) -> None:
+        session = self.session
+        if kind == "configure":
+            # stop the player first: a reset must not be trained on before the page hears of it
+            was_playing = session.playing
+            await self.halt()
+            try:
+                outcome = await asyncio.to_thread(session.configure, message)
+            except Exception:
+                if was_playing:
+                    self.start()
+                raise
+            if outcome["reset"]:
+                await self.send({"type": "reset", "seed": session.net_spec.seed})
+                await self.send(session.dataset_payload())
+                await self.send(await asyncio.to_thread(session.frame))
+                await self.status()
+                return
+            changes = outcome["changes"]
+            if "noise" in changes:
+                await self.send({**session.dataset_payload(), "keep_history": True})
+            await self.send({"type": "changed", "step": session.trainer.steps, "changes": changes})
+            if was_playing:
+                self.start()
+            else:
+                await self.send(await asyncio.to_thread(session.frame))
+        elif kind == "play":
+            if self.player is None or self.player.done():
+                self.start()
+            await self.status()
+        elif kind == "pause":
+            await self.halt()
+            await self.status()
+        elif kind == "step":
+            await self.halt()
+            await self.status()
+            result = await asyncio.to_thread(session.step)
+            await self.send({"type": "inspect", **result["inspect"]})
+            await self.send(result["frame"])
+        elif kind == "reset":
+            await self.halt()
+            await self.status()
+            await asyncio.to_thread(session.reset)
+            await self.send({"type": "reset", "seed": session.net_spec.seed})
+            await self.send(await asyncio.to_thread(session.frame))
+        elif kind == "gradcheck":
+            result = await asyncio.to_thread(session.check_gradients)
+            await self.send({"type": "gradcheck", **result})
+        elif kind == "frame":
+            await self.send(await asyncio.to_thread(session.frame))
+        elif kind in ("weight", "set_weight"):
+            layer, i, j = (message.get(k) for k in ("layer", "i", "j"))
+            value = message.get("value") if kind == "set_weight" else None
+            if kind == "set_weight" and value is None:
+                raise ConfigError("set_weight needs a value")
+            reply = await asyncio.to_thread(session.weight, layer, i, j, value)
+            await self.send({"type": "weight", "edited": kind == "set_weight", **reply})
+            if kind == "set_weight" and not session.playing:
+                await self.send(await asyncio.to_thread(session.frame))
+        else:
+            await self.error(f"unknown message type {kind!r}")
+
+    def start(self) -> None:
+        """Start the player (the caller made sure none runs)."""
+        self.session.playing = True
+        self.player = asyncio.create_task(self.play())
+
+    async def halt(self) -> None:
+        """Stop the player and wait for its last frame (it stops within one step)."""
+        self.session.playing = False
+        player, self.player = self.player, None
+        if player is not None and not player.done():
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await player
+
+    def abandon(self) -> None:
+        """The socket is gone: stop training (without waiting)."""
+        self.session.playing = False
+        if self.player is not None:
+            self.player.cancel()
+            self.player = None
+
+    async def play(self) -> None:
+        """Train and send frames until paused (or the run diverges)."""
+        loop = asyncio.get_running_loop()
+        try:
+            while self.session.playing:
+                started = loop.time()
+                frame = await asyncio.to_thread(self.session.advance)
+                await self.send(frame)
+                if frame.get("diverged"):
+                    self.session.playing = False
+                    await self.status()
+                    return
+                # wait out the frame's share of a second (and always yield to the others)
+                await asyncio.sleep(max(0.0, self.frame_interval - (loop.time() - started)))
+        except (WebSocketDisconnect, RuntimeError):  # the tab went away mid-frame
+            self.session.playing = False
+        except Exception as exc:  # never let a playing tab die silently
+            self.session.playing = False
+            with contextlib.suppress(Exception):
+                await self.error(f"training stopped: {type(exc).__name__}: {exc}")
+                await self.status()

@@ -1,0 +1,243 @@
+// handgrad playground: drawing the output (regions, heat map, curve) and the network, with
+// hovering a unit and clicking a weight. Text from the data is set with textContent only.
+"use strict";
+
+function classColor(k) { return Charts.PALETTE[k % Charts.PALETTE.length]; }
+const BINARY_COLORS = ["#e8743b", "#1f77b4"];
+
+function drawRegion(f) {
+  const canvas = $("region"), d = state.dataset;
+  const { ctx, w, h } = Charts.context(canvas);
+  ctx.clearRect(0, 0, w, h);
+  if (d.curve) return drawCurve(ctx, w, h, f, d);
+  const g = f.grid, img = ctx.createImageData(g, g);
+  if (d.task === "classification") {
+    const cls = Charts.decode(f.region_class), conf = Charts.decode(f.region_conf);
+    const p1 = f.region_p1 ? Charts.decode(f.region_p1) : null;
+    for (let i = 0; i < g * g; i++) {
+      let rgb;
+      if (p1) rgb = Charts.diverging((p1[i] / 255 - 0.5) * 2 * 0.5);
+      else {
+        const c = Charts.hexToRgb(classColor(cls[i])), a = 0.1 + 0.4 * (conf[i] / 255);
+        rgb = c.map((x) => 255 + (x - 255) * a);
+      }
+      img.data.set([rgb[0], rgb[1], rgb[2], 255], i * 4);
+    }
+  } else {
+    const v = Charts.decode(f.region_value);
+    for (let i = 0; i < g * g; i++) img.data.set([...Charts.diverging((v[i] / 255 - 0.5) * 2 * 0.8), 255], i * 4);
+  }
+  const off = document.createElement("canvas"); off.width = g; off.height = g;
+  off.getContext("2d").putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = true; ctx.drawImage(off, 0, 0, w, h);
+  const [x0, x1, y0, y1] = d.bounds;
+  const at = ([x, y]) => [(x - x0) / (x1 - x0) * w, (1 - (y - y0) / (y1 - y0)) * h];
+  if (d.task === "regression") drawResiduals(ctx, f, d, at, h);
+  else drawPoints(ctx, d, at);
+  ctx.fillStyle = "#3a4150"; ctx.font = "11px system-ui, sans-serif";
+  ctx.fillText(`${d.plane[0]} →`, w - 50, h - 6);
+  ctx.save(); ctx.translate(12, 46); ctx.rotate(-Math.PI / 2); ctx.fillText(`${d.plane[1]} →`, 0, 0); ctx.restore();
+  regionLegend(d);
+}
+
+function drawPoints(ctx, d, at) {
+  d.points.forEach((p, i) => {
+    const [X, Y] = at(p), test = d.test[i] === 1;
+    const color = d.classes.length === 2 ? BINARY_COLORS[d.labels[i]] : classColor(d.labels[i]);
+    ctx.beginPath(); ctx.arc(X, Y, test ? 3.2 : 2.8, 0, 2 * Math.PI);
+    ctx.fillStyle = test ? "#fff" : color; ctx.fill();
+    ctx.lineWidth = test ? 1.6 : 0.8; ctx.strokeStyle = test ? color : "#fff"; ctx.stroke();
+  });
+}
+
+// Regression: each point coloured by its target on the heat map's scale, with its residual
+// (target − prediction) as a black tick: up when the network predicts too little.
+function drawResiduals(ctx, f, d, at, h) {
+  const [lo, hi] = f.value_range, span = hi - lo || 1;
+  d.points.forEach((p, i) => {
+    const [X, Y] = at(p), test = d.test[i] === 1, y = d.values[i];
+    const rgb = Charts.diverging(((y - lo) / span - 0.5) * 2 * 0.8).map((c) => c | 0);
+    if (f.fitted) {
+      const r = (y - f.fitted[i]) / span * h * 0.25;
+      ctx.strokeStyle = "rgba(20,20,20,0.7)"; ctx.lineWidth = 1;
+      ctx.beginPath(); ctx.moveTo(X, Y); ctx.lineTo(X, Y - r); ctx.stroke();
+    }
+    ctx.beginPath(); ctx.arc(X, Y, test ? 3.2 : 2.8, 0, 2 * Math.PI);
+    ctx.fillStyle = `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`; ctx.fill();
+    ctx.lineWidth = test ? 1.2 : 0.8; ctx.strokeStyle = test ? "#4a5060" : "#fff"; ctx.stroke();
+  });
+}
+
+function regionLegend(d) {
+  const box = $("region-legend");
+  box.replaceChildren();
+  if (d.task === "classification") {
+    d.classes.forEach((c, k) => {
+      const dot = el("i");
+      dot.style.background = d.classes.length === 2 ? BINARY_COLORS[k] : classColor(k);
+      box.append(dot, `${d.target} ${c}`);
+    });
+    box.append(" · filled: train, ringed: test");
+  } else {
+    box.append("colour: the network's prediction (points: their target on the same scale); ticks: residuals y − ŷ · grey ring: test");
+  }
+}
+
+function drawCurve(ctx, w, h, f, d) {
+  const [x0, x1] = d.bounds, ys = d.points.map((p) => p[1]).concat(f.curve);
+  const y0 = Math.min(...ys), y1 = Math.max(...ys), pad = 0.08 * (y1 - y0 || 1);
+  const px = (x) => 30 + (x - x0) / (x1 - x0) * (w - 40), py = (y) => 10 + (1 - (y - y0 + pad) / (y1 - y0 + 2 * pad)) * (h - 36);
+  ctx.strokeStyle = "#dde1e8"; ctx.strokeRect(30, 10, w - 40, h - 36);
+  d.points.forEach(([x, y], i) => {
+    ctx.beginPath(); ctx.arc(px(x), py(y), 2.6, 0, 2 * Math.PI);
+    if (d.test[i]) { ctx.strokeStyle = "#e8743b"; ctx.stroke(); } else { ctx.fillStyle = "#1f77b4"; ctx.fill(); }
+  });
+  ctx.strokeStyle = "#222"; ctx.lineWidth = 2; ctx.beginPath();
+  f.curve.forEach((y, i) => { const X = px(x0 + (x1 - x0) * i / (f.curve.length - 1)); i ? ctx.lineTo(X, py(y)) : ctx.moveTo(X, py(y)); });
+  ctx.stroke(); ctx.lineWidth = 1;
+  ctx.fillStyle = "#3a4150"; ctx.font = "11px system-ui, sans-serif";
+  ctx.fillText(`${d.features[0]} →`, w - 50, h - 8); ctx.fillText(`${d.target}`, 4, 20);
+  $("region-legend").textContent = "line: the network's prediction · filled: train, ringed: test";
+}
+
+// --- the network drawing -----------------------------------------------------------------
+
+function layout() {
+  const box = $("netdraw"), d = state.dataset;
+  const W = box.clientWidth, H = box.clientHeight, sizes = d.sizes;
+  const maxUnits = Math.max(...sizes);
+  const node = Math.max(10, Math.min(40, (H - 20) / maxUnits - 6));
+  const cols = sizes.map((n, l) => {
+    const x = 52 + l * (W - 72 - node) / (sizes.length - 1);  // room for the input names
+    const gap = Math.min(node + 8, (H - 20) / n);
+    const top = (H - gap * n) / 2 + (gap - node) / 2;
+    return Array.from({ length: n }, (_, u) => ({ x, y: top + u * gap }));
+  });
+  return { W, H, node, cols };
+}
+
+function drawNetworkLayout() {
+  const box = $("netdraw");
+  for (const c of box.querySelectorAll("canvas.unit, .io-label")) c.remove();
+  const { node, cols } = layout(), d = state.dataset;
+  $("sizes").textContent = d.sizes.join(" – ");
+  cols.forEach((col, l) => col.forEach((p, u) => {
+    if (l > 0 && l < cols.length - 1) {
+      const c = el("canvas", { class: "unit" });
+      c.width = 30; c.height = 30; c.dataset.layer = l; c.dataset.unit = u;
+      Object.assign(c.style, { left: `${p.x}px`, top: `${p.y}px`, width: `${node}px`, height: `${node}px` });
+      c.onmouseenter = () => showUnit(l, u, p, node);
+      c.onmouseleave = () => { $("unit-detail").hidden = true; state.hovered = null; };
+      box.appendChild(c);
+      return;
+    }
+    const names = l === 0 ? d.features : (d.classes && d.classes.length > 2 ? d.classes : [d.task === "regression" ? "ŷ" : "logit"]);
+    const name = names[u] !== undefined ? String(names[u]) : "";
+    const label = el("div", { class: "io-label", text: l === 0 && name.length > 8 ? `${name.slice(0, 7)}…` : name });
+    label.title = name;
+    const where = l === 0 ? { right: `${box.clientWidth - p.x + 3}px`, top: `${p.y + node / 2 - 8}px` }
+      : { left: `${p.x}px`, top: `${p.y - 16}px` };  // input names to the left, outputs' above
+    Object.assign(label.style, where);
+    box.appendChild(label);
+  }));
+}
+
+function unitPixels(pic, g) {
+  const bytes = Charts.decode(pic), img = new ImageData(g, g);
+  for (let i = 0; i < g * g; i++) img.data.set([...Charts.diverging((bytes[i] / 255 - 0.5) * 2), 255], i * 4);
+  return img;
+}
+
+function drawUnitCurve(ctx, pic, size) {
+  ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, size, size);
+  ctx.strokeStyle = "#1f77b4"; ctx.lineWidth = size / 30; ctx.beginPath();
+  pic.forEach((v, i) => { const X = i / (pic.length - 1) * size, Y = size / 2 - v * size * 0.43; i ? ctx.lineTo(X, Y) : ctx.moveTo(X, Y); });
+  ctx.stroke();
+}
+
+function drawUnits(f) {
+  if (!f.units) return;
+  const box = $("netdraw");
+  f.units.forEach((layer, l) => layer.forEach((pic, u) => {
+    const c = box.querySelector(`canvas.unit[data-layer="${l + 1}"][data-unit="${u}"]`);
+    if (!c) return;
+    const ctx = c.getContext("2d");
+    if (Array.isArray(pic)) drawUnitCurve(ctx, pic, 30);
+    else ctx.putImageData(unitPixels(pic, f.unit_grid), 0, 0);
+  }));
+  if (state.hovered) showUnit(...state.hovered);
+}
+
+// Hovering a unit: its picture large, its incoming weights and its bias.
+function showUnit(l, u, p, node) {
+  const f = state.frame, box = $("unit-detail");
+  if (!f || !f.units) return;
+  state.hovered = [l, u, p, node];
+  const pic = f.units[l - 1][u], big = $("unit-large"), ctx = big.getContext("2d");
+  if (Array.isArray(pic)) drawUnitCurve(ctx, pic, big.width);
+  else {
+    const off = document.createElement("canvas"); off.width = off.height = f.unit_grid;
+    off.getContext("2d").putImageData(unitPixels(pic, f.unit_grid), 0, 0);
+    ctx.imageSmoothingEnabled = true; ctx.drawImage(off, 0, 0, big.width, big.height);
+  }
+  const names = l === 1 ? state.dataset.features : Array.from({ length: f.weights[l - 1].length }, (_, i) => `a${l - 1}[${i + 1}]`);
+  const weights = f.weights[l - 1].map((row, i) => `${names[i]}: ${sig(row[u], 3)}`);
+  const bias = f.biases[l - 1] ? sig(f.biases[l - 1][u], 3) : "none";
+  $("unit-text").replaceChildren(el("b", { text: `layer ${l}, unit ${u + 1}` }),
+    el("div", { text: `bias ${bias}` }), el("div", { text: "incoming weights:" }),
+    ...weights.map((t) => el("div", { class: "mono", text: t })));
+  const W = $("netdraw").clientWidth;
+  box.style.left = `${Math.min(p.x + node + 8, W - 190)}px`;
+  box.style.top = `${Math.max(0, p.y - 20)}px`;
+  box.hidden = false;
+  box.onmouseleave = () => { box.hidden = true; state.hovered = null; };
+}
+
+function drawWeights(f) {
+  const canvas = $("net-canvas"), box = $("netdraw");
+  canvas.style.width = `${box.clientWidth}px`; canvas.style.height = `${box.clientHeight}px`;
+  const { ctx, w, h } = Charts.context(canvas);
+  ctx.clearRect(0, 0, w, h);
+  const { node, cols } = layout();
+  let top = 1e-9;
+  for (const W of f.weights) for (const row of W) for (const v of row) top = Math.max(top, Math.abs(v));
+  f.weights.forEach((W, l) => W.forEach((row, i) => row.forEach((v, j) => {
+    const a = cols[l][i], b = cols[l + 1][j];
+    const chosen = state.weight && state.weight.layer === l && state.weight.i === i && state.weight.j === j;
+    ctx.strokeStyle = chosen ? "#111" : v >= 0 ? "rgba(31,119,180,0.75)" : "rgba(232,116,59,0.75)";
+    ctx.lineWidth = (chosen ? 1.5 : 0.3) + 3.5 * Math.abs(v) / top;
+    ctx.beginPath(); ctx.moveTo(a.x + node, a.y + node / 2); ctx.lineTo(b.x, b.y + node / 2); ctx.stroke();
+  })));
+  for (const col of [cols[0], cols[cols.length - 1]]) for (const p of col) {
+    ctx.fillStyle = "#eef1f6"; ctx.strokeStyle = "#9aa3b2";
+    ctx.fillRect(p.x, p.y, node, node); ctx.strokeRect(p.x, p.y, node, node);
+  }
+}
+
+// The weight whose line passes nearest to (x, y) in the drawing, within 6 px (or null).
+function weightAt(x, y) {
+  if (!state.frame || !state.dataset) return null;
+  const { node, cols } = layout();
+  let best = null, bestDist = 6;
+  state.frame.weights.forEach((W, l) => W.forEach((row, i) => row.forEach((_, j) => {
+    const ax = cols[l][i].x + node, ay = cols[l][i].y + node / 2, bx = cols[l + 1][j].x, by = cols[l + 1][j].y + node / 2;
+    const dx = bx - ax, dy = by - ay, t = Math.max(0, Math.min(1, ((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy)));
+    const dist = Math.hypot(ax + t * dx - x, ay + t * dy - y);
+    if (dist < bestDist) { bestDist = dist; best = { layer: l, i, j }; }
+  })));
+  return best;
+}
+
+function wireNetworkDrawing() {
+  $("net-canvas").addEventListener("click", (event) => {
+    const r = $("netdraw").getBoundingClientRect();
+    const hit = weightAt(event.clientX - r.left, event.clientY - r.top);
+    if (hit) send({ type: "weight", ...hit });
+  });
+  $("weight-set").onclick = () => {
+    const value = Number($("weight-value").value);
+    if ($("weight-value").value === "" || !isFinite(value)) return showMessage("type a number for the weight");
+    send({ type: "set_weight", ...state.weight, value });
+  };
+  $("weight-close").onclick = () => { $("weight-detail").hidden = true; state.weight = null; if (state.frame) drawWeights(state.frame); };
+}
