@@ -28,6 +28,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Awaitable, Callable
+from typing import ClassVar
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -149,66 +151,95 @@ class Connection:
             await self.error(f"{kind}: the server could not do this ({type(exc).__name__}: {exc})")
 
     async def dispatch(self, kind: str, message: dict) -> None:
+        handler = self.HANDLERS.get(kind)
+        if handler is None:
+            await self.error(f"unknown message type {kind!r}")
+            return
+        await handler(self, message)
+
+    async def on_configure(self, message: dict) -> None:
         session = self.session
-        if kind == "configure":
-            # stop the player first: a reset must not be trained on before the page hears of it
-            was_playing = session.playing
-            await self.halt()
-            try:
-                outcome = await asyncio.to_thread(session.configure, message)
-            except Exception:
-                if was_playing:
-                    self.start()
-                raise
-            if outcome["reset"]:
-                await self.send({"type": "reset", "seed": session.net_spec.seed})
-                await self.send(session.dataset_payload())
-                await self.send(await asyncio.to_thread(session.frame))
-                await self.status()
-                return
-            changes = outcome["changes"]
-            if "noise" in changes:
-                await self.send({**session.dataset_payload(), "keep_history": True})
-            await self.send({"type": "changed", "step": session.trainer.steps, "changes": changes})
+        # stop the player first: a reset must not be trained on before the page hears of it
+        was_playing = session.playing
+        await self.halt()
+        try:
+            outcome = await asyncio.to_thread(session.configure, message)
+        except Exception:
             if was_playing:
                 self.start()
-            else:
-                await self.send(await asyncio.to_thread(session.frame))
-        elif kind == "play":
-            if self.player is None or self.player.done():
-                self.start()
-            await self.status()
-        elif kind == "pause":
-            await self.halt()
-            await self.status()
-        elif kind == "step":
-            await self.halt()
-            await self.status()
-            result = await asyncio.to_thread(session.step)
-            await self.send({"type": "inspect", **result["inspect"]})
-            await self.send(result["frame"])
-        elif kind == "reset":
-            await self.halt()
-            await self.status()
-            await asyncio.to_thread(session.reset)
+            raise
+        if outcome["reset"]:
             await self.send({"type": "reset", "seed": session.net_spec.seed})
+            await self.send(session.dataset_payload())
             await self.send(await asyncio.to_thread(session.frame))
-        elif kind == "gradcheck":
-            result = await asyncio.to_thread(session.check_gradients)
-            await self.send({"type": "gradcheck", **result})
-        elif kind == "frame":
-            await self.send(await asyncio.to_thread(session.frame))
-        elif kind in ("weight", "set_weight"):
-            layer, i, j = (message.get(k) for k in ("layer", "i", "j"))
-            value = message.get("value") if kind == "set_weight" else None
-            if kind == "set_weight" and value is None:
-                raise ConfigError("set_weight needs a value")
-            reply = await asyncio.to_thread(session.weight, layer, i, j, value)
-            await self.send({"type": "weight", "edited": kind == "set_weight", **reply})
-            if kind == "set_weight" and not session.playing:
-                await self.send(await asyncio.to_thread(session.frame))
+            await self.status()
+            return
+        changes = outcome["changes"]
+        if "noise" in changes:
+            await self.send({**session.dataset_payload(), "keep_history": True})
+        await self.send({"type": "changed", "step": session.trainer.steps, "changes": changes})
+        if was_playing:
+            self.start()
         else:
-            await self.error(f"unknown message type {kind!r}")
+            await self.send(await asyncio.to_thread(session.frame))
+
+    async def on_play(self, message: dict) -> None:
+        if self.player is None or self.player.done():
+            self.start()
+        await self.status()
+
+    async def on_pause(self, message: dict) -> None:
+        await self.halt()
+        await self.status()
+
+    async def on_step(self, message: dict) -> None:
+        await self.halt()
+        await self.status()
+        result = await asyncio.to_thread(self.session.step)
+        await self.send({"type": "inspect", **result["inspect"]})
+        await self.send(result["frame"])
+
+    async def on_reset(self, message: dict) -> None:
+        session = self.session
+        await self.halt()
+        await self.status()
+        await asyncio.to_thread(session.reset)
+        await self.send({"type": "reset", "seed": session.net_spec.seed})
+        await self.send(await asyncio.to_thread(session.frame))
+
+    async def on_gradcheck(self, message: dict) -> None:
+        result = await asyncio.to_thread(self.session.check_gradients)
+        await self.send({"type": "gradcheck", **result})
+
+    async def on_frame(self, message: dict) -> None:
+        await self.send(await asyncio.to_thread(self.session.frame))
+
+    async def on_weight(self, message: dict, edit: bool = False) -> None:
+        session = self.session
+        layer, i, j = (message.get(k) for k in ("layer", "i", "j"))
+        value = message.get("value") if edit else None
+        if edit and value is None:
+            raise ConfigError("set_weight needs a value")
+        reply = await asyncio.to_thread(session.weight, layer, i, j, value)
+        await self.send({"type": "weight", "edited": edit, **reply})
+        if edit and not session.playing:
+            await self.send(await asyncio.to_thread(session.frame))
+
+    async def on_set_weight(self, message: dict) -> None:
+        await self.on_weight(message, edit=True)
+
+    # message type -> handler; anything else is answered with an error
+    HANDLERS: ClassVar[dict[str, Callable[..., Awaitable[None]]]] = {
+        "configure": on_configure,
+        "play": on_play,
+        "pause": on_pause,
+        "step": on_step,
+        "reset": on_reset,
+        "gradcheck": on_gradcheck,
+        "frame": on_frame,
+        "weight": on_weight,
+        "set_weight": on_set_weight,
+    }
 
     def start(self) -> None:
         """Start the player (the caller made sure none runs)."""
