@@ -1,5 +1,5 @@
-"""Exercises on a whole network: seed 000's forward / backward / step / gradient check,
-seed 002's ``backprop``, and seed 001's Linear layer.
+"""Exercises on a whole network: the binary classifier's forward / backward / step / gradient
+check, ``backprop`` of a sigmoid network, and a Linear layer.
 
 The bug models below compose the engine's functions in deliberately wrong ways (the
 hidden delta used for the output layer, a derivative taken at the wrong point) so that
@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import reference as R
 from ..nn import functional as F
-from ..nn.gradcheck import gradcheck, numerical_gradient
+from ..nn.gradcheck import numerical_gradient
 from ..nn.layers import Linear
 from ..nn.losses import BCEWithLogitsLoss
 from ._common import item, ns, rng
@@ -23,10 +23,10 @@ from .catalogue import BugModel, Case, Exercise, register
 
 GRAD_KEYS = ("W1", "b1", "W2", "b2")
 
-# --- seed 000: a tiny binary classifier ---------------------------------------------------------
+# --- a tiny binary classifier -----------------------------------------------------------------
 
 
-def _seed000_case(name: str, n: int, d: int, h: int, act: str, seed: int, kink: bool = False):
+def _classifier_case(name: str, n: int, d: int, h: int, act: str, seed: int, kink: bool = False):
     g = rng(seed)
     X = g.normal(size=(n, d))
     params = {
@@ -44,12 +44,31 @@ def _seed000_case(name: str, n: int, d: int, h: int, act: str, seed: int, kink: 
     return Case(name, inputs, tags, bias_outputs=("b1", "b2"), batch=n)
 
 
-def _seed000_cases() -> list[Case]:
+def _saturated(case: Case) -> Case:
+    """``case`` with W2 scaled so the output logits z2 reach |z2| of 40 to 800, and labels
+    that make most samples confidently wrong: p rounds to exactly 0 or 1 there, so a
+    backward that goes through dL/dp = -y/p + (1 - y)/(1 - p) meets 0/0."""
+    i = case.inputs
+    z2 = R.forward(i["X"], i["params"], i["activation"])["z2"]
+    scale = 800.0 / float(np.max(np.abs(z2)))
+    params = {**i["params"], "W2": i["params"]["W2"] * scale, "b2": i["params"]["b2"] * scale}
+    z2 = z2 * scale
+    y = (z2 < 0).astype(float)
+    y[np.argmax(z2)] = 1.0  # one confidently right sample too
+    inputs = {**i, "params": params, "y": y}
+    name = f"{case.name}, saturated outputs (|z2| up to 800)"
+    return Case(
+        name, inputs, case.tags | {"extreme"}, bias_outputs=case.bias_outputs, batch=case.batch
+    )
+
+
+def _classifier_cases() -> list[Case]:
     return [
-        _seed000_case("relu, one sample", 1, 3, 4, "relu", 100),
-        _seed000_case("relu, a batch of 16", 16, 3, 5, "relu", 101),
-        _seed000_case("tanh, a batch of 16", 16, 4, 6, "tanh", 102),
-        _seed000_case("relu, hidden inputs exactly 0", 8, 3, 4, "relu", 103, kink=True),
+        _classifier_case("relu, one sample", 1, 3, 4, "relu", 100),
+        _classifier_case("relu, a batch of 16", 16, 3, 5, "relu", 101),
+        _classifier_case("tanh, a batch of 16", 16, 4, 6, "tanh", 102),
+        _classifier_case("relu, hidden inputs exactly 0", 8, 3, 4, "relu", 103, kink=True),
+        _saturated(_classifier_case("tanh, a batch of 12", 12, 3, 5, "tanh", 104)),
     ]
 
 
@@ -61,21 +80,21 @@ def _forward_probe(namespace, inputs):
 register(
     Exercise(
         name="forward",
-        seed="000 Part 1",
-        title="Seed 000's forward pass",
+        chapter=4,
+        title="The binary classifier's forward pass",
         entries=("forward",),
         contract=(
-            "forward(X, params, activation): the forward pass of seed 000's network.\n"
+            "forward(X, params, activation): the forward pass of a binary classifier.\n"
             "X (N, D); params: W1 (D, H), b1 (H,), W2 (H, 1), b2 (1,);\n"
             "activation 'relu' or 'tanh'.\n"
             "z1 = X W1 + b1 (N, H), a1 = f(z1), z2 = a1 W2 + b2 (N, 1), p = sigmoid(z2).\n"
             "Returns a dict {'z1', 'a1', 'z2', 'p'}."
         ),
         stub="def forward(X, params, activation='relu'):\n    raise NotImplementedError\n",
-        cases=_seed000_cases,
+        cases=_classifier_cases,
         probe=_forward_probe,
         reference=ns(forward=R.forward),
-        doc="seed-000-forward-and-backward",
+        doc="the-binary-classifier-forward-and-backward",
     )
 )
 
@@ -99,18 +118,18 @@ def _backward_with_cache(case: Case, **changes: Any) -> dict[str, np.ndarray]:
     return R.backward(i["X"], i["y"], i["params"], cache, i["activation"])
 
 
-def _seed000_deltas(case: Case) -> tuple[np.ndarray, np.ndarray, dict]:
+def _classifier_deltas(case: Case) -> tuple[np.ndarray, np.ndarray, dict]:
     """dz2 (N, 1) and dz1 (N, H) of the mean BCE, and the cache: what the order models reuse."""
     i, cache = case.inputs, _reference_cache(case)
     loss = BCEWithLogitsLoss()
     loss.forward(cache["z2"], i["y"])
     dz2 = loss.backward()
-    _, f_backward = R.seed000.ACTIVATIONS[i["activation"]]
+    _, f_backward = R.binary_classifier.ACTIVATIONS[i["activation"]]
     return dz2, f_backward(dz2 @ i["params"]["W2"].T, cache["z1"]), cache
 
 
-def _order_seed000(case: Case) -> dict[str, np.ndarray]:
-    dz2, dz1, cache = _seed000_deltas(case)
+def _order_classifier(case: Case) -> dict[str, np.ndarray]:
+    dz2, dz1, cache = _classifier_deltas(case)
     return {"W2": cache["a1"].T @ dz1, "b2": dz1.sum(axis=0), "W1": case.inputs["X"].T @ dz2}
 
 
@@ -118,7 +137,7 @@ def _tanh_derivative_from_z(case: Case) -> dict[str, np.ndarray]:
     """1 - z1^2: the derivative written for the output a1, fed the pre-activation z1."""
     if case.inputs["activation"] != "tanh":
         raise ValueError("not a tanh case")
-    dz2, _, cache = _seed000_deltas(case)
+    dz2, _, cache = _classifier_deltas(case)
     dz1 = (dz2 @ case.inputs["params"]["W2"].T) * (1.0 - cache["z1"] ** 2)
     return {"W1": case.inputs["X"].T @ dz1, "b1": dz1.sum(axis=0)}
 
@@ -147,18 +166,18 @@ SEED000_BUGS = (
         lambda c: _backward_with_cache(c, z1=_reference_cache(c)["a1"]),
     ),
     BugModel("activation-derivative", "1 - z1^2", _tanh_derivative_from_z),
-    BugModel("order", "output-layer gradients from the hidden delta", _order_seed000),
+    BugModel("order", "output-layer gradients from the hidden delta", _order_classifier),
 )
 
 register(
     Exercise(
         name="backward",
-        seed="000 Part 3",
-        title="Seed 000's backward pass",
+        chapter=4,
+        title="The binary classifier's backward pass",
         entries=("backward",),
         contract=(
             "backward(X, y, params, cache, activation): gradients of the MEAN binary\n"
-            "cross-entropy of seed 000's network. cache is forward's {'z1', 'a1', 'z2', 'p'};\n"
+            "cross-entropy of the classifier. cache is forward's {'z1', 'a1', 'z2', 'p'};\n"
             "y (N, 1) of 0/1.\n"
             "Returns {'W1', 'b1', 'W2', 'b2'}, each shaped like its parameter:\n"
             "W1 (D, H), b1 (H,), W2 (H, 1), b2 (1,). ReLU's derivative at exactly 0 is 0."
@@ -166,12 +185,12 @@ register(
         stub=(
             "def backward(X, y, params, cache, activation='relu'):\n    raise NotImplementedError\n"
         ),
-        cases=_seed000_cases,
+        cases=_classifier_cases,
         probe=_backward_probe,
         reference=ns(backward=R.backward),
         expected=lambda c: _backward_probe({"backward": R.backward}, c.inputs),
         bug_models=SEED000_BUGS,
-        doc="seed-000-forward-and-backward",
+        doc="the-binary-classifier-forward-and-backward",
     )
 )
 
@@ -188,7 +207,7 @@ def _gd_probe(namespace, inputs):
 def _gd_cases() -> list[Case]:
     cases = []
     for seed, lr in ((110, 0.1), (111, 0.5)):
-        base = _seed000_case("", 4, 3, 4, "relu", seed).inputs["params"]
+        base = _classifier_case("", 4, 3, 4, "relu", seed).inputs["params"]
         grads = {k: rng(seed + 5).normal(size=v.shape) for k, v in base.items()}
         cases.append(Case(f"lr = {lr}", {"params": base, "grads": grads, "lr": lr}))
     return cases
@@ -197,7 +216,7 @@ def _gd_cases() -> list[Case]:
 register(
     Exercise(
         name="gd_step",
-        seed="000 Part 4",
+        chapter=4,
         title="A gradient-descent step",
         entries=("gd_step",),
         contract=(
@@ -212,7 +231,7 @@ register(
     )
 )
 
-# --- seed 000 Part 5: the learner's own gradient checker --------------------------------------
+# --- the learner's own gradient checker ---------------------------------------------------
 
 
 def _smooth(x: np.ndarray) -> float:
@@ -229,9 +248,10 @@ def _reference_numerical(f, x, eps=1e-5):
 
 
 def _reference_check(f, x, analytic, eps=1e-5):
-    x = np.array(x, dtype=np.float64)
-    report = gradcheck(lambda: f(x), {"x": x}, {"x": np.asarray(analytic)}, eps=eps, order=2)
-    return report.max_rel_error
+    """The contract's number: max |a - n| / max(|a|, |n|, 1e-8) over the entries."""
+    a = np.asarray(analytic, dtype=np.float64)
+    n = _reference_numerical(f, x, eps)
+    return float(np.max(np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), 1e-8)))
 
 
 def _gc_probe(namespace, inputs):
@@ -274,7 +294,7 @@ def _gc_cases() -> list[Case]:
 register(
     Exercise(
         name="gradient_check",
-        seed="000 Part 5",
+        chapter=4,
         title="Your own gradient checker",
         entries=("numerical_gradient", "gradient_check"),
         contract=(
@@ -296,7 +316,7 @@ register(
     )
 )
 
-# --- seed 002: backprop(X, Y, input_size, hidden_size, W1, b1, W2, b2) -------------------------
+# --- backprop(X, Y, input_size, hidden_size, W1, b1, W2, b2) -------------------------
 
 
 def _backprop_case(name: str, X, seed: int, h: int, dtype=np.float64, tags=()) -> Case:
@@ -318,16 +338,37 @@ def _backprop_case(name: str, X, seed: int, h: int, dtype=np.float64, tags=()) -
 
 def _backprop_cases() -> list[Case]:
     return [
-        _backprop_case("seed 002 example 1: X = [[0, 0]], H = 4", np.array([[0.0, 0.0]]), 130, 4),
-        _backprop_case(
-            "seed 002 example 2: two samples, H = 3", np.array([[0.0, 1], [1, 0]]), 131, 3
-        ),
-        _backprop_case("seed 002 example 3: one input, H = 2", np.array([[1.0]]), 132, 2),
+        _backprop_case("one sample X = [[0, 0]], H = 4", np.array([[0.0, 0.0]]), 130, 4),
+        _backprop_case("two samples, H = 3", np.array([[0.0, 1], [1, 0]]), 131, 3),
+        _backprop_case("one input feature, one sample, H = 2", np.array([[1.0]]), 132, 2),
         _backprop_case("m = 100, D = 10, H = 20", rng(133).normal(size=(100, 10)), 134, 20),
         _backprop_case(
             "float32, m = 7", rng(135).normal(size=(7, 3)), 136, 5, np.float32, {"float32"}
         ),
+        _saturated_backprop_case(),
     ]
+
+
+def _saturated_backprop_case() -> Case:
+    """Output logits z2 from -790 to +410 (|z2| >= 38) with most labels wrong: A rounds to exactly 0 or 1,
+    where a chain through dL/dA = -Y/A + (1 - Y)/(1 - A) meets 0/0 (the stable dz2 = A - Y
+    does not). The hidden units saturate at chosen levels so that z2 spans the range."""
+    levels = np.array([1e-6, 0.325, 0.69, 1 - 1e-6]).repeat(3)  # a1 for each sample
+    g = rng(137)
+    X = np.column_stack([np.log(levels / (1 - levels)) / 8, g.normal(size=(12, 2))])
+    h = 4
+    inputs = {
+        "X": X,
+        "Y": (np.arange(12) % 3 != 0).reshape(-1, 1).astype(float),
+        "input_size": 3,
+        "hidden_size": h,
+        "W1": np.vstack([np.full((1, h), 8.0), g.normal(0, 1e-3, (2, h))]),
+        "b1": np.zeros((1, h)),
+        "W2": np.full((h, 1), 300.0),
+        "b2": np.array([[-790.0]]),
+    }
+    name = "saturated outputs, |z2| from 38 to 790, m = 12"
+    return Case(name, inputs, frozenset({"extreme"}), bias_outputs=("db1", "db2"), batch=12)
 
 
 BACKPROP_ARGS = ("X", "Y", "input_size", "hidden_size", "W1", "b1", "W2", "b2")
@@ -339,7 +380,7 @@ def _backprop_probe(namespace, inputs):
 
 
 def _sigmoid_net(case: Case) -> dict[str, np.ndarray]:
-    """Seed 002's forward pass and output delta, for the mistake models."""
+    """The sigmoid network's forward pass and output delta, for the mistake models."""
     i = case.inputs
     z1 = i["X"] @ i["W1"] + i["b1"]
     a1 = F.sigmoid(z1)
@@ -385,12 +426,12 @@ BACKPROP_BUGS = (
 register(
     Exercise(
         name="backprop",
-        seed="002",
-        title="Seed 002's backprop",
+        chapter=4,
+        title="backprop() of a sigmoid network, loss summed",
         entries=("backprop",),
         contract=(
             "backprop(X, Y, input_size, hidden_size, W1, b1, W2, b2): gradients of the binary\n"
-            "cross-entropy SUMMED over the m samples (seed 002), for\n"
+            "cross-entropy SUMMED over the m samples (not the mean), for\n"
             "  z1 = X W1 + b1, a1 = sigmoid(z1), z2 = a1 W2 + b2, A = sigmoid(z2).\n"
             "X (m, input_size), Y (m, 1); W1 (input_size, hidden_size), b1 (1, hidden_size),\n"
             "W2 (hidden_size, 1), b2 (1, 1). Returns {'dW1', 'db1', 'dW2', 'db2'}, each shaped\n"
@@ -404,15 +445,15 @@ register(
         probe=_backprop_probe,
         reference=ns(backprop=R.backprop),
         bug_models=BACKPROP_BUGS,
-        doc="seed-002-backprop",
+        doc="backprop-of-a-sigmoid-network",
     )
 )
 
-# --- seed 001 stage 2: a Linear layer with W of shape (out_dim, in_dim) ------------------------
+# --- a Linear layer with W of shape (out_dim, in_dim) ------------------------
 
 
 class _LinearOnEngine:
-    """Seed 001's Linear contract on the engine's Linear (whose weight is (in, out): W.T)."""
+    """The exercise's Linear contract on the engine's Linear (whose weight is (in, out): W.T)."""
 
     def __init__(self, in_dim: int, out_dim: int):
         self.W = np.zeros((out_dim, in_dim))
@@ -469,11 +510,11 @@ def _linear_cases() -> list[Case]:
 register(
     Exercise(
         name="linear",
-        seed="001 stage 2",
+        chapter=2,
         title="A Linear layer (forward and backward)",
         entries=("Linear",),
         contract=(
-            "class Linear(in_dim, out_dim) with seed 001's layout: self.W (out_dim, in_dim),\n"
+            "class Linear(in_dim, out_dim) with W laid out (out, in): self.W (out_dim, in_dim),\n"
             "self.b (out_dim,). forward(x): x (B, in_dim) -> x @ W.T + b (B, out_dim), keeping x.\n"
             "backward(dout): dout (B, out_dim) -> dx (B, in_dim); sets self.dW (out_dim, in_dim)\n"
             "and self.db (out_dim,), the gradients summed over the batch."
