@@ -24,7 +24,12 @@ def test_text_html_and_json_of_a_failing_check():
     assert "FAIL logits of +-800 [unstable]" in text
     assert "docs/exercises.md#unstable" in text
     html = result._repr_html_()
-    assert "<table>" in html and "<code>unstable</code>" in html and "failed" in html
+    assert "<table" in html and "failed" in html
+    assert (
+        'href="docs/exercises.md#unstable" style="white-space:nowrap"><code>unstable</code>' in html
+    )
+    assert '<li><a href="docs/exercises.md#unstable">unstable</a>: ' in html  # hints are links
+    assert "overflow-x:auto" in html and "white-space:pre-wrap" in html
     assert "<script" not in html
     data = json.loads(json.dumps(result.as_dict()))
     assert data["exercise"] == "softmax" and data["passed"] is False

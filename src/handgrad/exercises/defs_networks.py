@@ -350,9 +350,9 @@ def _backprop_cases() -> list[Case]:
 
 
 def _saturated_backprop_case() -> Case:
-    """Output logits z2 from -790 to +410 (|z2| >= 38) with most labels wrong: A rounds to exactly 0 or 1,
-    where a chain through dL/dA = -Y/A + (1 - Y)/(1 - A) meets 0/0 (the stable dz2 = A - Y
-    does not). The hidden units saturate at chosen levels so that z2 spans the range."""
+    """Output logits z2 from -790 to +410 (|z2| >= 38) with most labels wrong: A rounds to
+    exactly 0 or 1, where a chain through dL/dA = -Y/A + (1 - Y)/(1 - A) meets 0/0 (the stable
+    dz2 = A - Y does not). The hidden units saturate at chosen levels so that z2 spans the range."""
     levels = np.array([1e-6, 0.325, 0.69, 1 - 1e-6]).repeat(3)  # a1 for each sample
     g = rng(137)
     X = np.column_stack([np.log(levels / (1 - levels)) / 8, g.normal(size=(12, 2))])
