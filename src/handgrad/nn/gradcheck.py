@@ -79,15 +79,16 @@ class ParamCheck:
         return self.failed == 0
 
     def record(self, idx: tuple[int, ...], a: float, n: float, allowed: float) -> None:
-        err = abs(a - n)
-        ratio = err / allowed if allowed > 0 else (0.0 if err == 0 else np.inf)
+        err = float(abs(a - n))
+        ratio = err / allowed if allowed > 0 else (0.0 if err == 0 else float("inf"))
         self.checked += 1
-        self.failed += ratio > 1.0
+        self.failed += int(ratio > 1.0)
         self.max_abs_error = max(self.max_abs_error, err)
-        self.max_rel_error = max(self.max_rel_error, err / max(abs(a), abs(n), REL_FLOOR))
+        self.max_rel_error = max(self.max_rel_error, err / float(max(abs(a), abs(n), REL_FLOOR)))
         if self.worst_index is None or ratio > self.worst_ratio:
-            self.worst_ratio, self.worst_index = float(ratio), idx
-            self.worst_analytic, self.worst_numerical, self.worst_allowed = a, n, allowed
+            self.worst_ratio, self.worst_index = float(ratio), tuple(int(i) for i in idx)
+            self.worst_analytic, self.worst_numerical = float(a), float(n)
+            self.worst_allowed = float(allowed)
 
     def as_dict(self) -> dict:
         return {
