@@ -101,3 +101,23 @@ def adam_step(w, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     result = ex.check("adam", namespace)
     assert result.diagnoses == ["adam-bias-correction"]
     assert "factor 3.16228" in result.cases[0].message
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a Markdown heading: lower case, punctuation dropped, '-' for ' '."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def test_every_link_a_learner_gets_has_its_section():
+    from pathlib import Path
+
+    from handgrad.exercises.diagnose import HINTS, SPECIFICITY
+
+    docs = Path(__file__).parents[2] / "docs" / "exercises.md"
+    text = docs.read_text(encoding="utf-8")
+    anchors = {_slug(line.lstrip("#")) for line in text.splitlines() if line.startswith("#")}
+    assert {get(name).doc for name in NAMES} <= anchors
+    assert set(HINTS) <= anchors
+    assert set(SPECIFICITY) == set(HINTS)
+    assert not SPEC_WORDS.search(text)
