@@ -153,8 +153,8 @@ def _adam_probe(namespace, inputs):
     """Three steps from a zero state, each fed the state the answer returned: the step each
     took (new w - old w) and the m and v it returned (copied, so an in-place update shows
     what it returned at that step)."""
-    w0 = inputs["w"]
-    w, m, v = w0, np.zeros_like(w0), np.zeros_like(w0)
+    w0 = np.array(inputs["w"], copy=True)  # the start, whatever the answer does to its input
+    w, m, v = inputs["w"], np.zeros_like(w0), np.zeros_like(w0)
     ws, out = [], {}
     for t, g in enumerate(inputs["grads"], start=1):
         w, m, v = pair(namespace["adam_step"](w, g, m, v, t, inputs["lr"]), "adam_step")
