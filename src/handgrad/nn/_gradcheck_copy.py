@@ -69,6 +69,7 @@ def _to_float64(obj: Any, seen: dict[int, Any]) -> Any:
     """``obj`` with every floating array / dtype inside it made float64 (in place where it can)."""
     if id(obj) in seen:
         return seen[id(obj)]
+    out: Any
     if isinstance(obj, np.ndarray):
         out = obj.astype(np.float64) if obj.dtype.kind == "f" else obj
     elif isinstance(obj, np.dtype):
