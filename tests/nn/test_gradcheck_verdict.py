@@ -5,7 +5,7 @@ The set (tests/nn/gradcheck_zoo.py): ReLU, LeakyReLU, tanh and sigmoid networks;
 cross-entropy and MSE; float64 and float32 (checked on a float64 copy); two or five hidden
 layers; inputs at scales 0.1, 1 and 10; checked at initialization and after tens, hundreds
 and thousands of Adam steps. The wrong backwards: a weight gradient 1 % too large, the sign
-of one bias entry flipped, a square weight gradient transposed, an activation's derivative
+of one output-bias entry flipped, a square weight gradient transposed, an activation's derivative
 left out, a bias gradient taken from one sample or averaged instead of summed.
 
 The fast test trains one model per activation for 300 steps; the slow one covers the whole
