@@ -21,12 +21,12 @@ NOTE = "the {dtype} model was checked on a float64 copy of it and of the batch (
 
 
 def float64_problem(model: Module, X, y) -> tuple[Module, np.ndarray, Any, str]:
-    """(model, X, y) ready for finite differences, and a note when copies were made."""
+    """(model, X, y) ready for finite differences, and a note when the model was copied.
+
+    The batch always becomes a float64 array (a float64 model computes in float64 anyway);
+    the model is copied only when a parameter is not float64."""
     X = np.asarray(X)
-    dtypes = {p.value.dtype for p in model.parameters()}
-    if X.dtype.kind == "f":
-        dtypes.add(X.dtype)
-    low = sorted(str(d) for d in dtypes if d != np.float64)
+    low = sorted({str(p.value.dtype) for p in model.parameters()} - {"float64"})
     y = np.asarray(y)
     if y.dtype.kind == "f":
         y = y.astype(np.float64)
