@@ -147,3 +147,26 @@ def test_adam_returning_the_corrected_moments_shows_m_and_v():
     assert result.diagnoses == ["adam-returns-corrected"]
     message = result.cases[0].message
     assert "m1: " in message and "v1: " in message  # expected and received m and v
+
+
+def test_two_adam_mistakes_at_once_are_both_named():
+    def adam_step(w, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad**2
+        m_hat, v_hat = m / (1 - beta1 ** (t + 1)), v / (1 - beta2 ** (t + 1))
+        return w - lr * m_hat / (np.sqrt(v_hat) + eps), m_hat, v_hat
+
+    result = ex.check("adam", adam_step)
+    assert all(c.diagnoses == ["adam-step-count", "adam-returns-corrected"] for c in result.cases)
+
+    def adam_step(w, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad**2
+        m_hat, v_hat = m / (1 - beta1 ** (t + 1)), v / (1 - beta2 ** (t + 1))
+        return w - lr * m_hat / np.sqrt(v_hat + eps), m, v
+
+    result = ex.check("adam", adam_step)
+    small = next(c for c in result.cases if "near eps" in c.name)
+    assert small.diagnoses == ["adam-step-count", "adam-epsilon"]  # eps shows only here
+    others = [c.diagnoses for c in result.cases if c is not small]
+    assert others == [["adam-step-count"]] * 3

@@ -48,7 +48,8 @@ class Case:
 class BugModel:
     """A known mistake, as the numbers it produces: ``outputs(case)`` -> outputs it would give.
 
-    Used only to *name* a wrong answer; never as a reference.
+    Used only to *name* a wrong answer; never as a reference. ``code`` may join two codes
+    with "+" for two mistakes made together (both are named).
     """
 
     code: str

@@ -265,6 +265,31 @@ register(
                 _adam_model(return_corrected=True),
             ),
             BugModel("adam-epsilon", "sqrt(v_hat + eps)", _adam_model(eps_inside=True)),
+            *(  # two of the mistakes at once
+                BugModel(code, what, _adam_model(**mistakes))
+                for code, what, mistakes in (
+                    (
+                        "adam-step-count+adam-returns-corrected",
+                        "t + 1, m_hat and v_hat returned",
+                        {"shift": 1, "return_corrected": True},
+                    ),
+                    (
+                        "adam-step-count+adam-epsilon",
+                        "t + 1, sqrt(v_hat + eps)",
+                        {"shift": 1, "eps_inside": True},
+                    ),
+                    (
+                        "adam-returns-corrected+adam-epsilon",
+                        "m_hat and v_hat returned, sqrt(v_hat + eps)",
+                        {"return_corrected": True, "eps_inside": True},
+                    ),
+                    (
+                        "adam-bias-correction+adam-epsilon",
+                        "no bias correction, sqrt(v + eps)",
+                        {"correct_m": False, "correct_v": False, "eps_inside": True},
+                    ),
+                )
+            ),
         ),
         doc="adam",
     )

@@ -224,25 +224,32 @@ def compare_output(
         if want.dtype == np.float32 and got.dtype != np.float32:
             return Comparison(False, ["dtype"], f"{name}: dtype {got.dtype} where float32 is asked")
         return Comparison(True)
-    codes: list[str] = []
-    notes: list[str] = []
+    exact: list[set[str]] = []  # the mistakes whose numbers this output shows exactly
+    scaled: list[tuple[set[str], str, float]] = []  # ... times a telling factor
     for code, variants in (bug_models or {}).items():
+        parts = set(code.split("+"))  # a model of two mistakes at once names both
         for outputs in variants:
             model = outputs.get(name)
-            if model is None or code in codes:
+            if model is None or np.shape(model) != got.shape:
                 continue
             model = np.asarray(model)
-            if model.shape != got.shape:
-                continue
             if close(got, model, case):
-                codes.append(code)
-                continue
-            if close(model, want, case) or not np.all(np.isfinite(model)):
-                continue  # this output does not show the mistake: a factor is just a factor
-            c = _scale_factor(got, model, case, telling_only=True)  # mistake and a factor
-            if c is not None:
-                codes += [code, "sign" if abs(c + 1) < 1e-6 else "scale"]
-                notes.append(f"{code} and {_describe_factor(c, case)} on top of it")
+                exact.append(parts)
+            elif not close(model, want, case) and np.all(np.isfinite(model)):
+                c = _scale_factor(got, model, case, telling_only=True)  # mistake and a factor
+                if c is not None:
+                    scaled.append((parts, code, c))
+    # the fewest mistakes that explain the numbers: a pair is named only where no single
+    # one of its mistakes explains them (at large gradients eps in or out looks the same)
+    found = [p for p in exact if not any(q < p for q in exact)]
+    codes: list[str] = [c for p in found for c in sorted(p)]
+    notes: list[str] = []
+    for parts, code, c in scaled:
+        if not any(q <= parts for q in exact):
+            codes += [*sorted(parts), "sign" if abs(c + 1) < 1e-6 else "scale"]
+            notes.append(
+                f"{code.replace('+', ' and ')} and {_describe_factor(c, case)} on top of it"
+            )
     if got.shape != want.shape:
         more, note = _shape_codes(got, want, case, name)
     else:
@@ -250,7 +257,7 @@ def compare_output(
     if codes:  # a named mistake explains the numbers better than a factor or a sign does
         more = [c for c in more if c not in ("scale", "sign", "unstable")]
         note = "; ".join([*notes, note] if note else notes)
-    codes = most_specific_first(codes + more)
+    codes = most_specific_first(codes + more)  # each code once
     example = f"expected {_fmt(want)}, got {_fmt(got)}"
     detail = f"{name}: {note + '; ' if note else ''}{example}"
     return Comparison(False, codes, detail)
