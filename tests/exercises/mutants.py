@@ -304,27 +304,33 @@ def backward(X, y, params, cache, activation="relu"):
 """
 
 
-def seed000(ident: str, code: str, old: str, new: str) -> None:
+def classifier(ident: str, code: str, old: str, new: str) -> None:
     assert old in SEED000_BACKWARD, old
     wrong(ident, "backward", code, SEED000_BACKWARD.replace(old, new))
 
 
-seed000("backward-relu-ge", "relu-kink", '(cache["z1"] > 0)', '(cache["z1"] >= 0)')
-seed000("backward-tanh-of-z", "activation-derivative", 'cache["a1"] ** 2', 'cache["z1"] ** 2')
-seed000(
+classifier("backward-relu-ge", "relu-kink", '(cache["z1"] > 0)', '(cache["z1"] >= 0)')
+classifier("backward-tanh-of-z", "activation-derivative", 'cache["a1"] ** 2', 'cache["z1"] ** 2')
+classifier(
     "backward-tanh-again", "activation-derivative", 'cache["a1"] ** 2', 'np.tanh(cache["a1"]) ** 2'
 )
-seed000("backward-summed", "scale", "/ N", "/ 1")
-seed000(
+classifier("backward-summed", "scale", "/ N", "/ 1")
+classifier(
     "backward-bias-keepdims",
     "bias-shape",
     '"b1": dz1.sum(axis=0)',
     '"b1": dz1.sum(axis=0, keepdims=True)',
 )
-seed000("backward-bias-not-summed", "bias-not-summed", '"b1": dz1.sum(axis=0)', '"b1": dz1')
-seed000("backward-transposed", "transpose", '"W1": X.T @ dz1', '"W1": dz1.T @ X')
-seed000("backward-order", "order", '"W2": cache["a1"].T @ dz2', '"W2": cache["a1"].T @ dz1')
-seed000("backward-sign", "sign", '(cache["p"] - y) / N', '(y - cache["p"]) / N')
+classifier("backward-bias-not-summed", "bias-not-summed", '"b1": dz1.sum(axis=0)', '"b1": dz1')
+classifier("backward-transposed", "transpose", '"W1": X.T @ dz1', '"W1": dz1.T @ X')
+classifier("backward-order", "order", '"W2": cache["a1"].T @ dz2', '"W2": cache["a1"].T @ dz1')
+classifier("backward-sign", "sign", '(cache["p"] - y) / N', '(y - cache["p"]) / N')
+classifier(
+    "backward-through-dl-dp",
+    "unstable",
+    'dz2 = (cache["p"] - y) / N',
+    'p = cache["p"]\n    dz2 = (-(y / p) + (1 - y) / (1 - p)) * p * (1 - p) / N',
+)
 wrong(
     "gd-step-in-place",
     "gd_step",
@@ -436,6 +442,12 @@ backprop("backprop-transposed", "transpose", '"dW1": X.T @ dz1', '"dW1": dz1.T @
 backprop("backprop-order", "order", '"dW1": X.T @ dz1', '"dW1": X.T @ dz2')
 backprop("backprop-upcast", "dtype", "a1 = 1", "X = X.astype(np.float64)\n    a1 = 1")
 backprop("backprop-sign", "sign", "dz2 = A - Y", "dz2 = Y - A")
+backprop(
+    "backprop-through-dl-da",
+    "unstable",
+    "dz2 = A - Y",
+    "dA = -(Y / A) + (1 - Y) / (1 - A)\n    dz2 = dA * A * (1 - A)",
+)
 # --- seed 001: the Linear layer -------------------------------------------------------------------
 LINEAR = """
 class Linear:
@@ -521,6 +533,34 @@ adam(
 adam("adam-m-uncorrected", "adam-bias-correction", "m_hat = m / (1 - beta1 ** t)", "m_hat = m")
 adam("adam-v-uncorrected", "adam-bias-correction", "v_hat = v / (1 - beta2 ** t)", "v_hat = v")
 adam("adam-ascent", "sign", "return w - lr", "return w + lr")
+adam(
+    "adam-t-plus-one",
+    "adam-step-count",
+    "m_hat = m / (1 - beta1 ** t)\n    v_hat = v / (1 - beta2 ** t)",
+    "m_hat = m / (1 - beta1 ** (t + 1))\n    v_hat = v / (1 - beta2 ** (t + 1))",
+)
+adam(
+    "adam-t-minus-one",
+    "adam-step-count",
+    "m_hat = m / (1 - beta1 ** t)\n    v_hat = v / (1 - beta2 ** t)",
+    "m_hat = m / (1 - beta1 ** (t - 1))\n    v_hat = v / (1 - beta2 ** (t - 1))",
+)
+adam("adam-returns-m-hat", "adam-returns-corrected", "+ eps), m, v", "+ eps), m_hat, v_hat")
+adam("adam-eps-in-sqrt", "adam-epsilon", "(np.sqrt(v_hat) + eps)", "np.sqrt(v_hat + eps)")
+wrong(
+    "adam-in-place",
+    "adam",
+    "mutates-input",
+    """
+def adam_step(w, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    m *= beta1
+    m += (1 - beta1) * grad
+    v *= beta2
+    v += (1 - beta2) * grad ** 2
+    w -= lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps)
+    return w, m, v
+""",
+)
 # --- seed 004: the classes ------------------------------------------------------------------------
 NETWORK = """
 class NeuralNetwork:
@@ -576,19 +616,41 @@ def network(ident: str, code: str, old: str, new: str) -> None:
 
 network("network-backward-summed", "scale", "/ n\n", "\n")
 network(
-    "network-bias-not-summed",
-    "bias-not-summed",
-    "gb.insert(0, delta.sum(axis=0, keepdims=True))",
-    "gb.insert(0, delta)",
+    "network-backward-through-dl-da",
+    "unstable",
+    "delta = (self.a[-1] - y.reshape(-1, 1)) / n",
+    "A, Y = self.a[-1], y.reshape(-1, 1)\n"
+    "        delta = (-(Y / A) + (1 - Y) / (1 - A)) * A * (1 - A) / n",
 )
+NETWORK_FIT = """    def fit(self, X, y, epochs=1000, verbose=False):
+        for _ in range(epochs):
+            self.forward(X)
+            gw, gb = self.backward(X, y)
+            for i in range(len(self.weights)):
+                self.vw[i] = self.momentum * self.vw[i] - self.lr * gw[i]
+                self.vb[i] = self.momentum * self.vb[i] - self.lr * gb[i]
+                self.weights[i] = self.weights[i] + self.vw[i]
+                self.biases[i] = self.biases[i] + self.vb[i]
+        return self
+"""
 network(
-    "network-damped-momentum",
-    "momentum-convention",
-    "self.vw[i] = self.momentum * self.vw[i] - self.lr * gw[i]\n"
-    "                self.vb[i] = self.momentum * self.vb[i] - self.lr * gb[i]",
-    "self.vw[i] = self.momentum * self.vw[i] - (1 - self.momentum) * self.lr * gw[i]\n"
-    "                self.vb[i] = self.momentum * self.vb[i]"
-    " - (1 - self.momentum) * self.lr * gb[i]",
+    "network-update-before-propagating",
+    "order",
+    NETWORK_FIT,
+    """    def fit(self, X, y, epochs=1000, verbose=False):
+        for _ in range(epochs):
+            delta = (self.forward(X) - y.reshape(-1, 1)) / X.shape[0]
+            for i in range(len(self.weights) - 1, -1, -1):
+                gw = self.a[i].T @ delta
+                gb = delta.sum(axis=0, keepdims=True)
+                self.vw[i] = self.momentum * self.vw[i] - self.lr * gw
+                self.vb[i] = self.momentum * self.vb[i] - self.lr * gb
+                self.weights[i] = self.weights[i] + self.vw[i]
+                self.biases[i] = self.biases[i] + self.vb[i]
+                if i > 0:
+                    delta = (delta @ self.weights[i].T) * (self.z[i - 1] > 0)
+        return self
+""",
 )
 MULTICLASS = """
 class MultiClassNN:
@@ -644,6 +706,14 @@ multiclass(
     "                self.weights[i] = self.weights[i] - self.lr * dW\n"
     "                if i > 0:\n"
     "                    delta = (delta @ self.weights[i].T) * (self.z[i - 1] > 0)\n",
+)
+multiclass(
+    "multiclass-through-dl-dp",
+    "unstable",
+    "delta = (self.forward(X) - Y) / len(X)",
+    "P = self.forward(X)\n"
+    "            dP = -Y / P / len(X)\n"
+    "            delta = P * (dP - np.sum(P * dP, axis=1, keepdims=True))",
 )
 multiclass(
     "multiclass-naive-softmax",

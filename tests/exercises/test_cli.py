@@ -31,12 +31,16 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_list_names_every_exercise_with_its_seed(capsys):
+def test_list_names_every_exercise_with_its_chapter(capsys):
     code, out, _ = run(capsys, "exercise", "list")
     assert code == 0
     for name in names():
         assert f"\n{name} " in out
-    assert "003 D2" in out and "002" in out
+    adam = next(line for line in out.splitlines() if line.startswith("adam "))
+    assert "5 · XOR and symmetry" in adam
+    backprop = next(line for line in out.splitlines() if line.startswith("backprop "))
+    assert "4 · Backprop by hand" in backprop
+    assert "seed" not in out.lower()
 
 
 def test_start_edit_check_through_the_command_line(tmp_path, capsys):
@@ -52,7 +56,7 @@ def test_start_edit_check_through_the_command_line(tmp_path, capsys):
     path.write_text(starter.replace(STUB, RIGHT.lstrip()))
     code, out, _ = run(capsys, "exercise", "check", str(path))
     assert code == 0, out
-    assert "backprop: PASSED (5/5 cases)" in out
+    assert "backprop: PASSED (6/6 cases)" in out
 
     wrong = RIGHT.replace("dz2 = A - Y", "dz2 = (A - Y) / len(X)")
     path.write_text(starter.replace(STUB, wrong.lstrip()))

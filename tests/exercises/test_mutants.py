@@ -18,7 +18,8 @@ MUTANTS = mutants.MUTANTS
 ISSUE_CODES = {
     "scale", "transpose", "sign", "relu-kink", "activation-derivative", "bias-shape",
     "bias-not-summed", "order", "adam-bias-correction", "momentum-convention", "unstable",
-    "mutates-input", "shape", "dtype",
+    "mutates-input", "shape", "dtype", "adam-step-count", "adam-returns-corrected",
+    "adam-epsilon",
 }  # fmt: skip
 
 

@@ -35,7 +35,7 @@ def test_a_notebook_shows_the_check_as_html():
     client = nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3")
     client.execute()
     passed, failed = (cell.outputs[0]["data"] for cell in notebook.cells[1:])
-    assert "backprop: passed (5/5 cases)" in passed["text/html"]
+    assert "backprop: passed (6/6 cases)" in passed["text/html"]
     assert "backprop: PASSED" in passed["text/plain"]
     assert "backprop: failed" in failed["text/html"]
     assert "<code>scale</code>" in failed["text/html"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 import numpy as np
 import pytest
@@ -23,8 +24,25 @@ def test_the_catalogue_has_every_exercise_the_issue_asks_for():
     assert asked <= set(NAMES)
     for name in NAMES:
         exercise = get(name)
-        assert exercise.seed and exercise.contract and exercise.doc and exercise.entries
+        assert exercise.chapter and exercise.contract and exercise.doc and exercise.entries
         assert len(exercise.cases()) >= 2
+
+
+SPEC_WORDS = re.compile(
+    r"(?i:\bseed \d|\bseeds'|\bstage \d|\bpart \d)|(?<![\d.])00\d\b|\b[KCDQR]\d\b"
+)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_what_a_learner_reads_uses_handgrads_own_words(name):
+    """Titles, contracts, case names, starters: no specification document named."""
+    exercise = get(name)
+    texts = [exercise.title, exercise.contract, exercise.chapter_heading, ex.starter(name)]
+    texts += [case.name for case in exercise.cases()]
+    for text in texts:
+        assert not SPEC_WORDS.search(text), text
+    assert ex.listing().count("\n") == len(NAMES)
+    assert not SPEC_WORDS.search(ex.listing())
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -70,7 +88,7 @@ def test_seed_worked_numbers_are_cases():
 
 
 def test_adam_first_step_without_corrections_is_3_16_times_too_large():
-    """Seed 003 D2 says 10x too small; with both corrections missing the numbers say otherwise."""
+    """Often said to be 10x too small; with both corrections missing the numbers say otherwise."""
     source = """
 import numpy as np
 def adam_step(w, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -83,3 +101,23 @@ def adam_step(w, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     result = ex.check("adam", namespace)
     assert result.diagnoses == ["adam-bias-correction"]
     assert "factor 3.16228" in result.cases[0].message
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a Markdown heading: lower case, punctuation dropped, '-' for ' '."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def test_every_link_a_learner_gets_has_its_section():
+    from pathlib import Path
+
+    from handgrad.exercises.diagnose import HINTS, SPECIFICITY
+
+    docs = Path(__file__).parents[2] / "docs" / "exercises.md"
+    text = docs.read_text(encoding="utf-8")
+    anchors = {_slug(line.lstrip("#")) for line in text.splitlines() if line.startswith("#")}
+    assert {get(name).doc for name in NAMES} <= anchors
+    assert set(HINTS) <= anchors
+    assert set(SPECIFICITY) == set(HINTS)
+    assert not SPEC_WORDS.search(text)

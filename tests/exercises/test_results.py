@@ -24,7 +24,12 @@ def test_text_html_and_json_of_a_failing_check():
     assert "FAIL logits of +-800 [unstable]" in text
     assert "docs/exercises.md#unstable" in text
     html = result._repr_html_()
-    assert "<table>" in html and "<code>unstable</code>" in html and "failed" in html
+    assert "<table" in html and "failed" in html
+    assert (
+        'href="docs/exercises.md#unstable" style="white-space:nowrap"><code>unstable</code>' in html
+    )
+    assert '<li><a href="docs/exercises.md#unstable">unstable</a>: ' in html  # hints are links
+    assert "overflow-x:auto" in html and "white-space:pre-wrap" in html
     assert "<script" not in html
     data = json.loads(json.dumps(result.as_dict()))
     assert data["exercise"] == "softmax" and data["passed"] is False
@@ -94,3 +99,74 @@ def test_several_codes_can_apply_at_once():
     big = next(c for c in result.cases if c.name.startswith("m = 100"))
     assert {"transpose", "scale", "bias-not-summed"} <= set(big.diagnoses)
     assert "(= 1/N, N = 100)" in big.message
+
+
+def test_a_named_mistake_and_a_factor_on_top_are_both_listed_most_specific_first():
+    def backprop(X, Y, input_size, hidden_size, W1, b1, W2, b2):
+        a1 = 1 / (1 + np.exp(-(X @ W1 + b1)))
+        A = 1 / (1 + np.exp(-(a1 @ W2 + b2)))
+        dz2 = (A - Y) / len(X)  # a mean where the contract sums
+        s = 1 / (1 + np.exp(-a1))
+        dz1 = (dz2 @ W2.T) * s * (1 - s)  # sigmoid' taken at the output a1
+        return {"dW1": X.T @ dz1, "db1": dz1.sum(0, keepdims=True),
+                "dW2": a1.T @ dz2, "db2": dz2.sum(0, keepdims=True)}  # fmt: skip
+
+    result = ex.check("backprop", backprop)
+    big = next(c for c in result.cases if c.name.startswith("m = 100"))
+    assert big.diagnoses == ["activation-derivative", "scale"], big
+    assert "activation-derivative and a factor 0.01 (= 1/N, N = 100) on top of it" in big.message
+
+
+def test_an_in_place_update_is_judged_on_what_it_returned():
+    """Adam updating w, m and v in place: right numbers, so `mutates-input` and nothing else
+    (before, the aliased arrays made every later step look like [0, 0, ...])."""
+
+    def adam_step(w, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        m *= beta1
+        m += (1 - beta1) * grad
+        v *= beta2
+        v += (1 - beta2) * grad**2
+        w -= lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+        return w, m, v
+
+    result = ex.check("adam", adam_step)
+    assert not result.passed
+    assert all(c.diagnoses == ["mutates-input"] for c in result.cases), str(result)
+    assert "got [0, 0" not in str(result) and "expected" not in str(result)
+    assert "changed the caller's w in place" in result.cases[0].message
+
+
+def test_adam_returning_the_corrected_moments_shows_m_and_v():
+    def adam_step(w, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad**2
+        m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+        return w - lr * m_hat / (np.sqrt(v_hat) + eps), m_hat, v_hat
+
+    result = ex.check("adam", adam_step)
+    assert result.diagnoses == ["adam-returns-corrected"]
+    message = result.cases[0].message
+    assert "m1: " in message and "v1: " in message  # expected and received m and v
+
+
+def test_two_adam_mistakes_at_once_are_both_named():
+    def adam_step(w, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad**2
+        m_hat, v_hat = m / (1 - beta1 ** (t + 1)), v / (1 - beta2 ** (t + 1))
+        return w - lr * m_hat / (np.sqrt(v_hat) + eps), m_hat, v_hat
+
+    result = ex.check("adam", adam_step)
+    assert all(c.diagnoses == ["adam-step-count", "adam-returns-corrected"] for c in result.cases)
+
+    def adam_step(w, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):  # noqa: F811
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad**2
+        m_hat, v_hat = m / (1 - beta1 ** (t + 1)), v / (1 - beta2 ** (t + 1))
+        return w - lr * m_hat / np.sqrt(v_hat + eps), m, v
+
+    result = ex.check("adam", adam_step)
+    small = next(c for c in result.cases if "near eps" in c.name)
+    assert small.diagnoses == ["adam-step-count", "adam-epsilon"]  # eps shows only here
+    others = [c.diagnoses for c in result.cases if c is not small]
+    assert others == [["adam-step-count"]] * 3

@@ -26,7 +26,7 @@ from handgrad.reference import (
 # --- seed 002: backprop ---------------------------------------------------------------------
 
 
-def _seed002_params(gen: np.random.Generator, D: int, H: int) -> dict:
+def _sigmoid_net_params(gen: np.random.Generator, D: int, H: int) -> dict:
     """Seed 002's initialization (uniform [0, 1) weights, zero biases), from a Generator."""
     return {
         "W1": gen.random((D, H)),
@@ -64,10 +64,10 @@ SEED002_EXAMPLES = [
 
 
 @pytest.mark.parametrize("example", range(3))
-def test_backprop_seed002_examples_match_finite_differences(example):
+def test_backprop_worked_examples_match_finite_differences(example):
     X, Y, D, H = SEED002_EXAMPLES[example]
     gen = np.random.default_rng(100 + example)
-    p = _seed002_params(gen, D, H)
+    p = _sigmoid_net_params(gen, D, H)
     p["b1"] = gen.normal(size=(1, H))  # nonzero biases exercise db too
     p["b2"] = gen.normal(size=(1, 1))
     report = _check_against_fd(X.astype(float), Y, p)
@@ -79,7 +79,7 @@ def test_backprop_example1_has_zero_first_layer_weight_gradient():
     # X = [[0, 0]]: the first layer's weights see a zero input, so dW1 = X^T dz1 = 0 exactly,
     # while db1 (the same dz1, summed) does not vanish.
     X, Y, D, H = SEED002_EXAMPLES[0]
-    p = _seed002_params(np.random.default_rng(7), D, H)
+    p = _sigmoid_net_params(np.random.default_rng(7), D, H)
     g = backprop(X, Y, D, H, p["W1"], p["b1"], p["W2"], p["b2"])
     assert np.array_equal(g["dW1"], np.zeros((2, 4)))
     assert np.all(g["db1"] != 0)
@@ -91,7 +91,7 @@ def test_backprop_sums_per_sample_gradients():
     m, D, H = 7, 3, 5
     X = gen.normal(size=(m, D))
     Y = gen.integers(0, 2, size=(m, 1))
-    p = _seed002_params(gen, D, H)
+    p = _sigmoid_net_params(gen, D, H)
     p["b1"], p["b2"] = gen.normal(size=(1, H)), gen.normal(size=(1, 1))
     total = backprop(X, Y, D, H, p["W1"], p["b1"], p["W2"], p["b2"])
     per_sample = [backprop(X[i : i + 1], Y[i : i + 1], D, H, *p.values()) for i in range(m)]
@@ -127,7 +127,7 @@ def test_backprop_accepts_flat_labels_and_1d_biases():
     gen = np.random.default_rng(3)
     X = gen.normal(size=(4, 2))
     Y = np.array([0, 1, 1, 0])
-    p = _seed002_params(gen, 2, 3)
+    p = _sigmoid_net_params(gen, 2, 3)
     g2d = backprop(X, Y[:, None], 2, 3, p["W1"], p["b1"], p["W2"], p["b2"])
     g1d = backprop(X, Y, 2, 3, p["W1"], p["b1"][0], p["W2"], p["b2"])
     assert g1d["db1"].shape == (3,)
@@ -189,7 +189,7 @@ def test_backprop_rejects_mismatched_shapes(change, message):
 
 def test_backprop_keeps_float32():
     gen = np.random.default_rng(0)
-    p = {k: v.astype(np.float32) for k, v in _seed002_params(gen, 2, 3).items()}
+    p = {k: v.astype(np.float32) for k, v in _sigmoid_net_params(gen, 2, 3).items()}
     g = backprop(np.ones((4, 2), np.float32), np.array([0, 1, 1, 0]), 2, 3, *p.values())
     assert all(v.dtype == np.float32 for v in g.values())
 
@@ -274,11 +274,11 @@ def test_gradient_check_passes(activation):
 
 def test_gradient_check_catches_a_wrong_derivative(monkeypatch):
     # Swap tanh's derivative for ReLU's mask: the check must fail, loudly.
-    from handgrad.reference import seed000
+    from handgrad.reference import binary_classifier
 
-    wrong = dict(seed000.ACTIVATIONS)
+    wrong = dict(binary_classifier.ACTIVATIONS)
     wrong["tanh"] = (F.tanh, F.relu_backward)
-    monkeypatch.setattr(seed000, "ACTIVATIONS", wrong)
+    monkeypatch.setattr(binary_classifier, "ACTIVATIONS", wrong)
     X, y = _toy(seed=4, n=12)
     report = gradient_check(X, y, init_params(3, 4, "tanh", seed=0), "tanh")
     assert not report.passed
@@ -320,7 +320,7 @@ def test_bce_from_logits_is_finite_at_saturation():
     assert value == pytest.approx(1600 / 3, rel=1e-15)
 
 
-def test_seed000_shape_errors_name_the_problem():
+def test_binary_classifier_shape_errors_name_the_problem():
     params = init_params(3, 4, "relu", seed=0)
     with pytest.raises(ValueError, match=r"W1 has shape \(3, 4\), expected \(D, H\) with D = 2"):
         forward(np.zeros((5, 2)), params)

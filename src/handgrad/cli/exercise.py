@@ -46,9 +46,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("exercise", help="write the seeds' pieces yourself; handgrad checks them")
+    p = sub.add_parser("exercise", help="write the course's pieces yourself; handgrad checks them")
     commands = p.add_subparsers(dest="exercise_command", required=True, metavar="ACTION")
-    q = commands.add_parser("list", help="the exercises and the seed section of each")
+    q = commands.add_parser("list", help="the exercises and the chapter of each")
     q.set_defaults(func=cmd_list)
     q = commands.add_parser("start", help="write the starter file NAME.py (never overwrites)")
     q.add_argument("name", metavar="NAME", help="an exercise, see `handgrad exercise list`")

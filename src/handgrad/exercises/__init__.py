@@ -1,4 +1,4 @@
-"""The seeds' exercises: the learner writes each piece, handgrad checks it and names the bug.
+"""The course's exercises: the learner writes each piece, handgrad checks it and names the bug.
 
     handgrad.exercises.names()                       every exercise, in catalogue order
     handgrad.exercises.starter("backprop")           the starter file's text
@@ -82,10 +82,10 @@ def exercise_for_file(path: str | os.PathLike, name: str | None = None) -> Exerc
 
 
 def listing() -> str:
-    """One line per exercise: name, seed section, title, what the file must define."""
-    rows = [(e.name, e.seed, e.title, ", ".join(e.entries)) for e in all_exercises()]
+    """One line per exercise: name, chapter, title, what the file must define."""
+    rows = [(e.name, e.chapter_heading, e.title, ", ".join(e.entries)) for e in all_exercises()]
     width = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = [f"{'NAME':<{width[0]}}  {'SEED':<{width[1]}}  {'EXERCISE':<{width[2]}}  DEFINES"]
+    lines = [f"{'NAME':<{width[0]}}  {'CHAPTER':<{width[1]}}  {'EXERCISE':<{width[2]}}  DEFINES"]
     lines += [f"{a:<{width[0]}}  {b:<{width[1]}}  {c:<{width[2]}}  {d}" for a, b, c, d in rows]
     return "\n".join(lines)
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from ..chapters import CHAPTERS
+
 __all__ = ["Case", "Exercise", "BugModel", "register", "get", "all_exercises", "Verdict"]
 
 # a custom judgement: (passed, message, diagnosis codes)
@@ -21,7 +23,7 @@ class Case:
     ``inputs`` are the arguments the probe passes to the learner's code (arrays are copied
     before each call, so a learner that writes into them is caught, not believed).
     ``tags``: "float32" (the answer must keep float32), "extreme" (large logits: a wrong
-    answer here is a stability problem), "worked" (the seed's own numbers), "kink" (ReLU
+    answer here is a stability problem), "worked" (a worked example's numbers), "kink" (ReLU
     inputs exactly 0). ``masks`` name, per output, where a ReLU-kink bug would show.
     ``judge`` replaces the comparison with the reference (behaviour cases: XOR learned).
     ``bias_outputs`` names the outputs that are bias gradients (summed over the batch).
@@ -46,7 +48,8 @@ class Case:
 class BugModel:
     """A known mistake, as the numbers it produces: ``outputs(case)`` -> outputs it would give.
 
-    Used only to *name* a wrong answer; never as a reference.
+    Used only to *name* a wrong answer; never as a reference. ``code`` may join two codes
+    with "+" for two mistakes made together (both are named).
     """
 
     code: str
@@ -66,7 +69,7 @@ class Exercise:
     """
 
     name: str
-    seed: str  # the seed and section, e.g. "003 K1"
+    chapter: int  # the course chapter the exercise belongs to (handgrad.chapters)
     title: str
     entries: tuple[str, ...]  # names the learner's file must define
     contract: str  # shapes and conventions, as the docstring of the starter states them
@@ -78,6 +81,11 @@ class Exercise:
     bug_models: tuple[BugModel, ...] = ()
     doc: str = ""  # anchor in docs/exercises.md with the formula
     timeout: float = 10.0  # seconds for the whole check in the sandbox
+
+    @property
+    def chapter_heading(self) -> str:
+        """'4 · Backprop by hand: a binary classifier'."""
+        return next(c.heading for c in CHAPTERS if c.number == self.chapter)
 
     def expected_outputs(self, case: Case) -> dict[str, Any]:
         if self.expected is not None:
@@ -106,12 +114,14 @@ _REGISTRY: dict[str, Exercise] = {}
 def register(exercise: Exercise) -> Exercise:
     if exercise.name in _REGISTRY:
         raise ValueError(f"exercise {exercise.name!r} is registered twice")
+    if exercise.chapter not in {c.number for c in CHAPTERS}:
+        raise ValueError(f"exercise {exercise.name!r}: no chapter {exercise.chapter}")
     _REGISTRY[exercise.name] = exercise
     return exercise
 
 
 # the modules that register exercises, in the order the catalogue lists them
-_DEFINITIONS = ("defs_basic", "defs_networks", "defs_optim", "defs_classes")
+_DEFINITIONS = ("defs_basic", "defs_networks", "defs_layers", "defs_optim", "defs_classes")
 
 
 def _load() -> None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .catalogue import Case, Exercise
-from .diagnose import compare_output, run_bug_models
+from .diagnose import compare_output, most_specific_first, run_bug_models
 from .result import CaseResult, CheckResult
 from .running import Outcome, run_case, to_number_array
 
@@ -21,7 +21,10 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
     notes: list[str] = []
     if outcome.mutated:
         codes.append("mutates-input")
-        notes.append(f"changed the caller's {', '.join(outcome.mutated)} in place")
+        notes.append(
+            f"changed the caller's {', '.join(outcome.mutated)} in place; what it returned "
+            "is judged as returned"
+        )
     for key, why in outcome.bad_outputs.items():
         notes.append(f"{key}: {why}")
     if case.judge is not None:
@@ -33,7 +36,8 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
             ok, message, more = False, f"the answer gave no {exc}", []
         codes += [c for c in more if c not in codes]
         notes += [message] if message else []
-        return CaseResult(case.name, ok and not outcome.mutated, codes, "\n".join(notes))
+        passed = ok and not outcome.mutated
+        return CaseResult(case.name, passed, most_specific_first(codes), "\n".join(notes))
     expected = {k: to_number_array(v) for k, v in exercise.expected_outputs(case).items()}
     models: dict[str, list[dict[str, Any]]] | None = None
     passed = not outcome.mutated and not outcome.bad_outputs
@@ -53,7 +57,7 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
             passed = False
             codes += [c for c in verdict.codes if c not in codes]
             notes.append(verdict.detail)
-    return CaseResult(case.name, passed, codes, "\n".join(notes))
+    return CaseResult(case.name, passed, most_specific_first(codes), "\n".join(notes))
 
 
 def missing_entries(exercise: Exercise, namespace: Mapping[str, Any]) -> list[str]:

@@ -30,19 +30,23 @@ def _elementwise_cases(scale: float = 3.0, extreme: bool = False) -> list[Case]:
     return cases
 
 
-# --- ReLU (seed 003 K1, seed 001 stage 3) ------------------------------------------------------
+# --- ReLU ----------------------------------------------------------------------------------
 
 register(
     Exercise(
         name="relu",
-        seed="003 K1 / 001 stage 3",
+        chapter=3,
         title="ReLU",
         entries=("relu",),
         contract="relu(z): max(z, 0) elementwise. z any shape -> same shape and dtype.",
         stub="def relu(z):\n    raise NotImplementedError\n",
         cases=lambda: [
             *_elementwise_cases(),
-            Case("seed 001 mini-check", {"z": np.array([-2.0, 0.0, 3.0])}, frozenset({"worked"})),
+            Case(
+                "worked example [-2, 0, 3]",
+                {"z": np.array([-2.0, 0.0, 3.0])},
+                frozenset({"worked"}),
+            ),
         ],
         probe=call_probe("relu", ("z",)),
         reference=ns(relu=F.relu),
@@ -65,7 +69,7 @@ def _relu_backward_cases() -> list[Case]:
     z = np.array([-2.0, 0.0, 3.0])
     cases.append(
         Case(
-            "seed 001 mini-check",
+            "worked example: dz = 10 at z = [-2, 0, 3]",
             {"dz": np.full(3, 10.0), "z": z},
             frozenset({"worked"}),
             masks={"out": z <= 0},
@@ -77,7 +81,7 @@ def _relu_backward_cases() -> list[Case]:
 register(
     Exercise(
         name="relu_backward",
-        seed="003 K1 / 001 stage 3",
+        chapter=3,
         title="ReLU backward",
         entries=("relu_backward",),
         contract=(
@@ -93,12 +97,12 @@ register(
     )
 )
 
-# --- one-hot (seed 003 K2) --------------------------------------------------------------------
+# --- one-hot ----------------------------------------------------------------------------------
 
 register(
     Exercise(
         name="one_hot",
-        seed="003 K2",
+        chapter=7,
         title="One-hot encoding",
         entries=("one_hot",),
         contract=(
@@ -118,13 +122,13 @@ register(
     )
 )
 
-# --- softmax (seed 003 C3, seed 004 Q1) -------------------------------------------------------
+# --- softmax ----------------------------------------------------------------------------------
 
 
 def _softmax_cases() -> list[Case]:
     worked = np.array([[2.0, 1.0, 0.5]])  # -> [0.629, 0.231, 0.140]
     return [
-        Case("seed 003 C3: [2, 1, 0.5]", {"z": worked}, frozenset({"worked"}), batch=1),
+        Case("worked example [2, 1, 0.5]", {"z": worked}, frozenset({"worked"}), batch=1),
         *_elementwise_cases(),
         Case(
             "logits of +-800",
@@ -139,7 +143,7 @@ def _softmax_cases() -> list[Case]:
 register(
     Exercise(
         name="softmax",
-        seed="003 C3 / 004 Q1",
+        chapter=7,
         title="Softmax",
         entries=("softmax",),
         contract=(
@@ -155,12 +159,12 @@ register(
     )
 )
 
-# --- sigmoid and tanh, and their derivatives given the output (seed 004 Q1) --------------------
+# --- sigmoid and tanh, and their derivatives given the output -----------------------------------
 
 register(
     Exercise(
         name="sigmoid",
-        seed="004 Q1 / 000 Part 1",
+        chapter=4,
         title="Sigmoid",
         entries=("sigmoid",),
         contract=(
@@ -192,7 +196,7 @@ def _outputs_in(low: float, high: float) -> list[Case]:
 register(
     Exercise(
         name="sigmoid_derivative",
-        seed="004 Q1",
+        chapter=4,
         title="Sigmoid derivative from its output",
         entries=("sigmoid_derivative",),
         contract=(
@@ -219,7 +223,7 @@ register(
 register(
     Exercise(
         name="tanh",
-        seed="004 Q1 / 001 stage 3",
+        chapter=3,
         title="Tanh",
         entries=("tanh",),
         contract="tanh(z): the hyperbolic tangent elementwise; any shape -> same shape, dtype.",
@@ -233,14 +237,14 @@ register(
 
 
 def _tanh_derivative_from_output(a: np.ndarray) -> np.ndarray:
-    """The engine's tanh derivative takes z; the seed's takes a = tanh(z), so z = artanh(a)."""
+    """The engine's tanh derivative takes z; the exercise's takes a = tanh(z), so z = artanh(a)."""
     return F.tanh_backward(np.ones_like(a), np.arctanh(a))
 
 
 register(
     Exercise(
         name="tanh_derivative",
-        seed="004 Q1",
+        chapter=3,
         title="Tanh derivative from its output",
         entries=("tanh_derivative",),
         contract=(
@@ -262,13 +266,13 @@ register(
     )
 )
 
-# --- MSE (seed 003 C2) ------------------------------------------------------------------------
+# --- MSE ------------------------------------------------------------------------------------
 
 
 def _mse_cases() -> list[Case]:
     return [
         Case(
-            "seed 003 C2: [0.8, 0.2] vs [1, 0]",
+            "worked example [0.8, 0.2] vs [1, 0]",
             {"p": np.array([0.8, 0.2]), "y": np.array([1.0, 0.0])},
             frozenset({"worked"}),
             batch=2,
@@ -288,7 +292,7 @@ def _mse_cases() -> list[Case]:
 register(
     Exercise(
         name="mse",
-        seed="003 C2",
+        chapter=1,
         title="Mean squared error",
         entries=("mse",),
         contract=(
@@ -303,7 +307,7 @@ register(
     )
 )
 
-# --- L2 penalty (seed 003 C5) -----------------------------------------------------------------
+# --- L2 penalty -----------------------------------------------------------------------------
 
 
 def _l2_value(w, lam):
@@ -327,11 +331,11 @@ def _l2_probe(namespace, inputs):
 register(
     Exercise(
         name="l2_penalty",
-        seed="003 C5",
+        chapter=6,
         title="L2 penalty and its gradient",
         entries=("l2_penalty", "l2_penalty_grad"),
         contract=(
-            "l2_penalty(w, lam): (lam / 2) * sum(w**2) as a float (seed 003 C5's convention).\n"
+            "l2_penalty(w, lam): (lam / 2) * sum(w**2) as a float (the 1/2 convention).\n"
             "l2_penalty_grad(w, lam): its gradient with respect to w, an array shaped like w."
         ),
         stub=(
@@ -340,7 +344,7 @@ register(
         ),
         cases=lambda: [
             Case(
-                "seed 003 C5: w = [2, -1, 0.5], lam = 0.01",
+                "worked example w = [2, -1, 0.5], lam = 0.01",
                 {"w": np.array([2.0, -1.0, 0.5]), "lam": 0.01},
                 frozenset({"worked"}),
             ),
@@ -357,7 +361,7 @@ register(
     )
 )
 
-# --- binary cross-entropy from logits (seed 000 Part 2) ---------------------------------------
+# --- binary cross-entropy from logits -------------------------------------------------------
 
 
 def _bce_value(z, y):
@@ -399,7 +403,7 @@ def _bce_cases() -> list[Case]:
 register(
     Exercise(
         name="bce_with_logits",
-        seed="000 Part 2",
+        chapter=4,
         title="Stable binary cross-entropy from logits",
         entries=("bce_with_logits", "bce_with_logits_grad"),
         contract=(
@@ -419,7 +423,7 @@ register(
     )
 )
 
-# --- softmax cross-entropy from logits (seed 004 Q3, seed 000 follow-up) -----------------------
+# --- softmax cross-entropy from logits ------------------------------------------------------
 
 
 def _sce_value(z, y):
@@ -448,7 +452,7 @@ def _sce_cases() -> list[Case]:
 register(
     Exercise(
         name="softmax_cross_entropy",
-        seed="004 Q3 / 000 follow-up",
+        chapter=8,
         title="Softmax cross-entropy from logits",
         entries=("softmax_cross_entropy", "softmax_cross_entropy_grad"),
         contract=(
@@ -467,12 +471,12 @@ register(
     )
 )
 
-# --- counting parameters (seed 004 Q4) --------------------------------------------------------
+# --- counting parameters -------------------------------------------------------------------
 
 register(
     Exercise(
         name="count_parameters",
-        seed="004 Q4",
+        chapter=7,
         title="Counting an MLP's parameters",
         entries=("count_parameters",),
         contract=(
@@ -481,7 +485,7 @@ register(
         ),
         stub="def count_parameters(layer_sizes):\n    raise NotImplementedError\n",
         cases=lambda: [
-            Case("seed 004: [10, 64, 3]", {"sizes": [10, 64, 3]}, frozenset({"worked"})),
+            Case("worked example [10, 64, 3]", {"sizes": [10, 64, 3]}, frozenset({"worked"})),
             Case("[2, 8, 1]", {"sizes": [2, 8, 1]}),
             Case("[784, 128, 64, 10]", {"sizes": [784, 128, 64, 10]}),
             Case("one layer [3, 1]", {"sizes": [3, 1]}),

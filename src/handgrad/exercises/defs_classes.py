@@ -1,7 +1,7 @@
-"""Seed 004's interview classes: ``NeuralNetwork`` (binary, momentum) and ``MultiClassNN``.
+"""The classic interview classes: ``NeuralNetwork`` (binary, momentum) and ``MultiClassNN``.
 
 The references are thin adapters: the engine's ``mlp`` layers, losses and ``SGD`` behind
-seed 004's attribute names (``weights`` (in, out) and ``biases`` (1, out), shared with the
+the exercise's attribute names (``weights`` (in, out) and ``biases`` (1, out), shared with the
 engine's parameters, not copied).
 """
 
@@ -23,7 +23,7 @@ from .catalogue import BugModel, Case, Exercise, Verdict, copy_inputs, register
 
 
 class _OnEngine:
-    """Seed 004's class layout over the engine: ReLU hidden layers, full-batch SGD."""
+    """The classes' layout over the engine: ReLU hidden layers, full-batch SGD."""
 
     def __init__(self, layer_sizes, learning_rate=0.01, momentum=0.0, seed=None):
         self.lr, self.momentum = float(learning_rate), float(momentum)
@@ -106,25 +106,39 @@ class _MultiClassOnEngine(_OnEngine):
 # --- known mistakes, to name them (never references) -----------------------------------------
 
 
-class _UpdateBeforePropagating(_MultiClassOnEngine):
-    """Seed 003 D1's family: each layer updated before its delta is passed down, so the
-    layers below get a delta propagated through the *new* weights."""
+def _fit_updating_before_propagating(net: _OnEngine, X, y, epochs: int) -> None:
+    """The `order` mistake in a hand-written loop: each layer is updated (velocity and
+    weights) before its delta is passed down, so the layers below get a delta propagated
+    through the *new* weights."""
+    model, loss = net._model(), net._loss()
+    velocity = {id(p): np.zeros_like(p.value) for p in model.parameters()}
+    for _ in range(epochs):
+        loss.forward(model.forward(X), y)
+        delta = loss.backward()
+        for layer in reversed(model.layers):
+            if not isinstance(layer, Linear):
+                delta = layer.backward(delta)
+                continue
+            layer.backward(delta)
+            for p in layer.parameters():
+                v = velocity[id(p)]
+                v *= net.momentum
+                v -= net.lr * p.grad
+                p.value += v
+            delta = delta @ layer.weight.value.T  # the mistake: through the updated W
 
+
+class _MultiClassUpdatingFirst(_MultiClassOnEngine):
     def fit(self, X, y, epochs=1000, verbose=False):
         X, y = np.asarray(X, dtype=float), np.asarray(y).astype(int)
-        model, loss = self._model(), self._loss()
-        for _ in range(epochs):
-            loss.forward(model.forward(X), y)
-            delta = loss.backward()
-            for layer in reversed(model.layers):
-                if not isinstance(layer, Linear):
-                    delta = layer.backward(delta)
-                    continue
-                layer.backward(delta)
-                assert layer.bias is not None
-                layer.weight.value -= self.lr * layer.weight.grad
-                layer.bias.value -= self.lr * layer.bias.grad
-                delta = delta @ layer.weight.value.T  # the mistake: through the updated W
+        _fit_updating_before_propagating(self, X, y, epochs)
+        return self
+
+
+class _NetworkUpdatingFirst(_NeuralNetworkOnEngine):
+    def fit(self, X, y, epochs=1000, verbose=False):
+        X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float).reshape(-1, 1)
+        _fit_updating_before_propagating(self, X, y, epochs)
         return self
 
 
@@ -154,6 +168,29 @@ def _weights(sizes: list[int], seed: int, scale: float = 0.7) -> dict[str, list[
     }
 
 
+def _saturating(weights: dict[str, list[np.ndarray]], X, top: float = 800.0) -> dict:
+    """The weights with the last layer scaled so the largest |output logit| on X is ``top``
+    (ReLU hidden layers: the logits scale with it)."""
+    k = top / float(np.max(np.abs(_all_logits(weights, X))))
+    return {
+        "weights": [*weights["weights"][:-1], k * weights["weights"][-1]],
+        "biases": [*weights["biases"][:-1], k * weights["biases"][-1]],
+    }
+
+
+def _all_logits(weights: dict[str, Any], X) -> np.ndarray:
+    """(N, C) output logits of a ReLU network with these weights and biases."""
+    a = X
+    for W, b in zip(weights["weights"][:-1], weights["biases"][:-1]):
+        a = np.maximum(a @ W + b, 0.0)
+    return a @ weights["weights"][-1] + weights["biases"][-1]
+
+
+def _logits(weights: dict[str, Any], X) -> np.ndarray:
+    """(N,) output logits of a one-output ReLU network."""
+    return _all_logits(weights, X).ravel()
+
+
 def _build(namespace, cls: str, inputs: dict[str, Any], **kw):
     net = namespace[cls](inputs["sizes"], **kw)
     if "weights" in inputs:
@@ -175,7 +212,7 @@ XOR_SEEDS = (0, 1, 2)
 
 def _nn_probe(namespace, inputs):
     what = inputs["what"]
-    if what == "xor":  # seed 004's own budget: [2, 8, 1], lr 0.5, momentum 0.9, 2000 epochs
+    if what == "xor":  # the classic budget: [2, 8, 1], lr 0.5, momentum 0.9, 2000 epochs
         out = {}
         for s in XOR_SEEDS:
             net = namespace["NeuralNetwork"]([2, 8, 1], learning_rate=0.5, momentum=0.9, seed=s)
@@ -229,6 +266,9 @@ def _nn_cases() -> list[Case]:
     y = np.array([0.0, 1, 1, 0, 1, 0])
     base = {"sizes": sizes, "X": X, "y": y, **_weights(sizes, 171)}
     biases = tuple(f"db{i}" for i in range(3)) + tuple(f"b{i}" for i in range(3))
+    big = _saturating(_weights(sizes, 172), X)
+    wrong = (_logits(big, X) < 0).astype(float)  # confidently wrong where |logit| is large
+    saturated = {**base, **big, "y": wrong}
     symmetric = {
         "sizes": [2, 4, 1],
         "X": XOR_X,
@@ -244,6 +284,13 @@ def _nn_cases() -> list[Case]:
         Case(
             "backward (mean BCE), sizes [3, 5, 4, 1]",
             {**base, "what": "backward"},
+            bias_outputs=biases,
+            batch=6,
+        ),
+        Case(
+            "backward with saturated outputs (|logits| up to 800), most labels wrong",
+            {**saturated, "what": "backward"},
+            frozenset({"extreme"}),
             bias_outputs=biases,
             batch=6,
         ),
@@ -264,13 +311,13 @@ def _nn_cases() -> list[Case]:
 register(
     Exercise(
         name="neural_network",
-        seed="004 Q2",
+        chapter=5,
         title="NeuralNetwork: an MLP for binary classification",
         entries=("NeuralNetwork",),
         contract=(
             "class NeuralNetwork(layer_sizes, learning_rate=0.01, momentum=0.0, seed=None):\n"
             "ReLU hidden layers, a sigmoid output, mean binary cross-entropy, full-batch SGD with\n"
-            "seed 004's momentum (v <- momentum v - lr g; W <- W + v).\n"
+            "momentum as a velocity (v <- momentum v - lr g; W <- W + v).\n"
             "  self.weights: list of (n_in, n_out) arrays;\n"
             "  self.biases: list of (1, n_out) arrays;\n"
             "  initialise them from np.random.default_rng(seed) (He: normal * sqrt(2 / n_in)).\n"
@@ -300,6 +347,11 @@ register(
                 "a damped velocity v = mu v - (1 - mu) lr g",
                 _fit_model(_nn_probe, "NeuralNetwork", _damped_network),
             ),
+            BugModel(
+                "order",
+                "a layer updated before its delta is passed down",
+                _fit_model(_nn_probe, "NeuralNetwork", _NetworkUpdatingFirst),
+            ),
         ),
         doc="neuralnetwork-and-multiclassnn",
         timeout=30.0,
@@ -319,7 +371,7 @@ def _blobs(seed: int = 180) -> tuple[np.ndarray, np.ndarray]:
 
 def _mc_probe(namespace, inputs):
     what = inputs["what"]
-    if what == "blobs":  # seed 004's run: [2, 32, 3], lr 0.05, 1000 epochs
+    if what == "blobs":  # the classic run: [2, 32, 3], lr 0.05, 1000 epochs
         net = namespace["MultiClassNN"]([2, 32, 3], learning_rate=0.05, seed=0)
         net.fit(inputs["X"], inputs["y"], epochs=1000, verbose=False)
         return {"predictions": net.predict(inputs["X"])}
@@ -347,11 +399,13 @@ def _mc_cases() -> list[Case]:
     y = np.array([0.0, 1, 2, 0, 1, 2, 2, 1, 0])
     base = {"sizes": sizes, "X": X, "y": y, **_weights(sizes, 182)}
     big = {**base, **_weights(sizes, 183, scale=400.0)}
+    hot = {**base, **_saturating(_weights(sizes, 184), X)}
+    wrong_class = np.argmin(_all_logits(hot, X), axis=1).astype(float)  # the least likely
     blob_X, blob_y = _blobs()
     return [
         Case("forward (softmax), sizes [2, 6, 3]", {**base, "what": "forward"}, batch=9),
         Case(
-            "forward with logits in the hundreds",
+            "forward with logits up to 1e6",
             {**big, "what": "forward"},
             frozenset({"extreme"}),
             batch=9,
@@ -360,7 +414,13 @@ def _mc_cases() -> list[Case]:
             "fit 5 epochs, lr 0.1", {**base, "what": "fit", "epochs": 5}, bias_outputs=("b0", "b1")
         ),
         Case(
-            "three blobs learned (seed 004's run)",
+            "fit 1 epoch with saturated outputs (|logits| up to 800), labels wrong",
+            {**hot, "y": wrong_class, "what": "fit", "epochs": 1},
+            frozenset({"extreme"}),
+            bias_outputs=("b0", "b1"),
+        ),
+        Case(
+            "three blobs learned ([2, 32, 3], lr 0.05, 1000 epochs)",
             {"X": blob_X, "y": blob_y, "what": "blobs"},
             judge=_blobs_judge,
         ),
@@ -370,7 +430,7 @@ def _mc_cases() -> list[Case]:
 register(
     Exercise(
         name="multiclass_nn",
-        seed="004 Q3",
+        chapter=7,
         title="MultiClassNN: softmax output and cross-entropy",
         entries=("MultiClassNN",),
         contract=(
@@ -398,7 +458,7 @@ register(
             BugModel(
                 "order",
                 "a layer updated before its delta is passed down",
-                _fit_model(_mc_probe, "MultiClassNN", _UpdateBeforePropagating),
+                _fit_model(_mc_probe, "MultiClassNN", _MultiClassUpdatingFirst),
             ),
         ),
         doc="neuralnetwork-and-multiclassnn",

@@ -1,5 +1,5 @@
-"""Exercises on a whole network: seed 000's forward / backward / step / gradient check,
-seed 002's ``backprop``, and seed 001's Linear layer.
+"""Exercises on a whole network: the binary classifier's forward / backward / step / gradient
+check (``backprop`` of a sigmoid network and a Linear layer are in defs_layers.py).
 
 The bug models below compose the engine's functions in deliberately wrong ways (the
 hidden delta used for the output layer, a derivative taken at the wrong point) so that
@@ -14,19 +14,17 @@ from typing import Any
 import numpy as np
 
 from .. import reference as R
-from ..nn import functional as F
-from ..nn.gradcheck import gradcheck, numerical_gradient
-from ..nn.layers import Linear
+from ..nn.gradcheck import numerical_gradient
 from ..nn.losses import BCEWithLogitsLoss
 from ._common import item, ns, rng
 from .catalogue import BugModel, Case, Exercise, register
 
 GRAD_KEYS = ("W1", "b1", "W2", "b2")
 
-# --- seed 000: a tiny binary classifier ---------------------------------------------------------
+# --- a tiny binary classifier -----------------------------------------------------------------
 
 
-def _seed000_case(name: str, n: int, d: int, h: int, act: str, seed: int, kink: bool = False):
+def _classifier_case(name: str, n: int, d: int, h: int, act: str, seed: int, kink: bool = False):
     g = rng(seed)
     X = g.normal(size=(n, d))
     params = {
@@ -44,12 +42,31 @@ def _seed000_case(name: str, n: int, d: int, h: int, act: str, seed: int, kink: 
     return Case(name, inputs, tags, bias_outputs=("b1", "b2"), batch=n)
 
 
-def _seed000_cases() -> list[Case]:
+def _saturated(case: Case) -> Case:
+    """``case`` with W2 scaled so the output logits z2 reach |z2| of 40 to 800, and labels
+    that make most samples confidently wrong: p rounds to exactly 0 or 1 there, so a
+    backward that goes through dL/dp = -y/p + (1 - y)/(1 - p) meets 0/0."""
+    i = case.inputs
+    z2 = R.forward(i["X"], i["params"], i["activation"])["z2"]
+    scale = 800.0 / float(np.max(np.abs(z2)))
+    params = {**i["params"], "W2": i["params"]["W2"] * scale, "b2": i["params"]["b2"] * scale}
+    z2 = z2 * scale
+    y = (z2 < 0).astype(float)
+    y[np.argmax(z2)] = 1.0  # one confidently right sample too
+    inputs = {**i, "params": params, "y": y}
+    name = f"{case.name}, saturated outputs (|z2| up to 800)"
+    return Case(
+        name, inputs, case.tags | {"extreme"}, bias_outputs=case.bias_outputs, batch=case.batch
+    )
+
+
+def _classifier_cases() -> list[Case]:
     return [
-        _seed000_case("relu, one sample", 1, 3, 4, "relu", 100),
-        _seed000_case("relu, a batch of 16", 16, 3, 5, "relu", 101),
-        _seed000_case("tanh, a batch of 16", 16, 4, 6, "tanh", 102),
-        _seed000_case("relu, hidden inputs exactly 0", 8, 3, 4, "relu", 103, kink=True),
+        _classifier_case("relu, one sample", 1, 3, 4, "relu", 100),
+        _classifier_case("relu, a batch of 16", 16, 3, 5, "relu", 101),
+        _classifier_case("tanh, a batch of 16", 16, 4, 6, "tanh", 102),
+        _classifier_case("relu, hidden inputs exactly 0", 8, 3, 4, "relu", 103, kink=True),
+        _saturated(_classifier_case("tanh, a batch of 12", 12, 3, 5, "tanh", 104)),
     ]
 
 
@@ -61,21 +78,21 @@ def _forward_probe(namespace, inputs):
 register(
     Exercise(
         name="forward",
-        seed="000 Part 1",
-        title="Seed 000's forward pass",
+        chapter=4,
+        title="The binary classifier's forward pass",
         entries=("forward",),
         contract=(
-            "forward(X, params, activation): the forward pass of seed 000's network.\n"
+            "forward(X, params, activation): the forward pass of a binary classifier.\n"
             "X (N, D); params: W1 (D, H), b1 (H,), W2 (H, 1), b2 (1,);\n"
             "activation 'relu' or 'tanh'.\n"
             "z1 = X W1 + b1 (N, H), a1 = f(z1), z2 = a1 W2 + b2 (N, 1), p = sigmoid(z2).\n"
             "Returns a dict {'z1', 'a1', 'z2', 'p'}."
         ),
         stub="def forward(X, params, activation='relu'):\n    raise NotImplementedError\n",
-        cases=_seed000_cases,
+        cases=_classifier_cases,
         probe=_forward_probe,
         reference=ns(forward=R.forward),
-        doc="seed-000-forward-and-backward",
+        doc="the-binary-classifier-forward-and-backward",
     )
 )
 
@@ -99,18 +116,18 @@ def _backward_with_cache(case: Case, **changes: Any) -> dict[str, np.ndarray]:
     return R.backward(i["X"], i["y"], i["params"], cache, i["activation"])
 
 
-def _seed000_deltas(case: Case) -> tuple[np.ndarray, np.ndarray, dict]:
+def _classifier_deltas(case: Case) -> tuple[np.ndarray, np.ndarray, dict]:
     """dz2 (N, 1) and dz1 (N, H) of the mean BCE, and the cache: what the order models reuse."""
     i, cache = case.inputs, _reference_cache(case)
     loss = BCEWithLogitsLoss()
     loss.forward(cache["z2"], i["y"])
     dz2 = loss.backward()
-    _, f_backward = R.seed000.ACTIVATIONS[i["activation"]]
+    _, f_backward = R.binary_classifier.ACTIVATIONS[i["activation"]]
     return dz2, f_backward(dz2 @ i["params"]["W2"].T, cache["z1"]), cache
 
 
-def _order_seed000(case: Case) -> dict[str, np.ndarray]:
-    dz2, dz1, cache = _seed000_deltas(case)
+def _order_classifier(case: Case) -> dict[str, np.ndarray]:
+    dz2, dz1, cache = _classifier_deltas(case)
     return {"W2": cache["a1"].T @ dz1, "b2": dz1.sum(axis=0), "W1": case.inputs["X"].T @ dz2}
 
 
@@ -118,7 +135,7 @@ def _tanh_derivative_from_z(case: Case) -> dict[str, np.ndarray]:
     """1 - z1^2: the derivative written for the output a1, fed the pre-activation z1."""
     if case.inputs["activation"] != "tanh":
         raise ValueError("not a tanh case")
-    dz2, _, cache = _seed000_deltas(case)
+    dz2, _, cache = _classifier_deltas(case)
     dz1 = (dz2 @ case.inputs["params"]["W2"].T) * (1.0 - cache["z1"] ** 2)
     return {"W1": case.inputs["X"].T @ dz1, "b1": dz1.sum(axis=0)}
 
@@ -147,18 +164,18 @@ SEED000_BUGS = (
         lambda c: _backward_with_cache(c, z1=_reference_cache(c)["a1"]),
     ),
     BugModel("activation-derivative", "1 - z1^2", _tanh_derivative_from_z),
-    BugModel("order", "output-layer gradients from the hidden delta", _order_seed000),
+    BugModel("order", "output-layer gradients from the hidden delta", _order_classifier),
 )
 
 register(
     Exercise(
         name="backward",
-        seed="000 Part 3",
-        title="Seed 000's backward pass",
+        chapter=4,
+        title="The binary classifier's backward pass",
         entries=("backward",),
         contract=(
             "backward(X, y, params, cache, activation): gradients of the MEAN binary\n"
-            "cross-entropy of seed 000's network. cache is forward's {'z1', 'a1', 'z2', 'p'};\n"
+            "cross-entropy of the classifier. cache is forward's {'z1', 'a1', 'z2', 'p'};\n"
             "y (N, 1) of 0/1.\n"
             "Returns {'W1', 'b1', 'W2', 'b2'}, each shaped like its parameter:\n"
             "W1 (D, H), b1 (H,), W2 (H, 1), b2 (1,). ReLU's derivative at exactly 0 is 0."
@@ -166,12 +183,12 @@ register(
         stub=(
             "def backward(X, y, params, cache, activation='relu'):\n    raise NotImplementedError\n"
         ),
-        cases=_seed000_cases,
+        cases=_classifier_cases,
         probe=_backward_probe,
         reference=ns(backward=R.backward),
         expected=lambda c: _backward_probe({"backward": R.backward}, c.inputs),
         bug_models=SEED000_BUGS,
-        doc="seed-000-forward-and-backward",
+        doc="the-binary-classifier-forward-and-backward",
     )
 )
 
@@ -188,7 +205,7 @@ def _gd_probe(namespace, inputs):
 def _gd_cases() -> list[Case]:
     cases = []
     for seed, lr in ((110, 0.1), (111, 0.5)):
-        base = _seed000_case("", 4, 3, 4, "relu", seed).inputs["params"]
+        base = _classifier_case("", 4, 3, 4, "relu", seed).inputs["params"]
         grads = {k: rng(seed + 5).normal(size=v.shape) for k, v in base.items()}
         cases.append(Case(f"lr = {lr}", {"params": base, "grads": grads, "lr": lr}))
     return cases
@@ -197,7 +214,7 @@ def _gd_cases() -> list[Case]:
 register(
     Exercise(
         name="gd_step",
-        seed="000 Part 4",
+        chapter=4,
         title="A gradient-descent step",
         entries=("gd_step",),
         contract=(
@@ -212,7 +229,7 @@ register(
     )
 )
 
-# --- seed 000 Part 5: the learner's own gradient checker --------------------------------------
+# --- the learner's own gradient checker ---------------------------------------------------
 
 
 def _smooth(x: np.ndarray) -> float:
@@ -229,9 +246,10 @@ def _reference_numerical(f, x, eps=1e-5):
 
 
 def _reference_check(f, x, analytic, eps=1e-5):
-    x = np.array(x, dtype=np.float64)
-    report = gradcheck(lambda: f(x), {"x": x}, {"x": np.asarray(analytic)}, eps=eps, order=2)
-    return report.max_rel_error
+    """The contract's number: max |a - n| / max(|a|, |n|, 1e-8) over the entries."""
+    a = np.asarray(analytic, dtype=np.float64)
+    n = _reference_numerical(f, x, eps)
+    return float(np.max(np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), 1e-8)))
 
 
 def _gc_probe(namespace, inputs):
@@ -274,7 +292,7 @@ def _gc_cases() -> list[Case]:
 register(
     Exercise(
         name="gradient_check",
-        seed="000 Part 5",
+        chapter=4,
         title="Your own gradient checker",
         entries=("numerical_gradient", "gradient_check"),
         contract=(
@@ -293,203 +311,5 @@ register(
         probe=_gc_probe,
         reference=ns(numerical_gradient=_reference_numerical, gradient_check=_reference_check),
         doc="gradient-checking",
-    )
-)
-
-# --- seed 002: backprop(X, Y, input_size, hidden_size, W1, b1, W2, b2) -------------------------
-
-
-def _backprop_case(name: str, X, seed: int, h: int, dtype=np.float64, tags=()) -> Case:
-    g = rng(seed)
-    m, d = X.shape
-    Y = g.integers(0, 2, (m, 1)).astype(dtype)
-    inputs = {
-        "X": np.asarray(X, dtype),
-        "Y": Y,
-        "input_size": d,
-        "hidden_size": h,
-        "W1": g.uniform(-1, 1, (d, h)).astype(dtype),
-        "b1": g.normal(0, 0.1, (1, h)).astype(dtype),
-        "W2": g.uniform(-1, 1, (h, 1)).astype(dtype),
-        "b2": g.normal(0, 0.1, (1, 1)).astype(dtype),
-    }
-    return Case(name, inputs, frozenset(tags), bias_outputs=("db1", "db2"), batch=m)
-
-
-def _backprop_cases() -> list[Case]:
-    return [
-        _backprop_case("seed 002 example 1: X = [[0, 0]], H = 4", np.array([[0.0, 0.0]]), 130, 4),
-        _backprop_case(
-            "seed 002 example 2: two samples, H = 3", np.array([[0.0, 1], [1, 0]]), 131, 3
-        ),
-        _backprop_case("seed 002 example 3: one input, H = 2", np.array([[1.0]]), 132, 2),
-        _backprop_case("m = 100, D = 10, H = 20", rng(133).normal(size=(100, 10)), 134, 20),
-        _backprop_case(
-            "float32, m = 7", rng(135).normal(size=(7, 3)), 136, 5, np.float32, {"float32"}
-        ),
-    ]
-
-
-BACKPROP_ARGS = ("X", "Y", "input_size", "hidden_size", "W1", "b1", "W2", "b2")
-
-
-def _backprop_probe(namespace, inputs):
-    grads = namespace["backprop"](*(inputs[a] for a in BACKPROP_ARGS))
-    return {k: item(grads, k, "backprop's result") for k in ("dW1", "db1", "dW2", "db2")}
-
-
-def _sigmoid_net(case: Case) -> dict[str, np.ndarray]:
-    """Seed 002's forward pass and output delta, for the mistake models."""
-    i = case.inputs
-    z1 = i["X"] @ i["W1"] + i["b1"]
-    a1 = F.sigmoid(z1)
-    z2 = a1 @ i["W2"] + i["b2"]
-    loss = BCEWithLogitsLoss(reduction="sum")
-    loss.forward(z2, i["Y"])
-    return {"z1": z1, "a1": a1, "dz2": loss.backward(), "da1": loss.backward() @ i["W2"].T}
-
-
-def _backprop_from_hidden_delta(case: Case, dz1: np.ndarray) -> dict[str, np.ndarray]:
-    i, net = case.inputs, _sigmoid_net(case)
-    return {
-        "dW1": i["X"].T @ dz1,
-        "db1": dz1.sum(axis=0, keepdims=True),
-        "dW2": net["a1"].T @ net["dz2"],
-        "db2": net["dz2"].sum(axis=0, keepdims=True),
-    }
-
-
-def _wrong_derivative(case: Case, at: str) -> dict[str, np.ndarray]:
-    net = _sigmoid_net(case)
-    point = net["z1"] if at == "z1" else F.sigmoid(net["a1"])
-    return _backprop_from_hidden_delta(case, F.sigmoid_backward(net["da1"], point))
-
-
-def _order_backprop(case: Case) -> dict[str, np.ndarray]:
-    net = _sigmoid_net(case)
-    dz1 = F.sigmoid_backward(net["da1"], net["a1"])
-    return {
-        "dW2": net["a1"].T @ dz1,
-        "db2": dz1.sum(axis=0, keepdims=True),
-        "dW1": case.inputs["X"].T @ net["dz2"],
-        "db1": net["dz2"].sum(axis=0, keepdims=True),
-    }
-
-
-BACKPROP_BUGS = (
-    BugModel("activation-derivative", "z1 * (1 - z1)", lambda c: _wrong_derivative(c, "z1")),
-    BugModel("activation-derivative", "sigmoid'(a1)", lambda c: _wrong_derivative(c, "sigmoid")),
-    BugModel("order", "a layer's gradient from the other layer's delta", _order_backprop),
-)
-
-register(
-    Exercise(
-        name="backprop",
-        seed="002",
-        title="Seed 002's backprop",
-        entries=("backprop",),
-        contract=(
-            "backprop(X, Y, input_size, hidden_size, W1, b1, W2, b2): gradients of the binary\n"
-            "cross-entropy SUMMED over the m samples (seed 002), for\n"
-            "  z1 = X W1 + b1, a1 = sigmoid(z1), z2 = a1 W2 + b2, A = sigmoid(z2).\n"
-            "X (m, input_size), Y (m, 1); W1 (input_size, hidden_size), b1 (1, hidden_size),\n"
-            "W2 (hidden_size, 1), b2 (1, 1). Returns {'dW1', 'db1', 'dW2', 'db2'}, each shaped\n"
-            "like its parameter (db1 (1, hidden_size), db2 (1, 1)). Keep float32 as float32."
-        ),
-        stub=(
-            "def backprop(X, Y, input_size, hidden_size, W1, b1, W2, b2):\n"
-            "    raise NotImplementedError\n"
-        ),
-        cases=_backprop_cases,
-        probe=_backprop_probe,
-        reference=ns(backprop=R.backprop),
-        bug_models=BACKPROP_BUGS,
-        doc="seed-002-backprop",
-    )
-)
-
-# --- seed 001 stage 2: a Linear layer with W of shape (out_dim, in_dim) ------------------------
-
-
-class _LinearOnEngine:
-    """Seed 001's Linear contract on the engine's Linear (whose weight is (in, out): W.T)."""
-
-    def __init__(self, in_dim: int, out_dim: int):
-        self.W = np.zeros((out_dim, in_dim))
-        self.b = np.zeros(out_dim)
-
-    def forward(self, x):
-        out_dim, in_dim = self.W.shape
-        self._layer = Linear(in_dim, out_dim, dtype=self.W.dtype)
-        self._layer.weight.value = self.W.T.copy()
-        self._layer.bias.value = self.b.copy()
-        return self._layer.forward(x)
-
-    def backward(self, dout):
-        dx = self._layer.backward(dout)
-        self.dW = self._layer.weight.grad.T.copy()
-        self.db = self._layer.bias.grad.copy()
-        return dx
-
-
-def _linear_probe(namespace, inputs):
-    W = inputs["W"]
-    layer = namespace["Linear"](W.shape[1], W.shape[0])
-    layer.W, layer.b = W.copy(), inputs["b"].copy()
-    y = layer.forward(inputs["x"])
-    dx = layer.backward(inputs["dout"])
-    return {"y": y, "dx": dx, "dW": layer.dW, "db": layer.db}
-
-
-def _linear_cases() -> list[Case]:
-    cases = []
-    for i, (n, d, k, dtype) in enumerate(
-        (
-            (1, 3, 2, np.float64),
-            (10, 4, 3, np.float64),
-            (6, 5, 2, np.float32),
-            (5, 3, 3, np.float64),
-        )
-    ):
-        g = rng(140 + i)
-        inputs = {
-            "x": g.normal(size=(n, d)).astype(dtype),
-            "W": g.normal(size=(k, d)).astype(dtype),
-            "b": g.normal(size=k).astype(dtype),
-            "dout": g.normal(size=(n, k)).astype(dtype),
-        }
-        kind = "float32 " if dtype == np.float32 else ""
-        tags = frozenset({"float32"}) if dtype == np.float32 else frozenset()
-        cases.append(
-            Case(f"{kind}batch {n}, {d} -> {k}", inputs, tags, bias_outputs=("db",), batch=n)
-        )
-    return cases
-
-
-register(
-    Exercise(
-        name="linear",
-        seed="001 stage 2",
-        title="A Linear layer (forward and backward)",
-        entries=("Linear",),
-        contract=(
-            "class Linear(in_dim, out_dim) with seed 001's layout: self.W (out_dim, in_dim),\n"
-            "self.b (out_dim,). forward(x): x (B, in_dim) -> x @ W.T + b (B, out_dim), keeping x.\n"
-            "backward(dout): dout (B, out_dim) -> dx (B, in_dim); sets self.dW (out_dim, in_dim)\n"
-            "and self.db (out_dim,), the gradients summed over the batch."
-        ),
-        stub=(
-            "class Linear:\n"
-            "    def __init__(self, in_dim, out_dim):\n"
-            "        raise NotImplementedError\n\n"
-            "    def forward(self, x):\n"
-            "        raise NotImplementedError\n\n"
-            "    def backward(self, dout):\n"
-            "        raise NotImplementedError\n"
-        ),
-        cases=_linear_cases,
-        probe=_linear_probe,
-        reference=ns(Linear=_LinearOnEngine),
-        doc="a-linear-layer",
     )
 )

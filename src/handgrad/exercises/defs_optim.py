@@ -1,4 +1,4 @@
-"""Exercises on optimizer steps: SGD with momentum (seed 004's convention) and Adam (003 D2).
+"""Exercises on optimizer steps: SGD with momentum (velocity convention) and Adam.
 
 Each case runs three steps from a zero state and compares what the steps did. The
 references are the engine's ``SGD`` and ``Adam``, given the caller's state; the
@@ -52,7 +52,8 @@ def _sgd_probe(namespace, inputs):
             namespace["sgd_momentum_step"](w, g, v, inputs["lr"], inputs["momentum"]),
             "sgd_momentum_step",
         )
-        out[f"w{k}"], out[f"velocity{k}"] = w, v
+        # copies: an answer updating in place returns the same arrays every step
+        out[f"w{k}"], out[f"velocity{k}"] = np.array(w, copy=True), np.array(v, copy=True)
     return out
 
 
@@ -63,13 +64,13 @@ def _sgd_outputs(ws: list[np.ndarray], velocities: list[np.ndarray]) -> dict[str
 
 
 def _sgd_reference(w, grad, velocity, lr, momentum):
-    """Seed 004's step on the engine's SGD, whose velocity u = mu u + g is -velocity / lr."""
+    """The exercise's step on the engine's SGD, whose velocity u = mu u + g is -velocity / lr."""
     p = Parameter(np.array(w, copy=True))
     opt = SGD([p], lr=lr, momentum=momentum)
     opt.state[0]["velocity"][...] = -np.reshape(velocity, p.shape) / lr  # the caller's state
     p.grad[...] = grad
     opt.step()
-    return p.value, p.value - w  # seed 004: the velocity is the step itself
+    return p.value, p.value - w  # the velocity is the step itself
 
 
 def _sgd_other_velocity(case: Case, per: str) -> dict[str, np.ndarray]:
@@ -111,12 +112,12 @@ def _sgd_cases() -> list[Case]:
 register(
     Exercise(
         name="sgd_momentum",
-        seed="004 Q2 (_update_weights) / 003",
+        chapter=5,
         title="An SGD step with momentum",
         entries=("sgd_momentum_step",),
         contract=(
             "sgd_momentum_step(w, grad, velocity, lr, momentum) -> (new_w, new_velocity) with\n"
-            "seed 004's convention:  velocity <- momentum * velocity - lr * grad;\n"
+            "the velocity convention:  velocity <- momentum * velocity - lr * grad;\n"
             "w <- w + velocity. Return new arrays (the caller's are not changed); keep the dtype."
         ),
         stub=(
@@ -149,13 +150,18 @@ ADAM_DEFAULTS = {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
 
 
 def _adam_probe(namespace, inputs):
-    w0 = inputs["w"]
-    w, m, v = w0, np.zeros_like(w0), np.zeros_like(w0)
-    ws = []
+    """Three steps from a zero state, each fed the state the answer returned: the step each
+    took (new w - old w) and the m and v it returned (copied, so an in-place update shows
+    what it returned at that step)."""
+    w0 = np.array(inputs["w"], copy=True)  # the start, whatever the answer does to its input
+    w, m, v = inputs["w"], np.zeros_like(w0), np.zeros_like(w0)
+    ws, out = [], {}
     for t, g in enumerate(inputs["grads"], start=1):
         w, m, v = pair(namespace["adam_step"](w, g, m, v, t, inputs["lr"]), "adam_step")
-        ws.append(w)
-    return {f"step{k}": s for k, s in enumerate(_steps(ws, w0), start=1)}
+        ws.append(np.array(w, copy=True))
+        out[f"m{t}"], out[f"v{t}"] = np.array(m, copy=True), np.array(v, copy=True)
+    out.update({f"step{k}": s for k, s in enumerate(_steps(ws, w0), start=1)})
+    return out
 
 
 def _adam_reference(w, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -170,39 +176,54 @@ def _adam_reference(w, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8
     return p.value, state["m"].copy(), state["v"].copy()
 
 
-def _adam_without(case: Case, correct_m: bool, correct_v: bool) -> dict[str, np.ndarray]:
-    """Adam's update with one or both bias corrections left out (the mistake of 003 D2)."""
+def _adam_variant(
+    case: Case,
+    correct_m: bool = True,
+    correct_v: bool = True,
+    shift: int = 0,
+    eps_inside: bool = False,
+    return_corrected: bool = False,
+) -> dict[str, np.ndarray]:
+    """Adam written with a known mistake: a bias correction left out, the step count off by
+    ``shift`` in the corrections, eps under the square root, or m_hat and v_hat returned as
+    the state (and so fed back at the next step)."""
     i, b = case.inputs, ADAM_DEFAULTS
-    m = np.zeros_like(i["w"])
-    v = np.zeros_like(i["w"])
+    m, v = np.zeros_like(i["w"]), np.zeros_like(i["w"])
     out = {}
     for t, g in enumerate(i["grads"], start=1):
         m = b["beta1"] * m + (1 - b["beta1"]) * g
         v = b["beta2"] * v + (1 - b["beta2"]) * g * g
-        m_used = m / (1 - b["beta1"] ** t) if correct_m else m
-        v_used = v / (1 - b["beta2"] ** t) if correct_v else v
-        out[f"step{t}"] = -i["lr"] * m_used / (np.sqrt(v_used) + b["eps"])
+        m_hat = m / (1 - b["beta1"] ** (t + shift)) if correct_m else m
+        v_hat = v / (1 - b["beta2"] ** (t + shift)) if correct_v else v
+        root = np.sqrt(v_hat + b["eps"]) if eps_inside else np.sqrt(v_hat) + b["eps"]
+        out[f"step{t}"] = -i["lr"] * m_hat / root
+        if return_corrected:
+            m, v = m_hat, v_hat
+        out[f"m{t}"], out[f"v{t}"] = m, v
     return out
 
 
-def _adam_model(correct_m: bool, correct_v: bool):
-    return lambda case: _adam_without(case, correct_m, correct_v)
+def _adam_model(**mistake):
+    return lambda case: _adam_variant(case, **mistake)
 
 
 def _adam_cases() -> list[Case]:
     cases = []
-    for seed, shape, lr, dtype in (
-        (160, (4, 3), 0.1, np.float64),
-        (161, (6,), 0.01, np.float64),
-        (162, (3, 3), 0.1, np.float32),
+    for seed, shape, lr, dtype, scale in (
+        (160, (4, 3), 0.1, np.float64, 1.0),
+        (161, (6,), 0.01, np.float64, 1.0),
+        (162, (3, 3), 0.1, np.float32, 1.0),
+        (163, (5, 2), 0.01, np.float64, 1e-4),
     ):
         inputs = {
             "w": rng(seed).normal(size=shape).astype(dtype),
-            "grads": _gradients(seed + 1, shape, dtype),
+            "grads": [scale * g for g in _gradients(seed + 1, shape, dtype)],
             "lr": lr,
         }
         tags = frozenset({"float32"}) if dtype == np.float32 else frozenset()
         name = f"{'float32 ' if tags else ''}w {shape}, lr {lr}, steps t = 1..{STEPS}"
+        if scale != 1.0:
+            name += f", gradients ~{scale:g} (sqrt(v_hat) near eps)"
         cases.append(Case(name, inputs, tags))
     return cases
 
@@ -210,7 +231,7 @@ def _adam_cases() -> list[Case]:
 register(
     Exercise(
         name="adam",
-        seed="003 D2",
+        chapter=5,
         title="An Adam step with bias correction",
         entries=("adam_step",),
         contract=(
@@ -227,13 +248,48 @@ register(
         cases=_adam_cases,
         probe=_adam_probe,
         reference=lambda: {"adam_step": _adam_reference},
-        bug_models=tuple(
-            BugModel("adam-bias-correction", what, _adam_model(cm, cv))
-            for what, cm, cv in (
-                ("no bias correction: first step ~3.16x too large", False, False),
-                ("m corrected, v not: first step ~31.6x too large", True, False),
-                ("v corrected, m not: first step 10x too small", False, True),
-            )
+        bug_models=(
+            *(
+                BugModel("adam-bias-correction", what, _adam_model(correct_m=cm, correct_v=cv))
+                for what, cm, cv in (
+                    ("no bias correction: first step ~3.16x too large", False, False),
+                    ("m corrected, v not: first step ~31.6x too large", True, False),
+                    ("v corrected, m not: first step 10x too small", False, True),
+                )
+            ),
+            BugModel("adam-step-count", "corrections with t + 1", _adam_model(shift=1)),
+            BugModel("adam-step-count", "corrections with t - 1", _adam_model(shift=-1)),
+            BugModel(
+                "adam-returns-corrected",
+                "m_hat and v_hat returned as the state",
+                _adam_model(return_corrected=True),
+            ),
+            BugModel("adam-epsilon", "sqrt(v_hat + eps)", _adam_model(eps_inside=True)),
+            *(  # two of the mistakes at once
+                BugModel(code, what, _adam_model(**mistakes))
+                for code, what, mistakes in (
+                    (
+                        "adam-step-count+adam-returns-corrected",
+                        "t + 1, m_hat and v_hat returned",
+                        {"shift": 1, "return_corrected": True},
+                    ),
+                    (
+                        "adam-step-count+adam-epsilon",
+                        "t + 1, sqrt(v_hat + eps)",
+                        {"shift": 1, "eps_inside": True},
+                    ),
+                    (
+                        "adam-returns-corrected+adam-epsilon",
+                        "m_hat and v_hat returned, sqrt(v_hat + eps)",
+                        {"return_corrected": True, "eps_inside": True},
+                    ),
+                    (
+                        "adam-bias-correction+adam-epsilon",
+                        "no bias correction, sqrt(v + eps)",
+                        {"correct_m": False, "correct_v": False, "eps_inside": True},
+                    ),
+                )
+            ),
         ),
         doc="adam",
     )

@@ -24,9 +24,10 @@ import numpy as np
 
 from .catalogue import BugModel, Case
 
-__all__ = ["Comparison", "compare_output", "close", "HINTS"]
+__all__ = ["Comparison", "compare_output", "close", "HINTS", "most_specific_first"]
 
-# one line per code; each points to the section of docs/exercises.md that explains it
+# one line per code, saying where to look; each code has a section of docs/exercises.md with
+# the same name (result.py links the hint to it)
 HINTS: dict[str, str] = {
     "scale": "right direction, wrong size: look for a missing or extra 1/N (mean vs sum) or 1/2",
     "transpose": "the array is transposed: write the shapes of each product (rows are samples)",
@@ -38,16 +39,51 @@ HINTS: dict[str, str] = {
     "bias-shape": "the bias gradient has the right numbers in the wrong shape: give it the "
     "bias's own shape",
     "bias-not-summed": "a bias is added to every row, so its gradient is the sum over the batch",
-    "order": "a layer's gradient uses another layer's delta: go backwards, output layer first",
+    "order": "a layer's gradient uses another layer's delta, or weights already updated: go "
+    "backwards, output layer first, and propagate through the weights before updating them",
     "adam-bias-correction": "Adam's first steps need m_hat = m/(1-beta1^t) and "
     "v_hat = v/(1-beta2^t)",
+    "adam-step-count": "the bias corrections use the wrong step count: t is 1 at the first "
+    "step, so 1 - beta^t with that t (not t + 1, not t - 1)",
+    "adam-returns-corrected": "return the running averages m and v, not m_hat and v_hat: the "
+    "corrected ones are for this step's update only",
+    "adam-epsilon": "eps goes outside the square root: sqrt(v_hat) + eps, not sqrt(v_hat + eps)",
     "momentum-convention": "the velocity follows another convention than the contract's",
     "unstable": "overflow or lost digits at large inputs: use the stable form (shift by the "
-    "max; softplus / log-sum-exp on logits)",
+    "max; softplus / log-sum-exp on logits; dL/dz = p - y directly, never through dL/dp)",
     "mutates-input": "the caller's arrays were changed: work on copies or new arrays",
     "shape": "the result's shape differs from the contract's",
     "dtype": "float32 in must give float32 out (no silent upcast to float64)",
 }
+
+# codes from the most specific (a named mistake) to the most generic; a case lists its codes
+# in this order
+SPECIFICITY = (
+    "adam-step-count",
+    "adam-returns-corrected",
+    "adam-epsilon",
+    "adam-bias-correction",
+    "momentum-convention",
+    "order",
+    "activation-derivative",
+    "relu-kink",
+    "bias-not-summed",
+    "bias-shape",
+    "transpose",
+    "unstable",
+    "sign",
+    "scale",
+    "mutates-input",
+    "shape",
+    "dtype",
+)
+
+
+def most_specific_first(codes: list[str]) -> list[str]:
+    """``codes`` once each, ordered by SPECIFICITY (unknown codes last, in their order)."""
+    unique = list(dict.fromkeys(codes))
+    rank = {c: i for i, c in enumerate(SPECIFICITY)}
+    return sorted(unique, key=lambda c: rank.get(c, len(rank)))
 
 
 @dataclass
@@ -64,7 +100,13 @@ def close(got: np.ndarray, want: np.ndarray, case: Case) -> bool:
         return False
     with np.errstate(all="ignore"):
         return bool(
-            np.allclose(got.astype(np.float64), want.astype(np.float64), case.rtol, case.atol)
+            np.allclose(
+                got.astype(np.float64),
+                want.astype(np.float64),
+                case.rtol,
+                case.atol,
+                equal_nan=True,  # a mistake's model may give NaN where the mistake does
+            )
         )
 
 
@@ -75,8 +117,16 @@ def _fmt(a: np.ndarray, limit: int = 4) -> str:
     return f"[{items}{more}]" if a.ndim else items
 
 
-def _scale_factor(got: np.ndarray, want: np.ndarray, case: Case) -> float | None:
-    """c with got ~= c * want (c != 1), or None."""
+def _telling(c: float, case: Case) -> bool:
+    """c is a factor a mistake typically makes: 2, 1/2, -1, N or 1/N."""
+    telling = [2.0, 0.5, -1.0] + ([case.batch, 1.0 / case.batch] if case.batch else [])
+    return any(abs(c - t) <= 1e-6 * abs(t) for t in telling)
+
+
+def _scale_factor(
+    got: np.ndarray, want: np.ndarray, case: Case, telling_only: bool = False
+) -> float | None:
+    """c with got ~= c * want (c != 1), or None; only a telling c if ``telling_only``."""
     g, w = got.astype(np.float64).ravel(), want.astype(np.float64).ravel()
     denominator = float(w @ w)
     if not np.all(np.isfinite(g)) or denominator == 0.0:
@@ -84,9 +134,8 @@ def _scale_factor(got: np.ndarray, want: np.ndarray, case: Case) -> float | None
     c = float(g @ w) / denominator
     if c == 0 or abs(c - 1) < 1e-3:
         return None
-    if g.size == 1:  # any two numbers differ by "a factor": only name the telling ones
-        telling = [2.0, 0.5, -1.0] + ([case.batch, 1.0 / case.batch] if case.batch else [])
-        return c if any(abs(c - t) <= 1e-6 * abs(t) for t in telling) else None
+    if g.size == 1 or telling_only:  # two numbers always differ by "a factor"
+        return c if _telling(c, case) else None
     tol = 10 * case.rtol * np.sqrt(denominator) * abs(c) + case.atol * np.sqrt(g.size)
     return c if float(np.linalg.norm(g - c * w)) <= tol else None
 
@@ -107,8 +156,14 @@ def _value_codes(got: np.ndarray, want: np.ndarray, case: Case, name: str) -> tu
     note = ""
     if not np.all(np.isfinite(got)) and np.all(np.isfinite(want)):
         return ["unstable"], "the answer holds NaN or inf where every true value is finite"
-    if got.ndim == 2 and got.shape[0] == got.shape[1] and close(got.T, want, case):
-        return ["transpose"], "the answer's transpose is right"
+    if got.ndim == 2 and got.shape[0] == got.shape[1]:
+        if close(got.T, want, case):
+            return ["transpose"], "the answer's transpose is right"
+        c = _scale_factor(got.T, want, case)
+        if c is not None and _scale_factor(got, want, case) is None:
+            return ["transpose", "scale"], (
+                f"the answer's transpose is {_describe_factor(c, case)} times the right one"
+            )
     c = _scale_factor(got, want, case)
     if c is not None and abs(c + 1) < 1e-6:
         return ["sign"], "the answer is exactly the negated right one"
@@ -169,22 +224,40 @@ def compare_output(
         if want.dtype == np.float32 and got.dtype != np.float32:
             return Comparison(False, ["dtype"], f"{name}: dtype {got.dtype} where float32 is asked")
         return Comparison(True)
-    codes: list[str] = []
+    exact: list[set[str]] = []  # the mistakes whose numbers this output shows exactly
+    scaled: list[tuple[set[str], str, float]] = []  # ... times a telling factor
     for code, variants in (bug_models or {}).items():
+        parts = set(code.split("+"))  # a model of two mistakes at once names both
         for outputs in variants:
             model = outputs.get(name)
-            if model is None or code in codes:
+            if model is None or np.shape(model) != got.shape:
                 continue
             model = np.asarray(model)
-            if model.shape == got.shape and close(got, model, case):
-                codes.append(code)
+            if close(got, model, case):
+                exact.append(parts)
+            elif not close(model, want, case) and np.all(np.isfinite(model)):
+                c = _scale_factor(got, model, case, telling_only=True)  # mistake and a factor
+                if c is not None:
+                    scaled.append((parts, code, c))
+    # the fewest mistakes that explain the numbers: a pair is named only where no single
+    # one of its mistakes explains them (at large gradients eps in or out looks the same)
+    found = [p for p in exact if not any(q < p for q in exact)]
+    codes: list[str] = [c for p in found for c in sorted(p)]
+    notes: list[str] = []
+    for parts, code, c in scaled:
+        if not any(q <= parts for q in exact):
+            codes += [*sorted(parts), "sign" if abs(c + 1) < 1e-6 else "scale"]
+            notes.append(
+                f"{code.replace('+', ' and ')} and {_describe_factor(c, case)} on top of it"
+            )
     if got.shape != want.shape:
         more, note = _shape_codes(got, want, case, name)
     else:
         more, note = _value_codes(got, want, case, name)
     if codes:  # a named mistake explains the numbers better than a factor or a sign does
-        more = [c for c in more if c not in ("scale", "sign")]
-    codes += [c for c in more if c not in codes]
+        more = [c for c in more if c not in ("scale", "sign", "unstable")]
+        note = "; ".join([*notes, note] if note else notes)
+    codes = most_specific_first(codes + more)  # each code once
     example = f"expected {_fmt(want)}, got {_fmt(got)}"
     detail = f"{name}: {note + '; ' if note else ''}{example}"
     return Comparison(False, codes, detail)

@@ -65,12 +65,13 @@ class CheckResult:
             out["problem"] = self.problem
         return out
 
-    def _hints(self) -> list[str]:
-        where = f"{DOCS}#{self.doc}" if self.doc else DOCS
-        lines = [f"{code}: {HINTS[code]} (see {DOCS}#{code})" for code in self.diagnoses]
+    def _hints(self) -> list[tuple[str, str, str]]:
+        """(label, text, link) for each diagnosis, then the exercise's formulas if it failed."""
+        hints = [(code, HINTS[code], f"{DOCS}#{code}") for code in self.diagnoses]
         if not self.passed:
-            lines.append(f"the formulas for this exercise: {where}")
-        return lines
+            where = f"{DOCS}#{self.doc}" if self.doc else DOCS
+            hints.append(("formulas", "the formulas for this exercise", where))
+        return hints
 
     def __str__(self) -> str:
         n_ok = sum(c.passed for c in self.cases)
@@ -87,7 +88,12 @@ class CheckResult:
         hints = self._hints()
         if hints:
             lines.append("hints:")
-            lines += [f"  - {h}" for h in hints]
+            lines += [
+                f"  - {label}: {text} (see {link})"
+                if label != "formulas"
+                else f"  - {text}: {link}"
+                for label, text, link in hints
+            ]
         if self.output:
             lines.append("your code printed (first lines):")
             lines += [f"  | {line}" for line in self.output.splitlines()[:10]]
@@ -97,34 +103,54 @@ class CheckResult:
         return str(self)
 
     def _repr_html_(self) -> str:
+        """A table that fits its container from 360 to 1400 px: long messages wrap inside
+        their cell, and the table scrolls inside its own box rather than widening the page."""
         e = html.escape
         ok = self.passed
         colour = "#1a7f37" if ok else "#b42318"
         n_ok = sum(c.passed for c in self.cases)
         parts = [
-            '<div class="handgrad-check" style="font-family:sans-serif">',
-            f'<p style="color:{colour};font-weight:bold">{e(self.exercise)}: '
+            f'<div class="handgrad-check" style="{BOX}">',
+            f'<p style="color:{colour};font-weight:bold;margin:0 0 .5em">{e(self.exercise)}: '
             f"{'passed' if ok else 'failed'} ({n_ok}/{len(self.cases)} cases)</p>",
         ]
         if self.problem:
-            parts.append(f"<p><b>problem:</b> {e(self.problem)}</p>")
+            parts.append(f'<p style="{WRAP}"><b>problem:</b> {e(self.problem)}</p>')
         if self.cases:
             parts.append(
-                '<table><thead><tr><th style="text-align:left">case</th><th>result</th>'
-                '<th style="text-align:left">diagnosis</th>'
-                '<th style="text-align:left">expected vs got</th></tr></thead><tbody>'
+                f'<div style="overflow-x:auto;max-width:100%"><table style="{TABLE}">'
+                f'<thead><tr><th style="{CELL}">case</th><th style="{CELL}">result</th>'
+                f'<th style="{CELL}">diagnosis</th><th style="{CELL}">expected vs got</th>'
+                "</tr></thead><tbody>"
             )
             for c in self.cases:
                 mark = "&#10003;" if c.passed else "&#10007;"
-                codes = ", ".join(f"<code>{e(d)}</code>" for d in c.diagnoses)
-                parts.append(
-                    f"<tr><td>{e(c.name)}</td><td>{mark}</td><td>{codes}</td>"
-                    f"<td><pre style='margin:0'>{e(c.message) if not c.passed else ''}</pre>"
-                    "</td></tr>"
+                codes = ", ".join(
+                    f'<a href="{e(DOCS)}#{e(d)}" style="white-space:nowrap"><code>{e(d)}</code></a>'
+                    for d in c.diagnoses
                 )
-            parts.append("</tbody></table>")
+                message = e(c.message) if not c.passed else ""
+                parts.append(
+                    f'<tr><td style="{CELL}">{e(c.name)}</td><td style="{CELL}">{mark}</td>'
+                    f'<td style="{CELL}">{codes}</td><td style="{MESSAGE_CELL}">'
+                    f'<pre style="{PRE}">{message}</pre></td></tr>'
+                )
+            parts.append("</tbody></table></div>")
         hints = self._hints()
         if hints:
-            parts.append("<ul>" + "".join(f"<li>{e(h)}</li>" for h in hints) + "</ul>")
+            items = "".join(
+                f'<li><a href="{e(link)}">{e(label)}</a>: {e(text)}</li>'
+                for label, text, link in hints
+            )
+            parts.append(f'<ul style="{WRAP};padding-left:1.2em">{items}</ul>')
         parts.append("</div>")
         return "".join(parts)
+
+
+# inline styles (a notebook output has no stylesheet of ours): everything wraps inside the box
+BOX = "font-family:sans-serif;max-width:100%;box-sizing:border-box;overflow-wrap:anywhere"
+WRAP = "overflow-wrap:anywhere;margin:.5em 0"
+TABLE = "border-collapse:collapse;width:100%;table-layout:auto"
+CELL = "text-align:left;vertical-align:top;padding:2px 6px;overflow-wrap:break-word"
+MESSAGE_CELL = f"{CELL};min-width:16em"
+PRE = "margin:0;white-space:pre-wrap;overflow-wrap:anywhere;font-size:90%"

@@ -128,7 +128,7 @@ def _check_fused_gradient(H: int, X, y, seeds: dict) -> dict:
         "model_gradcheck_max_rel": whole.max_rel_error,
         "model_gradcheck_passed": whole.passed,
         "model_gradcheck_kinks": int(sum(r.kinks for r in whole.rows)),
-        "tolerance": report.tol,
+        "tolerance": report.rtol,
     }
 
 

@@ -1,11 +1,13 @@
-"""Exercise-shaped functions from the seeds, built on the engine's math (never a copy of it).
+"""Exercise-shaped functions, built on the engine's math (never a copy of it).
 
-``backprop``            seed 002: gradients of the summed BCE of a sigmoid-sigmoid network
-``seed000``             seed 000: forward / loss / backward / step / check / train as functions
+``binary_classifier``   the one-hidden-layer binary classifier of chapter 4 ("Backprop by hand")
+                        as plain functions: forward, loss, backward, step, gradient check, train
+``sigmoid_backprop``    ``backprop(X, Y, input_size, hidden_size, W1, b1, W2, b2)``: the
+                        gradients of the summed BCE of a sigmoid-sigmoid network
 """
 
-from . import seed000
-from .seed000 import (
+from . import binary_classifier, sigmoid_backprop
+from .binary_classifier import (
     backward,
     bce_from_logits,
     forward,
@@ -14,11 +16,12 @@ from .seed000 import (
     init_params,
     train,
 )
-from .seed002 import backprop
+from .sigmoid_backprop import backprop
 
 __all__ = [
     "backprop",
-    "seed000",
+    "binary_classifier",
+    "sigmoid_backprop",
     "forward",
     "bce_from_logits",
     "backward",

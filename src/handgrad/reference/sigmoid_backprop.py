@@ -1,4 +1,4 @@
-"""Seed 002's exercise: ``backprop(...)`` for a one-hidden-layer network, as specified.
+"""``backprop(...)`` for a one-hidden-layer sigmoid network with the loss summed over samples.
 
 The network (rows are samples, m of them):
 
@@ -44,7 +44,7 @@ def backprop(
     W2,
     b2,
 ) -> dict[str, np.ndarray]:
-    """Gradients of the summed binary cross-entropy of seed 002's network.
+    """Gradients of the summed binary cross-entropy of this one-hidden-layer sigmoid network.
 
     X (m, input_size); Y (m, 1) or (m,) of 0/1 labels; W1 (input_size, hidden_size);
     b1 (1, hidden_size) or (hidden_size,); W2 (hidden_size, 1); b2 (1, 1), (1,) or a scalar.

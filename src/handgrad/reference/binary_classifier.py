@@ -1,10 +1,11 @@
-"""Seed 000's tiny binary classifier, Parts 1-5, as plain functions over a parameter dict.
+"""A tiny binary classifier (chapter 4, "Backprop by hand") as plain functions over a parameter
+dict.
 
-    Part 1  forward          z1 = X W1 + b1,  a1 = f(z1),  z2 = a1 W2 + b2,  p = sigmoid(z2)
-    Part 2  bce_from_logits  mean BCE computed from the logit z2 (softplus form, never log(p))
-    Part 3  backward         the chain rule by hand, for f = ReLU or tanh
-    Part 4  gd_step          theta <- theta - lr * g
-    Part 5  gradient_check   central finite differences through ``handgrad.gradcheck``
+    forward          z1 = X W1 + b1,  a1 = f(z1),  z2 = a1 W2 + b2,  p = sigmoid(z2)
+    bce_from_logits  mean BCE computed from the logit z2 (softplus form, never log(p))
+    backward         the chain rule by hand, for f = ReLU or tanh
+    gd_step          theta <- theta - lr * g
+    gradient_check   central finite differences through ``handgrad.gradcheck``
     plus    init_params (He for ReLU, Xavier for tanh) and ``train`` (full-batch gradient
             descent, end to end)
 
@@ -70,7 +71,7 @@ def _check_params(X: np.ndarray, params: dict) -> None:
             raise ValueError(f"{name} has shape {shape}, expected {expected[name]} for H = {H}")
 
 
-# --- Part 1: forward ------------------------------------------------------------------------
+# --- forward ------------------------------------------------------------------------------
 
 
 def forward(X: np.ndarray, params: dict, activation: str = "relu") -> dict[str, np.ndarray]:
@@ -88,7 +89,7 @@ def forward(X: np.ndarray, params: dict, activation: str = "relu") -> dict[str, 
     return {"z1": z1, "a1": a1, "z2": z2, "p": F.sigmoid(z2)}
 
 
-# --- Part 2: loss ---------------------------------------------------------------------------
+# --- loss ---------------------------------------------------------------------------------
 
 
 def bce_from_logits(z2: np.ndarray, y: np.ndarray) -> float:
@@ -101,7 +102,7 @@ def bce_from_logits(z2: np.ndarray, y: np.ndarray) -> float:
     return BCEWithLogitsLoss(reduction="mean").forward(z2, y)
 
 
-# --- Part 3: backward -----------------------------------------------------------------------
+# --- backward -----------------------------------------------------------------------------
 
 
 def backward(
@@ -133,7 +134,7 @@ def backward(
     }
 
 
-# --- Part 4: optimization -------------------------------------------------------------------
+# --- optimization -------------------------------------------------------------------------
 
 
 def gd_step(params: dict, grads: dict, lr: float) -> dict[str, np.ndarray]:
@@ -143,7 +144,7 @@ def gd_step(params: dict, grads: dict, lr: float) -> dict[str, np.ndarray]:
     return {k: params[k] - lr * grads[k] for k in PARAM_NAMES}
 
 
-# --- Part 5: gradient check -----------------------------------------------------------------
+# --- gradient check ---------------------------------------------------------------------------
 
 
 def gradient_check(
@@ -153,7 +154,7 @@ def gradient_check(
     activation: str = "relu",
     *,
     eps: float | None = None,
-    tol: float = 1e-7,
+    tol: float = 1e-7,  # the relative part of the allowed error (gradcheck's rtol)
 ) -> GradcheckReport:
     """Compare ``backward`` with central finite differences of ``bce_from_logits``.
 
@@ -179,7 +180,7 @@ def gradient_check(
     def loss() -> float:
         return bce_from_logits(forward(X, params, activation)["z2"], y)
 
-    return gradcheck(loss, params, grads, eps=eps, tol=tol)
+    return gradcheck(loss, params, grads, eps=eps, rtol=tol)
 
 
 # --- initialization and the training loop ---------------------------------------------------

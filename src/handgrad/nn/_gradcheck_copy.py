@@ -1,0 +1,123 @@
+"""gradcheck's float64 twin of a model: finite differences need float64, models may be float32.
+
+A float32 model (or batch) is deep-copied and every floating array, dtype and Parameter in
+the copy becomes float64; the caller's model is never touched. Any module following the
+protocol copies this way; one that cannot (a deepcopy that fails, an output that stays
+float32) gets an error naming it.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+
+from .layers import Module, Parameter, Sequential
+
+__all__ = ["float64_problem"]
+
+NOTE = "the {dtype} model was checked on a float64 copy of it and of the batch (itself untouched)"
+
+
+def float64_problem(model: Module, X, y) -> tuple[Module, np.ndarray, Any, str]:
+    """(model, X, y) ready for finite differences, and a note when the model was copied.
+
+    The batch always becomes a float64 array (a float64 model computes in float64 anyway);
+    the model is copied only when a parameter is not float64."""
+    X = np.asarray(X)
+    low = sorted({str(p.value.dtype) for p in model.parameters()} - {"float64"})
+    y = np.asarray(y)
+    if y.dtype.kind == "f":
+        y = y.astype(np.float64)
+    if X.dtype.kind in "fiub":
+        X = X.astype(np.float64)
+    if not low:
+        return model, X, y, ""
+    twin = _copy(model)
+    _check_twin(twin, X)
+    return twin, X, y, NOTE.format(dtype="/".join(low))
+
+
+def _layers(model: Module) -> list[tuple[str, Module]]:
+    if isinstance(model, Sequential):
+        return [(f"layer {i} ({type(m).__name__})", m) for i, m in enumerate(model.layers)]
+    return [(type(model).__name__, model)]
+
+
+def _copy(model: Module) -> Module:
+    try:
+        twin = copy.deepcopy(model)
+    except Exception as exc:
+        culprit = "the model"
+        for label, layer in _layers(model):
+            try:
+                copy.deepcopy(layer)
+            except Exception:
+                culprit = label
+                break
+        raise TypeError(
+            f"gradcheck: {culprit} cannot be copied to float64 for the check "
+            f"(copy.deepcopy raised {type(exc).__name__}: {exc}); finite differences need "
+            "float64: make it copyable, or build it in float64 and check that"
+        ) from exc
+    _to_float64(twin, {})
+    return twin
+
+
+def _to_float64(obj: Any, seen: dict[int, Any]) -> Any:
+    """``obj`` with every floating array / dtype inside it made float64 (in place where it can)."""
+    if id(obj) in seen:
+        return seen[id(obj)]
+    out: Any
+    if isinstance(obj, np.ndarray):
+        out = obj.astype(np.float64) if obj.dtype.kind == "f" else obj
+    elif isinstance(obj, np.dtype):
+        out = np.dtype(np.float64) if obj.kind == "f" else obj
+    elif isinstance(obj, type) and issubclass(obj, np.floating):
+        out = np.float64
+    elif isinstance(obj, Parameter):
+        seen[id(obj)] = obj
+        obj.value = _to_float64(obj.value, seen)
+        obj.grad = _to_float64(obj.grad, seen)
+        return obj
+    elif isinstance(obj, Module):
+        seen[id(obj)] = obj
+        for key, value in vars(obj).items():
+            setattr(obj, key, _to_float64(value, seen))
+        return obj
+    elif isinstance(obj, list):
+        seen[id(obj)] = obj
+        obj[:] = [_to_float64(v, seen) for v in obj]
+        return obj
+    elif isinstance(obj, dict):
+        seen[id(obj)] = obj
+        for key in list(obj):
+            obj[key] = _to_float64(obj[key], seen)
+        return obj
+    elif isinstance(obj, tuple):
+        out = tuple(_to_float64(v, seen) for v in obj)
+    else:
+        out = obj
+    seen[id(obj)] = out
+    return out
+
+
+def _check_twin(twin: Module, X: np.ndarray) -> None:
+    """Every parameter, and every layer's output on the batch, is float64 in the copy."""
+    for label, layer in _layers(twin):
+        for p in layer.parameters():
+            if p.value.dtype != np.float64 or p.grad.dtype != np.float64:
+                raise TypeError(
+                    f"gradcheck: {label} keeps its parameter {p.name or '?'} in "
+                    f"{p.value.dtype} after the float64 copy; finite differences need float64"
+                )
+    x = X
+    for label, layer in _layers(twin):
+        x = layer.forward(x)
+        dtype = getattr(x, "dtype", None)
+        if dtype != np.float64:
+            raise TypeError(
+                f"gradcheck: {label} returns {dtype} on the float64 copy (it fixes its dtype "
+                "somewhere the copy cannot change); finite differences need float64"
+            )
