@@ -166,9 +166,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/binary"), quick: bool = False)
             "straight pieces, tanh draws a smooth curve.",
         )
     )
-    md.append(
-        "The network, written as plain functions in `handgrad.reference.binary_classifier`:"
-    )
+    md.append("The network, written as plain functions in `handgrad.reference.binary_classifier`:")
     md.append(r"$$z_1 = X W_1 + b_1,\qquad a_1 = f(z_1),$$")
     md.append(r"$$z_2 = a_1 W_2 + b_2,\qquad p = \sigma(z_2)$$")
     md.append(
