@@ -22,6 +22,7 @@ RANKS = {
     "nn": 0,  # the engine: NumPy and the standard library only
     "chapters": 0,  # the course's chapter names (data only)
     "io": 1,  # atomic writes, JSON
+    "install": 1,  # how to install an optional extra, said the way handgrad was installed
     "metrics": 1,  # scores, probabilities from logits
     "fastpath": 1.5,  # the fused implementation of the built-in modules, used by train
     "callbacks": 1.5,  # History, TrainingContext, the callbacks fit calls
