@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.tabular import DataError
+from ..install import install_hint
 from ._common import DefaultsShown, UsageError
 
 # --- demo -----------------------------------------------------------------------------------
@@ -98,7 +99,7 @@ def _scheduler_option(names: list[str], scheduler: str | None) -> str | None:
         try:
             import distributed  # noqa: F401
         except ImportError:
-            raise UsageError("--scheduler needs Dask: pip install 'handgrad[sweep]'") from None
+            raise UsageError(f"--scheduler needs Dask: {install_hint('sweep')}") from None
     return scheduler
 
 

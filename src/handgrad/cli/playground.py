@@ -20,12 +20,12 @@ def register(sub) -> None:
 
 
 def cmd_playground(args: argparse.Namespace) -> int:
-    from ..playground import INSTALL_HINT, missing_dependencies, serve
+    from ..playground import install_command, missing_dependencies, serve
 
     missing = missing_dependencies()
     if missing:
         raise UsageError(
-            f"the playground needs {', '.join(missing)}; install them with: {INSTALL_HINT}"
+            f"the playground needs {', '.join(missing)}; install them with: {install_command()}"
         )
     if args.port > 65535:
         raise UsageError(f"--port must be at most 65535, got {args.port}")
