@@ -11,13 +11,13 @@ import numpy as np
 
 from ..data.tabular import DataError
 from ..install import install_hint
-from ._common import DefaultsShown, UsageError
+from ._common import DefaultsShown, RawDefaultsShown, UsageError, did_you_mean
 
 # --- demo -----------------------------------------------------------------------------------
 
 
 def demo(args: argparse.Namespace) -> int:
-    """Seed 000 end to end: a one-hidden-layer binary classifier on a 2-D toy set."""
+    """A one-hidden-layer binary classifier on a 2-D toy set, end to end."""
     import handgrad as hg
 
     rng = np.random.default_rng(args.seed)
@@ -78,9 +78,30 @@ def _names(only: str | None) -> list[str]:
         return names
     wanted = [n.strip() for n in only.split(",") if n.strip()]
     unknown = [n for n in wanted if n not in names]
+    if len(unknown) == 1:
+        raise UsageError(
+            f"no chapter {unknown[0]!r}{did_you_mean(unknown[0], names)} "
+            f"(chapters: {', '.join(names)})"
+        )
     if unknown:
-        raise UsageError(f"unknown experiment(s) {', '.join(unknown)}; known: {', '.join(names)}")
+        raise UsageError(f"no chapters {', '.join(unknown)} (chapters: {', '.join(names)})")
     return [n for n in names if n in wanted]
+
+
+def chapter_lines(keys, indent: str = "  ") -> list[str]:
+    """'  sine              3 · Nonlinearity: fitting a sine', one line per experiment key."""
+    from ..chapters import chapter
+
+    width = max(len(k) for k in keys)
+    ordered = sorted(keys, key=lambda key: chapter(key).number)
+    return [f"{indent}{k:<{width}}  {chapter(k).heading}" for k in ordered]
+
+
+def _paragraph(text: str) -> str:
+    """``text`` wrapped for a help screen whose line breaks are kept as written."""
+    import textwrap
+
+    return textwrap.fill(" ".join(text.split()), width=88, break_on_hyphens=False)
 
 
 def _command_line(args: argparse.Namespace) -> str:
@@ -126,8 +147,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise
         # the only user input an experiment reads is the MNIST file given with --mnist
         raise DataError(f"cannot use the MNIST data {args.mnist}: {exc}") from None
+    from ..chapters import chapter
+
     folder = Path(args.out) / args.name
-    print(f"{args.name}: {result.title} ({result.stage}), {result.seconds:.1f} s")
+    print(f"{chapter(args.name).heading}: {result.seconds:.1f} s")
     print(f"results in {folder}/: section.md, metrics.json, {len(result.figures)} figure(s)")
     print(f"report: {md}")
     print(f"        {page} (self-contained: open it in a browser)")
@@ -214,14 +237,15 @@ def register(sub) -> None:
     from ..experiments import EXPERIMENTS
 
     formatter = DefaultsShown
-    seed_help = "seed of every random draw: the same seed gives the same numbers"
+    seed_help = "random seed of every draw: the same seed gives the same numbers"
+    chapters = "\n".join(chapter_lines(EXPERIMENTS))
 
     p = sub.add_parser(
         "demo",
-        help="train a small classifier in a few seconds (seed 000)",
-        description="Seed 000 end to end: builds a 2-16-1 tanh network, checks its gradients "
-        "against finite differences, trains it on points inside or outside a disc and prints "
-        "the loss and the held-out accuracy along the way.",
+        help="train a small classifier in a few seconds",
+        description="Build a 2-16-1 tanh network, check its gradients against finite "
+        "differences, train it on points inside or outside a disc and print the loss and the "
+        "held-out accuracy along the way.",
         formatter_class=formatter,
     )
     p.add_argument("--seed", type=int, default=0, help=seed_help)
@@ -229,29 +253,36 @@ def register(sub) -> None:
 
     p = sub.add_parser(
         "run",
-        help="run one curriculum experiment and write its report",
-        description="Run one experiment of the curriculum. Its numbers (metrics.json), its "
-        "figures and its section go to OUT/NAME/, with report.md and a self-contained "
-        "report.html (open it in a browser).",
-        formatter_class=formatter,
+        help="run one chapter of the course and write its report",
+        description=_paragraph(
+            "Run one chapter of the course. Its numbers (metrics.json), its figures and its "
+            "section go to OUT/NAME/, with report.md and a self-contained report.html (open "
+            "it in a browser)."
+        )
+        + "\n\nNAME is one of the chapters:\n"
+        + chapters,
+        formatter_class=RawDefaultsShown,
     )
-    p.add_argument(
-        "name", metavar="NAME", choices=list(EXPERIMENTS), help="one of: " + ", ".join(EXPERIMENTS)
-    )
+    p.add_argument("name", metavar="NAME", choices=list(EXPERIMENTS), help="the chapter, e.g. sine")
     p.add_argument("--out", default="runs", help="parent folder of the results")
     _experiment_options(p, seed_help)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
         "tour",
-        help="run every experiment and write one report (report.md, report.html)",
-        description="Run the whole curriculum, one experiment after the other, and write "
-        "OUT/report.md and a self-contained OUT/report.html. Progress goes to stderr: a line "
-        "per experiment, and the parts of long ones. A failed experiment does not stop the "
-        "tour; its section says what went wrong. About a minute in full, seconds with --quick.",
-        formatter_class=formatter,
+        help="run every chapter and write one report (report.md, report.html)",
+        description=_paragraph(
+            "Run the whole course, one chapter after the other, and write OUT/report.md and a "
+            "self-contained OUT/report.html. Progress goes to stderr: a line per chapter, and "
+            "the parts of long ones. A failed chapter does not stop the tour; its section "
+            "says what went wrong. A few minutes in full; with --quick, about ten seconds on "
+            "a quiet machine."
+        )
+        + "\n\nThe chapters (--only takes the names on the left):\n"
+        + chapters,
+        formatter_class=RawDefaultsShown,
     )
-    p.add_argument("--out", required=True, help="folder for the experiments and the report")
+    p.add_argument("--out", required=True, help="folder for the chapters and the report")
     p.add_argument(
         "--only", metavar="NAMES", help="comma-separated subset, e.g. xor,blobs (default: all)"
     )
@@ -274,7 +305,12 @@ def register(sub) -> None:
 def _experiment_options(p: argparse.ArgumentParser, seed_help: str) -> None:
     """The options ``run`` and ``tour`` share: seed, quick, the MNIST files, quiet."""
     p.add_argument("--seed", type=int, default=0, help=seed_help)
-    p.add_argument("--quick", action="store_true", help="small sizes and few epochs (seconds)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes and few epochs: every chapter in a second or two, the same "
+        "questions answered from smaller measurements",
+    )
     p.add_argument(
         "--mnist",
         metavar="PATH",
@@ -284,9 +320,11 @@ def _experiment_options(p: argparse.ArgumentParser, seed_help: str) -> None:
     p.add_argument(
         "--scheduler",
         metavar="WHERE",
-        help="run the trainings of the digits sweep and of the discussion's learning-rate "
-        "study as Dask tasks: 'local' (a LocalCluster on this machine), 'serial', or a "
-        "scheduler address tcp://HOST:PORT; the results are the same (needs pip install "
-        "'handgrad[sweep]')",
+        help="run the trainings of the digits chapter's sweep and of the discussion's "
+        "learning-rate study as Dask tasks: 'local' (a LocalCluster on this machine), 'serial', "
+        "or a scheduler address tcp://HOST:PORT; the results are the same (needs the sweep "
+        "extra; default: in this process, one after the other)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument(
+        "--quiet", action="store_true", help="no progress lines on stderr (default: shown)"
+    )
