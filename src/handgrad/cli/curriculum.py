@@ -237,7 +237,7 @@ def register(sub) -> None:
     from ..experiments import EXPERIMENTS
 
     formatter = DefaultsShown
-    seed_help = "random seed of every draw: the same seed gives the same numbers"
+    seed_help = "random seed of every draw (the same one gives the same numbers)"
     chapters = "\n".join(chapter_lines(EXPERIMENTS))
 
     p = sub.add_parser(

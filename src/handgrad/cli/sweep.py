@@ -147,19 +147,29 @@ def register(sub) -> None:
     d = TrainConfig()
     p = sub.add_parser(
         "sweep",
-        help="train a grid of settings x seeds, one Dask task each; ranked report + best model",
+        help="train a grid of settings x random seeds, one Dask task each; ranked report + best model",
         description="Train every setting of a grid for every random seed, one Dask task per "
         "training (a local cluster by default). Each list flag sweeps its values; a grid file "
         "(TOML) can say the same, and flags override its entries. Settings ranked by mean "
-        "validation score over the seeds; the best one is retrained and saved. Running the "
+        "validation score over the random seeds; the best one is retrained and saved. Running "
         "same command again skips the trainings already recorded in --out.",
         formatter_class=DefaultsShown,
     )
-    p.add_argument("--grid", metavar="FILE.toml", help="the grid as a TOML file (docs/sweep.md)")
     p.add_argument(
-        "--data", help="a CSV file, or a built-in set: digits, breast_cancer, diabetes, iris, wine"
+        "--grid",
+        metavar="FILE.toml",
+        help="the grid as a TOML file, docs/sweep.md (default: the grid of the flags below)",
     )
-    p.add_argument("--target", help="the target column of the CSV (built-in sets have their own)")
+    p.add_argument(
+        "--data",
+        help="a CSV file, or a built-in set: digits, breast_cancer, diabetes, iris, wine "
+        "(needed unless the grid file names it; default: none)",
+    )
+    p.add_argument(
+        "--target",
+        help="the target column of the CSV (needed with a CSV; default: none, a built-in set "
+        "has its own)",
+    )
     p.add_argument(
         "--features",
         metavar="COLS",

@@ -157,7 +157,7 @@ def _print_summary(run, dataset, out: Path) -> None:
         f"{run.n_parameters:,} parameters; {config.optimizer} lr {config.learning_rate:g}, "
         f"{run.history.epochs}/{config.epochs} epochs, batch {config.batch_size}"
     )
-    stopped = early_stopping_line(run.history, config)
+    stopped = early_stopping_line(run.history, config.epochs, config.patience)
     if stopped:
         print(stopped)
     for part in ("train", "val", "test"):
@@ -178,15 +178,15 @@ def _print_summary(run, dataset, out: Path) -> None:
     print(f"run folder: {out}/ ({', '.join(run.files)})")
 
 
-def early_stopping_line(history, config) -> str:
+def early_stopping_line(history, epochs: int, patience: int | None) -> str:
     """'stopped early at 39/100 epochs: ...' when early stopping ended the run, else ''."""
     if history.stop_reason != "early_stopping" or not history.val_loss:
         return ""
     best = int(np.argmin(history.val_loss)) + 1  # the first epoch with the lowest loss
     return (
-        f"stopped early at {history.epochs}/{config.epochs} epochs: validation loss did not "
-        f"improve for {config.patience} epochs; the model keeps the weights of epoch {best}, "
-        f"the best (--patience sets the wait, 0 turns early stopping off)"
+        f"stopped early at {history.epochs}/{epochs} epochs: validation loss did not "
+        f"improve for {patience} epochs; the model keeps the weights of epoch {best}, "
+        "the best (--patience sets the wait, 0 turns early stopping off)"
     )
 
 
@@ -260,7 +260,11 @@ def register(sub) -> None:
         help="a CSV (any delimiter), Parquet or Excel file, or a built-in set: digits, "
         "breast_cancer, diabetes, iris, wine",
     )
-    p.add_argument("--target", help="the target column of the table")
+    p.add_argument(
+        "--target",
+        help="the target column (needed with a table file; default: none, a built-in set has "
+        "its own)",
+    )
     p.add_argument(
         "--columns",
         "--features",
@@ -268,7 +272,12 @@ def register(sub) -> None:
         metavar="COLS",
         help="comma-separated feature columns (default: every usable column but the target)",
     )
-    p.add_argument("--ignore", metavar="COLS", help="comma-separated columns to leave out")
+    p.add_argument(
+        "--ignore",
+        metavar="COLS",
+        help="comma-separated columns to leave out (default: none; identifier-like and "
+        "constant columns are left out anyway, with a note)",
+    )
     p.add_argument(
         "--drop-missing",
         action="store_true",
@@ -336,7 +345,7 @@ def register(sub) -> None:
         "--seed",
         type=_non_negative_int,
         default=d.seed,
-        help="seed of the split, the initial weights and the shuffling",
+        help="random seed of the split, the initial weights and the shuffling",
     )
     p.add_argument(
         "--val-fraction",

@@ -86,6 +86,16 @@ class TourResult:
         return [e.name for e in self.entries if not e.ok]
 
 
+def _heading(name: str) -> str:
+    """The chapter's number and title for progress lines ('3 · Nonlinearity: fitting a sine')."""
+    from ..chapters import chapter
+
+    try:
+        return chapter(name).heading
+    except ValueError:  # an experiment that is not a chapter of the course
+        return name
+
+
 def _title_and_stage(name: str) -> tuple[str, str]:
     """The module's TITLE and STAGE, or the bare name when even the import fails."""
     try:
@@ -133,7 +143,7 @@ def run_tour(
     interrupted = False
     for k, name in enumerate(names, 1):
         if progress is not None:
-            progress.start(k, name)
+            progress.start(k, _heading(name))
         started = time.perf_counter()
         folder = out / name
         options = {"mnist": mnist} if name == "mnist" and mnist else {}
@@ -181,7 +191,7 @@ def run_one(
             raise ValueError(f"--scheduler applies to {', '.join(USES_SCHEDULER)} only")
         options["scheduler"] = scheduler
     if progress is not None:
-        progress.start(1, name)
+        progress.start(1, _heading(name))
     result = _run_with_progress(
         name, Path(out), seed=seed, quick=quick, options=options, progress=progress
     )
