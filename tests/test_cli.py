@@ -398,7 +398,9 @@ def test_diverged_training_still_writes_the_run_and_exits_1(data_dir, tmp_path):
     )  # fmt: skip
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
-    assert proc.stderr.startswith("handgrad: error: training diverged at epoch ")
+    # the progress line of the epoch it diverged in, then the error
+    assert proc.stderr.splitlines()[0].startswith("epoch 1/5  loss ")
+    assert proc.stderr.splitlines()[-1].startswith("handgrad: error: training diverged at epoch ")
     assert "Try a smaller learning rate (now 5)" in proc.stderr
     metrics = json.loads((out / "metrics.json").read_text(), parse_constant=_no_nan_or_inf)
     assert metrics["stop_reason"] == "diverged"

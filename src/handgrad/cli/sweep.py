@@ -147,7 +147,7 @@ def register(sub) -> None:
     d = TrainConfig()
     p = sub.add_parser(
         "sweep",
-        help="train a grid of settings x random seeds, one Dask task each; ranked report + best model",
+        help="train a grid of settings x random seeds on Dask; ranked report + best model",
         description="Train every setting of a grid for every random seed, one Dask task per "
         "training (a local cluster by default). Each list flag sweeps its values; a grid file "
         "(TOML) can say the same, and flags override its entries. Settings ranked by mean "
