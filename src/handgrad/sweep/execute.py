@@ -23,11 +23,13 @@ from .grid import Trial
 
 __all__ = ["Progress", "run_serial", "run_dask", "dask_client", "parallel_map", "install_message"]
 
+
 def install_message() -> str:
     """What to do without Dask, fitted to how handgrad was installed."""
     from ..install import install_hint
 
     return f"handgrad sweep needs Dask: {install_hint('sweep')}"
+
 
 OnDone = Callable[[Trial, dict[str, Any], int], None]  # (trial, measured part, attempts)
 
