@@ -91,11 +91,14 @@ def _names(only: str | None) -> list[str]:
 
 def chapter_lines(keys, indent: str = "  ") -> list[str]:
     """'  sine              3 · Nonlinearity: fitting a sine', one line per experiment key."""
-    from ..chapters import chapter
+    from ..chapters import BY_KEY, OWN_DATA
 
+    known = {**BY_KEY, OWN_DATA.key: OWN_DATA}
     width = max(len(k) for k in keys)
-    ordered = sorted(keys, key=lambda key: chapter(key).number)
-    return [f"{indent}{k:<{width}}  {chapter(k).heading}" for k in ordered]
+    ordered = sorted(keys, key=lambda key: known[key].number if key in known else 99)
+    return [
+        f"{indent}{k:<{width}}  {known[k].heading if k in known else ''}".rstrip() for k in ordered
+    ]
 
 
 def _paragraph(text: str) -> str:

@@ -44,8 +44,9 @@ def run_in_worker(name: str, out: Path, seed: int, quick: bool, options: dict) -
     started = time.perf_counter()
     try:
         result = registry.run_experiment(name, seed=seed, out_dir=out, quick=quick, **options)
-    except Exception as exc:  # noqa: BLE001 - reported in the chapter's section
-        error = f"{type(exc).__name__}: {exc}"
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - reported in its section
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        error = "interrupted (Ctrl-C)" if interrupted else f"{type(exc).__name__}: {exc}"
         seconds = time.perf_counter() - started
         return Outcome(name, seconds, error=error, trace=traceback.format_exc())
     return Outcome(name, result.seconds, result.title, result.stage, list(result.skipped))
@@ -110,6 +111,8 @@ class Helper:
             try:
                 future = self.pool.submit(run_in_worker, name, out, seed, quick, self.options(name))
                 outcome = future.result()
+                if outcome.error == "interrupted (Ctrl-C)":
+                    self.queue.stop()  # Ctrl-C: no chapter starts after this one
             except BaseException as exc:  # noqa: BLE001 - a lost worker, Ctrl-C
                 seconds = time.perf_counter() - started
                 outcome = Outcome(name, seconds, error=f"{type(exc).__name__}: {exc}")
