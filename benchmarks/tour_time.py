@@ -9,8 +9,8 @@ each chapter's own seconds (from its metrics.json) are reported, with the load a
 
 Wall time depends on what else the machine runs. ``--stages`` also measures each chapter's
 CPU time (user + system, its child processes included: the Keras half runs in one), full
-and --quick, each in its own `handgrad run NAME` process, less the CPU time of a process
-that only imports what they import: a figure that barely moves with the machine's load.
+and --quick, each in a fresh process with the chapter's imports done before the clock
+starts: a figure that moves far less with the machine's load than wall time.
 Results are printed and saved to benchmarks/results/tour_time.json.
 """
 
@@ -21,7 +21,6 @@ import datetime as dt
 import json
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -64,31 +63,36 @@ def time_tour(mode: str) -> dict:
     }
 
 
-def _child_cpu(cmd: list[str]) -> float:
-    """CPU seconds (user + system) of ``cmd`` and its children, run to the end."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise SystemExit(f"`{' '.join(cmd)}` failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
-IMPORTS = "import handgrad.cli, handgrad.experiments, handgrad.plots, handgrad.report, sklearn"
+# one chapter in a fresh process: its module and the figure code imported first, then the
+# CPU time of the run itself, its child processes (the Keras half) included
+STAGE_CODE = """
+import json, resource, sys, time
+from handgrad.experiments import load_experiment, run_experiment
+import handgrad.plots, handgrad.report
+name, mode, out = sys.argv[1:4]
+load_experiment(name)
+def cpu():
+    me, kids = time.process_time(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me + kids.ru_utime + kids.ru_stime
+start = cpu()
+run_experiment(name, out_dir=out, quick=(mode == "quick"))
+print(json.dumps(cpu() - start))
+"""
 
 
 def stage_cpu(names: list[str]) -> dict:
-    """Per chapter: CPU seconds of `handgrad run NAME` full and --quick, less the imports."""
-    imports = min(_child_cpu([sys.executable, "-c", IMPORTS]) for _ in range(3))
+    """Per chapter: CPU seconds of one run, full and --quick, each in a fresh process."""
     rows = {}
     for name in names:
         row = {}
         for mode in ("quick", "full"):
-            out = Path(tempfile.mkdtemp(prefix=f"stage-{name}-"))
-            cmd = [*handgrad_command(), "run", name, "--out", str(out), "--quiet"]
-            cpu = _child_cpu(cmd + (["--quick"] if mode == "quick" else []))
+            out = tempfile.mkdtemp(prefix=f"stage-{name}-")
+            cmd = [sys.executable, "-c", STAGE_CODE, name, mode, out]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
             shutil.rmtree(out, ignore_errors=True)
-            row[mode] = round(max(cpu - imports, 0.0), 2)
+            if proc.returncode != 0:
+                raise SystemExit(f"{name} ({mode}) failed:\n{proc.stderr[-2000:]}")
+            row[mode] = round(float(proc.stdout.strip().splitlines()[-1]), 2)
         row["quick_share"] = round(row["quick"] / max(row["full"], 1e-9), 3)
         rows[name] = row
         print(
@@ -100,18 +104,20 @@ def stage_cpu(names: list[str]) -> dict:
     print(
         f"{'all chapters':>18}: quick {total['quick']:6.2f} s CPU, full {total['full']:7.2f} s CPU"
     )
-    return {"imports_cpu": round(imports, 2), "chapters": rows, "total": total}
+    return {"chapters": rows, "total": total}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--modes", default="quick,full")
+    parser.add_argument("--modes", default="quick,full", help="empty: no whole-tour runs")
     parser.add_argument(
         "--stages", action="store_true", help="also each chapter's CPU time, full and quick"
     )
     args = parser.parse_args(argv)
     modes = [m for m in args.modes.split(",") if m]
+    if args.stages:
+        print(f"load before: {os.getloadavg()[0]:.2f}", flush=True)
     runs = []
     for r in range(args.repeats):
         for mode in modes if r % 2 == 0 else modes[::-1]:  # alternate, as the speed benchmark
