@@ -114,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stages", action="store_true", help="also each chapter's CPU time, full and quick"
     )
+    parser.add_argument("--only", help="--stages: these chapters only (comma-separated)")
     args = parser.parse_args(argv)
     modes = [m for m in args.modes.split(",") if m]
     if args.stages:
@@ -152,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.stages:
         from handgrad.experiments import EXPERIMENTS
 
-        result["stages"] = stage_cpu(list(EXPERIMENTS))
+        names = args.only.split(",") if args.only else list(EXPERIMENTS)
+        result["stages"] = stage_cpu(names)
         result["load_after"] = os.getloadavg()[0]
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "tour_time.json").write_text(json.dumps(result, indent=2))
