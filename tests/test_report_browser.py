@@ -80,9 +80,11 @@ def _inspect(browser, page_path: Path, width: int) -> dict:
                   const r = i.getBoundingClientRect();
                   return [r.left, r.top, r.width];
               })),
-          // long inline formulas: their box never reaches past the page's right edge
-          wideMaths: [...document.querySelectorAll('.math-wide')].map(m =>
-              m.getBoundingClientRect().right),
+          // long inline formulas (outside tables, which scroll in their own box): their box
+          // never reaches past the right edge of the text
+          wideMaths: [...document.querySelectorAll('.math-wide')]
+              .filter(m => !m.closest('.table-wrap'))
+              .map(m => m.getBoundingClientRect().right),
           mainRight: document.querySelector('main').getBoundingClientRect().right,
           topMenu: visible(document.querySelector('details.top-menu')),
           external: [...document.querySelectorAll('[src],[href]')]
