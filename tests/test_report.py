@@ -97,7 +97,7 @@ def test_images_become_numbered_figures_with_captions():
     assert "[missing figure: missing.png]" in out
 
 
-def test_multi_panel_figures_are_marked_by_their_width(tmp_path):
+def test_multi_panel_figures_are_cut_by_their_width(tmp_path):
     fig, axes = plots.new_figure(ncols=3)
     for ax in axes:
         ax.plot([0, 1], [0, 1])
@@ -108,8 +108,11 @@ def test_multi_panel_figures_are_marked_by_their_width(tmp_path):
     page = markdown_to_html_document(
         "![three](three.png)\n\n![one](one.png)\n", title="t", base_dir=tmp_path
     )
-    assert page.count('class="panels" style="--panels: 3"') == 1
-    assert page.count('class="panels"') == 1
+    # three panels: one row of three images (stacked on a phone); one panel: one image
+    row = re.search(r'<span class="panel-row"[^>]*>(.*?)</span>', page, re.S)
+    assert row is not None and row.group(1).count('<img class="panel"') == 3
+    assert page.count('<span class="panel-row"') == 1
+    assert page.count('<img src="data:image/png;base64,') == 1
 
 
 def test_document_has_side_navigation_and_no_script():
