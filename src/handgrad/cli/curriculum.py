@@ -277,12 +277,12 @@ def register(sub) -> None:
         "tour",
         help="run every chapter and write one report (report.md, report.html)",
         description=_paragraph(
-            "Run the whole course, one chapter after the other, and write OUT/report.md and a "
-            "self-contained OUT/report.html. Progress goes to stderr: a line per chapter, and "
-            "the parts of long ones. On a machine with two or more cores, two chapters run at "
-            "a time. A failed chapter does not stop the tour; its section says what went "
-            "wrong. A few minutes in full; with --quick, about ten seconds on "
-            "a quiet machine."
+            "Run the whole course and write OUT/report.md and a self-contained "
+            "OUT/report.html. On a machine with two or more cores, two chapters run at a "
+            "time. Progress goes to stderr: a line as each chapter starts and ends, and the "
+            "parts of long ones. A failed chapter does not stop the tour; its section says "
+            "what went wrong. With --quick each chapter takes a few seconds of CPU at most "
+            "(docs/performance.md has the measurements)."
         )
         + "\n\nThe chapters (--only takes the names on the left):\n"
         + chapters,
@@ -314,7 +314,7 @@ def _experiment_options(p: argparse.ArgumentParser, seed_help: str) -> None:
     p.add_argument(
         "--quick",
         action="store_true",
-        help="small sizes and few epochs: every chapter in a second or two, the same "
+        help="small sizes and few epochs: a few seconds of CPU per chapter, the same "
         "questions answered from smaller measurements",
     )
     p.add_argument(
