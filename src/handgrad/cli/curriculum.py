@@ -151,10 +151,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise
         # the only user input an experiment reads is the MNIST file given with --mnist
         raise DataError(f"cannot use the MNIST data {args.mnist}: {exc}") from None
-    from ..chapters import chapter
+    from ..experiments.tour import chapter_heading
 
     folder = Path(args.out) / args.name
-    print(f"{chapter(args.name).heading}: {result.seconds:.1f} s")
+    print(f"{chapter_heading(args.name)}: {result.seconds:.1f} s")
     print(f"results in {folder}/: section.md, metrics.json, {len(result.figures)} figure(s)")
     print(f"report: {md}")
     print(f"        {page} (self-contained: open it in a browser)")

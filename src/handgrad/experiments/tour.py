@@ -23,7 +23,7 @@ from ..io import write_text
 from ..report import SectionEntry, skipped_parts, write_experiment_report, write_tour_report
 from .base import ExperimentResult
 
-__all__ = ["TourProgress", "TourResult", "run_one", "run_tour", "USES_SCHEDULER"]
+__all__ = ["TourProgress", "TourResult", "chapter_heading", "run_one", "run_tour", "USES_SCHEDULER"]
 
 # experiments whose loops can run as Dask tasks (``--scheduler``, see handgrad.sweep)
 USES_SCHEDULER = ("digits", "discussion")
@@ -102,7 +102,7 @@ class TourResult:
         return [e.name for e in self.entries if not e.ok]
 
 
-def _heading(name: str) -> str:
+def chapter_heading(name: str) -> str:
     """The chapter's number and title for progress lines ('3 · Nonlinearity: fitting a sine')."""
     from ..chapters import chapter
 
@@ -187,7 +187,7 @@ def run_tour(
             )
         if progress is not None:
             error = None if o.error is None else o.error.splitlines()[0][:120]
-            progress.finished(k, _heading(o.name), o.seconds, error, o.skipped)
+            progress.finished(k, chapter_heading(o.name), o.seconds, error, o.skipped)
 
     helper = None
     if workers > 1 and len(names) > 1 and scheduler is None:
@@ -196,7 +196,7 @@ def run_tour(
 
         def announce(k: int, name: str) -> None:
             if progress is not None:
-                progress.started(k, _heading(name))
+                progress.started(k, chapter_heading(name))
 
         helper = Helper(queue, (out, seed, quick), options_for, helper_done, announce).start()
     interrupted = False
@@ -223,7 +223,7 @@ def _run_here(queue, out: Path, seed, quick, options_for, progress, done, failed
     while (job := queue.take()) is not None:
         k, name = job
         if progress is not None:
-            progress.start(k, _heading(name))
+            progress.start(k, chapter_heading(name))
         started = time.perf_counter()
         folder = out / name
         try:
@@ -266,7 +266,7 @@ def run_one(
             raise ValueError(f"--scheduler applies to {', '.join(USES_SCHEDULER)} only")
         options["scheduler"] = scheduler
     if progress is not None:
-        progress.start(1, _heading(name))
+        progress.start(1, chapter_heading(name))
     result = _run_with_progress(
         name, Path(out), seed=seed, quick=quick, options=options, progress=progress
     )
