@@ -124,7 +124,11 @@ def three_run(data_dir, tmp_path_factory) -> Path:
         "--out", out,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == ""  # not a terminal: no progress bar
+    # not a terminal: a plain progress line per epoch on stderr, nothing rewritten in place
+    lines = proc.stderr.splitlines()
+    assert 1 <= len(lines) <= 40 and "\r" not in proc.stderr
+    assert [ln.split()[1] for ln in lines] == [f"{k}/40" for k in range(1, len(lines) + 1)]
+    assert all(" val_loss " in ln for ln in lines)
     assert "task: classification (inferred: the target holds text (3 distinct values)" in (
         proc.stdout
     )
@@ -253,7 +257,8 @@ def test_train_builtin_set(tmp_path):
     metrics = json.loads((tmp_path / "iris" / "metrics.json").read_text())
     assert metrics["test"]["accuracy"] >= 0.8
     meta = load_with_metadata(tmp_path / "iris" / "model.npz")[1]
-    assert meta["feature_names"][0] == "sepal length (cm)" and meta["classes"] == ["0", "1", "2"]
+    assert meta["feature_names"][0] == "sepal length (cm)"
+    assert meta["classes"] == ["setosa", "versicolor", "virginica"]  # the set's own names
 
 
 # --- bad input ------------------------------------------------------------------------------
@@ -393,7 +398,9 @@ def test_diverged_training_still_writes_the_run_and_exits_1(data_dir, tmp_path):
     )  # fmt: skip
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
-    assert proc.stderr.startswith("handgrad: error: training diverged at epoch ")
+    # the progress line of the epoch it diverged in, then the error
+    assert proc.stderr.splitlines()[0].startswith("epoch 1/5  loss ")
+    assert proc.stderr.splitlines()[-1].startswith("handgrad: error: training diverged at epoch ")
     assert "Try a smaller learning rate (now 5)" in proc.stderr
     metrics = json.loads((out / "metrics.json").read_text(), parse_constant=_no_nan_or_inf)
     assert metrics["stop_reason"] == "diverged"
@@ -422,16 +429,18 @@ def test_run_and_tour_real_experiment_quick(tmp_path):
     # its own report, the same self-contained HTML as the tour's
     assert f"report: {folder / 'report.md'}" in proc.stdout
     one = (folder / "report.html").read_text()
-    assert one.count('<img src="data:image/png;base64,') == len(payload["figures"])
+    # a figure is one inlined PNG, or one row of its panels cut apart (for narrow screens)
+    shown = one.count('<img src="data:image/png;base64,') + one.count('<span class="panel-row"')
+    assert shown == len(payload["figures"])
     assert '<nav class="side"' in one and 'id="figure-1-1"' in one
 
     proc = handgrad(
         "tour", "--quick", "--only", "linear-fit", "--seed", "2", "--out", tmp_path / "t"
     )
     assert proc.returncode == 0, proc.stderr
-    # not a terminal: plain progress lines, one as the stage starts and one as it ends
-    assert proc.stderr.splitlines()[0] == "[1/1] linear-fit ..."
-    assert proc.stderr.splitlines()[1].startswith("[1/1] linear-fit: ok, ")
+    # not a terminal: plain progress lines, one as the chapter starts and one as it ends
+    assert proc.stderr.splitlines()[0] == "[1/1] 1 · A line by gradient descent ..."
+    assert proc.stderr.splitlines()[1].startswith("[1/1] 1 · A line by gradient descent: ok, ")
     assert f"report: {tmp_path / 't' / 'report.md'}" in proc.stdout
     md = (tmp_path / "t" / "report.md").read_text()
     assert f"## 1. {payload['title']}" in md and "| seed | 2 |" in md
@@ -440,5 +449,6 @@ def test_run_and_tour_real_experiment_quick(tmp_path):
     links = [ln.split("](")[1][:-1] for ln in md.splitlines() if ln.startswith("![")]
     assert len(links) == len(payload["figures"]) > 0
     page = (tmp_path / "t" / "report.html").read_text()
-    assert page.count('<img src="data:image/png;base64,') == len(links)
+    shown = page.count('<img src="data:image/png;base64,') + page.count('<span class="panel-row"')
+    assert shown == len(links)
     assert 'src="http' not in page

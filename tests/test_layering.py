@@ -21,6 +21,7 @@ RANKS = {
     "nn": 0,  # the engine: NumPy and the standard library only
     "chapters": 0,  # the course's chapter names (data only)
     "io": 1,  # atomic writes, JSON
+    "install": 1,  # how to install an optional extra, said the way handgrad was installed
     "metrics": 1,  # scores, probabilities from logits
     "data": 2,  # datasets, splits, scaling, readers
     "train": 2,  # fit as named steps, its steps (fast and reference), guard, checkpoints, callbacks

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import io
+import json
+import os
 import re
 import sys
 import types
@@ -95,7 +97,7 @@ def test_images_become_numbered_figures_with_captions():
     assert "[missing figure: missing.png]" in out
 
 
-def test_multi_panel_figures_are_marked_by_their_width(tmp_path):
+def test_multi_panel_figures_are_cut_by_their_width(tmp_path):
     fig, axes = plots.new_figure(ncols=3)
     for ax in axes:
         ax.plot([0, 1], [0, 1])
@@ -106,8 +108,11 @@ def test_multi_panel_figures_are_marked_by_their_width(tmp_path):
     page = markdown_to_html_document(
         "![three](three.png)\n\n![one](one.png)\n", title="t", base_dir=tmp_path
     )
-    assert page.count('class="panels" style="--panels: 3"') == 1
-    assert page.count('class="panels"') == 1
+    # three panels: one row of three images (stacked on a phone); one panel: one image
+    row = re.search(r'<span class="panel-row"[^>]*>(.*?)</span>', page, re.S)
+    assert row is not None and row.group(1).count('<img class="panel"') == 3
+    assert page.count('<span class="panel-row"') == 1
+    assert page.count('<img src="data:image/png;base64,') == 1
 
 
 def test_document_has_side_navigation_and_no_script():
@@ -185,7 +190,9 @@ def _module(name: str, title: str, run) -> types.ModuleType:
 def fake_experiments(monkeypatch):
     """Replace the registry by fakes; returns a function choosing which ones run."""
 
-    def install(names: list[str]) -> None:
+    def install(names: list[str], cores: int = 1) -> None:
+        # one core: the tour runs one chapter at a time (the two-worker tour has its own test)
+        monkeypatch.setattr(os, "cpu_count", lambda: cores)
         registry = {}
         for name in names:
             module = f"_test_{name.replace('-', '_')}"
@@ -306,6 +313,41 @@ def test_progress_on_a_terminal_and_in_a_pipe(tmp_path, fake_experiments, monkey
     assert "[1/2]" not in sys.stderr.getvalue()
 
 
+def test_two_chapters_at_a_time_on_two_cores(tmp_path, fake_experiments, monkeypatch):
+    fake_experiments(["ok-one", "fail-two", "ok-three", "ok-four"], cores=2)
+    monkeypatch.setattr(sys, "stderr", _FakeTerminal())
+    assert cli.main(["tour", "--out", str(tmp_path), "--seed", "3"]) == 1
+    err = sys.stderr.getvalue()
+    # two writers: plain lines, none rewritten in place, one start and one end per chapter
+    assert "\r" not in err and "\x1b" not in err
+    lines = err.splitlines()
+    names = ["ok-one", "fail-two", "ok-three", "ok-four"]
+    for k, name in enumerate(names, 1):
+        assert lines.count(f"[{k}/4] {name} ...") == 1
+        ends = [ln for ln in lines if ln.startswith(f"[{k}/4] {name}: ")]
+        assert len(ends) == 1 and ("FAILED (ValueError" in ends[0]) == (name == "fail-two")
+        assert lines.index(f"[{k}/4] {name} ...") < lines.index(ends[0])
+    # the report: every chapter in the course's order, as a one-at-a-time tour writes it
+    md = (tmp_path / "report.md").read_text()
+    headings = [ln for ln in md.splitlines() if re.match(r"## \d+\. ", ln)]
+    assert headings == [
+        "## 1. A fake experiment",
+        "## 2. A failing experiment",
+        "## 3. A fake experiment",
+        "## 4. A fake experiment",
+    ]
+    assert "Traceback" in (tmp_path / "fail-two" / "error.txt").read_text()
+    for name in ("ok-one", "ok-three", "ok-four"):  # the same numbers from either worker
+        payload = json.loads((tmp_path / name / "metrics.json").read_text())
+        assert payload["seed"] == 3
+        assert "The walk ends at" in (tmp_path / name / "section.md").read_text()
+    walks = {
+        json.loads((tmp_path / n / "metrics.json").read_text())["metrics"]["last"]
+        for n in ("ok-one", "ok-three", "ok-four")
+    }
+    assert len(walks) == 1  # same seed, same walk, whichever process ran it
+
+
 def test_steps_inside_a_long_experiment():
     from handgrad.experiments.tour import TourProgress
 
@@ -333,7 +375,7 @@ def test_tour_only_runs_a_subset(tmp_path, fake_experiments, capsys):
     assert "## 1. A fake experiment" in md and "## 2." not in md
     assert not (tmp_path / "ok-one").exists()
     assert cli.main(["tour", "--out", str(tmp_path), "--only", "nope", "--quiet"]) == 2
-    assert "handgrad: error: unknown experiment(s) nope" in capsys.readouterr().err
+    assert "handgrad: error: no chapter 'nope'" in capsys.readouterr().err
 
 
 def test_ctrl_c_stops_the_tour_but_writes_the_report(tmp_path, fake_experiments, capsys):

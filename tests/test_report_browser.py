@@ -1,9 +1,10 @@
-"""The HTML reports in a real browser (headless Chromium): what a reader sees at 1400 and 360 px.
+"""The HTML reports in a real browser (headless Chromium): what a reader sees at 1400, 400
+and 360 px.
 
-A quick tour of three experiments (one with formulas and multi-panel figures, the
-discussion) and a `train` run on a built-in table are opened at a desktop and a phone
-width. Screenshots of both go to ``screenshots/`` in each run folder for a person to look
-at. Skips with a reason when no Chromium is installed (see tests/conftest.py).
+The whole quick tour (every chapter: formulas, tables, multi-panel figures) and a `train`
+run on a built-in table are opened at a desktop and two phone widths. Screenshots go to
+``screenshots/`` in each run folder for a person to look at. Skips with a reason when no
+Chromium is installed (see tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -18,14 +19,13 @@ from handgrad import cli
 
 pytestmark = pytest.mark.slow
 
-WIDTHS = (1400, 360)
+WIDTHS = (1400, 400, 360)
 
 
 @pytest.fixture(scope="module")
 def tour_report(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("tour")
-    only = "binary,linear-fit,discussion"
-    code = cli.main(["tour", "--quick", "--only", only, "--out", str(out), "--quiet"])
+    code = cli.main(["tour", "--quick", "--out", str(out), "--quiet"])
     assert code == 0
     return out / "report.html"
 
@@ -74,6 +74,18 @@ def _inspect(browser, page_path: Path, width: int) -> dict:
               .filter(m => m.getBoundingClientRect().width === 0 && visible(m.closest('main')))
               .length,
           sideNav: visible(document.querySelector('nav.side')),
+          // where each multi-panel figure's panels are: [[left, top, width], ...] per figure
+          panelRows: [...document.querySelectorAll('.panel-row')].map(row =>
+              [...row.querySelectorAll('img.panel')].map(i => {
+                  const r = i.getBoundingClientRect();
+                  return [r.left, r.top, r.width];
+              })),
+          // long inline formulas (outside tables, which scroll in their own box): their box
+          // never reaches past the right edge of the text
+          wideMaths: [...document.querySelectorAll('.math-wide')]
+              .filter(m => !m.closest('.table-wrap'))
+              .map(m => m.getBoundingClientRect().right),
+          mainRight: document.querySelector('main').getBoundingClientRect().right,
           topMenu: visible(document.querySelector('details.top-menu')),
           external: [...document.querySelectorAll('[src],[href]')]
               .map(e => e.getAttribute('src') || e.getAttribute('href'))
@@ -98,6 +110,17 @@ def _check(facts: dict, width: int) -> None:
     assert facts["flatMaths"] == 0  # every formula is laid out (MathML rendered)
     # wide screens: side navigation; narrow ones: the menu at the top
     assert (facts["sideNav"], facts["topMenu"]) == ((True, False) if width > 900 else (False, True))
+    assert all(right <= facts["mainRight"] + 0.5 for right in facts["wideMaths"])
+    for panels in facts["panelRows"]:
+        lefts, tops, widths = zip(*panels)
+        if width > 900:  # side by side, as the figure was drawn
+            assert max(tops) - min(tops) < 1 and list(lefts) == sorted(lefts)
+        else:  # one panel per row, each nearly as wide as the screen
+            assert list(tops) == sorted(tops) and len(set(tops)) == len(tops)
+            assert (
+                min(widths) > 0.8 * (width - 40)
+                and max(l + w for l, w in zip(lefts, widths)) <= width
+            )
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -106,6 +129,7 @@ def test_tour_report_in_the_browser(browser, tour_report, width):
     _check(facts, width)
     formulas = _formulas((tour_report.parent / "report.md").read_text(encoding="utf-8"))
     assert formulas > 5 and facts["maths"] == formulas  # every formula became MathML
+    assert len(facts["panelRows"]) >= 5 and facts["wideMaths"]  # the cases that widened pages
     assert (tour_report.parent / "screenshots" / f"report-{width}.png").stat().st_size > 10_000
 
 

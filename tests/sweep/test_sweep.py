@@ -58,7 +58,7 @@ def test_records_and_report(tmp_path, small_grid):
     from handgrad.tabular import Predictor
 
     predictor = Predictor.load(out / "model.npz")
-    assert predictor.classes == ["0", "1", "2"]
+    assert predictor.classes == ["setosa", "versicolor", "virginica"]
     config = json.loads((out / "best" / "config.json").read_text())
     assert list(config["hidden"]) == best.settings["hidden"] and config["lr"] == best.settings["lr"]
 

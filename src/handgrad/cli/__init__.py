@@ -1,16 +1,17 @@
 """The ``handgrad`` command line: argument parsing only; every command calls the library.
 
-    handgrad demo                                                       seed 000 in a minute
-    handgrad run NAME [--seed S] [--out DIR] [--quick] [--mnist PATH]   one experiment
-    handgrad tour --out DIR [--quick] [--seed S]                        all of them + report
+    handgrad demo                                                       a classifier in seconds
+    handgrad run NAME [--seed S] [--out DIR] [--quick] [--mnist PATH]   one chapter
+    handgrad tour --out DIR [--quick] [--seed S]                        every chapter + report
     handgrad gradcheck [--seed S]                                       finite-difference tables
-    handgrad train --data FILE.csv --target COLUMN [options]            train your own (Stage 7)
+    handgrad train --data FILE.csv --target COLUMN [options]            your own data
     handgrad predict --model FILE --data FILE.csv [--out FILE]          predictions as CSV
     handgrad exercise list | start NAME | check FILE                    write it yourself, checked
     handgrad playground [--port P] [--no-browser]                       the live web page
     handgrad sweep --data D --hidden 32 64 --lr 0.01 0.1 --seeds 0-2    many trainings on Dask
 
-One module per group of commands; each has ``register(subparsers)``. Bad input (a missing
+``python -m handgrad`` is the same command. One module per group of commands; each has
+``register(subparsers)``. Bad input (a missing
 file, an unknown column, a value that is not a number, ...) ends with one line
 ``handgrad: error: ...`` on stderr and exit status 2; no traceback.
 """
@@ -31,9 +32,12 @@ hand and checked against finite differences).
 
 Start here:
   handgrad demo                           train a small classifier in a few seconds
-  handgrad tour --quick --out runs/quick  every experiment in seconds, one HTML report
-  handgrad tour --out runs/tour           the full curriculum (about a minute)
-  handgrad train --data FILE.csv --target COLUMN   a network on your own table"""
+  handgrad tour --quick --out runs/quick  every chapter in seconds, one HTML report
+  handgrad tour --out runs/tour           the whole course, full size
+  handgrad train --data FILE.csv --target COLUMN   a network on your own table
+
+The course (handgrad run NAME runs one chapter):
+"""
 
 EPILOG = """\
 Each command has its own help: handgrad COMMAND --help. Bad input ends with one line
@@ -47,10 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     import importlib
 
     from .. import __version__
+    from ..experiments import EXPERIMENTS
+    from .curriculum import chapter_lines
 
+    chapters = chapter_lines([*EXPERIMENTS, "train"])  # `handgrad train`: your own data
     parser = _Parser(
         prog="handgrad",
-        description=DESCRIPTION,
+        description=DESCRIPTION + "\n".join(chapters),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+from collections.abc import Iterable
 
 from ..data.tabular import DataError
 from ..tabular.config import ConfigError
@@ -16,11 +18,29 @@ class UsageError(ValueError):
 USER_ERRORS: tuple[type[Exception], ...] = (UsageError, DataError, ConfigError)
 
 
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """'; did you mean 'backprop'?' for a near miss among ``choices``, else ''."""
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse with the house error format: one line on stderr, exit status 2."""
+    """argparse with the house error format (one line on stderr, exit status 2) and a
+    "did you mean" for a misspelt command or choice."""
 
     def error(self, message: str):  # type: ignore[override]
         self.exit(2, f"handgrad: error: {message} (see `{self.prog} --help`)\n")
+
+    def _check_value(self, action: argparse.Action, value) -> None:
+        choices = action.choices
+        if choices is None or value in choices:
+            return
+        names = list(choices)
+        raise argparse.ArgumentError(
+            action,
+            f"invalid choice: {value!r} (choose from {', '.join(map(str, names))})"
+            + did_you_mean(str(value), names),
+        )
 
 
 def _int_at_least(minimum: int):
@@ -62,3 +82,7 @@ class DefaultsShown(argparse.HelpFormatter):
         if shown and "default" not in text and action.option_strings:
             text += " (default: %(default)s)"
         return text
+
+
+class RawDefaultsShown(DefaultsShown, argparse.RawDescriptionHelpFormatter):
+    """DefaultsShown, with the description's line breaks kept (for lists of chapters)."""

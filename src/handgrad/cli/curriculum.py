@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -10,13 +11,14 @@ from pathlib import Path
 import numpy as np
 
 from ..data.tabular import DataError
-from ._common import DefaultsShown, UsageError
+from ..install import install_hint
+from ._common import DefaultsShown, RawDefaultsShown, UsageError, did_you_mean
 
 # --- demo -----------------------------------------------------------------------------------
 
 
 def demo(args: argparse.Namespace) -> int:
-    """Seed 000 end to end: a one-hidden-layer binary classifier on a 2-D toy set."""
+    """A one-hidden-layer binary classifier on a 2-D toy set, end to end."""
     import handgrad as hg
 
     rng = np.random.default_rng(args.seed)
@@ -77,9 +79,33 @@ def _names(only: str | None) -> list[str]:
         return names
     wanted = [n.strip() for n in only.split(",") if n.strip()]
     unknown = [n for n in wanted if n not in names]
+    if len(unknown) == 1:
+        raise UsageError(
+            f"no chapter {unknown[0]!r}{did_you_mean(unknown[0], names)} "
+            f"(chapters: {', '.join(names)})"
+        )
     if unknown:
-        raise UsageError(f"unknown experiment(s) {', '.join(unknown)}; known: {', '.join(names)}")
+        raise UsageError(f"no chapters {', '.join(unknown)} (chapters: {', '.join(names)})")
     return [n for n in names if n in wanted]
+
+
+def chapter_lines(keys, indent: str = "  ") -> list[str]:
+    """'  sine              3 · Nonlinearity: fitting a sine', one line per experiment key."""
+    from ..chapters import BY_KEY, OWN_DATA
+
+    known = {**BY_KEY, OWN_DATA.key: OWN_DATA}
+    width = max(len(k) for k in keys)
+    ordered = sorted(keys, key=lambda key: known[key].number if key in known else 99)
+    return [
+        f"{indent}{k:<{width}}  {known[k].heading if k in known else ''}".rstrip() for k in ordered
+    ]
+
+
+def _paragraph(text: str) -> str:
+    """``text`` wrapped for a help screen whose line breaks are kept as written."""
+    import textwrap
+
+    return textwrap.fill(" ".join(text.split()), width=88, break_on_hyphens=False)
 
 
 def _command_line(args: argparse.Namespace) -> str:
@@ -98,7 +124,7 @@ def _scheduler_option(names: list[str], scheduler: str | None) -> str | None:
         try:
             import distributed  # noqa: F401
         except ImportError:
-            raise UsageError("--scheduler needs Dask: pip install 'handgrad[sweep]'") from None
+            raise UsageError(f"--scheduler needs Dask: {install_hint('sweep')}") from None
     return scheduler
 
 
@@ -125,8 +151,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise
         # the only user input an experiment reads is the MNIST file given with --mnist
         raise DataError(f"cannot use the MNIST data {args.mnist}: {exc}") from None
+    from ..experiments.tour import chapter_heading
+
     folder = Path(args.out) / args.name
-    print(f"{args.name}: {result.title} ({result.stage}), {result.seconds:.1f} s")
+    print(f"{chapter_heading(args.name)}: {result.seconds:.1f} s")
     print(f"results in {folder}/: section.md, metrics.json, {len(result.figures)} figure(s)")
     print(f"report: {md}")
     print(f"        {page} (self-contained: open it in a browser)")
@@ -151,6 +179,7 @@ def cmd_tour(args: argparse.Namespace) -> int:
         scheduler=_scheduler_option(names, args.scheduler),
         progress=TourProgress(len(names), enabled=not args.quiet),
         command=_command_line(args),
+        workers=2 if (os.cpu_count() or 1) >= 2 else 1,  # the second core runs a chapter too
     )
     print(f"report: {tour.markdown}")
     print(f"        {tour.html} (self-contained: open it in a browser)")
@@ -213,14 +242,15 @@ def register(sub) -> None:
     from ..experiments import EXPERIMENTS
 
     formatter = DefaultsShown
-    seed_help = "seed of every random draw: the same seed gives the same numbers"
+    seed_help = "random seed of every draw (the same one gives the same numbers)"
+    chapters = "\n".join(chapter_lines(EXPERIMENTS))
 
     p = sub.add_parser(
         "demo",
-        help="train a small classifier in a few seconds (seed 000)",
-        description="Seed 000 end to end: builds a 2-16-1 tanh network, checks its gradients "
-        "against finite differences, trains it on points inside or outside a disc and prints "
-        "the loss and the held-out accuracy along the way.",
+        help="train a small classifier in a few seconds",
+        description="Build a 2-16-1 tanh network, check its gradients against finite "
+        "differences, train it on points inside or outside a disc and print the loss and the "
+        "held-out accuracy along the way.",
         formatter_class=formatter,
     )
     p.add_argument("--seed", type=int, default=0, help=seed_help)
@@ -228,29 +258,37 @@ def register(sub) -> None:
 
     p = sub.add_parser(
         "run",
-        help="run one curriculum experiment and write its report",
-        description="Run one experiment of the curriculum. Its numbers (metrics.json), its "
-        "figures and its section go to OUT/NAME/, with report.md and a self-contained "
-        "report.html (open it in a browser).",
-        formatter_class=formatter,
+        help="run one chapter of the course and write its report",
+        description=_paragraph(
+            "Run one chapter of the course. Its numbers (metrics.json), its figures and its "
+            "section go to OUT/NAME/, with report.md and a self-contained report.html (open "
+            "it in a browser)."
+        )
+        + "\n\nNAME is one of the chapters:\n"
+        + chapters,
+        formatter_class=RawDefaultsShown,
     )
-    p.add_argument(
-        "name", metavar="NAME", choices=list(EXPERIMENTS), help="one of: " + ", ".join(EXPERIMENTS)
-    )
+    p.add_argument("name", metavar="NAME", choices=list(EXPERIMENTS), help="the chapter, e.g. sine")
     p.add_argument("--out", default="runs", help="parent folder of the results")
     _experiment_options(p, seed_help)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
         "tour",
-        help="run every experiment and write one report (report.md, report.html)",
-        description="Run the whole curriculum, one experiment after the other, and write "
-        "OUT/report.md and a self-contained OUT/report.html. Progress goes to stderr: a line "
-        "per experiment, and the parts of long ones. A failed experiment does not stop the "
-        "tour; its section says what went wrong. About a minute in full, seconds with --quick.",
-        formatter_class=formatter,
+        help="run every chapter and write one report (report.md, report.html)",
+        description=_paragraph(
+            "Run the whole course and write OUT/report.md and a self-contained "
+            "OUT/report.html. On a machine with two or more cores, two chapters run at a "
+            "time. Progress goes to stderr: a line as each chapter starts and ends, and the "
+            "parts of long ones. A failed chapter does not stop the tour; its section says "
+            "what went wrong. With --quick each chapter takes a few seconds of CPU at most "
+            "(docs/performance.md has the measurements)."
+        )
+        + "\n\nThe chapters (--only takes the names on the left):\n"
+        + chapters,
+        formatter_class=RawDefaultsShown,
     )
-    p.add_argument("--out", required=True, help="folder for the experiments and the report")
+    p.add_argument("--out", required=True, help="folder for the chapters and the report")
     p.add_argument(
         "--only", metavar="NAMES", help="comma-separated subset, e.g. xor,blobs (default: all)"
     )
@@ -273,7 +311,12 @@ def register(sub) -> None:
 def _experiment_options(p: argparse.ArgumentParser, seed_help: str) -> None:
     """The options ``run`` and ``tour`` share: seed, quick, the MNIST files, quiet."""
     p.add_argument("--seed", type=int, default=0, help=seed_help)
-    p.add_argument("--quick", action="store_true", help="small sizes and few epochs (seconds)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes and few epochs: a few seconds of CPU per chapter, the same "
+        "questions answered from smaller measurements",
+    )
     p.add_argument(
         "--mnist",
         metavar="PATH",
@@ -283,9 +326,11 @@ def _experiment_options(p: argparse.ArgumentParser, seed_help: str) -> None:
     p.add_argument(
         "--scheduler",
         metavar="WHERE",
-        help="run the trainings of the digits sweep and of the discussion's learning-rate "
-        "study as Dask tasks: 'local' (a LocalCluster on this machine), 'serial', or a "
-        "scheduler address tcp://HOST:PORT; the results are the same (needs pip install "
-        "'handgrad[sweep]')",
+        help="run the trainings of the digits chapter's sweep and of the discussion's "
+        "learning-rate study as Dask tasks: 'local' (a LocalCluster on this machine), 'serial', "
+        "or a scheduler address tcp://HOST:PORT; the results are the same (needs the sweep "
+        "extra; default: in this process, one after the other)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument(
+        "--quiet", action="store_true", help="no progress lines on stderr (default: shown)"
+    )

@@ -1,10 +1,10 @@
-"""``handgrad playground``: the local web page where a network trains live (issue 11)."""
+"""``handgrad playground``: the local web page where a network trains live."""
 
 from __future__ import annotations
 
 import argparse
 
-from ._common import UsageError, _int_at_least
+from ._common import DefaultsShown, UsageError, _int_at_least
 
 
 def register(sub) -> None:
@@ -13,19 +13,22 @@ def register(sub) -> None:
         help="a local web page: build a network, train it live, see inside every step",
         description="Start the playground on 127.0.0.1 (a free port unless --port is given), "
         "print its URL and open it in the browser. Ctrl-C stops it.",
+        formatter_class=DefaultsShown,
     )
     p.add_argument("--port", type=_int_at_least(1), default=0, help="port (default: a free one)")
-    p.add_argument("--no-browser", action="store_true", help="print the URL only")
+    p.add_argument(
+        "--no-browser", action="store_true", help="print the URL only (default: open a browser)"
+    )
     p.set_defaults(func=cmd_playground)
 
 
 def cmd_playground(args: argparse.Namespace) -> int:
-    from ..playground import INSTALL_HINT, missing_dependencies, serve
+    from ..playground import install_command, missing_dependencies, serve
 
     missing = missing_dependencies()
     if missing:
         raise UsageError(
-            f"the playground needs {', '.join(missing)}; install them with: {INSTALL_HINT}"
+            f"the playground needs {', '.join(missing)}; install them with: {install_command()}"
         )
     if args.port > 65535:
         raise UsageError(f"--port must be at most 65535, got {args.port}")

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import UsageError, _fraction, _non_negative_int, _positive_int
+from ._common import DefaultsShown, UsageError, _fraction, _non_negative_int, _positive_int
 
 # flag -> grid key, argparse type of one value
 _GRID_FLAGS: dict[str, tuple[str, Any]] = {
@@ -121,43 +121,124 @@ def _print_summary(result) -> int:
     return 0
 
 
+def _grid_help(dest: str, default) -> str:
+    """The help of a swept setting's flag: what a value is, and the value when not swept."""
+    from ..sweep.grid import SETTINGS
+
+    what = {
+        "hidden": "hidden layer widths per value, e.g. 16 32,16 ('none': a linear model)",
+        "patience": "early-stopping patience in epochs",
+        "lr": "learning rate",
+    }.get(dest, SETTINGS[dest])
+    if dest == "lr":
+        shown = "the optimizer's own (sgd 0.05, adam 0.003, rmsprop 0.003)"
+    elif dest == "patience":
+        shown = "0, early stopping off"
+    elif dest == "hidden":
+        shown = ",".join(map(str, default))
+    else:
+        shown = default
+    return f"{what} (default when not swept: {shown})"
+
+
 def register(sub) -> None:
+    from ..tabular import TrainConfig
+
+    d = TrainConfig()
     p = sub.add_parser(
         "sweep",
-        help="train a grid of settings x seeds, one Dask task each; ranked report + best model",
-        description="Train every setting of a grid for every seed, one Dask task per training "
-        "(a local cluster by default). Each list flag sweeps its values; a grid file (TOML) "
-        "can say the same, and flags override its entries. Running the same command again "
-        "skips the trainings already recorded in --out.",
+        help="train a grid of settings x random seeds on Dask; ranked report + best model",
+        description="Train every setting of a grid for every random seed, one Dask task per "
+        "training (a local cluster by default). Each list flag sweeps its values; a grid file "
+        "(TOML) can say the same, and flags override its entries. Settings ranked by mean "
+        "validation score over the random seeds; the best one is retrained and saved. Running "
+        "same command again skips the trainings already recorded in --out.",
+        formatter_class=DefaultsShown,
     )
-    p.add_argument("--grid", metavar="FILE.toml", help="the grid as a TOML file (docs/sweep.md)")
-    p.add_argument("--data", help="a CSV file, or digits, breast_cancer, diabetes, iris, wine")
-    p.add_argument("--target", help="the target column of the CSV")
-    p.add_argument("--features", metavar="COLS", help="comma-separated feature columns")
-    p.add_argument("--task", choices=["classification", "regression"])
+    p.add_argument(
+        "--grid",
+        metavar="FILE.toml",
+        help="the grid as a TOML file, docs/sweep.md (default: the grid of the flags below)",
+    )
+    p.add_argument(
+        "--data",
+        help="a CSV file, or a built-in set: digits, breast_cancer, diabetes, iris, wine "
+        "(needed unless the grid file names it; default: none)",
+    )
+    p.add_argument(
+        "--target",
+        help="the target column of the CSV (needed with a CSV; default: none, a built-in set "
+        "has its own)",
+    )
+    p.add_argument(
+        "--features",
+        metavar="COLS",
+        help="comma-separated feature columns (default: every usable column but the target)",
+    )
+    p.add_argument(
+        "--task",
+        choices=["classification", "regression"],
+        help="default: the built-in set's own, or inferred from the target",
+    )
     grid = p.add_argument_group("grid (each flag takes one or more values)")
     for dest, (_, kind) in _GRID_FLAGS.items():
         flag = "--" + dest.replace("_", "-")
-        helps = {
-            "hidden": "hidden layer widths per value, e.g. 16 32,16 (none: a linear model)",
-            "patience": "early-stopping patience (0: off, the default)",
-        }
-        grid.add_argument(flag, nargs="+", type=kind, metavar="V", help=helps.get(dest))
-    grid.add_argument("--seeds", help="seeds: a range 0-4 or a list 1,5,7 (default 0)")
-    grid.add_argument("--samples", type=_positive_int, help="train N settings drawn at random")
-    grid.add_argument("--sample-seed", type=int, default=0, help="seed of that draw")
-    p.add_argument("--val-fraction", type=_fraction)
-    p.add_argument("--test-fraction", type=_fraction)
+        grid.add_argument(
+            flag, nargs="+", type=kind, metavar="V", help=_grid_help(dest, getattr(d, dest))
+        )
+    grid.add_argument(
+        "--seeds", help="random seeds of every setting: a range 0-4 or a list 1,5,7 (default: 0)"
+    )
+    grid.add_argument(
+        "--samples",
+        type=_positive_int,
+        metavar="N",
+        help="train N settings drawn at random from the grid (default: every setting)",
+    )
+    grid.add_argument(
+        "--sample-seed", type=int, default=0, help="random seed of the --samples draw"
+    )
+    p.add_argument(
+        "--val-fraction",
+        type=_fraction,
+        help="share of rows held out for validation, the ranking score "
+        f"(default: {d.val_fraction})",
+    )
+    p.add_argument(
+        "--test-fraction",
+        type=_fraction,
+        help=f"share of rows held out for the best model's test score (default: {d.test_fraction})",
+    )
     run = p.add_argument_group("where it runs")
-    run.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="an existing Dask scheduler")
     run.add_argument(
-        "--workers", type=_positive_int, help="local cluster: worker processes (default: cores)"
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="an existing Dask scheduler (default: a local cluster on this machine)",
     )
-    run.add_argument("--serial", action="store_true", help="no Dask: one training after another")
     run.add_argument(
-        "--retries", type=_non_negative_int, default=2, help="retries of a task that errs (2)"
+        "--workers",
+        type=_positive_int,
+        help="local cluster: worker processes (default: one per core)",
     )
-    p.add_argument("--heatmap", metavar="A,B", help="the two swept settings of the heat map")
+    run.add_argument(
+        "--serial",
+        action="store_true",
+        help="no Dask: one training after another in this process (default: on Dask)",
+    )
+    run.add_argument(
+        "--retries",
+        type=_non_negative_int,
+        default=2,
+        help="times a task that errs (a lost worker, ...) is tried again",
+    )
+    p.add_argument(
+        "--heatmap",
+        metavar="A,B",
+        help="the two swept settings of the report's heat map, e.g. lr,hidden (default: the "
+        "first two swept)",
+    )
     p.add_argument("--out", default=str(Path("runs") / "sweep"), help="the sweep folder")
-    p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.add_argument(
+        "--quiet", action="store_true", help="no progress line (default: shown on stderr)"
+    )
     p.set_defaults(func=cmd_sweep)

@@ -1,4 +1,4 @@
-"""Commands for your own data (seed 001's stage 7): ``train`` and ``predict``."""
+"""Commands for your own data (the course's last chapter): ``train`` and ``predict``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import csv
 import io
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from ..tabular.config import DEFAULT_PATIENCE
 from ._common import DefaultsShown, UsageError, _fraction, _non_negative_int, _positive_int
@@ -35,7 +37,7 @@ def _names(text: str | None) -> list[str] | None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Stage 7: train a network on a table file or built-in set and write a run folder."""
+    """Train a network on a table file or built-in set and write a run folder."""
     from ..tabular import RunFolderError, TrainConfig
     from ..tabular.run_folder import InterruptedAfterWriting
 
@@ -91,14 +93,38 @@ def _train(args: argparse.Namespace, config, out: Path):
 
     dataset = load_dataset(args.data, args.target, _names(args.columns), ignore=_names(args.ignore))
     if not args.quiet:
-        print("\n".join(dataset.column_table()))
+        print("\n".join(column_lines(dataset)))
         print()
-    progress = not args.quiet and sys.stderr.isatty()
     callbacks = [] if args.quiet else [_announce_training()]
     run = train_model(
-        dataset, config, out, progress=progress, callbacks=callbacks, resume=args.resume
+        dataset, config, out, progress=not args.quiet, callbacks=callbacks, resume=args.resume
     )
     return run, dataset
+
+
+MAX_COLUMN_LINES = 20  # more columns than this are summarized by kind
+
+
+def column_lines(dataset) -> list[str]:
+    """The column plan: a line per column, or for a wide table a line per group of columns
+    of one kind and action ("64 numeric columns pixel_0_0 ... pixel_7_7: standardize")."""
+    columns = dataset.columns
+    if len(columns) <= MAX_COLUMN_LINES:
+        return dataset.column_table()
+    groups: dict[tuple[str, str], list] = {}
+    for c in columns:
+        groups.setdefault((c.kind, c.action), []).append(c)
+    lines = [f"{len(columns)} columns, by kind and what is done with them:"]
+    for (kind, action), members in groups.items():
+        names = [m.name for m in members]
+        span = names[0] if len(names) == 1 else f"{names[0]} ... {names[-1]}"
+        if len(names) == 2:
+            span = f"{names[0]}, {names[1]}"
+        missing = sum(m.missing for m in members)
+        gaps = f", {missing} missing cells" if missing else ""
+        plural = "s" if len(names) > 1 else ""
+        lines.append(f"  {len(names)} {kind} column{plural} ({span}{gaps}): {action}")
+    return lines
 
 
 def _announce_training():
@@ -131,6 +157,9 @@ def _print_summary(run, dataset, out: Path) -> None:
         f"{run.n_parameters:,} parameters; {config.optimizer} lr {config.learning_rate:g}, "
         f"{run.history.epochs}/{config.epochs} epochs, batch {config.batch_size}"
     )
+    stopped = early_stopping_line(run.history, config.epochs, config.patience)
+    if stopped:
+        print(stopped)
     for part in ("train", "val", "test"):
         if part not in m:
             continue
@@ -147,6 +176,18 @@ def _print_summary(run, dataset, out: Path) -> None:
         elif "mse" in ref:
             print(f"{label:>5}: MSE {_num(ref['mse'])}, R2 {_num(ref['r2'])} ({ref['rule']})")
     print(f"run folder: {out}/ ({', '.join(run.files)})")
+
+
+def early_stopping_line(history, epochs: int, patience: int | None) -> str:
+    """'stopped early at 39/100 epochs: ...' when early stopping ended the run, else ''."""
+    if history.stop_reason != "early_stopping" or not history.val_loss:
+        return ""
+    best = int(np.argmin(history.val_loss)) + 1  # the first epoch with the lowest loss
+    return (
+        f"stopped early at {history.epochs}/{epochs} epochs: validation loss did not "
+        f"improve for {patience} epochs; the model keeps the weights of epoch {best}, "
+        "the best (--patience sets the wait, 0 turns early stopping off)"
+    )
 
 
 def _num(x: float | None) -> str:
@@ -205,6 +246,12 @@ def register(sub) -> None:
     p = sub.add_parser(
         "train",
         help="train a network on a table file or a built-in set",
+        description="Train a multilayer perceptron on your own table (CSV, Parquet or Excel) "
+        "or a built-in set. Columns are typed (numbers, categories, yes/no) and encoded; "
+        "rows are split into train / validation / test; training stops early when the "
+        "validation loss stops improving. The run folder gets the model (model.npz, for "
+        "`handgrad predict`), its settings, scores against a baseline and a linear model, "
+        "figures and a report.",
         formatter_class=DefaultsShown,
     )
     p.add_argument(
@@ -213,7 +260,11 @@ def register(sub) -> None:
         help="a CSV (any delimiter), Parquet or Excel file, or a built-in set: digits, "
         "breast_cancer, diabetes, iris, wine",
     )
-    p.add_argument("--target", help="the target column of the table")
+    p.add_argument(
+        "--target",
+        help="the target column (needed with a table file; default: none, a built-in set has "
+        "its own)",
+    )
     p.add_argument(
         "--columns",
         "--features",
@@ -221,7 +272,12 @@ def register(sub) -> None:
         metavar="COLS",
         help="comma-separated feature columns (default: every usable column but the target)",
     )
-    p.add_argument("--ignore", metavar="COLS", help="comma-separated columns to leave out")
+    p.add_argument(
+        "--ignore",
+        metavar="COLS",
+        help="comma-separated columns to leave out (default: none; identifier-like and "
+        "constant columns are left out anyway, with a note)",
+    )
     p.add_argument(
         "--drop-missing",
         action="store_true",
@@ -289,7 +345,7 @@ def register(sub) -> None:
         "--seed",
         type=_non_negative_int,
         default=d.seed,
-        help="seed of the split, the initial weights and the shuffling",
+        help="random seed of the split, the initial weights and the shuffling",
     )
     p.add_argument(
         "--val-fraction",
@@ -310,17 +366,28 @@ def register(sub) -> None:
         help="continue a run stopped with Ctrl-C from the checkpoint.npz in its --out folder "
         "(same data and settings); it ends as if it had never stopped",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print only the summary (default: the columns, then progress on stderr: one "
+        "line updated in place on a terminal, a line per epoch when piped)",
+    )
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(
         "predict",
         help="predict with a model written by `handgrad train`",
+        description="Predict every row of a table with a model written by `handgrad train`. "
+        "The table needs the model's feature columns (any order; other columns are ignored) "
+        "and goes through the preprocessing stored with the model. Output CSV: a prediction "
+        "column, and for classification a p_<class> column per class.",
         formatter_class=DefaultsShown,
     )
     p.add_argument("--model", required=True, help="model.npz from a train run")
     p.add_argument(
         "--data", required=True, help="a table with the model's feature columns, in any order"
     )
-    p.add_argument("--out", help="write the CSV here (atomically) instead of stdout")
+    p.add_argument(
+        "--out", help="write the CSV to this file, atomically (default: standard output)"
+    )
     p.set_defaults(func=cmd_predict)

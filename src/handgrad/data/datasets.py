@@ -17,7 +17,14 @@ import numpy as np
 
 from ..nn.init import make_rng
 
-__all__ = ["BUILTIN", "load_builtin", "make_blobs", "make_moons", "make_circles"]
+__all__ = [
+    "BUILTIN",
+    "load_builtin",
+    "builtin_class_names",
+    "make_blobs",
+    "make_moons",
+    "make_circles",
+]
 
 # name -> (scikit-learn loader name, task)
 BUILTIN: dict[str, tuple[str, str]] = {
@@ -48,6 +55,19 @@ def load_builtin(name: str) -> tuple[np.ndarray, np.ndarray, list[str], str]:
     y = target.astype(np.int64) if task == "classification" else target.astype(np.float64)
     names = [str(n) for n in getattr(bunch, "feature_names", [f"x{j}" for j in range(X.shape[1])])]
     return X, y, names, task
+
+
+def builtin_class_names(name: str) -> list[str] | None:
+    """The class names of a built-in classification set, label k -> names[k]; None for
+    regression ("iris" -> ['setosa', 'versicolor', 'virginica'])."""
+    if name not in BUILTIN:
+        raise ValueError(f"unknown built-in data set {name!r}; choose from: {', '.join(BUILTIN)}")
+    loader, task = BUILTIN[name]
+    if task != "classification":
+        return None
+    import sklearn.datasets
+
+    return [str(c) for c in getattr(sklearn.datasets, loader)().target_names]
 
 
 # --- toy generators ---------------------------------------------------------------------------

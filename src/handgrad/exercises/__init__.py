@@ -46,11 +46,11 @@ def names() -> list[str]:
     return [e.name for e in all_exercises()]
 
 
-def starter(name: str) -> str:
-    """The text of the starter file for exercise ``name``."""
+def starter(name: str, path: str | None = None) -> str:
+    """The text of the starter file for exercise ``name``, to be written at ``path``."""
     from .starters import render
 
-    return render(get(name))
+    return render(get(name), path)
 
 
 def start(name: str, directory: str | os.PathLike = ".") -> Path:
@@ -63,7 +63,8 @@ def start(name: str, directory: str | os.PathLike = ".") -> Path:
     target = directory / f"{exercise.name}.py"
     if target.exists():
         raise FileExistsError(f"{target} already exists; it is left as it is")
-    write_text(target, starter(name))
+    here = None if target == Path(target.name) else str(target)  # the check command's path
+    write_text(target, starter(name, here))
     return target
 
 

@@ -382,7 +382,7 @@ def run(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     seeds = _split_seeds(seed)
-    sweep_epochs, final_epochs = (10, 20) if quick else (40, 60)
+    sweep_epochs, final_epochs = (4, 10) if quick else (40, 60)
 
     X, y, _, _ = load_builtin("digits")
     X = X / 16.0

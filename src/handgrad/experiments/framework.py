@@ -9,20 +9,17 @@ Keras starts from handgrad's initial weights, runs in float64 and takes the same
 steps (``train_on_batch``: one step per call, exactly one full-batch epoch), so any
 difference left is floating-point rounding, or a real difference in the math.
 
-Keras is optional. Its backend is the one named by ``KERAS_BACKEND`` if set, otherwise
-TensorFlow when installed, else PyTorch, else JAX. Keras runs in a child Python process
-(see ``_run_keras``), so neither it nor its backend is ever imported into handgrad's own
-process. Without Keras or a backend, the handgrad half still runs and the section says
+Keras is optional (the ``framework`` extra installs it with JAX on the CPU). Its backend is
+the one named by ``KERAS_BACKEND`` if set, otherwise JAX when installed, else PyTorch, else
+TensorFlow. Keras runs in a child Python process (see ``_run_keras``) whose environment
+names the backend and a temporary Keras home, so neither Keras nor its backend is ever
+imported into handgrad's own process, and a user's ``~/.keras/keras.json`` is neither read
+nor written. Without Keras or a backend, the handgrad half still runs and the section says
 why the comparison was skipped; ``keras=False`` skips it on purpose.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -32,12 +29,14 @@ import handgrad as hg
 
 from ..chapters import chapter
 from ..data import Standardizer
+from ..install import install_hint
 from .base import ExperimentResult, Figure, bias_of, lead, tagline
 from .credit import FEATURES, PERSONS, X_RAW, Y
+from .keras_side import backend_or_reason as _backend_or_reason
+from .keras_side import run_keras as _run_keras
 
 NAME = "framework"
 TITLE = chapter(NAME).heading
-INSTALL_HINT = "pip install 'handgrad[framework]'"
 STAGE = tagline(NAME)
 
 LEAD = lead(
@@ -56,10 +55,6 @@ PEOPLE = PERSONS  # same utilization and history, age differs
 LAM = 1e-2
 LR = 0.1
 EPOCHS = 1000
-
-# backend name -> the module it needs, in order of preference
-_BACKENDS = (("tensorflow", "tensorflow"), ("torch", "torch"), ("jax", "jax"))
-
 
 # --- handgrad ---------------------------------------------------------------------------------
 
@@ -88,112 +83,6 @@ def _train_handgrad(Xn, W0, b0, convention: str = "full", lam: float = LAM) -> d
         "seconds": time.perf_counter() - started,
         "predict": lambda X: model.forward(np.asarray(X, dtype=np.float64))[:, 0],
     }
-
-
-# --- Keras, in a child process ---------------------------------------------------------------
-#
-# The framework runs in a separate Python process: importing TensorFlow or PyTorch into the
-# tour's process would leave their threads, memory and global settings (Keras's floatx and
-# dtype policy) behind, and KERAS_BACKEND must be set before Keras is first imported. The
-# child gets the job as JSON on stdin and answers with JSON on stdout; Python's JSON keeps
-# float64 values exact, so nothing is lost on the way.
-
-
-def _backend_or_reason() -> tuple[str | None, str | None]:
-    """-> (backend name, None), or (None, why Keras cannot run here)."""
-    if importlib.util.find_spec("keras") is None:
-        return None, "Keras is not installed"
-    wanted = os.environ.get("KERAS_BACKEND")
-    if wanted:
-        module = dict(_BACKENDS).get(wanted, wanted)
-        if importlib.util.find_spec(module) is None:
-            return None, f"KERAS_BACKEND={wanted} but {module} is not installed"
-        return wanted, None
-    for backend, module in _BACKENDS:
-        if importlib.util.find_spec(module) is not None:
-            return backend, None
-    return None, "Keras is installed but none of its backends is (tensorflow, torch or jax)"
-
-
-def _keras_worker() -> None:
-    """Entry point of the child process: train the job's model in Keras, print the results."""
-    job = json.load(sys.stdin)
-    started = time.perf_counter()
-    try:
-        import keras
-    except Exception as exc:  # noqa: BLE001 - a broken install is reported, not raised
-        error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
-        sys.stdout.write("\n" + _RESULT_MARK + json.dumps({"import_error": error}) + "\n")
-        return
-
-    result = {
-        "backend": keras.backend.backend(),
-        "version": keras.__version__,
-        "import_seconds": time.perf_counter() - started,
-        "runs": {},
-    }
-    X = np.asarray(job["X"], dtype=np.float64)
-    Y_ = np.asarray(job["Y"], dtype=np.float64)
-    W0 = np.asarray(job["W0"], dtype=np.float64).reshape(-1, 1)
-    for dtype in job["dtypes"]:
-        # every float in the model, the loss and the optimizer's learning rate in ``dtype``
-        keras.config.set_floatx(dtype)
-        keras.config.set_dtype_policy(dtype)
-        model = keras.Sequential(
-            [
-                keras.layers.Input(shape=(X.shape[1],), dtype=dtype),
-                keras.layers.Dense(
-                    1, kernel_regularizer=keras.regularizers.L2(job["lam"]), dtype=dtype
-                ),
-            ]
-        )
-        model.compile(
-            optimizer=keras.optimizers.SGD(learning_rate=job["lr"]),
-            loss=keras.losses.MeanSquaredError(dtype=dtype),
-        )
-        model.layers[0].set_weights([W0.astype(dtype), np.asarray([job["b0"]], dtype)])
-        x, y = X.astype(dtype), Y_.astype(dtype)
-        t0 = time.perf_counter()
-        # one call = one SGD step on the whole batch = one epoch; returns that step's loss
-        losses = [float(model.train_on_batch(x, y)) for _ in range(job["epochs"])]
-        seconds = time.perf_counter() - t0
-        W, b = model.layers[0].get_weights()
-        queries = np.asarray(job["queries"], dtype=dtype)
-        result["runs"][dtype] = {
-            "W": np.asarray(W, dtype=np.float64)[:, 0].tolist(),
-            "b": float(np.asarray(b)[0]),
-            "weight_dtype": str(np.asarray(W).dtype),
-            "loss": losses,
-            "seconds": seconds,
-            "predictions": np.asarray(model.predict(queries, verbose=0), np.float64)[:, 0].tolist(),
-        }
-    sys.stdout.write("\n" + _RESULT_MARK + json.dumps(result) + "\n")
-
-
-_RESULT_MARK = "HANDGRAD-KERAS-RESULT "
-
-
-def _run_keras(backend: str, job: dict, timeout: float = 300.0) -> dict:
-    """Run ``_keras_worker`` in a child Python with KERAS_BACKEND=backend; -> its results."""
-    env = dict(os.environ, KERAS_BACKEND=backend)
-    # the child must import this very handgrad, installed or not
-    package_root = str(Path(hg.__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
-    code = "from handgrad.experiments.framework import _keras_worker; _keras_worker()"
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        input=json.dumps(job),
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-    )
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(_RESULT_MARK)]
-    if proc.returncode != 0 or not lines:
-        tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
-        raise RuntimeError(f"the Keras run ({backend} backend) failed:\n{tail}")
-    return json.loads(lines[-1][len(_RESULT_MARK) :])
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -388,7 +277,8 @@ def _markdown(m: dict) -> str:
         lines += [f"**Keras comparison skipped:** {k['reason']}. The handgrad half below ran."]
         if k.get("install_hint"):
             lines.append(
-                f"Install Keras 3 with a backend (`{INSTALL_HINT}`) to see the two side by side."
+                f"Install Keras 3 with a backend (`{install_hint('framework')}`) to see the two "
+                "side by side."
             )
         lines.append("")
     header = "| | handgrad |" + (" Keras |" if k["available"] else "")
@@ -625,6 +515,6 @@ def run(
     markdown = LEAD + "\n\n" + _markdown(metrics)
     result = ExperimentResult(NAME, TITLE, STAGE, metrics, markdown, figures)
     if not metrics["keras"]["available"]:
-        hint = f" ({INSTALL_HINT})" if metrics["keras"].get("install_hint") else ""
+        hint = f" ({install_hint('framework')})" if metrics["keras"].get("install_hint") else ""
         result.skipped.append(f"the Keras half: {metrics['keras']['reason']}{hint}")
     return result

@@ -52,7 +52,7 @@ TARGET_FULL = 0.98  # test accuracy the full-MNIST run must reach
 # (epochs, batch size, learning rate)
 SETTINGS = {
     ("subset", False): (20, 64, 0.05),
-    ("subset", True): (8, 64, 0.05),
+    ("subset", True): (4, 64, 0.05),
     ("full", False): (10, 128, 0.05),
     ("full", True): (2, 128, 0.05),
 }

@@ -23,7 +23,7 @@ from ..io import write_text
 from ..report import SectionEntry, skipped_parts, write_experiment_report, write_tour_report
 from .base import ExperimentResult
 
-__all__ = ["TourProgress", "TourResult", "run_one", "run_tour", "USES_SCHEDULER"]
+__all__ = ["TourProgress", "TourResult", "chapter_heading", "run_one", "run_tour", "USES_SCHEDULER"]
 
 # experiments whose loops can run as Dask tasks (``--scheduler``, see handgrad.sweep)
 USES_SCHEDULER = ("digits", "discussion")
@@ -44,9 +44,23 @@ class TourProgress:
         self.live = bool(getattr(self.stream, "isatty", lambda: False)())
         self._prefix = ""
 
+    def _line_prefix(self, k: int, name: str) -> str:
+        return f"[{k:>{len(str(self.total))}}/{self.total}] {name}"
+
     def start(self, k: int, name: str) -> None:
-        self._prefix = f"[{k:>{len(str(self.total))}}/{self.total}] {name}"
+        self._prefix = self._line_prefix(k, name)
         self._write(f"{self._prefix} ..." + ("" if self.live else "\n"))
+
+    def started(self, k: int, name: str) -> None:
+        """A chapter started elsewhere (the tour's second worker): one plain line."""
+        self._write(f"{self._line_prefix(k, name)} ...\n")
+
+    def finished(
+        self, k: int, name: str, seconds: float, error: str | None, skipped: Sequence[str]
+    ) -> None:
+        """A chapter ended elsewhere (the tour's second worker): one plain line."""
+        status = self._status(error, skipped)
+        self._write(f"{self._line_prefix(k, name)}: {status}, {seconds:.1f} s\n")
 
     def step(self, done: int, total: int, label: str) -> None:
         """Inside an experiment: ``done`` of ``total`` parts finished, ``label`` runs next."""
@@ -58,15 +72,17 @@ class TourProgress:
             pad = " " * (len(str(self.total)) * 2 + 3)
             self._write(f"{pad} {done}/{total} {label}\n")
 
-    def done(self, seconds: float, error: str | None = None, skipped: Sequence[str] = ()) -> None:
+    @staticmethod
+    def _status(error: str | None, skipped: Sequence[str]) -> str:
         if error:
-            status = f"FAILED ({error})"
-        elif skipped:
-            status = "ok; skipped " + "; ".join(skipped)
-        else:
-            status = "ok"
+            return f"FAILED ({error})"
+        if skipped:
+            return "ok; skipped " + "; ".join(skipped)
+        return "ok"
+
+    def done(self, seconds: float, error: str | None = None, skipped: Sequence[str] = ()) -> None:
         clear = "\r\x1b[K" if self.live else ""
-        self._write(f"{clear}{self._prefix}: {status}, {seconds:.1f} s\n")
+        self._write(f"{clear}{self._prefix}: {self._status(error, skipped)}, {seconds:.1f} s\n")
 
     def _write(self, text: str) -> None:
         if self.enabled:
@@ -84,6 +100,16 @@ class TourResult:
     @property
     def failed(self) -> list[str]:
         return [e.name for e in self.entries if not e.ok]
+
+
+def chapter_heading(name: str) -> str:
+    """The chapter's number and title for progress lines ('3 · Nonlinearity: fitting a sine')."""
+    from ..chapters import chapter
+
+    try:
+        return chapter(name).heading
+    except ValueError:  # an experiment that is not a chapter of the course
+        return name
 
 
 def _title_and_stage(name: str) -> tuple[str, str]:
@@ -122,45 +148,104 @@ def run_tour(
     scheduler=None,
     progress: TourProgress | None = None,
     command: str = "",
+    workers: int = 1,
 ) -> TourResult:
-    """Run the experiments ``names`` into ``out``, then write the report there."""
+    """Run the experiments ``names`` into ``out``, then write the report there.
+
+    ``workers=2`` runs two chapters at a time (this process and one worker process, see
+    ``tour_pool``); not with a Dask ``scheduler``, which has workers of its own.
+    """
+    from .tour_pool import Helper, Outcome, SharedQueue
+
     unknown = [n for n in names if n not in registry.EXPERIMENTS]
     if unknown:
         raise ValueError(f"unknown experiment(s) {', '.join(unknown)}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    entries: list[SectionEntry] = []
-    interrupted = False
-    for k, name in enumerate(names, 1):
-        if progress is not None:
-            progress.start(k, name)
-        started = time.perf_counter()
-        folder = out / name
+    done: dict[str, SectionEntry] = {}
+    queue = SharedQueue(names)
+
+    def options_for(name: str) -> dict:
         options = {"mnist": mnist} if name == "mnist" and mnist else {}
         if scheduler is not None and name in USES_SCHEDULER:
             options["scheduler"] = scheduler
+        return options
+
+    def failed(name: str, error: str, trace: str, seconds: float) -> SectionEntry:
+        folder = out / name
+        write_text(folder / "error.txt", trace)
+        title, stage = _title_and_stage(name)
+        return SectionEntry(name, title, stage, folder, error, seconds)
+
+    def helper_done(k: int, o: Outcome) -> None:
+        if o.error is not None:
+            done[o.name] = failed(o.name, o.error, o.trace, o.seconds)
+        else:
+            (out / o.name / "error.txt").unlink(missing_ok=True)
+            done[o.name] = SectionEntry(
+                o.name, o.title, o.stage, out / o.name, None, o.seconds, o.skipped
+            )
+        if progress is not None:
+            error = None if o.error is None else o.error.splitlines()[0][:120]
+            progress.finished(k, chapter_heading(o.name), o.seconds, error, o.skipped)
+
+    helper = None
+    if workers > 1 and len(names) > 1 and scheduler is None:
+        if progress is not None:
+            progress.live = False  # two chapters at a time: plain lines, none rewritten
+
+        def announce(k: int, name: str) -> None:
+            if progress is not None:
+                progress.started(k, chapter_heading(name))
+
+        helper = Helper(queue, (out, seed, quick), options_for, helper_done, announce).start()
+    interrupted = False
+    try:
+        interrupted = _run_here(queue, out, seed, quick, options_for, progress, done, failed)
+    finally:
+        if helper is not None:
+            try:
+                helper.finish(interrupted)
+            except KeyboardInterrupt:
+                interrupted = True
+                helper.finish(True)
+    entries = [done[n] for n in names if n in done]
+    interrupted = interrupted or any(e.error == "interrupted (Ctrl-C)" for e in entries)
+    md, page = write_tour_report(entries, out, seed=seed, quick=quick, command=command)
+    return TourResult(entries, md, page, interrupted)
+
+
+def _run_here(queue, out: Path, seed, quick, options_for, progress, done, failed) -> bool:
+    """This process's share of the tour: chapters from ``queue`` until it is empty.
+
+    -> True when Ctrl-C stopped it (the chapter running then is recorded as interrupted).
+    """
+    while (job := queue.take()) is not None:
+        k, name = job
+        if progress is not None:
+            progress.start(k, chapter_heading(name))
+        started = time.perf_counter()
+        folder = out / name
         try:
             result = _run_with_progress(
-                name, out, seed=seed, quick=quick, options=options, progress=progress
+                name, out, seed=seed, quick=quick, options=options_for(name), progress=progress
             )
         except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - reported in its section
             seconds = time.perf_counter() - started
             interrupted = isinstance(exc, KeyboardInterrupt)
             error = "interrupted (Ctrl-C)" if interrupted else f"{type(exc).__name__}: {exc}"
-            write_text(folder / "error.txt", traceback.format_exc())
-            title, stage = _title_and_stage(name)
-            entries.append(SectionEntry(name, title, stage, folder, error, seconds))
+            done[name] = failed(name, error, traceback.format_exc(), seconds)
             if progress is not None:
                 progress.done(seconds, error.splitlines()[0][:120])
             if interrupted:  # stop here, but still write the report of what ran
-                break
+                queue.stop()
+                return True
             continue
         (folder / "error.txt").unlink(missing_ok=True)  # left by an earlier failed run
-        entries.append(_entry(name, result, folder))
+        done[name] = _entry(name, result, folder)
         if progress is not None:
             progress.done(result.seconds, skipped=result.skipped)
-    md, page = write_tour_report(entries, out, seed=seed, quick=quick, command=command)
-    return TourResult(entries, md, page, interrupted)
+    return False
 
 
 def run_one(
@@ -181,7 +266,7 @@ def run_one(
             raise ValueError(f"--scheduler applies to {', '.join(USES_SCHEDULER)} only")
         options["scheduler"] = scheduler
     if progress is not None:
-        progress.start(1, name)
+        progress.start(1, chapter_heading(name))
     result = _run_with_progress(
         name, Path(out), seed=seed, quick=quick, options=options, progress=progress
     )

@@ -2,14 +2,19 @@
 
 The page (``static/``) draws; the server (``app``, Starlette + uvicorn) trains on handgrad's
 engine and sends what each step did. ``serve`` starts it on 127.0.0.1. The web stack is the
-optional extra ``playground``: ``pip install 'handgrad[playground]'``.
+optional extra ``playground`` (``install_command()`` says how to install it here).
 """
 
 from __future__ import annotations
 
-__all__ = ["serve", "create_app", "missing_dependencies", "INSTALL_HINT"]
+__all__ = ["serve", "create_app", "missing_dependencies", "install_command"]
 
-INSTALL_HINT = "pip install 'handgrad[playground]'"
+
+def install_command() -> str:
+    """The command that installs the playground's packages, fitted to this installation."""
+    from ..install import install_hint
+
+    return install_hint("playground")
 
 
 def missing_dependencies() -> list[str]:

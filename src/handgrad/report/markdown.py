@@ -27,6 +27,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
+from .panels import panel_row
 from .style import CSS
 
 __all__ = ["markdown_to_html", "markdown_to_html_document", "slugify"]
@@ -41,13 +42,23 @@ def slugify(text: str) -> str:
     return text.replace(" ", "-")
 
 
+LONG_INLINE = 28  # LaTeX characters: an inline formula this long may be wider than a phone
+
+
 def _math(latex: str, options: dict[str, Any]) -> str:
-    """LaTeX -> MathML; a formula latex2mathml cannot read is shown as its source."""
+    """LaTeX -> MathML; a formula latex2mathml cannot read is shown as its source.
+
+    A long inline formula is wrapped in ``<span class="math-wide">``, a box that scrolls
+    sideways on a narrow screen instead of widening the page (MathML does not wrap).
+    """
     display = "block" if options.get("display_mode") else "inline"
     try:
-        return latex_to_mathml(latex, display=display)
+        mathml = latex_to_mathml(latex, display=display)
     except Exception:  # noqa: BLE001 - a report must not fail over one formula
         return f'<code class="math-source">{html.escape(latex)}</code>'
+    if display == "inline" and len(latex) >= LONG_INLINE:
+        return f'<span class="math-wide">{mathml}</span>'
+    return mathml
 
 
 _CAPTION_NUMBER = re.compile(r"^Figure\s+(\d+(?:\.\d+)*)\b")
@@ -128,8 +139,10 @@ def _parser(image_src: ImageSource) -> MarkdownIt:
             return f"<em>[missing figure: {html.escape(src)}]</em>"
         width = _png_width(resolved)
         panels = round(width / PANEL_PX) if width else 1
-        extra = f' class="panels" style="--panels: {panels}"' if panels >= 2 else ""
-        return f'<img src="{html.escape(resolved, quote=True)}" alt="{html.escape(alt)}"{extra}>'
+        row = panel_row(resolved, panels, alt) if panels >= 2 else None
+        if row is not None:  # several panels: cut apart, stacked on a narrow screen
+            return row
+        return f'<img src="{html.escape(resolved, quote=True)}" alt="{html.escape(alt)}">'
 
     def table_open(self, tokens, idx, options, env) -> str:
         return '<div class="table-wrap">\n' + self.renderToken(tokens, idx, options, env)

@@ -26,7 +26,7 @@ details.top-menu { display: none; }
 main { min-width: 0; max-width: 64rem; padding: 1.5rem 2.5rem 5rem; }
 main > * { max-width: 46rem; }
 main > figure, main > .table-wrap, main > pre, main > math { max-width: 100%; }
-h1, h2, h3, h4 { line-height: 1.25; margin: 2em 0 .6em; }
+h1, h2, h3, h4 { line-height: 1.25; margin: 2em 0 .6em; overflow-wrap: break-word; }
 h1 { font-size: 2rem; margin-top: .5em; }
 h2 { font-size: 1.55rem; border-bottom: 1px solid var(--line); padding-bottom: .25em; }
 h3 { font-size: 1.2rem; }
@@ -51,11 +51,18 @@ tbody tr:nth-child(even) { background: #fbfbfd; }
 
 figure { margin: 1.8em 0; }
 figure img { display: block; max-width: 100%; height: auto; margin: 0 auto; }
+/* a figure of several panels comes cut into its panels: side by side here, one per row on
+   a narrow screen (below) */
+.panel-row { display: flex; justify-content: center; margin: 0 auto; }
+.panel-row img.panel { width: var(--share); min-width: 0; margin: 0; }
 figcaption { color: var(--muted); font-size: .93rem; margin-top: .5em; max-width: 46rem; }
 figure:target, h2:target, h3:target { animation: flash 1.5s ease-out; }
 @keyframes flash { from { background: #fff4c2; } to { background: transparent; } }
 
 math { font-size: 1.08em; }
+/* a long inline formula scrolls in its own box on a narrow screen (MathML does not wrap) */
+.math-wide { display: inline-block; max-width: 100%; overflow-x: auto; overflow-y: hidden;
+             vertical-align: middle; }
 /* a long formula scrolls sideways in its own box instead of widening the page */
 math[display="block"] { display: block math; overflow-x: auto; overflow-y: hidden;
                         margin: .9em 0; padding: .2em 0; }
@@ -76,11 +83,9 @@ math[display="block"] { display: block math; overflow-x: auto; overflow-y: hidde
   th, td { max-width: 13rem; }
   h1 { font-size: 1.6rem; }
   h2 { font-size: 1.35rem; }
-  /* a figure of several panels keeps each panel near the screen's width: it scrolls
-     sideways inside its own box, the page does not */
-  figure:has(img.panels) { overflow-x: auto; }
-  figure img.panels { width: calc(var(--panels) * 88vw); max-width: none; margin: 0; }
-  figcaption { position: sticky; left: 0; }
+  /* a figure of several panels: one panel per row, each as wide as the screen allows */
+  .panel-row { display: block; }
+  .panel-row img.panel { width: 100%; max-width: 40rem; margin: 0 auto .8em; }
 }
 
 @media print {
@@ -94,6 +99,8 @@ math[display="block"] { display: block math; overflow-x: auto; overflow-y: hidde
   h2, h3 { break-after: avoid; }
   figure, .table-wrap, pre, tr { break-inside: avoid; }
   .table-wrap { overflow: visible; border: none; }
+  .panel-row { display: flex; }
+  .panel-row img.panel { width: var(--share); max-width: none; margin: 0; }
   table { width: auto; min-width: 0; }
 }
 """

@@ -21,9 +21,15 @@ from typing import Any, TextIO
 from ._pipeline import BLAS_ENV, _one_blas_thread, train_trial
 from .grid import Trial
 
-__all__ = ["Progress", "run_serial", "run_dask", "dask_client", "parallel_map", "INSTALL_HINT"]
+__all__ = ["Progress", "run_serial", "run_dask", "dask_client", "parallel_map", "install_message"]
 
-INSTALL_HINT = "handgrad sweep needs Dask: pip install 'handgrad[sweep]'"
+
+def install_message() -> str:
+    """What to do without Dask, fitted to how handgrad was installed."""
+    from ..install import install_hint
+
+    return f"handgrad sweep needs Dask: {install_hint('sweep')}"
+
 
 OnDone = Callable[[Trial, dict[str, Any], int], None]  # (trial, measured part, attempts)
 
@@ -90,7 +96,7 @@ def _distributed():
     try:
         import distributed
     except ImportError:
-        raise ImportError(INSTALL_HINT) from None
+        raise ImportError(install_message()) from None
     return distributed
 
 

@@ -72,7 +72,7 @@ def load_dataset(
     breast_cancer, diabetes, iris, wine) loads that set. Rows whose target is missing are
     dropped (counted in ``notes``).
     """
-    from ..data.datasets import BUILTIN, load_builtin
+    from ..data.datasets import BUILTIN, builtin_class_names, load_builtin
 
     path = Path(data)
     if not path.exists() and data in BUILTIN:
@@ -83,7 +83,8 @@ def load_dataset(
             )
         X, y, names, task = load_builtin(data)
         frame = pd.DataFrame(X, columns=list(names))
-        cells = [format_number(v) for v in y]
+        classes = builtin_class_names(data)  # iris: setosa, versicolor, virginica
+        cells = [classes[v] for v in y] if classes else [format_number(v) for v in y]
         profiles = [ColumnProfile(n, "numeric", 0, 0, True, "standardize") for n in names]
         return Dataset(
             frame,

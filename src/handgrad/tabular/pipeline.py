@@ -308,7 +308,7 @@ def _fit(
     callbacks: list = list(extra)
     if config.patience is not None:
         callbacks.append(EarlyStopping("val_loss", patience=config.patience))
-    if progress:
+    if progress:  # in place on a terminal, a line per epoch when piped
         callbacks.append(ProgressBar(sys.stderr))
     validation = (X["val"], Y_fit["val"]) if len(X["val"]) else None
     with warnings.catch_warnings():  # divergence is reported through history.message

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.tabular import DataError
+from ..install import install_hint
 
 __all__ = [
     "ColumnProfile",
@@ -93,8 +94,7 @@ def _read_optional(path: Path, kind: str, module: str, reader) -> pd.DataFrame:
         return reader(path)
     except ImportError:
         raise DataError(
-            f"reading {kind} files needs the optional package {module}: "
-            "pip install 'handgrad[formats]'"
+            f"reading {kind} files needs the optional package {module}: {install_hint('formats')}"
         ) from None
     except Exception as exc:  # the readers raise many types for a damaged file
         raise DataError(f"{path} is not a readable {kind} file ({_short(exc)})") from None

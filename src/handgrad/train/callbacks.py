@@ -125,32 +125,55 @@ class Callback:
 
 
 class ProgressBar(Callback):
-    """A one-line progress bar on a terminal; silent when the stream is not a terminal."""
+    """Training progress on ``stream`` (stderr by default).
 
-    def __init__(self, stream=None, width: int = 24, force: bool = False):
+    On a terminal: one line rewritten in place (a bar through the epoch, then the epoch's
+    logs), left on screen when training ends. Otherwise (a pipe, a file, a notebook, CI): a
+    plain line per epoch, flushed at once, so a log shows every epoch. ``live`` forces
+    either (default: the stream's ``isatty()``).
+    """
+
+    def __init__(self, stream=None, width: int = 24, live: bool | None = None):
         self.stream = stream or sys.stderr
         self.width = width
-        self.enabled = force or bool(getattr(self.stream, "isatty", lambda: False)())
+        self.live = bool(getattr(self.stream, "isatty", lambda: False)()) if live is None else live
         self._last = 0.0
+        self._drawn = False
 
-    def _draw(self, ctx: TrainingContext, done: bool) -> None:
-        frac = ctx.step / max(ctx.steps_per_epoch, 1)
+    def _line(self, ctx: TrainingContext, frac: float | None) -> str:
+        """'epoch 3/100 [####....] loss 0.41  val_loss 0.39' (no bar when ``frac`` is None)."""
+        logs = "  ".join(f"{k} {v:.4g}" for k, v in ctx.logs.items())
+        if frac is None:
+            return f"epoch {ctx.epoch + 1}/{ctx.epochs}  {logs}".rstrip()
         filled = int(self.width * frac)
         bar = "#" * filled + "." * (self.width - filled)
-        logs = "  ".join(f"{k} {v:.4g}" for k, v in ctx.logs.items())
-        end = "\n" if done else ""
-        self.stream.write(f"\repoch {ctx.epoch + 1}/{ctx.epochs} [{bar}] {logs}{end}")
+        return f"epoch {ctx.epoch + 1}/{ctx.epochs} [{bar}] {logs}".rstrip()
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text)
         self.stream.flush()
 
     def on_batch_end(self, ctx: TrainingContext) -> None:
         now = time.perf_counter()
-        if self.enabled and now - self._last > 0.1:
+        if self.live and now - self._last > 0.1:
             self._last = now
-            self._draw(ctx, done=False)
+            self._write("\r\x1b[K" + self._line(ctx, ctx.step / max(ctx.steps_per_epoch, 1)))
+            self._drawn = True
 
     def on_epoch_end(self, ctx: TrainingContext) -> None:
-        if self.enabled:
-            self._draw(ctx, done=True)
+        if self.live:
+            self._write("\r\x1b[K" + self._line(ctx, 1.0))
+            self._drawn = True
+        else:
+            self._write(self._line(ctx, None) + "\n")
+
+    def on_interrupt(self, ctx: TrainingContext) -> None:
+        self.on_train_end(ctx)
+
+    def on_train_end(self, ctx: TrainingContext) -> None:
+        if self._drawn:  # end the line rewritten in place
+            self._write("\n")
+            self._drawn = False
 
 
 class EarlyStopping(Callback):

@@ -1,0 +1,100 @@
+"""Multi-panel figures cut into their panels for narrow screens (handgrad.report.panels)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from handgrad import plots
+from handgrad.report import markdown_to_html, markdown_to_html_document
+from handgrad.report.panels import panel_bounds, panel_row
+
+WHITE = 255
+
+
+def image(width: int, height: int, inked: list[tuple[int, int]]) -> np.ndarray:
+    """A white RGB image with the column ranges ``inked`` drawn dark (full height)."""
+    pixels = np.full((height, width, 3), WHITE, dtype=np.uint8)
+    for x0, x1 in inked:
+        pixels[:, x0:x1] = 30
+    return pixels
+
+
+def test_the_cut_goes_through_the_middle_of_the_gap():
+    # two panels whose gap is not at the middle: 0-570 drawn, 570-610 blank, 610-1200 drawn
+    pixels = image(1200, 400, [(5, 570), (610, 1195)])
+    assert panel_bounds(pixels, 2) == [(0, 589), (589, 1200)]
+
+
+def test_three_panels_and_a_title_across_the_gaps():
+    pixels = image(1800, 300, [(10, 590), (610, 1190), (1210, 1790)])
+    pixels[:20, 100:1700] = 0  # a suptitle over every gap, in the title band
+    bounds = panel_bounds(pixels, 3)
+    assert [b[0] for b in bounds] == [0, 599, 1199] and bounds[-1][1] == 1800
+    # the pieces meet: nothing lost, nothing twice
+    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+
+
+def test_no_blank_column_near_the_middle_cuts_at_the_middle():
+    pixels = image(1000, 200, [(1, 1000)])  # drawn everywhere but the first column
+    assert panel_bounds(pixels, 2) == [(0, 500), (500, 1000)]
+    pixels = image(1000, 200, [(1, 1000)])[:, :, 0]  # grey levels work as well
+    assert panel_bounds(pixels, 2) == [(0, 500), (500, 1000)]
+
+
+def png_uri(pixels: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def decode(uri: str) -> np.ndarray:
+    data = base64.b64decode(uri.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+def test_the_panels_put_side_by_side_are_the_figure():
+    fig, axes = plots.new_figure(ncols=2)
+    for k, ax in enumerate(axes):
+        ax.plot([0, 1, 2], [k, 2 - k, k], label=f"curve {k}")
+        ax.set_title(f"panel {k}")
+        ax.legend()
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=110)
+    uri = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    whole = decode(uri)
+    html = panel_row(uri, 2, "Two panels")
+    assert html is not None and html.startswith('<span class="panel-row" style="max-width: ')
+    srcs = re.findall(r'src="(data:image/png;base64,[^"]+)"', html)
+    shares = [float(s) for s in re.findall(r"--share: ([0-9.]+)%", html)]
+    assert len(srcs) == 2 and sum(shares) == pytest.approx(100, abs=0.01)
+    pieces = [decode(s) for s in srcs]
+    np.testing.assert_array_equal(np.concatenate(pieces, axis=1), whole)
+    assert 'alt="Two panels (panel 1 of 2)"' in html and 'alt="Two panels (panel 2 of 2)"' in html
+
+
+def test_the_report_cuts_wide_figures_only(tmp_path):
+    wide = tmp_path / "wide.png"
+    Image.fromarray(image(1300, 400, [(10, 640), (660, 1290)])).save(wide)
+    narrow = tmp_path / "narrow.png"
+    Image.fromarray(image(650, 400, [(10, 640)])).save(narrow)
+    page = markdown_to_html_document(
+        "![two](wide.png)\n\n![one](narrow.png)\n", title="t", base_dir=tmp_path
+    )
+    assert page.count('<span class="panel-row"') == 1 and page.count('class="panel"') == 2
+    assert page.count('<img src="data:image/png;base64,') == 1  # the narrow one, whole
+
+
+def test_a_long_inline_formula_gets_its_own_box():
+    page = markdown_to_html(
+        "Short $x^2$ and long $\\hat y = (x W_1 + b_1) W_2 + b_2 = x (W_1 W_2) + (b_1 W_2 + b_2)$."
+    )
+    assert page.count('<span class="math-wide">') == 1
+    short = page.split("Short ", 1)[1].split(" and long", 1)[0]
+    assert "<math" in short and "math-wide" not in short
