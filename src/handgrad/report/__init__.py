@@ -214,6 +214,9 @@ def skipped_parts(folder: Path) -> list[str]:
 
 
 def _heading_title(entry: SectionEntry, number: int) -> str:
+    """A chapter's title already carries its number ('3 · Nonlinearity: ...'); others get one."""
+    if entry.title.split(" · ")[0].isdigit():
+        return entry.title
     return f"{number}. {entry.title}"
 
 
