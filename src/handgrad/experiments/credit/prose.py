@@ -57,7 +57,7 @@ def _setup(m: Measured) -> list[str]:
         "The course's five people (utilization as a fraction, age in years, number of late "
         "payments; score as target) are standardized with `handgrad.data.Standardizer` "
         "(means "
-        + ", ".join(f"{m:.3g}" for m in mu)
+        + ", ".join(f"{v:.3g}" for v in mu)
         + "; standard deviations "
         + ", ".join(f"{s:.3g}" for s in sigma)
         + "), and a `Linear(3, 1)` is trained by full-batch gradient descent on MSE + λ‖W‖² "
