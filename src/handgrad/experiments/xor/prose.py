@@ -26,53 +26,23 @@ def section(m: Measured, metrics: dict[str, Any], seed: int) -> str:
 
 
 def _setup(m: Measured, seed: int) -> list[str]:
-    K = m.K
-    md = []
-    md.append(
+    return [
         "XOR's four points — (0,0)→0, (0,1)→1, (1,0)→1, (1,1)→0 — cannot be split by one "
         "line, so a network needs a hidden layer. Every network below ends in one logit, "
         "trained with `BCEWithLogitsLoss` (the sigmoid output and the cross-entropy fused, "
         "computed from the logit), full batch; a point counts as class 1 when its logit is "
-        f"positive. Each configuration is trained from {K} different random initializations "
+        f"positive. Each configuration is trained from {m.K} different random initializations "
         f"(seed {seed}), because one run on 4 points can be luck."
-    )
-    return md
+    ]
 
 
 def _trained(m: Measured, metrics: dict[str, Any]) -> list[str]:
     """The [2, 8, 1] network and the two-hidden-layer one: how often they solve XOR."""
-    sgd_epochs, adam_epochs, failed_relu = m.sgd_epochs, m.adam_epochs, m.failed_relu
+    failed_relu = m.failed_relu
     dead_in_failed, dead_in_perfect = m.dead_in_failed, m.dead_in_perfect
     md: list[str] = []
     md.append("### The [2, 8, 1] network, and a network with two hidden layers")
-    rows = []
-    for key, name in (
-        ("relu_sgd", f"[2, 8, 1] ReLU, He init, SGD lr 0.5 momentum 0.9, {sgd_epochs:,} epochs"),
-        ("tanh_sgd", f"[2, 8, 1] tanh, Xavier init, same SGD, {sgd_epochs:,} epochs"),
-        ("adam_two_hidden", f"[2, 8, 8, 1] ReLU, Adam lr {ADAM_LR:g}, {adam_epochs:,} epochs"),
-    ):
-        s = metrics[key]
-        rows.append(
-            [
-                name,
-                f"{s['perfect']} / {s['runs']}",
-                fmt(s["median_first_perfect_epoch"]) if s["median_first_perfect_epoch"] else "—",
-                fmt(max(s["final_losses"])),
-                fmt(min(s["final_losses"])),
-            ]
-        )
-    md.append(
-        md_table(
-            [
-                "network and training",
-                "100% accuracy",
-                "median first epoch at 100%",
-                "worst final loss",
-                "best final loss",
-            ],
-            rows,
-        )  # fmt: skip
-    )
+    md.append(_trained_table(m, metrics))
     relu, tanh, adam = metrics["relu_sgd"], metrics["tanh_sgd"], metrics["adam_two_hidden"]
     text = [
         f"The [2, 8, 1] network reached 100% in {relu['perfect']} of {relu['runs']} "
@@ -101,8 +71,38 @@ def _trained(m: Measured, metrics: dict[str, Any]) -> list[str]:
         "draw a band (or two half-planes) around the diagonal (0,1)–(1,0), which no single "
         "line can do; `xor_loss.png` shows the losses."
     )
-
     return md
+
+
+def _trained_table(m: Measured, metrics: dict[str, Any]) -> str:
+    """One row per configuration: how many runs reached 100%, how fast, their losses."""
+    sgd_epochs, adam_epochs = m.sgd_epochs, m.adam_epochs
+    rows = []
+    for key, name in (
+        ("relu_sgd", f"[2, 8, 1] ReLU, He init, SGD lr 0.5 momentum 0.9, {sgd_epochs:,} epochs"),
+        ("tanh_sgd", f"[2, 8, 1] tanh, Xavier init, same SGD, {sgd_epochs:,} epochs"),
+        ("adam_two_hidden", f"[2, 8, 8, 1] ReLU, Adam lr {ADAM_LR:g}, {adam_epochs:,} epochs"),
+    ):
+        s = metrics[key]
+        rows.append(
+            [
+                name,
+                f"{s['perfect']} / {s['runs']}",
+                fmt(s["median_first_perfect_epoch"]) if s["median_first_perfect_epoch"] else "—",
+                fmt(max(s["final_losses"])),
+                fmt(min(s["final_losses"])),
+            ]
+        )
+    return md_table(
+        [
+            "network and training",
+            "100% accuracy",
+            "median first epoch at 100%",
+            "worst final loss",
+            "best final loss",
+        ],
+        rows,
+    )
 
 
 def _symmetric(m: Measured) -> list[str]:
@@ -110,31 +110,7 @@ def _symmetric(m: Measured) -> list[str]:
     symmetric, sgd_epochs, single_best = m.symmetric, m.sgd_epochs, m.single_best
     md: list[str] = []
     md.append("### Why not initialize every weight to zero?")
-    srow = []
-    for d in symmetric.values():
-        srow.append(
-            [
-                f"every weight and bias = {d['value']:g}",
-                d["activation"],
-                f"{d['spread_end']:.1e}" if d["spread_end"] else "0 (exactly)",
-                f"{d['accuracy']:.0%}",
-                fmt(d["final_loss"]),
-                fmt(d["largest_parameter_change"]),
-            ]
-        )
-    md.append(
-        md_table(
-            [
-                "initialization",
-                "hidden units",
-                "spread between hidden units after training",
-                "accuracy",
-                "final loss",
-                "largest parameter change",
-            ],
-            srow,
-        )  # fmt: skip
-    )
+    md.append(_symmetric_table(m))
     all_zero_spread = all(d["spread_end"] == 0.0 for d in symmetric.values())
     best_sym = max(d["accuracy"] for d in symmetric.values())
     zero_moved = max(symmetric[k]["largest_parameter_change"] for k in ("0/relu", "0/tanh"))
@@ -168,3 +144,30 @@ def _symmetric(m: Measured) -> list[str]:
         "signal's variance steady from layer to layer."
     )
     return md
+
+
+def _symmetric_table(m: Measured) -> str:
+    """One row per symmetric initialization: did its hidden units stay copies?"""
+    srow = []
+    for d in m.symmetric.values():
+        srow.append(
+            [
+                f"every weight and bias = {d['value']:g}",
+                d["activation"],
+                f"{d['spread_end']:.1e}" if d["spread_end"] else "0 (exactly)",
+                f"{d['accuracy']:.0%}",
+                fmt(d["final_loss"]),
+                fmt(d["largest_parameter_change"]),
+            ]
+        )
+    return md_table(
+        [
+            "initialization",
+            "hidden units",
+            "spread between hidden units after training",
+            "accuracy",
+            "final loss",
+            "largest parameter change",
+        ],
+        srow,
+    )
