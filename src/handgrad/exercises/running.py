@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import signal
 import threading
-import unicodedata
 import traceback
+import unicodedata
 import warnings
 from collections.abc import Mapping
 from contextlib import contextmanager

@@ -101,9 +101,7 @@ def _kill_everything(child: subprocess.Popen, mark: str) -> None:
         child.wait()
 
 
-def _watch(
-    child: subprocess.Popen, fd: int, reader: _channel.Reader, seconds: float
-) -> bool:
+def _watch(child: subprocess.Popen, fd: int, reader: _channel.Reader, seconds: float) -> bool:
     """Read the channel until the child ends or the wall clock runs out; True on time-out."""
     deadline = time.monotonic() + seconds
     with selectors.DefaultSelector() as selector:
@@ -239,9 +237,7 @@ def _outcome(message: dict) -> Outcome:
     )
 
 
-def _events(
-    messages: list[dict], n_cases: int
-) -> tuple[str, str, dict[int, Outcome], int | None]:
+def _events(messages: list[dict], n_cases: int) -> tuple[str, str, dict[int, Outcome], int | None]:
     """The problem, the printed output, finished cases by index, a case started unfinished."""
     problem, output = "", ""
     ended: dict[int, Outcome] = {}
