@@ -54,7 +54,7 @@ def _is_running(pid: int) -> bool:
 def _run_processes(group: int, mark: str) -> set[int]:
     """Running processes (Linux /proc) in process group ``group`` or carrying the run's mark."""
     needle = f"{RUN_MARK}={mark}".encode()
-    found = set()
+    found: set[int] = set()
     try:
         entries = [int(e) for e in os.listdir("/proc") if e.isdigit()]
     except OSError:
