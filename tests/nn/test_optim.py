@@ -438,3 +438,20 @@ def test_below_the_overflow_the_formulas_are_the_textbook_ones_bit_for_bit(rng):
         w = w - 0.01 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
     assert opt.state[0]["v_exponent"] == 0
     assert np.array_equal(p.value, w) and np.array_equal(opt.state[0]["v"], v)
+
+
+@pytest.mark.parametrize("make", [hg.SGD, hg.Adam, hg.RMSProp])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"lr": 1e308}, r"lr must be a finite number in \(0, 1e\+06\), got 1e\+308"),
+        ({"lr": 1e6}, "lr must be a finite number"),
+        ({"lr": float("inf")}, "lr must be a finite number"),
+        ({"weight_decay": 1e300}, r"weight_decay must be a finite number in \[0, 1e\+06\)"),
+    ],
+)
+def test_absurd_hyperparameters_are_refused_as_negative_ones_are(make, kwargs, message):
+    layer = hg.Linear(2, 1, seed=0)
+    with pytest.raises(ValueError, match=f"^{make.__name__}: {message}"):
+        make(layer.parameters(), **kwargs)
+    make(layer.parameters(), **{k: 1e5 for k in kwargs})  # large, but a step

@@ -161,7 +161,10 @@ def test_unknown_setting_in_a_mapping():
 # NumPy, minutes of checking): each is now one error line naming the file and the problem
 HOSTILE = [
     ('[grid]\nlr = [0.1]\nseeds = "0-100000000000"\n', "makes more than 10000 seeds"),
-    ("[grid]\nlr = [0.1, 0.2]\n[sample]\nn = 1\nseed = -1\n", "sample.seed: expected an integer >= 0"),
+    (
+        "[grid]\nlr = [0.1, 0.2]\n[sample]\nn = 1\nseed = -1\n",
+        "sample.seed: expected an integer >= 0",
+    ),
     ("[grid]\nhidden = " + "[" * 5000 + "]" * 5000 + "\n", "nest too deeply"),
     (
         f"[grid]\nhidden = {list(range(1, 1001))}\nlr = {[i / 1000 for i in range(1, 1001)]}\n",

@@ -23,7 +23,11 @@ import numpy as np
 
 from .layers import Parameter
 
-__all__ = ["Optimizer", "SGD", "Adam", "RMSProp"]
+__all__ = ["Optimizer", "SGD", "Adam", "RMSProp", "MAX_LR", "MAX_WEIGHT_DECAY"]
+
+# Beyond these a single step is no longer a step: lr 1e308 turns every weight to inf at once.
+MAX_LR = 1e6
+MAX_WEIGHT_DECAY = 1e6
 
 
 def _number(who: str, name: str, value, low: float, high: float = math.inf, *, open_low=False):
@@ -77,8 +81,8 @@ class Optimizer:
                 raise TypeError(f"{who}: expected Parameters, got {type(p).__name__}")
         if len({id(p) for p in self.params}) != len(self.params):
             raise ValueError(f"{who}: a parameter appears more than once")
-        self.lr = _number(who, "lr", lr, 0.0, open_low=True)
-        self.weight_decay = _number(who, "weight_decay", weight_decay, 0.0)
+        self.lr = _number(who, "lr", lr, 0.0, MAX_LR, open_low=True)
+        self.weight_decay = _number(who, "weight_decay", weight_decay, 0.0, MAX_WEIGHT_DECAY)
         self.t = 0  # steps taken
         self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
 
