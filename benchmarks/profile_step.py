@@ -2,7 +2,7 @@
 
     python benchmarks/profile_step.py W3 float64 [--epochs 5]
 
-Runs the same calls as ``fit``'s inner loop (``handgrad.fastpath.FastStep``: the batch
+Runs the same calls as ``fit``'s inner loop (``handgrad.train.fast.FastStep``: the batch
 gather, the model's and the loss's kernels, the gradient check, the SGD step), timing each
 phase of every step, and prints the median microseconds per step beside the
 matrix-multiply bound per step. The phases are timed separately, so the sum is a little
@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 import handgrad as hg
-from handgrad.fastpath import FastStep
-from handgrad.train import _loss_target, batches
+from handgrad.train import batches
+from handgrad.train.fast import FastStep
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -92,7 +92,7 @@ def profile(name: str, dtype: str, epochs: int) -> tuple[dict[str, float], dict[
     model = hg.mlp(list(w.sizes), "relu", seed=MODEL_SEED, dtype=X.dtype)
     loss = hg.SoftmaxCrossEntropyLoss() if w.loss == "softmax_ce" else hg.BCEWithLogitsLoss()
     opt = hg.SGD(model.parameters(), lr=LEARNING_RATE)
-    target = _loss_target(loss, y, (X.shape[0], w.sizes[-1]), X.dtype)
+    target = loss.prepare_target(y, (X.shape[0], w.sizes[-1]), X.dtype)
     path = FastStep(model, loss, opt, None, X, target, None)
     rng = np.random.default_rng(0)
     clock = time.perf_counter

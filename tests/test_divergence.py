@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 import handgrad as hg
-from handgrad import fastpath
 from handgrad.nn import optim
 from handgrad.train import Callback, predict_outputs
 
@@ -57,16 +56,13 @@ LATER = {
 }
 
 
-def diverge(make_opt, *, reference=False, monkeypatch=None, callbacks=(), act="tanh", **kwargs):
+def diverge(make_opt, *, reference=False, callbacks=(), act="tanh", **kwargs):
     X, y = data()
     model = hg.mlp([3, 8, 1], act, seed=0)
     opt = make_opt(model.parameters())
-    kwargs = {"epochs": 20, "batch_size": 8, "seed": 0, **kwargs}
-    with monkeypatch.context() as m:
-        if reference:
-            m.setattr(fastpath, "supports", lambda *a: False)
-        with pytest.warns(RuntimeWarning, match="training diverged") as record:
-            h = hg.fit(model, hg.MSELoss(), opt, X, y, callbacks=list(callbacks), **kwargs)
+    kwargs = {"epochs": 20, "batch_size": 8, "seed": 0, "fast": not reference, **kwargs}
+    with pytest.warns(RuntimeWarning, match="training diverged") as record:
+        h = hg.fit(model, hg.MSELoss(), opt, X, y, callbacks=list(callbacks), **kwargs)
     ours = [w for w in record if "diverged" in str(w.message)]
     assert len(ours) == 1
     return model, opt, h
@@ -83,11 +79,9 @@ def assert_good_end(model, opt, h):
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
 @pytest.mark.parametrize("reference", [False, True], ids=["fast", "reference"])
-def test_an_overflowing_update_leaves_the_last_finite_weights(name, reference, monkeypatch):
+def test_an_overflowing_update_leaves_the_last_finite_weights(name, reference):
     spy = Spy()
-    model, opt, h = diverge(
-        OPTIMIZERS[name], reference=reference, monkeypatch=monkeypatch, callbacks=[spy]
-    )
+    model, opt, h = diverge(OPTIMIZERS[name], reference=reference, callbacks=[spy])
     assert_good_end(model, opt, h)
     # the last recorded loss was computed at the weights after the step before the last
     # one; the last update (which made the loss non-finite) is undone, state included
@@ -99,17 +93,17 @@ def test_an_overflowing_update_leaves_the_last_finite_weights(name, reference, m
 
 
 @pytest.mark.parametrize("name", [*OPTIMIZERS, *LATER])
-def test_replay_on_the_fast_path_gives_the_same_bits_as_a_snapshot_per_step(name, monkeypatch):
+def test_replay_on_the_fast_path_gives_the_same_bits_as_a_snapshot_per_step(name):
     """Without callbacks between steps the fast path keeps one snapshot per epoch and replays
     the epoch's batches on divergence: the weights and the optimizer state it ends with are
     bit for bit those of a run that kept a snapshot before every update."""
     make, act = (OPTIMIZERS[name], "tanh") if name in OPTIMIZERS else (LATER[name], "relu")
     if name in LATER:
         epoch, step = name.split("-")[1:]  # "epoch2", "step4"
-        message = diverge(make, monkeypatch=monkeypatch, act=act)[2].message
+        message = diverge(make, act=act)[2].message
         assert f"epoch {epoch[5:]}, step {step[4:]}:" in message
-    replayed, opt_r, h_r = diverge(make, monkeypatch=monkeypatch, act=act)
-    snapped, opt_s, h_s = diverge(make, monkeypatch=monkeypatch, callbacks=[Spy()], act=act)
+    replayed, opt_r, h_r = diverge(make, act=act)
+    snapped, opt_s, h_s = diverge(make, callbacks=[Spy()], act=act)
     assert h_r.step_loss == h_s.step_loss
     for p, q in zip(replayed.parameters(), snapped.parameters()):
         assert np.array_equal(p.value, q.value)
@@ -119,43 +113,39 @@ def test_replay_on_the_fast_path_gives_the_same_bits_as_a_snapshot_per_step(name
 
 
 @pytest.mark.parametrize("reference", [False, True], ids=["fast", "reference"])
-def test_divergence_with_validation_data_warns_instead_of_raising(reference, monkeypatch):
+def test_divergence_with_validation_data_warns_instead_of_raising(reference):
     X, y = data(seed=1)
     for kwargs in ({"validation_data": (X, y)}, {"validation_fraction": 0.25}):
-        model, opt, h = diverge(
-            OPTIMIZERS["sgd"], reference=reference, monkeypatch=monkeypatch, **kwargs
-        )
+        model, opt, h = diverge(OPTIMIZERS["sgd"], reference=reference, **kwargs)
         assert_good_end(model, opt, h)
 
 
 @pytest.mark.parametrize("reference", [False, True], ids=["fast", "reference"])
-def test_final_weights_whose_outputs_overflow_are_rolled_back(reference, monkeypatch):
+def test_final_weights_whose_outputs_overflow_are_rolled_back(reference):
     """One step, one epoch: the update is finite but so large that the next prediction is
     not. The final weights are tried once on the last batch, and put back."""
     X = np.array([[1.0], [2.0], [3.0], [4.0]])
     y = np.array([1e150, 1e150, 1e150, 1e150])
     model = hg.mlp([1, 2, 1], "identity", seed=0)
     before = [p.value.copy() for p in model.parameters()]
-    with monkeypatch.context() as m:
-        if reference:
-            m.setattr(fastpath, "supports", lambda *a: False)
-        with pytest.warns(RuntimeWarning, match="end of training"):
-            h = hg.fit(
-                model,
-                hg.MSELoss(),
-                hg.SGD(model.parameters(), lr=1.0),
-                X,
-                y,
-                epochs=1,
-                batch_size=4,
-                seed=0,
-            )
+    with pytest.warns(RuntimeWarning, match="end of training"):
+        h = hg.fit(
+            model,
+            hg.MSELoss(),
+            hg.SGD(model.parameters(), lr=1.0),
+            X,
+            y,
+            epochs=1,
+            batch_size=4,
+            seed=0,
+            fast=not reference,
+        )
     assert h.stop_reason == "diverged" and np.isfinite(h.step_loss).all()
     assert all(np.array_equal(p.value, b) for p, b in zip(model.parameters(), before))
     assert np.isfinite(predict_outputs(model, X)).all()
 
 
-def test_no_divergence_no_warning_and_nothing_changes_in_the_result(monkeypatch):
+def test_no_divergence_no_warning_and_nothing_changes_in_the_result():
     """The guard costs nothing visible on a healthy run: same bits with and without a
     callback between steps (snapshot per step vs per epoch)."""
     X, y = data()
@@ -201,7 +191,7 @@ def test_estimators_with_early_stopping_warn_and_keep_finite_weights(solver, lr,
     assert all(np.isfinite(p.value).all() for p in model.model_.parameters())
 
 
-def test_a_duck_typed_optimizer_is_rolled_back_in_place(monkeypatch):
+def test_a_duck_typed_optimizer_is_rolled_back_in_place():
     """An optimizer of your own: its attributes are snapshot before every update and put
     back into the same arrays and objects (a reference it holds stays the same object)."""
 

@@ -1,4 +1,4 @@
-"""``handgrad.fastpath`` computes the same numbers as the reference engine in ``nn``.
+"""``handgrad.train.fast`` computes the same numbers as the reference engine in ``nn``.
 
 Each kernel (Linear, ReLU, the fused losses, every optimizer's update) is compared with the
 reference module (float64, to a few ulps; bit for bit where the operations are the same),
@@ -17,10 +17,11 @@ import numpy as np
 import pytest
 
 import handgrad as hg
-from handgrad import fastpath
 from handgrad.nn import functional as F
 from handgrad.nn._checks import check_finite, surely_finite
-from handgrad.train import _gradients_finite, batches
+from handgrad.train import batches
+from handgrad.train import fast as fastpath
+from handgrad.train.steps import gradients_finite
 
 EPS = np.finfo(np.float64).eps
 
@@ -56,7 +57,6 @@ def test_linear_kernel_is_the_reference_linear(rng):
     assert [layer.weight.grad, layer.bias.grad] == grads  # written in place, same objects
     # the same batch size writes into the same arrays; the first layer skips dx
     assert kernel.forward(x) is y
-    assert fastpath._LinearKernel(layer, np.float64, input_grad=False).backward is not None
     first = fastpath._LinearKernel(layer, np.float64, input_grad=False)
     first.forward(x)
     assert first.backward(g) is None and np.array_equal(layer.weight.grad, dW_ref)
@@ -101,7 +101,7 @@ def plain_softmax_ce(z: np.ndarray, labels: np.ndarray):
 
 def fused(loss, z, target):
     """The fast path's loss on a target in the form fit prepares once."""
-    prepared = loss._validate(z, target)[1]
+    prepared = loss.prepare_target(target, z.shape, z.dtype)
     return fastpath._Loss(loss)(z, prepared)
 
 
@@ -219,13 +219,13 @@ def test_fast_update_is_the_reference_step_bit_for_bit(rng, name):
 
 def test_gradient_check_finds_nan_and_inf_but_not_large_finite_sums():
     params = [hg.Parameter(np.zeros((3, 2))), hg.Parameter(np.zeros(2))]
-    assert _gradients_finite(params)
+    assert gradients_finite(params)
     params[0].grad[:] = 1e308  # finite, but their sum overflows
     with np.errstate(over="ignore"):
-        assert _gradients_finite(params)
+        assert gradients_finite(params)
         for bad in (np.nan, np.inf, -np.inf):
             params[1].grad[1] = bad
-            assert not _gradients_finite(params)
+            assert not gradients_finite(params)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -434,11 +434,9 @@ def test_a_duck_typed_optimizer_gets_the_same_divergence_guard(rng):
 # --- whole trajectories: fit on the fast path and on the reference path ----------------------
 
 
-def reference_fit(monkeypatch, *args, **kwargs):
+def reference_fit(*args, **kwargs):
     """``hg.fit`` with the fast path switched off: the module protocol and nothing else."""
-    with monkeypatch.context() as m:
-        m.setattr(fastpath, "supports", lambda *a: False)
-        return hg.fit(*args, **kwargs)
+    return hg.fit(*args, **kwargs, fast=False)
 
 
 @pytest.mark.parametrize("opt_name", sorted(OPTIMIZERS))
@@ -447,7 +445,7 @@ def reference_fit(monkeypatch, *args, **kwargs):
     [("ce", "relu"), ("bce", "tanh"), ("mse", "leaky_relu"), ("ce_sum", "sigmoid")],
 )
 def test_fit_trajectories_of_the_two_paths_agree_to_a_few_ulps(
-    rng, monkeypatch, opt_name, loss_name, activation
+    rng, opt_name, loss_name, activation
 ):
     n = 70
     X = rng.standard_normal((n, 5))
@@ -463,9 +461,7 @@ def test_fit_trajectories_of_the_two_paths_agree_to_a_few_ulps(
     kwargs = dict(epochs=3, batch_size=16, seed=5, metrics=["accuracy"] if out == 3 else ["mae"])
     assert fastpath.supports(models[0], loss, opts[0], np.float64)
     fast = hg.fit(models[0], loss, opts[0], X, y, **kwargs, l2=hg.L2Penalty(1e-3))
-    ref = reference_fit(
-        monkeypatch, models[1], loss, opts[1], X, y, **kwargs, l2=hg.L2Penalty(1e-3)
-    )
+    ref = reference_fit(models[1], loss, opts[1], X, y, **kwargs, l2=hg.L2Penalty(1e-3))
     assert len(fast.step_loss) == len(ref.step_loss) == 15
     assert_ulps(np.array(fast.step_loss), np.array(ref.step_loss), ulps=64)
     assert fast.metrics.keys() == ref.metrics.keys()
@@ -477,15 +473,47 @@ def test_fit_trajectories_of_the_two_paths_agree_to_a_few_ulps(
             assert_ulps(a[k], b[k], ulps=64, floor=float(np.max(np.abs(b[k]))))
 
 
-def test_float32_trajectories_of_the_two_paths_agree_closely(rng, monkeypatch):
+def test_float32_trajectories_of_the_two_paths_agree_closely(rng):
     X = rng.standard_normal((64, 4)).astype(np.float32)
     y = rng.integers(0, 3, 64)
     models = [hg.mlp([4, 8, 3], seed=0, dtype=np.float32) for _ in range(2)]
     opts = [hg.Adam(m.parameters(), lr=0.01) for m in models]
     loss = hg.SoftmaxCrossEntropyLoss()
     fast = hg.fit(models[0], loss, opts[0], X, y, epochs=3, seed=0)
-    ref = reference_fit(monkeypatch, models[1], loss, opts[1], X, y, epochs=3, seed=0)
+    ref = reference_fit(models[1], loss, opts[1], X, y, epochs=3, seed=0)
     np.testing.assert_allclose(fast.step_loss, ref.step_loss, rtol=1e-5)
     for p, q in zip(models[0].parameters(), models[1].parameters()):
         assert p.value.dtype == q.value.dtype == np.float32
         np.testing.assert_allclose(p.value, q.value, rtol=1e-4, atol=1e-5)
+
+
+def test_fast_false_takes_the_reference_step_bit_for_bit():
+    """``fit(fast=False)`` is the textbook step: the same bits as a run whose optimizer has
+    a method replaced on the instance (which ``supports`` refuses), and close to the fused
+    step's."""
+
+    def run(fast=True, patch=False):
+        model = hg.mlp([4, 8, 3], "relu", seed=1)
+        opt = hg.Adam(model.parameters(), lr=0.01)
+        if patch:
+            opt.step = opt.step  # an instance attribute: the reference path
+        X = np.random.default_rng(0).standard_normal((40, 4))
+        y = np.arange(40) % 3
+        loss = hg.SoftmaxCrossEntropyLoss()
+        h = hg.fit(model, loss, opt, X, y, epochs=3, batch_size=8, seed=2, fast=fast)
+        return h.step_loss, [p.value.copy() for p in model.parameters()]
+
+    reference, patched, fused = run(fast=False), run(patch=True), run()
+    assert reference[0] == patched[0]
+    assert all(np.array_equal(a, b) for a, b in zip(reference[1], patched[1]))
+    np.testing.assert_allclose(reference[0], fused[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("fast", ["no", 1, None])
+def test_fast_must_be_a_bool_and_is_checked_first(fast):
+    model = hg.mlp([2, 3, 1], "tanh", seed=0)
+    before = [p.value.copy() for p in model.parameters()]
+    opt = hg.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match="fast must be True or False"):
+        hg.fit(model, hg.MSELoss(), opt, np.ones((4, 2)), np.ones(4), fast=fast)
+    assert all(np.array_equal(p.value, b) for p, b in zip(model.parameters(), before))

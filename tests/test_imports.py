@@ -61,7 +61,10 @@ def test_engine_imports_numpy_and_stdlib_only(path):
 EXPLICIT_RNG = {"default_rng", "Generator", "SeedSequence", "BitGenerator", "PCG64", "Philox"}
 
 
-@pytest.mark.parametrize("path", [*ENGINE_FILES, NN_DIR.parent / "train.py"], ids=lambda p: p.name)
+SOURCE_FILES = sorted(NN_DIR.parent.rglob("*.py"))  # all of src/handgrad
+
+
+@pytest.mark.parametrize("path", SOURCE_FILES, ids=lambda p: str(p.relative_to(NN_DIR.parent)))
 def test_no_global_random_state(path):
     tree = ast.parse(path.read_text(), filename=str(path))
     bad = []

@@ -16,19 +16,14 @@ import handgrad
 
 SRC = Path(handgrad.__file__).parent
 
-# part -> rank. A part is the first name under handgrad/ (a module or a package). The parts
-# of the training loop (1.5) use io and metrics (1) and are used by train (2).
+# part -> rank. A part is the first name under handgrad/ (a module or a package).
 RANKS = {
     "nn": 0,  # the engine: NumPy and the standard library only
     "chapters": 0,  # the course's chapter names (data only)
     "io": 1,  # atomic writes, JSON
     "metrics": 1,  # scores, probabilities from logits
-    "fastpath": 1.5,  # the fused implementation of the built-in modules, used by train
-    "callbacks": 1.5,  # History, TrainingContext, the callbacks fit calls
-    "checkpoint": 1.5,  # the training state in memory (divergence guard) and on disk (resume)
-    "fit_inputs": 1.5,  # checking fit's inputs: counts, X, y, validation split, metrics
     "data": 2,  # datasets, splits, scaling, readers
-    "train": 2,  # fit, evaluate, callbacks
+    "train": 2,  # fit as named steps, its steps (fast and reference), guard, checkpoints, callbacks
     "__init__": 3,  # `import handgrad`: the everyday names (engine + train)
     "reference": 3,  # the seeds' exercise functions, on the engine's math
     "estimators": 3,  # scikit-learn API on train + nn

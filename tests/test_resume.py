@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 import handgrad as hg
-from handgrad.checkpoint import read_checkpoint
-from handgrad.train import Callback
+from handgrad.train import Callback, read_checkpoint
 
 OPTIMIZERS = {
     "sgd": lambda ps: hg.SGD(ps, lr=0.05),
@@ -212,14 +211,12 @@ def test_damaged_or_model_only_files_are_refused(checkpoint, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["momentum", "adam"])
-def test_resume_on_the_protocol_path_is_bit_identical(name, tmp_path, monkeypatch):
+def test_resume_on_the_protocol_path_is_bit_identical(name, tmp_path):
     """The same with the fast path switched off: the modules' own forward/backward/step."""
-    from handgrad import fastpath
-
-    monkeypatch.setattr(fastpath, "supports", lambda *a: False)
-    whole = run(name)
-    run(name, callbacks=[CtrlC(epoch=1, step=3), hg.ModelCheckpoint(tmp_path / "c.npz")])
-    resumed = run(name, resume_from=tmp_path / "c.npz")
+    whole = run(name, fast=False)
+    stop = [CtrlC(epoch=1, step=3), hg.ModelCheckpoint(tmp_path / "c.npz")]
+    run(name, callbacks=stop, fast=False)
+    resumed = run(name, resume_from=tmp_path / "c.npz", fast=False)
     assert_same_run(whole, resumed)
 
 

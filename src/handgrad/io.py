@@ -9,6 +9,8 @@ module is where the rest of handgrad takes it from.
 JSON rule: output is strict JSON (no ``NaN``/``Infinity`` tokens). NumPy numbers and arrays
 become Python numbers and lists; a float that is not finite becomes the string ``"nan"``,
 ``"inf"`` or ``"-inf"``, so the information is kept and every JSON reader accepts the file.
+A value that was never computed (a diverged model's scores in a run folder) is ``None``,
+written ``null``: "no value", which readers test with ``is None``.
 """
 
 from __future__ import annotations

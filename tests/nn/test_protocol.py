@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import handgrad as hg
-from handgrad import fastpath
 from handgrad.nn.layers import MODULE_TYPES, register_module
+from handgrad.train import fast
 
 
 class ScaledTanh(hg.Module):
@@ -103,7 +103,7 @@ def test_custom_layers_train_with_fit_and_evaluate(rng, dtype):
     X, y = blobs(rng, dtype=dtype)
     loss = hg.SoftmaxCrossEntropyLoss()
     opt = hg.Adam(model.parameters(), lr=0.02)
-    assert not fastpath.supports(model, loss, opt, np.dtype(dtype))
+    assert not fast.supports(model, loss, opt, np.dtype(dtype))
     alpha0 = model[3].alpha.value.copy()
     before = hg.evaluate(model, loss, X, y, metrics=["accuracy"])
     h = hg.fit(model, loss, opt, X, y, epochs=30, batch_size=16, seed=0, metrics=["accuracy"])

@@ -7,7 +7,7 @@ returns dL/d(input). A module with parameters lists them in ``parameters()``. Th
 all a module needs to work in ``Sequential``, ``fit``, ``evaluate`` and ``gradcheck``;
 widths are learned from the arrays, never declared.
 
-Speed lives elsewhere: ``handgrad.fastpath`` runs the built-in modules with reused
+Speed lives elsewhere: ``handgrad.train.fast`` runs the built-in modules with reused
 buffers inside ``fit``, and the tests keep it equal to the code below.
 """
 

@@ -23,10 +23,18 @@ import numpy as np
 from . import functional as F
 from ._checks import as_float_array, check_finite, check_nonempty
 
-__all__ = ["Loss", "MSELoss", "BCEWithLogitsLoss", "SoftmaxCrossEntropyLoss", "L2Penalty"]
+__all__ = [
+    "Loss",
+    "MSELoss",
+    "BCEWithLogitsLoss",
+    "SoftmaxCrossEntropyLoss",
+    "L2Penalty",
+    "finite_mean",
+    "finite_mean_of_sum",
+]
 
 
-def _mean(values: np.ndarray) -> float:
+def finite_mean(values: np.ndarray) -> float:
     """The mean of ``values``, finite wherever the exact mean is: sum / n, as always, when the
     sum is finite; else (finite values whose sum overflowed) ``F.mean_no_overflow``."""
     total = float(values.sum())
@@ -35,11 +43,11 @@ def _mean(values: np.ndarray) -> float:
     return float(F.mean_no_overflow(values))
 
 
-def _mean_of_sum(*parts: np.ndarray) -> float:
+def finite_mean_of_sum(*parts: np.ndarray) -> float:
     """mean(sum of parts), where the sum of the parts overflows for some element although the
     mean may not: 2 * mean(sum of parts / 2), halving being exact."""
     half = sum(0.5 * part for part in parts)
-    return 2.0 * _mean(np.asarray(half))
+    return 2.0 * finite_mean(np.asarray(half))
 
 
 def _mean_square(err: np.ndarray) -> float:
@@ -76,6 +84,25 @@ class Loss:
         if self._grad is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
         return self._grad
+
+    def prepare_target(self, target, shape: tuple[int, ...], dtype) -> np.ndarray:
+        """``target`` checked against predictions of ``shape`` and ``dtype``, in the form the
+        loss computes with (labels for softmax cross-entropy, else the predictions' shape):
+        what a training loop checks once and then feeds to ``value_and_gradient`` batch by
+        batch. A loss of your own (a subclass) is checked by its ``forward`` on zeros and
+        gets the target back as given. Keeps no gradient."""
+        if type(self) in BUILTIN_LOSSES:
+            return self._validate(np.broadcast_to(np.zeros((), dtype), shape), target)[1]
+        self.forward(np.zeros(shape, dtype=dtype), target)
+        self._grad = None
+        return target
+
+    def value_and_gradient(self, prediction, target) -> tuple[float, np.ndarray]:
+        """(loss, dL/d(prediction)) of a batch whose target is already prepared
+        (``prepare_target``); here ``forward`` then ``backward``, a subclass may skip the
+        checks ``prepare_target`` made once."""
+        value = self.forward(prediction, target)
+        return value, self.backward()
 
     def _validate(self, prediction, target) -> tuple[np.ndarray, np.ndarray]:
         """Check both arguments; return them as the arrays the math uses (the prediction as
@@ -117,9 +144,9 @@ class Loss:
         return target
 
     def _reduce(self, per_sample: np.ndarray, count: int) -> float:
-        """Sum or mean over the ``count`` samples (a mean without overflow: see ``_mean``)."""
+        """Sum or mean over the ``count`` samples (a mean without overflow: see ``finite_mean``)."""
         if self.reduction == "mean" and per_sample.size == count:
-            return _mean(per_sample)
+            return finite_mean(per_sample)
         total = float(per_sample.sum())
         return total / count if self.reduction == "mean" else total
 
@@ -141,6 +168,14 @@ class MSELoss(Loss):
         self._grad = 2.0 * self._scale(err.size) * err
         with np.errstate(over="ignore"):  # an overflowing square is handled (or truly inf)
             return self._value(err)
+
+    def value_and_gradient(self, prediction, target) -> tuple[float, np.ndarray]:
+        """(loss, dL/d(prediction)) with the target prepared (``prepare_target``): the same
+        numbers as ``forward`` and ``backward``, no checks, one fresh array."""
+        err = prediction - target
+        value = self._value(err)
+        err *= 2.0 * self._scale(err.size)
+        return value, err
 
     def _value(self, err: np.ndarray) -> float:
         """The loss of the errors err = y_hat - y (the mean without overflow)."""
@@ -231,7 +266,7 @@ class SoftmaxCrossEntropyLoss(Loss):
             # (m - z_k) overflows where the logits span more than the largest float: the
             # mean of the halves does not
             with np.errstate(over="ignore"):
-                value = _mean_of_sum(z[rows, top], -z[rows, target], np.log1p(s))
+                value = finite_mean_of_sum(z[rows, top], -z[rows, target], np.log1p(s))
         return value
 
     def _labels(self, target, z: np.ndarray):
@@ -301,3 +336,7 @@ class L2Penalty:
         for p in params:
             if p.regularize:
                 p.grad += (2.0 * self._factor) * p.value
+
+
+# the losses whose targets ``prepare_target`` checks with their own rules (exact types)
+BUILTIN_LOSSES = (MSELoss, BCEWithLogitsLoss, SoftmaxCrossEntropyLoss)

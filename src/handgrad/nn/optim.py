@@ -10,7 +10,7 @@ with ``regularize=True`` only (weights, not biases). Adam's ``decoupled=True`` i
 the weights shrink by lr * wd * W separately from the adaptive step. Hyperparameters are
 stored as Python floats, so float32 parameters stay float32.
 
-``fit`` runs these same updates through ``handgrad.fastpath`` (reused buffers, no
+``fit`` runs these same updates through ``handgrad.train.fast`` (reused buffers, no
 temporaries); the tests keep the two equal.
 """
 

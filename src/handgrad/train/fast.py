@@ -23,11 +23,11 @@ to the reference to a few ulps in float64. Everything else takes the reference p
 from __future__ import annotations
 
 import math
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
-from .nn.layers import (
+from ..nn.layers import (
     Identity,
     LeakyReLU,
     Linear,
@@ -38,16 +38,16 @@ from .nn.layers import (
     Sigmoid,
     Tanh,
 )
-from .nn.losses import (  # private for now: the lead unifies them
+from ..nn.losses import (
     BCEWithLogitsLoss,
     L2Penalty,
     Loss,
     MSELoss,
     SoftmaxCrossEntropyLoss,
-    _mean,
-    _mean_of_sum,
+    finite_mean,
+    finite_mean_of_sum,
 )
-from .nn.optim import SGD, Adam, Optimizer, RMSProp
+from ..nn.optim import SGD, Adam, Optimizer, RMSProp
 
 __all__ = ["FastStep", "supports", "BatchGather", "LAYERS", "LOSSES", "OPTIMIZERS"]
 
@@ -215,7 +215,7 @@ def bce_kernel(z: np.ndarray, y: np.ndarray, scale: float, reduction_mean: bool)
     grad *= sign
     grad *= scale
     if reduction_mean:  # a sum of terms near 1e308 may overflow where the mean does not
-        total = total / z.size if math.isfinite(total) else _mean(terms)
+        total = total / z.size if math.isfinite(total) else finite_mean(terms)
     return total, grad
 
 
@@ -283,7 +283,7 @@ class _SoftmaxCE:
         total = float(np.dot(per_sample, ones_n))
         value = total / n if reduction_mean else total
         if reduction_mean and not math.isfinite(total):  # m - z_k itself may overflow
-            value = _mean_of_sum(m, -z.take(at_label), np.log1p(s))
+            value = finite_mean_of_sum(m, -z.take(at_label), np.log1p(s))
 
         # at the label, e_k - (1 + s) as (e_k - 1) - s: exactly -s where the label is the max.
         # One put writes 1 back at every max, then the label entries: put writes in order,
@@ -298,7 +298,7 @@ class _SoftmaxCE:
 
 
 class _Loss:
-    """The fused loss for the target in the form ``Loss._validate`` returns:
+    """The fused loss for the target in the form ``Loss.prepare_target`` returns:
     ``(outputs, target) -> (loss, dL/d(outputs))``."""
 
     def __init__(self, loss: Loss):
@@ -316,17 +316,14 @@ class _Loss:
 
     def _softmax_ce(self, z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
         if target.ndim == 2:  # soft targets: the reference computation
-            return self.loss.forward(z, target), self.loss.backward()
+            return self.loss.value_and_gradient(z, target)
         return self.softmax_ce(z, target, 1.0 / len(z) if self.mean else 1.0, self.mean)
 
     def _bce(self, z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
         return bce_kernel(z, target, 1.0 / z.size if self.mean else 1.0, self.mean)
 
     def _mse(self, z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
-        err = z - target
-        value = cast(MSELoss, self.loss)._value(err)
-        err *= 2.0 * self.loss._scale(err.size)
-        return value, err
+        return self.loss.value_and_gradient(z, target)
 
 
 # --- optimizers -----------------------------------------------------------------------------
@@ -459,19 +456,13 @@ class BatchGather:
 
 
 class FastStep:
-    """One training step of the built-in types, in pieces ``fit`` calls in order:
-    ``batch``, ``forward``, ``loss``, ``backward``, ``gradients_finite``, ``step``."""
+    """One training step of the built-in types (``steps.Step``). The same batches through
+    the same buffers give the same bits, so the divergence guard may replay them."""
 
-    def __init__(
-        self,
-        model: Module,
-        loss: Loss,
-        optimizer: Optimizer,
-        l2: L2Penalty | None,
-        X: np.ndarray,
-        target: np.ndarray,
-        y_metrics: np.ndarray | None,
-    ):
+    replays_exactly = True
+
+    def __init__(self, model: Module, loss: Loss, optimizer: Optimizer, l2: L2Penalty | None,
+                 X: np.ndarray, target: np.ndarray, y_metrics: np.ndarray | None):  # fmt: skip
         self.batch = BatchGather(X, target, y_metrics)
         self._model = _Model(model, X.dtype)
         self.forward = self._model.forward  # the kernels, without a call in between

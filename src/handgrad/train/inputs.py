@@ -8,20 +8,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .nn._checks import as_float_array, check_finite, check_matrix
-from .nn.layers import Module
-from .nn.losses import (
-    BCEWithLogitsLoss,
-    Loss,
-    MSELoss,
-    SoftmaxCrossEntropyLoss,
-)
-
-# the built-in losses, whose ``_validate`` returns the target in the form they compute with
-_BUILTIN_LOSSES = (MSELoss, BCEWithLogitsLoss, SoftmaxCrossEntropyLoss)
+from ..nn._checks import as_float_array, check_finite, check_matrix
+from ..nn.layers import Module
+from ..nn.losses import BCEWithLogitsLoss, Loss, SoftmaxCrossEntropyLoss
 
 
-def _count(name: str, value, low: int) -> int:
+def count(name: str, value, low: int) -> int:
     """``value`` as an int, if it is an integer of any Python/NumPy type, >= low."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r}")
@@ -52,7 +44,7 @@ def _mae(outputs: np.ndarray, target: np.ndarray) -> float:
     return float(np.mean(np.abs(outputs.reshape(target.shape) - target)))
 
 
-def _resolve_metrics(metrics, loss: Loss) -> dict[str, Callable]:
+def resolve_metrics(metrics, loss: Loss) -> dict[str, Callable]:
     builtin = {"accuracy": lambda: _accuracy_for(loss), "mse": lambda: _mse, "mae": lambda: _mae}
     resolved = {}
     for m in metrics or ():
@@ -76,7 +68,7 @@ def _resolve_metrics(metrics, loss: Loss) -> dict[str, Callable]:
     return resolved
 
 
-def _prepare_inputs(model: Module, X, name: str = "X") -> np.ndarray:
+def prepare_inputs(model: Module, X, name: str = "X") -> np.ndarray:
     dtype = getattr(model, "dtype", np.float64)
     X = as_float_array(X, name, dtype)
     check_matrix(X, name, getattr(model, "in_features", None))
@@ -84,7 +76,7 @@ def _prepare_inputs(model: Module, X, name: str = "X") -> np.ndarray:
     return X
 
 
-def _prepare_target(loss: Loss, y, X: np.ndarray, outputs_shape, name: str = "y") -> np.ndarray:
+def prepare_target(loss: Loss, y, X: np.ndarray, outputs_shape, name: str = "y") -> np.ndarray:
     """y as an array with one row per row of X, checked by the loss against outputs of shape
     (N, *outputs_shape) (integer labels stay integers for softmax cross-entropy)."""
     y_arr = np.asarray(y)
@@ -94,30 +86,28 @@ def _prepare_target(loss: Loss, y, X: np.ndarray, outputs_shape, name: str = "y"
     if not isinstance(loss, SoftmaxCrossEntropyLoss) or y_arr.ndim == 2:
         y_arr = as_float_array(y_arr, name, X.dtype)
     # Validate labels and shapes once, up front, with the loss's own checks on dummy outputs.
-    _loss_target(loss, y_arr, (X.shape[0], *outputs_shape), X.dtype)
+    loss_target(loss, y_arr, (X.shape[0], *outputs_shape), X.dtype)
     if isinstance(loss, SoftmaxCrossEntropyLoss) and y_arr.ndim == 1:
         y_arr = y_arr.astype(np.intp)  # validated integer-valued: convert once, not per step
     return y_arr
 
 
-def _loss_target(loss: Loss, y: np.ndarray, shape: tuple[int, ...], dtype) -> np.ndarray:
+def loss_target(loss: Loss, y: np.ndarray, shape: tuple[int, ...], dtype) -> np.ndarray:
     """Validate y against outputs of ``shape``. A built-in loss returns y in the form it
     computes with (integer labels, or targets shaped like the outputs); any other loss
     runs its ``forward`` on zeros, and y comes back as it was."""
-    if type(loss) in _BUILTIN_LOSSES:
-        return loss._validate(np.broadcast_to(np.zeros((), dtype), shape), y)[1]
-    loss.forward(np.zeros(shape, dtype=dtype), y)
     if isinstance(loss, Loss):
-        loss._grad = None
+        return loss.prepare_target(y, shape, dtype)
+    loss.forward(np.zeros(shape, dtype=dtype), y)  # a loss that only follows the protocol
     return y
 
 
-def _output_shape(model: Module, X: np.ndarray) -> tuple[int, ...]:
+def output_shape(model: Module, X: np.ndarray) -> tuple[int, ...]:
     """The shape of one output row, learned from a forward pass on X's first row."""
     return np.shape(model.forward(X[:1]))[1:]
 
 
-def _try_metrics(metric_fns: dict, model: Module, x_row: np.ndarray, y_row: np.ndarray) -> None:
+def try_metrics(metric_fns: dict, model: Module, x_row: np.ndarray, y_row: np.ndarray) -> None:
     """Run each metric once on the first row, so a metric that cannot work fails before
     any weight changes, with its name."""
     if not metric_fns:
@@ -134,7 +124,7 @@ def _try_metrics(metric_fns: dict, model: Module, x_row: np.ndarray, y_row: np.n
             ) from None
 
 
-def _validation_rows(fraction, n: int) -> int:
+def validation_rows(fraction, n: int) -> int:
     """How many of n rows ``validation_fraction`` sets aside (checked: a real number in (0, 1)
     leaving rows on both sides)."""
     if isinstance(fraction, (bool, np.bool_)) or not isinstance(fraction, numbers.Real):
@@ -149,7 +139,18 @@ def _validation_rows(fraction, n: int) -> int:
     return n_val
 
 
-def _split_validation(X: np.ndarray, y: np.ndarray, n_val: int, rng: np.random.Generator):
+def split_validation(X: np.ndarray, y: np.ndarray, n_val: int, rng: np.random.Generator):
     order = rng.permutation(X.shape[0])
     val, train = order[:n_val], order[n_val:]
     return X[train], y[train], (X[val], y[val])
+
+
+def check_validation_arguments(validation_data, validation_fraction) -> None:
+    """At most one of the two, and validation_data a pair (X_val, y_val)."""
+    if validation_data is not None and validation_fraction is not None:
+        raise ValueError("give validation_data or validation_fraction, not both")
+    if validation_data is not None and (
+        not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2
+    ):
+        got = len(validation_data) if isinstance(validation_data, (tuple, list)) else "not a pair"
+        raise ValueError(f"validation_data must be a pair (X_val, y_val), got {got!r}")

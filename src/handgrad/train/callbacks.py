@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .nn.layers import Module
+from ..nn.layers import Module
 
 __all__ = [
     "History",
@@ -243,7 +243,7 @@ class EarlyStopping(Callback):
 class ModelCheckpoint(Callback):
     """Save the training state every ``every`` epochs to ``path`` (may contain ``{epoch}``).
 
-    Each file is a checkpoint (``handgrad.checkpoint``): the model, as ``handgrad.load``
+    Each file is a checkpoint (``handgrad.train.checkpoints``): the model, as ``handgrad.load``
     reads it, plus the optimizer's state, the Generator's state, the epoch and step counters
     and the history, so that ``fit(..., resume_from=file)`` continues the run bit for bit.
     ``on_interrupt``: also save when training stops on Ctrl-C (mid-epoch; the file is named

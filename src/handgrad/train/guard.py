@@ -1,0 +1,241 @@
+"""The divergence guard: the training state in memory, put back when training diverges.
+
+``DivergenceGuard`` decides when to take a snapshot and how to roll back (below);
+``Snapshot`` records the parameters' values and the optimizer's state and writes them back
+in place. The functions between say why weights are bad (a reason to show), or None.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import numpy as np
+
+from ..nn._checks import NonFiniteError, check_finite
+from ..nn.layers import Parameter
+from ..nn.optim import SGD, Adam, RMSProp
+from .batching import evaluate
+
+__all__ = ["DivergenceGuard", "Snapshot"]
+
+WEIGHT_NOT_FINITE = "an update made a weight NaN or inf"
+
+
+class DivergenceGuard:
+    """Puts back the last weights whose loss and outputs were finite, and the optimizer
+    state that goes with them, when training diverges.
+
+    Why this shape: a step's update is only known to be bad at the next forward (the loss
+    there is NaN or inf) or later (a weight became inf where a ReLU hides it; validation;
+    the end of training), and an update cannot be undone exactly in floating point
+    (W - lr g + lr g is not always W). Copying every parameter and every optimizer array
+    at every step would cost the fast path several NumPy calls per parameter per step. So:
+
+    - ``replay`` (the fast path, when no callback acts between steps): a snapshot once per
+      epoch, at its first step, plus the list of the batches trained since. Rolling back
+      restores the snapshot and trains those batches again but the last: the same kernels
+      on the same buffers give the same bits. Per step this costs one list append; the
+      price is paid only when training diverges (at most one epoch of steps, replayed
+      with a weight check after each update, so an earlier update that made a weight
+      non-finite is found and undone too).
+    - otherwise (a module, optimizer or callback of your own, which replay could not
+      reproduce exactly): a snapshot before every update, and the weights checked after it.
+
+    ``check_weights`` is off when a weight was not finite before training (a -inf bias that
+    switches a class off is an exact limit, and training keeps it).
+    """
+
+    def __init__(self, step: Any, params: list[Parameter], optimizer: Any, replay: bool):
+        self.step, self.params, self.optimizer, self.replay = step, params, optimizer, replay
+        self._flat = [  # a flat view of each value, where there is one, and zeros to dot it with
+            (p.value, p.value.reshape(-1) if p.value.flags.c_contiguous else None) for p in params
+        ]
+        self._zeros = [np.zeros(p.value.size, p.value.dtype) for p in params]
+        with np.errstate(invalid="ignore"):
+            self.check_weights = self.weights_finite()
+        self.snapshot: Snapshot | None = None
+        self.since: list[np.ndarray] = []  # the batches whose updates followed the snapshot
+        self.renew = True
+
+    def weights_finite(self) -> bool:
+        """One dot product per parameter: 0 * w is 0 for finite w, NaN for NaN or inf.
+        (Called where NumPy's "invalid" warning is off: fit's loop.)"""
+        for (w, flat), zeros in zip(self._flat, self._zeros):
+            if not np.isfinite(w).all() if flat is None else math.isnan(np.dot(flat, zeros)):
+                return False
+        return True
+
+    def before_step(self, idx: np.ndarray) -> None:
+        """Called with the batch whose update is about to be applied (its loss was finite)."""
+        if self.renew or not self.replay:
+            if self.snapshot is None:
+                self.snapshot = Snapshot(self.params, self.optimizer)
+            else:
+                self.snapshot.take()
+            self.since = []
+            self.renew = False
+        self.since.append(idx)
+
+    def rollback(self) -> int | None:
+        """Undo the last update (and, found by replay, an earlier one that made a weight
+        non-finite). Returns how many of the latest step losses belong to undone steps, or
+        None when no update has been applied (the weights are those training started with)."""
+        if self.snapshot is None or not self.since:
+            return None
+        self.snapshot.restore()
+        again = self.since[:-1]
+        self.since, self.renew = [], True
+        step = self.step
+        for k, idx in enumerate(again):
+            xb, tb, _ = step.batch(idx)
+            step.loss(step.forward(xb), tb)
+            step.backward()
+            before = Snapshot(self.params, self.optimizer) if self.check_weights else None
+            step.step()
+            if before is not None and not self.weights_finite():
+                before.restore()
+                return len(again) - k
+        return 0
+
+
+# --- why weights are bad -------------------------------------------------------------------
+
+
+def end_of_epoch_problem(guard, model, loss, validation_data, metric_fns) -> str | dict | None:
+    """Why the weights at the end of an epoch are bad (a reason), else the validation scores
+    (or None without validation data)."""
+    if guard.check_weights and not guard.weights_finite():
+        return WEIGHT_NOT_FINITE
+    if validation_data is None:
+        return None
+    try:
+        X_val, y_val = validation_data
+        val = evaluate(model, loss, X_val, y_val, metric_fns)
+    except NonFiniteError as exc:
+        return f"on the validation data, {exc}"
+    if not math.isfinite(val["loss"]):
+        return f"the validation loss is {val['loss']}"
+    return val
+
+
+def final_problem(step, guard, outputs_name: str) -> str | None:
+    """Why the final weights are bad, tried on the last batch trained: a non-finite weight,
+    output or loss; None if they are fine."""
+    if guard.check_weights and not guard.weights_finite():
+        return WEIGHT_NOT_FINITE
+    xb, tb, _ = step.batch(guard.since[-1])
+    try:
+        outputs = step.forward(xb)
+        value = step.loss(outputs, tb)
+    except NonFiniteError as exc:
+        return str(exc)
+    return None if math.isfinite(value) else why_not_finite(outputs, outputs_name, value)
+
+
+def record_divergence(ctx: Any, where: str, reason: str, undone: int | None) -> None:
+    """Record divergence in ``ctx.history`` (``fit`` warns with the message). ``undone``: what
+    ``DivergenceGuard.rollback`` returned."""
+    history = ctx.history
+    if undone is None:
+        kept = "the weights it had before (no update had been applied)"
+    else:
+        if undone:
+            del history.step_loss[-undone:]
+        kept = (
+            f"the weights of step {len(history.step_loss)}, the last whose loss and outputs "
+            "were finite (the optimizer state goes with them)"
+        )
+    lr = getattr(ctx.optimizer, "lr", None)
+    hint = f" (now {lr:g})" if isinstance(lr, (int, float)) else ""
+    history.stop_reason = "diverged"
+    history.message = (
+        f"training diverged at epoch {ctx.epoch + 1}, {where}: {reason}. "
+        f"Stopped; the model keeps {kept}. Try a smaller learning rate{hint}."
+    )
+
+
+def why_not_finite(outputs: np.ndarray, name: str, value: float) -> str:
+    """The reason a step's loss is not finite: the outputs' first NaN/inf, or the loss itself."""
+    try:
+        check_finite(outputs, name)
+    except NonFiniteError as exc:
+        return str(exc)
+    return f"the loss is {value}"
+
+
+# --- the snapshot --------------------------------------------------------------------------
+
+
+class Snapshot:
+    """The parameters' values and the optimizer's state at one moment, restorable in place.
+
+    The optimizer's state is every attribute but ``params`` (for the built-in optimizers:
+    ``state``, ``t`` and the hyperparameters, so a learning rate changed by a callback comes
+    back too); parameters it refers to are kept by reference, never copied. For the built-in
+    types (which never rebind their state arrays) the arrays are copied into buffers kept
+    from one snapshot to the next, and the other attributes, numbers, by a shallow copy;
+    anything else is deep-copied.
+    """
+
+    def __init__(self, params: list[Parameter], optimizer: Any):
+        self.params, self.optimizer = params, optimizer
+        self.values = [p.value.copy() for p in params]
+        self.builtin = type(optimizer) in (SGD, Adam, RMSProp)
+        if self.builtin:
+            self.arrays = [(a, a.copy()) for s in optimizer.state for a in s.values()]
+        self.opt = self._optimizer_state()
+
+    def _optimizer_state(self) -> dict:
+        if self.builtin:
+            return {k: v for k, v in vars(self.optimizer).items() if k not in ("params", "state")}
+        memo: dict[int, Any] = {id(p): p for p in self.params}
+        state = {k: v for k, v in vars(self.optimizer).items() if k != "params"}
+        return copy.deepcopy(state, memo)
+
+    def take(self) -> None:
+        """Record the current state (reusing the arrays of the last one)."""
+        for keep, p in zip(self.values, self.params):
+            np.copyto(keep, p.value)
+        if self.builtin:
+            for a, keep in self.arrays:
+                np.copyto(keep, a)
+        self.opt = self._optimizer_state()
+
+    def restore(self) -> None:
+        """Write the recorded state back into the same arrays and attributes."""
+        for p, keep in zip(self.params, self.values):
+            np.copyto(p.value, keep)
+        if self.builtin:
+            for a, keep in self.arrays:
+                np.copyto(a, keep)
+        for name, saved in self.opt.items():
+            setattr(self.optimizer, name, _put_back(getattr(self.optimizer, name, None), saved))
+
+
+def _put_back(current: Any, saved: Any, seen: set[int] | None = None) -> Any:
+    """``saved`` written into ``current``'s arrays, containers and objects where they match
+    (so that every reference to them stays valid); a fresh copy of it where they do not."""
+    seen = set() if seen is None else seen
+    if current is saved or id(current) in seen:
+        return current
+    if isinstance(current, np.ndarray) and isinstance(saved, np.ndarray):
+        if current.shape == saved.shape and current.dtype == saved.dtype:
+            np.copyto(current, saved)
+            return current
+        return saved.copy()
+    seen.add(id(current))
+    if isinstance(current, dict) and isinstance(saved, dict) and current.keys() == saved.keys():
+        for k in saved:
+            current[k] = _put_back(current[k], saved[k], seen)
+        return current
+    if isinstance(current, list) and isinstance(saved, list) and len(current) == len(saved):
+        for i, s in enumerate(saved):
+            current[i] = _put_back(current[i], s, seen)
+        return current
+    if type(current) is type(saved) and hasattr(saved, "__dict__") and not isinstance(saved, type):
+        for k, v in vars(saved).items():
+            setattr(current, k, _put_back(getattr(current, k, None), v, seen))
+        return current
+    return copy.deepcopy(saved)

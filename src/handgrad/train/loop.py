@@ -1,0 +1,442 @@
+"""Minibatch training: the loop the course writes by hand, once, with its edge cases handled.
+
+    for each epoch:
+        shuffle the row indices (one permutation, never a copy of X)
+        for each batch of indices:
+            logits = model.forward(X[batch])
+            loss   = loss_fn.forward(logits, y[batch])
+            model.backward(loss_fn.backward())        # writes every parameter's .grad
+            optimizer.step()                          # in place
+
+``fit`` is that loop as five named steps, each a function below:
+
+    _prepare      check every input and build the run (nothing changes yet); ``_begin``
+                  then starts the history and the callbacks
+    _choose_step  split validation rows, restore a checkpoint, pick the step
+                  (``steps.ReferenceStep`` or ``fast.FastStep``) and the divergence guard
+    _run_epoch    the batches of one epoch (``_train_batch`` for each)
+    _end_epoch    epoch averages, validation scores, the callbacks' epoch end
+                  (``_stopping`` then says whether the loop ends)
+    _finish       after ``_check_final_weights`` (one forward with the final weights):
+                  the callbacks' interrupt and train end
+
+Around the loop ``fit`` adds what a user expects: validation, metrics, callbacks
+(``callbacks``), a clean stop on Ctrl-C, resuming from a checkpoint bit for bit
+(``checkpoints``), and a stop on divergence that keeps the last weights whose loss and
+outputs were finite (``guard.DivergenceGuard`` says how, cheaply).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..nn import NonFiniteError
+from ..nn.init import make_rng
+from ..nn.layers import Module
+from ..nn.losses import L2Penalty, Loss
+from ..nn.optim import Optimizer
+from .batching import batches
+from .callbacks import Callback, History, ProgressBar, TrainingContext
+from .checkpoints import (
+    callback_state,
+    read_checkpoint,
+    resume_callbacks,
+    save_checkpoint,
+)
+from .guard import (
+    WEIGHT_NOT_FINITE,
+    DivergenceGuard,
+    end_of_epoch_problem,
+    final_problem,
+    record_divergence,
+    why_not_finite,
+)
+from .inputs import (
+    check_validation_arguments,
+    count,
+    output_shape,
+    prepare_inputs,
+    prepare_target,
+    resolve_metrics,
+    split_validation,
+    try_metrics,
+    validation_rows,
+)
+from .interrupt import deferred_interrupt
+from .state import Position, Run, zero_sums
+from .steps import Step, choose_step
+
+__all__ = ["fit"]
+
+
+def fit(
+    model: Module,
+    loss: Loss,
+    optimizer: Optimizer,
+    X,
+    y,
+    *,
+    epochs: int = 10,
+    batch_size: int = 32,
+    seed: int | None = None,
+    rng: np.random.Generator | None = None,
+    shuffle: bool = True,
+    drop_last: bool = False,
+    validation_data: tuple | None = None,
+    validation_fraction: float | None = None,
+    metrics: Sequence = (),
+    l2: L2Penalty | None = None,
+    callbacks: Sequence[Callback] = (),
+    verbose: bool = False,
+    resume_from: str | Path | None = None,
+    fast: bool = True,
+) -> History:
+    """Train ``model`` on (X, y) with minibatches; returns a ``History``.
+
+    X (N, D); y (N,) integer labels for softmax cross-entropy, or (N,) / (N, K) targets.
+    Everything is validated before the first parameter changes or the Generator draws.
+    ``l2`` adds an ``L2Penalty`` to the loss and its gradient. Shuffling (and a validation
+    split drawn with ``validation_fraction``) come from ``seed``/``rng``: same seed, same bits.
+    ``resume_from``: a checkpoint written by ``ModelCheckpoint`` (or ``save_checkpoint``):
+    give the call the run started with (same data, model, optimizer type, seed, ``epochs``);
+    the run continues where the checkpoint stands and ends with the same bits as if it had
+    never stopped. ``fast``: run the built-in modules, losses and optimizers through fused
+    kernels (``handgrad.train.fast``, the same numbers to a few ulps); ``False`` always takes
+    the reference step, the textbook ``forward``/``backward``/``step`` calls.
+    """
+    if not isinstance(fast, (bool, np.bool_)):
+        raise TypeError(f"fast must be True or False, got {fast!r}")
+    run = _prepare(
+        model,
+        loss,
+        optimizer,
+        X,
+        y,
+        epochs,
+        batch_size,
+        seed,
+        rng,
+        (shuffle, drop_last),
+        (validation_data, validation_fraction),
+        metrics,
+        l2,
+        resume_from,
+    )
+    _begin(run, [*callbacks, *([ProgressBar()] if verbose else [])])
+    # --- from here on, state changes: the Generator draws, the weights train
+    _choose_step(run, fast)
+    # Overflow shows up as a non-finite loss or gradient, which the loop reports as divergence
+    # with a message that says what to do; NumPy's own warnings would only precede it.
+    with deferred_interrupt() as run.interrupted, np.errstate(over="ignore", invalid="ignore"):
+        for epoch in range(run.at.epoch, run.epochs):
+            started = _run_epoch(run, epoch)
+            if run.history.stop_reason != "diverged":
+                _end_epoch(run, epoch, started)
+            if _stopping(run):
+                break
+        _check_final_weights(run)
+    if run.history.stop_reason == "diverged":
+        warnings.warn(run.history.message, RuntimeWarning, stacklevel=2)
+    _finish(run)
+    return run.history
+
+
+# --- 1. prepare inputs ----------------------------------------------------------------------
+
+
+def _prepare(
+    model,
+    loss,
+    optimizer,
+    X,
+    y,
+    epochs,
+    batch_size,
+    seed,
+    rng,
+    order,
+    validation,
+    metrics,
+    l2,
+    resume_from,
+) -> Run:
+    """Check every input of ``fit`` (and a checkpoint against them); nothing changes yet."""
+    epochs = count("epochs", epochs, 0)
+    batch_size = count("batch_size", batch_size, 1)
+    validation_data, validation_fraction = validation
+    check_validation_arguments(validation_data, validation_fraction)
+    rng = make_rng(seed, rng)
+    X = prepare_inputs(model, X)
+    outputs_shape = output_shape(model, X)
+    y = prepare_target(loss, y, X, outputs_shape)
+    n_val = 0 if validation_fraction is None else validation_rows(validation_fraction, len(X))
+    if validation_data is not None:
+        X_val = prepare_inputs(model, validation_data[0], "validation X")
+        y_val = prepare_target(loss, validation_data[1], X_val, outputs_shape, "validation y")
+        validation_data = (X_val, y_val)
+    metric_fns = resolve_metrics(metrics, loss)
+    try_metrics(metric_fns, model, X[:1], y[:1])
+    run = Run(
+        model,
+        loss,
+        optimizer,
+        l2,
+        X,
+        y,
+        n_val,
+        validation_data,
+        epochs,
+        batch_size,
+        bool(order[0]),
+        bool(order[1]),
+        rng,
+        metric_fns,
+        outputs_shape,
+        None,
+        resume_from,
+    )
+    if resume_from is not None:  # checked against this call; nothing changes yet
+        run.resume = read_checkpoint(resume_from)
+        run.resume.check_fits(model, optimizer, rng, run.loop, epochs)
+        run.resume.check_metrics(metric_fns)
+    return run
+
+
+def _begin(run: Run, callbacks: list[Callback]) -> None:
+    """The history (the run so far when resuming), the context the callbacks see, and their
+    ``on_train_begin``: a callback may still refuse (a monitor that is not logged)."""
+    run.callbacks = callbacks
+    if run.resume is not None:  # the run so far, continuing: how it stopped is not how it ends
+        try:
+            run.history = History.from_dict(run.resume.history)
+        except ValueError as exc:
+            raise ValueError(f"checkpoint {run.resume_from}: {exc}") from None
+        run.history.stop_reason, run.history.message = None, ""
+    n, batch_size = run.rows, run.batch_size
+    steps_per_epoch = n // batch_size if run.drop_last else math.ceil(n / batch_size)
+    log_names = ("loss", *run.metric_fns)
+    if run.validation_data is not None or run.n_val:
+        log_names += tuple(f"val_{name}" for name in log_names)
+    run.ctx = TrainingContext(
+        run.model,
+        run.history,
+        run.epochs,
+        steps_per_epoch,
+        log_names=log_names,
+        optimizer=run.optimizer,
+    )
+    for cb in callbacks:
+        cb.on_train_begin(run.ctx)
+    if run.resume is not None:
+        resume_callbacks(callbacks, run.resume.callbacks, str(run.resume_from))
+
+
+# --- 2. choose the step ---------------------------------------------------------------------
+
+
+def _choose_step(run: Run, fast: bool) -> None:
+    """Split off the validation rows, restore a checkpoint, then pick the step, the guard
+    that can undo it and where the run starts."""
+    if run.n_val:
+        run.X, run.y, run.validation_data = split_validation(run.X, run.y, run.n_val, run.rng)
+        run.n_val = 0
+    if run.resume is not None:
+        run.resume.restore(run.model, run.optimizer, run.rng)
+    run.step = choose_step(
+        run.model,
+        run.loss,
+        run.optimizer,
+        run.l2,
+        run.X,
+        run.y,
+        outputs_shape=run.outputs_shape,
+        with_metrics=bool(run.metric_fns),
+        fast_allowed=fast,
+    )
+    # the guard replays batches only where that gives the same bits: the fast step, and
+    # no callback acting between steps
+    run.replay = run.step.replays_exactly and not any(
+        type(cb).on_batch_end not in (Callback.on_batch_end, ProgressBar.on_batch_end)
+        for cb in run.callbacks
+    )
+    run.guard = DivergenceGuard(run.step, run.model.parameters(), run.optimizer, run.replay)
+    if run.resume is None:
+        state = dict(run.rng.bit_generator.state)
+        run.at = Position(epoch=0, step=0, rng_state=state, sums=zero_sums(run.metric_fns))
+    else:
+        progress = run.resume.progress["sums"]
+        sums = {k: int(v) if k == "seen" else float(v) for k, v in progress.items()}
+        run.at = Position(run.resume.epoch, run.resume.step, run.resume.rng_state, sums)
+    run.ctx.save_checkpoint = lambda target: _save(run, target)
+
+
+def _save(run: Run, target) -> Path:
+    """A checkpoint of the run where it stands (``ModelCheckpoint`` calls it); its path."""
+    return save_checkpoint(
+        target,
+        run.model,
+        run.optimizer,
+        rng_state=run.at.rng_state,
+        epoch=run.at.epoch,
+        step=run.at.step,
+        progress={"loop": run.loop, "sums": run.at.sums},  # (read back as floats, "nan" too)
+        history=run.history.as_dict(),
+        callbacks=[callback_state(cb) for cb in run.callbacks],
+    )
+
+
+# --- 3. run an epoch ------------------------------------------------------------------------
+
+
+def _run_epoch(run: Run, epoch: int) -> float:
+    """Train the batches of one epoch (those not done yet, when resuming in its middle);
+    returns its start time."""
+    rng, ctx = run.rng, run.ctx
+    skip = run.at.step if epoch == run.at.epoch else 0
+    if not skip:  # a fresh epoch starts from the Generator as it is now
+        run.at = Position(epoch, 0, dict(rng.bit_generator.state), zero_sums(run.metric_fns))
+    else:  # a resumed one from the Generator as it was when it started
+        rng.bit_generator.state = run.at.rng_state
+    ctx.epoch, ctx.step, ctx.logs = epoch, skip, {}
+    run.guard.renew = True
+    started = time.perf_counter()
+    order = batches(run.rows, run.batch_size, rng=rng, shuffle=run.shuffle, drop_last=run.drop_last)
+    for idx in itertools.islice(order, skip, None):
+        if not _train_batch(run, idx):
+            break
+    return started
+
+
+def _train_batch(run: Run, idx: np.ndarray) -> bool:
+    """One step on the rows ``idx``; False when training stops here (divergence, Ctrl-C)."""
+    step, ctx, guard = run.step, run.ctx, run.guard
+    xb, tb, yb = step.batch(idx)
+    outputs, value, reason = _loss_of(run, step, xb, tb)
+    if reason is None:
+        step.backward()
+        if not step.gradients_finite():  # the weights are fine: keep them
+            record_divergence(run.ctx, f"step {ctx.step + 1}", "a gradient is not finite", None)
+            return False
+    else:  # these weights are bad: back to the previous ones
+        record_divergence(run.ctx, f"step {ctx.step + 1}", reason, guard.rollback())
+        return False
+    guard.before_step(idx)
+    step.step()
+    ctx.step += 1
+    run.at.step = ctx.step
+    _add_to_sums(run, value, outputs, tb if yb is None else yb, len(idx))
+    if not run.replay and guard.check_weights and not guard.weights_finite():
+        record_divergence(run.ctx, f"step {ctx.step}", WEIGHT_NOT_FINITE, guard.rollback())
+        return False
+    ctx.logs = {"loss": value}
+    for cb in run.callbacks:
+        cb.on_batch_end(ctx)
+    if run.interrupted["set"]:
+        ctx.stop_training, ctx.stop_reason = True, "interrupted"
+        run.history.message = (
+            f"interrupted at epoch {ctx.epoch + 1}, step {ctx.step}; "
+            "the model keeps the weights of that step"
+        )
+        return False
+    return True
+
+
+def _loss_of(run: Run, step: Step, xb, tb) -> tuple[Any, float, str | None]:
+    """(outputs, loss, None), or a reason why the loss is not finite in the last place.
+
+    A NaN or inf in the outputs makes the built-in losses non-finite, except where the limit
+    is exact (a logit of -inf for a wrong class), so the outputs are only scanned to explain
+    a non-finite loss."""
+    try:
+        outputs = step.forward(xb)
+        value = step.loss(outputs, tb)
+    except NonFiniteError as exc:
+        return None, float("nan"), str(exc)
+    if math.isfinite(value):
+        return outputs, value, None
+    return outputs, value, why_not_finite(outputs, _outputs_name(run), value)
+
+
+def _outputs_name(run: Run) -> str:
+    return f"{type(run.loss).__name__} prediction"
+
+
+def _add_to_sums(run: Run, value: float, outputs, target, rows: int) -> None:
+    """The step's loss into the history, and loss and metrics into the epoch's sums."""
+    sums = run.at.sums
+    run.history.step_loss.append(value)
+    sums["loss"] += value * rows
+    sums["seen"] += rows
+    for name, fn in run.metric_fns.items():
+        sums[name] += fn(outputs, target) * rows
+
+
+# --- 4. end an epoch ------------------------------------------------------------------------
+
+
+def _end_epoch(run: Run, epoch: int, started: float) -> None:
+    """Epoch averages and validation scores into the history and logs, then the callbacks'
+    ``on_epoch_end``; a divergence if the weights (or validation scores) are not finite."""
+    ctx, history, sums = run.ctx, run.history, run.at.sums
+    seen = sums["seen"]
+    if not seen or ctx.stop_reason == "interrupted":
+        return
+    end = end_of_epoch_problem(run.guard, run.model, run.loss, run.validation_data, run.metric_fns)
+    if isinstance(end, str):
+        record_divergence(run.ctx, "the end of the epoch", end, run.guard.rollback())
+        return
+    epoch_loss = sums["loss"] / seen
+    metrics_now = {k: sums[k] / seen for k in run.metric_fns}
+    history.epoch_loss.append(epoch_loss)
+    for name, value in metrics_now.items():
+        history.metrics.setdefault(name, []).append(value)
+    ctx.logs = {"loss": epoch_loss, **metrics_now}
+    history.epoch_seconds.append(time.perf_counter() - started)
+    if end is not None:
+        history.val_loss.append(end.pop("loss"))
+        for name, value in end.items():
+            history.val_metrics.setdefault(name, []).append(value)
+        ctx.logs["val_loss"] = history.val_loss[-1]
+        ctx.logs.update({f"val_{k}": v[-1] for k, v in history.val_metrics.items()})
+    run.at = Position(epoch + 1, 0, dict(run.rng.bit_generator.state), zero_sums(run.metric_fns))
+    for cb in run.callbacks:
+        cb.on_epoch_end(ctx)
+
+
+def _stopping(run: Run) -> bool:
+    """True when training ends after this epoch: divergence, or a callback or Ctrl-C."""
+    if run.history.stop_reason == "diverged":
+        return True
+    if run.ctx.stop_training:
+        run.history.stop_reason = run.ctx.stop_reason
+        return True
+    return False
+
+
+# --- 5. finish ------------------------------------------------------------------------------
+
+
+def _check_final_weights(run: Run) -> None:
+    """The last update's weights have not been tried yet: one forward on its batch."""
+    if run.history.stop_reason == "diverged" or not run.guard.since:
+        return
+    problem = final_problem(run.step, run.guard, _outputs_name(run))
+    if problem is not None:
+        record_divergence(run.ctx, "the end of training", problem, run.guard.rollback())
+
+
+def _finish(run: Run) -> None:
+    """The callbacks' ``on_interrupt`` (after Ctrl-C) and ``on_train_end``."""
+    if run.history.stop_reason == "interrupted":
+        for cb in run.callbacks:
+            cb.on_interrupt(run.ctx)
+    for cb in run.callbacks:
+        cb.on_train_end(run.ctx)

@@ -1,0 +1,78 @@
+"""Where one ``fit`` call stands: its checked inputs, its step and guard, its position."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..nn.layers import Module
+from ..nn.losses import L2Penalty, Loss
+from .callbacks import History
+from .checkpoints import TrainingState
+
+__all__ = ["Position", "Run", "zero_sums"]
+
+
+@dataclass
+class Position:
+    """Where the run stands, as a checkpoint records it: the epoch in progress, the steps
+    done in it, the Generator's state when it started, its partial sums."""
+
+    epoch: int
+    step: int
+    rng_state: dict
+    sums: dict[str, float]
+
+
+@dataclass
+class Run:
+    """Everything one ``fit`` call works with (``loop._prepare`` and ``_choose_step`` fill it)."""
+
+    model: Module
+    loss: Loss
+    optimizer: Any
+    l2: L2Penalty | None
+    X: np.ndarray
+    y: np.ndarray
+    n_val: int  # rows still to split off for validation (validation_fraction)
+    validation_data: tuple | None
+    epochs: int
+    batch_size: int
+    shuffle: bool
+    drop_last: bool
+    rng: np.random.Generator
+    metric_fns: dict
+    outputs_shape: tuple[int, ...]
+    resume: TrainingState | None
+    resume_from: str | Path | None
+    history: History = field(default_factory=History)
+    callbacks: list = field(default_factory=list)
+    ctx: Any = None  # the TrainingContext the callbacks see
+    step: Any = None  # the Step
+    guard: Any = None  # the DivergenceGuard
+    replay: bool = False
+    at: Any = None  # the Position
+    interrupted: dict = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        """The training rows (after the validation split)."""
+        return self.X.shape[0] - self.n_val
+
+    @property
+    def loop(self) -> dict:
+        """The loop's shape, as a checkpoint records it."""
+        return {
+            "rows": self.rows,
+            "batch_size": self.batch_size,
+            "shuffle": self.shuffle,
+            "drop_last": self.drop_last,
+        }
+
+
+def zero_sums(metric_fns: dict) -> dict[str, float]:
+    """The partial sums of an epoch before its first step."""
+    return {"loss": 0.0, "seen": 0, **dict.fromkeys(metric_fns, 0.0)}

@@ -1,0 +1,105 @@
+"""One training step, in the pieces ``fit`` calls in order, behind one small protocol.
+
+    xb, tb, yb = step.batch(idx)      # the batch's inputs, loss targets, metric targets
+    outputs    = step.forward(xb)
+    value      = step.loss(outputs, tb)   # keeps dL/d(outputs) for backward
+    step.backward()                   # every parameter's .grad
+    step.gradients_finite()
+    step.step()                       # the optimizer's update, in place
+
+Two implementations: ``ReferenceStep`` goes through the module protocol only (the textbook
+step, for any module, loss and optimizer); ``fast.FastStep`` runs the built-in types with
+fused kernels and reused buffers. ``choose_step`` picks one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..nn._checks import surely_finite
+from ..nn.layers import Module
+from ..nn.losses import L2Penalty, Loss
+from . import fast
+from .inputs import loss_target
+
+__all__ = ["Step", "ReferenceStep", "choose_step", "gradients_finite"]
+
+
+class Step(Protocol):
+    """What ``fit`` needs of a training step (see the module docstring for the order)."""
+
+    replays_exactly: bool  # the same batches again give the same bits (the guard may replay)
+
+    def batch(self, idx: np.ndarray) -> Sequence[Any]: ...  # (xb, tb, yb or None)
+    def forward(self, xb: np.ndarray) -> np.ndarray: ...
+    def loss(self, outputs: np.ndarray, tb: np.ndarray) -> float: ...
+    def backward(self) -> None: ...
+    def gradients_finite(self) -> bool: ...
+    def step(self) -> None: ...
+
+
+def gradients_finite(params) -> bool:
+    """True if every gradient entry is finite."""
+    return all(surely_finite(p.grad) or np.isfinite(p.grad).all() for p in params)
+
+
+class ReferenceStep:
+    """One training step through the public protocol only: ``model.forward``, the loss's
+    ``forward``/``backward``, ``model.backward(grad)``, ``optimizer.step()``. Batches are
+    fresh arrays (``X[idx]``), as a module that keeps its input may expect."""
+
+    replays_exactly = False  # a module, loss or optimizer of your own may keep any state
+
+    def __init__(self, model: Module, loss: Loss, optimizer, l2: L2Penalty | None, X, y):
+        self.model, self.loss_fn, self.optimizer, self.l2 = model, loss, optimizer, l2
+        self.X, self.y = X, y
+        self.params = model.parameters()
+
+    def batch(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, None]:
+        return self.X[idx], self.y[idx], None
+
+    def forward(self, xb: np.ndarray) -> np.ndarray:
+        return self.model.forward(xb)
+
+    def loss(self, outputs: np.ndarray, tb: np.ndarray) -> float:
+        value = self.loss_fn.forward(outputs, tb)
+        if self.l2 is not None:
+            value += self.l2.value(self.params)
+        return value
+
+    def backward(self) -> None:
+        self.model.backward(self.loss_fn.backward())
+        if self.l2 is not None:
+            self.l2.add_gradient(self.params)
+
+    def gradients_finite(self) -> bool:
+        return gradients_finite(self.params)
+
+    def step(self) -> None:
+        self.optimizer.step()
+
+
+def choose_step(
+    model: Module,
+    loss: Loss,
+    optimizer,
+    l2: L2Penalty | None,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    outputs_shape: tuple[int, ...],
+    with_metrics: bool,
+    fast_allowed: bool,
+) -> Step:
+    """The fast step when allowed and every piece is a built-in type (``fast.supports``),
+    else the reference step. X (N, D) and y are the training rows, already checked; the
+    fast step keeps the target in the loss's own form (and y beside it for the metrics
+    when that form differs)."""
+    if not (fast_allowed and fast.supports(model, loss, optimizer, X.dtype)):
+        return ReferenceStep(model, loss, optimizer, l2, X, y)
+    target = loss_target(loss, y, (X.shape[0], *outputs_shape), X.dtype)
+    y_metrics = y if with_metrics and target is not y else None
+    return fast.FastStep(model, loss, optimizer, l2, X, target, y_metrics)
