@@ -290,7 +290,7 @@ def one_hot(y: np.ndarray, n_classes: int, dtype: np.dtype | type = np.float64) 
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"one_hot: labels must be a 1-D array of shape (N,), got shape {y.shape}")
-    if y.size and y.dtype.kind not in "iuf":
+    if y.dtype.kind not in "iuf":
         raise ValueError(f"one_hot: labels must be integers, got dtype {y.dtype}")
     if y.size and y.dtype.kind == "f":
         with np.errstate(invalid="ignore"):
