@@ -34,6 +34,7 @@ from ..nn._members import CORRUPT, members_by_name, read_json_member, read_numbe
 from ..nn.layers import Module
 from ..nn.optim import Optimizer
 from ..nn.serialization import atomic_write, load_with_metadata, save
+from .callbacks import History
 
 __all__ = [
     "TrainingState",
@@ -231,6 +232,10 @@ def read_checkpoint(path: str | os.PathLike) -> TrainingState:
         rng_state, history = meta["rng_state"], meta["history"]
         if not isinstance(rng_state, dict) or not isinstance(history, dict):
             raise ValueError("rng_state and history must be JSON objects")
+        try:  # what fit will make of it, tried now
+            History.from_dict(history)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"its history: {exc}") from None
         return TrainingState(
             path,
             model,
