@@ -140,9 +140,13 @@ def _meta() -> dict:
 def _paths(value, prefix=()):
     """Every key path into the JSON state (dict keys and list indices)."""
     yield prefix
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(
-        value, list
-    ) else ()
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
     for key, child in items:
         yield from _paths(child, (*prefix, key))
 

@@ -62,13 +62,10 @@ def test_rowwise_ops_work_or_name_the_problem(op, z, axis):
             assert np.allclose(np.sum(out, axis=axis), 1)
 
 
-labels = (
-    hnp.arrays(
-        st.sampled_from([np.int64, np.uint8, np.float64, np.float32, np.bool_, np.complex128]),
-        hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=5),
-    )
-    | st.lists(odd_values, max_size=4).map(lambda v: np.array(v, dtype=object))
-)
+labels = hnp.arrays(
+    st.sampled_from([np.int64, np.uint8, np.float64, np.float32, np.bool_, np.complex128]),
+    hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=5),
+) | st.lists(odd_values, max_size=4).map(lambda v: np.array(v, dtype=object))
 
 
 @budget(80)
