@@ -101,22 +101,32 @@ def _kill_everything(child: subprocess.Popen, mark: str) -> None:
         child.wait()
 
 
+def _has_exited(child: subprocess.Popen) -> bool:
+    """True once the child has exited, without reaping it: while it is a zombie its pid,
+    the id of its process group, cannot be given to another process before we kill the
+    group."""
+    if child.returncode is not None:
+        return True
+    try:
+        return os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except (AttributeError, ChildProcessError, OSError):  # no waitid: reap it
+        return child.poll() is not None
+
+
 def _watch(child: subprocess.Popen, fd: int, reader: _channel.Reader, seconds: float) -> bool:
     """Read the channel until the child ends or the wall clock runs out; True on time-out."""
     deadline = time.monotonic() + seconds
     with selectors.DefaultSelector() as selector:
         selector.register(fd, selectors.EVENT_READ)
-        while child.poll() is None:
+        open_channel = True
+        while not _has_exited(child):
             left = deadline - time.monotonic()
             if left <= 0:
                 return True
-            if selector.select(timeout=min(left, 0.05)) and not _channel.read_into(reader, fd):
-                selector.unregister(fd)  # every writer is gone: wait for the exit alone
-                try:
-                    child.wait(timeout=max(deadline - time.monotonic(), 0))
-                except subprocess.TimeoutExpired:
-                    return True
-                return False
+            if not open_channel:  # every writer is gone: wait for the exit alone
+                time.sleep(min(left, 0.01))
+            elif selector.select(timeout=min(left, 0.05)) and not _channel.read_into(reader, fd):
+                open_channel = False
     return False
 
 
