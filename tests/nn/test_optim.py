@@ -455,3 +455,17 @@ def test_absurd_hyperparameters_are_refused_as_negative_ones_are(make, kwargs, m
     with pytest.raises(ValueError, match=f"^{make.__name__}: {message}"):
         make(layer.parameters(), **kwargs)
     make(layer.parameters(), **{k: 1e5 for k in kwargs})  # large, but a step
+
+
+@pytest.mark.parametrize("make, key", [(hg.Adam, "v_exponent"), (hg.RMSProp, "s_exponent")])
+@pytest.mark.parametrize("exponent", [-1, -(2**31), 1025])
+def test_a_scale_exponent_out_of_range_is_refused_on_load(make, key, exponent):
+    # found by fuzzing checkpoints: -2**31 was accepted, and the next step overflowed
+    layer = hg.Linear(2, 1, seed=0)
+    opt = make(layer.parameters())
+    layer.weight.grad[...] = 1.0
+    opt.step()
+    state = opt.state_dict()
+    state["state"][0][key] = np.array(exponent, np.int64)
+    with pytest.raises(ValueError, match=f"{key} of parameter 0 is {exponent}, not in"):
+        opt.load_state_dict(state)

@@ -141,6 +141,12 @@ class Optimizer:
                     )
                 if not np.all(np.isfinite(a)):
                     raise ValueError(f"{who}.load_state_dict: {k} of parameter {i} is not finite")
+                largest = np.finfo(self.params[i].value.dtype).maxexp  # see _scaled
+                if k.endswith("_exponent") and not 0 <= int(a) <= largest:
+                    raise ValueError(
+                        f"{who}.load_state_dict: {k} of parameter {i} is {int(a)}, "
+                        f"not in [0, {largest}]"
+                    )
         restored = type(self)(self.params, **state.get("hyperparameters", {}))  # validates
         for mine, theirs in zip(self.state, saved):
             for k, a in theirs.items():
