@@ -233,3 +233,12 @@ def test_a_bias_array_beside_a_layer_without_bias_is_refused(tmp_path):
     # a layer saved without a bias loads
     model = hg.Sequential(hg.Linear(3, 2, bias=False, seed=0))
     assert hg.load(model_file(tmp_path, model)).parameters()[0].value.shape == (3, 2)
+
+
+def test_a_generator_state_out_of_range_is_refused_by_name(checkpoint):
+    # found by fuzzing: NumPy's OverflowError escaped the Generator check
+    path = with_state(checkpoint, lambda m: set_in(m, ["rng_state", "state", "inc"], -1))
+    unchanged: list[bool] = []
+    with pytest.raises(ValueError, match=f"{path}: its Generator state does not fit"):
+        resume(path, unchanged)
+    assert unchanged == [True]

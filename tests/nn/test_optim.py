@@ -469,3 +469,8 @@ def test_a_scale_exponent_out_of_range_is_refused_on_load(make, key, exponent):
     state["state"][0][key] = np.array(exponent, np.int64)
     with pytest.raises(ValueError, match=f"{key} of parameter 0 is {exponent}, not in"):
         opt.load_state_dict(state)
+
+
+def test_an_integer_beyond_the_float_range_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"^SGD: lr must be a finite number .* got inf"):
+        hg.SGD(hg.Linear(2, 1, seed=0).parameters(), lr=2**1100)

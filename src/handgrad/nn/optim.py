@@ -34,7 +34,10 @@ def _number(who: str, name: str, value, low: float, high: float = math.inf, *, o
     """``value`` as a float, if it is a real finite number in [low, high) (or (low, high))."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{who}: {name} must be a real number, got {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond the float range
+        value = math.inf if value > 0 else -math.inf
     below = value <= low if open_low else value < low
     if not math.isfinite(value) or below or value >= high:
         interval = f"{'(' if open_low else '['}{low:g}, {high:g})"

@@ -108,12 +108,12 @@ class TrainingState:
             )
         try:  # the optimizer's own checks, on a copy
             copy.deepcopy(optimizer).load_state_dict(self.optimizer)
-        except (TypeError, ValueError, KeyError) as exc:
+        except (TypeError, ValueError, KeyError, OverflowError) as exc:
             raise ValueError(f"{where}: {exc}") from None
         try:
             probe = type(rng.bit_generator)()
             probe.state = self.rng_state
-        except (TypeError, ValueError, KeyError) as exc:
+        except (TypeError, ValueError, KeyError, OverflowError) as exc:
             raise ValueError(f"{where}: its Generator state does not fit: {exc}") from None
 
     def check_metrics(self, names) -> None:
