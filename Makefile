@@ -3,8 +3,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
+COURSE_STAMP := $(VENV)/.installed-course
 
-.PHONY: demo test test-fast fuzz typecheck bench bench-paired lint format clean
+.PHONY: demo course test test-fast fuzz typecheck bench bench-paired lint format clean
 
 $(VENV)/bin/python:
 	@echo "Creating the virtual environment $(VENV)/ and updating pip ..."
@@ -32,6 +33,18 @@ demo: $(DEMO_STAMP)
 	@echo "or activate the environment once per shell, then type handgrad:"
 	@echo "    . $(VENV)/bin/activate"
 	@echo "    handgrad --help"
+
+# the course: JupyterLab (the notebook extra), the notebooks copied into course/ (your edits
+# there are kept), then JupyterLab opens them
+$(COURSE_STAMP): $(VENV)/bin/python pyproject.toml
+	@echo "Installing handgrad and JupyterLab into $(VENV)/ (a few minutes the first time) ..."
+	$(PY) -m pip install --progress-bar on -e '.[notebook]' | grep -E --line-buffered '^(Collecting|Installing|Successfully|ERROR)' || true
+	$(PY) -c "import handgrad, jupyterlab, ipykernel"
+	touch $(COURSE_STAMP)
+
+course: $(COURSE_STAMP)
+	$(VENV)/bin/handgrad course --out course
+	$(VENV)/bin/jupyter lab course
 
 test: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest

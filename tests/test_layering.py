@@ -31,10 +31,11 @@ RANKS = {
     "report": 3,
     "tabular": 4,  # your own table: reading, encoding, training, predicting, the run folder
     "sweep": 5,  # many trainings on Dask (the experiments may run their loops through it)
-    "experiments": 6,  # the curriculum
+    "experiments": 6,  # the course's chapters, measured
+    "course": 7,  # the notebooks and their helpers (on experiments and exercises)
     "exercises": 6,  # the learner's code, checked
     "playground": 6,  # the local web page
-    "cli": 7,  # argument parsing only
+    "cli": 8,  # argument parsing only
 }
 
 # Arrows allowed against the ranks, each with its reason.

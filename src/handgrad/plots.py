@@ -1,8 +1,11 @@
-"""Figures for experiments and reports (matplotlib, Agg backend: no screen needed).
+"""Figures for experiments and reports: matplotlib's object API, never pyplot.
 
-Every helper takes the data and the labels a reader needs (title, axis labels with units,
-legend) and writes a PNG atomically. Experiment-specific figures build on ``new_figure``
-and ``save_figure``.
+Every figure is a ``matplotlib.figure.Figure`` made here and saved with ``fig.savefig``:
+handgrad never switches matplotlib's backend nor touches pyplot's state or ``rcParams``, so a
+learner's own ``plt.plot(...); plt.show()`` works as before after any handgrad import, and a
+``Figure`` handgrad returns shows inline in a notebook. Every helper takes the data and the
+labels a reader needs (title, axis labels with units, legend); experiment-specific figures
+build on ``new_figure`` and ``save_figure``.
 """
 
 from __future__ import annotations
@@ -12,28 +15,24 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+from matplotlib import ticker
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib import ticker  # noqa: E402
+from .io import atomic_write
 
-from .io import atomic_write  # noqa: E402
-
-# Text sizes for figures read in a report column about 900 px wide: a one-panel figure is
-# shown near its natural size, so 11-12 pt at 110 dpi is at least the page's 16 px body text;
-# in two-panel figures the text is scaled down by about a third, still far above the 6-7 px
-# of matplotlib's defaults there.
-matplotlib.rc("font", size=12)
-matplotlib.rc("axes", titlesize=12.5, labelsize=12)
-matplotlib.rc("xtick", labelsize=11)
-matplotlib.rc("ytick", labelsize=11)
-matplotlib.rc("legend", fontsize=11)
-matplotlib.rc("figure", titlesize=13)
+# Text sizes (points) for figures read in a report column about 900 px wide: a one-panel figure
+# is shown near its natural size, so 11-12 pt at 110 dpi is at least the page's 16 px body text;
+# in two-panel figures the text is scaled down by about a third, still far above the 6-7 px of
+# matplotlib's defaults there. Applied to each figure when it is saved (``house_style``), never
+# through the global rcParams a learner's own plots read.
+TEXT_SIZES = {"title": 12.5, "label": 12.0, "tick": 11.0, "legend": 11.0, "suptitle": 13.0}
 
 __all__ = [
     "new_figure",
     "save_figure",
+    "house_style",
     "plot_curves",
     "plot_learning_curves",
     "plot_decision_boundary",
@@ -45,21 +44,41 @@ __all__ = [
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, size: tuple[float, float] = (6.0, 4.0)):
-    """A figure with ``nrows`` x ``ncols`` axes; ``size`` is per panel, in inches."""
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False
-    )
+    """A ``Figure`` with ``nrows`` x ``ncols`` axes; ``size`` is per panel, in inches.
+
+    Returns ``(fig, ax)`` for one panel, else ``(fig, axes)`` with the axes in a flat array.
+    """
+    fig = Figure(figsize=(size[0] * ncols, size[1] * nrows))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     return fig, axes.ravel() if axes.size > 1 else axes[0, 0]
 
 
-def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
-    """Save ``fig`` as PNG at ``path`` (atomically) and close it."""
+def house_style(fig: Figure) -> Figure:
+    """Set the report's text sizes on ``fig`` (titles, axis labels, ticks, legends)."""
     for ax in fig.axes:
+        if not ax.axison:  # an image grid's panel keeps its small caption
+            continue
         _integer_epochs(ax)
+        ax.title.set_fontsize(TEXT_SIZES["title"])
+        ax.xaxis.label.set_fontsize(TEXT_SIZES["label"])
+        ax.yaxis.label.set_fontsize(TEXT_SIZES["label"])
+        ax.tick_params(labelsize=TEXT_SIZES["tick"])
+        legend = ax.get_legend()
+        if legend is not None:
+            for text in legend.get_texts():
+                text.set_fontsize(TEXT_SIZES["legend"])
+    suptitle = getattr(fig, "_suptitle", None)
+    if suptitle is not None:
+        suptitle.set_fontsize(TEXT_SIZES["suptitle"])
+    return fig
+
+
+def save_figure(fig: Figure, path: str | Path, dpi: int = 110) -> Path:
+    """Save ``fig`` as PNG at ``path`` (atomically), in the house style; return the path."""
+    house_style(fig)
     buf = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buf, format="png", dpi=dpi)
-    plt.close(fig)
     return atomic_write(path, lambda fh: fh.write(buf.getvalue()))
 
 
@@ -142,8 +161,8 @@ def plot_decision_boundary(
     if p.ndim == 2 and p.shape[1] > 1:
         # regions and points share one palette: class k is colour k in both
         k = p.shape[1]
-        colours = [plt.get_cmap("tab10")(i % 10) for i in range(k)]
-        region = matplotlib.colors.ListedColormap([(*c[:3], 0.25) for c in colours])
+        colours = [matplotlib.colormaps["tab10"](i % 10) for i in range(k)]
+        region = ListedColormap([(*c[:3], 0.25) for c in colours])
         z = p.argmax(axis=1).reshape(g0.shape)
         ax.contourf(g0, g1, z, levels=np.arange(k + 1) - 0.5, cmap=region)
         point_colour = {cls: colours[int(cls) % k] for cls in classes}
@@ -265,7 +284,8 @@ def plot_images(
         images = images.reshape(-1, *(shape or (side, side)))
     n = len(images)
     nrows = max(1, int(np.ceil(n / ncols)))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.4 * ncols, 1.6 * nrows + 0.4), squeeze=False)
+    fig = Figure(figsize=(1.4 * ncols, 1.6 * nrows + 0.4))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for ax, img, cap in zip(axes.ravel(), images, captions):

@@ -125,7 +125,7 @@ def test_sine_measures_underfitting_and_its_causes(quick_run):
                 snap["truth_mse_train_x"] - snap["noise_absorbed"] + m["noise_variance"],
                 rel=1e-9,
             )
-    tanh_lab = runs["tanh, lr 0.005 (lab)"]["snapshots"]["2000"]
+    tanh_lab = runs["tanh, lr 0.005 (course)"]["snapshots"]["2000"]
     assert tanh_lab["train_mse"] == pytest.approx(m["best_line_mse"], rel=0.1)
     assert tanh_lab["mean_tanh_slope"] > 0.9
     spread = runs["ReLU spread kinks, lr 0.05"]["snapshots"]["2000"]

@@ -40,7 +40,7 @@ Each command has its own help: handgrad COMMAND --help. Bad input ends with one 
 "handgrad: error: ..." and exit status 2."""
 
 # the command groups, in the order ``handgrad --help`` lists them
-COMMAND_MODULES = ("curriculum", "tabular", "exercise", "playground", "sweep")
+COMMAND_MODULES = ("curriculum", "course", "tabular", "exercise", "playground", "sweep")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""The curriculum as runnable experiments, one module per stage.
+"""The course as runnable experiments, one module per chapter.
 
 ``EXPERIMENTS`` maps each command-line name to its module (imported lazily, so
 ``handgrad run xor`` does not import scikit-learn or matplotlib it does not need).
@@ -12,19 +12,19 @@ from pathlib import Path
 
 from .base import ExperimentResult, Figure
 
-# name -> module, in the order the tour runs them
+# name -> module, in the course's chapter order (handgrad.chapters), which the tour follows
 EXPERIMENTS: dict[str, str] = {
-    "binary": "binary",  # seed 000
-    "linear-fit": "linear_fit",  # seed 001, stage 1
-    "linear-two-layer": "linear_two_layer",  # stage 2
-    "sine": "sine",  # stage 3
-    "credit": "credit",  # stage 4
-    "digits": "digits",  # stage 5
-    "mnist": "mnist",  # stage 5 on real MNIST
-    "framework": "framework",  # stage 6
-    "xor": "xor",  # seeds 003 and 004
-    "blobs": "blobs",  # seed 004
-    "discussion": "discussion",  # seed 000's written discussion, measured
+    "linear-fit": "linear_fit",
+    "linear-two-layer": "linear_two_layer",
+    "sine": "sine",
+    "binary": "binary",
+    "xor": "xor",
+    "credit": "credit",
+    "blobs": "blobs",
+    "digits": "digits",
+    "mnist": "mnist",
+    "framework": "framework",
+    "discussion": "discussion",
 }
 
 __all__ = ["EXPERIMENTS", "ExperimentResult", "Figure", "run_experiment", "load_experiment"]

@@ -1,10 +1,11 @@
 """What every experiment returns, and how it is written to disk.
 
-An experiment module defines ``NAME`` (the command-line name), ``TITLE``, ``STAGE`` (which
-seed / stage it answers) and ``run(seed: int = 0, out_dir: Path = ..., quick: bool = False)
--> ExperimentResult``. ``run`` is deterministic for a seed, writes its figures (PNG) into
-``out_dir`` and returns the numbers it measured plus a Markdown section that answers the
-stage's questions from those numbers (never from prose written in advance).
+An experiment module is one chapter of the course. It defines ``NAME`` (the command-line name,
+the chapter's key in ``handgrad.chapters``), ``TITLE`` (the chapter's heading), ``STAGE`` (a
+one-line summary of what the chapter measures) and ``run(seed: int = 0, out_dir: Path = ...,
+quick: bool = False) -> ExperimentResult``. ``run`` is deterministic for a random seed, writes
+its figures (PNG) into ``out_dir`` and returns the numbers it measured plus a Markdown section
+that answers the chapter's questions from those numbers (never from prose written in advance).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..chapters import chapter
 from ..io import write_json, write_text
 from ..nn.layers import Linear, Parameter
 
@@ -24,6 +26,10 @@ class Figure:
 
     path: Path
     caption: str
+
+    def _repr_png_(self) -> bytes:
+        """The PNG itself, so a notebook shows ``result.figures[0]`` inline."""
+        return Path(self.path).read_bytes()
 
 
 @dataclass
@@ -61,6 +67,12 @@ class ExperimentResult:
             f"## {self.title}\n\n*{self.stage}*\n\n{self.markdown.strip()}\n",
         )
         return out_dir
+
+
+def tagline(key: str) -> str:
+    """The chapter's one-line summary as a sentence: 'Fit y = wx + b by gradient descent; ...'."""
+    summary = chapter(key).summary
+    return summary[:1].upper() + summary[1:]
 
 
 def fmt(x, digits: int = 3) -> str:

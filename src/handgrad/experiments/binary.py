@@ -1,6 +1,6 @@
-"""Seed 000: a one-hidden-layer binary classifier from first principles, ReLU and tanh.
+"""Backprop by hand (chapter 4): a one-hidden-layer binary classifier, ReLU and tanh.
 
-Everything here runs through ``handgrad.reference.seed000`` — the seed's Parts 1-5 as plain
+Everything here runs through the reference network of ``handgrad.reference`` — Parts 1-5 as plain
 functions (forward, stable BCE from the logit, hand-derived backward, gradient-descent
 step, finite-difference check) — on two data sets:
 
@@ -18,13 +18,14 @@ from typing import Any
 import numpy as np
 
 from .. import plots
+from ..chapters import chapter
 from ..data import Standardizer, load_builtin, make_moons, train_test_split
 from ..reference import seed000 as net
-from .base import ExperimentResult, Figure, fmt, lead, md_table, plural
+from .base import ExperimentResult, Figure, fmt, lead, md_table, plural, tagline
 
 NAME = "binary"
-TITLE = "A tiny binary classifier from first principles"
-STAGE = "Seed 000 (forward, stable BCE, backward, gradient descent, gradient check)"
+TITLE = chapter(NAME).heading
+STAGE = tagline(NAME)
 
 HIDDEN = 16
 TEST_FRACTION = 0.25
@@ -165,9 +166,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/binary"), quick: bool = False)
             "straight pieces, tanh draws a smooth curve.",
         )
     )
-    md.append(
-        "The network of seed 000, written as plain functions in `handgrad.reference.seed000`:"
-    )
+    md.append("The network, written as plain functions in `handgrad.reference`:")
     md.append(r"$$z_1 = X W_1 + b_1,\qquad a_1 = f(z_1),$$")
     md.append(r"$$z_2 = a_1 W_2 + b_2,\qquad p = \sigma(z_2)$$")
     md.append(

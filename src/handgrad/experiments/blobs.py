@@ -1,4 +1,4 @@
-"""Seed 004: a [2, 32, 3] softmax classifier on three Gaussian blobs, and every tensor's shape.
+"""Chapter 7: a [2, 32, 3] softmax classifier on three Gaussian blobs, and every tensor's shape.
 
 Data: 50 points around each of (0, 0), (3, 3), (6, 0) with unit spread, drawn from a
 Generator; a second draw of the same size is the held-out test set. Training follows the
@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import plots
+from ..chapters import chapter
 from ..data import make_blobs
 from ..metrics import confusion_matrix
 from ..nn import functional as F
@@ -22,11 +23,11 @@ from ..nn.layers import count_parameters, mlp
 from ..nn.losses import SoftmaxCrossEntropyLoss
 from ..nn.optim import SGD
 from ..train import fit
-from .base import ExperimentResult, Figure, fmt, lead, md_table
+from .base import ExperimentResult, Figure, fmt, lead, md_table, tagline
 
 NAME = "blobs"
-TITLE = "Three blobs: a softmax classifier and the shape of every tensor"
-STAGE = "Seed 004 (multi-class extension, shape analysis, parameter count)"
+TITLE = chapter(NAME).heading
+STAGE = tagline(NAME)
 
 LEAD = lead(
     (
@@ -43,7 +44,7 @@ LEAD = lead(
 CENTERS = ((0.0, 0.0), (3.0, 3.0), (6.0, 0.0))
 PER_CLASS = 50
 SIZES = [2, 32, 3]
-LR = 0.05  # seed 004
+LR = 0.05  # the classic setting
 FULL_EPOCHS, QUICK_EPOCHS = 1000, 300
 SHAPE_BATCH = 8
 
@@ -195,8 +196,9 @@ def run(seed: int = 0, out_dir: Path = Path("runs/blobs"), quick: bool = False):
         + f" with unit standard deviation, drawn from a seeded Generator (seed {seed}); a "
         "second draw of the same size is held out for testing. The network is "
         f"Linear(2, 32) → ReLU → Linear(32, 3); its 3 logits go to the fused softmax + "
-        f"cross-entropy loss. Training follows seed 004: full batch, gradient descent with "
-        f"lr {LR:g}, {epochs:,} epochs" + (" (quick mode; the seed uses 1,000)." if quick else ".")
+        f"cross-entropy loss. Training: full batch, gradient descent with "
+        f"lr {LR:g}, {epochs:,} epochs"
+        + (" (quick mode; the full run uses 1,000)." if quick else ".")
     )
     md.append("### Accuracy")
     md.append(
@@ -247,7 +249,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/blobs"), quick: bool = False):
     md.append(
         "Every gradient has the shape of the array it differentiates (dW1 like W1, dz1 like "
         "z1, ...). handgrad stores biases as 1-D arrays (32,) and (3,) that broadcast over the "
-        "B rows; seed 004's (1, 32) and (1, 3) hold the same numbers. The fused output "
+        "B rows; row vectors of shape (1, 32) and (1, 3) hold the same numbers. The fused output "
         f"gradient dz2 = (softmax(z2) − onehot(y)) / B matches the loss's backward to "
         f"{fused_err:.1e}, and a finite-difference check of all {model.num_parameters()} "
         f"parameters on this batch gives a largest relative error of {check.max_rel_error:.1e} "
@@ -280,7 +282,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/blobs"), quick: bool = False):
         f"{counts['10-64-3']}, and the built models hold {counts['2-32-3 (built model)']} and "
         f"{counts['10-64-3 (built model)']}"
         + (
-            " — all agree (seed 004's answer for [10, 64, 3] is 899)."
+            " — all agree (the worked answer for [10, 64, 3] is 899)."
             if len({by_hand[1], counts["10-64-3"], counts["10-64-3 (built model)"], 899}) == 1
             and len({by_hand[0], counts["2-32-3"], counts["2-32-3 (built model)"]}) == 1
             else " — they DISAGREE."

@@ -1,9 +1,9 @@
-"""Seed 001, Stage 4: a linear credit-score model with L2, and what its weights say.
+"""Chapter 6: a linear credit-score model with L2, and what its weights say.
 
 Five people, three features (utilization as a fraction, age in years, late payments as a
 count) and a FICO-like score. Features are standardized; a Linear(3, 1) is trained on
 
-    L(W, b) = mean_n (x_n W + b - y_n)^2 + lam * ||W||^2        (the lab's "full" convention)
+    L(W, b) = mean_n (x_n W + b - y_n)^2 + lam * ||W||^2        (the course's "full" convention)
     dL/dW   = 2/N X^T (X W + b - y) + 2 lam W,     dL/db = 2 mean(X W + b - y)
 
 for lam in {0, 0.01, 0.1}. On standardized (centred) features the minimizer has a closed
@@ -21,16 +21,17 @@ from pathlib import Path
 import numpy as np
 
 from .. import plots
+from ..chapters import chapter
 from ..data import Standardizer
 from ..nn.gradcheck import gradcheck
 from ..nn.layers import Linear
 from ..nn.losses import L2Penalty, MSELoss
 from ..nn.optim import SGD
-from .base import ExperimentResult, Figure, bias_of, fmt, lead, md_table
+from .base import ExperimentResult, Figure, bias_of, fmt, lead, md_table, tagline
 
 NAME = "credit"
-TITLE = "Stage 4: credit-score weights, standardization and L2"
-STAGE = "Seed 001, Stage 4 (interpretability, regularization)"
+TITLE = chapter(NAME).heading
+STAGE = tagline(NAME)
 
 LEAD = lead(
     (
@@ -97,7 +98,7 @@ def train(Xn, y, lam: float, lr: float, epochs: int, seed: int) -> tuple[Linear,
 
 
 def l2_gradient_checks(seed: int, lam: float = 0.01) -> dict:
-    """The lab's mini-check (grad with L2 minus grad without = 2 lam W) and a finite-difference
+    """The course's mini-check (grad with L2 minus grad without = 2 lam W) and a finite-difference
     check of the total loss MSE + lam ||W||^2, on a random batch of 5 rows."""
     rng = np.random.default_rng([seed, 7])
     lin = Linear(3, 1, rng=rng)
@@ -214,16 +215,18 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
             r["lab_history"],
             "--",
             color=line.get_color(),
-            label=f"λ = {key}, lab lr 0.01",
+            label=f"λ = {key}, course lr 0.01",
         )
-    ax.set_title("Stage 4: total loss (MSE + λ‖W‖²) per epoch")
+    ax.set_title("Total loss (MSE + λ‖W‖²) per epoch")
     ax.set_xlabel("epoch (full batch, 5 people)")
     ax.set_ylabel("total loss (points², log scale)")
     ax.set_xscale("log")
     ax.grid(True, alpha=0.3)
     ax.legend(ncol=2)
     path = plots.save_figure(fig, out_dir / "credit_loss.png")
-    figures.append(Figure(path, "Training curves: the lab's lr 0.01 (dashed) and lr 0.3 (solid)."))
+    figures.append(
+        Figure(path, "Training curves: the course's lr 0.01 (dashed) and lr 0.3 (solid).")
+    )
 
     fig, (ax1, ax2) = plots.new_figure(ncols=2)
     plots.plot_bars(
@@ -271,7 +274,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
     # --- the section ------------------------------------------------------------------------
     md = []
     md.append(
-        "The lab's five people (utilization as a fraction, age in years, number of late "
+        "The course's five people (utilization as a fraction, age in years, number of late "
         "payments; score as target) are standardized with `handgrad.data.Standardizer` "
         "(means "
         + ", ".join(f"{m:.3g}" for m in mu)
@@ -283,14 +286,14 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
     )
 
     # settings
-    md.append("### Does the lab's lr 0.01 × 1,000 epochs converge?")
+    md.append("### Does the course's lr 0.01 × 1,000 epochs converge?")
     md.append(
         md_table(
             [
                 "λ",
                 "Hessian eigenvalues",
                 "2/λ_max",
-                "largest gap to the exact solution, lab settings",
+                "largest gap to the exact solution, course settings",
             ],
             [
                 [
@@ -318,9 +321,9 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
         f"only {fmt(r0['lab_final_loss'] - r0['final_loss'])} above its minimum at λ = 0: along "
         "the valley floor very different weights fit almost equally well. "
         + (
-            "So the lab's settings do not converge for every λ, "
+            "So the course's settings do not converge for every λ, "
             if worst_lab > 0.01
-            else "The lab's settings converge, "
+            else "The course's settings converge, "
         )
         + f"and we train with lr {LR:g} instead, below every 2/λ_max "
         f"(smallest {min(r['lr_limit'] for r in results.values()):.3f}), for as many epochs as "
@@ -472,7 +475,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False)
     # gradient checks
     md.append("### Checking the L2 gradient")
     md.append(
-        f"The lab's mini-check on a random batch (5 rows, $\\lambda = {checks['lam']:g}$): the "
+        f"The course's mini-check on a random batch (5 rows, $\\lambda = {checks['lam']:g}$): the "
         "gradient with the penalty minus the gradient without it should be exactly "
         f"$2\\lambda W$; the largest difference is {checks['mini_check_max_abs_error']:.1e}. "
         "A finite-difference check of the total loss "

@@ -1,4 +1,4 @@
-"""Stage 5 on scikit-learn's 8x8 digits: softmax + cross-entropy, minibatch SGD, a sweep.
+"""Chapter 8 on scikit-learn's 8x8 digits: softmax + cross-entropy, minibatch SGD, a sweep.
 
 Protocol (everything drawn from ``seed``):
   1. pixels 0..16 are divided by 16 (so every input lies in [0, 1]); a stratified 80/20
@@ -22,14 +22,15 @@ import numpy as np
 
 import handgrad as hg
 
+from ..chapters import chapter
 from ..data import load_builtin, train_test_split
 from ..nn import functional as F
 from ..train import predict_outputs
-from .base import ExperimentResult, Figure, lead
+from .base import ExperimentResult, Figure, lead, tagline
 
 NAME = "digits"
-TITLE = "Digits: softmax, cross-entropy and minibatches"
-STAGE = "Seed 001, Stage 5 (scikit-learn's 8x8 digits)"
+TITLE = chapter(NAME).heading
+STAGE = tagline(NAME)
 
 LEAD = lead(
     (

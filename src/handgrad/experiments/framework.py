@@ -1,6 +1,6 @@
-"""Stage 6: the credit-score model trained in handgrad and in Keras 3, side by side.
+"""Chapter 10: the credit-score model trained in handgrad and in Keras 3, side by side.
 
-Seed 001's toy table (utilization, age, late payments -> a FICO-like score), features
+The course's toy table (utilization, age, late payments -> a FICO-like score), features
 standardized; a single Linear(3 -> 1); loss = MSE + lam * sum(W^2) with lam = 1e-2 (the
 Keras ``L2`` convention, ``hg.L2Penalty(lam, convention="full")``; the bias is not
 penalized); plain SGD with learning rate 0.1; 1000 epochs of one full-batch step each.
@@ -30,14 +30,15 @@ import numpy as np
 
 import handgrad as hg
 
+from ..chapters import chapter
 from ..data import Standardizer
-from .base import ExperimentResult, Figure, bias_of, lead
+from .base import ExperimentResult, Figure, bias_of, lead, tagline
 from .credit import FEATURES, PERSONS, X_RAW, Y
 
 NAME = "framework"
-TITLE = "The credit model in handgrad and in Keras 3"
+TITLE = chapter(NAME).heading
 INSTALL_HINT = "pip install 'handgrad[framework]'"
-STAGE = "Seed 001, Stage 6 (try it with a framework)"
+STAGE = tagline(NAME)
 
 LEAD = lead(
     (
@@ -375,7 +376,7 @@ def _markdown(m: dict) -> str:
     )
     pa, pb = h["people"]["A"], h["people"]["B"]
     lines = [
-        f"**Setup.** Seed 001's five-row credit table, features standardized (mean 0, std 1 per "
+        f"**Setup.** Chapter 6's five-row credit table, features standardized (mean 0, std 1 per "
         f"column); Linear(3 -> 1) with initial weights drawn with seed {m['seed']} "
         f"({', '.join(f'{w:+.3f}' for w in m['initial_W'])}, bias 0); loss = "
         f"$\\mathrm{{MSE}} + {LAM:g} \\sum W^2$, the Keras L2 convention (handgrad: "

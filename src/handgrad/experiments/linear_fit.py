@@ -1,6 +1,6 @@
-"""Seed 001, Stage 1: fit y = w x + b by gradient descent, and find where the step size breaks it.
+"""Chapter 1: fit y = w x + b by gradient descent, and find where the step size breaks it.
 
-The data follow the lab's recipe, drawn from a Generator: 200 points on a grid of [-2, 2],
+The data follow the course's recipe, drawn from a Generator: 200 points on a grid of [-2, 2],
 y = 2.5 x - 0.7 + 0.25 * noise. The loss is the mean squared error
 
     L(w, b) = mean_n (w x_n + b - y_n)^2,   dL/dw = 2 mean(err x),  dL/db = 2 mean(err).
@@ -20,17 +20,18 @@ from typing import Any
 import numpy as np
 
 from .. import plots
-from .base import ExperimentResult, Figure, fmt, lead, md_table
+from ..chapters import chapter
+from .base import ExperimentResult, Figure, fmt, lead, md_table, tagline
 
 NAME = "linear-fit"
-TITLE = "Stage 1: a line fitted by gradient descent"
-STAGE = "Seed 001, Stage 1 (linear estimator; learning rate; which parameter is easier)"
+TITLE = chapter(NAME).heading
+STAGE = tagline(NAME)
 
 TRUE_W, TRUE_B = 2.5, -0.7
 N_POINTS = 200
 NOISE_STD = 0.25
-LR = 0.05  # the lab's learning rate
-STEPS = 800  # the lab's number of steps
+LR = 0.05  # the course's learning rate
+STEPS = 800  # the course's number of steps
 COMPARED_LRS = (0.05, 0.5, 1.1)
 NEAR_ZERO_HALF_WIDTH = 0.05  # x on [-0.05, 0.05] for the "x near zero" question
 RATE_STEPS = 10  # steps over which the sweep measures the per-step factor
@@ -47,7 +48,7 @@ def make_line_data(
     high: float = 2.0,
     noise_std: float = NOISE_STD,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The lab's data: x on an even grid of [low, high], y = 2.5 x - 0.7 + noise.
+    """The course's data: x on an even grid of [low, high], y = 2.5 x - 0.7 + noise.
 
     Returns x (n,), y (n,) and the noise (n,) that was added.
     """
@@ -79,7 +80,7 @@ def mse(x: np.ndarray, y: np.ndarray, w, b) -> np.ndarray:
 
 
 def gradient_descent(x: np.ndarray, y: np.ndarray, w0: float, b0: float, lr, steps: int) -> dict:
-    """The lab's loop, for one learning rate or an array of them at once.
+    """The course's loop, for one learning rate or an array of them at once.
 
     lr: scalar or (L,). Returns w, b of shape (steps + 1, L) (the values before each step
     and after the last), loss (steps, L) measured before each update, and diverged_at (L,)
@@ -172,11 +173,11 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     x, y, noise = make_line_data(rng)
-    w0, b0 = (float(v) for v in rng.standard_normal(2))  # the lab's w, b = randn(), randn()
+    w0, b0 = (float(v) for v in rng.standard_normal(2))  # the course's w, b = randn(), randn()
     w_ls, b_ls = least_squares(x, y)
     loss_min = float(mse(x, y, w_ls, b_ls))
 
-    # 1. the lab's run
+    # 1. the course's run
     main = gradient_descent(x, y, w0, b0, LR, STEPS)
     w_gd, b_gd = float(main["w"][-1, 0]), float(main["b"][-1, 0])
     main_loss = main["loss"][:, 0]
@@ -274,7 +275,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
         y,
         {f"gradient descent (w={w_gd:.3f}, b={b_gd:.3f})": w_gd * x + b_gd},
         truth=TRUE_W * x + TRUE_B,
-        title=f"Stage 1: line fitted by gradient descent (lr {LR:g}, {STEPS} steps)",
+        title=f"Line fitted by gradient descent (lr {LR:g}, {STEPS} steps)",
         xlabel="x (input, arbitrary units)",
         ylabel="y (target, arbitrary units)",
     )
@@ -309,7 +310,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
         ylabel="MSE − min MSE (log scale)",
         logy=True,
     )
-    fig.suptitle("Stage 1: three learning rates from the same start")
+    fig.suptitle("Three learning rates from the same start")
     path = plots.save_figure(fig, out_dir / "linear_fit_mse.png")
     figures.append(
         Figure(path, "Training MSE per step; a diverging run is drawn until its loss passes 1e8.")
@@ -326,7 +327,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
     )  # fmt: skip
     ax.axhline(1.0, color="gray", linestyle=":", linewidth=1)
     ax.axvline(lr_limit, color="k", linestyle="--", label=f"2 / λ_max = {lr_limit:.3f}")
-    ax.set_title("Stage 1: error shrink factor per step vs learning rate")
+    ax.set_title("Error shrink factor per step vs learning rate")
     ax.set_xlabel("learning rate")
     ax.set_ylabel("per-step factor of the parameter error")
     ax.grid(True, alpha=0.3)
@@ -351,7 +352,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
         ax,
         {k: np.maximum(v, 1e-17) for k, v in gaps.items()},
         x=dict.fromkeys(gaps, steps_axis),
-        title="Stage 1: distance to the least-squares (w*, b*) per step",
+        title="Distance to the least-squares (w*, b*) per step",
         xlabel="gradient-descent step",
         ylabel="absolute parameter error (log scale)",
         logy=True,
@@ -409,9 +410,9 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = Fa
         )
     ]
     md.append(
-        f"We drew the lab's data — {N_POINTS} points on an even grid of [-2, 2], "
+        f"We drew the course's data — {N_POINTS} points on an even grid of [-2, 2], "
         f"$y = {TRUE_W}x - {abs(TRUE_B)} + {NOISE_STD}\\,\\varepsilon$ with standard normal "
-        f"noise $\\varepsilon$ — from a seeded Generator (seed {seed}) and ran the lab's loop: "
+        f"noise $\\varepsilon$ — from a seeded Generator (seed {seed}) and ran the course's loop: "
         f"$w, b$ drawn from $\\mathcal{{N}}(0, 1)$ (here $w = {w0:.3f}$, $b = {b0:.3f}$), the mean "
         "squared error $L = \\frac{1}{N}\\sum_n e_n^2$ of the errors $e_n = w x_n + b - y_n$, its "
         "gradients"

@@ -1,4 +1,4 @@
-"""Seed 001, Stage 2: two stacked Linear layers (1 -> 4 -> 1), trained with MSE.
+"""Chapter 2: two stacked Linear layers (1 -> 4 -> 1), trained with MSE.
 
 Three measurements: the loss goes down; ``Linear.backward`` agrees with finite differences
 on a batch of 3 points (dW, db and dx of both layers); and the trained stack is one affine
@@ -17,16 +17,17 @@ from pathlib import Path
 import numpy as np
 
 from .. import plots
+from ..chapters import chapter
 from ..nn.gradcheck import gradcheck
 from ..nn.layers import Linear, Sequential
 from ..nn.losses import MSELoss
 from ..nn.optim import SGD
-from .base import ExperimentResult, Figure, bias_of, fmt, lead, md_table
+from .base import ExperimentResult, Figure, bias_of, fmt, lead, md_table, tagline
 from .linear_fit import TRUE_B, TRUE_W, least_squares, make_line_data
 
 NAME = "linear-two-layer"
-TITLE = "Stage 2: two stacked linear layers"
-STAGE = "Seed 001, Stage 2 (Linear forward/backward, chaining, composition)"
+TITLE = chapter(NAME).heading
+STAGE = tagline(NAME)
 
 LEAD = lead(
     (
@@ -42,7 +43,7 @@ LEAD = lead(
 
 
 HIDDEN = 4
-LR = 0.05  # the lab's settings
+LR = 0.05  # the course's settings
 EPOCHS = 200
 CHECK_POINTS = 3
 
@@ -52,7 +53,7 @@ def _line(w: float, b: float) -> str:
 
 
 def train(model: Sequential, X: np.ndarray, Y: np.ndarray, lr: float, epochs: int) -> list[float]:
-    """The lab's loop: full-batch forward, MSE, backward, SGD step; the loss before each step."""
+    """The course's loop: full-batch forward, MSE, backward, SGD step; the loss before each step."""
     loss = MSELoss()
     opt = SGD(model.parameters(), lr=lr)
     losses = []
@@ -116,7 +117,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: boo
     w_ls, b_ls = least_squares(x, y)
     loss_min = float(np.mean((w_ls * x + b_ls - y) ** 2))
 
-    lin1 = Linear(1, HIDDEN, init="xavier_uniform", rng=rng)  # Xavier, as in the lab
+    lin1 = Linear(1, HIDDEN, init="xavier_uniform", rng=rng)  # Xavier, as in the course
     lin2 = Linear(HIDDEN, 1, init="xavier_uniform", rng=rng)
     model = Sequential(lin1, lin2)
 
@@ -149,7 +150,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: boo
     plots.plot_curves(
         ax,
         {f"two-layer linear net (lr {LR:g})": losses},
-        title=f"Stage 2: training MSE of Linear(1,{HIDDEN}) → Linear({HIDDEN},1)",
+        title=f"Training MSE of Linear(1,{HIDDEN}) → Linear({HIDDEN},1)",
         xlabel="epoch (full batch)",
         ylabel="training MSE (log scale)",
         logy=True,
@@ -175,7 +176,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: boo
         label=f"one Linear: {_line(w_eff, b_eff)}",
     )
     ax.scatter(x, y, s=5, alpha=0.3, color="gray", label="data")
-    ax.set_title("Stage 2: every hidden unit, and the output, is a straight line in x")
+    ax.set_title("Every hidden unit, and the output, is a straight line in x")
     ax.set_xlabel("x (input, arbitrary units)")
     ax.set_ylabel("value (arbitrary units)")
     ax.grid(True, alpha=0.3)
@@ -209,12 +210,12 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: boo
     # --- the section ------------------------------------------------------------------------
     md = []
     md.append(
-        f"Stage 1's data (redrawn with seed {seed}) go through two `Linear` layers, "
+        f"Chapter 1's data (redrawn with seed {seed}) go through two `Linear` layers, "
         f"$x \\to$ `Linear(1, {HIDDEN})` $\\to$ `Linear({HIDDEN}, 1)` $\\to \\hat y$, with no "
         "activation between them. `Linear.forward` computes $xW + b$; `Linear.backward` "
         "receives $G = \\partial L / \\partial \\hat y$ and returns $dx = G W^\\top$ after "
         "storing $dW = x^\\top G$ and $db = \\sum_n G_n$ (the bias is added to every "
-        f"row, so its gradient sums over the batch). We trained with the lab's settings: "
+        f"row, so its gradient sums over the batch). We trained with the course's settings: "
         f"full-batch MSE, $\\partial L / \\partial \\hat y = 2\\,e / N$, SGD with lr {LR:g} for "
         f"{EPOCHS} epochs, "
         "Xavier-uniform initial weights and zero biases."
@@ -299,6 +300,6 @@ def run(seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: boo
         f"are at most {hidden_second_diff:.1e}; figure `two_layer_composition.png`), and a "
         "weighted sum of lines is a line. Depth without a nonlinearity buys no expressive "
         f"power: the best this network can reach is the least-squares MSE {fmt(loss_min)}, "
-        "which is why Stage 3 puts an activation between the layers."
+        "which is why chapter 3 puts an activation between the layers."
     )
     return ExperimentResult(NAME, TITLE, STAGE, metrics, "\n\n".join([LEAD, *md]), figures)

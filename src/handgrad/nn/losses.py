@@ -307,7 +307,7 @@ class L2Penalty:
     """An L2 penalty on the weights, as an explicit loss term.
 
     ``convention="half"``:  R = (lam / 2) * sum ||W||^2,  dR/dW = lam * W   (matches weight decay)
-    ``convention="full"``:  R = lam * sum ||W||^2,        dR/dW = 2 lam W  (seed 001, Keras L2)
+    ``convention="full"``:  R = lam * sum ||W||^2,        dR/dW = 2 lam W  (Keras L2)
     Only parameters with ``regularize=True`` (weights, not biases) are penalized.
     ``add_gradient`` adds dR/dW to each parameter's ``.grad`` in place, after backward.
     """

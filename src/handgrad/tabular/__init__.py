@@ -1,4 +1,4 @@
-"""Your own table (seed 001, Stage 7): read, type, encode, train, predict, report.
+"""Your own table (the course's last chapter): read, type, encode, train, predict, report.
 
 read.py        pandas reading (CSV, Parquet, Excel) and column typing
 encode.py      the fitted preprocessing, stored as JSON and applied without scikit-learn

@@ -1,9 +1,9 @@
-"""The run report: figures and a Markdown/HTML page answering Stage 7's questions from the numbers.
+"""The run report: figures and a Markdown/HTML page answering the last chapter's questions.
 
-Stage 7 of seed 001 asks for a report on how the hyperparameters were chosen, the layers and
-neurons, how the data was split, how the model was evaluated, and the training and test
-results. ``write_report_files`` writes the figures, ``report.md`` and ``report.html`` (the
-same Markdown -> HTML converter as the tour report) into a run folder.
+The course's last chapter (12 · Your own data) asks for a report on how the hyperparameters
+were chosen, the layers and neurons, how the data was split, how the model was evaluated, and
+the training and test results. ``write_report_files`` writes the figures, ``report.md`` and
+``report.html`` (the same Markdown -> HTML converter as the tour report) into a run folder.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..chapters import OWN_DATA
 from ..io import write_text
 from ..metrics import confusion_matrix
 from .config import DEFAULT_PATIENCE, TrainConfig
@@ -110,7 +111,7 @@ def _plot_run(run, out: Path) -> list[tuple[str, str]]:
     return figures
 
 
-# --- report.md: Stage 7's questions, answered from the numbers -----------------------------
+# --- report.md: the chapter's questions, answered from the numbers -----------------------------
 
 
 def _fmt(x: float | None, digits: int = 4) -> str:
@@ -121,7 +122,7 @@ def train_report(run, dataset, figures: list[tuple[str, str]]) -> str:
     """The run's report in Markdown: data, choices, architecture, split, evaluation, results."""
     c, m, n = run.config, run.metrics, sum(run.split.values())
     name = Path(dataset.source).name if dataset.file else dataset.source
-    lines = [f"# {name}: train your own network (seed 001, Stage 7)", ""]
+    lines = [f"# {name}: train your own network ({OWN_DATA.heading})", ""]
     lines += ["## The data", ""]
     if dataset.file:
         f = dataset.file

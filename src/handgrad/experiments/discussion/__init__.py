@@ -1,4 +1,4 @@
-"""Seed 000's written discussion, measured: stability, initialization, activations, batch size.
+"""Chapter 11, why it works, measured: stability, initialization, activations, batch size.
 
 Every statement in the section this experiment writes comes from a number it has just
 measured; the sentences are assembled from those numbers (a comparison that comes out the
@@ -16,7 +16,7 @@ its figure and its prose:
 - ``dead_units``: dead ReLU units created, detected, mitigated;
 - ``batch_size``: E||g_B - g||^2 against B, with and without replacement, and doubling the
   batch with lr, sqrt(2) lr and 2 lr;
-- ``followups``: seed 000's follow-up questions, answered from the numbers above.
+- ``followups``: the classic follow-up questions, answered from the numbers above.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ..base import ExperimentResult, Figure, lead
+from ...chapters import chapter
+from ..base import ExperimentResult, Figure, lead, tagline
 from . import (
     _reference,
     activations,
@@ -38,8 +39,8 @@ from . import (
 from ._shared import CAP, FLOOR, FULL, QUICK, say
 
 NAME = "discussion"
-TITLE = "Discussion, measured: stability, initialization, activations, batch size"
-STAGE = "Seed 000: written discussion and follow-up questions"
+TITLE = chapter(NAME).heading
+STAGE = tagline(NAME)
 
 # a progress callback gets (parts done, parts in all, the part about to run)
 Progress = Callable[[int, int, str], None]
@@ -126,7 +127,7 @@ def run(
     ]
 
     opening = lead(
-        "Seed 000 ends with a written discussion: why the textbook cross-entropy breaks on "
+        "Every course on backprop ends with a discussion: why the textbook cross-entropy breaks on "
         "large logits, how the initialization and the activation decide whether a deep "
         "network trains, what a dead ReLU unit is, and what changing the batch size does. Do "
         "those claims hold when measured?",

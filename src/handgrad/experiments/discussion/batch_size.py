@@ -79,7 +79,7 @@ def batch_variance(cfg: Config, seed: int) -> dict:
 
 
 def sum_gradient(model: Sequential, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """The same full-batch gradient with reduction="sum" (seed 002's convention)."""
+    """The same full-batch gradient with reduction="sum" (the `backprop` exercise's convention)."""
     loss = BCEWithLogitsLoss(reduction="sum")
     loss.forward(model.forward(X), y)
     model.backward(loss.backward())

@@ -1,4 +1,4 @@
-"""Part 5: seed 000's follow-up questions, each answered from the numbers of the parts above."""
+"""Part 5: the classic follow-up questions, each answered from the numbers of the parts above."""
 
 from __future__ import annotations
 
@@ -45,6 +45,4 @@ def md_followups(cp: dict, bm: dict, dead: dict, bv: dict, lr: dict) -> str:
             "rises and gradient-norm peaks (section 4).",
         ),
     ]
-    return "### 5. Seed 000's follow-up questions, answered by the numbers above\n\n" + "\n".join(
-        items
-    )
+    return "### 5. Follow-up questions, answered by the numbers above\n\n" + "\n".join(items)

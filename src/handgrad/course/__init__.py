@@ -1,0 +1,109 @@
+"""The course: one Jupyter notebook per chapter, shipped inside the package.
+
+    handgrad course --out course          copy the notebooks where you edit them
+    jupyter lab course                     open them (``make course`` does both)
+
+In a notebook:
+
+    from handgrad import course
+    result = course.measure("sine")        the chapter's experiment (quick), as the report runs it
+    result.figures[0]                      a figure, shown inline
+    course.reference_if_asked("mse", globals())
+
+The notebooks are tested like code: ``tests/course`` executes each one top to bottom with
+``HANDGRAD_COURSE_SOLUTIONS=1``, under which ``reference_if_asked`` puts the exercise's
+reference answer in place of the learner's unfinished one. Without that variable it does
+nothing, so a learner's own code is what runs and what ``handgrad.exercises.check`` checks.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import MutableMapping
+from pathlib import Path
+from typing import Any
+
+from ..chapters import CHAPTERS, Chapter
+
+SOLUTIONS_ENV = "HANDGRAD_COURSE_SOLUTIONS"
+HERE = Path(__file__).resolve().parent
+
+__all__ = [
+    "SOLUTIONS_ENV",
+    "copy_course",
+    "measure",
+    "notebook_name",
+    "notebooks",
+    "reference_if_asked",
+]
+
+
+def notebook_name(chapter: Chapter) -> str:
+    """'03-sine.ipynb' for chapter 3 (the file name sorts in chapter order)."""
+    return f"{chapter.number:02d}-{chapter.key}.ipynb"
+
+
+def notebooks() -> list[Path]:
+    """The notebooks that ship with this installation, in chapter order."""
+    paths = [HERE / notebook_name(c) for c in CHAPTERS]
+    return [p for p in paths if p.is_file()]
+
+
+def copy_course(out_dir: str | os.PathLike) -> tuple[list[Path], list[Path]]:
+    """Copy every notebook into ``out_dir``; a notebook already there is left as it is.
+
+    Returns (copied, kept): the new files, and those left alone because the learner may have
+    edited them (delete one to get a fresh copy).
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    copied, kept = [], []
+    for source in notebooks():
+        target = out / source.name
+        if target.exists():
+            kept.append(target)
+            continue
+        shutil.copyfile(source, target)
+        copied.append(target)
+    return copied, kept
+
+
+def reference_if_asked(name: str, namespace: MutableMapping[str, Any]) -> bool:
+    """With ``HANDGRAD_COURSE_SOLUTIONS=1``, put exercise ``name``'s reference into ``namespace``.
+
+    How the course's tests fill the exercise cells; without the variable it changes nothing
+    and returns False.
+    """
+    if os.environ.get(SOLUTIONS_ENV) != "1":
+        return False
+    from ..exercises import get
+
+    exercise = get(name)
+    reference = exercise.reference()
+    namespace.update({entry: reference[entry] for entry in exercise.entries})
+    return True
+
+
+def measure(
+    name: str,
+    *,
+    seed: int = 0,
+    quick: bool = True,
+    out_dir: str | os.PathLike = "",
+    **options: Any,
+):
+    """Run chapter ``name``'s experiment as ``handgrad run`` does; return its ExperimentResult.
+
+    The same code writes the report's section, so the numbers a notebook shows are the
+    report's. ``quick`` (the default here) keeps a notebook cell short; the figures go to
+    ``out_dir`` (a fresh temporary folder when empty); ``options`` go to the experiment's
+    ``run`` (e.g. ``keras=False`` for chapter 10).
+    """
+    from ..experiments import run_experiment
+
+    folder = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix=f"handgrad-{name}-"))
+    return run_experiment(name, seed=seed, out_dir=folder, quick=quick, **options)

@@ -1,0 +1,172 @@
+"""Every chapter notebook runs top to bottom, exercises filled from the references.
+
+``HANDGRAD_COURSE_SOLUTIONS=1`` (the switch ``handgrad.course.reference_if_asked`` reads) puts
+each exercise's reference answer in place of the starter's ``raise NotImplementedError``. A
+cell that raises fails the test, and so does a change in an output the notebook's text relies
+on: cells tagged ``expect:NAME`` must print what ``EXPECTED`` says.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+import handgrad
+from handgrad import course
+from handgrad.chapters import CHAPTERS
+from handgrad.exercises import get, names
+
+nbformat = pytest.importorskip("nbformat", reason="the test extra installs nbformat")
+nbclient = pytest.importorskip("nbclient", reason="the test extra installs nbclient")
+
+NOTEBOOKS = {p.name: p for p in course.notebooks()}
+
+# notebook -> {tag: patterns its output must match} — the claims the Markdown around them makes
+EXPECTED = {
+    "01-linear-fit.ipynb": {
+        "converged": [r"agree to 1e-6: True"],
+        "limit": [r"2 / lambda_max = 0\.743"],
+        "measured": [r"lr 0\.05: monotone, converging", r"lr 1\.1: diverged"],
+    },
+    "03-sine.ipynb": {
+        "trained": [r"both below var\(y\) = [\d.]+, the MSE of the best constant: True"],
+        "measured": [r"relu: largest stable learning rate", r"tanh: largest stable"],
+    },
+    "04-binary.ipynb": {
+        "shapes": [r"W1: value \(2, 16\), gradient \(2, 16\)", r"b2: value \(1,?\), gradient"],
+        "gradcheck": [r"PASSED"],
+        "trained": [r"training accuracy 0\.9\d"],
+        "measured": [r"gradient check passed: True"],
+    },
+    "05-xor.ipynb": {
+        "trained": [r"accuracy 1\.00"],
+        "symmetric": [r"spread 0\.0e\+00", r"accuracy 0\.\d\d"],
+        "measured": [r"starts solve XOR", r"all-zero start: accuracy 0\.50"],
+    },
+    "08-digits.ipynb": {
+        "trained": [r"above 0\.9: True"],
+        "measured": [r"chosen: \d+ hidden units"],
+    },
+    "02-linear-two-layer.ipynb": {
+        "checks": [r"lin1 dW .* ok", r"lin2 dx .* ok"],
+        "collapse": [
+            r"the stack is the line y = 2\.488 x \+ -0\.696",
+            r"least squares: +2\.488 x \+ -0\.696",
+        ],
+    },
+    "06-credit.ipynb": {
+        "ridge": [r"lambda 0 .* gap to ridge \d\.\de-(0[6-9]|1\d)", r"lambda 0\.1 .* gap to ridge"],
+        "measured": [r"lambda 0: largest stable learning rate 0\.346"],
+    },
+    "07-blobs.ipynb": {
+        "shapes": [r"z1 +\(8, 32\)", r"dW1 +\(2, 32\)", r"z2 +\(8, 3\)"],
+        "counts": [r"\[2, 32, 3\]: +195", r"\[10, 64, 3\]: 899"],
+        "trained": [r"training accuracy 0\.9\d"],
+        "measured": [r"held-out accuracy 0\.9\d"],
+    },
+    "09-mnist.ipynb": {
+        "trained": [r"held-out accuracy after 2 epochs: 0\.9", r"weights still float32: True"],
+        "measured": [r"4,000 training and 1,000 held-out images, 235,146 parameters"],
+    },
+    "10-framework.ipynb": {
+        "conventions": [r"largest difference : 0\.768 score points"],
+        "measured": [r"Keras half not run: switched off"],
+    },
+    "11-discussion.ipynb": {
+        "bce": [r"z =   800, y = 0:  textbook +inf +from the logit +800"],
+        "measured-bce": [r"first fails at z = 36\.7"],
+        "init": [r"He init: std of the last hidden layer / first = "],
+        "measured": [r"8 figures"],
+    },
+}
+
+# chapters whose notebook has no exercise of its own (they use the earlier chapters' pieces)
+WITHOUT_EXERCISES = {"09-mnist.ipynb", "10-framework.ipynb"}
+
+
+def _output_text(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            parts.append(out["text"])
+        elif "data" in out:
+            parts.append(out["data"].get("text/plain", ""))
+    return "".join(parts)
+
+
+def _tags(cell, prefix: str) -> list[str]:
+    return [t[len(prefix) :] for t in cell.metadata.get("tags", []) if t.startswith(prefix)]
+
+
+def test_the_package_ships_a_notebook_for_every_chapter():
+    assert set(NOTEBOOKS) == {course.notebook_name(c) for c in CHAPTERS} == set(EXPECTED)
+
+
+def test_every_exercise_is_embedded_in_one_chapter():
+    embedded = [
+        tag
+        for path in NOTEBOOKS.values()
+        for cell in nbformat.read(path, as_version=4).cells
+        for tag in _tags(cell, "exercise:")
+    ]
+    assert sorted(embedded) == sorted(names())
+
+
+@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+def test_each_notebook_opens_with_its_chapter_and_its_exercise_cells_define_the_entries(name):
+    nb = nbformat.read(NOTEBOOKS[name], as_version=4)
+    chapter = next(c for c in CHAPTERS if course.notebook_name(c) == name)
+    assert nb.cells[0].source.startswith(f"# {chapter.heading}")
+    assert "you will be able to" in nb.cells[0].source
+    assert any("**Try it.**" in c.source for c in nb.cells if c.cell_type == "markdown")
+    exercises = [t for c in nb.cells for t in _tags(c, "exercise:")]
+    assert bool(exercises) == (name not in WITHOUT_EXERCISES), "a notebook embeds its exercises"
+    for cell in nb.cells:
+        for exercise in _tags(cell, "exercise:"):
+            defined = {
+                n.name
+                for n in ast.walk(ast.parse(cell.source))
+                if isinstance(n, (ast.FunctionDef, ast.ClassDef))
+            }
+            assert set(get(exercise).entries) <= defined, (name, exercise)
+        assert not cell.get("outputs"), f"{name} is stored with outputs; clear them"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+def test_notebook_runs_top_to_bottom_and_says_what_its_text_claims(name, tmp_path, monkeypatch):
+    monkeypatch.setenv(course.SOLUTIONS_ENV, "1")
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    # the kernel imports the handgrad under test, wherever the kernel's folder is
+    source = str(Path(handgrad.__file__).resolve().parents[1])
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([source, os.environ.get("PYTHONPATH", "")]))
+    nb = nbformat.read(NOTEBOOKS[name], as_version=4)
+    client = nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute(env=dict(os.environ))  # a cell that raises fails here (CellExecutionError)
+
+    seen = {}
+    for cell in nb.cells:
+        for tag in _tags(cell, "expect:"):
+            seen[tag] = _output_text(cell)
+        for exercise in _tags(cell, "check:"):
+            html = cell.outputs[0]["data"]["text/html"]
+            assert f"{exercise}: passed" in html, (name, exercise)
+    images = [
+        out
+        for cell in nb.cells
+        for out in cell.get("outputs", [])
+        if "image/png" in out.get("data", {})
+    ]
+    assert len(images) >= 2, "the notebook's figures show inline"
+    for tag, patterns in EXPECTED[name].items():
+        assert tag in seen, f"{name}: no cell tagged expect:{tag}"
+        for pattern in patterns:
+            assert re.search(pattern, seen[tag]), (
+                f"{name} expect:{tag}: {pattern!r} not in\n{seen[tag]}"
+            )
