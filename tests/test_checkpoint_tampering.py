@@ -242,3 +242,14 @@ def test_a_generator_state_out_of_range_is_refused_by_name(checkpoint):
     with pytest.raises(ValueError, match=f"{path}: its Generator state does not fit"):
         resume(path, unchanged)
     assert unchanged == [True]
+
+
+def test_a_member_whose_name_was_damaged_is_refused(checkpoint, tmp_path):
+    # found by fuzzing: one byte of a name in the zip's directory made an optimizer array
+    # unread (the state then lacked it) instead of refusing the file; zipfile cuts a name
+    # at its first NUL, so this one reads as the empty name
+    entries = members(checkpoint)
+    entries["\x00ptimizer.2.v.npy"] = entries.pop("optimizer.2.v.npy")
+    path = write_zip(tmp_path / "renamed.npz", entries.items())
+    with pytest.raises(ValueError, match=f"{path}: the member '' is not part of"):
+        read_checkpoint(path)

@@ -218,6 +218,7 @@ def read_checkpoint(path: str | os.PathLike) -> TrainingState:
     try:
         with zipfile.ZipFile(path) as zf:
             members = members_by_name(zf)
+            _check_member_names(members, model)
             meta = _checkpoint_meta(zf, members)
             per_param = _optimizer_arrays(zf, members, len(model.parameters()))
             callbacks = _callback_states(zf, members, meta.get("callbacks", []))
@@ -253,6 +254,15 @@ def read_checkpoint(path: str | os.PathLike) -> TrainingState:
         raise ValueError(
             f"cannot resume from {path}: damaged checkpoint ({type(exc).__name__}: {exc})"
         ) from None
+
+
+def _check_member_names(members: dict, model: Module) -> None:
+    """Every member is one a checkpoint holds: the model's, the state's, an optimizer's or a
+    callback's array (a name damaged in the zip's directory would otherwise go unread)."""
+    known = {"__handgrad__.npy", _KEY + ".npy", *(f"{n}.npy" for n, _ in model.named_parameters())}
+    for name in members:
+        if name not in known and not name.startswith((_OPT_PREFIX, _CB_PREFIX)):
+            raise ValueError(f"the member {name!r} is not part of a handgrad checkpoint")
 
 
 def _checkpoint_meta(zf: zipfile.ZipFile, members: dict) -> dict:
