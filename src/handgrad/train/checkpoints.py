@@ -31,7 +31,7 @@ import numpy as np
 
 from ..io import json_ready
 from ..nn._members import CORRUPT, members_by_name, read_json_member, read_number_array
-from ..nn.layers import Module
+from ..nn.layers import Module, Sequential
 from ..nn.optim import Optimizer
 from ..nn.serialization import atomic_write, load_with_metadata, save
 from .callbacks import History
@@ -256,7 +256,7 @@ def read_checkpoint(path: str | os.PathLike) -> TrainingState:
         ) from None
 
 
-def _check_member_names(members: dict, model: Module) -> None:
+def _check_member_names(members: dict, model: Sequential) -> None:
     """Every member is one a checkpoint holds: the model's, the state's, an optimizer's or a
     callback's array (a name damaged in the zip's directory would otherwise go unread)."""
     known = {"__handgrad__.npy", _KEY + ".npy", *(f"{n}.npy" for n, _ in model.named_parameters())}
