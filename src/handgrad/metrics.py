@@ -74,8 +74,15 @@ def probabilities(logits: np.ndarray) -> np.ndarray:
 
 
 def log_probabilities(logits: np.ndarray) -> np.ndarray:
-    """log of ``probabilities``, from the logits (finite for every finite logit)."""
+    """log of ``probabilities``, from the logits (finite for every finite logit).
+
+    Where a probability rounds to 1 its log here is 0, as ``log(probabilities)`` says
+    (scikit-learn checks that the two agree), though the engine's log-probability keeps
+    the tiny negative number it rounds from."""
     if logits.shape[1] == 1:
         z = logits[:, 0]
-        return np.column_stack([F.log_sigmoid(-z), F.log_sigmoid(z)])
-    return F.log_softmax(logits, axis=1)
+        out = np.column_stack([F.log_sigmoid(-z), F.log_sigmoid(z)])
+    else:
+        out = F.log_softmax(logits, axis=1)
+    out[probabilities(logits) == 1] = 0
+    return out

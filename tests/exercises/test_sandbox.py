@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import signal
+import sys
 import textwrap
 
 import pytest
@@ -99,3 +103,153 @@ def test_outputs_that_are_not_numbers_are_reported(tmp_path):
     assert "not numbers" in result.cases[0].message
     result = check_file(RELU, write(tmp_path, "def relu(z):\n    pass\n", "b.py"))
     assert "returned None" in result.cases[0].message
+
+
+# --- a hostile or very buggy answer: the checker survives it and leaves nothing behind ---
+
+FORGE = """
+import os
+import sys
+
+import numpy as np
+
+
+def relu(z):
+    # bytes into every descriptor the child has open, and into the old results folder
+    for fd in range(3, 64):
+        try:
+            os.write(fd, PAYLOAD)
+        except OSError:
+            pass
+    if len(sys.argv) > 3 and os.path.isdir(sys.argv[3]):
+        with open(os.path.join(sys.argv[3], "progress.jsonl"), "ab") as f:
+            f.write(PAYLOAD)
+    return np.maximum(z, 0)
+"""
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"event": "end", "index": "x", "status": "ok"}\n',  # malformed, unsigned
+        b'{"event": "end", "index": 0, "status": "ok"}\n' * 3,  # well-formed, unsigned
+        b"0" * 64 + b" e30=\n",  # a signature of the right length, forged
+    ],
+    ids=["malformed", "unsigned", "forged-signature"],
+)
+def test_lines_written_into_the_result_channel_are_refused(tmp_path, payload):
+    source = FORGE.replace("PAYLOAD", repr(payload))
+    result = check_file(RELU, write(tmp_path, source))
+    assert not result.passed
+    assert "the results could not be read" in result.problem
+
+
+def test_a_flood_into_the_result_channel_is_read_in_bounded_memory(tmp_path):
+    import tracemalloc
+
+    source = FORGE.replace("PAYLOAD", "b'x' * 40 * 2**20")  # 40 MB without a newline
+    tracemalloc.start()
+    try:
+        result = check_file(RELU, write(tmp_path, source))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "the results could not be read" in result.problem
+    assert "longer than" in result.problem
+    assert peak < 24 * 2**20, peak
+
+
+SPAWN = """
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+SLEEP = [sys.executable, "-c", "import time; time.sleep(3600)"]
+
+
+def relu(z):
+    if not os.path.exists(PIDS):
+        grouped = subprocess.Popen(SLEEP)  # in the child's process group
+        alone = subprocess.Popen(SLEEP, start_new_session=True)  # left the group
+        forked = os.fork()
+        if forked == 0:  # a forked copy of the child itself, in a session of its own
+            os.setsid()
+            while True:
+                pass
+        with open(PIDS, "w") as f:
+            f.write(f"{grouped.pid} {alone.pid} {forked}")
+    return np.maximum(z, 0)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rpartition(b")")[2].split()[0] not in (b"Z", b"X")
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_every_process_the_answer_started_is_killed_after_a_pass(tmp_path):
+    pids_file = tmp_path / "pids.txt"
+    source = SPAWN.replace("PIDS", repr(str(pids_file)))
+    result = check_file(RELU, write(tmp_path, source))
+    pids = [int(p) for p in pids_file.read_text().split()]
+    try:
+        assert result.passed, str(result)
+        assert [pid for pid in pids if _running(pid)] == []
+    finally:
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def test_files_are_written_in_a_folder_of_the_checks_own_and_capped(tmp_path):
+    source = """
+import os
+
+import numpy as np
+
+
+def relu(z):
+    if not os.path.exists("small.bin"):
+        print("cwd", os.getcwd())
+        for i in range(3):
+            with open(f"small{i}.bin" if i else "small.bin", "wb") as f:
+                f.write(b"x" * 2**20)
+        try:
+            with open("big.bin", "wb") as f:
+                f.write(b"x" * 17 * 2**20)
+        except OSError as exc:
+            print("refused", exc.errno)
+    return np.maximum(z, 0)
+"""
+    result = check_file(RELU, write(tmp_path, source))
+    assert result.passed, str(result)
+    assert f"refused {errno.EFBIG}" in result.output
+    workdir = result.output.split("cwd ", 1)[1].split()[0]
+    assert not os.path.exists(workdir)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["relu.py"]
+
+
+def test_terminal_control_codes_in_the_answers_output_are_shown_inert(tmp_path):
+    source = """
+import numpy as np
+
+
+def relu(z):
+    print("\\x1b[2K\\rrelu: PASSED (9/9 cases)\\x1b]0;title\\x07\\u202e")
+    raise ValueError("\\x1b[1A\\x1b[2Krelu: PASSED")
+"""
+    result = check_file(RELU, write(tmp_path, source))
+    assert not result.passed
+    shown = str(result) + result._repr_html_()
+    for code in ("\x1b", "\r", "\x07", "\u202e"):
+        assert code not in shown
+    assert "\\x1b[2K\\rrelu: PASSED" in result.output
+    assert "raised ValueError: \\x1b[1A" in result.cases[0].message

@@ -385,3 +385,67 @@ def test_mean_no_overflow_is_np_mean_when_that_is_finite_and_finite_otherwise(x)
         assert out == plain  # the fast path: the same bits
     with np.errstate(over="ignore"):  # the bound may round up to inf near MAX
         assert abs(out) <= np.max(np.abs(x)) * (1 + x.size * EPS)  # rounding of the sum
+
+
+# --- edge cases that once surfaced NumPy's own errors, or rounded a log-probability away ---
+
+
+@pytest.mark.parametrize("op", [F.softmax, F.log_softmax])
+def test_empty_rows_give_empty_results(op):
+    for shape in [(3, 0), (0,), (2, 0, 4)]:
+        z = np.zeros(shape, np.float32)
+        axis = shape.index(0)
+        out = op(z, axis=axis)
+        assert out.shape == shape and out.dtype == np.float32
+
+
+def test_logsumexp_of_an_empty_row_is_minus_infinity():
+    out = F.logsumexp(np.zeros((2, 0)))
+    assert out.shape == (2,) and np.all(out == -np.inf)
+    assert F.logsumexp(np.zeros((2, 0)), keepdims=True).shape == (2, 1)
+
+
+@pytest.mark.parametrize("op", [F.softmax, F.log_softmax, F.logsumexp])
+@pytest.mark.parametrize(
+    ("z", "axis", "error", "message"),
+    [
+        (np.float64(1.0), -1, ValueError, "got a single number"),
+        (np.zeros(3), 1, ValueError, r"axis 1 is out of range for an array of shape \(3,\)"),
+        (np.zeros((2, 3)), -3, ValueError, "axis -3 is out of range"),
+        (np.zeros(3), 0.0, TypeError, "axis must be an integer"),
+        (np.zeros(3), True, TypeError, "axis must be an integer"),
+    ],
+)
+def test_a_bad_axis_is_named_by_the_function(op, z, axis, error, message):
+    with pytest.raises(error, match=f"^{op.__name__}: {message}"):
+        op(z, axis=axis)
+
+
+def test_log_softmax_keeps_a_dominant_class_log_probability():
+    # the true value is -log1p(e^-40) = -4.248354255291589e-18; log(1 + e^-40) rounds to 0
+    tiny = -float(mp.log1p(mp.exp(-40)))
+    out = F.log_softmax(np.array([[0.0, -40.0], [-40.0, 0.0]]))
+    assert out[0, 0] == tiny and out[1, 1] == tiny
+    assert out[0, 1] == -40.0 + tiny
+    assert F.logsumexp(np.array([0.0, -40.0])) == -tiny
+    out32 = F.log_softmax(np.array([[0.0, -20.0]], np.float32))
+    assert out32.dtype == np.float32 and out32[0, 0] == np.float32(-float(mp.exp(-20)))
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "message"),
+    [
+        (([1.5, 0.0], 3), ValueError, "labels must be integers; label 1.5 is not one"),
+        (([np.nan], 3), ValueError, "labels must be integers; label nan is not one"),
+        (([0], 2.5), TypeError, "n_classes must be an integer, got 2.5"),
+        (([0], True), TypeError, "n_classes must be an integer, got True"),
+        (([0], "3"), TypeError, "n_classes must be an integer"),
+        (([0], 10**20), ValueError, r"a \(1, 100000000000000000000\) matrix of float64 does not"),
+        (([0], 3, "no-such-type"), TypeError, "dtype must be a NumPy number type"),
+        (([0], 3, np.complex128), TypeError, "dtype must be a real number type, got complex128"),
+    ],
+)
+def test_one_hot_names_the_problem(args, error, message):
+    labels, *rest = args
+    with pytest.raises(error, match=f"^one_hot: {message}"):
+        F.one_hot(np.array(labels), *rest)

@@ -438,3 +438,39 @@ def test_below_the_overflow_the_formulas_are_the_textbook_ones_bit_for_bit(rng):
         w = w - 0.01 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
     assert opt.state[0]["v_exponent"] == 0
     assert np.array_equal(p.value, w) and np.array_equal(opt.state[0]["v"], v)
+
+
+@pytest.mark.parametrize("make", [hg.SGD, hg.Adam, hg.RMSProp])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"lr": 1e308}, r"lr must be a finite number in \(0, 1e\+06\), got 1e\+308"),
+        ({"lr": 1e6}, "lr must be a finite number"),
+        ({"lr": float("inf")}, "lr must be a finite number"),
+        ({"weight_decay": 1e300}, r"weight_decay must be a finite number in \[0, 1e\+06\)"),
+    ],
+)
+def test_absurd_hyperparameters_are_refused_as_negative_ones_are(make, kwargs, message):
+    layer = hg.Linear(2, 1, seed=0)
+    with pytest.raises(ValueError, match=f"^{make.__name__}: {message}"):
+        make(layer.parameters(), **kwargs)
+    make(layer.parameters(), **{k: 1e5 for k in kwargs})  # large, but a step
+
+
+@pytest.mark.parametrize("make, key", [(hg.Adam, "v_exponent"), (hg.RMSProp, "s_exponent")])
+@pytest.mark.parametrize("exponent", [-1, -(2**31), 1025])
+def test_a_scale_exponent_out_of_range_is_refused_on_load(make, key, exponent):
+    # found by fuzzing checkpoints: -2**31 was accepted, and the next step overflowed
+    layer = hg.Linear(2, 1, seed=0)
+    opt = make(layer.parameters())
+    layer.weight.grad[...] = 1.0
+    opt.step()
+    state = opt.state_dict()
+    state["state"][0][key] = np.array(exponent, np.int64)
+    with pytest.raises(ValueError, match=f"{key} of parameter 0 is {exponent}, not in"):
+        opt.load_state_dict(state)
+
+
+def test_an_integer_beyond_the_float_range_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"^SGD: lr must be a finite number .* got inf"):
+        hg.SGD(hg.Linear(2, 1, seed=0).parameters(), lr=2**1100)

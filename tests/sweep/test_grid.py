@@ -155,3 +155,65 @@ def test_a_folder_holding_another_sweep_is_refused(tmp_path):
 def test_unknown_setting_in_a_mapping():
     with pytest.raises(GridError, match="unknown setting 'width'"):
         make_grid("iris", {"width": [3]})
+
+
+# grid files that once ended in a traceback (MemoryError, RecursionError, a ValueError from
+# NumPy, minutes of checking): each is now one error line naming the file and the problem
+HOSTILE = [
+    ('[grid]\nlr = [0.1]\nseeds = "0-100000000000"\n', "makes more than 10000 seeds"),
+    (
+        "[grid]\nlr = [0.1, 0.2]\n[sample]\nn = 1\nseed = -1\n",
+        "sample.seed: expected an integer >= 0",
+    ),
+    ("[grid]\nhidden = " + "[" * 5000 + "]" * 5000 + "\n", "nest too deeply"),
+    (
+        f"[grid]\nhidden = {list(range(1, 1001))}\nlr = {[i / 1000 for i in range(1, 1001)]}\n",
+        "1000000 combinations of settings; at most 100000",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), HOSTILE, ids=["seeds", "sample-seed", "deep", "huge"])
+def test_hostile_grid_files_are_one_error_line(tmp_path, capsys, body, message):
+    path = write(tmp_path, '[data]\nname = "iris"\n' + body)
+    out = tmp_path / "out"
+    code = main(["sweep", "--grid", str(path), "--out", str(out), "--serial"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith(f"handgrad: error: {path}") and message in err
+    assert err.count("\n") == 1
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (lambda r: [r], "a JSON list, not an object"),
+        (lambda r: {k: v for k, v in r.items() if k != "scores"}, "no scores"),
+        (lambda r: {**r, "status": 3}, "status 3 is not ok, failed or error"),
+        (lambda r: {**r, "history": {"val_loss": "x"}}, "no history of validation losses"),
+    ],
+    ids=["list", "no-scores", "status", "history"],
+)
+def test_a_broken_record_is_one_error_line_naming_the_file(tmp_path, capsys, edit, problem):
+    import json
+
+    out = tmp_path / "out"
+    argv = ["sweep", "--data", "iris", "--hidden", "4", "--epochs", "1", "--serial", "--quiet",
+            "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    capsys.readouterr()
+    (record,) = (out / "records").glob("*.json")
+    record.write_text(json.dumps(edit(json.loads(record.read_text()))))
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"handgrad: error: {record}: not a sweep record ({problem}")
+    assert err.count("\n") == 1
+
+
+def test_a_sweep_description_that_is_not_an_object_is_refused(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sweep.json").write_text("[1, 2]")
+    with pytest.raises(GridError, match="is not a sweep's description"):
+        run_sweep({"hidden": [4], "epochs": 1}, data="iris", out=out, scheduler="serial")

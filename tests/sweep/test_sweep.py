@@ -220,3 +220,51 @@ def test_parallel_map_runs_a_seed_study_with_the_serial_bits(dask_client):
     on_dask = parallel_map(_seed_study, range(4), shared=data, scheduler=dask_client)
     assert on_dask == serial  # the same floats, in the items' order
     assert len({tuple(losses) for losses in serial}) == 4  # the seeds differ
+
+
+class _InterruptAtEpoch:
+    """A training callback that sends this process SIGINT (Ctrl-C) at the end of an epoch."""
+
+    def __init__(self, epoch: int):
+        self.epoch = epoch
+
+    def on_train_begin(self, ctx): ...
+    def on_batch_end(self, ctx): ...
+    def on_interrupt(self, ctx): ...
+    def on_train_end(self, ctx): ...
+
+    def on_epoch_end(self, ctx):
+        if ctx.epoch + 1 == self.epoch:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_ctrl_c_during_the_final_retraining_exits_130_and_publishes_nothing(
+    tmp_path, monkeypatch, capsys
+):
+    from handgrad.cli import main
+    from handgrad.sweep import _pipeline
+
+    real = _pipeline.train_model
+
+    def interrupted_retraining(dataset, config, out_dir, **kwargs):
+        if out_dir is not None:  # the retraining of the best setting (trials have no folder)
+            kwargs["callbacks"] = [*kwargs.get("callbacks", ()), _InterruptAtEpoch(3)]
+        return real(dataset, config, out_dir, **kwargs)
+
+    out = tmp_path / "sweep"
+    argv = ["sweep", "--data", "iris", "--hidden", "4", "8", "--epochs", "6", "--serial",
+            "--quiet", "--out", str(out)]  # fmt: skip
+    monkeypatch.setattr(_pipeline, "train_model", interrupted_retraining)
+    assert main(argv) == 130
+    assert "sweep interrupted" in capsys.readouterr().err
+    assert not (out / "model.npz").exists()
+    assert not (out / "best").exists()
+    assert len(list((out / "records").glob("*.json"))) == 2  # the trainings are kept
+
+    monkeypatch.setattr(_pipeline, "train_model", real)
+    assert main(argv) == 0  # the same command finishes it
+    assert (out / "model.npz").is_file()
+    used = json.loads((out / "best" / "config.json").read_text())
+    metrics = json.loads((out / "best" / "metrics.json").read_text())
+    assert used["epochs"] == 6
+    assert metrics["epochs_run"] == 6

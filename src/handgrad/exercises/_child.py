@@ -1,20 +1,25 @@
-"""The sandbox's child process: load a learner's file, run every case, write the outcomes.
+"""The sandbox's child process: load a learner's file, run every case, report the outcomes.
 
-    python -m handgrad.exercises._child NAME FILE OUTDIR MEMORY_MB SECONDS
+    python -m handgrad.exercises._child NAME FILE MEMORY_MB SECONDS CHANNEL_FD
 
-Writes into OUTDIR only: ``progress.jsonl`` (one JSON line when a case starts and when it
-ends), ``case_<i>.npz`` (the outputs, plain number arrays), ``output.txt`` (what the
-learner's code printed, capped), ``problem.json`` (when the file cannot be loaded).
+The first line of stdin is the run's secret (hex); stdin is then closed. Every report goes
+to the pipe ``CHANNEL_FD`` as a signed line (see ``_channel``): a ``start`` and an ``end``
+message per case (the outputs as ``.npy`` number arrays), ``problem`` when the file cannot
+be loaded, and ``output`` (what the learner's code printed, capped) at the end. The
+descriptor is not inherited by programs the learner's code starts, and a line that does
+not carry the secret's signature is refused by the checker.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import os
 import sys
 
+from ._channel import MAX_LINE, array_text, encode
+
 OUTPUT_CAP = 4000  # characters of the learner's printing that are kept
+FILE_SIZE_MB = 16  # the largest file the learner's code may write
 
 
 class _CappedText(io.TextIOBase):
@@ -49,7 +54,7 @@ def _limit_resources(memory_mb: int, seconds: float) -> None:
     limits = [
         (resource.RLIMIT_AS, memory_mb * 2**20),
         (resource.RLIMIT_CPU, int(seconds) + 2),
-        (resource.RLIMIT_FSIZE, 64 * 2**20),
+        (resource.RLIMIT_FSIZE, FILE_SIZE_MB * 2**20),
         (resource.RLIMIT_CORE, 0),
     ]
     for what, value in limits:
@@ -62,15 +67,53 @@ def _limit_resources(memory_mb: int, seconds: float) -> None:
             pass
 
 
-def _write_json(path: str, payload: dict) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(payload, f)
+class _Channel:
+    """The signed lines to the checker, written whole with ``os.write``."""
+
+    def __init__(self, fd: int, secret: bytes) -> None:
+        os.set_inheritable(fd, False)  # programs the answer starts do not get it
+        self._fd = fd
+        self._secret = secret
+
+    def send(self, message: dict) -> None:
+        data = memoryview(encode(self._secret, message))
+        while data:
+            data = data[os.write(self._fd, data) :]
+
+
+def _read_secret() -> bytes:
+    """The run's secret from stdin's first line; stdin then becomes /dev/null."""
+    secret = bytes.fromhex(sys.stdin.buffer.readline().decode("ascii").strip())
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    return secret
+
+
+def _end_message(index: int, outcome) -> dict:
+    message = {
+        "event": "end",
+        "index": index,
+        "status": outcome.status,
+        "error": outcome.error,
+        "bad_outputs": dict(outcome.bad_outputs),
+        "mutated": list(outcome.mutated),
+        "warnings": list(outcome.warnings),
+        "outputs": {k: array_text(v) for k, v in outcome.outputs.items()},
+    }
+    if sum(len(v) for v in message["outputs"].values()) > MAX_LINE // 2:
+        for key, value in outcome.outputs.items():
+            message["bad_outputs"][key] = (
+                f"returned an array of {value.nbytes} bytes, too large to check"
+            )
+        message["outputs"] = {}
+    return message
 
 
 def main(argv: list[str]) -> int:
-    name, path, outdir, memory_mb, seconds = argv
+    name, path, memory_mb, seconds, channel_fd = argv
+    channel = _Channel(int(channel_fd), _read_secret())
     _limit_resources(int(memory_mb), float(seconds))
-    import numpy as np
 
     from .catalogue import get
     from .running import describe_error, run_case
@@ -78,12 +121,6 @@ def main(argv: list[str]) -> int:
     exercise = get(name)
     printed = _CappedText()
     sys.stdout = sys.stderr = printed  # the learner's printing goes to the cap, not a pipe
-    progress = open(os.path.join(outdir, "progress.jsonl"), "a", encoding="utf-8")
-
-    def log(payload: dict) -> None:
-        progress.write(json.dumps(payload) + "\n")
-        progress.flush()
-
     try:
         sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
         import runpy
@@ -92,38 +129,23 @@ def main(argv: list[str]) -> int:
             namespace = runpy.run_path(path, run_name="__handgrad_exercise__")
         except SyntaxError as exc:
             problem = f"syntax error at line {exc.lineno}: {exc.msg}"
-            _write_json(os.path.join(outdir, "problem.json"), {"problem": problem})
+            channel.send({"event": "problem", "problem": problem})
             return 0
         except BaseException as exc:  # an import that fails, sys.exit at load, ...
             problem = f"loading the file {describe_error(exc, path)}"
-            _write_json(os.path.join(outdir, "problem.json"), {"problem": problem})
+            channel.send({"event": "problem", "problem": problem})
             return 0
         missing = [e for e in exercise.entries if e not in namespace]
         if missing:
             problem = f"the file does not define {', '.join(missing)}"
-            _write_json(os.path.join(outdir, "problem.json"), {"problem": problem})
+            channel.send({"event": "problem", "problem": problem})
             return 0
         for index, case in enumerate(exercise.cases()):
-            log({"index": index, "event": "start"})
+            channel.send({"event": "start", "index": index})
             outcome = run_case(exercise, namespace, case, None, filename=path)
-            arrays = {f"out_{k}": v for k, v in outcome.outputs.items()}
-            # number arrays only (run_case checked their dtype), so nothing here needs pickle
-            np.savez(os.path.join(outdir, f"case_{index}.npz"), **arrays)  # type: ignore[arg-type]
-            log(
-                {
-                    "index": index,
-                    "event": "end",
-                    "status": outcome.status,
-                    "error": outcome.error,
-                    "bad_outputs": outcome.bad_outputs,
-                    "mutated": outcome.mutated,
-                    "warnings": outcome.warnings,
-                }
-            )
+            channel.send(_end_message(index, outcome))
     finally:
-        with open(os.path.join(outdir, "output.txt"), "w", encoding="utf-8") as f:
-            f.write(printed.text())
-        progress.close()
+        channel.send({"event": "output", "text": printed.text()})
     return 0
 
 

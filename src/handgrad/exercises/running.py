@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import threading
 import traceback
+import unicodedata
 import warnings
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -20,7 +21,10 @@ import numpy as np
 
 from .catalogue import Case, Exercise, copy_inputs
 
-__all__ = ["Outcome", "run_case", "to_number_array", "CaseTimeout"]
+__all__ = ["Outcome", "run_case", "to_number_array", "CaseTimeout", "printable"]
+
+# text that reorders or redraws what a terminal shows: bidirectional overrides and isolates
+_BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 
 
 class CaseTimeout(Exception):
@@ -52,6 +56,21 @@ def to_number_array(value: Any) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise TypeError(f"returned {type(value).__name__} of dtype {array.dtype}, not numbers")
     return array
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character written out (``\\x1b``), newlines and tabs kept.
+
+    What a learner's code prints or puts in an error message is shown in a terminal or a
+    notebook: an escape sequence there could move the cursor, clear the screen or draw a
+    line of its own (a fake PASSED), and a carriage return overwrites the line it is on.
+    """
+    return "".join(
+        ch
+        if ch in "\n\t" or (unicodedata.category(ch) != "Cc" and ch not in _BIDI)
+        else ascii(ch)[1:-1]
+        for ch in text
+    )
 
 
 def _changed(before: Any, after: Any) -> bool:
@@ -94,11 +113,11 @@ def describe_error(exc: BaseException, filename: str | None = None) -> str:
         return "raises NotImplementedError: not written yet"
     if isinstance(exc, SystemExit):
         return f"called sys.exit({exc.code!r}); an exercise must return, not exit"
-    text = f"raised {type(exc).__name__}: {exc}".strip()
+    text = printable(f"raised {type(exc).__name__}: {exc}".strip())
     frames = traceback.extract_tb(exc.__traceback__)
     mine = [f for f in frames if filename and f.filename == filename]
     if mine:
-        text += f" (line {mine[-1].lineno}: {(mine[-1].line or '').strip()})"
+        text += printable(f" (line {mine[-1].lineno}: {(mine[-1].line or '').strip()})")
     return text
 
 
@@ -132,5 +151,6 @@ def run_case(
         except TypeError as exc:
             outcome.bad_outputs[key] = str(exc)
     outcome.mutated = [k for k in case.inputs if _changed(case.inputs[k], args[k])]
-    outcome.warnings = sorted({f"{w.category.__name__}: {w.message}" for w in caught})[:5]
+    outcome.warnings = sorted({printable(f"{w.category.__name__}: {w.message}") for w in caught})
+    outcome.warnings = outcome.warnings[:5]
     return outcome

@@ -141,6 +141,20 @@ def log_sigmoid(z: np.ndarray) -> np.ndarray:
 # --- log-sum-exp family ---------------------------------------------------------------------
 
 
+def _axis(z: np.ndarray, axis, who: str) -> int:
+    """``axis`` as a non-negative index into ``z``'s dimensions; TypeError/ValueError naming it."""
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{who}: axis must be an integer, got {axis!r}")
+    if z.ndim == 0:
+        raise ValueError(f"{who}: got a single number (a 0-d array); give rows, e.g. shape (N, C)")
+    if not -z.ndim <= axis < z.ndim:
+        raise ValueError(
+            f"{who}: axis {axis} is out of range for an array of shape {z.shape} "
+            f"({z.ndim} dimension{'s' if z.ndim > 1 else ''})"
+        )
+    return int(axis) % z.ndim
+
+
 def _shifted(z: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     """(m, z - m) with m = max(z, axis) kept as a dimension; every z - m <= 0.
 
@@ -155,11 +169,14 @@ def _shifted(z: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
 def _log_sum_exp_shifted(shifted: np.ndarray, axis: int) -> np.ndarray:
     """log(sum(exp(shifted))) for rows whose max is 0, kept as a dimension; in [0, log n].
 
-    (log1p of the other terms would be more accurate when they are tiny, but then
-    log_softmax would no longer agree with log(softmax) to the last bit where softmax
-    rounds to 1, which scikit-learn's estimator checks require of predict_log_proba.)
+    Computed as log1p(s), s the sum of the terms other than one largest (which is exactly
+    1): when the others are tiny (a row [0, -40]), 1 + s rounds to 1 and log(1 + s) to 0,
+    while log1p(s) keeps s, the right answer to the last bit. So log_softmax of the
+    dominant class is -s (about -4.2e-18 for [0, -40]), not 0.
     """
-    return np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    others = np.exp(shifted)
+    np.put_along_axis(others, np.argmax(shifted, axis=axis, keepdims=True), 0, axis=axis)
+    return np.log1p(np.sum(others, axis=axis, keepdims=True))
 
 
 def logsumexp(z: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
@@ -168,16 +185,26 @@ def logsumexp(z: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarr
     Every exp(z - m) lies in [0, 1], so nothing overflows and the largest term is exactly 1.
     The result is m plus a number in [0, log n]: for huge m that addition rounds to m, which
     is the correctly rounded answer (logsumexp([1e17, 1e17]) is 1e17 + log 2 = 1e17 in float).
+    An empty row (shape[axis] == 0) gives -inf, the log of an empty sum.
     """
     z = as_real_float(z, "logsumexp")
+    axis = _axis(z, axis, "logsumexp")
+    if z.shape[axis] == 0:  # the sum of no terms is 0, its log -inf
+        out = np.full(z.shape[:axis] + (1,) + z.shape[axis + 1 :], -np.inf, z.dtype)
+        return out if keepdims else np.squeeze(out, axis=axis)
     m, shifted = _shifted(z, axis)
     out = m + _log_sum_exp_shifted(shifted, axis)
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """exp(z) / sum(exp(z)) along ``axis``; shifting by the max changes nothing but overflow."""
+    """exp(z) / sum(exp(z)) along ``axis``; shifting by the max changes nothing but overflow.
+
+    Empty rows (shape[axis] == 0) give an empty result of the same shape."""
     z = as_real_float(z, "softmax")
+    axis = _axis(z, axis, "softmax")
+    if z.shape[axis] == 0:
+        return np.array(z, copy=True)
     e = np.exp(_shifted(z, axis)[1])
     e /= np.sum(e, axis=axis, keepdims=True)
     return e
@@ -187,9 +214,15 @@ def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """(z - m) - log(sum(exp(z - m))): log-probabilities without forming a probability.
 
     Subtracting m first matters: z - logsumexp(z) would lose the log-sum to rounding when
-    |z| is large (log_softmax([1e17, 1e17]) must be [-log 2, -log 2], not [0, 0]).
+    |z| is large (log_softmax([1e17, 1e17]) must be [-log 2, -log 2], not [0, 0]). Where one
+    class dominates, its log-probability is -s with s the others' share, not a rounded 0
+    (log_softmax([0, -40])[0] is -4.25e-18), so it may differ from log(softmax(z)), which
+    rounds to log(1) = 0 there. Empty rows give an empty result.
     """
     z = as_real_float(z, "log_softmax")
+    axis = _axis(z, axis, "log_softmax")
+    if z.shape[axis] == 0:
+        return np.array(z, copy=True)
     shifted = _shifted(z, axis)[1]
     return shifted - _log_sum_exp_shifted(shifted, axis)
 
@@ -238,23 +271,42 @@ def tanh_backward(dz: np.ndarray, z: np.ndarray) -> np.ndarray:
 
 
 def one_hot(y: np.ndarray, n_classes: int, dtype: np.dtype | type = np.float64) -> np.ndarray:
-    """Integer labels (N,) -> one-hot matrix (N, n_classes).
+    """Integer labels (N,) -> one-hot matrix (N, n_classes) of ``dtype`` (a real numeric type).
 
-    Raises ValueError for labels that are not integers in [0, n_classes).
+    Labels may be integers or integer-valued floats. Raises TypeError for an ``n_classes``
+    or ``dtype`` of the wrong kind, ValueError naming the first label that is not an
+    integer in [0, n_classes).
     """
+    if isinstance(n_classes, (bool, np.bool_)) or not isinstance(n_classes, (int, np.integer)):
+        raise TypeError(f"one_hot: n_classes must be an integer, got {n_classes!r}")
+    if n_classes < 1:
+        raise ValueError(f"one_hot: n_classes must be >= 1, got {n_classes}")
+    try:
+        out_dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"one_hot: dtype must be a NumPy number type, got {dtype!r}") from None
+    if out_dtype.kind not in "biuf":
+        raise TypeError(f"one_hot: dtype must be a real number type, got {out_dtype}")
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"one_hot: labels must be a 1-D array of shape (N,), got shape {y.shape}")
-    if n_classes < 1:
-        raise ValueError(f"one_hot: n_classes must be >= 1, got {n_classes}")
-    if y.size and not np.issubdtype(y.dtype, np.integer):
-        if not np.issubdtype(y.dtype, np.floating) or not np.all(
-            np.isfinite(y) & (y == np.round(y))
-        ):
-            raise ValueError(f"one_hot: labels must be integers, got dtype {y.dtype}")
+    if y.dtype.kind not in "iuf":
+        raise ValueError(f"one_hot: labels must be integers, got dtype {y.dtype}")
+    if y.size and y.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            fractional = ~np.isfinite(y) | (y != np.round(y))
+        if fractional.any():
+            raise ValueError(
+                f"one_hot: labels must be integers; label {float(y[fractional][0])} is not one"
+            )
     if y.size and (y.min() < 0 or y.max() >= n_classes):
         bad = y[(y < 0) | (y >= n_classes)][0]
         raise ValueError(f"one_hot: label {bad} is out of range [0, {n_classes})")
-    out = np.zeros((y.shape[0], n_classes), dtype=dtype)
+    try:
+        out = np.zeros((y.shape[0], int(n_classes)), dtype=out_dtype)
+    except (ValueError, MemoryError):
+        raise ValueError(
+            f"one_hot: a ({y.shape[0]}, {n_classes}) matrix of {out_dtype} does not fit in memory"
+        ) from None
     out[np.arange(y.shape[0]), y.astype(np.intp)] = 1
     return out

@@ -23,14 +23,21 @@ import numpy as np
 
 from .layers import Parameter
 
-__all__ = ["Optimizer", "SGD", "Adam", "RMSProp"]
+__all__ = ["Optimizer", "SGD", "Adam", "RMSProp", "MAX_LR", "MAX_WEIGHT_DECAY"]
+
+# Beyond these a single step is no longer a step: lr 1e308 turns every weight to inf at once.
+MAX_LR = 1e6
+MAX_WEIGHT_DECAY = 1e6
 
 
 def _number(who: str, name: str, value, low: float, high: float = math.inf, *, open_low=False):
     """``value`` as a float, if it is a real finite number in [low, high) (or (low, high))."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{who}: {name} must be a real number, got {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond the float range
+        value = math.inf if value > 0 else -math.inf
     below = value <= low if open_low else value < low
     if not math.isfinite(value) or below or value >= high:
         interval = f"{'(' if open_low else '['}{low:g}, {high:g})"
@@ -77,8 +84,8 @@ class Optimizer:
                 raise TypeError(f"{who}: expected Parameters, got {type(p).__name__}")
         if len({id(p) for p in self.params}) != len(self.params):
             raise ValueError(f"{who}: a parameter appears more than once")
-        self.lr = _number(who, "lr", lr, 0.0, open_low=True)
-        self.weight_decay = _number(who, "weight_decay", weight_decay, 0.0)
+        self.lr = _number(who, "lr", lr, 0.0, MAX_LR, open_low=True)
+        self.weight_decay = _number(who, "weight_decay", weight_decay, 0.0, MAX_WEIGHT_DECAY)
         self.t = 0  # steps taken
         self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
 
@@ -137,6 +144,12 @@ class Optimizer:
                     )
                 if not np.all(np.isfinite(a)):
                     raise ValueError(f"{who}.load_state_dict: {k} of parameter {i} is not finite")
+                largest = np.finfo(self.params[i].value.dtype).maxexp  # see _scaled
+                if k.endswith("_exponent") and not 0 <= int(a) <= largest:
+                    raise ValueError(
+                        f"{who}.load_state_dict: {k} of parameter {i} is {int(a)}, "
+                        f"not in [0, {largest}]"
+                    )
         restored = type(self)(self.params, **state.get("hyperparameters", {}))  # validates
         for mine, theirs in zip(self.state, saved):
             for k, a in theirs.items():

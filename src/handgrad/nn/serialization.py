@@ -28,16 +28,24 @@ import json
 import math
 import numbers
 import os
-import struct
+import re
 import tempfile
 import time
 import zipfile
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
-from numpy.lib import format as npy_format
 
+from ._members import (
+    CORRUPT,
+    check_json_depth,
+    members_by_name,
+    read_exact,
+    read_json_member,
+    read_npy_header,
+    stored_size,
+)
 from .layers import ACTIVATIONS, MODULE_TYPES, LeakyReLU, Linear, Module, Sequential
 
 __all__ = ["save", "load", "load_with_metadata", "build", "atomic_write"]
@@ -50,26 +58,7 @@ _BUILTIN = {"Linear", *_LAYER_TYPES}
 _DTYPES = ("float64", "float32")
 
 MAX_METADATA_BYTES = 16 * 2**20  # the JSON member as stored (4 bytes per character)
-MAX_JSON_DEPTH = 64  # nesting of dicts and lists in the metadata
-_MAX_NPY_HEADER = 10_000  # bytes of an .npy header (NumPy's own default limit)
 STALE_TEMPORARY_SECONDS = 60.0
-
-# What zipfile, the .npy header parser and json raise on damaged or crafted input.
-_CORRUPT = (
-    zipfile.BadZipFile,
-    zipfile.LargeZipFile,
-    NotImplementedError,  # an unknown compression method
-    RuntimeError,  # an encrypted member; RecursionError from deeply nested JSON
-    OSError,
-    EOFError,
-    KeyError,
-    IndexError,
-    TypeError,
-    OverflowError,
-    SyntaxError,  # a malformed .npy header dictionary
-    UnicodeDecodeError,
-    struct.error,
-)
 
 
 # --- atomic writes --------------------------------------------------------------------------
@@ -272,7 +261,7 @@ def save(model: Module, path: str | os.PathLike, metadata: dict | None = None) -
         meta_json = json.dumps(meta)
     except (TypeError, ValueError, RecursionError) as exc:
         raise TypeError(f"save: metadata must be JSON-serializable: {exc}") from None
-    _check_json_depth(json.loads(meta_json), "save: metadata")
+    check_json_depth(json.loads(meta_json), "save: metadata")
     if 4 * len(meta_json) > MAX_METADATA_BYTES - 1024:  # the .npy header takes the rest
         raise ValueError(
             f"save: metadata is {len(meta_json)} characters of JSON; a model file holds at "
@@ -344,7 +333,7 @@ def load_with_metadata(path: str | os.PathLike) -> tuple[Sequential, dict]:
         raise ValueError(
             f"cannot load model from {path}: its metadata is nested too deeply"
         ) from None
-    except _CORRUPT as exc:
+    except CORRUPT as exc:
         raise ValueError(
             f"cannot load model from {path}: corrupt or truncated file "
             f"({type(exc).__name__}: {exc})"
@@ -357,12 +346,12 @@ def load(path: str | os.PathLike) -> Sequential:
 
 
 def _read_model(zf: zipfile.ZipFile, file_size: int) -> tuple[Sequential, dict]:
-    members = {info.filename: info for info in zf.infolist()}
+    members = members_by_name(zf)
     meta_info = members.get(_META_KEY + ".npy")
     if meta_info is None:
         raise ValueError("it has no handgrad metadata (not a handgrad model file)")
-    meta = _read_metadata(zf, meta_info)
-    if meta.get("format") != FORMAT:
+    meta = read_json_member(zf, meta_info, "the metadata", MAX_METADATA_BYTES)
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError("its metadata does not describe a handgrad model")
     version = meta.get("format_version")
     if version != FORMAT_VERSION or isinstance(version, bool):
@@ -375,6 +364,8 @@ def _read_model(zf: zipfile.ZipFile, file_size: int) -> tuple[Sequential, dict]:
     if not isinstance(user_metadata, dict):
         raise ValueError("its user metadata is not a JSON object")
     specs = _layer_specs(meta.get("architecture"))
+    if not specs:
+        raise ValueError("its architecture has no layers")
     _check_needed(_builtin_shapes(specs).values(), dtype, file_size)  # before any allocation
     model = _build(specs, dtype)
     named = model.named_parameters()
@@ -384,14 +375,18 @@ def _read_model(zf: zipfile.ZipFile, file_size: int) -> tuple[Sequential, dict]:
             raise ValueError(f"parameter {name!r} was rebuilt as {p.value.dtype}, not {dtype}")
 
     # Every member to read must exist, be stored uncompressed and, all together, fit in
-    # the file: memory is bounded by the file's size.
+    # the file: memory is bounded by the file's size. No array may name a parameter the
+    # architecture does not have (a bias beside a layer saved with bias false).
+    for member in members:
+        if re.fullmatch(r"\d+\.\w+\.npy", member) and member[:-4] not in dict(named):
+            raise ValueError(f"the array {member[:-4]!r} is no parameter of its architecture")
     infos = {}
     for name, _ in named:
         info = members.get(name + ".npy")
         if info is None:
             raise ValueError(f"the array {name!r} is missing")
         infos[name] = info
-    declared = meta_info.file_size + sum(_stored_size(info) for info in infos.values())
+    declared = meta_info.file_size + sum(stored_size(info) for info in infos.values())
     if declared > file_size:
         raise ValueError(
             f"its members claim {declared} bytes but the file has {file_size}: truncated or crafted"
@@ -411,89 +406,19 @@ def _check_needed(shapes, dtype: np.dtype, file_size: int) -> None:
         )
 
 
-def _stored_size(info: zipfile.ZipInfo) -> int:
-    """The member's size; only uncompressed members are accepted (size on disk = size read)."""
-    if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
-        raise ValueError(
-            f"the member {info.filename!r} is compressed; handgrad model files store arrays "
-            "uncompressed"
-        )
-    return info.file_size
-
-
-def _read_npy_header(fh: IO[bytes], what: str) -> tuple[tuple[int, ...], bool, np.dtype]:
-    """(shape, fortran_order, dtype) from an .npy header, reading the header only."""
-    version = npy_format.read_magic(fh)
-    if version == (1, 0):
-        return npy_format.read_array_header_1_0(fh, max_header_size=_MAX_NPY_HEADER)
-    if version == (2, 0):
-        return npy_format.read_array_header_2_0(fh, max_header_size=_MAX_NPY_HEADER)
-    raise ValueError(f"{what} has an unsupported .npy version {version}")
-
-
-def _read_exact(fh: IO[bytes], info: zipfile.ZipInfo, nbytes: int, what: str) -> bytes:
-    """The ``nbytes`` of data after the header, which must end the member exactly."""
-    if info.file_size != fh.tell() + nbytes:
-        raise ValueError(
-            f"{what} is {info.file_size} bytes but its header announces {fh.tell() + nbytes}"
-        )
-    data = fh.read(nbytes)
-    if len(data) != nbytes or fh.read(1):  # reading to the end checks the CRC
-        raise ValueError(f"{what} is truncated")
-    return data
-
-
 def _read_array(
     zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, shape: tuple[int, ...], dtype
 ) -> np.ndarray:
     """One parameter: header checked against (shape, dtype) first, then data, then finiteness."""
     what = f"the array {name!r}"
     with zf.open(info) as fh:
-        got_shape, fortran, got_dtype = _read_npy_header(fh, what)
+        got_shape, fortran, got_dtype = read_npy_header(fh, what)
         if got_shape != shape or got_dtype != dtype:
             raise ValueError(
                 f"{what} has shape {got_shape} and dtype {got_dtype}; expected {shape} {dtype}"
             )
-        data = _read_exact(fh, info, math.prod(shape) * dtype.itemsize, what)
+        data = read_exact(fh, info, math.prod(shape) * dtype.itemsize, what)
     value = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
     if not np.all(np.isfinite(value)):
         raise ValueError(f"{what} holds NaN or inf; model weights must be finite")
     return value
-
-
-def _read_metadata(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict:
-    """The JSON metadata member: size-capped, a 0-d unicode array, JSON of bounded depth."""
-    if info.file_size > MAX_METADATA_BYTES:
-        raise ValueError(
-            f"its metadata is {info.file_size} bytes, above the limit of {MAX_METADATA_BYTES}"
-        )
-    _stored_size(info)
-    what = "the metadata"
-    with zf.open(info) as fh:
-        shape, _, dtype = _read_npy_header(fh, what)
-        if shape != () or dtype.kind != "U":
-            raise ValueError(f"{what} is not a JSON string (shape {shape}, dtype {dtype})")
-        data = _read_exact(fh, info, dtype.itemsize, what)
-    text = str(np.frombuffer(data, dtype=dtype)[0])
-    try:
-        meta = json.loads(text)
-    except RecursionError:
-        raise ValueError(f"{what} is nested too deeply") from None
-    except ValueError as exc:
-        raise ValueError(f"{what} is not valid JSON ({exc})") from None
-    if not isinstance(meta, dict):
-        raise ValueError("its metadata does not describe a handgrad model")
-    _check_json_depth(meta, what)
-    return meta
-
-
-def _check_json_depth(value: Any, what: str, limit: int = MAX_JSON_DEPTH) -> None:
-    """ValueError if dicts/lists nest deeper than ``limit`` (checked without recursion)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            if depth > limit:
-                raise ValueError(f"{what} nests deeper than {limit} levels")
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import platform
+import shutil
 import statistics
 import time
 from collections.abc import Callable, Mapping
@@ -159,19 +160,30 @@ def best_config(result: SweepResult, full: bool = True) -> dict[str, Any]:
 
 
 def _retrain_best(result: SweepResult, dataset: Any) -> Path | None:
-    """The best setting retrained into ``out/best/``; its model copied to ``out/model.npz``."""
+    """The best setting retrained into ``out/best/``; its model copied to ``out/model.npz``.
+
+    Ctrl-C during the retraining (``fit`` stops early and says so) publishes nothing: the
+    half-trained ``best/`` is removed, ``model.npz`` is left as it was, and the
+    KeyboardInterrupt goes on (the command exits 130; running it again retrains).
+    """
     if result.best is None:
         return None
     config = best_config(result)
     best_dir = result.out / "best"
     try:
-        retrain(dataset, config, best_dir)
-    except ValueError as exc:
-        # the train pipeline of this version cannot train without a validation part
-        # (--val-fraction 0 stops on an empty array): retrain that seed's sweep split instead
-        if "empty" not in str(exc):
-            raise
-        retrain(dataset, best_config(result, full=False), best_dir)
+        try:
+            run = retrain(dataset, config, best_dir)
+        except ValueError as exc:
+            # the train pipeline of this version cannot train without a validation part
+            # (--val-fraction 0 stops on an empty array): retrain that seed's sweep split
+            if "empty" not in str(exc):
+                raise
+            run = retrain(dataset, best_config(result, full=False), best_dir)
+        if run.history.stop_reason == "interrupted":
+            raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        shutil.rmtree(best_dir, ignore_errors=True)
+        raise
     model_bytes = (best_dir / "model.npz").read_bytes()
     return atomic_write(result.out / "model.npz", lambda fh: fh.write(model_bytes))
 

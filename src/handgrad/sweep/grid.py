@@ -68,6 +68,8 @@ FIXED: dict[str, str] = {
     "test_fraction": "share of the rows held out for the test, in (0, 1)",
     "task": "classification or regression (default: the data's own, or inferred)",
 }
+MAX_SEEDS = 10_000  # seeds in one sweep
+MAX_SETTINGS = 100_000  # combinations in one grid (before sampling): each is checked
 _DATA_KEYS = ("name", "path", "target", "features")
 _SAMPLE_KEYS = ("n", "seed")
 _TOP_KEYS = ("data", "grid", "sample")
@@ -181,12 +183,17 @@ def parse_seeds(spec: Any) -> list[int]:
         for part in spec.replace(" ", "").split(","):
             lo, sep, hi = part.partition("-")
             try:
-                seeds += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
+                first, last = int(lo), int(hi) if sep else int(lo)
             except ValueError:
                 raise GridError(f"seeds: cannot read {part!r}; write '0-4' or '1,5,7'") from None
+            if last - first + 1 + len(seeds) > MAX_SEEDS:
+                raise GridError(f"seeds: {part!r} makes more than {MAX_SEEDS} seeds")
+            seeds += list(range(first, last + 1))
         spec = seeds
     if not isinstance(spec, list) or not spec:
         raise GridError(f"seeds must be a non-empty list or a range like '0-4', got {spec!r}")
+    if len(spec) > MAX_SEEDS:
+        raise GridError(f"seeds: {len(spec)} seeds; at most {MAX_SEEDS}")
     if not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in spec):
         raise GridError(f"seeds must be integers >= 0, got {spec!r}")
     if len(set(spec)) != len(spec):
@@ -306,6 +313,15 @@ def make_grid(
         samples = int(_number("sample.n", samples, integer=True))
         if samples < 1:
             raise GridError(f"sample.n: expected an integer >= 1, got {samples}")
+    sample_seed = int(_number("sample.seed", sample_seed, integer=True))
+    if sample_seed < 0:
+        raise GridError(f"sample.seed: expected an integer >= 0, got {sample_seed}")
+    combinations = math.prod(len(v) for v in values.values())
+    if combinations > MAX_SETTINGS:
+        raise GridError(
+            f"the grid has {combinations} combinations of settings; at most {MAX_SETTINGS} "
+            "(sample.n draws a subset, but from at most that many)"
+        )
     result = Grid(spec, values, parse_seeds(seeds), fixed, samples, sample_seed)
     _check_combinations(result)
     return result
@@ -336,9 +352,17 @@ def load_grid(
     except ModuleNotFoundError:  # Python < 3.11
         import tomli as tomllib  # type: ignore[import-not-found, no-redef, unused-ignore]
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise GridError(f"{path} cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
         raise GridError(f"{path} is not valid TOML: {exc}") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise GridError(f"{path} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise GridError(f"{path} is not a grid: its arrays or tables nest too deeply") from None
     if data is not None:
         doc = {**doc, "data": {"name": data.source}}
         if data.target is not None:

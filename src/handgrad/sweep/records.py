@@ -21,7 +21,15 @@ from typing import Any
 from ..io import write_json
 from .grid import Grid, GridError, Trial
 
-__all__ = ["DONE", "check_folder", "prepare_folder", "read_records", "write_record", "record_path"]
+__all__ = [
+    "DONE",
+    "check_folder",
+    "prepare_folder",
+    "read_records",
+    "record_path",
+    "record_problem",
+    "write_record",
+]
 
 DONE = ("ok", "failed")  # statuses a re-run skips
 FORMAT = "handgrad-sweep/1"
@@ -38,8 +46,10 @@ def check_folder(out: Path, grid: Grid) -> list[dict]:
     if meta.exists():
         try:
             old = json.loads(meta.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise GridError(f"{meta} is unreadable ({exc}); use another --out") from None
+        if not isinstance(old, dict) or not isinstance(old.get("grids", []), list):
+            raise GridError(f"{meta} is not a sweep's description; use another --out")
         if old.get("format") != FORMAT or old.get("data") != grid.data.as_dict():
             raise GridError(
                 f"{out} holds a sweep on other data ({old.get('data')}); "
@@ -64,17 +74,78 @@ def prepare_folder(out: Path, grid: Grid) -> None:
 
 
 def read_records(out: Path, trials: list[Trial]) -> dict[str, dict[str, Any]]:
-    """The records already in the folder for these trials, by trial key (unreadable: none)."""
+    """The records already in the folder for these trials, by trial key.
+
+    A missing record, or one cut short (not JSON), is no record: that training runs again.
+    A record that is JSON but not a sweep record (a list, a field missing or of the wrong
+    type) raises GridError naming the file: it was edited or written by something else,
+    and guessing what it meant could rank a setting on numbers nobody measured."""
     found = {}
     for trial in trials:
         path = record_path(out, trial)
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             continue  # missing, or cut short by a crash before atomic writes: run it again
-        if record.get("key") == trial.key:
+        problem = record_problem(record)
+        if problem:
+            raise GridError(
+                f"{path}: not a sweep record ({problem}); delete it and the same command "
+                "runs that training again"
+            )
+        if record["key"] == trial.key:
             found[trial.key] = record
     return found
+
+
+def _is_number(value: Any, none: bool = False) -> bool:
+    if value is None:
+        return none
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _numbers(value: Any) -> bool:
+    return isinstance(value, list) and all(_is_number(v, none=True) for v in value)
+
+
+def record_problem(record: Any) -> str:
+    """What makes ``record`` unusable as a sweep record, or "" when it is one."""
+    if not isinstance(record, dict):
+        return f"a JSON {type(record).__name__}, not an object"
+    if not isinstance(record.get("key"), str):
+        return "no key"
+    status = record.get("status")
+    if status not in ("ok", "failed", "error"):
+        return f"status {status!r} is not ok, failed or error"
+    if not isinstance(record.get("settings"), dict):
+        return "no settings"
+    if not isinstance(record.get("seed"), int) or isinstance(record.get("seed"), bool):
+        return "no seed"
+    if not isinstance(record.get("reason"), str):
+        return "no reason"
+    if status == "error":
+        return ""  # run again: nothing else is read
+    if record.get("task") not in ("classification", "regression"):
+        return f"task {record.get('task')!r} is not classification or regression"
+    if status == "failed":
+        return ""
+    scores = record.get("scores")
+    if not isinstance(scores, dict) or not all(
+        _is_number(scores.get(part), none=True) for part in ("train", "val", "test")
+    ):
+        return "no scores (train, val, test)"
+    if not _is_number(record.get("seconds")):
+        return "no seconds"
+    if not _is_number(record.get("best_val_epoch"), none=True):
+        return "best_val_epoch is not a number"
+    history = record.get("history")
+    if not isinstance(history, dict) or not _numbers(history.get("val_loss")):
+        return "no history of validation losses"
+    curves = history.get("val_metrics")
+    metric = "accuracy" if record["task"] == "classification" else "mse"
+    if not isinstance(curves, dict) or not _numbers(curves.get(metric)):
+        return f"no history of the validation {metric}"
+    return ""
 
 
 def write_record(out: Path, trial: Trial, measured: dict[str, Any], attempts: int) -> dict:

@@ -30,9 +30,11 @@ from typing import Any
 import numpy as np
 
 from ..io import json_ready
-from ..nn.layers import Module
+from ..nn._members import CORRUPT, members_by_name, read_json_member, read_number_array
+from ..nn.layers import Module, Sequential
 from ..nn.optim import Optimizer
 from ..nn.serialization import atomic_write, load_with_metadata, save
+from .callbacks import History
 
 __all__ = [
     "TrainingState",
@@ -78,8 +80,21 @@ class TrainingState:
                 f"{where} was written by a run over {self.progress.get('loop')}, not {loop}: "
                 "resume with the call the run started with"
             )
-        if not isinstance(self.progress.get("sums"), dict) or self.epoch > epochs:
-            raise ValueError(f"{where} stands at epoch {self.epoch + 1}, beyond epochs={epochs}")
+        if self.epoch > epochs or (self.epoch == epochs and self.step > 0):
+            raise ValueError(
+                f"{where} stands at epoch {self.epoch + 1} (step {self.step}), beyond "
+                f"epochs={epochs}"
+            )
+        rows, batch_size = loop["rows"], loop["batch_size"]
+        steps = rows // batch_size if loop["drop_last"] else -(-rows // batch_size)
+        if self.step > steps:
+            raise ValueError(
+                f"{where} stands at step {self.step} of an epoch, which has {steps} steps"
+            )
+        if self.progress["sums"]["seen"] > rows:
+            raise ValueError(
+                f"{where} counts {self.progress['sums']['seen']} rows seen in an epoch of {rows}"
+            )
         config = getattr(model, "config", None)
         if not callable(config) or config() != self.model.config():
             raise ValueError(f"{where} holds a different model: {self.model.config()}")
@@ -93,12 +108,12 @@ class TrainingState:
             )
         try:  # the optimizer's own checks, on a copy
             copy.deepcopy(optimizer).load_state_dict(self.optimizer)
-        except (TypeError, ValueError, KeyError) as exc:
+        except (TypeError, ValueError, KeyError, OverflowError) as exc:
             raise ValueError(f"{where}: {exc}") from None
         try:
             probe = type(rng.bit_generator)()
             probe.state = self.rng_state
-        except (TypeError, ValueError, KeyError) as exc:
+        except (TypeError, ValueError, KeyError, OverflowError) as exc:
             raise ValueError(f"{where}: its Generator state does not fit: {exc}") from None
 
     def check_metrics(self, names) -> None:
@@ -191,39 +206,71 @@ def save_checkpoint(
 
 
 def read_checkpoint(path: str | os.PathLike) -> TrainingState:
-    """Read and check a file ``save_checkpoint`` wrote; ValueError naming the problem."""
+    """Read and check a file ``save_checkpoint`` wrote; ValueError naming the file and the
+    problem for anything else (FileNotFoundError when there is no file).
+
+    Every member is read as the model reader reads its own: listed once, stored
+    uncompressed (memory bounded by the file's size), .npy headers checked before the data,
+    JSON of bounded depth; the epoch's partial sums are checked and converted here, so
+    nothing in the file can fail once ``restore`` has begun."""
     path = Path(path)
     model, _ = load_with_metadata(path)  # FileNotFoundError / ValueError for a bad file
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            meta = _checkpoint_meta(npz)
-            per_param = _optimizer_arrays(npz, len(model.parameters()))
-            callbacks = _callback_states(npz, meta.get("callbacks", []))
-        optimizer = {**meta["optimizer"], "state": per_param}
+        with zipfile.ZipFile(path) as zf:
+            members = members_by_name(zf)
+            _check_member_names(members, model)
+            meta = _checkpoint_meta(zf, members)
+            per_param = _optimizer_arrays(zf, members, len(model.parameters()))
+            callbacks = _callback_states(zf, members, meta.get("callbacks", []))
+        optimizer = meta["optimizer"]
+        if not isinstance(optimizer, dict):
+            raise ValueError("its optimizer state is not a JSON object")
         epoch, step = meta["epoch"], meta["step"]
         if not all(
             isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (epoch, step)
         ):
             raise ValueError(f"epoch and step must be non-negative integers, got {epoch}, {step}")
-        progress, rng_state = meta["progress"], meta["rng_state"]
-        if not isinstance(progress, dict) or not isinstance(rng_state, dict):
-            raise ValueError("progress and rng_state must be JSON objects")
+        rng_state, history = meta["rng_state"], meta["history"]
+        if not isinstance(rng_state, dict) or not isinstance(history, dict):
+            raise ValueError("rng_state and history must be JSON objects")
+        try:  # what fit will make of it, tried now
+            History.from_dict(history)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"its history: {exc}") from None
         return TrainingState(
-            path, model, optimizer, rng_state, epoch, step, progress, meta["history"], callbacks
+            path,
+            model,
+            {**optimizer, "state": per_param},
+            rng_state,
+            epoch,
+            step,
+            _progress(meta["progress"]),
+            history,
+            callbacks,
         )
     except ValueError as exc:
         raise ValueError(f"cannot resume from {path}: {exc}") from None
-    except (KeyError, TypeError, AttributeError, OSError, zipfile.BadZipFile) as exc:
+    except (*CORRUPT, AttributeError) as exc:
         raise ValueError(
             f"cannot resume from {path}: damaged checkpoint ({type(exc).__name__}: {exc})"
         ) from None
 
 
-def _checkpoint_meta(npz) -> dict:
+def _check_member_names(members: dict, model: Sequential) -> None:
+    """Every member is one a checkpoint holds: the model's, the state's, an optimizer's or a
+    callback's array (a name damaged in the zip's directory would otherwise go unread)."""
+    known = {"__handgrad__.npy", _KEY + ".npy", *(f"{n}.npy" for n, _ in model.named_parameters())}
+    for name in members:
+        if name not in known and not name.startswith((_OPT_PREFIX, _CB_PREFIX)):
+            raise ValueError(f"the member {name!r} is not part of a handgrad checkpoint")
+
+
+def _checkpoint_meta(zf: zipfile.ZipFile, members: dict) -> dict:
     """The checkpoint's JSON part, its format and version checked."""
-    if _KEY not in npz.files:
+    info = members.get(_KEY + ".npy")
+    if info is None:
         raise ValueError("it is a model file without training state (not a checkpoint)")
-    meta = json.loads(str(npz[_KEY][()]))
+    meta = read_json_member(zf, info, "its training state", info.file_size)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError("its metadata does not describe a handgrad checkpoint")
     if meta.get("format_version") != FORMAT_VERSION:
@@ -231,33 +278,64 @@ def _checkpoint_meta(npz) -> dict:
     return meta
 
 
-def _optimizer_arrays(npz, n_params: int) -> list[dict[str, np.ndarray]]:
+def _progress(progress: Any) -> dict:
+    """The run's shape and the epoch's partial sums, checked: ``seen`` a count, the other
+    sums numbers ("nan" and "inf" as JSON writes them), returned as int and floats."""
+    if not isinstance(progress, dict) or not isinstance(progress.get("loop"), dict):
+        raise ValueError("its progress is not a JSON object with the loop's shape")
+    sums = progress.get("sums")
+    if not isinstance(sums, dict) or "loss" not in sums or "seen" not in sums:
+        raise ValueError("its progress has no partial sums (loss, seen)")
+    seen = sums["seen"]
+    if isinstance(seen, bool) or not isinstance(seen, int) or seen < 0:
+        raise ValueError(f"its progress counts {seen!r} rows seen, not a count")
+    checked: dict[str, int | float] = {"seen": seen}
+    for name, value in sums.items():
+        if name == "seen":
+            continue
+        if isinstance(value, str) and value in ("nan", "inf", "-inf"):
+            value = float(value)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"its partial sum {name!r} is {value!r}, not a number")
+        checked[name] = float(value)
+    return {**progress, "sums": checked}
+
+
+def _indexed_members(members: dict, prefix: str) -> list[tuple[int, str, str]]:
+    """(index, key, member name) of the members named ``<prefix><index>.<key>.npy``."""
+    found = []
+    for name in members:
+        if name.startswith(prefix):
+            index, _, key = name[len(prefix) : -len(".npy")].partition(".")
+            if not name.endswith(".npy") or not index.isdigit() or not key:
+                raise ValueError(f"the member {name!r} is not an array of the training state")
+            found.append((int(index), key, name))
+    return found
+
+
+def _optimizer_arrays(zf, members: dict, n_params: int) -> list[dict[str, np.ndarray]]:
     """The optimizer's state arrays, one dict per parameter."""
     per_param: list[dict[str, np.ndarray]] = [{} for _ in range(n_params)]
-    for name in npz.files:
-        if name.startswith(_OPT_PREFIX):
-            index, key = name[len(_OPT_PREFIX) :].split(".", 1)
-            if not index.isdigit() or int(index) >= len(per_param):
-                raise ValueError(f"the optimizer array {name!r} names no parameter")
-            per_param[int(index)][key] = npz[name]
+    for index, key, name in _indexed_members(members, _OPT_PREFIX):
+        if index >= n_params:
+            raise ValueError(f"the optimizer array {name[:-4]!r} names no parameter")
+        per_param[index][key] = read_number_array(zf, members[name], f"the array {name[:-4]!r}")
     return per_param
 
 
-def _callback_states(npz, callbacks) -> list:
+def _callback_states(zf, members: dict, callbacks) -> list:
     """The callbacks' states: their JSON parts with their arrays put back in."""
     if not isinstance(callbacks, list) or not all(
         c is None or isinstance(c, dict) for c in callbacks
     ):
         raise ValueError("its callback states are not a list of JSON objects")
     callbacks = [None if c is None else dict(c) for c in callbacks]
-    for name in npz.files:
-        if name.startswith(_CB_PREFIX):
-            index, key = name[len(_CB_PREFIX) :].split(".", 1)
-            if not index.isdigit() or int(index) >= len(callbacks):
-                raise ValueError(f"the callback array {name!r} names no callback")
-            if callbacks[int(index)] is None:
-                raise ValueError(f"the callback array {name!r} belongs to no state")
-            callbacks[int(index)][key] = npz[name]
+    for index, key, name in _indexed_members(members, _CB_PREFIX):
+        if index >= len(callbacks):
+            raise ValueError(f"the callback array {name[:-4]!r} names no callback")
+        if callbacks[index] is None:
+            raise ValueError(f"the callback array {name[:-4]!r} belongs to no state")
+        callbacks[index][key] = read_number_array(zf, members[name], f"the array {name[:-4]!r}")
     return callbacks
 
 
