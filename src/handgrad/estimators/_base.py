@@ -42,6 +42,7 @@ class BaseMLP(Persistence, BaseEstimator):
     validation_scores_: list[float] | None
     best_validation_score_: float | None
     best_loss_: float | None
+    _best_params: list[np.ndarray]  # the weights at the best validation score (early stopping)
 
     def __init__(
         self,
@@ -340,7 +341,7 @@ class BaseMLP(Persistence, BaseEstimator):
         if val is not None:
             for q, best in zip(params, self._best_params):
                 q.value[...] = best
-            self.history_.val_metrics = {"score": list(self.validation_scores_)}
+            self.history_.val_metrics = {"score": list(self.validation_scores_ or [])}
 
     def _loss_grad_lbfgs(self, packed_coef_inter, X, y, sample_weight=None, *unused):
         """scikit-learn's private hook, kept for its tests: (J, dJ/dtheta) at theta, the
@@ -363,7 +364,8 @@ class BaseMLP(Persistence, BaseEstimator):
         value = objective.value_and_grad(np.asarray(X, dtype=dtype), T, w)
         net = self._network()
         linears = [m for m in net.layers if isinstance(m, Linear)]
-        grads = [lin.weight.grad for lin in linears] + [lin.bias.grad for lin in linears]
+        biases = [lin.bias for lin in linears if lin.bias is not None]  # scikit-learn's: all
+        grads = [lin.weight.grad for lin in linears] + [b.grad for b in biases]
         return value, np.concatenate([g.ravel() for g in grads]).astype(np.float64)
 
     def _validation_score(self, X_val, T_val, w_val) -> float:

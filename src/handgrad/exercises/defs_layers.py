@@ -163,14 +163,19 @@ class _LinearOnEngine:
         out_dim, in_dim = self.W.shape
         self._layer = Linear(in_dim, out_dim, dtype=self.W.dtype)
         self._layer.weight.value = self.W.T.copy()
-        self._layer.bias.value = self.b.copy()
+        self._bias().value = self.b.copy()
         return self._layer.forward(x)
 
     def backward(self, dout):
         dx = self._layer.backward(dout)
         self.dW = self._layer.weight.grad.T.copy()
-        self.db = self._layer.bias.grad.copy()
+        self.db = self._bias().grad.copy()
         return dx
+
+    def _bias(self):
+        bias = self._layer.bias
+        assert bias is not None  # Linear(..., bias=True), the default
+        return bias
 
 
 def _linear_probe(namespace, inputs):
