@@ -2,7 +2,8 @@
 
     python benchmarks/profile_step.py W3 float64 [--epochs 5]
 
-Runs the same calls as ``fit``'s inner loop (``handgrad.train.fast.FastStep``: the batch
+Runs the same calls as ``fit``'s inner loop (``handgrad.train.fast.fast_step``, with
+the threads ``fit`` would use now (``--threads N`` sets them, and the BLAS's): the batch
 gather, the model's and the loss's kernels, the gradient check, the SGD step), timing each
 phase of every step, and prints the median microseconds per step beside the
 matrix-multiply bound per step. The phases are timed separately, so the sum is a little
@@ -25,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 import handgrad as hg
-from handgrad.train import batches
-from handgrad.train.fast import FastStep
+from handgrad.train import batches, threads
+from handgrad.train.fast import fast_step
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -93,7 +94,8 @@ def profile(name: str, dtype: str, epochs: int) -> tuple[dict[str, float], dict[
     loss = hg.SoftmaxCrossEntropyLoss() if w.loss == "softmax_ce" else hg.BCEWithLogitsLoss()
     opt = hg.SGD(model.parameters(), lr=LEARNING_RATE)
     target = loss.prepare_target(y, (X.shape[0], w.sizes[-1]), X.dtype)
-    path = FastStep(model, loss, opt, None, X, target, None)
+    path = fast_step(model, loss, opt, None, X, target, None)  # as fit builds it
+    print(f"handgrad's element-wise threads: {len(path.step.__self__.parts)} (update parts)")
     rng = np.random.default_rng(0)
     clock = time.perf_counter
     samples: dict[str, list[float]] = {p: [] for p in PHASES}
@@ -132,7 +134,13 @@ def main(argv=None) -> int:
     parser.add_argument("workload", choices=sorted(WORKLOADS))
     parser.add_argument("dtype", choices=("float32", "float64"))
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--threads", type=int, help="BLAS and handgrad threads (default: as set)")
     args = parser.parse_args(argv)
+    if args.threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads)
+        threads.set_threads(args.threads)
     medians, plain = profile(args.workload, args.dtype, args.epochs)
     bound = medians.pop("matmul bound")
     total = sum(medians.values())

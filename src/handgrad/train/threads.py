@@ -40,7 +40,7 @@ __all__ = [
 # same element positions
 GRAIN = 64
 # the fewest elements worth giving a thread (benchmarks/thread_threshold.py)
-MIN_PER_THREAD = 1 << 17
+MIN_PER_THREAD = 1 << 16
 
 _requested: int | None = None
 _pool: ThreadPoolExecutor | None = None
