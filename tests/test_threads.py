@@ -4,6 +4,8 @@ across calls, and only while the pieces it was built for stay the same."""
 from __future__ import annotations
 
 import gc
+import multiprocessing
+import os
 import weakref
 
 import numpy as np
@@ -53,6 +55,22 @@ def test_run_parts_runs_every_part_and_raises_a_workers_error():
 
     with pytest.raises(ValueError, match="part 2"):
         threads.run_parts(fail, [1, 2])
+
+
+def _split_in_child() -> None:
+    done: list[int] = []
+    threads.run_parts(done.append, [1, 2, 3])
+    assert sorted(done) == [1, 2, 3]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX only")
+def test_a_forked_child_gets_its_own_workers():
+    """The parent's pool threads do not exist in a forked child: it must not wait for them."""
+    threads.run_parts(lambda part: None, [1, 2, 3])  # the parent's pool exists
+    child = multiprocessing.get_context("fork").Process(target=_split_in_child)
+    child.start()
+    child.join(120)  # a child waiting for the parent's threads would never end
+    assert child.exitcode == 0
 
 
 def test_set_threads_checks_its_argument():

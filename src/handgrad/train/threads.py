@@ -160,6 +160,16 @@ def _with_errstate(errors: dict[str, Any], work: Callable[[Any], None], part: An
         work(part)
 
 
+def _forget_pool() -> None:
+    """In a forked child: the parent's worker threads do not exist here; start anew."""
+    global _pool, _pool_size
+    _pool, _pool_size = None, 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def _pool_for(workers: int) -> ThreadPoolExecutor:
     global _pool, _pool_size
     if _pool is None or _pool_size < workers:
