@@ -58,9 +58,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import floor  # noqa: E402
 import handgrad as hg  # noqa: E402
-from handgrad.train import threads as hg_threads  # noqa: E402
 import matmul_bound  # noqa: E402
 import plain_numpy  # noqa: E402
+from handgrad.train import threads as hg_threads  # noqa: E402
 from workloads import LEARNING_RATE, MODEL_SEED, WORKLOADS, Workload, make_data  # noqa: E402
 
 DEFAULT_ROUNDS = {"W1": 10, "W2": 8, "W3": 200, "W4": 60}
