@@ -19,6 +19,7 @@ speed falls on both.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from pathlib import Path
@@ -86,7 +87,9 @@ class PlainStep:
             self.times[phase].append(b_ - a_)
 
 
-def profile(name: str, dtype: str, epochs: int) -> tuple[dict[str, float], dict[str, float]]:
+def profile(
+    name: str, dtype: str, epochs: int, steps: int | None = None
+) -> tuple[dict[str, float], dict[str, float]]:
     """Median microseconds per step: handgrad's phases (and the bound), the plain loop's."""
     w = WORKLOADS[name]
     X, y = make_data(w, dtype)
@@ -104,7 +107,7 @@ def profile(name: str, dtype: str, epochs: int) -> tuple[dict[str, float], dict[
     buffers = matmul_bound.make_buffers(w.sizes, w.batch_size, X.dtype)
     bound_epochs = []
     for _ in range(epochs):  # alternate a training epoch and a bound epoch: same conditions
-        for idx in batches(X.shape[0], w.batch_size, rng=rng):
+        for idx in itertools.islice(batches(X.shape[0], w.batch_size, rng=rng), steps):
             t0 = clock()
             xb, tb, _ = path.batch(idx)
             t1 = clock()
@@ -134,6 +137,7 @@ def main(argv=None) -> int:
     parser.add_argument("workload", choices=sorted(WORKLOADS))
     parser.add_argument("dtype", choices=("float32", "float64"))
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--steps", type=int, help="only the first N steps of each epoch")
     parser.add_argument("--threads", type=int, help="BLAS and handgrad threads (default: as set)")
     args = parser.parse_args(argv)
     if args.threads is not None:
@@ -141,7 +145,7 @@ def main(argv=None) -> int:
 
         threadpool_limits(args.threads)
         threads.set_threads(args.threads)
-    medians, plain = profile(args.workload, args.dtype, args.epochs)
+    medians, plain = profile(args.workload, args.dtype, args.epochs, args.steps)
     bound = medians.pop("matmul bound")
     total = sum(medians.values())
     print(f"{args.workload} {args.dtype}: median microseconds per step")
