@@ -52,13 +52,24 @@ class Update:
         return [*flat[:4], self.zeros[i][a:b], *flat[4:]]
 
     def _run(self, work) -> None:
-        threads.run_parts(work, self.parts)
+        if len(self.parts) == 1:
+            work(self.parts[0])
+        else:
+            threads.run_parts(work, self.parts)
 
     # --- SGD ---------------------------------------------------------------------------------
 
     def _sgd(self) -> None:
-        self._run(self._sgd_part)
-        self.opt.t += 1
+        opt = self.opt
+        if len(self.parts) == 1 and not (opt.momentum or opt.weight_decay):
+            lr = opt.lr  # W -= lr * g, the common case, on whole arrays with nothing else
+            for p, (buf, _) in zip(opt.params, self.scratch):
+                np.multiply(p.grad, lr, out=buf)
+                value = p.value
+                np.subtract(value, buf, out=value)
+        else:
+            self._run(self._sgd_part)
+        opt.t += 1
 
     def _sgd_part(self, part: list[Piece]) -> None:
         opt = self.opt
