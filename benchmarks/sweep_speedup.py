@@ -17,9 +17,10 @@ average, and the sum of the trainings' own seconds (from the records). Reported:
 - whether the two runs' records are the same bits (they must be);
 - the ceiling, measured after each serial/cluster pair: a plain NumPy training (the loop
   of ``plain_numpy.py`` on digits-sized data, one BLAS thread) in one process alone, then
-  in two processes side by side; two processes' throughput over one's (2.0 on two idle
-  cores; less when other jobs take a share) is the most a two-worker sweep can gain at that
-  moment, and each pair's speed-up is reported as a fraction of its ceiling.
+  in two processes side by side, then alone again (the mean of the two alone runs); two
+  processes' throughput over one's (2.0 on two idle cores; less when other jobs take a
+  share) is the most a two-worker sweep can gain at that moment, and each pair's speed-up
+  is reported as a fraction of its ceiling.
 
 Printed, and saved to benchmarks/results/sweep_speedup.json.
 """
@@ -125,10 +126,13 @@ def plain_processes(count: int, epochs: int) -> float:
 
 def ceiling(epochs: int) -> dict:
     """The throughput of two plain processes side by side over one alone (2.0 on two idle
-    cores): what a sweep on two workers can reach on this machine at this moment."""
-    alone = plain_processes(1, epochs)
+    cores): what a sweep on two workers can reach on this machine at this moment. One
+    alone before and after the two, so that a change of load falls on both sides."""
+    before = plain_processes(1, epochs)
     two = plain_processes(2, epochs)
-    return {"alone": alone, "two": two, "ceiling": 2 * alone / two}
+    after = plain_processes(1, epochs)
+    alone = (before + after) / 2
+    return {"alone": alone, "alone_spread": [before, after], "two": two, "ceiling": 2 * alone / two}
 
 
 def main() -> None:
@@ -162,7 +166,9 @@ def main() -> None:
             )
         ceilings.append(ceiling(args.ceiling_epochs))
         print(
-            f"ceiling: one plain process {ceilings[-1]['alone']:.2f} s, two side by side "
+            f"ceiling: one plain process {ceilings[-1]['alone']:.2f} s (before and after: "
+            f"{ceilings[-1]['alone_spread'][0]:.2f}, {ceilings[-1]['alone_spread'][1]:.2f}), "
+            "two side by side "
             f"{ceilings[-1]['two']:.2f} s: {ceilings[-1]['ceiling']:.2f}x",
             flush=True,
         )
