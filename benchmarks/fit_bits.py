@@ -13,6 +13,7 @@ Each configuration runs twice: with the built-in types (the fast path) and with 
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import itertools
 import json
@@ -76,7 +77,20 @@ def run(opt_name: str, loss_name: str, dtype, extra: str, reference: bool) -> st
     return digest.hexdigest()[:16]
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="the fast step's threads, with even small arrays split (64 elements a thread): "
+        "the fingerprints must not change",
+    )
+    args = parser.parse_args(argv)
+    if args.threads is not None:  # (only on a handgrad that has handgrad.train.threads)
+        from handgrad.train import threads
+
+        threads.set_threads(args.threads)
+        threads.MIN_PER_THREAD = 64
     for opt_name, loss_name, dtype, extra, reference in itertools.product(
         OPTIMIZERS, LOSSES, (np.float32, np.float64), EXTRAS, (False, True)
     ):

@@ -14,9 +14,10 @@ machine's speed then falls on a whole round, and the ratio of one round is handg
 over the rival's epoch measured seconds apart. The figure is the median of the per-round
 ratios, with the 25th and 75th percentiles.
 
-Threads. ``--threads N`` sets NumPy's BLAS (through threadpoolctl) and PyTorch's intra-op
-pool to N threads for the whole run; without it both keep what the machine gives them,
-and the header prints what that was. On a 2-core host with other jobs running, two thread
+Threads. ``--threads N`` sets NumPy's BLAS (through threadpoolctl), PyTorch's intra-op
+pool and handgrad's own threads (``handgrad.train.threads``) to N for the whole run;
+without it (the default: what users get) all keep what the machine gives them, and the
+header prints what that was. On a 2-core host with other jobs running, two thread
 pools in one process (OpenBLAS for NumPy, OpenMP for PyTorch) oversubscribe the cores and
 spin while the other works: one thread each is the setting that compares like with like.
 
@@ -59,6 +60,7 @@ import floor  # noqa: E402
 import handgrad as hg  # noqa: E402
 import matmul_bound  # noqa: E402
 import plain_numpy  # noqa: E402
+from handgrad.train import threads as hg_threads  # noqa: E402
 from workloads import LEARNING_RATE, MODEL_SEED, WORKLOADS, Workload, make_data  # noqa: E402
 
 DEFAULT_ROUNDS = {"W1": 10, "W2": 8, "W3": 200, "W4": 60}
@@ -368,6 +370,11 @@ def set_threads(n: int | None, with_torch: bool) -> str:
         if n is not None:
             torch.set_num_threads(n)
         parts.append(f"PyTorch {torch.__version__} intra-op {torch.get_num_threads()}")
+    hg_threads.set_threads(n)
+    parts.append(
+        f"handgrad's element-wise work up to {hg_threads.thread_count()} "
+        "(1 while the load average leaves no idle core)"
+    )
     return "threads: " + ", ".join(parts)
 
 

@@ -2,7 +2,8 @@
 
     python benchmarks/profile_step.py W3 float64 [--epochs 5]
 
-Runs the same calls as ``fit``'s inner loop (``handgrad.train.fast.FastStep``: the batch
+Runs the same calls as ``fit``'s inner loop (``handgrad.train.fast.fast_step``, with
+the threads ``fit`` would use now (``--threads N`` sets them, and the BLAS's): the batch
 gather, the model's and the loss's kernels, the gradient check, the SGD step), timing each
 phase of every step, and prints the median microseconds per step beside the
 matrix-multiply bound per step. The phases are timed separately, so the sum is a little
@@ -18,6 +19,7 @@ speed falls on both.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from pathlib import Path
@@ -25,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 import handgrad as hg
-from handgrad.train import batches
-from handgrad.train.fast import FastStep
+from handgrad.train import batches, threads
+from handgrad.train.fast import fast_step
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -85,7 +87,9 @@ class PlainStep:
             self.times[phase].append(b_ - a_)
 
 
-def profile(name: str, dtype: str, epochs: int) -> tuple[dict[str, float], dict[str, float]]:
+def profile(
+    name: str, dtype: str, epochs: int, steps: int | None = None
+) -> tuple[dict[str, float], dict[str, float]]:
     """Median microseconds per step: handgrad's phases (and the bound), the plain loop's."""
     w = WORKLOADS[name]
     X, y = make_data(w, dtype)
@@ -93,7 +97,8 @@ def profile(name: str, dtype: str, epochs: int) -> tuple[dict[str, float], dict[
     loss = hg.SoftmaxCrossEntropyLoss() if w.loss == "softmax_ce" else hg.BCEWithLogitsLoss()
     opt = hg.SGD(model.parameters(), lr=LEARNING_RATE)
     target = loss.prepare_target(y, (X.shape[0], w.sizes[-1]), X.dtype)
-    path = FastStep(model, loss, opt, None, X, target, None)
+    path = fast_step(model, loss, opt, None, X, target, None)  # as fit builds it
+    print(f"handgrad's element-wise threads: {len(path.step.__self__.parts)} (update parts)")
     rng = np.random.default_rng(0)
     clock = time.perf_counter
     samples: dict[str, list[float]] = {p: [] for p in PHASES}
@@ -102,7 +107,7 @@ def profile(name: str, dtype: str, epochs: int) -> tuple[dict[str, float], dict[
     buffers = matmul_bound.make_buffers(w.sizes, w.batch_size, X.dtype)
     bound_epochs = []
     for _ in range(epochs):  # alternate a training epoch and a bound epoch: same conditions
-        for idx in batches(X.shape[0], w.batch_size, rng=rng):
+        for idx in itertools.islice(batches(X.shape[0], w.batch_size, rng=rng), steps):
             t0 = clock()
             xb, tb, _ = path.batch(idx)
             t1 = clock()
@@ -132,8 +137,15 @@ def main(argv=None) -> int:
     parser.add_argument("workload", choices=sorted(WORKLOADS))
     parser.add_argument("dtype", choices=("float32", "float64"))
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--steps", type=int, help="only the first N steps of each epoch")
+    parser.add_argument("--threads", type=int, help="BLAS and handgrad threads (default: as set)")
     args = parser.parse_args(argv)
-    medians, plain = profile(args.workload, args.dtype, args.epochs)
+    if args.threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads)
+        threads.set_threads(args.threads)
+    medians, plain = profile(args.workload, args.dtype, args.epochs, args.steps)
     bound = medians.pop("matmul bound")
     total = sum(medians.values())
     print(f"{args.workload} {args.dtype}: median microseconds per step")

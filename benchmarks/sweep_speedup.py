@@ -14,7 +14,13 @@ average, and the sum of the trainings' own seconds (from the records). Reported:
   first imports), in worker-seconds;
 - how much of a training is the fit itself (the epochs) and how much the rest of the train
   pipeline (split, evaluation, and the run folder with its plots that it writes);
-- whether the two runs' records are the same bits (they must be).
+- whether the two runs' records are the same bits (they must be);
+- the ceiling, measured after each serial/cluster pair: a plain NumPy training (the loop
+  of ``plain_numpy.py`` on digits-sized data, one BLAS thread) in one process alone, then
+  in two processes side by side, then alone again (the mean of the two alone runs); two
+  processes' throughput over one's (2.0 on two idle cores; less when other jobs take a
+  share) is the most a two-worker sweep can gain at that moment, and each pair's speed-up
+  is reported as a fraction of its ceiling.
 
 Printed, and saved to benchmarks/results/sweep_speedup.json.
 """
@@ -28,6 +34,8 @@ import os
 import platform
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -87,11 +95,54 @@ def one_run(grid, mode: str, workers: int) -> dict:
     }
 
 
+# the ceiling: a plain NumPy training (the loop of plain_numpy.py on digits-sized data),
+# one process alone, then two side by side; each child times its own work after its imports
+PLAIN_CHILD = """
+import sys, time
+sys.path.insert(0, {here!r})
+import numpy as np
+import plain_numpy
+from workloads import WORKLOADS, make_data
+w = WORKLOADS["W3"]
+X, y = make_data(w, "float64")
+plain_numpy.train(X, y, w.sizes, w.loss, w.batch_size, 0.01, 1, 0)  # warm-up
+t0 = time.perf_counter()
+plain_numpy.train(X, y, w.sizes, w.loss, w.batch_size, 0.01, {epochs}, 0)
+print(time.perf_counter() - t0)
+"""
+
+
+def plain_processes(count: int, epochs: int) -> float:
+    """``count`` plain trainings of ``epochs`` epochs started at once, one process each
+    (one BLAS thread); the slowest one's seconds of work."""
+    code = PLAIN_CHILD.format(here=str(HERE), epochs=epochs)
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    children = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+        for _ in range(count)
+    ]
+    return max(float(child.communicate()[0]) for child in children)
+
+
+def ceiling(epochs: int) -> dict:
+    """The throughput of two plain processes side by side over one alone (2.0 on two idle
+    cores): what a sweep on two workers can reach on this machine at this moment. One
+    alone before and after the two, so that a change of load falls on both sides."""
+    before = plain_processes(1, epochs)
+    two = plain_processes(2, epochs)
+    after = plain_processes(1, epochs)
+    alone = (before + after) / 2
+    return {"alone": alone, "alone_spread": [before, after], "two": two, "ceiling": 2 * alone / two}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--ceiling-epochs", type=int, default=150, help="epochs of each plain training (ceiling)"
+    )
     args = parser.parse_args()
 
     grid = make_grid("digits", {**GRID, "epochs": args.epochs}, seeds=SEEDS)
@@ -101,7 +152,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:  # imports and data loading, outside the clock
         run_sweep(warm, out=Path(tmp) / "w", scheduler="serial", report=False, progress=None)
 
-    runs = []
+    runs: list[dict] = []
+    ceilings: list[dict] = []
     for r in range(args.repeats):
         for mode in ("serial", "cluster") if r % 2 == 0 else ("cluster", "serial"):
             run = one_run(grid, mode, args.workers)
@@ -109,8 +161,17 @@ def main() -> None:
             print(
                 f"{mode:>7}: {run['wall']:6.1f} s wall (cluster start {run['cluster_start']:.1f} s)"
                 f", trainings {run['train_seconds']:6.1f} s (fit {run['fit_seconds']:.1f} s)"
-                f", load {run['load_before']:.2f} -> {run['load_after']:.2f}"
+                f", load {run['load_before']:.2f} -> {run['load_after']:.2f}",
+                flush=True,
             )
+        ceilings.append(ceiling(args.ceiling_epochs))
+        print(
+            f"ceiling: one plain process {ceilings[-1]['alone']:.2f} s (before and after: "
+            f"{ceilings[-1]['alone_spread'][0]:.2f}, {ceilings[-1]['alone_spread'][1]:.2f}), "
+            "two side by side "
+            f"{ceilings[-1]['two']:.2f} s: {ceilings[-1]['ceiling']:.2f}x",
+            flush=True,
+        )
     # adjacent serial / cluster runs saw about the same load from the machine's other jobs
     pairs = [runs[i : i + 2] for i in range(0, len(runs), 2)]
     pair_speedups = [
@@ -121,10 +182,14 @@ def main() -> None:
         }
         for p in pairs
     ]
+    for pair, c in zip(pair_speedups, ceilings):  # each pair with the ceiling measured after it
+        pair["ceiling"] = c["ceiling"]
+        pair["fraction_of_ceiling"] = pair["speedup"] / c["ceiling"]
     for i, pair in enumerate(pair_speedups, 1):
         print(
             f"pair {i}: speed-up {pair['speedup']:.2f}x"
-            f" (load {pair['load'][0]} -> {pair['load'][1]})"
+            f" (load {pair['load'][0]} -> {pair['load'][1]}), ceiling {pair['ceiling']:.2f}x:"
+            f" {pair['fraction_of_ceiling']:.2f} of it"
         )
     serial = [r for r in runs if r["mode"] == "serial"]
     cluster = [r for r in runs if r["mode"] == "cluster"]
@@ -150,6 +215,10 @@ def main() -> None:
         "mean_training_seconds_serial": statistics.median(r["train_seconds"] / n for r in serial),
         "mean_training_seconds_cluster": statistics.median(r["train_seconds"] / n for r in cluster),
         "mean_fit_seconds_serial": statistics.median(r["fit_seconds"] / n for r in serial),
+        "ceiling_median": statistics.median(c["ceiling"] for c in ceilings),
+        "fraction_of_ceiling_median": statistics.median(
+            p["fraction_of_ceiling"] for p in pair_speedups
+        ),
         "records_identical": identical,
         "pair_speedups": pair_speedups,
     }

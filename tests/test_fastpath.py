@@ -21,6 +21,7 @@ from handgrad.nn import functional as F
 from handgrad.nn._checks import check_finite, surely_finite
 from handgrad.train import batches
 from handgrad.train import fast as fastpath
+from handgrad.train.fast_updates import Update
 from handgrad.train.steps import gradients_finite
 
 EPS = np.finfo(np.float64).eps
@@ -204,7 +205,7 @@ def test_fast_update_is_the_reference_step_bit_for_bit(rng, name):
     ref[1].regularize = False
     fast = [hg.Parameter(p.value.copy(), p.name, p.regularize) for p in ref]
     ref_opt, fast_opt = OPTIMIZERS[name](ref), OPTIMIZERS[name](fast)
-    update = fastpath._Update(fast_opt)
+    update = Update(fast_opt)
     for _ in range(5):
         for p, q in zip(ref, fast):
             p.grad[...] = q.grad[...] = rng.standard_normal(p.grad.shape)

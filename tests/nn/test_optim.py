@@ -378,11 +378,11 @@ def test_a_parameter_listed_twice_is_refused(rng):
 def step(opt, fast):
     """One step, by the optimizer itself or by the fast path's kernel (which fit runs with
     floating-point warnings off: it detects the overflow of g^2 by its result)."""
-    from handgrad.train.fast import _Update
+    from handgrad.train.fast_updates import Update
 
     if fast:
         with np.errstate(over="ignore", invalid="ignore"):
-            _Update(opt).step()
+            Update(opt).step()
     else:
         opt.step()
 

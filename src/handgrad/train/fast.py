@@ -11,18 +11,26 @@ optimizer beside a fused one:
 - the first layer with parameters skips dL/dx, which nobody needs;
 - the losses are fused kernels on a target validated once (flat-index softmax
   cross-entropy with its exact tail; BCE sharing one exp between loss and gradient);
-- the optimizers update each parameter in place through scratch buffers;
+- the optimizers update each parameter in place through scratch buffers
+  (``fast_updates``);
 - the batch gather copies the rows of X into a reused buffer.
 
 It writes into the user's own arrays (``p.value``, ``p.grad``, the optimizer's
-``state``), never rebinds them, and keeps nothing on them: a ``FastStep`` lives for one
-``fit`` call. ``tests/test_fastpath.py`` keeps every kernel and whole trajectories equal
-to the reference to a few ulps in float64. Everything else takes the reference path.
+``state``), never rebinds them, and keeps nothing on them. A ``FastStep`` serves one
+``fit`` call at a time; ``fit`` hands it back (``release``) and the model's next call
+with the same pieces and shapes takes it again (``fast_step``), so that a short call
+does not rebuild its kernels and buffers. Large element-wise work (the batch gather, the
+optimizer updates) is split across threads (``threads``) without changing a bit.
+
+``tests/test_fastpath.py`` keeps every kernel and whole trajectories equal to the
+reference to a few ulps in float64. Everything else takes the reference path.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+import weakref
 from typing import Any
 
 import numpy as np
@@ -32,7 +40,6 @@ from ..nn.layers import (
     LeakyReLU,
     Linear,
     Module,
-    Parameter,
     ReLU,
     Sequential,
     Sigmoid,
@@ -48,8 +55,19 @@ from ..nn.losses import (
     finite_mean_of_sum,
 )
 from ..nn.optim import SGD, Adam, Optimizer, RMSProp
+from . import threads
+from .fast_updates import Update
 
-__all__ = ["FastStep", "supports", "BatchGather", "LAYERS", "LOSSES", "OPTIMIZERS"]
+__all__ = [
+    "FastStep",
+    "fast_step",
+    "release",
+    "supports",
+    "BatchGather",
+    "LAYERS",
+    "LOSSES",
+    "OPTIMIZERS",
+]
 
 # the exact types this module implements
 LAYERS = (Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Identity)
@@ -326,119 +344,19 @@ class _Loss:
         return self.loss.value_and_gradient(z, target)
 
 
-# --- optimizers -----------------------------------------------------------------------------
-
-
-class _Update:
-    """The optimizer's step, per parameter, through two scratch arrays per parameter."""
-
-    def __init__(self, optimizer: Optimizer):
-        self.opt: Any = optimizer  # SGD, Adam or RMSProp
-        self.scratch = [(np.empty_like(p.value), np.empty_like(p.value)) for p in optimizer.params]
-        # Adam/RMSProp: g^2 (in the second scratch) dotted with zeros is NaN iff it overflowed
-        self._squares = [
-            (tmp.reshape(-1), np.zeros(tmp.size, tmp.dtype)) for _, tmp in self.scratch
-        ]
-        self.step = {SGD: self._sgd, Adam: self._adam, RMSProp: self._rmsprop}[type(optimizer)]
-
-    def _decayed(self, p: Parameter, wd: float, buf: np.ndarray) -> np.ndarray:
-        """g + wd * W into ``buf`` for weights with decay; g itself otherwise."""
-        if not (wd and p.regularize):
-            return p.grad
-        np.multiply(p.value, wd, out=buf)
-        buf += p.grad
-        return buf
-
-    def _sgd(self) -> None:
-        opt = self.opt
-        lr, mu, wd = opt.lr, opt.momentum, opt.weight_decay
-        if not (mu or wd):  # W -= lr * g, the common case, with nothing else to look at
-            for p, (buf, _) in zip(opt.params, self.scratch):
-                np.multiply(p.grad, lr, out=buf)
-                value = p.value
-                np.subtract(value, buf, out=value)  # `p.value -= buf` would also set p.value
-            opt.t += 1
-            return
-        for p, state, (buf, tmp) in zip(opt.params, opt.state, self.scratch):
-            g = self._decayed(p, wd, buf)
-            if mu:
-                v = state["velocity"]
-                v *= mu
-                v += g
-                if opt.nesterov:
-                    np.multiply(v, mu, out=tmp)
-                    g = np.add(g, tmp, out=buf)
-                else:
-                    g = v
-            np.multiply(g, lr, out=buf)
-            p.value -= buf
-        opt.t += 1
-
-    def _adam(self) -> None:
-        opt = self.opt
-        opt.t += 1
-        b1, b2, lr, eps = opt.beta1, opt.beta2, opt.lr, opt.eps
-        c1, c2 = 1.0 - b1**opt.t, 1.0 - b2**opt.t
-        wd = 0.0 if opt.decoupled else opt.weight_decay
-        shrink = 1.0 - lr * opt.weight_decay if opt.decoupled and opt.weight_decay else None
-        for p, state, (buf, tmp), (flat, zeros) in zip(
-            opt.params, opt.state, self.scratch, self._squares
-        ):
-            g = self._decayed(p, wd, buf)
-            np.multiply(g, g, out=tmp)
-            if state["v_exponent"] or math.isnan(np.dot(flat, zeros)):  # g^2 overflows
-                opt.update(p, state, g)  # the reference keeps v scaled (rare)
-                continue
-            m, v = state["m"], state["v"]
-            v *= b2
-            tmp *= 1.0 - b2
-            v += tmp
-            m *= b1
-            np.multiply(g, 1.0 - b1, out=tmp)
-            m += tmp
-            if shrink is not None and p.regularize:
-                p.value *= shrink
-            np.divide(v, c2, out=tmp)  # sqrt(v_hat) + eps
-            np.sqrt(tmp, out=tmp)
-            tmp += eps
-            np.divide(m, c1, out=buf)  # lr * m_hat / (...)
-            buf *= lr
-            buf /= tmp
-            p.value -= buf
-
-    def _rmsprop(self) -> None:
-        opt = self.opt
-        rho, lr, eps, wd = opt.rho, opt.lr, opt.eps, opt.weight_decay
-        for p, state, (buf, tmp), (flat, zeros) in zip(
-            opt.params, opt.state, self.scratch, self._squares
-        ):
-            g = self._decayed(p, wd, buf)
-            np.multiply(g, g, out=tmp)
-            if state["s_exponent"] or math.isnan(np.dot(flat, zeros)):  # g^2 overflows
-                opt.update(p, state, g)  # the reference keeps s scaled (rare)
-                continue
-            s = state["s"]
-            s *= rho
-            tmp *= 1.0 - rho
-            s += tmp
-            np.sqrt(s, out=tmp)
-            tmp += eps
-            np.multiply(g, lr, out=buf)
-            buf /= tmp
-            p.value -= buf
-        opt.t += 1
-
-
 # --- the batch gather and the whole step ----------------------------------------------------
 
 
 class BatchGather:
     """The rows idx of each array, gathered into buffers reused across steps of the same
-    size. Returns one batch per array given (None stays None)."""
+    size. Returns one batch per array given (None stays None). A large batch of the first
+    array (X) is copied by several threads, each its own rows."""
 
-    def __init__(self, *arrays: np.ndarray | None):
+    def __init__(self, *arrays: np.ndarray | None, thread_count: int = 1):
         self.arrays = arrays
+        self.thread_count = thread_count
         self._buffers: dict[int, list] = {}
+        self._rows: dict[int, list[tuple[int, int]]] = {}  # row ranges of X per thread
 
     def __call__(self, idx: np.ndarray) -> list:
         k = len(idx)
@@ -446,13 +364,81 @@ class BatchGather:
             self._buffers[k] = [
                 None if a is None else np.empty((k, *a.shape[1:]), a.dtype) for a in self.arrays
             ]
+            self._rows[k] = self._row_parts(k)
         out = self._buffers[k]
-        for a, buf in zip(self.arrays, out):
+        first: Any = self.arrays[0]
+        rest = self.arrays[1:]
+        # idx is always in range (it comes from batches()); mode="clip" spares take the
+        # bounds-checking copy that the default mode makes when given ``out``
+        rows = self._rows[k]
+        if len(rows) == 1:
+            first.take(idx, axis=0, out=out[0], mode="clip")
+        else:
+            xb = out[0]
+            threads.run_parts(
+                lambda r: first.take(idx[r[0] : r[1]], axis=0, out=xb[r[0] : r[1]], mode="clip"),
+                rows,
+            )
+        for a, buf in zip(rest, out[1:]):
             if a is not None:
-                # idx is always in range (it comes from batches()); mode="clip" spares take
-                # the bounds-checking copy that the default mode makes when given ``out``
                 a.take(idx, axis=0, out=buf, mode="clip")
         return out
+
+    def _row_parts(self, k: int) -> list[tuple[int, int]]:
+        """Rows [a, b) of a batch of k for each thread (one range when too small to gain)."""
+        first: Any = self.arrays[0]
+        row = math.prod(first.shape[1:])
+        parts = max(1, min(self.thread_count, k * row // threads.MIN_PER_THREAD, k))
+        return [(k * j // parts, k * (j + 1) // parts) for j in range(parts)]
+
+
+def fast_step(model: Module, loss: Loss, optimizer: Optimizer, l2: L2Penalty | None,
+              X: np.ndarray, target: np.ndarray, y_metrics: np.ndarray | None,
+              ) -> FastStep:  # fmt: skip
+    """A ``FastStep`` for this call: the one the model's previous ``fit`` call left
+    (``release``), with its buffers, when it was built for the same pieces (the same
+    layers, parameters, loss, optimizer, dtypes, row shapes and thread count, which
+    ``threads.available`` gives for the work); else a new one. The cache holds the model
+    weakly and one step per model; a step taken from it is out of it until released, so
+    two calls at once never share buffers."""
+    work = max(sum(p.value.size for p in optimizer.params), 1024 * math.prod(X.shape[1:]))
+    count = threads.available(work)
+    key = (*_key(model, loss, optimizer, X, target, y_metrics), count)
+    with _LOCK:
+        cached = _CACHE.pop(model, None)
+    if cached is not None and cached.key == key:
+        cached.begin(l2, X, target, y_metrics)
+        return cached
+    return FastStep(model, loss, optimizer, l2, X, target, y_metrics, key=key, thread_count=count)
+
+
+def release(model: Module, step: FastStep) -> None:
+    """Keep ``step`` for the model's next ``fit`` call, without the call's data."""
+    step.begin(None, None, None, None)
+    with _LOCK:
+        _CACHE[model] = step
+
+
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+def _key(model, loss, optimizer, X, target, y_metrics) -> tuple:
+    """What a cached step's kernels and buffers were built for. Ids are safe: the cached
+    step keeps every object and array it names alive."""
+    layers = model.layers if type(model) is Sequential else [model]
+    params = [(id(p), id(p.grad), p.value.shape) for p in model.parameters()]
+    opt_params = [(id(p), p.value.shape) for p in optimizer.params]
+    rows = [None if a is None else (a.dtype, a.shape[1:]) for a in (X, target, y_metrics)]
+    return (
+        tuple(map(id, layers)),
+        tuple(params),
+        id(loss),
+        loss.reduction,
+        id(optimizer),
+        tuple(opt_params),
+        tuple(rows),
+    )
 
 
 class FastStep:
@@ -462,12 +448,15 @@ class FastStep:
     replays_exactly = True
 
     def __init__(self, model: Module, loss: Loss, optimizer: Optimizer, l2: L2Penalty | None,
-                 X: np.ndarray, target: np.ndarray, y_metrics: np.ndarray | None):  # fmt: skip
-        self.batch = BatchGather(X, target, y_metrics)
+                 X: np.ndarray, target: np.ndarray, y_metrics: np.ndarray | None,
+                 key: tuple = (), thread_count: int = 1):  # fmt: skip
+        self.key = key
+        count = thread_count
+        self.batch = BatchGather(X, target, y_metrics, thread_count=count)
         self._model = _Model(model, X.dtype)
         self.forward = self._model.forward  # the kernels, without a call in between
         self._loss = _Loss(loss).kernel
-        self.step = _Update(optimizer).step
+        self.step = Update(optimizer, count).step
         self.l2 = l2
         self.params = model.parameters()
         # 0 * g is 0 for finite g and NaN otherwise: one dot product per parameter decides
@@ -475,6 +464,12 @@ class FastStep:
             (p.grad.reshape(-1), np.zeros(p.grad.size, p.grad.dtype)) for p in self.params
         ]
         self._grad: np.ndarray = np.empty(0)
+
+    def begin(self, l2: L2Penalty | None, X, target, y_metrics) -> None:
+        """Train on these arrays from now on (the buffers stay)."""
+        self.l2 = l2
+        self.batch.arrays = (X, target, y_metrics)
+        self._grad = np.empty(0)
 
     def loss(self, outputs: np.ndarray, tb: np.ndarray) -> float:
         value, self._grad = self._loss(outputs, tb)

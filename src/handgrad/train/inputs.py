@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..nn._checks import as_float_array, check_finite, check_matrix
-from ..nn.layers import Module
+from ..nn.layers import Identity, LeakyReLU, Linear, Module, ReLU, Sequential, Sigmoid, Tanh
 from ..nn.losses import BCEWithLogitsLoss, Loss, SoftmaxCrossEntropyLoss
 
 
@@ -79,6 +79,14 @@ def prepare_inputs(model: Module, X, name: str = "X") -> np.ndarray:
 def prepare_target(loss: Loss, y, X: np.ndarray, outputs_shape, name: str = "y") -> np.ndarray:
     """y as an array with one row per row of X, checked by the loss against outputs of shape
     (N, *outputs_shape) (integer labels stay integers for softmax cross-entropy)."""
+    return prepare_target_and_form(loss, y, X, outputs_shape, name)[0]
+
+
+def prepare_target_and_form(
+    loss: Loss, y, X: np.ndarray, outputs_shape, name: str = "y"
+) -> tuple[np.ndarray, np.ndarray]:
+    """(y as ``prepare_target`` returns it, y in the loss's own form (``loss_target``)): one
+    validation gives both, so that ``fit`` checks its target once."""
     y_arr = np.asarray(y)
     if y_arr.ndim == 0 or y_arr.shape[0] != X.shape[0]:
         got = "a scalar" if y_arr.ndim == 0 else f"{y_arr.shape[0]} rows"
@@ -86,10 +94,12 @@ def prepare_target(loss: Loss, y, X: np.ndarray, outputs_shape, name: str = "y")
     if not isinstance(loss, SoftmaxCrossEntropyLoss) or y_arr.ndim == 2:
         y_arr = as_float_array(y_arr, name, X.dtype)
     # Validate labels and shapes once, up front, with the loss's own checks on dummy outputs.
-    loss_target(loss, y_arr, (X.shape[0], *outputs_shape), X.dtype)
+    form = loss_target(loss, y_arr, (X.shape[0], *outputs_shape), X.dtype)
     if isinstance(loss, SoftmaxCrossEntropyLoss) and y_arr.ndim == 1:
         y_arr = y_arr.astype(np.intp)  # validated integer-valued: convert once, not per step
-    return y_arr
+        if form.dtype != np.intp:  # the labels' form, in the same integer type
+            form = y_arr if type(loss) is SoftmaxCrossEntropyLoss else form
+    return y_arr, form
 
 
 def loss_target(loss: Loss, y: np.ndarray, shape: tuple[int, ...], dtype) -> np.ndarray:
@@ -102,9 +112,37 @@ def loss_target(loss: Loss, y: np.ndarray, shape: tuple[int, ...], dtype) -> np.
     return y
 
 
+# layers whose output has the shape of their input
+_SAME_SHAPE = (ReLU, LeakyReLU, Tanh, Sigmoid, Identity)
+
+
 def output_shape(model: Module, X: np.ndarray) -> tuple[int, ...]:
-    """The shape of one output row, learned from a forward pass on X's first row."""
+    """The shape of one output row: the last Linear's width when the model is a chain of
+    built-in layers whose widths fit together (``declared_output_shape``), else learned
+    from a forward pass on X's first row (which also raises a mismatch's clear error)."""
+    declared = declared_output_shape(model)
+    if declared is not None:
+        return declared
     return np.shape(model.forward(X[:1]))[1:]
+
+
+def declared_output_shape(model: Module) -> tuple[int, ...] | None:
+    """(out_features,) of the last Linear of a Linear or a Sequential of built-in layers
+    (exact types, no ``forward`` replaced on an instance) in which each Linear takes the
+    width the one before gives; else None."""
+    layers = model.layers if type(model) is Sequential else [model]
+    width = None
+    for layer in (model, *layers):
+        if "forward" in vars(layer):
+            return None
+    for layer in layers:
+        if type(layer) is Linear:
+            if width is not None and layer.in_features != width:
+                return None
+            width = layer.out_features
+        elif type(layer) not in _SAME_SHAPE:
+            return None
+    return None if width is None else (width,)
 
 
 def try_metrics(metric_fns: dict, model: Module, x_row: np.ndarray, y_row: np.ndarray) -> None:
@@ -139,10 +177,10 @@ def validation_rows(fraction, n: int) -> int:
     return n_val
 
 
-def split_validation(X: np.ndarray, y: np.ndarray, n_val: int, rng: np.random.Generator):
-    order = rng.permutation(X.shape[0])
-    val, train = order[:n_val], order[n_val:]
-    return X[train], y[train], (X[val], y[val])
+def validation_order(n: int, n_val: int, rng: np.random.Generator):
+    """(training rows, validation rows) of n, drawn from ``rng``: n_val rows set aside."""
+    order = rng.permutation(n)
+    return order[n_val:], order[:n_val]
 
 
 def check_validation_arguments(validation_data, validation_fraction) -> None:

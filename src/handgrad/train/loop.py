@@ -65,14 +65,15 @@ from .inputs import (
     output_shape,
     prepare_inputs,
     prepare_target,
+    prepare_target_and_form,
     resolve_metrics,
-    split_validation,
     try_metrics,
+    validation_order,
     validation_rows,
 )
 from .interrupt import deferred_interrupt
 from .state import Position, Run, zero_sums
-from .steps import Step, choose_step
+from .steps import Step, choose_step, release
 
 __all__ = ["fit"]
 
@@ -146,6 +147,7 @@ def fit(
     if run.history.stop_reason == "diverged":
         warnings.warn(run.history.message, RuntimeWarning, stacklevel=2)
     _finish(run)
+    release(run.model, run.step)  # its buffers serve the model's next call
     return run.history
 
 
@@ -176,7 +178,7 @@ def _prepare(
     rng = make_rng(seed, rng)
     X = prepare_inputs(model, X)
     outputs_shape = output_shape(model, X)
-    y = prepare_target(loss, y, X, outputs_shape)
+    y, target = prepare_target_and_form(loss, y, X, outputs_shape)
     n_val = 0 if validation_fraction is None else validation_rows(validation_fraction, len(X))
     if validation_data is not None:
         X_val = prepare_inputs(model, validation_data[0], "validation X")
@@ -202,6 +204,7 @@ def _prepare(
         outputs_shape,
         None,
         resume_from,
+        target=target,
     )
     if resume_from is not None:  # checked against this call; nothing changes yet
         run.resume = read_checkpoint(resume_from)
@@ -246,7 +249,9 @@ def _choose_step(run: Run, fast: bool) -> None:
     """Split off the validation rows, restore a checkpoint, then pick the step, the guard
     that can undo it and where the run starts."""
     if run.n_val:
-        run.X, run.y, run.validation_data = split_validation(run.X, run.y, run.n_val, run.rng)
+        train, val = validation_order(len(run.X), run.n_val, run.rng)
+        run.validation_data = (run.X[val], run.y[val])
+        run.X, run.y, run.target = run.X[train], run.y[train], run.target[train]
         run.n_val = 0
     if run.resume is not None:
         run.resume.restore(run.model, run.optimizer, run.rng)
@@ -257,6 +262,7 @@ def _choose_step(run: Run, fast: bool) -> None:
         run.l2,
         run.X,
         run.y,
+        target=run.target,
         outputs_shape=run.outputs_shape,
         with_metrics=bool(run.metric_fns),
         fast_allowed=fast,

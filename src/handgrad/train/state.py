@@ -56,6 +56,7 @@ class Run:
     replay: bool = False
     at: Any = None  # the Position
     interrupted: dict = field(default_factory=dict)
+    target: Any = None  # y in the loss's own form (``inputs.prepare_target_and_form``)
 
     @property
     def rows(self) -> int:

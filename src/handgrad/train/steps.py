@@ -25,7 +25,7 @@ from ..nn.losses import L2Penalty, Loss
 from . import fast
 from .inputs import loss_target
 
-__all__ = ["Step", "ReferenceStep", "choose_step", "gradients_finite"]
+__all__ = ["Step", "ReferenceStep", "choose_step", "release", "gradients_finite"]
 
 
 class Step(Protocol):
@@ -90,6 +90,7 @@ def choose_step(
     X: np.ndarray,
     y: np.ndarray,
     *,
+    target: np.ndarray | None = None,
     outputs_shape: tuple[int, ...],
     with_metrics: bool,
     fast_allowed: bool,
@@ -97,9 +98,18 @@ def choose_step(
     """The fast step when allowed and every piece is a built-in type (``fast.supports``),
     else the reference step. X (N, D) and y are the training rows, already checked; the
     fast step keeps the target in the loss's own form (and y beside it for the metrics
-    when that form differs)."""
+    when that form differs). ``target``: that form when the caller has it already (from
+    ``inputs.prepare_target_and_form``), so that y is not checked twice."""
     if not (fast_allowed and fast.supports(model, loss, optimizer, X.dtype)):
         return ReferenceStep(model, loss, optimizer, l2, X, y)
-    target = loss_target(loss, y, (X.shape[0], *outputs_shape), X.dtype)
+    if target is None:
+        target = loss_target(loss, y, (X.shape[0], *outputs_shape), X.dtype)
     y_metrics = y if with_metrics and target is not y else None
-    return fast.FastStep(model, loss, optimizer, l2, X, target, y_metrics)
+    return fast.fast_step(model, loss, optimizer, l2, X, target, y_metrics)
+
+
+def release(model: Module, step: Step) -> None:
+    """At the end of ``fit``: a fast step goes back to its cache (``fast.release``), for the
+    model's next call; any other step is simply dropped."""
+    if isinstance(step, fast.FastStep):
+        fast.release(model, step)

@@ -1,0 +1,198 @@
+"""fit's fixed cost per call on W3, in CPU microseconds, and each item of it.
+
+    python benchmarks/fit_overhead.py [--calls 40] [--repeats 9]
+
+The per-call cost: ``calls`` calls of ``fit(epochs=1)`` against one ``fit(epochs=calls)``
+on the same model, alternated over ``repeats``; the difference over ``calls - 1`` is what
+one more call costs beyond its epoch (CPU time of the process, one BLAS thread). Then a
+whole ``fit(epochs=1)`` on one batch of rows (the fixed cost, one step, the final check),
+and each item timed alone, many times in a row, with the arguments ``fit`` gives it (the
+median of batches of calls): checking X, the output width, the target, the Ctrl-C
+handler, ``np.errstate``, the Generator, the fast step (cached or built anew), the guard,
+the final check, and the first step of a call against a later one.
+
+``--totals-only`` prints the two totals only, on this version or an older one
+(``PYTHONPATH=/old/src``), so that two versions can be measured in turn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import handgrad as hg  # noqa: E402
+from workloads import LEARNING_RATE, MODEL_SEED, WORKLOADS, make_data  # noqa: E402
+
+W3 = WORKLOADS["W3"]
+
+
+def _setup():
+    X, y = make_data(W3, "float64")
+    model = hg.mlp(list(W3.sizes), "relu", seed=MODEL_SEED)
+    loss = hg.SoftmaxCrossEntropyLoss()
+    opt = hg.SGD(model.parameters(), lr=LEARNING_RATE)
+    return X, y, model, loss, opt
+
+
+def per_call(calls: int, repeats: int) -> list[float]:
+    """Microseconds one more fit call costs beyond its epoch, once per repeat."""
+    X, y, model, loss, opt = _setup()
+    clock = time.process_time
+    out = []
+    for r in range(repeats + 1):
+        t0 = clock()
+        for _ in range(calls):
+            hg.fit(model, loss, opt, X, y, epochs=1, batch_size=W3.batch_size, seed=r)
+        t1 = clock()
+        hg.fit(model, loss, opt, X, y, epochs=calls, batch_size=W3.batch_size, seed=r)
+        t2 = clock()
+        if r:  # the first repeat warms up
+            out.append(((t1 - t0) - (t2 - t1)) / (calls - 1) * 1e6)
+    return out
+
+
+def one_batch_call(repeats: int, n: int = 200) -> list[float]:
+    """CPU microseconds of a fit(epochs=1) call on one batch of rows (one step, the final
+    weights tried on it): the fixed cost plus one step."""
+    X, y, model, loss, opt = _setup()
+    X, y = X[: W3.batch_size], y[: W3.batch_size]
+    clock = time.process_time
+    out = []
+    for r in range(repeats + 1):
+        t0 = clock()
+        for i in range(n):
+            hg.fit(model, loss, opt, X, y, epochs=1, batch_size=W3.batch_size, seed=i)
+        if r:
+            out.append((clock() - t0) / n * 1e6)
+    return out
+
+
+def _us(fn, n: int = 400, batches: int = 7) -> float:
+    """Median CPU microseconds of one fn() over ``batches`` batches of n calls."""
+    clock = time.process_time
+    fn()
+    times = []
+    for _ in range(batches):
+        t0 = clock()
+        for _ in range(n):
+            fn()
+        times.append((clock() - t0) / n * 1e6)
+    return float(np.median(times))
+
+
+def items() -> dict[str, float]:
+    """Each piece of a fit call's fixed work, timed alone (CPU microseconds), with the
+    arguments fit gives it."""
+    from handgrad.nn.init import make_rng
+    from handgrad.train import fast, inputs, steps
+    from handgrad.train.guard import DivergenceGuard, final_problem
+    from handgrad.train.interrupt import deferred_interrupt
+
+    X, y, model, loss, opt = _setup()
+    shape = inputs.output_shape(model, X)
+    y_arr, target = inputs.prepare_target_and_form(loss, y, X, shape)
+
+    def handler() -> None:
+        with deferred_interrupt():
+            pass
+
+    def errstate() -> None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            pass
+
+    def take_step():
+        return steps.choose_step(
+            model, loss, opt, None, X, y_arr, target=target,
+            outputs_shape=shape, with_metrics=False, fast_allowed=True,
+        )  # fmt: skip
+
+    def cached_step() -> None:
+        steps.release(model, take_step())
+
+    def new_step() -> None:
+        fast._CACHE.clear()
+        take_step()
+
+    step = take_step()
+    idx = next(hg.train.batches(len(X), W3.batch_size, rng=np.random.default_rng(0)))
+
+    def one_step(s) -> None:
+        xb, tb, _ = s.batch(idx)
+        s.loss(s.forward(xb), tb)
+        s.backward()
+        s.gradients_finite()
+        s.step()
+
+    def guard() -> DivergenceGuard:
+        g = DivergenceGuard(step, model.parameters(), opt, True)
+        g.before_step(idx)
+        return g
+
+    tried = guard()
+
+    later = _us(lambda: one_step(step))
+    return {
+        "X check (prepare_inputs)": _us(lambda: inputs.prepare_inputs(model, X)),
+        "output width from the layers": _us(lambda: inputs.output_shape(model, X)),
+        "  (a 1-row forward instead)": _us(lambda: model.forward(X[:1])),
+        "target checked once": _us(lambda: inputs.prepare_target_and_form(loss, y, X, shape)),
+        "Ctrl-C handler (main thread)": _us(handler),
+        "np.errstate": _us(errstate),
+        "Generator from the seed": _us(lambda: make_rng(0, None)),
+        "fast.supports": _us(lambda: fast.supports(model, loss, opt, X.dtype)),
+        "fast step, from the cache": _us(cached_step),
+        "  (built anew)": _us(new_step, n=100),
+        "guard and its first snapshot": _us(guard),
+        "final weights tried (1 batch)": _us(
+            lambda: final_problem(step, tried, "prediction"), n=200
+        ),
+        "first step of a call beyond a later one": _us(lambda: (cached_step(), one_step(step)))
+        - _us(cached_step)
+        - later,
+        "a later step": later,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=40)
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument(
+        "--totals-only", action="store_true", help="no items (runs on older versions too)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:
+        pass
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    costs = per_call(args.calls, args.repeats)
+    q25, med, q75 = np.percentile(costs, [25, 50, 75])
+    print(
+        f"W3 fit's fixed cost per call: {med:.0f} us CPU (25th-75th {q25:.0f}-{q75:.0f}), "
+        f"{args.calls} x fit(epochs=1) against fit(epochs={args.calls}), {args.repeats} repeats"
+    )
+    q25, med, q75 = np.percentile(one_batch_call(args.repeats), [25, 50, 75])
+    print(
+        f"W3 fit(epochs=1) on one batch of {W3.batch_size} rows: {med:.0f} us CPU "
+        f"(25th-75th {q25:.0f}-{q75:.0f}): the fixed cost, one step and the final check"
+    )
+    if args.totals_only:
+        return 0
+    print("items, each timed alone (median us CPU):")
+    for name, us in items().items():
+        print(f"  {name:32s} {us:8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

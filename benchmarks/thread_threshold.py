@@ -1,0 +1,83 @@
+"""Where splitting the fast step's element-wise work across threads starts to pay.
+
+    python benchmarks/thread_threshold.py [--threads 2] [--repeats 15]
+
+For parameter sizes from 4 Ki to 1 Mi elements (float64 and float32), the fast path's SGD
+update (``fast_updates.Update``) on one thread and on ``--threads`` threads (the split
+forced), alternated call by call, and the same for the batch gather of 128 rows of that
+many elements in all. Prints the median wall microseconds of each and their ratio; the
+threshold (``threads.MIN_PER_THREAD``, elements per thread) is the smallest size per
+thread from which the split is faster in both. Wall time: the point is the time saved
+with a second core busy. Read it with the load average it prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+import handgrad as hg
+from handgrad.train import fast, threads
+from handgrad.train.fast_updates import Update
+
+
+def _median_us(fns, repeats: int, inner: int) -> list[float]:
+    """Median microseconds per call of each fn, the fns alternated batch by batch."""
+    clock = time.perf_counter
+    times: list[list[float]] = [[] for _ in fns]
+    for fn in fns:
+        fn()
+    for _ in range(repeats):
+        for k, fn in enumerate(fns):
+            t0 = clock()
+            for _ in range(inner):
+                fn()
+            times[k].append((clock() - t0) / inner * 1e6)
+    return [float(np.median(t)) for t in times]
+
+
+def measure(n: int, dtype, count: int, repeats: int) -> tuple[float, float, float, float]:
+    """(update 1 thread, update split, gather 1 thread, gather split) in microseconds."""
+    rng = np.random.default_rng(0)
+    param = hg.Parameter(rng.standard_normal(n).astype(dtype))
+    param.grad[...] = rng.standard_normal(n)
+    opt = hg.SGD([param], lr=1e-9)
+    saved = threads.MIN_PER_THREAD
+    threads.MIN_PER_THREAD = 64
+    try:
+        one, split = Update(opt, 1), Update(opt, count)
+        width = max(1, n // 128)
+        X = rng.standard_normal((20_000, width)).astype(dtype)
+        idx = rng.permutation(20_000)[:128]
+        g1 = fast.BatchGather(X, thread_count=1)
+        gn = fast.BatchGather(X, thread_count=count)
+        inner = max(1, 200_000 // n)
+        u1, un = _median_us([one.step, split.step], repeats, inner)
+        b1, bn = _median_us([lambda: g1(idx), lambda: gn(idx)], repeats, inner)
+    finally:
+        threads.MIN_PER_THREAD = saved
+    return u1, un, b1, bn
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=15)
+    args = parser.parse_args(argv)
+    print(f"load average {os.getloadavg()[0]:.1f}; {args.threads} threads against 1; wall us")
+    print(f"{'dtype':8s} {'elements':>9s} {'update 1':>9s} {'split':>9s} {'ratio':>6s}"
+          f" {'gather 1':>9s} {'split':>9s} {'ratio':>6s}")  # fmt: skip
+    for dtype in (np.float64, np.float32):
+        for n in (1 << k for k in range(12, 21, 2)):
+            u1, un, b1, bn = measure(n, dtype, args.threads, args.repeats)
+            print(f"{np.dtype(dtype).name:8s} {n:9d} {u1:9.1f} {un:9.1f} {un / u1:6.2f}"
+                  f" {b1:9.1f} {bn:9.1f} {bn / b1:6.2f}", flush=True)  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""The fast step on several threads gives the bits of one thread; fit reuses its fast step
+across calls, and only while the pieces it was built for stay the same."""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import weakref
+
+import numpy as np
+import pytest
+
+import handgrad as hg
+from handgrad.train import fast, threads
+from handgrad.train.fast_updates import Update
+
+
+@pytest.fixture
+def tiny_parts(monkeypatch):
+    """Split even small arrays (64 elements a thread), so tests see several parts."""
+    monkeypatch.setattr(threads, "MIN_PER_THREAD", 64)
+    yield
+    threads.set_threads(None)
+
+
+@pytest.mark.parametrize("sizes", [[1000, 50, 3000], [5, 0, 7000], [6400], [64, 64, 64, 64]])
+@pytest.mark.parametrize("count", [1, 2, 3, 5])
+def test_split_covers_every_element_once_at_grain_boundaries(tiny_parts, sizes, count):
+    parts = threads.split(sizes, count)
+    assert 1 <= len(parts) <= count
+    seen = [np.zeros(n, int) for n in sizes]
+    for part in parts:
+        for i, a, b in part:
+            assert a % threads.GRAIN == 0 and a < b
+            seen[i][a:b] += 1
+    assert all((s == 1).all() for s in seen)
+
+
+def test_small_arrays_stay_in_one_part_of_whole_arrays():
+    assert threads.split([4096, 64, 640], 8) == [[(0, 0, 4096), (1, 0, 64), (2, 0, 640)]]
+    big = threads.MIN_PER_THREAD * 3
+    assert len(threads.split([big], 8)) == 3
+    assert len(threads.split([big], 2)) == 2
+
+
+def test_run_parts_runs_every_part_and_raises_a_workers_error():
+    done: list[int] = []
+    threads.run_parts(done.append, [1, 2, 3])
+    assert sorted(done) == [1, 2, 3]
+
+    def fail(part):
+        if part == 2:
+            raise ValueError("part 2")
+
+    with pytest.raises(ValueError, match="part 2"):
+        threads.run_parts(fail, [1, 2])
+
+
+def _split_in_child() -> None:
+    done: list[int] = []
+    threads.run_parts(done.append, [1, 2, 3])
+    assert sorted(done) == [1, 2, 3]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX only")
+def test_a_forked_child_gets_its_own_workers():
+    """The parent's pool threads do not exist in a forked child: it must not wait for them."""
+    threads.run_parts(lambda part: None, [1, 2, 3])  # the parent's pool exists
+    child = multiprocessing.get_context("fork").Process(target=_split_in_child)
+    child.start()
+    child.join(120)  # a child waiting for the parent's threads would never end
+    assert child.exitcode == 0
+
+
+def test_set_threads_checks_its_argument():
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="positive integer"):
+            threads.set_threads(bad)
+    threads.set_threads(3)
+    assert threads.thread_count() == 3
+    threads.set_threads(None)
+    assert threads.thread_count() >= 1
+
+
+def test_thread_count_follows_the_blas_limit():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with threadpoolctl.threadpool_limits(1):
+        assert threads.thread_count() == 1
+
+
+OPTIMIZERS = {
+    "sgd": lambda ps: hg.SGD(ps, lr=0.1),
+    "momentum": lambda ps: hg.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+    "nesterov": lambda ps: hg.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+    "adam": lambda ps: hg.Adam(ps, lr=0.01, weight_decay=0.01),
+    "adamw": lambda ps: hg.Adam(ps, lr=0.01, weight_decay=0.01, decoupled=True),
+    "rmsprop": lambda ps: hg.RMSProp(ps, lr=0.01, weight_decay=0.01),
+}
+
+
+def _params(dtype) -> list[hg.Parameter]:
+    rng = np.random.default_rng(3)
+    shapes = [(37, 29), (29,), (29, 300), (300,)]
+    params = [hg.Parameter(rng.standard_normal(s).astype(dtype)) for s in shapes]
+    for p in params[1::2]:
+        p.regularize = False
+    return params
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_updates_on_several_threads_give_the_bits_of_one(tiny_parts, name, dtype):
+    runs = {}
+    for count in (1, 2, 3, 4):
+        params = _params(dtype)
+        opt = OPTIMIZERS[name](params)
+        update = Update(opt, count)
+        assert len(update.parts) == count  # really split (or really not)
+        rng = np.random.default_rng(0)
+        for step in range(4):
+            for p in params:
+                p.grad[...] = rng.standard_normal(p.grad.shape)
+            if step == 2 and name in ("adam", "adamw", "rmsprop"):
+                # g^2 overflows in one piece: the rare path (the reference update)
+                params[2].grad[5, 200] = np.sqrt(np.finfo(dtype).max) * 4
+            with np.errstate(over="ignore", invalid="ignore"):
+                update.step()
+        runs[count] = [p.value.copy() for p in params] + [
+            a.copy() for s in opt.state for a in s.values()
+        ]
+    for count in (2, 3, 4):
+        assert all(np.array_equal(a, b) for a, b in zip(runs[1], runs[count]))
+
+
+def _train(dtype, loss_name: str, count: int, epochs: int = 2) -> tuple:
+    threads.set_threads(count)
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((150, 30)).astype(dtype)
+    if loss_name == "ce":
+        y, loss, sizes = rng.integers(0, 4, 150), hg.SoftmaxCrossEntropyLoss(), [30, 40, 4]
+    else:
+        y, loss, sizes = (rng.random(150) < 0.5).astype(dtype), hg.BCEWithLogitsLoss(), [30, 40, 1]
+    model = hg.mlp(sizes, "relu", seed=0, dtype=dtype)
+    opt = hg.Adam(model.parameters(), lr=0.01)
+    history = hg.fit(model, loss, opt, X, y, epochs=epochs, batch_size=64, seed=2)
+    assert len(fast._CACHE[model].step.__self__.parts) == count  # the update was split
+    return history.step_loss, [p.value.copy() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss_name", ["ce", "bce"])
+def test_fit_on_several_threads_gives_the_bits_of_one(tiny_parts, dtype, loss_name):
+    losses1, weights1 = _train(dtype, loss_name, 1)
+    for count in (2, 3):
+        losses, weights = _train(dtype, loss_name, count)
+        assert losses == losses1
+        assert all(np.array_equal(a, b) for a, b in zip(weights, weights1))
+
+
+def test_the_gather_on_several_threads_copies_the_same_rows(tiny_parts):
+    X = np.random.default_rng(0).standard_normal((500, 7))
+    y = np.arange(500)
+    idx = np.random.default_rng(1).permutation(500)[:130]
+    one = fast.BatchGather(X, y, None, thread_count=1)(idx)
+    gather = fast.BatchGather(X, y, None, thread_count=3)
+    assert len(gather._row_parts(130)) == 3
+    three = gather(idx)
+    assert np.array_equal(one[0], X[idx]) and np.array_equal(three[0], X[idx])
+    assert np.array_equal(three[1], idx) and three[2] is None
+
+
+# --- the cached fast step --------------------------------------------------------------------
+
+
+def _setup(rows: int = 100):
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((rows, 6)), rng.integers(0, 3, rows)
+    model = hg.mlp([6, 8, 3], "relu", seed=0)
+    return model, hg.SoftmaxCrossEntropyLoss(), hg.SGD(model.parameters(), lr=0.1), X, y
+
+
+def test_a_second_call_takes_the_step_the_first_left():
+    model, loss, opt, X, y = _setup()
+    hg.fit(model, loss, opt, X, y, epochs=1, seed=0)
+    first = fast._CACHE[model]
+    hg.fit(model, loss, opt, X, y, epochs=1, seed=1)
+    assert fast._CACHE[model] is first
+    hg.fit(model, loss, hg.SGD(model.parameters(), lr=0.1), X, y, epochs=1, seed=1)
+    assert fast._CACHE[model] is not first  # another optimizer: a new step
+
+
+def test_a_new_step_when_a_gradient_array_or_the_dtype_changes():
+    model, loss, opt, X, y = _setup()
+    hg.fit(model, loss, opt, X, y, epochs=1, seed=0)
+    first = fast._CACHE[model]
+    model.parameters()[0].grad = np.zeros_like(model.parameters()[0].grad)
+    hg.fit(model, loss, opt, X, y, epochs=1, seed=0)
+    second = fast._CACHE[model]
+    assert second is not first
+    assert second._checks[0][0].base is model.parameters()[0].grad
+
+
+def test_calls_through_the_cached_step_train_as_fresh_ones():
+    """fit(epochs=1) twice with one Generator equals the same on a new model with the cache
+    emptied before each call."""
+    results = []
+    for clear in (False, True):
+        model, loss, opt, X, y = _setup(rows=70)
+        rng = np.random.default_rng(5)
+        for _ in range(3):
+            if clear:
+                fast._CACHE.clear()
+            hg.fit(model, loss, opt, X, y, epochs=1, batch_size=16, rng=rng)
+        results.append([p.value.copy() for p in model.parameters()])
+    assert all(np.array_equal(a, b) for a, b in zip(*results))
+
+
+def test_the_cache_keeps_neither_the_data_nor_the_model_alive():
+    model, loss, opt, X, y = _setup()
+    hg.fit(model, loss, opt, X, y, epochs=1, seed=0)
+    data, owner = weakref.ref(X), weakref.ref(model)
+    del X, y
+    gc.collect()
+    assert data() is None
+    del model, opt
+    gc.collect()
+    assert owner() is None
