@@ -257,50 +257,55 @@ def fit(
     ctx = TrainingContext(
         model, history, epochs, steps_per_epoch, log_names=log_names, optimizer=optimizer
     )
-    for cb in callbacks:
-        cb.on_train_begin(ctx)  # may refuse (a monitor that is not logged): nothing drawn yet
-    if resume is not None:
-        _resume_callbacks(callbacks, resume.callbacks, str(resume_from))
-
-    # --- from here on, state changes: the Generator draws, the weights train
-    if n_val:
-        X, y, (X_val, y_val) = _split_validation(X, y, n_val, rng)
-        validation_data = (X_val, y_val)
-    if resume is not None:
-        resume.restore(model, optimizer, rng)
-    outputs_name = f"{type(loss).__name__} prediction"
-    path: fastpath.FastStep | _ReferenceStep
-    if fastpath.supports(model, loss, optimizer, X.dtype):
-        target = _loss_target(loss, y, (n, *outputs_shape), X.dtype)  # the loss's own form
-        path = fastpath.FastStep(
-            model, loss, optimizer, l2, X, target, y if metric_fns and target is not y else None
-        )
-    else:
-        path = _ReferenceStep(model, loss, optimizer, l2, X, y)
-    replay = isinstance(path, fastpath.FastStep) and not any(
-        type(cb).on_batch_end not in (Callback.on_batch_end, ProgressBar.on_batch_end)
-        for cb in callbacks
-    )
-    guard = DivergenceGuard(path, model.parameters(), optimizer, replay)
-    at = _Position(epoch=0, step=0, rng_state=dict(rng.bit_generator.state), sums=_zero(metric_fns))
-    if resume is not None:
-        sums = {k: int(v) if k == "seen" else float(v) for k, v in resume.progress["sums"].items()}
-        at = _Position(resume.epoch, resume.step, resume.rng_state, sums)
-    ctx.save_checkpoint = lambda target: save_checkpoint(
-        target,
-        model,
-        optimizer,
-        rng_state=at.rng_state,
-        epoch=at.epoch,
-        step=at.step,
-        progress={"loop": loop, "sums": at.sums},  # (read back as floats, "nan" too)
-        history=history.as_dict(),
-        callbacks=[_callback_state(cb) for cb in callbacks],
-    )
-
-    # Overflow shows up as a non-finite loss or gradient, which the loop reports as divergence
-    # with a message that says what to do; NumPy's own warnings would only precede it.
+    # Ctrl-C is deferred from before on_train_begin: a callback that says "Ctrl-C keeps the
+    # model" as training begins is true at once. Overflow shows up as a non-finite loss or
+    # gradient, which the loop reports as divergence with a message that says what to do;
+    # NumPy's own warnings would only precede it.
     with _deferred_interrupt() as interrupted, np.errstate(over="ignore", invalid="ignore"):
+        for cb in callbacks:
+            cb.on_train_begin(ctx)  # may refuse (a monitor that is not logged): nothing drawn yet
+        if resume is not None:
+            _resume_callbacks(callbacks, resume.callbacks, str(resume_from))
+
+        # --- from here on, state changes: the Generator draws, the weights train
+        if n_val:
+            X, y, (X_val, y_val) = _split_validation(X, y, n_val, rng)
+            validation_data = (X_val, y_val)
+        if resume is not None:
+            resume.restore(model, optimizer, rng)
+        outputs_name = f"{type(loss).__name__} prediction"
+        path: fastpath.FastStep | _ReferenceStep
+        if fastpath.supports(model, loss, optimizer, X.dtype):
+            target = _loss_target(loss, y, (n, *outputs_shape), X.dtype)  # the loss's own form
+            path = fastpath.FastStep(
+                model, loss, optimizer, l2, X, target, y if metric_fns and target is not y else None
+            )
+        else:
+            path = _ReferenceStep(model, loss, optimizer, l2, X, y)
+        replay = isinstance(path, fastpath.FastStep) and not any(
+            type(cb).on_batch_end not in (Callback.on_batch_end, ProgressBar.on_batch_end)
+            for cb in callbacks
+        )
+        guard = DivergenceGuard(path, model.parameters(), optimizer, replay)
+        at = _Position(
+            epoch=0, step=0, rng_state=dict(rng.bit_generator.state), sums=_zero(metric_fns)
+        )
+        if resume is not None:
+            sums = {
+                k: int(v) if k == "seen" else float(v) for k, v in resume.progress["sums"].items()
+            }
+            at = _Position(resume.epoch, resume.step, resume.rng_state, sums)
+        ctx.save_checkpoint = lambda target: save_checkpoint(
+            target,
+            model,
+            optimizer,
+            rng_state=at.rng_state,
+            epoch=at.epoch,
+            step=at.step,
+            progress={"loop": loop, "sums": at.sums},  # (read back as floats, "nan" too)
+            history=history.as_dict(),
+            callbacks=[_callback_state(cb) for cb in callbacks],
+        )
         for epoch in range(at.epoch, epochs):
             skip = at.step if epoch == at.epoch else 0
             if not skip:  # a fresh epoch starts from the Generator as it is now

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
 import textwrap
+import time
 
 import pytest
 
@@ -27,8 +29,20 @@ def test_a_right_file_passes_and_is_left_untouched(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["relu.py"]  # no __pycache__
 
 
-def test_an_endless_loop_is_stopped(tmp_path):
-    path = write(tmp_path, "def relu(z):\n    while True:\n        pass\n")
+def test_an_endless_loop_is_stopped(tmp_path, monkeypatch):
+    entered = tmp_path / "entered"
+    path = write(tmp_path, f"def relu(z):\n    open({str(entered)!r}, 'w').close()\n"
+                 "    while True:\n        pass\n")  # fmt: skip
+    # the 1.5 s start once the loop is entered, not while a loaded machine is still
+    # starting the child (else the limit could end the loading, a different report)
+    real_wait = subprocess.Popen.wait
+
+    def wait_from_the_loop(self, timeout=None):
+        while timeout is not None and not entered.exists() and self.poll() is None:
+            time.sleep(0.01)  # polling for the file the loop writes, not a clock
+        return real_wait(self, timeout)
+
+    monkeypatch.setattr(subprocess.Popen, "wait", wait_from_the_loop)
     result = check_file(RELU, path, timeout=1.5)
     assert not result.passed
     assert "did not finish within 1.5 s" in result.cases[0].message

@@ -41,6 +41,7 @@ def digits_quick(tmp_path_factory):
     return run_experiment("digits", seed=0, out_dir=out, quick=True), out / "digits"
 
 
+@pytest.mark.slow
 def test_digits_quick_accuracy_sweep_and_files(digits_quick):
     result, folder = digits_quick
     m = result.metrics
@@ -58,6 +59,7 @@ def test_digits_quick_accuracy_sweep_and_files(digits_quick):
     assert f"{m['test_accuracy']:.2%}" in result.markdown
 
 
+@pytest.mark.slow
 def test_digits_fused_gradient_checked_numerically(digits_quick):
     g = digits_quick[0].metrics["gradient_check"]
     assert g["engine_vs_formula_max_abs"] < 1e-15
@@ -151,6 +153,7 @@ def test_mnist_quick_on_the_packaged_subset(tmp_path):
     assert f"{m['test_accuracy']:.2%}" in result.markdown
 
 
+@pytest.mark.slow
 def test_mnist_with_a_path_uses_the_given_split_and_judges_the_target(tmp_path):
     """The --mnist PATH route, on a small npz cut from the packaged subset (fast)."""
     images, labels = load_mnist_subset()
@@ -286,6 +289,7 @@ def _keras_backend_or_skip() -> str:
     return backend
 
 
+@pytest.mark.slow
 def test_framework_matches_keras(tmp_path):
     _keras_backend_or_skip()
     result = run_experiment("framework", seed=0, out_dir=tmp_path, quick=True)
