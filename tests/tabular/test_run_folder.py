@@ -184,6 +184,9 @@ def start(handgrad_cmd, *args) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # Ctrl-C as in a terminal, even when the tests run as a background job (which
+        # starts with SIGINT ignored, and a child inherits that)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
