@@ -32,7 +32,7 @@ def test_a_notebook_shows_the_check_as_html():
         ),
     ]
     notebook = nbformat.v4.new_notebook(cells=cells)
-    client = nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3")
+    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3")
     client.execute()
     passed, failed = (cell.outputs[0]["data"] for cell in notebook.cells[1:])
     assert "backprop: passed (5/5 cases)" in passed["text/html"]

@@ -286,7 +286,9 @@ def test_exported_script_reproduces_the_final_loss(client, tmp_path, data, netwo
         reply = client.get(f"/api/{session}/export/script")
     script = tmp_path / "run.py"
     script.write_text(reply.text)
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr
     assert f"steps: {reply.headers['x-steps']}" in done.stdout
     assert f"final training loss: {reply.headers['x-final-loss']}" in done.stdout
@@ -309,7 +311,9 @@ def test_exported_script_reproduces_a_run_on_an_uploaded_table(client, tmp_path)
         reply = client.get(f"/api/{session}/export/script")
     script = tmp_path / "run.py"
     script.write_text(reply.text)
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr
     assert reply.headers["x-steps"] == "5"
     assert f"final training loss: {reply.headers['x-final-loss']}" in done.stdout
