@@ -285,8 +285,12 @@ def test_ctrl_c_at_any_point_leaves_the_previous_run_or_a_complete_one(
     proc = start(handgrad_cmd, "train", "--data", small_csv, "--target", "y", "--epochs", "30",
                  "--seed", "4", "--out", out)  # fmt: skip
     code, stdout, stderr = interrupt_at(proc, event, tmp_path)
-    assert "Traceback" not in stderr
-    assert promised_outcome(out, before, code, stderr) in OUTCOMES[event], (code, stderr)
+    outcome = promised_outcome(out, before, code, stderr)
+    assert outcome in OUTCOMES[event], (code, stderr)
+    # handgrad prints no traceback; Python may, for a SIGINT as its threads shut down
+    # after handgrad's code has ended (the run then is complete)
+    at_exit = outcome == "finished" and "Exception ignored in: <module 'threading'" in stderr
+    assert "Traceback" not in stderr or at_exit, stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no staging folder left
 
 
