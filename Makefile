@@ -46,17 +46,21 @@ course: $(COURSE_STAMP)
 	$(VENV)/bin/handgrad course --out course
 	$(VENV)/bin/jupyter lab course
 
+# pytest-xdist: one pytest process per core (the tests of one file share a process, so a
+# module's expensive fixture is built once); `make test XDIST=` runs in one process
+XDIST ?= -n auto --dist loadfile
+
 test: $(STAMP)
-	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest
+	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest $(XDIST)
 	$(PY) -m ruff check src tests benchmarks
 	$(PY) -m ruff format --check src tests benchmarks
 	$(PY) -m mypy
 
 # PyTorch is optional: without it the benchmark skips its rows and says so.
 # BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--quick --workloads W3".
-# the suite without the tests marked slow: under a minute, for the edit-test loop
+# the suite without the tests marked slow (each over ~2 s): under a minute, for the edit-test loop
 test-fast: $(STAMP)
-	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -m "not slow"
+	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -m "not slow" $(XDIST)
 
 # property-based fuzzing (tests/fuzz) with 50 times the examples `make test` runs
 fuzz: $(STAMP)

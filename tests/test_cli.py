@@ -135,6 +135,7 @@ def three_run(data_dir, tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_train_classification_writes_the_run_folder(three_run):
     for name in ("config.json", "metrics.json", "model.npz", "loss.png", "metric.png",
                  "confusion.png", "report.md", "report.html"):  # fmt: skip
@@ -164,6 +165,7 @@ def test_train_classification_writes_the_run_folder(three_run):
         assert (three_run / link).exists()
 
 
+@pytest.mark.slow
 def test_predict_round_trip_classification(three_run, data_dir, tmp_path):
     proc = handgrad("predict", "--model", three_run / "model.npz", "--data", data_dir / "three.csv")
     assert proc.returncode == 0, proc.stderr
@@ -192,6 +194,7 @@ def test_predict_round_trip_classification(three_run, data_dir, tmp_path):
     assert list(tmp_path.iterdir()) == [out]  # no temporary file left behind
 
 
+@pytest.mark.slow
 def test_binary_string_labels_round_trip(data_dir, tmp_path):
     out = tmp_path / "two"
     proc = handgrad(
@@ -219,6 +222,7 @@ def test_binary_string_labels_round_trip(data_dir, tmp_path):
     assert accuracy > 0.85
 
 
+@pytest.mark.slow
 def test_regression_round_trip(data_dir, tmp_path):
     out = tmp_path / "reg"
     proc = handgrad(
@@ -327,6 +331,7 @@ def test_bad_input_is_one_line_exit_2(bad_files, args, fragments):
     assert_user_error(proc, *fragments)
 
 
+@pytest.mark.slow
 def test_predict_bad_data(three_run, bad_files, tmp_path):
     model = three_run / "model.npz"
     assert_user_error(
@@ -390,6 +395,7 @@ def _no_nan_or_inf(token: str):
     raise AssertionError(f"non-standard JSON token {token}")
 
 
+@pytest.mark.slow
 def test_diverged_training_still_writes_the_run_and_exits_1(data_dir, tmp_path):
     out = tmp_path / "div"
     proc = handgrad(
@@ -408,6 +414,7 @@ def test_diverged_training_still_writes_the_run_and_exits_1(data_dir, tmp_path):
     assert (out / "model.npz").exists()
 
 
+@pytest.mark.slow
 def test_predict_out_must_be_a_file(three_run, data_dir, tmp_path):
     proc = handgrad(
         "predict", "--model", three_run / "model.npz", "--data", data_dir / "three.csv",

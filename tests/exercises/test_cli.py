@@ -111,7 +111,7 @@ def test_the_installed_command_runs_a_check(tmp_path):
         [sys.executable, "-m", "handgrad.cli", "exercise", "check", str(path), "--json"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
     )
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)

@@ -7,10 +7,11 @@ import os
 import signal
 import sys
 import textwrap
+import time
 
 import pytest
 
-from handgrad.exercises import check_file, get
+from handgrad.exercises import check_file, get, sandbox
 
 RELU = get("relu")
 GOOD = "import numpy as np\n\ndef relu(z):\n    return np.maximum(z, 0)\n"
@@ -31,8 +32,20 @@ def test_a_right_file_passes_and_is_left_untouched(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["relu.py"]  # no __pycache__
 
 
-def test_an_endless_loop_is_stopped(tmp_path):
-    path = write(tmp_path, "def relu(z):\n    while True:\n        pass\n")
+def test_an_endless_loop_is_stopped(tmp_path, monkeypatch):
+    entered = tmp_path / "entered"
+    path = write(tmp_path, f"def relu(z):\n    open({str(entered)!r}, 'w').close()\n"
+                 "    while True:\n        pass\n")  # fmt: skip
+    # the 1.5 s start once the loop is entered, not while a loaded machine is still
+    # starting the child (else the limit could end the loading, a different report)
+    real_watch = sandbox._watch
+
+    def watch_from_the_loop(child, fd, reader, seconds):
+        while not entered.exists() and child.poll() is None:
+            time.sleep(0.01)  # polling for the file the loop writes, not a clock
+        return real_watch(child, fd, reader, seconds)
+
+    monkeypatch.setattr(sandbox, "_watch", watch_from_the_loop)
     result = check_file(RELU, path, timeout=1.5)
     assert not result.passed
     assert "did not finish within 1.5 s" in result.cases[0].message
@@ -161,7 +174,6 @@ def test_a_flood_into_the_result_channel_is_read_in_bounded_memory(tmp_path):
 
 SPAWN = """
 import os
-import subprocess
 import sys
 
 import numpy as np

@@ -12,6 +12,7 @@ from handgrad.experiments import run_experiment
 from handgrad.experiments.discussion import _reference, initialization, stability
 from handgrad.experiments.discussion._shared import QUICK, dead_fractions, net
 
+pytestmark = pytest.mark.slow  # the shared quick run takes over 3 s
 EPS = float(np.finfo(np.float64).eps)
 
 

@@ -36,7 +36,9 @@ def quick_run(tmp_path_factory):
     return get
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n == "sine" else n for n in NAMES]
+)  # the quick sine run takes over 2 s
 def test_writes_metrics_section_and_every_figure(quick_run, name):
     result, folder, payload = quick_run(name)
     assert payload["name"] == name and payload["quick"] is True and payload["seed"] == 0
@@ -111,6 +113,7 @@ def test_linear_two_layer_is_one_linear_map(quick_run):
     assert abs(m["effective"]["w"] - m["least_squares"]["w"]) < 1e-3
 
 
+@pytest.mark.slow
 def test_sine_measures_underfitting_and_its_causes(quick_run):
     result, folder, payload = quick_run("sine")
     m = payload["metrics"]

@@ -9,6 +9,7 @@ from pathlib import Path
 from unittest import mock
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -57,6 +58,7 @@ def models(draw):
 _FOLDER = Path(tempfile.mkdtemp(prefix="handgrad-fuzz-"))  # one per session, small files
 
 
+@pytest.mark.slow  # over 2 s: `make fuzz` and `make test` run it
 @budget(15)
 @given(model=models(), metadata=st.dictionaries(st.text(max_size=8), json_values, max_size=5))
 def test_save_load_round_trip_is_bit_identical(model, metadata):

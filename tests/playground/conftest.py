@@ -34,7 +34,7 @@ class LiveServer:
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 120  # a cap for a loaded machine
         while not self.server.started:
             if time.monotonic() > deadline or not self.thread.is_alive():
                 raise RuntimeError("the playground server did not start")
@@ -43,7 +43,7 @@ class LiveServer:
     def stop(self) -> None:
         self.app.registry.stopping.set()
         self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.thread.join(timeout=60)
 
 
 @pytest.fixture(scope="module")

@@ -165,7 +165,7 @@ def test_an_idle_tab_is_closed_and_its_session_dropped():
         assert session in app.registry.sessions
         closed = receive(ws, "closed")
         assert "without activity" in closed["message"]
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 120  # a cap; the loop ends when the session is dropped
     while app.registry.sessions and time.monotonic() < deadline:
         time.sleep(0.05)
     assert app.registry.sessions == {}
@@ -259,7 +259,9 @@ def test_exported_script_reproduces_the_final_loss(client, tmp_path, data, netwo
         reply = client.get(f"/api/{session}/export/script")
     script = tmp_path / "run.py"
     script.write_text(reply.text)
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr
     assert f"steps: {reply.headers['x-steps']}" in done.stdout
     assert f"final training loss: {reply.headers['x-final-loss']}" in done.stdout
@@ -282,7 +284,9 @@ def test_exported_script_reproduces_a_run_on_an_uploaded_table(client, tmp_path)
         reply = client.get(f"/api/{session}/export/script")
     script = tmp_path / "run.py"
     script.write_text(reply.text)
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr
     assert reply.headers["x-steps"] == "5"
     assert f"final training loss: {reply.headers['x-final-loss']}" in done.stdout

@@ -24,6 +24,7 @@ def search(cls, **kwargs):
 GRID = {"mlpclassifier__hidden_layer_sizes": [(8,), (16,)], "mlpclassifier__alpha": [1e-4, 1e-1]}
 
 
+@pytest.mark.slow
 def test_grid_search_on_dask_equals_the_serial_search(dask_client):
     import joblib
 

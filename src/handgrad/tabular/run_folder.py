@@ -116,8 +116,8 @@ def staged_folder(target: Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(target)
     staging = target.parent / f"{_staging_prefix(target)}{os.getpid()}-{secrets.token_hex(4)}"
-    staging.mkdir()
-    try:
+    try:  # mkdir inside: a Ctrl-C just after it must still remove the folder
+        staging.mkdir()
         yield staging
         with _interrupts_held() as caught:
             _move_into_place(staging, target)

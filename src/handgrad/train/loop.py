@@ -131,12 +131,14 @@ def fit(
         l2,
         resume_from,
     )
-    _begin(run, [*callbacks, *([ProgressBar()] if verbose else [])])
-    # --- from here on, state changes: the Generator draws, the weights train
-    _choose_step(run, fast)
-    # Overflow shows up as a non-finite loss or gradient, which the loop reports as divergence
-    # with a message that says what to do; NumPy's own warnings would only precede it.
+    # Ctrl-C is deferred from before on_train_begin: a callback that says "Ctrl-C keeps the
+    # model" as training begins is true at once. Overflow shows up as a non-finite loss or
+    # gradient, which the loop reports as divergence with a message that says what to do;
+    # NumPy's own warnings would only precede it.
     with deferred_interrupt() as run.interrupted, np.errstate(over="ignore", invalid="ignore"):
+        _begin(run, [*callbacks, *([ProgressBar()] if verbose else [])])
+        # --- from here on, state changes: the Generator draws, the weights train
+        _choose_step(run, fast)
         for epoch in range(run.at.epoch, run.epochs):
             started = _run_epoch(run, epoch)
             if run.history.stop_reason != "diverged":
