@@ -174,6 +174,7 @@ def test_a_flood_into_the_result_channel_is_read_in_bounded_memory(tmp_path):
 
 SPAWN = """
 import os
+import subprocess
 import sys
 
 import numpy as np
