@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 from ..nn.layers import ACTIVATIONS
-from ..nn.optim import SGD, Adam, RMSProp
+from ..nn.registry import OPTIMIZERS
 
 __all__ = [
     "ConfigError",
@@ -17,9 +17,6 @@ __all__ = [
     "DEFAULT_PATIENCE",
     "count_parameters",
 ]
-
-# optimizer name -> (class, default learning rate for standardized tabular data)
-OPTIMIZERS = {"sgd": (SGD, 0.05), "adam": (Adam, 0.003), "rmsprop": (RMSProp, 0.003)}
 
 # ``handgrad train`` turns early stopping on with this patience when there is a validation part
 DEFAULT_PATIENCE = 20
@@ -134,7 +131,7 @@ class TrainConfig:
 
     @property
     def learning_rate(self) -> float:
-        return self.lr if self.lr is not None else OPTIMIZERS[self.optimizer][1]
+        return self.lr if self.lr is not None else OPTIMIZERS[self.optimizer].lr
 
 
 def _finite(x) -> bool:

@@ -302,7 +302,7 @@ def _loss_for(classes: list[str] | None):
 def _fit(
     model, loss, config: TrainConfig, X, Y_fit, rng, task: str, progress: bool, extra, resume_from
 ) -> History:
-    opt_cls = OPTIMIZERS[config.optimizer][0]
+    opt_cls = OPTIMIZERS[config.optimizer].cls
     opt_args = {"momentum": config.momentum} if config.optimizer == "sgd" else {}
     optimizer = opt_cls(model.parameters(), lr=config.learning_rate, **opt_args)
     callbacks: list = list(extra)
