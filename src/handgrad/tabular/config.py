@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from numbers import Integral, Real
 
-from ..nn.layers import ACTIVATIONS
+from ..nn.layers import ACTIVATIONS, count_parameters
 from ..nn.registry import OPTIMIZERS
 
 __all__ = [
@@ -15,7 +15,6 @@ __all__ = [
     "OPTIMIZERS",
     "MAX_PARAMETERS",
     "DEFAULT_PATIENCE",
-    "count_parameters",
 ]
 
 # ``handgrad train`` turns early stopping on with this patience when there is a validation part
@@ -32,11 +31,6 @@ MAX_LEARNING_RATE = 1e3
 
 class ConfigError(ValueError):
     """An impossible training configuration (bad fraction, unknown optimizer, ...)."""
-
-
-def count_parameters(sizes: list[int] | tuple[int, ...]) -> int:
-    """Weights and biases of an MLP with layer widths ``sizes`` = [in, hidden..., out]."""
-    return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
 @dataclass

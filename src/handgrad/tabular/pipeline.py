@@ -28,10 +28,10 @@ from ..metrics import (
     mean_squared_error,
     r2_score,
 )
-from ..nn.layers import mlp
+from ..nn.layers import count_parameters, mlp
 from ..nn.losses import BCEWithLogitsLoss, L2Penalty, MSELoss, SoftmaxCrossEntropyLoss
 from ..train import Callback, EarlyStopping, History, ModelCheckpoint, ProgressBar, fit
-from .config import MAX_PARAMETERS, OPTIMIZERS, ConfigError, TrainConfig, count_parameters
+from .config import MAX_PARAMETERS, OPTIMIZERS, ConfigError, TrainConfig
 from .dataset import Dataset
 from .encode import TablePreprocessor
 from .predictor import Predictor
