@@ -123,6 +123,7 @@ def _print_summary(result) -> int:
 
 def _grid_help(dest: str, default) -> str:
     """The help of a swept setting's flag: what a value is, and the value when not swept."""
+    from ..nn.registry import default_learning_rates
     from ..sweep.grid import SETTINGS
 
     what = {
@@ -131,7 +132,7 @@ def _grid_help(dest: str, default) -> str:
         "lr": "learning rate",
     }.get(dest, SETTINGS[dest])
     if dest == "lr":
-        shown = "the optimizer's own (sgd 0.05, adam 0.003, rmsprop 0.003)"
+        shown = f"the optimizer's own ({default_learning_rates()})"
     elif dest == "patience":
         shown = "0, early stopping off"
     elif dest == "hidden":

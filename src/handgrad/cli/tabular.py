@@ -240,7 +240,8 @@ def _patience(given: int | None, val_fraction: float) -> int | None:
 
 def register(sub) -> None:
     from ..nn.layers import ACTIVATIONS
-    from ..tabular import OPTIMIZERS, TrainConfig
+    from ..nn.registry import OPTIMIZERS, default_learning_rates
+    from ..tabular import TrainConfig
 
     d = TrainConfig()
     p = sub.add_parser(
@@ -323,9 +324,7 @@ def register(sub) -> None:
     p.add_argument(
         "--lr",
         type=float,
-        help="learning rate (default: "
-        + ", ".join(f"{k} {v[1]:g}" for k, v in OPTIMIZERS.items())
-        + ")",
+        help=f"learning rate (default: {default_learning_rates()})",
     )
     p.add_argument("--momentum", type=float, default=d.momentum, help="SGD momentum")
     p.add_argument(

@@ -13,9 +13,11 @@ import numbers
 import numpy as np
 
 from ..nn.layers import ACTIVATIONS
+from ..nn.registry import OPTIMIZERS
 
-SOLVERS = ("lbfgs", "sgd", "adam", "rmsprop")
-STOCHASTIC = ("sgd", "adam", "rmsprop")
+# the engine's optimizers in their ``solver=`` spelling, after SciPy's L-BFGS
+STOCHASTIC = tuple(entry.solver for entry in OPTIMIZERS.values())
+SOLVERS = ("lbfgs", *STOCHASTIC)
 SCHEDULES = ("constant", "invscaling", "adaptive")
 REGRESSION_LOSSES = ("squared_error", "poisson")
 # scikit-learn calls the sigmoid "logistic"; both names are accepted.

@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 
 class NonFiniteError(ValueError):
     """An array holds NaN or inf where only finite numbers make sense."""
 
 
-def as_float_array(x, name: str, dtype=None) -> np.ndarray:
+def as_float_array(x: ArrayLike, name: str, dtype: DTypeLike | None = None) -> np.ndarray:
     """Return ``x`` as a floating array (of ``dtype`` if given), rejecting non-numeric input."""
     if isinstance(x, np.ndarray) and x.dtype == dtype:
         return x

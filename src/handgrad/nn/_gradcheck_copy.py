@@ -12,6 +12,7 @@ import copy
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .layers import Module, Parameter, Sequential
 
@@ -20,7 +21,9 @@ __all__ = ["float64_problem"]
 NOTE = "the {dtype} model was checked on a float64 copy of it and of the batch (itself untouched)"
 
 
-def float64_problem(model: Module, X, y) -> tuple[Module, np.ndarray, Any, str]:
+def float64_problem(
+    model: Module, X: ArrayLike, y: ArrayLike
+) -> tuple[Module, np.ndarray, np.ndarray, str]:
     """(model, X, y) ready for finite differences, and a note when the model was copied.
 
     The batch always becomes a float64 array (a float64 model computes in float64 anyway);

@@ -104,10 +104,14 @@ def read_number_array(zf: zipfile.ZipFile, info: zipfile.ZipInfo, what: str) -> 
         if dtype.kind not in "biuf" or dtype.hasobject:
             raise ValueError(f"{what} holds {dtype}, not numbers")
         data = read_exact(fh, info, math.prod(shape) * dtype.itemsize, what)
-    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
+    flat: np.ndarray = np.frombuffer(data, dtype=dtype)
+    array: np.ndarray = flat.reshape(shape, order="F" if fortran else "C").copy()
+    return array
 
 
-def read_json_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, what: str, max_bytes: int):
+def read_json_member(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, what: str, max_bytes: int
+) -> Any:  # any JSON value
     """The JSON held by a member that is a 0-d unicode array: size-capped, bounded depth."""
     if info.file_size > max_bytes:
         raise ValueError(f"{what} is {info.file_size} bytes, above the limit of {max_bytes}")

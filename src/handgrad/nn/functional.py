@@ -13,6 +13,10 @@ the same shape.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+# A floating array of any precision: what every function here returns.
+FloatArray = NDArray[np.floating]
 
 __all__ = [
     "as_real_float",
@@ -37,7 +41,7 @@ __all__ = [
 # --- input dtype ----------------------------------------------------------------------------
 
 
-def as_real_float(z, who: str = "input") -> np.ndarray:
+def as_real_float(z: ArrayLike, who: str = "input") -> FloatArray:
     """``z`` as a real floating array: float input unchanged (no copy), integer/bool input
     converted to float64; complex, object, string or other non-numeric input -> TypeError.
 
@@ -64,7 +68,7 @@ def _same_shape(dz: np.ndarray, z: np.ndarray, who: str) -> None:
         )
 
 
-def _backward_args(dz, z, who: str) -> tuple[np.ndarray, np.ndarray]:
+def _backward_args(dz: ArrayLike, z: ArrayLike, who: str) -> tuple[FloatArray, FloatArray]:
     dz, z = as_real_float(dz, f"{who} (gradient)"), as_real_float(z, who)
     _same_shape(dz, z, who)
     return dz, z
@@ -73,7 +77,9 @@ def _backward_args(dz, z, who: str) -> tuple[np.ndarray, np.ndarray]:
 # --- reductions -----------------------------------------------------------------------------
 
 
-def mean_no_overflow(values, axis: int | tuple[int, ...] | None = None) -> np.ndarray:
+def mean_no_overflow(
+    values: ArrayLike, axis: int | tuple[int, ...] | None = None
+) -> FloatArray | np.floating:
     """Mean of ``values`` along ``axis`` (all axes by default) that never overflows when the
     exact mean is finite, e.g. the mean of [1e308, 1e308] is 1e308, not inf.
 
@@ -95,14 +101,16 @@ def mean_no_overflow(values, axis: int | tuple[int, ...] | None = None) -> np.nd
     usable = np.isfinite(biggest) & (biggest > 0)
     _, exponent = np.frexp(np.where(usable, biggest, 1))
     scale = np.where(usable, np.ldexp(x.dtype.type(1), exponent - 1), 1).astype(x.dtype)
-    rescaled = np.mean(x / scale, axis=axis, keepdims=True) * scale
-    return rescaled.reshape(np.shape(mean)) if axis is not None else rescaled.reshape(())[()]
+    rescaled: FloatArray = np.mean(x / scale, axis=axis, keepdims=True) * scale
+    if axis is not None:
+        return rescaled.reshape(np.shape(mean))
+    return rescaled.reshape(())[()]  # a NumPy scalar, like np.mean's
 
 
 # --- sigmoid family -------------------------------------------------------------------------
 
 
-def sigmoid(z: np.ndarray) -> np.ndarray:
+def sigmoid(z: np.ndarray) -> FloatArray:
     """Logistic sigmoid 1 / (1 + exp(-z)), exact in both tails.
 
     With e = exp(-|z|) <= 1 (never overflows):
@@ -115,7 +123,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
-def sigmoid_backward(dout: np.ndarray, s: np.ndarray) -> np.ndarray:
+def sigmoid_backward(dout: np.ndarray, s: np.ndarray) -> FloatArray:
     """Gradient through the sigmoid given its *output* s: dout * s * (1 - s).
 
     ``dout`` and ``s`` must have the same shape (ValueError otherwise, never a broadcast)."""
@@ -123,7 +131,7 @@ def sigmoid_backward(dout: np.ndarray, s: np.ndarray) -> np.ndarray:
     return dout * s * (1.0 - s)
 
 
-def softplus(z: np.ndarray) -> np.ndarray:
+def softplus(z: np.ndarray) -> FloatArray:
     """softplus(z) = log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)).
 
     The second form never overflows, and log1p keeps full precision where the result
@@ -133,7 +141,7 @@ def softplus(z: np.ndarray) -> np.ndarray:
     return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
 
 
-def log_sigmoid(z: np.ndarray) -> np.ndarray:
+def log_sigmoid(z: np.ndarray) -> FloatArray:
     """log(sigmoid(z)) = -softplus(-z), finite for every finite z."""
     return -softplus(-as_real_float(z, "log_sigmoid"))
 
@@ -141,7 +149,7 @@ def log_sigmoid(z: np.ndarray) -> np.ndarray:
 # --- log-sum-exp family ---------------------------------------------------------------------
 
 
-def _axis(z: np.ndarray, axis, who: str) -> int:
+def _axis(z: np.ndarray, axis: object, who: str) -> int:
     """``axis`` as a non-negative index into ``z``'s dimensions; TypeError/ValueError naming it."""
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
         raise TypeError(f"{who}: axis must be an integer, got {axis!r}")
@@ -155,7 +163,7 @@ def _axis(z: np.ndarray, axis, who: str) -> int:
     return int(axis) % z.ndim
 
 
-def _shifted(z: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+def _shifted(z: np.ndarray, axis: int) -> tuple[FloatArray, FloatArray]:
     """(m, z - m) with m = max(z, axis) kept as a dimension; every z - m <= 0.
 
     A row whose spread exceeds the float range gives z - m = -inf for its far entries; their
@@ -166,7 +174,7 @@ def _shifted(z: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
         return m, z - m
 
 
-def _log_sum_exp_shifted(shifted: np.ndarray, axis: int) -> np.ndarray:
+def _log_sum_exp_shifted(shifted: np.ndarray, axis: int) -> FloatArray:
     """log(sum(exp(shifted))) for rows whose max is 0, kept as a dimension; in [0, log n].
 
     Computed as log1p(s), s the sum of the terms other than one largest (which is exactly
@@ -176,10 +184,11 @@ def _log_sum_exp_shifted(shifted: np.ndarray, axis: int) -> np.ndarray:
     """
     others = np.exp(shifted)
     np.put_along_axis(others, np.argmax(shifted, axis=axis, keepdims=True), 0, axis=axis)
-    return np.log1p(np.sum(others, axis=axis, keepdims=True))
+    rest: FloatArray = np.sum(others, axis=axis, keepdims=True)
+    return np.log1p(rest)
 
 
-def logsumexp(z: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
+def logsumexp(z: np.ndarray, axis: int = -1, keepdims: bool = False) -> FloatArray:
     """log(sum(exp(z), axis)) computed as m + log(sum(exp(z - m))) with m = max(z, axis).
 
     Every exp(z - m) lies in [0, 1], so nothing overflows and the largest term is exactly 1.
@@ -197,7 +206,7 @@ def logsumexp(z: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarr
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
-def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+def softmax(z: np.ndarray, axis: int = -1) -> FloatArray:
     """exp(z) / sum(exp(z)) along ``axis``; shifting by the max changes nothing but overflow.
 
     Empty rows (shape[axis] == 0) give an empty result of the same shape."""
@@ -210,7 +219,7 @@ def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     return e
 
 
-def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+def log_softmax(z: np.ndarray, axis: int = -1) -> FloatArray:
     """(z - m) - log(sum(exp(z - m))): log-probabilities without forming a probability.
 
     Subtracting m first matters: z - logsumexp(z) would lose the log-sum to rounding when
@@ -230,12 +239,12 @@ def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
 # --- hidden-layer activations ---------------------------------------------------------------
 
 
-def relu(z: np.ndarray) -> np.ndarray:
+def relu(z: np.ndarray) -> FloatArray:
     """max(z, 0) elementwise."""
     return np.maximum(as_real_float(z, "relu"), 0)
 
 
-def relu_backward(dz: np.ndarray, z: np.ndarray) -> np.ndarray:
+def relu_backward(dz: np.ndarray, z: np.ndarray) -> FloatArray:
     """Gradient through ReLU: dz where z > 0, else 0 (the derivative at the kink is taken as 0).
 
     ``dz`` and ``z`` must have the same shape (ValueError otherwise, never a broadcast)."""
@@ -243,24 +252,24 @@ def relu_backward(dz: np.ndarray, z: np.ndarray) -> np.ndarray:
     return dz * (z > 0)
 
 
-def leaky_relu(z: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
+def leaky_relu(z: np.ndarray, negative_slope: float = 0.01) -> FloatArray:
     """z for z > 0, negative_slope * z otherwise."""
     z = as_real_float(z, "leaky_relu")
     return np.where(z > 0, z, negative_slope * z)
 
 
-def leaky_relu_backward(dz: np.ndarray, z: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
+def leaky_relu_backward(dz: np.ndarray, z: np.ndarray, negative_slope: float = 0.01) -> FloatArray:
     """Gradient through LeakyReLU: dz where z > 0, negative_slope * dz otherwise (same shapes)."""
     dz, z = _backward_args(dz, z, "leaky_relu_backward")
     return np.where(z > 0, dz, negative_slope * dz)
 
 
-def tanh(z: np.ndarray) -> np.ndarray:
+def tanh(z: np.ndarray) -> FloatArray:
     """Hyperbolic tangent."""
     return np.tanh(as_real_float(z, "tanh"))
 
 
-def tanh_backward(dz: np.ndarray, z: np.ndarray) -> np.ndarray:
+def tanh_backward(dz: np.ndarray, z: np.ndarray) -> FloatArray:
     """Gradient through tanh at pre-activation z: dz * (1 - tanh(z)^2) (same shapes)."""
     dz, z = _backward_args(dz, z, "tanh_backward")
     t = np.tanh(z)
@@ -270,7 +279,7 @@ def tanh_backward(dz: np.ndarray, z: np.ndarray) -> np.ndarray:
 # --- labels ---------------------------------------------------------------------------------
 
 
-def one_hot(y: np.ndarray, n_classes: int, dtype: np.dtype | type = np.float64) -> np.ndarray:
+def one_hot(y: np.ndarray, n_classes: int, dtype: np.dtype | type = np.float64) -> FloatArray:
     """Integer labels (N,) -> one-hot matrix (N, n_classes) of ``dtype`` (a real numeric type).
 
     Labels may be integers or integer-valued floats. Raises TypeError for an ``n_classes``

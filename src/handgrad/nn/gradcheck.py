@@ -33,15 +33,23 @@ an entry whose perturbation moves some unit's input across the kink is counted a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._gradcheck_copy import float64_problem
 from .init import make_rng
-from .layers import Module, Sequential
+from .layers import Module, Parameter, Sequential
 from .losses import Loss
+
+Index = tuple[int, ...]
+# Which side of its kink each ReLU-like unit's input is on, one boolean array per module.
+Probe = Callable[[], list[np.ndarray]]
+# A JSON-ready row or report: strings, numbers, booleans, lists and None.
+JSONDict = dict[str, Any]
 
 __all__ = ["gradcheck", "numerical_gradient", "GradcheckReport", "ParamCheck"]
 
@@ -91,7 +99,7 @@ class ParamCheck:
             self.worst_analytic, self.worst_numerical = float(a), float(n)
             self.worst_allowed = float(allowed)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> JSONDict:
         return {
             "name": self.name,
             "shape": list(self.shape),
@@ -145,11 +153,11 @@ class GradcheckReport:
     def __bool__(self) -> bool:
         return self.passed
 
-    def as_dicts(self) -> list[dict]:
+    def as_dicts(self) -> list[JSONDict]:
         """One dict per parameter (JSON-ready): the table's row and its verdict."""
         return [r.as_dict() for r in self.rows]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> JSONDict:
         """The whole report, JSON-ready: verdict, sentence, note, rows."""
         return {
             "passed": self.passed,
@@ -250,7 +258,11 @@ OFFSETS = (1, -1, 2, -2, 3, -3)  # gradcheck's evaluations, in units of the step
 
 
 def numerical_gradient(
-    f: Callable[[], float], x: np.ndarray, eps: float = 1e-6, indices=None, order: int = 2
+    f: Callable[[], float],
+    x: np.ndarray,
+    eps: float = 1e-6,
+    indices: Iterable[int] | None = None,
+    order: int = 2,
 ) -> np.ndarray:
     """Central differences of f() with respect to the array ``x``, perturbed in place.
 
@@ -266,16 +278,24 @@ def numerical_gradient(
     return grad
 
 
-def _entries(x: np.ndarray, indices) -> list[tuple[int, ...]]:
+def _entries(x: np.ndarray, indices: Iterable[int] | None) -> list[Index]:
     if indices is None:
         return list(np.ndindex(x.shape))
     return [tuple(int(i) for i in np.unravel_index(k, x.shape)) for k in indices]
 
 
-def _evaluate(f, x: np.ndarray, idx, eps: float, offsets, probe) -> tuple[list[float], bool]:
+def _evaluate(
+    f: Callable[[], float],
+    x: np.ndarray,
+    idx: Index,
+    eps: float,
+    offsets: Sequence[float],
+    probe: Probe | None,
+) -> tuple[list[float], bool]:
     """f at x[idx] + k eps for each offset k (x restored); whether ``probe()`` changed."""
     original = x[idx]
-    values, states = [], []
+    values: list[float] = []
+    states: list[list[np.ndarray]] = []
     try:
         for k in offsets:
             x[idx] = original + k * eps
@@ -303,14 +323,16 @@ def _judge_entry(values: list[float], h: float, rtol: float) -> tuple[float, flo
     return n6, rtol * abs(n6) + truncation + rounding, truncation
 
 
-def _difference(f, x: np.ndarray, idx, eps: float, rtol: float, probe):
+def _difference(
+    f: Callable[[], float], x: np.ndarray, idx: Index, eps: float, rtol: float, probe: Probe | None
+) -> tuple[float, float] | None:
     """(n, allowed) for entry ``idx``, or None when every step tried crosses a kink.
 
     The step starts at ``eps`` and shrinks tenfold (REFINEMENTS times at most) while it
     crosses a kink or its truncation error dominates: a smaller step trades truncation for
     rounding, and trained ReLU networks often hold an input within 1e-6 of a kink.
     """
-    best = None
+    best: tuple[float, float] | None = None
     for h in eps * 0.1 ** np.arange(REFINEMENTS + 1):
         values, crossed = _evaluate(f, x, idx, h, OFFSETS, probe)
         if crossed:
@@ -323,7 +345,16 @@ def _difference(f, x: np.ndarray, idx, eps: float, rtol: float, probe):
     return best
 
 
-def _check_arrays(named, f, analytic, eps, rtol, max_entries, rng, probe) -> list[ParamCheck]:
+def _check_arrays(
+    named: Sequence[tuple[str, np.ndarray]],
+    f: Callable[[], float],
+    analytic: Mapping[str, ArrayLike],
+    eps: float,
+    rtol: float,
+    max_entries: int | None,
+    rng: np.random.Generator,
+    probe: Probe | None,
+) -> list[ParamCheck]:
     rows = []
     for name, x in named:
         if x.dtype != np.float64:
@@ -350,27 +381,32 @@ def _check_arrays(named, f, analytic, eps, rtol, max_entries, rng, probe) -> lis
     return rows
 
 
-def _kink_probe(model: Module):
+def _kink_probe(model: Module) -> Probe | None:
     """A function returning, for every ReLU-like unit, which side of its kink each input is on.
 
     A module says it has a kink with a ``kink`` attribute (the input where its derivative
     jumps, e.g. 0.0) and keeps its last input as ``_x`` or ``x``, as ReLU and LeakyReLU do.
     """
     layers = model.layers if isinstance(model, Sequential) else [model]
-    kinked: list = [m for m in layers if hasattr(m, "kink")]
+    kinked: list[tuple[Module, float]] = [
+        (m, kink) for m in layers if (kink := getattr(m, "kink", None)) is not None
+    ]
     if not kinked:
         return None
-    return lambda: [_last_input(m) > m.kink for m in kinked]
+    return lambda: [_last_input(m) > kink for m, kink in kinked]
 
 
-def _last_input(module) -> np.ndarray:
-    x = getattr(module, "_x", None)
-    return module.x if x is None else x
+def _last_input(module: Module) -> np.ndarray:
+    for name in ("_x", "x"):
+        x: np.ndarray | None = getattr(module, name, None)
+        if x is not None:
+            return x
+    raise AttributeError(f"{type(module).__name__} has a kink but keeps no last input (_x or x)")
 
 
 def gradcheck(
-    target,
-    *args,
+    target: Module | Callable[[], float],
+    *args: Any,  # (loss, X, y) for a module, (params, grads) for a function: checked below
     eps: float = 1e-3,
     rtol: float = 1e-6,
     max_entries: int | None = None,
@@ -417,7 +453,7 @@ def gradcheck(
     return GradcheckReport(rows, rtol, eps)
 
 
-def _named_parameters(model: Module):
+def _named_parameters(model: Module) -> list[tuple[str, Parameter]]:
     if isinstance(model, Sequential):
         return model.named_parameters()
     return [(p.name, p) for p in model.parameters()]

@@ -17,44 +17,63 @@ import math
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import DTypeLike
 
-Initializer = Callable[[int, int, np.random.Generator, np.dtype], np.ndarray]
+Initializer = Callable[[int, int, np.random.Generator, DTypeLike], np.ndarray]
 
 
-def _normal(std: float, shape, rng: np.random.Generator, dtype) -> np.ndarray:
+def _normal(
+    std: float, shape: tuple[int, int], rng: np.random.Generator, dtype: DTypeLike
+) -> np.ndarray:
     return (rng.standard_normal(shape) * std).astype(dtype, copy=False)
 
 
-def _uniform(var: float, shape, rng: np.random.Generator, dtype) -> np.ndarray:
+def _uniform(
+    var: float, shape: tuple[int, int], rng: np.random.Generator, dtype: DTypeLike
+) -> np.ndarray:
     a = math.sqrt(3.0 * var)
     return rng.uniform(-a, a, size=shape).astype(dtype, copy=False)
 
 
-def he_normal(fan_in: int, fan_out: int, rng: np.random.Generator, dtype=np.float64) -> np.ndarray:
+def he_normal(
+    fan_in: int, fan_out: int, rng: np.random.Generator, dtype: DTypeLike = np.float64
+) -> np.ndarray:
     return _normal(math.sqrt(2.0 / fan_in), (fan_in, fan_out), rng, dtype)
 
 
-def he_uniform(fan_in: int, fan_out: int, rng: np.random.Generator, dtype=np.float64) -> np.ndarray:
+def he_uniform(
+    fan_in: int, fan_out: int, rng: np.random.Generator, dtype: DTypeLike = np.float64
+) -> np.ndarray:
     return _uniform(2.0 / fan_in, (fan_in, fan_out), rng, dtype)
 
 
-def xavier_normal(fan_in: int, fan_out: int, rng: np.random.Generator, dtype=np.float64):
+def xavier_normal(
+    fan_in: int, fan_out: int, rng: np.random.Generator, dtype: DTypeLike = np.float64
+) -> np.ndarray:
     return _normal(math.sqrt(2.0 / (fan_in + fan_out)), (fan_in, fan_out), rng, dtype)
 
 
-def xavier_uniform(fan_in: int, fan_out: int, rng: np.random.Generator, dtype=np.float64):
+def xavier_uniform(
+    fan_in: int, fan_out: int, rng: np.random.Generator, dtype: DTypeLike = np.float64
+) -> np.ndarray:
     return _uniform(2.0 / (fan_in + fan_out), (fan_in, fan_out), rng, dtype)
 
 
-def lecun_normal(fan_in: int, fan_out: int, rng: np.random.Generator, dtype=np.float64):
+def lecun_normal(
+    fan_in: int, fan_out: int, rng: np.random.Generator, dtype: DTypeLike = np.float64
+) -> np.ndarray:
     return _normal(math.sqrt(1.0 / fan_in), (fan_in, fan_out), rng, dtype)
 
 
-def lecun_uniform(fan_in: int, fan_out: int, rng: np.random.Generator, dtype=np.float64):
+def lecun_uniform(
+    fan_in: int, fan_out: int, rng: np.random.Generator, dtype: DTypeLike = np.float64
+) -> np.ndarray:
     return _uniform(1.0 / fan_in, (fan_in, fan_out), rng, dtype)
 
 
-def zeros(fan_in: int, fan_out: int, rng: np.random.Generator, dtype=np.float64) -> np.ndarray:
+def zeros(
+    fan_in: int, fan_out: int, rng: np.random.Generator, dtype: DTypeLike = np.float64
+) -> np.ndarray:
     """All zeros: every hidden unit computes the same thing forever (the symmetry problem)."""
     return np.zeros((fan_in, fan_out), dtype=dtype)
 

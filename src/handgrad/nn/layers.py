@@ -13,13 +13,19 @@ buffers inside ``fit``, and the tests keep it equal to the code below.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
+from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from . import functional as F
 from ._checks import as_float_array, check_finite, check_matrix
-from .init import DEFAULT_FOR_ACTIVATION, get_initializer, make_rng
+from .init import DEFAULT_FOR_ACTIVATION, Initializer, get_initializer, make_rng
+
+# A module's config: what ``json.dumps`` writes, so its values are any JSON value.
+Config = dict[str, Any]
+T = TypeVar("T")
 
 __all__ = [
     "Parameter",
@@ -80,12 +86,12 @@ class Module:
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
 
-    def config(self) -> dict:
+    def config(self) -> Config:
         """JSON-ready description: {"type": class name, **the keyword arguments of __init__}."""
         return {"type": type(self).__name__}
 
     @classmethod
-    def from_config(cls, config: dict, dtype=np.float64) -> Module:
+    def from_config(cls, config: Config, dtype: DTypeLike = np.float64) -> Module:
         """Rebuild a module (weights not included) from ``config()``; see ``register_module``."""
         return cls(**{k: v for k, v in config.items() if k != "type"})
 
@@ -97,14 +103,14 @@ class Module:
         return f"{type(self).__name__}({args})"
 
 
-def _saved(value, who: str):
+def _saved(value: T | None, who: str) -> T:
     """What forward kept for backward, or a clear error if forward has not run."""
     if value is None:
         raise RuntimeError(f"{who}.backward called before forward")
     return value
 
 
-def _check_grad(grad_y, expected_shape: tuple[int, ...], who: str) -> np.ndarray:
+def _check_grad(grad_y: ArrayLike, expected_shape: tuple[int, ...], who: str) -> np.ndarray:
     """The upstream gradient as a real float array of the last forward's output shape."""
     grad_y = F.as_real_float(grad_y, f"{who}.backward gradient")
     if grad_y.shape != expected_shape:
@@ -134,11 +140,11 @@ class Linear(Module):
         out_features: int,
         *,
         bias: bool = True,
-        init="xavier_uniform",
+        init: str | Initializer = "xavier_uniform",
         bias_init: float = 0.0,
         seed: int | None = None,
         rng: np.random.Generator | None = None,
-        dtype=np.float64,
+        dtype: DTypeLike = np.float64,
     ):
         """``init`` names the weight initializer (see ``handgrad.nn.init``); biases start at
         the constant ``bias_init`` (0 unless asked otherwise, e.g. 0.01 to keep ReLUs alive)."""
@@ -169,7 +175,7 @@ class Linear(Module):
         check_matrix(x, "Linear input", self.in_features)
         check_finite(x, "Linear input")
         self._x = x
-        y = x @ self.weight.value
+        y: np.ndarray = x @ self.weight.value
         if self.bias is not None:
             y += self.bias.value
         return y
@@ -181,12 +187,13 @@ class Linear(Module):
         self.weight.grad[...] = x.T @ G
         if self.bias is not None:
             self.bias.grad[...] = G.sum(axis=0)
-        return G @ self.weight.value.T
+        grad_x: np.ndarray = G @ self.weight.value.T
+        return grad_x
 
     def parameters(self) -> list[Parameter]:
         return [self.weight] if self.bias is None else [self.weight, self.bias]
 
-    def config(self) -> dict:
+    def config(self) -> Config:
         return {
             "type": "Linear",
             "in_features": self.in_features,
@@ -195,7 +202,7 @@ class Linear(Module):
         }
 
     @classmethod
-    def from_config(cls, config: dict, dtype=np.float64) -> Linear:
+    def from_config(cls, config: Config, dtype: DTypeLike = np.float64) -> Linear:
         return cls(
             int(config["in_features"]),
             int(config["out_features"]),
@@ -213,7 +220,7 @@ class ReLU(Module):
 
     kink = 0.0  # where the derivative jumps (gradcheck reports entries that straddle it)
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -243,14 +250,14 @@ class LeakyReLU(Module):
         grad_y = _check_grad(grad_y, x.shape, "LeakyReLU")
         return F.leaky_relu_backward(grad_y, x, self.negative_slope)
 
-    def config(self) -> dict:
+    def config(self) -> Config:
         return {"type": "LeakyReLU", "negative_slope": self.negative_slope}
 
 
 class Tanh(Module):
     """y = tanh(x); dL/dx = dL/dy * (1 - y^2), using the kept output."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._y: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -259,7 +266,8 @@ class Tanh(Module):
 
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
         y = _saved(self._y, "Tanh")
-        return _check_grad(grad_y, y.shape, "Tanh") * (1.0 - y * y)
+        grad_x: np.ndarray = _check_grad(grad_y, y.shape, "Tanh") * (1.0 - y * y)
+        return grad_x
 
 
 class Sigmoid(Module):
@@ -269,7 +277,7 @@ class Sigmoid(Module):
     ``BCEWithLogitsLoss`` instead, which is stable where this product underflows.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._y: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -335,7 +343,7 @@ class Sequential(Module):
             (f"{i}.{p.name}", p) for i, layer in enumerate(self.layers) for p in layer.parameters()
         ]
 
-    def config(self) -> dict:
+    def config(self) -> Config:
         return {"type": "Sequential", "layers": [layer.config() for layer in self.layers]}
 
     @property
@@ -374,7 +382,7 @@ class Sequential(Module):
     def __getitem__(self, i: int) -> Module:
         return self.layers[i]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Module]:
         return iter(self.layers)
 
     def __repr__(self) -> str:
@@ -413,10 +421,10 @@ def mlp(
     sizes: list[int],
     activation: str = "relu",
     *,
-    init: str | Callable | None = None,
+    init: str | Initializer | None = None,
     seed: int | None = None,
     rng: np.random.Generator | None = None,
-    dtype=np.float64,
+    dtype: DTypeLike = np.float64,
 ) -> Sequential:
     """A multilayer perceptron: Linear, activation, ..., Linear (the last layer emits logits).
 

@@ -25,11 +25,17 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from . import functional as F
 from ._checks import as_float_array, check_finite, check_nonempty
+
+if TYPE_CHECKING:  # for annotations only: the losses do not need the layers to run
+    from .layers import Parameter
 
 __all__ = [
     "Loss",
@@ -81,10 +87,10 @@ class Loss:
         self.reduction = reduction
         self._grad: np.ndarray | None = None
 
-    def __call__(self, prediction, target) -> float:
+    def __call__(self, prediction: ArrayLike, target: ArrayLike) -> float:
         return self.forward(prediction, target)
 
-    def forward(self, prediction, target) -> float:
+    def forward(self, prediction: ArrayLike, target: ArrayLike) -> float:
         """The loss of a batch; also computes dL/d(prediction) for ``backward``."""
         raise NotImplementedError
 
@@ -94,7 +100,9 @@ class Loss:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
         return self._grad
 
-    def prepare_target(self, target, shape: tuple[int, ...], dtype) -> np.ndarray:
+    def prepare_target(
+        self, target: np.ndarray, shape: tuple[int, ...], dtype: DTypeLike
+    ) -> np.ndarray:
         """``target`` checked against predictions of ``shape`` and ``dtype``, in the form the
         loss computes with (labels for softmax cross-entropy, else the predictions' shape):
         what a training loop checks once and then feeds to ``value_and_gradient`` batch by
@@ -106,20 +114,22 @@ class Loss:
         self._grad = None
         return target
 
-    def value_and_gradient(self, prediction, target) -> tuple[float, np.ndarray]:
+    def value_and_gradient(
+        self, prediction: np.ndarray, target: np.ndarray
+    ) -> tuple[float, np.ndarray]:
         """(loss, dL/d(prediction)) of a batch whose target is already prepared
         (``prepare_target``); here ``forward`` then ``backward``, a subclass may skip the
         checks ``prepare_target`` made once."""
         value = self.forward(prediction, target)
         return value, self.backward()
 
-    def _validate(self, prediction, target) -> tuple[np.ndarray, np.ndarray]:
+    def _validate(self, prediction: ArrayLike, target: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Check both arguments; return them as the arrays the math uses (the prediction as
         a float array, the target in the prediction's shape and dtype)."""
         prediction = self._prediction(prediction)
         return prediction, self._target_like(target, prediction)
 
-    def _prediction(self, prediction) -> np.ndarray:
+    def _prediction(self, prediction: ArrayLike) -> np.ndarray:
         name = f"{type(self).__name__} prediction"
         prediction = as_float_array(prediction, name)
         check_nonempty(prediction, name)
@@ -128,7 +138,7 @@ class Loss:
         check_finite(prediction, name)
         return prediction
 
-    def _target_like(self, target, prediction: np.ndarray) -> np.ndarray:
+    def _target_like(self, target: ArrayLike, prediction: np.ndarray) -> np.ndarray:
         """Target as an array of the prediction's shape; (N,) and (N, 1) are interchangeable.
 
         Only reshapes, never broadcasts: an (N,) target against (N, 1) predictions must not
@@ -163,7 +173,7 @@ class Loss:
         """The factor the reduction puts on each term's gradient: 1/count or 1."""
         return 1.0 / count if self.reduction == "mean" else 1.0
 
-    def _weights(self, sample_weight, n: int, dtype) -> np.ndarray:
+    def _weights(self, sample_weight: ArrayLike, n: int, dtype: DTypeLike) -> np.ndarray:
         """sample_weight as (n,) finite, non-negative weights (a positive sum for "mean")."""
         name = f"{type(self).__name__} sample_weight"
         w = as_float_array(sample_weight, name, dtype)
@@ -195,7 +205,9 @@ class MSELoss(Loss):
     Gradient: dL/dy_hat = 2 (y_hat - y) / (N * K)   [sum: 2 (y_hat - y)].
     """
 
-    def forward(self, prediction, target, sample_weight=None) -> float:
+    def forward(
+        self, prediction: ArrayLike, target: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
         y_hat, y = self._validate(prediction, target)
         err = y_hat - y
         if sample_weight is not None:
@@ -206,7 +218,9 @@ class MSELoss(Loss):
         with np.errstate(over="ignore"):  # an overflowing square is handled (or truly inf)
             return self._value(err)
 
-    def value_and_gradient(self, prediction, target) -> tuple[float, np.ndarray]:
+    def value_and_gradient(
+        self, prediction: np.ndarray, target: np.ndarray
+    ) -> tuple[float, np.ndarray]:
         """(loss, dL/d(prediction)) with the target prepared (``prepare_target``): the same
         numbers as ``forward`` and ``backward``, no checks, one fresh array."""
         err = prediction - target
@@ -237,12 +251,14 @@ class BCEWithLogitsLoss(Loss):
     Reduction over samples: mean divides by N (the number of logits).
     """
 
-    def _validate(self, logits, target) -> tuple[np.ndarray, np.ndarray]:
+    def _validate(self, logits: ArrayLike, target: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         z, y = super()._validate(logits, target)
         _check_binary(y, "BCEWithLogitsLoss target")
         return z, y
 
-    def forward(self, logits, target, sample_weight=None) -> float:
+    def forward(
+        self, logits: ArrayLike, target: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
         z, y = self._validate(logits, target)
         per_sample = y * F.softplus(-z) + (1 - y) * F.softplus(z)
         grad = (1 - y) * F.sigmoid(z) - y * F.sigmoid(-z)
@@ -269,15 +285,16 @@ class SoftmaxCrossEntropyLoss(Loss):
     -s / (1 + s), not p - 1 rounded to 0.
     """
 
-    def _validate(self, logits, target) -> tuple[np.ndarray, np.ndarray]:
+    def _validate(self, logits: ArrayLike, target: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """-> logits (N, C) and either integer labels (N,) or soft targets (N, C)."""
         z = self._prediction(logits)
         if z.ndim != 2:
             raise ValueError(f"SoftmaxCrossEntropyLoss logits must be (N, C), got shape {z.shape}")
-        labels, soft = self._labels(target, z)
-        return z, (labels if soft is None else soft)
+        return z, self._labels(target, z)
 
-    def forward(self, logits, target, sample_weight=None) -> float:
+    def forward(
+        self, logits: ArrayLike, target: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
         z, target = self._validate(logits, target)
         n = z.shape[0]
         w = None if sample_weight is None else self._weights(sample_weight, n, z.dtype)
@@ -313,8 +330,8 @@ class SoftmaxCrossEntropyLoss(Loss):
                 value = finite_mean_of_sum(z[rows, top], -z[rows, target], np.log1p(s))
         return value
 
-    def _labels(self, target, z: np.ndarray):
-        """-> (integer labels (N,), None) or (None, soft targets (N, C))."""
+    def _labels(self, target: ArrayLike, z: np.ndarray) -> np.ndarray:
+        """-> integer labels (N,), or soft targets (N, C) when the rows are not one-hot."""
         n, c = z.shape
         name = "SoftmaxCrossEntropyLoss target"
         target = np.asarray(target)
@@ -327,7 +344,7 @@ class SoftmaxCrossEntropyLoss(Loss):
                     "vector (non-negative, summing to 1)"
                 )
             is_one_hot = np.all((soft == 0) | (soft == 1))
-            return (np.argmax(soft, axis=1), None) if is_one_hot else (None, soft)
+            return np.argmax(soft, axis=1) if is_one_hot else soft
         if target.ndim == 2 and target.shape == (n, 1):
             target = target[:, 0]
         if target.ndim != 1 or target.shape[0] != n:
@@ -344,7 +361,7 @@ class SoftmaxCrossEntropyLoss(Loss):
         if target.min() < 0 or target.max() >= c:
             bad = target[(target < 0) | (target >= c)][0]
             raise ValueError(f"{name}: label {bad} is out of range [0, {c})")
-        return target.astype(np.intp, copy=False), None
+        return target.astype(np.intp, copy=False)
 
 
 class PoissonLoss(Loss):
@@ -358,7 +375,7 @@ class PoissonLoss(Loss):
     Reduction: mean over all elements, like ``MSELoss``.
     """
 
-    def _validate(self, prediction, target) -> tuple[np.ndarray, np.ndarray]:
+    def _validate(self, prediction: ArrayLike, target: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         z, y = super()._validate(prediction, target)
         if np.any(y < 0):
             raise ValueError(
@@ -366,7 +383,9 @@ class PoissonLoss(Loss):
             )
         return z, y
 
-    def forward(self, prediction, target, sample_weight=None) -> float:
+    def forward(
+        self, prediction: ArrayLike, target: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
         z, y = self._validate(prediction, target)
         with np.errstate(over="ignore"):  # a rate beyond the float range: the loss is inf
             mu = np.exp(z)
@@ -403,13 +422,13 @@ class L2Penalty:
         self.convention = convention
         self._factor = 0.5 * self.lam if convention == "half" else self.lam
 
-    def __call__(self, params) -> float:
+    def __call__(self, params: Iterable[Parameter]) -> float:
         return self.value(params)
 
-    def value(self, params) -> float:
+    def value(self, params: Iterable[Parameter]) -> float:
         return self._factor * sum(float(np.sum(p.value * p.value)) for p in params if p.regularize)
 
-    def add_gradient(self, params) -> None:
+    def add_gradient(self, params: Iterable[Parameter]) -> None:
         if self.lam == 0.0:
             return
         for p in params:

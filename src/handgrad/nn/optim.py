@@ -18,10 +18,17 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from .layers import Parameter
+
+# One parameter's state: named arrays (Adam's m and v, RMSProp's s, momentum's velocity).
+State = dict[str, np.ndarray]
+# The constructor's arguments as JSON numbers (Adam's betas are a list of two).
+Hyperparameters = dict[str, float | bool | list[float]]
 
 __all__ = ["Optimizer", "SGD", "Adam", "RMSProp", "MAX_LR", "MAX_WEIGHT_DECAY"]
 
@@ -30,19 +37,27 @@ MAX_LR = 1e6
 MAX_WEIGHT_DECAY = 1e6
 
 
-def _number(who: str, name: str, value, low: float, high: float = math.inf, *, open_low=False):
+def _number(
+    who: str,
+    name: str,
+    value: object,
+    low: float,
+    high: float = math.inf,
+    *,
+    open_low: bool = False,
+) -> float:
     """``value`` as a float, if it is a real finite number in [low, high) (or (low, high))."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{who}: {name} must be a real number, got {value!r}")
     try:
-        value = float(value)
+        number = float(value)
     except OverflowError:  # an integer beyond the float range
-        value = math.inf if value > 0 else -math.inf
-    below = value <= low if open_low else value < low
-    if not math.isfinite(value) or below or value >= high:
+        number = -math.inf if value < 0 else math.inf
+    below = number <= low if open_low else number < low
+    if not math.isfinite(number) or below or number >= high:
         interval = f"{'(' if open_low else '['}{low:g}, {high:g})"
-        raise ValueError(f"{who}: {name} must be a finite number in {interval}, got {value!r}")
-    return value
+        raise ValueError(f"{who}: {name} must be a finite number in {interval}, got {number!r}")
+    return number
 
 
 # Squares of gradients beyond 2^512 (~1.3e154; float32: 2^64, ~1.8e19) overflow. Adam's v and
@@ -53,7 +68,7 @@ def _number(who: str, name: str, value, low: float, high: float = math.inf, *, o
 # until a gradient that large comes, and it never goes back down.
 
 
-def _scaled(g: np.ndarray, state: dict, name: str) -> tuple[int, np.ndarray]:
+def _scaled(g: np.ndarray, state: State, name: str) -> tuple[int, np.ndarray]:
     """(e, g / 2^e) for the running mean of squares ``state[name]`` (= true value / 4^e),
     raising e first (and rescaling the mean) if g / 2^e would square to an overflow."""
     e = int(state[f"{name}_exponent"])
@@ -74,7 +89,7 @@ def _scaled(g: np.ndarray, state: dict, name: str) -> tuple[int, np.ndarray]:
 class Optimizer:
     """Base class: the parameters, the learning rate, per-parameter state, and the step count."""
 
-    def __init__(self, params, lr: float, weight_decay: float = 0.0):
+    def __init__(self, params: Iterable[Parameter], lr: float, weight_decay: float = 0.0):
         who = type(self).__name__
         self.params: list[Parameter] = list(params)
         if not self.params:
@@ -87,7 +102,7 @@ class Optimizer:
         self.lr = _number(who, "lr", lr, 0.0, MAX_LR, open_low=True)
         self.weight_decay = _number(who, "weight_decay", weight_decay, 0.0, MAX_WEIGHT_DECAY)
         self.t = 0  # steps taken
-        self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
+        self.state: list[State] = [{} for _ in self.params]
 
     def step(self) -> None:
         raise NotImplementedError
@@ -101,11 +116,11 @@ class Optimizer:
         """g + wd * W for weights (coupled weight decay), g itself otherwise."""
         return p.grad + wd * p.value if wd and p.regularize else p.grad
 
-    def hyperparameters(self) -> dict:
+    def hyperparameters(self) -> Hyperparameters:
         """The constructor's arguments besides ``params``, as JSON-ready numbers."""
         raise NotImplementedError
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """{"type", "hyperparameters", "t", "state": [{name: array}, ...]}: arrays and JSON
         scalars, the per-parameter state in ``params`` order (copies)."""
         return {
@@ -115,7 +130,7 @@ class Optimizer:
             "state": [{k: a.copy() for k, a in s.items()} for s in self.state],
         }
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what ``state_dict`` returned, checked entirely before anything changes.
 
         Arrays are copied into the existing state arrays; hyperparameters are restored.
@@ -169,7 +184,7 @@ class SGD(Optimizer):
 
     def __init__(
         self,
-        params,
+        params: Iterable[Parameter],
         lr: float = 0.01,
         momentum: float = 0.0,
         nesterov: bool = False,
@@ -196,7 +211,7 @@ class SGD(Optimizer):
             p.value -= lr * g
         self.t += 1
 
-    def hyperparameters(self) -> dict:
+    def hyperparameters(self) -> Hyperparameters:
         return {
             "lr": self.lr,
             "momentum": self.momentum,
@@ -214,7 +229,7 @@ class Adam(Optimizer):
 
     def __init__(
         self,
-        params,
+        params: Iterable[Parameter],
         lr: float = 0.001,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
@@ -239,7 +254,7 @@ class Adam(Optimizer):
         for p, state in zip(self.params, self.state):
             self.update(p, state, self._grad_with_decay(p, coupled_wd))
 
-    def update(self, p: Parameter, state: dict, g: np.ndarray) -> None:
+    def update(self, p: Parameter, state: State, g: np.ndarray) -> None:
         """One parameter's step with gradient g (weight decay included), t already counted."""
         b1, b2, lr, eps = self.beta1, self.beta2, self.lr, self.eps
         c1, c2 = 1.0 - b1**self.t, 1.0 - b2**self.t  # the bias corrections
@@ -256,7 +271,7 @@ class Adam(Optimizer):
         else:  # the same step with m, sqrt(v) and eps all divided by 2^e
             p.value -= lr * (np.ldexp(m, -e) / c1) / (np.sqrt(v / c2) + np.ldexp(eps, -e))
 
-    def hyperparameters(self) -> dict:
+    def hyperparameters(self) -> Hyperparameters:
         return {
             "lr": self.lr,
             "betas": [self.beta1, self.beta2],
@@ -271,7 +286,7 @@ class RMSProp(Optimizer):
 
     def __init__(
         self,
-        params,
+        params: Iterable[Parameter],
         lr: float = 0.001,
         rho: float = 0.9,
         eps: float = 1e-8,
@@ -289,7 +304,7 @@ class RMSProp(Optimizer):
             self.update(p, state, self._grad_with_decay(p, self.weight_decay))
         self.t += 1
 
-    def update(self, p: Parameter, state: dict, g: np.ndarray) -> None:
+    def update(self, p: Parameter, state: State, g: np.ndarray) -> None:
         """One parameter's step with gradient g (weight decay included)."""
         rho, lr, eps = self.rho, self.lr, self.eps
         s = state["s"]
@@ -301,5 +316,5 @@ class RMSProp(Optimizer):
         else:  # the same step with g, sqrt(s) and eps all divided by 2^e
             p.value -= lr * g_s / (np.sqrt(s) + np.ldexp(eps, -e))
 
-    def hyperparameters(self) -> dict:
+    def hyperparameters(self) -> Hyperparameters:
         return {"lr": self.lr, "rho": self.rho, "eps": self.eps, "weight_decay": self.weight_decay}

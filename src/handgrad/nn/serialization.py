@@ -32,10 +32,12 @@ import re
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from ._members import (
     CORRUPT,
@@ -46,7 +48,7 @@ from ._members import (
     read_npy_header,
     stored_size,
 )
-from .layers import ACTIVATIONS, MODULE_TYPES, LeakyReLU, Linear, Module, Sequential
+from .layers import ACTIVATIONS, MODULE_TYPES, Config, LeakyReLU, Linear, Module, Sequential
 
 __all__ = ["save", "load", "load_with_metadata", "build", "atomic_write"]
 
@@ -64,7 +66,7 @@ STALE_TEMPORARY_SECONDS = 60.0
 # --- atomic writes --------------------------------------------------------------------------
 
 
-def atomic_write(path: str | os.PathLike, write) -> Path:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> Path:
     """Call ``write(file)`` on a temporary file beside ``path``, then rename it into place.
 
     Before writing, temporaries of earlier saves to the same path that were interrupted
@@ -89,7 +91,7 @@ def atomic_write(path: str | os.PathLike, write) -> Path:
 
 
 def remove_stale_temporaries(
-    path: str | os.PathLike, older_than: float = STALE_TEMPORARY_SECONDS
+    path: str | os.PathLike[str], older_than: float = STALE_TEMPORARY_SECONDS
 ) -> list[Path]:
     """Delete ``.<name>.*.tmp`` files beside ``path`` last modified over ``older_than`` s ago.
 
@@ -120,7 +122,7 @@ def _umask() -> int:
 # --- the architecture, checked before anything is allocated ---------------------------------
 
 
-def _layer_specs(architecture: Any) -> list[tuple[str, dict]]:
+def _layer_specs(architecture: Any) -> list[tuple[str, Config]]:
     """``Sequential.config()`` -> [(layer type, checked arguments)]; ValueError if malformed.
 
     Built-in layers are checked field by field; a module added with ``register_module``
@@ -164,14 +166,14 @@ def _layer_specs(architecture: Any) -> list[tuple[str, dict]]:
     return specs
 
 
-def _positive_int(cfg: dict, key: str, i: int) -> int:
+def _positive_int(cfg: Config, key: str, i: int) -> int:
     value = cfg.get(key)
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ValueError(f"layer {i} (Linear): {key} must be a positive integer, got {value!r}")
     return value
 
 
-def _builtin_shapes(specs: list[tuple[str, dict]]) -> dict[str, tuple[int, ...]]:
+def _builtin_shapes(specs: list[tuple[str, Config]]) -> dict[str, tuple[int, ...]]:
     """{name: shape} of the built-in layers' parameters, known without allocating."""
     shapes: dict[str, tuple[int, ...]] = {}
     for i, (kind, args) in enumerate(specs):
@@ -182,7 +184,7 @@ def _builtin_shapes(specs: list[tuple[str, dict]]) -> dict[str, tuple[int, ...]]
     return shapes
 
 
-def _build(specs: list[tuple[str, dict]], dtype) -> Sequential:
+def _build(specs: list[tuple[str, Config]], dtype: DTypeLike) -> Sequential:
     layers: list[Module] = []
     for i, (kind, args) in enumerate(specs):
         if kind == "Linear":
@@ -196,7 +198,7 @@ def _build(specs: list[tuple[str, dict]], dtype) -> Sequential:
     return Sequential(*layers)
 
 
-def _build_registered(cls: type[Module], config: dict, dtype, i: int) -> Module:
+def _build_registered(cls: type[Module], config: Config, dtype: DTypeLike, i: int) -> Module:
     """A registered module from its config; whatever its from_config raises -> ValueError."""
     try:
         layer = cls.from_config(config, dtype)
@@ -210,7 +212,7 @@ def _build_registered(cls: type[Module], config: dict, dtype, i: int) -> Module:
     return layer
 
 
-def build(architecture: dict, dtype=np.float64) -> Sequential:
+def build(architecture: Config, dtype: DTypeLike = np.float64) -> Sequential:
     """Rebuild an (uninitialized-weights) model from ``Sequential.config()``.
 
     A malformed architecture (wrong types, unknown layers) raises ValueError.
@@ -221,7 +223,9 @@ def build(architecture: dict, dtype=np.float64) -> Sequential:
 # --- saving ---------------------------------------------------------------------------------
 
 
-def save(model: Module, path: str | os.PathLike, metadata: dict | None = None) -> Path:
+def save(
+    model: Module, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None
+) -> Path:
     """Write ``model`` (a Sequential) to ``path`` atomically; ``metadata`` must be JSON-able.
 
     Everything is checked before a byte is written: only handgrad's built-in layers and
@@ -307,7 +311,7 @@ def _handgrad_version() -> str:
 # --- loading --------------------------------------------------------------------------------
 
 
-def load_with_metadata(path: str | os.PathLike) -> tuple[Sequential, dict]:
+def load_with_metadata(path: str | os.PathLike[str]) -> tuple[Sequential, dict[str, Any]]:
     """Read a model file written by ``save``; returns (model, the user metadata).
 
     Raises FileNotFoundError if there is no such file and ValueError, naming the file and
@@ -340,12 +344,12 @@ def load_with_metadata(path: str | os.PathLike) -> tuple[Sequential, dict]:
         ) from None
 
 
-def load(path: str | os.PathLike) -> Sequential:
+def load(path: str | os.PathLike[str]) -> Sequential:
     """Read a model file written by ``save``."""
     return load_with_metadata(path)[0]
 
 
-def _read_model(zf: zipfile.ZipFile, file_size: int) -> tuple[Sequential, dict]:
+def _read_model(zf: zipfile.ZipFile, file_size: int) -> tuple[Sequential, dict[str, Any]]:
     members = members_by_name(zf)
     meta_info = members.get(_META_KEY + ".npy")
     if meta_info is None:
@@ -396,7 +400,7 @@ def _read_model(zf: zipfile.ZipFile, file_size: int) -> tuple[Sequential, dict]:
     return model, user_metadata
 
 
-def _check_needed(shapes, dtype: np.dtype, file_size: int) -> None:
+def _check_needed(shapes: Iterable[tuple[int, ...]], dtype: np.dtype, file_size: int) -> None:
     """The weights of these shapes must fit in the file (it stores them uncompressed)."""
     needed = sum(math.prod(shape) for shape in shapes) * dtype.itemsize
     if needed > file_size:
@@ -407,7 +411,7 @@ def _check_needed(shapes, dtype: np.dtype, file_size: int) -> None:
 
 
 def _read_array(
-    zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, shape: tuple[int, ...], dtype
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, shape: tuple[int, ...], dtype: np.dtype
 ) -> np.ndarray:
     """One parameter: header checked against (shape, dtype) first, then data, then finiteness."""
     what = f"the array {name!r}"

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 import handgrad as hg
+from handgrad.nn.registry import OPTIMIZERS as ENGINE_OPTIMIZERS
 
 from .data import Dataset
 
@@ -59,7 +60,8 @@ INITS: dict[str, Any] = {  # a name hg.Linear knows, or an initializer function
     "zeros": "zeros",
     "small": small_normal,
 }
-OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
+# the engine's optimizers by name, with "momentum" (SGD with momentum) right after "sgd"
+OPTIMIZERS = ("sgd", "momentum", *(name for name in ENGINE_OPTIMIZERS if name != "sgd"))
 ADAM_BETA2 = 0.999
 
 

@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass
 from numbers import Integral, Real
 
-from ..nn.layers import ACTIVATIONS
-from ..nn.optim import SGD, Adam, RMSProp
+from ..nn.layers import ACTIVATIONS, count_parameters
+from ..nn.registry import OPTIMIZERS
 
 __all__ = [
     "ConfigError",
@@ -15,11 +15,7 @@ __all__ = [
     "OPTIMIZERS",
     "MAX_PARAMETERS",
     "DEFAULT_PATIENCE",
-    "count_parameters",
 ]
-
-# optimizer name -> (class, default learning rate for standardized tabular data)
-OPTIMIZERS = {"sgd": (SGD, 0.05), "adam": (Adam, 0.003), "rmsprop": (RMSProp, 0.003)}
 
 # ``handgrad train`` turns early stopping on with this patience when there is a validation part
 DEFAULT_PATIENCE = 20
@@ -35,11 +31,6 @@ MAX_LEARNING_RATE = 1e3
 
 class ConfigError(ValueError):
     """An impossible training configuration (bad fraction, unknown optimizer, ...)."""
-
-
-def count_parameters(sizes: list[int] | tuple[int, ...]) -> int:
-    """Weights and biases of an MLP with layer widths ``sizes`` = [in, hidden..., out]."""
-    return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
 @dataclass
@@ -134,7 +125,7 @@ class TrainConfig:
 
     @property
     def learning_rate(self) -> float:
-        return self.lr if self.lr is not None else OPTIMIZERS[self.optimizer][1]
+        return self.lr if self.lr is not None else OPTIMIZERS[self.optimizer].lr
 
 
 def _finite(x) -> bool:

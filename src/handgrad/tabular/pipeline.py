@@ -28,10 +28,10 @@ from ..metrics import (
     mean_squared_error,
     r2_score,
 )
-from ..nn.layers import mlp
+from ..nn.layers import count_parameters, mlp
 from ..nn.losses import BCEWithLogitsLoss, L2Penalty, MSELoss, SoftmaxCrossEntropyLoss
 from ..train import Callback, EarlyStopping, History, ModelCheckpoint, ProgressBar, fit
-from .config import MAX_PARAMETERS, OPTIMIZERS, ConfigError, TrainConfig, count_parameters
+from .config import MAX_PARAMETERS, OPTIMIZERS, ConfigError, TrainConfig
 from .dataset import Dataset
 from .encode import TablePreprocessor
 from .predictor import Predictor
@@ -302,7 +302,7 @@ def _loss_for(classes: list[str] | None):
 def _fit(
     model, loss, config: TrainConfig, X, Y_fit, rng, task: str, progress: bool, extra, resume_from
 ) -> History:
-    opt_cls = OPTIMIZERS[config.optimizer][0]
+    opt_cls = OPTIMIZERS[config.optimizer].cls
     opt_args = {"momentum": config.momentum} if config.optimizer == "sgd" else {}
     optimizer = opt_cls(model.parameters(), lr=config.learning_rate, **opt_args)
     callbacks: list = list(extra)
