@@ -207,13 +207,13 @@ def run_dask(
     try:
         for future in distributed.as_completed(futures):
             trial = futures[future]
-            if future.status == "finished":
+            try:
+                # a result whose only copy died with its worker after the task finished is
+                # "lost", not failed: result() waits while the scheduler computes it again
                 measured, attempts = future.result(), 1
-            else:  # erred after its retries, or cancelled (e.g. the cluster went away)
-                try:
-                    exc = future.exception()
-                except BaseException as cancelled:  # noqa: BLE001 - CancelledError
-                    exc = cancelled
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # noqa: BLE001 - erred after its retries, or cancelled
                 measured, attempts = _error(exc), max_retries + 1
             future.release()
             on_done(trial, measured, attempts)
