@@ -95,3 +95,29 @@ def test_damaged_preprocessing_is_refused(tmp_path):
         hg.save(model, tmp_path / "bad.npz", metadata=meta)
         with pytest.raises(DataError, match="damaged preprocessing metadata"):
             Predictor.load(tmp_path / "bad.npz")
+
+
+@pytest.mark.parametrize(
+    "classes, width",
+    [
+        ("yes", 1),  # a string, not a list: iterating it would make three one-letter classes
+        (["only"], 1),  # one class
+        (["a", "a"], 1),  # not distinct
+        (["a", ["b"]], 1),  # not a name
+        (["a", "b", "c"], 1),  # three classes on one logit: labels out of range
+        (["a", "b"], 3),  # two classes on three logits: short rows of probabilities
+    ],
+)
+def test_crafted_classes_are_refused_when_loaded(tmp_path, classes, width):
+    model = hg.mlp([2, 3, width], seed=0)
+    meta = {
+        "kind": "handgrad-train",
+        "task": "classification",
+        "feature_names": ["a", "b"],
+        "target": "y",
+        "standardizer": {"mean": [0.0, 0.0], "scale": [1.0, 1.0]},
+        "classes": classes,
+    }
+    hg.save(model, tmp_path / "crafted.npz", metadata=meta)
+    with pytest.raises(DataError, match="damaged preprocessing metadata.*classes"):
+        Predictor.load(tmp_path / "crafted.npz")

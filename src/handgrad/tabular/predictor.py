@@ -16,7 +16,7 @@ from ..data.preprocessing import Standardizer
 from ..data.tabular import DataError
 from ..metrics import probabilities
 from ..nn._checks import NonFiniteError
-from ..nn.layers import Sequential
+from ..nn.layers import Linear, Sequential
 from ..nn.serialization import load_with_metadata, save
 from ..train import predict_outputs
 from .encode import EncodeNotes, TablePreprocessor
@@ -100,7 +100,7 @@ class Predictor:
             if task == "regression":
                 target_scaler = Standardizer.from_dict(meta["target_standardizer"])
             else:
-                classes = [str(c) for c in meta["classes"]]
+                classes = _classes_from(meta["classes"], _output_width(model))
             predictor = cls(
                 model,
                 task,
@@ -177,3 +177,25 @@ def _preprocessor_from(meta: dict) -> TablePreprocessor:
         for n, m, s in zip(names, old.mean_.tolist(), old.scale_.tolist())
     ]
     return TablePreprocessor.from_dict({"format": 1, "columns": columns})
+
+
+def _output_width(model) -> int | None:
+    """The width of the last Linear layer (the network's output), None if there is none."""
+    linears = [m for m in getattr(model, "layers", []) if isinstance(m, Linear)]
+    return linears[-1].out_features if linears else None
+
+
+def _classes_from(saved, width: int | None) -> list[str]:
+    """The stored class names, checked against the network they label: a list of two or more
+    distinct names, as many as the outputs (one logit for two classes)."""
+    if not isinstance(saved, list) or len(saved) < 2:
+        raise ValueError("classes must be a list of at least two names")
+    if not all(isinstance(c, (str, int, float)) and not isinstance(c, bool) for c in saved):
+        raise ValueError("classes must be names (text or numbers)")
+    classes = [str(c) for c in saved]
+    if len(set(classes)) != len(classes):
+        raise ValueError("classes must be distinct")
+    expected = 1 if len(classes) == 2 else len(classes)
+    if width != expected:
+        raise ValueError(f"{len(classes)} classes need {expected} outputs; the network has {width}")
+    return classes
