@@ -104,12 +104,14 @@ def test_a_learning_rate_change_keeps_the_steps_and_changes_the_slope(tab):
     tab.select_option("#speed", "10")
     tab.click("#play")
     tab.wait_for_function(f"{STEP} >= 300")
-    tab.select_option("#lr", "1")
+    # 100 times the rate, still stable for plain SGD here (at 1 the loss oscillates, and
+    # where an oscillation stands after a fixed number of steps is chance)
+    tab.select_option("#lr", "0.1")
     tab.wait_for_function(
-        "document.getElementById('changes').textContent.includes('learning rate → 1')"
+        "document.getElementById('changes').textContent.includes('learning rate → 0.1')"
     )
     at = tab.evaluate("state.marks[0].step")
-    tab.wait_for_function(f"{STEP} >= {at + 300}")
+    tab.wait_for_function(f"{STEP} >= {at + 200}")
     tab.click("#play")
     h = tab.evaluate(
         "({step: state.history.step, loss: state.history.trainLoss, marks: state.marks})"
@@ -120,8 +122,9 @@ def test_a_learning_rate_change_keeps_the_steps_and_changes_the_slope(tab):
     def loss(step):
         return next(v for s, v in zip(h["step"], h["loss"]) if s >= step)
 
-    before = (loss(0) - loss(at)) / at
-    after = (loss(at) - loss(at + 300)) / 300
+    # the loss's slope over the 200 steps before the change and the first 50 after it
+    before = (loss(at - 200) - loss(at)) / 200
+    after = (loss(at) - loss(at + 50)) / 50
     assert after > 5 * before > 0, (at, list(zip(h["step"], h["loss"]))[::10])
 
 
