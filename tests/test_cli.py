@@ -369,6 +369,7 @@ def test_gradcheck_prints_a_table_per_activation_and_loss():
     assert worst < 1e-7
 
 
+@pytest.mark.slow
 def test_help_is_written_for_users():
     proc = handgrad("--help")
     assert proc.returncode == 0

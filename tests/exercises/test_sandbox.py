@@ -157,6 +157,7 @@ def test_lines_written_into_the_result_channel_are_refused(tmp_path, payload):
     assert "the results could not be read" in result.problem
 
 
+@pytest.mark.slow
 def test_a_flood_into_the_result_channel_is_read_in_bounded_memory(tmp_path):
     import tracemalloc
 

@@ -41,6 +41,7 @@ def test_grid_search_on_dask_equals_the_serial_search(dask_client):
     assert on_dask.best_score_ > 0.8
 
 
+@pytest.mark.slow
 def test_randomized_search_on_dask(dask_client):
     import joblib
     from scipy.stats import loguniform

@@ -114,6 +114,7 @@ def test_a_diverging_setting_is_recorded_as_failed_with_its_reason(tmp_path):
     assert run_sweep(grid, out=tmp_path / "s", scheduler="serial", report=False).ran == 0
 
 
+@pytest.mark.slow
 def test_serial_and_distributed_results_are_bit_identical(
     tmp_path, small_grid, dask_client, serial_reference
 ):
