@@ -44,7 +44,7 @@ $(COURSE_STAMP): $(VENV)/bin/python pyproject.toml
 
 course: $(COURSE_STAMP)
 	$(VENV)/bin/handgrad course --out course
-	$(VENV)/bin/jupyter lab course
+	$(VENV)/bin/jupyter lab course $$([ "$$(id -u)" = 0 ] && echo --allow-root)  # root: in a container
 
 # pytest-xdist: one pytest process per core (the tests of one file share a process, so a
 # module's expensive fixture is built once); `make test XDIST=` runs in one process
