@@ -228,7 +228,10 @@ def promised_outcome(out: Path, before: dict[str, bytes], code: int, stderr: str
     if json.loads(after["metrics.json"])["stop_reason"] == "interrupted":  # Ctrl-C in training
         assert_complete(out, frozenset({"checkpoint.npz"}))
         assert code == 130, (code, stderr)
-        assert stderr.startswith("handgrad: training interrupted at epoch "), stderr
+        # after the progress lines of the epochs that ran (a line each: stderr is a pipe)
+        progress, found, message = stderr.partition("handgrad: ")
+        assert found and message.startswith("training interrupted at epoch "), stderr
+        assert all(ln.startswith("epoch ") for ln in progress.splitlines()), stderr
         assert "--resume" in stderr
         return "interrupted"
     assert_complete(out)
