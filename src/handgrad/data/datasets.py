@@ -97,7 +97,7 @@ def make_blobs(
 
     ``centers`` (K, D); ``n_per_class`` one count for every class or K counts.
     Returns X (sum of counts, D) float64 and y int64, rows grouped by class (0 first).
-    The defaults are seed 004's three blobs at (0, 0), (3, 3), (6, 0) with unit spread.
+    The defaults are chapter 7's three blobs at (0, 0), (3, 3), (6, 0) with unit spread.
     """
     centers = np.asarray(centers, dtype=np.float64)
     if centers.ndim != 2 or centers.shape[0] < 1:

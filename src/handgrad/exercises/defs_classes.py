@@ -362,7 +362,7 @@ register(
 
 
 def _blobs(seed: int = 180) -> tuple[np.ndarray, np.ndarray]:
-    """Seed 004's three Gaussian blobs around (0, 0), (3, 3), (6, 0), 50 points each."""
+    """Chapter 7's three Gaussian blobs around (0, 0), (3, 3), (6, 0), 50 points each."""
     g = rng(seed)
     centres = np.array([[0.0, 0.0], [3.0, 3.0], [6.0, 0.0]])
     X = np.vstack([g.normal(size=(50, 2)) + c for c in centres])

@@ -30,8 +30,9 @@ import handgrad as hg
 from ..chapters import chapter
 from ..data import Standardizer
 from ..install import install_hint
-from .base import ExperimentResult, Figure, bias_of, lead, tagline
+from .base import ExperimentResult, bias_of, lead, tagline
 from .credit import FEATURES, PERSONS, X_RAW, Y
+from .framework_figures import loss_and_weight_figures, pointwise_rel
 from .keras_side import backend_or_reason as _backend_or_reason
 from .keras_side import run_keras as _run_keras
 
@@ -132,71 +133,6 @@ def _rel(a, b) -> float:
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
 
 
-def _pointwise_rel(a, b) -> np.ndarray:
-    """|a - b| / |b| entry by entry (for curves whose values span many decades)."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return np.abs(a - b) / np.maximum(np.abs(b), 1e-300)
-
-
-def _plots(
-    out_dir: Path, hg_run: dict, kr: dict | None, backend: str, w_star, lam32_loss=None
-) -> list[Figure]:
-    from .. import plots
-
-    curves = {"handgrad": hg_run["loss"]}
-    if kr is not None:
-        curves[f"Keras ({backend}, {kr['dtype']})"] = kr["loss"]
-    ncols = 2 if kr is not None else 1
-    fig, axes = plots.new_figure(ncols=ncols)
-    ax_loss = axes[0] if ncols == 2 else axes
-    plots.plot_curves(
-        ax_loss,
-        curves,
-        title=f"Total loss (MSE + {LAM:g} sum W^2) per epoch",
-        xlabel="epoch (one full-batch SGD step)",
-        ylabel="loss (score points^2)",
-        logy=True,
-    )
-    ax_loss.set_xscale("log")
-    if kr is not None:
-        gaps = {"handgrad (lam = 0.01) vs Keras": _pointwise_rel(hg_run["loss"], kr["loss"])}
-        if lam32_loss is not None:
-            gaps["handgrad with lam = float32(0.01) vs Keras"] = _pointwise_rel(
-                lam32_loss, kr["loss"]
-            )
-        plots.plot_curves(
-            axes[1],
-            {k: np.maximum(v, 1e-18) for k, v in gaps.items()},
-            title="Relative difference of the loss curves",
-            xlabel="epoch",
-            ylabel="|difference| / Keras loss (floored at 1e-18)",
-            logy=True,
-        )
-    path = out_dir / "framework_loss.png"
-    plots.save_figure(fig, path)
-    figures = [Figure(path, "Training loss per epoch in handgrad and in Keras, and their gap.")]
-
-    fig, ax = plots.new_figure()
-    groups = {"handgrad": hg_run["W"]}
-    if kr is not None:
-        groups[f"Keras ({backend})"] = kr["W"]
-    groups["ridge optimum (closed form)"] = w_star
-    plots.plot_bars(
-        ax,
-        groups,
-        FEATURES,
-        title="Learned weights on standardized features",
-        ylabel="score points per standard deviation",
-        xlabel="feature",
-    )
-    path = out_dir / "framework_weights.png"
-    plots.save_figure(fig, path)
-    figures.append(
-        Figure(path, "The three weights after training, side by side, and where they head.")
-    )
-    return figures
-
-
 def _compare(out: dict, hg_run: dict, Xn, queries, wall: float) -> dict:
     """Keras's float64 (and float32) runs against handgrad's: differences, side by side."""
     ref_pred = hg_run["predict"](queries)
@@ -223,7 +159,7 @@ def _compare(out: dict, hg_run: dict, Xn, queries, wall: float) -> dict:
             "max_rel_weight_diff": _rel(W, hg_run["W"]),
             "abs_bias_diff": abs(r["b"] - hg_run["b"]),
             "max_abs_prediction_diff": float(np.max(np.abs(pred - ref_pred))),
-            "max_rel_loss_diff": float(np.max(_pointwise_rel(loss, hg_run["loss"]))),
+            "max_rel_loss_diff": float(np.max(pointwise_rel(loss, hg_run["loss"]))),
             # every reported loss exactly a float32 number: computed in single precision
             "losses_are_float32": bool(np.all(loss.astype(np.float32) == loss)),
         }
@@ -511,7 +447,9 @@ def run(
     queries = np.vstack([Xn, *people.values()])  # the five rows, then persons A and B
     metrics["keras"], kr, backend = _keras_half(keras, quick, Xn, W0, b0, queries, hg_run)
     lam32_loss = metrics["keras"].get("lam_float32", {}).get("loss_curve")
-    figures = _plots(out_dir, hg_run, kr, backend, ridge["w_star"], lam32_loss)
+    figures = loss_and_weight_figures(
+        out_dir, hg_run, kr, backend, ridge["w_star"], LAM, lam32_loss
+    )
     markdown = LEAD + "\n\n" + _markdown(metrics)
     result = ExperimentResult(NAME, TITLE, STAGE, metrics, markdown, figures)
     if not metrics["keras"]["available"]:

@@ -179,7 +179,7 @@ class SGD(Optimizer):
         v <- mu * v + g                     (g includes weight decay)
         W <- W - lr * v                     (classical)
         W <- W - lr * (g + mu * v)          (Nesterov)
-    With mu = 0 this is W <- W - lr * g, seed 000's theta <- theta - eta * g.
+    With mu = 0 this is plain gradient descent, theta <- theta - eta * g.
     """
 
     def __init__(
