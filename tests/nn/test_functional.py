@@ -182,13 +182,14 @@ def test_relu_backward_seed_003_mini_check():
     assert np.array_equal(F.relu(z), [0.0, 0.0, 3.0])
 
 
-def test_tanh_backward_takes_dz_then_preactivation():
-    dz = np.array([3.0, 3.0, -2.0])
-    z = np.array([0.0, 1.0, -0.5])
-    expected = dz * (1.0 - np.tanh(z) ** 2)
-    got = F.tanh_backward(dz, z)
-    assert np.allclose(got, expected, rtol=2 * EPS, atol=0)
-    assert got[0] == 3.0  # at z = 0 the slope is 1; swapped arguments would give 0
+def test_tanh_backward_takes_the_gradient_then_the_output():
+    grad = np.array([3.0, 3.0, -2.0])
+    y = np.tanh(np.array([0.0, 1.0, -0.5]))
+    got = F.tanh_backward(grad, y)
+    assert np.array_equal(got, grad * (1.0 - y * y))
+    assert got[0] == 3.0  # at y = 0 the slope is 1; swapped arguments would give 0
+    # from the output, not the input: tanh'(z) at z = 1 is 0.42, 1 - 1^2 is 0
+    assert F.tanh_backward(np.ones(1), np.ones(1))[0] == 0.0
 
 
 def test_leaky_relu_and_sigmoid_backward():

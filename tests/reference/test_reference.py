@@ -277,7 +277,7 @@ def test_gradient_check_catches_a_wrong_derivative(monkeypatch):
     from handgrad.reference import binary_classifier
 
     wrong = dict(binary_classifier.ACTIVATIONS)
-    wrong["tanh"] = (F.tanh, F.relu_backward)
+    wrong["tanh"] = wrong["tanh"]._replace(backward=F.relu_backward)
     monkeypatch.setattr(binary_classifier, "ACTIVATIONS", wrong)
     X, y = _toy(seed=4, n=12)
     report = gradient_check(X, y, init_params(3, 4, "tanh", seed=0), "tanh")

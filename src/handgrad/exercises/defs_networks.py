@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import reference as R
+from ..nn import functional as F
 from ..nn.gradcheck import numerical_gradient
 from ..nn.losses import BCEWithLogitsLoss
 from ._common import item, ns, rng
@@ -122,13 +123,24 @@ def _classifier_deltas(case: Case) -> tuple[np.ndarray, np.ndarray, dict]:
     loss = BCEWithLogitsLoss()
     loss.forward(cache["z2"], i["y"])
     dz2 = loss.backward()
-    _, f_backward = R.binary_classifier.ACTIVATIONS[i["activation"]]
-    return dz2, f_backward(dz2 @ i["params"]["W2"].T, cache["z1"]), cache
+    f = R.binary_classifier.ACTIVATIONS[i["activation"]]
+    return dz2, f.backward(dz2 @ i["params"]["W2"].T, cache[f.saved]), cache
 
 
 def _order_classifier(case: Case) -> dict[str, np.ndarray]:
     dz2, dz1, cache = _classifier_deltas(case)
     return {"W2": cache["a1"].T @ dz1, "b2": dz1.sum(axis=0), "W1": case.inputs["X"].T @ dz2}
+
+
+def _tanh_derivative_at_a1(case: Case) -> dict[str, np.ndarray]:
+    """1 - tanh(a1)^2: tanh's derivative formula applied to the output a1 as if it were z1."""
+    if case.inputs["activation"] != "tanh":
+        raise ValueError("not a tanh case")
+    i = case.inputs
+    dz2, _, cache = _classifier_deltas(case)
+    dz1 = F.tanh_backward(dz2 @ i["params"]["W2"].T, F.tanh(cache["a1"]))
+    right = R.backward(i["X"], i["y"], i["params"], cache, "tanh")
+    return {**right, "W1": i["X"].T @ dz1, "b1": dz1.sum(axis=0)}
 
 
 def _tanh_derivative_from_z(case: Case) -> dict[str, np.ndarray]:
@@ -158,10 +170,8 @@ def _relu_derivative_from_output(case: Case) -> dict[str, np.ndarray]:
 SEED000_BUGS = (
     BugModel("relu-kink", "derivative 1 at z = 0", _relu_kink_at_zero),
     BugModel("relu-kink", "derivative from the output a1 >= 0", _relu_derivative_from_output),
-    BugModel(  # 1 - tanh(a1)^2: the derivative's formula applied to the output
-        "activation-derivative",
-        "tanh' evaluated at a1 instead of z1",
-        lambda c: _backward_with_cache(c, z1=_reference_cache(c)["a1"]),
+    BugModel(
+        "activation-derivative", "tanh' evaluated at a1 instead of z1", _tanh_derivative_at_a1
     ),
     BugModel("activation-derivative", "1 - z1^2", _tanh_derivative_from_z),
     BugModel("order", "output-layer gradients from the hidden delta", _order_classifier),

@@ -6,11 +6,24 @@ uint8 is not negative); complex or non-numeric input is refused with a TypeError
 here clips its input or adds an ``eps`` inside a logarithm: stability comes from the
 formulation.
 
-Notation: ``z`` is a pre-activation (any shape), ``dz``/``dout`` the upstream gradient of
-the same shape.
+Notation: ``z`` is a pre-activation (any shape), ``y = f(z)`` the activation's output.
+
+The backward functions all read ``name_backward(grad, saved)``: ``grad`` is dL/dy, the
+upstream gradient, and ``saved`` what the activation's forward pass keeps for it (the
+layers in ``layers.py`` keep exactly that), both of the same shape; they return dL/dz of
+that shape. ``saved`` is the one array each derivative needs:
+
+    relu_backward(grad, z)                  the input z: the kink at 0 is a place in z
+    leaky_relu_backward(grad, z, slope)     the input z (a slope of any sign)
+    sigmoid_backward(grad, y)               the output y = sigmoid(z): y (1 - y)
+    tanh_backward(grad, y)                  the output y = tanh(z): 1 - y^2
+
+so no backward recomputes its forward. A shape mismatch is a ValueError, never a broadcast.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -28,6 +41,10 @@ __all__ = [
     "logsumexp",
     "softmax",
     "log_softmax",
+    "SoftmaxRows",
+    "softmax_rows",
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_terms",
     "relu",
     "relu_backward",
     "leaky_relu",
@@ -59,19 +76,15 @@ def as_real_float(z: ArrayLike, who: str = "input") -> FloatArray:
     raise TypeError(f"{who}: expected a real numeric array, got dtype {arr.dtype}")
 
 
-def _same_shape(dz: np.ndarray, z: np.ndarray, who: str) -> None:
-    """Refuse a gradient whose shape differs from its activation's: never broadcast."""
-    if dz.shape != z.shape:
+def _backward_args(grad: ArrayLike, saved: ArrayLike, who: str) -> tuple[FloatArray, FloatArray]:
+    """``grad`` and ``saved`` as real float arrays of one shape; never broadcast."""
+    grad, saved = as_real_float(grad, f"{who} (gradient)"), as_real_float(saved, who)
+    if grad.shape != saved.shape:
         raise ValueError(
-            f"{who}: the upstream gradient has shape {dz.shape} but the activation has shape "
-            f"{z.shape}; they must match exactly (no broadcasting)"
+            f"{who}: the upstream gradient has shape {grad.shape} but the activation has shape "
+            f"{saved.shape}; they must match exactly (no broadcasting)"
         )
-
-
-def _backward_args(dz: ArrayLike, z: ArrayLike, who: str) -> tuple[FloatArray, FloatArray]:
-    dz, z = as_real_float(dz, f"{who} (gradient)"), as_real_float(z, who)
-    _same_shape(dz, z, who)
-    return dz, z
+    return grad, saved
 
 
 # --- reductions -----------------------------------------------------------------------------
@@ -123,12 +136,12 @@ def sigmoid(z: np.ndarray) -> FloatArray:
     return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
-def sigmoid_backward(dout: np.ndarray, s: np.ndarray) -> FloatArray:
-    """Gradient through the sigmoid given its *output* s: dout * s * (1 - s).
+def sigmoid_backward(grad: ArrayLike, saved: ArrayLike) -> FloatArray:
+    """dL/dz = grad * y * (1 - y), with ``saved`` the sigmoid's *output* y = sigmoid(z).
 
-    ``dout`` and ``s`` must have the same shape (ValueError otherwise, never a broadcast)."""
-    dout, s = _backward_args(dout, s, "sigmoid_backward")
-    return dout * s * (1.0 - s)
+    grad (any shape) is dL/dy; saved the same shape; returns that shape."""
+    grad, y = _backward_args(grad, saved, "sigmoid_backward")
+    return grad * y * (1.0 - y)
 
 
 def softplus(z: np.ndarray) -> FloatArray:
@@ -236,6 +249,113 @@ def log_softmax(z: np.ndarray, axis: int = -1) -> FloatArray:
     return shifted - _log_sum_exp_shifted(shifted, axis)
 
 
+# --- softmax cross-entropy, exact where one class dominates ---------------------------------
+
+
+class SoftmaxRows(NamedTuple):
+    """Rows of logits Z (N, C) relative to their maxima m_n = Z[n, top_n]:
+
+        top          (N,) intp  the column of each row's max (the first one, if tied)
+        maximum      (N,)       m, each row's max
+        shifted      (N, C)     Z - m: <= 0, exactly 0 at top; -inf where a row spans more
+                                than the float range (whose exp is exactly 0, the limit)
+        exp_shifted  (N, C)     e = exp(Z - m): in [0, 1], exactly 1 at top
+        rest         (N,)       s = sum_{j != top} e_j, the other classes' mass
+
+    Then sum_j e_j = 1 + s, and keeping s apart is what makes the results exact for a
+    confident row: log(1 + s) is log1p(s), not log(1) = 0, when s is tiny.
+    """
+
+    top: NDArray[np.intp]
+    maximum: FloatArray
+    shifted: FloatArray
+    exp_shifted: FloatArray
+    rest: FloatArray
+
+    def log_probabilities(self) -> FloatArray:
+        """log softmax(Z) (N, C) = (Z - m) - log1p(s): the dominant class's is -s (about
+        -4.2e-18 for a row [0, -40]), not a rounded 0."""
+        log_p: FloatArray = self.shifted - np.log1p(self.rest)[:, None]
+        return log_p
+
+    def probabilities(self) -> FloatArray:
+        """softmax(Z) (N, C) = e / (1 + s)."""
+        p: FloatArray = self.exp_shifted / (1.0 + self.rest)[:, None]
+        return p
+
+
+def softmax_rows(logits: ArrayLike) -> SoftmaxRows:
+    """The rows of ``logits`` (N, C), C >= 1, relative to their maxima (see ``SoftmaxRows``)."""
+    z = as_real_float(logits, "softmax_rows")
+    if z.ndim != 2 or z.shape[1] == 0:
+        raise ValueError(f"softmax_rows: logits must be (N, C) with C >= 1, got shape {z.shape}")
+    rows = np.arange(z.shape[0])
+    top = np.argmax(z, axis=1)
+    maximum = z[rows, top]
+    with np.errstate(over="ignore"):  # logits spanning more than the float range: -inf,
+        shifted = z - maximum[:, None]  # whose exp is 0, the exact limit
+    e = np.exp(shifted)
+    others = e.copy()
+    others[rows, top] = 0.0
+    return SoftmaxRows(top, maximum, shifted, e, others.sum(axis=1))
+
+
+def softmax_cross_entropy(logits: ArrayLike, target: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """Per-row cross-entropy of softmax(Z) and its gradient: (losses (N,), dl_n/dZ_n (N, C)).
+
+    logits Z (N, C). ``target``: integer labels k (N,) in [0, C), or probability rows q (N, C).
+        labels:  l_n = -log softmax(Z_n)[k_n],          dl_n/dZ_n = softmax(Z_n) - onehot(k_n)
+        soft:    l_n = -sum_j q_nj log softmax(Z_n)_j,  dl_n/dZ_n = softmax(Z_n) - q_n
+    Exact where one class dominates (see ``SoftmaxRows``): for a row [0, -40] with label 0
+    the loss is log1p(s) = 4.2e-18, not 0, and the label's gradient
+    p_k - 1 = ((e_k - 1) - s) / (1 + s) is -s / (1 + s), not p_k - 1 rounded to 0.
+    The rows are not reduced or scaled: the loss classes do that.
+    """
+    rows = softmax_rows(logits)
+    n, c = rows.shifted.shape
+    log_p, p = rows.log_probabilities(), rows.probabilities()
+    if np.ndim(target) == 2:
+        q = as_real_float(target, "softmax_cross_entropy target")
+        if q.shape != (n, c):
+            raise ValueError(
+                f"softmax_cross_entropy: probabilities of shape {q.shape} for logits {(n, c)}"
+            )
+        return -np.sum(q * log_p, axis=1), p - q
+    at = np.arange(n), _labels(target, n, c)
+    s = rows.rest
+    p[at] = ((rows.exp_shifted[at] - 1.0) - s) / (1.0 + s)
+    return -log_p[at], p
+
+
+def softmax_cross_entropy_terms(
+    logits: ArrayLike, labels: ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The loss with labels k (N,) as three terms (each (N,)), l_n = m_n - Z[n, k_n] + log1p(s_n),
+    m_n the row's max: each term is finite for finite logits, while their sum overflows where
+    a row spans more than the float range; a mean of the terms' halves does not."""
+    rows = softmax_rows(logits)
+    n, c = rows.shifted.shape
+    z = as_real_float(logits, "softmax_cross_entropy_terms")
+    return rows.maximum, -z[np.arange(n), _labels(labels, n, c)], np.log1p(rows.rest)
+
+
+def _labels(labels: ArrayLike, n: int, c: int) -> NDArray[np.intp]:
+    """Labels (N,) as indices; ValueError unless they are N integers in [0, C)."""
+    k = np.asarray(labels)
+    if k.shape != (n,):
+        raise ValueError(
+            f"softmax cross-entropy: expected labels ({n},) or probabilities ({n}, {c}) for "
+            f"logits ({n}, {c}), got shape {k.shape}"
+        )
+    if k.dtype.kind not in "iu":
+        k = as_real_float(k, "softmax cross-entropy labels")
+        if not np.all(k == np.round(k)):
+            raise ValueError("softmax cross-entropy: labels must be integers")
+    if n and not (k.min() >= 0 and k.max() < c):
+        raise ValueError(f"softmax cross-entropy: labels must be in [0, {c})")
+    return k.astype(np.intp, copy=False)
+
+
 # --- hidden-layer activations ---------------------------------------------------------------
 
 
@@ -244,12 +364,13 @@ def relu(z: np.ndarray) -> FloatArray:
     return np.maximum(as_real_float(z, "relu"), 0)
 
 
-def relu_backward(dz: np.ndarray, z: np.ndarray) -> FloatArray:
-    """Gradient through ReLU: dz where z > 0, else 0 (the derivative at the kink is taken as 0).
+def relu_backward(grad: ArrayLike, saved: ArrayLike) -> FloatArray:
+    """dL/dz = grad where z > 0, else 0, with ``saved`` the ReLU's *input* z (the derivative
+    at the kink is taken as 0).
 
-    ``dz`` and ``z`` must have the same shape (ValueError otherwise, never a broadcast)."""
-    dz, z = _backward_args(dz, z, "relu_backward")
-    return dz * (z > 0)
+    grad (any shape) is dL/dy; saved the same shape; returns that shape."""
+    grad, z = _backward_args(grad, saved, "relu_backward")
+    return grad * (z > 0)
 
 
 def leaky_relu(z: np.ndarray, negative_slope: float = 0.01) -> FloatArray:
@@ -258,10 +379,15 @@ def leaky_relu(z: np.ndarray, negative_slope: float = 0.01) -> FloatArray:
     return np.where(z > 0, z, negative_slope * z)
 
 
-def leaky_relu_backward(dz: np.ndarray, z: np.ndarray, negative_slope: float = 0.01) -> FloatArray:
-    """Gradient through LeakyReLU: dz where z > 0, negative_slope * dz otherwise (same shapes)."""
-    dz, z = _backward_args(dz, z, "leaky_relu_backward")
-    return np.where(z > 0, dz, negative_slope * dz)
+def leaky_relu_backward(
+    grad: ArrayLike, saved: ArrayLike, negative_slope: float = 0.01
+) -> FloatArray:
+    """dL/dz = grad where z > 0, negative_slope * grad otherwise, with ``saved`` the
+    LeakyReLU's *input* z.
+
+    grad (any shape) is dL/dy; saved the same shape; returns that shape."""
+    grad, z = _backward_args(grad, saved, "leaky_relu_backward")
+    return np.where(z > 0, grad, negative_slope * grad)
 
 
 def tanh(z: np.ndarray) -> FloatArray:
@@ -269,11 +395,12 @@ def tanh(z: np.ndarray) -> FloatArray:
     return np.tanh(as_real_float(z, "tanh"))
 
 
-def tanh_backward(dz: np.ndarray, z: np.ndarray) -> FloatArray:
-    """Gradient through tanh at pre-activation z: dz * (1 - tanh(z)^2) (same shapes)."""
-    dz, z = _backward_args(dz, z, "tanh_backward")
-    t = np.tanh(z)
-    return dz * (1.0 - t * t)
+def tanh_backward(grad: ArrayLike, saved: ArrayLike) -> FloatArray:
+    """dL/dz = grad * (1 - y^2), with ``saved`` the tanh's *output* y = tanh(z).
+
+    grad (any shape) is dL/dy; saved the same shape; returns that shape."""
+    grad, y = _backward_args(grad, saved, "tanh_backward")
+    return grad * (1.0 - y * y)
 
 
 # --- labels ---------------------------------------------------------------------------------

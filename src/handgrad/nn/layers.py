@@ -266,8 +266,7 @@ class Tanh(Module):
 
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
         y = _saved(self._y, "Tanh")
-        grad_x: np.ndarray = _check_grad(grad_y, y.shape, "Tanh") * (1.0 - y * y)
-        return grad_x
+        return F.tanh_backward(_check_grad(grad_y, y.shape, "Tanh"), y)
 
 
 class Sigmoid(Module):

@@ -282,7 +282,8 @@ class SoftmaxCrossEntropyLoss(Loss):
     For accuracy where the loss is tiny (the true class dominates by 40, say), logsumexp
     is split as m + log1p(s), with m the row's max and s the sum of exp(Z_j - m) over the
     other classes: the loss is then log1p(s) itself (~ s), and the true class's gradient
-    -s / (1 + s), not p - 1 rounded to 0.
+    -s / (1 + s), not p - 1 rounded to 0. The rows' arithmetic is
+    ``functional.softmax_cross_entropy``; this class checks, weighs and reduces.
     """
 
     def _validate(self, logits: ArrayLike, target: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -298,26 +299,7 @@ class SoftmaxCrossEntropyLoss(Loss):
         z, target = self._validate(logits, target)
         n = z.shape[0]
         w = None if sample_weight is None else self._weights(sample_weight, n, z.dtype)
-        rows = np.arange(n)
-        top = np.argmax(z, axis=1)
-        with np.errstate(over="ignore"):  # logits spanning more than the float range:
-            shifted = z - z[rows, top][:, None]  # -inf there, exp -> 0, the exact limit
-        # shifted = z - m: <= 0, exactly 0 at each row's max
-        e = np.exp(shifted)  # exactly 1 at the max
-        others = e.copy()
-        others[rows, top] = 0.0
-        s = others.sum(axis=1)  # (N,) the other classes' mass, relative to the max
-        log_p = shifted - np.log1p(s)[:, None]  # log_softmax(z)
-        p = e / (1.0 + s)[:, None]  # softmax(z)
-        if target.ndim == 1:  # labels k
-            per_sample = -log_p[rows, target]
-            grad = p
-            # p_k - 1 = (e_k - (1 + s)) / (1 + s), with e_k - (1 + s) as (e_k - 1) - s: exactly
-            # -s / (1 + s) where the label is the max, not 0 after rounding
-            grad[rows, target] = ((e[rows, target] - 1.0) - s) / (1.0 + s)
-        else:  # soft targets q
-            per_sample = -np.sum(target * log_p, axis=1)
-            grad = p - target
+        per_sample, grad = F.softmax_cross_entropy(z, target)
         if w is not None:
             return self._weighted(per_sample, grad, w)
         self._grad = grad * self._scale(n)
@@ -325,9 +307,9 @@ class SoftmaxCrossEntropyLoss(Loss):
             value = self._reduce(per_sample, n)
         if self.reduction == "mean" and not math.isfinite(value) and target.ndim == 1:
             # (m - z_k) overflows where the logits span more than the largest float: the
-            # mean of the halves does not
+            # mean of the halves of its terms does not
             with np.errstate(over="ignore"):
-                value = finite_mean_of_sum(z[rows, top], -z[rows, target], np.log1p(s))
+                value = finite_mean_of_sum(*F.softmax_cross_entropy_terms(z, target))
         return value
 
     def _labels(self, target: ArrayLike, z: np.ndarray) -> np.ndarray:

@@ -23,6 +23,9 @@ functions and vice versa. The math comes from ``handgrad.nn.functional`` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 import numpy as np
 
 from ..nn import functional as F
@@ -32,6 +35,7 @@ from ..nn.losses import BCEWithLogitsLoss
 
 __all__ = [
     "ACTIVATIONS",
+    "Activation",
     "forward",
     "bce_from_logits",
     "backward",
@@ -41,15 +45,23 @@ __all__ = [
     "train",
 ]
 
-# activation name -> (f, gradient through f given dL/da and the pre-activation z)
+
+class Activation(NamedTuple):
+    """f, the gradient through f (dL/da, saved) -> dL/dz, and which cache entry is ``saved``."""
+
+    forward: Callable[[np.ndarray], np.ndarray]
+    backward: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    saved: str  # "z1", the pre-activation (ReLU), or "a1", the output (tanh)
+
+
 ACTIVATIONS = {
-    "relu": (F.relu, F.relu_backward),
-    "tanh": (F.tanh, F.tanh_backward),
+    "relu": Activation(F.relu, F.relu_backward, "z1"),
+    "tanh": Activation(F.tanh, F.tanh_backward, "a1"),
 }
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
 
-def _activation(name: str):
+def _activation(name: str) -> Activation:
     if name not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}")
     return ACTIVATIONS[name]
@@ -80,7 +92,7 @@ def forward(X: np.ndarray, params: dict, activation: str = "relu") -> dict[str, 
     X (N, D) -> z1, a1 (N, H) -> z2, p (N, 1). ``p`` is for reading off probabilities;
     the loss and the gradients use the logit ``z2``.
     """
-    f, _ = _activation(activation)
+    f = _activation(activation).forward
     X = np.asarray(X)
     _check_params(X, params)
     z1 = X @ params["W1"] + params["b1"]  # (N, H): b1 (H,) broadcasts over the rows
@@ -114,18 +126,18 @@ def backward(
     dW2 = a1^T dz2                     (H, 1)
     db2 = sum_n dz2                    (1,)
     da1 = dz2 W2^T                     (N, H)
-    dz1 = da1 * f'(z1)                 (N, H)  ReLU: 1[z1 > 0];  tanh: 1 - tanh(z1)^2
+    dz1 = da1 * f'(z1)                 (N, H)  ReLU: 1[z1 > 0];  tanh: 1 - a1^2
     dW1 = X^T dz1                      (D, H)
     db1 = sum_n dz1                    (H,)
     """
-    _, f_backward = _activation(activation)
+    f = _activation(activation)
     X = np.asarray(X)
     _check_params(X, params)
     loss = BCEWithLogitsLoss(reduction="mean")
     loss.forward(cache["z2"], y)
     dz2 = loss.backward()  # (p - y) / N, computed without cancellation at saturation
     da1 = dz2 @ params["W2"].T
-    dz1 = f_backward(da1, cache["z1"])
+    dz1 = f.backward(da1, cache[f.saved])
     return {
         "W1": X.T @ dz1,
         "b1": dz1.sum(axis=0),
