@@ -6,6 +6,7 @@ anything changes (weights, optimizer state, the caller's Generator)."""
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import tempfile
@@ -14,21 +15,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import handgrad as hg
 from handgrad.train import Callback, read_checkpoint
 
+_spec = importlib.util.spec_from_file_location("fuzzing", Path(__file__).with_name("fuzzing.py"))
+fuzzing = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fuzzing)
+
 
 def budget(n: int):
-    """n examples by default; proportionally more under the fuzz profile."""
-    return settings(
-        max_examples=max(n, n * settings.default.max_examples // 60),
-        suppress_health_check=[HealthCheck.too_slow],
-        deadline=None,
-    )
+    return fuzzing.budget(n, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 
 
 class _StopAfterFirstEpoch(Callback):
@@ -64,30 +64,8 @@ def _same_state(a, b) -> bool:
     return arrays and weights and all(getattr(a, f) == getattr(b, f) for f in fields)
 
 
-@st.composite
-def damaged(draw):
-    data = bytearray(_BYTES)
-    kind = draw(st.sampled_from(["flip", "bytes", "truncate", "splice", "zero-run"]))
-    if kind == "flip":
-        for _ in range(draw(st.integers(1, 4))):
-            i = draw(st.integers(0, len(data) - 1))
-            data[i] ^= 1 << draw(st.integers(0, 7))
-    elif kind == "bytes":
-        for _ in range(draw(st.integers(1, 8))):
-            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
-    elif kind == "truncate":
-        data = data[: draw(st.integers(0, len(data) - 1))]
-    elif kind == "splice":
-        i = draw(st.integers(0, len(data)))
-        data[i:i] = draw(st.binary(min_size=1, max_size=64))
-    else:
-        i = draw(st.integers(0, len(data) - 1))
-        data[i : i + draw(st.integers(1, 200))] = bytes(min(200, len(data) - i))
-    return bytes(data)
-
-
 @budget(60)
-@given(content=damaged())
+@given(content=fuzzing.damaged(_BYTES))
 def test_damaged_checkpoints_are_refused_by_name_or_read_identically(content):
     bad = _FOLDER / "damaged.npz"
     bad.write_bytes(content)

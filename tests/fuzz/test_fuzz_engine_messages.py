@@ -5,21 +5,26 @@ error from inside NumPy. An optimizer that accepts its hyperparameters takes a f
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import handgrad as hg
 from handgrad.nn import functional as F
 
+_spec = importlib.util.spec_from_file_location("fuzzing", Path(__file__).with_name("fuzzing.py"))
+fuzzing = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fuzzing)
+
 
 def budget(n: int):
-    """n examples by default; proportionally more under the fuzz profile."""
-    return settings(max_examples=max(n, n * settings.default.max_examples // 60), deadline=None)
+    return fuzzing.budget(n, deadline=None)
 
 
 def own_error(who: str, call):

@@ -7,19 +7,23 @@ predictions are finite and of the right shape.
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
+from pathlib import Path
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from handgrad.estimators import MLPClassifier, MLPRegressor
 
+_spec = importlib.util.spec_from_file_location("fuzzing", Path(__file__).with_name("fuzzing.py"))
+fuzzing = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fuzzing)
 
-def budget(n: int):
-    """n examples by default; proportionally more under the fuzz profile."""
-    return settings(max_examples=max(n, n * settings.default.max_examples // 60))
+
+budget = fuzzing.budget
 
 
 X_GOOD = np.random.default_rng(0).normal(size=(12, 3))

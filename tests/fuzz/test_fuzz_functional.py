@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from handgrad.nn import functional as F
 
+_spec = importlib.util.spec_from_file_location("fuzzing", Path(__file__).with_name("fuzzing.py"))
+fuzzing = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fuzzing)
 
-def budget(n: int):
-    """n examples by default; proportionally more under the fuzz profile."""
-    return settings(max_examples=max(n, n * settings.default.max_examples // 60))
+
+budget = fuzzing.budget
 
 
 FLOATS = [np.float16, np.float32, np.float64]
@@ -113,3 +117,34 @@ def test_mean_no_overflow_is_finite_and_within_the_range_of_its_input(x):
     lo, hi = float(xf.min()), float(xf.max())
     slack = 1e-2 * max(abs(lo), abs(hi)) if xf.dtype == np.float16 else 1e-6 * max(abs(lo), abs(hi))
     assert lo - slack <= float(out) <= hi + slack
+
+
+@st.composite
+def logits_and_labels(draw):
+    dtype = np.dtype(draw(st.sampled_from([np.float32, np.float64])))
+    n, c = draw(st.integers(1, 6)), draw(st.integers(1, 6))
+    finite = st.floats(allow_nan=False, allow_infinity=False, width=8 * dtype.itemsize)
+    z = draw(hnp.arrays(dtype, (n, c), elements=finite))
+    return z, draw(hnp.arrays(np.intp, (n,), elements=st.integers(0, c - 1)))
+
+
+@budget(30)
+@given(case=logits_and_labels())
+def test_softmax_cross_entropy_of_finite_logits_is_finite_and_silent(case):
+    z, labels = case
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise", under="ignore"):
+            losses, grad = F.softmax_cross_entropy(z, labels)
+            terms = F.softmax_cross_entropy_terms(z, labels)
+    assert losses.dtype == grad.dtype == z.dtype
+    assert np.all(losses >= 0) and np.all(np.isfinite(grad))
+    # inf only where the loss, max - z_k + log1p(s), is beyond the float range
+    assert all(np.all(np.isfinite(t)) for t in terms)
+    with np.errstate(over="ignore"):
+        span = terms[0] + terms[1]
+    assert np.all(np.isfinite(losses) | (span > np.finfo(z.dtype).max / 2))
+    n = np.arange(len(z))
+    assert np.all((grad[n, labels] >= -1) & (grad[n, labels] <= 0))
+    eps = float(np.finfo(z.dtype).eps)
+    assert np.allclose(grad.sum(axis=1), 0, rtol=0, atol=4 * z.shape[1] * eps)

@@ -7,10 +7,12 @@ and the session go on serving (the last message's reply always arrives).
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 pytest.importorskip("starlette", reason="the playground extra is not installed")
@@ -18,9 +20,12 @@ pytest.importorskip("starlette", reason="the playground extra is not installed")
 from handgrad.playground import create_app  # noqa: E402
 from handgrad.playground.protocol import decode  # noqa: E402
 
+_spec = importlib.util.spec_from_file_location("fuzzing", Path(__file__).with_name("fuzzing.py"))
+fuzzing = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fuzzing)
 
-def budget(n: int):
-    return settings(max_examples=max(n, n * settings.default.max_examples // 60))
+
+budget = fuzzing.budget
 
 
 TYPES = ["configure", "play", "pause", "step", "reset", "gradcheck", "frame", "weight",

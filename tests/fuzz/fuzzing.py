@@ -1,0 +1,42 @@
+"""What the fuzz tests share: their example budget, and random damage to a file's bytes.
+
+Each test module loads it by path with ``importlib.util.spec_from_file_location`` (``tests/``
+is not a package), as ``tests/nn/gradcheck_zoo.py`` is loaded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import settings
+from hypothesis import strategies as st
+
+
+def budget(n: int, **options: Any) -> settings:
+    """n examples by default; proportionally more under the fuzz profile (``make fuzz``).
+    ``options``: further hypothesis settings (``deadline``, ``suppress_health_check``)."""
+    return settings(max_examples=max(n, n * settings.default.max_examples // 60), **options)
+
+
+@st.composite
+def damaged(draw: st.DrawFn, good: bytes) -> bytes:
+    """``good`` with one kind of damage: flipped bits, overwritten bytes, a truncation,
+    spliced-in garbage or a run of zeros."""
+    data = bytearray(good)
+    kind = draw(st.sampled_from(["flip", "bytes", "truncate", "splice", "zero-run"]))
+    if kind == "flip":
+        for _ in range(draw(st.integers(1, 4))):
+            i = draw(st.integers(0, len(data) - 1))
+            data[i] ^= 1 << draw(st.integers(0, 7))
+    elif kind == "bytes":
+        for _ in range(draw(st.integers(1, 8))):
+            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    elif kind == "truncate":
+        data = data[: draw(st.integers(0, len(data) - 1))]
+    elif kind == "splice":
+        i = draw(st.integers(0, len(data)))
+        data[i:i] = draw(st.binary(min_size=1, max_size=64))
+    else:
+        i = draw(st.integers(0, len(data) - 1))
+        data[i : i + draw(st.integers(1, 200))] = bytes(min(200, len(data) - i))
+    return bytes(data)
