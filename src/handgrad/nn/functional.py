@@ -13,12 +13,18 @@ upstream gradient, and ``saved`` what the activation's forward pass keeps for it
 layers in ``layers.py`` keep exactly that), both of the same shape; they return dL/dz of
 that shape. ``saved`` is the one array each derivative needs:
 
-    relu_backward(grad, z)                  the input z: the kink at 0 is a place in z
-    leaky_relu_backward(grad, z, slope)     the input z (a slope of any sign)
-    sigmoid_backward(grad, y)               the output y = sigmoid(z): y (1 - y)
-    tanh_backward(grad, y)                  the output y = tanh(z): 1 - y^2
+    function                saved            dL/dz = grad times
+    relu_backward           the input z      1 where z > 0, else 0 (the kink is a place in z)
+    leaky_relu_backward     the input z      1 where z > 0, else negative_slope (its third
+                                             argument; a slope of any sign)
+    sigmoid_backward        the output y     y (1 - y)
+    tanh_backward           the output y     1 - y^2
 
 so no backward recomputes its forward. A shape mismatch is a ValueError, never a broadcast.
+
+The softmax cross-entropy's rows (``softmax_rows``, ``softmax_cross_entropy``) are computed
+relative to each row's max, which keeps them exact where one class dominates; the loss
+classes in ``losses.py`` check, weigh and reduce what these functions return.
 """
 
 from __future__ import annotations
@@ -308,7 +314,8 @@ def softmax_cross_entropy(logits: ArrayLike, target: ArrayLike) -> tuple[FloatAr
         soft:    l_n = -sum_j q_nj log softmax(Z_n)_j,  dl_n/dZ_n = softmax(Z_n) - q_n
     Exact where one class dominates (see ``SoftmaxRows``): for a row [0, -40] with label 0
     the loss is log1p(s) = 4.2e-18, not 0, and the label's gradient
-    p_k - 1 = ((e_k - 1) - s) / (1 + s) is -s / (1 + s), not p_k - 1 rounded to 0.
+    p_k - 1 = ((e_k - 1) - s) / (1 + s) is -s / (1 + s), not p_k - 1 rounded to 0. (So
+    give one-hot rows as labels: as probabilities they take the soft formula, p - q.)
     The rows are not reduced or scaled: the loss classes do that.
     """
     rows = softmax_rows(logits)
