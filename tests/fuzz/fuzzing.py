@@ -6,10 +6,14 @@ is not a package), as ``tests/nn/gradcheck_zoo.py`` is loaded.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
 from hypothesis import settings
 from hypothesis import strategies as st
+
+T = TypeVar("T")
 
 
 def budget(n: int, **options: Any) -> settings:
@@ -40,3 +44,17 @@ def damaged(draw: st.DrawFn, good: bytes) -> bytes:
         i = draw(st.integers(0, len(data) - 1))
         data[i : i + draw(st.integers(1, 200))] = bytes(min(200, len(data) - i))
     return bytes(data)
+
+
+def read_damaged(folder: Path, content: bytes, read: Callable[[Path], T]) -> T | None:
+    """Write ``content`` as ``folder/damaged.npz`` and ``read`` it: what it read, or None
+    after a ValueError naming the file (any other error, or one that does not name the
+    file, fails the test)."""
+    bad = folder / "damaged.npz"
+    bad.write_bytes(content)
+    try:
+        return read(bad)
+    except ValueError as exc:
+        if "damaged.npz" not in str(exc):
+            raise AssertionError(f"the error does not name the file: {exc}") from exc
+        return None

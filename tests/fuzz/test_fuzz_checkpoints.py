@@ -67,14 +67,8 @@ def _same_state(a, b) -> bool:
 @budget(60)
 @given(content=fuzzing.damaged(_BYTES))
 def test_damaged_checkpoints_are_refused_by_name_or_read_identically(content):
-    bad = _FOLDER / "damaged.npz"
-    bad.write_bytes(content)
-    try:
-        state = read_checkpoint(bad)
-    except ValueError as exc:
-        assert "damaged.npz" in str(exc)
-        return
-    assert _same_state(state, _STATE)
+    state = fuzzing.read_damaged(_FOLDER, content, read_checkpoint)
+    assert state is None or _same_state(state, _STATE)
 
 
 json_values = st.recursive(
