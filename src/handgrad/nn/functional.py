@@ -330,6 +330,8 @@ def softmax_cross_entropy(logits: ArrayLike, target: ArrayLike) -> tuple[FloatAr
         return -np.sum(q * log_p, axis=1), p - q
     at = np.arange(n), _labels(target, n, c)
     s = rows.rest
+    # p_k - 1 = (e_k - (1 + s)) / (1 + s), the difference taken as (e_k - 1) - s: exactly -s
+    # where the label is the max, not 1 - (1 + s) rounded to 0
     p[at] = ((rows.exp_shifted[at] - 1.0) - s) / (1.0 + s)
     return -log_p[at], p
 
