@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -49,7 +49,7 @@ class History:
     def epochs(self) -> int:
         return len(self.epoch_loss)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "step_loss": self.step_loss,
             "epoch_loss": self.epoch_loss,
@@ -62,7 +62,7 @@ class History:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> History:
+    def from_dict(cls, d: dict[str, Any]) -> History:
         """The inverse of ``as_dict`` (a checkpoint's history); checks the shape of each field."""
         lists = ("step_loss", "epoch_loss", "val_loss", "epoch_seconds")
         dicts = ("metrics", "val_metrics")
@@ -98,7 +98,7 @@ class TrainingContext:
     steps_per_epoch: int
     epoch: int = 0
     step: int = 0
-    logs: dict = field(default_factory=dict)
+    logs: dict[str, float] = field(default_factory=dict)
     stop_training: bool = False
     stop_reason: str | None = None
     log_names: tuple[str, ...] = ()  # the keys ``logs`` will hold at each epoch's end
@@ -133,7 +133,7 @@ class ProgressBar(Callback):
     either (default: the stream's ``isatty()``).
     """
 
-    def __init__(self, stream=None, width: int = 24, live: bool | None = None):
+    def __init__(self, stream: TextIO | None = None, width: int = 24, live: bool | None = None):
         self.stream = stream or sys.stderr
         self.width = width
         self.live = bool(getattr(self.stream, "isatty", lambda: False)()) if live is None else live
@@ -247,14 +247,18 @@ class EarlyStopping(Callback):
             for p, best in zip(ctx.model.parameters(), self._best_weights):
                 p.value[...] = best
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """What a resumed run needs: the best value, its epoch, the wait, the best weights."""
-        state: dict = {"best": self.best, "best_epoch": self.best_epoch, "wait": self._wait}
+        state: dict[str, Any] = {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "wait": self._wait,
+        }
         for i, w in enumerate(self._best_weights or []):
             state[f"weight.{i}"] = w.copy()
         return state
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         """Put back what ``state_dict`` returned (after ``on_train_begin``)."""
         best = state["best"]
         self.best = None if best is None else float(best)
