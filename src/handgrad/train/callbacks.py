@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from ..io import number_from_json
 from ..nn.layers import Module
 
 __all__ = [
@@ -63,7 +64,8 @@ class History:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> History:
-        """The inverse of ``as_dict`` (a checkpoint's history); checks the shape of each field."""
+        """The inverse of ``as_dict`` (a checkpoint's history); checks the shape of each field.
+        A number written as null (not finite, ``handgrad.io``'s rule) comes back as NaN."""
         lists = ("step_loss", "epoch_loss", "val_loss", "epoch_seconds")
         dicts = ("metrics", "val_metrics")
         if not isinstance(d, dict) or set(d) != {*lists, *dicts, "stop_reason", "message"}:
@@ -76,13 +78,14 @@ class History:
                 isinstance(v, list) for v in d[name].values()
             ):
                 raise ValueError(f"history {name} must map names to lists")
+        numbers = number_from_json
         return cls(
-            step_loss=[float(v) for v in d["step_loss"]],
-            epoch_loss=[float(v) for v in d["epoch_loss"]],
-            metrics={k: [float(x) for x in v] for k, v in d["metrics"].items()},
-            val_loss=[float(v) for v in d["val_loss"]],
-            val_metrics={k: [float(x) for x in v] for k, v in d["val_metrics"].items()},
-            epoch_seconds=[float(v) for v in d["epoch_seconds"]],
+            step_loss=[numbers(v) for v in d["step_loss"]],
+            epoch_loss=[numbers(v) for v in d["epoch_loss"]],
+            metrics={k: [numbers(x) for x in v] for k, v in d["metrics"].items()},
+            val_loss=[numbers(v) for v in d["val_loss"]],
+            val_metrics={k: [numbers(x) for x in v] for k, v in d["val_metrics"].items()},
+            epoch_seconds=[numbers(v) for v in d["epoch_seconds"]],
             stop_reason=d["stop_reason"],
             message=str(d["message"]),
         )

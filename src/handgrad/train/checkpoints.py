@@ -30,7 +30,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ..io import json_ready
+from ..io import json_ready, number_from_json
 from ..nn._members import CORRUPT, members_by_name, read_json_member, read_number_array
 from ..nn.layers import Module, Sequential
 from ..nn.optim import Optimizer
@@ -290,7 +290,8 @@ def _checkpoint_meta(zf: zipfile.ZipFile, members: Members) -> dict[str, Any]:
 
 def _progress(progress: Any) -> dict[str, Any]:
     """The run's shape and the epoch's partial sums, checked: ``seen`` a count, the other
-    sums numbers ("nan" and "inf" as JSON writes them), returned as int and floats."""
+    sums numbers (null for one that is not finite, or "nan"/"inf" in older files), returned as
+    int and floats."""
     if not isinstance(progress, dict) or not isinstance(progress.get("loop"), dict):
         raise ValueError("its progress is not a JSON object with the loop's shape")
     sums = progress.get("sums")
@@ -303,11 +304,10 @@ def _progress(progress: Any) -> dict[str, Any]:
     for name, value in sums.items():
         if name == "seen":
             continue
-        if isinstance(value, str) and value in ("nan", "inf", "-inf"):
-            value = float(value)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"its partial sum {name!r} is {value!r}, not a number")
-        checked[name] = float(value)
+        try:
+            checked[name] = number_from_json(value)
+        except TypeError:
+            raise ValueError(f"its partial sum {name!r} is {value!r}, not a number") from None
     return {**progress, "sums": checked}
 
 

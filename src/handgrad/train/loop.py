@@ -297,7 +297,7 @@ def _save(run: Run, target: str | Path) -> Path:
         rng_state=run.at.rng_state,
         epoch=run.at.epoch,
         step=run.at.step,
-        progress={"loop": run.loop, "sums": run.at.sums},  # (read back as floats, "nan" too)
+        progress={"loop": run.loop, "sums": run.at.sums},  # (read back as floats; null is NaN)
         history=run.history.as_dict(),
         callbacks=[callback_state(cb) for cb in run.callbacks],
     )
