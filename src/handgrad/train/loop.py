@@ -107,7 +107,8 @@ def fit(
     X (N, D); y (N,) integer labels for softmax cross-entropy, or (N,) / (N, K) targets.
     Everything is validated before the first parameter changes or the Generator draws.
     ``l2`` adds an ``L2Penalty`` to the loss and its gradient. Shuffling (and a validation
-    split drawn with ``validation_fraction``) come from ``seed``/``rng``: same seed, same bits.
+    split of ceil(validation_fraction * N) rows, ``handgrad.splits``) come from ``seed``/``rng``:
+    same seed, same bits.
     ``resume_from``: a checkpoint written by ``ModelCheckpoint`` (or ``save_checkpoint``):
     give the call the run started with (same data, model, optimizer type, seed, ``epochs``);
     the run continues where the checkpoint stands and ends with the same bits as if it had
