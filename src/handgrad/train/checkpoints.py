@@ -345,9 +345,9 @@ def _callback_states(
         raise ValueError("its callback states are not a list of JSON objects")
     states: list[dict[str, Any] | None] = [None if c is None else dict(c) for c in callbacks]
     for index, key, name in _indexed_members(members, _CB_PREFIX):
-        state = states[index] if index < len(states) else {}
         if index >= len(states):
             raise ValueError(f"the callback array {name[:-4]!r} names no callback")
+        state = states[index]
         if state is None:
             raise ValueError(f"the callback array {name[:-4]!r} belongs to no state")
         state[key] = read_number_array(zf, members[name], f"the array {name[:-4]!r}")
