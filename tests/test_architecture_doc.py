@@ -3,6 +3,7 @@ module and test file it names exists."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
@@ -77,3 +78,75 @@ def test_the_checker_finds_paths():
         "report": 3,
         "plots": 3,
     }
+
+
+# `file.py:name` (or `file.py:Class.method`) in the map: a function or class that exists
+NAMED = re.compile(r"(?<![\w/.])((?:[a-z_]+/)*[a-z_]+\.py):([A-Za-z_][\w.]*\w)")
+
+
+def named_objects(text: str) -> list[tuple[str, str]]:
+    return sorted(set(NAMED.findall(text)))
+
+
+def module_of(path: str) -> str:
+    """'cli/tabular.py' -> 'handgrad.cli.tabular'; 'cli/__init__.py' -> 'handgrad.cli'."""
+    parts = ["handgrad", *path.removesuffix(".py").split("/")]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+@pytest.mark.parametrize(("path", "name"), named_objects(DOC.read_text()))
+def test_every_function_the_map_names_exists(path, name):
+    obj = importlib.import_module(module_of(path))
+    for part in name.split("."):
+        assert hasattr(obj, part), f"docs/architecture.md names {path}:{name}, not found"
+        obj = getattr(obj, part)
+
+
+def fit_path(text: str) -> str:
+    """The code block that follows `fit` through train/loop.py, step by step."""
+    blocks = text.split("```")[1::2]
+    found = [b for b in blocks if b.lstrip().startswith("fit(")]
+    assert len(found) == 1, "docs/architecture.md has no code block of fit's path"
+    return found[0]
+
+
+def fit_path_names(block: str) -> list[tuple[str, str]]:
+    """('loop', '_prepare') for each step named at a line's start; (owner, name) for
+    step.X, guard.X, steps.X, batching.X."""
+    steps = [("loop", n) for n in re.findall(r"^ +(_[a-z_]+)\b", block, re.M)]
+    dotted = re.findall(r"\b(step|guard|steps|batching)\.(?!py\b)([a-z_]+)", block)
+    return sorted(set(steps + dotted))
+
+
+def _owners(owner: str) -> list:
+    from handgrad.train import batching, guard, loop, steps
+
+    return {
+        "loop": [loop],
+        "step": [steps.Step],
+        "guard": [guard, guard.DivergenceGuard],
+        "steps": [steps],
+        "batching": [batching],
+    }[owner]
+
+
+@pytest.mark.parametrize(("owner", "name"), fit_path_names(fit_path(DOC.read_text())))
+def test_every_step_of_fits_path_exists(owner, name):
+    assert any(hasattr(o, name) for o in _owners(owner)), f"fit's path names {owner}.{name}"
+
+
+def test_the_name_checkers_find_names():
+    text = "`cli/tabular.py:cmd_train`, tabular/predictor.py:Predictor.load and io.py:write_json."
+    assert named_objects(text) == [
+        ("cli/tabular.py", "cmd_train"),
+        ("io.py", "write_json"),
+        ("tabular/predictor.py", "Predictor.load"),
+    ]
+    assert module_of("cli/__init__.py") == "handgrad.cli"
+    block = "fit(...)\n  _prepare  x (guard.end_of_epoch_problem)\n  then step.batch -> loss\n"
+    assert fit_path_names(block) == [
+        ("guard", "end_of_epoch_problem"),
+        ("loop", "_prepare"),
+        ("step", "batch"),
+    ]
+    assert not any(hasattr(o, "_no_such_step") for o in _owners("loop"))

@@ -23,6 +23,7 @@ RANKS = {
     "io": 1,  # atomic writes, JSON
     "install": 1,  # how to install an optional extra, said the way handgrad was installed
     "metrics": 1,  # scores, probabilities from logits
+    "splits": 1,  # the one row splitter: held-out rows, scikit-learn's rounding
     "data": 2,  # datasets, splits, scaling, readers
     "train": 2,  # fit as named steps, its steps (fast and reference), guard, checkpoints, callbacks
     "__init__": 3,  # `import handgrad`: the everyday names (engine + train)

@@ -73,7 +73,7 @@ def test_drop_missing_drops_rows_instead_of_filling():
     [
         (blobs(), "label", {}, "target column 'label' does not exist"),
         (blobs().assign(y="same"), "y", {}, "single class ('same')"),
-        (blobs(5), "y", {}, "5 usable row(s) are too few"),
+        (blobs(3), "y", {}, "3 usable row(s) are too few"),
         (
             pd.DataFrame(
                 {"id": range(200), "name": [f"n{i}" for i in range(200)], "k": 1, "y": [0, 1] * 100}

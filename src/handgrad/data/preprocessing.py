@@ -11,6 +11,7 @@ import numpy as np
 
 from ..nn._checks import as_float_array, check_finite, check_matrix
 from ..nn.init import make_rng
+from ..splits import held_out_count, split_rows
 
 
 class Standardizer:
@@ -93,29 +94,18 @@ def train_test_split(
 ):
     """Shuffle rows with a seeded Generator and split: -> X_train, X_test, y_train, y_test.
 
-    With ``stratify`` each class keeps its share in both parts (classification labels).
+    The test part has ceil(test_fraction * N) rows, as in scikit-learn; with ``stratify``
+    each class keeps its share in both parts (classification labels). The rules and the
+    order of the draws are ``handgrad.splits.split_rows``'s; both parts come shuffled.
     """
     X, y = np.asarray(X), np.asarray(y)
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
-    rng = make_rng(seed, rng)
     n = X.shape[0]
-    if stratify:
-        test_idx = []
-        for cls in np.unique(y):
-            members = rng.permutation(np.flatnonzero(y == cls))
-            test_idx.append(members[: int(round(test_fraction * len(members)))])
-        test = np.sort(np.concatenate(test_idx))
-        mask = np.zeros(n, bool)
-        mask[test] = True
-        train = rng.permutation(np.flatnonzero(~mask))
-        test = rng.permutation(test)
-    else:
-        order = rng.permutation(n)
-        n_test = int(round(test_fraction * n))
-        test, train = order[:n_test], order[n_test:]
-    if len(test) == 0 or len(train) == 0:
+    n_test = held_out_count(n, test_fraction)
+    if not 1 <= n_test < n:
         raise ValueError(f"test_fraction={test_fraction} leaves an empty split of {n} rows")
+    train, test = split_rows(n, n_test, make_rng(seed, rng), labels=y if stratify else None)
     return X[train], X[test], y[train], y[test]

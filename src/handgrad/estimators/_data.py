@@ -7,11 +7,10 @@ takes is proportional to the batch, not to the data.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import scipy.sparse as sp
 
+from ..splits import held_out_count, split_rows
 from ._params import jsonable
 
 # Sparse X is densified at most DENSE_BUDGET values at a time (32 MB in float64) when
@@ -79,7 +78,7 @@ def check_validation_split(
     a single member. Draws nothing: fit calls it before touching random_state.
     """
     n = y_enc.shape[0]
-    n_val = math.ceil(fraction * n)  # as scikit-learn's train_test_split rounds a test size
+    n_val = held_out_count(n, fraction)  # ceil, as scikit-learn's train_test_split rounds
     if stratify:
         labels, counts = np.unique(y_enc, return_counts=True)
         if counts.min() < 2:
@@ -107,29 +106,12 @@ def validation_split(
     stratify: bool,
     classes: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices (train, validation); stratified by class when ``stratify``.
+    """Row indices (train, validation), each in increasing order; stratified by class when
+    ``stratify`` (``handgrad.splits.split_rows``: scikit-learn's sizes and class quotas).
 
     Checked by ``check_validation_split`` first.
     """
     check_validation_split(y_enc, fraction, stratify, classes)
     n = y_enc.shape[0]
-    n_val = math.ceil(fraction * n)
-    if stratify:
-        # Each class gets its share of n_val: the floors first, then the remaining slots to
-        # the largest remainders (ties broken at random).
-        labels, counts = np.unique(y_enc, return_counts=True)
-        exact = n_val * counts / n
-        quota = np.floor(exact).astype(np.intp)
-        spare = n_val - int(quota.sum())
-        order = np.lexsort((rng.random(labels.size), -(exact - quota)))
-        quota[order[:spare]] += 1
-        val = []
-        for c, k in zip(labels, quota):
-            members = np.flatnonzero(y_enc == c)
-            val.append(rng.permutation(members)[:k])
-        val_idx = np.sort(np.concatenate(val))
-    else:
-        val_idx = np.sort(rng.permutation(n)[:n_val])
-    train_mask = np.ones(n, dtype=bool)
-    train_mask[val_idx] = False
-    return np.flatnonzero(train_mask), val_idx
+    labels = y_enc if stratify else None
+    return split_rows(n, held_out_count(n, fraction), rng, labels=labels, shuffle=False)

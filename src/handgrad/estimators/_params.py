@@ -201,11 +201,10 @@ def generator(random_state) -> np.random.Generator:
 
 
 def jsonable(value):
-    """Parameters as JSON values: tuples -> lists, NumPy scalars -> Python scalars."""
+    """Parameters as JSON values: tuples -> lists, NumPy scalars -> Python scalars (inf stays
+    a float: ``handgrad.io.json_ready`` writes it null, as every number that is not finite)."""
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
-    if isinstance(value, (float, np.floating)) and math.isinf(value):
-        return "inf" if value > 0 else "-inf"  # strict JSON has no Infinity
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.dtype):

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ..io import json_ready, number_from_json
 from ..nn.layers import ACTIVATIONS, Linear
 from ..nn.serialization import load_with_metadata, save
 from ..train import History
@@ -55,7 +56,7 @@ class Persistence:
             "validation_scores_": self.validation_scores_,  # type: ignore[attr-defined]
             **self._fitted_metadata(),
         }
-        return save(self.model_, path, metadata=meta)  # type: ignore[attr-defined]
+        return save(self.model_, path, metadata=json_ready(meta))  # type: ignore[attr-defined]
 
     @classmethod
     def load(cls, path: str | os.PathLike):
@@ -88,7 +89,7 @@ class Persistence:
         params = dict(meta["params"])
         if isinstance(params.get("hidden_layer_sizes"), list):
             params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-        if params.get("n_iter_no_change") == "inf":
+        if params.get("n_iter_no_change") in (None, "inf"):  # inf, written null ("inf": older)
             params["n_iter_no_change"] = math.inf
         est: Any = cls(**params)
         check_params(est)  # parameters a fit would refuse are refused here too
@@ -125,15 +126,17 @@ class Persistence:
         est.history_ = History(**history)
         losses = est.history_.epoch_loss
         if not isinstance(losses, list) or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in losses
+            v is None or isinstance(v, (int, float)) and not isinstance(v, bool) for v in losses
         ):
             raise TypeError("history_.epoch_loss must be a list of numbers")
+        losses = est.history_.epoch_loss = [number_from_json(v) for v in losses]  # null: NaN
         est.loss_curve_ = list(losses)
         est.loss_ = losses[-1] if losses else math.nan
         scores = meta["validation_scores_"]
         if scores is not None and not isinstance(scores, list):
             raise TypeError("validation_scores_ must be a list or null")
-        est.validation_scores_ = scores
+        est.validation_scores_ = None if scores is None else [number_from_json(v) for v in scores]
+        scores = est.validation_scores_
         est.best_validation_score_ = None if scores is None else max(scores, default=-math.inf)
         est.best_loss_ = None if scores is not None else min(est.loss_curve_, default=math.inf)
         est._no_improvement_count = 0

@@ -262,7 +262,7 @@ def save(
                 f"save: layer {i}'s config() must be a dict whose 'type' is its class name"
             )
     try:
-        meta_json = json.dumps(meta)
+        meta_json = json.dumps(meta, allow_nan=False)  # strict JSON: no NaN or inf
     except (TypeError, ValueError, RecursionError) as exc:
         raise TypeError(f"save: metadata must be JSON-serializable: {exc}") from None
     check_json_depth(json.loads(meta_json), "save: metadata")

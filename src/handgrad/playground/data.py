@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.tabular import DataError, encode_labels, infer_task
+from ..splits import held_out_count, split_rows
 from ..tabular.dataset import dataset_from_frame
 from ..tabular.encode import TablePreprocessor
 from ..tabular.read import _sniff_delimiter, read_table
@@ -214,10 +215,10 @@ def make_dataset(name: str, n: int, noise: float, classes: int, seed: int):
 
 
 def split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices (train, test) from one seeded permutation (seed + 1: not the data's)."""
-    order = np.random.default_rng(seed + 1).permutation(n)
-    n_test = max(1, min(n - 1, round(n * test_fraction)))
-    return np.sort(order[n_test:]), np.sort(order[:n_test])
+    """Row indices (train, test), each in increasing order: ceil(test_fraction * n) test rows
+    (``handgrad.splits``), drawn from a Generator seeded with seed + 1 (not the data's)."""
+    n_test = held_out_count(n, test_fraction)
+    return split_rows(n, n_test, np.random.default_rng(seed + 1), shuffle=False)
 
 
 def generated(spec: DataSpec) -> Dataset:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..nn.layers import Module
 from ..nn.losses import Loss
-from .inputs import count, prepare_inputs, prepare_target, resolve_metrics
+from .inputs import Metric, count, prepare_inputs, prepare_target, resolve_metrics
 
 __all__ = ["batches", "evaluate", "predict_outputs", "predict_logits"]
 
@@ -39,7 +40,7 @@ def batches(
         yield order[start : start + batch_size]
 
 
-def predict_outputs(model: Module, X, batch_size: int = 4096) -> np.ndarray:
+def predict_outputs(model: Module, X: ArrayLike, batch_size: int = 4096) -> np.ndarray:
     """Raw model outputs for X (N, D): logits for a classifier, predictions for a regression;
     computed in chunks of ``batch_size`` rows to bound memory."""
     X = prepare_inputs(model, X)
@@ -48,7 +49,7 @@ def predict_outputs(model: Module, X, batch_size: int = 4096) -> np.ndarray:
     )
 
 
-def predict_logits(model: Module, X, batch_size: int = 4096) -> np.ndarray:
+def predict_logits(model: Module, X: ArrayLike, batch_size: int = 4096) -> np.ndarray:
     """Deprecated: the outputs are not always logits; use ``predict_outputs``."""
     warnings.warn(
         "predict_logits is deprecated (it also returns regression outputs); "
@@ -59,7 +60,14 @@ def predict_logits(model: Module, X, batch_size: int = 4096) -> np.ndarray:
     return predict_outputs(model, X, batch_size)
 
 
-def evaluate(model: Module, loss: Loss, X, y, metrics=(), batch_size: int = 4096) -> dict:
+def evaluate(
+    model: Module,
+    loss: Loss,
+    X: ArrayLike,
+    y: ArrayLike,
+    metrics: Sequence[str | Metric] | dict[str, Metric] = (),
+    batch_size: int = 4096,
+) -> dict[str, float]:
     """Loss (same reduction as ``loss``) and metrics of ``model`` on (X, y).
 
     ``metrics``: names / callables, or a dict name -> callable(outputs, target).

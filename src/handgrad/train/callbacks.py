@@ -10,10 +10,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
+from ..io import number_from_json
 from ..nn.layers import Module
 
 __all__ = [
@@ -49,7 +50,7 @@ class History:
     def epochs(self) -> int:
         return len(self.epoch_loss)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "step_loss": self.step_loss,
             "epoch_loss": self.epoch_loss,
@@ -62,8 +63,9 @@ class History:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> History:
-        """The inverse of ``as_dict`` (a checkpoint's history); checks the shape of each field."""
+    def from_dict(cls, d: dict[str, Any]) -> History:
+        """The inverse of ``as_dict`` (a checkpoint's history); checks the shape of each field.
+        A number written as null (not finite, ``handgrad.io``'s rule) comes back as NaN."""
         lists = ("step_loss", "epoch_loss", "val_loss", "epoch_seconds")
         dicts = ("metrics", "val_metrics")
         if not isinstance(d, dict) or set(d) != {*lists, *dicts, "stop_reason", "message"}:
@@ -76,13 +78,14 @@ class History:
                 isinstance(v, list) for v in d[name].values()
             ):
                 raise ValueError(f"history {name} must map names to lists")
+        numbers = number_from_json
         return cls(
-            step_loss=[float(v) for v in d["step_loss"]],
-            epoch_loss=[float(v) for v in d["epoch_loss"]],
-            metrics={k: [float(x) for x in v] for k, v in d["metrics"].items()},
-            val_loss=[float(v) for v in d["val_loss"]],
-            val_metrics={k: [float(x) for x in v] for k, v in d["val_metrics"].items()},
-            epoch_seconds=[float(v) for v in d["epoch_seconds"]],
+            step_loss=[numbers(v) for v in d["step_loss"]],
+            epoch_loss=[numbers(v) for v in d["epoch_loss"]],
+            metrics={k: [numbers(x) for x in v] for k, v in d["metrics"].items()},
+            val_loss=[numbers(v) for v in d["val_loss"]],
+            val_metrics={k: [numbers(x) for x in v] for k, v in d["val_metrics"].items()},
+            epoch_seconds=[numbers(v) for v in d["epoch_seconds"]],
             stop_reason=d["stop_reason"],
             message=str(d["message"]),
         )
@@ -98,7 +101,7 @@ class TrainingContext:
     steps_per_epoch: int
     epoch: int = 0
     step: int = 0
-    logs: dict = field(default_factory=dict)
+    logs: dict[str, float] = field(default_factory=dict)
     stop_training: bool = False
     stop_reason: str | None = None
     log_names: tuple[str, ...] = ()  # the keys ``logs`` will hold at each epoch's end
@@ -133,7 +136,7 @@ class ProgressBar(Callback):
     either (default: the stream's ``isatty()``).
     """
 
-    def __init__(self, stream=None, width: int = 24, live: bool | None = None):
+    def __init__(self, stream: TextIO | None = None, width: int = 24, live: bool | None = None):
         self.stream = stream or sys.stderr
         self.width = width
         self.live = bool(getattr(self.stream, "isatty", lambda: False)()) if live is None else live
@@ -247,14 +250,18 @@ class EarlyStopping(Callback):
             for p, best in zip(ctx.model.parameters(), self._best_weights):
                 p.value[...] = best
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """What a resumed run needs: the best value, its epoch, the wait, the best weights."""
-        state: dict = {"best": self.best, "best_epoch": self.best_epoch, "wait": self._wait}
+        state: dict[str, Any] = {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "wait": self._wait,
+        }
         for i, w in enumerate(self._best_weights or []):
             state[f"weight.{i}"] = w.copy()
         return state
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         """Put back what ``state_dict`` returned (after ``on_train_begin``)."""
         best = state["best"]
         self.best = None if best is None else float(best)

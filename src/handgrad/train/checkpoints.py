@@ -23,13 +23,14 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
-from ..io import json_ready
+from ..io import json_ready, number_from_json
 from ..nn._members import CORRUPT, members_by_name, read_json_member, read_number_array
 from ..nn.layers import Module, Sequential
 from ..nn.optim import Optimizer
@@ -45,6 +46,9 @@ __all__ = [
 FORMAT = "handgrad-checkpoint"
 FORMAT_VERSION = 1
 _KEY = "__checkpoint__"
+
+# a zip's members by name
+Members = dict[str, zipfile.ZipInfo]
 _OPT_PREFIX = "optimizer."
 _CB_PREFIX = "callback."
 
@@ -60,16 +64,22 @@ class TrainingState:
 
     path: Path
     model: Module
-    optimizer: dict  # as Optimizer.state_dict() returns it
-    rng_state: dict
+    optimizer: dict[str, Any]  # as Optimizer.state_dict() returns it
+    rng_state: dict[str, Any]
     epoch: int
     step: int
-    progress: dict
-    history: dict
-    callbacks: list  # one state dict (or None) per callback of the run, in order
+    progress: dict[str, Any]
+    history: dict[str, Any]
+    # one state dict (or None) per callback of the run, in order
+    callbacks: list[dict[str, Any] | None]
 
     def check_fits(
-        self, model: Module, optimizer: Any, rng: np.random.Generator, loop: dict, epochs: int
+        self,
+        model: Module,
+        optimizer: Any,
+        rng: np.random.Generator,
+        loop: dict[str, int | bool],
+        epochs: int,
     ) -> None:
         """Raise ValueError naming the first thing that does not match the model, optimizer,
         Generator, the loop's shape (rows, batch size, shuffle, drop_last) or the number of
@@ -116,7 +126,7 @@ class TrainingState:
         except (TypeError, ValueError, KeyError, OverflowError) as exc:
             raise ValueError(f"{where}: its Generator state does not fit: {exc}") from None
 
-    def check_metrics(self, names) -> None:
+    def check_metrics(self, names: Iterable[str]) -> None:
         """Raise ValueError unless the run logged exactly the metrics ``names``."""
         saved = set(self.progress["sums"])
         if saved != {"loss", "seen", *names}:
@@ -135,23 +145,23 @@ class TrainingState:
 
 
 def save_checkpoint(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     model: Module,
     optimizer: Optimizer,
     *,
-    rng_state: dict,
+    rng_state: dict[str, Any],
     epoch: int,
     step: int,
-    progress: dict,
-    history: dict,
-    callbacks: list | None = None,
+    progress: dict[str, Any],
+    history: dict[str, Any],
+    callbacks: Sequence[dict[str, Any] | None] | None = None,
 ) -> Path:
     """Write the training state to ``path`` atomically (one .npz; see the module docstring).
 
     ``callbacks``: one ``state_dict`` (or None) per callback, arrays stored as arrays."""
     path = Path(path)
     state = optimizer.state_dict()
-    callback_json: list = []
+    callback_json: list[dict[str, Any] | None] = []
     callback_arrays: dict[str, np.ndarray] = {}
     for i, cb in enumerate(callbacks or []):
         if cb is None:
@@ -191,7 +201,7 @@ def save_checkpoint(
         done = {"epoch": int(epoch), **({"step": int(step)} if step else {})}
         save(model, model_tmp, done)
 
-        def write(fh) -> None:
+        def write(fh: IO[bytes]) -> None:
             with zipfile.ZipFile(model_tmp) as src, zipfile.ZipFile(fh, "w") as out:
                 for info in src.infolist():
                     out.writestr(info, src.read(info))
@@ -205,7 +215,7 @@ def save_checkpoint(
             os.unlink(model_tmp)
 
 
-def read_checkpoint(path: str | os.PathLike) -> TrainingState:
+def read_checkpoint(path: str | os.PathLike[str]) -> TrainingState:
     """Read and check a file ``save_checkpoint`` wrote; ValueError naming the file and the
     problem for anything else (FileNotFoundError when there is no file).
 
@@ -256,7 +266,7 @@ def read_checkpoint(path: str | os.PathLike) -> TrainingState:
         ) from None
 
 
-def _check_member_names(members: dict, model: Sequential) -> None:
+def _check_member_names(members: Members, model: Sequential) -> None:
     """Every member is one a checkpoint holds: the model's, the state's, an optimizer's or a
     callback's array (a name damaged in the zip's directory would otherwise go unread)."""
     known = {"__handgrad__.npy", _KEY + ".npy", *(f"{n}.npy" for n, _ in model.named_parameters())}
@@ -265,7 +275,7 @@ def _check_member_names(members: dict, model: Sequential) -> None:
             raise ValueError(f"the member {name!r} is not part of a handgrad checkpoint")
 
 
-def _checkpoint_meta(zf: zipfile.ZipFile, members: dict) -> dict:
+def _checkpoint_meta(zf: zipfile.ZipFile, members: Members) -> dict[str, Any]:
     """The checkpoint's JSON part, its format and version checked."""
     info = members.get(_KEY + ".npy")
     if info is None:
@@ -278,9 +288,10 @@ def _checkpoint_meta(zf: zipfile.ZipFile, members: dict) -> dict:
     return meta
 
 
-def _progress(progress: Any) -> dict:
+def _progress(progress: Any) -> dict[str, Any]:
     """The run's shape and the epoch's partial sums, checked: ``seen`` a count, the other
-    sums numbers ("nan" and "inf" as JSON writes them), returned as int and floats."""
+    sums numbers (null for one that is not finite, or "nan"/"inf" in older files), returned as
+    int and floats."""
     if not isinstance(progress, dict) or not isinstance(progress.get("loop"), dict):
         raise ValueError("its progress is not a JSON object with the loop's shape")
     sums = progress.get("sums")
@@ -293,15 +304,14 @@ def _progress(progress: Any) -> dict:
     for name, value in sums.items():
         if name == "seen":
             continue
-        if isinstance(value, str) and value in ("nan", "inf", "-inf"):
-            value = float(value)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"its partial sum {name!r} is {value!r}, not a number")
-        checked[name] = float(value)
+        try:
+            checked[name] = number_from_json(value)
+        except TypeError:
+            raise ValueError(f"its partial sum {name!r} is {value!r}, not a number") from None
     return {**progress, "sums": checked}
 
 
-def _indexed_members(members: dict, prefix: str) -> list[tuple[int, str, str]]:
+def _indexed_members(members: Members, prefix: str) -> list[tuple[int, str, str]]:
     """(index, key, member name) of the members named ``<prefix><index>.<key>.npy``."""
     found = []
     for name in members:
@@ -313,7 +323,9 @@ def _indexed_members(members: dict, prefix: str) -> list[tuple[int, str, str]]:
     return found
 
 
-def _optimizer_arrays(zf, members: dict, n_params: int) -> list[dict[str, np.ndarray]]:
+def _optimizer_arrays(
+    zf: zipfile.ZipFile, members: Members, n_params: int
+) -> list[dict[str, np.ndarray]]:
     """The optimizer's state arrays, one dict per parameter."""
     per_param: list[dict[str, np.ndarray]] = [{} for _ in range(n_params)]
     for index, key, name in _indexed_members(members, _OPT_PREFIX):
@@ -323,32 +335,37 @@ def _optimizer_arrays(zf, members: dict, n_params: int) -> list[dict[str, np.nda
     return per_param
 
 
-def _callback_states(zf, members: dict, callbacks) -> list:
+def _callback_states(
+    zf: zipfile.ZipFile, members: Members, callbacks: object
+) -> list[dict[str, Any] | None]:
     """The callbacks' states: their JSON parts with their arrays put back in."""
     if not isinstance(callbacks, list) or not all(
         c is None or isinstance(c, dict) for c in callbacks
     ):
         raise ValueError("its callback states are not a list of JSON objects")
-    callbacks = [None if c is None else dict(c) for c in callbacks]
+    states: list[dict[str, Any] | None] = [None if c is None else dict(c) for c in callbacks]
     for index, key, name in _indexed_members(members, _CB_PREFIX):
-        if index >= len(callbacks):
+        if index >= len(states):
             raise ValueError(f"the callback array {name[:-4]!r} names no callback")
-        if callbacks[index] is None:
+        state = states[index]
+        if state is None:
             raise ValueError(f"the callback array {name[:-4]!r} belongs to no state")
-        callbacks[index][key] = read_number_array(zf, members[name], f"the array {name[:-4]!r}")
-    return callbacks
+        state[key] = read_number_array(zf, members[name], f"the array {name[:-4]!r}")
+    return states
 
 
 # --- the callbacks' part --------------------------------------------------------------------
 
 
-def callback_state(cb: Any) -> dict | None:
+def callback_state(cb: Any) -> dict[str, Any] | None:
     """A callback's state for a checkpoint, with its type to match it on resume."""
     state_dict = getattr(cb, "state_dict", None)
     return None if state_dict is None else {"type": type(cb).__name__, **state_dict()}
 
 
-def resume_callbacks(callbacks: list, saved: list, where: str) -> None:
+def resume_callbacks(
+    callbacks: Sequence[Any], saved: Sequence[dict[str, Any] | None], where: str
+) -> None:
     """Give each callback that has a state (EarlyStopping, ...) its state from the
     checkpoint, in order; ValueError, before any change, if they do not match."""
     stateful = [cb for cb in callbacks if hasattr(cb, "state_dict")]

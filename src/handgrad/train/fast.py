@@ -31,9 +31,11 @@ from __future__ import annotations
 import math
 import threading
 import weakref
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from ..nn.layers import (
     Identity,
@@ -75,7 +77,7 @@ LOSSES = (MSELoss, BCEWithLogitsLoss, SoftmaxCrossEntropyLoss)
 OPTIMIZERS = (SGD, Adam, RMSProp)
 
 
-def supports(model: Module, loss: Loss, optimizer, dtype) -> bool:
+def supports(model: Module, loss: Loss, optimizer: Optimizer, dtype: DTypeLike) -> bool:
     """True if every piece is a built-in type this module implements, in float32 or float64.
 
     Exact types, and no method replaced on an instance: a subclass or a patched object
@@ -99,7 +101,7 @@ def supports(model: Module, loss: Loss, optimizer, dtype) -> bool:
     return all(_plain(p.value, dtype) and _plain(p.grad, dtype) for p in params)
 
 
-def _plain(a, dtype) -> bool:
+def _plain(a: object, dtype: DTypeLike) -> bool:
     return isinstance(a, np.ndarray) and a.dtype == dtype and a.flags.c_contiguous
 
 
@@ -113,7 +115,7 @@ class _LinearKernel:
     ``np.dot``, which calls BLAS with less overhead than ``np.matmul`` (0.4 us of 1 on
     1^T G, about 10% of a 32 x 64 x 64 X^T G)."""
 
-    def __init__(self, layer: Linear, dtype, input_grad: bool):
+    def __init__(self, layer: Linear, dtype: DTypeLike, input_grad: bool):
         self.layer, self.dtype, self.input_grad = layer, dtype, input_grad
         self.x: np.ndarray = np.empty((0, 0))
         self._buffers: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -153,7 +155,7 @@ class _ReLUKernel:
     """max(x, 0) and G * (x > 0), into buffers (the mask too). The zero is an array of the
     dtype: a Python 0 costs a scalar conversion on every call."""
 
-    def __init__(self, dtype):
+    def __init__(self, dtype: DTypeLike) -> None:
         self.dtype = dtype
         self.zero = np.zeros((), dtype)
         self.x: np.ndarray = np.empty((0, 0))
@@ -173,23 +175,25 @@ class _ReLUKernel:
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        return np.maximum(x, self.zero, out=self._for_shape(x.shape)[0])
+        y: np.ndarray = np.maximum(x, self.zero, out=self._for_shape(x.shape)[0])
+        return y
 
     def backward(self, g: np.ndarray) -> np.ndarray:
         x = self.x
         _, dx, mask = self._for_shape(x.shape)
-        return np.multiply(g, np.greater(x, self.zero, out=mask), out=dx)
+        grad_x: np.ndarray = np.multiply(g, np.greater(x, self.zero, out=mask), out=dx)
+        return grad_x
 
 
 class _Model:
     """The layers' kernels in order; layers before the first with parameters get no
     backward at all, and that one skips dL/dx. Other activations run their own methods."""
 
-    def __init__(self, model: Module, dtype):
+    def __init__(self, model: Module, dtype: DTypeLike):
         layers = model.layers if type(model) is Sequential else [model]
         with_params = [i for i, layer in enumerate(layers) if layer.parameters()]
         self.first = with_params[0] if with_params else len(layers)
-        self.kernels: list = []
+        self.kernels: list[_LinearKernel | _ReLUKernel | Module] = []
         for i, layer in enumerate(layers):
             if type(layer) is Linear:
                 self.kernels.append(_LinearKernel(layer, dtype, input_grad=i > self.first))
@@ -199,7 +203,10 @@ class _Model:
                 self.kernels.append(layer)
 
         self._forwards = [kernel.forward for kernel in self.kernels]
-        self._backwards = [kernel.backward for kernel in self.kernels[self.first :]][::-1]
+        # each returns dL/d(its input), or None (the first layer with parameters, called last)
+        self._backwards: Sequence[Callable[[np.ndarray], Any]] = [
+            kernel.backward for kernel in self.kernels[self.first :]
+        ][::-1]
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         for forward in self._forwards:
@@ -214,7 +221,9 @@ class _Model:
 # --- losses ---------------------------------------------------------------------------------
 
 
-def bce_kernel(z: np.ndarray, y: np.ndarray, scale: float, reduction_mean: bool):
+def bce_kernel(
+    z: np.ndarray, y: np.ndarray, scale: float, reduction_mean: bool
+) -> tuple[float, np.ndarray]:
     """BCE on logits z and 0/1 labels y (same shape) -> (loss, dL/dz).
 
     With t = z (y = 0) or -z (y = 1), the logit of the wrong answer: l = softplus(t) and
@@ -249,10 +258,10 @@ class _SoftmaxCE:
     copy), safe because the indices are built in range.
     """
 
-    def __init__(self):
-        self._buffers: dict[tuple, tuple[np.ndarray, ...]] = {}
+    def __init__(self) -> None:
+        self._buffers: dict[tuple[int, int, np.dtype[Any]], tuple[np.ndarray, ...]] = {}
 
-    def _for_shape(self, n: int, c: int, dtype) -> tuple[np.ndarray, ...]:
+    def _for_shape(self, n: int, c: int, dtype: np.dtype[Any]) -> tuple[np.ndarray, ...]:
         """Buffers and their views: row starts; flat indices [argmax; label] (2N,) and its
         halves; the values to put there [1; label entry] (2N,) and its label half; ones
         (C,) and (N,); e (N, C); s and m with their (N, 1) columns; per-sample; tmp."""
@@ -281,7 +290,9 @@ class _SoftmaxCE:
             )
         return bufs
 
-    def __call__(self, z: np.ndarray, labels: np.ndarray, scale: float, reduction_mean: bool):
+    def __call__(
+        self, z: np.ndarray, labels: np.ndarray, scale: float, reduction_mean: bool
+    ) -> tuple[float, np.ndarray]:
         n, c = z.shape
         bufs = self._for_shape(n, c, z.dtype)
         row_start, at, at_top, at_label, fix, e_label, ones_c, ones_n = bufs[:8]
@@ -355,10 +366,10 @@ class BatchGather:
     def __init__(self, *arrays: np.ndarray | None, thread_count: int = 1):
         self.arrays = arrays
         self.thread_count = thread_count
-        self._buffers: dict[int, list] = {}
+        self._buffers: dict[int, list[np.ndarray | None]] = {}
         self._rows: dict[int, list[tuple[int, int]]] = {}  # row ranges of X per thread
 
-    def __call__(self, idx: np.ndarray) -> list:
+    def __call__(self, idx: np.ndarray) -> list[np.ndarray | None]:
         k = len(idx)
         if k not in self._buffers:
             self._buffers[k] = [
@@ -374,7 +385,7 @@ class BatchGather:
         if len(rows) == 1:
             first.take(idx, axis=0, out=out[0], mode="clip")
         else:
-            xb = out[0]
+            xb: Any = out[0]  # X's batch, never None
             threads.run_parts(
                 lambda r: first.take(idx[r[0] : r[1]], axis=0, out=xb[r[0] : r[1]], mode="clip"),
                 rows,
@@ -419,11 +430,18 @@ def release(model: Module, step: FastStep) -> None:
         _CACHE[model] = step
 
 
-_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[Module, FastStep] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
-def _key(model, loss, optimizer, X, target, y_metrics) -> tuple:
+def _key(
+    model: Module,
+    loss: Loss,
+    optimizer: Optimizer,
+    X: np.ndarray,
+    target: np.ndarray,
+    y_metrics: np.ndarray | None,
+) -> tuple[Any, ...]:
     """What a cached step's kernels and buffers were built for. Ids are safe: the cached
     step keeps every object and array it names alive."""
     layers = model.layers if type(model) is Sequential else [model]
@@ -449,7 +467,7 @@ class FastStep:
 
     def __init__(self, model: Module, loss: Loss, optimizer: Optimizer, l2: L2Penalty | None,
                  X: np.ndarray, target: np.ndarray, y_metrics: np.ndarray | None,
-                 key: tuple = (), thread_count: int = 1):  # fmt: skip
+                 key: tuple[Any, ...] = (), thread_count: int = 1):  # fmt: skip
         self.key = key
         count = thread_count
         self.batch = BatchGather(X, target, y_metrics, thread_count=count)
@@ -465,7 +483,13 @@ class FastStep:
         ]
         self._grad: np.ndarray = np.empty(0)
 
-    def begin(self, l2: L2Penalty | None, X, target, y_metrics) -> None:
+    def begin(
+        self,
+        l2: L2Penalty | None,
+        X: np.ndarray | None,
+        target: np.ndarray | None,
+        y_metrics: np.ndarray | None,
+    ) -> None:
         """Train on these arrays from now on (the buffers stay)."""
         self.l2 = l2
         self.batch.arrays = (X, target, y_metrics)

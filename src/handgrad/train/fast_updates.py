@@ -12,6 +12,7 @@ is the one-thread update exactly.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -51,7 +52,7 @@ class Update:
         flat = [x.reshape(-1)[a:b] for x in arrays]
         return [*flat[:4], self.zeros[i][a:b], *flat[4:]]
 
-    def _run(self, work) -> None:
+    def _run(self, work: Callable[[list[Piece]], None]) -> None:
         if len(self.parts) == 1:
             work(self.parts[0])
         else:

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..nn._checks import NonFiniteError, check_finite
-from ..nn.layers import Parameter
+from ..nn.layers import Module, Parameter
+from ..nn.losses import Loss
 from ..nn.optim import SGD, Adam, RMSProp
 from .batching import evaluate
+from .inputs import Metric
+
+if TYPE_CHECKING:
+    from .steps import Step
 
 __all__ = ["DivergenceGuard", "Snapshot"]
 
@@ -103,7 +108,13 @@ class DivergenceGuard:
 # --- why weights are bad -------------------------------------------------------------------
 
 
-def end_of_epoch_problem(guard, model, loss, validation_data, metric_fns) -> str | dict | None:
+def end_of_epoch_problem(
+    guard: DivergenceGuard,
+    model: Module,
+    loss: Loss,
+    validation_data: tuple[np.ndarray, np.ndarray] | None,
+    metric_fns: dict[str, Metric],
+) -> str | dict[str, float] | None:
     """Why the weights at the end of an epoch are bad (a reason), else the validation scores
     (or None without validation data)."""
     if guard.check_weights and not guard.weights_finite():
@@ -120,7 +131,7 @@ def end_of_epoch_problem(guard, model, loss, validation_data, metric_fns) -> str
     return val
 
 
-def final_problem(step, guard, outputs_name: str) -> str | None:
+def final_problem(step: Step, guard: DivergenceGuard, outputs_name: str) -> str | None:
     """Why the final weights are bad, tried on the last batch trained: a non-finite weight,
     output or loss; None if they are fine."""
     if guard.check_weights and not guard.weights_finite():
@@ -187,7 +198,7 @@ class Snapshot:
             self.arrays = [(a, a.copy()) for s in optimizer.state for a in s.values()]
         self.opt = self._optimizer_state()
 
-    def _optimizer_state(self) -> dict:
+    def _optimizer_state(self) -> dict[str, Any]:
         if self.builtin:
             return {k: v for k, v in vars(self.optimizer).items() if k not in ("params", "state")}
         memo: dict[int, Any] = {id(p): p for p in self.params}

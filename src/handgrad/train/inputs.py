@@ -4,16 +4,21 @@ validation split and the metrics, all before anything changes."""
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from ..nn._checks import as_float_array, check_finite, check_matrix
 from ..nn.layers import Identity, LeakyReLU, Linear, Module, ReLU, Sequential, Sigmoid, Tanh
 from ..nn.losses import BCEWithLogitsLoss, Loss, SoftmaxCrossEntropyLoss
+from ..splits import held_out_count, split_rows
+
+# a metric: f(outputs, target) -> a number
+Metric = Callable[[np.ndarray, np.ndarray], float]
 
 
-def count(name: str, value, low: int) -> int:
+def count(name: str, value: object, low: int) -> int:
     """``value`` as an int, if it is an integer of any Python/NumPy type, >= low."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r}")
@@ -25,7 +30,7 @@ def count(name: str, value, low: int) -> int:
 # --- metrics --------------------------------------------------------------------------------
 
 
-def _accuracy_for(loss: Loss) -> Callable[[np.ndarray, np.ndarray], float]:
+def _accuracy_for(loss: Loss) -> Metric:
     def accuracy(outputs: np.ndarray, target: np.ndarray) -> float:
         if isinstance(loss, SoftmaxCrossEntropyLoss):
             labels = target if target.ndim == 1 else np.argmax(target, axis=1)
@@ -44,9 +49,13 @@ def _mae(outputs: np.ndarray, target: np.ndarray) -> float:
     return float(np.mean(np.abs(outputs.reshape(target.shape) - target)))
 
 
-def resolve_metrics(metrics, loss: Loss) -> dict[str, Callable]:
-    builtin = {"accuracy": lambda: _accuracy_for(loss), "mse": lambda: _mse, "mae": lambda: _mae}
-    resolved = {}
+def resolve_metrics(metrics: Sequence[str | Metric] | None, loss: Loss) -> dict[str, Metric]:
+    builtin: dict[str, Callable[[], Metric]] = {
+        "accuracy": lambda: _accuracy_for(loss),
+        "mse": lambda: _mse,
+        "mae": lambda: _mae,
+    }
+    resolved: dict[str, Metric] = {}
     for m in metrics or ():
         if isinstance(m, str):
             if m not in builtin:
@@ -68,7 +77,7 @@ def resolve_metrics(metrics, loss: Loss) -> dict[str, Callable]:
     return resolved
 
 
-def prepare_inputs(model: Module, X, name: str = "X") -> np.ndarray:
+def prepare_inputs(model: Module, X: ArrayLike, name: str = "X") -> np.ndarray:
     dtype = getattr(model, "dtype", np.float64)
     X = as_float_array(X, name, dtype)
     check_matrix(X, name, getattr(model, "in_features", None))
@@ -76,14 +85,16 @@ def prepare_inputs(model: Module, X, name: str = "X") -> np.ndarray:
     return X
 
 
-def prepare_target(loss: Loss, y, X: np.ndarray, outputs_shape, name: str = "y") -> np.ndarray:
+def prepare_target(
+    loss: Loss, y: ArrayLike, X: np.ndarray, outputs_shape: tuple[int, ...], name: str = "y"
+) -> np.ndarray:
     """y as an array with one row per row of X, checked by the loss against outputs of shape
     (N, *outputs_shape) (integer labels stay integers for softmax cross-entropy)."""
     return prepare_target_and_form(loss, y, X, outputs_shape, name)[0]
 
 
 def prepare_target_and_form(
-    loss: Loss, y, X: np.ndarray, outputs_shape, name: str = "y"
+    loss: Loss, y: ArrayLike, X: np.ndarray, outputs_shape: tuple[int, ...], name: str = "y"
 ) -> tuple[np.ndarray, np.ndarray]:
     """(y as ``prepare_target`` returns it, y in the loss's own form (``loss_target``)): one
     validation gives both, so that ``fit`` checks its target once."""
@@ -102,7 +113,7 @@ def prepare_target_and_form(
     return y_arr, form
 
 
-def loss_target(loss: Loss, y: np.ndarray, shape: tuple[int, ...], dtype) -> np.ndarray:
+def loss_target(loss: Loss, y: np.ndarray, shape: tuple[int, ...], dtype: DTypeLike) -> np.ndarray:
     """Validate y against outputs of ``shape``. A built-in loss returns y in the form it
     computes with (integer labels, or targets shaped like the outputs); any other loss
     runs its ``forward`` on zeros, and y comes back as it was."""
@@ -145,7 +156,9 @@ def declared_output_shape(model: Module) -> tuple[int, ...] | None:
     return None if width is None else (width,)
 
 
-def try_metrics(metric_fns: dict, model: Module, x_row: np.ndarray, y_row: np.ndarray) -> None:
+def try_metrics(
+    metric_fns: dict[str, Metric], model: Module, x_row: np.ndarray, y_row: np.ndarray
+) -> None:
     """Run each metric once on the first row, so a metric that cannot work fails before
     any weight changes, with its name."""
     if not metric_fns:
@@ -162,14 +175,15 @@ def try_metrics(metric_fns: dict, model: Module, x_row: np.ndarray, y_row: np.nd
             ) from None
 
 
-def validation_rows(fraction, n: int) -> int:
-    """How many of n rows ``validation_fraction`` sets aside (checked: a real number in (0, 1)
-    leaving rows on both sides)."""
+def validation_rows(fraction: object, n: int) -> int:
+    """How many of n rows ``validation_fraction`` sets aside: ceil(fraction * n), as
+    ``handgrad.splits.held_out_count`` rounds (checked: a real number in (0, 1) leaving rows
+    on both sides)."""
     if isinstance(fraction, (bool, np.bool_)) or not isinstance(fraction, numbers.Real):
         raise TypeError(f"validation_fraction must be a real number, got {fraction!r}")
     if not 0.0 < float(fraction) < 1.0:
         raise ValueError(f"validation_fraction must be in (0, 1), got {fraction!r}")
-    n_val = int(round(float(fraction) * n))
+    n_val = held_out_count(n, float(fraction))
     if n_val < 1 or n_val >= n:
         raise ValueError(
             f"validation_fraction={fraction} leaves no rows for training or validation out of {n}"
@@ -177,13 +191,13 @@ def validation_rows(fraction, n: int) -> int:
     return n_val
 
 
-def validation_order(n: int, n_val: int, rng: np.random.Generator):
-    """(training rows, validation rows) of n, drawn from ``rng``: n_val rows set aside."""
-    order = rng.permutation(n)
-    return order[n_val:], order[:n_val]
+def validation_order(n: int, n_val: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(training rows, validation rows) of n, drawn from ``rng`` by ``split_rows``: n_val
+    rows set aside, both parts in random order."""
+    return split_rows(n, n_val, rng)
 
 
-def check_validation_arguments(validation_data, validation_fraction) -> None:
+def check_validation_arguments(validation_data: object, validation_fraction: object) -> None:
     """At most one of the two, and validation_data a pair (X_val, y_val)."""
     if validation_data is not None and validation_fraction is not None:
         raise ValueError("give validation_data or validation_fraction, not both")

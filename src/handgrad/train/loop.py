@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..nn import NonFiniteError
 from ..nn.init import make_rng
@@ -60,6 +61,7 @@ from .guard import (
     why_not_finite,
 )
 from .inputs import (
+    Metric,
     check_validation_arguments,
     count,
     output_shape,
@@ -82,8 +84,8 @@ def fit(
     model: Module,
     loss: Loss,
     optimizer: Optimizer,
-    X,
-    y,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
     epochs: int = 10,
     batch_size: int = 32,
@@ -91,9 +93,9 @@ def fit(
     rng: np.random.Generator | None = None,
     shuffle: bool = True,
     drop_last: bool = False,
-    validation_data: tuple | None = None,
+    validation_data: tuple[ArrayLike, ArrayLike] | None = None,
     validation_fraction: float | None = None,
-    metrics: Sequence = (),
+    metrics: Sequence[str | Metric] = (),
     l2: L2Penalty | None = None,
     callbacks: Sequence[Callback] = (),
     verbose: bool = False,
@@ -105,7 +107,8 @@ def fit(
     X (N, D); y (N,) integer labels for softmax cross-entropy, or (N,) / (N, K) targets.
     Everything is validated before the first parameter changes or the Generator draws.
     ``l2`` adds an ``L2Penalty`` to the loss and its gradient. Shuffling (and a validation
-    split drawn with ``validation_fraction``) come from ``seed``/``rng``: same seed, same bits.
+    split of ceil(validation_fraction * N) rows, ``handgrad.splits``) come from ``seed``/``rng``:
+    same seed, same bits.
     ``resume_from``: a checkpoint written by ``ModelCheckpoint`` (or ``save_checkpoint``):
     give the call the run started with (same data, model, optimizer type, seed, ``epochs``);
     the run continues where the checkpoint stands and ends with the same bits as if it had
@@ -157,20 +160,20 @@ def fit(
 
 
 def _prepare(
-    model,
-    loss,
-    optimizer,
-    X,
-    y,
-    epochs,
-    batch_size,
-    seed,
-    rng,
-    order,
-    validation,
-    metrics,
-    l2,
-    resume_from,
+    model: Module,
+    loss: Loss,
+    optimizer: Optimizer,
+    X: ArrayLike,
+    y: ArrayLike,
+    epochs: int,
+    batch_size: int,
+    seed: int | None,
+    rng: np.random.Generator | None,
+    order: tuple[bool, bool],
+    validation: tuple[tuple[ArrayLike, ArrayLike] | None, float | None],
+    metrics: Sequence[str | Metric],
+    l2: L2Penalty | None,
+    resume_from: str | Path | None,
 ) -> Run:
     """Check every input of ``fit`` (and a checkpoint against them); nothing changes yet."""
     epochs = count("epochs", epochs, 0)
@@ -286,7 +289,7 @@ def _choose_step(run: Run, fast: bool) -> None:
     run.ctx.save_checkpoint = lambda target: _save(run, target)
 
 
-def _save(run: Run, target) -> Path:
+def _save(run: Run, target: str | Path) -> Path:
     """A checkpoint of the run where it stands (``ModelCheckpoint`` calls it); its path."""
     return save_checkpoint(
         target,
@@ -295,7 +298,7 @@ def _save(run: Run, target) -> Path:
         rng_state=run.at.rng_state,
         epoch=run.at.epoch,
         step=run.at.step,
-        progress={"loop": run.loop, "sums": run.at.sums},  # (read back as floats, "nan" too)
+        progress={"loop": run.loop, "sums": run.at.sums},  # (read back as floats; null is NaN)
         history=run.history.as_dict(),
         callbacks=[callback_state(cb) for cb in run.callbacks],
     )
@@ -357,7 +360,9 @@ def _train_batch(run: Run, idx: np.ndarray) -> bool:
     return True
 
 
-def _loss_of(run: Run, step: Step, xb, tb) -> tuple[Any, float, str | None]:
+def _loss_of(
+    run: Run, step: Step, xb: np.ndarray, tb: np.ndarray
+) -> tuple[Any, float, str | None]:  # outputs are None when the loss failed
     """(outputs, loss, None), or a reason why the loss is not finite in the last place.
 
     A NaN or inf in the outputs makes the built-in losses non-finite, except where the limit
@@ -377,7 +382,9 @@ def _outputs_name(run: Run) -> str:
     return f"{type(run.loss).__name__} prediction"
 
 
-def _add_to_sums(run: Run, value: float, outputs, target, rows: int) -> None:
+def _add_to_sums(
+    run: Run, value: float, outputs: np.ndarray, target: np.ndarray, rows: int
+) -> None:
     """The step's loss into the history, and loss and metrics into the epoch's sums."""
     sums = run.at.sums
     run.history.step_loss.append(value)

@@ -10,8 +10,9 @@ import numpy as np
 
 from ..nn.layers import Module
 from ..nn.losses import L2Penalty, Loss
-from .callbacks import History
+from .callbacks import Callback, History
 from .checkpoints import TrainingState
+from .inputs import Metric
 
 __all__ = ["Position", "Run", "zero_sums"]
 
@@ -23,7 +24,7 @@ class Position:
 
     epoch: int
     step: int
-    rng_state: dict
+    rng_state: dict[str, Any]
     sums: dict[str, float]
 
 
@@ -38,33 +39,34 @@ class Run:
     X: np.ndarray
     y: np.ndarray
     n_val: int  # rows still to split off for validation (validation_fraction)
-    validation_data: tuple | None
+    validation_data: tuple[np.ndarray, np.ndarray] | None
     epochs: int
     batch_size: int
     shuffle: bool
     drop_last: bool
     rng: np.random.Generator
-    metric_fns: dict
+    metric_fns: dict[str, Metric]
     outputs_shape: tuple[int, ...]
     resume: TrainingState | None
     resume_from: str | Path | None
     history: History = field(default_factory=History)
-    callbacks: list = field(default_factory=list)
+    callbacks: list[Callback] = field(default_factory=list)
     ctx: Any = None  # the TrainingContext the callbacks see
     step: Any = None  # the Step
     guard: Any = None  # the DivergenceGuard
     replay: bool = False
     at: Any = None  # the Position
-    interrupted: dict = field(default_factory=dict)
+    interrupted: dict[str, bool] = field(default_factory=dict)
     target: Any = None  # y in the loss's own form (``inputs.prepare_target_and_form``)
 
     @property
     def rows(self) -> int:
         """The training rows (after the validation split)."""
-        return self.X.shape[0] - self.n_val
+        rows: int = self.X.shape[0] - self.n_val
+        return rows
 
     @property
-    def loop(self) -> dict:
+    def loop(self) -> dict[str, int | bool]:
         """The loop's shape, as a checkpoint records it."""
         return {
             "rows": self.rows,
@@ -74,6 +76,6 @@ class Run:
         }
 
 
-def zero_sums(metric_fns: dict) -> dict[str, float]:
+def zero_sums(metric_fns: dict[str, Metric]) -> dict[str, float]:
     """The partial sums of an epoch before its first step."""
     return {"loss": 0.0, "seen": 0, **dict.fromkeys(metric_fns, 0.0)}

@@ -20,8 +20,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..nn._checks import surely_finite
-from ..nn.layers import Module
+from ..nn.layers import Module, Parameter
 from ..nn.losses import L2Penalty, Loss
+from ..nn.optim import Optimizer
 from . import fast
 from .inputs import loss_target
 
@@ -41,7 +42,7 @@ class Step(Protocol):
     def step(self) -> None: ...
 
 
-def gradients_finite(params) -> bool:
+def gradients_finite(params: Sequence[Parameter]) -> bool:
     """True if every gradient entry is finite."""
     return all(surely_finite(p.grad) or np.isfinite(p.grad).all() for p in params)
 
@@ -53,7 +54,15 @@ class ReferenceStep:
 
     replays_exactly = False  # a module, loss or optimizer of your own may keep any state
 
-    def __init__(self, model: Module, loss: Loss, optimizer, l2: L2Penalty | None, X, y):
+    def __init__(
+        self,
+        model: Module,
+        loss: Loss,
+        optimizer: Optimizer,
+        l2: L2Penalty | None,
+        X: np.ndarray,
+        y: np.ndarray,
+    ):
         self.model, self.loss_fn, self.optimizer, self.l2 = model, loss, optimizer, l2
         self.X, self.y = X, y
         self.params = model.parameters()
@@ -85,7 +94,7 @@ class ReferenceStep:
 def choose_step(
     model: Module,
     loss: Loss,
-    optimizer,
+    optimizer: Optimizer,
     l2: L2Penalty | None,
     X: np.ndarray,
     y: np.ndarray,

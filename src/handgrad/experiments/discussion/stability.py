@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -109,10 +108,12 @@ def bce_stability(cfg: Config, ref: Reference) -> dict:
     probe_exact = ref.softplus(probe)[0]  # y = 0: the loss is softplus(z)
     probe_rows = []
     for zi, ex in zip(probe, probe_exact):
-        cells: dict[str, float | str] = {"z": float(zi), "exact": float(ex)}
+        cells: dict[str, float] = {"z": float(zi), "exact": float(ex)}
         for name, form in BCE_FORMS.items():
             with np.errstate(all="ignore"):
-                cells[name] = json_number(form(np.array([zi]), 0.0)[0])
+                cells[name] = float(
+                    form(np.array([zi]), 0.0)[0]
+                )  # metrics.json: null if not finite
         probe_rows.append(cells)
     slopes = {name: fd_slope(_wrong_label_loss(form), 1000.0) for name, form in BCE_FORMS.items()}
     engine_grad = float(engine_bce(np.array([1000.0]), 0.0)[1][0])
@@ -135,18 +136,12 @@ def bce_stability(cfg: Config, ref: Reference) -> dict:
         "naive_p_at_first_failure": p_at_failure,
         "wrong_label_probe": probe_rows,
         "slope_at_z1000_y0": {
-            **{k: json_number(v) for k, v in slopes.items()},
+            **{k: float(v) for k, v in slopes.items()},
             "engine backward": engine_grad,
         },
         "_z": z.tolist(),
         "_curves": curves,
     }
-
-
-def json_number(x) -> float | str:
-    """A float for metrics.json; inf and NaN (not valid JSON) become "inf", "-inf", "nan"."""
-    x = float(x)
-    return x if math.isfinite(x) else str(x)
 
 
 def fig_bce(st: dict, path: Path) -> Path:
