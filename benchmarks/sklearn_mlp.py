@@ -8,11 +8,15 @@ regression, y standardized). Each: a stratified (classifiers) 75/25 split, Stand
 fitted on the training part. Both libraries get the same parameters (scikit-learn's
 defaults except those in ``SETTINGS``), so both run scikit-learn's stopping rule.
 
-The machine is shared: for each (data set, solver), the two libraries are timed
-alternately, round after round, with the seed of the round (handgrad first in odd rounds,
-scikit-learn first in even ones), and the figure is the median over rounds of the ratio
-handgrad time / scikit-learn time of that round; below 1 means handgrad is faster. The test
-score (accuracy or R^2) is the mean over rounds. ``OPENBLAS_NUM_THREADS=1`` is advised.
+For each (data set, solver), the two libraries are timed alternately, round after round,
+with the seed of the round (``random_state=r``; handgrad first in even rounds,
+scikit-learn first in odd ones), and the time figure is the median over rounds of the ratio
+handgrad time / scikit-learn time of that round: below 1 means handgrad is faster. The test
+score (accuracy, or R^2 for diabetes) is given as mean ± standard deviation over rounds;
+"score diff" is the mean of the per-round differences (handgrad minus scikit-learn). The
+output is a Markdown table, ready for docs/performance.md. Run it as
+
+    OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python benchmarks/sklearn_mlp.py
 """
 
 from __future__ import annotations
@@ -71,6 +75,32 @@ def timed_fit(est, X, y) -> float:
         return time.perf_counter() - started
 
 
+def compare(hg_cls, sk_cls, params, data, rounds: int) -> dict:
+    """Fit both libraries ``rounds`` times, alternating which goes first; per library the
+    (seconds, test score, iterations) of each round."""
+    X_tr, X_te, y_tr, y_te = data
+    rows: dict[str, list] = {"hg": [], "sk": []}
+    for r in range(rounds):
+        for who in ("hg", "sk") if r % 2 == 0 else ("sk", "hg"):
+            est = (hg_cls if who == "hg" else sk_cls)(**params, random_state=r)
+            seconds = timed_fit(est, X_tr, y_tr)
+            rows[who].append((seconds, est.score(X_te, y_te), est.n_iter_))
+    return {k: np.array(v) for k, v in rows.items()}
+
+
+def table_row(name: str, solver: str, rows: dict) -> str:
+    hg, sk = rows["hg"], rows["sk"]
+    ratios = hg[:, 0] / sk[:, 0]
+    diff = hg[:, 1] - sk[:, 1]  # per round: same seed, same split
+    return (
+        f"| {name} | {solver} | {np.median(hg[:, 0]):.3f} | {np.median(sk[:, 0]):.3f} "
+        f"| {np.median(ratios):.2f} [{ratios.min():.2f}, {ratios.max():.2f}] "
+        f"| {hg[:, 1].mean():.4f} ± {hg[:, 1].std():.4f} "
+        f"| {sk[:, 1].mean():.4f} ± {sk[:, 1].std():.4f} "
+        f"| {diff.mean():+.4f} | {np.median(hg[:, 2]):.0f} / {np.median(sk[:, 2]):.0f} |"
+    )
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -79,16 +109,19 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="2 rounds, max_iter 20 (a smoke run)")
     args = parser.parse_args(argv)
     rounds = 2 if args.quick else args.rounds
+    started = time.perf_counter()
+    load = os.getloadavg()
     print(
         f"python {platform.python_version()}, numpy {np.__version__}, scikit-learn "
-        f"{sklearn.__version__}, {platform.machine()}, OPENBLAS_NUM_THREADS="
-        f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, load {os.getloadavg()}"
+        f"{sklearn.__version__}, {platform.machine()}, {os.cpu_count()} cores, "
+        f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
+        f"{rounds} rounds (random_state 0..{rounds - 1})\n"
     )
     print(
-        f"{'data set':<14} {'solver':<6} {'hg s':>7} {'sk s':>7} {'ratio':>6} "
-        f"{'[min, max]':>14} {'hg score':>9} {'sk score':>9} {'hg it':>6} {'sk it':>6} "
-        f"{'score diff':>10} {'(sd)':>8}"
+        "| data set | solver | handgrad s | scikit-learn s | time ratio, median [min, max] "
+        "| handgrad score | scikit-learn score | score diff | iterations hg / sk |"
     )
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, (X_tr, X_te, y_tr, y_te, classify) in datasets().items():
         if name not in args.datasets.split(","):
             continue
@@ -97,27 +130,13 @@ def main(argv=None) -> None:
             params = dict(SETTINGS[solver], solver=solver)
             if args.quick:
                 params["max_iter"] = 20
-            rows: dict[str, list] = {"hg": [], "sk": []}
-            for r in range(rounds):
-                order = ("hg", "sk") if r % 2 == 0 else ("sk", "hg")
-                for who in order:
-                    est = (hg_cls if who == "hg" else sk_cls)(**params, random_state=r)
-                    seconds = timed_fit(est, X_tr, y_tr)
-                    rows[who].append((seconds, est.score(X_te, y_te), est.n_iter_))
-            hg_t, sk_t = (np.array([row[0] for row in rows[k]]) for k in ("hg", "sk"))
-            ratios = hg_t / sk_t
-            # per round: handgrad's score minus scikit-learn's (same seed, same split)
-            diff = np.array([a[1] - b[1] for a, b in zip(rows["hg"], rows["sk"])])
-            print(
-                f"{name:<14} {solver:<6} {np.median(hg_t):7.3f} {np.median(sk_t):7.3f} "
-                f"{np.median(ratios):6.2f} [{ratios.min():5.2f}, {ratios.max():5.2f}] "
-                f"{np.mean([row[1] for row in rows['hg']]):9.4f} "
-                f"{np.mean([row[1] for row in rows['sk']]):9.4f} "
-                f"{np.median([row[2] for row in rows['hg']]):6.0f} "
-                f"{np.median([row[2] for row in rows['sk']]):6.0f} "
-                f"{np.mean(diff):10.4f} {np.std(diff):8.4f}",
-                flush=True,
-            )
+            rows = compare(hg_cls, sk_cls, params, (X_tr, X_te, y_tr, y_te), rounds)
+            print(table_row(name, solver, rows), flush=True)
+    print(
+        f"\nscores: test accuracy (R^2 for diabetes), mean ± sd over rounds; score diff: mean "
+        f"of handgrad's minus scikit-learn's, round by round. {time.perf_counter() - started:.0f} s; "
+        f"load average {load[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the end."
+    )
 
 
 if __name__ == "__main__":
