@@ -203,9 +203,7 @@ def test_lbfgs_regression_stops_where_scikit_learns_stops_from_the_same_weights(
     assertions hold for every activation; from its draw for 2, both libraries stop at the
     same iteration with the same fit.
     """
-    X, y = make_regression(
-        n_samples=200, n_features=10, bias=20.0, noise=100.0, random_state=7
-    )
+    X, y = make_regression(n_samples=200, n_features=10, bias=20.0, noise=100.0, random_state=7)
     y = (y - y.mean()) / y.std()
     params = dict(solver="lbfgs", hidden_layer_sizes=50, max_iter=200, tol=1e-3)
     for activation in ["identity", "logistic", "tanh", "relu"]:
@@ -228,9 +226,7 @@ def test_lbfgs_regression_maxfun_warns_from_scikit_learns_weights():
     draws (scikit-learn's: 24 of random_state 0..39) L-BFGS converges within max_fun=10
     evaluations and rightly gives no ConvergenceWarning, so that test passes by its seed.
     """
-    X, y = make_regression(
-        n_samples=200, n_features=10, bias=20.0, noise=100.0, random_state=7
-    )
+    X, y = make_regression(n_samples=200, n_features=10, bias=20.0, noise=100.0, random_state=7)
     y = (y - y.mean()) / y.std()
     params = dict(solver="lbfgs", hidden_layer_sizes=50, tol=0.0, max_iter=150, max_fun=10)
     for activation in ["identity", "logistic", "tanh", "relu"]:
