@@ -155,19 +155,23 @@ def lbfgs(objective: Objective, data, *, max_iter: int, max_fun: int, tol: float
     X, T, w = data
     params = objective.params
     curve: list[float] = []  # J after each iteration
-    sizes = [p.value.size for p in params]
-    theta0 = np.concatenate([p.value.ravel() for p in params]).astype(np.float64)
+    ends = np.cumsum([p.value.size for p in params]).tolist()
+    pieces = [(p, start, end) for p, start, end in zip(params, [0, *ends[:-1]], ends)]
+    theta0 = np.concatenate([p.value.ravel() for p in params]).astype(np.float64, copy=False)
 
     def unpack(theta: np.ndarray) -> None:
-        for p, piece in zip(params, np.split(theta, np.cumsum(sizes)[:-1])):
-            p.value[...] = piece.reshape(p.value.shape)
+        for p, start, end in pieces:
+            p.value[...] = theta[start:end].reshape(p.value.shape)
 
     def fun(theta: np.ndarray):
         unpack(theta)
         value = objective.value_and_grad(X, T, w)
         if not math.isfinite(value):
             return math.inf, np.zeros_like(theta)
-        return value, np.concatenate([p.grad.ravel() for p in params]).astype(np.float64)
+        grad = np.empty(ends[-1])  # a new array per call: SciPy keeps the previous one
+        for p, start, end in pieces:
+            grad[start:end] = p.grad.ravel()
+        return value, grad
 
     result = scipy.optimize.minimize(
         fun,
