@@ -184,7 +184,7 @@ def test_digits_pipeline_held_out_accuracy(digits_split):
     )
     quiet_fit(pipe, X_train, y_train)
     accuracy = pipe.score(X_test, y_test)
-    assert accuracy >= 0.95, accuracy  # measured 0.964
+    assert accuracy >= 0.95, accuracy  # measured 0.978
     clf = pipe[-1]
     assert clf.n_iter_ == len(clf.loss_curve_) <= 30
     assert clf.loss_curve_[-1] < clf.loss_curve_[0] / 10
