@@ -1,6 +1,6 @@
 """handgrad's MLPClassifier / MLPRegressor against scikit-learn's, per solver, on real data.
 
-    python benchmarks/sklearn_mlp.py [--rounds 5] [--solvers lbfgs,sgd,adam] [--quick]
+    python benchmarks/sklearn_mlp.py [--rounds 20] [--solvers lbfgs,sgd,adam] [--quick]
 
 Four data sets that ship with scikit-learn (no download): digits (1797 x 64, 10 classes),
 breast cancer (569 x 30, 2 classes), wine (178 x 13, 3 classes), diabetes (442 x 10,
@@ -8,11 +8,18 @@ regression, y standardized). Each: a stratified (classifiers) 75/25 split, Stand
 fitted on the training part. Both libraries get the same parameters (scikit-learn's
 defaults except those in ``SETTINGS``), so both run scikit-learn's stopping rule.
 
-The machine is shared: for each (data set, solver), the two libraries are timed
-alternately, round after round, with the seed of the round (handgrad first in odd rounds,
-scikit-learn first in even ones), and the figure is the median over rounds of the ratio
-handgrad time / scikit-learn time of that round; below 1 means handgrad is faster. The test
-score (accuracy or R^2) is the mean over rounds. ``OPENBLAS_NUM_THREADS=1`` is advised.
+For each (data set, solver), the two libraries are timed alternately, round after round,
+with the seed of the round (``random_state=r``; handgrad first in even rounds,
+scikit-learn first in odd ones), and the time figure is the median over rounds of the ratio
+handgrad time / scikit-learn time of that round: below 1 means handgrad is faster. The test
+score (accuracy, or R^2 for diabetes) is given as mean ± standard deviation over rounds;
+"score diff" is the mean of the per-round differences (handgrad minus scikit-learn) ± its
+standard error (sd / sqrt(rounds)). The
+output is a Markdown table, ready for docs/performance.md. With ``--same-start``, handgrad
+starts each round from the initial weights scikit-learn draws for that seed, so that only
+the shuffling (sgd, adam) and rounding differ. Run it as
+
+    OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python benchmarks/sklearn_mlp.py
 """
 
 from __future__ import annotations
@@ -63,6 +70,22 @@ def datasets():
     return out
 
 
+def scikit_learns_start(est, X, y, seed: int) -> None:
+    """Give handgrad's ``est`` the initial weights scikit-learn draws for ``random_state=seed``
+    (its ``_init_coef``: W then b per layer, uniform from a RandomState); fit continues
+    from them (warm_start)."""
+    outputs = 1 if est._is_regressor or len(np.unique(y)) == 2 else len(np.unique(y))
+    units = [X.shape[1], *est.hidden_layer_sizes, outputs]
+    rs = np.random.RandomState(seed)
+    factor = 2.0 if est.activation == "logistic" else 6.0
+    est.coefs_, est.intercepts_ = [], []
+    for fan_in, fan_out in zip(units[:-1], units[1:]):
+        a = np.sqrt(factor / (fan_in + fan_out))
+        est.coefs_.append(rs.uniform(-a, a, (fan_in, fan_out)))
+        est.intercepts_.append(rs.uniform(-a, a, fan_out))
+    est.set_params(warm_start=True)
+
+
 def timed_fit(est, X, y) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -71,24 +94,65 @@ def timed_fit(est, X, y) -> float:
         return time.perf_counter() - started
 
 
+def compare(hg_cls, sk_cls, params, data, rounds: int, same_start: bool) -> dict:
+    """Fit both libraries ``rounds`` times, alternating which goes first; per library the
+    (seconds, test score, iterations) of each round."""
+    X_tr, X_te, y_tr, y_te = data
+    rows: dict[str, list] = {"hg": [], "sk": []}
+    for r in range(rounds):
+        for who in ("hg", "sk") if r % 2 == 0 else ("sk", "hg"):
+            est = (hg_cls if who == "hg" else sk_cls)(**params, random_state=r)
+            if who == "hg" and same_start:
+                scikit_learns_start(est, X_tr, y_tr, r)
+            seconds = timed_fit(est, X_tr, y_tr)
+            rows[who].append((seconds, est.score(X_te, y_te), est.n_iter_))
+    return {k: np.array(v) for k, v in rows.items()}
+
+
+def table_row(name: str, solver: str, rows: dict) -> str:
+    hg, sk = rows["hg"], rows["sk"]
+    ratios = hg[:, 0] / sk[:, 0]
+    diff = hg[:, 1] - sk[:, 1]  # per round: same seed, same split
+    return (
+        f"| {name} | {solver} | {np.median(hg[:, 0]):.3f} | {np.median(sk[:, 0]):.3f} "
+        f"| {np.median(ratios):.2f} [{ratios.min():.2f}, {ratios.max():.2f}] "
+        f"| {hg[:, 1].mean():.4f} ± {hg[:, 1].std():.4f} "
+        f"| {sk[:, 1].mean():.4f} ± {sk[:, 1].std():.4f} "
+        f"| {diff.mean():+.4f} ± {diff.std(ddof=1) / np.sqrt(len(diff)):.4f} "
+        f"| {np.median(hg[:, 2]):.0f} / {np.median(sk[:, 2]):.0f} |"
+    )
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--solvers", default="lbfgs,sgd,adam")
     parser.add_argument("--datasets", default="digits,breast_cancer,wine,diabetes")
     parser.add_argument("--quick", action="store_true", help="2 rounds, max_iter 20 (a smoke run)")
+    parser.add_argument(
+        "--same-start",
+        action="store_true",
+        help="handgrad starts from scikit-learn's initial weights of the round's seed",
+    )
     args = parser.parse_args(argv)
     rounds = 2 if args.quick else args.rounds
+    if rounds < 2:
+        parser.error(f"--rounds must be at least 2 (a spread needs two), got {rounds}")
+    started = time.perf_counter()
+    load = os.getloadavg()
     print(
         f"python {platform.python_version()}, numpy {np.__version__}, scikit-learn "
-        f"{sklearn.__version__}, {platform.machine()}, OPENBLAS_NUM_THREADS="
-        f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, load {os.getloadavg()}"
+        f"{sklearn.__version__}, {platform.machine()}, {os.cpu_count()} cores, "
+        f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
+        f"{rounds} rounds (random_state 0..{rounds - 1})"
+        + (", handgrad from scikit-learn's initial weights" if args.same_start else "")
+        + "\n"
     )
     print(
-        f"{'data set':<14} {'solver':<6} {'hg s':>7} {'sk s':>7} {'ratio':>6} "
-        f"{'[min, max]':>14} {'hg score':>9} {'sk score':>9} {'hg it':>6} {'sk it':>6} "
-        f"{'score diff':>10} {'(sd)':>8}"
+        "| data set | solver | handgrad s | scikit-learn s | time ratio, median [min, max] "
+        "| handgrad score | scikit-learn score | score diff | iterations hg / sk |"
     )
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, (X_tr, X_te, y_tr, y_te, classify) in datasets().items():
         if name not in args.datasets.split(","):
             continue
@@ -97,27 +161,15 @@ def main(argv=None) -> None:
             params = dict(SETTINGS[solver], solver=solver)
             if args.quick:
                 params["max_iter"] = 20
-            rows: dict[str, list] = {"hg": [], "sk": []}
-            for r in range(rounds):
-                order = ("hg", "sk") if r % 2 == 0 else ("sk", "hg")
-                for who in order:
-                    est = (hg_cls if who == "hg" else sk_cls)(**params, random_state=r)
-                    seconds = timed_fit(est, X_tr, y_tr)
-                    rows[who].append((seconds, est.score(X_te, y_te), est.n_iter_))
-            hg_t, sk_t = (np.array([row[0] for row in rows[k]]) for k in ("hg", "sk"))
-            ratios = hg_t / sk_t
-            # per round: handgrad's score minus scikit-learn's (same seed, same split)
-            diff = np.array([a[1] - b[1] for a, b in zip(rows["hg"], rows["sk"])])
-            print(
-                f"{name:<14} {solver:<6} {np.median(hg_t):7.3f} {np.median(sk_t):7.3f} "
-                f"{np.median(ratios):6.2f} [{ratios.min():5.2f}, {ratios.max():5.2f}] "
-                f"{np.mean([row[1] for row in rows['hg']]):9.4f} "
-                f"{np.mean([row[1] for row in rows['sk']]):9.4f} "
-                f"{np.median([row[2] for row in rows['hg']]):6.0f} "
-                f"{np.median([row[2] for row in rows['sk']]):6.0f} "
-                f"{np.mean(diff):10.4f} {np.std(diff):8.4f}",
-                flush=True,
-            )
+            data = (X_tr, X_te, y_tr, y_te)
+            rows = compare(hg_cls, sk_cls, params, data, rounds, args.same_start)
+            print(table_row(name, solver, rows), flush=True)
+    print(
+        f"\nscores: test accuracy (R^2 for diabetes), mean ± sd over rounds; score diff: "
+        f"handgrad's minus scikit-learn's per round, mean ± standard error. "
+        f"{time.perf_counter() - started:.0f} s; "
+        f"load average {load[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the end."
+    )
 
 
 if __name__ == "__main__":

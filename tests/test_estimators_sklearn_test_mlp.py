@@ -78,6 +78,19 @@ _DIFFERENCES = {
     "test_preserve_feature_names[MLPClassifier]": (
         "a classifier refuses y with a single class (ValueError: at least 2 classes)"
     ),
+    "test_lbfgs_regression[X0-y0]": (
+        "passes in scikit-learn by its seed: with tol=1e-3 (L-BFGS's gtol) and logistic units, "
+        "about half the initial draws stop at a linear fit (R^2 0.81) after 6-9 iterations, in "
+        "both libraries (scikit-learn: 20 of random_state 0..39); handgrad's draw for 1 is one "
+        "of them. test_estimators_parity.py runs this test from scikit-learn's draw"
+    ),
+    "test_lbfgs_regression_maxfun[X0-y0]": (
+        "passes in scikit-learn by its seed: with identity units the problem is least squares, "
+        "and about half the initial draws converge (relative reduction of f) within max_fun=10 "
+        "evaluations, so no ConvergenceWarning, in both libraries (scikit-learn: 24 of "
+        "random_state 0..39); handgrad's draw for 1 is one of them. "
+        "test_estimators_parity.py runs this test from scikit-learn's draw"
+    ),
     "test_predict_proba_multilabel": (
         "predict_log_proba is log_sigmoid of the logits, not log(predict_proba): where "
         "probabilities round to 1.0 and tie, the log keeps them apart, so the argmax differ"

@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..nn._checks import NonFiniteError, check_finite
-from ..nn.layers import ACTIVATIONS, Linear, Module, Sequential, mlp
+from ..nn.layers import ACTIVATIONS, Linear, Module, Sequential
 from ..nn.losses import Loss
 from ..train import History
 from ._data import (
@@ -113,6 +113,15 @@ class BaseMLP(Persistence, BaseEstimator):
         """(the engine's loss with reduction="sum", its factor c in the objective)."""
         raise NotImplementedError
 
+    def _reported_fraction(self) -> float:
+        """The data term's factor in the loss scikit-learn reports: 1, but 1/K for the
+        regressor's squared error with K outputs (scikit-learn's value averages them)."""
+        return 1.0
+
+    def _objective(self, alpha: float) -> Objective:
+        loss, scale = self._make_loss()
+        return Objective(self._network(), loss, scale, alpha, self._reported_fraction())
+
     def _split_labels(self, T) -> np.ndarray | None:
         """The labels to stratify the early-stopping split by (None: not stratified)."""
         return None
@@ -157,11 +166,8 @@ class BaseMLP(Persistence, BaseEstimator):
         return self._network()
 
     def _initialize(self, units: list[int], p: dict, dtype, rng, n_outputs: int, out: str):
-        model = mlp(units, p["activation"], rng=rng, dtype=dtype)
-        linears = [m for m in model.layers if isinstance(m, Linear)]
-        self.coefs_ = [lin.weight.value for lin in linears]
-        self.intercepts_ = [lin.bias.value for lin in linears if lin.bias is not None]
-        self._model = model
+        self.coefs_, self.intercepts_ = glorot_uniform(units, p["activation"], rng, dtype)
+        self.__dict__.pop("_model", None)
         self.n_iter_, self.t_ = 0, 0
         self.n_outputs_, self.n_layers_, self.out_activation_ = n_outputs, len(units), out
         self.loss_curve_ = []
@@ -255,9 +261,7 @@ class BaseMLP(Persistence, BaseEstimator):
             self.n_outputs_, self.n_layers_, self.out_activation_ = n_outputs, len(units), out
             if "history_" not in d or not incremental:
                 self.history_ = History(epoch_loss=list(self.loss_curve_))
-        model = self._network()
-        loss, scale = self._make_loss()
-        objective = Objective(model, loss, scale, p["alpha"])
+        objective = self._objective(p["alpha"])
 
         if p["solver"] == "lbfgs":
             self._fit_lbfgs(objective, X, T, w, p)
@@ -358,8 +362,7 @@ class BaseMLP(Persistence, BaseEstimator):
         T = T.reshape(len(T), -1)
         if self.out_activation_ == "softmax":
             T = np.argmax(T, axis=1)
-        loss, scale = self._make_loss()
-        objective = Objective(self._network(), loss, scale, float(self.alpha))
+        objective = self._objective(float(self.alpha))
         w = check_sample_weight(sample_weight, len(T), dtype)
         value = objective.value_and_grad(np.asarray(X, dtype=dtype), T, w)
         net = self._network()
@@ -402,6 +405,20 @@ class BaseMLP(Persistence, BaseEstimator):
                 f"float range on it ({exc}); X is far from the scale the model was trained "
                 "on, or training diverged (see history_.stop_reason)"
             ) from None
+
+
+def glorot_uniform(units: list[int], activation: str, rng: np.random.Generator, dtype):
+    """scikit-learn's initial weights AND biases, drawn from ``rng``: for each layer
+    (fan_in, fan_out) = (units[i], units[i+1]), W (fan_in, fan_out) then b (fan_out,), both
+    uniform on [-a, a] with a = sqrt(f / (fan_in + fan_out)), f = 2 for a sigmoid ("logistic")
+    hidden activation, else 6 (Glorot & Bengio's bound)."""
+    factor = 2.0 if activation == "sigmoid" else 6.0
+    coefs, intercepts = [], []
+    for fan_in, fan_out in zip(units[:-1], units[1:]):
+        a = math.sqrt(factor / (fan_in + fan_out))
+        coefs.append(rng.uniform(-a, a, (fan_in, fan_out)).astype(dtype))
+        intercepts.append(rng.uniform(-a, a, fan_out).astype(dtype))
+    return coefs, intercepts
 
 
 def _engine_activation(name: str) -> str:

@@ -8,16 +8,42 @@ K labels         K logits Z      BCE with logits per label P(label k) = sigmoid(
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import type_of_target
 
 from ..metrics import log_probabilities, probabilities
 from ..nn import functional as F
 from ..nn.losses import BCEWithLogitsLoss, Loss, SoftmaxCrossEntropyLoss
 from ._base import BaseMLP
 from ._params import jsonable
+
+
+def _check_classification_targets(kind: str, y) -> None:
+    """scikit-learn's ``check_classification_targets`` on y of type ``kind`` (its
+    message and warning: scikit-learn's common checks match them)."""
+    if kind not in (
+        "binary",
+        "multiclass",
+        "multiclass-multioutput",
+        "multilabel-indicator",
+        "multilabel-sequences",
+    ):
+        raise ValueError(
+            f"Unknown label type: {kind}. Maybe you are trying to fit a classifier, which "
+            "expects discrete classes on a regression target with continuous values."
+        )
+    n = len(y)
+    if "multiclass" in kind and n > 20 and np.unique(y).shape[0] > round(0.5 * n):
+        warnings.warn(
+            "The number of unique classes is greater than 50% of the number of samples. "
+            "`y` could represent a regression problem, not a classification problem.",
+            UserWarning,
+            stacklevel=5,
+        )
 
 
 def _stochastic(est) -> bool:
@@ -52,7 +78,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return tags
 
     def _encode_targets(self, y, dtype, first: bool, classes=None):
-        kind = type_of_target(y)
+        kind = type_of_target(y, input_name="y")  # (once: 1.5 ms on 133 rows)
         incremental = classes is not None or getattr(self, "_incremental", False)
         redefine = "classes_" not in self.__dict__ or (not self.warm_start and not incremental)
         if kind == "multilabel-indicator":
@@ -65,7 +91,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             T = np.asarray(y).astype(dtype)
             attrs = {"classes_": np.arange(n_labels), "_multilabel": True}
             return T, n_labels, "logistic", attrs
-        check_classification_targets(y)
+        _check_classification_targets(kind, y)
         if kind not in ("binary", "multiclass"):
             raise ValueError(
                 f"{type(self).__name__} needs class labels (n_samples,) or an indicator "

@@ -110,6 +110,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             return PoissonLoss(reduction="sum"), 1.0
         return MSELoss(reduction="sum"), 0.5
 
+    def _reported_fraction(self) -> float:
+        return 1.0 / np.shape(self.coefs_[-1])[1] if self.loss == "squared_error" else 1.0
+
     def _score_outputs(self, outputs, target, sample_weight) -> float:
         prediction = np.exp(outputs) if self.out_activation_ == "exp" else outputs
         return float(r2_score(target, prediction, sample_weight=sample_weight))

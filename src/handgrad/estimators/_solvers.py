@@ -9,7 +9,10 @@ w_i (1 when no sample_weight is given):
 with l_i the engine's loss of row i summed over its outputs (softmax cross-entropy, binary
 cross-entropy per label, squared error, half the Poisson deviance) and c = 1/2 for the
 squared error (scikit-learn's "half squared error"; the engine's MSELoss has no 1/2), 1
-otherwise. L-BFGS uses the whole
+otherwise. The value reported (``loss_``, the loss curve, the
+stopping rule, the value L-BFGS sees) is scikit-learn's: for its squared error with K
+outputs, the data term divided by K (scikit-learn's value averages the outputs, its gradient
+sums them); the gradient is always that of J. L-BFGS uses the whole
 training set as the batch (full-batch gradient, in float64 for the optimizer); the
 stochastic solvers use each minibatch and scikit-learn's schedules and stopping rule.
 """
@@ -42,8 +45,9 @@ class Objective:
     ``forward``/``backward`` of the model and the loss.
     """
 
-    def __init__(self, model, loss, scale: float, alpha: float):
+    def __init__(self, model, loss, scale: float, alpha: float, reported: float = 1.0):
         self.model, self.loss, self.scale, self.alpha = model, loss, scale, alpha
+        self.reported = reported  # the data term's factor in the value reported (1/K or 1)
         self.params = model.parameters()
         self.weights = [p for p in self.params if p.regularize]
         self._fast: tuple | None = None  # (X, T, FastStep, the loss's target) once built
@@ -79,7 +83,7 @@ class Objective:
             k = self.scale / n
             for p in self.params:
                 p.grad *= k
-            return self.scale * value / n + self._penalty(float(n))
+            return self.reported * self.scale * value / n + self._penalty(float(n))
 
     def _data_term(self, xb: np.ndarray, tb: np.ndarray, wb, denom: float) -> float:
         """c * sum_i w_i l_i / denom on a batch; the parameters' .grad get its gradient."""
@@ -100,7 +104,8 @@ class Objective:
         return 0.5 * k * value
 
     def value_and_grad(self, X, T, w, idx=None) -> float:
-        """J on the rows ``idx`` of (X, T, w) (all rows if None); NaN if anything overflows.
+        """J on the rows ``idx`` of (X, T, w) (all rows if None), as reported (above); NaN
+        if anything overflows. Each parameter's ``.grad`` holds dJ/dparameter.
 
         Dense X is one batch; a full batch of sparse X is densified in pieces (at most
         ``FULL_BATCH_CHUNK`` rows and ``DENSE_BUDGET`` values) whose gradients are added up.
@@ -129,7 +134,7 @@ class Objective:
                             a += p.grad
                     for a, p in zip(acc, self.params):
                         p.grad[...] = a
-                value += self._penalty(denom)
+                value = self.reported * value + self._penalty(denom)
         except NonFiniteError:
             return math.nan
         return value
@@ -150,19 +155,23 @@ def lbfgs(objective: Objective, data, *, max_iter: int, max_fun: int, tol: float
     X, T, w = data
     params = objective.params
     curve: list[float] = []  # J after each iteration
-    sizes = [p.value.size for p in params]
-    theta0 = np.concatenate([p.value.ravel() for p in params]).astype(np.float64)
+    ends = np.cumsum([p.value.size for p in params]).tolist()
+    pieces = [(p, start, end) for p, start, end in zip(params, [0, *ends[:-1]], ends)]
+    theta0 = np.concatenate([p.value.ravel() for p in params]).astype(np.float64, copy=False)
 
     def unpack(theta: np.ndarray) -> None:
-        for p, piece in zip(params, np.split(theta, np.cumsum(sizes)[:-1])):
-            p.value[...] = piece.reshape(p.value.shape)
+        for p, start, end in pieces:
+            p.value[...] = theta[start:end].reshape(p.value.shape)
 
     def fun(theta: np.ndarray):
         unpack(theta)
         value = objective.value_and_grad(X, T, w)
         if not math.isfinite(value):
             return math.inf, np.zeros_like(theta)
-        return value, np.concatenate([p.grad.ravel() for p in params]).astype(np.float64)
+        grad = np.empty(ends[-1])  # a new array per call: SciPy keeps the previous one
+        for p, start, end in pieces:
+            grad[start:end] = p.grad.ravel()
+        return value, grad
 
     result = scipy.optimize.minimize(
         fun,
@@ -188,6 +197,25 @@ def lbfgs(objective: Objective, data, *, max_iter: int, max_fun: int, tol: float
 # --- the stochastic solvers -----------------------------------------------------------------
 
 
+class ScikitLearnAdam(Adam):
+    """Adam as scikit-learn steps: the bias corrections folded into the rate and epsilon
+    added to sqrt(v), not to the corrected sqrt(v_hat):
+
+        W <- W - lr_t * m / (sqrt(v) + epsilon),   lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t)
+
+    which is the engine's step ``lr * m_hat / (sqrt(v_hat) + eps_t)`` with
+    eps_t = epsilon / sqrt(1 - b2^t): each step sets ``eps`` so, then takes the engine's.
+    """
+
+    def __init__(self, params, lr: float, betas: tuple[float, float], epsilon: float):
+        super().__init__(params, lr=lr, betas=betas, eps=epsilon)
+        self.epsilon = epsilon
+
+    def step(self) -> None:
+        self.eps = self.epsilon / math.sqrt(1.0 - self.beta2 ** (self.t + 1))
+        super().step()
+
+
 class StochasticSolver:
     """An engine optimizer with scikit-learn's learning-rate schedules on top.
 
@@ -211,8 +239,8 @@ class StochasticSolver:
         elif solver == "rmsprop":
             self.optimizer = RMSProp(params, lr=p["lr"], eps=p["epsilon"])
         else:
-            self.optimizer = Adam(
-                params, lr=p["lr"], betas=(p["beta_1"], p["beta_2"]), eps=p["epsilon"]
+            self.optimizer = ScikitLearnAdam(
+                params, p["lr"], (p["beta_1"], p["beta_2"]), p["epsilon"]
             )
 
     def set_learning_rate(self, lr: float) -> None:
