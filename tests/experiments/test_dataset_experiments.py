@@ -96,22 +96,22 @@ def fake_sweep(loss_by_lr: dict, val_acc: float = 0.9, rises: int = 0) -> dict:
 
 
 def test_digits_trend_words():
-    assert digits_exp._trend([3, 2, 1]) == "fell"
-    assert digits_exp._trend([1, 2, 3]) == "rose"
-    assert digits_exp._trend([0.961, 0.967, 0.967]) == "rose or stayed level"
-    assert digits_exp._trend([2, 2, 1]) == "fell or stayed level"
-    assert digits_exp._trend([1, 1, 1]) == "stayed level"
-    assert digits_exp._trend([1, 3, 2]) == "went up and down"
+    assert digits_exp.prose.trend([3, 2, 1]) == "fell"
+    assert digits_exp.prose.trend([1, 2, 3]) == "rose"
+    assert digits_exp.prose.trend([0.961, 0.967, 0.967]) == "rose or stayed level"
+    assert digits_exp.prose.trend([2, 2, 1]) == "fell or stayed level"
+    assert digits_exp.prose.trend([1, 1, 1]) == "stayed level"
+    assert digits_exp.prose.trend([1, 3, 2]) == "went up and down"
 
 
 def test_digits_text_follows_the_numbers():
     falling = fake_sweep({0.01: 0.5, 0.1: 0.1, 0.5: 0.01}, rises=9)
-    _, lr_lines, bumpy, width = digits_exp._sweep_text(falling, 40)
+    _, lr_lines, bumpy, width = digits_exp.prose.sweep_text(falling, 40)
     assert "training loss fell as the learning rate went" in lr_lines[0]
     assert "bumpier" in bumpy and "27 times at lr=0.5" in bumpy
     assert "(it fell)" in width
     rising = fake_sweep({0.01: 0.01, 0.1: 0.1, 0.5: 0.5}, rises=0)
-    _, lr_lines, bumpy, _ = digits_exp._sweep_text(rising, 40)
+    _, lr_lines, bumpy, _ = digits_exp.prose.sweep_text(rising, 40)
     assert "at every width the final training loss rose as the learning rate went" in lr_lines[0]
     assert "did not make the curves bumpier" in bumpy
     assert "H=16: never (within 40), never (within 40)" in lr_lines[1]
@@ -120,7 +120,7 @@ def test_digits_text_follows_the_numbers():
         **mixed[(digits_exp.HIDDEN[0], 0.5)],
         "final_train_loss": 9.0,
     }
-    _, lr_lines, _, _ = digits_exp._sweep_text(mixed, 40)
+    _, lr_lines, _, _ = digits_exp.prose.sweep_text(mixed, 40)
     assert f"went up and down at H={digits_exp.HIDDEN[0]}" in lr_lines[0]
     assert f"fell at H={digits_exp.HIDDEN[1]}" in lr_lines[0]
 
