@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...chapters import chapter
-from ..base import ExperimentResult, tagline
+from ..base import ExperimentResult, output_folder, tagline
 from . import figures, measure, prose
 
 NAME = "binary"
@@ -30,8 +30,8 @@ __all__ = ["NAME", "STAGE", "TITLE", "run"]
 def run(
     seed: int = 0, out_dir: Path = Path("runs/binary"), quick: bool = False
 ) -> ExperimentResult:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Check the gradients and train on both data sets; draw the boundaries and the losses."""
+    out_dir = output_folder(out_dir)
     m = measure.measure(seed, quick)
     drawn = [figures.boundary_figure(m, out_dir), figures.loss_figure(m, out_dir)]
     return ExperimentResult(NAME, TITLE, STAGE, measure.metrics(m), prose.section(m, quick), drawn)

@@ -21,24 +21,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...chapters import chapter
-from ..base import ExperimentResult, tagline
+from ..base import ExperimentResult, output_folder, refuse_options, tagline
 from . import figures, measure, prose
-from .measure import BATCH_SIZE, HIDDEN, LEARNING_RATES, TARGET_ACCURACY
+from .measure import HIDDEN, LEARNING_RATES
 
 NAME = "digits"
 TITLE = chapter(NAME).heading
 STAGE = tagline(NAME)
 
-__all__ = [
-    "BATCH_SIZE",
-    "HIDDEN",
-    "LEARNING_RATES",
-    "NAME",
-    "STAGE",
-    "TARGET_ACCURACY",
-    "TITLE",
-    "run",
-]
+__all__ = ["HIDDEN", "LEARNING_RATES", "NAME", "STAGE", "TITLE", "run"]
 
 
 def run(
@@ -54,10 +45,8 @@ def run(
     "serial", a scheduler address, a Client, or "local" for a LocalCluster); the results
     are the same bits as the plain loop's with BLAS on one thread.
     """
-    if options:
-        raise TypeError(f"digits: unexpected option(s) {', '.join(sorted(options))}")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    refuse_options(NAME, options)
+    out_dir = output_folder(out_dir)
     m = measure.measure(seed, quick, scheduler)
     drawn = [figures.final_figure(m, out_dir), figures.sweep_figure(m, out_dir)]
     return ExperimentResult(NAME, TITLE, STAGE, measure.metrics(m), prose.section(m), drawn)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ...chapters import chapter
-from ..base import ExperimentResult, Figure, lead, tagline
+from ..base import ExperimentResult, Figure, lead, output_folder, tagline
 from . import (
     _reference,
     activations,
@@ -59,8 +59,7 @@ def run(
     tasks (see ``handgrad.sweep.parallel_map``); the numbers are the same.
     """
     cfg = QUICK if quick else FULL
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = output_folder(out_dir)
     ref = _reference.Reference()
     steps: list[tuple[str, Callable[[], dict]]] = [
         ("binary cross-entropy stability", lambda: stability.bce_stability(cfg, ref)),

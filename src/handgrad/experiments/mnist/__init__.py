@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...chapters import chapter
-from ..base import ExperimentResult, tagline
+from ..base import ExperimentResult, output_folder, refuse_options, tagline
 from . import figures, measure, prose
 
 NAME = "mnist"
@@ -38,10 +38,8 @@ def run(
     **options,
 ) -> ExperimentResult:
     """Train and evaluate (see the module docstring). ``mnist``: path to the full MNIST."""
-    if options:
-        raise TypeError(f"mnist: unexpected option(s) {', '.join(sorted(options))}")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    refuse_options(NAME, options)
+    out_dir = output_folder(out_dir)
     m = measure.measure(seed, quick, mnist)
     drawn = [figures.curves_figure(m, out_dir), figures.confusion_figure(m, out_dir)]
     if len(m.shown_images):

@@ -11,7 +11,7 @@ from pathlib import Path
 from ... import experiments as registry  # looked up at call time: tests swap the registry
 from ...io import write_text
 from ...report import SectionEntry, skipped_parts, write_experiment_report, write_tour_report
-from ..base import ExperimentResult
+from ..base import ExperimentResult, output_folder
 from .pool import Helper, Outcome, SharedQueue
 from .progress import TourProgress, chapter_heading
 
@@ -177,8 +177,7 @@ def run_tour(
     unknown = [n for n in names if n not in registry.EXPERIMENTS]
     if unknown:
         raise ValueError(f"unknown experiment(s) {', '.join(unknown)}")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(out)
     tour = _Tour(out, seed, quick, mnist, scheduler, progress)
     queue = SharedQueue(names)
     helper = _start_helper(tour, queue, workers, len(names))
