@@ -18,7 +18,8 @@ import pytest
 from handgrad.data import load_mnist_subset
 from handgrad.experiments import digits as digits_exp
 from handgrad.experiments import framework as framework_exp
-from handgrad.experiments import keras_side, run_experiment
+from handgrad.experiments import run_experiment
+from handgrad.experiments.framework import keras_side
 from handgrad.install import install_hint
 
 
@@ -222,7 +223,7 @@ def test_framework_handgrad_half_without_keras(tmp_path):
 
 def test_framework_reports_a_missing_keras(tmp_path, monkeypatch):
     monkeypatch.setattr(
-        framework_exp, "_backend_or_reason", lambda: (None, "Keras is not installed (test)")
+        keras_side, "backend_or_reason", lambda: (None, "Keras is not installed (test)")
     )
     result = framework_exp.run(seed=0, out_dir=tmp_path, quick=True)
     assert result.metrics["keras"]["available"] is False
@@ -256,14 +257,14 @@ def test_framework_backend_choice(monkeypatch, installed, env, expected):
         monkeypatch.delenv("KERAS_BACKEND", raising=False)
     else:
         monkeypatch.setenv("KERAS_BACKEND", env)
-    backend, reason = framework_exp._backend_or_reason()
+    backend, reason = keras_side.backend_or_reason()
     assert backend == expected[0]
     assert (reason is None) if expected[1] is None else expected[1] in reason
 
 
 def test_framework_reports_a_keras_that_fails_to_import(tmp_path, monkeypatch):
     # with or without Keras installed, the child's `import keras` fails for this backend
-    monkeypatch.setattr(framework_exp, "_backend_or_reason", lambda: ("no-such-backend", None))
+    monkeypatch.setattr(keras_side, "backend_or_reason", lambda: ("no-such-backend", None))
     result = framework_exp.run(seed=0, out_dir=tmp_path, quick=True)
     k = result.metrics["keras"]
     assert k["available"] is False
@@ -287,7 +288,7 @@ def test_importing_the_experiments_loads_no_framework():
 @pytest.mark.slow
 def test_framework_matches_keras(tmp_path, monkeypatch):
     # Keras and JAX come with the test extra: the Keras half runs here, never skipped
-    backend, reason = framework_exp._backend_or_reason()
+    backend, reason = keras_side.backend_or_reason()
     assert backend is not None, f"the Keras half cannot run: {reason}"
     home = tmp_path / "home"
     home.mkdir()
