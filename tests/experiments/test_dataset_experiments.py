@@ -18,7 +18,8 @@ import pytest
 from handgrad.data import load_mnist_subset
 from handgrad.experiments import digits as digits_exp
 from handgrad.experiments import framework as framework_exp
-from handgrad.experiments import keras_side, run_experiment
+from handgrad.experiments import run_experiment
+from handgrad.experiments.framework import keras_side
 from handgrad.install import install_hint
 
 
@@ -96,22 +97,22 @@ def fake_sweep(loss_by_lr: dict, val_acc: float = 0.9, rises: int = 0) -> dict:
 
 
 def test_digits_trend_words():
-    assert digits_exp._trend([3, 2, 1]) == "fell"
-    assert digits_exp._trend([1, 2, 3]) == "rose"
-    assert digits_exp._trend([0.961, 0.967, 0.967]) == "rose or stayed level"
-    assert digits_exp._trend([2, 2, 1]) == "fell or stayed level"
-    assert digits_exp._trend([1, 1, 1]) == "stayed level"
-    assert digits_exp._trend([1, 3, 2]) == "went up and down"
+    assert digits_exp.prose.trend([3, 2, 1]) == "fell"
+    assert digits_exp.prose.trend([1, 2, 3]) == "rose"
+    assert digits_exp.prose.trend([0.961, 0.967, 0.967]) == "rose or stayed level"
+    assert digits_exp.prose.trend([2, 2, 1]) == "fell or stayed level"
+    assert digits_exp.prose.trend([1, 1, 1]) == "stayed level"
+    assert digits_exp.prose.trend([1, 3, 2]) == "went up and down"
 
 
 def test_digits_text_follows_the_numbers():
     falling = fake_sweep({0.01: 0.5, 0.1: 0.1, 0.5: 0.01}, rises=9)
-    _, lr_lines, bumpy, width = digits_exp._sweep_text(falling, 40)
+    _, lr_lines, bumpy, width = digits_exp.prose.sweep_text(falling, 40)
     assert "training loss fell as the learning rate went" in lr_lines[0]
     assert "bumpier" in bumpy and "27 times at lr=0.5" in bumpy
     assert "(it fell)" in width
     rising = fake_sweep({0.01: 0.01, 0.1: 0.1, 0.5: 0.5}, rises=0)
-    _, lr_lines, bumpy, _ = digits_exp._sweep_text(rising, 40)
+    _, lr_lines, bumpy, _ = digits_exp.prose.sweep_text(rising, 40)
     assert "at every width the final training loss rose as the learning rate went" in lr_lines[0]
     assert "did not make the curves bumpier" in bumpy
     assert "H=16: never (within 40), never (within 40)" in lr_lines[1]
@@ -120,7 +121,7 @@ def test_digits_text_follows_the_numbers():
         **mixed[(digits_exp.HIDDEN[0], 0.5)],
         "final_train_loss": 9.0,
     }
-    _, lr_lines, _, _ = digits_exp._sweep_text(mixed, 40)
+    _, lr_lines, _, _ = digits_exp.prose.sweep_text(mixed, 40)
     assert f"went up and down at H={digits_exp.HIDDEN[0]}" in lr_lines[0]
     assert f"fell at H={digits_exp.HIDDEN[1]}" in lr_lines[0]
 
@@ -222,7 +223,7 @@ def test_framework_handgrad_half_without_keras(tmp_path):
 
 def test_framework_reports_a_missing_keras(tmp_path, monkeypatch):
     monkeypatch.setattr(
-        framework_exp, "_backend_or_reason", lambda: (None, "Keras is not installed (test)")
+        keras_side, "backend_or_reason", lambda: (None, "Keras is not installed (test)")
     )
     result = framework_exp.run(seed=0, out_dir=tmp_path, quick=True)
     assert result.metrics["keras"]["available"] is False
@@ -256,14 +257,14 @@ def test_framework_backend_choice(monkeypatch, installed, env, expected):
         monkeypatch.delenv("KERAS_BACKEND", raising=False)
     else:
         monkeypatch.setenv("KERAS_BACKEND", env)
-    backend, reason = framework_exp._backend_or_reason()
+    backend, reason = keras_side.backend_or_reason()
     assert backend == expected[0]
     assert (reason is None) if expected[1] is None else expected[1] in reason
 
 
 def test_framework_reports_a_keras_that_fails_to_import(tmp_path, monkeypatch):
     # with or without Keras installed, the child's `import keras` fails for this backend
-    monkeypatch.setattr(framework_exp, "_backend_or_reason", lambda: ("no-such-backend", None))
+    monkeypatch.setattr(keras_side, "backend_or_reason", lambda: ("no-such-backend", None))
     result = framework_exp.run(seed=0, out_dir=tmp_path, quick=True)
     k = result.metrics["keras"]
     assert k["available"] is False
@@ -287,7 +288,7 @@ def test_importing_the_experiments_loads_no_framework():
 @pytest.mark.slow
 def test_framework_matches_keras(tmp_path, monkeypatch):
     # Keras and JAX come with the test extra: the Keras half runs here, never skipped
-    backend, reason = framework_exp._backend_or_reason()
+    backend, reason = keras_side.backend_or_reason()
     assert backend is not None, f"the Keras half cannot run: {reason}"
     home = tmp_path / "home"
     home.mkdir()

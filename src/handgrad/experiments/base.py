@@ -69,6 +69,19 @@ class ExperimentResult:
         return out_dir
 
 
+def output_folder(out_dir: Path | str) -> Path:
+    """``out_dir`` as a Path, created (with its parents) if it does not exist yet."""
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def refuse_options(name: str, options: dict) -> None:
+    """A clear TypeError when an experiment's ``run`` was given options it does not take."""
+    if options:
+        raise TypeError(f"{name}: unexpected option(s) {', '.join(sorted(options))}")
+
+
 def tagline(key: str) -> str:
     """The chapter's one-line summary as a sentence: 'Fit y = wx + b by gradient descent; ...'."""
     summary = chapter(key).summary

@@ -109,37 +109,29 @@ def _limits() -> dict:
     }
 
 
-def create_app(
-    idle_timeout: float = 30 * 60,
-    max_fps: float = MAX_FPS,
-    token: str | None = None,
-    grace: float = RECONNECT_GRACE,
-) -> Guard:
-    """The ASGI app behind its guard. ``idle_timeout``: seconds without a message before a
-    tab is closed; ``max_fps``: the most frames a second a playing tab is sent; ``token``:
-    this launch's secret (a fresh one when None; read it back as ``app.token``); ``grace``:
-    seconds a tab's session waits for a reconnect. ``app.registry.stopping.set()`` stops
-    every training within one step (the server does it on Ctrl-C)."""
-    registry = Registry(grace)
+_GONE = {"error": "unknown or expired session; reload the page"}
 
-    async def index(request: Request) -> Response:
+
+class _Handlers:
+    """The page's routes over one ``Registry`` of sessions."""
+
+    def __init__(self, registry: Registry, idle_timeout: float, max_fps: float) -> None:
+        self.registry, self.idle_timeout, self.max_fps = registry, idle_timeout, max_fps
+
+    async def index(self, request: Request) -> Response:
         return FileResponse(f"{_static_dir()}/index.html", headers={"Cache-Control": "no-store"})
 
-    async def socket(websocket: WebSocket) -> None:
+    async def socket(self, websocket: WebSocket) -> None:
+        registry = self.registry
         registry.purge()
         await websocket.accept()
         wanted = websocket.query_params.get("session")
         session = registry.attach(wanted)
-        if session is None and len(registry.sessions) >= MAX_SESSIONS:
-            registry.drop_oldest_detached()  # a reloaded tab's old session gives way
-        if session is None and len(registry.sessions) >= MAX_SESSIONS:
-            text = f"too many open playground tabs ({MAX_SESSIONS}); close one and reload"
-            await websocket.send_text(json.dumps({"type": "error", "message": text}))
-            await websocket.close(code=4001)
-            return
         restored = session is not None
         if session is None:
-            session = await asyncio.to_thread(registry.create)
+            session = await self._new_session(websocket)
+            if session is None:
+                return
         hello = {
             "type": "hello",
             "session": session.id,
@@ -147,7 +139,7 @@ def create_app(
             "ended": wanted is not None and not restored,  # the page asked for one now gone
             "limits": _limits(),
         }
-        connection = Connection(websocket, session, idle_timeout, max_fps, hello)
+        connection = Connection(websocket, session, self.idle_timeout, self.max_fps, hello)
         closed_by_server = False
         try:
             closed_by_server = await connection.run()  # idle timeout: the session ends
@@ -160,34 +152,32 @@ def create_app(
             else:
                 registry.detach(session.id)
 
-    def session_of(request: Request) -> Session | None:
-        return registry.get(request.path_params["session"])
+    async def _new_session(self, websocket: WebSocket) -> Session | None:
+        """A fresh session, or None (the socket closed) when every slot is taken."""
+        registry = self.registry
+        if len(registry.sessions) >= MAX_SESSIONS:
+            registry.drop_oldest_detached()  # a reloaded tab's old session gives way
+        if len(registry.sessions) >= MAX_SESSIONS:
+            text = f"too many open playground tabs ({MAX_SESSIONS}); close one and reload"
+            await websocket.send_text(json.dumps({"type": "error", "message": text}))
+            await websocket.close(code=4001)
+            return None
+        return await asyncio.to_thread(registry.create)
 
-    def cannot_export(session: Session | None) -> Response | None:
+    async def upload(self, request: Request) -> Response:
+        session = self.registry.get(request.path_params["session"])
         if session is None:
-            return JSONResponse({"error": "unknown or expired session; reload the page"}, 404)
-        if session.trainer.diverged:
-            return JSONResponse({"error": "the run has diverged; press Reset first"}, 409)
-        return None
-
-    async def upload(request: Request) -> Response:
-        session = session_of(request)
-        if session is None:
-            return JSONResponse({"error": "unknown or expired session; reload the page"}, 404)
-        limit = pdata.MAX_UPLOAD_BYTES
-        declared = request.headers.get("content-length")
-        too_big = {"error": f"the file is larger than the {limit // 1000} kB upload limit"}
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            return JSONResponse(too_big, 413)
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                return JSONResponse(too_big, 413)
+            return JSONResponse(_GONE, 404)
+        body = await _read_body(request, pdata.MAX_UPLOAD_BYTES)
+        if body is None:
+            limit = pdata.MAX_UPLOAD_BYTES
+            return JSONResponse(
+                {"error": f"the file is larger than the {limit // 1000} kB upload limit"}, 413
+            )
         filename = pdata.safe_filename(request.query_params.get("filename", "upload.csv"))
         try:
             table = await asyncio.wait_for(
-                asyncio.to_thread(pdata.parse_csv, bytes(body), filename), UPLOAD_SECONDS
+                asyncio.to_thread(pdata.parse_csv, body, filename), UPLOAD_SECONDS
             )
         except DataError as exc:  # the file arrived; its content is the learner's to fix
             return JSONResponse({"error": str(exc)})  # 200: the page shows it (no console noise)
@@ -197,11 +187,19 @@ def create_app(
         session.touch()
         return JSONResponse(table.summary())
 
-    async def export_model(request: Request) -> Response:
-        session = session_of(request)
-        refusal = cannot_export(session)
-        if refusal is not None or session is None:
-            return refusal or Response(status_code=404)
+    def _exportable(self, request: Request) -> Session | Response:
+        """The request's session, or the response refusing the export."""
+        session = self.registry.get(request.path_params["session"])
+        if session is None:
+            return JSONResponse(_GONE, 404)
+        if session.trainer.diverged:
+            return JSONResponse({"error": "the run has diverged; press Reset first"}, 409)
+        return session
+
+    async def export_model(self, request: Request) -> Response:
+        session = self._exportable(request)
+        if isinstance(session, Response):
+            return session
 
         def write() -> tuple[bytes, float]:
             with session.lock:
@@ -217,11 +215,10 @@ def create_app(
             },
         )
 
-    async def export_script(request: Request) -> Response:
-        session = session_of(request)
-        refusal = cannot_export(session)
-        if refusal is not None or session is None:
-            return refusal or Response(status_code=404)
+    async def export_script(self, request: Request) -> Response:
+        session = self._exportable(request)
+        if isinstance(session, Response):
+            return session
 
         def write() -> tuple[str, float, int]:
             with session.lock:
@@ -239,12 +236,39 @@ def create_app(
             },
         )
 
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None when it is (or declares itself) over ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def create_app(
+    idle_timeout: float = 30 * 60,
+    max_fps: float = MAX_FPS,
+    token: str | None = None,
+    grace: float = RECONNECT_GRACE,
+) -> Guard:
+    """The ASGI app behind its guard. ``idle_timeout``: seconds without a message before a
+    tab is closed; ``max_fps``: the most frames a second a playing tab is sent; ``token``:
+    this launch's secret (a fresh one when None; read it back as ``app.token``); ``grace``:
+    seconds a tab's session waits for a reconnect. ``app.registry.stopping.set()`` stops
+    every training within one step (the server does it on Ctrl-C)."""
+    registry = Registry(grace)
+    h = _Handlers(registry, idle_timeout, max_fps)
     routes = [
-        Route("/", index),
-        WebSocketRoute("/ws", socket),
-        Route("/api/{session}/upload", upload, methods=["POST"]),
-        Route("/api/{session}/export/model", export_model),
-        Route("/api/{session}/export/script", export_script),
+        Route("/", h.index),
+        WebSocketRoute("/ws", h.socket),
+        Route("/api/{session}/upload", h.upload, methods=["POST"]),
+        Route("/api/{session}/export/model", h.export_model),
+        Route("/api/{session}/export/script", h.export_script),
         Mount("/static", StaticFiles(directory=_static_dir()), name="static"),
     ]
     app = Starlette(routes=routes)

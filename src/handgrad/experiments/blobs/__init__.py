@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...chapters import chapter
-from ..base import ExperimentResult, tagline
+from ..base import ExperimentResult, output_folder, tagline
 from . import figures, measure, prose
 from .measure import CENTERS, shape_walk
 
@@ -26,8 +26,7 @@ __all__ = ["CENTERS", "NAME", "STAGE", "TITLE", "run", "shape_walk"]
 
 
 def run(seed: int = 0, out_dir: Path = Path("runs/blobs"), quick: bool = False) -> ExperimentResult:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = output_folder(out_dir)
     m = measure.measure(seed, quick)
     drawn = [figures.regions_figure(m, out_dir), figures.curves_figure(m, out_dir)]
     return ExperimentResult(

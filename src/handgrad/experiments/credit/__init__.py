@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...chapters import chapter
-from ..base import ExperimentResult, tagline
+from ..base import ExperimentResult, output_folder, tagline
 from . import figures, measure, prose
 from .measure import (
     FEATURES,
@@ -60,8 +60,7 @@ __all__ = [
 def run(
     seed: int = 0, out_dir: Path = Path("runs/credit"), quick: bool = False
 ) -> ExperimentResult:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = output_folder(out_dir)
     m = measure.measure(seed, quick)
     drawn = [figures.loss_figure(m, out_dir), figures.weights_figure(m, out_dir)]
     return ExperimentResult(NAME, TITLE, STAGE, measure.metrics(m), prose.section(m), drawn)

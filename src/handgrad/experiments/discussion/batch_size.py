@@ -330,10 +330,8 @@ def worse(run: dict, reference: dict) -> bool:
     return run["final_loss"] is None or run["final_loss"] > reference["final_loss"]
 
 
-def md_lr(lr: dict) -> str:
-    runs = lr["runs"]
-    base, keep, root2, lin, aggr = list(runs)
-    table = md_table(
+def _lr_table(runs: dict) -> str:
+    return md_table(
         [
             "run",
             "final loss",
@@ -358,6 +356,11 @@ def md_lr(lr: dict) -> str:
             for n, r in runs.items()
         ],
     )
+
+
+def _scaling(runs: dict) -> tuple[str, str]:
+    """Which rule for the doubled batch tracked the B run; -> (the paragraph, that rule)."""
+    base, keep, root2, lin, aggr = list(runs)
     rb, rk, rr, rl, ra = (runs[n] for n in (base, keep, root2, lin, aggr))
     doubled = {n: runs[n]["curve_distance_to_base"] for n in (keep, root2, lin)}
     closest = min(doubled, key=lambda name: doubled[name])
@@ -385,6 +388,11 @@ def md_lr(lr: dict) -> str:
         f"({fmt(rk['step_loss_noise'])} against {fmt(rb['step_loss_noise'])}, the std of",
         "step-to-step changes over the second half, relative to the mean).",
     )
+    return scaling, closest
+
+
+def _monitor_flags(ra: dict, rb: dict) -> list[str]:
+    """The monitors that moved for the too-large step ``ra`` against the B run ``rb``."""
     flags = []
     if ra["first_epoch_loss"] > 1.5 * rb["first_epoch_loss"]:
         flags.append(
@@ -406,18 +414,28 @@ def md_lr(lr: dict) -> str:
             f"the step loss fluctuates {fmt(ra['step_loss_noise'] / rb['step_loss_noise'])} × "
             "as much"
         )
+    return flags
+
+
+def _monitors(lr: dict, flags: list[str]) -> str:
+    """What the monitors showed for the too-large step, and how it ended against 2·lr."""
+    *_, lin, aggr = list(lr["runs"])
+    ra, rl = lr["runs"][aggr], lr["runs"][lin]
     multiplier = f"{ra['lr_multiplier']:g}·lr"
-    monitors = say(
+    return say(
         f"A step that is too large shows in the monitors. With {multiplier}:",
         "; ".join(flags) + "." if flags else "none of the monitors moved in this run.",
         f"It ends at loss {fmt(ra['final_loss'])} against {fmt(rl['final_loss'])} for 2·lr,",
         "worse despite the larger steps" if worse(ra, rl) else "not worse, in this run",
         f"(and diverged in {ra['diverged']} of {lr['seeds']} runs)." if ra["diverged"] else ".",
     ).replace(" .", ".")
-    linear_won = closest == lin
-    advice = say(
+
+
+def _advice(closest: str, lin: str, flags: list[str], ra: dict, rl: dict) -> str:
+    """What to do when doubling the batch, from the rule that won and the monitors."""
+    return say(
         "So: double lr with the batch (linear scaling), which tracked the smaller-batch run"
-        if linear_won
+        if closest == lin
         else f"So: of the three rules, {closest} tracked the smaller-batch run best",
         "here; then compare the first epochs' loss with the smaller-batch run, count epochs",
         "whose training loss goes up, and watch the gradient norm's peaks relative to its",
@@ -428,6 +446,14 @@ def md_lr(lr: dict) -> str:
         else "In this run they did not single out a step that ended worse, so read them"
         " together with the loss itself.",
     )
+
+
+def md_lr(lr: dict) -> str:
+    runs = lr["runs"]
+    base, _, _, lin, aggr = list(runs)
+    scaling, closest = _scaling(runs)
+    flags = _monitor_flags(runs[aggr], runs[base])
+    multiplier = f"{runs[aggr]['lr_multiplier']:g}·lr"
     return "\n\n".join(
         [
             say(
@@ -439,9 +465,9 @@ def md_lr(lr: dict) -> str:
                 "seed" if lr["seeds"] == 1 else "seeds",
                 "(figure `lr_scaling.png`).",
             ),
-            table,
+            _lr_table(runs),
             scaling,
-            monitors,
-            advice,
+            _monitors(lr, flags),
+            _advice(closest, lin, flags, runs[aggr], runs[lin]),
         ]
     )

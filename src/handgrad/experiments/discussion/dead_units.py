@@ -104,9 +104,8 @@ def fig_dead(dead: dict, path: Path) -> Path:
     return save(fig, path)
 
 
-def md_dead(dead: dict, cfg: Config) -> str:
-    names = list(dead)
-    table = md_table(
+def _dead_table(dead: dict) -> str:
+    return md_table(
         [
             "run",
             "dead at init (layer 1, 2)",
@@ -127,11 +126,11 @@ def md_dead(dead: dict, cfg: Config) -> str:
             for n, r in dead.items()
         ],
     )
-    kb, klr, ok, leaky = (dead[n] for n in names)
-    parts = [
-        "Detection is one check over the training set: a unit is dead if its output is 0 on",
-        f"all {cfg.train_points} examples.",
-    ]
+
+
+def _killers(kb: dict, klr: dict, cfg: Config) -> list[str]:
+    """What the negative bias (``kb``) and the large lr (``klr``) did to the units."""
+    parts: list[str] = []
     if kb["dead_after"] is not None:
         parts += [
             f"A −3 bias leaves {pct(kb['dead_at_init'][1])} of layer 2 dead at initialization",
@@ -154,7 +153,12 @@ def md_dead(dead: dict, cfg: Config) -> str:
             if klr["final_accuracy"] > 0.8
             else f"and the accuracy is {pct(klr['final_accuracy'])}.",
         ]
-    killed = [r["dead_after_overall"] for r in (kb, klr) if r["dead_after_overall"] is not None]
+    return parts
+
+
+def _fixes(ok: dict, leaky: dict, killed: list[float], cfg: Config) -> list[str]:
+    """He init with zero bias, and leaky ReLU under the killing bias."""
+    parts: list[str] = []
     if ok["dead_after"] is not None:
         worked = bool(killed) and ok["dead_after_overall"] < min(killed)
         parts += [
@@ -173,6 +177,18 @@ def md_dead(dead: dict, cfg: Config) -> str:
             f"{pcts(leaky['dead_after'])} are still negative on every example after",
             f"{cfg.dead_epochs} epochs, accuracy {pct(leaky['final_accuracy'])}.",
         ]
+    return parts
+
+
+def md_dead(dead: dict, cfg: Config) -> str:
+    kb, klr, ok, leaky = (dead[n] for n in list(dead))
+    killed = [r["dead_after_overall"] for r in (kb, klr) if r["dead_after_overall"] is not None]
+    parts = [
+        "Detection is one check over the training set: a unit is dead if its output is 0 on",
+        f"all {cfg.train_points} examples.",
+        *_killers(kb, klr, cfg),
+        *_fixes(ok, leaky, killed, cfg),
+    ]
     return "\n\n".join(
         [
             say(
@@ -183,7 +199,7 @@ def md_dead(dead: dict, cfg: Config) -> str:
                 f"{cfg.dead_epochs} epochs, SGD, batch 32), and the fixes (figure",
                 "`dead_relu.png`):",
             ),
-            table,
+            _dead_table(dead),
             say(*parts),
         ]
     )

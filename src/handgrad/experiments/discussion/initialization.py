@@ -234,51 +234,41 @@ def fig_init_training(tr: dict, sym: dict, path: Path) -> Path:
     return save(fig, path)
 
 
-def md_init(ini: dict, tr: dict, sym: dict, bias: dict, cfg: Config) -> str:
-    depth = cfg.init_depth
-    rows, lines = [], []
-    for act in ("relu", "tanh"):
-        score = {}
-        for name, r in ini[act].items():
-            f, b = r["forward_std"], r["backward_std"]
-            rows.append(
-                [act, name, fmt(f[0]), fmt(f[-1]), fmt(b[-1]), fmt(b[0]), fmt(r["first_dW_std"])]
-            )
-            if f[0] > 0 and b[-1] > 0 and f[-1] > 0 and b[0] > 0:
-                score[name] = abs(math.log(f[-1] / f[0])) + abs(math.log(b[0] / b[-1]))
-        best = min(score, key=lambda name: score[name])
-        parts = []
-        for name, r in ini[act].items():
-            f, b = r["forward_std"], r["backward_std"]
-            if max(f) == 0 and max(b) == 0:
-                parts.append(f"{name}: exactly 0 forward and backward at every layer")
-            elif name != best:
-                parts.append(
-                    f"{name}: the activation std {factor(f[-1] / f[0])} (to {fmt(f[-1])}) and "
-                    f"the gradient {factor(b[0] / b[-1])} on its way back to layer 1"
-                )
-        fb = ini[act][best]
-        lines.append(
-            say(
-                f"- **{act}**: {best} keeps both signals steadiest (activation std",
-                f"{fmt(fb['forward_std'][0])} at layer 1, {fmt(fb['forward_std'][-1])} at layer",
-                f"{depth}; gradient std {fmt(fb['backward_std'][-1])} at layer {depth},",
-                f"{fmt(fb['backward_std'][0])} at layer 1).",
-                "; ".join(parts) + ".",
-            )
+def _depth_summary(act: str, inits: dict, depth: int) -> tuple[list[list], str]:
+    """One activation's rows of the depth table, and the sentence on which init is steadiest."""
+    rows: list[list] = []
+    score = {}
+    for name, r in inits.items():
+        f, b = r["forward_std"], r["backward_std"]
+        rows.append(
+            [act, name, fmt(f[0]), fmt(f[-1]), fmt(b[-1]), fmt(b[0]), fmt(r["first_dW_std"])]
         )
-    t1 = md_table(
-        [
-            "activation",
-            "init",
-            "act. std, layer 1",
-            f"act. std, layer {depth}",
-            f"grad std, layer {depth}",
-            "grad std, layer 1",
-            r"std of $\partial L / \partial W_1$",
-        ],
-        rows,
+        if f[0] > 0 and b[-1] > 0 and f[-1] > 0 and b[0] > 0:
+            score[name] = abs(math.log(f[-1] / f[0])) + abs(math.log(b[0] / b[-1]))
+    best = min(score, key=lambda name: score[name])
+    parts = []
+    for name, r in inits.items():
+        f, b = r["forward_std"], r["backward_std"]
+        if max(f) == 0 and max(b) == 0:
+            parts.append(f"{name}: exactly 0 forward and backward at every layer")
+        elif name != best:
+            parts.append(
+                f"{name}: the activation std {factor(f[-1] / f[0])} (to {fmt(f[-1])}) and "
+                f"the gradient {factor(b[0] / b[-1])} on its way back to layer 1"
+            )
+    fb = inits[best]
+    line = say(
+        f"- **{act}**: {best} keeps both signals steadiest (activation std",
+        f"{fmt(fb['forward_std'][0])} at layer 1, {fmt(fb['forward_std'][-1])} at layer",
+        f"{depth}; gradient std {fmt(fb['backward_std'][-1])} at layer {depth},",
+        f"{fmt(fb['backward_std'][0])} at layer 1).",
+        "; ".join(parts) + ".",
     )
+    return rows, line
+
+
+def _training(tr: dict) -> tuple[str, list[str]]:
+    """The short trainings per init: their table and one line per activation."""
     trows, tlines = [], []
     for act in ("relu", "tanh"):
         for name, r in tr[act].items():
@@ -295,6 +285,29 @@ def md_init(ini: dict, tr: dict, sym: dict, bias: dict, cfg: Config) -> str:
             )
         )
     t2 = md_table(["activation", "init", "final loss", "final accuracy"], trows)
+    return t2, tlines
+
+
+def md_init(ini: dict, tr: dict, sym: dict, bias: dict, cfg: Config) -> str:
+    depth = cfg.init_depth
+    rows, lines = [], []
+    for act in ("relu", "tanh"):
+        act_rows, line = _depth_summary(act, ini[act], depth)
+        rows += act_rows
+        lines.append(line)
+    t1 = md_table(
+        [
+            "activation",
+            "init",
+            "act. std, layer 1",
+            f"act. std, layer {depth}",
+            f"grad std, layer {depth}",
+            "grad std, layer 1",
+            r"std of $\partial L / \partial W_1$",
+        ],
+        rows,
+    )
+    t2, tlines = _training(tr)
     return "\n\n".join(
         [
             "### 2. Initialization",

@@ -175,10 +175,7 @@ def _per_label(z_a: float, z_b: float, label_a: str, label_b: str) -> str:
     return f"$z = {z_a:.4g}$ for $y = {label_a}$ and $z = {z_b:.4g}$ for $y = {label_b}$"
 
 
-def md_bce(st: dict) -> str:
-    forms = st["forms"]
-    naive, clip, epsf, engine = list(forms)
-    total = 2 * st["n_logits"]
+def _bce_table(forms: dict) -> str:
     rows = []
     for name, row in forms.items():
         r1, r0 = row["y=1"], row["y=0"]
@@ -192,7 +189,7 @@ def md_bce(st: dict) -> str:
                 r1["lost_all_precision"] + r0["lost_all_precision"],
             ]
         )
-    table = md_table(
+    return md_table(
         [
             "form",
             "y=1: non-finite",
@@ -203,6 +200,11 @@ def md_bce(st: dict) -> str:
         ],
         rows,
     )
+
+
+def _naive_first_failure(st: dict, naive: str, total: int) -> str:
+    """Where the naive formula first fails on each side, and why."""
+    forms = st["forms"]
     ff = st["naive_first_non_finite"]
     pp = st["naive_p_at_first_failure"]
     if pp["positive_z"] == 1.0:
@@ -218,15 +220,18 @@ def md_bce(st: dict) -> str:
     else:
         why_neg = f"p evaluates to {pp['negative_z']!r}"
     naive_bad = forms[naive]["y=1"]["non_finite"] + forms[naive]["y=0"]["non_finite"]
-    first_fail = say(
+    return say(
         r"The naive $-[y \log p + (1 - y) \log(1 - p)]$ is not finite at",
         f"{naive_bad} of the {total} points. Bisection on the formula puts its first failure",
         f"at {_per_label(ff['y=0_positive_z'], ff['y=1_positive_z'], '0', '1')}: there",
         f"{why_pos}. On the negative side it fails from",
         f"{_per_label(ff['y=1_negative_z'], ff['y=0_negative_z'], '1', '0')}: {why_neg}.",
     )
+
+
+def _naive_precision(forms: dict, naive: str) -> str:
     r1 = forms[naive]["y=1"]
-    precision = say(
+    return say(
         "Before that it already loses its digits on the correct label: for y = 1 its relative",
         f"error passes 1e−8 at z = {fmt(r1['first_err_above_1e-8_pos'], 4)} and the first",
         f"value off by 50% or more (or not finite) is at z = {fmt(r1['first_bad_pos'], 4)};",
@@ -235,6 +240,11 @@ def md_bce(st: dict) -> str:
         r"The exact loss there, about $e^{-\lvert z \rvert}$, is smaller than the spacing of",
         "floats near 1, where $p$ lives.",
     )
+
+
+def _patches(st: dict, clip: str, epsf: str) -> str:
+    """What clip and log(p + eps) do: finite, but a capped loss and no slope on wrong labels."""
+    forms = st["forms"]
     probe = {round(r["z"]): r for r in st["wrong_label_probe"]}[1000]
     slopes = st["slope_at_z1000_y0"]
     patch_bad = sum(forms[n][lab]["non_finite"] for n in (clip, epsf) for lab in ("y=1", "y=0"))
@@ -242,7 +252,7 @@ def md_bce(st: dict) -> str:
     floor_eps = forms[epsf]["y=1"]["min_finite_value"]
     capped = probe[clip] < 0.5 * probe["exact"] and probe[epsf] < 0.5 * probe["exact"]
     flat = all(abs(slopes[n]) < 1e-6 for n in (clip, epsf))
-    patches = say(
+    return say(
         "The patches are",
         "finite everywhere" if patch_bad == 0 else f"not finite at {patch_bad} points",
         f"but on a correct label clip never goes below {fmt(floor_clip)} and log(p + eps)",
@@ -259,15 +269,24 @@ def md_bce(st: dict) -> str:
         if capped and flat
         else "In this run the patches did not distort the wrong-label loss.",
     )
+
+
+def _engine(forms: dict, engine: str, total: int) -> str:
     e_engine = max(forms[engine][lab]["max_rel_err_finite"] for lab in ("y=1", "y=0"))
     engine_bad = forms[engine]["y=1"]["non_finite"] + forms[engine]["y=0"]["non_finite"]
-    engine_text = say(
+    return say(
         "The engine's `BCEWithLogitsLoss`,",
         r"$y \operatorname{softplus}(-z) + (1 - y) \operatorname{softplus}(z)$, is",
         f"finite at all {total} points" if engine_bad == 0 else f"not finite at {engine_bad}",
         f"with a worst relative error of {fmt(e_engine)} ({e_engine / EPS:.2f} × machine",
         "epsilon).",
     )
+
+
+def md_bce(st: dict) -> str:
+    forms = st["forms"]
+    naive, clip, epsf, engine = list(forms)
+    total = 2 * st["n_logits"]
     probe_table = md_table(
         ["z (label 0)", "exact loss", "naive", "clip", "log(p + eps)", "engine"],
         [
@@ -286,11 +305,11 @@ def md_bce(st: dict) -> str:
                 "results below the normal range are taken against 2.2e−308 (figure",
                 "`stability_bce.png`).",
             ),
-            table,
-            first_fail,
-            precision,
-            patches,
-            engine_text,
+            _bce_table(forms),
+            _naive_first_failure(st, naive, total),
+            _naive_precision(forms, naive),
+            _patches(st, clip, epsf),
+            _engine(forms, engine, total),
             "The wrong label (y = 0) at growing logits:",
             probe_table,
         ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...chapters import chapter
-from ..base import ExperimentResult, tagline
+from ..base import ExperimentResult, output_folder, tagline
 from . import figures, measure, prose
 from .measure import gradient_descent, hessian, least_squares, make_line_data, mse
 
@@ -35,8 +35,7 @@ __all__ = [
 def run(
     seed: int = 0, out_dir: Path = Path("runs/linear-fit"), quick: bool = False
 ) -> ExperimentResult:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = output_folder(out_dir)
     m = measure.measure(seed, quick)
     drawn = figures.draw(m, out_dir)
     return ExperimentResult(NAME, TITLE, STAGE, measure.metrics(m), prose.section(m, seed), drawn)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...chapters import chapter
-from ..base import ExperimentResult, tagline
+from ..base import ExperimentResult, output_folder, tagline
 from . import figures, measure, prose
 from .measure import check_layers, train
 
@@ -32,8 +32,7 @@ def run(
     seed: int = 0, out_dir: Path = Path("runs/linear-two-layer"), quick: bool = False
 ) -> ExperimentResult:
     """``quick`` changes nothing here: the chapter is small enough to run in full."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = output_folder(out_dir)
     m = measure.measure(seed)
     drawn = [figures.loss_figure(m, out_dir), figures.composition_figure(m, out_dir)]
     return ExperimentResult(NAME, TITLE, STAGE, measure.metrics(m), prose.section(m, seed), drawn)

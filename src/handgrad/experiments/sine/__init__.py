@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...chapters import chapter
-from ..base import ExperimentResult, tagline
+from ..base import ExperimentResult, output_folder, tagline
 from . import figures, measure, prose
 from .measure import make_sine_data, sharpness
 
@@ -33,8 +33,7 @@ __all__ = ["NAME", "STAGE", "TITLE", "make_sine_data", "run", "sharpness"]
 
 
 def run(seed: int = 0, out_dir: Path = Path("runs/sine"), quick: bool = False) -> ExperimentResult:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = output_folder(out_dir)
     m = measure.measure(seed, quick)
     drawn = [figures.fit_figure(m, out_dir), figures.curves_figure(m, out_dir)]
     return ExperimentResult(

@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...chapters import chapter
-from ..base import ExperimentResult, tagline
+from ..base import ExperimentResult, output_folder, tagline
 from . import figures, measure, prose
 from .measure import X, Y, dead_units, hidden_spread, train
 
@@ -30,8 +30,7 @@ __all__ = ["NAME", "STAGE", "TITLE", "X", "Y", "dead_units", "hidden_spread", "r
 
 
 def run(seed: int = 0, out_dir: Path = Path("runs/xor"), quick: bool = False) -> ExperimentResult:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = output_folder(out_dir)
     m = measure.measure(seed, quick)
     drawn = [figures.boundaries_figure(m, out_dir), figures.loss_figure(m, out_dir)]
     metrics = measure.metrics(m)

@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import experiments as registry
+from ... import experiments as registry
 
 __all__ = ["Outcome", "SharedQueue", "Helper"]
 

@@ -1,6 +1,6 @@
 """The Keras half of the framework chapter: which backend, and the run in a child process.
 
-The parent (framework.py) calls ``backend_or_reason`` and ``run_keras``; ``run_keras`` runs
+The parent (the framework package) calls ``backend_or_reason`` and ``run_keras``; ``run_keras`` runs
 this very file as a script in a child Python:
 
     python keras_side.py < job.json
@@ -149,7 +149,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     # run as a script, this folder heads sys.path: drop it, so that no module of handgrad's
-    # experiments (mnist.py, base.py, ...) can shadow one that Keras or its backend imports
+    # chapter (measure.py, figures.py, ...) can shadow one that Keras or its backend imports
     here = Path(__file__).resolve().parent
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
     main()
