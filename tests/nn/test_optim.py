@@ -306,9 +306,15 @@ def test_hyperparameters_accept_any_real_number_type(rng):
         (lambda ps: hg.Adam(ps, eps=0.0), "eps"),
         (lambda ps: hg.RMSProp(ps, eps=0.0), "eps"),
         (lambda ps: hg.RMSProp(ps, lr=float("inf")), "lr"),
-        (lambda ps: hg.SGD(ps, lr=True), "lr must be a real number"),
-        (lambda ps: hg.SGD(ps, lr="0.1"), "lr must be a real number"),
-        (lambda ps: hg.SGD(ps, lr=1 + 0j), "lr must be a real number"),
+        (lambda ps: hg.SGD(ps, lr=True), r"lr must be a finite number in \(0, 1e\+06\), got True"),
+        (
+            lambda ps: hg.SGD(ps, lr="0.1"),
+            r"lr must be a finite number in \(0, 1e\+06\), got '0.1'",
+        ),
+        (
+            lambda ps: hg.SGD(ps, lr=1 + 0j),
+            r"lr must be a finite number in \(0, 1e\+06\), got \(1\+0j\)",
+        ),
     ],
 )
 def test_bad_hyperparameters_are_refused_by_name(rng, make, match):
