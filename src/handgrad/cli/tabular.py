@@ -24,9 +24,7 @@ def _hidden_sizes(text: str) -> tuple[int, ...]:
         raise UsageError(
             f"--hidden takes comma-separated layer widths like 64,32; got {text!r}"
         ) from None
-    if any(s < 1 for s in sizes):
-        raise UsageError(f"--hidden widths must be positive; got {text!r}")
-    return sizes
+    return sizes  # each width is checked by TrainConfig
 
 
 def _names(text: str | None) -> list[str] | None:

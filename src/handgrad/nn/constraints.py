@@ -190,10 +190,18 @@ def _each(constraint: Constraints) -> tuple[Constraint, ...]:
 
 def _message(value: Any, constraint: Constraints, name: str, who: str) -> str:
     prefix = f"{who}: " if who else ""
+    return f"{prefix}{name} must be {describe(constraint)}, got {_shown(value)}"
+
+
+def _shown(value: Any) -> str:
+    """repr(value), but short: a 400-digit integer is named by its length."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        bits = int(value).bit_length()
+        if bits > 64:  # (str() of more than 4300 digits raises)
+            size = f"{len(str(abs(int(value))))} digits" if bits < 14000 else f"{bits} bits"
+            return f"{'a negative' if value < 0 else 'an'} integer of {size}"
     shown = repr(value)
-    if len(shown) > 60:  # a 400-digit integer, a long list
-        shown = shown[:57] + "..."
-    return f"{prefix}{name} must be {describe(constraint)}, got {shown}"
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def check(
