@@ -88,6 +88,7 @@ def test_each_constraint_describes_its_set(constraint, words):
         (np.bool_(True), Integer(0), TypeError, "got np.True_"),
         ("avg", Options("mean", "sum"), ValueError, "got 'avg'"),
         (["mean"], Options("mean", "sum"), ValueError, r"got \['mean'\]"),
+        (np.array(["mean"]), Options("mean", "sum"), ValueError, r"got array\(\['mean'\]"),
         (1, Options(True, False), ValueError, "got 1"),
         ("yes", Boolean(), TypeError, "got 'yes'"),
         (1, Boolean(), TypeError, "got 1"),

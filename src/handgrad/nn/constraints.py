@@ -132,6 +132,8 @@ class Options(Constraint):
         self.options = options
 
     def contains(self, value: Any) -> bool:
+        if isinstance(value, np.ndarray):  # (an array of one 'mean' would compare equal)
+            return False
         for option in self.options:
             if isinstance(value, (bool, np.bool_)) != isinstance(option, bool):
                 continue
