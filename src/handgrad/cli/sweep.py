@@ -9,33 +9,34 @@ from typing import Any
 
 from ._common import NON_NEGATIVE_INT, POSITIVE_INT, DefaultsShown, UsageError
 
-# flag -> grid key, argparse type of one value (a number: the grid's own constraint)
-_GRID_FLAGS: dict[str, tuple[str, Any]] = {
-    "hidden": ("hidden", str),
-    "activation": ("activation", str),
-    "optimizer": ("optimizer", str),
-    "lr": ("lr", "lr"),
-    "momentum": ("momentum", "momentum"),
-    "batch_size": ("batch_size", "batch_size"),
-    "l2": ("l2", "l2"),
-    "epochs": ("epochs", "epochs"),
-    "patience": ("patience", "patience"),
-}
+# the swept settings given as flags (--batch-size -> batch_size)
+_GRID_FLAGS = (
+    "hidden",
+    "activation",
+    "optimizer",
+    "lr",
+    "momentum",
+    "batch_size",
+    "l2",
+    "epochs",
+    "patience",
+)
 
 
 def _grid_type(key: str) -> Any:
-    """The argparse type of a grid value: its constraint in the grid's table."""
+    """The argparse type of a grid value: its constraint in the grid's table (numbers), or
+    the text itself (hidden widths and names, read by the grid)."""
     from ..nn.constraints import argument_type
     from ..sweep.grid import VALUES
 
-    return argument_type(VALUES[key])
+    return argument_type(VALUES[key]) if key in VALUES else str
 
 
 def _grid_values(args: argparse.Namespace) -> dict[str, Any]:
     """The grid entries given as flags (each a list of values)."""
     values: dict[str, Any] = {}
-    for dest, (key, _) in _GRID_FLAGS.items():
-        given = getattr(args, dest)
+    for key in _GRID_FLAGS:
+        given = getattr(args, key)
         if given is not None:
             values[key] = given
     for dest in ("val_fraction", "test_fraction", "task"):
@@ -190,12 +191,12 @@ def register(sub) -> None:
         help="default: the built-in set's own, or inferred from the target",
     )
     grid = p.add_argument_group("grid (each flag takes one or more values)")
-    for dest, (_, kind) in _GRID_FLAGS.items():
+    for dest in _GRID_FLAGS:
         flag = "--" + dest.replace("_", "-")
         grid.add_argument(
             flag,
             nargs="+",
-            type=_grid_type(kind) if isinstance(kind, str) else kind,
+            type=_grid_type(dest),
             metavar="V",
             help=_grid_help(dest, getattr(d, dest)),
         )
