@@ -236,6 +236,26 @@ REFUSED = [
         "RMSProp: rho must be a finite number in [0, 1), got '0.9'",
     ),
     (
+        lambda: hg.fit(hg.mlp([1, 1]), hg.MSELoss(), hg.SGD(_params()), [[0.0]], [0.0], epochs=-1),
+        ValueError,
+        "epochs must be an integer >= 0, got -1",
+    ),
+    (
+        lambda: hg.EarlyStopping(patience=1.5),
+        TypeError,
+        "EarlyStopping: patience must be an integer >= 0, got 1.5",
+    ),
+    (
+        lambda: hg.EarlyStopping(mode="up"),
+        ValueError,
+        "EarlyStopping: mode must be 'min' or 'max', got 'up'",
+    ),
+    (
+        lambda: hg.ModelCheckpoint("x.npz", every=0),
+        ValueError,
+        "ModelCheckpoint: every must be an integer >= 1, got 0",
+    ),
+    (
         lambda: numerical_gradient(lambda: 0.0, np.zeros(2), order=3),
         ValueError,
         "numerical_gradient: order must be 2 or 4, got 3",
@@ -356,6 +376,8 @@ ACCEPTED = [
     lambda: hg.Adam(_params(), betas=(0.0, 0.0), eps=5e-324),
     lambda: hg.RMSProp(_params(), rho=0.0, weight_decay=999_999.0),
     lambda: numerical_gradient(lambda: 0.0, np.zeros(2), order=4),
+    lambda: hg.EarlyStopping(patience=0, min_delta=0.0, mode="auto"),
+    lambda: hg.ModelCheckpoint("x.npz", every=1),
     lambda: make_moons(1, noise=0.0),
     lambda: make_circles(2, factor=1e-9),
     lambda: make_blobs(1, std=0.0),
