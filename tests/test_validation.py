@@ -248,7 +248,7 @@ REFUSED = [
     (
         lambda: hg.EarlyStopping(mode="up"),
         ValueError,
-        "EarlyStopping: mode must be 'min' or 'max', got 'up'",
+        "EarlyStopping: mode must be one of 'min', 'max', 'auto', got 'up'",
     ),
     (
         lambda: hg.ModelCheckpoint("x.npz", every=0),

@@ -190,9 +190,9 @@ class EarlyStopping(Callback):
         mode: str = "auto",
         restore_best_weights: bool = True,
     ):
+        check(mode, Options("min", "max", "auto"), "mode", "EarlyStopping")
         if mode == "auto":
             mode = "min" if "loss" in monitor or "error" in monitor else "max"
-        check(mode, Options("min", "max"), "mode", "EarlyStopping")
         patience = check(patience, Integer(0), "patience", "EarlyStopping")
         min_delta = check(min_delta, Real(0.0), "min_delta", "EarlyStopping")
         self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
