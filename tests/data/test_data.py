@@ -86,7 +86,7 @@ def test_make_blobs_defaults_are_seed_004s_three_clusters():
 def test_make_blobs_bad_arguments():
     with pytest.raises(ValueError, match="2 counts for 3 centers"):
         make_blobs([10, 10])
-    with pytest.raises(ValueError, match="n_per_class must be a positive integer"):
+    with pytest.raises(ValueError, match="make_blobs: n_per_class must be an integer >= 1, got 0"):
         make_blobs(0)
     with pytest.raises(ValueError, match="std"):
         make_blobs(std=-1.0)

@@ -239,14 +239,17 @@ def _arch(**layer0):
         (lambda m: m["architecture"]["layers"].insert(0, 7), "layer 0 .* not a dict"),
         (lambda m: m["architecture"]["layers"].insert(0, {}), "not a dict with a 'type'"),
         (_arch(type="Conv2d"), "unknown layer type 'Conv2d'"),
-        (_arch(in_features="3"), "in_features must be a positive integer, got '3'"),
-        (_arch(in_features=True), "in_features must be a positive integer"),
-        (_arch(out_features=-7), "out_features must be a positive integer"),
-        (_arch(out_features=7.0), "out_features must be a positive integer"),
-        (_arch(bias="yes"), "bias must be true or false"),
+        (_arch(in_features="3"), "in_features must be an integer >= 1, got '3'"),
+        (_arch(in_features=True), "in_features must be an integer >= 1, got True"),
+        (_arch(out_features=-7), "out_features must be an integer >= 1, got -7"),
+        (_arch(out_features=7.0), "out_features must be an integer >= 1, got 7.0"),
+        (_arch(bias="yes"), "bias must be True or False, got 'yes'"),
         (lambda m: m["architecture"]["layers"][1].update(negative_slope="x"), "negative_slope"),
-        (lambda m: m.update(dtype="object"), "dtype must be one of"),
-        (lambda m: m.update(dtype=["float64"]), "dtype must be one of"),
+        (lambda m: m.update(dtype="object"), "dtype must be 'float64' or 'float32', got 'object'"),
+        (
+            lambda m: m.update(dtype=["float64"]),
+            r"dtype must be 'float64' or 'float32', got \['float64'\]",
+        ),
         (lambda m: m.update(format_version=True), "unsupported format version"),
         (lambda m: m.update(format_version=2), "unsupported format version 2"),
         (lambda m: m.update(metadata=[1, 2]), "user metadata is not a JSON object"),
@@ -265,7 +268,7 @@ def test_crafted_metadata_is_refused_with_a_value_error(saved, tmp_path, change,
 def test_build_refuses_malformed_architectures():
     with pytest.raises(ValueError, match="architecture must be a dict"):
         build([])  # was an AttributeError
-    with pytest.raises(ValueError, match="out_features must be a positive integer, got None"):
+    with pytest.raises(ValueError, match="out_features must be an integer >= 1, got None"):
         build({"type": "Sequential", "layers": [{"type": "Linear", "in_features": 2}]})
 
 

@@ -110,9 +110,15 @@ def test_malformed_messages_get_an_error_and_the_session_goes_on(client):
         ws.send_json(
             {"type": "configure", "network": {"hidden": [10_000], "activations": ["relu"]}}
         )
-        assert "1 to 32 units, got 10000" in receive(ws, "error")["message"]
+        assert (
+            "a hidden layer's units must be an integer in [1, 32], got 10000"
+            in receive(ws, "error")["message"]
+        )
         ws.send_json({"type": "configure", "data": {"name": "moons", "n": 10**9}})
-        assert "between 20 and 5000" in receive(ws, "error")["message"]
+        assert (
+            "number of points must be an integer in [20, 5000], got 1000000000"
+            in receive(ws, "error")["message"]
+        )
         ws.send_json({"type": "configure", "network": {"lr": "fast"}})
         assert "'lr' has the wrong type" in receive(ws, "error")["message"]
         ws.send_json({"type": "configure", "data": "moons"})

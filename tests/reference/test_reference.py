@@ -167,7 +167,7 @@ def test_backprop_saturated_units_give_finite_gradients():
         ({"W2": np.zeros((3, 2))}, r"W2 has shape \(3, 2\)"),
         ({"b2": np.zeros((1, 2))}, r"b2 has shape \(1, 2\)"),
         ({"X": np.zeros(2)}, "X must be 2-D"),
-        ({"hidden_size": 0}, "hidden_size must be a positive integer"),
+        ({"hidden_size": 0}, "backprop: hidden_size must be an integer >= 1, got 0"),
         ({"X": np.array([[0.0, np.nan], [1.0, 1.0]])}, "NaN"),
     ],
 )
@@ -291,7 +291,7 @@ def test_gd_step_is_theta_minus_lr_g():
     new = gd_step(params, grads, 0.25)
     for k in params:
         np.testing.assert_array_equal(new[k], params[k] - 0.25)
-    with pytest.raises(ValueError, match="lr must be positive"):
+    with pytest.raises(ValueError, match="gd_step: lr must be a finite number > 0, got 0.0"):
         gd_step(params, grads, 0.0)
 
 
@@ -324,7 +324,7 @@ def test_binary_classifier_shape_errors_name_the_problem():
     params = init_params(3, 4, "relu", seed=0)
     with pytest.raises(ValueError, match=r"W1 has shape \(3, 4\), expected \(D, H\) with D = 2"):
         forward(np.zeros((5, 2)), params)
-    with pytest.raises(ValueError, match="activation must be one of"):
+    with pytest.raises(ValueError, match="activation must be 'relu' or 'tanh', got 'sigmoid'"):
         forward(np.zeros((5, 3)), params, "sigmoid")
     bad = dict(params, b1=np.zeros((1, 4)))
     with pytest.raises(ValueError, match=r"b1 has shape \(1, 4\), expected \(4,\)"):

@@ -96,17 +96,20 @@ def test_seed_specs(spec, seeds):
 
 BAD = [
     ("[grid]\nlr = [0.1]\nwidth = [3]\n", "unknown key 'width' in [grid]"),
-    ('[grid]\nlr = [0.1, "fast"]\n', "lr: expected a number, got 'fast'"),
-    ("[grid]\nepochs = [2.5]\n", "epochs: expected an integer"),
+    ('[grid]\nlr = [0.1, "fast"]\n', "lr must be a finite number > 0, got 'fast'"),
+    ("[grid]\nepochs = [2.5]\n", "epochs must be an integer >= 1, got 2.5"),
     ("[grid]\nlr = []\n", "lr: the list of values is empty"),
     ("[grid]\nhidden = [[0]]\n", "hidden: each value is a list of positive widths"),
-    ('[grid]\nactivation = ["relu", "swish"]\n', "activation: 'swish' is not one of"),
+    (
+        '[grid]\nactivation = ["relu", "swish"]\n',
+        "activation must be one of 'relu', 'leaky_relu', 'tanh', 'sigmoid', got 'swish'",
+    ),
     ("[grid]\nlr = [0.1]\nseeds = []\n", "seeds must be a non-empty list"),
     ('[grid]\nlr = [0.1]\nseeds = "0-x"\n', "seeds: cannot read '0-x'"),
     ("[grid]\nlr = [0.1, 0.1]\n", "lr: a value is listed twice"),
     ('[grid]\noptimizer = ["adam"]\nmomentum = [0.9]\n', "momentum applies to --optimizer sgd"),
     ("[grids]\nlr = [0.1]\n", "unknown table or key 'grids'"),
-    ("[sample]\nn = 0\n[grid]\nlr = [0.1]\n", "sample.n: expected an integer >= 1"),
+    ("[sample]\nn = 0\n[grid]\nlr = [0.1]\n", "sample.n must be an integer >= 1, got 0"),
     ("[grid]\nlr = [0.1\n", "is not valid TOML"),
 ]
 
@@ -163,7 +166,7 @@ HOSTILE = [
     ('[grid]\nlr = [0.1]\nseeds = "0-100000000000"\n', "makes more than 10000 seeds"),
     (
         "[grid]\nlr = [0.1, 0.2]\n[sample]\nn = 1\nseed = -1\n",
-        "sample.seed: expected an integer >= 0",
+        "sample.seed must be an integer >= 0, got -1",
     ),
     ("[grid]\nhidden = " + "[" * 5000 + "]" * 5000 + "\n", "nest too deeply"),
     (

@@ -29,8 +29,11 @@ def blobs_csv(tmp_path_factory):
     [
         (["--seed", "-1"], "argument --seed: expected an integer >= 0, got '-1'"),
         (["--hidden", "100000,100000"], "makes a network of at least 10,000,400,001 parameters"),
-        (["--optimizer", "sgd", "--lr", "1e300"], "--lr must be a number in (0, 1000], got 1e+300"),
-        (["--lr", "nan"], "--lr must be a number in (0, 1000], got nan"),
+        (
+            ["--optimizer", "sgd", "--lr", "1e300"],
+            "argument --lr: expected a finite number in (0, 1000], got '1e300'",
+        ),
+        (["--lr", "nan"], "argument --lr: expected a finite number in (0, 1000], got 'nan'"),
     ],
 )
 def test_refused_in_one_line(blobs_csv, cli, user_error, tmp_path, args, fragment):

@@ -122,8 +122,11 @@ def test_many_classes_are_accepted_when_confirmed():
     [
         ({"seed": -1}, "--seed must be an integer >= 0, got -1"),
         ({"hidden": (100000, 100000)}, "makes a network of at least 10,000,"),
-        ({"optimizer": "sgd", "lr": 1e300}, "--lr must be a number in (0, 1000], got 1e+300"),
-        ({"lr": float("nan")}, "--lr must be a number"),
+        (
+            {"optimizer": "sgd", "lr": 1e300},
+            "--lr must be a finite number in (0, 1000], got 1e+300",
+        ),
+        ({"lr": float("nan")}, "--lr must be a finite number in (0, 1000], got nan"),
         ({"val_fraction": 0.5, "test_fraction": 0.5}, "leave no rows for training"),
         ({"rare_min": 0}, "--rare must be an integer >= 1"),
     ],

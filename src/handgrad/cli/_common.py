@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ..data.tabular import DataError
-from ..tabular.config import ConfigError
+from ..nn.constraints import Integer, Real, argument_type
+from ..tabular.config import CONSTRAINTS, ConfigError
 
 
 class UsageError(ValueError):
@@ -43,33 +45,16 @@ class _Parser(argparse.ArgumentParser):
         )
 
 
-def _int_at_least(minimum: int):
-    """An argparse type: an integer >= ``minimum``."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
-        return value
-
-    return parse
+# argparse types from the engine's constraints: "expected an integer >= 1, got '0'"
+POSITIVE_INT = argument_type(Integer(1))
+NON_NEGATIVE_INT = argument_type(Integer(0))
+FRACTION = argument_type(Real(0.0, 1.0, high_open=True))
+PORT = argument_type(Integer(1, 65535))
 
 
-_positive_int = _int_at_least(1)
-_non_negative_int = _int_at_least(0)
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value}")
-    return value
+def train_option(field: str) -> Callable[[str], Any]:
+    """The argparse type of a ``handgrad train`` option: TrainConfig's own constraint."""
+    return argument_type(CONSTRAINTS[field][1])
 
 
 class DefaultsShown(argparse.HelpFormatter):

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..data.tabular import DataError
 from ..install import install_hint
-from ._common import DefaultsShown, RawDefaultsShown, UsageError, did_you_mean
+from ._common import NON_NEGATIVE_INT, DefaultsShown, RawDefaultsShown, UsageError, did_you_mean
 
 # --- demo -----------------------------------------------------------------------------------
 
@@ -253,7 +253,7 @@ def register(sub) -> None:
         "held-out accuracy along the way.",
         formatter_class=formatter,
     )
-    p.add_argument("--seed", type=int, default=0, help=seed_help)
+    p.add_argument("--seed", type=NON_NEGATIVE_INT, default=0, help=seed_help)
     p.set_defaults(func=demo)
 
     p = sub.add_parser(
@@ -304,13 +304,13 @@ def register(sub) -> None:
         "relative error per parameter, entries checked and entries skipped at a kink.",
         formatter_class=formatter,
     )
-    p.add_argument("--seed", type=int, default=0, help=seed_help)
+    p.add_argument("--seed", type=NON_NEGATIVE_INT, default=0, help=seed_help)
     p.set_defaults(func=cmd_gradcheck)
 
 
 def _experiment_options(p: argparse.ArgumentParser, seed_help: str) -> None:
     """The options ``run`` and ``tour`` share: seed, quick, the MNIST files, quiet."""
-    p.add_argument("--seed", type=int, default=0, help=seed_help)
+    p.add_argument("--seed", type=NON_NEGATIVE_INT, default=0, help=seed_help)
     p.add_argument(
         "--quick",
         action="store_true",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import DefaultsShown, UsageError, _int_at_least
+from ._common import PORT, DefaultsShown, UsageError
 
 
 def register(sub) -> None:
@@ -15,7 +15,7 @@ def register(sub) -> None:
         "print its URL and open it in the browser. Ctrl-C stops it.",
         formatter_class=DefaultsShown,
     )
-    p.add_argument("--port", type=_int_at_least(1), default=0, help="port (default: a free one)")
+    p.add_argument("--port", type=PORT, default=0, help="port (default: a free one)")
     p.add_argument(
         "--no-browser", action="store_true", help="print the URL only (default: open a browser)"
     )
@@ -30,8 +30,6 @@ def cmd_playground(args: argparse.Namespace) -> int:
         raise UsageError(
             f"the playground needs {', '.join(missing)}; install them with: {install_command()}"
         )
-    if args.port > 65535:
-        raise UsageError(f"--port must be at most 65535, got {args.port}")
     try:
         serve(port=args.port, open_browser=not args.no_browser)
     except ValueError as exc:

@@ -7,27 +7,36 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import DefaultsShown, UsageError, _fraction, _non_negative_int, _positive_int
+from ._common import NON_NEGATIVE_INT, POSITIVE_INT, DefaultsShown, UsageError
 
-# flag -> grid key, argparse type of one value
-_GRID_FLAGS: dict[str, tuple[str, Any]] = {
-    "hidden": ("hidden", str),
-    "activation": ("activation", str),
-    "optimizer": ("optimizer", str),
-    "lr": ("lr", float),
-    "momentum": ("momentum", float),
-    "batch_size": ("batch_size", _positive_int),
-    "l2": ("l2", float),
-    "epochs": ("epochs", _positive_int),
-    "patience": ("patience", _non_negative_int),
-}
+# the swept settings given as flags (--batch-size -> batch_size)
+_GRID_FLAGS = (
+    "hidden",
+    "activation",
+    "optimizer",
+    "lr",
+    "momentum",
+    "batch_size",
+    "l2",
+    "epochs",
+    "patience",
+)
+
+
+def _grid_type(key: str) -> Any:
+    """The argparse type of a grid value: its constraint in the grid's table (numbers), or
+    the text itself (hidden widths and names, read by the grid)."""
+    from ..nn.constraints import argument_type
+    from ..sweep.grid import VALUES
+
+    return argument_type(VALUES[key]) if key in VALUES else str
 
 
 def _grid_values(args: argparse.Namespace) -> dict[str, Any]:
     """The grid entries given as flags (each a list of values)."""
     values: dict[str, Any] = {}
-    for dest, (key, _) in _GRID_FLAGS.items():
-        given = getattr(args, dest)
+    for key in _GRID_FLAGS:
+        given = getattr(args, key)
         if given is not None:
             values[key] = given
     for dest in ("val_fraction", "test_fraction", "task"):
@@ -182,32 +191,39 @@ def register(sub) -> None:
         help="default: the built-in set's own, or inferred from the target",
     )
     grid = p.add_argument_group("grid (each flag takes one or more values)")
-    for dest, (_, kind) in _GRID_FLAGS.items():
+    for dest in _GRID_FLAGS:
         flag = "--" + dest.replace("_", "-")
         grid.add_argument(
-            flag, nargs="+", type=kind, metavar="V", help=_grid_help(dest, getattr(d, dest))
+            flag,
+            nargs="+",
+            type=_grid_type(dest),
+            metavar="V",
+            help=_grid_help(dest, getattr(d, dest)),
         )
     grid.add_argument(
         "--seeds", help="random seeds of every setting: a range 0-4 or a list 1,5,7 (default: 0)"
     )
     grid.add_argument(
         "--samples",
-        type=_positive_int,
+        type=_grid_type("sample.n"),
         metavar="N",
         help="train N settings drawn at random from the grid (default: every setting)",
     )
     grid.add_argument(
-        "--sample-seed", type=int, default=0, help="random seed of the --samples draw"
+        "--sample-seed",
+        type=_grid_type("sample.seed"),
+        default=0,
+        help="random seed of the --samples draw",
     )
     p.add_argument(
         "--val-fraction",
-        type=_fraction,
+        type=_grid_type("val_fraction"),
         help="share of rows held out for validation, the ranking score "
         f"(default: {d.val_fraction})",
     )
     p.add_argument(
         "--test-fraction",
-        type=_fraction,
+        type=_grid_type("test_fraction"),
         help=f"share of rows held out for the best model's test score (default: {d.test_fraction})",
     )
     run = p.add_argument_group("where it runs")
@@ -218,7 +234,7 @@ def register(sub) -> None:
     )
     run.add_argument(
         "--workers",
-        type=_positive_int,
+        type=POSITIVE_INT,
         help="local cluster: worker processes (default: one per core)",
     )
     run.add_argument(
@@ -228,7 +244,7 @@ def register(sub) -> None:
     )
     run.add_argument(
         "--retries",
-        type=_non_negative_int,
+        type=NON_NEGATIVE_INT,
         default=2,
         help="times a task that errs (a lost worker, ...) is tried again",
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..tabular.config import DEFAULT_PATIENCE
-from ._common import DefaultsShown, UsageError, _fraction, _non_negative_int, _positive_int
+from ._common import NON_NEGATIVE_INT, DefaultsShown, UsageError, train_option
 
 
 def _hidden_sizes(text: str) -> tuple[int, ...]:
@@ -24,9 +24,7 @@ def _hidden_sizes(text: str) -> tuple[int, ...]:
         raise UsageError(
             f"--hidden takes comma-separated layer widths like 64,32; got {text!r}"
         ) from None
-    if any(s < 1 for s in sizes):
-        raise UsageError(f"--hidden widths must be positive; got {text!r}")
-    return sizes
+    return sizes  # each width is checked by TrainConfig
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -297,7 +295,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--rare",
-        type=_positive_int,
+        type=train_option("rare_min"),
         default=d.rare_min,
         metavar="N",
         help="categories seen in fewer than N training rows share one column "
@@ -323,38 +321,46 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--lr",
-        type=float,
+        type=train_option("lr"),
         help=f"learning rate (default: {default_learning_rates()})",
     )
-    p.add_argument("--momentum", type=float, default=d.momentum, help="SGD momentum")
     p.add_argument(
-        "--epochs", type=_positive_int, default=d.epochs, help="passes over the training rows"
+        "--momentum", type=train_option("momentum"), default=d.momentum, help="SGD momentum"
     )
     p.add_argument(
-        "--batch-size", type=_positive_int, default=d.batch_size, help="rows per update step"
+        "--epochs",
+        type=train_option("epochs"),
+        default=d.epochs,
+        help="passes over the training rows",
     )
-    p.add_argument("--l2", type=float, default=d.l2, help="L2 penalty λ (λ/2 ||W||²)")
+    p.add_argument(
+        "--batch-size",
+        type=train_option("batch_size"),
+        default=d.batch_size,
+        help="rows per update step",
+    )
+    p.add_argument("--l2", type=train_option("l2"), default=d.l2, help="L2 penalty λ (λ/2 ||W||²)")
     p.add_argument(
         "--patience",
-        type=_non_negative_int,
+        type=NON_NEGATIVE_INT,
         help=f"stop after this many epochs without a better validation loss and keep the best "
         f"weights (default {DEFAULT_PATIENCE} when there is a validation split; 0: off)",
     )
     p.add_argument(
         "--seed",
-        type=_non_negative_int,
+        type=train_option("seed"),
         default=d.seed,
         help="random seed of the split, the initial weights and the shuffling",
     )
     p.add_argument(
         "--val-fraction",
-        type=_fraction,
+        type=train_option("val_fraction"),
         default=d.val_fraction,
         help=f"share of rows for validation (default {d.val_fraction}; 0: none, no early stopping)",
     )
     p.add_argument(
         "--test-fraction",
-        type=_fraction,
+        type=train_option("test_fraction"),
         default=d.test_fraction,
         help="share of rows held out for the final test scores",
     )

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..nn.constraints import Integer, Real, check
 from ..nn.init import make_rng
 
 __all__ = [
@@ -73,16 +74,8 @@ def builtin_class_names(name: str) -> list[str] | None:
 # --- toy generators ---------------------------------------------------------------------------
 
 
-def _check_count(n, what: str = "n_samples") -> int:
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{what} must be a positive integer, got {n!r}")
-    return int(n)
-
-
-def _check_noise(noise: float) -> float:
-    if not (np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
-    return float(noise)
+COUNT = Integer(1)
+SPREAD = Real(0.0)  # a noise or a standard deviation
 
 
 def make_blobs(
@@ -109,9 +102,8 @@ def make_blobs(
         counts = [n_per_class] * k
     if len(counts) != k:
         raise ValueError(f"n_per_class has {len(counts)} counts for {k} centers")
-    counts = [_check_count(c, "n_per_class") for c in counts]
-    if not (np.isfinite(std) and std >= 0):
-        raise ValueError(f"std must be a finite number >= 0, got {std!r}")
+    counts = [check(c, COUNT, "n_per_class", "make_blobs") for c in counts]
+    std = check(std, SPREAD, "std", "make_blobs")
     rng = make_rng(seed, rng)
     X = np.vstack(
         [c + std * rng.standard_normal((n, centers.shape[1])) for c, n in zip(centers, counts)]
@@ -133,8 +125,8 @@ def make_moons(
     Returns X (n_samples, 2) float64 and y (n_samples,) int64 (class 0 gets the extra
     point when n_samples is odd).
     """
-    n = _check_count(n_samples)
-    noise = _check_noise(noise)
+    n = check(n_samples, COUNT, "n_samples", "make_moons")
+    noise = check(noise, SPREAD, "noise", "make_moons")
     rng = make_rng(seed, rng)
     n0 = n - n // 2
     t0 = rng.uniform(0.0, np.pi, n0)
@@ -159,10 +151,9 @@ def make_circles(
     Angles uniform on [0, 2 pi), plus Gaussian noise of std ``noise`` on both coordinates.
     Returns X (n_samples, 2) float64 and y (n_samples,) int64.
     """
-    n = _check_count(n_samples)
-    noise = _check_noise(noise)
-    if not 0.0 < factor < 1.0:
-        raise ValueError(f"factor must be in (0, 1), got {factor!r}")
+    n = check(n_samples, COUNT, "n_samples", "make_circles")
+    noise = check(noise, SPREAD, "noise", "make_circles")
+    factor = check(factor, Real(0.0, 1.0, low_open=True, high_open=True), "factor", "make_circles")
     rng = make_rng(seed, rng)
     n0 = n - n // 2
     radius = np.concatenate([np.ones(n0), np.full(n - n0, float(factor))])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..nn._checks import as_float_array, check_finite, check_matrix
+from ..nn.constraints import Real, check
 from ..nn.init import make_rng
 from ..splits import held_out_count, split_rows
 
@@ -101,8 +102,8 @@ def train_test_split(
     X, y = np.asarray(X), np.asarray(y)
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+    fraction = Real(0.0, 1.0, low_open=True, high_open=True)
+    test_fraction = check(test_fraction, fraction, "test_fraction", "train_test_split")
     n = X.shape[0]
     n_test = held_out_count(n, test_fraction)
     if not 1 <= n_test < n:

@@ -12,6 +12,7 @@ import numbers
 
 import numpy as np
 
+from ..nn.constraints import Boolean, Constraint, Integer, Options, Real, check
 from ..nn.layers import ACTIVATIONS
 from ..nn.registry import OPTIMIZERS
 
@@ -54,139 +55,110 @@ COMMON_DEFAULTS: dict = {
 }
 
 
+# Each parameter's constraint, as scikit-learn's ``_parameter_constraints``: checked at fit
+# (and at load), never in ``__init__``. A tuple accepts what any of its members accepts.
+# hidden_layer_sizes, dtype and random_state are checked by the functions below.
+PARAMETER_CONSTRAINTS: dict[str, Constraint | tuple[Constraint, ...]] = {
+    "loss": Options(*REGRESSION_LOSSES),
+    "activation": Options(*ACTIVATIONS, *ACTIVATION_ALIASES),
+    "solver": Options(*SOLVERS),
+    "learning_rate": Options(*SCHEDULES),
+    "batch_size": (Options("auto"), Integer(1)),
+    "alpha": Real(0.0),
+    "learning_rate_init": Real(0.0, low_open=True),
+    "power_t": Real(0.0),
+    "momentum": Real(0.0, 1.0),
+    "beta_1": Real(0.0, 1.0, high_open=True),
+    "beta_2": Real(0.0, 1.0, high_open=True),
+    "epsilon": Real(0.0, low_open=True),
+    "max_iter": Integer(1),
+    "max_fun": Integer(1),
+    "validation_fraction": Real(0.0, 1.0, low_open=True, high_open=True),
+    "n_iter_no_change": (Integer(1), Options(math.inf)),  # inf: never stop early
+    "tol": Real(0.0),
+    "shuffle": Boolean(),
+    "warm_start": Boolean(),
+    "nesterovs_momentum": Boolean(),
+    "early_stopping": Boolean(),
+}
+LAYER_SIZE = Integer(1)
+
+
 def check_params(est) -> dict:
     """Validate every parameter of ``est``; return the resolved values fit needs."""
-    c = _Checker(type(est).__name__)
-    loss = getattr(est, "loss", None)
-    if loss is not None:
-        c.choice("loss", loss, REGRESSION_LOSSES)
-    c.random_state(est.random_state)
+    who = type(est).__name__
+
+    def value(name: str):
+        return check(getattr(est, name), PARAMETER_CONSTRAINTS[name], name, who)
+
+    if getattr(est, "loss", None) is not None:
+        value("loss")
+    _check_random_state(est.random_state, who)
+    activation = value("activation")
     return {
-        "sizes": c.sizes(est.hidden_layer_sizes),
-        "activation": c.activation(est.activation),
-        "solver": c.choice("solver", est.solver, SOLVERS),
-        "learning_rate": c.choice("learning_rate", est.learning_rate, SCHEDULES),
-        "batch_size": c.batch_size(est.batch_size),
-        "dtype": c.dtype(est.dtype),
-        "alpha": c.real("alpha", est.alpha, 0.0, math.inf),
-        "lr": c.real("learning_rate_init", est.learning_rate_init, 0.0, math.inf, True),
-        "power_t": c.real("power_t", est.power_t, 0.0, math.inf),
-        "momentum": c.real("momentum", est.momentum, 0.0, 1.0, high_open=False),
-        "beta_1": c.real("beta_1", est.beta_1, 0.0, 1.0),
-        "beta_2": c.real("beta_2", est.beta_2, 0.0, 1.0),
-        "epsilon": c.real("epsilon", est.epsilon, 0.0, math.inf, True),
-        "max_iter": c.integer("max_iter", est.max_iter),
-        "max_fun": c.integer("max_fun", est.max_fun),
-        "validation_fraction": c.real(
-            "validation_fraction", est.validation_fraction, 0.0, 1.0, True
-        ),
-        "n_iter_no_change": c.patience(est.n_iter_no_change),
-        "tol": c.real("tol", est.tol, 0.0, math.inf),
-        "shuffle": c.boolean("shuffle", est.shuffle),
-        "warm_start": c.boolean("warm_start", est.warm_start),
-        "nesterov": c.boolean("nesterovs_momentum", est.nesterovs_momentum),
-        "early_stopping": c.boolean("early_stopping", est.early_stopping),
+        "sizes": _sizes(est.hidden_layer_sizes, who),
+        "activation": ACTIVATION_ALIASES.get(activation, activation),
+        "solver": value("solver"),
+        "learning_rate": value("learning_rate"),
+        "batch_size": value("batch_size"),
+        "dtype": _dtype(est.dtype, who),
+        "alpha": value("alpha"),
+        "lr": value("learning_rate_init"),
+        "power_t": value("power_t"),
+        "momentum": value("momentum"),
+        "beta_1": value("beta_1"),
+        "beta_2": value("beta_2"),
+        "epsilon": value("epsilon"),
+        "max_iter": value("max_iter"),
+        "max_fun": value("max_fun"),
+        "validation_fraction": value("validation_fraction"),
+        "n_iter_no_change": value("n_iter_no_change"),
+        "tol": value("tol"),
+        "shuffle": value("shuffle"),
+        "warm_start": value("warm_start"),
+        "nesterov": value("nesterovs_momentum"),
+        "early_stopping": value("early_stopping"),
     }
 
 
-class _Checker:
-    """One check per kind of parameter; each error names the estimator and the parameter."""
+def _sizes(sizes, who: str) -> tuple[int, ...]:
+    """hidden_layer_sizes: an int or a sequence of ints, each >= 1."""
+    given = sizes
+    if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+        sizes = (sizes,)
+    try:
+        sizes = tuple(sizes)
+    except TypeError:
+        raise TypeError(
+            f"{who}: hidden_layer_sizes must be an int or a sequence of ints, got {given!r}"
+        ) from None
+    return tuple(check(h, LAYER_SIZE, "each hidden layer size", who) for h in sizes)
 
-    def __init__(self, name: str):
-        self.name = name
 
-    def integer(self, key, value, minimum=1) -> int:
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise TypeError(f"{self.name}: {key} must be an integer, got {value!r}")
-        if value < minimum:
-            raise ValueError(f"{self.name}: {key} must be >= {minimum}, got {value!r}")
-        return int(value)
+def _dtype(given, who: str) -> np.dtype | None:
+    if given is None:
+        return None
+    try:
+        dtype = np.dtype(given)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype not in DTYPES:  # (np.dtype == None is True for float64)
+        raise ValueError(
+            f"{who}: dtype must be None (follow X), 'float64' or 'float32', got {given!r}"
+        )
+    return dtype
 
-    def real(self, key, value, low, high, low_open=False, high_open=True) -> float:
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"{self.name}: {key} must be a number, got {value!r}")
-        value = float(value)
-        ok = math.isfinite(value) and (value > low if low_open else value >= low)
-        ok = ok and (value < high if high_open else value <= high)
-        if not ok:
-            lb, rb = "(" if low_open else "[", ")" if high_open else "]"
-            raise ValueError(f"{self.name}: {key} must be in {lb}{low}, {high}{rb}, got {value!r}")
-        return value
 
-    def choice(self, key, value, options) -> str:
-        if not isinstance(value, str) or value not in options:
-            raise ValueError(f"{self.name}: {key} must be one of {list(options)}, got {value!r}")
-        return value
-
-    def boolean(self, key, value) -> bool:
-        if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{self.name}: {key} must be True or False, got {value!r}")
-        return bool(value)
-
-    def patience(self, value):
-        """n_iter_no_change: an int >= 1, or inf (never stop early) as in scikit-learn."""
-        if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
-            if float(value) == math.inf:
-                return math.inf
-            raise ValueError(
-                f"{self.name}: n_iter_no_change must be an integer >= 1 or inf, got {value!r}"
-            )
-        return self.integer("n_iter_no_change", value)
-
-    def sizes(self, sizes) -> tuple[int, ...]:
-        given = sizes
-        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
-            sizes = (sizes,)
-        try:
-            sizes = tuple(sizes)
-        except TypeError:
-            raise TypeError(
-                f"{self.name}: hidden_layer_sizes must be an int or a sequence of ints, "
-                f"got {given!r}"
-            ) from None
-        return tuple(self.integer("each hidden layer size", h) for h in sizes)
-
-    def activation(self, given) -> str:
-        activation = ACTIVATION_ALIASES.get(given, given) if isinstance(given, str) else given
-        if not isinstance(activation, str) or activation not in ACTIVATIONS:
-            choices = sorted(set(ACTIVATIONS) | set(ACTIVATION_ALIASES))
-            raise ValueError(f"{self.name}: activation must be one of {choices}, got {given!r}")
-        return activation
-
-    def batch_size(self, value):
-        if isinstance(value, str):
-            if value != "auto":
-                raise ValueError(f"{self.name}: batch_size must be 'auto' or an int, got {value!r}")
-            return "auto"
-        return self.integer("batch_size", value)
-
-    def dtype(self, given) -> np.dtype | None:
-        if given is None:
-            return None
-        try:
-            dtype = np.dtype(given)
-        except TypeError:
-            dtype = None
-        if dtype is None or dtype not in DTYPES:  # (np.dtype == None is True for float64)
-            raise ValueError(
-                f"{self.name}: dtype must be None (follow X), 'float64' or 'float32', got {given!r}"
-            )
-        return dtype
-
-    def random_state(self, rs) -> None:
-        if not (
-            rs is None
-            or isinstance(rs, (np.random.Generator, np.random.RandomState))
-            or (
-                isinstance(rs, numbers.Integral)
-                and not isinstance(rs, bool)
-                and 0 <= int(rs) < 2**32
-            )
-        ):
-            raise TypeError(
-                f"{self.name}: random_state must be None, an int in [0, 2**32), a "
-                f"numpy.random.RandomState or a numpy.random.Generator, got {rs!r}"
-            )
+def _check_random_state(rs, who: str) -> None:
+    if not (
+        rs is None
+        or isinstance(rs, (np.random.Generator, np.random.RandomState))
+        or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool) and 0 <= int(rs) < 2**32)
+    ):
+        raise TypeError(
+            f"{who}: random_state must be None, an int in [0, 2**32), a "
+            f"numpy.random.RandomState or a numpy.random.Generator, got {rs!r}"
+        )
 
 
 def generator(random_state) -> np.random.Generator:

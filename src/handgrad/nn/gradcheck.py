@@ -41,6 +41,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._gradcheck_copy import float64_problem
+from .constraints import Options, Real, check
 from .init import make_rng
 from .layers import Module, Parameter, Sequential
 from .losses import Loss
@@ -269,8 +270,7 @@ def numerical_gradient(
     Returns an array shaped like ``x`` (entries not in ``indices`` are NaN). ``x`` is
     restored exactly after each entry. ``order`` 2 or 4 picks the stencil.
     """
-    if order not in STENCILS:
-        raise ValueError(f"numerical_gradient: order must be 2 or 4, got {order!r}")
+    check(order, Options(*STENCILS), "order", "numerical_gradient")
     grad = np.full(x.shape, np.nan)
     for idx in _entries(x, indices):
         values = _evaluate(f, x, idx, eps, [k for k, _ in STENCILS[order]], None)[0]
@@ -419,8 +419,8 @@ def gradcheck(
     Returns a ``GradcheckReport``: ``passed``, ``rows`` (one ``ParamCheck`` per parameter),
     ``table()``, ``summary()``, ``explanation()`` (one sentence when it failed), ``note``.
     """
-    if not (eps > 0 and np.isfinite(eps)) or not (rtol >= 0 and np.isfinite(rtol)):
-        raise ValueError(f"gradcheck: eps must be > 0 and rtol >= 0, got {eps!r}, {rtol!r}")
+    eps = check(eps, Real(0.0, low_open=True), "eps", "gradcheck")
+    rtol = check(rtol, Real(0.0), "rtol", "gradcheck")
     rng = make_rng(seed)
     if isinstance(target, Module):
         if len(args) != 3 or not isinstance(args[0], Loss):

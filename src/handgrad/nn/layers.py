@@ -21,11 +21,14 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from . import functional as F
 from ._checks import as_float_array, check_finite, check_matrix
+from .constraints import Boolean, Integer, Options, Real, check
 from .init import DEFAULT_FOR_ACTIVATION, Initializer, get_initializer, make_rng
 
 # A module's config: what ``json.dumps`` writes, so its values are any JSON value.
 Config = dict[str, Any]
 T = TypeVar("T")
+# a layer's width
+SIZE = Integer(1)
 
 __all__ = [
     "Parameter",
@@ -148,16 +151,15 @@ class Linear(Module):
     ):
         """``init`` names the weight initializer (see ``handgrad.nn.init``); biases start at
         the constant ``bias_init`` (0 unless asked otherwise, e.g. 0.01 to keep ReLUs alive)."""
-        if not np.isfinite(bias_init):
-            raise ValueError(f"Linear: bias_init must be a finite number, got {bias_init!r}")
-        for name, n in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-                raise ValueError(f"Linear: {name} must be a positive integer, got {n!r}")
+        in_features = check(in_features, SIZE, "in_features", "Linear")
+        out_features = check(out_features, SIZE, "out_features", "Linear")
+        bias = check(bias, Boolean(), "bias", "Linear")
+        bias_init = check(bias_init, Real(), "bias_init", "Linear")
         dtype = np.dtype(dtype)
         if not np.issubdtype(dtype, np.floating):
             raise TypeError(f"Linear: dtype must be a floating type, got {dtype}")
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
+        self.in_features: int = in_features
+        self.out_features: int = out_features
         self.dtype = dtype
         self.init = init if isinstance(init, str) else getattr(init, "__name__", "custom")
         weight = get_initializer(init)(in_features, out_features, make_rng(seed, rng), dtype)
@@ -238,7 +240,7 @@ class LeakyReLU(Module):
     kink = 0.0
 
     def __init__(self, negative_slope: float = 0.01):
-        self.negative_slope = float(negative_slope)
+        self.negative_slope: float = check(negative_slope, Real(), "negative_slope", "LeakyReLU")
         self._x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -432,10 +434,7 @@ def mlp(
     """
     if len(sizes) < 2:
         raise ValueError(f"mlp: sizes needs at least [in, out], got {sizes!r}")
-    if activation not in ACTIVATIONS:
-        raise ValueError(
-            f"mlp: unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}"
-        )
+    check(activation, Options(*ACTIVATIONS), "activation", "mlp")
     init = init or DEFAULT_FOR_ACTIVATION[activation]
     rng = make_rng(seed, rng)
     layers: list[Module] = []
@@ -452,6 +451,8 @@ def count_parameters(layer_sizes: list[int]) -> int:
     >>> count_parameters([10, 64, 3])   # 640 + 64 + 192 + 3
     899
     """
-    if len(layer_sizes) < 2 or any(int(n) < 1 for n in layer_sizes):
-        raise ValueError(f"count_parameters: need two or more positive sizes, got {layer_sizes!r}")
+    if len(layer_sizes) < 2:
+        raise ValueError(f"count_parameters: need two or more sizes, got {layer_sizes!r}")
+    for n in layer_sizes:
+        check(n, SIZE, "each layer size", "count_parameters")
     return sum(a * b + b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))

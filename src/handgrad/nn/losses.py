@@ -24,7 +24,6 @@ weight of 2 equals the sample appearing twice, and 0 ignores it.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -33,6 +32,7 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from . import functional as F
 from ._checks import as_float_array, check_finite, check_nonempty
+from .constraints import Options, Real, check
 
 if TYPE_CHECKING:  # for annotations only: the losses do not need the layers to run
     from .layers import Parameter
@@ -77,14 +77,16 @@ def _mean_square(err: np.ndarray) -> float:
     return (s * (float(np.sum(r * r)) / err.size)) * s
 
 
+# how a loss adds up its per-sample terms
+REDUCTIONS = Options("mean", "sum")
+
+
 class Loss:
     """Base class: ``forward`` validates, computes the loss and keeps dL/d(prediction) in
     ``self._grad``; ``backward`` returns it."""
 
     def __init__(self, reduction: str = "mean"):
-        if reduction not in ("mean", "sum"):
-            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
-        self.reduction = reduction
+        self.reduction: str = check(reduction, REDUCTIONS, "reduction", type(self).__name__)
         self._grad: np.ndarray | None = None
 
     def __call__(self, prediction: ArrayLike, target: ArrayLike) -> float:
@@ -393,16 +395,9 @@ class L2Penalty:
     """
 
     def __init__(self, lam: float, convention: str = "half"):
-        if convention not in ("half", "full"):
-            raise ValueError(f"convention must be 'half' or 'full', got {convention!r}")
-        given: object = lam  # any Python or NumPy real number
-        if isinstance(given, (bool, np.bool_)) or not isinstance(given, numbers.Real):
-            raise TypeError(f"L2 strength lam must be a real number, got {lam!r}")
-        if not (math.isfinite(float(lam)) and lam >= 0):
-            raise ValueError(f"L2 strength lam must be finite and >= 0, got {lam!r}")
-        self.lam = float(lam)
-        self.convention = convention
-        self._factor = 0.5 * self.lam if convention == "half" else self.lam
+        self.lam: float = check(lam, Real(0.0), "lam", "L2Penalty")
+        self.convention: str = check(convention, Options("half", "full"), "convention", "L2Penalty")
+        self._factor: float = 0.5 * self.lam if convention == "half" else self.lam
 
     def __call__(self, params: Iterable[Parameter]) -> float:
         return self.value(params)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import glob
 import json
 import math
-import numbers
 import os
 import re
 import tempfile
@@ -48,6 +47,7 @@ from ._members import (
     read_npy_header,
     stored_size,
 )
+from .constraints import Boolean, Constraint, Integer, Options, Real, check
 from .layers import ACTIVATIONS, MODULE_TYPES, Config, LeakyReLU, Linear, Module, Sequential
 
 __all__ = ["save", "load", "load_with_metadata", "build", "atomic_write"]
@@ -140,19 +140,12 @@ def _layer_specs(architecture: Any) -> list[tuple[str, Config]]:
         kind = cfg["type"]
         if kind == "Linear":
             args = {
-                "in_features": _positive_int(cfg, "in_features", i),
-                "out_features": _positive_int(cfg, "out_features", i),
-                "bias": cfg.get("bias", True),
+                "in_features": _field(cfg, "in_features", Integer(1), i, kind),
+                "out_features": _field(cfg, "out_features", Integer(1), i, kind),
+                "bias": _field({"bias": True, **cfg}, "bias", Boolean(), i, kind),
             }
-            if not isinstance(args["bias"], bool):
-                raise ValueError(f"layer {i} (Linear): bias must be true or false")
         elif kind == "LeakyReLU":
-            slope = cfg.get("negative_slope")
-            if not (isinstance(slope, numbers.Real) and not isinstance(slope, bool)) or not (
-                math.isfinite(slope)
-            ):
-                raise ValueError(f"layer {i} (LeakyReLU): negative_slope must be a finite number")
-            args = {"negative_slope": float(slope)}
+            args = {"negative_slope": _field(cfg, "negative_slope", Real(), i, kind)}
         elif kind in _LAYER_TYPES:
             args = {}
         elif kind in MODULE_TYPES:  # registered by the user's code: its config, unchanged
@@ -166,11 +159,9 @@ def _layer_specs(architecture: Any) -> list[tuple[str, Config]]:
     return specs
 
 
-def _positive_int(cfg: Config, key: str, i: int) -> int:
-    value = cfg.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"layer {i} (Linear): {key} must be a positive integer, got {value!r}")
-    return value
+def _field(cfg: Config, key: str, constraint: Constraint, i: int, kind: str) -> Any:
+    """``cfg[key]`` checked by ``constraint``; a ValueError (a malformed file) if it fails."""
+    return check(cfg.get(key), constraint, key, f"layer {i} ({kind})", error=ValueError)
 
 
 def _builtin_shapes(specs: list[tuple[str, Config]]) -> dict[str, tuple[int, ...]]:
@@ -360,10 +351,7 @@ def _read_model(zf: zipfile.ZipFile, file_size: int) -> tuple[Sequential, dict[s
     version = meta.get("format_version")
     if version != FORMAT_VERSION or isinstance(version, bool):
         raise ValueError(f"unsupported format version {version!r}")
-    dtype_name = meta.get("dtype")
-    if dtype_name not in _DTYPES:
-        raise ValueError(f"dtype must be one of {list(_DTYPES)}, got {dtype_name!r}")
-    dtype = np.dtype(dtype_name)
+    dtype = np.dtype(check(meta.get("dtype"), Options(*_DTYPES), "dtype", error=ValueError))
     user_metadata = meta.get("metadata", {})
     if not isinstance(user_metadata, dict):
         raise ValueError("its user metadata is not a JSON object")

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.tabular import DataError, encode_labels, infer_task
+from ..nn.constraints import Constraint, Integer, Options, Real, check
 from ..splits import held_out_count, split_rows
 from ..tabular.dataset import dataset_from_frame
 from ..tabular.encode import TablePreprocessor
@@ -77,6 +78,16 @@ def feature_matrix(points: np.ndarray, names: list[str]) -> np.ndarray:
     return np.column_stack([FEATURES[name][1](x1, x2) for name in names])
 
 
+# each number of a DataSpec: the name the page shows, what it may be
+SETTINGS: dict[str, tuple[str, Constraint]] = {
+    "n": ("number of points", Integer(20, MAX_POINTS)),
+    "noise": ("noise", Real(0.0, 2.0)),
+    "classes": ("number of classes (blobs)", Integer(2, 5)),
+    "test_fraction": ("test fraction", Real(0.05, 0.9)),
+    "seed": ("seed", Integer(0, 2**32 - 1)),
+}
+
+
 @dataclass
 class DataSpec:
     """What the page asks for: a generated set (name, size, noise, classes) and the split."""
@@ -91,18 +102,9 @@ class DataSpec:
 
     def validate(self) -> None:
         """Raise ValueError naming the first impossible value."""
-        if self.name not in DATASETS and self.name != "csv":
-            raise ValueError(f"unknown data set {self.name!r}; choose from {', '.join(DATASETS)}")
-        if not (isinstance(self.n, int) and 20 <= self.n <= MAX_POINTS):
-            raise ValueError(f"number of points must be between 20 and {MAX_POINTS}, got {self.n}")
-        if not (np.isfinite(self.noise) and 0.0 <= self.noise <= 2.0):
-            raise ValueError(f"noise must be between 0 and 2, got {self.noise}")
-        if not (isinstance(self.classes, int) and 2 <= self.classes <= 5):
-            raise ValueError(f"blobs need 2 to 5 classes, got {self.classes}")
-        if not 0.05 <= self.test_fraction <= 0.9:
-            raise ValueError(f"test fraction must be in [0.05, 0.9], got {self.test_fraction}")
-        if not (isinstance(self.seed, int) and 0 <= self.seed < 2**32):
-            raise ValueError(f"seed must be an integer in [0, 2^32), got {self.seed}")
+        check(self.name, Options(*DATASETS, "csv"), "data set", error=ValueError)
+        for key, (label, constraint) in SETTINGS.items():
+            check(getattr(self, key), constraint, label, error=ValueError)
         if not self.inputs or any(f not in FEATURES for f in self.inputs):
             raise ValueError(f"inputs must be a non-empty list from {', '.join(FEATURES)}")
         if len(set(self.inputs)) != len(self.inputs):

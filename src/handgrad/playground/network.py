@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 import handgrad as hg
+from handgrad.nn.constraints import Constraint, Integer, Options, Real, check
 from handgrad.nn.registry import OPTIMIZERS as ENGINE_OPTIMIZERS
 
 from .data import Dataset
@@ -88,27 +89,23 @@ class NetSpec:
         if len(self.activations) != len(self.hidden):
             raise ValueError("give one activation per hidden layer")
         for width in self.hidden:
-            if not (isinstance(width, int) and 1 <= width <= MAX_UNITS):
-                raise ValueError(f"a hidden layer has 1 to {MAX_UNITS} units, got {width}")
+            check(width, Integer(1, MAX_UNITS), "a hidden layer's units", error=ValueError)
         for name in self.activations:
-            if name not in ACTIVATION_NAMES:
-                raise ValueError(
-                    f"unknown activation {name!r}; choose from {list(ACTIVATION_NAMES)}"
-                )
-        if self.init not in INITS:
-            raise ValueError(f"unknown initialization {self.init!r}; choose from {list(INITS)}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose from {OPTIMIZERS}")
-        if not (np.isfinite(self.lr) and 0.0 < self.lr <= 10.0):
-            raise ValueError(f"learning rate must be in (0, 10], got {self.lr}")
-        if not (isinstance(self.batch_size, int) and 1 <= self.batch_size <= 5000):
-            raise ValueError(f"batch size must be between 1 and 5000, got {self.batch_size}")
-        if not (np.isfinite(self.l2) and 0.0 <= self.l2 <= 1.0):
-            raise ValueError(f"L2 strength must be in [0, 1], got {self.l2}")
-        if not (isinstance(self.seed, int) and 0 <= self.seed < 2**32):
-            raise ValueError(f"seed must be an integer in [0, 2^32), got {self.seed}")
-        if not (np.isfinite(self.decay) and 0.0 < self.decay < 1.0):
-            raise ValueError(f"momentum / beta1 / rho must be in (0, 1), got {self.decay}")
+            check(name, Options(*ACTIVATION_NAMES), "activation", error=ValueError)
+        for key, (label, constraint) in SETTINGS.items():
+            check(getattr(self, key), constraint, label, error=ValueError)
+
+
+# each setting of a NetSpec: the name the page shows, what it may be
+SETTINGS: dict[str, tuple[str, Constraint]] = {
+    "init": ("initialization", Options(*INITS)),
+    "optimizer": ("optimizer", Options(*OPTIMIZERS)),
+    "lr": ("learning rate", Real(0.0, 10.0, low_open=True)),
+    "batch_size": ("batch size", Integer(1, 5000)),
+    "l2": ("L2 strength", Real(0.0, 1.0)),
+    "seed": ("seed", Integer(0, 2**32 - 1)),
+    "decay": ("momentum / beta1 / rho", Real(0.0, 1.0, low_open=True, high_open=True)),
+}
 
 
 def build_model(spec: NetSpec, n_inputs: int, n_outputs: int) -> hg.Sequential:

@@ -24,6 +24,7 @@ import handgrad as hg
 
 from ..data.tabular import DataError
 from ..metrics import accuracy, probabilities, r2_score
+from ..nn.constraints import Integer, Real, check
 from . import data as pdata
 from .inspector import check_gradients, inspect_step
 from .network import MAX_UNITS, TWEAKS, NetSpec, Trainer
@@ -34,6 +35,7 @@ GRID = 60  # decision-region picture: GRID x GRID points
 UNIT_GRID = 30  # each hidden unit's picture: every other grid point
 CURVE_POINTS = 200  # 1-D regression: points on the fitted curve
 MAX_STEPS_PER_FRAME = 200
+WEIGHT = Real(-100.0, 100.0)  # what a weight may be set to from the page
 CSV_KEYS = {"target", "features", "plane"}  # data settings that only an uploaded table uses
 
 
@@ -121,8 +123,7 @@ class Session:
             spec = replace(spec, noise=self.data_spec.noise)
         net_spec = _spec_from(NetSpec, message.get("network", self.net_spec.__dict__), "network")
         speed = message.get("steps_per_frame", self.steps_per_frame)
-        if not (isinstance(speed, int) and 1 <= speed <= MAX_STEPS_PER_FRAME):
-            raise ConfigError(f"steps per frame must be 1 to {MAX_STEPS_PER_FRAME}, got {speed}")
+        check(speed, Integer(1, MAX_STEPS_PER_FRAME), "steps per frame", error=ConfigError)
         same_data = (
             replace(spec, noise=self.data_spec.noise) == self.data_spec
             and {k: data_values.get(k) for k in CSV_KEYS}
@@ -217,13 +218,8 @@ class Session:
             raise ConfigError(f"W{layer + 1} has shape {W.value.shape}; no entry ({i}, {j})")
         with self.lock:
             if value is not None:
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise ConfigError(f"a weight's value must be a number, got {value!r}")
-                if not (np.isfinite(value) and abs(value) <= 100):
-                    raise ConfigError(
-                        f"a weight's value must be finite, at most 100 in size: {value}"
-                    )
-                W.value[i, j] = float(value)
+                value = check(value, WEIGHT, "a weight's value", error=ConfigError)
+                W.value[i, j] = value
                 self.log.append({"step": self.trainer.steps, "weight": [layer, i, j, float(value)]})
             grad = float(W.grad[i, j]) if self.trainer.steps else 0.0
             return {"layer": layer, "i": i, "j": j, "value": float(W.value[i, j]), "grad": grad}

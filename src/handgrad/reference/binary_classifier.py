@@ -29,6 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..nn import functional as F
+from ..nn.constraints import Integer, Options, Real, check
 from ..nn.gradcheck import GradcheckReport, gradcheck
 from ..nn.init import DEFAULT_FOR_ACTIVATION, get_initializer, make_rng
 from ..nn.losses import BCEWithLogitsLoss
@@ -62,9 +63,7 @@ PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
 
 def _activation(name: str) -> Activation:
-    if name not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}")
-    return ACTIVATIONS[name]
+    return ACTIVATIONS[check(name, Options(*ACTIVATIONS), "activation", error=ValueError)]
 
 
 def _check_params(X: np.ndarray, params: dict) -> None:
@@ -151,8 +150,7 @@ def backward(
 
 def gd_step(params: dict, grads: dict, lr: float) -> dict[str, np.ndarray]:
     """One step of gradient descent, theta <- theta - lr * g, as a new parameter dict."""
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
+    lr = check(lr, Real(0.0, low_open=True), "lr", "gd_step", error=ValueError)
     return {k: params[k] - lr * grads[k] for k in PARAM_NAMES}
 
 
@@ -209,9 +207,8 @@ def init_params(
     Draws W1 then W2 from one Generator, as ``handgrad.mlp([D, H, 1], activation, seed=seed)``.
     """
     _activation(activation)
-    for name, n in (("D", D), ("H", H)):
-        if not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"{name} must be a positive integer, got {n!r}")
+    D = check(D, Integer(1), "D", "init_params", error=ValueError)
+    H = check(H, Integer(1), "H", "init_params", error=ValueError)
     draw = get_initializer(DEFAULT_FOR_ACTIVATION[activation])
     rng = make_rng(seed)
     W1 = draw(D, H, rng, np.dtype(np.float64))

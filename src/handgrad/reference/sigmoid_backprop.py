@@ -29,6 +29,7 @@ import numpy as np
 
 from ..nn import functional as F
 from ..nn._checks import as_float_array, check_finite
+from ..nn.constraints import Integer, check
 from ..nn.losses import BCEWithLogitsLoss
 
 __all__ = ["backprop"]
@@ -101,10 +102,11 @@ def backprop(
 
 
 def _check_sizes(input_size, hidden_size) -> tuple[int, int]:
-    for name, n in (("input_size", input_size), ("hidden_size", hidden_size)):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"backprop: {name} must be a positive integer, got {n!r}")
-    return int(input_size), int(hidden_size)
+    size = Integer(1)
+    return (
+        check(input_size, size, "input_size", "backprop", error=ValueError),
+        check(hidden_size, size, "hidden_size", "backprop", error=ValueError),
+    )
 
 
 def _array(x, name: str, dtype) -> np.ndarray:

@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from ..nn.constraints import Constraint, Integer, Options, Real, check
+
 __all__ = [
     "GridError",
     "SETTINGS",
@@ -67,6 +69,20 @@ FIXED: dict[str, str] = {
     "val_fraction": "share of the rows held out for validation (the ranking score), in (0, 1)",
     "test_fraction": "share of the rows held out for the test, in (0, 1)",
     "task": "classification or regression (default: the data's own, or inferred)",
+}
+# what each numeric value may be (the command line's flags read these too)
+VALUES: dict[str, Constraint] = {
+    "lr": Real(0.0, low_open=True),
+    "momentum": Real(0.0, 1.0, high_open=True),
+    "batch_size": Integer(1),
+    "l2": Real(0.0),
+    "epochs": Integer(1),
+    "patience": Integer(0),
+    "val_fraction": Real(0.0, 1.0, low_open=True, high_open=True),
+    "test_fraction": Real(0.0, 1.0, low_open=True, high_open=True),
+    "task": Options("classification", "regression"),
+    "sample.n": Integer(1),
+    "sample.seed": Integer(0),
 }
 MAX_SEEDS = 10_000  # seeds in one sweep
 MAX_SETTINGS = 100_000  # combinations in one grid (before sampling): each is checked
@@ -220,12 +236,9 @@ def parse_hidden(value: Any) -> list[int]:
     return value
 
 
-def _number(name: str, value: Any, *, integer: bool = False) -> int | float:
-    ok = isinstance(value, int) if integer else isinstance(value, (int, float))
-    if isinstance(value, bool) or not ok or not math.isfinite(value):
-        kind = "an integer" if integer else "a number"
-        raise GridError(f"{name}: expected {kind}, got {value!r} ({type(value).__name__})")
-    return value
+def _checked(name: str, value: Any, constraint: Constraint | tuple[Constraint, ...]) -> Any:
+    """``value`` checked by ``constraint`` (see VALUES), or a GridError naming ``name``."""
+    return check(value, constraint, name, error=GridError)
 
 
 def _check_value(name: str, value: Any) -> Any:
@@ -234,27 +247,11 @@ def _check_value(name: str, value: Any) -> Any:
 
     if name == "hidden":
         return parse_hidden(value)
-    if name in ("activation", "optimizer"):
-        choices = (
-            [a for a in ACTIVATIONS if a != "identity"] if name == "activation" else OPTIMIZERS
-        )
-        if not isinstance(value, str) or value not in choices:
-            raise GridError(f"{name}: {value!r} is not one of {', '.join(choices)}")
-        return value
-    if name in ("batch_size", "epochs", "patience"):
-        least = 0 if name == "patience" else 1
-        value = _number(name, value, integer=True)
-        if value < least:
-            raise GridError(f"{name}: expected an integer >= {least}, got {value}")
-        return value
-    value = float(_number(name, value))
-    if name == "lr" and value <= 0:
-        raise GridError(f"lr: expected a positive number, got {value}")
-    if name == "l2" and value < 0:
-        raise GridError(f"l2: expected a number >= 0, got {value}")
-    if name == "momentum" and not 0 <= value < 1:
-        raise GridError(f"momentum: expected a number in [0, 1), got {value}")
-    return value
+    if name == "activation":
+        return _checked(name, value, Options(*(a for a in ACTIVATIONS if a != "identity")))
+    if name == "optimizer":
+        return _checked(name, value, Options(*OPTIMIZERS))
+    return _checked(name, value, VALUES[name])
 
 
 def _values(name: str, raw: Any) -> list[Any]:
@@ -269,14 +266,7 @@ def _values(name: str, raw: Any) -> list[Any]:
 
 
 def _check_fixed(name: str, value: Any) -> Any:
-    if name == "task":
-        if value not in ("classification", "regression"):
-            raise GridError(f"task: expected classification or regression, got {value!r}")
-        return value
-    value = float(_number(name, value))
-    if not 0 < value < 1:
-        raise GridError(f"{name}: expected a number in (0, 1), got {value}")
-    return value
+    return _checked(name, value, VALUES[name])
 
 
 # --- building a grid ----------------------------------------------------------------------
@@ -310,12 +300,8 @@ def make_grid(
             known = ", ".join([*SETTINGS, *FIXED, "seeds"])
             raise GridError(f"unknown setting {name!r} in the grid; known: {known}")
     if samples is not None:
-        samples = int(_number("sample.n", samples, integer=True))
-        if samples < 1:
-            raise GridError(f"sample.n: expected an integer >= 1, got {samples}")
-    sample_seed = int(_number("sample.seed", sample_seed, integer=True))
-    if sample_seed < 0:
-        raise GridError(f"sample.seed: expected an integer >= 0, got {sample_seed}")
+        samples = _checked("sample.n", samples, VALUES["sample.n"])
+    sample_seed = _checked("sample.seed", sample_seed, VALUES["sample.seed"])
     combinations = math.prod(len(v) for v in values.values())
     if combinations > MAX_SETTINGS:
         raise GridError(
@@ -390,7 +376,7 @@ def grid_from_document(
             grid,
             seeds=grid.pop("seeds", 0),
             samples=sample.get("n"),
-            sample_seed=int(_number("sample.seed", sample.get("seed", 0), integer=True)),
+            sample_seed=sample.get("seed", 0),
         )
     except GridError as exc:
         raise GridError(f"{where}: {exc}") from None

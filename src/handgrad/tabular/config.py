@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from numbers import Integral, Real
 
+from ..nn.constraints import Constraint, Integer, Options, Real, problem
 from ..nn.layers import ACTIVATIONS, count_parameters
 from ..nn.registry import OPTIMIZERS
 
@@ -27,6 +27,34 @@ MAX_PARAMETERS = 20_000_000
 # Learning rates above this cannot train anything on standardized inputs; refusing them
 # early gives a clearer message than a run that diverges at its first step.
 MAX_LEARNING_RATE = 1e3
+
+
+# what each option of ``handgrad train`` may be: the command line's types and
+# ``TrainConfig.validate`` read these same constraints
+WIDTH = Integer(1)
+LEARNING_RATE = Real(0.0, MAX_LEARNING_RATE, low_open=True)
+MOMENTUM = Real(0.0, 1.0, high_open=True)
+TEST_FRACTION = Real(0.0, 1.0, low_open=True, high_open=True)
+VAL_FRACTION = Real(0.0, 1.0, high_open=True)
+PATIENCE = Integer(1)
+ACTIVATION_NAMES = tuple(a for a in ACTIVATIONS if a != "identity")
+CONSTRAINTS: dict[str, tuple[str, Constraint]] = {
+    "activation": ("--activation", Options(*ACTIVATION_NAMES)),
+    "optimizer": ("--optimizer", Options(*OPTIMIZERS)),
+    "lr": ("--lr", LEARNING_RATE),
+    "momentum": ("--momentum", MOMENTUM),
+    "epochs": ("--epochs", Integer(1)),
+    "batch_size": ("--batch-size", Integer(1)),
+    "l2": ("--l2", Real(0.0)),
+    "seed": ("--seed", Integer(0)),
+    "test_fraction": ("--test-fraction", TEST_FRACTION),
+    "val_fraction": ("--val-fraction", VAL_FRACTION),
+    "patience": ("--patience", PATIENCE),
+    "task": ("--task", Options("classification", "regression")),
+    "impute": ("--impute", Options("median", "mean")),
+    "rare_min": ("--rare", Integer(1)),
+}
+OPTIONAL = ("lr", "patience", "task")  # None means: the default, none, or inferred
 
 
 class ConfigError(ValueError):
@@ -67,10 +95,11 @@ class TrainConfig:
         if problems:
             raise ConfigError("; ".join(problems))
 
-    def _problems(self):
+    def _problems(self) -> Iterator[str]:
         hidden = tuple(self.hidden)
-        if not all(isinstance(h, Integral) and h >= 1 for h in hidden):
-            yield f"--hidden sizes must be positive integers, got {hidden}"
+        widths = [problem(h, WIDTH, "each --hidden size") for h in hidden]
+        if any(widths):
+            yield next(w for w in widths if w)
         elif count_parameters([1, *hidden, 1]) > MAX_PARAMETERS:
             n = count_parameters([1, *hidden, 1])
             yield (
@@ -78,59 +107,29 @@ class TrainConfig:
                 f"parameters ({n * 8 / 1e9:.3g} GB of float64 weights); the limit is "
                 f"{MAX_PARAMETERS:,}"
             )
-        if self.activation not in ACTIVATIONS or self.activation == "identity":
-            names = ", ".join(a for a in ACTIVATIONS if a != "identity")
-            yield f"unknown activation {self.activation!r}; choose from {names}"
-        if self.optimizer not in OPTIMIZERS:
-            yield f"unknown optimizer {self.optimizer!r}; choose from {', '.join(OPTIMIZERS)}"
-        if self.lr is not None and not (_finite(self.lr) and 0 < self.lr <= MAX_LEARNING_RATE):
-            yield f"--lr must be a number in (0, {MAX_LEARNING_RATE:g}], got {self.lr}"
-        if not (_finite(self.momentum) and 0.0 <= self.momentum < 1.0):
-            yield f"--momentum must be in [0, 1), got {self.momentum}"
-        elif self.momentum and self.optimizer != "sgd":
+        for field, (option, constraint) in CONSTRAINTS.items():
+            value = getattr(self, field)
+            message = (
+                None if value is None and field in OPTIONAL else problem(value, constraint, option)
+            )
+            if message:
+                yield message
+        if self.momentum and self.optimizer != "sgd" and not problem(self.momentum, MOMENTUM, ""):
             yield "--momentum applies to --optimizer sgd only"
-        if not _int_at_least(self.epochs, 1):
-            yield f"--epochs must be an integer >= 1, got {self.epochs}"
-        if not _int_at_least(self.batch_size, 1):
-            yield f"--batch-size must be an integer >= 1, got {self.batch_size}"
-        if not (_finite(self.l2) and self.l2 >= 0):
-            yield f"--l2 must be a number >= 0, got {self.l2}"
-        if not _int_at_least(self.seed, 0):
-            yield f"--seed must be an integer >= 0, got {self.seed}"
         yield from self._split_problems()
-        if self.task not in (None, "classification", "regression"):
-            yield f"--task must be classification or regression, got {self.task!r}"
-        if self.impute not in ("median", "mean"):
-            yield f"--impute must be median or mean, got {self.impute!r}"
-        if not _int_at_least(self.rare_min, 1):
-            yield f"--rare must be an integer >= 1, got {self.rare_min}"
 
-    def _split_problems(self):
-        test_ok = _finite(self.test_fraction) and 0.0 < self.test_fraction < 1.0
-        val_ok = _finite(self.val_fraction) and 0.0 <= self.val_fraction < 1.0
-        if not test_ok:
-            yield f"--test-fraction must be in (0, 1), got {self.test_fraction}"
-        if not val_ok:
-            yield f"--val-fraction must be in [0, 1), got {self.val_fraction}"
+    def _split_problems(self) -> Iterator[str]:
+        test_ok = not problem(self.test_fraction, TEST_FRACTION, "")
+        val_ok = not problem(self.val_fraction, VAL_FRACTION, "")
         if test_ok and val_ok and self.val_fraction + self.test_fraction >= 1.0:
             yield (
                 f"--val-fraction {self.val_fraction} + --test-fraction {self.test_fraction} "
                 "leave no rows for training"
             )
-        if self.patience is not None:
-            if not _int_at_least(self.patience, 1):
-                yield f"--patience must be an integer >= 1, got {self.patience}"
-            elif val_ok and self.val_fraction == 0:
-                yield "--patience needs a validation split (--val-fraction > 0)"
+        patience_ok = self.patience is not None and not problem(self.patience, PATIENCE, "")
+        if patience_ok and val_ok and self.val_fraction == 0:
+            yield "--patience needs a validation split (--val-fraction > 0)"
 
     @property
     def learning_rate(self) -> float:
         return self.lr if self.lr is not None else OPTIMIZERS[self.optimizer].lr
-
-
-def _finite(x) -> bool:
-    return isinstance(x, Real) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def _int_at_least(x, minimum: int) -> bool:
-    return isinstance(x, Integral) and not isinstance(x, bool) and int(x) >= minimum

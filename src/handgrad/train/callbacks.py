@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 import sys
 import time
 from collections.abc import Callable
@@ -15,6 +13,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..io import number_from_json
+from ..nn.constraints import Integer, Options, Real, check
 from ..nn.layers import Module
 
 __all__ = [
@@ -194,20 +193,12 @@ class EarlyStopping(Callback):
         mode: str = "auto",
         restore_best_weights: bool = True,
     ):
+        check(mode, Options("min", "max", "auto"), "mode", "EarlyStopping")
         if mode == "auto":
             mode = "min" if "loss" in monitor or "error" in monitor else "max"
-        if mode not in ("min", "max"):
-            raise ValueError(f"EarlyStopping: mode must be 'min', 'max' or 'auto', got {mode!r}")
-        given: tuple[object, object] = (patience, min_delta)  # any Python or NumPy number
-        if isinstance(given[0], (bool, np.bool_)) or not isinstance(given[0], numbers.Integral):
-            raise TypeError(f"EarlyStopping: patience must be an integer, got {patience!r}")
-        if patience < 0:
-            raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience!r}")
-        if isinstance(given[1], (bool, np.bool_)) or not isinstance(given[1], numbers.Real):
-            raise TypeError(f"EarlyStopping: min_delta must be a real number, got {min_delta!r}")
-        if not (math.isfinite(float(min_delta)) and min_delta >= 0):
-            raise ValueError(f"EarlyStopping: min_delta must be finite and >= 0, got {min_delta!r}")
-        self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
+        patience = check(patience, Integer(0), "patience", "EarlyStopping")
+        min_delta = check(min_delta, Real(0.0), "min_delta", "EarlyStopping")
+        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
         self.mode, self.restore_best_weights = mode, restore_best_weights
         self.best: float | None = None
         self.best_epoch = -1
@@ -289,12 +280,8 @@ class ModelCheckpoint(Callback):
         latest_only: bool = False,
         on_interrupt: bool = True,
     ):
-        given: object = every  # any Python or NumPy integer
-        if isinstance(given, (bool, np.bool_)) or not isinstance(given, numbers.Integral):
-            raise TypeError(f"ModelCheckpoint: every must be an integer, got {every!r}")
-        if every < 1:
-            raise ValueError(f"ModelCheckpoint: every must be >= 1, got {every}")
-        self.path, self.every = str(path), int(every)
+        every = check(every, Integer(1), "every", "ModelCheckpoint")
+        self.path, self.every = str(path), every
         self.latest_only, self.save_on_interrupt = bool(latest_only), bool(on_interrupt)
         self.saved: list[Path] = []
 

@@ -3,13 +3,13 @@ validation split and the metrics, all before anything changes."""
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from ..nn._checks import as_float_array, check_finite, check_matrix
+from ..nn.constraints import Integer, Real, check
 from ..nn.layers import Identity, LeakyReLU, Linear, Module, ReLU, Sequential, Sigmoid, Tanh
 from ..nn.losses import BCEWithLogitsLoss, Loss, SoftmaxCrossEntropyLoss
 from ..splits import held_out_count, split_rows
@@ -20,11 +20,7 @@ Metric = Callable[[np.ndarray, np.ndarray], float]
 
 def count(name: str, value: object, low: int) -> int:
     """``value`` as an int, if it is an integer of any Python/NumPy type, >= low."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value!r}")
-    return int(value)
+    return int(check(value, Integer(low), name))
 
 
 # --- metrics --------------------------------------------------------------------------------
@@ -179,11 +175,10 @@ def validation_rows(fraction: object, n: int) -> int:
     """How many of n rows ``validation_fraction`` sets aside: ceil(fraction * n), as
     ``handgrad.splits.held_out_count`` rounds (checked: a real number in (0, 1) leaving rows
     on both sides)."""
-    if isinstance(fraction, (bool, np.bool_)) or not isinstance(fraction, numbers.Real):
-        raise TypeError(f"validation_fraction must be a real number, got {fraction!r}")
-    if not 0.0 < float(fraction) < 1.0:
-        raise ValueError(f"validation_fraction must be in (0, 1), got {fraction!r}")
-    n_val = held_out_count(n, float(fraction))
+    share: float = check(
+        fraction, Real(0.0, 1.0, low_open=True, high_open=True), "validation_fraction"
+    )
+    n_val = held_out_count(n, share)
     if n_val < 1 or n_val >= n:
         raise ValueError(
             f"validation_fraction={fraction} leaves no rows for training or validation out of {n}"
