@@ -83,20 +83,25 @@ def supports(model: Module, loss: Loss, optimizer, dtype) -> bool:
     """
     layers = model.layers if type(model) is Sequential else [model]
     if not (
-        all(type(layer) in LAYERS for layer in layers)
-        and type(loss) in LOSSES
+        type(loss) in LOSSES
         and type(optimizer) in OPTIMIZERS
-        and np.dtype(dtype) in (np.float32, np.float64)
+        and dtype in _DTYPES
+        and all(type(layer) in LAYERS for layer in layers)
     ):
         return False
-    for obj, methods in [(m, ("forward", "backward")) for m in (model, *layers)] + [
-        (loss, ("forward", "backward")),
-        (optimizer, ("step",)),
-    ]:
-        if any(name in vars(obj) for name in methods):
+    for obj in (model, *layers, loss):
+        methods = vars(obj)
+        if "forward" in methods or "backward" in methods:
             return False
-    params = [*model.parameters(), *optimizer.params]
-    return all(_plain(p.value, dtype) and _plain(p.grad, dtype) for p in params)
+    if "step" in vars(optimizer):
+        return False
+    return all(
+        _plain(p.value, dtype) and _plain(p.grad, dtype)
+        for p in (*model.parameters(), *optimizer.params)
+    )
+
+
+_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _plain(a, dtype) -> bool:

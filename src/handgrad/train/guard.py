@@ -8,6 +8,7 @@ in place. The functions between say why weights are bad (a reason to show), or N
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from typing import Any
 
@@ -52,7 +53,7 @@ class DivergenceGuard:
         self._flat = [  # a flat view of each value, where there is one, and zeros to dot it with
             (p.value, p.value.reshape(-1) if p.value.flags.c_contiguous else None) for p in params
         ]
-        self._zeros = [np.zeros(p.value.size, p.value.dtype) for p in params]
+        self._zeros = [_zeros(p.value.size, p.value.dtype) for p in params]
         with np.errstate(invalid="ignore"):
             self.check_weights = self.weights_finite()
         self.snapshot: Snapshot | None = None
@@ -100,6 +101,14 @@ class DivergenceGuard:
         return 0
 
 
+@functools.lru_cache(maxsize=64)
+def _zeros(size: int, dtype: np.dtype) -> np.ndarray:
+    """Read-only zeros to dot a flat array with, shared by every guard (one per size)."""
+    zeros = np.zeros(size, dtype)
+    zeros.flags.writeable = False
+    return zeros
+
+
 # --- why weights are bad -------------------------------------------------------------------
 
 
@@ -120,10 +129,11 @@ def end_of_epoch_problem(guard, model, loss, validation_data, metric_fns) -> str
     return val
 
 
-def final_problem(step, guard, outputs_name: str) -> str | None:
+def final_problem(step, guard, outputs_name: str, weights_checked: bool = False) -> str | None:
     """Why the final weights are bad, tried on the last batch trained: a non-finite weight,
-    output or loss; None if they are fine."""
-    if guard.check_weights and not guard.weights_finite():
+    output or loss; None if they are fine. ``weights_checked``: the weights were found
+    finite since the last update (at the end of its epoch), so only the batch is tried."""
+    if guard.check_weights and not weights_checked and not guard.weights_finite():
         return WEIGHT_NOT_FINITE
     xb, tb, _ = step.batch(guard.since[-1])
     try:
