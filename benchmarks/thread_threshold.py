@@ -2,7 +2,7 @@
 
     python benchmarks/thread_threshold.py [--threads 2] [--repeats 15]
 
-For parameter sizes from 4 Ki to 1 Mi elements (float64 and float32), the fast path's SGD
+For parameter sizes from 4 Ki to 4 Mi elements (float64 and float32), the fast path's SGD
 update (``fast_updates.Update``) on one thread and on ``--threads`` threads (the split
 forced), alternated call by call, and the same for the batch gather of 128 rows of that
 many elements in all. Prints the median wall microseconds of each and their ratio; the
@@ -72,7 +72,7 @@ def main(argv=None) -> int:
     print(f"{'dtype':8s} {'elements':>9s} {'update 1':>9s} {'split':>9s} {'ratio':>6s}"
           f" {'gather 1':>9s} {'split':>9s} {'ratio':>6s}")  # fmt: skip
     for dtype in (np.float64, np.float32):
-        for n in (1 << k for k in range(12, 21, 2)):
+        for n in (1 << k for k in range(12, 23, 2)):
             u1, un, b1, bn = measure(n, dtype, args.threads, args.repeats)
             print(f"{np.dtype(dtype).name:8s} {n:9d} {u1:9.1f} {un:9.1f} {un / u1:6.2f}"
                   f" {b1:9.1f} {bn:9.1f} {bn / b1:6.2f}", flush=True)  # fmt: skip

@@ -230,6 +230,30 @@ def test_gradient_check_finds_nan_and_inf_but_not_large_finite_sums():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_fast_step_s_gradient_check_on_small_and_large_gradients(dtype):
+    """Small gradients by a dot product, large ones (beyond the BLAS's threading size) by
+    their sum: both find every NaN/inf wherever it is, and accept huge finite values."""
+    model = hg.mlp([300, 40, 3], "relu", seed=0, dtype=dtype)  # 12000, 40, 120, 3 elements
+    loss, opt = hg.SoftmaxCrossEntropyLoss(), hg.SGD(model.parameters(), lr=0.1)
+    X = np.zeros((4, 300), dtype)
+    step = fastpath.fast_step(model, loss, opt, None, X, np.zeros(4, np.intp), None)
+    assert len(step._large) == 1 and len(step._checks) == 3
+    huge = np.finfo(dtype).max / 2
+    with np.errstate(over="ignore", invalid="ignore"):
+        for p in model.parameters():
+            p.grad[...] = huge  # finite; every sum of two overflows
+        assert step.gradients_finite()
+        for p in model.parameters():
+            for where in (0, p.grad.size // 2, p.grad.size - 1):
+                for bad in (np.nan, np.inf, -np.inf):
+                    flat = p.grad.reshape(-1)
+                    flat[where] = bad
+                    assert not step.gradients_finite()
+                    flat[where] = huge
+        assert step.gradients_finite()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("layout", ["C", "F", "strided"])
 def test_finiteness_check_of_large_arrays(dtype, layout):
     """The BLAS path for large arrays finds every NaN/inf and accepts huge finite values."""
