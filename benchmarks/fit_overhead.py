@@ -57,10 +57,60 @@ def per_call_round(calls: int, r: int, package=hg, setup=None) -> float:
     return ((t1 - t0) - (t2 - t1)) / (calls - 1) * 1e6
 
 
-def per_call(calls: int, repeats: int) -> list[float]:
-    """``per_call_round`` once per repeat (the first repeat warms up and is dropped)."""
+def per_call(calls: int, repeats: int) -> tuple[list[float], list[float]]:
+    """``per_call_round`` of fit and of ``FloorFit``, alternated, once per repeat (the first
+    repeat warms up and is dropped)."""
     setup = _setup()
-    return [per_call_round(calls, r, hg, setup) for r in range(repeats + 1)][1:]
+    floor = FloorFit(_setup())
+    fits, floors = [], []
+    for r in range(repeats + 1):
+        fits.append(per_call_round(calls, r, hg, setup))
+        floors.append(floor.per_call(calls, r))
+    return fits[1:], floors[1:]
+
+
+class FloorFit:
+    """The least a fit call must do, written with the same tools: check X (finite, one dot
+    product) and the labels (in range), a Generator from the seed, a shuffle per epoch,
+    the fast step's kernels (built once, kept: no cache lookup), the gradient check, and
+    the final weights tried on the last batch. No history, callbacks, guard, Ctrl-C,
+    errstate or argument checks. Its per-call cost is the floor of fit's."""
+
+    def __init__(self, setup) -> None:
+        from handgrad.train import fast
+
+        X, y, model, loss, opt = setup
+        self.X, self.y, self.classes = X, y, W3.sizes[-1]
+        self.step = fast.fast_step(model, loss, opt, None, X, y.astype(np.intp), None)
+
+    def __call__(self, epochs: int, seed: int) -> None:
+        from handgrad.nn._checks import surely_finite
+
+        X, y, step, size = self.X, self.y, self.step, W3.batch_size
+        if not surely_finite(X) or y.min() < 0 or y.max() >= self.classes:
+            raise ValueError("bad data")
+        rng = np.random.default_rng(seed)
+        for _ in range(epochs):
+            order = rng.permutation(len(X))
+            for start in range(0, len(X), size):
+                xb, tb, _ = step.batch(order[start : start + size])
+                step.loss(step.forward(xb), tb)
+                step.backward()
+                if not step.gradients_finite():
+                    raise ValueError("diverged")
+                step.step()
+        step.loss(step.forward(xb), tb)
+
+    def per_call(self, calls: int, r: int) -> float:
+        """As ``per_call_round``: ``calls`` one-epoch calls against one of ``calls`` epochs."""
+        clock = time.process_time
+        t0 = clock()
+        for _ in range(calls):
+            self(1, r)
+        t1 = clock()
+        self(calls, r)
+        t2 = clock()
+        return ((t1 - t0) - (t2 - t1)) / (calls - 1) * 1e6
 
 
 def one_batch_round(n: int = 200, package=hg, setup=None) -> float:
@@ -212,11 +262,16 @@ def main(argv=None) -> int:
         against(args.against, args.calls, args.repeats)
         print(f"load average {os.getloadavg()[0]:.1f}")
         return 0
-    costs = per_call(args.calls, args.repeats)
+    costs, floors = per_call(args.calls, args.repeats)
     q25, med, q75 = np.percentile(costs, [25, 50, 75])
     print(
         f"W3 fit's fixed cost per call: {med:.0f} us CPU (25th-75th {q25:.0f}-{q75:.0f}), "
         f"{args.calls} x fit(epochs=1) against fit(epochs={args.calls}), {args.repeats} repeats"
+    )
+    q25, med, q75 = np.percentile(floors, [25, 50, 75])
+    print(
+        f"  its floor, the same measure on the least a call must do (FloorFit), alternated: "
+        f"{med:.0f} us CPU (25th-75th {q25:.0f}-{q75:.0f})"
     )
     q25, med, q75 = np.percentile(one_batch_call(args.repeats), [25, 50, 75])
     print(

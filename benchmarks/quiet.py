@@ -50,15 +50,19 @@ def run_step(name: str, args: list[str], out: Path, log: list[dict]) -> str:
     ``out/<name>.txt`` and to the terminal; returns the output."""
     before, started = load(), time.time()
     print(f"\n== {name}: python benchmarks/{' '.join(args)}  (load {before})", flush=True)
-    proc = subprocess.run(
+    lines = []
+    with subprocess.Popen(
         [sys.executable, str(HERE / args[0]), *args[1:]],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        check=False,
-    )
-    print(proc.stdout, end="", flush=True)
-    (out / f"{name}.txt").write_text(proc.stdout)
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # as it comes: a long step shows its progress
+            print(line, end="", flush=True)
+            lines.append(line)
+    output = "".join(lines)
+    (out / f"{name}.txt").write_text(output)
     after = load()
     log.append(
         {
@@ -72,7 +76,7 @@ def run_step(name: str, args: list[str], out: Path, log: list[dict]) -> str:
     )
     if proc.returncode:
         print(f"!! {name} failed (exit {proc.returncode}); the summary says so", flush=True)
-    return proc.stdout
+    return output
 
 
 def paired_args(threads: int | None, rounds: dict[str, int], out: Path, name: str) -> list[str]:
