@@ -373,7 +373,7 @@ def set_threads(n: int | None, with_torch: bool) -> str:
     hg_threads.set_threads(n)
     parts.append(
         f"handgrad's element-wise work up to {hg_threads.thread_count()} "
-        "(1 while the load average leaves no idle core)"
+        "(1 while other processes leave no idle core)"
     )
     return "threads: " + ", ".join(parts)
 

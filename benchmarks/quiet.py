@@ -10,8 +10,10 @@ Runs, one after the other, each in a fresh process:
    ratios ÷ plain NumPy, ÷ PyTorch, ÷ the matrix-multiply bound, ÷ the fastest loop we
    could write with the same tools, and float32 ÷ float64 (the "÷ handgrad float64" column);
 2. the same with one thread everywhere (``--threads 1 --clock cpu``);
-3. ``fit_overhead.py``: fit's fixed cost per call on W3 (CPU time), item by item;
-4. ``thread_threshold.py``: where splitting the element-wise work across threads pays.
+3. ``fit_overhead.py``: fit's fixed cost per call on W3 (CPU time), item by item, and its
+   floor (the least a call must do, written with the same tools);
+4. ``profile_step.py W2 float64`` at 2 threads and at 1: where a step's time goes;
+5. ``thread_threshold.py``: where splitting the element-wise work across threads pays.
 
 Everything is written to ``benchmarks/results/quiet-<UTC time>/`` (``--out`` to choose):
 each step's output (``*.txt``), the paired runs' raw numbers (``paired-*.json``), and
@@ -34,7 +36,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-# rounds per workload: about 8 minutes in all on a quiet 2-core machine
+# rounds per workload: about 6-8 minutes in all on a quiet 2-core machine, estimated from
+# the epoch times of earlier runs (see docs/performance.md for the time a run took)
 ROUNDS = {"W1": 6, "W2": 5, "W3": 120, "W4": 30}
 QUICK_ROUNDS = {"W1": 2, "W2": 2, "W3": 30, "W4": 8}
 QUIET_LOAD = 1.0
@@ -79,9 +82,11 @@ def run_step(name: str, args: list[str], out: Path, log: list[dict]) -> str:
     return output
 
 
-def paired_args(threads: int | None, rounds: dict[str, int], out: Path, name: str) -> list[str]:
-    """One paired.py run per workload group: its own rounds for each workload."""
-    args = ["paired.py", "--floor", "--json", str(out / f"{name}.json")]
+def paired_args(
+    threads: int | None, rounds: dict[str, int], out: Path, name: str, workloads: str
+) -> list[str]:
+    """The paired.py command line: its own rounds for each workload."""
+    args = ["paired.py", "--floor", "--workloads", workloads, "--json", str(out / f"{name}.json")]
     if threads is not None:
         args += ["--threads", str(threads), "--clock", "cpu"]
     return args + ["--rounds-per-workload", json.dumps(rounds)]
@@ -121,6 +126,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="folder for the results")
     parser.add_argument("--quick", action="store_true", help="few rounds: a smoke run")
+    parser.add_argument("--workloads", default="W1,W2,W3,W4", help="of the paired runs")
     args = parser.parse_args(argv)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     out = args.out or HERE / "results" / f"quiet-{stamp}"
@@ -135,10 +141,15 @@ def main(argv=None) -> int:
         )
     rounds = QUICK_ROUNDS if args.quick else ROUNDS
     log: list[dict] = []
-    run_step("paired-default-threads", paired_args(None, rounds, out, "paired-default"), out, log)
-    run_step("paired-one-thread", paired_args(1, rounds, out, "paired-one-thread"), out, log)
+    for name, threads in (("paired-default-threads", None), ("paired-one-thread", 1)):
+        run_step(name, paired_args(threads, rounds, out, name, args.workloads), out, log)
     run_step("fit-overhead", ["fit_overhead.py", "--repeats", "5" if args.quick else "9"], out, log)
+    for threads in (2, 1):  # where a W2 step's time goes, beside the plain loop's
+        profile = ["profile_step.py", "W2", "float64", "--epochs", "2", "--steps", "100"]
+        run_step(f"profile-W2-{threads}-threads", [*profile, "--threads", str(threads)], out, log)
     run_step("thread-threshold", ["thread_threshold.py", "--repeats", "5"], out, log)
+    total = sum(s["seconds"] for s in log)
+    print(f"\nall steps: {total / 60:.1f} min; load average {load()} at the end", flush=True)
     text = summary(out, log, args.quick)
     (out / "summary.md").write_text(text)
     print(f"\n{text.splitlines()[0]}\nsummary: {out / 'summary.md'}", flush=True)
