@@ -255,3 +255,28 @@ def test_available_uses_the_cores_other_processes_leave(monkeypatch):
     for busy, expected in ((0, 2), (1, 1), (5, 1)):
         monkeypatch.setattr(threads, "busy_elsewhere", lambda busy=busy: busy)
         assert threads.available(big) == expected
+
+
+def test_fit_in_another_thread_trains_and_leaves_the_ctrl_c_handler_alone():
+    """Only the main thread gets signals: fit elsewhere installs no handler (and can't)."""
+    import signal
+    import threading
+
+    before = signal.getsignal(signal.SIGINT)
+    seen: list = []
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 3)), rng.integers(0, 2, 40)
+    model = hg.mlp([3, 4, 2], "relu", seed=0)
+    start = model.parameters()[0].value.copy()
+
+    def train() -> None:
+        h = hg.fit(model, hg.SoftmaxCrossEntropyLoss(), hg.SGD(model.parameters(), lr=0.1),
+                   X, y, epochs=2, batch_size=8, seed=0)  # fmt: skip
+        seen.append((h.epochs, signal.getsignal(signal.SIGINT)))
+
+    worker = threading.Thread(target=train)
+    worker.start()
+    worker.join(120)
+    assert seen == [(2, before)]
+    assert not np.array_equal(start, model.parameters()[0].value)
+    assert signal.getsignal(signal.SIGINT) is before
