@@ -51,8 +51,9 @@ def measure(n: int, dtype, count: int, repeats: int) -> tuple[float, float, floa
     try:
         one, split = Update(opt, 1), Update(opt, count)
         width = max(1, n // 128)
-        X = rng.standard_normal((20_000, width)).astype(dtype)
-        idx = rng.permutation(20_000)[:128]
+        rows = min(20_000, max(1024, (1 << 24) // width))  # at most 16 Mi elements of X
+        X = rng.standard_normal((rows, width)).astype(dtype)
+        idx = rng.permutation(rows)[:128]
         g1 = fast.BatchGather(X, thread_count=1)
         gn = fast.BatchGather(X, thread_count=count)
         inner = max(1, 200_000 // n)
