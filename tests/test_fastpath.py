@@ -568,3 +568,23 @@ def test_fast_must_be_a_bool_and_is_checked_first(fast):
     with pytest.raises(TypeError, match="fast must be True or False"):
         hg.fit(model, hg.MSELoss(), opt, np.ones((4, 2)), np.ones(4), fast=fast)
     assert all(np.array_equal(p.value, b) for p, b in zip(model.parameters(), before))
+
+
+def test_a_weight_a_callback_breaks_at_the_last_epoch_end_is_still_found():
+    """The final check skips its weight scan only when nothing ran after the epoch's own
+    scan: a callback that writes -inf into a bias (hidden by the ReLU, so the outputs and
+    the loss stay finite) is caught by the final check."""
+
+    class Break(hg.train.Callback):
+        def on_epoch_end(self, ctx):
+            if ctx.epoch == 1:
+                ctx.model.layers[0].bias.value[0] = -np.inf
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 3)), rng.integers(0, 2, 40)
+    model = hg.mlp([3, 4, 2], "relu", seed=0)
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        h = hg.fit(model, hg.SoftmaxCrossEntropyLoss(), hg.SGD(model.parameters(), lr=0.1),
+                   X, y, epochs=2, batch_size=8, seed=0, callbacks=[Break()])  # fmt: skip
+    assert h.stop_reason == "diverged" and "NaN or inf" in h.message
+    assert all(np.isfinite(p.value).all() for p in model.parameters())

@@ -53,7 +53,7 @@ class DivergenceGuard:
         self._flat = [  # a flat view of each value, where there is one, and zeros to dot it with
             (p.value, p.value.reshape(-1) if p.value.flags.c_contiguous else None) for p in params
         ]
-        self._zeros = [_zeros(p.value.size, p.value.dtype) for p in params]
+        self._zeros = [_zeros(p.value.size, p.value.dtype) for p in params]  # (read only)
         with np.errstate(invalid="ignore"):
             self.check_weights = self.weights_finite()
         self.snapshot: Snapshot | None = None
@@ -101,9 +101,15 @@ class DivergenceGuard:
         return 0
 
 
-@functools.lru_cache(maxsize=64)
 def _zeros(size: int, dtype: np.dtype) -> np.ndarray:
-    """Read-only zeros to dot a flat array with, shared by every guard (one per size)."""
+    """Zeros to dot a flat array with: shared by every guard up to 64 Ki elements (one
+    read-only array per size and dtype), fresh beyond (where allocating costs nothing
+    beside the pass over them, and a shared array would stay for good)."""
+    return _shared_zeros(size, dtype) if size <= 1 << 16 else np.zeros(size, dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _shared_zeros(size: int, dtype: np.dtype) -> np.ndarray:
     zeros = np.zeros(size, dtype)
     zeros.flags.writeable = False
     return zeros
