@@ -32,6 +32,10 @@ BLOCKED_FROM = 1 << 20
 BLOCK_BYTES = 1 << 17
 
 
+def _large(p: Any) -> bool:
+    return bool(p.value.nbytes >= BLOCKED_FROM)
+
+
 class Blocks:
     """Flat views of BLOCK_BYTES of a parameter's value, its grad and a scratch array (for
     these very arrays: a parameter rebound to another array gets new ones)."""
@@ -56,7 +60,10 @@ class Update:
         self.sizes = [p.value.size for p in params]
         self.zeros = [np.zeros(n, p.value.dtype) for n, p in zip(self.sizes, params)]
         self.parts = threads.split(self.sizes, thread_count)
-        # plain SGD on one part: large parameters by blocks that stay in the cache
+        # plain SGD on one part: small parameters whole, large ones (their index) by blocks
+        # that stay in the cache
+        self.whole = [(p, buf) for p, (buf, _) in zip(params, self.scratch) if not _large(p)]
+        self.large = [i for i, p in enumerate(params) if _large(p)]
         self.blocks: list[Blocks | None] = [None] * len(params)
         # Adam/RMSProp: which parameters' g^2 overflowed this step (written by every part)
         self.overflow = [False] * len(params)
@@ -85,12 +92,13 @@ class Update:
         opt = self.opt
         if len(self.parts) == 1 and not (opt.momentum or opt.weight_decay):
             lr = opt.lr  # W -= lr * g, the common case, with nothing else
-            for i, p in enumerate(opt.params):
-                value, grad, buf = p.value, p.grad, self.scratch[i][0]
-                if value.nbytes < BLOCKED_FROM:
-                    np.multiply(grad, lr, out=buf)
-                    np.subtract(value, buf, out=value)
-                    continue
+            for p, buf in self.whole:
+                np.multiply(p.grad, lr, out=buf)
+                value = p.value
+                np.subtract(value, buf, out=value)
+            for i in self.large:
+                p, buf = opt.params[i], self.scratch[i][0]
+                value, grad = p.value, p.grad
                 blocks = self.blocks[i]
                 if blocks is None or blocks.value is not value or blocks.grad is not grad:
                     blocks = self.blocks[i] = Blocks(value, grad, buf)
