@@ -218,32 +218,6 @@ def test_fast_update_is_the_reference_step_bit_for_bit(rng, name):
         assert all(np.array_equal(a[k], b[k]) for k in a)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_plain_sgd_on_a_large_parameter_updates_block_by_block_with_the_same_bits(dtype):
-    """A parameter above BLOCKED_FROM bytes is updated in blocks: the same bits as the
-    reference step; a value or grad rebound to another array is followed."""
-    from handgrad.train import fast_updates
-
-    rng = np.random.default_rng(3)
-    shape = (fast_updates.BLOCKED_FROM // np.dtype(dtype).itemsize // 300 + 7, 300)
-    ref = [hg.Parameter(rng.standard_normal(shape).astype(dtype)), hg.Parameter(np.ones(3, dtype))]
-    fast = [hg.Parameter(p.value.copy()) for p in ref]
-    ref_opt, fast_opt = hg.SGD(ref, lr=0.03), hg.SGD(fast, lr=0.03)
-    update = Update(fast_opt)
-    for k in range(4):
-        if k == 2:  # rebind both arrays of the large parameter, as a user may
-            fast[0].value = fast[0].value.copy()
-            fast[0].grad = np.empty_like(fast[0].grad)
-        for p, q in zip(ref, fast):
-            p.grad[...] = q.grad[...] = rng.standard_normal(p.grad.shape)
-        ref_opt.step()
-        update.step()
-        for p, q in zip(ref, fast):
-            assert np.array_equal(p.value, q.value)
-    assert update.blocks[0] is not None and len(update.blocks[0].views) > 1
-    assert update.blocks[1] is None  # small: whole arrays
-
-
 def test_gradient_check_finds_nan_and_inf_but_not_large_finite_sums():
     params = [hg.Parameter(np.zeros((3, 2))), hg.Parameter(np.zeros(2))]
     assert gradients_finite(params)

@@ -12,6 +12,7 @@ is the one-thread update exactly.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,30 +26,6 @@ __all__ = ["Update"]
 Piece = tuple[int, int, int]
 
 
-# A parameter of more bytes than this is updated block by block: lr * g goes into a block of
-# scratch that is still in the cache when W - lr * g reads it (on a 784 x 256 float64
-# weight, 0.56x the time of two whole passes; no gain below it)
-BLOCKED_FROM = 1 << 20
-BLOCK_BYTES = 1 << 17
-
-
-def _large(p: Any) -> bool:
-    return bool(p.value.nbytes >= BLOCKED_FROM)
-
-
-class Blocks:
-    """Flat views of BLOCK_BYTES of a parameter's value, its grad and a scratch array (for
-    these very arrays: a parameter rebound to another array gets new ones)."""
-
-    def __init__(self, value: np.ndarray, grad: np.ndarray, buf: np.ndarray):
-        self.value, self.grad = value, grad
-        step = BLOCK_BYTES // value.itemsize
-        w, g, b = value.reshape(-1), grad.reshape(-1), buf.reshape(-1)
-        self.views = [
-            (w[a : a + step], g[a : a + step], b[a : a + step]) for a in range(0, w.size, step)
-        ]
-
-
 class Update:
     """The optimizer's step through two scratch arrays per parameter, split across threads
     when the parameters are large (``threads.split``)."""
@@ -60,11 +37,6 @@ class Update:
         self.sizes = [p.value.size for p in params]
         self.zeros = [np.zeros(n, p.value.dtype) for n, p in zip(self.sizes, params)]
         self.parts = threads.split(self.sizes, thread_count)
-        # plain SGD on one part: small parameters whole, large ones (their index) by blocks
-        # that stay in the cache
-        self.whole = [(p, buf) for p, (buf, _) in zip(params, self.scratch) if not _large(p)]
-        self.large = [i for i, p in enumerate(params) if _large(p)]
-        self.blocks: list[Blocks | None] = [None] * len(params)
         # Adam/RMSProp: which parameters' g^2 overflowed this step (written by every part)
         self.overflow = [False] * len(params)
         self.step = {SGD: self._sgd, Adam: self._adam, RMSProp: self._rmsprop}[type(optimizer)]
@@ -80,7 +52,7 @@ class Update:
         flat = [x.reshape(-1)[a:b] for x in arrays]
         return [*flat[:4], self.zeros[i][a:b], *flat[4:]]
 
-    def _run(self, work) -> None:
+    def _run(self, work: Callable[[list[Piece]], None]) -> None:
         if len(self.parts) == 1:
             work(self.parts[0])
         else:
@@ -91,20 +63,11 @@ class Update:
     def _sgd(self) -> None:
         opt = self.opt
         if len(self.parts) == 1 and not (opt.momentum or opt.weight_decay):
-            lr = opt.lr  # W -= lr * g, the common case, with nothing else
-            for p, buf in self.whole:
+            lr = opt.lr  # W -= lr * g, the common case, on whole arrays with nothing else
+            for p, (buf, _) in zip(opt.params, self.scratch):
                 np.multiply(p.grad, lr, out=buf)
                 value = p.value
                 np.subtract(value, buf, out=value)
-            for i in self.large:
-                p, buf = opt.params[i], self.scratch[i][0]
-                value, grad = p.value, p.grad
-                blocks = self.blocks[i]
-                if blocks is None or blocks.value is not value or blocks.grad is not grad:
-                    blocks = self.blocks[i] = Blocks(value, grad, buf)
-                for w, g, b in blocks.views:
-                    np.multiply(g, lr, out=b)
-                    np.subtract(w, b, out=w)
         else:
             self._run(self._sgd_part)
         opt.t += 1
