@@ -1,7 +1,7 @@
 """Every performance figure the targets need, in one run of under 10 minutes, for a quiet machine.
 
     make bench-quiet                      # or: python benchmarks/quiet.py [--out DIR]
-    python benchmarks/quiet.py --quick    # a smoke run of a few minutes (fewer rounds; not a record)
+    python benchmarks/quiet.py --quick    # a smoke run of a few minutes, not a record
 
 Runs, one after the other, each in a fresh process:
 
