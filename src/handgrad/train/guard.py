@@ -54,8 +54,7 @@ class DivergenceGuard:
             (p.value, p.value.reshape(-1) if p.value.flags.c_contiguous else None) for p in params
         ]
         self._zeros = [_zeros(p.value.size, p.value.dtype) for p in params]  # (read only)
-        with np.errstate(invalid="ignore"):
-            self.check_weights = self.weights_finite()
+        self.check_weights = self.weights_finite()  # (fit's loop has "invalid" off already)
         self.snapshot: Snapshot | None = None
         self.since: list[np.ndarray] = []  # the batches whose updates followed the snapshot
         self.renew = True
