@@ -12,7 +12,9 @@ handler, ``np.errstate``, the Generator, the fast step (cached or built anew), t
 the final check, and the first step of a call against a later one.
 
 ``--totals-only`` prints the two totals only, on this version or an older one
-(``PYTHONPATH=/old/src``), so that two versions can be measured in turn.
+(``PYTHONPATH=/old/src``). ``--against /old/src`` loads that checkout too (as
+``ab.py`` does) and alternates the two totals of both versions round by round in one
+process, printing the per-round differences: a change of the machine's load falls on both.
 """
 
 from __future__ import annotations
@@ -33,45 +35,125 @@ from workloads import LEARNING_RATE, MODEL_SEED, WORKLOADS, make_data  # noqa: E
 W3 = WORKLOADS["W3"]
 
 
-def _setup():
+def _setup(package=hg):
     X, y = make_data(W3, "float64")
-    model = hg.mlp(list(W3.sizes), "relu", seed=MODEL_SEED)
-    loss = hg.SoftmaxCrossEntropyLoss()
-    opt = hg.SGD(model.parameters(), lr=LEARNING_RATE)
+    model = package.mlp(list(W3.sizes), "relu", seed=MODEL_SEED)
+    loss = package.SoftmaxCrossEntropyLoss()
+    opt = package.SGD(model.parameters(), lr=LEARNING_RATE)
     return X, y, model, loss, opt
 
 
-def per_call(calls: int, repeats: int) -> list[float]:
-    """Microseconds one more fit call costs beyond its epoch, once per repeat."""
-    X, y, model, loss, opt = _setup()
-    clock = time.process_time
-    out = []
+def per_call_round(calls: int, r: int, package=hg, setup=None) -> float:
+    """Microseconds one more fit call costs beyond its epoch: ``calls`` x fit(epochs=1)
+    against one fit(epochs=calls), CPU time."""
+    X, y, model, loss, opt = setup or _setup(package)
+    fit, clock = package.fit, time.process_time
+    t0 = clock()
+    for _ in range(calls):
+        fit(model, loss, opt, X, y, epochs=1, batch_size=W3.batch_size, seed=r)
+    t1 = clock()
+    fit(model, loss, opt, X, y, epochs=calls, batch_size=W3.batch_size, seed=r)
+    t2 = clock()
+    return ((t1 - t0) - (t2 - t1)) / (calls - 1) * 1e6
+
+
+def per_call(calls: int, repeats: int) -> tuple[list[float], list[float]]:
+    """``per_call_round`` of fit and of ``FloorFit``, alternated, once per repeat (the first
+    repeat warms up and is dropped)."""
+    setup = _setup()
+    floor = FloorFit(_setup())
+    fits, floors = [], []
     for r in range(repeats + 1):
+        fits.append(per_call_round(calls, r, hg, setup))
+        floors.append(floor.per_call(calls, r))
+    return fits[1:], floors[1:]
+
+
+class FloorFit:
+    """The least a fit call must do, written with the same tools: check X (finite, one dot
+    product) and the labels (in range), a Generator from the seed, a shuffle per epoch,
+    the fast step's kernels (built once, kept: no cache lookup), the gradient check, and
+    the final weights tried on the last batch. No history, callbacks, guard, Ctrl-C,
+    errstate or argument checks. Its per-call cost is the floor of fit's."""
+
+    def __init__(self, setup) -> None:
+        from handgrad.train import fast
+
+        X, y, model, loss, opt = setup
+        self.X, self.y, self.classes = X, y, W3.sizes[-1]
+        self.step = fast.fast_step(model, loss, opt, None, X, y.astype(np.intp), None)
+
+    def __call__(self, epochs: int, seed: int) -> None:
+        from handgrad.nn._checks import surely_finite
+
+        X, y, step, size = self.X, self.y, self.step, W3.batch_size
+        if not surely_finite(X) or y.min() < 0 or y.max() >= self.classes:
+            raise ValueError("bad data")
+        rng = np.random.default_rng(seed)
+        for _ in range(epochs):
+            order = rng.permutation(len(X))
+            for start in range(0, len(X), size):
+                xb, tb, _ = step.batch(order[start : start + size])
+                step.loss(step.forward(xb), tb)
+                step.backward()
+                if not step.gradients_finite():
+                    raise ValueError("diverged")
+                step.step()
+        step.loss(step.forward(xb), tb)
+
+    def per_call(self, calls: int, r: int) -> float:
+        """As ``per_call_round``: ``calls`` one-epoch calls against one of ``calls`` epochs."""
+        clock = time.process_time
         t0 = clock()
         for _ in range(calls):
-            hg.fit(model, loss, opt, X, y, epochs=1, batch_size=W3.batch_size, seed=r)
+            self(1, r)
         t1 = clock()
-        hg.fit(model, loss, opt, X, y, epochs=calls, batch_size=W3.batch_size, seed=r)
+        self(calls, r)
         t2 = clock()
-        if r:  # the first repeat warms up
-            out.append(((t1 - t0) - (t2 - t1)) / (calls - 1) * 1e6)
-    return out
+        return ((t1 - t0) - (t2 - t1)) / (calls - 1) * 1e6
+
+
+def one_batch_round(n: int = 200, package=hg, setup=None) -> float:
+    """CPU microseconds of a fit(epochs=1) call on one batch of rows (one step, the final
+    weights tried on it): the fixed cost plus one step."""
+    X, y, model, loss, opt = setup or _setup(package)
+    X, y = X[: W3.batch_size], y[: W3.batch_size]
+    fit, clock = package.fit, time.process_time
+    t0 = clock()
+    for i in range(n):
+        fit(model, loss, opt, X, y, epochs=1, batch_size=W3.batch_size, seed=i)
+    return (clock() - t0) / n * 1e6
 
 
 def one_batch_call(repeats: int, n: int = 200) -> list[float]:
-    """CPU microseconds of a fit(epochs=1) call on one batch of rows (one step, the final
-    weights tried on it): the fixed cost plus one step."""
-    X, y, model, loss, opt = _setup()
-    X, y = X[: W3.batch_size], y[: W3.batch_size]
-    clock = time.process_time
-    out = []
+    """``one_batch_round`` once per repeat (the first dropped)."""
+    setup = _setup()
+    return [one_batch_round(n, hg, setup) for _ in range(repeats + 1)][1:]
+
+
+def against(other_src: str, calls: int, repeats: int) -> None:
+    """Both totals of this version and of the checkout at ``other_src``, alternated round
+    by round in this process; prints medians and the median per-round difference."""
+    from ab import load_other
+
+    other = load_other(other_src)
+    setups = {"this": _setup(hg), "other": _setup(other)}
+    packages = {"this": hg, "other": other}
+    rows: dict[str, dict[str, list[float]]] = {k: {"call": [], "batch": []} for k in packages}
     for r in range(repeats + 1):
-        t0 = clock()
-        for i in range(n):
-            hg.fit(model, loss, opt, X, y, epochs=1, batch_size=W3.batch_size, seed=i)
-        if r:
-            out.append((clock() - t0) / n * 1e6)
-    return out
+        for key in ("this", "other") if r % 2 == 0 else ("other", "this"):
+            call = per_call_round(calls, r, packages[key], setups[key])
+            batch = one_batch_round(200, packages[key], setups[key])
+            if r:
+                rows[key]["call"].append(call)
+                rows[key]["batch"].append(batch)
+    for what, label in (("call", "per call"), ("batch", "one-batch fit(epochs=1)")):
+        this, old = np.array(rows["this"][what]), np.array(rows["other"][what])
+        q25, med, q75 = np.percentile(this - old, [25, 50, 75])
+        print(
+            f"{label}: this {np.median(this):.0f} us, other {np.median(old):.0f} us CPU; "
+            f"this - other per round {med:+.0f} ({q25:+.0f} to {q75:+.0f})"
+        )
 
 
 def _us(fn, n: int = 400, batches: int = 7) -> float:
@@ -167,6 +249,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--totals-only", action="store_true", help="no items (runs on older versions too)"
     )
+    parser.add_argument("--against", metavar="SRC", help="alternate with the checkout at SRC")
     args = parser.parse_args(argv)
     try:
         from threadpoolctl import threadpool_limits
@@ -175,11 +258,20 @@ def main(argv=None) -> int:
     except ImportError:
         pass
     print(f"load average {os.getloadavg()[0]:.1f}")
-    costs = per_call(args.calls, args.repeats)
+    if args.against:
+        against(args.against, args.calls, args.repeats)
+        print(f"load average {os.getloadavg()[0]:.1f}")
+        return 0
+    costs, floors = per_call(args.calls, args.repeats)
     q25, med, q75 = np.percentile(costs, [25, 50, 75])
     print(
         f"W3 fit's fixed cost per call: {med:.0f} us CPU (25th-75th {q25:.0f}-{q75:.0f}), "
         f"{args.calls} x fit(epochs=1) against fit(epochs={args.calls}), {args.repeats} repeats"
+    )
+    q25, med, q75 = np.percentile(floors, [25, 50, 75])
+    print(
+        f"  its floor, the same measure on the least a call must do (FloorFit), alternated: "
+        f"{med:.0f} us CPU (25th-75th {q25:.0f}-{q75:.0f})"
     )
     q25, med, q75 = np.percentile(one_batch_call(args.repeats), [25, 50, 75])
     print(

@@ -373,7 +373,7 @@ def set_threads(n: int | None, with_torch: bool) -> str:
     hg_threads.set_threads(n)
     parts.append(
         f"handgrad's element-wise work up to {hg_threads.thread_count()} "
-        "(1 while the load average leaves no idle core)"
+        "(1 while other processes leave no idle core)"
     )
     return "threads: " + ", ".join(parts)
 
@@ -383,6 +383,13 @@ def main(argv=None) -> int:
     parser.add_argument("--workloads", default="W1,W2,W3,W4")
     parser.add_argument("--dtypes", default="float32,float64")
     parser.add_argument("--rounds", type=int, help="rounds per workload (default: per workload)")
+    parser.add_argument(
+        "--rounds-per-workload",
+        type=json.loads,
+        default={},
+        metavar="JSON",
+        help='rounds of each workload, e.g. \'{"W1": 6, "W3": 120}\' (others: the default)',
+    )
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     parser.add_argument("--threads", type=int, help="BLAS and PyTorch threads (default: as set)")
     parser.add_argument("--floor", action="store_true", help="add floor.py's minimal step")
@@ -420,7 +427,7 @@ def main(argv=None) -> int:
         for dtype in args.dtypes.split(","):
             if dtype not in w.dtypes:
                 continue
-            rounds = args.rounds or DEFAULT_ROUNDS[name]
+            rounds = args.rounds or args.rounds_per_workload.get(name, DEFAULT_ROUNDS[name])
             r = paired(w, dtype, rounds, with_torch, args.floor, args.clock)
             results.append(r)
             print(_table([r]).splitlines()[-1], flush=True)

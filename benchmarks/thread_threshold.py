@@ -2,7 +2,7 @@
 
     python benchmarks/thread_threshold.py [--threads 2] [--repeats 15]
 
-For parameter sizes from 4 Ki to 1 Mi elements (float64 and float32), the fast path's SGD
+For parameter sizes from 4 Ki to 4 Mi elements (float64 and float32), the fast path's SGD
 update (``fast_updates.Update``) on one thread and on ``--threads`` threads (the split
 forced), alternated call by call, and the same for the batch gather of 128 rows of that
 many elements in all. Prints the median wall microseconds of each and their ratio; the
@@ -51,8 +51,9 @@ def measure(n: int, dtype, count: int, repeats: int) -> tuple[float, float, floa
     try:
         one, split = Update(opt, 1), Update(opt, count)
         width = max(1, n // 128)
-        X = rng.standard_normal((20_000, width)).astype(dtype)
-        idx = rng.permutation(20_000)[:128]
+        rows = min(20_000, max(1024, (1 << 24) // width))  # at most 16 Mi elements of X
+        X = rng.standard_normal((rows, width)).astype(dtype)
+        idx = rng.permutation(rows)[:128]
         g1 = fast.BatchGather(X, thread_count=1)
         gn = fast.BatchGather(X, thread_count=count)
         inner = max(1, 200_000 // n)
@@ -72,7 +73,7 @@ def main(argv=None) -> int:
     print(f"{'dtype':8s} {'elements':>9s} {'update 1':>9s} {'split':>9s} {'ratio':>6s}"
           f" {'gather 1':>9s} {'split':>9s} {'ratio':>6s}")  # fmt: skip
     for dtype in (np.float64, np.float32):
-        for n in (1 << k for k in range(12, 21, 2)):
+        for n in (1 << k for k in range(12, 23, 2)):
             u1, un, b1, bn = measure(n, dtype, args.threads, args.repeats)
             print(f"{np.dtype(dtype).name:8s} {n:9d} {u1:9.1f} {un:9.1f} {un / u1:6.2f}"
                   f" {b1:9.1f} {bn:9.1f} {bn / b1:6.2f}", flush=True)  # fmt: skip

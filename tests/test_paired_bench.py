@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
@@ -109,3 +110,32 @@ def test_report_reprints_a_saved_run(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| W4 | float64 | 3 | 1.0000 | 0.70 (0.69–0.71) | 0.20 (0.19–0.21) |" in out
     assert "| W4 float64: handgrad ÷ PyTorch <= 0.3 | 0.20 (0.21) | yes |" in out
+
+
+def test_the_fit_floor_really_trains_and_checks_its_data():
+    import fit_overhead
+
+    setup = fit_overhead._setup()
+    floor = fit_overhead.FloorFit(setup)
+    weight = setup[2].parameters()[0].value
+    before = weight.copy()
+    floor(1, 0)
+    assert not np.array_equal(before, weight)
+    floor.X = floor.X.copy()
+    floor.X[5, 3] = np.nan
+    with pytest.raises(ValueError, match="bad data"):
+        floor(1, 0)
+
+
+def test_the_quiet_run_s_summary_says_whether_the_machine_was_quiet(tmp_path):
+    import quiet
+
+    (tmp_path / "paired.txt").write_text("| W1 | float32 | 0.5 |\n")
+    step = {"step": "paired", "command": "python benchmarks/paired.py", "seconds": 9.0}
+    log = [{**step, "load_before": "0.31, 0.40, 0.52", "load_after": "0.90, 0.5, 0.5"}]
+    text = quiet.summary(tmp_path, [{**log[0], "returncode": 0}], quick=False)
+    assert text.startswith("Quiet machine") and "| W1 | float32 | 0.5 |" in text
+    loaded = [{**log[0], "load_before": "1.20, 0.40, 0.52", "returncode": 1}]
+    text = quiet.summary(tmp_path, loaded, quick=True)
+    assert text.startswith("**Not a quiet machine** (1-minute load average up to 1.20")
+    assert "(failed)" in text and "--quick" in text

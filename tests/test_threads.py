@@ -226,3 +226,57 @@ def test_the_cache_keeps_neither_the_data_nor_the_model_alive():
     del model, opt
     gc.collect()
     assert owner() is None
+
+
+def _fake_proc(root, runnable: int, states: str):
+    """A /proc with the system's runnable count and this process's threads in ``states``."""
+    root.mkdir()
+    (root / "loadavg").write_text(f"2.10 1.50 0.90 {runnable}/140 4242\n")
+    for tid, state in enumerate(states, start=100):
+        task = root / "self" / "task" / str(tid)
+        task.mkdir(parents=True)
+        (task / "stat").write_text(f"{tid} (python (x)) {state} 1 2 3 4 5\n")
+    return str(root)
+
+
+def test_busy_elsewhere_does_not_count_this_process_s_own_threads(tmp_path):
+    # alone on the machine, this thread and two BLAS threads spinning: the load is all ours
+    assert threads.busy_elsewhere(_fake_proc(tmp_path / "a", 3, "RRRS")) == 0
+    # one runnable thread of another process
+    assert threads.busy_elsewhere(_fake_proc(tmp_path / "b", 2, "RSS")) == 1
+    assert threads.busy_elsewhere(str(tmp_path / "missing")) == 0
+
+
+def test_available_uses_the_cores_other_processes_leave(monkeypatch):
+    monkeypatch.setattr(threads, "thread_count", lambda: 2)
+    monkeypatch.setattr(threads, "_static", 2)
+    big = 4 * threads.MIN_PER_THREAD
+    assert threads.available(threads.MIN_PER_THREAD) == 1  # too little work: no system call
+    for busy, expected in ((0, 2), (1, 1), (5, 1)):
+        monkeypatch.setattr(threads, "busy_elsewhere", lambda busy=busy: busy)
+        assert threads.available(big) == expected
+
+
+def test_fit_in_another_thread_trains_and_leaves_the_ctrl_c_handler_alone():
+    """Only the main thread gets signals: fit elsewhere installs no handler (and can't)."""
+    import signal
+    import threading
+
+    before = signal.getsignal(signal.SIGINT)
+    seen: list = []
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 3)), rng.integers(0, 2, 40)
+    model = hg.mlp([3, 4, 2], "relu", seed=0)
+    start = model.parameters()[0].value.copy()
+
+    def train() -> None:
+        h = hg.fit(model, hg.SoftmaxCrossEntropyLoss(), hg.SGD(model.parameters(), lr=0.1),
+                   X, y, epochs=2, batch_size=8, seed=0)  # fmt: skip
+        seen.append((h.epochs, signal.getsignal(signal.SIGINT)))
+
+    worker = threading.Thread(target=train)
+    worker.start()
+    worker.join(120)
+    assert seen == [(2, before)]
+    assert not np.array_equal(start, model.parameters()[0].value)
+    assert signal.getsignal(signal.SIGINT) is before

@@ -69,7 +69,10 @@ EXPECTED = {
         "measured": [r"held-out accuracy 0\.9\d"],
     },
     "09-mnist.ipynb": {
-        "trained": [r"held-out accuracy after 2 epochs: 0\.(89|9\d)", r"weights still float32: True"],
+        "trained": [
+            r"held-out accuracy after 2 epochs: 0\.(89|9\d)",
+            r"weights still float32: True",
+        ],
         "measured": [r"4,000 training and 1,000 held-out images, 235,146 parameters"],
     },
     "10-framework.ipynb": {

@@ -8,6 +8,7 @@ in place. The functions between say why weights are bad (a reason to show), or N
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -57,9 +58,8 @@ class DivergenceGuard:
         self._flat = [  # a flat view of each value, where there is one, and zeros to dot it with
             (p.value, p.value.reshape(-1) if p.value.flags.c_contiguous else None) for p in params
         ]
-        self._zeros = [np.zeros(p.value.size, p.value.dtype) for p in params]
-        with np.errstate(invalid="ignore"):
-            self.check_weights = self.weights_finite()
+        self._zeros = [_zeros(p.value.size, p.value.dtype) for p in params]  # (read only)
+        self.check_weights = self.weights_finite()  # (fit's loop has "invalid" off already)
         self.snapshot: Snapshot | None = None
         self.since: list[np.ndarray] = []  # the batches whose updates followed the snapshot
         self.renew = True
@@ -105,6 +105,20 @@ class DivergenceGuard:
         return 0
 
 
+def _zeros(size: int, dtype: np.dtype) -> np.ndarray:
+    """Zeros to dot a flat array with: shared by every guard up to 64 Ki elements (one
+    read-only array per size and dtype), fresh beyond (where allocating costs nothing
+    beside the pass over them, and a shared array would stay for good)."""
+    return _shared_zeros(size, dtype) if size <= 1 << 16 else np.zeros(size, dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _shared_zeros(size: int, dtype: np.dtype) -> np.ndarray:
+    zeros = np.zeros(size, dtype)
+    zeros.flags.writeable = False
+    return zeros
+
+
 # --- why weights are bad -------------------------------------------------------------------
 
 
@@ -131,10 +145,13 @@ def end_of_epoch_problem(
     return val
 
 
-def final_problem(step: Step, guard: DivergenceGuard, outputs_name: str) -> str | None:
+def final_problem(
+    step: Step, guard: DivergenceGuard, outputs_name: str, weights_checked: bool = False
+) -> str | None:
     """Why the final weights are bad, tried on the last batch trained: a non-finite weight,
-    output or loss; None if they are fine."""
-    if guard.check_weights and not guard.weights_finite():
+    output or loss; None if they are fine. ``weights_checked``: the weights were found
+    finite since the last update (at the end of its epoch), so only the batch is tried."""
+    if guard.check_weights and not weights_checked and not guard.weights_finite():
         return WEIGHT_NOT_FINITE
     xb, tb, _ = step.batch(guard.since[-1])
     try:

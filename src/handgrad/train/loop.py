@@ -443,7 +443,10 @@ def _check_final_weights(run: Run) -> None:
     """The last update's weights have not been tried yet: one forward on its batch."""
     if run.history.stop_reason == "diverged" or not run.guard.since:
         return
-    problem = final_problem(run.step, run.guard, _outputs_name(run))
+    # no step since the end of an epoch found the weights finite, and no callback ran after
+    # that check (one may write into the weights): try the batch only
+    checked = run.at.step == 0 and not run.callbacks
+    problem = final_problem(run.step, run.guard, _outputs_name(run), weights_checked=checked)
     if problem is not None:
         record_divergence(run.ctx, "the end of training", problem, run.guard.rollback())
 

@@ -17,7 +17,6 @@ the bits are the same with 1 thread or 8.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +28,7 @@ __all__ = [
     "set_threads",
     "thread_count",
     "available",
+    "busy_elsewhere",
     "split",
     "run_parts",
     "GRAIN",
@@ -39,8 +39,13 @@ __all__ = [
 # piece starts at the same alignment as the whole array and NumPy's SIMD loops see the
 # same element positions
 GRAIN = 64
-# the fewest elements worth giving a thread (benchmarks/thread_threshold.py)
-MIN_PER_THREAD = 1 << 16
+# the fewest elements worth giving a thread (benchmarks/thread_threshold.py). On the
+# 2-vCPU host this was measured on, two threads lost to one at every size up to 4 Mi
+# elements (the SGD update and the batch gather: 10-40x slower at 4 Ki, 1.1x at 1 Mi on
+# an idle machine, 1.3-1.7x at 4 Mi under load): handing work to a second thread costs
+# 20-100 us, and one core already saturates the memory bandwidth. So only work beyond
+# that splits; the machinery and its bit-for-bit tests stay for machines where it pays.
+MIN_PER_THREAD = 1 << 22
 
 _requested: int | None = None
 _pool: ThreadPoolExecutor | None = None
@@ -98,17 +103,39 @@ def thread_count() -> int:
 def available(work: int) -> int:
     """The threads worth using for ``work`` elements now: 1 when too little work to split
     (without asking the system anything), else ``thread_count()`` lowered to the cores
-    not already busy by the 1-minute load average unless ``set_threads`` asked for a
-    number (the load counts this process; a core where
-    another job runs makes a second thread wait for its turn, and the split costs several
-    times what it saves; ``benchmarks/thread_threshold.py`` on a loaded host)."""
+    that other processes leave idle at this moment, unless ``set_threads`` asked for a
+    number. A core where another job runs makes a second thread wait for its turn, and the
+    split then costs several times what it saves (``benchmarks/thread_threshold.py``)."""
     if work < 2 * MIN_PER_THREAD:
         return 1
     count = thread_count()
-    if count > 1 and _requested is None and hasattr(os, "getloadavg"):
+    if count > 1 and _requested is None:
         cpus = _static or count
-        count = min(count, max(1, math.floor(cpus + 1 - os.getloadavg()[0])))
+        count = min(count, max(1, cpus - busy_elsewhere()))
     return count
+
+
+def busy_elsewhere(proc: str = "/proc") -> int:
+    """The threads of other processes runnable at this moment: the system's runnable count
+    (``/proc/loadavg``) minus this process's own running threads (its BLAS threads
+    included, which the load average would count against it); 0 where ``/proc`` is not.
+
+    Not the load average: it counts this process too, so that a training alone on the
+    machine, its BLAS on every core, saw a full machine and fell back to one thread."""
+    try:
+        with open(f"{proc}/loadavg", "rb") as f:
+            runnable = int(f.read().split()[3].split(b"/")[0])
+        own = 0
+        for task in os.listdir(f"{proc}/self/task"):
+            try:
+                with open(f"{proc}/self/task/{task}/stat", "rb") as f:
+                    stat = f.read()
+            except OSError:  # a thread that ended meanwhile
+                continue
+            own += stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3] == b"R"
+    except (OSError, ValueError, IndexError):
+        return 0
+    return max(0, runnable - own)
 
 
 def split(sizes: Sequence[int], threads: int) -> list[list[tuple[int, int, int]]]:
