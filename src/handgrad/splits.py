@@ -25,6 +25,8 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .nn.constraints import Real, check
+
 Rows = NDArray[np.intp]
 
 __all__ = ["held_out_count", "split_rows"]
@@ -32,9 +34,8 @@ __all__ = ["held_out_count", "split_rows"]
 
 def held_out_count(n: int, fraction: float) -> int:
     """How many of n rows a held-out ``fraction`` in (0, 1) takes: ceil(fraction * n)."""
-    if not 0.0 < fraction < 1.0:
-        raise ValueError(f"a held-out fraction must be in (0, 1), got {fraction!r}")
-    return math.ceil(fraction * n)
+    share: float = check(fraction, Real(0.0, 1.0, low_open=True, high_open=True), "fraction")
+    return math.ceil(share * n)
 
 
 def split_rows(

@@ -438,8 +438,8 @@ def test_log_softmax_keeps_a_dominant_class_log_probability():
     [
         (([1.5, 0.0], 3), ValueError, "labels must be integers; label 1.5 is not one"),
         (([np.nan], 3), ValueError, "labels must be integers; label nan is not one"),
-        (([0], 2.5), TypeError, "n_classes must be an integer, got 2.5"),
-        (([0], True), TypeError, "n_classes must be an integer, got True"),
+        (([0], 2.5), TypeError, "n_classes must be an integer >= 1, got 2.5"),
+        (([0], True), TypeError, "n_classes must be an integer >= 1, got True"),
         (([0], "3"), TypeError, "n_classes must be an integer"),
         (([0], 10**20), ValueError, r"a \(1, 100000000000000000000\) matrix of float64 does not"),
         (([0], 3, "no-such-type"), TypeError, "dtype must be a NumPy number type"),

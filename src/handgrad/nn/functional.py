@@ -34,6 +34,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .constraints import Integer, check
+
 # A floating array of any precision: what every function here returns.
 FloatArray = NDArray[np.floating]
 
@@ -422,10 +424,7 @@ def one_hot(y: np.ndarray, n_classes: int, dtype: np.dtype | type = np.float64) 
     or ``dtype`` of the wrong kind, ValueError naming the first label that is not an
     integer in [0, n_classes).
     """
-    if isinstance(n_classes, (bool, np.bool_)) or not isinstance(n_classes, (int, np.integer)):
-        raise TypeError(f"one_hot: n_classes must be an integer, got {n_classes!r}")
-    if n_classes < 1:
-        raise ValueError(f"one_hot: n_classes must be >= 1, got {n_classes}")
+    n_classes = check(n_classes, Integer(1), "n_classes", "one_hot")
     try:
         out_dtype = np.dtype(dtype)
     except TypeError:
