@@ -290,7 +290,7 @@ def softmax_cross_entropy_grad(z, y):
 """,
 )
 # --- seed 000: backward and gd_step --------------------------------------------------------------
-SEED000_BACKWARD = """
+BINARY_CLASSIFIER_BACKWARD = """
 def backward(X, y, params, cache, activation="relu"):
     N = X.shape[0]
     dz2 = (cache["p"] - y) / N
@@ -305,8 +305,8 @@ def backward(X, y, params, cache, activation="relu"):
 
 
 def classifier(ident: str, code: str, old: str, new: str) -> None:
-    assert old in SEED000_BACKWARD, old
-    wrong(ident, "backward", code, SEED000_BACKWARD.replace(old, new))
+    assert old in BINARY_CLASSIFIER_BACKWARD, old
+    wrong(ident, "backward", code, BINARY_CLASSIFIER_BACKWARD.replace(old, new))
 
 
 classifier("backward-relu-ge", "relu-kink", '(cache["z1"] > 0)', '(cache["z1"] >= 0)')

@@ -1,4 +1,4 @@
-"""Splitting and standardizing: the preprocessing the seeds do by hand, done once.
+"""Splitting and standardizing: the preprocessing every chapter needs, done once.
 
 A ``Standardizer`` stores the mean and standard deviation of the training columns and
 round-trips through a JSON-ready dict, so a saved model can apply the same scaling at

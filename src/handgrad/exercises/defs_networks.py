@@ -167,7 +167,7 @@ def _relu_derivative_from_output(case: Case) -> dict[str, np.ndarray]:
     return _backward_with_cache(case, z1=np.abs(_reference_cache(case)["z1"]) + 1e-300)
 
 
-SEED000_BUGS = (
+BINARY_CLASSIFIER_BUGS = (
     BugModel("relu-kink", "derivative 1 at z = 0", _relu_kink_at_zero),
     BugModel("relu-kink", "derivative from the output a1 >= 0", _relu_derivative_from_output),
     BugModel(
@@ -197,7 +197,7 @@ register(
         probe=_backward_probe,
         reference=ns(backward=R.backward),
         expected=lambda c: _backward_probe({"backward": R.backward}, c.inputs),
-        bug_models=SEED000_BUGS,
+        bug_models=BINARY_CLASSIFIER_BUGS,
         doc="the-binary-classifier-forward-and-backward",
     )
 )
