@@ -6,6 +6,7 @@ else in the package, so moving it means changing this one import.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import time
@@ -41,11 +42,17 @@ def score_name(task: str) -> str:
     return "accuracy" if task == "classification" else "r2"
 
 
+@functools.cache
+def _blas_controller() -> Any:
+    """This process's thread pools, found once (finding them costs ~0.5 ms a call)."""
+    from threadpoolctl import ThreadpoolController  # ships with scikit-learn
+
+    return ThreadpoolController()
+
+
 def _one_blas_thread():
     """A context pinning BLAS to one thread (also where the environment could not be set)."""
-    from threadpoolctl import threadpool_limits  # ships with scikit-learn
-
-    return threadpool_limits(limits=1, user_api="blas")
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 def train_trial(dataset: Any, config: dict[str, Any]) -> dict[str, Any]:
