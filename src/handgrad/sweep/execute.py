@@ -146,7 +146,7 @@ def dask_client(
     import dask
 
     settings: dict[str, Any] = {"distributed.scheduler.allowed-failures": max_retries}
-    if scheduler is None:  # our own workers: no sampling profiler (~2-5 % of a training)
+    if scheduler is None:  # our own workers: no sampling profiler (~2-4 % of a training)
         settings["distributed.worker.profile.enabled"] = False
     with dask.config.set(settings):
         if scheduler is None:
