@@ -25,9 +25,12 @@ the client writing one record), and seen in the sweeps: (W x cluster wall - sum 
 trainings' seconds) / trainings, the worker-seconds a training costs beyond itself (tasks,
 the idle tail, the workers' first imports).
 
-Every run's records must be the same bits (checked). The load average is printed with every
-figure; on a shared machine the figures are indicative only. Printed as it goes, then as a
-Markdown table for docs/performance.md; saved to benchmarks/results/sweep_speedup.json.
+Every run's records must be the same bits (checked). The trainings' own CPU time (the
+records' ``cpu_seconds``) on the workers over the serial loop's says, whatever the load,
+whether a training costs more in a worker than in a plain process. The load average is
+printed with every figure; on a shared machine the figures are indicative only. Printed as
+it goes, then as a Markdown table for docs/performance.md; saved to
+benchmarks/results/sweep_speedup.json.
 """
 
 from __future__ import annotations
@@ -95,6 +98,7 @@ def one_run(grid, mode: str, workers: int) -> dict:
         "sweep": wall - cluster_seconds,
         "client_cpu": time.process_time() - cpu,
         "train_seconds": sum(r["seconds"] for r in result.records.values()),
+        "train_cpu": sum(r["cpu_seconds"] for r in result.records.values()),
         "load": [before, load()],
         "records": records,
     }
@@ -197,8 +201,9 @@ def measure_setting(name: str, repeats: int, workers: int, ceiling_seconds: floa
             runs[mode] = run
             print(
                 f"  {mode:>12}: {run['wall']:6.2f} s wall (cluster start "
-                f"{run['cluster_start']:.2f} s), trainings {run['train_seconds']:6.2f} s, "
-                f"client CPU {run['client_cpu']:.2f} s, load {run['load'][0]} -> {run['load'][1]}",
+                f"{run['cluster_start']:.2f} s), trainings {run['train_seconds']:6.2f} s "
+                f"(CPU {run['train_cpu']:6.2f} s), client CPU {run['client_cpu']:.2f} s, "
+                f"load {run['load'][0]} -> {run['load'][1]}",
                 flush=True,
             )
         each = runs["serial"]["train_seconds"] / n
@@ -241,6 +246,10 @@ def summarize(name: str, n: int, workers: int, rounds: list[dict]) -> dict:
                 "client_cpu_per_training": median(
                     rd["runs"][mode]["client_cpu"] / n for rd in rounds
                 ),
+                "cpu_ratio": median(
+                    rd["runs"][mode]["train_cpu"] / rd["runs"]["serial"]["train_cpu"]
+                    for rd in rounds
+                ),
                 "loads": [x for rd in rounds for x in rd["runs"][mode]["load"]],
             }
         )
@@ -265,8 +274,8 @@ def markdown(results: list[dict], overhead: dict | None) -> list[str]:
     lines = [
         "| setting | cluster | serial wall | cluster wall (start) | speed-up (without start) "
         "| ceiling | fraction of the ceiling (without start) | worker-s per training beyond it "
-        "| load |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| CPU per training ÷ serial | load |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for res in results:
         for row in res["rows"]:
@@ -276,7 +285,7 @@ def markdown(results: list[dict], overhead: dict | None) -> list[str]:
                 f"({row['cluster_start']:.1f} s) | {row['speedup']:.2f}x "
                 f"({row['speedup_without_start']:.2f}x) | {row['ceiling']:.2f}x "
                 f"| **{row['fraction']:.2f}** ({row['fraction_without_start']:.2f}) "
-                f"| {row['overhead_per_training'] * 1e3:.0f} ms "
+                f"| {row['overhead_per_training'] * 1e3:.0f} ms | {row['cpu_ratio']:.3f} "
                 f"| {min(row['loads'])}-{max(row['loads'])} |"
             )
     if overhead is not None:

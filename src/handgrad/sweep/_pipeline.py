@@ -62,12 +62,12 @@ def train_trial(dataset: Any, config: dict[str, Any]) -> dict[str, Any]:
     ``config``: TrainConfig keyword arguments. A diverging training is a result, not an
     exception: its record has status "failed" and the reason. Other errors propagate.
     """
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.thread_time()
     with _one_blas_thread(), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a divergence is in the record
         # no run folder (the record is the sweep's own), no linear reference fit
         run = train_model(dataset, TrainConfig(**config), None, compare_linear=False)
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.thread_time() - cpu_start
     if run.history.stop_reason == "interrupted":  # Ctrl-C in a serial sweep: nothing to keep
         raise KeyboardInterrupt
     h, m = run.history, run.metrics
@@ -96,6 +96,7 @@ def train_trial(dataset: Any, config: dict[str, Any]) -> dict[str, Any]:
         },
         "n_parameters": run.n_parameters,
         "seconds": seconds,  # the whole task: data split, preprocessing, fit, evaluation
+        "cpu_seconds": cpu_seconds,  # the same, this thread's CPU time (load-independent)
         "fit_seconds": float(sum(h.epoch_seconds)),  # the epochs alone
         "host": socket.gethostname(),
         "pid": os.getpid(),
