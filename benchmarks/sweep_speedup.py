@@ -8,8 +8,8 @@ single-threaded worker processes (default: one per core), in alternating order, 
 
 - **long**: 48 trainings on digits (hidden 32 / 64 x lr 0.003 / 0.01 / 0.03 x batch 32 / 64
   x seeds 0-3), 200 epochs each (~0.8 s on an idle core);
-- **small**: 480 trainings on iris (hidden 4 / 8 / 16 / 32 x lr 0.01 / 0.03 / 0.1 x seeds
-  0-39), 3 epochs each (a few milliseconds: shorter than a Dask task's own cost), run on the
+- **small**: 1440 trainings on iris (hidden 4 / 8 / 16 / 32 x lr 0.01 / 0.03 / 0.1 x seeds
+  0-119), 3 epochs each (a few milliseconds: shorter than a Dask task's own cost), run on the
   cluster twice: one training per task (``per_task=1``) and batched (the sweep's choice).
 
 **The ceiling**, measured after each round of runs: the same setting's trainings (the
@@ -62,7 +62,7 @@ SETTINGS = {
         {"hidden": [32, 64], "lr": [0.003, 0.01, 0.03], "batch_size": [32, 64], "epochs": 200},
         "0-3",
     ),
-    "small": ("iris", {"hidden": [4, 8, 16, 32], "lr": [0.01, 0.03, 0.1], "epochs": 3}, "0-39"),
+    "small": ("iris", {"hidden": [4, 8, 16, 32], "lr": [0.01, 0.03, 0.1], "epochs": 3}, "0-119"),
 }
 MODES = {"long": ("serial", "cluster"), "small": ("serial", "one-per-task", "cluster")}
 MEASURED = ("status", "scores", "metrics", "history", "epochs_run")

@@ -124,3 +124,14 @@ def _train_task_keys(client) -> set[str]:
         return [e[0] for e in dask_worker.state.log if str(e[0]).startswith("train-")]
 
     return {k for found in client.run(keys).values() for k in found}
+
+
+def test_a_workers_slow_first_training_does_not_stop_the_batching():
+    """Each worker's first training also imports what training needs (~0.6 s): two such
+    trainings and two ordinary ones of 10 ms give batches, not single trainings."""
+    all_trials = trials({"hidden": [8], "epochs": 3}, seeds="0-199")
+    plan = Batcher(all_trials, 150, 4, slots=2)
+    first = [plan.next_batch()[0] for _ in range(4)]
+    for trial, seconds in zip(first, (0.6, 0.6, 0.01, 0.01)):
+        plan.learn(trial, seconds)
+    assert len(plan.next_batch()) == round(TASK_SECONDS / 0.01)  # 25

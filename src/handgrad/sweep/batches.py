@@ -11,7 +11,9 @@ The plan is made as the sweep goes:
 
 - each trial's relative cost is estimated from its settings (``estimated_cost``: epochs x
   (rows x parameters + steps x a step's fixed cost) + a training's fixed cost);
-- the first tasks hold one training each; their seconds give the seconds per unit of cost;
+- the first tasks hold one training each; their seconds give the seconds per unit of cost
+  (the lower quartile of the recent trainings': a worker's first training also imports
+  what training needs, and other jobs' load only ever makes a training slower);
 - later tasks take trainings until their estimated seconds reach ``TASK_SECONDS`` (a
   training that long alone goes alone), at most ``MAX_PER_TASK``, and never so many that
   fewer than ``TASKS_LEFT_PER_SLOT`` tasks per worker thread remain (the last tasks stay
@@ -39,7 +41,7 @@ MAX_PER_TASK = 32  # trainings in one task, at most (the task's key names them a
 TASKS_LEFT_PER_SLOT = 3  # batches shrink near the end: no worker waits on a long last task
 STEP_COST = 30_000  # a step's fixed cost, in row x parameter multiply-adds (rough)
 TRAINING_COST = 3_000_000  # a training's fixed cost (split, scaling, metrics), the same unit
-RECENT = 64  # the seconds-per-cost estimate is the median of the last RECENT trainings
+RECENT = 64  # the seconds-per-cost estimate: the lower quartile of the last RECENT trainings
 
 
 def estimated_cost(config: dict, rows: int, features: int) -> float:
@@ -56,6 +58,12 @@ def estimated_cost(config: dict, rows: int, features: int) -> float:
     parameters = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
     steps = math.ceil(rows / batch_size)
     return epochs * (rows * parameters + steps * STEP_COST) + TRAINING_COST
+
+
+def lower_quartile(values: Iterable[float]) -> float:
+    """The first quartile (the value itself for one value)."""
+    values = list(values)
+    return values[0] if len(values) == 1 else statistics.quantiles(values, n=4)[0]
 
 
 class Batcher:
@@ -104,7 +112,7 @@ class Batcher:
         if not self.seconds_per_cost:
             return 1  # nothing measured yet
         cap = min(MAX_PER_TASK, math.ceil(len(self.waiting) / (TASKS_LEFT_PER_SLOT * self.slots)))
-        rate = statistics.median(self.seconds_per_cost)  # seconds per unit of cost
+        rate = lower_quartile(self.seconds_per_cost)  # seconds per unit of cost
         size, seconds = 0, 0.0
         for trial in self.waiting:
             if size >= cap or seconds >= TASK_SECONDS:
