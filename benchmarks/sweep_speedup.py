@@ -213,6 +213,13 @@ def measure_setting(name: str, repeats: int, workers: int, ceiling_seconds: floa
             f"{c['two']:.2f} s: {c['ceiling']:.2f}x (load {c['load']})",
             flush=True,
         )
+        for mode in MODES[name][1:]:
+            speedup = runs["serial"]["wall"] / runs[mode]["wall"]
+            print(
+                f"  round {r + 1}, {mode}: {speedup:.2f}x of a ceiling of {c['ceiling']:.2f}x: "
+                f"{speedup / c['ceiling']:.2f} of it",
+                flush=True,
+            )
         rounds.append({"runs": runs, "ceiling": c})
     return summarize(name, n, workers, rounds)
 
