@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 COURSE_STAMP := $(VENV)/.installed-course
 
-.PHONY: demo course test test-fast fuzz typecheck bench bench-paired bench-quiet lint format clean
+.PHONY: demo course test test-fast fuzz typecheck bench bench-paired bench-quiet bench-sweep lint format clean
 
 $(VENV)/bin/python:
 	@echo "Creating the virtual environment $(VENV)/ and updating pip ..."
@@ -84,6 +84,12 @@ bench-quiet: $(STAMP)
 	$(PY) -m pip install --quiet 'torch==2.13.0' || echo "PyTorch not installed: its column will be empty"
 	uptime
 	$(PY) benchmarks/quiet.py $(BENCH_ARGS)
+
+# Sweeps against the machine's ceiling (docs/performance.md): ~5 minutes on a quiet 2-core
+# machine; prints a Markdown table. Run it with nothing else running.
+bench-sweep: $(STAMP)
+	uptime
+	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/sweep_speedup.py $(BENCH_ARGS)
 	uptime
 
 lint: $(STAMP)

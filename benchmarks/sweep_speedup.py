@@ -1,28 +1,36 @@
-"""How much faster a sweep runs on a local Dask cluster than one training after another.
+"""How close a sweep on a local Dask cluster comes to the most two cores can give.
 
-    python benchmarks/sweep_speedup.py [--repeats R] [--epochs E] [--workers W]
+    python benchmarks/sweep_speedup.py [--settings long small] [--repeats R] [--workers W]
+    make bench-sweep                       # the whole measurement, ~5 minutes on a quiet machine
 
-One sweep of 48 trainings on digits (hidden 32 / 64 x lr 0.003 / 0.01 / 0.03 x batch size
-32 / 64 x seeds 0-3) runs serially in this process and on a LocalCluster of W single-threaded
-worker processes (default: one per core), alternately, R times each (the machine is shared:
-alternating spreads the other jobs' load over both). For each run: the wall time, the load
-average, and the sum of the trainings' own seconds (from the records). Reported:
+Two settings, each a sweep run serially in this process and on a fresh LocalCluster of W
+single-threaded worker processes (default: one per core), in alternating order, R times:
 
-- speed-up = serial wall / cluster wall, with and without starting the cluster;
-- per-task overhead of the cluster = (W x cluster wall - sum of training seconds) / trainings:
-  what one task costs beyond its training (scheduling, sending, the idle tail, the workers'
-  first imports), in worker-seconds;
-- how much of a training is the fit itself (the epochs) and how much the rest of the train
-  pipeline (split, evaluation, and the run folder with its plots that it writes);
-- whether the two runs' records are the same bits (they must be);
-- the ceiling, measured after each serial/cluster pair: a plain NumPy training (the loop
-  of ``plain_numpy.py`` on digits-sized data, one BLAS thread) in one process alone, then
-  in two processes side by side, then alone again (the mean of the two alone runs); two
-  processes' throughput over one's (2.0 on two idle cores; less when other jobs take a
-  share) is the most a two-worker sweep can gain at that moment, and each pair's speed-up
-  is reported as a fraction of its ceiling.
+- **long**: 48 trainings on digits (hidden 32 / 64 x lr 0.003 / 0.01 / 0.03 x batch 32 / 64
+  x seeds 0-3), 200 epochs each (~0.8 s on an idle core);
+- **small**: 1440 trainings on iris (hidden 4 / 8 / 16 / 32 x lr 0.01 / 0.03 / 0.1 x seeds
+  0-119), 3 epochs each (a few milliseconds: shorter than a Dask task's own cost), run on the
+  cluster twice: one training per task (``per_task=1``) and batched (the sweep's choice).
 
-Printed, and saved to benchmarks/results/sweep_speedup.json.
+**The ceiling**, measured after each round of runs: the same setting's trainings (the
+sweep's own ``train_trial``, no Dask, no records) in one plain process alone, then in two
+processes side by side, then alone again. Two processes' throughput over one's (2.0 on two
+idle cores; less when the cores share caches or other jobs take a share) is the most any
+two-process runner can gain on this machine at that moment; each round's speed-up
+(serial wall / cluster wall) is reported as a fraction of its own ceiling.
+
+**The per-task overhead**, stated two ways: measured directly (a LocalCluster running
+no-op tasks that return a record-sized result: scheduling, the task and the result's trip;
+the client writing one record), and seen in the sweeps: (W x cluster wall - sum of the
+trainings' seconds) / trainings, the worker-seconds a training costs beyond itself (tasks,
+the idle tail, the workers' first imports).
+
+Every run's records must be the same bits (checked). The trainings' own CPU time (the
+records' ``cpu_seconds``) on the workers over the serial loop's says, whatever the load,
+whether a training costs more in a worker than in a plain process. The load average is
+printed with every figure; on a shared machine the figures are indicative only. Printed as
+it goes, then as a Markdown table for docs/performance.md; saved to
+benchmarks/results/sweep_speedup.json.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import platform
 import shutil
@@ -43,199 +52,309 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # serial: one BLAS thread, like the workers
 
 from handgrad.sweep import make_grid, run_sweep  # noqa: E402
+from handgrad.sweep._pipeline import BLAS_ENV, load_dataset  # noqa: E402
+from handgrad.sweep.execute import dask_client  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-GRID = {"hidden": [32, 64], "lr": [0.003, 0.01, 0.03], "batch_size": [32, 64]}
-SEEDS = "0-3"
+SETTINGS = {
+    "long": (
+        "digits",
+        {"hidden": [32, 64], "lr": [0.003, 0.01, 0.03], "batch_size": [32, 64], "epochs": 200},
+        "0-3",
+    ),
+    "small": ("iris", {"hidden": [4, 8, 16, 32], "lr": [0.01, 0.03, 0.1], "epochs": 3}, "0-119"),
+}
+MODES = {"long": ("serial", "cluster"), "small": ("serial", "one-per-task", "cluster")}
 MEASURED = ("status", "scores", "metrics", "history", "epochs_run")
 
 
+def load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
 def one_run(grid, mode: str, workers: int) -> dict:
-    """One whole sweep into a fresh folder; wall seconds and the records' training seconds."""
+    """One whole sweep into a fresh folder: wall seconds, the client's CPU seconds, and the
+    records' training seconds."""
     out = Path(tempfile.mkdtemp(prefix=f"sweep-{mode}-"))
-    load = os.getloadavg()[0]
+    before = load()
     cluster_seconds = 0.0
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     if mode == "serial":
         result = run_sweep(grid, out=out, scheduler="serial", report=False, progress=None)
-    else:
-        import distributed
-
-        from handgrad.sweep._pipeline import BLAS_ENV
-
-        t0 = time.perf_counter()
-        with (
-            distributed.LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address="127.0.0.1:0",
-                env=dict(BLAS_ENV),
-            ) as cluster,
-            distributed.Client(cluster) as client,
-        ):
-            cluster_seconds = time.perf_counter() - t0
-            result = run_sweep(grid, out=out, scheduler=client, report=False, progress=None)
+    else:  # the sweep's own LocalCluster, started and closed as `handgrad sweep` does
+        with dask_client(None, n_workers=workers) as client:
+            cluster_seconds = time.perf_counter() - started
+            per_task = 1 if mode == "one-per-task" else None
+            result = run_sweep(
+                grid, out=out, scheduler=client, report=False, progress=None, per_task=per_task
+            )
     wall = time.perf_counter() - started
     records = {k: {f: r[f] for f in MEASURED} for k, r in result.records.items()}
-    train_seconds = sum(r["seconds"] for r in result.records.values())
-    fit_seconds = sum(r["fit_seconds"] for r in result.records.values())
     shutil.rmtree(out, ignore_errors=True)
     return {
         "mode": mode,
         "wall": wall,
         "cluster_start": cluster_seconds,
         "sweep": wall - cluster_seconds,
-        "train_seconds": train_seconds,
-        "fit_seconds": fit_seconds,
-        "load_before": load,
-        "load_after": os.getloadavg()[0],
+        "client_cpu": time.process_time() - cpu,
+        "train_seconds": sum(r["seconds"] for r in result.records.values()),
+        "train_cpu": sum(r["cpu_seconds"] for r in result.records.values()),
+        "load": [before, load()],
         "records": records,
     }
 
 
-# the ceiling: a plain NumPy training (the loop of plain_numpy.py on digits-sized data),
-# one process alone, then two side by side; each child times its own work after its imports
+# the ceiling: the setting's own trainings in plain processes (no Dask, no records); each
+# child times its work after its imports, its data and one warm-up training
 PLAIN_CHILD = """
-import sys, time
-sys.path.insert(0, {here!r})
-import numpy as np
-import plain_numpy
-from workloads import WORKLOADS, make_data
-w = WORKLOADS["W3"]
-X, y = make_data(w, "float64")
-plain_numpy.train(X, y, w.sizes, w.loss, w.batch_size, 0.01, 1, 0)  # warm-up
+import json, sys, time
+from handgrad.sweep._pipeline import load_dataset, train_trial
+name, configs = json.loads(sys.argv[1])
+data = load_dataset(name, None, None)
+train_trial(data, configs[0])
 t0 = time.perf_counter()
-plain_numpy.train(X, y, w.sizes, w.loss, w.batch_size, 0.01, {epochs}, 0)
+for config in configs:
+    train_trial(data, config)
 print(time.perf_counter() - t0)
 """
 
 
-def plain_processes(count: int, epochs: int) -> float:
-    """``count`` plain trainings of ``epochs`` epochs started at once, one process each
-    (one BLAS thread); the slowest one's seconds of work."""
-    code = PLAIN_CHILD.format(here=str(HERE), epochs=epochs)
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+def plain_processes(count: int, name: str, configs: list[dict]) -> float:
+    """``count`` processes started at once, each training ``configs`` (one BLAS thread);
+    the slowest one's seconds of work."""
+    env = {**os.environ, **BLAS_ENV}
+    argv = [sys.executable, "-c", PLAIN_CHILD, json.dumps([name, configs])]
     children = [
-        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
-        for _ in range(count)
+        subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env) for _ in range(count)
     ]
     return max(float(child.communicate()[0]) for child in children)
 
 
-def ceiling(epochs: int) -> dict:
-    """The throughput of two plain processes side by side over one alone (2.0 on two idle
-    cores): what a sweep on two workers can reach on this machine at this moment. One
-    alone before and after the two, so that a change of load falls on both sides."""
-    before = plain_processes(1, epochs)
-    two = plain_processes(2, epochs)
-    after = plain_processes(1, epochs)
+def ceiling(name: str, configs: list[dict]) -> dict:
+    """Two plain processes' throughput over one's: alone, two side by side, alone again (a
+    change of load falls on both sides)."""
+    before = plain_processes(1, name, configs)
+    two = plain_processes(2, name, configs)
+    after = plain_processes(1, name, configs)
     alone = (before + after) / 2
-    return {"alone": alone, "alone_spread": [before, after], "two": two, "ceiling": 2 * alone / two}
+    return {"alone": [before, after], "two": two, "ceiling": 2 * alone / two, "load": load()}
+
+
+def ceiling_configs(grid, seconds_each: float, target: float) -> list[dict]:
+    """The grid's trainings in order (repeated if need be), about ``target`` seconds' worth."""
+    trials = grid.trials()
+    count = max(2, math.ceil(target / max(seconds_each, 1e-4)))
+    return [trials[i % len(trials)].config for i in range(count)]
+
+
+# --- the per-task overhead, measured directly ------------------------------------------------
+
+
+def _noop(data, config):
+    """A task doing nothing, returning a result the size of a 200-epoch record (~8 KB)."""
+    return {"history": [0.5] * 800, "config": config}
+
+
+def task_overhead(workers: int, tasks: int = 400) -> dict:
+    """Worker-milliseconds per no-op task on a LocalCluster (the data scattered first, as in a
+    sweep), and the client's milliseconds to write one record."""
+    import distributed
+
+    from handgrad.sweep.records import write_record
+
+    data = load_dataset("digits", None, None)
+    with dask_client(None, n_workers=workers) as client:
+        [scattered] = client.scatter([data], broadcast=True, hash=False)
+        client.gather([client.submit(_noop, scattered, {}, pure=False) for _ in range(workers)])
+        started = time.perf_counter()
+        futures = [client.submit(_noop, scattered, {"i": i}, pure=False) for i in range(tasks)]
+        for future in distributed.as_completed(futures):
+            future.result()
+            future.release()
+        wall = time.perf_counter() - started
+    grid = make_grid("digits", {"hidden": [32], "epochs": 1}, seeds=[0])
+    trial = grid.trials()[0]
+    measured = {"status": "ok", "reason": "", "history": {"val_loss": [0.5] * 200}}
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "records").mkdir()
+        t0 = time.perf_counter()
+        for _ in range(50):
+            write_record(Path(tmp), trial, {**measured, "metrics": [0.1] * 600}, 1)
+        write = (time.perf_counter() - t0) / 50
+    return {"task_ms": 1e3 * workers * wall / tasks, "record_ms": 1e3 * write, "load": load()}
+
+
+# --- one setting, R rounds ------------------------------------------------------------------
+
+
+def measure_setting(name: str, repeats: int, workers: int, ceiling_seconds: float) -> dict:
+    data, values, seeds = SETTINGS[name]
+    grid = make_grid(data, values, seeds=seeds)
+    n = len(grid.trials())
+    print(f"\n[{name}] {n} trainings on {data}, {values['epochs']} epochs each", flush=True)
+    rounds = []
+    for r in range(repeats):
+        modes = MODES[name] if r % 2 == 0 else MODES[name][::-1]
+        runs = {}
+        for mode in modes:
+            run = one_run(grid, mode, workers)
+            runs[mode] = run
+            print(
+                f"  {mode:>12}: {run['wall']:6.2f} s wall (cluster start "
+                f"{run['cluster_start']:.2f} s), trainings {run['train_seconds']:6.2f} s "
+                f"(CPU {run['train_cpu']:6.2f} s), client CPU {run['client_cpu']:.2f} s, "
+                f"load {run['load'][0]} -> {run['load'][1]}",
+                flush=True,
+            )
+        each = runs["serial"]["train_seconds"] / n
+        c = ceiling(data, ceiling_configs(grid, each, ceiling_seconds))
+        print(
+            f"  ceiling: alone {c['alone'][0]:.2f} / {c['alone'][1]:.2f} s, two side by side "
+            f"{c['two']:.2f} s: {c['ceiling']:.2f}x (load {c['load']})",
+            flush=True,
+        )
+        for mode in MODES[name][1:]:
+            speedup = runs["serial"]["wall"] / runs[mode]["wall"]
+            print(
+                f"  round {r + 1}, {mode}: {speedup:.2f}x of a ceiling of {c['ceiling']:.2f}x: "
+                f"{speedup / c['ceiling']:.2f} of it",
+                flush=True,
+            )
+        rounds.append({"runs": runs, "ceiling": c})
+    return summarize(name, n, workers, rounds)
+
+
+def summarize(name: str, n: int, workers: int, rounds: list[dict]) -> dict:
+    def median(values):
+        return statistics.median(list(values))
+
+    first = rounds[0]["runs"]["serial"]["records"]
+    identical = all(run["records"] == first for rd in rounds for run in rd["runs"].values())
+    rows = []
+    for mode in MODES[name][1:]:
+        speedups = [rd["runs"]["serial"]["wall"] / rd["runs"][mode]["wall"] for rd in rounds]
+        no_start = [rd["runs"]["serial"]["wall"] / rd["runs"][mode]["sweep"] for rd in rounds]
+        ceilings = [rd["ceiling"]["ceiling"] for rd in rounds]
+        rows.append(
+            {
+                "mode": mode,
+                "serial_wall": median(rd["runs"]["serial"]["wall"] for rd in rounds),
+                "cluster_wall": median(rd["runs"][mode]["wall"] for rd in rounds),
+                "cluster_start": median(rd["runs"][mode]["cluster_start"] for rd in rounds),
+                "speedup": median(speedups),
+                "speedup_without_start": median(no_start),
+                "ceiling": median(ceilings),
+                "fraction": median(s / c for s, c in zip(speedups, ceilings)),
+                "fraction_without_start": median(s / c for s, c in zip(no_start, ceilings)),
+                "overhead_per_training": median(
+                    (workers * rd["runs"][mode]["sweep"] - rd["runs"][mode]["train_seconds"]) / n
+                    for rd in rounds
+                ),
+                "client_cpu_per_training": median(
+                    rd["runs"][mode]["client_cpu"] / n for rd in rounds
+                ),
+                "cpu_ratio": median(
+                    rd["runs"][mode]["train_cpu"] / rd["runs"]["serial"]["train_cpu"]
+                    for rd in rounds
+                ),
+                "loads": [x for rd in rounds for x in rd["runs"][mode]["load"]],
+            }
+        )
+    saved = [
+        {"ceiling": rd["ceiling"], "runs": {m: _without_records(r) for m, r in rd["runs"].items()}}
+        for rd in rounds
+    ]
+    return {
+        "setting": name,
+        "trainings": n,
+        "records_identical": identical,
+        "rows": rows,
+        "rounds": saved,
+    }
+
+
+def _without_records(run: dict) -> dict:
+    return {k: v for k, v in run.items() if k != "records"}
+
+
+def markdown(results: list[dict], overhead: dict | None) -> list[str]:
+    lines = [
+        "| setting | cluster | serial wall | cluster wall (start) | speed-up (without start) "
+        "| ceiling | fraction of the ceiling (without start) | worker-s per training beyond it "
+        "| CPU per training ÷ serial | load |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for res in results:
+        for row in res["rows"]:
+            lines.append(
+                f"| {res['setting']} ({res['trainings']}) | {row['mode']} "
+                f"| {row['serial_wall']:.1f} s | {row['cluster_wall']:.1f} s "
+                f"({row['cluster_start']:.1f} s) | {row['speedup']:.2f}x "
+                f"({row['speedup_without_start']:.2f}x) | {row['ceiling']:.2f}x "
+                f"| **{row['fraction']:.2f}** ({row['fraction_without_start']:.2f}) "
+                f"| {row['overhead_per_training'] * 1e3:.0f} ms | {row['cpu_ratio']:.3f} "
+                f"| {min(row['loads'])}-{max(row['loads'])} |"
+            )
+    if overhead is not None:
+        lines += [
+            "",
+            f"Per-task overhead measured directly: {overhead['task_ms']:.1f} worker-ms per "
+            f"no-op task (scheduling, the task and an 8 KB result), {overhead['record_ms']:.1f} "
+            f"ms for the client to write one record (load {overhead['load']}).",
+        ]
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS))
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument(
-        "--ceiling-epochs", type=int, default=150, help="epochs of each plain training (ceiling)"
+        "--ceiling-seconds",
+        type=float,
+        default=5.0,
+        help="seconds of training in each plain process of the ceiling (on an idle core)",
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="override the long setting's 200 epochs"
     )
     args = parser.parse_args()
+    if args.epochs is not None:
+        SETTINGS["long"][1]["epochs"] = args.epochs
 
-    grid = make_grid("digits", {**GRID, "epochs": args.epochs}, seeds=SEEDS)
-    n = len(grid.trials())
-    print(f"{n} trainings on digits, {args.epochs} epochs each; {args.workers} workers")
-    warm = make_grid("digits", {"hidden": [8], "epochs": 1}, seeds=[0])
+    started = time.perf_counter()
+    print(f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {args.workers} workers, "
+          f"load {os.getloadavg()}", flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:  # imports and data loading, outside the clock
-        run_sweep(warm, out=Path(tmp) / "w", scheduler="serial", report=False, progress=None)
-
-    runs: list[dict] = []
-    ceilings: list[dict] = []
-    for r in range(args.repeats):
-        for mode in ("serial", "cluster") if r % 2 == 0 else ("cluster", "serial"):
-            run = one_run(grid, mode, args.workers)
-            runs.append(run)
-            print(
-                f"{mode:>7}: {run['wall']:6.1f} s wall (cluster start {run['cluster_start']:.1f} s)"
-                f", trainings {run['train_seconds']:6.1f} s (fit {run['fit_seconds']:.1f} s)"
-                f", load {run['load_before']:.2f} -> {run['load_after']:.2f}",
-                flush=True,
-            )
-        ceilings.append(ceiling(args.ceiling_epochs))
-        print(
-            f"ceiling: one plain process {ceilings[-1]['alone']:.2f} s (before and after: "
-            f"{ceilings[-1]['alone_spread'][0]:.2f}, {ceilings[-1]['alone_spread'][1]:.2f}), "
-            "two side by side "
-            f"{ceilings[-1]['two']:.2f} s: {ceilings[-1]['ceiling']:.2f}x",
-            flush=True,
-        )
-    # adjacent serial / cluster runs saw about the same load from the machine's other jobs
-    pairs = [runs[i : i + 2] for i in range(0, len(runs), 2)]
-    pair_speedups = [
-        {
-            "speedup": next(r["wall"] for r in p if r["mode"] == "serial")
-            / next(r["wall"] for r in p if r["mode"] == "cluster"),
-            "load": [round(p[0]["load_before"], 2), round(p[1]["load_after"], 2)],
-        }
-        for p in pairs
-    ]
-    for pair, c in zip(pair_speedups, ceilings):  # each pair with the ceiling measured after it
-        pair["ceiling"] = c["ceiling"]
-        pair["fraction_of_ceiling"] = pair["speedup"] / c["ceiling"]
-    for i, pair in enumerate(pair_speedups, 1):
-        print(
-            f"pair {i}: speed-up {pair['speedup']:.2f}x"
-            f" (load {pair['load'][0]} -> {pair['load'][1]}), ceiling {pair['ceiling']:.2f}x:"
-            f" {pair['fraction_of_ceiling']:.2f} of it"
-        )
-    serial = [r for r in runs if r["mode"] == "serial"]
-    cluster = [r for r in runs if r["mode"] == "cluster"]
-    identical = all(r["records"] == serial[0]["records"] for r in runs)
-    s_wall = statistics.median(r["wall"] for r in serial)
-    c_wall = statistics.median(r["wall"] for r in cluster)
-    c_sweep = statistics.median(r["sweep"] for r in cluster)
-    overhead = statistics.median(
-        (args.workers * r["sweep"] - r["train_seconds"]) / n for r in cluster
+        for data in {SETTINGS[s][0] for s in args.settings}:
+            warm = make_grid(data, {"hidden": [8], "epochs": 1}, seeds=[0])
+            run_sweep(warm, out=Path(tmp) / data, scheduler="serial", report=False, progress=None)
+    overhead = task_overhead(args.workers)
+    print(
+        f"per-task overhead: {overhead['task_ms']:.1f} worker-ms per no-op task, "
+        f"{overhead['record_ms']:.1f} ms to write a record (load {overhead['load']})",
+        flush=True,
     )
-    serial_overhead = statistics.median((r["wall"] - r["train_seconds"]) / n for r in serial)
-    summary = {
-        "trainings": n,
-        "epochs": args.epochs,
-        "workers": args.workers,
-        "serial_wall_median": s_wall,
-        "cluster_wall_median": c_wall,
-        "cluster_sweep_median": c_sweep,
-        "speedup_with_cluster_start": s_wall / c_wall,
-        "speedup_without_cluster_start": s_wall / c_sweep,
-        "cluster_overhead_per_task_worker_seconds": overhead,
-        "serial_overhead_per_task_seconds": serial_overhead,
-        "mean_training_seconds_serial": statistics.median(r["train_seconds"] / n for r in serial),
-        "mean_training_seconds_cluster": statistics.median(r["train_seconds"] / n for r in cluster),
-        "mean_fit_seconds_serial": statistics.median(r["fit_seconds"] / n for r in serial),
-        "ceiling_median": statistics.median(c["ceiling"] for c in ceilings),
-        "fraction_of_ceiling_median": statistics.median(
-            p["fraction_of_ceiling"] for p in pair_speedups
-        ),
-        "records_identical": identical,
-        "pair_speedups": pair_speedups,
-    }
-    for key, value in summary.items():
-        if key == "pair_speedups":
-            continue
-        print(f"{key}: {value:.3f}" if isinstance(value, float) else f"{key}: {value}")
-    results = HERE / "results"
-    results.mkdir(exist_ok=True)
+    results = [
+        measure_setting(name, args.repeats, args.workers, args.ceiling_seconds)
+        for name in args.settings
+    ]
+    print()
+    for res in results:
+        print(f"[{res['setting']}] records identical in every run: {res['records_identical']}")
+    print("\n" + "\n".join(markdown(results, overhead)))
+    print(f"\n{time.perf_counter() - started:.0f} s in all; load now {os.getloadavg()}")
+    results_dir = HERE / "results"
+    results_dir.mkdir(exist_ok=True)
     payload = {
         "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
-        "summary": summary,
-        "runs": [{k: v for k, v in r.items() if k != "records"} for r in runs],
+        "overhead": overhead,
+        "settings": results,
     }
-    (results / "sweep_speedup.json").write_text(json.dumps(payload, indent=2) + "\n")
-    print(f"saved {results / 'sweep_speedup.json'}")
+    (results_dir / "sweep_speedup.json").write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"saved {results_dir / 'sweep_speedup.json'}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import shutil
 import statistics
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,13 +17,14 @@ from typing import Any
 from ..io import atomic_write, write_text
 from . import summary
 from ._pipeline import load_dataset, retrain, score_name
-from .execute import Progress, dask_client, default_stream, run_dask, run_serial
+from .execute import Finished, Progress, dask_client, default_stream, run_dask, run_serial
 from .grid import SETTINGS, DataSpec, Grid, GridError, Trial, make_grid
 from .records import DONE, check_folder, prepare_folder, read_records, write_record
 
 __all__ = ["SweepResult", "run_sweep"]
 
 SERIAL = "serial"
+WRITERS = 4  # threads writing one task's records at once (fsyncs overlap: ~8x the throughput)
 
 
 @dataclass
@@ -73,6 +75,7 @@ def run_sweep(
     progress: Any = "auto",
     echo: Callable[[str], None] | None = None,
     on_record: Callable[[dict], None] | None = None,
+    per_task: int | None = None,
 ) -> SweepResult:
     """Run every training of ``grid`` not yet recorded in ``out``; write records and report.
 
@@ -82,6 +85,8 @@ def run_sweep(
     ``"tcp://HOST:PORT"`` address or a ``distributed.Client`` uses that cluster; ``"serial"``
     trains in this process, one after another (no Dask needed). The results are the same bits.
     on_record: called with each record as soon as it is written (e.g. to show progress).
+    per_task: trainings per Dask task; None chooses (several when they are short, see
+    ``handgrad.sweep.batches``). The records are the same bits whatever it is.
     Raises GridError (a ValueError) for a bad grid or folder before anything runs.
     """
     start = time.perf_counter()
@@ -89,6 +94,10 @@ def run_sweep(
         if data is None:
             raise GridError("run_sweep needs data= (a built-in name or a CSV path) with a mapping")
         grid = make_grid(data, grid, seeds=seeds)
+    if per_task is not None and (
+        not isinstance(per_task, int) or isinstance(per_task, bool) or per_task < 1
+    ):
+        raise GridError(f"per_task must be an integer >= 1 or None (got {per_task!r})")
     if heatmap is not None:
         for name in heatmap:
             if name not in grid.swept:
@@ -110,23 +119,42 @@ def run_sweep(
     stream = default_stream() if progress == "auto" else progress or None
     bar = Progress(len(todo), stream)
 
-    def on_done(trial: Trial, measured: dict[str, Any], attempts: int) -> None:
-        record = write_record(out, trial, measured, attempts)
-        records[trial.key] = record
-        bar.update(record["status"])
-        if on_record is not None:
-            on_record(record)
+    writers = ThreadPoolExecutor(WRITERS, thread_name_prefix="sweep-records")
 
-    if todo and scheduler != SERIAL:  # connect first: an unreachable cluster writes nothing
-        with dask_client(scheduler, n_workers=n_workers, max_retries=max_retries, echo=say) as c:
+    def on_done(finished: list[Finished]) -> None:
+        """One task's trainings: their records written (in parallel: each waits mostly on
+        its fsync), then announced one by one."""
+        if len(finished) == 1:
+            written = [write_record(out, *finished[0])]
+        else:
+            written = list(writers.map(lambda done: write_record(out, *done), finished))
+        for record in written:
+            records[record["key"]] = record
+            bar.update(record["status"])
+            if on_record is not None:
+                on_record(record)
+
+    with writers:
+        if todo and scheduler != SERIAL:  # connect first: an unreachable cluster writes nothing
+            with dask_client(
+                scheduler, n_workers=n_workers, max_retries=max_retries, echo=say
+            ) as client:
+                prepare_folder(out, grid)
+                with contextlib.closing(bar):
+                    run_dask(
+                        client,
+                        dataset,
+                        todo,
+                        on_done,
+                        max_retries=max_retries,
+                        progress=bar,
+                        per_task=per_task,
+                    )
+        else:
             prepare_folder(out, grid)
+            bar.show()
             with contextlib.closing(bar):
-                run_dask(c, dataset, todo, on_done, max_retries=max_retries, progress=bar)
-    else:
-        prepare_folder(out, grid)
-        bar.show()
-        with contextlib.closing(bar):
-            run_serial(dataset, todo, on_done, max_retries=max_retries)
+                run_serial(dataset, todo, on_done, max_retries=max_retries)
     result = SweepResult(out, grid, records, ran=len(todo), skipped=len(trials) - len(todo))
     task = next((r["task"] for r in records.values() if r.get("task")), None)
     result.rows = summary.rank(grid, records)

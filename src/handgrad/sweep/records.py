@@ -158,5 +158,7 @@ def write_record(out: Path, trial: Trial, measured: dict[str, Any], attempts: in
         "attempts": attempts,
         **measured,
     }
-    write_json(record_path(out, trial), record)
+    # one line: JSON's indented form is encoded in Python, ten times slower (0.24 -> 0.02 ms
+    # CPU for a short training's record), and the client writes one per training
+    write_json(record_path(out, trial), record, indent=None)
     return record
