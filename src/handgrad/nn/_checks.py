@@ -45,8 +45,11 @@ def surely_finite(x: np.ndarray) -> bool:
 
     A NaN or inf makes the sum (or, for large contiguous float32/float64 arrays, the sum
     of squares: one BLAS dot product, several times faster) non-finite. False means "look
-    closer": a non-finite entry, or finite entries so large that the sum overflowed.
+    closer": a non-finite entry, or finite entries so large that the sum overflowed. An
+    array whose every stride is 0 (a broadcast scalar) holds one value: that one decides.
     """
+    if x.size and not any(x.strides):
+        return math.isfinite(x.flat[0])
     if (
         x.size >= _DOT_MIN_SIZE
         and x.dtype.type in (np.float32, np.float64)
