@@ -1,7 +1,7 @@
 """The fast step's checks: every NaN/inf in a gradient or an input is found and huge finite
 values pass (small gradients by a dot product, large ones by a sum that wakes no BLAS
-thread; inputs by a sum, einsum's when large, one value for a broadcast scalar), and the final check of fit still scans the weights when a callback ran after the epoch's
-own scan."""
+thread; inputs by a sum, einsum's when large, one value for a broadcast scalar), and the
+final check of fit still scans the weights when a callback ran after the epoch's own scan."""
 
 from __future__ import annotations
 
