@@ -8,8 +8,9 @@ one more call costs beyond its epoch (CPU time of the process, one BLAS thread).
 whole ``fit(epochs=1)`` on one batch of rows (the fixed cost, one step, the final check),
 and each item timed alone, many times in a row, with the arguments ``fit`` gives it (the
 median of batches of calls): checking X, the output width, the target, the Ctrl-C
-handler, ``np.errstate``, the Generator, the fast step (cached or built anew), the guard,
-the final check, and the first step of a call against a later one.
+handler, ``np.errstate``, the Generator (kept for the seed, or built anew), the fast step
+(cached or built anew), the guard, the final check, and the first step of a call against
+a later one.
 
 ``--totals-only`` prints the two totals only, on this version or an older one
 (``PYTHONPATH=/old/src``). ``--against /old/src`` loads that checkout too (as
@@ -70,8 +71,9 @@ def per_call(calls: int, repeats: int) -> tuple[list[float], list[float]]:
 
 
 class FloorFit:
-    """The least a fit call must do, written with the same tools: check X (finite, one dot
-    product) and the labels (in range), a Generator from the seed, a shuffle per epoch,
+    """The least a fit call must do, written with the same tools: check X (finite, one
+    pass) and the labels (in range), a Generator for the seed (kept from call to call and
+    reset to the seed's first state, as fit keeps it), a shuffle per epoch,
     the fast step's kernels (built once, kept: no cache lookup), the gradient check, and
     the final weights tried on the last batch. No history, callbacks, guard, Ctrl-C,
     errstate or argument checks. Its per-call cost is the floor of fit's."""
@@ -82,6 +84,15 @@ class FloorFit:
         X, y, model, loss, opt = setup
         self.X, self.y, self.classes = X, y, W3.sizes[-1]
         self.step = fast.fast_step(model, loss, opt, None, X, y.astype(np.intp), None)
+        self.rngs: dict[int, tuple[np.random.Generator, dict]] = {}
+
+    def _rng(self, seed: int) -> np.random.Generator:
+        if seed not in self.rngs:
+            rng = np.random.default_rng(seed)
+            self.rngs[seed] = (rng, rng.bit_generator.state)
+        rng, first_state = self.rngs[seed]
+        rng.bit_generator.state = first_state
+        return rng
 
     def __call__(self, epochs: int, seed: int) -> None:
         from handgrad.nn._checks import surely_finite
@@ -89,7 +100,7 @@ class FloorFit:
         X, y, step, size = self.X, self.y, self.step, W3.batch_size
         if not surely_finite(X) or y.min() < 0 or y.max() >= self.classes:
             raise ValueError("bad data")
-        rng = np.random.default_rng(seed)
+        rng = self._rng(seed)
         for _ in range(epochs):
             order = rng.permutation(len(X))
             for start in range(0, len(X), size):
@@ -173,7 +184,7 @@ def items() -> dict[str, float]:
     """Each piece of a fit call's fixed work, timed alone (CPU microseconds), with the
     arguments fit gives it."""
     from handgrad.nn.init import make_rng
-    from handgrad.train import fast, inputs, steps
+    from handgrad.train import fast, generators, inputs, steps
     from handgrad.train.guard import DivergenceGuard, final_problem
     from handgrad.train.interrupt import deferred_interrupt
 
@@ -227,7 +238,10 @@ def items() -> dict[str, float]:
         "target checked once": _us(lambda: inputs.prepare_target_and_form(loss, y, X, shape)),
         "Ctrl-C handler (main thread)": _us(handler),
         "np.errstate": _us(errstate),
-        "Generator from the seed": _us(lambda: make_rng(0, None)),
+        "Generator kept for the seed": _us(
+            lambda: generators.give_back(0, None, generators.seeded(0, None))
+        ),
+        "  (built anew from the seed)": _us(lambda: make_rng(0, None)),
         "fast.supports": _us(lambda: fast.supports(model, loss, opt, X.dtype)),
         "fast step, from the cache": _us(cached_step),
         "  (built anew)": _us(new_step, n=100),

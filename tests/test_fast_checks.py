@@ -1,7 +1,7 @@
 """The fast step's checks: every NaN/inf in a gradient or an input is found and huge finite
-values pass (small arrays by a dot product, large ones by a sum that wakes no BLAS thread),
-and the final check of fit still scans the weights when a callback ran after the epoch's
-own scan."""
+values pass (small gradients by a dot product, large ones by a sum that wakes no BLAS
+thread; inputs by a sum, einsum's when large, one value for a broadcast scalar), and the
+final check of fit still scans the weights when a callback ran after the epoch's own scan."""
 
 from __future__ import annotations
 
@@ -52,12 +52,13 @@ def test_the_fast_step_s_gradient_check_on_small_and_large_gradients(dtype):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("layout", ["C", "F", "strided"])
 def test_finiteness_check_of_large_arrays(dtype, layout):
-    """The BLAS path for large arrays finds every NaN/inf and accepts huge finite values."""
+    """The einsum path for large contiguous arrays (and np.add.reduce for strided ones)
+    finds every NaN/inf and accepts huge finite values."""
     base = np.ones((300, 250), dtype=dtype, order="F" if layout == "F" else "C")
     x = base[:, ::2] if layout == "strided" else base  # strided: the np.add.reduce path
     with np.errstate(all="raise"):  # and no floating-point warning on the way
         check_finite(x, "x")
-        # finite, but the squares overflow (the sum of the strided view does not)
+        # finite, but the sum overflows (the strided view's sum does not)
         x[...] = np.finfo(dtype).max / (1e6 if layout == "strided" else 4)
         check_finite(x, "x")
         for bad, kind in ((np.nan, "NaN"), (np.inf, "inf"), (-np.inf, "inf")):
@@ -66,6 +67,30 @@ def test_finiteness_check_of_large_arrays(dtype, layout):
             assert not surely_finite(y)
             with pytest.raises(hg.nn.NonFiniteError, match=rf"x contains {kind} .*\(7, 9\)"):
                 check_finite(y, "x")
+
+
+@pytest.mark.parametrize("shape", [(), (5,), (1797, 10)])
+def test_a_broadcast_scalar_is_decided_by_its_one_value(shape):
+    """Every stride 0: the one value it holds decides, as the element-wise scan would."""
+    for value, finite in ((0.0, True), (-3e300, True), (np.nan, False), (-np.inf, False)):
+        x = np.broadcast_to(np.array(value), shape)
+        assert surely_finite(x) is finite
+        assert bool(np.isfinite(x).all()) is finite
+
+
+def test_targets_are_checked_against_shared_read_only_zero_outputs():
+    """prepare_target's dummy outputs: zeros of the outputs' shape, built once, read-only;
+    a label out of range or a NaN target is still named."""
+    loss = hg.SoftmaxCrossEntropyLoss()
+    labels = loss.prepare_target(np.array([0, 2, 1]), (3, 3), np.float64)
+    np.testing.assert_array_equal(labels, [0, 2, 1])
+    zeros = hg.nn.losses.zero_outputs((3, 3), np.float64)
+    assert zeros is hg.nn.losses.zero_outputs((3, 3), np.float64)
+    assert zeros.shape == (3, 3) and not zeros.flags.writeable and not zeros.any()
+    with pytest.raises(ValueError, match="label"):
+        loss.prepare_target(np.array([0, 3, 1]), (3, 3), np.float64)
+    with pytest.raises(hg.nn.NonFiniteError, match="NaN"):
+        hg.MSELoss().prepare_target(np.array([[0.0], [np.nan]]), (2, 1), np.float64)
 
 
 def test_a_weight_a_callback_breaks_at_the_last_epoch_end_is_still_found():

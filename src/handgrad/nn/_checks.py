@@ -36,26 +36,25 @@ def as_float_array(x: ArrayLike, name: str, dtype: DTypeLike | None = None) -> n
     return arr
 
 
-# From this size on, a BLAS dot product beats np.add.reduce by more than np.errstate costs.
-_DOT_MIN_SIZE = 32768
+# From this size on, einsum's plain vectorized sum beats np.add.reduce's pairwise one by
+# more than its call costs (115,008 float64: 11 us against 19.5; a BLAS dot product, 14.7
+# at one thread, wakes every BLAS thread at the default count).
+_EINSUM_MIN_SIZE = 8192
 
 
 def surely_finite(x: np.ndarray) -> bool:
     """True if ``x`` holds no NaN or inf, decided by one pass and no temporary.
 
-    A NaN or inf makes the sum (or, for large contiguous float32/float64 arrays, the sum
-    of squares: one BLAS dot product, several times faster) non-finite. False means "look
-    closer": a non-finite entry, or finite entries so large that the sum overflowed.
+    A NaN or inf makes the sum non-finite (for large contiguous arrays the sum is
+    ``np.einsum``'s: one pass, faster, never BLAS). False means "look closer": a
+    non-finite entry, or finite entries so large that the sum overflowed. An array whose
+    every stride is 0 (a broadcast scalar) holds one value: that one decides.
     """
-    if (
-        x.size >= _DOT_MIN_SIZE
-        and x.dtype.type in (np.float32, np.float64)
-        and (x.flags.c_contiguous or x.flags.f_contiguous)
-    ):
-        flat = x.ravel(order="K")  # a view for either memory order
-        with np.errstate(over="ignore"):  # huge finite entries: the caller looks closer
-            return bool(np.isfinite(np.dot(flat, flat)))
-    with np.errstate(over="ignore", invalid="ignore"):  # as above
+    if x.size and not any(x.strides):
+        return math.isfinite(x.flat[0])
+    with np.errstate(over="ignore", invalid="ignore"):  # the caller looks closer
+        if x.size >= _EINSUM_MIN_SIZE and (x.flags.c_contiguous or x.flags.f_contiguous):
+            return math.isfinite(np.einsum("i->", x.ravel(order="K")))  # a view either way
         return math.isfinite(np.add.reduce(x, axis=None))
 
 

@@ -23,9 +23,10 @@ weight of 2 equals the sample appearing twice, and 0 ignores it.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
@@ -81,6 +82,17 @@ def _mean_square(err: np.ndarray) -> float:
 REDUCTIONS = Options("mean", "sum")
 
 
+@functools.lru_cache(maxsize=16)
+def zero_outputs(shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray:
+    """Read-only zeros of ``shape`` and ``dtype`` held in one element (every stride 0): the
+    dummy predictions a target is checked against, built once per (shape, dtype)."""
+    zeros: np.ndarray = np.ndarray(
+        shape, dtype=dtype, buffer=np.zeros(1, dtype), strides=(0,) * len(shape)
+    )
+    zeros.flags.writeable = False
+    return zeros
+
+
 class Loss:
     """Base class: ``forward`` validates, computes the loss and keeps dL/d(prediction) in
     ``self._grad``; ``backward`` returns it."""
@@ -111,7 +123,7 @@ class Loss:
         batch. A loss of your own (a subclass) is checked by its ``forward`` on zeros and
         gets the target back as given. Keeps no gradient."""
         if type(self) in BUILTIN_LOSSES:
-            return self._validate(np.broadcast_to(np.zeros((), dtype), shape), target)[1]
+            return self._validate(zero_outputs(shape, np.dtype(dtype)), target)[1]
         self.forward(np.zeros(shape, dtype=dtype), target)
         self._grad = None
         return target

@@ -19,7 +19,10 @@ Metric = Callable[[np.ndarray, np.ndarray], float]
 
 
 def count(name: str, value: object, low: int) -> int:
-    """``value`` as an int, if it is an integer of any Python/NumPy type, >= low."""
+    """``value`` as an int, if it is an integer of any Python/NumPy type, >= low (a plain
+    int in range needs no general check: ``numbers.Integral``'s isinstance is slow)."""
+    if type(value) is int and value >= low:
+        return value
     return int(check(value, Integer(low), name))
 
 

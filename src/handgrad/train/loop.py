@@ -40,7 +40,6 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..nn import NonFiniteError
-from ..nn.init import make_rng
 from ..nn.layers import Module
 from ..nn.losses import L2Penalty, Loss
 from ..nn.optim import Optimizer
@@ -52,6 +51,7 @@ from .checkpoints import (
     resume_callbacks,
     save_checkpoint,
 )
+from .generators import give_back, seeded
 from .guard import (
     WEIGHT_NOT_FINITE,
     DivergenceGuard,
@@ -153,6 +153,7 @@ def fit(
         warnings.warn(run.history.message, RuntimeWarning, stacklevel=2)
     _finish(run)
     release(run.model, run.step)  # its buffers serve the model's next call
+    give_back(seed, rng, run.rng)  # reset, it serves the seed's next call
     return run.history
 
 
@@ -180,7 +181,7 @@ def _prepare(
     batch_size = count("batch_size", batch_size, 1)
     validation_data, validation_fraction = validation
     check_validation_arguments(validation_data, validation_fraction)
-    rng = make_rng(seed, rng)
+    rng = seeded(seed, rng)  # make_rng's Generator, kept from the seed's last call
     X = prepare_inputs(model, X)
     outputs_shape = output_shape(model, X)
     y, target = prepare_target_and_form(loss, y, X, outputs_shape)
