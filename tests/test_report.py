@@ -385,3 +385,29 @@ def test_ctrl_c_stops_the_tour_but_writes_the_report(tmp_path, fake_experiments,
     md = (tmp_path / "report.md").read_text()
     assert "## 1. A fake experiment" in md and "interrupted (Ctrl-C)" in md
     assert "## 3." not in md and not (tmp_path / "ok-two").exists()
+
+
+def test_blas_line_lists_numpys_library_first_in_a_fixed_order(monkeypatch):
+    """threadpoolctl lists libraries in load order, which varies; the report names each by
+    the wheel that ships it, NumPy's (the one training runs on) first."""
+    import threadpoolctl
+
+    from handgrad.report import _blas
+
+    pools = [
+        {"user_api": "blas", "internal_api": "openblas", "version": "0.3.30",
+         "num_threads": 2, "architecture": "Haswell",
+         "filepath": "/venv/site-packages/scipy.libs/libscipy_openblas-1.so"},
+        {"user_api": "openmp", "internal_api": "openmp", "version": None, "num_threads": 2,
+         "filepath": "/usr/lib/libgomp.so.1"},
+        {"user_api": "blas", "internal_api": "openblas", "version": "0.3.31",
+         "num_threads": 2, "architecture": "Haswell",
+         "filepath": "/venv/site-packages/numpy.libs/libscipy_openblas64_-2.so"},
+    ]  # fmt: skip
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: pools)
+    expected = (
+        "numpy: openblas 0.3.31 (2 threads, Haswell); scipy: openblas 0.3.30 (2 threads, Haswell)"
+    )
+    assert _blas() == expected
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: pools[::-1])
+    assert _blas() == expected

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from ..io import write_text
 from .markdown import markdown_to_html, markdown_to_html_document, slugify
@@ -68,19 +69,15 @@ def _version(dist: str, module: str | None = None) -> str:
 
 
 def _blas() -> str:
-    """The BLAS numpy runs on: threadpoolctl's view (if installed), else numpy's build config."""
+    """The BLAS libraries loaded, NumPy's first (the one training runs on), each named by the
+    package that ships it: threadpoolctl's view (if installed), else NumPy's build config."""
     try:
         from threadpoolctl import threadpool_info
 
         pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
         if pools:
-            return "; ".join(
-                f"{p.get('internal_api')} {p.get('version') or ''}".strip()
-                + f" ({p.get('num_threads')} threads"
-                + (f", {p['architecture']}" if p.get("architecture") else "")
-                + ")"
-                for p in pools
-            )
+            pools.sort(key=lambda p: (_shipped_by(p) != "numpy", _shipped_by(p), p["filepath"]))
+            return "; ".join(_describe_pool(p) for p in pools)
     except Exception:  # noqa: BLE001 - a report must not fail over a diagnostics probe
         pass
     try:
@@ -93,6 +90,22 @@ def _blas() -> str:
     except Exception:  # noqa: BLE001
         pass
     return "unknown"
+
+
+def _shipped_by(pool: dict[str, Any]) -> str:
+    """The package whose wheel holds the library ("numpy" for .../numpy.libs/...), or ""."""
+    folder = Path(pool.get("filepath", "")).parent.name
+    return folder.removesuffix(".libs") if folder.endswith(".libs") else ""
+
+
+def _describe_pool(pool: dict[str, Any]) -> str:
+    """e.g. "numpy: openblas 0.3.30 (2 threads, SkylakeX)"."""
+    owner = _shipped_by(pool)
+    name = f"{pool.get('internal_api')} {pool.get('version') or ''}".strip()
+    details = f"{pool.get('num_threads')} threads"
+    if pool.get("architecture"):
+        details += f", {pool['architecture']}"
+    return f"{owner + ': ' if owner else ''}{name} ({details})"
 
 
 def environment() -> dict[str, str]:
