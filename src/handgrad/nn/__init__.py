@@ -25,6 +25,7 @@ from .layers import (
 )
 from .losses import (
     BCEWithLogitsLoss,
+    L1Penalty,
     L2Penalty,
     Loss,
     MSELoss,
@@ -56,6 +57,7 @@ __all__ = [
     "MODULE_TYPES",
     "register_module",
     "BCEWithLogitsLoss",
+    "L1Penalty",
     "L2Penalty",
     "Loss",
     "MSELoss",

@@ -425,5 +425,37 @@ class L2Penalty:
                 p.grad += (2.0 * self._factor) * p.value
 
 
+class L1Penalty:
+    """An L1 penalty on the weights, as an explicit loss term (Lasso's penalty).
+
+    R = lam * sum |W|,   dR/dW = lam * sign(W)
+    |W| has no derivative at W = 0; ``add_gradient`` uses the subgradient 0 there
+    (``np.sign(0) == 0``). What that means for a learner: a weight that is exactly 0 feels
+    no pull from the penalty, only the data's gradient, so a weight at 0 that the data does
+    not move (zero data gradient) sits exactly at 0. Anywhere else the pull has the same
+    size lam however small the weight is, so unneeded weights are driven to 0 and then hop
+    across it by about lr * lam a step (a gradient step rarely lands exactly on 0; a
+    proximal step, soft-thresholding, would). L2's pull lam * W fades as W shrinks instead.
+    Only parameters with ``regularize=True`` (weights, not biases) are penalized.
+    ``add_gradient`` adds dR/dW to each parameter's ``.grad`` in place, after backward.
+    """
+
+    def __init__(self, lam: float):
+        self.lam: float = check(lam, Real(0.0), "lam", "L1Penalty")
+
+    def __call__(self, params: Iterable[Parameter]) -> float:
+        return self.value(params)
+
+    def value(self, params: Iterable[Parameter]) -> float:
+        return self.lam * sum(float(np.sum(np.abs(p.value))) for p in params if p.regularize)
+
+    def add_gradient(self, params: Iterable[Parameter]) -> None:
+        if self.lam == 0.0:
+            return
+        for p in params:
+            if p.regularize:
+                p.grad += self.lam * np.sign(p.value)
+
+
 # the losses whose targets ``prepare_target`` checks with their own rules (exact types)
 BUILTIN_LOSSES = (MSELoss, BCEWithLogitsLoss, SoftmaxCrossEntropyLoss)
