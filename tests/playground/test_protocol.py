@@ -274,8 +274,10 @@ def test_the_exported_script_replays_mid_run_changes(client, tmp_path):
         configure(ws, data={"name": "xor", "inputs": ["x1", "x2", "x1x2"]}, speed=7)
         ws.send_json({"type": "play"})
         frames_until(ws, 40)
-        configure(ws, data={"name": "xor", "inputs": ["x1", "x2", "x1x2"]},
-                  network={"lr": 0.01, "batch_size": 32, "decay": 0.8}, speed=7)  # fmt: skip
+        changed = configure(ws, data={"name": "xor", "inputs": ["x1", "x2", "x1x2"]},
+                            network={"lr": 0.01, "batch_size": 32, "decay": 0.8,
+                                     "regularization": "l1", "reg_rate": 0.01}, speed=7)  # fmt: skip
+        assert changed["changes"]["regularization"] == "l1"  # L1 from here on, while playing
         frames_until(ws, 90)
         ws.send_json({"type": "pause"})
         receive(ws, "status")
@@ -283,7 +285,7 @@ def test_the_exported_script_replays_mid_run_changes(client, tmp_path):
         receive(ws, "weight")
         ws.send_json({"type": "configure", "data": {"name": "xor", "noise": 0.5,
                       "inputs": ["x1", "x2", "x1x2"]}, "network": {"lr": 0.01, "batch_size": 32,
-                      "optimizer": "rmsprop", "l2": 0.001, "decay": 0.95},
+                      "optimizer": "rmsprop", "regularization": "l2", "reg_rate": 0.001, "decay": 0.95},
                       "steps_per_frame": 7})  # fmt: skip
         receive(ws, "changed")
         for _ in range(6):
@@ -291,6 +293,8 @@ def test_the_exported_script_replays_mid_run_changes(client, tmp_path):
             receive(ws, "inspect")
         reply = client.get(f"/api/{session}/export/script")
     assert "CHANGES = [{'step': " in reply.text
+    assert "'regularization': 'l1', 'reg_rate': 0.01" in reply.text
+    assert "'regularization': 'l2', 'reg_rate': 0.001" in reply.text
     script = tmp_path / "run.py"
     script.write_text(reply.text)
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)

@@ -246,10 +246,12 @@ def test_exported_model_loads_and_predicts_like_the_session(client, tmp_path):
     [
         pytest.param(
             {"name": "moons"},
-            {"optimizer": "momentum", "lr": 0.1, "l2": 0.001},
+            {"optimizer": "momentum", "lr": 0.1, "regularization": "l2", "reg_rate": 0.001},
             marks=pytest.mark.slow,  # the script imports scikit-learn: ~3 s
         ),
         ({"name": "sine"}, {"hidden": [8], "activations": ["relu"], "init": "small"}),
+        ({"name": "sine"}, {"hidden": [8], "activations": ["tanh"], "regularization": "l1",
+                            "reg_rate": 0.003}),
     ],
 )
 def test_exported_script_reproduces_the_final_loss(client, tmp_path, data, network):

@@ -70,7 +70,7 @@ def model_bytes(session: Session) -> bytes:
 
 
 def final_loss(session: Session) -> float:
-    """The training loss (no L2 term) of the current network on the whole training part."""
+    """The training loss (no penalty term) of the current network on the whole training part."""
     t = session.trainer
     return t.data_loss(t.X_train, t.Y_train)
 
@@ -166,7 +166,16 @@ def _model_lines(session: Session) -> list[str]:
         "",
         f"DECAY_ATTRIBUTE = {DECAY_ATTRIBUTE!r}  # momentum, beta1 or rho",
         f"optimizer = make_optimizer({spec.optimizer!r}, {spec.lr!r}, {spec.decay!r})",
-        f"penalty = hg.L2Penalty({spec.l2!r}) if {spec.l2!r} > 0 else None",
+        "",
+        "",
+        "def make_penalty(kind, rate):",
+        '    """The regularization term: L1 (rate * sum |W|), L2 (rate / 2 * sum W**2) or none."""',
+        '    if kind == "none" or rate == 0:',
+        "        return None",
+        '    return hg.L1Penalty(rate) if kind == "l1" else hg.L2Penalty(rate)',
+        "",
+        "",
+        f"penalty = make_penalty({spec.regularization!r}, {spec.reg_rate!r})",
     ]
     return lines
 
@@ -176,6 +185,7 @@ _REPLAY = [
     "def apply(change):",
     '    """A setting changed (or a weight edited) on the page at this step."""',
     "    global X, y, Y, X_train, Y_train, optimizer, penalty, BATCH_SIZE, order, lr, kind, decay",
+    "    global reg, reg_rate",
     '    if "noise" in change:  # the same points, drawn again with the new noise',
     '        X, y = data(change["noise"])',
     "        Y = target(y)",
@@ -189,8 +199,10 @@ _REPLAY = [
     '    if "optimizer" in change:  # a new optimizer on the same weights, fresh state',
     '        kind = change["optimizer"]',
     "        optimizer = make_optimizer(kind, lr, decay)",
-    '    if "l2" in change:',
-    '        penalty = hg.L2Penalty(change["l2"]) if change["l2"] > 0 else None',
+    '    if "regularization" in change or "reg_rate" in change:  # a new penalty term',
+    '        reg = change.get("regularization", reg)',
+    '        reg_rate = change.get("reg_rate", reg_rate)',
+    "        penalty = make_penalty(reg, reg_rate)",
     '    if "batch_size" in change:  # a new shuffled epoch starts',
     '        BATCH_SIZE = min(change["batch_size"], len(X_train))',
     "        order = iter(())",
@@ -231,6 +243,7 @@ def script_text(session: Session) -> str:
         "",
         f"STEPS, BATCH_SIZE = {t.steps!r}, {min(spec.batch_size, len(t.X_train))!r}",
         f"lr, kind, decay = {spec.lr!r}, {spec.optimizer!r}, {spec.decay!r}",
+        f"reg, reg_rate = {spec.regularization!r}, {spec.reg_rate!r}",
         "# what changed on the page while it trained: {'step': s, setting: new value, ...}",
         f"CHANGES = {changes!r}",
         "",

@@ -121,7 +121,8 @@ def inspect_step(trainer: Trainer) -> dict:
         "loss": float(value),
         "step": trainer.steps,
         "optimizer": trainer.spec.optimizer,
-        "l2": trainer.spec.l2,
+        "regularization": trainer.spec.regularization,
+        "reg_rate": trainer.spec.reg_rate,
     }
 
 

@@ -32,6 +32,8 @@ __all__ = [
     "build_model",
     "make_loss",
     "make_optimizer",
+    "make_penalty",
+    "PENALTIES",
     "loss_target",
     "Trainer",
     "TWEAKS",
@@ -76,7 +78,8 @@ class NetSpec:
     optimizer: str = "adam"
     lr: float = 0.03
     batch_size: int = 16
-    l2: float = 0.0
+    regularization: str = "none"  # "none", "l1" or "l2": the penalty on the weights
+    reg_rate: float = 0.001  # its lam (unused while regularization is "none")
     seed: int = 0
     decay: float = (
         0.9  # the optimizer's averaging rate: SGD's momentum, Adam's beta1, RMSProp's rho
@@ -102,7 +105,8 @@ SETTINGS: dict[str, tuple[str, Constraint]] = {
     "optimizer": ("optimizer", Options(*OPTIMIZERS)),
     "lr": ("learning rate", Real(0.0, 10.0, low_open=True)),
     "batch_size": ("batch size", Integer(1, 5000)),
-    "l2": ("L2 strength", Real(0.0, 1.0)),
+    "regularization": ("regularization", Options("none", "l1", "l2")),
+    "reg_rate": ("regularization rate", Real(0.0, 1.0)),
     "seed": ("seed", Integer(0, 2**32 - 1)),
     "decay": ("momentum / beta1 / rho", Real(0.0, 1.0, low_open=True, high_open=True)),
 }
@@ -147,13 +151,22 @@ def make_optimizer(spec: NetSpec, model: hg.Sequential):
     return hg.RMSProp(params, lr=spec.lr, rho=spec.decay)
 
 
+# the penalty each regularization choice adds to the loss (its rate is lam)
+PENALTIES = {"l1": hg.L1Penalty, "l2": hg.L2Penalty}
+
+
+def make_penalty(kind: str, rate: float) -> hg.L1Penalty | hg.L2Penalty | None:
+    """``hg.L1Penalty(rate)`` or ``hg.L2Penalty(rate)``; none for "none" or a rate of 0."""
+    return PENALTIES[kind](rate) if kind in PENALTIES and rate > 0 else None
+
+
 # the attribute each optimizer keeps its averaging rate in (plain SGD has none)
 DECAY_ATTRIBUTE = {"momentum": "momentum", "adam": "beta1", "rmsprop": "rho"}
 
 
 # Settings a running training takes as they are (no reset): what each does to the Trainer is
 # ``Trainer.tweak``; the exported script does the same at the same step.
-TWEAKS = ("lr", "decay", "optimizer", "l2", "batch_size")
+TWEAKS = ("lr", "decay", "optimizer", "regularization", "reg_rate", "batch_size")
 
 
 class Trainer:
@@ -167,7 +180,7 @@ class Trainer:
         self.model = build_model(spec, data.X.shape[1], data.n_outputs)
         self.loss = make_loss(data)
         self.optimizer = make_optimizer(spec, self.model)
-        self.penalty = hg.L2Penalty(spec.l2) if spec.l2 > 0 else None
+        self.penalty = make_penalty(spec.regularization, spec.reg_rate)
         self.set_data(data)
         self.batch_size = min(spec.batch_size, len(self.X_train))
         self._rng = np.random.default_rng(spec.seed + 2)
@@ -189,7 +202,8 @@ class Trainer:
         lr -> ``optimizer.lr = value`` (the optimizer keeps its state: momentum, moments);
         decay -> ``optimizer.momentum`` / ``.beta1`` / ``.rho = value`` (state kept);
         optimizer -> a new optimizer of that kind on the same parameters (fresh state);
-        l2 -> a new ``hg.L2Penalty`` (or none at 0); batch_size -> a new shuffled epoch.
+        regularization, reg_rate -> a new ``hg.L1Penalty`` / ``hg.L2Penalty`` (none for
+        "none" or rate 0); batch_size -> a new shuffled epoch.
         """
         self.spec = replace(self.spec, **{name: value})
         if name == "lr":
@@ -199,8 +213,8 @@ class Trainer:
                 setattr(self.optimizer, DECAY_ATTRIBUTE[self.spec.optimizer], value)
         elif name == "optimizer":
             self.optimizer = make_optimizer(self.spec, self.model)
-        elif name == "l2":
-            self.penalty = hg.L2Penalty(value) if value > 0 else None
+        elif name in ("regularization", "reg_rate"):
+            self.penalty = make_penalty(self.spec.regularization, self.spec.reg_rate)
         elif name == "batch_size":
             self.batch_size = min(value, len(self.X_train))
             self._order = iter(())
@@ -217,7 +231,7 @@ class Trainer:
         return idx
 
     def step(self) -> float:
-        """Forward, loss, backward, (L2), optimizer step on one minibatch -> the batch loss."""
+        """Forward, loss, backward, (L1 or L2), optimizer step on one minibatch -> the batch loss."""
         idx = self.next_batch()
         outputs = self.model.forward(self.X_train[idx])
         value = self.loss.forward(outputs, self.Y_train[idx])
@@ -248,6 +262,6 @@ class Trainer:
                 self.diverged = True
 
     def data_loss(self, X: np.ndarray, Y: np.ndarray) -> float:
-        """The loss (no L2 term) of the current model on a whole part."""
+        """The loss (no penalty term) of the current model on a whole part."""
         with np.errstate(over="ignore", invalid="ignore"):
             return float(self.loss.forward(self.model.forward(X), Y))

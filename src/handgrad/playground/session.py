@@ -106,7 +106,7 @@ class Session:
 
         ``message["data"]`` / ``message["network"]``: the full settings (a key left out takes
         its default); either may be omitted to keep the current ones. Settings in
-        ``RESETTING`` start a fresh run; the others (learning rate, optimizer, L2, batch
+        ``RESETTING`` start a fresh run; the others (learning rate, optimizer, L1/L2, batch
         size, steps per frame, noise) change the running training where it stands.
         Returns ``{"reset": bool, "changes": {name: value}}`` (the tweaks applied).
         """
