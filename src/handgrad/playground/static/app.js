@@ -10,10 +10,12 @@ const state = {
   data: "moons", hidden: [8, 8], activations: ["tanh", "tanh"], inputs: ["x1", "x2"], csv: null,
   history: { step: [], trainLoss: [], testLoss: [], trainScore: [], testScore: [], grads: [], dead: [] },
   marks: [],
+  view: { showTest: true, discrete: false },  // how the output is drawn (no retraining)
 };
 const LRS = [0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const BATCHES = [1, 4, 8, 16, 32, 64, 128, 512];
-const L2S = [0, 0.0001, 0.001, 0.01, 0.1];
+const RATES = [0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
+const REG_LABELS = { none: "none", l1: "L1", l2: "L2" };
 const SPEEDS = [1, 2, 5, 10, 20, 50];
 const DECAYS = [0.5, 0.8, 0.9, 0.95, 0.99];
 const DECAY_LABELS = { momentum: "momentum μ", adam: "β₁ (Adam)", rmsprop: "ρ (RMSProp)" };
@@ -79,7 +81,7 @@ function flushQueue() {
 function handle(msg) {
   switch (msg.type) {
     case "hello": onHello(msg); break;
-    case "dataset": state.dataset = msg; if (!msg.keep_history) clearHistory(); drawNetworkLayout(); break;
+    case "dataset": state.dataset = msg; state.frame = null; if (!msg.keep_history) clearHistory(); drawNetworkLayout(); markView(); break;
     case "frame": onFrame(msg); break;
     case "inspect": renderInspect(msg); break;
     case "gradcheck": renderGradcheck(msg); break;
@@ -114,7 +116,7 @@ function settings() {
     type: "configure", data,
     network: { hidden: state.hidden.slice(), activations: state.activations.slice(), init: $("init").value,
       optimizer: $("optimizer").value, lr: Number($("lr").value), batch_size: Number($("batch-size").value),
-      l2: Number($("l2").value), seed, decay: Number($("decay").value) },
+      regularization: $("reg").value, reg_rate: Number($("reg-rate").value), seed, decay: Number($("decay").value) },
     steps_per_frame: Number($("speed").value),
   };
 }
@@ -125,7 +127,7 @@ function configure() {
 }
 
 const URL_KEYS = { n: "n", noise: "noise", classes: "classes", "test-fraction": "test", init: "init",
-  optimizer: "opt", lr: "lr", decay: "decay", "batch-size": "batch", l2: "l2", speed: "speed", seed: "seed" };
+  optimizer: "opt", lr: "lr", decay: "decay", "batch-size": "batch", reg: "reg", "reg-rate": "rate", speed: "speed", seed: "seed" };
 
 function saveToUrl() {
   const p = new URLSearchParams();
@@ -133,6 +135,8 @@ function saveToUrl() {
   for (const [id, key] of Object.entries(URL_KEYS)) p.set(key, $(id).value);
   p.set("layers", state.hidden.map((w, i) => `${w}${state.activations[i]}`).join(","));
   p.set("inputs", state.inputs.join(","));
+  p.set("showtest", state.view.showTest ? "1" : "0");
+  p.set("discretize", state.view.discrete ? "1" : "0");
   history.replaceState(null, "", `${location.pathname}${location.search}#${p}`);
   $("share-link").value = location.href;
 }
@@ -141,6 +145,13 @@ function loadFromUrl() {
   const p = new URLSearchParams(location.hash.slice(1));
   if (!p.has("data")) return;
   if (DATA_LABELS[p.get("data")]) state.data = p.get("data");
+  if (p.has("l2") && !p.has("reg")) {  // a link from before L1: l2=λ (0 for none)
+    const l2 = Number(p.get("l2"));
+    p.set("reg", l2 > 0 ? "l2" : "none");
+    if (l2 > 0) p.set("rate", p.get("l2"));
+  }
+  state.view.showTest = p.get("showtest") !== "0";
+  state.view.discrete = p.get("discretize") === "1";
   for (const [id, key] of Object.entries(URL_KEYS)) {
     if (!p.has(key)) continue;
     const input = $(id);
@@ -241,9 +252,10 @@ function pushHistory(f) {
 }
 
 function markChange(msg) {
-  const names = { lr: "learning rate", decay: "momentum / β₁ / ρ", optimizer: "optimizer", l2: "L2",
-    batch_size: "batch size", noise: "noise" };
-  const parts = Object.entries(msg.changes).filter(([k]) => names[k]).map(([k, v]) => `${names[k]} → ${v}`);
+  const names = { lr: "learning rate", decay: "momentum / β₁ / ρ", optimizer: "optimizer",
+    regularization: "regularization", reg_rate: "regularization rate", batch_size: "batch size", noise: "noise" };
+  const parts = Object.entries(msg.changes).filter(([k]) => names[k])
+    .map(([k, v]) => `${names[k]} → ${k === "regularization" ? REG_LABELS[v] : v}`);
   if (!parts.length || msg.step === 0) return;  // before the first step: just the settings
   state.marks.push({ step: msg.step, label: parts.join(", ") });
   $("changes").appendChild(el("div", { class: "change", text: `step ${msg.step}: ${parts.join(", ")}` }));
@@ -294,11 +306,26 @@ function markOptimizer() {
   $("decay-label").textContent = DECAY_LABELS[kind] || "";
 }
 
+// The output's look (test points shown, regions discretized): redrawn from the last frame,
+// nothing is sent to the server and the training is not touched.
+function setView(change) {
+  Object.assign(state.view, change);
+  markView();
+  saveToUrl();
+  if (state.frame && state.dataset && !state.frame.diverged && !state.frame.stopping) drawRegion(state.frame);
+}
+
+function markView() {
+  $("show-test").checked = state.view.showTest;
+  $("discretize").checked = state.view.discrete;
+  $("discretize-box").hidden = Boolean(state.dataset && state.dataset.curve);  // a curve has no regions
+}
+
 function updatePlay() { $("play").textContent = state.playing ? "❚❚ Pause" : "▶ Play"; }
 
 function init() {
   fillSelect($("lr"), LRS, 0.03); fillSelect($("batch-size"), BATCHES, 16);
-  fillSelect($("l2"), L2S, 0); fillSelect($("speed"), SPEEDS, 5); fillSelect($("decay"), DECAYS, 0.9);
+  fillSelect($("reg-rate"), RATES, 0.001); fillSelect($("speed"), SPEEDS, 5); fillSelect($("decay"), DECAYS, 0.9);
   const outputs = { n: (v) => v, noise: (v) => Number(v).toFixed(2), "test-fraction": (v) => `${Math.round(v * 100)}%`, classes: (v) => v };
   for (const [id, show] of Object.entries(outputs)) {
     $(id).oninput = () => ($(`${id}-out`).textContent = show($(id).value));
@@ -306,7 +333,10 @@ function init() {
   }
   loadFromUrl();
   renderLayers();
-  for (const id of ["init", "lr", "decay", "batch-size", "l2", "speed", "seed"]) $(id).onchange = configure;
+  for (const id of ["init", "lr", "decay", "batch-size", "reg", "reg-rate", "speed", "seed"]) $(id).onchange = configure;
+  $("show-test").onchange = () => setView({ showTest: $("show-test").checked });
+  $("discretize").onchange = () => setView({ discrete: $("discretize").checked });
+  markView();
   $("optimizer").onchange = () => { markOptimizer(); configure(); };
   markOptimizer();
   $("add-layer").onclick = () => {

@@ -5,44 +5,60 @@
 function classColor(k) { return Charts.PALETTE[k % Charts.PALETTE.length]; }
 const BINARY_COLORS = ["#e8743b", "#1f77b4"];
 
-function drawRegion(f) {
-  const canvas = $("region"), d = state.dataset;
-  const { ctx, w, h } = Charts.context(canvas);
-  ctx.clearRect(0, 0, w, h);
-  if (d.curve) return drawCurve(ctx, w, h, f, d);
-  const g = f.grid, img = ctx.createImageData(g, g);
+const BANDS = 8;  // regression, discretized: the prediction in 8 equal bands of the target's range
+
+// The output plane as pixels (grid × grid). Continuous: the binary probability, or each
+// class's colour shaded by its confidence, or the predicted value. Discretized: the predicted
+// class in its full colour (binary and multi-class alike), or for regression the prediction's
+// band, so the picture shows where the answer changes rather than how sure the network is.
+function regionImage(f, d, discrete) {
+  const g = f.grid, img = new ImageData(g, g);
   if (d.task === "classification") {
     const cls = Charts.decode(f.region_class), conf = Charts.decode(f.region_conf);
     const p1 = f.region_p1 ? Charts.decode(f.region_p1) : null;
     for (let i = 0; i < g * g; i++) {
       let rgb;
-      if (p1) rgb = Charts.diverging((p1[i] / 255 - 0.5) * 2 * 0.5);
+      if (p1) rgb = Charts.diverging(discrete ? (cls[i] ? 0.5 : -0.5) : (p1[i] / 255 - 0.5) * 2 * 0.5);
       else {
-        const c = Charts.hexToRgb(classColor(cls[i])), a = 0.1 + 0.4 * (conf[i] / 255);
+        const c = Charts.hexToRgb(classColor(cls[i])), a = discrete ? 0.5 : 0.1 + 0.4 * (conf[i] / 255);
         rgb = c.map((x) => 255 + (x - 255) * a);
       }
       img.data.set([rgb[0], rgb[1], rgb[2], 255], i * 4);
     }
   } else {
     const v = Charts.decode(f.region_value);
-    for (let i = 0; i < g * g; i++) img.data.set([...Charts.diverging((v[i] / 255 - 0.5) * 2 * 0.8), 255], i * 4);
+    for (let i = 0; i < g * g; i++) {
+      const u = discrete ? (Math.min(BANDS - 1, Math.floor(v[i] / 255 * BANDS)) + 0.5) / BANDS : v[i] / 255;
+      img.data.set([...Charts.diverging((u - 0.5) * 2 * 0.8), 255], i * 4);
+    }
   }
-  const off = document.createElement("canvas"); off.width = g; off.height = g;
-  off.getContext("2d").putImageData(img, 0, 0);
-  ctx.imageSmoothingEnabled = true; ctx.drawImage(off, 0, 0, w, h);
+  return img;
+}
+
+function drawRegion(f) {
+  const canvas = $("region"), d = state.dataset, view = state.view;
+  const { ctx, w, h } = Charts.context(canvas);
+  ctx.clearRect(0, 0, w, h);
+  if (d.curve) return drawCurve(ctx, w, h, f, d);
+  const g = f.grid, off = document.createElement("canvas");
+  off.width = g; off.height = g;
+  off.getContext("2d").putImageData(regionImage(f, d, view.discrete), 0, 0);
+  ctx.imageSmoothingEnabled = !view.discrete;  // hard edges between the regions when discretized
+  ctx.drawImage(off, 0, 0, w, h);
   const [x0, x1, y0, y1] = d.bounds;
   const at = ([x, y]) => [(x - x0) / (x1 - x0) * w, (1 - (y - y0) / (y1 - y0)) * h];
-  if (d.task === "regression") drawResiduals(ctx, f, d, at, h);
-  else drawPoints(ctx, d, at);
+  if (d.task === "regression") drawResiduals(ctx, f, d, at, h, view.showTest);
+  else drawPoints(ctx, d, at, view.showTest);
   ctx.fillStyle = "#3a4150"; ctx.font = "11px system-ui, sans-serif";
   ctx.fillText(`${d.plane[0]} →`, w - 50, h - 6);
   ctx.save(); ctx.translate(12, 46); ctx.rotate(-Math.PI / 2); ctx.fillText(`${d.plane[1]} →`, 0, 0); ctx.restore();
-  regionLegend(d);
+  regionLegend(d, view);
 }
 
-function drawPoints(ctx, d, at) {
+function drawPoints(ctx, d, at, showTest) {
   d.points.forEach((p, i) => {
     const [X, Y] = at(p), test = d.test[i] === 1;
+    if (test && !showTest) return;
     const color = d.classes.length === 2 ? BINARY_COLORS[d.labels[i]] : classColor(d.labels[i]);
     ctx.beginPath(); ctx.arc(X, Y, test ? 3.2 : 2.8, 0, 2 * Math.PI);
     ctx.fillStyle = test ? "#fff" : color; ctx.fill();
@@ -52,10 +68,11 @@ function drawPoints(ctx, d, at) {
 
 // Regression: each point coloured by its target on the heat map's scale, with its residual
 // (target − prediction) as a black tick: up when the network predicts too little.
-function drawResiduals(ctx, f, d, at, h) {
+function drawResiduals(ctx, f, d, at, h, showTest) {
   const [lo, hi] = f.value_range, span = hi - lo || 1;
   d.points.forEach((p, i) => {
     const [X, Y] = at(p), test = d.test[i] === 1, y = d.values[i];
+    if (test && !showTest) return;
     const rgb = Charts.diverging(((y - lo) / span - 0.5) * 2 * 0.8).map((c) => c | 0);
     if (f.fitted) {
       const r = (y - f.fitted[i]) / span * h * 0.25;
@@ -68,7 +85,7 @@ function drawResiduals(ctx, f, d, at, h) {
   });
 }
 
-function regionLegend(d) {
+function regionLegend(d, view) {
   const box = $("region-legend");
   box.replaceChildren();
   if (d.task === "classification") {
@@ -77,9 +94,12 @@ function regionLegend(d) {
       dot.style.background = d.classes.length === 2 ? BINARY_COLORS[k] : classColor(k);
       box.append(dot, `${d.target} ${c}`);
     });
-    box.append(" · filled: train, ringed: test");
+    box.append(view.showTest ? " · filled: train, ringed: test" : " · training points only");
+    box.append(view.discrete ? " · regions: the predicted class" : " · shade: the network's confidence");
   } else {
-    box.append("colour: the network's prediction (points: their target on the same scale); ticks: residuals y − ŷ · grey ring: test");
+    box.append(view.discrete ? `colour: the prediction in ${BANDS} bands of the target's range` : "colour: the network's prediction",
+      " (points: their target on the same scale); ticks: residuals y − ŷ",
+      view.showTest ? " · grey ring: test" : " · training points only");
   }
 }
 
@@ -89,6 +109,7 @@ function drawCurve(ctx, w, h, f, d) {
   const px = (x) => 30 + (x - x0) / (x1 - x0) * (w - 40), py = (y) => 10 + (1 - (y - y0 + pad) / (y1 - y0 + 2 * pad)) * (h - 36);
   ctx.strokeStyle = "#dde1e8"; ctx.strokeRect(30, 10, w - 40, h - 36);
   d.points.forEach(([x, y], i) => {
+    if (d.test[i] && !state.view.showTest) return;
     ctx.beginPath(); ctx.arc(px(x), py(y), 2.6, 0, 2 * Math.PI);
     if (d.test[i]) { ctx.strokeStyle = "#e8743b"; ctx.stroke(); } else { ctx.fillStyle = "#1f77b4"; ctx.fill(); }
   });
@@ -97,7 +118,7 @@ function drawCurve(ctx, w, h, f, d) {
   ctx.stroke(); ctx.lineWidth = 1;
   ctx.fillStyle = "#3a4150"; ctx.font = "11px system-ui, sans-serif";
   ctx.fillText(`${d.features[0]} →`, w - 50, h - 8); ctx.fillText(`${d.target}`, 4, 20);
-  $("region-legend").textContent = "line: the network's prediction · filled: train, ringed: test";
+  $("region-legend").textContent = `line: the network's prediction · ${state.view.showTest ? "filled: train, ringed: test" : "training points only"}`;
 }
 
 // --- the network drawing -----------------------------------------------------------------

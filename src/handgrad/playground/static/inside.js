@@ -30,10 +30,16 @@ function valuesTable(t) {
     el("div", { class: "more", text: (more.length ? `… ${more.join(", ")}; ` : "") + summary })];
 }
 
+// What the regularization added to each dW before the update ("" when there is none).
+function penaltyTerm(msg) {
+  if (msg.regularization === "none" || !(msg.reg_rate > 0)) return "";
+  return msg.regularization === "l1" ? ` (plus L1 ${msg.reg_rate}·sign(W))` : ` (plus L2 ${msg.reg_rate}·W)`;
+}
+
 function renderInspect(msg) {
   const opt = { sgd: "SGD", momentum: "SGD with momentum", adam: "Adam", rmsprop: "RMSProp" }[msg.optimizer];
   $("inspect-summary").textContent = `Step ${msg.step}: a minibatch of ${msg.batch} rows, loss ${sig(msg.loss, 6)}; ` +
-    `then ${opt} updated every W and b from dW, db${msg.l2 ? ` (plus L2 ${msg.l2}·W)` : ""}.`;
+    `then ${opt} updated every W and b from dW, db${penaltyTerm(msg)}.`;
   $("tensors").replaceChildren(...msg.tensors.map((t) => {
     const card = el("div", { class: `tensor ${t.phase}` }, [
       el("div", { class: "head" }, [el("span", { class: "tname", text: t.name }),
