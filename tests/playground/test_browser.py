@@ -143,6 +143,10 @@ def test_csv_upload_good_and_bad(page, tmp_path):
 def test_export_model_and_script_reproduce_the_run(page, tmp_path):
     page.select_option("#speed", "10")
     page.click("#play")
+    page.wait_for_function("Number(document.getElementById('step-count').textContent) >= 30")
+    page.select_option("#reg", "l1")  # L1 from here on: the script replays it at that step
+    page.select_option("#reg-rate", "0.01")
+    page.wait_for_function("document.getElementById('changes').textContent.includes('rate → 0.01')")
     page.wait_for_function("Number(document.getElementById('step-count').textContent) >= 60")
     page.click("#play")
     page.wait_for_function("document.getElementById('play').textContent.includes('Play')")
