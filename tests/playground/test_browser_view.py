@@ -27,17 +27,22 @@ REGION = """([discrete, tolerance]) => {
   const shown = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
   const expected = regionImage(f, d, discrete).data;
   const [x0, x1, y0, y1] = d.bounds;
-  const points = d.points.map(([x, y]) => [(x - x0) / (x1 - x0) * w, (1 - (y - y0) / (y1 - y0)) * h]);
+  const points = d.points.map(([x, y]) =>
+    [(x - x0) / (x1 - x0) * w, (1 - (y - y0) / (y1 - y0)) * h]);
   // regression: each point's residual tick runs from it to y - r (see drawResiduals)
   const span = f.value_range ? (f.value_range[1] - f.value_range[0]) || 1 : 0;
-  const ticks = f.fitted ? points.map(([px, py], i) => [px, py, py - (d.values[i] - f.fitted[i]) / span * h * 0.25]) : [];
-  const nearTick = (X, Y) => ticks.some(([px, a, b]) => Math.abs(px - X) < 9 && Y > Math.min(a, b) - 9 && Y < Math.max(a, b) + 9);
+  const ticks = f.fitted ? points.map(([px, py], i) =>
+    [px, py, py - (d.values[i] - f.fitted[i]) / span * h * 0.25]) : [];
+  const nearTick = (X, Y) => ticks.some(([px, a, b]) =>
+    Math.abs(px - X) < 9 && Y > Math.min(a, b) - 9 && Y < Math.max(a, b) + 9);
+  const nearPoint = (X, Y) => points.some(([px, py]) => Math.hypot(px - X, py - Y) < 9);
   let checked = 0, same = 0;
   const colours = new Set();
   for (let r = 0; r < g; r++) for (let c = 0; c < g; c++) {
     const X = (c + 0.5) * w / g, Y = (r + 0.5) * h / g;
-    if (X < 24 || Y > h - 18 || points.some(([px, py]) => Math.hypot(px - X, py - Y) < 9) || nearTick(X, Y)) continue;
-    const k = (Math.floor(Y * ratio) * canvas.width + Math.floor(X * ratio)) * 4, e = (r * g + c) * 4;
+    if (X < 24 || Y > h - 18 || nearPoint(X, Y) || nearTick(X, Y)) continue;
+    const k = (Math.floor(Y * ratio) * canvas.width + Math.floor(X * ratio)) * 4;
+    const e = (r * g + c) * 4;
     checked += 1;
     if ([0, 1, 2].every((j) => Math.abs(shown[k + j] - expected[e + j]) <= tolerance)) same += 1;
     colours.add(`${shown[k]},${shown[k + 1]},${shown[k + 2]}`);
@@ -132,7 +137,8 @@ def test_show_test_data_hides_and_shows_the_test_points_only(tab):
     tab.check("#discretize")  # known region colours, never white
     tab.click("#step")
     tab.wait_for_function("state.frame && state.frame.step === 1")
-    test_points, train_points = tab.evaluate(POINT_CENTRES, True), tab.evaluate(POINT_CENTRES, False)
+    test_points = tab.evaluate(POINT_CENTRES, True)
+    train_points = tab.evaluate(POINT_CENTRES, False)
     assert len(test_points) >= 5 and len(train_points) >= 20  # points with no neighbour near
     assert all(p["rgb"] == WHITE for p in test_points)  # a test point: a white disc, ringed
     assert all(p["rgb"] == BINARY[p["label"]] for p in train_points)
@@ -194,7 +200,8 @@ def test_regularization_changed_while_running_is_marked_and_trains_on(tab, live_
     s = session_of(tab, live_server)
     assert type(s.trainer.penalty) is hg.L2Penalty and s.trainer.penalty.lam == 0.03
     assert [r["step"] for r in s.log] == [m["step"] for m in marks]
-    assert "reg=l2" in tab.evaluate("location.hash") and "rate=0.03" in tab.evaluate("location.hash")
+    link = tab.evaluate("location.hash")
+    assert "reg=l2" in link and "rate=0.03" in link
 
 
 def test_settings_chosen_before_the_page_is_connected_are_the_ones_used(tab, live_server):

@@ -274,9 +274,9 @@ def test_the_exported_script_replays_mid_run_changes(client, tmp_path):
         configure(ws, data={"name": "xor", "inputs": ["x1", "x2", "x1x2"]}, speed=7)
         ws.send_json({"type": "play"})
         frames_until(ws, 40)
+        l1 = {"lr": 0.01, "batch_size": 32, "decay": 0.8, "regularization": "l1", "reg_rate": 0.01}
         changed = configure(ws, data={"name": "xor", "inputs": ["x1", "x2", "x1x2"]},
-                            network={"lr": 0.01, "batch_size": 32, "decay": 0.8,
-                                     "regularization": "l1", "reg_rate": 0.01}, speed=7)  # fmt: skip
+                            network=l1, speed=7)  # fmt: skip
         assert changed["changes"]["regularization"] == "l1"  # L1 from here on, while playing
         frames_until(ws, 90)
         ws.send_json({"type": "pause"})
@@ -285,7 +285,8 @@ def test_the_exported_script_replays_mid_run_changes(client, tmp_path):
         receive(ws, "weight")
         ws.send_json({"type": "configure", "data": {"name": "xor", "noise": 0.5,
                       "inputs": ["x1", "x2", "x1x2"]}, "network": {"lr": 0.01, "batch_size": 32,
-                      "optimizer": "rmsprop", "regularization": "l2", "reg_rate": 0.001, "decay": 0.95},
+                      "optimizer": "rmsprop", "regularization": "l2", "reg_rate": 0.001,
+                      "decay": 0.95},
                       "steps_per_frame": 7})  # fmt: skip
         receive(ws, "changed")
         for _ in range(6):

@@ -23,7 +23,9 @@ def steps(ws, n: int) -> dict:
 
 
 def weight_sizes(trainer: Trainer) -> float:
-    return sum(float(np.abs(m.weight.value).sum()) for m in trainer.model if isinstance(m, hg.Linear))
+    return sum(
+        float(np.abs(m.weight.value).sum()) for m in trainer.model if isinstance(m, hg.Linear)
+    )
 
 
 def test_make_penalty_builds_the_engines_terms():

@@ -250,8 +250,10 @@ def test_exported_model_loads_and_predicts_like_the_session(client, tmp_path):
             marks=pytest.mark.slow,  # the script imports scikit-learn: ~3 s
         ),
         ({"name": "sine"}, {"hidden": [8], "activations": ["relu"], "init": "small"}),
-        ({"name": "sine"}, {"hidden": [8], "activations": ["tanh"], "regularization": "l1",
-                            "reg_rate": 0.003}),
+        (
+            {"name": "sine"},
+            {"hidden": [8], "activations": ["tanh"], "regularization": "l1", "reg_rate": 0.003},
+        ),
     ],
 )
 def test_exported_script_reproduces_the_final_loss(client, tmp_path, data, network):

@@ -231,7 +231,7 @@ class Trainer:
         return idx
 
     def step(self) -> float:
-        """Forward, loss, backward, (L1 or L2), optimizer step on one minibatch -> the batch loss."""
+        """Forward, loss, backward, (penalty), optimizer step on one minibatch -> the batch loss."""
         idx = self.next_batch()
         outputs = self.model.forward(self.X_train[idx])
         value = self.loss.forward(outputs, self.Y_train[idx])
