@@ -202,6 +202,9 @@ def test_regularization_changed_while_running_is_marked_and_trains_on(tab, live_
     assert [r["step"] for r in s.log] == [m["step"] for m in marks]
     link = tab.evaluate("location.hash")
     assert "reg=l2" in link and "rate=0.03" in link
+    tab.click("#step")
+    tab.wait_for_selector(".tensor[data-name='dW1']")
+    assert "db (plus L2 0.03·W)." in tab.text_content("#inspect-summary")
 
 
 def test_settings_chosen_before_the_page_is_connected_are_the_ones_used(tab, live_server):
@@ -217,6 +220,9 @@ def test_settings_chosen_before_the_page_is_connected_are_the_ones_used(tab, liv
     hard = region(tab, True)  # early on, one class may cover the whole plane
     assert hard["same"] == hard["checked"] > 1000 and hard["colours"] in (1, 2)
     assert not any(p["rgb"] == WHITE for p in tab.evaluate(POINT_CENTRES, True))
+    tab.click("#step")
+    tab.wait_for_selector(".tensor[data-name='dW1']")
+    assert "db (plus L1 0.1·sign(W))." in tab.text_content("#inspect-summary")
 
 
 @pytest.mark.parametrize(
