@@ -27,6 +27,7 @@ to a few ulps in float64. Everything else takes the reference path.
 from __future__ import annotations
 
 import math
+import operator
 import threading
 import weakref
 from collections.abc import Callable, Sequence
@@ -338,18 +339,25 @@ def _key(
     dtype = X.dtype
     key: list[Any] = [True, type(model), type(loss), id(loss), loss.reduction]
     key += (type(optimizer), id(optimizer), *map(type, layers), *map(id, layers))
-    for p in model.parameters():
+    params, opt_params, work = model.parameters(), optimizer.params, 0
+    for p in params:
         value = p.value
         if not (isinstance(value, np.ndarray) and value.dtype == dtype and value.flags.c_contiguous):
             return (False,)
         key += (id(p), id(p.grad), value.shape)
-    work = 0
-    for p in optimizer.params:
-        value = p.value
-        if not (isinstance(value, np.ndarray) and value.dtype == dtype and value.flags.c_contiguous):
-            return (False,)
-        key += (id(p), value.shape)
         work += value.size
+    if len(opt_params) == len(params) and all(map(operator.is_, opt_params, params)):
+        key.append("the model's parameters")  # (checked above)
+    else:
+        work = 0
+        for p in opt_params:
+            value = p.value
+            if not (
+                isinstance(value, np.ndarray) and value.dtype == dtype and value.flags.c_contiguous
+            ):
+                return (False,)
+            key += (id(p), value.shape)
+            work += value.size
     for a in (X, target, y_metrics):
         key += (None, None) if a is None else (a.dtype, a.shape[1:])
     key.append(threads.available(max(work, 1024 * math.prod(X.shape[1:]))))

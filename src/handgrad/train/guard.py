@@ -55,7 +55,12 @@ class DivergenceGuard:
 
     def __init__(self, step: Any, params: list[Parameter], optimizer: Any, replay: bool):
         self.step, self.params, self.optimizer, self.replay = step, params, optimizer, replay
-        self._checks = [_weight_check(p.value) for p in params]
+        self._checks = [
+            (p.value, p.value.reshape(-1), _shared_zeros(p.value.size, p.value.dtype))
+            if p.value.size <= _DOT_MAX and p.value.flags.c_contiguous
+            else _weight_check(p.value)
+            for p in params
+        ]
         self.check_weights = self.weights_finite()  # (fit's loop has "invalid" off already)
         self.snapshot: Snapshot | None = None
         self.since: list[np.ndarray] = []  # the batches whose updates followed the snapshot
@@ -114,16 +119,15 @@ _DOT_MAX = 8192
 
 
 def _weight_check(w: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, Any]:
-    """How ``weights_finite`` tests w: (w, None, None) for a large floating w
-    (``surely_finite``); (w, None, False) for a strided one (``np.isfinite``); else (w, a
-    flat view of w, zeros to dot it with), shared up to ``_DOT_MAX`` elements."""
+    """How ``weights_finite`` tests a w that is large or strided (a small contiguous one:
+    (w, a flat view of w, shared zeros to dot it with)): (w, None, None) for a large
+    floating w (``surely_finite``); (w, None, False) for a strided one (``np.isfinite``);
+    (w, a flat view, fresh zeros) for a large one of another dtype."""
     if not w.flags.c_contiguous:
         return w, None, False
-    if w.size > _DOT_MAX:
-        if w.dtype.kind == "f":
-            return w, None, None
-        return w, w.reshape(-1), np.zeros(w.size, w.dtype)
-    return w, w.reshape(-1), _shared_zeros(w.size, w.dtype)
+    if w.dtype.kind == "f":
+        return w, None, None
+    return w, w.reshape(-1), np.zeros(w.size, w.dtype)
 
 
 @functools.lru_cache(maxsize=64)
