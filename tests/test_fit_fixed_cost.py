@@ -292,3 +292,24 @@ def test_the_short_cut_keeps_bools_out_numpy_integers_in_and_nan_refused():
     assert type(check(3, Real(), "x")) is float
     with pytest.raises(TypeError, match="got False"):
         check(False, Real(), "x")
+
+
+# --- the X check's large-array sum runs without np.errstate -----------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_einsum_sum_raises_no_warning_and_leaves_no_flag_behind(dtype):
+    """surely_finite sums a large contiguous array by einsum without an errstate: inf - inf
+    and an overflowing sum must raise nothing even where every warning raises, and leave
+    nothing a later operation would report."""
+    from handgrad.nn._checks import surely_finite
+
+    opposite = np.full((100, 100), np.inf, dtype)
+    opposite[::2] = -np.inf
+    overflowing = np.full((100, 100), np.finfo(dtype).max, dtype)
+    with np.errstate(all="raise"):
+        assert surely_finite(opposite) is False
+        assert surely_finite(overflowing) is False
+        assert surely_finite(np.ones((100, 100), dtype)) is True
+        np.testing.assert_array_equal(np.ones(4, dtype) + 1, np.full(4, 2, dtype))
+        assert float(np.add.reduce(np.ones(9, dtype))) == 9.0

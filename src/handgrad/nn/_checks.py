@@ -52,9 +52,11 @@ def surely_finite(x: np.ndarray) -> bool:
     """
     if x.size and not any(x.strides):
         return math.isfinite(x.flat[0])
+    if x.size >= _EINSUM_MIN_SIZE and (x.flags.c_contiguous or x.flags.f_contiguous):
+        # (einsum's loops raise no floating-point warnings: no errstate needed, which would
+        # cost as much as the sum of a small array)
+        return math.isfinite(np.einsum("i->", x.ravel(order="K")))  # a view either way
     with np.errstate(over="ignore", invalid="ignore"):  # the caller looks closer
-        if x.size >= _EINSUM_MIN_SIZE and (x.flags.c_contiguous or x.flags.f_contiguous):
-            return math.isfinite(np.einsum("i->", x.ravel(order="K")))  # a view either way
         return math.isfinite(np.add.reduce(x, axis=None))
 
 
