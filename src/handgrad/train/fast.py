@@ -342,7 +342,7 @@ def _key(
     params, opt_params, work = model.parameters(), optimizer.params, 0
     for p in params:
         value = p.value
-        if not (isinstance(value, np.ndarray) and value.dtype == dtype and value.flags.c_contiguous):
+        if not _plain(value, dtype):
             return (False,)
         key += (id(p), id(p.grad), value.shape)
         work += value.size
@@ -352,9 +352,7 @@ def _key(
         work = 0
         for p in opt_params:
             value = p.value
-            if not (
-                isinstance(value, np.ndarray) and value.dtype == dtype and value.flags.c_contiguous
-            ):
+            if not _plain(value, dtype):
                 return (False,)
             key += (id(p), value.shape)
             work += value.size
