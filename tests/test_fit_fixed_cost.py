@@ -313,3 +313,49 @@ def test_the_einsum_sum_raises_no_warning_and_leaves_no_flag_behind(dtype):
         assert surely_finite(np.ones((100, 100), dtype)) is True
         np.testing.assert_array_equal(np.ones(4, dtype) + 1, np.full(4, 2, dtype))
         assert float(np.add.reduce(np.ones(9, dtype))) == 9.0
+
+
+# --- as_float_array: a floating ndarray comes back as it is, at once --------------------------
+
+
+def _as_float_array_before(x: Any, name: str, dtype: Any = None) -> np.ndarray:
+    """``as_float_array`` as it was before the short cut for floating arrays."""
+    if isinstance(x, np.ndarray) and x.dtype == dtype:
+        return x
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a numeric array: {exc}") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name} must be numeric, got an array of dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
+    if dtype is not None:
+        return arr.astype(dtype, copy=False)
+    if not np.issubdtype(arr.dtype, np.floating):
+        return arr.astype(np.float64)
+    return arr
+
+
+ARRAYS = [
+    np.ones(3, np.float16), np.ones((2, 3), np.float32), np.ones(3), np.ones(3, np.longdouble),
+    np.ones((3, 2))[:, ::2], np.asfortranarray(np.ones((3, 2))), np.arange(4), np.ones(2, bool),
+    np.ones(2, np.complex128), np.array(["a"]), np.array([1.0], dtype=object), np.float64(2.5),
+    np.ma.masked_array([1.0, 2.0]), np.matrix([[1.0, 2.0]]), [1.0, 2.0], [[1, 2], [3]], 3.0,
+    "text", None, np.ones(0),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("x", ARRAYS, ids=lambda x: type(x).__name__ + str(getattr(x, "dtype", "")))
+@pytest.mark.parametrize("dtype", [None, np.float64, np.float32])
+def test_as_float_array_returns_what_it_returned_before(x, dtype):
+    from handgrad.nn._checks import as_float_array
+
+    def outcome(fn):
+        try:
+            out = fn(x, "x", dtype)
+        except Exception as exc:  # noqa: BLE001  (the failure itself is compared)
+            return ("raises", type(exc).__name__, str(exc))
+        return ("returns", type(out), out.dtype, out.shape, out is x, np.asarray(out).tolist())
+
+    assert outcome(as_float_array) == outcome(_as_float_array_before)
