@@ -359,3 +359,56 @@ def test_as_float_array_returns_what_it_returned_before(x, dtype):
         return ("returns", type(out), out.dtype, out.shape, out is x, np.asarray(out).tolist())
 
     assert outcome(as_float_array) == outcome(_as_float_array_before)
+
+
+# --- no reference cycle: a call's run is freed when it returns --------------------------------
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"metrics": ["accuracy"], "validation_fraction": 0.25},
+        {"callbacks": [hg.train.EarlyStopping(patience=1)], "validation_fraction": 0.25},
+        {"fast": False},
+    ],
+    ids=["plain", "metrics", "callback", "reference"],
+)
+def test_a_fit_call_leaves_no_garbage_for_the_cycle_collector(options):
+    """The callbacks' context refers to the run (its save_checkpoint), so fit drops the
+    run's reference to the context at the end: nothing of a call (its snapshot of the
+    weights, its batches) waits for the cycle collector, which would cost every later
+    call its time."""
+    import gc
+
+    model, loss, opt, X, y = _setup()
+    hg.fit(model, loss, opt, X, y, epochs=2, batch_size=16, seed=0, **options)
+    gc.collect()
+    gc.disable()
+    try:
+        history = hg.fit(model, loss, opt, X, y, epochs=2, batch_size=16, seed=0, **options)
+        found = gc.collect()
+    finally:
+        gc.enable()
+    assert found == 0
+    assert len(history.step_loss) > 0
+
+
+def test_the_context_a_callback_keeps_can_still_save_a_checkpoint(tmp_path):
+    """A callback that kept the context can still write a checkpoint after fit returns
+    (the context keeps the run alive; the run no longer keeps the context)."""
+    kept = {}
+
+    class Keep(hg.train.Callback):
+        def on_train_begin(self, ctx):
+            kept["ctx"] = ctx
+
+    model, loss, opt, X, y = _setup()
+    hg.fit(model, loss, opt, X, y, epochs=1, batch_size=16, seed=0, callbacks=[Keep()])
+    path = kept["ctx"].save_checkpoint(tmp_path / "after.npz")
+    assert path.exists()
+    resumed = hg.mlp([6, 8, 3], "relu", seed=1)
+    hg.fit(resumed, loss, hg.SGD(resumed.parameters(), lr=0.1), X, y, epochs=1, batch_size=16,
+           seed=0, resume_from=path)  # fmt: skip
+    for a, b in zip(resumed.parameters(), model.parameters()):
+        np.testing.assert_array_equal(a.value, b.value)

@@ -154,6 +154,7 @@ def fit(
     _finish(run)
     release(run.model, run.step)  # its buffers serve the model's next call
     give_back(seed, rng, run.rng)  # reset, it serves the seed's next call
+    run.ctx = None  # (its save_checkpoint refers to run: no cycle, so the run is freed now)
     return run.history
 
 
