@@ -13,9 +13,10 @@ handler, ``np.errstate``, the Generator (kept for the seed, or built anew), the 
 a later one.
 
 ``--lines`` counts the Python lines a call runs beyond its epoch instead (a trace of
-``fit(epochs=1)`` and ``fit(epochs=2)``: twice the first less the second), by function: a
-count that does not depend on the machine's load, and inside a call each line costs
-several times what it costs in a warm loop.
+``fit(epochs=1)`` and ``fit(epochs=2)``: twice the first less the second), by function,
+and the objects a call leaves in reference cycles: counts that do not depend on the
+machine's load (inside a call each line costs several times what it costs in a warm loop;
+garbage in cycles costs later calls the cycle collector's runs).
 
 ``--totals-only`` prints the two totals only, on this version or an older one
 (``PYTHONPATH=/old/src``). ``--against /old/src`` loads that checkout too (as
@@ -203,6 +204,22 @@ def python_lines(call, top: int = 12) -> tuple[int, list[tuple[str, int]]]:
     return sum(per_call.values()), ranked
 
 
+def garbage_left(package, setup) -> int:
+    """Objects one ``fit`` call leaves in reference cycles: each waits for the cycle
+    collector, whose runs then cost later calls their time."""
+    import gc
+
+    X, y, model, loss, opt = setup
+    package.fit(model, loss, opt, X, y, epochs=1, batch_size=W3.batch_size, seed=0)
+    gc.collect()
+    gc.disable()
+    try:
+        package.fit(model, loss, opt, X, y, epochs=1, batch_size=W3.batch_size, seed=0)
+        return gc.collect()
+    finally:
+        gc.enable()
+
+
 def _us(fn, n: int = 400, batches: int = 7) -> float:
     """Median CPU microseconds of one fn() over ``batches`` batches of n calls."""
     clock = time.process_time
@@ -314,6 +331,7 @@ def main(argv=None) -> int:
         for name, n in ranked:
             print(f"  {n:5d}  {name}")
         print(f"  its floor (FloorFit): {python_lines(lambda e: floor(e, 0))[0]}")
+        print(f"objects a call leaves to the cycle collector: {garbage_left(hg, _setup())}")
         return 0
     try:
         from threadpoolctl import threadpool_limits
