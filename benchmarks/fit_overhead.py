@@ -22,6 +22,8 @@ garbage in cycles costs later calls the cycle collector's runs).
 (``PYTHONPATH=/old/src``). ``--against /old/src`` loads that checkout too (as
 ``ab.py`` does) and alternates the two totals of both versions round by round in one
 process, printing the per-round differences: a change of the machine's load falls on both.
+Both versions then share one cyclic garbage collector, so a change in what a call leaves
+to it shows only between separate processes (``--totals-only``, alternated).
 """
 
 from __future__ import annotations
