@@ -337,11 +337,15 @@ def _as_float_array_before(x: Any, name: str, dtype: Any = None) -> np.ndarray:
     return arr
 
 
+class _Sub(np.ndarray):
+    pass
+
+
 ARRAYS = [
     np.ones(3, np.float16), np.ones((2, 3), np.float32), np.ones(3), np.ones(3, np.longdouble),
     np.ones((3, 2))[:, ::2], np.asfortranarray(np.ones((3, 2))), np.arange(4), np.ones(2, bool),
     np.ones(2, np.complex128), np.array(["a"]), np.array([1.0], dtype=object), np.float64(2.5),
-    np.ma.masked_array([1.0, 2.0]), np.matrix([[1.0, 2.0]]), [1.0, 2.0], [[1, 2], [3]], 3.0,
+    np.ma.masked_array([1.0, 2.0]), np.ones(2).view(_Sub), [1.0, 2.0], [[1, 2], [3]], 3.0,
     "text", None, np.ones(0),
 ]  # fmt: skip
 
