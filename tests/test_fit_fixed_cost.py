@@ -162,6 +162,66 @@ def test_the_guard_is_given_the_steps_parameters():
     assert [id(p) for p in step.params] == [id(p) for p in seen["params"]]
 
 
+class _Wrapped(hg.Module):
+    """A model of your own around built-in layers (not a ``Sequential``)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def forward(self, x):
+        return self.inner.forward(x)
+
+    def backward(self, g):
+        return self.inner.backward(g)
+
+    def parameters(self):
+        return self.inner.parameters()
+
+
+class _LossOfMyOwn:
+    """A loss with ``forward``/``backward`` only (no ``reduction``, not a ``Loss``)."""
+
+    def forward(self, logits, y):
+        self.shape, self.diff = logits.shape, logits[:, 0] - y
+        return float(np.mean(self.diff**2))
+
+    def backward(self):
+        grad = np.zeros(self.shape)
+        grad[:, 0] = 2 * self.diff / len(self.diff)
+        return grad
+
+
+class _StepOnly:
+    """An optimizer that is a ``step`` and nothing else (no ``params``)."""
+
+    def __init__(self, params):
+        self._weights = params
+
+    def step(self):
+        for p in self._weights:
+            p.value -= 0.05 * p.grad
+
+
+@pytest.mark.parametrize("piece", ["module", "loss", "optimizer"])
+def test_pieces_that_only_follow_the_protocol_train_after_a_cached_call(piece):
+    """After a call that cached a fast step, a model, loss or optimizer of your own that
+    has nothing but the protocol (a loss without ``reduction``, an optimizer without
+    ``params``) trains on the reference path: the cache lookup asks nothing of pieces
+    of other types."""
+    model, loss, opt, X, y = _setup()
+    hg.fit(model, loss, opt, X, y, epochs=1, batch_size=16, seed=0)
+    assert fast._CACHE.get(model) is not None
+    target = y
+    if piece == "module":
+        model = _Wrapped(model)
+    elif piece == "loss":
+        loss, target = _LossOfMyOwn(), y.astype(float)
+    else:
+        opt = _StepOnly(model.parameters())
+    history = hg.fit(model, loss, opt, X, target, epochs=2, batch_size=16, seed=1)
+    assert len(history.step_loss) == 8 and all(map(math.isfinite, history.step_loss))
+
+
 # --- the guard's weight check ---------------------------------------------------------------
 
 

@@ -325,11 +325,19 @@ def _key(
     """What a cached step's kernels and buffers were built for, in one pass: the pieces'
     ids and types, the parameters' ids, gradients and shapes, the loss's reduction, the
     rows' dtypes and shapes, and last the thread count for the work now. It starts with
-    True when nothing ``supports`` looks at has changed in a way the ids cannot show (no
-    ``forward``/``backward``/``step`` set on an instance, every parameter's value a
-    C-contiguous array of X's dtype: a value may be rebound between calls), else it is
-    (False,). Ids are safe: the cached step keeps every object and array it names alive."""
+    True when the pieces are of the built-in types and nothing ``supports`` looks at has
+    changed in a way the ids cannot show (no ``forward``/``backward``/``step`` set on an
+    instance, every parameter's value a C-contiguous array of X's dtype: a value may be
+    rebound between calls), else it is (False,). Ids are safe: the cached step keeps every
+    object and array it names alive."""
     layers = model.layers if type(model) is Sequential else [model]
+    types = tuple(map(type, layers))
+    if not (  # (first, so that nothing else is asked of pieces of any other type)
+        type(loss) in LOSSES
+        and type(optimizer) in OPTIMIZERS
+        and all(map(LAYERS.__contains__, types))
+    ):
+        return (False,)
     for obj in (model, *layers, loss):
         attrs = vars(obj)
         if "forward" in attrs or "backward" in attrs:
@@ -338,7 +346,7 @@ def _key(
         return (False,)
     dtype = X.dtype
     key: list[Any] = [True, type(model), type(loss), id(loss), loss.reduction]
-    key += (type(optimizer), id(optimizer), *map(type, layers), *map(id, layers))
+    key += (type(optimizer), id(optimizer), *types, *map(id, layers))
     params, opt_params, work = model.parameters(), optimizer.params, 0
     for p in params:
         value = p.value
