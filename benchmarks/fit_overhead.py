@@ -12,10 +12,18 @@ handler, ``np.errstate``, the Generator (kept for the seed, or built anew), the 
 (cached or built anew), the guard, the final check, and the first step of a call against
 a later one.
 
+``--lines`` counts the Python lines a call runs beyond its epoch instead (a trace of
+``fit(epochs=1)`` and ``fit(epochs=2)``: twice the first less the second), by function,
+and the objects a call leaves in reference cycles: counts that do not depend on the
+machine's load (inside a call each line costs several times what it costs in a warm loop;
+garbage in cycles costs later calls the cycle collector's runs).
+
 ``--totals-only`` prints the two totals only, on this version or an older one
 (``PYTHONPATH=/old/src``). ``--against /old/src`` loads that checkout too (as
 ``ab.py`` does) and alternates the two totals of both versions round by round in one
 process, printing the per-round differences: a change of the machine's load falls on both.
+Both versions then share one cyclic garbage collector, so a change in what a call leaves
+to it shows only between separate processes (``--totals-only``, alternated).
 """
 
 from __future__ import annotations
@@ -167,6 +175,53 @@ def against(other_src: str, calls: int, repeats: int) -> None:
         )
 
 
+def python_lines(call, top: int = 12) -> tuple[int, list[tuple[str, int]]]:
+    """Python lines one more call runs beyond its epoch (``2 L(1) - L(2)``, L(e) the lines
+    a traced ``call(epochs=e)`` runs), and the ``top`` functions by their share."""
+    import collections
+
+    counts: collections.Counter[str] = collections.Counter()
+
+    def tracer(frame, event, arg):
+        if event == "line":
+            code = frame.f_code
+            where = code.co_filename.split("site-packages/")[-1].split("src/")[-1]
+            counts[f"{where}:{code.co_name}"] += 1
+        return tracer
+
+    def lines(epochs: int) -> collections.Counter[str]:
+        counts.clear()
+        sys.settrace(tracer)
+        try:
+            call(epochs)
+        finally:
+            sys.settrace(None)
+        return collections.Counter(counts)
+
+    for _ in range(3):  # the cached step, the kept Generator: as in a long series of calls
+        lines(1)
+    one, two = lines(1), lines(2)
+    per_call = {k: 2 * one[k] - two[k] for k in one.keys() | two.keys()}
+    ranked = sorted(per_call.items(), key=lambda kv: -kv[1])[:top]
+    return sum(per_call.values()), ranked
+
+
+def garbage_left(package, setup) -> int:
+    """Objects one ``fit`` call leaves in reference cycles: each waits for the cycle
+    collector, whose runs then cost later calls their time."""
+    import gc
+
+    X, y, model, loss, opt = setup
+    package.fit(model, loss, opt, X, y, epochs=1, batch_size=W3.batch_size, seed=0)
+    gc.collect()
+    gc.disable()
+    try:
+        package.fit(model, loss, opt, X, y, epochs=1, batch_size=W3.batch_size, seed=0)
+        return gc.collect()
+    finally:
+        gc.enable()
+
+
 def _us(fn, n: int = 400, batches: int = 7) -> float:
     """Median CPU microseconds of one fn() over ``batches`` batches of n calls."""
     clock = time.process_time
@@ -264,7 +319,22 @@ def main(argv=None) -> int:
         "--totals-only", action="store_true", help="no items (runs on older versions too)"
     )
     parser.add_argument("--against", metavar="SRC", help="alternate with the checkout at SRC")
+    parser.add_argument(
+        "--lines", action="store_true", help="count the Python lines a call runs instead"
+    )
     args = parser.parse_args(argv)
+    if args.lines:
+        X, y, model, loss, opt = _setup()
+        floor = FloorFit(_setup())
+        total, ranked = python_lines(
+            lambda e: hg.fit(model, loss, opt, X, y, epochs=e, batch_size=W3.batch_size, seed=0)
+        )
+        print(f"W3: Python lines one more fit call runs beyond its epoch: {total}")
+        for name, n in ranked:
+            print(f"  {n:5d}  {name}")
+        print(f"  its floor (FloorFit): {python_lines(lambda e: floor(e, 0))[0]}")
+        print(f"objects a call leaves to the cycle collector: {garbage_left(hg, _setup())}")
+        return 0
     try:
         from threadpoolctl import threadpool_limits
 

@@ -21,6 +21,8 @@ def as_float_array(x: ArrayLike, name: str, dtype: DTypeLike | None = None) -> n
     """Return ``x`` as a floating array (of ``dtype`` if given), rejecting non-numeric input."""
     if isinstance(x, np.ndarray) and x.dtype == dtype:
         return x
+    if dtype is None and type(x) is np.ndarray and x.dtype.kind == "f":
+        return x  # a floating array, as the checks below would return it (they cost ~4 us)
     try:
         arr = np.asarray(x)
     except (TypeError, ValueError) as exc:  # ragged lists and the like
@@ -52,9 +54,11 @@ def surely_finite(x: np.ndarray) -> bool:
     """
     if x.size and not any(x.strides):
         return math.isfinite(x.flat[0])
+    if x.size >= _EINSUM_MIN_SIZE and (x.flags.c_contiguous or x.flags.f_contiguous):
+        # (einsum's loops raise no floating-point warnings: no errstate needed, which would
+        # cost as much as the sum of a small array)
+        return math.isfinite(np.einsum("i->", x.ravel(order="K")))  # a view either way
     with np.errstate(over="ignore", invalid="ignore"):  # the caller looks closer
-        if x.size >= _EINSUM_MIN_SIZE and (x.flags.c_contiguous or x.flags.f_contiguous):
-            return math.isfinite(np.einsum("i->", x.ravel(order="K")))  # a view either way
         return math.isfinite(np.add.reduce(x, axis=None))
 
 

@@ -64,6 +64,10 @@ class Constraint:
         return text
 
 
+# exact types that are real numbers for certain (not bool: its type is bool, not int)
+_PLAIN_NUMBERS = (float, int)
+
+
 class Real(Constraint):
     """A finite real number in an interval; a missing bound is no bound.
 
@@ -83,7 +87,9 @@ class Real(Constraint):
         self.low_open, self.high_open = low_open, high_open
 
     def convert(self, value: Any) -> float:
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        if type(value) not in _PLAIN_NUMBERS and (
+            isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real)
+        ):  # (a Python float or int needs no ABC check, which is slow)
             raise TypeError
         try:
             return float(value)
@@ -111,6 +117,8 @@ class Integer(Constraint):
         self.low, self.high = low, high
 
     def convert(self, value: Any) -> int:
+        if type(value) is int:  # (no ABC check, which is slow; a bool's type is bool)
+            return value
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
             raise TypeError
         return int(value)

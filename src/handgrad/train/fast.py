@@ -27,6 +27,7 @@ to a few ulps in float64. Everything else takes the reference path.
 from __future__ import annotations
 
 import math
+import operator
 import threading
 import weakref
 from collections.abc import Callable, Sequence
@@ -55,6 +56,7 @@ from .fast_updates import Update
 __all__ = [
     "FastStep",
     "fast_step",
+    "cached_step",
     "release",
     "supports",
     "BatchGather",
@@ -267,16 +269,33 @@ def fast_step(model: Module, loss: Loss, optimizer: Optimizer, l2: L2Penalty | N
     layers, parameters, loss, optimizer, dtypes, row shapes and thread count, which
     ``threads.available`` gives for the work); else a new one. The cache holds the model
     weakly and one step per model; a step taken from it is out of it until released, so
-    two calls at once never share buffers."""
-    work = max(sum(p.value.size for p in optimizer.params), 1024 * math.prod(X.shape[1:]))
-    count = threads.available(work)
-    key = (*_key(model, loss, optimizer, X, target, y_metrics), count)
+    two calls at once never share buffers. (The caller has checked ``supports``.)"""
+    key = _key(model, loss, optimizer, X, target, y_metrics)
     with _LOCK:
         cached = _CACHE.pop(model, None)
-    if cached is not None and cached.key == key:
+    if cached is not None and cached.key == key and key[0]:
         cached.begin(l2, X, target, y_metrics)
         return cached
+    count = key[-1] if key[0] else threads.available(_work(optimizer, X))
     return FastStep(model, loss, optimizer, l2, X, target, y_metrics, key=key, thread_count=count)
+
+
+def cached_step(model: Module, loss: Loss, optimizer: Optimizer, l2: L2Penalty | None,
+                X: np.ndarray, target: np.ndarray, y_metrics: np.ndarray | None,
+                ) -> FastStep | None:  # fmt: skip
+    """``fast_step``'s cached step when there is one for these very pieces, else None (the
+    cache then stays as it was). No ``supports`` needed first: a step is cached only for
+    pieces it supports, and an equal key means that still holds (``_key``)."""
+    key = _key(model, loss, optimizer, X, target, y_metrics)
+    if not key[0]:
+        return None
+    with _LOCK:
+        cached = _CACHE.get(model)
+        if cached is None or cached.key != key:
+            return None
+        del _CACHE[model]
+    cached.begin(l2, X, target, y_metrics)
+    return cached
 
 
 def release(model: Module, step: FastStep) -> None:
@@ -290,6 +309,11 @@ _CACHE: weakref.WeakKeyDictionary[Module, FastStep] = weakref.WeakKeyDictionary(
 _LOCK = threading.Lock()
 
 
+def _work(optimizer: Optimizer, X: np.ndarray) -> int:
+    """The elements a step's largest element-wise pass runs over (``threads.available``)."""
+    return max(sum(p.value.size for p in optimizer.params), 1024 * math.prod(X.shape[1:]))
+
+
 def _key(
     model: Module,
     loss: Loss,
@@ -298,21 +322,52 @@ def _key(
     target: np.ndarray,
     y_metrics: np.ndarray | None,
 ) -> tuple[Any, ...]:
-    """What a cached step's kernels and buffers were built for. Ids are safe: the cached
-    step keeps every object and array it names alive."""
+    """What a cached step's kernels and buffers were built for, in one pass: the pieces'
+    ids and types, the parameters' ids, gradients and shapes, the loss's reduction, the
+    rows' dtypes and shapes, and last the thread count for the work now. It starts with
+    True when the pieces are of the built-in types and nothing ``supports`` looks at has
+    changed in a way the ids cannot show (no ``forward``/``backward``/``step`` set on an
+    instance, every parameter's value a C-contiguous array of X's dtype: a value may be
+    rebound between calls), else it is (False,). Ids are safe: the cached step keeps every
+    object and array it names alive."""
     layers = model.layers if type(model) is Sequential else [model]
-    params = [(id(p), id(p.grad), p.value.shape) for p in model.parameters()]
-    opt_params = [(id(p), p.value.shape) for p in optimizer.params]
-    rows = [None if a is None else (a.dtype, a.shape[1:]) for a in (X, target, y_metrics)]
-    return (
-        tuple(map(id, layers)),
-        tuple(params),
-        id(loss),
-        loss.reduction,
-        id(optimizer),
-        tuple(opt_params),
-        tuple(rows),
-    )
+    types = tuple(map(type, layers))
+    if not (  # (first, so that nothing else is asked of pieces of any other type)
+        type(loss) in LOSSES
+        and type(optimizer) in OPTIMIZERS
+        and all(map(LAYERS.__contains__, types))
+    ):
+        return (False,)
+    for obj in (model, *layers, loss):
+        attrs = vars(obj)
+        if "forward" in attrs or "backward" in attrs:
+            return (False,)
+    if "step" in vars(optimizer):
+        return (False,)
+    dtype = X.dtype
+    key: list[Any] = [True, type(model), type(loss), id(loss), loss.reduction]
+    key += (type(optimizer), id(optimizer), *types, *map(id, layers))
+    params, opt_params, work = model.parameters(), optimizer.params, 0
+    for p in params:
+        value = p.value
+        if not _plain(value, dtype):
+            return (False,)
+        key += (id(p), id(p.grad), value.shape)
+        work += value.size
+    if len(opt_params) == len(params) and all(map(operator.is_, opt_params, params)):
+        key.append("the model's parameters")  # (checked above)
+    else:
+        work = 0
+        for p in opt_params:
+            value = p.value
+            if not _plain(value, dtype):
+                return (False,)
+            key += (id(p), value.shape)
+            work += value.size
+    for a in (X, target, y_metrics):
+        key += (None, None) if a is None else (a.dtype, a.shape[1:])
+    key.append(threads.available(max(work, 1024 * math.prod(X.shape[1:]))))
+    return tuple(key)
 
 
 class FastStep:

@@ -49,13 +49,15 @@ def _mae(outputs: np.ndarray, target: np.ndarray) -> float:
 
 
 def resolve_metrics(metrics: Sequence[str | Metric] | None, loss: Loss) -> dict[str, Metric]:
+    if not metrics:
+        return {}
     builtin: dict[str, Callable[[], Metric]] = {
         "accuracy": lambda: _accuracy_for(loss),
         "mse": lambda: _mse,
         "mae": lambda: _mae,
     }
     resolved: dict[str, Metric] = {}
-    for m in metrics or ():
+    for m in metrics:
         if isinstance(m, str):
             if m not in builtin:
                 raise ValueError(
@@ -106,7 +108,7 @@ def prepare_target_and_form(
     # Validate labels and shapes once, up front, with the loss's own checks on dummy outputs.
     form = loss_target(loss, y_arr, (X.shape[0], *outputs_shape), X.dtype)
     if isinstance(loss, SoftmaxCrossEntropyLoss) and y_arr.ndim == 1:
-        y_arr = y_arr.astype(np.intp)  # validated integer-valued: convert once, not per step
+        y_arr = y_arr.astype(np.intp, copy=False)  # validated integer-valued: converted once
         if form.dtype != np.intp:  # the labels' form, in the same integer type
             form = y_arr if type(loss) is SoftmaxCrossEntropyLoss else form
     return y_arr, form

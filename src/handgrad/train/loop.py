@@ -154,6 +154,7 @@ def fit(
     _finish(run)
     release(run.model, run.step)  # its buffers serve the model's next call
     give_back(seed, rng, run.rng)  # reset, it serves the seed's next call
+    run.ctx = None  # (its save_checkpoint refers to run: no cycle, so the run is freed now)
     return run.history
 
 
@@ -279,7 +280,7 @@ def _choose_step(run: Run, fast: bool) -> None:
         type(cb).on_batch_end not in (Callback.on_batch_end, ProgressBar.on_batch_end)
         for cb in run.callbacks
     )
-    run.guard = DivergenceGuard(run.step, run.model.parameters(), run.optimizer, run.replay)
+    run.guard = DivergenceGuard(run.step, run.step.params, run.optimizer, run.replay)
     if run.resume is None:
         state = dict(run.rng.bit_generator.state)
         run.at = Position(epoch=0, step=0, rng_state=state, sums=zero_sums(run.metric_fns))
@@ -314,7 +315,8 @@ def _run_epoch(run: Run, epoch: int) -> float:
     rng, ctx = run.rng, run.ctx
     skip = run.at.step if epoch == run.at.epoch else 0
     if not skip:  # a fresh epoch starts from the Generator as it is now
-        run.at = Position(epoch, 0, dict(rng.bit_generator.state), zero_sums(run.metric_fns))
+        if epoch or run.resume is not None:  # (epoch 0's Position is _choose_step's, as new)
+            run.at = Position(epoch, 0, dict(rng.bit_generator.state), zero_sums(run.metric_fns))
     else:  # a resumed one from the Generator as it was when it started
         rng.bit_generator.state = run.at.rng_state
     ctx.epoch, ctx.step, ctx.logs = epoch, skip, {}

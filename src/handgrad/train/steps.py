@@ -33,6 +33,7 @@ class Step(Protocol):
     """What ``fit`` needs of a training step (see the module docstring for the order)."""
 
     replays_exactly: bool  # the same batches again give the same bits (the guard may replay)
+    params: list[Parameter]  # the model's parameters (``model.parameters()``)
 
     def batch(self, idx: np.ndarray) -> Sequence[Any]: ...  # (xb, tb, yb or None)
     def forward(self, xb: np.ndarray) -> np.ndarray: ...
@@ -109,6 +110,11 @@ def choose_step(
     fast step keeps the target in the loss's own form (and y beside it for the metrics
     when that form differs). ``target``: that form when the caller has it already (from
     ``inputs.prepare_target_and_form``), so that y is not checked twice."""
+    if fast_allowed and target is not None:  # the model's last step, when it fits again
+        y_metrics = y if with_metrics and target is not y else None
+        cached = fast.cached_step(model, loss, optimizer, l2, X, target, y_metrics)
+        if cached is not None:
+            return cached
     if not (fast_allowed and fast.supports(model, loss, optimizer, X.dtype)):
         return ReferenceStep(model, loss, optimizer, l2, X, y)
     if target is None:
