@@ -153,9 +153,9 @@ def dask_client(
     scheduler (``"tcp://HOST:PORT"``), or the Client given (left open).
 
     The LocalCluster has one single-threaded worker process per core, BLAS pinned to one
-    thread in each, Dask's own monitoring turned down (``QUIET_WORKERS``), and listens on
-    127.0.0.1 only. A worker that dies while running a
-    training costs that training one of its ``max_retries + 1`` attempts.
+    thread in each, Dask's own monitoring turned down (``QUIET_WORKERS``), workers that exit
+    at once when closed (``_exit.ExitAtOnce``), and listens on 127.0.0.1 only. A worker that
+    dies while running a training costs that training one of its ``max_retries + 1`` attempts.
     """
     distributed = _distributed()
     if isinstance(scheduler, distributed.Client):
@@ -179,6 +179,9 @@ def dask_client(
                     silence_logs=logging.ERROR,  # e.g. the cancelled tasks after a Ctrl-C
                 )
             client = distributed.Client(cluster)
+            from ._exit import ExitAtOnce
+
+            client.register_plugin(ExitAtOnce())  # closing waits on the workers' exit
         else:
             cluster = None
             try:

@@ -194,11 +194,12 @@ def fill_values(V: np.ndarray, strategy: str) -> np.ndarray:
     the mean or the median of the values present, NaN for a column with none.
 
     The same bits as scikit-learn's ``SimpleImputer(strategy=...).fit(V).statistics_`` on the
-    same array (tested on many tables, in both memory layouts), computed the same way: the mean is the column sum with
-    missing cells as 0, divided by the count (NaN where that overflows); the median is half the
-    sum of the two middle values of the column sorted with missing cells last (the middle value
-    twice for an odd count), which can overflow to +-inf. NumPy only: importing scikit-learn
-    costs a fresh process ~0.6 s of CPU, e.g. every worker of a sweep.
+    same array (tested on many tables, in both memory layouts), computed the same way: the
+    mean is the column sum with missing cells as 0, divided by the count (NaN where that
+    overflows); the median is half the sum of the two middle values of the column sorted with
+    missing cells last (the middle value twice for an odd count), which can overflow to +-inf.
+    NumPy only: importing scikit-learn costs a fresh process ~0.6 s of CPU (every worker of a
+    sweep, at its first training).
     """
     if strategy not in ("mean", "median"):
         raise ValueError(f"unknown impute strategy {strategy!r}: expected 'mean' or 'median'")
