@@ -25,6 +25,9 @@ the client writing one record), and seen in the sweeps: (W x cluster wall - sum 
 trainings' seconds) / trainings, the worker-seconds a training costs beyond itself (tasks,
 the idle tail, the workers' first imports).
 
+A cluster's wall time runs from starting the cluster to having closed it (the command waits
+on both); "without start" leaves out the start only, and the close is printed on its own.
+
 Every run's records must be the same bits (checked). The trainings' own CPU time (the
 records' ``cpu_seconds``) on the workers over the serial loop's says, whatever the load,
 whether a training costs more in a worker than in a plain process. The load average is
@@ -73,14 +76,15 @@ def load() -> float:
 
 
 def one_run(grid, mode: str, workers: int) -> dict:
-    """One whole sweep into a fresh folder: wall seconds, the client's CPU seconds, and the
-    records' training seconds."""
+    """One whole sweep into a fresh folder: wall seconds (with the cluster's start and close),
+    the client's CPU seconds, and the records' training seconds."""
     out = Path(tempfile.mkdtemp(prefix=f"sweep-{mode}-"))
     before = load()
     cluster_seconds = 0.0
     started, cpu = time.perf_counter(), time.process_time()
     if mode == "serial":
         result = run_sweep(grid, out=out, scheduler="serial", report=False, progress=None)
+        swept = time.perf_counter()
     else:  # the sweep's own LocalCluster, started and closed as `handgrad sweep` does
         with dask_client(None, n_workers=workers) as client:
             cluster_seconds = time.perf_counter() - started
@@ -88,13 +92,15 @@ def one_run(grid, mode: str, workers: int) -> dict:
             result = run_sweep(
                 grid, out=out, scheduler=client, report=False, progress=None, per_task=per_task
             )
-    wall = time.perf_counter() - started
+            swept = time.perf_counter()
+    wall = time.perf_counter() - started  # the cluster's close included: the user waits on it
     records = {k: {f: r[f] for f in MEASURED} for k, r in result.records.items()}
     shutil.rmtree(out, ignore_errors=True)
     return {
         "mode": mode,
         "wall": wall,
         "cluster_start": cluster_seconds,
+        "cluster_close": started + wall - swept,
         "sweep": wall - cluster_seconds,
         "client_cpu": time.process_time() - cpu,
         "train_seconds": sum(r["seconds"] for r in result.records.values()),
@@ -201,8 +207,9 @@ def measure_setting(name: str, repeats: int, workers: int, ceiling_seconds: floa
             runs[mode] = run
             print(
                 f"  {mode:>12}: {run['wall']:6.2f} s wall (cluster start "
-                f"{run['cluster_start']:.2f} s), trainings {run['train_seconds']:6.2f} s "
-                f"(CPU {run['train_cpu']:6.2f} s), client CPU {run['client_cpu']:.2f} s, "
+                f"{run['cluster_start']:.2f} s, close {run['cluster_close']:.2f} s), trainings "
+                f"{run['train_seconds']:6.2f} s (CPU {run['train_cpu']:6.2f} s, "
+                f"{1e3 * run['train_cpu'] / n:.1f} ms each), client CPU {run['client_cpu']:.2f} s, "
                 f"load {run['load'][0]} -> {run['load'][1]}",
                 flush=True,
             )
@@ -257,6 +264,11 @@ def summarize(name: str, n: int, workers: int, rounds: list[dict]) -> dict:
                     rd["runs"][mode]["train_cpu"] / rd["runs"]["serial"]["train_cpu"]
                     for rd in rounds
                 ),
+                "serial_cpu_per_training": median(
+                    rd["runs"]["serial"]["train_cpu"] / n for rd in rounds
+                ),
+                "cpu_per_training": median(rd["runs"][mode]["train_cpu"] / n for rd in rounds),
+                "cluster_close": median(rd["runs"][mode]["cluster_close"] for rd in rounds),
                 "loads": [x for rd in rounds for x in rd["runs"][mode]["load"]],
             }
         )
@@ -277,11 +289,16 @@ def _without_records(run: dict) -> dict:
     return {k: v for k, v in run.items() if k != "records"}
 
 
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.0f} ms" if seconds >= 0.1 else f"{seconds * 1e3:.1f} ms"
+
+
 def markdown(results: list[dict], overhead: dict | None) -> list[str]:
     lines = [
-        "| setting | cluster | serial wall | cluster wall (start) | speed-up (without start) "
-        "| ceiling | fraction of the ceiling (without start) | worker-s per training beyond it "
-        "| CPU per training ÷ serial | load |",
+        "| setting | cluster | serial wall | cluster wall (start, close) "
+        "| speed-up (without start) | ceiling | fraction of the ceiling (without start) "
+        "| worker-s per training beyond it "
+        "| CPU per training, serial → cluster | load |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for res in results:
@@ -289,10 +306,13 @@ def markdown(results: list[dict], overhead: dict | None) -> list[str]:
             lines.append(
                 f"| {res['setting']} ({res['trainings']}) | {row['mode']} "
                 f"| {row['serial_wall']:.1f} s | {row['cluster_wall']:.1f} s "
-                f"({row['cluster_start']:.1f} s) | {row['speedup']:.2f}x "
+                f"({row['cluster_start']:.1f} s, {row['cluster_close']:.1f} s) "
+                f"| {row['speedup']:.2f}x "
                 f"({row['speedup_without_start']:.2f}x) | {row['ceiling']:.2f}x "
                 f"| **{row['fraction']:.2f}** ({row['fraction_without_start']:.2f}) "
-                f"| {row['overhead_per_training'] * 1e3:.0f} ms | {row['cpu_ratio']:.3f} "
+                f"| {row['overhead_per_training'] * 1e3:.0f} ms "
+                f"| {_ms(row['serial_cpu_per_training'])} → {_ms(row['cpu_per_training'])} "
+                f"(×{row['cpu_ratio']:.3f}) "
                 f"| {min(row['loads'])}-{max(row['loads'])} |"
             )
     if overhead is not None:
