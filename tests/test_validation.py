@@ -341,6 +341,16 @@ REFUSED = [
         "learning rate must be a finite number in (0, 10], got 0.0",
     ),
     (
+        lambda: NetSpec(regularization="l2", reg_rate=1.5).validate(),
+        ValueError,
+        "regularization rate must be a finite number in [0, 1], got 1.5",
+    ),
+    (
+        lambda: NetSpec(regularization="l3").validate(),
+        ValueError,
+        "regularization must be one of 'none', 'l1', 'l2', got 'l3'",
+    ),
+    (
         lambda: NetSpec(seed=2**32).validate(),
         ValueError,
         "seed must be an integer in [0, 4294967295], got 4294967296",
@@ -401,7 +411,9 @@ ACCEPTED = [
     ).validate(),
     lambda: TrainConfig(val_fraction=0.0, test_fraction=0.999, l2=0.0).validate(),
     lambda: make_grid("iris", {"patience": [0], "lr": [1e-300], "momentum": [0.0]}),
-    lambda: NetSpec(lr=10.0, batch_size=5000, l2=1.0, seed=2**32 - 1, decay=1e-9).validate(),
+    lambda: NetSpec(
+        lr=10.0, batch_size=5000, regularization="l1", reg_rate=1.0, seed=2**32 - 1, decay=1e-9
+    ).validate(),
     lambda: DataSpec(n=20, noise=2.0, classes=5, test_fraction=0.9).validate(),
     lambda: DataSpec(n=5000, noise=0.0, classes=2, test_fraction=0.05, seed=0).validate(),
 ]
