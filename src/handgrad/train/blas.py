@@ -21,6 +21,7 @@ result does not depend on its thread count (``tests/test_blas.py``).
 from __future__ import annotations
 
 import ctypes
+import importlib
 from typing import Any
 
 import numpy as np
@@ -56,9 +57,9 @@ def _core_library() -> ctypes.CDLL:
     """NumPy's compiled core; symbols looked up through it come from the libraries it was
     linked with, its BLAS among them."""
     try:
-        from numpy._core import _multiarray_umath as core
+        core = importlib.import_module("numpy._core._multiarray_umath")
     except ImportError:  # NumPy 1.x
-        from numpy.core import _multiarray_umath as core  # type: ignore[no-redef]
+        core = importlib.import_module("numpy.core._multiarray_umath")
     return ctypes.CDLL(core.__file__)
 
 
