@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..nn.optim import SGD, Adam, Optimizer, RMSProp
+from . import blas
 from .blas import axpy, scal
 
 __all__ = ["Update"]
@@ -30,11 +31,27 @@ class Update:
         params = optimizer.params
         self.scratch = [(np.empty_like(p.value), np.empty_like(p.value)) for p in params]
         self.zeros = [np.zeros(p.value.size, p.value.dtype) for p in params]
+        # which parameters may take the BLAS (the shapes are part of the cached step's key)
+        self.large = [p.value.size >= blas.MIN_SIZE for p in params]
         self.step = {SGD: self._sgd, Adam: self._adam, RMSProp: self._rmsprop}[type(optimizer)]
 
     # --- SGD ---------------------------------------------------------------------------------
 
     def _sgd(self) -> None:
+        opt = self.opt
+        if opt.momentum or opt.weight_decay:
+            self._sgd_general()
+        else:  # W -= lr g, the common case: nothing else to pay for on small parameters
+            lr = opt.lr
+            for p, (buf, _), large in zip(opt.params, self.scratch, self.large):
+                if large:
+                    axpy(-lr, p.grad, p.value, buf)
+                else:
+                    np.multiply(p.grad, lr, out=buf)
+                    np.subtract(p.value, buf, out=p.value)
+        opt.t += 1
+
+    def _sgd_general(self) -> None:
         """v <- mu v + g;  W <- W - lr v (classical) or W - lr (g + mu v) (Nesterov), with
         g + wd W for g under weight decay: each a scaling and y += a x."""
         opt = self.opt
@@ -57,7 +74,6 @@ class Update:
                 else:
                     g = v
             axpy(-lr, g, w, tmp if g is buf else buf)
-        opt.t += 1
 
     # --- Adam and RMSProp: g^2 first (to find an overflow), then the update -------------------
 
