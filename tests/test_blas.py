@@ -86,6 +86,14 @@ def test_another_blas_is_not_used(monkeypatch):
     assert blas.describe().startswith("NumPy expressions") and "accelerate" in blas.describe()
 
 
+def test_an_openblas_that_does_not_say_its_integer_width_is_not_used(monkeypatch):
+    monkeypatch.setattr(blas, "_KERNELS", {})
+    fake = {"Build Dependencies": {"blas": {"name": "openblas", "found": True}}}
+    monkeypatch.setattr(np, "show_config", lambda mode="stdout": fake)
+    blas._find()
+    assert not blas._KERNELS and "does not say its configuration" in blas.describe()
+
+
 def test_kernels_that_compute_wrong_results_are_refused(monkeypatch):
     def wrong_axpy(n, a, x, incx, y, incy):  # forgets to add: leaves y as it was
         pass

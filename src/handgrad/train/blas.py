@@ -47,6 +47,8 @@ def _names() -> tuple[str, str, type[ctypes.c_int64] | type[ctypes.c_int32]]:
     name, details = str(config.get("name", "")), str(config.get("openblas configuration", ""))
     if "openblas" not in name.lower():
         raise ValueError(f"NumPy's BLAS is {name or 'unknown'}, not an OpenBLAS")
+    if not details:  # the integer width unknown: a wrong guess could write anywhere
+        raise ValueError(f"NumPy's BLAS {name} does not say its configuration")
     ilp64 = "USE64BITINT" in details
     prefix = "scipy_" if name.startswith("scipy-openblas") else ""
     suffix = "64_" if ilp64 and (prefix or name.endswith("64")) else ""
