@@ -40,6 +40,14 @@ def assert_ulps(actual, expected, scale, ulps: float):
 
 
 @pytest.fixture
+def fresh_lookup(monkeypatch):
+    """A lookup whose results (kernels, reason) are put back after the test."""
+    monkeypatch.setattr(blas, "_KERNELS", {})
+    monkeypatch.setattr(blas, "_WHY", blas._WHY)
+    return monkeypatch
+
+
+@pytest.fixture
 def no_blas(monkeypatch):
     """The fallback forced: no BLAS kernels, as with a NumPy built without OpenBLAS."""
     monkeypatch.setattr(blas, "_KERNELS", {})
@@ -77,8 +85,8 @@ def test_numpys_openblas_is_found_when_numpy_says_it_has_one():
         assert not blas._KERNELS and "not an OpenBLAS" in blas.describe()
 
 
-def test_another_blas_is_not_used(monkeypatch):
-    monkeypatch.setattr(blas, "_KERNELS", {})
+def test_another_blas_is_not_used(fresh_lookup):
+    monkeypatch = fresh_lookup
     fake = {"Build Dependencies": {"blas": {"name": "accelerate", "found": True}}}
     monkeypatch.setattr(np, "show_config", lambda mode="stdout": fake)
     blas._find()
@@ -86,15 +94,17 @@ def test_another_blas_is_not_used(monkeypatch):
     assert blas.describe().startswith("NumPy expressions") and "accelerate" in blas.describe()
 
 
-def test_an_openblas_that_does_not_say_its_integer_width_is_not_used(monkeypatch):
-    monkeypatch.setattr(blas, "_KERNELS", {})
+def test_an_openblas_that_does_not_say_its_integer_width_is_not_used(fresh_lookup):
+    monkeypatch = fresh_lookup
     fake = {"Build Dependencies": {"blas": {"name": "openblas", "found": True}}}
     monkeypatch.setattr(np, "show_config", lambda mode="stdout": fake)
     blas._find()
     assert not blas._KERNELS and "does not say its configuration" in blas.describe()
 
 
-def test_kernels_that_compute_wrong_results_are_refused(monkeypatch):
+def test_kernels_that_compute_wrong_results_are_refused(fresh_lookup):
+    monkeypatch = fresh_lookup
+
     def wrong_axpy(n, a, x, incx, y, incy):  # forgets to add: leaves y as it was
         pass
 
@@ -103,15 +113,14 @@ def test_kernels_that_compute_wrong_results_are_refused(monkeypatch):
         view *= a
 
     fake = {np.dtype(np.float64): (wrong_axpy, scal)}
-    monkeypatch.setattr(blas, "_KERNELS", {})
     monkeypatch.setattr(blas, "_bind", lambda lib, names: fake)
     blas._find()
     assert not blas._KERNELS and "refused" in blas.describe()
     assert blas._works(fake) is False
 
 
-def test_a_missing_symbol_falls_back(monkeypatch):
-    monkeypatch.setattr(blas, "_KERNELS", {})
+def test_a_missing_symbol_falls_back(fresh_lookup):
+    monkeypatch = fresh_lookup
     monkeypatch.setattr(blas, "_names", lambda: ("no_such_prefix_", "", blas.ctypes.c_int64))
     blas._find()
     assert not blas._KERNELS and "not usable" in blas.describe()
