@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 import handgrad as hg
-from handgrad.train import batches, threads
+from handgrad.train import batches, blas, threads
 from handgrad.train.fast import fast_step
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -98,7 +98,10 @@ def profile(
     opt = hg.SGD(model.parameters(), lr=LEARNING_RATE)
     target = loss.prepare_target(y, (X.shape[0], w.sizes[-1]), X.dtype)
     path = fast_step(model, loss, opt, None, X, target, None)  # as fit builds it
-    print(f"handgrad's element-wise threads: {len(path.step.__self__.parts)} (update parts)")
+    print(
+        f"SGD step: {blas.describe()} from {blas.MIN_SIZE} elements; "
+        f"batch gather: up to {path.batch.thread_count} thread(s)"
+    )
     rng = np.random.default_rng(0)
     clock = time.perf_counter
     samples: dict[str, list[float]] = {p: [] for p in PHASES}

@@ -2,12 +2,12 @@
 
     python benchmarks/thread_threshold.py [--threads 2] [--repeats 15]
 
-For parameter sizes from 4 Ki to 4 Mi elements (float64 and float32), the fast path's SGD
-update (``fast_updates.Update``) on one thread and on ``--threads`` threads (the split
-forced), alternated call by call, and the same for the batch gather of 128 rows of that
-many elements in all. Prints the median wall microseconds of each and their ratio; the
+For batches of 4 Ki to 4 Mi elements (float64 and float32), the fast path's batch gather
+of 128 rows on one thread and on ``--threads`` threads (the split forced), alternated call
+by call. (The SGD updates no longer split: they use NumPy's BLAS threads,
+``benchmarks/blas_threshold.py``.) Prints the median wall microseconds of each and their ratio; the
 threshold (``threads.MIN_PER_THREAD``, elements per thread) is the smallest size per
-thread from which the split is faster in both. Wall time: the point is the time saved
+thread from which the split is faster. Wall time: the point is the time saved
 with a second core busy. Read it with the load average it prints.
 """
 
@@ -20,9 +20,7 @@ import time
 
 import numpy as np
 
-import handgrad as hg
 from handgrad.train import fast, threads
-from handgrad.train.fast_updates import Update
 
 
 def _median_us(fns, repeats: int, inner: int) -> list[float]:
@@ -40,16 +38,12 @@ def _median_us(fns, repeats: int, inner: int) -> list[float]:
     return [float(np.median(t)) for t in times]
 
 
-def measure(n: int, dtype, count: int, repeats: int) -> tuple[float, float, float, float]:
-    """(update 1 thread, update split, gather 1 thread, gather split) in microseconds."""
+def measure(n: int, dtype, count: int, repeats: int) -> tuple[float, float]:
+    """(gather 1 thread, gather split) in microseconds."""
     rng = np.random.default_rng(0)
-    param = hg.Parameter(rng.standard_normal(n).astype(dtype))
-    param.grad[...] = rng.standard_normal(n)
-    opt = hg.SGD([param], lr=1e-9)
     saved = threads.MIN_PER_THREAD
     threads.MIN_PER_THREAD = 64
     try:
-        one, split = Update(opt, 1), Update(opt, count)
         width = max(1, n // 128)
         rows = min(20_000, max(1024, (1 << 24) // width))  # at most 16 Mi elements of X
         X = rng.standard_normal((rows, width)).astype(dtype)
@@ -57,11 +51,10 @@ def measure(n: int, dtype, count: int, repeats: int) -> tuple[float, float, floa
         g1 = fast.BatchGather(X, thread_count=1)
         gn = fast.BatchGather(X, thread_count=count)
         inner = max(1, 200_000 // n)
-        u1, un = _median_us([one.step, split.step], repeats, inner)
         b1, bn = _median_us([lambda: g1(idx), lambda: gn(idx)], repeats, inner)
     finally:
         threads.MIN_PER_THREAD = saved
-    return u1, un, b1, bn
+    return b1, bn
 
 
 def main(argv=None) -> int:
@@ -70,13 +63,12 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args(argv)
     print(f"load average {os.getloadavg()[0]:.1f}; {args.threads} threads against 1; wall us")
-    print(f"{'dtype':8s} {'elements':>9s} {'update 1':>9s} {'split':>9s} {'ratio':>6s}"
-          f" {'gather 1':>9s} {'split':>9s} {'ratio':>6s}")  # fmt: skip
+    print(f"{'dtype':8s} {'elements':>9s} {'gather 1':>9s} {'split':>9s} {'ratio':>6s}")
     for dtype in (np.float64, np.float32):
         for n in (1 << k for k in range(12, 23, 2)):
-            u1, un, b1, bn = measure(n, dtype, args.threads, args.repeats)
-            print(f"{np.dtype(dtype).name:8s} {n:9d} {u1:9.1f} {un:9.1f} {un / u1:6.2f}"
-                  f" {b1:9.1f} {bn:9.1f} {bn / b1:6.2f}", flush=True)  # fmt: skip
+            b1, bn = measure(n, dtype, args.threads, args.repeats)
+            name = np.dtype(dtype).name
+            print(f"{name:8s} {n:9d} {b1:9.1f} {bn:9.1f} {bn / b1:6.2f}", flush=True)
     return 0
 
 

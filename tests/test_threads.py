@@ -13,7 +13,6 @@ import pytest
 
 import handgrad as hg
 from handgrad.train import fast, threads
-from handgrad.train.fast_updates import Update
 
 
 @pytest.fixture
@@ -22,26 +21,6 @@ def tiny_parts(monkeypatch):
     monkeypatch.setattr(threads, "MIN_PER_THREAD", 64)
     yield
     threads.set_threads(None)
-
-
-@pytest.mark.parametrize("sizes", [[1000, 50, 3000], [5, 0, 7000], [6400], [64, 64, 64, 64]])
-@pytest.mark.parametrize("count", [1, 2, 3, 5])
-def test_split_covers_every_element_once_at_grain_boundaries(tiny_parts, sizes, count):
-    parts = threads.split(sizes, count)
-    assert 1 <= len(parts) <= count
-    seen = [np.zeros(n, int) for n in sizes]
-    for part in parts:
-        for i, a, b in part:
-            assert a % threads.GRAIN == 0 and a < b
-            seen[i][a:b] += 1
-    assert all((s == 1).all() for s in seen)
-
-
-def test_small_arrays_stay_in_one_part_of_whole_arrays():
-    assert threads.split([4096, 64, 640], 8) == [[(0, 0, 4096), (1, 0, 64), (2, 0, 640)]]
-    big = threads.MIN_PER_THREAD * 3
-    assert len(threads.split([big], 8)) == 3
-    assert len(threads.split([big], 2)) == 2
 
 
 def test_run_parts_runs_every_part_and_raises_a_workers_error():
@@ -89,50 +68,6 @@ def test_thread_count_follows_the_blas_limit():
         assert threads.thread_count() == 1
 
 
-OPTIMIZERS = {
-    "sgd": lambda ps: hg.SGD(ps, lr=0.1),
-    "momentum": lambda ps: hg.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
-    "nesterov": lambda ps: hg.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
-    "adam": lambda ps: hg.Adam(ps, lr=0.01, weight_decay=0.01),
-    "adamw": lambda ps: hg.Adam(ps, lr=0.01, weight_decay=0.01, decoupled=True),
-    "rmsprop": lambda ps: hg.RMSProp(ps, lr=0.01, weight_decay=0.01),
-}
-
-
-def _params(dtype) -> list[hg.Parameter]:
-    rng = np.random.default_rng(3)
-    shapes = [(37, 29), (29,), (29, 300), (300,)]
-    params = [hg.Parameter(rng.standard_normal(s).astype(dtype)) for s in shapes]
-    for p in params[1::2]:
-        p.regularize = False
-    return params
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
-def test_updates_on_several_threads_give_the_bits_of_one(tiny_parts, name, dtype):
-    runs = {}
-    for count in (1, 2, 3, 4):
-        params = _params(dtype)
-        opt = OPTIMIZERS[name](params)
-        update = Update(opt, count)
-        assert len(update.parts) == count  # really split (or really not)
-        rng = np.random.default_rng(0)
-        for step in range(4):
-            for p in params:
-                p.grad[...] = rng.standard_normal(p.grad.shape)
-            if step == 2 and name in ("adam", "adamw", "rmsprop"):
-                # g^2 overflows in one piece: the rare path (the reference update)
-                params[2].grad[5, 200] = np.sqrt(np.finfo(dtype).max) * 4
-            with np.errstate(over="ignore", invalid="ignore"):
-                update.step()
-        runs[count] = [p.value.copy() for p in params] + [
-            a.copy() for s in opt.state for a in s.values()
-        ]
-    for count in (2, 3, 4):
-        assert all(np.array_equal(a, b) for a, b in zip(runs[1], runs[count]))
-
-
 def _train(dtype, loss_name: str, count: int, epochs: int = 2) -> tuple:
     threads.set_threads(count)
     rng = np.random.default_rng(1)
@@ -144,7 +79,7 @@ def _train(dtype, loss_name: str, count: int, epochs: int = 2) -> tuple:
     model = hg.mlp(sizes, "relu", seed=0, dtype=dtype)
     opt = hg.Adam(model.parameters(), lr=0.01)
     history = hg.fit(model, loss, opt, X, y, epochs=epochs, batch_size=64, seed=2)
-    assert len(fast._CACHE[model].step.__self__.parts) == count  # the update was split
+    assert len(fast._CACHE[model].batch._rows[64]) == count  # the gather was split
     return history.step_loss, [p.value.copy() for p in model.parameters()]
 
 

@@ -11,14 +11,15 @@ optimizer beside a fused one:
 - the first layer with parameters skips dL/dx, which nobody needs;
 - the losses are fused kernels on a target validated once (``fast_losses``: flat-index
   softmax cross-entropy with its exact tail; BCE sharing one exp between loss and gradient);
-- the optimizers update each parameter in place (``fast_updates``);
+- the optimizers update each parameter in place (``fast_updates``; SGD in one pass);
 - the batch gather copies the rows of X into a reused buffer.
 
 It writes into the user's own arrays (``p.value``, ``p.grad``, the optimizer's ``state``),
 never rebinds them, and keeps nothing on them. A ``FastStep`` serves one ``fit`` call at a
 time; ``fit`` hands it back (``release``) and the model's next call with the same pieces
-and shapes takes it again (``fast_step``). Very large element-wise work (the batch gather,
-the optimizer updates) is split across threads (``threads``) without changing a bit.
+and shapes takes it again (``fast_step``). A very large batch gather is split across
+threads (``threads``); large SGD updates run on NumPy's BLAS threads (``blas``); neither
+changes a bit with the thread count.
 
 ``tests/test_fastpath.py`` keeps every kernel and whole trajectories equal to the reference
 to a few ulps in float64. Everything else takes the reference path.
@@ -385,7 +386,7 @@ class FastStep:
         self._model = _Model(model, X.dtype)
         self.forward = self._model.forward  # the kernels, without a call in between
         self._loss = LossKernel(loss).kernel
-        self.step = Update(optimizer, count).step
+        self.step = Update(optimizer).step
         self.l2 = l2
         self.params = model.parameters()
         # 0 * g is 0 for finite g, NaN otherwise: a dot product decides for small g; large g

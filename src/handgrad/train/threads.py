@@ -7,12 +7,12 @@ when set and by the BLAS's own thread count (which ``threadpoolctl.threadpool_li
 lowers), so that a user who asked for one thread gets one. The pool is created at first
 use and kept for the process.
 
-How the work is split: ``split`` cuts a list of arrays' elements into contiguous pieces
-whose boundaries are multiples of ``GRAIN`` elements, one part per thread, and no part
-smaller than ``MIN_PER_THREAD`` elements (below that, starting a thread costs more than
-it saves: ``benchmarks/thread_threshold.py`` measures it). Only element-wise work is
-split: each element is computed by the same expression whatever the thread count, so
-the bits are the same with 1 thread or 8.
+How the work is split: the caller cuts it into parts, one per thread, none smaller than
+``MIN_PER_THREAD`` elements (below that, starting a thread costs more than it saves:
+``benchmarks/thread_threshold.py`` measures it), and ``run_parts`` runs them. Only
+element-wise work is split (today the batch gather, by rows; the SGD updates use the
+BLAS's own threads, ``blas``): each element is computed by the same expression whatever
+the thread count, so the bits are the same with 1 thread or 8.
 """
 
 from __future__ import annotations
@@ -29,16 +29,10 @@ __all__ = [
     "thread_count",
     "available",
     "busy_elsewhere",
-    "split",
     "run_parts",
-    "GRAIN",
     "MIN_PER_THREAD",
 ]
 
-# piece boundaries are multiples of this many elements (512 bytes of float64), so that a
-# piece starts at the same alignment as the whole array and NumPy's SIMD loops see the
-# same element positions
-GRAIN = 64
 # the fewest elements worth giving a thread (benchmarks/thread_threshold.py). On the
 # 2-vCPU host this was measured on, two threads lost to one at every size up to 4 Mi
 # elements (the SGD update and the batch gather: 10-40x slower at 4 Ki, 1.1x at 1 Mi on
@@ -136,33 +130,6 @@ def busy_elsewhere(proc: str = "/proc") -> int:
     except (OSError, ValueError, IndexError):
         return 0
     return max(0, runnable - own)
-
-
-def split(sizes: Sequence[int], threads: int) -> list[list[tuple[int, int, int]]]:
-    """The elements of arrays of ``sizes`` in at most ``threads`` parts of nearly equal
-    size (none below ``MIN_PER_THREAD`` elements): each part a list of pieces
-    (array index, start, stop). With one part, each piece is a whole array."""
-    total = sum(sizes)
-    parts = max(1, min(threads, total // MIN_PER_THREAD))
-    if parts == 1:
-        return [[(i, 0, n) for i, n in enumerate(sizes) if n]]
-    starts = [sum(sizes[:i]) for i in range(len(sizes))]  # each array's place in the whole
-    edges = [0]
-    for k in range(1, parts):  # each cut rounded up to GRAIN within the array it falls in
-        cut = total * k // parts
-        i = max(j for j, s in enumerate(starts) if s <= cut and sizes[j])
-        edges.append(starts[i] + min(sizes[i], -(-(cut - starts[i]) // GRAIN) * GRAIN))
-    edges.append(total)
-    out = []
-    for lo, hi in zip(edges, edges[1:]):
-        pieces = [
-            (i, max(lo - s, 0), min(hi - s, n))
-            for i, (s, n) in enumerate(zip(starts, sizes))
-            if max(lo - s, 0) < min(hi - s, n)
-        ]
-        if pieces:
-            out.append(pieces)
-    return out
 
 
 def run_parts(work: Callable[[Any], None], parts: Sequence[Any]) -> None:
