@@ -177,6 +177,40 @@ def test_zero_factors_and_odd_arrays_take_the_numpy_expression():
     assert np.all(y32 == -0.5)
 
 
+def test_a_read_only_or_unaligned_array_is_never_written_by_the_blas():
+    """The BLAS writes through memory NumPy calls read-only: such a y gets NumPy's own error
+    and keeps its values; an unaligned one gets the NumPy expression's right values."""
+    n = 2 * blas.MIN_SIZE
+    y = np.zeros(n)
+    y.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        blas.axpy(-0.5, np.ones(n), y, np.empty(n))
+    with pytest.raises(ValueError, match="read-only"):
+        blas.scal(2.0, y)
+    assert not y.any()
+    raw = np.zeros(8 * n + 1, np.uint8)
+    unaligned = raw[1:].view(np.float64)
+    assert not unaligned.flags.aligned
+    blas.axpy(-0.5, np.ones(n), unaligned, np.empty(n))
+    assert np.all(unaligned == -0.5)
+
+
+def test_fit_on_read_only_weights_fails_before_changing_any():
+    """A model whose large weights are read-only: fit refuses as the reference path does,
+    and no weight moved (the first update raises before it writes)."""
+    model = hg.mlp([300, 200, 2], "relu", seed=0)
+    before = [p.value.copy() for p in model.parameters()]
+    for p in model.parameters():
+        p.value.flags.writeable = False
+    X = np.random.default_rng(0).standard_normal((64, 300))
+    y = (X[:, 0] > 0).astype(np.int64)
+    with pytest.raises(ValueError, match="read-only"):
+        hg.fit(model, hg.SoftmaxCrossEntropyLoss(), hg.SGD(model.parameters(), lr=0.1), X, y,
+               epochs=1, batch_size=32)  # fmt: skip
+    for p, old in zip(model.parameters(), before):
+        assert np.array_equal(p.value, old)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_axpy_and_scal_give_the_same_bits_at_any_blas_thread_count(dtype):
     runs = {}

@@ -151,13 +151,16 @@ def scal(a: float, x: np.ndarray) -> None:
 
 def _kernels(y: np.ndarray, x: np.ndarray) -> tuple[_Func, _Func] | None:
     """NumPy's BLAS for y (and x) when it is usable and they are large enough to gain, of
-    its dtype, C-contiguous and of one size; else None."""
+    its dtype, C-contiguous, aligned and of one size, y writeable; else None (a read-only
+    y then gets NumPy's own error, where the BLAS would write through the flag)."""
     if y.size < MIN_SIZE:
         return None
     kernels = _KERNELS.get(y.dtype)
     if kernels is None or x.dtype != y.dtype or x.size != y.size:
         return None
-    return kernels if y.flags.c_contiguous and x.flags.c_contiguous else None
+    fx, fy = x.flags, y.flags
+    usable = fy.writeable and fy.c_contiguous and fy.aligned and fx.c_contiguous and fx.aligned
+    return kernels if usable else None
 
 
 _find()
