@@ -53,7 +53,9 @@ HINTS: dict[str, str] = {
     "max; softplus / log-sum-exp on logits; dL/dz = p - y directly, never through dL/dp)",
     "mutates-input": "the caller's arrays were changed: work on copies or new arrays",
     "shape": "the result's shape differs from the contract's",
-    "dtype": "float32 in must give float32 out (no silent upcast to float64)",
+    "dtype": "float32 in must give float32 out (no silent upcast to float64; a NumPy float64 "
+    "scalar such as np.power(beta, t) or np.sqrt(2.0) upcasts a float32 array: keep such "
+    "constants Python floats)",
 }
 
 # codes from the most specific (a named mistake) to the most generic; a case lists its codes

@@ -41,6 +41,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._gradcheck_copy import float64_problem
+from ._gradcheck_noise import loss_noise
 from .constraints import Options, Real, check
 from .init import make_rng
 from .layers import Module, Parameter, Sequential
@@ -56,6 +57,7 @@ __all__ = ["gradcheck", "numerical_gradient", "GradcheckReport", "ParamCheck"]
 
 ULP = float(np.finfo(np.float64).eps)
 ROUNDING_SAFETY = 64.0  # units in the last place a loss evaluation may carry
+NOISE_SAFETY = 10.0  # standard deviations of the measured loss noise, through the stencil
 REFINEMENTS = 4  # the step goes down to eps / 10^4 where needed
 REL_FLOOR = 1e-8  # only for the informative relative-error column
 
@@ -255,7 +257,7 @@ STENCILS = {
     2: ((1, 0.5), (-1, -0.5)),
     4: ((1, 8 / 12), (-1, -8 / 12), (2, -1 / 12), (-2, 1 / 12)),
 }
-OFFSETS = (1, -1, 2, -2, 3, -3)  # gradcheck's evaluations, in units of the step h
+OFFSETS = (1, -1, 2, -2, 3, -3, 0.5, -0.5)  # gradcheck's evaluations, in units of the step h
 
 
 def numerical_gradient(
@@ -308,23 +310,43 @@ def _evaluate(
     return values, crossed
 
 
-def _judge_entry(values: list[float], h: float, rtol: float) -> tuple[float, float, float]:
-    """(n, allowed, truncation) from f at x + k h for k = 1, -1, 2, -2, 3, -3.
+STENCIL_WEIGHTS = (45, 45, 9, 9, 1, 1, 0, 0)  # |w_k| of the sixth-order stencil, times 60
+STENCIL_NORM = float(np.sqrt(sum(w * w for w in STENCIL_WEIGHTS)))  # sqrt(sum w_k^2), ~64.9
 
-    n is the sixth-order estimate; the fourth-order one differs from it by about the
-    fourth-order truncation error, which bounds n's own (two orders smaller).
+
+def _judge_entry(
+    values: list[float], h: float, rtol: float, noise: float = 0.0
+) -> tuple[float, float, float]:
+    """(n, allowed, truncation) from f at x + k h for k = 1, -1, 2, -2, 3, -3, 1/2, -1/2.
+
+    n is the sixth-order estimate from the steps h, 2h, 3h; the fourth-order one differs from
+    it by about the fourth-order truncation error, which bounds n's own (two orders smaller)
+    where the Taylor series converges at step 3h. Where it does not (a feature of the loss
+    narrower than the steps: a near-tie of two huge logits), the two can agree by chance, so
+    a second sixth-order estimate from the steps h/2, h, 2h must agree with n as well: the
+    truncation term is the sum of both disagreements. The rounding
+    part is the larger of ROUNDING_SAFETY ulp of each loss value and NOISE_SAFETY times the
+    measured noise ``noise`` (the standard deviation of a loss value), through the stencil.
     """
     d1, d2, d3 = values[0] - values[1], values[2] - values[3], values[4] - values[5]
+    d_half = values[6] - values[7]
     n4 = (8 * d1 - d2) / (12 * h)
     n6 = (45 * d1 - 9 * d2 + d3) / (60 * h)
-    truncation = abs(n4 - n6)
-    weights = (45, 45, 9, 9, 1, 1)
-    rounding = ROUNDING_SAFETY * ULP * sum(w * abs(v) for w, v in zip(weights, values)) / (60 * h)
+    n6_small = (256 * d_half - 40 * d1 + d2) / (180 * h)  # Richardson on h/2, h, 2h
+    truncation = abs(n4 - n6) + abs(n6_small - n6)
+    ulps = ROUNDING_SAFETY * ULP * sum(w * abs(v) for w, v in zip(STENCIL_WEIGHTS, values))
+    rounding = max(ulps, NOISE_SAFETY * noise * STENCIL_NORM) / (60 * h)
     return n6, rtol * abs(n6) + truncation + rounding, truncation
 
 
 def _difference(
-    f: Callable[[], float], x: np.ndarray, idx: Index, eps: float, rtol: float, probe: Probe | None
+    f: Callable[[], float],
+    x: np.ndarray,
+    idx: Index,
+    eps: float,
+    rtol: float,
+    probe: Probe | None,
+    noise: float = 0.0,
 ) -> tuple[float, float] | None:
     """(n, allowed) for entry ``idx``, or None when every step tried crosses a kink.
 
@@ -337,7 +359,7 @@ def _difference(
         values, crossed = _evaluate(f, x, idx, h, OFFSETS, probe)
         if crossed:
             continue
-        n, allowed, truncation = _judge_entry(values, h, rtol)
+        n, allowed, truncation = _judge_entry(values, h, rtol, noise)
         if best is None or allowed < best[1]:
             best = (n, allowed)
         if truncation <= 0.5 * allowed:
@@ -355,13 +377,15 @@ def _check_arrays(
     rng: np.random.Generator,
     probe: Probe | None,
 ) -> list[ParamCheck]:
-    rows = []
     for name, x in named:
         if x.dtype != np.float64:
             raise TypeError(
                 f"gradcheck: {name} is {x.dtype}; finite differences need float64 arrays "
                 "(make float64 copies, build f on them, and check those)"
             )
+    noise = loss_noise(f, [x for _, x in named], rng, OFFSETS[-2] * eps, probe)
+    rows = []
+    for name, x in named:
         a = np.asarray(analytic[name], dtype=np.float64)
         if a.shape != x.shape:
             raise ValueError(
@@ -372,7 +396,7 @@ def _check_arrays(
             indices = rng.choice(x.size, size=max_entries, replace=False)
         row = ParamCheck(name, tuple(x.shape))
         for idx in _entries(x, indices):
-            judged = _difference(f, x, idx, eps, rtol, probe)
+            judged = _difference(f, x, idx, eps, rtol, probe, noise)
             if judged is None:
                 row.kinks += 1
             else:
@@ -387,13 +411,19 @@ def _kink_probe(model: Module) -> Probe | None:
     A module says it has a kink with a ``kink`` attribute (the input where its derivative
     jumps, e.g. 0.0) and keeps its last input as ``_x`` or ``x``, as ReLU and LeakyReLU do.
     """
-    layers = model.layers if isinstance(model, Sequential) else [model]
     kinked: list[tuple[Module, float]] = [
-        (m, kink) for m in layers if (kink := getattr(m, "kink", None)) is not None
+        (m, kink) for m in _modules(model) if (kink := getattr(m, "kink", None)) is not None
     ]
     if not kinked:
         return None
     return lambda: [_last_input(m) > kink for m, kink in kinked]
+
+
+def _modules(model: Module) -> list[Module]:
+    """Every module inside ``model``, Sequentials nested in Sequentials included."""
+    if isinstance(model, Sequential):
+        return [m for layer in model.layers for m in _modules(layer)]
+    return [model]
 
 
 def _last_input(module: Module) -> np.ndarray:
@@ -453,7 +483,18 @@ def gradcheck(
     return GradcheckReport(rows, rtol, eps)
 
 
-def _named_parameters(model: Module) -> list[tuple[str, Parameter]]:
+def _named_parameters(model: Module, prefix: str = "") -> list[tuple[str, Parameter]]:
+    """("0.weight", p), ... as ``Sequential.named_parameters`` names them; a Sequential nested
+    in another adds its index ("0.2.weight"), and parameters without a name, or sharing one
+    inside their module, are named by position ("3.0", "3.1"): each name is unique."""
     if isinstance(model, Sequential):
-        return model.named_parameters()
-    return [(p.name, p) for p in model.parameters()]
+        return [
+            named
+            for i, layer in enumerate(model.layers)
+            for named in _named_parameters(layer, f"{prefix}{i}.")
+        ]
+    params = model.parameters()
+    names = [p.name for p in params]
+    if "" in names or len(set(names)) < len(names):
+        names = [str(k) for k in range(len(params))]
+    return [(prefix + name, p) for name, p in zip(names, params)]

@@ -1,0 +1,108 @@
+"""How noisy is the loss? gradcheck's measure of the rounding error in the loss values.
+
+A loss value is known to far fewer digits than "a few units in its last place" when it is
+computed with cancellation: MSE or Poisson on a fitted model with large targets (L ~ 1e-6
+from terms ~ 1e3), a logit summed from large products. Its rounding error is then set by
+the size of the intermediate numbers, not by L, and a finite difference divides it by the
+step. So gradcheck measures it, from the loss itself, the way Moré and Wild's ECnoise does:
+
+    f_j = L(θ + j δ u),  j = 0 .. POINTS - 1       u random, all parameters at once
+    σ_k = sqrt( γ_k mean_j (Δ^k f_j)² ),  γ_k = (k!)² / (2k)!
+
+Δ^k is the k-th forward difference. For a smooth L the differences shrink like δ^k; rounding
+noise of standard deviation σ makes each σ_k ≈ σ instead. The level k is accepted where
+σ_{k-1}, σ_k, σ_{k+1} agree within a factor 4 and Δ^k changes sign (noise, not curvature); if
+no level qualifies, δ is changed (smaller when the differences still look smooth, larger
+when the values are all equal) and the measure repeated. Directions whose points move a
+ReLU-like unit across its kink are not used (a kink is not noise). The result is the largest
+σ over the directions, 0.0 when none could be measured (the ulp floor then applies alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from math import factorial
+
+import numpy as np
+
+__all__ = ["loss_noise"]
+
+POINTS = 13  # evaluations per direction and step
+DIRECTIONS = 2
+FIRST_STEP = 1e-7
+TRIES = 5  # steps tried per direction
+LEVELS = range(2, 7)  # difference orders that may be accepted
+GAMMA = {k: factorial(k) ** 2 / factorial(2 * k) for k in range(1, 9)}
+
+
+def _sigmas(values: np.ndarray) -> dict[int, float]:
+    return {
+        k: float(np.sqrt(GAMMA[k] * np.mean(np.diff(values, k) ** 2))) for k in range(1, 8)
+    }
+
+
+def _level(values: np.ndarray) -> tuple[float | None, str]:
+    """(σ, "") when some level shows noise; (None, "smooth" or "flat") when none does."""
+    if np.all(values == values[0]):
+        return None, "flat"
+    sigma = _sigmas(values)
+    for k in LEVELS:
+        near = (sigma[k - 1], sigma[k], sigma[k + 1])
+        changes_sign = np.any(np.diff(np.sign(np.diff(values, k))) != 0)
+        if min(near) > 0 and max(near) <= 4 * min(near) and changes_sign:
+            return sigma[k], ""
+    return None, "smooth"
+
+
+def loss_noise(
+    f: Callable[[], float],
+    arrays: Sequence[np.ndarray],
+    rng: np.random.Generator,
+    reach: float,
+    probe: Callable[[], list[np.ndarray]] | None = None,
+) -> float:
+    """The standard deviation of the rounding noise in f() around the current ``arrays``.
+
+    The noise is measured at the current parameters and at a point ``reach`` away in every
+    coordinate (the span of gradcheck's steps): noise often grows away from a minimum (a
+    fitted regression's residual r turns a rounding error e of its prediction into 2 r e).
+    ``arrays`` are perturbed in place and restored exactly; ``probe()`` (optional) tells on
+    which side of its kink each ReLU-like unit is, so a series that crosses one is not used.
+    """
+    originals = [x.copy() for x in arrays]
+    worst = 0.0
+    try:
+        for _ in range(DIRECTIONS):
+            u = [rng.uniform(-1.0, 1.0, x.shape) for x in arrays]
+            for anchor in (0.0, reach):
+                sigma = _noise_along(f, arrays, originals, u, anchor, probe)
+                worst = max(worst, sigma)
+    finally:
+        for x, x0 in zip(arrays, originals):
+            x[...] = x0
+    return worst
+
+
+def _noise_along(f, arrays, originals, u, anchor, probe) -> float:
+    """σ from f at x0 + (anchor + j step) u, j = 0 .. POINTS - 1; 0.0 if not measurable."""
+    step = FIRST_STEP
+    for _ in range(TRIES):
+        values = np.empty(POINTS)
+        start: list[np.ndarray] | None = None
+        for j in range(POINTS):
+            for x, x0, d in zip(arrays, originals, u):
+                x[...] = x0 + (anchor + j * step) * d
+            values[j] = float(f())
+            if probe is not None:
+                state = probe()
+                if start is None:
+                    start = state
+                elif any(not np.array_equal(a, b) for a, b in zip(start, state)):
+                    return 0.0  # a kink inside the series: its jump is not noise
+        if not np.all(np.isfinite(values)):
+            return 0.0
+        sigma, why = _level(values)
+        if sigma is not None:
+            return sigma
+        step = step * 100.0 if why == "flat" else step / 100.0
+    return 0.0
