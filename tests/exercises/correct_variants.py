@@ -24,13 +24,26 @@ right(
     "relu",
     "def relu(z):\n    out = z.copy()\n    out[out < 0] = 0\n    return out\n",
 )
-right("relu-backward-where", "relu_backward", "def relu_backward(dz, z):\n    return np.where(z > 0, dz, 0).astype(dz.dtype)\n")
+right(
+    "relu-backward-where",
+    "relu_backward",
+    "def relu_backward(dz, z):\n    return np.where(z > 0, dz, 0).astype(dz.dtype)\n",
+)
 right(
     "relu-backward-copy",
     "relu_backward",
-    "def relu_backward(dz, z):\n    out = np.array(dz, copy=True)\n    out[z <= 0] = 0\n    return out\n",
+    """
+def relu_backward(dz, z):
+    out = np.array(dz, copy=True)
+    out[z <= 0] = 0
+    return out
+""",
 )
-right("relu-backward-heaviside", "relu_backward", "def relu_backward(dz, z):\n    return dz * np.heaviside(z, 0).astype(dz.dtype)\n")
+right(
+    "relu-backward-heaviside",
+    "relu_backward",
+    "def relu_backward(dz, z):\n    return dz * np.heaviside(z, 0).astype(dz.dtype)\n",
+)
 right(
     "sigmoid-two-branches",
     "sigmoid",
@@ -59,8 +72,16 @@ right(
     "sigmoid",
     "def sigmoid(z):\n    with np.errstate(over='ignore'):\n        return 1 / (1 + np.exp(-z))\n",
 )
-right("sigmoid-derivative-expanded", "sigmoid_derivative", "def sigmoid_derivative(a):\n    return a - a * a\n")
-right("sigmoid-derivative-square", "sigmoid_derivative", "def sigmoid_derivative(a):\n    return a * (1 - a)\n")
+right(
+    "sigmoid-derivative-expanded",
+    "sigmoid_derivative",
+    "def sigmoid_derivative(a):\n    return a - a * a\n",
+)
+right(
+    "sigmoid-derivative-square",
+    "sigmoid_derivative",
+    "def sigmoid_derivative(a):\n    return a * (1 - a)\n",
+)
 right("tanh-numpy", "tanh", "def tanh(z):\n    return np.tanh(z)\n")
 right(
     "tanh-from-exp-stable",
@@ -71,9 +92,26 @@ def tanh(z):
     return np.sign(z) * (1 - e) / (1 + e)
 """,
 )
-right("tanh-from-sigmoid", "tanh", "def tanh(z):\n    e = np.exp(-2 * np.abs(z))\n    s = 1 / (1 + e)\n    return np.sign(z) * (2 * s - 1)\n")
-right("tanh-derivative-factored", "tanh_derivative", "def tanh_derivative(a):\n    return (1 - a) * (1 + a)\n")
-right("tanh-derivative-square", "tanh_derivative", "def tanh_derivative(a):\n    return 1 - np.square(a)\n")
+right(
+    "tanh-from-sigmoid",
+    "tanh",
+    """
+def tanh(z):
+    e = np.exp(-2 * np.abs(z))
+    s = 1 / (1 + e)
+    return np.sign(z) * (2 * s - 1)
+""",
+)
+right(
+    "tanh-derivative-factored",
+    "tanh_derivative",
+    "def tanh_derivative(a):\n    return (1 - a) * (1 + a)\n",
+)
+right(
+    "tanh-derivative-square",
+    "tanh_derivative",
+    "def tanh_derivative(a):\n    return 1 - np.square(a)\n",
+)
 # --- softmax, one-hot, losses -----------------------------------------------------------------
 right(
     "softmax-keepdims",
@@ -112,7 +150,10 @@ right(
 right(
     "one-hot-compare",
     "one_hot",
-    "def one_hot(y, n_classes):\n    return (np.asarray(y)[:, None] == np.arange(n_classes)).astype(float)\n",
+    """
+def one_hot(y, n_classes):
+    return (np.asarray(y)[:, None] == np.arange(n_classes)).astype(float)
+""",
 )
 right(
     "one-hot-loop",
@@ -125,7 +166,11 @@ def one_hot(y, n_classes):
     return out
 """,
 )
-right("mse-square-mean", "mse", "def mse(y_pred, y_true):\n    return float(np.mean(np.square(y_pred - y_true)))\n")
+right(
+    "mse-square-mean",
+    "mse",
+    "def mse(y_pred, y_true):\n    return float(np.mean(np.square(y_pred - y_true)))\n",
+)
 right(
     "mse-dot",
     "mse",
@@ -240,12 +285,19 @@ def softmax_cross_entropy_grad(z, y):
 right(
     "count-parameters-zip",
     "count_parameters",
-    "def count_parameters(layer_sizes):\n    return sum(a * b + b for a, b in zip(layer_sizes, layer_sizes[1:]))\n",
+    """
+def count_parameters(layer_sizes):
+    return sum(a * b + b for a, b in zip(layer_sizes, layer_sizes[1:]))
+""",
 )
 right(
     "count-parameters-numpy",
     "count_parameters",
-    "def count_parameters(layer_sizes):\n    s = np.array(layer_sizes)\n    return int(np.sum((s[:-1] + 1) * s[1:]))\n",
+    """
+def count_parameters(layer_sizes):
+    s = np.array(layer_sizes)
+    return int(np.sum((s[:-1] + 1) * s[1:]))
+""",
 )
 # --- the binary classifier ----------------------------------------------------------------------
 _FORWARD = """
@@ -328,7 +380,10 @@ def backward(X, y, params, cache, activation='relu'):
 right(
     "gd-step-comprehension",
     "gd_step",
-    "def gd_step(params, grads, lr):\n    return {k: v - lr * grads[k] for k, v in params.items()}\n",
+    """
+def gd_step(params, grads, lr):
+    return {k: v - lr * grads[k] for k, v in params.items()}
+""",
 )
 right(
     "gd-step-copy-in-place",

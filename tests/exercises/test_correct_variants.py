@@ -27,9 +27,7 @@ def test_the_catalogue_covers_every_exercise():
     assert len({ident for ident, *_ in VARIANTS}) == len(VARIANTS)
 
 
-@pytest.mark.parametrize(
-    "exercise,source", [v[1:] for v in VARIANTS], ids=[v[0] for v in VARIANTS]
-)
+@pytest.mark.parametrize("exercise,source", [v[1:] for v in VARIANTS], ids=[v[0] for v in VARIANTS])
 def test_a_right_answer_written_another_way_passes(exercise, source):
     namespace: dict = {}
     exec(compile(source, f"<{exercise}>", "exec"), namespace)
@@ -84,3 +82,45 @@ def _mutants():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.MUTANTS
+
+
+WRONG_EVERYWHERE = {
+    "softmax": "def softmax(z):\n"
+    "    e = np.exp(2 * (z - z.max(axis=1, keepdims=True)))\n"
+    "    return e / e.sum(axis=1, keepdims=True)\n",
+    "bce_with_logits": "def bce_with_logits(z, y):\n"
+    "    return float(np.mean(np.logaddexp(0, z) - y * z)) + 0.1\n"
+    "def bce_with_logits_grad(z, y):\n"
+    "    return (0.5 * (1 + np.tanh(z)) - y) / len(z)\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRONG_EVERYWHERE))
+def test_a_stable_formula_wrong_everywhere_is_not_called_unstable(name):
+    """The extreme case used to claim "unstable" for any wrong answer; a stable formula with a
+    wrong factor is wrong on the ordinary cases too, and the claim is not made."""
+    namespace: dict = {"np": np}
+    exec(WRONG_EVERYWHERE[name], namespace)
+    result = ex.check(name, namespace)
+    assert not result.passed
+    assert "unstable" not in result.diagnoses, str(result)
+    extreme = next(c for c, case in zip(result.cases, get(name).cases()) if "extreme" in case.tags)
+    assert not extreme.passed and "not only where a formula overflows" in extreme.message
+
+
+@pytest.mark.slow
+def test_the_sandbox_takes_the_claim_back_as_well(tmp_path):
+    path = tmp_path / "softmax.py"
+    path.write_text("import numpy as np\n" + WRONG_EVERYWHERE["softmax"])
+    result = ex.check("softmax", str(path))
+    assert not result.passed and "unstable" not in result.diagnoses, str(result)
+
+
+def test_a_naive_formula_right_on_ordinary_inputs_is_still_called_unstable():
+    namespace: dict = {"np": np}
+    exec(
+        "def softmax(z):\n    e = np.exp(z)\n    return e / e.sum(axis=1, keepdims=True)\n",
+        namespace,
+    )
+    result = ex.check("softmax", namespace)
+    assert result.diagnoses == ["unstable"], str(result)

@@ -64,7 +64,11 @@ def draw(seed: int) -> Case:
     outputs = {"mse": rng.integers(1, 4), "bce": rng.integers(1, 3), "poisson": 1,
                "softmax_ce": rng.integers(2, 5)}[loss]  # fmt: skip
     depth = int(rng.integers(1, 4))
-    sizes = (int(rng.integers(1, 6)), *(int(rng.integers(1, 13)) for _ in range(depth)), int(outputs))
+    sizes = (
+        int(rng.integers(1, 6)),
+        *(int(rng.integers(1, 13)) for _ in range(depth)),
+        int(outputs),
+    )
     return Case(
         seed=seed,
         activation=str(rng.choice(ACTIVATIONS)),

@@ -26,6 +26,11 @@ from .catalogue import BugModel, Case
 
 __all__ = ["Comparison", "compare_output", "close", "HINTS", "most_specific_first"]
 
+# the claim made about a wrong answer on a case of extreme inputs; ``checking.settle`` takes it
+# back when the answer is wrong on ordinary inputs too (then it is not only an instability)
+EXTREME_NOTE = "wrong on extreme inputs, where a naive formula loses its digits"
+NOT_ONLY_EXTREME = "wrong here as on the ordinary cases, so not only where a formula overflows"
+
 # one line per code, saying where to look; each code has a section of docs/exercises.md with
 # the same name (result.py links the hint to it)
 HINTS: dict[str, str] = {
@@ -173,7 +178,7 @@ def _value_codes(got: np.ndarray, want: np.ndarray, case: Case, name: str) -> tu
         codes = ["scale"] + (["sign"] if c < 0 else [])
         return codes, f"the answer is {_describe_factor(c, case)} times the right one"
     if "extreme" in case.tags:
-        return ["unstable"], "wrong on extreme inputs, where a naive formula loses its digits"
+        return ["unstable"], EXTREME_NOTE
     mask = case.masks.get(name)
     if mask is not None and mask.shape == got.shape:
         wrong = ~np.isclose(got, want, case.rtol, case.atol)

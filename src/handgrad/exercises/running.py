@@ -88,7 +88,7 @@ def _changed(before: Any, after: Any) -> bool:
 
 
 def _how_changed(before: Any, after: Any) -> str:
-    """" (...)" when an array changed only by rounding (an entry moved by +eps then -eps
+    """ " (...)" when an array changed only by rounding (an entry moved by +eps then -eps
     instead of being put back), so the learner is told why a restored array still differs."""
     if not (isinstance(before, np.ndarray) and isinstance(after, np.ndarray)):
         return ""

@@ -36,9 +36,7 @@ GAMMA = {k: factorial(k) ** 2 / factorial(2 * k) for k in range(1, 9)}
 
 
 def _sigmas(values: np.ndarray) -> dict[int, float]:
-    return {
-        k: float(np.sqrt(GAMMA[k] * np.mean(np.diff(values, k) ** 2))) for k in range(1, 8)
-    }
+    return {k: float(np.sqrt(GAMMA[k] * np.mean(np.diff(values, k) ** 2))) for k in range(1, 8)}
 
 
 def _level(values: np.ndarray) -> tuple[float | None, str]:
@@ -83,7 +81,14 @@ def loss_noise(
     return worst
 
 
-def _noise_along(f, arrays, originals, u, anchor, probe) -> float:
+def _noise_along(
+    f: Callable[[], float],
+    arrays: Sequence[np.ndarray],
+    originals: Sequence[np.ndarray],
+    u: Sequence[np.ndarray],
+    anchor: float,
+    probe: Callable[[], list[np.ndarray]] | None,
+) -> float:
     """σ from f at x0 + (anchor + j step) u, j = 0 .. POINTS - 1; 0.0 if not measurable."""
     step = FIRST_STEP
     for _ in range(TRIES):
