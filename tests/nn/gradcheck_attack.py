@@ -410,9 +410,13 @@ if __name__ == "__main__":
     import sys
 
     start, stop = int(sys.argv[1]), int(sys.argv[2])
-    t = attack(range(start, stop))
-    print(t.line())
-    for f in t.false_fails:
-        print("FALSE FAIL", f, sep="\n")
-    for m in t.misses:
-        print("MISS", m, sep="\n")
+    total = Tally()
+    for first in range(start, stop, 50):
+        shown = (len(total.false_fails), len(total.misses))
+        attack(range(first, min(first + 50, stop)), tally=total)
+        for finding in total.false_fails[shown[0] :]:
+            print("FALSE FAIL", finding, sep="\n")
+        for finding in total.misses[shown[1] :]:
+            print("MISS", finding, sep="\n")
+        print(f"seeds {start}..{min(first + 50, stop) - 1}: {total.line()}", flush=True)
+    print(dict(total.per_mutant))

@@ -8,8 +8,8 @@ orders of magnitude), trains it with Adam for 0-3000 steps, checks its correct b
 wrongly, a ReLU mask off by one unit or sample, a derivative left out or taken at the output).
 
 Here: the fixed cases that broke the verdict once (each FAILED a correct model before the
-fix beside it), the noise measure, and a small run of the harness (seeds 0-5; the slow test
-seeds 6-59). The large run, minutes on a quiet machine, prints the counts and every finding:
+fix beside it), the noise measure, and a small run of the harness (five quick seeds; the
+slow test seeds 0-59). The large run, minutes on a quiet machine, prints the counts and every finding:
 
     PYTHONPATH=src python tests/nn/gradcheck_attack.py 0 2000
 """
@@ -115,14 +115,15 @@ def test_the_noise_of_a_clean_loss_is_at_its_rounding_level():
 
 
 def test_a_few_seeds_of_the_harness():
-    tally = attack_module.attack(range(0, 6))
+    """Quick seeds: ReLU, LeakyReLU, tanh, sigmoid; batches 1-3; 10-1000 steps."""
+    tally = attack_module.attack([6, 7, 12, 13, 20])
     assert tally.false_fails == [] and tally.misses == [], tally.line()
-    assert tally.correct >= 5 and tally.mutants >= 40, tally.line()
+    assert tally.correct == 5 and tally.mutants >= 50, tally.line()
 
 
 @pytest.mark.slow
 def test_sixty_seeds_of_the_harness():
-    tally = attack_module.attack(range(6, 60))
+    tally = attack_module.attack(range(0, 60))
     assert tally.false_fails == [] and tally.misses == [], "\n".join(
         [tally.line(), *tally.false_fails, *tally.misses]
     )
