@@ -1,23 +1,28 @@
 """Gradient checking by central finite differences, with a verdict that knows its resolution.
 
-For each checked entry θ_i the loss L is evaluated at θ_i ± k h for k = 1, 2, 3 (h = ``eps``);
-with d_k = L(θ_i + k h) - L(θ_i - k h):
+For each checked entry θ_i the loss L is evaluated at θ_i ± k h for k = 1/2, 1, 2, 3 (h =
+``eps``); with d_k = L(θ_i + k h) - L(θ_i - k h):
 
     n4_i = (8 d_1 - d_2) / 12h                      error ~ h⁴
     n_i  = (45 d_1 - 9 d_2 + d_3) / 60h             error ~ h⁶ (the one reported)
+    n'_i = (256 d_½ - 40 d_1 + d_2) / 180h          error ~ h⁶ / 36
 
 The entry agrees with the analytic gradient a_i when
 
-    |a_i - n_i| <= allowed_i = rtol |n_i| + |n4_i - n_i| + ROUNDING_SAFETY ulp Σ_k |w_k L_k| / h
+    |a_i - n_i| <= allowed_i = rtol |n_i| + |n4_i - n_i| + |n'_i - n_i|
+                               + max(ROUNDING_SAFETY ulp Σ_k |w_k L_k|, NOISE_SAFETY σ ‖w‖) / h
 
-|n4 - n| is the truncation error the two stencils disagree on (about n4's own, two orders of
-h above n's wherever the Taylor series converges at step h); the last term is the rounding
-error of the stencil: each loss value L_k is known to a few units in its last place, and
-the stencil's weights w_k divide that by h. Both come from the problem itself (its loss,
-its step, its curvature at that entry), so the verdict means the same for a gradient of
-1e-12 and one of 1e+3: PASSED says every checked entry agrees with finite differences to
-what finite differences can resolve there. Where a step crosses a kink or its truncation
-dominates, the entry is redone with a step ten times smaller (REFINEMENTS times at most).
+The middle terms are the truncation error: |n4 - n| is about n4's own (two orders of h above
+n's) wherever the Taylor series converges at step 3h, and n' (smaller steps) catches the
+places where it does not and the two agree by chance. The last term is the rounding error
+of the stencil: each loss value L_k is known to a few units in its last place, or, where it
+is computed with cancellation (a fitted regression with large targets), to its measured
+noise σ (``_gradcheck_noise.loss_noise``); the stencil's weights w_k divide that by h. All
+come from the problem itself (its loss, its step, its curvature at that entry), so the
+verdict means the same for a gradient of 1e-12 and one of 1e+3: PASSED says every checked
+entry agrees with finite differences to what finite differences can resolve there. Where
+a step crosses a kink or its truncation dominates, the entry is redone with a step ten
+times smaller (REFINEMENTS times at most).
 See docs/gradcheck.md.
 
     gradcheck(f, params, grads)        any callable f() -> scalar that reads the float64
@@ -26,7 +31,7 @@ See docs/gradcheck.md.
     gradcheck(model, loss, X, y)       a Module with a Loss on one batch; a float32 model is
                                        checked on a float64 copy (the model is untouched)
 
-For models with ReLU-like units (any module with a ``kink`` attribute, see ``_kink_probe``),
+For models with ReLU-like units (any module with a ``kink`` attribute, see ``_gradcheck_kinks``),
 an entry whose perturbation moves some unit's input across the kink is counted as a kink
 (the finite difference measures the jump there, not the derivative) and not checked.
 """
@@ -41,6 +46,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._gradcheck_copy import float64_problem
+from ._gradcheck_kinks import Probe, kink_probe
 from ._gradcheck_noise import loss_noise
 from .constraints import Options, Real, check
 from .init import make_rng
@@ -48,8 +54,6 @@ from .layers import Module, Parameter, Sequential
 from .losses import Loss
 
 Index = tuple[int, ...]
-# Which side of its kink each ReLU-like unit's input is on, one boolean array per module.
-Probe = Callable[[], list[np.ndarray]]
 # A JSON-ready row or report: strings, numbers, booleans, lists and None.
 JSONDict = dict[str, Any]
 
@@ -405,35 +409,6 @@ def _check_arrays(
     return rows
 
 
-def _kink_probe(model: Module) -> Probe | None:
-    """A function returning, for every ReLU-like unit, which side of its kink each input is on.
-
-    A module says it has a kink with a ``kink`` attribute (the input where its derivative
-    jumps, e.g. 0.0) and keeps its last input as ``_x`` or ``x``, as ReLU and LeakyReLU do.
-    """
-    kinked: list[tuple[Module, float]] = [
-        (m, kink) for m in _modules(model) if (kink := getattr(m, "kink", None)) is not None
-    ]
-    if not kinked:
-        return None
-    return lambda: [_last_input(m) > kink for m, kink in kinked]
-
-
-def _modules(model: Module) -> list[Module]:
-    """Every module inside ``model``, Sequentials nested in Sequentials included."""
-    if isinstance(model, Sequential):
-        return [m for layer in model.layers for m in _modules(layer)]
-    return [model]
-
-
-def _last_input(module: Module) -> np.ndarray:
-    for name in ("_x", "x"):
-        x: np.ndarray | None = getattr(module, name, None)
-        if x is not None:
-            return x
-    raise AttributeError(f"{type(module).__name__} has a kink but keeps no last input (_x or x)")
-
-
 def gradcheck(
     target: Module | Callable[[], float],
     *args: Any,  # (loss, X, y) for a module, (params, grads) for a function: checked below
@@ -466,7 +441,7 @@ def gradcheck(
         model.backward(loss.backward())
         analytic = {name: np.array(p.grad, dtype=np.float64) for name, p in named}
         arrays = [(name, p.value) for name, p in named]
-        rows = _check_arrays(arrays, f, analytic, eps, rtol, max_entries, rng, _kink_probe(model))
+        rows = _check_arrays(arrays, f, analytic, eps, rtol, max_entries, rng, kink_probe(model))
         return GradcheckReport(rows, rtol, eps, note)
 
     if not callable(target):
