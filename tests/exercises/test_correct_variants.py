@@ -124,3 +124,14 @@ def test_a_naive_formula_right_on_ordinary_inputs_is_still_called_unstable():
     )
     result = ex.check("softmax", namespace)
     assert result.diagnoses == ["unstable"], str(result)
+
+
+def test_nan_carried_over_from_a_named_mistake_is_not_called_unstable():
+    """Adam with t - 1 divides by 0 at the first step; the later steps start from that NaN.
+    The step count is the bug (it explains step 1 exactly), not an overflow."""
+    source = next(s for i, _, _, s in _mutants() if i == "adam-t-minus-one")
+    namespace: dict = {}
+    exec(compile(source, "<adam>", "exec"), namespace)
+    result = ex.check("adam", namespace)
+    assert result.diagnoses == ["adam-step-count"], str(result)
+    assert "follow from the mistake named above" in result.cases[0].message

@@ -63,6 +63,12 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
             passed = False
             codes += [c for c in verdict.codes if c not in codes]
             notes.append(verdict.detail)
+    named = {part for model in exercise.bug_models for part in model.code.split("+")}
+    if "unstable" in codes and named & set(codes) and "extreme" not in case.tags:
+        # NaN in a later output carried over from an output a named mistake explains (Adam's
+        # t - 1 divides by 0 at the first step; the answer's later steps start from NaN)
+        codes.remove("unstable")
+        notes.append("the NaN / inf follow from the mistake named above, not from overflow")
     return CaseResult(case.name, passed, most_specific_first(codes), "\n".join(notes))
 
 
