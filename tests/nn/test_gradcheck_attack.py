@@ -91,6 +91,20 @@ def test_a_near_tie_of_huge_logits_passes():
     assert report.passed, report.table()
 
 
+def test_a_one_percent_bug_is_caught_on_a_network_with_huge_inputs():
+    """Inputs ~500, weights ~15, one sample: the noise was first measured with every parameter
+    moved by 3h, which moved the logit by ~300 into a noisier regime, and the allowance let a
+    weight gradient 1 % too large PASS (0.85 of its tolerance); measured at distance 3h, the
+    span of one entry's steps, the bug FAILS by thousands."""
+    case = attack_module.draw(132)
+    assert case.x_scale > 500 and case.batch == 1
+    model, loss, X, y = attack_module.build(case)
+    assert hg.gradcheck(model, loss, X, y, seed=132).passed
+    wrong = attack_module.MUTANTS["weight grad x1.01"](model, np.random.default_rng([132, 13]))
+    report = hg.gradcheck(wrong, loss, X, y, seed=132)
+    assert not report.passed and report.worst_ratio > 100, report.table()
+
+
 def test_the_noise_measure_finds_the_noise_it_is_given():
     rng = np.random.default_rng(0)
     x = np.array([0.3, -1.2, 2.0])

@@ -62,9 +62,11 @@ def loss_noise(
 ) -> float:
     """The standard deviation of the rounding noise in f() around the current ``arrays``.
 
-    The noise is measured at the current parameters and at a point ``reach`` away in every
-    coordinate (the span of gradcheck's steps): noise often grows away from a minimum (a
-    fitted regression's residual r turns a rounding error e of its prediction into 2 r e).
+    The noise is measured at the current parameters and at a point at distance ``reach``
+    (gradcheck's farthest step, 3h, along a random unit direction): noise often grows away
+    from a minimum (a fitted regression's residual r turns a rounding error e of its
+    prediction into 2 r e). Not farther: all parameters moved by 3h each can take a network
+    with large inputs to another regime (a logit 300 away) whose noise no single step meets.
     ``arrays`` are perturbed in place and restored exactly; ``probe()`` (optional) tells on
     which side of its kink each ReLU-like unit is, so a series that crosses one is not used.
     """
@@ -73,7 +75,8 @@ def loss_noise(
     try:
         for _ in range(DIRECTIONS):
             u = [rng.uniform(-1.0, 1.0, x.shape) for x in arrays]
-            for anchor in (0.0, reach):
+            norm = float(np.sqrt(sum(float(np.sum(d * d)) for d in u))) or 1.0
+            for anchor in (0.0, reach / norm):
                 sigma = _noise_along(f, arrays, originals, u, anchor, probe)
                 worst = max(worst, sigma)
     finally:

@@ -16,8 +16,9 @@ The middle terms are the truncation error: |n4 - n| is about n4's own (two order
 n's) wherever the Taylor series converges at step 3h, and n' (smaller steps) catches the
 places where it does not and the two agree by chance. The last term is the rounding error
 of the stencil: each loss value L_k is known to a few units in its last place, or, where it
-is computed with cancellation (a fitted regression with large targets), to its measured
-noise σ (``_gradcheck_noise.loss_noise``); the stencil's weights w_k divide that by h. All
+is computed with cancellation (a fitted regression with large targets), to its noise σ
+measured within reach of the steps (``_gradcheck_noise.loss_noise``, once per step size);
+the stencil's weights w_k divide that by h. All
 come from the problem itself (its loss, its step, its curvature at that entry), so the
 verdict means the same for a gradient of 1e-12 and one of 1e+3: PASSED says every checked
 entry agrees with finite differences to what finite differences can resolve there. Where
@@ -350,7 +351,7 @@ def _difference(
     eps: float,
     rtol: float,
     probe: Probe | None,
-    noise: float = 0.0,
+    noise: Callable[[float], float] = lambda h: 0.0,
 ) -> tuple[float, float] | None:
     """(n, allowed) for entry ``idx``, or None when every step tried crosses a kink.
 
@@ -363,12 +364,33 @@ def _difference(
         values, crossed = _evaluate(f, x, idx, h, OFFSETS, probe)
         if crossed:
             continue
-        n, allowed, truncation = _judge_entry(values, h, rtol, noise)
+        n, allowed, truncation = _judge_entry(values, h, rtol, noise(h))
         if best is None or allowed < best[1]:
             best = (n, allowed)
         if truncation <= 0.5 * allowed:
             break
     return best
+
+
+def _noise_by_step(
+    f: Callable[[], float],
+    arrays: list[np.ndarray],
+    rng: np.random.Generator,
+    probe: Probe | None,
+) -> Callable[[float], float]:
+    """noise(h): the loss's measured noise within the span of the steps h (the farthest, 3h),
+    measured once per step size, when an entry first needs it. On its own random stream, so
+    the entries sampled with ``seed`` stay the ones they were."""
+    streams = rng.spawn(REFINEMENTS + 1)
+    measured: dict[float, float] = {}
+
+    def noise(h: float) -> float:
+        if h not in measured:
+            stream = streams[min(len(measured), REFINEMENTS)]
+            measured[h] = loss_noise(f, arrays, stream, max(OFFSETS) * h, probe)
+        return measured[h]
+
+    return noise
 
 
 def _check_arrays(
@@ -387,8 +409,7 @@ def _check_arrays(
                 f"gradcheck: {name} is {x.dtype}; finite differences need float64 arrays "
                 "(make float64 copies, build f on them, and check those)"
             )
-    # its own stream: the entries sampled with ``seed`` stay the ones they were
-    noise = loss_noise(f, [x for _, x in named], rng.spawn(1)[0], max(OFFSETS) * eps, probe)
+    noise = _noise_by_step(f, [x for _, x in named], rng, probe)
     rows = []
     for name, x in named:
         a = np.asarray(analytic[name], dtype=np.float64)
