@@ -93,9 +93,10 @@ def test_a_near_tie_of_huge_logits_passes():
 
 def test_a_one_percent_bug_is_caught_on_a_network_with_huge_inputs():
     """Inputs ~500, weights ~15, one sample: the noise was first measured with every parameter
-    moved by 3h, which moved the logit by ~300 into a noisier regime, and the allowance let a
-    weight gradient 1 % too large PASS (0.85 of its tolerance); measured at distance 3h, the
-    span of one entry's steps, the bug FAILS by thousands."""
+    moved by 3h (h = 1e-3), which moved the logit by ~300 into a noisier regime, and the
+    allowance let a weight gradient 1 % too large PASS (0.85 of its tolerance) although the
+    step had been refined to 1e-7; measured within reach of the step actually used, the bug
+    FAILS by thousands (with any seed of the noise directions)."""
     case = attack_module.draw(132)
     assert case.x_scale > 500 and case.batch == 1
     model, loss, X, y = attack_module.build(case)
