@@ -106,6 +106,16 @@ def test_a_one_percent_bug_is_caught_on_a_network_with_huge_inputs():
     assert not report.passed and report.worst_ratio > 100, report.table()
 
 
+def test_a_larger_step_is_refined_out_of_a_noisier_regime():
+    """The same network with eps = 1e-2: the steps reach a regime whose noise, allowed at that
+    step, hid the bug although a smaller step resolves it; the step is now refined while the
+    noise within reach falls faster than the step."""
+    model, loss, X, y = attack_module.build(attack_module.draw(132))
+    assert hg.gradcheck(model, loss, X, y, eps=1e-2).passed
+    wrong = attack_module.MUTANTS["weight grad x1.01"](model, np.random.default_rng([132, 13]))
+    assert not hg.gradcheck(wrong, loss, X, y, eps=1e-2).passed
+
+
 def test_the_noise_measure_finds_the_noise_it_is_given():
     rng = np.random.default_rng(0)
     x = np.array([0.3, -1.2, 2.0])

@@ -360,14 +360,17 @@ def _difference(
     rounding, and trained ReLU networks often hold an input within 1e-6 of a kink.
     """
     best: tuple[float, float] | None = None
-    for h in eps * 0.1 ** np.arange(REFINEMENTS + 1):
+    steps = eps * 0.1 ** np.arange(REFINEMENTS + 1)
+    for h, smaller in zip(steps, [*steps[1:], None]):
         values, crossed = _evaluate(f, x, idx, h, OFFSETS, probe)
         if crossed:
             continue
         n, allowed, truncation = _judge_entry(values, h, rtol, noise(h))
         if best is None or allowed < best[1]:
             best = (n, allowed)
-        if truncation <= 0.5 * allowed:
+        # a smaller step helps while truncation dominates, or while the noise within reach
+        # falls faster than the step (the steps reached a noisier regime of the loss)
+        if truncation <= 0.5 * allowed and (smaller is None or noise(h) <= 10 * noise(smaller)):
             break
     return best
 
