@@ -154,3 +154,17 @@ def test_sixty_seeds_of_the_harness():
         [tally.line(), *tally.false_fails, *tally.misses]
     )
     assert tally.correct >= 45 and tally.mutants >= 500, tally.line()
+
+
+def test_the_noise_of_a_huge_loss_is_finite():
+    """Loss values of 1e200: the squares of their differences overflowed to inf, and an
+    infinite σ would have allowed any gradient."""
+    x = np.array([0.3, -1.2, 2.0])
+    noise = np.random.default_rng(1)
+
+    def f():
+        return float(1e200 * (np.sum(np.sin(x) * x**2) + 1e-13 * noise.normal()))
+
+    with np.errstate(over="raise"):
+        measured = loss_noise(f, [x], np.random.default_rng(0), 3e-3)
+    assert 1e186 < measured < 1e188, measured

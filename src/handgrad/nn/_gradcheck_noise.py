@@ -37,7 +37,13 @@ GAMMA = {k: factorial(k) ** 2 / factorial(2 * k) for k in range(1, 9)}
 
 
 def _sigmas(values: np.ndarray) -> dict[int, float]:
-    return {k: float(np.sqrt(GAMMA[k] * np.mean(np.diff(values, k) ** 2))) for k in range(1, 8)}
+    """σ_k for k = 1..7, computed on values / max |values| so that no square overflows (a
+    loss of 1e200 has differences whose squares would be inf, and an inf σ allows anything)."""
+    scale = float(np.max(np.abs(values)))
+    unit = values / scale
+    return {
+        k: scale * float(np.sqrt(GAMMA[k] * np.mean(np.diff(unit, k) ** 2))) for k in range(1, 8)
+    }
 
 
 def _level(values: np.ndarray) -> tuple[float | None, str]:
