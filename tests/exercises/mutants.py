@@ -721,3 +721,43 @@ multiclass(
     "e = np.exp(z - z.max(axis=1, keepdims=True))",
     "e = np.exp(z)",
 )
+# --- right numbers, but the contract broken in a way NumPy hides -----------------------------
+# x + eps - 2 eps + eps is not x in floating point: the probe leaves x changed in its last digits
+wrong(
+    "gradient-check-restored-by-stepping-back",
+    "gradient_check",
+    "mutates-input",
+    """
+def numerical_gradient(f, x, eps=1e-5):
+    grad = np.empty_like(x)
+    flat = x.reshape(-1)
+    for i in range(flat.size):
+        flat[i] += eps
+        fp = f(x)
+        flat[i] -= 2 * eps
+        fm = f(x)
+        flat[i] += eps
+        grad.reshape(-1)[i] = (fp - fm) / (2 * eps)
+    return grad
+
+def gradient_check(f, x, analytic_grad, eps=1e-5):
+    n = numerical_gradient(f, x, eps)
+    return max(abs(a - b) / max(abs(a), abs(b), 1e-8)
+               for a, b in zip(np.ravel(analytic_grad), n.ravel()))
+""",
+)
+# np.power(beta1, t) is a NumPy float64 scalar: under NumPy 2 it upcasts the float32 arrays
+wrong(
+    "adam-numpy-scalar-upcasts-float32",
+    "adam",
+    "dtype",
+    """
+def adam_step(w, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * np.square(grad)
+    c1 = 1 - np.power(beta1, t)
+    c2 = 1 - np.power(beta2, t)
+    step = lr * m / c1 / (np.sqrt(v) / np.sqrt(c2) + eps)
+    return w - step, m, v
+""",
+)

@@ -14,6 +14,7 @@ import pytest
 import handgrad as hg
 from handgrad.nn import functional as F
 from handgrad.nn import numerical_gradient
+from handgrad.nn.layers import Parameter
 
 TOL = 1e-7
 
@@ -405,3 +406,50 @@ def test_a_parameter_with_every_entry_on_a_kink_is_reported_not_checked():
     assert f"all {total} checked entries agree" in report.summary()
     assert "; 8 skipped at kinks" in report.summary()
     assert "not checked at all: 0.bias" in report.summary()
+
+
+def test_a_nested_sequential_is_checked_with_its_kinks_and_unique_names():
+    """Sequentials inside a Sequential: every parameter gets its own name ("0.2.weight"; two
+    were both "0.weight", and the check raised a shape error), and the ReLUs inside are
+    probed for kinks (XOR's corner FAILED at 8.5e5 times its tolerance before)."""
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float)
+    y = np.array([0, 1, 1, 0])
+    flat = hg.mlp([2, 8, 8, 1], "relu", seed=0)
+    L = flat.layers
+    nested = hg.Sequential(hg.Sequential(L[0], L[1], hg.Sequential(L[2], L[3])), L[4])
+    report = hg.gradcheck(nested, hg.BCEWithLogitsLoss(), X, y)
+    names = [r.name for r in report.rows]
+    assert names == ["0.0.weight", "0.0.bias", "0.2.0.weight", "0.2.0.bias", "1.weight", "1.bias"]
+    assert report.passed, report.table()
+    assert report.kinks == hg.gradcheck(flat, hg.BCEWithLogitsLoss(), X, y).kinks > 0
+    wrong = hg.Sequential(hg.Sequential(L[0], hg.Sequential(L[2], L[3])), L[4])
+    wrong.layers[0].layers[1].layers[1].backward = lambda g: g  # the ReLU's mask forgotten
+    assert not hg.gradcheck(wrong, hg.BCEWithLogitsLoss(), X, y).passed
+
+
+class _Scale(hg.Module):
+    """y = x * a + c with two parameters a learner left unnamed."""
+
+    def __init__(self):
+        self.a = Parameter(np.array([1.5, -0.5]))
+        self.c = Parameter(np.array([0.25, 2.0]))
+
+    def forward(self, x):
+        self.x = x
+        return x * self.a.value + self.c.value
+
+    def backward(self, g):
+        self.a.grad[...] = (g * self.x).sum(axis=0)
+        self.c.grad[...] = g.sum(axis=0)
+        return g * self.a.value
+
+    def parameters(self):
+        return [self.a, self.c]
+
+
+def test_unnamed_parameters_of_a_custom_module_are_each_checked():
+    X = np.random.default_rng(0).normal(size=(5, 2))
+    y = np.random.default_rng(1).normal(size=(5, 2))
+    report = hg.gradcheck(_Scale(), hg.MSELoss(), X, y)
+    assert [r.name for r in report.rows] == ["0", "1"]
+    assert report.passed and report.checked == 4

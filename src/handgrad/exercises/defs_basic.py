@@ -333,7 +333,8 @@ register(
         entries=("l2_penalty", "l2_penalty_grad"),
         contract=(
             "l2_penalty(w, lam): (lam / 2) * sum(w**2) as a float (the 1/2 convention).\n"
-            "l2_penalty_grad(w, lam): its gradient with respect to w, an array shaped like w."
+            "l2_penalty_grad(w, lam): its gradient with respect to w, an array shaped like w\n"
+            "and of its dtype (float32 stays float32)."
         ),
         stub=(
             "def l2_penalty(w, lam):\n    raise NotImplementedError\n\n\n"

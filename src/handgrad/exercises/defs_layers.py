@@ -222,7 +222,8 @@ register(
             "class Linear(in_dim, out_dim) with W laid out (out, in): self.W (out_dim, in_dim),\n"
             "self.b (out_dim,). forward(x): x (B, in_dim) -> x @ W.T + b (B, out_dim), keeping x.\n"
             "backward(dout): dout (B, out_dim) -> dx (B, in_dim); sets self.dW (out_dim, in_dim)\n"
-            "and self.db (out_dim,), the gradients summed over the batch."
+            "and self.db (out_dim,), the gradients summed over the batch. Keep the dtype of\n"
+            "x and W (float32 stays float32)."
         ),
         stub=(
             "class Linear:\n"

@@ -239,7 +239,8 @@ register(
             "(new_w, new_m, new_v); t is the step number, 1 for the first step.\n"
             "m <- beta1 m + (1 - beta1) grad;  v <- beta2 v + (1 - beta2) grad**2;\n"
             "m_hat = m / (1 - beta1**t);  v_hat = v / (1 - beta2**t);\n"
-            "w <- w - lr * m_hat / (sqrt(v_hat) + eps). Return the uncorrected m and v."
+            "w <- w - lr * m_hat / (sqrt(v_hat) + eps). Return the uncorrected m and v;\n"
+            "keep the dtype (float32 stays float32)."
         ),
         stub=(
             "def adam_step(w, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):\n"

@@ -26,6 +26,11 @@ from .catalogue import BugModel, Case
 
 __all__ = ["Comparison", "compare_output", "close", "HINTS", "most_specific_first"]
 
+# the claim made about a wrong answer on a case of extreme inputs; ``checking.settle`` takes it
+# back when the answer is wrong on ordinary inputs too (then it is not only an instability)
+EXTREME_NOTE = "wrong on extreme inputs, where a naive formula loses its digits"
+NOT_ONLY_EXTREME = "wrong here as on the ordinary cases, so not only where a formula overflows"
+
 # one line per code, saying where to look; each code has a section of docs/exercises.md with
 # the same name (result.py links the hint to it)
 HINTS: dict[str, str] = {
@@ -53,7 +58,9 @@ HINTS: dict[str, str] = {
     "max; softplus / log-sum-exp on logits; dL/dz = p - y directly, never through dL/dp)",
     "mutates-input": "the caller's arrays were changed: work on copies or new arrays",
     "shape": "the result's shape differs from the contract's",
-    "dtype": "float32 in must give float32 out (no silent upcast to float64)",
+    "dtype": "float32 in must give float32 out (no silent upcast to float64; a NumPy float64 "
+    "scalar such as np.power(beta, t) or np.sqrt(2.0) upcasts a float32 array: keep such "
+    "constants Python floats)",
 }
 
 # codes from the most specific (a named mistake) to the most generic; a case lists its codes
@@ -171,7 +178,7 @@ def _value_codes(got: np.ndarray, want: np.ndarray, case: Case, name: str) -> tu
         codes = ["scale"] + (["sign"] if c < 0 else [])
         return codes, f"the answer is {_describe_factor(c, case)} times the right one"
     if "extreme" in case.tags:
-        return ["unstable"], "wrong on extreme inputs, where a naive formula loses its digits"
+        return ["unstable"], EXTREME_NOTE
     mask = case.masks.get(name)
     if mask is not None and mask.shape == got.shape:
         wrong = ~np.isclose(got, want, case.rtol, case.atol)

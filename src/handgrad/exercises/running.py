@@ -87,6 +87,25 @@ def _changed(before: Any, after: Any) -> bool:
     return False
 
 
+def _how_changed(before: Any, after: Any) -> str:
+    """ " (...)" when an array changed only by rounding (an entry moved by +eps then -eps
+    instead of being put back), so the learner is told why a restored array still differs."""
+    if not (isinstance(before, np.ndarray) and isinstance(after, np.ndarray)):
+        return ""
+    if after.shape != before.shape or before.dtype.kind != "f" or after.dtype != before.dtype:
+        return ""
+    with np.errstate(all="ignore"):
+        ulp = np.spacing(np.abs(before).astype(before.dtype))
+        moved = np.abs(after - before)
+    if not np.all(np.isfinite(moved)) or not np.all(moved <= 4 * ulp):
+        return ""
+    return (
+        f" (only in its last digits, {int(np.count_nonzero(moved))} entries by at most "
+        f"{float(moved.max()):.2g}: x + eps - eps is not always x in floating point, so "
+        "keep each old value and put it back)"
+    )
+
+
 @contextmanager
 def time_limit(seconds: float | None):
     """Raise CaseTimeout here after ``seconds`` (POSIX main thread only; elsewhere no limit)."""
@@ -150,7 +169,11 @@ def run_case(
             outcome.outputs[key] = to_number_array(value)
         except TypeError as exc:
             outcome.bad_outputs[key] = str(exc)
-    outcome.mutated = [k for k in case.inputs if _changed(case.inputs[k], args[k])]
+    outcome.mutated = [
+        k + _how_changed(case.inputs[k], args[k])
+        for k in case.inputs
+        if _changed(case.inputs[k], args[k])
+    ]
     outcome.warnings = sorted({printable(f"{w.category.__name__}: {w.message}") for w in caught})
     outcome.warnings = outcome.warnings[:5]
     return outcome

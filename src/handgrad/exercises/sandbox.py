@@ -25,7 +25,7 @@ from pathlib import Path
 
 from . import _channel
 from .catalogue import Exercise
-from .checking import judge
+from .checking import judge, settle
 from .result import CaseResult, CheckResult
 from .running import Outcome, printable
 
@@ -320,4 +320,4 @@ def _collect(
             result.cases.append(
                 CaseResult(case.name, False, [], "not run: the process had stopped")
             )
-    return result
+    return settle(exercise, result)

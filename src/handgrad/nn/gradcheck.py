@@ -1,23 +1,29 @@
 """Gradient checking by central finite differences, with a verdict that knows its resolution.
 
-For each checked entry θ_i the loss L is evaluated at θ_i ± k h for k = 1, 2, 3 (h = ``eps``);
-with d_k = L(θ_i + k h) - L(θ_i - k h):
+For each checked entry θ_i the loss L is evaluated at θ_i ± k h for k = 1/2, 1, 2, 3 (h =
+``eps``); with d_k = L(θ_i + k h) - L(θ_i - k h):
 
     n4_i = (8 d_1 - d_2) / 12h                      error ~ h⁴
     n_i  = (45 d_1 - 9 d_2 + d_3) / 60h             error ~ h⁶ (the one reported)
+    n'_i = (256 d_½ - 40 d_1 + d_2) / 180h          error ~ h⁶ / 36
 
 The entry agrees with the analytic gradient a_i when
 
-    |a_i - n_i| <= allowed_i = rtol |n_i| + |n4_i - n_i| + ROUNDING_SAFETY ulp Σ_k |w_k L_k| / h
+    |a_i - n_i| <= allowed_i = rtol |n_i| + |n4_i - n_i| + |n'_i - n_i|
+                               + max(ROUNDING_SAFETY ulp Σ_k |w_k L_k|, NOISE_SAFETY σ ‖w‖) / h
 
-|n4 - n| is the truncation error the two stencils disagree on (about n4's own, two orders of
-h above n's wherever the Taylor series converges at step h); the last term is the rounding
-error of the stencil: each loss value L_k is known to a few units in its last place, and
-the stencil's weights w_k divide that by h. Both come from the problem itself (its loss,
-its step, its curvature at that entry), so the verdict means the same for a gradient of
-1e-12 and one of 1e+3: PASSED says every checked entry agrees with finite differences to
-what finite differences can resolve there. Where a step crosses a kink or its truncation
-dominates, the entry is redone with a step ten times smaller (REFINEMENTS times at most).
+The middle terms are the truncation error: |n4 - n| is about n4's own (two orders of h above
+n's) wherever the Taylor series converges at step 3h, and n' (smaller steps) catches the
+places where it does not and the two agree by chance. The last term is the rounding error
+of the stencil: each loss value L_k is known to a few units in its last place, or, where it
+is computed with cancellation (a fitted regression with large targets), to its noise σ
+measured within reach of the steps (``_gradcheck_noise.loss_noise``, once per step size);
+the stencil's weights w_k divide that by h. All
+come from the problem itself (its loss, its step, its curvature at that entry), so the
+verdict means the same for a gradient of 1e-12 and one of 1e+3: PASSED says every checked
+entry agrees with finite differences to what finite differences can resolve there. Where
+a step crosses a kink or its truncation dominates, the entry is redone with a step ten
+times smaller (REFINEMENTS times at most).
 See docs/gradcheck.md.
 
     gradcheck(f, params, grads)        any callable f() -> scalar that reads the float64
@@ -26,7 +32,7 @@ See docs/gradcheck.md.
     gradcheck(model, loss, X, y)       a Module with a Loss on one batch; a float32 model is
                                        checked on a float64 copy (the model is untouched)
 
-For models with ReLU-like units (any module with a ``kink`` attribute, see ``_kink_probe``),
+For models with ReLU-like units (any module with a ``kink`` attribute, see ``_gradcheck_kinks``),
 an entry whose perturbation moves some unit's input across the kink is counted as a kink
 (the finite difference measures the jump there, not the derivative) and not checked.
 """
@@ -41,14 +47,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._gradcheck_copy import float64_problem
+from ._gradcheck_kinks import Probe, kink_probe
+from ._gradcheck_noise import loss_noise
 from .constraints import Options, Real, check
 from .init import make_rng
 from .layers import Module, Parameter, Sequential
 from .losses import Loss
 
 Index = tuple[int, ...]
-# Which side of its kink each ReLU-like unit's input is on, one boolean array per module.
-Probe = Callable[[], list[np.ndarray]]
 # A JSON-ready row or report: strings, numbers, booleans, lists and None.
 JSONDict = dict[str, Any]
 
@@ -56,6 +62,7 @@ __all__ = ["gradcheck", "numerical_gradient", "GradcheckReport", "ParamCheck"]
 
 ULP = float(np.finfo(np.float64).eps)
 ROUNDING_SAFETY = 64.0  # units in the last place a loss evaluation may carry
+NOISE_SAFETY = 10.0  # standard deviations of the measured loss noise, through the stencil
 REFINEMENTS = 4  # the step goes down to eps / 10^4 where needed
 REL_FLOOR = 1e-8  # only for the informative relative-error column
 
@@ -255,7 +262,7 @@ STENCILS = {
     2: ((1, 0.5), (-1, -0.5)),
     4: ((1, 8 / 12), (-1, -8 / 12), (2, -1 / 12), (-2, 1 / 12)),
 }
-OFFSETS = (1, -1, 2, -2, 3, -3)  # gradcheck's evaluations, in units of the step h
+OFFSETS = (1, -1, 2, -2, 3, -3, 0.5, -0.5)  # gradcheck's evaluations, in units of the step h
 
 
 def numerical_gradient(
@@ -308,23 +315,43 @@ def _evaluate(
     return values, crossed
 
 
-def _judge_entry(values: list[float], h: float, rtol: float) -> tuple[float, float, float]:
-    """(n, allowed, truncation) from f at x + k h for k = 1, -1, 2, -2, 3, -3.
+STENCIL_WEIGHTS = (45, 45, 9, 9, 1, 1, 0, 0)  # |w_k| of the sixth-order stencil, times 60
+STENCIL_NORM = float(np.sqrt(sum(w * w for w in STENCIL_WEIGHTS)))  # sqrt(sum w_k^2), ~64.9
 
-    n is the sixth-order estimate; the fourth-order one differs from it by about the
-    fourth-order truncation error, which bounds n's own (two orders smaller).
+
+def _judge_entry(
+    values: list[float], h: float, rtol: float, noise: float = 0.0
+) -> tuple[float, float, float]:
+    """(n, allowed, truncation) from f at x + k h for k = 1, -1, 2, -2, 3, -3, 1/2, -1/2.
+
+    n is the sixth-order estimate from the steps h, 2h, 3h; the fourth-order one differs from
+    it by about the fourth-order truncation error, which bounds n's own (two orders smaller)
+    where the Taylor series converges at step 3h. Where it does not (a feature of the loss
+    narrower than the steps: a near-tie of two huge logits), the two can agree by chance, so
+    a second sixth-order estimate from the steps h/2, h, 2h must agree with n as well: the
+    truncation term is the sum of both disagreements. The rounding
+    part is the larger of ROUNDING_SAFETY ulp of each loss value and NOISE_SAFETY times the
+    measured noise ``noise`` (the standard deviation of a loss value), through the stencil.
     """
     d1, d2, d3 = values[0] - values[1], values[2] - values[3], values[4] - values[5]
+    d_half = values[6] - values[7]
     n4 = (8 * d1 - d2) / (12 * h)
     n6 = (45 * d1 - 9 * d2 + d3) / (60 * h)
-    truncation = abs(n4 - n6)
-    weights = (45, 45, 9, 9, 1, 1)
-    rounding = ROUNDING_SAFETY * ULP * sum(w * abs(v) for w, v in zip(weights, values)) / (60 * h)
+    n6_small = (256 * d_half - 40 * d1 + d2) / (180 * h)  # Richardson on h/2, h, 2h
+    truncation = abs(n4 - n6) + abs(n6_small - n6)
+    ulps = ROUNDING_SAFETY * ULP * sum(w * abs(v) for w, v in zip(STENCIL_WEIGHTS, values))
+    rounding = max(ulps, NOISE_SAFETY * noise * STENCIL_NORM) / (60 * h)
     return n6, rtol * abs(n6) + truncation + rounding, truncation
 
 
 def _difference(
-    f: Callable[[], float], x: np.ndarray, idx: Index, eps: float, rtol: float, probe: Probe | None
+    f: Callable[[], float],
+    x: np.ndarray,
+    idx: Index,
+    eps: float,
+    rtol: float,
+    probe: Probe | None,
+    noise: Callable[[float], float] = lambda h: 0.0,
 ) -> tuple[float, float] | None:
     """(n, allowed) for entry ``idx``, or None when every step tried crosses a kink.
 
@@ -333,16 +360,40 @@ def _difference(
     rounding, and trained ReLU networks often hold an input within 1e-6 of a kink.
     """
     best: tuple[float, float] | None = None
-    for h in eps * 0.1 ** np.arange(REFINEMENTS + 1):
+    steps = eps * 0.1 ** np.arange(REFINEMENTS + 1)
+    for h, smaller in zip(steps, [*steps[1:], None]):
         values, crossed = _evaluate(f, x, idx, h, OFFSETS, probe)
         if crossed:
             continue
-        n, allowed, truncation = _judge_entry(values, h, rtol)
+        n, allowed, truncation = _judge_entry(values, h, rtol, noise(h))
         if best is None or allowed < best[1]:
             best = (n, allowed)
-        if truncation <= 0.5 * allowed:
+        # a smaller step helps while truncation dominates, or while the noise within reach
+        # falls faster than the step (the steps reached a noisier regime of the loss)
+        if truncation <= 0.5 * allowed and (smaller is None or noise(h) <= 10 * noise(smaller)):
             break
     return best
+
+
+def _noise_by_step(
+    f: Callable[[], float],
+    arrays: list[np.ndarray],
+    rng: np.random.Generator,
+    probe: Probe | None,
+) -> Callable[[float], float]:
+    """noise(h): the loss's measured noise within the span of the steps h (the farthest, 3h),
+    measured once per step size, when an entry first needs it. On its own random stream, so
+    the entries sampled with ``seed`` stay the ones they were."""
+    streams = rng.spawn(REFINEMENTS + 1)
+    measured: dict[float, float] = {}
+
+    def noise(h: float) -> float:
+        if h not in measured:
+            stream = streams[min(len(measured), REFINEMENTS)]
+            measured[h] = loss_noise(f, arrays, stream, max(OFFSETS) * h, probe)
+        return measured[h]
+
+    return noise
 
 
 def _check_arrays(
@@ -355,13 +406,15 @@ def _check_arrays(
     rng: np.random.Generator,
     probe: Probe | None,
 ) -> list[ParamCheck]:
-    rows = []
     for name, x in named:
         if x.dtype != np.float64:
             raise TypeError(
                 f"gradcheck: {name} is {x.dtype}; finite differences need float64 arrays "
                 "(make float64 copies, build f on them, and check those)"
             )
+    noise = _noise_by_step(f, [x for _, x in named], rng, probe)
+    rows = []
+    for name, x in named:
         a = np.asarray(analytic[name], dtype=np.float64)
         if a.shape != x.shape:
             raise ValueError(
@@ -372,36 +425,13 @@ def _check_arrays(
             indices = rng.choice(x.size, size=max_entries, replace=False)
         row = ParamCheck(name, tuple(x.shape))
         for idx in _entries(x, indices):
-            judged = _difference(f, x, idx, eps, rtol, probe)
+            judged = _difference(f, x, idx, eps, rtol, probe, noise)
             if judged is None:
                 row.kinks += 1
             else:
                 row.record(idx, float(a[idx]), *judged)
         rows.append(row)
     return rows
-
-
-def _kink_probe(model: Module) -> Probe | None:
-    """A function returning, for every ReLU-like unit, which side of its kink each input is on.
-
-    A module says it has a kink with a ``kink`` attribute (the input where its derivative
-    jumps, e.g. 0.0) and keeps its last input as ``_x`` or ``x``, as ReLU and LeakyReLU do.
-    """
-    layers = model.layers if isinstance(model, Sequential) else [model]
-    kinked: list[tuple[Module, float]] = [
-        (m, kink) for m in layers if (kink := getattr(m, "kink", None)) is not None
-    ]
-    if not kinked:
-        return None
-    return lambda: [_last_input(m) > kink for m, kink in kinked]
-
-
-def _last_input(module: Module) -> np.ndarray:
-    for name in ("_x", "x"):
-        x: np.ndarray | None = getattr(module, name, None)
-        if x is not None:
-            return x
-    raise AttributeError(f"{type(module).__name__} has a kink but keeps no last input (_x or x)")
 
 
 def gradcheck(
@@ -436,7 +466,7 @@ def gradcheck(
         model.backward(loss.backward())
         analytic = {name: np.array(p.grad, dtype=np.float64) for name, p in named}
         arrays = [(name, p.value) for name, p in named]
-        rows = _check_arrays(arrays, f, analytic, eps, rtol, max_entries, rng, _kink_probe(model))
+        rows = _check_arrays(arrays, f, analytic, eps, rtol, max_entries, rng, kink_probe(model))
         return GradcheckReport(rows, rtol, eps, note)
 
     if not callable(target):
@@ -453,7 +483,18 @@ def gradcheck(
     return GradcheckReport(rows, rtol, eps)
 
 
-def _named_parameters(model: Module) -> list[tuple[str, Parameter]]:
+def _named_parameters(model: Module, prefix: str = "") -> list[tuple[str, Parameter]]:
+    """("0.weight", p), ... as ``Sequential.named_parameters`` names them; a Sequential nested
+    in another adds its index ("0.2.weight"), and parameters without a name, or sharing one
+    inside their module, are named by position ("3.0", "3.1"): each name is unique."""
     if isinstance(model, Sequential):
-        return model.named_parameters()
-    return [(p.name, p) for p in model.parameters()]
+        return [
+            named
+            for i, layer in enumerate(model.layers)
+            for named in _named_parameters(layer, f"{prefix}{i}.")
+        ]
+    params = model.parameters()
+    names = [p.name for p in params]
+    if "" in names or len(set(names)) < len(names):
+        names = [str(k) for k in range(len(params))]
+    return [(prefix + name, p) for name, p in zip(names, params)]
