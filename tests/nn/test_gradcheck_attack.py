@@ -148,12 +148,13 @@ def test_a_few_seeds_of_the_harness():
 
 
 @pytest.mark.slow
-def test_sixty_seeds_of_the_harness():
-    tally = attack_module.attack(range(0, 60))
+@pytest.mark.parametrize("first", [0, 20, 40])  # seeds 0-59 in three parts: xdist spreads them
+def test_sixty_seeds_of_the_harness(first):
+    tally = attack_module.attack(range(first, first + 20))
     assert tally.false_fails == [] and tally.misses == [], "\n".join(
         [tally.line(), *tally.false_fails, *tally.misses]
     )
-    assert tally.correct >= 45 and tally.mutants >= 500, tally.line()
+    assert tally.correct >= 15 and tally.mutants >= 160, tally.line()
 
 
 def test_the_noise_of_a_huge_loss_is_finite():
