@@ -14,26 +14,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import numpy as np
 
 from handgrad.train import blas
-
-
-def _median_us(fns, repeats: int, inner: int) -> list[float]:
-    """Median microseconds per call of each fn, the fns alternated batch by batch."""
-    clock = time.perf_counter
-    times: list[list[float]] = [[] for _ in fns]
-    for fn in fns:
-        fn()
-    for _ in range(repeats):
-        for k, fn in enumerate(fns):
-            t0 = clock()
-            for _ in range(inner):
-                fn()
-            times[k].append((clock() - t0) / inner * 1e6)
-    return [float(np.median(t)) for t in times]
+from thread_threshold import _median_us  # (run as a script: benchmarks/ is on the path)
 
 
 def main(argv: list[str] | None = None) -> int:
