@@ -2,7 +2,7 @@
 
 A loss value is known to far fewer digits than "a few units in its last place" when it is
 computed with cancellation: MSE or Poisson on a fitted model with large targets (L ~ 1e-6
-from terms ~ 1e3), a logit summed from large products. Its rounding error is then set by
+out of terms ~ 1e3), a logit summed from large products. Its rounding error is then set by
 the size of the intermediate numbers, not by L, and a finite difference divides it by the
 step. So gradcheck measures it, from the loss itself, the way Moré and Wild's ECnoise does:
 

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
-from ..nn._checks import surely_finite
+from ..nn._checks import DOT_CHECK_MAX, all_finite
 from ..nn.layers import (
     Identity,
     LeakyReLU,
@@ -80,22 +80,29 @@ def supports(model: Module, loss: Loss, optimizer: Optimizer, dtype: DTypeLike) 
     keeps its own code, on the reference path.
     """
     layers = model.layers if type(model) is Sequential else [model]
-    if not (
-        type(loss) in LOSSES
-        and type(optimizer) in OPTIMIZERS
-        and dtype in _DTYPES
-        and all(type(layer) in LAYERS for layer in layers)
-    ):
-        return False
-    for obj in (model, *layers, loss):
-        if "forward" in vars(obj) or "backward" in vars(obj):
-            return False
-    if "step" in vars(optimizer):
+    if not (dtype in _DTYPES and _built_in(model, layers, loss, optimizer)):
         return False
     return all(
         _plain(p.value, dtype) and _plain(p.grad, dtype)
         for p in (*model.parameters(), *optimizer.params)
     )
+
+
+def _built_in(model: Module, layers: Sequence[Module], loss: Loss, optimizer: Optimizer) -> bool:
+    """The pieces are of the exact types this module implements, with no ``forward``,
+    ``backward`` or ``step`` set on an instance. The types are asked first, so that nothing
+    else is asked of pieces of any other type."""
+    if not (
+        type(loss) in LOSSES
+        and type(optimizer) in OPTIMIZERS
+        and all(type(layer) in LAYERS for layer in layers)
+    ):
+        return False
+    for obj in (model, *layers, loss):
+        attrs = vars(obj)
+        if "forward" in attrs or "backward" in attrs:
+            return False
+    return "step" not in vars(optimizer)
 
 
 def _plain(a: object, dtype: DTypeLike) -> bool:
@@ -277,7 +284,7 @@ def fast_step(model: Module, loss: Loss, optimizer: Optimizer, l2: L2Penalty | N
     if cached is not None and cached.key == key and key[0]:
         cached.begin(l2, X, target, y_metrics)
         return cached
-    count = key[-1] if key[0] else threads.available(_work(optimizer, X))
+    count = key[-1] if key[0] else _gather_threads(X)
     return FastStep(model, loss, optimizer, l2, X, target, y_metrics, key=key, thread_count=count)
 
 
@@ -310,9 +317,10 @@ _CACHE: weakref.WeakKeyDictionary[Module, FastStep] = weakref.WeakKeyDictionary(
 _LOCK = threading.Lock()
 
 
-def _work(optimizer: Optimizer, X: np.ndarray) -> int:
-    """The elements a step's largest element-wise pass runs over (``threads.available``)."""
-    return max(sum(p.value.size for p in optimizer.params), 1024 * math.prod(X.shape[1:]))
+def _gather_threads(X: np.ndarray) -> int:
+    """The threads the batch gather may split across (the only work of the step that does;
+    ``threads.available`` for batches of about a thousand rows of X)."""
+    return threads.available(1024 * math.prod(X.shape[1:]))
 
 
 def _key(
@@ -325,49 +333,33 @@ def _key(
 ) -> tuple[Any, ...]:
     """What a cached step's kernels and buffers were built for, in one pass: the pieces'
     ids and types, the parameters' ids, gradients and shapes, the loss's reduction, the
-    rows' dtypes and shapes, and last the thread count for the work now. It starts with
+    rows' dtypes and shapes, and last the batch gather's thread count now. It starts with
     True when the pieces are of the built-in types and nothing ``supports`` looks at has
     changed in a way the ids cannot show (no ``forward``/``backward``/``step`` set on an
     instance, every parameter's value a C-contiguous array of X's dtype: a value may be
     rebound between calls), else it is (False,). Ids are safe: the cached step keeps every
     object and array it names alive."""
     layers = model.layers if type(model) is Sequential else [model]
-    types = tuple(map(type, layers))
-    if not (  # (first, so that nothing else is asked of pieces of any other type)
-        type(loss) in LOSSES
-        and type(optimizer) in OPTIMIZERS
-        and all(map(LAYERS.__contains__, types))
-    ):
-        return (False,)
-    for obj in (model, *layers, loss):
-        attrs = vars(obj)
-        if "forward" in attrs or "backward" in attrs:
-            return (False,)
-    if "step" in vars(optimizer):
+    if not _built_in(model, layers, loss, optimizer):
         return (False,)
     dtype = X.dtype
     key: list[Any] = [True, type(model), type(loss), id(loss), loss.reduction]
-    key += (type(optimizer), id(optimizer), *types, *map(id, layers))
-    params, opt_params, work = model.parameters(), optimizer.params, 0
+    key += (type(optimizer), id(optimizer), *map(type, layers), *map(id, layers))
+    params, opt_params = model.parameters(), optimizer.params
     for p in params:
-        value = p.value
-        if not _plain(value, dtype):
+        if not _plain(p.value, dtype):
             return (False,)
-        key += (id(p), id(p.grad), value.shape)
-        work += value.size
+        key += (id(p), id(p.grad), p.value.shape)
     if len(opt_params) == len(params) and all(map(operator.is_, opt_params, params)):
         key.append("the model's parameters")  # (checked above)
     else:
-        work = 0
         for p in opt_params:
-            value = p.value
-            if not _plain(value, dtype):
+            if not _plain(p.value, dtype):
                 return (False,)
-            key += (id(p), value.shape)
-            work += value.size
+            key += (id(p), p.value.shape)
     for a in (X, target, y_metrics):
         key += (None, None) if a is None else (a.dtype, a.shape[1:])
-    key.append(threads.available(max(work, 1024 * math.prod(X.shape[1:]))))
+    key.append(_gather_threads(X))
     return tuple(key)
 
 
@@ -390,13 +382,13 @@ class FastStep:
         self.l2 = l2
         self.params = model.parameters()
         # 0 * g is 0 for finite g, NaN otherwise: a dot product decides for small g; large g
-        # by the engine's `surely_finite` (its sum wakes no BLAS thread), looked at closer if unsure
+        # the engine's `all_finite` (its sum wakes no BLAS thread)
         self._checks = [
             (p.grad.reshape(-1), np.zeros(p.grad.size, p.grad.dtype))
             for p in self.params
-            if p.grad.size <= _DOT_CHECK_MAX
+            if p.grad.size <= DOT_CHECK_MAX
         ]
-        self._large = [p.grad for p in self.params if p.grad.size > _DOT_CHECK_MAX]
+        self._large = [p.grad for p in self.params if p.grad.size > DOT_CHECK_MAX]
         self._grad: np.ndarray = np.empty(0)
 
     def begin(
@@ -426,12 +418,4 @@ class FastStep:
         for g, zeros in self._checks:
             if math.isnan(np.dot(g, zeros)):
                 return False
-        for g in self._large:  # the engine's one-pass test (never BLAS), exact when unsure
-            if not (surely_finite(g) or np.isfinite(g).all()):
-                return False
-        return True
-
-
-# the largest gradient checked by a dot product: OpenBLAS splits longer ones across all its
-# threads, which costs 7x the CPU time of one thread at 2 threads on a busy host
-_DOT_CHECK_MAX = 8192
+        return all(map(all_finite, self._large))

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..nn._checks import DOT_CHECK_MAX, all_finite
 from ..nn.optim import SGD, Adam, Optimizer, RMSProp
 from . import blas
 from .blas import axpy, scal
@@ -30,7 +31,11 @@ class Update:
         self.opt: Any = optimizer  # SGD, Adam or RMSProp
         params = optimizer.params
         self.scratch = [(np.empty_like(p.value), np.empty_like(p.value)) for p in params]
-        self.zeros = [np.zeros(p.value.size, p.value.dtype) for p in params]
+        # zeros to dot a small g^2 with (0 * inf is NaN); a large one gets ``all_finite``
+        self.zeros = [
+            np.zeros(p.value.size, p.value.dtype) if p.value.size <= DOT_CHECK_MAX else None
+            for p in params
+        ]
         # which parameters may take the BLAS (the shapes are part of the cached step's key)
         self.large = [p.value.size >= blas.MIN_SIZE for p in params]
         self.step = {SGD: self._sgd, Adam: self._adam, RMSProp: self._rmsprop}[type(optimizer)]
@@ -87,7 +92,8 @@ class Update:
             buf += g
             g = buf
         np.multiply(g, g, out=tmp)
-        return not math.isnan(np.dot(tmp.reshape(-1), self.zeros[i]))
+        zeros = self.zeros[i]
+        return all_finite(tmp) if zeros is None else not math.isnan(np.dot(tmp.reshape(-1), zeros))
 
     def _gradient(self, i: int, decay: float) -> np.ndarray:
         p = self.opt.params[i]

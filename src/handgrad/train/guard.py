@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..nn._checks import NonFiniteError, check_finite, surely_finite
+from ..nn._checks import DOT_CHECK_MAX, NonFiniteError, all_finite, check_finite
 from ..nn.layers import Module, Parameter
 from ..nn.losses import Loss
 from ..nn.optim import SGD, Adam, RMSProp
@@ -55,10 +55,11 @@ class DivergenceGuard:
 
     def __init__(self, step: Any, params: list[Parameter], optimizer: Any, replay: bool):
         self.step, self.params, self.optimizer, self.replay = step, params, optimizer, replay
+        # (a flat view of each small contiguous value and zeros to dot it with; None: the rest)
         self._checks = [
-            (p.value, p.value.reshape(-1), _shared_zeros(p.value.size, p.value.dtype))
-            if p.value.size <= _DOT_MAX and p.value.flags.c_contiguous
-            else _weight_check(p.value)
+            (p.value.reshape(-1), _shared_zeros(p.value.size, p.value.dtype))
+            if p.value.size <= DOT_CHECK_MAX and p.value.flags.c_contiguous
+            else (p.value, None)
             for p in params
         ]
         self.check_weights = self.weights_finite()  # (fit's loop has "invalid" off already)
@@ -68,14 +69,11 @@ class DivergenceGuard:
 
     def weights_finite(self) -> bool:
         """One pass per parameter: a dot product with zeros (0 * w is 0 for finite w, NaN
-        for NaN or inf) up to ``_DOT_MAX`` elements, the engine's one-pass sum beyond (a
-        longer dot product wakes every BLAS thread), looked at closer when unsure.
+        for NaN or inf) for small contiguous weights, the engine's ``all_finite`` for the
+        rest (a longer dot product wakes every BLAS thread).
         (Called where NumPy's "invalid" warning is off: fit's loop.)"""
-        for w, flat, zeros in self._checks:
-            if flat is not None:
-                finite = not math.isnan(np.dot(flat, zeros))
-            else:
-                finite = (zeros is None and surely_finite(w)) or bool(np.isfinite(w).all())
+        for w, zeros in self._checks:
+            finite = all_finite(w) if zeros is None else not math.isnan(np.dot(w, zeros))
             if not finite:
                 return False
         return True
@@ -113,27 +111,10 @@ class DivergenceGuard:
         return 0
 
 
-# the largest weight checked by a dot product: OpenBLAS splits a longer one across all its
-# threads (as in ``fast.FastStep.gradients_finite``)
-_DOT_MAX = 8192
-
-
-def _weight_check(w: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, Any]:
-    """How ``weights_finite`` tests a w that is large or strided (a small contiguous one:
-    (w, a flat view of w, shared zeros to dot it with)): (w, None, None) for a large
-    floating w (``surely_finite``); (w, None, False) for a strided one (``np.isfinite``);
-    (w, a flat view, fresh zeros) for a large one of another dtype."""
-    if not w.flags.c_contiguous:
-        return w, None, False
-    if w.dtype.kind == "f":
-        return w, None, None
-    return w, w.reshape(-1), np.zeros(w.size, w.dtype)
-
-
 @functools.lru_cache(maxsize=64)
 def _shared_zeros(size: int, dtype: np.dtype) -> np.ndarray:
     """Zeros to dot a flat array with, shared by every guard: one read-only array per
-    size (up to ``_DOT_MAX``) and dtype."""
+    size (up to ``DOT_CHECK_MAX``) and dtype."""
     zeros = np.zeros(size, dtype)
     zeros.flags.writeable = False
     return zeros
