@@ -48,6 +48,12 @@ def both(scenario):
         return scenario(*libs["sklearn"]), scenario(*libs["handgrad"])
 
 
+def without_scores(observed: dict) -> dict:
+    """What must be the same in both libraries: all but the scores (keys "q_..."), which
+    differ with the random draws and are checked on handgrad's side alone."""
+    return {k: v for k, v in observed.items() if not k.startswith("q_")}
+
+
 def iris_fit(C, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -533,16 +539,16 @@ def test_grid_search_and_cross_validation_with_two_processes():
         return dict(
             best=sorted(grid.best_params_),
             fitted=type(grid.best_estimator_[-1]) is C,
-            grid_score=grid.best_score_ > 0.85,
+            q_grid=grid.best_score_,
             keys=sorted(cv),
             log_loss=bool(np.all(cv["test_neg_log_loss"] < 0)),
-            auc=bool(np.all(cv["test_roc_auc_ovr"] > 0.9)),
+            q_auc=min(cv["test_roc_auc_ovr"]),
             estimators=[type(e[-1]) is C for e in cv["estimator"]],
         )
 
     sk, hg = both(scenario)
-    assert hg == sk
-    assert hg["grid_score"] and hg["auc"]
+    assert hg["q_grid"] > 0.85 and hg["q_auc"] > 0.9
+    assert without_scores(hg) == without_scores(sk)
 
 
 @pytest.mark.slow
@@ -556,8 +562,9 @@ def test_metadata_routing_of_sample_weight_through_a_search():
             est = C((8,), max_iter=30, random_state=0)
             est.set_fit_request(sample_weight=True).set_score_request(sample_weight=True)
             step = type(est).__name__.lower()
+            scaler = StandardScaler().set_fit_request(sample_weight=False)
             grid = GridSearchCV(
-                make_pipeline(StandardScaler(), est),
+                make_pipeline(scaler, est),
                 {f"{step}__alpha": [1e-4, 1e-1]},
                 cv=3,
                 n_jobs=2,
@@ -588,9 +595,12 @@ def test_calibration_permutation_importance_and_meta_estimators():
             cal = CalibratedClassifierCV(mlp(), cv=3, method=method).fit(X, Y)
             P = cal.predict_proba(X)
             out[method] = (P.shape, bool(np.allclose(P.sum(axis=1), 1)))
-        fitted = mlp().fit(X, Y)
+        fitted = make_pipeline(
+            StandardScaler(), C((8,), max_iter=300, learning_rate_init=0.01, random_state=0)
+        ).fit(X, Y)
         imp = permutation_importance(fitted, X, Y, n_repeats=3, random_state=0, n_jobs=2)
-        out["importance"] = (imp.importances.shape, int(np.argmax(imp.importances_mean)) in (2, 3))
+        out["importance"] = imp.importances.shape
+        out["q_top"] = int(np.argmax(imp.importances_mean))
         out["pdp"] = partial_dependence(fitted, X, [2], grid_resolution=5)["average"].shape
         out["bagging"] = (
             BaggingClassifier(mlp(), n_estimators=2, random_state=0).fit(X, Y).predict(X).shape
@@ -610,9 +620,9 @@ def test_calibration_permutation_importance_and_meta_estimators():
             ),
             transformer=StandardScaler(),
         )
-        out["ttr"] = ttr.fit(XD, YD * 50 + 150).score(XD, YD * 50 + 150) > 0.4
+        out["q_ttr"] = ttr.fit(XD, YD * 50 + 150).score(XD, YD * 50 + 150)
         return out
 
     sk, hg = both(scenario)
-    assert hg == sk
-    assert hg["importance"][1] and hg["ttr"]
+    assert hg["q_top"] in (2, 3) and hg["q_ttr"] > 0.4  # petal sizes matter most
+    assert without_scores(hg) == without_scores(sk)
