@@ -626,3 +626,19 @@ def test_calibration_permutation_importance_and_meta_estimators():
     sk, hg = both(scenario)
     assert hg["q_top"] in (2, 3) and hg["q_ttr"] > 0.4  # petal sizes matter most
     assert without_scores(hg) == without_scores(sk)
+
+
+def test_one_fitted_estimator_predicts_from_several_threads():
+    """A model served from a thread pool (or joblib's threading backend): concurrent predict
+    calls on one estimator give the serial answers (the layers' saved inputs are per call
+    scratch, never read by predict)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    m = iris_fit(hg_estimators.MLPClassifier)
+    rng = np.random.default_rng(0)
+    parts = [X[rng.permutation(150)[:50]] * s for s in np.linspace(0.5, 1.5, 16)]
+    serial = [m.predict_proba(p) for p in parts]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(5):
+            threaded = list(pool.map(m.predict_proba, parts))
+            assert all(np.array_equal(a, b) for a, b in zip(serial, threaded))
