@@ -28,7 +28,7 @@ from handgrad.estimators import MLPClassifier
 SETTINGS = {  # solver: (the estimator's parameters, what it trains)
     "adam": dict(solver="adam", hidden_layer_sizes=(64,), max_iter=20, batch_size=64),
     "sgd": dict(solver="sgd", hidden_layer_sizes=(64,), max_iter=20, batch_size=64),
-    "lbfgs": dict(solver="lbfgs", hidden_layer_sizes=(64,), max_iter=100),
+    "lbfgs": dict(solver="lbfgs", hidden_layer_sizes=(64,), max_iter=50, tol=0.0),
 }
 
 
