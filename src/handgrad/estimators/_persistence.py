@@ -187,12 +187,9 @@ class Persistence:
 
 
 def without_saved_values(layer):
-    """A shallow copy of ``layer`` without what its last forward saved for a backward (the
-    engine's layers keep those as plain arrays; parameters are ``Parameter`` objects)."""
+    """A shallow copy of ``layer`` without what its last forward saved for a backward."""
     layer = copy.copy(layer)
-    for name, value in vars(layer).items():
-        if isinstance(value, np.ndarray):
-            setattr(layer, name, None)
+    _drop_saved_values(layer)
     return layer
 
 
@@ -200,9 +197,15 @@ def release_saved_values(net) -> None:
     """Drop, in place, what the layers of ``net`` saved in their last forward: a fitted
     estimator keeps no rows of the data it was trained on or last predicted."""
     for layer in net.layers:
-        for name, value in list(vars(layer).items()):
-            if isinstance(value, np.ndarray):
-                setattr(layer, name, None)
+        _drop_saved_values(layer)
+
+
+def _drop_saved_values(layer) -> None:
+    """The engine's layers keep their forward's input (or output) as plain arrays, and their
+    weights as ``Parameter`` objects: every plain array attribute is a saved value."""
+    for name, value in list(vars(layer).items()):
+        if isinstance(value, np.ndarray):
+            setattr(layer, name, None)
 
 
 def _output_width(model, n_features: int) -> int | None:
