@@ -378,6 +378,64 @@ def test_convergence_warnings_point_at_the_users_call():
     assert {w.filename for w in seen} == {__file__}
 
 
+def test_diverging_fits_warn_at_the_users_call():
+    huge = np.finfo(np.float64).max * np.random.default_rng(0).uniform(size=(10, 2))
+    for solver in ("adam", "lbfgs"):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            hg_estimators.MLPRegressor(solver=solver, random_state=0).fit(huge, np.ones(10))
+        diverged = [w for w in seen if w.category is RuntimeWarning]
+        assert diverged and {w.filename for w in diverged} == {__file__}
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_ctrl_c_during_fit_keeps_the_model_as_scikit_learn_does(monkeypatch, early_stopping):
+    """A Ctrl-C in the 8th minibatch: scikit-learn warns "Training interrupted by user." and
+    fit returns the model of the epochs done (2 epochs of 3 batches on the 120 training rows
+    of an early-stopping split, else 1 epoch of 4 batches)."""
+    from sklearn.neural_network import MLPClassifier as SkMLP
+
+    from handgrad.estimators._solvers import Objective
+
+    def interrupt_at(cls, name, call):
+        original = getattr(cls, name)
+        calls = []
+
+        def wrapped(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == call:
+                raise KeyboardInterrupt
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(cls, name, wrapped)
+
+    interrupt_at(SkMLP, "_backprop", 8)
+    interrupt_at(Objective, "value_and_grad", 8)
+
+    def scenario(C, R):
+        m = C((10,), batch_size=40, random_state=0, early_stopping=early_stopping)
+        m.validation_fraction = 0.2
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            try:
+                returned = m.fit(X, Y)
+            except KeyboardInterrupt:  # (a test failure, not the end of the test session)
+                pytest.fail(f"{C.__module__}: KeyboardInterrupt escaped fit")
+        return dict(
+            returned=returned is m,
+            warned=[(w.category, str(w.message), w.filename) for w in seen],
+            epochs=(m.n_iter_, len(m.loss_curve_), len(m.validation_scores_ or [])),
+            predicts=m.predict(X).shape,
+        )
+
+    sk, hg = both(scenario)
+    epochs = 2 if early_stopping else 1
+    assert hg["warned"] == [(UserWarning, "Training interrupted by user.", __file__)]
+    assert hg["epochs"][:2] == (epochs, epochs)
+    assert hg == {**sk, "warned": hg["warned"]}
+    assert [w[:2] for w in sk["warned"]] == [w[:2] for w in hg["warned"]]
+
+
 def test_verbose_prints_scikit_learns_lines():
     def scenario(C, R):
         out = io.StringIO()
