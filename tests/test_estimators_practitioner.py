@@ -305,11 +305,18 @@ def test_early_stopping_attributes():
             best_loss=m.best_loss_,
             stopped=m.n_iter_ < 300,
             types=(type(m.validation_scores_), type(m.best_validation_score_)),
+            training_rows=m.t_ / m.n_iter_,  # the split's size: 150 - ceil(0.1 * 150)
         )
 
     sk, hg = both(scenario)
-    assert (
-        hg == sk == dict(lengths=True, best=True, best_loss=None, stopped=True, types=(list, float))
+    assert hg == sk
+    assert hg == dict(
+        lengths=True,
+        best=True,
+        best_loss=None,
+        stopped=True,
+        types=(list, float),
+        training_rows=135,
     )
 
 
