@@ -575,7 +575,9 @@ def test_training_loss_plateau_stops_after_n_iter_no_change(blobs3):
 
 def test_max_iter_without_convergence_warns(blobs3):
     X, y = blobs3
-    with pytest.warns(ConvergenceWarning, match=r"maximum iterations \(3\)"):
+    with pytest.warns(
+        ConvergenceWarning, match=r"^Stochastic Optimizer: Maximum iterations \(3\) reached"
+    ):
         MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, y)
 
 

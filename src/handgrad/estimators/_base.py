@@ -28,7 +28,7 @@ from ._data import (
     validation_split,
 )
 from ._params import check_params, generator
-from ._persistence import Persistence
+from ._persistence import Persistence, release_saved_values
 from ._solvers import Objective, StochasticSolver, lbfgs, run_epochs
 
 
@@ -269,6 +269,7 @@ class BaseMLP(Persistence, BaseEstimator):
             self._fit_stochastic(
                 objective, (X, T, w), p, incremental, labels, split_rng, shuffle_rng
             )
+        release_saved_values(objective.model)  # the estimator keeps no training rows
         return self
 
     def _fit_lbfgs(self, objective, X, T, w, p):
@@ -290,7 +291,7 @@ class BaseMLP(Persistence, BaseEstimator):
                 f"{type(self).__name__}: lbfgs found no finite loss ({result.message}); the "
                 "model keeps its initial weights. Scale X and y."
             )
-            warnings.warn(self.history_.message, RuntimeWarning, stacklevel=4)
+            warnings.warn(self.history_.message, RuntimeWarning, stacklevel=5)  # fit's caller
         if p["verbose"]:
             print(f"lbfgs: {self.n_iter_} iterations, loss = {value:.8f} ({result.message})")
 
@@ -321,7 +322,7 @@ class BaseMLP(Persistence, BaseEstimator):
                     f"batch_size={batch_size} is larger than the {n} training samples; "
                     f"using {n} (full batch)",
                     UserWarning,
-                    stacklevel=4,
+                    stacklevel=5,  # the caller of fit
                 )
                 batch_size = n
         self.batch_size_ = batch_size
@@ -387,6 +388,7 @@ class BaseMLP(Persistence, BaseEstimator):
         dtype = self.coefs_[0].dtype
         with np.errstate(over="ignore", invalid="ignore"):  # reported by name below
             parts = [model.forward(rows(X, part, dtype)) for part in chunks(X)]
+        release_saved_values(model)  # the estimator keeps no rows of X
         z = np.concatenate(parts) if parts else np.empty((0, self.n_outputs_), dtype)
         check_finite(z, "the network's outputs")
         return z

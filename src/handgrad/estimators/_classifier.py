@@ -97,8 +97,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 f"{type(self).__name__} needs class labels (n_samples,) or an indicator "
                 f"matrix (n_samples, n_labels), got a target of type {kind!r}"
             )
+        y = _plain_strings(y)
         if classes is not None:
-            found = np.unique(np.asarray(classes))
+            found = np.unique(_plain_strings(np.asarray(classes)))
             where = "in classes, but it holds"
         elif redefine:
             found = np.unique(y)
@@ -226,6 +227,14 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 f"{self.classes_.size} classes do not fit a network with {self.n_outputs_} "
                 "output(s)"
             )
+
+
+def _plain_strings(labels: np.ndarray) -> np.ndarray:
+    """Object labels that are all str (a pandas column of text) as a NumPy str array, as
+    scikit-learn's ``classes_`` holds them (so ``predict`` gives its ``np.str_`` values)."""
+    if labels.dtype == object and all(isinstance(v, str) for v in labels.ravel()):
+        return labels.astype(str)
+    return labels
 
 
 def _indices(y: np.ndarray, classes: np.ndarray) -> np.ndarray:

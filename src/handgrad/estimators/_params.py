@@ -11,6 +11,7 @@ import math
 import numbers
 
 import numpy as np
+from sklearn.utils._param_validation import InvalidParameterError
 
 from ..nn.constraints import Boolean, Constraint, Integer, Options, Real, check
 from ..nn.layers import ACTIVATIONS
@@ -85,7 +86,18 @@ LAYER_SIZE = Integer(1)
 
 
 def check_params(est) -> dict:
-    """Validate every parameter of ``est``; return the resolved values fit needs."""
+    """Validate every parameter of ``est``; return the resolved values fit needs.
+
+    A bad value raises scikit-learn's ``InvalidParameterError`` (both a ValueError and a
+    TypeError, as scikit-learn's estimators raise it) with handgrad's message, so code that
+    catches either for a scikit-learn MLP catches it here too."""
+    try:
+        return _resolved(est)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(str(exc)) from None
+
+
+def _resolved(est) -> dict:
     who = type(est).__name__
 
     def value(name: str):

@@ -1,15 +1,26 @@
-"""Saving and loading a fitted estimator: handgrad's model file (arrays + JSON), never pickle.
+"""Saving and loading a fitted estimator: handgrad's model file (arrays + JSON), never pickle;
+and what pickle (joblib, a GridSearchCV with n_jobs, copy.deepcopy) gets of one.
 
 The file holds the network (``coefs_``/``intercepts_`` as the engine's Linear layers), the
 estimator's parameters and what was learned besides the weights (classes_, n_features_in_,
 feature names, the history). Loading checks every field and refuses a file that does not
 describe a consistent fitted estimator, with a ``ValueError`` naming the file and the problem.
+
+A pickle holds the whole estimator as scikit-learn's do (weights, the optimizer's state,
+the shuffling Generator, the history), so that ``partial_fit`` after loading continues
+exactly; it never holds data: the values the network's layers saved in their last forward
+(rows of X and their activations, kept for a backward) are left out. After unpickling,
+``coefs_``/``intercepts_`` are again the network's own arrays (joblib stores each array
+reference separately). A pickle records handgrad's version, and loading it under another
+version warns, as scikit-learn does for its own estimators.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +28,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ..io import json_ready, number_from_json
+from ..nn._version import __version__
 from ..nn.layers import ACTIVATIONS, Linear
 from ..nn.serialization import load_with_metadata, save
 from ..train import History
@@ -24,7 +36,37 @@ from ._params import check_params, jsonable
 
 
 class Persistence:
-    """``save`` / ``load`` for the estimators (mixed into ``BaseMLP``)."""
+    """``save`` / ``load`` and pickling for the estimators (mixed into ``BaseMLP``)."""
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # type: ignore[misc]
+        net = state.get("_model")
+        if net is not None:  # the same Parameters (the optimizer's), without saved inputs
+            state["_model"] = copy.copy(net)
+            state["_model"].layers = [without_saved_values(layer) for layer in net.layers]
+        state["_handgrad_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        version = state.pop("_handgrad_version", "unknown")
+        if version != __version__:
+            warnings.warn(
+                f"Unpickling a {type(self).__name__} pickled by handgrad {version} with "
+                f"handgrad {__version__}: it may fail or predict differently. Files written "
+                "by save() load across versions (MLPClassifier.load, load_estimator).",
+                UserWarning,
+                stacklevel=2,
+            )
+        super().__setstate__(state)  # type: ignore[misc]
+        net = state.get("_model")
+        if net is not None:  # joblib stores each array reference on its own: relink them
+            linears = [m for m in net.layers if isinstance(m, Linear)]
+            if len(linears) == len(self.coefs_):  # type: ignore[attr-defined]
+                for i, lin in enumerate(linears):
+                    self.coefs_[i] = lin.weight.value  # type: ignore[attr-defined]
+                    if lin.bias is not None:
+                        self.intercepts_[i] = lin.bias.value  # type: ignore[attr-defined]
 
     def _fitted_metadata(self) -> dict:
         return {}
@@ -142,6 +184,28 @@ class Persistence:
         est._no_improvement_count = 0
         est._restore_metadata(meta)
         return est
+
+
+def without_saved_values(layer):
+    """A shallow copy of ``layer`` without what its last forward saved for a backward."""
+    layer = copy.copy(layer)
+    _drop_saved_values(layer)
+    return layer
+
+
+def release_saved_values(net) -> None:
+    """Drop, in place, what the layers of ``net`` saved in their last forward: a fitted
+    estimator keeps no rows of the data it was trained on or last predicted."""
+    for layer in net.layers:
+        _drop_saved_values(layer)
+
+
+def _drop_saved_values(layer) -> None:
+    """The engine's layers keep their forward's input (or output) as plain arrays, and their
+    weights as ``Parameter`` objects: every plain array attribute is a saved value."""
+    for name, value in list(vars(layer).items()):
+        if isinstance(value, np.ndarray):
+            setattr(layer, name, None)
 
 
 def _output_width(model, n_features: int) -> int | None:

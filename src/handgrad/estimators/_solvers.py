@@ -184,12 +184,12 @@ def lbfgs(objective: Objective, data, *, max_iter: int, max_fun: int, tol: float
     unpack(result.x)
     if result.status != 0:
         reason = result.message.decode() if isinstance(result.message, bytes) else result.message
-        warnings.warn(
-            f"{who}: lbfgs failed to converge after {result.nit} iteration(s) and "
-            f"{result.nfev} evaluation(s) ({reason}). Increase max_iter or max_fun, or scale "
-            "the data.",
+        warnings.warn(  # scikit-learn's first words: users' warning filters match them
+            f"lbfgs failed to converge after {min(int(result.nit), max_iter)} iteration(s) "
+            f"(status={result.status}):\n{reason}\n{who}: {result.nfev} evaluation(s). Increase "
+            "max_iter or max_fun, or scale the data.",
             ConvergenceWarning,
-            stacklevel=4,
+            stacklevel=6,  # the caller of fit (fit, _transaction, _fit, _fit_lbfgs, lbfgs)
         )
     return float(result.fun), min(int(result.nit), max_iter), result, curve
 
@@ -277,16 +277,29 @@ def _diverged(est, where: str, reason: str, kept: str) -> None:
         f"(now {est._optimizer.learning_rate:g})."
     )
     est.history_.stop_reason, est.history_.message = "diverged", message
-    warnings.warn(message, RuntimeWarning, stacklevel=5)
+    warnings.warn(message, RuntimeWarning, stacklevel=8)  # the caller of fit
+
+
+INTERRUPTED = "Training interrupted by user."  # scikit-learn's words
 
 
 def run_epochs(est, objective: Objective, data, val, p: dict, batch_size: int, rng, incremental):
     """scikit-learn's ``_fit_stochastic`` loop on the engine: epochs of minibatches, the loss
     curve, t_, the stopping rule (with ``tol`` / ``n_iter_no_change``), early stopping with
     the best weights restored, schedules, and a stop that keeps finite weights on divergence.
+    Ctrl-C (KeyboardInterrupt) ends the training as in scikit-learn: a warning, and ``fit``
+    returns the model as far as it got (``history_.stop_reason == "interrupted"``).
 
     ``data`` = (X, T, w); ``val`` = (X_val, y_val, w_val) or None. State lives on ``est``.
     """
+    try:
+        _epochs(est, objective, data, val, p, batch_size, rng, incremental)
+    except KeyboardInterrupt:
+        est.history_.stop_reason, est.history_.message = "interrupted", INTERRUPTED
+        warnings.warn(INTERRUPTED, UserWarning, stacklevel=6)  # the caller of fit
+
+
+def _epochs(est, objective: Objective, data, val, p: dict, batch_size: int, rng, incremental):
     X, T, w = data
     params = objective.params
     solver: StochasticSolver = est._optimizer
@@ -355,11 +368,11 @@ def run_epochs(est, objective: Objective, data, val, p: dict, batch_size: int, r
         if incremental:
             break
         if est.n_iter_ == p["max_iter"]:
-            warnings.warn(
-                f"{type(est).__name__}: stochastic optimizer: maximum iterations "
-                f"({p['max_iter']}) reached and the optimization hasn't converged yet.",
+            warnings.warn(  # scikit-learn's words: users' warning filters match them
+                f"Stochastic Optimizer: Maximum iterations ({p['max_iter']}) reached and the "
+                "optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=7,  # the caller of fit or partial_fit
             )
 
 

@@ -166,7 +166,7 @@ def dask_client(
     settings: dict[str, Any] = {"distributed.scheduler.allowed-failures": max_retries}
     if scheduler is None:
         settings.update(QUIET_WORKERS)
-    with dask.config.set(settings):
+    with dask.config.set(settings), _environ_kept_from_nannies() as restore_environ:
         if scheduler is None:
             with _workers_ignore_ctrl_c():
                 cluster = distributed.LocalCluster(
@@ -178,6 +178,7 @@ def dask_client(
                     env=dict(BLAS_ENV),
                     silence_logs=logging.ERROR,  # e.g. the cancelled tasks after a Ctrl-C
                 )
+            restore_environ()  # the workers have their environment; this process keeps its own
             client = distributed.Client(cluster)
             from ._exit import ExitAtOnce
 
@@ -198,6 +199,41 @@ def dask_client(
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+@contextlib.contextmanager
+def _environ_kept_from_nannies() -> Iterator[Callable[[], None]]:
+    """Keep this process's environment as it was: each Dask nanny sets its workers'
+    variables (``distributed.nanny.pre-spawn-environ``: OMP_NUM_THREADS=1, MKL_NUM_THREADS=1,
+    OPENBLAS_NUM_THREADS=1, and PYTHONHASHSEED) in ``os.environ`` of the process that starts
+    it, before spawning the worker. Left there, they would pin to one thread every BLAS or
+    OpenMP library this process loads later (SciPy's, scikit-learn's) and every subprocess it
+    starts. Yields ``restore`` (call it once the workers are up); it runs again on exit (a
+    worker restarted during the sweep sets them again). A variable changed since by someone
+    else is left alone."""
+    import dask
+
+    config = dask.config.get("distributed.nanny.pre-spawn-environ", {})
+    # what a nanny writes: a key's configured value when this process has none, and
+    # PYTHONHASHSEED=6640 when it has none or "0" (Dask's choice)
+    written = {(key, str(value)) for key, value in config.items() if value is not None}
+    written.add(("PYTHONHASHSEED", "6640"))
+    saved = {key: os.environ.get(key) for key in {*config, "PYTHONHASHSEED"}}
+
+    def restore() -> None:
+        for key, value in saved.items():
+            now = os.environ.get(key)
+            if now == value or (key, now) not in written:
+                continue  # untouched, or changed by someone else since
+            if value is None:
+                del os.environ[key]
+            else:
+                os.environ[key] = value
+
+    try:
+        yield restore
+    finally:
+        restore()
 
 
 @contextlib.contextmanager
