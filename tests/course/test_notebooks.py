@@ -9,6 +9,7 @@ on: cells tagged ``expect:NAME`` must print what ``EXPECTED`` says.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 import re
 from pathlib import Path
@@ -24,6 +25,12 @@ nbformat = pytest.importorskip("nbformat", reason="the test extra installs nbfor
 nbclient = pytest.importorskip("nbclient", reason="the test extra installs nbclient")
 
 NOTEBOOKS = {p.name: p for p in course.notebooks()}
+
+_spec = importlib.util.spec_from_file_location(
+    "names", Path(__file__).with_name("test_kernel_and_names.py")
+)
+_names = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_names)
 
 # notebook -> {tag: patterns its output must match} — the claims the Markdown around them makes
 EXPECTED = {
@@ -191,6 +198,13 @@ def test_notebook_runs_top_to_bottom_and_says_what_its_text_claims(name, tmp_pat
         if "image/png" in out.get("data", {})
     ]
     assert len(images) >= 2, "the notebook's figures show inline"
+    outputs = "\n".join(_output_text(c) for c in nb.cells) + "\n".join(
+        out["data"].get("text/html", "")
+        for c in nb.cells
+        for out in c.get("outputs", [])
+        if "data" in out
+    )
+    assert _names.source_names(outputs) == [], "what the cells print names no source document"
     for tag, patterns in EXPECTED[name].items():
         assert tag in seen, f"{name}: no cell tagged expect:{tag}"
         for pattern in patterns:
