@@ -498,3 +498,100 @@ def bce_with_logits_grad(z, y):
 """
 right("bce-softplus", "bce_with_logits", BCE.format(divide=" / len(z)"))
 wrong("bce-grad-no-1-over-n", "bce_with_logits", {"scale"}, BCE.format(divide=""))
+
+# ---- the whole-network classes (chapters 5 and 7) ------------------------------------------
+NETWORK = """
+class {name}:
+    def __init__(self, layer_sizes, learning_rate=0.01, {momentum}seed=None):
+        self.lr, self.momentum = learning_rate, {momentum_value}
+        rng = np.random.default_rng(seed)
+        self.weights, self.biases, self.vw, self.vb = [], [], [], []
+        for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+            W = rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)
+            self.weights.append(W)
+            self.biases.append(np.zeros((1, n_out)))
+            self.vw.append(np.zeros_like(W))
+            self.vb.append(np.zeros((1, n_out)))
+
+    def forward(self, X):
+        self.acts, self.zs = [X], []
+        a = X
+        for i, (W, b) in enumerate(zip(self.weights, self.biases)):
+            z = a @ W + b
+            self.zs.append(z)
+            a = np.maximum(z, 0) if i < len(self.weights) - 1 else self._output(z)
+            self.acts.append(a)
+        return a
+
+    def _output(self, z):
+        {output}
+
+    def _delta(self, y):
+        {delta}
+
+    def backward(self, X, y):
+        n = X.shape[0]
+        delta = self._delta(y)
+        gw, gb = [], []
+        for i in range(len(self.weights) - 1, -1, -1):
+            gw.insert(0, self.acts[i].T @ delta{divide})
+            gb.insert(0, delta.sum(axis=0, keepdims=True){divide})
+            if i > 0:
+                delta = (delta @ self.weights[i].T) * (self.zs[i - 1] > 0)
+        return gw, gb
+
+    def fit(self, X, y, epochs=1000, verbose=False):
+        for _ in range(epochs):
+            self.forward(X)
+            gw, gb = self.backward(X, y)
+            for i in range(len(self.weights)):
+                self.vw[i] = self.momentum * self.vw[i] - self.lr * gw[i]
+                self.vb[i] = self.momentum * self.vb[i] - self.lr * gb[i]
+                self.weights[i] += self.vw[i]
+                {bias_update}
+        return self
+
+    def predict(self, X, threshold=0.5):
+        {predict}
+"""
+BINARY = {
+    "name": "NeuralNetwork",
+    "momentum": "momentum=0.0, ",
+    "momentum_value": "momentum",
+    "output": "return 0.5 * (1 + np.tanh(0.5 * z))",
+    "delta": "return self.acts[-1] - y.reshape(-1, 1)",
+    "predict": "return (self.forward(X) >= threshold).astype(int).ravel()",
+}
+MULTI = {
+    "name": "MultiClassNN",
+    "momentum": "",
+    "momentum_value": "0.0",
+    "output": "e = np.exp(z - z.max(axis=1, keepdims=True))\n"
+    "        return e / e.sum(axis=1, keepdims=True)",
+    "delta": "Y = np.eye(self.acts[-1].shape[1])[np.asarray(y, dtype=int)]\n"
+    "        return self.acts[-1] - Y",
+    "predict": "return self.forward(X).argmax(axis=1)",
+}
+RIGHT = {"divide": " / n", "bias_update": "self.biases[i] += self.vb[i]"}
+right("network-class", "neural_network", NETWORK.format(**BINARY, **RIGHT))
+wrong(
+    "network-class-no-1-over-n",
+    "neural_network",
+    {"scale"},
+    NETWORK.format(**BINARY, **(RIGHT | {"divide": ""})),
+)
+wrong(
+    "network-class-biases-never-updated",
+    "neural_network",
+    set(),  # the message shows the biases expected vs got after the fit
+    NETWORK.format(**BINARY, **(RIGHT | {"bias_update": "pass"})),
+)
+right("multiclass-class", "multiclass_nn", NETWORK.format(**MULTI, **RIGHT))
+# the contract has no backward: the check sees weights after a fit, where a missing 1/N is no
+# longer a constant factor, so it names no code (the notebook's text says where to look)
+wrong(
+    "multiclass-class-no-1-over-n",
+    "multiclass_nn",
+    set(),
+    NETWORK.format(**MULTI, **(RIGHT | {"divide": ""})),
+)

@@ -65,8 +65,8 @@ EXPECTED = {
     "02-linear-two-layer.ipynb": {
         "checks": [r"lin1 dW .* ok", r"lin2 dx .* ok"],
         "collapse": [
-            r"the stack is the line y = 2\.488 x \+ -0\.696",
-            r"least squares: +2\.488 x \+ -0\.696",
+            r"the stack is the line y = 2\.488 x -0\.696",
+            r"least squares: +2\.488 x -0\.696",
         ],
     },
     "06-credit.ipynb": {
