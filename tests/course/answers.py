@@ -595,3 +595,26 @@ wrong(
     set(),
     NETWORK.format(**MULTI, **(RIGHT | {"divide": ""})),
 )
+
+# ---- the activations themselves (chapters 3 and 11) ------------------------------------------
+right("relu-maximum", "relu", "def relu(z):\n    return np.maximum(z, 0)\n")
+wrong(
+    "relu-in-place",
+    "relu",
+    {"mutates-input"},
+    "def relu(z):\n    z[z < 0] = 0\n    return z\n",
+)
+right("tanh-numpy", "tanh", "def tanh(z):\n    return np.tanh(z)\n")
+right(
+    "tanh-from-exp-of-minus-2-abs",
+    "tanh",
+    "def tanh(z):\n    e = np.exp(-2 * np.abs(z))\n    return np.sign(z) * (1 - e) / (1 + e)\n",
+)
+wrong(
+    "tanh-textbook-formula",
+    "tanh",
+    {"unstable"},
+    "def tanh(z):\n    return (np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z))\n",
+)
+# right, though NumPy warns: exp(800) overflows to inf and 1 / (1 + inf) is exactly the limit 0
+right("sigmoid-textbook-formula", "sigmoid", "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n")
