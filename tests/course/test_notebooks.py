@@ -45,6 +45,7 @@ EXPECTED = {
             r"final MSE  ReLU 0\.15\d+   tanh 0\.(39|40)\d+",
             r"both below var\(y\) = 0\.51\d, the MSE of the best constant: True",
         ],
+        "kinks": [r"the 32 ReLU kinks lie between x = -0\.[12]\d and x = 0\.[12]\d"],
         "measured": [r"relu: largest stable learning rate", r"tanh: largest stable"],
     },
     "04-binary.ipynb": {
