@@ -81,9 +81,9 @@ def _page_of(path: Path, folder: Path) -> Path:
     return page
 
 
-def test_every_displayed_formula_fits_a_phone_screen(browser, tmp_path):
-    """A display formula wider than the text column is cut at the screen's edge: long chains of
-    formulas are written one per line."""
+def test_every_displayed_formula_and_table_fits_a_phone_screen(browser, tmp_path):
+    """A display formula or a Markdown table wider than the text column is cut at the screen's
+    edge: long chains of formulas are written one per line, tables keep to two columns."""
     page = browser.new_page(viewport={"width": 360, "height": 900})
     too_wide = {}
     for path in course.notebooks():
@@ -91,7 +91,10 @@ def test_every_displayed_formula_fits_a_phone_screen(browser, tmp_path):
         page.wait_for_load_state("load")
         wide = page.evaluate(
             """() => [...document.querySelectorAll('math[display=block]')]
-                 .filter(m => m.scrollWidth > m.clientWidth + 1).map(m => m.textContent)"""
+                 .filter(m => m.scrollWidth > m.clientWidth + 1).map(m => m.textContent)
+               .concat([...document.querySelectorAll('.jp-MarkdownCell table')]
+                 .filter(t => t.scrollWidth > t.parentElement.clientWidth + 1)
+                 .map(t => 'table: ' + t.textContent.slice(0, 60)))"""
         )
         if wide:
             too_wide[path.name] = wide
