@@ -58,6 +58,12 @@ EXPECTED = {
         "trained": [r"accuracy 1\.00"],
         "symmetric": [r"spread 0\.0e\+00", r"accuracy 0\.\d\d"],
         "measured": [r"starts solve XOR", r"all-zero start: accuracy 0\.50"],
+        "adam-first-step": [
+            r"corrections both     first step = 1 x lr",
+            r"corrections neither  first step = 3\.16 x lr",
+            r"corrections m only   first step = 31\.6 x lr",
+            r"corrections v only   first step = 0\.1 x lr",
+        ],
     },
     "08-digits.ipynb": {
         "trained": [r"above 0\.9: True"],
