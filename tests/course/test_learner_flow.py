@@ -20,13 +20,14 @@ import importlib.util
 import json
 import os
 import re
+import warnings
 from pathlib import Path
 
 import pytest
 
 import handgrad
 from handgrad import course
-from handgrad.exercises import get
+from handgrad.exercises import check, get
 
 nbformat = pytest.importorskip("nbformat", reason="the test extra installs nbformat")
 nbclient = pytest.importorskip("nbclient", reason="the test extra installs nbclient")
@@ -81,6 +82,29 @@ def test_every_exercise_has_right_and_wrong_answers_in_the_catalogue():
     for core in ("mse", "linear", "relu_backward", "backward", "backprop", "gd_step", "adam"):
         assert core in right and core in wrong, core
     assert len({ident for ident, *_ in ANSWERS}) == len(ANSWERS)
+
+
+@pytest.mark.parametrize(
+    "exercise,source,expected", [a[1:] for a in ANSWERS], ids=[a[0] for a in ANSWERS]
+)
+def test_each_typed_answer_gets_its_verdict(exercise, source, expected):
+    """The same answers in a fresh namespace (fast; the slow test below runs them in the
+    notebooks' own kernels)."""
+    namespace: dict = {}
+    exec(compile(source, f"<{exercise}>", "exec"), namespace)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the textbook formulas overflow
+        result = check(exercise, namespace)
+    if expected is None:
+        assert result.passed and result.diagnoses == [], str(result)
+    else:
+        assert not result.passed, str(result)
+        failed = [c.message for c in result.cases if not c.passed]
+        assert failed and all(failed), str(result)
+        if expected:
+            assert set(result.diagnoses) & expected, str(result)
+        else:
+            assert result.diagnoses == [], str(result)
 
 
 @pytest.mark.slow
