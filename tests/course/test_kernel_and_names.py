@@ -38,6 +38,17 @@ def test_readme_and_docs_name_no_source_document():
     assert {k: v for k, v in found.items() if v} == {}
 
 
+def test_the_notebooks_name_no_source_document():
+    nbformat = pytest.importorskip("nbformat", reason="the test extra installs nbformat")
+    from handgrad import course
+
+    found = {
+        path.name: source_names("\n".join(c.source for c in nbformat.read(path, 4).cells))
+        for path in course.notebooks()
+    }
+    assert len(found) == 11 and {k: v for k, v in found.items() if v} == {}
+
+
 @pytest.mark.slow
 def test_the_rendered_report_names_no_source_document(tmp_path):
     run_tour(["linear-fit", "xor"], tmp_path, quick=True)

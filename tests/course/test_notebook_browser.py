@@ -67,3 +67,37 @@ def test_the_notebook_page_fits_the_screen(browser, rendered_notebook, width):
     assert facts["images"] >= 3
     assert facts["maths"] >= 10  # the chapter's formulas, typeset
     assert facts["scrollWidth"] <= facts["innerWidth"], facts
+
+
+def _page_of(path: Path, folder: Path) -> Path:
+    """The notebook as it is shipped (no outputs), its Markdown through the report's converter."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = markdown_to_html(cell.source)
+    body, _ = nbconvert.HTMLExporter(template_name="lab").from_notebook_node(nb)
+    page = folder / f"{path.stem}.html"
+    page.write_text(body)
+    return page
+
+
+def test_every_displayed_formula_and_table_fits_a_phone_screen(browser, tmp_path):
+    """A display formula or a Markdown table wider than the text column is cut at the screen's
+    edge: long chains of formulas are written one per line, tables keep to two columns."""
+    page = browser.new_page(viewport={"width": 360, "height": 900})
+    too_wide = {}
+    for path in course.notebooks():
+        page.goto(_page_of(path, tmp_path).as_uri())
+        page.wait_for_load_state("load")
+        wide = page.evaluate(
+            """() => [...document.querySelectorAll('math[display=block]')]
+                 .filter(m => m.scrollWidth > m.clientWidth + 1).map(m => m.textContent)
+               .concat([...document.querySelectorAll('.jp-MarkdownCell table')]
+                 .filter(t => t.scrollWidth > t.parentElement.clientWidth + 1)
+                 .map(t => 'table: ' + t.textContent.slice(0, 60)))"""
+        )
+        if wide:
+            too_wide[path.name] = wide
+        assert page.evaluate("document.querySelectorAll('math').length") > 0, path.name
+    page.close()
+    assert too_wide == {}

@@ -9,6 +9,7 @@ on: cells tagged ``expect:NAME`` must print what ``EXPECTED`` says.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 import re
 from pathlib import Path
@@ -25,6 +26,12 @@ nbclient = pytest.importorskip("nbclient", reason="the test extra installs nbcli
 
 NOTEBOOKS = {p.name: p for p in course.notebooks()}
 
+_spec = importlib.util.spec_from_file_location(
+    "names", Path(__file__).with_name("test_kernel_and_names.py")
+)
+_names = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_names)
+
 # notebook -> {tag: patterns its output must match} — the claims the Markdown around them makes
 EXPECTED = {
     "01-linear-fit.ipynb": {
@@ -33,7 +40,12 @@ EXPECTED = {
         "measured": [r"lr 0\.05: monotone, converging", r"lr 1\.1: diverged"],
     },
     "03-sine.ipynb": {
-        "trained": [r"both below var\(y\) = [\d.]+, the MSE of the best constant: True"],
+        "trained": [
+            r"noise variance 0\.010",
+            r"final MSE  ReLU 0\.15\d+   tanh 0\.(39|40)\d+",
+            r"both below var\(y\) = 0\.51\d, the MSE of the best constant: True",
+        ],
+        "kinks": [r"the 32 ReLU kinks lie between x = -0\.[12]\d and x = 0\.[12]\d"],
         "measured": [r"relu: largest stable learning rate", r"tanh: largest stable"],
     },
     "04-binary.ipynb": {
@@ -46,6 +58,12 @@ EXPECTED = {
         "trained": [r"accuracy 1\.00"],
         "symmetric": [r"spread 0\.0e\+00", r"accuracy 0\.\d\d"],
         "measured": [r"starts solve XOR", r"all-zero start: accuracy 0\.50"],
+        "adam-first-step": [
+            r"corrections both     first step = 1 x lr",
+            r"corrections neither  first step = 3\.16 x lr",
+            r"corrections m only   first step = 31\.6 x lr",
+            r"corrections v only   first step = 0\.1 x lr",
+        ],
     },
     "08-digits.ipynb": {
         "trained": [r"above 0\.9: True"],
@@ -54,12 +72,22 @@ EXPECTED = {
     "02-linear-two-layer.ipynb": {
         "checks": [r"lin1 dW .* ok", r"lin2 dx .* ok"],
         "collapse": [
-            r"the stack is the line y = 2\.488 x \+ -0\.696",
-            r"least squares: +2\.488 x \+ -0\.696",
+            r"the stack is the line y = 2\.488 x -0\.696",
+            r"least squares: +2\.488 x -0\.696",
         ],
     },
     "06-credit.ipynb": {
-        "ridge": [r"lambda 0 .* gap to ridge \d\.\de-(0[6-9]|1\d)", r"lambda 0\.1 .* gap to ridge"],
+        "conditioning": [
+            r"raw Hessian eigenvalues: +\[2\.0+e-03 .* 2\.78\d+e\+03\]",
+            r"standardized Hessian eigenvalues: \[0\.0102 0\.2145 5\.7753\]",
+            r"late payments: 0\.992",
+        ],
+        # late payments' weight grows with lambda (-11.23, -15.62, -18.21): the prose says so
+        "ridge": [
+            r"lambda 0 .*-11\.23\]   gap to ridge \d\.\de-(0[6-9]|1\d)",
+            r"lambda 0\.01 .*-15\.62\]",
+            r"lambda 0\.1 .*-18\.21\]   gap to ridge",
+        ],
         "measured": [r"lambda 0: largest stable learning rate 0\.346"],
     },
     "07-blobs.ipynb": {
@@ -73,16 +101,26 @@ EXPECTED = {
             r"held-out accuracy after 2 epochs: 0\.(89|9\d)",
             r"weights still float32: True",
         ],
+        "split": [r"held-out images per digit: \[100( 100){9}\]"],
         "measured": [r"4,000 training and 1,000 held-out images, 235,146 parameters"],
     },
     "10-framework.ipynb": {
-        "conventions": [r"largest difference : 0\.768 score points"],
+        "conventions": [
+            r"largest difference : 0\.768 score points",
+            r"length \|\|W\|\| +: 37\.65 \(full\)   37\.93 \(half\)",
+            r"\[-16\.806 +29\.776 -15\.769\]",  # late payments: larger under the full penalty
+            r"\[-17\.148 +30\.328 -15\.001\]",
+        ],
         "measured": [r"Keras half not run: switched off"],
     },
     "11-discussion.ipynb": {
         "bce": [r"z =   800, y = 0:  textbook +inf +from the logit +800"],
         "measured-bce": [r"first fails at z = 36\.7"],
-        "init": [r"He init: std of the last hidden layer / first = "],
+        "init": [
+            r"zeros init: every activation is 0",
+            r"Xavier init: std of the last hidden layer / first = 0\.0[34]",
+            r"He init: std of the last hidden layer / first = 0\.[67]",
+        ],
         "measured": [r"8 figures"],
     },
 }
@@ -167,6 +205,13 @@ def test_notebook_runs_top_to_bottom_and_says_what_its_text_claims(name, tmp_pat
         if "image/png" in out.get("data", {})
     ]
     assert len(images) >= 2, "the notebook's figures show inline"
+    outputs = "\n".join(_output_text(c) for c in nb.cells) + "\n".join(
+        out["data"].get("text/html", "")
+        for c in nb.cells
+        for out in c.get("outputs", [])
+        if "data" in out
+    )
+    assert _names.source_names(outputs) == [], "what the cells print names no source document"
     for tag, patterns in EXPECTED[name].items():
         assert tag in seen, f"{name}: no cell tagged expect:{tag}"
         for pattern in patterns:

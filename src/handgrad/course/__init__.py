@@ -72,20 +72,20 @@ def copy_course(out_dir: str | os.PathLike) -> tuple[list[Path], list[Path]]:
     return copied, kept
 
 
-def reference_if_asked(name: str, namespace: MutableMapping[str, Any]) -> bool:
+def reference_if_asked(name: str, namespace: MutableMapping[str, Any]) -> None:
     """With ``HANDGRAD_COURSE_SOLUTIONS=1``, put exercise ``name``'s reference into ``namespace``.
 
-    How the course's tests fill the exercise cells; without the variable it changes nothing
-    and returns False.
+    How the course's tests fill the exercise cells; without the variable it changes nothing.
+    It returns None, so the exercise cell it ends shows no output (a ``False`` under the
+    learner's code would read like a verdict).
     """
     if os.environ.get(SOLUTIONS_ENV) != "1":
-        return False
+        return
     from ..exercises import get
 
     exercise = get(name)
     reference = exercise.reference()
     namespace.update({entry: reference[entry] for entry in exercise.entries})
-    return True
 
 
 def measure(
