@@ -13,7 +13,7 @@ pytest.importorskip("starlette", reason="the playground extra is not installed")
 
 from handgrad.playground import create_app  # noqa: E402
 
-from .conftest import configure, opened, page_client, receive  # noqa: E402
+from .conftest import configure, opened, page_client, read, receive  # noqa: E402
 
 
 def frames_until(ws, step: int) -> dict:
@@ -26,9 +26,9 @@ def frames_until(ws, step: int) -> dict:
 def settled(ws) -> list[dict]:
     """Ask for a frame and return every message up to it (a playing tab would add frames)."""
     ws.send_json({"type": "frame"})
-    seen = [ws.receive_json()]
+    seen = [read(ws)]
     while seen[-1]["type"] != "frame":
-        seen.append(ws.receive_json())
+        seen.append(read(ws))
     return seen
 
 
@@ -68,7 +68,7 @@ def test_step_while_playing_pauses_then_takes_exactly_one_step(client):
         assert receive(ws, "status")["playing"] is False
         messages = []
         while not messages or messages[-1]["type"] != "inspect":
-            messages.append(ws.receive_json())
+            messages.append(read(ws))
         before = (
             max(m["step"] for m in messages if m["type"] == "frame")
             if any(m["type"] == "frame" for m in messages)

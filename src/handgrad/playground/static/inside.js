@@ -57,7 +57,8 @@ function renderGradcheck(msg) {
   v.textContent = msg.passed ? "PASSED" : "FAILED";
   v.className = `verdict ${msg.passed ? "pass" : "fail"}`;
   $("gradcheck-explanation").textContent = msg.explanation;
-  $("gradcheck-summary").textContent = `hg.gradcheck on the first ${msg.batch} training rows. ${msg.summary}`;
+  const when = msg.step === undefined ? "" : ` at step ${msg.step}`;
+  $("gradcheck-summary").textContent = `hg.gradcheck on the first ${msg.batch} training rows${when}. ${msg.summary}`;
   const keys = msg.rows.length ? Object.keys(msg.rows[0]) : [];
   const head = el("tr", {}, keys.map((k) => el("th", { text: k.replace(/_/g, " ") })));
   const body = msg.rows.map((r) => {
