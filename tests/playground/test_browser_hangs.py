@@ -81,12 +81,16 @@ def test_every_control_at_once_while_the_largest_network_trains(tab, live_server
       click('export-script'); click('reset'); click('step'); click('play');
     }""")
     # the burst ends with Reset, Step, Play: one step of the new run, then training from it
-    tab.wait_for_function("document.getElementById('inspect-summary').textContent.startsWith('Step 1:')")
+    tab.wait_for_function(
+        "document.getElementById('inspect-summary').textContent.startsWith('Step 1:')"
+    )
     tab.wait_for_function(f"state.playing && {STEP} >= 100")
     tab.click("#play")
     tab.click("#step")  # paused, then one more step: the page ends where the server is
     tab.wait_for_function(f"{INSPECTED} > 100 && {INSPECTED} === {STEP}")
-    tab.wait_for_function("document.getElementById('gradcheck-verdict').textContent !== 'checking …'")
+    tab.wait_for_function(
+        "document.getElementById('gradcheck-verdict').textContent !== 'checking …'"
+    )
     assert not tab.is_disabled("#gradcheck")
     s = session_of(tab, live_server)
     assert not s.playing and s.trainer.steps == int(tab.text_content("#step-count"))
@@ -117,8 +121,12 @@ def test_check_gradients_twice_then_pause_while_it_runs(tab, live_server, gated_
     assert " at step " in tab.text_content("#gradcheck-summary")
 
 
-def test_a_run_that_diverges_at_the_largest_rates_leaves_every_control_working(browser, live_server):
-    context, page, errors = open_tab(browser, f"{live_server.url}#data=moons&opt=sgd&lr=10&reg=l2&rate=10&speed=5")
+def test_a_run_that_diverges_at_the_largest_rates_leaves_every_control_working(
+    browser, live_server
+):
+    context, page, errors = open_tab(
+        browser, f"{live_server.url}#data=moons&opt=sgd&lr=10&reg=l2&rate=10&speed=5"
+    )
     try:
         ready(page)
         assert page.input_value("#lr") == "10" and page.input_value("#reg-rate") == "10"
@@ -158,8 +166,9 @@ def test_a_tab_closed_while_it_trains_stops_its_training_and_others_go_on(browse
         for step in (1, 2, 3):
             second.click("#step")
             second.wait_for_function(f"{STEP} === {step}")
-        exported = "fetch(`/api/${state.session}/export/script`, {headers: {'X-Handgrad-Token': TOKEN}})"
-        assert second.evaluate(f"{exported}.then(r => r.ok)")
+        exported = "fetch(`/api/${state.session}/export/script`, {headers: HEADERS})"
+        headers = "const HEADERS = {'X-Handgrad-Token': TOKEN}; "
+        assert second.evaluate(f"() => {{ {headers} return {exported}.then(r => r.ok); }}")
         registry = live_server.app.registry
         deadline = time.monotonic() + CAP  # a cap; the loop ends when the server notices
         while session.id not in registry.detached and time.monotonic() < deadline:

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+
 import pytest
 
 pytest.importorskip("starlette", reason="the playground extra is not installed")
@@ -16,6 +17,7 @@ pytest.importorskip("starlette", reason="the playground extra is not installed")
 from handgrad.playground import create_app  # noqa: E402
 
 from .conftest import CAP, LiveServer, configure, opened, receive  # noqa: E402
+
 
 def _connect(server: LiveServer):
     from websockets.sync.client import connect
@@ -122,8 +124,8 @@ def test_ctrl_c_stops_the_server_while_a_check_runs_and_a_client_reads_nothing()
         token = parse_qs(url.query)["token"][0]
         address = f"ws://{url.netloc}/ws?token={token}"
         origin = f"http://{url.netloc}"
-        with connect(address, origin=origin, max_size=2**24, open_timeout=CAP) as checker, \
-                connect(address, origin=origin, max_size=2**24, open_timeout=CAP) as silent:  # fmt: skip
+        options = {"origin": origin, "max_size": 2**24, "open_timeout": CAP}
+        with connect(address, **options) as checker, connect(address, **options) as silent:
             big = {"hidden": [32] * 6, "activations": ["relu"] * 6}
             silent.send(json.dumps({"type": "configure", "data": {"name": "spirals", "n": 5000},
                                     "network": big, "steps_per_frame": 200}))  # fmt: skip

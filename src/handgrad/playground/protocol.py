@@ -96,6 +96,7 @@ def in_daemon_thread(work: Callable[[], dict]) -> asyncio.Future:
             (future.set_exception if failed else future.set_result)(outcome)
 
     def run() -> None:
+        outcome: dict | Exception
         try:
             outcome, failed = work(), False
         except Exception as exc:

@@ -387,11 +387,11 @@ class Session:
                 scores[f"{part}_r2"] = r2_score(Y, outputs)
         return scores
 
-    def _activations(
-        self, X: np.ndarray
-    ) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
+    def _activations(self, X: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
         """On X: each hidden layer's output a = f(z), the logits, and each hidden z."""
-        hidden, pre, a = [], [], X
+        hidden: list[np.ndarray] = []
+        pre: list[np.ndarray] = []
+        a = X
         layers = list(self.trainer.model)
         for k, layer in enumerate(layers):
             a = layer.forward(a)
@@ -432,7 +432,10 @@ class Session:
             for h in hidden
         ]
         out["units_on"] = [  # discretized: where each unit is switched on (z > 0), as bits
-            [base64.b64encode(np.packbits(z[keep, u] > 0).tobytes()).decode() for u in range(z.shape[1])]
+            [
+                base64.b64encode(np.packbits(z[keep, u] > 0).tobytes()).decode()
+                for u in range(z.shape[1])
+            ]
             for z in pre
         ]
         out["unit_grid"] = UNIT_GRID

@@ -157,7 +157,7 @@ function drawNetworkLayout() {
       c.width = c.height = d.unit_grid;
       Object.assign(c.style, { left: `${p.x}px`, top: `${p.y}px`, width: `${node}px`, height: `${node}px` });
       c.getContext("2d").putImageData(unitPixels(d.input_pictures[u], d.unit_grid), 0, 0);
-      c.title = `${d.features[u]} over the plane`;
+      c.title = `${d.features[u]} over the plane`; c.dataset.input = u;
       box.appendChild(c);
     }
     const names = l === 0 ? d.features : (d.classes && d.classes.length > 2 ? d.classes : [d.task === "regression" ? "ŷ" : "logit"]);

@@ -95,6 +95,7 @@ function showWeight(msg) {
 // --- export ------------------------------------------------------------------------------
 
 async function download(kind, filename) {
+  if (state.frame && state.frame.diverged) return showMessage("the run has diverged; press Reset first");
   const response = await fetch(`/api/${state.session}/export/${kind}`, { headers: { "X-Handgrad-Token": TOKEN } });
   if (!response.ok) { showMessage((await response.json()).error); return; }
   const blob = await response.blob();
