@@ -7,6 +7,7 @@ The page sends JSON text messages
     {"type": "gradcheck"} | {"type": "frame"} | {"type": "drawn"}
     {"type": "weight", "layer": l, "i": i, "j": j}            read W[l][i, j] and its gradient
     {"type": "set_weight", "layer": l, "i": i, "j": j, "value": v}   edit it
+    {"type": "bias", "layer": l, "j": j} | {"type": "set_bias", ..., "value": v}   b[l][j]
 
 and receives ``hello``, ``dataset``, ``frame``, ``inspect``, ``gradcheck``, ``weight``,
 ``changed``, ``reset``, ``status``, ``closed`` and ``error`` messages.
@@ -272,12 +273,14 @@ class Connection:
     async def on_frame(self, message: dict) -> None:
         await self.send(await asyncio.to_thread(self.session.frame))
 
-    async def on_weight(self, message: dict, edit: bool = False) -> None:
+    async def on_weight(self, message: dict, edit: bool = False, bias: bool = False) -> None:
         session = self.session
         layer, i, j = (message.get(k) for k in ("layer", "i", "j"))
+        if bias:
+            i = None  # b[layer][j]
         value = message.get("value") if edit else None
         if edit and value is None:
-            raise ConfigError("set_weight needs a value")
+            raise ConfigError(f"{message['type']} needs a value")
         reply = await asyncio.to_thread(session.weight, layer, i, j, value)
         await self.send({"type": "weight", "edited": edit, **reply})
         if edit and not session.playing:
@@ -285,6 +288,12 @@ class Connection:
 
     async def on_set_weight(self, message: dict) -> None:
         await self.on_weight(message, edit=True)
+
+    async def on_bias(self, message: dict) -> None:
+        await self.on_weight(message, bias=True)
+
+    async def on_set_bias(self, message: dict) -> None:
+        await self.on_weight(message, edit=True, bias=True)
 
     # message type -> handler; anything else is answered with an error
     HANDLERS: ClassVar[dict[str, Callable[..., Awaitable[None]]]] = {
@@ -297,6 +306,8 @@ class Connection:
         "frame": on_frame,
         "weight": on_weight,
         "set_weight": on_set_weight,
+        "bias": on_bias,
+        "set_bias": on_set_bias,
         "drawn": on_drawn,
     }
 

@@ -209,23 +209,34 @@ class Session:
             self.start_data, self.start_net = self.data_spec, self.net_spec
 
     def weight(self, layer, i, j, value=None) -> dict:
-        """Read (and with ``value``, set) one weight W[layer][i, j]: -> its value and the
-        gradient of the last step (0 before any). An edit is logged: training goes on from it."""
+        """Read (and with ``value``, set) one weight W[layer][i, j], or with ``i`` None the
+        bias b[layer][j]: -> its value and the gradient of the last step (0 before any). An
+        edit is logged: training goes on from it."""
         linears = [m for m in self.trainer.model if isinstance(m, hg.Linear)]
-        if not all(isinstance(k, int) and not isinstance(k, bool) for k in (layer, i, j)):
-            raise ConfigError("a weight is named by three integers: layer, row, column")
+        named = (layer, j) if i is None else (layer, i, j)
+        if not all(isinstance(k, int) and not isinstance(k, bool) for k in named):
+            raise ConfigError(
+                "a bias is named by two integers: layer, unit"
+                if i is None
+                else "a weight is named by three integers: layer, row, column"
+            )
         if not 0 <= layer < len(linears):
             raise ConfigError(f"layer must be 0 to {len(linears) - 1}, got {layer}")
-        W = linears[layer].weight
-        if not (0 <= i < W.value.shape[0] and 0 <= j < W.value.shape[1]):
-            raise ConfigError(f"W{layer + 1} has shape {W.value.shape}; no entry ({i}, {j})")
+        param = linears[layer].weight if i is not None else linears[layer].bias
+        if param is None:
+            raise ConfigError(f"layer {layer} has no bias")
+        at = (i, j) if i is not None else (j,)
+        if not all(0 <= k < n for k, n in zip(at, param.value.shape)):
+            name = f"W{layer + 1}" if i is not None else f"b{layer + 1}"
+            raise ConfigError(f"{name} has shape {param.value.shape}; no entry {at}")
         with self.lock:
             if value is not None:
                 value = check(value, WEIGHT, "a weight's value", error=ConfigError)
-                W.value[i, j] = value
-                self.log.append({"step": self.trainer.steps, "weight": [layer, i, j, float(value)]})
-            grad = float(W.grad[i, j]) if self.trainer.steps else 0.0
-            return {"layer": layer, "i": i, "j": j, "value": float(W.value[i, j]), "grad": grad}
+                param.value[at] = value
+                key, where = ("weight", [layer, i, j]) if i is not None else ("bias", [layer, j])
+                self.log.append({"step": self.trainer.steps, key: [*where, float(value)]})
+            grad = float(param.grad[at]) if self.trainer.steps else 0.0
+            return {"layer": layer, "i": i, "j": j, "value": float(param.value[at]), "grad": grad}
 
     # --- the view ---------------------------------------------------------------------------
 

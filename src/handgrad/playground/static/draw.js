@@ -148,6 +148,7 @@ function drawNetworkLayout() {
       c.width = 30; c.height = 30; c.dataset.layer = l; c.dataset.unit = u;
       Object.assign(c.style, { left: `${p.x}px`, top: `${p.y}px`, width: `${node}px`, height: `${node}px` });
       c.onmouseenter = () => showUnit(l, u, p, node);
+      c.onclick = () => send({ type: "bias", layer: l - 1, j: u });  // its bias, to read and edit
       c.onmouseleave = () => { $("unit-detail").hidden = true; state.hovered = null; };
       box.appendChild(c);
       return;
@@ -280,16 +281,27 @@ function weightAt(x, y) {
   return best;
 }
 
+// The output unit whose box holds (x, y) in the drawing (or null).
+function outputAt(x, y) {
+  if (!state.frame || !state.dataset) return null;
+  const { node, cols } = layout(), last = cols[cols.length - 1];
+  const u = last.findIndex((p) => x >= p.x && x <= p.x + node && y >= p.y && y <= p.y + node);
+  return u < 0 ? null : u;
+}
+
 function wireNetworkDrawing() {
   $("net-canvas").addEventListener("click", (event) => {
     const r = $("netdraw").getBoundingClientRect();
-    const hit = weightAt(event.clientX - r.left, event.clientY - r.top);
-    if (hit) send({ type: "weight", ...hit });
+    const x = event.clientX - r.left, y = event.clientY - r.top, hit = weightAt(x, y);
+    if (hit) return send({ type: "weight", ...hit });
+    const out = outputAt(x, y);  // an output's box: its bias
+    if (out !== null) send({ type: "bias", layer: state.frame.weights.length - 1, j: out });
   });
   $("weight-set").onclick = () => {
     const value = Number($("weight-value").value);
     if ($("weight-value").value === "" || !isFinite(value)) return showMessage("type a number for the weight");
-    send({ type: "set_weight", ...state.weight, value });
+    const { layer, i, j } = state.weight;
+    send(i === null ? { type: "set_bias", layer, j, value } : { type: "set_weight", layer, i, j, value });
   };
   $("weight-close").onclick = () => { $("weight-detail").hidden = true; state.weight = null; if (state.frame) drawWeights(state.frame); };
 }
