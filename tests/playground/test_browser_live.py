@@ -178,8 +178,9 @@ def test_click_a_unit_or_an_output_to_edit_its_bias(tab, live_server):
     session = live_server.app.registry.sessions[tab.evaluate("state.session")]
     assert session.trainer.model.layers[2].bias.value[4] == 0.25
     assert session.log == [{"step": 1, "bias": [1, 4, 0.25]}]
-    output = tab.evaluate(  # the centre of the output's box
-        """() => { const {node, cols} = layout(), r = $('netdraw').getBoundingClientRect();
+    output = tab.evaluate(  # the centre of the output's box, the drawing scrolled into view
+        """() => { $('netdraw').scrollIntoView({block: 'center'});
+        const {node, cols} = layout(), r = $('netdraw').getBoundingClientRect();
         const p = cols[cols.length - 1][0];
         return [r.left + p.x + node / 2, r.top + p.y + node / 2]; }"""
     )
