@@ -96,6 +96,7 @@ def test_pause_step_and_training_go_on_while_the_gradients_are_checked(client, g
         assert verdict["step"] >= checked_at  # the network as it was when pressed
 
 
+@pytest.mark.slow  # a server process, two clients, a signal
 def test_ctrl_c_stops_the_server_while_a_check_runs_and_a_client_reads_nothing():
     pytest.importorskip("uvicorn", reason="the playground extra is not installed")
     from urllib.parse import parse_qs, urlparse
