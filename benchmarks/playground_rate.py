@@ -80,6 +80,8 @@ def over_websocket(seconds: float, steps: int, max_fps: float) -> tuple[float, f
             frames, first_step, start = 0, None, None
             while True:
                 message = json.loads(ws.recv())
+                if message["type"] == "frame":
+                    ws.send('{"type": "drawn"}')  # as the page does: the next frame may come
                 if message["type"] != "frame" or message["step"] == 0:
                     continue
                 if start is None:  # start the clock at the first frame of training

@@ -28,8 +28,8 @@ _spec.loader.exec_module(fuzzing)
 budget = fuzzing.budget
 
 
-TYPES = ["configure", "play", "pause", "step", "reset", "gradcheck", "frame", "weight",
-         "set_weight", "launch"]  # fmt: skip
+TYPES = ["configure", "play", "pause", "step", "reset", "gradcheck", "frame", "weight", "bias",
+         "set_weight", "set_bias", "drawn", "launch"]  # fmt: skip
 scalars = st.one_of(
     st.none(),
     st.booleans(),

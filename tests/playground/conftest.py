@@ -17,6 +17,7 @@ warnings.filterwarnings("ignore", message=".*httpx.*")
 from starlette.testclient import TestClient  # noqa: E402
 
 ORIGIN = "http://127.0.0.1:8765"  # the address TestClient pretends to serve
+CAP = 120  # seconds: a cap on a wait for an event on a loaded machine, never a timing tested
 
 
 class LiveServer:
@@ -65,6 +66,24 @@ class PageClient(TestClient):
         return super().websocket_connect(url, *args, **kwargs)
 
 
+@pytest.fixture
+def gated_check(monkeypatch):
+    """Check gradients waits for the test's ``gate`` (``started`` says it began)."""
+    import handgrad.playground.session as session_module
+
+    gate, started = threading.Event(), threading.Event()
+    real = session_module.check_gradients
+
+    def check(trainer):
+        started.set()
+        gate.wait(timeout=CAP)
+        return real(trainer)
+
+    monkeypatch.setattr(session_module, "check_gradients", check)
+    yield gate, started
+    gate.set()
+
+
 def page_client(app) -> TestClient:
     return PageClient(
         app, base_url=ORIGIN, headers={"origin": ORIGIN, "x-handgrad-token": app.token}
@@ -79,10 +98,19 @@ def client():
         yield c
 
 
+def read(ws) -> dict:
+    """The next message; a frame is answered with ``drawn``, as the page does once it drew it
+    (a playing session sends its next frame only then)."""
+    message = ws.receive_json()
+    if message["type"] == "frame":
+        ws.send_json({"type": "drawn"})
+    return message
+
+
 def receive(ws, kind: str, limit: int = 400) -> dict:
     """The next message of type ``kind`` (frames of a playing session may come between)."""
     for _ in range(limit):
-        message = ws.receive_json()
+        message = read(ws)
         if message["type"] == kind:
             return message
     raise AssertionError(f"no {kind!r} message in {limit}")
@@ -105,7 +133,7 @@ def configure(ws, data=None, network=None, speed=5) -> dict:
         message["network"] = network
     ws.send_json(message)
     for _ in range(400):
-        reply = ws.receive_json()
+        reply = read(ws)
         if reply["type"] in ("dataset", "changed"):
             return reply
         assert reply["type"] != "error", reply

@@ -165,6 +165,32 @@ def test_hover_a_unit_and_edit_a_weight_by_clicking_it(tab, tmp_path):
     assert value == pytest.approx(0.75 - 0.1 * grad, abs=1e-12) and grad != 0
 
 
+def test_click_a_unit_or_an_output_to_edit_its_bias(tab, live_server):
+    ready(tab)
+    tab.click("#step")
+    tab.wait_for_function(f"{STEP} === 1")
+    tab.click("canvas.unit[data-layer='2'][data-unit='4']")
+    tab.wait_for_selector("#weight-detail:not([hidden])")
+    assert tab.text_content("#weight-text").startswith("b2[5]the bias of unit 5 of layer 2")
+    tab.fill("#weight-value", "0.25")
+    tab.click("#weight-set")
+    tab.wait_for_function("document.getElementById('weight-read').dataset.value === '0.25'")
+    session = live_server.app.registry.sessions[tab.evaluate("state.session")]
+    assert session.trainer.model.layers[2].bias.value[4] == 0.25
+    assert session.log == [{"step": 1, "bias": [1, 4, 0.25]}]
+    output = tab.evaluate(  # the centre of the output's box, the drawing scrolled into view
+        """() => { $('netdraw').scrollIntoView({block: 'center'});
+        const {node, cols} = layout(), r = $('netdraw').getBoundingClientRect();
+        const p = cols[cols.length - 1][0];
+        return [r.left + p.x + node / 2, r.top + p.y + node / 2]; }"""
+    )
+    tab.mouse.move(5, 5)
+    tab.mouse.click(*output)
+    tab.wait_for_function("document.getElementById('weight-text').textContent.startsWith('b3[1]')")
+    value = session.trainer.model.layers[4].bias.value[0]
+    assert float(tab.get_attribute("#weight-read", "data-value")) == value
+
+
 def test_tensor_cards_stay_inside_their_box_from_360_to_1400_px(tab, tmp_path):
     ready(tab)
     tab.click("#add-layer")

@@ -267,3 +267,83 @@ def test_a_link_keeps_the_view(browser, live_server):
     finally:
         context.close()
     assert errors == []
+
+
+# A unit's (or an input's) square, cell by cell: 1 where it is the full blue of "on", 0 where
+# the full orange of "off", -1 for any other colour; and the RGB of every cell.
+SQUARE = """(selector) => {
+  const c = document.querySelector(selector), n = c.width * c.height;
+  const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const rgb = Array.from({ length: n }, (_, i) => [px[i * 4], px[i * 4 + 1], px[i * 4 + 2]]);
+  const key = (c) => c.join();
+  const cells = rgb.map((c) => key(c) === '31,119,180' ? 1 : key(c) === '232,116,59' ? 0 : -1);
+  return { cells, rgb };
+}"""
+
+# The large picture of the hovered unit at the centre of each of its cells.
+LARGE = """(g) => {
+  const c = document.getElementById('unit-large'), s = c.width / g, cells = [];
+  const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  for (let r = 0; r < g; r++) for (let q = 0; q < g; q++) {
+    const k = (Math.floor((r + 0.5) * s) * c.width + Math.floor((q + 0.5) * s)) * 4;
+    cells.push(px[k] === 31 && px[k + 1] === 119 && px[k + 2] === 180 ? 1
+      : px[k] === 232 && px[k + 1] === 116 && px[k + 2] === 59 ? 0 : -1);
+  }
+  return cells;
+}"""
+
+
+def test_discretized_units_show_where_each_is_switched_on(browser, live_server):
+    """Discretize output draws every hidden unit (and the hovered one, large) in two colours:
+    blue where its z = x W + b is above 0, for ReLU, tanh and sigmoid alike (a sigmoid's output
+    is never negative: its sign would paint the whole square blue)."""
+    from handgrad.playground.session import _COARSE
+
+    link = (f"{live_server.url}#data=circles&noise=0.1&layers=4relu%2C3sigmoid%2C2tanh"
+            "&inputs=x1%2Cx2%2Cx1sq%2Cx2sq&speed=20&discretize=1")  # fmt: skip
+    context, page, errors = open_tab(browser, link)
+    try:
+        ready(page)
+        page.click("#play")
+        page.wait_for_function(f"{STEP} >= 200")
+        page.click("#play")
+        page.click("#step")  # paused on a known step: the page shows the server's weights
+        page.wait_for_selector(".tensor[data-name='x']")
+        session = session_of(page, live_server)
+        page.wait_for_function(f"{STEP} === {session.trainer.steps}")
+        _, _, pre = session._activations(session.grid[_COARSE])
+        for layer, z in enumerate(pre, start=1):
+            for unit in range(z.shape[1]):
+                shown = page.evaluate(
+                    SQUARE, f"canvas.unit[data-layer='{layer}'][data-unit='{unit}']"
+                )
+                assert shown["cells"] == (z[:, unit] > 0).astype(int).tolist(), (layer, unit)
+        page.hover("canvas.unit[data-layer='2'][data-unit='1']")  # a sigmoid unit, large
+        page.wait_for_selector("#unit-detail:not([hidden])")
+        assert page.evaluate(LARGE, 30) == (pre[1][:, 1] > 0).astype(int).tolist()
+        assert "switched on (z > 0)" in page.text_content("#unit-text")
+        page.uncheck("#discretize")  # back to the outputs, shaded
+        shaded = page.evaluate(SQUARE, "canvas.unit[data-layer='2'][data-unit='1']")
+        assert len({tuple(c) for c in shaded["rgb"]}) > 20
+    finally:
+        context.close()
+    assert errors == []
+
+
+def test_each_input_is_drawn_over_the_plane(browser, live_server):
+    link = f"{live_server.url}#data=circles&noise=0.1&inputs=x1%2Cx2%2Cx1sq"
+    context, page, errors = open_tab(browser, link)
+    try:
+        ready(page)
+        page.wait_for_function("document.querySelectorAll('canvas.input').length === 3")
+        x1, x2, x1sq = (page.evaluate(SQUARE, f"canvas.input[data-input='{k}']") for k in (0, 1, 2))
+        g = 30
+        at = lambda square, r, c: square["rgb"][r * g + c]  # noqa: E731
+        assert at(x1, 15, 0)[0] > at(x1, 15, 0)[2] and at(x1, 15, g - 1)[2] > at(x1, 15, g - 1)[0]
+        assert at(x2, 0, 15)[2] > at(x2, 0, 15)[0] and at(x2, g - 1, 15)[0] > at(x2, g - 1, 15)[2]
+        assert min(at(x1sq, 15, 15)) > 235  # x1² is 0 in the middle: white
+        assert at(x1sq, 15, 0)[2] > at(x1sq, 15, 0)[0]  # and large (blue) on both sides
+        assert at(x1sq, 15, g - 1)[2] > at(x1sq, 15, g - 1)[0]
+    finally:
+        context.close()
+    assert errors == []

@@ -13,7 +13,7 @@ pytest.importorskip("starlette", reason="the playground extra is not installed")
 
 from handgrad.playground import create_app  # noqa: E402
 
-from .conftest import configure, opened, page_client, receive  # noqa: E402
+from .conftest import configure, opened, page_client, read, receive  # noqa: E402
 
 
 def frames_until(ws, step: int) -> dict:
@@ -26,9 +26,9 @@ def frames_until(ws, step: int) -> dict:
 def settled(ws) -> list[dict]:
     """Ask for a frame and return every message up to it (a playing tab would add frames)."""
     ws.send_json({"type": "frame"})
-    seen = [ws.receive_json()]
+    seen = [read(ws)]
     while seen[-1]["type"] != "frame":
-        seen.append(ws.receive_json())
+        seen.append(read(ws))
     return seen
 
 
@@ -68,7 +68,7 @@ def test_step_while_playing_pauses_then_takes_exactly_one_step(client):
         assert receive(ws, "status")["playing"] is False
         messages = []
         while not messages or messages[-1]["type"] != "inspect":
-            messages.append(ws.receive_json())
+            messages.append(read(ws))
         before = (
             max(m["step"] for m in messages if m["type"] == "frame")
             if any(m["type"] == "frame" for m in messages)
@@ -162,6 +162,47 @@ def test_an_edited_weight_is_where_the_next_step_starts(client):
         read = receive(ws, "weight")
         assert read["value"] == pytest.approx(0.5 - 0.1 * read["grad"], abs=1e-15)
         assert read["grad"] != 0.0
+
+
+@pytest.mark.parametrize("layer, j", [(0, 3), (2, 0)])  # a hidden unit's bias, the output's
+def test_an_edited_bias_is_where_the_next_step_starts(client, layer, j):
+    with client.websocket_connect("/ws") as ws:
+        session, _, _ = opened(ws)
+        configure(ws, network={"optimizer": "sgd", "lr": 0.1})
+        ws.send_json({"type": "step"})
+        receive(ws, "inspect")
+        ws.send_json({"type": "set_bias", "layer": layer, "j": j, "value": -0.75})
+        edited = receive(ws, "weight")
+        assert edited["i"] is None and edited["value"] == -0.75 and edited["edited"] is True
+        assert receive(ws, "frame")["biases"][layer][j] == -0.75
+        assert client.app.registry.sessions[session].log == [{"step": 1, "bias": [layer, j, -0.75]}]
+        ws.send_json({"type": "step"})
+        receive(ws, "inspect")
+        ws.send_json({"type": "bias", "layer": layer, "j": j})
+        read = receive(ws, "weight")
+        assert read["value"] == pytest.approx(-0.75 - 0.1 * read["grad"], abs=1e-15)
+        assert read["grad"] != 0.0
+
+
+@pytest.mark.parametrize(
+    "message, error",
+    [
+        ({"type": "bias", "layer": 0, "j": 8}, "b1 has shape (8,); no entry (8,)"),
+        ({"type": "bias", "layer": 3, "j": 0}, "layer must be 0 to 2, got 3"),
+        ({"type": "bias", "layer": 0, "j": "1"}, "a bias is named by two integers: layer, unit"),
+        ({"type": "set_bias", "layer": 0, "j": 1}, "set_bias needs a value"),
+        ({"type": "set_bias", "layer": 0, "j": 1, "value": 1e9}, "a weight's value must be"),
+    ],
+)
+def test_a_bad_bias_is_refused_and_changes_nothing(client, message, error):
+    with client.websocket_connect("/ws") as ws:
+        session, _, _ = opened(ws)
+        before = client.app.registry.sessions[session].trainer.model.parameters()[1].value.copy()
+        ws.send_json(message)
+        assert error in receive(ws, "error")["message"]
+        after = client.app.registry.sessions[session].trainer.model.parameters()[1].value
+        np.testing.assert_array_equal(after, before)
+        assert client.app.registry.sessions[session].log == []
 
 
 def test_a_lost_tab_reconnects_to_its_session_or_is_told_it_ended():
@@ -283,6 +324,8 @@ def test_the_exported_script_replays_mid_run_changes(client, tmp_path):
         receive(ws, "status")
         ws.send_json({"type": "set_weight", "layer": 1, "i": 0, "j": 3, "value": -1.25})
         receive(ws, "weight")
+        ws.send_json({"type": "set_bias", "layer": 2, "j": 0, "value": 0.375})
+        receive(ws, "weight")
         ws.send_json({"type": "configure", "data": {"name": "xor", "noise": 0.5,
                       "inputs": ["x1", "x2", "x1x2"]}, "network": {"lr": 0.01, "batch_size": 32,
                       "optimizer": "rmsprop", "regularization": "l2", "reg_rate": 0.001,
@@ -296,6 +339,7 @@ def test_the_exported_script_replays_mid_run_changes(client, tmp_path):
     assert "CHANGES = [{'step': " in reply.text
     assert "'regularization': 'l1', 'reg_rate': 0.01" in reply.text
     assert "'regularization': 'l2', 'reg_rate': 0.001" in reply.text
+    assert "'bias': [2, 0, 0.375]" in reply.text
     script = tmp_path / "run.py"
     script.write_text(reply.text)
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)

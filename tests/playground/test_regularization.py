@@ -105,8 +105,8 @@ def test_regularization_before_the_first_step_is_the_start_not_a_change(client):
     ("network", "message"),
     [
         ({"regularization": "l3"}, "regularization must be one of 'none', 'l1', 'l2', got 'l3'"),
-        ({"reg_rate": -0.1}, "regularization rate must be a finite number in [0, 1], got -0.1"),
-        ({"reg_rate": 2.0}, "regularization rate must be a finite number in [0, 1], got 2.0"),
+        ({"reg_rate": -0.1}, "regularization rate must be a finite number in [0, 10], got -0.1"),
+        ({"reg_rate": 20.0}, "regularization rate must be a finite number in [0, 10], got 20.0"),
         ({"reg_rate": "0.1"}, "network setting 'reg_rate' has the wrong type: '0.1'"),
         ({"l2": 0.001}, "unknown network setting(s): l2"),
     ],

@@ -183,7 +183,7 @@ def _model_lines(session: Session) -> list[str]:
 # What the script does with each logged change, in the order the session applies them.
 _REPLAY = [
     "def apply(change):",
-    '    """A setting changed (or a weight edited) on the page at this step."""',
+    '    """A setting changed (or a weight or bias edited) on the page at this step."""',
     "    global X, y, Y, X_train, Y_train, optimizer, penalty, BATCH_SIZE, order, lr, kind, decay",
     "    global reg, reg_rate",
     '    if "noise" in change:  # the same points, drawn again with the new noise',
@@ -209,6 +209,9 @@ _REPLAY = [
     '    if "weight" in change:  # W[layer][i, j] set by hand',
     '        layer, i, j, value = change["weight"]',
     "        model.layers[2 * layer].weight.value[i, j] = value",
+    '    if "bias" in change:  # b[layer][j] set by hand',
+    '        layer, j, value = change["bias"]',
+    "        model.layers[2 * layer].bias.value[j] = value",
 ]
 
 

@@ -106,7 +106,7 @@ SETTINGS: dict[str, tuple[str, Constraint]] = {
     "lr": ("learning rate", Real(0.0, 10.0, low_open=True)),
     "batch_size": ("batch size", Integer(1, 5000)),
     "regularization": ("regularization", Options("none", "l1", "l2")),
-    "reg_rate": ("regularization rate", Real(0.0, 1.0)),
+    "reg_rate": ("regularization rate", Real(0.0, 10.0)),
     "seed": ("seed", Integer(0, 2**32 - 1)),
     "decay": ("momentum / beta1 / rho", Real(0.0, 1.0, low_open=True, high_open=True)),
 }

@@ -4,12 +4,18 @@ The page sends JSON text messages
 
     {"type": "configure", "data": {...}, "network": {...}, "steps_per_frame": k}
     {"type": "play"} | {"type": "pause"} | {"type": "step"} | {"type": "reset"}
-    {"type": "gradcheck"} | {"type": "frame"}
+    {"type": "gradcheck"} | {"type": "frame"} | {"type": "drawn"}
     {"type": "weight", "layer": l, "i": i, "j": j}            read W[l][i, j] and its gradient
     {"type": "set_weight", "layer": l, "i": i, "j": j, "value": v}   edit it
+    {"type": "bias", "layer": l, "j": j} | {"type": "set_bias", ..., "value": v}   b[l][j]
 
 and receives ``hello``, ``dataset``, ``frame``, ``inspect``, ``gradcheck``, ``weight``,
 ``changed``, ``reset``, ``status``, ``closed`` and ``error`` messages.
+
+A playing session sends its next frame only after the page answered the last one with
+``drawn`` (the page draws a frame, then says so; the next frame trains meanwhile). A page
+slower than the server (a loaded machine, a throttled tab) so never falls behind: at most one
+frame waits in it, and its clicks are answered at once instead of after a backlog of frames.
 
 Every message works at any moment, in any order. ``status`` always tells the page whether
 the session is playing after a message that may change it: ``play`` twice is one play;
@@ -20,7 +26,9 @@ answers ``changed`` with the step it took effect at (the player is paused while 
 settings change, so a reset is never trained on before the page hears of it). Training runs
 in a worker thread (``asyncio.to_thread``), one frame at a time, and checks before every
 step whether it should stop, so a pause or the server's shutdown takes effect within one
-step.
+step. Check gradients runs beside the messages, on a copy of the network, in a daemon thread:
+the tab stays answered (and may go on training) while it runs, and Ctrl-C does not wait for
+it.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import threading
 from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
@@ -36,7 +45,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from ..data.tabular import DataError
 from .session import ConfigError, Session
 
-__all__ = ["Connection", "MAX_MESSAGE_BYTES", "MAX_DEPTH", "decode"]
+__all__ = ["Connection", "MAX_MESSAGE_BYTES", "MAX_DEPTH", "decode", "in_daemon_thread"]
 
 MAX_MESSAGE_BYTES = 64_000  # a settings message is a few hundred bytes
 MAX_DEPTH = 8  # the page's messages nest 3 deep; deeper ones are refused before parsing
@@ -77,6 +86,29 @@ def _json_default(value):
     raise TypeError(f"cannot send {type(value).__name__} as JSON")
 
 
+def in_daemon_thread(work: Callable[[], dict]) -> asyncio.Future:
+    """``work()`` in a daemon thread; -> a future of its result. Unlike ``asyncio.to_thread``
+    the server's shutdown does not wait for it (a long gradient check must not delay Ctrl-C)."""
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+
+    def settle(outcome, failed: bool) -> None:
+        if not future.done():
+            (future.set_exception if failed else future.set_result)(outcome)
+
+    def run() -> None:
+        outcome: dict | Exception
+        try:
+            outcome, failed = work(), False
+        except Exception as exc:
+            outcome, failed = exc, True
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+            loop.call_soon_threadsafe(settle, outcome, failed)
+
+    threading.Thread(target=run, daemon=True, name="handgrad-gradcheck").start()
+    return future
+
+
 class Connection:
     """One tab's WebSocket: reads messages, runs the player, sends replies one at a time."""
 
@@ -93,6 +125,9 @@ class Connection:
         self.hello = hello
         self.send_lock = asyncio.Lock()
         self.player: asyncio.Task | None = None
+        self.checking: asyncio.Task | None = None  # a gradient check under way
+        self.drawn = asyncio.Event()  # the page has drawn the last frame the player sent
+        self.drawn.set()
 
     async def send(self, message: dict) -> None:
         async with self.send_lock:
@@ -113,9 +148,13 @@ class Connection:
         await self.status()
         if self.session.playing:  # a restored session that was playing goes on
             self.player = asyncio.create_task(self.play())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.idle_timeout  # "drawn" is the page's, not the learner's
         while True:
             try:
-                message = await asyncio.wait_for(self.ws.receive(), timeout=self.idle_timeout)
+                message = await asyncio.wait_for(
+                    self.ws.receive(), timeout=max(0.0, deadline - loop.time())
+                )
             except asyncio.TimeoutError:
                 await self.halt()
                 minutes = self.idle_timeout / 60
@@ -125,20 +164,21 @@ class Connection:
                 return True
             if message["type"] == "websocket.disconnect":
                 return False
-            self.session.touch()
             text: str | None = message.get("text")
             if text is None:
                 await self.error("binary messages are not understood; send JSON text")
+            elif await self.handle(text) == "drawn":
                 continue
-            await self.handle(text)
+            self.session.touch()
+            deadline = loop.time() + self.idle_timeout
 
-    async def handle(self, text: str) -> None:
-        """One message from the page; every failure becomes an ``error`` reply."""
+    async def handle(self, text: str) -> str | None:
+        """One message from the page (-> its type); every failure becomes an ``error`` reply."""
         try:
             message = decode(text)
         except ValueError as exc:
             await self.error(str(exc))
-            return
+            return None
         kind = message["type"]
         try:
             await self.dispatch(kind, message)
@@ -149,6 +189,7 @@ class Connection:
             raise
         except Exception as exc:  # a bug or an input nobody foresaw: report it, keep serving
             await self.error(f"{kind}: the server could not do this ({type(exc).__name__}: {exc})")
+        return kind
 
     async def dispatch(self, kind: str, message: dict) -> None:
         handler = self.HANDLERS.get(kind)
@@ -208,18 +249,38 @@ class Connection:
         await self.send(await asyncio.to_thread(session.frame))
 
     async def on_gradcheck(self, message: dict) -> None:
-        result = await asyncio.to_thread(self.session.check_gradients)
-        await self.send({"type": "gradcheck", **result})
+        """Start a check of the network as it is now; its verdict is sent when it is done."""
+        if self.checking is not None and not self.checking.done():
+            raise ConfigError("a check is already running; its verdict comes next")
+        check = await asyncio.to_thread(self.session.gradient_check)  # copies, under the lock
+        self.checking = asyncio.create_task(self._report(check))
+
+    async def _report(self, check: Callable[[], dict]) -> None:
+        try:
+            result = await in_daemon_thread(check)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                await self.error(f"gradcheck: {type(exc).__name__}: {exc}")
+            return
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await self.send({"type": "gradcheck", **result})
+
+    async def on_drawn(self, message: dict) -> None:
+        self.drawn.set()
 
     async def on_frame(self, message: dict) -> None:
         await self.send(await asyncio.to_thread(self.session.frame))
 
-    async def on_weight(self, message: dict, edit: bool = False) -> None:
+    async def on_weight(self, message: dict, edit: bool = False, bias: bool = False) -> None:
         session = self.session
         layer, i, j = (message.get(k) for k in ("layer", "i", "j"))
+        if bias:
+            i = None  # b[layer][j]
         value = message.get("value") if edit else None
         if edit and value is None:
-            raise ConfigError("set_weight needs a value")
+            raise ConfigError(f"{message['type']} needs a value")
         reply = await asyncio.to_thread(session.weight, layer, i, j, value)
         await self.send({"type": "weight", "edited": edit, **reply})
         if edit and not session.playing:
@@ -227,6 +288,12 @@ class Connection:
 
     async def on_set_weight(self, message: dict) -> None:
         await self.on_weight(message, edit=True)
+
+    async def on_bias(self, message: dict) -> None:
+        await self.on_weight(message, bias=True)
+
+    async def on_set_bias(self, message: dict) -> None:
+        await self.on_weight(message, edit=True, bias=True)
 
     # message type -> handler; anything else is answered with an error
     HANDLERS: ClassVar[dict[str, Callable[..., Awaitable[None]]]] = {
@@ -239,6 +306,9 @@ class Connection:
         "frame": on_frame,
         "weight": on_weight,
         "set_weight": on_set_weight,
+        "bias": on_bias,
+        "set_bias": on_set_bias,
+        "drawn": on_drawn,
     }
 
     def start(self) -> None:
@@ -249,6 +319,7 @@ class Connection:
     async def halt(self) -> None:
         """Stop the player and wait for its last frame (it stops within one step)."""
         self.session.playing = False
+        self.drawn.set()  # the last frame goes out without waiting for the page
         player, self.player = self.player, None
         if player is not None and not player.done():
             with contextlib.suppress(Exception, asyncio.CancelledError):
@@ -257,17 +328,21 @@ class Connection:
     def abandon(self) -> None:
         """The socket is gone: stop training (without waiting)."""
         self.session.playing = False
-        if self.player is not None:
-            self.player.cancel()
-            self.player = None
+        for task in (self.player, self.checking):
+            if task is not None:
+                task.cancel()
+        self.player = self.checking = None
 
     async def play(self) -> None:
-        """Train and send frames until paused (or the run diverges)."""
+        """Train and send frames until paused (or the run diverges). The next frame trains
+        while the page draws the last; it is sent once the page said ``drawn``."""
         loop = asyncio.get_running_loop()
         try:
             while self.session.playing:
                 started = loop.time()
                 frame = await asyncio.to_thread(self.session.advance)
+                await self.drawn.wait()  # the page is not behind (halt() sets it too)
+                self.drawn.clear()
                 await self.send(frame)
                 if frame.get("diverged"):
                     self.session.playing = False

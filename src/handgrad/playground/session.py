@@ -2,7 +2,7 @@
 
 A ``Session`` belongs to one browser tab. Its state changes only through ``configure``
 (validated first: a bad setting leaves the session as it was), ``advance`` (training steps
-then a frame), ``step`` (one minibatch, taken apart by the inspector), ``check_gradients``
+then a frame), ``step`` (one minibatch, taken apart by the inspector), ``gradient_check``
 and ``reset``. A lock serializes them, because training runs in a worker thread while the
 page may ask for an export.
 
@@ -14,8 +14,11 @@ of each layer's weights, the fraction of dead ReLUs per layer, and the weights t
 from __future__ import annotations
 
 import base64
+import copy
+import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import fields, replace
 
 import numpy as np
@@ -206,23 +209,34 @@ class Session:
             self.start_data, self.start_net = self.data_spec, self.net_spec
 
     def weight(self, layer, i, j, value=None) -> dict:
-        """Read (and with ``value``, set) one weight W[layer][i, j]: -> its value and the
-        gradient of the last step (0 before any). An edit is logged: training goes on from it."""
+        """Read (and with ``value``, set) one weight W[layer][i, j], or with ``i`` None the
+        bias b[layer][j]: -> its value and the gradient of the last step (0 before any). An
+        edit is logged: training goes on from it."""
         linears = [m for m in self.trainer.model if isinstance(m, hg.Linear)]
-        if not all(isinstance(k, int) and not isinstance(k, bool) for k in (layer, i, j)):
-            raise ConfigError("a weight is named by three integers: layer, row, column")
+        named = (layer, j) if i is None else (layer, i, j)
+        if not all(isinstance(k, int) and not isinstance(k, bool) for k in named):
+            raise ConfigError(
+                "a bias is named by two integers: layer, unit"
+                if i is None
+                else "a weight is named by three integers: layer, row, column"
+            )
         if not 0 <= layer < len(linears):
             raise ConfigError(f"layer must be 0 to {len(linears) - 1}, got {layer}")
-        W = linears[layer].weight
-        if not (0 <= i < W.value.shape[0] and 0 <= j < W.value.shape[1]):
-            raise ConfigError(f"W{layer + 1} has shape {W.value.shape}; no entry ({i}, {j})")
+        param = linears[layer].weight if i is not None else linears[layer].bias
+        if param is None:
+            raise ConfigError(f"layer {layer} has no bias")
+        at = (i, j) if i is not None else (j,)
+        if not all(0 <= k < n for k, n in zip(at, param.value.shape)):
+            name = f"W{layer + 1}" if i is not None else f"b{layer + 1}"
+            raise ConfigError(f"{name} has shape {param.value.shape}; no entry {at}")
         with self.lock:
             if value is not None:
                 value = check(value, WEIGHT, "a weight's value", error=ConfigError)
-                W.value[i, j] = value
-                self.log.append({"step": self.trainer.steps, "weight": [layer, i, j, float(value)]})
-            grad = float(W.grad[i, j]) if self.trainer.steps else 0.0
-            return {"layer": layer, "i": i, "j": j, "value": float(W.value[i, j]), "grad": grad}
+                param.value[at] = value
+                key, where = ("weight", [layer, i, j]) if i is not None else ("bias", [layer, j])
+                self.log.append({"step": self.trainer.steps, key: [*where, float(value)]})
+            grad = float(param.grad[at]) if self.trainer.steps else 0.0
+            return {"layer": layer, "i": i, "j": j, "value": float(param.value[at]), "grad": grad}
 
     # --- the view ---------------------------------------------------------------------------
 
@@ -286,6 +300,13 @@ class Session:
             "n_test": len(d.test),
             "seed": self.net_spec.seed,
             "sizes": [d.X.shape[1], *self.net_spec.hidden, d.n_outputs],
+            "input_pictures": None  # each input over the plane, drawn as its node
+            if self.curve
+            else [
+                _bytes((_normalize(self.grid[_COARSE, k]) + 1.0) / 2.0)
+                for k in range(self.grid.shape[1])
+            ],
+            "unit_grid": UNIT_GRID,
             "max_units": MAX_UNITS,
         }
 
@@ -317,32 +338,45 @@ class Session:
                 inspected = inspect_step(self.trainer)
             return {"inspect": inspected, "frame": self._frame()}
 
-    def check_gradients(self) -> dict:
+    def gradient_check(self) -> Callable[[], dict]:
+        """The network as it is now, copied (the model and the loss): -> a function that runs
+        the gradient check on the copy, so the session may go on training meanwhile."""
         with self.lock:
-            if self.trainer.diverged:
+            t = self.trainer
+            if t.diverged:
                 raise ConfigError("the run has diverged; press reset before checking gradients")
-            return check_gradients(self.trainer)
+            copied = copy.copy(t)  # the training rows are shared: they are only read
+            copied.model, copied.loss = copy.deepcopy(t.model), copy.deepcopy(t.loss)
+        return lambda: {**check_gradients(copied), "step": copied.steps}
 
     def _frame(self) -> dict:
+        """What the page draws; a bare ``diverged`` frame once any number in it would not be
+        finite (the loss, or a weight, an output or a gradient norm that overflowed float64:
+        a run at the largest rates can grow its gradients past 1e308 before its loss)."""
         t = self.trainer
         frame: dict = {"type": "frame", "step": t.steps, "epoch": t.epoch, "diverged": t.diverged}
         if t.diverged:
             return frame
         with np.errstate(over="ignore", invalid="ignore"):
             frame.update(self._scores())
+            if t.diverged:
+                return {**frame, "diverged": True}
             frame.update(self._pictures())
-        frame["grad_norms"] = [
-            float(np.linalg.norm(layer.weight.grad)) if t.steps else 0.0
-            for layer in t.model
-            if isinstance(layer, hg.Linear)
-        ]
-        frame["dead"] = self._dead_fractions()
+            frame["grad_norms"] = [
+                float(np.linalg.norm(layer.weight.grad)) if t.steps else 0.0
+                for layer in t.model
+                if isinstance(layer, hg.Linear)
+            ]
+            frame["dead"] = self._dead_fractions()
         linears = [layer for layer in t.model if isinstance(layer, hg.Linear)]
         frame["weights"] = [np.round(layer.weight.value, 4).tolist() for layer in linears]
         frame["biases"] = [
             np.round(layer.bias.value, 4).tolist() if layer.bias is not None else None
             for layer in linears
         ]
+        if not _all_finite(frame):
+            t.diverged = True
+            return {"type": "frame", "step": t.steps, "epoch": t.epoch, "diverged": True}
         return frame
 
     def _scores(self) -> dict:
@@ -364,18 +398,20 @@ class Session:
                 scores[f"{part}_r2"] = r2_score(Y, outputs)
         return scores
 
-    def _activations(self, X: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-        """Each hidden layer's output (after its activation) on X, and the logits."""
-        hidden, a = [], X
+    def _activations(self, X: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
+        """On X: each hidden layer's output a = f(z), the logits, and each hidden z."""
+        hidden: list[np.ndarray] = []
+        pre: list[np.ndarray] = []
+        a = X
         layers = list(self.trainer.model)
         for k, layer in enumerate(layers):
             a = layer.forward(a)
-            if not isinstance(layer, hg.Linear) and k < len(layers) - 1:
-                hidden.append(a.copy())
-        return hidden, a
+            if k < len(layers) - 1:
+                (pre if isinstance(layer, hg.Linear) else hidden).append(a.copy())
+        return hidden, a, pre
 
     def _pictures(self) -> dict:
-        hidden, outputs = self._activations(self.grid)
+        hidden, outputs, pre = self._activations(self.grid)
         d = self.data
         if self.curve:
             out = {"curve": np.round(outputs[:, 0], 4).tolist()}
@@ -401,12 +437,17 @@ class Session:
                 "value_range": [lo, hi],
                 "fitted": np.round(fitted, 4).tolist(),
             }
-        coarse = np.zeros((GRID, GRID), bool)
-        coarse[::2, ::2] = True
-        keep = coarse.ravel()
+        keep = _COARSE
         out["units"] = [
             [_bytes((_normalize(h[keep, u]) + 1.0) / 2.0) for u in range(h.shape[1])]
             for h in hidden
+        ]
+        out["units_on"] = [  # discretized: where each unit is switched on (z > 0), as bits
+            [
+                base64.b64encode(np.packbits(z[keep, u] > 0).tobytes()).decode()
+                for u in range(z.shape[1])
+            ]
+            for z in pre
         ]
         out["unit_grid"] = UNIT_GRID
         out["grid"] = GRID
@@ -414,12 +455,28 @@ class Session:
 
     def _dead_fractions(self) -> list[float | None]:
         """Per hidden layer: the share of ReLU units that output 0 on every training row."""
-        hidden, _ = self._activations(self.trainer.X_train)
+        hidden, _, _ = self._activations(self.trainer.X_train)
         acts = [layer for layer in self.trainer.model if not isinstance(layer, hg.Linear)]
         return [
             float(np.mean(np.all(h <= 0, axis=0))) if isinstance(layer, hg.ReLU) else None
             for h, layer in zip(hidden, acts)
         ]
+
+
+def _all_finite(value) -> bool:
+    """Whether every number in a frame (nested dicts and lists) is finite (JSON can carry it)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_all_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_all_finite(v) for v in value)
+    return True
+
+
+# the unit pictures' grid: every other point of the GRID x GRID grid, row by row
+_COARSE = (np.arange(GRID)[:, None] % 2 == 0) & (np.arange(GRID)[None, :] % 2 == 0)
+_COARSE = _COARSE.ravel()
 
 
 def _normalize(values: np.ndarray) -> np.ndarray:

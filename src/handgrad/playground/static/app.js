@@ -12,9 +12,9 @@ const state = {
   marks: [],
   view: { showTest: true, discrete: false },  // how the output is drawn (no retraining)
 };
-const LRS = [0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+const LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const BATCHES = [1, 4, 8, 16, 32, 64, 128, 512];
-const RATES = [0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
+const RATES = [0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const REG_LABELS = { none: "none", l1: "L1", l2: "L2" };
 const SPEEDS = [1, 2, 5, 10, 20, 50];
 const DECAYS = [0.5, 0.8, 0.9, 0.95, 0.99];
@@ -73,6 +73,12 @@ function send(message) {
   else state.queue.push(message);
 }
 
+// The server sends a playing session's next frame only once the page has drawn the last:
+// a page slower than the server never queues frames, so a click is answered at once.
+function drawn() {
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send('{"type":"drawn"}');
+}
+
 function flushQueue() {
   const waiting = state.queue; state.queue = [];
   for (const m of waiting) send(m);
@@ -82,14 +88,14 @@ function handle(msg) {
   switch (msg.type) {
     case "hello": onHello(msg); break;
     case "dataset": state.dataset = msg; state.frame = null; if (!msg.keep_history) clearHistory(); drawNetworkLayout(); markView(); break;
-    case "frame": onFrame(msg); break;
+    case "frame": try { onFrame(msg); } finally { drawn(); } break;
     case "inspect": renderInspect(msg); break;
-    case "gradcheck": renderGradcheck(msg); break;
+    case "gradcheck": checking(false); renderGradcheck(msg); break;
     case "weight": showWeight(msg); break;
     case "changed": markChange(msg); break;
     case "status": state.playing = msg.playing; updatePlay(); break;
     case "reset": clearHistory(); $("tensors").replaceChildren(); $("inspect-summary").textContent = ""; break;
-    case "error": showMessage(msg.message); break;
+    case "error": if (msg.message.startsWith("gradcheck:")) checking(false); showMessage(msg.message); break;
     case "closed": state.ended = true; setConnection("session ended", false); showMessage(msg.message, true); break;
   }
 }
@@ -101,6 +107,8 @@ function onHello(msg) {
   setConnection("connected", true);
   if (msg.ended) showMessage("The previous session ended (the server was idle or restarted); this is a new one with your settings.");
   if (!msg.restored) state.ws.send(JSON.stringify(settings()));
+  // a check the old connection was running is lost with it: ask again
+  if ($("gradcheck").disabled && !state.queue.some((m) => m.type === "gradcheck")) state.queue.push({ type: "gradcheck" });
   flushQueue();
 }
 
@@ -268,7 +276,7 @@ function onFrame(f) {
   if (f.stopping) return;  // the server is shutting down
   state.frame = f;
   $("step-count").textContent = f.step; $("epoch-count").textContent = f.epoch;
-  if (f.diverged) { showMessage("The loss is no longer finite: the run diverged. Lower the learning rate and press Reset."); return; }
+  if (f.diverged) { showMessage("The run diverged: its numbers are no longer finite (the loss or the gradients overflowed). Lower the learning rate or the regularization rate and press Reset."); return; }
   if (!state.dataset) return;
   const cls = state.dataset.task === "classification";
   $("train-loss").textContent = fixed(f.train_loss); $("test-loss").textContent = fixed(f.test_loss);
@@ -312,13 +320,19 @@ function setView(change) {
   Object.assign(state.view, change);
   markView();
   saveToUrl();
-  if (state.frame && state.dataset && !state.frame.diverged && !state.frame.stopping) drawRegion(state.frame);
+  if (state.frame && state.dataset && !state.frame.diverged && !state.frame.stopping) { drawRegion(state.frame); drawUnits(state.frame); }
 }
 
 function markView() {
   $("show-test").checked = state.view.showTest;
   $("discretize").checked = state.view.discrete;
   $("discretize-box").hidden = Boolean(state.dataset && state.dataset.curve);  // a curve has no regions
+}
+
+// One gradient check at a time: the button waits for the verdict (or an error).
+function checking(on) {
+  $("gradcheck").disabled = on;
+  if (on) { $("gradcheck-verdict").textContent = "checking …"; $("gradcheck-verdict").className = "verdict"; }
 }
 
 function updatePlay() { $("play").textContent = state.playing ? "❚❚ Pause" : "▶ Play"; }
@@ -348,7 +362,7 @@ function init() {
   $("play").onclick = () => { state.playing = !state.playing; updatePlay(); send({ type: state.playing ? "play" : "pause" }); };
   $("step").onclick = () => send({ type: "step" });
   $("reset").onclick = () => send({ type: "reset" });
-  $("gradcheck").onclick = () => { $("gradcheck-verdict").textContent = "checking …"; $("gradcheck-verdict").className = "verdict"; send({ type: "gradcheck" }); };
+  $("gradcheck").onclick = () => { checking(true); send({ type: "gradcheck" }); };
   $("export-model").onclick = () => download("model", "playground-model.npz");
   $("export-script").onclick = () => download("script", "playground_run.py");
   $("export-png").onclick = exportFigures;

@@ -139,7 +139,7 @@ function layout() {
 
 function drawNetworkLayout() {
   const box = $("netdraw");
-  for (const c of box.querySelectorAll("canvas.unit, .io-label")) c.remove();
+  for (const c of box.querySelectorAll("canvas.unit, canvas.input, .io-label")) c.remove();
   const { node, cols } = layout(), d = state.dataset;
   $("sizes").textContent = d.sizes.join(" – ");
   cols.forEach((col, l) => col.forEach((p, u) => {
@@ -148,9 +148,18 @@ function drawNetworkLayout() {
       c.width = 30; c.height = 30; c.dataset.layer = l; c.dataset.unit = u;
       Object.assign(c.style, { left: `${p.x}px`, top: `${p.y}px`, width: `${node}px`, height: `${node}px` });
       c.onmouseenter = () => showUnit(l, u, p, node);
+      c.onclick = () => send({ type: "bias", layer: l - 1, j: u });  // its bias, to read and edit
       c.onmouseleave = () => { $("unit-detail").hidden = true; state.hovered = null; };
       box.appendChild(c);
       return;
+    }
+    if (l === 0 && d.input_pictures) {  // an input: its values over the plane
+      const c = el("canvas", { class: "input" });
+      c.width = c.height = d.unit_grid;
+      Object.assign(c.style, { left: `${p.x}px`, top: `${p.y}px`, width: `${node}px`, height: `${node}px` });
+      c.getContext("2d").putImageData(unitPixels(d.input_pictures[u], d.unit_grid), 0, 0);
+      c.title = `${d.features[u]} over the plane`; c.dataset.input = u;
+      box.appendChild(c);
     }
     const names = l === 0 ? d.features : (d.classes && d.classes.length > 2 ? d.classes : [d.task === "regression" ? "ŷ" : "logit"]);
     const name = names[u] !== undefined ? String(names[u]) : "";
@@ -163,10 +172,29 @@ function drawNetworkLayout() {
   }));
 }
 
-function unitPixels(pic, g) {
-  const bytes = Charts.decode(pic), img = new ImageData(g, g);
-  for (let i = 0; i < g * g; i++) img.data.set([...Charts.diverging((bytes[i] / 255 - 0.5) * 2), 255], i * 4);
+// byte b (0..255, a unit's output scaled to [-1, 1]) -> its RGBA colour, computed once
+const UNIT_COLORS = (() => {
+  const lut = new Uint8ClampedArray(256 * 4);
+  for (let b = 0; b < 256; b++) lut.set([...Charts.diverging((b / 255 - 0.5) * 2), 255], b * 4);
+  return lut;
+})();
+
+// A picture over the plane (g × g bytes, base64) as pixels. With `on` (base64 bits, the
+// discretized view) each cell takes the full colour of its side: blue where the unit is
+// switched on (z > 0), orange where it is not.
+function unitPixels(pic, g, on) {
+  const bytes = Charts.decode(on || pic), img = new ImageData(g, g), px = img.data;
+  for (let i = 0; i < g * g; i++) {
+    const c = on ? ((bytes[i >> 3] >> (7 - (i & 7))) & 1 ? 255 : 0) * 4 : bytes[i] * 4;
+    px[i * 4] = UNIT_COLORS[c]; px[i * 4 + 1] = UNIT_COLORS[c + 1]; px[i * 4 + 2] = UNIT_COLORS[c + 2]; px[i * 4 + 3] = 255;
+  }
   return img;
+}
+
+// Hidden unit u of layer l (1-based) in frame f, as the view asks: its output, or discretized
+function unitImage(f, l, u) {
+  const on = state.view.discrete && f.units_on ? f.units_on[l - 1][u] : null;
+  return unitPixels(f.units[l - 1][u], f.unit_grid, on);
 }
 
 function drawUnitCurve(ctx, pic, size) {
@@ -178,13 +206,14 @@ function drawUnitCurve(ctx, pic, size) {
 
 function drawUnits(f) {
   if (!f.units) return;
-  const box = $("netdraw");
+  const canvases = {};
+  for (const c of $("netdraw").querySelectorAll("canvas.unit")) canvases[`${c.dataset.layer},${c.dataset.unit}`] = c;
   f.units.forEach((layer, l) => layer.forEach((pic, u) => {
-    const c = box.querySelector(`canvas.unit[data-layer="${l + 1}"][data-unit="${u}"]`);
+    const c = canvases[`${l + 1},${u}`];
     if (!c) return;
     const ctx = c.getContext("2d");
     if (Array.isArray(pic)) drawUnitCurve(ctx, pic, 30);
-    else ctx.putImageData(unitPixels(pic, f.unit_grid), 0, 0);
+    else ctx.putImageData(unitImage(f, l + 1, u), 0, 0);
   }));
   if (state.hovered) showUnit(...state.hovered);
 }
@@ -198,13 +227,15 @@ function showUnit(l, u, p, node) {
   if (Array.isArray(pic)) drawUnitCurve(ctx, pic, big.width);
   else {
     const off = document.createElement("canvas"); off.width = off.height = f.unit_grid;
-    off.getContext("2d").putImageData(unitPixels(pic, f.unit_grid), 0, 0);
-    ctx.imageSmoothingEnabled = true; ctx.drawImage(off, 0, 0, big.width, big.height);
+    off.getContext("2d").putImageData(unitImage(f, l, u), 0, 0);
+    ctx.imageSmoothingEnabled = !state.view.discrete; ctx.drawImage(off, 0, 0, big.width, big.height);
   }
   const names = l === 1 ? state.dataset.features : Array.from({ length: f.weights[l - 1].length }, (_, i) => `a${l - 1}[${i + 1}]`);
   const weights = f.weights[l - 1].map((row, i) => `${names[i]}: ${sig(row[u], 3)}`);
   const bias = f.biases[l - 1] ? sig(f.biases[l - 1][u], 3) : "none";
-  $("unit-text").replaceChildren(el("b", { text: `layer ${l}, unit ${u + 1}` }),
+  const shows = Array.isArray(pic) ? [] : [el("div", { class: "note", text: state.view.discrete
+    ? "blue: switched on (z > 0), orange: off" : "its output a = f(z) over the plane" })];
+  $("unit-text").replaceChildren(el("b", { text: `layer ${l}, unit ${u + 1}` }), ...shows,
     el("div", { text: `bias ${bias}` }), el("div", { text: "incoming weights:" }),
     ...weights.map((t) => el("div", { class: "mono", text: t })));
   const W = $("netdraw").clientWidth;
@@ -229,7 +260,8 @@ function drawWeights(f) {
     ctx.lineWidth = (chosen ? 1.5 : 0.3) + 3.5 * Math.abs(v) / top;
     ctx.beginPath(); ctx.moveTo(a.x + node, a.y + node / 2); ctx.lineTo(b.x, b.y + node / 2); ctx.stroke();
   })));
-  for (const col of [cols[0], cols[cols.length - 1]]) for (const p of col) {
+  const boxes = state.dataset.input_pictures ? [cols[cols.length - 1]] : [cols[0], cols[cols.length - 1]];
+  for (const col of boxes) for (const p of col) {
     ctx.fillStyle = "#eef1f6"; ctx.strokeStyle = "#9aa3b2";
     ctx.fillRect(p.x, p.y, node, node); ctx.strokeRect(p.x, p.y, node, node);
   }
@@ -249,16 +281,27 @@ function weightAt(x, y) {
   return best;
 }
 
+// The output unit whose box holds (x, y) in the drawing (or null).
+function outputAt(x, y) {
+  if (!state.frame || !state.dataset) return null;
+  const { node, cols } = layout(), last = cols[cols.length - 1];
+  const u = last.findIndex((p) => x >= p.x && x <= p.x + node && y >= p.y && y <= p.y + node);
+  return u < 0 ? null : u;
+}
+
 function wireNetworkDrawing() {
   $("net-canvas").addEventListener("click", (event) => {
     const r = $("netdraw").getBoundingClientRect();
-    const hit = weightAt(event.clientX - r.left, event.clientY - r.top);
-    if (hit) send({ type: "weight", ...hit });
+    const x = event.clientX - r.left, y = event.clientY - r.top, hit = weightAt(x, y);
+    if (hit) return send({ type: "weight", ...hit });
+    const out = outputAt(x, y);  // an output's box: its bias
+    if (out !== null) send({ type: "bias", layer: state.frame.weights.length - 1, j: out });
   });
   $("weight-set").onclick = () => {
     const value = Number($("weight-value").value);
     if ($("weight-value").value === "" || !isFinite(value)) return showMessage("type a number for the weight");
-    send({ type: "set_weight", ...state.weight, value });
+    const { layer, i, j } = state.weight;
+    send(i === null ? { type: "set_bias", layer, j, value } : { type: "set_weight", layer, i, j, value });
   };
   $("weight-close").onclick = () => { $("weight-detail").hidden = true; state.weight = null; if (state.frame) drawWeights(state.frame); };
 }

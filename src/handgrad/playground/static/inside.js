@@ -57,7 +57,8 @@ function renderGradcheck(msg) {
   v.textContent = msg.passed ? "PASSED" : "FAILED";
   v.className = `verdict ${msg.passed ? "pass" : "fail"}`;
   $("gradcheck-explanation").textContent = msg.explanation;
-  $("gradcheck-summary").textContent = `hg.gradcheck on the first ${msg.batch} training rows. ${msg.summary}`;
+  const when = msg.step === undefined ? "" : ` at step ${msg.step}`;
+  $("gradcheck-summary").textContent = `hg.gradcheck on the first ${msg.batch} training rows${when}. ${msg.summary}`;
   const keys = msg.rows.length ? Object.keys(msg.rows[0]) : [];
   const head = el("tr", {}, keys.map((k) => el("th", { text: k.replace(/_/g, " ") })));
   const body = msg.rows.map((r) => {
@@ -75,14 +76,16 @@ function renderGradcheck(msg) {
   $("gradcheck-rows").replaceChildren(head, ...body);
 }
 
+// A weight W[layer][i, j] or, with i null, a bias b[layer][j]: its value, its gradient, an editor.
 function showWeight(msg) {
   state.weight = { layer: msg.layer, i: msg.i, j: msg.j };
-  const from = msg.layer === 0 ? state.dataset.features[msg.i] : `a${msg.layer}[${msg.i + 1}]`;
+  const bias = msg.i === null;
+  const from = bias ? "" : msg.layer === 0 ? state.dataset.features[msg.i] : `a${msg.layer}[${msg.i + 1}]`;
   $("weight-text").replaceChildren(
-    el("b", { text: `W${msg.layer + 1}[${msg.i + 1}, ${msg.j + 1}]` }),
-    el("div", { text: `from ${from} to unit ${msg.j + 1} of layer ${msg.layer + 1}` }),
+    el("b", { text: bias ? `b${msg.layer + 1}[${msg.j + 1}]` : `W${msg.layer + 1}[${msg.i + 1}, ${msg.j + 1}]` }),
+    el("div", { text: bias ? `the bias of unit ${msg.j + 1} of layer ${msg.layer + 1}` : `from ${from} to unit ${msg.j + 1} of layer ${msg.layer + 1}` }),
     el("div", { class: "mono", id: "weight-read", text: `value ${sig(msg.value, 6)}` }),
-    el("div", { class: "mono", text: `gradient dL/dW (last step) ${sig(msg.grad, 4)}` }),
+    el("div", { class: "mono", text: `gradient dL/d${bias ? "b" : "W"} (last step) ${sig(msg.grad, 4)}` }),
     el("div", { class: "note", text: msg.edited ? "set: the training goes on from this value" : "" }));
   $("weight-read").dataset.value = String(msg.value);
   $("weight-read").dataset.grad = String(msg.grad);
@@ -94,6 +97,7 @@ function showWeight(msg) {
 // --- export ------------------------------------------------------------------------------
 
 async function download(kind, filename) {
+  if (state.frame && state.frame.diverged) return showMessage("the run has diverged; press Reset first");
   const response = await fetch(`/api/${state.session}/export/${kind}`, { headers: { "X-Handgrad-Token": TOKEN } });
   if (!response.ok) { showMessage((await response.json()).error); return; }
   const blob = await response.blob();

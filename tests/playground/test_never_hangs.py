@@ -1,0 +1,160 @@
+"""The playground never hangs, whatever a client does: a page slower than the server, a
+client that reads nothing, Check gradients pressed while training (twice), Ctrl-C while a
+check runs. Every wait here is for a message or a line, capped only for a loaded machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("starlette", reason="the playground extra is not installed")
+
+from handgrad.playground import create_app  # noqa: E402
+
+from .conftest import CAP, LiveServer, configure, opened, receive  # noqa: E402
+
+
+def _connect(server: LiveServer):
+    from websockets.sync.client import connect
+
+    address = f"ws://127.0.0.1:{server.port}/ws?token={server.app.token}"
+    return connect(address, origin=server.origin, max_size=2**24, open_timeout=CAP)
+
+
+def _next(ws, kind: str) -> dict:
+    """The next message of type ``kind`` on a websockets client (frames not answered)."""
+    while (message := json.loads(ws.recv(timeout=CAP)))["type"] != kind:
+        pass
+    return message
+
+
+def test_a_client_that_has_not_drawn_is_sent_no_more_frames_and_others_are_answered():
+    """A page that never says ``drawn`` (a slow page, a client that reads nothing) is sent
+    at most the frame in flight and the last one: the server does not queue frames to it,
+    its training waits, and another tab on the same server is answered meanwhile."""
+    server = LiveServer(create_app(max_fps=10_000))  # no frame-rate cap: only the page limits
+    try:
+        with _connect(server) as silent, _connect(server) as other:
+            silent.send(json.dumps({"type": "configure", "steps_per_frame": 1}))
+            silent.send(json.dumps({"type": "play"}))  # then reads nothing for a while
+            _next(other, "status")
+            for step in range(1, 31):  # 30 round trips on the other tab
+                other.send(json.dumps({"type": "step"}))
+                assert _next(other, "inspect")["step"] == step
+            silent.send(json.dumps({"type": "pause"}))
+            _next(silent, "hello")
+            while not (m := json.loads(silent.recv(timeout=CAP)))["type"] == "status":
+                pass  # the first status: the initial one, playing False
+            assert _next(silent, "status")["playing"] is True  # the play
+            frames = 0
+            while (m := json.loads(silent.recv(timeout=CAP)))["type"] != "status":
+                frames += m["type"] == "frame"
+            assert m["playing"] is False
+            assert 1 <= frames <= 2, f"{frames} frames were sent to a page that drew none"
+    finally:
+        server.stop()
+
+
+def _next_not_frame(ws) -> dict:
+    """The next message that is not a frame (frames are answered, as the page does)."""
+    message = ws.receive_json()
+    while message["type"] == "frame":
+        ws.send_json({"type": "drawn"})
+        message = ws.receive_json()
+    return message
+
+
+def test_pause_step_and_training_go_on_while_the_gradients_are_checked(client, gated_check):
+    gate, started = gated_check
+    with client.websocket_connect("/ws") as ws:
+        session, _, _ = opened(ws)
+        ws.send_json({"type": "play"})
+        assert _next_not_frame(ws) == {"type": "status", "playing": True}
+        checked_at = receive(ws, "frame")["step"]
+        ws.send_json({"type": "gradcheck"})
+        assert started.wait(timeout=CAP)
+        ws.send_json({"type": "gradcheck"})  # pressed again while the first one runs
+        refused = _next_not_frame(ws)
+        assert refused["type"] == "error" and "already running" in refused["message"], refused
+        assert _next_not_frame(ws) == {"type": "status", "playing": True}  # still playing
+        later = receive(ws, "frame")["step"]
+        while later <= checked_at + 10:  # the run trains on while the check waits
+            later = receive(ws, "frame")["step"]
+        ws.send_json({"type": "pause"})
+        assert _next_not_frame(ws) == {"type": "status", "playing": False}
+        ws.send_json({"type": "step"})
+        assert _next_not_frame(ws) == {"type": "status", "playing": False}
+        assert _next_not_frame(ws)["type"] == "inspect"
+        gate.set()
+        verdict = receive(ws, "gradcheck")
+        assert verdict["passed"] is True, verdict["table"]
+        assert verdict["step"] >= checked_at  # the network as it was when pressed
+
+
+@pytest.mark.slow  # a server process, two clients, a signal
+def test_ctrl_c_stops_the_server_while_a_check_runs_and_a_client_reads_nothing():
+    pytest.importorskip("uvicorn", reason="the playground extra is not installed")
+    from urllib.parse import parse_qs, urlparse
+
+    from websockets.sync.client import connect
+
+    code = (
+        "import sys, threading\n"
+        "import handgrad.playground.session as s\n"
+        "def stuck(trainer):\n"
+        "    print('checking', flush=True)\n"
+        "    threading.Event().wait()  # a check that never ends\n"
+        "s.check_gradients = stuck\n"
+        "from handgrad.cli import main\n"
+        "sys.exit(main(['playground', '--no-browser']))\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        url = urlparse(proc.stdout.readline().split()[2])
+        token = parse_qs(url.query)["token"][0]
+        address = f"ws://{url.netloc}/ws?token={token}"
+        origin = f"http://{url.netloc}"
+        options = {"origin": origin, "max_size": 2**24, "open_timeout": CAP}
+        with connect(address, **options) as checker, connect(address, **options) as silent:
+            big = {"hidden": [32] * 6, "activations": ["relu"] * 6}
+            silent.send(json.dumps({"type": "configure", "data": {"name": "spirals", "n": 5000},
+                                    "network": big, "steps_per_frame": 200}))  # fmt: skip
+            silent.send(json.dumps({"type": "play"}))  # and never reads
+            checker.send(json.dumps({"type": "gradcheck"}))
+            assert proc.stdout.readline().strip() == "checking"
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=CAP) == 0
+        assert "stopped" in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_gradients_that_overflow_before_the_loss_end_the_run_as_diverged(client):
+    """SGD at learning rate 10 with L2 at 10 multiplies every weight by -99 a step: the
+    gradient norms overflow float64 while the loss is still finite (about 1e159). The run is
+    diverged (before: the frame could not be sent as JSON and the player died)."""
+    with client.websocket_connect("/ws") as ws:
+        opened(ws)
+        net = {"optimizer": "sgd", "lr": 10.0, "regularization": "l2", "reg_rate": 10.0}
+        configure(ws, network=net, speed=5)
+        ws.send_json({"type": "play"})
+        assert _next_not_frame(ws) == {"type": "status", "playing": True}
+        frame = receive(ws, "frame")
+        while not frame["diverged"]:
+            assert all(abs(v) < 1e308 for v in frame["grad_norms"])
+            frame = receive(ws, "frame")
+        assert "grad_norms" not in frame
+        assert _next_not_frame(ws) == {"type": "status", "playing": False}
