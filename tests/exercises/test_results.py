@@ -65,6 +65,27 @@ def test_the_in_process_time_limit_stops_a_slow_answer():
     assert calls and finished == []  # every call was stopped, none slept its 30 s
 
 
+def test_after_one_case_hangs_the_others_are_not_waited_for():
+    """An endless loop costs one time limit, not one per case (4 for relu)."""
+    calls = []
+
+    def relu(z):
+        calls.append(z)
+        while True:
+            pass
+
+    result = ex.check("relu", relu, timeout=0.2)
+    assert len(calls) == 1 and not result.passed
+    first, *others = result.cases
+    assert "did not finish within 0.2 s" in first.message
+    assert len(others) == 3
+    assert all(
+        c.message.startswith(f"not run: the case {first.name!r} did not finish in time")
+        and not c.passed
+        for c in others
+    ), str(result)
+
+
 def test_answers_as_a_dict_a_module_or_a_path(tmp_path):
     grad = {"l2_penalty": lambda w, lam: lam / 2 * np.sum(w**2), "l2_penalty_grad": None}
     result = ex.check("l2_penalty", grad)

@@ -35,6 +35,8 @@ NOT_ONLY_EXTREME = "wrong here as on the ordinary cases, so not only where a for
 # the same name (result.py links the hint to it)
 HINTS: dict[str, str] = {
     "scale": "right direction, wrong size: look for a missing or extra 1/N (mean vs sum) or 1/2",
+    "n-minus-1": "a mean divides by N, not N - 1: dividing by N - 1 (Bessel's correction) "
+    "belongs to the sample variance, not to a mean loss",
     "transpose": "the array is transposed: write the shapes of each product (rows are samples)",
     "sign": "the sign is flipped: gradient descent subtracts; dL/dz of the loss is p - y",
     "relu-kink": "wrong only where the ReLU input is <= 0: the derivative is 1 for z > 0 only, "
@@ -79,6 +81,7 @@ SPECIFICITY = (
     "transpose",
     "unstable",
     "sign",
+    "n-minus-1",
     "scale",
     "mutates-input",
     "shape",
@@ -125,9 +128,19 @@ def _fmt(a: np.ndarray, limit: int = 4) -> str:
 
 
 def _telling(c: float, case: Case) -> bool:
-    """c is a factor a mistake typically makes: 2, 1/2, -1, N or 1/N."""
+    """c is a factor a mistake typically makes: 2, 1/2, -1, N, 1/N or N/(N - 1)."""
     telling = [2.0, 0.5, -1.0] + ([case.batch, 1.0 / case.batch] if case.batch else [])
-    return any(abs(c - t) <= 1e-6 * abs(t) for t in telling)
+    return any(_near(c, t) for t in telling) or _is_n_over_n_minus_1(c, case)
+
+
+def _near(c: float, t: float) -> bool:
+    return abs(c - t) <= 1e-6 * abs(t)
+
+
+def _is_n_over_n_minus_1(c: float, case: Case) -> bool:
+    """c = N/(N - 1): a mean divided by N - 1 instead of N (told apart from N and 2 for N > 2)."""
+    n = case.batch
+    return bool(n and n > 2 and _near(c, n / (n - 1)))
 
 
 def _scale_factor(
@@ -150,9 +163,13 @@ def _scale_factor(
 def _describe_factor(c: float, case: Case) -> str:
     """'a factor c', saying when c is the batch size N or 1/N (a mean where a sum belongs)."""
     n = case.batch
+    if _is_n_over_n_minus_1(c, case):
+        return f"a factor {c:.6g} (= N/(N - 1), N = {n}: divided by N - 1 instead of N)"
+    if n == 2 and _near(c, 2.0):  # N = 2 is also N/(N - 1): a sum and a division by N - 1
+        return "a factor 2 (= N = N/(N - 1), N = 2: a sum, or a division by N - 1)"
     if n and n > 1:
         for value, words in ((n, "N"), (1.0 / n, "1/N")):
-            if abs(c - value) <= 1e-6 * value:
+            if _near(c, value):
                 return f"a factor {c:.6g} (= {words}, N = {n})"
     return f"a factor {c:.6g}"
 
@@ -175,7 +192,8 @@ def _value_codes(got: np.ndarray, want: np.ndarray, case: Case, name: str) -> tu
     if c is not None and abs(c + 1) < 1e-6:
         return ["sign"], "the answer is exactly the negated right one"
     if c is not None:
-        codes = ["scale"] + (["sign"] if c < 0 else [])
+        size = "n-minus-1" if _is_n_over_n_minus_1(c, case) else "scale"
+        codes = [size] + (["sign"] if c < 0 else [])
         return codes, f"the answer is {_describe_factor(c, case)} times the right one"
     if "extreme" in case.tags:
         return ["unstable"], EXTREME_NOTE
@@ -262,7 +280,7 @@ def compare_output(
     else:
         more, note = _value_codes(got, want, case, name)
     if codes:  # a named mistake explains the numbers better than a factor or a sign does
-        more = [c for c in more if c not in ("scale", "sign", "unstable")]
+        more = [c for c in more if c not in ("scale", "n-minus-1", "sign", "unstable")]
         note = "; ".join([*notes, note] if note else notes)
     codes = most_specific_first(codes + more)  # each code once
     example = f"expected {_fmt(want)}, got {_fmt(got)}"
