@@ -22,14 +22,20 @@ def test_text_html_and_json_of_a_failing_check():
     text = str(result)
     assert text.startswith("softmax: FAILED (")
     assert "FAIL logits of +-800 [unstable]" in text
-    assert "docs/exercises.md#unstable" in text
+    # the hints point at what a learner has wherever the course was copied: the package
+    assert "docs/exercises.md" not in text
+    assert "  - unstable: overflow or lost digits" in text
+    assert "handgrad exercise explain softmax" in text  # the formulas
+    assert 'each hint at length: handgrad exercise explain NAME, e.g. handgrad exercise explain' \
+        ' unstable (in Python: handgrad.exercises.explain("unstable"))' in text  # fmt: skip
     html = result._repr_html_()
     assert "<table" in html and "failed" in html
-    assert (
-        'href="docs/exercises.md#unstable" style="white-space:nowrap"><code>unstable</code>' in html
-    )
-    assert '<li><a href="docs/exercises.md#unstable">unstable</a>: ' in html  # hints are links
-    assert "overflow-x:auto" in html and "white-space:pre-wrap" in html
+    assert "docs/exercises.md" not in html and "href=" not in html
+    assert '<code style="white-space:nowrap">unstable</code>' in html
+    # each hint folds out into its explanation, in the output itself
+    assert "<details><summary><code>unstable</code>: overflow or lost digits" in html
+    assert "Shift by the max (softmax)" in html
+    assert "white-space:pre-wrap" in html
     assert "<script" not in html
     data = json.loads(json.dumps(result.as_dict()))
     assert data["exercise"] == "softmax" and data["passed"] is False
