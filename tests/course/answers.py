@@ -47,7 +47,7 @@ wrong(
 wrong(
     "mse-n-minus-1",
     "mse",
-    {"scale"},
+    {"n-minus-1"},
     "def mse(y_pred, y_true):\n    e = np.ravel(y_pred - y_true)\n"
     "    return e @ e / (len(e) - 1)\n",
 )
@@ -587,12 +587,12 @@ wrong(
     NETWORK.format(**BINARY, **(RIGHT | {"bias_update": "pass"})),
 )
 right("multiclass-class", "multiclass_nn", NETWORK.format(**MULTI, **RIGHT))
-# the contract has no backward: the check sees weights after a fit, where a missing 1/N is no
-# longer a constant factor, so it names no code (the notebook's text says where to look)
+# the contract has no backward: the check compares one epoch's step (-lr times the gradient),
+# where a missing 1/N is a factor N
 wrong(
     "multiclass-class-no-1-over-n",
     "multiclass_nn",
-    set(),
+    {"scale"},
     NETWORK.format(**MULTI, **(RIGHT | {"divide": ""})),
 )
 
