@@ -113,7 +113,7 @@ wrong(
 wrong(
     "linear-bias-gradient-forgotten",
     "linear",
-    set(),  # no code fits all-zero db; the message shows db expected vs got [0, 0]
+    {"zeros"},
     LINEAR_INIT
     + """
     def backward(self, dout):
@@ -426,7 +426,7 @@ def count_parameters(layer_sizes):
 wrong(
     "count-parameters-no-biases",
     "count_parameters",
-    set(),  # no diagnosis code fits a count: the message (expected vs got) must say it
+    {"bias-forgotten"},
     """
 def count_parameters(layer_sizes):
     return sum(a * b for a, b in zip(layer_sizes, layer_sizes[1:]))
@@ -435,7 +435,7 @@ def count_parameters(layer_sizes):
 wrong(
     "count-parameters-off-by-one",
     "count_parameters",
-    set(),
+    {"off-by-one"},
     """
 def count_parameters(layer_sizes):
     total = 0
@@ -458,7 +458,7 @@ def softmax(z):
 wrong(
     "softmax-over-columns",
     "softmax",
-    set(),  # the message shows rows of 1s for a single sample
+    {"axis"},
     """
 def softmax(z):
     e = np.exp(z - z.max(axis=0, keepdims=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,7 +23,7 @@ __all__ = ["judge", "check_namespace", "missing_entries", "settle", "not_run_aft
 def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
     """The verdict on one case, from what the answer did (``outcome``)."""
     if outcome.status != "ok":
-        return CaseResult(case.name, False, [], outcome.error)
+        return CaseResult(case.name, False, error_codes(outcome.error), outcome.error)
     codes: list[str] = []
     notes: list[str] = []
     if outcome.mutated:
@@ -33,6 +34,8 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
         )
     for key, why in outcome.bad_outputs.items():
         notes.append(f"{key}: {why}")
+        if why.startswith("returned None"):
+            codes.append("missing-return")
     if case.judge is not None:
         if outcome.bad_outputs:
             return CaseResult(case.name, False, codes, "\n".join(notes))
@@ -93,6 +96,22 @@ def _one_sample_divided_by_zero(result: CheckResult, cases: list[Case]) -> None:
                 ["n-minus-1", *(d for d in r.diagnoses if d != "unstable")]
             )
             r.message = f"{r.message}\n{ONE_SAMPLE_N_MINUS_1}"
+
+
+_BROADCAST = re.compile(r"could not be broadcast together with shapes \(([\d,]+)\) \(([\d,]+)\)")
+
+
+def error_codes(error: str) -> list[str]:
+    """Codes an error message names: a broadcast of (N, C) against (N,) is a lost keepdims;
+    None where a dict or a tuple was to come back is a missing return."""
+    if "returned None (is a `return` missing?)" in error:
+        return ["missing-return"]
+    found = _BROADCAST.search(error)
+    if found:
+        a, b = (tuple(int(d) for d in g.split(",") if d) for g in found.groups())
+        if a[:-1] == b or b[:-1] == a:
+            return ["keepdims"]
+    return []
 
 
 def settle(exercise: Exercise, result: CheckResult) -> CheckResult:

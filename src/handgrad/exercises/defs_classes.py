@@ -388,6 +388,13 @@ def _mc_probe(namespace, inputs):
     return _parameters_out(net)
 
 
+def _softmax_over_columns(case: Case) -> dict[str, Any]:
+    """What a forward with its softmax over axis 0 returns (the mistake, to name it)."""
+    if case.inputs.get("what") != "forward":
+        raise ValueError("only the forward cases")
+    return {"probabilities": F.softmax(_all_logits(case.inputs, case.inputs["X"]).T).T}
+
+
 def _blobs_judge(outputs) -> Verdict:
     _, y = _blobs()
     score = accuracy(y.astype(int), np.ravel(outputs["predictions"]).astype(int))
@@ -468,6 +475,7 @@ register(
         probe=_mc_probe,
         reference=lambda: {"MultiClassNN": _MultiClassOnEngine},
         bug_models=(
+            BugModel("axis", "the softmax taken over the samples, axis=0", _softmax_over_columns),
             BugModel(
                 "order",
                 "a layer updated before its delta is passed down",

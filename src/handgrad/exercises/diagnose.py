@@ -56,6 +56,17 @@ HINTS: dict[str, str] = {
     "corrected ones are for this step's update only",
     "adam-epsilon": "eps goes outside the square root: sqrt(v_hat) + eps, not sqrt(v_hat + eps)",
     "momentum-convention": "the velocity follows another convention than the contract's",
+    "zeros": "the answer is all zeros: a gradient left at np.zeros, never computed, or an "
+    "integer division such as 1 // N (0 for N > 1)",
+    "keepdims": "an axis was lost: a sum or max over axis 1 gives (N,), which does not line up "
+    "with (N, C) (or spreads a column (N, 1) into (N, N)); keepdims=True keeps it as (N, 1)",
+    "axis": "the sum (softmax, log-sum-exp) runs over the wrong axis: rows are samples, so "
+    "each row is normalised over its C classes, axis=1",
+    "bias-forgotten": "the biases are left out: each layer has n_out of them beside its "
+    "n_in * n_out weights",
+    "off-by-one": "a layer too many or too few: n sizes make n - 1 layers, one between each "
+    "pair of neighbours",
+    "missing-return": "the function returned None: is its `return` missing?",
     "unstable": "overflow or lost digits at large inputs: use the stable form (shift by the "
     "max; softplus / log-sum-exp on logits; dL/dz = p - y directly, never through dL/dp)",
     "mutates-input": "the caller's arrays were changed: work on copies or new arrays",
@@ -73,13 +84,19 @@ SPECIFICITY = (
     "adam-epsilon",
     "adam-bias-correction",
     "momentum-convention",
+    "missing-return",
+    "bias-forgotten",
+    "off-by-one",
+    "axis",
     "order",
     "activation-derivative",
     "relu-kink",
     "bias-not-summed",
     "bias-shape",
     "transpose",
+    "keepdims",
     "unstable",
+    "zeros",
     "sign",
     "n-minus-1",
     "scale",
@@ -188,6 +205,8 @@ def _value_codes(got: np.ndarray, want: np.ndarray, case: Case, name: str) -> tu
             return ["transpose", "scale"], (
                 f"the answer's transpose is {_describe_factor(c, case)} times the right one"
             )
+    if not np.any(got) and np.any(np.abs(want) > case.atol):
+        return ["zeros"], "the answer is all zeros where the right one is not"
     c = _scale_factor(got, want, case)
     if c is not None and abs(c + 1) < 1e-6:
         return ["sign"], "the answer is exactly the negated right one"
@@ -209,6 +228,11 @@ def _shape_codes(got: np.ndarray, want: np.ndarray, case: Case, name: str) -> tu
     """Codes for an answer of the wrong shape."""
     where = f"shape {got.shape} where {want.shape} is asked"
     is_bias = name in case.bias_outputs
+    n = want.shape[0] if want.ndim == 2 and want.shape[1] == 1 else None
+    if (
+        n is not None and n == case.batch and n > 1 and got.shape == (n, n)
+    ):  # (N, 1) against (N,): (N, N)
+        return ["keepdims"], f"{where}: a column (N, 1) and a vector (N,) broadcast into (N, N)"
     if got.ndim == 2 and want.ndim == 2 and got.shape == want.shape[::-1]:
         if close(got.T, want, case):
             return ["transpose"], f"{where}; its transpose is right"
@@ -279,9 +303,16 @@ def compare_output(
         more, note = _shape_codes(got, want, case, name)
     else:
         more, note = _value_codes(got, want, case, name)
-    if codes:  # a named mistake explains the numbers better than a factor or a sign does
-        more = [c for c in more if c not in ("scale", "n-minus-1", "sign", "unstable")]
+    if codes:  # a named mistake explains the numbers better than a factor does (an exact
+        # negation stays named: a velocity of another convention, flipped by a sign slip)
+        exact_sign = more == ["sign"]
+        more = [c for c in more if c not in ("scale", "n-minus-1", "sign", "unstable", "zeros")]
+        more += ["sign"] if exact_sign else []
         note = "; ".join([*notes, note] if note else notes)
+    if got.dtype.kind in "biu" and want.dtype.kind == "f":
+        more.append("dtype")
+        note = f"{note}; " if note else ""
+        note += f"integers ({got.dtype}) where floats are asked: astype(int), // or an int array"
     codes = most_specific_first(codes + more)  # each code once
     example = f"expected {_fmt(want)}, got {_fmt(got)}"
     detail = f"{name}: {note + '; ' if note else ''}{example}"

@@ -247,6 +247,33 @@ The velocity follows another convention than the contract's: v ← μ v + g with
 (PyTorch's; the weights agree, the velocity is −v/η), v ← μ v + η g with w ← w − v,
 or a damped v ← μ v + (1 − μ) g, which changes the weights too.
 
+### `zeros`
+The answer is all zeros where the right one is not: a gradient left at `np.zeros(...)` and
+never filled in (a forgotten bias gradient), or an integer division such as `1 // N`,
+which is 0 for every N > 1 (write `1 / N`, or divide by N).
+
+### `keepdims`
+An axis was lost on the way: `e.sum(axis=1)` is (N,), and (N, C) / (N,) does not line up
+(NumPy raises "could not be broadcast"); or a column (N, 1) met a vector (N,) and spread
+into an (N, N) matrix. `keepdims=True` keeps the summed axis as (N, 1); give labels and
+outputs the same shape before subtracting them.
+
+### `axis`
+A softmax (or its log-sum-exp) taken over axis 0, the samples, instead of axis 1, each
+row's C classes. Rows are samples: each row's probabilities sum to 1.
+
+### `bias-forgotten`
+The count has the weights only: each layer also has n_out biases beside its n_in · n_out
+weights.
+
+### `off-by-one`
+One layer too few or too many: n sizes make n − 1 layers, one between each pair of
+neighbouring sizes (`zip(sizes[:-1], sizes[1:])`).
+
+### `missing-return`
+The function returned None: its last line computes the answer but does not `return` it
+(or a branch ends without a `return`).
+
 ### `unstable`
 NaN or inf where every true value is finite, or wrong only on extreme inputs (logits of
 ±800, outputs saturated at 0 or 1): exp overflowed, log met 0, or a gradient went through
