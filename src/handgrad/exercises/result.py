@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
-from .diagnose import HINTS
+from .diagnose import HINTS, most_specific_first
 from .explanations import explain, markdown_html
 
 __all__ = ["CaseResult", "CheckResult", "EXPLAIN"]
@@ -49,11 +49,9 @@ class CheckResult:
 
     @property
     def diagnoses(self) -> list[str]:
-        """Every code found, each once, in the order first seen."""
-        seen: list[str] = []
-        for case in self.cases:
-            seen += [d for d in case.diagnoses if d not in seen]
-        return seen
+        """Every code found, each once, most specific first (a named mistake before a factor:
+        mse over N - 1 shows `n-minus-1` on most cases, `scale` on the two-sample one)."""
+        return most_specific_first([d for case in self.cases for d in case.diagnoses])
 
     def __bool__(self) -> bool:
         return self.passed
