@@ -583,3 +583,10 @@ bug(
     "db = delta",
     also={"shape"},
 )
+bug(
+    "sce-grad-labels-not-one-hot",
+    "sce",
+    {"keepdims"},
+    "p = np.exp(_log_softmax(z))\n    p[np.arange(len(y)), y] -= 1\n    return p / len(y)",
+    "return (np.exp(_log_softmax(z)) - y) / len(y)",
+)

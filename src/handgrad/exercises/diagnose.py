@@ -58,8 +58,9 @@ HINTS: dict[str, str] = {
     "momentum-convention": "the velocity follows another convention than the contract's",
     "zeros": "the answer is all zeros: a gradient left at np.zeros, never computed, or an "
     "integer division such as 1 // N (0 for N > 1)",
-    "keepdims": "an axis was lost: a sum or max over axis 1 gives (N,), which does not line up "
-    "with (N, C) (or spreads a column (N, 1) into (N, N)); keepdims=True keeps it as (N, 1)",
+    "keepdims": "shapes (N, C) and (N,) met: a sum or max over axis 1 lost its axis "
+    "(keepdims=True keeps it as (N, 1)), or labels (N,) stand where one-hot rows (N, C) or a "
+    "column (N, 1) belong",
     "axis": "the sum (softmax, log-sum-exp) runs over the wrong axis: rows are samples, so "
     "each row is normalised over its C classes, axis=1",
     "bias-forgotten": "the biases are left out: each layer has n_out of them beside its "

@@ -253,10 +253,11 @@ never filled in (a forgotten bias gradient), or an integer division such as `1 /
 which is 0 for every N > 1 (write `1 / N`, or divide by N).
 
 ### `keepdims`
-An axis was lost on the way: `e.sum(axis=1)` is (N,), and (N, C) / (N,) does not line up
-(NumPy raises "could not be broadcast"); or a column (N, 1) met a vector (N,) and spread
-into an (N, N) matrix. `keepdims=True` keeps the summed axis as (N, 1); give labels and
-outputs the same shape before subtracting them.
+An array of shape (N, C) met one of shape (N,): NumPy raises "could not be broadcast", or
+a column (N, 1) against a vector (N,) spreads into an (N, N) matrix. Most often an axis
+was lost on the way: `e.sum(axis=1)` is (N,), and `keepdims=True` keeps it as (N, 1). Or
+labels (N,) stand where one-hot rows (N, C) belong (`softmax(z) - y` needs `one_hot(y)`),
+or where a column (N, 1) does: give labels and outputs the same shape before subtracting.
 
 ### `axis`
 A softmax (or its log-sum-exp) taken over axis 0, the samples, instead of axis 1, each
