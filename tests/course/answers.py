@@ -47,7 +47,7 @@ wrong(
 wrong(
     "mse-n-minus-1",
     "mse",
-    {"scale"},
+    {"n-minus-1"},
     "def mse(y_pred, y_true):\n    e = np.ravel(y_pred - y_true)\n"
     "    return e @ e / (len(e) - 1)\n",
 )
@@ -113,7 +113,7 @@ wrong(
 wrong(
     "linear-bias-gradient-forgotten",
     "linear",
-    set(),  # no code fits all-zero db; the message shows db expected vs got [0, 0]
+    {"zeros"},
     LINEAR_INIT
     + """
     def backward(self, dout):
@@ -426,7 +426,7 @@ def count_parameters(layer_sizes):
 wrong(
     "count-parameters-no-biases",
     "count_parameters",
-    set(),  # no diagnosis code fits a count: the message (expected vs got) must say it
+    {"bias-forgotten"},
     """
 def count_parameters(layer_sizes):
     return sum(a * b for a, b in zip(layer_sizes, layer_sizes[1:]))
@@ -435,7 +435,7 @@ def count_parameters(layer_sizes):
 wrong(
     "count-parameters-off-by-one",
     "count_parameters",
-    set(),
+    {"off-by-one"},
     """
 def count_parameters(layer_sizes):
     total = 0
@@ -458,7 +458,7 @@ def softmax(z):
 wrong(
     "softmax-over-columns",
     "softmax",
-    set(),  # the message shows rows of 1s for a single sample
+    {"axis"},
     """
 def softmax(z):
     e = np.exp(z - z.max(axis=0, keepdims=True))
@@ -587,12 +587,12 @@ wrong(
     NETWORK.format(**BINARY, **(RIGHT | {"bias_update": "pass"})),
 )
 right("multiclass-class", "multiclass_nn", NETWORK.format(**MULTI, **RIGHT))
-# the contract has no backward: the check sees weights after a fit, where a missing 1/N is no
-# longer a constant factor, so it names no code (the notebook's text says where to look)
+# the contract has no backward: the check compares one epoch's step (-lr times the gradient),
+# where a missing 1/N is a factor N
 wrong(
     "multiclass-class-no-1-over-n",
     "multiclass_nn",
-    set(),
+    {"scale"},
     NETWORK.format(**MULTI, **(RIGHT | {"divide": ""})),
 )
 

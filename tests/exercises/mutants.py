@@ -160,6 +160,24 @@ def mse(y_pred, y_true):
 """,
 )
 wrong(
+    "mse-over-n-minus-1",
+    "mse",
+    "n-minus-1",
+    """
+def mse(y_pred, y_true):
+    return np.sum((y_pred - y_true) ** 2) / (y_pred.size - 1)
+""",
+)
+wrong(
+    "mse-over-n-minus-1-python-floats",
+    "mse",
+    "n-minus-1",
+    """
+def mse(y_pred, y_true):
+    return float(np.sum((y_pred - y_true) ** 2)) / (len(y_pred) - 1)
+""",
+)
+wrong(
     "mse-per-column",
     "mse",
     "shape",
@@ -714,6 +732,12 @@ multiclass(
     "P = self.forward(X)\n"
     "            dP = -Y / P / len(X)\n"
     "            delta = P * (dP - np.sum(P * dP, axis=1, keepdims=True))",
+)
+multiclass(
+    "multiclass-summed-not-mean",
+    "scale",
+    "delta = (self.forward(X) - Y) / len(X)",
+    "delta = self.forward(X) - Y",
 )
 multiclass(
     "multiclass-naive-softmax",

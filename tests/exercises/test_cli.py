@@ -70,6 +70,17 @@ def test_start_edit_check_through_the_command_line(tmp_path, capsys):
     assert "1/N" in failing[0]["message"]
 
 
+def test_explain_prints_a_hint_or_an_exercises_formulas(tmp_path, capsys):
+    code, out, _ = run(capsys, "exercise", "explain", "n-minus-1")
+    assert code == 0 and out.startswith("n-minus-1\n\nA mean divided by N − 1 instead of N")
+    code, out, _ = run(capsys, "exercise", "explain", "mse")
+    assert code == 0 and "mean((ŷ − y)²) over all entries" in out
+    code, _, err = run(capsys, "exercise", "explain", "scael")
+    assert code == 2 and "nothing to explain under 'scael'" in err
+    run(capsys, "exercise", "start", "mse", "--dir", str(tmp_path))
+    assert "The formulas: handgrad exercise explain mse" in (tmp_path / "mse.py").read_text()
+
+
 def test_start_never_overwrites(tmp_path, capsys):
     target = tmp_path / "relu.py"
     target.write_text("# mine\n")

@@ -19,7 +19,7 @@ ISSUE_CODES = {
     "scale", "transpose", "sign", "relu-kink", "activation-derivative", "bias-shape",
     "bias-not-summed", "order", "adam-bias-correction", "momentum-convention", "unstable",
     "mutates-input", "shape", "dtype", "adam-step-count", "adam-returns-corrected",
-    "adam-epsilon",
+    "adam-epsilon", "n-minus-1",
 }  # fmt: skip
 
 

@@ -121,3 +121,25 @@ def test_every_link_a_learner_gets_has_its_section():
     assert set(HINTS) <= anchors
     assert set(SPECIFICITY) == set(HINTS)
     assert not SPEC_WORDS.search(text)
+
+
+def test_every_hint_is_explained_by_the_package_itself_as_in_the_docs():
+    """A learner's course folder has no docs/: the explanations ship with the package, word
+    for word the docs' "Formulas" and "Diagnoses" sections."""
+    from pathlib import Path
+
+    from handgrad.exercises import explain
+    from handgrad.exercises.diagnose import HINTS
+    from handgrad.exercises.explanations import TEXT, sections
+
+    docs = (Path(__file__).parents[2] / "docs" / "exercises.md").read_text(encoding="utf-8")
+    assert TEXT.startswith("## Formulas\n") and "\n## Diagnoses\n" in TEXT
+    assert TEXT in docs  # when the docs change, copy the two sections into explanations.py
+    assert set(HINTS) <= set(sections())
+    for name in NAMES:
+        assert explain(name).name == get(name).doc
+        assert str(explain(name)).strip()
+    assert "N/(N − 1) times the right one" in str(explain("n-minus-1"))
+    assert "<table>" in explain("adam-bias-correction")._repr_html_()
+    with pytest.raises(ValueError, match="nothing to explain under 'scael'"):
+        explain("scael")

@@ -1,9 +1,10 @@
-"""A check's HTML result in a real browser (headless Chromium) at 360 and 1400 px: it fits.
+"""A check's HTML result in a real browser (headless Chromium) at 360, 400 and 1400 px: it fits.
 
 The result is what a notebook shows under a cell; here it sits in a plain page whose body
-is the notebook's output area. Long messages must wrap inside their cell and the table
-must scroll inside its own box, never widen the page. Screenshots go to the test's
-temporary folder for a person to look at.
+is the notebook's output area. Every column must be visible without scrolling sideways
+(a message wraps in a row of its own under its case), never widen the page, and each hint
+opens on its explanation. Screenshots go to the test's temporary folder for a person to
+look at.
 """
 
 from __future__ import annotations
@@ -25,9 +26,34 @@ def backprop_with_two_bugs(X, Y, input_size, hidden_size, W1, b1, W2, b2):
     return {"dW1": dz1.T @ X, "db1": dz1, "dW2": a1.T @ dz2, "db2": dz2.sum(0, keepdims=True)}
 
 
-@pytest.mark.parametrize("width", [360, 1400])
-def test_the_result_fits_its_container(browser, tmp_path, width):
-    result = ex.check("backprop", backprop_with_two_bugs)
+def relu_backward(dz, z):
+    """The starter as shipped: every case says "raises NotImplementedError", one long word."""
+    raise NotImplementedError
+
+
+MEASURE = """() => {
+    const box = document.querySelector('.handgrad-check');
+    const pres = [...box.querySelectorAll('pre')];
+    const scrollers = [...box.querySelectorAll('div')];
+    const right = box.getBoundingClientRect().right;
+    const cells = [...box.querySelectorAll('td, th')];
+    return {
+        page: document.documentElement.scrollWidth,
+        viewport: window.innerWidth,
+        box: right,
+        preOverflow: pres.filter(p => p.scrollWidth > p.clientWidth + 1).length,
+        scrolled: scrollers.filter(d => d.scrollWidth > d.clientWidth + 1).length,
+        cellsPastTheBox: cells.filter(c => c.getBoundingClientRect().right > right + 1).length,
+        summaries: [...box.querySelectorAll('details summary')].map(s => s.textContent),
+    };
+}"""
+
+
+@pytest.mark.parametrize("width", [360, 400, 1400])
+@pytest.mark.parametrize("answer", ["backprop", "relu_backward"])
+def test_the_result_fits_its_container(browser, tmp_path, width, answer):
+    function = {"backprop": backprop_with_two_bugs, "relu_backward": relu_backward}[answer]
+    result = ex.check(answer, function)
     assert not result.passed
     page_file = tmp_path / "result.html"
     page_file.write_text(
@@ -39,23 +65,18 @@ def test_the_result_fits_its_container(browser, tmp_path, width):
     page = browser.new_page(viewport={"width": width, "height": 900})
     page.goto(page_file.as_uri())
     page.wait_for_load_state("load")
-    facts = page.evaluate(
-        """() => {
-        const box = document.querySelector('.handgrad-check');
-        const pres = [...box.querySelectorAll('pre')];
-        return {
-            page: document.documentElement.scrollWidth,
-            viewport: window.innerWidth,
-            box: box.getBoundingClientRect().right,
-            preOverflow: pres.filter(p => p.scrollWidth > p.clientWidth + 1).length,
-            links: [...box.querySelectorAll('ul a')].map(a => a.getAttribute('href')),
-        };
-    }"""
-    )
-    page.screenshot(path=str(tmp_path / f"result-{width}.png"), full_page=True)
+    facts = page.evaluate(MEASURE)
+    page.screenshot(path=str(tmp_path / f"{answer}-{width}.png"), full_page=True)
+    if answer == "backprop":  # a hint opens on its explanation, shipped with the package
+        page.click("details summary >> text=transpose")
+        opened = page.evaluate("() => document.querySelector('details[open]').innerText")
+        page.screenshot(path=str(tmp_path / f"{answer}-{width}-open.png"), full_page=True)
+        assert "Write each factor's shape" in opened
     page.close()
     assert facts["page"] <= facts["viewport"], facts  # the page never scrolls sideways
     assert facts["box"] <= facts["viewport"], facts
     assert facts["preOverflow"] == 0, facts  # messages wrap inside their cells
-    assert "docs/exercises.md#transpose" in facts["links"]
-    assert "docs/exercises.md#bias-not-summed" in facts["links"]
+    assert facts["scrolled"] == 0 and facts["cellsPastTheBox"] == 0, facts  # no column cut
+    if answer == "backprop":
+        assert any(s.startswith("transpose: ") for s in facts["summaries"]), facts
+        assert any(s.startswith("bias-not-summed: ") for s in facts["summaries"]), facts

@@ -22,14 +22,20 @@ def test_text_html_and_json_of_a_failing_check():
     text = str(result)
     assert text.startswith("softmax: FAILED (")
     assert "FAIL logits of +-800 [unstable]" in text
-    assert "docs/exercises.md#unstable" in text
+    # the hints point at what a learner has wherever the course was copied: the package
+    assert "docs/exercises.md" not in text
+    assert "  - unstable: overflow or lost digits" in text
+    assert "handgrad exercise explain softmax" in text  # the formulas
+    assert 'each hint at length: handgrad exercise explain NAME, e.g. handgrad exercise explain' \
+        ' unstable (in Python: handgrad.exercises.explain("unstable"))' in text  # fmt: skip
     html = result._repr_html_()
     assert "<table" in html and "failed" in html
-    assert (
-        'href="docs/exercises.md#unstable" style="white-space:nowrap"><code>unstable</code>' in html
-    )
-    assert '<li><a href="docs/exercises.md#unstable">unstable</a>: ' in html  # hints are links
-    assert "overflow-x:auto" in html and "white-space:pre-wrap" in html
+    assert "docs/exercises.md" not in html and "href=" not in html
+    assert '<code style="white-space:nowrap">unstable</code>' in html
+    # each hint folds out into its explanation, in the output itself
+    assert "<details><summary><code>unstable</code>: overflow or lost digits" in html
+    assert "Shift by the max (softmax)" in html
+    assert "white-space:pre-wrap" in html
     assert "<script" not in html
     data = json.loads(json.dumps(result.as_dict()))
     assert data["exercise"] == "softmax" and data["passed"] is False
@@ -63,6 +69,27 @@ def test_the_in_process_time_limit_stops_a_slow_answer():
     result = ex.check("relu", relu, timeout=0.2)
     assert "did not finish within 0.2 s" in result.cases[0].message
     assert calls and finished == []  # every call was stopped, none slept its 30 s
+
+
+def test_after_one_case_hangs_the_others_are_not_waited_for():
+    """An endless loop costs one time limit, not one per case (4 for relu)."""
+    calls = []
+
+    def relu(z):
+        calls.append(z)
+        while True:
+            pass
+
+    result = ex.check("relu", relu, timeout=0.2)
+    assert len(calls) == 1 and not result.passed
+    first, *others = result.cases
+    assert "did not finish within 0.2 s" in first.message
+    assert len(others) == 3
+    assert all(
+        c.message.startswith(f"not run: the case {first.name!r} did not finish in time")
+        and not c.passed
+        for c in others
+    ), str(result)
 
 
 def test_answers_as_a_dict_a_module_or_a_path(tmp_path):

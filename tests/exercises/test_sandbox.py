@@ -9,9 +9,10 @@ import sys
 import textwrap
 import time
 
+import numpy as np
 import pytest
 
-from handgrad.exercises import check_file, get, sandbox
+from handgrad.exercises import _channel, check_file, get, sandbox
 
 RELU = get("relu")
 GOOD = "import numpy as np\n\ndef relu(z):\n    return np.maximum(z, 0)\n"
@@ -49,7 +50,31 @@ def test_an_endless_loop_is_stopped(tmp_path, monkeypatch):
     result = check_file(RELU, path, timeout=1.5)
     assert not result.passed
     assert "did not finish within 1.5 s" in result.cases[0].message
-    assert all("not run" in c.message for c in result.cases[1:])
+    first = result.cases[0].name
+    assert all(f"not run: the case {first!r} did not finish" in c.message for c in result.cases[1:])
+
+
+@pytest.mark.parametrize(
+    "value", [np.float64(0.04), np.array(3), np.zeros((2, 0)), np.eye(3)[:, 1]]
+)
+def test_the_channel_keeps_shape_and_dtype(value):
+    """A number stays a number (shape ()): a right loss came back as shape (1,) and failed."""
+    back = _channel.text_array(_channel.array_text(np.asarray(value)))
+    assert back.shape == np.shape(value) and back.dtype == np.asarray(value).dtype
+    assert np.array_equal(back, value)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name", ["mse", "l2_penalty", "bce_with_logits", "count_parameters", "gradient_check"]
+)
+def test_a_right_answer_with_a_number_for_output_passes_in_the_sandbox(tmp_path, name):
+    path = tmp_path / f"{name}.py"
+    path.write_text(
+        f"from handgrad.exercises import get\n\nglobals().update(get({name!r}).reference())\n"
+    )
+    result = check_file(get(name), path)
+    assert result.passed, str(result)
 
 
 def test_an_endless_loop_while_loading_is_stopped(tmp_path):

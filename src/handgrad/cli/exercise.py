@@ -3,6 +3,7 @@
     handgrad exercise list
     handgrad exercise start NAME [--dir D]
     handgrad exercise check FILE [--name NAME] [--json]
+    handgrad exercise explain NAME
 
 ``check`` exits 0 when every case passes, 1 when one fails; usage errors (an unknown
 exercise, a missing file, a starter that would overwrite a file) exit 2.
@@ -60,6 +61,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from ..exercises import explain
+
+    try:
+        print(explain(args.name))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser(
         "exercise",
@@ -106,3 +117,12 @@ def register(sub) -> None:
         "--json", action="store_true", help="print the result as JSON (default: as text)"
     )
     q.set_defaults(func=cmd_check)
+    q = commands.add_parser(
+        "explain",
+        help="explain a hint of a check (e.g. scale) or an exercise's formulas (e.g. mse)",
+        description="Print the explanation behind a diagnosis a check names (scale, "
+        "n-minus-1, transpose, ...) or the formulas of an exercise (its name).",
+        formatter_class=DefaultsShown,
+    )
+    q.add_argument("name", metavar="NAME", help="a diagnosis or an exercise name")
+    q.set_defaults(func=cmd_explain)

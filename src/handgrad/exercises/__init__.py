@@ -4,6 +4,7 @@
     handgrad.exercises.starter("backprop")           the starter file's text
     handgrad.exercises.start("backprop", "ex/")      write it (never over an existing file)
     handgrad.exercises.check("backprop", backprop)   a function, class, namespace or file path
+    handgrad.exercises.explain("scale")              a hint (or an exercise's formulas) at length
 
 ``check`` with a path runs the file in a sandboxed child process (wall clock, memory
 limit, output cap). With objects from a notebook it runs them in this process, with a
@@ -21,6 +22,7 @@ from typing import Any
 
 from .catalogue import Case, Exercise, all_exercises, get
 from .checking import check_namespace
+from .explanations import explain
 from .result import CaseResult, CheckResult
 from .sandbox import check_file
 
@@ -39,6 +41,7 @@ __all__ = [
     "exercise_for_file",
     "check_path",
     "listing",
+    "explain",
 ]
 
 

@@ -54,7 +54,9 @@ def encode(secret: bytes, message: dict) -> bytes:
 
 def array_text(array: np.ndarray) -> str:
     buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    # np.asarray, not np.ascontiguousarray: that one makes a number (shape ()) an array of
+    # shape (1,), and a right loss then failed as "shape (1,) where () is asked"
+    np.save(buffer, np.asarray(array), allow_pickle=False)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 

@@ -7,7 +7,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["rng", "call_probe", "ns"]
+__all__ = ["rng", "call_probe", "ns", "NONE"]
+
+NONE = "returned None (is a `return` missing?)"
 
 
 def rng(seed: int) -> np.random.Generator:
@@ -32,6 +34,8 @@ def ns(**entries: Any) -> Callable[[], Mapping[str, Any]]:
 
 def item(result: Any, key: str, what: str = "the result") -> Any:
     """``result[key]``, or a TypeError that says what was returned instead."""
+    if result is None:
+        raise TypeError(f"{what}: {NONE}")
     try:
         return result[key]
     except (KeyError, IndexError, TypeError):
@@ -42,6 +46,8 @@ def item(result: Any, key: str, what: str = "the result") -> Any:
 
 def pair(result: Any, what: str) -> tuple[Any, ...]:
     """A returned tuple of the expected length, or a TypeError saying what came back."""
+    if result is None:
+        raise TypeError(f"{what}: {NONE}")
     if not isinstance(result, (tuple, list)):
         raise TypeError(f"{what}: returned {type(result).__name__}, expected a tuple")
     return tuple(result)

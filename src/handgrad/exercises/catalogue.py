@@ -121,7 +121,14 @@ def register(exercise: Exercise) -> Exercise:
 
 
 # the modules that register exercises, in the order the catalogue lists them
-_DEFINITIONS = ("defs_basic", "defs_networks", "defs_layers", "defs_optim", "defs_classes")
+_DEFINITIONS = (
+    "defs_basic",
+    "defs_losses",
+    "defs_networks",
+    "defs_layers",
+    "defs_optim",
+    "defs_classes",
+)
 
 
 def _load() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,13 +17,13 @@ from .diagnose import (
 from .result import CaseResult, CheckResult
 from .running import Outcome, run_case, to_number_array
 
-__all__ = ["judge", "check_namespace", "missing_entries", "settle"]
+__all__ = ["judge", "check_namespace", "missing_entries", "settle", "not_run_after"]
 
 
 def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
     """The verdict on one case, from what the answer did (``outcome``)."""
     if outcome.status != "ok":
-        return CaseResult(case.name, False, [], outcome.error)
+        return CaseResult(case.name, False, error_codes(outcome.error), outcome.error)
     codes: list[str] = []
     notes: list[str] = []
     if outcome.mutated:
@@ -33,6 +34,8 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
         )
     for key, why in outcome.bad_outputs.items():
         notes.append(f"{key}: {why}")
+        if why.startswith("returned None"):
+            codes.append("missing-return")
     if case.judge is not None:
         if outcome.bad_outputs:
             return CaseResult(case.name, False, codes, "\n".join(notes))
@@ -72,12 +75,53 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
     return CaseResult(case.name, passed, most_specific_first(codes), "\n".join(notes))
 
 
+# what a one-sample case shows when the others show a division by N - 1 (N - 1 = 0 there)
+ONE_SAMPLE_N_MINUS_1 = (
+    "with one sample N - 1 = 0: the division by N - 1 seen on the other cases divides by zero"
+)
+
+
+def _one_sample_divided_by_zero(result: CheckResult, cases: list[Case]) -> None:
+    """A division by N - 1, named on the larger cases, gives inf / NaN (NumPy) or a
+    ZeroDivisionError (Python floats) on a case of one sample: name it there too, rather
+    than as an overflow."""
+    if not any("n-minus-1" in r.diagnoses for r in result.cases):
+        return
+    for r, c in zip(result.cases, cases):
+        if r.passed or c.batch != 1:
+            continue
+        divided = "ZeroDivisionError" in r.message or "holds NaN or inf" in r.message
+        if divided and "n-minus-1" not in r.diagnoses:
+            r.diagnoses = most_specific_first(
+                ["n-minus-1", *(d for d in r.diagnoses if d != "unstable")]
+            )
+            r.message = f"{r.message}\n{ONE_SAMPLE_N_MINUS_1}"
+
+
+_BROADCAST = re.compile(r"could not be broadcast together with shapes \(([\d,]+)\) \(([\d,]+)\)")
+
+
+def error_codes(error: str) -> list[str]:
+    """Codes an error message names: a broadcast of (N, C) against (N,) is a lost keepdims;
+    None where a dict or a tuple was to come back is a missing return."""
+    if "returned None (is a `return` missing?)" in error:
+        return ["missing-return"]
+    found = _BROADCAST.search(error)
+    if found:
+        a, b = (tuple(int(d) for d in g.split(",") if d) for g in found.groups())
+        if a[:-1] == b or b[:-1] == a:
+            return ["keepdims"]
+    return []
+
+
 def settle(exercise: Exercise, result: CheckResult) -> CheckResult:
     """Claims that need every case: "unstable" on a case of extreme inputs says the answer
     loses its digits there, which is only shown when it is right on the ordinary cases. An
     answer wrong on those too (a stable formula with a wrong factor) keeps the FAIL of its
-    extreme case, without the claim."""
+    extreme case, without the claim. A one-sample case that divides by zero where the other
+    cases divide by N - 1 is named as that division."""
     cases = list(exercise.cases())
+    _one_sample_divided_by_zero(result, cases)
     ordinary_failed = any(
         not r.passed for r, c in zip(result.cases, cases) if "extreme" not in c.tags
     )
@@ -104,7 +148,21 @@ def check_namespace(
     if missing:
         result.problem = f"the answer does not define {', '.join(missing)}"
         return result
+    hung: Case | None = None
     for case in exercise.cases():
+        if hung is not None:  # one endless loop is enough: the others are not waited for
+            result.cases.append(CaseResult(case.name, False, [], not_run_after(hung.name)))
+            continue
         outcome = run_case(exercise, namespace, case, seconds_per_case)
         result.cases.append(judge(exercise, case, outcome))
+        if outcome.status == "timeout":
+            hung = case
     return settle(exercise, result)
+
+
+def not_run_after(hung: str) -> str:
+    """The message of a case skipped because the case ``hung`` did not finish in time."""
+    return (
+        f"not run: the case {hung!r} did not finish in time, so the check stopped there "
+        "rather than wait as long again (fix that loop, then check again)"
+    )

@@ -149,7 +149,7 @@ def _damped_network(layer_sizes, learning_rate=0.01, momentum=0.0, seed=None):
 
 def _fit_model(probe, entry: str, cls):
     def outputs(case: Case) -> dict[str, Any]:
-        if case.inputs.get("what") != "fit":
+        if case.inputs.get("what") not in ("fit", "step"):
             raise ValueError("only the cases that train")
         return probe({entry: cls}, copy_inputs(case.inputs))
 
@@ -378,8 +378,21 @@ def _mc_probe(namespace, inputs):
     net = _build(namespace, "MultiClassNN", inputs, learning_rate=0.1, seed=0)
     if what == "forward":
         return {"probabilities": net.forward(inputs["X"])}
+    if what == "step":  # one epoch's change: -lr times the gradient, so a factor shows
+        before = _parameters_out(net)
+        before = {k: np.array(v, dtype=float) for k, v in before.items()}
+        net.fit(inputs["X"], inputs["y"], epochs=1, verbose=False)
+        after = _parameters_out(net)
+        return {f"step_{k}": np.asarray(after[k], dtype=float) - before[k] for k in before}
     net.fit(inputs["X"], inputs["y"], epochs=inputs["epochs"], verbose=False)
     return _parameters_out(net)
+
+
+def _softmax_over_columns(case: Case) -> dict[str, Any]:
+    """What a forward with its softmax over axis 0 returns (the mistake, to name it)."""
+    if case.inputs.get("what") != "forward":
+        raise ValueError("only the forward cases")
+    return {"probabilities": F.softmax(_all_logits(case.inputs, case.inputs["X"]).T).T}
 
 
 def _blobs_judge(outputs) -> Verdict:
@@ -411,13 +424,20 @@ def _mc_cases() -> list[Case]:
             batch=9,
         ),
         Case(
+            "one step (1 epoch, lr 0.1): the change of each weight",
+            {**base, "what": "step"},
+            bias_outputs=("step_b0", "step_b1"),
+            batch=9,
+        ),
+        Case(
             "fit 5 epochs, lr 0.1", {**base, "what": "fit", "epochs": 5}, bias_outputs=("b0", "b1")
         ),
         Case(
-            "fit 1 epoch with saturated outputs (|logits| up to 800), labels wrong",
-            {**hot, "y": wrong_class, "what": "fit", "epochs": 1},
+            "one step with saturated outputs (|logits| up to 800), labels wrong",
+            {**hot, "y": wrong_class, "what": "step"},
             frozenset({"extreme"}),
-            bias_outputs=("b0", "b1"),
+            bias_outputs=("step_b0", "step_b1"),
+            batch=9,
         ),
         Case(
             "three blobs learned ([2, 32, 3], lr 0.05, 1000 epochs)",
@@ -455,6 +475,7 @@ register(
         probe=_mc_probe,
         reference=lambda: {"MultiClassNN": _MultiClassOnEngine},
         bug_models=(
+            BugModel("axis", "the softmax taken over the samples, axis=0", _softmax_over_columns),
             BugModel(
                 "order",
                 "a layer updated before its delta is passed down",

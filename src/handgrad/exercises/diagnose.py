@@ -35,6 +35,8 @@ NOT_ONLY_EXTREME = "wrong here as on the ordinary cases, so not only where a for
 # the same name (result.py links the hint to it)
 HINTS: dict[str, str] = {
     "scale": "right direction, wrong size: look for a missing or extra 1/N (mean vs sum) or 1/2",
+    "n-minus-1": "a mean divides by N, not N - 1: dividing by N - 1 (Bessel's correction) "
+    "belongs to the sample variance, not to a mean loss",
     "transpose": "the array is transposed: write the shapes of each product (rows are samples)",
     "sign": "the sign is flipped: gradient descent subtracts; dL/dz of the loss is p - y",
     "relu-kink": "wrong only where the ReLU input is <= 0: the derivative is 1 for z > 0 only, "
@@ -54,6 +56,18 @@ HINTS: dict[str, str] = {
     "corrected ones are for this step's update only",
     "adam-epsilon": "eps goes outside the square root: sqrt(v_hat) + eps, not sqrt(v_hat + eps)",
     "momentum-convention": "the velocity follows another convention than the contract's",
+    "zeros": "the answer is all zeros: a gradient left at np.zeros, never computed, or an "
+    "integer division such as 1 // N (0 for N > 1)",
+    "keepdims": "shapes (N, C) and (N,) met: a sum or max over axis 1 lost its axis "
+    "(keepdims=True keeps it as (N, 1)), or labels (N,) stand where one-hot rows (N, C) or a "
+    "column (N, 1) belong",
+    "axis": "the sum (softmax, log-sum-exp) runs over the wrong axis: rows are samples, so "
+    "each row is normalised over its C classes, axis=1",
+    "bias-forgotten": "the biases are left out: each layer has n_out of them beside its "
+    "n_in * n_out weights",
+    "off-by-one": "a layer too many or too few: n sizes make n - 1 layers, one between each "
+    "pair of neighbours",
+    "missing-return": "the function returned None: is its `return` missing?",
     "unstable": "overflow or lost digits at large inputs: use the stable form (shift by the "
     "max; softplus / log-sum-exp on logits; dL/dz = p - y directly, never through dL/dp)",
     "mutates-input": "the caller's arrays were changed: work on copies or new arrays",
@@ -71,14 +85,21 @@ SPECIFICITY = (
     "adam-epsilon",
     "adam-bias-correction",
     "momentum-convention",
+    "missing-return",
+    "bias-forgotten",
+    "off-by-one",
+    "axis",
     "order",
     "activation-derivative",
     "relu-kink",
     "bias-not-summed",
     "bias-shape",
     "transpose",
+    "keepdims",
     "unstable",
+    "zeros",
     "sign",
+    "n-minus-1",
     "scale",
     "mutates-input",
     "shape",
@@ -125,9 +146,19 @@ def _fmt(a: np.ndarray, limit: int = 4) -> str:
 
 
 def _telling(c: float, case: Case) -> bool:
-    """c is a factor a mistake typically makes: 2, 1/2, -1, N or 1/N."""
+    """c is a factor a mistake typically makes: 2, 1/2, -1, N, 1/N or N/(N - 1)."""
     telling = [2.0, 0.5, -1.0] + ([case.batch, 1.0 / case.batch] if case.batch else [])
-    return any(abs(c - t) <= 1e-6 * abs(t) for t in telling)
+    return any(_near(c, t) for t in telling) or _is_n_over_n_minus_1(c, case)
+
+
+def _near(c: float, t: float) -> bool:
+    return abs(c - t) <= 1e-6 * abs(t)
+
+
+def _is_n_over_n_minus_1(c: float, case: Case) -> bool:
+    """c = N/(N - 1): a mean divided by N - 1 instead of N (told apart from N and 2 for N > 2)."""
+    n = case.batch
+    return bool(n and n > 2 and _near(c, n / (n - 1)))
 
 
 def _scale_factor(
@@ -150,9 +181,13 @@ def _scale_factor(
 def _describe_factor(c: float, case: Case) -> str:
     """'a factor c', saying when c is the batch size N or 1/N (a mean where a sum belongs)."""
     n = case.batch
+    if _is_n_over_n_minus_1(c, case):
+        return f"a factor {c:.6g} (= N/(N - 1), N = {n}: divided by N - 1 instead of N)"
+    if n == 2 and _near(c, 2.0):  # N = 2 is also N/(N - 1): a sum and a division by N - 1
+        return "a factor 2 (= N = N/(N - 1), N = 2: a sum, or a division by N - 1)"
     if n and n > 1:
         for value, words in ((n, "N"), (1.0 / n, "1/N")):
-            if abs(c - value) <= 1e-6 * value:
+            if _near(c, value):
                 return f"a factor {c:.6g} (= {words}, N = {n})"
     return f"a factor {c:.6g}"
 
@@ -171,11 +206,14 @@ def _value_codes(got: np.ndarray, want: np.ndarray, case: Case, name: str) -> tu
             return ["transpose", "scale"], (
                 f"the answer's transpose is {_describe_factor(c, case)} times the right one"
             )
+    if not np.any(got) and np.any(np.abs(want) > case.atol):
+        return ["zeros"], "the answer is all zeros where the right one is not"
     c = _scale_factor(got, want, case)
     if c is not None and abs(c + 1) < 1e-6:
         return ["sign"], "the answer is exactly the negated right one"
     if c is not None:
-        codes = ["scale"] + (["sign"] if c < 0 else [])
+        size = "n-minus-1" if _is_n_over_n_minus_1(c, case) else "scale"
+        codes = [size] + (["sign"] if c < 0 else [])
         return codes, f"the answer is {_describe_factor(c, case)} times the right one"
     if "extreme" in case.tags:
         return ["unstable"], EXTREME_NOTE
@@ -191,6 +229,11 @@ def _shape_codes(got: np.ndarray, want: np.ndarray, case: Case, name: str) -> tu
     """Codes for an answer of the wrong shape."""
     where = f"shape {got.shape} where {want.shape} is asked"
     is_bias = name in case.bias_outputs
+    n = want.shape[0] if want.ndim == 2 and want.shape[1] == 1 else None
+    if (
+        n is not None and n == case.batch and n > 1 and got.shape == (n, n)
+    ):  # (N, 1) against (N,): (N, N)
+        return ["keepdims"], f"{where}: a column (N, 1) and a vector (N,) broadcast into (N, N)"
     if got.ndim == 2 and want.ndim == 2 and got.shape == want.shape[::-1]:
         if close(got.T, want, case):
             return ["transpose"], f"{where}; its transpose is right"
@@ -261,9 +304,16 @@ def compare_output(
         more, note = _shape_codes(got, want, case, name)
     else:
         more, note = _value_codes(got, want, case, name)
-    if codes:  # a named mistake explains the numbers better than a factor or a sign does
-        more = [c for c in more if c not in ("scale", "sign", "unstable")]
+    if codes:  # a named mistake explains the numbers better than a factor does (an exact
+        # negation stays named: a velocity of another convention, flipped by a sign slip)
+        exact_sign = more == ["sign"]
+        more = [c for c in more if c not in ("scale", "n-minus-1", "sign", "unstable", "zeros")]
+        more += ["sign"] if exact_sign else []
         note = "; ".join([*notes, note] if note else notes)
+    if got.dtype.kind in "biu" and want.dtype.kind == "f":
+        more.append("dtype")
+        note = f"{note}; " if note else ""
+        note += f"integers ({got.dtype}) where floats are asked: astype(int), // or an int array"
     codes = most_specific_first(codes + more)  # each code once
     example = f"expected {_fmt(want)}, got {_fmt(got)}"
     detail = f"{name}: {note + '; ' if note else ''}{example}"

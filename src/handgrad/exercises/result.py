@@ -5,11 +5,14 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
-from .diagnose import HINTS
+from .diagnose import HINTS, most_specific_first
+from .explanations import explain, markdown_html
 
-__all__ = ["CaseResult", "CheckResult", "DOCS"]
+__all__ = ["CaseResult", "CheckResult", "EXPLAIN"]
 
-DOCS = "docs/exercises.md"
+# where a hint is explained at length: shipped with the package, so it works in a learner's
+# course folder (which has no docs/), in a terminal and in a notebook
+EXPLAIN = "handgrad exercise explain"
 
 
 @dataclass
@@ -46,11 +49,9 @@ class CheckResult:
 
     @property
     def diagnoses(self) -> list[str]:
-        """Every code found, each once, in the order first seen."""
-        seen: list[str] = []
-        for case in self.cases:
-            seen += [d for d in case.diagnoses if d not in seen]
-        return seen
+        """Every code found, each once, most specific first (a named mistake before a factor:
+        mse over N - 1 shows `n-minus-1` on most cases, `scale` on the two-sample one)."""
+        return most_specific_first([d for case in self.cases for d in case.diagnoses])
 
     def __bool__(self) -> bool:
         return self.passed
@@ -66,11 +67,11 @@ class CheckResult:
         return out
 
     def _hints(self) -> list[tuple[str, str, str]]:
-        """(label, text, link) for each diagnosis, then the exercise's formulas if it failed."""
-        hints = [(code, HINTS[code], f"{DOCS}#{code}") for code in self.diagnoses]
-        if not self.passed:
-            where = f"{DOCS}#{self.doc}" if self.doc else DOCS
-            hints.append(("formulas", "the formulas for this exercise", where))
+        """(label, text, section) for each diagnosis, then the exercise's formulas if it failed;
+        ``section`` names the explanation (``explain(section)``)."""
+        hints = [(code, HINTS[code], code) for code in self.diagnoses]
+        if not self.passed and self.doc:
+            hints.append(("formulas", "the formulas for this exercise", self.exercise))
         return hints
 
     def __str__(self) -> str:
@@ -89,11 +90,14 @@ class CheckResult:
         if hints:
             lines.append("hints:")
             lines += [
-                f"  - {label}: {text} (see {link})"
-                if label != "formulas"
-                else f"  - {text}: {link}"
-                for label, text, link in hints
+                f"  - {label}: {text}" if label != "formulas" else f"  - {text}: {EXPLAIN} {name}"
+                for label, text, name in hints
             ]
+            example = hints[0][2]
+            lines.append(
+                f"each hint at length: {EXPLAIN} NAME, e.g. {EXPLAIN} {example} "
+                f'(in Python: handgrad.exercises.explain("{example}"))'
+            )
         if self.output:
             lines.append("your code printed (first lines):")
             lines += [f"  | {line}" for line in self.output.splitlines()[:10]]
@@ -102,9 +106,28 @@ class CheckResult:
     def __repr__(self) -> str:
         return str(self)
 
+    @staticmethod
+    def _case_rows_html(c: CaseResult) -> str:
+        """A case's row, and under a failing one its message in a row of its own, as wide as
+        the table: on a phone no column is pushed past the edge by a long message."""
+        e = html.escape
+        mark = "&#10003;" if c.passed else "&#10007;"
+        codes = ", ".join(f'<code style="white-space:nowrap">{e(d)}</code>' for d in c.diagnoses)
+        row = (
+            f'<tr><td style="{CELL}">{e(c.name)}</td><td style="{CELL}">{mark}</td>'
+            f'<td style="{CELL}">{codes}</td></tr>'
+        )
+        if c.passed or not c.message:
+            return row
+        return row + (
+            f'<tr><td colspan="3" style="{MESSAGE_CELL}"><pre style="{PRE}">'
+            f"{e(c.message)}</pre></td></tr>"
+        )
+
     def _repr_html_(self) -> str:
-        """A table that fits its container from 360 to 1400 px: long messages wrap inside
-        their cell, and the table scrolls inside its own box rather than widening the page."""
+        """A table that fits its container from 360 to 1400 px: three short columns (case,
+        result, diagnosis), each failing case's message wrapping in a row of its own under
+        it; each hint folds out into its explanation (shipped with the package)."""
         e = html.escape
         ok = self.passed
         colour = "#1a7f37" if ok else "#b42318"
@@ -118,29 +141,20 @@ class CheckResult:
             parts.append(f'<p style="{WRAP}"><b>problem:</b> {e(self.problem)}</p>')
         if self.cases:
             parts.append(
-                f'<div style="overflow-x:auto;max-width:100%"><table style="{TABLE}">'
-                f'<thead><tr><th style="{CELL}">case</th><th style="{CELL}">result</th>'
-                f'<th style="{CELL}">diagnosis</th><th style="{CELL}">expected vs got</th>'
+                f'<table style="{TABLE}"><thead><tr><th style="{HEAD}">case</th>'
+                f'<th style="{HEAD}">result</th><th style="{HEAD}">diagnosis</th>'
                 "</tr></thead><tbody>"
             )
             for c in self.cases:
-                mark = "&#10003;" if c.passed else "&#10007;"
-                codes = ", ".join(
-                    f'<a href="{e(DOCS)}#{e(d)}" style="white-space:nowrap"><code>{e(d)}</code></a>'
-                    for d in c.diagnoses
-                )
-                message = e(c.message) if not c.passed else ""
-                parts.append(
-                    f'<tr><td style="{CELL}">{e(c.name)}</td><td style="{CELL}">{mark}</td>'
-                    f'<td style="{CELL}">{codes}</td><td style="{MESSAGE_CELL}">'
-                    f'<pre style="{PRE}">{message}</pre></td></tr>'
-                )
-            parts.append("</tbody></table></div>")
+                parts.append(self._case_rows_html(c))
+            parts.append("</tbody></table>")
         hints = self._hints()
-        if hints:
+        if hints:  # each hint opens on its explanation, shipped with the package
             items = "".join(
-                f'<li><a href="{e(link)}">{e(label)}</a>: {e(text)}</li>'
-                for label, text, link in hints
+                f"<li><details><summary><code>{e(label)}</code>: {e(text)}</summary>"
+                f'<div style="{EXPLANATION}">{markdown_html(explain(name).body)}</div>'
+                "</details></li>"
+                for label, text, name in hints
             )
             parts.append(f'<ul style="{WRAP};padding-left:1.2em">{items}</ul>')
         parts.append("</div>")
@@ -151,6 +165,8 @@ class CheckResult:
 BOX = "font-family:sans-serif;max-width:100%;box-sizing:border-box;overflow-wrap:anywhere"
 WRAP = "overflow-wrap:anywhere;margin:.5em 0"
 TABLE = "border-collapse:collapse;width:100%;table-layout:auto"
-CELL = "text-align:left;vertical-align:top;padding:2px 6px;overflow-wrap:break-word"
-MESSAGE_CELL = f"{CELL};min-width:16em"
+CELL = "text-align:left;vertical-align:top;padding:2px 6px;overflow-wrap:anywhere"
+HEAD = f"{CELL};white-space:nowrap"
+MESSAGE_CELL = f"{CELL};padding-left:1.5em;padding-bottom:.5em;border-bottom:1px solid #ddd"
 PRE = "margin:0;white-space:pre-wrap;overflow-wrap:anywhere;font-size:90%"
+EXPLANATION = "margin:.3em 0 .6em;overflow-x:auto;max-width:100%"

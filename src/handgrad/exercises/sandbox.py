@@ -25,7 +25,7 @@ from pathlib import Path
 
 from . import _channel
 from .catalogue import Exercise
-from .checking import judge, settle
+from .checking import judge, not_run_after, settle
 from .result import CaseResult, CheckResult
 from .running import Outcome, printable
 
@@ -316,6 +316,9 @@ def _collect(
             result.cases.append(judge(exercise, case, ended[index]))
         elif index == unfinished:
             result.cases.append(CaseResult(case.name, False, [], stopped))
+        elif timed_out and unfinished is not None:
+            hung = cases[unfinished].name
+            result.cases.append(CaseResult(case.name, False, [], not_run_after(hung)))
         else:
             result.cases.append(
                 CaseResult(case.name, False, [], "not run: the process had stopped")

@@ -23,7 +23,7 @@ def render(exercise: Exercise, path: str | None = None) -> str:
         f"Contract:\n{contract}\n\n"
         f"Replace each `raise NotImplementedError` with your code, then check it:\n\n"
         f"    handgrad exercise check {check}\n\n"
-        f"The formulas: docs/exercises.md#{exercise.doc}\n"
+        f"The formulas: handgrad exercise explain {exercise.name}\n"
         f'"""\n\n'
         f"import numpy as np\n\n\n"
         f"{exercise.stub}"

@@ -1,0 +1,304 @@
+"""The explanations behind each hint, shipped with the package (a learner's course folder
+has no docs/): ``explain("scale")``, ``explain("mse")``, ``handgrad exercise explain scale``.
+
+``TEXT`` is the "Formulas" and "Diagnoses" sections of the project's docs/exercises.md, word
+for word (a test keeps the two equal); a section is found by its heading's anchor, the name
+a hint or a result shows (a diagnosis code, or an exercise's formula section).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+__all__ = ["Explanation", "explain", "sections", "TEXT"]
+
+
+def anchor(heading: str) -> str:
+    """The anchor of a Markdown heading, as GitHub makes it: "`n-minus-1`" -> "n-minus-1"."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def sections() -> dict[str, tuple[str, str]]:
+    """anchor -> (heading, Markdown body) for every "###" section of TEXT."""
+    found: dict[str, tuple[str, str]] = {}
+    for chunk in re.split(r"^### ", TEXT, flags=re.M)[1:]:
+        heading, _, body = chunk.partition("\n")
+        body = re.split(r"^## ", body, flags=re.M)[0]
+        found[anchor(heading)] = (heading.strip(), body.strip())
+    return found
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One section: prints as text, shows as HTML in a notebook."""
+
+    name: str
+    heading: str
+    body: str
+
+    def __str__(self) -> str:
+        return f"{self.heading.replace('`', '')}\n\n{self.body}"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return f"<div>{markdown_html(f'#### {self.heading}')}{markdown_html(self.body)}</div>"
+
+
+def markdown_html(text: str) -> str:
+    """Our own Markdown (never a learner's) as HTML; escaped text if markdown-it is missing."""
+    try:
+        from markdown_it import MarkdownIt
+    except ImportError:  # pragma: no cover - a core dependency
+        return f'<pre style="white-space:pre-wrap">{html.escape(text)}</pre>'
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+
+
+def explain(name: str) -> Explanation:
+    """The explanation of a diagnosis code ("scale") or of an exercise's formulas ("mse")."""
+    known = sections()
+    key = anchor(name)
+    if key not in known:
+        from .catalogue import all_exercises
+
+        docs = {e.name: e.doc for e in all_exercises()}
+        key = docs.get(name, key)
+    if key not in known:
+        raise ValueError(
+            f"nothing to explain under {name!r}; choose a diagnosis or an exercise: "
+            f"{', '.join(sorted(known))}"
+        )
+    heading, body = known[key]
+    return Explanation(key, heading, body)
+
+
+TEXT = """\
+## Formulas
+
+Rows are samples: X is (N, D), a layer computes z = X W + b with W (in, out) — except the
+`linear` exercise's layer, whose W is (out, in) and which computes x Wᵀ + b.
+
+### ReLU and its gradient
+relu(z) = max(z, 0); dL/dz = dz · 1[z > 0]. The derivative at exactly 0 is taken as 0,
+and it is read from the input z: a mask built from the output with `>= 0` is all ones.
+
+### One-hot
+Row n of the (N, C) result has a single 1, in column y[n]. C comes from the caller, not
+from the labels seen (a batch may miss a class).
+
+### Softmax
+softmax(z)_j = exp(z_j − m) / Σ_k exp(z_k − m) with m = max_k z_k, per row. Subtracting
+m changes nothing mathematically and keeps every exponential in (0, 1].
+
+### Sigmoid and tanh
+σ(z) = 1 / (1 + e^{−z}); for z < 0 write it e^{z} / (1 + e^{z}) so nothing overflows.
+Given the output a = σ(z): σ'(z) = a (1 − a). Given a = tanh(z): tanh'(z) = 1 − a².
+
+### MSE
+mean((ŷ − y)²) over all entries, no factor 1/2.
+
+### L2 penalty
+R = (λ/2) Σ w², ∂R/∂w = λ w (the convention with the 1/2).
+
+### Binary cross-entropy from logits
+l = softplus(z) − y z = max(z, 0) − y z + log1p(e^{−|z|}), mean over the N samples;
+∂L/∂z = (σ(z) − y) / N.
+
+### Softmax cross-entropy from logits
+l_n = logsumexp(z_n) − z_n[y_n], mean over samples; ∂L/∂z = (softmax(z) − onehot(y)) / N.
+
+### Counting parameters
+Σ over layers of (n_in · n_out + n_out): [10, 64, 3] → 640 + 64 + 192 + 3 = 899.
+
+### The binary classifier: forward and backward
+z1 = X W1 + b1, a1 = f(z1), z2 = a1 W2 + b2, p = σ(z2); with the mean BCE:
+dz2 = (p − y)/N (N, 1); dW2 = a1ᵀ dz2 (H, 1); db2 = Σ_n dz2 (1,);
+da1 = dz2 W2ᵀ; dz1 = da1 ⊙ f'(z1) (N, H); dW1 = Xᵀ dz1 (D, H); db1 = Σ_n dz1 (H,).
+Write dz2 = p − y directly: going through ∂L/∂p = −y/p + (1 − y)/(1 − p) and then
+multiplying by p(1 − p) is the same in exact arithmetic and 0/0 when p rounds to 0 or 1.
+
+### Gradient descent
+θ ← θ − η g, as new arrays.
+
+### Gradient checking
+n_i = (f(x + ε e_i) − f(x − ε e_i)) / (2ε), restoring x_i after each probe; the relative
+error |a_i − n_i| / max(|a_i|, |n_i|, 10⁻⁸), its maximum over i. A right gradient gives
+about 10⁻⁸ or less in float64 on the check's smooth function; a wrong one, far more. The
+check also asks your checker to reject a gradient 2× too large, one with its sign flipped,
+one with a single wrong entry. (handgrad's own `gradcheck` decides differently, per entry
+and scale-aware: `help(handgrad.gradcheck)`, and docs/gradcheck.md in the project.)
+
+### backprop of a sigmoid network
+As the binary classifier with a sigmoid hidden layer and the loss **summed** over the m
+samples: dz2 = A − Y; dz1 = (dz2 W2ᵀ) ⊙ a1 (1 − a1); db1 is (1, H) and db2 (1, 1).
+
+### A Linear layer
+y = x Wᵀ + b; dW = doutᵀ x (out, in); db = Σ_n dout (out,); dx = dout W.
+
+### SGD with momentum
+The velocity is the step: v ← μ v − η g; w ← w + v.
+
+### Adam
+m ← β1 m + (1 − β1) g; v ← β2 v + (1 − β2) g²; m̂ = m / (1 − β1ᵗ); v̂ = v / (1 − β2ᵗ);
+w ← w − η m̂ / (√v̂ + ε), with t = 1 at the first step. Return m and v (the running
+averages), not m̂ and v̂.
+
+### NeuralNetwork and MultiClassNN
+ReLU hidden layers; a sigmoid output with the mean BCE (binary) or a softmax output with
+the mean cross-entropy (multi-class). For both, the output delta is (output − target)/N,
+and each layer's gradient uses the delta *of that layer*, going backwards; a layer is
+updated only after its delta has been passed down through its current weights.
+
+## Diagnoses
+
+Each failing case lists every code that fits (several may: a case can show two bugs),
+most specific first — a named mistake before a structural one (`bias-not-summed`,
+`transpose`), before a generic `sign` or `scale` — with the failing output's expected and
+received values on its first entries, and a hint whose explanation is the section of
+the same name here. An answer that changes its
+inputs in place is reported as `mutates-input`, and what it returned at each step is still
+judged as returned (never the arrays as they ended up). No code means the numbers matched
+no known pattern; then the plain comparison is all there is.
+
+### `scale`
+Right direction, wrong size: the answer is c times the right one for a single constant
+c, reported with its value and named when it is N, 1/N, 2 or 1/2 — usually a mean where
+the contract says sum (`backprop`) or the reverse, or a missing or extra 1/2. Also named
+on top of another mistake when the answer is that mistake times N, 1/N, 2 or 1/2.
+
+### `n-minus-1`
+A mean divided by N − 1 instead of N: the answer is N/(N − 1) times the right one (10/9 on
+ten samples), and a single sample divides by zero (inf, or a ZeroDivisionError). Dividing
+by N − 1 (Bessel's correction) makes the *sample variance* an unbiased estimate of a
+population's variance; a mean loss and its gradient average over the N samples of the
+batch and divide by N. The cases use batch sizes where N/(N − 1), N, 2 and 1/2 differ; on
+two samples a sum and a division by N − 1 give the same factor 2, and the message says so.
+
+### `transpose`
+The answer's transpose is right (or right up to a factor, then with `scale`): a product
+written in the wrong order, e.g. `dz1.T @ X` for `X.T @ dz1`. Write each factor's shape
+down; rows are samples.
+
+### `sign`
+The answer is the right one negated: y − p for p − y, or θ + η g.
+
+### `relu-kink`
+Wrong only where the ReLU input is ≤ 0: `z >= 0` where `z > 0` is meant, or a mask
+taken from the output a = relu(z) with `a >= 0` (always true). Cases put ReLU inputs at
+exactly 0 to see this.
+
+### `activation-derivative`
+The activation's derivative evaluated at the wrong quantity: σ(a)(1 − σ(a)) or
+1 − tanh(a)² on the output a (formulas for z), or a(1 − a) and 1 − z² on z (formulas
+for the output).
+
+### `bias-shape`
+A bias gradient with the right numbers in the wrong shape — (H,) where (1, H) is asked,
+or the reverse. Give each gradient its parameter's shape.
+
+### `bias-not-summed`
+A bias gradient left per sample, (N, H): the bias is added to every row, so its gradient
+is the sum of the rows (with the 1/N of a mean already in the delta).
+
+### `order`
+A layer's gradient computed from another layer's delta (the output layer's dW2 from the
+hidden delta, or dW1 from the output delta), or a layer updated before its delta is
+passed down, so the layers below see a delta propagated through the *new* weights (in
+`fit` for both classes). Go backwards: output delta, its layer's gradients, propagate
+through the current W and the activation, and update after.
+
+### `adam-bias-correction`
+One or both of Adam's bias corrections are missing. The numbers at step t = 1, with
+β1 = 0.9, β2 = 0.999, and a step of η · sign(g) when both are there:
+
+| corrections | first step |
+| --- | --- |
+| both (right) | η |
+| neither | η · 0.1/√0.001 ≈ **3.16 η** (too large) |
+| m only | η · 1/√0.001 ≈ 31.6 η (too large) |
+| v only | η · 0.1 = η/10 (too small) |
+
+It is often said that the first step without bias correction is "10× smaller"; that holds
+only when v is corrected and m is not. With both corrections missing the two errors
+partly cancel and the first step is about 3.16× too **large**; the check reports the
+factor it measures.
+
+### `adam-step-count`
+The corrections use the wrong step count: 1 − βᵗ⁺¹ (a counter incremented once too often,
+or a 0-based loop index plus one too many) makes the first steps too small; 1 − βᵗ⁻¹ is
+0 at the first step and the update is NaN. t is 1 at the first step.
+
+### `adam-returns-corrected`
+The function returned m̂ and v̂ as the new state. They are for this step's update only:
+fed back, the next step corrects them again and the steps drift. The result shows the
+expected and received m and v of every step (`m1`, `v1`, …).
+
+### `adam-epsilon`
+ε inside the square root, √(v̂ + ε): with ε = 10⁻⁸ that adds 10⁻⁴ to a denominator which
+is itself about |g|, so it matters exactly when gradients are small (one case has
+gradients of about 10⁻⁴). Write √v̂ + ε.
+
+### `momentum-convention`
+The velocity follows another convention than the contract's: v ← μ v + g with w ← w − η v
+(PyTorch's; the weights agree, the velocity is −v/η), v ← μ v + η g with w ← w − v,
+or a damped v ← μ v + (1 − μ) g, which changes the weights too.
+
+### `zeros`
+The answer is all zeros where the right one is not: a gradient left at `np.zeros(...)` and
+never filled in (a forgotten bias gradient), or an integer division such as `1 // N`,
+which is 0 for every N > 1 (write `1 / N`, or divide by N).
+
+### `keepdims`
+An array of shape (N, C) met one of shape (N,): NumPy raises "could not be broadcast", or
+a column (N, 1) against a vector (N,) spreads into an (N, N) matrix. Most often an axis
+was lost on the way: `e.sum(axis=1)` is (N,), and `keepdims=True` keeps it as (N, 1). Or
+labels (N,) stand where one-hot rows (N, C) belong (`softmax(z) - y` needs `one_hot(y)`),
+or where a column (N, 1) does: give labels and outputs the same shape before subtracting.
+
+### `axis`
+A softmax (or its log-sum-exp) taken over axis 0, the samples, instead of axis 1, each
+row's C classes. Rows are samples: each row's probabilities sum to 1.
+
+### `bias-forgotten`
+The count has the weights only: each layer also has n_out biases beside its n_in · n_out
+weights.
+
+### `off-by-one`
+One layer too few or too many: n sizes make n − 1 layers, one between each pair of
+neighbouring sizes (`zip(sizes[:-1], sizes[1:])`).
+
+### `missing-return`
+The function returned None: its last line computes the answer but does not `return` it
+(or a branch ends without a `return`).
+
+### `unstable`
+NaN or inf where every true value is finite, or wrong only on extreme inputs (logits of
+±800, outputs saturated at 0 or 1): exp overflowed, log met 0, or a gradient went through
+∂L/∂p = −y/p + (1 − y)/(1 − p) and met 0/0. Shift by the max (softmax), compute the loss
+from the logits (softplus, log-sum-exp) instead of log(p), and write the output delta as
+p − y (or softmax − one-hot) directly. "Wrong only on extreme inputs" is claimed only when
+the ordinary cases pass: an answer that is wrong everywhere (a stable formula with a wrong
+factor) fails its extreme case too, without this code.
+
+### `mutates-input`
+The caller's arrays changed: an in-place `-=`, `*=` or masked assignment on an argument,
+or a finite-difference probe not restored. Work on new arrays or copies. A probe restored
+by stepping back (`x[i] += eps`, then `-= 2 * eps`, then `+= eps`) leaves some entries off
+in their last digit, because x + eps − eps is not always x in floating point; the message
+then says "only in its last digits". Keep the old value and assign it back.
+
+### `shape`
+The result's shape differs from the contract's — (N,) where (N, 1) is asked, a per-column
+loss where a number is asked, or a one-hot matrix sized by the labels seen.
+
+### `dtype`
+float32 in, float64 out: something (a `float` literal array, `astype(float)`, a
+float64 mask) upcast the result. The contract keeps the input's dtype. Under NumPy 2 a
+NumPy float64 *scalar* upcasts too: `w * np.power(beta1, t)`, `w / np.sqrt(2.0)` or
+`np.float64(lr) * grad` give float64 for a float32 `w`, where the same constant as a
+Python float (`beta1 ** t`, `math.sqrt(2.0)`, `lr`) keeps float32.
+"""
