@@ -59,9 +59,11 @@ def per_call(f: Callable[[], object], k: int) -> float:
     return (time.perf_counter() - start) / k
 
 
-def compare(ours: Callable[[], object], theirs: Callable[[], object], rounds: int, k: int):
-    """Per-call times (ours, theirs) of each round, the order alternating."""
-    ours(), theirs()  # warm-up
+def compare(ours: Callable[[], object], theirs: Callable[[], object], rounds: int):
+    """Per-call times (ours, theirs) of each round, the order alternating; each time is of
+    ``k`` calls together, k chosen for about 20 ms a measurement (from a warm-up call each)."""
+    slowest = max(per_call(ours, 1), per_call(theirs, 1))
+    k = max(1, min(200, round(0.02 / slowest)))
     a, b = [], []
     for r in range(rounds):
         if r % 2:
@@ -71,11 +73,6 @@ def compare(ours: Callable[[], object], theirs: Callable[[], object], rounds: in
             a.append(per_call(ours, k))
             b.append(per_call(theirs, k))
     return a, b
-
-
-def repeats(n_rows: int) -> int:
-    """Calls timed together: about 5-20 ms of work a round on an idle 2-core machine."""
-    return max(3, min(200, 400_000 // (n_rows + 2000)))
 
 
 def cases(dtype):
@@ -180,10 +177,6 @@ def wrapped_cases():
         )
 
 
-def rows_of(label: str) -> int:
-    return int(label.split()[0].replace(",", ""))
-
-
 def run(threads: int | None, rounds: int) -> None:
     setting = "default threads" if threads is None else f"{threads} BLAS thread(s)"
     print(f"\n### {setting}, {rounds} rounds, load at start {os.getloadavg()[0]:.1f}\n")
@@ -192,7 +185,7 @@ def run(threads: int | None, rounds: int) -> None:
     with threadpool_limits(limits=threads, user_api="blas"):
         all_cases = [*cases(np.float64), *cases(np.float32), *wrapped_cases()]
         for case, method, label, (ours, theirs) in all_cases:
-            a, b = compare(ours, theirs, rounds, repeats(rows_of(label)))
+            a, b = compare(ours, theirs, rounds)
             ratios = [x / y for x, y in zip(a, b)]
             print(
                 f"| {case} | {method} | {label} | {_us(statistics.median(a))} "

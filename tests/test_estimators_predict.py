@@ -19,7 +19,7 @@ from sklearn.datasets import load_digits
 from sklearn.neural_network import MLPClassifier as SkClassifier
 from sklearn.preprocessing import StandardScaler
 
-from handgrad.estimators import MLPClassifier, MLPRegressor
+from handgrad.estimators import MLPClassifier, MLPRegressor, _data
 from handgrad.estimators._base import BaseMLP
 from handgrad.estimators._classifier import _softmax_in_place
 from handgrad.nn import functional as F
@@ -63,7 +63,7 @@ def _inputs(X: np.ndarray, dtype) -> dict[str, np.ndarray]:
         "one row": X[:1],
         "every third row": X[::3],
         "other dtype": X.astype(other),
-        "more rows than a chunk": rng.normal(size=(5000, X.shape[1])).astype(dtype),
+        "more rows than PREDICT_CHUNK": rng.normal(size=(5000, X.shape[1])).astype(dtype),
     }
 
 
@@ -161,3 +161,25 @@ def test_a_model_fitted_with_feature_names_warns_on_a_plain_array_as_scikit_lear
     for Xn in (X, X[:1], frame, frame[list(reversed(frame.columns))]):
         assert _outcome(ours.predict, Xn) == _outcome(theirs.predict, Xn)
     assert "fitted with feature names" in _outcome(ours.predict, X)[1][0][1]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_rows_predicted_in_many_chunks_are_the_rows_predicted_at_once(digits, dtype, monkeypatch):
+    """Dense X goes in one chunk unless the widest layer's piece would pass DENSE_BUDGET
+    values; with a budget of 200 values (5 rows of X's 64 columns), the pieces, put together, are
+    the whole (to rounding: a BLAS may sum a product of another height in another order)."""
+    X, y = digits
+    est = _fit("multiclass", dtype, X, y)
+    whole = {m: getattr(est, m)(X.astype(dtype)) for m in _methods(est)}
+    monkeypatch.setattr(_data, "DENSE_BUDGET", 200)
+    monkeypatch.setattr(_data, "PREDICT_CHUNK", 5)
+    assert len(_data.chunks(X, width=64)) == -(-len(X) // 5)  # at least PREDICT_CHUNK rows
+    assert len(_data.chunks(X, width=16)) == -(-len(X) // 12)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    for m, expected in whole.items():
+        got = getattr(est, m)(X.astype(dtype))
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        if got.dtype.kind == "f":
+            np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
+        else:
+            assert np.array_equal(got, expected)

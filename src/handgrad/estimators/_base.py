@@ -390,8 +390,9 @@ class BaseMLP(Persistence, BaseEstimator):
         computed in chunks of rows (a sparse chunk is densified on its own)."""
         model = self._network()
         dtype = self.coefs_[0].dtype
+        widest = max(X.shape[1], *(np.shape(W)[1] for W in self.coefs_))
         with np.errstate(over="ignore", invalid="ignore"):  # reported by name below
-            parts = [infer(model, rows(X, part, dtype)) for part in chunks(X)]  # keeps no rows
+            parts = [infer(model, rows(X, part, dtype)) for part in chunks(X, width=widest)]
         if len(parts) == 1:
             z = parts[0]
         else:
