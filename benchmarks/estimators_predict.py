@@ -61,9 +61,9 @@ def per_call(f: Callable[[], object], k: int) -> float:
 
 def compare(ours: Callable[[], object], theirs: Callable[[], object], rounds: int):
     """Per-call times (ours, theirs) of each round, the order alternating; each time is of
-    ``k`` calls together, k chosen for about 20 ms a measurement (from a warm-up call each)."""
-    slowest = max(per_call(ours, 1), per_call(theirs, 1))
-    k = max(1, min(200, round(0.02 / slowest)))
+    ``k`` calls together, k chosen for about 30 ms a measurement (from 3 warm-up calls)."""
+    slowest = max(statistics.median(per_call(f, 1) for _ in range(3)) for f in (ours, theirs))
+    k = max(1, min(300, round(0.03 / slowest)))
     a, b = [], []
     for r in range(rounds):
         if r % 2:
@@ -202,7 +202,7 @@ def _us(seconds: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=11)
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument(
         "--threads", type=int, default=None, help="one BLAS thread count (default: both)"
     )
