@@ -33,25 +33,26 @@ def infer(model: Module, x: ArrayLike) -> np.ndarray:
     return y
 
 
-def _infer(module: Module, x, owned: bool) -> tuple[np.ndarray, bool]:
+def _infer(module: Module, x: ArrayLike, owned: bool) -> tuple[np.ndarray, bool]:
     """(the module's output, whether that array is this call's own and may be overwritten).
     ``owned`` says the same of x."""
     kind = type(module)
     if kind is Sequential:
+        y = x
         for layer in module.layers:  # type: ignore[attr-defined]
-            x, owned = _infer(layer, x, owned)
-        return x, owned
+            y, owned = _infer(layer, y, owned)
+        return np.asarray(y), owned
     if kind is Linear:
         return _linear(module, x), True  # type: ignore[arg-type]
     if kind is Identity:
-        return x, owned
+        return np.asarray(x), owned
     activation = _ACTIVATIONS.get(kind)
-    if activation is None:
-        return module.forward(x), False  # a module handgrad does not know: its own forward
-    return activation(module, x, owned), True
+    if activation is None:  # a module handgrad does not know: its own forward
+        return module.forward(x), False  # type: ignore[arg-type]
+    return activation(module, np.asarray(x), owned), True
 
 
-def _linear(layer: Linear, x) -> np.ndarray:
+def _linear(layer: Linear, x: ArrayLike) -> np.ndarray:
     """x (N, in) -> x @ W + b (N, out): ``Linear.forward``'s checks and arithmetic."""
     x = as_float_array(x, "Linear input", layer.dtype)
     check_matrix(x, "Linear input", layer.in_features)
@@ -66,26 +67,29 @@ def _linear(layer: Linear, x) -> np.ndarray:
 # In place, the ufuncs compute each element by the expression the functional form uses.
 
 
-def _relu(module: Module, x, owned: bool) -> np.ndarray:
+def _relu(module: Module, x: np.ndarray, owned: bool) -> np.ndarray:
     if owned:
-        return np.maximum(x, 0, out=x)
+        y: np.ndarray = np.maximum(x, 0, out=x)
+        return y
     return F.relu(x)
 
 
-def _leaky_relu(module: Module, x, owned: bool) -> np.ndarray:
+def _leaky_relu(module: Module, x: np.ndarray, owned: bool) -> np.ndarray:
     slope = module.negative_slope  # type: ignore[attr-defined]
     if owned:  # z stays where z > 0; elsewhere slope * z (NaN too: slope * NaN is NaN)
-        return np.multiply(x, slope, out=x, where=~(x > 0))
+        y: np.ndarray = np.multiply(x, slope, out=x, where=~(x > 0))
+        return y
     return F.leaky_relu(x, slope)
 
 
-def _tanh(module: Module, x, owned: bool) -> np.ndarray:
+def _tanh(module: Module, x: np.ndarray, owned: bool) -> np.ndarray:
     if owned:
-        return np.tanh(x, out=x)
+        y: np.ndarray = np.tanh(x, out=x)
+        return y
     return F.tanh(x)
 
 
-def _sigmoid(module: Module, x, owned: bool) -> np.ndarray:
+def _sigmoid(module: Module, x: np.ndarray, owned: bool) -> np.ndarray:
     return F.sigmoid(x)  # two tails, two expressions: the functional form, a fresh array
 
 
