@@ -5,8 +5,8 @@ units), then, round by round in one process, each predicts the same X (``k`` cal
 together, wall clock); which library goes first alternates. The table gives the medians of
 the per-call times and the median of the per-round ratios handgrad / scikit-learn with
 their range (< 1: handgrad faster), and the load average at the start and the end of each
-setting. Cases: one row, 100 rows, the whole table, 20,000 rows (the table repeated with
-noise: more than handgrad's chunk of 4,096 rows); float64 and float32; classifier
+setting. Cases: one row, 100 rows, the whole table, 20,000 rows (the table's rows drawn with
+noise); float64 and float32; classifier
 (``predict_proba``, ``predict``, ``decision_function`` against scikit-learn's
 ``predict_proba``, which it has instead, ``score``) and regressor (``predict``, ``score``);
 a ``Pipeline`` (StandardScaler + classifier) and a pandas ``DataFrame``.
