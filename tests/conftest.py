@@ -184,7 +184,16 @@ def _local_cluster(n_workers: int = 2):
 
 @contextmanager
 def cluster_and_client():
-    with _local_cluster() as cluster:
+    """A two-worker cluster and its client. The nannies write their workers' variables
+    (OMP_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1, MKL_NUM_THREADS=1, PYTHONHASHSEED) into this
+    process's environment; they are put back once the workers are up and again when the
+    cluster closes (a restarted worker writes them again), so the tests after run with the
+    environment the session started with (tests/sweep/test_cluster_fixture_environ.py)."""
+    pytest.importorskip("distributed", reason="the sweep extra is not installed")
+    from handgrad.sweep.execute import _environ_kept_from_nannies
+
+    with _environ_kept_from_nannies() as restore_environ, _local_cluster() as cluster:
+        restore_environ()
         import distributed
 
         with distributed.Client(cluster) as client:

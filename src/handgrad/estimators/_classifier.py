@@ -178,7 +178,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         [sigmoid(-z), sigmoid(z)] for two classes, softmax for more, sigmoid per label for
         multilabel (rows need not sum to 1)."""
         z = self._logits(X)
-        return F.sigmoid(z) if self.__dict__.get("_multilabel") else probabilities(z)
+        if self.__dict__.get("_multilabel"):
+            return F.sigmoid(z)
+        return probabilities(z) if z.shape[1] == 1 else _softmax_in_place(z)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """log of ``predict_proba``, computed from the logits (finite for any finite logit)."""
@@ -227,6 +229,17 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 f"{self.classes_.size} classes do not fit a network with {self.n_outputs_} "
                 "output(s)"
             )
+
+
+def _softmax_in_place(z: np.ndarray) -> np.ndarray:
+    """softmax of each row of the logits z (N, C), written into z: the bits of
+    ``handgrad.nn.functional.softmax`` (the same operations in the same order) without its
+    two fresh arrays. z must be the caller's own (here: the network's fresh output)."""
+    with np.errstate(over="ignore"):  # logits spanning more than the float range: -inf,
+        z -= np.max(z, axis=1, keepdims=True)  # whose exp is 0, the exact limit
+    np.exp(z, out=z)
+    z /= np.sum(z, axis=1, keepdims=True)
+    return z
 
 
 def _plain_strings(labels: np.ndarray) -> np.ndarray:

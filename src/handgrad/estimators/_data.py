@@ -14,7 +14,10 @@ from ..splits import held_out_count, split_rows
 from ._params import jsonable
 
 # Sparse X is densified at most DENSE_BUDGET values at a time (32 MB in float64) when
-# predicting or computing a full-batch gradient; dense X goes by PREDICT_CHUNK rows.
+# predicting or computing a full-batch gradient. Dense X is predicted in chunks whose widest
+# layer holds at most DENSE_BUDGET values, and at least PREDICT_CHUNK rows: one chunk for
+# most tables (each chunk is a matrix product per layer; at the BLAS's default threads on a
+# busy machine every product waits for its threads, so fewer products cost less).
 DENSE_BUDGET = 4_000_000
 PREDICT_CHUNK = 4096
 
@@ -37,12 +40,17 @@ def rows(X, idx, dtype) -> np.ndarray:
     return np.ascontiguousarray(X[idx], dtype=dtype)
 
 
-def chunks(X, size: int = PREDICT_CHUNK):
-    """Slices covering X's rows in pieces of ``size`` rows, fewer for wide sparse X (so that a
-    densified piece holds at most DENSE_BUDGET values)."""
+def chunks(X, size: int | None = None, width: int = 0):
+    """Slices covering X's rows in pieces of ``size`` rows (PREDICT_CHUNK by default), fewer
+    for wide sparse X (so that a densified piece holds at most DENSE_BUDGET values); for
+    dense X given the ``width`` of the network's widest layer, more when that layer's piece
+    still fits in DENSE_BUDGET."""
     n, d = X.shape
+    size = PREDICT_CHUNK if size is None else size
     if sp.issparse(X):
         size = max(1, min(size, DENSE_BUDGET // max(d, 1)))
+    elif width:
+        size = max(size, DENSE_BUDGET // width)
     return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
 

@@ -212,6 +212,7 @@ def _environ_kept_from_nannies() -> Iterator[Callable[[], None]]:
     worker restarted during the sweep sets them again). A variable changed since by someone
     else is left alone."""
     import dask
+    import distributed  # noqa: F401 - registers the defaults read below (the nannies' variables)
 
     config = dask.config.get("distributed.nanny.pre-spawn-environ", {})
     # what a nanny writes: a key's configured value when this process has none, and
