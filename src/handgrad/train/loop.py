@@ -32,7 +32,7 @@ import itertools
 import math
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -280,6 +280,9 @@ def _choose_step(run: Run, fast: bool) -> None:
         type(cb).on_batch_end not in (Callback.on_batch_end, ProgressBar.on_batch_end)
         for cb in run.callbacks
     )
+    run.quiet = run.replay and all(
+        type(cb).on_batch_end is Callback.on_batch_end for cb in run.callbacks
+    )
     run.guard = DivergenceGuard(run.step, run.step.params, run.optimizer, run.replay)
     if run.resume is None:
         state = dict(run.rng.bit_generator.state)
@@ -323,9 +326,14 @@ def _run_epoch(run: Run, epoch: int) -> float:
     run.guard.renew = True
     started = time.perf_counter()
     order = batches(run.rows, run.batch_size, rng=rng, shuffle=run.shuffle, drop_last=run.drop_last)
-    for idx in itertools.islice(order, skip, None):
-        if not _train_batch(run, idx):
-            break
+    if skip:
+        order = itertools.islice(order, skip, None)
+    if run.quiet:
+        _train_quietly(run, order)
+    else:
+        for idx in order:
+            if not _train_batch(run, idx):
+                break
     return started
 
 
@@ -361,6 +369,71 @@ def _train_batch(run: Run, idx: np.ndarray) -> bool:
         )
         return False
     return True
+
+
+def _train_quietly(run: Run, order: Iterable[np.ndarray]) -> None:
+    """The batches of ``order``, as ``_train_batch`` trains them one by one, when nothing
+    acts between steps (``run.quiet``: a step the guard replays, no callback's
+    ``on_batch_end``): the same calls in the same order, without what only a callback
+    could see between two steps. The step counters, the epoch's sums and the last step's
+    logs are written back to the context and the position once, when the loop ends (or
+    before a divergence or Ctrl-C is recorded, whose messages count the steps)."""
+    step, ctx, guard, at = run.step, run.ctx, run.guard, run.at
+    batch, forward, loss_and_grad = step.batch, step.forward, step.loss
+    backward, gradients_finite, update = step.backward, step.gradients_finite, step.step
+    log_loss, isfinite, interrupted = run.history.step_loss.append, math.isfinite, run.interrupted
+    metrics, sums = run.metric_fns.items(), at.sums
+    done, loss_sum, seen, value = ctx.step, sums["loss"], sums["seen"], None
+    since: list[np.ndarray] | None = None  # the guard's list, once it took its snapshot
+    try:
+        for idx in order:
+            xb, tb, yb = batch(idx)
+            try:
+                outputs = forward(xb)
+                value_now = loss_and_grad(outputs, tb)
+            except NonFiniteError as exc:
+                ctx.step = at.step = done
+                record_divergence(ctx, f"step {done + 1}", str(exc), guard.rollback())
+                return
+            if not isfinite(value_now):
+                ctx.step = at.step = done
+                reason = why_not_finite(outputs, _outputs_name(run), value_now)
+                record_divergence(ctx, f"step {done + 1}", reason, guard.rollback())
+                return
+            backward()
+            if not gradients_finite():  # the weights are fine: keep them
+                ctx.step = at.step = done
+                record_divergence(ctx, f"step {done + 1}", "a gradient is not finite", None)
+                return
+            if since is None or guard.renew:
+                guard.before_step(idx)
+                since = guard.since
+            else:
+                since.append(idx)
+            update()
+            done += 1
+            value = value_now
+            log_loss(value)
+            rows = len(idx)
+            loss_sum += value * rows
+            seen += rows
+            if metrics:
+                target = tb if yb is None else yb
+                for name, fn in metrics:
+                    sums[name] += fn(outputs, target) * rows
+            if interrupted["set"]:
+                ctx.step = at.step = done
+                ctx.stop_training, ctx.stop_reason = True, "interrupted"
+                run.history.message = (
+                    f"interrupted at epoch {ctx.epoch + 1}, step {done}; "
+                    "the model keeps the weights of that step"
+                )
+                return
+    finally:
+        ctx.step = at.step = done
+        sums["loss"], sums["seen"] = loss_sum, seen
+        if value is not None:
+            ctx.logs = {"loss": value}
 
 
 def _loss_of(
