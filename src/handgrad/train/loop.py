@@ -376,8 +376,7 @@ def _train_quietly(run: Run, order: Iterable[np.ndarray]) -> None:
     acts between steps (``run.quiet``: a step the guard replays, no callback's
     ``on_batch_end``): the same calls in the same order, without what only a callback
     could see between two steps. The step counters, the epoch's sums and the last step's
-    logs are written back to the context and the position once, when the loop ends (or
-    before a divergence or Ctrl-C is recorded, whose messages count the steps)."""
+    logs are written back to the context and the position once, when the loop ends."""
     step, ctx, guard, at = run.step, run.ctx, run.guard, run.at
     batch, forward, loss_and_grad = step.batch, step.forward, step.loss
     backward, gradients_finite, update = step.backward, step.gradients_finite, step.step
@@ -392,17 +391,14 @@ def _train_quietly(run: Run, order: Iterable[np.ndarray]) -> None:
                 outputs = forward(xb)
                 value_now = loss_and_grad(outputs, tb)
             except NonFiniteError as exc:
-                ctx.step = at.step = done
                 record_divergence(ctx, f"step {done + 1}", str(exc), guard.rollback())
                 return
             if not isfinite(value_now):
-                ctx.step = at.step = done
                 reason = why_not_finite(outputs, _outputs_name(run), value_now)
                 record_divergence(ctx, f"step {done + 1}", reason, guard.rollback())
                 return
             backward()
             if not gradients_finite():  # the weights are fine: keep them
-                ctx.step = at.step = done
                 record_divergence(ctx, f"step {done + 1}", "a gradient is not finite", None)
                 return
             if since is None or guard.renew:
@@ -422,7 +418,6 @@ def _train_quietly(run: Run, order: Iterable[np.ndarray]) -> None:
                 for name, fn in metrics:
                     sums[name] += fn(outputs, target) * rows
             if interrupted["set"]:
-                ctx.step = at.step = done
                 ctx.stop_training, ctx.stop_reason = True, "interrupted"
                 run.history.message = (
                     f"interrupted at epoch {ctx.epoch + 1}, step {done}; "
