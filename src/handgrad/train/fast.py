@@ -53,6 +53,7 @@ from ..nn.optim import SGD, Adam, Optimizer, RMSProp
 from . import threads
 from .fast_losses import LossKernel
 from .fast_updates import Update
+from .guard import weight_checks
 
 __all__ = [
     "FastStep",
@@ -332,13 +333,14 @@ def _key(
     y_metrics: np.ndarray | None,
 ) -> tuple[Any, ...]:
     """What a cached step's kernels and buffers were built for, in one pass: the pieces'
-    ids and types, the parameters' ids, gradients and shapes, the loss's reduction, the
+    ids and types, the parameters' ids, values, gradients and shapes, the loss's reduction, the
     rows' dtypes and shapes, and last the batch gather's thread count now. It starts with
     True when the pieces are of the built-in types and nothing ``supports`` looks at has
     changed in a way the ids cannot show (no ``forward``/``backward``/``step`` set on an
-    instance, every parameter's value a C-contiguous array of X's dtype: a value may be
-    rebound between calls), else it is (False,). Ids are safe: the cached step keeps every
-    object and array it names alive."""
+    instance, every parameter's value a C-contiguous array of X's dtype), else it is
+    (False,). Ids are safe: the cached step keeps every object and array it names alive
+    (the values through its ``weight_checks``). A value rebound between calls, even to a
+    copy, is a new key: the guard's views of the values are the step's."""
     layers = model.layers if type(model) is Sequential else [model]
     if not _built_in(model, layers, loss, optimizer):
         return (False,)
@@ -349,7 +351,7 @@ def _key(
     for p in params:
         if not _plain(p.value, dtype):
             return (False,)
-        key += (id(p), id(p.grad), p.value.shape)
+        key += (id(p), id(p.value), id(p.grad), p.value.shape)
     if len(opt_params) == len(params) and all(map(operator.is_, opt_params, params)):
         key.append("the model's parameters")  # (checked above)
     else:
@@ -381,6 +383,7 @@ class FastStep:
         self.step = Update(optimizer).step
         self.l2 = l2
         self.params = model.parameters()
+        self.weight_checks = weight_checks(self.params)  # the guard's, kept for every call
         # 0 * g is 0 for finite g, NaN otherwise: a dot product decides for small g; large g
         # the engine's `all_finite` (its sum wakes no BLAS thread)
         self._checks = [

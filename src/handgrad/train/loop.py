@@ -285,8 +285,7 @@ def _choose_step(run: Run, fast: bool) -> None:
     )
     run.guard = DivergenceGuard(run.step, run.step.params, run.optimizer, run.replay)
     if run.resume is None:
-        state = dict(run.rng.bit_generator.state)
-        run.at = Position(epoch=0, step=0, rng_state=state, sums=zero_sums(run.metric_fns))
+        run.at = Position(0, 0, _rng_state(run), zero_sums(run.metric_fns))
     else:
         progress = run.resume.progress["sums"]
         sums = {k: int(v) if k == "seen" else float(v) for k, v in progress.items()}
@@ -294,8 +293,15 @@ def _choose_step(run: Run, fast: bool) -> None:
     run.ctx.save_checkpoint = lambda target: _save(run, target)
 
 
+def _rng_state(run: Run) -> dict[str, Any] | None:
+    """The Generator's state now, for a checkpoint of the epoch that starts here; None
+    without callbacks, the only ones who can save a checkpoint (``ctx.save_checkpoint``)."""
+    return dict(run.rng.bit_generator.state) if run.callbacks else None
+
+
 def _save(run: Run, target: str | Path) -> Path:
     """A checkpoint of the run where it stands (``ModelCheckpoint`` calls it); its path."""
+    assert run.at.rng_state is not None  # (there is a callback: it was recorded)
     return save_checkpoint(
         target,
         run.model,
@@ -319,7 +325,7 @@ def _run_epoch(run: Run, epoch: int) -> float:
     skip = run.at.step if epoch == run.at.epoch else 0
     if not skip:  # a fresh epoch starts from the Generator as it is now
         if epoch or run.resume is not None:  # (epoch 0's Position is _choose_step's, as new)
-            run.at = Position(epoch, 0, dict(rng.bit_generator.state), zero_sums(run.metric_fns))
+            run.at = Position(epoch, 0, _rng_state(run), zero_sums(run.metric_fns))
     else:  # a resumed one from the Generator as it was when it started
         rng.bit_generator.state = run.at.rng_state
     ctx.epoch, ctx.step, ctx.logs = epoch, skip, {}
@@ -492,7 +498,7 @@ def _end_epoch(run: Run, epoch: int, started: float) -> None:
             history.val_metrics.setdefault(name, []).append(value)
         ctx.logs["val_loss"] = history.val_loss[-1]
         ctx.logs.update({f"val_{k}": v[-1] for k, v in history.val_metrics.items()})
-    run.at = Position(epoch + 1, 0, dict(run.rng.bit_generator.state), zero_sums(run.metric_fns))
+    run.at = Position(epoch + 1, 0, _rng_state(run), zero_sums(run.metric_fns))
     for cb in run.callbacks:
         cb.on_epoch_end(ctx)
 

@@ -20,11 +20,12 @@ __all__ = ["Position", "Run", "zero_sums"]
 @dataclass
 class Position:
     """Where the run stands, as a checkpoint records it: the epoch in progress, the steps
-    done in it, the Generator's state when it started, its partial sums."""
+    done in it, the Generator's state when it started (None when no callback could save a
+    checkpoint: nobody reads it), its partial sums."""
 
     epoch: int
     step: int
-    rng_state: dict[str, Any]
+    rng_state: dict[str, Any] | None
     sums: dict[str, float]
 
 
