@@ -418,7 +418,7 @@ class FastStep:
             self.l2.add_gradient(self.params)
 
     def gradients_finite(self) -> bool:
-        for g, zeros in self._checks:
-            if math.isnan(np.dot(g, zeros)):
+        for g, zeros in self._checks:  # (the method: np.dot's dispatch costs 0.15 us a call)
+            if math.isnan(g.dot(zeros)):
                 return False
         return all(map(all_finite, self._large))

@@ -68,7 +68,7 @@ class DivergenceGuard:
         rest (a longer dot product wakes every BLAS thread).
         (Called where NumPy's "invalid" warning is off: fit's loop.)"""
         for w, zeros in self._checks:
-            finite = all_finite(w) if zeros is None else not math.isnan(np.dot(w, zeros))
+            finite = all_finite(w) if zeros is None else not math.isnan(w.dot(zeros))
             if not finite:
                 return False
         return True
