@@ -407,7 +407,7 @@ def _train_quietly(run: Run, order: Iterable[np.ndarray]) -> None:
             if not gradients_finite():  # the weights are fine: keep them
                 record_divergence(ctx, f"step {done + 1}", "a gradient is not finite", None)
                 return
-            if since is None or guard.renew:
+            if since is None:  # the epoch's snapshot (only a rollback renews it: we stop)
                 guard.before_step(idx)
                 since = guard.since
             else:
