@@ -117,7 +117,8 @@ class _LinearKernel:
     """Linear.forward / backward into buffers; db as the BLAS product 1^T G (several times
     faster than G.sum(axis=0) on small G; equal to a few ulps). Every product goes through
     ``np.dot``, which calls BLAS with less overhead than ``np.matmul`` (0.4 us of 1 on
-    1^T G, about 10% of a 32 x 64 x 64 X^T G)."""
+    1^T G, about 10% of a 32 x 64 x 64 X^T G), in its method form ``a.dot(b, out=)``:
+    the same function without np.dot's dispatch (~0.15 us a call)."""
 
     def __init__(self, layer: Linear, dtype: DTypeLike, input_grad: bool):
         self.layer, self.dtype, self.input_grad = layer, dtype, input_grad
@@ -139,7 +140,7 @@ class _LinearKernel:
     def forward(self, x: np.ndarray) -> np.ndarray:
         layer = self.layer
         self.x = x
-        y = np.dot(x, layer.weight.value, out=self._for_rows(len(x))[0])
+        y = x.dot(layer.weight.value, out=self._for_rows(len(x))[0])
         if layer.bias is not None:
             y += layer.bias.value
         return y
@@ -147,12 +148,12 @@ class _LinearKernel:
     def backward(self, g: np.ndarray) -> np.ndarray | None:
         layer, x = self.layer, self.x
         _, dx, ones = self._for_rows(len(x))
-        np.dot(x.T, g, out=layer.weight.grad)
+        x.T.dot(g, out=layer.weight.grad)
         if layer.bias is not None:
-            np.dot(ones, g, out=layer.bias.grad)
+            ones.dot(g, out=layer.bias.grad)
         if not self.input_grad:
             return None
-        return np.dot(g, layer.weight.value.T, out=dx)
+        return g.dot(layer.weight.value.T, out=dx)
 
 
 class _ReLUKernel:
