@@ -72,6 +72,8 @@ LAYERS = (Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Identity)
 LOSSES = (MSELoss, BCEWithLogitsLoss, SoftmaxCrossEntropyLoss)
 OPTIMIZERS = (SGD, Adam, RMSProp)
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_LAYER_SET = frozenset(LAYERS)
+_PATCHED = frozenset({"forward", "backward"})  # methods a module's instance may replace
 
 
 def supports(model: Module, loss: Loss, optimizer: Optimizer, dtype: DTypeLike) -> bool:
@@ -96,14 +98,13 @@ def _built_in(model: Module, layers: Sequence[Module], loss: Loss, optimizer: Op
     if not (
         type(loss) in LOSSES
         and type(optimizer) in OPTIMIZERS
-        and all(type(layer) in LAYERS for layer in layers)
+        and _LAYER_SET.issuperset(map(type, layers))
     ):
         return False
-    for obj in (model, *layers, loss):
-        attrs = vars(obj)
-        if "forward" in attrs or "backward" in attrs:
-            return False
-    return "step" not in vars(optimizer)
+    # (set operations over the instances' dicts: no Python-level loop, ~1 us a call less)
+    return "step" not in vars(optimizer) and all(
+        map(_PATCHED.isdisjoint, map(vars, (model, *layers, loss)))
+    )
 
 
 def _plain(a: object, dtype: DTypeLike) -> bool:
@@ -350,9 +351,12 @@ def _key(
     key += (type(optimizer), id(optimizer), *map(type, layers), *map(id, layers))
     params, opt_params = model.parameters(), optimizer.params
     for p in params:
-        if not _plain(p.value, dtype):
+        value = p.value  # (``_plain``, inline: this loop runs on every call)
+        if not (
+            isinstance(value, np.ndarray) and value.dtype == dtype and value.flags.c_contiguous
+        ):
             return (False,)
-        key += (id(p), id(p.value), id(p.grad), p.value.shape)
+        key += (id(p), id(value), id(p.grad), value.shape)
     if len(opt_params) == len(params) and all(map(operator.is_, opt_params, params)):
         key.append("the model's parameters")  # (checked above)
     else:
@@ -360,8 +364,8 @@ def _key(
             if not _plain(p.value, dtype):
                 return (False,)
             key += (id(p), p.value.shape)
-    for a in (X, target, y_metrics):
-        key += (None, None) if a is None else (a.dtype, a.shape[1:])
+    key += (dtype, X.shape[1:], target.dtype, target.shape[1:])
+    key += (None, None) if y_metrics is None else (y_metrics.dtype, y_metrics.shape[1:])
     key.append(_gather_threads(X))
     return tuple(key)
 
