@@ -191,3 +191,15 @@ def test_ctrl_c_is_the_same(at):
     assert h["stop_reason"] == "interrupted"
     assert f"interrupted at epoch {epoch + 1}, step {step};" in h["message"]
     assert len(h["step_loss"]) == epoch * 5 + step
+
+
+def test_an_on_batch_end_set_on_an_instance_is_called_after_every_step():
+    """A hook set on a callback instance acts between steps as a subclass's does: the loop
+    calls it after each step (and keeps a snapshot before every update)."""
+    model, loss, opt, X, y, kwargs = _classifier()()
+    seen = []
+    cb = Callback()
+    cb.on_batch_end = lambda ctx: seen.append((ctx.epoch, ctx.step, ctx.logs["loss"]))
+    h = hg.fit(model, loss, opt, X, y, callbacks=[cb], **kwargs)
+    assert [(e, s) for e, s, _ in seen] == [(e, s) for e in range(4) for s in range(1, 6)]
+    assert [value for _, _, value in seen] == h.step_loss

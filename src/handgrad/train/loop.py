@@ -276,13 +276,11 @@ def _choose_step(run: Run, fast: bool) -> None:
     )
     # the guard replays batches only where that gives the same bits: the fast step, and
     # no callback acting between steps
-    run.replay = run.step.replays_exactly and not any(
-        type(cb).on_batch_end not in (Callback.on_batch_end, ProgressBar.on_batch_end)
-        for cb in run.callbacks
+    hooks = [_batch_end_hook(cb) for cb in run.callbacks]
+    run.replay = run.step.replays_exactly and all(
+        hook in (Callback.on_batch_end, ProgressBar.on_batch_end) for hook in hooks
     )
-    run.quiet = run.replay and all(
-        type(cb).on_batch_end is Callback.on_batch_end for cb in run.callbacks
-    )
+    run.quiet = run.replay and all(hook is Callback.on_batch_end for hook in hooks)
     run.guard = DivergenceGuard(run.step, run.step.params, run.optimizer, run.replay)
     if run.resume is None:
         run.at = Position(0, 0, _rng_state(run), zero_sums(run.metric_fns))
@@ -291,6 +289,12 @@ def _choose_step(run: Run, fast: bool) -> None:
         sums = {k: int(v) if k == "seen" else float(v) for k, v in progress.items()}
         run.at = Position(run.resume.epoch, run.resume.step, run.resume.rng_state, sums)
     run.ctx.save_checkpoint = lambda target: _save(run, target)
+
+
+def _batch_end_hook(cb: Callback) -> Any:
+    """The function ``cb.on_batch_end`` runs (its class's, or one set on the instance)."""
+    hook = cb.on_batch_end
+    return getattr(hook, "__func__", hook)
 
 
 def _rng_state(run: Run) -> dict[str, Any] | None:
