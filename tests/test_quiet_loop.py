@@ -203,3 +203,16 @@ def test_an_on_batch_end_set_on_an_instance_is_called_after_every_step():
     h = hg.fit(model, loss, opt, X, y, callbacks=[cb], **kwargs)
     assert [(e, s) for e, s, _ in seen] == [(e, s) for e in range(4) for s in range(1, 6)]
     assert [value for _, _, value in seen] == h.step_loss
+
+
+def test_an_on_batch_end_set_at_an_epoch_end_is_called_from_the_next_epoch_on():
+    model, loss, opt, X, y, kwargs = _classifier()()
+    seen = []
+
+    class LateHook(Callback):
+        def on_epoch_end(self, ctx):
+            if ctx.epoch == 1:
+                self.on_batch_end = lambda c: seen.append((c.epoch, c.step))
+
+    hg.fit(model, loss, opt, X, y, callbacks=[LateHook()], **kwargs)
+    assert seen == [(e, s) for e in (2, 3) for s in range(1, 6)]

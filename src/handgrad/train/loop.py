@@ -338,7 +338,8 @@ def _run_epoch(run: Run, epoch: int) -> float:
     order = batches(run.rows, run.batch_size, rng=rng, shuffle=run.shuffle, drop_last=run.drop_last)
     if skip:
         order = itertools.islice(order, skip, None)
-    if run.quiet:
+    # (asked again each epoch: a callback may set its own on_batch_end at an epoch's end)
+    if run.quiet and all(_batch_end_hook(cb) is Callback.on_batch_end for cb in run.callbacks):
         _train_quietly(run, order)
     else:
         for idx in order:
