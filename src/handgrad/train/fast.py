@@ -317,6 +317,8 @@ def release(model: Module, step: FastStep) -> None:
 
 
 _CACHE: weakref.WeakKeyDictionary[Module, FastStep] = weakref.WeakKeyDictionary()
+_NO_GRADIENT = np.empty(0)  # a step's dL/d(outputs) before its first loss (shared: never written)
+_NO_GRADIENT.flags.writeable = False
 _LOCK = threading.Lock()
 
 
@@ -409,7 +411,7 @@ class FastStep:
         """Train on these arrays from now on (the buffers stay)."""
         self.l2 = l2
         self.batch.arrays = (X, target, y_metrics)
-        self._grad = np.empty(0)
+        self._grad = _NO_GRADIENT
 
     def loss(self, outputs: np.ndarray, tb: np.ndarray) -> float:
         value, self._grad = self._loss(outputs, tb)
