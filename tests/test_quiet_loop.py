@@ -1,5 +1,6 @@
-"""fit's quiet inner loop (``loop._train_quietly``: a replayed fast step and no callback
-acting between steps) trains exactly as the step-by-step loop (``loop._train_batch``).
+"""fit's quiet inner loop (``loop._train_steps`` with nothing acting between steps: a
+replayed fast step and no callback's ``on_batch_end``) trains exactly as when something
+acts (counters, sums and logs brought up to date and the callbacks called after each step).
 
 A ``ProgressBar`` that is not live does nothing between steps but sends fit down the
 step-by-step loop while keeping replay: the two runs must end with the same history
@@ -64,22 +65,22 @@ def _train(make, quiet, spy_paths, **kwargs):
 
 
 def _assert_same(make, spy_paths=None, **kwargs):
-    calls = []
-    original = loop._train_quietly
+    acting = []
+    original = loop._train_steps
 
-    def counting(run, order):
-        calls.append(1)
-        return original(run, order)
+    def recording(run, order, acts):
+        acting.append(acts)
+        return original(run, order, acts)
 
-    loop._train_quietly = counting
+    loop._train_steps = recording
     try:
         quiet = _train(make, True, spy_paths, **kwargs)
-        assert calls, "the quiet loop was not used"
-        calls.clear()
+        assert acting and not any(acting), "the quiet loop was not used"
+        acting.clear()
         stepwise = _train(make, False, spy_paths, **kwargs)
-        assert not calls, "the step-by-step loop was not used"
+        assert acting and all(acting), "the step-by-step loop was not used"
     finally:
-        loop._train_quietly = original
+        loop._train_steps = original
     history_q, weights_q, state_q, t_q, messages_q, seen_q = quiet
     history_s, weights_s, state_s, t_s, messages_s, seen_s = stepwise
     assert history_q == history_s
@@ -216,3 +217,22 @@ def test_an_on_batch_end_set_at_an_epoch_end_is_called_from_the_next_epoch_on():
 
     hg.fit(model, loss, opt, X, y, callbacks=[LateHook()], **kwargs)
     assert seen == [(e, s) for e in (2, 3) for s in range(1, 6)]
+
+
+class _Poison(hg.SGD):
+    """An SGD of your own (the reference step, a snapshot before every update) whose third
+    update leaves an inf in the first weight."""
+
+    def step(self):
+        super().step()
+        if self.t == 3:
+            self.params[0].value[0, 0] = np.inf
+
+
+def test_without_replay_a_weight_made_non_finite_is_found_at_its_step():
+    model, loss, _, X, y, kwargs = _classifier()()
+    opt = _Poison(model.parameters(), lr=0.1)
+    with pytest.warns(RuntimeWarning, match="training diverged"):
+        h = hg.fit(model, loss, opt, X, y, **kwargs)
+    assert "epoch 1, step 3: an update made a weight NaN or inf" in h.message
+    assert all(np.isfinite(p.value).all() for p in model.parameters())

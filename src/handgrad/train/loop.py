@@ -14,7 +14,7 @@
                   then starts the history and the callbacks
     _choose_step  split validation rows, restore a checkpoint, pick the step
                   (``steps.ReferenceStep`` or ``fast.FastStep``) and the divergence guard
-    _run_epoch    the batches of one epoch (``_train_batch`` for each)
+    _run_epoch    the batches of one epoch (``_train_steps``)
     _end_epoch    epoch averages, validation scores, the callbacks' epoch end
                   (``_stopping`` then says whether the loop ends)
     _finish       after ``_check_final_weights`` (one forward with the final weights):
@@ -75,7 +75,7 @@ from .inputs import (
 )
 from .interrupt import deferred_interrupt
 from .state import Position, Run, zero_sums
-from .steps import Step, choose_step, release
+from .steps import choose_step, release
 
 __all__ = ["fit"]
 
@@ -338,61 +338,30 @@ def _run_epoch(run: Run, epoch: int) -> float:
     order = batches(run.rows, run.batch_size, rng=rng, shuffle=run.shuffle, drop_last=run.drop_last)
     if skip:
         order = itertools.islice(order, skip, None)
-    # (asked again each epoch: a callback may set its own on_batch_end at an epoch's end)
-    if run.quiet and all(_batch_end_hook(cb) is Callback.on_batch_end for cb in run.callbacks):
-        _train_quietly(run, order)
-    else:
-        for idx in order:
-            if not _train_batch(run, idx):
-                break
+    # (asked at each epoch: a callback may set its own on_batch_end at an epoch's end)
+    acting = not (
+        run.quiet and all(_batch_end_hook(cb) is Callback.on_batch_end for cb in run.callbacks)
+    )
+    _train_steps(run, order, acting)
     return started
 
 
-def _train_batch(run: Run, idx: np.ndarray) -> bool:
-    """One step on the rows ``idx``; False when training stops here (divergence, Ctrl-C)."""
-    step, ctx, guard = run.step, run.ctx, run.guard
-    xb, tb, yb = step.batch(idx)
-    outputs, value, reason = _loss_of(run, step, xb, tb)
-    if reason is None:
-        step.backward()
-        if not step.gradients_finite():  # the weights are fine: keep them
-            record_divergence(run.ctx, f"step {ctx.step + 1}", "a gradient is not finite", None)
-            return False
-    else:  # these weights are bad: back to the previous ones
-        record_divergence(run.ctx, f"step {ctx.step + 1}", reason, guard.rollback())
-        return False
-    guard.before_step(idx)
-    step.step()
-    ctx.step += 1
-    run.at.step = ctx.step
-    _add_to_sums(run, value, outputs, tb if yb is None else yb, len(idx))
-    if not run.replay and guard.check_weights and not guard.weights_finite():
-        record_divergence(run.ctx, f"step {ctx.step}", WEIGHT_NOT_FINITE, guard.rollback())
-        return False
-    ctx.logs = {"loss": value}
-    for cb in run.callbacks:
-        cb.on_batch_end(ctx)
-    if run.interrupted["set"]:
-        ctx.stop_training, ctx.stop_reason = True, "interrupted"
-        run.history.message = (
-            f"interrupted at epoch {ctx.epoch + 1}, step {ctx.step}; "
-            "the model keeps the weights of that step"
-        )
-        return False
-    return True
+def _train_steps(run: Run, order: Iterable[np.ndarray], acting: bool) -> None:
+    """One step for each batch of row indices in ``order``, until training stops here
+    (divergence, Ctrl-C). ``acting``: something may act between steps (a callback's
+    ``on_batch_end``, or a step the guard cannot replay), so the step counters, the
+    epoch's sums and the logs are brought up to date after each step, the weights checked
+    (without replay) and the callbacks called; otherwise they are written back once, when
+    the loop ends.
 
-
-def _train_quietly(run: Run, order: Iterable[np.ndarray]) -> None:
-    """The batches of ``order``, as ``_train_batch`` trains them one by one, when nothing
-    acts between steps (``run.quiet``: a step the guard replays, no callback's
-    ``on_batch_end``): the same calls in the same order, without what only a callback
-    could see between two steps. The step counters, the epoch's sums and the last step's
-    logs are written back to the context and the position once, when the loop ends."""
+    A NaN or inf in the outputs makes the built-in losses non-finite, except where the limit
+    is exact (a logit of -inf for a wrong class), so the outputs are only scanned to explain
+    a non-finite loss."""
     step, ctx, guard, at = run.step, run.ctx, run.guard, run.at
     batch, forward, loss_and_grad = step.batch, step.forward, step.loss
     backward, gradients_finite, update = step.backward, step.gradients_finite, step.step
     log_loss, isfinite, interrupted = run.history.step_loss.append, math.isfinite, run.interrupted
-    metrics, sums = run.metric_fns.items(), at.sums
+    metrics, sums, replay = run.metric_fns.items(), at.sums, run.replay
     done, loss_sum, seen, value = ctx.step, sums["loss"], sums["seen"], None
     since: list[np.ndarray] | None = None  # the guard's list, once it took its snapshot
     try:
@@ -401,7 +370,7 @@ def _train_quietly(run: Run, order: Iterable[np.ndarray]) -> None:
             try:
                 outputs = forward(xb)
                 value_now = loss_and_grad(outputs, tb)
-            except NonFiniteError as exc:
+            except NonFiniteError as exc:  # these weights are bad: back to the previous ones
                 record_divergence(ctx, f"step {done + 1}", str(exc), guard.rollback())
                 return
             if not isfinite(value_now):
@@ -412,7 +381,7 @@ def _train_quietly(run: Run, order: Iterable[np.ndarray]) -> None:
             if not gradients_finite():  # the weights are fine: keep them
                 record_divergence(ctx, f"step {done + 1}", "a gradient is not finite", None)
                 return
-            if since is None:  # the epoch's snapshot (only a rollback renews it: we stop)
+            if since is None or not replay:  # a snapshot: the epoch's first, or every step's
                 guard.before_step(idx)
                 since = guard.since
             else:
@@ -428,6 +397,16 @@ def _train_quietly(run: Run, order: Iterable[np.ndarray]) -> None:
                 target = tb if yb is None else yb
                 for name, fn in metrics:
                     sums[name] += fn(outputs, target) * rows
+            if acting:
+                ctx.step = at.step = done
+                sums["loss"], sums["seen"] = loss_sum, seen
+                if not replay and guard.check_weights and not guard.weights_finite():
+                    record_divergence(ctx, f"step {done}", WEIGHT_NOT_FINITE, guard.rollback())
+                    return
+                ctx.logs = {"loss": value}
+                for cb in run.callbacks:
+                    cb.on_batch_end(ctx)
+                done = ctx.step  # (as a callback left it)
             if interrupted["set"]:
                 ctx.stop_training, ctx.stop_reason = True, "interrupted"
                 run.history.message = (
@@ -438,42 +417,12 @@ def _train_quietly(run: Run, order: Iterable[np.ndarray]) -> None:
     finally:
         ctx.step = at.step = done
         sums["loss"], sums["seen"] = loss_sum, seen
-        if value is not None:
+        if value is not None and not acting:  # (acting: the logs as the callbacks left them)
             ctx.logs = {"loss": value}
-
-
-def _loss_of(
-    run: Run, step: Step, xb: np.ndarray, tb: np.ndarray
-) -> tuple[Any, float, str | None]:  # outputs are None when the loss failed
-    """(outputs, loss, None), or a reason why the loss is not finite in the last place.
-
-    A NaN or inf in the outputs makes the built-in losses non-finite, except where the limit
-    is exact (a logit of -inf for a wrong class), so the outputs are only scanned to explain
-    a non-finite loss."""
-    try:
-        outputs = step.forward(xb)
-        value = step.loss(outputs, tb)
-    except NonFiniteError as exc:
-        return None, float("nan"), str(exc)
-    if math.isfinite(value):
-        return outputs, value, None
-    return outputs, value, why_not_finite(outputs, _outputs_name(run), value)
 
 
 def _outputs_name(run: Run) -> str:
     return f"{type(run.loss).__name__} prediction"
-
-
-def _add_to_sums(
-    run: Run, value: float, outputs: np.ndarray, target: np.ndarray, rows: int
-) -> None:
-    """The step's loss into the history, and loss and metrics into the epoch's sums."""
-    sums = run.at.sums
-    run.history.step_loss.append(value)
-    sums["loss"] += value * rows
-    sums["seen"] += rows
-    for name, fn in run.metric_fns.items():
-        sums[name] += fn(outputs, target) * rows
 
 
 # --- 4. end an epoch ------------------------------------------------------------------------

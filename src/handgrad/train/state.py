@@ -56,7 +56,7 @@ class Run:
     step: Any = None  # the Step
     guard: Any = None  # the DivergenceGuard
     replay: bool = False
-    quiet: bool = False  # nothing acts between steps (``loop._train_quietly``)
+    quiet: bool = False  # nothing acts between steps (``loop._train_steps``)
     at: Any = None  # the Position
     interrupted: dict[str, bool] = field(default_factory=dict)
     target: Any = None  # y in the loss's own form (``inputs.prepare_target_and_form``)
