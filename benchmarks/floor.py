@@ -20,6 +20,15 @@ of them alike:
 Each row is the median (and min) seconds per epoch over the repeats, and its ratio to the
 bound's median. If "bound + gather" alone is above a target ratio, no NumPy loop that
 shuffles every epoch meets that target on this machine.
+
+    python benchmarks/floor.py --loop W3 [--rounds 150]
+
+``--loop`` splits handgrad's distance to the floor in two, CPU time at one BLAS thread,
+epochs alternated in one process (a callback of one long ``fit`` runs the others): fit's
+epoch against the same fast step driven by a bare loop (``fit``'s own work between steps:
+history, guard, counters, callbacks), that bare loop against the minimal step (the step's
+own work: exact softmax tail, gradient check, buffers, updates), and each against the plain
+NumPy loop. Medians of per-round ratios with the 25th-75th percentiles.
 """
 
 from __future__ import annotations
@@ -173,12 +182,111 @@ def markdown(results: dict[str, dict[str, list[float]]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def loop_parts(name: str, rounds: int) -> dict[str, np.ndarray]:
+    """CPU seconds per epoch (``--loop``): fit, the bare fast-step loop, the minimal step
+    (scaled to the epoch's batches) and the plain loop, one of each per round."""
+    import handgrad as hg
+    import plain_numpy
+    from handgrad.train import batches, fast
+    from workloads import MODEL_SEED
+
+    w = WORKLOADS[name]
+    X, y = make_data(w, "float64")
+    clock = time.process_time
+
+    def pieces():
+        model = hg.mlp(list(w.sizes), "relu", seed=MODEL_SEED)
+        loss = hg.SoftmaxCrossEntropyLoss() if w.loss == "softmax_ce" else hg.BCEWithLogitsLoss()
+        return model, loss, hg.SGD(model.parameters(), lr=LEARNING_RATE)
+
+    model, loss, opt = pieces()
+    target = loss.prepare_target(y, (X.shape[0], w.sizes[-1]), X.dtype)
+    step, rng = fast.fast_step(model, loss, opt, None, X, target, None), np.random.default_rng(0)
+
+    def bare() -> None:  # fit's inner loop without fit: the same kernels and checks
+        for idx in batches(len(X), w.batch_size, rng=rng):
+            xb, tb, _ = step.batch(idx)
+            step.loss(step.forward(xb), tb)
+            step.backward()
+            if not step.gradients_finite():
+                raise FloatingPointError("a gradient is not finite")
+            step.step()
+
+    minimal = MinimalLoop(w, X, y)
+    full = w.n_samples // w.batch_size
+
+    def floor_epoch() -> None:
+        minimal.reset()
+        minimal.epoch("minimal step")
+
+    weights, biases = plain_numpy.init_params(w.sizes, X.dtype, MODEL_SEED)
+    plain_rng = np.random.default_rng(0)
+
+    def plain() -> None:
+        plain_numpy.train_epoch(
+            X, y, weights, biases, w.loss, w.batch_size, LEARNING_RATE, plain_rng
+        )
+
+    others = {"bare step loop": bare, "minimal step": floor_epoch, "plain NumPy": plain}
+    times: dict[str, list[float]] = {"fit": [], **{k: [] for k in others}}
+
+    class Rivals(hg.train.Callback):
+        def on_train_begin(self, ctx) -> None:
+            self.resumed = clock()
+
+        def on_epoch_end(self, ctx) -> None:
+            times["fit"].append(clock() - self.resumed)
+            names = list(others)
+            shift = ctx.epoch % len(names)
+            for key in names[shift:] + names[:shift]:
+                started = clock()
+                others[key]()
+                times[key].append(clock() - started)
+            self.resumed = clock()
+
+    model, loss, opt = pieces()
+    hg.fit(model, loss, opt, X, y, epochs=rounds + 1, batch_size=w.batch_size, seed=0,
+           callbacks=[Rivals()])  # fmt: skip
+    times["minimal step"] = [t * w.steps_per_epoch / full for t in times["minimal step"]]
+    return {k: np.array(v[1:]) for k, v in times.items()}  # (the first round warms up)
+
+
+def print_loop_parts(name: str, rounds: int) -> None:
+    t = loop_parts(name, rounds)
+    steps = WORKLOADS[name].steps_per_epoch
+    print(f"{name}: CPU ms per epoch, one BLAS thread, {rounds} rounds")
+    for key, v in t.items():
+        print(f"  {key:15s} {np.median(v) * 1e3:.3f}")
+    pairs = [
+        ("fit", "bare step loop"),
+        ("bare step loop", "minimal step"),
+        ("fit", "minimal step"),
+        ("fit", "plain NumPy"),
+        ("bare step loop", "plain NumPy"),
+        ("minimal step", "plain NumPy"),
+    ]
+    for a, b in pairs:
+        q25, q50, q75 = np.percentile(t[a] / t[b], [25, 50, 75])
+        print(f"  {a} / {b}: {q50:.3f} ({q25:.3f}-{q75:.3f})")
+    for a, b in pairs[:2]:
+        us = np.median(t[a] - t[b]) / steps * 1e6
+        print(f"  {a} - {b}: {us:.2f} us a step")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--json", action="store_true", help="print the times as one JSON line")
+    parser.add_argument("--loop", metavar="WORKLOAD", help="split fit's distance to the floor")
+    parser.add_argument("--rounds", type=int, default=150, help="rounds of --loop")
     args = parser.parse_args(argv)
+    if args.loop:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            print_loop_parts(args.loop, args.rounds)
+        return 0
     results = {}
     for name in args.workloads.split(","):
         for dtype in WORKLOADS[name].dtypes:

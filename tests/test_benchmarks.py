@@ -81,3 +81,9 @@ def test_profile_steps_plain_step_is_the_plain_loops_step(name):
     for got, want in zip(plain.weights + plain.biases, expected_W + expected_b):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
     assert all(len(t) == 1 and t[0] > 0 for t in plain.times.values())
+
+
+def test_floor_loop_parts_times_each_loop_once_a_round():
+    times = floor.loop_parts("W3", rounds=2)
+    assert set(times) == {"fit", "bare step loop", "minimal step", "plain NumPy"}
+    assert all(len(v) == 2 and (v > 0).all() for v in times.values())

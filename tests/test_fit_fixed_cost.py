@@ -119,8 +119,9 @@ def _rebind(p: Parameter, how: str) -> None:
 def test_a_value_rebound_between_calls_is_decided_afresh(how, monkeypatch):
     """A weight rebound to an F-ordered, strided or float32 array is refused by
     ``supports``: the call takes the reference path as it would without a cache (which
-    stays as it was); a plain copy keeps the cached step. The weights and losses equal
-    those with the cache emptied."""
+    stays as it was); a plain copy gets a fast step of its own (the cached one's weight
+    checks look at the old array). The weights and losses equal those with the cache
+    emptied."""
     references = []
 
     class Recorded(steps.ReferenceStep):
@@ -141,12 +142,31 @@ def test_a_value_rebound_between_calls_is_decided_afresh(how, monkeypatch):
         history = hg.fit(model, loss, opt, X, y, epochs=2, batch_size=16, seed=1)
         assert len(references) == (how != "plain copy")
         if not clear:
-            assert fast._CACHE.get(model) is first
+            assert (fast._CACHE.get(model) is first) == (how != "plain copy")
+        if how == "plain copy":  # the new step's weight checks see the new array
+            kept = fast._CACHE[model].weight_checks[0][0]
+            assert np.shares_memory(kept, model.parameters()[0].value)
         results.append((history.step_loss, [p.value.copy() for p in model.parameters()]))
     assert results[0][0] == results[1][0]
     for a, b in zip(results[0][1], results[1][1]):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_the_weight_checks_a_cached_step_keeps_see_values_written_in_place(bad):
+    """The guard of a call served by the cached step checks the step's kept views of the
+    values: a weight written in place between calls is seen, in any parameter."""
+    model, loss, opt, X, y = _setup()
+    hg.fit(model, loss, opt, X, y, epochs=1, batch_size=16, seed=0)
+    step = fast._CACHE[model]
+    for p in model.parameters():
+        keep = p.value.flat[-1]
+        p.value.flat[-1] = bad
+        with np.errstate(invalid="ignore"):  # (as in fit)
+            assert not DivergenceGuard(step, step.params, opt, True).check_weights
+        p.value.flat[-1] = keep
+        assert DivergenceGuard(step, step.params, opt, True).check_weights
 
 
 def test_the_guard_is_given_the_steps_parameters():

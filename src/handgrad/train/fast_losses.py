@@ -109,10 +109,10 @@ class SoftmaxCEKernel:
         np.exp(e, out=e)  # (N, C), each in (0, 1], exactly 1 at the max
         e.take(at_label, out=e_label, mode="clip")
         e.put(at_top, 0.0)
-        np.dot(e, ones_c, out=s)  # (N,) the non-maximal classes' mass, relative to the max
+        e.dot(ones_c, out=s)  # (N,) the non-maximal classes' mass, relative to the max
         np.subtract(m, z.take(at_label, out=per_sample, mode="clip"), out=per_sample)
         per_sample += np.log1p(s, out=tmp)
-        total = float(np.dot(per_sample, ones_n))
+        total = float(per_sample.dot(ones_n))
         value = total / n if reduction_mean else total
         if reduction_mean and not math.isfinite(total):  # m - z_k itself may overflow
             value = finite_mean_of_sum(m, -z.take(at_label), np.log1p(s))

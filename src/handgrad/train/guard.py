@@ -24,7 +24,7 @@ from .inputs import Metric
 if TYPE_CHECKING:
     from .steps import Step
 
-__all__ = ["DivergenceGuard", "Snapshot"]
+__all__ = ["DivergenceGuard", "Snapshot", "weight_checks"]
 
 WEIGHT_NOT_FINITE = "an update made a weight NaN or inf"
 
@@ -55,13 +55,8 @@ class DivergenceGuard:
 
     def __init__(self, step: Any, params: list[Parameter], optimizer: Any, replay: bool):
         self.step, self.params, self.optimizer, self.replay = step, params, optimizer, replay
-        # (a flat view of each small contiguous value and zeros to dot it with; None: the rest)
-        self._checks = [
-            (p.value.reshape(-1), _shared_zeros(p.value.size, p.value.dtype))
-            if p.value.size <= DOT_CHECK_MAX and p.value.flags.c_contiguous
-            else (p.value, None)
-            for p in params
-        ]
+        kept = getattr(step, "weight_checks", None)  # (a fast step keeps them from call to call)
+        self._checks = weight_checks(params) if kept is None else kept
         self.check_weights = self.weights_finite()  # (fit's loop has "invalid" off already)
         self.snapshot: Snapshot | None = None
         self.since: list[np.ndarray] = []  # the batches whose updates followed the snapshot
@@ -73,7 +68,7 @@ class DivergenceGuard:
         rest (a longer dot product wakes every BLAS thread).
         (Called where NumPy's "invalid" warning is off: fit's loop.)"""
         for w, zeros in self._checks:
-            finite = all_finite(w) if zeros is None else not math.isnan(np.dot(w, zeros))
+            finite = all_finite(w) if zeros is None else not math.isnan(w.dot(zeros))
             if not finite:
                 return False
         return True
@@ -109,6 +104,19 @@ class DivergenceGuard:
                 before.restore()
                 return len(again) - k
         return 0
+
+
+def weight_checks(params: list[Parameter]) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """What ``DivergenceGuard.weights_finite`` runs on: a flat view of each small contiguous
+    value with zeros to dot it with, (value, None) for the rest. Valid while the values are
+    those arrays: ``fast.FastStep`` keeps the list for every call it serves (its key holds
+    the values' ids)."""
+    return [
+        (p.value.reshape(-1), _shared_zeros(p.value.size, p.value.dtype))
+        if p.value.size <= DOT_CHECK_MAX and p.value.flags.c_contiguous
+        else (p.value, None)
+        for p in params
+    ]
 
 
 @functools.lru_cache(maxsize=64)

@@ -126,6 +126,7 @@ def loss_target(loss: Loss, y: np.ndarray, shape: tuple[int, ...], dtype: DTypeL
 
 # layers whose output has the shape of their input
 _SAME_SHAPE = (ReLU, LeakyReLU, Tanh, Sigmoid, Identity)
+_FORWARD = frozenset({"forward"})
 
 
 def output_shape(model: Module, X: np.ndarray) -> tuple[int, ...]:
@@ -144,9 +145,8 @@ def declared_output_shape(model: Module) -> tuple[int, ...] | None:
     width the one before gives; else None."""
     layers = model.layers if type(model) is Sequential else [model]
     width = None
-    for layer in (model, *layers):
-        if "forward" in vars(layer):
-            return None
+    if not all(map(_FORWARD.isdisjoint, map(vars, (model, *layers)))):  # (no Python loop)
+        return None
     for layer in layers:
         if type(layer) is Linear:
             if width is not None and layer.in_features != width:

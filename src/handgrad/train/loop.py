@@ -14,7 +14,7 @@
                   then starts the history and the callbacks
     _choose_step  split validation rows, restore a checkpoint, pick the step
                   (``steps.ReferenceStep`` or ``fast.FastStep``) and the divergence guard
-    _run_epoch    the batches of one epoch (``_train_batch`` for each)
+    _run_epoch    the batches of one epoch (``_train_steps``)
     _end_epoch    epoch averages, validation scores, the callbacks' epoch end
                   (``_stopping`` then says whether the loop ends)
     _finish       after ``_check_final_weights`` (one forward with the final weights):
@@ -32,7 +32,7 @@ import itertools
 import math
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,7 @@ from .inputs import (
 )
 from .interrupt import deferred_interrupt
 from .state import Position, Run, zero_sums
-from .steps import Step, choose_step, release
+from .steps import choose_step, release
 
 __all__ = ["fit"]
 
@@ -276,14 +276,14 @@ def _choose_step(run: Run, fast: bool) -> None:
     )
     # the guard replays batches only where that gives the same bits: the fast step, and
     # no callback acting between steps
-    run.replay = run.step.replays_exactly and not any(
-        type(cb).on_batch_end not in (Callback.on_batch_end, ProgressBar.on_batch_end)
-        for cb in run.callbacks
+    hooks = [_batch_end_hook(cb) for cb in run.callbacks]
+    run.replay = run.step.replays_exactly and all(
+        hook in (Callback.on_batch_end, ProgressBar.on_batch_end) for hook in hooks
     )
+    run.quiet = run.replay and all(hook is Callback.on_batch_end for hook in hooks)
     run.guard = DivergenceGuard(run.step, run.step.params, run.optimizer, run.replay)
     if run.resume is None:
-        state = dict(run.rng.bit_generator.state)
-        run.at = Position(epoch=0, step=0, rng_state=state, sums=zero_sums(run.metric_fns))
+        run.at = Position(0, 0, _rng_state(run), zero_sums(run.metric_fns))
     else:
         progress = run.resume.progress["sums"]
         sums = {k: int(v) if k == "seen" else float(v) for k, v in progress.items()}
@@ -291,8 +291,21 @@ def _choose_step(run: Run, fast: bool) -> None:
     run.ctx.save_checkpoint = lambda target: _save(run, target)
 
 
+def _batch_end_hook(cb: Callback) -> Any:
+    """The function ``cb.on_batch_end`` runs (its class's, or one set on the instance)."""
+    hook = cb.on_batch_end
+    return getattr(hook, "__func__", hook)
+
+
+def _rng_state(run: Run) -> dict[str, Any] | None:
+    """The Generator's state now, for a checkpoint of the epoch that starts here; None
+    without callbacks, the only ones who can save a checkpoint (``ctx.save_checkpoint``)."""
+    return dict(run.rng.bit_generator.state) if run.callbacks else None
+
+
 def _save(run: Run, target: str | Path) -> Path:
     """A checkpoint of the run where it stands (``ModelCheckpoint`` calls it); its path."""
+    assert run.at.rng_state is not None  # (there is a callback: it was recorded)
     return save_checkpoint(
         target,
         run.model,
@@ -316,85 +329,100 @@ def _run_epoch(run: Run, epoch: int) -> float:
     skip = run.at.step if epoch == run.at.epoch else 0
     if not skip:  # a fresh epoch starts from the Generator as it is now
         if epoch or run.resume is not None:  # (epoch 0's Position is _choose_step's, as new)
-            run.at = Position(epoch, 0, dict(rng.bit_generator.state), zero_sums(run.metric_fns))
+            run.at = Position(epoch, 0, _rng_state(run), zero_sums(run.metric_fns))
     else:  # a resumed one from the Generator as it was when it started
         rng.bit_generator.state = run.at.rng_state
     ctx.epoch, ctx.step, ctx.logs = epoch, skip, {}
     run.guard.renew = True
     started = time.perf_counter()
     order = batches(run.rows, run.batch_size, rng=rng, shuffle=run.shuffle, drop_last=run.drop_last)
-    for idx in itertools.islice(order, skip, None):
-        if not _train_batch(run, idx):
-            break
+    if skip:
+        order = itertools.islice(order, skip, None)
+    # (asked at each epoch: a callback may set its own on_batch_end at an epoch's end)
+    acting = not (
+        run.quiet and all(_batch_end_hook(cb) is Callback.on_batch_end for cb in run.callbacks)
+    )
+    _train_steps(run, order, acting)
     return started
 
 
-def _train_batch(run: Run, idx: np.ndarray) -> bool:
-    """One step on the rows ``idx``; False when training stops here (divergence, Ctrl-C)."""
-    step, ctx, guard = run.step, run.ctx, run.guard
-    xb, tb, yb = step.batch(idx)
-    outputs, value, reason = _loss_of(run, step, xb, tb)
-    if reason is None:
-        step.backward()
-        if not step.gradients_finite():  # the weights are fine: keep them
-            record_divergence(run.ctx, f"step {ctx.step + 1}", "a gradient is not finite", None)
-            return False
-    else:  # these weights are bad: back to the previous ones
-        record_divergence(run.ctx, f"step {ctx.step + 1}", reason, guard.rollback())
-        return False
-    guard.before_step(idx)
-    step.step()
-    ctx.step += 1
-    run.at.step = ctx.step
-    _add_to_sums(run, value, outputs, tb if yb is None else yb, len(idx))
-    if not run.replay and guard.check_weights and not guard.weights_finite():
-        record_divergence(run.ctx, f"step {ctx.step}", WEIGHT_NOT_FINITE, guard.rollback())
-        return False
-    ctx.logs = {"loss": value}
-    for cb in run.callbacks:
-        cb.on_batch_end(ctx)
-    if run.interrupted["set"]:
-        ctx.stop_training, ctx.stop_reason = True, "interrupted"
-        run.history.message = (
-            f"interrupted at epoch {ctx.epoch + 1}, step {ctx.step}; "
-            "the model keeps the weights of that step"
-        )
-        return False
-    return True
-
-
-def _loss_of(
-    run: Run, step: Step, xb: np.ndarray, tb: np.ndarray
-) -> tuple[Any, float, str | None]:  # outputs are None when the loss failed
-    """(outputs, loss, None), or a reason why the loss is not finite in the last place.
+def _train_steps(run: Run, order: Iterable[np.ndarray], acting: bool) -> None:
+    """One step for each batch of row indices in ``order``, until training stops here
+    (divergence, Ctrl-C). ``acting``: something may act between steps (a callback's
+    ``on_batch_end``, or a step the guard cannot replay), so the step counters, the
+    epoch's sums and the logs are brought up to date after each step, the weights checked
+    (without replay) and the callbacks called; otherwise they are written back once, when
+    the loop ends.
 
     A NaN or inf in the outputs makes the built-in losses non-finite, except where the limit
     is exact (a logit of -inf for a wrong class), so the outputs are only scanned to explain
     a non-finite loss."""
+    step, ctx, guard, at = run.step, run.ctx, run.guard, run.at
+    batch, forward, loss_and_grad = step.batch, step.forward, step.loss
+    backward, gradients_finite, update = step.backward, step.gradients_finite, step.step
+    log_loss, isfinite, interrupted = run.history.step_loss.append, math.isfinite, run.interrupted
+    metrics, sums, replay = run.metric_fns.items(), at.sums, run.replay
+    done, loss_sum, seen, value = ctx.step, sums["loss"], sums["seen"], None
+    since: list[np.ndarray] | None = None  # the guard's list, once it took its snapshot
     try:
-        outputs = step.forward(xb)
-        value = step.loss(outputs, tb)
-    except NonFiniteError as exc:
-        return None, float("nan"), str(exc)
-    if math.isfinite(value):
-        return outputs, value, None
-    return outputs, value, why_not_finite(outputs, _outputs_name(run), value)
+        for idx in order:
+            xb, tb, yb = batch(idx)
+            try:
+                outputs = forward(xb)
+                value_now = loss_and_grad(outputs, tb)
+            except NonFiniteError as exc:  # these weights are bad: back to the previous ones
+                record_divergence(ctx, f"step {done + 1}", str(exc), guard.rollback())
+                return
+            if not isfinite(value_now):
+                reason = why_not_finite(outputs, _outputs_name(run), value_now)
+                record_divergence(ctx, f"step {done + 1}", reason, guard.rollback())
+                return
+            backward()
+            if not gradients_finite():  # the weights are fine: keep them
+                record_divergence(ctx, f"step {done + 1}", "a gradient is not finite", None)
+                return
+            if since is None or not replay:  # a snapshot: the epoch's first, or every step's
+                guard.before_step(idx)
+                since = guard.since
+            else:
+                since.append(idx)
+            update()
+            done += 1
+            value = value_now
+            log_loss(value)
+            rows = len(idx)
+            loss_sum += value * rows
+            seen += rows
+            if metrics:
+                target = tb if yb is None else yb
+                for name, fn in metrics:
+                    sums[name] += fn(outputs, target) * rows
+            if acting:
+                ctx.step = at.step = done
+                sums["loss"], sums["seen"] = loss_sum, seen
+                if not replay and guard.check_weights and not guard.weights_finite():
+                    record_divergence(ctx, f"step {done}", WEIGHT_NOT_FINITE, guard.rollback())
+                    return
+                ctx.logs = {"loss": value}
+                for cb in run.callbacks:
+                    cb.on_batch_end(ctx)
+                done = ctx.step  # (as a callback left it)
+            if interrupted["set"]:
+                ctx.stop_training, ctx.stop_reason = True, "interrupted"
+                run.history.message = (
+                    f"interrupted at epoch {ctx.epoch + 1}, step {done}; "
+                    "the model keeps the weights of that step"
+                )
+                return
+    finally:
+        ctx.step = at.step = done
+        sums["loss"], sums["seen"] = loss_sum, seen
+        if value is not None and not acting:  # (acting: the logs as the callbacks left them)
+            ctx.logs = {"loss": value}
 
 
 def _outputs_name(run: Run) -> str:
     return f"{type(run.loss).__name__} prediction"
-
-
-def _add_to_sums(
-    run: Run, value: float, outputs: np.ndarray, target: np.ndarray, rows: int
-) -> None:
-    """The step's loss into the history, and loss and metrics into the epoch's sums."""
-    sums = run.at.sums
-    run.history.step_loss.append(value)
-    sums["loss"] += value * rows
-    sums["seen"] += rows
-    for name, fn in run.metric_fns.items():
-        sums[name] += fn(outputs, target) * rows
 
 
 # --- 4. end an epoch ------------------------------------------------------------------------
@@ -424,7 +452,7 @@ def _end_epoch(run: Run, epoch: int, started: float) -> None:
             history.val_metrics.setdefault(name, []).append(value)
         ctx.logs["val_loss"] = history.val_loss[-1]
         ctx.logs.update({f"val_{k}": v[-1] for k, v in history.val_metrics.items()})
-    run.at = Position(epoch + 1, 0, dict(run.rng.bit_generator.state), zero_sums(run.metric_fns))
+    run.at = Position(epoch + 1, 0, _rng_state(run), zero_sums(run.metric_fns))
     for cb in run.callbacks:
         cb.on_epoch_end(ctx)
 

@@ -20,11 +20,12 @@ __all__ = ["Position", "Run", "zero_sums"]
 @dataclass
 class Position:
     """Where the run stands, as a checkpoint records it: the epoch in progress, the steps
-    done in it, the Generator's state when it started, its partial sums."""
+    done in it, the Generator's state when it started (None when no callback could save a
+    checkpoint: nobody reads it), its partial sums."""
 
     epoch: int
     step: int
-    rng_state: dict[str, Any]
+    rng_state: dict[str, Any] | None
     sums: dict[str, float]
 
 
@@ -55,6 +56,7 @@ class Run:
     step: Any = None  # the Step
     guard: Any = None  # the DivergenceGuard
     replay: bool = False
+    quiet: bool = False  # nothing acts between steps (``loop._train_steps``)
     at: Any = None  # the Position
     interrupted: dict[str, bool] = field(default_factory=dict)
     target: Any = None  # y in the loss's own form (``inputs.prepare_target_and_form``)
