@@ -211,7 +211,7 @@ class _Model:
         linear = [type(layer) is Linear for layer in layers] + [False]
         self.kernels: list[_LinearKernel | _ReLUKernel | Module] = []
         for i, layer in enumerate(layers):
-            if linear[i]:
+            if type(layer) is Linear:
                 self.kernels.append(_LinearKernel(layer, dtype, input_grad=i > self.first))
             elif type(layer) is ReLU:
                 # (the Linear after it returns its own dx buffer: it has one, as i + 1 > first)
