@@ -70,19 +70,6 @@ def test_plain_numpy_epoch_is_an_sgd_step(name):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize("name", ["W3", "W4"])
-def test_profile_steps_plain_step_is_the_plain_loops_step(name):
-    """profile_step.py times the plain loop's step in phases: the same step, cut up."""
-    w, X, y = _small(name, WORKLOADS[name].batch_size)
-    plain = profile_step.PlainStep(w.sizes, X, y, w.loss)
-    weights, biases = plain_numpy.init_params(w.sizes, X.dtype, seed=0)
-    expected_W, expected_b = _handgrad_step(w, X, y, weights, biases)
-    plain(np.arange(len(X)))
-    for got, want in zip(plain.weights + plain.biases, expected_W + expected_b):
-        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
-    assert all(len(t) == 1 and t[0] > 0 for t in plain.times.values())
-
-
 def test_profile_step_against_another_checkout_trains_both_alike():
     """``profile_step.py --against``: the other checkout's fast step (here this very source,
     loaded a second time under another name) runs the same batches from the same weights,
@@ -101,3 +88,16 @@ def test_profile_step_against_another_checkout_trains_both_alike():
     assert list(table) == [*profile_step.PHASES, "step"]
     for this_us, other_us, median, q25, q75 in table.values():
         assert this_us > 0 and other_us > 0 and q25 <= median <= q75
+
+
+@pytest.mark.parametrize("name", ["W3", "W4"])
+def test_profile_steps_plain_step_is_the_plain_loops_step(name):
+    """profile_step.py times the plain loop's step in phases: the same step, cut up."""
+    w, X, y = _small(name, WORKLOADS[name].batch_size)
+    plain = profile_step.PlainStep(w.sizes, X, y, w.loss)
+    weights, biases = plain_numpy.init_params(w.sizes, X.dtype, seed=0)
+    expected_W, expected_b = _handgrad_step(w, X, y, weights, biases)
+    plain(np.arange(len(X)))
+    for got, want in zip(plain.weights + plain.biases, expected_W + expected_b):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    assert all(len(t) == 1 and t[0] > 0 for t in plain.times.values())
