@@ -1,6 +1,6 @@
 """Where one handgrad training step spends its time, phase by phase.
 
-    python benchmarks/profile_step.py W3 float64 [--epochs 5]
+    python benchmarks/profile_step.py W3 float64 [--epochs 5] [--against OTHER/src]
 
 Runs the same calls as ``fit``'s inner loop (``handgrad.train.fast.fast_step``, with
 the threads ``fit`` would use now (``--threads N`` sets them, and the BLAS's): the batch
@@ -14,6 +14,9 @@ own batch of the same size), timed in the phases it has: the batch (fancy indexi
 forward pass, the loss with its gradient, and the backward pass with the update (which
 that loop interleaves). The two alternate step by step, so a change of the machine's
 speed falls on both.
+
+``--against OTHER/src``: another checkout's fast step too (``ab.py``'s loader), its phases
+timed in the same rotation, and each phase's median per-step ratio this / other.
 """
 
 from __future__ import annotations
@@ -28,10 +31,10 @@ import numpy as np
 
 import handgrad as hg
 from handgrad.train import batches, blas, threads
-from handgrad.train.fast import fast_step
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import ab  # noqa: E402
 import matmul_bound  # noqa: E402
 import plain_numpy  # noqa: E402
 from workloads import LEARNING_RATE, MODEL_SEED, WORKLOADS, make_data  # noqa: E402
@@ -87,52 +90,90 @@ class PlainStep:
             self.times[phase].append(b_ - a_)
 
 
+def build(package, w, X: np.ndarray, y: np.ndarray):
+    """The fast step ``fit`` would build with ``package`` (a handgrad) for workload ``w``."""
+    model = package.mlp(list(w.sizes), "relu", seed=MODEL_SEED, dtype=X.dtype)
+    loss = (
+        package.SoftmaxCrossEntropyLoss() if w.loss == "softmax_ce" else package.BCEWithLogitsLoss()
+    )
+    opt = package.SGD(model.parameters(), lr=LEARNING_RATE)
+    target = loss.prepare_target(y, (X.shape[0], w.sizes[-1]), X.dtype)
+    return package.train.fast.fast_step(model, loss, opt, None, X, target, None)
+
+
+def timed_step(path, idx: np.ndarray, samples: dict[str, list[float]]) -> None:
+    """One step of ``path`` on the rows ``idx``, each phase's seconds appended to ``samples``."""
+    clock = time.perf_counter
+    t0 = clock()
+    xb, tb, _ = path.batch(idx)
+    t1 = clock()
+    out = path.forward(xb)
+    t2 = clock()
+    path.loss(out, tb)
+    t3 = clock()
+    path.backward()
+    t4 = clock()
+    path.gradients_finite()
+    t5 = clock()
+    path.step()
+    t6 = clock()
+    for phase, a, b in zip(PHASES, (t0, t1, t2, t3, t4, t5), (t1, t2, t3, t4, t5, t6)):
+        samples[phase].append(b - a)
+
+
 def profile(
-    name: str, dtype: str, epochs: int, steps: int | None = None
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Median microseconds per step: handgrad's phases (and the bound), the plain loop's."""
+    name: str, dtype: str, epochs: int, steps: int | None = None, against: str | None = None
+) -> tuple[dict[str, float], dict[str, float], dict[str, list[float]] | None]:
+    """Median microseconds per step: handgrad's phases (and the bound), the plain loop's;
+    with ``against``, the other checkout's per-step samples beside this one's (seconds,
+    step for step; the ratios are taken by ``ratios``)."""
     w = WORKLOADS[name]
     X, y = make_data(w, dtype)
-    model = hg.mlp(list(w.sizes), "relu", seed=MODEL_SEED, dtype=X.dtype)
-    loss = hg.SoftmaxCrossEntropyLoss() if w.loss == "softmax_ce" else hg.BCEWithLogitsLoss()
-    opt = hg.SGD(model.parameters(), lr=LEARNING_RATE)
-    target = loss.prepare_target(y, (X.shape[0], w.sizes[-1]), X.dtype)
-    path = fast_step(model, loss, opt, None, X, target, None)  # as fit builds it
+    path = build(hg, w, X, y)  # as fit builds it
     print(
-        f"SGD step: {blas.describe()} from {blas.MIN_SIZE} elements; "
+        f"SGD step and large gradients' check: {blas.describe()} "
+        f"(SGD from {blas.MIN_SIZE} elements); "
         f"batch gather: up to {path.batch.thread_count} thread(s)"
     )
+    paths = {"this": path}
+    if against is not None:
+        paths["other"] = build(ab.load_other(against), w, X, y)
     rng = np.random.default_rng(0)
     clock = time.perf_counter
-    samples: dict[str, list[float]] = {p: [] for p in PHASES}
+    samples = {key: {p: [] for p in PHASES} for key in paths}
     plain = PlainStep(w.sizes, X, y, w.loss)
     plain_rng = np.random.default_rng(1)
     buffers = matmul_bound.make_buffers(w.sizes, w.batch_size, X.dtype)
     bound_epochs = []
-    for _ in range(epochs):  # alternate a training epoch and a bound epoch: same conditions
-        for idx in itertools.islice(batches(X.shape[0], w.batch_size, rng=rng), steps):
-            t0 = clock()
-            xb, tb, _ = path.batch(idx)
-            t1 = clock()
-            out = path.forward(xb)
-            t2 = clock()
-            path.loss(out, tb)
-            t3 = clock()
-            path.backward()
-            t4 = clock()
-            path.gradients_finite()
-            t5 = clock()
-            path.step()
-            t6 = clock()
-            for phase, a, b in zip(PHASES, (t0, t1, t2, t3, t4, t5), (t1, t2, t3, t4, t5, t6)):
-                samples[phase].append(b - a)
+    for epoch in range(epochs):  # alternate a training epoch and a bound epoch: same conditions
+        order = batches(X.shape[0], w.batch_size, rng=rng)
+        for k, idx in enumerate(itertools.islice(order, steps)):
+            keys = list(paths) if (k + epoch) % 2 == 0 else list(paths)[::-1]
+            for key in keys:
+                timed_step(paths[key], idx, samples[key])
             plain(plain_rng.choice(X.shape[0], len(idx), replace=False))
         start = clock()
         matmul_bound.one_epoch(w.batch_sizes(), *buffers)
         bound_epochs.append(clock() - start)
-    medians = {p: float(np.median(v)) * 1e6 for p, v in samples.items()}
+    medians = {p: float(np.median(v)) * 1e6 for p, v in samples["this"].items()}
     medians["matmul bound"] = float(np.median(bound_epochs)) / w.steps_per_epoch * 1e6
-    return medians, {p: float(np.median(v)) * 1e6 for p, v in plain.times.items()}
+    plain_medians = {p: float(np.median(v)) * 1e6 for p, v in plain.times.items()}
+    if against is None:
+        return medians, plain_medians, None
+    return medians, plain_medians, ratios(samples["this"], samples["other"])
+
+
+def ratios(this: dict[str, list[float]], other: dict[str, list[float]]) -> dict[str, list[float]]:
+    """Per phase and for the whole step: [median this us, median other us, median of the
+    per-step ratios this / other, its 25th and 75th percentiles]."""
+    this = {**this, "step": [sum(t) for t in zip(*this.values())]}
+    other = {**other, "step": [sum(t) for t in zip(*other.values())]}
+    out = {}
+    for phase in this:
+        a, b = np.array(this[phase]), np.array(other[phase])
+        q25, q50, q75 = np.percentile(a / b, [25, 50, 75])
+        out[phase] = [float(np.median(a)) * 1e6, float(np.median(b)) * 1e6, q50, q25, q75]
+    return out
 
 
 def main(argv=None) -> int:
@@ -142,13 +183,16 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--steps", type=int, help="only the first N steps of each epoch")
     parser.add_argument("--threads", type=int, help="BLAS and handgrad threads (default: as set)")
+    parser.add_argument("--against", metavar="OTHER_SRC", help="another checkout's src/ folder")
     args = parser.parse_args(argv)
     if args.threads is not None:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(args.threads)
         threads.set_threads(args.threads)
-    medians, plain = profile(args.workload, args.dtype, args.epochs, args.steps)
+    medians, plain, against = profile(
+        args.workload, args.dtype, args.epochs, args.steps, args.against
+    )
     bound = medians.pop("matmul bound")
     total = sum(medians.values())
     print(f"{args.workload} {args.dtype}: median microseconds per step")
@@ -161,6 +205,11 @@ def main(argv=None) -> int:
     for phase, us in plain.items():
         print(f"  {phase:17s} {us:9.1f}  {us / plain_total:6.1%}")
     print(f"  {'sum':17s} {plain_total:9.1f}  (handgrad / plain: {total / plain_total:.2f})")
+    if against is not None:
+        print(f"against {args.against}, alternated step by step (median us, per-step ratio):")
+        print(f"  {'phase':13s} {'this':>9s} {'other':>9s}  this/other (25th-75th)")
+        for phase, (a, b, q50, q25, q75) in against.items():
+            print(f"  {phase:13s} {a:9.1f} {b:9.1f}  {q50:.3f} ({q25:.3f}-{q75:.3f})")
     return 0
 
 

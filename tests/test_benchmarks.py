@@ -70,6 +70,26 @@ def test_plain_numpy_epoch_is_an_sgd_step(name):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
 
 
+def test_profile_step_against_another_checkout_trains_both_alike():
+    """``profile_step.py --against``: the other checkout's fast step (here this very source,
+    loaded a second time under another name) runs the same batches from the same weights,
+    so both end with the same weights; every phase and the whole step get a ratio."""
+    w, X, y = _small("W3", 200)
+    src = str(Path(hg.__file__).resolve().parents[1])
+    other = profile_step.ab.load_other(src, "handgrad_profile_other")
+    paths = [profile_step.build(hg, w, X, y), profile_step.build(other, w, X, y)]
+    samples: list[dict[str, list[float]]] = [{p: [] for p in profile_step.PHASES} for _ in paths]
+    for idx in (np.arange(32), np.arange(40, 72), np.arange(7)):
+        for path, times in zip(paths, samples):
+            profile_step.timed_step(path, idx, times)
+    for a, b in zip(paths[0].params, paths[1].params):
+        assert np.array_equal(a.value, b.value)
+    table = profile_step.ratios(*samples)
+    assert list(table) == [*profile_step.PHASES, "step"]
+    for this_us, other_us, median, q25, q75 in table.values():
+        assert this_us > 0 and other_us > 0 and q25 <= median <= q75
+
+
 @pytest.mark.parametrize("name", ["W3", "W4"])
 def test_profile_steps_plain_step_is_the_plain_loops_step(name):
     """profile_step.py times the plain loop's step in phases: the same step, cut up."""

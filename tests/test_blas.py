@@ -1,7 +1,8 @@
-"""NumPy's own BLAS for the fast step's SGD updates (``handgrad.train.blas``): found where
-NumPy says it has an OpenBLAS, refused when wrong, replaced by the NumPy expressions when
-absent; the same bits at any BLAS thread count; a few ulps from the reference step; the
-divergence guard still refuses a non-finite gradient's step on a large layer."""
+"""NumPy's own BLAS for the fast step's SGD updates and its finiteness test of large
+gradients (``handgrad.train.blas``): found where NumPy says it has an OpenBLAS, refused
+when wrong, replaced by the NumPy expressions when absent; the same bits (and the same
+verdicts) at any BLAS thread count; a few ulps from the reference step; the divergence
+guard still refuses a non-finite gradient's step on a large layer."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 
 import handgrad as hg
+from handgrad.nn._checks import DOT_CHECK_MAX
 from handgrad.train import blas
 from handgrad.train.fast_updates import Update
 
@@ -68,6 +70,7 @@ def _compare_thread_counts() -> None:
     for dtype in DTYPES:
         test_axpy_and_scal_give_the_same_bits_at_any_blas_thread_count(dtype)
         test_fit_gives_the_same_bits_at_one_and_two_blas_threads(dtype)
+        test_all_finite_says_the_same_at_any_blas_thread_count(dtype)
         for name in SGDS:
             test_sgd_updates_give_the_same_bits_at_any_blas_thread_count(name, dtype)
     print("same bits at BLAS threads", counts)
@@ -80,7 +83,7 @@ def test_numpys_openblas_is_found_when_numpy_says_it_has_one():
     config = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     if "openblas" in str(config.get("name", "")).lower():
         assert set(blas._KERNELS) == {np.dtype(np.float64), np.dtype(np.float32)}
-        assert blas.describe() == "NumPy's OpenBLAS (axpy, scal)"
+        assert blas.describe() == "NumPy's OpenBLAS (axpy, scal, asum)"
     else:  # another BLAS: the NumPy expressions, and the reason said
         assert not blas._KERNELS and "not an OpenBLAS" in blas.describe()
 
@@ -102,21 +105,53 @@ def test_an_openblas_that_does_not_say_its_integer_width_is_not_used(fresh_looku
     assert not blas._KERNELS and "does not say its configuration" in blas.describe()
 
 
+def _view(n, address):
+    """The n float64 at ``address`` (what a fake kernel gets from ``blas``)."""
+    return np.ctypeslib.as_array((np.ctypeslib.ctypes.c_double * n).from_address(address))
+
+
+def _axpy(n, a, x, incx, y, incy):
+    _view(n, y)[...] += a * _view(n, x)
+
+
+def _scal(n, a, x, incx):
+    _view(n, x)[...] *= a
+
+
+def _asum(n, x, incx):
+    return float(np.abs(_view(n, x)).sum())
+
+
 def test_kernels_that_compute_wrong_results_are_refused(fresh_lookup):
     monkeypatch = fresh_lookup
 
     def wrong_axpy(n, a, x, incx, y, incy):  # forgets to add: leaves y as it was
         pass
 
-    def scal(n, a, x, incx):
-        view = np.ctypeslib.as_array((np.ctypeslib.ctypes.c_double * n).from_address(x))
-        view *= a
-
-    fake = {np.dtype(np.float64): (wrong_axpy, scal)}
+    assert blas._works({np.dtype(np.float64): (_axpy, _scal, _asum)})
+    fake = {np.dtype(np.float64): (wrong_axpy, _scal, _asum)}
     monkeypatch.setattr(blas, "_bind", lambda lib, names: fake)
     blas._find()
     assert not blas._KERNELS and "refused" in blas.describe()
     assert blas._works(fake) is False
+
+
+def test_an_asum_that_loses_a_nan_or_an_inf_is_refused(fresh_lookup):
+    """A sum of |x| that skips NaN (as a max-based or a NaN-ignoring kernel would) or
+    saturates an inf could call a broken gradient finite: such a BLAS is not used."""
+    monkeypatch = fresh_lookup
+
+    def nan_blind_asum(n, x, incx):
+        return float(np.nansum(np.abs(_view(n, x))))
+
+    def saturating_asum(n, x, incx):
+        return float(np.minimum(np.abs(_view(n, x)), 1e300).sum())
+
+    for wrong in (nan_blind_asum, saturating_asum):
+        fake = {np.dtype(np.float64): (_axpy, _scal, wrong)}
+        monkeypatch.setattr(blas, "_bind", lambda lib, names, fake=fake: fake)
+        blas._find()
+        assert not blas._KERNELS and "refused" in blas.describe()
 
 
 def test_a_missing_symbol_falls_back(fresh_lookup):
@@ -227,6 +262,72 @@ def test_axpy_and_scal_give_the_same_bits_at_any_blas_thread_count(dtype):
     first = runs[1]
     for results in runs.values():
         assert all(np.array_equal(a, b) for a, b in zip(first, results))
+
+
+# --- all_finite: the sum of |x| ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(DOT_CHECK_MAX + 1,), (300, 221), (784, 256), (100_003,)])
+@pytest.mark.parametrize("forced_fallback", [False, True])
+def test_all_finite_finds_every_nan_and_inf_and_accepts_huge_finite_values(
+    monkeypatch, dtype, shape, forced_fallback
+):
+    if forced_fallback:
+        monkeypatch.setattr(blas, "_KERNELS", {})
+    rng = np.random.default_rng(len(shape) + shape[0])
+    x = rng.standard_normal(shape).astype(dtype)
+    flat = x.reshape(-1)
+    n = flat.size
+    assert blas.all_finite(x)
+    places = {0, 1, 15, 16, 17, n // 3, n // 2, n - 33, n - 17, n - 2, n - 1}
+    places |= set(rng.integers(0, n, 20).tolist())
+    with np.errstate(over="ignore"):
+        for where in places:
+            kept = flat[where]
+            for bad in (np.nan, np.inf, -np.inf):
+                flat[where] = bad
+                assert not blas.all_finite(x), (where, bad)
+            flat[where] = kept
+        assert blas.all_finite(x)
+        flat[...] = np.finfo(dtype).max / 2  # finite, but every sum of two overflows
+        assert blas.all_finite(x)
+        flat[n // 2] = np.nan
+        assert not blas.all_finite(x)
+
+
+def test_all_finite_of_small_strided_and_unaligned_arrays_takes_the_engine_s_test():
+    raw = np.zeros(8 * 2 * DOT_CHECK_MAX + 1, np.uint8)
+    unaligned = raw[1:].view(np.float64)
+    assert not unaligned.flags.aligned
+    arrays = [
+        np.ones(DOT_CHECK_MAX),  # small: the dot product's size
+        np.ones(4 * DOT_CHECK_MAX)[::2],  # strided
+        np.ones((4, 4 * DOT_CHECK_MAX)).T,  # Fortran order
+        unaligned,
+    ]
+    for x in arrays:
+        x[...] = 1.0
+        assert blas.all_finite(x)
+        x[(-1,) * x.ndim] = np.nan
+        assert not blas.all_finite(x)
+        x[(0,) * x.ndim] = np.inf
+        x[(-1,) * x.ndim] = 1.0
+        assert not blas.all_finite(x)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_all_finite_says_the_same_at_any_blas_thread_count(dtype):
+    rng = np.random.default_rng(5)
+    for count in _blas_threads():
+        with threadpoolctl.threadpool_limits(count, user_api="blas"):
+            for n in LARGE:
+                x = rng.standard_normal(n).astype(dtype)
+                assert blas.all_finite(x)
+                for where in (0, n // 2 - 1, n // 2, n // 2 + 1, n - 1):
+                    x[where] = np.nan
+                    assert not blas.all_finite(x)
+                    x[where] = 0.5
 
 
 # --- the SGD updates ------------------------------------------------------------------------

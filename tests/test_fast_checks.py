@@ -1,7 +1,8 @@
 """The fast step's checks: every NaN/inf in a gradient or an input is found and huge finite
-values pass (small gradients by a dot product, large ones by a sum that wakes no BLAS
-thread; inputs by a sum, einsum's when large, one value for a broadcast scalar), and the
-final check of fit still scans the weights when a callback ran after the epoch's own scan."""
+values pass (small gradients by a dot product, large ones by the BLAS's sum of |g|,
+``blas.all_finite``; inputs by a sum, einsum's when large, one value for a broadcast
+scalar), and the final check of fit still scans the weights when a callback ran after
+the epoch's own scan."""
 
 from __future__ import annotations
 
@@ -27,8 +28,8 @@ def test_gradient_check_finds_nan_and_inf_but_not_large_finite_sums():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_the_fast_step_s_gradient_check_on_small_and_large_gradients(dtype):
-    """Small gradients by a dot product, large ones (beyond the BLAS's threading size) by
-    their sum: both find every NaN/inf wherever it is, and accept huge finite values."""
+    """Small gradients by a dot product, large ones (beyond ``DOT_CHECK_MAX``) by the sum of
+    their absolute values: both find every NaN/inf wherever it is, and accept huge finite values."""
     model = hg.mlp([300, 40, 3], "relu", seed=0, dtype=dtype)  # 12000, 40, 120, 3 elements
     loss, opt = hg.SoftmaxCrossEntropyLoss(), hg.SGD(model.parameters(), lr=0.1)
     X = np.zeros((4, 300), dtype)

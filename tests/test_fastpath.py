@@ -71,6 +71,54 @@ def test_relu_kernel_is_the_reference_relu(rng):
     assert np.array_equal(kernel.backward(g), relu.backward(g))
 
 
+def _bits(a: np.ndarray) -> np.ndarray:
+    return a.view(np.uint64 if a.dtype == np.float64 else np.uint32)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("in_place", [(False, False), (True, False), (False, True), (True, True)])
+def test_relu_kernel_in_place_gives_the_reference_bits(rng, dtype, in_place):
+    """Forward over its input and backward over its upstream gradient: the same bits as the
+    reference ReLU, signed zeros, infinities and NaN included (the mask taken from the
+    output is the input's: x > 0 exactly where max(x, 0) > 0)."""
+    tiny = np.finfo(dtype).smallest_subnormal
+    z = rng.standard_normal((9, 7)).astype(dtype)
+    z[0] = [0.0, -0.0, tiny, -tiny, np.inf, -np.inf, np.nan]
+    g = rng.standard_normal((9, 7)).astype(dtype)
+    g[1] = [-0.0, 0.0, np.inf, -np.inf, -1.0, np.nan, -tiny]
+    g[0] = -1.0  # g * 0 is -0.0 where the mask is off
+    relu = hg.ReLU()
+    with np.errstate(invalid="ignore"):
+        y_ref, dx_ref = relu.forward(z.copy()), relu.backward(g.copy())
+        kernel = fastpath._ReLUKernel(dtype, *in_place)
+        zz, gg = z.copy(), g.copy()
+        y = kernel.forward(zz)
+        dx = kernel.backward(gg)
+    assert (y is zz) == in_place[0] and (dx is gg) == in_place[1]
+    assert np.array_equal(_bits(y), _bits(y_ref)) and np.array_equal(_bits(dx), _bits(dx_ref))
+
+
+def test_a_relu_works_in_place_only_between_two_linear_layers():
+    """In place where nothing else reads the array: forward after a Linear (its output
+    buffer), backward before one (its dx buffer); a ReLU after another activation (whose
+    output that activation may keep) or before the loss copies."""
+    lin = [hg.Linear(4, 4, seed=i) for i in range(3)]
+    model = hg.Sequential(
+        hg.ReLU(), lin[0], hg.ReLU(), lin[1], hg.Tanh(), hg.ReLU(), lin[2], hg.ReLU()
+    )
+    relus = [
+        k for k in fastpath._Model(model, np.float64).kernels if type(k) is fastpath._ReLUKernel
+    ]
+    assert [(k.in_place_forward, k.in_place_backward) for k in relus] == [
+        (False, True),
+        (True, True),
+        (False, True),
+        (True, False),
+    ]
+    mlp = fastpath._Model(hg.mlp([5, 16, 8, 3], "relu", seed=1), np.float64)
+    assert all(k.in_place_forward and k.in_place_backward for k in mlp.kernels[1::2])
+
+
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "leaky_relu", "identity"])
 def test_fast_model_matches_the_reference_model(rng, activation):
     model = hg.mlp([5, 16, 8, 3], activation, seed=1)

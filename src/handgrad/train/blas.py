@@ -1,5 +1,6 @@
 """NumPy's own BLAS for the fast step's large in-place updates: ``y += a * x`` (axpy) and
-``x *= a`` (scal) in one pass over memory, on every thread the BLAS uses.
+``x *= a`` (scal) in one pass over memory, on every thread the BLAS uses; and for its
+finiteness test of large gradients, ``sum |x|`` (asum), one pass on those threads too.
 
 Why NumPy's BLAS and no other: the matrix products already run on its thread pool, and a
 second BLAS (SciPy's, say) brings a second pool that fights the first for the same cores
@@ -13,6 +14,11 @@ Anything else (another BLAS, a NumPy built without OpenBLAS, a platform where th
 fails) and arrays too small to gain (``MIN_SIZE``) get the NumPy expressions: the same
 meaning, two passes, one thread.
 
+asum decides finiteness exactly: ``|x|`` never cancels, so a NaN or an inf anywhere makes
+the sum NaN or inf, and a finite sum means every entry is finite; a sum that overflowed
+(finite entries near the largest float) is not taken as an answer: NumPy's element-wise
+test decides then. ``all_finite`` says True or False, whatever the thread count.
+
 Bits: axpy rounds ``y + a * x`` once (a fused multiply-add) where NumPy rounds ``a * x``
 first, so the two differ by about an ulp; the BLAS computes each element alone, so its
 result does not depend on its thread count (``tests/test_blas.py``).
@@ -22,11 +28,15 @@ from __future__ import annotations
 
 import ctypes
 import importlib
+import math
 from typing import Any
 
 import numpy as np
 
-__all__ = ["axpy", "scal", "describe", "MIN_SIZE"]
+from ..nn import _checks
+from ..nn._checks import DOT_CHECK_MAX
+
+__all__ = ["axpy", "scal", "all_finite", "describe", "MIN_SIZE"]
 
 # the fewest elements worth a BLAS call (benchmarks/blas_threshold.py, 2-core SkylakeX):
 # below it the address lookups and the ctypes call (~2-3 us) cost about what the second
@@ -35,8 +45,8 @@ __all__ = ["axpy", "scal", "describe", "MIN_SIZE"]
 MIN_SIZE = 1 << 15
 
 _Func = Any  # a ctypes function
-# dtype -> (axpy, scal) of NumPy's BLAS, or empty when it is not usable
-_KERNELS: dict[np.dtype, tuple[_Func, _Func]] = {}
+# dtype -> (axpy, scal, asum) of NumPy's BLAS, or empty when it is not usable
+_KERNELS: dict[np.dtype, tuple[_Func, _Func, _Func]] = {}
 _WHY = "not looked up yet"
 
 
@@ -65,7 +75,9 @@ def _core_library() -> ctypes.CDLL:
     return ctypes.CDLL(core.__file__)
 
 
-def _bind(lib: ctypes.CDLL, names: tuple[str, str, Any]) -> dict[np.dtype, tuple[_Func, _Func]]:
+def _bind(
+    lib: ctypes.CDLL, names: tuple[str, str, Any]
+) -> dict[np.dtype, tuple[_Func, _Func, _Func]]:
     prefix, suffix, integer = names
     kernels = {}
     for letter, scalar, dtype in (
@@ -74,18 +86,22 @@ def _bind(lib: ctypes.CDLL, names: tuple[str, str, Any]) -> dict[np.dtype, tuple
     ):
         axpy_ = getattr(lib, f"{prefix}cblas_{letter}axpy{suffix}")
         scal_ = getattr(lib, f"{prefix}cblas_{letter}scal{suffix}")
+        asum_ = getattr(lib, f"{prefix}cblas_{letter}asum{suffix}")
         axpy_.argtypes = [integer, scalar, ctypes.c_void_p, integer, ctypes.c_void_p, integer]
         scal_.argtypes = [integer, scalar, ctypes.c_void_p, integer]
+        asum_.argtypes = [integer, ctypes.c_void_p, integer]
         axpy_.restype = scal_.restype = None
-        kernels[np.dtype(dtype)] = (axpy_, scal_)
+        asum_.restype = scalar
+        kernels[np.dtype(dtype)] = (axpy_, scal_, asum_)
     return kernels
 
 
-def _works(kernels: dict[np.dtype, tuple[_Func, _Func]]) -> bool:
+def _works(kernels: dict[np.dtype, tuple[_Func, _Func, _Func]]) -> bool:
     """The kernels give NumPy's exact results on small arrays whose every product and sum
     is exact (so a fused and an unfused multiply-add agree), and write nothing past the
-    end: 37 elements, more than any vector loop's width, with a sentinel after them."""
-    for dtype, (axpy_, scal_) in kernels.items():
+    end: 37 elements, more than any vector loop's width, with a sentinel after them; asum
+    of them is exact, NaN with a NaN and inf with an inf at either end."""
+    for dtype, (axpy_, scal_, asum_) in kernels.items():
         n = 37
         x = np.arange(n, dtype=dtype) - 11
         y = np.append(3 * x[::-1], [7]).astype(dtype)
@@ -98,8 +114,21 @@ def _works(kernels: dict[np.dtype, tuple[_Func, _Func]]) -> bool:
             and np.array_equal(z[:n], expected_z)
             and y[n] == 7
             and z[n] == 7
+            and asum_(n, x.ctypes.data, 1) == np.abs(x).sum()
+            and _asum_poisoned(asum_, x)
         ):
             return False
+    return True
+
+
+def _asum_poisoned(asum_: _Func, x: np.ndarray) -> bool:
+    """asum of x with a NaN, an inf or a -inf put at its first or last entry is not finite."""
+    for at in (0, len(x) - 1):
+        for bad in (np.nan, np.inf, -np.inf):
+            y = x.copy()
+            y[at] = bad
+            if np.isfinite(asum_(len(y), y.ctypes.data, 1)):
+                return False
     return True
 
 
@@ -116,11 +145,12 @@ def _find() -> None:
         _WHY = "NumPy's BLAS gave wrong results on a small test: refused"
         return
     _KERNELS.update(kernels)
-    _WHY = "NumPy's OpenBLAS (axpy, scal)"
+    _WHY = "NumPy's OpenBLAS (axpy, scal, asum)"
 
 
 def describe() -> str:
-    """What ``axpy`` and ``scal`` use for large arrays (for benchmarks and bug reports)."""
+    """What ``axpy``, ``scal`` and ``all_finite`` use for large arrays (for benchmarks and
+    bug reports)."""
     return _WHY if _KERNELS else f"NumPy expressions ({_WHY})"
 
 
@@ -149,7 +179,18 @@ def scal(a: float, x: np.ndarray) -> None:
         np.multiply(x, a, out=x)
 
 
-def _kernels(y: np.ndarray, x: np.ndarray) -> tuple[_Func, _Func] | None:
+def all_finite(x: np.ndarray) -> bool:
+    """True if ``x`` holds no NaN or inf, exactly: the BLAS's sum of |x| for a large
+    C-contiguous aligned array (one pass, on the BLAS's threads; see the module docstring
+    for why a finite sum settles it), NumPy's element-wise test when that sum is not
+    finite; the engine's ``all_finite`` for any other array."""
+    kernels = _KERNELS.get(x.dtype)
+    if kernels is None or x.size <= DOT_CHECK_MAX or not (x.flags.c_contiguous and x.flags.aligned):
+        return _checks.all_finite(x)
+    return math.isfinite(kernels[2](x.size, x.ctypes.data, 1)) or bool(np.isfinite(x).all())
+
+
+def _kernels(y: np.ndarray, x: np.ndarray) -> tuple[_Func, _Func, _Func] | None:
     """NumPy's BLAS for y (and x) when it is usable and they are large enough to gain, of
     its dtype, C-contiguous, aligned and of one size, y writeable; else None (a read-only
     y then gets NumPy's own error, where the BLAS would write through the flag)."""

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
-from ..nn._checks import DOT_CHECK_MAX, all_finite
+from ..nn._checks import DOT_CHECK_MAX
 from ..nn.layers import (
     Identity,
     LeakyReLU,
@@ -50,7 +50,7 @@ from ..nn.layers import (
 )
 from ..nn.losses import BCEWithLogitsLoss, L2Penalty, Loss, MSELoss, SoftmaxCrossEntropyLoss
 from ..nn.optim import SGD, Adam, Optimizer, RMSProp
-from . import threads
+from . import blas, threads
 from .fast_losses import LossKernel
 from .fast_updates import Update
 from .guard import weight_checks
@@ -159,52 +159,67 @@ class _LinearKernel:
 
 class _ReLUKernel:
     """max(x, 0) and G * (x > 0), into buffers (the mask too). The zero is an array of the
-    dtype: a Python 0 costs a scalar conversion on every call."""
+    dtype: a Python 0 costs a scalar conversion on every call.
 
-    def __init__(self, dtype: DTypeLike) -> None:
+    In place where nothing else reads the array: forward over x when x is the output
+    buffer of the Linear before it (x > 0 exactly where max(x, 0) > 0, so the mask is
+    taken from the output alone), backward over G when G is the input-gradient buffer of
+    the Linear after it. A pass writing a second array costs more than one writing back
+    where it read (128 x 256 float64: 21 us against 15), and the buffers stay fewer."""
+
+    def __init__(
+        self, dtype: DTypeLike, in_place_forward: bool = False, in_place_backward: bool = False
+    ):
         self.dtype = dtype
         self.zero = np.zeros((), dtype)
+        self.in_place_forward, self.in_place_backward = in_place_forward, in_place_backward
         self.x: np.ndarray = np.empty((0, 0))
         self._buffers: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def _for_shape(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(y, dx, mask) for inputs of ``shape``."""
+        """(y, dx, mask) for inputs of ``shape`` (y and dx empty when done in place)."""
         bufs = self._buffers.get(shape)
         if bufs is None:
             dtype = self.dtype
             bufs = self._buffers[shape] = (
-                np.empty(shape, dtype),
-                np.empty(shape, dtype),
+                np.empty((0,) if self.in_place_forward else shape, dtype),
+                np.empty((0,) if self.in_place_backward else shape, dtype),
                 np.empty(shape, np.bool_),
             )
         return bufs
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        y: np.ndarray = np.maximum(x, self.zero, out=self._for_shape(x.shape)[0])
+        out = x if self.in_place_forward else self._for_shape(x.shape)[0]
+        y: np.ndarray = np.maximum(x, self.zero, out=out)
         return y
 
     def backward(self, g: np.ndarray) -> np.ndarray:
         x = self.x
         _, dx, mask = self._for_shape(x.shape)
-        grad_x: np.ndarray = np.multiply(g, np.greater(x, self.zero, out=mask), out=dx)
+        out = g if self.in_place_backward else dx
+        grad_x: np.ndarray = np.multiply(g, np.greater(x, self.zero, out=mask), out=out)
         return grad_x
 
 
 class _Model:
     """The layers' kernels in order; layers before the first with parameters get no
-    backward at all, and that one skips dL/dx. Other activations run their own methods."""
+    backward at all, and that one skips dL/dx. Other activations run their own methods.
+    A ReLU between two Linear layers works in place both ways (``_ReLUKernel``)."""
 
     def __init__(self, model: Module, dtype: DTypeLike):
         layers = model.layers if type(model) is Sequential else [model]
         with_params = [i for i, layer in enumerate(layers) if layer.parameters()]
         self.first = with_params[0] if with_params else len(layers)
+        linear = [type(layer) is Linear for layer in layers] + [False]
         self.kernels: list[_LinearKernel | _ReLUKernel | Module] = []
         for i, layer in enumerate(layers):
             if type(layer) is Linear:
                 self.kernels.append(_LinearKernel(layer, dtype, input_grad=i > self.first))
             elif type(layer) is ReLU:
-                self.kernels.append(_ReLUKernel(dtype))
+                # (the Linear after it returns its own dx buffer: it has one, as i + 1 > first)
+                after_linear = i > 0 and linear[i - 1]
+                self.kernels.append(_ReLUKernel(dtype, after_linear, linear[i + 1]))
             else:
                 self.kernels.append(layer)
 
@@ -392,7 +407,7 @@ class FastStep:
         self.params = model.parameters()
         self.weight_checks = weight_checks(self.params)  # the guard's, kept for every call
         # 0 * g is 0 for finite g, NaN otherwise: a dot product decides for small g; large g
-        # the engine's `all_finite` (its sum wakes no BLAS thread)
+        # the sum of |g| (``blas.all_finite``: one pass on the BLAS's threads)
         self._checks = [
             (p.grad.reshape(-1), np.zeros(p.grad.size, p.grad.dtype))
             for p in self.params
@@ -428,4 +443,4 @@ class FastStep:
         for g, zeros in self._checks:  # (the method: np.dot's dispatch costs 0.15 us a call)
             if math.isnan(g.dot(zeros)):
                 return False
-        return all(map(all_finite, self._large))
+        return all(map(blas.all_finite, self._large))

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..nn._checks import DOT_CHECK_MAX, all_finite
+from ..nn._checks import DOT_CHECK_MAX
 from ..nn.optim import SGD, Adam, Optimizer, RMSProp
 from . import blas
 from .blas import axpy, scal
@@ -31,7 +31,7 @@ class Update:
         self.opt: Any = optimizer  # SGD, Adam or RMSProp
         params = optimizer.params
         self.scratch = [(np.empty_like(p.value), np.empty_like(p.value)) for p in params]
-        # zeros to dot a small g^2 with (0 * inf is NaN); a large one gets ``all_finite``
+        # zeros to dot a small g^2 with (0 * inf is NaN); a large one gets ``blas.all_finite``
         self.zeros = [
             np.zeros(p.value.size, p.value.dtype) if p.value.size <= DOT_CHECK_MAX else None
             for p in params
@@ -93,7 +93,11 @@ class Update:
             g = buf
         np.multiply(g, g, out=tmp)
         zeros = self.zeros[i]
-        return all_finite(tmp) if zeros is None else not math.isnan(np.dot(tmp.reshape(-1), zeros))
+        return (
+            blas.all_finite(tmp)
+            if zeros is None
+            else not math.isnan(np.dot(tmp.reshape(-1), zeros))
+        )
 
     def _gradient(self, i: int, decay: float) -> np.ndarray:
         p = self.opt.params[i]
