@@ -406,14 +406,34 @@ def attack(seeds, mutants=True, max_entries=None, tally=None) -> Tally:
     return tally
 
 
+def learner_harness():
+    """tests/nn/gradcheck_learner.py, loaded beside this file (tests/ is not a package)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "gradcheck_learner", Path(__file__).with_name("gradcheck_learner.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["gradcheck_learner"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
 if __name__ == "__main__":
     import sys
 
     start, stop = int(sys.argv[1]), int(sys.argv[2])
+    learner = learner_harness() if "--learner" in sys.argv else None
     total = Tally()
     for first in range(start, stop, 50):
         shown = (len(total.false_fails), len(total.misses))
-        attack(range(first, min(first + 50, stop)), tally=total)
+        seeds = range(first, min(first + 50, stop))
+        if learner is None:
+            attack(seeds, tally=total)
+        else:
+            learner.attack(seeds, total, sys.modules[__name__])
         for finding in total.false_fails[shown[0] :]:
             print("FALSE FAIL", finding, sep="\n")
         for finding in total.misses[shown[1] :]:

@@ -1,22 +1,52 @@
-"""gradcheck's view of kinks: which side of its kink each ReLU-like unit's input is on.
+"""gradcheck's view of kinks: the built-in probe, and a test that needs no help from the module.
 
-A module says it has a kink with a ``kink`` attribute (the input where its derivative
-jumps, e.g. 0.0) and keeps its last input as ``_x`` or ``x``, as ReLU and LeakyReLU do;
-Sequentials are searched all the way down (a Sequential nested in another included).
+**The probe.** A module says it has a kink with a ``kink`` attribute (the input where its
+derivative jumps, e.g. 0.0) and keeps its last input as ``_x`` or ``x``, as ReLU and
+LeakyReLU do; Sequentials are searched all the way down. A step that moves such an input
+across its kink is not used (``kink_probe``).
+
+**The one-sided test** (``at_a_kink``), for any loss, asked only about an entry that failed.
+A learner's own ReLU, abs, clip or max has no ``kink`` attribute, and at its kink (XOR's
+corners with zero biases, symmetric weights, a tie in a max) the central difference
+measures the mean of the two one-sided slopes, not the slope backward took. From the loss
+at θ, L0, and the values the steps already took, the one-sided slopes
+
+    right(t) = (L(θ + t) - L0) / t        left(t) = (L0 - L(θ - t)) / t
+
+are extrapolated to t -> 0 by the quadratic through t = h/2, h, 2h (error ~ h³; the one
+through h, 2h, 3h gives a second value, and their difference bounds the error, with the
+rounding through the same weights). For a smooth loss both tend to the derivative and their
+gap shrinks like t; at a kink the gap stays. The entry is counted as a kink, not as a
+failure, only when
+
+- some step shows that the loss is not smooth at θ: the two slopes differ by more than
+  KINK_SAFETY times their errors (the slope jumps), or the central estimate lies outside
+  both by more than its own tolerance (the curvature jumps: a kink whose slopes agree
+  still biases the central difference by ~h), and
+- at the finest step judged, the analytic value lies between the two slopes (or on one
+  of them, within its error): what a correct backward gives at a kink, whichever side it
+  takes. The finest step, because a larger one may reach a second kink near θ that bends
+  a slope (the ladder refines the step until the central estimate is smooth, i.e. past
+  such neighbours). A wrong backward there is still FAILED when it lies outside, and it
+  is FAILED at the entries away from kinks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
+from ._gradcheck_steps import OFFSETS, Probe, Step, rounding
 from .layers import Module, Sequential
 
-__all__ = ["Probe", "kink_probe"]
+__all__ = ["at_a_kink", "kink_probe", "one_sided"]
 
-# Which side of its kink each ReLU-like unit's input is on, one boolean array per module.
-Probe = Callable[[], list[np.ndarray]]
+KINK_SAFETY = 2.0  # the slopes must differ by this many times the sum of their errors
+FINE = (0.5, 1.0, 2.0)  # one-sided steps of the estimate, in units of h
+COARSE = (1.0, 2.0, 3.0)  # and of the second estimate that bounds its error
+BESIDE = 0.01  # backward is checked at θ ± BESIDE h and θ ± 2 BESIDE h, h the finest step
 
 
 def kink_probe(model: Module) -> Probe | None:
@@ -46,3 +76,105 @@ def _last_input(module: Module) -> np.ndarray:
         if x is not None:
             return x
     raise AttributeError(f"{type(module).__name__} has a kink but keeps no last input (_x or x)")
+
+
+# --- the one-sided test -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slopes:
+    """The one-sided slopes at θ extrapolated to a zero step, each with its error bound."""
+
+    left: float
+    right: float
+    left_error: float
+    right_error: float
+
+    @property
+    def low(self) -> float:
+        return min(self.left - self.left_error, self.right - self.right_error)
+
+    @property
+    def high(self) -> float:
+        return max(self.left + self.left_error, self.right + self.right_error)
+
+    def jump(self) -> bool:
+        """The slopes differ by more than KINK_SAFETY times their errors."""
+        return abs(self.right - self.left) > KINK_SAFETY * (self.left_error + self.right_error)
+
+    def hold(self, value: float, margin: float = 0.0) -> bool:
+        """``value`` lies between the slopes (errors and ``margin`` included)."""
+        return self.low - margin <= value <= self.high + margin
+
+
+def _lagrange_at_zero(ts: Sequence[float]) -> list[float]:
+    """Weights w_j with sum_j w_j g(t_j) = p(0), p the polynomial through the (t_j, g(t_j))."""
+    return [
+        float(np.prod([tk / (tk - tj) for tk in ts if tk != tj])) for tj in ts
+    ]
+
+
+def _one_side(step: Step, base: float, sign: int, ts: Sequence[float]) -> tuple[float, float]:
+    """(slope, rounding bound) of one side (sign +1 right, -1 left) through the steps ``ts``:
+    sum_j w_j sign (L(θ + sign t_j h) - L0) / (t_j h)."""
+    by_offset = dict(zip(OFFSETS, step.values))
+    weights = [sign * w / t for w, t in zip(_lagrange_at_zero(ts), ts)]
+    values = [by_offset[sign * t] for t in ts] + [base]
+    coefficients = [*weights, -sum(weights)]
+    slope = sum(c * v for c, v in zip(coefficients, values)) / step.h
+    return slope, rounding(coefficients, values, step.noise) / step.h
+
+
+def one_sided(step: Step, base: float, rtol: float) -> Slopes:
+    """The left and right slopes at θ from a step's values and L0 = ``base``."""
+    ends = []
+    for sign in (-1, 1):
+        fine, rounding = _one_side(step, base, sign, FINE)
+        coarse, _ = _one_side(step, base, sign, COARSE)
+        ends.append((fine, abs(fine - coarse) + rounding + rtol * abs(fine)))
+    (left, left_error), (right, right_error) = ends
+    return Slopes(left, right, left_error, right_error)
+
+
+def at_a_kink(
+    analytic: float,
+    steps: Sequence[Step],
+    base: float,
+    rtol: float,
+    beside: Callable[[float], float] | None = None,
+) -> bool:
+    """Whether a failed entry sits on a kink where backward is right (see the module
+    docstring). ``steps`` as the ladder judged them, largest first; ``base`` is L(θ);
+    ``beside(t)`` is backward's value with the entry moved by t (a model), None for a
+    function (then ``analytic`` must lie between the one-sided slopes)."""
+    slopes = [one_sided(step, base, rtol) for step in steps]
+    finest = slopes[-1]
+    rough = any(
+        s.jump() or not s.hold(step.n, margin=step.allowed) for s, step in zip(slopes, steps)
+    )
+    if beside is None:
+        return rough and finest.hold(analytic)
+    t = steps[-1].h * BESIDE
+    right, left = _side(beside, t), _side(beside, -t)
+    tolerance = min(step.allowed for step in steps)
+    jumps = max(abs(analytic - right.at_theta), abs(analytic - left.at_theta)) > tolerance
+    return (
+        (rough or jumps)
+        and abs(right.near - finest.right) <= finest.right_error + right.drift
+        and abs(left.near - finest.left) <= finest.left_error + left.drift
+    )
+
+
+@dataclass(frozen=True)
+class _Side:
+    """backward's value at θ + t (``near``), its extrapolation back to θ from that side,
+    and how much it may differ from the one-sided slope at θ (twice its change over t)."""
+
+    near: float
+    at_theta: float
+    drift: float
+
+
+def _side(beside: Callable[[float], float], t: float) -> _Side:
+    near, far = beside(t), beside(2 * t)
+    return _Side(near, 2 * near - far, 2 * abs(far - near))
