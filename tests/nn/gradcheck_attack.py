@@ -320,13 +320,15 @@ class Tally:
     invisible: int = 0
     misses: list[str] = field(default_factory=list)
     skipped: int = 0  # a case whose training diverged
+    unresolvable: list[str] = field(default_factory=list)  # learner kinks only the probe sees
     per_mutant: Counter = field(default_factory=Counter)
     worst_correct: float = 0.0
 
     def line(self) -> str:
         return (
             f"{len(self.false_fails)} false FAILs in {self.correct} correct checks "
-            f"(worst err/allowed {self.worst_correct:.3g}); {len(self.misses)} misses in "
+            f"(worst err/allowed {self.worst_correct:.3g}; {len(self.unresolvable)} more at "
+            f"kinks only the probe can see); {len(self.misses)} misses in "
             f"{self.mutants} visible mutants ({self.invisible} invisible, {self.skipped} "
             "diverged cases skipped)"
         )
@@ -428,7 +430,7 @@ if __name__ == "__main__":
     learner = learner_harness() if "--learner" in sys.argv else None
     total = Tally()
     for first in range(start, stop, 50):
-        shown = (len(total.false_fails), len(total.misses))
+        shown = (len(total.false_fails), len(total.misses), len(total.unresolvable))
         seeds = range(first, min(first + 50, stop))
         if learner is None:
             attack(seeds, tally=total)
@@ -438,5 +440,7 @@ if __name__ == "__main__":
             print("FALSE FAIL", finding, sep="\n")
         for finding in total.misses[shown[1] :]:
             print("MISS", finding, sep="\n")
+        for finding in total.unresolvable[shown[2] :]:
+            print("UNRESOLVABLE", finding, sep="\n")
         print(f"seeds {start}..{min(first + 50, stop) - 1}: {total.line()}", flush=True)
     print(dict(total.per_mutant))

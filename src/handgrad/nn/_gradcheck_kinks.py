@@ -152,29 +152,14 @@ def at_a_kink(
     rough = any(
         s.jump() or not s.hold(step.n, margin=step.allowed) for s, step in zip(slopes, steps)
     )
+    if not rough:
+        return False  # the loss is smooth here: its derivative exists, and a differs from it
     if beside is None:
-        return rough and finest.hold(analytic)
+        return finest.hold(analytic)
     t = steps[-1].h * BESIDE
-    right, left = _side(beside, t), _side(beside, -t)
-    tolerance = min(step.allowed for step in steps)
-    jumps = max(abs(analytic - right.at_theta), abs(analytic - left.at_theta)) > tolerance
-    return (
-        (rough or jumps)
-        and abs(right.near - finest.right) <= finest.right_error + right.drift
-        and abs(left.near - finest.left) <= finest.left_error + left.drift
-    )
-
-
-@dataclass(frozen=True)
-class _Side:
-    """backward's value at θ + t (``near``), its extrapolation back to θ from that side,
-    and how much it may differ from the one-sided slope at θ (twice its change over t)."""
-
-    near: float
-    at_theta: float
-    drift: float
-
-
-def _side(beside: Callable[[float], float], t: float) -> _Side:
-    near, far = beside(t), beside(2 * t)
-    return _Side(near, 2 * near - far, 2 * abs(far - near))
+    for sign, slope, error in ((1, finest.right, finest.right_error),
+                               (-1, finest.left, finest.left_error)):  # fmt: skip
+        near, far = beside(sign * t), beside(2 * sign * t)
+        if abs(near - slope) > error + 2 * abs(far - near):
+            return False  # backward is wrong beside the kink
+    return True

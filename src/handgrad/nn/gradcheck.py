@@ -45,13 +45,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._gradcheck_copy import float64_problem
+from ._gradcheck_copy import float64_problem, named_parameters
 from ._gradcheck_kinks import at_a_kink, kink_probe
 from ._gradcheck_report import GradcheckReport, ParamCheck
 from ._gradcheck_steps import Probe, evaluate, ladder, noise_by_step
 from .constraints import Options, Real, check
 from .init import make_rng
-from .layers import Module, Parameter, Sequential
+from .layers import Module
 from .losses import Loss
 
 Index = tuple[int, ...]
@@ -162,7 +162,7 @@ def gradcheck(
             raise TypeError("gradcheck(model, loss, X, y): expected a Loss and a batch X, y")
         model, X, y, note = float64_problem(target, args[1], args[2])
         loss = args[0]
-        named = _named_parameters(model)
+        named = named_parameters(model)
 
         def f() -> float:
             return loss.forward(model.forward(X), y)
@@ -212,20 +212,3 @@ def _moved(beside: Beside | None, name: str, idx: Index) -> Callable[[float], fl
     if beside is None:
         return None
     return lambda t: beside(name, idx, t)
-
-
-def _named_parameters(model: Module, prefix: str = "") -> list[tuple[str, Parameter]]:
-    """("0.weight", p), ... as ``Sequential.named_parameters`` names them; a Sequential nested
-    in another adds its index ("0.2.weight"), and parameters without a name, or sharing one
-    inside their module, are named by position ("3.0", "3.1"): each name is unique."""
-    if isinstance(model, Sequential):
-        return [
-            named
-            for i, layer in enumerate(model.layers)
-            for named in _named_parameters(layer, f"{prefix}{i}.")
-        ]
-    params = model.parameters()
-    names = [p.name for p in params]
-    if "" in names or len(set(names)) < len(names):
-        names = [str(k) for k in range(len(params))]
-    return [(prefix + name, p) for name, p in zip(names, params)]
