@@ -40,7 +40,8 @@ FINEST_REACH = 3e-7  # 3 h at gradcheck's smallest step, eps / 10^4 with eps = 1
 
 
 class Elementwise(hg.Module):
-    """y = act(x) elementwise, the input kept as ``inp``; subclasses give act, slope and where their kink is."""
+    """y = act(x) elementwise, the input kept as ``inp``; subclasses give act, slope, and
+    where their kink is (``coordinate()`` crosses ``where``)."""
 
     def forward(self, x):
         self.inp = x
@@ -515,7 +516,8 @@ def attack(seeds, tally, attack_module):
         model, loss, X, y = build(case)
         with np.errstate(all="ignore"):
             value = loss.forward(model.forward(X), y)
-        if not np.isfinite(value) or not all(np.all(np.isfinite(p.value)) for p in model.parameters()):
+        finite = all(np.all(np.isfinite(p.value)) for p in model.parameters())
+        if not (finite and np.isfinite(value)):
             tally.skipped += 1
             continue
         correct = attack_module._analytic(model, loss, X, y)

@@ -109,9 +109,7 @@ class Slopes:
 
 def _lagrange_at_zero(ts: Sequence[float]) -> list[float]:
     """Weights w_j with sum_j w_j g(t_j) = p(0), p the polynomial through the (t_j, g(t_j))."""
-    return [
-        float(np.prod([tk / (tk - tj) for tk in ts if tk != tj])) for tj in ts
-    ]
+    return [float(np.prod([tk / (tk - tj) for tk in ts if tk != tj])) for tj in ts]
 
 
 def _one_side(step: Step, base: float, sign: int, ts: Sequence[float]) -> tuple[float, float]:

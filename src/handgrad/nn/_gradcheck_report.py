@@ -1,9 +1,9 @@
 """gradcheck's report: one row per parameter, the verdict, and the sentences a learner reads.
 
-    ParamCheck        one parameter's row: entries checked, skipped at kinks, failed; the
-                      worst entry (its index, both values, its tolerance)
-    GradcheckReport   the rows, ``passed``, ``summary()``, ``explanation()``, ``table()``,
-                      and JSON-ready ``as_dicts()`` / ``to_dict()`` for a page
+ParamCheck        one parameter's row: entries checked, skipped at kinks, failed; the
+                  worst entry (its index, both values, its tolerance)
+GradcheckReport   the rows, ``passed``, ``summary()``, ``explanation()``, ``table()``,
+                  and JSON-ready ``as_dicts()`` / ``to_dict()`` for a page
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ REL_FLOOR = 1e-8  # only for the informative relative-error column
 class ParamCheck:
     """The result for one parameter (one row of the table).
 
-    ``checked`` entries were compared, ``kinks`` were skipped (their step crossed a
-    ReLU-like kink), ``failed`` of the checked ones disagreed. ``worst_ratio`` is the
-    largest |a - n| / allowed over the checked entries (<= 1 agrees); the ``worst_*``
-    fields describe that entry. ``max_abs_error`` and ``max_rel_error`` (|a - n| /
-    max(|a|, |n|, 1e-8)) are shown for reading, not used for the verdict.
+    ``checked`` entries were compared, ``kinks`` were skipped (they sit on a kink of the
+    loss, see ``_gradcheck_kinks``), ``failed`` of the checked ones disagreed.
+    ``worst_ratio`` is the largest |a - n| / allowed over the checked entries (<= 1
+    agrees); the ``worst_*`` fields describe that entry. ``max_abs_error`` and
+    ``max_rel_error`` (|a - n| / max(|a|, |n|, 1e-8)) are shown for reading, not used for
+    the verdict.
     """
 
     name: str

@@ -32,9 +32,18 @@ See docs/gradcheck.md.
     gradcheck(model, loss, X, y)       a Module with a Loss on one batch; a float32 model is
                                        checked on a float64 copy (the model is untouched)
 
-For models with ReLU-like units (any module with a ``kink`` attribute, see ``_gradcheck_kinks``),
-an entry whose perturbation moves some unit's input across the kink is counted as a kink
-(the finite difference measures the jump there, not the derivative) and not checked.
+Kinks (``_gradcheck_kinks``): at a kink the finite difference measures the mean of two
+slopes, not the one backward took, so such an entry is counted as a kink and not checked.
+A built-in ReLU-like unit (any module with a ``kink`` attribute) is probed directly: a step
+that moves its input across the kink is not used, and an entry whose every step does is a
+kink. Any other kink (a learner's own ReLU, abs, clip or max) is found from the loss: an
+entry that fails is a kink only when the loss's one-sided slopes show one at θ (or a kink
+in its curvature) and backward, evaluated just beside θ on each side, agrees with the slope
+on that side (for the callable form: when a_i lies between the two slopes). A wrong
+backward still FAILS there, and everywhere away from kinks.
+
+The step ladder and stencils live in ``_gradcheck_steps``, the report in
+``_gradcheck_report``, the float64 copy and the parameter names in ``_gradcheck_copy``.
 """
 
 from __future__ import annotations
