@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike
 
 from .layers import Module, Parameter, Sequential
 
-__all__ = ["float64_problem", "named_parameters"]
+__all__ = ["float64_problem", "layer_outputs", "named_parameters"]
 
 NOTE = "the {dtype} model was checked on a float64 copy of it and of the batch (itself untouched)"
 
@@ -64,6 +64,15 @@ def named_parameters(model: Module) -> list[tuple[str, Parameter]]:
             names = [str(k) for k in range(len(params))]
         named += [(f"{path}.{name}" if path else name, p) for name, p in zip(names, params)]
     return named
+
+
+def layer_outputs(model: Module, X: np.ndarray) -> list[np.ndarray]:
+    """The output of every layer on X, in order (``model.forward(X)`` is the last one)."""
+    outputs = []
+    for _, layer in _leaves(model):
+        X = layer.forward(X)
+        outputs.append(X)
+    return outputs
 
 
 def _layers(model: Module) -> list[tuple[str, Module]]:

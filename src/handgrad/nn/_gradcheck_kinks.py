@@ -38,10 +38,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._gradcheck_steps import OFFSETS, Probe, Step, rounding
+from ._gradcheck_steps import OFFSETS, ROUNDING_SAFETY, ULP, Probe, Step, rounding
 from .layers import Module, Sequential
 
-__all__ = ["at_a_kink", "kink_probe", "one_sided"]
+__all__ = ["Nearby", "at_a_kink", "kink_probe", "one_sided"]
 
 KINK_SAFETY = 2.0  # the slopes must differ by this many times the sum of their errors
 FINE = (0.5, 1.0, 2.0)  # one-sided steps of the estimate, in units of h
@@ -134,30 +134,62 @@ def one_sided(step: Step, base: float, rtol: float) -> Slopes:
     return Slopes(left, right, left_error, right_error)
 
 
+@dataclass(frozen=True)
+class Nearby:
+    """What a model (not a bare function) shows near θ along one entry moved by t:
+    ``gradient(t)``, backward's value for the entry; ``activations(t)``, the output of every
+    layer (the modules a Sequential chains, nested ones included)."""
+
+    gradient: Callable[[float], float]
+    activations: Callable[[float], list[np.ndarray]]
+
+
 def at_a_kink(
     analytic: float,
     steps: Sequence[Step],
     base: float,
     rtol: float,
-    beside: Callable[[float], float] | None = None,
+    nearby: Nearby | None = None,
 ) -> bool:
     """Whether a failed entry sits on a kink where backward is right (see the module
     docstring). ``steps`` as the ladder judged them, largest first; ``base`` is L(θ);
-    ``beside(t)`` is backward's value with the entry moved by t (a model), None for a
-    function (then ``analytic`` must lie between the one-sided slopes)."""
+    ``nearby`` None for a function (then ``analytic`` must lie between the one-sided
+    slopes of a loss that shows a kink)."""
     slopes = [one_sided(step, base, rtol) for step in steps]
     finest = slopes[-1]
     rough = any(
         s.jump() or not s.hold(step.n, margin=step.allowed) for s, step in zip(slopes, steps)
     )
-    if not rough:
-        return False  # the loss is smooth here: its derivative exists, and a differs from it
-    if beside is None:
-        return finest.hold(analytic)
+    if nearby is None:
+        return rough and finest.hold(analytic)
     t = steps[-1].h * BESIDE
+    at_theta = []
     for sign, slope, error in ((1, finest.right, finest.right_error),
                                (-1, finest.left, finest.left_error)):  # fmt: skip
-        near, far = beside(sign * t), beside(2 * sign * t)
+        near, far = nearby.gradient(sign * t), nearby.gradient(2 * sign * t)
         if abs(near - slope) > error + 2 * abs(far - near):
-            return False  # backward is wrong beside the kink
-    return True
+            return False  # backward is wrong beside θ
+        at_theta.append(2 * near - far)  # backward's limit at θ from that side
+    if rough:
+        return True
+    # The loss is smooth along this entry, yet backward's value at θ is neither side's limit:
+    # right only if some layer's output bends at θ (kinks that cancel in the loss, or a unit
+    # whose kink feeds a unit on its own kink), not for a backward that jumps by itself.
+    tolerance = min(step.allowed for step in steps)
+    jumps = any(abs(analytic - limit) > tolerance for limit in at_theta)
+    return jumps and _bends([nearby.activations(k * t) for k in (-2, -1, 0, 1, 2)])
+
+
+def _bends(outputs: list[list[np.ndarray]]) -> bool:
+    """outputs[k] = every layer's output with the entry moved by (k - 2) t: whether some
+    element has a kink at θ: its second difference across θ is KINK_SAFETY² times those on
+    either side (where a smooth element has all three alike) and above rounding."""
+    for layer in zip(*outputs):
+        m2, m1, z, p1, p2 = (np.asarray(y, dtype=np.float64) for y in layer)
+        across = np.abs(p1 - 2 * z + m1)
+        sides = np.abs(z - 2 * m1 + m2) + np.abs(p2 - 2 * p1 + z)
+        floor = ROUNDING_SAFETY * ULP * (np.abs(m2) + np.abs(m1) + 2 * np.abs(z) + np.abs(p1)
+                                         + np.abs(p2))  # fmt: skip
+        if np.any(across > KINK_SAFETY**2 * sides + floor):
+            return True
+    return False

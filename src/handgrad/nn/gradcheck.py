@@ -49,13 +49,13 @@ The step ladder and stencils live in ``_gradcheck_steps``, the report in
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._gradcheck_copy import float64_problem, named_parameters
-from ._gradcheck_kinks import at_a_kink, kink_probe
+from ._gradcheck_copy import float64_problem, layer_outputs, named_parameters
+from ._gradcheck_kinks import Nearby, at_a_kink, kink_probe
 from ._gradcheck_report import GradcheckReport, ParamCheck
 from ._gradcheck_steps import Probe, evaluate, ladder, noise_by_step
 from .constraints import Options, Real, check
@@ -64,8 +64,9 @@ from .layers import Module
 from .losses import Loss
 
 Index = tuple[int, ...]
-# backward's value for entry idx of the named parameter, with that entry moved by t
-Beside = Callable[[str, Index, float], float]
+T = TypeVar("T")
+# what the model shows near θ along entry idx of the named parameter (None for a function)
+Near = Callable[[str, Index], Nearby]
 
 __all__ = ["gradcheck", "numerical_gradient", "GradcheckReport", "ParamCheck"]
 
@@ -112,7 +113,7 @@ def _check_arrays(
     max_entries: int | None,
     rng: np.random.Generator,
     probe: Probe | None,
-    beside: Beside | None = None,
+    near: Near | None = None,
 ) -> list[ParamCheck]:
     for name, x in named:
         if x.dtype != np.float64:
@@ -139,7 +140,7 @@ def _check_arrays(
             if best is None:  # every step crossed a built-in kink
                 row.kinks += 1
             elif abs(a[idx] - best.n) > best.allowed and at_a_kink(
-                a[idx], steps, base, rtol, _moved(beside, name, idx)
+                a[idx], steps, base, rtol, None if near is None else near(name, idx)
             ):
                 row.kinks += 1  # the loss has a kink here and backward is right beside it
             else:
@@ -184,19 +185,26 @@ def gradcheck(
         analytic = dict(zip([name for name, _ in named], gradients()))
         arrays = [(name, p.value) for name, p in named]
 
-        def beside(name: str, idx: Index, t: float) -> float:
-            """backward's value for entry ``idx`` of ``name`` with that entry moved by t."""
+        def moved(name: str, idx: Index, t: float, look: Callable[[], T]) -> T:
+            """``look()`` with entry ``idx`` of parameter ``name`` moved by t."""
             x = dict(arrays)[name]
             original = x[idx]
             try:
                 x[idx] = original + t
-                return float(gradients()[[n for n, _ in named].index(name)][idx])
+                return look()
             finally:
                 x[idx] = original
 
+        def near(name: str, idx: Index) -> Nearby:
+            k = [n for n, _ in named].index(name)
+            return Nearby(
+                lambda t: float(moved(name, idx, t, gradients)[k][idx]),
+                lambda t: moved(name, idx, t, lambda: layer_outputs(model, X)),
+            )
+
         probe = kink_probe(model)
         try:
-            rows = _check_arrays(arrays, f, analytic, eps, rtol, max_entries, rng, probe, beside)
+            rows = _check_arrays(arrays, f, analytic, eps, rtol, max_entries, rng, probe, near)
         finally:
             for name, p in named:  # the gradients at θ, as the caller's backward left them
                 p.grad[...] = analytic[name]
@@ -214,10 +222,3 @@ def gradcheck(
         list(zip(names, values)), target, analytic, eps, rtol, max_entries, rng, None
     )
     return GradcheckReport(rows, rtol, eps)
-
-
-def _moved(beside: Beside | None, name: str, idx: Index) -> Callable[[float], float] | None:
-    """backward's value of one entry as a function of how far that entry is moved."""
-    if beside is None:
-        return None
-    return lambda t: beside(name, idx, t)
