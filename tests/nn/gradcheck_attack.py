@@ -13,6 +13,12 @@ A mutant whose gradients equal the correct ones on every checked entry (e.g. a d
 that is zero, a mask off by one where both units are off) is not a bug on that batch; it is
 counted as "invisible", not as a miss. See tests/nn/test_gradcheck_attack.py for the
 fast run in the suite and the command for the large one.
+
+With ``--learner`` the cases are tests/nn/gradcheck_learner.py's instead: a learner's own
+activations (ReLU, leaky ReLU, abs, hard-tanh, maxout, tanh, softplus; no ``kink``
+attribute), correct and wrong, placed exactly on their kinks and away from them:
+
+    PYTHONPATH=src python tests/nn/gradcheck_attack.py 0 1000 --learner
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ import numpy as np
 from ._gradcheck_steps import OFFSETS, ROUNDING_SAFETY, ULP, Probe, Step, rounding
 from .layers import Module, Sequential
 
-__all__ = ["Nearby", "at_a_kink", "kink_probe", "one_sided"]
+__all__ = ["Nearby", "at_a_kink", "kink_probe", "one_sided", "shows_a_kink"]
 
 KINK_SAFETY = 2.0  # the slopes must differ by this many times the sum of their errors
 FINE = (0.5, 1.0, 2.0)  # one-sided steps of the estimate, in units of h
@@ -134,6 +134,17 @@ def one_sided(step: Step, base: float, rtol: float) -> Slopes:
     return Slopes(left, right, left_error, right_error)
 
 
+def shows_a_kink(steps: Sequence[Step], base: float, rtol: float) -> bool:
+    """Whether some step shows the loss is not smooth at θ: its one-sided slopes differ by
+    more than KINK_SAFETY times their errors (the slope jumps), or the central estimate lies
+    outside both by more than its own tolerance (the curvature jumps)."""
+    for step in steps:
+        slopes = one_sided(step, base, rtol)
+        if slopes.jump() or not slopes.hold(step.n, margin=step.allowed):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class Nearby:
     """What a model (not a bare function) shows near θ along one entry moved by t:
@@ -157,9 +168,7 @@ def at_a_kink(
     slopes of a loss that shows a kink)."""
     slopes = [one_sided(step, base, rtol) for step in steps]
     finest = slopes[-1]
-    rough = any(
-        s.jump() or not s.hold(step.n, margin=step.allowed) for s, step in zip(slopes, steps)
-    )
+    rough = shows_a_kink(steps, base, rtol)
     if nearby is None:
         return rough and finest.hold(analytic)
     t = steps[-1].h * BESIDE

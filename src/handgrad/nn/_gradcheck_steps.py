@@ -105,16 +105,19 @@ def ladder(
     rtol: float,
     probe: Probe | None,
     noise: Callable[[float], float] = lambda h: 0.0,
+    below: float | None = None,
 ) -> list[Step]:
     """Every step judged for entry ``idx`` (none when every step tried crosses a kink).
 
     The step starts at ``eps`` and shrinks tenfold (REFINEMENTS times at most) while it
     crosses a built-in kink or its truncation error dominates: a smaller step trades
     truncation for rounding, and trained ReLU networks often hold an input within 1e-6 of
-    a kink.
+    a kink. With ``below``, every step of the ladder smaller than that one is judged.
     """
     judged: list[Step] = []
     steps = eps * 0.1 ** np.arange(REFINEMENTS + 1)
+    if below is not None:
+        steps = steps[steps < 0.5 * below]
     for h, smaller in zip(steps, [*steps[1:], None]):
         values, crossed = evaluate(f, x, idx, h, OFFSETS, probe)
         if crossed:
@@ -123,7 +126,8 @@ def ladder(
         judged.append(Step(float(h), tuple(values), n, allowed, noise(h)))
         # a smaller step helps while truncation dominates, or while the noise within reach
         # falls faster than the step (the steps reached a noisier regime of the loss)
-        if truncation <= 0.5 * allowed and (smaller is None or noise(h) <= 10 * noise(smaller)):
+        settled = smaller is None or noise(h) <= 10 * noise(smaller)
+        if below is None and truncation <= 0.5 * allowed and settled:
             break
     return judged
 
