@@ -16,19 +16,28 @@ at θ, L0, and the values the steps already took, the one-sided slopes
 are extrapolated to t -> 0 by the quadratic through t = h/2, h, 2h (error ~ h³; the one
 through h, 2h, 3h gives a second value, and their difference bounds the error, with the
 rounding through the same weights). For a smooth loss both tend to the derivative and their
-gap shrinks like t; at a kink the gap stays. The entry is counted as a kink, not as a
-failure, only when
+gap shrinks like t; at a kink the gap stays. An entry that fails is counted as a kink, not
+as a failure, only when
 
-- some step shows that the loss is not smooth at θ: the two slopes differ by more than
-  KINK_SAFETY times their errors (the slope jumps), or the central estimate lies outside
-  both by more than its own tolerance (the curvature jumps: a kink whose slopes agree
-  still biases the central difference by ~h), and
-- at the finest step judged, the analytic value lies between the two slopes (or on one
-  of them, within its error): what a correct backward gives at a kink, whichever side it
-  takes. The finest step, because a larger one may reach a second kink near θ that bends
-  a slope (the ladder refines the step until the central estimate is smooth, i.e. past
-  such neighbours). A wrong backward there is still FAILED when it lies outside, and it
-  is FAILED at the entries away from kinks.
+1. the loss is not smooth at θ (``shows_a_kink``): at some step the two slopes differ by
+   more than KINK_SAFETY times their errors (the slope jumps), or the central estimate lies
+   outside both by more than its own tolerance (the curvature jumps: a kink whose slopes
+   agree still biases the central difference by ~h). Such an entry is then judged at every
+   smaller step of the ladder too (a neighbouring kink may bend the slopes of the step the
+   ladder stopped at), and the test below uses the finest one;
+2. backward is right beside θ (``Nearby.gradient``, a model only): its value with the entry
+   moved by ±t (t = BESIDE h, and ±2t for its own drift) agrees with the slope on that side.
+   Backward's value *at* θ is not judged: at a kink every side's slope, or a mix, is right
+   (x > 0 or x >= 0 for a ReLU; on a zero layer whose inputs have both signs it may lie
+   outside both slopes). A backward wrong beside the kink is FAILED there, and it is FAILED
+   at every entry away from kinks. For a bare function (no backward to move) the analytic
+   value must lie between the two slopes instead.
+
+One more case passes 2 with 1 false: the loss is smooth along the entry, yet backward's
+value at θ is neither side's limit, because kinks inside the model cancel in the loss (two
+leaky units on their kinks with opposite weights) or a unit on its kink feeds one on its
+own. That is a kink only if some layer's output bends at θ (``Nearby.activations``); a
+backward that jumps by itself on a smooth model (an argmax tie in a wrong gradient) is not.
 """
 
 from __future__ import annotations
