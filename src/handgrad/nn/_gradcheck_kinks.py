@@ -177,7 +177,7 @@ def at_a_kink(
     slopes of a loss that shows a kink)."""
     slopes = [one_sided(step, base, rtol) for step in steps]
     finest = slopes[-1]
-    rough = shows_a_kink(steps, base, rtol)
+    rough = shows_a_kink(steps[-1:], base, rtol)  # within the finest step's reach
     if nearby is None:
         return rough and finest.hold(analytic)
     t = steps[-1].h * BESIDE
