@@ -139,9 +139,11 @@ def _check_arrays(
             nearby = None if near is None else near(name, idx)
             best = _best(steps)
             if best is not None and _fails(a[idx], best) and shows_a_kink(steps, base, rtol):
-                # a kink within reach: every smaller step too, as for a built-in one
+                # a kink within reach of some step: every smaller step is judged too, and,
+                # as for a built-in kink, the steps that show it are not used
                 steps += ladder(f, x, idx, eps, rtol, probe, noise, below=steps[-1].h)
-                best = _best(steps)
+                smooth = [step for step in steps if not shows_a_kink([step], base, rtol)]
+                best = _best(smooth) if smooth and smooth[-1] is steps[-1] else best
             if best is None:  # every step crossed a built-in kink
                 row.kinks += 1
             elif _fails(a[idx], best) and at_a_kink(a[idx], steps, base, rtol, nearby):
