@@ -19,12 +19,14 @@ rounding through the same weights). For a smooth loss both tend to the derivativ
 gap shrinks like t; at a kink the gap stays. An entry that fails is counted as a kink, not
 as a failure, only when
 
-1. the loss is not smooth at θ (``shows_a_kink``): at some step the two slopes differ by
-   more than KINK_SAFETY times their errors (the slope jumps), or the central estimate lies
-   outside both by more than its own tolerance (the curvature jumps: a kink whose slopes
-   agree still biases the central difference by ~h). Such an entry is then judged at every
-   smaller step of the ladder too (a neighbouring kink may bend the slopes of the step the
-   ladder stopped at), and the test below uses the finest one;
+1. the loss is not smooth at θ (``shows_a_kink``): the two slopes differ by more than
+   KINK_SAFETY times their errors (the slope jumps), or the central estimate lies outside
+   both by more than its own tolerance (the curvature jumps: a kink whose slopes agree
+   still biases the central difference by ~h). A failed entry whose loss shows a kink at
+   some step is judged at every smaller step of the ladder too (gradcheck.py), and, as a
+   built-in kink's crossing steps are, the steps that show it are not used for the verdict;
+   the kink must show at the finest step (within 3 × eps / 10^4 of θ, the probe's reach)
+   for the entry to be a kink: one crossed only by larger steps is a neighbour, not θ's;
 2. backward is right beside θ (``Nearby.gradient``, a model only): its value with the entry
    moved by ±t (t = BESIDE h, and ±2t for its own drift) agrees with the slope on that side.
    Backward's value *at* θ is not judged: at a kink every side's slope, or a mix, is right
