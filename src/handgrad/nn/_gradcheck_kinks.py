@@ -160,10 +160,12 @@ def shows_a_kink(steps: Sequence[Step], base: float, rtol: float) -> bool:
 class Nearby:
     """What a model (not a bare function) shows near θ along one entry moved by t:
     ``gradient(t)``, backward's value for the entry; ``activations(t)``, the output of every
-    layer (the modules a Sequential chains, nested ones included)."""
+    layer (the modules a Sequential chains, nested ones included); ``finest``, the smallest
+    step the ladder may take."""
 
     gradient: Callable[[float], float]
     activations: Callable[[float], list[np.ndarray]]
+    finest: float  # the smallest step the ladder may take
 
 
 def at_a_kink(
@@ -177,18 +179,25 @@ def at_a_kink(
     docstring). ``steps`` as the ladder judged them, largest first; ``base`` is L(θ);
     ``nearby`` None for a function (then ``analytic`` must lie between the one-sided
     slopes of a loss that shows a kink)."""
-    slopes = [one_sided(step, base, rtol) for step in steps]
-    finest = slopes[-1]
-    rough = shows_a_kink(steps[-1:], base, rtol)  # within the finest step's reach
+    showing = [k for k, step in enumerate(steps) if shows_a_kink([step], base, rtol)]
+    rough = bool(showing)
+    # the slopes of the smallest step that shows the kink: a kink at θ shows at every step,
+    # so that is the finest; a neighbour shows only at the steps that reach it, whose slopes
+    # it bends (then backward beside θ disagrees with them, and the entry is judged)
+    k = showing[-1] if rough else len(steps) - 1
+    ref = one_sided(steps[k], base, rtol)
     if nearby is None:
-        return rough and finest.hold(analytic)
-    t = steps[-1].h * BESIDE
+        return rough and ref.hold(analytic)
+    t = steps[k].h * BESIDE
     at_theta = []
-    for sign, slope, error in ((1, finest.right, finest.right_error),
-                               (-1, finest.left, finest.left_error)):  # fmt: skip
+    for sign, slope, error in ((1, ref.right, ref.right_error),
+                               (-1, ref.left, ref.left_error)):  # fmt: skip
         near, far = nearby.gradient(sign * t), nearby.gradient(2 * sign * t)
         if abs(near - slope) > error + 2 * abs(far - near):
-            return False  # backward is wrong beside θ
+            # backward is wrong beside θ, unless a kink lies so close that even the finest
+            # step crosses it: then no step can judge the entry (as the probe says for a
+            # built-in unit), seen here in the layers' outputs
+            return rough and _crossed(nearby)
         at_theta.append(2 * near - far)  # backward's limit at θ from that side
     if rough:
         return True
@@ -211,5 +220,20 @@ def _bends(outputs: list[list[np.ndarray]]) -> bool:
         floor = ROUNDING_SAFETY * ULP * (np.abs(m2) + np.abs(m1) + 2 * np.abs(z) + np.abs(p1)
                                          + np.abs(p2))  # fmt: skip
         if np.any(across > KINK_SAFETY**2 * sides + floor):
+            return True
+    return False
+
+
+def _crossed(nearby: Nearby) -> bool:
+    """Whether some layer's output has a kink within 3 finest steps of θ: among its second
+    differences at the steps -3 .. 3, one stands out KINK_SAFETY² times over the median
+    (a smooth element has them all alike, a piecewise-linear one zero off the kink) and
+    above rounding."""
+    outputs = [nearby.activations(k * nearby.finest) for k in range(-3, 4)]
+    for layer in zip(*outputs):
+        y = np.stack([np.asarray(v, dtype=np.float64) for v in layer])
+        second = np.abs(y[2:] - 2 * y[1:-1] + y[:-2])
+        floor = 4 * ROUNDING_SAFETY * ULP * np.max(np.abs(y), axis=0)
+        if np.any(second.max(axis=0) > KINK_SAFETY**2 * np.median(second, axis=0) + floor):
             return True
     return False

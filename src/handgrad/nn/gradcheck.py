@@ -57,7 +57,7 @@ from numpy.typing import ArrayLike
 from ._gradcheck_copy import float64_problem, layer_outputs, named_parameters
 from ._gradcheck_kinks import Nearby, at_a_kink, kink_probe, shows_a_kink
 from ._gradcheck_report import GradcheckReport, ParamCheck
-from ._gradcheck_steps import Probe, Step, evaluate, ladder, noise_by_step
+from ._gradcheck_steps import REFINEMENTS, Probe, Step, evaluate, ladder, noise_by_step
 from .constraints import Options, Real, check
 from .init import make_rng
 from .layers import Module
@@ -214,6 +214,7 @@ def gradcheck(
             return Nearby(
                 lambda t: float(moved(name, idx, t, gradients)[k][idx]),
                 lambda t: moved(name, idx, t, lambda: layer_outputs(model, X)),
+                eps * 0.1**REFINEMENTS,
             )
 
         probe = kink_probe(model)
