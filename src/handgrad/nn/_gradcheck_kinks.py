@@ -194,10 +194,11 @@ def at_a_kink(
                                (-1, ref.left, ref.left_error)):  # fmt: skip
         near, far = nearby.gradient(sign * t), nearby.gradient(2 * sign * t)
         if abs(near - slope) > error + 2 * abs(far - near):
-            # backward is wrong beside θ, unless a kink lies so close that even the finest
-            # step crosses it: then no step can judge the entry (as the probe says for a
-            # built-in unit), seen here in the layers' outputs
-            return rough and _crossed(nearby)
+            # backward is wrong beside θ, unless a kink near θ (not at θ: there the slopes
+            # are θ's own) lies so close that even the finest step crosses it: then no
+            # step can judge the entry, as the probe says for a built-in unit
+            outputs = [nearby.activations(j * t) for j in (-2, -1, 0, 1, 2)]
+            return rough and not _bends(outputs) and _crossed(nearby)
         at_theta.append(2 * near - far)  # backward's limit at θ from that side
     if rough:
         return True
