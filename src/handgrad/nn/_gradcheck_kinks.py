@@ -25,15 +25,18 @@ as a failure, only when
    still biases the central difference by ~h). A failed entry whose loss shows a kink at
    some step is judged at every smaller step of the ladder too (gradcheck.py), and, as a
    built-in kink's crossing steps are, the steps that show it are not used for the verdict;
-   the kink must show at the finest step (within 3 × eps / 10^4 of θ, the probe's reach)
-   for the entry to be a kink: one crossed only by larger steps is a neighbour, not θ's;
 2. backward is right beside θ (``Nearby.gradient``, a model only): its value with the entry
-   moved by ±t (t = BESIDE h, and ±2t for its own drift) agrees with the slope on that side.
-   Backward's value *at* θ is not judged: at a kink every side's slope, or a mix, is right
-   (x > 0 or x >= 0 for a ReLU; on a zero layer whose inputs have both signs it may lie
-   outside both slopes). A backward wrong beside the kink is FAILED there, and it is FAILED
-   at every entry away from kinks. For a bare function (no backward to move) the analytic
-   value must lie between the two slopes instead.
+   moved by ±t (t = BESIDE h, and ±2t for its own drift) agrees with the slope on that side,
+   h the smallest step that shows the kink (a kink at θ shows at every step, so that is the
+   finest; a neighbour shows only at the steps that reach it, and bends their slopes, so a
+   backward beside θ disagrees and the entry is judged as it should be). Backward's value
+   *at* θ is not judged: at a kink every side's slope, or a mix, is right (x > 0 or x >= 0
+   for a ReLU; on a zero layer whose inputs have both signs it may lie outside both slopes).
+   A backward wrong beside the kink is FAILED there, and at every entry away from kinks.
+   For a bare function (no backward to move) the analytic value must lie between the two
+   slopes instead. One exception, as for the probe: a kink near θ but not at it (no layer
+   output bends at θ, ``_bends``) that even the finest step crosses (``_crossed``): no step
+   can judge that entry, so it is a kink.
 
 One more case passes 2 with 1 false: the loss is smooth along the entry, yet backward's
 value at θ is neither side's limit, because kinks inside the model cancel in the loss (two
