@@ -13,6 +13,12 @@ A mutant whose gradients equal the correct ones on every checked entry (e.g. a d
 that is zero, a mask off by one where both units are off) is not a bug on that batch; it is
 counted as "invisible", not as a miss. See tests/nn/test_gradcheck_attack.py for the
 fast run in the suite and the command for the large one.
+
+With ``--learner`` the cases are tests/nn/gradcheck_learner.py's instead: a learner's own
+activations (ReLU, leaky ReLU, abs, hard-tanh, maxout, tanh, softplus; no ``kink``
+attribute), correct and wrong, placed exactly on their kinks and away from them:
+
+    PYTHONPATH=src python tests/nn/gradcheck_attack.py 0 1000 --learner
 """
 
 from __future__ import annotations
@@ -320,13 +326,15 @@ class Tally:
     invisible: int = 0
     misses: list[str] = field(default_factory=list)
     skipped: int = 0  # a case whose training diverged
+    unresolvable: list[str] = field(default_factory=list)  # learner kinks only the probe sees
     per_mutant: Counter = field(default_factory=Counter)
     worst_correct: float = 0.0
 
     def line(self) -> str:
         return (
             f"{len(self.false_fails)} false FAILs in {self.correct} correct checks "
-            f"(worst err/allowed {self.worst_correct:.3g}); {len(self.misses)} misses in "
+            f"(worst err/allowed {self.worst_correct:.3g}; {len(self.unresolvable)} more at "
+            f"kinks only the probe can see); {len(self.misses)} misses in "
             f"{self.mutants} visible mutants ({self.invisible} invisible, {self.skipped} "
             "diverged cases skipped)"
         )
@@ -406,17 +414,39 @@ def attack(seeds, mutants=True, max_entries=None, tally=None) -> Tally:
     return tally
 
 
+def learner_harness():
+    """tests/nn/gradcheck_learner.py, loaded beside this file (tests/ is not a package)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "gradcheck_learner", Path(__file__).with_name("gradcheck_learner.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["gradcheck_learner"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
 if __name__ == "__main__":
     import sys
 
     start, stop = int(sys.argv[1]), int(sys.argv[2])
+    learner = learner_harness() if "--learner" in sys.argv else None
     total = Tally()
     for first in range(start, stop, 50):
-        shown = (len(total.false_fails), len(total.misses))
-        attack(range(first, min(first + 50, stop)), tally=total)
+        shown = (len(total.false_fails), len(total.misses), len(total.unresolvable))
+        seeds = range(first, min(first + 50, stop))
+        if learner is None:
+            attack(seeds, tally=total)
+        else:
+            learner.attack(seeds, total, sys.modules[__name__])
         for finding in total.false_fails[shown[0] :]:
             print("FALSE FAIL", finding, sep="\n")
         for finding in total.misses[shown[1] :]:
             print("MISS", finding, sep="\n")
+        for finding in total.unresolvable[shown[2] :]:
+            print("UNRESOLVABLE", finding, sep="\n")
         print(f"seeds {start}..{min(first + 50, stop) - 1}: {total.line()}", flush=True)
     print(dict(total.per_mutant))

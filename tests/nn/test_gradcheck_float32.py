@@ -127,3 +127,46 @@ def test_a_float64_model_with_a_float32_batch_is_not_copied(rng):
     report = hg.gradcheck(model, hg.SoftmaxCrossEntropyLoss(), X, y)
     assert report.passed and report.note == ""  # nothing to copy: the model computes in float64
     assert X.dtype == np.float32
+
+
+def test_a_layer_inside_a_nested_sequential_is_named_by_its_path(rng):
+    """Named as the report names parameters ("1.0.weight"): before, the error named the
+    top-level Sequential ("layer 1 (Sequential)"), not the layer at fault."""
+    X, y = batch(rng)
+    inner = hg.Sequential(hg.Linear(3, 3, seed=1, dtype=np.float32), Locked())
+    model = hg.Sequential(hg.Linear(3, 3, seed=0, dtype=np.float32), inner)
+    with pytest.raises(TypeError, match=r"layer 1\.1 \(Locked\) cannot be copied to float64"):
+        hg.gradcheck(model, hg.SoftmaxCrossEntropyLoss(), X, y)
+    deeper = hg.Sequential(
+        hg.Linear(3, 3, seed=0, dtype=np.float32),
+        hg.Sequential(hg.Tanh(), hg.Sequential(hg.Linear(3, 3, seed=1), StubbornFloat32())),
+    )
+    with pytest.raises(TypeError, match=r"layer 1\.1\.1 \(StubbornFloat32\) returns float32"):
+        hg.gradcheck(deeper, hg.SoftmaxCrossEntropyLoss(), X, y)
+
+
+class FixedFloat32(hg.Module):
+    """A learner's scale whose parameter is rebuilt in float32 at every forward."""
+
+    def __init__(self):
+        self.scale = hg.Parameter(np.ones(3, np.float32), "scale")
+
+    def forward(self, x):
+        self.scale.value = self.scale.value.astype(np.float32)
+        self.x = x
+        return x * self.scale.value
+
+    def backward(self, grad):
+        self.scale.grad = (grad * self.x).sum(axis=0).astype(np.float32)
+        return grad * self.scale.value
+
+    def parameters(self):
+        return [self.scale]
+
+
+def test_a_parameter_stuck_in_float32_is_named_as_the_report_names_it(rng):
+    X, y = batch(rng)
+    model = hg.Sequential(hg.Linear(3, 3, seed=0, dtype=np.float32),
+                          hg.Sequential(hg.Tanh(), FixedFloat32()))  # fmt: skip
+    with pytest.raises(TypeError, match=r"gradcheck: 1\.1\.scale is float32"):
+        hg.gradcheck(model, hg.SoftmaxCrossEntropyLoss(), X, y)

@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike
 
 from .layers import Module, Parameter, Sequential
 
-__all__ = ["float64_problem"]
+__all__ = ["float64_problem", "layer_outputs", "named_parameters"]
 
 NOTE = "the {dtype} model was checked on a float64 copy of it and of the batch (itself untouched)"
 
@@ -42,10 +42,45 @@ def float64_problem(
     return twin, X, y, NOTE.format(dtype="/".join(low))
 
 
-def _layers(model: Module) -> list[tuple[str, Module]]:
+def _leaves(model: Module, prefix: str = "") -> list[tuple[str, Module]]:
+    """("0", Linear), ("1.2", ReLU), ...: every module that is not a Sequential, with its
+    path (each Sequential, nested ones included, adds its index); ("", model) for a bare one."""
     if isinstance(model, Sequential):
-        return [(f"layer {i} ({type(m).__name__})", m) for i, m in enumerate(model.layers)]
-    return [(type(model).__name__, model)]
+        return [
+            leaf for i, layer in enumerate(model.layers) for leaf in _leaves(layer, f"{prefix}{i}.")
+        ]
+    return [(prefix.rstrip("."), model)]
+
+
+def named_parameters(model: Module) -> list[tuple[str, Parameter]]:
+    """("0.weight", p), ... as ``Sequential.named_parameters`` names them; a Sequential nested
+    in another adds its index ("0.2.weight"), and parameters without a name, or sharing one
+    inside their module, are named by position ("3.0", "3.1"): each name is unique."""
+    named = []
+    for path, module in _leaves(model):
+        params = module.parameters()
+        names = [p.name for p in params]
+        if "" in names or len(set(names)) < len(names):
+            names = [str(k) for k in range(len(params))]
+        named += [(f"{path}.{name}" if path else name, p) for name, p in zip(names, params)]
+    return named
+
+
+def layer_outputs(model: Module, X: np.ndarray) -> list[np.ndarray]:
+    """The output of every layer on X, in order (``model.forward(X)`` is the last one)."""
+    outputs = []
+    for _, layer in _leaves(model):
+        X = layer.forward(X)
+        outputs.append(X)
+    return outputs
+
+
+def _layers(model: Module) -> list[tuple[str, Module]]:
+    """("layer 1.2 (ReLU)", module), ...: each module as an error message names it."""
+    return [
+        (f"layer {path} ({type(m).__name__})" if path else type(m).__name__, m)
+        for path, m in _leaves(model)
+    ]
 
 
 def _copy(model: Module) -> Module:
@@ -108,15 +143,15 @@ def _to_float64(obj: Any, seen: dict[int, Any]) -> Any:
 
 def _check_twin(twin: Module, X: np.ndarray) -> None:
     """Every parameter, and every layer's output on the batch, is float64 in the copy."""
-    for label, layer in _layers(twin):
-        for p in layer.parameters():
-            if p.value.dtype != np.float64 or p.grad.dtype != np.float64:
-                raise TypeError(
-                    f"gradcheck: {label} keeps its parameter {p.name or '?'} in "
-                    f"{p.value.dtype} after the float64 copy; finite differences need float64"
-                )
+    for name, p in named_parameters(twin):
+        if p.value.dtype != np.float64 or p.grad.dtype != np.float64:
+            raise TypeError(
+                f"gradcheck: parameter {name} stays {p.value.dtype} after the float64 copy "
+                "(its module fixes the dtype somewhere the copy cannot change); finite "
+                "differences need float64"
+            )
     x = X
-    for label, layer in _layers(twin):
+    for label, layer in _layers(twin):  # a nested Sequential runs its layers in this order
         x = layer.forward(x)
         dtype = getattr(x, "dtype", None)
         if dtype != np.float64:
