@@ -341,9 +341,9 @@ REFUSED = [
         "learning rate must be a finite number in (0, 10], got 0.0",
     ),
     (
-        lambda: NetSpec(regularization="l2", reg_rate=1.5).validate(),
+        lambda: NetSpec(regularization="l2", reg_rate=10.5).validate(),
         ValueError,
-        "regularization rate must be a finite number in [0, 1], got 1.5",
+        "regularization rate must be a finite number in [0, 10], got 10.5",
     ),
     (
         lambda: NetSpec(regularization="l3").validate(),
