@@ -55,7 +55,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._gradcheck_copy import float64_problem, layer_outputs, named_parameters
-from ._gradcheck_kinks import Nearby, at_a_kink, kink_probe, shows_a_kink
+from ._gradcheck_kinks import (
+    Nearby,
+    at_a_kink,
+    bends_at,
+    kink_probe,
+    reaches_a_bend,
+    shows_a_kink,
+)
 from ._gradcheck_report import GradcheckReport, ParamCheck
 from ._gradcheck_steps import REFINEMENTS, Probe, Step, evaluate, ladder, noise_by_step
 from .constraints import Options, Real, check
@@ -138,6 +145,13 @@ def _check_arrays(
             steps = ladder(f, x, idx, eps, rtol, probe, noise)
             nearby = None if near is None else near(name, idx)
             best = _best(steps)
+            if best is not None and _fails(a[idx], best) and nearby is not None:
+                smaller = lambda h: ladder(f, x, idx, eps, rtol, probe, noise, below=h)  # noqa: E731
+                steps = _clean(steps, nearby, smaller)
+                if not steps:  # every step reaches a kink near θ, none at θ: unjudgeable
+                    row.kinks += 1
+                    continue
+                best = _best(steps)
             if best is not None and _fails(a[idx], best) and shows_a_kink(steps, base, rtol):
                 # a kink within reach of some step: every smaller step is judged too, and,
                 # as for a built-in kink, the steps that show it are not used
@@ -152,6 +166,24 @@ def _check_arrays(
                 row.record(idx, float(a[idx]), best.n, best.allowed)
         rows.append(row)
     return rows
+
+
+def _clean(
+    steps: list[Step], nearby: Nearby, smaller: Callable[[float], list[Step]]
+) -> list[Step]:
+    """The steps of a failed entry whose reach holds no kink of any layer's output: what the
+    probe does for a built-in unit, asked of every layer. When none of the judged steps is
+    clean, every smaller step of the ladder is tried too. When every step reaches a kink:
+    all of them if some layer's output bends at θ itself (``at_a_kink`` then judges backward
+    beside it), else none: a kink near θ inside even the finest step's reach (a tie that
+    training left 1e-8 away), which no step can judge."""
+    clean = [step for step in steps if not reaches_a_bend(nearby, step.h)]
+    if not clean:
+        steps = steps + smaller(steps[-1].h)
+        clean = [step for step in steps if not reaches_a_bend(nearby, step.h)]
+    if clean or not bends_at(nearby):
+        return clean
+    return steps
 
 
 def _best(steps: list[Step]) -> Step | None:
