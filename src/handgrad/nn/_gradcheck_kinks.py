@@ -5,6 +5,14 @@ derivative jumps, e.g. 0.0) and keeps its last input as ``_x`` or ``x``, as ReLU
 LeakyReLU do; Sequentials are searched all the way down. A step that moves such an input
 across its kink is not used (``kink_probe``).
 
+**The layers' probe** (``reaches_a_bend``), asked of a model's entry that failed: the same
+question for every layer's output, without a ``kink`` attribute. A step h is not used when
+some element of some layer's output bends within θ ± 3h (its second differences over that
+span are not alike, as a smooth element's are); a tie of a learner's maxout 3e-6 from θ
+bends the steps 1e-3 .. 1e-5 too little for the loss's slopes to show it, yet enough to
+FAIL a correct backward. When every step reaches a kink and no layer bends at θ itself
+(``bends_at``), the kink lies near θ within even the finest reach: the entry is a kink.
+
 **The one-sided test** (``at_a_kink``), for any loss, asked only about an entry that failed.
 A learner's own ReLU, abs, clip or max has no ``kink`` attribute, and at its kink (XOR's
 corners with zero biases, symmetric weights, a tie in a max) the central difference
@@ -251,9 +259,10 @@ def reaches_a_bend(nearby: Nearby, h: float) -> bool:
     """Whether some layer's output has a kink within the reach of the step h (θ ± 3h, the
     stencil's span), as the probe asks of a built-in unit: among each element's second
     differences at the points -3h .. 3h (spacing h), one stands out KINK_SAFETY² times over
-    the median and above rounding. A smooth element has them all alike (y'' h², varying by the
-    third derivative times h³ across the span); a piecewise-linear one has them zero except the one or two
-    whose three points straddle the kink (its slope's jump times up to h)."""
+    the median and above rounding. A smooth element has them all alike (y'' h², varying by
+    its third derivative times h³ across the span); a piecewise-linear one has them zero
+    except the one or two whose three points straddle the kink (its slope's jump times up
+    to h)."""
     outputs = [nearby.activations(k * h) for k in range(-3, 4)]
     for layer in zip(*outputs):
         y = np.stack([np.asarray(v, dtype=np.float64) for v in layer])

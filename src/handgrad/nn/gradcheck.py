@@ -36,8 +36,10 @@ Kinks (``_gradcheck_kinks``): at a kink the finite difference measures the mean 
 slopes, not the one backward took, so such an entry is counted as a kink and not checked.
 A built-in ReLU-like unit (any module with a ``kink`` attribute) is probed directly: a step
 that moves its input across the kink is not used, and an entry whose every step does is a
-kink. Any other kink (a learner's own ReLU, abs, clip or max) is found from the loss: an
-entry that fails is a kink only when the loss's one-sided slopes show one at θ (or a kink
+kink. Any other kink (a learner's own ReLU, abs, clip or max) is found, for an entry that
+fails, first from the layers: a step whose reach holds a kink of some layer's output is
+not used (``_clean``; every step reaching a kink near θ but none at θ: a kink), then from
+the loss: the entry is a kink only when the loss's one-sided slopes show one at θ (or a kink
 in its curvature) and backward, evaluated just beside θ on each side, agrees with the slope
 on that side (for the callable form: when a_i lies between the two slopes). A wrong
 backward still FAILS there, and everywhere away from kinks.
@@ -49,6 +51,7 @@ The step ladder and stencils live in ``_gradcheck_steps``, the report in
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
@@ -146,7 +149,7 @@ def _check_arrays(
             nearby = None if near is None else near(name, idx)
             best = _best(steps)
             if best is not None and _fails(a[idx], best) and nearby is not None:
-                smaller = lambda h: ladder(f, x, idx, eps, rtol, probe, noise, below=h)  # noqa: E731
+                smaller = partial(ladder, f, x, idx, eps, rtol, probe, noise)
                 steps = _clean(steps, nearby, smaller)
                 if not steps:  # every step reaches a kink near θ, none at θ: unjudgeable
                     row.kinks += 1
@@ -168,9 +171,7 @@ def _check_arrays(
     return rows
 
 
-def _clean(
-    steps: list[Step], nearby: Nearby, smaller: Callable[[float], list[Step]]
-) -> list[Step]:
+def _clean(steps: list[Step], nearby: Nearby, smaller: Callable[..., list[Step]]) -> list[Step]:
     """The steps of a failed entry whose reach holds no kink of any layer's output: what the
     probe does for a built-in unit, asked of every layer. When none of the judged steps is
     clean, every smaller step of the ladder is tried too. When every step reaches a kink:
@@ -179,7 +180,7 @@ def _clean(
     training left 1e-8 away), which no step can judge."""
     clean = [step for step in steps if not reaches_a_bend(nearby, step.h)]
     if not clean:
-        steps = steps + smaller(steps[-1].h)
+        steps = steps + smaller(below=steps[-1].h)
         clean = [step for step in steps if not reaches_a_bend(nearby, step.h)]
     if clean or not bends_at(nearby):
         return clean
