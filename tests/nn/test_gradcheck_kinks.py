@@ -267,3 +267,15 @@ def test_a_wrong_maxout_routing_near_ties_fails_at_the_steps_that_reach_none():
     for name in ("maxout: to both", "maxout: to the smaller", "weight grad x1.01",
                  "weight grad: one entry's sign"):  # fmt: skip
         assert not hg.gradcheck(wrong[name], loss, X, y, seed=891).passed, name
+
+
+@pytest.mark.parametrize("seed", [93, 164])
+def test_rounding_of_a_linear_layer_output_is_not_a_kink_within_reach(seed):
+    """Built-in leaky ReLU nets with inputs ~35: a layer's output element ~1e-4 computed from
+    terms ~4 carries rounding of ~1e-15 in its second differences, exactly linear otherwise.
+    Judged against that element's own size that rounding looked like a kink within every
+    step's reach, and a wrong entry (one sign flipped; the largest zeroed) was counted as a
+    kink; against the layer's scale it is rounding, and the wrong backward FAILS."""
+    tally = attack_module.attack([seed])
+    assert tally.false_fails == [] and tally.misses == [], tally.line()
+    assert tally.mutants > 10

@@ -267,7 +267,7 @@ def reaches_a_bend(nearby: Nearby, h: float) -> bool:
     for layer in zip(*outputs):
         y = np.stack([np.asarray(v, dtype=np.float64) for v in layer])
         second = np.abs(y[2:] - 2 * y[1:-1] + y[:-2])
-        floor = 4 * ROUNDING_SAFETY * ULP * np.max(np.abs(y), axis=0)
+        floor = 4 * ROUNDING_SAFETY * ULP * np.max(np.abs(y))  # the layer's scale: y may cancel
         if np.any(second.max(axis=0) > KINK_SAFETY**2 * np.median(second, axis=0) + floor):
             return True
     return False
