@@ -224,3 +224,58 @@ def test_two_hundred_learner_seeds_of_the_harness(first):
     tally = attack_module.Tally()
     learner.attack(range(first, first + 100), tally, attack_module)
     assert tally.false_fails == [] and tally.misses == [], tally.line()
+
+
+def _case(seed, activation, placement):
+    case = learner.draw(seed)
+    assert (case.activation, case.placement) == (activation, placement)
+    model, loss, X, y = learner.build(case)
+    wrong = {n: m for n, m, _ in learner.mutants(case, model, np.random.default_rng([seed, 23]))}
+    return model, wrong, loss, X, y
+
+
+def test_a_step_that_reaches_a_near_tie_is_not_the_one_judged():
+    """A trained maxout (1000 steps) whose tie lies ~3e-6 from θ along 0.0.weight[2, 3]:
+    backward gives ~0 (the losing half), the steps 1e-3 .. 1e-5 reach the tie and see the
+    winning half's slope (-3e-8), too small for their one-sided slopes to show the kink.
+    Before: FAILED at 2.85 times its tolerance (judged at 1e-5); the smaller steps, whose
+    reach holds no kink of any layer's output, agree with backward."""
+    model, _, loss, X, y = _case(795, "maxout", "random")
+    report = hg.gradcheck(model, loss, X, y, seed=795)
+    assert report.passed, report.table()
+
+
+def test_ties_closer_than_the_finest_step_are_kinks_as_the_probe_says():
+    """Symmetric maxout halves that training moved 1e-8 .. 1e-7 apart: every step, the
+    finest (reach 3e-7) included, crosses a tie near θ (not at it). Before: FAILED at 1.36
+    times (0.0.bias[1]), PASSED only with the kinks declared to the probe; now counted as
+    kinks, as the probe counts them, and the wrong backwards still FAIL elsewhere."""
+    model, wrong, loss, X, y = _case(272, "maxout", "symmetric")
+    report = hg.gradcheck(model, loss, X, y, seed=272)
+    assert report.passed and report.kinks > 0, report.table()
+    for name in ("maxout: to both", "maxout: to the smaller", "weight grad x1.01"):
+        assert not hg.gradcheck(wrong[name], loss, X, y, seed=272).passed, name
+
+
+def test_a_wrong_maxout_routing_near_ties_fails_at_the_steps_that_reach_none():
+    """Ties 6e-7 .. 1e-4 from θ (float32, one sample): the larger steps reach them and their
+    loss shows kinks, but the finest step reaches none, and there backward must agree. A
+    version that judged backward against the one-sided slopes of the steps that show the
+    kinks let every wrong backward here PASS (to both, to the smaller, x1.01, a sign)."""
+    model, wrong, loss, X, y = _case(891, "maxout", "symmetric")
+    assert hg.gradcheck(model, loss, X, y, seed=891).passed
+    for name in ("maxout: to both", "maxout: to the smaller", "weight grad x1.01",
+                 "weight grad: one entry's sign"):  # fmt: skip
+        assert not hg.gradcheck(wrong[name], loss, X, y, seed=891).passed, name
+
+
+@pytest.mark.parametrize("seed", [93, 164])
+def test_rounding_of_a_linear_layer_output_is_not_a_kink_within_reach(seed):
+    """Built-in leaky ReLU nets with inputs ~35: a layer's output element ~1e-4 computed from
+    terms ~4 carries rounding of ~1e-15 in its second differences, exactly linear otherwise.
+    Judged against that element's own size that rounding looked like a kink within every
+    step's reach, and a wrong entry (one sign flipped; the largest zeroed) was counted as a
+    kink; against the layer's scale it is rounding, and the wrong backward FAILS."""
+    tally = attack_module.attack([seed])
+    assert tally.false_fails == [] and tally.misses == [], tally.line()
+    assert tally.mutants > 10

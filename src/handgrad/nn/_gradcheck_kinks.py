@@ -5,6 +5,14 @@ derivative jumps, e.g. 0.0) and keeps its last input as ``_x`` or ``x``, as ReLU
 LeakyReLU do; Sequentials are searched all the way down. A step that moves such an input
 across its kink is not used (``kink_probe``).
 
+**The layers' probe** (``reaches_a_bend``), asked of a model's entry that failed: the same
+question for every layer's output, without a ``kink`` attribute. A step h is not used when
+some element of some layer's output bends within θ ± 3h (its second differences over that
+span are not alike, as a smooth element's are); a tie of a learner's maxout 3e-6 from θ
+bends the steps 1e-3 .. 1e-5 too little for the loss's slopes to show it, yet enough to
+FAIL a correct backward. When every step reaches a kink and no layer bends at θ itself
+(``bends_at``), the kink lies near θ within even the finest reach: the entry is a kink.
+
 **The one-sided test** (``at_a_kink``), for any loss, asked only about an entry that failed.
 A learner's own ReLU, abs, clip or max has no ``kink`` attribute, and at its kink (XOR's
 corners with zero biases, symmetric weights, a tie in a max) the central difference
@@ -55,7 +63,15 @@ import numpy as np
 from ._gradcheck_steps import OFFSETS, ROUNDING_SAFETY, ULP, Probe, Step, rounding
 from .layers import Module, Sequential
 
-__all__ = ["Nearby", "at_a_kink", "kink_probe", "one_sided", "shows_a_kink"]
+__all__ = [
+    "Nearby",
+    "at_a_kink",
+    "bends_at",
+    "kink_probe",
+    "one_sided",
+    "reaches_a_bend",
+    "shows_a_kink",
+]
 
 KINK_SAFETY = 2.0  # the slopes must differ by this many times the sum of their errors
 FINE = (0.5, 1.0, 2.0)  # one-sided steps of the estimate, in units of h
@@ -213,6 +229,12 @@ def at_a_kink(
     return jumps and _bends([nearby.activations(k * t) for k in (-2, -1, 0, 1, 2)])
 
 
+def bends_at(nearby: Nearby) -> bool:
+    """Whether some layer's output has a kink at θ itself (within 2 BESIDE finest steps)."""
+    t = nearby.finest * BESIDE
+    return _bends([nearby.activations(k * t) for k in (-2, -1, 0, 1, 2)])
+
+
 def _bends(outputs: list[list[np.ndarray]]) -> bool:
     """outputs[k] = every layer's output with the entry moved by (k - 2) t: whether some
     element has a kink at θ: its second difference across θ is KINK_SAFETY² times those on
@@ -229,15 +251,23 @@ def _bends(outputs: list[list[np.ndarray]]) -> bool:
 
 
 def _crossed(nearby: Nearby) -> bool:
-    """Whether some layer's output has a kink within 3 finest steps of θ: among its second
-    differences at the steps -3 .. 3, one stands out KINK_SAFETY² times over the median
-    (a smooth element has them all alike, a piecewise-linear one zero off the kink) and
-    above rounding."""
-    outputs = [nearby.activations(k * nearby.finest) for k in range(-3, 4)]
+    """Whether some layer's output has a kink within the finest step's reach."""
+    return reaches_a_bend(nearby, nearby.finest)
+
+
+def reaches_a_bend(nearby: Nearby, h: float) -> bool:
+    """Whether some layer's output has a kink within the reach of the step h (θ ± 3h, the
+    stencil's span), as the probe asks of a built-in unit: among each element's second
+    differences at the points -3h .. 3h (spacing h), one stands out KINK_SAFETY² times over
+    the median and above rounding. A smooth element has them all alike (y'' h², varying by
+    its third derivative times h³ across the span); a piecewise-linear one has them zero
+    except the one or two whose three points straddle the kink (its slope's jump times up
+    to h)."""
+    outputs = [nearby.activations(k * h) for k in range(-3, 4)]
     for layer in zip(*outputs):
         y = np.stack([np.asarray(v, dtype=np.float64) for v in layer])
         second = np.abs(y[2:] - 2 * y[1:-1] + y[:-2])
-        floor = 4 * ROUNDING_SAFETY * ULP * np.max(np.abs(y), axis=0)
+        floor = 4 * ROUNDING_SAFETY * ULP * np.max(np.abs(y))  # the layer's scale: y may cancel
         if np.any(second.max(axis=0) > KINK_SAFETY**2 * np.median(second, axis=0) + floor):
             return True
     return False

@@ -36,8 +36,10 @@ Kinks (``_gradcheck_kinks``): at a kink the finite difference measures the mean 
 slopes, not the one backward took, so such an entry is counted as a kink and not checked.
 A built-in ReLU-like unit (any module with a ``kink`` attribute) is probed directly: a step
 that moves its input across the kink is not used, and an entry whose every step does is a
-kink. Any other kink (a learner's own ReLU, abs, clip or max) is found from the loss: an
-entry that fails is a kink only when the loss's one-sided slopes show one at θ (or a kink
+kink. Any other kink (a learner's own ReLU, abs, clip or max) is found, for an entry that
+fails, first from the layers: a step whose reach holds a kink of some layer's output is
+not used (``_clean``; every step reaching a kink near θ but none at θ: a kink), then from
+the loss: the entry is a kink only when the loss's one-sided slopes show one at θ (or a kink
 in its curvature) and backward, evaluated just beside θ on each side, agrees with the slope
 on that side (for the callable form: when a_i lies between the two slopes). A wrong
 backward still FAILS there, and everywhere away from kinks.
@@ -49,13 +51,21 @@ The step ladder and stencils live in ``_gradcheck_steps``, the report in
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ._gradcheck_copy import float64_problem, layer_outputs, named_parameters
-from ._gradcheck_kinks import Nearby, at_a_kink, kink_probe, shows_a_kink
+from ._gradcheck_kinks import (
+    Nearby,
+    at_a_kink,
+    bends_at,
+    kink_probe,
+    reaches_a_bend,
+    shows_a_kink,
+)
 from ._gradcheck_report import GradcheckReport, ParamCheck
 from ._gradcheck_steps import REFINEMENTS, Probe, Step, evaluate, ladder, noise_by_step
 from .constraints import Options, Real, check
@@ -138,6 +148,13 @@ def _check_arrays(
             steps = ladder(f, x, idx, eps, rtol, probe, noise)
             nearby = None if near is None else near(name, idx)
             best = _best(steps)
+            if best is not None and _fails(a[idx], best) and nearby is not None:
+                smaller = partial(ladder, f, x, idx, eps, rtol, probe, noise)
+                steps = _clean(steps, nearby, smaller)
+                if not steps:  # every step reaches a kink near θ, none at θ: unjudgeable
+                    row.kinks += 1
+                    continue
+                best = _best(steps)
             if best is not None and _fails(a[idx], best) and shows_a_kink(steps, base, rtol):
                 # a kink within reach of some step: every smaller step is judged too, and,
                 # as for a built-in kink, the steps that show it are not used
@@ -152,6 +169,22 @@ def _check_arrays(
                 row.record(idx, float(a[idx]), best.n, best.allowed)
         rows.append(row)
     return rows
+
+
+def _clean(steps: list[Step], nearby: Nearby, smaller: Callable[..., list[Step]]) -> list[Step]:
+    """The steps of a failed entry whose reach holds no kink of any layer's output: what the
+    probe does for a built-in unit, asked of every layer. When none of the judged steps is
+    clean, every smaller step of the ladder is tried too. When every step reaches a kink:
+    all of them if some layer's output bends at θ itself (``at_a_kink`` then judges backward
+    beside it), else none: a kink near θ inside even the finest step's reach (a tie that
+    training left 1e-8 away), which no step can judge."""
+    clean = [step for step in steps if not reaches_a_bend(nearby, step.h)]
+    if not clean:
+        steps = steps + smaller(below=steps[-1].h)
+        clean = [step for step in steps if not reaches_a_bend(nearby, step.h)]
+    if clean or not bends_at(nearby):
+        return clean
+    return steps
 
 
 def _best(steps: list[Step]) -> Step | None:
