@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 COURSE_STAMP := $(VENV)/.installed-course
 
-.PHONY: demo course test test-fast fuzz typecheck bench bench-paired bench-quiet bench-sweep lint format clean
+.PHONY: demo course test test-fast fuzz attack typecheck bench bench-paired bench-quiet bench-sweep lint format clean
 
 $(VENV)/bin/python:
 	@echo "Creating the virtual environment $(VENV)/ and updating pip ..."
@@ -65,6 +65,13 @@ test-fast: $(STAMP)
 # property-based fuzzing (tests/fuzz) with 50 times the examples `make test` runs
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz OPENBLAS_NUM_THREADS=1 $(PY) -m pytest tests/fuzz -m fuzz -p no:cacheprovider --hypothesis-show-statistics
+
+# the gradient check attacked: random networks and a learner's own activations, trained to
+# random stages, checked with their correct backward and with wrong ones (`make test` runs a
+# sample of these seeds); fails on any false FAIL or miss
+attack: $(STAMP)
+	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 1100
+	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 1600 --learner
 
 typecheck: $(STAMP)
 	$(PY) -m mypy

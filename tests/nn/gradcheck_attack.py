@@ -450,3 +450,4 @@ if __name__ == "__main__":
             print("UNRESOLVABLE", finding, sep="\n")
         print(f"seeds {start}..{min(first + 50, stop) - 1}: {total.line()}", flush=True)
     print(dict(total.per_mutant))
+    sys.exit(1 if total.false_fails or total.misses else 0)

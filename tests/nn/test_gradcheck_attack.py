@@ -9,8 +9,9 @@ wrongly, a ReLU mask off by one unit or sample, a derivative left out or taken a
 
 Here: the fixed cases that broke the verdict once (each FAILED a correct model before the
 fix beside it), the noise measure, and a small run of the harness (five quick seeds; the
-slow test seeds 0-59). The large run (about 2.5 s a seed on a loaded 2-core machine) prints
-the counts every 50 seeds and every finding as it is made:
+slow test seeds 0-29; `make attack` runs seeds 0-1099). The large run (about 2.5 s a seed
+on a loaded 2-core machine) prints the counts every 50 seeds and every finding as it is
+made:
 
     PYTHONPATH=src python tests/nn/gradcheck_attack.py 0 2000
 """
@@ -148,13 +149,14 @@ def test_a_few_seeds_of_the_harness():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("first", [0, 20, 40])  # seeds 0-59 in three parts: xdist spreads them
-def test_sixty_seeds_of_the_harness(first):
-    tally = attack_module.attack(range(first, first + 20))
+@pytest.mark.parametrize("first", [0, 10, 20])  # seeds 0-29 in three parts: xdist spreads them
+def test_thirty_seeds_of_the_harness(first):
+    """A sample for the suite; `make attack` runs seeds 0-1099 (about 45 minutes)."""
+    tally = attack_module.attack(range(first, first + 10))
     assert tally.false_fails == [] and tally.misses == [], "\n".join(
         [tally.line(), *tally.false_fails, *tally.misses]
     )
-    assert tally.correct >= 15 and tally.mutants >= 160, tally.line()
+    assert tally.correct >= 7 and tally.mutants >= 80, tally.line()
 
 
 def test_the_noise_of_a_huge_loss_is_finite():

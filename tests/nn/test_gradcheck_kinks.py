@@ -219,10 +219,11 @@ def test_a_few_learner_seeds_of_the_harness():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("first", [0, 100])
-def test_two_hundred_learner_seeds_of_the_harness(first):
+@pytest.mark.parametrize("first", [0, 40])
+def test_eighty_learner_seeds_of_the_harness(first):
+    """A sample for the suite; `make attack` runs seeds 0-1599 (about 12 minutes)."""
     tally = attack_module.Tally()
-    learner.attack(range(first, first + 100), tally, attack_module)
+    learner.attack(range(first, first + 40), tally, attack_module)
     assert tally.false_fails == [] and tally.misses == [], tally.line()
 
 
