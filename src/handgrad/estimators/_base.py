@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ..nn._checks import NonFiniteError, check_finite, surely_finite
+from ..nn._checks import NonFiniteError, all_finite, check_finite
 from ..nn.inference import infer
 from ..nn.layers import ACTIVATIONS, Linear, Module, Sequential
 from ..nn.losses import Loss
@@ -402,9 +402,10 @@ class BaseMLP(Persistence, BaseEstimator):
 
     def _plain_input(self, X) -> bool:
         """Whether X is what ``validate_data`` (called as in ``_logits``) would return as it
-        is, with no warning: a NumPy float64 or float32 array (N, n_features_in_), N >= 1,
-        all finite, for an estimator fitted without feature names. Such X skips that call's
-        ~100 us of Python; any other X, and every error or warning, goes through it."""
+        is, with no warning, if it is finite: a NumPy float64 or float32 array
+        (N, n_features_in_), N >= 1, for an estimator fitted without feature names. Such X
+        skips that call's ~100 us of Python (its finiteness the first layer checks, as it
+        would anyway); any other X, and every error or warning, goes through it."""
         return (
             type(X) is np.ndarray
             and X.dtype in _FLOAT_DTYPES
@@ -412,19 +413,24 @@ class BaseMLP(Persistence, BaseEstimator):
             and X.shape[0] > 0
             and X.shape[1] == self.__dict__.get("n_features_in_")
             and "feature_names_in_" not in self.__dict__
-            and surely_finite(X)
+        )
+
+    def _validated(self, X):
+        return validate_data(
+            self, X, reset=False, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32)
         )
 
     def _logits(self, X) -> np.ndarray:
         """Validated X -> the network's raw outputs (n_samples, n_outputs), in its dtype."""
         check_is_fitted(self, "coefs_")
-        if not self._plain_input(X):
-            X = validate_data(
-                self, X, reset=False, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32)
-            )
+        plain = self._plain_input(X)
+        if not plain:
+            X = self._validated(X)
         try:
             return self._outputs(as_rows(X))
         except NonFiniteError as exc:
+            if plain and not all_finite(X):
+                self._validated(X)  # raises scikit-learn's own error for a NaN or inf in X
             raise NonFiniteError(
                 f"{type(self).__name__}: X is finite, but the network's values overflow the "
                 f"float range on it ({exc}); X is far from the scale the model was trained "
