@@ -201,6 +201,9 @@ def test_tensor_cards_stay_inside_their_box_from_360_to_1400_px(tab, tmp_path):
     for width in (360, 400, 800, 1400):
         tab.set_viewport_size({"width": width, "height": 900})
         tab.wait_for_function(f"window.innerWidth === {width}")
+        # the network drawing is laid out anew by the page's resize handler, which may run
+        # after innerWidth changes: wait for the page to fit (a timeout fails the test)
+        tab.wait_for_function(f"document.documentElement.scrollWidth <= {width}")
         outside = tab.evaluate(
             """() => [...document.querySelectorAll('.tensor')].filter((card) => {
               const box = card.parentElement.getBoundingClientRect();
