@@ -46,3 +46,61 @@ def test_the_solutions_switch_is_off_unless_asked(monkeypatch):
     # None, so the exercise cell it ends shows no "False" that reads like a verdict
     assert course.reference_if_asked("mse", namespace) is None
     assert namespace["mse"](pytest.importorskip("numpy").array([1.0, 3.0]), [1.0, 1.0]) == 2.0
+
+
+def test_course_never_writes_through_a_symlink_and_leaves_no_partial_file(tmp_path, capsys):
+    out = tmp_path / "course"
+    out.mkdir()
+    first = course.notebook_name(CHAPTERS[0])
+    elsewhere = tmp_path / "elsewhere.ipynb"  # a broken link: the learner's file moved away
+    (out / first).symlink_to(elsewhere)
+    copied, kept = course.copy_course(out)
+    assert kept == [out / first] and not elsewhere.exists()
+    assert len(copied) == len(CHAPTERS) - 1
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        course.notebook_name(c) for c in CHAPTERS
+    ), "no temporary file is left beside the notebooks"
+    for path in copied:
+        assert path.read_bytes() == (course.HERE / path.name).read_bytes()
+
+
+def test_course_run_twice_keeps_every_saved_notebook_byte_for_byte(tmp_path, capsys):
+    out = tmp_path / "course"
+    assert cli.main(["course", "--out", str(out)]) == 0
+    saved = {}
+    for i, path in enumerate(sorted(out.iterdir())):
+        nb = json.loads(path.read_text())
+        nb["cells"][0]["source"] = [f"my notes {i}\n"]
+        path.write_text(json.dumps(nb))
+        saved[path] = path.read_bytes()
+    capsys.readouterr()
+    assert cli.main(["course", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "copied" not in printed and printed.count("kept   ") == len(CHAPTERS)
+    assert "rename it for a fresh copy" in printed
+    assert {p: p.read_bytes() for p in out.iterdir()} == saved
+
+
+@pytest.mark.parametrize(("uid", "root"), [(0, True), (1000, False)])
+def test_the_open_command_says_what_root_needs(tmp_path, monkeypatch, uid, root):
+    from handgrad.cli.course import open_command
+
+    monkeypatch.setattr("os.geteuid", lambda: uid, raising=False)
+    command = open_command(tmp_path / "my course")
+    assert command.startswith(f"jupyter lab '{tmp_path / 'my course'}'")  # quoted: a space
+    assert ("--allow-root" in command) == root
+
+
+def test_without_jupyterlab_the_course_says_how_to_install_it_with_pip(
+    tmp_path, monkeypatch, capsys
+):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "jupyterlab" else real(name, *a),
+    )
+    assert cli.main(["course", "--out", str(tmp_path / "c")]) == 0
+    assert "pip install 'handgrad[notebook]'" in capsys.readouterr().out

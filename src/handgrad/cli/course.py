@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
+import shlex
 from pathlib import Path
 
 
@@ -12,9 +14,9 @@ def register(sub) -> None:
         "course",
         help="copy the course's notebooks (one per chapter) into a folder to open in Jupyter",
         description="Copy the course's notebooks, one per chapter, into --out. A notebook "
-        "already there is kept as it is (your edits are never overwritten; delete it to get a "
-        "fresh copy). Open them with: jupyter lab DIR (install Jupyter with the notebook "
-        "extra, or run make course in the clone).",
+        "already there is kept as it is (your edits are never overwritten; rename it to get a "
+        "fresh copy beside it). Open them with: jupyter lab DIR (Jupyter comes with the "
+        "notebook extra: pip install 'handgrad[notebook]'; in the clone, make course).",
     )
     p.add_argument(
         "--out",
@@ -32,11 +34,22 @@ def cmd_course(args: argparse.Namespace) -> int:
     for path in copied:
         print(f"copied {path}")
     for path in kept:
-        print(f"kept   {path} (already there; delete it for a fresh copy)")
-    print(f"Open the course with: jupyter lab {args.out}")
+        print(f"kept   {path} (already there, maybe with your work; rename it for a fresh copy)")
+    print(f"Open the course with: {open_command(args.out)}")
     if importlib.util.find_spec("jupyterlab") is None:
         print(
-            "JupyterLab is not installed here: install the notebook extra "
+            "JupyterLab is not installed here: pip install 'handgrad[notebook]' "
             "(in the clone: make course, or .venv/bin/pip install -e '.[notebook]')"
         )
     return 0
+
+
+def open_command(folder: Path) -> str:
+    """The command that opens ``folder`` in JupyterLab, as this user can type it.
+
+    Jupyter refuses to start as root (as in many containers) without ``--allow-root``.
+    """
+    command = f"jupyter lab {shlex.quote(str(folder))}"
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command += "  # as root (e.g. in a container) add --allow-root"
+    return command

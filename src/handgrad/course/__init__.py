@@ -19,7 +19,6 @@ nothing, so a learner's own code is what runs and what ``handgrad.exercises.chec
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import MutableMapping
 from pathlib import Path
@@ -52,10 +51,13 @@ def notebooks() -> list[Path]:
 
 
 def copy_course(out_dir: str | os.PathLike) -> tuple[list[Path], list[Path]]:
-    """Copy every notebook into ``out_dir``; a notebook already there is left as it is.
+    """Copy every notebook into ``out_dir``; a file already there is never written to.
 
     Returns (copied, kept): the new files, and those left alone because the learner may have
-    edited them (delete one to get a fresh copy).
+    edited them (rename one to get a fresh copy beside it). Each copy appears whole or not
+    at all: it is written beside its target and linked in only if that name is still free,
+    so an interrupted copy leaves no half notebook, and no existing file or symlink there is
+    overwritten or written through.
     """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -64,12 +66,36 @@ def copy_course(out_dir: str | os.PathLike) -> tuple[list[Path], list[Path]]:
     copied, kept = [], []
     for source in notebooks():
         target = out / source.name
-        if target.exists():
+        if _copy_if_free(source, target):
+            copied.append(target)
+        else:
             kept.append(target)
-            continue
-        shutil.copyfile(source, target)
-        copied.append(target)
     return copied, kept
+
+
+def _copy_if_free(source: Path, target: Path) -> bool:
+    """Copy ``source`` to ``target`` unless a file (or a symlink, even a broken one) is there."""
+    if os.path.lexists(target):
+        return False
+    handle, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(handle, "wb") as copy:
+            copy.write(source.read_bytes())
+        try:
+            os.link(temporary, target)  # fails if the name was taken meanwhile: nothing replaced
+        except FileExistsError:
+            return False
+        except OSError:  # a file system without hard links: create the name exclusively
+            try:
+                with open(target, "xb") as copy:
+                    copy.write(source.read_bytes())
+            except FileExistsError:
+                return False
+        return True
+    finally:
+        os.unlink(temporary)
 
 
 def reference_if_asked(name: str, namespace: MutableMapping[str, Any]) -> None:
