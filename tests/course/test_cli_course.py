@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +108,23 @@ def test_without_jupyterlab_the_course_says_how_to_install_it_with_pip(
     )
     assert cli.main(["course", "--out", str(tmp_path / "c")]) == 0
     assert "pip install 'handgrad[notebook]'" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_measure_leaves_no_temporary_folder_once_the_kernel_exits(tmp_path):
+    # a notebook's kernel is a Python process: its figures live as long as it does
+    script = (
+        "from handgrad import course\n"
+        "result = course.measure('linear-fit')\n"
+        "figure = result.figures[0]\n"
+        "assert len(figure._repr_png_()) > 1000\n"
+        "print(figure.path)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(course.__file__).resolve().parents[2])}
+    env["TMPDIR"] = str(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    figure = Path(done.stdout.strip())
+    assert figure.relative_to(tmp_path).parts[0].startswith("handgrad-linear-fit-")
+    assert not figure.exists() and list(tmp_path.iterdir()) == []

@@ -18,7 +18,9 @@ nothing, so a learner's own code is what runs and what ``handgrad.exercises.chec
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import MutableMapping
 from pathlib import Path
@@ -126,10 +128,15 @@ def measure(
 
     The same code writes the report's section, so the numbers a notebook shows are the
     report's. ``quick`` (the default here) keeps a notebook cell short; the figures go to
-    ``out_dir`` (a fresh temporary folder when empty); ``options`` go to the experiment's
-    ``run`` (e.g. ``keras=False`` for chapter 10).
+    ``out_dir``, or when it is empty to a fresh temporary folder that is removed when the
+    Python process (the notebook's kernel) exits, so rerunning the course leaves nothing
+    behind; ``options`` go to the experiment's ``run`` (e.g. ``keras=False`` for chapter 10).
     """
     from ..experiments import run_experiment
 
-    folder = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix=f"handgrad-{name}-"))
+    if out_dir:
+        folder = Path(out_dir)
+    else:
+        folder = Path(tempfile.mkdtemp(prefix=f"handgrad-{name}-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return run_experiment(name, seed=seed, out_dir=folder, quick=quick, **options)
