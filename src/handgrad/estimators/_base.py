@@ -29,7 +29,7 @@ from ._data import (
     validation_split,
 )
 from ._params import check_params, generator
-from ._persistence import Persistence, release_saved_values
+from ._persistence import Persistence, own_arrays, release_saved_values
 from ._solvers import Objective, StochasticSolver, lbfgs, run_epochs
 
 # the dtypes X keeps when validated for prediction (others are converted to float64)
@@ -265,6 +265,7 @@ class BaseMLP(Persistence, BaseEstimator):
             self.n_outputs_, self.n_layers_, self.out_activation_ = n_outputs, len(units), out
             if "history_" not in d or not incremental:
                 self.history_ = History(epoch_loss=list(self.loss_curve_))
+            own_arrays(self)  # e.g. read-only memory maps from joblib.load(mmap_mode="r")
         objective = self._objective(p["alpha"])
 
         if p["solver"] == "lbfgs":
@@ -416,9 +417,10 @@ class BaseMLP(Persistence, BaseEstimator):
         )
 
     def _validated(self, X):
-        return validate_data(
-            self, X, reset=False, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32)
-        )
+        """X checked as scikit-learn's MLPs check it for prediction (``dtype="numeric"``:
+        text is refused, even numeric text that ``fit`` converts), then as floats."""
+        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"])
+        return X if X.dtype in _FLOAT_DTYPES else X.astype(np.float64)
 
     def _logits(self, X) -> np.ndarray:
         """Validated X -> the network's raw outputs (n_samples, n_outputs), in its dtype."""
