@@ -57,7 +57,7 @@ def test_text_x_is_refused_for_prediction_as_in_scikit_learn(kind):
         fitted = iris_fit(C)
         seen = {"fit": outcome(lambda: iris_fit(C).fit(Xt, Y).n_features_in_)}
         for method in ("predict", "predict_proba", "predict_log_proba"):
-            seen[method] = outcome(lambda: getattr(fitted, method)(Xt))
+            seen[method] = outcome(lambda m=method: getattr(fitted, m)(Xt))
         seen["score"] = outcome(lambda: fitted.score(Xt, Y))
         reg = R(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
         with warnings.catch_warnings():
