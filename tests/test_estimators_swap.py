@@ -357,3 +357,52 @@ def test_a_randomized_search_on_a_pipeline_in_two_processes():
         assert hg[key] == sk[key]
     assert hg["width"] == (4, hg["params"]["mlpclassifier__hidden_layer_sizes"][0])
     assert hg["q_search"] > 0.8 and hg["q_cv"] > 0.2
+
+
+def test_the_batch_size_warning_is_filtered_by_scikit_learns_words():
+    def scenario(C, R):
+        seen = {}
+        for ignore in (False, True):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                if ignore:  # a regex matched at the start of the message, as users write it
+                    warnings.filterwarnings("ignore", message="Got `batch_size` less than 1")
+                C((5,), batch_size=500, max_iter=3, random_state=0).fit(X, Y)
+            seen[ignore] = [w.category.__name__ for w in caught]
+        return seen
+
+    sk, hg = both(scenario)
+    assert hg == sk == {False: ["UserWarning"], True: []}
+
+
+# --- non-finite values ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_a_fit_diverging_in_its_first_epoch_still_has_a_loss(solver):
+    """scikit-learn raises; handgrad keeps the weights it had and warns (see "Differences"),
+    and must then have every fitted attribute: loss_ is NaN (no epoch ended)."""
+    reg = hg_estimators.MLPRegressor(hidden_layer_sizes=(5,), solver=solver, max_iter=5)
+    with pytest.warns(RuntimeWarning, match="training diverged at epoch 1"):
+        reg.fit(XD, YD * 1e200)
+    assert type(reg.loss_) is np.float64 and np.isnan(reg.loss_)
+    assert reg.history_.stop_reason == "diverged" and reg.loss_curve_ == []
+    assert np.all(np.isfinite(reg.predict(XD[:3])))
+
+
+def test_nan_in_x_under_assume_finite_is_named():
+    """With scikit-learn's assume_finite=True, validation skips the finiteness check;
+    scikit-learn then predicts NaN, handgrad's network refuses NaN: the error must say it is
+    X, not claim that X is finite and the network overflowed."""
+    import sklearn
+
+    m = iris_fit(hg_estimators.MLPClassifier)
+    X_nan = X.copy()
+    X_nan[3, 1] = np.nan
+    with sklearn.config_context(assume_finite=True):
+        for given in (X_nan, X_nan.tolist(), sp.csr_matrix(X_nan), np.where(X > 7, np.inf, X)):
+            with pytest.raises(ValueError, match=r"^Input X contains NaN or infinity\."):
+                m.predict(given)
+    with pytest.raises(ValueError, match=r"^Input X contains NaN\."):  # scikit-learn's own
+        m.predict(X_nan)

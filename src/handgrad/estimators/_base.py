@@ -12,6 +12,7 @@ import math
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
@@ -323,9 +324,9 @@ class BaseMLP(Persistence, BaseEstimator):
         else:
             batch_size = p["batch_size"]
             if batch_size > n:
-                warnings.warn(
-                    f"batch_size={batch_size} is larger than the {n} training samples; "
-                    f"using {n} (full batch)",
+                warnings.warn(  # scikit-learn's first words: users' warning filters match them
+                    "Got `batch_size` less than 1 or larger than sample size. It is going to be "
+                    f"clipped: batch_size={batch_size}, {n} training samples (full batch)",
                     UserWarning,
                     stacklevel=5,  # the caller of fit
                 )
@@ -431,8 +432,13 @@ class BaseMLP(Persistence, BaseEstimator):
         try:
             return self._outputs(as_rows(X))
         except NonFiniteError as exc:
-            if plain and not all_finite(X):
-                self._validated(X)  # raises scikit-learn's own error for a NaN or inf in X
+            if not all_finite(X.data if sp.issparse(X) else X):
+                if plain:
+                    self._validated(X)  # raises scikit-learn's own error for a NaN or inf in X
+                raise NonFiniteError(  # validation was skipped: sklearn's assume_finite=True
+                    f"Input X contains NaN or infinity. {type(self).__name__} cannot compute "
+                    "on them, even under scikit-learn's assume_finite=True"
+                ) from None
             raise NonFiniteError(
                 f"{type(self).__name__}: X is finite, but the network's values overflow the "
                 f"float range on it ({exc}); X is far from the scale the model was trained "

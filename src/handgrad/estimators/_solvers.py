@@ -277,6 +277,7 @@ def _diverged(est, where: str, reason: str, kept: str) -> None:
         f"(now {est._optimizer.learning_rate:g})."
     )
     est.history_.stop_reason, est.history_.message = "diverged", message
+    est.__dict__.setdefault("loss_", np.float64(math.nan))  # diverged in the first epoch
     warnings.warn(message, RuntimeWarning, stacklevel=8)  # the caller of fit
 
 
