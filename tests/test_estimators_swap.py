@@ -406,3 +406,28 @@ def test_nan_in_x_under_assume_finite_is_named():
                 m.predict(given)
     with pytest.raises(ValueError, match=r"^Input X contains NaN\."):  # scikit-learn's own
         m.predict(X_nan)
+
+
+def test_early_stopping_with_a_class_of_one_sample():
+    """scikit-learn 1.9 stratifies the early-stopping split for two classes only (and then
+    refuses a class of one sample); with more classes it does not stratify, so a class of
+    one sample is fine. handgrad stratifies those when it can, and never refuses them."""
+    y_multi = Y.copy()
+    y_multi[0] = 3  # a fourth class, of one sample
+    y_binary = np.ones_like(Y)
+    y_binary[0] = 0
+
+    def scenario(C, R):
+        make = lambda: C((5,), max_iter=5, early_stopping=True, random_state=0)  # noqa: E731
+        return {
+            "multiclass": outcome(lambda: make().fit(X, y_multi).classes_),
+            "multiclass, text": outcome(lambda: make().fit(X, y_multi.astype(str)).classes_),
+            "binary": outcome(lambda: make().fit(X, y_binary))[0],
+        }
+
+    sk, hg = both(scenario)
+    assert hg == sk == {
+        "multiclass": ("ok", (4,)),
+        "multiclass, text": ("ok", (4,)),
+        "binary": "ValueError",
+    }

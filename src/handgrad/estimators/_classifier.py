@@ -125,9 +125,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return T, 1 if binary else int(found.size), "logistic" if binary else "softmax", attrs
 
     def _split_labels(self, T):
+        """Two classes: stratified, and a class of one sample refused (scikit-learn's
+        ``train_test_split(stratify=y)``). More classes: stratified when every class has 2
+        samples or more, else not (scikit-learn 1.9 never stratifies them, so never refuses
+        a fit for it). Multilabel: not stratified."""
         if T.ndim == 1:
-            return T
-        return T[:, 0] if T.shape[1] == 1 else None  # multilabel: not stratified
+            return T if np.unique(T, return_counts=True)[1].min() >= 2 else None
+        return T[:, 0] if T.shape[1] == 1 else None
 
     def _make_loss(self) -> tuple[Loss, float]:
         if self.out_activation_ == "softmax":
