@@ -426,8 +426,12 @@ def test_early_stopping_with_a_class_of_one_sample():
         }
 
     sk, hg = both(scenario)
-    assert hg == sk == {
-        "multiclass": ("ok", (4,)),
-        "multiclass, text": ("ok", (4,)),
-        "binary": "ValueError",
-    }
+    assert (
+        hg
+        == sk
+        == {
+            "multiclass": ("ok", (4,)),
+            "multiclass, text": ("ok", (4,)),
+            "binary": "ValueError",
+        }
+    )
