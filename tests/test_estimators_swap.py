@@ -435,3 +435,38 @@ def test_early_stopping_with_a_class_of_one_sample():
             "binary": "ValueError",
         }
     )
+
+
+@pytest.mark.parametrize("kind", ["csr_matrix", "csr_array", "csc_matrix"])
+def test_a_sparse_multilabel_target_predicts_sparse_as_in_scikit_learn(kind, tmp_path):
+    from sklearn.datasets import make_multilabel_classification
+
+    Xm, Ym = make_multilabel_classification(
+        100, 6, n_classes=3, random_state=0, return_indicator="sparse"
+    )
+    y = getattr(sp, kind)(Ym)
+
+    def scenario(C, R):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            m = C((5,), max_iter=5, random_state=0).fit(Xm, y)
+        seen = {}
+        for when in ("fit", "partial_fit"):
+            labels = m.predict(Xm[:4])
+            seen[when] = (type(labels).__name__, labels.format, labels.dtype, labels.shape)
+            seen[when, "proba"] = type(m.predict_proba(Xm[:4])).__name__
+            seen[when, "score"] = type(m.score(Xm, y)).__name__
+            m.partial_fit(Xm, Ym.toarray())  # the output's kind was set by fit
+        return seen, m
+
+    (sk, _), (hg, m) = both(scenario)
+    assert hg == sk
+    assert hg["fit"] == ("csr_matrix", "csr", np.dtype(np.int64), (4, 3))
+    dense = hg_estimators.MLPClassifier((5,), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dense.fit(Xm, Ym.toarray())
+    assert isinstance(dense.predict(Xm), np.ndarray)
+    loaded = hg_estimators.MLPClassifier.load(m.save(tmp_path / "m.npz"))
+    assert (loaded.predict(Xm) != m.predict(Xm)).nnz == 0
+    assert isinstance(loaded.predict(Xm), sp.csr_matrix)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import ClassifierMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
@@ -88,8 +89,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                     f"y has {n_labels} labels per row, but the model was fitted with "
                     f"{self.classes_.size}"
                 )
-            T = np.asarray(y).astype(dtype)
-            attrs = {"classes_": np.arange(n_labels), "_multilabel": True}
+            sparse = self.__dict__.get("_sparse_labels", False) if not redefine else sp.issparse(y)
+            T = (y.toarray() if sp.issparse(y) else np.asarray(y)).astype(dtype)
+            attrs = {"classes_": np.arange(n_labels), "_multilabel": True, "_sparse_labels": sparse}
             return T, n_labels, "logistic", attrs
         _check_classification_targets(kind, y)
         if kind not in ("binary", "multiclass"):
@@ -121,7 +123,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         binary = found.size == 2
         T = _indices(y, found)
         T = T.astype(dtype).reshape(-1, 1) if binary else T
-        attrs = {"classes_": found, "_multilabel": False}
+        attrs = {"classes_": found, "_multilabel": False, "_sparse_labels": False}
         return T, 1 if binary else int(found.size), "logistic" if binary else "softmax", attrs
 
     def _split_labels(self, T):
@@ -192,10 +194,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return F.log_sigmoid(z) if self.__dict__.get("_multilabel") else log_probabilities(z)
 
     def predict(self, X) -> np.ndarray:
-        """The most probable label per row (n_samples,); multilabel: the indicator matrix."""
+        """The most probable label per row (n_samples,); multilabel: the indicator matrix
+        (n_samples, n_labels), a SciPy CSR matrix if fit was given a sparse y (as scikit-learn)."""
         z = self._logits(X)
-        if self.__dict__.get("_multilabel"):
-            return (z > 0).astype(int)
+        if self.__dict__.get("_multilabel"):  # as y was given to fit: dense, or sparse CSR
+            labels = (z > 0).astype(int)
+            return sp.csr_matrix(labels) if self.__dict__.get("_sparse_labels") else labels
         if z.shape[1] == 1:
             return self.classes_[(z[:, 0] > 0).astype(np.intp)]
         return self.classes_[np.argmax(z, axis=1)]
@@ -212,6 +216,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             "classes_": values,
             "classes_dtype": self.classes_.dtype.str,
             "multilabel": bool(self.__dict__.get("_multilabel", False)),
+            "sparse_labels": bool(self.__dict__.get("_sparse_labels", False)),
         }
 
     def _restore_metadata(self, meta: dict) -> None:
@@ -227,6 +232,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if not isinstance(multilabel, bool):
             raise TypeError("multilabel must be true or false")
         self._multilabel = multilabel
+        sparse = meta.get("sparse_labels", False)
+        if not isinstance(sparse, bool) or (sparse and not multilabel):
+            raise TypeError("sparse_labels must be true or false (true for multilabel only)")
+        self._sparse_labels = sparse
         expected = self.classes_.size if multilabel or self.classes_.size > 2 else 1
         if self.classes_.ndim != 1 or self.n_outputs_ != expected:
             raise ValueError(
