@@ -470,3 +470,34 @@ def test_a_sparse_multilabel_target_predicts_sparse_as_in_scikit_learn(kind, tmp
     loaded = hg_estimators.MLPClassifier.load(m.save(tmp_path / "m.npz"))
     assert (loaded.predict(Xm) != m.predict(Xm)).nnz == 0
     assert isinstance(loaded.predict(Xm), sp.csr_matrix)
+
+
+def test_a_multiclass_multioutput_target_is_refused_in_scikit_learns_words():
+    def scenario(C, R):
+        return {
+            kind: outcome(lambda y=y: C((5,), max_iter=3).fit(X, y))
+            for kind, y in {"int": np.c_[Y, Y], "str": np.c_[Y, Y].astype(str)}.items()
+        }
+
+    sk, hg = both(scenario)
+    for kind in sk:
+        assert hg[kind][0] == sk[kind][0] == "ValueError"
+        assert hg[kind][1].startswith(sk[kind][1])
+
+
+def test_partial_fit_refusals_start_with_scikit_learns_words():
+    import re
+
+    def scenario(C, R):
+        m = C((5,), random_state=0)
+        seen = {"no classes": outcome(lambda: m.partial_fit(X, Y))}
+        m.partial_fit(X[:50], Y[:50], classes=[0, 1, 2])
+        seen["unseen label"] = outcome(lambda: m.partial_fit(X[:5], [0, 1, 2, 3, 0]))
+        seen["other classes"] = outcome(lambda: m.partial_fit(X[:5], Y[:5], classes=[0, 1]))
+        return seen
+
+    sk, hg = both(scenario)
+    for case, (kind, message) in sk.items():
+        words = re.split(r"\.(?:\s|$)|, was", message)[0]  # scikit-learn's first sentence
+        assert hg[case][0] == kind == "ValueError"
+        assert hg[case][1].startswith(words), (case, words, hg[case][1])

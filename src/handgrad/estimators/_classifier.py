@@ -95,7 +95,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             return T, n_labels, "logistic", attrs
         _check_classification_targets(kind, y)
         if kind not in ("binary", "multiclass"):
-            raise ValueError(
+            raise ValueError(  # scikit-learn's first words (its LabelBinarizer's), then ours
+                "Multioutput target data is not supported with label binarization: "
                 f"{type(self).__name__} needs class labels (n_samples,) or an indicator "
                 f"matrix (n_samples, n_labels), got a target of type {kind!r}"
             )
@@ -160,9 +161,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if "classes_" in self.__dict__ and classes is not None:
             given = np.unique(np.asarray(classes))
             if given.shape != self.classes_.shape or np.any(given != self.classes_):
-                raise ValueError(
-                    f"partial_fit: classes={jsonable(given.tolist())} is not the same as the "
-                    f"classes the model was fitted with, {self.classes_.tolist()}"
+                raise ValueError(  # scikit-learn's first words, then ours
+                    f"`classes={jsonable(given.tolist())}` is not the same as on last call to "
+                    f"partial_fit: the model was fitted with {self.classes_.tolist()}"
                 )
             classes = None
         if classes is not None and type_of_target(y) == "multilabel-indicator":
@@ -269,8 +270,8 @@ def _indices(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
     idx_safe = np.minimum(idx, classes.size - 1)
     unknown = classes[idx_safe] != y
     if np.any(unknown):
-        raise ValueError(
-            f"y holds label {jsonable(y[unknown][0])!r}, which is not among the classes "
-            f"{classes.tolist()}"
+        raise ValueError(  # scikit-learn's first words, then which label
+            f"`y` has classes not in `self.classes_`: y holds label "
+            f"{jsonable(y[unknown][0])!r}, which is not among the classes {classes.tolist()}"
         )
     return idx.astype(np.intp)
