@@ -389,6 +389,13 @@ def test_a_fit_diverging_in_its_first_epoch_still_has_a_loss(solver):
     assert type(reg.loss_) is np.float64 and np.isnan(reg.loss_)
     assert reg.history_.stop_reason == "diverged" and reg.loss_curve_ == []
     assert np.all(np.isfinite(reg.predict(XD[:3])))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(XD, YD)  # a good fit, then a new one that diverges: no stale loss_
+    assert np.isfinite(reg.loss_)
+    with pytest.warns(RuntimeWarning, match="training diverged at epoch 1"):
+        reg.fit(XD, YD * 1e200)
+    assert np.isnan(reg.loss_) and reg.loss_curve_ == []
 
 
 def test_nan_in_x_under_assume_finite_is_named():

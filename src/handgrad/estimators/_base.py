@@ -172,7 +172,8 @@ class BaseMLP(Persistence, BaseEstimator):
 
     def _initialize(self, units: list[int], p: dict, dtype, rng, n_outputs: int, out: str):
         self.coefs_, self.intercepts_ = glorot_uniform(units, p["activation"], rng, dtype)
-        self.__dict__.pop("_model", None)
+        for stale in ("_model", "loss_"):  # (loss_: a new fit diverging at once has none yet)
+            self.__dict__.pop(stale, None)
         self.n_iter_, self.t_ = 0, 0
         self.n_outputs_, self.n_layers_, self.out_activation_ = n_outputs, len(units), out
         self.loss_curve_ = []
