@@ -602,7 +602,7 @@ def test_early_stopping_on_validation_score(digits_split):
 
 def test_batch_size_larger_than_data_is_clipped(blobs3):
     X, y = blobs3
-    with pytest.warns(UserWarning, match="larger than the 150 training samples"):
+    with pytest.warns(UserWarning, match="clipped: batch_size=1000, 150 training samples"):
         quiet_fit(MLPClassifier(hidden_layer_sizes=(4,), batch_size=1000, max_iter=2), X, y)
 
 

@@ -71,7 +71,7 @@ def test_partial_fit_refuses_other_classes_than_the_first_call():
     clf = MLPClassifier(solver="sgd", random_state=0)
     clf.partial_fit(X, [0, 1], classes=[0, 1])
     before = [p.value.copy() for p in clf.model_.parameters()]
-    with pytest.raises(ValueError, match=r"classes=\[1, 2\] is not the same .* \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"`classes=\[1, 2\]` is not the same .* \[0, 1\]"):
         clf.partial_fit(X, [1, 1], classes=[1, 2])
     with pytest.raises(ValueError, match="not the same"):
         clf.partial_fit(X, [1, 1], classes=[0, 1, 2])

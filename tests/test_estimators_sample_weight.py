@@ -18,7 +18,7 @@ from handgrad.estimators import MLPClassifier, MLPRegressor
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
-    pytest.mark.filterwarnings("ignore:batch_size=1000 is larger"),  # (full batch on purpose)
+    pytest.mark.filterwarnings("ignore:Got `batch_size`"),  # (full batch on purpose)
 ]
 
 

@@ -12,6 +12,7 @@ import math
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
@@ -29,7 +30,7 @@ from ._data import (
     validation_split,
 )
 from ._params import check_params, generator
-from ._persistence import Persistence, release_saved_values
+from ._persistence import Persistence, own_arrays, release_saved_values
 from ._solvers import Objective, StochasticSolver, lbfgs, run_epochs
 
 # the dtypes X keeps when validated for prediction (others are converted to float64)
@@ -171,7 +172,8 @@ class BaseMLP(Persistence, BaseEstimator):
 
     def _initialize(self, units: list[int], p: dict, dtype, rng, n_outputs: int, out: str):
         self.coefs_, self.intercepts_ = glorot_uniform(units, p["activation"], rng, dtype)
-        self.__dict__.pop("_model", None)
+        for stale in ("_model", "loss_"):  # (loss_: a new fit diverging at once has none yet)
+            self.__dict__.pop(stale, None)
         self.n_iter_, self.t_ = 0, 0
         self.n_outputs_, self.n_layers_, self.out_activation_ = n_outputs, len(units), out
         self.loss_curve_ = []
@@ -265,6 +267,7 @@ class BaseMLP(Persistence, BaseEstimator):
             self.n_outputs_, self.n_layers_, self.out_activation_ = n_outputs, len(units), out
             if "history_" not in d or not incremental:
                 self.history_ = History(epoch_loss=list(self.loss_curve_))
+            own_arrays(self)  # e.g. read-only memory maps from joblib.load(mmap_mode="r")
         objective = self._objective(p["alpha"])
 
         if p["solver"] == "lbfgs":
@@ -322,9 +325,9 @@ class BaseMLP(Persistence, BaseEstimator):
         else:
             batch_size = p["batch_size"]
             if batch_size > n:
-                warnings.warn(
-                    f"batch_size={batch_size} is larger than the {n} training samples; "
-                    f"using {n} (full batch)",
+                warnings.warn(  # scikit-learn's first words: users' warning filters match them
+                    "Got `batch_size` less than 1 or larger than sample size. It is going to be "
+                    f"clipped: batch_size={batch_size}, {n} training samples (full batch)",
                     UserWarning,
                     stacklevel=5,  # the caller of fit
                 )
@@ -416,9 +419,10 @@ class BaseMLP(Persistence, BaseEstimator):
         )
 
     def _validated(self, X):
-        return validate_data(
-            self, X, reset=False, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32)
-        )
+        """X checked as scikit-learn's MLPs check it for prediction (``dtype="numeric"``:
+        text is refused, even numeric text that ``fit`` converts), then as floats."""
+        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"])
+        return X if X.dtype in _FLOAT_DTYPES else X.astype(np.float64)
 
     def _logits(self, X) -> np.ndarray:
         """Validated X -> the network's raw outputs (n_samples, n_outputs), in its dtype."""
@@ -429,8 +433,13 @@ class BaseMLP(Persistence, BaseEstimator):
         try:
             return self._outputs(as_rows(X))
         except NonFiniteError as exc:
-            if plain and not all_finite(X):
-                self._validated(X)  # raises scikit-learn's own error for a NaN or inf in X
+            if not all_finite(X.data if sp.issparse(X) else X):
+                if plain:
+                    self._validated(X)  # raises scikit-learn's own error for a NaN or inf in X
+                raise NonFiniteError(  # validation was skipped: sklearn's assume_finite=True
+                    f"Input X contains NaN or infinity. {type(self).__name__} cannot compute "
+                    "on them, even under scikit-learn's assume_finite=True"
+                ) from None
             raise NonFiniteError(
                 f"{type(self).__name__}: X is finite, but the network's values overflow the "
                 f"float range on it ({exc}); X is far from the scale the model was trained "

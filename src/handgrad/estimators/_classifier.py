@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import ClassifierMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
@@ -88,12 +89,14 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                     f"y has {n_labels} labels per row, but the model was fitted with "
                     f"{self.classes_.size}"
                 )
-            T = np.asarray(y).astype(dtype)
-            attrs = {"classes_": np.arange(n_labels), "_multilabel": True}
+            sparse = self.__dict__.get("_sparse_labels", False) if not redefine else sp.issparse(y)
+            T = (y.toarray() if sp.issparse(y) else np.asarray(y)).astype(dtype)
+            attrs = {"classes_": np.arange(n_labels), "_multilabel": True, "_sparse_labels": sparse}
             return T, n_labels, "logistic", attrs
         _check_classification_targets(kind, y)
         if kind not in ("binary", "multiclass"):
-            raise ValueError(
+            raise ValueError(  # scikit-learn's first words (its LabelBinarizer's), then ours
+                "Multioutput target data is not supported with label binarization: "
                 f"{type(self).__name__} needs class labels (n_samples,) or an indicator "
                 f"matrix (n_samples, n_labels), got a target of type {kind!r}"
             )
@@ -121,13 +124,17 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         binary = found.size == 2
         T = _indices(y, found)
         T = T.astype(dtype).reshape(-1, 1) if binary else T
-        attrs = {"classes_": found, "_multilabel": False}
+        attrs = {"classes_": found, "_multilabel": False, "_sparse_labels": False}
         return T, 1 if binary else int(found.size), "logistic" if binary else "softmax", attrs
 
     def _split_labels(self, T):
+        """Two classes: stratified, and a class of one sample refused (scikit-learn's
+        ``train_test_split(stratify=y)``). More classes: stratified when every class has 2
+        samples or more, else not (scikit-learn 1.9 never stratifies them, so never refuses
+        a fit for it). Multilabel: not stratified."""
         if T.ndim == 1:
-            return T
-        return T[:, 0] if T.shape[1] == 1 else None  # multilabel: not stratified
+            return T if np.unique(T, return_counts=True)[1].min() >= 2 else None
+        return T[:, 0] if T.shape[1] == 1 else None
 
     def _make_loss(self) -> tuple[Loss, float]:
         if self.out_activation_ == "softmax":
@@ -154,9 +161,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if "classes_" in self.__dict__ and classes is not None:
             given = np.unique(np.asarray(classes))
             if given.shape != self.classes_.shape or np.any(given != self.classes_):
-                raise ValueError(
-                    f"partial_fit: classes={jsonable(given.tolist())} is not the same as the "
-                    f"classes the model was fitted with, {self.classes_.tolist()}"
+                raise ValueError(  # scikit-learn's first words, then ours
+                    f"`classes={jsonable(given.tolist())}` is not the same as on last call to "
+                    f"partial_fit: the model was fitted with {self.classes_.tolist()}"
                 )
             classes = None
         if classes is not None and type_of_target(y) == "multilabel-indicator":
@@ -188,10 +195,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return F.log_sigmoid(z) if self.__dict__.get("_multilabel") else log_probabilities(z)
 
     def predict(self, X) -> np.ndarray:
-        """The most probable label per row (n_samples,); multilabel: the indicator matrix."""
+        """The most probable label per row (n_samples,); multilabel: the indicator matrix
+        (n_samples, n_labels), a SciPy CSR matrix if fit was given a sparse y (as scikit-learn)."""
         z = self._logits(X)
-        if self.__dict__.get("_multilabel"):
-            return (z > 0).astype(int)
+        if self.__dict__.get("_multilabel"):  # as y was given to fit: dense, or sparse CSR
+            labels = (z > 0).astype(int)
+            return sp.csr_matrix(labels) if self.__dict__.get("_sparse_labels") else labels
         if z.shape[1] == 1:
             return self.classes_[(z[:, 0] > 0).astype(np.intp)]
         return self.classes_[np.argmax(z, axis=1)]
@@ -208,6 +217,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             "classes_": values,
             "classes_dtype": self.classes_.dtype.str,
             "multilabel": bool(self.__dict__.get("_multilabel", False)),
+            "sparse_labels": bool(self.__dict__.get("_sparse_labels", False)),
         }
 
     def _restore_metadata(self, meta: dict) -> None:
@@ -223,6 +233,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if not isinstance(multilabel, bool):
             raise TypeError("multilabel must be true or false")
         self._multilabel = multilabel
+        sparse = meta.get("sparse_labels", False)
+        if not isinstance(sparse, bool) or (sparse and not multilabel):
+            raise TypeError("sparse_labels must be true or false (true for multilabel only)")
+        self._sparse_labels = sparse
         expected = self.classes_.size if multilabel or self.classes_.size > 2 else 1
         if self.classes_.ndim != 1 or self.n_outputs_ != expected:
             raise ValueError(
@@ -256,8 +270,8 @@ def _indices(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
     idx_safe = np.minimum(idx, classes.size - 1)
     unknown = classes[idx_safe] != y
     if np.any(unknown):
-        raise ValueError(
-            f"y holds label {jsonable(y[unknown][0])!r}, which is not among the classes "
-            f"{classes.tolist()}"
+        raise ValueError(  # scikit-learn's first words, then which label
+            f"`y` has classes not in `self.classes_`: y holds label "
+            f"{jsonable(y[unknown][0])!r}, which is not among the classes {classes.tolist()}"
         )
     return idx.astype(np.intp)

@@ -172,8 +172,8 @@ class Persistence:
         ):
             raise TypeError("history_.epoch_loss must be a list of numbers")
         losses = est.history_.epoch_loss = [number_from_json(v) for v in losses]  # null: NaN
-        est.loss_curve_ = list(losses)
-        est.loss_ = losses[-1] if losses else math.nan
+        est.loss_curve_ = [np.float64(v) for v in losses]  # scikit-learn's type
+        est.loss_ = est.loss_curve_[-1] if losses else np.float64(math.nan)
         scores = meta["validation_scores_"]
         if scores is not None and not isinstance(scores, list):
             raise TypeError("validation_scores_ must be a list or null")
@@ -184,6 +184,33 @@ class Persistence:
         est._no_improvement_count = 0
         est._restore_metadata(meta)
         return est
+
+
+def own_arrays(est) -> None:
+    """Copy on write: before training continues, every array training writes (the weights,
+    their gradients, the optimizer's state, the best weights kept by early stopping) becomes
+    a writable NumPy array of the estimator's own. ``joblib.load(..., mmap_mode="r")`` gives
+    read-only memory maps, shared by the processes that only predict; the first
+    ``partial_fit`` or warm-start ``fit`` copies them (the file is never written)."""
+    net = est._network()
+    for p in net.parameters():
+        p.value, p.grad = _own(p.value), _own(p.grad)
+    linears = [m for m in net.layers if isinstance(m, Linear)]
+    est.coefs_[:] = [lin.weight.value for lin in linears]
+    est.intercepts_[:] = [lin.bias.value for lin in linears if lin.bias is not None]
+    solver = est.__dict__.get("_optimizer")
+    if solver is not None:
+        for state in solver.optimizer.state:
+            for key, value in state.items():
+                if isinstance(value, np.ndarray):
+                    state[key] = _own(value)
+    if "_best_params" in est.__dict__:
+        est._best_params = [_own(a) for a in est._best_params]
+
+
+def _own(a: np.ndarray) -> np.ndarray:
+    """``a`` itself if it is a writable plain ndarray, else a copy that is one."""
+    return a if type(a) is np.ndarray and a.flags.writeable else np.array(a)
 
 
 def without_saved_values(layer):

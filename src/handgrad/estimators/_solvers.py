@@ -179,7 +179,7 @@ def lbfgs(objective: Objective, data, *, max_iter: int, max_fun: int, tol: float
         method="L-BFGS-B",
         jac=True,
         options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
-        callback=lambda intermediate_result: curve.append(float(intermediate_result.fun)),
+        callback=lambda intermediate_result: curve.append(np.float64(intermediate_result.fun)),
     )
     unpack(result.x)
     if result.status != 0:
@@ -191,7 +191,7 @@ def lbfgs(objective: Objective, data, *, max_iter: int, max_fun: int, tol: float
             ConvergenceWarning,
             stacklevel=6,  # the caller of fit (fit, _transaction, _fit, _fit_lbfgs, lbfgs)
         )
-    return float(result.fun), min(int(result.nit), max_iter), result, curve
+    return np.float64(result.fun), min(int(result.nit), max_iter), result, curve
 
 
 # --- the stochastic solvers -----------------------------------------------------------------
@@ -277,10 +277,16 @@ def _diverged(est, where: str, reason: str, kept: str) -> None:
         f"(now {est._optimizer.learning_rate:g})."
     )
     est.history_.stop_reason, est.history_.message = "diverged", message
+    est.__dict__.setdefault("loss_", np.float64(math.nan))  # diverged in the first epoch
     warnings.warn(message, RuntimeWarning, stacklevel=8)  # the caller of fit
 
 
 INTERRUPTED = "Training interrupted by user."  # scikit-learn's words
+
+# history_.step_loss (one float per minibatch) keeps every step of the current call but at
+# most this many from the calls before: a stream of partial_fit calls must not grow it (and
+# the pickle) for ever. loss_curve_ keeps one value per epoch, all of them, as scikit-learn's.
+STEP_LOSSES_KEPT = 1000
 
 
 def run_epochs(est, objective: Objective, data, val, p: dict, batch_size: int, rng, incremental):
@@ -306,6 +312,7 @@ def _epochs(est, objective: Objective, data, val, p: dict, batch_size: int, rng,
     backup = [p_.value.copy() for p_ in params]  # the weights before the last update
     n = T.shape[0]
     history = est.history_
+    del history.step_loss[:-STEP_LOSSES_KEPT]
     est.n_iter_ = 0
     for _ in range(1 if incremental else p["max_iter"]):
         started = time.perf_counter()
@@ -336,7 +343,7 @@ def _epochs(est, objective: Objective, data, val, p: dict, batch_size: int, rng,
             history.step_loss.append(value)
             accumulated += value * (stop - start)
         est.n_iter_ += 1
-        est.loss_ = accumulated / n
+        est.loss_ = np.float64(accumulated / n)  # scikit-learn's type (has .item(), .round())
         est.t_ += n
         est.loss_curve_.append(est.loss_)
         history.epoch_loss.append(est.loss_)
