@@ -98,6 +98,7 @@ def _end_message(index: int, outcome) -> dict:
         "error": outcome.error,
         "bad_outputs": dict(outcome.bad_outputs),
         "mutated": list(outcome.mutated),
+        "listed": list(outcome.listed),
         "warnings": list(outcome.warnings),
         "outputs": {k: array_text(v) for k, v in outcome.outputs.items()},
     }

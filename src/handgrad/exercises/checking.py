@@ -23,7 +23,7 @@ __all__ = ["judge", "check_namespace", "missing_entries", "settle", "not_run_aft
 def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
     """The verdict on one case, from what the answer did (``outcome``)."""
     if outcome.status != "ok":
-        return CaseResult(case.name, False, error_codes(outcome.error), outcome.error)
+        return CaseResult(case.name, False, error_codes(outcome.error, case), outcome.error)
     codes: list[str] = []
     notes: list[str] = []
     if outcome.mutated:
@@ -66,6 +66,11 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
             passed = False
             codes += [c for c in verdict.codes if c not in codes]
             notes.append(verdict.detail)
+    for key in outcome.listed:
+        if key in expected and expected[key].ndim >= 1:
+            passed = False
+            codes.append("not-an-array")
+            notes.append(f"{key}: {NOT_AN_ARRAY}")
     named = {part for model in exercise.bug_models for part in model.code.split("+")}
     if "unstable" in codes and named & set(codes) and "extreme" not in case.tags:
         # NaN in a later output carried over from an output a named mistake explains (Adam's
@@ -74,6 +79,11 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
         notes.append("the NaN / inf follow from the mistake named above, not from overflow")
     return CaseResult(case.name, passed, most_specific_first(codes), "\n".join(notes))
 
+
+NOT_AN_ARRAY = (
+    "a Python list where the contract asks for a NumPy array (the numbers are judged as "
+    "np.array of it): a list has no shape or dtype, and + joins lists instead of adding them"
+)
 
 # what a one-sample case shows when the others show a division by N - 1 (N - 1 = 0 there)
 ONE_SAMPLE_N_MINUS_1 = (
@@ -101,16 +111,25 @@ def _one_sample_divided_by_zero(result: CheckResult, cases: list[Case]) -> None:
 _BROADCAST = re.compile(r"could not be broadcast together with shapes \(([\d,]+)\) \(([\d,]+)\)")
 
 
-def error_codes(error: str) -> list[str]:
-    """Codes an error message names: a broadcast of (N, C) against (N,) is a lost keepdims;
-    None where a dict or a tuple was to come back is a missing return."""
+# a matrix product whose inner sizes differ (@, np.matmul, np.dot)
+_PRODUCT = ("matmul: Input operand 1 has a mismatch in its core dimension", "not aligned: ")
+
+
+def error_codes(error: str, case: Case | None = None) -> list[str]:
+    """Codes an error message names: a broadcast of (N, C) against (N,), N the batch, is a
+    lost keepdims; a product whose inner sizes differ, the factors' shapes or order; None
+    where a dict or a tuple was to come back is a missing return."""
     if "returned None (is a `return` missing?)" in error:
         return ["missing-return"]
+    if any(text in error for text in _PRODUCT):
+        return ["product-shapes"]
     found = _BROADCAST.search(error)
     if found:
         a, b = (tuple(int(d) for d in g.split(",") if d) for g in found.groups())
-        if a[:-1] == b or b[:-1] == a:
-            return ["keepdims"]
+        batch = case.batch if case is not None else None
+        for long, short in ((a, b), (b, a)):
+            if long[:-1] == short and (batch is None or short == (batch,)):
+                return ["keepdims"]
     return []
 
 

@@ -49,7 +49,8 @@ def _saturated(case: Case) -> Case:
     backward that goes through dL/dp = -y/p + (1 - y)/(1 - p) meets 0/0."""
     i = case.inputs
     z2 = R.forward(i["X"], i["params"], i["activation"])["z2"]
-    scale = 800.0 / float(np.max(np.abs(z2)))
+    # the largest logit +800, where exp(z2) overflows (exp(-z2) at -800 gives 1 / inf = 0)
+    scale = 800.0 / float(z2.ravel()[np.argmax(np.abs(z2))])
     params = {**i["params"], "W2": i["params"]["W2"] * scale, "b2": i["params"]["b2"] * scale}
     z2 = z2 * scale
     y = (z2 < 0).astype(float)
@@ -76,6 +77,40 @@ def _forward_probe(namespace, inputs):
     return {k: item(cache, k, "forward's result") for k in ("z1", "a1", "z2", "p")}
 
 
+def _forward_with(
+    case: Case,
+    hidden: str | None = None,
+    output_too: bool = False,
+    drop: tuple[str, ...] = (),
+    p_of=F.sigmoid,
+) -> dict[str, np.ndarray]:
+    """The forward pass with a mistake: another hidden activation ("identity" for none), the
+    hidden activation on the output layer too, the biases left out, another p of z2."""
+    i = case.inputs
+    f = F.relu if (hidden or i["activation"]) == "relu" else F.tanh
+    if hidden == "identity":
+        f = np.asarray
+    b1, b2 = (0.0 if b in drop else i["params"][b] for b in ("b1", "b2"))
+    z1 = i["X"] @ i["params"]["W1"] + b1
+    a1 = f(z1)
+    z2 = a1 @ i["params"]["W2"] + b2
+    z2 = f(z2) if output_too else z2
+    return {"z1": z1, "a1": a1, "z2": z2, "p": p_of(z2)}
+
+
+FORWARD_BUGS = (
+    BugModel("activation-forgotten", "a1 = z1", lambda c: _forward_with(c, hidden="identity")),
+    BugModel("activation-forgotten", "p = z2", lambda c: _forward_with(c, p_of=np.asarray)),
+    BugModel("output-activation", "z2 = f(a1 W2 + b2)", lambda c: _forward_with(c, output_too=True)),
+    *(
+        BugModel("bias-forgotten", f"no {' '.join(d)}", lambda c, d=d: _forward_with(c, drop=d))
+        for d in (("b1",), ("b2",), ("b1", "b2"))
+    ),
+    BugModel("exp-sign", "p = sigmoid(-z2)", lambda c: _forward_with(c, p_of=lambda z: F.sigmoid(-z))),
+    BugModel("activation-argument", "always ReLU", lambda c: _forward_with(c, hidden="relu")),
+    BugModel("activation-argument", "always tanh", lambda c: _forward_with(c, hidden="tanh")),
+)
+
 register(
     Exercise(
         name="forward",
@@ -93,6 +128,7 @@ register(
         cases=_classifier_cases,
         probe=_forward_probe,
         reference=ns(forward=R.forward),
+        bug_models=FORWARD_BUGS,
         doc="the-binary-classifier-forward-and-backward",
     )
 )
@@ -262,6 +298,19 @@ def _reference_check(f, x, analytic, eps=1e-5):
     return float(np.max(np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), 1e-8)))
 
 
+def _forward_difference(case: Case) -> dict[str, np.ndarray]:
+    """One-sided differences (f(x + eps e_i) - f(x)) / eps, where the contract asks central."""
+    if case.inputs["kind"] != "numerical":
+        raise ValueError("not a gradient case")
+    x, eps = np.array(case.inputs["x"], dtype=np.float64), 1e-5
+    grad = np.empty_like(x)
+    for i in np.ndindex(x.shape):
+        up = x.copy()
+        up[i] += eps
+        grad[i] = (_smooth(up) - _smooth(x)) / eps
+    return {"grad": grad}
+
+
 def _gc_probe(namespace, inputs):
     x, kind = inputs["x"], inputs["kind"]
     if kind == "numerical":
@@ -320,6 +369,9 @@ register(
         cases=_gc_cases,
         probe=_gc_probe,
         reference=ns(numerical_gradient=_reference_numerical, gradient_check=_reference_check),
+        bug_models=(
+            BugModel("forward-difference", "(f(x + eps) - f(x)) / eps", _forward_difference),
+        ),
         doc="gradient-checking",
     )
 )

@@ -63,10 +63,30 @@ HINTS: dict[str, str] = {
     "column (N, 1) belong",
     "axis": "the sum (softmax, log-sum-exp) runs over the wrong axis: rows are samples, so "
     "each row is normalised over its C classes, axis=1",
-    "bias-forgotten": "the biases are left out: each layer has n_out of them beside its "
-    "n_in * n_out weights",
-    "off-by-one": "a layer too many or too few: n sizes make n - 1 layers, one between each "
-    "pair of neighbours",
+    "bias-forgotten": "the biases are left out: each layer computes X W + b and has n_out "
+    "biases beside its n_in * n_out weights",
+    "off-by-one": "one too many or too few: n sizes make n - 1 layers, one between each pair "
+    "of neighbours; labels 0..C-1 are the column indices themselves (no - 1)",
+    "bias-count": "one bias per unit a layer outputs (n_out of them), none for the inputs",
+    "row-index": "out[:, y] = 1 sets every label's column in every row: index the pairs, "
+    "out[np.arange(N), y] = 1",
+    "exp-sign": "the exponent's sign is flipped: sigmoid(z) = 1 / (1 + exp(-z)); "
+    "1 / (1 + exp(z)) is sigmoid(-z) = 1 - sigmoid(z)",
+    "tanh-via-sigmoid": "tanh(z) = 2 sigmoid(2z) - 1: 2 sigmoid(z) - 1 is tanh(z / 2)",
+    "other-derivative": "this is the other activation's derivative: sigmoid' = a (1 - a), "
+    "tanh' = 1 - a^2, both from the output a",
+    "activation-forgotten": "an activation is missing: a1 = f(z1) on the hidden layer, "
+    "p = sigmoid(z2) on the output",
+    "output-activation": "the hidden activation is applied to the output layer too: "
+    "z2 = a1 W2 + b2 stays linear, only p = sigmoid(z2) follows it",
+    "activation-argument": "the activation argument is not followed: 'relu' and 'tanh' "
+    "each need their own f",
+    "product-shapes": "a matrix product's inner sizes differ: rows are samples, so a layer "
+    "is X @ W, (N, D) @ (D, H), not W @ X; write each factor's shape (a .T missing or extra?)",
+    "forward-difference": "one-sided differences (f(x + eps) - f(x)) / eps: the contract asks "
+    "for central ones, (f(x + eps) - f(x - eps)) / (2 eps), far more accurate",
+    "not-an-array": "a list where an array is asked: compute with NumPy on the whole array, "
+    "or wrap the list in np.array(...)",
     "missing-return": "the function returned None: is its `return` missing?",
     "unstable": "overflow or lost digits at large inputs: use the stable form (shift by the "
     "max; softplus / log-sum-exp on logits; dL/dz = p - y directly, never through dL/dp)",
@@ -80,6 +100,16 @@ HINTS: dict[str, str] = {
 # codes from the most specific (a named mistake) to the most generic; a case lists its codes
 # in this order
 SPECIFICITY = (
+    "exp-sign",
+    "tanh-via-sigmoid",
+    "other-derivative",
+    "activation-forgotten",
+    "output-activation",
+    "activation-argument",
+    "forward-difference",
+    "row-index",
+    "bias-count",
+    "product-shapes",
     "adam-step-count",
     "adam-returns-corrected",
     "adam-epsilon",
@@ -104,6 +134,7 @@ SPECIFICITY = (
     "mutates-input",
     "shape",
     "dtype",
+    "not-an-array",
 )
 
 
@@ -294,16 +325,16 @@ def compare_output(
     found = [p for p in exact if not any(q < p for q in exact)]
     codes: list[str] = [c for p in found for c in sorted(p)]
     notes: list[str] = []
-    for parts, code, c in scaled:
-        if not any(q <= parts for q in exact):
-            codes += [*sorted(parts), "sign" if abs(c + 1) < 1e-6 else "scale"]
-            notes.append(
-                f"{code.replace('+', ' and ')} and {_describe_factor(c, case)} on top of it"
-            )
     if got.shape != want.shape:
         more, note = _shape_codes(got, want, case, name)
     else:
         more, note = _value_codes(got, want, case, name)
+    # a mistake times a factor is two mistakes: named only when no single mistake (a known
+    # one, or a factor alone) gives the numbers; on one number any two counts have a ratio
+    one_factor = bool({"scale", "n-minus-1", "sign"} & set(more))
+    for parts, code, c in scaled if not (exact or one_factor) else []:
+        codes += [*sorted(parts), "sign" if abs(c + 1) < 1e-6 else "scale"]
+        notes.append(f"{code.replace('+', ' and ')} and {_describe_factor(c, case)} on top of it")
     if codes:  # a named mistake explains the numbers better than a factor does (an exact
         # negation stays named: a velocity of another convention, flipped by a sign slip)
         exact_sign = more == ["sign"]

@@ -40,6 +40,7 @@ class Outcome:
     outputs: dict[str, np.ndarray] = field(default_factory=dict)
     bad_outputs: dict[str, str] = field(default_factory=dict)  # output -> why it is unusable
     mutated: list[str] = field(default_factory=list)  # inputs the answer wrote into
+    listed: list[str] = field(default_factory=list)  # outputs returned as lists or tuples
     warnings: list[str] = field(default_factory=list)
 
 
@@ -169,6 +170,9 @@ def run_case(
             outcome.outputs[key] = to_number_array(value)
         except TypeError as exc:
             outcome.bad_outputs[key] = str(exc)
+        else:
+            if isinstance(value, (list, tuple)):
+                outcome.listed.append(key)
     outcome.mutated = [
         k + _how_changed(case.inputs[k], args[k])
         for k in case.inputs

@@ -243,6 +243,7 @@ def _outcome(message: dict) -> Outcome:
         outputs={str(k): _channel.text_array(v) for k, v in outputs.items()},
         bad_outputs={printable(str(k)): printable(v) for k, v in bad.items()},
         mutated=strings(message.get("mutated"), "changed inputs"),
+        listed=strings(message.get("listed"), "outputs returned as lists"),
         warnings=strings(message.get("warnings"), "warnings"),
     )
 
