@@ -97,6 +97,7 @@ register(
 
 # --- one-hot ----------------------------------------------------------------------------------
 
+
 def _one_hot_shifted(case: Case) -> dict[str, np.ndarray]:
     """Labels taken as 1-based: column y - 1 (label 0 lands in the last column, index -1)."""
     y, n = case.inputs["y"], case.inputs["n"]
@@ -132,7 +133,9 @@ register(
         reference=ns(one_hot=F.one_hot),
         bug_models=(
             BugModel("off-by-one", "a 1 in column y - 1", _one_hot_shifted),
-            BugModel("row-index", "out[:, y] = 1: every row gets every label's column", _one_hot_columns),
+            BugModel(
+                "row-index", "out[:, y] = 1: every row gets every label's column", _one_hot_columns
+            ),
         ),
         doc="one-hot",
     )

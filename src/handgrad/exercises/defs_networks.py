@@ -101,12 +101,16 @@ def _forward_with(
 FORWARD_BUGS = (
     BugModel("activation-forgotten", "a1 = z1", lambda c: _forward_with(c, hidden="identity")),
     BugModel("activation-forgotten", "p = z2", lambda c: _forward_with(c, p_of=np.asarray)),
-    BugModel("output-activation", "z2 = f(a1 W2 + b2)", lambda c: _forward_with(c, output_too=True)),
+    BugModel(
+        "output-activation", "z2 = f(a1 W2 + b2)", lambda c: _forward_with(c, output_too=True)
+    ),
     *(
         BugModel("bias-forgotten", f"no {' '.join(d)}", lambda c, d=d: _forward_with(c, drop=d))
         for d in (("b1",), ("b2",), ("b1", "b2"))
     ),
-    BugModel("exp-sign", "p = sigmoid(-z2)", lambda c: _forward_with(c, p_of=lambda z: F.sigmoid(-z))),
+    BugModel(
+        "exp-sign", "p = sigmoid(-z2)", lambda c: _forward_with(c, p_of=lambda z: F.sigmoid(-z))
+    ),
     BugModel("activation-argument", "always ReLU", lambda c: _forward_with(c, hidden="relu")),
     BugModel("activation-argument", "always tanh", lambda c: _forward_with(c, hidden="tanh")),
 )

@@ -176,6 +176,41 @@ def _fmt(a: np.ndarray, limit: int = 4) -> str:
     return f"[{items}{more}]" if a.ndim else items
 
 
+def _first_wrong(got: np.ndarray, want: np.ndarray, case: Case, shown: int = 4) -> str:
+    """Where the answer goes wrong, when the first entries shown do not say it: the first
+    wrong entry past them, with the case's input there (an elementwise exercise), or the
+    largest input of a case of extreme inputs (a loss that overflowed)."""
+    labels = ("y", "Y")  # where a label sits tells nothing about what went wrong there
+    inputs = {k: v for k, v in case.inputs.items() if isinstance(v, np.ndarray) and k not in labels}
+    if got.shape == want.shape and got.size > 1:
+        with np.errstate(all="ignore"):
+            wrong = ~np.isclose(
+                got.astype(np.float64), want.astype(np.float64), case.rtol, case.atol
+            )
+        flat = np.flatnonzero(wrong)
+        if flat.size == 0 or (flat[0] < shown and "extreme" not in case.tags):
+            return ""
+        index = np.unravel_index(flat[0], got.shape)
+        where = ", ".join(
+            f"{k} = {float(v[index]):.6g}" for k, v in inputs.items() if v.shape == got.shape
+        )
+        at = tuple(int(i) for i in index)
+        return (
+            f"; {flat.size} of {got.size} entries wrong, the first at {list(at)}: expected "
+            f"{float(want[index]):.6g}, got {float(got[index]):.6g}"
+            + (f" ({where})" if where else "")
+        )
+    if "extreme" in case.tags and inputs:
+        name, largest = max(
+            ((k, float(np.max(np.abs(v)))) for k, v in inputs.items() if v.dtype.kind == "f"),
+            key=lambda kv: kv[1],
+            default=("", 0.0),
+        )
+        if name:
+            return f" (the inputs reach |{name}| = {largest:.6g}; exp overflows past 709.78)"
+    return ""
+
+
 def _telling(c: float, case: Case) -> bool:
     """c is a factor a mistake typically makes: 2, 1/2, -1, N, 1/N or N/(N - 1)."""
     telling = [2.0, 0.5, -1.0] + ([case.batch, 1.0 / case.batch] if case.batch else [])
@@ -346,7 +381,7 @@ def compare_output(
         note = f"{note}; " if note else ""
         note += f"integers ({got.dtype}) where floats are asked: astype(int), // or an int array"
     codes = most_specific_first(codes + more)  # each code once
-    example = f"expected {_fmt(want)}, got {_fmt(got)}"
+    example = f"expected {_fmt(want)}, got {_fmt(got)}" + _first_wrong(got, want, case)
     detail = f"{name}: {note + '; ' if note else ''}{example}"
     return Comparison(False, codes, detail)
 

@@ -264,12 +264,69 @@ A softmax (or its log-sum-exp) taken over axis 0, the samples, instead of axis 1
 row's C classes. Rows are samples: each row's probabilities sum to 1.
 
 ### `bias-forgotten`
-The count has the weights only: each layer also has n_out biases beside its n_in · n_out
-weights.
+The biases are left out: a layer computes X W + b, not X W (the forward pass), and a
+count of parameters has n_out biases per layer beside its n_in · n_out weights.
+
+### `bias-count`
+The biases are counted, but not as many as there are: one per unit a layer *outputs*
+(n_out), none for the input layer. `a * b + a` counts one per input instead, and adding
+`sum(sizes)` gives the inputs biases too.
 
 ### `off-by-one`
-One layer too few or too many: n sizes make n − 1 layers, one between each pair of
-neighbouring sizes (`zip(sizes[:-1], sizes[1:])`).
+One too few or too many. Layers: n sizes make n − 1 layers, one between each pair of
+neighbouring sizes (`zip(sizes[:-1], sizes[1:])`). Labels: the labels 0 … C − 1 are the
+column indices themselves; `y - 1` (labels read as 1-based) puts each 1 a column to the
+left, and label 0 in the last column (index −1).
+
+### `row-index`
+`out[:, y] = 1` sets the column of *every* label in *every* row. Index rows and columns
+as pairs, `out[np.arange(N), y] = 1`, so row n gets a 1 in column y[n] only.
+
+### `exp-sign`
+The sign inside the exponential is flipped: σ(z) = 1 / (1 + e^{−z}), while
+1 / (1 + e^{z}) is σ(−z) = 1 − σ(z), the probability of the other class. The answer is
+right at z = 0 and wrong everywhere else, mirrored.
+
+### `tanh-via-sigmoid`
+tanh(z) = 2σ(2z) − 1: the sigmoid takes 2z. 2σ(z) − 1 is tanh(z/2), right in sign and
+at 0 but too flat.
+
+### `other-derivative`
+The derivative of the other activation, both given the output a: σ' = a (1 − a) for
+the sigmoid, tanh' = 1 − a² for tanh.
+
+### `activation-forgotten`
+An activation is missing: the hidden layer's a1 = f(z1) (without it, two linear layers
+are one linear layer), or the output's p = σ(z2) (then p is a logit, not a
+probability).
+
+### `output-activation`
+The hidden activation is applied to the output layer too. z2 = a1 W2 + b2 is the logit
+and stays linear; only p = σ(z2) follows it (a ReLU there turns every negative logit
+into 0, and its p into 0.5).
+
+### `activation-argument`
+The `activation` argument is not followed: the same f is used for 'relu' and 'tanh'
+(a hard-coded choice, or a test of the string that never matches).
+
+### `product-shapes`
+A matrix product whose inner sizes differ (NumPy: "mismatch in its core dimension", "not
+aligned"). Rows are samples, so a layer is X @ W, (N, D) @ (D, H) → (N, H); W @ X is the
+column convention of some textbooks. Write each factor's shape down and look for the
+order, or a `.T` missing or extra.
+
+### `forward-difference`
+One-sided differences, (f(x + ε e_i) − f(x)) / ε, where the contract asks for central
+ones, (f(x + ε e_i) − f(x − ε e_i)) / (2ε). The one-sided error grows like ε times the
+second derivative (about 10⁻⁵ here), the central one like ε² times the third (about
+10⁻¹⁰): a checker built on one-sided differences cannot tell a right gradient from a
+slightly wrong one.
+
+### `not-an-array`
+A Python list (or tuple) where the contract asks for a NumPy array, e.g. from a list
+comprehension. Its numbers are judged as `np.array` of it, but the code that calls it
+cannot use it: a list has no `.shape` or `.dtype`, `+` joins two lists, and `*` repeats
+one. Compute on the whole array with NumPy, or wrap the list in `np.array(...)`.
 
 ### `missing-return`
 The function returned None: its last line computes the answer but does not `return` it
