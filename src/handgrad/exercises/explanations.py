@@ -158,9 +158,11 @@ updated only after its delta has been passed down through its current weights.
 Each failing case lists every code that fits (several may: a case can show two bugs),
 most specific first — a named mistake before a structural one (`bias-not-summed`,
 `transpose`), before a generic `sign` or `scale` — with the failing output's expected and
-received values on its first entries, and a hint whose explanation is the section of
-the same name here. An answer that changes its
-inputs in place is reported as `mutates-input`, and what it returned at each step is still
+received values on its first entries (and, when those look right or the inputs are
+extreme, the first wrong entry with the input there, or a loss's largest input), and a
+hint whose explanation is the section of the same name here. A named mistake times a
+factor (two mistakes) is named only when no single mistake or factor gives the numbers.
+An answer that changes its inputs in place is reported as `mutates-input`, and what it returned at each step is still
 judged as returned (never the arrays as they ended up). No code means the numbers matched
 no known pattern; then the plain comparison is all there is.
 
