@@ -143,7 +143,9 @@ def main(argv: list[str]) -> int:
             return 0
         for index, case in enumerate(exercise.cases()):
             channel.send({"event": "start", "index": index})
-            outcome = run_case(exercise, namespace, case, None, filename=path)
+            outcome = run_case(
+                exercise, namespace, case, None, filename=path, memory_mb=int(memory_mb)
+            )
             channel.send(_end_message(index, outcome))
     finally:
         channel.send({"event": "output", "text": printed.text()})

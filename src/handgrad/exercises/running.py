@@ -7,7 +7,10 @@ numbers, so they can cross a process boundary as ``.npy`` data, never as pickles
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
+import sysconfig
 import threading
 import traceback
 import unicodedata
@@ -23,12 +26,21 @@ from .catalogue import Case, Exercise, copy_inputs
 
 __all__ = ["Outcome", "run_case", "to_number_array", "CaseTimeout", "printable"]
 
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_STDLIB_DIR = sysconfig.get_paths()["stdlib"]
+
 # text that reorders or redraws what a terminal shows: bidirectional overrides and isolates
 _BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 
 
-class CaseTimeout(Exception):
-    """Raised inside the answer when its time is up."""
+class CaseTimeout(BaseException):
+    """Raised inside the answer when its time is up: a BaseException, so that an answer's
+    ``except Exception`` around a loop does not swallow it (KeyboardInterrupt's rank)."""
+
+
+# once the time is up the alarm repeats, every REPEAT seconds, until the answer lets go: a
+# bare ``except:`` inside an endless loop swallows one CaseTimeout, rarely all of them
+REPEAT = 0.05
 
 
 @dataclass
@@ -107,6 +119,50 @@ def _how_changed(before: Any, after: Any) -> str:
     )
 
 
+class _Deadline:
+    """What the alarm does once the time is up: raise CaseTimeout where the answer is, and
+    again at each line it runs next (a line tracer on the answer's frames), so that a bare
+    ``except:`` in an endless loop cannot swallow the stop: the handler's own line raises
+    it again, outside the ``try``. Everything is put back when the case ends."""
+
+    def __init__(self, seconds: float) -> None:
+        self.message = (
+            f"did not finish within {seconds:g} s (an endless loop, or a recursion with no end?)"
+        )
+        self.armed = True
+        self.traced: list[tuple[Any, Any]] = []  # (frame, its tracer before ours)
+        self.previous_trace = sys.gettrace()
+
+    def _answers(self, frame: Any) -> bool:
+        """A frame of the answer's code (not this package's, not the standard library's)."""
+        name = frame.f_code.co_filename
+        return not name.startswith((_PACKAGE_DIR, _STDLIB_DIR))
+
+    def tracer(self, frame: Any, event: str, arg: Any) -> Any:
+        if self.armed and event == "line" and self._answers(frame):
+            raise CaseTimeout(self.message)
+        return self.tracer
+
+    def on_alarm(self, signum: int, frame: Any) -> None:
+        if not self.armed:
+            return
+        here = frame
+        while here is not None:
+            if here.f_trace is not self.tracer:
+                self.traced.append((here, here.f_trace))
+                here.f_trace = self.tracer
+            here = here.f_back
+        sys.settrace(self.tracer)
+        raise CaseTimeout(self.message)
+
+    def disarm(self) -> None:
+        self.armed = False
+        sys.settrace(self.previous_trace)
+        for frame, before in reversed(self.traced):
+            frame.f_trace = before
+        self.traced.clear()
+
+
 @contextmanager
 def time_limit(seconds: float | None):
     """Raise CaseTimeout here after ``seconds`` (POSIX main thread only; elsewhere no limit)."""
@@ -114,17 +170,15 @@ def time_limit(seconds: float | None):
     if seconds is None or not usable:
         yield
         return
-
-    def on_alarm(signum, frame):
-        raise CaseTimeout(f"did not finish within {seconds:g} s (an endless loop?)")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    deadline = _Deadline(seconds)
+    previous = signal.signal(signal.SIGALRM, deadline.on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        deadline.disarm()
 
 
 def describe_error(exc: BaseException, filename: str | None = None) -> str:
@@ -135,10 +189,27 @@ def describe_error(exc: BaseException, filename: str | None = None) -> str:
         return f"called sys.exit({exc.code!r}); an exercise must return, not exit"
     text = printable(f"raised {type(exc).__name__}: {exc}".strip())
     frames = traceback.extract_tb(exc.__traceback__)
-    mine = [f for f in frames if filename and f.filename == filename]
+    if filename:
+        mine = [f for f in frames if f.filename == filename]
+    else:  # in-process: the answer's frames are the ones outside this package
+        mine = [f for f in frames if not f.filename.startswith(_PACKAGE_DIR)]
     if mine:
         text += printable(f" (line {mine[-1].lineno}: {(mine[-1].line or '').strip()})")
+    if isinstance(exc, RecursionError):
+        text += "; a function that calls itself with nothing to stop it (or far too deep)"
     return text
+
+
+def memory_message(exc: MemoryError, memory_mb: int | None) -> str:
+    """Running out of memory, with NumPy's own words (the size asked for) and the limit."""
+    asked = printable(str(exc)).strip()
+    limit = f" (the check allows {memory_mb} MB)" if memory_mb else ""
+    return (
+        "ran out of memory"
+        + (f": {asked}" if asked else "")
+        + limit
+        + ("; an array far larger than the case's inputs?")
+    )
 
 
 def run_case(
@@ -147,8 +218,12 @@ def run_case(
     case: Case,
     seconds: float | None = None,
     filename: str | None = None,
+    memory_mb: int | None = None,
 ) -> Outcome:
-    """Call the answer in ``namespace`` on copies of ``case.inputs``; its errors become text."""
+    """Call the answer in ``namespace`` on copies of ``case.inputs``; its errors become text.
+
+    ``filename``: the answer's file (its line is named in an error); ``memory_mb``: the
+    sandbox's memory limit, named when the answer runs out of memory."""
     args = copy_inputs(case.inputs)
     caught: list[warnings.WarningMessage] = []
     try:
@@ -158,8 +233,8 @@ def run_case(
                 raw = exercise.probe(namespace, args)
     except CaseTimeout as exc:
         return Outcome("timeout", str(exc))
-    except MemoryError:
-        return Outcome("error", "ran out of memory (the limit is there to protect your machine)")
+    except MemoryError as exc:
+        return Outcome("error", memory_message(exc, memory_mb))
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # SystemExit included: the learner's code must not end us

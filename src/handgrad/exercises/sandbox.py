@@ -208,15 +208,18 @@ def check_file(
 
 def _stopped_message(returncode: int | None, timed_out: bool, seconds: float) -> str:
     if timed_out:
-        return f"did not finish within {seconds:g} s (an endless loop?); it was stopped"
+        return f"did not finish within {seconds:g} s (an endless loop, or a recursion with no end?); it was stopped"
     if returncode is not None and returncode < 0:
         try:
             name = signal.Signals(-returncode).name
         except ValueError:
             name = f"signal {-returncode}"
-        why = {"SIGXCPU": "used too much CPU time", "SIGXFSZ": "wrote too large a file"}.get(
-            name, "crashed"
-        )
+        why = {
+            "SIGXCPU": "used too much CPU time",
+            "SIGXFSZ": "wrote too large a file",
+            "SIGSEGV": "crashed: a recursion deeper than the stack (after "
+            "sys.setrecursionlimit), or a crash in compiled code",
+        }.get(name, "crashed")
         return f"the process {why} ({name})"
     return f"the process ended early (exit status {returncode}), e.g. through os._exit"
 
