@@ -182,7 +182,8 @@ def add(right) -> None:
     right(
         "mse-norm",
         "mse",
-        "def mse(y_pred, y_true):\n    return np.linalg.norm(y_pred - y_true) ** 2 / np.size(y_pred)\n",
+        "def mse(y_pred, y_true):\n"
+        "    return np.linalg.norm(y_pred - y_true) ** 2 / np.size(y_pred)\n",
     )
     right(
         "mse-average",

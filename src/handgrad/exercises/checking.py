@@ -66,11 +66,10 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
             passed = False
             codes += [c for c in verdict.codes if c not in codes]
             notes.append(verdict.detail)
-    for key in outcome.listed:
-        if key in expected and expected[key].ndim >= 1:
-            passed = False
-            codes.append("not-an-array")
-            notes.append(f"{key}: {NOT_AN_ARRAY}")
+    listed = [k for k in outcome.listed if k in expected and expected[k].ndim >= 1]
+    passed = passed and not listed
+    codes += ["not-an-array"] if listed else []
+    notes += [f"{key}: {NOT_AN_ARRAY}" for key in listed]
     named = {part for model in exercise.bug_models for part in model.code.split("+")}
     if "unstable" in codes and named & set(codes) and "extreme" not in case.tags:
         # NaN in a later output carried over from an output a named mistake explains (Adam's

@@ -9,6 +9,7 @@ a wrong answer can be named; the references themselves are ``handgrad.reference`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -77,19 +78,29 @@ def _forward_probe(namespace, inputs):
     return {k: item(cache, k, "forward's result") for k in ("z1", "a1", "z2", "p")}
 
 
+def _identity(z: np.ndarray) -> np.ndarray:
+    return z
+
+
+def _sigmoid_of_minus(z: np.ndarray) -> np.ndarray:
+    return F.sigmoid(-z)
+
+
 def _forward_with(
     case: Case,
     hidden: str | None = None,
     output_too: bool = False,
     drop: tuple[str, ...] = (),
-    p_of=F.sigmoid,
+    p_of: Callable[[np.ndarray], np.ndarray] = F.sigmoid,
 ) -> dict[str, np.ndarray]:
     """The forward pass with a mistake: another hidden activation ("identity" for none), the
     hidden activation on the output layer too, the biases left out, another p of z2."""
     i = case.inputs
-    f = F.relu if (hidden or i["activation"]) == "relu" else F.tanh
+    f: Callable[[np.ndarray], np.ndarray] = (
+        F.relu if (hidden or i["activation"]) == "relu" else F.tanh
+    )
     if hidden == "identity":
-        f = np.asarray
+        f = _identity
     b1, b2 = (0.0 if b in drop else i["params"][b] for b in ("b1", "b2"))
     z1 = i["X"] @ i["params"]["W1"] + b1
     a1 = f(z1)
@@ -98,19 +109,18 @@ def _forward_with(
     return {"z1": z1, "a1": a1, "z2": z2, "p": p_of(z2)}
 
 
+def _forward_without(drop: tuple[str, ...]) -> BugModel:
+    return BugModel("bias-forgotten", f"no {' '.join(drop)}", lambda c: _forward_with(c, drop=drop))
+
+
 FORWARD_BUGS = (
     BugModel("activation-forgotten", "a1 = z1", lambda c: _forward_with(c, hidden="identity")),
-    BugModel("activation-forgotten", "p = z2", lambda c: _forward_with(c, p_of=np.asarray)),
+    BugModel("activation-forgotten", "p = z2", lambda c: _forward_with(c, p_of=_identity)),
     BugModel(
         "output-activation", "z2 = f(a1 W2 + b2)", lambda c: _forward_with(c, output_too=True)
     ),
-    *(
-        BugModel("bias-forgotten", f"no {' '.join(d)}", lambda c, d=d: _forward_with(c, drop=d))
-        for d in (("b1",), ("b2",), ("b1", "b2"))
-    ),
-    BugModel(
-        "exp-sign", "p = sigmoid(-z2)", lambda c: _forward_with(c, p_of=lambda z: F.sigmoid(-z))
-    ),
+    *(_forward_without(drop) for drop in (("b1",), ("b2",), ("b1", "b2"))),
+    BugModel("exp-sign", "p = sigmoid(-z2)", lambda c: _forward_with(c, p_of=_sigmoid_of_minus)),
     BugModel("activation-argument", "always ReLU", lambda c: _forward_with(c, hidden="relu")),
     BugModel("activation-argument", "always tanh", lambda c: _forward_with(c, hidden="tanh")),
 )

@@ -162,9 +162,10 @@ received values on its first entries (and, when those look right or the inputs a
 extreme, the first wrong entry with the input there, or a loss's largest input), and a
 hint whose explanation is the section of the same name here. A named mistake times a
 factor (two mistakes) is named only when no single mistake or factor gives the numbers.
-An answer that changes its inputs in place is reported as `mutates-input`, and what it returned at each step is still
-judged as returned (never the arrays as they ended up). No code means the numbers matched
-no known pattern; then the plain comparison is all there is.
+An answer that changes its inputs in place is reported as `mutates-input`, and what it
+returned at each step is still judged as returned (never the arrays as they ended up).
+No code means the numbers matched no known pattern; then the plain comparison is all
+there is.
 
 ### `scale`
 Right direction, wrong size: the answer is c times the right one for a single constant

@@ -208,7 +208,10 @@ def check_file(
 
 def _stopped_message(returncode: int | None, timed_out: bool, seconds: float) -> str:
     if timed_out:
-        return f"did not finish within {seconds:g} s (an endless loop, or a recursion with no end?); it was stopped"
+        return (
+            f"did not finish within {seconds:g} s (an endless loop, or a recursion with no "
+            "end?); it was stopped"
+        )
     if returncode is not None and returncode < 0:
         try:
             name = signal.Signals(-returncode).name
