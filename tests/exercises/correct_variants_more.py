@@ -266,7 +266,7 @@ def add(right) -> None:
         ),
     )
     right(
-        "forward-einsum",
+        "forward-einsum-logaddexp",
         "forward",
         forward(
             z1="np.einsum('nd,dh->nh', X, params['W1']) + params['b1']",
