@@ -255,4 +255,39 @@ def add(bug, bases: dict[str, tuple[str, str]]) -> None:
         ("x[i] = old - eps\n        down = f(x)", "/ (2 * eps)"),
         ("x[i] = old\n        down = f(x)", "/ eps"),
     )
+    # --- a global in place of an argument (a notebook's leftovers)
+    bug(
+        "gd-step-global-lr",
+        "gd_step",
+        {"ignores-input"},
+        ("def gd_step(", "- lr * grads[k]"),
+        ("learning_rate = 0.01\n\n\ndef gd_step(", "- learning_rate * grads[k]"),
+        also={"scale"},
+    )
+    bug(
+        "l2-global-lambda",
+        "l2",
+        {"ignores-input"},
+        "def l2_penalty(w, lam):\n    return lam / 2",
+        "LAMBDA = 0.01\n\ndef l2_penalty(w, lam):\n    return LAMBDA / 2",
+        also={"scale"},
+    )
+    bug(
+        "forward-global-params",
+        "forward",
+        {"ignores-input"},
+        'def forward(X, params, activation="relu"):\n',
+        'rng = np.random.default_rng(0)\nW = {"W1": rng.normal(size=(3, 4)), "b1": np.zeros(4),'
+        ' "W2": rng.normal(size=(4, 1)), "b2": np.zeros(1)}\n\n'
+        'def forward(X, params, activation="relu"):\n    params = W\n',
+        also={"product-shapes", "shape"},
+    )
+    bug(
+        "relu-backward-mask-from-dz",
+        "relu_backward",
+        {"ignores-input"},
+        "dz * (z > 0)",
+        "dz * (dz > 0)",
+        also={"relu-kink"},
+    )
     bug("gradient-check-no-return", "gradient_check", {"missing-return"}, "    return g\n", "")

@@ -99,6 +99,7 @@ def _end_message(index: int, outcome) -> dict:
         "bad_outputs": dict(outcome.bad_outputs),
         "mutated": list(outcome.mutated),
         "listed": list(outcome.listed),
+        "ignored": {k: list(v) for k, v in outcome.ignored.items()},
         "warnings": list(outcome.warnings),
         "outputs": {k: array_text(v) for k, v in outcome.outputs.items()},
     }

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
+
+import numpy as np
 
 from .catalogue import Case, Exercise
 from .diagnose import (
     EXTREME_NOTE,
     NOT_ONLY_EXTREME,
+    close,
     compare_output,
     most_specific_first,
     run_bug_models,
 )
 from .result import CaseResult, CheckResult
-from .running import Outcome, run_case, to_number_array
+from .running import CHANGES, Outcome, perturbed, run_case, to_number_array
 
 __all__ = ["judge", "check_namespace", "missing_entries", "settle", "not_run_after"]
 
@@ -50,6 +54,7 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
     expected = {k: to_number_array(v) for k, v in exercise.expected_outputs(case).items()}
     models: dict[str, list[dict[str, Any]]] | None = None
     passed = not outcome.mutated and not outcome.bad_outputs
+    failed: list[str] = []
     for key, want in expected.items():
         if key in outcome.bad_outputs:
             continue
@@ -66,17 +71,61 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
             passed = False
             codes += [c for c in verdict.codes if c not in codes]
             notes.append(verdict.detail)
+            failed.append(key)
+    named = {part for model in exercise.bug_models for part in model.code.split("+")}
+    if not named & set(codes):  # a named mistake explains what the answer does not read
+        more_codes, more_notes = _ignoring(exercise, case, outcome, failed, expected)
+        codes += more_codes
+        notes += more_notes
     listed = [k for k in outcome.listed if k in expected and expected[k].ndim >= 1]
     passed = passed and not listed
     codes += ["not-an-array"] if listed else []
     notes += [f"{key}: {NOT_AN_ARRAY}" for key in listed]
-    named = {part for model in exercise.bug_models for part in model.code.split("+")}
     if "unstable" in codes and named & set(codes) and "extreme" not in case.tags:
         # NaN in a later output carried over from an output a named mistake explains (Adam's
         # t - 1 divides by 0 at the first step; the answer's later steps start from NaN)
         codes.remove("unstable")
         notes.append("the NaN / inf follow from the mistake named above, not from overflow")
     return CaseResult(case.name, passed, most_specific_first(codes), "\n".join(notes))
+
+
+def _ignoring(
+    exercise: Exercise,
+    case: Case,
+    outcome: Outcome,
+    failed: list[str],
+    expected: dict[str, np.ndarray],
+) -> tuple[list[str], list[str]]:
+    """``ignores-input`` for each wrong output that stayed bit for bit the same when an input
+    changed, where the reference's output changes with it: the answer does not read that
+    input (a global variable in its place, or another argument used twice)."""
+    unread: dict[str, list[str]] = {}  # input -> the wrong outputs that ignore it
+    for name in dict.fromkeys(n for key in failed for n in outcome.ignored.get(key, [])):
+        keys = [k for k in failed if name in outcome.ignored.get(k, [])]
+        try:
+            with np.errstate(all="ignore"):
+                moved = [
+                    exercise.expected_outputs(replace(case, inputs=inputs))
+                    for inputs in (perturbed(case.inputs, name, c) for c in CHANGES)
+                    if inputs is not None
+                ]
+        except Exception:  # the reference refuses the changed input (labels of 0.25)
+            continue
+        keys = [
+            k
+            for k in keys
+            if len(moved) == len(CHANGES)
+            and not any(close(to_number_array(m[k]), expected[k], case) for m in moved)
+        ]
+        if keys:
+            unread[name] = keys
+    notes = [
+        f"{', '.join(keys)}: the same when {name} changes, while the right "
+        f"{'ones change' if len(keys) > 1 else 'one changes'} with it: is the argument "
+        f"{name} read at all (or a global variable used in its place)?"
+        for name, keys in unread.items()
+    ]
+    return (["ignores-input"] if notes else []), notes
 
 
 NOT_AN_ARRAY = (

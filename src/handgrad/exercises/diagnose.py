@@ -85,6 +85,8 @@ HINTS: dict[str, str] = {
     "is X @ W, (N, D) @ (D, H), not W @ X; write each factor's shape (a .T missing or extra?)",
     "forward-difference": "one-sided differences (f(x + eps) - f(x)) / eps: the contract asks "
     "for central ones, (f(x + eps) - f(x - eps)) / (2 eps), far more accurate",
+    "ignores-input": "a wrong output does not change when an input changes: is that "
+    "argument read at all, or a global variable (a notebook's W1, lr) used in its place?",
     "not-an-array": "a list where an array is asked: compute with NumPy on the whole array, "
     "or wrap the list in np.array(...)",
     "missing-return": "the function returned None: is its `return` missing?",
@@ -110,6 +112,7 @@ SPECIFICITY = (
     "row-index",
     "bias-count",
     "product-shapes",
+    "ignores-input",
     "adam-step-count",
     "adam-returns-corrected",
     "adam-epsilon",

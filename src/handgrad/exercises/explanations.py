@@ -325,6 +325,15 @@ second derivative (about 10⁻⁵ here), the central one like ε² times the thi
 10⁻¹⁰): a checker built on one-sided differences cannot tell a right gradient from a
 slightly wrong one.
 
+### `ignores-input`
+A wrong output stays exactly the same when one of the inputs changes (the check calls
+the answer again with that input changed twice, once scaled and once with its signs
+flipped), while the right output changes with it: the answer does not read that
+argument. Most often a global variable stands in its place — a notebook's `W1` or `lr`
+from an earlier cell, where the function should use its parameter — or another
+argument is used twice (`dz > 0` for the mask where `z > 0` is meant). Outputs that are
+constant (all zeros), not finite, or explained by a named mistake are not judged this way.
+
 ### `not-an-array`
 A Python list (or tuple) where the contract asks for a NumPy array, e.g. from a list
 comprehension. Its numbers are judged as `np.array` of it, but the code that calls it

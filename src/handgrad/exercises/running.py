@@ -7,16 +7,18 @@ numbers, so they can cross a process boundary as ``.npy`` data, never as pickles
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import sys
 import sysconfig
 import threading
+import time
 import traceback
 import unicodedata
 import warnings
 from collections.abc import Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +55,7 @@ class Outcome:
     bad_outputs: dict[str, str] = field(default_factory=dict)  # output -> why it is unusable
     mutated: list[str] = field(default_factory=list)  # inputs the answer wrote into
     listed: list[str] = field(default_factory=list)  # outputs returned as lists or tuples
+    ignored: dict[str, list[str]] = field(default_factory=dict)  # output -> inputs it ignores
     warnings: list[str] = field(default_factory=list)
 
 
@@ -212,6 +215,85 @@ def memory_message(exc: MemoryError, memory_mb: int | None) -> str:
     )
 
 
+# two changes of an input, (scale, shift): the second flips signs, so that a mask such as
+# z >= 0, which the first may leave as it was, changes too
+CHANGES = ((2.0, 0.25), (-1.5, 0.5))
+
+
+def perturbed(inputs: dict[str, Any], key: str, change: tuple[float, float]) -> dict | None:
+    """Copies of ``inputs`` with the float number or float arrays under ``key`` changed to
+    a v + b; None when ``key`` holds nothing of the kind (labels, sizes, names)."""
+    a, b = change
+
+    def changed(value: Any) -> Any:
+        if isinstance(value, float):
+            return a * value + b
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            return (a * value + b).astype(value.dtype)
+        if isinstance(value, dict) and value:
+            parts = {k: changed(v) for k, v in value.items()}
+            return None if any(v is None for v in parts.values()) else parts
+        return None
+
+    new = changed(inputs[key])
+    return None if new is None else {**copy_inputs(inputs), key: new}
+
+
+def ignored_inputs(
+    exercise: Exercise,
+    namespace: Mapping[str, Any],
+    case: Case,
+    outputs: dict[str, np.ndarray],
+    seconds: float | None,
+) -> dict[str, list[str]]:
+    """For each finite output, the inputs whose two changes (CHANGES) both leave it bit for
+    bit the same: the answer does not read them (a global used in their place). Functions
+    only, ordinary cases only: a class's case trains a network, too long to repeat, and
+    outputs saturated by extreme inputs stay the same for a reason."""
+    if case.judge is not None or "extreme" in case.tags:
+        return {}
+    if any(isinstance(namespace.get(e), type) for e in exercise.entries):
+        return {}
+    finite = {k: v for k, v in outputs.items() if _varied(v)}
+    ignored: dict[str, list[str]] = {}
+    quiet = io.StringIO()  # what the answer prints again is not shown twice
+    with warnings.catch_warnings(), np.errstate(all="ignore"), time_limit(seconds):
+        warnings.simplefilter("ignore")
+        for key in case.inputs:
+            same = set(finite)
+            for change in CHANGES:
+                inputs = perturbed(case.inputs, key, change)
+                if inputs is None or not same:
+                    same = set()
+                    break
+                try:
+                    with redirect_stdout(quiet), redirect_stderr(quiet):
+                        again = exercise.probe(namespace, inputs)
+                    same = {n for n in same if _same(again.get(n), finite[n])}
+                except Exception:  # an answer that cannot take the change says nothing
+                    same = set()
+            for name in same:
+                ignored.setdefault(name, []).append(key)
+    return ignored
+
+
+def _varied(output: np.ndarray) -> bool:
+    """Finite and not one value repeated (nor a 0): all zeros, all NaN or all ones stay the
+    same whatever the inputs, so their staying the same tells nothing."""
+    values = output.astype(np.float64).ravel()
+    if values.size == 0 or not np.all(np.isfinite(values)):
+        return False
+    return bool(values[0] != 0) if values.size == 1 else bool(np.ptp(values) > 0)
+
+
+def _same(value: Any, before: np.ndarray) -> bool:
+    try:
+        after = to_number_array(value)
+    except TypeError:
+        return False
+    return after.shape == before.shape and np.array_equal(after, before)
+
+
 def run_case(
     exercise: Exercise,
     namespace: Mapping[str, Any],
@@ -225,6 +307,7 @@ def run_case(
     ``filename``: the answer's file (its line is named in an error); ``memory_mb``: the
     sandbox's memory limit, named when the answer runs out of memory."""
     args = copy_inputs(case.inputs)
+    started = time.monotonic()
     caught: list[warnings.WarningMessage] = []
     try:
         with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
@@ -242,12 +325,18 @@ def run_case(
     outcome = Outcome("ok")
     for key, value in raw.items():
         try:
-            outcome.outputs[key] = to_number_array(value)
+            outcome.outputs[key] = np.array(to_number_array(value), copy=True)
         except TypeError as exc:
             outcome.bad_outputs[key] = str(exc)
         else:
             if isinstance(value, (list, tuple)):
                 outcome.listed.append(key)
+    if seconds is not None:
+        seconds = max(seconds - (time.monotonic() - started), 0.05)
+    try:
+        outcome.ignored = ignored_inputs(exercise, namespace, case, outcome.outputs, seconds)
+    except CaseTimeout as exc:
+        return Outcome("timeout", str(exc))
     outcome.mutated = [
         k + _how_changed(case.inputs[k], args[k])
         for k in case.inputs

@@ -227,6 +227,15 @@ def _stopped_message(returncode: int | None, timed_out: bool, seconds: float) ->
     return f"the process ended early (exit status {returncode}), e.g. through os._exit"
 
 
+def _ignored(value: object) -> dict[str, list[str]]:
+    """The ``ignored`` field: output -> the inputs that did not change it."""
+    if not isinstance(value, dict) or not all(
+        isinstance(v, list) and all(isinstance(i, str) for i in v) for v in value.values()
+    ):
+        raise _channel.ChannelError("a case's ignored inputs that are not lists of names")
+    return {printable(str(k)): [printable(i) for i in v] for k, v in value.items()}
+
+
 def _outcome(message: dict) -> Outcome:
     """An ``end`` message as an Outcome; ChannelError when a field has the wrong type."""
 
@@ -250,6 +259,7 @@ def _outcome(message: dict) -> Outcome:
         bad_outputs={printable(str(k)): printable(v) for k, v in bad.items()},
         mutated=strings(message.get("mutated"), "changed inputs"),
         listed=strings(message.get("listed"), "outputs returned as lists"),
+        ignored=_ignored(message.get("ignored")),
         warnings=strings(message.get("warnings"), "warnings"),
     )
 
