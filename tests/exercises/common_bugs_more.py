@@ -238,6 +238,13 @@ def add(bug, bases: dict[str, tuple[str, str]]) -> None:
         "out[:, y] = 1",
     )
     bug("count-bias-per-input", "count", {"bias-count"}, "a * b + b", "a * b + a")
+    bug(
+        "count-input-biases",
+        "count",
+        {"bias-count"},
+        "return sum(a * b + b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))",
+        "return sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:])) + sum(layer_sizes)",
+    )
     bug("count-no-return", "count", {"missing-return"}, "return sum(", "sum(")
     # --- sgd_momentum, gradient_check
     bug("momentum-no-return", "momentum", {"missing-return"}, "return w + v, v", "w = w + v")
