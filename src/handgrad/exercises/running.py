@@ -335,8 +335,8 @@ def run_case(
         seconds = max(seconds - (time.monotonic() - started), 0.05)
     try:
         outcome.ignored = ignored_inputs(exercise, namespace, case, outcome.outputs, seconds)
-    except CaseTimeout as exc:
-        return Outcome("timeout", str(exc))
+    except CaseTimeout:  # the answer did finish on the case itself: judged as it is
+        pass
     outcome.mutated = [
         k + _how_changed(case.inputs[k], args[k])
         for k in case.inputs
