@@ -70,8 +70,8 @@ HINTS: dict[str, str] = {
     "bias-count": "one bias per unit a layer outputs (n_out of them), none for the inputs",
     "row-index": "out[:, y] = 1 sets every label's column in every row: index the pairs, "
     "out[np.arange(N), y] = 1",
-    "exp-sign": "the exponent's sign is flipped: sigmoid(z) = 1 / (1 + exp(-z)); "
-    "1 / (1 + exp(z)) is sigmoid(-z) = 1 - sigmoid(z)",
+    "exp-sign": "the answer is sigmoid(-z) = 1 - sigmoid(z): sigmoid(z) = 1 / (1 + exp(-z)), "
+    "while 1 / (1 + exp(z)) and exp(-z) / (1 + exp(-z)) are sigmoid(-z)",
     "tanh-via-sigmoid": "tanh(z) = 2 sigmoid(2z) - 1: 2 sigmoid(z) - 1 is tanh(z / 2)",
     "other-derivative": "this is the other activation's derivative: sigmoid' = a (1 - a), "
     "tanh' = 1 - a^2, both from the output a",

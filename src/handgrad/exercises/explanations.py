@@ -286,9 +286,10 @@ left, and label 0 in the last column (index −1).
 as pairs, `out[np.arange(N), y] = 1`, so row n gets a 1 in column y[n] only.
 
 ### `exp-sign`
-The sign inside the exponential is flipped: σ(z) = 1 / (1 + e^{−z}), while
-1 / (1 + e^{z}) is σ(−z) = 1 − σ(z), the probability of the other class. The answer is
-right at z = 0 and wrong everywhere else, mirrored.
+The answer is σ(−z) = 1 − σ(z), the probability of the other class: right at z = 0 and
+mirrored everywhere else. σ(z) = 1 / (1 + e^{−z}); the sign inside the exponential is
+flipped in 1 / (1 + e^{z}), and e^{−z} / (1 + e^{−z}) puts the wrong term on top (the
+stable form for z < 0 is e^{z} / (1 + e^{z})).
 
 ### `tanh-via-sigmoid`
 tanh(z) = 2σ(2z) − 1: the sigmoid takes 2z. 2σ(z) − 1 is tanh(z/2), right in sign and
