@@ -147,3 +147,25 @@ def test_the_sandbox_names_them_too(tmp_path, code):
     path.write_text(source)
     result = check_file(get(name), path)
     assert code in result.diagnoses, str(result)
+
+
+def test_a_factor_on_one_number_alone_is_a_coincidence_when_the_others_show_none():
+    """mean |d| for mean d^2: on one sample d = 2 gives 2 for 4, "a factor 0.5", but the
+    other cases show no factor, so no `scale` (whose hint says a 1/2 is missing)."""
+    result = ex.check("mse", lambda p, y: np.mean(np.abs(p - y)))
+    assert not result.passed and result.diagnoses == [], str(result)
+    one = next(c for c in result.cases if c.name == "one sample")
+    assert "a coincidence, not a missing 1/N or 1/2" in one.message
+    # a real factor shows on every case and stays named
+    assert ex.check("mse", lambda p, y: np.sum((p - y) ** 2)).diagnoses == ["scale"]
+
+
+def test_an_input_read_by_another_output_is_not_called_unread():
+    """The weights updated with the old velocity: w1 does not move with lr (the old
+    velocity is 0), but w2 does, so lr is read; no `ignores-input`."""
+    source = (
+        "def sgd_momentum_step(w, grad, velocity, lr, momentum):\n"
+        "    v = momentum * velocity - lr * grad\n    return w + velocity, v\n"
+    )
+    result = _check("sgd_momentum", source)
+    assert not result.passed and "ignores-input" not in result.diagnoses, str(result)

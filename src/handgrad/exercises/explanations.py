@@ -171,7 +171,10 @@ there is.
 Right direction, wrong size: the answer is c times the right one for a single constant
 c, reported with its value and named when it is N, 1/N, 2 or 1/2 — usually a mean where
 the contract says sum (`backprop`) or the reverse, or a missing or extra 1/2. Also named
-on top of another mistake when the answer is that mistake times N, 1/N, 2 or 1/2.
+on top of another mistake when the answer is that mistake times N, 1/N, 2 or 1/2. On an
+answer that is a single number, any two numbers have a ratio: a factor found there is
+named only if the other cases, where the answer is wrong too, show a factor as well (else
+the case says it is a coincidence).
 
 ### `n-minus-1`
 A mean divided by N − 1 instead of N: the answer is N/(N − 1) times the right one (10/9 on
