@@ -256,9 +256,9 @@ def add(bug, bases: dict[str, tuple[str, str]]) -> None:
         "v = np.float64(momentum) * velocity - np.float64(lr) * grad",
     )
     bug(
-        "gradient-check-forward-difference",
+        "gradient-check-one-sided-difference",
         "gradient_check",
-        {"forward-difference"},
+        {"one-sided-difference"},
         ("x[i] = old - eps\n        down = f(x)", "/ (2 * eps)"),
         ("x[i] = old\n        down = f(x)", "/ eps"),
     )
@@ -296,5 +296,12 @@ def add(bug, bases: dict[str, tuple[str, str]]) -> None:
         "dz * (z > 0)",
         "dz * (dz > 0)",
         also={"relu-kink"},
+    )
+    bug(
+        "gradient-check-backward-difference",
+        "gradient_check",
+        {"one-sided-difference"},
+        ("x[i] = old + eps\n        up = f(x)", "/ (2 * eps)"),
+        ("x[i] = old\n        up = f(x)", "/ eps"),
     )
     bug("gradient-check-no-return", "gradient_check", {"missing-return"}, "    return g\n", "")

@@ -312,17 +312,22 @@ def _reference_check(f, x, analytic, eps=1e-5):
     return float(np.max(np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), 1e-8)))
 
 
-def _forward_difference(case: Case) -> dict[str, np.ndarray]:
-    """One-sided differences (f(x + eps e_i) - f(x)) / eps, where the contract asks central."""
-    if case.inputs["kind"] != "numerical":
-        raise ValueError("not a gradient case")
-    x, eps = np.array(case.inputs["x"], dtype=np.float64), 1e-5
-    grad = np.empty_like(x)
-    for i in np.ndindex(x.shape):
-        up = x.copy()
-        up[i] += eps
-        grad[i] = (_smooth(up) - _smooth(x)) / eps
-    return {"grad": grad}
+def _one_sided(sign: float):
+    """One-sided differences, sign (f(x + sign eps e_i) - f(x)) / eps: forward (+1) or
+    backward (-1), where the contract asks for central ones."""
+
+    def outputs(case: Case) -> dict[str, np.ndarray]:
+        if case.inputs["kind"] != "numerical":
+            raise ValueError("not a gradient case")
+        x, eps = np.array(case.inputs["x"], dtype=np.float64), 1e-5
+        grad = np.empty_like(x)
+        for i in np.ndindex(x.shape):
+            moved = x.copy()
+            moved[i] += sign * eps
+            grad[i] = sign * (_smooth(moved) - _smooth(x)) / eps
+        return {"grad": grad}
+
+    return outputs
 
 
 def _gc_probe(namespace, inputs):
@@ -384,7 +389,8 @@ register(
         probe=_gc_probe,
         reference=ns(numerical_gradient=_reference_numerical, gradient_check=_reference_check),
         bug_models=(
-            BugModel("forward-difference", "(f(x + eps) - f(x)) / eps", _forward_difference),
+            BugModel("one-sided-difference", "(f(x + eps) - f(x)) / eps", _one_sided(1.0)),
+            BugModel("one-sided-difference", "(f(x) - f(x - eps)) / eps", _one_sided(-1.0)),
         ),
         doc="gradient-checking",
     )

@@ -83,8 +83,9 @@ HINTS: dict[str, str] = {
     "each need their own f",
     "product-shapes": "a matrix product's inner sizes differ: rows are samples, so a layer "
     "is X @ W, (N, D) @ (D, H), not W @ X; write each factor's shape (a .T missing or extra?)",
-    "forward-difference": "one-sided differences (f(x + eps) - f(x)) / eps: the contract asks "
-    "for central ones, (f(x + eps) - f(x - eps)) / (2 eps), far more accurate",
+    "one-sided-difference": "one-sided differences, (f(x + eps) - f(x)) / eps or "
+    "(f(x) - f(x - eps)) / eps: the contract asks for central ones, "
+    "(f(x + eps) - f(x - eps)) / (2 eps), far more accurate",
     "ignores-input": "a wrong output does not change when an input changes: is that "
     "argument read at all, or a global variable (a notebook's W1, lr) used in its place?",
     "not-an-array": "a list where an array is asked: compute with NumPy on the whole array, "
@@ -108,7 +109,7 @@ SPECIFICITY = (
     "activation-forgotten",
     "output-activation",
     "activation-argument",
-    "forward-difference",
+    "one-sided-difference",
     "row-index",
     "bias-count",
     "product-shapes",

@@ -322,12 +322,12 @@ aligned"). Rows are samples, so a layer is X @ W, (N, D) @ (D, H) → (N, H); W 
 column convention of some textbooks. Write each factor's shape down and look for the
 order, or a `.T` missing or extra.
 
-### `forward-difference`
-One-sided differences, (f(x + ε e_i) − f(x)) / ε, where the contract asks for central
-ones, (f(x + ε e_i) − f(x − ε e_i)) / (2ε). The one-sided error grows like ε times the
-second derivative (about 10⁻⁵ here), the central one like ε² times the third (about
-10⁻¹⁰): a checker built on one-sided differences cannot tell a right gradient from a
-slightly wrong one.
+### `one-sided-difference`
+One-sided differences, (f(x + ε e_i) − f(x)) / ε or (f(x) − f(x − ε e_i)) / ε, where the
+contract asks for central ones, (f(x + ε e_i) − f(x − ε e_i)) / (2ε). The one-sided
+error grows like ε times the second derivative (about 10⁻⁵ here), the central one like
+ε² times the third (about 10⁻¹⁰): a checker built on one-sided differences cannot tell
+a right gradient from a slightly wrong one.
 
 ### `ignores-input`
 A wrong output stays exactly the same when one of the inputs changes (the check calls
