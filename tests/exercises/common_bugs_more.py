@@ -188,6 +188,14 @@ def add(bug, bases: dict[str, tuple[str, str]]) -> None:
         'z1 = params["W1"] @ X',
     )
     bug(
+        "forward-bias-column",
+        "forward",
+        {"bias-shape"},
+        'z1 = X @ params["W1"] + params["b1"]',
+        'z1 = X @ params["W1"] + params["b1"].reshape(-1, 1)',
+        also={"shape"},  # one sample: (1, H) + (H, 1) broadcasts into (H, H)
+    )
+    bug(
         "forward-no-bias",
         "forward",
         {"bias-forgotten"},

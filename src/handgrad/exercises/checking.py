@@ -211,6 +211,9 @@ def error_codes(error: str, case: Case | None = None) -> list[str]:
         for long, short in ((a, b), (b, a)):
             if long[:-1] == short and (batch is None or short == (batch,)):
                 return ["keepdims"]
+            if batch and len(long) == len(short) == 2 and long[0] == batch != long[1]:
+                if short == (long[1], 1):  # (N, H) + (H, 1): a bias made a column
+                    return ["bias-shape"]
     return []
 
 

@@ -43,8 +43,9 @@ HINTS: dict[str, str] = {
     "taken from the input z (z > 0, not >=)",
     "activation-derivative": "the activation's derivative is evaluated at the wrong quantity "
     "(on z where the formula takes the output a, or the reverse)",
-    "bias-shape": "the bias gradient has the right numbers in the wrong shape: give it the "
-    "bias's own shape",
+    "bias-shape": "a bias gradient with the right numbers in the wrong shape (give it the "
+    "bias's own shape), or a bias made a column (H, 1), which cannot be added to each row of "
+    "(N, H): keep it (H,) or (1, H)",
     "bias-not-summed": "a bias is added to every row, so its gradient is the sum over the batch",
     "order": "a layer's gradient uses another layer's delta, or weights already updated: go "
     "backwards, output layer first, and propagate through the weights before updating them",

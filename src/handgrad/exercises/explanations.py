@@ -204,7 +204,10 @@ for the output).
 
 ### `bias-shape`
 A bias gradient with the right numbers in the wrong shape — (H,) where (1, H) is asked,
-or the reverse. Give each gradient its parameter's shape.
+or the reverse. Give each gradient its parameter's shape. Or a bias made a column
+(H, 1) (`b.reshape(-1, 1)`, `b[:, None]`): added to the (N, H) pre-activations it cannot
+broadcast ("could not be broadcast together with shapes (N,H) (H,1)"); a bias of shape
+(H,) or (1, H) is added to every row.
 
 ### `bias-not-summed`
 A bias gradient left per sample, (N, H): the bias is added to every row, so its gradient

@@ -197,7 +197,8 @@ def describe_error(exc: BaseException, filename: str | None = None) -> str:
     else:  # in-process: the answer's frames are the ones outside this package
         mine = [f for f in frames if not f.filename.startswith(_PACKAGE_DIR)]
     if mine:
-        text += printable(f" (line {mine[-1].lineno}: {(mine[-1].line or '').strip()})")
+        line = (mine[-1].line or "").strip()
+        text += printable(f" (line {mine[-1].lineno}{': ' + line if line else ''})")
     if isinstance(exc, RecursionError):
         text += "; a function that calls itself with nothing to stop it (or far too deep)"
     return text
