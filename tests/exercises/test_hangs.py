@@ -95,3 +95,30 @@ def test_the_sandbox_reports_memory_and_recursion(tmp_path, source, expected):
         assert "(the check allows 2048 MB)" in message
     else:
         assert "(line 2: return relu(z))" in message
+
+
+def test_the_alarm_the_handler_and_the_tracer_are_put_back_however_the_case_ends():
+    """Answers that end just before, at or after their limit (the alarm repeating meanwhile):
+    whichever way each case ends, nothing of the time limit is left behind."""
+    import signal
+
+    handler_before = signal.getsignal(signal.SIGALRM)
+    trace_before = sys.gettrace()
+    relu = _answer(
+        "import time\n"
+        "def relu(z):\n"
+        "    end = time.monotonic() + 0.01 * (len(z.ravel()) % 7)\n"
+        "    while time.monotonic() < end:\n"
+        "        try:\n"
+        "            pass\n"
+        "        except BaseException:\n"
+        "            pass\n"
+        "    return np.maximum(z, 0)\n"
+    )
+    for limit in (0.005, 0.01, 0.02, 0.03, 0.05):
+        ex.check("relu", relu, timeout=limit)  # passed or not, depending on the machine
+        assert signal.getsignal(signal.SIGALRM) is handler_before
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        assert sys.gettrace() is trace_before
+        assert sys._getframe().f_trace is None
+    assert ex.check("relu", lambda z: np.maximum(z, 0)).passed

@@ -179,9 +179,18 @@ def time_limit(seconds: float | None):
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-        deadline.disarm()
+        # an alarm may still land on any line here: each step runs in a finally of the one
+        # before, so the timer, the handler and the tracer are put back whatever is raised
+        try:
+            deadline.armed = False  # from here the alarm and the tracer raise nothing
+        finally:
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            finally:
+                try:
+                    signal.signal(signal.SIGALRM, previous)
+                finally:
+                    deadline.disarm()
 
 
 def describe_error(exc: BaseException, filename: str | None = None) -> str:
