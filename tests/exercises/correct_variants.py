@@ -8,6 +8,9 @@ expect it to pass with no diagnosis.
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 VARIANTS: list[tuple[str, str, str]] = []
 
 
@@ -655,3 +658,11 @@ class MultiClassNN:
         return np.argmax(self.forward(X), axis=1)
 """,
 )
+
+# more styles: loops and the math module, scipy.special, einsum / matmul / dot, ...
+_more_spec = importlib.util.spec_from_file_location(
+    "_correct_variants_more", Path(__file__).with_name("correct_variants_more.py")
+)
+_more = importlib.util.module_from_spec(_more_spec)
+_more_spec.loader.exec_module(_more)
+_more.add(right)

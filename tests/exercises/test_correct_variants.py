@@ -135,3 +135,17 @@ def test_nan_carried_over_from_a_named_mistake_is_not_called_unstable():
     result = ex.check("adam", namespace)
     assert result.diagnoses == ["adam-step-count"], str(result)
     assert "follow from the mistake named above" in result.cases[0].message
+
+
+# the last (newest) right answer of each exercise, through the sandbox as the CLI runs it
+LAST_PER_EXERCISE = {exercise: (ident, source) for ident, exercise, source in VARIANTS}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("exercise", sorted(LAST_PER_EXERCISE))
+def test_a_right_answer_written_another_way_passes_in_the_sandbox(tmp_path, exercise):
+    ident, source = LAST_PER_EXERCISE[exercise]
+    path = tmp_path / f"{exercise}.py"
+    path.write_text(source)
+    result = ex.check(exercise, str(path))
+    assert result.passed and result.diagnoses == [], f"{ident}: {result}"

@@ -98,6 +98,8 @@ def _end_message(index: int, outcome) -> dict:
         "error": outcome.error,
         "bad_outputs": dict(outcome.bad_outputs),
         "mutated": list(outcome.mutated),
+        "listed": list(outcome.listed),
+        "ignored": {k: list(v) for k, v in outcome.ignored.items()},
         "warnings": list(outcome.warnings),
         "outputs": {k: array_text(v) for k, v in outcome.outputs.items()},
     }
@@ -142,7 +144,9 @@ def main(argv: list[str]) -> int:
             return 0
         for index, case in enumerate(exercise.cases()):
             channel.send({"event": "start", "index": index})
-            outcome = run_case(exercise, namespace, case, None, filename=path)
+            outcome = run_case(
+                exercise, namespace, case, None, filename=path, memory_mb=int(memory_mb)
+            )
             channel.send(_end_message(index, outcome))
     finally:
         channel.send({"event": "output", "text": printed.text()})

@@ -4,26 +4,47 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
+
+import numpy as np
 
 from .catalogue import Case, Exercise
 from .diagnose import (
     EXTREME_NOTE,
     NOT_ONLY_EXTREME,
+    close,
     compare_output,
     most_specific_first,
     run_bug_models,
 )
 from .result import CaseResult, CheckResult
-from .running import Outcome, run_case, to_number_array
+from .running import CHANGES, Outcome, perturbed, run_case, to_number_array
 
 __all__ = ["judge", "check_namespace", "missing_entries", "settle", "not_run_after"]
+
+
+def _judged_by_the_case(
+    case: Case, outcome: Outcome, codes: list[str], notes: list[str]
+) -> CaseResult:
+    """A behaviour case (XOR learned, a checker's verdict): the case's own judge decides."""
+    assert case.judge is not None
+    if outcome.bad_outputs:
+        return CaseResult(case.name, False, codes, "\n".join(notes))
+    try:
+        ok, message, more = case.judge(outcome.outputs)
+    except KeyError as exc:
+        ok, message, more = False, f"the answer gave no {exc}", []
+    codes += [c for c in more if c not in codes]
+    notes += [message] if message else []
+    passed = ok and not outcome.mutated
+    return CaseResult(case.name, passed, most_specific_first(codes), "\n".join(notes))
 
 
 def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
     """The verdict on one case, from what the answer did (``outcome``)."""
     if outcome.status != "ok":
-        return CaseResult(case.name, False, error_codes(outcome.error), outcome.error)
+        return CaseResult(case.name, False, error_codes(outcome.error, case), outcome.error)
     codes: list[str] = []
     notes: list[str] = []
     if outcome.mutated:
@@ -37,19 +58,12 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
         if why.startswith("returned None"):
             codes.append("missing-return")
     if case.judge is not None:
-        if outcome.bad_outputs:
-            return CaseResult(case.name, False, codes, "\n".join(notes))
-        try:
-            ok, message, more = case.judge(outcome.outputs)
-        except KeyError as exc:
-            ok, message, more = False, f"the answer gave no {exc}", []
-        codes += [c for c in more if c not in codes]
-        notes += [message] if message else []
-        passed = ok and not outcome.mutated
-        return CaseResult(case.name, passed, most_specific_first(codes), "\n".join(notes))
+        return _judged_by_the_case(case, outcome, codes, notes)
     expected = {k: to_number_array(v) for k, v in exercise.expected_outputs(case).items()}
     models: dict[str, list[dict[str, Any]]] | None = None
     passed = not outcome.mutated and not outcome.bad_outputs
+    failed: list[str] = []
+    factor_sizes: list[int] = []  # the sizes of the outputs named `scale`
     for key, want in expected.items():
         if key in outcome.bad_outputs:
             continue
@@ -66,14 +80,69 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
             passed = False
             codes += [c for c in verdict.codes if c not in codes]
             notes.append(verdict.detail)
+            failed.append(key)
+            if "scale" in verdict.codes:
+                factor_sizes.append(got.size)
     named = {part for model in exercise.bug_models for part in model.code.split("+")}
+    if not named & set(codes):  # a named mistake explains what the answer does not read
+        more_codes, more_notes = _ignoring(exercise, case, outcome, failed, expected)
+        codes += more_codes
+        notes += more_notes
+    listed = [k for k in outcome.listed if k in expected and expected[k].ndim >= 1]
+    passed = passed and not listed
+    codes += ["not-an-array"] if listed else []
+    notes += [f"{key}: {NOT_AN_ARRAY}" for key in listed]
     if "unstable" in codes and named & set(codes) and "extreme" not in case.tags:
         # NaN in a later output carried over from an output a named mistake explains (Adam's
         # t - 1 divides by 0 at the first step; the answer's later steps start from NaN)
         codes.remove("unstable")
         notes.append("the NaN / inf follow from the mistake named above, not from overflow")
-    return CaseResult(case.name, passed, most_specific_first(codes), "\n".join(notes))
+    result = CaseResult(case.name, passed, most_specific_first(codes), "\n".join(notes))
+    result.compared = True
+    result.lone_factor = bool(factor_sizes) and max(factor_sizes) == 1
+    return result
 
+
+def _ignoring(
+    exercise: Exercise,
+    case: Case,
+    outcome: Outcome,
+    failed: list[str],
+    expected: dict[str, np.ndarray],
+) -> tuple[list[str], list[str]]:
+    """``ignores-input`` for an input that no wrong output reads: every wrong output whose
+    right value moves with the input stayed bit for bit the same when it changed (a global
+    variable in its place, or another argument used twice)."""
+    unread: dict[str, list[str]] = {}  # input -> the wrong outputs, all of which ignore it
+    for name in dict.fromkeys(n for key in failed for n in outcome.ignored.get(key, [])):
+        changed = [perturbed(case.inputs, name, c) for c in CHANGES]
+        try:
+            with np.errstate(all="ignore"):
+                moved = [exercise.expected_outputs(replace(case, inputs=i)) for i in changed if i]
+        except Exception:  # the reference refuses the changed input (labels of 0.25)
+            continue
+        if len(moved) != len(CHANGES):
+            continue
+        depends = [  # the wrong outputs whose right value depends on the input
+            k
+            for k in failed
+            if not any(close(to_number_array(m[k]), expected[k], case) for m in moved)
+        ]
+        if depends and all(name in outcome.ignored.get(k, []) for k in depends):
+            unread[name] = depends
+    notes = [
+        f"{', '.join(keys)}: the same when {name} changes, while the right "
+        f"{'ones change' if len(keys) > 1 else 'one changes'} with it: is the argument "
+        f"{name} read at all (or a global variable used in its place)?"
+        for name, keys in unread.items()
+    ]
+    return (["ignores-input"] if notes else []), notes
+
+
+NOT_AN_ARRAY = (
+    "a Python list where the contract asks for a NumPy array (the numbers are judged as "
+    "np.array of it): a list has no shape or dtype, and + joins lists instead of adding them"
+)
 
 # what a one-sample case shows when the others show a division by N - 1 (N - 1 = 0 there)
 ONE_SAMPLE_N_MINUS_1 = (
@@ -98,19 +167,53 @@ def _one_sample_divided_by_zero(result: CheckResult, cases: list[Case]) -> None:
             r.message = f"{r.message}\n{ONE_SAMPLE_N_MINUS_1}"
 
 
+COINCIDENCE = (
+    "(one number here is a factor of the right one, but the other cases show no factor: "
+    "a coincidence, not a missing 1/N or 1/2)"
+)
+
+
+def _coincidental_factors(result: CheckResult) -> None:
+    """`scale` on a case whose factor came from single numbers alone (0.5 = 2 / 4 where a
+    mean of |d| stands for a mean of d^2) is taken back when another case's numbers were
+    compared, are wrong, and show no factor: a real 1/N or 1/2 shows on every case."""
+    sized = ("scale", "n-minus-1", "sign")
+    if not any(
+        r.compared and not r.passed and not r.lone_factor and not set(sized) & set(r.diagnoses)
+        for r in result.cases
+    ):
+        return
+    for r in result.cases:
+        if r.lone_factor and "scale" in r.diagnoses:
+            r.diagnoses = [d for d in r.diagnoses if d != "scale"]
+            r.message = f"{r.message}\n{COINCIDENCE}"
+
+
 _BROADCAST = re.compile(r"could not be broadcast together with shapes \(([\d,]+)\) \(([\d,]+)\)")
 
 
-def error_codes(error: str) -> list[str]:
-    """Codes an error message names: a broadcast of (N, C) against (N,) is a lost keepdims;
-    None where a dict or a tuple was to come back is a missing return."""
+# a matrix product whose inner sizes differ (@, np.matmul, np.dot)
+_PRODUCT = ("matmul: Input operand 1 has a mismatch in its core dimension", "not aligned: ")
+
+
+def error_codes(error: str, case: Case | None = None) -> list[str]:
+    """Codes an error message names: a broadcast of (N, C) against (N,), N the batch, is a
+    lost keepdims; a product whose inner sizes differ, the factors' shapes or order; None
+    where a dict or a tuple was to come back is a missing return."""
     if "returned None (is a `return` missing?)" in error:
         return ["missing-return"]
+    if any(text in error for text in _PRODUCT):
+        return ["product-shapes"]
     found = _BROADCAST.search(error)
     if found:
         a, b = (tuple(int(d) for d in g.split(",") if d) for g in found.groups())
-        if a[:-1] == b or b[:-1] == a:
-            return ["keepdims"]
+        batch = case.batch if case is not None else None
+        for long, short in ((a, b), (b, a)):
+            if long[:-1] == short and (batch is None or short == (batch,)):
+                return ["keepdims"]
+            if batch and len(long) == len(short) == 2 and long[0] == batch != long[1]:
+                if short == (long[1], 1):  # (N, H) + (H, 1): a bias made a column
+                    return ["bias-shape"]
     return []
 
 
@@ -122,6 +225,7 @@ def settle(exercise: Exercise, result: CheckResult) -> CheckResult:
     cases divide by N - 1 is named as that division."""
     cases = list(exercise.cases())
     _one_sample_divided_by_zero(result, cases)
+    _coincidental_factors(result)
     ordinary_failed = any(
         not r.passed for r, c in zip(result.cases, cases) if "extreme" not in c.tags
     )

@@ -97,6 +97,21 @@ register(
 
 # --- one-hot ----------------------------------------------------------------------------------
 
+
+def _one_hot_shifted(case: Case) -> dict[str, np.ndarray]:
+    """Labels taken as 1-based: column y - 1 (label 0 lands in the last column, index -1)."""
+    y, n = case.inputs["y"], case.inputs["n"]
+    return {"out": F.one_hot(np.asarray(y - 1) % n, n)}
+
+
+def _one_hot_columns(case: Case) -> dict[str, np.ndarray]:
+    """out[:, y] = 1: the columns of every label seen set in every row."""
+    y, n = case.inputs["y"], case.inputs["n"]
+    out = np.zeros((len(y), n))
+    out[:, y] = 1.0
+    return {"out": out}
+
+
 register(
     Exercise(
         name="one_hot",
@@ -116,6 +131,12 @@ register(
         ],
         probe=call_probe("one_hot", ("y", "n")),
         reference=ns(one_hot=F.one_hot),
+        bug_models=(
+            BugModel("off-by-one", "a 1 in column y - 1", _one_hot_shifted),
+            BugModel(
+                "row-index", "out[:, y] = 1: every row gets every label's column", _one_hot_columns
+            ),
+        ),
         doc="one-hot",
     )
 )
@@ -180,6 +201,13 @@ register(
         cases=lambda: _elementwise_cases(extreme=True),
         probe=call_probe("sigmoid", ("z",)),
         reference=ns(sigmoid=F.sigmoid),
+        bug_models=(
+            BugModel(
+                "exp-sign",
+                "1 / (1 + exp(z)) = sigmoid(-z): the exponent's sign flipped",
+                lambda c: {"out": F.sigmoid(-c.inputs["z"])},
+            ),
+        ),
         doc="sigmoid-and-tanh",
     )
 )
@@ -220,6 +248,11 @@ register(
                     "out": F.sigmoid_backward(np.ones_like(c.inputs["a"]), F.sigmoid(c.inputs["a"]))
                 },
             ),
+            BugModel(
+                "other-derivative",
+                "1 - a^2: tanh's derivative given its output",
+                lambda c: {"out": 1 - c.inputs["a"] ** 2},
+            ),
         ),
         doc="sigmoid-and-tanh",
     )
@@ -236,6 +269,13 @@ register(
         cases=lambda: _elementwise_cases(extreme=True),
         probe=call_probe("tanh", ("z",)),
         reference=ns(tanh=F.tanh),
+        bug_models=(
+            BugModel(
+                "tanh-via-sigmoid",
+                "2 sigmoid(z) - 1 = tanh(z / 2): the sigmoid's argument not doubled",
+                lambda c: {"out": F.tanh(c.inputs["z"] / 2)},
+            ),
+        ),
         doc="sigmoid-and-tanh",
     )
 )
@@ -262,6 +302,11 @@ register(
                 lambda c: {
                     "out": F.tanh_backward(np.ones_like(c.inputs["a"]), F.tanh(c.inputs["a"]))
                 },
+            ),
+            BugModel(
+                "other-derivative",
+                "a (1 - a): the sigmoid's derivative given its output",
+                lambda c: {"out": c.inputs["a"] * (1 - c.inputs["a"])},
             ),
         ),
         doc="sigmoid-and-tanh",

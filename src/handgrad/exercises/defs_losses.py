@@ -241,6 +241,17 @@ def _weights_only(case: Case) -> dict[str, int]:
     return {"count": sum(a * b for a, b in zip(sizes, sizes[1:]))}
 
 
+def _biases_per_input(case: Case) -> dict[str, int]:
+    sizes = case.inputs["sizes"]
+    return {"count": sum(a * b + a for a, b in zip(sizes, sizes[1:]))}
+
+
+def _biases_for_every_size(case: Case) -> dict[str, int]:
+    """The input layer given biases too: one per entry of ``sizes``."""
+    sizes = case.inputs["sizes"]
+    return {"count": sum(a * b for a, b in zip(sizes, sizes[1:])) + sum(sizes)}
+
+
 def _without(keep: slice):
     """The count of the sizes ``sizes[keep]``: a layer too few (the mistake, to name it)."""
 
@@ -274,6 +285,8 @@ register(
             BugModel("bias-forgotten", "the weights only", _weights_only),
             BugModel("off-by-one", "the first layer left out", _without(slice(1, None))),
             BugModel("off-by-one", "the last layer left out", _without(slice(None, -1))),
+            BugModel("bias-count", "n_in biases per layer", _biases_per_input),
+            BugModel("bias-count", "biases for the inputs too", _biases_for_every_size),
         ),
         doc="counting-parameters",
     )

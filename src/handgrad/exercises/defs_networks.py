@@ -9,6 +9,7 @@ a wrong answer can be named; the references themselves are ``handgrad.reference`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -49,7 +50,8 @@ def _saturated(case: Case) -> Case:
     backward that goes through dL/dp = -y/p + (1 - y)/(1 - p) meets 0/0."""
     i = case.inputs
     z2 = R.forward(i["X"], i["params"], i["activation"])["z2"]
-    scale = 800.0 / float(np.max(np.abs(z2)))
+    # the largest logit +800, where exp(z2) overflows (exp(-z2) at -800 gives 1 / inf = 0)
+    scale = 800.0 / float(z2.ravel()[np.argmax(np.abs(z2))])
     params = {**i["params"], "W2": i["params"]["W2"] * scale, "b2": i["params"]["b2"] * scale}
     z2 = z2 * scale
     y = (z2 < 0).astype(float)
@@ -76,6 +78,53 @@ def _forward_probe(namespace, inputs):
     return {k: item(cache, k, "forward's result") for k in ("z1", "a1", "z2", "p")}
 
 
+def _identity(z: np.ndarray) -> np.ndarray:
+    return z
+
+
+def _sigmoid_of_minus(z: np.ndarray) -> np.ndarray:
+    return F.sigmoid(-z)
+
+
+def _forward_with(
+    case: Case,
+    hidden: str | None = None,
+    output_too: bool = False,
+    drop: tuple[str, ...] = (),
+    p_of: Callable[[np.ndarray], np.ndarray] = F.sigmoid,
+) -> dict[str, np.ndarray]:
+    """The forward pass with a mistake: another hidden activation ("identity" for none), the
+    hidden activation on the output layer too, the biases left out, another p of z2."""
+    i = case.inputs
+    f: Callable[[np.ndarray], np.ndarray] = (
+        F.relu if (hidden or i["activation"]) == "relu" else F.tanh
+    )
+    if hidden == "identity":
+        f = _identity
+    b1, b2 = (0.0 if b in drop else i["params"][b] for b in ("b1", "b2"))
+    z1 = i["X"] @ i["params"]["W1"] + b1
+    a1 = f(z1)
+    z2 = a1 @ i["params"]["W2"] + b2
+    z2 = f(z2) if output_too else z2
+    return {"z1": z1, "a1": a1, "z2": z2, "p": p_of(z2)}
+
+
+def _forward_without(drop: tuple[str, ...]) -> BugModel:
+    return BugModel("bias-forgotten", f"no {' '.join(drop)}", lambda c: _forward_with(c, drop=drop))
+
+
+FORWARD_BUGS = (
+    BugModel("activation-forgotten", "a1 = z1", lambda c: _forward_with(c, hidden="identity")),
+    BugModel("activation-forgotten", "p = z2", lambda c: _forward_with(c, p_of=_identity)),
+    BugModel(
+        "output-activation", "z2 = f(a1 W2 + b2)", lambda c: _forward_with(c, output_too=True)
+    ),
+    *(_forward_without(drop) for drop in (("b1",), ("b2",), ("b1", "b2"))),
+    BugModel("exp-sign", "p = sigmoid(-z2)", lambda c: _forward_with(c, p_of=_sigmoid_of_minus)),
+    BugModel("activation-argument", "always ReLU", lambda c: _forward_with(c, hidden="relu")),
+    BugModel("activation-argument", "always tanh", lambda c: _forward_with(c, hidden="tanh")),
+)
+
 register(
     Exercise(
         name="forward",
@@ -93,6 +142,7 @@ register(
         cases=_classifier_cases,
         probe=_forward_probe,
         reference=ns(forward=R.forward),
+        bug_models=FORWARD_BUGS,
         doc="the-binary-classifier-forward-and-backward",
     )
 )
@@ -262,6 +312,24 @@ def _reference_check(f, x, analytic, eps=1e-5):
     return float(np.max(np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), 1e-8)))
 
 
+def _one_sided(sign: float):
+    """One-sided differences, sign (f(x + sign eps e_i) - f(x)) / eps: forward (+1) or
+    backward (-1), where the contract asks for central ones."""
+
+    def outputs(case: Case) -> dict[str, np.ndarray]:
+        if case.inputs["kind"] != "numerical":
+            raise ValueError("not a gradient case")
+        x, eps = np.array(case.inputs["x"], dtype=np.float64), 1e-5
+        grad = np.empty_like(x)
+        for i in np.ndindex(x.shape):
+            moved = x.copy()
+            moved[i] += sign * eps
+            grad[i] = sign * (_smooth(moved) - _smooth(x)) / eps
+        return {"grad": grad}
+
+    return outputs
+
+
 def _gc_probe(namespace, inputs):
     x, kind = inputs["x"], inputs["kind"]
     if kind == "numerical":
@@ -320,6 +388,10 @@ register(
         cases=_gc_cases,
         probe=_gc_probe,
         reference=ns(numerical_gradient=_reference_numerical, gradient_check=_reference_check),
+        bug_models=(
+            BugModel("one-sided-difference", "(f(x + eps) - f(x)) / eps", _one_sided(1.0)),
+            BugModel("one-sided-difference", "(f(x) - f(x - eps)) / eps", _one_sided(-1.0)),
+        ),
         doc="gradient-checking",
     )
 )

@@ -43,8 +43,9 @@ HINTS: dict[str, str] = {
     "taken from the input z (z > 0, not >=)",
     "activation-derivative": "the activation's derivative is evaluated at the wrong quantity "
     "(on z where the formula takes the output a, or the reverse)",
-    "bias-shape": "the bias gradient has the right numbers in the wrong shape: give it the "
-    "bias's own shape",
+    "bias-shape": "a bias gradient with the right numbers in the wrong shape (give it the "
+    "bias's own shape), or a bias made a column (H, 1), which cannot be added to each row of "
+    "(N, H): keep it (H,) or (1, H)",
     "bias-not-summed": "a bias is added to every row, so its gradient is the sum over the batch",
     "order": "a layer's gradient uses another layer's delta, or weights already updated: go "
     "backwards, output layer first, and propagate through the weights before updating them",
@@ -63,10 +64,33 @@ HINTS: dict[str, str] = {
     "column (N, 1) belong",
     "axis": "the sum (softmax, log-sum-exp) runs over the wrong axis: rows are samples, so "
     "each row is normalised over its C classes, axis=1",
-    "bias-forgotten": "the biases are left out: each layer has n_out of them beside its "
-    "n_in * n_out weights",
-    "off-by-one": "a layer too many or too few: n sizes make n - 1 layers, one between each "
-    "pair of neighbours",
+    "bias-forgotten": "the biases are left out: each layer computes X W + b and has n_out "
+    "biases beside its n_in * n_out weights",
+    "off-by-one": "one too many or too few: n sizes make n - 1 layers, one between each pair "
+    "of neighbours; labels 0..C-1 are the column indices themselves (no - 1)",
+    "bias-count": "one bias per unit a layer outputs (n_out of them), none for the inputs",
+    "row-index": "out[:, y] = 1 sets every label's column in every row: index the pairs, "
+    "out[np.arange(N), y] = 1",
+    "exp-sign": "the answer is sigmoid(-z) = 1 - sigmoid(z): sigmoid(z) = 1 / (1 + exp(-z)), "
+    "while 1 / (1 + exp(z)) and exp(-z) / (1 + exp(-z)) are sigmoid(-z)",
+    "tanh-via-sigmoid": "tanh(z) = 2 sigmoid(2z) - 1: 2 sigmoid(z) - 1 is tanh(z / 2)",
+    "other-derivative": "this is the other activation's derivative: sigmoid' = a (1 - a), "
+    "tanh' = 1 - a^2, both from the output a",
+    "activation-forgotten": "an activation is missing: a1 = f(z1) on the hidden layer, "
+    "p = sigmoid(z2) on the output",
+    "output-activation": "the hidden activation is applied to the output layer too: "
+    "z2 = a1 W2 + b2 stays linear, only p = sigmoid(z2) follows it",
+    "activation-argument": "the activation argument is not followed: 'relu' and 'tanh' "
+    "each need their own f",
+    "product-shapes": "a matrix product's inner sizes differ: rows are samples, so a layer "
+    "is X @ W, (N, D) @ (D, H), not W @ X; write each factor's shape (a .T missing or extra?)",
+    "one-sided-difference": "one-sided differences, (f(x + eps) - f(x)) / eps or "
+    "(f(x) - f(x - eps)) / eps: the contract asks for central ones, "
+    "(f(x + eps) - f(x - eps)) / (2 eps), far more accurate",
+    "ignores-input": "a wrong output does not change when an input changes: is that "
+    "argument read at all, or a global variable (a notebook's W1, lr) used in its place?",
+    "not-an-array": "a list where an array is asked: compute with NumPy on the whole array, "
+    "or wrap the list in np.array(...)",
     "missing-return": "the function returned None: is its `return` missing?",
     "unstable": "overflow or lost digits at large inputs: use the stable form (shift by the "
     "max; softplus / log-sum-exp on logits; dL/dz = p - y directly, never through dL/dp)",
@@ -80,6 +104,17 @@ HINTS: dict[str, str] = {
 # codes from the most specific (a named mistake) to the most generic; a case lists its codes
 # in this order
 SPECIFICITY = (
+    "exp-sign",
+    "tanh-via-sigmoid",
+    "other-derivative",
+    "activation-forgotten",
+    "output-activation",
+    "activation-argument",
+    "one-sided-difference",
+    "row-index",
+    "bias-count",
+    "product-shapes",
+    "ignores-input",
     "adam-step-count",
     "adam-returns-corrected",
     "adam-epsilon",
@@ -104,6 +139,7 @@ SPECIFICITY = (
     "mutates-input",
     "shape",
     "dtype",
+    "not-an-array",
 )
 
 
@@ -143,6 +179,43 @@ def _fmt(a: np.ndarray, limit: int = 4) -> str:
     items = ", ".join(f"{x:.6g}" for x in flat[:limit])
     more = ", ..." if flat.size > limit else ""
     return f"[{items}{more}]" if a.ndim else items
+
+
+def _first_wrong(got: np.ndarray, want: np.ndarray, case: Case, shown: int = 4) -> str:
+    """Where the answer goes wrong, when the first entries shown do not say it: the first
+    wrong entry past them, with the case's input there (an elementwise exercise), or the
+    largest input of a case of extreme inputs (a loss that overflowed)."""
+    labels = ("y", "Y")  # where a label sits tells nothing about what went wrong there
+    inputs = {k: v for k, v in case.inputs.items() if isinstance(v, np.ndarray) and k not in labels}
+    if got.shape == want.shape and got.size > 1:
+        with np.errstate(all="ignore"):
+            wrong = ~np.isclose(
+                got.astype(np.float64), want.astype(np.float64), case.rtol, case.atol
+            )
+        flat = np.flatnonzero(wrong)
+        if flat.size == 0:
+            return ""
+        index = np.unravel_index(flat[0], got.shape)
+        where = ", ".join(
+            f"{k} = {float(v[index]):.6g}" for k, v in inputs.items() if v.shape == got.shape
+        )
+        if flat[0] < shown and not ("extreme" in case.tags and where):
+            return ""  # the entries shown say it, and there is no input to point at
+        at = tuple(int(i) for i in index)
+        return (
+            f"; {flat.size} of {got.size} entries wrong, the first at {list(at)}: expected "
+            f"{float(want[index]):.6g}, got {float(got[index]):.6g}"
+            + (f" ({where})" if where else "")
+        )
+    if "extreme" in case.tags and inputs:
+        name, largest = max(
+            ((k, float(np.max(np.abs(v)))) for k, v in inputs.items() if v.dtype.kind == "f"),
+            key=lambda kv: kv[1],
+            default=("", 0.0),
+        )
+        if name:
+            return f" (the inputs reach |{name}| = {largest:.6g}; exp overflows past 709.78)"
+    return ""
 
 
 def _telling(c: float, case: Case) -> bool:
@@ -294,16 +367,16 @@ def compare_output(
     found = [p for p in exact if not any(q < p for q in exact)]
     codes: list[str] = [c for p in found for c in sorted(p)]
     notes: list[str] = []
-    for parts, code, c in scaled:
-        if not any(q <= parts for q in exact):
-            codes += [*sorted(parts), "sign" if abs(c + 1) < 1e-6 else "scale"]
-            notes.append(
-                f"{code.replace('+', ' and ')} and {_describe_factor(c, case)} on top of it"
-            )
     if got.shape != want.shape:
         more, note = _shape_codes(got, want, case, name)
     else:
         more, note = _value_codes(got, want, case, name)
+    # a mistake times a factor is two mistakes: named only when no single mistake (a known
+    # one, or a factor alone) gives the numbers; on one number any two counts have a ratio
+    one_factor = bool({"scale", "n-minus-1", "sign"} & set(more))
+    for parts, code, c in scaled if not (exact or one_factor) else []:
+        codes += [*sorted(parts), "sign" if abs(c + 1) < 1e-6 else "scale"]
+        notes.append(f"{code.replace('+', ' and ')} and {_describe_factor(c, case)} on top of it")
     if codes:  # a named mistake explains the numbers better than a factor does (an exact
         # negation stays named: a velocity of another convention, flipped by a sign slip)
         exact_sign = more == ["sign"]
@@ -315,7 +388,7 @@ def compare_output(
         note = f"{note}; " if note else ""
         note += f"integers ({got.dtype}) where floats are asked: astype(int), // or an int array"
     codes = most_specific_first(codes + more)  # each code once
-    example = f"expected {_fmt(want)}, got {_fmt(got)}"
+    example = f"expected {_fmt(want)}, got {_fmt(got)}" + _first_wrong(got, want, case)
     detail = f"{name}: {note + '; ' if note else ''}{example}"
     return Comparison(False, codes, detail)
 

@@ -158,17 +158,23 @@ updated only after its delta has been passed down through its current weights.
 Each failing case lists every code that fits (several may: a case can show two bugs),
 most specific first — a named mistake before a structural one (`bias-not-summed`,
 `transpose`), before a generic `sign` or `scale` — with the failing output's expected and
-received values on its first entries, and a hint whose explanation is the section of
-the same name here. An answer that changes its
-inputs in place is reported as `mutates-input`, and what it returned at each step is still
-judged as returned (never the arrays as they ended up). No code means the numbers matched
-no known pattern; then the plain comparison is all there is.
+received values on its first entries (and, when those look right or the inputs are
+extreme, the first wrong entry with the input there, or a loss's largest input), and a
+hint whose explanation is the section of the same name here. A named mistake times a
+factor (two mistakes) is named only when no single mistake or factor gives the numbers.
+An answer that changes its inputs in place is reported as `mutates-input`, and what it
+returned at each step is still judged as returned (never the arrays as they ended up).
+No code means the numbers matched no known pattern; then the plain comparison is all
+there is.
 
 ### `scale`
 Right direction, wrong size: the answer is c times the right one for a single constant
 c, reported with its value and named when it is N, 1/N, 2 or 1/2 — usually a mean where
 the contract says sum (`backprop`) or the reverse, or a missing or extra 1/2. Also named
-on top of another mistake when the answer is that mistake times N, 1/N, 2 or 1/2.
+on top of another mistake when the answer is that mistake times N, 1/N, 2 or 1/2. On an
+answer that is a single number, any two numbers have a ratio: a factor found there is
+named only if the other cases, where the answer is wrong too, show a factor as well (else
+the case says it is a coincidence).
 
 ### `n-minus-1`
 A mean divided by N − 1 instead of N: the answer is N/(N − 1) times the right one (10/9 on
@@ -198,7 +204,10 @@ for the output).
 
 ### `bias-shape`
 A bias gradient with the right numbers in the wrong shape — (H,) where (1, H) is asked,
-or the reverse. Give each gradient its parameter's shape.
+or the reverse. Give each gradient its parameter's shape. Or a bias made a column
+(H, 1) (`b.reshape(-1, 1)`, `b[:, None]`): added to the (N, H) pre-activations it cannot
+broadcast ("could not be broadcast together with shapes (N,H) (H,1)"); a bias of shape
+(H,) or (1, H) is added to every row.
 
 ### `bias-not-summed`
 A bias gradient left per sample, (N, H): the bias is added to every row, so its gradient
@@ -264,12 +273,79 @@ A softmax (or its log-sum-exp) taken over axis 0, the samples, instead of axis 1
 row's C classes. Rows are samples: each row's probabilities sum to 1.
 
 ### `bias-forgotten`
-The count has the weights only: each layer also has n_out biases beside its n_in · n_out
-weights.
+The biases are left out: a layer computes X W + b, not X W (the forward pass), and a
+count of parameters has n_out biases per layer beside its n_in · n_out weights.
+
+### `bias-count`
+The biases are counted, but not as many as there are: one per unit a layer *outputs*
+(n_out), none for the input layer. `a * b + a` counts one per input instead, and adding
+`sum(sizes)` gives the inputs biases too.
 
 ### `off-by-one`
-One layer too few or too many: n sizes make n − 1 layers, one between each pair of
-neighbouring sizes (`zip(sizes[:-1], sizes[1:])`).
+One too few or too many. Layers: n sizes make n − 1 layers, one between each pair of
+neighbouring sizes (`zip(sizes[:-1], sizes[1:])`). Labels: the labels 0 … C − 1 are the
+column indices themselves; `y - 1` (labels read as 1-based) puts each 1 a column to the
+left, and label 0 in the last column (index −1).
+
+### `row-index`
+`out[:, y] = 1` sets the column of *every* label in *every* row. Index rows and columns
+as pairs, `out[np.arange(N), y] = 1`, so row n gets a 1 in column y[n] only.
+
+### `exp-sign`
+The answer is σ(−z) = 1 − σ(z), the probability of the other class: right at z = 0 and
+mirrored everywhere else. σ(z) = 1 / (1 + e^{−z}); the sign inside the exponential is
+flipped in 1 / (1 + e^{z}), and e^{−z} / (1 + e^{−z}) puts the wrong term on top (the
+stable form for z < 0 is e^{z} / (1 + e^{z})).
+
+### `tanh-via-sigmoid`
+tanh(z) = 2σ(2z) − 1: the sigmoid takes 2z. 2σ(z) − 1 is tanh(z/2), right in sign and
+at 0 but too flat.
+
+### `other-derivative`
+The derivative of the other activation, both given the output a: σ' = a (1 − a) for
+the sigmoid, tanh' = 1 − a² for tanh.
+
+### `activation-forgotten`
+An activation is missing: the hidden layer's a1 = f(z1) (without it, two linear layers
+are one linear layer), or the output's p = σ(z2) (then p is a logit, not a
+probability).
+
+### `output-activation`
+The hidden activation is applied to the output layer too. z2 = a1 W2 + b2 is the logit
+and stays linear; only p = σ(z2) follows it (a ReLU there turns every negative logit
+into 0, and its p into 0.5).
+
+### `activation-argument`
+The `activation` argument is not followed: the same f is used for 'relu' and 'tanh'
+(a hard-coded choice, or a test of the string that never matches).
+
+### `product-shapes`
+A matrix product whose inner sizes differ (NumPy: "mismatch in its core dimension", "not
+aligned"). Rows are samples, so a layer is X @ W, (N, D) @ (D, H) → (N, H); W @ X is the
+column convention of some textbooks. Write each factor's shape down and look for the
+order, or a `.T` missing or extra.
+
+### `one-sided-difference`
+One-sided differences, (f(x + ε e_i) − f(x)) / ε or (f(x) − f(x − ε e_i)) / ε, where the
+contract asks for central ones, (f(x + ε e_i) − f(x − ε e_i)) / (2ε). The one-sided
+error grows like ε times the second derivative (about 10⁻⁵ here), the central one like
+ε² times the third (about 10⁻¹⁰): a checker built on one-sided differences cannot tell
+a right gradient from a slightly wrong one.
+
+### `ignores-input`
+A wrong output stays exactly the same when one of the inputs changes (the check calls
+the answer again with that input changed twice, once scaled and once with its signs
+flipped), while the right output changes with it: the answer does not read that
+argument. Most often a global variable stands in its place — a notebook's `W1` or `lr`
+from an earlier cell, where the function should use its parameter — or another
+argument is used twice (`dz > 0` for the mask where `z > 0` is meant). Outputs that are
+constant (all zeros), not finite, or explained by a named mistake are not judged this way.
+
+### `not-an-array`
+A Python list (or tuple) where the contract asks for a NumPy array, e.g. from a list
+comprehension. Its numbers are judged as `np.array` of it, but the code that calls it
+cannot use it: a list has no `.shape` or `.dtype`, `+` joins two lists, and `*` repeats
+one. Compute on the whole array with NumPy, or wrap the list in `np.array(...)`.
 
 ### `missing-return`
 The function returned None: its last line computes the answer but does not `return` it

@@ -23,6 +23,10 @@ class CaseResult:
     passed: bool
     diagnoses: list[str] = field(default_factory=list)
     message: str = ""
+    # for settle(): the numbers were compared (not an error), and the case's `scale` came
+    # from single numbers only (where two numbers always have some ratio)
+    compared: bool = field(default=False, repr=False, compare=False)
+    lone_factor: bool = field(default=False, repr=False, compare=False)
 
     def as_dict(self) -> dict:
         return {

@@ -7,13 +7,18 @@ numbers, so they can cross a process boundary as ``.npy`` data, never as pickles
 
 from __future__ import annotations
 
+import io
+import os
 import signal
+import sys
+import sysconfig
 import threading
+import time
 import traceback
 import unicodedata
 import warnings
 from collections.abc import Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,12 +28,21 @@ from .catalogue import Case, Exercise, copy_inputs
 
 __all__ = ["Outcome", "run_case", "to_number_array", "CaseTimeout", "printable"]
 
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_STDLIB_DIR = sysconfig.get_paths()["stdlib"]
+
 # text that reorders or redraws what a terminal shows: bidirectional overrides and isolates
 _BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 
 
-class CaseTimeout(Exception):
-    """Raised inside the answer when its time is up."""
+class CaseTimeout(BaseException):
+    """Raised inside the answer when its time is up: a BaseException, so that an answer's
+    ``except Exception`` around a loop does not swallow it (KeyboardInterrupt's rank)."""
+
+
+# once the time is up the alarm repeats, every REPEAT seconds, until the answer lets go: a
+# bare ``except:`` inside an endless loop swallows one CaseTimeout, rarely all of them
+REPEAT = 0.05
 
 
 @dataclass
@@ -40,6 +54,8 @@ class Outcome:
     outputs: dict[str, np.ndarray] = field(default_factory=dict)
     bad_outputs: dict[str, str] = field(default_factory=dict)  # output -> why it is unusable
     mutated: list[str] = field(default_factory=list)  # inputs the answer wrote into
+    listed: list[str] = field(default_factory=list)  # outputs returned as lists or tuples
+    ignored: dict[str, list[str]] = field(default_factory=dict)  # output -> inputs it ignores
     warnings: list[str] = field(default_factory=list)
 
 
@@ -106,6 +122,50 @@ def _how_changed(before: Any, after: Any) -> str:
     )
 
 
+class _Deadline:
+    """What the alarm does once the time is up: raise CaseTimeout where the answer is, and
+    again at each line it runs next (a line tracer on the answer's frames), so that a bare
+    ``except:`` in an endless loop cannot swallow the stop: the handler's own line raises
+    it again, outside the ``try``. Everything is put back when the case ends."""
+
+    def __init__(self, seconds: float) -> None:
+        self.message = (
+            f"did not finish within {seconds:g} s (an endless loop, or a recursion with no end?)"
+        )
+        self.armed = True
+        self.traced: list[tuple[Any, Any]] = []  # (frame, its tracer before ours)
+        self.previous_trace = sys.gettrace()
+
+    def _answers(self, frame: Any) -> bool:
+        """A frame of the answer's code (not this package's, not the standard library's)."""
+        name = frame.f_code.co_filename
+        return not name.startswith((_PACKAGE_DIR, _STDLIB_DIR))
+
+    def tracer(self, frame: Any, event: str, arg: Any) -> Any:
+        if self.armed and event == "line" and self._answers(frame):
+            raise CaseTimeout(self.message)
+        return self.tracer
+
+    def on_alarm(self, signum: int, frame: Any) -> None:
+        if not self.armed:
+            return
+        here = frame
+        while here is not None:
+            if here.f_trace is not self.tracer:
+                self.traced.append((here, here.f_trace))
+                here.f_trace = self.tracer
+            here = here.f_back
+        sys.settrace(self.tracer)
+        raise CaseTimeout(self.message)
+
+    def disarm(self) -> None:
+        self.armed = False
+        sys.settrace(self.previous_trace)
+        for frame, before in reversed(self.traced):
+            frame.f_trace = before
+        self.traced.clear()
+
+
 @contextmanager
 def time_limit(seconds: float | None):
     """Raise CaseTimeout here after ``seconds`` (POSIX main thread only; elsewhere no limit)."""
@@ -113,17 +173,24 @@ def time_limit(seconds: float | None):
     if seconds is None or not usable:
         yield
         return
-
-    def on_alarm(signum, frame):
-        raise CaseTimeout(f"did not finish within {seconds:g} s (an endless loop?)")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    deadline = _Deadline(seconds)
+    previous = signal.signal(signal.SIGALRM, deadline.on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        # an alarm may still land on any line here: each step runs in a finally of the one
+        # before, so the timer, the handler and the tracer are put back whatever is raised
+        try:
+            deadline.armed = False  # from here the alarm and the tracer raise nothing
+        finally:
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            finally:
+                try:
+                    signal.signal(signal.SIGALRM, previous)
+                finally:
+                    deadline.disarm()
 
 
 def describe_error(exc: BaseException, filename: str | None = None) -> str:
@@ -134,10 +201,107 @@ def describe_error(exc: BaseException, filename: str | None = None) -> str:
         return f"called sys.exit({exc.code!r}); an exercise must return, not exit"
     text = printable(f"raised {type(exc).__name__}: {exc}".strip())
     frames = traceback.extract_tb(exc.__traceback__)
-    mine = [f for f in frames if filename and f.filename == filename]
+    if filename:
+        mine = [f for f in frames if f.filename == filename]
+    else:  # in-process: the answer's frames are the ones outside this package
+        mine = [f for f in frames if not f.filename.startswith(_PACKAGE_DIR)]
     if mine:
-        text += printable(f" (line {mine[-1].lineno}: {(mine[-1].line or '').strip()})")
+        line = (mine[-1].line or "").strip()
+        text += printable(f" (line {mine[-1].lineno}{': ' + line if line else ''})")
+    if isinstance(exc, RecursionError):
+        text += "; a function that calls itself with nothing to stop it (or far too deep)"
     return text
+
+
+def memory_message(exc: MemoryError, memory_mb: int | None) -> str:
+    """Running out of memory, with NumPy's own words (the size asked for) and the limit."""
+    asked = printable(str(exc)).strip()
+    limit = f" (the check allows {memory_mb} MB)" if memory_mb else ""
+    return (
+        "ran out of memory"
+        + (f": {asked}" if asked else "")
+        + limit
+        + ("; an array far larger than the case's inputs?")
+    )
+
+
+# two changes of an input, (scale, shift): the second flips signs, so that a mask such as
+# z >= 0, which the first may leave as it was, changes too
+CHANGES = ((2.0, 0.25), (-1.5, 0.5))
+
+
+def perturbed(inputs: dict[str, Any], key: str, change: tuple[float, float]) -> dict | None:
+    """Copies of ``inputs`` with the float number or float arrays under ``key`` changed to
+    a v + b; None when ``key`` holds nothing of the kind (labels, sizes, names)."""
+    a, b = change
+
+    def changed(value: Any) -> Any:
+        if isinstance(value, float):
+            return a * value + b
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            return (a * value + b).astype(value.dtype)
+        if isinstance(value, dict) and value:
+            parts = {k: changed(v) for k, v in value.items()}
+            return None if any(v is None for v in parts.values()) else parts
+        return None
+
+    new = changed(inputs[key])
+    return None if new is None else {**copy_inputs(inputs), key: new}
+
+
+def ignored_inputs(
+    exercise: Exercise,
+    namespace: Mapping[str, Any],
+    case: Case,
+    outputs: dict[str, np.ndarray],
+    seconds: float | None,
+) -> dict[str, list[str]]:
+    """For each finite output, the inputs whose two changes (CHANGES) both leave it bit for
+    bit the same: the answer does not read them (a global used in their place). Functions
+    only, ordinary cases only: a class's case trains a network, too long to repeat, and
+    outputs saturated by extreme inputs stay the same for a reason."""
+    if case.judge is not None or "extreme" in case.tags:
+        return {}
+    if any(isinstance(namespace.get(e), type) for e in exercise.entries):
+        return {}
+    finite = {k: v for k, v in outputs.items() if _varied(v)}
+    ignored: dict[str, list[str]] = {}
+    quiet = io.StringIO()  # what the answer prints again is not shown twice
+    with warnings.catch_warnings(), np.errstate(all="ignore"), time_limit(seconds):
+        warnings.simplefilter("ignore")
+        for key in case.inputs:
+            same = set(finite)
+            for change in CHANGES:
+                inputs = perturbed(case.inputs, key, change)
+                if inputs is None or not same:
+                    same = set()
+                    break
+                try:
+                    with redirect_stdout(quiet), redirect_stderr(quiet):
+                        again = exercise.probe(namespace, inputs)
+                    same = {n for n in same if _same(again.get(n), finite[n])}
+                except Exception:  # an answer that cannot take the change says nothing
+                    same = set()
+            for name in same:
+                ignored.setdefault(name, []).append(key)
+    return ignored
+
+
+def _varied(output: np.ndarray) -> bool:
+    """Finite and not one value repeated (nor a 0): all zeros, all NaN or all ones stay the
+    same whatever the inputs, so their staying the same tells nothing."""
+    values = output.astype(np.float64).ravel()
+    if values.size == 0 or not np.all(np.isfinite(values)):
+        return False
+    return bool(values[0] != 0) if values.size == 1 else bool(np.ptp(values) > 0)
+
+
+def _same(value: Any, before: np.ndarray) -> bool:
+    try:
+        after = to_number_array(value)
+    except TypeError:
+        return False
+    return after.shape == before.shape and np.array_equal(after, before)
 
 
 def run_case(
@@ -146,9 +310,14 @@ def run_case(
     case: Case,
     seconds: float | None = None,
     filename: str | None = None,
+    memory_mb: int | None = None,
 ) -> Outcome:
-    """Call the answer in ``namespace`` on copies of ``case.inputs``; its errors become text."""
+    """Call the answer in ``namespace`` on copies of ``case.inputs``; its errors become text.
+
+    ``filename``: the answer's file (its line is named in an error); ``memory_mb``: the
+    sandbox's memory limit, named when the answer runs out of memory."""
     args = copy_inputs(case.inputs)
+    started = time.monotonic()
     caught: list[warnings.WarningMessage] = []
     try:
         with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
@@ -157,8 +326,8 @@ def run_case(
                 raw = exercise.probe(namespace, args)
     except CaseTimeout as exc:
         return Outcome("timeout", str(exc))
-    except MemoryError:
-        return Outcome("error", "ran out of memory (the limit is there to protect your machine)")
+    except MemoryError as exc:
+        return Outcome("error", memory_message(exc, memory_mb))
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # SystemExit included: the learner's code must not end us
@@ -166,9 +335,18 @@ def run_case(
     outcome = Outcome("ok")
     for key, value in raw.items():
         try:
-            outcome.outputs[key] = to_number_array(value)
+            outcome.outputs[key] = np.array(to_number_array(value), copy=True)
         except TypeError as exc:
             outcome.bad_outputs[key] = str(exc)
+        else:
+            if isinstance(value, (list, tuple)):
+                outcome.listed.append(key)
+    if seconds is not None:
+        seconds = max(seconds - (time.monotonic() - started), 0.05)
+    try:
+        outcome.ignored = ignored_inputs(exercise, namespace, case, outcome.outputs, seconds)
+    except CaseTimeout:  # the answer did finish on the case itself: judged as it is
+        pass
     outcome.mutated = [
         k + _how_changed(case.inputs[k], args[k])
         for k in case.inputs

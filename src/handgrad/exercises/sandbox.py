@@ -208,17 +208,32 @@ def check_file(
 
 def _stopped_message(returncode: int | None, timed_out: bool, seconds: float) -> str:
     if timed_out:
-        return f"did not finish within {seconds:g} s (an endless loop?); it was stopped"
+        return (
+            f"did not finish within {seconds:g} s (an endless loop, or a recursion with no "
+            "end?); it was stopped"
+        )
     if returncode is not None and returncode < 0:
         try:
             name = signal.Signals(-returncode).name
         except ValueError:
             name = f"signal {-returncode}"
-        why = {"SIGXCPU": "used too much CPU time", "SIGXFSZ": "wrote too large a file"}.get(
-            name, "crashed"
-        )
+        why = {
+            "SIGXCPU": "used too much CPU time",
+            "SIGXFSZ": "wrote too large a file",
+            "SIGSEGV": "crashed: a recursion deeper than the stack (after "
+            "sys.setrecursionlimit), or a crash in compiled code",
+        }.get(name, "crashed")
         return f"the process {why} ({name})"
     return f"the process ended early (exit status {returncode}), e.g. through os._exit"
+
+
+def _ignored(value: object) -> dict[str, list[str]]:
+    """The ``ignored`` field: output -> the inputs that did not change it."""
+    if not isinstance(value, dict) or not all(
+        isinstance(v, list) and all(isinstance(i, str) for i in v) for v in value.values()
+    ):
+        raise _channel.ChannelError("a case's ignored inputs that are not lists of names")
+    return {printable(str(k)): [printable(i) for i in v] for k, v in value.items()}
 
 
 def _outcome(message: dict) -> Outcome:
@@ -243,6 +258,8 @@ def _outcome(message: dict) -> Outcome:
         outputs={str(k): _channel.text_array(v) for k, v in outputs.items()},
         bad_outputs={printable(str(k)): printable(v) for k, v in bad.items()},
         mutated=strings(message.get("mutated"), "changed inputs"),
+        listed=strings(message.get("listed"), "outputs returned as lists"),
+        ignored=_ignored(message.get("ignored")),
         warnings=strings(message.get("warnings"), "warnings"),
     )
 

@@ -1,0 +1,124 @@
+"""An answer that loops, recurses or allocates without end stops within one time limit, with
+a message that says what happened, in a notebook (in-process) as in the sandbox."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+import handgrad.exercises as ex
+from handgrad.exercises import check_file, get
+
+RELU = get("relu")
+
+SWALLOWING = {
+    "except Exception": "except Exception:\n            pass",
+    "bare except": "except:\n            pass",
+    "except BaseException": "except BaseException:\n            continue",
+}
+
+
+def _answer(source: str):
+    namespace: dict = {"np": np}
+    exec(compile(source, "<learner>", "exec"), namespace)
+    return namespace["relu"]
+
+
+@pytest.mark.parametrize("handler", sorted(SWALLOWING))
+def test_an_endless_loop_that_swallows_the_stop_is_stopped(handler):
+    """The stop is raised again at the answer's next line: the handler's own line raises it
+    outside the try, so even a bare except lets go (it used to hang the check for good)."""
+    relu = _answer(
+        "calls = []\n"
+        "def relu(z):\n"
+        "    calls.append(1)\n"
+        "    while True:\n"
+        "        try:\n"
+        "            sum(range(1000))\n"
+        f"        {SWALLOWING[handler]}\n"
+    )
+    trace_before = sys.gettrace()
+    result = ex.check("relu", relu, timeout=0.2)
+    assert not result.passed
+    assert "did not finish within 0.2 s" in result.cases[0].message
+    assert relu.__globals__["calls"] == [1]  # the other cases were not run
+    assert sys.gettrace() is trace_before  # the line tracer is gone again
+    assert sys._getframe().f_trace is None
+
+
+def test_after_a_stopped_loop_a_right_answer_runs_untouched():
+    ex.check("relu", _answer("def relu(z):\n    while True:\n        pass\n"), timeout=0.2)
+    assert ex.check("relu", lambda z: np.maximum(z, 0)).passed
+
+
+def test_endless_recursion_names_the_line_and_the_cause():
+    result = ex.check("relu", _answer("def relu(z):\n    return relu(z)\n"))
+    message = result.cases[0].message
+    assert message.startswith("raised RecursionError")
+    assert "calls itself with nothing to stop it" in message
+
+
+def test_a_memory_bomb_says_how_much_it_asked_for():
+    result = ex.check("relu", _answer("def relu(z):\n    return np.ones((10**6, 10**6))\n"))
+    message = result.cases[0].message
+    assert message.startswith("ran out of memory: Unable to allocate 7.28 TiB"), message
+    assert "(1000000, 1000000)" in message and "MB)" not in message  # no limit in-process
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "source,expected",
+    [
+        (
+            "import numpy as np\ndef relu(z):\n    return np.ones((10**6, 10**6))\n",
+            "ran out of memory: Unable to allocate 7.28 TiB",
+        ),
+        (  # grows until the address-space limit: NumPy's words then name a smaller array
+            "import numpy as np\nkept = []\ndef relu(z):\n    while True:\n"
+            "        kept.append(np.ones(10**7))\n",
+            "ran out of memory",
+        ),
+        ("def relu(z):\n    return relu(z)\n", "calls itself with nothing to stop it"),
+    ],
+    ids=["one huge array", "a growing list", "recursion"],
+)
+def test_the_sandbox_reports_memory_and_recursion(tmp_path, source, expected):
+    path = tmp_path / "relu.py"
+    path.write_text(source)
+    result = check_file(RELU, path, timeout=60)
+    assert not result.passed
+    message = result.cases[0].message
+    assert expected in message, str(result)
+    if "memory" in expected:
+        assert "(the check allows 2048 MB)" in message
+    else:
+        assert "(line 2: return relu(z))" in message
+
+
+def test_the_alarm_the_handler_and_the_tracer_are_put_back_however_the_case_ends():
+    """Answers that end just before, at or after their limit (the alarm repeating meanwhile):
+    whichever way each case ends, nothing of the time limit is left behind."""
+    import signal
+
+    handler_before = signal.getsignal(signal.SIGALRM)
+    trace_before = sys.gettrace()
+    relu = _answer(
+        "import time\n"
+        "def relu(z):\n"
+        "    end = time.monotonic() + 0.01 * (len(z.ravel()) % 7)\n"
+        "    while time.monotonic() < end:\n"
+        "        try:\n"
+        "            pass\n"
+        "        except BaseException:\n"
+        "            pass\n"
+        "    return np.maximum(z, 0)\n"
+    )
+    for limit in (0.005, 0.01, 0.02, 0.03, 0.05):
+        ex.check("relu", relu, timeout=limit)  # passed or not, depending on the machine
+        assert signal.getsignal(signal.SIGALRM) is handler_before
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        assert sys.gettrace() is trace_before
+        assert sys._getframe().f_trace is None
+    assert ex.check("relu", lambda z: np.maximum(z, 0)).passed
