@@ -27,12 +27,13 @@ to a few ulps in float64. Everything else takes the reference path.
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 import threading
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -53,7 +54,7 @@ from ..nn.optim import SGD, Adam, Optimizer, RMSProp
 from . import blas, threads
 from .fast_losses import LossKernel
 from .fast_updates import Update
-from .guard import weight_checks
+from .guard import WeightChecks, weight_layout
 
 __all__ = [
     "FastStep",
@@ -289,39 +290,55 @@ class BatchGather:
 
 def fast_step(model: Module, loss: Loss, optimizer: Optimizer, l2: L2Penalty | None,
               X: np.ndarray, target: np.ndarray, y_metrics: np.ndarray | None,
-              ) -> FastStep:  # fmt: skip
+              pieces: Pieces | None = None) -> FastStep:  # fmt: skip
     """A ``FastStep`` for this call: the one the model's previous ``fit`` call left
     (``release``), with its buffers, when it was built for the same pieces (the same
     layers, parameters, loss, optimizer, dtypes, row shapes and thread count, which
     ``threads.available`` gives for the work); else a new one. The cache holds the model
     weakly and one step per model; a step taken from it is out of it until released, so
-    two calls at once never share buffers. (The caller has checked ``supports``.)"""
-    key = _key(model, loss, optimizer, X, target, y_metrics)
+    two calls at once never share buffers. (The caller has checked ``supports``.)
+    ``pieces``: ``pieces_of(model, loss, optimizer)`` when the caller has it, unchanged."""
+    pieces = pieces or pieces_of(model, loss, optimizer)
+    key = _key(pieces, X, target, y_metrics)
     with _LOCK:
         cached = _CACHE.pop(model, None)
-    if cached is not None and cached.key == key and key[0]:
+    if cached is not None and pieces is not None and cached.fits(key, pieces):
         cached.begin(l2, X, target, y_metrics)
         return cached
-    count = key[-1] if key[0] else _gather_threads(X)
+    count = key[-1] if pieces is not None else _gather_threads(X)
     return FastStep(model, loss, optimizer, l2, X, target, y_metrics, key=key, thread_count=count)
 
 
 def cached_step(model: Module, loss: Loss, optimizer: Optimizer, l2: L2Penalty | None,
                 X: np.ndarray, target: np.ndarray, y_metrics: np.ndarray | None,
-                ) -> FastStep | None:  # fmt: skip
+                pieces: Pieces | None = None) -> FastStep | None:  # fmt: skip
     """``fast_step``'s cached step when there is one for these very pieces, else None (the
     cache then stays as it was). No ``supports`` needed first: a step is cached only for
-    pieces it supports, and an equal key means that still holds (``_key``)."""
-    key = _key(model, loss, optimizer, X, target, y_metrics)
-    if not key[0]:
+    pieces it supports, and equal pieces mean that still holds (``pieces_of``)."""
+    pieces = pieces or pieces_of(model, loss, optimizer)
+    if pieces is None:
         return None
+    key = _key(pieces, X, target, y_metrics)
     with _LOCK:
         cached = _CACHE.get(model)
-        if cached is None or cached.key != key:
+        if cached is None or not cached.fits(key, pieces):
             return None
         del _CACHE[model]
     cached.begin(l2, X, target, y_metrics)
     return cached
+
+
+def known_shapes(model: Module, pieces: Pieces | None) -> tuple[Any, ...] | None:
+    """What the model's last ``fit`` call learned of its inputs and outputs from the layers
+    (``FastStep.shapes``: X's dtype, the width of X's rows or None, one output row's
+    shape), when the step it left is still there and was built for these very pieces; else
+    None. The step is not taken: ``cached_step`` takes it once the data are checked."""
+    if pieces is None:
+        return None
+    cached = _CACHE.get(model)
+    if cached is None or cached.shapes is None or not cached.same_pieces(pieces):
+        return None
+    return cached.shapes
 
 
 def release(model: Module, step: FastStep) -> None:
@@ -335,6 +352,10 @@ _CACHE: weakref.WeakKeyDictionary[Module, FastStep] = weakref.WeakKeyDictionary(
 _NO_GRADIENT = np.empty(0)  # a step's dL/d(outputs) before its first loss (shared: never written)
 _NO_GRADIENT.flags.writeable = False
 _LOCK = threading.Lock()
+_VALUE, _GRAD = operator.attrgetter("value"), operator.attrgetter("grad")
+_SHAPE, _DTYPE = operator.attrgetter("shape"), operator.attrgetter("dtype")
+_C_CONTIGUOUS = operator.attrgetter("flags.c_contiguous")
+_DEREF = weakref.ref.__call__  # a weak reference's object (None once it is gone)
 
 
 def _gather_threads(X: np.ndarray) -> int:
@@ -343,48 +364,65 @@ def _gather_threads(X: np.ndarray) -> int:
     return threads.available(1024 * math.prod(X.shape[1:]))
 
 
-def _key(
-    model: Module,
-    loss: Loss,
-    optimizer: Optimizer,
-    X: np.ndarray,
-    target: np.ndarray,
-    y_metrics: np.ndarray | None,
-) -> tuple[Any, ...]:
-    """What a cached step's kernels and buffers were built for, in one pass: the pieces'
-    ids and types, the parameters' ids, values, gradients and shapes, the loss's reduction, the
-    rows' dtypes and shapes, and last the batch gather's thread count now. It starts with
-    True when the pieces are of the built-in types and nothing ``supports`` looks at has
-    changed in a way the ids cannot show (no ``forward``/``backward``/``step`` set on an
-    instance, every parameter's value a C-contiguous array of X's dtype), else it is
-    (False,). Ids are safe: the cached step keeps every object and array it names alive
-    (the values through its ``weight_checks``). A value rebound between calls, even to a
-    copy, is a new key: the guard's views of the values are the step's."""
+class Pieces(NamedTuple):
+    """What ``pieces_of`` found: the model's parameters, their values, and a key of
+    everything else a step's kernels and buffers depend on (see there)."""
+
+    key: tuple[Any, ...]
+    params: list[Any]
+    values: list[np.ndarray]
+
+
+def pieces_of(model: Module, loss: Loss, optimizer: Optimizer) -> Pieces | None:
+    """The pieces of a ``fit`` call as a cached step knows them, or None when they are not
+    of the built-in types or not plain (a ``forward``/``backward``/``step`` set on an
+    instance, a parameter's value not a C-contiguous array). The key: the pieces' ids and
+    types, the loss's reduction, the layers' widths, the parameters' ids, gradients' ids,
+    values' shapes and dtypes. The values themselves are compared by identity
+    (``FastStep.same_pieces``), so that a value rebound between calls, even to a copy,
+    gets a step of its own, and a step keeps no value alive. Ids are safe: the step keeps
+    every other object the key names alive. C-level maps only: this runs on every call."""
     layers = model.layers if type(model) is Sequential else [model]
     if not _built_in(model, layers, loss, optimizer):
+        return None
+    params = model.parameters()
+    values = [*map(_VALUE, params)]
+    if not (all(map(isinstance, values, _ARRAY)) and all(map(_C_CONTIGUOUS, values))):
+        return None
+    key = (
+        type(model), type(loss), id(loss), loss.reduction, type(optimizer), id(optimizer),
+        *map(type, layers), *map(id, layers),
+        *map(getattr, layers, _IN_FEATURES, _NONE), *map(getattr, layers, _OUT_FEATURES, _NONE),
+        *map(id, params), *map(id, map(_GRAD, params)),
+        *map(_SHAPE, values), *map(_DTYPE, values),
+    )  # fmt: skip
+    opt_params = optimizer.params
+    if opt_params != params:  # (Parameters compare by identity; the rare case: a loop)
+        own = [p.value for p in opt_params]
+        if not (all(map(isinstance, own, _ARRAY)) and all(map(_C_CONTIGUOUS, own))):
+            return None
+        key += ("the optimizer's own", *map(id, opt_params), *map(_SHAPE, own), *map(_DTYPE, own))
+    return Pieces(key, params, values)
+
+
+_ARRAY = itertools.repeat(np.ndarray)
+_NONE = itertools.repeat(None)
+_IN_FEATURES, _OUT_FEATURES = itertools.repeat("in_features"), itertools.repeat("out_features")
+
+
+def _key(
+    pieces: Pieces | None, X: np.ndarray, target: np.ndarray, y_metrics: np.ndarray | None
+) -> tuple[Any, ...]:
+    """What a cached step's kernels and buffers were built for: the pieces' key, the rows'
+    dtypes and shapes, and last the batch gather's thread count now; (False,) when the
+    pieces are not plain (``pieces_of`` gave None)."""
+    if pieces is None:
         return (False,)
-    dtype = X.dtype
-    key: list[Any] = [True, type(model), type(loss), id(loss), loss.reduction]
-    key += (type(optimizer), id(optimizer), *map(type, layers), *map(id, layers))
-    params, opt_params = model.parameters(), optimizer.params
-    for p in params:
-        value = p.value  # (``_plain``, inline: this loop runs on every call)
-        if not (
-            isinstance(value, np.ndarray) and value.dtype == dtype and value.flags.c_contiguous
-        ):
-            return (False,)
-        key += (id(p), id(value), id(p.grad), value.shape)
-    if len(opt_params) == len(params) and all(map(operator.is_, opt_params, params)):
-        key.append("the model's parameters")  # (checked above)
-    else:
-        for p in opt_params:
-            if not _plain(p.value, dtype):
-                return (False,)
-            key += (id(p), p.value.shape)
-    key += (dtype, X.shape[1:], target.dtype, target.shape[1:])
-    key += (None, None) if y_metrics is None else (y_metrics.dtype, y_metrics.shape[1:])
-    key.append(_gather_threads(X))
-    return tuple(key)
+    tail = (None, None) if y_metrics is None else (y_metrics.dtype, y_metrics.shape[1:])
+    return (
+        *pieces.key, X.dtype, X.shape[1:], target.dtype, target.shape[1:], *tail,
+        _gather_threads(X),
+    )  # fmt: skip
 
 
 class FastStep:
@@ -405,7 +443,12 @@ class FastStep:
         self.step = Update(optimizer).step
         self.l2 = l2
         self.params = model.parameters()
-        self.weight_checks = weight_checks(self.params)  # the guard's, kept for every call
+        # the values it was built for, weakly: a value rebound between calls is not kept
+        self._values = [weakref.ref(p.value) for p in self.params]
+        self._weight_layout = weight_layout([p.value for p in self.params])  # the guard's
+        # what fit learned of the inputs and outputs for these pieces (``known_shapes``)
+        self.shapes: tuple[Any, ...] | None = None
+        self.snapshot: Any = None  # the guard's last snapshot, its buffers reused (``guard``)
         # 0 * g is 0 for finite g, NaN otherwise: a dot product decides for small g; large g
         # the sum of |g| (``blas.all_finite``: one pass on the BLAS's threads)
         self._checks = [
@@ -415,6 +458,21 @@ class FastStep:
         ]
         self._large = [p.grad for p in self.params if p.grad.size > DOT_CHECK_MAX]
         self._grad: np.ndarray = np.empty(0)
+
+    def same_pieces(self, pieces: Pieces) -> bool:
+        """Built for these pieces: an equal key (``pieces_of``) and the very same values."""
+        return self.key[: len(pieces.key)] == pieces.key and all(
+            map(operator.is_, map(_DEREF, self._values), pieces.values)
+        )
+
+    def fits(self, key: tuple[Any, ...], pieces: Pieces) -> bool:
+        """Built for this call: the same key (``_key``) and the very same values."""
+        return self.key == key and all(map(operator.is_, map(_DEREF, self._values), pieces.values))
+
+    def weight_checks(self) -> WeightChecks:
+        """The guard's weight checks, on the values of now (the same the step was built
+        for while it serves a call)."""
+        return WeightChecks([*map(_VALUE, self.params)], self._weight_layout)
 
     def begin(
         self,

@@ -9,22 +9,26 @@ from __future__ import annotations
 
 import copy
 import functools
+import itertools
 import math
+import operator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..nn._checks import DOT_CHECK_MAX, NonFiniteError, all_finite, check_finite
+from ..nn._checks import DOT_CHECK_MAX, NonFiniteError, check_finite
 from ..nn.layers import Module, Parameter
 from ..nn.losses import Loss
 from ..nn.optim import SGD, Adam, RMSProp
+from . import blas
 from .batching import evaluate
 from .inputs import Metric
 
 if TYPE_CHECKING:
     from .steps import Step
 
-__all__ = ["DivergenceGuard", "Snapshot", "weight_checks"]
+__all__ = ["DivergenceGuard", "Snapshot", "WeightChecks", "weight_layout"]
 
 WEIGHT_NOT_FINITE = "an update made a weight NaN or inf"
 
@@ -55,29 +59,26 @@ class DivergenceGuard:
 
     def __init__(self, step: Any, params: list[Parameter], optimizer: Any, replay: bool):
         self.step, self.params, self.optimizer, self.replay = step, params, optimizer, replay
-        kept = getattr(step, "weight_checks", None)  # (a fast step keeps them from call to call)
-        self._checks = weight_checks(params) if kept is None else kept
+        kept = getattr(step, "weight_checks", None)  # (a fast step keeps the layout)
+        self._checks = WeightChecks([p.value for p in params]) if kept is None else kept()
         self.check_weights = self.weights_finite()  # (fit's loop has "invalid" off already)
-        self.snapshot: Snapshot | None = None
+        # (a fast step keeps the last snapshot's buffers from call to call)
+        self.snapshot: Snapshot | None = getattr(step, "snapshot", None)
         self.since: list[np.ndarray] = []  # the batches whose updates followed the snapshot
         self.renew = True
 
     def weights_finite(self) -> bool:
-        """One pass per parameter: a dot product with zeros (0 * w is 0 for finite w, NaN
-        for NaN or inf) for small contiguous weights, the engine's ``all_finite`` for the
-        rest (a longer dot product wakes every BLAS thread).
+        """True if every weight is finite (``WeightChecks``).
         (Called where NumPy's "invalid" warning is off: fit's loop.)"""
-        for w, zeros in self._checks:
-            finite = all_finite(w) if zeros is None else not math.isnan(w.dot(zeros))
-            if not finite:
-                return False
-        return True
+        return self._checks.all_finite()
 
     def before_step(self, idx: np.ndarray) -> None:
         """Called with the batch whose update is about to be applied (its loss was finite)."""
         if self.renew or not self.replay:
             if self.snapshot is None:
                 self.snapshot = Snapshot(self.params, self.optimizer)
+                if hasattr(self.step, "snapshot"):
+                    self.step.snapshot = self.snapshot
             else:
                 self.snapshot.take()
             self.since = []
@@ -106,24 +107,47 @@ class DivergenceGuard:
         return 0
 
 
-def weight_checks(params: list[Parameter]) -> list[tuple[np.ndarray, np.ndarray | None]]:
-    """What ``DivergenceGuard.weights_finite`` runs on: a flat view of each small contiguous
-    value with zeros to dot it with, (value, None) for the rest. Valid while the values are
-    those arrays: ``fast.FastStep`` keeps the list for every call it serves (its key holds
-    the values' ids)."""
-    return [
-        (p.value.reshape(-1), _shared_zeros(p.value.size, p.value.dtype))
-        if p.value.size <= DOT_CHECK_MAX and p.value.flags.c_contiguous
-        else (p.value, None)
-        for p in params
-    ]
+class WeightChecks:
+    """Whether weights are finite, in one pass each: a small contiguous value is dotted
+    with zeros of its shape (``np.vdot``: 0 * w is 0 for finite w, NaN for NaN or inf), any
+    other by ``blas.all_finite`` (a large one: the BLAS's sum of |w|, on its threads).
+
+    ``layout``: ``weight_layout`` of the values, when kept (``fast.FastStep`` keeps it for
+    the values its key was built for); else it is worked out here. Nothing is kept of the
+    values beyond the check's life."""
+
+    def __init__(self, values: list[np.ndarray], layout: WeightLayout | None = None):
+        small, zeros = layout or weight_layout(values)
+        self.small = [*itertools.compress(values, small)]
+        self.zeros = zeros
+        self.others = [*itertools.compress(values, map(operator.not_, small))]
+
+    def all_finite(self) -> bool:
+        # (C-level maps: no Python line per weight)
+        return not any(map(math.isnan, map(_VDOT, self.small, self.zeros))) and all(
+            map(blas.all_finite, self.others)
+        )
+
+
+WeightLayout = tuple[list[bool], list[np.ndarray]]
+
+
+def weight_layout(values: list[np.ndarray]) -> WeightLayout:
+    """Which values ``WeightChecks`` dots with zeros (small and C-contiguous), and those
+    zeros (shared, read-only). Valid while the values keep their shapes, dtypes and layout."""
+    small = [v.size <= DOT_CHECK_MAX and v.flags.c_contiguous for v in values]
+    zeros = [_shared_zeros(v.shape, v.dtype) for v, s in zip(values, small) if s]
+    return small, zeros
+
+
+_VDOT = np.vdot
 
 
 @functools.lru_cache(maxsize=64)
-def _shared_zeros(size: int, dtype: np.dtype) -> np.ndarray:
-    """Zeros to dot a flat array with, shared by every guard: one read-only array per
-    size (up to ``DOT_CHECK_MAX``) and dtype."""
-    zeros = np.zeros(size, dtype)
+def _shared_zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """Zeros to dot an array with, shared by every guard: one read-only array per shape
+    (of up to ``DOT_CHECK_MAX`` elements) and dtype."""
+    zeros = np.zeros(shape, dtype)
     zeros.flags.writeable = False
     return zeros
 
@@ -221,24 +245,34 @@ class Snapshot:
         self.values = [p.value.copy() for p in params]
         self.builtin = type(optimizer) in (SGD, Adam, RMSProp)
         if self.builtin:
-            self.arrays = [(a, a.copy()) for s in optimizer.state for a in s.values()]
+            self.arrays = [(a, a.copy()) for a in _state_arrays(optimizer)]
         self.opt = self._optimizer_state()
 
     def _optimizer_state(self) -> dict[str, Any]:
+        state = dict(vars(self.optimizer))
+        state.pop("params", None)
         if self.builtin:
-            return {k: v for k, v in vars(self.optimizer).items() if k not in ("params", "state")}
+            state.pop("state", None)
+            return state
         memo: dict[int, Any] = {id(p): p for p in self.params}
-        state = {k: v for k, v in vars(self.optimizer).items() if k != "params"}
         return copy.deepcopy(state, memo)
 
     def take(self) -> None:
-        """Record the current state (reusing the arrays of the last one)."""
-        for keep, p in zip(self.values, self.params):
-            np.copyto(keep, p.value)
+        """Record the current state, into the arrays of the last one. (A snapshot kept from
+        call to call (``fast.FastStep.snapshot``) is taken again only for the same
+        parameters, whose values keep their shapes: the step's key says so; the optimizer's
+        state arrays are looked at here.)"""
+        [*map(np.copyto, self.values, map(_VALUE, self.params))]
         if self.builtin:
-            for a, keep in self.arrays:
-                np.copyto(keep, a)
+            arrays = _state_arrays(self.optimizer)
+            if len(arrays) == len(self.arrays) and all(map(operator.is_, arrays, self._current())):
+                [*map(np.copyto, map(_KEEP, self.arrays), arrays)]
+            else:  # (state arrays rebound, e.g. by a checkpoint's restore)
+                self.arrays = [(a, a.copy()) for a in arrays]
         self.opt = self._optimizer_state()
+
+    def _current(self) -> Iterator[np.ndarray]:
+        return map(_ARRAY, self.arrays)
 
     def restore(self) -> None:
         """Write the recorded state back into the same arrays and attributes."""
@@ -249,6 +283,15 @@ class Snapshot:
                 np.copyto(a, keep)
         for name, saved in self.opt.items():
             setattr(self.optimizer, name, _put_back(getattr(self.optimizer, name, None), saved))
+
+
+def _state_arrays(optimizer: Any) -> list[np.ndarray]:
+    """A built-in optimizer's state arrays, parameter by parameter."""
+    return [*itertools.chain.from_iterable(map(dict.values, optimizer.state))]
+
+
+_VALUE = operator.attrgetter("value")
+_ARRAY, _KEEP = operator.itemgetter(0), operator.itemgetter(1)
 
 
 def _put_back(current: Any, saved: Any, seen: set[int] | None = None) -> Any:

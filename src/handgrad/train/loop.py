@@ -43,6 +43,7 @@ from ..nn import NonFiniteError
 from ..nn.layers import Module
 from ..nn.losses import L2Penalty, Loss
 from ..nn.optim import Optimizer
+from . import fast
 from .batching import batches
 from .callbacks import Callback, History, ProgressBar, TrainingContext
 from .checkpoints import (
@@ -133,12 +134,13 @@ def fit(
         metrics,
         l2,
         resume_from,
+        fast,
     )
     # Ctrl-C is deferred from before on_train_begin: a callback that says "Ctrl-C keeps the
     # model" as training begins is true at once. Overflow shows up as a non-finite loss or
     # gradient, which the loop reports as divergence with a message that says what to do;
     # NumPy's own warnings would only precede it.
-    with deferred_interrupt() as run.interrupted, np.errstate(over="ignore", invalid="ignore"):
+    with deferred_interrupt(quiet_overflow=True) as run.interrupted:
         _begin(run, [*callbacks, *([ProgressBar()] if verbose else [])])
         # --- from here on, state changes: the Generator draws, the weights train
         _choose_step(run, fast)
@@ -176,15 +178,21 @@ def _prepare(
     metrics: Sequence[str | Metric],
     l2: L2Penalty | None,
     resume_from: str | Path | None,
+    fast_allowed: bool,
 ) -> Run:
-    """Check every input of ``fit`` (and a checkpoint against them); nothing changes yet."""
+    """Check every input of ``fit`` (and a checkpoint against them); nothing changes yet.
+    For the built-in pieces the model's last call left a fast step for (unchanged), the
+    model's dtype, input width and output shape come from that step (``fast.known_shapes``)."""
     epochs = count("epochs", epochs, 0)
     batch_size = count("batch_size", batch_size, 1)
     validation_data, validation_fraction = validation
     check_validation_arguments(validation_data, validation_fraction)
     rng = seeded(seed, rng)  # make_rng's Generator, kept from the seed's last call
-    X = prepare_inputs(model, X)
-    outputs_shape = output_shape(model, X)
+    pieces = fast.pieces_of(model, loss, optimizer) if fast_allowed else None
+    shapes = fast.known_shapes(model, pieces)
+    arrays_given = type(X) is np.ndarray and type(y) is np.ndarray  # (asarray runs no code)
+    X = prepare_inputs(model, X, known=shapes)
+    outputs_shape = output_shape(model, X) if shapes is None else shapes[2]
     y, target = prepare_target_and_form(loss, y, X, outputs_shape)
     n_val = 0 if validation_fraction is None else validation_rows(validation_fraction, len(X))
     if validation_data is not None:
@@ -212,6 +220,8 @@ def _prepare(
         None,
         resume_from,
         target=target,
+        # (the pieces as found above, while no code of the caller's has run since)
+        pieces=pieces if arrays_given and not metric_fns and validation_data is None else None,
     )
     if resume_from is not None:  # checked against this call; nothing changes yet
         run.resume = read_checkpoint(resume_from)
@@ -262,6 +272,9 @@ def _choose_step(run: Run, fast: bool) -> None:
         run.n_val = 0
     if run.resume is not None:
         run.resume.restore(run.model, run.optimizer, run.rng)
+    # the pieces still as _prepare found them, unless a callback (or a checkpoint) could
+    # have changed them since
+    same = run.pieces is not None and not run.callbacks and run.resume is None
     run.step = choose_step(
         run.model,
         run.loss,
@@ -273,7 +286,9 @@ def _choose_step(run: Run, fast: bool) -> None:
         outputs_shape=run.outputs_shape,
         with_metrics=bool(run.metric_fns),
         fast_allowed=fast,
+        pieces=run.pieces if same else None,
     )
+    _keep_shapes(run)
     # the guard replays batches only where that gives the same bits: the fast step, and
     # no callback acting between steps
     hooks = [_batch_end_hook(cb) for cb in run.callbacks]
@@ -289,6 +304,18 @@ def _choose_step(run: Run, fast: bool) -> None:
         sums = {k: int(v) if k == "seen" else float(v) for k, v in progress.items()}
         run.at = Position(run.resume.epoch, run.resume.step, run.resume.rng_state, sums)
     run.ctx.save_checkpoint = lambda target: _save(run, target)
+
+
+def _keep_shapes(run: Run) -> None:
+    """A new fast step built for the pieces _prepare found keeps what _prepare learned from
+    the layers (X's dtype and width, the output shape), for the model's next calls
+    (``fast.known_shapes``): only where the model fixes X's width."""
+    step = run.step
+    if type(step) is not fast.FastStep or step.shapes is not None or run.pieces is None:
+        return
+    width = getattr(run.model, "in_features", None)
+    if width is not None and step.same_pieces(run.pieces):
+        step.shapes = (run.X.dtype, width, run.outputs_shape)
 
 
 def _batch_end_hook(cb: Callback) -> Any:

@@ -60,6 +60,7 @@ class Run:
     at: Any = None  # the Position
     interrupted: dict[str, bool] = field(default_factory=dict)
     target: Any = None  # y in the loss's own form (``inputs.prepare_target_and_form``)
+    pieces: Any = None  # ``fast.pieces_of`` the model, loss and optimizer (None: not plain)
 
     @property
     def rows(self) -> int:
