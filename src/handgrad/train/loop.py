@@ -186,7 +186,8 @@ def _prepare(
     epochs = count("epochs", epochs, 0)
     batch_size = count("batch_size", batch_size, 1)
     validation_data, validation_fraction = validation
-    check_validation_arguments(validation_data, validation_fraction)
+    if validation_data is not None or validation_fraction is not None:
+        check_validation_arguments(validation_data, validation_fraction)
     rng = seeded(seed, rng)  # make_rng's Generator, kept from the seed's last call
     pieces = fast.pieces_of(model, loss, optimizer) if fast_allowed else None
     shapes = fast.known_shapes(model, pieces)
@@ -199,8 +200,9 @@ def _prepare(
         X_val = prepare_inputs(model, validation_data[0], "validation X")
         y_val = prepare_target(loss, validation_data[1], X_val, outputs_shape, "validation y")
         validation_data = (X_val, y_val)
-    metric_fns = resolve_metrics(metrics, loss)
-    try_metrics(metric_fns, model, X[:1], y[:1])
+    metric_fns = resolve_metrics(metrics, loss) if metrics else {}
+    if metric_fns:
+        try_metrics(metric_fns, model, X[:1], y[:1])
     run = Run(
         model,
         loss,
@@ -291,11 +293,13 @@ def _choose_step(run: Run, fast: bool) -> None:
     _keep_shapes(run)
     # the guard replays batches only where that gives the same bits: the fast step, and
     # no callback acting between steps
-    hooks = [_batch_end_hook(cb) for cb in run.callbacks]
-    run.replay = run.step.replays_exactly and all(
-        hook in (Callback.on_batch_end, ProgressBar.on_batch_end) for hook in hooks
-    )
-    run.quiet = run.replay and all(hook is Callback.on_batch_end for hook in hooks)
+    run.replay = run.quiet = run.step.replays_exactly
+    if run.callbacks:
+        hooks = [_batch_end_hook(cb) for cb in run.callbacks]
+        run.replay = run.replay and all(
+            hook in (Callback.on_batch_end, ProgressBar.on_batch_end) for hook in hooks
+        )
+        run.quiet = run.replay and all(hook is Callback.on_batch_end for hook in hooks)
     run.guard = DivergenceGuard(run.step, run.step.params, run.optimizer, run.replay)
     if run.resume is None:
         run.at = Position(0, 0, _rng_state(run), zero_sums(run.metric_fns))
@@ -303,7 +307,8 @@ def _choose_step(run: Run, fast: bool) -> None:
         progress = run.resume.progress["sums"]
         sums = {k: int(v) if k == "seen" else float(v) for k, v in progress.items()}
         run.at = Position(run.resume.epoch, run.resume.step, run.resume.rng_state, sums)
-    run.ctx.save_checkpoint = lambda target: _save(run, target)
+    if run.callbacks:  # (only a callback sees the context)
+        run.ctx.save_checkpoint = lambda target: _save(run, target)
 
 
 def _keep_shapes(run: Run) -> None:
