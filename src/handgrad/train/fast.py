@@ -60,6 +60,8 @@ __all__ = [
     "FastStep",
     "fast_step",
     "cached_step",
+    "serving",
+    "take",
     "release",
     "supports",
     "BatchGather",
@@ -328,17 +330,27 @@ def cached_step(model: Module, loss: Loss, optimizer: Optimizer, l2: L2Penalty |
     return cached
 
 
-def known_shapes(model: Module, pieces: Pieces | None) -> tuple[Any, ...] | None:
-    """What the model's last ``fit`` call learned of its inputs and outputs from the layers
-    (``FastStep.shapes``: X's dtype, the width of X's rows or None, one output row's
-    shape), when the step it left is still there and was built for these very pieces; else
-    None. The step is not taken: ``cached_step`` takes it once the data are checked."""
-    if pieces is None:
+def serving(model: Module, loss: Loss, optimizer: Optimizer) -> FastStep | None:
+    """The step the model's last ``fit`` call left, when it still serves these very pieces
+    (``FastStep.serves``), else None; it stays in the cache (``take`` takes it once the
+    data are checked). Its ``shapes`` say what that call learned from the layers."""
+    cached = _CACHE_DATA.get(weakref.ref(model))
+    return cached if cached is not None and cached.serves(model, loss, optimizer) else None
+
+
+def take(model: Module, step: FastStep, l2: L2Penalty | None, X: np.ndarray,
+         target: np.ndarray, y_metrics: np.ndarray | None) -> FastStep | None:  # fmt: skip
+    """``step`` (from ``serving``, for pieces unchanged since) for this call when it was
+    built for these rows (dtypes, shapes, thread count) and is still in the cache; taken
+    out of it. Else None, and the cache stays as it was."""
+    tail = _tail(X, target, y_metrics)
+    if step.key[-len(tail) :] != tail:
         return None
-    cached = _CACHE.get(model)
-    if cached is None or cached.shapes is None or not cached.same_pieces(pieces):
-        return None
-    return cached.shapes
+    with _LOCK:
+        if _CACHE_DATA.pop(weakref.ref(model), None) is not step:
+            return None  # (another call took it meanwhile; put back nothing of its)
+    step.begin(l2, X, target, y_metrics)
+    return step
 
 
 def release(model: Module, step: FastStep) -> None:
@@ -349,6 +361,9 @@ def release(model: Module, step: FastStep) -> None:
 
 
 _CACHE: weakref.WeakKeyDictionary[Module, FastStep] = weakref.WeakKeyDictionary()
+# its dict of weak references to the models, read and popped directly on every call (the
+# mapping's methods cost a Python frame each; setting goes through them, for the callback)
+_CACHE_DATA: dict[weakref.ref[Module], FastStep] = _CACHE.data  # type: ignore[attr-defined]
 _NO_GRADIENT = np.empty(0)  # a step's dL/d(outputs) before its first loss (shared: never written)
 _NO_GRADIENT.flags.writeable = False
 _LOCK = threading.Lock()
@@ -356,6 +371,13 @@ _VALUE, _GRAD = operator.attrgetter("value"), operator.attrgetter("grad")
 _SHAPE, _DTYPE = operator.attrgetter("shape"), operator.attrgetter("dtype")
 _C_CONTIGUOUS = operator.attrgetter("flags.c_contiguous")
 _DEREF = weakref.ref.__call__  # a weak reference's object (None once it is gone)
+_WEIGHT_BIAS = operator.attrgetter("weight", "bias")  # a Linear's parameters (bias or None)
+_LAYOUT = operator.attrgetter("shape", "dtype", "strides")
+
+
+def _widths(layers: Sequence[Module]) -> tuple[Any, ...]:
+    """Each layer's in_features and out_features (None where it has none)."""
+    return (*map(getattr, layers, _IN_FEATURES, _NONE), *map(getattr, layers, _OUT_FEATURES, _NONE))
 
 
 def _gather_threads(X: np.ndarray) -> int:
@@ -391,8 +413,7 @@ def pieces_of(model: Module, loss: Loss, optimizer: Optimizer) -> Pieces | None:
         return None
     key = (
         type(model), type(loss), id(loss), loss.reduction, type(optimizer), id(optimizer),
-        *map(type, layers), *map(id, layers),
-        *map(getattr, layers, _IN_FEATURES, _NONE), *map(getattr, layers, _OUT_FEATURES, _NONE),
+        *map(type, layers), *map(id, layers), *_widths(layers),
         *map(id, params), *map(id, map(_GRAD, params)),
         *map(_SHAPE, values), *map(_DTYPE, values),
     )  # fmt: skip
@@ -413,16 +434,15 @@ _IN_FEATURES, _OUT_FEATURES = itertools.repeat("in_features"), itertools.repeat(
 def _key(
     pieces: Pieces | None, X: np.ndarray, target: np.ndarray, y_metrics: np.ndarray | None
 ) -> tuple[Any, ...]:
-    """What a cached step's kernels and buffers were built for: the pieces' key, the rows'
-    dtypes and shapes, and last the batch gather's thread count now; (False,) when the
-    pieces are not plain (``pieces_of`` gave None)."""
-    if pieces is None:
-        return (False,)
-    tail = (None, None) if y_metrics is None else (y_metrics.dtype, y_metrics.shape[1:])
-    return (
-        *pieces.key, X.dtype, X.shape[1:], target.dtype, target.shape[1:], *tail,
-        _gather_threads(X),
-    )  # fmt: skip
+    """What a cached step's kernels and buffers were built for: the pieces' key, then the
+    rows' dtypes and shapes and the batch gather's thread count now (``_tail``); (False,)
+    when the pieces are not plain (``pieces_of`` gave None)."""
+    return (False,) if pieces is None else (*pieces.key, *_tail(X, target, y_metrics))
+
+
+def _tail(X: np.ndarray, target: np.ndarray, y_metrics: np.ndarray | None) -> tuple[Any, ...]:
+    metrics = (None, None) if y_metrics is None else (y_metrics.dtype, y_metrics.shape[1:])
+    return (X.dtype, X.shape[1:], target.dtype, target.shape[1:], *metrics, _gather_threads(X))
 
 
 class FastStep:
@@ -446,9 +466,10 @@ class FastStep:
         # the values it was built for, weakly: a value rebound between calls is not kept
         self._values = [weakref.ref(p.value) for p in self.params]
         self._weight_layout = weight_layout([p.value for p in self.params])  # the guard's
-        # what fit learned of the inputs and outputs for these pieces (``known_shapes``)
+        # what fit learned of the inputs and outputs for these pieces (``serving``)
         self.shapes: tuple[Any, ...] | None = None
         self.snapshot: Any = None  # the guard's last snapshot, its buffers reused (``guard``)
+        self._remember(model, loss, optimizer)
         # 0 * g is 0 for finite g, NaN otherwise: a dot product decides for small g; large g
         # the sum of |g| (``blas.all_finite``: one pass on the BLAS's threads)
         self._checks = [
@@ -458,6 +479,46 @@ class FastStep:
         ]
         self._large = [p.grad for p in self.params if p.grad.size > DOT_CHECK_MAX]
         self._grad: np.ndarray = np.empty(0)
+
+    def _remember(self, model: Module, loss: Loss, optimizer: Optimizer) -> None:
+        """What ``serves`` compares with: the pieces as this step was built for them."""
+        layers = model.layers if type(model) is Sequential else [model]
+        self._layers = [*layers]
+        self._types = (type(model), type(loss), type(optimizer), *map(type, layers))
+        self._loss_fn, self._optimizer, self._reduction = loss, optimizer, loss.reduction
+        self._widths = _widths(layers)
+        self._linears = [layer for layer in layers if type(layer) is Linear]
+        self._linear_params = [*map(_WEIGHT_BIAS, self._linears)]
+        self._opt_params = [*optimizer.params]
+        self._grads = [*map(_GRAD, self.params)]
+        self._layouts = [*map(_LAYOUT, map(_VALUE, self.params))]
+
+    def serves(self, model: Module, loss: Loss, optimizer: Optimizer) -> bool:
+        """Built for these very pieces, unchanged: what ``pieces_of`` would key, found
+        by comparing with what this step keeps (C-level, no Python line per piece): the
+        same layers, loss and optimizer (types too), no ``forward``/``backward``/``step``
+        set on an instance, the same reduction and widths, the same Parameter objects in
+        the layers and the optimizer, the same gradient arrays, the very same values (kept
+        weakly) with their shapes, dtypes and strides. Only for the common case, the
+        optimizer training the model's parameters; anything else answers False (and goes
+        through ``pieces_of``)."""
+        layers = model.layers if type(model) is Sequential else [model]
+        params = self.params
+        return (
+            layers == self._layers  # (Modules compare by identity)
+            and loss is self._loss_fn
+            and optimizer is self._optimizer
+            and (type(model), type(loss), type(optimizer), *map(type, layers)) == self._types
+            and "step" not in vars(optimizer)
+            and all(map(_PATCHED.isdisjoint, map(vars, (model, *layers, loss))))
+            and loss.reduction == self._reduction
+            and _widths(layers) == self._widths
+            and [*map(_WEIGHT_BIAS, self._linears)] == self._linear_params  # (by identity)
+            and optimizer.params == self._opt_params == params
+            and all(map(operator.is_, map(_GRAD, params), self._grads))
+            and all(map(operator.is_, map(_VALUE, params), map(_DEREF, self._values)))
+            and [*map(_LAYOUT, map(_VALUE, params))] == self._layouts
+        )
 
     def same_pieces(self, pieces: Pieces) -> bool:
         """Built for these pieces: an equal key (``pieces_of``) and the very same values."""

@@ -84,7 +84,7 @@ def prepare_inputs(
 ) -> np.ndarray:
     """X as a finite (N, D) array of the model's dtype, D its input width when it has one.
     ``known``: (dtype, input width or None) when the caller knows them already (what the
-    model's last ``fit`` call learned: ``fast.known_shapes``)."""
+    model's last ``fit`` call learned: ``fast.serving``)."""
     if known is None:
         dtype, width = getattr(model, "dtype", np.float64), None
     else:

@@ -43,7 +43,6 @@ from ..nn import NonFiniteError
 from ..nn.layers import Module
 from ..nn.losses import L2Penalty, Loss
 from ..nn.optim import Optimizer
-from . import fast
 from .batching import batches
 from .callbacks import Callback, History, ProgressBar, TrainingContext
 from .checkpoints import (
@@ -52,6 +51,7 @@ from .checkpoints import (
     resume_callbacks,
     save_checkpoint,
 )
+from .fast import FastStep, pieces_of, serving, take
 from .generators import give_back, seeded
 from .guard import (
     WEIGHT_NOT_FINITE,
@@ -182,15 +182,17 @@ def _prepare(
 ) -> Run:
     """Check every input of ``fit`` (and a checkpoint against them); nothing changes yet.
     For the built-in pieces the model's last call left a fast step for (unchanged), the
-    model's dtype, input width and output shape come from that step (``fast.known_shapes``)."""
+    model's dtype, input width and output shape come from that step (``fast.serving``)."""
     epochs = count("epochs", epochs, 0)
     batch_size = count("batch_size", batch_size, 1)
     validation_data, validation_fraction = validation
     if validation_data is not None or validation_fraction is not None:
         check_validation_arguments(validation_data, validation_fraction)
     rng = seeded(seed, rng)  # make_rng's Generator, kept from the seed's last call
-    pieces = fast.pieces_of(model, loss, optimizer) if fast_allowed else None
-    shapes = fast.known_shapes(model, pieces)
+    # the step the model's last call left, when it serves these pieces, else the pieces
+    cached = serving(model, loss, optimizer) if fast_allowed else None
+    pieces = pieces_of(model, loss, optimizer) if fast_allowed and not cached else None
+    shapes = None if cached is None else cached.shapes
     arrays_given = type(X) is np.ndarray and type(y) is np.ndarray  # (asarray runs no code)
     X = prepare_inputs(model, X, known=shapes)
     outputs_shape = output_shape(model, X) if shapes is None else shapes[2]
@@ -222,9 +224,10 @@ def _prepare(
         None,
         resume_from,
         target=target,
-        # (the pieces as found above, while no code of the caller's has run since)
-        pieces=pieces if arrays_given and not metric_fns and validation_data is None else None,
     )
+    if arrays_given and not metric_fns and validation_data is None:
+        # (what was found above holds: no code of the caller's has run since)
+        run.pieces, run.cached = pieces, cached
     if resume_from is not None:  # checked against this call; nothing changes yet
         run.resume = read_checkpoint(resume_from)
         run.resume.check_fits(model, optimizer, rng, run.loop, epochs)
@@ -276,8 +279,11 @@ def _choose_step(run: Run, fast: bool) -> None:
         run.resume.restore(run.model, run.optimizer, run.rng)
     # the pieces still as _prepare found them, unless a callback (or a checkpoint) could
     # have changed them since
-    same = run.pieces is not None and not run.callbacks and run.resume is None
-    run.step = choose_step(
+    same = not run.callbacks and run.resume is None
+    step = None
+    if same and run.cached is not None:  # (no metrics: y_metrics None)
+        step = take(run.model, run.cached, run.l2, run.X, run.target, None)
+    run.step = step or choose_step(
         run.model,
         run.loss,
         run.optimizer,
@@ -290,7 +296,8 @@ def _choose_step(run: Run, fast: bool) -> None:
         fast_allowed=fast,
         pieces=run.pieces if same else None,
     )
-    _keep_shapes(run)
+    if step is None:
+        _keep_shapes(run)
     # the guard replays batches only where that gives the same bits: the fast step, and
     # no callback acting between steps
     run.replay = run.quiet = run.step.replays_exactly
@@ -314,9 +321,9 @@ def _choose_step(run: Run, fast: bool) -> None:
 def _keep_shapes(run: Run) -> None:
     """A new fast step built for the pieces _prepare found keeps what _prepare learned from
     the layers (X's dtype and width, the output shape), for the model's next calls
-    (``fast.known_shapes``): only where the model fixes X's width."""
+    (``fast.serving``): only where the model fixes X's width."""
     step = run.step
-    if type(step) is not fast.FastStep or step.shapes is not None or run.pieces is None:
+    if type(step) is not FastStep or step.shapes is not None or run.pieces is None:
         return
     width = getattr(run.model, "in_features", None)
     if width is not None and step.same_pieces(run.pieces):

@@ -61,6 +61,7 @@ class Run:
     interrupted: dict[str, bool] = field(default_factory=dict)
     target: Any = None  # y in the loss's own form (``inputs.prepare_target_and_form``)
     pieces: Any = None  # ``fast.pieces_of`` the model, loss and optimizer (None: not plain)
+    cached: Any = None  # the model's cached fast step when it serves them (``fast.serving``)
 
     @property
     def rows(self) -> int:
