@@ -310,3 +310,39 @@ def test_a_subclass_of_the_loss_checks_its_target_itself():
     model, _, opt, X, y = _setup()
     hg.fit(model, Counted(), opt, X, y, epochs=1, batch_size=60)
     assert calls[0] == (60, 3)  # the target checked on dummy outputs of every row
+
+
+# --- Ctrl-C: a handler in the main thread only ----------------------------------------------
+
+
+def test_the_ctrl_c_handler_is_installed_in_the_main_thread_only():
+    """In the main thread fit's handler replaces the caller's while training and the
+    caller's is back after; in another thread (where Python cannot set one) fit trains
+    and leaves the handlers as they were."""
+    import signal
+    import threading
+
+    seen: list[Any] = []
+
+    class Record(hg.train.Callback):
+        def on_epoch_end(self, ctx) -> None:
+            seen.append(signal.getsignal(signal.SIGINT))
+
+    before = signal.getsignal(signal.SIGINT)
+    model, loss, opt, X, y = _setup()
+    hg.fit(model, loss, opt, X, y, epochs=1, callbacks=[Record()])
+    assert seen[-1] is not before and callable(seen[-1])
+    assert signal.getsignal(signal.SIGINT) is before
+
+    results: list[Any] = []
+
+    def train() -> None:
+        m, lo, o, X_, y_ = _setup()
+        results.append(hg.fit(m, lo, o, X_, y_, epochs=2, seed=0, callbacks=[Record()]))
+
+    thread = threading.Thread(target=train)
+    thread.start()
+    thread.join()
+    assert len(results) == 1 and len(results[0].epoch_loss) == 2
+    assert seen[-2:] == [before, before]  # (no handler of fit's while it trained there)
+    assert signal.getsignal(signal.SIGINT) is before

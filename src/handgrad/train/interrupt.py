@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import _signal
 import signal
-import threading
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -50,12 +49,14 @@ class deferred_interrupt:  # noqa: N801  (used as a context manager, like a func
                 self._fp.__enter__()
             else:  # (the other settings as they are now: _make_extobj starts from them)
                 self._fp = _extobj_contextvar.set(_make_extobj(over="ignore", invalid="ignore"))
-        if threading.current_thread() is threading.main_thread():
-            self.previous = _signal.getsignal(signal.SIGINT)
-            # None: a handler not installed from Python, which could not be put back
-            if self.previous is not None:
+        self.previous = _signal.getsignal(signal.SIGINT)
+        # None: a handler not installed from Python, which could not be put back
+        if self.previous is not None:
+            try:
                 _signal.signal(signal.SIGINT, self._handler)
-                self.installed = True
+            except ValueError:  # not the main thread (asked only then: it costs a frame)
+                return self.flag
+            self.installed = True
         return self.flag
 
     def _handler(self, signum: int, frame: FrameType | None) -> None:

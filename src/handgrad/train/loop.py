@@ -183,8 +183,10 @@ def _prepare(
     """Check every input of ``fit`` (and a checkpoint against them); nothing changes yet.
     For the built-in pieces the model's last call left a fast step for (unchanged), the
     model's dtype, input width and output shape come from that step (``fast.serving``)."""
-    epochs = count("epochs", epochs, 0)
-    batch_size = count("batch_size", batch_size, 1)
+    if not (type(epochs) is int and epochs >= 0):  # (else count's general check)
+        epochs = count("epochs", epochs, 0)
+    if not (type(batch_size) is int and batch_size >= 1):
+        batch_size = count("batch_size", batch_size, 1)
     validation_data, validation_fraction = validation
     if validation_data is not None or validation_fraction is not None:
         check_validation_arguments(validation_data, validation_fraction)
