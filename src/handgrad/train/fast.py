@@ -54,7 +54,7 @@ from ..nn.optim import SGD, Adam, Optimizer, RMSProp
 from . import blas, threads
 from .fast_losses import LossKernel
 from .fast_updates import Update
-from .guard import WeightChecks, weight_layout
+from .guard import WeightChecks
 
 __all__ = [
     "FastStep",
@@ -370,7 +370,6 @@ _LOCK = threading.Lock()
 _VALUE, _GRAD = operator.attrgetter("value"), operator.attrgetter("grad")
 _SHAPE, _DTYPE = operator.attrgetter("shape"), operator.attrgetter("dtype")
 _C_CONTIGUOUS = operator.attrgetter("flags.c_contiguous")
-_DEREF = weakref.ref.__call__  # a weak reference's object (None once it is gone)
 _WEIGHT_BIAS = operator.attrgetter("weight", "bias")  # a Linear's parameters (bias or None)
 _LAYOUT = operator.attrgetter("shape", "dtype", "strides")
 
@@ -402,8 +401,8 @@ def pieces_of(model: Module, loss: Loss, optimizer: Optimizer) -> Pieces | None:
     types, the loss's reduction, the layers' widths, the parameters' ids, gradients' ids,
     values' shapes and dtypes. The values themselves are compared by identity
     (``FastStep.same_pieces``), so that a value rebound between calls, even to a copy,
-    gets a step of its own, and a step keeps no value alive. Ids are safe: the step keeps
-    every other object the key names alive. C-level maps only: this runs on every call."""
+    gets a step of its own (the guard's views of the values are the step's). Ids are
+    safe: the step keeps every object the key names alive."""
     layers = model.layers if type(model) is Sequential else [model]
     if not _built_in(model, layers, loss, optimizer):
         return None
@@ -463,12 +462,12 @@ class FastStep:
         self.step = Update(optimizer).step
         self.l2 = l2
         self.params = model.parameters()
-        # the values it was built for, weakly: a value rebound between calls is not kept
-        self._values = [weakref.ref(p.value) for p in self.params]
-        self._weight_layout = weight_layout([p.value for p in self.params])  # the guard's
+        # the values it was built for, and the guard's weight checks of them (their flat
+        # views keep a value rebound between calls alive until the model's next call)
+        self._values = [p.value for p in self.params]
+        self.weight_checks = WeightChecks(self._values)
         # what fit learned of the inputs and outputs for these pieces (``serving``)
         self.shapes: tuple[Any, ...] | None = None
-        self.snapshot: Any = None  # the guard's last snapshot, its buffers reused (``guard``)
         self._remember(model, loss, optimizer)
         # 0 * g is 0 for finite g, NaN otherwise: a dot product decides for small g; large g
         # the sum of |g| (``blas.all_finite``: one pass on the BLAS's threads)
@@ -516,24 +515,19 @@ class FastStep:
             and [*map(_WEIGHT_BIAS, self._linears)] == self._linear_params  # (by identity)
             and optimizer.params == self._opt_params == params
             and all(map(operator.is_, map(_GRAD, params), self._grads))
-            and all(map(operator.is_, map(_VALUE, params), map(_DEREF, self._values)))
+            and all(map(operator.is_, map(_VALUE, params), self._values))
             and [*map(_LAYOUT, map(_VALUE, params))] == self._layouts
         )
 
     def same_pieces(self, pieces: Pieces) -> bool:
         """Built for these pieces: an equal key (``pieces_of``) and the very same values."""
         return self.key[: len(pieces.key)] == pieces.key and all(
-            map(operator.is_, map(_DEREF, self._values), pieces.values)
+            map(operator.is_, self._values, pieces.values)
         )
 
     def fits(self, key: tuple[Any, ...], pieces: Pieces) -> bool:
         """Built for this call: the same key (``_key``) and the very same values."""
-        return self.key == key and all(map(operator.is_, map(_DEREF, self._values), pieces.values))
-
-    def weight_checks(self) -> WeightChecks:
-        """The guard's weight checks, on the values of now (the same the step was built
-        for while it serves a call)."""
-        return WeightChecks([*map(_VALUE, self.params)], self._weight_layout)
+        return self.key == key and all(map(operator.is_, self._values, pieces.values))
 
     def begin(
         self,

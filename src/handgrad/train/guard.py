@@ -12,7 +12,6 @@ import functools
 import itertools
 import math
 import operator
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,7 +27,7 @@ from .inputs import Metric
 if TYPE_CHECKING:
     from .steps import Step
 
-__all__ = ["DivergenceGuard", "Snapshot", "WeightChecks", "weight_layout"]
+__all__ = ["DivergenceGuard", "Snapshot", "WeightChecks"]
 
 WEIGHT_NOT_FINITE = "an update made a weight NaN or inf"
 
@@ -59,11 +58,10 @@ class DivergenceGuard:
 
     def __init__(self, step: Any, params: list[Parameter], optimizer: Any, replay: bool):
         self.step, self.params, self.optimizer, self.replay = step, params, optimizer, replay
-        kept = getattr(step, "weight_checks", None)  # (a fast step keeps the layout)
-        self._checks = WeightChecks([p.value for p in params]) if kept is None else kept()
+        kept = getattr(step, "weight_checks", None)  # (a fast step keeps them from call to call)
+        self._checks = WeightChecks([p.value for p in params]) if kept is None else kept
         self.check_weights = self.weights_finite()  # (fit's loop has "invalid" off already)
-        # (a fast step keeps the last snapshot's buffers from call to call)
-        self.snapshot: Snapshot | None = getattr(step, "snapshot", None)
+        self.snapshot: Snapshot | None = None
         self.since: list[np.ndarray] = []  # the batches whose updates followed the snapshot
         self.renew = True
 
@@ -77,8 +75,6 @@ class DivergenceGuard:
         if self.renew or not self.replay:
             if self.snapshot is None:
                 self.snapshot = Snapshot(self.params, self.optimizer)
-                if hasattr(self.step, "snapshot"):
-                    self.step.snapshot = self.snapshot
             else:
                 self.snapshot.take()
             self.since = []
@@ -109,45 +105,33 @@ class DivergenceGuard:
 
 class WeightChecks:
     """Whether weights are finite, in one pass each: a small contiguous value is dotted
-    with zeros of its shape (``np.vdot``: 0 * w is 0 for finite w, NaN for NaN or inf), any
-    other by ``blas.all_finite`` (a large one: the BLAS's sum of |w|, on its threads).
+    flat with zeros (0 * w is 0 for finite w, NaN for NaN or inf), any other goes to
+    ``blas.all_finite`` (a large one: the BLAS's sum of |w|, one pass on its threads).
+    Valid while the values are those arrays: ``fast.FastStep`` keeps its checks for every
+    call it serves (it serves only the very values it was built for)."""
 
-    ``layout``: ``weight_layout`` of the values, when kept (``fast.FastStep`` keeps it for
-    the values its key was built for); else it is worked out here. Nothing is kept of the
-    values beyond the check's life."""
-
-    def __init__(self, values: list[np.ndarray], layout: WeightLayout | None = None):
-        small, zeros = layout or weight_layout(values)
-        self.small = [*itertools.compress(values, small)]
-        self.zeros = zeros
+    def __init__(self, values: list[np.ndarray]):
+        small = [v.size <= DOT_CHECK_MAX and v.flags.c_contiguous for v in values]
+        self.flats = [*map(_FLAT, itertools.compress(values, small))]
+        self.zeros = [_shared_zeros(v.size, v.dtype) for v, s in zip(values, small) if s]
         self.others = [*itertools.compress(values, map(operator.not_, small))]
 
     def all_finite(self) -> bool:
         # (C-level maps: no Python line per weight)
-        return not any(map(math.isnan, map(_VDOT, self.small, self.zeros))) and all(
+        return not any(map(math.isnan, map(_DOT, self.flats, self.zeros))) and all(
             map(blas.all_finite, self.others)
         )
 
 
-WeightLayout = tuple[list[bool], list[np.ndarray]]
-
-
-def weight_layout(values: list[np.ndarray]) -> WeightLayout:
-    """Which values ``WeightChecks`` dots with zeros (small and C-contiguous), and those
-    zeros (shared, read-only). Valid while the values keep their shapes, dtypes and layout."""
-    small = [v.size <= DOT_CHECK_MAX and v.flags.c_contiguous for v in values]
-    zeros = [_shared_zeros(v.shape, v.dtype) for v, s in zip(values, small) if s]
-    return small, zeros
-
-
-_VDOT = np.vdot
+_FLAT = operator.methodcaller("reshape", -1)
+_DOT = np.ndarray.dot  # (np.dot's dispatch costs 0.15 us a call)
 
 
 @functools.lru_cache(maxsize=64)
-def _shared_zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """Zeros to dot an array with, shared by every guard: one read-only array per shape
-    (of up to ``DOT_CHECK_MAX`` elements) and dtype."""
-    zeros = np.zeros(shape, dtype)
+def _shared_zeros(size: int, dtype: np.dtype) -> np.ndarray:
+    """Zeros to dot a flat array with, shared by every guard: one read-only array per
+    size (up to ``DOT_CHECK_MAX``) and dtype."""
+    zeros = np.zeros(size, dtype)
     zeros.flags.writeable = False
     return zeros
 
@@ -245,11 +229,11 @@ class Snapshot:
         self.values = [p.value.copy() for p in params]
         self.builtin = type(optimizer) in (SGD, Adam, RMSProp)
         if self.builtin:
-            self.arrays = [(a, a.copy()) for a in _state_arrays(optimizer)]
+            self.arrays = [(a, a.copy()) for s in optimizer.state for a in s.values()]
         self.opt = self._optimizer_state()
 
     def _optimizer_state(self) -> dict[str, Any]:
-        state = dict(vars(self.optimizer))
+        state = dict(vars(self.optimizer))  # (a copy, then two keys out: no Python loop)
         state.pop("params", None)
         if self.builtin:
             state.pop("state", None)
@@ -258,21 +242,13 @@ class Snapshot:
         return copy.deepcopy(state, memo)
 
     def take(self) -> None:
-        """Record the current state, into the arrays of the last one. (A snapshot kept from
-        call to call (``fast.FastStep.snapshot``) is taken again only for the same
-        parameters, whose values keep their shapes: the step's key says so; the optimizer's
-        state arrays are looked at here.)"""
-        [*map(np.copyto, self.values, map(_VALUE, self.params))]
+        """Record the current state (reusing the arrays of the last one)."""
+        for keep, p in zip(self.values, self.params):
+            np.copyto(keep, p.value)
         if self.builtin:
-            arrays = _state_arrays(self.optimizer)
-            if len(arrays) == len(self.arrays) and all(map(operator.is_, arrays, self._current())):
-                [*map(np.copyto, map(_KEEP, self.arrays), arrays)]
-            else:  # (state arrays rebound, e.g. by a checkpoint's restore)
-                self.arrays = [(a, a.copy()) for a in arrays]
+            for a, keep in self.arrays:
+                np.copyto(keep, a)
         self.opt = self._optimizer_state()
-
-    def _current(self) -> Iterator[np.ndarray]:
-        return map(_ARRAY, self.arrays)
 
     def restore(self) -> None:
         """Write the recorded state back into the same arrays and attributes."""
@@ -283,15 +259,6 @@ class Snapshot:
                 np.copyto(a, keep)
         for name, saved in self.opt.items():
             setattr(self.optimizer, name, _put_back(getattr(self.optimizer, name, None), saved))
-
-
-def _state_arrays(optimizer: Any) -> list[np.ndarray]:
-    """A built-in optimizer's state arrays, parameter by parameter."""
-    return [*itertools.chain.from_iterable(map(dict.values, optimizer.state))]
-
-
-_VALUE = operator.attrgetter("value")
-_ARRAY, _KEEP = operator.itemgetter(0), operator.itemgetter(1)
 
 
 def _put_back(current: Any, saved: Any, seen: set[int] | None = None) -> Any:
