@@ -18,6 +18,10 @@ second), by function, and the objects a call leaves in reference cycles: counts 
 not depend on the machine's load (inside a call each line costs several times what it
 costs in a warm loop; garbage in cycles costs later calls the cycle collector's runs).
 
+``--inside`` times each piece inside real calls (``inside``), on this version or an older
+one (``PYTHONPATH=/old/src``): where the per-call cost goes, as shares (the clocks add a
+little, and under load every figure grows).
+
 ``--totals-only`` prints the two totals only, on this version or an older one
 (``PYTHONPATH=/old/src``). ``--against /old/src`` loads that checkout too (as
 ``ab.py`` does) and alternates the two totals of both versions round by round in one
@@ -255,6 +259,58 @@ def garbage_left(package, setup) -> int:
         gc.enable()
 
 
+INSIDE = (
+    "prepare_inputs", "prepare_target_and_form", "seeded", "serving", "take", "choose_step",
+    "output_shape", "DivergenceGuard", "release", "give_back", "_begin", "Run", "Position",
+    "deferred_interrupt", "_check_final_weights", "_finish",
+)  # fmt: skip
+
+
+def inside(rounds: int, calls: int = 40) -> dict[str, list[float]]:
+    """Each piece of real ``fit(epochs=1)`` calls (the loop module's names in ``INSIDE``
+    that this version has), wrapped with a thread-CPU clock: us per call, one figure per
+    round of ``calls`` calls. Inside a call a piece costs several times what it costs
+    alone (an epoch has evicted the caches); the clocks add ~0.5 us a piece."""
+    import collections
+    import functools
+
+    from handgrad.train import loop
+
+    clock, spent = time.thread_time_ns, collections.Counter()
+
+    def wrap(name):
+        f = getattr(loop, name)
+
+        @functools.wraps(f)
+        def timed(*args, **kwargs):
+            t = clock()
+            try:
+                return f(*args, **kwargs)
+            finally:
+                spent[name] += clock() - t
+
+        return timed
+
+    names = [name for name in INSIDE if hasattr(loop, name)]
+    originals = {name: getattr(loop, name) for name in names}
+    X, y, model, loss, opt = _setup()
+    figures: dict[str, list[float]] = {name: [] for name in names}
+    try:
+        for name in names:
+            setattr(loop, name, wrap(name))
+        for r in range(rounds + 1):
+            spent.clear()
+            for _ in range(calls):
+                hg.fit(model, loss, opt, X, y, epochs=1, batch_size=W3.batch_size, seed=r)
+            if r:  # (the first round warms up)
+                for name in names:
+                    figures[name].append(spent[name] / calls / 1e3)
+    finally:
+        for name, f in originals.items():
+            setattr(loop, name, f)
+    return figures
+
+
 def _us(fn, n: int = 400, batches: int = 7) -> float:
     """Median CPU microseconds of one fn() over ``batches`` batches of n calls."""
     clock = time.process_time
@@ -365,7 +421,18 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--lines", action="store_true", help="count the Python lines a call runs instead"
     )
+    parser.add_argument(
+        "--inside", action="store_true", help="time each piece inside real calls instead"
+    )
     args = parser.parse_args(argv)
+    if args.inside:
+        print(f"load average {os.getloadavg()[0]:.1f}")
+        print("inside real fit(epochs=1) calls, us CPU per call (median, 25th-75th):")
+        for name, values in inside(args.repeats).items():
+            q25, med, q75 = np.percentile(values, [25, 50, 75])
+            print(f"  {name:26s} {med:7.1f}  ({q25:.1f}-{q75:.1f})")
+        print(f"load average {os.getloadavg()[0]:.1f}")
+        return 0
     if args.lines:
         X, y, model, loss, opt = _setup()
         floor = FloorFit(_setup())
