@@ -27,32 +27,40 @@ to a few ulps in float64. Everything else takes the reference path.
 
 from __future__ import annotations
 
-import itertools
 import math
-import operator
 import threading
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
 
 from ..nn._checks import DOT_CHECK_MAX
 from ..nn.layers import (
-    Identity,
-    LeakyReLU,
     Linear,
     Module,
     ReLU,
     Sequential,
-    Sigmoid,
-    Tanh,
 )
-from ..nn.losses import BCEWithLogitsLoss, L2Penalty, Loss, MSELoss, SoftmaxCrossEntropyLoss
-from ..nn.optim import SGD, Adam, Optimizer, RMSProp
+from ..nn.losses import L2Penalty, Loss
+from ..nn.optim import Optimizer
 from . import blas, threads
 from .fast_losses import LossKernel
+from .fast_pieces import (
+    _DTYPES,
+    LAYERS,
+    LOSSES,
+    OPTIMIZERS,
+    KeptPieces,
+    Pieces,
+    _built_in,
+    _plain,
+    gather_threads,
+    pieces_of,
+    rows_key,
+    step_key,
+)
 from .fast_updates import Update
 from .guard import WeightChecks
 
@@ -60,6 +68,7 @@ __all__ = [
     "FastStep",
     "fast_step",
     "cached_step",
+    "pieces_of",
     "serving",
     "take",
     "release",
@@ -69,14 +78,6 @@ __all__ = [
     "LOSSES",
     "OPTIMIZERS",
 ]
-
-# the exact types this module implements
-LAYERS = (Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Identity)
-LOSSES = (MSELoss, BCEWithLogitsLoss, SoftmaxCrossEntropyLoss)
-OPTIMIZERS = (SGD, Adam, RMSProp)
-_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_LAYER_SET = frozenset(LAYERS)
-_PATCHED = frozenset({"forward", "backward"})  # methods a module's instance may replace
 
 
 def supports(model: Module, loss: Loss, optimizer: Optimizer, dtype: DTypeLike) -> bool:
@@ -92,26 +93,6 @@ def supports(model: Module, loss: Loss, optimizer: Optimizer, dtype: DTypeLike) 
         _plain(p.value, dtype) and _plain(p.grad, dtype)
         for p in (*model.parameters(), *optimizer.params)
     )
-
-
-def _built_in(model: Module, layers: Sequence[Module], loss: Loss, optimizer: Optimizer) -> bool:
-    """The pieces are of the exact types this module implements, with no ``forward``,
-    ``backward`` or ``step`` set on an instance. The types are asked first, so that nothing
-    else is asked of pieces of any other type."""
-    if not (
-        type(loss) in LOSSES
-        and type(optimizer) in OPTIMIZERS
-        and _LAYER_SET.issuperset(map(type, layers))
-    ):
-        return False
-    # (set operations over the instances' dicts: no Python-level loop, ~1 us a call less)
-    return "step" not in vars(optimizer) and all(
-        map(_PATCHED.isdisjoint, map(vars, (model, *layers, loss)))
-    )
-
-
-def _plain(a: object, dtype: DTypeLike) -> bool:
-    return isinstance(a, np.ndarray) and a.dtype == dtype and a.flags.c_contiguous
 
 
 # --- layers (each kernel keeps its buffers per batch size: an epoch has a full and a last) ---
@@ -301,13 +282,13 @@ def fast_step(model: Module, loss: Loss, optimizer: Optimizer, l2: L2Penalty | N
     two calls at once never share buffers. (The caller has checked ``supports``.)
     ``pieces``: ``pieces_of(model, loss, optimizer)`` when the caller has it, unchanged."""
     pieces = pieces or pieces_of(model, loss, optimizer)
-    key = _key(pieces, X, target, y_metrics)
+    key = step_key(pieces, X, target, y_metrics)
     with _LOCK:
         cached = _CACHE.pop(model, None)
     if cached is not None and pieces is not None and cached.fits(key, pieces):
         cached.begin(l2, X, target, y_metrics)
         return cached
-    count = key[-1] if pieces is not None else _gather_threads(X)
+    count = key[-1] if pieces is not None else gather_threads(X)
     return FastStep(model, loss, optimizer, l2, X, target, y_metrics, key=key, thread_count=count)
 
 
@@ -320,7 +301,7 @@ def cached_step(model: Module, loss: Loss, optimizer: Optimizer, l2: L2Penalty |
     pieces = pieces or pieces_of(model, loss, optimizer)
     if pieces is None:
         return None
-    key = _key(pieces, X, target, y_metrics)
+    key = step_key(pieces, X, target, y_metrics)
     with _LOCK:
         cached = _CACHE.get(model)
         if cached is None or not cached.fits(key, pieces):
@@ -343,7 +324,7 @@ def take(model: Module, step: FastStep, l2: L2Penalty | None, X: np.ndarray,
     """``step`` (from ``serving``, for pieces unchanged since) for this call when it was
     built for these rows (dtypes, shapes, thread count) and is still in the cache; taken
     out of it. Else None, and the cache stays as it was."""
-    tail = _tail(X, target, y_metrics)
+    tail = rows_key(X, target, y_metrics)
     if step.key[-len(tail) :] != tail:
         return None
     with _LOCK:
@@ -367,81 +348,6 @@ _CACHE_DATA: dict[weakref.ref[Module], FastStep] = _CACHE.data  # type: ignore[a
 _NO_GRADIENT = np.empty(0)  # a step's dL/d(outputs) before its first loss (shared: never written)
 _NO_GRADIENT.flags.writeable = False
 _LOCK = threading.Lock()
-_VALUE, _GRAD = operator.attrgetter("value"), operator.attrgetter("grad")
-_SHAPE, _DTYPE = operator.attrgetter("shape"), operator.attrgetter("dtype")
-_C_CONTIGUOUS = operator.attrgetter("flags.c_contiguous")
-_WEIGHT_BIAS = operator.attrgetter("weight", "bias")  # a Linear's parameters (bias or None)
-_LAYOUT = operator.attrgetter("shape", "dtype", "strides")
-
-
-def _widths(layers: Sequence[Module]) -> tuple[Any, ...]:
-    """Each layer's in_features and out_features (None where it has none)."""
-    return (*map(getattr, layers, _IN_FEATURES, _NONE), *map(getattr, layers, _OUT_FEATURES, _NONE))
-
-
-def _gather_threads(X: np.ndarray) -> int:
-    """The threads the batch gather may split across (the only work of the step that does;
-    ``threads.available`` for batches of about a thousand rows of X)."""
-    return threads.available(1024 * math.prod(X.shape[1:]))
-
-
-class Pieces(NamedTuple):
-    """What ``pieces_of`` found: the model's parameters, their values, and a key of
-    everything else a step's kernels and buffers depend on (see there)."""
-
-    key: tuple[Any, ...]
-    params: list[Any]
-    values: list[np.ndarray]
-
-
-def pieces_of(model: Module, loss: Loss, optimizer: Optimizer) -> Pieces | None:
-    """The pieces of a ``fit`` call as a cached step knows them, or None when they are not
-    of the built-in types or not plain (a ``forward``/``backward``/``step`` set on an
-    instance, a parameter's value not a C-contiguous array). The key: the pieces' ids and
-    types, the loss's reduction, the layers' widths, the parameters' ids, gradients' ids,
-    values' shapes and dtypes. The values themselves are compared by identity
-    (``FastStep.same_pieces``), so that a value rebound between calls, even to a copy,
-    gets a step of its own (the guard's views of the values are the step's). Ids are
-    safe: the step keeps every object the key names alive."""
-    layers = model.layers if type(model) is Sequential else [model]
-    if not _built_in(model, layers, loss, optimizer):
-        return None
-    params = model.parameters()
-    values = [*map(_VALUE, params)]
-    if not (all(map(isinstance, values, _ARRAY)) and all(map(_C_CONTIGUOUS, values))):
-        return None
-    key = (
-        type(model), type(loss), id(loss), loss.reduction, type(optimizer), id(optimizer),
-        *map(type, layers), *map(id, layers), *_widths(layers),
-        *map(id, params), *map(id, map(_GRAD, params)),
-        *map(_SHAPE, values), *map(_DTYPE, values),
-    )  # fmt: skip
-    opt_params = optimizer.params
-    if opt_params != params:  # (Parameters compare by identity; the rare case: a loop)
-        own = [p.value for p in opt_params]
-        if not (all(map(isinstance, own, _ARRAY)) and all(map(_C_CONTIGUOUS, own))):
-            return None
-        key += ("the optimizer's own", *map(id, opt_params), *map(_SHAPE, own), *map(_DTYPE, own))
-    return Pieces(key, params, values)
-
-
-_ARRAY = itertools.repeat(np.ndarray)
-_NONE = itertools.repeat(None)
-_IN_FEATURES, _OUT_FEATURES = itertools.repeat("in_features"), itertools.repeat("out_features")
-
-
-def _key(
-    pieces: Pieces | None, X: np.ndarray, target: np.ndarray, y_metrics: np.ndarray | None
-) -> tuple[Any, ...]:
-    """What a cached step's kernels and buffers were built for: the pieces' key, then the
-    rows' dtypes and shapes and the batch gather's thread count now (``_tail``); (False,)
-    when the pieces are not plain (``pieces_of`` gave None)."""
-    return (False,) if pieces is None else (*pieces.key, *_tail(X, target, y_metrics))
-
-
-def _tail(X: np.ndarray, target: np.ndarray, y_metrics: np.ndarray | None) -> tuple[Any, ...]:
-    metrics = (None, None) if y_metrics is None else (y_metrics.dtype, y_metrics.shape[1:])
-    return (X.dtype, X.shape[1:], target.dtype, target.shape[1:], *metrics, _gather_threads(X))
 
 
 class FastStep:
@@ -462,13 +368,14 @@ class FastStep:
         self.step = Update(optimizer).step
         self.l2 = l2
         self.params = model.parameters()
-        # the values it was built for, and the guard's weight checks of them (their flat
-        # views keep a value rebound between calls alive until the model's next call)
-        self._values = [p.value for p in self.params]
-        self.weight_checks = WeightChecks(self._values)
+        # the pieces it was built for: each call asks whether it still serves them
+        kept = KeptPieces(model, loss, optimizer, key, self.params)
+        self.serves, self.same_pieces, self.fits = kept.serves, kept.same_pieces, kept.fits
+        # the guard's weight checks of the values (their flat views keep a value rebound
+        # between calls alive until the model's next call, which builds a step of its own)
+        self.weight_checks = WeightChecks([p.value for p in self.params])
         # what fit learned of the inputs and outputs for these pieces (``serving``)
         self.shapes: tuple[Any, ...] | None = None
-        self._remember(model, loss, optimizer)
         # 0 * g is 0 for finite g, NaN otherwise: a dot product decides for small g; large g
         # the sum of |g| (``blas.all_finite``: one pass on the BLAS's threads)
         self._checks = [
@@ -479,55 +386,12 @@ class FastStep:
         self._large = [p.grad for p in self.params if p.grad.size > DOT_CHECK_MAX]
         self._grad: np.ndarray = np.empty(0)
 
-    def _remember(self, model: Module, loss: Loss, optimizer: Optimizer) -> None:
-        """What ``serves`` compares with: the pieces as this step was built for them."""
-        layers = model.layers if type(model) is Sequential else [model]
-        self._layers = [*layers]
-        self._types = (type(model), type(loss), type(optimizer), *map(type, layers))
-        self._loss_fn, self._optimizer, self._reduction = loss, optimizer, loss.reduction
-        self._widths = _widths(layers)
-        self._linears = [layer for layer in layers if type(layer) is Linear]
-        self._linear_params = [*map(_WEIGHT_BIAS, self._linears)]
-        self._opt_params = [*optimizer.params]
-        self._grads = [*map(_GRAD, self.params)]
-        self._layouts = [*map(_LAYOUT, map(_VALUE, self.params))]
-
-    def serves(self, model: Module, loss: Loss, optimizer: Optimizer) -> bool:
-        """Built for these very pieces, unchanged: what ``pieces_of`` would key, found
-        by comparing with what this step keeps (C-level, no Python line per piece): the
-        same layers, loss and optimizer (types too), no ``forward``/``backward``/``step``
-        set on an instance, the same reduction and widths, the same Parameter objects in
-        the layers and the optimizer, the same gradient arrays, the very same values (kept
-        weakly) with their shapes, dtypes and strides. Only for the common case, the
-        optimizer training the model's parameters; anything else answers False (and goes
-        through ``pieces_of``)."""
-        layers = model.layers if type(model) is Sequential else [model]
-        params = self.params
-        return (
-            layers == self._layers  # (Modules compare by identity)
-            and loss is self._loss_fn
-            and optimizer is self._optimizer
-            and (type(model), type(loss), type(optimizer), *map(type, layers)) == self._types
-            and "step" not in vars(optimizer)
-            and all(map(_PATCHED.isdisjoint, map(vars, (model, *layers, loss))))
-            and loss.reduction == self._reduction
-            and _widths(layers) == self._widths
-            and [*map(_WEIGHT_BIAS, self._linears)] == self._linear_params  # (by identity)
-            and optimizer.params == self._opt_params == params
-            and all(map(operator.is_, map(_GRAD, params), self._grads))
-            and all(map(operator.is_, map(_VALUE, params), self._values))
-            and [*map(_LAYOUT, map(_VALUE, params))] == self._layouts
-        )
-
-    def same_pieces(self, pieces: Pieces) -> bool:
-        """Built for these pieces: an equal key (``pieces_of``) and the very same values."""
-        return self.key[: len(pieces.key)] == pieces.key and all(
-            map(operator.is_, self._values, pieces.values)
-        )
-
-    def fits(self, key: tuple[Any, ...], pieces: Pieces) -> bool:
-        """Built for this call: the same key (``_key``) and the very same values."""
-        return self.key == key and all(map(operator.is_, self._values, pieces.values))
+    def keep_shapes(self, pieces: Pieces | None, shapes: tuple[Any, ...]) -> None:
+        """Keep what ``fit`` learned from the layers for ``pieces`` (X's dtype, X's width,
+        one output row's shape) for the model's next calls (``serving``), when this step
+        was built for those very pieces and the model fixes X's width."""
+        if pieces is not None and shapes[1] is not None and self.same_pieces(pieces):
+            self.shapes = shapes
 
     def begin(
         self,

@@ -45,13 +45,9 @@ from ..nn.losses import L2Penalty, Loss
 from ..nn.optim import Optimizer
 from .batching import batches
 from .callbacks import Callback, History, ProgressBar, TrainingContext
-from .checkpoints import (
-    callback_state,
-    read_checkpoint,
-    resume_callbacks,
-    save_checkpoint,
-)
-from .fast import FastStep, pieces_of, serving, take
+from .checkpoints import read_checkpoint, resume_callbacks
+from .fast import FastStep, serving, take
+from .fast_pieces import pieces_of
 from .generators import give_back, seeded
 from .guard import (
     WEIGHT_NOT_FINITE,
@@ -298,8 +294,9 @@ def _choose_step(run: Run, fast: bool) -> None:
         fast_allowed=fast,
         pieces=run.pieces if same else None,
     )
-    if step is None:
-        _keep_shapes(run)
+    if step is None and type(run.step) is FastStep:  # (new: it keeps what _prepare learned)
+        width = getattr(run.model, "in_features", None)
+        run.step.keep_shapes(run.pieces, (run.X.dtype, width, run.outputs_shape))
     # the guard replays batches only where that gives the same bits: the fast step, and
     # no callback acting between steps
     run.replay = run.quiet = run.step.replays_exactly
@@ -311,53 +308,19 @@ def _choose_step(run: Run, fast: bool) -> None:
         run.quiet = run.replay and all(hook is Callback.on_batch_end for hook in hooks)
     run.guard = DivergenceGuard(run.step, run.step.params, run.optimizer, run.replay)
     if run.resume is None:
-        run.at = Position(0, 0, _rng_state(run), zero_sums(run.metric_fns))
+        run.at = Position(0, 0, run.rng_state(), zero_sums(run.metric_fns))
     else:
         progress = run.resume.progress["sums"]
         sums = {k: int(v) if k == "seen" else float(v) for k, v in progress.items()}
         run.at = Position(run.resume.epoch, run.resume.step, run.resume.rng_state, sums)
     if run.callbacks:  # (only a callback sees the context)
-        run.ctx.save_checkpoint = lambda target: _save(run, target)
-
-
-def _keep_shapes(run: Run) -> None:
-    """A new fast step built for the pieces _prepare found keeps what _prepare learned from
-    the layers (X's dtype and width, the output shape), for the model's next calls
-    (``fast.serving``): only where the model fixes X's width."""
-    step = run.step
-    if type(step) is not FastStep or step.shapes is not None or run.pieces is None:
-        return
-    width = getattr(run.model, "in_features", None)
-    if width is not None and step.same_pieces(run.pieces):
-        step.shapes = (run.X.dtype, width, run.outputs_shape)
+        run.ctx.save_checkpoint = run.save_checkpoint
 
 
 def _batch_end_hook(cb: Callback) -> Any:
     """The function ``cb.on_batch_end`` runs (its class's, or one set on the instance)."""
     hook = cb.on_batch_end
     return getattr(hook, "__func__", hook)
-
-
-def _rng_state(run: Run) -> dict[str, Any] | None:
-    """The Generator's state now, for a checkpoint of the epoch that starts here; None
-    without callbacks, the only ones who can save a checkpoint (``ctx.save_checkpoint``)."""
-    return dict(run.rng.bit_generator.state) if run.callbacks else None
-
-
-def _save(run: Run, target: str | Path) -> Path:
-    """A checkpoint of the run where it stands (``ModelCheckpoint`` calls it); its path."""
-    assert run.at.rng_state is not None  # (there is a callback: it was recorded)
-    return save_checkpoint(
-        target,
-        run.model,
-        run.optimizer,
-        rng_state=run.at.rng_state,
-        epoch=run.at.epoch,
-        step=run.at.step,
-        progress={"loop": run.loop, "sums": run.at.sums},  # (read back as floats; null is NaN)
-        history=run.history.as_dict(),
-        callbacks=[callback_state(cb) for cb in run.callbacks],
-    )
 
 
 # --- 3. run an epoch ------------------------------------------------------------------------
@@ -370,7 +333,7 @@ def _run_epoch(run: Run, epoch: int) -> float:
     skip = run.at.step if epoch == run.at.epoch else 0
     if not skip:  # a fresh epoch starts from the Generator as it is now
         if epoch or run.resume is not None:  # (epoch 0's Position is _choose_step's, as new)
-            run.at = Position(epoch, 0, _rng_state(run), zero_sums(run.metric_fns))
+            run.at = Position(epoch, 0, run.rng_state(), zero_sums(run.metric_fns))
     else:  # a resumed one from the Generator as it was when it started
         rng.bit_generator.state = run.at.rng_state
     ctx.epoch, ctx.step, ctx.logs = epoch, skip, {}
@@ -493,7 +456,7 @@ def _end_epoch(run: Run, epoch: int, started: float) -> None:
             history.val_metrics.setdefault(name, []).append(value)
         ctx.logs["val_loss"] = history.val_loss[-1]
         ctx.logs.update({f"val_{k}": v[-1] for k, v in history.val_metrics.items()})
-    run.at = Position(epoch + 1, 0, _rng_state(run), zero_sums(run.metric_fns))
+    run.at = Position(epoch + 1, 0, run.rng_state(), zero_sums(run.metric_fns))
     for cb in run.callbacks:
         cb.on_epoch_end(ctx)
 

@@ -24,6 +24,7 @@ from ..nn.layers import Module, Parameter
 from ..nn.losses import L2Penalty, Loss
 from ..nn.optim import Optimizer
 from . import fast
+from .fast_pieces import Pieces
 from .inputs import loss_target
 
 __all__ = ["Step", "ReferenceStep", "choose_step", "release", "gradients_finite"]
@@ -104,7 +105,7 @@ def choose_step(
     outputs_shape: tuple[int, ...],
     with_metrics: bool,
     fast_allowed: bool,
-    pieces: fast.Pieces | None = None,
+    pieces: Pieces | None = None,
 ) -> Step:
     """The fast step when allowed and every piece is a built-in type (``fast.supports``),
     else the reference step. X (N, D) and y are the training rows, already checked; the
