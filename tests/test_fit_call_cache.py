@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 import handgrad as hg
-from handgrad.nn.layers import Linear
+from handgrad.nn.layers import Linear, Parameter
 from handgrad.train import fast, inputs
 
 
@@ -350,3 +350,32 @@ def test_the_ctrl_c_handler_is_installed_in_the_main_thread_only():
     assert len(results) == 1 and len(results[0].epoch_loss) == 2
     assert seen[-2:] == [before, before]  # (no handler of fit's while it trained there)
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_model_of_your_own_without_weak_references_trains():
+    """fit looks for a cached step only for built-in models: a module of one's own that
+    cannot be weakly referenced (``__slots__``) trains as before, on the reference path."""
+
+    class Kept:
+        __slots__ = ("w", "x")
+
+        def __init__(self) -> None:
+            self.w = Parameter(np.ones((6, 3)))
+
+        def forward(self, x):
+            self.x = x
+            return x @ self.w.value
+
+        def backward(self, g):
+            self.w.grad[...] = self.x.T @ g
+            return g @ self.w.value.T
+
+        def parameters(self):
+            return [self.w]
+
+    model = Kept()
+    with pytest.raises(TypeError):
+        weakref.ref(model)
+    _, loss, _, X, y = _setup()
+    history = hg.fit(model, loss, hg.SGD(model.parameters(), lr=0.1), X, y, epochs=2, seed=0)
+    assert len(history.epoch_loss) == 2 and history.epoch_loss[1] < history.epoch_loss[0]

@@ -315,6 +315,8 @@ def serving(model: Module, loss: Loss, optimizer: Optimizer) -> FastStep | None:
     """The step the model's last ``fit`` call left, when it still serves these very pieces
     (``FastStep.serves``), else None; it stays in the cache (``take`` takes it once the
     data are checked). Its ``shapes`` say what that call learned from the layers."""
+    if type(model) is not Sequential and type(model) not in LAYERS:
+        return None  # (only built-in models are cached; any other may not take a weakref)
     cached = _CACHE_DATA.get(weakref.ref(model))
     return cached if cached is not None and cached.serves(model, loss, optimizer) else None
 

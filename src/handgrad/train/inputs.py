@@ -162,6 +162,7 @@ def loss_target(loss: Loss, y: np.ndarray, shape: tuple[int, ...], dtype: DTypeL
 # layers whose output has the shape of their input
 _SAME_SHAPE = (ReLU, LeakyReLU, Tanh, Sigmoid, Identity)
 _FORWARD = frozenset({"forward"})
+_KNOWN_WIDTHS = frozenset((Linear, *_SAME_SHAPE))
 
 
 def output_shape(model: Module, X: np.ndarray) -> tuple[int, ...]:
@@ -180,6 +181,9 @@ def declared_output_shape(model: Module) -> tuple[int, ...] | None:
     width the one before gives; else None."""
     layers = model.layers if type(model) is Sequential else [model]
     width = None
+    # the types first: nothing else is asked of a module of one's own (it may have no __dict__)
+    if not _KNOWN_WIDTHS.issuperset(map(type, layers)):
+        return None
     if not all(map(_FORWARD.isdisjoint, map(vars, (model, *layers)))):  # (no Python loop)
         return None
     for layer in layers:
