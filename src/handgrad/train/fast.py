@@ -17,9 +17,9 @@ optimizer beside a fused one:
 It writes into the user's own arrays (``p.value``, ``p.grad``, the optimizer's ``state``),
 never rebinds them, and keeps nothing on them. A ``FastStep`` serves one ``fit`` call at a
 time; ``fit`` hands it back (``release``) and the model's next call with the same pieces
-and shapes takes it again (``fast_step``). A very large batch gather is split across
-threads (``threads``); large SGD updates run on NumPy's BLAS threads (``blas``); neither
-changes a bit with the thread count.
+and shapes takes it again (``serving``, ``take``; ``fast_step``). A very large batch
+gather is split across threads (``threads``); large SGD updates run on NumPy's BLAS
+threads (``blas``); neither changes a bit with the thread count.
 
 ``tests/test_fastpath.py`` keeps every kernel and whole trajectories equal to the reference
 to a few ulps in float64. Everything else takes the reference path.
