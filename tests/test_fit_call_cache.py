@@ -379,3 +379,20 @@ def test_a_model_of_your_own_without_weak_references_trains():
     _, loss, _, X, y = _setup()
     history = hg.fit(model, loss, hg.SGD(model.parameters(), lr=0.1), X, y, epochs=2, seed=0)
     assert len(history.epoch_loss) == 2 and history.epoch_loss[1] < history.epoch_loss[0]
+
+
+def test_a_step_taken_meanwhile_by_another_call_is_not_taken_twice():
+    """A call found the model's step before checking its data; another call took it (and
+    left a step of its own) before the first took it: the first builds its own step, and
+    the other call's step stays in the cache."""
+    model, loss, opt, X, y = _setup()
+    hg.fit(model, loss, opt, X, y, epochs=1, batch_size=16, seed=0)
+    found = fast.serving(model, loss, opt)
+    assert found is not None
+    del fast._CACHE[model]  # (the other call takes it ...)
+    other = fast.FastStep(model, loss, opt, None, X, y.astype(np.intp), None, key=found.key)
+    fast.release(model, other)  # (... and leaves its own)
+    assert fast.take(model, found, None, X, y.astype(np.intp), None) is None
+    assert fast._CACHE[model] is other
+    history = hg.fit(model, loss, opt, X, y, epochs=1, batch_size=16, seed=0)
+    assert len(history.step_loss) == 4

@@ -330,8 +330,11 @@ def take(model: Module, step: FastStep, l2: L2Penalty | None, X: np.ndarray,
     if step.key[-len(tail) :] != tail:
         return None
     with _LOCK:
-        if _CACHE_DATA.pop(weakref.ref(model), None) is not step:
-            return None  # (another call took it meanwhile; put back nothing of its)
+        cached = _CACHE_DATA.pop(weakref.ref(model), None)
+        if cached is not step:  # (another call took it meanwhile, and maybe left its own)
+            if cached is not None:
+                _CACHE[model] = cached
+            return None
     step.begin(l2, X, target, y_metrics)
     return step
 
