@@ -12,11 +12,15 @@ handler, ``np.errstate``, the Generator (kept for the seed, or built anew), the 
 (cached or built anew), the guard, the final check, and the first step of a call against
 a later one.
 
-``--lines`` counts the Python lines a call runs beyond its epoch instead (a trace of
-``fit(epochs=1)`` and ``fit(epochs=2)``: twice the first less the second), by function,
-and the objects a call leaves in reference cycles: counts that do not depend on the
-machine's load (inside a call each line costs several times what it costs in a warm loop;
-garbage in cycles costs later calls the cycle collector's runs).
+``--lines`` counts the Python lines and the bytecodes a call runs beyond its epoch
+instead (a trace of ``fit(epochs=1)`` and ``fit(epochs=2)``: twice the first less the
+second), by function, and the objects a call leaves in reference cycles: counts that do
+not depend on the machine's load (inside a call each line costs several times what it
+costs in a warm loop; garbage in cycles costs later calls the cycle collector's runs).
+
+``--inside`` times each piece inside real calls (``inside``), on this version or an older
+one (``PYTHONPATH=/old/src``): where the per-call cost goes, as shares (the clocks add a
+little, and under load every figure grows).
 
 ``--totals-only`` prints the two totals only, on this version or an older one
 (``PYTHONPATH=/old/src``). ``--against /old/src`` loads that checkout too (as
@@ -206,6 +210,39 @@ def python_lines(call, top: int = 12) -> tuple[int, list[tuple[str, int]]]:
     return sum(per_call.values()), ranked
 
 
+def bytecodes(call, top: int = 12) -> tuple[int, list[tuple[str, int]]]:
+    """Bytecodes one more call runs beyond its epoch (``2 B(1) - B(2)``, as
+    ``python_lines``), and the ``top`` functions by their share: finer than lines (a
+    statement over several lines is not counted once a line)."""
+    import collections
+
+    counts: collections.Counter[str] = collections.Counter()
+
+    def tracer(frame, event, arg):
+        frame.f_trace_opcodes, frame.f_trace_lines = True, False
+        if event == "opcode":
+            code = frame.f_code
+            where = code.co_filename.split("site-packages/")[-1].split("src/")[-1]
+            counts[f"{where}:{code.co_name}"] += 1
+        return tracer
+
+    def ops(epochs: int) -> collections.Counter[str]:
+        counts.clear()
+        sys.settrace(tracer)
+        try:
+            call(epochs)
+        finally:
+            sys.settrace(None)
+        return collections.Counter(counts)
+
+    for _ in range(3):
+        ops(1)
+    one, two = ops(1), ops(2)
+    per_call = {k: 2 * one[k] - two[k] for k in one.keys() | two.keys()}
+    ranked = sorted(per_call.items(), key=lambda kv: -kv[1])[:top]
+    return sum(per_call.values()), ranked
+
+
 def garbage_left(package, setup) -> int:
     """Objects one ``fit`` call leaves in reference cycles: each waits for the cycle
     collector, whose runs then cost later calls their time."""
@@ -220,6 +257,58 @@ def garbage_left(package, setup) -> int:
         return gc.collect()
     finally:
         gc.enable()
+
+
+INSIDE = (
+    "prepare_inputs", "prepare_target_and_form", "seeded", "serving", "take", "choose_step",
+    "output_shape", "DivergenceGuard", "release", "give_back", "_begin", "Run", "Position",
+    "deferred_interrupt", "_check_final_weights", "_finish",
+)  # fmt: skip
+
+
+def inside(rounds: int, calls: int = 40) -> dict[str, list[float]]:
+    """Each piece of real ``fit(epochs=1)`` calls (the loop module's names in ``INSIDE``
+    that this version has), wrapped with a thread-CPU clock: us per call, one figure per
+    round of ``calls`` calls. Inside a call a piece costs several times what it costs
+    alone (an epoch has evicted the caches); the clocks add ~0.5 us a piece."""
+    import collections
+    import functools
+
+    from handgrad.train import loop
+
+    clock, spent = time.thread_time_ns, collections.Counter()
+
+    def wrap(name):
+        f = getattr(loop, name)
+
+        @functools.wraps(f)
+        def timed(*args, **kwargs):
+            t = clock()
+            try:
+                return f(*args, **kwargs)
+            finally:
+                spent[name] += clock() - t
+
+        return timed
+
+    names = [name for name in INSIDE if hasattr(loop, name)]
+    originals = {name: getattr(loop, name) for name in names}
+    X, y, model, loss, opt = _setup()
+    figures: dict[str, list[float]] = {name: [] for name in names}
+    try:
+        for name in names:
+            setattr(loop, name, wrap(name))
+        for r in range(rounds + 1):
+            spent.clear()
+            for _ in range(calls):
+                hg.fit(model, loss, opt, X, y, epochs=1, batch_size=W3.batch_size, seed=r)
+            if r:  # (the first round warms up)
+                for name in names:
+                    figures[name].append(spent[name] / calls / 1e3)
+    finally:
+        for name, f in originals.items():
+            setattr(loop, name, f)
+    return figures
 
 
 def _us(fn, n: int = 400, batches: int = 7) -> float:
@@ -251,8 +340,8 @@ def items() -> dict[str, float]:
         with deferred_interrupt():
             pass
 
-    def errstate() -> None:
-        with np.errstate(over="ignore", invalid="ignore"):
+    def errstate() -> None:  # (as fit sets it, with the handler)
+        with deferred_interrupt(quiet_overflow=True):
             pass
 
     def take_step():
@@ -261,11 +350,23 @@ def items() -> dict[str, float]:
             outputs_shape=shape, with_metrics=False, fast_allowed=True,
         )  # fmt: skip
 
-    def cached_step() -> None:
-        steps.release(model, take_step())
+    _, _, model2, loss2, opt2 = _setup()  # (a model of its own: ``step`` below is out)
+    steps.release(model2, steps.choose_step(
+        model2, loss2, opt2, None, X, y_arr, target=target,
+        outputs_shape=shape, with_metrics=False, fast_allowed=True,
+    ))  # fmt: skip
+
+    def cached_step() -> None:  # as fit takes it: found before the data, taken after
+        serving = fast.serving(model2, loss2, opt2)
+        steps.release(model2, fast.take(model2, serving, None, X, target, None))
+
+    def first_step() -> None:  # a step taken from the cache, one step, given back
+        taken = fast.take(model2, fast.serving(model2, loss2, opt2), None, X, target, None)
+        one_step(taken)
+        steps.release(model2, taken)
 
     def new_step() -> None:
-        fast._CACHE.clear()
+        fast._CACHE.pop(model, None)  # (model2's stays)
         take_step()
 
     step = take_step()
@@ -279,7 +380,7 @@ def items() -> dict[str, float]:
         s.step()
 
     def guard() -> DivergenceGuard:
-        g = DivergenceGuard(step, model.parameters(), opt, True)
+        g = DivergenceGuard(step, step.params, opt, True)
         g.before_step(idx)
         return g
 
@@ -292,21 +393,19 @@ def items() -> dict[str, float]:
         "  (a 1-row forward instead)": _us(lambda: model.forward(X[:1])),
         "target checked once": _us(lambda: inputs.prepare_target_and_form(loss, y, X, shape)),
         "Ctrl-C handler (main thread)": _us(handler),
-        "np.errstate": _us(errstate),
+        "  with NumPy's errors quiet": _us(errstate),
         "Generator kept for the seed": _us(
             lambda: generators.give_back(0, None, generators.seeded(0, None))
         ),
         "  (built anew from the seed)": _us(lambda: make_rng(0, None)),
-        "fast.supports": _us(lambda: fast.supports(model, loss, opt, X.dtype)),
+        "fast.supports (a new step only)": _us(lambda: fast.supports(model, loss, opt, X.dtype)),
         "fast step, from the cache": _us(cached_step),
         "  (built anew)": _us(new_step, n=100),
         "guard and its first snapshot": _us(guard),
         "final weights tried (1 batch)": _us(
             lambda: final_problem(step, tried, "prediction"), n=200
         ),
-        "first step of a call beyond a later one": _us(lambda: (cached_step(), one_step(step)))
-        - _us(cached_step)
-        - later,
+        "first step of a call beyond a later one": _us(first_step) - _us(cached_step) - later,
         "a later step": later,
     }
 
@@ -322,7 +421,18 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--lines", action="store_true", help="count the Python lines a call runs instead"
     )
+    parser.add_argument(
+        "--inside", action="store_true", help="time each piece inside real calls instead"
+    )
     args = parser.parse_args(argv)
+    if args.inside:
+        print(f"load average {os.getloadavg()[0]:.1f}")
+        print("inside real fit(epochs=1) calls, us CPU per call (median, 25th-75th):")
+        for name, values in inside(args.repeats).items():
+            q25, med, q75 = np.percentile(values, [25, 50, 75])
+            print(f"  {name:26s} {med:7.1f}  ({q25:.1f}-{q75:.1f})")
+        print(f"load average {os.getloadavg()[0]:.1f}")
+        return 0
     if args.lines:
         X, y, model, loss, opt = _setup()
         floor = FloorFit(_setup())
@@ -333,6 +443,13 @@ def main(argv=None) -> int:
         for name, n in ranked:
             print(f"  {n:5d}  {name}")
         print(f"  its floor (FloorFit): {python_lines(lambda e: floor(e, 0))[0]}")
+        total, ranked = bytecodes(
+            lambda e: hg.fit(model, loss, opt, X, y, epochs=e, batch_size=W3.batch_size, seed=0)
+        )
+        print(f"W3: bytecodes one more fit call runs beyond its epoch: {total}")
+        for name, n in ranked:
+            print(f"  {n:5d}  {name}")
+        print(f"  its floor (FloorFit): {bytecodes(lambda e: floor(e, 0))[0]}")
         print(f"objects a call leaves to the cycle collector: {garbage_left(hg, _setup())}")
         return 0
     try:

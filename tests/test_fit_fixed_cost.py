@@ -144,8 +144,8 @@ def test_a_value_rebound_between_calls_is_decided_afresh(how, monkeypatch):
         if not clear:
             assert (fast._CACHE.get(model) is first) == (how != "plain copy")
         if how == "plain copy":  # the new step's weight checks see the new array
-            kept = fast._CACHE[model].weight_checks[0][0]
-            assert np.shares_memory(kept, model.parameters()[0].value)
+            checked = fast._CACHE[model].weight_checks.flats[0]
+            assert np.shares_memory(checked, model.parameters()[0].value)
         results.append((history.step_loss, [p.value.copy() for p in model.parameters()]))
     assert results[0][0] == results[1][0]
     for a, b in zip(results[0][1], results[1][1]):

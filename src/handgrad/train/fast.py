@@ -17,9 +17,9 @@ optimizer beside a fused one:
 It writes into the user's own arrays (``p.value``, ``p.grad``, the optimizer's ``state``),
 never rebinds them, and keeps nothing on them. A ``FastStep`` serves one ``fit`` call at a
 time; ``fit`` hands it back (``release``) and the model's next call with the same pieces
-and shapes takes it again (``fast_step``). A very large batch gather is split across
-threads (``threads``); large SGD updates run on NumPy's BLAS threads (``blas``); neither
-changes a bit with the thread count.
+and shapes takes it again (``serving``, ``take``; ``fast_step``). A very large batch
+gather is split across threads (``threads``); large SGD updates run on NumPy's BLAS
+threads (``blas``); neither changes a bit with the thread count.
 
 ``tests/test_fastpath.py`` keeps every kernel and whole trajectories equal to the reference
 to a few ulps in float64. Everything else takes the reference path.
@@ -28,7 +28,6 @@ to a few ulps in float64. Everything else takes the reference path.
 from __future__ import annotations
 
 import math
-import operator
 import threading
 import weakref
 from collections.abc import Callable, Sequence
@@ -39,26 +38,39 @@ from numpy.typing import DTypeLike
 
 from ..nn._checks import DOT_CHECK_MAX
 from ..nn.layers import (
-    Identity,
-    LeakyReLU,
     Linear,
     Module,
     ReLU,
     Sequential,
-    Sigmoid,
-    Tanh,
 )
-from ..nn.losses import BCEWithLogitsLoss, L2Penalty, Loss, MSELoss, SoftmaxCrossEntropyLoss
-from ..nn.optim import SGD, Adam, Optimizer, RMSProp
+from ..nn.losses import L2Penalty, Loss
+from ..nn.optim import Optimizer
 from . import blas, threads
 from .fast_losses import LossKernel
+from .fast_pieces import (
+    _DTYPES,
+    LAYERS,
+    LOSSES,
+    OPTIMIZERS,
+    KeptPieces,
+    Pieces,
+    _built_in,
+    _plain,
+    gather_threads,
+    pieces_of,
+    rows_key,
+    step_key,
+)
 from .fast_updates import Update
-from .guard import weight_checks
+from .guard import WeightChecks
 
 __all__ = [
     "FastStep",
     "fast_step",
     "cached_step",
+    "pieces_of",
+    "serving",
+    "take",
     "release",
     "supports",
     "BatchGather",
@@ -66,14 +78,6 @@ __all__ = [
     "LOSSES",
     "OPTIMIZERS",
 ]
-
-# the exact types this module implements
-LAYERS = (Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Identity)
-LOSSES = (MSELoss, BCEWithLogitsLoss, SoftmaxCrossEntropyLoss)
-OPTIMIZERS = (SGD, Adam, RMSProp)
-_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_LAYER_SET = frozenset(LAYERS)
-_PATCHED = frozenset({"forward", "backward"})  # methods a module's instance may replace
 
 
 def supports(model: Module, loss: Loss, optimizer: Optimizer, dtype: DTypeLike) -> bool:
@@ -89,26 +93,6 @@ def supports(model: Module, loss: Loss, optimizer: Optimizer, dtype: DTypeLike) 
         _plain(p.value, dtype) and _plain(p.grad, dtype)
         for p in (*model.parameters(), *optimizer.params)
     )
-
-
-def _built_in(model: Module, layers: Sequence[Module], loss: Loss, optimizer: Optimizer) -> bool:
-    """The pieces are of the exact types this module implements, with no ``forward``,
-    ``backward`` or ``step`` set on an instance. The types are asked first, so that nothing
-    else is asked of pieces of any other type."""
-    if not (
-        type(loss) in LOSSES
-        and type(optimizer) in OPTIMIZERS
-        and _LAYER_SET.issuperset(map(type, layers))
-    ):
-        return False
-    # (set operations over the instances' dicts: no Python-level loop, ~1 us a call less)
-    return "step" not in vars(optimizer) and all(
-        map(_PATCHED.isdisjoint, map(vars, (model, *layers, loss)))
-    )
-
-
-def _plain(a: object, dtype: DTypeLike) -> bool:
-    return isinstance(a, np.ndarray) and a.dtype == dtype and a.flags.c_contiguous
 
 
 # --- layers (each kernel keeps its buffers per batch size: an epoch has a full and a last) ---
@@ -289,39 +273,70 @@ class BatchGather:
 
 def fast_step(model: Module, loss: Loss, optimizer: Optimizer, l2: L2Penalty | None,
               X: np.ndarray, target: np.ndarray, y_metrics: np.ndarray | None,
-              ) -> FastStep:  # fmt: skip
+              pieces: Pieces | None = None) -> FastStep:  # fmt: skip
     """A ``FastStep`` for this call: the one the model's previous ``fit`` call left
     (``release``), with its buffers, when it was built for the same pieces (the same
     layers, parameters, loss, optimizer, dtypes, row shapes and thread count, which
     ``threads.available`` gives for the work); else a new one. The cache holds the model
     weakly and one step per model; a step taken from it is out of it until released, so
-    two calls at once never share buffers. (The caller has checked ``supports``.)"""
-    key = _key(model, loss, optimizer, X, target, y_metrics)
+    two calls at once never share buffers. (The caller has checked ``supports``.)
+    ``pieces``: ``pieces_of(model, loss, optimizer)`` when the caller has it, unchanged."""
+    pieces = pieces or pieces_of(model, loss, optimizer)
+    key = step_key(pieces, X, target, y_metrics)
     with _LOCK:
         cached = _CACHE.pop(model, None)
-    if cached is not None and cached.key == key and key[0]:
+    if cached is not None and pieces is not None and cached.fits(key, pieces):
         cached.begin(l2, X, target, y_metrics)
         return cached
-    count = key[-1] if key[0] else _gather_threads(X)
+    count = key[-1] if pieces is not None else gather_threads(X)
     return FastStep(model, loss, optimizer, l2, X, target, y_metrics, key=key, thread_count=count)
 
 
 def cached_step(model: Module, loss: Loss, optimizer: Optimizer, l2: L2Penalty | None,
                 X: np.ndarray, target: np.ndarray, y_metrics: np.ndarray | None,
-                ) -> FastStep | None:  # fmt: skip
+                pieces: Pieces | None = None) -> FastStep | None:  # fmt: skip
     """``fast_step``'s cached step when there is one for these very pieces, else None (the
     cache then stays as it was). No ``supports`` needed first: a step is cached only for
-    pieces it supports, and an equal key means that still holds (``_key``)."""
-    key = _key(model, loss, optimizer, X, target, y_metrics)
-    if not key[0]:
+    pieces it supports, and equal pieces mean that still holds (``pieces_of``)."""
+    pieces = pieces or pieces_of(model, loss, optimizer)
+    if pieces is None:
         return None
+    key = step_key(pieces, X, target, y_metrics)
     with _LOCK:
         cached = _CACHE.get(model)
-        if cached is None or cached.key != key:
+        if cached is None or not cached.fits(key, pieces):
             return None
         del _CACHE[model]
     cached.begin(l2, X, target, y_metrics)
     return cached
+
+
+def serving(model: Module, loss: Loss, optimizer: Optimizer) -> FastStep | None:
+    """The step the model's last ``fit`` call left, when it still serves these very pieces
+    (``FastStep.serves``), else None; it stays in the cache (``take`` takes it once the
+    data are checked). Its ``shapes`` say what that call learned from the layers."""
+    if type(model) is not Sequential and type(model) not in LAYERS:
+        return None  # (only built-in models are cached; any other may not take a weakref)
+    cached = _CACHE_DATA.get(weakref.ref(model))
+    return cached if cached is not None and cached.serves(model, loss, optimizer) else None
+
+
+def take(model: Module, step: FastStep, l2: L2Penalty | None, X: np.ndarray,
+         target: np.ndarray, y_metrics: np.ndarray | None) -> FastStep | None:  # fmt: skip
+    """``step`` (from ``serving``, for pieces unchanged since) for this call when it was
+    built for these rows (dtypes, shapes, thread count) and is still in the cache; taken
+    out of it. Else None, and the cache stays as it was."""
+    tail = rows_key(X, target, y_metrics)
+    if step.key[-len(tail) :] != tail:
+        return None
+    with _LOCK:
+        cached = _CACHE_DATA.pop(weakref.ref(model), None)
+        if cached is not step:  # (another call took it meanwhile, and maybe left its own)
+            if cached is not None:
+                _CACHE[model] = cached
+            return None
+    step.begin(l2, X, target, y_metrics)
+    return step
 
 
 def release(model: Module, step: FastStep) -> None:
@@ -332,59 +347,12 @@ def release(model: Module, step: FastStep) -> None:
 
 
 _CACHE: weakref.WeakKeyDictionary[Module, FastStep] = weakref.WeakKeyDictionary()
+# its dict of weak references to the models, read and popped directly on every call (the
+# mapping's methods cost a Python frame each; setting goes through them, for the callback)
+_CACHE_DATA: dict[weakref.ref[Module], FastStep] = _CACHE.data  # type: ignore[attr-defined]
 _NO_GRADIENT = np.empty(0)  # a step's dL/d(outputs) before its first loss (shared: never written)
 _NO_GRADIENT.flags.writeable = False
 _LOCK = threading.Lock()
-
-
-def _gather_threads(X: np.ndarray) -> int:
-    """The threads the batch gather may split across (the only work of the step that does;
-    ``threads.available`` for batches of about a thousand rows of X)."""
-    return threads.available(1024 * math.prod(X.shape[1:]))
-
-
-def _key(
-    model: Module,
-    loss: Loss,
-    optimizer: Optimizer,
-    X: np.ndarray,
-    target: np.ndarray,
-    y_metrics: np.ndarray | None,
-) -> tuple[Any, ...]:
-    """What a cached step's kernels and buffers were built for, in one pass: the pieces'
-    ids and types, the parameters' ids, values, gradients and shapes, the loss's reduction, the
-    rows' dtypes and shapes, and last the batch gather's thread count now. It starts with
-    True when the pieces are of the built-in types and nothing ``supports`` looks at has
-    changed in a way the ids cannot show (no ``forward``/``backward``/``step`` set on an
-    instance, every parameter's value a C-contiguous array of X's dtype), else it is
-    (False,). Ids are safe: the cached step keeps every object and array it names alive
-    (the values through its ``weight_checks``). A value rebound between calls, even to a
-    copy, is a new key: the guard's views of the values are the step's."""
-    layers = model.layers if type(model) is Sequential else [model]
-    if not _built_in(model, layers, loss, optimizer):
-        return (False,)
-    dtype = X.dtype
-    key: list[Any] = [True, type(model), type(loss), id(loss), loss.reduction]
-    key += (type(optimizer), id(optimizer), *map(type, layers), *map(id, layers))
-    params, opt_params = model.parameters(), optimizer.params
-    for p in params:
-        value = p.value  # (``_plain``, inline: this loop runs on every call)
-        if not (
-            isinstance(value, np.ndarray) and value.dtype == dtype and value.flags.c_contiguous
-        ):
-            return (False,)
-        key += (id(p), id(value), id(p.grad), value.shape)
-    if len(opt_params) == len(params) and all(map(operator.is_, opt_params, params)):
-        key.append("the model's parameters")  # (checked above)
-    else:
-        for p in opt_params:
-            if not _plain(p.value, dtype):
-                return (False,)
-            key += (id(p), p.value.shape)
-    key += (dtype, X.shape[1:], target.dtype, target.shape[1:])
-    key += (None, None) if y_metrics is None else (y_metrics.dtype, y_metrics.shape[1:])
-    key.append(_gather_threads(X))
-    return tuple(key)
 
 
 class FastStep:
@@ -405,7 +373,14 @@ class FastStep:
         self.step = Update(optimizer).step
         self.l2 = l2
         self.params = model.parameters()
-        self.weight_checks = weight_checks(self.params)  # the guard's, kept for every call
+        # the pieces it was built for: each call asks whether it still serves them
+        kept = KeptPieces(model, loss, optimizer, key, self.params)
+        self.serves, self.same_pieces, self.fits = kept.serves, kept.same_pieces, kept.fits
+        # the guard's weight checks of the values (their flat views keep a value rebound
+        # between calls alive until the model's next call, which builds a step of its own)
+        self.weight_checks = WeightChecks([p.value for p in self.params])
+        # what fit learned of the inputs and outputs for these pieces (``serving``)
+        self.shapes: tuple[Any, ...] | None = None
         # 0 * g is 0 for finite g, NaN otherwise: a dot product decides for small g; large g
         # the sum of |g| (``blas.all_finite``: one pass on the BLAS's threads)
         self._checks = [
@@ -415,6 +390,13 @@ class FastStep:
         ]
         self._large = [p.grad for p in self.params if p.grad.size > DOT_CHECK_MAX]
         self._grad: np.ndarray = np.empty(0)
+
+    def keep_shapes(self, pieces: Pieces | None, shapes: tuple[Any, ...]) -> None:
+        """Keep what ``fit`` learned from the layers for ``pieces`` (X's dtype, X's width,
+        one output row's shape) for the model's next calls (``serving``), when this step
+        was built for those very pieces and the model fixes X's width."""
+        if pieces is not None and shapes[1] is not None and self.same_pieces(pieces):
+            self.shapes = shapes
 
     def begin(
         self,

@@ -4,6 +4,7 @@ validation split and the metrics, all before anything changes."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
@@ -78,10 +79,18 @@ def resolve_metrics(metrics: Sequence[str | Metric] | None, loss: Loss) -> dict[
     return resolved
 
 
-def prepare_inputs(model: Module, X: ArrayLike, name: str = "X") -> np.ndarray:
-    dtype = getattr(model, "dtype", np.float64)
+def prepare_inputs(
+    model: Module, X: ArrayLike, name: str = "X", known: tuple[Any, ...] | None = None
+) -> np.ndarray:
+    """X as a finite (N, D) array of the model's dtype, D its input width when it has one.
+    ``known``: (dtype, input width or None) when the caller knows them already (what the
+    model's last ``fit`` call learned: ``fast.serving``)."""
+    if known is None:
+        dtype, width = getattr(model, "dtype", np.float64), None
+    else:
+        dtype, width = known[0], known[1]
     X = as_float_array(X, name, dtype)
-    check_matrix(X, name, getattr(model, "in_features", None))
+    check_matrix(X, name, width if known else getattr(model, "in_features", None))
     check_finite(X, name)
     return X
 
@@ -99,6 +108,9 @@ def prepare_target_and_form(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(y as ``prepare_target`` returns it, y in the loss's own form (``loss_target``)): one
     validation gives both, so that ``fit`` checks its target once."""
+    labels = _plain_labels(loss, y, X, outputs_shape)
+    if labels is not None:
+        return labels, labels
     y_arr = np.asarray(y)
     if y_arr.ndim == 0 or y_arr.shape[0] != X.shape[0]:
         got = "a scalar" if y_arr.ndim == 0 else f"{y_arr.shape[0]} rows"
@@ -114,6 +126,29 @@ def prepare_target_and_form(
     return y_arr, form
 
 
+def _plain_labels(
+    loss: Loss, y: ArrayLike, X: np.ndarray, outputs_shape: tuple[int, ...]
+) -> np.ndarray | None:
+    """The common case of softmax cross-entropy, accepted in two passes (min, max): y an
+    array of integer labels (N,) in [0, C) for the built-in loss and outputs (N, C), C >= 1.
+    Returns them as ``np.intp`` (what the loss's own checks return, and the form it
+    computes with); None for anything else, which then goes through those checks (and gets
+    their errors)."""
+    if not (
+        type(loss) is SoftmaxCrossEntropyLoss
+        and type(y) is np.ndarray
+        and y.ndim == 1
+        and y.dtype.kind in "iu"
+        and len(outputs_shape) == 1
+        and outputs_shape[0] >= 1
+        and y.shape[0] == X.shape[0] >= 1
+    ):
+        return None
+    if np.minimum.reduce(y) < 0 or np.maximum.reduce(y) >= outputs_shape[0]:
+        return None
+    return y.astype(np.intp, copy=False)
+
+
 def loss_target(loss: Loss, y: np.ndarray, shape: tuple[int, ...], dtype: DTypeLike) -> np.ndarray:
     """Validate y against outputs of ``shape``. A built-in loss returns y in the form it
     computes with (integer labels, or targets shaped like the outputs); any other loss
@@ -127,6 +162,7 @@ def loss_target(loss: Loss, y: np.ndarray, shape: tuple[int, ...], dtype: DTypeL
 # layers whose output has the shape of their input
 _SAME_SHAPE = (ReLU, LeakyReLU, Tanh, Sigmoid, Identity)
 _FORWARD = frozenset({"forward"})
+_KNOWN_WIDTHS = frozenset((Linear, *_SAME_SHAPE))
 
 
 def output_shape(model: Module, X: np.ndarray) -> tuple[int, ...]:
@@ -145,6 +181,9 @@ def declared_output_shape(model: Module) -> tuple[int, ...] | None:
     width the one before gives; else None."""
     layers = model.layers if type(model) is Sequential else [model]
     width = None
+    # the types first: nothing else is asked of a module of one's own (it may have no __dict__)
+    if not _KNOWN_WIDTHS.issuperset(map(type, layers)):
+        return None
     if not all(map(_FORWARD.isdisjoint, map(vars, (model, *layers)))):  # (no Python loop)
         return None
     for layer in layers:

@@ -45,12 +45,9 @@ from ..nn.losses import L2Penalty, Loss
 from ..nn.optim import Optimizer
 from .batching import batches
 from .callbacks import Callback, History, ProgressBar, TrainingContext
-from .checkpoints import (
-    callback_state,
-    read_checkpoint,
-    resume_callbacks,
-    save_checkpoint,
-)
+from .checkpoints import read_checkpoint, resume_callbacks
+from .fast import FastStep, serving, take
+from .fast_pieces import pieces_of
 from .generators import give_back, seeded
 from .guard import (
     WEIGHT_NOT_FINITE,
@@ -133,12 +130,13 @@ def fit(
         metrics,
         l2,
         resume_from,
+        fast,
     )
     # Ctrl-C is deferred from before on_train_begin: a callback that says "Ctrl-C keeps the
     # model" as training begins is true at once. Overflow shows up as a non-finite loss or
     # gradient, which the loop reports as divergence with a message that says what to do;
     # NumPy's own warnings would only precede it.
-    with deferred_interrupt() as run.interrupted, np.errstate(over="ignore", invalid="ignore"):
+    with deferred_interrupt(quiet_overflow=True) as run.interrupted:
         _begin(run, [*callbacks, *([ProgressBar()] if verbose else [])])
         # --- from here on, state changes: the Generator draws, the weights train
         _choose_step(run, fast)
@@ -176,23 +174,35 @@ def _prepare(
     metrics: Sequence[str | Metric],
     l2: L2Penalty | None,
     resume_from: str | Path | None,
+    fast_allowed: bool,
 ) -> Run:
-    """Check every input of ``fit`` (and a checkpoint against them); nothing changes yet."""
-    epochs = count("epochs", epochs, 0)
-    batch_size = count("batch_size", batch_size, 1)
+    """Check every input of ``fit`` (and a checkpoint against them); nothing changes yet.
+    For the built-in pieces the model's last call left a fast step for (unchanged), the
+    model's dtype, input width and output shape come from that step (``fast.serving``)."""
+    if not (type(epochs) is int and epochs >= 0):  # (else count's general check)
+        epochs = count("epochs", epochs, 0)
+    if not (type(batch_size) is int and batch_size >= 1):
+        batch_size = count("batch_size", batch_size, 1)
     validation_data, validation_fraction = validation
-    check_validation_arguments(validation_data, validation_fraction)
+    if validation_data is not None or validation_fraction is not None:
+        check_validation_arguments(validation_data, validation_fraction)
     rng = seeded(seed, rng)  # make_rng's Generator, kept from the seed's last call
-    X = prepare_inputs(model, X)
-    outputs_shape = output_shape(model, X)
+    # the step the model's last call left, when it serves these pieces, else the pieces
+    cached = serving(model, loss, optimizer) if fast_allowed else None
+    pieces = pieces_of(model, loss, optimizer) if fast_allowed and not cached else None
+    shapes = None if cached is None else cached.shapes
+    arrays_given = type(X) is np.ndarray and type(y) is np.ndarray  # (asarray runs no code)
+    X = prepare_inputs(model, X, known=shapes)
+    outputs_shape = output_shape(model, X) if shapes is None else shapes[2]
     y, target = prepare_target_and_form(loss, y, X, outputs_shape)
     n_val = 0 if validation_fraction is None else validation_rows(validation_fraction, len(X))
     if validation_data is not None:
         X_val = prepare_inputs(model, validation_data[0], "validation X")
         y_val = prepare_target(loss, validation_data[1], X_val, outputs_shape, "validation y")
         validation_data = (X_val, y_val)
-    metric_fns = resolve_metrics(metrics, loss)
-    try_metrics(metric_fns, model, X[:1], y[:1])
+    metric_fns = resolve_metrics(metrics, loss) if metrics else {}
+    if metric_fns:
+        try_metrics(metric_fns, model, X[:1], y[:1])
     run = Run(
         model,
         loss,
@@ -213,6 +223,9 @@ def _prepare(
         resume_from,
         target=target,
     )
+    if arrays_given and not metric_fns and validation_data is None:
+        # (what was found above holds: no code of the caller's has run since)
+        run.pieces, run.cached = pieces, cached
     if resume_from is not None:  # checked against this call; nothing changes yet
         run.resume = read_checkpoint(resume_from)
         run.resume.check_fits(model, optimizer, rng, run.loop, epochs)
@@ -262,7 +275,13 @@ def _choose_step(run: Run, fast: bool) -> None:
         run.n_val = 0
     if run.resume is not None:
         run.resume.restore(run.model, run.optimizer, run.rng)
-    run.step = choose_step(
+    # the pieces still as _prepare found them, unless a callback (or a checkpoint) could
+    # have changed them since
+    same = not run.callbacks and run.resume is None
+    step = None
+    if same and run.cached is not None:  # (no metrics: y_metrics None)
+        step = take(run.model, run.cached, run.l2, run.X, run.target, None)
+    run.step = step or choose_step(
         run.model,
         run.loss,
         run.optimizer,
@@ -273,50 +292,35 @@ def _choose_step(run: Run, fast: bool) -> None:
         outputs_shape=run.outputs_shape,
         with_metrics=bool(run.metric_fns),
         fast_allowed=fast,
+        pieces=run.pieces if same else None,
     )
+    if step is None and type(run.step) is FastStep:  # (new: it keeps what _prepare learned)
+        width = getattr(run.model, "in_features", None)
+        run.step.keep_shapes(run.pieces, (run.X.dtype, width, run.outputs_shape))
     # the guard replays batches only where that gives the same bits: the fast step, and
     # no callback acting between steps
-    hooks = [_batch_end_hook(cb) for cb in run.callbacks]
-    run.replay = run.step.replays_exactly and all(
-        hook in (Callback.on_batch_end, ProgressBar.on_batch_end) for hook in hooks
-    )
-    run.quiet = run.replay and all(hook is Callback.on_batch_end for hook in hooks)
+    run.replay = run.quiet = run.step.replays_exactly
+    if run.callbacks:
+        hooks = [_batch_end_hook(cb) for cb in run.callbacks]
+        run.replay = run.replay and all(
+            hook in (Callback.on_batch_end, ProgressBar.on_batch_end) for hook in hooks
+        )
+        run.quiet = run.replay and all(hook is Callback.on_batch_end for hook in hooks)
     run.guard = DivergenceGuard(run.step, run.step.params, run.optimizer, run.replay)
     if run.resume is None:
-        run.at = Position(0, 0, _rng_state(run), zero_sums(run.metric_fns))
+        run.at = Position(0, 0, run.rng_state(), zero_sums(run.metric_fns))
     else:
         progress = run.resume.progress["sums"]
         sums = {k: int(v) if k == "seen" else float(v) for k, v in progress.items()}
         run.at = Position(run.resume.epoch, run.resume.step, run.resume.rng_state, sums)
-    run.ctx.save_checkpoint = lambda target: _save(run, target)
+    if run.callbacks:  # (only a callback sees the context)
+        run.ctx.save_checkpoint = run.save_checkpoint
 
 
 def _batch_end_hook(cb: Callback) -> Any:
     """The function ``cb.on_batch_end`` runs (its class's, or one set on the instance)."""
     hook = cb.on_batch_end
     return getattr(hook, "__func__", hook)
-
-
-def _rng_state(run: Run) -> dict[str, Any] | None:
-    """The Generator's state now, for a checkpoint of the epoch that starts here; None
-    without callbacks, the only ones who can save a checkpoint (``ctx.save_checkpoint``)."""
-    return dict(run.rng.bit_generator.state) if run.callbacks else None
-
-
-def _save(run: Run, target: str | Path) -> Path:
-    """A checkpoint of the run where it stands (``ModelCheckpoint`` calls it); its path."""
-    assert run.at.rng_state is not None  # (there is a callback: it was recorded)
-    return save_checkpoint(
-        target,
-        run.model,
-        run.optimizer,
-        rng_state=run.at.rng_state,
-        epoch=run.at.epoch,
-        step=run.at.step,
-        progress={"loop": run.loop, "sums": run.at.sums},  # (read back as floats; null is NaN)
-        history=run.history.as_dict(),
-        callbacks=[callback_state(cb) for cb in run.callbacks],
-    )
 
 
 # --- 3. run an epoch ------------------------------------------------------------------------
@@ -329,7 +333,7 @@ def _run_epoch(run: Run, epoch: int) -> float:
     skip = run.at.step if epoch == run.at.epoch else 0
     if not skip:  # a fresh epoch starts from the Generator as it is now
         if epoch or run.resume is not None:  # (epoch 0's Position is _choose_step's, as new)
-            run.at = Position(epoch, 0, _rng_state(run), zero_sums(run.metric_fns))
+            run.at = Position(epoch, 0, run.rng_state(), zero_sums(run.metric_fns))
     else:  # a resumed one from the Generator as it was when it started
         rng.bit_generator.state = run.at.rng_state
     ctx.epoch, ctx.step, ctx.logs = epoch, skip, {}
@@ -452,7 +456,7 @@ def _end_epoch(run: Run, epoch: int, started: float) -> None:
             history.val_metrics.setdefault(name, []).append(value)
         ctx.logs["val_loss"] = history.val_loss[-1]
         ctx.logs.update({f"val_{k}": v[-1] for k, v in history.val_metrics.items()})
-    run.at = Position(epoch + 1, 0, _rng_state(run), zero_sums(run.metric_fns))
+    run.at = Position(epoch + 1, 0, run.rng_state(), zero_sums(run.metric_fns))
     for cb in run.callbacks:
         cb.on_epoch_end(ctx)
 

@@ -11,7 +11,7 @@ import numpy as np
 from ..nn.layers import Module
 from ..nn.losses import L2Penalty, Loss
 from .callbacks import Callback, History
-from .checkpoints import TrainingState
+from .checkpoints import TrainingState, callback_state, save_checkpoint
 from .inputs import Metric
 
 __all__ = ["Position", "Run", "zero_sums"]
@@ -60,12 +60,38 @@ class Run:
     at: Any = None  # the Position
     interrupted: dict[str, bool] = field(default_factory=dict)
     target: Any = None  # y in the loss's own form (``inputs.prepare_target_and_form``)
+    pieces: Any = None  # ``fast.pieces_of`` the model, loss and optimizer (None: not plain)
+    cached: Any = None  # the model's cached fast step when it serves them (``fast.serving``)
 
     @property
     def rows(self) -> int:
         """The training rows (after the validation split)."""
         rows: int = self.X.shape[0] - self.n_val
         return rows
+
+    def rng_state(self) -> dict[str, Any] | None:
+        """The Generator's state now, for a checkpoint of the epoch that starts here; None
+        without callbacks, the only ones who can save a checkpoint (``ctx.save_checkpoint``)."""
+        return dict(self.rng.bit_generator.state) if self.callbacks else None
+
+    def save_checkpoint(self, target: str | Path) -> Path:
+        """A checkpoint of the run where it stands (``ModelCheckpoint`` calls it through the
+        callbacks' context); its path."""
+        assert self.at.rng_state is not None  # (there is a callback: it was recorded)
+        return save_checkpoint(
+            target,
+            self.model,
+            self.optimizer,
+            rng_state=self.at.rng_state,
+            epoch=self.at.epoch,
+            step=self.at.step,
+            progress={
+                "loop": self.loop,
+                "sums": self.at.sums,
+            },  # (read back as floats; null is NaN)
+            history=self.history.as_dict(),
+            callbacks=[callback_state(cb) for cb in self.callbacks],
+        )
 
     @property
     def loop(self) -> dict[str, int | bool]:

@@ -24,6 +24,7 @@ from ..nn.layers import Module, Parameter
 from ..nn.losses import L2Penalty, Loss
 from ..nn.optim import Optimizer
 from . import fast
+from .fast_pieces import Pieces
 from .inputs import loss_target
 
 __all__ = ["Step", "ReferenceStep", "choose_step", "release", "gradients_finite"]
@@ -104,15 +105,17 @@ def choose_step(
     outputs_shape: tuple[int, ...],
     with_metrics: bool,
     fast_allowed: bool,
+    pieces: Pieces | None = None,
 ) -> Step:
     """The fast step when allowed and every piece is a built-in type (``fast.supports``),
     else the reference step. X (N, D) and y are the training rows, already checked; the
     fast step keeps the target in the loss's own form (and y beside it for the metrics
     when that form differs). ``target``: that form when the caller has it already (from
-    ``inputs.prepare_target_and_form``), so that y is not checked twice."""
+    ``inputs.prepare_target_and_form``), so that y is not checked twice. ``pieces``:
+    ``fast.pieces_of(model, loss, optimizer)`` when the caller has it, still true."""
     if fast_allowed and target is not None:  # the model's last step, when it fits again
         y_metrics = y if with_metrics and target is not y else None
-        cached = fast.cached_step(model, loss, optimizer, l2, X, target, y_metrics)
+        cached = fast.cached_step(model, loss, optimizer, l2, X, target, y_metrics, pieces)
         if cached is not None:
             return cached
     if not (fast_allowed and fast.supports(model, loss, optimizer, X.dtype)):
@@ -120,7 +123,7 @@ def choose_step(
     if target is None:
         target = loss_target(loss, y, (X.shape[0], *outputs_shape), X.dtype)
     y_metrics = y if with_metrics and target is not y else None
-    return fast.fast_step(model, loss, optimizer, l2, X, target, y_metrics)
+    return fast.fast_step(model, loss, optimizer, l2, X, target, y_metrics, pieces)
 
 
 def release(model: Module, step: Step) -> None:
