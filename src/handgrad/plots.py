@@ -11,12 +11,14 @@ build on ``new_figure`` and ``save_figure``.
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
 import numpy as np
-from matplotlib import ticker
+from matplotlib import ticker, transforms
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
@@ -33,11 +35,13 @@ __all__ = [
     "new_figure",
     "save_figure",
     "house_style",
+    "fit_titles",
     "plot_curves",
     "plot_learning_curves",
     "plot_decision_boundary",
     "plot_fit",
     "plot_bars",
+    "legend_below",
     "plot_confusion",
     "plot_images",
 ]
@@ -73,11 +77,72 @@ def house_style(fig: Figure) -> Figure:
     return fig
 
 
+def fit_titles(fig: Figure) -> Figure:
+    """Lay ``fig`` out (``tight_layout``) with every title and axis label inside its panel.
+
+    A panel title wider than its axes is wrapped onto more lines: centred over the axes it
+    would otherwise run into the next panel's title, or off the figure's edge, where the PNG
+    cuts it. An x label wider than its axes is wrapped the same way, a y label longer than
+    its axes by more than 15 % (or running off the figure), and the suptitle to the figure's
+    width. Lengths are measured at the figure's own dpi: the ratio
+    of a text's length to a panel's does not depend on it.
+    """
+    if not hasattr(fig.canvas, "get_renderer"):
+        FigureCanvasAgg(fig)  # a canvas that can measure text; savefig draws with Agg too
+    for _ in range(3):  # wrapping changes the layout, the layout changes the room
+        fig.tight_layout()
+        if not any([_wrap_to(*fitted) for fitted in _texts_and_room(fig)]):
+            return fig
+    fig.tight_layout()
+    return fig
+
+
+def _texts_and_room(fig: Figure) -> list:
+    """(text, room in pixels, the text's length in pixels) for each title and axis label."""
+    renderer = fig.canvas.get_renderer()
+
+    def width(text) -> float:
+        return text.get_window_extent(renderer).width
+
+    def height(text) -> float:  # a y label is drawn turned by 90 degrees
+        return text.get_window_extent(renderer).height
+
+    fitted = []
+    for ax in fig.axes:
+        box = ax.get_window_extent(renderer)
+        fitted += [(ax.title, box.width, width), (ax.xaxis.label, box.width, width)]
+        # a y label may run a little past its axes, never off the figure
+        middle = (box.y0 + box.y1) / 2
+        off_figure = 2 * min(middle, fig.bbox.height - middle)
+        fitted.append((ax.yaxis.label, min(1.15 * box.height, off_figure), height))
+    suptitle = getattr(fig, "_suptitle", None)
+    if suptitle is not None:
+        fitted.append((suptitle, fig.bbox.width, width))
+    return fitted
+
+
+def _wrap_to(text, room: float, length: Callable) -> bool:
+    """Wrap a Text artist onto more lines until ``length(text)`` is at most ``room`` pixels;
+    return whether it changed. A single word longer than the room stays whole."""
+    changed = False
+    while text.get_text() and length(text) > room:
+        lines = text.get_text().split("\n")
+        longest = max(len(line) for line in lines)
+        chars = min(longest - 1, int(longest * room / length(text)))
+        wrapped = "\n".join(textwrap.fill(line, max(chars, 1)) for line in lines)
+        if chars < 1 or wrapped == text.get_text():
+            break
+        text.set_text(wrapped)
+        changed = True
+    return changed
+
+
 def save_figure(fig: Figure, path: str | Path, dpi: int = 110) -> Path:
-    """Save ``fig`` as PNG at ``path`` (atomically), in the house style; return the path."""
+    """Save ``fig`` as PNG at ``path`` (atomically), in the house style, every title inside
+    its panel (``fit_titles``); return the path."""
     house_style(fig)
     buf = io.BytesIO()
-    fig.tight_layout()
+    fit_titles(fig)
     fig.savefig(buf, format="png", dpi=dpi)
     return atomic_write(path, lambda fh: fh.write(buf.getvalue()))
 
@@ -237,9 +302,20 @@ def plot_bars(
     ax.set_ylabel(ylabel)
     if xlabel:
         ax.set_xlabel(xlabel)
-    # under the axes: bars of either sign leave no corner free for a legend
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2 if xlabel else -0.1), ncol=n)
+    # bars of either sign leave no corner free for a legend
+    legend_below(ax, ncol=n, tick_lines=max(str(c).count("\n") + 1 for c in categories))
     return ax
+
+
+def legend_below(ax, *, ncol: int = 2, tick_lines: int = 1):
+    """Put ``ax``'s legend under the axes, below its tick labels (``tick_lines`` lines each)
+    and its x label, where it hides no data. The gap is in points at the house text sizes,
+    so it holds at any figure size."""
+    below = 8 + 1.3 * TEXT_SIZES["tick"] * tick_lines
+    if ax.get_xlabel():
+        below += 1.3 * TEXT_SIZES["label"] * (ax.get_xlabel().count("\n") + 1) + 4
+    under = transforms.offset_copy(ax.transAxes, fig=ax.figure, y=-below, units="points")
+    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=under, ncol=ncol)
 
 
 def plot_confusion(ax, matrix: np.ndarray, *, title: str, labels: Sequence[str] | None = None):
