@@ -84,11 +84,9 @@ def fit_titles(fig: Figure) -> Figure:
     would otherwise run into the next panel's title, or off the figure's edge, where the PNG
     cuts it. An x label wider than its axes is wrapped the same way, a y label longer than
     its axes by more than 15 % (or running off the figure), and the suptitle to the figure's
-    width. Lengths are measured at the figure's own dpi: the ratio
-    of a text's length to a panel's does not depend on it.
+    width. Lengths are measured at the figure's own dpi: the ratio of a text's length to a
+    panel's does not depend on it.
     """
-    if not hasattr(fig.canvas, "get_renderer"):
-        FigureCanvasAgg(fig)  # a canvas that can measure text; savefig draws with Agg too
     for _ in range(3):  # wrapping changes the layout, the layout changes the room
         fig.tight_layout()
         if not any([_wrap_to(*fitted) for fitted in _texts_and_room(fig)]):
@@ -99,7 +97,9 @@ def fit_titles(fig: Figure) -> Figure:
 
 def _texts_and_room(fig: Figure) -> list:
     """(text, room in pixels, the text's length in pixels) for each title and axis label."""
-    renderer = fig.canvas.get_renderer()
+    # a canvas that can measure text (savefig draws with Agg too)
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    renderer = canvas.get_renderer()
 
     def width(text) -> float:
         return text.get_window_extent(renderer).width
