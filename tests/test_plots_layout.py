@@ -123,3 +123,20 @@ def test_a_legend_below_leaves_the_axes_and_the_x_label_free(tmp_path):
     assert legend.y1 < ax.get_window_extent(renderer).y0
     assert _inside(legend, fig.bbox)
     assert _blank_border(pixels)
+
+
+def test_a_legend_wider_than_the_figure_gets_fewer_columns(tmp_path):
+    # the framework chapter's bar legend ran off the right edge once its y label wrapped
+    fig, ax = plots.new_figure()
+    plots.plot_bars(
+        ax,
+        {"handgrad": [1, 2], "Keras (jax)": [1, 2], "ridge optimum (closed form), long": [1, 2]},
+        ["a", "b"],
+        title="Learned weights",
+        ylabel="score points per standard deviation of the feature",
+        xlabel="feature",
+    )
+    pixels, renderer = _saved(fig, tmp_path)
+    assert ax.get_legend()._ncols < 3
+    assert _inside(ax.get_legend().get_window_extent(renderer), fig.bbox)
+    assert _blank_border(pixels)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -84,12 +85,14 @@ def fit_titles(fig: Figure) -> Figure:
     would otherwise run into the next panel's title, or off the figure's edge, where the PNG
     cuts it. An x label wider than its axes is wrapped the same way, a y label longer than
     its axes by more than 15 % (or running off the figure), and the suptitle to the figure's
-    width. Lengths are measured at the figure's own dpi: the ratio of a text's length to a
-    panel's does not depend on it.
+    width; a legend that runs off the figure (or far past its axes) gets fewer columns.
+    Lengths are measured at the figure's own dpi: the ratio of a text's length to a panel's
+    does not depend on it.
     """
     for _ in range(3):  # wrapping changes the layout, the layout changes the room
         fig.tight_layout()
-        if not any([_wrap_to(*fitted) for fitted in _texts_and_room(fig)]):
+        wrapped = [_wrap_to(*fitted) for fitted in _texts_and_room(fig)]
+        if not any(wrapped) and not _narrow_legends(fig):
             return fig
     fig.tight_layout()
     return fig
@@ -97,9 +100,7 @@ def fit_titles(fig: Figure) -> Figure:
 
 def _texts_and_room(fig: Figure) -> list:
     """(text, room in pixels, the text's length in pixels) for each title and axis label."""
-    # a canvas that can measure text (savefig draws with Agg too)
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    renderer = canvas.get_renderer()
+    renderer = _renderer(fig)
 
     def width(text) -> float:
         return text.get_window_extent(renderer).width
@@ -119,6 +120,37 @@ def _texts_and_room(fig: Figure) -> list:
     if suptitle is not None:
         fitted.append((suptitle, fig.bbox.width, width))
     return fitted
+
+
+def _narrow_legends(fig: Figure) -> bool:
+    """Give a legend under its axes (``legend_below``) fewer columns while it runs off the
+    figure or is much wider than its axes (into the next panel); return whether one
+    changed."""
+    renderer = _renderer(fig)
+    changed = False
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is None or legend not in _BELOW:
+            continue
+        room = 1.15 * ax.get_window_extent(renderer).width
+        columns, tick_lines = _BELOW[legend]
+        while columns > 1:
+            box = legend.get_window_extent(renderer)
+            if box.x0 >= 2 and box.x1 <= fig.bbox.width - 2 and box.width <= room:
+                break
+            columns -= 1
+            # set_ncols does not lay an existing legend out again: make it anew
+            legend = legend_below(ax, ncol=columns, tick_lines=tick_lines)
+            for text in legend.get_texts():
+                text.set_fontsize(TEXT_SIZES["legend"])
+            changed = True
+    return changed
+
+
+def _renderer(fig: Figure):
+    """A renderer that measures ``fig``'s text (an Agg canvas: savefig draws with Agg too)."""
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    return canvas.get_renderer()
 
 
 def _wrap_to(text, room: float, length: Callable) -> bool:
@@ -315,7 +347,15 @@ def legend_below(ax, *, ncol: int = 2, tick_lines: int = 1):
     if ax.get_xlabel():
         below += 1.3 * TEXT_SIZES["label"] * (ax.get_xlabel().count("\n") + 1) + 4
     under = transforms.offset_copy(ax.transAxes, fig=ax.figure, y=-below, units="points")
-    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=under, ncol=ncol)
+    legend = ax.legend(
+        loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=under, ncol=ncol
+    )
+    _BELOW[legend] = (ncol, tick_lines)
+    return legend
+
+
+# legends under their axes -> (columns, tick_lines), so fit_titles can make one narrower
+_BELOW: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def plot_confusion(ax, matrix: np.ndarray, *, title: str, labels: Sequence[str] | None = None):
