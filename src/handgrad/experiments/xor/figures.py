@@ -35,7 +35,9 @@ def panels(m: Measured) -> list[tuple[Result, str]]:
 def boundaries_figure(m: Measured, out_dir: Path) -> Figure:
     """``xor_boundaries.png``: the regions each shown network carves."""
     shown = panels(m)
-    fig, axes = plots.new_figure(ncols=3, nrows=2, size=(4.4, 3.6))
+    # two columns: the report cuts a figure into panels by its width (about 640 px each),
+    # and a phone then shows each column readable, one under the other
+    fig, axes = plots.new_figure(ncols=2, nrows=math.ceil(len(shown) / 2), size=(4.8, 3.6))
     for ax, (res, title) in zip(axes, shown):
         plots.plot_decision_boundary(
             ax,
