@@ -80,6 +80,12 @@ def _inspect(browser, page_path: Path, width: int) -> dict:
                   const r = i.getBoundingClientRect();
                   return [r.left, r.top, r.width];
               })),
+          // a suptitle taken off its panels: [left, right, bottom, top of its panels]
+          headlines: [...document.querySelectorAll('img.headline')].map(i => {
+              const r = i.getBoundingClientRect();
+              const row = i.closest('.panel-headline').nextElementSibling;
+              return [r.left, r.right, r.bottom, row.getBoundingClientRect().top];
+          }),
           // long inline formulas (outside tables, which scroll in their own box): their box
           // never reaches past the right edge of the text
           wideMaths: [...document.querySelectorAll('.math-wide')]
@@ -111,6 +117,8 @@ def _check(facts: dict, width: int) -> None:
     # wide screens: side navigation; narrow ones: the menu at the top
     assert (facts["sideNav"], facts["topMenu"]) == ((True, False) if width > 900 else (False, True))
     assert all(right <= facts["mainRight"] + 0.5 for right in facts["wideMaths"])
+    for left, right, bottom, panels_top in facts["headlines"]:  # whole, on screen, above
+        assert 0 <= left < right <= width and bottom <= panels_top + 0.5
     for panels in facts["panelRows"]:
         lefts, tops, widths = zip(*panels)
         if width > 900:  # side by side, as the figure was drawn
@@ -130,6 +138,7 @@ def test_tour_report_in_the_browser(browser, tour_report, width):
     formulas = _formulas((tour_report.parent / "report.md").read_text(encoding="utf-8"))
     assert formulas > 5 and facts["maths"] == formulas  # every formula became MathML
     assert len(facts["panelRows"]) >= 5 and facts["wideMaths"]  # the cases that widened pages
+    assert len(facts["headlines"]) >= 3  # linear-fit, binary, sine: suptitles over two panels
     assert (tour_report.parent / "screenshots" / f"report-{width}.png").stat().st_size > 10_000
 
 

@@ -12,7 +12,7 @@ from PIL import Image
 
 from handgrad import plots
 from handgrad.report import markdown_to_html, markdown_to_html_document
-from handgrad.report.panels import panel_bounds, panel_row
+from handgrad.report.panels import headline_rows, panel_bounds, panel_row
 
 WHITE = 255
 
@@ -98,3 +98,37 @@ def test_a_long_inline_formula_gets_its_own_box():
     assert page.count('<span class="math-wide">') == 1
     short = page.split("Short ", 1)[1].split(" and long", 1)[0]
     assert "<math" in short and "math-wide" not in short
+
+
+def _two_panels_png(suptitle: str = "") -> str:
+    fig, axes = plots.new_figure(ncols=2)
+    for k, ax in enumerate(axes):
+        ax.plot([0, 1, 2], [k, 2 - k, k])
+        ax.set_title(f"panel {k}")
+    if suptitle:
+        fig.suptitle(suptitle)
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=110)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_a_headline_across_the_cut_comes_whole_above_the_panels():
+    # on a phone the panels stack: a suptitle cut with them read "Predictions against the gro"
+    uri = _two_panels_png("Predictions against the ground truth after 2,000 epochs")
+    whole = decode(uri)
+    top = headline_rows(whole, panel_bounds(whole, 2))
+    assert 0 < top < 0.12 * whole.shape[0]
+    html = panel_row(uri, 2, "Fits")
+    assert html.startswith('<span class="panel-headline"') and 'alt="Fits (title)"' in html
+    head, *pieces = [decode(s) for s in re.findall(r'src="(data:image/png;base64,[^"]+)"', html)]
+    assert head.shape[0] == top and head.shape[1] < 0.6 * whole.shape[1]  # cropped to its ink
+    np.testing.assert_array_equal(np.concatenate(pieces, axis=1), whole[top:])
+    ink = ~np.all(whole[:top] == whole[0, 0], axis=2)
+    assert ink.sum() == (~np.all(head == head[0, 0], axis=2)).sum()  # no ink of it lost
+
+
+def test_panel_titles_stay_with_their_panels():
+    whole = decode(_two_panels_png())
+    assert headline_rows(whole, panel_bounds(whole, 2)) == 0
+    assert not panel_row(_two_panels_png(), 2, "Fits").startswith('<span class="panel-headline"')

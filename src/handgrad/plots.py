@@ -11,12 +11,15 @@ build on ``new_figure`` and ``save_figure``.
 from __future__ import annotations
 
 import io
+import textwrap
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
 import numpy as np
-from matplotlib import ticker
+from matplotlib import ticker, transforms
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
@@ -33,11 +36,13 @@ __all__ = [
     "new_figure",
     "save_figure",
     "house_style",
+    "fit_titles",
     "plot_curves",
     "plot_learning_curves",
     "plot_decision_boundary",
     "plot_fit",
     "plot_bars",
+    "legend_below",
     "plot_confusion",
     "plot_images",
 ]
@@ -73,11 +78,103 @@ def house_style(fig: Figure) -> Figure:
     return fig
 
 
+def fit_titles(fig: Figure) -> Figure:
+    """Lay ``fig`` out (``tight_layout``) with every title and axis label inside its panel.
+
+    A panel title wider than its axes is wrapped onto more lines: centred over the axes it
+    would otherwise run into the next panel's title, or off the figure's edge, where the PNG
+    cuts it. An x label wider than its axes is wrapped the same way, a y label longer than
+    its axes by more than 15 % (or running off the figure), and the suptitle to the figure's
+    width; a legend that runs off the figure (or far past its axes) gets fewer columns.
+    Lengths are measured at the figure's own dpi: the ratio of a text's length to a panel's
+    does not depend on it.
+    """
+    for _ in range(3):  # wrapping changes the layout, the layout changes the room
+        fig.tight_layout()
+        wrapped = [_wrap_to(*fitted) for fitted in _texts_and_room(fig)]
+        if not any(wrapped) and not _narrow_legends(fig):
+            return fig
+    fig.tight_layout()
+    return fig
+
+
+def _texts_and_room(fig: Figure) -> list:
+    """(text, room in pixels, the text's length in pixels) for each title and axis label."""
+    renderer = _renderer(fig)
+
+    def width(text) -> float:
+        return text.get_window_extent(renderer).width
+
+    def height(text) -> float:  # a y label is drawn turned by 90 degrees
+        return text.get_window_extent(renderer).height
+
+    fitted = []
+    for ax in fig.axes:
+        box = ax.get_window_extent(renderer)
+        fitted += [(ax.title, box.width, width), (ax.xaxis.label, box.width, width)]
+        # a y label may run a little past its axes, never off the figure
+        middle = (box.y0 + box.y1) / 2
+        off_figure = 2 * min(middle, fig.bbox.height - middle)
+        fitted.append((ax.yaxis.label, min(1.15 * box.height, off_figure), height))
+    suptitle = getattr(fig, "_suptitle", None)
+    if suptitle is not None:
+        fitted.append((suptitle, fig.bbox.width, width))
+    return fitted
+
+
+def _narrow_legends(fig: Figure) -> bool:
+    """Give a legend under its axes (``legend_below``) fewer columns while it runs off the
+    figure or is much wider than its axes (into the next panel); return whether one
+    changed."""
+    renderer = _renderer(fig)
+    changed = False
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is None or legend not in _BELOW:
+            continue
+        room = 1.15 * ax.get_window_extent(renderer).width
+        columns, tick_lines = _BELOW[legend]
+        while columns > 1:
+            box = legend.get_window_extent(renderer)
+            if box.x0 >= 2 and box.x1 <= fig.bbox.width - 2 and box.width <= room:
+                break
+            columns -= 1
+            # set_ncols does not lay an existing legend out again: make it anew
+            legend = legend_below(ax, ncol=columns, tick_lines=tick_lines)
+            for text in legend.get_texts():
+                text.set_fontsize(TEXT_SIZES["legend"])
+            changed = True
+    return changed
+
+
+def _renderer(fig: Figure):
+    """A renderer that measures ``fig``'s text (an Agg canvas: savefig draws with Agg too)."""
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    return canvas.get_renderer()
+
+
+def _wrap_to(text, room: float, length: Callable) -> bool:
+    """Wrap a Text artist onto more lines until ``length(text)`` is at most ``room`` pixels;
+    return whether it changed. A single word longer than the room stays whole."""
+    changed = False
+    while text.get_text() and length(text) > room:
+        lines = text.get_text().split("\n")
+        longest = max(len(line) for line in lines)
+        chars = min(longest - 1, int(longest * room / length(text)))
+        wrapped = "\n".join(textwrap.fill(line, max(chars, 1)) for line in lines)
+        if chars < 1 or wrapped == text.get_text():
+            break
+        text.set_text(wrapped)
+        changed = True
+    return changed
+
+
 def save_figure(fig: Figure, path: str | Path, dpi: int = 110) -> Path:
-    """Save ``fig`` as PNG at ``path`` (atomically), in the house style; return the path."""
+    """Save ``fig`` as PNG at ``path`` (atomically), in the house style, every title inside
+    its panel (``fit_titles``); return the path."""
     house_style(fig)
     buf = io.BytesIO()
-    fig.tight_layout()
+    fit_titles(fig)
     fig.savefig(buf, format="png", dpi=dpi)
     return atomic_write(path, lambda fh: fh.write(buf.getvalue()))
 
@@ -237,9 +334,28 @@ def plot_bars(
     ax.set_ylabel(ylabel)
     if xlabel:
         ax.set_xlabel(xlabel)
-    # under the axes: bars of either sign leave no corner free for a legend
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2 if xlabel else -0.1), ncol=n)
+    # bars of either sign leave no corner free for a legend
+    legend_below(ax, ncol=n, tick_lines=max(str(c).count("\n") + 1 for c in categories))
     return ax
+
+
+def legend_below(ax, *, ncol: int = 2, tick_lines: int = 1):
+    """Put ``ax``'s legend under the axes, below its tick labels (``tick_lines`` lines each)
+    and its x label, where it hides no data. The gap is in points at the house text sizes,
+    so it holds at any figure size."""
+    below = 8 + 1.3 * TEXT_SIZES["tick"] * tick_lines
+    if ax.get_xlabel():
+        below += 1.3 * TEXT_SIZES["label"] * (ax.get_xlabel().count("\n") + 1) + 4
+    under = transforms.offset_copy(ax.transAxes, fig=ax.figure, y=-below, units="points")
+    legend = ax.legend(
+        loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=under, ncol=ncol
+    )
+    _BELOW[legend] = (ncol, tick_lines)
+    return legend
+
+
+# legends under their axes -> (columns, tick_lines), so fit_titles can make one narrower
+_BELOW: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def plot_confusion(ax, matrix: np.ndarray, *, title: str, labels: Sequence[str] | None = None):

@@ -131,6 +131,11 @@ EXPECTED = {
             r"lambda 0\.01 .*-15\.62\]   gap to ridge \d\.\de-1[4-6]",
             r"lambda 0\.1 .*-18\.21\]   gap to ridge \d\.\de-1[4-6]",
         ],
+        # utilization is a fraction: its weight is read per 0.1 (-56.30 per 1.0 of it)
+        "units": [
+            r"utilization +-5\.63 points per 10 percentage points of utilization",
+            r"age +\+2\.67 points per year of age",
+        ],
         "measured": [
             r"lambda 0: largest stable learning rate 0\.346",
             r"lambda 0\.1: largest stable learning rate 0\.335",
@@ -262,6 +267,39 @@ def test_a_notebook_sends_the_learner_nowhere_only_a_clone_has(name):
     assert CLONE_ONLY.findall(text) == [], name
     for extra in re.findall(r"pip install -e '\.\[(\w+)\]'", text):
         assert f"pip install 'handgrad[{extra}]'" in text, f"{name}: the pip form of [{extra}]"
+
+
+def _private_names(source: str) -> list[str]:
+    """The private modules, names and attributes (a leading underscore) ``source`` uses."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            dotted = modules + [alias.name for alias in node.names]
+            found += [d for d in dotted if any(p.startswith("_") for p in d.split("."))]
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            found.append(node.attr)
+    return found
+
+
+def test_private_names_are_found():
+    source = (
+        "from handgrad.experiments.discussion import _reference\n"
+        "from handgrad.experiments.discussion._shared import QUICK\n"
+        "import handgrad._x as x\nr = stability._grid\n"
+        "from handgrad.experiments.discussion import QUICK, Reference\nimport numpy as np\n"
+    )
+    assert _private_names(source) == [
+        "_reference", "handgrad.experiments.discussion._shared", "handgrad._x", "_grid"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+def test_a_notebook_uses_only_public_names(name):
+    """What a learner reads and copies is the public API: no ``_module``, ``_name``, ``x._y``."""
+    cells = nbformat.read(NOTEBOOKS[name], as_version=4).cells
+    used = [n for c in cells if c.cell_type == "code" for n in _private_names(c.source)]
+    assert used == [], name
 
 
 @pytest.mark.slow

@@ -161,6 +161,22 @@ def test_credit_weights_persons_and_l2_checks(quick_run):
     np.testing.assert_allclose(np.array(r["W_orig"]) * np.array(m["std"]), r["W_std"], rtol=1e-12)
 
 
+def test_credit_weights_per_step_are_the_change_in_score_for_that_step():
+    """utilization is a fraction: its weight read per 0.1 is the score change between two
+    people 10 percentage points of utilization apart, everything else equal."""
+    from handgrad.experiments import credit
+
+    W_orig, b_orig = np.array([-56.3, 2.67, -13.4]), 600.0
+    person = np.array([0.30, 40.0, 1.0])
+    for j, step in enumerate(credit.UNIT_STEPS):
+        moved = person.copy()
+        moved[j] += step
+        change = (moved @ W_orig + b_orig) - (person @ W_orig + b_orig)
+        assert credit.per_step(W_orig)[j] == pytest.approx(change, rel=1e-12)
+    assert credit.per_step(W_orig)[0] == pytest.approx(-5.63)
+    assert "10 percentage points of utilization" in credit.UNITS[0]
+
+
 def test_xor_solved_and_zero_init_stays_symmetric(quick_run):
     _, _, payload = quick_run("xor")
     m = payload["metrics"]

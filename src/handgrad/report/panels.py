@@ -5,7 +5,9 @@ width. The report cuts it into its panels: side by side on a wide screen they lo
 whole figure, and on a narrow one the stylesheet stacks them, one panel per row. No pixel is
 stored twice. The cuts go through the blank columns between panels: in each stretch around
 k/N of the width, the middle of the widest run of columns that are background from below
-the title band to the bottom.
+the title band to the bottom. A headline over the whole figure (a suptitle) would be cut
+with it, a few words on each panel: it comes apart from the panels, as its own image above
+them.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import io
 
 import numpy as np
 
-__all__ = ["panel_bounds", "panel_row"]
+__all__ = ["headline_rows", "panel_bounds", "panel_row"]
 
 PREFIX = "data:image/png;base64,"
 TITLE_BAND = 0.12  # a suptitle may cross the gaps: only rows below this share are looked at
+HEADLINE_REACH = 20  # pixels: ink this close to a cut belongs to a text across it
+HEADLINE_PAD = 12  # pixels of background kept around a headline's ink
 
 
 def panel_bounds(pixels: np.ndarray, panels: int) -> list[tuple[int, int]]:
@@ -42,6 +46,31 @@ def panel_bounds(pixels: np.ndarray, panels: int) -> list[tuple[int, int]]:
         cuts.append(_widest_blank_run_middle(blank, lo, hi) or int(round(target)))
     cuts.append(width)
     return [(cuts[i], cuts[i + 1]) for i in range(panels)]
+
+
+def headline_rows(pixels: np.ndarray, bounds: list[tuple[int, int]]) -> int:
+    """The rows [0, end) of a headline that runs across a cut between the panels ``bounds``;
+    0 when there is none.
+
+    The headline is the first band of rows with ink, from the top, when it ends within the
+    title band and has ink within ``HEADLINE_REACH`` pixels of a cut. Panel titles are
+    centred over their own panels, far from the cuts, and stay with their panels.
+    """
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    inked = ~np.all(pixels == pixels[0, 0], axis=2)  # (H, W)
+    rows = np.flatnonzero(inked.any(axis=1))
+    if rows.size == 0:
+        return 0
+    blank_after = np.flatnonzero(~inked[rows[0] :].any(axis=1))
+    end = rows[0] + (int(blank_after[0]) if blank_after.size else inked.shape[0])
+    if end > TITLE_BAND * inked.shape[0]:
+        return 0
+    band = inked[:end].any(axis=0)  # (W,)
+    for _, cut in bounds[:-1]:
+        if band[max(cut - HEADLINE_REACH, 0) : cut + HEADLINE_REACH].any():
+            return int(end)
+    return 0
 
 
 def _widest_blank_run_middle(blank: np.ndarray, lo: int, hi: int) -> int | None:
@@ -88,10 +117,29 @@ def panel_row(data_uri: str, panels: int, alt: str) -> str | None:
     if pixels is None:
         return None
     width = pixels.shape[1]
+    bounds = panel_bounds(pixels, panels)
+    top = headline_rows(pixels, bounds)
+    headline = _headline(pixels[:top], alt) if top else ""
     images = []
-    for k, (x0, x1) in enumerate(panel_bounds(pixels, panels), 1):
+    for k, (x0, x1) in enumerate(bounds, 1):
         label = html.escape(f"{alt} (panel {k} of {panels})", quote=True)
-        src = html.escape(_encode(np.ascontiguousarray(pixels[:, x0:x1])), quote=True)
+        src = html.escape(_encode(np.ascontiguousarray(pixels[top:, x0:x1])), quote=True)
         share = f"{100 * (x1 - x0) / width:.3f}%"
         images.append(f'<img class="panel" src="{src}" alt="{label}" style="--share: {share}">')
-    return f'<span class="panel-row" style="max-width: {width}px">' + "".join(images) + "</span>"
+    row = f'<span class="panel-row" style="max-width: {width}px">' + "".join(images) + "</span>"
+    return headline + row
+
+
+def _headline(band: np.ndarray, alt: str) -> str:
+    """HTML: the headline rows ``band`` (H, W, C), cropped to their ink, as an image that
+    keeps its share of the figure's width above the panels (and its own size on a phone)."""
+    width = band.shape[1]
+    ink = np.flatnonzero(np.any(band != band[0, 0], axis=(0, 2)))
+    x0, x1 = max(int(ink[0]) - HEADLINE_PAD, 0), min(int(ink[-1]) + 1 + HEADLINE_PAD, width)
+    src = html.escape(_encode(np.ascontiguousarray(band[:, x0:x1])), quote=True)
+    label = html.escape(f"{alt} (title)", quote=True)
+    share = f"{100 * (x1 - x0) / width:.3f}%"
+    return (
+        f'<span class="panel-headline" style="max-width: {width}px">'
+        f'<img class="headline" src="{src}" alt="{label}" style="--share: {share}"></span>'
+    )

@@ -55,6 +55,9 @@ figure img { display: block; max-width: 100%; height: auto; margin: 0 auto; }
    a narrow screen (below) */
 .panel-row { display: flex; justify-content: center; margin: 0 auto; }
 .panel-row img.panel { width: var(--share); min-width: 0; margin: 0; }
+/* its headline (a suptitle), taken off the panels so no cut goes through it */
+.panel-headline { display: block; margin: 0 auto; }
+.panel-headline img.headline { width: var(--share); min-width: 0; margin: 0 auto; }
 figcaption { color: var(--muted); font-size: .93rem; margin-top: .5em; max-width: 46rem; }
 figure:target, h2:target, h3:target { animation: flash 1.5s ease-out; }
 @keyframes flash { from { background: #fff4c2; } to { background: transparent; } }
@@ -86,6 +89,7 @@ math[display="block"] { display: block math; overflow-x: auto; overflow-y: hidde
   /* a figure of several panels: one panel per row, each as wide as the screen allows */
   .panel-row { display: block; }
   .panel-row img.panel { width: 100%; max-width: 40rem; margin: 0 auto .8em; }
+  .panel-headline img.headline { width: auto; max-width: 100%; }
 }
 
 @media print {
@@ -101,6 +105,7 @@ math[display="block"] { display: block math; overflow-x: auto; overflow-y: hidde
   .table-wrap { overflow: visible; border: none; }
   .panel-row { display: flex; }
   .panel-row img.panel { width: var(--share); max-width: none; margin: 0; }
+  .panel-headline img.headline { width: var(--share); max-width: none; }
   table { width: auto; min-width: 0; }
 }
 """

@@ -10,7 +10,10 @@ for lam in {0, 0.01, 0.1}. On standardized (centred) features the minimizer has 
 form, the ridge solution: b = mean(y), W = (X^T X / N + lam I)^{-1} X^T y / N, against which
 gradient descent is checked. Weights are mapped back to original units with
 
-    W_orig = W_std / sigma,     b_orig = b_std - sum_j W_std_j mu_j / sigma_j.
+    W_orig = W_std / sigma,     b_orig = b_std - sum_j W_std_j mu_j / sigma_j,
+
+and read per step of each feature (``per_step``): per 10 percentage points of utilization
+(a fraction, so 0.1), per year of age, per late payment.
 
 ``measure`` computes, ``figures`` draws, ``prose`` writes the section.
 """
@@ -26,10 +29,12 @@ from .measure import (
     FEATURES,
     LAMBDAS,
     PERSONS,
+    UNIT_STEPS,
     UNITS,
     X_RAW,
     Y,
     l2_gradient_checks,
+    per_step,
     ridge,
     train,
     unstandardize,
@@ -47,9 +52,11 @@ __all__ = [
     "STAGE",
     "TITLE",
     "UNITS",
+    "UNIT_STEPS",
     "X_RAW",
     "Y",
     "l2_gradient_checks",
+    "per_step",
     "ridge",
     "run",
     "train",

@@ -14,7 +14,7 @@ from .measure import FEATURES, LR, Measured
 def loss_figure(m: Measured, out_dir: Path) -> Figure:
     """``credit_loss.png``: total loss per epoch, the course's lr dashed and ours solid."""
     results = m.results
-    fig, ax = plots.new_figure(size=(7.0, 4.3))
+    fig, ax = plots.new_figure(size=(7.0, 5.3))
     for key, r in results.items():
         epochs_axis = np.arange(1, len(r["history"]) + 1)
         lab_axis = np.arange(1, len(r["lab_history"]) + 1)
@@ -32,7 +32,7 @@ def loss_figure(m: Measured, out_dir: Path) -> Figure:
     ax.set_ylabel("total loss (points², log scale)")
     ax.set_xscale("log")
     ax.grid(True, alpha=0.3)
-    ax.legend(ncol=2)
+    plots.legend_below(ax)  # inside, it hid the start of the dashed curves
     path = plots.save_figure(fig, out_dir / "credit_loss.png")
     return Figure(path, "Training curves: the course's lr 0.01 (dashed) and lr 0.3 (solid).")
 

@@ -23,7 +23,11 @@ from ...nn.optim import SGD
 from ..base import bias_of
 
 FEATURES = ("utilization", "age", "late_payments")
-UNITS = ("per 1.0 of utilization (100 points of %)", "per year", "per late payment")
+# A weight in original units is read per step of its feature: utilization is a fraction of
+# the credit limit (0.40 = 40 % used), so its step is 0.1, ten percentage points; age and late
+# payments are read per year and per payment.
+UNIT_STEPS = (0.1, 1.0, 1.0)
+UNITS = ("per 10 percentage points of utilization", "per year of age", "per late payment")
 X_RAW = np.array(
     [
         [0.10, 45, 0],
@@ -54,6 +58,12 @@ def unstandardize(W_std: np.ndarray, b_std: float, mu: np.ndarray, sigma: np.nda
     """Weights on standardized inputs -> weights per original unit: (W_orig (D,), b_orig)."""
     W_std = np.asarray(W_std).ravel()
     return W_std / sigma, float(b_std - np.sum(W_std * mu / sigma))
+
+
+def per_step(W_orig) -> np.ndarray:
+    """Weights per original unit (D,) -> score points per ``UNIT_STEPS`` of each feature (D,),
+    the numbers ``UNITS`` names."""
+    return np.asarray(W_orig, dtype=float).ravel() * np.asarray(UNIT_STEPS)
 
 
 def train(Xn, y, lam: float, lr: float, epochs: int, seed: int) -> tuple[Linear, list[float]]:

@@ -18,6 +18,7 @@ from .measure import (
     UNITS,
     X_RAW,
     Measured,
+    per_step,
 )
 
 LEAD = lead(
@@ -27,7 +28,8 @@ LEAD = lead(
         "them?"
     ),
     (
-        "The weight table in original units (points of score per unit of each feature) and "
+        "The weight table in original units (score points per 10 percentage points of "
+        "utilization, per year of age, per late payment) and "
         "`credit_weights.png`: the weights shrink as $\\lambda$ grows, and the training error "
         "rises."
     ),
@@ -130,7 +132,8 @@ def _weights(m: Measured) -> list[str]:
     rows = []
     for k, r in results.items():
         for j, name in enumerate(FEATURES):
-            rows.append([k, name, f"{r['W_std'][j]:+.2f}", f"{r['W_orig'][j]:+.3f} {UNITS[j]}"])
+            w = per_step(r["W_orig"])[j]
+            rows.append([k, name, f"{r['W_std'][j]:+.2f}", f"{w:+.3f} points {UNITS[j]}"])
         rows.append([k, "bias", f"{r['b_std']:.2f}", f"{r['b_orig']:.2f} (all features at 0)"])
     md.append(md_table(["λ", "feature", "weight, standardized", "weight, original units"], rows))
     rank_text = []

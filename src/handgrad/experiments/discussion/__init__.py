@@ -17,6 +17,11 @@ its figure and its prose:
 - ``batch_size``: E||g_B - g||^2 against B, with and without replacement, and doubling the
   batch with lr, sqrt(2) lr and 2 lr;
 - ``followups``: the classic follow-up questions, answered from the numbers above.
+
+Each part's functions take the sizes of its measurements (``QUICK`` or ``FULL``, a
+``Config``) and, for the stability and precision parts, the ``Reference`` the errors are
+measured against; chapter 11's notebook calls them with these, e.g.
+``stability.bce_stability(QUICK, Reference())``.
 """
 
 from __future__ import annotations
@@ -27,7 +32,6 @@ from pathlib import Path
 from ...chapters import chapter
 from ..base import ExperimentResult, Figure, lead, output_folder, tagline
 from . import (
-    _reference,
     activations,
     batch_size,
     dead_units,
@@ -36,7 +40,26 @@ from . import (
     precision,
     stability,
 )
+from ._reference import Reference
 from ._shared import CAP, FLOOR, FULL, QUICK, Config, say
+
+__all__ = [
+    "FULL",
+    "NAME",
+    "QUICK",
+    "STAGE",
+    "TITLE",
+    "Config",
+    "Reference",
+    "activations",
+    "batch_size",
+    "dead_units",
+    "followups",
+    "initialization",
+    "precision",
+    "run",
+    "stability",
+]
 
 NAME = "discussion"
 TITLE = chapter(NAME).heading
@@ -50,7 +73,7 @@ Progress = Callable[[int, int, str], None]
 Part = tuple[str, str, Callable[[], dict]]
 
 
-def _parts(cfg: Config, seed: int, scheduler, ref: _reference.Reference) -> list[Part]:
+def _parts(cfg: Config, seed: int, scheduler, ref: Reference) -> list[Part]:
     return [
         ("bce", "binary cross-entropy stability", lambda: stability.bce_stability(cfg, ref)),
         ("complement", "precision of 1 - p", lambda: precision.complement(cfg, ref)),
@@ -207,6 +230,6 @@ def run(
     """
     cfg = QUICK if quick else FULL
     out_dir = output_folder(out_dir)
-    m = _measure(_parts(cfg, seed, scheduler, _reference.Reference()), progress)
+    m = _measure(_parts(cfg, seed, scheduler, Reference()), progress)
     drawn = _figures(m, out_dir)
     return ExperimentResult(NAME, TITLE, STAGE, _metrics(m), _section(m, seed, quick, cfg), drawn)

@@ -180,7 +180,7 @@ def bias_init(cfg: Config, seed: int) -> dict:
 
 
 def fig_init_depth(ini: dict, path: Path) -> Path:
-    fig, axes = plots.new_figure(ncols=2, size=(6.2, 4.4))
+    fig, axes = plots.new_figure(ncols=2, size=(6.2, 5.6))
     for ax, act in zip(axes, ("relu", "tanh")):
         zero = []
         for i, (name, rec) in enumerate(ini[act].items()):
@@ -198,14 +198,14 @@ def fig_init_depth(ini: dict, path: Path) -> Path:
         note = f"\n({', '.join(zero)}: exactly 0, not drawn)" if zero else ""
         ax.set_title(f"{act}: std per hidden layer{note}")
         ax.set_xlabel("hidden layer")
-        ax.set_ylabel("std of activations (solid) / of dL/d(activation) (dashed)")
+        ax.set_ylabel("standard deviation (log scale)")
         ax.grid(True, alpha=0.3)
-        ax.legend()
+        plots.legend_below(ax)  # inside, it hid the small init's curves
     return save(fig, path)
 
 
 def fig_init_training(tr: dict, sym: dict, path: Path) -> Path:
-    fig, axes = plots.new_figure(ncols=2, size=(6.2, 4.2))
+    fig, axes = plots.new_figure(ncols=2, size=(6.2, 5.6))
     ax = axes[0]
     for act, style in (("relu", "-"), ("tanh", "--")):
         for i, (name, rec) in enumerate(tr[act].items()):
@@ -216,7 +216,7 @@ def fig_init_training(tr: dict, sym: dict, path: Path) -> Path:
     ax.set_xlabel("epoch")
     ax.set_ylabel("mean BCE over the epoch")
     ax.grid(True, alpha=0.3)
-    ax.legend(ncol=2)
+    plots.legend_below(ax)  # inside, it hid tanh with He init's dip
     names = list(sym)
     ax = axes[1]
     plots.plot_bars(

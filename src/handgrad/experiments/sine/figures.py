@@ -12,10 +12,11 @@ from .measure import LARGER_LR, SEED_LR, Measured
 def fit_figure(m: Measured, out_dir: Path) -> Figure:
     """``sine_fit.png``: each network's prediction on the grid, the course's lr left, the
     larger lr right."""
-    fig, axes = plots.new_figure(ncols=2, size=(6.0, 4.2))
+    fig, axes = plots.new_figure(ncols=2, size=(6.0, 5.0))
+    fig.suptitle(f"Predictions against the ground truth after {m.long:,} epochs")
     for ax, group, title in (
-        (axes[0], m.runs[:2], f"the course's settings (lr {SEED_LR:g}), after {m.long:,} epochs"),
-        (axes[1], m.runs[2:], f"lr {LARGER_LR:g}, after {m.long:,} epochs"),
+        (axes[0], m.runs[:2], f"The course's settings: lr {SEED_LR:g}"),
+        (axes[1], m.runs[2:], f"lr {LARGER_LR:g}, {LARGER_LR / SEED_LR:g} times larger"),
     ):
         ax.scatter(m.x[:, 0], m.y[:, 0], s=5, alpha=0.35, color="gray", label="data")
         ax.plot(m.x_grid[:, 0], m.f_grid[:, 0], "k--", linewidth=1.2, label="ground truth sin(2πx)")
@@ -23,11 +24,11 @@ def fit_figure(m: Measured, out_dir: Path) -> Figure:
             ax.plot(
                 m.x_grid[:, 0], r.snapshots[m.long]["prediction_grid"], linewidth=1.6, label=r.label
             )
-        ax.set_title(f"Predictions vs ground truth, {title}")
+        ax.set_title(title)
         ax.set_xlabel("x (input)")
         ax.set_ylabel("y (target)")
         ax.grid(True, alpha=0.3)
-        ax.legend(loc="lower left")
+        plots.legend_below(ax)  # inside, it hid the fits around the trough at x = -0.25
     path = plots.save_figure(fig, out_dir / "sine_fit.png")
     return Figure(path, "Each network's prediction on a noise-free grid, against the truth.")
 

@@ -35,7 +35,9 @@ def panels(m: Measured) -> list[tuple[Result, str]]:
 def boundaries_figure(m: Measured, out_dir: Path) -> Figure:
     """``xor_boundaries.png``: the regions each shown network carves."""
     shown = panels(m)
-    fig, axes = plots.new_figure(ncols=3, nrows=2, size=(4.4, 3.6))
+    # two columns: the report cuts a figure into panels by its width (about 640 px each),
+    # and a phone then shows each column readable, one under the other
+    fig, axes = plots.new_figure(ncols=2, nrows=math.ceil(len(shown) / 2), size=(4.8, 3.6))
     for ax, (res, title) in zip(axes, shown):
         plots.plot_decision_boundary(
             ax,
@@ -57,7 +59,7 @@ def boundaries_figure(m: Measured, out_dir: Path) -> Figure:
 def loss_figure(m: Measured, out_dir: Path) -> Figure:
     """``xor_loss.png``: the loss per epoch of the first runs and the symmetric ones."""
     shown, symmetric = panels(m), m.symmetric
-    fig, ax = plots.new_figure(size=(7.0, 4.3))
+    fig, ax = plots.new_figure(size=(7.0, 5.6))
     series = {f"{title} (init 1)": res.losses for res, title in shown[:3]}
     series.update({r["result"].label: r["result"].losses for r in symmetric.values()})
     plots.plot_curves(
@@ -69,10 +71,9 @@ def loss_figure(m: Measured, out_dir: Path) -> Figure:
         logy=True,
     )
     ax.axhline(math.log(2), color="gray", linestyle=":", linewidth=1)
-    ax.text(
-        1, math.log(2), "log 2: constant prediction 0.5", fontsize=10, color="gray", va="bottom"
-    )
-    ax.legend()
+    ax.text(0.99, math.log(2), "log 2: constant prediction 0.5", fontsize=10, color="gray",
+            va="bottom", ha="right", transform=ax.get_yaxis_transform())  # fmt: skip
+    plots.legend_below(ax)  # inside, it hid the first epochs of every curve
     path = plots.save_figure(fig, out_dir / "xor_loss.png")
     at_log2 = all(abs(d["final_loss"] - math.log(2)) < 1e-3 for d in symmetric.values())
     return Figure(
