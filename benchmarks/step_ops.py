@@ -2,21 +2,21 @@
 
     python benchmarks/step_ops.py W2 float64 [--steps 300] [--threads N] [--fused]
 
-Runs the NumPy and BLAS calls of the fast step's SGD step in their order (the batch
-gather, each layer's product, bias add, ReLU and its mask; the synthetic upstream
-gradient's backward: weight-gradient product, bias sum, input-gradient product, masked
-ReLU gradient; the large gradients' finiteness by ``blas.all_finite``; the SGD update, by
-``blas.axpy`` for the large weights) on buffers shaped like the fast step's, times every
-call, and prints each one's median microseconds, then the products' total against the
-rest: what a step spends outside its matrix products. The loss (10 columns) is left out:
-``profile_step.py`` times it with the rest of the real step.
+Runs the NumPy and BLAS calls of the fast step's SGD step in their order, on buffers
+shaped like the fast step's: the batch gather; each layer's product, bias add and ReLU
+(in place); from a synthetic upstream gradient, each layer's weight-gradient product,
+bias sum, input-gradient product, the ReLU's mask and the masked gradient (in place);
+the large gradients' finiteness (``blas.all_finite``); the SGD update (``blas.axpy`` for
+the large weights). It times every call and prints each one's median microseconds, then
+the products' total against the rest: what a step spends outside its matrix products.
+The loss (10 columns) is left out: ``profile_step.py`` times it with the real step.
 
 ``--fused``: also, alternated with the above, the first layer's weight gradient, its
 finiteness check and its update as the fast step does them (product into the gradient,
-sum of |g|, y += a x) against one BLAS product that updates the weights in place
-(gemm with beta = 1, alpha = -lr: W <- W - lr X^T G), and whether the two give the same
-bits. (The fast step does not do that: it would leave the gradient unwritten and unchecked
-before the update; see docs/performance.md.)
+sum of |g|, y += a x) against one BLAS product that updates the weights in place (gemm
+with beta = 1, alpha = -lr: W <- W - lr X^T G), and how far apart the two leave the
+weights. The fast step does not do that: the gradient would be neither written nor
+checked before the update (docs/performance.md, "Large layers, fifth pass").
 """
 
 from __future__ import annotations
@@ -81,7 +81,6 @@ def step_ops(name: str, dtype: str, steps: int, seed: int = 0) -> dict[str, floa
             t(f"bias add {i}", np.add, y, b, out=y)
             if i < last:
                 t(f"ReLU {i}", np.maximum, y, zero, out=y)
-                t(f"ReLU mask {i}", np.greater, y, zero, out=masks[i])
             acts.append(y)
         g = (rng.standard_normal((m, sizes[-1])) / m).astype(dt)
         for i in range(last, -1, -1):
@@ -89,6 +88,7 @@ def step_ops(name: str, dtype: str, steps: int, seed: int = 0) -> dict[str, floa
             t(f"bias sum {i}", ones.dot, g, out=db[i])
             if i > 0:
                 t(f"{PRODUCT[2]} {i}", g.dot, weights[i].T, out=dxs[i])
+                t(f"ReLU mask {i - 1}", np.greater, acts[i], zero, out=masks[i - 1])
                 t(f"ReLU gradient {i - 1}", np.multiply, dxs[i], masks[i - 1], out=dxs[i])
                 g = dxs[i]
         for i, grad in enumerate(dW):
