@@ -1,6 +1,6 @@
 """A large-layer step (W1, W2) operation by operation, at the threads set now.
 
-    python benchmarks/step_ops.py W2 float64 [--steps 300] [--threads N] [--fused]
+    python benchmarks/step_ops.py W2 float64 [--steps 300] [--threads N] [--fused [--clock cpu]]
 
 Runs the NumPy and BLAS calls of the fast step's SGD step in their order, on buffers
 shaped like the fast step's: the batch gather; each layer's product, bias add and ReLU
@@ -15,8 +15,11 @@ The loss (10 columns) is left out: ``profile_step.py`` times it with the real st
 finiteness check and its update as the fast step does them (product into the gradient,
 sum of |g|, y += a x) against one BLAS product that updates the weights in place (gemm
 with beta = 1, alpha = -lr: W <- W - lr X^T G), and how far apart the two leave the
-weights. The fast step does not do that: the gradient would be neither written nor
-checked before the update (docs/performance.md, "Large layers, fifth pass").
+weights; then whole steps both ways, alternated, the fused ones checking the first
+layer's gradient by a certificate (sum |X| * sum |G| far below the largest float) instead
+of reading it. The fast step does not fuse: the gradient would be neither written nor
+checked before the update (docs/performance.md, "Large layers at default threads, fifth
+pass").
 """
 
 from __future__ import annotations
@@ -55,52 +58,115 @@ class Timer:
         return {k: float(np.median(v)) * 1e6 for k, v in self.samples.items()}
 
 
-def step_ops(name: str, dtype: str, steps: int, seed: int = 0) -> dict[str, float]:
-    """Median microseconds of each call of ``steps`` SGD steps of workload ``name``."""
-    w = WORKLOADS[name]
-    X, _ = make_data(w, dtype)
-    dt, m, sizes = X.dtype, w.batch_size, w.sizes
-    rng = np.random.default_rng(seed)
-    pairs = list(zip(sizes[:-1], sizes[1:]))
-    weights = [(rng.standard_normal((i, o)) * np.sqrt(2 / i)).astype(dt) for i, o in pairs]
-    biases = [np.zeros(o, dt) for o in sizes[1:]]
-    dW = [np.empty_like(W) for W in weights]
-    db = [np.empty_like(b) for b in biases]
-    scratch = [np.empty_like(W) for W in weights]
-    ys = [np.empty((m, o), dt) for o in sizes[1:]]
-    dxs = [np.empty((m, i), dt) for i in sizes[:-1]]
-    masks = [np.empty((m, o), np.bool_) for o in sizes[1:]]
-    ones, zero, xb = np.ones(m, dt), np.zeros((), dt), np.empty((m, sizes[0]), dt)
-    t, last = Timer(), len(weights) - 1
-    for _ in range(steps):
-        idx = rng.choice(X.shape[0], m, replace=False)
+class StepCalls:
+    """A workload's weights and the fast step's buffers; ``step`` makes one SGD step's
+    calls, timed by a ``Timer``."""
+
+    def __init__(self, name: str, dtype: str, seed: int = 0):
+        w = WORKLOADS[name]
+        self.X, _ = make_data(w, dtype)
+        dt, m, sizes = self.X.dtype, w.batch_size, w.sizes
+        self.rng = rng = np.random.default_rng(seed)
+        pairs = list(zip(sizes[:-1], sizes[1:]))
+        self.weights = [(rng.standard_normal((i, o)) * np.sqrt(2 / i)).astype(dt) for i, o in pairs]
+        self.biases = [np.zeros(o, dt) for o in sizes[1:]]
+        self.dW = [np.empty_like(W) for W in self.weights]
+        self.db = [np.empty_like(b) for b in self.biases]
+        self.scratch = [np.empty_like(W) for W in self.weights]
+        self.ys = [np.empty((m, o), dt) for o in sizes[1:]]
+        self.dxs = [np.empty((m, i), dt) for i in sizes[:-1]]
+        self.masks = [np.empty((m, o), np.bool_) for o in sizes[1:]]
+        self.ones, self.zero = np.ones(m, dt), np.zeros((), dt)
+        self.xb = np.empty((m, sizes[0]), dt)
+        self.m, self.outputs, self.gemm = m, sizes[-1], None
+
+    def step(self, t: Timer, fused_first: bool = False) -> None:
+        """One step's calls. ``fused_first``: the first layer's weight gradient, its check
+        and its update become a certificate (the sums of |X| and |G| by asum) and one gemm
+        W <- W - lr X^T G at the update, as a fused fast step would do them."""
+        X, xb, zero, weights, dW = self.X, self.xb, self.zero, self.weights, self.dW
+        last = len(weights) - 1
+        idx = self.rng.choice(X.shape[0], self.m, replace=False)
         t("gather", X.take, idx, axis=0, out=xb, mode="clip")
         acts = [xb]
-        for i, (W, b, y) in enumerate(zip(weights, biases, ys)):
+        for i, (W, b, y) in enumerate(zip(weights, self.biases, self.ys)):
             t(f"{PRODUCT[0]} {i}", acts[i].dot, W, out=y)
             t(f"bias add {i}", np.add, y, b, out=y)
             if i < last:
                 t(f"ReLU {i}", np.maximum, y, zero, out=y)
             acts.append(y)
-        g = (rng.standard_normal((m, sizes[-1])) / m).astype(dt)
+        g = (self.rng.standard_normal((self.m, self.outputs)) / self.m).astype(X.dtype)
         for i in range(last, -1, -1):
-            t(f"{PRODUCT[1]} {i}", acts[i].T.dot, g, out=dW[i])
-            t(f"bias sum {i}", ones.dot, g, out=db[i])
+            if not (fused_first and i == 0):
+                t(f"{PRODUCT[1]} {i}", acts[i].T.dot, g, out=dW[i])
+            t(f"bias sum {i}", self.ones.dot, g, out=self.db[i])
             if i > 0:
-                t(f"{PRODUCT[2]} {i}", g.dot, weights[i].T, out=dxs[i])
-                t(f"ReLU mask {i - 1}", np.greater, acts[i], zero, out=masks[i - 1])
-                t(f"ReLU gradient {i - 1}", np.multiply, dxs[i], masks[i - 1], out=dxs[i])
-                g = dxs[i]
+                dx, mask = self.dxs[i], self.masks[i - 1]
+                t(f"{PRODUCT[2]} {i}", g.dot, weights[i].T, out=dx)
+                t(f"ReLU mask {i - 1}", np.greater, acts[i], zero, out=mask)
+                t(f"ReLU gradient {i - 1}", np.multiply, dx, mask, out=dx)
+                g = dx
         for i, grad in enumerate(dW):
-            if grad.size > blas.DOT_CHECK_MAX:
+            if fused_first and i == 0:
+                t("certificate 0", _certificate, xb, g)
+            elif grad.size > blas.DOT_CHECK_MAX:
                 t(f"finite? {i}", blas.all_finite, grad)
-        for i, (W, grad, b, gb) in enumerate(zip(weights, dW, biases, db)):
-            if W.size >= blas.MIN_SIZE:
-                t(f"SGD weight {i}", blas.axpy, -LEARNING_RATE, grad, W, scratch[i])
+        for i, (W, grad, b, gb) in enumerate(zip(weights, dW, self.biases, self.db)):
+            if fused_first and i == 0:
+                t(f"{PRODUCT[1]} and SGD 0", self._fused, xb, g, W)
+            elif W.size >= blas.MIN_SIZE:
+                t(f"SGD weight {i}", blas.axpy, -LEARNING_RATE, grad, W, self.scratch[i])
             else:
-                t(f"SGD weight {i}", _sgd, W, grad, scratch[i])
+                t(f"SGD weight {i}", _sgd, W, grad, self.scratch[i])
             t(f"SGD bias {i}", _sgd, b, gb, np.empty_like(gb))
+
+    def _fused(self, x: np.ndarray, g: np.ndarray, w: np.ndarray) -> None:
+        """w <- w - lr x^T g by one gemm (row-major 101, x transposed 112, g as it is 111)."""
+        if self.gemm is None:
+            self.gemm = _gemm(w.dtype)
+        (k, i), o = x.shape, w.shape[1]
+        self.gemm(101, 112, 111, i, o, k, -LEARNING_RATE, x.ctypes.data, i, g.ctypes.data, o,
+                  1.0, w.ctypes.data, o)  # fmt: skip
+
+
+def _certificate(x: np.ndarray, g: np.ndarray) -> bool:
+    """True if x^T g is surely finite: |x^T g|_ij <= sum|x| * sum|g|, with a factor 16 of
+    room for the rounding of the two sums and of the product's terms (ample while the
+    element counts times the unit roundoff stay well below 1, as for a batch); a NaN or
+    inf in either makes its sum NaN or inf, and the answer False."""
+    asum = blas._KERNELS[x.dtype][2]
+    bound = asum(x.size, x.ctypes.data, 1) * asum(g.size, g.ctypes.data, 1)
+    return bool(bound < float(np.finfo(x.dtype).max) / 16)
+
+
+def step_ops(name: str, dtype: str, steps: int, seed: int = 0) -> dict[str, float]:
+    """Median microseconds of each call of ``steps`` SGD steps of workload ``name``."""
+    calls, t = StepCalls(name, dtype, seed), Timer()
+    for _ in range(steps):
+        calls.step(t)
     return t.medians()
+
+
+def whole_steps(
+    name: str, dtype: str, steps: int, clock: str = "wall", seed: int = 0
+) -> dict[str, float]:
+    """Steps as the fast step makes them and with the first layer fused, alternated, each
+    timed whole on ``clock`` ("wall" or "cpu": this process's CPU time, steady on a loaded
+    host at one thread): median microseconds of each kind and the median of the per-pair
+    ratios fused / as now."""
+    now = time.process_time if clock == "cpu" else time.perf_counter
+    calls, times = StepCalls(name, dtype, seed), {False: [], True: []}
+    for k in range(steps):
+        for fused_first in (False, True) if k % 2 else (True, False):
+            started = now()
+            calls.step(Timer(), fused_first)
+            times[fused_first].append(now() - started)
+    plain, fused_ = np.array(times[False]), np.array(times[True])
+    return {
+        "as now": float(np.median(plain)) * 1e6,
+        "first layer fused": float(np.median(fused_)) * 1e6,
+        "ratio": float(np.median(fused_ / plain)),
+    }
 
 
 def _sgd(w: np.ndarray, g: np.ndarray, buf: np.ndarray) -> None:
@@ -157,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--threads", type=int, help="BLAS threads (default: as set)")
     parser.add_argument("--fused", action="store_true", help="also time the fused update")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall", help="for --fused")
     args = parser.parse_args(argv)
     if args.threads is not None:
         from threadpoolctl import threadpool_limits
@@ -177,6 +244,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {k:26s} {us:8.1f}")
         print(f"  after {args.steps} updates each, largest difference / largest weight: "
               f"{difference:.3g}" + (" (the same bits)" if difference == 0 else ""))  # fmt: skip
+        whole = whole_steps(args.workload, args.dtype, args.steps, args.clock)
+        print(f"whole steps, alternated ({args.clock} clock):")
+        print(f"  as now {whole['as now']:9.1f}")
+        print(f"  first layer fused {whole['first layer fused']:9.1f}")
+        print(f"  median per-step ratio fused / as now {whole['ratio']:.3f}")
     return 0
 
 
