@@ -7,7 +7,7 @@ const TOKEN = new URLSearchParams(location.search).get("token") || "";
 const state = {
   ws: null, session: null, limits: null, dataset: null, frame: null, playing: false,
   ready: false, queue: [], ended: false, retries: 0,
-  data: "moons", hidden: [8, 8], activations: ["tanh", "tanh"], inputs: ["x1", "x2"], csv: null,
+  data: "moons", draw: 0, hidden: [8, 8], activations: ["tanh", "tanh"], inputs: ["x1", "x2"], csv: null,
   history: { step: [], trainLoss: [], testLoss: [], trainScore: [], testScore: [], grads: [], dead: [] },
   marks: [],
   view: { showTest: true, discrete: false },  // how the output is drawn (no retraining)
@@ -21,7 +21,7 @@ const DECAYS = [0.5, 0.8, 0.9, 0.95, 0.99];
 const DECAY_LABELS = { momentum: "momentum μ", adam: "β₁ (Adam)", rmsprop: "ρ (RMSProp)" };
 const ACT_LABELS = { relu: "ReLU", leaky_relu: "leaky ReLU", tanh: "tanh", sigmoid: "sigmoid", identity: "identity" };
 const DATA_LABELS = { xor: "XOR", moons: "moons", circles: "circles", spirals: "spirals", blobs: "blobs",
-  linear: "linear", sine: "sine", plane: "plane", bump: "bump" };
+  linear: "linear", sine: "sine", plane: "plane", bump: "bump", gaussians: "bumps" };
 const FEATURE_LABELS = { x1: "x₁", x2: "x₂", x1sq: "x₁²", x2sq: "x₂²", x1x2: "x₁x₂", sinx1: "sin x₁", sinx2: "sin x₂" };
 
 function fillSelect(select, values, chosen, label) {
@@ -118,7 +118,7 @@ function settings() {
   const seed = Math.max(0, Math.floor(Number($("seed").value) || 0));
   const data = { name: state.data, n: Number($("n").value), noise: Number($("noise").value),
     classes: Number($("classes").value), test_fraction: Number($("test-fraction").value), seed,
-    inputs: state.inputs.slice() };
+    draw: state.draw, inputs: state.inputs.slice() };
   if (state.data === "csv" && state.csv) Object.assign(data, state.csv.choice);
   return {
     type: "configure", data,
@@ -131,28 +131,34 @@ function settings() {
 
 function configure() {
   send(settings());
-  saveToUrl();
+  saveToUrl(true);
 }
 
 const URL_KEYS = { n: "n", noise: "noise", classes: "classes", "test-fraction": "test", init: "init",
   optimizer: "opt", lr: "lr", decay: "decay", "batch-size": "batch", reg: "reg", "reg-rate": "rate", speed: "speed", seed: "seed" };
 
-function saveToUrl() {
+// Each change is a new entry of the browser's history (push), so Back and Forward step
+// through the configurations; loading the page only rewrites its own entry.
+function saveToUrl(push) {
   const p = new URLSearchParams();
   if (state.data !== "csv") p.set("data", state.data);
+  if (state.draw) p.set("draw", state.draw);
   for (const [id, key] of Object.entries(URL_KEYS)) p.set(key, $(id).value);
   p.set("layers", state.hidden.map((w, i) => `${w}${state.activations[i]}`).join(","));
   p.set("inputs", state.inputs.join(","));
   p.set("showtest", state.view.showTest ? "1" : "0");
   p.set("discretize", state.view.discrete ? "1" : "0");
-  history.replaceState(null, "", `${location.pathname}${location.search}#${p}`);
+  const url = `${location.pathname}${location.search}#${p}`;
+  if (push && `#${p}` !== location.hash) history.pushState(null, "", url);
+  else history.replaceState(null, "", url);
   $("share-link").value = location.href;
 }
 
 function loadFromUrl() {
   const p = new URLSearchParams(location.hash.slice(1));
-  if (!p.has("data")) return;
+  if (!p.has("data")) return false;
   if (DATA_LABELS[p.get("data")]) state.data = p.get("data");
+  state.draw = Math.max(0, Math.floor(Number(p.get("draw")) || 0));
   if (p.has("l2") && !p.has("reg")) {  // a link from before L1: l2=λ (0 for none)
     const l2 = Number(p.get("l2"));
     p.set("reg", l2 > 0 ? "l2" : "none");
@@ -173,10 +179,21 @@ function loadFromUrl() {
   if (p.has("layers")) { state.hidden = layers.map((m) => Number(m[1])); state.activations = layers.map((m) => m[2]); }
   const inputs = (p.get("inputs") || "").split(",").filter((f) => FEATURE_LABELS[f]);
   if (inputs.length) state.inputs = inputs;
+  return true;
+}
+
+// Back or Forward: the page takes the configuration of that entry and sends it (a setting
+// that restarts the run restarts it; the others change the running training, as a click does).
+function onHistory() {
+  if (!loadFromUrl()) return;
+  renderLayers(); markDataset(); markOptimizer(); markView();
+  for (const box of $("inputs").querySelectorAll("input")) box.checked = state.inputs.includes(box.value);
+  send(settings());
+  if (state.frame && state.dataset && !state.frame.diverged && !state.frame.stopping) { drawRegion(state.frame); drawUnits(state.frame); }
 }
 
 function copyLink() {
-  saveToUrl();
+  saveToUrl(false);
   $("share").hidden = false;
   const link = $("share-link");
   link.select();
@@ -215,6 +232,7 @@ function buildInputs() {
 function markDataset() {
   for (const b of $("datasets").querySelectorAll("button")) b.classList.toggle("chosen", b.dataset.name === state.data);
   const csv = state.data === "csv";
+  $("draw-note").textContent = state.draw ? `draw ${state.draw}: new points, same network` : "new points, same network";
   $("classes-row").hidden = state.data !== "blobs";
   $("generator").hidden = csv;  // a table has no generator settings
   $("inputs-box").hidden = csv || state.data === "sine";
@@ -261,7 +279,8 @@ function pushHistory(f) {
 
 function markChange(msg) {
   const names = { lr: "learning rate", decay: "momentum / β₁ / ρ", optimizer: "optimizer",
-    regularization: "regularization", reg_rate: "regularization rate", batch_size: "batch size", noise: "noise" };
+    regularization: "regularization", reg_rate: "regularization rate", batch_size: "batch size", noise: "noise",
+    draw: "new points: draw" };
   const parts = Object.entries(msg.changes).filter(([k]) => names[k])
     .map(([k, v]) => `${names[k]} → ${k === "regularization" ? REG_LABELS[v] : v}`);
   if (!parts.length || msg.step === 0) return;  // before the first step: just the settings
@@ -319,7 +338,7 @@ function markOptimizer() {
 function setView(change) {
   Object.assign(state.view, change);
   markView();
-  saveToUrl();
+  saveToUrl(true);
   if (state.frame && state.dataset && !state.frame.diverged && !state.frame.stopping) { drawRegion(state.frame); drawUnits(state.frame); }
 }
 
@@ -362,6 +381,7 @@ function init() {
   $("play").onclick = () => { state.playing = !state.playing; updatePlay(); send({ type: state.playing ? "play" : "pause" }); };
   $("step").onclick = () => send({ type: "step" });
   $("reset").onclick = () => send({ type: "reset" });
+  $("regenerate").onclick = () => { state.draw += 1; markDataset(); configure(); };
   $("gradcheck").onclick = () => { checking(true); send({ type: "gradcheck" }); };
   $("export-model").onclick = () => download("model", "playground-model.npz");
   $("export-script").onclick = () => download("script", "playground_run.py");
@@ -372,7 +392,8 @@ function init() {
   $("csv-use").onclick = useCsv;
   wireNetworkDrawing();
   window.addEventListener("resize", () => { if (state.dataset) { drawNetworkLayout(); if (state.frame) onFrame(state.frame); } });
-  saveToUrl();
+  saveToUrl(false);
+  window.addEventListener("popstate", onHistory);
   connect();
 }
 
