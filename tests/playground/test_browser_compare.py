@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import handgrad as hg
+from handgrad.playground.data import DATASETS
 
 from .test_browser import open_tab
 from .test_browser_live import STEP, ready
@@ -19,6 +20,7 @@ pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.slow  # a browser, a server and training: several seconds each
 
+LEGEND = "document.getElementById('region-legend').textContent"
 PAUSED = "document.getElementById('play').textContent.includes('Play') && !state.playing"
 
 # The big picture against a hovered unit's own picture (unit_grid x unit_grid cells), cell by
@@ -29,17 +31,33 @@ UNIT_IN_REGION = """([l, u, tolerance]) => {
   const shown = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
   const expected = unitImage(f, l, u).data;
   const [x0, x1, y0, y1] = d.bounds;
-  const points = d.points.map(([x, y]) => [(x - x0) / (x1 - x0) * w, (1 - (y - y0) / (y1 - y0)) * h]);
+  const points = d.points.map(([x, y]) =>
+    [(x - x0) / (x1 - x0) * w, (1 - (y - y0) / (y1 - y0)) * h]);
   let checked = 0, same = 0;
   for (let r = 0; r < g; r++) for (let c = 0; c < g; c++) {
     const X = (c + 0.5) * w / g, Y = (r + 0.5) * h / g;
     if (X < 24 || Y > h - 18 || points.some(([px, py]) => Math.hypot(px - X, py - Y) < 9)) continue;
-    const k = (Math.floor(Y * ratio) * canvas.width + Math.floor(X * ratio)) * 4, e = (r * g + c) * 4;
+    const k = (Math.floor(Y * ratio) * canvas.width + Math.floor(X * ratio)) * 4;
+    const e = (r * g + c) * 4;
     checked += 1;
     if ([0, 1, 2].every((j) => Math.abs(shown[k + j] - expected[e + j]) <= tolerance)) same += 1;
   }
   return { checked, same };
 }"""
+
+
+# each data button: its set, label, how many pixels of its preview are inked, whether class 0's
+# orange is among them, and the preview's width
+PREVIEWS = """() => [...document.querySelectorAll('#datasets button')].map((b) => {
+  const c = b.querySelector('canvas.preview');
+  const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let inked = 0, orange = false;
+  for (let k = 0; k < px.length; k += 4) {
+    if (px[k] + px[k + 1] + px[k + 2] < 700) inked += 1;
+    if (px[k] === 0xe8 && px[k + 1] === 0x74) orange = true;
+  }
+  return [b.dataset.name, b.textContent, inked, orange, c.clientWidth];
+})"""
 
 
 def pause(page) -> None:
@@ -59,7 +77,7 @@ def test_hovering_a_unit_puts_its_output_in_the_big_picture_and_leaving_restores
         regions = page.evaluate(REGION, [False, 24])
         assert regions["same"] >= 0.95 * regions["checked"] > 100  # the network's output
         page.hover("canvas.unit[data-layer='1'][data-unit='2']")
-        page.wait_for_function("document.getElementById('region-legend').textContent.startsWith('layer 1, unit 3')")
+        page.wait_for_function(f"{LEGEND}.startsWith('layer 1, unit 3')")
         unit = page.evaluate(UNIT_IN_REGION, [1, 2, 24])
         assert unit["same"] >= 0.95 * unit["checked"] > 100, unit
         assert page.evaluate(REGION, [False, 24])["same"] < 0.5 * regions["checked"]
@@ -72,7 +90,7 @@ def test_hovering_a_unit_puts_its_output_in_the_big_picture_and_leaving_restores
         unit = page.evaluate(UNIT_IN_REGION, [1, 2, 24])
         assert unit["same"] >= 0.95 * unit["checked"] > 100, unit
         page.mouse.move(3, 3)  # off the unit: the network's output again, same frame
-        page.wait_for_function("!document.getElementById('region-legend').textContent.startsWith('layer')")
+        page.wait_for_function(f"!{LEGEND}.startsWith('layer')")
         back = page.evaluate(REGION, [False, 24])
         assert back["same"] >= 0.95 * back["checked"] > 100
         assert page.is_hidden("#unit-detail")
@@ -92,9 +110,11 @@ def test_hovering_a_line_shows_its_weight_and_a_click_edits_that_weight(browser,
         page.wait_for_function(f"{STEP} === {session.trainer.steps}")
         page.locator("#netdraw").scroll_into_view_if_needed()
         # a point on the line from unit 1 of layer 1 to unit 4 of layer 2, 40% of the way
-        x, y = page.evaluate("""() => { const {node, cols} = layout(), a = cols[1][0], b = cols[2][3];
+        x, y = page.evaluate("""() => {
+          const {node, cols} = layout(), a = cols[1][0], b = cols[2][3];
           const r = document.getElementById('netdraw').getBoundingClientRect();
-          return [r.left + a.x + node + 0.4 * (b.x - a.x - node), r.top + a.y + node / 2 + 0.4 * (b.y - a.y)]; }""")
+          return [r.left + a.x + node + 0.4 * (b.x - a.x - node),
+                  r.top + a.y + node / 2 + 0.4 * (b.y - a.y)]; }""")
         x, y = round(x), round(y)  # the event's clientX, clientY are whole pixels
         page.mouse.move(x, y, steps=4)
         page.wait_for_selector("#weight-hover:not([hidden])")
@@ -129,7 +149,9 @@ def test_regenerate_while_playing_draws_new_points_and_the_run_goes_on(browser, 
         page.click("#play")
         page.wait_for_function(f"{STEP} >= 60")
         page.click("#regenerate")
-        page.wait_for_function("document.getElementById('changes').textContent.includes('new points: draw → 1')")
+        page.wait_for_function(
+            "document.getElementById('changes').textContent.includes('new points: draw → 1')"
+        )
         at = int(re.search(r"step (\d+): new points", page.text_content("#changes")).group(1))
         page.wait_for_function(f"{STEP} >= {at + 60}")
         assert page.evaluate("state.history.step[0] < 20 && state.playing")  # no restart
@@ -158,9 +180,7 @@ def settle(page) -> None:
     page.wait_for_function("document.getElementById('inspect-summary').textContent !== ''")
 
 
-def test_back_and_forward_step_through_configurations_and_the_server_follows(
-    browser, live_server
-):
+def test_back_and_forward_step_through_configurations_and_the_server_follows(browser, live_server):
     context, page, errors = open_tab(browser, live_server.url + "#data=moons&lr=0.03&speed=5")
     try:
         ready(page)
@@ -186,6 +206,23 @@ def test_back_and_forward_step_through_configurations_and_the_server_follows(
             assert (session.data_spec.name, session.net_spec.hidden, session.net_spec.lr) == (
                 name, hidden, lr)  # fmt: skip
             assert page.evaluate("state.data") == name
+    finally:
+        context.close()
+    assert errors == []
+
+
+def test_each_data_button_shows_its_set(browser, live_server):
+    context, page, errors = open_tab(browser, live_server.url)
+    try:
+        ready(page)
+        drawn = page.evaluate(PREVIEWS)
+        names = {name for name, *_ in drawn}
+        assert names == set(DATASETS)
+        for name, _, inked, orange, width in drawn:
+            assert inked > 300 and width == 40, (name, inked, width)
+            if name in ("moons", "xor", "circles", "spirals", "linear", "blobs"):
+                assert orange, name  # class 0's colour among the points
+        assert dict((n, t) for n, t, *_ in drawn)["gaussians"] == "bumps"
     finally:
         context.close()
     assert errors == []

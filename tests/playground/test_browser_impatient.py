@@ -23,6 +23,9 @@ SIX_BY_EIGHT = (
     "&rate=0.001&speed={speed}&seed=0&layers=" + "%2C".join(["8tanh"] * 6) + "&" + ALL_INPUTS
 )
 PAUSED = "document.getElementById('play').textContent.includes('Play') && !state.playing"
+STEP_THEN_RESET = (
+    "document.getElementById('step').click(); document.getElementById('reset').click()"
+)
 UNITS = "document.querySelectorAll('canvas.unit').length === 48"
 
 
@@ -110,21 +113,28 @@ def test_reset_during_a_step_and_a_step_during_a_reset(big, live_server):
     page.wait_for_function(UNITS)
     session = session_of(page, live_server)
     for _ in range(3):
-        page.evaluate("document.getElementById('step').click(); document.getElementById('reset').click()")
+        page.evaluate(STEP_THEN_RESET)
     page.wait_for_function(f"{STEP} === 0 && state.frame && state.frame.step === 0")
     assert page.text_content("#inspect-summary") == "" and session.trainer.steps == 0
-    page.evaluate("document.getElementById('reset').click(); document.getElementById('step').click()")
-    page.wait_for_function("document.getElementById('inspect-summary').textContent.startsWith('Step 1:')")
+    page.evaluate(
+        "document.getElementById('reset').click(); document.getElementById('step').click()"
+    )
+    page.wait_for_function(
+        "document.getElementById('inspect-summary').textContent.startsWith('Step 1:')"
+    )
     page.click("#play")
     page.wait_for_function(f"{STEP} >= 100")
-    page.evaluate("document.getElementById('step').click(); document.getElementById('reset').click()")
+    page.evaluate(STEP_THEN_RESET)
     page.wait_for_function(f"{STEP} === 0 && {PAUSED}")
     assert session.trainer.steps == 0 and not session.playing
 
 
 def test_the_largest_rates_on_six_by_eight_then_every_control_still_works(browser, live_server):
-    link = live_server.url + SIX_BY_EIGHT.format(speed=20).replace("opt=adam&lr=0.03", "opt=sgd&lr=10")
-    context, page, errors = open_tab(browser, link.replace("reg=none&rate=0.001", "reg=l2&rate=10"))
+    link = live_server.url + SIX_BY_EIGHT.format(speed=20)
+    link = link.replace("opt=adam&lr=0.03", "opt=sgd&lr=10").replace(
+        "reg=none&rate=0.001", "reg=l2&rate=10"
+    )
+    context, page, errors = open_tab(browser, link)
     try:
         page.wait_for_function(UNITS)
         session = session_of(page, live_server)

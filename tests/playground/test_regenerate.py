@@ -1,5 +1,5 @@
-"""Regenerate (a new draw of the same data set, the network keeps training on it) and the
-six-bump regression set."""
+"""Regenerate (a new draw of the same data set, the network keeps training on it), the
+six-bump regression set, and the previews drawn on the data buttons."""
 
 from __future__ import annotations
 
@@ -107,3 +107,22 @@ def test_the_six_bumps_train_to_a_test_r2_above_0_8(client):
             frame = receive(ws, "frame")
         ws.send_json({"type": "pause"})
         assert frame["test_r2"] > 0.8 > first["test_r2"]
+
+
+def test_every_set_comes_with_its_preview_for_the_data_buttons(client):
+    with client.websocket_connect("/ws") as ws:
+        hello = receive(ws, "hello")
+    previews, datasets = hello["limits"]["previews"], hello["limits"]["datasets"]
+    assert set(previews) == set(datasets)
+    for name, p in previews.items():
+        points = np.array(p["points"])
+        assert points.shape == (150, 2) and np.abs(points).max() == pytest.approx(1.0), name
+        if name in ("plane", "bump", "gaussians"):
+            values = np.array(p["values"])
+            assert p["labels"] is None and values.min() == -1 and values.max() == 1, name
+        elif name == "sine":  # (x, sin x + noise): a curve
+            assert p["labels"] is None and p["values"] is None
+            assert np.corrcoef(np.sin(points[:, 0] * 3), points[:, 1])[0, 1] > 0.9
+        else:
+            assert p["values"] is None and set(p["labels"]) == set(range(max(p["labels"]) + 1))
+    assert max(previews["blobs"]["labels"]) == 2 and max(previews["moons"]["labels"]) == 1

@@ -9,6 +9,7 @@ the seed, so the exported script regenerates the very same points with ``make_da
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import tempfile
@@ -33,6 +34,8 @@ __all__ = [
     "DataSpec",
     "Dataset",
     "make_dataset",
+    "draw_seed",
+    "previews",
     "parse_csv",
     "dataset_from_table",
     "FEATURES",
@@ -239,6 +242,27 @@ def make_dataset(name: str, n: int, noise: float, classes: int, seed: int, draw:
         }[name]
         X, y = generator(n, noise, np.random.default_rng(seed))
     return np.asarray(X, np.float64), np.asarray(y)
+
+
+@functools.lru_cache(maxsize=1)
+def previews(n: int = 150) -> dict:
+    """Each built-in set drawn small, for the page's data buttons (seed 0, noise 0.1):
+    {name: {"points": [[u, v], ...] scaled into [-1, 1], "labels": class codes or None,
+    "values": the regression target mapped onto [-1, 1] or None}}; sine as (x, y) points."""
+    out = {}
+    for name, (task, _) in DATASETS.items():
+        X, y = make_dataset(name, n, 0.1, 3, 0)
+        if name in ONE_D:
+            X = np.column_stack([X[:, 0], y])
+        X = X / np.abs(X).max(axis=0)
+        regression = task == "regression" and name not in ONE_D
+        values = 2 * (y - y.min()) / (np.ptp(y) or 1.0) - 1 if regression else None
+        out[name] = {
+            "points": np.round(X, 3).tolist(),
+            "labels": y.astype(int).tolist() if task == "classification" else None,
+            "values": None if values is None else np.round(values, 3).tolist(),
+        }
+    return out
 
 
 def split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

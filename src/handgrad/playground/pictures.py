@@ -104,8 +104,7 @@ def pictures(model, grid: np.ndarray, data, curve: bool) -> dict:
             "fitted": np.round(fitted, 4).tolist(),
         }
     out["units"] = [
-        [to_bytes((normalize(h[COARSE, u]) + 1.0) / 2.0) for u in range(h.shape[1])]
-        for h in hidden
+        [to_bytes((normalize(h[COARSE, u]) + 1.0) / 2.0) for u in range(h.shape[1])] for h in hidden
     ]
     out["units_on"] = [
         [

@@ -206,8 +206,11 @@ function buildDatasetButtons() {
   const box = $("datasets");
   box.replaceChildren();
   for (const [key, about] of Object.entries(state.limits.datasets)) {
-    const b = el("button", { text: DATA_LABELS[key] || key });
+    const preview = state.limits.previews && state.limits.previews[key];
+    const picture = el("canvas", { class: "preview" });
+    const b = el("button", {}, [picture, el("span", { text: DATA_LABELS[key] || key })]);
     b.title = about; b.dataset.name = key; b.id = `data-${key}`;
+    if (preview) drawPreview(picture, preview); else picture.remove();
     b.onclick = () => { state.data = key; markDataset(); configure(); };
     box.appendChild(b);
   }

@@ -136,6 +136,20 @@ function drawCurve(ctx, w, h, f, d) {
   $("region-legend").textContent = `line: the network's prediction · ${state.view.showTest ? "filled: train, ringed: test" : "training points only"}`;
 }
 
+// A data set drawn small on its button: its points coloured by class (or target value).
+function drawPreview(canvas, p) {
+  canvas.width = canvas.height = 80;
+  const ctx = canvas.getContext("2d"), w = 80, h = 80;
+  ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, w, h);
+  const classes = p.labels ? Math.max(...p.labels) + 1 : 0;
+  p.points.forEach(([u, v], i) => {
+    if (p.labels) ctx.fillStyle = classes === 2 ? BINARY_COLORS[p.labels[i]] : classColor(p.labels[i]);
+    else if (p.values) { const c = Charts.diverging(p.values[i] * 0.9); ctx.fillStyle = `rgb(${c[0] | 0},${c[1] | 0},${c[2] | 0})`; }
+    else ctx.fillStyle = "#1f77b4";
+    ctx.beginPath(); ctx.arc((u * 0.44 + 0.5) * w, (0.5 - v * 0.44) * h, 2.4, 0, 2 * Math.PI); ctx.fill();
+  });
+}
+
 // --- the network drawing -----------------------------------------------------------------
 
 function layout() {
@@ -283,6 +297,7 @@ function drawWeights(f) {
     ctx.lineWidth = (chosen ? 1.5 : 0.3) + 3.5 * Math.abs(v) / top;
     ctx.beginPath(); ctx.moveTo(a.x + node, a.y + node / 2); ctx.lineTo(b.x, b.y + node / 2); ctx.stroke();
   })));
+  $("weight-scale").textContent = `Thickest line now: |w| = ${sig(top, 3)} (thickness is relative to the largest weight).`;
   const boxes = state.dataset.input_pictures ? [cols[cols.length - 1]] : [cols[0], cols[cols.length - 1]];
   for (const col of boxes) for (const p of col) {
     ctx.fillStyle = "#eef1f6"; ctx.strokeStyle = "#9aa3b2";
