@@ -87,6 +87,7 @@ def pictures(model, grid: np.ndarray, data, curve: bool) -> dict:
                 for h in hidden
             ],
         }
+    out: dict[str, object]
     if data.task == "classification":
         p = probabilities(outputs)
         out = {
