@@ -1,5 +1,6 @@
-"""Regenerate (a new draw of the same data set, the network keeps training on it), the
-six-bump regression set, and the previews drawn on the data buttons."""
+"""The data panel's controls: the test share, Regenerate (a new draw of the same data set, the
+network keeps training on it), the six-bump regression set, the previews on the data buttons;
+and the batch size changed while the run goes on."""
 
 from __future__ import annotations
 
@@ -126,3 +127,31 @@ def test_every_set_comes_with_its_preview_for_the_data_buttons(client):
         else:
             assert p["values"] is None and set(p["labels"]) == set(range(max(p["labels"]) + 1))
     assert max(previews["blobs"]["labels"]) == 2 and max(previews["moons"]["labels"]) == 1
+
+
+@pytest.mark.parametrize(("share", "n_test"), [(0.1, 50), (0.25, 125), (0.33, 165), (0.9, 450)])
+def test_the_test_share_holds_out_that_many_points_and_trains_on_the_rest(client, share, n_test):
+    with client.websocket_connect("/ws") as ws:
+        session, _, _ = opened(ws)
+        dataset = configure(ws, data={"name": "circles", "test_fraction": share})
+        s = client.app.registry.sessions[session]
+        assert (dataset["n_test"], dataset["n_train"]) == (n_test, 500 - n_test)
+        assert sum(dataset["test"]) == n_test and len(s.trainer.X_train) == 500 - n_test
+        assert not set(s.data.train) & set(s.data.test)
+
+
+def test_a_batch_size_change_takes_the_next_steps_in_batches_of_that_size(client):
+    with client.websocket_connect("/ws") as ws:
+        session, _, _ = opened(ws)
+        s = client.app.registry.sessions[session]
+        before = steps(ws, 4)
+        assert (
+            before["step"] == 4
+            and before["batch"] == 16
+            and before["tensors"][0]["shape"] == [16, 2]
+        )
+        changed = configure(ws, network={"batch_size": 4})
+        assert changed == {"type": "changed", "step": 4, "changes": {"batch_size": 4}}
+        after = steps(ws, 1)
+        assert (after["step"], after["batch"], after["tensors"][0]["shape"]) == (5, 4, [4, 2])
+        assert s.trainer.steps == 5  # the same run, on from step 4
