@@ -211,7 +211,7 @@ function buildDatasetButtons() {
     const b = el("button", {}, [picture, el("span", { text: DATA_LABELS[key] || key })]);
     b.title = about; b.dataset.name = key; b.id = `data-${key}`;
     if (preview) drawPreview(picture, preview); else picture.remove();
-    b.onclick = () => { state.data = key; markDataset(); configure(); };
+    b.onclick = () => { if (key !== state.data) state.draw = 0; state.data = key; markDataset(); configure(); };
     box.appendChild(b);
   }
   markDataset();
@@ -369,7 +369,8 @@ function init() {
   }
   loadFromUrl();
   renderLayers();
-  for (const id of ["init", "lr", "decay", "batch-size", "reg", "reg-rate", "speed", "seed"]) $(id).onchange = configure;
+  for (const id of ["init", "lr", "decay", "batch-size", "reg", "reg-rate", "speed"]) $(id).onchange = configure;
+  $("seed").onchange = () => { state.draw = 0; markDataset(); configure(); };  // the new seed's own points
   $("show-test").onchange = () => setView({ showTest: $("show-test").checked });
   $("discretize").onchange = () => setView({ discrete: $("discretize").checked });
   markView();
