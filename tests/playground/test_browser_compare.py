@@ -168,6 +168,13 @@ def test_regenerate_while_playing_draws_new_points_and_the_run_goes_on(browser, 
         finally:
             other.close()
         assert more == []
+        page.click("#data-spirals")  # another set: its seed's own points again
+        page.wait_for_function(f"!location.hash.includes('draw=') && {PAUSED}")
+        page.click("#step")
+        page.wait_for_function(
+            "document.getElementById('inspect-summary').textContent.startsWith('Step 1:')"
+        )
+        assert (session.data_spec.name, session.data_spec.draw) == ("spirals", 0)
     finally:
         context.close()
     assert errors == []
