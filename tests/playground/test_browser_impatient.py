@@ -26,6 +26,7 @@ PAUSED = "document.getElementById('play').textContent.includes('Play') && !state
 STEP_THEN_RESET = (
     "document.getElementById('step').click(); document.getElementById('reset').click()"
 )
+SUMMARY = "document.getElementById('inspect-summary').textContent"
 UNITS = "document.querySelectorAll('canvas.unit').length === 48"
 
 
@@ -114,14 +115,14 @@ def test_reset_during_a_step_and_a_step_during_a_reset(big, live_server):
     session = session_of(page, live_server)
     for _ in range(3):
         page.evaluate(STEP_THEN_RESET)
-    page.wait_for_function(f"{STEP} === 0 && state.frame && state.frame.step === 0")
-    assert page.text_content("#inspect-summary") == "" and session.trainer.steps == 0
+    page.click("#step")  # after the last Reset: the run's first step again
+    page.wait_for_function(f"{SUMMARY}.startsWith('Step 1:') && {STEP} === 1")
+    assert session.trainer.steps == 1
+    page.evaluate(f"{SUMMARY} = ''")
     page.evaluate(
         "document.getElementById('reset').click(); document.getElementById('step').click()"
     )
-    page.wait_for_function(
-        "document.getElementById('inspect-summary').textContent.startsWith('Step 1:')"
-    )
+    page.wait_for_function(f"{SUMMARY}.startsWith('Step 1:') && {STEP} === 1")
     page.click("#play")
     page.wait_for_function(f"{STEP} >= 100")
     page.evaluate(STEP_THEN_RESET)
@@ -185,3 +186,19 @@ def test_back_and_forward_in_a_burst_while_it_trains_end_where_the_url_says(big,
     fragment = parse_qs(urlsplit(page.url).fragment)
     assert (fragment["data"], fragment["lr"], fragment["draw"]) == (["spirals"], ["0.001"], ["1"])
     assert session.net_spec.lr == 0.001 and session.data_spec.draw == 1
+
+
+def test_a_hand_edited_link_is_held_to_the_page_s_limits(browser, live_server):
+    layers = "%2C".join(["999relu", "3foo", "0tanh", *["8relu"] * 6])
+    context, page, errors = open_tab(browser, f"{live_server.url}#data=xor&layers={layers}")
+    try:
+        page.wait_for_function("document.querySelectorAll('canvas.unit').length === 65")
+        session = session_of(page, live_server)
+        settle(page)
+        assert session.net_spec.hidden == [32, 1, 8, 8, 8, 8]
+        assert session.net_spec.activations == ["relu", "tanh", "relu", "relu", "relu", "relu"]
+        assert page.is_hidden("#message")  # nothing refused: the link was read within limits
+        agrees(page, session)
+    finally:
+        context.close()
+    assert errors == []

@@ -176,7 +176,11 @@ function loadFromUrl() {
     if ($(`${id}-out`)) input.oninput();
   }
   const layers = (p.get("layers") || "").split(",").filter(Boolean).map((s) => s.match(/^(\d+)([a-z_]+)$/)).filter(Boolean);
-  if (p.has("layers")) { state.hidden = layers.map((m) => Number(m[1])); state.activations = layers.map((m) => m[2]); }
+  if (p.has("layers")) {  // a hand-edited link: at most the page's limits, known activations
+    const kept = layers.filter((m) => ACT_LABELS[m[2]]).slice(0, state.limits ? state.limits.max_layers : 6);
+    const most = state.limits ? state.limits.max_units : 32;
+    state.hidden = kept.map((m) => Math.min(most, Math.max(1, Number(m[1])))); state.activations = kept.map((m) => m[2]);
+  }
   const inputs = (p.get("inputs") || "").split(",").filter((f) => FEATURE_LABELS[f]);
   if (inputs.length) state.inputs = inputs;
   return true;
