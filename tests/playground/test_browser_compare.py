@@ -5,6 +5,7 @@ network trains on, and step through configurations with Back and Forward."""
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
@@ -230,6 +231,40 @@ def test_each_data_button_shows_its_set(browser, live_server):
             if name in ("moons", "xor", "circles", "spirals", "linear", "blobs"):
                 assert orange, name  # class 0's colour among the points
         assert dict((n, t) for n, t, *_ in drawn)["gaussians"] == "bumps"
+    finally:
+        context.close()
+    assert errors == []
+
+
+def test_a_lesson_link_hides_the_controls_it_names_and_its_settings_still_apply(
+    browser, live_server
+):
+    link = f"{live_server.url}#data=xor&lr=0.1&hide=noise%2Clr%2Cinside%2Cnot-a-group"
+    context, page, errors = open_tab(browser, link)
+    try:
+        ready(page)
+        session = session_of(page, live_server)
+        settle(page)
+        assert session.net_spec.lr == 0.1 and session.data_spec.name == "xor"
+        for hidden in ("#noise", "#lr", "section.inside"):
+            assert page.is_hidden(hidden), hidden
+        for shown in ("#n", "#batch-size", "#reg", "#play", "#regenerate", "#datasets"):
+            assert page.is_visible(shown), shown
+        page.click("#lesson summary")
+        checked = page.eval_on_selector_all(
+            "#lesson-boxes input:checked", "bs => bs.map(b => b.value)"
+        )
+        assert checked == ["noise", "lr", "inside"]  # an unknown group is dropped
+        page.uncheck("#hide-lr")  # the teacher shows it again
+        page.wait_for_selector("#lr", state="visible")
+        assert parse_qs(urlsplit(page.url).fragment)["hide"] == ["noise,inside"]
+        page.go_back()  # Back: hidden again
+        page.wait_for_selector("#lr", state="hidden")
+        page.check("#hide-export")
+        page.wait_for_selector("#export-model", state="hidden")
+        page.click("#copy-link")
+        shared = parse_qs(urlsplit(page.input_value("#share-link")).fragment)["hide"]
+        assert shared == ["noise,lr,inside,export"]
     finally:
         context.close()
     assert errors == []

@@ -11,6 +11,7 @@ const state = {
   history: { step: [], trainLoss: [], testLoss: [], trainScore: [], testScore: [], grads: [], dead: [] },
   marks: [],
   view: { showTest: true, discrete: false },  // how the output is drawn (no retraining)
+  hide: [],  // control groups hidden for a lesson (kept in the link)
 };
 const LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const BATCHES = [1, 4, 8, 16, 32, 64, 128, 512];
@@ -22,6 +23,10 @@ const DECAY_LABELS = { momentum: "momentum μ", adam: "β₁ (Adam)", rmsprop: "
 const ACT_LABELS = { relu: "ReLU", leaky_relu: "leaky ReLU", tanh: "tanh", sigmoid: "sigmoid", identity: "identity" };
 const DATA_LABELS = { xor: "XOR", moons: "moons", circles: "circles", spirals: "spirals", blobs: "blobs",
   linear: "linear", sine: "sine", plane: "plane", bump: "bump", gaussians: "bumps" };
+const LESSON_GROUPS = { data: "data sets", points: "points", noise: "noise", regenerate: "regenerate",
+  test: "test part", inputs: "feature inputs", csv: "your own CSV", layers: "layers", init: "init",
+  optimizer: "optimizer", lr: "learning rate", batch: "batch size", regularization: "regularization",
+  speed: "steps / frame", seed: "seed", view: "show test data, discretize", inside: "inside one step", export: "export" };
 const FEATURE_LABELS = { x1: "x₁", x2: "x₂", x1sq: "x₁²", x2sq: "x₂²", x1x2: "x₁x₂", sinx1: "sin x₁", sinx2: "sin x₂" };
 
 function fillSelect(select, values, chosen, label) {
@@ -146,6 +151,7 @@ function saveToUrl(push) {
   for (const [id, key] of Object.entries(URL_KEYS)) p.set(key, $(id).value);
   p.set("layers", state.hidden.map((w, i) => `${w}${state.activations[i]}`).join(","));
   p.set("inputs", state.inputs.join(","));
+  if (state.hide.length) p.set("hide", state.hide.join(","));
   p.set("showtest", state.view.showTest ? "1" : "0");
   p.set("discretize", state.view.discrete ? "1" : "0");
   const url = `${location.pathname}${location.search}#${p}`;
@@ -164,6 +170,7 @@ function loadFromUrl() {
     p.set("reg", l2 > 0 ? "l2" : "none");
     if (l2 > 0) p.set("rate", p.get("l2"));
   }
+  state.hide = (p.get("hide") || "").split(",").filter((g) => LESSON_GROUPS[g]);
   state.view.showTest = p.get("showtest") !== "0";
   state.view.discrete = p.get("discretize") === "1";
   for (const [id, key] of Object.entries(URL_KEYS)) {
@@ -190,7 +197,7 @@ function loadFromUrl() {
 // that restarts the run restarts it; the others change the running training, as a click does).
 function onHistory() {
   if (!loadFromUrl()) return;
-  renderLayers(); markDataset(); markOptimizer(); markView();
+  renderLayers(); markDataset(); markOptimizer(); markView(); markLesson();
   for (const box of $("inputs").querySelectorAll("input")) box.checked = state.inputs.includes(box.value);
   send(settings());
   if (state.frame && state.dataset && !state.frame.diverged && !state.frame.stopping) { drawRegion(state.frame); drawUnits(state.frame); }
@@ -355,6 +362,23 @@ function markView() {
   $("discretize-box").hidden = Boolean(state.dataset && state.dataset.curve);  // a curve has no regions
 }
 
+// For a lesson: the control groups ticked are hidden (the link keeps the choice).
+function buildLesson() {
+  $("lesson-boxes").replaceChildren(...Object.entries(LESSON_GROUPS).map(([key, label]) => {
+    const box = el("input"); box.type = "checkbox"; box.value = key; box.id = `hide-${key}`;
+    box.onchange = () => {
+      state.hide = [...$("lesson-boxes").querySelectorAll("input:checked")].map((b) => b.value);
+      markLesson(); saveToUrl(true);
+    };
+    return el("label", {}, [box, ` ${label}`]);
+  }));
+}
+
+function markLesson() {
+  for (const node of document.querySelectorAll("[data-hide]")) node.classList.toggle("lesson-hidden", state.hide.includes(node.dataset.hide));
+  for (const box of $("lesson-boxes").querySelectorAll("input")) box.checked = state.hide.includes(box.value);
+}
+
 // One gradient check at a time: the button waits for the verdict (or an error).
 function checking(on) {
   $("gradcheck").disabled = on;
@@ -372,6 +396,7 @@ function init() {
     $(id).onchange = configure;
   }
   loadFromUrl();
+  buildLesson(); markLesson();
   renderLayers();
   for (const id of ["init", "lr", "decay", "batch-size", "reg", "reg-rate", "speed"]) $(id).onchange = configure;
   $("seed").onchange = () => { state.draw = 0; markDataset(); configure(); };  // the new seed's own points
