@@ -202,3 +202,21 @@ def test_a_hand_edited_link_is_held_to_the_page_s_limits(browser, live_server):
     finally:
         context.close()
     assert errors == []
+
+
+def test_thirty_clicks_on_regenerate_cost_the_server_two_configurations(big, live_server):
+    """Settings changed before the server answered the last ones go as one: the first click's
+    draw, then the thirtieth's (before, all thirty were worked through in turn, each
+    stopping and restarting the player: on the largest network a Pause pressed after them
+    was answered after 19 s at load 12)."""
+    _, page = big
+    page.wait_for_function(UNITS)
+    session = session_of(page, live_server)
+    page.click("#play")
+    page.wait_for_function(f"{STEP} >= 40")
+    page.evaluate("for (let i = 0; i < 30; i++) document.getElementById('regenerate').click()")
+    page.click("#play")
+    settle(page)
+    agrees(page, session)
+    assert [change["draw"] for change in session.log if "draw" in change] == [1, 30]
+    assert "draw=30" in page.url and page.evaluate("state.draw") == 30

@@ -6,7 +6,7 @@
 const TOKEN = new URLSearchParams(location.search).get("token") || "";
 const state = {
   ws: null, session: null, limits: null, dataset: null, frame: null, playing: false,
-  ready: false, queue: [], ended: false, retries: 0,
+  ready: false, queue: [], ended: false, retries: 0, configuring: false, again: false,
   data: "moons", draw: 0, hidden: [8, 8], activations: ["tanh", "tanh"], inputs: ["x1", "x2"], csv: null,
   history: { step: [], trainLoss: [], testLoss: [], trainScore: [], testScore: [], grads: [], dead: [] },
   marks: [],
@@ -97,10 +97,12 @@ function handle(msg) {
     case "inspect": renderInspect(msg); break;
     case "gradcheck": checking(false); renderGradcheck(msg); break;
     case "weight": showWeight(msg); break;
-    case "changed": markChange(msg); break;
+    case "changed": markChange(msg); configured(); break;
     case "status": state.playing = msg.playing; updatePlay(); break;
-    case "reset": clearHistory(); $("tensors").replaceChildren(); $("inspect-summary").textContent = ""; break;
-    case "error": if (msg.message.startsWith("gradcheck:")) checking(false); showMessage(msg.message); break;
+    case "reset": configured(); clearHistory(); $("tensors").replaceChildren(); $("inspect-summary").textContent = ""; break;
+    case "error": if (msg.message.startsWith("gradcheck:")) checking(false);
+      if (msg.message.startsWith("configure:")) configured();
+      showMessage(msg.message); break;
     case "closed": state.ended = true; setConnection("session ended", false); showMessage(msg.message, true); break;
   }
 }
@@ -111,7 +113,8 @@ function onHello(msg) {
   if (first) { buildDatasetButtons(); buildInputs(); }
   setConnection("connected", true);
   if (msg.ended) showMessage("The previous session ended (the server was idle or restarted); this is a new one with your settings.");
-  if (!msg.restored) state.ws.send(JSON.stringify(settings()));
+  state.configuring = false;  // what was on its way went with the old connection
+  if (!msg.restored || state.again) { state.again = false; state.ws.send(JSON.stringify(settings())); }
   // a check the old connection was running is lost with it: ask again
   if ($("gradcheck").disabled && !state.queue.some((m) => m.type === "gradcheck")) state.queue.push({ type: "gradcheck" });
   flushQueue();
@@ -135,8 +138,24 @@ function settings() {
 }
 
 function configure() {
-  send(settings());
+  sendSettings();
   saveToUrl(true);
+}
+
+// One set of settings on its way at a time: changes made before the server answered are
+// sent together, as the latest settings, once it has. A burst (regenerate clicked 30 times,
+// Back pressed 20 times) so costs the server two configurations, not one per click, and
+// the Pause pressed after it is answered at once.
+function sendSettings() {
+  if (state.configuring) { state.again = true; return; }
+  state.again = false;
+  state.configuring = state.ready;  // before the session is ready, the queue keeps order
+  send(settings());
+}
+
+function configured() {
+  state.configuring = false;
+  if (state.again) sendSettings();
 }
 
 const URL_KEYS = { n: "n", noise: "noise", classes: "classes", "test-fraction": "test", init: "init",
@@ -199,7 +218,7 @@ function onHistory() {
   if (!loadFromUrl()) return;
   renderLayers(); markDataset(); markOptimizer(); markView(); markLesson();
   for (const box of $("inputs").querySelectorAll("input")) box.checked = state.inputs.includes(box.value);
-  send(settings());
+  sendSettings();
   if (state.frame && state.dataset && !state.frame.diverged && !state.frame.stopping) { drawRegion(state.frame); drawUnits(state.frame); }
 }
 
