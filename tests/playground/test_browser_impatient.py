@@ -38,8 +38,10 @@ def settle(page) -> None:
 
 
 def agrees(page, session) -> None:
-    """The page shows what the server holds: paused, the same step, the same configuration."""
+    """The page shows what the server holds: paused, the same step, the same configuration
+    (after a Step: the server has handled everything sent before it, the Pause included)."""
     page.wait_for_function(PAUSED)
+    settle(page)
     page.wait_for_function(f"{STEP} === {session.trainer.steps}")
     assert not session.playing
     assert page.evaluate("state.hidden") == session.net_spec.hidden
@@ -100,7 +102,6 @@ def test_double_clicks_on_every_control_while_it_trains(big, live_server):
     page.wait_for_function("!document.getElementById('gradcheck').disabled")
     if page.evaluate("state.playing"):
         page.click("#play")
-    settle(page)
     agrees(page, session)
     assert session.data_spec.name == "xor" and page.locator("canvas.unit").count() == sum(
         session.net_spec.hidden
@@ -175,13 +176,14 @@ def test_back_and_forward_in_a_burst_while_it_trains_end_where_the_url_says(big,
     page.click("#data-moons")
     page.click("#play")
     page.wait_for_function(f"{STEP} >= 40")
-    for press in ("back", "back", "forward", "back"):  # Back, Back, Forward, Back: no waits
+    for press in ("back", "back", "forward", "back"):  # each the moment the last one landed
+        before = page.evaluate("location.hash")
         page.evaluate(f"history.{press}()")
+        page.wait_for_function(f"location.hash !== {before!r}")
     page.wait_for_function("location.hash.includes('lr=0.001')")
     page.wait_for_function("document.getElementById('lr').value === '0.001'")
     if page.evaluate("state.playing"):
         page.click("#play")
-    settle(page)
     agrees(page, session)
     fragment = parse_qs(urlsplit(page.url).fragment)
     assert (fragment["data"], fragment["lr"], fragment["draw"]) == (["spirals"], ["0.001"], ["1"])
@@ -216,7 +218,6 @@ def test_thirty_clicks_on_regenerate_cost_the_server_two_configurations(big, liv
     page.wait_for_function(f"{STEP} >= 40")
     page.evaluate("for (let i = 0; i < 30; i++) document.getElementById('regenerate').click()")
     page.click("#play")
-    settle(page)
     agrees(page, session)
     assert [change["draw"] for change in session.log if "draw" in change] == [1, 30]
     assert "draw=30" in page.url and page.evaluate("state.draw") == 30
