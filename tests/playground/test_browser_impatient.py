@@ -221,3 +221,21 @@ def test_thirty_clicks_on_regenerate_cost_the_server_two_configurations(big, liv
     agrees(page, session)
     assert [change["draw"] for change in session.log if "draw" in change] == [1, 30]
     assert "draw=30" in page.url and page.evaluate("state.draw") == 30
+
+
+def test_an_action_right_after_a_burst_of_settings_runs_with_the_last_of_them(big, live_server):
+    """Settings held back while the server answers the first ones go out before the next
+    action: a Step clicked right after batch size 4 then 32 is a step of 32 rows."""
+    _, page = big
+    page.wait_for_function(UNITS)
+    session = session_of(page, live_server)
+    page.evaluate("""() => {
+      const choose = (id, v) => { const s = document.getElementById(id); s.value = v;
+                                  s.dispatchEvent(new Event('change')); };
+      document.getElementById('inspect-summary').textContent = '';
+      choose('batch-size', '4'); choose('lr', '0.3'); choose('batch-size', '32');
+      document.getElementById('step').click();
+    }""")
+    page.wait_for_function(f"{SUMMARY}.startsWith('Step 1: a minibatch of 32 rows')")
+    assert (session.net_spec.batch_size, session.net_spec.lr) == (32, 0.3)
+    assert session.trainer.steps == 1

@@ -74,6 +74,8 @@ function connect() {
 }
 
 function send(message) {
+  // an action (play, step, reset, ...) goes after the settings chosen before it
+  if (message.type !== "configure" && state.again) sendSettings(true);
   if (state.ready && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(message));
   else state.queue.push(message);
 }
@@ -143,11 +145,12 @@ function configure() {
 }
 
 // One set of settings on its way at a time: changes made before the server answered are
-// sent together, as the latest settings, once it has. A burst (regenerate clicked 30 times,
+// sent together, as the latest settings, once it has (or at once when an action follows
+// them: the order of settings and actions is kept). A burst (regenerate clicked 30 times,
 // Back pressed 20 times) so costs the server two configurations, not one per click, and
 // the Pause pressed after it is answered at once.
-function sendSettings() {
-  if (state.configuring) { state.again = true; return; }
+function sendSettings(now) {
+  if (state.configuring && !now) { state.again = true; return; }
   state.again = false;
   state.configuring = state.ready;  // before the session is ready, the queue keeps order
   send(settings());
