@@ -297,7 +297,7 @@ def test_discretized_units_show_where_each_is_switched_on(browser, live_server):
     """Discretize output draws every hidden unit (and the hovered one, large) in two colours:
     blue where its z = x W + b is above 0, for ReLU, tanh and sigmoid alike (a sigmoid's output
     is never negative: its sign would paint the whole square blue)."""
-    from handgrad.playground.session import _COARSE
+    from handgrad.playground.pictures import COARSE, activations
 
     link = (f"{live_server.url}#data=circles&noise=0.1&layers=4relu%2C3sigmoid%2C2tanh"
             "&inputs=x1%2Cx2%2Cx1sq%2Cx2sq&speed=20&discretize=1")  # fmt: skip
@@ -311,7 +311,7 @@ def test_discretized_units_show_where_each_is_switched_on(browser, live_server):
         page.wait_for_selector(".tensor[data-name='x']")
         session = session_of(page, live_server)
         page.wait_for_function(f"{STEP} === {session.trainer.steps}")
-        _, _, pre = session._activations(session.grid[_COARSE])
+        _, _, pre = activations(session.trainer.model, session.grid[COARSE])
         for layer, z in enumerate(pre, start=1):
             for unit in range(z.shape[1]):
                 shown = page.evaluate(

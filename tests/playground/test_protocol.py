@@ -326,13 +326,21 @@ def test_the_exported_script_replays_mid_run_changes(client, tmp_path):
         receive(ws, "weight")
         ws.send_json({"type": "set_bias", "layer": 2, "j": 0, "value": 0.375})
         receive(ws, "weight")
+        net = {"lr": 0.01, "batch_size": 32, "optimizer": "rmsprop", "regularization": "l2",
+               "reg_rate": 0.001, "decay": 0.95}  # fmt: skip
         ws.send_json({"type": "configure", "data": {"name": "xor", "noise": 0.5,
-                      "inputs": ["x1", "x2", "x1x2"]}, "network": {"lr": 0.01, "batch_size": 32,
-                      "optimizer": "rmsprop", "regularization": "l2", "reg_rate": 0.001,
-                      "decay": 0.95},
+                      "inputs": ["x1", "x2", "x1x2"]}, "network": net,
                       "steps_per_frame": 7})  # fmt: skip
         receive(ws, "changed")
         for _ in range(6):
+            ws.send_json({"type": "step"})
+            receive(ws, "inspect")
+        ws.send_json({"type": "configure", "data": {"name": "xor", "noise": 0.5, "draw": 2,
+                      "inputs": ["x1", "x2", "x1x2"]}, "network": net,
+                      "steps_per_frame": 7})  # fmt: skip
+        assert receive(ws, "dataset")["keep_history"] is True  # Regenerate: new points
+        assert receive(ws, "changed")["changes"] == {"draw": 2}
+        for _ in range(5):
             ws.send_json({"type": "step"})
             receive(ws, "inspect")
         reply = client.get(f"/api/{session}/export/script")
@@ -340,6 +348,7 @@ def test_the_exported_script_replays_mid_run_changes(client, tmp_path):
     assert "'regularization': 'l1', 'reg_rate': 0.01" in reply.text
     assert "'regularization': 'l2', 'reg_rate': 0.001" in reply.text
     assert "'bias': [2, 0, 0.375]" in reply.text
+    assert "'draw': 2}" in reply.text
     script = tmp_path / "run.py"
     script.write_text(reply.text)
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)

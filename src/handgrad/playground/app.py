@@ -102,8 +102,9 @@ def _limits() -> dict:
         "activations": list(ACTIVATION_NAMES),
         "inits": list(INITS),
         "optimizers": list(OPTIMIZERS),
-        "tweaks": [*TWEAKS, "steps_per_frame", "noise"],
+        "tweaks": [*TWEAKS, "steps_per_frame", "noise", "draw"],
         "datasets": {k: v[1] for k, v in pdata.DATASETS.items()},
+        "previews": pdata.previews(),  # each set drawn small on its button
         "regression": [k for k, v in pdata.DATASETS.items() if v[0] == "regression"],
         "features": {k: v[0] for k, v in pdata.FEATURES.items()},
     }

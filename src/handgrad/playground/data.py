@@ -9,6 +9,7 @@ the seed, so the exported script regenerates the very same points with ``make_da
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import tempfile
@@ -33,6 +34,8 @@ __all__ = [
     "DataSpec",
     "Dataset",
     "make_dataset",
+    "draw_seed",
+    "previews",
     "parse_csv",
     "dataset_from_table",
     "FEATURES",
@@ -56,6 +59,7 @@ DATASETS = {
     "sine": ("regression", "y = sin(x) plus noise, x in [-3, 3]"),
     "plane": ("regression", "a tilted plane: y = 0.8 x1 - 0.5 x2 plus noise"),
     "bump": ("regression", "a Gaussian bump in the middle of the plane, plus noise"),
+    "gaussians": ("regression", "six Gaussian bumps, up and down in turn, plus noise"),
 }
 ONE_D = ("sine",)  # sets with one input (the page draws a curve)
 
@@ -85,6 +89,7 @@ SETTINGS: dict[str, tuple[str, Constraint]] = {
     "classes": ("number of classes (blobs)", Integer(2, 5)),
     "test_fraction": ("test fraction", Real(0.05, 0.9)),
     "seed": ("seed", Integer(0, 2**32 - 1)),
+    "draw": ("draw of the data", Integer(0, 2**31 - 1)),
 }
 
 
@@ -98,6 +103,7 @@ class DataSpec:
     classes: int = 3  # blobs only
     test_fraction: float = 0.3
     seed: int = 0
+    draw: int = 0  # Regenerate: a new draw of the same set (0: the seed's own points)
     inputs: list[str] = field(default_factory=lambda: ["x1", "x2"])  # FEATURES ids
 
     def validate(self) -> None:
@@ -182,6 +188,18 @@ def _bump(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, n
     return X, y + rng.normal(0.0, noise * 0.5, size=n)
 
 
+# six bump centres on a 3 x 2 grid, the heights alternating in sign like a chequerboard
+_GAUSSIAN_CENTRES = np.array([[x, y] for y in (-0.75, 0.75) for x in (-1.0, 0.0, 1.0)])
+_GAUSSIAN_SIGNS = np.array([1.0, -1.0, 1.0, -1.0, 1.0, -1.0])
+
+
+def _gaussians(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    X = rng.uniform(-1.5, 1.5, size=(n, 2))
+    d2 = ((X[:, None, :] - _GAUSSIAN_CENTRES[None, :, :]) ** 2).sum(axis=2)  # (n, 6)
+    y = np.exp(-d2 / (2 * 0.3**2)) @ _GAUSSIAN_SIGNS
+    return X, y + rng.normal(0.0, noise * 0.5, size=n)
+
+
 def _sklearn(name: str, n: int, noise: float, classes: int, seed: int):
     from sklearn import datasets as sk
 
@@ -199,8 +217,17 @@ def _sklearn(name: str, n: int, noise: float, classes: int, seed: int):
     return X, y
 
 
-def make_dataset(name: str, n: int, noise: float, classes: int, seed: int):
+def draw_seed(seed: int, draw: int) -> int:
+    """The generator's seed for ``draw`` of a set: ``seed`` itself for draw 0, else a number
+    mixed from both (``numpy.random.SeedSequence``), so each Regenerate gives new points."""
+    if draw == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, draw]).generate_state(1)[0])
+
+
+def make_dataset(name: str, n: int, noise: float, classes: int, seed: int, draw: int = 0):
     """(X (n, D), y (n,)) for a built-in set; the same arguments give the same bits."""
+    seed = draw_seed(seed, draw)
     if name in ("moons", "circles", "blobs"):
         X, y = _sklearn(name, n, noise, classes, seed)
     else:
@@ -211,9 +238,31 @@ def make_dataset(name: str, n: int, noise: float, classes: int, seed: int):
             "sine": _sine,
             "plane": _plane,
             "bump": _bump,
+            "gaussians": _gaussians,
         }[name]
         X, y = generator(n, noise, np.random.default_rng(seed))
     return np.asarray(X, np.float64), np.asarray(y)
+
+
+@functools.lru_cache(maxsize=1)
+def previews(n: int = 150) -> dict:
+    """Each built-in set drawn small, for the page's data buttons (seed 0, noise 0.1):
+    {name: {"points": [[u, v], ...] scaled into [-1, 1], "labels": class codes or None,
+    "values": the regression target mapped onto [-1, 1] or None}}; sine as (x, y) points."""
+    out = {}
+    for name, (task, _) in DATASETS.items():
+        X, y = make_dataset(name, n, 0.1, 3, 0)
+        if name in ONE_D:
+            X = np.column_stack([X[:, 0], y])
+        X = X / np.abs(X).max(axis=0)
+        regression = task == "regression" and name not in ONE_D
+        values = 2 * (y - y.min()) / (np.ptp(y) or 1.0) - 1 if regression else None
+        out[name] = {
+            "points": np.round(X, 3).tolist(),
+            "labels": y.astype(int).tolist() if task == "classification" else None,
+            "values": None if values is None else np.round(values, 3).tolist(),
+        }
+    return out
 
 
 def split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -226,7 +275,7 @@ def split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarr
 def generated(spec: DataSpec) -> Dataset:
     """The Dataset for a built-in name, split by ``spec``."""
     spec.validate()
-    X, y = make_dataset(spec.name, spec.n, spec.noise, spec.classes, spec.seed)
+    X, y = make_dataset(spec.name, spec.n, spec.noise, spec.classes, spec.seed, spec.draw)
     task = DATASETS[spec.name][0]
     if spec.name in ONE_D:
         data = Dataset(X, y.astype(np.float64), task, ["x"], "y")

@@ -75,10 +75,10 @@ def final_loss(session: Session) -> float:
     return t.data_loss(t.X_train, t.Y_train)
 
 
-def _generated_call(spec, noise) -> str:
+def _generated_call(spec) -> str:
     return (
-        f"make_dataset({spec.name!r}, n={spec.n!r}, noise={noise!r}, "
-        f"classes={spec.classes!r}, seed={spec.seed!r})"
+        f"make_dataset({spec.name!r}, n={spec.n!r}, noise=noise, "
+        f"classes={spec.classes!r}, seed={spec.seed!r}, draw=draw)"
     )
 
 
@@ -93,12 +93,13 @@ def _data_lines(session: Session) -> list[str]:
             f"FEATURES = {list(d.inputs or [])!r}  # the network's inputs, from the plane's x1, x2",
             "",
             "",
-            "def data(noise):",
-            f"    points, y = {_generated_call(spec, 'NOISE')}".replace("'NOISE'", "noise"),
+            "def data(noise, draw):  # draw: how many times Regenerate was pressed",
+            f"    points, y = {_generated_call(spec)}",
             "    return (feature_matrix(points, FEATURES) if FEATURES else points), y",
             "",
             "",
-            f"X, y = data({session.start_data.noise!r})",
+            f"noise, draw = {session.start_data.noise!r}, {session.start_data.draw!r}",
+            "X, y = data(noise, draw)",
             f"train, test = split(len(y), {spec.test_fraction!r}, seed={spec.seed!r})",
         ]
         return lines
@@ -185,9 +186,10 @@ _REPLAY = [
     "def apply(change):",
     '    """A setting changed (or a weight or bias edited) on the page at this step."""',
     "    global X, y, Y, X_train, Y_train, optimizer, penalty, BATCH_SIZE, order, lr, kind, decay",
-    "    global reg, reg_rate",
-    '    if "noise" in change:  # the same points, drawn again with the new noise',
-    '        X, y = data(change["noise"])',
+    "    global reg, reg_rate, noise, draw",
+    '    if "noise" in change or "draw" in change:  # new noise, or Regenerate: new points',
+    '        noise, draw = change.get("noise", noise), change.get("draw", draw)',
+    "        X, y = data(noise, draw)",
     "        Y = target(y)",
     "        X_train, Y_train = X[train], Y[train]",
     '    if "lr" in change:  # the optimizer keeps its state (momentum, moments)',

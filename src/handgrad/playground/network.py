@@ -191,7 +191,7 @@ class Trainer:
         self.diverged = False
 
     def set_data(self, data: Dataset) -> None:
-        """The same rows with new values (a noise change): the training goes on from here."""
+        """The same rows with new values (a noise change or a new draw): training goes on."""
         self.data = data
         self.X_train, self.Y_train = data.X[data.train], loss_target(data)[data.train]
         self.X_test, self.Y_test = data.X[data.test], loss_target(data)[data.test]

@@ -21,7 +21,8 @@ Every message works at any moment, in any order. ``status`` always tells the pag
 the session is playing after a message that may change it: ``play`` twice is one play;
 ``pause``, ``step``, ``reset`` and a ``configure`` that resets first stop the player and wait
 for its last frame, so no frame of the old run arrives after them. A ``configure`` that only
-tweaks (learning rate, optimizer, L1/L2, batch size, steps per frame, noise) keeps playing and
+tweaks (learning rate, optimizer, L1/L2, batch size, steps per frame, noise, a new draw of
+the data) keeps playing and
 answers ``changed`` with the step it took effect at (the player is paused while the
 settings change, so a reset is never trained on before the page hears of it). Training runs
 in a worker thread (``asyncio.to_thread``), one frame at a time, and checks before every
@@ -216,7 +217,7 @@ class Connection:
             await self.status()
             return
         changes = outcome["changes"]
-        if "noise" in changes:
+        if "noise" in changes or "draw" in changes:
             await self.send({**session.dataset_payload(), "keep_history": True})
         await self.send({"type": "changed", "step": session.trainer.steps, "changes": changes})
         if was_playing:

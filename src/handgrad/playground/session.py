@@ -13,9 +13,7 @@ of each layer's weights, the fraction of dead ReLUs per layer, and the weights t
 
 from __future__ import annotations
 
-import base64
 import copy
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -26,17 +24,25 @@ import numpy as np
 import handgrad as hg
 
 from ..data.tabular import DataError
-from ..metrics import accuracy, probabilities, r2_score
+from ..metrics import accuracy, r2_score
 from ..nn.constraints import Integer, Real, check
 from . import data as pdata
 from .inspector import check_gradients, inspect_step
 from .network import MAX_UNITS, TWEAKS, NetSpec, Trainer
+from .pictures import (
+    COARSE,
+    CURVE_POINTS,
+    GRID,
+    UNIT_GRID,
+    all_finite,
+    dead_fractions,
+    normalize,
+    pictures,
+    to_bytes,
+)
 
 __all__ = ["Session", "ConfigError", "GRID", "UNIT_GRID"]
 
-GRID = 60  # decision-region picture: GRID x GRID points
-UNIT_GRID = 30  # each hidden unit's picture: every other grid point
-CURVE_POINTS = 200  # 1-D regression: points on the fitted curve
 MAX_STEPS_PER_FRAME = 200
 WEIGHT = Real(-100.0, 100.0)  # what a weight may be set to from the page
 CSV_KEYS = {"target", "features", "plane"}  # data settings that only an uploaded table uses
@@ -66,12 +72,6 @@ def _spec_from(cls, values: dict, what: str):
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     return spec
-
-
-def _bytes(values: np.ndarray) -> str:
-    """Numbers in [0, 1] -> base64 of uint8 (the page draws them as pixels)."""
-    clipped = np.nan_to_num(np.clip(values, 0.0, 1.0), nan=0.5)
-    return base64.b64encode(np.round(clipped * 255).astype(np.uint8).tobytes()).decode()
 
 
 class Session:
@@ -122,13 +122,13 @@ class Session:
         spec = _spec_from(
             pdata.DataSpec, {k: v for k, v in data_values.items() if k not in CSV_KEYS}, "data"
         )
-        if spec.name == "csv":  # no noise to change in a table
-            spec = replace(spec, noise=self.data_spec.noise)
+        if spec.name == "csv":  # no noise to change, no new points to draw in a table
+            spec = replace(spec, noise=self.data_spec.noise, draw=self.data_spec.draw)
         net_spec = _spec_from(NetSpec, message.get("network", self.net_spec.__dict__), "network")
         speed = message.get("steps_per_frame", self.steps_per_frame)
         check(speed, Integer(1, MAX_STEPS_PER_FRAME), "steps per frame", error=ConfigError)
         same_data = (
-            replace(spec, noise=self.data_spec.noise) == self.data_spec
+            replace(spec, noise=self.data_spec.noise, draw=self.data_spec.draw) == self.data_spec
             and {k: data_values.get(k) for k in CSV_KEYS}
             == {k: self.data_settings.get(k) for k in CSV_KEYS}
             and (spec.name != "csv" or self.data.preprocessor is not None)
@@ -137,7 +137,8 @@ class Session:
             self.net_spec
         )
         dataset = self.data
-        if not same_data or spec.noise != self.data_spec.noise:
+        redrawn = (spec.noise, spec.draw) != (self.data_spec.noise, self.data_spec.draw)
+        if not same_data or redrawn:
             if spec.name == "csv":
                 dataset = self._csv_dataset(data_values, spec)
             else:
@@ -155,9 +156,12 @@ class Session:
                 return {"reset": True, "changes": {}}
             changes: dict = {}
             if dataset is not self.data:
+                changes.update(
+                    {k: getattr(spec, k) for k in ("noise", "draw")
+                     if getattr(spec, k) != getattr(self.data_spec, k)}
+                )  # fmt: skip
                 self.data_spec, self.data = spec, dataset
                 self.trainer.set_data(dataset)
-                changes["noise"] = spec.noise
             for name in TWEAKS:
                 value = getattr(net_spec, name)
                 if value != getattr(self.net_spec, name):
@@ -303,7 +307,7 @@ class Session:
             "input_pictures": None  # each input over the plane, drawn as its node
             if self.curve
             else [
-                _bytes((_normalize(self.grid[_COARSE, k]) + 1.0) / 2.0)
+                to_bytes((normalize(self.grid[COARSE, k]) + 1.0) / 2.0)
                 for k in range(self.grid.shape[1])
             ],
             "unit_grid": UNIT_GRID,
@@ -361,20 +365,20 @@ class Session:
             frame.update(self._scores())
             if t.diverged:
                 return {**frame, "diverged": True}
-            frame.update(self._pictures())
+            frame.update(pictures(t.model, self.grid, self.data, self.curve))
             frame["grad_norms"] = [
                 float(np.linalg.norm(layer.weight.grad)) if t.steps else 0.0
                 for layer in t.model
                 if isinstance(layer, hg.Linear)
             ]
-            frame["dead"] = self._dead_fractions()
+            frame["dead"] = dead_fractions(t.model, t.X_train)
         linears = [layer for layer in t.model if isinstance(layer, hg.Linear)]
         frame["weights"] = [np.round(layer.weight.value, 4).tolist() for layer in linears]
         frame["biases"] = [
             np.round(layer.bias.value, 4).tolist() if layer.bias is not None else None
             for layer in linears
         ]
-        if not _all_finite(frame):
+        if not all_finite(frame):
             t.diverged = True
             return {"type": "frame", "step": t.steps, "epoch": t.epoch, "diverged": True}
         return frame
@@ -397,89 +401,3 @@ class Session:
             else:
                 scores[f"{part}_r2"] = r2_score(Y, outputs)
         return scores
-
-    def _activations(self, X: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
-        """On X: each hidden layer's output a = f(z), the logits, and each hidden z."""
-        hidden: list[np.ndarray] = []
-        pre: list[np.ndarray] = []
-        a = X
-        layers = list(self.trainer.model)
-        for k, layer in enumerate(layers):
-            a = layer.forward(a)
-            if k < len(layers) - 1:
-                (pre if isinstance(layer, hg.Linear) else hidden).append(a.copy())
-        return hidden, a, pre
-
-    def _pictures(self) -> dict:
-        hidden, outputs, pre = self._activations(self.grid)
-        d = self.data
-        if self.curve:
-            out = {"curve": np.round(outputs[:, 0], 4).tolist()}
-            units = [
-                [np.round(_normalize(h[::4, u]), 3).tolist() for u in range(h.shape[1])]
-                for h in hidden
-            ]
-            out["units"] = units
-            return out
-        if d.task == "classification":
-            p = probabilities(outputs)
-            out = {
-                "region_class": _bytes(np.argmax(p, axis=1) / 255.0),
-                "region_conf": _bytes(p.max(axis=1)),
-            }
-            if p.shape[1] == 2:
-                out["region_p1"] = _bytes(p[:, 1])
-        else:
-            lo, hi = float(d.y.min()), float(d.y.max())
-            fitted = self.trainer.model.forward(d.X)[:, 0]  # residual = y - fitted, per point
-            out = {
-                "region_value": _bytes((outputs[:, 0] - lo) / (hi - lo or 1.0)),
-                "value_range": [lo, hi],
-                "fitted": np.round(fitted, 4).tolist(),
-            }
-        keep = _COARSE
-        out["units"] = [
-            [_bytes((_normalize(h[keep, u]) + 1.0) / 2.0) for u in range(h.shape[1])]
-            for h in hidden
-        ]
-        out["units_on"] = [  # discretized: where each unit is switched on (z > 0), as bits
-            [
-                base64.b64encode(np.packbits(z[keep, u] > 0).tobytes()).decode()
-                for u in range(z.shape[1])
-            ]
-            for z in pre
-        ]
-        out["unit_grid"] = UNIT_GRID
-        out["grid"] = GRID
-        return out
-
-    def _dead_fractions(self) -> list[float | None]:
-        """Per hidden layer: the share of ReLU units that output 0 on every training row."""
-        hidden, _, _ = self._activations(self.trainer.X_train)
-        acts = [layer for layer in self.trainer.model if not isinstance(layer, hg.Linear)]
-        return [
-            float(np.mean(np.all(h <= 0, axis=0))) if isinstance(layer, hg.ReLU) else None
-            for h, layer in zip(hidden, acts)
-        ]
-
-
-def _all_finite(value) -> bool:
-    """Whether every number in a frame (nested dicts and lists) is finite (JSON can carry it)."""
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(_all_finite(v) for v in value.values())
-    if isinstance(value, list):
-        return all(_all_finite(v) for v in value)
-    return True
-
-
-# the unit pictures' grid: every other point of the GRID x GRID grid, row by row
-_COARSE = (np.arange(GRID)[:, None] % 2 == 0) & (np.arange(GRID)[None, :] % 2 == 0)
-_COARSE = _COARSE.ravel()
-
-
-def _normalize(values: np.ndarray) -> np.ndarray:
-    """Scale to [-1, 1] by the largest magnitude (all zeros stays zeros)."""
-    top = float(np.max(np.abs(values))) if values.size else 0.0
-    return values / top if top > 0 and np.isfinite(top) else np.zeros_like(values)

@@ -6,11 +6,12 @@
 const TOKEN = new URLSearchParams(location.search).get("token") || "";
 const state = {
   ws: null, session: null, limits: null, dataset: null, frame: null, playing: false,
-  ready: false, queue: [], ended: false, retries: 0,
-  data: "moons", hidden: [8, 8], activations: ["tanh", "tanh"], inputs: ["x1", "x2"], csv: null,
+  ready: false, queue: [], ended: false, retries: 0, configuring: false, again: false,
+  data: "moons", draw: 0, hidden: [8, 8], activations: ["tanh", "tanh"], inputs: ["x1", "x2"], csv: null,
   history: { step: [], trainLoss: [], testLoss: [], trainScore: [], testScore: [], grads: [], dead: [] },
   marks: [],
   view: { showTest: true, discrete: false },  // how the output is drawn (no retraining)
+  hide: [],  // control groups hidden for a lesson (kept in the link)
 };
 const LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const BATCHES = [1, 4, 8, 16, 32, 64, 128, 512];
@@ -21,7 +22,11 @@ const DECAYS = [0.5, 0.8, 0.9, 0.95, 0.99];
 const DECAY_LABELS = { momentum: "momentum μ", adam: "β₁ (Adam)", rmsprop: "ρ (RMSProp)" };
 const ACT_LABELS = { relu: "ReLU", leaky_relu: "leaky ReLU", tanh: "tanh", sigmoid: "sigmoid", identity: "identity" };
 const DATA_LABELS = { xor: "XOR", moons: "moons", circles: "circles", spirals: "spirals", blobs: "blobs",
-  linear: "linear", sine: "sine", plane: "plane", bump: "bump" };
+  linear: "linear", sine: "sine", plane: "plane", bump: "bump", gaussians: "bumps" };
+const LESSON_GROUPS = { data: "data sets", points: "points", noise: "noise", regenerate: "regenerate",
+  test: "test part", inputs: "feature inputs", csv: "your own CSV", layers: "layers", init: "init",
+  optimizer: "optimizer", lr: "learning rate", batch: "batch size", regularization: "regularization",
+  speed: "steps / frame", seed: "seed", view: "show test data, discretize", inside: "inside one step", export: "export" };
 const FEATURE_LABELS = { x1: "x₁", x2: "x₂", x1sq: "x₁²", x2sq: "x₂²", x1x2: "x₁x₂", sinx1: "sin x₁", sinx2: "sin x₂" };
 
 function fillSelect(select, values, chosen, label) {
@@ -69,6 +74,8 @@ function connect() {
 }
 
 function send(message) {
+  // an action (play, step, reset, ...) goes after the settings chosen before it
+  if (message.type !== "configure" && state.again) sendSettings(true);
   if (state.ready && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(message));
   else state.queue.push(message);
 }
@@ -92,10 +99,12 @@ function handle(msg) {
     case "inspect": renderInspect(msg); break;
     case "gradcheck": checking(false); renderGradcheck(msg); break;
     case "weight": showWeight(msg); break;
-    case "changed": markChange(msg); break;
+    case "changed": markChange(msg); configured(); break;
     case "status": state.playing = msg.playing; updatePlay(); break;
-    case "reset": clearHistory(); $("tensors").replaceChildren(); $("inspect-summary").textContent = ""; break;
-    case "error": if (msg.message.startsWith("gradcheck:")) checking(false); showMessage(msg.message); break;
+    case "reset": configured(); clearHistory(); $("tensors").replaceChildren(); $("inspect-summary").textContent = ""; break;
+    case "error": if (msg.message.startsWith("gradcheck:")) checking(false);
+      if (msg.message.startsWith("configure:")) configured();
+      showMessage(msg.message); break;
     case "closed": state.ended = true; setConnection("session ended", false); showMessage(msg.message, true); break;
   }
 }
@@ -106,7 +115,8 @@ function onHello(msg) {
   if (first) { buildDatasetButtons(); buildInputs(); }
   setConnection("connected", true);
   if (msg.ended) showMessage("The previous session ended (the server was idle or restarted); this is a new one with your settings.");
-  if (!msg.restored) state.ws.send(JSON.stringify(settings()));
+  state.configuring = false;  // what was on its way went with the old connection
+  if (!msg.restored || state.again) { state.again = false; state.ws.send(JSON.stringify(settings())); }
   // a check the old connection was running is lost with it: ask again
   if ($("gradcheck").disabled && !state.queue.some((m) => m.type === "gradcheck")) state.queue.push({ type: "gradcheck" });
   flushQueue();
@@ -118,7 +128,7 @@ function settings() {
   const seed = Math.max(0, Math.floor(Number($("seed").value) || 0));
   const data = { name: state.data, n: Number($("n").value), noise: Number($("noise").value),
     classes: Number($("classes").value), test_fraction: Number($("test-fraction").value), seed,
-    inputs: state.inputs.slice() };
+    draw: state.draw, inputs: state.inputs.slice() };
   if (state.data === "csv" && state.csv) Object.assign(data, state.csv.choice);
   return {
     type: "configure", data,
@@ -130,34 +140,59 @@ function settings() {
 }
 
 function configure() {
+  sendSettings();
+  saveToUrl(true);
+}
+
+// One set of settings on its way at a time: changes made before the server answered are
+// sent together, as the latest settings, once it has (or at once when an action follows
+// them: the order of settings and actions is kept). A burst (regenerate clicked 30 times,
+// Back pressed 20 times) so costs the server two configurations, not one per click, and
+// the Pause pressed after it is answered at once.
+function sendSettings(now) {
+  if (state.configuring && !now) { state.again = true; return; }
+  state.again = false;
+  state.configuring = state.ready;  // before the session is ready, the queue keeps order
   send(settings());
-  saveToUrl();
+}
+
+function configured() {
+  state.configuring = false;
+  if (state.again) sendSettings();
 }
 
 const URL_KEYS = { n: "n", noise: "noise", classes: "classes", "test-fraction": "test", init: "init",
   optimizer: "opt", lr: "lr", decay: "decay", "batch-size": "batch", reg: "reg", "reg-rate": "rate", speed: "speed", seed: "seed" };
 
-function saveToUrl() {
+// Each change is a new entry of the browser's history (push), so Back and Forward step
+// through the configurations; loading the page only rewrites its own entry.
+function saveToUrl(push) {
   const p = new URLSearchParams();
   if (state.data !== "csv") p.set("data", state.data);
+  if (state.draw) p.set("draw", state.draw);
   for (const [id, key] of Object.entries(URL_KEYS)) p.set(key, $(id).value);
   p.set("layers", state.hidden.map((w, i) => `${w}${state.activations[i]}`).join(","));
   p.set("inputs", state.inputs.join(","));
+  if (state.hide.length) p.set("hide", state.hide.join(","));
   p.set("showtest", state.view.showTest ? "1" : "0");
   p.set("discretize", state.view.discrete ? "1" : "0");
-  history.replaceState(null, "", `${location.pathname}${location.search}#${p}`);
+  const url = `${location.pathname}${location.search}#${p}`;
+  if (push && `#${p}` !== location.hash) history.pushState(null, "", url);
+  else history.replaceState(null, "", url);
   $("share-link").value = location.href;
 }
 
 function loadFromUrl() {
   const p = new URLSearchParams(location.hash.slice(1));
-  if (!p.has("data")) return;
+  if (!p.has("data")) return false;
   if (DATA_LABELS[p.get("data")]) state.data = p.get("data");
+  state.draw = Math.max(0, Math.floor(Number(p.get("draw")) || 0));
   if (p.has("l2") && !p.has("reg")) {  // a link from before L1: l2=λ (0 for none)
     const l2 = Number(p.get("l2"));
     p.set("reg", l2 > 0 ? "l2" : "none");
     if (l2 > 0) p.set("rate", p.get("l2"));
   }
+  state.hide = (p.get("hide") || "").split(",").filter((g) => LESSON_GROUPS[g]);
   state.view.showTest = p.get("showtest") !== "0";
   state.view.discrete = p.get("discretize") === "1";
   for (const [id, key] of Object.entries(URL_KEYS)) {
@@ -170,13 +205,28 @@ function loadFromUrl() {
     if ($(`${id}-out`)) input.oninput();
   }
   const layers = (p.get("layers") || "").split(",").filter(Boolean).map((s) => s.match(/^(\d+)([a-z_]+)$/)).filter(Boolean);
-  if (p.has("layers")) { state.hidden = layers.map((m) => Number(m[1])); state.activations = layers.map((m) => m[2]); }
+  if (p.has("layers")) {  // a hand-edited link: at most the page's limits, known activations
+    const kept = layers.filter((m) => ACT_LABELS[m[2]]).slice(0, state.limits ? state.limits.max_layers : 6);
+    const most = state.limits ? state.limits.max_units : 32;
+    state.hidden = kept.map((m) => Math.min(most, Math.max(1, Number(m[1])))); state.activations = kept.map((m) => m[2]);
+  }
   const inputs = (p.get("inputs") || "").split(",").filter((f) => FEATURE_LABELS[f]);
   if (inputs.length) state.inputs = inputs;
+  return true;
+}
+
+// Back or Forward: the page takes the configuration of that entry and sends it (a setting
+// that restarts the run restarts it; the others change the running training, as a click does).
+function onHistory() {
+  if (!loadFromUrl()) return;
+  renderLayers(); markDataset(); markOptimizer(); markView(); markLesson();
+  for (const box of $("inputs").querySelectorAll("input")) box.checked = state.inputs.includes(box.value);
+  sendSettings();
+  if (state.frame && state.dataset && !state.frame.diverged && !state.frame.stopping) { drawRegion(state.frame); drawUnits(state.frame); }
 }
 
 function copyLink() {
-  saveToUrl();
+  saveToUrl(false);
   $("share").hidden = false;
   const link = $("share-link");
   link.select();
@@ -189,9 +239,12 @@ function buildDatasetButtons() {
   const box = $("datasets");
   box.replaceChildren();
   for (const [key, about] of Object.entries(state.limits.datasets)) {
-    const b = el("button", { text: DATA_LABELS[key] || key });
+    const preview = state.limits.previews && state.limits.previews[key];
+    const picture = el("canvas", { class: "preview" });
+    const b = el("button", {}, [picture, el("span", { text: DATA_LABELS[key] || key })]);
     b.title = about; b.dataset.name = key; b.id = `data-${key}`;
-    b.onclick = () => { state.data = key; markDataset(); configure(); };
+    if (preview) drawPreview(picture, preview); else picture.remove();
+    b.onclick = () => { if (key !== state.data) state.draw = 0; state.data = key; markDataset(); configure(); };
     box.appendChild(b);
   }
   markDataset();
@@ -215,6 +268,7 @@ function buildInputs() {
 function markDataset() {
   for (const b of $("datasets").querySelectorAll("button")) b.classList.toggle("chosen", b.dataset.name === state.data);
   const csv = state.data === "csv";
+  $("draw-note").textContent = state.draw ? `draw ${state.draw}: new points, same network` : "new points, same network";
   $("classes-row").hidden = state.data !== "blobs";
   $("generator").hidden = csv;  // a table has no generator settings
   $("inputs-box").hidden = csv || state.data === "sine";
@@ -261,7 +315,8 @@ function pushHistory(f) {
 
 function markChange(msg) {
   const names = { lr: "learning rate", decay: "momentum / β₁ / ρ", optimizer: "optimizer",
-    regularization: "regularization", reg_rate: "regularization rate", batch_size: "batch size", noise: "noise" };
+    regularization: "regularization", reg_rate: "regularization rate", batch_size: "batch size", noise: "noise",
+    draw: "new points: draw" };
   const parts = Object.entries(msg.changes).filter(([k]) => names[k])
     .map(([k, v]) => `${names[k]} → ${k === "regularization" ? REG_LABELS[v] : v}`);
   if (!parts.length || msg.step === 0) return;  // before the first step: just the settings
@@ -319,7 +374,7 @@ function markOptimizer() {
 function setView(change) {
   Object.assign(state.view, change);
   markView();
-  saveToUrl();
+  saveToUrl(true);
   if (state.frame && state.dataset && !state.frame.diverged && !state.frame.stopping) { drawRegion(state.frame); drawUnits(state.frame); }
 }
 
@@ -327,6 +382,23 @@ function markView() {
   $("show-test").checked = state.view.showTest;
   $("discretize").checked = state.view.discrete;
   $("discretize-box").hidden = Boolean(state.dataset && state.dataset.curve);  // a curve has no regions
+}
+
+// For a lesson: the control groups ticked are hidden (the link keeps the choice).
+function buildLesson() {
+  $("lesson-boxes").replaceChildren(...Object.entries(LESSON_GROUPS).map(([key, label]) => {
+    const box = el("input"); box.type = "checkbox"; box.value = key; box.id = `hide-${key}`;
+    box.onchange = () => {
+      state.hide = [...$("lesson-boxes").querySelectorAll("input:checked")].map((b) => b.value);
+      markLesson(); saveToUrl(true);
+    };
+    return el("label", {}, [box, ` ${label}`]);
+  }));
+}
+
+function markLesson() {
+  for (const node of document.querySelectorAll("[data-hide]")) node.classList.toggle("lesson-hidden", state.hide.includes(node.dataset.hide));
+  for (const box of $("lesson-boxes").querySelectorAll("input")) box.checked = state.hide.includes(box.value);
 }
 
 // One gradient check at a time: the button waits for the verdict (or an error).
@@ -346,8 +418,10 @@ function init() {
     $(id).onchange = configure;
   }
   loadFromUrl();
+  buildLesson(); markLesson();
   renderLayers();
-  for (const id of ["init", "lr", "decay", "batch-size", "reg", "reg-rate", "speed", "seed"]) $(id).onchange = configure;
+  for (const id of ["init", "lr", "decay", "batch-size", "reg", "reg-rate", "speed"]) $(id).onchange = configure;
+  $("seed").onchange = () => { state.draw = 0; markDataset(); configure(); };  // the new seed's own points
   $("show-test").onchange = () => setView({ showTest: $("show-test").checked });
   $("discretize").onchange = () => setView({ discrete: $("discretize").checked });
   markView();
@@ -362,6 +436,7 @@ function init() {
   $("play").onclick = () => { state.playing = !state.playing; updatePlay(); send({ type: state.playing ? "play" : "pause" }); };
   $("step").onclick = () => send({ type: "step" });
   $("reset").onclick = () => send({ type: "reset" });
+  $("regenerate").onclick = () => { state.draw += 1; markDataset(); configure(); };
   $("gradcheck").onclick = () => { checking(true); send({ type: "gradcheck" }); };
   $("export-model").onclick = () => download("model", "playground-model.npz");
   $("export-script").onclick = () => download("script", "playground_run.py");
@@ -372,7 +447,8 @@ function init() {
   $("csv-use").onclick = useCsv;
   wireNetworkDrawing();
   window.addEventListener("resize", () => { if (state.dataset) { drawNetworkLayout(); if (state.frame) onFrame(state.frame); } });
-  saveToUrl();
+  saveToUrl(false);
+  window.addEventListener("popstate", onHistory);
   connect();
 }
 

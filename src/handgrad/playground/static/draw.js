@@ -40,9 +40,11 @@ function drawRegion(f) {
   const { ctx, w, h } = Charts.context(canvas);
   ctx.clearRect(0, 0, w, h);
   if (d.curve) return drawCurve(ctx, w, h, f, d);
-  const g = f.grid, off = document.createElement("canvas");
+  // a hovered hidden unit takes the big picture (its output, with the data over it)
+  const hovered = state.hovered && f.units && f.units[state.hovered[0] - 1] && f.units[state.hovered[0] - 1][state.hovered[1]] ? state.hovered : null;
+  const g = hovered ? f.unit_grid : f.grid, off = document.createElement("canvas");
   off.width = g; off.height = g;
-  off.getContext("2d").putImageData(regionImage(f, d, view.discrete), 0, 0);
+  off.getContext("2d").putImageData(hovered ? unitImage(f, hovered[0], hovered[1]) : regionImage(f, d, view.discrete), 0, 0);
   ctx.imageSmoothingEnabled = !view.discrete;  // hard edges between the regions when discretized
   ctx.drawImage(off, 0, 0, w, h);
   const [x0, x1, y0, y1] = d.bounds;
@@ -52,7 +54,13 @@ function drawRegion(f) {
   ctx.fillStyle = "#3a4150"; ctx.font = "11px system-ui, sans-serif";
   ctx.fillText(`${d.plane[0]} →`, w - 50, h - 6);
   ctx.save(); ctx.translate(12, 46); ctx.rotate(-Math.PI / 2); ctx.fillText(`${d.plane[1]} →`, 0, 0); ctx.restore();
-  regionLegend(d, view);
+  regionLegend(d, view, hovered);
+}
+
+// Redraw the big picture from the last frame (after a hover starts or ends).
+function redrawRegion() {
+  const f = state.frame;
+  if (f && state.dataset && !f.diverged && !f.stopping && f.units) drawRegion(f);
 }
 
 function drawPoints(ctx, d, at, showTest) {
@@ -85,9 +93,16 @@ function drawResiduals(ctx, f, d, at, h, showTest) {
   });
 }
 
-function regionLegend(d, view) {
+function regionLegend(d, view, hovered) {
   const box = $("region-legend");
   box.replaceChildren();
+  if (hovered) {
+    box.append(el("b", { text: `layer ${hovered[0]}, unit ${hovered[1] + 1}` }), view.discrete
+      ? ": blue where it is switched on (z > 0), orange where not"
+      : ": its output over the plane (orange negative, blue positive, scaled to its largest)",
+    " · move off the unit to see the network's output again");
+    return;
+  }
   if (d.task === "classification") {
     d.classes.forEach((c, k) => {
       const dot = el("i");
@@ -121,6 +136,20 @@ function drawCurve(ctx, w, h, f, d) {
   $("region-legend").textContent = `line: the network's prediction · ${state.view.showTest ? "filled: train, ringed: test" : "training points only"}`;
 }
 
+// A data set drawn small on its button: its points coloured by class (or target value).
+function drawPreview(canvas, p) {
+  canvas.width = canvas.height = 80;
+  const ctx = canvas.getContext("2d"), w = 80, h = 80;
+  ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, w, h);
+  const classes = p.labels ? Math.max(...p.labels) + 1 : 0;
+  p.points.forEach(([u, v], i) => {
+    if (p.labels) ctx.fillStyle = classes === 2 ? BINARY_COLORS[p.labels[i]] : classColor(p.labels[i]);
+    else if (p.values) { const c = Charts.diverging(p.values[i] * 0.9); ctx.fillStyle = `rgb(${c[0] | 0},${c[1] | 0},${c[2] | 0})`; }
+    else ctx.fillStyle = "#1f77b4";
+    ctx.beginPath(); ctx.arc((u * 0.44 + 0.5) * w, (0.5 - v * 0.44) * h, 2.4, 0, 2 * Math.PI); ctx.fill();
+  });
+}
+
 // --- the network drawing -----------------------------------------------------------------
 
 function layout() {
@@ -140,6 +169,7 @@ function layout() {
 function drawNetworkLayout() {
   const box = $("netdraw");
   for (const c of box.querySelectorAll("canvas.unit, canvas.input, .io-label")) c.remove();
+  state.hovered = null; $("unit-detail").hidden = true; $("weight-hover").hidden = true;  // their units are gone
   const { node, cols } = layout(), d = state.dataset;
   $("sizes").textContent = d.sizes.join(" – ");
   cols.forEach((col, l) => col.forEach((p, u) => {
@@ -147,9 +177,9 @@ function drawNetworkLayout() {
       const c = el("canvas", { class: "unit" });
       c.width = 30; c.height = 30; c.dataset.layer = l; c.dataset.unit = u;
       Object.assign(c.style, { left: `${p.x}px`, top: `${p.y}px`, width: `${node}px`, height: `${node}px` });
-      c.onmouseenter = () => showUnit(l, u, p, node);
+      c.onmouseenter = () => { showUnit(l, u, p, node); redrawRegion(); };
       c.onclick = () => send({ type: "bias", layer: l - 1, j: u });  // its bias, to read and edit
-      c.onmouseleave = () => { $("unit-detail").hidden = true; state.hovered = null; };
+      c.onmouseleave = unhover;
       box.appendChild(c);
       return;
     }
@@ -242,7 +272,14 @@ function showUnit(l, u, p, node) {
   box.style.left = `${Math.min(p.x + node + 8, W - 190)}px`;
   box.style.top = `${Math.max(0, p.y - 20)}px`;
   box.hidden = false;
-  box.onmouseleave = () => { box.hidden = true; state.hovered = null; };
+  box.onmouseleave = unhover;
+}
+
+function unhover() {
+  $("unit-detail").hidden = true;
+  if (!state.hovered) return;
+  state.hovered = null;
+  redrawRegion();
 }
 
 function drawWeights(f) {
@@ -260,6 +297,7 @@ function drawWeights(f) {
     ctx.lineWidth = (chosen ? 1.5 : 0.3) + 3.5 * Math.abs(v) / top;
     ctx.beginPath(); ctx.moveTo(a.x + node, a.y + node / 2); ctx.lineTo(b.x, b.y + node / 2); ctx.stroke();
   })));
+  $("weight-scale").textContent = `Thickest line now: |w| = ${sig(top, 3)} (thickness is relative to the largest weight).`;
   const boxes = state.dataset.input_pictures ? [cols[cols.length - 1]] : [cols[0], cols[cols.length - 1]];
   for (const col of boxes) for (const p of col) {
     ctx.fillStyle = "#eef1f6"; ctx.strokeStyle = "#9aa3b2";
@@ -289,7 +327,32 @@ function outputAt(x, y) {
   return u < 0 ? null : u;
 }
 
+// The name of weight W[layer][i, j]: from which input or unit to which unit or output.
+function weightName(layer, i, j) {
+  const d = state.dataset, last = layer === state.frame.weights.length - 1;
+  const from = layer === 0 ? d.features[i] : `unit ${i + 1} of layer ${layer}`;
+  const outs = d.classes && d.classes.length > 2 ? d.classes.map((c) => `output ${c}`) : [d.task === "regression" ? "ŷ" : "the logit"];
+  const to = last ? outs[j] : `unit ${j + 1} of layer ${layer + 1}`;
+  return `${from} → ${to}`;
+}
+
+// Hovering a line shows its weight (the click edits it).
+function hoverWeight(event) {
+  const tip = $("weight-hover"), r = $("netdraw").getBoundingClientRect();
+  const x = event.clientX - r.left, y = event.clientY - r.top;
+  const hit = state.frame && state.frame.weights ? weightAt(x, y) : null;
+  $("net-canvas").style.cursor = hit || outputAt(x, y) !== null ? "pointer" : "default";
+  if (!hit) { tip.hidden = true; return; }
+  const v = state.frame.weights[hit.layer][hit.i][hit.j];
+  tip.textContent = `weight ${weightName(hit.layer, hit.i, hit.j)}: ${sig(v, 3)} · click to edit`;
+  tip.hidden = false;
+  tip.style.left = `${Math.max(0, Math.min(x + 12, r.width - 4 - tip.offsetWidth))}px`;
+  tip.style.top = `${y + 14}px`;
+}
+
 function wireNetworkDrawing() {
+  $("net-canvas").addEventListener("mousemove", hoverWeight);
+  $("net-canvas").addEventListener("mouseleave", () => ($("weight-hover").hidden = true));
   $("net-canvas").addEventListener("click", (event) => {
     const r = $("netdraw").getBoundingClientRect();
     const x = event.clientX - r.left, y = event.clientY - r.top, hit = weightAt(x, y);

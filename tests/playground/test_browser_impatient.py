@@ -1,0 +1,241 @@
+"""An impatient person on the largest network TensorFlow Playground offers (6 layers of 8, all
+seven inputs): a hidden (frozen) tab, double clicks on everything, Reset during a Step, the
+largest rates, Back and Forward pressed in a burst, controls used before the page connects.
+Each ends in a page that answers and agrees with the server. Waits are for events."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from .test_browser import open_tab
+from .test_browser_live import STEP, ready
+from .test_browser_view import session_of
+
+pytest.importorskip("playwright.sync_api")
+
+pytestmark = pytest.mark.slow  # a browser, a server and training: several seconds each
+
+ALL_INPUTS = "inputs=x1%2Cx2%2Cx1sq%2Cx2sq%2Cx1x2%2Csinx1%2Csinx2"
+SIX_BY_EIGHT = (
+    "#data=spirals&n=500&noise=0.2&test=0.3&init=xavier&opt=adam&lr=0.03&batch=16&reg=none"
+    "&rate=0.001&speed={speed}&seed=0&layers=" + "%2C".join(["8tanh"] * 6) + "&" + ALL_INPUTS
+)
+PAUSED = "document.getElementById('play').textContent.includes('Play') && !state.playing"
+STEP_THEN_RESET = (
+    "document.getElementById('step').click(); document.getElementById('reset').click()"
+)
+SUMMARY = "document.getElementById('inspect-summary').textContent"
+UNITS = "document.querySelectorAll('canvas.unit').length === 48"
+
+
+def settle(page) -> None:
+    """Wait until the server has handled everything sent so far: a Step after it is shown."""
+    page.evaluate("document.getElementById('inspect-summary').textContent = ''")
+    page.click("#step")
+    page.wait_for_function("document.getElementById('inspect-summary').textContent !== ''")
+
+
+def agrees(page, session) -> None:
+    """The page shows what the server holds: paused, the same step, the same configuration
+    (after a Step: the server has handled everything sent before it, the Pause included)."""
+    page.wait_for_function(PAUSED)
+    settle(page)
+    page.wait_for_function(f"{STEP} === {session.trainer.steps}")
+    assert not session.playing
+    assert page.evaluate("state.hidden") == session.net_spec.hidden
+    assert page.evaluate("state.data") == session.data_spec.name
+    assert page.evaluate("state.draw") == session.data_spec.draw
+    assert float(page.input_value("#lr")) == session.net_spec.lr
+    assert page.text_content("#connection") == "connected"
+
+
+@pytest.fixture
+def big(browser, live_server):
+    context, page, errors = open_tab(browser, live_server.url + SIX_BY_EIGHT.format(speed=20))
+    yield context, page
+    context.close()
+    assert errors == [], f"console errors: {errors}"
+
+
+def test_a_frozen_tab_is_sent_one_frame_then_answers_at_once_when_back(big, live_server):
+    """Chrome may freeze a hidden tab: its JavaScript stops (here: paused in the debugger, as
+    headless Chromium does not freeze tabs). A frozen page draws nothing, so the server trains
+    at most the frame in flight and the next one, then waits; another tab is served as usual;
+    back, the page draws, trains on and answers Pause."""
+    context, page = big
+    page.wait_for_function(UNITS)
+    session = session_of(page, live_server)
+    page.click("#play")
+    page.wait_for_function(f"{STEP} >= 100")
+    cdp = context.new_cdp_session(page)
+    cdp.send("Debugger.enable")
+    cdp.send("Debugger.pause")  # stops at the page's next statement: its next message
+    at_freeze = session.trainer.steps
+    other, second, errors = open_tab(context.browser, live_server.url)
+    try:  # meanwhile another tab works normally
+        ready(second)
+        for step in (1, 2, 3, 4, 5):
+            second.click("#step")
+            second.wait_for_function(f"{STEP} === {step}")
+    finally:
+        other.close()
+    assert errors == []
+    assert session.trainer.steps <= at_freeze + 3 * 20, (session.trainer.steps, at_freeze)
+    cdp.send("Debugger.resume")
+    page.wait_for_function(f"{STEP} > {at_freeze}")  # it draws again and training goes on
+    page.click("#play")
+    agrees(page, session)
+
+
+def test_double_clicks_on_every_control_while_it_trains(big, live_server):
+    _, page = big
+    page.wait_for_function(UNITS)
+    session = session_of(page, live_server)
+    page.click("#play")
+    page.wait_for_function(f"{STEP} >= 60")
+    for selector in ["#play", "#step", "#regenerate", "#gradcheck", "#remove-layer",
+                     "#layers button[aria-label='more units']", "#add-layer", "#data-xor",
+                     "#reset", "#play", "#step", "#copy-link", "#export-script"]:  # fmt: skip
+        page.locator(selector).first.dblclick()
+    page.wait_for_function("!document.getElementById('gradcheck').disabled")
+    if page.evaluate("state.playing"):
+        page.click("#play")
+    agrees(page, session)
+    assert session.data_spec.name == "xor" and page.locator("canvas.unit").count() == sum(
+        session.net_spec.hidden
+    )
+    fragment = parse_qs(urlsplit(page.url).fragment)
+    assert fragment["layers"] == [",".join(f"{w}tanh" for w in session.net_spec.hidden)]
+
+
+def test_reset_during_a_step_and_a_step_during_a_reset(big, live_server):
+    _, page = big
+    page.wait_for_function(UNITS)
+    session = session_of(page, live_server)
+    for _ in range(3):
+        page.evaluate(STEP_THEN_RESET)
+    page.click("#step")  # after the last Reset: the run's first step again
+    page.wait_for_function(f"{SUMMARY}.startsWith('Step 1:') && {STEP} === 1")
+    assert session.trainer.steps == 1
+    page.evaluate(f"{SUMMARY} = ''")
+    page.evaluate(
+        "document.getElementById('reset').click(); document.getElementById('step').click()"
+    )
+    page.wait_for_function(f"{SUMMARY}.startsWith('Step 1:') && {STEP} === 1")
+    page.click("#play")
+    page.wait_for_function(f"{STEP} >= 100")
+    page.evaluate(STEP_THEN_RESET)
+    page.wait_for_function(f"{STEP} === 0 && {PAUSED}")
+    assert session.trainer.steps == 0 and not session.playing
+
+
+def test_the_largest_rates_on_six_by_eight_then_every_control_still_works(browser, live_server):
+    link = live_server.url + SIX_BY_EIGHT.format(speed=20)
+    link = link.replace("opt=adam&lr=0.03", "opt=sgd&lr=10").replace(
+        "reg=none&rate=0.001", "reg=l2&rate=10"
+    )
+    context, page, errors = open_tab(browser, link)
+    try:
+        page.wait_for_function(UNITS)
+        session = session_of(page, live_server)
+        page.click("#play")
+        page.wait_for_function("state.frame && state.frame.diverged")
+        page.wait_for_function(PAUSED)
+        assert "diverged" in page.text_content("#message")
+        page.click("#regenerate")  # new points: the diverged run stays diverged
+        page.select_option("#lr", "0.03")
+        page.select_option("#reg-rate", "0.001")
+        page.go_back()  # Back: the rate λ 10 again
+        page.wait_for_function("document.getElementById('reg-rate').value === '10'")
+        page.click("#gradcheck")
+        page.wait_for_function("!document.getElementById('gradcheck').disabled")
+        page.select_option("#reg-rate", "0")
+        page.click("#reset")
+        page.wait_for_function(f"{STEP} === 0 && !state.frame.diverged")
+        page.click("#play")
+        page.wait_for_function(f"{STEP} >= 100")
+        page.click("#play")
+        agrees(page, session)
+        assert session.data_spec.draw == 1 and session.net_spec.reg_rate == 0.0
+        assert not session.trainer.diverged
+    finally:
+        context.close()
+    assert errors == []
+
+
+def test_back_and_forward_in_a_burst_while_it_trains_end_where_the_url_says(big, live_server):
+    _, page = big
+    page.click("#regenerate")  # before the page is connected: queued, then sent
+    page.wait_for_function(UNITS)
+    session = session_of(page, live_server)
+    page.click("#play")
+    for lr in ("0.1", "0.001", "0.3"):
+        page.select_option("#lr", lr)
+    page.click("#data-moons")
+    page.click("#play")
+    page.wait_for_function(f"{STEP} >= 40")
+    for press in ("back", "back", "forward", "back"):  # each the moment the last one landed
+        before = page.evaluate("location.hash")
+        page.evaluate(f"history.{press}()")
+        page.wait_for_function(f"location.hash !== {before!r}")
+    page.wait_for_function("location.hash.includes('lr=0.001')")
+    page.wait_for_function("document.getElementById('lr').value === '0.001'")
+    if page.evaluate("state.playing"):
+        page.click("#play")
+    agrees(page, session)
+    fragment = parse_qs(urlsplit(page.url).fragment)
+    assert (fragment["data"], fragment["lr"], fragment["draw"]) == (["spirals"], ["0.001"], ["1"])
+    assert session.net_spec.lr == 0.001 and session.data_spec.draw == 1
+
+
+def test_a_hand_edited_link_is_held_to_the_page_s_limits(browser, live_server):
+    layers = "%2C".join(["999relu", "3foo", "0tanh", *["8relu"] * 6])
+    context, page, errors = open_tab(browser, f"{live_server.url}#data=xor&layers={layers}")
+    try:
+        page.wait_for_function("document.querySelectorAll('canvas.unit').length === 65")
+        session = session_of(page, live_server)
+        settle(page)
+        assert session.net_spec.hidden == [32, 1, 8, 8, 8, 8]
+        assert session.net_spec.activations == ["relu", "tanh", "relu", "relu", "relu", "relu"]
+        assert page.is_hidden("#message")  # nothing refused: the link was read within limits
+        agrees(page, session)
+    finally:
+        context.close()
+    assert errors == []
+
+
+def test_thirty_clicks_on_regenerate_cost_the_server_two_configurations(big, live_server):
+    """Settings changed before the server answered the last ones go as one: the first click's
+    draw, then the thirtieth's (before, all thirty were worked through in turn, each
+    stopping and restarting the player: on the largest network a Pause pressed after them
+    was answered after 19 s at load 12)."""
+    _, page = big
+    page.wait_for_function(UNITS)
+    session = session_of(page, live_server)
+    page.click("#play")
+    page.wait_for_function(f"{STEP} >= 40")
+    page.evaluate("for (let i = 0; i < 30; i++) document.getElementById('regenerate').click()")
+    page.click("#play")
+    agrees(page, session)
+    assert [change["draw"] for change in session.log if "draw" in change] == [1, 30]
+    assert "draw=30" in page.url and page.evaluate("state.draw") == 30
+
+
+def test_an_action_right_after_a_burst_of_settings_runs_with_the_last_of_them(big, live_server):
+    """Settings held back while the server answers the first ones go out before the next
+    action: a Step clicked right after batch size 4 then 32 is a step of 32 rows."""
+    _, page = big
+    page.wait_for_function(UNITS)
+    session = session_of(page, live_server)
+    page.evaluate("""() => {
+      const choose = (id, v) => { const s = document.getElementById(id); s.value = v;
+                                  s.dispatchEvent(new Event('change')); };
+      document.getElementById('inspect-summary').textContent = '';
+      choose('batch-size', '4'); choose('lr', '0.3'); choose('batch-size', '32');
+      document.getElementById('step').click();
+    }""")
+    page.wait_for_function(f"{SUMMARY}.startsWith('Step 1: a minibatch of 32 rows')")
+    assert (session.net_spec.batch_size, session.net_spec.lr) == (32, 0.3)
+    assert session.trainer.steps == 1
