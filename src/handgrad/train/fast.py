@@ -118,16 +118,23 @@ class _LinearKernel:
     """Linear.forward / backward into buffers; db as the BLAS product 1^T G (several times
     faster than G.sum(axis=0) on small G; equal to a few ulps). Every product goes through
     ``np.dot``, which calls BLAS with less overhead than ``np.matmul`` (0.4 us of 1 on
-    1^T G, about 10% of a 32 x 64 x 64 X^T G), in its method form ``a.dot(b, out=)``:
-    the same function without np.dot's dispatch (~0.15 us a call)."""
+    1^T G, about 10% of a 32 x 64 x 64 X^T G), in its method form ``a.dot(b, out)``:
+    the same function without np.dot's dispatch (~0.15 us a call).
+
+    The buffers of the batch size last seen are attributes (``y``, ``dx``, ``ones``): the
+    forward pass compares one number per call and switches only when the size changes
+    (twice an epoch with a short last batch); the backward pass reads them as they are."""
 
     def __init__(self, layer: Linear, dtype: DTypeLike, input_grad: bool):
         self.layer, self.dtype, self.input_grad = layer, dtype, input_grad
+        self.weight, self.bias = layer.weight, layer.bias
         self.x: np.ndarray = np.empty((0, 0))
         self._buffers: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.rows = -1  # the batch size of the buffers below
+        self.y = self.dx = self.ones = self.x
 
-    def _for_rows(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(y (n, out), dx (n, in), ones (n,)) for batches of n rows."""
+    def _use_rows(self, n: int) -> None:
+        """y (n, out), dx (n, in) and ones (n,) become the buffers for batches of n rows."""
         bufs = self._buffers.get(n)
         if bufs is None:
             layer, dtype = self.layer, self.dtype
@@ -136,25 +143,28 @@ class _LinearKernel:
                 np.empty((n, layer.in_features), dtype),
                 np.ones(n, dtype),
             )
-        return bufs
+        self.y, self.dx, self.ones = bufs
+        self.rows = n
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        layer = self.layer
         self.x = x
-        y = x.dot(layer.weight.value, out=self._for_rows(len(x))[0])
-        if layer.bias is not None:
-            y += layer.bias.value
+        if len(x) != self.rows:
+            self._use_rows(len(x))
+        y = x.dot(self.weight.value, self.y)
+        if self.bias is not None:
+            np.add(y, self.bias.value, y)  # (``y += b`` takes a slower path: ~0.2 us)
         return y
 
     def backward(self, g: np.ndarray) -> np.ndarray | None:
-        layer, x = self.layer, self.x
-        _, dx, ones = self._for_rows(len(x))
-        x.T.dot(g, out=layer.weight.grad)
-        if layer.bias is not None:
-            ones.dot(g, out=layer.bias.grad)
+        """dL/dW and dL/db into the parameters' gradients, for the batch of the last
+        forward pass (whose buffers are the current ones); returns dL/dx (a buffer) or None."""
+        self.x.T.dot(g, self.weight.grad)
+        bias = self.bias
+        if bias is not None:
+            self.ones.dot(g, bias.grad)
         if not self.input_grad:
             return None
-        return g.dot(layer.weight.value.T, out=dx)
+        return g.dot(self.weight.value.T, self.dx)
 
 
 class _ReLUKernel:
@@ -165,7 +175,8 @@ class _ReLUKernel:
     buffer of the Linear before it (x > 0 exactly where max(x, 0) > 0, so the mask is
     taken from the output alone), backward over G when G is the input-gradient buffer of
     the Linear after it. A pass writing a second array costs more than one writing back
-    where it read (128 x 256 float64: 21 us against 15), and the buffers stay fewer."""
+    where it read (128 x 256 float64: 21 us against 15), and the buffers stay fewer.
+    Like the Linear kernel's, the buffers of the shape last seen are attributes."""
 
     def __init__(
         self, dtype: DTypeLike, in_place_forward: bool = False, in_place_backward: bool = False
@@ -175,9 +186,12 @@ class _ReLUKernel:
         self.in_place_forward, self.in_place_backward = in_place_forward, in_place_backward
         self.x: np.ndarray = np.empty((0, 0))
         self._buffers: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.shape: tuple[int, ...] = ()  # the inputs' shape of the buffers below
+        self.y = self.dx = self.mask = self.x
 
-    def _for_shape(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(y, dx, mask) for inputs of ``shape`` (y and dx empty when done in place)."""
+    def _use_shape(self, shape: tuple[int, ...]) -> None:
+        """y, dx and mask become the buffers for inputs of ``shape`` (y is x itself when
+        forward works in place, dx is G when backward does)."""
         bufs = self._buffers.get(shape)
         if bufs is None:
             dtype = self.dtype
@@ -186,19 +200,19 @@ class _ReLUKernel:
                 np.empty((0,) if self.in_place_backward else shape, dtype),
                 np.empty(shape, np.bool_),
             )
-        return bufs
+        self.y, self.dx, self.mask = bufs
+        self.shape = shape
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        out = x if self.in_place_forward else self._for_shape(x.shape)[0]
-        y: np.ndarray = np.maximum(x, self.zero, out=out)
+        if x.shape != self.shape:
+            self._use_shape(x.shape)
+        y: np.ndarray = np.maximum(x, self.zero, out=x if self.in_place_forward else self.y)
         return y
 
     def backward(self, g: np.ndarray) -> np.ndarray:
-        x = self.x
-        _, dx, mask = self._for_shape(x.shape)
-        out = g if self.in_place_backward else dx
-        grad_x: np.ndarray = np.multiply(g, np.greater(x, self.zero, out=mask), out=out)
+        mask = np.greater(self.x, self.zero, self.mask)
+        grad_x: np.ndarray = np.multiply(g, mask, g if self.in_place_backward else self.dx)
         return grad_x
 
 
@@ -245,39 +259,63 @@ class _Model:
 class BatchGather:
     """The rows idx of each array, gathered into buffers reused across steps of the same
     size. Returns one batch per array given (None stays None). A large batch of the first
-    array (X) is copied by several threads, each its own rows."""
+    array (X) is copied by several threads, each its own rows.
+
+    Per batch size, a plan: the (take, buffer) pairs to run and the list to return, made
+    at the size's first batch and dropped whenever ``arrays`` is set (a released step
+    keeps no reference to the data; the buffers stay)."""
 
     def __init__(self, *arrays: np.ndarray | None, thread_count: int = 1):
-        self.arrays = arrays
         self.thread_count = thread_count
         self._buffers: dict[int, list[np.ndarray | None]] = {}
         self._rows: dict[int, list[tuple[int, int]]] = {}  # row ranges of X per thread
+        self.arrays = arrays
+
+    @property
+    def arrays(self) -> tuple[np.ndarray | None, ...]:
+        return self._arrays
+
+    @arrays.setter
+    def arrays(self, arrays: tuple[np.ndarray | None, ...]) -> None:
+        self._arrays = arrays
+        self._plans: dict[int, tuple[list[tuple[Callable[..., Any], Any]], list[Any]]] = {}
 
     def __call__(self, idx: np.ndarray) -> list[np.ndarray | None]:
-        k = len(idx)
-        if k not in self._buffers:
-            self._buffers[k] = [
+        plan = self._plans.get(len(idx))
+        takes, out = self._plan(len(idx)) if plan is None else plan
+        # idx is always in range (it comes from batches()); mode="clip" spares take the
+        # bounds-checking copy that the default mode makes when given ``out``
+        for take, buf in takes:
+            take(idx, 0, buf, "clip")
+        return out
+
+    def _plan(self, k: int) -> tuple[list[tuple[Callable[..., Any], Any]], list[Any]]:
+        """The takes for batches of k rows, each with its buffer, and the batches' list."""
+        out = self._buffers.get(k)
+        if out is None:
+            out = self._buffers[k] = [
                 None if a is None else np.empty((k, *a.shape[1:]), a.dtype) for a in self.arrays
             ]
             self._rows[k] = self._row_parts(k)
-        out = self._buffers[k]
-        first: Any = self.arrays[0]
-        rest = self.arrays[1:]
-        # idx is always in range (it comes from batches()); mode="clip" spares take the
-        # bounds-checking copy that the default mode makes when given ``out``
+        takes: list[tuple[Callable[..., Any], Any]] = [
+            (a.take, buf) for a, buf in zip(self.arrays, out) if a is not None
+        ]
         rows = self._rows[k]
-        if len(rows) == 1:
-            first.take(idx, axis=0, out=out[0], mode="clip")
-        else:
-            xb: Any = out[0]  # X's batch, never None
+        if len(rows) > 1:
+            takes[0] = (self._split_take(self.arrays[0], rows), out[0])
+        plan = self._plans[k] = (takes, out)
+        return plan
+
+    @staticmethod
+    def _split_take(first: Any, rows: list[tuple[int, int]]) -> Callable[..., None]:
+        """X.take(idx, 0, xb, "clip") with each thread copying its own rows of xb."""
+
+        def take(idx: np.ndarray, axis: int, xb: np.ndarray, mode: str) -> None:
             threads.run_parts(
-                lambda r: first.take(idx[r[0] : r[1]], axis=0, out=xb[r[0] : r[1]], mode="clip"),
-                rows,
+                lambda r: first.take(idx[r[0] : r[1]], axis, xb[r[0] : r[1]], mode), rows
             )
-        for a, buf in zip(rest, out[1:]):
-            if a is not None:
-                a.take(idx, axis=0, out=buf, mode="clip")
-        return out
+
+        return take
 
     def _row_parts(self, k: int) -> list[tuple[int, int]]:
         """Rows [a, b) of a batch of k for each thread (one range when too small to gain)."""
@@ -443,4 +481,4 @@ class FastStep:
         for g, zeros in self._checks:  # (the method: np.dot's dispatch costs 0.15 us a call)
             if math.isnan(g.dot(zeros)):
                 return False
-        return all(map(blas.all_finite, self._large))
+        return not self._large or all(map(blas.all_finite, self._large))

@@ -38,6 +38,8 @@ class Update:
         ]
         # which parameters may take the BLAS (the shapes are part of the cached step's key)
         self.large = [p.value.size >= blas.MIN_SIZE for p in params]
+        self.dtype = params[0].value.dtype if params else np.dtype(np.float64)
+        self._lr, self._lr_array = math.nan, np.array(math.nan, self.dtype)  # (``_factor``)
         self.step = {SGD: self._sgd, Adam: self._adam, RMSProp: self._rmsprop}[type(optimizer)]
 
     # --- SGD ---------------------------------------------------------------------------------
@@ -48,13 +50,26 @@ class Update:
             self._sgd_general()
         else:  # W -= lr g, the common case: nothing else to pay for on small parameters
             lr = opt.lr
+            factor = self._factor(lr)
+            multiply, subtract = np.multiply, np.subtract
             for p, (buf, _), large in zip(opt.params, self.scratch, self.large):
                 if large:
                     axpy(-lr, p.grad, p.value, buf)
                 else:
-                    np.multiply(p.grad, lr, out=buf)
-                    np.subtract(p.value, buf, out=p.value)
+                    w = p.value
+                    multiply(p.grad, factor, buf)
+                    subtract(w, buf, w)
         opt.t += 1
+
+    def _factor(self, lr: Any) -> Any:
+        """lr as the operand ``np.multiply(g, lr)`` sees: a Python float becomes a 0-d array
+        of the parameters' dtype (the value NumPy would convert it to on every call, kept
+        while lr stays the same); anything else is passed as it is."""
+        if type(lr) is not float:
+            return lr
+        if lr != self._lr:
+            self._lr, self._lr_array = lr, np.array(lr, self.dtype)
+        return self._lr_array
 
     def _sgd_general(self) -> None:
         """v <- mu v + g;  W <- W - lr v (classical) or W - lr (g + mu v) (Nesterov), with
