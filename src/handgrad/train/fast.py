@@ -440,7 +440,8 @@ class FastStep:
         self._model = _Model(model, X.dtype)
         self.forward = self._model.forward  # the kernels, without a call in between
         self._loss = LossKernel(loss).kernel
-        self.step = Update(optimizer).step
+        self._update = update = Update(optimizer)
+        self.step = update.step
         self.l2 = l2
         self.params = model.parameters()
         self.weight_checks = weight_checks(self.params)  # the guard's, kept for every call
@@ -452,6 +453,12 @@ class FastStep:
             if p.grad.size <= DOT_CHECK_MAX
         ]
         self._large = [p.grad for p in self.params if p.grad.size > DOT_CHECK_MAX]
+        # plain SGD of a small network: lr * g of all parameters checked at once, when the
+        # optimizer's parameters are the model's
+        same = len(optimizer.params) == len(self.params) and all(
+            map(operator.is_, optimizer.params, self.params)
+        )
+        self._scaled_finite = update.scaled_finite if same else None
         self._grad: np.ndarray = np.empty(0)
 
     def begin(
@@ -473,11 +480,14 @@ class FastStep:
         return value
 
     def backward(self) -> None:
+        self._update.scaled = False  # (a step not checked first scales the new gradients)
         self._model.backward(self._grad)
         if self.l2 is not None:
             self.l2.add_gradient(self.params)
 
     def gradients_finite(self) -> bool:
+        if self._scaled_finite is not None and self._scaled_finite():
+            return True  # (every parameter is small: ``self._large`` is empty)
         for g, zeros in self._checks:  # (the method: np.dot's dispatch costs 0.15 us a call)
             if math.isnan(g.dot(zeros)):
                 return False
