@@ -20,6 +20,7 @@ import pytest
 
 import handgrad as hg
 from handgrad.train import fast as fastpath
+from handgrad.train import fast_layers
 from handgrad.train.fast_updates import Update
 
 
@@ -35,7 +36,7 @@ def test_linear_and_relu_kernels_switch_buffers_with_the_batch_size(rng):
     backward equals the reference layers' on the same batch (products bit for bit), and a
     size seen before gets its own buffers back."""
     model = hg.mlp([6, 9, 4], "relu", seed=3)
-    fast = fastpath._Model(model, np.float64)
+    fast = fast_layers.Model(model, np.float64)
     seen: dict[int, np.ndarray] = {}
     for n in (8, 3, 8, 3, 1):
         x, g = rng.standard_normal((n, 6)), rng.standard_normal((n, 4))
@@ -55,7 +56,7 @@ def test_a_backward_uses_the_buffers_of_its_own_forward(rng):
     """The guard's final check runs a forward alone; the next step's forward of another size
     must still be followed by a backward into that size's buffers."""
     layer = hg.Linear(5, 4, seed=0)
-    kernel = fastpath._LinearKernel(layer, np.float64, input_grad=True)
+    kernel = fast_layers.LinearKernel(layer, np.float64, input_grad=True)
     kernel.forward(rng.standard_normal((7, 5)))
     x, g = rng.standard_normal((2, 5)), rng.standard_normal((2, 4))
     kernel.forward(x)
