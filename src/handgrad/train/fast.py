@@ -245,10 +245,8 @@ class FastStep:
         ]
         self._large = [p.grad for p in self.params if p.grad.size > DOT_CHECK_MAX]
         # plain SGD of a small network: lr * g of all parameters checked at once, when the
-        # optimizer's parameters are the model's
-        same = len(optimizer.params) == len(self.params) and all(
-            map(operator.is_, optimizer.params, self.params)
-        )
+        # optimizer's parameters are the model's (Parameters compare by identity)
+        same = list(optimizer.params) == self.params
         self._scaled_finite = update.scaled_finite if same else None
         self._grad: np.ndarray = np.empty(0)
 
