@@ -91,12 +91,7 @@ class ReLUKernel:
     taken from the output alone), backward over G when G is the input-gradient buffer of
     the Linear after it. A pass writing a second array costs more than one writing back
     where it read (128 x 256 float64: 21 us against 15), and the buffers stay fewer.
-    Like the Linear kernel's, the buffers of the shape last seen are attributes.
-
-    The mask is taken in the forward pass, from the output it has just written (still in
-    this core's cache), so the backward pass reads one byte an element instead of the
-    activation's eight (four): at two BLAS threads the activation was last touched by the
-    other core's share of a product (W2 float64: 12-20 us a step less)."""
+    Like the Linear kernel's, the buffers of the shape last seen are attributes."""
 
     def __init__(
         self, dtype: DTypeLike, in_place_forward: bool = False, in_place_backward: bool = False
@@ -106,8 +101,8 @@ class ReLUKernel:
         self.in_place_forward, self.in_place_backward = in_place_forward, in_place_backward
         self._buffers: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.shape: tuple[int, ...] = ()  # the inputs' shape of the buffers below
-        self.y = self.dx = np.empty((0, 0), dtype)
-        self.mask = np.empty((0, 0), np.bool_)  # x > 0 of the last forward pass
+        self.x = self.y = self.dx = np.empty((0, 0), dtype)
+        self.mask = np.empty((0, 0), np.bool_)
 
     def _use_shape(self, shape: tuple[int, ...]) -> None:
         """y, dx and mask become the buffers for inputs of ``shape`` (y is x itself when
@@ -124,14 +119,15 @@ class ReLUKernel:
         self.shape = shape
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
         if x.shape != self.shape:
             self._use_shape(x.shape)
         y: np.ndarray = np.maximum(x, self.zero, out=x if self.in_place_forward else self.y)
-        np.greater(y, self.zero, self.mask)
         return y
 
     def backward(self, g: np.ndarray) -> np.ndarray:
-        grad_x: np.ndarray = np.multiply(g, self.mask, g if self.in_place_backward else self.dx)
+        mask = np.greater(self.x, self.zero, self.mask)
+        grad_x: np.ndarray = np.multiply(g, mask, g if self.in_place_backward else self.dx)
         return grad_x
 
 
