@@ -7,7 +7,9 @@ the threads ``fit`` would use now (``--threads N`` sets them, and the BLAS's): t
 gather, the model's and the loss's kernels, the gradient check, the SGD step), timing each
 phase of every step, and prints the median microseconds per step beside the
 matrix-multiply bound per step. The phases are timed separately, so the sum is a little
-above a real step.
+above a real step. (Plain SGD on a small network, W3/W4, computes lr * g inside the
+gradient check, which it then tests with one dot product: there "grad check" holds half
+of the update and "SGD step" only the subtractions.)
 
 Beside it, step for step, the plain NumPy loop of ``plain_numpy.py`` (its own weights, its
 own batch of the same size), timed in the phases it has: the batch (fancy indexing), the

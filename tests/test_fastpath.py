@@ -18,7 +18,7 @@ import pytest
 
 import handgrad as hg
 from handgrad.nn import functional as F
-from handgrad.train import batches
+from handgrad.train import batches, fast_layers
 from handgrad.train import fast as fastpath
 from handgrad.train.fast_losses import LossKernel, SoftmaxCEKernel
 from handgrad.train.fast_updates import Update
@@ -48,7 +48,7 @@ def test_linear_kernel_is_the_reference_linear(rng):
     dW_ref, db_ref = layer.weight.grad.copy(), layer.bias.grad.copy()
     grads = [layer.weight.grad, layer.bias.grad]
 
-    kernel = fastpath._LinearKernel(layer, np.float64, input_grad=True)
+    kernel = fast_layers.LinearKernel(layer, np.float64, input_grad=True)
     y = kernel.forward(x)
     assert np.array_equal(y, y_ref)  # bit for bit: the same BLAS call
     dx = kernel.backward(g)
@@ -57,13 +57,13 @@ def test_linear_kernel_is_the_reference_linear(rng):
     assert [layer.weight.grad, layer.bias.grad] == grads  # written in place, same objects
     # the same batch size writes into the same arrays; the first layer skips dx
     assert kernel.forward(x) is y
-    first = fastpath._LinearKernel(layer, np.float64, input_grad=False)
+    first = fast_layers.LinearKernel(layer, np.float64, input_grad=False)
     first.forward(x)
     assert first.backward(g) is None and np.array_equal(layer.weight.grad, dW_ref)
 
 
 def test_relu_kernel_is_the_reference_relu(rng):
-    relu, kernel = hg.ReLU(), fastpath._ReLUKernel(np.float64)
+    relu, kernel = hg.ReLU(), fast_layers.ReLUKernel(np.float64)
     z = rng.standard_normal((8, 6))
     z[0, :3] = [0.0, -0.0, 5e-324]  # the kink and the smallest positive number
     g = rng.standard_normal((8, 6))
@@ -90,7 +90,7 @@ def test_relu_kernel_in_place_gives_the_reference_bits(rng, dtype, in_place):
     relu = hg.ReLU()
     with np.errstate(invalid="ignore"):
         y_ref, dx_ref = relu.forward(z.copy()), relu.backward(g.copy())
-        kernel = fastpath._ReLUKernel(dtype, *in_place)
+        kernel = fast_layers.ReLUKernel(dtype, *in_place)
         zz, gg = z.copy(), g.copy()
         y = kernel.forward(zz)
         dx = kernel.backward(gg)
@@ -107,7 +107,7 @@ def test_a_relu_works_in_place_only_between_two_linear_layers():
         hg.ReLU(), lin[0], hg.ReLU(), lin[1], hg.Tanh(), hg.ReLU(), lin[2], hg.ReLU()
     )
     relus = [
-        k for k in fastpath._Model(model, np.float64).kernels if type(k) is fastpath._ReLUKernel
+        k for k in fast_layers.Model(model, np.float64).kernels if type(k) is fast_layers.ReLUKernel
     ]
     assert [(k.in_place_forward, k.in_place_backward) for k in relus] == [
         (False, True),
@@ -115,7 +115,7 @@ def test_a_relu_works_in_place_only_between_two_linear_layers():
         (False, True),
         (True, False),
     ]
-    mlp = fastpath._Model(hg.mlp([5, 16, 8, 3], "relu", seed=1), np.float64)
+    mlp = fast_layers.Model(hg.mlp([5, 16, 8, 3], "relu", seed=1), np.float64)
     assert all(k.in_place_forward and k.in_place_backward for k in mlp.kernels[1::2])
 
 
@@ -126,7 +126,7 @@ def test_fast_model_matches_the_reference_model(rng, activation):
     y_ref = model.forward(x)
     model.backward(g)
     ref = [p.grad.copy() for p in model.parameters()]
-    fast = fastpath._Model(model, np.float64)
+    fast = fast_layers.Model(model, np.float64)
     y = fast.forward(x)
     fast.backward(g)
     assert np.array_equal(y, y_ref)

@@ -8,10 +8,11 @@ built-in losses, SGD / Adam / RMSProp), the way PyTorch keeps a readable single-
 optimizer beside a fused one:
 
 - every array a step writes is a buffer allocated once per batch size and reused;
-- the first layer with parameters skips dL/dx, which nobody needs;
+- the first layer with parameters skips dL/dx, which nobody needs (``fast_layers``);
 - the losses are fused kernels on a target validated once (``fast_losses``: flat-index
   softmax cross-entropy with its exact tail; BCE sharing one exp between loss and gradient);
-- the optimizers update each parameter in place (``fast_updates``; SGD in one pass);
+- the optimizers update each parameter in place (``fast_updates``; SGD in one pass; plain
+  SGD of a small network has its lr * g checked for finiteness by one dot product);
 - the batch gather copies the rows of X into a reused buffer.
 
 It writes into the user's own arrays (``p.value``, ``p.grad``, the optimizer's ``state``),
@@ -28,9 +29,10 @@ to a few ulps in float64. Everything else takes the reference path.
 from __future__ import annotations
 
 import math
+import operator
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -38,14 +40,13 @@ from numpy.typing import DTypeLike
 
 from ..nn._checks import DOT_CHECK_MAX
 from ..nn.layers import (
-    Linear,
     Module,
-    ReLU,
     Sequential,
 )
 from ..nn.losses import L2Penalty, Loss
 from ..nn.optim import Optimizer
-from . import blas, threads
+from . import blas
+from .fast_layers import BatchGather, Model
 from .fast_losses import LossKernel
 from .fast_pieces import (
     _DTYPES,
@@ -95,180 +96,7 @@ def supports(model: Module, loss: Loss, optimizer: Optimizer, dtype: DTypeLike) 
     )
 
 
-# --- layers (each kernel keeps its buffers per batch size: an epoch has a full and a last) ---
-
-
-class _LinearKernel:
-    """Linear.forward / backward into buffers; db as the BLAS product 1^T G (several times
-    faster than G.sum(axis=0) on small G; equal to a few ulps). Every product goes through
-    ``np.dot``, which calls BLAS with less overhead than ``np.matmul`` (0.4 us of 1 on
-    1^T G, about 10% of a 32 x 64 x 64 X^T G), in its method form ``a.dot(b, out=)``:
-    the same function without np.dot's dispatch (~0.15 us a call)."""
-
-    def __init__(self, layer: Linear, dtype: DTypeLike, input_grad: bool):
-        self.layer, self.dtype, self.input_grad = layer, dtype, input_grad
-        self.x: np.ndarray = np.empty((0, 0))
-        self._buffers: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-
-    def _for_rows(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(y (n, out), dx (n, in), ones (n,)) for batches of n rows."""
-        bufs = self._buffers.get(n)
-        if bufs is None:
-            layer, dtype = self.layer, self.dtype
-            bufs = self._buffers[n] = (
-                np.empty((n, layer.out_features), dtype),
-                np.empty((n, layer.in_features), dtype),
-                np.ones(n, dtype),
-            )
-        return bufs
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        layer = self.layer
-        self.x = x
-        y = x.dot(layer.weight.value, out=self._for_rows(len(x))[0])
-        if layer.bias is not None:
-            y += layer.bias.value
-        return y
-
-    def backward(self, g: np.ndarray) -> np.ndarray | None:
-        layer, x = self.layer, self.x
-        _, dx, ones = self._for_rows(len(x))
-        x.T.dot(g, out=layer.weight.grad)
-        if layer.bias is not None:
-            ones.dot(g, out=layer.bias.grad)
-        if not self.input_grad:
-            return None
-        return g.dot(layer.weight.value.T, out=dx)
-
-
-class _ReLUKernel:
-    """max(x, 0) and G * (x > 0), into buffers (the mask too). The zero is an array of the
-    dtype: a Python 0 costs a scalar conversion on every call.
-
-    In place where nothing else reads the array: forward over x when x is the output
-    buffer of the Linear before it (x > 0 exactly where max(x, 0) > 0, so the mask is
-    taken from the output alone), backward over G when G is the input-gradient buffer of
-    the Linear after it. A pass writing a second array costs more than one writing back
-    where it read (128 x 256 float64: 21 us against 15), and the buffers stay fewer."""
-
-    def __init__(
-        self, dtype: DTypeLike, in_place_forward: bool = False, in_place_backward: bool = False
-    ):
-        self.dtype = dtype
-        self.zero = np.zeros((), dtype)
-        self.in_place_forward, self.in_place_backward = in_place_forward, in_place_backward
-        self.x: np.ndarray = np.empty((0, 0))
-        self._buffers: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-
-    def _for_shape(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(y, dx, mask) for inputs of ``shape`` (y and dx empty when done in place)."""
-        bufs = self._buffers.get(shape)
-        if bufs is None:
-            dtype = self.dtype
-            bufs = self._buffers[shape] = (
-                np.empty((0,) if self.in_place_forward else shape, dtype),
-                np.empty((0,) if self.in_place_backward else shape, dtype),
-                np.empty(shape, np.bool_),
-            )
-        return bufs
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
-        out = x if self.in_place_forward else self._for_shape(x.shape)[0]
-        y: np.ndarray = np.maximum(x, self.zero, out=out)
-        return y
-
-    def backward(self, g: np.ndarray) -> np.ndarray:
-        x = self.x
-        _, dx, mask = self._for_shape(x.shape)
-        out = g if self.in_place_backward else dx
-        grad_x: np.ndarray = np.multiply(g, np.greater(x, self.zero, out=mask), out=out)
-        return grad_x
-
-
-class _Model:
-    """The layers' kernels in order; layers before the first with parameters get no
-    backward at all, and that one skips dL/dx. Other activations run their own methods.
-    A ReLU between two Linear layers works in place both ways (``_ReLUKernel``)."""
-
-    def __init__(self, model: Module, dtype: DTypeLike):
-        layers = model.layers if type(model) is Sequential else [model]
-        with_params = [i for i, layer in enumerate(layers) if layer.parameters()]
-        self.first = with_params[0] if with_params else len(layers)
-        linear = [type(layer) is Linear for layer in layers] + [False]
-        self.kernels: list[_LinearKernel | _ReLUKernel | Module] = []
-        for i, layer in enumerate(layers):
-            if type(layer) is Linear:
-                self.kernels.append(_LinearKernel(layer, dtype, input_grad=i > self.first))
-            elif type(layer) is ReLU:
-                # (the Linear after it returns its own dx buffer: it has one, as i + 1 > first)
-                after_linear = i > 0 and linear[i - 1]
-                self.kernels.append(_ReLUKernel(dtype, after_linear, linear[i + 1]))
-            else:
-                self.kernels.append(layer)
-
-        self._forwards = [kernel.forward for kernel in self.kernels]
-        # each returns dL/d(its input), or None (the first layer with parameters, called last)
-        self._backwards: Sequence[Callable[[np.ndarray], Any]] = [
-            kernel.backward for kernel in self.kernels[self.first :]
-        ][::-1]
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        for forward in self._forwards:
-            x = forward(x)
-        return x
-
-    def backward(self, g: np.ndarray) -> None:
-        for backward in self._backwards:  # last layer first, down to the first with parameters
-            g = backward(g)
-
-
-# --- the batch gather and the whole step ----------------------------------------------------
-
-
-class BatchGather:
-    """The rows idx of each array, gathered into buffers reused across steps of the same
-    size. Returns one batch per array given (None stays None). A large batch of the first
-    array (X) is copied by several threads, each its own rows."""
-
-    def __init__(self, *arrays: np.ndarray | None, thread_count: int = 1):
-        self.arrays = arrays
-        self.thread_count = thread_count
-        self._buffers: dict[int, list[np.ndarray | None]] = {}
-        self._rows: dict[int, list[tuple[int, int]]] = {}  # row ranges of X per thread
-
-    def __call__(self, idx: np.ndarray) -> list[np.ndarray | None]:
-        k = len(idx)
-        if k not in self._buffers:
-            self._buffers[k] = [
-                None if a is None else np.empty((k, *a.shape[1:]), a.dtype) for a in self.arrays
-            ]
-            self._rows[k] = self._row_parts(k)
-        out = self._buffers[k]
-        first: Any = self.arrays[0]
-        rest = self.arrays[1:]
-        # idx is always in range (it comes from batches()); mode="clip" spares take the
-        # bounds-checking copy that the default mode makes when given ``out``
-        rows = self._rows[k]
-        if len(rows) == 1:
-            first.take(idx, axis=0, out=out[0], mode="clip")
-        else:
-            xb: Any = out[0]  # X's batch, never None
-            threads.run_parts(
-                lambda r: first.take(idx[r[0] : r[1]], axis=0, out=xb[r[0] : r[1]], mode="clip"),
-                rows,
-            )
-        for a, buf in zip(rest, out[1:]):
-            if a is not None:
-                a.take(idx, axis=0, out=buf, mode="clip")
-        return out
-
-    def _row_parts(self, k: int) -> list[tuple[int, int]]:
-        """Rows [a, b) of a batch of k for each thread (one range when too small to gain)."""
-        first: Any = self.arrays[0]
-        row = math.prod(first.shape[1:])
-        parts = max(1, min(self.thread_count, k * row // threads.MIN_PER_THREAD, k))
-        return [(k * j // parts, k * (j + 1) // parts) for j in range(parts)]
+# --- the whole step -----------------------------------------------------------------------
 
 
 def fast_step(model: Module, loss: Loss, optimizer: Optimizer, l2: L2Penalty | None,
@@ -367,10 +195,11 @@ class FastStep:
         self.key = key
         count = thread_count
         self.batch = BatchGather(X, target, y_metrics, thread_count=count)
-        self._model = _Model(model, X.dtype)
-        self.forward = self._model.forward  # the kernels, without a call in between
+        self._model = Model(model, X.dtype)
+        self.forward: Callable[[np.ndarray], np.ndarray] = self._model.forward  # (no call between)
         self._loss = LossKernel(loss).kernel
-        self.step = Update(optimizer).step
+        self._update = update = Update(optimizer)
+        self.step = update.step
         self.l2 = l2
         self.params = model.parameters()
         # the pieces it was built for: each call asks whether it still serves them
@@ -389,6 +218,12 @@ class FastStep:
             if p.grad.size <= DOT_CHECK_MAX
         ]
         self._large = [p.grad for p in self.params if p.grad.size > DOT_CHECK_MAX]
+        # plain SGD of a small network: lr * g of all parameters checked at once, when the
+        # optimizer's parameters are the model's
+        same = len(optimizer.params) == len(self.params) and all(
+            map(operator.is_, optimizer.params, self.params)
+        )
+        self._scaled_finite = update.scaled_finite if same else None
         self._grad: np.ndarray = np.empty(0)
 
     def keep_shapes(self, pieces: Pieces | None, shapes: tuple[Any, ...]) -> None:
@@ -417,12 +252,15 @@ class FastStep:
         return value
 
     def backward(self) -> None:
+        self._update.scaled = False  # (a step not checked first scales the new gradients)
         self._model.backward(self._grad)
         if self.l2 is not None:
             self.l2.add_gradient(self.params)
 
     def gradients_finite(self) -> bool:
+        if self._scaled_finite is not None and self._scaled_finite():
+            return True  # (every parameter is small: ``self._large`` is empty)
         for g, zeros in self._checks:  # (the method: np.dot's dispatch costs 0.15 us a call)
             if math.isnan(g.dot(zeros)):
                 return False
-        return all(map(blas.all_finite, self._large))
+        return not self._large or all(map(blas.all_finite, self._large))

@@ -62,23 +62,27 @@ class SoftmaxCEKernel:
     """
 
     def __init__(self) -> None:
-        self._buffers: dict[tuple[int, int, np.dtype[Any]], tuple[np.ndarray, ...]] = {}
+        self._buffers: dict[tuple[Any, ...], tuple[np.ndarray, ...]] = {}
 
-    def _for_shape(self, n: int, c: int, dtype: np.dtype[Any]) -> tuple[np.ndarray, ...]:
+    def _for_shape(self, n: int, c: int, dtype: np.dtype[Any], scale: float) -> tuple[Any, ...]:
         """Buffers and their views: row starts; flat indices [argmax; label] (2N,) and its
-        halves; the values to put there [1; label entry] (2N,) and its label half; ones
-        (C,) and (N,); e (N, C); s and m with their (N, 1) columns; per-sample; tmp."""
-        key = (n, c, dtype)
-        bufs = self._buffers.get(key)
+        halves; the z there [m; z_k] (2N,) and its halves; the values to put at the indices
+        [1; e at the label] (2N,) and its label half; ones (C,) and (N,); e (N, C); s and
+        its (N, 1) column; m's (N, 1) column; per-sample; tmp; then 0, 1 and ``scale`` as
+        arrays of the dtype (a Python number costs a conversion on every call)."""
+        bufs = self._buffers.get((n, c, dtype, scale))
         if bufs is None:
-            at, fix = np.empty(2 * n, np.intp), np.empty(2 * n, dtype)
+            at, fix, z_at = np.empty(2 * n, np.intp), np.empty(2 * n, dtype), np.empty(2 * n, dtype)
             fix[:n] = 1.0  # e at each row's max, restored after the sum; never overwritten
-            s, m = np.empty(n, dtype), np.empty(n, dtype)
-            bufs = self._buffers[key] = (
+            s = np.empty(n, dtype)
+            bufs = self._buffers[n, c, dtype, scale] = (
                 np.arange(0, n * c, c),
                 at,
                 at[:n],
                 at[n:],
+                z_at,
+                z_at[:n],
+                z_at[n:],
                 fix,
                 fix[n:],
                 np.ones(c, dtype),
@@ -86,10 +90,12 @@ class SoftmaxCEKernel:
                 np.empty((n, c), dtype),
                 s,
                 s[:, None],
-                m,
-                m[:, None],
+                z_at[:n, None],
                 np.empty(n, dtype),
                 np.empty(n, dtype),
+                np.zeros((), dtype),
+                np.ones((), dtype),
+                np.array(scale, dtype),
             )
         return bufs
 
@@ -97,35 +103,38 @@ class SoftmaxCEKernel:
         self, z: np.ndarray, labels: np.ndarray, scale: float, reduction_mean: bool
     ) -> tuple[float, np.ndarray]:
         n, c = z.shape
-        bufs = self._for_shape(n, c, z.dtype)
-        row_start, at, at_top, at_label, fix, e_label, ones_c, ones_n = bufs[:8]
-        e, s, s_col, m, m_col, per_sample, tmp = bufs[8:]
-        z.argmax(axis=1, out=at_top)
-        at_top += row_start
-        np.add(labels, row_start, out=at_label)
+        bufs = self._buffers.get((n, c, z.dtype, scale)) or self._for_shape(n, c, z.dtype, scale)
+        row_start, at, at_top, at_label, z_at, m, z_label, fix, e_label = bufs[:9]
+        ones_c, ones_n, e, s, s_col, m_col, per_sample, tmp, zero, one, scale_ = bufs[9:]
+        # (ufunc calls with ``out`` in place of ``+=`` and the like: the operators take a
+        # slower path, ~0.2 us a call on these small arrays)
+        add, subtract = np.add, np.subtract
+        z.argmax(1, at_top)
+        add(at_top, row_start, at_top)
+        add(labels, row_start, at_label)
 
-        z.take(at_top, out=m, mode="clip")  # (N,) row maxima
-        np.subtract(z, m_col, out=e)
-        np.exp(e, out=e)  # (N, C), each in (0, 1], exactly 1 at the max
-        e.take(at_label, out=e_label, mode="clip")
-        e.put(at_top, 0.0)
-        e.dot(ones_c, out=s)  # (N,) the non-maximal classes' mass, relative to the max
-        np.subtract(m, z.take(at_label, out=per_sample, mode="clip"), out=per_sample)
-        per_sample += np.log1p(s, out=tmp)
+        z.take(at, None, z_at, "clip")  # m, the (N,) row maxima, and z_k at the labels
+        subtract(z, m_col, e)
+        np.exp(e, e)  # (N, C), each in (0, 1], exactly 1 at the max
+        e.take(at_label, None, e_label, "clip")
+        e.put(at_top, zero)
+        e.dot(ones_c, s)  # (N,) the non-maximal classes' mass, relative to the max
+        subtract(m, z_label, per_sample)
+        add(per_sample, np.log1p(s, tmp), per_sample)
         total = float(per_sample.dot(ones_n))
         value = total / n if reduction_mean else total
         if reduction_mean and not math.isfinite(total):  # m - z_k itself may overflow
-            value = finite_mean_of_sum(m, -z.take(at_label), np.log1p(s))
+            value = finite_mean_of_sum(m, -z_label, np.log1p(s))
 
         # at the label, e_k - (1 + s) as (e_k - 1) - s: exactly -s where the label is the max.
         # One put writes 1 back at every max, then the label entries: put writes in order,
         # so where the label is the max its entry wins.
-        e_label -= 1.0
-        e_label -= s
+        subtract(e_label, one, e_label)
+        subtract(e_label, s, e_label)
         e.put(at, fix)
-        s += 1.0
-        np.divide(scale, s, out=s)
-        e *= s_col
+        add(s, one, s)
+        np.divide(scale_, s, s)
+        np.multiply(e, s_col, e)
         return value, e
 
 

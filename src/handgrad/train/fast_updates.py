@@ -38,6 +38,21 @@ class Update:
         ]
         # which parameters may take the BLAS (the shapes are part of the cached step's key)
         self.large = [p.value.size >= blas.MIN_SIZE for p in params]
+        dtypes = {p.value.dtype for p in params}
+        self.dtype = dtypes.pop() if len(dtypes) == 1 else None  # (None: ``_factor`` keeps lr)
+        self._lr, self._lr_array = math.nan, np.array(math.nan, self.dtype)
+        self.scaled = False  # lr * g is in the first scratch arrays (``scaled_finite``)
+        # a small network's first scratch arrays: views of one flat array, whose dot product
+        # with zeros checks plain SGD's lr * g of every parameter at once (``scaled_finite``)
+        sizes = [p.value.size for p in params]
+        small = self.dtype is not None and 0 < sum(sizes) <= DOT_CHECK_MAX
+        self.flat = np.empty(sum(sizes), self.dtype) if small else None
+        if self.flat is not None:
+            views = np.split(self.flat, np.cumsum(sizes)[:-1])
+            self.scratch = [
+                (v.reshape(p.value.shape), t) for v, p, (_, t) in zip(views, params, self.scratch)
+            ]
+            self.flat_zeros = np.zeros(len(self.flat), self.dtype)
         self.step = {SGD: self._sgd, Adam: self._adam, RMSProp: self._rmsprop}[type(optimizer)]
 
     # --- SGD ---------------------------------------------------------------------------------
@@ -46,15 +61,50 @@ class Update:
         opt = self.opt
         if opt.momentum or opt.weight_decay:
             self._sgd_general()
+        elif self.scaled:  # lr * g is in the scratch arrays already (``scaled_finite``)
+            subtract = np.subtract
+            for p, (buf, _) in zip(opt.params, self.scratch):
+                w = p.value
+                subtract(w, buf, w)
         else:  # W -= lr g, the common case: nothing else to pay for on small parameters
             lr = opt.lr
+            factor = self._factor(lr)
+            multiply, subtract = np.multiply, np.subtract
             for p, (buf, _), large in zip(opt.params, self.scratch, self.large):
                 if large:
                     axpy(-lr, p.grad, p.value, buf)
                 else:
-                    np.multiply(p.grad, lr, out=buf)
-                    np.subtract(p.value, buf, out=p.value)
+                    w = p.value
+                    multiply(p.grad, factor, buf)
+                    subtract(w, buf, w)
+        self.scaled = False
         opt.t += 1
+
+    def scaled_finite(self) -> bool:
+        """Plain SGD on a small network (at most ``DOT_CHECK_MAX`` numbers in all): the
+        update's first half, lr * g of every parameter into its scratch array (a view of one
+        flat array), and True if all of them are finite (one dot product with zeros: 0 * x
+        is NaN for NaN or inf x). lr * g is finite only where g is, so True means every
+        gradient is finite; False (some lr * g is not, or this is another update) says
+        nothing, and the gradients need their own test. The next ``step`` subtracts."""
+        opt = self.opt
+        if self.flat is None or type(opt) is not SGD or opt.momentum or opt.weight_decay:
+            return False
+        factor, multiply = self._factor(opt.lr), np.multiply
+        for p, (buf, _) in zip(opt.params, self.scratch):
+            multiply(p.grad, factor, buf)
+        self.scaled = True
+        return not math.isnan(self.flat.dot(self.flat_zeros))
+
+    def _factor(self, lr: Any) -> Any:
+        """lr as the operand ``np.multiply(g, lr)`` sees: a Python float becomes a 0-d array
+        of the parameters' dtype (the value NumPy would convert it to on every call, kept
+        while lr stays the same); anything else is passed as it is."""
+        if type(lr) is not float or self.dtype is None:
+            return lr
+        if lr != self._lr:
+            self._lr, self._lr_array = lr, np.array(lr, self.dtype)
+        return self._lr_array
 
     def _sgd_general(self) -> None:
         """v <- mu v + g;  W <- W - lr v (classical) or W - lr (g + mu v) (Nesterov), with
