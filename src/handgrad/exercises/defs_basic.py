@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any
+
 import numpy as np
 
 from ..nn import functional as F
@@ -30,6 +34,23 @@ def _elementwise_cases(scale: float = 3.0, extreme: bool = False) -> list[Case]:
 
 # --- ReLU ----------------------------------------------------------------------------------
 
+# the slopes a leaky ReLU is usually given (PyTorch 0.01, TensorFlow 0.2, Keras 0.3, ...)
+LEAKY_SLOPES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3)
+
+
+def leaky_relu(z: np.ndarray, slope: float) -> np.ndarray:
+    """max(z, 0) + slope * min(z, 0): the mistake of a leaky ReLU for ReLU, to name it."""
+    return np.where(z > 0, z, slope * z)
+
+
+def leaky_models(outputs: Callable[..., Mapping[str, Any]]) -> tuple[BugModel, ...]:
+    """``outputs(case, slope=a)`` for each usual slope a, as the `leaky-relu` mistake."""
+    return tuple(
+        BugModel("leaky-relu", f"a leaky ReLU of slope {a}", partial(outputs, slope=a))
+        for a in LEAKY_SLOPES
+    )
+
+
 register(
     Exercise(
         name="relu",
@@ -48,6 +69,7 @@ register(
         ],
         probe=call_probe("relu", ("z",)),
         reference=ns(relu=F.relu),
+        bug_models=leaky_models(lambda c, slope: {"out": leaky_relu(c.inputs["z"], slope)}),
         doc="relu-and-its-gradient",
     )
 )
@@ -156,7 +178,20 @@ def _softmax_cases() -> list[Case]:
             batch=2,
         ),
         Case("one class", {"z": rng(6).normal(size=(4, 1))}, batch=4),
+        Case(
+            "rows 1,600 apart: [800, 0, 0] and [-800, -800, -800]",
+            {"z": np.array([[800.0, 0.0, 0.0], [-800.0, -800.0, -800.0]])},
+            frozenset({"extreme"}),
+            batch=2,
+        ),
     ]
+
+
+def softmax_shifted_by_batch_max(z: np.ndarray) -> np.ndarray:
+    """exp(z - max of the whole batch), normalised per row: a row far below the batch's max
+    underflows to 0 / 0 (the mistake, to name it)."""
+    e = np.exp(z - np.max(z))
+    return e / e.sum(axis=1, keepdims=True)
 
 
 register(
@@ -179,6 +214,11 @@ register(
                 "axis",
                 "each column normalised over the samples (axis=0) instead of each row",
                 lambda c: {"out": F.softmax(c.inputs["z"].T).T},
+            ),
+            BugModel(
+                "batch-max",
+                "z - z.max(): the max of the whole batch subtracted, not each row's",
+                lambda c: {"out": softmax_shifted_by_batch_max(c.inputs["z"])},
             ),
         ),
         doc="softmax",
@@ -206,6 +246,11 @@ register(
                 "exp-sign",
                 "1 / (1 + exp(z)) = sigmoid(-z): the exponent's sign flipped",
                 lambda c: {"out": F.sigmoid(-c.inputs["z"])},
+            ),
+            BugModel(
+                "tanh-via-sigmoid",
+                "(1 + tanh(z)) / 2 = sigmoid(2z): tanh's argument not halved",
+                lambda c: {"out": F.sigmoid(2 * c.inputs["z"])},
             ),
         ),
         doc="sigmoid-and-tanh",
@@ -274,6 +319,11 @@ register(
                 "tanh-via-sigmoid",
                 "2 sigmoid(z) - 1 = tanh(z / 2): the sigmoid's argument not doubled",
                 lambda c: {"out": F.tanh(c.inputs["z"] / 2)},
+            ),
+            BugModel(
+                "tanh-via-sigmoid",
+                "sigmoid(2z) = (1 + tanh(z)) / 2: the 2 (.) - 1 of 2 sigmoid(2z) - 1 left out",
+                lambda c: {"out": F.sigmoid(2 * c.inputs["z"])},
             ),
         ),
         doc="sigmoid-and-tanh",
