@@ -441,3 +441,19 @@ def _add_contract_slips(bug) -> None:
         "return lam * w",
         "return lam * np.sign(w)",
     )
+    # --- a fresh network of the classes: the seed read, the biases' layout
+    for base in ("network", "multiclass"):
+        bug(
+            f"{base}-seed-ignored",
+            base,
+            {"ignores-input"},
+            "np.random.default_rng(seed)",
+            "np.random.default_rng(0)",
+        )
+        bug(
+            f"{base}-biases-flat",
+            base,
+            {"shape"},
+            "np.zeros((1, b))",
+            "np.zeros(b)",
+        )

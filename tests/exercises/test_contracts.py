@@ -156,3 +156,47 @@ def test_predict_gives_n_integers(name, base, old, new, code):
     failed = [c for c in result.cases if not c.passed]
     assert len(failed) == 1 and failed[0].diagnoses == [code], str(result)
     assert "predict returned" in failed[0].message
+
+
+def _classes():
+    from importlib.util import module_from_spec, spec_from_file_location
+    from pathlib import Path
+
+    spec = spec_from_file_location("_mutants_f", Path(__file__).with_name("mutants.py"))
+    mutants = module_from_spec(spec)
+    spec.loader.exec_module(mutants)
+    return {"neural_network": mutants.NETWORK, "multiclass_nn": mutants.MULTICLASS}
+
+
+FRESH = "a fresh network: layout, He's scale, the seed"
+
+
+@pytest.mark.parametrize("name", ["neural_network", "multiclass_nn"])
+@pytest.mark.parametrize(
+    "old,new,why",
+    [
+        ("* np.sqrt(2 / a)", "", "a std of 12.3 times He's"),
+        ("* np.sqrt(2 / a)", "* np.sqrt(1 / a)", "a std of 0.707 times He's"),
+        ("np.random.default_rng(seed)", "np.random.default_rng()", "made with seed=0 differ"),
+    ],
+)
+def test_a_fresh_network_is_drawn_as_the_contract_says(name, old, new, why):
+    source = _classes()[name]
+    assert old in source
+    result = _check(name, source.replace(old, new))
+    failed = [c for c in result.cases if not c.passed]
+    assert [c.name for c in failed] == [FRESH], str(result)
+    assert why in failed[0].message
+
+
+@pytest.mark.parametrize("name", ["neural_network", "multiclass_nn"])
+def test_a_fresh_network_drawn_another_right_way_passes(name):
+    """Uniform He (the same std) or standard_normal over sqrt(n_in / 2): as the contract asks."""
+    source = _classes()[name]
+    old = "rng.normal(size=(a, b)) * np.sqrt(2 / a)"
+    assert old in source
+    for new in (
+        "rng.uniform(-1, 1, size=(a, b)) * np.sqrt(6 / a)",
+        "rng.standard_normal((a, b)) / np.sqrt(a / 2)",
+    ):
+        assert _check(name, source.replace(old, new)).passed

@@ -16,6 +16,7 @@ from ..nn import functional as F
 from ..nn.layers import Linear
 from ._common import pair, predictions_problem, rng
 from ._engine_classes import MultiClassOnEngine, NeuralNetworkOnEngine, OnEngine
+from ._fresh import fresh_judge, fresh_outputs
 from .catalogue import BugModel, Case, Exercise, Verdict, copy_inputs, register
 from .defs_basic import softmax_shifted_by_batch_max
 
@@ -126,8 +127,14 @@ XOR_Y = np.array([0.0, 1, 1, 0])
 XOR_SEEDS = (0, 1, 2)
 
 
+FRESH_BINARY, FRESH_MULTI = (300, 200, 1), (300, 200, 3)
+
+
 def _nn_probe(namespace, inputs):
     what = inputs["what"]
+    if what == "fresh":
+        cls = namespace["NeuralNetwork"]
+        return fresh_outputs(lambda s: cls(list(FRESH_BINARY), 0.1, 0.0, seed=s), FRESH_BINARY)
     if what == "xor":  # the classic budget: [2, 8, 1], lr 0.5, momentum 0.9, 2000 epochs
         out = {}
         for s in XOR_SEEDS:
@@ -225,6 +232,11 @@ def _nn_cases() -> list[Case]:
             judge=_xor_judge,
         ),
         Case("identical hidden units stay identical", symmetric, judge=_symmetry_judge),
+        Case(
+            "a fresh network: layout, He's scale, the seed",
+            {"what": "fresh"},
+            judge=fresh_judge(FRESH_BINARY, "NeuralNetwork"),
+        ),
     ]
 
 
@@ -291,6 +303,9 @@ def _blobs(seed: int = 180) -> tuple[np.ndarray, np.ndarray]:
 
 def _mc_probe(namespace, inputs):
     what = inputs["what"]
+    if what == "fresh":
+        cls = namespace["MultiClassNN"]
+        return fresh_outputs(lambda s: cls(list(FRESH_MULTI), 0.1, seed=s), FRESH_MULTI)
     if what == "blobs":  # the classic run: [2, 32, 3], lr 0.05, 1000 epochs
         net = namespace["MultiClassNN"]([2, 32, 3], learning_rate=0.05, seed=0)
         net.fit(inputs["X"], inputs["y"], epochs=1000, verbose=False)
@@ -376,6 +391,11 @@ def _mc_cases() -> list[Case]:
             "three blobs learned ([2, 32, 3], lr 0.05, 1000 epochs)",
             {"X": blob_X, "y": blob_y, "what": "blobs"},
             judge=_blobs_judge,
+        ),
+        Case(
+            "a fresh network: layout, He's scale, the seed",
+            {"what": "fresh"},
+            judge=fresh_judge(FRESH_MULTI, "MultiClassNN"),
         ),
     ]
 

@@ -360,6 +360,8 @@ argument. Most often a global variable stands in its place — a notebook's `W1`
 from an earlier cell, where the function should use its parameter — or another
 argument is used twice (`dz > 0` for the mask where `z > 0` is meant). Outputs that are
 constant (all zeros), not finite, or explained by a named mistake are not judged this way.
+For the classes, a fresh network with the same weights for seeds 0 and 1: the seed is not
+passed to `np.random.default_rng(seed)`.
 
 ### `not-an-array`
 A Python list (or tuple) where the contract asks for a NumPy array, e.g. from a list
