@@ -457,3 +457,8 @@ def _add_contract_slips(bug) -> None:
             "np.zeros((1, b))",
             "np.zeros(b)",
         )
+    # --- relu_backward keeps the dtype of dz, whatever z's
+    bug("relu-backward-heaviside-float64", "relu_backward", {"dtype"}, "dz * (z > 0)",
+        "dz * np.heaviside(z, 0)")  # fmt: skip
+    bug("relu-backward-mask-as-z", "relu_backward", {"dtype"}, "dz * (z > 0)",
+        "dz * (z > 0).astype(z.dtype)")  # fmt: skip

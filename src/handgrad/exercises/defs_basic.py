@@ -86,6 +86,11 @@ def _relu_backward_cases() -> list[Case]:
         tags = frozenset({"kink", "float32"} if dtype == np.float32 else {"kink"})
         name = f"{'float32 ' if dtype == np.float32 else ''}z {shape} with exact zeros"
         cases.append(Case(name, {"dz": dz, "z": z}, tags, masks={"out": z <= 0}, batch=shape[0]))
+    # "keep the dtype of dz": a float32 gradient through a float64 input stays float32
+    z, dz = cases[-1].inputs["z"].astype(np.float64), cases[-1].inputs["dz"]
+    tags = frozenset({"kink", "float32"})
+    inputs = {"dz": dz, "z": z}
+    cases.append(Case("float32 dz, float64 z (5, 4)", inputs, tags, masks={"out": z <= 0}, batch=5))
     z = np.array([-2.0, 0.0, 3.0])
     cases.append(
         Case(
