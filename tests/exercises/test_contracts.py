@@ -200,3 +200,33 @@ def test_a_fresh_network_drawn_another_right_way_passes(name):
         "rng.standard_normal((a, b)) / np.sqrt(a / 2)",
     ):
         assert _check(name, source.replace(old, new)).passed
+
+
+@pytest.mark.parametrize(
+    "name", ["relu", "sigmoid", "tanh", "sigmoid_derivative", "tanh_derivative"]
+)
+def test_any_shape_is_any_shape_not_only_a_matrix(name):
+    """A loop over z[i, j] with math (a right formula, for a matrix only) fails the case of
+    three axes; the same formula over np.ndindex passes."""
+    formula = {
+        "relu": "max(v, 0.0)",
+        "sigmoid": "1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v))",
+        "tanh": "math.tanh(v)",
+        "sigmoid_derivative": "v * (1 - v)",
+        "tanh_derivative": "1 - v * v",
+    }[name]
+    arg = "a" if name.endswith("derivative") else "z"
+    matrix_only = (
+        f"import math\ndef {name}({arg}):\n    out = np.zeros_like({arg})\n"
+        f"    for i in range({arg}.shape[0]):\n        for j in range({arg}.shape[1]):\n"
+        f"            v = float({arg}[i, j])\n            out[i, j] = {formula}\n    return out\n"
+    )
+    any_shape = (
+        f"import math\ndef {name}({arg}):\n    out = np.zeros_like({arg})\n"
+        f"    for i in np.ndindex({arg}.shape):\n"
+        f"        v = float({arg}[i])\n        out[i] = {formula}\n    return out\n"
+    )
+    result = _check(name, matrix_only)
+    failed = [c.name for c in result.cases if not c.passed]
+    assert "any shape: (2, 3, 4)" in failed, str(result)
+    assert _check(name, any_shape).passed, str(_check(name, any_shape))

@@ -15,7 +15,9 @@ from .catalogue import BugModel, Case, Exercise, register
 # --- cases shared by elementwise functions ----------------------------------------------------
 
 
-def _elementwise_cases(scale: float = 3.0, extreme: bool = False) -> list[Case]:
+def _elementwise_cases(
+    scale: float = 3.0, extreme: bool = False, any_shape: bool = True
+) -> list[Case]:
     cases = [
         Case("one sample (1, 5)", {"z": rng(1).normal(0, scale, (1, 5))}, batch=1),
         Case("a batch (8, 3)", {"z": rng(2).normal(0, scale, (8, 3))}, batch=8),
@@ -26,6 +28,8 @@ def _elementwise_cases(scale: float = 3.0, extreme: bool = False) -> list[Case]:
             batch=6,
         ),
     ]
+    if any_shape:  # "any shape -> same shape": not only a matrix (a loop over z[i, j] fails)
+        cases.append(Case("any shape: (2, 3, 4)", {"z": rng(4).normal(0, scale, (2, 3, 4))}))
     if extreme:
         z = np.array([[-800.0, -40.0, 0.0, 40.0, 800.0]])
         cases.append(Case("extreme inputs +-800", {"z": z}, frozenset({"extreme"}), batch=1))
@@ -175,7 +179,7 @@ def _softmax_cases() -> list[Case]:
     worked = np.array([[2.0, 1.0, 0.5]])  # -> [0.629, 0.231, 0.140]
     return [
         Case("worked example [2, 1, 0.5]", {"z": worked}, frozenset({"worked"}), batch=1),
-        *_elementwise_cases(),
+        *_elementwise_cases(any_shape=False),
         Case(
             "logits of +-800",
             {"z": np.array([[800.0, 0.0, -800.0], [1000.0, 999.0, 998.0]])},
@@ -273,6 +277,7 @@ def _outputs_in(low: float, high: float) -> list[Case]:
             frozenset({"float32"}),
             batch=6,
         ),
+        Case("any shape: (2, 3, 4)", {"a": rng(34).uniform(low, high, (2, 3, 4))}),
     ]
 
 
