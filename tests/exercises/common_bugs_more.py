@@ -462,3 +462,8 @@ def _add_contract_slips(bug) -> None:
         "dz * np.heaviside(z, 0)")  # fmt: skip
     bug("relu-backward-mask-as-z", "relu_backward", {"dtype"}, "dz * (z > 0)",
         "dz * (z > 0).astype(z.dtype)")  # fmt: skip
+    for base in ("network", "multiclass"):
+        bug(f"{base}-unscaled-init", base, {"initialization"}, "* np.sqrt(2 / a)", "")
+        bug(f"{base}-xavier-init", base, {"initialization"}, "np.sqrt(2 / a)", "np.sqrt(1 / a)")
+        bug(f"{base}-unseeded", base, {"initialization"}, "np.random.default_rng(seed)",
+            "np.random.default_rng()")  # fmt: skip

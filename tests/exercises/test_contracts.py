@@ -187,6 +187,7 @@ def test_a_fresh_network_is_drawn_as_the_contract_says(name, old, new, why):
     failed = [c for c in result.cases if not c.passed]
     assert [c.name for c in failed] == [FRESH], str(result)
     assert why in failed[0].message
+    assert failed[0].diagnoses == ["initialization"]
 
 
 @pytest.mark.parametrize("name", ["neural_network", "multiclass_nn"])

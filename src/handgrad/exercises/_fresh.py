@@ -43,9 +43,9 @@ def _shapes(shapes: list[list[int]]) -> str:
 
 def fresh_judge(sizes: Sequence[int], cls: str) -> Callable[[dict[str, Any]], Verdict]:
     """The verdict on ``fresh_outputs``: the layout (`shape`), the seed read
-    (`ignores-input`) and followed, He's scale within 10 % (a right answer's first-layer std
-    is within 0.3 % of it, so no right draw fails; no He scale is 12 times off, Xavier's
-    0.71)."""
+    (`ignores-input`) and followed, He's scale within 10 % (both `initialization`; a right
+    answer's first-layer std is within 0.3 % of it, so no right draw fails; no He scale is
+    12 times off, Xavier's 0.71)."""
     pairs = list(zip(sizes[:-1], sizes[1:]))
 
     def judge(outputs: dict[str, Any]) -> Verdict:
@@ -76,7 +76,7 @@ def fresh_judge(sizes: Sequence[int], cls: str) -> Callable[[dict[str, Any]], Ve
                     "two networks made with seed=0 differ: draw every weight from "
                     "np.random.default_rng(seed)"
                 ),
-                [],
+                ["initialization"],
             )
         scale = float(np.asarray(outputs["scale"]))
         if not 0.9 <= scale <= 1.1:
@@ -86,7 +86,7 @@ def fresh_judge(sizes: Sequence[int], cls: str) -> Callable[[dict[str, Any]], Ve
                     f"the first layer's weights have a std of {scale:.3g} times He's "
                     f"sqrt(2 / n_in) = {np.sqrt(2.0 / sizes[0]):.3g}: draw normal * sqrt(2 / n_in)"
                 ),
-                [],
+                ["initialization"],
             )
         return True, "", []
 

@@ -81,6 +81,9 @@ HINTS: dict[str, str] = {
     "another at -800) otherwise underflows to 0 / 0",
     "leaky-relu": "this is a leaky ReLU (a small slope a z for z < 0): ReLU is max(z, 0), "
     "exactly 0 for every z <= 0",
+    "initialization": "a fresh network is drawn as the contract says: every weight from "
+    "np.random.default_rng(seed) (the same seed, the same network), at He's scale "
+    "normal * sqrt(2 / n_in)",
     "l1-for-l2": "this is the L1 penalty, lam * sum(|w|) with gradient lam * sign(w): the L2 "
     "penalty squares the weights, (lam / 2) * sum(w**2), and its gradient is lam * w",
     "other-derivative": "this is the other activation's derivative: sigmoid' = a (1 - a), "
@@ -119,6 +122,7 @@ SPECIFICITY = (
     "batch-max",
     "leaky-relu",
     "l1-for-l2",
+    "initialization",
     "other-derivative",
     "activation-forgotten",
     "output-activation",
