@@ -313,3 +313,157 @@ def add(bug, bases: dict[str, tuple[str, str]]) -> None:
         ("x[i] = old\n        up = f(x)", "/ eps"),
     )
     bug("gradient-check-no-return", "gradient_check", {"missing-return"}, "    return g\n", "")
+    _add_contract_slips(bug)
+
+
+def _add_contract_slips(bug) -> None:
+    """Slips that passed while the exercise's contract forbade them (a batch's max for each
+    row's, the right numbers of the wrong kind, predict's column), and three more formulas
+    once left without a name (a leaky ReLU, the sigmoid of 2z, L1 for L2)."""
+    # --- one max for the whole batch, where each row needs its own
+    bug(
+        "softmax-batch-max",
+        "softmax",
+        {"batch-max"},
+        "z.max(axis=1, keepdims=True)",
+        "np.max(z)",
+    )
+    bug(
+        "sce-batch-max",
+        "sce",
+        {"batch-max"},
+        "m = z.max(axis=1, keepdims=True)",
+        "m = z.max()",
+    )
+    bug(
+        "sce-batch-max-through-probabilities",
+        "sce",
+        {"batch-max"},
+        (
+            "return -np.mean(_log_softmax(z)[np.arange(len(y)), y])",
+            "p = np.exp(_log_softmax(z))",
+        ),
+        (
+            "e = np.exp(z - z.max())\n    p = e / e.sum(axis=1, keepdims=True)\n"
+            "    return -np.mean(np.log(p[np.arange(len(y)), y]))",
+            "e = np.exp(z - z.max())\n    p = e / e.sum(axis=1, keepdims=True)",
+        ),
+        also={"unstable"},  # log(NaN): the loss of the far row is NaN, and also at +-800
+    )
+    bug(
+        "multiclass-batch-max",
+        "multiclass",
+        {"batch-max"},
+        "e = np.exp(z - z.max(axis=1, keepdims=True))",
+        "e = np.exp(z - z.max())",
+    )
+    # --- the right numbers of the wrong kind
+    bug("one-hot-integers", "one_hot", {"dtype"}, "np.zeros((len(y), n_classes))",
+        "np.zeros((len(y), n_classes), dtype=int)")  # fmt: skip
+    bug("one-hot-booleans", "one_hot", {"dtype"}, "np.zeros((len(y), n_classes))",
+        "np.zeros((len(y), n_classes), dtype=bool)")  # fmt: skip
+    bug("count-as-float", "count", {"dtype"}, "return sum(", "return 1.0 * sum(")
+    bug("count-true-division", "count", {"dtype"}, "a * b + b", "a * b + b * 2 / 2")
+    bug(
+        "network-predict-column",
+        "network",
+        {"shape"},
+        "(self.forward(X) >= threshold).astype(int).ravel()",
+        "(self.forward(X) >= threshold).astype(int)",
+    )
+    bug(
+        "network-predict-booleans",
+        "network",
+        {"dtype"},
+        "(self.forward(X) >= threshold).astype(int).ravel()",
+        "(self.forward(X) >= threshold).ravel()",
+    )
+    bug(
+        "multiclass-predict-column",
+        "multiclass",
+        {"shape"},
+        "return np.argmax(self.forward(X), axis=1)",
+        "return np.argmax(self.forward(X), axis=1).reshape(-1, 1)",
+    )
+    bug(
+        "multiclass-predict-floats",
+        "multiclass",
+        {"dtype"},
+        "return np.argmax(self.forward(X), axis=1)",
+        "return np.argmax(self.forward(X), axis=1).astype(float)",
+    )
+    # --- a leaky ReLU for ReLU
+    bug("relu-leaky", "relu", {"leaky-relu"}, "np.maximum(z, 0)", "np.where(z > 0, z, 0.01 * z)")
+    bug("relu-leaky-0.2", "relu", {"leaky-relu"}, "np.maximum(z, 0)", "np.maximum(z, 0.2 * z)")
+    bug(
+        "forward-leaky-relu",
+        "forward",
+        {"leaky-relu"},
+        "np.maximum(z1, 0)",
+        "np.where(z1 > 0, z1, 0.01 * z1)",
+    )
+    bug("forward-leaky-relu-0.1", "forward", {"leaky-relu"}, "np.maximum(z1, 0)",
+        "np.maximum(z1, 0.1 * z1)")  # fmt: skip
+    # --- tanh and the sigmoid, a factor 2 in the argument
+    bug(
+        "sigmoid-via-tanh-not-halved",
+        "sigmoid",
+        {"tanh-via-sigmoid"},
+        "e = np.exp(-np.abs(z))\n    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))",
+        "return (1 + np.tanh(z)) / 2",
+    )
+    bug(
+        "sigmoid-of-2z",
+        "sigmoid",
+        {"tanh-via-sigmoid"},
+        "e = np.exp(-np.abs(z))",
+        "z = 2 * z\n    e = np.exp(-np.abs(z))",
+    )
+    bug(
+        "tanh-as-sigmoid-of-2z",
+        "tanh",
+        {"tanh-via-sigmoid"},
+        "return np.tanh(z)",
+        "e = np.exp(-np.abs(2 * z))\n    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))",
+    )
+    # --- the L1 penalty for the L2 one
+    bug(
+        "l2-as-l1",
+        "l2",
+        {"l1-for-l2"},
+        ("lam / 2 * np.sum(w ** 2)", "return lam * w"),
+        ("lam * np.sum(np.abs(w))", "return lam * np.sign(w)"),
+    )
+    bug(
+        "l2-gradient-as-l1",
+        "l2",
+        {"l1-for-l2"},
+        "return lam * w",
+        "return lam * np.sign(w)",
+    )
+    # --- a fresh network of the classes: the seed read, the biases' layout
+    for base in ("network", "multiclass"):
+        bug(
+            f"{base}-seed-ignored",
+            base,
+            {"ignores-input"},
+            "np.random.default_rng(seed)",
+            "np.random.default_rng(0)",
+        )
+        bug(
+            f"{base}-biases-flat",
+            base,
+            {"shape"},
+            "np.zeros((1, b))",
+            "np.zeros(b)",
+        )
+    # --- relu_backward keeps the dtype of dz, whatever z's
+    bug("relu-backward-heaviside-float64", "relu_backward", {"dtype"}, "dz * (z > 0)",
+        "dz * np.heaviside(z, 0)")  # fmt: skip
+    bug("relu-backward-mask-as-z", "relu_backward", {"dtype"}, "dz * (z > 0)",
+        "dz * (z > 0).astype(z.dtype)")  # fmt: skip
+    for base in ("network", "multiclass"):
+        bug(f"{base}-unscaled-init", base, {"initialization"}, "* np.sqrt(2 / a)", "")
+        bug(f"{base}-xavier-init", base, {"initialization"}, "np.sqrt(2 / a)", "np.sqrt(1 / a)")
+        bug(f"{base}-unseeded", base, {"initialization"}, "np.random.default_rng(seed)",
+            "np.random.default_rng()")  # fmt: skip

@@ -74,8 +74,9 @@ def test_a_right_first_entry_does_not_get_a_where():
 def test_a_list_of_the_right_numbers_fails_as_not_an_array():
     result = _check("relu", "def relu(z):\n    return np.maximum(z, 0).tolist()\n")
     assert not result.passed
-    first, batch, float32, worked = result.cases
+    first, batch, float32, any_shape, worked = result.cases
     assert first.diagnoses == batch.diagnoses == worked.diagnoses == ["not-an-array"]
+    assert any_shape.diagnoses == ["not-an-array"]
     assert float32.diagnoses == ["dtype", "not-an-array"]  # Python floats: float64 too
     assert "a Python list where the contract asks for a NumPy array" in first.message
 

@@ -3,6 +3,7 @@ a message that says what happened, in a notebook (in-process) as in the sandbox.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
@@ -122,3 +123,22 @@ def test_the_alarm_the_handler_and_the_tracer_are_put_back_however_the_case_ends
         assert sys.gettrace() is trace_before
         assert sys._getframe().f_trace is None
     assert ex.check("relu", lambda z: np.maximum(z, 0)).passed
+
+
+def test_the_stop_is_raised_in_the_answers_frames_only():
+    """Not in an installed package's frame: a gc callback (hypothesis registers one) can run
+    in the middle of the answer, and a stop raised there is only "ignored" by the gc."""
+    import sysconfig
+
+    from handgrad.exercises.running import _Deadline
+
+    def frame_of(filename: str):
+        namespace: dict = {}
+        exec(compile("import sys\nframe = sys._getframe()\n", filename, "exec"), namespace)
+        return namespace["frame"]
+
+    deadline = _Deadline(1.0)
+    installed = os.path.join(sysconfig.get_paths()["purelib"], "somepackage", "callbacks.py")
+    assert not deadline._answers(frame_of(installed))
+    assert deadline._answers(frame_of("<learner>"))
+    assert deadline._answers(frame_of("/home/learner/course/relu.py"))

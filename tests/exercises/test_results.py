@@ -40,7 +40,8 @@ def test_text_html_and_json_of_a_failing_check():
     data = json.loads(json.dumps(result.as_dict()))
     assert data["exercise"] == "softmax" and data["passed"] is False
     unstable = [c for c in data["cases"] if c["diagnoses"] == ["unstable"]]
-    assert len(unstable) == 1 and "nan" in unstable[0]["message"]
+    # the +-800 case and the rows 1,600 apart
+    assert len(unstable) == 2 and all("nan" in c["message"] for c in unstable)
 
 
 def test_a_passing_check_lists_every_case():
@@ -72,7 +73,7 @@ def test_the_in_process_time_limit_stops_a_slow_answer():
 
 
 def test_after_one_case_hangs_the_others_are_not_waited_for():
-    """An endless loop costs one time limit, not one per case (4 for relu)."""
+    """An endless loop costs one time limit, not one per case (5 for relu)."""
     calls = []
 
     def relu(z):
@@ -84,7 +85,7 @@ def test_after_one_case_hangs_the_others_are_not_waited_for():
     assert len(calls) == 1 and not result.passed
     first, *others = result.cases
     assert "did not finish within 0.2 s" in first.message
-    assert len(others) == 3
+    assert len(others) == len(ex.get("relu").cases()) - 1 == 4
     assert all(
         c.message.startswith(f"not run: the case {first.name!r} did not finish in time")
         and not c.passed

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["rng", "call_probe", "ns", "NONE"]
+__all__ = ["rng", "call_probe", "ns", "NONE", "predictions_problem"]
 
 NONE = "returned None (is a `return` missing?)"
 
@@ -51,3 +51,17 @@ def pair(result: Any, what: str) -> tuple[Any, ...]:
     if not isinstance(result, (tuple, list)):
         raise TypeError(f"{what}: returned {type(result).__name__}, expected a tuple")
     return tuple(result)
+
+
+def predictions_problem(predictions: Any, n: int) -> tuple[str, str]:
+    """(code, why) when predict's result breaks its contract, (N,) integers; ("", "") if not.
+    A column (N, 1) compared with labels (N,) broadcasts into (N, N): a wrong accuracy."""
+    p = np.asarray(predictions)
+    if p.shape != (n,):
+        return "shape", (
+            f"predict returned shape {p.shape} where ({n},) is asked: one class per sample in "
+            "a flat array (a column (N, 1) compared with labels (N,) broadcasts into (N, N))"
+        )
+    if p.dtype.kind not in "iu":
+        return "dtype", f"predict returned {p.dtype} where integer classes are asked"
+    return "", ""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any
+
 import numpy as np
 
 from ..nn import functional as F
@@ -11,7 +15,9 @@ from .catalogue import BugModel, Case, Exercise, register
 # --- cases shared by elementwise functions ----------------------------------------------------
 
 
-def _elementwise_cases(scale: float = 3.0, extreme: bool = False) -> list[Case]:
+def _elementwise_cases(
+    scale: float = 3.0, extreme: bool = False, any_shape: bool = True
+) -> list[Case]:
     cases = [
         Case("one sample (1, 5)", {"z": rng(1).normal(0, scale, (1, 5))}, batch=1),
         Case("a batch (8, 3)", {"z": rng(2).normal(0, scale, (8, 3))}, batch=8),
@@ -22,6 +28,8 @@ def _elementwise_cases(scale: float = 3.0, extreme: bool = False) -> list[Case]:
             batch=6,
         ),
     ]
+    if any_shape:  # "any shape -> same shape": not only a matrix (a loop over z[i, j] fails)
+        cases.append(Case("any shape: (2, 3, 4)", {"z": rng(4).normal(0, scale, (2, 3, 4))}))
     if extreme:
         z = np.array([[-800.0, -40.0, 0.0, 40.0, 800.0]])
         cases.append(Case("extreme inputs +-800", {"z": z}, frozenset({"extreme"}), batch=1))
@@ -29,6 +37,23 @@ def _elementwise_cases(scale: float = 3.0, extreme: bool = False) -> list[Case]:
 
 
 # --- ReLU ----------------------------------------------------------------------------------
+
+# the slopes a leaky ReLU is usually given (PyTorch 0.01, TensorFlow 0.2, Keras 0.3, ...)
+LEAKY_SLOPES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3)
+
+
+def leaky_relu(z: np.ndarray, slope: float) -> np.ndarray:
+    """max(z, 0) + slope * min(z, 0): the mistake of a leaky ReLU for ReLU, to name it."""
+    return np.where(z > 0, z, slope * z)
+
+
+def leaky_models(outputs: Callable[..., Mapping[str, Any]]) -> tuple[BugModel, ...]:
+    """``outputs(case, slope=a)`` for each usual slope a, as the `leaky-relu` mistake."""
+    return tuple(
+        BugModel("leaky-relu", f"a leaky ReLU of slope {a}", partial(outputs, slope=a))
+        for a in LEAKY_SLOPES
+    )
+
 
 register(
     Exercise(
@@ -48,6 +73,7 @@ register(
         ],
         probe=call_probe("relu", ("z",)),
         reference=ns(relu=F.relu),
+        bug_models=leaky_models(lambda c, slope: {"out": leaky_relu(c.inputs["z"], slope)}),
         doc="relu-and-its-gradient",
     )
 )
@@ -64,6 +90,11 @@ def _relu_backward_cases() -> list[Case]:
         tags = frozenset({"kink", "float32"} if dtype == np.float32 else {"kink"})
         name = f"{'float32 ' if dtype == np.float32 else ''}z {shape} with exact zeros"
         cases.append(Case(name, {"dz": dz, "z": z}, tags, masks={"out": z <= 0}, batch=shape[0]))
+    # "keep the dtype of dz": a float32 gradient through a float64 input stays float32
+    z, dz = cases[-1].inputs["z"].astype(np.float64), cases[-1].inputs["dz"]
+    tags = frozenset({"kink", "float32"})
+    inputs = {"dz": dz, "z": z}
+    cases.append(Case("float32 dz, float64 z (5, 4)", inputs, tags, masks={"out": z <= 0}, batch=5))
     z = np.array([-2.0, 0.0, 3.0])
     cases.append(
         Case(
@@ -148,7 +179,7 @@ def _softmax_cases() -> list[Case]:
     worked = np.array([[2.0, 1.0, 0.5]])  # -> [0.629, 0.231, 0.140]
     return [
         Case("worked example [2, 1, 0.5]", {"z": worked}, frozenset({"worked"}), batch=1),
-        *_elementwise_cases(),
+        *_elementwise_cases(any_shape=False),
         Case(
             "logits of +-800",
             {"z": np.array([[800.0, 0.0, -800.0], [1000.0, 999.0, 998.0]])},
@@ -156,7 +187,20 @@ def _softmax_cases() -> list[Case]:
             batch=2,
         ),
         Case("one class", {"z": rng(6).normal(size=(4, 1))}, batch=4),
+        Case(
+            "rows 1,600 apart: [800, 0, 0] and [-800, -800, -800]",
+            {"z": np.array([[800.0, 0.0, 0.0], [-800.0, -800.0, -800.0]])},
+            frozenset({"extreme"}),
+            batch=2,
+        ),
     ]
+
+
+def softmax_shifted_by_batch_max(z: np.ndarray) -> np.ndarray:
+    """exp(z - max of the whole batch), normalised per row: a row far below the batch's max
+    underflows to 0 / 0 (the mistake, to name it)."""
+    e = np.exp(z - np.max(z))
+    return e / e.sum(axis=1, keepdims=True)
 
 
 register(
@@ -179,6 +223,11 @@ register(
                 "axis",
                 "each column normalised over the samples (axis=0) instead of each row",
                 lambda c: {"out": F.softmax(c.inputs["z"].T).T},
+            ),
+            BugModel(
+                "batch-max",
+                "z - z.max(): the max of the whole batch subtracted, not each row's",
+                lambda c: {"out": softmax_shifted_by_batch_max(c.inputs["z"])},
             ),
         ),
         doc="softmax",
@@ -207,6 +256,11 @@ register(
                 "1 / (1 + exp(z)) = sigmoid(-z): the exponent's sign flipped",
                 lambda c: {"out": F.sigmoid(-c.inputs["z"])},
             ),
+            BugModel(
+                "tanh-via-sigmoid",
+                "(1 + tanh(z)) / 2 = sigmoid(2z): tanh's argument not halved",
+                lambda c: {"out": F.sigmoid(2 * c.inputs["z"])},
+            ),
         ),
         doc="sigmoid-and-tanh",
     )
@@ -223,6 +277,7 @@ def _outputs_in(low: float, high: float) -> list[Case]:
             frozenset({"float32"}),
             batch=6,
         ),
+        Case("any shape: (2, 3, 4)", {"a": rng(34).uniform(low, high, (2, 3, 4))}),
     ]
 
 
@@ -274,6 +329,11 @@ register(
                 "tanh-via-sigmoid",
                 "2 sigmoid(z) - 1 = tanh(z / 2): the sigmoid's argument not doubled",
                 lambda c: {"out": F.tanh(c.inputs["z"] / 2)},
+            ),
+            BugModel(
+                "tanh-via-sigmoid",
+                "sigmoid(2z) = (1 + tanh(z)) / 2: the 2 (.) - 1 of 2 sigmoid(2z) - 1 left out",
+                lambda c: {"out": F.sigmoid(2 * c.inputs["z"])},
             ),
         ),
         doc="sigmoid-and-tanh",

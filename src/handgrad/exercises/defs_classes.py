@@ -1,8 +1,8 @@
 """The classic interview classes: ``NeuralNetwork`` (binary, momentum) and ``MultiClassNN``.
 
-The references are thin adapters: the engine's ``mlp`` layers, losses and ``SGD`` behind
-the exercise's attribute names (``weights`` (in, out) and ``biases`` (1, out), shared with the
-engine's parameters, not copied).
+The references are thin adapters (_engine_classes.py): the engine's ``mlp`` layers, losses
+and ``SGD`` behind the exercise's attribute names (``weights`` (in, out) and ``biases``
+(1, out), shared with the engine's parameters, not copied).
 """
 
 from __future__ import annotations
@@ -13,100 +13,17 @@ import numpy as np
 
 from ..metrics import accuracy
 from ..nn import functional as F
-from ..nn.layers import Linear, ReLU, Sequential, mlp
-from ..nn.losses import BCEWithLogitsLoss, Loss, SoftmaxCrossEntropyLoss
-from ..nn.optim import SGD
-from ._common import pair, rng
+from ..nn.layers import Linear
+from ._common import pair, predictions_problem, rng
+from ._engine_classes import MultiClassOnEngine, NeuralNetworkOnEngine, OnEngine
+from ._fresh import fresh_judge, fresh_outputs
 from .catalogue import BugModel, Case, Exercise, Verdict, copy_inputs, register
-
-# --- the reference adapters -----------------------------------------------------------------
-
-
-class _OnEngine:
-    """The classes' layout over the engine: ReLU hidden layers, full-batch SGD."""
-
-    def __init__(self, layer_sizes, learning_rate=0.01, momentum=0.0, seed=None):
-        self.lr, self.momentum = float(learning_rate), float(momentum)
-        linears = [
-            m for m in mlp(list(layer_sizes), "relu", seed=seed).layers if isinstance(m, Linear)
-        ]
-        self.weights = [lin.weight.value for lin in linears]
-        self.biases = [lin.bias.value.reshape(1, -1) for lin in linears if lin.bias is not None]
-
-    def _loss(self) -> Loss:
-        raise NotImplementedError
-
-    def _model(self) -> Sequential:
-        """The engine's layers over the current weights and biases (the same arrays)."""
-        layers: list[Any] = []
-        for i, (W, b) in enumerate(zip(self.weights, self.biases)):
-            lin = Linear(W.shape[0], W.shape[1], dtype=W.dtype)
-            assert lin.bias is not None
-            lin.weight.value, lin.bias.value = W, b.reshape(-1)
-            lin.weight.grad, lin.bias.grad = np.zeros_like(W), np.zeros(b.size, W.dtype)
-            layers += [lin, ReLU()] if i < len(self.weights) - 1 else [lin]
-        return Sequential(*layers)
-
-    def logits(self, X) -> np.ndarray:
-        return self._model().forward(np.asarray(X, dtype=float))
-
-    def backward(self, X, y):
-        model = self._model()
-        loss = self._loss()
-        loss.forward(model.forward(np.asarray(X, dtype=float)), y)
-        model.backward(loss.backward())
-        params = model.parameters()
-        return [p.grad.copy() for p in params[::2]], [p.grad.reshape(1, -1) for p in params[1::2]]
-
-    def fit(self, X, y, epochs=1000, verbose=False):
-        X = np.asarray(X, dtype=float)
-        model, loss = self._model(), self._loss()
-        opt = SGD(model.parameters(), lr=self.lr, momentum=self.momentum)
-        for _ in range(epochs):
-            loss.forward(model.forward(X), y)
-            model.backward(loss.backward())
-            opt.step()
-        return self
-
-
-class _NeuralNetworkOnEngine(_OnEngine):
-    def _loss(self) -> Loss:
-        return BCEWithLogitsLoss()
-
-    def forward(self, X):
-        return F.sigmoid(self.logits(X))
-
-    def backward(self, X, y):
-        return super().backward(X, np.asarray(y, dtype=float).reshape(-1, 1))
-
-    def fit(self, X, y, epochs=1000, verbose=False):
-        return super().fit(X, np.asarray(y, dtype=float).reshape(-1, 1), epochs, verbose)
-
-    def predict(self, X, threshold=0.5):
-        return (self.forward(X) >= threshold).astype(int).ravel()
-
-
-class _MultiClassOnEngine(_OnEngine):
-    def __init__(self, layer_sizes, learning_rate=0.01, seed=None):
-        super().__init__(layer_sizes, learning_rate, 0.0, seed)
-
-    def _loss(self) -> Loss:
-        return SoftmaxCrossEntropyLoss()
-
-    def forward(self, X):
-        return F.softmax(self.logits(X))
-
-    def fit(self, X, y, epochs=1000, verbose=False):
-        return super().fit(X, np.asarray(y).astype(int), epochs, verbose)
-
-    def predict(self, X):
-        return np.argmax(self.forward(X), axis=1)
-
+from .defs_basic import softmax_shifted_by_batch_max
 
 # --- known mistakes, to name them (never references) -----------------------------------------
 
 
-def _fit_updating_before_propagating(net: _OnEngine, X, y, epochs: int) -> None:
+def _fit_updating_before_propagating(net: OnEngine, X, y, epochs: int) -> None:
     """The `order` mistake in a hand-written loop: each layer is updated (velocity and
     weights) before its delta is passed down, so the layers below get a delta propagated
     through the *new* weights."""
@@ -128,14 +45,14 @@ def _fit_updating_before_propagating(net: _OnEngine, X, y, epochs: int) -> None:
             delta = delta @ layer.weight.value.T  # the mistake: through the updated W
 
 
-class _MultiClassUpdatingFirst(_MultiClassOnEngine):
+class _MultiClassUpdatingFirst(MultiClassOnEngine):
     def fit(self, X, y, epochs=1000, verbose=False):
         X, y = np.asarray(X, dtype=float), np.asarray(y).astype(int)
         _fit_updating_before_propagating(self, X, y, epochs)
         return self
 
 
-class _NetworkUpdatingFirst(_NeuralNetworkOnEngine):
+class _NetworkUpdatingFirst(NeuralNetworkOnEngine):
     def fit(self, X, y, epochs=1000, verbose=False):
         X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float).reshape(-1, 1)
         _fit_updating_before_propagating(self, X, y, epochs)
@@ -144,7 +61,7 @@ class _NetworkUpdatingFirst(_NeuralNetworkOnEngine):
 
 def _damped_network(layer_sizes, learning_rate=0.01, momentum=0.0, seed=None):
     """v <- mu v - (1 - mu) lr g: a damped velocity, the same as lr scaled by (1 - mu)."""
-    return _NeuralNetworkOnEngine(layer_sizes, learning_rate * (1 - momentum), momentum, seed)
+    return NeuralNetworkOnEngine(layer_sizes, learning_rate * (1 - momentum), momentum, seed)
 
 
 def _fit_model(probe, entry: str, cls):
@@ -210,8 +127,14 @@ XOR_Y = np.array([0.0, 1, 1, 0])
 XOR_SEEDS = (0, 1, 2)
 
 
+FRESH_BINARY, FRESH_MULTI = (300, 200, 1), (300, 200, 3)
+
+
 def _nn_probe(namespace, inputs):
     what = inputs["what"]
+    if what == "fresh":
+        cls = namespace["NeuralNetwork"]
+        return fresh_outputs(lambda s: cls(list(FRESH_BINARY), 0.1, 0.0, seed=s), FRESH_BINARY)
     if what == "xor":  # the classic budget: [2, 8, 1], lr 0.5, momentum 0.9, 2000 epochs
         out = {}
         for s in XOR_SEEDS:
@@ -240,6 +163,10 @@ def _nn_probe(namespace, inputs):
 
 
 def _xor_judge(outputs) -> Verdict:
+    for s in XOR_SEEDS:
+        code, why = predictions_problem(outputs[f"predictions_seed{s}"], len(XOR_Y))
+        if code:
+            return False, why, [code]
     learned = [
         s for s in XOR_SEEDS if np.array_equal(np.ravel(outputs[f"predictions_seed{s}"]), XOR_Y)
     ]
@@ -305,6 +232,11 @@ def _nn_cases() -> list[Case]:
             judge=_xor_judge,
         ),
         Case("identical hidden units stay identical", symmetric, judge=_symmetry_judge),
+        Case(
+            "a fresh network: layout, He's scale, the seed",
+            {"what": "fresh"},
+            judge=fresh_judge(FRESH_BINARY, "NeuralNetwork"),
+        ),
     ]
 
 
@@ -340,7 +272,7 @@ register(
         ),
         cases=_nn_cases,
         probe=_nn_probe,
-        reference=lambda: {"NeuralNetwork": _NeuralNetworkOnEngine},
+        reference=lambda: {"NeuralNetwork": NeuralNetworkOnEngine},
         bug_models=(
             BugModel(
                 "momentum-convention",
@@ -371,6 +303,9 @@ def _blobs(seed: int = 180) -> tuple[np.ndarray, np.ndarray]:
 
 def _mc_probe(namespace, inputs):
     what = inputs["what"]
+    if what == "fresh":
+        cls = namespace["MultiClassNN"]
+        return fresh_outputs(lambda s: cls(list(FRESH_MULTI), 0.1, seed=s), FRESH_MULTI)
     if what == "blobs":  # the classic run: [2, 32, 3], lr 0.05, 1000 epochs
         net = namespace["MultiClassNN"]([2, 32, 3], learning_rate=0.05, seed=0)
         net.fit(inputs["X"], inputs["y"], epochs=1000, verbose=False)
@@ -388,15 +323,22 @@ def _mc_probe(namespace, inputs):
     return _parameters_out(net)
 
 
-def _softmax_over_columns(case: Case) -> dict[str, Any]:
-    """What a forward with its softmax over axis 0 returns (the mistake, to name it)."""
-    if case.inputs.get("what") != "forward":
-        raise ValueError("only the forward cases")
-    return {"probabilities": F.softmax(_all_logits(case.inputs, case.inputs["X"]).T).T}
+def _forward_with(softmax) -> Any:
+    """What a forward with this wrong softmax of its logits returns (a mistake, to name it)."""
+
+    def outputs(case: Case) -> dict[str, Any]:
+        if case.inputs.get("what") != "forward":
+            raise ValueError("only the forward cases")
+        return {"probabilities": softmax(_all_logits(case.inputs, case.inputs["X"]))}
+
+    return outputs
 
 
 def _blobs_judge(outputs) -> Verdict:
     _, y = _blobs()
+    code, why = predictions_problem(outputs["predictions"], len(y))
+    if code:
+        return False, why, [code]
     score = accuracy(y.astype(int), np.ravel(outputs["predictions"]).astype(int))
     ok = score >= 0.9
     return (
@@ -430,6 +372,12 @@ def _mc_cases() -> list[Case]:
             batch=9,
         ),
         Case(
+            "one step, the classes as integers",  # the contract takes ints or floats
+            {**base, "y": y.astype(int), "what": "step"},
+            bias_outputs=("step_b0", "step_b1"),
+            batch=9,
+        ),
+        Case(
             "fit 5 epochs, lr 0.1", {**base, "what": "fit", "epochs": 5}, bias_outputs=("b0", "b1")
         ),
         Case(
@@ -443,6 +391,11 @@ def _mc_cases() -> list[Case]:
             "three blobs learned ([2, 32, 3], lr 0.05, 1000 epochs)",
             {"X": blob_X, "y": blob_y, "what": "blobs"},
             judge=_blobs_judge,
+        ),
+        Case(
+            "a fresh network: layout, He's scale, the seed",
+            {"what": "fresh"},
+            judge=fresh_judge(FRESH_MULTI, "MultiClassNN"),
         ),
     ]
 
@@ -473,9 +426,18 @@ register(
         ),
         cases=_mc_cases,
         probe=_mc_probe,
-        reference=lambda: {"MultiClassNN": _MultiClassOnEngine},
+        reference=lambda: {"MultiClassNN": MultiClassOnEngine},
         bug_models=(
-            BugModel("axis", "the softmax taken over the samples, axis=0", _softmax_over_columns),
+            BugModel(
+                "axis",
+                "the softmax taken over the samples, axis=0",
+                _forward_with(lambda z: F.softmax(z.T).T),
+            ),
+            BugModel(
+                "batch-max",
+                "the whole batch's max subtracted",
+                _forward_with(softmax_shifted_by_batch_max),
+            ),
             BugModel(
                 "order",
                 "a layer updated before its delta is passed down",

@@ -3,6 +3,9 @@ and on counting an MLP's parameters."""
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 import numpy as np
 
 from ..nn import functional as F
@@ -65,6 +68,20 @@ def _l2_grad(w, lam):
     return p.grad
 
 
+def _l1_for_l2(factor: float):
+    """The L1 penalty factor * lam * sum(|w|) and its gradient, where L2 is asked (the
+    mistake, to name it); factor 1 or 1/2 (the 1/2 carried over from the L2 convention)."""
+
+    def outputs(case: Case) -> dict[str, Any]:
+        w, lam = case.inputs["w"], case.inputs["lam"]
+        return {
+            "penalty": factor * lam * float(np.sum(np.abs(w))),
+            "grad": (factor * lam) * np.sign(w),
+        }
+
+    return outputs
+
+
 def _l2_probe(namespace, inputs):
     w, lam = inputs["w"], inputs["lam"]
     return {
@@ -103,6 +120,10 @@ register(
         ],
         probe=_l2_probe,
         reference=ns(l2_penalty=_l2_value, l2_penalty_grad=_l2_grad),
+        bug_models=(
+            BugModel("l1-for-l2", "lam * sum(|w|), gradient lam * sign(w)", _l1_for_l2(1.0)),
+            BugModel("l1-for-l2", "(lam / 2) * sum(|w|), its gradient", _l1_for_l2(0.5)),
+        ),
         doc="l2-penalty",
     )
 )
@@ -201,7 +222,30 @@ def _sce_cases() -> list[Case]:
     cases.append(
         Case("logits of +-800", {"z": z, "y": np.array([2, 0])}, frozenset({"extreme"}), batch=2)
     )
+    far = np.array([[800.0, 0.0, 0.0], [-800.0, -800.0, -800.0]])
+    cases.append(
+        Case(
+            "rows 1,600 apart: [800, 0, 0] and [-800, -800, -800]",
+            {"z": far, "y": np.array([0, 2])},
+            frozenset({"extreme"}),
+            batch=2,
+        )
+    )
     return cases
+
+
+def _sce_batch_max(case: Case, through_log: bool) -> dict[str, Any]:
+    """The loss and its gradient with the max of the whole batch subtracted, not each row's:
+    a row far below it has log(0) = -inf in its log-sum-exp and 0 / 0 in its softmax, or
+    exp(+inf) if the softmax is taken as exp(log_softmax) (the mistake, to name it)."""
+    z, y = case.inputs["z"], case.inputs["y"]
+    shifted = z - np.max(z)
+    e = np.exp(shifted)
+    log_p = shifted - np.log(e.sum(axis=1, keepdims=True))
+    rows = np.arange(len(y))
+    grad = np.exp(log_p) if through_log else e / e.sum(axis=1, keepdims=True)
+    grad[rows, y] -= 1
+    return {"loss": -np.mean(log_p[rows, y]), "grad": grad / len(y)}
 
 
 register(
@@ -227,6 +271,14 @@ register(
                 "axis",
                 "the softmax (log-sum-exp) taken over the samples, axis=0",
                 lambda c: _sce_over_columns(c.inputs["z"], c.inputs["y"]),
+            ),
+            *(
+                BugModel(
+                    "batch-max",
+                    "z - z.max(): the max of the whole batch subtracted, not each row's",
+                    partial(_sce_batch_max, through_log=log),
+                )
+                for log in (False, True)
             ),
         ),
         doc="softmax-cross-entropy-from-logits",

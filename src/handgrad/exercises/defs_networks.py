@@ -10,6 +10,7 @@ a wrong answer can be named; the references themselves are ``handgrad.reference`
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from ..nn.gradcheck import numerical_gradient
 from ..nn.losses import BCEWithLogitsLoss
 from ._common import item, ns, rng
 from .catalogue import BugModel, Case, Exercise, register
+from .defs_basic import leaky_models, leaky_relu
 
 GRAD_KEYS = ("W1", "b1", "W2", "b2")
 
@@ -92,15 +94,21 @@ def _forward_with(
     output_too: bool = False,
     drop: tuple[str, ...] = (),
     p_of: Callable[[np.ndarray], np.ndarray] = F.sigmoid,
+    leaky: float | None = None,
 ) -> dict[str, np.ndarray]:
     """The forward pass with a mistake: another hidden activation ("identity" for none), the
-    hidden activation on the output layer too, the biases left out, another p of z2."""
+    hidden activation on the output layer too, the biases left out, another p of z2, a
+    leaky ReLU of slope ``leaky`` where ReLU is asked."""
     i = case.inputs
     f: Callable[[np.ndarray], np.ndarray] = (
         F.relu if (hidden or i["activation"]) == "relu" else F.tanh
     )
     if hidden == "identity":
         f = _identity
+    if leaky is not None:
+        if i["activation"] != "relu":
+            raise ValueError("a leaky ReLU stands only where ReLU is asked")
+        f = partial(leaky_relu, slope=leaky)
     b1, b2 = (0.0 if b in drop else i["params"][b] for b in ("b1", "b2"))
     z1 = i["X"] @ i["params"]["W1"] + b1
     a1 = f(z1)
@@ -123,6 +131,7 @@ FORWARD_BUGS = (
     BugModel("exp-sign", "p = sigmoid(-z2)", lambda c: _forward_with(c, p_of=_sigmoid_of_minus)),
     BugModel("activation-argument", "always ReLU", lambda c: _forward_with(c, hidden="relu")),
     BugModel("activation-argument", "always tanh", lambda c: _forward_with(c, hidden="tanh")),
+    *leaky_models(lambda c, slope: _forward_with(c, leaky=slope)),
 )
 
 register(
@@ -360,7 +369,15 @@ def _gc_cases() -> list[Case]:
         ("a gradient with the sign flipped", -g, False),
         ("one entry wrong by 0.5", one_off, False),
     ]
-    cases = [Case("numerical gradient (3, 4)", {"x": x, "kind": "numerical"}, rtol=1e-7)]
+    cases = [
+        Case("numerical gradient (3, 4)", {"x": x, "kind": "numerical"}, rtol=1e-7),
+        # "shaped like x": any shape, not only a matrix (a loop over x[i, j] fails here)
+        Case(
+            "numerical gradient of a vector (5,)",
+            {"x": rng(121).normal(size=5), "kind": "numerical"},
+            rtol=1e-7,
+        ),
+    ]
     for name, analytic, good in verdicts:
         inputs = {"x": x, "kind": "check", "analytic": analytic}
         cases.append(Case(f"verdict: {name}", inputs, judge=_verdict(good)))

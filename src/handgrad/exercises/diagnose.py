@@ -73,7 +73,19 @@ HINTS: dict[str, str] = {
     "out[np.arange(N), y] = 1",
     "exp-sign": "the answer is sigmoid(-z) = 1 - sigmoid(z): sigmoid(z) = 1 / (1 + exp(-z)), "
     "while 1 / (1 + exp(z)) and exp(-z) / (1 + exp(-z)) are sigmoid(-z)",
-    "tanh-via-sigmoid": "tanh(z) = 2 sigmoid(2z) - 1: 2 sigmoid(z) - 1 is tanh(z / 2)",
+    "tanh-via-sigmoid": "tanh and sigmoid differ by a factor 2 in the argument: "
+    "tanh(z) = 2 sigmoid(2z) - 1 and sigmoid(z) = (1 + tanh(z / 2)) / 2; 2 sigmoid(z) - 1 is "
+    "tanh(z / 2), and sigmoid(2z) = (1 + tanh(z)) / 2",
+    "batch-max": "the max subtracted is the whole batch's: subtract each row's own max, "
+    "z - z.max(axis=1, keepdims=True); a row far below the batch's max (one sample at +800, "
+    "another at -800) otherwise underflows to 0 / 0",
+    "leaky-relu": "this is a leaky ReLU (a small slope a z for z < 0): ReLU is max(z, 0), "
+    "exactly 0 for every z <= 0",
+    "initialization": "a fresh network is drawn as the contract says: every weight from "
+    "np.random.default_rng(seed) (the same seed, the same network), at He's scale "
+    "normal * sqrt(2 / n_in)",
+    "l1-for-l2": "this is the L1 penalty, lam * sum(|w|) with gradient lam * sign(w): the L2 "
+    "penalty squares the weights, (lam / 2) * sum(w**2), and its gradient is lam * w",
     "other-derivative": "this is the other activation's derivative: sigmoid' = a (1 - a), "
     "tanh' = 1 - a^2, both from the output a",
     "activation-forgotten": "an activation is missing: a1 = f(z1) on the hidden layer, "
@@ -98,7 +110,8 @@ HINTS: dict[str, str] = {
     "shape": "the result's shape differs from the contract's",
     "dtype": "float32 in must give float32 out (no silent upcast to float64; a NumPy float64 "
     "scalar such as np.power(beta, t) or np.sqrt(2.0) upcasts a float32 array: keep such "
-    "constants Python floats)",
+    "constants Python floats); floats where the contract asks for floats (a one-hot of "
+    "0.0 / 1.0, not ints or booleans), an int where it asks for an int (a count)",
 }
 
 # codes from the most specific (a named mistake) to the most generic; a case lists its codes
@@ -106,6 +119,10 @@ HINTS: dict[str, str] = {
 SPECIFICITY = (
     "exp-sign",
     "tanh-via-sigmoid",
+    "batch-max",
+    "leaky-relu",
+    "l1-for-l2",
+    "initialization",
     "other-derivative",
     "activation-forgotten",
     "output-activation",
@@ -346,6 +363,9 @@ def compare_output(
     if got.shape == want.shape and close(got, want, case):
         if want.dtype == np.float32 and got.dtype != np.float32:
             return Comparison(False, ["dtype"], f"{name}: dtype {got.dtype} where float32 is asked")
+        kind = _kind_mismatch(got, want)
+        if kind:
+            return Comparison(False, ["dtype"], f"{name}: {kind}; the numbers themselves are right")
         return Comparison(True)
     exact: list[set[str]] = []  # the mistakes whose numbers this output shows exactly
     scaled: list[tuple[set[str], str, float]] = []  # ... times a telling factor
@@ -391,6 +411,17 @@ def compare_output(
     example = f"expected {_fmt(want)}, got {_fmt(got)}" + _first_wrong(got, want, case)
     detail = f"{name}: {note + '; ' if note else ''}{example}"
     return Comparison(False, codes, detail)
+
+
+def _kind_mismatch(got: np.ndarray, want: np.ndarray) -> str:
+    """Why the right numbers are of the wrong kind: integers or booleans where the contract
+    asks for floats (a one-hot of ints), or floats where it asks for an int (a count)."""
+    if want.dtype.kind == "f" and got.dtype.kind in "biu":
+        what = "booleans" if got.dtype.kind == "b" else "integers"
+        return f"{what} ({got.dtype}) where floats are asked"
+    if want.dtype.kind in "iu" and got.dtype.kind == "f":
+        return f"a float ({got.dtype}) where an integer is asked"
+    return ""
 
 
 def run_bug_models(models: tuple[BugModel, ...], case: Case) -> dict[str, list[dict[str, Any]]]:

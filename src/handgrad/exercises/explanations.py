@@ -92,7 +92,9 @@ from the labels seen (a batch may miss a class).
 
 ### Softmax
 softmax(z)_j = exp(z_j − m) / Σ_k exp(z_k − m) with m = max_k z_k, per row. Subtracting
-m changes nothing mathematically and keeps every exponential in (0, 1].
+m changes nothing mathematically and keeps every exponential in (0, 1]. Each row needs its
+own m (`z.max(axis=1, keepdims=True)`): one m for the whole batch leaves a row far below
+it with every exponential 0.
 
 ### Sigmoid and tanh
 σ(z) = 1 / (1 + e^{−z}); for z < 0 write it e^{z} / (1 + e^{z}) so nothing overflows.
@@ -298,8 +300,35 @@ flipped in 1 / (1 + e^{z}), and e^{−z} / (1 + e^{−z}) puts the wrong term on
 stable form for z < 0 is e^{z} / (1 + e^{z})).
 
 ### `tanh-via-sigmoid`
-tanh(z) = 2σ(2z) − 1: the sigmoid takes 2z. 2σ(z) − 1 is tanh(z/2), right in sign and
-at 0 but too flat.
+tanh and the sigmoid differ by a factor 2 in the argument: tanh(z) = 2σ(2z) − 1 and
+σ(z) = (1 + tanh(z/2)) / 2. For tanh, 2σ(z) − 1 is tanh(z/2), right in sign and at 0 but
+too flat, and σ(2z) alone (the 2 (·) − 1 left out) is (1 + tanh(z)) / 2, between 0 and 1.
+For the sigmoid, (1 + tanh(z)) / 2 is σ(2z), too steep.
+
+### `batch-max`
+The max subtracted before exp is the whole batch's, `z.max()`, where each row needs its
+own, `z.max(axis=1, keepdims=True)`. It passes while the rows are close, but a row far
+below the batch's max, [−800, −800, −800] beside [800, 0, 0], has every exponential
+underflow to 0: its softmax is 0 / 0 = NaN and its log-sum-exp log(0) = −inf.
+
+### `leaky-relu`
+A leaky ReLU, z for z > 0 and a small slope a·z below (a = 0.01, 0.1, 0.2 …), where ReLU
+is asked: max(z, 0) is exactly 0 for every z ≤ 0. Named for the usual slopes 0.01, 0.02,
+0.05, 0.1, 0.2 and 0.3.
+
+### `initialization`
+A fresh `NeuralNetwork` or `MultiClassNN` not drawn as its contract says: the weights must
+come from `np.random.default_rng(seed)` (two networks made with the same seed are the same;
+`np.random.randn` or `default_rng()` without the seed are not), at He's scale, normal ·
+√(2/n_in), the scale that keeps a ReLU layer's outputs about as large as its inputs. Unscaled
+draws (std 1) make the logits grow with every layer's width; Xavier's √(1/n_in) is 0.71 of
+He's. The check measures the first layer's std (known to 0.3 % from its 300 × 200 weights) and
+allows 10 %.
+
+### `l1-for-l2`
+The L1 penalty, λ Σ |w| with gradient λ sign(w) (or either with the 1/2), where the
+contract asks for L2: (λ/2) Σ w², whose gradient λ w shrinks each weight in proportion to
+its size instead of by a constant.
 
 ### `other-derivative`
 The derivative of the other activation, both given the output a: σ' = a (1 − a) for
@@ -340,6 +369,8 @@ argument. Most often a global variable stands in its place — a notebook's `W1`
 from an earlier cell, where the function should use its parameter — or another
 argument is used twice (`dz > 0` for the mask where `z > 0` is meant). Outputs that are
 constant (all zeros), not finite, or explained by a named mistake are not judged this way.
+For the classes, a fresh network with the same weights for seeds 0 and 1: the seed is not
+passed to `np.random.default_rng(seed)`.
 
 ### `not-an-array`
 A Python list (or tuple) where the contract asks for a NumPy array, e.g. from a list
@@ -369,12 +400,17 @@ then says "only in its last digits". Keep the old value and assign it back.
 
 ### `shape`
 The result's shape differs from the contract's — (N,) where (N, 1) is asked, a per-column
-loss where a number is asked, or a one-hot matrix sized by the labels seen.
+loss where a number is asked, a one-hot matrix sized by the labels seen, or `predict`
+returning a column (N, 1) where (N,) is asked (compared with labels (N,) it broadcasts into
+(N, N) and the accuracy is wrong).
 
 ### `dtype`
 float32 in, float64 out: something (a `float` literal array, `astype(float)`, a
 float64 mask) upcast the result. The contract keeps the input's dtype. Under NumPy 2 a
 NumPy float64 *scalar* upcasts too: `w * np.power(beta1, t)`, `w / np.sqrt(2.0)` or
 `np.float64(lr) * grad` give float64 for a float32 `w`, where the same constant as a
-Python float (`beta1 ** t`, `math.sqrt(2.0)`, `lr`) keeps float32.
+Python float (`beta1 ** t`, `math.sqrt(2.0)`, `lr`) keeps float32. Right numbers of the
+wrong kind are `dtype` too: a one-hot of ints or booleans where the contract asks for a
+float array, a parameter count as a float where it asks for an int, `predict` giving
+booleans or floats where it asks for integer classes.
 """

@@ -30,6 +30,13 @@ __all__ = ["Outcome", "run_case", "to_number_array", "CaseTimeout", "printable"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _STDLIB_DIR = sysconfig.get_paths()["stdlib"]
+# installed packages too: a gc callback of one (hypothesis has one) may run in the middle
+# of the answer, and must not be the frame the stop is raised in
+_NOT_THE_ANSWERS = (
+    _PACKAGE_DIR,
+    _STDLIB_DIR,
+    *{sysconfig.get_paths()[k] for k in ("purelib", "platlib")},
+)
 
 # text that reorders or redraws what a terminal shows: bidirectional overrides and isolates
 _BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
@@ -137,9 +144,9 @@ class _Deadline:
         self.previous_trace = sys.gettrace()
 
     def _answers(self, frame: Any) -> bool:
-        """A frame of the answer's code (not this package's, not the standard library's)."""
-        name = frame.f_code.co_filename
-        return not name.startswith((_PACKAGE_DIR, _STDLIB_DIR))
+        """A frame of the answer's code (not this package's, not the standard library's,
+        not an installed package's)."""
+        return not frame.f_code.co_filename.startswith(_NOT_THE_ANSWERS)
 
     def tracer(self, frame: Any, event: str, arg: Any) -> Any:
         if self.armed and event == "line" and self._answers(frame):
