@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import time
 
 import pytest
 
@@ -249,6 +250,44 @@ def test_a_worker_killed_mid_sweep_loses_nothing(tmp_path, own_dask_client, per_
     lost = [k for k in result.records if any(k in key for key in killed["keys"])]
     assert len(lost) >= (per_task or 1)  # a task's key names its trainings
     assert all(result.records[k]["pid"] != killed["pid"] for k in lost)
+    serial = run_sweep(grid, out=tmp_path / "serial", scheduler="serial", report=False)
+    assert measured(result) == measured(serial)
+
+
+@pytest.mark.slow
+def test_a_data_set_lost_with_its_only_worker_is_sent_again(tmp_path, own_dask_client):
+    """``scatter`` copies the data set only to the workers running at that moment; when that
+    copy dies, the scheduler cancels every task that needs it ("lost dependencies"). The sweep
+    scatters it again and sends the tasks again instead of recording them as failed."""
+    client = own_dask_client
+    grid = make_grid("iris", {"hidden": [8], "lr": [0.01, 0.03], "epochs": 5}, seeds="0-1")
+    scatter = client.scatter
+    holders = []
+
+    def kill_this_process():  # runs on the worker
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    def scatter_to_one_worker_then_kill_it(data, **options):
+        if holders:  # the sweep scattering again: as it would
+            return scatter(data, **options)
+        holders.append(sorted(client.scheduler_info(n_workers=-1)["workers"])[0])
+        futures = scatter(data, workers=holders, hash=False)
+        client.run(kill_this_process, workers=holders, on_error="ignore")
+        deadline = time.monotonic() + 120  # a cap; the loop ends when the scheduler notices
+        while futures[0].status == "finished" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert futures[0].status != "finished"  # the only copy is gone
+        return futures
+
+    client.scatter = scatter_to_one_worker_then_kill_it
+    try:
+        result = run_sweep(grid, out=tmp_path / "s", scheduler=client)
+    finally:
+        del client.scatter
+    assert len(holders) == 1
+    failed = {k: r.get("reason") for k, r in result.records.items() if r["status"] != "ok"}
+    assert failed == {}
+    assert result.ran == 4
     serial = run_sweep(grid, out=tmp_path / "serial", scheduler="serial", report=False)
     assert measured(result) == measured(serial)
 

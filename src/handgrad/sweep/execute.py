@@ -280,46 +280,68 @@ def run_dask(
     they are short (``batches.Batcher``; ``per_task`` fixes how many). Two tasks per worker
     thread are in flight, so a worker finds its next task waiting when it finishes one. A
     training that raises is retried in its task (``train_batch``); a worker lost mid-task
-    sends the task elsewhere (the scheduler's ``allowed-failures``). What still fails is
-    recorded with its reason. On Ctrl-C the remaining tasks are cancelled; what finished is
-    already on disk.
+    sends the task elsewhere (the scheduler's ``allowed-failures``). A task the scheduler
+    cancels because the data set's last copy died with its worker (``scatter`` sends it only
+    to the workers running at that moment) is sent again, with the data scattered anew, up to
+    ``max_retries`` times. What still fails is recorded with its reason. On Ctrl-C the
+    remaining tasks are cancelled; what finished is already on disk.
     """
     distributed = _distributed()
     slots = max(sum(client.nthreads().values()), 1)
     if progress is not None:
         progress.slots = slots
         progress.show()
-    # hash=False: a fresh key, never one an interrupted sweep is still releasing
-    [data] = client.scatter([dataset], broadcast=True, hash=False)
+
+    def scattered() -> Any:
+        # hash=False: a fresh key, never one an interrupted sweep is still releasing
+        [future] = client.scatter([dataset], broadcast=True, hash=False)
+        return future
+
+    data = scattered()
     run_id = uuid.uuid4().hex[:8]  # fresh task keys: nothing reused from an earlier sweep
     rows, features = dataset.frame.shape
     plan = Batcher(trials, rows, features, slots, per_task=per_task)
-    running: dict[Any, list[Trial]] = {}
+    running: dict[Any, tuple[list[Trial], int]] = {}  # future -> (its trials, times sent again)
     finished = distributed.as_completed()
+
+    def submit(batch: list[Trial], resent: int = 0) -> None:
+        configs = [t.config for t in batch]
+        again = f"-again{resent}" if resent else ""
+        key = f"train-{'+'.join(t.key for t in batch)}-{run_id}{again}"  # names its trials
+        future = client.submit(
+            train_batch, data, configs, max_retries, key=key, retries=max_retries
+        )
+        running[future] = (batch, resent)
+        finished.add(future)
 
     def submit_next() -> None:
         batch = plan.next_batch()
         if batch:
-            configs = [t.config for t in batch]
-            key = f"train-{'+'.join(t.key for t in batch)}-{run_id}"  # names its trials
-            future = client.submit(
-                train_batch, data, configs, max_retries, key=key, retries=max_retries
-            )
-            running[future] = batch
-            finished.add(future)
+            submit(batch)
 
     try:
         for _ in range(2 * slots):
             submit_next()
         for future in finished:
-            batch = running.pop(future)
+            batch, resent = running.pop(future)
             try:
                 # a result whose only copy died with its worker after the task finished is
                 # "lost", not failed: result() waits while the scheduler computes it again
                 results = future.result()
             except (KeyboardInterrupt, SystemExit):
                 raise
-            except BaseException as exc:  # noqa: BLE001 - erred after its retries, or cancelled
+            except distributed.client.FutureCancelledError as exc:
+                # only Ctrl-C cancels our tasks (below): the scheduler cancelled this one,
+                # because the data set it needs is gone (its workers died)
+                if resent >= max_retries:
+                    results = [(_error(exc), max_retries + 1)] * len(batch)
+                else:
+                    future.release()
+                    if data.status != "finished":
+                        data = scattered()
+                    submit(batch, resent + 1)
+                    continue
+            except BaseException as exc:  # noqa: BLE001 - erred after its retries
                 results = [(_error(exc), max_retries + 1)] * len(batch)
             future.release()
             for trial, (measured, _) in zip(batch, results):
