@@ -36,6 +36,7 @@ def float64_problem(
     if X.dtype.kind in "fiub":
         X = X.astype(np.float64)
     if not low:
+        _check_outputs(model, X, "on float64 input")
         return model, X, y, ""
     twin = _copy(model)
     _check_twin(twin, X)
@@ -150,12 +151,20 @@ def _check_twin(twin: Module, X: np.ndarray) -> None:
                 "(its module fixes the dtype somewhere the copy cannot change); finite "
                 "differences need float64"
             )
+    _check_outputs(twin, X, "on the float64 copy")
+
+
+def _check_outputs(model: Module, X: np.ndarray, where: str) -> None:
+    """Every layer's output on the batch is float64: a layer that rounds to float32 (or
+    float16) makes each loss value carry ~1e-7 (1e-3) of rounding, which no step of a
+    finite difference resolves to a float64 gradient's digits."""
     x = X
-    for label, layer in _layers(twin):  # a nested Sequential runs its layers in this order
+    for label, layer in _layers(model):  # a nested Sequential runs its layers in this order
         x = layer.forward(x)
         dtype = getattr(x, "dtype", None)
         if dtype != np.float64:
             raise TypeError(
-                f"gradcheck: {label} returns {dtype} on the float64 copy (it fixes its dtype "
-                "somewhere the copy cannot change); finite differences need float64"
+                f"gradcheck: {label} returns {dtype} {where} (it fixes its dtype somewhere "
+                "gradcheck cannot change); finite differences need float64 throughout: "
+                "make it compute in its input's dtype (x.dtype), or check it alone in float64"
             )

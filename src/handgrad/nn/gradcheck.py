@@ -67,7 +67,16 @@ from ._gradcheck_kinks import (
     shows_a_kink,
 )
 from ._gradcheck_report import GradcheckReport, ParamCheck
-from ._gradcheck_steps import REFINEMENTS, Probe, Step, evaluate, ladder, noise_by_step
+from ._gradcheck_steps import (
+    REFINEMENTS,
+    ROUNDING_SAFETY,
+    ULP,
+    Probe,
+    Step,
+    evaluate,
+    ladder,
+    noise_by_step,
+)
 from .constraints import Options, Real, check
 from .init import make_rng
 from .layers import Module
@@ -131,8 +140,8 @@ def _check_arrays(
                 f"gradcheck: {name} is {x.dtype}; finite differences need float64 arrays "
                 "(make float64 copies, build f on them, and check those)"
             )
+    base = _deterministic(f)  # L(θ), for the one-sided slopes of an entry that fails
     noise = noise_by_step(f, [x for _, x in named], rng, probe)
-    base = float(f())  # L(θ), for the one-sided slopes of an entry that fails
     rows = []
     for name, x in named:
         a = np.asarray(analytic[name], dtype=np.float64)
@@ -169,6 +178,25 @@ def _check_arrays(
                 row.record(idx, float(a[idx]), best.n, best.allowed)
         rows.append(row)
     return rows
+
+
+def _deterministic(f: Callable[[], float]) -> float:
+    """f() at θ, after checking that three calls agree to rounding: a loss that changes from
+    call to call (a dropout drawing a new mask in each forward, a layer keeping state between
+    calls) makes every finite difference noise, which the noise measure would turn into a
+    tolerance wide enough to pass any backward."""
+    values = [float(f()) for _ in range(3)]
+    spread = max(values) - min(values)
+    if not spread <= ROUNDING_SAFETY * ULP * max(abs(v) for v in values):
+        raise ValueError(
+            "gradcheck: the loss is not a function of the parameters alone: three evaluations "
+            f"at the same parameters gave {', '.join(f'{v:.17g}' for v in values)} (a layer "
+            "that draws random numbers in forward, as dropout does, or that keeps state "
+            "between calls). Finite differences need the same loss each time: fix the "
+            "randomness for the check (dropout off, or one mask drawn once and kept) and "
+            "check again"
+        )
+    return values[-1]
 
 
 def _clean(steps: list[Step], nearby: Nearby, smaller: Callable[..., list[Step]]) -> list[Step]:

@@ -1,0 +1,186 @@
+"""gradcheck across dtypes and with a learner's stateful layers: every combination gives a
+right verdict or an error naming the problem.
+
+- float16 / float32 / mixed-dtype models are checked on a float64 copy (the note says so),
+  correct ones PASS and wrong ones FAIL; integer, bool and float32 batches of a float64
+  model are read as float64.
+- A layer of a float64 model that returns float32 is named (before, it was checked through
+  float32 rounding: a wrong backward FAILED with 21 of 32 entries counted as "kinks").
+- A loss that changes from call to call (a learner's dropout drawing a new mask in each
+  forward) is an error: before, its noise widened every tolerance and a dropout whose
+  backward forgot the mask PASSED.
+- A learner's batch norm in training mode (the batch statistics depend on every sample) and
+  in evaluation mode, and a dropout with one fixed mask: correct ones PASS, the classic
+  mistakes FAIL.
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+
+import handgrad as hg
+
+
+def problem(dtype, seed=0, n=16):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    y = rng.integers(0, 2, n)
+    model = hg.mlp([3, 6, 2], "tanh", seed=seed, dtype=dtype)
+    return model, hg.SoftmaxCrossEntropyLoss(), X.astype(dtype), y
+
+
+def flip_one_bias(model, index=0):
+    """The model with one bias entry's sign flipped in layer ``index``'s backward."""
+
+    def backward(self, grad_y):
+        dx = hg.Linear.backward(self, grad_y)
+        self.bias.grad[1] *= -1.0
+        return dx
+
+    model[index].backward = types.MethodType(backward, model[index])
+    return model
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble])
+def test_every_float_dtype_is_checked_in_float64_and_says_so(dtype):
+    model, loss, X, y = problem(dtype)
+    before = [p.value.copy() for p in model.parameters()]
+    report = hg.gradcheck(model, loss, X, y)
+    assert report.passed, report.table()
+    name = np.dtype(dtype).name
+    assert (report.note == "") == (name == "float64")
+    if name != "float64":
+        assert f"the {name} model was checked on a float64 copy" in report.note
+    assert all(p.value.dtype == dtype for p in model.parameters())
+    assert all(np.array_equal(a, p.value) for a, p in zip(before, model.parameters()))
+    wrong = hg.gradcheck(flip_one_bias(model), loss, X, y)
+    assert not wrong.passed and [r.name for r in wrong.rows if not r.passed] == ["0.bias"]
+
+
+@pytest.mark.parametrize("kind", ["int64", "bool", "float32", "float16", "uint8"])
+def test_a_float64_model_reads_any_numeric_batch_as_float64(kind):
+    model, loss, X, y = problem(np.float64)
+    Xk = (np.abs(X) * 3).astype(kind)
+    assert hg.gradcheck(model, loss, Xk, y).passed
+    assert not hg.gradcheck(flip_one_bias(model), loss, Xk, y).passed
+
+
+def test_a_model_whose_parameters_differ_in_dtype_is_checked_on_one_float64_copy():
+    model, loss, X, y = problem(np.float64)
+    model[2].weight.value = model[2].weight.value.astype(np.float32)
+    model[2].weight.grad = model[2].weight.grad.astype(np.float32)
+    report = hg.gradcheck(model, loss, X, y)
+    assert report.passed and "float32 model was checked on a float64 copy" in report.note
+    assert not hg.gradcheck(flip_one_bias(model, 2), loss, X, y).passed
+
+
+class DownCast(hg.Module):
+    """A learner's tanh that returns float32 whatever comes in."""
+
+    def forward(self, x):
+        self.y = np.tanh(x).astype(np.float32)
+        return self.y
+
+    def backward(self, grad):
+        return grad * (1 - self.y.astype(grad.dtype) ** 2)
+
+
+def test_a_layer_of_a_float64_model_that_returns_float32_is_named():
+    model = hg.Sequential(hg.Linear(3, 4, seed=0), DownCast(), hg.Linear(4, 2, seed=1))
+    _, loss, X, y = problem(np.float64)
+    with pytest.raises(TypeError, match=r"layer 1 \(DownCast\) returns float32 on float64 input"):
+        hg.gradcheck(model, loss, X, y)
+
+
+class Dropout(hg.Module):
+    """A learner's inverted dropout; ``fresh`` draws a new mask in every forward (training
+    mode), else the first mask is kept."""
+
+    def __init__(self, p=0.5, fresh=True, forget_mask=False):
+        self.p, self.fresh, self.forget_mask = p, fresh, forget_mask
+        self.rng = np.random.default_rng(0)
+        self.mask = None
+
+    def forward(self, x):
+        if self.fresh or self.mask is None:
+            self.mask = (self.rng.random(x.shape) >= self.p) / (1 - self.p)
+        return x * self.mask
+
+    def backward(self, grad):
+        return grad if self.forget_mask else grad * self.mask
+
+
+@pytest.mark.parametrize("forget_mask", [False, True])
+def test_a_loss_that_changes_between_calls_is_an_error_not_a_verdict(forget_mask):
+    """Before: PASSED for the right backward and for the one that forgets the mask alike."""
+    _, loss, X, y = problem(np.float64)
+    model = hg.Sequential(hg.Linear(3, 6, seed=0), hg.Tanh(),
+                          Dropout(forget_mask=forget_mask), hg.Linear(6, 2, seed=1))  # fmt: skip
+    with pytest.raises(ValueError, match="not a function of the parameters alone.*dropout"):
+        hg.gradcheck(model, loss, X, y)
+    w = np.ones(3)
+    noisy = np.random.default_rng(1)
+    with pytest.raises(ValueError, match="not a function of the parameters alone"):
+        hg.gradcheck(lambda: float(w @ w + noisy.normal()), [w], [2 * w])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_dropout_with_its_mask_kept_is_checked(seed):
+    _, loss, X, y = problem(np.float64, seed)
+    for forget_mask, verdict in ((False, True), (True, False)):
+        model = hg.Sequential(hg.Linear(3, 6, seed=seed), hg.Tanh(),
+                              Dropout(0.3, fresh=False, forget_mask=forget_mask),
+                              hg.Linear(6, 2, seed=seed + 1))  # fmt: skip
+        assert hg.gradcheck(model, loss, X, y).passed is verdict
+
+
+class BatchNorm(hg.Module):
+    """A learner's batch norm over the batch axis; in training mode the running statistics
+    are updated at each forward (state that does not change the output)."""
+
+    def __init__(self, width, training=True, constant_stats=False, eps=1e-5):
+        self.gamma = hg.Parameter(np.linspace(0.5, 1.5, width), "gamma", regularize=False)
+        self.beta = hg.Parameter(np.linspace(-0.2, 0.2, width), "beta", regularize=False)
+        self.mean, self.var = np.full(width, 0.1), np.full(width, 2.0)
+        self.training, self.constant_stats, self.eps = training, constant_stats, eps
+
+    def forward(self, x):
+        if self.training:
+            mu, var = x.mean(axis=0), x.var(axis=0)
+            self.mean = 0.9 * self.mean + 0.1 * mu
+            self.var = 0.9 * self.var + 0.1 * var
+        else:
+            mu, var = self.mean, self.var
+        self.inv = 1 / np.sqrt(var + self.eps)
+        self.xhat = (x - mu) * self.inv
+        return self.gamma.value * self.xhat + self.beta.value
+
+    def backward(self, grad):
+        self.gamma.grad[...] = (grad * self.xhat).sum(axis=0)
+        self.beta.grad[...] = grad.sum(axis=0)
+        d = grad * self.gamma.value
+        if not self.training or self.constant_stats:  # the statistics taken as constants
+            return d * self.inv
+        n = d.shape[0]
+        return self.inv / n * (n * d - d.sum(axis=0) - self.xhat * (d * self.xhat).sum(axis=0))
+
+    def parameters(self):
+        return [self.gamma, self.beta]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_learners_batch_norm_in_both_modes(seed):
+    _, loss, X, y = problem(np.float64, seed)
+
+    def net(**kw):
+        return hg.Sequential(hg.Linear(3, 5, seed=seed), BatchNorm(5, **kw), hg.ReLU(),
+                             hg.Linear(5, 2, seed=seed + 1))  # fmt: skip
+
+    assert hg.gradcheck(net(training=True), loss, X, y).passed
+    assert hg.gradcheck(net(training=False), loss, X, y).passed
+    # the classic mistake: the batch statistics' own dependence on x left out
+    wrong = hg.gradcheck(net(training=True, constant_stats=True), loss, X, y)
+    assert not wrong.passed and not wrong.rows[0].passed
