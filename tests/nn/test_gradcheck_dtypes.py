@@ -184,3 +184,33 @@ def test_a_learners_batch_norm_in_both_modes(seed):
     # the classic mistake: the batch statistics' own dependence on x left out
     wrong = hg.gradcheck(net(training=True, constant_stats=True), loss, X, y)
     assert not wrong.passed and not wrong.rows[0].passed
+
+
+class CastInside(hg.Module):
+    """A learner's tanh that computes in float32 and returns float64: before, a weight
+    gradient entry with its sign flipped PASSED (the float32 staircase in the loss was taken
+    for kinks) in 22 of 60 cases, e.g. an entry of -0.153 with 4.7e-5 allowed."""
+
+    def forward(self, x):
+        self.y = np.tanh(x.astype(np.float32)).astype(np.float64)
+        return self.y
+
+    def backward(self, grad):
+        return grad * (1 - self.y**2)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_layer_that_rounds_inside_is_named(dtype):
+    model = hg.Sequential(hg.Linear(3, 6, seed=0, dtype=dtype), CastInside(),
+                          hg.Linear(6, 2, seed=1, dtype=dtype))  # fmt: skip
+    _, loss, X, y = problem(np.float64)
+    with pytest.raises(TypeError, match=r"layer 1 \(CastInside\) rounds its output to float32"):
+        hg.gradcheck(model, loss, X, y)
+
+
+def test_a_function_computed_in_float32_is_an_error():
+    w = np.linspace(0.3, 1.7, 5)
+    with pytest.raises(TypeError, match="the loss is computed in float32"):
+        hg.gradcheck(lambda: float(np.sum(w.astype(np.float32) ** 2)), [w], [2 * w])
+    # integer-valued losses (a step function) and float64 losses are not flagged
+    assert hg.gradcheck(lambda: float(np.sum(w**2)), [w], [2 * w]).passed

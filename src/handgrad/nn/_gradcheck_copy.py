@@ -37,9 +37,11 @@ def float64_problem(
         X = X.astype(np.float64)
     if not low:
         _check_outputs(model, X, "on float64 input")
+        _check_precision(model, X)
         return model, X, y, ""
     twin = _copy(model)
     _check_twin(twin, X)
+    _check_precision(twin, X)
     return twin, X, y, NOTE.format(dtype="/".join(low))
 
 
@@ -152,6 +154,41 @@ def _check_twin(twin: Module, X: np.ndarray) -> None:
                 "differences need float64"
             )
     _check_outputs(twin, X, "on the float64 copy")
+
+
+def _check_precision(model: Module, X: np.ndarray) -> None:
+    """No layer rounds inside: a layer whose float64 output is made of float16 or float32
+    numbers (it casts down inside, ``x.astype(np.float32)``, and back up) turns the loss into
+    a staircase whose steps look like kinks everywhere, so a wrong backward is excused as
+    one. Seen by moving every parameter by ~1 % along a random direction: the output values
+    that change are all float16 (float32) numbers, and not all integers (a step function)."""
+    arrays = [p.value for p in model.parameters()]
+    originals = [x.copy() for x in arrays]
+    rng = np.random.default_rng(0)
+    before = layer_outputs(model, X)
+    try:
+        for x, x0 in zip(arrays, originals):
+            x[...] = x0 + 1e-2 * (np.abs(x0) + 1e-2) * rng.uniform(-1.0, 1.0, x0.shape)
+        with np.errstate(all="ignore"):
+            after = layer_outputs(model, X)
+    finally:
+        for x, x0 in zip(arrays, originals):
+            x[...] = x0
+    for (label, _), old, new in zip(_layers(model), before, after):
+        moved = np.asarray(new)[np.asarray(old) != np.asarray(new)]
+        if moved.size == 0 or np.all(moved == np.round(moved)):
+            continue
+        for low in (np.float16, np.float32):
+            with np.errstate(all="ignore"):
+                exact = np.all(moved.astype(low).astype(np.float64) == moved)
+            if exact:
+                raise TypeError(
+                    f"gradcheck: {label} rounds its output to {np.dtype(low).name} (it returns "
+                    f"float64 arrays, but every value it computes is a {np.dtype(low).name} "
+                    "number: a cast inside it); the rounding makes the loss a staircase "
+                    "whose steps finite differences take for kinks: make it compute in its "
+                    "input's dtype (x.dtype)"
+                )
 
 
 def _check_outputs(model: Module, X: np.ndarray, where: str) -> None:

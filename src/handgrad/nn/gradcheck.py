@@ -141,6 +141,7 @@ def _check_arrays(
                 "(make float64 copies, build f on them, and check those)"
             )
     base = _deterministic(f)  # L(θ), for the one-sided slopes of an entry that fails
+    _full_precision(f, [x for _, x in named], base)
     noise = noise_by_step(f, [x for _, x in named], rng, probe)
     rows = []
     for name, x in named:
@@ -197,6 +198,32 @@ def _deterministic(f: Callable[[], float]) -> float:
             "check again"
         )
     return values[-1]
+
+
+def _full_precision(f: Callable[[], float], arrays: list[np.ndarray], base: float) -> None:
+    """f is not computed in float32 (or float16): its values at θ and at θ moved ~1 % along a
+    random direction are not both such numbers. A loss rounded to float32 is a staircase of
+    steps ~1e-7 of the loss, which finite differences take for kinks or noise."""
+    originals = [x.copy() for x in arrays]
+    rng = np.random.default_rng(0)
+    try:
+        for x, x0 in zip(arrays, originals):
+            x[...] = x0 + 1e-2 * (np.abs(x0) + 1e-2) * rng.uniform(-1.0, 1.0, x0.shape)
+        with np.errstate(all="ignore"):
+            moved = float(f())
+    finally:
+        for x, x0 in zip(arrays, originals):
+            x[...] = x0
+    values = np.array([base, moved])
+    if moved == base or np.all(values == np.round(values)) or not np.all(np.isfinite(values)):
+        return
+    with np.errstate(all="ignore"):
+        if np.all(values.astype(np.float32).astype(np.float64) == values):
+            raise TypeError(
+                "gradcheck: the loss is computed in float32 (its values are float32 numbers: "
+                f"{base!r}, {moved!r}); finite differences need it in float64: compute it "
+                "from the float64 arrays without casting them down"
+            )
 
 
 def _clean(steps: list[Step], nearby: Nearby, smaller: Callable[..., list[Step]]) -> list[Step]:
