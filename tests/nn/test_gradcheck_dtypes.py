@@ -214,3 +214,26 @@ def test_a_function_computed_in_float32_is_an_error():
         hg.gradcheck(lambda: float(np.sum(w.astype(np.float32) ** 2)), [w], [2 * w])
     # integer-valued losses (a step function) and float64 losses are not flagged
     assert hg.gradcheck(lambda: float(np.sum(w**2)), [w], [2 * w]).passed
+
+
+class AddingLinear(hg.Linear):
+    """A learner's Linear whose backward adds to .grad (``+=``) instead of overwriting it:
+    right only after a zero_grad, which handgrad's training loop does not call. Before, a
+    fresh model (gradients all zero) PASSED."""
+
+    def backward(self, grad_y):
+        self.weight.grad += self._x.T @ grad_y
+        self.bias.grad += grad_y.sum(axis=0)
+        return grad_y @ self.weight.value.T
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_backward_that_adds_to_grad_fails_and_is_named(dtype):
+    _, loss, X, y = problem(np.float64)
+    layer = AddingLinear(3, 2, seed=0, dtype=dtype)
+    model = hg.Sequential(hg.Linear(3, 3, seed=1, dtype=dtype), hg.Tanh(), layer)
+    report = hg.gradcheck(model, loss, X, y)
+    assert not report.passed and [r.name for r in report.rows if not r.passed][:1] == ["2.weight"]
+    assert "adds to .grad instead of overwriting it" in report.summary()
+    model = hg.Sequential(hg.Linear(3, 3, seed=1, dtype=dtype), hg.Tanh(), hg.Linear(3, 2, seed=0, dtype=dtype))
+    assert "adds to .grad" not in hg.gradcheck(model, loss, X, y).summary()
