@@ -235,5 +235,6 @@ def test_a_backward_that_adds_to_grad_fails_and_is_named(dtype):
     report = hg.gradcheck(model, loss, X, y)
     assert not report.passed and [r.name for r in report.rows if not r.passed][:1] == ["2.weight"]
     assert "adds to .grad instead of overwriting it" in report.summary()
-    model = hg.Sequential(hg.Linear(3, 3, seed=1, dtype=dtype), hg.Tanh(), hg.Linear(3, 2, seed=0, dtype=dtype))
+    right = hg.Linear(3, 2, seed=0, dtype=dtype)
+    model = hg.Sequential(hg.Linear(3, 3, seed=1, dtype=dtype), hg.Tanh(), right)
     assert "adds to .grad" not in hg.gradcheck(model, loss, X, y).summary()
