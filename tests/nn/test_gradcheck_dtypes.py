@@ -238,3 +238,58 @@ def test_a_backward_that_adds_to_grad_fails_and_is_named(dtype):
     right = hg.Linear(3, 2, seed=0, dtype=dtype)
     model = hg.Sequential(hg.Linear(3, 3, seed=1, dtype=dtype), hg.Tanh(), right)
     assert "adds to .grad" not in hg.gradcheck(model, loss, X, y).summary()
+
+
+class Fragile(hg.Module):
+    """y = s * x, raising (as a Linear does on an overflowed input) once s leaves [0.99, 1.01]:
+    the precision checks move it by ~1 %, gradcheck's steps by 3e-3 at most."""
+
+    def __init__(self):
+        self.s = hg.Parameter(np.ones(3), "s")
+
+    def forward(self, x):
+        if np.any(np.abs(self.s.value - 1.0) > 0.005):
+            raise ValueError("Fragile input contains inf")
+        self.x = x
+        return x * self.s.value
+
+    def backward(self, grad):
+        self.s.grad[...] = (grad * self.x).sum(axis=0)
+        return grad * self.s.value
+
+    def parameters(self):
+        return [self.s]
+
+
+def test_the_precision_checks_tolerate_a_move_that_overflows():
+    _, loss, X, y = problem(np.float64)
+    model = hg.Sequential(Fragile(), hg.Linear(3, 2, seed=0))
+    assert hg.gradcheck(model, loss, X, y).passed
+    w = np.ones(3)
+
+    def f():
+        if np.any(np.abs(w - 1.0) > 0.005):
+            raise ValueError("overflow")
+        return float(np.sum(w**3))
+
+    assert hg.gradcheck(f, [w], [3 * w**2]).passed
+
+
+class InPlaceDoubling(hg.Module):
+    """A learner's layer y = 2x that changes its input in place (``x *= 2``)."""
+
+    def forward(self, x):
+        x *= 2.0
+        return x
+
+    def backward(self, grad):
+        return 2.0 * grad
+
+
+def test_a_layer_that_changes_the_batch_in_place_is_named_as_a_possible_cause():
+    model = hg.Sequential(InPlaceDoubling(), hg.Linear(3, 2, seed=0))
+    _, loss, X, y = problem(np.float64)
+    X0 = X.copy()
+    with pytest.raises(ValueError, match="changes its input in place"):
+        hg.gradcheck(model, loss, X, y)
+    assert np.array_equal(X, X0)  # the check works on its own copy of the batch
