@@ -9,14 +9,16 @@ float32) gets an error naming it.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from .layers import Module, Parameter, Sequential
 
-__all__ = ["float64_problem", "layer_outputs", "named_parameters"]
+__all__ = ["float64_problem", "layer_outputs", "named_parameters", "nudged"]
+T = TypeVar("T")
 
 NOTE = "the {dtype} model was checked on a float64 copy of it and of the batch (itself untouched)"
 
@@ -156,26 +158,33 @@ def _check_twin(twin: Module, X: np.ndarray) -> None:
     _check_outputs(twin, X, "on the float64 copy")
 
 
+def nudged(arrays: list[np.ndarray], look: Callable[[], T]) -> T | None:
+    """``look()`` with every array moved by ~1 % (plus 1e-4) along a random direction, the
+    arrays restored after; None if it raised on an overflow there (weights ~1e150)."""
+    originals = [x.copy() for x in arrays]
+    rng = np.random.default_rng(0)
+    try:
+        for x, x0 in zip(arrays, originals):
+            x[...] = x0 + 1e-2 * (np.abs(x0) + 1e-2) * rng.uniform(-1.0, 1.0, x0.shape)
+        with np.errstate(all="ignore"):
+            return look()
+    except (ValueError, ArithmeticError):
+        return None
+    finally:
+        for x, x0 in zip(arrays, originals):
+            x[...] = x0
+
+
 def _check_precision(model: Module, X: np.ndarray) -> None:
     """No layer rounds inside: a layer whose float64 output is made of float16 or float32
     numbers (it casts down inside, ``x.astype(np.float32)``, and back up) turns the loss into
     a staircase whose steps look like kinks everywhere, so a wrong backward is excused as
     one. Seen by moving every parameter by ~1 % along a random direction: the output values
     that change are all float16 (float32) numbers, and not all integers (a step function)."""
-    arrays = [p.value for p in model.parameters()]
-    originals = [x.copy() for x in arrays]
-    rng = np.random.default_rng(0)
     before = layer_outputs(model, X)
-    try:
-        for x, x0 in zip(arrays, originals):
-            x[...] = x0 + 1e-2 * (np.abs(x0) + 1e-2) * rng.uniform(-1.0, 1.0, x0.shape)
-        with np.errstate(all="ignore"):
-            after = layer_outputs(model, X)
-    except (ValueError, ArithmeticError):  # the move overflowed (weights ~1e4): no verdict
+    after = nudged([p.value for p in model.parameters()], lambda: layer_outputs(model, X))
+    if after is None:
         return
-    finally:
-        for x, x0 in zip(arrays, originals):
-            x[...] = x0
     for (label, _), old, new in zip(_layers(model), before, after):
         moved = np.asarray(new)[np.asarray(old) != np.asarray(new)]
         if moved.size == 0 or np.all(moved == np.round(moved)):

@@ -57,7 +57,7 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._gradcheck_copy import float64_problem, layer_outputs, named_parameters
+from ._gradcheck_copy import float64_problem, layer_outputs, named_parameters, nudged
 from ._gradcheck_kinks import (
     Nearby,
     at_a_kink,
@@ -208,19 +208,10 @@ def _full_precision(f: Callable[[], float], arrays: list[np.ndarray], base: floa
     """f is not computed in float32 (or float16): its values at θ and at θ moved ~1 % along a
     random direction are not both such numbers. A loss rounded to float32 is a staircase of
     steps ~1e-7 of the loss, which finite differences take for kinks or noise."""
-    originals = [x.copy() for x in arrays]
-    rng = np.random.default_rng(0)
-    try:
-        for x, x0 in zip(arrays, originals):
-            x[...] = x0 + 1e-2 * (np.abs(x0) + 1e-2) * rng.uniform(-1.0, 1.0, x0.shape)
-        with np.errstate(all="ignore"):
-            moved = float(f())
-    except (ValueError, ArithmeticError):  # the move overflowed (weights ~1e4): no verdict
+    moved = nudged(arrays, f)
+    if moved is None:
         return
-    finally:
-        for x, x0 in zip(arrays, originals):
-            x[...] = x0
-    values = np.array([base, moved])
+    values = np.array([base, float(moved)])
     if moved == base or np.all(values == np.round(values)) or not np.all(np.isfinite(values)):
         return
     with np.errstate(all="ignore"):
