@@ -29,8 +29,15 @@ See docs/gradcheck.md.
     gradcheck(f, params, grads)        any callable f() -> scalar that reads the float64
                                        arrays in ``params`` (dict or list); ``grads`` are the
                                        analytic gradients to verify, shaped like ``params``
-    gradcheck(model, loss, X, y)       a Module with a Loss on one batch; a float32 model is
-                                       checked on a float64 copy (the model is untouched)
+    gradcheck(model, loss, X, y)       a Module with a Loss on one batch; a float16/float32/
+                                       mixed model is checked on a float64 copy (the model is
+                                       untouched); the gradients checked are those of a second
+                                       backward pass (a backward adding to .grad FAILS)
+
+Refused with an error naming the problem, since no finite difference can judge them: a loss
+that changes between calls at the same θ (a dropout drawing new masks), a layer returning
+float32 or rounding to float32/float16 inside (its staircase looks like kinks), a callable
+``f`` computed in float32.
 
 Kinks (``_gradcheck_kinks``): at a kink the finite difference measures the mean of two
 slopes, not the one backward took, so such an entry is counted as a kink and not checked.
