@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 
 from .layers import Module, Parameter, Sequential
 
-__all__ = ["float64_problem", "layer_outputs", "named_parameters", "nudged"]
+__all__ = ["check_backward", "float64_problem", "layer_outputs", "named_parameters", "nudged"]
 T = TypeVar("T")
 
 NOTE = "the {dtype} model was checked on a float64 copy of it and of the batch (itself untouched)"
@@ -186,8 +186,12 @@ def _check_precision(model: Module, X: np.ndarray) -> None:
     if after is None:
         return
     for (label, _), old, new in zip(_layers(model), before, after):
-        moved = np.asarray(new)[np.asarray(old) != np.asarray(new)]
-        if moved.size == 0 or np.all(moved == np.round(moved)):
+        old, new = np.asarray(old), np.asarray(new)
+        if new.shape != old.shape or new.size == 0:
+            continue
+        moved = new[old != new]
+        moved = moved[(moved != np.round(moved)) & (np.abs(moved) > 1e-8 * np.abs(new).max())]
+        if moved.size == 0:  # nothing moved, or integers (a step), or residues of 0 sums
             continue
         for low in (np.float16, np.float32):
             with np.errstate(all="ignore"):
@@ -200,6 +204,60 @@ def _check_precision(model: Module, X: np.ndarray) -> None:
                     "whose steps finite differences take for kinks: make it compute in its "
                     "input's dtype (x.dtype)"
                 )
+
+
+def check_backward(model: Module, loss: Any, X: np.ndarray, y: np.ndarray) -> None:
+    """Backward computes in float64: each layer's dL/dx and each parameter's .grad is a
+    float64 array and not made of float32 numbers, at parameters nudged ~1 % (at θ itself a
+    zero layer or a logit of exactly 0 can make every value a short binary fraction). A
+    backward that returns or computes in float32 is right math rounded to 1e-7; in sums that
+    cancel the rounding grows, and the check FAILED it (17 of 20 correct networks with a
+    tanh whose backward returned float32). The parameters' .grad are restored."""
+    layers = _layers(model)
+    params = [p for _, layer in layers for p in layer.parameters()]
+    kept = [p.grad.copy() for p in params]
+
+    def backward_pass() -> list[tuple[str, Any]]:
+        loss.forward(model.forward(X), y)
+        grad, found = loss.backward(), []
+        for label, layer in reversed(layers):
+            grad = layer.backward(grad)
+            found.append((f"{label}'s backward returns", grad))
+            found += [
+                (f"{label}'s backward computes .grad of its parameter {k} in", p.grad)
+                for k, p in enumerate(layer.parameters())
+            ]
+        return [(what, np.array(a, copy=True) if a is not None else a) for what, a in found]
+
+    try:
+        found = nudged([p.value for p in params], backward_pass)
+    finally:
+        for p, g in zip(params, kept):
+            p.grad = g
+    arrays = [(what, a) for what, a in found or [] if isinstance(a, np.ndarray)]
+    arrays = [(what, a) for what, a in arrays if a.dtype.kind == "f" and a.size]
+    with np.errstate(all="ignore"):
+        scale = max([float(np.nanmax(np.abs(a))) for _, a in arrays], default=0.0)
+    for what, a in arrays:
+        _full_precision_array(a, what, scale)
+
+
+def _full_precision_array(a: np.ndarray, what: str, scale: float) -> None:
+    """``a`` is float64, and its non-integer values above 1e-8 of ``scale`` (the largest
+    gradient of the pass) are not all float32 numbers. Smaller ones are left out: an entry
+    that sums to 0 by symmetry (a bias before a batch norm) is a rounding residue, a multiple
+    of a power of two with few bits, as a float32 number is."""
+    low = None if a.dtype == np.float64 else a.dtype
+    if low is None:
+        sizable = a[(a != np.round(a)) & (np.abs(a) > 1e-8 * scale)]
+        if sizable.size and np.all(sizable.astype(np.float32) == sizable):
+            low = np.dtype(np.float32)
+    if low is not None:
+        raise TypeError(
+            f"gradcheck: {what} {low} on float64 input; finite differences resolve a float64 "
+            "gradient to far more digits than that rounding keeps: make it compute in its "
+            "gradient's dtype (grad.dtype)"
+        )
 
 
 def _check_outputs(model: Module, X: np.ndarray, where: str) -> None:

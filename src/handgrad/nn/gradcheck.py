@@ -64,7 +64,13 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._gradcheck_copy import float64_problem, layer_outputs, named_parameters, nudged
+from ._gradcheck_copy import (
+    check_backward,
+    float64_problem,
+    layer_outputs,
+    named_parameters,
+    nudged,
+)
 from ._gradcheck_kinks import (
     Nearby,
     at_a_kink,
@@ -290,6 +296,7 @@ def gradcheck(
 
         # twice: a backward that adds to .grad instead of overwriting it (the protocol) is
         # right after a zero_grad only; its second pass holds twice the gradient and FAILS
+        check_backward(model, loss, X, y)
         first, second = gradients(), gradients()
         if any(not np.allclose(a, b, 1e-9, 0.0, equal_nan=True) for a, b in zip(first, second)):
             note = "; ".join(filter(None, [note, ACCUMULATES]))
