@@ -216,6 +216,7 @@ def check_backward(model: Module, loss: Any, X: np.ndarray, y: np.ndarray) -> No
     layers = _layers(model)
     params = [p for _, layer in layers for p in layer.parameters()]
     kept = [p.grad.copy() for p in params]
+    names = {id(p): name for name, p in named_parameters(model)}
 
     def backward_pass() -> list[tuple[str, Any]]:
         loss.forward(model.forward(X), y)
@@ -224,8 +225,9 @@ def check_backward(model: Module, loss: Any, X: np.ndarray, y: np.ndarray) -> No
             grad = layer.backward(grad)
             found.append((f"{label}'s backward returns", grad))
             found += [
-                (f"{label}'s backward computes .grad of its parameter {k} in", p.grad)
-                for k, p in enumerate(layer.parameters())
+                (f"{label}'s backward computes {names[id(p)]}.grad in", p.grad)
+                for p in layer.parameters()
+                if p.value.dtype == np.float64  # else gradcheck names the parameter itself
             ]
         return [(what, np.array(a, copy=True) if a is not None else a) for what, a in found]
 
