@@ -206,52 +206,42 @@ def _check_precision(model: Module, X: np.ndarray) -> None:
                 )
 
 
-def check_backward(model: Module, loss: Any, X: np.ndarray, y: np.ndarray) -> None:
-    """Backward computes in float64: each layer's dL/dx and each parameter's .grad is a
-    float64 array and not made of float32 numbers, at parameters nudged ~1 % (at θ itself a
-    zero layer or a logit of exactly 0 can make every value a short binary fraction). A
-    backward that returns or computes in float32 is right math rounded to 1e-7; in sums that
-    cancel the rounding grows, and the check FAILED it (17 of 20 correct networks with a
-    tanh whose backward returned float32). The parameters' .grad are restored."""
+def check_backward(model: Module, X: np.ndarray) -> None:
+    """Backward computes in float64: each layer, given a random dL/dy (full 53-bit numbers)
+    after a forward on X, returns a float64 dL/dx and writes float64 .grad values that are
+    not all float32 numbers. A backward that returns or computes in float32 is right math
+    rounded to 1e-7; in sums that cancel the rounding grows, and the check FAILED it (17 of
+    20 correct networks with a tanh whose backward returned float32). The upstream gradient
+    is random, not the loss's, whose saturated or fitted terms (p - y ~ 1e-16) carry only a
+    few bits, as float32 numbers do. The parameters' .grad are restored."""
     layers = _layers(model)
     params = [p for _, layer in layers for p in layer.parameters()]
-    kept = [p.grad.copy() for p in params]
+    kept = [(p.grad, p.grad.copy()) for p in params]
     names = {id(p): name for name, p in named_parameters(model)}
-
-    def backward_pass() -> list[tuple[str, Any]]:
-        loss.forward(model.forward(X), y)
-        grad, found = loss.backward(), []
-        for label, layer in reversed(layers):
-            grad = layer.backward(grad)
-            found.append((f"{label}'s backward returns", grad))
-            found += [
-                (f"{label}'s backward computes {names[id(p)]}.grad in", p.grad)
-                for p in layer.parameters()
-                if p.value.dtype == np.float64  # else gradcheck names the parameter itself
-            ]
-        return [(what, np.array(a, copy=True) if a is not None else a) for what, a in found]
-
+    rng = np.random.default_rng(0)
     try:
-        found = nudged([p.value for p in params], backward_pass)
+        for (label, layer), y in zip(layers, layer_outputs(model, X)):
+            dx = layer.backward(rng.standard_normal(np.shape(y)))
+            _full_precision_array(dx, f"{label}'s backward returns")
+            for p in layer.parameters():
+                if p.value.dtype == np.float64:  # else gradcheck names the parameter itself
+                    _full_precision_array(
+                        p.grad, f"{label}'s backward computes {names[id(p)]}.grad in"
+                    )
     finally:
-        for p, g in zip(params, kept):
-            p.grad = g
-    arrays = [(what, a) for what, a in found or [] if isinstance(a, np.ndarray)]
-    arrays = [(what, a) for what, a in arrays if a.dtype.kind == "f" and a.size]
-    with np.errstate(all="ignore"):
-        scale = max([float(np.nanmax(np.abs(a))) for _, a in arrays], default=0.0)
-    for what, a in arrays:
-        _full_precision_array(a, what, scale)
+        for p, (grad, values) in zip(params, kept):
+            p.grad = grad
+            grad[...] = values
 
 
-def _full_precision_array(a: np.ndarray, what: str, scale: float) -> None:
-    """``a`` is float64, and its non-integer values above 1e-8 of ``scale`` (the largest
-    gradient of the pass) are not all float32 numbers. Smaller ones are left out: an entry
-    that sums to 0 by symmetry (a bias before a batch norm) is a rounding residue, a multiple
-    of a power of two with few bits, as a float32 number is."""
+def _full_precision_array(a: Any, what: str) -> None:
+    """``a`` (if a float array) is float64, and its non-integer values above 1e-8 of its
+    largest are not all float32 numbers (smaller ones may be residues of sums that are 0)."""
+    if not isinstance(a, np.ndarray) or a.dtype.kind != "f" or a.size == 0:
+        return
     low = None if a.dtype == np.float64 else a.dtype
     if low is None:
-        sizable = a[(a != np.round(a)) & (np.abs(a) > 1e-8 * scale)]
+        sizable = a[(a != np.round(a)) & (np.abs(a) > 1e-8 * np.nanmax(np.abs(a)))]
         if sizable.size and np.all(sizable.astype(np.float32) == sizable):
             low = np.dtype(np.float32)
     if low is not None:
