@@ -36,8 +36,9 @@ See docs/gradcheck.md.
 
 Refused with an error naming the problem, since no finite difference can judge them: a loss
 that changes between calls at the same θ (a dropout drawing new masks), a layer returning
-float32 or rounding to float32/float16 inside (its staircase looks like kinks), a callable
-``f`` computed in float32.
+float32 or rounding to float32/float16 inside (its staircase looks like kinks), a backward
+returning or computing in float32 (its rounding FAILS right math), a callable ``f``
+computed in float32.
 
 Kinks (``_gradcheck_kinks``): at a kink the finite difference measures the mean of two
 slopes, not the one backward took, so such an entry is counted as a kink and not checked.
