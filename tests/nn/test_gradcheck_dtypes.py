@@ -208,14 +208,6 @@ def test_a_layer_that_rounds_inside_is_named(dtype):
         hg.gradcheck(model, loss, X, y)
 
 
-def test_a_function_computed_in_float32_is_an_error():
-    w = np.linspace(0.3, 1.7, 5)
-    with pytest.raises(TypeError, match="the loss is computed in float32"):
-        hg.gradcheck(lambda: float(np.sum(w.astype(np.float32) ** 2)), [w], [2 * w])
-    # integer-valued losses (a step function) and float64 losses are not flagged
-    assert hg.gradcheck(lambda: float(np.sum(w**2)), [w], [2 * w]).passed
-
-
 class AddingLinear(hg.Linear):
     """A learner's Linear whose backward adds to .grad (``+=``) instead of overwriting it:
     right only after a zero_grad, which handgrad's training loop does not call. Before, a
@@ -265,14 +257,6 @@ def test_the_precision_checks_tolerate_a_move_that_overflows():
     _, loss, X, y = problem(np.float64)
     model = hg.Sequential(Fragile(), hg.Linear(3, 2, seed=0))
     assert hg.gradcheck(model, loss, X, y).passed
-    w = np.ones(3)
-
-    def f():
-        if np.any(np.abs(w - 1.0) > 0.005):
-            raise ValueError("overflow")
-        return float(np.sum(w**3))
-
-    assert hg.gradcheck(f, [w], [3 * w**2]).passed
 
 
 class InPlaceDoubling(hg.Module):

@@ -37,8 +37,7 @@ See docs/gradcheck.md.
 Refused with an error naming the problem, since no finite difference can judge them: a loss
 that changes between calls at the same θ (a dropout drawing new masks), a layer returning
 float32 or rounding to float32/float16 inside (its staircase looks like kinks), a backward
-returning or computing in float32 (its rounding FAILS right math), a callable ``f``
-computed in float32.
+returning or computing in float32 (its rounding FAILS right math).
 
 Kinks (``_gradcheck_kinks``): at a kink the finite difference measures the mean of two
 slopes, not the one backward took, so such an entry is counted as a kink and not checked.
@@ -70,7 +69,6 @@ from ._gradcheck_copy import (
     float64_problem,
     layer_outputs,
     named_parameters,
-    nudged,
 )
 from ._gradcheck_kinks import (
     Nearby,
@@ -159,7 +157,6 @@ def _check_arrays(
                 "(make float64 copies, build f on them, and check those)"
             )
     base = _deterministic(f)  # L(θ), for the one-sided slopes of an entry that fails
-    _full_precision(f, [x for _, x in named], base)
     noise = noise_by_step(f, [x for _, x in named], rng, probe)
     rows = []
     for name, x in named:
@@ -216,25 +213,6 @@ def _deterministic(f: Callable[[], float]) -> float:
             "once and kept) and check again"
         )
     return values[-1]
-
-
-def _full_precision(f: Callable[[], float], arrays: list[np.ndarray], base: float) -> None:
-    """f is not computed in float32 (or float16): its values at θ and at θ moved ~1 % along a
-    random direction are not both such numbers. A loss rounded to float32 is a staircase of
-    steps ~1e-7 of the loss, which finite differences take for kinks or noise."""
-    moved = nudged(arrays, f)
-    if moved is None:
-        return
-    values = np.array([base, float(moved)])
-    if moved == base or np.all(values == np.round(values)) or not np.all(np.isfinite(values)):
-        return
-    with np.errstate(all="ignore"):
-        if np.all(values.astype(np.float32).astype(np.float64) == values):
-            raise TypeError(
-                "gradcheck: the loss is computed in float32 (its values are float32 numbers: "
-                f"{base!r}, {moved!r}); finite differences need it in float64: compute it "
-                "from the float64 arrays without casting them down"
-            )
 
 
 def _clean(steps: list[Step], nearby: Nearby, smaller: Callable[..., list[Step]]) -> list[Step]:
