@@ -335,3 +335,10 @@ def test_short_binary_fractions_at_theta_are_not_taken_for_float32(n):
         p.value[...] = 0.0
     report = hg.gradcheck(model, hg.BCEWithLogitsLoss(), X, y)
     assert report.passed, report.table()
+
+
+def test_a_loss_that_is_not_finite_is_an_error_not_a_fail():
+    """Before: FAILED, "infinitely the allowed error", naming the backward as wrong."""
+    w = np.ones(2)
+    with pytest.raises(ValueError, match="the loss is nan at the parameters given"):
+        hg.gradcheck(lambda: float("nan") * float(w[0]), [w], [w])

@@ -202,8 +202,13 @@ def _deterministic(f: Callable[[], float]) -> float:
     calls) makes every finite difference noise, which the noise measure would turn into a
     tolerance wide enough to pass any backward."""
     values = [float(f()) for _ in range(3)]
+    if not np.all(np.isfinite(values)):
+        raise ValueError(
+            f"gradcheck: the loss is {values[-1]} at the parameters given; finite differences "
+            "need a finite loss (a diverged model, or a log of 0 somewhere in the loss)"
+        )
     spread = max(values) - min(values)
-    if not spread <= ROUNDING_SAFETY * ULP * max(abs(v) for v in values):
+    if spread > ROUNDING_SAFETY * ULP * max(map(abs, values)):
         raise ValueError(
             "gradcheck: the loss is not a function of the parameters alone: three evaluations "
             f"at the same parameters gave {', '.join(f'{v:.17g}' for v in values)} (a layer "
