@@ -67,7 +67,7 @@ from numpy.typing import ArrayLike
 from ._gradcheck_copy import (
     check_backward,
     float64_problem,
-    layer_outputs,
+    learner_outputs,
     named_parameters,
 )
 from ._gradcheck_kinks import (
@@ -301,7 +301,7 @@ def gradcheck(
             k = [n for n, _ in named].index(name)
             return Nearby(
                 lambda t: float(moved(name, idx, t, gradients)[k][idx]),
-                lambda t: moved(name, idx, t, lambda: layer_outputs(model, X)),
+                lambda t: moved(name, idx, t, lambda: learner_outputs(model, X)),
                 eps * 0.1**REFINEMENTS,
             )
 
