@@ -66,12 +66,14 @@ test-fast: $(STAMP)
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz OPENBLAS_NUM_THREADS=1 $(PY) -m pytest tests/fuzz -m fuzz -p no:cacheprovider --hypothesis-show-statistics
 
-# the gradient check attacked: random networks and a learner's own activations, trained to
-# random stages, checked with their correct backward and with wrong ones (`make test` runs a
-# sample of these seeds); fails on any false FAIL or miss
+# the gradient check attacked: random networks, a learner's own activations, and networks at
+# the far stages of training in every dtype (with a learner's batch norm or dropout), checked
+# with their correct backward and with wrong ones (`make test` runs a sample of these seeds);
+# fails on any false FAIL or miss. Hours on a busy 2-core machine: see docs/gradcheck.md.
 attack: $(STAMP)
 	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 1100
 	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 1600 --learner
+	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 300 --stages
 
 typecheck: $(STAMP)
 	$(PY) -m mypy

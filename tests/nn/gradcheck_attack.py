@@ -14,6 +14,8 @@ that is zero, a mask off by one where both units are off) is not a bug on that b
 counted as "invisible", not as a miss. See tests/nn/test_gradcheck_attack.py for the
 fast run in the suite and the command for the large one.
 
+With ``--stages`` they are tests/nn/gradcheck_stages.py's: long training (10^4 steps and
+more), exact fits, dead or saturated layers, rescaled weights, float16 and mixed dtypes.
 With ``--learner`` the cases are tests/nn/gradcheck_learner.py's instead: a learner's own
 activations (ReLU, leaky ReLU, abs, hard-tanh, maxout, tanh, softplus; no ``kink``
 attribute), correct and wrong, placed exactly on their kinks and away from them:
@@ -414,17 +416,16 @@ def attack(seeds, mutants=True, max_entries=None, tally=None) -> Tally:
     return tally
 
 
-def learner_harness():
-    """tests/nn/gradcheck_learner.py, loaded beside this file (tests/ is not a package)."""
+def learner_harness(name="gradcheck_learner"):
+    """tests/nn/<name>.py (the learner's modules, or the far stages of training), loaded
+    beside this file (tests/ is not a package)."""
     import importlib.util
     import sys
     from pathlib import Path
 
-    spec = importlib.util.spec_from_file_location(
-        "gradcheck_learner", Path(__file__).with_name("gradcheck_learner.py")
-    )
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
-    sys.modules["gradcheck_learner"] = module  # dataclasses look their module up
+    sys.modules[name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
@@ -433,7 +434,11 @@ if __name__ == "__main__":
     import sys
 
     start, stop = int(sys.argv[1]), int(sys.argv[2])
-    learner = learner_harness() if "--learner" in sys.argv else None
+    learner = None
+    if "--learner" in sys.argv or "--stages" in sys.argv:
+        learner = learner_harness(
+            "gradcheck_stages" if "--stages" in sys.argv else "gradcheck_learner"
+        )
     total = Tally()
     for first in range(start, stop, 50):
         shown = (len(total.false_fails), len(total.misses), len(total.unresolvable))

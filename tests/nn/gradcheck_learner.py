@@ -37,8 +37,6 @@ FINEST_REACH = 3e-7  # 3 h at gradcheck's smallest step, eps / 10^4 with eps = 1
 
 
 # --- the learner's modules ---------------------------------------------------------------------
-
-
 class Elementwise(hg.Module):
     """y = act(x) elementwise, the input kept as ``inp``; subclasses give act, slope, and
     where their kink is (``coordinate()`` crosses ``where``)."""
@@ -66,28 +64,15 @@ class ReLU(Elementwise):
     where = 0.0
 
 
-class ReLUAtZeroOne(ReLU):
-    def slope(self, x):
-        return (x >= 0).astype(x.dtype)
+def _slope(name, base, slope):
+    """A subclass of ``base`` named ``name`` whose backward uses ``slope(x)`` instead."""
+    return type(name, (base,), {"slope": lambda self, x: np.asarray(slope(x), x.dtype)})
 
 
-class ReLUNoMask(ReLU):
-    """Passes the gradient where x < 0 too."""
-
-    def slope(self, x):
-        return np.ones_like(x)
-
-
-class ReLUInverted(ReLU):
-    def slope(self, x):
-        return (x <= 0).astype(x.dtype)
-
-
-class ReLUHalfBelow(ReLU):
-    """Slope 1/2 where x < 0 (a leaky ReLU's backward on a ReLU's forward)."""
-
-    def slope(self, x):
-        return np.where(x > 0, 1.0, 0.5).astype(x.dtype)
+ReLUAtZeroOne = _slope("ReLUAtZeroOne", ReLU, lambda x: x >= 0)
+ReLUNoMask = _slope("ReLUNoMask", ReLU, np.ones_like)  # passes the gradient where x < 0 too
+ReLUInverted = _slope("ReLUInverted", ReLU, lambda x: x <= 0)
+ReLUHalfBelow = _slope("ReLUHalfBelow", ReLU, lambda x: np.where(x > 0, 1.0, 0.5))  # leaky's
 
 
 class LeakyReLU(ReLU):
@@ -100,14 +85,8 @@ class LeakyReLU(ReLU):
         return np.where(x > 0, 1.0, self.a).astype(x.dtype)
 
 
-class LeakySlopeSquared(LeakyReLU):
-    def slope(self, x):
-        return np.where(x > 0, 1.0, self.a**2).astype(x.dtype)
-
-
-class LeakySwapped(LeakyReLU):
-    def slope(self, x):
-        return np.where(x > 0, self.a, 1.0).astype(x.dtype)
+LeakySlopeSquared = _slope("LeakySlopeSquared", LeakyReLU, lambda x: np.where(x > 0, 1, 0.1**2))
+LeakySwapped = _slope("LeakySwapped", LeakyReLU, lambda x: np.where(x > 0, 0.1, 1.0))
 
 
 class Abs(ReLU):
@@ -118,14 +97,8 @@ class Abs(ReLU):
         return np.sign(x)
 
 
-class AbsNoSign(Abs):
-    def slope(self, x):
-        return np.ones_like(x)
-
-
-class AbsNegated(Abs):
-    def slope(self, x):
-        return -np.sign(x)
+AbsNoSign = _slope("AbsNoSign", Abs, np.ones_like)
+AbsNegated = _slope("AbsNegated", Abs, lambda x: -np.sign(x))
 
 
 class HardTanh(Elementwise):
@@ -143,19 +116,9 @@ class HardTanh(Elementwise):
         return np.abs(self.inp)
 
 
-class HardTanhClosed(HardTanh):
-    def slope(self, x):
-        return (np.abs(x) <= 1).astype(x.dtype)
-
-
-class HardTanhNoClip(HardTanh):
-    def slope(self, x):
-        return np.ones_like(x)
-
-
-class HardTanhInverted(HardTanh):
-    def slope(self, x):
-        return (np.abs(x) >= 1).astype(x.dtype)
+HardTanhClosed = _slope("HardTanhClosed", HardTanh, lambda x: np.abs(x) <= 1)
+HardTanhNoClip = _slope("HardTanhNoClip", HardTanh, np.ones_like)
+HardTanhInverted = _slope("HardTanhInverted", HardTanh, lambda x: np.abs(x) >= 1)
 
 
 class Maxout(hg.Module):
@@ -202,9 +165,7 @@ class Tanh(Elementwise):
         return 1 - np.tanh(x) ** 2
 
 
-class TanhOneMinusY(Tanh):
-    def slope(self, x):
-        return 1 - np.tanh(x)
+TanhOneMinusY = _slope("TanhOneMinusY", Tanh, lambda x: 1 - np.tanh(x))
 
 
 class Softplus(Elementwise):
@@ -215,9 +176,7 @@ class Softplus(Elementwise):
         return 1 / (1 + np.exp(-x))
 
 
-class SoftplusMirrored(Softplus):
-    def slope(self, x):
-        return 1 / (1 + np.exp(x))
+SoftplusMirrored = _slope("SoftplusMirrored", Softplus, lambda x: 1 / (1 + np.exp(x)))
 
 
 MODULES = {
@@ -240,8 +199,6 @@ PLACEMENTS = ("random", "corners", "symmetric", "zero")
 
 
 # --- cases --------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class LearnerCase:
     seed: int
@@ -335,20 +292,15 @@ def _place(case: LearnerCase, layers: list[hg.Module], rng: np.random.Generator)
         first.weight.value[:, half:] = first.weight.value[:, :half]
 
 
-def _assemble(case: LearnerCase, layers: list[hg.Module]) -> hg.Sequential:
-    """The layers in a Sequential, the hidden ones inside a nested Sequential if asked."""
-    if case.nested and len(layers) > 2:
-        return hg.Sequential(hg.Sequential(*layers[:-1]), layers[-1])
-    return hg.Sequential(*layers)
-
-
 def build(case: LearnerCase):
     rng = np.random.default_rng([case.seed, 19])
     dtype = np.dtype(case.dtype)
     cls = MODULES[case.activation][0]
     layers = _layers(case, cls, rng)
     _place(case, layers, rng)
-    model = _assemble(case, layers)
+    model = hg.Sequential(*layers)  # the hidden layers in a nested Sequential if asked:
+    if case.nested and len(layers) > 2:
+        model = hg.Sequential(hg.Sequential(*layers[:-1]), layers[-1])
     X = _inputs(case, rng).astype(dtype)
     k = case.sizes[-1]
     if case.loss == "mse":
@@ -368,8 +320,6 @@ def build(case: LearnerCase):
 
 
 # --- wrong backwards ---------------------------------------------------------------------------
-
-
 def swap(model: hg.Module, replace) -> hg.Module:
     """A model sharing every parameter, each layer passed through ``replace`` (Sequentials
     rebuilt, nested ones included)."""
@@ -391,15 +341,17 @@ def with_class(model: hg.Module, cls) -> hg.Module:
     return swap(model, replace)
 
 
-def linears(model: hg.Module) -> list[hg.Linear]:
+def leaves(model: hg.Module, kinds) -> list[hg.Module]:
+    """The modules of ``kinds`` in the model, in order, nested Sequentials included."""
     if isinstance(model, hg.Sequential):
-        return [lin for m in model.layers for lin in linears(m)]
-    return [model] if isinstance(model, hg.Linear) else []
+        return [m for layer in model.layers for m in leaves(layer, kinds)]
+    return [model] if isinstance(model, kinds) else []
 
 
 def with_linear_bug(model: hg.Module, edit, rng: np.random.Generator) -> hg.Module:
     """One Linear layer (drawn) whose backward is followed by ``edit(layer, grad_y)``."""
-    target = linears(model)[int(rng.integers(len(linears(model))))]
+    options = leaves(model, hg.Linear)
+    target = options[int(rng.integers(len(options)))]
 
     def backward(self, grad_y):
         dx = type(self).backward(self, grad_y)
@@ -416,25 +368,17 @@ def with_linear_bug(model: hg.Module, edit, rng: np.random.Generator) -> hg.Modu
     return swap(model, replace)
 
 
-def _scale(layer, g):
-    layer.weight.grad *= 1.01
-
-
 def _flip(layer, g):
     w = layer.weight.grad
     j = np.unravel_index(int(np.argmax(np.abs(w))), w.shape)
     w[j] = -w[j]
 
 
-def _bias_mean(layer, g):
-    layer.bias.grad[...] = g.mean(axis=0)
-
-
 LINEAR_BUGS = {
-    "weight grad x1.01": _scale,
+    "weight grad x1.01": lambda m, g: np.multiply(m.weight.grad, 1.01, out=m.weight.grad),
     "weight grad: one entry's sign": _flip,
-    "bias grad averaged": _bias_mean,
-}
+    "bias grad averaged": lambda layer, g: np.copyto(layer.bias.grad, g.mean(axis=0)),
+}  # fmt: skip
 
 
 def mutants(case: LearnerCase, model: hg.Module, rng: np.random.Generator):
@@ -448,14 +392,6 @@ def mutants(case: LearnerCase, model: hg.Module, rng: np.random.Generator):
 
 
 # --- the ground truth: which entries sit on a kink -----------------------------------------------
-
-
-def _learners(model: hg.Module) -> list[hg.Module]:
-    if isinstance(model, hg.Sequential):
-        return [m for layer in model.layers for m in _learners(layer)]
-    return [model] if isinstance(model, (Elementwise, Maxout)) else []
-
-
 def _sides(units) -> list[np.ndarray]:
     return [u.coordinate() > u.where for u in units if u.where is not None]
 
@@ -480,7 +416,7 @@ def kink_entries(model: hg.Module, X, y) -> list[np.ndarray]:
     """One boolean array per parameter (of the float64 copy gradcheck checks): True where a
     move of the entry by ±FINEST_REACH changes the piece some learner unit is on."""
     m, X64, _, _ = float64_problem(model, X, y)
-    units = _learners(m)
+    units = leaves(m, (Elementwise, Maxout))
 
     def pieces():
         m.forward(X64)
@@ -502,8 +438,6 @@ def kink_entries(model: hg.Module, X, y) -> list[np.ndarray]:
 
 
 # --- the run ------------------------------------------------------------------------------------
-
-
 def attack(seeds, tally, attack_module):
     """Adds the learner cases of ``seeds`` to ``tally`` (a gradcheck_attack.Tally). A wrong
     class that is a correct convention at a kink (``x >= 0``) is checked like the correct one.

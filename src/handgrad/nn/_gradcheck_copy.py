@@ -9,14 +9,25 @@ float32) gets an error naming it.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .layers import Module, Parameter, Sequential
+from .layers import Identity, LeakyReLU, Linear, Module, Parameter, ReLU, Sequential, Sigmoid, Tanh
 
-__all__ = ["float64_problem", "layer_outputs", "named_parameters"]
+__all__ = [
+    "check_backward",
+    "float64_problem",
+    "layer_outputs",
+    "learner_outputs",
+    "named_parameters",
+    "nudged",
+]
+# built-in layers that never bend unseen: affine or smooth, or probed through ``kink``
+SEEN = (Linear, Identity, Tanh, Sigmoid, ReLU, LeakyReLU)
+T = TypeVar("T")
 
 NOTE = "the {dtype} model was checked on a float64 copy of it and of the batch (itself untouched)"
 
@@ -36,9 +47,12 @@ def float64_problem(
     if X.dtype.kind in "fiub":
         X = X.astype(np.float64)
     if not low:
+        _check_outputs(model, X, "on float64 input")
+        _check_precision(model, X)
         return model, X, y, ""
     twin = _copy(model)
     _check_twin(twin, X)
+    _check_precision(twin, X)
     return twin, X, y, NOTE.format(dtype="/".join(low))
 
 
@@ -72,6 +86,19 @@ def layer_outputs(model: Module, X: np.ndarray) -> list[np.ndarray]:
     for _, layer in _leaves(model):
         X = layer.forward(X)
         outputs.append(X)
+    return outputs
+
+
+def learner_outputs(model: Module, X: np.ndarray) -> list[np.ndarray]:
+    """The outputs of the layers whose kinks only their outputs can show: every layer but the
+    built-in ones (``SEEN``; a subclass counts as the learner's). A built-in Linear's output
+    never bends, yet computed with cancellation (terms ~1e8, output ~1e5) its rounding
+    passed for a bend, and a weight-gradient entry of 41,394 zeroed was excused as a kink."""
+    outputs = []
+    for _, layer in _leaves(model):
+        X = layer.forward(X)
+        if type(layer) not in SEEN:
+            outputs.append(X)
     return outputs
 
 
@@ -150,12 +177,114 @@ def _check_twin(twin: Module, X: np.ndarray) -> None:
                 "(its module fixes the dtype somewhere the copy cannot change); finite "
                 "differences need float64"
             )
+    _check_outputs(twin, X, "on the float64 copy")
+
+
+def nudged(arrays: list[np.ndarray], look: Callable[[], T]) -> T | None:
+    """``look()`` with every array moved by ~1 % (plus 1e-4) along a random direction, the
+    arrays restored after; None if it raised on an overflow there (weights ~1e150)."""
+    originals = [x.copy() for x in arrays]
+    rng = np.random.default_rng(0)
+    try:
+        for x, x0 in zip(arrays, originals):
+            x[...] = x0 + 1e-2 * (np.abs(x0) + 1e-2) * rng.uniform(-1.0, 1.0, x0.shape)
+        with np.errstate(all="ignore"):
+            return look()
+    except (ValueError, ArithmeticError):
+        return None
+    finally:
+        for x, x0 in zip(arrays, originals):
+            x[...] = x0
+
+
+def _check_precision(model: Module, X: np.ndarray) -> None:
+    """No layer rounds inside: a layer whose float64 output is made of float16 or float32
+    numbers (it casts down inside, ``x.astype(np.float32)``, and back up) turns the loss into
+    a staircase whose steps look like kinks everywhere, so a wrong backward is excused as
+    one. Seen by moving every parameter by ~1 % along a random direction: the output values
+    that change are all float16 (float32) numbers, and not all integers (a step function)."""
+    before = layer_outputs(model, X)
+    after = nudged([p.value for p in model.parameters()], lambda: layer_outputs(model, X))
+    if after is None:
+        return
+    for (label, _), old, new in zip(_layers(model), before, after):
+        old, new = np.asarray(old), np.asarray(new)
+        if new.shape != old.shape or new.size == 0:
+            continue
+        moved = new[old != new]
+        moved = moved[(moved != np.round(moved)) & (np.abs(moved) > 1e-8 * np.abs(new).max())]
+        if moved.size == 0:  # nothing moved, or integers (a step), or residues of 0 sums
+            continue
+        for low in (np.float16, np.float32):
+            with np.errstate(all="ignore"):
+                exact = np.all(moved.astype(low).astype(np.float64) == moved)
+            if exact:
+                raise TypeError(
+                    f"gradcheck: {label} rounds its output to {np.dtype(low).name} (it returns "
+                    f"float64 arrays, but every value it computes is a {np.dtype(low).name} "
+                    "number: a cast inside it); the rounding makes the loss a staircase "
+                    "whose steps finite differences take for kinks: make it compute in its "
+                    "input's dtype (x.dtype)"
+                )
+
+
+def check_backward(model: Module, X: np.ndarray) -> None:
+    """Backward computes in float64: each layer, given a random dL/dy (full 53-bit numbers)
+    after a forward on X, returns a float64 dL/dx and writes float64 .grad values that are
+    not all float32 numbers. A backward that returns or computes in float32 is right math
+    rounded to 1e-7; in sums that cancel the rounding grows, and the check FAILED it (17 of
+    20 correct networks with a tanh whose backward returned float32). The upstream gradient
+    is random, not the loss's, whose saturated or fitted terms (p - y ~ 1e-16) carry only a
+    few bits, as float32 numbers do. The parameters' .grad are restored."""
+    layers = _layers(model)
+    params = [p for _, layer in layers for p in layer.parameters()]
+    kept = [(p.grad, p.grad.copy()) for p in params]
+    names = {id(p): name for name, p in named_parameters(model)}
+    rng = np.random.default_rng(0)
+    try:
+        for (label, layer), y in zip(layers, layer_outputs(model, X)):
+            dx = layer.backward(rng.standard_normal(np.shape(y)))
+            _full_precision_array(dx, f"{label}'s backward returns")
+            for p in layer.parameters():
+                if p.value.dtype == np.float64:  # else gradcheck names the parameter itself
+                    _full_precision_array(
+                        p.grad, f"{label}'s backward computes {names[id(p)]}.grad in"
+                    )
+    finally:
+        for p, (grad, values) in zip(params, kept):
+            p.grad = grad
+            grad[...] = values
+
+
+def _full_precision_array(a: Any, what: str) -> None:
+    """``a`` (if a float array) is float64, and its non-integer values above 1e-8 of its
+    largest are not all float32 numbers (smaller ones may be residues of sums that are 0)."""
+    if not isinstance(a, np.ndarray) or a.dtype.kind != "f" or a.size == 0:
+        return
+    low = None if a.dtype == np.float64 else a.dtype
+    if low is None:
+        sizable = a[(a != np.round(a)) & (np.abs(a) > 1e-8 * np.nanmax(np.abs(a)))]
+        if sizable.size and np.all(sizable.astype(np.float32) == sizable):
+            low = np.dtype(np.float32)
+    if low is not None:
+        raise TypeError(
+            f"gradcheck: {what} {low} on float64 input; finite differences resolve a float64 "
+            "gradient to far more digits than that rounding keeps: make it compute in its "
+            "gradient's dtype (grad.dtype)"
+        )
+
+
+def _check_outputs(model: Module, X: np.ndarray, where: str) -> None:
+    """Every layer's output on the batch is float64: a layer that rounds to float32 (or
+    float16) makes each loss value carry ~1e-7 (1e-3) of rounding, which no step of a
+    finite difference resolves to a float64 gradient's digits."""
     x = X
-    for label, layer in _layers(twin):  # a nested Sequential runs its layers in this order
+    for label, layer in _layers(model):  # a nested Sequential runs its layers in this order
         x = layer.forward(x)
         dtype = getattr(x, "dtype", None)
         if dtype != np.float64:
             raise TypeError(
-                f"gradcheck: {label} returns {dtype} on the float64 copy (it fixes its dtype "
-                "somewhere the copy cannot change); finite differences need float64"
+                f"gradcheck: {label} returns {dtype} {where} (it fixes its dtype somewhere "
+                "gradcheck cannot change); finite differences need float64 throughout: "
+                "make it compute in its input's dtype (x.dtype), or check it alone in float64"
             )

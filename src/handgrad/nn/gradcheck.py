@@ -29,8 +29,15 @@ See docs/gradcheck.md.
     gradcheck(f, params, grads)        any callable f() -> scalar that reads the float64
                                        arrays in ``params`` (dict or list); ``grads`` are the
                                        analytic gradients to verify, shaped like ``params``
-    gradcheck(model, loss, X, y)       a Module with a Loss on one batch; a float32 model is
-                                       checked on a float64 copy (the model is untouched)
+    gradcheck(model, loss, X, y)       a Module with a Loss on one batch; a float16/float32/
+                                       mixed model is checked on a float64 copy (the model is
+                                       untouched); the gradients checked are those of a second
+                                       backward pass (a backward adding to .grad FAILS)
+
+Refused with an error naming the problem, since no finite difference can judge them: a loss
+that changes between calls at the same θ (a dropout drawing new masks), a layer returning
+float32 or rounding to float32/float16 inside (its staircase looks like kinks), a backward
+returning or computing in float32 (its rounding FAILS right math).
 
 Kinks (``_gradcheck_kinks``): at a kink the finite difference measures the mean of two
 slopes, not the one backward took, so such an entry is counted as a kink and not checked.
@@ -57,7 +64,12 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._gradcheck_copy import float64_problem, layer_outputs, named_parameters
+from ._gradcheck_copy import (
+    check_backward,
+    float64_problem,
+    learner_outputs,
+    named_parameters,
+)
 from ._gradcheck_kinks import (
     Nearby,
     at_a_kink,
@@ -67,7 +79,16 @@ from ._gradcheck_kinks import (
     shows_a_kink,
 )
 from ._gradcheck_report import GradcheckReport, ParamCheck
-from ._gradcheck_steps import REFINEMENTS, Probe, Step, evaluate, ladder, noise_by_step
+from ._gradcheck_steps import (
+    REFINEMENTS,
+    ROUNDING_SAFETY,
+    ULP,
+    Probe,
+    Step,
+    evaluate,
+    ladder,
+    noise_by_step,
+)
 from .constraints import Options, Real, check
 from .init import make_rng
 from .layers import Module
@@ -75,6 +96,10 @@ from .losses import Loss
 
 Index = tuple[int, ...]
 T = TypeVar("T")
+ACCUMULATES = (
+    "two backward passes at the same parameters gave different gradients: backward adds to "
+    ".grad instead of overwriting it (the second pass is the one checked)"
+)
 # what the model shows near θ along entry idx of the named parameter (None for a function)
 Near = Callable[[str, Index], Nearby]
 
@@ -131,8 +156,8 @@ def _check_arrays(
                 f"gradcheck: {name} is {x.dtype}; finite differences need float64 arrays "
                 "(make float64 copies, build f on them, and check those)"
             )
+    base = _deterministic(f)  # L(θ), for the one-sided slopes of an entry that fails
     noise = noise_by_step(f, [x for _, x in named], rng, probe)
-    base = float(f())  # L(θ), for the one-sided slopes of an entry that fails
     rows = []
     for name, x in named:
         a = np.asarray(analytic[name], dtype=np.float64)
@@ -169,6 +194,30 @@ def _check_arrays(
                 row.record(idx, float(a[idx]), best.n, best.allowed)
         rows.append(row)
     return rows
+
+
+def _deterministic(f: Callable[[], float]) -> float:
+    """f() at θ, after checking that three calls agree to rounding: a loss that changes from
+    call to call (a dropout drawing a new mask in each forward, a layer keeping state between
+    calls) makes every finite difference noise, which the noise measure would turn into a
+    tolerance wide enough to pass any backward."""
+    values = [float(f()) for _ in range(3)]
+    if not np.all(np.isfinite(values)):
+        raise ValueError(
+            f"gradcheck: the loss is {values[-1]} at the parameters given; finite differences "
+            "need a finite loss (a diverged model, or a log of 0 somewhere in the loss)"
+        )
+    spread = max(values) - min(values)
+    if spread > ROUNDING_SAFETY * ULP * max(map(abs, values)):
+        raise ValueError(
+            "gradcheck: the loss is not a function of the parameters alone: three evaluations "
+            f"at the same parameters gave {', '.join(f'{v:.17g}' for v in values)} (a layer "
+            "that draws random numbers in forward, as dropout does, keeps state between "
+            "calls, or changes its input in place). Finite differences need the same loss "
+            "each time: fix the randomness for the check (dropout off, or one mask drawn "
+            "once and kept) and check again"
+        )
+    return values[-1]
 
 
 def _clean(steps: list[Step], nearby: Nearby, smaller: Callable[..., list[Step]]) -> list[Step]:
@@ -229,7 +278,13 @@ def gradcheck(
             model.backward(loss.backward())
             return [np.array(p.grad, dtype=np.float64) for _, p in named]
 
-        analytic = dict(zip([name for name, _ in named], gradients()))
+        # twice: a backward that adds to .grad instead of overwriting it (the protocol) is
+        # right after a zero_grad only; its second pass holds twice the gradient and FAILS
+        check_backward(model, X)
+        first, second = gradients(), gradients()
+        if any(not np.allclose(a, b, 1e-9, 0.0, equal_nan=True) for a, b in zip(first, second)):
+            note = "; ".join(filter(None, [note, ACCUMULATES]))
+        analytic = dict(zip([name for name, _ in named], second))
         arrays = [(name, p.value) for name, p in named]
 
         def moved(name: str, idx: Index, t: float, look: Callable[[], T]) -> T:
@@ -246,7 +301,7 @@ def gradcheck(
             k = [n for n, _ in named].index(name)
             return Nearby(
                 lambda t: float(moved(name, idx, t, gradients)[k][idx]),
-                lambda t: moved(name, idx, t, lambda: layer_outputs(model, X)),
+                lambda t: moved(name, idx, t, lambda: learner_outputs(model, X)),
                 eps * 0.1**REFINEMENTS,
             )
 
