@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 COURSE_STAMP := $(VENV)/.installed-course
 
-.PHONY: demo course test test-fast fuzz attack typecheck bench bench-paired bench-quiet bench-sweep lint format clean
+.PHONY: demo course test test-fast fuzz attack attack-stages typecheck bench bench-paired bench-quiet bench-sweep lint format clean
 
 $(VENV)/bin/python:
 	@echo "Creating the virtual environment $(VENV)/ and updating pip ..."
@@ -66,13 +66,17 @@ test-fast: $(STAMP)
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz OPENBLAS_NUM_THREADS=1 $(PY) -m pytest tests/fuzz -m fuzz -p no:cacheprovider --hypothesis-show-statistics
 
-# the gradient check attacked: random networks, a learner's own activations, and networks at
-# the far stages of training in every dtype (with a learner's batch norm or dropout), checked
+# the gradient check attacked: random networks and a learner's own activations, checked
 # with their correct backward and with wrong ones (`make test` runs a sample of these seeds);
-# fails on any false FAIL or miss. Hours on a busy 2-core machine: see docs/gradcheck.md.
+# fails on any false FAIL or miss. About an hour of CPU: see docs/gradcheck.md.
 attack: $(STAMP)
 	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 1100
 	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 1600 --learner
+
+# networks at the far stages of training in every dtype (with a learner's batch norm or
+# dropout); it still finds three misses (seeds 129, 209, 286: docs/gradcheck.md), so it exits
+# with 1 until they are fixed
+attack-stages: $(STAMP)
 	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 300 --stages
 
 typecheck: $(STAMP)
