@@ -112,3 +112,19 @@ def test_a_weight_a_callback_breaks_at_the_last_epoch_end_is_still_found():
                    X, y, epochs=2, batch_size=8, seed=0, callbacks=[Break()])  # fmt: skip
     assert h.stop_reason == "diverged" and "NaN or inf" in h.message
     assert all(np.isfinite(p.value).all() for p in model.parameters())
+
+
+@pytest.mark.parametrize("outer", ["raise", "warn", "ignore"])
+def test_fits_error_state_is_quiet_inside_and_the_users_after(outer):
+    """Inside fit's block NumPy ignores overflow and invalid operations (the loop reports them
+    as divergence); the other settings, and everything after the block, are the user's."""
+    from handgrad.train.interrupt import deferred_interrupt
+
+    with np.errstate(all=outer):
+        before = np.geterr()
+        with deferred_interrupt(quiet_overflow=True):
+            inside = np.geterr()
+            assert np.isinf(np.float64(1e308) * np.float64(10.0))  # no warning, no raise
+            assert np.isnan(np.float64(np.inf) - np.float64(np.inf))
+        assert np.geterr() == before
+    assert inside == {**before, "over": "ignore", "invalid": "ignore"}

@@ -14,7 +14,10 @@ try:  # NumPy's floating-point error state, set without ``np.errstate``'s Python
         _extobj_contextvar,
         _make_extobj,
     )
-except ImportError:  # pragma: no cover  (another NumPy layout: np.errstate does the same)
+
+    # private names: tried once here, so a NumPy that changed them falls back at import
+    _extobj_contextvar.reset(_extobj_contextvar.set(_make_extobj(over="ignore", invalid="ignore")))
+except Exception:  # pragma: no cover  (another NumPy layout: np.errstate does the same)
     _extobj_contextvar = _make_extobj = None
 
 __all__ = ["deferred_interrupt"]
