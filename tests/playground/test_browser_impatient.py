@@ -174,6 +174,9 @@ def test_back_and_forward_in_a_burst_while_it_trains_end_where_the_url_says(big,
     for lr in ("0.1", "0.001", "0.3"):
         page.select_option("#lr", lr)
     page.click("#data-moons")
+    # a new data set resets, which stops the player: Play means play only once the page
+    # shows that (clicked before, it is the Pause of the run still shown as playing)
+    page.wait_for_function("!state.playing")
     page.click("#play")
     page.wait_for_function(f"{STEP} >= 40")
     for press in ("back", "back", "forward", "back"):  # each the moment the last one landed
