@@ -178,7 +178,11 @@ FRESH = "a fresh network: layout, He's scale, the seed"
         ("* np.sqrt(2 / a)", "", "a std of 12.3 times He's"),
         ("* np.sqrt(2 / a)", "* np.sqrt(1 / a)", "a std of 0.707 times He's"),
         # the seed ignored, deterministically: each network draws from the next of 1, 2, 3...
-        ("np.random.default_rng(seed)", "np.random.default_rng(next(_draws))", "made with seed=0 differ"),
+        (
+            "np.random.default_rng(seed)",
+            "np.random.default_rng(next(_draws))",
+            "made with seed=0 differ",
+        ),
     ],
 )
 def test_a_fresh_network_is_drawn_as_the_contract_says(name, old, new, why):
