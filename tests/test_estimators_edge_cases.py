@@ -34,7 +34,7 @@ def blobs():
 def test_two_samples_with_early_stopping_are_refused_not_validated_on_one():
     X = np.array([[0.0], [1.0]])
     clf = MLPClassifier(early_stopping=True, max_iter=5, random_state=0)
-    with pytest.raises(ValueError, match=r"class\(es\) \[0, 1\] have only 1"):
+    with pytest.raises(ValueError, match=r"only 1 member.*too few members are: \[0, 1\]"):
         clf.fit(X, np.array([0, 1]))
     reg = MLPRegressor(early_stopping=True, max_iter=5, random_state=0)
     with pytest.raises(ValueError, match="holds out 1 sample.*at least 2"):
@@ -45,7 +45,7 @@ def test_two_samples_with_early_stopping_are_refused_not_validated_on_one():
 def test_a_one_member_class_is_refused_by_the_stratified_split():
     X = np.arange(40.0).reshape(20, 2)
     y = np.array(["a"] * 19 + ["b"])
-    with pytest.raises(ValueError, match=r"stratified .* class\(es\) \['b'\] have only 1"):
+    with pytest.raises(ValueError, match=r"stratified .* too few members are: \['b'\]"):
         MLPClassifier(early_stopping=True, max_iter=5, random_state=0).fit(X, y)
     # without early stopping there is no split, and one member is fine
     quiet(MLPClassifier(max_iter=2, random_state=0), X, y)

@@ -92,9 +92,10 @@ def check_validation_split(
         if counts.min() < 2:
             names = labels if classes is None else classes[labels.astype(np.intp)]
             lonely = [jsonable(c) for c in names[counts < 2]]
-            raise ValueError(
-                f"early_stopping: the stratified validation split needs at least 2 samples "
-                f"of each class; class(es) {lonely} have only 1 (as in scikit-learn)"
+            raise ValueError(  # scikit-learn's words (its train_test_split), then ours
+                "The least populated classes in y have only 1 member, which is too few for "
+                "early_stopping's stratified validation split (at least 2 samples of each "
+                f"class). Classes with too few members are: {lonely}"
             )
     where = f"early_stopping: validation_fraction={fraction} of {n} samples"
     if n_val < 2:
