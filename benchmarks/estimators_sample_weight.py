@@ -1,9 +1,9 @@
 """How much slower the estimators train with ``sample_weight`` than without.
 
-A weighted batch takes the engine's textbook forward/backward (the loss with per-row weights,
-``Linear.backward`` computing every input gradient); an unweighted dense batch takes the fused
-kernels of ``handgrad.train.fast``. Weights of all ones give the same objective, so the two fits
-do the same work but for the path. Each round fits both, alternated (which goes first
+Both take the fused kernels of ``handgrad.train.fast``; a weighted batch has the loss kernel's
+weighted sum (``fast_losses.RowWeighted``) and the gather of its rows' weights. (Before that,
+it took the engine's textbook forward/backward: run with PYTHONPATH on an older copy to
+compare.) Weights of all ones give the same objective, so the two fits do the same work. Each round fits both, alternated (which goes first
 alternates too), and the CPU time (this thread's) of each fit is taken; the table gives the
 median ratio weighted / unweighted with its range, per solver.
 

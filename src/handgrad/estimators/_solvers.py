@@ -30,7 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..nn._checks import NonFiniteError
 from ..nn.optim import SGD, Adam, Optimizer, RMSProp
-from ..train import fast
+from ..train import fast, fast_losses
 from ._data import chunks, rows
 
 FULL_BATCH_CHUNK = 8192  # rows of sparse X densified at once for a full-batch gradient
@@ -39,10 +39,10 @@ FULL_BATCH_CHUNK = 8192  # rows of sparse X densified at once for a full-batch g
 class Objective:
     """J above for one network and loss; ``value_and_grad`` leaves dJ/dtheta in each ``.grad``.
 
-    Dense X without sample weights goes through the engine's fused kernels
-    (``handgrad.train.fast``: reused buffers, no input gradient for the first layer), the
-    same numbers as the textbook calls to a few ulps; anything else through the textbook
-    ``forward``/``backward`` of the model and the loss.
+    Dense X goes through the engine's fused kernels (``handgrad.train.fast``: reused
+    buffers, no input gradient for the first layer; sample weights through the loss
+    kernel's weighted sum), the same numbers as the textbook calls to a few ulps; anything
+    else through the textbook ``forward``/``backward`` of the model and the loss.
     """
 
     def __init__(self, model, loss, scale: float, alpha: float, reported: float = 1.0):
@@ -67,23 +67,27 @@ class Objective:
         self._fast = (X, T, step, target)
         return step, target
 
-    def _fused_value_and_grad(self, step, X, target, idx) -> float:
+    def _fused_value_and_grad(self, step, X, target, w, idx) -> float:
         if idx is None:
             xb, tb = X, target
         elif isinstance(idx, slice):
             xb, tb = X[idx], target[idx]
         else:
             xb, tb, _ = step.batch(idx)
-        n = len(tb)
+        if w is None:
+            denom = float(len(tb))
+        else:  # the loss kernel's weighted sum (fast_losses.RowWeighted), in the model's dtype
+            wb = (w if idx is None else w[idx]).astype(X.dtype, copy=False)
+            denom, tb = float(wb.sum()), fast_losses.RowWeighted(tb, wb)
         with np.errstate(over="ignore", invalid="ignore"):
             value = step.loss(step.forward(xb), tb)
             if not math.isfinite(value):
                 return math.nan
             step.backward()
-            k = self.scale / n
+            k = self.scale / denom
             for p in self.params:
                 p.grad *= k
-            return self.reported * self.scale * value / n + self._penalty(float(n))
+            return self.reported * self.scale * value / denom + self._penalty(denom)
 
     def _data_term(self, xb: np.ndarray, tb: np.ndarray, wb, denom: float) -> float:
         """c * sum_i w_i l_i / denom on a batch; the parameters' .grad get its gradient."""
@@ -110,10 +114,10 @@ class Objective:
         Dense X is one batch; a full batch of sparse X is densified in pieces (at most
         ``FULL_BATCH_CHUNK`` rows and ``DENSE_BUDGET`` values) whose gradients are added up.
         """
-        if w is None and isinstance(X, np.ndarray):
+        if isinstance(X, np.ndarray):
             fused = self._fused(X, T)
             if fused is not None:
-                return self._fused_value_and_grad(fused[0], X, fused[1], idx)
+                return self._fused_value_and_grad(fused[0], X, fused[1], w, idx)
         sel = slice(None) if idx is None else idx
         Tb = T[sel]
         wb = None if w is None else w[sel]

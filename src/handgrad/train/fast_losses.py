@@ -8,7 +8,7 @@ over buffers it keeps, for the target ``Loss.prepare_target`` returned (validate
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -21,13 +21,21 @@ from ..nn.losses import (
     finite_mean_of_sum,
 )
 
-__all__ = ["LossKernel", "SoftmaxCEKernel", "bce_kernel"]
+__all__ = ["LossKernel", "RowWeighted", "SoftmaxCEKernel", "bce_kernel"]
 
 
-def bce_kernel(
-    z: np.ndarray, y: np.ndarray, scale: float, reduction_mean: bool
-) -> tuple[float, np.ndarray]:
-    """BCE on logits z and 0/1 labels y (same shape) -> (loss, dL/dz).
+class RowWeighted(NamedTuple):
+    """A batch's target with one weight per row, for the kernels' weighted sum:
+    value sum_n w_n l_n (l_n: row n's loss, summed over its outputs), gradient row n times
+    w_n. Only for ``reduction="sum"``: the textbook ``Loss.forward(z, t, w)`` is the
+    reference, equal to a few ulps (the sums' order differs)."""
+
+    target: np.ndarray
+    weights: np.ndarray
+
+
+def _bce_terms(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """BCE on logits z and 0/1 labels y (same shape) -> (each term l, dl/dz), both z's shape.
 
     With t = z (y = 0) or -z (y = 1), the logit of the wrong answer: l = softplus(t) and
     dl/dz = sign * sigmoid(t), both from e = exp(-|z|) = exp(-|t|):
@@ -39,10 +47,18 @@ def bce_kernel(
     e = np.exp(-np.abs(z))
     terms = np.maximum(t, 0)
     terms += np.log1p(e)
-    total = float(terms.sum())
     grad = np.where(t >= 0, 1.0, e)
     grad /= 1.0 + e
     grad *= sign
+    return terms, grad
+
+
+def bce_kernel(
+    z: np.ndarray, y: np.ndarray, scale: float, reduction_mean: bool
+) -> tuple[float, np.ndarray]:
+    """BCE on logits z and 0/1 labels y (same shape) -> (loss, dL/dz) (``_bce_terms``)."""
+    terms, grad = _bce_terms(z, y)
+    total = float(terms.sum())
     grad *= scale
     if reduction_mean:  # a sum of terms near 1e308 may overflow where the mean does not
         total = total / z.size if math.isfinite(total) else finite_mean(terms)
@@ -98,6 +114,12 @@ class SoftmaxCEKernel:
                 np.array(scale, dtype),
             )
         return bufs
+
+    def per_sample(self, z: np.ndarray) -> np.ndarray:
+        """The (N,) per-row losses of the last call with ``scale=1`` on z's shape and dtype
+        (a buffer, overwritten by the next call)."""
+        n, c = z.shape
+        return self._buffers[n, c, z.dtype, 1.0][15]
 
     def __call__(
         self, z: np.ndarray, labels: np.ndarray, scale: float, reduction_mean: bool
@@ -155,13 +177,42 @@ class LossKernel:
     def __call__(self, z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
         return self.kernel(z, target)
 
-    def _softmax_ce(self, z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+    def _softmax_ce(self, z: np.ndarray, target: Any) -> tuple[float, np.ndarray]:
+        if type(target) is RowWeighted:
+            return self._weighted(z, *target)
         if target.ndim == 2:  # soft targets: the reference computation
             return self.loss.value_and_gradient(z, target)
         return self.softmax_ce(z, target, 1.0 / len(z) if self.mean else 1.0, self.mean)
 
-    def _bce(self, z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+    def _bce(self, z: np.ndarray, target: Any) -> tuple[float, np.ndarray]:
+        if type(target) is RowWeighted:
+            return self._weighted(z, *target)
         return bce_kernel(z, target, 1.0 / z.size if self.mean else 1.0, self.mean)
 
-    def _mse(self, z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+    def _mse(self, z: np.ndarray, target: Any) -> tuple[float, np.ndarray]:
+        if type(target) is RowWeighted:
+            return self._weighted(z, *target)
         return self.loss.value_and_gradient(z, target)
+
+    def _weighted(
+        self, z: np.ndarray, target: np.ndarray, w: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        """(sum_n w_n l_n, w_n dl_n/dz_n) for ``reduction="sum"`` (``RowWeighted``); w (N,)."""
+        if self.mean:
+            raise ValueError("RowWeighted targets are for reduction='sum' only")
+        loss = self.loss
+        if isinstance(loss, SoftmaxCrossEntropyLoss):
+            if target.ndim == 2:  # soft targets: the reference computation
+                return loss.forward(z, target, w), loss.backward()
+            _, grad = self.softmax_ce(z, target, 1.0, False)
+            per_row = self.softmax_ce.per_sample(z)
+        elif isinstance(loss, BCEWithLogitsLoss):
+            per_row, grad = _bce_terms(z, target)
+        else:  # MSELoss
+            per_row = z - target
+            grad = per_row * 2.0  # (the reference's 2 err, then times w)
+            per_row *= per_row
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = float(w.dot(per_row).sum())
+            grad *= w.reshape((-1,) + (1,) * (grad.ndim - 1))
+        return value, grad
