@@ -3,9 +3,10 @@
 Both take the fused kernels of ``handgrad.train.fast``; a weighted batch has the loss kernel's
 weighted sum (``fast_losses.RowWeighted``) and the gather of its rows' weights. (Before that,
 it took the engine's textbook forward/backward: run with PYTHONPATH on an older copy to
-compare.) Weights of all ones give the same objective, so the two fits do the same work. Each round fits both, alternated (which goes first
-alternates too), and the CPU time (this thread's) of each fit is taken; the table gives the
-median ratio weighted / unweighted with its range, per solver.
+compare.) Weights of all ones give the same objective, so the two fits do the same work. Each
+round fits both, alternated (which goes first alternates too), and the CPU time (this
+thread's) of each fit is taken; the table gives the median ratio weighted / unweighted with its
+range, per solver.
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python benchmarks/estimators_sample_weight.py [--rounds 7]
 """
