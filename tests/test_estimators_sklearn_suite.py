@@ -1,19 +1,24 @@
 """scikit-learn's own MLP tests, run against handgrad's estimators.
 
-The test functions are scikit-learn's, imported from the installed package
-(``sklearn/neural_network/tests/test_mlp.py``), never copied: each one is rebuilt here with the
-same code and marks, its global names ``MLPClassifier``/``MLPRegressor`` (and the classes in its
-``parametrize`` lists) bound to handgrad's. A new scikit-learn release brings its new tests with it.
+The test functions are scikit-learn's, imported from the installed package, never copied: every
+test of ``sklearn/neural_network/tests/test_mlp.py``, and the tests of its other test modules
+that build an MLP (``NEIGHBOURS``: stacking, learning_curve, the HTML repr). Each is rebuilt
+here with the same code and marks, its global names ``MLPClassifier``/``MLPRegressor`` (and the
+classes and instances in its ``parametrize`` lists) bound to handgrad's. A new scikit-learn
+release brings its new tests with it.
 
 The items that differ on purpose are expected failures (strict), each reason naming the exact
 difference (``DIFFERENCES``); docs/estimators.md lists them. Every other item passes. Nothing is
-skipped. On scikit-learn 1.9.1: 43 test functions, 60 items, 52 pass, 8 expected failures.
+skipped. On scikit-learn 1.9.1: test_mlp.py's 43 test functions, 60 items, 52 pass and 8 are
+expected failures; the neighbours' 6 test functions, 11 items, all pass.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import types
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -77,11 +82,13 @@ DIFFERENCES = {
 
 
 def _swapped(value: Any) -> Any:
-    """``value`` with scikit-learn's MLP classes replaced by handgrad's, inside tuples too."""
+    """``value`` with scikit-learn's MLP classes (and instances) replaced by handgrad's."""
     if isinstance(value, tuple):
         return tuple(_swapped(item) for item in value)
     if isinstance(value, type):
         return SWAPPED.get(value, value)
+    if type(value) in SWAPPED:  # an estimator in a parametrize list: same parameters
+        return SWAPPED[type(value)](**value.get_params())
     return value
 
 
@@ -98,32 +105,96 @@ def _swapped_mark(mark: pytest.Mark) -> pytest.Mark:
     return pytest.mark.parametrize(argnames, values, *rest, **mark.kwargs).mark
 
 
-def _upstream_tests() -> dict[str, types.FunctionType]:
+def _names(code: types.CodeType) -> set[str]:
+    """The global names ``code`` reads, nested functions and comprehensions included."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
+def _uses_mlp(test: types.FunctionType) -> bool:
+    """Whether ``test`` builds an MLP: by name in its code or in its parametrize lists."""
+    if _names(test.__code__) & {cls.__name__ for cls in SWAPPED}:
+        return True
+    return any(map(_is_mlp, _parameters(test)))
+
+
+def _parameters(test: types.FunctionType) -> list[Any]:
+    """Every value in ``test``'s parametrize lists (a generator of values is left unread)."""
+    found = []
+    for mark in getattr(test, "pytestmark", []):
+        if mark.name == "parametrize" and isinstance(mark.args[1], (list, tuple)):
+            for values in mark.args[1]:
+                row = values.values if isinstance(values, type(pytest.param(None))) else values
+                found.extend(row if isinstance(row, tuple) else (row,))
+    return found
+
+
+def _is_mlp(value: Any) -> bool:
+    """scikit-learn's MLP class or an instance of it."""
+    return type(value) in SWAPPED or (isinstance(value, type) and value in SWAPPED)
+
+
+def _tests_of(module: types.ModuleType, only_mlp: bool) -> dict[str, types.FunctionType]:
     return {
         name: obj
-        for name, obj in vars(upstream).items()
-        if name.startswith("test_") and inspect.isfunction(obj)
+        for name, obj in vars(module).items()
+        if name.startswith("test_")
+        and inspect.isfunction(obj)
+        and obj.__module__ == module.__name__
+        and (not only_mlp or _uses_mlp(obj))
     }
 
 
-# The upstream module's globals with handgrad's classes under scikit-learn's names.
-_GLOBALS = {name: _swapped(value) for name, value in vars(upstream).items()}
-
-
-def _adopted(test: types.FunctionType) -> Callable[..., Any]:
+def _adopted(test: types.FunctionType, namespace: dict[str, Any]) -> Callable[..., Any]:
     """scikit-learn's ``test`` with the same code and marks, on handgrad's classes."""
     adopted = types.FunctionType(
-        test.__code__, _GLOBALS, test.__name__, test.__defaults__, test.__closure__
+        test.__code__, namespace, test.__name__, test.__defaults__, test.__closure__
     )
     adopted.__doc__ = test.__doc__
     adopted.__module__ = __name__
-    marks = getattr(test, "pytestmark", [])
-    adopted.pytestmark = [_swapped_mark(m) for m in marks]  # type: ignore[attr-defined]
+    marks = [_swapped_mark(m) for m in getattr(test, "pytestmark", [])]
+    if test.__name__ in SLOW:
+        marks.append(pytest.mark.slow.mark)
+    adopted.pytestmark = marks  # type: ignore[attr-defined]
     return adopted
 
 
-UPSTREAM_TESTS = _upstream_tests()
-globals().update({name: _adopted(test) for name, test in UPSTREAM_TESTS.items()})
+# over ~2 s an item on a loaded machine (StackingClassifier's cross-validated fits)
+SLOW = {
+    "test_stacking_classifier_multilabel_predict_proba",
+    "test_stacking_classifier_multilabel_auto_predict",
+}
+
+
+def _neighbours() -> list[types.ModuleType]:
+    """scikit-learn's other test modules with tests that use its MLPs (checked on 1.9.1)."""
+    found = []
+    for name in NEIGHBOURS:
+        try:
+            with warnings.catch_warnings():  # (marks its conftest registers: thread_unsafe)
+                warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
+                found.append(importlib.import_module(name))
+        except ModuleNotFoundError:  # moved in another release: the names are 1.9.1's
+            continue
+    return found
+
+
+NEIGHBOURS = (
+    "sklearn.ensemble.tests.test_stacking",
+    "sklearn.model_selection.tests.test_validation",
+    "sklearn.utils._repr_html.tests.test_estimator",
+)
+UPSTREAM_TESTS: dict[str, types.FunctionType] = {}
+for _module, _only_mlp in [(upstream, False)] + [(m, True) for m in _neighbours()]:
+    # the module's globals with handgrad's classes under scikit-learn's names
+    _namespace = {name: _swapped(value) for name, value in vars(_module).items()}
+    for _name, _test in _tests_of(_module, _only_mlp).items():
+        assert _name not in UPSTREAM_TESTS, f"two upstream tests named {_name}"
+        UPSTREAM_TESTS[_name] = _test
+        globals()[_name] = _adopted(_test, _namespace)
 
 
 @pytest.fixture(autouse=True)
@@ -140,19 +211,19 @@ def global_random_seed(request: pytest.FixtureRequest) -> int:
 
 
 def test_harness_runs_every_upstream_test_on_handgrad_classes() -> None:
-    """Every test function of scikit-learn's module is here, on handgrad's classes only."""
+    """Every test function of scikit-learn's MLP module is here, and the MLP tests of its
+    neighbours, on handgrad's classes only."""
     here = {name for name in globals() if name.startswith("test_")}
-    assert set(UPSTREAM_TESTS) <= here
-    assert len(UPSTREAM_TESTS) >= 40, sorted(UPSTREAM_TESTS)
+    mlp_tests = set(_tests_of(upstream, only_mlp=False))
+    assert len(mlp_tests) >= 40 and mlp_tests <= set(UPSTREAM_TESTS) <= here
+    assert len(_neighbours()) == len(NEIGHBOURS)  # scikit-learn 1.9.1's layout
+    assert len(UPSTREAM_TESTS) > len(mlp_tests)
     for name in UPSTREAM_TESTS:
         adopted = globals()[name]
-        assert adopted.__globals__["MLPClassifier"] is handgrad.estimators.MLPClassifier
-        assert adopted.__globals__["MLPRegressor"] is handgrad.estimators.MLPRegressor
-        for mark in getattr(adopted, "pytestmark", []):
-            if mark.name == "parametrize":
-                for values in mark.args[1]:
-                    row = values if isinstance(values, tuple) else (values,)
-                    assert not any(v in SWAPPED for v in row if isinstance(v, type)), name
+        for cls in SWAPPED.values():
+            if cls.__name__ in adopted.__globals__:
+                assert adopted.__globals__[cls.__name__] is cls
+        assert not any(map(_is_mlp, _parameters(adopted))), name
 
 
 def test_every_documented_difference_names_an_upstream_test() -> None:
