@@ -508,3 +508,35 @@ def test_partial_fit_refusals_start_with_scikit_learns_words():
         words = re.split(r"\.(?:\s|$)|, was", message)[0]  # scikit-learn's first sentence
         assert hg[case][0] == kind == "ValueError"
         assert hg[case][1].startswith(words), (case, words, hg[case][1])
+
+
+# --- a minibatch whose weights are all zero -------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_a_minibatch_of_zero_weights_is_refused_in_scikit_learns_words(solver):
+    """Rows in order, the first batches all of weight 0: both libraries raise
+    ZeroDivisionError "Weights sum to zero, can't be normalized" (handgrad: then where and
+    what to do; it said "float division by zero"), and handgrad's model keeps its last fit."""
+    w = np.r_[np.zeros(60), np.ones(len(Y) - 60)]
+
+    def scenario(C, R):
+        seen = {}
+        for name, E, target in (("clf", C, Y), ("reg", R, Y / 2.0)):
+            model = E(hidden_layer_sizes=(5,), solver=solver, batch_size=30, shuffle=False)
+            seen[name] = outcome(lambda m=model, t=target: m.fit(X, t, sample_weight=w))
+            seen[name + " fitted"] = hasattr(model, "coefs_")
+        return seen
+
+    sk, ours = both(scenario)
+    for name in ("clf", "reg"):
+        assert sk[name][0] == ours[name][0] == "ZeroDivisionError"
+        assert ours[name][1].startswith(sk[name][1]), (sk[name][1], ours[name][1])
+        assert "batch of 30 has sample_weight 0" in ours[name][1]
+        assert ours[name + " fitted"] is False  # (scikit-learn's keeps half-made coefs_)
+    # after a good fit, the refused one leaves that fit's weights
+    model = iris_fit(hg_estimators.MLPClassifier, batch_size=30, shuffle=False)
+    before = [c.copy() for c in model.coefs_]
+    with pytest.raises(ZeroDivisionError):
+        model.fit(X, Y, sample_weight=w)
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.coefs_))

@@ -78,7 +78,7 @@ class Objective:
             denom = float(len(tb))
         else:  # the loss kernel's weighted sum (fast_losses.RowWeighted), in the model's dtype
             wb = (w if idx is None else w[idx]).astype(X.dtype, copy=False)
-            denom, tb = float(wb.sum()), fast_losses.RowWeighted(tb, wb)
+            denom, tb = _weight_sum(wb), fast_losses.RowWeighted(tb, wb)
         with np.errstate(over="ignore", invalid="ignore"):
             value = step.loss(step.forward(xb), tb)
             if not math.isfinite(value):
@@ -122,7 +122,7 @@ class Objective:
         Tb = T[sel]
         wb = None if w is None else w[sel]
         n = len(Tb)
-        denom = float(n) if wb is None else float(wb.sum())
+        denom = float(n) if wb is None else _weight_sum(wb)
         dtype = self.params[0].value.dtype
         try:
             with np.errstate(over="ignore", invalid="ignore"):
@@ -142,6 +142,19 @@ class Objective:
         except NonFiniteError:
             return math.nan
         return value
+
+
+def _weight_sum(wb: np.ndarray) -> float:
+    """The batch's total weight, the objective's denominator; refused when 0 (a minibatch
+    of zero weights only), as scikit-learn refuses it (the same exception, its words first)."""
+    total = float(wb.sum())
+    if total == 0.0:
+        raise ZeroDivisionError(
+            "Weights sum to zero, can't be normalized: every row of a batch of "
+            f"{len(wb)} has sample_weight 0. Shuffle the rows (shuffle=True), use larger "
+            "batches, or drop the rows of weight 0"
+        )
+    return total
 
 
 # --- L-BFGS ---------------------------------------------------------------------------------
