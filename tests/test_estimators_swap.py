@@ -6,6 +6,7 @@ same user code with both libraries (``both`` from test_estimators_practitioner).
 from __future__ import annotations
 
 import hashlib
+import inspect
 import pickle
 import warnings
 
@@ -540,3 +541,28 @@ def test_a_minibatch_of_zero_weights_is_refused_in_scikit_learns_words(solver):
     with pytest.raises(ZeroDivisionError):
         model.fit(X, Y, sample_weight=w)
     assert all(np.array_equal(a, b) for a, b in zip(before, model.coefs_))
+
+
+def test_a_wrong_keyword_names_the_class_as_in_scikit_learn():
+    """ "MLPClassifier.__init__() got an unexpected keyword argument ..." in both (handgrad's
+    classifier said "BaseMLP.__init__()", the inherited constructor's name)."""
+
+    def scenario(C, R):
+        return {
+            "classifier": outcome(lambda: C(hiden_layer_sizes=(3,))),
+            "regressor": outcome(lambda: R(hiden_layer_sizes=(3,))),
+            "classifier positional": outcome(lambda: C((3,), "relu", "adam")),
+        }
+
+    sk, ours = both(scenario)
+    assert ours == sk
+    assert ours["classifier"] == (
+        "TypeError",
+        "MLPClassifier.__init__() got an unexpected keyword argument 'hiden_layer_sizes'",
+    )
+    # one list of parameters: the classifier's constructor is the base's, renamed
+    base = inspect.signature(hg_estimators._base.BaseMLP.__init__)
+    assert inspect.signature(hg_estimators.MLPClassifier.__init__) == base
+    assert hg_estimators.MLPClassifier(max_iter=7, dtype="float32").get_params() == dict(
+        hg_estimators._base.BaseMLP(max_iter=7, dtype="float32").get_params()
+    )
