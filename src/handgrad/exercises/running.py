@@ -17,16 +17,25 @@ import time
 import traceback
 import unicodedata
 import warnings
-from collections.abc import Mapping
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from collections.abc import Callable, Mapping
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .catalogue import Case, Exercise, copy_inputs
 
-__all__ = ["Outcome", "run_case", "to_number_array", "CaseTimeout", "printable"]
+__all__ = [
+    "Outcome",
+    "run_case",
+    "to_number_array",
+    "CaseTimeout",
+    "printable",
+    "call_with_time_limit",
+]
+
+T = TypeVar("T")
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _STDLIB_DIR = sysconfig.get_paths()["stdlib"]
@@ -132,72 +141,82 @@ def _how_changed(before: Any, after: Any) -> str:
 class _Deadline:
     """What the alarm does once the time is up: raise CaseTimeout where the answer is, and
     again at each line it runs next (a line tracer on the answer's frames), so that a bare
-    ``except:`` in an endless loop cannot swallow the stop: the handler's own line raises
-    it again, outside the ``try``. Everything is put back when the case ends."""
+    ``except:`` in an endless loop cannot swallow the stop: the handler's own line raises it
+    again, outside the ``try``.
+
+    Safe by construction: the stop is raised only in a frame of the answer that runs below
+    ``call_with_time_limit`` (never in the checker's own lines, its clean-up, a garbage
+    collector's callback or a finalizer), and only the answer's frames get the tracer, none
+    of them kept: the caller's frames are never touched, so nothing needs putting back."""
 
     def __init__(self, seconds: float) -> None:
         self.message = (
             f"did not finish within {seconds:g} s (an endless loop, or a recursion with no end?)"
         )
         self.armed = True
-        self.traced: list[tuple[Any, Any]] = []  # (frame, its tracer before ours)
-        self.previous_trace = sys.gettrace()
 
-    def _answers(self, frame: Any) -> bool:
+    @staticmethod
+    def _answers(frame: Any) -> bool:
         """A frame of the answer's code (not this package's, not the standard library's,
         not an installed package's)."""
         return not frame.f_code.co_filename.startswith(_NOT_THE_ANSWERS)
 
     def tracer(self, frame: Any, event: str, arg: Any) -> Any:
-        if self.armed and event == "line" and self._answers(frame):
+        if not (self.armed and self._answers(frame)):
+            return None  # no local tracer for any other frame
+        if event == "line":
             raise CaseTimeout(self.message)
         return self.tracer
 
     def on_alarm(self, signum: int, frame: Any) -> None:
         if not self.armed:
             return
-        here = frame
-        while here is not None:
-            if here.f_trace is not self.tracer:
-                self.traced.append((here, here.f_trace))
-                here.f_trace = self.tracer
-            here = here.f_back
+        answers = _answer_frames(frame)
+        if answers is None:  # not inside the call: the checker's own code, a finalizer
+            return
+        for here in answers:
+            here.f_trace = self.tracer
         sys.settrace(self.tracer)
-        raise CaseTimeout(self.message)
-
-    def disarm(self) -> None:
-        self.armed = False
-        sys.settrace(self.previous_trace)
-        for frame, before in reversed(self.traced):
-            frame.f_trace = before
-        self.traced.clear()
+        if answers and answers[0] is frame:
+            raise CaseTimeout(self.message)
 
 
-@contextmanager
-def time_limit(seconds: float | None):
-    """Raise CaseTimeout here after ``seconds`` (POSIX main thread only; elsewhere no limit)."""
+def _answer_frames(frame: Any) -> list[Any] | None:
+    """The answer's frames from ``frame`` up to the call of ``call_with_time_limit`` (the
+    innermost first), or None when ``frame`` does not run inside that call."""
+    found: list[Any] = []
+    here = frame
+    while here is not None:
+        if here.f_code is _LIMITED_CALL:
+            return found
+        if _Deadline._answers(here):
+            found.append(here)
+        here = here.f_back
+    return None
+
+
+def call_with_time_limit(call: Callable[[], T], seconds: float | None) -> T:
+    """``call()``, stopped by CaseTimeout after ``seconds`` (POSIX main thread only; elsewhere
+    no limit). Everything is put back in this frame's own ``finally``: the first thing it
+    does disarms the alarm, and the alarm raises nothing outside the answer's frames, so no
+    step of the clean-up can be skipped."""
     usable = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
     if seconds is None or not usable:
-        yield
-        return
+        return call()
     deadline = _Deadline(seconds)
+    previous_trace = sys.gettrace()
     previous = signal.signal(signal.SIGALRM, deadline.on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT)
     try:
-        yield
+        signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT)
+        return call()
     finally:
-        # an alarm may still land on any line here: each step runs in a finally of the one
-        # before, so the timer, the handler and the tracer are put back whatever is raised
-        try:
-            deadline.armed = False  # from here the alarm and the tracer raise nothing
-        finally:
-            try:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-            finally:
-                try:
-                    signal.signal(signal.SIGALRM, previous)
-                finally:
-                    deadline.disarm()
+        deadline.armed = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        sys.settrace(previous_trace)
+
+
+_LIMITED_CALL = call_with_time_limit.__code__
 
 
 def describe_error(exc: BaseException, filename: str | None = None) -> str:
@@ -274,8 +293,8 @@ def ignored_inputs(
     finite = {k: v for k, v in outputs.items() if _varied(v)}
     ignored: dict[str, list[str]] = {}
     quiet = io.StringIO()  # what the answer prints again is not shown twice
-    with warnings.catch_warnings(), np.errstate(all="ignore"), time_limit(seconds):
-        warnings.simplefilter("ignore")
+
+    def scan() -> None:
         for key in case.inputs:
             same = set(finite)
             for change in CHANGES:
@@ -291,6 +310,10 @@ def ignored_inputs(
                     same = set()
             for name in same:
                 ignored.setdefault(name, []).append(key)
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        call_with_time_limit(scan, seconds)
     return ignored
 
 
@@ -329,8 +352,7 @@ def run_case(
     try:
         with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
             warnings.simplefilter("always")
-            with time_limit(seconds):
-                raw = exercise.probe(namespace, args)
+            raw = call_with_time_limit(lambda: exercise.probe(namespace, args), seconds)
     except CaseTimeout as exc:
         return Outcome("timeout", str(exc))
     except MemoryError as exc:
