@@ -103,6 +103,21 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
     return result
 
 
+def _reference_on(
+    exercise: Exercise, case: Case, name: str, change: tuple[float, float]
+) -> dict[str, Any] | None:
+    """The right outputs with the input ``name`` changed; None when the reference refuses
+    the change (labels of 0.25, a momentum of 2.05 that diverges)."""
+    inputs = perturbed(case.inputs, name, change)
+    if inputs is None:
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            return dict(exercise.expected_outputs(replace(case, inputs=inputs)))
+    except Exception:
+        return None
+
+
 def _ignoring(
     exercise: Exercise,
     case: Case,
@@ -115,13 +130,8 @@ def _ignoring(
     variable in its place, or another argument used twice)."""
     unread: dict[str, list[str]] = {}  # input -> the wrong outputs, all of which ignore it
     for name in dict.fromkeys(n for key in failed for n in outcome.ignored.get(key, [])):
-        changed = [perturbed(case.inputs, name, c) for c in CHANGES]
-        try:
-            with np.errstate(all="ignore"):
-                moved = [exercise.expected_outputs(replace(case, inputs=i)) for i in changed if i]
-        except Exception:  # the reference refuses the changed input (labels of 0.25)
-            continue
-        if len(moved) != len(CHANGES):
+        moved = [m for m in (_reference_on(exercise, case, name, c) for c in CHANGES) if m]
+        if not moved:
             continue
         depends = [  # the wrong outputs whose right value depends on the input
             k
@@ -132,12 +142,24 @@ def _ignoring(
             unread[name] = depends
     notes = [
         f"{', '.join(keys)}: the same when {name} changes, while the right "
-        f"{'ones change' if len(keys) > 1 else 'one changes'} with it: is the argument "
-        f"{name} read at all (or a global variable used in its place)?"
+        f"{'ones change' if len(keys) > 1 else 'one changes'} with it: "
+        + _READ_AT_ALL.get(
+            name, f"is the argument {name} read at all (or a global variable used in its place)?"
+        )
         for name, keys in unread.items()
     ]
     return (["ignores-input"] if notes else []), notes
 
+
+# what a class is given other than as a function's argument
+_READ_AT_ALL = {
+    "weights": "are the network's weights read from self.weights (the check sets them after "
+    "building it: kept under another name, or drawn again in forward?)",
+    "biases": "are the network's biases read from self.biases (the check sets them after "
+    "building it: kept under another name?)",
+    "learning_rate": "is the learning_rate given to the constructor used (or a number fixed "
+    "in the class in its place)?",
+}
 
 NOT_AN_ARRAY = (
     "a Python list where the contract asks for a NumPy array (the numbers are judged as "

@@ -146,7 +146,7 @@ def _nn_probe(namespace, inputs):
         namespace,
         "NeuralNetwork",
         inputs,
-        learning_rate=inputs.get("lr", 0.1),
+        learning_rate=inputs.get("learning_rate", 0.1),
         momentum=inputs.get("momentum", 0.0),
         seed=0,
     )
@@ -202,7 +202,7 @@ def _nn_cases() -> list[Case]:
         "y": XOR_Y,
         "what": "fit",
         "epochs": 50,
-        "lr": 0.5,
+        "learning_rate": 0.5,
         "weights": [np.full((2, 4), 0.5), np.full((4, 1), 0.5)],
         "biases": [np.zeros((1, 4)), np.zeros((1, 1))],
     }
@@ -222,8 +222,8 @@ def _nn_cases() -> list[Case]:
             batch=6,
         ),
         Case(
-            "fit 5 epochs, lr 0.1, momentum 0.9",
-            {**base, "what": "fit", "epochs": 5, "momentum": 0.9},
+            "fit 5 epochs, lr 0.3, momentum 0.5",
+            {**base, "what": "fit", "epochs": 5, "learning_rate": 0.3, "momentum": 0.5},
             bias_outputs=biases,
         ),
         Case(
@@ -310,7 +310,8 @@ def _mc_probe(namespace, inputs):
         net = namespace["MultiClassNN"]([2, 32, 3], learning_rate=0.05, seed=0)
         net.fit(inputs["X"], inputs["y"], epochs=1000, verbose=False)
         return {"predictions": net.predict(inputs["X"])}
-    net = _build(namespace, "MultiClassNN", inputs, learning_rate=0.1, seed=0)
+    lr = inputs.get("learning_rate", 0.1)
+    net = _build(namespace, "MultiClassNN", inputs, learning_rate=lr, seed=0)
     if what == "forward":
         return {"probabilities": net.forward(inputs["X"])}
     if what == "step":  # one epoch's change: -lr times the gradient, so a factor shows
@@ -367,7 +368,7 @@ def _mc_cases() -> list[Case]:
         ),
         Case(
             "one step (1 epoch, lr 0.1): the change of each weight",
-            {**base, "what": "step"},
+            {**base, "what": "step", "learning_rate": 0.1},
             bias_outputs=("step_b0", "step_b1"),
             batch=9,
         ),
@@ -378,7 +379,9 @@ def _mc_cases() -> list[Case]:
             batch=9,
         ),
         Case(
-            "fit 5 epochs, lr 0.1", {**base, "what": "fit", "epochs": 5}, bias_outputs=("b0", "b1")
+            "fit 5 epochs, lr 0.1",
+            {**base, "what": "fit", "epochs": 5, "learning_rate": 0.1},
+            bias_outputs=("b0", "b1"),
         ),
         Case(
             "one step with saturated outputs (|logits| up to 800), labels wrong",

@@ -229,8 +229,8 @@ def describe_error(exc: BaseException, filename: str | None = None) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     if filename:
         mine = [f for f in frames if f.filename == filename]
-    else:  # in-process: the answer's frames are the ones outside this package
-        mine = [f for f in frames if not f.filename.startswith(_PACKAGE_DIR)]
+    else:  # in-process: the answer's frames (not this package's, NumPy's, the stdlib's)
+        mine = [f for f in frames if not f.filename.startswith(_NOT_THE_ANSWERS)]
     if mine:
         line = (mine[-1].line or "").strip()
         text += printable(f" (line {mine[-1].lineno}{': ' + line if line else ''})")
@@ -258,10 +258,14 @@ CHANGES = ((2.0, 0.25), (-1.5, 0.5))
 
 def perturbed(inputs: dict[str, Any], key: str, change: tuple[float, float]) -> dict | None:
     """Copies of ``inputs`` with the float number or float arrays under ``key`` changed to
-    a v + b; None when ``key`` holds nothing of the kind (labels, sizes, names)."""
+    a v + b (a number in [0, 1) to another in [0, 1)); None when ``key`` holds nothing of
+    the kind (labels, sizes, names)."""
     a, b = change
 
     def changed(value: Any) -> Any:
+        if isinstance(value, float) and 0.0 <= value < 1.0:
+            # a rate or a coefficient (momentum, beta): kept in [0, 1), where it is valid
+            return (value + 1.0) / 2 if a < 0 else (value / 2 if value > 0 else 0.25)
         if isinstance(value, float):
             return a * value + b
         if isinstance(value, np.ndarray) and value.dtype.kind == "f":
@@ -269,6 +273,9 @@ def perturbed(inputs: dict[str, Any], key: str, change: tuple[float, float]) -> 
         if isinstance(value, dict) and value:
             parts = {k: changed(v) for k, v in value.items()}
             return None if any(v is None for v in parts.values()) else parts
+        if isinstance(value, list) and value:  # a network's weights, one array per layer
+            items = [changed(v) for v in value]
+            return None if any(v is None for v in items) else items
         return None
 
     new = changed(inputs[key])
@@ -283,12 +290,11 @@ def ignored_inputs(
     seconds: float | None,
 ) -> dict[str, list[str]]:
     """For each finite output, the inputs whose two changes (CHANGES) both leave it bit for
-    bit the same: the answer does not read them (a global used in their place). Functions
-    only, ordinary cases only: a class's case trains a network, too long to repeat, and
-    outputs saturated by extreme inputs stay the same for a reason."""
+    bit the same: the answer does not read them (a global used in their place, a class's
+    own learning rate or weights in place of the ones it is given). Ordinary cases only: a
+    case with its own judge (XOR learned, a fresh network) trains networks, too long to
+    repeat, and outputs saturated by extreme inputs stay the same for a reason."""
     if case.judge is not None or "extreme" in case.tags:
-        return {}
-    if any(isinstance(namespace.get(e), type) for e in exercise.entries):
         return {}
     finite = {k: v for k, v in outputs.items() if _varied(v)}
     ignored: dict[str, list[str]] = {}
