@@ -65,7 +65,31 @@ def test_a_memory_bomb_says_how_much_it_asked_for():
     result = ex.check("relu", _answer("def relu(z):\n    return np.ones((10**6, 10**6))\n"))
     message = result.cases[0].message
     assert message.startswith("ran out of memory: Unable to allocate 7.28 TiB"), message
-    assert "(1000000, 1000000)" in message and "MB)" not in message  # no limit in-process
+    assert "(1000000, 1000000)" in message
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc: Linux")
+@pytest.mark.parametrize(
+    "body",
+    [
+        "return np.ones((20000, 20000))",  # 2.98 GiB: would fit this machine, and be made
+        "kept = []\n    while True:\n        kept.append(np.empty(10**8))",  # 800 MB at a time
+    ],
+    ids=["one 3 GiB array", "a growing list"],
+)
+def test_in_a_notebook_an_allocation_past_the_headroom_is_refused_at_once(body):
+    """In-process (a notebook), the answer may add 2048 MB to the process's address space:
+    past that NumPy refuses at once and says what was asked for, rather than the machine
+    swapping or the kernel being killed; the limit is put back afterwards."""
+    import resource
+
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    result = ex.check("relu", _answer(f"def relu(z):\n    {body}\n"), timeout=30)
+    message = result.cases[0].message
+    assert message.startswith("ran out of memory: Unable to allocate"), message
+    assert "(the check allows 2048 MB more than the notebook already uses)" in message
+    assert resource.getrlimit(resource.RLIMIT_AS) == before
+    assert ex.check("relu", lambda z: np.maximum(z, 0)).passed
 
 
 @pytest.mark.slow

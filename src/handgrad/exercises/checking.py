@@ -19,7 +19,7 @@ from .diagnose import (
     run_bug_models,
 )
 from .result import CaseResult, CheckResult
-from .running import CHANGES, Outcome, perturbed, run_case, to_number_array
+from .running import CHANGES, HEADROOM_MB, Outcome, perturbed, run_case, to_number_array
 
 __all__ = ["judge", "check_namespace", "missing_entries", "settle", "not_run_after"]
 
@@ -279,7 +279,7 @@ def check_namespace(
         if hung is not None:  # one endless loop is enough: the others are not waited for
             result.cases.append(CaseResult(case.name, False, [], not_run_after(hung.name)))
             continue
-        outcome = run_case(exercise, namespace, case, seconds_per_case)
+        outcome = run_case(exercise, namespace, case, seconds_per_case, headroom_mb=HEADROOM_MB)
         result.cases.append(judge(exercise, case, outcome))
         if outcome.status == "timeout":
             hung = case

@@ -33,6 +33,7 @@ __all__ = [
     "CaseTimeout",
     "printable",
     "call_with_time_limit",
+    "call_with_memory_limit",
 ]
 
 T = TypeVar("T")
@@ -219,6 +220,48 @@ def call_with_time_limit(call: Callable[[], T], seconds: float | None) -> T:
 _LIMITED_CALL = call_with_time_limit.__code__
 
 
+# what an answer checked in-process (a notebook's) may add to the process's address space
+HEADROOM_MB = 2048
+
+
+def _address_space_mb() -> int | None:
+    """This process's address space (VmSize) in MB; None where /proc does not say (not Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def call_with_memory_limit(call: Callable[[], T], headroom_mb: int | None) -> T:
+    """``call()`` with the address space capped at what the process uses now plus
+    ``headroom_mb`` (RLIMIT_AS, Linux), put back as it was afterwards: an answer allocating
+    a huge array gets NumPy's MemoryError at once ("Unable to allocate 7.45 GiB for an
+    array with shape ...") instead of the machine swapping or the kernel being killed.
+    Elsewhere, or with ``headroom_mb`` None, no limit."""
+    used = _address_space_mb() if headroom_mb is not None else None
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return call()
+    if used is None or headroom_mb is None:
+        return call()
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = (used + headroom_mb) * 2**20
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    if soft != resource.RLIM_INFINITY and soft <= limit:
+        return call()  # a tighter limit is already there
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        return call()
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
 def describe_error(exc: BaseException, filename: str | None = None) -> str:
     """One or two lines: the exception, and where in the learner's file it was raised."""
     if isinstance(exc, NotImplementedError):
@@ -239,10 +282,12 @@ def describe_error(exc: BaseException, filename: str | None = None) -> str:
     return text
 
 
-def memory_message(exc: MemoryError, memory_mb: int | None) -> str:
+def memory_message(exc: MemoryError, memory_mb: int | None, headroom_mb: int | None = None) -> str:
     """Running out of memory, with NumPy's own words (the size asked for) and the limit."""
     asked = printable(str(exc)).strip()
     limit = f" (the check allows {memory_mb} MB)" if memory_mb else ""
+    if headroom_mb and not memory_mb:
+        limit = f" (the check allows {headroom_mb} MB more than the notebook already uses)"
     return (
         "ran out of memory"
         + (f": {asked}" if asked else "")
@@ -347,22 +392,27 @@ def run_case(
     seconds: float | None = None,
     filename: str | None = None,
     memory_mb: int | None = None,
+    headroom_mb: int | None = None,
 ) -> Outcome:
     """Call the answer in ``namespace`` on copies of ``case.inputs``; its errors become text.
 
     ``filename``: the answer's file (its line is named in an error); ``memory_mb``: the
-    sandbox's memory limit, named when the answer runs out of memory."""
+    sandbox's memory limit, named when the answer runs out of memory; ``headroom_mb``: the
+    memory the answer may add to this process (in-process checks), None for no limit."""
     args = copy_inputs(case.inputs)
     started = time.monotonic()
     caught: list[warnings.WarningMessage] = []
     try:
         with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
             warnings.simplefilter("always")
-            raw = call_with_time_limit(lambda: exercise.probe(namespace, args), seconds)
+            raw = call_with_memory_limit(
+                lambda: call_with_time_limit(lambda: exercise.probe(namespace, args), seconds),
+                headroom_mb,
+            )
     except CaseTimeout as exc:
         return Outcome("timeout", str(exc))
     except MemoryError as exc:
-        return Outcome("error", memory_message(exc, memory_mb))
+        return Outcome("error", memory_message(exc, memory_mb, headroom_mb))
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # SystemExit included: the learner's code must not end us
@@ -379,8 +429,11 @@ def run_case(
     if seconds is not None:
         seconds = max(seconds - (time.monotonic() - started), 0.05)
     try:
-        outcome.ignored = ignored_inputs(exercise, namespace, case, outcome.outputs, seconds)
-    except CaseTimeout:  # the answer did finish on the case itself: judged as it is
+        outcome.ignored = call_with_memory_limit(
+            lambda: ignored_inputs(exercise, namespace, case, outcome.outputs, seconds),
+            headroom_mb,
+        )
+    except (CaseTimeout, MemoryError):  # the answer did finish on the case itself: judged as it is
         pass
     outcome.mutated = [
         k + _how_changed(case.inputs[k], args[k])
