@@ -13,13 +13,22 @@ from .catalogue import Case, Exercise
 from .diagnose import (
     EXTREME_NOTE,
     NOT_ONLY_EXTREME,
+    _scale_factor,
     close,
     compare_output,
     most_specific_first,
     run_bug_models,
 )
 from .result import CaseResult, CheckResult
-from .running import CHANGES, HEADROOM_MB, Outcome, perturbed, run_case, to_number_array
+from .running import (
+    CHANGES,
+    HEADROOM_MB,
+    Outcome,
+    _varied,
+    perturbed,
+    run_case,
+    to_number_array,
+)
 
 __all__ = ["judge", "check_namespace", "missing_entries", "settle", "not_run_after"]
 
@@ -84,6 +93,8 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
             if "scale" in verdict.codes:
                 factor_sizes.append(got.size)
     named = {part for model in exercise.bug_models for part in model.code.split("+")}
+    if models and failed:
+        codes = _consistent(codes, models, outcome, failed, expected, case)
     if not named & set(codes):  # a named mistake explains what the answer does not read
         more_codes, more_notes = _ignoring(exercise, case, outcome, failed, expected)
         codes += more_codes
@@ -101,6 +112,53 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
     result.compared = True
     result.lone_factor = bool(factor_sizes) and max(factor_sizes) == 1
     return result
+
+
+def _consistent(
+    codes: list[str],
+    models: dict[str, list[dict[str, Any]]],
+    outcome: Outcome,
+    failed: list[str],
+    expected: dict[str, np.ndarray],
+    case: Case,
+) -> list[str]:
+    """``codes`` without the known mistakes the case's other outputs contradict: a mistake is
+    named when some model of it gives the answer's numbers on EVERY wrong output where it
+    predicts a wrong value. (m without its 1 - beta1 is 10 m, which equals m_hat at t = 1:
+    one output matched "m_hat returned", the next steps did not.)"""
+    kept = []
+    for code in codes:
+        variants = [v for k, vs in models.items() if code in k.split("+") for v in vs]
+        if variants and not any(_agrees(v, outcome, failed, expected, case) for v in variants):
+            continue
+        kept.append(code)
+    return kept
+
+
+def _agrees(
+    model: dict[str, Any],
+    outcome: Outcome,
+    failed: list[str],
+    expected: dict[str, np.ndarray],
+    case: Case,
+) -> bool:
+    """The model gives the answer's numbers (or them times a telling factor) on every wrong
+    output where it predicts a wrong, finite value."""
+    for key in failed:
+        if key not in model:
+            continue
+        try:
+            predicted = to_number_array(model[key])
+        except TypeError:
+            continue
+        got = outcome.outputs[key]
+        if predicted.shape != got.shape or not np.all(np.isfinite(predicted)):
+            continue
+        if predicted.shape == expected[key].shape and close(predicted, expected[key], case):
+            continue  # the model is right here: the answer's error here is another matter
+        if not close(got, predicted, case) and not _scale_factor(got, predicted, case, True):
+            return False  # neither the mistake's numbers nor them times a telling factor
+    return True
 
 
 def _reference_on(
@@ -133,9 +191,11 @@ def _ignoring(
         moved = [m for m in (_reference_on(exercise, case, name, c) for c in CHANGES) if m]
         if not moved:
             continue
-        depends = [  # the wrong outputs whose right value depends on the input
+        depends = [  # the wrong outputs whose right value depends on the input (those the
+            # answer gives as one value repeated tell nothing either way)
             k
             for k in failed
+            if _varied(outcome.outputs[k])
             if not any(close(to_number_array(m[k]), expected[k], case) for m in moved)
         ]
         if depends and all(name in outcome.ignored.get(k, []) for k in depends):

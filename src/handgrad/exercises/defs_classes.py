@@ -64,6 +64,14 @@ def _damped_network(layer_sizes, learning_rate=0.01, momentum=0.0, seed=None):
     return NeuralNetworkOnEngine(layer_sizes, learning_rate * (1 - momentum), momentum, seed)
 
 
+def _threshold_ignored(case: Case) -> dict[str, Any]:
+    """predict(X, threshold) thresholding at 0.5 whatever it is given."""
+    if case.inputs.get("what") != "forward":
+        raise ValueError("only the forward case calls predict")
+    p = _nn_probe({"NeuralNetwork": NeuralNetworkOnEngine}, copy_inputs(case.inputs))["p"]
+    return {"predict(X, threshold=0.7)": (np.asarray(p) >= 0.5).astype(int).ravel()}
+
+
 def _fit_model(probe, entry: str, cls):
     def outputs(case: Case) -> dict[str, Any]:
         if case.inputs.get("what") not in ("fit", "step"):
@@ -124,7 +132,12 @@ def _parameters_out(net) -> dict[str, Any]:
 
 XOR_X = np.array([[0.0, 0], [0, 1], [1, 0], [1, 1]])
 XOR_Y = np.array([0.0, 1, 1, 0])
-XOR_SEEDS = (0, 1, 2)
+# a right network learns XOR within the budget from ~91 % of starting draws (1,000 seeds of a
+# typical answer; 9 % end in a dead-ReLU or flat start): with 3 seeds and 2 needed, a right
+# network whose draws differ from ours failed 1 time in 45; with 5 seeds and 2 needed, 1 in
+# ~3,500 (the binomial tail at p = 0.911). The seeds are fixed: the verdict is deterministic.
+XOR_SEEDS = (0, 1, 2, 3, 4)
+XOR_NEEDED = 2
 
 
 FRESH_BINARY, FRESH_MULTI = (300, 200, 1), (300, 200, 3)
@@ -150,8 +163,9 @@ def _nn_probe(namespace, inputs):
         momentum=inputs.get("momentum", 0.0),
         seed=0,
     )
-    if what == "forward":
-        return {"p": net.forward(inputs["X"])}
+    if what == "forward":  # and predict's threshold: the one given, not 0.5
+        p = net.forward(inputs["X"])
+        return {"p": p, "predict(X, threshold=0.7)": net.predict(inputs["X"], threshold=0.7)}
     if what == "backward":
         net.forward(inputs["X"])
         grads_w, grads_b = pair(net.backward(inputs["X"], inputs["y"]), "backward")
@@ -170,11 +184,14 @@ def _xor_judge(outputs) -> Verdict:
     learned = [
         s for s in XOR_SEEDS if np.array_equal(np.ravel(outputs[f"predictions_seed{s}"]), XOR_Y)
     ]
-    ok = len(learned) >= 2
+    ok = len(learned) >= XOR_NEEDED
     msg = (
         ""
         if ok
-        else (f"XOR learned with {len(learned)} of {len(XOR_SEEDS)} seeds (at least 2 expected)")
+        else (
+            f"XOR learned with {len(learned)} of {len(XOR_SEEDS)} seeds (at least "
+            f"{XOR_NEEDED} expected: a right network learns it from ~9 starts in 10)"
+        )
     )
     return ok, msg, []
 
@@ -284,6 +301,7 @@ register(
                 "a layer updated before its delta is passed down",
                 _fit_model(_nn_probe, "NeuralNetwork", _NetworkUpdatingFirst),
             ),
+            BugModel("ignores-input", "predict's threshold ignored (0.5)", _threshold_ignored),
         ),
         doc="neuralnetwork-and-multiclassnn",
         timeout=30.0,

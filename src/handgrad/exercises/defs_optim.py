@@ -183,6 +183,9 @@ def _adam_variant(
     shift: int = 0,
     eps_inside: bool = False,
     return_corrected: bool = False,
+    squared: bool = True,
+    power_m: bool = True,
+    power_v: bool = True,
 ) -> dict[str, np.ndarray]:
     """Adam written with a known mistake: a bias correction left out, the step count off by
     ``shift`` in the corrections, eps under the square root, or m_hat and v_hat returned as
@@ -192,9 +195,10 @@ def _adam_variant(
     out = {}
     for t, g in enumerate(i["grads"], start=1):
         m = b["beta1"] * m + (1 - b["beta1"]) * g
-        v = b["beta2"] * v + (1 - b["beta2"]) * g * g
-        m_hat = m / (1 - b["beta1"] ** (t + shift)) if correct_m else m
-        v_hat = v / (1 - b["beta2"] ** (t + shift)) if correct_v else v
+        v = b["beta2"] * v + (1 - b["beta2"]) * (g * g if squared else g)
+        t_ = t + shift
+        m_hat = m / (1 - (b["beta1"] ** t_ if power_m else b["beta1"] * t_)) if correct_m else m
+        v_hat = v / (1 - (b["beta2"] ** t_ if power_v else b["beta2"] * t_)) if correct_v else v
         root = np.sqrt(v_hat + b["eps"]) if eps_inside else np.sqrt(v_hat) + b["eps"]
         out[f"step{t}"] = -i["lr"] * m_hat / root
         if return_corrected:
@@ -266,6 +270,17 @@ register(
                 _adam_model(return_corrected=True),
             ),
             BugModel("adam-epsilon", "sqrt(v_hat + eps)", _adam_model(eps_inside=True)),
+            BugModel(
+                "adam-second-moment", "v averages grad, not grad**2", _adam_model(squared=False)
+            ),
+            *(
+                BugModel("adam-bias-correction", f"1 - beta * t for 1 - beta**t ({what})", model)
+                for what, model in (
+                    ("m", _adam_model(power_m=False)),
+                    ("v", _adam_model(power_v=False)),
+                    ("both", _adam_model(power_m=False, power_v=False)),
+                )
+            ),
             *(  # two of the mistakes at once
                 BugModel(code, what, _adam_model(**mistakes))
                 for code, what, mistakes in (
