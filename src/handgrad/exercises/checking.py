@@ -94,7 +94,11 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
                 factor_sizes.append(got.size)
     named = {part for model in exercise.bug_models for part in model.code.split("+")}
     if models and failed:
-        codes = _consistent(codes, models, outcome, failed, expected, case)
+        kept = _consistent(codes, models, outcome, failed, expected, case)
+        non_finite = any(not np.all(np.isfinite(outcome.outputs[k])) for k in failed)
+        if kept != codes and non_finite and "unstable" not in kept:
+            kept.append("unstable")  # what the dropped mistake stood for there
+        codes = kept
     if not named & set(codes):  # a named mistake explains what the answer does not read
         more_codes, more_notes = _ignoring(exercise, case, outcome, failed, expected)
         codes += more_codes
@@ -143,7 +147,10 @@ def _agrees(
     case: Case,
 ) -> bool:
     """The model gives the answer's numbers (or them times a telling factor) on every wrong
-    output where it predicts a wrong, finite value."""
+    output where it predicts a wrong value. NaN in the answer where the model is finite is
+    excused only after an earlier output the model explains (a NaN carried from one step to
+    the next), never before."""
+    explained = False
     for key in failed:
         if key not in model:
             continue
@@ -152,12 +159,21 @@ def _agrees(
         except TypeError:
             continue
         got = outcome.outputs[key]
-        if predicted.shape != got.shape or not np.all(np.isfinite(predicted)):
+        if predicted.shape != got.shape:
+            continue
+        if not np.all(np.isfinite(predicted)):
+            explained = explained or close(got, predicted, case)
+            continue
+        if not np.all(np.isfinite(got)):
+            if not explained:
+                return False  # NaN where the mistake gives numbers, and nothing before it
             continue
         if predicted.shape == expected[key].shape and close(predicted, expected[key], case):
             continue  # the model is right here: the answer's error here is another matter
-        if not close(got, predicted, case) and not _scale_factor(got, predicted, case, True):
-            return False  # neither the mistake's numbers nor them times a telling factor
+        if close(got, predicted, case) or _scale_factor(got, predicted, case, True):
+            explained = True
+            continue
+        return False  # neither the mistake's numbers nor them times a telling factor
     return True
 
 

@@ -81,13 +81,15 @@ def _sgd_other_velocity(case: Case, per: str) -> dict[str, np.ndarray]:
     return _sgd_outputs(ws, [-s / divide for s in _steps(ws, i["w"])])
 
 
-def _sgd_dampened(case: Case) -> dict[str, np.ndarray]:
-    """v = mu v + (1 - mu) g, w -= lr v: an exponential average in place of the velocity."""
+def _sgd_dampened(case: Case, as_step: bool = False) -> dict[str, np.ndarray]:
+    """v = mu v + (1 - mu) g, w -= lr v: an exponential average in place of the velocity
+    (or, ``as_step``, v = mu v - (1 - mu) lr g, w += v: the contract's velocity, damped)."""
     i = case.inputs
     mu = i["momentum"]
     grads = [(1 - mu) * g for g in i["grads"]]
     ws = _engine_trajectory(SGD, i["w"], grads, lr=i["lr"], momentum=mu)
-    return _sgd_outputs(ws, [-s / i["lr"] for s in _steps(ws, i["w"])])
+    steps = _steps(ws, i["w"])
+    return _sgd_outputs(ws, steps if as_step else [-s / i["lr"] for s in steps])
 
 
 def _sgd_cases() -> list[Case]:
@@ -139,6 +141,11 @@ register(
                 lambda c: _sgd_other_velocity(c, "lr g"),
             ),
             BugModel("momentum-convention", "v = mu v + (1 - mu) g, w -= lr v", _sgd_dampened),
+            BugModel(
+                "momentum-convention",
+                "v = mu v - (1 - mu) lr g, w += v",
+                lambda c: _sgd_dampened(c, as_step=True),
+            ),
         ),
         doc="sgd-with-momentum",
     )
