@@ -94,11 +94,7 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
                 factor_sizes.append(got.size)
     named = {part for model in exercise.bug_models for part in model.code.split("+")}
     if models and failed:
-        kept = _consistent(codes, models, outcome, failed, expected, case)
-        non_finite = any(not np.all(np.isfinite(outcome.outputs[k])) for k in failed)
-        if kept != codes and non_finite and "unstable" not in kept:
-            kept.append("unstable")  # what the dropped mistake stood for there
-        codes = kept
+        codes = _consistent(codes, models, outcome, failed, expected, case)
     if not named & set(codes):  # a named mistake explains what the answer does not read
         more_codes, more_notes = _ignoring(exercise, case, outcome, failed, expected)
         codes += more_codes
@@ -136,6 +132,9 @@ def _consistent(
         if variants and not any(_agrees(v, outcome, failed, expected, case) for v in variants):
             continue
         kept.append(code)
+    non_finite = any(not np.all(np.isfinite(outcome.outputs[k])) for k in failed)
+    if kept != codes and non_finite and "unstable" not in kept:
+        kept.append("unstable")  # what a dropped mistake stood for there
     return kept
 
 
