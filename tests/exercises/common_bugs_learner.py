@@ -66,6 +66,20 @@ def add(bug) -> None:
     )
     # --- a derivative left out, or multiplied in twice
     bug(
+        "network-relu-mask-forgotten",
+        "network",
+        {"derivative-forgotten"},
+        "(self.z[i - 1] > 0)",
+        "1",
+    )
+    bug(
+        "multiclass-relu-mask-forgotten",
+        "multiclass",
+        {"derivative-forgotten"},
+        "delta = (delta @ self.weights[i].T) * (self.z[i - 1] > 0)",
+        "delta = delta @ self.weights[i].T",
+    )
+    bug(
         "backward-relu-mask-forgotten",
         "backward",
         {"derivative-forgotten"},
