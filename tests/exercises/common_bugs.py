@@ -598,3 +598,11 @@ _more_spec = importlib.util.spec_from_file_location(
 _more = importlib.util.module_from_spec(_more_spec)
 _more_spec.loader.exec_module(_more)
 _more.add(bug, BASES)
+
+# the slips of the styles a learner reaches for (classes' rates, derivatives, Adam's v, ...)
+_learner_spec = importlib.util.spec_from_file_location(
+    "_common_bugs_learner", Path(__file__).with_name("common_bugs_learner.py")
+)
+_learner = importlib.util.module_from_spec(_learner_spec)
+_learner_spec.loader.exec_module(_learner)
+_learner.add(bug)

@@ -666,3 +666,11 @@ _more_spec = importlib.util.spec_from_file_location(
 _more = importlib.util.module_from_spec(_more_spec)
 _more_spec.loader.exec_module(_more)
 _more.add(right)
+
+# the styles a learner reaches for: loops over samples, views, np.clip in masks, caches
+_learner_spec = importlib.util.spec_from_file_location(
+    "_correct_variants_learner", Path(__file__).with_name("correct_variants_learner.py")
+)
+_learner = importlib.util.module_from_spec(_learner_spec)
+_learner_spec.loader.exec_module(_learner)
+_learner.add(right)

@@ -154,8 +154,11 @@ def test_predict_gives_n_integers(name, base, old, new, code):
     head, _, tail = source.rpartition(old)  # predict is the class's last method
     result = _check(name, head + new + tail)
     failed = [c for c in result.cases if not c.passed]
-    assert len(failed) == 1 and failed[0].diagnoses == [code], str(result)
-    assert "predict returned" in failed[0].message
+    # the case that learns (XOR, the blobs) and, for NeuralNetwork, the forward case's
+    # predict(X, threshold=0.7): each says predict, with the one code
+    assert 1 <= len(failed) <= 2 and all(c.diagnoses == [code] for c in failed), str(result)
+    assert any("predict returned" in c.message for c in failed)
+    assert all("predict" in c.message for c in failed)
 
 
 def _classes():

@@ -13,13 +13,22 @@ from .catalogue import Case, Exercise
 from .diagnose import (
     EXTREME_NOTE,
     NOT_ONLY_EXTREME,
+    _scale_factor,
     close,
     compare_output,
     most_specific_first,
     run_bug_models,
 )
 from .result import CaseResult, CheckResult
-from .running import CHANGES, Outcome, perturbed, run_case, to_number_array
+from .running import (
+    CHANGES,
+    HEADROOM_MB,
+    Outcome,
+    _varied,
+    perturbed,
+    run_case,
+    to_number_array,
+)
 
 __all__ = ["judge", "check_namespace", "missing_entries", "settle", "not_run_after"]
 
@@ -84,6 +93,8 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
             if "scale" in verdict.codes:
                 factor_sizes.append(got.size)
     named = {part for model in exercise.bug_models for part in model.code.split("+")}
+    if models and failed:
+        codes = _consistent(codes, models, outcome, failed, expected, case)
     if not named & set(codes):  # a named mistake explains what the answer does not read
         more_codes, more_notes = _ignoring(exercise, case, outcome, failed, expected)
         codes += more_codes
@@ -103,6 +114,83 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
     return result
 
 
+def _consistent(
+    codes: list[str],
+    models: dict[str, list[dict[str, Any]]],
+    outcome: Outcome,
+    failed: list[str],
+    expected: dict[str, np.ndarray],
+    case: Case,
+) -> list[str]:
+    """``codes`` without the known mistakes the case's other outputs contradict: a mistake is
+    named when some model of it gives the answer's numbers on EVERY wrong output where it
+    predicts a wrong value. (m without its 1 - beta1 is 10 m, which equals m_hat at t = 1:
+    one output matched "m_hat returned", the next steps did not.)"""
+    kept = []
+    for code in codes:
+        variants = [v for k, vs in models.items() if code in k.split("+") for v in vs]
+        if variants and not any(_agrees(v, outcome, failed, expected, case) for v in variants):
+            continue
+        kept.append(code)
+    non_finite = any(not np.all(np.isfinite(outcome.outputs[k])) for k in failed)
+    if kept != codes and non_finite and "unstable" not in kept:
+        kept.append("unstable")  # what a dropped mistake stood for there
+    return kept
+
+
+def _agrees(
+    model: dict[str, Any],
+    outcome: Outcome,
+    failed: list[str],
+    expected: dict[str, np.ndarray],
+    case: Case,
+) -> bool:
+    """The model gives the answer's numbers (or them times a telling factor) on every wrong
+    output where it predicts a wrong value. NaN in the answer where the model is finite is
+    excused only after an earlier output the model explains (a NaN carried from one step to
+    the next), never before."""
+    explained = False
+    for key in failed:
+        if key not in model:
+            continue
+        try:
+            predicted = to_number_array(model[key])
+        except TypeError:
+            continue
+        got = outcome.outputs[key]
+        if predicted.shape != got.shape:
+            continue
+        if not np.all(np.isfinite(predicted)):
+            explained = explained or close(got, predicted, case)
+            continue
+        if not np.all(np.isfinite(got)):
+            if not explained:
+                return False  # NaN where the mistake gives numbers, and nothing before it
+            continue
+        if predicted.shape == expected[key].shape and close(predicted, expected[key], case):
+            continue  # the model is right here: the answer's error here is another matter
+        if close(got, predicted, case) or _scale_factor(got, predicted, case, True):
+            explained = True
+            continue
+        return False  # neither the mistake's numbers nor them times a telling factor
+    return True
+
+
+def _reference_on(
+    exercise: Exercise, case: Case, name: str, change: tuple[float, float]
+) -> dict[str, Any] | None:
+    """The right outputs with the input ``name`` changed; None when the reference refuses
+    the change (labels of 0.25, a momentum of 2.05 that diverges)."""
+    inputs = perturbed(case.inputs, name, change)
+    if inputs is None:
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            return dict(exercise.expected_outputs(replace(case, inputs=inputs)))
+    except Exception:
+        return None
+
+
 def _ignoring(
     exercise: Exercise,
     case: Case,
@@ -115,29 +203,38 @@ def _ignoring(
     variable in its place, or another argument used twice)."""
     unread: dict[str, list[str]] = {}  # input -> the wrong outputs, all of which ignore it
     for name in dict.fromkeys(n for key in failed for n in outcome.ignored.get(key, [])):
-        changed = [perturbed(case.inputs, name, c) for c in CHANGES]
-        try:
-            with np.errstate(all="ignore"):
-                moved = [exercise.expected_outputs(replace(case, inputs=i)) for i in changed if i]
-        except Exception:  # the reference refuses the changed input (labels of 0.25)
+        moved = [m for m in (_reference_on(exercise, case, name, c) for c in CHANGES) if m]
+        if not moved:
             continue
-        if len(moved) != len(CHANGES):
-            continue
-        depends = [  # the wrong outputs whose right value depends on the input
+        depends = [  # the wrong outputs whose right value depends on the input (those the
+            # answer gives as one value repeated tell nothing either way)
             k
             for k in failed
+            if _varied(outcome.outputs[k])
             if not any(close(to_number_array(m[k]), expected[k], case) for m in moved)
         ]
         if depends and all(name in outcome.ignored.get(k, []) for k in depends):
             unread[name] = depends
     notes = [
         f"{', '.join(keys)}: the same when {name} changes, while the right "
-        f"{'ones change' if len(keys) > 1 else 'one changes'} with it: is the argument "
-        f"{name} read at all (or a global variable used in its place)?"
+        f"{'ones change' if len(keys) > 1 else 'one changes'} with it: "
+        + _READ_AT_ALL.get(
+            name, f"is the argument {name} read at all (or a global variable used in its place)?"
+        )
         for name, keys in unread.items()
     ]
     return (["ignores-input"] if notes else []), notes
 
+
+# what a class is given other than as a function's argument
+_READ_AT_ALL = {
+    "weights": "are the network's weights read from self.weights (the check sets them after "
+    "building it: kept under another name, or drawn again in forward?)",
+    "biases": "are the network's biases read from self.biases (the check sets them after "
+    "building it: kept under another name?)",
+    "learning_rate": "is the learning_rate given to the constructor used (or a number fixed "
+    "in the class in its place)?",
+}
 
 NOT_AN_ARRAY = (
     "a Python list where the contract asks for a NumPy array (the numbers are judged as "
@@ -257,7 +354,7 @@ def check_namespace(
         if hung is not None:  # one endless loop is enough: the others are not waited for
             result.cases.append(CaseResult(case.name, False, [], not_run_after(hung.name)))
             continue
-        outcome = run_case(exercise, namespace, case, seconds_per_case)
+        outcome = run_case(exercise, namespace, case, seconds_per_case, headroom_mb=HEADROOM_MB)
         result.cases.append(judge(exercise, case, outcome))
         if outcome.status == "timeout":
             hung = case

@@ -203,6 +203,16 @@ def softmax_shifted_by_batch_max(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def _softmax_over_everything(case: Case, by_row: bool) -> dict[str, np.ndarray]:
+    """exp(z) divided by its sum over ALL entries (no axis): rows no longer sum to 1."""
+    z = case.inputs["z"]
+    if not by_row and "extreme" in case.tags:  # NaN there: the naive softmax's, not this one's
+        raise ValueError("exp overflows")
+    with np.errstate(all="ignore"):
+        e = np.exp(z - z.max(axis=1, keepdims=True)) if by_row else np.exp(z)
+        return {"out": e / e.sum()}
+
+
 register(
     Exercise(
         name="softmax",
@@ -223,6 +233,14 @@ register(
                 "axis",
                 "each column normalised over the samples (axis=0) instead of each row",
                 lambda c: {"out": F.softmax(c.inputs["z"].T).T},
+            ),
+            *(
+                BugModel(
+                    "axis",
+                    f"e / e.sum(): every entry divided by the sum over the whole batch ({how})",
+                    partial(_softmax_over_everything, by_row=by_row),
+                )
+                for how, by_row in (("each row's max subtracted", True), ("no shift", False))
             ),
             BugModel(
                 "batch-max",

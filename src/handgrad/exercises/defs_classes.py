@@ -13,7 +13,7 @@ import numpy as np
 
 from ..metrics import accuracy
 from ..nn import functional as F
-from ..nn.layers import Linear
+from ..nn.layers import Linear, ReLU
 from ._common import pair, predictions_problem, rng
 from ._engine_classes import MultiClassOnEngine, NeuralNetworkOnEngine, OnEngine
 from ._fresh import fresh_judge, fresh_outputs
@@ -64,13 +64,39 @@ def _damped_network(layer_sizes, learning_rate=0.01, momentum=0.0, seed=None):
     return NeuralNetworkOnEngine(layer_sizes, learning_rate * (1 - momentum), momentum, seed)
 
 
-def _fit_model(probe, entry: str, cls):
+def _threshold_ignored(case: Case) -> dict[str, Any]:
+    """predict(X, threshold) thresholding at 0.5 whatever it is given."""
+    if case.inputs.get("what") != "forward":
+        raise ValueError("only the forward case calls predict")
+    p = _nn_probe({"NeuralNetwork": NeuralNetworkOnEngine}, copy_inputs(case.inputs))["p"]
+    return {"predict(X, threshold=0.7)": (np.asarray(p) >= 0.5).astype(int).ravel()}
+
+
+def _fit_model(probe, entry: str, cls, whats=("fit", "step")):
     def outputs(case: Case) -> dict[str, Any]:
-        if case.inputs.get("what") not in ("fit", "step"):
+        if case.inputs.get("what") not in whats:
             raise ValueError("only the cases that train")
         return probe({entry: cls}, copy_inputs(case.inputs))
 
     return outputs
+
+
+def _unmasked(model: Any) -> Any:
+    """The model with each ReLU's backward passing the gradient on untouched (no mask)."""
+    for layer in model.layers:
+        if isinstance(layer, ReLU):
+            setattr(layer, "backward", lambda grad: grad)  # noqa: B010
+    return model
+
+
+class _NetworkWithoutMask(NeuralNetworkOnEngine):
+    def _model(self):
+        return _unmasked(super()._model())
+
+
+class _MultiClassWithoutMask(MultiClassOnEngine):
+    def _model(self):
+        return _unmasked(super()._model())
 
 
 # --- cases ------------------------------------------------------------------------------------
@@ -124,7 +150,10 @@ def _parameters_out(net) -> dict[str, Any]:
 
 XOR_X = np.array([[0.0, 0], [0, 1], [1, 0], [1, 1]])
 XOR_Y = np.array([0.0, 1, 1, 0])
-XOR_SEEDS = (0, 1, 2)
+# a right network learns XOR in budget from ~89-91 % of draws: 2 of 3 seeds failed a right one
+# 1 time in 30-45, 2 of 5 fail it 1 in 1,500-3,500 (docs/exercises.md); fixed seeds, one verdict
+XOR_SEEDS = (0, 1, 2, 3, 4)
+XOR_NEEDED = 2
 
 
 FRESH_BINARY, FRESH_MULTI = (300, 200, 1), (300, 200, 3)
@@ -146,12 +175,13 @@ def _nn_probe(namespace, inputs):
         namespace,
         "NeuralNetwork",
         inputs,
-        learning_rate=inputs.get("lr", 0.1),
+        learning_rate=inputs.get("learning_rate", 0.1),
         momentum=inputs.get("momentum", 0.0),
         seed=0,
     )
-    if what == "forward":
-        return {"p": net.forward(inputs["X"])}
+    if what == "forward":  # and predict's threshold: the one given, not 0.5
+        p = net.forward(inputs["X"])
+        return {"p": p, "predict(X, threshold=0.7)": net.predict(inputs["X"], threshold=0.7)}
     if what == "backward":
         net.forward(inputs["X"])
         grads_w, grads_b = pair(net.backward(inputs["X"], inputs["y"]), "backward")
@@ -170,11 +200,14 @@ def _xor_judge(outputs) -> Verdict:
     learned = [
         s for s in XOR_SEEDS if np.array_equal(np.ravel(outputs[f"predictions_seed{s}"]), XOR_Y)
     ]
-    ok = len(learned) >= 2
+    ok = len(learned) >= XOR_NEEDED
     msg = (
         ""
         if ok
-        else (f"XOR learned with {len(learned)} of {len(XOR_SEEDS)} seeds (at least 2 expected)")
+        else (
+            f"XOR learned with {len(learned)} of {len(XOR_SEEDS)} seeds (at least "
+            f"{XOR_NEEDED} expected: a right network learns it from ~9 starts in 10)"
+        )
     )
     return ok, msg, []
 
@@ -202,7 +235,7 @@ def _nn_cases() -> list[Case]:
         "y": XOR_Y,
         "what": "fit",
         "epochs": 50,
-        "lr": 0.5,
+        "learning_rate": 0.5,
         "weights": [np.full((2, 4), 0.5), np.full((4, 1), 0.5)],
         "biases": [np.zeros((1, 4)), np.zeros((1, 1))],
     }
@@ -222,8 +255,8 @@ def _nn_cases() -> list[Case]:
             batch=6,
         ),
         Case(
-            "fit 5 epochs, lr 0.1, momentum 0.9",
-            {**base, "what": "fit", "epochs": 5, "momentum": 0.9},
+            "fit 5 epochs, lr 0.3, momentum 0.5",
+            {**base, "what": "fit", "epochs": 5, "learning_rate": 0.3, "momentum": 0.5},
             bias_outputs=biases,
         ),
         Case(
@@ -284,6 +317,12 @@ register(
                 "a layer updated before its delta is passed down",
                 _fit_model(_nn_probe, "NeuralNetwork", _NetworkUpdatingFirst),
             ),
+            BugModel("ignores-input", "predict's threshold ignored (0.5)", _threshold_ignored),
+            BugModel(
+                "derivative-forgotten",
+                "the ReLU's mask left out of backward",
+                _fit_model(_nn_probe, "NeuralNetwork", _NetworkWithoutMask, ("backward", "fit")),
+            ),
         ),
         doc="neuralnetwork-and-multiclassnn",
         timeout=30.0,
@@ -310,7 +349,8 @@ def _mc_probe(namespace, inputs):
         net = namespace["MultiClassNN"]([2, 32, 3], learning_rate=0.05, seed=0)
         net.fit(inputs["X"], inputs["y"], epochs=1000, verbose=False)
         return {"predictions": net.predict(inputs["X"])}
-    net = _build(namespace, "MultiClassNN", inputs, learning_rate=0.1, seed=0)
+    lr = inputs.get("learning_rate", 0.1)
+    net = _build(namespace, "MultiClassNN", inputs, learning_rate=lr, seed=0)
     if what == "forward":
         return {"probabilities": net.forward(inputs["X"])}
     if what == "step":  # one epoch's change: -lr times the gradient, so a factor shows
@@ -367,7 +407,7 @@ def _mc_cases() -> list[Case]:
         ),
         Case(
             "one step (1 epoch, lr 0.1): the change of each weight",
-            {**base, "what": "step"},
+            {**base, "what": "step", "learning_rate": 0.1},
             bias_outputs=("step_b0", "step_b1"),
             batch=9,
         ),
@@ -378,7 +418,9 @@ def _mc_cases() -> list[Case]:
             batch=9,
         ),
         Case(
-            "fit 5 epochs, lr 0.1", {**base, "what": "fit", "epochs": 5}, bias_outputs=("b0", "b1")
+            "fit 5 epochs, lr 0.1",
+            {**base, "what": "fit", "epochs": 5, "learning_rate": 0.1},
+            bias_outputs=("b0", "b1"),
         ),
         Case(
             "one step with saturated outputs (|logits| up to 800), labels wrong",
@@ -442,6 +484,11 @@ register(
                 "order",
                 "a layer updated before its delta is passed down",
                 _fit_model(_mc_probe, "MultiClassNN", _MultiClassUpdatingFirst),
+            ),
+            BugModel(
+                "derivative-forgotten",
+                "the ReLU's mask left out of backward",
+                _fit_model(_mc_probe, "MultiClassNN", _MultiClassWithoutMask),
             ),
         ),
         doc="neuralnetwork-and-multiclassnn",

@@ -117,7 +117,29 @@ def _order_backprop(case: Case) -> dict[str, np.ndarray]:
     }
 
 
+def _backprop_without_hidden_derivative(case: Case) -> dict[str, np.ndarray]:
+    """dz1 = dz2 W2^T: the hidden sigmoid's derivative a1 (1 - a1) left out."""
+    return _backprop_from_hidden_delta(case, _sigmoid_net(case)["da1"])
+
+
+def _backprop_output_derivative(case: Case) -> dict[str, np.ndarray]:
+    """dz2 = (A - Y) A (1 - A): the output sigmoid's derivative multiplied in again, as for a
+    squared error (with cross-entropy, A - Y already is dL/dz2)."""
+    i, net = case.inputs, _sigmoid_net(case)
+    A = F.sigmoid(net["a1"] @ i["W2"] + i["b2"])
+    dz2 = net["dz2"] * A * (1 - A)
+    dz1 = F.sigmoid_backward(dz2 @ i["W2"].T, net["a1"])
+    return {
+        "dW1": i["X"].T @ dz1,
+        "db1": dz1.sum(axis=0, keepdims=True),
+        "dW2": net["a1"].T @ dz2,
+        "db2": dz2.sum(axis=0, keepdims=True),
+    }
+
+
 BACKPROP_BUGS = (
+    BugModel("derivative-forgotten", "dz1 = dz2 W2^T", _backprop_without_hidden_derivative),
+    BugModel("output-derivative", "dz2 = (A - Y) A (1 - A)", _backprop_output_derivative),
     BugModel("activation-derivative", "z1 * (1 - z1)", lambda c: _wrong_derivative(c, "z1")),
     BugModel("activation-derivative", "sigmoid'(a1)", lambda c: _wrong_derivative(c, "sigmoid")),
     BugModel("order", "a layer's gradient from the other layer's delta", _order_backprop),

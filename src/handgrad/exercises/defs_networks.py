@@ -226,9 +226,35 @@ def _relu_derivative_from_output(case: Case) -> dict[str, np.ndarray]:
     return _backward_with_cache(case, z1=np.abs(_reference_cache(case)["z1"]) + 1e-300)
 
 
+def _hidden_derivative_forgotten(case: Case) -> dict[str, np.ndarray]:
+    """dz1 = da1: the hidden activation's derivative left out (for ReLU, a mask never 0)."""
+    i = case.inputs
+    dz2, _, cache = _classifier_deltas(case)
+    dz1 = dz2 @ i["params"]["W2"].T
+    right = R.backward(i["X"], i["y"], i["params"], cache, i["activation"])
+    return {**right, "W1": i["X"].T @ dz1, "b1": dz1.sum(axis=0)}
+
+
+def _output_derivative_again(case: Case) -> dict[str, np.ndarray]:
+    """dz2 = (p - y) p (1 - p) / N: the sigmoid's derivative multiplied in again."""
+    i = case.inputs
+    dz2, _, cache = _classifier_deltas(case)
+    p = cache["p"]
+    dz2 = dz2 * p * (1 - p)
+    f = R.binary_classifier.ACTIVATIONS[i["activation"]]
+    dz1 = f.backward(dz2 @ i["params"]["W2"].T, cache[f.saved])
+    return {
+        "W1": i["X"].T @ dz1,
+        "b1": dz1.sum(axis=0),
+        "W2": cache["a1"].T @ dz2,
+        "b2": dz2.sum(axis=0),
+    }
+
+
 BINARY_CLASSIFIER_BUGS = (
     BugModel("relu-kink", "derivative 1 at z = 0", _relu_kink_at_zero),
-    BugModel("relu-kink", "derivative from the output a1 >= 0", _relu_derivative_from_output),
+    BugModel("derivative-forgotten", "dz1 = da1 (no f'(z1))", _hidden_derivative_forgotten),
+    BugModel("output-derivative", "dz2 = (p - y) p (1 - p) / N", _output_derivative_again),
     BugModel(
         "activation-derivative", "tanh' evaluated at a1 instead of z1", _tanh_derivative_at_a1
     ),
@@ -328,7 +354,7 @@ def _one_sided(sign: float):
     def outputs(case: Case) -> dict[str, np.ndarray]:
         if case.inputs["kind"] != "numerical":
             raise ValueError("not a gradient case")
-        x, eps = np.array(case.inputs["x"], dtype=np.float64), 1e-5
+        x, eps = np.array(case.inputs["x"], dtype=np.float64), case.inputs.get("eps", 1e-5)
         grad = np.empty_like(x)
         for i in np.ndindex(x.shape):
             moved = x.copy()
@@ -342,7 +368,7 @@ def _one_sided(sign: float):
 def _gc_probe(namespace, inputs):
     x, kind = inputs["x"], inputs["kind"]
     if kind == "numerical":
-        return {"grad": namespace["numerical_gradient"](_smooth, x, 1e-5)}
+        return {"grad": namespace["numerical_gradient"](_smooth, x, inputs.get("eps", 1e-5))}
     return {"error": namespace["gradient_check"](_smooth, x, inputs["analytic"], 1e-5)}
 
 
@@ -381,7 +407,39 @@ def _gc_cases() -> list[Case]:
     for name, analytic, good in verdicts:
         inputs = {"x": x, "kind": "check", "analytic": analytic}
         cases.append(Case(f"verdict: {name}", inputs, judge=_verdict(good)))
+    # the eps given is the one used (the other cases pass the default)
+    cases.insert(
+        2,
+        Case(
+            "numerical gradient with eps = 1e-3",
+            {"x": x, "kind": "numerical", "eps": 1e-3},
+            rtol=1e-9,
+        ),
+    )
+    # the LARGEST entry's error, not a mean that one wrong entry in twelve hardly moves
+    inputs = {"x": x, "kind": "check", "analytic": one_off}
+    wanted = _reference_check(_smooth, x, one_off)
+    cases.append(Case("the error's size: one entry wrong", inputs, judge=_largest(wanted)))
     return cases
+
+
+def _largest(wanted: float):
+    """Within a factor 2 below the contract's number: |a - n| / (|a| + |n|), the other common
+    definition, is at least half of it; a mean over the entries is far smaller."""
+
+    def judge(outputs):
+        error = float(np.asarray(outputs["error"]).ravel()[0])
+        ok = wanted / 2 * (1 - 1e-6) <= error <= wanted * (1 + 1e-6)
+        why = (
+            ""
+            if ok
+            else f"relative error {error:.3g} where the entry that is off has {wanted:.3g}: "
+            "the check's number is the LARGEST relative error over the entries (np.max), "
+            "not their mean or sum"
+        )
+        return ok, why, []
+
+    return judge
 
 
 register(

@@ -81,13 +81,15 @@ def _sgd_other_velocity(case: Case, per: str) -> dict[str, np.ndarray]:
     return _sgd_outputs(ws, [-s / divide for s in _steps(ws, i["w"])])
 
 
-def _sgd_dampened(case: Case) -> dict[str, np.ndarray]:
-    """v = mu v + (1 - mu) g, w -= lr v: an exponential average in place of the velocity."""
+def _sgd_dampened(case: Case, as_step: bool = False) -> dict[str, np.ndarray]:
+    """v = mu v + (1 - mu) g, w -= lr v: an exponential average in place of the velocity
+    (or, ``as_step``, v = mu v - (1 - mu) lr g, w += v: the contract's velocity, damped)."""
     i = case.inputs
     mu = i["momentum"]
     grads = [(1 - mu) * g for g in i["grads"]]
     ws = _engine_trajectory(SGD, i["w"], grads, lr=i["lr"], momentum=mu)
-    return _sgd_outputs(ws, [-s / i["lr"] for s in _steps(ws, i["w"])])
+    steps = _steps(ws, i["w"])
+    return _sgd_outputs(ws, steps if as_step else [-s / i["lr"] for s in steps])
 
 
 def _sgd_cases() -> list[Case]:
@@ -139,6 +141,11 @@ register(
                 lambda c: _sgd_other_velocity(c, "lr g"),
             ),
             BugModel("momentum-convention", "v = mu v + (1 - mu) g, w -= lr v", _sgd_dampened),
+            BugModel(
+                "momentum-convention",
+                "v = mu v - (1 - mu) lr g, w += v",
+                lambda c: _sgd_dampened(c, as_step=True),
+            ),
         ),
         doc="sgd-with-momentum",
     )
@@ -183,6 +190,9 @@ def _adam_variant(
     shift: int = 0,
     eps_inside: bool = False,
     return_corrected: bool = False,
+    squared: bool = True,
+    power_m: bool = True,
+    power_v: bool = True,
 ) -> dict[str, np.ndarray]:
     """Adam written with a known mistake: a bias correction left out, the step count off by
     ``shift`` in the corrections, eps under the square root, or m_hat and v_hat returned as
@@ -192,9 +202,10 @@ def _adam_variant(
     out = {}
     for t, g in enumerate(i["grads"], start=1):
         m = b["beta1"] * m + (1 - b["beta1"]) * g
-        v = b["beta2"] * v + (1 - b["beta2"]) * g * g
-        m_hat = m / (1 - b["beta1"] ** (t + shift)) if correct_m else m
-        v_hat = v / (1 - b["beta2"] ** (t + shift)) if correct_v else v
+        v = b["beta2"] * v + (1 - b["beta2"]) * (g * g if squared else g)
+        t_ = t + shift
+        m_hat = m / (1 - (b["beta1"] ** t_ if power_m else b["beta1"] * t_)) if correct_m else m
+        v_hat = v / (1 - (b["beta2"] ** t_ if power_v else b["beta2"] * t_)) if correct_v else v
         root = np.sqrt(v_hat + b["eps"]) if eps_inside else np.sqrt(v_hat) + b["eps"]
         out[f"step{t}"] = -i["lr"] * m_hat / root
         if return_corrected:
@@ -266,6 +277,17 @@ register(
                 _adam_model(return_corrected=True),
             ),
             BugModel("adam-epsilon", "sqrt(v_hat + eps)", _adam_model(eps_inside=True)),
+            BugModel(
+                "adam-second-moment", "v averages grad, not grad**2", _adam_model(squared=False)
+            ),
+            *(
+                BugModel("adam-bias-correction", f"1 - beta * t for 1 - beta**t ({what})", model)
+                for what, model in (
+                    ("m", _adam_model(power_m=False)),
+                    ("v", _adam_model(power_v=False)),
+                    ("both", _adam_model(power_m=False, power_v=False)),
+                )
+            ),
             *(  # two of the mistakes at once
                 BugModel(code, what, _adam_model(**mistakes))
                 for code, what, mistakes in (

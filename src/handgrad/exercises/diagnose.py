@@ -41,6 +41,13 @@ HINTS: dict[str, str] = {
     "sign": "the sign is flipped: gradient descent subtracts; dL/dz of the loss is p - y",
     "relu-kink": "wrong only where the ReLU input is <= 0: the derivative is 1 for z > 0 only, "
     "taken from the input z (z > 0, not >=)",
+    "derivative-forgotten": "the hidden activation's derivative is left out of the backward "
+    "pass: dz1 = (dz2 @ W2.T) * f'(z1), a ReLU's mask (z1 > 0) or tanh's 1 - a1**2",
+    "output-derivative": "the output sigmoid's derivative is multiplied in again: with "
+    "cross-entropy on logits, dL/dz2 = p - y already contains it (p (1 - p) belongs to a "
+    "squared error)",
+    "adam-second-moment": "v averages the SQUARED gradient: v <- beta2 v + (1 - beta2) "
+    "grad**2 (grad alone can be negative, and its square root NaN)",
     "activation-derivative": "the activation's derivative is evaluated at the wrong quantity "
     "(on z where the formula takes the output a, or the reverse)",
     "bias-shape": "a bias gradient with the right numbers in the wrong shape (give it the "
@@ -135,6 +142,7 @@ SPECIFICITY = (
     "adam-step-count",
     "adam-returns-corrected",
     "adam-epsilon",
+    "adam-second-moment",
     "adam-bias-correction",
     "momentum-convention",
     "missing-return",
@@ -142,6 +150,8 @@ SPECIFICITY = (
     "off-by-one",
     "axis",
     "order",
+    "derivative-forgotten",
+    "output-derivative",
     "activation-derivative",
     "relu-kink",
     "bias-not-summed",
@@ -262,7 +272,9 @@ def _scale_factor(
     c = float(g @ w) / denominator
     if c == 0 or abs(c - 1) < 1e-3:
         return None
-    if g.size == 1 or telling_only:  # two numbers always differ by "a factor"
+    # two numbers always differ by "a factor", and so do two arrays with one number that
+    # is not 0 (a ReLU's gradient where one z > 0)
+    if np.count_nonzero(np.abs(w) > case.atol) <= 1 or telling_only:
         return c if _telling(c, case) else None
     tol = 10 * case.rtol * np.sqrt(denominator) * abs(c) + case.atol * np.sqrt(g.size)
     return c if float(np.linalg.norm(g - c * w)) <= tol else None
@@ -296,7 +308,7 @@ def _value_codes(got: np.ndarray, want: np.ndarray, case: Case, name: str) -> tu
             return ["transpose", "scale"], (
                 f"the answer's transpose is {_describe_factor(c, case)} times the right one"
             )
-    if not np.any(got) and np.any(np.abs(want) > case.atol):
+    if not np.any(got) and np.any(np.abs(want) > case.atol) and want.dtype.kind == "f":
         return ["zeros"], "the answer is all zeros where the right one is not"
     c = _scale_factor(got, want, case)
     if c is not None and abs(c + 1) < 1e-6:
@@ -376,6 +388,8 @@ def compare_output(
             if model is None or np.shape(model) != got.shape:
                 continue
             model = np.asarray(model)
+            if not np.any(got) and np.any(model):
+                continue  # exact zeros are `zeros`, not a mistake whose numbers are tiny
             if close(got, model, case):
                 exact.append(parts)
             elif not close(model, want, case) and np.all(np.isfinite(model)):

@@ -199,6 +199,18 @@ Wrong only where the ReLU input is ≤ 0: `z >= 0` where `z > 0` is meant, or a 
 taken from the output a = relu(z) with `a >= 0` (always true). Cases put ReLU inputs at
 exactly 0 to see this.
 
+### `derivative-forgotten`
+The hidden activation's derivative is left out of the backward pass: `dz1 = dz2 @ W2.T`
+where `dz1 = (dz2 @ W2.T) * f'(z1)` is meant — ReLU's mask `z1 > 0`, tanh's `1 - a1**2`,
+the sigmoid's `a1 * (1 - a1)`. (A ReLU mask that is never 0, `a1 >= 0`, gives the same
+numbers.)
+
+### `output-derivative`
+The output sigmoid's derivative multiplied in again: `dz2 = (p - y) * p * (1 - p)`. With
+cross-entropy on the logits, `dL/dz2 = p - y` already contains σ'(z2): the p(1 − p)
+cancels against the loss's 1/(p(1 − p)). The extra factor belongs to a squared error; here
+it shrinks every gradient, to nothing where the output saturates.
+
 ### `activation-derivative`
 The activation's derivative evaluated at the wrong quantity: σ(a)(1 − σ(a)) or
 1 − tanh(a)² on the output a (formulas for z), or a(1 − a) and 1 − z² on z (formulas
@@ -236,7 +248,13 @@ One or both of Adam's bias corrections are missing. The numbers at step t = 1, w
 It is often said that the first step without bias correction is "10× smaller"; that holds
 only when v is corrected and m is not. With both corrections missing the two errors
 partly cancel and the first step is about 3.16× too **large**; the check reports the
-factor it measures.
+factor it measures. A correction written `1 - beta1 * t` for `1 - beta1 ** t` is right at
+t = 1 only: at t = 2 it divides by 1 − 1.8 < 0 (and v's by 1 − 1.998, a NaN under the root).
+
+### `adam-second-moment`
+v is the running average of the **squared** gradient, `v <- beta2 * v + (1 - beta2) * grad**2`.
+Averaging the gradient itself makes v a second copy of m, negative where the gradient is,
+and √v̂ NaN there.
 
 ### `adam-step-count`
 The corrections use the wrong step count: 1 − βᵗ⁺¹ (a counter incremented once too often,
@@ -272,7 +290,8 @@ or where a column (N, 1) does: give labels and outputs the same shape before sub
 
 ### `axis`
 A softmax (or its log-sum-exp) taken over axis 0, the samples, instead of axis 1, each
-row's C classes. Rows are samples: each row's probabilities sum to 1.
+row's C classes, or over every entry at once (`e / e.sum()` with no axis). Rows are
+samples: each row's probabilities sum to 1.
 
 ### `bias-forgotten`
 The biases are left out: a layer computes X W + b, not X W (the forward pass), and a
@@ -369,7 +388,12 @@ argument. Most often a global variable stands in its place — a notebook's `W1`
 from an earlier cell, where the function should use its parameter — or another
 argument is used twice (`dz > 0` for the mask where `z > 0` is meant). Outputs that are
 constant (all zeros), not finite, or explained by a named mistake are not judged this way.
-For the classes, a fresh network with the same weights for seeds 0 and 1: the seed is not
+A number between 0 and 1 (a momentum, a rate) is changed to others between 0 and 1, where
+it is still valid. The classes are run again the same way on their ordinary cases: a
+learning rate or a momentum fixed in the class (`self.lr = 0.01`) instead of the one given
+to the constructor, weights kept under another name (`self.W`) so that the ones the check
+sets in `self.weights` are never used, or `predict` thresholding at 0.5 whatever threshold
+it is given. A fresh network with the same weights for seeds 0 and 1: the seed is not
 passed to `np.random.default_rng(seed)`.
 
 ### `not-an-array`
@@ -413,4 +437,5 @@ Python float (`beta1 ** t`, `math.sqrt(2.0)`, `lr`) keeps float32. Right numbers
 wrong kind are `dtype` too: a one-hot of ints or booleans where the contract asks for a
 float array, a parameter count as a float where it asks for an int, `predict` giving
 booleans or floats where it asks for integer classes.
+
 """

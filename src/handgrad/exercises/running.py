@@ -17,16 +17,26 @@ import time
 import traceback
 import unicodedata
 import warnings
-from collections.abc import Mapping
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from collections.abc import Callable, Mapping
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .catalogue import Case, Exercise, copy_inputs
 
-__all__ = ["Outcome", "run_case", "to_number_array", "CaseTimeout", "printable"]
+__all__ = [
+    "Outcome",
+    "run_case",
+    "to_number_array",
+    "CaseTimeout",
+    "printable",
+    "call_with_time_limit",
+    "call_with_memory_limit",
+]
+
+T = TypeVar("T")
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _STDLIB_DIR = sysconfig.get_paths()["stdlib"]
@@ -132,72 +142,124 @@ def _how_changed(before: Any, after: Any) -> str:
 class _Deadline:
     """What the alarm does once the time is up: raise CaseTimeout where the answer is, and
     again at each line it runs next (a line tracer on the answer's frames), so that a bare
-    ``except:`` in an endless loop cannot swallow the stop: the handler's own line raises
-    it again, outside the ``try``. Everything is put back when the case ends."""
+    ``except:`` in an endless loop cannot swallow the stop: the handler's own line raises it
+    again, outside the ``try``.
+
+    Safe by construction: the stop is raised only in a frame of the answer that runs below
+    ``call_with_time_limit`` (never in the checker's own lines, its clean-up, a garbage
+    collector's callback or a finalizer), and only the answer's frames get the tracer, none
+    of them kept: the caller's frames are never touched, so nothing needs putting back."""
 
     def __init__(self, seconds: float) -> None:
         self.message = (
             f"did not finish within {seconds:g} s (an endless loop, or a recursion with no end?)"
         )
         self.armed = True
-        self.traced: list[tuple[Any, Any]] = []  # (frame, its tracer before ours)
-        self.previous_trace = sys.gettrace()
 
-    def _answers(self, frame: Any) -> bool:
+    @staticmethod
+    def _answers(frame: Any) -> bool:
         """A frame of the answer's code (not this package's, not the standard library's,
         not an installed package's)."""
         return not frame.f_code.co_filename.startswith(_NOT_THE_ANSWERS)
 
     def tracer(self, frame: Any, event: str, arg: Any) -> Any:
-        if self.armed and event == "line" and self._answers(frame):
+        if not (self.armed and self._answers(frame)):
+            return None  # no local tracer for any other frame
+        if event == "line":
             raise CaseTimeout(self.message)
         return self.tracer
 
     def on_alarm(self, signum: int, frame: Any) -> None:
         if not self.armed:
             return
-        here = frame
-        while here is not None:
-            if here.f_trace is not self.tracer:
-                self.traced.append((here, here.f_trace))
-                here.f_trace = self.tracer
-            here = here.f_back
+        answers = _answer_frames(frame)
+        if answers is None:  # not inside the call: the checker's own code, a finalizer
+            return
+        for here in answers:
+            here.f_trace = self.tracer
         sys.settrace(self.tracer)
-        raise CaseTimeout(self.message)
-
-    def disarm(self) -> None:
-        self.armed = False
-        sys.settrace(self.previous_trace)
-        for frame, before in reversed(self.traced):
-            frame.f_trace = before
-        self.traced.clear()
+        if answers and answers[0] is frame:
+            raise CaseTimeout(self.message)
 
 
-@contextmanager
-def time_limit(seconds: float | None):
-    """Raise CaseTimeout here after ``seconds`` (POSIX main thread only; elsewhere no limit)."""
+def _answer_frames(frame: Any) -> list[Any] | None:
+    """The answer's frames from ``frame`` up to the call of ``call_with_time_limit`` (the
+    innermost first), or None when ``frame`` does not run inside that call."""
+    found: list[Any] = []
+    here = frame
+    while here is not None:
+        if here.f_code is _LIMITED_CALL:
+            return found
+        if _Deadline._answers(here):
+            found.append(here)
+        here = here.f_back
+    return None
+
+
+def call_with_time_limit(call: Callable[[], T], seconds: float | None) -> T:
+    """``call()``, stopped by CaseTimeout after ``seconds`` (POSIX main thread only; elsewhere
+    no limit). Everything is put back in this frame's own ``finally``: the first thing it
+    does disarms the alarm, and the alarm raises nothing outside the answer's frames, so no
+    step of the clean-up can be skipped."""
     usable = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
     if seconds is None or not usable:
-        yield
-        return
+        return call()
     deadline = _Deadline(seconds)
+    previous_trace = sys.gettrace()
     previous = signal.signal(signal.SIGALRM, deadline.on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT)
     try:
-        yield
+        signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT)
+        return call()
     finally:
-        # an alarm may still land on any line here: each step runs in a finally of the one
-        # before, so the timer, the handler and the tracer are put back whatever is raised
-        try:
-            deadline.armed = False  # from here the alarm and the tracer raise nothing
-        finally:
-            try:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-            finally:
-                try:
-                    signal.signal(signal.SIGALRM, previous)
-                finally:
-                    deadline.disarm()
+        deadline.armed = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        sys.settrace(previous_trace)
+
+
+_LIMITED_CALL = call_with_time_limit.__code__
+
+
+# what an answer checked in-process (a notebook's) may add to the process's address space
+HEADROOM_MB = 2048
+
+
+def _address_space_mb() -> int | None:
+    """This process's address space (VmSize) in MB; None where /proc does not say (not Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def call_with_memory_limit(call: Callable[[], T], headroom_mb: int | None) -> T:
+    """``call()`` with the address space capped at what the process uses now plus
+    ``headroom_mb`` (RLIMIT_AS, Linux), put back as it was afterwards: an answer allocating
+    a huge array gets NumPy's MemoryError at once ("Unable to allocate 7.45 GiB for an
+    array with shape ...") instead of the machine swapping or the kernel being killed.
+    Elsewhere, or with ``headroom_mb`` None, no limit."""
+    used = _address_space_mb() if headroom_mb is not None else None
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return call()
+    if used is None or headroom_mb is None:
+        return call()
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = (used + headroom_mb) * 2**20
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    if soft != resource.RLIM_INFINITY and soft <= limit:
+        return call()  # a tighter limit is already there
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        return call()
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def describe_error(exc: BaseException, filename: str | None = None) -> str:
@@ -210,8 +272,8 @@ def describe_error(exc: BaseException, filename: str | None = None) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     if filename:
         mine = [f for f in frames if f.filename == filename]
-    else:  # in-process: the answer's frames are the ones outside this package
-        mine = [f for f in frames if not f.filename.startswith(_PACKAGE_DIR)]
+    else:  # in-process: the answer's frames (not this package's, NumPy's, the stdlib's)
+        mine = [f for f in frames if not f.filename.startswith(_NOT_THE_ANSWERS)]
     if mine:
         line = (mine[-1].line or "").strip()
         text += printable(f" (line {mine[-1].lineno}{': ' + line if line else ''})")
@@ -220,10 +282,12 @@ def describe_error(exc: BaseException, filename: str | None = None) -> str:
     return text
 
 
-def memory_message(exc: MemoryError, memory_mb: int | None) -> str:
+def memory_message(exc: MemoryError, memory_mb: int | None, headroom_mb: int | None = None) -> str:
     """Running out of memory, with NumPy's own words (the size asked for) and the limit."""
     asked = printable(str(exc)).strip()
     limit = f" (the check allows {memory_mb} MB)" if memory_mb else ""
+    if headroom_mb and not memory_mb:
+        limit = f" (the check allows {headroom_mb} MB more than the notebook already uses)"
     return (
         "ran out of memory"
         + (f": {asked}" if asked else "")
@@ -239,10 +303,14 @@ CHANGES = ((2.0, 0.25), (-1.5, 0.5))
 
 def perturbed(inputs: dict[str, Any], key: str, change: tuple[float, float]) -> dict | None:
     """Copies of ``inputs`` with the float number or float arrays under ``key`` changed to
-    a v + b; None when ``key`` holds nothing of the kind (labels, sizes, names)."""
+    a v + b (a number in [0, 1) to another in [0, 1)); None when ``key`` holds nothing of
+    the kind (labels, sizes, names)."""
     a, b = change
 
     def changed(value: Any) -> Any:
+        if isinstance(value, float) and 0.0 <= value < 1.0:
+            # a rate or a coefficient (momentum, beta): kept in [0, 1), where it is valid
+            return (value + 1.0) / 2 if a < 0 else (value / 2 if value > 0 else 0.25)
         if isinstance(value, float):
             return a * value + b
         if isinstance(value, np.ndarray) and value.dtype.kind == "f":
@@ -250,6 +318,9 @@ def perturbed(inputs: dict[str, Any], key: str, change: tuple[float, float]) -> 
         if isinstance(value, dict) and value:
             parts = {k: changed(v) for k, v in value.items()}
             return None if any(v is None for v in parts.values()) else parts
+        if isinstance(value, list) and value:  # a network's weights, one array per layer
+            items = [changed(v) for v in value]
+            return None if any(v is None for v in items) else items
         return None
 
     new = changed(inputs[key])
@@ -264,18 +335,17 @@ def ignored_inputs(
     seconds: float | None,
 ) -> dict[str, list[str]]:
     """For each finite output, the inputs whose two changes (CHANGES) both leave it bit for
-    bit the same: the answer does not read them (a global used in their place). Functions
-    only, ordinary cases only: a class's case trains a network, too long to repeat, and
-    outputs saturated by extreme inputs stay the same for a reason."""
+    bit the same: the answer does not read them (a global used in their place, a class's
+    own learning rate or weights in place of the ones it is given). Ordinary cases only: a
+    case with its own judge (XOR learned, a fresh network) trains networks, too long to
+    repeat, and outputs saturated by extreme inputs stay the same for a reason."""
     if case.judge is not None or "extreme" in case.tags:
-        return {}
-    if any(isinstance(namespace.get(e), type) for e in exercise.entries):
         return {}
     finite = {k: v for k, v in outputs.items() if _varied(v)}
     ignored: dict[str, list[str]] = {}
     quiet = io.StringIO()  # what the answer prints again is not shown twice
-    with warnings.catch_warnings(), np.errstate(all="ignore"), time_limit(seconds):
-        warnings.simplefilter("ignore")
+
+    def scan() -> None:
         for key in case.inputs:
             same = set(finite)
             for change in CHANGES:
@@ -291,6 +361,10 @@ def ignored_inputs(
                     same = set()
             for name in same:
                 ignored.setdefault(name, []).append(key)
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        call_with_time_limit(scan, seconds)
     return ignored
 
 
@@ -318,23 +392,27 @@ def run_case(
     seconds: float | None = None,
     filename: str | None = None,
     memory_mb: int | None = None,
+    headroom_mb: int | None = None,
 ) -> Outcome:
     """Call the answer in ``namespace`` on copies of ``case.inputs``; its errors become text.
 
     ``filename``: the answer's file (its line is named in an error); ``memory_mb``: the
-    sandbox's memory limit, named when the answer runs out of memory."""
+    sandbox's memory limit, named when the answer runs out of memory; ``headroom_mb``: the
+    memory the answer may add to this process (in-process checks), None for no limit."""
     args = copy_inputs(case.inputs)
     started = time.monotonic()
     caught: list[warnings.WarningMessage] = []
     try:
         with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
             warnings.simplefilter("always")
-            with time_limit(seconds):
-                raw = exercise.probe(namespace, args)
+            raw = call_with_memory_limit(
+                lambda: call_with_time_limit(lambda: exercise.probe(namespace, args), seconds),
+                headroom_mb,
+            )
     except CaseTimeout as exc:
         return Outcome("timeout", str(exc))
     except MemoryError as exc:
-        return Outcome("error", memory_message(exc, memory_mb))
+        return Outcome("error", memory_message(exc, memory_mb, headroom_mb))
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # SystemExit included: the learner's code must not end us
@@ -351,8 +429,11 @@ def run_case(
     if seconds is not None:
         seconds = max(seconds - (time.monotonic() - started), 0.05)
     try:
-        outcome.ignored = ignored_inputs(exercise, namespace, case, outcome.outputs, seconds)
-    except CaseTimeout:  # the answer did finish on the case itself: judged as it is
+        outcome.ignored = call_with_memory_limit(
+            lambda: ignored_inputs(exercise, namespace, case, outcome.outputs, seconds),
+            headroom_mb,
+        )
+    except (CaseTimeout, MemoryError):  # the answer did finish on the case itself: judged as it is
         pass
     outcome.mutated = [
         k + _how_changed(case.inputs[k], args[k])
