@@ -177,6 +177,20 @@ def test_credit_weights_per_step_are_the_change_in_score_for_that_step():
     assert "10 percentage points of utilization" in credit.UNITS[0]
 
 
+def test_credit_training_above_the_stable_limit_stops_at_the_overflow():
+    from handgrad.experiments import credit
+
+    # raw columns: lambda_max 2,785, so lr 0.3 multiplies the error by about 835 per step
+    with np.errstate(all="raise"):  # no overflow warning reaches the learner
+        _, losses = credit.train(credit.X_RAW, credit.Y, lam=0.0, lr=0.3, epochs=5000, seed=0)
+    assert 10 < len(losses) < 5000 and losses[-1] == math.inf
+    assert all(math.isfinite(v) for v in losses[:-1])
+    assert all(b > 100 * a for a, b in zip(losses[:5], losses[1:6]))  # grows at every step
+    # below the limit (2 / 2,785 = 0.00072) every one of the epochs runs and the loss falls
+    _, losses = credit.train(credit.X_RAW, credit.Y, lam=0.0, lr=0.0007, epochs=300, seed=0)
+    assert len(losses) == 300 and losses[-1] < losses[0]
+
+
 def test_xor_solved_and_zero_init_stays_symmetric(quick_run):
     _, _, payload = quick_run("xor")
     m = payload["metrics"]
