@@ -128,7 +128,7 @@ def test_sine_measures_underfitting_and_its_causes(quick_run):
                 snap["truth_mse_train_x"] - snap["noise_absorbed"] + m["noise_variance"],
                 rel=1e-9,
             )
-    tanh_lab = runs["tanh, lr 0.005 (course)"]["snapshots"]["2000"]
+    tanh_lab = runs["tanh, lr 0.005"]["snapshots"]["2000"]
     assert tanh_lab["train_mse"] == pytest.approx(m["best_line_mse"], rel=0.1)
     assert tanh_lab["mean_tanh_slope"] > 0.9
     spread = runs["ReLU spread kinks, lr 0.05"]["snapshots"]["2000"]
@@ -235,3 +235,15 @@ def test_a_run_is_deterministic_for_its_seed(tmp_path, name):
     assert first.markdown == second.markdown
     other = run_experiment(name, seed=4, out_dir=tmp_path / "c", quick=True)
     assert json.dumps(other.metrics, default=str) != json.dumps(first.metrics, default=str)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"), [("sin", "sine"), ("Sine", "sine"), ("linear_fit", "linear-fit")]
+)
+def test_a_mistyped_chapter_name_is_answered_with_the_nearest_one(typed, meant):
+    from handgrad.experiments import load_experiment
+
+    with pytest.raises(ValueError, match=f"unknown experiment '{typed}'; did you mean '{meant}'"):
+        load_experiment(typed)
+    with pytest.raises(ValueError, match=r"unknown experiment 'xyz'; choose from: linear-fit"):
+        load_experiment("xyz")
