@@ -221,8 +221,8 @@ def md_complement(cp: dict) -> str:
         [
             say(
                 "**Follow-up: how far can 1 − p be trusted, and what computes the small",
-                f"complement exactly?** Measured at {len(cp['z'])} points of [0, 40], p = sigmoid(z) computed",
-                "stably (figure `precision.png`, left):",
+                f"complement exactly?** Measured at {len(cp['z'])} points of [0, 40],",
+                "p = sigmoid(z) computed stably (figure `precision.png`, left):",
             ),
             t1,
             t2,
