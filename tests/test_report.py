@@ -97,22 +97,28 @@ def test_images_become_numbered_figures_with_captions():
     assert "[missing figure: missing.png]" in out
 
 
-def test_multi_panel_figures_are_cut_by_their_width(tmp_path):
-    fig, axes = plots.new_figure(ncols=3)
+def test_multi_panel_figures_are_cut_by_their_grid_not_their_width(tmp_path):
+    # three narrow panels (1,386 px: two by the old 640-px-a-panel guess), one wide panel
+    # (990 px: two by that guess), and a two-panel figure saved by hand without the count
+    fig, axes = plots.new_figure(ncols=3, size=(4.2, 3.2))
     for ax in axes:
         ax.plot([0, 1], [0, 1])
     plots.save_figure(fig, tmp_path / "three.png")
-    fig, ax = plots.new_figure()
+    fig, ax = plots.new_figure(size=(9.0, 4.2))
     ax.plot([0, 1], [0, 1])
     plots.save_figure(fig, tmp_path / "one.png")
+    fig, axes = plots.new_figure(ncols=2)
+    fig.savefig(tmp_path / "plain.png", dpi=110)
     page = markdown_to_html_document(
-        "![three](three.png)\n\n![one](one.png)\n", title="t", base_dir=tmp_path
+        "![three](three.png)\n\n![one](one.png)\n\n![plain](plain.png)\n",
+        title="t",
+        base_dir=tmp_path,
     )
-    # three panels: one row of three images (stacked on a phone); one panel: one image
+    # three panels: one row of three images (stacked on a phone); the others: one image each
     row = re.search(r'<span class="panel-row"[^>]*>(.*?)</span>', page, re.S)
     assert row is not None and row.group(1).count('<img class="panel"') == 3
     assert page.count('<span class="panel-row"') == 1
-    assert page.count('<img src="data:image/png;base64,') == 1
+    assert page.count('<img src="data:image/png;base64,') == 2
 
 
 def test_document_has_side_navigation_and_no_script():

@@ -12,7 +12,7 @@ from PIL import Image
 
 from handgrad import plots
 from handgrad.report import markdown_to_html, markdown_to_html_document
-from handgrad.report.panels import headline_rows, panel_bounds, panel_row
+from handgrad.report.panels import PANELS_KEY, headline_rows, panel_bounds, panel_row, png_panels
 
 WHITE = 255
 
@@ -79,16 +79,19 @@ def test_the_panels_put_side_by_side_are_the_figure():
     assert 'alt="Two panels (panel 1 of 2)"' in html and 'alt="Two panels (panel 2 of 2)"' in html
 
 
-def test_the_report_cuts_wide_figures_only(tmp_path):
-    wide = tmp_path / "wide.png"
-    Image.fromarray(image(1300, 400, [(10, 640), (660, 1290)])).save(wide)
-    narrow = tmp_path / "narrow.png"
-    Image.fromarray(image(650, 400, [(10, 640)])).save(narrow)
+def test_the_report_cuts_the_figures_that_say_how_many_panels(tmp_path):
+    from PIL.PngImagePlugin import PngInfo
+
+    two = PngInfo()
+    two.add_text(PANELS_KEY, "2")
+    pixels = image(1300, 400, [(10, 640), (660, 1290)])
+    Image.fromarray(pixels).save(tmp_path / "two.png", pnginfo=two)
+    Image.fromarray(pixels).save(tmp_path / "unsaid.png")  # the same picture, no count
     page = markdown_to_html_document(
-        "![two](wide.png)\n\n![one](narrow.png)\n", title="t", base_dir=tmp_path
+        "![two](two.png)\n\n![one](unsaid.png)\n", title="t", base_dir=tmp_path
     )
     assert page.count('<span class="panel-row"') == 1 and page.count('class="panel"') == 2
-    assert page.count('<img src="data:image/png;base64,') == 1  # the narrow one, whole
+    assert page.count('<img src="data:image/png;base64,') == 1  # the unsaid one, whole
 
 
 def test_a_long_inline_formula_gets_its_own_box():
@@ -132,3 +135,32 @@ def test_panel_titles_stay_with_their_panels():
     whole = decode(_two_panels_png())
     assert headline_rows(whole, panel_bounds(whole, 2)) == 0
     assert not panel_row(_two_panels_png(), 2, "Fits").startswith('<span class="panel-headline"')
+
+
+def saved_uri(fig, tmp_path, **kwargs) -> str:
+    path = plots.save_figure(fig, tmp_path / "figure.png", **kwargs)
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def test_the_panel_count_is_the_figures_grid(tmp_path):
+    assert plots.PANELS_KEY == PANELS_KEY  # the writer and the reader name one chunk
+    fig, axes = plots.new_figure(ncols=3, nrows=2, size=(4.2, 3.2))
+    assert png_panels(saved_uri(fig, tmp_path)) == 3
+    fig, ax = plots.new_figure(size=(12.0, 4.0))  # one panel, however wide
+    assert png_panels(saved_uri(fig, tmp_path)) == 1
+    fig, axes = plots.new_figure(ncols=2)
+    image = axes[0].imshow(np.eye(3))
+    fig.colorbar(image, ax=axes[0])  # a colorbar stays in its panel's column
+    assert plots.panel_count(fig) == 2 and png_panels(saved_uri(fig, tmp_path)) == 2
+    grid = plots.plot_images(np.zeros((8, 4, 4)), [str(k) for k in range(8)], title="t")
+    assert plots.panel_count(grid) == 1  # images only: one picture unless told
+    assert png_panels(saved_uri(grid, tmp_path, panels=2)) == 2
+    with pytest.raises(ValueError, match="panels must be a positive int"):
+        plots.save_figure(grid, tmp_path / "bad.png", panels=0)
+
+
+def test_an_image_without_the_count_is_one_panel():
+    assert png_panels(png_uri(image(1400, 300, [(10, 690), (710, 1390)]))) == 1
+    assert png_panels("data:image/png;base64,not base64!") == 1
+    assert png_panels("data:image/jpeg;base64,AAAA") == 1
+    assert png_panels("data:image/png;base64," + base64.b64encode(b"GIF89a").decode()) == 1

@@ -32,8 +32,15 @@ from .io import atomic_write
 # through the global rcParams a learner's own plots read.
 TEXT_SIZES = {"title": 12.5, "label": 12.0, "tick": 11.0, "legend": 11.0, "suptitle": 13.0}
 
+# The PNG text chunk in which ``save_figure`` records how many panels sit side by side: the
+# report cuts a figure into exactly that many (and stacks them on a phone), never by guessing
+# from its width. report.panels reads the same key.
+PANELS_KEY = "handgrad panels"
+
 __all__ = [
+    "PANELS_KEY",
     "new_figure",
+    "panel_count",
     "save_figure",
     "house_style",
     "fit_titles",
@@ -169,13 +176,32 @@ def _wrap_to(text, room: float, length: Callable) -> bool:
     return changed
 
 
-def save_figure(fig: Figure, path: str | Path, dpi: int = 110) -> Path:
+def panel_count(fig: Figure) -> int:
+    """How many panels sit side by side in ``fig``: the columns of the subplot grid its
+    visible axes are laid out on (a colorbar belongs to its panel's column); 1 when it has
+    no visible axes (a grid of images is one picture unless its maker says otherwise)."""
+    grids = {
+        spec.get_topmost_subplotspec().get_gridspec()
+        for ax in fig.axes
+        if ax.axison and (spec := ax.get_subplotspec()) is not None
+    }
+    return grids.pop().ncols if len(grids) == 1 else 1
+
+
+def save_figure(fig: Figure, path: str | Path, dpi: int = 110, panels: int | None = None) -> Path:
     """Save ``fig`` as PNG at ``path`` (atomically), in the house style, every title inside
-    its panel (``fit_titles``); return the path."""
+    its panel (``fit_titles``); return the path.
+
+    The PNG records how many panels sit side by side (``PANELS_KEY``): ``panels`` when given,
+    else ``panel_count(fig)``. The report cuts the figure into them for a narrow screen.
+    """
+    if panels is not None and (not isinstance(panels, int) or panels < 1):
+        raise ValueError(f"panels must be a positive int, got {panels!r}")
     house_style(fig)
     buf = io.BytesIO()
     fit_titles(fig)
-    fig.savefig(buf, format="png", dpi=dpi)
+    metadata = {PANELS_KEY: str(panels or panel_count(fig))}
+    fig.savefig(buf, format="png", dpi=dpi, metadata=metadata)
     return atomic_write(path, lambda fh: fh.write(buf.getvalue()))
 
 

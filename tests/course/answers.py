@@ -193,6 +193,19 @@ def forward(X, params, activation="relu"):
     return {"z1": z1, "a1": a1, "z2": z2, "p": p}
 """
 right("forward-tanh-sigmoid", "forward", FORWARD)
+wrong(
+    "forward-relu-on-the-logit",
+    "forward",
+    {"output-activation"},
+    FORWARD.replace("p = 0.5", "z2 = np.maximum(z2, 0)\n    p = 0.5"),
+)
+wrong("forward-b2-forgotten", "forward", {"bias-forgotten"}, FORWARD.replace(' + params["b2"]', ""))
+wrong(
+    "forward-activation-ignored",
+    "forward",
+    {"activation-argument"},
+    FORWARD.replace(' if activation == "relu" else np.tanh(z1)', ""),
+)
 right(
     "backward-chain-rule",
     "backward",
@@ -303,6 +316,18 @@ right(
     "sigmoid-derivative",
     "sigmoid_derivative",
     "def sigmoid_derivative(a):\n    return a * (1 - a)\n",
+)
+wrong(
+    "sigmoid-derivative-of-z",  # the output taken for the input: sigmoid applied once more
+    "sigmoid_derivative",
+    {"activation-derivative"},
+    "def sigmoid_derivative(a):\n    s = 1 / (1 + np.exp(-a))\n    return s * (1 - s)\n",
+)
+wrong(
+    "sigmoid-derivative-flipped",
+    "sigmoid_derivative",
+    {"sign"},
+    "def sigmoid_derivative(a):\n    return a * (a - 1)\n",
 )
 BACKPROP = """
 def backprop(X, Y, input_size, hidden_size, W1, b1, W2, b2):
@@ -618,3 +643,10 @@ wrong(
 )
 # right, though NumPy warns: exp(800) overflows to inf and 1 / (1 + inf) is exactly the limit 0
 right("sigmoid-textbook-formula", "sigmoid", "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n")
+# wrong: exp(800) / (1 + exp(800)) is inf / inf = NaN
+wrong(
+    "sigmoid-ratio-overflows",
+    "sigmoid",
+    {"unstable"},
+    "def sigmoid(z):\n    e = np.exp(z)\n    return e / (1 + e)\n",
+)

@@ -77,10 +77,8 @@ def test_every_exercise_has_right_and_wrong_answers_in_the_catalogue():
     }
     right = {e for _, e, _, verdict in ANSWERS if verdict is None}
     wrong = {e for _, e, _, verdict in ANSWERS if verdict is not None}
-    assert right <= exercises and wrong <= exercises
-    # the exercises where a learner writes a gradient, a layer or an update have both
-    for core in ("mse", "linear", "relu_backward", "backward", "backprop", "gd_step", "adam"):
-        assert core in right and core in wrong, core
+    # every exercise of every notebook has a right answer that passes and a slip that fails
+    assert right == exercises and wrong == exercises, (exercises - right, exercises - wrong)
     assert len({ident for ident, *_ in ANSWERS}) == len(ANSWERS)
 
 

@@ -56,8 +56,8 @@ EXPECTED = {
             r"tanh: largest stable learning rate at the start ≈ 0\.334",
             r"the best straight line's MSE: 0\.434",
             # lr x steps: 0.005 for 2,000 epochs lands where 0.05 for 200 does
-            r"ReLU, lr 0\.005 \(course\) +MSE after 200 epochs 0\.38\d, after 2,000 0\.169",
-            r"tanh, lr 0\.005 \(course\) +MSE after 200 epochs 0\.435, after 2,000 0\.435",
+            r"ReLU, lr 0\.005 +MSE after 200 epochs 0\.38\d, after 2,000 0\.169",
+            r"tanh, lr 0\.005 +MSE after 200 epochs 0\.435, after 2,000 0\.435",
             r"ReLU, lr 0\.05 +MSE after 200 epochs 0\.169, after 2,000 0\.15\d",
             r"tanh, lr 0\.05 +MSE after 200 epochs 0\.435, after 2,000 0\.366",
             r"ReLU spread kinks, lr 0\.05 +MSE after 200 epochs 0\.1\d\d, after 2,000 0\.069",

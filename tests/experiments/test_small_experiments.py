@@ -128,7 +128,7 @@ def test_sine_measures_underfitting_and_its_causes(quick_run):
                 snap["truth_mse_train_x"] - snap["noise_absorbed"] + m["noise_variance"],
                 rel=1e-9,
             )
-    tanh_lab = runs["tanh, lr 0.005 (course)"]["snapshots"]["2000"]
+    tanh_lab = runs["tanh, lr 0.005"]["snapshots"]["2000"]
     assert tanh_lab["train_mse"] == pytest.approx(m["best_line_mse"], rel=0.1)
     assert tanh_lab["mean_tanh_slope"] > 0.9
     spread = runs["ReLU spread kinks, lr 0.05"]["snapshots"]["2000"]
@@ -177,6 +177,20 @@ def test_credit_weights_per_step_are_the_change_in_score_for_that_step():
     assert "10 percentage points of utilization" in credit.UNITS[0]
 
 
+def test_credit_training_above_the_stable_limit_stops_at_the_overflow():
+    from handgrad.experiments import credit
+
+    # raw columns: lambda_max 2,785, so lr 0.3 multiplies the error by about 835 per step
+    with np.errstate(all="raise"):  # no overflow warning reaches the learner
+        _, losses = credit.train(credit.X_RAW, credit.Y, lam=0.0, lr=0.3, epochs=5000, seed=0)
+    assert 10 < len(losses) < 5000 and losses[-1] == math.inf
+    assert all(math.isfinite(v) for v in losses[:-1])
+    assert all(b > 100 * a for a, b in zip(losses[:5], losses[1:6]))  # grows at every step
+    # below the limit (2 / 2,785 = 0.00072) every one of the epochs runs and the loss falls
+    _, losses = credit.train(credit.X_RAW, credit.Y, lam=0.0, lr=0.0007, epochs=300, seed=0)
+    assert len(losses) == 300 and losses[-1] < losses[0]
+
+
 def test_xor_solved_and_zero_init_stays_symmetric(quick_run):
     _, _, payload = quick_run("xor")
     m = payload["metrics"]
@@ -221,3 +235,15 @@ def test_a_run_is_deterministic_for_its_seed(tmp_path, name):
     assert first.markdown == second.markdown
     other = run_experiment(name, seed=4, out_dir=tmp_path / "c", quick=True)
     assert json.dumps(other.metrics, default=str) != json.dumps(first.metrics, default=str)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"), [("sin", "sine"), ("Sine", "sine"), ("linear_fit", "linear-fit")]
+)
+def test_a_mistyped_chapter_name_is_answered_with_the_nearest_one(typed, meant):
+    from handgrad.experiments import load_experiment
+
+    with pytest.raises(ValueError, match=f"unknown experiment '{typed}'; did you mean '{meant}'"):
+        load_experiment(typed)
+    with pytest.raises(ValueError, match=r"unknown experiment 'xyz'; choose from: linear-fit"):
+        load_experiment("xyz")

@@ -106,6 +106,11 @@ def _namespace(exercise: Exercise, answer: Any) -> Mapping[str, Any]:
         return answer
     if isinstance(answer, types.ModuleType):
         return vars(answer)
+    if answer is globals or answer is locals:  # check("mse", globals): the call was forgotten
+        raise TypeError(
+            f"check({exercise.name!r}, {answer.__name__}): call it, "
+            f"check({exercise.name!r}, {answer.__name__}())"
+        )
     if callable(answer) and len(exercise.entries) == 1:
         return {exercise.entries[0]: answer}
     raise TypeError(

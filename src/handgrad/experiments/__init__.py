@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import time
 from pathlib import Path
@@ -32,7 +33,11 @@ __all__ = ["EXPERIMENTS", "ExperimentResult", "Figure", "run_experiment", "load_
 
 def load_experiment(name: str):
     if name not in EXPERIMENTS:
-        raise ValueError(f"unknown experiment {name!r}; choose from: {', '.join(EXPERIMENTS)}")
+        close = difflib.get_close_matches(str(name).strip().lower(), EXPERIMENTS, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ValueError(
+            f"unknown experiment {name!r}; {hint}choose from: {', '.join(EXPERIMENTS)}"
+        )
     return importlib.import_module(f"{__name__}.{EXPERIMENTS[name]}")
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import html
 import re
-import struct
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from .panels import panel_row
+from .panels import panel_row, png_panels
 from .style import CSS
 
 __all__ = ["markdown_to_html", "markdown_to_html_document", "slugify"]
@@ -106,23 +105,6 @@ def _figures(state) -> None:
             i += 3
 
 
-def _png_width(data_uri: str) -> int | None:
-    """Pixel width of a base64 PNG data URI, read from its IHDR chunk."""
-    prefix = "data:image/png;base64,"
-    if not data_uri.startswith(prefix):
-        return None
-    try:
-        head = base64.b64decode(data_uri[len(prefix) : len(prefix) + 32], validate=True)
-    except ValueError:  # not base64 after all (binascii.Error is a ValueError)
-        return None
-    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n":
-        return None
-    return int(struct.unpack(">I", head[16:20])[0])
-
-
-PANEL_PX = 640  # about one matplotlib panel of plots.new_figure at the default dpi
-
-
 def _parser(image_src: ImageSource) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "typographer": False})
     md.enable("table")
@@ -137,8 +119,7 @@ def _parser(image_src: ImageSource) -> MarkdownIt:
         resolved = image_src(src)
         if resolved is None:
             return f"<em>[missing figure: {html.escape(src)}]</em>"
-        width = _png_width(resolved)
-        panels = round(width / PANEL_PX) if width else 1
+        panels = png_panels(resolved)
         row = panel_row(resolved, panels, alt) if panels >= 2 else None
         if row is not None:  # several panels: cut apart, stacked on a narrow screen
             return row

@@ -1,7 +1,8 @@
 """Multi-panel figures on a phone: the panels of a wide figure, one under the other.
 
 A figure of N panels side by side (``plots.new_figure(ncols=N)``) is unreadable at a phone's
-width. The report cuts it into its panels: side by side on a wide screen they look like the
+width. ``plots.save_figure`` writes N into the PNG (text chunk ``PANELS_KEY``), and the report
+cuts the figure into its panels: side by side on a wide screen they look like the
 whole figure, and on a narrow one the stylesheet stacks them, one panel per row. No pixel is
 stored twice. The cuts go through the blank columns between panels: in each stretch around
 k/N of the width, the middle of the widest run of columns that are background from below
@@ -15,15 +16,43 @@ from __future__ import annotations
 import base64
 import html
 import io
+import struct
 
 import numpy as np
 
-__all__ = ["headline_rows", "panel_bounds", "panel_row"]
+__all__ = ["PANELS_KEY", "headline_rows", "panel_bounds", "panel_row", "png_panels"]
 
+# The PNG text chunk that says how many panels a figure has (``plots.save_figure`` writes it,
+# with the same key: the two parts of the house may not import each other).
+PANELS_KEY = "handgrad panels"
 PREFIX = "data:image/png;base64,"
 TITLE_BAND = 0.12  # a suptitle may cross the gaps: only rows below this share are looked at
 HEADLINE_REACH = 20  # pixels: ink this close to a cut belongs to a text across it
 HEADLINE_PAD = 12  # pixels of background kept around a headline's ink
+
+
+def png_panels(data_uri: str) -> int:
+    """How many panels sit side by side in a base64 PNG data URI: the count ``save_figure``
+    wrote into its text chunk ``PANELS_KEY``; 1 (shown whole) for any other image."""
+    if not data_uri.startswith(PREFIX):
+        return 1
+    try:
+        data = base64.b64decode(data_uri[len(PREFIX) :], validate=True)
+    except ValueError:  # not base64 after all (binascii.Error is a ValueError)
+        return 1
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        return 1
+    at = 8
+    while at + 8 <= len(data):  # chunks: length, type, data, CRC; text comes before IDAT
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        kind, body = data[at + 4 : at + 8], data[at + 8 : at + 8 + length]
+        if kind in (b"IDAT", b"IEND"):
+            break
+        key, _, value = body.partition(b"\0")
+        if kind == b"tEXt" and key == PANELS_KEY.encode("latin-1"):
+            return int(value) if value.isdigit() and int(value) >= 1 else 1
+        at += 12 + length
+    return 1
 
 
 def panel_bounds(pixels: np.ndarray, panels: int) -> list[tuple[int, int]]:

@@ -12,7 +12,7 @@ from .measure import FEATURES, LR, Measured
 
 
 def loss_figure(m: Measured, out_dir: Path) -> Figure:
-    """``credit_loss.png``: total loss per epoch, the course's lr dashed and ours solid."""
+    """``credit_loss.png``: total loss per epoch, the textbook lr dashed and ours solid."""
     results = m.results
     fig, ax = plots.new_figure(size=(7.0, 5.3))
     for key, r in results.items():
@@ -34,7 +34,7 @@ def loss_figure(m: Measured, out_dir: Path) -> Figure:
     ax.grid(True, alpha=0.3)
     plots.legend_below(ax)  # inside, it hid the start of the dashed curves
     path = plots.save_figure(fig, out_dir / "credit_loss.png")
-    return Figure(path, "Training curves: the course's lr 0.01 (dashed) and lr 0.3 (solid).")
+    return Figure(path, "Training curves: the textbook lr 0.01 (dashed) and lr 0.3 (solid).")
 
 
 def weights_figure(m: Measured, out_dir: Path) -> Figure:

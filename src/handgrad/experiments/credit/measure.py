@@ -68,14 +68,24 @@ def per_step(W_orig) -> np.ndarray:
 
 def train(Xn, y, lam: float, lr: float, epochs: int, seed: int) -> tuple[Linear, list[float]]:
     """Full-batch gradient descent on MSE + lam ||W||^2; returns the layer and the total loss
-    before each step."""
+    before each step.
+
+    A learning rate above the stable limit makes the loss grow until it overflows: training
+    stops there, and the history ends with ``inf`` (fewer than ``epochs`` entries).
+    """
     lin = Linear(Xn.shape[1], 1, rng=np.random.default_rng(seed))
     loss, l2 = MSELoss(), L2Penalty(lam, convention="full")
     opt = SGD(lin.parameters(), lr=lr)
     params = lin.parameters()
-    history = []
+    history: list[float] = []
     for _ in range(epochs):
-        history.append(loss.forward(lin.forward(Xn), y) + l2.value(params))
+        with np.errstate(over="ignore", invalid="ignore"):
+            prediction = lin.forward(Xn)
+            finite = bool(np.all(np.isfinite(prediction)))
+            total = loss.forward(prediction, y) + l2.value(params) if finite else np.inf
+        history.append(float(total))
+        if not np.isfinite(total):
+            break
         lin.backward(loss.backward())
         l2.add_gradient(params)
         opt.step()

@@ -56,7 +56,7 @@ def _setup(m: Measured) -> list[str]:
     sigma = m.sigma
     md: list[str] = []
     md.append(
-        "The course's five people (utilization as a fraction, age in years, number of late "
+        "The chapter's five people (utilization as a fraction, age in years, number of late "
         "payments; score as target) are standardized with `handgrad.data.Standardizer` "
         "(means "
         + ", ".join(f"{v:.3g}" for v in mu)
@@ -70,11 +70,11 @@ def _setup(m: Measured) -> list[str]:
 
 
 def _settings(m: Measured) -> list[str]:
-    """Does the course's lr 0.01 x 1,000 epochs converge?"""
+    """Does the textbook setting, lr 0.01 x 1,000 epochs, converge?"""
     corr_eig = m.corr_eig
     results = m.results
     md: list[str] = []
-    md.append("### Does the course's lr 0.01 × 1,000 epochs converge?")
+    md.append("### Does the textbook setting, lr 0.01 × 1,000 epochs, converge?")
     md.append(
         md_table(
             [
@@ -109,9 +109,9 @@ def _settings(m: Measured) -> list[str]:
         f"only {fmt(r0['lab_final_loss'] - r0['final_loss'])} above its minimum at λ = 0: along "
         "the valley floor very different weights fit almost equally well. "
         + (
-            "So the course's settings do not converge for every λ, "
+            "So the textbook settings do not converge for every λ, "
             if worst_lab > 0.01
-            else "The course's settings converge, "
+            else "The textbook settings converge, "
         )
         + f"and we train with lr {LR:g} instead, below every 2/λ_max "
         f"(smallest {min(r['lr_limit'] for r in results.values()):.3f}), for as many epochs as "
@@ -287,7 +287,7 @@ def _gradient_checks(m: Measured) -> list[str]:
     md: list[str] = []
     md.append("### Checking the L2 gradient")
     md.append(
-        f"The course's mini-check on a random batch (5 rows, $\\lambda = {checks['lam']:g}$): the "
+        f"A quick check on a random batch (5 rows, $\\lambda = {checks['lam']:g}$): the "
         "gradient with the penalty minus the gradient without it should be exactly "
         f"$2\\lambda W$; the largest difference is {checks['mini_check_max_abs_error']:.1e}. "
         "A finite-difference check of the total loss "

@@ -7,7 +7,7 @@ its figure and its prose:
 
 - ``stability``: the naive binary cross-entropy, its clip / eps patches and the engine's
   ``BCEWithLogitsLoss`` on logits in [-1000, 1000] against a high-precision reference;
-- ``precision``: where 1 - p loses precision and which primitive recovers it; softmax
+- ``precision``: how far 1 - p can be trusted and what computes the complement exactly; softmax
   without the max shift; softmax cross-entropy on [0, z] against BCE on z;
 - ``initialization``: activation and gradient std per layer for zeros, N(0, 0.01^2),
   Xavier and He; short trainings; the symmetry of constant inits; the bias of ReLU layers;

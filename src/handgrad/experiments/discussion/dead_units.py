@@ -192,7 +192,7 @@ def md_dead(dead: dict, cfg: Config) -> str:
     return "\n\n".join(
         [
             say(
-                "**Follow-up: a ReLU unit outputs 0 for every training example.** It is dead:",
+                "**Follow-up: a ReLU unit that is 0 on the whole training set.** It is dead:",
                 "its pre-activation is negative on every input, so both its output and its",
                 "local derivative are 0 and no gradient reaches its weights or bias. Two ways",
                 "to kill units on the moons (2 hidden layers of 64, He weights,",

@@ -18,15 +18,15 @@ def md_followups(cp: dict, bm: dict, dead: dict, bv: dict, lr: dict) -> str:
     closest = min(doubled, key=lambda name: doubled[name])
     items = [
         say(
-            "- *Where does 1 − p lose precision, and which primitive recovers it?* From the",
-            "first digits on: its relative error passes 1e−8 at",
+            "- *How far can 1 − p be trusted, and what computes the complement exactly?* Its",
+            "relative error passes 1e−8 at",
             f"z = {fmt(qn['first_z_err_above_1e-8'], 4)} and it is exactly 0 from",
             f"z = {fmt(qn['first_z_zero'], 4)}. sigmoid(−z) or",
             f"−expm1(log_sigmoid(z)) recover it (worst relative error {fmt(stable)}); log1p(−p)",
             "does not, because p is already rounded (section 1).",
         ),
         say(
-            "- *A ReLU unit outputs 0 for every training example?* It is dead; find it by",
+            "- *A ReLU unit is 0 on the whole training set?* It is dead; find it by",
             "checking the hidden outputs over the training set",
             f"({pcts(kb['dead_after'])} of layers 1, 2 after a −3 bias); the gradient",
             f"into it is {fmt(kb['max_grad_into_stuck_units'])}; He init with zero bias and a",

@@ -220,9 +220,9 @@ def md_complement(cp: dict) -> str:
     return "\n\n".join(
         [
             say(
-                "**Follow-up: where does 1 − p lose precision, and which primitive recovers",
-                f"it?** Measured at {len(cp['z'])} points of [0, 40], p = sigmoid(z) computed",
-                "stably (figure `precision.png`, left):",
+                "**Follow-up: how far can 1 − p be trusted, and what computes the small",
+                f"complement exactly?** Measured at {len(cp['z'])} points of [0, 40],",
+                "p = sigmoid(z) computed stably (figure `precision.png`, left):",
             ),
             t1,
             t2,

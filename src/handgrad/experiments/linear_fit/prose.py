@@ -51,9 +51,9 @@ def _gap(x: float) -> str:
 
 def _setup(m: Measured, seed: int) -> list[str]:
     return [
-        f"We drew the course's data — {N_POINTS} points on an even grid of [-2, 2], "
+        f"We drew the chapter's data — {N_POINTS} points on an even grid of [-2, 2], "
         f"$y = {TRUE_W}x - {abs(TRUE_B)} + {NOISE_STD}\\,\\varepsilon$ with standard normal "
-        f"noise $\\varepsilon$ — from a seeded Generator (seed {seed}) and ran the course's loop: "
+        f"noise $\\varepsilon$ — from a seeded Generator (seed {seed}) and ran the chapter's loop: "
         f"$w, b$ drawn from $\\mathcal{{N}}(0, 1)$ (here $w = {m.w0:.3f}$, $b = {m.b0:.3f}$), the "
         "mean squared error $L = \\frac{1}{N}\\sum_n e_n^2$ of the errors $e_n = w x_n + b - y_n$, "
         "its gradients",

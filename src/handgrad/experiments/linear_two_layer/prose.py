@@ -39,7 +39,7 @@ def _training(m: Measured, seed: int) -> list[str]:
         "activation between them. `Linear.forward` computes $xW + b$; `Linear.backward` "
         "receives $G = \\partial L / \\partial \\hat y$ and returns $dx = G W^\\top$ after "
         "storing $dW = x^\\top G$ and $db = \\sum_n G_n$ (the bias is added to every "
-        f"row, so its gradient sums over the batch). We trained with the course's settings: "
+        f"row, so its gradient sums over the batch). We trained with the chapter's settings: "
         f"full-batch MSE, $\\partial L / \\partial \\hat y = 2\\,e / N$, SGD with lr {LR:g} for "
         f"{EPOCHS} epochs, "
         "Xavier-uniform initial weights and zero biases."

@@ -44,7 +44,7 @@ def mistakes_figure(m: Measured, out_dir: Path) -> Figure:
         title="Most confident mistakes (true -> predicted, probability of the prediction)",
         ncols=8,
     )
-    plots.save_figure(fig, path)
+    plots.save_figure(fig, path, panels=2)  # two groups of four: readable on a phone
     return Figure(
         path,
         "The misclassified held-out images the net was most sure about, with the true label, "

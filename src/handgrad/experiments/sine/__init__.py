@@ -1,6 +1,6 @@
 """Chapter 3: a one-hidden-layer MLP on y = sin(2 pi x) + noise; ReLU vs tanh.
 
-The course's setup: 400 points on an even grid of [-1, 1], noise std 0.1, a 1-32-1 network,
+The setup: 400 points on an even grid of [-1, 1], noise std 0.1, a 1-32-1 network,
 full-batch gradient descent on the MSE with lr 0.005, 1,500 epochs (then 15,000). We run
 that, measure why it underfits, and run the same networks with a learning rate chosen
 from the measured curvature of the loss (its largest Hessian eigenvalue).

@@ -10,12 +10,12 @@ from .measure import LARGER_LR, SEED_LR, Measured
 
 
 def fit_figure(m: Measured, out_dir: Path) -> Figure:
-    """``sine_fit.png``: each network's prediction on the grid, the course's lr left, the
+    """``sine_fit.png``: each network's prediction on the grid, the small lr left, the
     larger lr right."""
     fig, axes = plots.new_figure(ncols=2, size=(6.0, 5.0))
     fig.suptitle(f"Predictions against the ground truth after {m.long:,} epochs")
     for ax, group, title in (
-        (axes[0], m.runs[:2], f"The course's settings: lr {SEED_LR:g}"),
+        (axes[0], m.runs[:2], f"The small learning rate: lr {SEED_LR:g}"),
         (axes[1], m.runs[2:], f"lr {LARGER_LR:g}, {LARGER_LR / SEED_LR:g} times larger"),
     ):
         ax.scatter(m.x[:, 0], m.y[:, 0], s=5, alpha=0.35, color="gray", label="data")

@@ -25,8 +25,8 @@ def section(m: Measured, seed: int, quick: bool) -> str:
         "### Measurements",
         _table(m),
         _reference_points(m),
-        f"### The course's settings (lr {SEED_LR:g})",
-        _course_settings(m),
+        f"### The small learning rate (lr {SEED_LR:g})",
+        _small_lr(m),
         f"### What happens with {m.long:,} epochs instead of {m.short:,}",
         _longer_sentences(m),
         _longer_summary(m),
@@ -94,7 +94,7 @@ def _setup(m: Measured, seed: int, quick: bool) -> str:
         "the part of the training error that the fit removed by following the noise, so that "
         "train MSE = truth MSE − absorbed + $\\hat\\sigma^2$."
         + (
-            f" Quick mode: {m.short:,} and {m.long:,} epochs stand in for the course's 1,500 "
+            f" Quick mode: {m.short:,} and {m.long:,} epochs stand in for the full run's 1,500 "
             "and 15,000, so the numbers below are those of shorter training."
             if quick
             else ""
@@ -140,16 +140,16 @@ def _reference_points(m: Measured) -> str:
     )
 
 
-def _course_ranking(m: Measured) -> tuple[Run, Run]:
-    """The two runs at the course's lr, the one closer to the truth first."""
+def _small_lr_ranking(m: Measured) -> tuple[Run, Run]:
+    """The two runs at the small lr, the one closer to the truth first."""
     a, b = m.runs[0], m.runs[1]
     a_truth, b_truth = a.snapshots[m.long]["truth_mse_grid"], b.snapshots[m.long]["truth_mse_grid"]
     return (a, b) if a_truth < b_truth else (b, a)
 
 
-def _course_settings(m: Measured) -> str:
+def _small_lr(m: Measured) -> str:
     a_l, b_l = m.runs[0].snapshots[m.long], m.runs[1].snapshots[m.long]
-    better, worse = _course_ranking(m)
+    better, worse = _small_lr_ranking(m)
     parts = [
         f"After {m.long:,} epochs {better.label.split(',')[0]} is closer to the truth (truth MSE "
         f"{fmt(better.snapshots[m.long]['truth_mse_grid'])} vs "
@@ -248,7 +248,7 @@ def _stability(m: Measured) -> str:
         "Gradient descent is stable while lr < 2/λ_max, λ_max the largest eigenvalue of the "
         "loss's Hessian (chapter 1). Measured by power iteration at the initial weights: "
         f"λ_max = {m.sharp_init['relu']:.2f} for ReLU (limit {lim['relu']:.3f}) and "
-        f"{m.sharp_init['tanh']:.2f} for tanh (limit {lim['tanh']:.3f}). The course's "
+        f"{m.sharp_init['tanh']:.2f} for tanh (limit {lim['tanh']:.3f}). The small "
         f"{SEED_LR:g} is {min(lim.values()) / SEED_LR:.0f}× or more below both limits; "
         f"{LARGER_LR:g} is {min(lim.values()) / LARGER_LR:.1f}× below the smaller one. "
         "At the end of training the limits measured "
@@ -280,7 +280,7 @@ def _larger_lr(m: Measured) -> str:
         )
         + ". "
         + f"tanh's mean slope is {d_l['mean_tanh_slope']:.2f} (against "
-        f"{m.runs[1].snapshots[long]['mean_tanh_slope']:.2f} at the course's rate): "
+        f"{m.runs[1].snapshots[long]['mean_tanh_slope']:.2f} at lr {SEED_LR:g}): "
         + (
             "its units have left the linear regime and can bend. "
             if d_l["mean_tanh_slope"] < 0.9
@@ -297,12 +297,12 @@ def _larger_lr(m: Measured) -> str:
 def _answer(m: Measured) -> str:
     long, noise_var = m.long, m.noise_var
     c_l, d_l, e_l = (r.snapshots[long] for r in m.runs[2:])
-    better, worse = _course_ranking(m)
+    better, worse = _small_lr_ranking(m)
     best = _larger_ranking(m)[0]
     equal_winner = "tanh" if d_l["truth_mse_grid"] < c_l["truth_mse_grid"] else "ReLU"
     b_best = best.snapshots[long]
     text = [
-        f"At the course's settings {better.label.split(',')[0]} fits better (truth MSE "
+        f"At lr {SEED_LR:g} {better.label.split(',')[0]} fits better (truth MSE "
         f"{fmt(better.snapshots[long]['truth_mse_grid'])} vs "
         f"{fmt(worse.snapshots[long]['truth_mse_grid'])}); at lr {LARGER_LR:g} with the "
         f"default initializations {equal_winner} does (tanh {fmt(d_l['truth_mse_grid'])}, "

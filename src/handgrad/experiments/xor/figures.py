@@ -35,8 +35,8 @@ def panels(m: Measured) -> list[tuple[Result, str]]:
 def boundaries_figure(m: Measured, out_dir: Path) -> Figure:
     """``xor_boundaries.png``: the regions each shown network carves."""
     shown = panels(m)
-    # two columns: the report cuts a figure into panels by its width (about 640 px each),
-    # and a phone then shows each column readable, one under the other
+    # two columns: the report cuts a figure into its grid's columns, and a phone then shows
+    # each column readable, one under the other
     fig, axes = plots.new_figure(ncols=2, nrows=math.ceil(len(shown) / 2), size=(4.8, 3.6))
     for ax, (res, title) in zip(axes, shown):
         plots.plot_decision_boundary(
@@ -49,6 +49,7 @@ def boundaries_figure(m: Measured, out_dir: Path) -> Figure:
             ylabel="x2 (input bit)",
             resolution=120,
         )
+        ax.legend(loc="upper center", framealpha=0.8)  # between the points at x = 0 and 1
     for ax in axes[len(shown) :]:
         ax.set_visible(False)
     fig.suptitle("XOR: decision boundaries (black line: P(y = 1) = 0.5)")
