@@ -5,6 +5,7 @@ The page sends JSON text messages
     {"type": "configure", "data": {...}, "network": {...}, "steps_per_frame": k}
     {"type": "play"} | {"type": "pause"} | {"type": "step"} | {"type": "reset"}
     {"type": "gradcheck"} | {"type": "frame"} | {"type": "drawn"}
+    {"type": "view", "hidden": true | false}          the tab was hidden or shown again
     {"type": "weight", "layer": l, "i": i, "j": j}            read W[l][i, j] and its gradient
     {"type": "set_weight", "layer": l, "i": i, "j": j, "value": v}   edit it
     {"type": "bias", "layer": l, "j": j} | {"type": "set_bias", ..., "value": v}   b[l][j]
@@ -16,6 +17,8 @@ A playing session sends its next frame only after the page answered the last one
 ``drawn`` (the page draws a frame, then says so; the next frame trains meanwhile). A page
 slower than the server (a loaded machine, a throttled tab) so never falls behind: at most one
 frame waits in it, and its clicks are answered at once instead of after a backlog of frames.
+A hidden tab (``view`` with ``hidden: true``) trains on but is sent frames without pictures
+(no regions, unit pictures or weights: only what the curves need), until it is shown again.
 
 Every message works at any moment, in any order. ``status`` always tells the page whether
 the session is playing after a message that may change it: ``play`` twice is one play;
@@ -129,6 +132,7 @@ class Connection:
         self.checking: asyncio.Task | None = None  # a gradient check under way
         self.drawn = asyncio.Event()  # the page has drawn the last frame the player sent
         self.drawn.set()
+        self.hidden = False  # the tab is hidden: its frames carry no pictures
 
     async def send(self, message: dict) -> None:
         async with self.send_lock:
@@ -274,6 +278,12 @@ class Connection:
     async def on_frame(self, message: dict) -> None:
         await self.send(await asyncio.to_thread(self.session.frame))
 
+    async def on_view(self, message: dict) -> None:
+        hidden = message.get("hidden")
+        if not isinstance(hidden, bool):
+            raise ConfigError("view needs hidden: true or false")
+        self.hidden = hidden
+
     async def on_weight(self, message: dict, edit: bool = False, bias: bool = False) -> None:
         session = self.session
         layer, i, j = (message.get(k) for k in ("layer", "i", "j"))
@@ -310,6 +320,7 @@ class Connection:
         "bias": on_bias,
         "set_bias": on_set_bias,
         "drawn": on_drawn,
+        "view": on_view,
     }
 
     def start(self) -> None:
@@ -341,7 +352,7 @@ class Connection:
         try:
             while self.session.playing:
                 started = loop.time()
-                frame = await asyncio.to_thread(self.session.advance)
+                frame = await asyncio.to_thread(self.session.advance, not self.hidden)
                 await self.drawn.wait()  # the page is not behind (halt() sets it too)
                 self.drawn.clear()
                 await self.send(frame)

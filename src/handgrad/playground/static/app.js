@@ -7,6 +7,8 @@ const TOKEN = new URLSearchParams(location.search).get("token") || "";
 const state = {
   ws: null, session: null, limits: null, dataset: null, frame: null, playing: false,
   ready: false, queue: [], ended: false, retries: 0, configuring: false, again: false,
+  settling: false,  // a new session's default run, not drawn until the page's own settings land
+  flow: 0,  // how far the weights' dashes have moved (one pixel a frame of training)
   data: "moons", draw: 0, hidden: [8, 8], activations: ["tanh", "tanh"], inputs: ["x1", "x2"], csv: null,
   history: { step: [], trainLoss: [], testLoss: [], trainScore: [], testScore: [], grads: [], dead: [] },
   marks: [],
@@ -62,6 +64,11 @@ function connect() {
     if (state.ws !== ws) return;
     state.playing = false; updatePlay();
     if (state.ended) return;
+    if (event.code === 4001) {  // every session slot is taken: retrying would not help
+      state.ended = true; setConnection("too many tabs", false);
+      showMessage("Too many playground tabs are open on this server: close one, then reload this tab.", true);
+      return;
+    }
     if (event.code === 4003 || event.code === 1008 || state.retries >= 8) {
       state.ended = true; setConnection("session ended", false);
       showMessage("The playground server has stopped or restarted: this session ended. Start `handgrad playground` again and open the URL it prints.", true);
@@ -94,19 +101,30 @@ function flushQueue() {
 function handle(msg) {
   switch (msg.type) {
     case "hello": onHello(msg); break;
-    case "dataset": state.dataset = msg; state.frame = null; if (!msg.keep_history) clearHistory(); drawNetworkLayout(); markView(); break;
+    case "dataset": state.dataset = msg; state.frame = null; if (!msg.keep_history) clearHistory();
+      if (!state.settling) { drawNetworkLayout(); markView(); } break;
     case "frame": try { onFrame(msg); } finally { drawn(); } break;
     case "inspect": renderInspect(msg); break;
     case "gradcheck": checking(false); renderGradcheck(msg); break;
     case "weight": showWeight(msg); break;
-    case "changed": markChange(msg); configured(); break;
+    case "changed": settled(); markChange(msg); configured(); break;
     case "status": state.playing = msg.playing; updatePlay(); break;
-    case "reset": configured(); clearHistory(); $("tensors").replaceChildren(); $("inspect-summary").textContent = ""; break;
+    case "reset": state.settling = false; configured(); clearHistory(); $("tensors").replaceChildren(); $("inspect-summary").textContent = ""; break;
     case "error": if (msg.message.startsWith("gradcheck:")) checking(false);
-      if (msg.message.startsWith("configure:")) configured();
+      if (msg.message.startsWith("configure:")) { settled(); configured(); }
       showMessage(msg.message); break;
     case "closed": state.ended = true; setConnection("session ended", false); showMessage(msg.message, true); break;
   }
+}
+
+// The first reply to the page's settings on a new session: what it kept of the default run
+// (the same data set, say) is drawn now.
+function settled() {
+  if (!state.settling) return;
+  state.settling = false;
+  if (!state.dataset) return;
+  drawNetworkLayout(); markView();
+  if (state.frame) onFrame(state.frame);
 }
 
 function onHello(msg) {
@@ -116,7 +134,11 @@ function onHello(msg) {
   setConnection("connected", true);
   if (msg.ended) showMessage("The previous session ended (the server was idle or restarted); this is a new one with your settings.");
   state.configuring = false;  // what was on its way went with the old connection
+  // a new session starts on the server's default run: the page's own settings replace it
+  // before anything of it is drawn (a link opened shows the link's run from the first picture)
+  if (!msg.restored) state.settling = true;
   if (!msg.restored || state.again) { state.again = false; state.ws.send(JSON.stringify(settings())); }
+  if (document.hidden) state.ws.send('{"type":"view","hidden":true}');
   // a check the old connection was running is lost with it: ask again
   if ($("gradcheck").disabled && !state.queue.some((m) => m.type === "gradcheck")) state.queue.push({ type: "gradcheck" });
   flushQueue();
@@ -222,7 +244,7 @@ function onHistory() {
   renderLayers(); markDataset(); markOptimizer(); markView(); markLesson();
   for (const box of $("inputs").querySelectorAll("input")) box.checked = state.inputs.includes(box.value);
   sendSettings();
-  if (state.frame && state.dataset && !state.frame.diverged && !state.frame.stopping) { drawRegion(state.frame); drawUnits(state.frame); }
+  if (pictured(state.frame)) { drawRegion(state.frame); drawUnits(state.frame); }
 }
 
 function copyLink() {
@@ -329,7 +351,9 @@ const fixed = (v, d = 4) => (v === undefined || v === null || !isFinite(v) ? "�
 
 function onFrame(f) {
   if (f.stopping) return;  // the server is shutting down
+  if (state.frame && f.step !== state.frame.step && !document.hidden) state.flow = (state.flow + 1) % FLOW_PERIOD;
   state.frame = f;
+  if (state.settling) return;  // the default run of a new session: never shown
   $("step-count").textContent = f.step; $("epoch-count").textContent = f.epoch;
   if (f.diverged) { showMessage("The run diverged: its numbers are no longer finite (the loss or the gradients overflowed). Lower the learning rate or the regularization rate and press Reset."); return; }
   if (!state.dataset) return;
@@ -340,7 +364,23 @@ function onFrame(f) {
   $("train-score-name").textContent = cls ? "train accuracy" : "train R²";
   $("test-score-name").textContent = cls ? "test accuracy" : "test R²";
   pushHistory(f);
-  drawRegion(f); drawUnits(f); drawWeights(f); drawCharts();
+  if (document.hidden) return;  // a hidden tab draws nothing; shown again, it draws the last frame
+  drawCharts();
+  if (pictured(f)) { drawRegion(f); drawUnits(f); drawWeights(f); }
+}
+
+// Whether frame f carries the pictures (a hidden tab is sent its scores only).
+function pictured(f) { return Boolean(f && state.dataset && !f.diverged && !f.stopping && f.weights); }
+
+// A hidden tab trains on (the run is the learner's, as a job left running) but draws
+// nothing and is sent no pictures: the server builds only the scores for the curves, and
+// its next frame still waits for the page's "drawn", so nothing piles up. Shown again, the
+// page draws the last frame at once, or asks for one when that had no pictures.
+function onVisibility() {
+  send({ type: "view", hidden: document.hidden });
+  if (document.hidden || !state.frame || !state.dataset || state.settling) return;
+  if (pictured(state.frame)) onFrame(state.frame);
+  else if (!state.frame.diverged && !state.playing) send({ type: "frame" });
 }
 
 function drawCharts() {
@@ -375,7 +415,7 @@ function setView(change) {
   Object.assign(state.view, change);
   markView();
   saveToUrl(true);
-  if (state.frame && state.dataset && !state.frame.diverged && !state.frame.stopping) { drawRegion(state.frame); drawUnits(state.frame); }
+  if (pictured(state.frame)) { drawRegion(state.frame); drawUnits(state.frame); }
 }
 
 function markView() {
@@ -446,7 +486,8 @@ function init() {
   $("csv-target").onchange = renderCsvFeatures;
   $("csv-use").onclick = useCsv;
   wireNetworkDrawing();
-  window.addEventListener("resize", () => { if (state.dataset) { drawNetworkLayout(); if (state.frame) onFrame(state.frame); } });
+  window.addEventListener("resize", () => { if (state.dataset && !state.settling) { drawNetworkLayout(); if (state.frame) onFrame(state.frame); } });
+  document.addEventListener("visibilitychange", onVisibility);
   saveToUrl(false);
   window.addEventListener("popstate", onHistory);
   connect();
