@@ -242,3 +242,79 @@ def test_an_action_right_after_a_burst_of_settings_runs_with_the_last_of_them(bi
     page.wait_for_function(f"{SUMMARY}.startsWith('Step 1: a minibatch of 32 rows')")
     assert (session.net_spec.batch_size, session.net_spec.lr) == (32, 0.3)
     assert session.trainer.steps == 1
+
+
+# The page fits the window: no sideways scroll, every node inside the drawing, the weights'
+# canvas as wide as the drawing.
+FITS = """() => {
+  const box = document.getElementById('netdraw'), W = box.clientWidth;
+  const nodes = [...box.querySelectorAll('canvas.unit, canvas.input')];
+  return document.documentElement.scrollWidth <= window.innerWidth
+    && nodes.every((c) => c.offsetLeft >= 0 && c.offsetLeft + c.offsetWidth <= W)
+    && document.getElementById('net-canvas').clientWidth === W;
+}"""
+
+
+def test_resized_to_phone_width_and_back_while_it_trains(big, live_server):
+    _, page = big
+    page.wait_for_function(UNITS)
+    session = session_of(page, live_server)
+    page.click("#play")
+    page.wait_for_function(f"{STEP} >= 40")
+    for width in (400, 1400, 400, 360):
+        page.set_viewport_size({"width": width, "height": 900})
+        step = page.evaluate("state.frame.step")
+        page.wait_for_function(f"state.frame.step > {step}")  # it trains and draws on
+        assert page.evaluate(FITS), width
+        assert page.locator("canvas.unit").count() == 48
+    page.click("#play")
+    agrees(page, session)
+
+
+def test_four_tabs_train_at_once_and_each_answers(browser, live_server):
+    link = live_server.url + SIX_BY_EIGHT.format(speed=5)
+    opened = [open_tab(browser, link) for _ in range(4)]
+    try:
+        for _, page, _ in opened:
+            page.wait_for_function(UNITS)
+            page.click("#play")
+        for _, page, _ in opened:
+            page.wait_for_function(f"{STEP} >= 40")
+        for _, page, _ in opened:
+            page.click("#play")
+            agrees(page, session_of(page, live_server))
+    finally:
+        for context, _, _ in opened:
+            context.close()
+    assert [errors for _, _, errors in opened] == [[]] * 4
+
+
+def test_a_tab_beyond_the_last_session_slot_says_so_at_once(browser, monkeypatch):
+    """Every session slot taken: the next tab says why and stops trying (it used to retry for
+    half a minute, then blame a stopped server), and the open tabs work on."""
+    import handgrad.playground.app as app_module
+    from handgrad.playground import create_app
+
+    from .conftest import LiveServer
+
+    monkeypatch.setattr(app_module, "MAX_SESSIONS", 2)
+    server = LiveServer(create_app())
+    contexts = []
+    try:
+        for _ in range(2):
+            context, page, errors = open_tab(browser, server.url)
+            contexts.append(context)
+            ready(page)
+        context, extra, _ = open_tab(browser, server.url)
+        contexts.append(context)
+        extra.wait_for_function(
+            "document.getElementById('connection').textContent === 'too many tabs'"
+        )
+        assert "close one" in extra.text_content("#message") and extra.is_visible("#message")
+        page.click("#step")
+        page.wait_for_function(f"{STEP} === 1")
+        assert len(server.app.registry.sessions) == 2 and errors == []
+    finally:
+        for context in contexts:
+            context.close()
+        server.stop()
