@@ -318,3 +318,44 @@ def test_a_tab_beyond_the_last_session_slot_says_so_at_once(browser, monkeypatch
         for context in contexts:
             context.close()
         server.stop()
+
+
+def test_controls_used_before_the_session_exists_wait_for_it(browser, tmp_path):
+    """The server is slow to make the tab's session (held here until the test lets it go):
+    Play, a layer more, an export and a CSV chosen meanwhile are not lost and do not fail
+    with a "reload the page" error; once the session exists they happen in order."""
+    import threading
+
+    from handgrad.playground import create_app
+
+    from .conftest import CAP, LiveServer
+
+    server = LiveServer(create_app())
+    gate, real = threading.Event(), server.app.registry.create
+    server.app.registry.create = lambda: gate.wait(CAP) and real()
+    table = tmp_path / "early.csv"
+    table.write_text("a,b,y\n" + "\n".join(f"{i % 7},{i % 5},{i % 2}" for i in range(60)) + "\n")
+    context, page, errors = open_tab(browser, server.url + "#data=xor&layers=4tanh")
+    try:
+        page.wait_for_function("typeof state === 'object' && !state.session")  # scripts ran
+        page.click("#add-layer")
+        page.click("#play")
+        page.click("#export-script")
+        assert "still connecting" in page.text_content("#message")
+        page.set_input_files("#csv-file", str(table))
+        assert "waiting for the connection" in page.text_content("#csv-status")
+        assert page.text_content("#connection") == "connecting…"
+        gate.set()
+        page.wait_for_function(
+            "document.getElementById('csv-status').textContent.includes('60 rows')"
+        )
+        page.wait_for_function(f"{STEP} >= 20")  # the Play pressed early trains
+        session = session_of(page, server)
+        assert session.net_spec.hidden == [4, 4] and session.data_spec.name == "xor"
+        page.click("#play")
+        agrees(page, session)
+    finally:
+        context.close()
+        gate.set()
+        server.stop()
+    assert errors == []

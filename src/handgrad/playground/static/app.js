@@ -142,6 +142,7 @@ function onHello(msg) {
   // a check the old connection was running is lost with it: ask again
   if ($("gradcheck").disabled && !state.queue.some((m) => m.type === "gradcheck")) state.queue.push({ type: "gradcheck" });
   flushQueue();
+  if (state.pendingCsv) { const file = state.pendingCsv; state.pendingCsv = null; uploadCsv(file); }
 }
 
 // --- settings -> server, and the URL that holds them -------------------------------------

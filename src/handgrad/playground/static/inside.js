@@ -96,7 +96,10 @@ function showWeight(msg) {
 
 // --- export ------------------------------------------------------------------------------
 
+const CONNECTING = "the page is still connecting to its session; try again in a moment";
+
 async function download(kind, filename) {
+  if (!state.session) return showMessage(CONNECTING);
   if (state.frame && state.frame.diverged) return showMessage("the run has diverged; press Reset first");
   const response = await fetch(`/api/${state.session}/export/${kind}`, { headers: { "X-Handgrad-Token": TOKEN } });
   if (!response.ok) { showMessage((await response.json()).error); return; }
@@ -135,6 +138,10 @@ function exportFigures() {
 
 async function uploadCsv(file) {
   const status = $("csv-status");
+  if (!state.session) {  // chosen before the session exists: read once it does (onHello)
+    state.pendingCsv = file; status.className = "note"; status.textContent = `${file.name}: waiting for the connection …`;
+    return;
+  }
   status.className = "note"; status.textContent = `reading ${file.name} …`;
   const limit = state.limits.max_upload_bytes;
   if (file.size > limit) { status.className = "note bad"; status.textContent = `${file.name} is larger than the ${limit / 1000} kB upload limit`; return; }
