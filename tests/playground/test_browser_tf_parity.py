@@ -183,9 +183,10 @@ def test_a_hidden_tab_trains_on_draws_nothing_and_draws_the_last_frame_when_show
         page.wait_for_function("state.frame.weights !== undefined")
         page.wait_for_function(f"{PICTURE} !== {picture!r}")  # drawn again at once
         page.evaluate(HIDE, True)
+        page.wait_for_function("!state.frame.weights")  # the server knows: from now on none
         page.click("#play")  # paused while hidden: the last frame it has carries no pictures
         page.wait_for_function(PAUSED)
-        page.wait_for_function("!state.frame.weights")
+        assert page.evaluate("state.frame.weights") is None
         page.evaluate(HIDE, False)
         page.wait_for_function("state.frame.weights !== undefined")  # asked for, sent, drawn
         assert page.evaluate("state.frame.step") == session.trainer.steps
