@@ -370,9 +370,6 @@ function onFrame(f) {
   if (pictured(f)) { drawRegion(f); drawUnits(f); drawWeights(f); }
 }
 
-// Whether frame f carries the pictures (a hidden tab is sent its scores only).
-function pictured(f) { return Boolean(f && state.dataset && !f.diverged && !f.stopping && f.weights); }
-
 // A hidden tab trains on (the run is the learner's, as a job left running) but draws
 // nothing and is sent no pictures: the server builds only the scores for the curves, and
 // its next frame still waits for the page's "drawn", so nothing piles up. Shown again, the

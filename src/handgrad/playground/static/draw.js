@@ -35,6 +35,9 @@ function regionImage(f, d, discrete) {
   return img;
 }
 
+// Whether frame f carries the pictures (a hidden tab is sent its scores only).
+function pictured(f) { return Boolean(f && state.dataset && !f.diverged && !f.stopping && f.weights); }
+
 function drawRegion(f) {
   const canvas = $("region"), d = state.dataset, view = state.view;
   const { ctx, w, h } = Charts.context(canvas);
