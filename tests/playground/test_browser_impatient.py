@@ -97,7 +97,8 @@ def test_double_clicks_on_every_control_while_it_trains(big, live_server):
     page.wait_for_function(f"{STEP} >= 60")
     for selector in ["#play", "#step", "#regenerate", "#gradcheck", "#remove-layer",
                      "#layers button[aria-label='more units']", "#add-layer", "#data-xor",
-                     "#reset", "#play", "#step", "#copy-link", "#export-script"]:  # fmt: skip
+                     "#reset", "#play", "#step", "#copy-link", "#export-script",
+                     "canvas.input[data-feature='x1x2']", "canvas.unit"]:  # fmt: skip
         page.locator(selector).first.dblclick()
     page.wait_for_function("!document.getElementById('gradcheck').disabled")
     if page.evaluate("state.playing"):
@@ -108,6 +109,11 @@ def test_double_clicks_on_every_control_while_it_trains(big, live_server):
     )
     fragment = parse_qs(urlsplit(page.url).fragment)
     assert fragment["layers"] == [",".join(f"{w}tanh" for w in session.net_spec.hidden)]
+    assert (
+        page.evaluate("state.inputs")
+        == session.data_spec.inputs
+        == fragment["inputs"][0].split(",")
+    )
 
 
 def test_reset_during_a_step_and_a_step_during_a_reset(big, live_server):
