@@ -3,7 +3,8 @@
 The page sends JSON text messages
 
     {"type": "configure", "data": {...}, "network": {...}, "steps_per_frame": k}
-    {"type": "play"} | {"type": "pause"} | {"type": "step"} | {"type": "reset"}
+    {"type": "play"} | {"type": "pause"} | {"type": "reset"}
+    {"type": "step", "steps": k}      k minibatch steps (default 1), the last one inspected
     {"type": "gradcheck"} | {"type": "frame"} | {"type": "drawn"}
     {"type": "view", "hidden": true | false}          the tab was hidden or shown again
     {"type": "weight", "layer": l, "i": i, "j": j}            read W[l][i, j] and its gradient
@@ -47,7 +48,8 @@ from typing import ClassVar
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..data.tabular import DataError
-from .session import ConfigError, Session
+from ..nn.constraints import Integer, check
+from .session import MAX_STEPS_PER_FRAME, ConfigError, Session
 
 __all__ = ["Connection", "MAX_MESSAGE_BYTES", "MAX_DEPTH", "decode", "in_daemon_thread"]
 
@@ -239,11 +241,16 @@ class Connection:
         await self.status()
 
     async def on_step(self, message: dict) -> None:
+        count = message.get("steps", 1)  # Step clicked k times while the last was answered
+        check(count, Integer(1, MAX_STEPS_PER_FRAME), "steps", error=ConfigError)
         await self.halt()
         await self.status()
-        result = await asyncio.to_thread(self.session.step)
-        await self.send({"type": "inspect", **result["inspect"]})
+        result = await asyncio.to_thread(self.session.step, count)
+        if result["inspect"] is not None:
+            await self.send({"type": "inspect", **result["inspect"]})
         await self.send(result["frame"])
+        if result["inspect"] is None:
+            raise ConfigError("the run diverged before the last of these steps")
 
     async def on_reset(self, message: dict) -> None:
         session = self.session

@@ -341,11 +341,16 @@ class Session:
         with self.lock:
             return self._frame()
 
-    def step(self) -> dict:
-        """One minibatch, every tensor recorded, then a frame: {"inspect": ..., "frame": ...}."""
+    def step(self, count: int = 1) -> dict:
+        """``count`` minibatch steps, the last with every tensor recorded, then a frame:
+        {"inspect": ..., "frame": ...} ("inspect" None when the run diverged before the last)."""
+        check(count, Integer(1, MAX_STEPS_PER_FRAME), "steps", error=ConfigError)
         with self.lock:
             if self.trainer.diverged:
                 raise ConfigError("the run has diverged; press reset")
+            self.trainer.run(count - 1, self.stopping.is_set)
+            if self.trainer.diverged or self.stopping.is_set():
+                return {"inspect": None, "frame": self._frame()}
             with np.errstate(over="ignore", invalid="ignore"):
                 inspected = inspect_step(self.trainer)
             return {"inspect": inspected, "frame": self._frame()}

@@ -7,7 +7,7 @@ const TOKEN = new URLSearchParams(location.search).get("token") || "";
 const state = {
   ws: null, session: null, limits: null, dataset: null, frame: null, playing: false,
   ready: false, queue: [], ended: false, retries: 0, configuring: false, again: false,
-  settling: false,  // a new session's default run, not drawn until the page's own settings land
+  settling: false, stepping: false, moreSteps: 0,  // Step clicks held while one is answered  // a new session's default run, not drawn until the page's own settings land
   flow: 0,  // how far the weights' dashes have moved (one pixel a frame of training)
   data: "moons", draw: 0, hidden: [8, 8], activations: ["tanh", "tanh"], inputs: ["x1", "x2"], csv: null,
   history: { step: [], trainLoss: [], testLoss: [], trainScore: [], testScore: [], grads: [], dead: [] },
@@ -83,6 +83,7 @@ function connect() {
 function send(message) {
   // an action (play, step, reset, ...) goes after the settings chosen before it
   if (message.type !== "configure" && state.again) sendSettings(true);
+  if (message.type !== "step" && state.moreSteps) sendSteps();
   if (state.ready && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(message));
   else state.queue.push(message);
 }
@@ -104,13 +105,14 @@ function handle(msg) {
     case "dataset": state.dataset = msg; state.frame = null; if (!msg.keep_history) clearHistory();
       if (!state.settling) { drawNetworkLayout(); markView(); } break;
     case "frame": try { onFrame(msg); } finally { drawn(); } break;
-    case "inspect": renderInspect(msg); break;
+    case "inspect": renderInspect(msg); stepped(); break;
     case "gradcheck": checking(false); renderGradcheck(msg); break;
     case "weight": showWeight(msg); break;
     case "changed": settled(); markChange(msg); configured(); break;
     case "status": state.playing = msg.playing; updatePlay(); break;
     case "reset": state.settling = false; configured(); clearHistory(); $("tensors").replaceChildren(); $("inspect-summary").textContent = ""; break;
     case "error": if (msg.message.startsWith("gradcheck:")) checking(false);
+      if (msg.message.startsWith("step:")) stepped();
       if (msg.message.startsWith("configure:")) { settled(); configured(); }
       showMessage(msg.message); break;
     case "closed": state.ended = true; setConnection("session ended", false); showMessage(msg.message, true); break;
@@ -133,7 +135,7 @@ function onHello(msg) {
   if (first) { buildDatasetButtons(); buildInputs(); }
   setConnection("connected", true);
   if (msg.ended) showMessage("The previous session ended (the server was idle or restarted); this is a new one with your settings.");
-  state.configuring = false;  // what was on its way went with the old connection
+  state.configuring = state.stepping = false;  // what was on its way went with the old connection
   // a new session starts on the server's default run: the page's own settings replace it
   // before anything of it is drawn (a link opened shows the link's run from the first picture)
   if (!msg.restored) state.settling = true;
@@ -177,6 +179,21 @@ function sendSettings(now) {
   state.again = false;
   state.configuring = state.ready;  // before the session is ready, the queue keeps order
   send(settings());
+}
+
+// Step clicks, like settings, go one message at a time: clicks made while a step is answered
+// are sent as one message of that many steps (each click is still one training step; the
+// last is the one shown inside), so 20 clicks on a large network cost two round trips.
+function sendSteps() {
+  const steps = state.moreSteps;
+  state.moreSteps = 0;
+  state.stepping = state.ready;  // before the session is ready, the queue keeps order
+  send(steps === 1 ? { type: "step" } : { type: "step", steps });
+}
+
+function stepped() {
+  state.stepping = false;
+  if (state.moreSteps) sendSteps();
 }
 
 function configured() {
@@ -381,24 +398,6 @@ function onVisibility() {
   else if (!state.frame.diverged && !state.playing) send({ type: "frame" });
 }
 
-function drawCharts() {
-  const h = state.history, cls = state.dataset.task === "classification", marks = state.marks;
-  Charts.line($("loss-chart"), h.step, [
-    { name: "train loss", values: h.trainLoss, color: "#1f77b4" },
-    { name: "test loss", values: h.testLoss, color: "#e8743b", dash: true }], { title: "Loss", log: true, marks });
-  Charts.line($("acc-chart"), h.step, [
-    { name: cls ? "train accuracy" : "train R²", values: h.trainScore, color: "#1f77b4" },
-    { name: cls ? "test" : "test R²", values: h.testScore, color: "#e8743b", dash: true }],
-    { title: cls ? "Accuracy" : "R²", ymax: 1, marks });
-  const layers = h.grads.length ? h.grads[h.grads.length - 1].length : 0;
-  const gs = [];
-  for (let l = 0; l < layers; l++) gs.push({ name: `dW${l + 1}`, values: h.grads.map((g) => g[l]) });
-  Charts.line($("grad-chart"), h.step, gs, { title: "Gradient norm ‖dW‖", log: true, marks });
-  const ds = [], last = h.dead.length ? h.dead[h.dead.length - 1] : [];
-  for (let l = 0; l < last.length; l++) if (last[l] !== null) ds.push({ name: `layer ${l + 1}`, values: h.dead.map((d) => d[l]) });
-  Charts.line($("dead-chart"), h.step, ds, { title: ds.length ? "Dead ReLUs (share of units)" : "Dead ReLUs (no ReLU layer)", ymin: 0, ymax: 1, marks });
-}
-
 // --- wiring ------------------------------------------------------------------------------
 
 function markOptimizer() {
@@ -420,23 +419,6 @@ function markView() {
   $("show-test").checked = state.view.showTest;
   $("discretize").checked = state.view.discrete;
   $("discretize-box").hidden = Boolean(state.dataset && state.dataset.curve);  // a curve has no regions
-}
-
-// For a lesson: the control groups ticked are hidden (the link keeps the choice).
-function buildLesson() {
-  $("lesson-boxes").replaceChildren(...Object.entries(LESSON_GROUPS).map(([key, label]) => {
-    const box = el("input"); box.type = "checkbox"; box.value = key; box.id = `hide-${key}`;
-    box.onchange = () => {
-      state.hide = [...$("lesson-boxes").querySelectorAll("input:checked")].map((b) => b.value);
-      markLesson(); saveToUrl(true);
-    };
-    return el("label", {}, [box, ` ${label}`]);
-  }));
-}
-
-function markLesson() {
-  for (const node of document.querySelectorAll("[data-hide]")) node.classList.toggle("lesson-hidden", state.hide.includes(node.dataset.hide));
-  for (const box of $("lesson-boxes").querySelectorAll("input")) box.checked = state.hide.includes(box.value);
 }
 
 // One gradient check at a time: the button waits for the verdict (or an error).
@@ -472,7 +454,7 @@ function init() {
   };
   $("remove-layer").onclick = () => { state.hidden.pop(); state.activations.pop(); renderLayers(); configure(); };
   $("play").onclick = () => { state.playing = !state.playing; updatePlay(); send({ type: state.playing ? "play" : "pause" }); };
-  $("step").onclick = () => send({ type: "step" });
+  $("step").onclick = () => { state.moreSteps += 1; if (!state.stepping) sendSteps(); };
   $("reset").onclick = () => send({ type: "reset" });
   $("regenerate").onclick = () => { state.draw += 1; markDataset(); configure(); };
   $("gradcheck").onclick = () => { checking(true); send({ type: "gradcheck" }); };
