@@ -98,6 +98,12 @@ def test_a_click_on_an_input_s_node_switches_it_on_or_off(browser, live_server):
         assert session.data_spec.inputs == ["x1sq"] and session.trainer.steps == 1
         page.go_back()  # Back: x2 was on
         page.wait_for_function("state.dataset.inputs.join() === 'x2,x1sq'")
+        page.click("#lesson summary")
+        page.check("#hide-inputs")  # a lesson fixes the inputs: the nodes take no clicks
+        assert page.locator("canvas.input.locked").count() == 7
+        assert page.evaluate("toggleInput('x1'), state.inputs") == ["x2", "x1sq"]
+        page.uncheck("#hide-inputs")
+        assert page.locator("canvas.input.locked").count() == 0
     finally:
         context.close()
     assert errors == []

@@ -215,6 +215,7 @@ function drawNetworkLayout() {
       c.dataset.feature = key; c.dataset.input = on ? d.inputs.indexOf(key) : "";
       c.title = `${name} over the plane · click to switch it ${on ? "off" : "on"}`;
       c.onclick = () => toggleInput(key);
+      c.classList.toggle("locked", state.hide.includes("inputs"));  // a lesson fixed them
       label(name, p, 0);
     }
   }

@@ -131,6 +131,7 @@ function buildLesson() {
 function markLesson() {
   for (const node of document.querySelectorAll("[data-hide]")) node.classList.toggle("lesson-hidden", state.hide.includes(node.dataset.hide));
   for (const box of $("lesson-boxes").querySelectorAll("input")) box.checked = state.hide.includes(box.value);
+  for (const node of document.querySelectorAll("canvas.input.toggle")) node.classList.toggle("locked", state.hide.includes("inputs"));
 }
 
 // --- export ------------------------------------------------------------------------------
