@@ -29,7 +29,7 @@ budget = fuzzing.budget
 
 
 TYPES = ["configure", "play", "pause", "step", "reset", "gradcheck", "frame", "weight", "bias",
-         "set_weight", "set_bias", "drawn", "launch"]  # fmt: skip
+         "set_weight", "set_bias", "drawn", "view", "launch"]  # fmt: skip
 scalars = st.one_of(
     st.none(),
     st.booleans(),

@@ -97,7 +97,8 @@ def test_double_clicks_on_every_control_while_it_trains(big, live_server):
     page.wait_for_function(f"{STEP} >= 60")
     for selector in ["#play", "#step", "#regenerate", "#gradcheck", "#remove-layer",
                      "#layers button[aria-label='more units']", "#add-layer", "#data-xor",
-                     "#reset", "#play", "#step", "#copy-link", "#export-script"]:  # fmt: skip
+                     "#reset", "#play", "#step", "#copy-link", "#export-script",
+                     "canvas.input[data-feature='x1x2']", "canvas.unit"]:  # fmt: skip
         page.locator(selector).first.dblclick()
     page.wait_for_function("!document.getElementById('gradcheck').disabled")
     if page.evaluate("state.playing"):
@@ -108,6 +109,11 @@ def test_double_clicks_on_every_control_while_it_trains(big, live_server):
     )
     fragment = parse_qs(urlsplit(page.url).fragment)
     assert fragment["layers"] == [",".join(f"{w}tanh" for w in session.net_spec.hidden)]
+    assert (
+        page.evaluate("state.inputs")
+        == session.data_spec.inputs
+        == fragment["inputs"][0].split(",")
+    )
 
 
 def test_reset_during_a_step_and_a_step_during_a_reset(big, live_server):
@@ -242,3 +248,140 @@ def test_an_action_right_after_a_burst_of_settings_runs_with_the_last_of_them(bi
     page.wait_for_function(f"{SUMMARY}.startsWith('Step 1: a minibatch of 32 rows')")
     assert (session.net_spec.batch_size, session.net_spec.lr) == (32, 0.3)
     assert session.trainer.steps == 1
+
+
+# The page fits the window: no sideways scroll, every node inside the drawing, the weights'
+# canvas as wide as the drawing.
+FITS = """() => {
+  const box = document.getElementById('netdraw'), W = box.clientWidth;
+  const nodes = [...box.querySelectorAll('canvas.unit, canvas.input')];
+  return document.documentElement.scrollWidth <= window.innerWidth
+    && nodes.every((c) => c.offsetLeft >= 0 && c.offsetLeft + c.offsetWidth <= W)
+    && document.getElementById('net-canvas').clientWidth === W;
+}"""
+
+
+def test_resized_to_phone_width_and_back_while_it_trains(big, live_server):
+    _, page = big
+    page.wait_for_function(UNITS)
+    session = session_of(page, live_server)
+    page.click("#play")
+    page.wait_for_function(f"{STEP} >= 40")
+    for width in (400, 1400, 400, 360):
+        page.set_viewport_size({"width": width, "height": 900})
+        step = page.evaluate("state.frame.step")
+        page.wait_for_function(f"state.frame.step > {step}")  # it trains and draws on
+        assert page.evaluate(FITS), width
+        assert page.locator("canvas.unit").count() == 48
+    page.click("#play")
+    agrees(page, session)
+
+
+def test_four_tabs_train_at_once_and_each_answers(browser, live_server):
+    link = live_server.url + SIX_BY_EIGHT.format(speed=5)
+    opened = [open_tab(browser, link) for _ in range(4)]
+    try:
+        for _, page, _ in opened:
+            page.wait_for_function(UNITS)
+            page.click("#play")
+        for _, page, _ in opened:
+            page.wait_for_function(f"{STEP} >= 40")
+        for _, page, _ in opened:
+            page.click("#play")
+            agrees(page, session_of(page, live_server))
+    finally:
+        for context, _, _ in opened:
+            context.close()
+    assert [errors for _, _, errors in opened] == [[]] * 4
+
+
+def test_a_tab_beyond_the_last_session_slot_says_so_at_once(browser, monkeypatch):
+    """Every session slot taken: the next tab says why and stops trying (it used to retry for
+    half a minute, then blame a stopped server), and the open tabs work on."""
+    import handgrad.playground.app as app_module
+    from handgrad.playground import create_app
+
+    from .conftest import LiveServer
+
+    monkeypatch.setattr(app_module, "MAX_SESSIONS", 2)
+    server = LiveServer(create_app())
+    contexts = []
+    try:
+        for _ in range(2):
+            context, page, errors = open_tab(browser, server.url)
+            contexts.append(context)
+            ready(page)
+        context, extra, _ = open_tab(browser, server.url)
+        contexts.append(context)
+        extra.wait_for_function(
+            "document.getElementById('connection').textContent === 'too many tabs'"
+        )
+        assert "close one" in extra.text_content("#message") and extra.is_visible("#message")
+        page.click("#step")
+        page.wait_for_function(f"{STEP} === 1")
+        assert len(server.app.registry.sessions) == 2 and errors == []
+    finally:
+        for context in contexts:
+            context.close()
+        server.stop()
+
+
+def test_controls_used_before_the_session_exists_wait_for_it(browser, tmp_path):
+    """The server is slow to make the tab's session (held here until the test lets it go):
+    Play, a layer more, an export and a CSV chosen meanwhile are not lost and do not fail
+    with a "reload the page" error; once the session exists they happen in order."""
+    import threading
+
+    from handgrad.playground import create_app
+
+    from .conftest import CAP, LiveServer
+
+    server = LiveServer(create_app())
+    gate, real = threading.Event(), server.app.registry.create
+    server.app.registry.create = lambda: gate.wait(CAP) and real()
+    table = tmp_path / "early.csv"
+    table.write_text("a,b,y\n" + "\n".join(f"{i % 7},{i % 5},{i % 2}" for i in range(60)) + "\n")
+    context, page, errors = open_tab(browser, server.url + "#data=xor&layers=4tanh")
+    try:
+        page.wait_for_function("typeof state === 'object' && !state.session")  # scripts ran
+        page.click("#add-layer")
+        page.click("#play")
+        page.click("#export-script")
+        assert "still connecting" in page.text_content("#message")
+        page.set_input_files("#csv-file", str(table))
+        assert "waiting for the connection" in page.text_content("#csv-status")
+        assert page.text_content("#connection") == "connecting…"
+        gate.set()
+        page.wait_for_function(
+            "document.getElementById('csv-status').textContent.includes('60 rows')"
+        )
+        page.wait_for_function(f"{STEP} >= 20")  # the Play pressed early trains
+        session = session_of(page, server)
+        assert session.net_spec.hidden == [4, 4] and session.data_spec.name == "xor"
+        page.click("#play")
+        agrees(page, session)
+    finally:
+        context.close()
+        gate.set()
+        server.stop()
+    assert errors == []
+
+
+def test_twenty_clicks_on_step_are_twenty_steps_in_two_round_trips(big, live_server):
+    """Step clicks made while a step is answered go as one message of that many steps: each
+    click is still one training step and the last is shown inside (before, each click was a
+    round trip with every tensor of the largest network: 20 clicks took 9 s at load 15)."""
+    _, page = big
+    page.wait_for_function(UNITS)
+    session = session_of(page, live_server)
+    asked, real = [], session.step
+    session.step = lambda count=1: asked.append(count) or real(count)
+    page.evaluate("for (let i = 0; i < 20; i++) document.getElementById('step').click()")
+    page.wait_for_function(f"{SUMMARY}.startsWith('Step 20:') && {STEP} === 20")
+    assert asked == [1, 19] and session.trainer.steps == 20
+    page.evaluate("for (let i = 0; i < 3; i++) document.getElementById('step').click()")
+    page.click("#play")  # held steps go before the Play
+    page.wait_for_function(f"{STEP} > 23")
+    assert asked[2:] == [1, 2]
+    page.click("#play")
+    agrees(page, session)

@@ -335,7 +335,8 @@ def test_each_input_is_drawn_over_the_plane(browser, live_server):
     context, page, errors = open_tab(browser, link)
     try:
         ready(page)
-        page.wait_for_function("document.querySelectorAll('canvas.input').length === 3")
+        page.wait_for_function("document.querySelectorAll('canvas.input:not(.off)').length === 3")
+        assert page.locator("canvas.input.off").count() == 4  # the others, greyed
         x1, x2, x1sq = (page.evaluate(SQUARE, f"canvas.input[data-input='{k}']") for k in (0, 1, 2))
         g = 30
         at = lambda square, r, c: square["rgb"][r * g + c]  # noqa: E731

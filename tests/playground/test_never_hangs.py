@@ -158,3 +158,32 @@ def test_gradients_that_overflow_before_the_loss_end_the_run_as_diverged(client)
             frame = receive(ws, "frame")
         assert "grad_norms" not in frame
         assert _next_not_frame(ws) == {"type": "status", "playing": False}
+
+
+def test_a_hidden_tab_is_sent_frames_without_pictures_until_it_is_shown(client):
+    """``view`` hidden: the frames carry the scores and norms the curves need, no regions,
+    unit pictures or weights (nothing to draw in a hidden tab); shown again, the next frame
+    has them all. A view that is not a true/false answer is refused and changes nothing."""
+    pictures = {"units", "units_on", "weights", "biases", "region_class"}
+    with client.websocket_connect(f"/ws?token={client.app.token}") as ws:
+        opened(ws)
+        configure(ws, {"name": "moons", "n": 200, "seed": 0}, speed=2)
+        ws.send_json({"type": "view", "hidden": "yes"})
+        assert receive(ws, "error")["message"] == "view: view needs hidden: true or false"
+        assert receive(ws, "status")["playing"] is False
+        ws.send_json({"type": "view", "hidden": True})
+        ws.send_json({"type": "play"})
+        assert receive(ws, "status")["playing"] is True
+        hidden = [receive(ws, "frame") for _ in range(3)]
+        assert all(not pictures & frame.keys() for frame in hidden), hidden[0].keys()
+        assert all({"train_loss", "test_acc", "grad_norms", "dead"} <= f.keys() for f in hidden)
+        assert [f["step"] for f in hidden] == sorted({f["step"] for f in hidden})  # it trains
+        ws.send_json({"type": "view", "hidden": False})
+        for _ in range(3):  # the frame sent and the one in the making may be hidden ones
+            if "weights" in (message := receive(ws, "frame")):
+                break
+        assert pictures <= message.keys()
+        ws.send_json({"type": "pause"})
+        assert receive(ws, "status")["playing"] is False
+        ws.send_json({"type": "frame"})  # a paused tab asks for its pictures
+        assert pictures <= receive(ws, "frame").keys()

@@ -377,3 +377,17 @@ def test_the_model_of_a_table_predicts_raw_rows_like_handgrad_train(client, tmp_
     assert main([*args, "--out", str(out)]) == 0
     predicted = [line.split(",")[0] for line in out.read_text().splitlines()[1:]]
     assert predicted == ["small", "big", "small"]  # size > 4 is big, whatever the colour
+
+
+def test_a_step_message_may_ask_for_several_steps_and_shows_the_last(client):
+    with client.websocket_connect(f"/ws?token={client.app.token}") as ws:
+        opened(ws)
+        configure(ws, {"name": "moons", "n": 200, "seed": 0})
+        ws.send_json({"type": "step", "steps": 5})
+        inspected = receive(ws, "inspect")
+        assert inspected["step"] == 5 and receive(ws, "frame")["step"] == 5
+        for bad in (0, 201, "3", 2.5, None):
+            ws.send_json({"type": "step", "steps": bad})
+            assert receive(ws, "error")["message"].startswith("step: steps"), bad
+        ws.send_json({"type": "step"})
+        assert receive(ws, "inspect")["step"] == 6  # nothing changed meanwhile

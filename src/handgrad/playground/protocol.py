@@ -3,8 +3,10 @@
 The page sends JSON text messages
 
     {"type": "configure", "data": {...}, "network": {...}, "steps_per_frame": k}
-    {"type": "play"} | {"type": "pause"} | {"type": "step"} | {"type": "reset"}
+    {"type": "play"} | {"type": "pause"} | {"type": "reset"}
+    {"type": "step", "steps": k}      k minibatch steps (default 1), the last one inspected
     {"type": "gradcheck"} | {"type": "frame"} | {"type": "drawn"}
+    {"type": "view", "hidden": true | false}          the tab was hidden or shown again
     {"type": "weight", "layer": l, "i": i, "j": j}            read W[l][i, j] and its gradient
     {"type": "set_weight", "layer": l, "i": i, "j": j, "value": v}   edit it
     {"type": "bias", "layer": l, "j": j} | {"type": "set_bias", ..., "value": v}   b[l][j]
@@ -16,6 +18,8 @@ A playing session sends its next frame only after the page answered the last one
 ``drawn`` (the page draws a frame, then says so; the next frame trains meanwhile). A page
 slower than the server (a loaded machine, a throttled tab) so never falls behind: at most one
 frame waits in it, and its clicks are answered at once instead of after a backlog of frames.
+A hidden tab (``view`` with ``hidden: true``) trains on but is sent frames without pictures
+(no regions, unit pictures or weights: only what the curves need), until it is shown again.
 
 Every message works at any moment, in any order. ``status`` always tells the page whether
 the session is playing after a message that may change it: ``play`` twice is one play;
@@ -44,7 +48,8 @@ from typing import ClassVar
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..data.tabular import DataError
-from .session import ConfigError, Session
+from ..nn.constraints import Integer, check
+from .session import MAX_STEPS_PER_FRAME, ConfigError, Session
 
 __all__ = ["Connection", "MAX_MESSAGE_BYTES", "MAX_DEPTH", "decode", "in_daemon_thread"]
 
@@ -129,6 +134,7 @@ class Connection:
         self.checking: asyncio.Task | None = None  # a gradient check under way
         self.drawn = asyncio.Event()  # the page has drawn the last frame the player sent
         self.drawn.set()
+        self.hidden = False  # the tab is hidden: its frames carry no pictures
 
     async def send(self, message: dict) -> None:
         async with self.send_lock:
@@ -235,11 +241,16 @@ class Connection:
         await self.status()
 
     async def on_step(self, message: dict) -> None:
+        count = message.get("steps", 1)  # Step clicked k times while the last was answered
+        check(count, Integer(1, MAX_STEPS_PER_FRAME), "steps", error=ConfigError)
         await self.halt()
         await self.status()
-        result = await asyncio.to_thread(self.session.step)
-        await self.send({"type": "inspect", **result["inspect"]})
+        result = await asyncio.to_thread(self.session.step, count)
+        if result["inspect"] is not None:
+            await self.send({"type": "inspect", **result["inspect"]})
         await self.send(result["frame"])
+        if result["inspect"] is None:
+            raise ConfigError("the run diverged before the last of these steps")
 
     async def on_reset(self, message: dict) -> None:
         session = self.session
@@ -273,6 +284,12 @@ class Connection:
 
     async def on_frame(self, message: dict) -> None:
         await self.send(await asyncio.to_thread(self.session.frame))
+
+    async def on_view(self, message: dict) -> None:
+        hidden = message.get("hidden")
+        if not isinstance(hidden, bool):
+            raise ConfigError("view needs hidden: true or false")
+        self.hidden = hidden
 
     async def on_weight(self, message: dict, edit: bool = False, bias: bool = False) -> None:
         session = self.session
@@ -310,6 +327,7 @@ class Connection:
         "bias": on_bias,
         "set_bias": on_set_bias,
         "drawn": on_drawn,
+        "view": on_view,
     }
 
     def start(self) -> None:
@@ -341,7 +359,7 @@ class Connection:
         try:
             while self.session.playing:
                 started = loop.time()
-                frame = await asyncio.to_thread(self.session.advance)
+                frame = await asyncio.to_thread(self.session.advance, not self.hidden)
                 await self.drawn.wait()  # the page is not behind (halt() sets it too)
                 self.drawn.clear()
                 await self.send(frame)

@@ -249,6 +249,7 @@ class Session:
         inputs: the plane's features computed on it, or the other CSV inputs at their mean."""
         d = self.data
         self.curve = d.X.shape[1] == 1 and d.points is None
+        self.feature_pictures: dict[str, str] | None = None
         if self.curve:
             lo, hi = float(d.X[:, 0].min()), float(d.X[:, 0].max())
             pad = 0.05 * (hi - lo or 1.0)
@@ -264,7 +265,13 @@ class Session:
         v = np.linspace(hi[1], lo[1], GRID)  # top row first: the page draws rows downward
         uu, vv = np.meshgrid(u, v)
         if d.points is not None and d.inputs is not None:
-            self.grid = pdata.feature_matrix(np.column_stack([uu.ravel(), vv.ravel()]), d.inputs)
+            plane = np.column_stack([uu.ravel(), vv.ravel()])
+            self.grid = pdata.feature_matrix(plane, d.inputs)
+            every = pdata.feature_matrix(plane[COARSE], list(pdata.FEATURES))
+            self.feature_pictures = {  # every input the page can switch on, over the plane
+                name: to_bytes((normalize(every[:, k]) + 1.0) / 2.0)
+                for k, name in enumerate(pdata.FEATURES)
+            }
         else:
             i, j = d.plane
             self.grid = np.zeros((GRID * GRID, d.X.shape[1]))  # other inputs at their mean (0)
@@ -310,21 +317,22 @@ class Session:
                 to_bytes((normalize(self.grid[COARSE, k]) + 1.0) / 2.0)
                 for k in range(self.grid.shape[1])
             ],
+            "feature_pictures": self.feature_pictures,  # None: the inputs are fixed
             "unit_grid": UNIT_GRID,
             "max_units": MAX_UNITS,
         }
 
     # --- work -------------------------------------------------------------------------------
 
-    def advance(self) -> dict:
+    def advance(self, pictures: bool = True) -> dict:
         """Up to ``steps_per_frame`` training steps (fewer once paused or the server stops),
-        then a frame."""
+        then a frame (without its pictures and weights unless ``pictures``)."""
         with self.lock:
             self.trainer.run(self.steps_per_frame, self.should_stop)
             if self.stopping.is_set():  # the server is going down: no pictures to make
                 return {"type": "frame", "step": self.trainer.steps, "epoch": self.trainer.epoch,
                         "diverged": self.trainer.diverged, "stopping": True}  # fmt: skip
-            return self._frame()
+            return self._frame(pictures)
 
     def should_stop(self) -> bool:
         return not self.playing or self.stopping.is_set()
@@ -333,11 +341,16 @@ class Session:
         with self.lock:
             return self._frame()
 
-    def step(self) -> dict:
-        """One minibatch, every tensor recorded, then a frame: {"inspect": ..., "frame": ...}."""
+    def step(self, count: int = 1) -> dict:
+        """``count`` minibatch steps, the last with every tensor recorded, then a frame:
+        {"inspect": ..., "frame": ...} ("inspect" None when the run diverged before the last)."""
+        check(count, Integer(1, MAX_STEPS_PER_FRAME), "steps", error=ConfigError)
         with self.lock:
             if self.trainer.diverged:
                 raise ConfigError("the run has diverged; press reset")
+            self.trainer.run(count - 1, self.stopping.is_set)
+            if self.trainer.diverged or self.stopping.is_set():
+                return {"inspect": None, "frame": self._frame()}
             with np.errstate(over="ignore", invalid="ignore"):
                 inspected = inspect_step(self.trainer)
             return {"inspect": inspected, "frame": self._frame()}
@@ -353,7 +366,7 @@ class Session:
             copied.model, copied.loss = copy.deepcopy(t.model), copy.deepcopy(t.loss)
         return lambda: {**check_gradients(copied), "step": copied.steps}
 
-    def _frame(self) -> dict:
+    def _frame(self, with_pictures: bool = True) -> dict:
         """What the page draws; a bare ``diverged`` frame once any number in it would not be
         finite (the loss, or a weight, an output or a gradient norm that overflowed float64:
         a run at the largest rates can grow its gradients past 1e308 before its loss)."""
@@ -365,7 +378,8 @@ class Session:
             frame.update(self._scores())
             if t.diverged:
                 return {**frame, "diverged": True}
-            frame.update(pictures(t.model, self.grid, self.data, self.curve))
+            if with_pictures:
+                frame.update(pictures(t.model, self.grid, self.data, self.curve))
             frame["grad_norms"] = [
                 float(np.linalg.norm(layer.weight.grad)) if t.steps else 0.0
                 for layer in t.model
@@ -373,15 +387,19 @@ class Session:
             ]
             frame["dead"] = dead_fractions(t.model, t.X_train)
         linears = [layer for layer in t.model if isinstance(layer, hg.Linear)]
+        if not with_pictures:  # a hidden tab: the scores and norms for its curves only
+            return frame if all_finite(frame) else self._diverged(frame)
         frame["weights"] = [np.round(layer.weight.value, 4).tolist() for layer in linears]
         frame["biases"] = [
             np.round(layer.bias.value, 4).tolist() if layer.bias is not None else None
             for layer in linears
         ]
-        if not all_finite(frame):
-            t.diverged = True
-            return {"type": "frame", "step": t.steps, "epoch": t.epoch, "diverged": True}
-        return frame
+        return frame if all_finite(frame) else self._diverged(frame)
+
+    def _diverged(self, frame: dict) -> dict:
+        """The run ends as diverged: a frame with a number JSON cannot carry is not sent."""
+        self.trainer.diverged = True
+        return {"type": "frame", "step": frame["step"], "epoch": frame["epoch"], "diverged": True}
 
     def _scores(self) -> dict:
         t, d = self.trainer, self.data

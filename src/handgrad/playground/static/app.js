@@ -7,6 +7,8 @@ const TOKEN = new URLSearchParams(location.search).get("token") || "";
 const state = {
   ws: null, session: null, limits: null, dataset: null, frame: null, playing: false,
   ready: false, queue: [], ended: false, retries: 0, configuring: false, again: false,
+  settling: false, stepping: false, moreSteps: 0,  // Step clicks held while one is answered  // a new session's default run, not drawn until the page's own settings land
+  flow: 0,  // how far the weights' dashes have moved (one pixel a frame of training)
   data: "moons", draw: 0, hidden: [8, 8], activations: ["tanh", "tanh"], inputs: ["x1", "x2"], csv: null,
   history: { step: [], trainLoss: [], testLoss: [], trainScore: [], testScore: [], grads: [], dead: [] },
   marks: [],
@@ -62,6 +64,11 @@ function connect() {
     if (state.ws !== ws) return;
     state.playing = false; updatePlay();
     if (state.ended) return;
+    if (event.code === 4001) {  // every session slot is taken: retrying would not help
+      state.ended = true; setConnection("too many tabs", false);
+      showMessage("Too many playground tabs are open on this server: close one, then reload this tab.", true);
+      return;
+    }
     if (event.code === 4003 || event.code === 1008 || state.retries >= 8) {
       state.ended = true; setConnection("session ended", false);
       showMessage("The playground server has stopped or restarted: this session ended. Start `handgrad playground` again and open the URL it prints.", true);
@@ -76,6 +83,7 @@ function connect() {
 function send(message) {
   // an action (play, step, reset, ...) goes after the settings chosen before it
   if (message.type !== "configure" && state.again) sendSettings(true);
+  if (message.type !== "step" && state.moreSteps) sendSteps();
   if (state.ready && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(message));
   else state.queue.push(message);
 }
@@ -94,19 +102,31 @@ function flushQueue() {
 function handle(msg) {
   switch (msg.type) {
     case "hello": onHello(msg); break;
-    case "dataset": state.dataset = msg; state.frame = null; if (!msg.keep_history) clearHistory(); drawNetworkLayout(); markView(); break;
+    case "dataset": state.dataset = msg; state.frame = null; if (!msg.keep_history) clearHistory();
+      if (!state.settling) { drawNetworkLayout(); markView(); } break;
     case "frame": try { onFrame(msg); } finally { drawn(); } break;
-    case "inspect": renderInspect(msg); break;
+    case "inspect": renderInspect(msg); stepped(); break;
     case "gradcheck": checking(false); renderGradcheck(msg); break;
     case "weight": showWeight(msg); break;
-    case "changed": markChange(msg); configured(); break;
+    case "changed": settled(); markChange(msg); configured(); break;
     case "status": state.playing = msg.playing; updatePlay(); break;
-    case "reset": configured(); clearHistory(); $("tensors").replaceChildren(); $("inspect-summary").textContent = ""; break;
+    case "reset": state.settling = false; configured(); clearHistory(); $("tensors").replaceChildren(); $("inspect-summary").textContent = ""; break;
     case "error": if (msg.message.startsWith("gradcheck:")) checking(false);
-      if (msg.message.startsWith("configure:")) configured();
+      if (msg.message.startsWith("step:")) stepped();
+      if (msg.message.startsWith("configure:")) { settled(); configured(); }
       showMessage(msg.message); break;
     case "closed": state.ended = true; setConnection("session ended", false); showMessage(msg.message, true); break;
   }
+}
+
+// The first reply to the page's settings on a new session: what it kept of the default run
+// (the same data set, say) is drawn now.
+function settled() {
+  if (!state.settling) return;
+  state.settling = false;
+  if (!state.dataset) return;
+  drawNetworkLayout(); markView();
+  if (state.frame) onFrame(state.frame);
 }
 
 function onHello(msg) {
@@ -115,11 +135,16 @@ function onHello(msg) {
   if (first) { buildDatasetButtons(); buildInputs(); }
   setConnection("connected", true);
   if (msg.ended) showMessage("The previous session ended (the server was idle or restarted); this is a new one with your settings.");
-  state.configuring = false;  // what was on its way went with the old connection
+  state.configuring = state.stepping = false;  // what was on its way went with the old connection
+  // a new session starts on the server's default run: the page's own settings replace it
+  // before anything of it is drawn (a link opened shows the link's run from the first picture)
+  if (!msg.restored) state.settling = true;
   if (!msg.restored || state.again) { state.again = false; state.ws.send(JSON.stringify(settings())); }
+  if (document.hidden) state.ws.send('{"type":"view","hidden":true}');
   // a check the old connection was running is lost with it: ask again
   if ($("gradcheck").disabled && !state.queue.some((m) => m.type === "gradcheck")) state.queue.push({ type: "gradcheck" });
   flushQueue();
+  if (state.pendingCsv) { const file = state.pendingCsv; state.pendingCsv = null; uploadCsv(file); }
 }
 
 // --- settings -> server, and the URL that holds them -------------------------------------
@@ -154,6 +179,21 @@ function sendSettings(now) {
   state.again = false;
   state.configuring = state.ready;  // before the session is ready, the queue keeps order
   send(settings());
+}
+
+// Step clicks, like settings, go one message at a time: clicks made while a step is answered
+// are sent as one message of that many steps (each click is still one training step; the
+// last is the one shown inside), so 20 clicks on a large network cost two round trips.
+function sendSteps() {
+  const steps = state.moreSteps;
+  state.moreSteps = 0;
+  state.stepping = state.ready;  // before the session is ready, the queue keeps order
+  send(steps === 1 ? { type: "step" } : { type: "step", steps });
+}
+
+function stepped() {
+  state.stepping = false;
+  if (state.moreSteps) sendSteps();
 }
 
 function configured() {
@@ -222,7 +262,7 @@ function onHistory() {
   renderLayers(); markDataset(); markOptimizer(); markView(); markLesson();
   for (const box of $("inputs").querySelectorAll("input")) box.checked = state.inputs.includes(box.value);
   sendSettings();
-  if (state.frame && state.dataset && !state.frame.diverged && !state.frame.stopping) { drawRegion(state.frame); drawUnits(state.frame); }
+  if (pictured(state.frame)) { drawRegion(state.frame); drawUnits(state.frame); }
 }
 
 function copyLink() {
@@ -329,7 +369,9 @@ const fixed = (v, d = 4) => (v === undefined || v === null || !isFinite(v) ? "�
 
 function onFrame(f) {
   if (f.stopping) return;  // the server is shutting down
+  if (state.frame && f.step !== state.frame.step && !document.hidden) state.flow = (state.flow + 1) % FLOW_PERIOD;
   state.frame = f;
+  if (state.settling) return;  // the default run of a new session: never shown
   $("step-count").textContent = f.step; $("epoch-count").textContent = f.epoch;
   if (f.diverged) { showMessage("The run diverged: its numbers are no longer finite (the loss or the gradients overflowed). Lower the learning rate or the regularization rate and press Reset."); return; }
   if (!state.dataset) return;
@@ -340,25 +382,20 @@ function onFrame(f) {
   $("train-score-name").textContent = cls ? "train accuracy" : "train R²";
   $("test-score-name").textContent = cls ? "test accuracy" : "test R²";
   pushHistory(f);
-  drawRegion(f); drawUnits(f); drawWeights(f); drawCharts();
+  if (document.hidden) return;  // a hidden tab draws nothing; shown again, it draws the last frame
+  drawCharts();
+  if (pictured(f)) { drawRegion(f); drawUnits(f); drawWeights(f); }
 }
 
-function drawCharts() {
-  const h = state.history, cls = state.dataset.task === "classification", marks = state.marks;
-  Charts.line($("loss-chart"), h.step, [
-    { name: "train loss", values: h.trainLoss, color: "#1f77b4" },
-    { name: "test loss", values: h.testLoss, color: "#e8743b", dash: true }], { title: "Loss", log: true, marks });
-  Charts.line($("acc-chart"), h.step, [
-    { name: cls ? "train accuracy" : "train R²", values: h.trainScore, color: "#1f77b4" },
-    { name: cls ? "test" : "test R²", values: h.testScore, color: "#e8743b", dash: true }],
-    { title: cls ? "Accuracy" : "R²", ymax: 1, marks });
-  const layers = h.grads.length ? h.grads[h.grads.length - 1].length : 0;
-  const gs = [];
-  for (let l = 0; l < layers; l++) gs.push({ name: `dW${l + 1}`, values: h.grads.map((g) => g[l]) });
-  Charts.line($("grad-chart"), h.step, gs, { title: "Gradient norm ‖dW‖", log: true, marks });
-  const ds = [], last = h.dead.length ? h.dead[h.dead.length - 1] : [];
-  for (let l = 0; l < last.length; l++) if (last[l] !== null) ds.push({ name: `layer ${l + 1}`, values: h.dead.map((d) => d[l]) });
-  Charts.line($("dead-chart"), h.step, ds, { title: ds.length ? "Dead ReLUs (share of units)" : "Dead ReLUs (no ReLU layer)", ymin: 0, ymax: 1, marks });
+// A hidden tab trains on (the run is the learner's, as a job left running) but draws
+// nothing and is sent no pictures: the server builds only the scores for the curves, and
+// its next frame still waits for the page's "drawn", so nothing piles up. Shown again, the
+// page draws the last frame at once, or asks for one when that had no pictures.
+function onVisibility() {
+  send({ type: "view", hidden: document.hidden });
+  if (document.hidden || !state.frame || !state.dataset || state.settling) return;
+  if (pictured(state.frame)) onFrame(state.frame);
+  else if (!state.frame.diverged && !state.playing) send({ type: "frame" });
 }
 
 // --- wiring ------------------------------------------------------------------------------
@@ -375,30 +412,13 @@ function setView(change) {
   Object.assign(state.view, change);
   markView();
   saveToUrl(true);
-  if (state.frame && state.dataset && !state.frame.diverged && !state.frame.stopping) { drawRegion(state.frame); drawUnits(state.frame); }
+  if (pictured(state.frame)) { drawRegion(state.frame); drawUnits(state.frame); }
 }
 
 function markView() {
   $("show-test").checked = state.view.showTest;
   $("discretize").checked = state.view.discrete;
   $("discretize-box").hidden = Boolean(state.dataset && state.dataset.curve);  // a curve has no regions
-}
-
-// For a lesson: the control groups ticked are hidden (the link keeps the choice).
-function buildLesson() {
-  $("lesson-boxes").replaceChildren(...Object.entries(LESSON_GROUPS).map(([key, label]) => {
-    const box = el("input"); box.type = "checkbox"; box.value = key; box.id = `hide-${key}`;
-    box.onchange = () => {
-      state.hide = [...$("lesson-boxes").querySelectorAll("input:checked")].map((b) => b.value);
-      markLesson(); saveToUrl(true);
-    };
-    return el("label", {}, [box, ` ${label}`]);
-  }));
-}
-
-function markLesson() {
-  for (const node of document.querySelectorAll("[data-hide]")) node.classList.toggle("lesson-hidden", state.hide.includes(node.dataset.hide));
-  for (const box of $("lesson-boxes").querySelectorAll("input")) box.checked = state.hide.includes(box.value);
 }
 
 // One gradient check at a time: the button waits for the verdict (or an error).
@@ -434,7 +454,7 @@ function init() {
   };
   $("remove-layer").onclick = () => { state.hidden.pop(); state.activations.pop(); renderLayers(); configure(); };
   $("play").onclick = () => { state.playing = !state.playing; updatePlay(); send({ type: state.playing ? "play" : "pause" }); };
-  $("step").onclick = () => send({ type: "step" });
+  $("step").onclick = () => { state.moreSteps += 1; if (!state.stepping) sendSteps(); };
   $("reset").onclick = () => send({ type: "reset" });
   $("regenerate").onclick = () => { state.draw += 1; markDataset(); configure(); };
   $("gradcheck").onclick = () => { checking(true); send({ type: "gradcheck" }); };
@@ -446,7 +466,8 @@ function init() {
   $("csv-target").onchange = renderCsvFeatures;
   $("csv-use").onclick = useCsv;
   wireNetworkDrawing();
-  window.addEventListener("resize", () => { if (state.dataset) { drawNetworkLayout(); if (state.frame) onFrame(state.frame); } });
+  window.addEventListener("resize", () => { if (state.dataset && !state.settling) { drawNetworkLayout(); if (state.frame) onFrame(state.frame); } });
+  document.addEventListener("visibilitychange", onVisibility);
   saveToUrl(false);
   window.addEventListener("popstate", onHistory);
   connect();

@@ -35,6 +35,9 @@ function regionImage(f, d, discrete) {
   return img;
 }
 
+// Whether frame f carries the pictures (a hidden tab is sent its scores only).
+function pictured(f) { return Boolean(f && state.dataset && !f.diverged && !f.stopping && f.weights); }
+
 function drawRegion(f) {
   const canvas = $("region"), d = state.dataset, view = state.view;
   const { ctx, w, h } = Charts.context(canvas);
@@ -59,8 +62,7 @@ function drawRegion(f) {
 
 // Redraw the big picture from the last frame (after a hover starts or ends).
 function redrawRegion() {
-  const f = state.frame;
-  if (f && state.dataset && !f.diverged && !f.stopping && f.units) drawRegion(f);
+  if (pictured(state.frame)) drawRegion(state.frame);
 }
 
 function drawPoints(ctx, d, at, showTest) {
@@ -152,9 +154,15 @@ function drawPreview(canvas, p) {
 
 // --- the network drawing -----------------------------------------------------------------
 
+// Where each node sits. cols[l][u]: unit u of layer l (layer 0: the network's inputs, in
+// the order of its first weight matrix's rows). For the plane's sets every input the page
+// offers gets a slot (`slots`, in the offered order), the unused ones drawn greyed, as in
+// TensorFlow Playground; cols[0] then holds the slots of the inputs in use.
 function layout() {
   const box = $("netdraw"), d = state.dataset;
-  const W = box.clientWidth, H = box.clientHeight, sizes = d.sizes;
+  const W = box.clientWidth, H = box.clientHeight;
+  const offered = d.feature_pictures ? Object.keys(d.feature_pictures) : null;
+  const sizes = offered ? [offered.length, ...d.sizes.slice(1)] : d.sizes;
   const maxUnits = Math.max(...sizes);
   const node = Math.max(10, Math.min(40, (H - 20) / maxUnits - 6));
   const cols = sizes.map((n, l) => {
@@ -163,42 +171,70 @@ function layout() {
     const top = (H - gap * n) / 2 + (gap - node) / 2;
     return Array.from({ length: n }, (_, u) => ({ x, y: top + u * gap }));
   });
-  return { W, H, node, cols };
+  const slots = offered ? offered.map((key, k) => ({ key, p: cols[0][k], on: d.inputs.includes(key) })) : null;
+  if (slots) cols[0] = d.inputs.map((key) => slots[offered.indexOf(key)].p);
+  return { W, H, node, cols, slots };
+}
+
+// An input's node clicked: it is switched on or off (a new run: the first layer changes).
+function toggleInput(key) {
+  if (state.hide.includes("inputs")) return;  // a lesson fixed the inputs
+  const on = state.inputs.includes(key);
+  if (on && state.inputs.length === 1) return showMessage("the network needs at least one input");
+  const order = Object.keys(state.limits.features);
+  state.inputs = order.filter((f) => (f === key ? !on : state.inputs.includes(f)));
+  for (const box of $("inputs").querySelectorAll("input")) box.checked = state.inputs.includes(box.value);
+  configure();
 }
 
 function drawNetworkLayout() {
   const box = $("netdraw");
   for (const c of box.querySelectorAll("canvas.unit, canvas.input, .io-label")) c.remove();
   state.hovered = null; $("unit-detail").hidden = true; $("weight-hover").hidden = true;  // their units are gone
-  const { node, cols } = layout(), d = state.dataset;
+  const { node, cols, slots } = layout(), d = state.dataset;
   $("sizes").textContent = d.sizes.join(" – ");
+  const label = (text, p, l) => {
+    const tag = el("div", { class: "io-label", text: l === 0 && text.length > 8 ? `${text.slice(0, 7)}…` : text });
+    tag.title = text;
+    Object.assign(tag.style, l === 0 ? { right: `${box.clientWidth - p.x + 3}px`, top: `${p.y + node / 2 - 8}px` }
+      : { left: `${p.x}px`, top: `${p.y - 16}px` });  // input names to the left, outputs' above
+    box.appendChild(tag);
+  };
+  const square = (cls, p, picture) => {
+    const c = el("canvas", { class: cls });
+    c.width = c.height = d.unit_grid;
+    Object.assign(c.style, { left: `${p.x}px`, top: `${p.y}px`, width: `${node}px`, height: `${node}px` });
+    if (picture) c.getContext("2d").putImageData(unitPixels(picture, d.unit_grid), 0, 0);
+    box.appendChild(c);
+    return c;
+  };
+  if (slots) {  // every input the page offers: click one to switch it on or off
+    for (const { key, p, on } of slots) {
+      const c = square(on ? "input toggle" : "input toggle off", p, d.feature_pictures[key]);
+      const name = state.limits.features[key];
+      c.dataset.feature = key; c.dataset.input = on ? d.inputs.indexOf(key) : "";
+      c.title = `${name} over the plane · click to switch it ${on ? "off" : "on"}`;
+      c.onclick = () => toggleInput(key);
+      c.classList.toggle("locked", state.hide.includes("inputs"));  // a lesson fixed them
+      label(name, p, 0);
+    }
+  }
   cols.forEach((col, l) => col.forEach((p, u) => {
     if (l > 0 && l < cols.length - 1) {
-      const c = el("canvas", { class: "unit" });
-      c.width = 30; c.height = 30; c.dataset.layer = l; c.dataset.unit = u;
-      Object.assign(c.style, { left: `${p.x}px`, top: `${p.y}px`, width: `${node}px`, height: `${node}px` });
+      const c = square("unit", p, null);
+      c.dataset.layer = l; c.dataset.unit = u;
       c.onmouseenter = () => { showUnit(l, u, p, node); redrawRegion(); };
       c.onclick = () => send({ type: "bias", layer: l - 1, j: u });  // its bias, to read and edit
       c.onmouseleave = unhover;
-      box.appendChild(c);
       return;
     }
+    if (l === 0 && slots) return;  // drawn above
     if (l === 0 && d.input_pictures) {  // an input: its values over the plane
-      const c = el("canvas", { class: "input" });
-      c.width = c.height = d.unit_grid;
-      Object.assign(c.style, { left: `${p.x}px`, top: `${p.y}px`, width: `${node}px`, height: `${node}px` });
-      c.getContext("2d").putImageData(unitPixels(d.input_pictures[u], d.unit_grid), 0, 0);
+      const c = square("input", p, d.input_pictures[u]);
       c.title = `${d.features[u]} over the plane`; c.dataset.input = u;
-      box.appendChild(c);
     }
     const names = l === 0 ? d.features : (d.classes && d.classes.length > 2 ? d.classes : [d.task === "regression" ? "ŷ" : "logit"]);
-    const name = names[u] !== undefined ? String(names[u]) : "";
-    const label = el("div", { class: "io-label", text: l === 0 && name.length > 8 ? `${name.slice(0, 7)}…` : name });
-    label.title = name;
-    const where = l === 0 ? { right: `${box.clientWidth - p.x + 3}px`, top: `${p.y + node / 2 - 8}px` }
-      : { left: `${p.x}px`, top: `${p.y - 16}px` };  // input names to the left, outputs' above
-    Object.assign(label.style, where);
-    box.appendChild(label);
+    label(names[u] !== undefined ? String(names[u]) : "", p, l);
   }));
 }
 
@@ -282,6 +318,11 @@ function unhover() {
   redrawRegion();
 }
 
+// The weights' lines are dashed; the dashes move one pixel along each line (inputs towards
+// outputs) per frame of training drawn, so they flow while the network trains and stand
+// still when it does not (TensorFlow Playground's links move by its step count the same way).
+const FLOW_DASH = [7, 3], FLOW_PERIOD = 10;
+
 function drawWeights(f) {
   const canvas = $("net-canvas"), box = $("netdraw");
   canvas.style.width = `${box.clientWidth}px`; canvas.style.height = `${box.clientHeight}px`;
@@ -290,6 +331,9 @@ function drawWeights(f) {
   const { node, cols } = layout();
   let top = 1e-9;
   for (const W of f.weights) for (const row of W) for (const v of row) top = Math.max(top, Math.abs(v));
+  // dashes flowing from the inputs to the outputs: one dash length on per frame of training
+  ctx.setLineDash(FLOW_DASH); ctx.lineDashOffset = -state.flow;
+  canvas.dataset.flow = String(state.flow);
   f.weights.forEach((W, l) => W.forEach((row, i) => row.forEach((v, j) => {
     const a = cols[l][i], b = cols[l + 1][j];
     const chosen = state.weight && state.weight.layer === l && state.weight.i === i && state.weight.j === j;
@@ -297,6 +341,7 @@ function drawWeights(f) {
     ctx.lineWidth = (chosen ? 1.5 : 0.3) + 3.5 * Math.abs(v) / top;
     ctx.beginPath(); ctx.moveTo(a.x + node, a.y + node / 2); ctx.lineTo(b.x, b.y + node / 2); ctx.stroke();
   })));
+  ctx.setLineDash([]);
   $("weight-scale").textContent = `Thickest line now: |w| = ${sig(top, 3)} (thickness is relative to the largest weight).`;
   const boxes = state.dataset.input_pictures ? [cols[cols.length - 1]] : [cols[0], cols[cols.length - 1]];
   for (const col of boxes) for (const p of col) {
@@ -307,7 +352,7 @@ function drawWeights(f) {
 
 // The weight whose line passes nearest to (x, y) in the drawing, within 6 px (or null).
 function weightAt(x, y) {
-  if (!state.frame || !state.dataset) return null;
+  if (!pictured(state.frame)) return null;
   const { node, cols } = layout();
   let best = null, bestDist = 6;
   state.frame.weights.forEach((W, l) => W.forEach((row, i) => row.forEach((_, j) => {
@@ -321,7 +366,7 @@ function weightAt(x, y) {
 
 // The output unit whose box holds (x, y) in the drawing (or null).
 function outputAt(x, y) {
-  if (!state.frame || !state.dataset) return null;
+  if (!pictured(state.frame)) return null;
   const { node, cols } = layout(), last = cols[cols.length - 1];
   const u = last.findIndex((p) => x >= p.x && x <= p.x + node && y >= p.y && y <= p.y + node);
   return u < 0 ? null : u;

@@ -1,5 +1,5 @@
 // handgrad playground: inside one step (tensor cards, the gradient check, a weight read and
-// edited), exports and the CSV upload. Text from the data is set with textContent only.
+// edited), the curves, the controls a lesson hides, exports and the CSV upload. Text from the data is set with textContent only.
 "use strict";
 
 function valuesTable(t) {
@@ -94,9 +94,52 @@ function showWeight(msg) {
   if (state.frame) drawWeights(state.frame);
 }
 
+// --- the curves ---------------------------------------------------------------------------
+
+function drawCharts() {
+  const h = state.history, cls = state.dataset.task === "classification", marks = state.marks;
+  Charts.line($("loss-chart"), h.step, [
+    { name: "train loss", values: h.trainLoss, color: "#1f77b4" },
+    { name: "test loss", values: h.testLoss, color: "#e8743b", dash: true }], { title: "Loss", log: true, marks });
+  Charts.line($("acc-chart"), h.step, [
+    { name: cls ? "train accuracy" : "train R²", values: h.trainScore, color: "#1f77b4" },
+    { name: cls ? "test" : "test R²", values: h.testScore, color: "#e8743b", dash: true }],
+    { title: cls ? "Accuracy" : "R²", ymax: 1, marks });
+  const layers = h.grads.length ? h.grads[h.grads.length - 1].length : 0;
+  const gs = [];
+  for (let l = 0; l < layers; l++) gs.push({ name: `dW${l + 1}`, values: h.grads.map((g) => g[l]) });
+  Charts.line($("grad-chart"), h.step, gs, { title: "Gradient norm ‖dW‖", log: true, marks });
+  const ds = [], last = h.dead.length ? h.dead[h.dead.length - 1] : [];
+  for (let l = 0; l < last.length; l++) if (last[l] !== null) ds.push({ name: `layer ${l + 1}`, values: h.dead.map((d) => d[l]) });
+  Charts.line($("dead-chart"), h.step, ds, { title: ds.length ? "Dead ReLUs (share of units)" : "Dead ReLUs (no ReLU layer)", ymin: 0, ymax: 1, marks });
+}
+
+// --- for a lesson -----------------------------------------------------------------------
+
+// For a lesson: the control groups ticked are hidden (the link keeps the choice).
+function buildLesson() {
+  $("lesson-boxes").replaceChildren(...Object.entries(LESSON_GROUPS).map(([key, label]) => {
+    const box = el("input"); box.type = "checkbox"; box.value = key; box.id = `hide-${key}`;
+    box.onchange = () => {
+      state.hide = [...$("lesson-boxes").querySelectorAll("input:checked")].map((b) => b.value);
+      markLesson(); saveToUrl(true);
+    };
+    return el("label", {}, [box, ` ${label}`]);
+  }));
+}
+
+function markLesson() {
+  for (const node of document.querySelectorAll("[data-hide]")) node.classList.toggle("lesson-hidden", state.hide.includes(node.dataset.hide));
+  for (const box of $("lesson-boxes").querySelectorAll("input")) box.checked = state.hide.includes(box.value);
+  for (const node of document.querySelectorAll("canvas.input.toggle")) node.classList.toggle("locked", state.hide.includes("inputs"));
+}
+
 // --- export ------------------------------------------------------------------------------
 
+const CONNECTING = "the page is still connecting to its session; try again in a moment";
+
 async function download(kind, filename) {
+  if (!state.session) return showMessage(CONNECTING);
   if (state.frame && state.frame.diverged) return showMessage("the run has diverged; press Reset first");
   const response = await fetch(`/api/${state.session}/export/${kind}`, { headers: { "X-Handgrad-Token": TOKEN } });
   if (!response.ok) { showMessage((await response.json()).error); return; }
@@ -135,6 +178,10 @@ function exportFigures() {
 
 async function uploadCsv(file) {
   const status = $("csv-status");
+  if (!state.session) {  // chosen before the session exists: read once it does (onHello)
+    state.pendingCsv = file; status.className = "note"; status.textContent = `${file.name}: waiting for the connection …`;
+    return;
+  }
   status.className = "note"; status.textContent = `reading ${file.name} …`;
   const limit = state.limits.max_upload_bytes;
   if (file.size > limit) { status.className = "note bad"; status.textContent = `${file.name} is larger than the ${limit / 1000} kB upload limit`; return; }
