@@ -15,19 +15,26 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 # Property tests: no per-example deadline (two shared cores, other jobs running), and a
-# modest number of examples so the whole suite stays fast.
+# modest number of examples so the whole suite stays fast. Derandomized: every run of the
+# same code tries the same examples (derandomize implies no examples database, so a local
+# .hypothesis/ directory cannot make a run differ from CI's), so a red suite is a fact about
+# the code, reproducible with the same command, never a draw; `make fuzz` is the search.
 settings.register_profile(
     "handgrad",
     deadline=None,
     max_examples=60,
+    derandomize=True,
+    print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
 # `make fuzz`: HYPOTHESIS_PROFILE=fuzz, 50 times the examples (tests/fuzz scale their own
-# budgets with it), for a deeper search than the suite's quick pass.
+# budgets with it), random and with the examples database: a deeper search than the
+# suite's fixed pass, finding what the suite's examples miss.
 settings.register_profile(
     "fuzz",
     deadline=None,
     max_examples=3000,
+    print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "handgrad"))
