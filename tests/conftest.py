@@ -174,6 +174,32 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Playwright's waits (goto, click, wait_for_function, screenshot) give up after 30 s by
+# default; on a loaded CI machine a page can take longer. Every wait is for an event, so a
+# longer cap costs a passing test nothing.
+BROWSER_WAIT_CAP_MS = 120_000
+
+
+class PatientBrowser:
+    """The Browser, whose new pages and contexts wait up to ``BROWSER_WAIT_CAP_MS``."""
+
+    def __init__(self, browser) -> None:
+        self._browser = browser
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        context.set_default_timeout(BROWSER_WAIT_CAP_MS)
+        return context
+
+    def new_page(self, **options):
+        page = self._browser.new_page(**options)
+        page.set_default_timeout(BROWSER_WAIT_CAP_MS)
+        return page
+
+    def __getattr__(self, name: str):
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """A Playwright Chromium browser for the session; skips with a reason without one."""
@@ -184,7 +210,7 @@ def browser():
     with sync_api.sync_playwright() as pw:
         launched = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
-            yield launched
+            yield PatientBrowser(launched)
         finally:
             launched.close()
 
