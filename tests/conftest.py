@@ -241,9 +241,18 @@ def cluster_and_client():
     cluster closes (a restarted worker writes them again), so the tests after run with the
     environment the session started with (tests/sweep/test_cluster_fixture_environ.py)."""
     pytest.importorskip("distributed", reason="the sweep extra is not installed")
+    import dask
+
     from handgrad.sweep.execute import _environ_kept_from_nannies
 
-    with _environ_kept_from_nannies() as restore_environ, _local_cluster() as cluster:
+    # Dask gives up on a connection after 30 s; a worker starting on a loaded CI machine can
+    # take longer (the nannies pass this configuration on to their workers)
+    patient = {"distributed.comm.timeouts.connect": "120s", "distributed.comm.timeouts.tcp": "120s"}
+    with (
+        dask.config.set(patient),
+        _environ_kept_from_nannies() as restore_environ,
+        _local_cluster() as cluster,
+    ):
         restore_environ()
         import distributed
 
