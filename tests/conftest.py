@@ -43,6 +43,11 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "handgrad"))
 
 mpmath.mp.dps = 60  # references far beyond float64 precision
 
+# argparse wraps help at the terminal's width (COLUMNS, else the terminal pytest runs in):
+# in a narrow terminal, or a CI that exports COLUMNS, the phrases the help tests look for
+# would be split across lines. The tests and the commands they start see 80 columns.
+os.environ["COLUMNS"] = "80"
+
 EPS64 = float(np.finfo(np.float64).eps)
 SMALLEST_SUBNORMAL = float(np.finfo(np.float64).smallest_subnormal)
 
