@@ -53,6 +53,18 @@ SMALLEST_SUBNORMAL = float(np.finfo(np.float64).smallest_subnormal)
 
 
 @pytest.fixture(autouse=True)
+def _environment_restored():
+    """What a test leaves in ``os.environ`` (written directly, or by a library it calls) is
+    undone after it, so the tests after it in the same process run in the same environment
+    whichever order xdist gave them (one did leave MKL_NUM_THREADS=2 behind)."""
+    before = dict(os.environ)
+    yield
+    if dict(os.environ) != before:
+        os.environ.clear()
+        os.environ.update(before)
+
+
+@pytest.fixture(autouse=True)
 def _unseeded_draws_follow_the_test_id(request, monkeypatch):
     """``np.random.default_rng()`` without a seed draws from the operating system: a test that
     reaches one (a learner's slip it checks, ``random_state=None``) would pass or fail by chance.
