@@ -211,6 +211,7 @@ def test_the_function_form_takes_any_value_between_the_one_sided_slopes():
 FAST_SEEDS = [0, 4, 5, 9, 21, 24, 31, 42]  # leaky, relu, maxout, abs, hardtanh; all placements
 
 
+@pytest.mark.slow  # about 4 s of CPU
 def test_a_few_learner_seeds_of_the_harness():
     tally = attack_module.Tally()
     learner.attack(FAST_SEEDS, tally, attack_module)
@@ -270,6 +271,7 @@ def test_a_wrong_maxout_routing_near_ties_fails_at_the_steps_that_reach_none():
         assert not hg.gradcheck(wrong[name], loss, X, y, seed=891).passed, name
 
 
+@pytest.mark.slow  # 2 and 6 s of CPU
 @pytest.mark.parametrize("seed", [93, 164])
 def test_rounding_of_a_linear_layer_output_is_not_a_kink_within_reach(seed):
     """Built-in leaky ReLU nets with inputs ~35: a layer's output element ~1e-4 computed from

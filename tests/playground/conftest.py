@@ -25,15 +25,18 @@ class LiveServer:
     ``stop()`` ends it."""
 
     def __init__(self, app):
-        from handgrad.playground.server import HOST, free_port
+        from handgrad.playground.server import HOST, listening_socket
 
         self.app = app
-        self.port = free_port()
+        self.socket = listening_socket()  # bound now: no other process can take the port
+        self.port = self.socket.getsockname()[1]
         self.origin = f"http://{HOST}:{self.port}"
         self.url = f"{self.origin}/?token={app.token}"
         config = uvicorn.Config(app, host=HOST, port=self.port, log_level="warning", lifespan="off")
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
+        )
         self.thread.start()
         deadline = time.monotonic() + 120  # a cap for a loaded machine
         while not self.server.started:
@@ -45,6 +48,7 @@ class LiveServer:
         self.app.registry.stopping.set()
         self.server.should_exit = True
         self.thread.join(timeout=60)
+        self.socket.close()
 
 
 @pytest.fixture(scope="module")

@@ -146,7 +146,7 @@ def test_tabs_are_independent_sessions(client):
         assert receive(one, "frame")["step"] == 3
         registry = client.app.registry
         assert set(registry.sessions) == {id_one, id_two}
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 120  # a cap for a loaded machine
     while len(registry.detached) < 2 and time.monotonic() < deadline:
         time.sleep(0.02)  # the server notices the closed sockets
     assert set(registry.detached) == {id_one, id_two}  # kept a while for a reconnect
@@ -164,17 +164,26 @@ def test_a_playing_tab_does_not_stall_another(client):
         busy.send_json({"type": "pause"})
 
 
-def test_an_idle_tab_is_closed_and_its_session_dropped():
+def test_an_idle_tab_is_closed_and_its_session_dropped(monkeypatch):
     app = create_app(idle_timeout=0.3)
+    # the drop recorded, not the registry looked at after `opened`: 0.3 s later (a stalled
+    # test thread on a loaded machine) the session may already be gone
+    dropped: list[str] = []
+    real_drop = app.registry.drop
+
+    def drop(session_id: str) -> None:
+        dropped.append(session_id)
+        real_drop(session_id)
+
+    monkeypatch.setattr(app.registry, "drop", drop)
     with page_client(app) as c, c.websocket_connect("/ws") as ws:
         session, _, _ = opened(ws)
-        assert session in app.registry.sessions
         closed = receive(ws, "closed")
         assert "without activity" in closed["message"]
     deadline = time.monotonic() + 120  # a cap; the loop ends when the session is dropped
-    while app.registry.sessions and time.monotonic() < deadline:
+    while not dropped and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert app.registry.sessions == {}
+    assert dropped == [session] and app.registry.sessions == {}
 
 
 def test_csv_upload_good_bad_and_too_big(client):
@@ -350,7 +359,7 @@ def test_a_reloaded_tab_takes_the_place_of_its_detached_session(monkeypatch):
     with page_client(app) as c:
         with c.websocket_connect("/ws") as before_reload:
             old, _, _ = opened(before_reload)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 120  # a cap for a loaded machine
         while old not in app.registry.detached and time.monotonic() < deadline:
             time.sleep(0.02)  # the server notices the closed socket
         with c.websocket_connect("/ws") as reloaded:  # the old session waits for a reconnect

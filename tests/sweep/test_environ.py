@@ -77,8 +77,9 @@ def test_restoring_undoes_what_a_nanny_wrote_and_nothing_else(monkeypatch):
     pytest.importorskip("dask")
     from handgrad.sweep.execute import _environ_kept_from_nannies
 
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    for key in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # set first, so the undo removes them
+        monkeypatch.setenv(key, "")  # (delenv of an absent variable records nothing to undo)
+        monkeypatch.delenv(key)
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
     monkeypatch.setenv("PYTHONHASHSEED", "0")
     with _environ_kept_from_nannies() as restore:

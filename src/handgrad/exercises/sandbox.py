@@ -114,12 +114,14 @@ def _has_exited(child: subprocess.Popen) -> bool:
 
 
 def _watch(child: subprocess.Popen, fd: int, reader: _channel.Reader, seconds: float) -> bool:
-    """Read the channel until the child ends or the wall clock runs out; True on time-out."""
+    """Read the channel until the child ends, the channel is abandoned (nothing the child
+    does next can be read: it is stopped at once) or the wall clock runs out; True on
+    time-out."""
     deadline = time.monotonic() + seconds
     with selectors.DefaultSelector() as selector:
         selector.register(fd, selectors.EVENT_READ)
         open_channel = True
-        while not _has_exited(child):
+        while not _has_exited(child) and not reader.error:
             left = deadline - time.monotonic()
             if left <= 0:
                 return True

@@ -7,25 +7,32 @@ import sys
 import threading
 import webbrowser
 
-__all__ = ["serve", "free_port", "HOST"]
+__all__ = ["serve", "free_port", "listening_socket", "HOST"]
 
 HOST = "127.0.0.1"  # the loopback only: the page is for the person at this machine
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    """A TCP port on 127.0.0.1 that nothing listens on right now (another process may take it
+    before it is used: to serve on it, prefer :func:`listening_socket`)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
         return sock.getsockname()[1]
 
 
-def _port_taken(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return True
-    return False
+def listening_socket(port: int = 0) -> socket.socket:
+    """A TCP socket listening on 127.0.0.1:``port`` (0: a free port the system picks), handed
+    to uvicorn as it is, so no other process can take the port between choosing and serving.
+    Raises ValueError when the port is in use."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds its own
+    try:
+        sock.bind((HOST, port))
+        sock.listen()
+    except OSError:
+        sock.close()
+        raise ValueError(f"port {port} on {HOST} is in use; pick another or omit --port") from None
+    return sock
 
 
 def warm_up() -> None:
@@ -49,10 +56,9 @@ def serve(port: int = 0, open_browser: bool = True, idle_timeout: float = 30 * 6
 
     from .app import MAX_MESSAGE_BYTES, create_app
 
-    if port and _port_taken(port):
-        raise ValueError(f"port {port} on {HOST} is in use; pick another or omit --port")
+    sock = listening_socket(port)  # held from here on: the port printed is the port served
     warm_up()
-    port = port or free_port()
+    port = sock.getsockname()[1]
     app = create_app(idle_timeout=idle_timeout)
     url = f"http://{HOST}:{port}/?token={app.token}"
     config = uvicorn.Config(
@@ -80,7 +86,9 @@ def serve(port: int = 0, open_browser: bool = True, idle_timeout: float = 30 * 6
 
     server = _Server(config)
     try:
-        server.run()  # uvicorn catches SIGINT / SIGTERM, shuts down, then re-raises it
+        server.run(sockets=[sock])  # uvicorn catches SIGINT / SIGTERM, shuts down, re-raises
     except KeyboardInterrupt:
         pass  # Ctrl-C is how a person stops the playground: not an error
+    finally:
+        sock.close()
     print("handgrad playground: stopped", file=sys.stderr, flush=True)
