@@ -279,7 +279,7 @@ def product_bounded(x: np.ndarray, g: np.ndarray) -> bool:
         return False
     asum = kernels[2]
     bound = asum(x.size, x.ctypes.data, 1) * asum(g.size, g.ctypes.data, 1)
-    return bound < _BOUND[x.dtype]  # (False for NaN or inf)
+    return bool(bound < _BOUND[x.dtype])  # (False for NaN or inf)
 
 
 _BOUND = {np.dtype(t): float(np.finfo(t).max) / 16 for t in (np.float64, np.float32)}
