@@ -12,7 +12,9 @@ optimizer beside a fused one:
 - the losses are fused kernels on a target validated once (``fast_losses``: flat-index
   softmax cross-entropy with its exact tail; BCE sharing one exp between loss and gradient);
 - the optimizers update each parameter in place (``fast_updates``; SGD in one pass; plain
-  SGD of a small network has its lr * g checked for finiteness by one dot product);
+  SGD of a small network has its lr * g checked for finiteness by one dot product; plain
+  SGD of a large first layer is folded into its weight-gradient product, one BLAS call,
+  where ``fit`` says nothing reads ``.grad`` until ``fold_updates(False)``: ``fast_fold``);
 - the batch gather copies the rows of X into a reused buffer.
 
 It writes into the user's own arrays (``p.value``, ``p.grad``, the optimizer's ``state``),
