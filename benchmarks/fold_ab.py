@@ -61,9 +61,8 @@ def main(argv=None) -> int:
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall")
     args = parser.parse_args(argv)
     print("uptime:", os.popen("uptime").read().strip())
-    print(
-        "| workload | folded s/epoch | unfolded s/epoch | folded / unfolded | 25th-75th | same bits |"
-    )
+    print("| workload | folded s/epoch | unfolded s/epoch | folded / unfolded | 25th-75th", end="")
+    print(" | same bits |")
     print("|---|---|---|---|---|---|")
     for name in args.workloads.split(","):
         w = WORKLOADS[name]
