@@ -264,17 +264,6 @@ class FastStep:
             value += self.l2.value(self.params)
         return value
 
-    def fold_updates(self, allowed: bool) -> None:
-        """``allowed``: nothing reads a gradient until this is called again (fit: a run of
-        steps with no callback acting between them), so a plain SGD step may leave its first
-        layer's weight gradient unwritten (``fast_fold``). ``False`` writes it: every
-        ``.grad`` is then what the unfolded step writes for the last step trained."""
-        fold = self._fold
-        if fold is not None:
-            fold.allowed = allowed
-            if not allowed:
-                fold.write()
-
     def backward(self) -> None:
         self._update.scaled = False  # (a step not checked first scales the new gradients)
         fold = self._fold
@@ -298,3 +287,14 @@ class FastStep:
             else self._large
         )
         return not large or all(map(blas.all_finite, large))
+
+    def fold_updates(self, allowed: bool) -> None:
+        """``allowed``: nothing reads a gradient until this is called again (fit: a run of
+        steps with no callback acting between them), so a plain SGD step may leave its first
+        layer's weight gradient unwritten (``fast_fold``). ``False`` writes it: every
+        ``.grad`` is then what the unfolded step writes for the last step trained."""
+        fold = self._fold
+        if fold is not None:
+            fold.allowed = allowed
+            if not allowed:
+                fold.write()
