@@ -22,7 +22,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 EPS = {np.dtype(np.float64): np.finfo(np.float64).eps, np.dtype(np.float32): 2.0**-23}
-WIDTH = 200  # a 200 x 200 first layer: 40,000 weights, a BLAS update (blas.MIN_SIZE)
+# a 256 x 256 first layer: 65,536 weights, a BLAS update (blas.MIN_SIZE); batches of 32
+# make its product (2.1 M multiply-adds) larger than OpenBLAS's small-matrix path takes
+# (about 1 M), so the fold gives the unfolded step's bits (see the test after the first)
+WIDTH = 256
 
 
 def assert_ulps(actual, expected, ulps: float = 64.0):
@@ -105,6 +108,27 @@ def test_fold_update_is_the_product_then_axpy(dtype, shape):
     # (the same bits on OpenBLAS's fused multiply-add kernels while the batch fits one of
     # its k-blocks; a few ulps allowed: 300 rows may be two blocks)
     assert_ulps(w, expected, ulps=4)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(4, 200, 200), (24, 200, 200), (2, 784, 256), (8, 784, 128)])
+def test_a_small_fold_rounds_as_the_textbook_update_or_as_axpy(dtype, shape):
+    """OpenBLAS's small-matrix path rounds lr * (X^T G) before subtracting: the textbook
+    ``W - lr * g``'s two roundings (the unfolded fast step's axpy rounds once). Each
+    element is one or the other, within 2 ulps of max(|W|, |lr g|) either way."""
+    n, i, o = shape
+    rng = np.random.default_rng(n)
+    x, g = rng.standard_normal((n, i)).astype(dtype), rng.standard_normal((n, o)).astype(dtype)
+    w = rng.standard_normal((i, o)).astype(dtype)
+    grad = x.T @ g
+    lr = dtype(0.05)
+    textbook, fused = w - lr * grad, w.copy()
+    unfolded = w.copy()
+    blas.axpy(-0.05, grad, unfolded, np.empty_like(w))
+    assert blas.fold_update(-0.05, x, g, fused)
+    assert np.all((fused == textbook) | (fused == unfolded))
+    scale = np.maximum(np.abs(w), np.abs(lr * grad)).astype(np.float64)
+    assert np.all(np.abs(fused.astype(np.float64) - unfolded) <= 2 * EPS[w.dtype] * scale)
 
 
 def test_fold_update_refuses_what_the_blas_cannot_take():
@@ -289,14 +313,14 @@ def test_an_overflowing_first_layer_gradient_stops_with_the_weights_kept(folds, 
 
 
 @pytest.mark.parametrize(
-    ("lr", "scale", "steps"), [(9e5, 1e100, 1), (9e5, 1e30, 4), (40.0, 30.0, 53), (3.0, 30.0, 87)]
+    ("lr", "scale", "steps"), [(9e5, 1e100, 1), (9e5, 1e30, 4), (40.0, 30.0, 52), (10.0, 30.0, 66)]
 )
 def test_a_diverging_loss_keeps_the_same_weights_and_gradients(folds, unfolded, lr, scale, steps):
-    """Learning rates that make the loss non-finite at the second step (the guard restores
-    its snapshot with nothing to replay, and the gradient is the undone step's, its batch
-    gathered again), at an epoch's second or third step, or at an epoch's first (the last
-    epoch's steps replayed): the same verdict, history, weights and gradients as the
-    unfolded step."""
+    """Learning rates that make the loss non-finite at an epoch's second step (the guard
+    restores its snapshot with nothing to replay, and the gradient is the undone step's,
+    its batch gathered again: the first run's, the second epoch's, the 18th's) or at an
+    epoch's first (the last epoch's steps replayed, the gradient the last replayed step's):
+    the same verdict, history, weights and gradients as the unfolded step."""
     with pytest.warns(RuntimeWarning, match="diverged"):
         folded = _train(lr=lr, epochs=30, scale=scale)
     assert folds["n"] > 0
