@@ -193,6 +193,18 @@ def test_folded_fit_is_the_unfolded_fast_step_and_near_the_textbook_step(folds, 
             np.testing.assert_allclose(p.grad, q.grad, rtol=1e-3, atol=1e-5)
 
 
+def test_a_short_last_batch_stays_within_a_few_ulps(folds, unfolded):
+    """100 rows in batches of 32: the last batch of 4 takes OpenBLAS's small-matrix path,
+    which rounds as the textbook update does: a few ulps from either step."""
+    folded = _train(n=100)
+    assert folds["n"] == 8
+    for other in (unfolded(_train, n=100), _train(n=100, fast_path=False)):
+        assert_ulps(np.array(folded[0].step_loss), np.array(other[0].step_loss))
+        for p, q in zip(folded[1].parameters(), other[1].parameters()):
+            assert_ulps(p.value, q.value)
+            assert_ulps(p.grad, q.grad)
+
+
 def test_grad_after_fit_is_the_last_steps_gradient(folds):
     """The first weight's .grad after fit is X^T G of the last batch trained, as the
     textbook backward of that batch on the weights before its update writes it."""
