@@ -1,6 +1,9 @@
 """NumPy's own BLAS for the fast step's large in-place updates: ``y += a * x`` (axpy) and
-``x *= a`` (scal) in one pass over memory, on every thread the BLAS uses; and for its
-finiteness test of large gradients, ``sum |x|`` (asum), one pass on those threads too.
+``x *= a`` (scal) in one pass over memory, on every thread the BLAS uses; for its
+finiteness test of large gradients, ``sum |x|`` (asum), one pass on those threads too; and
+plain SGD's update folded into a weight-gradient product, ``W += a * X^T G`` (gemm with
+beta = 1, ``fold_update``), with the bound that certifies such a product finite unseen
+(``product_bounded``).
 
 Why NumPy's BLAS and no other: the matrix products already run on its thread pool, and a
 second BLAS (SciPy's, say) brings a second pool that fights the first for the same cores
@@ -32,11 +35,21 @@ import math
 from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from ..nn import _checks
 from ..nn._checks import DOT_CHECK_MAX
 
-__all__ = ["axpy", "scal", "all_finite", "describe", "MIN_SIZE"]
+__all__ = [
+    "axpy",
+    "scal",
+    "all_finite",
+    "describe",
+    "fold_update",
+    "can_fold",
+    "product_bounded",
+    "MIN_SIZE",
+]
 
 # the fewest elements worth a BLAS call (benchmarks/blas_threshold.py, 2-core SkylakeX):
 # below it the address lookups and the ctypes call (~2-3 us) cost about what the second
@@ -47,6 +60,9 @@ MIN_SIZE = 1 << 15
 _Func = Any  # a ctypes function
 # dtype -> (axpy, scal, asum) of NumPy's BLAS, or empty when it is not usable
 _KERNELS: dict[np.dtype, tuple[_Func, _Func, _Func]] = {}
+# dtype -> gemm of NumPy's BLAS, or empty when it is not usable (looked up with the others)
+_GEMM: dict[np.dtype, _Func] = {}
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112  # CBLAS's enum values
 _WHY = "not looked up yet"
 
 
@@ -96,6 +112,39 @@ def _bind(
     return kernels
 
 
+def _bind_gemm(lib: ctypes.CDLL, names: tuple[str, str, Any]) -> dict[np.dtype, _Func]:
+    """cblas_?gemm(order, trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc):
+    C <- alpha op(A) op(B) + beta C (the enums are C ints, the sizes the BLAS's integers)."""
+    prefix, suffix, integer = names
+    gemms = {}
+    for letter, scalar, dtype in (
+        ("d", ctypes.c_double, np.float64),
+        ("s", ctypes.c_float, np.float32),
+    ):
+        gemm = getattr(lib, f"{prefix}cblas_{letter}gemm{suffix}")
+        pointer = ctypes.c_void_p
+        gemm.argtypes = [ctypes.c_int] * 3 + [integer] * 3 + [scalar, pointer, integer]
+        gemm.argtypes += [pointer, integer, scalar, pointer, integer]
+        gemm.restype = None
+        gemms[np.dtype(dtype)] = gemm
+    return gemms
+
+
+def _gemm_works(gemms: dict[np.dtype, _Func]) -> bool:
+    """W + a X^T G by the BLAS equals NumPy's on small integer-valued arrays (every product
+    and sum exact), and writes nothing past W: 37 x 5 of X, 37 x 3 of G."""
+    for dtype, gemm in gemms.items():
+        x = (np.arange(37 * 5) % 7 - 3).astype(dtype).reshape(37, 5)
+        g = (np.arange(37 * 3) % 5 - 2).astype(dtype).reshape(37, 3)
+        w = np.append(np.arange(15) - 4, [7]).astype(dtype)
+        expected = w[:15].reshape(5, 3) + -0.5 * (x.T @ g)
+        gemm(_ROW_MAJOR, _TRANS, _NO_TRANS, 5, 3, 37, -0.5, x.ctypes.data, 5,
+             g.ctypes.data, 3, 1.0, w.ctypes.data, 3)  # fmt: skip
+        if not (np.array_equal(w[:15].reshape(5, 3), expected) and w[15] == 7):
+            return False
+    return True
+
+
 def _works(kernels: dict[np.dtype, tuple[_Func, _Func, _Func]]) -> bool:
     """The kernels give NumPy's exact results on small arrays whose every product and sum
     is exact (so a fused and an unfused multiply-add agree), and write nothing past the
@@ -135,17 +184,19 @@ def _asum_poisoned(asum_: _Func, x: np.ndarray) -> bool:
 def _find() -> None:
     """Look NumPy's BLAS up once; leave ``_KERNELS`` empty and say why if unusable."""
     global _WHY
-    _KERNELS.clear()
+    _KERNELS.clear()  # (``_GEMM`` counts only beside ``_KERNELS``: filled once, never cleared)
     try:
-        kernels = _bind(_core_library(), _names())
+        lib, names = _core_library(), _names()
+        kernels, gemms = _bind(lib, names), _bind_gemm(lib, names)
     except (ValueError, KeyError, TypeError, OSError, AttributeError, ImportError) as error:
         _WHY = f"NumPy's BLAS not usable: {error}"
         return
-    if not _works(kernels):
+    if not (_works(kernels) and _gemm_works(gemms)):
         _WHY = "NumPy's BLAS gave wrong results on a small test: refused"
         return
     _KERNELS.update(kernels)
-    _WHY = "NumPy's OpenBLAS (axpy, scal, asum)"
+    _GEMM.update(gemms)
+    _WHY = "NumPy's OpenBLAS (axpy, scal, asum)"  # (and gemm: ``fold_update``)
 
 
 def describe() -> str:
@@ -188,6 +239,54 @@ def all_finite(x: np.ndarray) -> bool:
     if kernels is None or x.size <= DOT_CHECK_MAX or not (x.flags.c_contiguous and x.flags.aligned):
         return _checks.all_finite(x)
     return math.isfinite(kernels[2](x.size, x.ctypes.data, 1)) or bool(np.isfinite(x).all())
+
+
+def can_fold(dtype: DTypeLike) -> bool:
+    """True when ``fold_update`` can run on arrays of this dtype (NumPy's BLAS found)."""
+    return np.dtype(dtype) in _GEMM and np.dtype(dtype) in _KERNELS
+
+
+def fold_update(a: float, x: np.ndarray, g: np.ndarray, w: np.ndarray) -> bool:
+    """W += a * X^T G in place, in one BLAS call (gemm with beta = 1): plain SGD's update
+    with the weight gradient X^T G never written. X (n, i), G (n, o), W (i, o), of one
+    dtype, C-contiguous and aligned, W writeable. False (and nothing done) when the BLAS
+    cannot take them so.
+
+    Bits: the BLAS accumulates each element of X^T G as its product with beta = 0 does and
+    adds a times it to W; OpenBLAS's kernels do that in one fused multiply-add, as ``axpy``
+    does with the written gradient, so the result is the product-then-axpy bits (tested; a
+    batch longer than the BLAS's k-block adds each block's share to W in turn, a few ulps
+    at most). Each element is computed by one thread, whatever their count."""
+    gemm = _GEMM.get(w.dtype) if w.dtype in _KERNELS else None
+    if gemm is None or not (x.dtype == g.dtype == w.dtype and _contiguous(x, g, w)):
+        return False
+    (n, i), (n_g, o) = x.shape, g.shape
+    if n_g != n or w.shape != (i, o) or not w.flags.writeable:
+        return False
+    gemm(_ROW_MAJOR, _TRANS, _NO_TRANS, i, o, n, a, x.ctypes.data, i,
+         g.ctypes.data, o, 1.0, w.ctypes.data, o)  # fmt: skip
+    return True
+
+
+def product_bounded(x: np.ndarray, g: np.ndarray) -> bool:
+    """True only if every entry of X^T G, however a BLAS sums it, is finite: X and G hold
+    no NaN or inf and sum|X| * sum|G| < max / 16, which bounds every |sum_k x_ki g_kj|
+    (sum_k |x_ki| |g_kj| <= sum|X| sum|G|) with room for the sums' rounding. False says
+    nothing (a NaN or inf in X or G, or values too large): the product must be checked.
+    X (n, i), G (n, o), large and C-contiguous (else False)."""
+    kernels = _KERNELS.get(x.dtype)
+    if kernels is None or g.dtype != x.dtype or not _contiguous(x, g):
+        return False
+    asum = kernels[2]
+    bound = asum(x.size, x.ctypes.data, 1) * asum(g.size, g.ctypes.data, 1)
+    return bool(bound < _BOUND[x.dtype])  # (False for NaN or inf)
+
+
+_BOUND = {np.dtype(t): float(np.finfo(t).max) / 16 for t in (np.float64, np.float32)}
+
+
+def _contiguous(*arrays: np.ndarray) -> bool:
+    return all(a.flags.c_contiguous and a.flags.aligned for a in arrays)
 
 
 def _kernels(y: np.ndarray, x: np.ndarray) -> tuple[_Func, _Func, _Func] | None:

@@ -12,7 +12,9 @@ optimizer beside a fused one:
 - the losses are fused kernels on a target validated once (``fast_losses``: flat-index
   softmax cross-entropy with its exact tail; BCE sharing one exp between loss and gradient);
 - the optimizers update each parameter in place (``fast_updates``; SGD in one pass; plain
-  SGD of a small network has its lr * g checked for finiteness by one dot product);
+  SGD of a small network has its lr * g checked for finiteness by one dot product; plain
+  SGD of a large first layer is folded into its weight-gradient product, one BLAS call,
+  where ``fit`` says nothing reads ``.grad`` until ``fold_updates(False)``: ``fast_fold``);
 - the batch gather copies the rows of X into a reused buffer.
 
 It writes into the user's own arrays (``p.value``, ``p.grad``, the optimizer's ``state``),
@@ -46,6 +48,7 @@ from ..nn.layers import (
 from ..nn.losses import L2Penalty, Loss
 from ..nn.optim import Optimizer
 from . import blas
+from .fast_fold import FoldedUpdate
 from .fast_layers import BatchGather, Model
 from .fast_losses import LossKernel
 from .fast_pieces import (
@@ -168,7 +171,9 @@ def take(model: Module, step: FastStep, l2: L2Penalty | None, X: np.ndarray,
 
 
 def release(model: Module, step: FastStep) -> None:
-    """Keep ``step`` for the model's next ``fit`` call, without the call's data."""
+    """Keep ``step`` for the model's next ``fit`` call, without the call's data (every
+    gradient written first)."""
+    step.fold_updates(False)
     step.begin(None, None, None, None)
     with _LOCK:
         _CACHE[model] = step
@@ -225,6 +230,14 @@ class FastStep:
         )
         self._scaled_finite = update.scaled_finite if same else None
         self._grad: np.ndarray = np.empty(0)
+        # plain SGD of a large first layer: its update folded into its gradient's product,
+        # where fit allows it (``fold_updates``; ``fast_fold``)
+        self._fold = update.fold = fold = FoldedUpdate.of(
+            self._model, self.batch, optimizer, self.params
+        )
+        if fold is not None:
+            self._model.fold_first(fold.backward)
+        self._large_unfolded = [p.grad for p in self.params[1:] if p.grad.size > DOT_CHECK_MAX]
 
     def keep_shapes(self, pieces: Pieces | None, shapes: tuple[Any, ...]) -> None:
         """Keep what ``fit`` learned from the layers for ``pieces`` (X's dtype, X's width,
@@ -253,6 +266,9 @@ class FastStep:
 
     def backward(self) -> None:
         self._update.scaled = False  # (a step not checked first scales the new gradients)
+        fold = self._fold
+        if fold is not None:
+            fold.on = fold.allowed and self.l2 is None and self._update.plain_sgd()
         self._model.backward(self._grad)
         if self.l2 is not None:
             self.l2.add_gradient(self.params)
@@ -263,4 +279,22 @@ class FastStep:
         for g, zeros in self._checks:  # (the method: np.dot's dispatch costs 0.15 us a call)
             if math.isnan(g.dot(zeros)):
                 return False
-        return not self._large or all(map(blas.all_finite, self._large))
+        fold = self._fold
+        # (the folded weight gradient unwritten: proved finite by a bound, or written now)
+        large = (
+            self._large_unfolded
+            if fold is not None and fold.due and fold.bounded()
+            else self._large
+        )
+        return not large or all(map(blas.all_finite, large))
+
+    def fold_updates(self, allowed: bool) -> None:
+        """``allowed``: nothing reads a gradient until this is called again (fit: a run of
+        steps with no callback acting between them), so a plain SGD step may leave its first
+        layer's weight gradient unwritten (``fast_fold``). ``False`` writes it: every
+        ``.grad`` is then what the unfolded step writes for the last step trained."""
+        fold = self._fold
+        if fold is not None:
+            fold.allowed = allowed
+            if not allowed:
+                fold.write()

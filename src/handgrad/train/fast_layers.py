@@ -158,6 +158,10 @@ class Model:
             kernel.backward for kernel in self.kernels[self.first :]
         ][::-1]
 
+    def fold_first(self, backward: Callable[[np.ndarray], None]) -> None:
+        """``backward`` runs as the first layer's (a ``fast_fold.FoldedUpdate``'s)."""
+        self._backwards = [*self._backwards[:-1], backward]
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         for forward in self._forwards:
             x = forward(x)
@@ -193,9 +197,11 @@ class BatchGather:
     @arrays.setter
     def arrays(self, arrays: tuple[np.ndarray | None, ...]) -> None:
         self._arrays = arrays
+        self.last: Any = None  # the row indices of the last batch gathered
         self._plans: dict[int, tuple[list[tuple[Callable[..., Any], Any]], list[Any]]] = {}
 
     def __call__(self, idx: np.ndarray) -> list[np.ndarray | None]:
+        self.last = idx  # (the rows the buffers of its size hold: ``fast_fold``)
         plan = self._plans.get(len(idx))
         takes, out = self._plan(len(idx)) if plan is None else plan
         # idx is always in range (it comes from batches()); mode="clip" spares take the

@@ -12,7 +12,7 @@ expressions of the reference, through two scratch arrays per parameter.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from ..nn._checks import DOT_CHECK_MAX
 from ..nn.optim import SGD, Adam, Optimizer, RMSProp
 from . import blas
 from .blas import axpy, scal
+
+if TYPE_CHECKING:
+    from .fast_fold import FoldedUpdate
 
 __all__ = ["Update"]
 
@@ -54,6 +57,10 @@ class Update:
             ]
             self.flat_zeros = np.zeros(len(self.flat), self.dtype)
         self.step = {SGD: self._sgd, Adam: self._adam, RMSProp: self._rmsprop}[type(optimizer)]
+        # plain SGD's loop: (parameter, scratch arrays, large) each; without the first when
+        # its update was folded into its gradient's product (``fold``, set by ``FastStep``)
+        self._plain = [*zip(params, self.scratch, self.large)]
+        self.fold: FoldedUpdate | None = None
 
     # --- SGD ---------------------------------------------------------------------------------
 
@@ -70,7 +77,10 @@ class Update:
             lr = opt.lr
             factor = self._factor(lr)
             multiply, subtract = np.multiply, np.subtract
-            for p, (buf, _), large in zip(opt.params, self.scratch, self.large):
+            fold, plain = self.fold, self._plain
+            if fold is not None and fold.due and fold.apply(lr):
+                plain = plain[1:]  # (the first weights' update is done: W - lr X^T G)
+            for p, (buf, _), large in plain:
                 if large:
                     axpy(-lr, p.grad, p.value, buf)
                 else:
@@ -79,6 +89,12 @@ class Update:
                     subtract(w, buf, w)
         self.scaled = False
         opt.t += 1
+
+    def plain_sgd(self) -> bool:
+        """SGD without momentum or weight decay, its lr a Python number: the update a
+        ``FoldedUpdate`` may do (asked at every backward: a callback may change them)."""
+        opt = self.opt
+        return not (opt.momentum or opt.weight_decay) and type(opt.lr) in (float, int)
 
     def scaled_finite(self) -> bool:
         """Plain SGD on a small network (at most ``DOT_CHECK_MAX`` numbers in all): the

@@ -368,6 +368,7 @@ def _train_steps(run: Run, order: Iterable[np.ndarray], acting: bool) -> None:
     metrics, sums, replay = run.metric_fns.items(), at.sums, run.replay
     done, loss_sum, seen, value = ctx.step, sums["loss"], sums["seen"], None
     since: list[np.ndarray] | None = None  # the guard's list, once it took its snapshot
+    step.fold_updates(not acting)  # (nothing reads a .grad until the finally below)
     try:
         for idx in order:
             xb, tb, yb = batch(idx)
@@ -419,6 +420,7 @@ def _train_steps(run: Run, order: Iterable[np.ndarray], acting: bool) -> None:
                 )
                 return
     finally:
+        step.fold_updates(False)  # every .grad written, as the last step trained left it
         ctx.step = at.step = done
         sums["loss"], sums["seen"] = loss_sum, seen
         if value is not None and not acting:  # (acting: the logs as the callbacks left them)

@@ -42,6 +42,9 @@ class Step(Protocol):
     def backward(self) -> None: ...
     def gradients_finite(self) -> bool: ...
     def step(self) -> None: ...
+    # allowed: nothing reads .grad until the next call (a step may leave one unwritten);
+    # False: every .grad as the last step's backward writes it
+    def fold_updates(self, allowed: bool) -> None: ...
 
 
 def gradients_finite(params: Sequence[Parameter]) -> bool:
@@ -91,6 +94,9 @@ class ReferenceStep:
 
     def step(self) -> None:
         self.optimizer.step()
+
+    def fold_updates(self, allowed: bool) -> None:
+        """Nothing to do: every backward writes every gradient."""
 
 
 def choose_step(
