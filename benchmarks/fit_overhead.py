@@ -36,6 +36,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -134,6 +135,42 @@ class FloorFit:
         self(calls, r)
         t2 = clock()
         return ((t1 - t0) - (t2 - t1)) / (calls - 1) * 1e6
+
+
+def paired_rounds(
+    rounds: int, pairs: int, calls: dict[str, Callable[[int, int], object]]
+) -> dict[str, list[float]]:
+    """One more call's cost beyond its epoch, by timing calls one at a time: in each round,
+    ``pairs`` pairs of ``call(1)`` and ``call(2)`` (epochs; order alternated, every kind in
+    ``calls`` interleaved with the others), and the round's figure ``2 m1 - m2`` of their
+    medians (a call is its fixed cost plus its epochs). A median of single calls ignores
+    the calls a preemption or another process's burst hit, which a sum of calls keeps;
+    us CPU per round (the first round warms up and is dropped)."""
+    clock = time.process_time_ns
+    figures: dict[str, list[float]] = {name: [] for name in calls}
+    for r in range(rounds + 1):
+        times = {name: ([], []) for name in calls}
+        for i in range(pairs):
+            for name, call in calls.items():
+                for epochs in (1, 2) if (i + r) % 2 == 0 else (2, 1):
+                    t0 = clock()
+                    call(epochs, r)
+                    times[name][epochs - 1].append(clock() - t0)
+        if r:
+            for name, (one, two) in times.items():
+                figures[name].append((2 * np.median(one) - np.median(two)) / 1e3)
+    return figures
+
+
+def paired_call(rounds: int, pairs: int) -> dict[str, list[float]]:
+    """``paired_rounds`` of fit on W3 and of ``FloorFit``."""
+    X, y, model, loss, opt = _setup()
+    floor = FloorFit(_setup())
+
+    def fit(epochs: int, seed: int) -> None:
+        hg.fit(model, loss, opt, X, y, epochs=epochs, batch_size=W3.batch_size, seed=seed)
+
+    return paired_rounds(rounds, pairs, {"fit": fit, "floor": floor})
 
 
 def one_batch_round(n: int = 200, package=hg, setup=None) -> float:

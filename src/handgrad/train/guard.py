@@ -173,10 +173,19 @@ def final_problem(
     xb, tb, _ = step.batch(guard.since[-1])
     try:
         outputs = step.forward(xb)
+        if surely_finite_loss(step, outputs, tb):  # (the value itself is not needed)
+            return None
         value = step.loss(outputs, tb)
     except NonFiniteError as exc:
         return str(exc)
     return None if math.isfinite(value) else why_not_finite(outputs, outputs_name, value)
+
+
+def surely_finite_loss(step: Step, outputs: np.ndarray, tb: np.ndarray) -> bool:
+    """True when the step can tell, without computing it, that the loss of ``outputs`` is
+    finite (``fast.FastStep.loss_surely_finite``); False: compute it."""
+    surely = getattr(step, "loss_surely_finite", None)
+    return surely is not None and bool(surely(outputs, tb))
 
 
 def record_divergence(ctx: Any, where: str, reason: str, undone: int | None) -> None:

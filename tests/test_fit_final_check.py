@@ -1,0 +1,180 @@
+"""fit's final check of the weights takes a short cut only where it gives the same verdict.
+
+After the last update fit tries the final weights on the last batch: a non-finite output or
+loss is divergence. The fast step may vouch for the loss without computing it
+(``LossKernel.surely_finite``: softmax cross-entropy on labels, every |z| <= max / (4 N));
+anything it does not vouch for is computed as before. The short cut must never vouch for
+a loss that is not finite, and fit's verdicts (histories, messages, weights) must be those
+of the computed loss.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import handgrad as hg
+from handgrad.train import fast
+from handgrad.train.fast_losses import LossKernel
+
+
+def _kernel(reduction: str = "mean") -> LossKernel:
+    return LossKernel(hg.SoftmaxCrossEntropyLoss(reduction=reduction))
+
+
+def _logits(dtype, rows: int, classes: int, seed: int) -> np.ndarray:
+    """Logits mixing ordinary values with ones at and around the bound, the largest
+    floats, infinities and NaN."""
+    rng = np.random.default_rng(seed)
+    largest = float(np.finfo(dtype).max)
+    bound = largest / (4 * rows)
+    pool = np.array(
+        [0.0, 1.0, -3.5, bound, -bound, bound * 0.999, -bound * 0.999, bound * 1.001,
+         -bound * 1.001, largest, -largest, largest / 2, -largest / 2, math.inf, -math.inf,
+         math.nan],
+        dtype=np.float64,
+    )  # fmt: skip
+    with np.errstate(over="ignore"):
+        z = rng.standard_normal((rows, classes)).astype(dtype)
+        picks = rng.random((rows, classes)) < 0.3
+        z[picks] = pool[rng.integers(0, len(pool), picks.sum())].astype(dtype)
+    return z
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("rows,classes", [(1, 1), (1, 3), (5, 10), (32, 10), (200, 2)])
+def test_the_short_cut_never_vouches_for_a_non_finite_loss(dtype, reduction, rows, classes):
+    kernel = _kernel(reduction)
+    vouched = computed_finite = 0
+    for seed in range(60):
+        z = _logits(dtype, rows, classes, seed)
+        labels = np.random.default_rng(seed + 1000).integers(0, classes, rows)
+        with np.errstate(all="ignore"):
+            value, _ = kernel(z.copy(), labels)
+        computed_finite += math.isfinite(value)
+        if kernel.surely_finite(z, labels):
+            vouched += 1
+            assert math.isfinite(value), (seed, z, labels)
+    # ordinary logits are vouched for (the short cut is taken), and not only those
+    ordinary = np.random.default_rng(0).standard_normal((rows, classes)).astype(dtype)
+    assert kernel.surely_finite(ordinary, np.zeros(rows, np.intp)) is True
+    assert computed_finite >= vouched
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_short_cut_refuses_nan_inf_and_values_past_the_bound(dtype):
+    kernel, labels = _kernel(), np.zeros(4, np.intp)
+    largest = float(np.finfo(dtype).max)
+    bound = largest / 16
+    for bad in (math.nan, math.inf, -math.inf, bound * 1.01, -bound * 1.01, largest):
+        z = np.zeros((4, 3), dtype)
+        z[2, 1] = bad
+        assert kernel.surely_finite(z, labels) is False
+    z = np.full((4, 3), bound * 0.99, dtype)
+    assert kernel.surely_finite(z, labels) is True
+
+
+def test_the_short_cut_is_for_labels_of_the_built_in_loss_only():
+    z = np.zeros((4, 3))
+    assert _kernel().surely_finite(z, np.full((4, 3), 1 / 3)) is False  # soft targets
+    assert LossKernel(hg.BCEWithLogitsLoss()).surely_finite(z, np.zeros((4, 3))) is False
+    assert LossKernel(hg.MSELoss()).surely_finite(z, np.zeros((4, 3))) is False
+
+
+def _fit_once(scale: float, shortcut: bool, lr: float, l2: bool):
+    """One epoch on 37 rows (a last batch of 5) from weights scaled by ``scale``; the
+    history, the warnings and the final weights."""
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((37, 4)), rng.integers(0, 3, 37)
+    model = hg.mlp([4, 5, 3], "relu", seed=1)
+    for p in model.parameters():
+        p.value *= scale
+    loss, opt = hg.SoftmaxCrossEntropyLoss(), hg.SGD(model.parameters(), lr=lr)
+    original = fast.FastStep.loss_surely_finite
+    if not shortcut:
+        fast.FastStep.loss_surely_finite = lambda self, outputs, tb: False  # type: ignore[method-assign]
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            history = hg.fit(
+                model, loss, opt, X, y, epochs=1, batch_size=8, seed=0,
+                l2=hg.L2Penalty(1e-3) if l2 else None,
+            )  # fmt: skip
+    finally:
+        fast.FastStep.loss_surely_finite = original  # type: ignore[method-assign]
+    record = history.as_dict()
+    assert len(record.pop("epoch_seconds")) == len(record["epoch_loss"])  # (times differ)
+    return (
+        record,
+        [str(w.message) for w in caught],
+        [p.value.copy() for p in model.parameters()],
+    )
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e3, 1e40, 1e75, 1e100, 1e120, 1e150, 1e154, 1e160])
+@pytest.mark.parametrize("lr", [0.1, 50.0])
+@pytest.mark.parametrize("l2", [False, True])
+def test_fit_gives_the_verdicts_of_the_computed_loss(scale, lr, l2):
+    with np.errstate(all="ignore"):
+        short = _fit_once(scale, True, lr, l2)
+        long = _fit_once(scale, False, lr, l2)
+    assert _same_with_nans(short[0], long[0]), (short[0], long[0])
+    assert short[1] == long[1]
+    for a, b in zip(short[2], long[2]):
+        np.testing.assert_array_equal(a, b)
+
+
+def _same_with_nans(a: dict, b: dict) -> bool:
+    if a.keys() != b.keys():
+        return False
+    for k in a:
+        if isinstance(a[k], list):
+            if not np.array_equal(np.array(a[k], float), np.array(b[k], float), equal_nan=True):
+                return False
+        elif a[k] != b[k]:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("spread", [0.01, 0.1, 0.24, 0.26, 0.5, 0.51, 1.0])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_the_final_check_computes_the_loss_it_cannot_vouch_for(dtype, spread, reduction):
+    """Final weights whose outputs on the last batch are finite but far apart (past the
+    short cut's bound from a spread of max / 24 on, 6 rows): the loss is computed, and
+    ``final_problem``'s verdict is that of the loss (which overflows from a spread of
+    max / 10 on with the sum; the mean is computed so that it does not)."""
+    from handgrad.train.guard import DivergenceGuard, final_problem
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((6, 4)).astype(dtype), np.array([1, 1, 1, 0, 1, 1])
+    model = hg.Linear(4, 2, seed=0, dtype=dtype)
+    loss = hg.SoftmaxCrossEntropyLoss(reduction=reduction)
+    opt = hg.SGD(model.parameters(), lr=0.1)
+    step = fast.fast_step(model, loss, opt, None, X, y.astype(np.intp), None)
+    guard = DivergenceGuard(step, step.params, opt, True)
+    guard.before_step(np.arange(6))
+    largest = float(np.finfo(dtype).max)
+    model.weight.value[...] = 0
+    model.bias.value[...] = [spread * largest, -spread * largest]  # z = (+s, -s) max each row
+    verdicts = []
+    for shortcut in (True, False):
+        original = fast.FastStep.loss_surely_finite
+        if not shortcut:
+            fast.FastStep.loss_surely_finite = lambda self, o, t: False  # type: ignore[method-assign]
+        try:
+            with np.errstate(all="ignore"):
+                verdicts.append(final_problem(step, guard, "prediction"))
+        finally:
+            fast.FastStep.loss_surely_finite = original  # type: ignore[method-assign]
+    assert verdicts[0] == verdicts[1]
+    with np.errstate(all="ignore"):
+        value = loss.forward(model.forward(X), y)
+    assert (verdicts[0] is None) == math.isfinite(value), (verdicts, value)
+    if reduction == "sum" and spread >= 0.24:  # five rows labelled 1 cost 10 s max
+        assert verdicts[0] == "the loss is inf"
+    assert step.loss_surely_finite(model.forward(X), y) == (spread <= 1 / 24)
