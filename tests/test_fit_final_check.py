@@ -178,3 +178,85 @@ def test_the_final_check_computes_the_loss_it_cannot_vouch_for(dtype, spread, re
     if reduction == "sum" and spread >= 0.24:  # five rows labelled 1 cost 10 s max
         assert verdicts[0] == "the loss is inf"
     assert step.loss_surely_finite(model.forward(X), y) == (spread <= 1 / 24)
+
+
+# --- the guard's first scan, asked only when a check fails -----------------------------------
+
+
+def _guard_on(values: list[np.ndarray]):
+    from handgrad.nn.layers import Parameter
+    from handgrad.train.guard import DivergenceGuard
+
+    params = [Parameter(v) for v in values]
+    return DivergenceGuard(None, params, hg.SGD(params, lr=0.1), True), params
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+@pytest.mark.parametrize("large", [False, True])
+def test_the_first_scan_sees_the_weights_training_began_with(bad, large):
+    """check_weights says whether every weight was finite when training began, whenever
+    it is asked: after updates (from the first snapshot), and after that snapshot was
+    taken again at a later epoch (scanned just before)."""
+    shape = (120, 100) if large else (4, 3)
+    with np.errstate(invalid="ignore", over="ignore"):  # (as inside fit)
+        began_bad = [np.ones(shape), np.ones(3)]
+        began_bad[0][1, 2] = bad
+        guard, params = _guard_on(began_bad)
+        guard.before_step(np.arange(2))  # the first snapshot: the weights training began with
+        params[0].value[1, 2] = 0.5  # an "update" makes every weight finite
+        assert guard.weights_wrong() is False
+        guard.renew = True
+        guard.before_step(np.arange(2))  # a later epoch's snapshot
+        params[0].value[0, 0] = bad  # ...and an update makes one non-finite
+        assert guard.check_weights is False and guard.weights_wrong() is False
+
+        guard, params = _guard_on([np.ones(shape), np.ones(3)])
+        guard.before_step(np.arange(2))
+        params[1].value[2] = bad  # an update breaks a weight
+        assert guard.weights_wrong() is True and guard.check_weights is True
+        guard, params = _guard_on([np.ones(shape), np.ones(3)])
+        guard.before_step(np.arange(2))
+        guard.renew = True
+        guard.before_step(np.arange(2))
+        params[0].value[3, 1] = bad
+        assert guard.weights_wrong() is True and guard.check_weights is True
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 3])
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_a_minus_inf_weight_before_training_is_kept_in_calls_of_any_length(epochs, fast_path):
+    """A -inf weight of a unit the inputs never switch on (an exact limit) turns the weight
+    checks off for the whole call, however many epochs and on either step."""
+    rng = np.random.default_rng(3)
+    X, y = np.abs(rng.standard_normal((40, 6))), rng.integers(0, 3, 40)
+    model = hg.mlp([6, 8, 3], "relu", seed=0)
+    model.layers[0].weight.value[:, 5] = -math.inf  # unit 5 is off for non-negative inputs
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no divergence warning
+        history = hg.fit(model, hg.SoftmaxCrossEntropyLoss(), hg.SGD(model.parameters(), lr=0.05),
+                         X, y, epochs=epochs, batch_size=8, seed=0, fast=fast_path)  # fmt: skip
+    assert history.stop_reason is None and history.epochs == epochs
+    assert np.isneginf(model.layers[0].weight.value[:, 5]).all()
+
+
+@pytest.mark.parametrize("epochs", [1, 2])
+def test_a_weight_an_update_breaks_is_still_found_and_undone(epochs):
+    """Finite weights before training, then an update that makes a weight -inf where the
+    ReLU hides it from the loss (an optimizer's ``step`` of one's own: the reference step,
+    weights checked after each update): found, rolled back; the weights end finite."""
+    rng = np.random.default_rng(0)
+    X, y = np.abs(rng.standard_normal((32, 3))), rng.integers(0, 2, 32)
+    model = hg.mlp([3, 4, 2], "relu", seed=0)
+    opt = hg.SGD(model.parameters(), lr=0.1)
+    real_step = opt.step
+
+    def step_that_breaks():
+        real_step()
+        model.layers[0].bias.value[0] = -math.inf  # unit 0 dead from now on
+
+    opt.step = step_that_breaks  # type: ignore[method-assign]
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        h = hg.fit(model, hg.SoftmaxCrossEntropyLoss(), opt, X, y, epochs=epochs,
+                   batch_size=8, seed=0)  # fmt: skip
+    assert h.stop_reason == "diverged" and "step 1: an update made a weight NaN or inf" in h.message
+    assert all(np.isfinite(p.value).all() for p in model.parameters())

@@ -53,17 +53,38 @@ class DivergenceGuard:
       reproduce exactly): a snapshot before every update, and the weights checked after it.
 
     ``check_weights`` is off when a weight was not finite before training (a -inf bias that
-    switches a class off is an exact limit, and training keeps it).
+    switches a class off is an exact limit, and training keeps it). It is asked only where
+    a check found a weight that is not finite (finite weights are fine either way), so
+    the weights training began with are scanned only then: from the weights themselves
+    while no update has been applied, else from the call's first snapshot (which holds
+    them), and before that snapshot is first taken again.
     """
 
     def __init__(self, step: Any, params: list[Parameter], optimizer: Any, replay: bool):
         self.step, self.params, self.optimizer, self.replay = step, params, optimizer, replay
         kept = getattr(step, "weight_checks", None)  # (a fast step keeps them from call to call)
         self._checks = WeightChecks([p.value for p in params]) if kept is None else kept
-        self.check_weights = self.weights_finite()  # (fit's loop has "invalid" off already)
+        self._began_finite: bool | None = None  # every weight finite as training began
         self.snapshot: Snapshot | None = None
         self.since: list[np.ndarray] = []  # the batches whose updates followed the snapshot
         self.renew = True
+
+    @property
+    def check_weights(self) -> bool:
+        """True if every weight was finite when training began (then updates are checked).
+        (Asked where NumPy's "invalid" warning is off: fit's loop.)"""
+        if self._began_finite is None:
+            snapshot = self.snapshot  # (None: no update yet, the weights are those)
+            began = self._checks if snapshot is None else WeightChecks(snapshot.values)
+            self._began_finite = began.all_finite()
+        return self._began_finite
+
+    def weights_wrong(self) -> bool:
+        """True if a weight is not finite while every weight was finite when training
+        began: what every weight check asks (the first scan only when this one fails)."""
+        if self._began_finite is False:  # (known: nothing to check)
+            return False
+        return not self._checks.all_finite() and self.check_weights
 
     def weights_finite(self) -> bool:
         """True if every weight is finite (``WeightChecks``).
@@ -76,6 +97,8 @@ class DivergenceGuard:
             if self.snapshot is None:
                 self.snapshot = Snapshot(self.params, self.optimizer)
             else:
+                if self._began_finite is None:  # (the first snapshot: the weights began so)
+                    self._began_finite = WeightChecks(self.snapshot.values).all_finite()
                 self.snapshot.take()
             self.since = []
             self.renew = False
@@ -148,7 +171,7 @@ def end_of_epoch_problem(
 ) -> str | dict[str, float] | None:
     """Why the weights at the end of an epoch are bad (a reason), else the validation scores
     (or None without validation data)."""
-    if guard.check_weights and not guard.weights_finite():
+    if guard.weights_wrong():
         return WEIGHT_NOT_FINITE
     if validation_data is None:
         return None
@@ -168,7 +191,7 @@ def final_problem(
     """Why the final weights are bad, tried on the last batch trained: a non-finite weight,
     output or loss; None if they are fine. ``weights_checked``: the weights were found
     finite since the last update (at the end of its epoch), so only the batch is tried."""
-    if guard.check_weights and not weights_checked and not guard.weights_finite():
+    if not weights_checked and guard.weights_wrong():
         return WEIGHT_NOT_FINITE
     xb, tb, _ = step.batch(guard.since[-1])
     try:

@@ -404,7 +404,7 @@ def _train_steps(run: Run, order: Iterable[np.ndarray], acting: bool) -> None:
             if acting:
                 ctx.step = at.step = done
                 sums["loss"], sums["seen"] = loss_sum, seen
-                if not replay and guard.check_weights and not guard.weights_finite():
+                if not replay and guard.weights_wrong():
                     record_divergence(ctx, f"step {done}", WEIGHT_NOT_FINITE, guard.rollback())
                     return
                 ctx.logs = {"loss": value}
