@@ -13,10 +13,11 @@ handler, ``np.errstate``, the Generator (kept for the seed, or built anew), the 
 a later one.
 
 ``--lines`` counts the Python lines and the bytecodes a call runs beyond its epoch
-instead (a trace of ``fit(epochs=1)`` and ``fit(epochs=2)``: twice the first less the
-second), by function, and the objects a call leaves in reference cycles: counts that do
-not depend on the machine's load (inside a call each line costs several times what it
-costs in a warm loop; garbage in cycles costs later calls the cycle collector's runs).
+instead (traces of ``fit(epochs=1)``, ``fit(epochs=2)`` and ``fit(epochs=3)``: the first
+less the third's epoch beyond the second's), by function, and the objects a call leaves
+in reference cycles: counts that do not depend on the machine's load (inside a call each
+line costs several times what it costs in a warm loop; garbage in cycles costs later calls
+the cycle collector's runs).
 
 ``--inside`` times each piece inside real calls (``inside``), on this version or an older
 one (``PYTHONPATH=/old/src``): where the per-call cost goes, as shares (the clocks add a
@@ -85,11 +86,13 @@ def per_call(calls: int, repeats: int) -> tuple[list[float], list[float]]:
 
 class FloorFit:
     """The least a fit call must do, written with the same tools: check X (finite, one
-    pass) and the labels (in range), a Generator for the seed (kept from call to call and
-    reset to the seed's first state, as fit keeps it), a shuffle per epoch,
-    the fast step's kernels (built once, kept: no cache lookup), the gradient check, and
-    the final weights tried on the last batch. No history, callbacks, guard, Ctrl-C,
-    errstate or argument checks. Its per-call cost is the floor of fit's."""
+    pass of the BLAS's sum of |x|) and the labels (in range), a Generator for the seed
+    (kept from call to call and reset to the seed's first state, as fit keeps it), a
+    shuffle per epoch, the fast step's kernels (built once, kept: no cache lookup), the
+    gradient check, and the final weights tried on the last batch (the loss computed
+    only where the step cannot vouch for it, as fit's final check). No history,
+    callbacks, guard, Ctrl-C, errstate or argument checks. Its per-call cost is the floor
+    of fit's."""
 
     def __init__(self, setup) -> None:
         from handgrad.train import fast
@@ -98,6 +101,8 @@ class FloorFit:
         self.X, self.y, self.classes = X, y, W3.sizes[-1]
         self.step = fast.fast_step(model, loss, opt, None, X, y.astype(np.intp), None)
         self.rngs: dict[int, tuple[np.random.Generator, dict]] = {}
+        # (a version without the short cut computes the loss)
+        self.vouched = getattr(self.step, "loss_surely_finite", lambda outputs, tb: False)
 
     def _rng(self, seed: int) -> np.random.Generator:
         if seed not in self.rngs:
@@ -108,10 +113,10 @@ class FloorFit:
         return rng
 
     def __call__(self, epochs: int, seed: int) -> None:
-        from handgrad.nn._checks import surely_finite
+        from handgrad.train.blas import all_finite  # (the BLAS's sum of |x|, as fit checks X)
 
         X, y, step, size = self.X, self.y, self.step, W3.batch_size
-        if not surely_finite(X) or y.min() < 0 or y.max() >= self.classes:
+        if not all_finite(X) or y.min() < 0 or y.max() >= self.classes:
             raise ValueError("bad data")
         rng = self._rng(seed)
         for _ in range(epochs):
@@ -123,7 +128,9 @@ class FloorFit:
                 if not step.gradients_finite():
                     raise ValueError("diverged")
                 step.step()
-        step.loss(step.forward(xb), tb)
+        outputs = step.forward(xb)  # the final weights tried; the loss when not vouched for
+        if not self.vouched(outputs, tb):
+            step.loss(outputs, tb)
 
     def per_call(self, calls: int, r: int) -> float:
         """As ``per_call_round``: ``calls`` one-epoch calls against one of ``calls`` epochs."""
@@ -217,8 +224,9 @@ def against(other_src: str, calls: int, repeats: int) -> None:
 
 
 def python_lines(call, top: int = 12) -> tuple[int, list[tuple[str, int]]]:
-    """Python lines one more call runs beyond its epoch (``2 L(1) - L(2)``, L(e) the lines
-    a traced ``call(epochs=e)`` runs), and the ``top`` functions by their share."""
+    """Python lines one more call runs beyond its epoch (``L(1) - (L(3) - L(2))``, L(e) the
+    lines a traced ``call(epochs=e)`` runs: an epoch's lines counted past the second, where
+    nothing happens once a call any more), and the ``top`` functions by their share."""
     import collections
 
     counts: collections.Counter[str] = collections.Counter()
@@ -241,14 +249,14 @@ def python_lines(call, top: int = 12) -> tuple[int, list[tuple[str, int]]]:
 
     for _ in range(3):  # the cached step, the kept Generator: as in a long series of calls
         lines(1)
-    one, two = lines(1), lines(2)
-    per_call = {k: 2 * one[k] - two[k] for k in one.keys() | two.keys()}
+    one, two, three = lines(1), lines(2), lines(3)
+    per_call = {k: one[k] - (three[k] - two[k]) for k in one.keys() | two.keys() | three.keys()}
     ranked = sorted(per_call.items(), key=lambda kv: -kv[1])[:top]
     return sum(per_call.values()), ranked
 
 
 def bytecodes(call, top: int = 12) -> tuple[int, list[tuple[str, int]]]:
-    """Bytecodes one more call runs beyond its epoch (``2 B(1) - B(2)``, as
+    """Bytecodes one more call runs beyond its epoch (``B(1) - (B(3) - B(2))``, as
     ``python_lines``), and the ``top`` functions by their share: finer than lines (a
     statement over several lines is not counted once a line)."""
     import collections
@@ -274,8 +282,8 @@ def bytecodes(call, top: int = 12) -> tuple[int, list[tuple[str, int]]]:
 
     for _ in range(3):
         ops(1)
-    one, two = ops(1), ops(2)
-    per_call = {k: 2 * one[k] - two[k] for k in one.keys() | two.keys()}
+    one, two, three = ops(1), ops(2), ops(3)
+    per_call = {k: one[k] - (three[k] - two[k]) for k in one.keys() | two.keys() | three.keys()}
     ranked = sorted(per_call.items(), key=lambda kv: -kv[1])[:top]
     return sum(per_call.values()), ranked
 
@@ -346,6 +354,87 @@ def inside(rounds: int, calls: int = 40) -> dict[str, list[float]]:
         for name, f in originals.items():
             setattr(loop, name, f)
     return figures
+
+
+class _NoHandler:
+    """In place of ``deferred_interrupt``: no Ctrl-C handler, NumPy's error state as it is."""
+
+    def __init__(self, quiet_overflow: bool = False) -> None:
+        pass
+
+    def __enter__(self) -> dict[str, bool]:
+        return {"set": False}
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def _without(promise: str) -> list[tuple[object, str, object]]:
+    """(object, name, replacement) that make ``fit`` drop one promise (``PROMISES``)."""
+    import weakref
+
+    from handgrad.train import fast, guard, loop
+
+    def serving(model, loss, optimizer):  # the model's cached step, not asked whether it serves
+        return fast._CACHE_DATA.get(weakref.ref(model))
+
+    def before_step(self, idx):  # no snapshot: a divergence could not be rolled back
+        self.since.append(idx)
+
+    return {
+        "cached step re-validated": [(loop, "serving", serving)],
+        "Ctrl-C handler, NumPy error state": [(loop, "deferred_interrupt", _NoHandler)],
+        "X checked": [(loop, "prepare_inputs", lambda model, X, name="X", known=None: X)],
+        "labels checked": [
+            (loop, "prepare_target_and_form", lambda loss, y, X, shape, name="y": (y, y))
+        ],
+        "rollback snapshot": [(guard.DivergenceGuard, "before_step", before_step)],
+        "final weights tried": [(loop, "_check_final_weights", lambda run: None)],
+    }[promise]
+
+
+PROMISES = (
+    "cached step re-validated", "Ctrl-C handler, NumPy error state", "X checked",
+    "labels checked", "rollback snapshot", "final weights tried",
+)  # fmt: skip
+
+
+def price(rounds: int, calls: int) -> dict[str, tuple[list[float], int]]:
+    """What each promise costs a W3 call: fit as it is against fit without that promise
+    (``_without``; for measuring only: these calls would not be safe), alternated round by
+    round in this process: us CPU per call (``per_call_round``) and bytecodes per call
+    (``bytecodes``, load-independent), for fit as it is and for each promise dropped."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def dropped(promise):
+        patches = [] if promise is None else _without(promise)
+        saved = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
+        try:
+            for obj, name, new in patches:
+                setattr(obj, name, new)
+            yield
+        finally:
+            for obj, name, old in saved:
+                setattr(obj, name, old)
+
+    setup = _setup()
+    X, y, model, loss, opt = setup
+    kinds = [None, *PROMISES]
+    times: dict[str | None, list[float]] = {k: [] for k in kinds}
+    codes: dict[str | None, int] = {}
+    for kind in kinds:
+        with dropped(kind):
+            codes[kind] = bytecodes(
+                lambda e: hg.fit(model, loss, opt, X, y, epochs=e, batch_size=W3.batch_size, seed=0)
+            )[0]
+    for r in range(rounds + 1):
+        for kind in kinds if r % 2 else kinds[::-1]:
+            with dropped(kind):
+                figure = per_call_round(calls, r, hg, setup)
+            if r:
+                times[kind].append(figure)
+    return {("as it is" if k is None else k): (times[k], codes[k]) for k in kinds}
 
 
 def _us(fn, n: int = 400, batches: int = 7) -> float:
@@ -461,7 +550,22 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--inside", action="store_true", help="time each piece inside real calls instead"
     )
+    parser.add_argument(
+        "--price", action="store_true", help="what each promise costs a call (dropped in turn)"
+    )
     args = parser.parse_args(argv)
+    if args.price:
+        print(f"load average {os.getloadavg()[0]:.1f}")
+        priced = price(args.repeats, args.calls)
+        base_t, base_b = priced.pop("as it is")
+        print(f"fit as it is: {np.median(base_t):.0f} us CPU per call, {base_b} bytecodes")
+        print("dropping one promise saves (us per call: median of per-round differences, "
+              "25th-75th; bytecodes):")  # fmt: skip
+        for name, (t, b) in priced.items():
+            q25, med, q75 = np.percentile(np.subtract(base_t, t), [25, 50, 75])
+            print(f"  {name:36s} {med:6.1f} us ({q25:.1f} to {q75:.1f})  {base_b - b:5d} bytecodes")
+        print(f"load average {os.getloadavg()[0]:.1f}")
+        return 0
     if args.inside:
         print(f"load average {os.getloadavg()[0]:.1f}")
         print("inside real fit(epochs=1) calls, us CPU per call (median, 25th-75th):")
