@@ -145,31 +145,34 @@ class FloorFit:
 
 
 def paired_rounds(
-    rounds: int, pairs: int, calls: dict[str, Callable[[int, int], object]]
+    rounds: int, sets: int, calls: dict[str, Callable[[int, int], object]]
 ) -> dict[str, list[float]]:
-    """One more call's cost beyond its epoch, by timing calls one at a time: in each round,
-    ``pairs`` pairs of ``call(1)`` and ``call(2)`` (epochs; order alternated, every kind in
-    ``calls`` interleaved with the others), and the round's figure ``2 m1 - m2`` of their
-    medians (a call is its fixed cost plus its epochs). A median of single calls ignores
-    the calls a preemption or another process's burst hit, which a sum of calls keeps;
-    us CPU per round (the first round warms up and is dropped)."""
+    """One more call's cost beyond its epoch, from calls timed one at a time: in each round,
+    ``sets`` sets of ``call(1)``, ``call(2)`` and ``call(3)`` (epochs; the order rotated,
+    every kind in ``calls`` interleaved with the others), and the round's figure
+    ``m1 - (m3 - m2)`` of their medians: a one-epoch call less an epoch past the second
+    (where a call does nothing once any more). A median of single calls ignores the calls
+    a preemption or another process's burst hit, which a sum of calls keeps. us CPU per
+    round (the first round warms up and is dropped)."""
     clock = time.process_time_ns
     figures: dict[str, list[float]] = {name: [] for name in calls}
+    orders = ((1, 2, 3), (3, 1, 2), (2, 3, 1))
     for r in range(rounds + 1):
-        times = {name: ([], []) for name in calls}
-        for i in range(pairs):
+        times: dict[str, dict[int, list[int]]] = {name: {1: [], 2: [], 3: []} for name in calls}
+        for i in range(sets):
             for name, call in calls.items():
-                for epochs in (1, 2) if (i + r) % 2 == 0 else (2, 1):
+                for epochs in orders[(i + r) % 3]:
                     t0 = clock()
                     call(epochs, r)
-                    times[name][epochs - 1].append(clock() - t0)
+                    times[name][epochs].append(clock() - t0)
         if r:
-            for name, (one, two) in times.items():
-                figures[name].append((2 * np.median(one) - np.median(two)) / 1e3)
+            for name, by in times.items():
+                m1, m2, m3 = (float(np.median(by[e])) for e in (1, 2, 3))
+                figures[name].append((m1 - (m3 - m2)) / 1e3)
     return figures
 
 
-def paired_call(rounds: int, pairs: int) -> dict[str, list[float]]:
+def paired_call(rounds: int, sets: int) -> dict[str, list[float]]:
     """``paired_rounds`` of fit on W3 and of ``FloorFit``."""
     X, y, model, loss, opt = _setup()
     floor = FloorFit(_setup())
@@ -177,7 +180,7 @@ def paired_call(rounds: int, pairs: int) -> dict[str, list[float]]:
     def fit(epochs: int, seed: int) -> None:
         hg.fit(model, loss, opt, X, y, epochs=epochs, batch_size=W3.batch_size, seed=seed)
 
-    return paired_rounds(rounds, pairs, {"fit": fit, "floor": floor})
+    return paired_rounds(rounds, sets, {"fit": fit, "floor": floor})
 
 
 def one_batch_round(n: int = 200, package=hg, setup=None) -> float:
