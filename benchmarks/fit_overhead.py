@@ -4,7 +4,10 @@
 
 The per-call cost: ``calls`` calls of ``fit(epochs=1)`` against one ``fit(epochs=calls)``
 on the same model, alternated over ``repeats``; the difference over ``calls - 1`` is what
-one more call costs beyond its epoch (CPU time of the process, one BLAS thread). Then a
+one more call costs beyond its epoch (CPU time of the process, one BLAS thread). That
+difference is ~4% of either total, so a burst of another process in either swings it by
+tens of us; the second figure times single calls (``paired_rounds``: medians of 1-, 2- and
+3-epoch calls, ``sets`` of each a round), which ignores the calls such a burst hit. Then a
 whole ``fit(epochs=1)`` on one batch of rows (the fixed cost, one step, the final check),
 and each item timed alone, many times in a row, with the arguments ``fit`` gives it (the
 median of batches of calls): checking X, the output width, the target, the Ctrl-C
@@ -544,6 +547,9 @@ def main(argv=None) -> int:
     parser.add_argument("--calls", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument(
+        "--sets", type=int, default=20, help="sets of single calls a round (the second measure)"
+    )
+    parser.add_argument(
         "--totals-only", action="store_true", help="no items (runs on older versions too)"
     )
     parser.add_argument("--against", metavar="SRC", help="alternate with the checkout at SRC")
@@ -617,6 +623,15 @@ def main(argv=None) -> int:
     print(
         f"  its floor, the same measure on the least a call must do (FloorFit), alternated: "
         f"{med:.0f} us CPU (25th-75th {q25:.0f}-{q75:.0f})"
+    )
+    sets = paired_call(args.repeats, args.sets)
+    q25, med, q75 = np.percentile(sets["fit"], [25, 50, 75])
+    f25, fmed, f75 = np.percentile(sets["floor"], [25, 50, 75])
+    print(
+        f"  the same cost from single calls ({args.sets} sets of 1-, 2- and 3-epoch calls a "
+        f"round, m1 - (m3 - m2) of their medians): {med:.0f} us CPU (25th-75th "
+        f"{q25:.0f}-{q75:.0f}, lowest round {min(sets['fit']):.0f}); FloorFit {fmed:.0f} "
+        f"({f25:.0f}-{f75:.0f})"
     )
     q25, med, q75 = np.percentile(one_batch_call(args.repeats), [25, 50, 75])
     print(
