@@ -104,8 +104,11 @@ class FloorFit:
         self.X, self.y, self.classes = X, y, W3.sizes[-1]
         self.step = fast.fast_step(model, loss, opt, None, X, y.astype(np.intp), None)
         self.rngs: dict[int, tuple[np.random.Generator, dict]] = {}
+        from handgrad.train import guard
+
         # (a version without the short cut computes the loss)
-        self.vouched = getattr(self.step, "loss_surely_finite", lambda outputs, tb: False)
+        self.vouched = getattr(guard, "surely_finite_loss", lambda loss, outputs, tb: False)
+        self.loss = loss
 
     def _rng(self, seed: int) -> np.random.Generator:
         if seed not in self.rngs:
@@ -132,7 +135,7 @@ class FloorFit:
                     raise ValueError("diverged")
                 step.step()
         outputs = step.forward(xb)  # the final weights tried; the loss when not vouched for
-        if not self.vouched(outputs, tb):
+        if not self.vouched(self.loss, outputs, tb):
             step.loss(outputs, tb)
 
     def per_call(self, calls: int, r: int) -> float:

@@ -1,8 +1,8 @@
 """fit's final check of the weights takes a short cut only where it gives the same verdict.
 
 After the last update fit tries the final weights on the last batch: a non-finite output or
-loss is divergence. The fast step may vouch for the loss without computing it
-(``LossKernel.surely_finite``: softmax cross-entropy on labels, every |z| <= max / (4 N));
+loss is divergence. The fast step's loss may be vouched for without computing it
+(``guard.surely_finite_loss``: softmax cross-entropy on labels, every |z| <= max / (4 N));
 anything it does not vouch for is computed as before. The short cut must never vouch for
 a loss that is not finite, and fit's verdicts (histories, messages, weights) must be those
 of the computed loss.
@@ -18,11 +18,17 @@ import pytest
 
 import handgrad as hg
 from handgrad.train import fast
+from handgrad.train import guard as guard_module
 from handgrad.train.fast_losses import LossKernel
+from handgrad.train.guard import surely_finite_loss
 
 
 def _kernel(reduction: str = "mean") -> LossKernel:
     return LossKernel(hg.SoftmaxCrossEntropyLoss(reduction=reduction))
+
+
+def _vouched(kernel: LossKernel, z: np.ndarray, labels: np.ndarray) -> bool:
+    return surely_finite_loss(kernel.loss, z, labels)
 
 
 def _logits(dtype, rows: int, classes: int, seed: int) -> np.ndarray:
@@ -56,12 +62,12 @@ def test_the_short_cut_never_vouches_for_a_non_finite_loss(dtype, reduction, row
         with np.errstate(all="ignore"):
             value, _ = kernel(z.copy(), labels)
         computed_finite += math.isfinite(value)
-        if kernel.surely_finite(z, labels):
+        if _vouched(kernel, z, labels):
             vouched += 1
             assert math.isfinite(value), (seed, z, labels)
     # ordinary logits are vouched for (the short cut is taken), and not only those
     ordinary = np.random.default_rng(0).standard_normal((rows, classes)).astype(dtype)
-    assert kernel.surely_finite(ordinary, np.zeros(rows, np.intp)) is True
+    assert _vouched(kernel, ordinary, np.zeros(rows, np.intp)) is True
     assert computed_finite >= vouched
 
 
@@ -73,16 +79,24 @@ def test_the_short_cut_refuses_nan_inf_and_values_past_the_bound(dtype):
     for bad in (math.nan, math.inf, -math.inf, bound * 1.01, -bound * 1.01, largest):
         z = np.zeros((4, 3), dtype)
         z[2, 1] = bad
-        assert kernel.surely_finite(z, labels) is False
+        assert _vouched(kernel, z, labels) is False
     z = np.full((4, 3), bound * 0.99, dtype)
-    assert kernel.surely_finite(z, labels) is True
+    assert _vouched(kernel, z, labels) is True
 
 
 def test_the_short_cut_is_for_labels_of_the_built_in_loss_only():
-    z = np.zeros((4, 3))
-    assert _kernel().surely_finite(z, np.full((4, 3), 1 / 3)) is False  # soft targets
-    assert LossKernel(hg.BCEWithLogitsLoss()).surely_finite(z, np.zeros((4, 3))) is False
-    assert LossKernel(hg.MSELoss()).surely_finite(z, np.zeros((4, 3))) is False
+    z, labels = np.zeros((4, 3)), np.zeros(4, np.intp)
+    assert surely_finite_loss(hg.SoftmaxCrossEntropyLoss(), z, labels) is True
+    assert surely_finite_loss(hg.SoftmaxCrossEntropyLoss(), z, np.full((4, 3), 1 / 3)) is False
+    assert surely_finite_loss(hg.SoftmaxCrossEntropyLoss(), z, (labels, np.ones(4))) is False
+    assert surely_finite_loss(hg.BCEWithLogitsLoss(), z, np.zeros((4, 3))) is False
+    assert surely_finite_loss(hg.MSELoss(), z, np.zeros((4, 3))) is False
+
+    class Mine(hg.SoftmaxCrossEntropyLoss):  # a subclass may compute another loss
+        pass
+
+    assert surely_finite_loss(Mine(), z, labels) is False
+    assert surely_finite_loss(hg.SoftmaxCrossEntropyLoss(), z.astype(np.float16), labels) is False
 
 
 def _fit_once(scale: float, shortcut: bool, lr: float, l2: bool):
@@ -94,9 +108,9 @@ def _fit_once(scale: float, shortcut: bool, lr: float, l2: bool):
     for p in model.parameters():
         p.value *= scale
     loss, opt = hg.SoftmaxCrossEntropyLoss(), hg.SGD(model.parameters(), lr=lr)
-    original = fast.FastStep.loss_surely_finite
+    original = guard_module.surely_finite_loss
     if not shortcut:
-        fast.FastStep.loss_surely_finite = lambda self, outputs, tb: False  # type: ignore[method-assign]
+        guard_module.surely_finite_loss = lambda loss, outputs, target: False
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -105,7 +119,7 @@ def _fit_once(scale: float, shortcut: bool, lr: float, l2: bool):
                 l2=hg.L2Penalty(1e-3) if l2 else None,
             )  # fmt: skip
     finally:
-        fast.FastStep.loss_surely_finite = original  # type: ignore[method-assign]
+        guard_module.surely_finite_loss = original
     record = history.as_dict()
     assert len(record.pop("epoch_seconds")) == len(record["epoch_loss"])  # (times differ)
     return (
@@ -156,28 +170,28 @@ def test_the_final_check_computes_the_loss_it_cannot_vouch_for(dtype, spread, re
     loss = hg.SoftmaxCrossEntropyLoss(reduction=reduction)
     opt = hg.SGD(model.parameters(), lr=0.1)
     step = fast.fast_step(model, loss, opt, None, X, y.astype(np.intp), None)
-    guard = DivergenceGuard(step, step.params, opt, True)
-    guard.before_step(np.arange(6))
+    the_guard = DivergenceGuard(step, step.params, opt, True)
+    the_guard.before_step(np.arange(6))
     largest = float(np.finfo(dtype).max)
     model.weight.value[...] = 0
     model.bias.value[...] = [spread * largest, -spread * largest]  # z = (+s, -s) max each row
     verdicts = []
     for shortcut in (True, False):
-        original = fast.FastStep.loss_surely_finite
+        original = guard_module.surely_finite_loss
         if not shortcut:
-            fast.FastStep.loss_surely_finite = lambda self, o, t: False  # type: ignore[method-assign]
+            guard_module.surely_finite_loss = lambda loss, outputs, target: False
         try:
             with np.errstate(all="ignore"):
-                verdicts.append(final_problem(step, guard, "prediction"))
+                verdicts.append(final_problem(step, the_guard, "prediction", loss=loss))
         finally:
-            fast.FastStep.loss_surely_finite = original  # type: ignore[method-assign]
+            guard_module.surely_finite_loss = original
     assert verdicts[0] == verdicts[1]
     with np.errstate(all="ignore"):
         value = loss.forward(model.forward(X), y)
     assert (verdicts[0] is None) == math.isfinite(value), (verdicts, value)
     if reduction == "sum" and spread >= 0.24:  # five rows labelled 1 cost 10 s max
         assert verdicts[0] == "the loss is inf"
-    assert step.loss_surely_finite(model.forward(X), y) == (spread <= 1 / 24)
+    assert surely_finite_loss(loss, model.forward(X), y) == (spread <= 1 / 24)
 
 
 # --- the guard's first scan, asked only when a check fails -----------------------------------

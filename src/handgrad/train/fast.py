@@ -197,8 +197,7 @@ class FastStep:
         self.batch = BatchGather(X, target, y_metrics, thread_count=count)
         self._model = Model(model, X.dtype)
         self.forward: Callable[[np.ndarray], np.ndarray] = self._model.forward  # (no call between)
-        kernel = LossKernel(loss)
-        self._loss, self._surely_finite = kernel.kernel, kernel.surely_finite
+        self._loss = LossKernel(loss).kernel
         self._update = update = Update(optimizer)
         self.step = update.step
         self.l2 = l2
@@ -251,11 +250,6 @@ class FastStep:
         if self.l2 is not None:
             value += self.l2.value(self.params)
         return value
-
-    def loss_surely_finite(self, outputs: np.ndarray, tb: np.ndarray) -> bool:
-        """True when ``loss(outputs, tb)`` would be finite for sure (``LossKernel.surely_finite``;
-        no L2 term), without computing it; False: compute it."""
-        return self.l2 is None and self._surely_finite(outputs, tb)
 
     def backward(self) -> None:
         self._update.scaled = False  # (a step not checked first scales the new gradients)

@@ -23,8 +23,6 @@ from ..nn.losses import (
 
 __all__ = ["LossKernel", "SoftmaxCEKernel", "bce_kernel"]
 
-_MAX = {np.dtype(t): float(np.finfo(t).max) for t in (np.float32, np.float64)}
-
 
 def bce_kernel(
     z: np.ndarray, y: np.ndarray, scale: float, reduction_mean: bool
@@ -147,7 +145,6 @@ class LossKernel:
     def __init__(self, loss: Loss):
         self.loss = loss
         self.mean = loss.reduction == "mean"
-        self.labels = type(loss) is SoftmaxCrossEntropyLoss  # (its target may also be 2-D)
         self.softmax_ce = SoftmaxCEKernel()
         self.kernel = {
             SoftmaxCrossEntropyLoss: self._softmax_ce,
@@ -157,20 +154,6 @@ class LossKernel:
 
     def __call__(self, z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
         return self.kernel(z, target)
-
-    def surely_finite(self, z: np.ndarray, target: np.ndarray) -> bool:
-        """True when the loss of z (N, C) is finite for sure, without computing it (fit's
-        final check of the weights needs the verdict only): softmax cross-entropy on labels
-        and every |z| <= max / (4 N). Then each row's loss, (m - z_k) + log1p(s) with s < C,
-        is at most 2 max / (4 N) + log C, and their sum at most max / 2 + N log C: finite,
-        and no NaN on the way. False means "compute it" (anything else, a NaN or inf in z,
-        or a larger |z|)."""
-        largest = _MAX.get(z.dtype)
-        if not (self.labels and target.ndim == 1 and z.ndim == 2 and largest is not None):
-            return False
-        bound = largest / (4 * len(z))
-        # (a NaN fails both comparisons; the reductions' C calls cost ~1 us together)
-        return bool(-bound <= np.minimum.reduce(z, None) and np.maximum.reduce(z, None) <= bound)
 
     def _softmax_ce(self, z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
         if target.ndim == 2:  # soft targets: the reference computation

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..nn._checks import DOT_CHECK_MAX, NonFiniteError, check_finite
 from ..nn.layers import Module, Parameter
-from ..nn.losses import Loss
+from ..nn.losses import Loss, SoftmaxCrossEntropyLoss
 from ..nn.optim import SGD, Adam, RMSProp
 from . import blas
 from .batching import evaluate
@@ -186,17 +186,23 @@ def end_of_epoch_problem(
 
 
 def final_problem(
-    step: Step, guard: DivergenceGuard, outputs_name: str, weights_checked: bool = False
+    step: Step,
+    guard: DivergenceGuard,
+    outputs_name: str,
+    weights_checked: bool = False,
+    loss: Loss | None = None,
 ) -> str | None:
     """Why the final weights are bad, tried on the last batch trained: a non-finite weight,
     output or loss; None if they are fine. ``weights_checked``: the weights were found
-    finite since the last update (at the end of its epoch), so only the batch is tried."""
+    finite since the last update (at the end of its epoch), so only the batch is tried.
+    ``loss``: the loss the step computes when its verdict may be had without its value
+    (``surely_finite_loss``; the fast step's kernels, no L2 term)."""
     if not weights_checked and guard.weights_wrong():
         return WEIGHT_NOT_FINITE
     xb, tb, _ = step.batch(guard.since[-1])
     try:
         outputs = step.forward(xb)
-        if surely_finite_loss(step, outputs, tb):  # (the value itself is not needed)
+        if loss is not None and surely_finite_loss(loss, outputs, tb):  # (no value needed)
             return None
         value = step.loss(outputs, tb)
     except NonFiniteError as exc:
@@ -204,11 +210,30 @@ def final_problem(
     return None if math.isfinite(value) else why_not_finite(outputs, outputs_name, value)
 
 
-def surely_finite_loss(step: Step, outputs: np.ndarray, tb: np.ndarray) -> bool:
-    """True when the step can tell, without computing it, that the loss of ``outputs`` is
-    finite (``fast.FastStep.loss_surely_finite``); False: compute it."""
-    surely = getattr(step, "loss_surely_finite", None)
-    return surely is not None and bool(surely(outputs, tb))
+def surely_finite_loss(loss: Loss, outputs: np.ndarray, target: Any) -> bool:
+    """True when the fast step's loss of ``outputs`` (N, C) is finite for sure, without
+    computing it (the final check needs the verdict only): the built-in softmax
+    cross-entropy on labels (N,), and every |z| <= max / (4 N). Then each row's loss,
+    (m - z_k) + log1p(s) with s < C (``fast_losses.SoftmaxCEKernel``), is at most
+    max / (2 N) + log C, and their sum at most max / 2 + N log C: finite, with no NaN on
+    the way. False means "compute it": another loss or target (soft, weighted), a NaN or
+    inf in z, or a larger |z|."""
+    largest = _LARGEST.get(outputs.dtype)
+    if not (
+        type(loss) is SoftmaxCrossEntropyLoss
+        and type(target) is np.ndarray
+        and target.ndim == 1
+        and outputs.ndim == 2
+        and largest is not None
+    ):
+        return False
+    bound = largest / (4 * len(outputs))
+    # (a NaN fails both comparisons; the two reductions are C calls, ~1 us together)
+    low, high = np.minimum.reduce(outputs, None), np.maximum.reduce(outputs, None)
+    return bool(-bound <= low and high <= bound)
+
+
+_LARGEST = {np.dtype(t): float(np.finfo(t).max) for t in (np.float32, np.float64)}
 
 
 def record_divergence(ctx: Any, where: str, reason: str, undone: int | None) -> None:

@@ -481,7 +481,9 @@ def _check_final_weights(run: Run) -> None:
     # no step since the end of an epoch found the weights finite, and no callback ran after
     # that check (one may write into the weights): try the batch only
     checked = run.at.step == 0 and not run.callbacks
-    problem = final_problem(run.step, run.guard, _outputs_name(run), weights_checked=checked)
+    # the fast step's loss with no L2 term may be vouched for without its value
+    vouch = run.loss if run.l2 is None and type(run.step) is FastStep else None
+    problem = final_problem(run.step, run.guard, _outputs_name(run), checked, vouch)
     if problem is not None:
         record_divergence(run.ctx, "the end of training", problem, run.guard.rollback())
 
