@@ -6,8 +6,10 @@ The per-call cost: ``calls`` calls of ``fit(epochs=1)`` against one ``fit(epochs
 on the same model, alternated over ``repeats``; the difference over ``calls - 1`` is what
 one more call costs beyond its epoch (CPU time of the process, one BLAS thread). That
 difference is ~4% of either total, so a burst of another process in either swings it by
-tens of us; the second figure times single calls (``paired_rounds``: medians of 1-, 2- and
-3-epoch calls, ``sets`` of each a round), which ignores the calls such a burst hit. Then a
+tens of us. ``--sets N`` adds a figure from single calls (``paired_rounds``: medians of
+1-, 2- and 3-epoch calls, N of each a round), meant to ignore the calls a burst hit; at
+load 10 it read higher and no steadier than the sums, so the sums stay the headline. The
+one-batch call (below) is the steady figure: its quartiles span a few us at any load. Then a
 whole ``fit(epochs=1)`` on one batch of rows (the fixed cost, one step, the final check),
 and each item timed alone, many times in a row, with the arguments ``fit`` gives it (the
 median of batches of calls): checking X, the output width, the target, the Ctrl-C
@@ -154,8 +156,10 @@ def paired_rounds(
     rounds: int, sets: int, calls: dict[str, Callable[[int, int], object]]
 ) -> dict[str, list[float]]:
     """One more call's cost beyond its epoch, from calls timed one at a time: in each round,
-    ``sets`` sets of ``call(1)``, ``call(2)`` and ``call(3)`` (epochs; the order rotated,
-    every kind in ``calls`` interleaved with the others), and the round's figure
+    ``sets`` sets of ``call(1)``, ``call(2)`` and ``call(3)`` (epochs; the order rotated;
+    each kind in ``calls`` in turn, so that its calls follow each other as in a series of
+    calls: interleaved with another kind's, each call would start with its data evicted),
+    and the round's figure
     ``m1 - (m3 - m2)`` of their medians: a one-epoch call less an epoch past the second
     (where a call does nothing once any more). A median of single calls ignores the calls
     a preemption or another process's burst hit, which a sum of calls keeps. us CPU per
@@ -165,8 +169,8 @@ def paired_rounds(
     orders = ((1, 2, 3), (3, 1, 2), (2, 3, 1))
     for r in range(rounds + 1):
         times: dict[str, dict[int, list[int]]] = {name: {1: [], 2: [], 3: []} for name in calls}
-        for i in range(sets):
-            for name, call in calls.items():
+        for name, call in calls.items():  # (one kind at a time: each its own data warm)
+            for i in range(sets):
                 for epochs in orders[(i + r) % 3]:
                     t0 = clock()
                     call(epochs, r)
@@ -187,6 +191,19 @@ def paired_call(rounds: int, sets: int) -> dict[str, list[float]]:
         hg.fit(model, loss, opt, X, y, epochs=epochs, batch_size=W3.batch_size, seed=seed)
 
     return paired_rounds(rounds, sets, {"fit": fit, "floor": floor})
+
+
+def single_calls(rounds: int, sets: int) -> None:
+    """Print ``paired_call``'s figures (the per-call cost from single calls)."""
+    sets_ = paired_call(rounds, sets)
+    q25, med, q75 = np.percentile(sets_["fit"], [25, 50, 75])
+    f25, fmed, f75 = np.percentile(sets_["floor"], [25, 50, 75])
+    print(
+        f"  the same cost from single calls ({sets} sets of 1-, 2- and 3-epoch calls a "
+        f"round, m1 - (m3 - m2) of their medians): {med:.0f} us CPU (25th-75th "
+        f"{q25:.0f}-{q75:.0f}, lowest round {min(sets_['fit']):.0f}); FloorFit {fmed:.0f} "
+        f"({f25:.0f}-{f75:.0f})"
+    )
 
 
 def one_batch_round(n: int = 200, package=hg, setup=None) -> float:
@@ -550,7 +567,7 @@ def main(argv=None) -> int:
     parser.add_argument("--calls", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument(
-        "--sets", type=int, default=20, help="sets of single calls a round (the second measure)"
+        "--sets", type=int, default=0, help="also the cost from single calls, N sets a round"
     )
     parser.add_argument(
         "--totals-only", action="store_true", help="no items (runs on older versions too)"
@@ -627,15 +644,8 @@ def main(argv=None) -> int:
         f"  its floor, the same measure on the least a call must do (FloorFit), alternated: "
         f"{med:.0f} us CPU (25th-75th {q25:.0f}-{q75:.0f})"
     )
-    sets = paired_call(args.repeats, args.sets)
-    q25, med, q75 = np.percentile(sets["fit"], [25, 50, 75])
-    f25, fmed, f75 = np.percentile(sets["floor"], [25, 50, 75])
-    print(
-        f"  the same cost from single calls ({args.sets} sets of 1-, 2- and 3-epoch calls a "
-        f"round, m1 - (m3 - m2) of their medians): {med:.0f} us CPU (25th-75th "
-        f"{q25:.0f}-{q75:.0f}, lowest round {min(sets['fit']):.0f}); FloorFit {fmed:.0f} "
-        f"({f25:.0f}-{f75:.0f})"
-    )
+    if args.sets:
+        single_calls(args.repeats, args.sets)
     q25, med, q75 = np.percentile(one_batch_call(args.repeats), [25, 50, 75])
     print(
         f"W3 fit(epochs=1) on one batch of {W3.batch_size} rows: {med:.0f} us CPU "
