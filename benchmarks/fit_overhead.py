@@ -4,7 +4,12 @@
 
 The per-call cost: ``calls`` calls of ``fit(epochs=1)`` against one ``fit(epochs=calls)``
 on the same model, alternated over ``repeats``; the difference over ``calls - 1`` is what
-one more call costs beyond its epoch (CPU time of the process, one BLAS thread). Then a
+one more call costs beyond its epoch (CPU time of the process, one BLAS thread). That
+difference is ~4% of either total, so a burst of another process in either swings it by
+tens of us. ``--sets N`` adds a figure from single calls (``paired_rounds``: medians of
+1-, 2- and 3-epoch calls, N of each a round), meant to ignore the calls a burst hit; at
+load 10 it read higher and no steadier than the sums, so the sums stay the headline. The
+one-batch call (below) is the steady figure: its quartiles span a few us at any load. Then a
 whole ``fit(epochs=1)`` on one batch of rows (the fixed cost, one step, the final check),
 and each item timed alone, many times in a row, with the arguments ``fit`` gives it (the
 median of batches of calls): checking X, the output width, the target, the Ctrl-C
@@ -13,10 +18,11 @@ handler, ``np.errstate``, the Generator (kept for the seed, or built anew), the 
 a later one.
 
 ``--lines`` counts the Python lines and the bytecodes a call runs beyond its epoch
-instead (a trace of ``fit(epochs=1)`` and ``fit(epochs=2)``: twice the first less the
-second), by function, and the objects a call leaves in reference cycles: counts that do
-not depend on the machine's load (inside a call each line costs several times what it
-costs in a warm loop; garbage in cycles costs later calls the cycle collector's runs).
+instead (traces of ``fit(epochs=1)``, ``fit(epochs=2)`` and ``fit(epochs=3)``: the first
+less the third's epoch beyond the second's), by function, and the objects a call leaves
+in reference cycles: counts that do not depend on the machine's load (inside a call each
+line costs several times what it costs in a warm loop; garbage in cycles costs later calls
+the cycle collector's runs).
 
 ``--inside`` times each piece inside real calls (``inside``), on this version or an older
 one (``PYTHONPATH=/old/src``): where the per-call cost goes, as shares (the clocks add a
@@ -36,6 +42,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -84,11 +91,13 @@ def per_call(calls: int, repeats: int) -> tuple[list[float], list[float]]:
 
 class FloorFit:
     """The least a fit call must do, written with the same tools: check X (finite, one
-    pass) and the labels (in range), a Generator for the seed (kept from call to call and
-    reset to the seed's first state, as fit keeps it), a shuffle per epoch,
-    the fast step's kernels (built once, kept: no cache lookup), the gradient check, and
-    the final weights tried on the last batch. No history, callbacks, guard, Ctrl-C,
-    errstate or argument checks. Its per-call cost is the floor of fit's."""
+    pass of the BLAS's sum of |x|) and the labels (in range), a Generator for the seed
+    (kept from call to call and reset to the seed's first state, as fit keeps it), a
+    shuffle per epoch, the fast step's kernels (built once, kept: no cache lookup), the
+    gradient check, and the final weights tried on the last batch (the loss computed
+    only where the step cannot vouch for it, as fit's final check). No history,
+    callbacks, guard, Ctrl-C, errstate or argument checks. Its per-call cost is the floor
+    of fit's."""
 
     def __init__(self, setup) -> None:
         from handgrad.train import fast
@@ -97,6 +106,11 @@ class FloorFit:
         self.X, self.y, self.classes = X, y, W3.sizes[-1]
         self.step = fast.fast_step(model, loss, opt, None, X, y.astype(np.intp), None)
         self.rngs: dict[int, tuple[np.random.Generator, dict]] = {}
+        from handgrad.train import guard
+
+        # (a version without the short cut computes the loss)
+        self.vouched = getattr(guard, "surely_finite_loss", lambda loss, outputs, tb: False)
+        self.loss = loss
 
     def _rng(self, seed: int) -> np.random.Generator:
         if seed not in self.rngs:
@@ -107,10 +121,10 @@ class FloorFit:
         return rng
 
     def __call__(self, epochs: int, seed: int) -> None:
-        from handgrad.nn._checks import surely_finite
+        from handgrad.train.blas import all_finite  # (the BLAS's sum of |x|, as fit checks X)
 
         X, y, step, size = self.X, self.y, self.step, W3.batch_size
-        if not surely_finite(X) or y.min() < 0 or y.max() >= self.classes:
+        if not all_finite(X) or y.min() < 0 or y.max() >= self.classes:
             raise ValueError("bad data")
         rng = self._rng(seed)
         for _ in range(epochs):
@@ -122,7 +136,9 @@ class FloorFit:
                 if not step.gradients_finite():
                     raise ValueError("diverged")
                 step.step()
-        step.loss(step.forward(xb), tb)
+        outputs = step.forward(xb)  # the final weights tried; the loss when not vouched for
+        if not self.vouched(self.loss, outputs, tb):
+            step.loss(outputs, tb)
 
     def per_call(self, calls: int, r: int) -> float:
         """As ``per_call_round``: ``calls`` one-epoch calls against one of ``calls`` epochs."""
@@ -134,6 +150,60 @@ class FloorFit:
         self(calls, r)
         t2 = clock()
         return ((t1 - t0) - (t2 - t1)) / (calls - 1) * 1e6
+
+
+def paired_rounds(
+    rounds: int, sets: int, calls: dict[str, Callable[[int, int], object]]
+) -> dict[str, list[float]]:
+    """One more call's cost beyond its epoch, from calls timed one at a time: in each round,
+    ``sets`` sets of ``call(1)``, ``call(2)`` and ``call(3)`` (epochs; the order rotated;
+    each kind in ``calls`` in turn, so that its calls follow each other as in a series of
+    calls: interleaved with another kind's, each call would start with its data evicted),
+    and the round's figure
+    ``m1 - (m3 - m2)`` of their medians: a one-epoch call less an epoch past the second
+    (where a call does nothing once any more). A median of single calls ignores the calls
+    a preemption or another process's burst hit, which a sum of calls keeps. us CPU per
+    round (the first round warms up and is dropped)."""
+    clock = time.process_time_ns
+    figures: dict[str, list[float]] = {name: [] for name in calls}
+    orders = ((1, 2, 3), (3, 1, 2), (2, 3, 1))
+    for r in range(rounds + 1):
+        times: dict[str, dict[int, list[int]]] = {name: {1: [], 2: [], 3: []} for name in calls}
+        for name, call in calls.items():  # (one kind at a time: each its own data warm)
+            for i in range(sets):
+                for epochs in orders[(i + r) % 3]:
+                    t0 = clock()
+                    call(epochs, r)
+                    times[name][epochs].append(clock() - t0)
+        if r:
+            for name, by in times.items():
+                m1, m2, m3 = (float(np.median(by[e])) for e in (1, 2, 3))
+                figures[name].append((m1 - (m3 - m2)) / 1e3)
+    return figures
+
+
+def paired_call(rounds: int, sets: int) -> dict[str, list[float]]:
+    """``paired_rounds`` of fit on W3 and of ``FloorFit``."""
+    X, y, model, loss, opt = _setup()
+    floor = FloorFit(_setup())
+
+    def fit(epochs: int, seed: int) -> None:
+        hg.fit(model, loss, opt, X, y, epochs=epochs, batch_size=W3.batch_size, seed=seed)
+
+    return paired_rounds(rounds, sets, {"fit": fit, "floor": floor})
+
+
+def single_calls(rounds: int, sets: int) -> None:
+    """Print ``paired_call``'s figures (the per-call cost from single calls)."""
+    sets_ = paired_call(rounds, sets)
+    q25, med, q75 = np.percentile(sets_["fit"], [25, 50, 75])
+    f25, fmed, f75 = np.percentile(sets_["floor"], [25, 50, 75])
+    print(
+        f"  the same cost from single calls ({sets} sets of 1-, 2- and 3-epoch calls a "
+        f"round, m1 - (m3 - m2) of their medians): {med:.0f} us CPU (25th-75th "
+        f"{q25:.0f}-{q75:.0f}, lowest round {min(sets_['fit']):.0f}); FloorFit {fmed:.0f} "
+        f"({f25:.0f}-{f75:.0f})"
+    )
 
 
 def one_batch_round(n: int = 200, package=hg, setup=None) -> float:
@@ -180,8 +250,9 @@ def against(other_src: str, calls: int, repeats: int) -> None:
 
 
 def python_lines(call, top: int = 12) -> tuple[int, list[tuple[str, int]]]:
-    """Python lines one more call runs beyond its epoch (``2 L(1) - L(2)``, L(e) the lines
-    a traced ``call(epochs=e)`` runs), and the ``top`` functions by their share."""
+    """Python lines one more call runs beyond its epoch (``L(1) - (L(3) - L(2))``, L(e) the
+    lines a traced ``call(epochs=e)`` runs: an epoch's lines counted past the second, where
+    nothing happens once a call any more), and the ``top`` functions by their share."""
     import collections
 
     counts: collections.Counter[str] = collections.Counter()
@@ -204,14 +275,14 @@ def python_lines(call, top: int = 12) -> tuple[int, list[tuple[str, int]]]:
 
     for _ in range(3):  # the cached step, the kept Generator: as in a long series of calls
         lines(1)
-    one, two = lines(1), lines(2)
-    per_call = {k: 2 * one[k] - two[k] for k in one.keys() | two.keys()}
+    one, two, three = lines(1), lines(2), lines(3)
+    per_call = {k: one[k] - (three[k] - two[k]) for k in one.keys() | two.keys() | three.keys()}
     ranked = sorted(per_call.items(), key=lambda kv: -kv[1])[:top]
     return sum(per_call.values()), ranked
 
 
 def bytecodes(call, top: int = 12) -> tuple[int, list[tuple[str, int]]]:
-    """Bytecodes one more call runs beyond its epoch (``2 B(1) - B(2)``, as
+    """Bytecodes one more call runs beyond its epoch (``B(1) - (B(3) - B(2))``, as
     ``python_lines``), and the ``top`` functions by their share: finer than lines (a
     statement over several lines is not counted once a line)."""
     import collections
@@ -237,8 +308,8 @@ def bytecodes(call, top: int = 12) -> tuple[int, list[tuple[str, int]]]:
 
     for _ in range(3):
         ops(1)
-    one, two = ops(1), ops(2)
-    per_call = {k: 2 * one[k] - two[k] for k in one.keys() | two.keys()}
+    one, two, three = ops(1), ops(2), ops(3)
+    per_call = {k: one[k] - (three[k] - two[k]) for k in one.keys() | two.keys() | three.keys()}
     ranked = sorted(per_call.items(), key=lambda kv: -kv[1])[:top]
     return sum(per_call.values()), ranked
 
@@ -309,6 +380,87 @@ def inside(rounds: int, calls: int = 40) -> dict[str, list[float]]:
         for name, f in originals.items():
             setattr(loop, name, f)
     return figures
+
+
+class _NoHandler:
+    """In place of ``deferred_interrupt``: no Ctrl-C handler, NumPy's error state as it is."""
+
+    def __init__(self, quiet_overflow: bool = False) -> None:
+        pass
+
+    def __enter__(self) -> dict[str, bool]:
+        return {"set": False}
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def _without(promise: str) -> list[tuple[object, str, object]]:
+    """(object, name, replacement) that make ``fit`` drop one promise (``PROMISES``)."""
+    import weakref
+
+    from handgrad.train import fast, guard, loop
+
+    def serving(model, loss, optimizer):  # the model's cached step, not asked whether it serves
+        return fast._CACHE_DATA.get(weakref.ref(model))
+
+    def before_step(self, idx):  # no snapshot: a divergence could not be rolled back
+        self.since.append(idx)
+
+    return {
+        "cached step re-validated": [(loop, "serving", serving)],
+        "Ctrl-C handler, NumPy error state": [(loop, "deferred_interrupt", _NoHandler)],
+        "X checked": [(loop, "prepare_inputs", lambda model, X, name="X", known=None: X)],
+        "labels checked": [
+            (loop, "prepare_target_and_form", lambda loss, y, X, shape, name="y": (y, y))
+        ],
+        "rollback snapshot": [(guard.DivergenceGuard, "before_step", before_step)],
+        "final weights tried": [(loop, "_check_final_weights", lambda run: None)],
+    }[promise]
+
+
+PROMISES = (
+    "cached step re-validated", "Ctrl-C handler, NumPy error state", "X checked",
+    "labels checked", "rollback snapshot", "final weights tried",
+)  # fmt: skip
+
+
+def price(rounds: int, calls: int) -> dict[str, tuple[list[float], int]]:
+    """What each promise costs a W3 call: fit as it is against fit without that promise
+    (``_without``; for measuring only: these calls would not be safe), alternated round by
+    round in this process: us CPU per call (``per_call_round``) and bytecodes per call
+    (``bytecodes``, load-independent), for fit as it is and for each promise dropped."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def dropped(promise):
+        patches = [] if promise is None else _without(promise)
+        saved = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
+        try:
+            for obj, name, new in patches:
+                setattr(obj, name, new)
+            yield
+        finally:
+            for obj, name, old in saved:
+                setattr(obj, name, old)
+
+    setup = _setup()
+    X, y, model, loss, opt = setup
+    kinds = [None, *PROMISES]
+    times: dict[str | None, list[float]] = {k: [] for k in kinds}
+    codes: dict[str | None, int] = {}
+    for kind in kinds:
+        with dropped(kind):
+            codes[kind] = bytecodes(
+                lambda e: hg.fit(model, loss, opt, X, y, epochs=e, batch_size=W3.batch_size, seed=0)
+            )[0]
+    for r in range(rounds + 1):
+        for kind in kinds if r % 2 else kinds[::-1]:
+            with dropped(kind):
+                figure = per_call_round(calls, r, hg, setup)
+            if r:
+                times[kind].append(figure)
+    return {("as it is" if k is None else k): (times[k], codes[k]) for k in kinds}
 
 
 def _us(fn, n: int = 400, batches: int = 7) -> float:
@@ -415,6 +567,9 @@ def main(argv=None) -> int:
     parser.add_argument("--calls", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument(
+        "--sets", type=int, default=0, help="also the cost from single calls, N sets a round"
+    )
+    parser.add_argument(
         "--totals-only", action="store_true", help="no items (runs on older versions too)"
     )
     parser.add_argument("--against", metavar="SRC", help="alternate with the checkout at SRC")
@@ -424,7 +579,22 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--inside", action="store_true", help="time each piece inside real calls instead"
     )
+    parser.add_argument(
+        "--price", action="store_true", help="what each promise costs a call (dropped in turn)"
+    )
     args = parser.parse_args(argv)
+    if args.price:
+        print(f"load average {os.getloadavg()[0]:.1f}")
+        priced = price(args.repeats, args.calls)
+        base_t, base_b = priced.pop("as it is")
+        print(f"fit as it is: {np.median(base_t):.0f} us CPU per call, {base_b} bytecodes")
+        print("dropping one promise saves (us per call: median of per-round differences, "
+              "25th-75th; bytecodes):")  # fmt: skip
+        for name, (t, b) in priced.items():
+            q25, med, q75 = np.percentile(np.subtract(base_t, t), [25, 50, 75])
+            print(f"  {name:36s} {med:6.1f} us ({q25:.1f} to {q75:.1f})  {base_b - b:5d} bytecodes")
+        print(f"load average {os.getloadavg()[0]:.1f}")
+        return 0
     if args.inside:
         print(f"load average {os.getloadavg()[0]:.1f}")
         print("inside real fit(epochs=1) calls, us CPU per call (median, 25th-75th):")
@@ -474,6 +644,8 @@ def main(argv=None) -> int:
         f"  its floor, the same measure on the least a call must do (FloorFit), alternated: "
         f"{med:.0f} us CPU (25th-75th {q25:.0f}-{q75:.0f})"
     )
+    if args.sets:
+        single_calls(args.repeats, args.sets)
     q25, med, q75 = np.percentile(one_batch_call(args.repeats), [25, 50, 75])
     print(
         f"W3 fit(epochs=1) on one batch of {W3.batch_size} rows: {med:.0f} us CPU "

@@ -245,10 +245,20 @@ def test_pieces_that_only_follow_the_protocol_train_after_a_cached_call(piece):
 # --- the guard's weight check ---------------------------------------------------------------
 
 
-def _guard(*values: np.ndarray) -> DivergenceGuard:
+def _guard(*values: np.ndarray) -> Any:
     params = [Parameter(v) for v in values]
-    with np.errstate(invalid="ignore", over="ignore"):  # as inside fit
-        return DivergenceGuard(None, params, hg.SGD(params, lr=0.1), True)
+    return _Quiet(DivergenceGuard(None, params, hg.SGD(params, lr=0.1), True))
+
+
+class _Quiet:
+    """The guard, asked as inside fit (NumPy's "invalid" and "over" warnings off)."""
+
+    def __init__(self, guard: DivergenceGuard):
+        self.guard = guard
+
+    def __getattr__(self, name: str) -> Any:
+        with np.errstate(invalid="ignore", over="ignore"):
+            return getattr(self.guard, name)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

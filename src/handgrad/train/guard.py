@@ -18,7 +18,7 @@ import numpy as np
 
 from ..nn._checks import DOT_CHECK_MAX, NonFiniteError, check_finite
 from ..nn.layers import Module, Parameter
-from ..nn.losses import Loss
+from ..nn.losses import Loss, SoftmaxCrossEntropyLoss
 from ..nn.optim import SGD, Adam, RMSProp
 from . import blas
 from .batching import evaluate
@@ -53,17 +53,38 @@ class DivergenceGuard:
       reproduce exactly): a snapshot before every update, and the weights checked after it.
 
     ``check_weights`` is off when a weight was not finite before training (a -inf bias that
-    switches a class off is an exact limit, and training keeps it).
+    switches a class off is an exact limit, and training keeps it). It is asked only where
+    a check found a weight that is not finite (finite weights are fine either way), so
+    the weights training began with are scanned only then: from the weights themselves
+    while no update has been applied, else from the call's first snapshot (which holds
+    them), and before that snapshot is first taken again.
     """
 
     def __init__(self, step: Any, params: list[Parameter], optimizer: Any, replay: bool):
         self.step, self.params, self.optimizer, self.replay = step, params, optimizer, replay
         kept = getattr(step, "weight_checks", None)  # (a fast step keeps them from call to call)
         self._checks = WeightChecks([p.value for p in params]) if kept is None else kept
-        self.check_weights = self.weights_finite()  # (fit's loop has "invalid" off already)
+        self._began_finite: bool | None = None  # every weight finite as training began
         self.snapshot: Snapshot | None = None
         self.since: list[np.ndarray] = []  # the batches whose updates followed the snapshot
         self.renew = True
+
+    @property
+    def check_weights(self) -> bool:
+        """True if every weight was finite when training began (then updates are checked).
+        (Asked where NumPy's "invalid" warning is off: fit's loop.)"""
+        if self._began_finite is None:
+            snapshot = self.snapshot  # (None: no update yet, the weights are those)
+            began = self._checks if snapshot is None else WeightChecks(snapshot.values)
+            self._began_finite = began.all_finite()
+        return self._began_finite
+
+    def weights_wrong(self) -> bool:
+        """True if a weight is not finite while every weight was finite when training
+        began: what every weight check asks (the first scan only when this one fails)."""
+        if self._began_finite is False:  # (known: nothing to check)
+            return False
+        return not self._checks.all_finite() and self.check_weights
 
     def weights_finite(self) -> bool:
         """True if every weight is finite (``WeightChecks``).
@@ -76,6 +97,8 @@ class DivergenceGuard:
             if self.snapshot is None:
                 self.snapshot = Snapshot(self.params, self.optimizer)
             else:
+                if self._began_finite is None:  # (the first snapshot: the weights began so)
+                    self._began_finite = WeightChecks(self.snapshot.values).all_finite()
                 self.snapshot.take()
             self.since = []
             self.renew = False
@@ -148,7 +171,7 @@ def end_of_epoch_problem(
 ) -> str | dict[str, float] | None:
     """Why the weights at the end of an epoch are bad (a reason), else the validation scores
     (or None without validation data)."""
-    if guard.check_weights and not guard.weights_finite():
+    if guard.weights_wrong():
         return WEIGHT_NOT_FINITE
     if validation_data is None:
         return None
@@ -163,20 +186,54 @@ def end_of_epoch_problem(
 
 
 def final_problem(
-    step: Step, guard: DivergenceGuard, outputs_name: str, weights_checked: bool = False
+    step: Step,
+    guard: DivergenceGuard,
+    outputs_name: str,
+    weights_checked: bool = False,
+    loss: Loss | None = None,
 ) -> str | None:
     """Why the final weights are bad, tried on the last batch trained: a non-finite weight,
     output or loss; None if they are fine. ``weights_checked``: the weights were found
-    finite since the last update (at the end of its epoch), so only the batch is tried."""
-    if guard.check_weights and not weights_checked and not guard.weights_finite():
+    finite since the last update (at the end of its epoch), so only the batch is tried.
+    ``loss``: the loss the step computes when its verdict may be had without its value
+    (``surely_finite_loss``; the fast step's kernels, no L2 term)."""
+    if not weights_checked and guard.weights_wrong():
         return WEIGHT_NOT_FINITE
     xb, tb, _ = step.batch(guard.since[-1])
     try:
         outputs = step.forward(xb)
+        if loss is not None and surely_finite_loss(loss, outputs, tb):  # (no value needed)
+            return None
         value = step.loss(outputs, tb)
     except NonFiniteError as exc:
         return str(exc)
     return None if math.isfinite(value) else why_not_finite(outputs, outputs_name, value)
+
+
+def surely_finite_loss(loss: Loss, outputs: np.ndarray, target: Any) -> bool:
+    """True when the fast step's loss of ``outputs`` (N, C) is finite for sure, without
+    computing it (the final check needs the verdict only): the built-in softmax
+    cross-entropy on labels (N,), and every |z| <= max / (4 N). Then each row's loss,
+    (m - z_k) + log1p(s) with s < C (``fast_losses.SoftmaxCEKernel``), is at most
+    max / (2 N) + log C, and their sum at most max / 2 + N log C: finite, with no NaN on
+    the way. False means "compute it": another loss or target (soft, weighted), a NaN or
+    inf in z, or a larger |z|."""
+    largest = _LARGEST.get(outputs.dtype)
+    if not (
+        type(loss) is SoftmaxCrossEntropyLoss
+        and type(target) is np.ndarray
+        and target.ndim == 1
+        and outputs.ndim == 2
+        and largest is not None
+    ):
+        return False
+    bound = largest / (4 * len(outputs))
+    # (a NaN fails both comparisons; the two reductions are C calls, ~1 us together)
+    low, high = np.minimum.reduce(outputs, None), np.maximum.reduce(outputs, None)
+    return bool(-bound <= low and high <= bound)
+
+
+_LARGEST = {np.dtype(t): float(np.finfo(t).max) for t in (np.float32, np.float64)}
 
 
 def record_divergence(ctx: Any, where: str, reason: str, undone: int | None) -> None:

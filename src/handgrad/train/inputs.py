@@ -14,6 +14,7 @@ from ..nn.constraints import Integer, Real, check
 from ..nn.layers import Identity, LeakyReLU, Linear, Module, ReLU, Sequential, Sigmoid, Tanh
 from ..nn.losses import BCEWithLogitsLoss, Loss, SoftmaxCrossEntropyLoss
 from ..splits import held_out_count, split_rows
+from .blas import all_finite
 
 # a metric: f(outputs, target) -> a number
 Metric = Callable[[np.ndarray, np.ndarray], float]
@@ -91,7 +92,8 @@ def prepare_inputs(
         dtype, width = known[0], known[1]
     X = as_float_array(X, name, dtype)
     check_matrix(X, name, width if known else getattr(model, "in_features", None))
-    check_finite(X, name)
+    if not all_finite(X):  # (the BLAS's sum of |x| on a large X: ~2/3 of NumPy's sum's time)
+        check_finite(X, name)  # (the named error)
     return X
 
 

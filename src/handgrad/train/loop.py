@@ -405,7 +405,7 @@ def _train_steps(run: Run, order: Iterable[np.ndarray], acting: bool) -> None:
             if acting:
                 ctx.step = at.step = done
                 sums["loss"], sums["seen"] = loss_sum, seen
-                if not replay and guard.check_weights and not guard.weights_finite():
+                if not replay and guard.weights_wrong():
                     record_divergence(ctx, f"step {done}", WEIGHT_NOT_FINITE, guard.rollback())
                     return
                 ctx.logs = {"loss": value}
@@ -483,7 +483,9 @@ def _check_final_weights(run: Run) -> None:
     # no step since the end of an epoch found the weights finite, and no callback ran after
     # that check (one may write into the weights): try the batch only
     checked = run.at.step == 0 and not run.callbacks
-    problem = final_problem(run.step, run.guard, _outputs_name(run), weights_checked=checked)
+    # the fast step's loss with no L2 term may be vouched for without its value
+    vouch = run.loss if run.l2 is None and type(run.step) is FastStep else None
+    problem = final_problem(run.step, run.guard, _outputs_name(run), checked, vouch)
     if problem is not None:
         record_divergence(run.ctx, "the end of training", problem, run.guard.rollback())
 
