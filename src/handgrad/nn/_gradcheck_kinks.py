@@ -67,6 +67,7 @@ __all__ = [
     "Nearby",
     "at_a_kink",
     "bends_at",
+    "bends_beside",
     "kink_probe",
     "one_sided",
     "reaches_a_bend",
@@ -80,7 +81,8 @@ BESIDE = 0.01  # backward is checked at θ ± BESIDE h and θ ± 2 BESIDE h, h t
 
 
 def kink_probe(model: Module) -> Probe | None:
-    """A function returning, for every ReLU-like unit, which side of its kink each input is on.
+    """A function returning, for every ReLU-like unit, which side of its kink each input is on
+    (-1, 0 on it, +1).
 
     A module says it has a kink with a ``kink`` attribute (the input where its derivative
     jumps, e.g. 0.0) and keeps its last input as ``_x`` or ``x``, as ReLU and LeakyReLU do.
@@ -90,7 +92,9 @@ def kink_probe(model: Module) -> Probe | None:
     ]
     if not kinked:
         return None
-    return lambda: [_last_input(m) > kink for m, kink in kinked]
+    # three states (below, on, above): an input exactly on its kink changes state on
+    # either side, so neither side of θ is taken as smooth there
+    return lambda: [np.sign(_last_input(m) - kink) for m, kink in kinked]
 
 
 def _modules(model: Module) -> list[Module]:
@@ -263,7 +267,18 @@ def reaches_a_bend(nearby: Nearby, h: float) -> bool:
     its third derivative times h³ across the span); a piecewise-linear one has them zero
     except the one or two whose three points straddle the kink (its slope's jump times up
     to h)."""
-    outputs = [nearby.activations(k * h) for k in range(-3, 4)]
+    return _stands_out([nearby.activations(k * h) for k in range(-3, 4)])
+
+
+def bends_beside(nearby: Nearby, step: Step) -> bool:
+    """Whether some layer's output has a kink within a one-sided step's reach (θ to θ + 3h
+    on its side, points h/2 apart): the same test as ``reaches_a_bend``, on that side only."""
+    return _stands_out([nearby.activations(step.side * k * step.h / 2) for k in range(7)])
+
+
+def _stands_out(outputs: list[list[np.ndarray]]) -> bool:
+    """outputs[k] = every layer's output at equally spaced points: whether some element's
+    second differences hold one KINK_SAFETY² times over their median and above rounding."""
     for layer in zip(*outputs):
         y = np.stack([np.asarray(v, dtype=np.float64) for v in layer])
         second = np.abs(y[2:] - 2 * y[1:-1] + y[:-2])
