@@ -19,6 +19,7 @@ from .layers import Identity, LeakyReLU, Linear, Module, Parameter, ReLU, Sequen
 
 __all__ = [
     "check_backward",
+    "check_loss",
     "float64_problem",
     "layer_outputs",
     "learner_outputs",
@@ -254,6 +255,53 @@ def check_backward(model: Module, X: np.ndarray) -> None:
         for p, (grad, values) in zip(params, kept):
             p.grad = grad
             grad[...] = values
+
+
+def check_loss(loss: Any, prediction: np.ndarray, y: np.ndarray) -> None:
+    """The loss computes in float64: at three predictions of the model's shape (the model's
+    own with every entry moved by ~1 %, the model's plus standard normal noise, and that
+    noise alone) its value and dL/d(prediction) are float64, and its values are not all
+    float32 numbers. A learner's Loss that rounds to float32 inside
+    (``prediction.astype(np.float32)``) makes every loss value carry ~1e-7 of rounding:
+    the noise measure widens every tolerance to match, and a weight gradient 1 % off
+    PASSED. At moved predictions a float64 loss is a full 53-bit number (at the model's
+    own predictions a fitted loss is a sum of few-bit residues, and a saturated one a
+    difference from 1, so those are not used); a value that is an integer (0 for a loss
+    saturated everywhere), not finite, or raises says nothing. The loss keeps the state of
+    the last call: gradcheck calls forward again before any backward."""
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal(prediction.shape)
+    nudge = 1e-2 * (np.abs(prediction) + 1e-2) * rng.uniform(-1.0, 1.0, prediction.shape)
+    values = []
+    for moved in (prediction + nudge, prediction + noise, noise):
+        try:
+            with np.errstate(all="ignore"):
+                value, grad = loss.forward(moved, y), loss.backward()
+        except (ValueError, ArithmeticError):
+            continue
+        for what, a in ((" returns a {} value", value), ("'s backward returns {}", grad)):
+            low = getattr(a, "dtype", np.dtype(np.float64))
+            if low.kind == "f" and low != np.float64:
+                _loss_in(loss, what.format(low))
+        if np.isfinite(value) and float(value) != round(float(value)):
+            values.append(float(value))
+    if len(values) > 1 and all(float(np.float32(v)) == v for v in values):
+        _loss_in(loss, " rounds to float32 inside (each value it returns is a float32 number)")
+
+
+def _loss_in(loss: Any, what: str) -> None:
+    why = (
+        "finite differences resolve a float64 gradient to far more digits than that "
+        "rounding keeps, so right math FAILS"
+        if what.startswith("'s backward")
+        else "each loss value then carries that rounding, which the check takes for noise "
+        "and widens every tolerance to match, so a wrong backward could PASS"
+    )
+    raise TypeError(
+        f"gradcheck: the loss ({type(loss).__name__}){what} on float64 predictions; {why}: "
+        "make it compute in "
+        "its prediction's dtype (prediction.dtype)"
+    )
 
 
 def _full_precision_array(a: Any, what: str) -> None:

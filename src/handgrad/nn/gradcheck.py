@@ -66,6 +66,7 @@ from numpy.typing import ArrayLike
 
 from ._gradcheck_copy import (
     check_backward,
+    check_loss,
     float64_problem,
     learner_outputs,
     named_parameters,
@@ -291,6 +292,7 @@ def gradcheck(
         # twice: a backward that adds to .grad instead of overwriting it (the protocol) is
         # right after a zero_grad only; its second pass holds twice the gradient and FAILS
         check_backward(model, X)
+        check_loss(loss, model.forward(X), y)
         first, second = gradients(), gradients()
         if any(not np.allclose(a, b, 1e-9, 0.0, equal_nan=True) for a, b in zip(first, second)):
             note = "; ".join(filter(None, [note, ACCUMULATES]))
