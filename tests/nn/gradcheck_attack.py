@@ -435,10 +435,11 @@ if __name__ == "__main__":
 
     start, stop = int(sys.argv[1]), int(sys.argv[2])
     learner = None
-    if "--learner" in sys.argv or "--stages" in sys.argv:
-        learner = learner_harness(
-            "gradcheck_stages" if "--stages" in sys.argv else "gradcheck_learner"
-        )
+    harnesses = {"--learner": "gradcheck_learner", "--stages": "gradcheck_stages",
+                 "--kinds": "gradcheck_kinds"}  # fmt: skip
+    for flag, name in harnesses.items():
+        if flag in sys.argv:
+            learner = learner_harness(name)
     total = Tally()
     for first in range(start, stop, 50):
         shown = (len(total.false_fails), len(total.misses), len(total.unresolvable))
