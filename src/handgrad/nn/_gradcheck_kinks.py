@@ -60,7 +60,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._gradcheck_steps import OFFSETS, ROUNDING_SAFETY, ULP, Probe, Step, rounding
+from ._gradcheck_steps import (
+    OFFSETS,
+    ROUNDING_SAFETY,
+    ULP,
+    Probe,
+    Step,
+    lagrange_at_zero,
+    rounding,
+)
 from .layers import Module, Sequential
 
 __all__ = [
@@ -141,16 +149,11 @@ class Slopes:
         return self.low - margin <= value <= self.high + margin
 
 
-def _lagrange_at_zero(ts: Sequence[float]) -> list[float]:
-    """Weights w_j with sum_j w_j g(t_j) = p(0), p the polynomial through the (t_j, g(t_j))."""
-    return [float(np.prod([tk / (tk - tj) for tk in ts if tk != tj])) for tj in ts]
-
-
 def _one_side(step: Step, base: float, sign: int, ts: Sequence[float]) -> tuple[float, float]:
     """(slope, rounding bound) of one side (sign +1 right, -1 left) through the steps ``ts``:
     sum_j w_j sign (L(θ + sign t_j h) - L0) / (t_j h)."""
     by_offset = dict(zip(OFFSETS, step.values))
-    weights = [sign * w / t for w, t in zip(_lagrange_at_zero(ts), ts)]
+    weights = [sign * w / t for w, t in zip(lagrange_at_zero(ts), ts)]
     values = [by_offset[sign * t] for t in ts] + [base]
     coefficients = [*weights, -sum(weights)]
     slope = sum(c * v for c, v in zip(coefficients, values)) / step.h

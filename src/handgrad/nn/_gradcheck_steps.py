@@ -35,6 +35,7 @@ __all__ = [
     "ladder",
     "noise_by_step",
     "rounding",
+    "lagrange_at_zero",
     "side_estimate",
 ]
 
@@ -136,12 +137,15 @@ def judge(
     return n6, allowed, truncation
 
 
-def _secant_weights(ts: Sequence[float]) -> list[float]:
+def lagrange_at_zero(ts: Sequence[float]) -> list[float]:
     """Weights c_j with sum_j c_j g(t_j) = p(0), p the polynomial through the (t_j, g(t_j))."""
     return [float(np.prod([tk / (tk - tj) for tk in ts if tk != tj])) for tj in ts]
 
 
 SIDE_POINTS = (0.5, 1.0, 2.0, 3.0)  # the one-sided estimate's steps, in units of h
+CUBIC = np.array(lagrange_at_zero(SIDE_POINTS))  # the secants' weights for p(0) ...
+QUADRATICS = np.array([[*lagrange_at_zero(SIDE_POINTS[:3]), 0.0],  # ... and the two below
+                       [0.0, *lagrange_at_zero(SIDE_POINTS[1:])]])  # fmt: skip
 
 
 def side_estimate(
@@ -150,19 +154,12 @@ def side_estimate(
     """(n, allowed) of the one-sided derivative at θ from the side ``side`` (+1 or -1):
     ``values`` at θ + k h for k in OFFSETS, ``base`` = L(θ). See the module docstring."""
     by_offset = dict(zip(OFFSETS, values))
-    ts = SIDE_POINTS
-    secants = [side * (by_offset[side * t] - base) / (t * h) for t in ts]
-
-    def through(points: Sequence[float]) -> float:
-        weights = _secant_weights(points)
-        return sum(w * secants[ts.index(t)] for w, t in zip(weights, points))
-
-    n = through(ts)
-    truncation = abs(n - through(ts[:3])) + abs(n - through(ts[1:]))
-    coefficients = [side * w / t for w, t in zip(_secant_weights(ts), ts)]
-    coefficients.append(-sum(coefficients))  # L0's weight
-    side_values = [by_offset[side * t] for t in ts] + [base]
-    allowed = rtol * abs(n) + truncation + rounding(coefficients, side_values, noise) / h
+    side_values = np.array([by_offset[side * t] for t in SIDE_POINTS])
+    secants = side * (side_values - base) / (np.array(SIDE_POINTS) * h)
+    n = float(CUBIC @ secants)
+    truncation = float(np.sum(np.abs(n - QUADRATICS @ secants)))
+    coefficients = [*(side * CUBIC / SIDE_POINTS), -side * float(np.sum(CUBIC / SIDE_POINTS))]
+    allowed = rtol * abs(n) + truncation + rounding(coefficients, [*side_values, base], noise) / h
     return n, allowed
 
 
@@ -175,6 +172,7 @@ def ladder(
     probe: Probe | None,
     noise: Callable[[float], float] = lambda h: 0.0,
     below: float | None = None,
+    theta: tuple[float, list[np.ndarray]] | None = None,
 ) -> list[Step]:
     """Every step judged for entry ``idx`` (none when every step tried crosses a kink).
 
@@ -183,19 +181,18 @@ def ladder(
     truncation for rounding, and trained ReLU networks often hold an input within 1e-6 of
     a kink. With ``below``, every step of the ladder smaller than that one is judged. A
     step that crosses a built-in kink gives instead a one-sided ``Step`` (``side`` ±1) from
-    each side of θ whose points cross none (``side_estimate``; the first call only).
+    each side of θ whose points cross none (``side_estimate``), given ``theta``: L(θ) and
+    ``probe()`` at θ.
     """
     judged: list[Step] = []
     steps = eps * 0.1 ** np.arange(REFINEMENTS + 1)
     if below is not None:
         steps = steps[steps < 0.5 * below]
-    at_theta: tuple[list[float], list[list[np.ndarray]]] | None = None
     for h, smaller in zip(steps, [*steps[1:], None]):
         values, states = _evaluate(f, x, idx, h, OFFSETS, probe)
         if any(_moved(states[0], state) for state in states[1:]):
-            if below is None:
-                at_theta = at_theta or _evaluate(f, x, idx, h, (0.0,), probe)
-                judged += _sides(values, states, at_theta, h, rtol, noise(h))
+            if theta is not None:
+                judged += _sides(values, states, theta, h, rtol, noise(h))
             continue
         n, allowed, truncation = judge(values, h, rtol, noise(h))
         judged.append(Step(float(h), tuple(values), n, allowed, noise(h)))
@@ -210,14 +207,14 @@ def ladder(
 def _sides(
     values: list[float],
     states: list[list[np.ndarray]],
-    at_theta: tuple[list[float], list[list[np.ndarray]]],
+    theta: tuple[float, list[np.ndarray]],
     h: float,
     rtol: float,
     noise: float,
 ) -> list[Step]:
     """The one-sided steps from each side of θ whose points cross no built-in kink."""
-    (base,), (theta,) = at_theta
-    crossed = {k for k, state in zip(OFFSETS, states) if _moved(theta, state)}
+    base, at_theta = theta
+    crossed = {k for k, state in zip(OFFSETS, states) if _moved(at_theta, state)}
     out = []
     for side in (1, -1):
         if not crossed & {side * t for t in SIDE_POINTS}:

@@ -159,6 +159,7 @@ def _check_arrays(
                 "(make float64 copies, build f on them, and check those)"
             )
     base = _deterministic(f)  # L(θ), for the one-sided slopes of an entry that fails
+    theta = None if probe is None else (base, probe())  # where the probed units are at θ
     noise = noise_by_step(f, [x for _, x in named], rng, probe)
     rows = []
     for name, x in named:
@@ -172,7 +173,7 @@ def _check_arrays(
             indices = rng.choice(x.size, size=max_entries, replace=False)
         row = ParamCheck(name, tuple(x.shape))
         for idx in _entries(x, indices):
-            steps = ladder(f, x, idx, eps, rtol, probe, noise)
+            steps = ladder(f, x, idx, eps, rtol, probe, noise, theta=theta)
             nearby = None if near is None else near(name, idx)
             sided = [step for step in steps if step.side]
             steps = [step for step in steps if not step.side]
