@@ -36,6 +36,7 @@ __all__ = [
     "noise_by_step",
     "rounding",
     "lagrange_at_zero",
+    "side_again",
     "side_estimate",
 ]
 
@@ -221,6 +222,27 @@ def _sides(
             n, allowed = side_estimate(values, base, h, side, rtol, noise)
             out.append(Step(float(h), tuple(values), n, allowed, noise, side))
     return out
+
+
+def side_again(
+    f: Callable[[], float],
+    x: np.ndarray,
+    idx: Index,
+    step: Step,
+    rtol: float,
+    probe: Probe | None,
+    noise: Callable[[float], float],
+    theta: tuple[float, list[np.ndarray]] | None,
+) -> Step | None:
+    """The one-sided ``step`` redone at a tenth of its h from the same side (None if that
+    side crosses a kink there too): a one-sided estimate FAILS an entry only when both agree
+    it is wrong, so a truncation bound that was too hopeful at h cannot FAIL right math."""
+    if probe is None or theta is None:  # no built-in kink: there are no one-sided steps
+        return None
+    h = step.h / 10
+    values, states = _evaluate(f, x, idx, h, OFFSETS, probe)
+    again = [s for s in _sides(values, states, theta, h, rtol, noise(h)) if s.side == step.side]
+    return again[0] if again else None
 
 
 def noise_by_step(

@@ -90,6 +90,7 @@ from ._gradcheck_steps import (
     evaluate,
     ladder,
     noise_by_step,
+    side_again,
 )
 from .constraints import Options, Real, check
 from .init import make_rng
@@ -173,16 +174,19 @@ def _check_arrays(
             indices = rng.choice(x.size, size=max_entries, replace=False)
         row = ParamCheck(name, tuple(x.shape))
         for idx in _entries(x, indices):
+            again = partial(side_again, f, x, idx, rtol=rtol, probe=probe, noise=noise,
+                            theta=theta)  # fmt: skip
             steps = ladder(f, x, idx, eps, rtol, probe, noise, theta=theta)
             nearby = None if near is None else near(name, idx)
             sided = [step for step in steps if step.side]
             steps = [step for step in steps if not step.side]
             best, beside = _best(steps), _best(sided)
             if beside is not None and (best is None or beside.allowed < best.allowed):
-                # a built-in kink within reach on one side only: judged from the other side,
-                # unless a layer without a ``kink`` attribute bends on that side (a FAIL there
-                # goes on to the central steps and the kink tests below)
-                if not (_fails(a[idx], beside) and nearby and bends_beside(nearby, beside)):
+                # a built-in kink within reach on one side only: judged from the other side.
+                # A FAIL there must hold at a tenth of the step too, and no layer without a
+                # ``kink`` attribute may bend on that side; else the central steps and the
+                # kink tests below judge the entry
+                if not _fails(a[idx], beside) or _confirmed(a[idx], beside, nearby, again):
                     row.record(idx, float(a[idx]), beside.n, beside.allowed)
                     continue
             if best is not None and _fails(a[idx], best) and nearby is not None:
@@ -246,6 +250,17 @@ def _clean(steps: list[Step], nearby: Nearby, smaller: Callable[..., list[Step]]
     if clean or not bends_at(nearby):
         return clean
     return steps
+
+
+def _confirmed(
+    analytic: float, step: Step, nearby: Nearby | None, again: Callable[[Step], Step | None]
+) -> bool:
+    """Whether a one-sided step's FAIL stands: the same side at a tenth of the step FAILS
+    too, and no layer's output without a ``kink`` attribute bends within its reach."""
+    smaller = again(step)
+    if smaller is None or not _fails(analytic, smaller):
+        return False
+    return nearby is None or not bends_beside(nearby, step)
 
 
 def _best(steps: list[Step]) -> Step | None:
