@@ -173,6 +173,32 @@ def test_a_layer_that_rounds_inside_is_named(dtype):
         hg.gradcheck(model, loss, X, y)
 
 
+class HalfELU(hg.Module):
+    """A learner's ELU with α = 0.5: saturated (inputs below -37) its output is -0.5 exactly,
+    a float16 number, in float64 too."""
+
+    def forward(self, x):
+        self.x = x
+        return np.where(x > 0, x, 0.5 * np.expm1(np.minimum(x, 0)))
+
+    def backward(self, grad):
+        return grad * np.where(self.x > 0, 1.0, 0.5 * np.exp(np.minimum(self.x, 0)))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("bias", [-40.0, -37.0, -1.0])
+def test_a_saturated_unit_is_not_taken_for_rounding_inside(dtype, bias):
+    """A diverging run (the common-mistakes attack, seed 273) left an ELU's inputs at -37 to
+    -216: its outputs moved between -0.49999999999999994 and -0.5, all float16 numbers, and
+    the correct network was refused as "rounds its output to float16". Values with 4
+    significant bits or fewer say nothing about a cast; the ones a cast leaves do."""
+    first = hg.Linear(3, 4, seed=0, dtype=dtype)
+    first.bias.value[...] = bias
+    model = hg.Sequential(first, HalfELU(), hg.Linear(4, 2, seed=1, dtype=dtype))
+    _, loss, X, y = problem(np.float64)
+    assert hg.gradcheck(model, loss, X.astype(dtype) * 0.1, y).passed
+
+
 class AddingLinear(hg.Linear):
     """A learner's Linear whose backward adds to .grad (``+=``) instead of overwriting it:
     right only after a zero_grad, which handgrad's training loop does not call. Before, a
