@@ -68,7 +68,7 @@ fuzz: $(STAMP)
 
 # the gradient check attacked: random networks and a learner's own activations, checked
 # with their correct backward and with wrong ones (`make test` runs a sample of these seeds);
-# fails on any false FAIL or miss. About an hour of CPU: see docs/gradcheck.md.
+# fails on any false FAIL or miss. About 80 minutes of CPU: see docs/gradcheck.md.
 attack: $(STAMP) attack-stages attack-kinds
 	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 1100
 	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 1600 --learner
