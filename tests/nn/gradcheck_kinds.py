@@ -314,6 +314,7 @@ def attack(seeds, tally, attack_module):
             tally.false_fails.append(f"{case}\n{report.table()}")
         correct = attack_module._analytic(model, loss, X, y)
         resolution = attack_module._resolution(model, loss, X, y, seed)
+        on_kinks = attack_module._on_kinks(model, loss, X, y)
         rng = np.random.default_rng([seed, 47])
         for name, make in MUTANTS.items():
             made = make(model, loss, rng)
@@ -322,7 +323,7 @@ def attack(seeds, tally, attack_module):
             wrong, wrong_loss = made
             wrong_report = hg.gradcheck(wrong, wrong_loss, X, y, seed=seed)
             grads = _twice(attack_module, wrong, wrong_loss, X, y)
-            if not attack_module._visible(grads, correct, resolution, wrong_report):
+            if not attack_module._visible(grads, correct, resolution, wrong_report, on_kinks):
                 tally.invisible += 1
                 continue
             tally.mutants += 1

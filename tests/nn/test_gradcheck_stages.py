@@ -71,3 +71,13 @@ def test_the_misses_of_a_kink_on_one_side_are_found(seed):
     tally = stages.attack([seed], attack_module.Tally(), attack_module)
     assert tally.correct == 1 and not tally.false_fails, tally.false_fails
     assert tally.mutants >= 8 and not tally.misses, tally.misses
+
+
+def test_the_harness_counts_no_entry_exactly_on_a_kink_as_visible():
+    """Seed 317 (integer inputs all 0, biases 0): two ReLU inputs are exactly 0, where
+    passing the gradient through (``x >= 0``) is as right as stopping it (``x > 0``), so the
+    harness must not call "activation derivative missing" a visible bug there. Seed 209's
+    inputs 1e-7 from the kink are not on it: its flipped bias stays visible."""
+    exact = attack_module._on_kinks(*stages.build(stages.draw(317)))
+    assert [m.tolist() for m in exact][1] == [True, False, True]
+    assert not any(m.any() for m in attack_module._on_kinks(*stages.build(stages.draw(209))))
