@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 COURSE_STAMP := $(VENV)/.installed-course
 
-.PHONY: demo course test test-fast fuzz attack attack-stages typecheck bench bench-paired bench-quiet bench-sweep lint format clean
+.PHONY: demo course test test-fast fuzz attack attack-stages attack-kinds typecheck bench bench-paired bench-quiet bench-sweep lint format clean
 
 $(VENV)/bin/python:
 	@echo "Creating the virtual environment $(VENV)/ and updating pip ..."
@@ -68,16 +68,20 @@ fuzz: $(STAMP)
 
 # the gradient check attacked: random networks and a learner's own activations, checked
 # with their correct backward and with wrong ones (`make test` runs a sample of these seeds);
-# fails on any false FAIL or miss. About an hour of CPU: see docs/gradcheck.md.
-attack: $(STAMP)
+# fails on any false FAIL or miss. About 80 minutes of CPU: see docs/gradcheck.md.
+attack: $(STAMP) attack-stages attack-kinds
 	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 1100
 	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 1600 --learner
 
 # networks at the far stages of training in every dtype (with a learner's batch norm or
-# dropout); it still finds three misses (seeds 129, 209, 286: docs/gradcheck.md), so it exits
-# with 1 until they are fixed
+# dropout); exits with 1 on any false FAIL or miss
 attack-stages: $(STAMP)
 	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 300 --stages
+
+# the wrong backwards learners write most, from initialization to an overfit batch and a run
+# about to diverge, every activation, loss, reduction and dtype; exits with 1 on any finding
+attack-kinds: $(STAMP)
+	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 300 --kinds
 
 typecheck: $(STAMP)
 	$(PY) -m mypy

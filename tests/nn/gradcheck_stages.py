@@ -254,6 +254,7 @@ def attack(seeds, tally, attack_module):
             tally.false_fails.append(f"{case}\n{report.table()}")
         correct = attack_module._analytic(model, loss, X, y)
         resolution = attack_module._resolution(model, loss, X, y, seed)
+        on_kinks = attack_module._on_kinks(model, loss, X, y)
         rng = np.random.default_rng([seed, 37])
         for name, make in {**attack_module.MUTANTS, **EXTRA_MUTANTS}.items():
             wrong = make(model, rng)
@@ -261,7 +262,7 @@ def attack(seeds, tally, attack_module):
                 continue
             wrong_report = hg.gradcheck(wrong, loss, X, y, seed=seed)
             grads = attack_module._analytic(wrong, loss, X, y)
-            if not attack_module._visible(grads, correct, resolution, wrong_report):
+            if not attack_module._visible(grads, correct, resolution, wrong_report, on_kinks):
                 tally.invisible += 1
                 continue
             tally.mutants += 1

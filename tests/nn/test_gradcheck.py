@@ -8,6 +8,8 @@ in test_gradcheck_verdict.py.
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 import pytest
 
@@ -244,8 +246,56 @@ def test_an_input_near_a_kink_is_checked_with_a_smaller_step():
     assert report.passed, report.table()
 
 
+@pytest.mark.parametrize("z0", [1e-9, -1e-9, 1e-12, 3e-7])
+def test_an_input_within_every_step_of_a_kink_is_judged_from_the_other_side(z0):
+    """Every central step crosses the kink (even the finest, 1e-7, reaches 3e-7), yet the
+    loss is smooth from θ on the side away from it: the entry is checked there, so the
+    correct backward passes and a wrong bias gradient of that unit FAILS (it was skipped
+    as a kink, and a flipped sign PASSED)."""
+    model, X, y = _kinked_model(z0)
+    report = hg.gradcheck(model, hg.MSELoss(), X, y)
+    assert report.passed and report.kinks == 0 and report.checked == 9, report.table()
+    lin = model[0]
+
+    def backward(self, grad_y):
+        dx = hg.Linear.backward(self, grad_y)
+        self.bias.grad[0] = 2 * self.bias.grad[0] + 0.1  # wrong whether the unit is on or off
+        return dx
+
+    lin.backward = types.MethodType(backward, lin)
+    wrong = hg.gradcheck(model, hg.MSELoss(), X, y)
+    rows = {r.name: r for r in wrong.rows}
+    assert not wrong.passed and rows["0.bias"].failed == 1 and wrong.kinks == 0
+    assert rows["0.bias"].worst_index == (0,)
+
+
+@pytest.mark.parametrize("z0", [2e-6, 2e-5])
+def test_a_kink_that_forces_a_small_step_does_not_hide_a_small_gradient(z0):
+    """A large loss (target 1e3) with a small gradient (the unit's outgoing weight 1e-6):
+    the central steps that avoid the kink (h <= 1e-7 or 1e-6) carry rounding of 0.03-0.3,
+    far above the bias gradient 2e-3, so its flipped sign PASSED. The side away from the
+    kink resolves it at h = 1e-3; the correct backward still passes."""
+    model, X, _ = _kinked_model(z0)
+    model[2].weight.value[0, 0] = 1e-6
+    y = np.array([1e3])
+    report = hg.gradcheck(model, hg.MSELoss(), X, y)
+    assert report.passed and report.kinks == 0, report.table()
+    lin = model[0]
+
+    def backward(self, grad_y):
+        dx = hg.Linear.backward(self, grad_y)
+        self.bias.grad[0] = -self.bias.grad[0]
+        return dx
+
+    lin.backward = types.MethodType(backward, lin)
+    wrong = hg.gradcheck(model, hg.MSELoss(), X, y)
+    rows = {r.name: r for r in wrong.rows}
+    assert not wrong.passed and rows["0.bias"].failed == 1, wrong.table()
+    assert rows["0.bias"].worst_allowed < 1e-3 < abs(rows["0.bias"].worst_analytic)
+
+
 def test_relu_kink_is_reported_as_kink_not_failure():
-    model, X, y = _kinked_model(1e-9)  # within the smallest step (1e-7) of the kink
+    model, X, y = _kinked_model(0.0)  # exactly on the kink: either side's slope is right
     loss = hg.MSELoss()
     report = hg.gradcheck(model, loss, X, y)
     rows = {r.name: r for r in report.rows}

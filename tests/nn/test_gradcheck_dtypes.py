@@ -28,6 +28,8 @@ import numpy as np
 import pytest
 
 import handgrad as hg
+from handgrad.nn._gradcheck_copy import check_loss
+from handgrad.nn.losses import Loss
 
 # a learner's dropout and batch norm, as the far-stages harness uses them
 _spec = importlib.util.spec_from_file_location(
@@ -171,6 +173,32 @@ def test_a_layer_that_rounds_inside_is_named(dtype):
         hg.gradcheck(model, loss, X, y)
 
 
+class HalfELU(hg.Module):
+    """A learner's ELU with α = 0.5: saturated (inputs below -37) its output is -0.5 exactly,
+    a float16 number, in float64 too."""
+
+    def forward(self, x):
+        self.x = x
+        return np.where(x > 0, x, 0.5 * np.expm1(np.minimum(x, 0)))
+
+    def backward(self, grad):
+        return grad * np.where(self.x > 0, 1.0, 0.5 * np.exp(np.minimum(self.x, 0)))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("bias", [-40.0, -37.0, -1.0])
+def test_a_saturated_unit_is_not_taken_for_rounding_inside(dtype, bias):
+    """A diverging run (the common-mistakes attack, seed 273) left an ELU's inputs at -37 to
+    -216: its outputs moved between -0.49999999999999994 and -0.5, all float16 numbers, and
+    the correct network was refused as "rounds its output to float16". Values with 4
+    significant bits or fewer say nothing about a cast; the ones a cast leaves do."""
+    first = hg.Linear(3, 4, seed=0, dtype=dtype)
+    first.bias.value[...] = bias
+    model = hg.Sequential(first, HalfELU(), hg.Linear(4, 2, seed=1, dtype=dtype))
+    _, loss, X, y = problem(np.float64)
+    assert hg.gradcheck(model, loss, X.astype(dtype) * 0.1, y).passed
+
+
 class AddingLinear(hg.Linear):
     """A learner's Linear whose backward adds to .grad (``+=``) instead of overwriting it:
     right only after a zero_grad, which handgrad's training loop does not call. Before, a
@@ -305,3 +333,105 @@ def test_a_loss_that_is_not_finite_is_an_error_not_a_fail():
     w = np.ones(2)
     with pytest.raises(ValueError, match="the loss is nan at the parameters given"):
         hg.gradcheck(lambda: float("nan") * float(w[0]), [w], [w])
+
+
+# --- the loss's own precision ------------------------------------------------------------
+
+
+class RoundsInside(hg.SoftmaxCrossEntropyLoss):
+    """A learner's loss that casts the logits to float32 and returns a Python float."""
+
+    def forward(self, logits, target, sample_weight=None):
+        return float(super().forward(np.asarray(logits).astype(np.float32), target))
+
+    def backward(self):
+        return super().backward().astype(np.float64)
+
+
+class ReturnsFloat32(hg.MSELoss):
+    def forward(self, prediction, target, sample_weight=None):
+        return np.float32(super().forward(prediction, target))
+
+
+class BackwardInFloat32(hg.MSELoss):
+    def backward(self):
+        return super().backward().astype(np.float32)
+
+
+def scale_weight_grad(model, factor=1.01):
+    def backward(self, grad_y):
+        dx = hg.Linear.backward(self, grad_y)
+        self.weight.grad *= factor
+        return dx
+
+    model[0].backward = types.MethodType(backward, model[0])
+    return model
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_loss_that_rounds_to_float32_inside_is_named(seed):
+    """Before: its rounding widened every tolerance (max relative error ~1e-2 PASSED) and a
+    weight gradient 1 % too large PASSED."""
+    model, _, X, y = problem(np.float64, seed)
+    with pytest.raises(TypeError, match=r"the loss \(RoundsInside\) rounds to float32 inside"):
+        hg.gradcheck(scale_weight_grad(model), RoundsInside(), X, y)
+
+
+@pytest.mark.parametrize(
+    ("loss", "message"),
+    [
+        (ReturnsFloat32(), r"the loss \(ReturnsFloat32\) returns a float32 value"),
+        (BackwardInFloat32(), r"the loss \(BackwardInFloat32\)'s backward returns float32"),
+    ],
+)
+def test_a_loss_that_returns_float32_is_named(loss, message):
+    """Before: a backward returning float32 FAILED right math (30 of 90 correct networks)."""
+    model, _, X, _ = problem(np.float64)
+    y = np.random.default_rng(5).normal(size=(16, 2))
+    with pytest.raises(TypeError, match=message):
+        hg.gradcheck(model, loss, X, y)
+
+
+class NaiveCrossEntropy(Loss):
+    """A learner's cross-entropy through probabilities, -log softmax: at saturated logits its
+    values are differences from 1, few-bit numbers as float32 numbers are."""
+
+    def forward(self, logits, target, sample_weight=None):
+        z = np.asarray(logits, dtype=np.float64)
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        self.p, self.t = e / e.sum(axis=1, keepdims=True), np.asarray(target)
+        return float(-np.mean(np.log(self.p[np.arange(len(z)), self.t])))
+
+    def backward(self):
+        g = self.p.copy()
+        g[np.arange(len(g)), self.t] -= 1.0
+        return g / len(g)
+
+
+@pytest.mark.parametrize("n", [1, 2, 16])
+@pytest.mark.parametrize("fit", ["exact", "saturated", "zero"])
+def test_a_float64_loss_is_never_taken_for_float32(n, fit):
+    """Exact fits (MSE 0), saturated logits (BCE and a naive cross-entropy at margins of
+    80), all-zero weights: the loss at the model's predictions is a few-bit number, which
+    the loss check never uses; none is refused, and every such network PASSES."""
+    rng = np.random.default_rng(n)
+    X = rng.integers(-2, 3, (n, 3)).astype(float)
+    model = hg.mlp([3, 4, 2], "relu", seed=n)
+    if fit == "zero":
+        for p in model.parameters():
+            p.value[...] = 0.0
+    if fit == "saturated":
+        model[2].weight.value[...] = 0.0
+        model[2].bias.value[...] = [40.0, -40.0]
+    z = model.forward(X)
+    for loss, y in [
+        (hg.MSELoss(), z.copy() if fit == "exact" else rng.integers(0, 3, (n, 2)).astype(float)),
+        (hg.BCEWithLogitsLoss("sum"), (z > 0).astype(float)),
+        (hg.SoftmaxCrossEntropyLoss(), np.argmax(z, axis=1)),
+        (NaiveCrossEntropy(), np.argmax(z, axis=1)),
+    ]:
+        check_loss(loss, model.forward(X), y)  # no error
+        if fit == "saturated" and isinstance(loss, NaiveCrossEntropy):
+            continue  # its loss is exactly 0 near θ (p rounds to 1): see docs/gradcheck.md
+        report = hg.gradcheck(model, loss, X, y)
+        assert report.passed, (type(loss).__name__, report.table())

@@ -19,6 +19,7 @@ from .layers import Identity, LeakyReLU, Linear, Module, Parameter, ReLU, Sequen
 
 __all__ = [
     "check_backward",
+    "check_loss",
     "float64_problem",
     "layer_outputs",
     "learner_outputs",
@@ -212,9 +213,9 @@ def _check_precision(model: Module, X: np.ndarray) -> None:
         if new.shape != old.shape or new.size == 0:
             continue
         moved = new[old != new]
-        moved = moved[(moved != np.round(moved)) & (np.abs(moved) > 1e-8 * np.abs(new).max())]
-        if moved.size == 0:  # nothing moved, or integers (a step), or residues of 0 sums
-            continue
+        moved = moved[~_short(moved) & (np.abs(moved) > 1e-8 * np.abs(new).max())]
+        if moved.size == 0:  # nothing moved, or integers (a step), or residues of 0 sums,
+            continue  # or a constant a saturated unit reaches (-0.5 for an ELU with α = 0.5)
         for low in (np.float16, np.float32):
             with np.errstate(all="ignore"):
                 exact = np.all(moved.astype(low).astype(np.float64) == moved)
@@ -226,6 +227,15 @@ def _check_precision(model: Module, X: np.ndarray) -> None:
                     "whose steps finite differences take for kinks: make it compute in its "
                     "input's dtype (x.dtype)"
                 )
+
+
+def _short(values: np.ndarray) -> np.ndarray:
+    """Which values have at most 4 significant bits (integers below 16, ±0.5, 0.75, 2^k...):
+    the constants a saturated smooth unit reaches exactly in float64 (α (e^x - 1) -> -α),
+    which a float16 or float32 number also is. A layer that casts down inside gives values
+    with 11 or 24 random significant bits, almost never this few."""
+    mantissa, _ = np.frexp(values)
+    return np.asarray((mantissa * 16 == np.round(mantissa * 16)) | (values == np.round(values)))
 
 
 def check_backward(model: Module, X: np.ndarray) -> None:
@@ -254,6 +264,53 @@ def check_backward(model: Module, X: np.ndarray) -> None:
         for p, (grad, values) in zip(params, kept):
             p.grad = grad
             grad[...] = values
+
+
+def check_loss(loss: Any, prediction: np.ndarray, y: np.ndarray) -> None:
+    """The loss computes in float64: at three predictions of the model's shape (the model's
+    own with every entry moved by ~1 %, the model's plus standard normal noise, and that
+    noise alone) its value and dL/d(prediction) are float64, and its values are not all
+    float32 numbers. A learner's Loss that rounds to float32 inside
+    (``prediction.astype(np.float32)``) makes every loss value carry ~1e-7 of rounding:
+    the noise measure widens every tolerance to match, and a weight gradient 1 % off
+    PASSED. At moved predictions a float64 loss is a full 53-bit number (at the model's
+    own predictions a fitted loss is a sum of few-bit residues, and a saturated one a
+    difference from 1, so those are not used); a value that is an integer (0 for a loss
+    saturated everywhere), not finite, or raises says nothing. The loss keeps the state of
+    the last call: gradcheck calls forward again before any backward."""
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal(prediction.shape)
+    nudge = 1e-2 * (np.abs(prediction) + 1e-2) * rng.uniform(-1.0, 1.0, prediction.shape)
+    values = []
+    for moved in (prediction + nudge, prediction + noise, noise):
+        try:
+            with np.errstate(all="ignore"):
+                value, grad = loss.forward(moved, y), loss.backward()
+        except (ValueError, ArithmeticError):
+            continue
+        for what, a in ((" returns a {} value", value), ("'s backward returns {}", grad)):
+            low = getattr(a, "dtype", np.dtype(np.float64))
+            if low.kind == "f" and low != np.float64:
+                _loss_in(loss, what.format(low))
+        if np.isfinite(value) and float(value) != round(float(value)):
+            values.append(float(value))
+    if len(values) > 1 and all(float(np.float32(v)) == v for v in values):
+        _loss_in(loss, " rounds to float32 inside (each value it returns is a float32 number)")
+
+
+def _loss_in(loss: Any, what: str) -> None:
+    why = (
+        "finite differences resolve a float64 gradient to far more digits than that "
+        "rounding keeps, so right math FAILS"
+        if what.startswith("'s backward")
+        else "each loss value then carries that rounding, which the check takes for noise "
+        "and widens every tolerance to match, so a wrong backward could PASS"
+    )
+    raise TypeError(
+        f"gradcheck: the loss ({type(loss).__name__}){what} on float64 predictions; {why}: "
+        "make it compute in "
+        "its prediction's dtype (prediction.dtype)"
+    )
 
 
 def _full_precision_array(a: Any, what: str) -> None:

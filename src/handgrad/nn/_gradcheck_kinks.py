@@ -60,13 +60,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._gradcheck_steps import OFFSETS, ROUNDING_SAFETY, ULP, Probe, Step, rounding
+from ._gradcheck_steps import (
+    OFFSETS,
+    ROUNDING_SAFETY,
+    ULP,
+    Probe,
+    Step,
+    lagrange_at_zero,
+    rounding,
+)
 from .layers import Module, Sequential
 
 __all__ = [
     "Nearby",
     "at_a_kink",
     "bends_at",
+    "bends_beside",
     "kink_probe",
     "one_sided",
     "reaches_a_bend",
@@ -80,7 +89,8 @@ BESIDE = 0.01  # backward is checked at θ ± BESIDE h and θ ± 2 BESIDE h, h t
 
 
 def kink_probe(model: Module) -> Probe | None:
-    """A function returning, for every ReLU-like unit, which side of its kink each input is on.
+    """A function returning, for every ReLU-like unit, which side of its kink each input is on
+    (-1, 0 on it, +1).
 
     A module says it has a kink with a ``kink`` attribute (the input where its derivative
     jumps, e.g. 0.0) and keeps its last input as ``_x`` or ``x``, as ReLU and LeakyReLU do.
@@ -90,7 +100,9 @@ def kink_probe(model: Module) -> Probe | None:
     ]
     if not kinked:
         return None
-    return lambda: [_last_input(m) > kink for m, kink in kinked]
+    # three states (below, on, above): an input exactly on its kink changes state on
+    # either side, so neither side of θ is taken as smooth there
+    return lambda: [np.sign(_last_input(m) - kink) for m, kink in kinked]
 
 
 def _modules(model: Module) -> list[Module]:
@@ -137,16 +149,11 @@ class Slopes:
         return self.low - margin <= value <= self.high + margin
 
 
-def _lagrange_at_zero(ts: Sequence[float]) -> list[float]:
-    """Weights w_j with sum_j w_j g(t_j) = p(0), p the polynomial through the (t_j, g(t_j))."""
-    return [float(np.prod([tk / (tk - tj) for tk in ts if tk != tj])) for tj in ts]
-
-
 def _one_side(step: Step, base: float, sign: int, ts: Sequence[float]) -> tuple[float, float]:
     """(slope, rounding bound) of one side (sign +1 right, -1 left) through the steps ``ts``:
     sum_j w_j sign (L(θ + sign t_j h) - L0) / (t_j h)."""
     by_offset = dict(zip(OFFSETS, step.values))
-    weights = [sign * w / t for w, t in zip(_lagrange_at_zero(ts), ts)]
+    weights = [sign * w / t for w, t in zip(lagrange_at_zero(ts), ts)]
     values = [by_offset[sign * t] for t in ts] + [base]
     coefficients = [*weights, -sum(weights)]
     slope = sum(c * v for c, v in zip(coefficients, values)) / step.h
@@ -263,7 +270,18 @@ def reaches_a_bend(nearby: Nearby, h: float) -> bool:
     its third derivative times h³ across the span); a piecewise-linear one has them zero
     except the one or two whose three points straddle the kink (its slope's jump times up
     to h)."""
-    outputs = [nearby.activations(k * h) for k in range(-3, 4)]
+    return _stands_out([nearby.activations(k * h) for k in range(-3, 4)])
+
+
+def bends_beside(nearby: Nearby, step: Step) -> bool:
+    """Whether some layer's output has a kink within a one-sided step's reach (θ to θ + 3h
+    on its side, points h/2 apart): the same test as ``reaches_a_bend``, on that side only."""
+    return _stands_out([nearby.activations(step.side * k * step.h / 2) for k in range(7)])
+
+
+def _stands_out(outputs: list[list[np.ndarray]]) -> bool:
+    """outputs[k] = every layer's output at equally spaced points: whether some element's
+    second differences hold one KINK_SAFETY² times over their median and above rounding."""
     for layer in zip(*outputs):
         y = np.stack([np.asarray(v, dtype=np.float64) for v in layer])
         second = np.abs(y[2:] - 2 * y[1:-1] + y[:-2])

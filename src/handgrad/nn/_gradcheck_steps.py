@@ -6,6 +6,15 @@ For an entry θ_i the loss L is evaluated at θ_i ± k h for k = 1/2, 1, 2, 3 (`
 at most) while a step crosses a built-in kink or its truncation error dominates, keeping
 every step it judged (a ``Step``): the verdict uses the one with the smallest tolerance,
 the kink test (``_gradcheck_kinks.at_a_kink``) all of them.
+
+A step that crosses a built-in kink is not lost: the kink lies on one side of θ, and on the
+other side the loss is smooth from θ on (``side_estimate``). From L0 = L(θ) and the values
+already taken on that side, the secant slopes g(t) = s (L(θ + s t h) - L0) / (t h), t = 1/2,
+1, 2, 3, are extrapolated to t -> 0 by the cubic through all four (error ~ h⁴); the
+quadratics through t = 1/2, 1, 2 and t = 1, 2, 3 differ from it by about their own errors
+(~ h³), which bound the cubic's where the Taylor series converges, and are its truncation
+term. A trained ReLU network often holds a unit's input 1e-7 from its kink for one sample:
+every central step crosses it, yet the side away from it judges the entry at h = eps.
 """
 
 from __future__ import annotations
@@ -17,7 +26,19 @@ import numpy as np
 
 from ._gradcheck_noise import loss_noise
 
-__all__ = ["OFFSETS", "Probe", "Step", "evaluate", "judge", "ladder", "noise_by_step", "rounding"]
+__all__ = [
+    "OFFSETS",
+    "Probe",
+    "Step",
+    "evaluate",
+    "judge",
+    "ladder",
+    "noise_by_step",
+    "rounding",
+    "lagrange_at_zero",
+    "side_again",
+    "side_estimate",
+]
 
 Index = tuple[int, ...]
 # Which side of its kink each built-in ReLU-like unit's input is on (``kink_probe``).
@@ -34,13 +55,16 @@ SIXTH_ORDER = (45, -45, -9, 9, 1, -1, 0, 0)  # n = sum_k w_k L_k / 60h
 @dataclass(frozen=True)
 class Step:
     """One step size tried for an entry: h, the loss at θ + k h for k in ``OFFSETS``, the
-    sixth-order estimate n, its allowed error, and the loss's measured noise at that step."""
+    sixth-order estimate n, its allowed error, and the loss's measured noise at that step.
+    ``side`` is 0 for the central estimate; +1 or -1 for the one-sided estimate from the
+    values on that side of θ (the other side crossed a built-in kink)."""
 
     h: float
     values: tuple[float, ...]
     n: float
     allowed: float
     noise: float
+    side: int = 0
 
 
 def evaluate(
@@ -52,6 +76,19 @@ def evaluate(
     probe: Probe | None,
 ) -> tuple[list[float], bool]:
     """f at x[idx] + k eps for each offset k (x restored); whether ``probe()`` changed."""
+    values, states = _evaluate(f, x, idx, eps, offsets, probe)
+    return values, any(_moved(states[0], state) for state in states[1:])
+
+
+def _evaluate(
+    f: Callable[[], float],
+    x: np.ndarray,
+    idx: Index,
+    eps: float,
+    offsets: Sequence[float],
+    probe: Probe | None,
+) -> tuple[list[float], list[list[np.ndarray]]]:
+    """f at x[idx] + k eps for each offset k (x restored), and ``probe()`` after each."""
     original = x[idx]
     values: list[float] = []
     states: list[list[np.ndarray]] = []
@@ -63,8 +100,12 @@ def evaluate(
                 states.append(probe())
     finally:
         x[idx] = original
-    crossed = any(not np.array_equal(a, b) for s in states[1:] for a, b in zip(states[0], s))
-    return values, crossed
+    return values, states
+
+
+def _moved(before: list[np.ndarray], after: list[np.ndarray]) -> bool:
+    """Whether some built-in unit's input changed side of its kink."""
+    return any(not np.array_equal(a, b) for a, b in zip(before, after))
 
 
 def rounding(weights: Sequence[float], values: Sequence[float], noise: float) -> float:
@@ -97,6 +138,32 @@ def judge(
     return n6, allowed, truncation
 
 
+def lagrange_at_zero(ts: Sequence[float]) -> list[float]:
+    """Weights c_j with sum_j c_j g(t_j) = p(0), p the polynomial through the (t_j, g(t_j))."""
+    return [float(np.prod([tk / (tk - tj) for tk in ts if tk != tj])) for tj in ts]
+
+
+SIDE_POINTS = (0.5, 1.0, 2.0, 3.0)  # the one-sided estimate's steps, in units of h
+CUBIC = np.array(lagrange_at_zero(SIDE_POINTS))  # the secants' weights for p(0) ...
+QUADRATICS = np.array([[*lagrange_at_zero(SIDE_POINTS[:3]), 0.0],  # ... and the two below
+                       [0.0, *lagrange_at_zero(SIDE_POINTS[1:])]])  # fmt: skip
+
+
+def side_estimate(
+    values: Sequence[float], base: float, h: float, side: int, rtol: float, noise: float = 0.0
+) -> tuple[float, float]:
+    """(n, allowed) of the one-sided derivative at θ from the side ``side`` (+1 or -1):
+    ``values`` at θ + k h for k in OFFSETS, ``base`` = L(θ). See the module docstring."""
+    by_offset = dict(zip(OFFSETS, values))
+    side_values = np.array([by_offset[side * t] for t in SIDE_POINTS])
+    secants = side * (side_values - base) / (np.array(SIDE_POINTS) * h)
+    n = float(CUBIC @ secants)
+    truncation = float(np.sum(np.abs(n - QUADRATICS @ secants)))
+    coefficients = [*(side * CUBIC / SIDE_POINTS), -side * float(np.sum(CUBIC / SIDE_POINTS))]
+    allowed = rtol * abs(n) + truncation + rounding(coefficients, [*side_values, base], noise) / h
+    return n, allowed
+
+
 def ladder(
     f: Callable[[], float],
     x: np.ndarray,
@@ -106,21 +173,27 @@ def ladder(
     probe: Probe | None,
     noise: Callable[[float], float] = lambda h: 0.0,
     below: float | None = None,
+    theta: tuple[float, list[np.ndarray]] | None = None,
 ) -> list[Step]:
     """Every step judged for entry ``idx`` (none when every step tried crosses a kink).
 
     The step starts at ``eps`` and shrinks tenfold (REFINEMENTS times at most) while it
     crosses a built-in kink or its truncation error dominates: a smaller step trades
     truncation for rounding, and trained ReLU networks often hold an input within 1e-6 of
-    a kink. With ``below``, every step of the ladder smaller than that one is judged.
+    a kink. With ``below``, every step of the ladder smaller than that one is judged. A
+    step that crosses a built-in kink gives instead a one-sided ``Step`` (``side`` ±1) from
+    each side of θ whose points cross none (``side_estimate``), given ``theta``: L(θ) and
+    ``probe()`` at θ.
     """
     judged: list[Step] = []
     steps = eps * 0.1 ** np.arange(REFINEMENTS + 1)
     if below is not None:
         steps = steps[steps < 0.5 * below]
     for h, smaller in zip(steps, [*steps[1:], None]):
-        values, crossed = evaluate(f, x, idx, h, OFFSETS, probe)
-        if crossed:
+        values, states = _evaluate(f, x, idx, h, OFFSETS, probe)
+        if any(_moved(states[0], state) for state in states[1:]):
+            if theta is not None:
+                judged += _sides(values, states, theta, h, rtol, noise(h))
             continue
         n, allowed, truncation = judge(values, h, rtol, noise(h))
         judged.append(Step(float(h), tuple(values), n, allowed, noise(h)))
@@ -130,6 +203,46 @@ def ladder(
         if below is None and truncation <= 0.5 * allowed and settled:
             break
     return judged
+
+
+def _sides(
+    values: list[float],
+    states: list[list[np.ndarray]],
+    theta: tuple[float, list[np.ndarray]],
+    h: float,
+    rtol: float,
+    noise: float,
+) -> list[Step]:
+    """The one-sided steps from each side of θ whose points cross no built-in kink."""
+    base, at_theta = theta
+    crossed = {k for k, state in zip(OFFSETS, states) if _moved(at_theta, state)}
+    out = []
+    for side in (1, -1):
+        if not crossed & {side * t for t in SIDE_POINTS}:
+            n, allowed = side_estimate(values, base, h, side, rtol, noise)
+            out.append(Step(float(h), tuple(values), n, allowed, noise, side))
+    return out
+
+
+def side_again(
+    f: Callable[[], float],
+    x: np.ndarray,
+    idx: Index,
+    step: Step,
+    rtol: float,
+    probe: Probe | None,
+    noise: Callable[[float], float],
+    theta: tuple[float, list[np.ndarray]] | None,
+) -> Step | None:
+    """The one-sided ``step`` redone at a tenth of its h from the same side (None if that
+    side crosses a kink there too): a one-sided estimate FAILS an entry only when both agree
+    it is wrong, so a truncation bound that was too hopeful at h cannot FAIL right math."""
+    if probe is None or theta is None:  # no built-in kink: there are no one-sided steps
+        return None
+    h = step.h / 10
+    values, states = _evaluate(f, x, idx, h, OFFSETS, probe)
+    again = [s for s in _sides(values, states, theta, h, rtol, noise(h)) if s.side == step.side]
+    return again[0] if again else None
 
 
 def noise_by_step(
