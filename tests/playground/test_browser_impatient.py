@@ -28,6 +28,7 @@ STEP_THEN_RESET = (
 )
 SUMMARY = "document.getElementById('inspect-summary').textContent"
 UNITS = "document.querySelectorAll('canvas.unit').length === 48"
+NO_STEP_DUE = "!state.stepping && state.moreSteps === 0"
 
 
 def settle(page) -> None:
@@ -123,7 +124,9 @@ def test_reset_during_a_step_and_a_step_during_a_reset(big, live_server):
     for _ in range(3):
         page.evaluate(STEP_THEN_RESET)
     page.click("#step")  # after the last Reset: the run's first step again
-    page.wait_for_function(f"{SUMMARY}.startsWith('Step 1:') && {STEP} === 1")
+    # (an answer to a Step sent before the last Reset also reads "Step 1": wait until no Step
+    # is on its way or held, so the one shown is this click's)
+    page.wait_for_function(f"{SUMMARY}.startsWith('Step 1:') && {STEP} === 1 && {NO_STEP_DUE}")
     assert session.trainer.steps == 1
     page.evaluate(f"{SUMMARY} = ''")
     page.evaluate(
