@@ -650,3 +650,134 @@ wrong(
     {"unstable"},
     "def sigmoid(z):\n    e = np.exp(z)\n    return e / (1 + e)\n",
 )
+
+# ---- chapter 9: the confusion matrix ----------------------------------------------------------
+right(
+    "confusion-loop",
+    "confusion_matrix",
+    """
+def confusion_matrix(y_true, y_pred, n_classes):
+    counts = np.zeros((n_classes, n_classes), dtype=int)
+    for t, p in zip(y_true, y_pred):
+        counts[t, p] += 1
+    return counts
+""",
+)
+right(
+    "confusion-add-at",
+    "confusion_matrix",
+    """
+def confusion_matrix(y_true, y_pred, n_classes):
+    counts = np.zeros((n_classes, n_classes), dtype=int)
+    np.add.at(counts, (y_true, y_pred), 1)
+    return counts
+""",
+)
+right(
+    "confusion-bincount",
+    "confusion_matrix",
+    """
+def confusion_matrix(y_true, y_pred, n_classes):
+    flat = np.bincount(n_classes * y_true + y_pred, minlength=n_classes**2)
+    return flat.reshape(n_classes, n_classes)
+""",
+)
+wrong(
+    "confusion-fancy-increment",
+    "confusion_matrix",
+    {"repeated-index"},
+    """
+def confusion_matrix(y_true, y_pred, n_classes):
+    counts = np.zeros((n_classes, n_classes), dtype=int)
+    counts[y_true, y_pred] += 1
+    return counts
+""",
+)
+wrong(
+    "confusion-rows-are-predictions",
+    "confusion_matrix",
+    {"transpose"},
+    """
+def confusion_matrix(y_true, y_pred, n_classes):
+    counts = np.zeros((n_classes, n_classes), dtype=int)
+    for t, p in zip(y_true, y_pred):
+        counts[p, t] += 1
+    return counts
+""",
+)
+wrong(
+    "confusion-size-from-the-labels",
+    "confusion_matrix",
+    {"labels-seen"},
+    """
+def confusion_matrix(y_true, y_pred, n_classes):
+    k = max(y_true.max(), y_pred.max()) + 1
+    counts = np.zeros((k, k), dtype=int)
+    np.add.at(counts, (y_true, y_pred), 1)
+    return counts
+""",
+)
+wrong(
+    "confusion-rates",
+    "confusion_matrix",
+    {"normalized"},
+    """
+def confusion_matrix(y_true, y_pred, n_classes):
+    counts = np.zeros((n_classes, n_classes))
+    np.add.at(counts, (y_true, y_pred), 1)
+    return counts / counts.sum(axis=1, keepdims=True)
+""",
+)
+
+# ---- chapter 10: MSE + lam ||W||^2 as Keras counts it -----------------------------------------
+RIDGE = """
+def ridge_loss(W, b, X, y, lam):
+    r = X @ W + b - y
+    return float(np.mean(r**2) + lam * np.sum(W**2))
+
+
+def ridge_loss_grad(W, b, X, y, lam):
+    r = X @ W + b - y
+    n = len(X)
+    return 2 * X.T @ r / n + 2 * lam * W, 2 * r.sum(axis=0) / n
+"""
+right("ridge-residual", "ridge_loss", RIDGE)
+right(
+    "ridge-einsum",
+    "ridge_loss",
+    """
+def ridge_loss(W, b, X, y, lam):
+    r = (X @ W + b - y).ravel()
+    return r @ r / len(r) + lam * np.einsum("ij,ij->", W, W)
+
+
+def ridge_loss_grad(W, b, X, y, lam):
+    r = X @ W + b - y
+    dW = 2 * np.einsum("nd,nk->dk", X, r) / len(X) + 2 * lam * W
+    return dW, np.array([2 * r.mean()])
+""",
+)
+wrong(
+    "ridge-half-convention",
+    "ridge_loss",
+    {"l2-convention"},
+    RIDGE.replace("lam * np.sum(W**2)", "lam / 2 * np.sum(W**2)").replace(
+        "2 * lam * W", "lam * W"
+    ),
+)
+wrong(
+    "ridge-bias-in-the-penalty",
+    "ridge_loss",
+    {"bias-penalized"},
+    RIDGE.replace("lam * np.sum(W**2)", "lam * (np.sum(W**2) + np.sum(b**2))").replace(
+        "2 * r.sum(axis=0) / n", "2 * r.sum(axis=0) / n + 2 * lam * b"
+    ),
+)
+wrong(
+    "ridge-square-derivative-without-2",
+    "ridge_loss",
+    {"mse-half"},
+    RIDGE.replace("2 * X.T @ r / n", "X.T @ r / n").replace(
+        "2 * r.sum(axis=0) / n", "r.sum(axis=0) / n"
+    ),
+)

@@ -128,6 +128,8 @@ _DEFINITIONS = (
     "defs_layers",
     "defs_optim",
     "defs_classes",
+    "defs_confusion",
+    "defs_ridge",
 )
 
 

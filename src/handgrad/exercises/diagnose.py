@@ -113,6 +113,19 @@ HINTS: dict[str, str] = {
     "missing-return": "the function returned None: is its `return` missing?",
     "unstable": "overflow or lost digits at large inputs: use the stable form (shift by the "
     "max; softplus / log-sum-exp on logits; dL/dz = p - y directly, never through dL/dp)",
+    "labels-seen": "the size comes from the labels this batch holds: a class missing from it "
+    "(or the largest one) shrinks the matrix; n_classes is given, use it",
+    "normalized": "fractions where counts are asked: the matrix holds how many samples of "
+    "class i were predicted j; divide by the row sums only to read rates, after counting",
+    "repeated-index": "counts[y_true, y_pred] += 1 adds 1 once per distinct pair, however "
+    "often the pair repeats: count with np.add.at(counts, (y_true, y_pred), 1) or a loop",
+    "l2-convention": "the other L2 convention: (lam / 2) sum(W**2) has gradient lam W; "
+    "lam sum(W**2), Keras's L2(lam), has gradient 2 lam W",
+    "bias-penalized": "the bias is penalized too: the L2 penalty (a kernel regularizer) "
+    "reads the weights W only, so db has no lam term",
+    "mse-half": "the MSE's gradient lost the 2 of the square: d mean(r**2) / dz = 2 r / N "
+    "(the 1/2 MSE of some books is another loss, half of this one)",
+    "penalty-gradient": "the penalty is in the loss but not in its gradient: dW gets 2 lam W",
     "mutates-input": "the caller's arrays were changed: work on copies or new arrays",
     "shape": "the result's shape differs from the contract's",
     "dtype": "float32 in must give float32 out (no silent upcast to float64; a NumPy float64 "
@@ -135,6 +148,13 @@ SPECIFICITY = (
     "output-activation",
     "activation-argument",
     "one-sided-difference",
+    "repeated-index",
+    "labels-seen",
+    "normalized",
+    "l2-convention",
+    "bias-penalized",
+    "mse-half",
+    "penalty-gradient",
     "row-index",
     "bias-count",
     "product-shapes",
