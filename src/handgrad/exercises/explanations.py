@@ -155,6 +155,20 @@ the mean cross-entropy (multi-class). For both, the output delta is (output − 
 and each layer's gradient uses the delta *of that layer*, going backwards; a layer is
 updated only after its delta has been passed down through its current weights.
 
+### Confusion matrix
+C[i, j] = the number of samples of true class i predicted as class j: rows the truth,
+columns the prediction, an (n_classes, n_classes) integer array whatever classes the batch
+holds. Its diagonal holds the right answers (trace / N is the accuracy), row i sums to the
+samples of class i. Count each pair, repeated pairs included: `np.add.at(C, (y_true,
+y_pred), 1)`, a loop, or `np.bincount(n_classes * y_true + y_pred, minlength=n_classes**2)`.
+
+### Ridge loss and its gradients
+For z = X W + b and r = z − y (N, 1): L = (1/N) Σ r² + λ Σ W², the loss Keras minimizes with
+`loss="mse"` and `kernel_regularizer=L2(λ)` (handgrad: `MSELoss` + `L2Penalty(λ, "full")`);
+∂L/∂W = (2/N) Xᵀ r + 2 λ W, ∂L/∂b = (2/N) Σ r. No 1/2 in the MSE, none in the penalty, no
+penalty on the bias. The λ/2 convention, (λ/2) Σ W² with gradient λ W, is the same model at
+twice its λ.
+
 ## Diagnoses
 
 Each failing case lists every code that fits (several may: a case can show two bugs),
@@ -366,6 +380,41 @@ into 0, and its p into 0.5).
 ### `activation-argument`
 The `activation` argument is not followed: the same f is used for 'relu' and 'tanh'
 (a hard-coded choice, or a test of the string that never matches).
+
+### `labels-seen`
+The matrix is sized by the labels the batch happens to hold (the largest one + 1, or the
+number of distinct ones) instead of the n_classes given: a class missing from the batch
+shrinks it, and with distinct labels renumbered, row 3 is no longer class 3.
+
+### `normalized`
+Fractions where counts are asked: each row (or column, or the whole matrix) divided by its
+sum. A confusion matrix counts; the rate of each class recognized (its recall) is read from
+it afterwards, C[i, i] / C[i].sum(), and a class with no sample has no rate (0 / 0).
+
+### `repeated-index`
+`C[y_true, y_pred] += 1` with arrays of indices adds 1 once per distinct (i, j) pair,
+however often the pair occurs: NumPy evaluates `C[idx] + 1` first and then assigns it, so the
+repeats write the same value. `np.add.at(C, (y_true, y_pred), 1)` adds once per occurrence,
+and so does a loop over the samples.
+
+### `l2-convention`
+The other L2 convention: (λ/2) Σ W² with gradient λ W where the contract asks for Keras's
+λ Σ W² with gradient 2 λ W (or the reverse). Both are right in their own convention; at the
+same λ one penalizes twice as hard, so two frameworks disagree until λ is translated.
+
+### `bias-penalized`
+The bias is penalized with the weights: λ b² in the loss, 2 λ b in db. Keras's
+kernel_regularizer, like handgrad's `L2Penalty`, reads the kernel W alone: shrinking the
+bias would pull every prediction towards 0, not the model towards simplicity.
+
+### `mse-half`
+The MSE's gradient is half the right one: the derivative of r² is 2 r, so
+∂/∂z mean(r²) = 2 r / N. Some books define the squared error with a 1/2 so that the 2
+cancels; that is another loss, half of this one, and with it the learning rate means half.
+
+### `penalty-gradient`
+The penalty is in the loss but its gradient is left out of dW: the model then trains
+without regularization while the loss it reports includes the penalty.
 
 ### `product-shapes`
 A matrix product whose inner sizes differ (NumPy: "mismatch in its core dimension", "not
