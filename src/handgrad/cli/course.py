@@ -1,4 +1,5 @@
-"""``handgrad course``: copy the chapter notebooks where the learner edits them."""
+"""``handgrad course``: copy the chapter notebooks where the learner edits them; ``--html``
+turns the notebooks of that folder into pages that read offline."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ def register(sub) -> None:
         description="Copy the course's notebooks, one per chapter, into --out. A notebook "
         "already there is kept as it is (your edits are never overwritten; rename it to get a "
         "fresh copy beside it). Open them with: jupyter lab DIR (Jupyter comes with the "
-        "notebook extra: pip install 'handgrad[notebook]'; in the clone, make course).",
+        "notebook extra: pip install 'handgrad[notebook]'; in the clone, make course). "
+        "With --html: write NAME.html beside each notebook in --out instead, as you saved it "
+        "(outputs included), with its formulas as MathML so the page reads offline.",
     )
     p.add_argument(
         "--out",
@@ -24,10 +27,18 @@ def register(sub) -> None:
         default=Path("course"),
         help="the folder to copy the notebooks into (default: course)",
     )
+    p.add_argument(
+        "--html",
+        action="store_true",
+        help="copy nothing: write NAME.html beside each notebook in --out, formulas as MathML "
+        "(readable offline; an older NAME.html is replaced)",
+    )
     p.set_defaults(func=cmd_course)
 
 
 def cmd_course(args: argparse.Namespace) -> int:
+    if args.html:
+        return _export(args.out)
     from ..course import copy_course
 
     copied, kept = copy_course(args.out)
@@ -41,6 +52,14 @@ def cmd_course(args: argparse.Namespace) -> int:
             "JupyterLab is not installed here: pip install 'handgrad[notebook]' "
             "(in the clone: make course, or .venv/bin/pip install -e '.[notebook]')"
         )
+    return 0
+
+
+def _export(folder: Path) -> int:
+    from ..course.html import export_folder
+
+    for page in export_folder(folder):
+        print(f"wrote {page}")
     return 0
 
 
