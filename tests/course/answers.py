@@ -761,9 +761,7 @@ wrong(
     "ridge-half-convention",
     "ridge_loss",
     {"l2-convention"},
-    RIDGE.replace("lam * np.sum(W**2)", "lam / 2 * np.sum(W**2)").replace(
-        "2 * lam * W", "lam * W"
-    ),
+    RIDGE.replace("lam * np.sum(W**2)", "lam / 2 * np.sum(W**2)").replace("2 * lam * W", "lam * W"),
 )
 wrong(
     "ridge-bias-in-the-penalty",

@@ -49,7 +49,10 @@ def test_the_cli_exports_every_notebook_of_the_folder(tmp_path, capsys):
     (tmp_path / "02-b.html").write_text("an older export")
     assert cli.main(["course", "--html", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert printed.splitlines() == [f"wrote {tmp_path / '01-a.html'}", f"wrote {tmp_path / '02-b.html'}"]
+    assert printed.splitlines() == [
+        f"wrote {tmp_path / '01-a.html'}",
+        f"wrote {tmp_path / '02-b.html'}",
+    ]
     assert "<math" in (tmp_path / "02-b.html").read_text(encoding="utf-8")
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "01-a.html", "01-a.ipynb", "02-b.html", "02-b.ipynb"

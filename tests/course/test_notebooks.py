@@ -199,6 +199,7 @@ EXPECTED = {
     },
 }
 
+
 def _output_text(cell) -> str:
     parts = []
     for out in cell.get("outputs", []):

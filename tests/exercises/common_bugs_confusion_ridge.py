@@ -93,8 +93,7 @@ def add(bug, bases: dict[str, tuple[str, str]]) -> None:
         "confusion",
         {"normalized"},
         "return counts",
-        "rows = counts.sum(axis=1, keepdims=True)\n"
-        "    return counts / np.maximum(rows, 1)",
+        "rows = counts.sum(axis=1, keepdims=True)\n    return counts / np.maximum(rows, 1)",
         also={"dtype"},
     )
     bug(

@@ -677,7 +677,8 @@ _learner.add(right)
 
 # chapters 9 and 10: the confusion matrix, MSE + lam ||W||^2 as Keras counts it
 _ch9_10_spec = importlib.util.spec_from_file_location(
-    "_correct_variants_confusion_ridge", Path(__file__).with_name("correct_variants_confusion_ridge.py")
+    "_correct_variants_confusion_ridge",
+    Path(__file__).with_name("correct_variants_confusion_ridge.py"),
 )
 _ch9_10 = importlib.util.module_from_spec(_ch9_10_spec)
 _ch9_10_spec.loader.exec_module(_ch9_10)

@@ -126,12 +126,20 @@ register(
         reference=ns(confusion_matrix=confusion_matrix),
         bug_models=(
             BugModel("transpose", "rows the prediction, columns the truth", _transposed_counts),
-            BugModel("labels-seen", "the size from the largest label seen", _size_from_labels(False)),
-            BugModel("labels-seen", "the size from the distinct labels seen", _size_from_labels(True)),
-            BugModel("normalized", "each row divided by its sum, 0 / 0 = NaN", _normalized(1, np.nan)),
+            BugModel(
+                "labels-seen", "the size from the largest label seen", _size_from_labels(False)
+            ),
+            BugModel(
+                "labels-seen", "the size from the distinct labels seen", _size_from_labels(True)
+            ),
+            BugModel(
+                "normalized", "each row divided by its sum, 0 / 0 = NaN", _normalized(1, np.nan)
+            ),
             BugModel("normalized", "each row divided by its sum, 0 / 0 = 0", _normalized(1, 0.0)),
             BugModel("normalized", "each column divided by its sum", _normalized(0, np.nan)),
-            BugModel("normalized", "each column divided by its sum, 0 for none", _normalized(0, 0.0)),
+            BugModel(
+                "normalized", "each column divided by its sum, 0 for none", _normalized(0, 0.0)
+            ),
             BugModel("normalized", "the whole matrix divided by N", _normalized(None, np.nan)),
             BugModel("repeated-index", "counts[y_true, y_pred] += 1", _each_pair_once),
         ),

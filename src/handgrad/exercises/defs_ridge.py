@@ -14,7 +14,6 @@ from ..nn.losses import L2Penalty, MSELoss
 from ._common import ns, pair, rng
 from .catalogue import BugModel, Case, Exercise, register
 
-
 # chapter 6's five people: utilization, age, late payments; their credit scores
 CREDIT_X = np.array(
     [[0.10, 45, 0], [0.90, 22, 3], [0.40, 31, 1], [0.20, 52, 0], [0.70, 28, 2]], dtype=float
@@ -155,7 +154,9 @@ register(
             ),
             BugModel("mse-half", "the MSE's gradient without its 2", _model(data=0.5)),
             BugModel(
-                "mse-half", "(1/2) mean((z - y)**2) and its gradient", _model(data=0.5, data_loss=0.5)
+                "mse-half",
+                "(1/2) mean((z - y)**2) and its gradient",
+                _model(data=0.5, data_loss=0.5),
             ),
             BugModel("penalty-gradient", "dW without 2 lam W", _model(penalty_grad=False)),
             BugModel("scale", "the squared errors summed, not averaged", _model(per_sample=False)),
