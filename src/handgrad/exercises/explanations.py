@@ -166,8 +166,8 @@ y_pred), 1)`, a loop, or `np.bincount(n_classes * y_true + y_pred, minlength=n_c
 For z = X W + b and r = z − y (N, 1): L = (1/N) Σ r² + λ Σ W², the loss Keras minimizes with
 `loss="mse"` and `kernel_regularizer=L2(λ)` (handgrad: `MSELoss` + `L2Penalty(λ, "full")`);
 ∂L/∂W = (2/N) Xᵀ r + 2 λ W, ∂L/∂b = (2/N) Σ r. No 1/2 in the MSE, none in the penalty, no
-penalty on the bias. The λ/2 convention, (λ/2) Σ W² with gradient λ W, is the same model at
-twice its λ.
+penalty on the bias. The λ/2 convention, (λ/2) Σ W² with gradient λ W, gives this model only
+with its λ doubled.
 
 ## Diagnoses
 
@@ -410,7 +410,8 @@ bias would pull every prediction towards 0, not the model towards simplicity.
 ### `mse-half`
 The MSE's gradient is half the right one: the derivative of r² is 2 r, so
 ∂/∂z mean(r²) = 2 r / N. Some books define the squared error with a 1/2 so that the 2
-cancels; that is another loss, half of this one, and with it the learning rate means half.
+cancels; that is another loss, half of this one, and with it the same learning rate takes
+steps half as long.
 
 ### `penalty-gradient`
 The penalty is in the loss but its gradient is left out of dW: the model then trains
