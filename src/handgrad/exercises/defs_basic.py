@@ -73,7 +73,10 @@ register(
         ],
         probe=call_probe("relu", ("z",)),
         reference=ns(relu=F.relu),
-        bug_models=leaky_models(lambda c, slope: {"out": leaky_relu(c.inputs["z"], slope)}),
+        bug_models=(
+            *leaky_models(lambda c, slope: {"out": leaky_relu(c.inputs["z"], slope)}),
+            BugModel("abs-for-relu", "|z|: negatives flipped, not zeroed", lambda c: {"out": np.abs(c.inputs["z"])}),
+        ),
         doc="relu-and-its-gradient",
     )
 )
@@ -386,6 +389,8 @@ register(
                 "a (1 - a): the sigmoid's derivative given its output",
                 lambda c: {"out": c.inputs["a"] * (1 - c.inputs["a"])},
             ),
+            BugModel("tanh-prime", "(1 - a)^2", lambda c: {"out": (1 - c.inputs["a"]) ** 2}),
+            BugModel("tanh-prime", "1 - 2a", lambda c: {"out": 1 - 2 * c.inputs["a"]}),
         ),
         doc="sigmoid-and-tanh",
     )

@@ -92,6 +92,20 @@ def _sgd_dampened(case: Case, as_step: bool = False) -> dict[str, np.ndarray]:
     return _sgd_outputs(ws, steps if as_step else [-s / i["lr"] for s in steps])
 
 
+def _sgd_old_velocity_added(case: Case, where: str) -> dict[str, np.ndarray]:
+    """The old velocity added once more: w + v_new + v_old (where='w'), or
+    v = v_old + mu v_old - lr g (where='v'); the contract's v already holds mu v_old."""
+    i = case.inputs
+    w, v = i["w"], np.zeros_like(i["w"])
+    ws, vs = [], []
+    for g in i["grads"]:
+        new = i["momentum"] * v - i["lr"] * g
+        w, v = (w + new + v, new) if where == "w" else (w + new + v, new + v)
+        ws.append(w)
+        vs.append(v)
+    return _sgd_outputs(ws, vs)
+
+
 def _sgd_cases() -> list[Case]:
     cases = []
     for seed, shape, lr, mu, dtype in (
@@ -145,6 +159,14 @@ register(
                 "momentum-convention",
                 "v = mu v - (1 - mu) lr g, w += v",
                 lambda c: _sgd_dampened(c, as_step=True),
+            ),
+            BugModel(
+                "old-velocity", "w + v + v_old", lambda c: _sgd_old_velocity_added(c, "w")
+            ),
+            BugModel(
+                "old-velocity",
+                "v = v_old + mu v_old - lr g",
+                lambda c: _sgd_old_velocity_added(c, "v"),
             ),
         ),
         doc="sgd-with-momentum",

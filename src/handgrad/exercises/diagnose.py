@@ -76,8 +76,8 @@ HINTS: dict[str, str] = {
     "off-by-one": "one too many or too few: n sizes make n - 1 layers, one between each pair "
     "of neighbours; labels 0..C-1 are the column indices themselves (no - 1)",
     "bias-count": "one bias per unit a layer outputs (n_out of them), none for the inputs",
-    "row-index": "out[:, y] = 1 sets every label's column in every row: index the pairs, "
-    "out[np.arange(N), y] = 1",
+    "row-index": "out[:, y] = 1 (or p[:, y] -= 1) changes every label's column in every row: "
+    "index the pairs, out[np.arange(N), y]",
     "exp-sign": "the answer is sigmoid(-z) = 1 - sigmoid(z): sigmoid(z) = 1 / (1 + exp(-z)), "
     "while 1 / (1 + exp(z)) and exp(-z) / (1 + exp(-z)) are sigmoid(-z)",
     "tanh-via-sigmoid": "tanh and sigmoid differ by a factor 2 in the argument: "
@@ -106,6 +106,24 @@ HINTS: dict[str, str] = {
     "one-sided-difference": "one-sided differences, (f(x + eps) - f(x)) / eps or "
     "(f(x) - f(x - eps)) / eps: the contract asks for central ones, "
     "(f(x + eps) - f(x - eps)) / (2 eps), far more accurate",
+    "abs-for-relu": "|z| turns the negatives positive: ReLU sets them to 0, max(z, 0)",
+    "tanh-prime": "tanh' = 1 - a**2, a squared first: not (1 - a)**2, not 1 - 2a (the "
+    "derivative of a**2)",
+    "square-each": "square each entry, then sum or average: mean(d**2), sum(w**2), not the "
+    "square of the mean or of the sum (errors of both signs cancel there)",
+    "root-taken": "no square root: the MSE is mean(d**2), not its root (RMSE); the L2 penalty "
+    "uses the squared norm sum(w**2), not np.linalg.norm(w)",
+    "mae-for-mse": "this is the mean ABSOLUTE error, mean(|d|): the MSE squares each error",
+    "broadcast": "a column (N, 1) met a vector (N,): they broadcast into (N, N), every "
+    "prediction against every target; give both the same shape before subtracting",
+    "layer-input": "a weight gradient is the layer's input, transposed, times its delta: "
+    "dW2 = a1.T @ dz2 with the activation a1, not the pre-activation z1",
+    "old-velocity": "the new velocity already holds the old one (v = mu v_old - lr g): the "
+    "step is w + v, with v_old not added again",
+    "one-hot-labels": "labels are class numbers: the output delta is P - onehot(y), (N, C), "
+    "not P minus the labels as a column",
+    "largest-error": "the check's number is the LARGEST relative error over the entries, "
+    "np.max(|a - n| / max(|a|, |n|, 1e-8)), not a mean or a ratio of norms",
     "ignores-input": "a wrong output does not change when an input changes: is that "
     "argument read at all, or a global variable (a notebook's W1, lr) used in its place?",
     "not-an-array": "a list where an array is asked: compute with NumPy on the whole array, "
@@ -145,6 +163,16 @@ SPECIFICITY = (
     "adam-second-moment",
     "adam-bias-correction",
     "momentum-convention",
+    "largest-error",
+    "abs-for-relu",
+    "tanh-prime",
+    "mae-for-mse",
+    "root-taken",
+    "square-each",
+    "broadcast",
+    "layer-input",
+    "old-velocity",
+    "one-hot-labels",
     "missing-return",
     "bias-forgotten",
     "off-by-one",
@@ -184,6 +212,7 @@ class Comparison:
     passed: bool
     codes: list[str] = field(default_factory=list)
     detail: str = ""
+    factored: set[str] = field(default_factory=set)  # mistakes named with a factor on top
 
 
 def close(got: np.ndarray, want: np.ndarray, case: Case) -> bool:
@@ -408,8 +437,10 @@ def compare_output(
     # a mistake times a factor is two mistakes: named only when no single mistake (a known
     # one, or a factor alone) gives the numbers; on one number any two counts have a ratio
     one_factor = bool({"scale", "n-minus-1", "sign"} & set(more))
+    factored: set[str] = set()
     for parts, code, c in scaled if not (exact or one_factor) else []:
         codes += [*sorted(parts), "sign" if abs(c + 1) < 1e-6 else "scale"]
+        factored |= parts
         notes.append(f"{code.replace('+', ' and ')} and {_describe_factor(c, case)} on top of it")
     if codes:  # a named mistake explains the numbers better than a factor does (an exact
         # negation stays named: a velocity of another convention, flipped by a sign slip)
@@ -424,7 +455,7 @@ def compare_output(
     codes = most_specific_first(codes + more)  # each code once
     example = f"expected {_fmt(want)}, got {_fmt(got)}" + _first_wrong(got, want, case)
     detail = f"{name}: {note + '; ' if note else ''}{example}"
-    return Comparison(False, codes, detail)
+    return Comparison(False, codes, detail, factored)
 
 
 def _kind_mismatch(got: np.ndarray, want: np.ndarray) -> str:
