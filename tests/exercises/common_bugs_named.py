@@ -42,7 +42,13 @@ def add(bug) -> None:
     # --- activations and their derivatives
     bug("relu-abs", "relu", {"abs-for-relu"}, "np.maximum(z, 0)", "np.abs(z)")
     bug("relu-root-of-square", "relu", {"abs-for-relu"}, "np.maximum(z, 0)", "np.sqrt(z * z)")
-    bug("tanh-derivative-square-last", "tanh_derivative", {"tanh-prime"}, "1 - a ** 2", "(1 - a) ** 2")
+    bug(
+        "tanh-derivative-square-last",
+        "tanh_derivative",
+        {"tanh-prime"},
+        "1 - a ** 2",
+        "(1 - a) ** 2",
+    )
     bug("tanh-derivative-two-a", "tanh_derivative", {"tanh-prime"}, "1 - a ** 2", "1 - 2 * a")
     # --- labels: one entry per row, one-hot rows
     bug("sce-grad-column-block", "sce", {"row-index"}, SCE_GRAD, "p[:, y] -= 1")

@@ -15,6 +15,7 @@ import pytest
 import handgrad.exercises as ex
 from handgrad.exercises.running import _NOT_THE_ANSWERS, describe_error
 
+MSE = "def mse(y_pred, y_true):\n"
 NEW_CODES = {
     "abs-for-relu", "tanh-prime", "square-each", "root-taken", "mae-for-mse", "broadcast",
     "layer-input", "old-velocity", "one-hot-labels", "largest-error",
@@ -40,7 +41,9 @@ def test_every_new_code_is_in_the_slip_catalogue():
     bugs = _load("common_bugs.py").BUGS
     named = {code for _, _, codes, _, _ in bugs for code in codes}
     assert NEW_CODES <= named
-    assert "row-index" in {c for _, e, codes, _, _ in bugs if e == "softmax_cross_entropy" for c in codes}
+    assert "row-index" in {
+        c for _, e, codes, _, _ in bugs if e == "softmax_cross_entropy" for c in codes
+    }
 
 
 @pytest.mark.parametrize(
@@ -49,9 +52,9 @@ def test_every_new_code_is_in_the_slip_catalogue():
         # each a right answer whose numbers sit next to a new mistake's
         ("relu", "def relu(z):\n    return (z + np.abs(z)) / 2\n"),
         ("tanh_derivative", "def tanh_derivative(a):\n    return (1 - a) * (1 + a)\n"),
-        ("mse", "def mse(y_pred, y_true):\n    return np.linalg.norm(y_pred - y_true) ** 2 / y_true.size\n"),
-        ("mse", "def mse(y_pred, y_true):\n    d = np.ravel(y_pred) - np.ravel(y_true)\n    return float(d @ d / d.size)\n"),
-        ("mse", "def mse(y_pred, y_true):\n    return np.mean(np.square(np.subtract(y_pred, y_true.reshape(y_pred.shape))))\n"),
+        ("mse", MSE + "    return np.linalg.norm(y_pred - y_true) ** 2 / y_true.size\n"),
+        ("mse", MSE + "    d = np.ravel(y_pred) - np.ravel(y_true)\n    return d @ d / d.size\n"),
+        ("mse", MSE + "    return np.mean(np.square(y_pred - y_true.reshape(y_pred.shape)))\n"),
         ("l2_penalty", "def l2_penalty(w, lam):\n    return lam / 2 * np.linalg.norm(w) ** 2\n\n"
                        "def l2_penalty_grad(w, lam):\n    return lam * w\n"),
         ("sgd_momentum", "def sgd_momentum_step(w, grad, velocity, lr, momentum):\n"
@@ -132,7 +135,9 @@ def _from_file(tmp_path: Path, name: str, source: str):
 
 
 def test_a_misspelt_numpy_function_names_the_answers_line(tmp_path):
-    source = "import numpy as np\n\ndef mse(y_pred, y_true):\n    d = y_pred - y_true\n    return np.maen(d ** 2)\n"
+    source = (
+        "import numpy as np\n\n" + MSE + "    d = y_pred - y_true\n    return np.maen(d ** 2)\n"
+    )
     message = _from_file(tmp_path, "mse", source).cases[0].message
     assert "no attribute 'maen'" in message
     assert "(line 5: return np.maen(d ** 2))" in message, message
@@ -152,7 +157,9 @@ def test_a_shape_error_inside_np_dot_names_the_answers_line(tmp_path):
 def test_an_error_deep_in_numpys_python_code_names_the_answers_line(tmp_path):
     """np.linalg.norm with an axis the array lacks raises in NumPy's Python code, frames
     below the answer's."""
-    source = "import numpy as np\n\ndef mse(y_pred, y_true):\n    return np.linalg.norm(y_pred - y_true, axis=3) ** 2\n"
+    source = (
+        "import numpy as np\n\n" + MSE + "    return np.linalg.norm(y_pred - y_true, axis=3) ** 2\n"
+    )
     message = _from_file(tmp_path, "mse", source).cases[0].message
     assert "(line 4: return np.linalg.norm(" in message, message
 

@@ -102,9 +102,8 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
     contradicted: set[str] = set()
     if models and failed:
         codes = _consistent(codes, models, outcome, failed, expected, case)
+        codes = _without_orphan_factors(codes, factored, plain)
         contradicted = _contradicted(models, outcome, failed, expected, case)
-        if factored and not factored & set(codes):  # the factor came with a dropped mistake
-            codes = [c for c in codes if c not in FACTORS or c in plain]
     if not named & set(codes):  # a named mistake explains what the answer does not read
         more_codes, more_notes = _ignoring(exercise, case, outcome, failed, expected)
         codes += more_codes
@@ -124,6 +123,14 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
     result.contradicted = contradicted
     result.single_numbers = all(outcome.outputs[k].size == 1 for k in failed)
     return result
+
+
+def _without_orphan_factors(codes: list[str], factored: set[str], plain: set[str]) -> list[str]:
+    """``codes`` without a factor that came only on top of mistakes ``_consistent`` dropped
+    (a factor found beside no mistake, ``plain``, stays)."""
+    if not factored or factored & set(codes):
+        return codes
+    return [c for c in codes if c not in FACTORS or c in plain]
 
 
 def _contradicted(

@@ -75,7 +75,11 @@ register(
         reference=ns(relu=F.relu),
         bug_models=(
             *leaky_models(lambda c, slope: {"out": leaky_relu(c.inputs["z"], slope)}),
-            BugModel("abs-for-relu", "|z|: negatives flipped, not zeroed", lambda c: {"out": np.abs(c.inputs["z"])}),
+            BugModel(
+                "abs-for-relu",
+                "|z|: negatives flipped, not zeroed",
+                lambda c: {"out": np.abs(c.inputs["z"])},
+            ),
         ),
         doc="relu-and-its-gradient",
     )

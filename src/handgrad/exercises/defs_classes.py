@@ -14,12 +14,12 @@ import numpy as np
 from ..metrics import accuracy
 from ..nn import functional as F
 from ._class_mistakes import (
-    damped_network,
     MultiClassLabelsAsColumn,
     MultiClassUpdatingFirst,
     MultiClassWithoutMask,
     NetworkUpdatingFirst,
     NetworkWithoutMask,
+    damped_network,
 )
 from ._common import pair, predictions_problem, rng
 from ._engine_classes import MultiClassOnEngine, NeuralNetworkOnEngine

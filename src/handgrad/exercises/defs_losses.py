@@ -320,7 +320,9 @@ register(
                 )
                 for log in (False, True)
             ),
-            BugModel("row-index", "p[:, y] -= 1: every label's column in every row", _sce_column_blocks),
+            BugModel(
+                "row-index", "p[:, y] -= 1: every label's column in every row", _sce_column_blocks
+            ),
         ),
         doc="softmax-cross-entropy-from-logits",
     )

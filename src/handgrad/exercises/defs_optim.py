@@ -160,9 +160,7 @@ register(
                 "v = mu v - (1 - mu) lr g, w += v",
                 lambda c: _sgd_dampened(c, as_step=True),
             ),
-            BugModel(
-                "old-velocity", "w + v + v_old", lambda c: _sgd_old_velocity_added(c, "w")
-            ),
+            BugModel("old-velocity", "w + v + v_old", lambda c: _sgd_old_velocity_added(c, "w")),
             BugModel(
                 "old-velocity",
                 "v = v_old + mu v_old - lr g",

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import html
 import re
-from importlib import resources
 from dataclasses import dataclass
+from importlib import resources
 
 __all__ = ["Explanation", "explain", "sections", "TEXT"]
 
