@@ -2,7 +2,8 @@
 than the MSE (the square of the mean, the absolute or the root mean error, a column against
 a vector), the L2 penalty's square taken last or left off, tanh' written (1 - a)**2 or
 1 - 2a, whole label columns indexed, dW2 from z1, the old velocity added again, labels left
-as numbers, relu as |z|, a gradient checker's mean of errors. ``add(bug)`` types them into
+as numbers, relu as |z|, a gradient checker's mean of errors; Adam without its square
+root, BCE's gradient from sigmoid(-z), one bias per layer. ``add(bug)`` types them into
 common_bugs.py's catalogue (through common_bugs_learner.py's hook).
 """
 
@@ -117,3 +118,19 @@ def add(bug) -> None:
         GC_MAX,
         "return float(np.linalg.norm(a - n) / (np.linalg.norm(a) + np.linalg.norm(n)))",
     )
+    # --- found by attacking the checker: Adam's root, the other class, one bias per layer
+    bug(
+        "adam-square-root-left-out",
+        "adam",
+        {"adam-square-root"},
+        "(np.sqrt(v_hat) + eps)",
+        "(v_hat + eps)",
+    )
+    bug(
+        "bce-grad-sigmoid-of-minus-z",
+        "bce",
+        {"exp-sign"},
+        "p = 0.5 * (1 + np.tanh(0.5 * z))",
+        "p = 1 / (1 + np.exp(z))",
+    )
+    bug("count-one-bias-per-layer", "count", {"bias-count"}, "a * b + b", "a * b + 1")

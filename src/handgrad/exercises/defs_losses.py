@@ -172,6 +172,12 @@ def _bce_grad(z, y):
     return loss.backward()
 
 
+def _bce_of_the_other_class(case: Case) -> dict[str, Any]:
+    """The gradient from sigmoid(-z) = 1 - sigmoid(z), the other class's probability."""
+    z, y = case.inputs["z"], case.inputs["y"]
+    return {"grad": (F.sigmoid(-z) - y) / len(z)}
+
+
 def _loss_probe(prefix: str):
     def probe(namespace, inputs):
         z, y = inputs["z"], inputs["y"]
@@ -217,6 +223,7 @@ register(
         cases=_bce_cases,
         probe=_loss_probe("bce_with_logits"),
         reference=ns(bce_with_logits=_bce_value, bce_with_logits_grad=_bce_grad),
+        bug_models=(BugModel("exp-sign", "p = sigmoid(-z)", _bce_of_the_other_class),),
         doc="binary-cross-entropy-from-logits",
     )
 )
@@ -341,6 +348,11 @@ def _biases_per_input(case: Case) -> dict[str, int]:
     return {"count": sum(a * b + a for a, b in zip(sizes, sizes[1:]))}
 
 
+def _one_bias_per_layer(case: Case) -> dict[str, int]:
+    sizes = case.inputs["sizes"]
+    return {"count": sum(a * b + 1 for a, b in zip(sizes, sizes[1:]))}
+
+
 def _biases_for_every_size(case: Case) -> dict[str, int]:
     """The input layer given biases too: one per entry of ``sizes``."""
     sizes = case.inputs["sizes"]
@@ -382,6 +394,7 @@ register(
             BugModel("off-by-one", "the last layer left out", _without(slice(None, -1))),
             BugModel("bias-count", "n_in biases per layer", _biases_per_input),
             BugModel("bias-count", "biases for the inputs too", _biases_for_every_size),
+            BugModel("bias-count", "one bias per layer", _one_bias_per_layer),
         ),
         doc="counting-parameters",
     )

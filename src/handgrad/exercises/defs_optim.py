@@ -213,10 +213,11 @@ def _adam_variant(
     squared: bool = True,
     power_m: bool = True,
     power_v: bool = True,
+    rooted: bool = True,
 ) -> dict[str, np.ndarray]:
     """Adam written with a known mistake: a bias correction left out, the step count off by
-    ``shift`` in the corrections, eps under the square root, or m_hat and v_hat returned as
-    the state (and so fed back at the next step)."""
+    ``shift`` in the corrections, eps under the square root, the square root left out, or
+    m_hat and v_hat returned as the state (and so fed back at the next step)."""
     i, b = case.inputs, ADAM_DEFAULTS
     m, v = np.zeros_like(i["w"]), np.zeros_like(i["w"])
     out = {}
@@ -227,6 +228,7 @@ def _adam_variant(
         m_hat = m / (1 - (b["beta1"] ** t_ if power_m else b["beta1"] * t_)) if correct_m else m
         v_hat = v / (1 - (b["beta2"] ** t_ if power_v else b["beta2"] * t_)) if correct_v else v
         root = np.sqrt(v_hat + b["eps"]) if eps_inside else np.sqrt(v_hat) + b["eps"]
+        root = root if rooted else v_hat + b["eps"]
         out[f"step{t}"] = -i["lr"] * m_hat / root
         if return_corrected:
             m, v = m_hat, v_hat
@@ -297,6 +299,7 @@ register(
                 _adam_model(return_corrected=True),
             ),
             BugModel("adam-epsilon", "sqrt(v_hat + eps)", _adam_model(eps_inside=True)),
+            BugModel("adam-square-root", "m_hat / (v_hat + eps)", _adam_model(rooted=False)),
             BugModel(
                 "adam-second-moment", "v averages grad, not grad**2", _adam_model(squared=False)
             ),

@@ -63,6 +63,8 @@ HINTS: dict[str, str] = {
     "adam-returns-corrected": "return the running averages m and v, not m_hat and v_hat: the "
     "corrected ones are for this step's update only",
     "adam-epsilon": "eps goes outside the square root: sqrt(v_hat) + eps, not sqrt(v_hat + eps)",
+    "adam-square-root": "the step divides by the square ROOT of v_hat: "
+    "m_hat / (sqrt(v_hat) + eps), not m_hat / (v_hat + eps)",
     "momentum-convention": "the velocity follows another convention than the contract's",
     "zeros": "the answer is all zeros: a gradient left at np.zeros, never computed, or an "
     "integer division such as 1 // N (0 for N > 1)",
@@ -160,6 +162,7 @@ SPECIFICITY = (
     "adam-step-count",
     "adam-returns-corrected",
     "adam-epsilon",
+    "adam-square-root",
     "adam-second-moment",
     "adam-bias-correction",
     "momentum-convention",
