@@ -452,7 +452,7 @@ def _largest(wanted: float, others: tuple[float, ...]):
             if ok
             else f"relative error {error:.3g} where the entry that is off has {wanted:.3g}: "
             "the check's number is the LARGEST relative error over the entries (np.max), "
-            "not their mean or sum"
+            "not their mean, nor one ratio of the whole vectors' norms"
         )
         summed = not ok and any(abs(error - o) <= 1e-6 * o for o in others)
         return ok, why, ["largest-error"] if summed else []
