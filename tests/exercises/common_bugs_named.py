@@ -134,3 +134,17 @@ def add(bug) -> None:
         "p = 1 / (1 + np.exp(z))",
     )
     bug("count-one-bias-per-layer", "count", {"bias-count"}, "a * b + b", "a * b + 1")
+    bug(  # buffers made in __init__ keep float64 after the check sets a float32 W
+        "linear-gradient-buffers-from-init",
+        "linear",
+        {"dtype"},
+        (
+            "self.b = np.zeros(out_dim)\n",
+            "self.dW = dout.T @ self.x\n        self.db = dout.sum(axis=0)",
+        ),
+        (
+            "self.b = np.zeros(out_dim)\n        self.dW, self.db = np.zeros_like(self.W), "
+            "np.zeros_like(self.b)\n",
+            "self.dW[...] = dout.T @ self.x\n        self.db[...] = dout.sum(axis=0)",
+        ),
+    )
