@@ -3,8 +3,9 @@ than the MSE (the square of the mean, the absolute or the root mean error, a col
 a vector), the L2 penalty's square taken last or left off, tanh' written (1 - a)**2 or
 1 - 2a, whole label columns indexed, dW2 from z1, the old velocity added again, labels left
 as numbers, relu as |z|, a gradient checker's mean of errors; Adam without its square
-root, BCE's gradient from sigmoid(-z), one bias per layer. ``add(bug)`` types them into
-common_bugs.py's catalogue (through common_bugs_learner.py's hook).
+root, BCE's gradient from sigmoid(-z), one bias per layer, dz * relu(z), Linear's gradient
+buffers made in __init__. ``add(bug)`` types them into common_bugs.py's catalogue (through
+common_bugs_learner.py's hook).
 """
 
 from __future__ import annotations
@@ -43,6 +44,13 @@ def add(bug) -> None:
     # --- activations and their derivatives
     bug("relu-abs", "relu", {"abs-for-relu"}, "np.maximum(z, 0)", "np.abs(z)")
     bug("relu-root-of-square", "relu", {"abs-for-relu"}, "np.maximum(z, 0)", "np.sqrt(z * z)")
+    bug(
+        "relu-backward-times-relu",
+        "relu_backward",
+        {"function-for-derivative"},
+        "dz * (z > 0)",
+        "dz * np.maximum(z, 0)",
+    )
     bug(
         "tanh-derivative-square-last",
         "tanh_derivative",

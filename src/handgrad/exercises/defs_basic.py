@@ -129,6 +129,13 @@ register(
         cases=_relu_backward_cases,
         probe=call_probe("relu_backward", ("dz", "z")),
         reference=ns(relu_backward=F.relu_backward),
+        bug_models=(
+            BugModel(
+                "function-for-derivative",
+                "dz * relu(z): the function where its derivative belongs",
+                lambda c: {"out": c.inputs["dz"] * F.relu(c.inputs["z"])},
+            ),
+        ),
         doc="relu-and-its-gradient",
     )
 )

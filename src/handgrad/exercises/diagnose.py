@@ -109,6 +109,8 @@ HINTS: dict[str, str] = {
     "one-sided-difference": "one-sided differences, (f(x + eps) - f(x)) / eps or "
     "(f(x) - f(x - eps)) / eps: the contract asks for central ones, "
     "(f(x + eps) - f(x - eps)) / (2 eps), far more accurate",
+    "function-for-derivative": "the gradient is multiplied by the activation itself where "
+    "its derivative belongs: ReLU's is the mask, dz * (z > 0), not dz * relu(z)",
     "abs-for-relu": "|z| turns the negatives positive: ReLU sets them to 0, max(z, 0)",
     "tanh-prime": "tanh' = 1 - a**2, a squared first: not (1 - a)**2, not 1 - 2a (the "
     "derivative of a**2)",
@@ -168,6 +170,7 @@ SPECIFICITY = (
     "adam-bias-correction",
     "momentum-convention",
     "largest-error",
+    "function-for-derivative",
     "abs-for-relu",
     "tanh-prime",
     "mae-for-mse",
