@@ -7,6 +7,15 @@ and 1 - beta * t, a softmax over the whole batch, a threshold ignored, an eps ig
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
+_spec = importlib.util.spec_from_file_location(
+    "_common_bugs_named", Path(__file__).with_name("common_bugs_named.py")
+)
+_named = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_named)
+
 NN_RATES = "self.lr, self.momentum = learning_rate, momentum"
 NN_LOOP = "for i, (W, b) in enumerate(zip(self.weights, self.biases)):"
 NN_BIASES = "self.biases = [np.zeros((1, b)) for b in layer_sizes[1:]]"
@@ -206,3 +215,5 @@ def add(bug) -> None:
         "def numerical_gradient(f, x, eps=1e-5):\n    x = x.copy()",
         "def numerical_gradient(f, x, eps=1e-5):\n    eps = 1e-5\n    x = x.copy()",
     )
+    # the slips that failed with no name before (common_bugs_named.py)
+    _named.add(bug)

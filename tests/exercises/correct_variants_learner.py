@@ -7,6 +7,15 @@ correct_variants.py's catalogue.
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
+_spec = importlib.util.spec_from_file_location(
+    "_correct_variants_styles", Path(__file__).with_name("correct_variants_styles.py")
+)
+_styles = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_styles)
+
 NETWORK_TUPLE_CACHE = """
 class NeuralNetwork:
     def __init__(self, layer_sizes, learning_rate=0.01, momentum=0.0, seed=None):
@@ -366,3 +375,5 @@ def add(right) -> None:
     )
     right("network-tuple-caches-clip-mask", "neural_network", NETWORK_TUPLE_CACHE)
     right("multiclass-loops-dict-cache", "multiclass_nn", MULTICLASS_LOOPS)
+    # np.where forms, keepdims by reshape, out=, int32 / int64 labels, comprehensions
+    _styles.add(right)

@@ -150,13 +150,34 @@ def test_the_sandbox_names_them_too(tmp_path, code):
     assert code in result.diagnoses, str(result)
 
 
+def _bce_with_loss(loss):
+    """A namespace whose bce_with_logits is loss(z, y, the right mean) and whose gradient
+    is right."""
+
+    def right(z, y):
+        return np.logaddexp(0, z) - y * z
+
+    return {
+        "bce_with_logits": lambda z, y: loss(z, y, float(np.mean(right(z, y)))),
+        "bce_with_logits_grad": lambda z, y: (0.5 * (1 + np.tanh(0.5 * z)) - y) / len(z),
+    }
+
+
 def test_a_factor_on_one_number_alone_is_a_coincidence_when_the_others_show_none():
-    """mean |d| for mean d^2: on one sample d = 2 gives 2 for 4, "a factor 0.5", but the
-    other cases show no factor, so no `scale` (whose hint says a 1/2 is missing)."""
-    result = ex.check("mse", lambda p, y: np.mean(np.abs(p - y)))
+    """mean |d|^1.5 / sqrt(2) for mean d^2: on one sample d = 2 gives 2 for 4, "a factor
+    0.5" (and |d|, and sqrt(d^2)), but the other cases show no factor and rule those
+    mistakes out, so nothing is named (`scale`'s hint says a 1/2 is missing). mean |d| does
+    the same on that sample, and is named for what it is."""
+    result = ex.check("mse", lambda p, y: np.mean(np.abs(p - y) ** 1.5) / np.sqrt(2))
     assert not result.passed and result.diagnoses == [], str(result)
-    one = next(c for c in result.cases if c.name == "one sample")
-    assert "a coincidence, not a missing 1/N or 1/2" in one.message
+    mae = ex.check("mse", lambda p, y: np.mean(np.abs(p - y)))
+    assert mae.diagnoses == ["mae-for-mse"], str(mae)
+    # with no known mistake there, a factor 2 on one sample alone is called a coincidence
+    twice_alone = _bce_with_loss(lambda z, y, mean: mean * (2.0 if len(z) == 1 else 1.3))
+    result = ex.check("bce_with_logits", twice_alone)
+    one = next(c for c in result.cases if c.name == "one sample (N, 1)")
+    assert "scale" not in result.diagnoses, str(result)
+    assert "a coincidence, not a missing 1/N or 1/2" in one.message, str(result)
     # a real factor shows on every case and stays named
     assert ex.check("mse", lambda p, y: np.sum((p - y) ** 2)).diagnoses == ["scale"]
 

@@ -134,7 +134,7 @@ def test_every_hint_is_explained_by_the_package_itself_as_in_the_docs():
 
     docs = (Path(__file__).parents[2] / "docs" / "exercises.md").read_text(encoding="utf-8")
     assert TEXT.startswith("## Formulas\n") and "\n## Diagnoses\n" in TEXT
-    assert TEXT in docs  # when the docs change, copy the two sections into explanations.py
+    assert TEXT in docs  # when the docs change, copy the two sections into explanations.md
     assert set(HINTS) <= set(sections())
     for name in NAMES:
         assert explain(name).name == get(name).doc

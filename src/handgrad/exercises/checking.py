@@ -32,6 +32,8 @@ from .running import (
 
 __all__ = ["judge", "check_namespace", "missing_entries", "settle", "not_run_after"]
 
+FACTORS = ("scale", "n-minus-1", "sign")  # the codes a factor alone names
+
 
 def _judged_by_the_case(
     case: Case, outcome: Outcome, codes: list[str], notes: list[str]
@@ -73,6 +75,8 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
     passed = not outcome.mutated and not outcome.bad_outputs
     failed: list[str] = []
     factor_sizes: list[int] = []  # the sizes of the outputs named `scale`
+    factored: set[str] = set()  # mistakes named with a factor on top of them
+    plain: set[str] = set()  # factors named on their own
     for key, want in expected.items():
         if key in outcome.bad_outputs:
             continue
@@ -92,9 +96,14 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
             failed.append(key)
             if "scale" in verdict.codes:
                 factor_sizes.append(got.size)
+            factored |= verdict.factored
+            plain |= set() if verdict.factored else set(verdict.codes) & set(FACTORS)
     named = {part for model in exercise.bug_models for part in model.code.split("+")}
+    contradicted: set[str] = set()
     if models and failed:
         codes = _consistent(codes, models, outcome, failed, expected, case)
+        codes = _without_orphan_factors(codes, factored, plain)
+        contradicted = _contradicted(models, outcome, failed, expected, case)
     if not named & set(codes):  # a named mistake explains what the answer does not read
         more_codes, more_notes = _ignoring(exercise, case, outcome, failed, expected)
         codes += more_codes
@@ -111,7 +120,55 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
     result = CaseResult(case.name, passed, most_specific_first(codes), "\n".join(notes))
     result.compared = True
     result.lone_factor = bool(factor_sizes) and max(factor_sizes) == 1
+    result.contradicted = contradicted
+    result.single_numbers = all(outcome.outputs[k].size == 1 for k in failed)
     return result
+
+
+def _without_orphan_factors(codes: list[str], factored: set[str], plain: set[str]) -> list[str]:
+    """``codes`` without a factor that came only on top of mistakes ``_consistent`` dropped
+    (a factor found beside no mistake, ``plain``, stays)."""
+    if not factored or factored & set(codes):
+        return codes
+    return [c for c in codes if c not in FACTORS or c in plain]
+
+
+def _contradicted(
+    models: dict[str, list[dict[str, Any]]],
+    outcome: Outcome,
+    failed: list[str],
+    expected: dict[str, np.ndarray],
+    case: Case,
+) -> set[str]:
+    """The known mistakes this case rules out: some model of it predicts a wrong value on a
+    wrong output, and no model of it gives the answer's numbers."""
+    out: set[str] = set()
+    for code, variants in models.items():
+        if any(_wrong_there(v, outcome, failed, expected, case) for v in variants) and not any(
+            _agrees(v, outcome, failed, expected, case) for v in variants
+        ):
+            out.update(code.split("+"))
+    return out
+
+
+def _wrong_there(
+    model: dict[str, Any],
+    outcome: Outcome,
+    failed: list[str],
+    expected: dict[str, np.ndarray],
+    case: Case,
+) -> bool:
+    """The model predicts a finite wrong value, of the answer's shape, on a wrong output."""
+    for key in failed:
+        try:
+            predicted = to_number_array(model[key]) if key in model else None
+        except TypeError:
+            continue
+        if predicted is None or predicted.shape != outcome.outputs[key].shape:
+            continue
+        if np.all(np.isfinite(predicted)) and not close(predicted, expected[key], case):
+            return True
+    return False
 
 
 def _consistent(
@@ -274,7 +331,7 @@ def _coincidental_factors(result: CheckResult) -> None:
     """`scale` on a case whose factor came from single numbers alone (0.5 = 2 / 4 where a
     mean of |d| stands for a mean of d^2) is taken back when another case's numbers were
     compared, are wrong, and show no factor: a real 1/N or 1/2 shows on every case."""
-    sized = ("scale", "n-minus-1", "sign")
+    sized = FACTORS
     if not any(
         r.compared and not r.passed and not r.lone_factor and not set(sized) & set(r.diagnoses)
         for r in result.cases
@@ -314,6 +371,21 @@ def error_codes(error: str, case: Case | None = None) -> list[str]:
     return []
 
 
+def _ambiguity_resolved(exercise: Exercise, result: CheckResult) -> None:
+    """A known mistake another case rules out is not named where the numbers also fit
+    another mistake (|d| and sqrt(d^2) agree when every error has one size), nor where they
+    are single numbers (any one number is some mistake's by chance: 0.5 * mean(d^2) is
+    |d| on one sample of d = 2)."""
+    named = {part for model in exercise.bug_models for part in model.code.split("+")}
+    against = set().union(*(r.contradicted for r in result.cases))
+    for r in result.cases:
+        mistakes = [d for d in r.diagnoses if d in named]
+        kept = [d for d in mistakes if d not in against]
+        if len(kept) < len(mistakes) and (kept or r.single_numbers):
+            r.diagnoses = [d for d in r.diagnoses if d in kept or d not in named]
+            r.compared = r.compared and bool(kept)  # no evidence against a factor elsewhere
+
+
 def settle(exercise: Exercise, result: CheckResult) -> CheckResult:
     """Claims that need every case: "unstable" on a case of extreme inputs says the answer
     loses its digits there, which is only shown when it is right on the ordinary cases. An
@@ -322,6 +394,7 @@ def settle(exercise: Exercise, result: CheckResult) -> CheckResult:
     cases divide by N - 1 is named as that division."""
     cases = list(exercise.cases())
     _one_sample_divided_by_zero(result, cases)
+    _ambiguity_resolved(exercise, result)
     _coincidental_factors(result)
     ordinary_failed = any(
         not r.passed for r, c in zip(result.cases, cases) if "extreme" not in c.tags

@@ -73,7 +73,14 @@ register(
         ],
         probe=call_probe("relu", ("z",)),
         reference=ns(relu=F.relu),
-        bug_models=leaky_models(lambda c, slope: {"out": leaky_relu(c.inputs["z"], slope)}),
+        bug_models=(
+            *leaky_models(lambda c, slope: {"out": leaky_relu(c.inputs["z"], slope)}),
+            BugModel(
+                "abs-for-relu",
+                "|z|: negatives flipped, not zeroed",
+                lambda c: {"out": np.abs(c.inputs["z"])},
+            ),
+        ),
         doc="relu-and-its-gradient",
     )
 )
@@ -122,6 +129,13 @@ register(
         cases=_relu_backward_cases,
         probe=call_probe("relu_backward", ("dz", "z")),
         reference=ns(relu_backward=F.relu_backward),
+        bug_models=(
+            BugModel(
+                "function-for-derivative",
+                "dz * relu(z): the function where its derivative belongs",
+                lambda c: {"out": c.inputs["dz"] * F.relu(c.inputs["z"])},
+            ),
+        ),
         doc="relu-and-its-gradient",
     )
 )
@@ -386,6 +400,8 @@ register(
                 "a (1 - a): the sigmoid's derivative given its output",
                 lambda c: {"out": c.inputs["a"] * (1 - c.inputs["a"])},
             ),
+            BugModel("tanh-prime", "(1 - a)^2", lambda c: {"out": (1 - c.inputs["a"]) ** 2}),
+            BugModel("tanh-prime", "1 - 2a", lambda c: {"out": 1 - 2 * c.inputs["a"]}),
         ),
         doc="sigmoid-and-tanh",
     )

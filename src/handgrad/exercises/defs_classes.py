@@ -13,55 +13,21 @@ import numpy as np
 
 from ..metrics import accuracy
 from ..nn import functional as F
-from ..nn.layers import Linear, ReLU
+from ._class_mistakes import (
+    MultiClassLabelsAsColumn,
+    MultiClassUpdatingFirst,
+    MultiClassWithoutMask,
+    NetworkUpdatingFirst,
+    NetworkWithoutMask,
+    damped_network,
+)
 from ._common import pair, predictions_problem, rng
-from ._engine_classes import MultiClassOnEngine, NeuralNetworkOnEngine, OnEngine
+from ._engine_classes import MultiClassOnEngine, NeuralNetworkOnEngine
 from ._fresh import fresh_judge, fresh_outputs
 from .catalogue import BugModel, Case, Exercise, Verdict, copy_inputs, register
 from .defs_basic import softmax_shifted_by_batch_max
 
 # --- known mistakes, to name them (never references) -----------------------------------------
-
-
-def _fit_updating_before_propagating(net: OnEngine, X, y, epochs: int) -> None:
-    """The `order` mistake in a hand-written loop: each layer is updated (velocity and
-    weights) before its delta is passed down, so the layers below get a delta propagated
-    through the *new* weights."""
-    model, loss = net._model(), net._loss()
-    velocity = {id(p): np.zeros_like(p.value) for p in model.parameters()}
-    for _ in range(epochs):
-        loss.forward(model.forward(X), y)
-        delta = loss.backward()
-        for layer in reversed(model.layers):
-            if not isinstance(layer, Linear):
-                delta = layer.backward(delta)
-                continue
-            layer.backward(delta)
-            for p in layer.parameters():
-                v = velocity[id(p)]
-                v *= net.momentum
-                v -= net.lr * p.grad
-                p.value += v
-            delta = delta @ layer.weight.value.T  # the mistake: through the updated W
-
-
-class _MultiClassUpdatingFirst(MultiClassOnEngine):
-    def fit(self, X, y, epochs=1000, verbose=False):
-        X, y = np.asarray(X, dtype=float), np.asarray(y).astype(int)
-        _fit_updating_before_propagating(self, X, y, epochs)
-        return self
-
-
-class _NetworkUpdatingFirst(NeuralNetworkOnEngine):
-    def fit(self, X, y, epochs=1000, verbose=False):
-        X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float).reshape(-1, 1)
-        _fit_updating_before_propagating(self, X, y, epochs)
-        return self
-
-
-def _damped_network(layer_sizes, learning_rate=0.01, momentum=0.0, seed=None):
-    """v <- mu v - (1 - mu) lr g: a damped velocity, the same as lr scaled by (1 - mu)."""
-    return NeuralNetworkOnEngine(layer_sizes, learning_rate * (1 - momentum), momentum, seed)
 
 
 def _threshold_ignored(case: Case) -> dict[str, Any]:
@@ -79,24 +45,6 @@ def _fit_model(probe, entry: str, cls, whats=("fit", "step")):
         return probe({entry: cls}, copy_inputs(case.inputs))
 
     return outputs
-
-
-def _unmasked(model: Any) -> Any:
-    """The model with each ReLU's backward passing the gradient on untouched (no mask)."""
-    for layer in model.layers:
-        if isinstance(layer, ReLU):
-            setattr(layer, "backward", lambda grad: grad)  # noqa: B010
-    return model
-
-
-class _NetworkWithoutMask(NeuralNetworkOnEngine):
-    def _model(self):
-        return _unmasked(super()._model())
-
-
-class _MultiClassWithoutMask(MultiClassOnEngine):
-    def _model(self):
-        return _unmasked(super()._model())
 
 
 # --- cases ------------------------------------------------------------------------------------
@@ -310,18 +258,18 @@ register(
             BugModel(
                 "momentum-convention",
                 "a damped velocity v = mu v - (1 - mu) lr g",
-                _fit_model(_nn_probe, "NeuralNetwork", _damped_network),
+                _fit_model(_nn_probe, "NeuralNetwork", damped_network),
             ),
             BugModel(
                 "order",
                 "a layer updated before its delta is passed down",
-                _fit_model(_nn_probe, "NeuralNetwork", _NetworkUpdatingFirst),
+                _fit_model(_nn_probe, "NeuralNetwork", NetworkUpdatingFirst),
             ),
             BugModel("ignores-input", "predict's threshold ignored (0.5)", _threshold_ignored),
             BugModel(
                 "derivative-forgotten",
                 "the ReLU's mask left out of backward",
-                _fit_model(_nn_probe, "NeuralNetwork", _NetworkWithoutMask, ("backward", "fit")),
+                _fit_model(_nn_probe, "NeuralNetwork", NetworkWithoutMask, ("backward", "fit")),
             ),
         ),
         doc="neuralnetwork-and-multiclassnn",
@@ -483,12 +431,17 @@ register(
             BugModel(
                 "order",
                 "a layer updated before its delta is passed down",
-                _fit_model(_mc_probe, "MultiClassNN", _MultiClassUpdatingFirst),
+                _fit_model(_mc_probe, "MultiClassNN", MultiClassUpdatingFirst),
             ),
             BugModel(
                 "derivative-forgotten",
                 "the ReLU's mask left out of backward",
-                _fit_model(_mc_probe, "MultiClassNN", _MultiClassWithoutMask),
+                _fit_model(_mc_probe, "MultiClassNN", MultiClassWithoutMask),
+            ),
+            BugModel(
+                "one-hot-labels",
+                "P - y[:, None]: the labels subtracted as numbers, not one-hot rows",
+                _fit_model(_mc_probe, "MultiClassNN", MultiClassLabelsAsColumn),
             ),
         ),
         doc="neuralnetwork-and-multiclassnn",

@@ -37,6 +37,24 @@ def _mse_cases() -> list[Case]:
     ]
 
 
+def _mse_of(error_to_loss):
+    """A loss the learner wrote in place of the MSE, from the errors d = p - y."""
+    return lambda c: {"loss": error_to_loss(c.inputs["p"] - c.inputs["y"])}
+
+
+def _all_pairs(case: Case) -> dict[str, float]:
+    """A column (N, 1) minus a vector (N,): every prediction against every target, (N, N)."""
+    p, y = np.ravel(case.inputs["p"]), np.ravel(case.inputs["y"])
+    return {"loss": float(np.mean((p[:, None] - y[None, :]) ** 2))}
+
+
+MSE_BUGS = (
+    BugModel("square-each", "mean(d)**2", _mse_of(lambda d: float(np.mean(d)) ** 2)),
+    BugModel("root-taken", "sqrt(mean(d**2))", _mse_of(lambda d: float(np.sqrt(np.mean(d**2))))),
+    BugModel("mae-for-mse", "mean(|d|)", _mse_of(lambda d: float(np.mean(np.abs(d))))),
+    BugModel("broadcast", "(N, 1) - (N,) = (N, N)", _all_pairs),
+)
+
 register(
     Exercise(
         name="mse",
@@ -51,6 +69,7 @@ register(
         cases=_mse_cases,
         probe=call_probe("mse", ("p", "y"), "loss"),
         reference=ns(mse=lambda p, y: MSELoss().forward(p, y)),
+        bug_models=MSE_BUGS,
         doc="mse",
     )
 )
@@ -78,6 +97,16 @@ def _l1_for_l2(factor: float):
             "penalty": factor * lam * float(np.sum(np.abs(w))),
             "grad": (factor * lam) * np.sign(w),
         }
+
+    return outputs
+
+
+def _l2_of(summary):
+    """(lam / 2) * summary(w) in place of (lam / 2) * sum(w**2) (the gradient left aside),
+    in w's own dtype as the answer computes it."""
+
+    def outputs(case: Case) -> dict[str, Any]:
+        return {"penalty": case.inputs["lam"] / 2 * float(summary(case.inputs["w"]))}
 
     return outputs
 
@@ -121,6 +150,8 @@ register(
         probe=_l2_probe,
         reference=ns(l2_penalty=_l2_value, l2_penalty_grad=_l2_grad),
         bug_models=(
+            BugModel("square-each", "(lam / 2) * sum(w)**2", _l2_of(lambda w: np.sum(w) ** 2)),
+            BugModel("root-taken", "(lam / 2) * ||w||", _l2_of(lambda w: np.sqrt(np.sum(w**2)))),
             BugModel("l1-for-l2", "lam * sum(|w|), gradient lam * sign(w)", _l1_for_l2(1.0)),
             BugModel("l1-for-l2", "(lam / 2) * sum(|w|), its gradient", _l1_for_l2(0.5)),
         ),
@@ -139,6 +170,12 @@ def _bce_grad(z, y):
     loss = BCEWithLogitsLoss()
     loss.forward(z, y)
     return loss.backward()
+
+
+def _bce_of_the_other_class(case: Case) -> dict[str, Any]:
+    """The gradient from sigmoid(-z) = 1 - sigmoid(z), the other class's probability."""
+    z, y = case.inputs["z"], case.inputs["y"]
+    return {"grad": (F.sigmoid(-z) - y) / len(z)}
 
 
 def _loss_probe(prefix: str):
@@ -186,6 +223,7 @@ register(
         cases=_bce_cases,
         probe=_loss_probe("bce_with_logits"),
         reference=ns(bce_with_logits=_bce_value, bce_with_logits_grad=_bce_grad),
+        bug_models=(BugModel("exp-sign", "p = sigmoid(-z)", _bce_of_the_other_class),),
         doc="binary-cross-entropy-from-logits",
     )
 )
@@ -210,6 +248,15 @@ def _sce_over_columns(z, y):
     grad = np.exp(log_p)
     grad[rows, y] -= 1
     return {"loss": -np.mean(log_p[rows, y]), "grad": grad / len(y)}
+
+
+def _sce_column_blocks(case: Case) -> dict[str, Any]:
+    """p[:, y] -= 1 and -mean(log_p[:, y]): whole columns where one entry per row is meant."""
+    z, y = case.inputs["z"], case.inputs["y"]
+    log_p = F.log_softmax(z)
+    grad = np.exp(log_p)
+    grad[:, y] -= 1
+    return {"loss": -np.mean(log_p[:, y]), "grad": grad / len(y)}
 
 
 def _sce_cases() -> list[Case]:
@@ -280,6 +327,9 @@ register(
                 )
                 for log in (False, True)
             ),
+            BugModel(
+                "row-index", "p[:, y] -= 1: every label's column in every row", _sce_column_blocks
+            ),
         ),
         doc="softmax-cross-entropy-from-logits",
     )
@@ -296,6 +346,11 @@ def _weights_only(case: Case) -> dict[str, int]:
 def _biases_per_input(case: Case) -> dict[str, int]:
     sizes = case.inputs["sizes"]
     return {"count": sum(a * b + a for a, b in zip(sizes, sizes[1:]))}
+
+
+def _one_bias_per_layer(case: Case) -> dict[str, int]:
+    sizes = case.inputs["sizes"]
+    return {"count": sum(a * b + 1 for a, b in zip(sizes, sizes[1:]))}
 
 
 def _biases_for_every_size(case: Case) -> dict[str, int]:
@@ -339,6 +394,7 @@ register(
             BugModel("off-by-one", "the last layer left out", _without(slice(None, -1))),
             BugModel("bias-count", "n_in biases per layer", _biases_per_input),
             BugModel("bias-count", "biases for the inputs too", _biases_for_every_size),
+            BugModel("bias-count", "one bias per layer", _one_bias_per_layer),
         ),
         doc="counting-parameters",
     )

@@ -92,6 +92,20 @@ def _sgd_dampened(case: Case, as_step: bool = False) -> dict[str, np.ndarray]:
     return _sgd_outputs(ws, steps if as_step else [-s / i["lr"] for s in steps])
 
 
+def _sgd_old_velocity_added(case: Case, where: str) -> dict[str, np.ndarray]:
+    """The old velocity added once more: w + v_new + v_old (where='w'), or
+    v = v_old + mu v_old - lr g (where='v'); the contract's v already holds mu v_old."""
+    i = case.inputs
+    w, v = i["w"], np.zeros_like(i["w"])
+    ws, vs = [], []
+    for g in i["grads"]:
+        new = i["momentum"] * v - i["lr"] * g
+        w, v = (w + new + v, new) if where == "w" else (w + new + v, new + v)
+        ws.append(w)
+        vs.append(v)
+    return _sgd_outputs(ws, vs)
+
+
 def _sgd_cases() -> list[Case]:
     cases = []
     for seed, shape, lr, mu, dtype in (
@@ -146,6 +160,12 @@ register(
                 "v = mu v - (1 - mu) lr g, w += v",
                 lambda c: _sgd_dampened(c, as_step=True),
             ),
+            BugModel("old-velocity", "w + v + v_old", lambda c: _sgd_old_velocity_added(c, "w")),
+            BugModel(
+                "old-velocity",
+                "v = v_old + mu v_old - lr g",
+                lambda c: _sgd_old_velocity_added(c, "v"),
+            ),
         ),
         doc="sgd-with-momentum",
     )
@@ -193,10 +213,11 @@ def _adam_variant(
     squared: bool = True,
     power_m: bool = True,
     power_v: bool = True,
+    rooted: bool = True,
 ) -> dict[str, np.ndarray]:
     """Adam written with a known mistake: a bias correction left out, the step count off by
-    ``shift`` in the corrections, eps under the square root, or m_hat and v_hat returned as
-    the state (and so fed back at the next step)."""
+    ``shift`` in the corrections, eps under the square root, the square root left out, or
+    m_hat and v_hat returned as the state (and so fed back at the next step)."""
     i, b = case.inputs, ADAM_DEFAULTS
     m, v = np.zeros_like(i["w"]), np.zeros_like(i["w"])
     out = {}
@@ -207,6 +228,7 @@ def _adam_variant(
         m_hat = m / (1 - (b["beta1"] ** t_ if power_m else b["beta1"] * t_)) if correct_m else m
         v_hat = v / (1 - (b["beta2"] ** t_ if power_v else b["beta2"] * t_)) if correct_v else v
         root = np.sqrt(v_hat + b["eps"]) if eps_inside else np.sqrt(v_hat) + b["eps"]
+        root = root if rooted else v_hat + b["eps"]
         out[f"step{t}"] = -i["lr"] * m_hat / root
         if return_corrected:
             m, v = m_hat, v_hat
@@ -277,6 +299,7 @@ register(
                 _adam_model(return_corrected=True),
             ),
             BugModel("adam-epsilon", "sqrt(v_hat + eps)", _adam_model(eps_inside=True)),
+            BugModel("adam-square-root", "m_hat / (v_hat + eps)", _adam_model(rooted=False)),
             BugModel(
                 "adam-second-moment", "v averages grad, not grad**2", _adam_model(squared=False)
             ),

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ._showing import _first_wrong, _fmt
 from .catalogue import BugModel, Case
 
 __all__ = ["Comparison", "compare_output", "close", "HINTS", "most_specific_first"]
@@ -63,6 +64,8 @@ HINTS: dict[str, str] = {
     "adam-returns-corrected": "return the running averages m and v, not m_hat and v_hat: the "
     "corrected ones are for this step's update only",
     "adam-epsilon": "eps goes outside the square root: sqrt(v_hat) + eps, not sqrt(v_hat + eps)",
+    "adam-square-root": "the step divides by the square ROOT of v_hat: "
+    "m_hat / (sqrt(v_hat) + eps), not m_hat / (v_hat + eps)",
     "momentum-convention": "the velocity follows another convention than the contract's",
     "zeros": "the answer is all zeros: a gradient left at np.zeros, never computed, or an "
     "integer division such as 1 // N (0 for N > 1)",
@@ -76,8 +79,8 @@ HINTS: dict[str, str] = {
     "off-by-one": "one too many or too few: n sizes make n - 1 layers, one between each pair "
     "of neighbours; labels 0..C-1 are the column indices themselves (no - 1)",
     "bias-count": "one bias per unit a layer outputs (n_out of them), none for the inputs",
-    "row-index": "out[:, y] = 1 sets every label's column in every row: index the pairs, "
-    "out[np.arange(N), y] = 1",
+    "row-index": "out[:, y] = 1 (or p[:, y] -= 1) changes every label's column in every row: "
+    "index the pairs, out[np.arange(N), y]",
     "exp-sign": "the answer is sigmoid(-z) = 1 - sigmoid(z): sigmoid(z) = 1 / (1 + exp(-z)), "
     "while 1 / (1 + exp(z)) and exp(-z) / (1 + exp(-z)) are sigmoid(-z)",
     "tanh-via-sigmoid": "tanh and sigmoid differ by a factor 2 in the argument: "
@@ -106,6 +109,26 @@ HINTS: dict[str, str] = {
     "one-sided-difference": "one-sided differences, (f(x + eps) - f(x)) / eps or "
     "(f(x) - f(x - eps)) / eps: the contract asks for central ones, "
     "(f(x + eps) - f(x - eps)) / (2 eps), far more accurate",
+    "function-for-derivative": "the gradient is multiplied by the activation itself where "
+    "its derivative belongs: ReLU's is the mask, dz * (z > 0), not dz * relu(z)",
+    "abs-for-relu": "|z| turns the negatives positive: ReLU sets them to 0, max(z, 0)",
+    "tanh-prime": "tanh' = 1 - a**2, a squared first: not (1 - a)**2, not 1 - 2a (the "
+    "derivative of a**2)",
+    "square-each": "square each entry, then sum or average: mean(d**2), sum(w**2), not the "
+    "square of the mean or of the sum (errors of both signs cancel there)",
+    "root-taken": "no square root: the MSE is mean(d**2), not its root (RMSE); the L2 penalty "
+    "uses the squared norm sum(w**2), not np.linalg.norm(w)",
+    "mae-for-mse": "this is the mean ABSOLUTE error, mean(|d|): the MSE squares each error",
+    "broadcast": "a column (N, 1) met a vector (N,): they broadcast into (N, N), every "
+    "prediction against every target; give both the same shape before subtracting",
+    "layer-input": "a weight gradient is the layer's input, transposed, times its delta: "
+    "dW2 = a1.T @ dz2 with the activation a1, not the pre-activation z1",
+    "old-velocity": "the new velocity already holds the old one (v = mu v_old - lr g): the "
+    "step is w + v, with v_old not added again",
+    "one-hot-labels": "labels are class numbers: the output delta is P - onehot(y), (N, C), "
+    "not P minus the labels as a column",
+    "largest-error": "the check's number is the LARGEST relative error over the entries, "
+    "np.max(|a - n| / max(|a|, |n|, 1e-8)), not a mean or a ratio of norms",
     "ignores-input": "a wrong output does not change when an input changes: is that "
     "argument read at all, or a global variable (a notebook's W1, lr) used in its place?",
     "not-an-array": "a list where an array is asked: compute with NumPy on the whole array, "
@@ -162,9 +185,21 @@ SPECIFICITY = (
     "adam-step-count",
     "adam-returns-corrected",
     "adam-epsilon",
+    "adam-square-root",
     "adam-second-moment",
     "adam-bias-correction",
     "momentum-convention",
+    "largest-error",
+    "function-for-derivative",
+    "abs-for-relu",
+    "tanh-prime",
+    "mae-for-mse",
+    "root-taken",
+    "square-each",
+    "broadcast",
+    "layer-input",
+    "old-velocity",
+    "one-hot-labels",
     "missing-return",
     "bias-forgotten",
     "off-by-one",
@@ -204,6 +239,7 @@ class Comparison:
     passed: bool
     codes: list[str] = field(default_factory=list)
     detail: str = ""
+    factored: set[str] = field(default_factory=set)  # mistakes named with a factor on top
 
 
 def close(got: np.ndarray, want: np.ndarray, case: Case) -> bool:
@@ -219,50 +255,6 @@ def close(got: np.ndarray, want: np.ndarray, case: Case) -> bool:
                 equal_nan=True,  # a mistake's model may give NaN where the mistake does
             )
         )
-
-
-def _fmt(a: np.ndarray, limit: int = 4) -> str:
-    flat = np.asarray(a, dtype=np.float64).ravel()
-    items = ", ".join(f"{x:.6g}" for x in flat[:limit])
-    more = ", ..." if flat.size > limit else ""
-    return f"[{items}{more}]" if a.ndim else items
-
-
-def _first_wrong(got: np.ndarray, want: np.ndarray, case: Case, shown: int = 4) -> str:
-    """Where the answer goes wrong, when the first entries shown do not say it: the first
-    wrong entry past them, with the case's input there (an elementwise exercise), or the
-    largest input of a case of extreme inputs (a loss that overflowed)."""
-    labels = ("y", "Y")  # where a label sits tells nothing about what went wrong there
-    inputs = {k: v for k, v in case.inputs.items() if isinstance(v, np.ndarray) and k not in labels}
-    if got.shape == want.shape and got.size > 1:
-        with np.errstate(all="ignore"):
-            wrong = ~np.isclose(
-                got.astype(np.float64), want.astype(np.float64), case.rtol, case.atol
-            )
-        flat = np.flatnonzero(wrong)
-        if flat.size == 0:
-            return ""
-        index = np.unravel_index(flat[0], got.shape)
-        where = ", ".join(
-            f"{k} = {float(v[index]):.6g}" for k, v in inputs.items() if v.shape == got.shape
-        )
-        if flat[0] < shown and not ("extreme" in case.tags and where):
-            return ""  # the entries shown say it, and there is no input to point at
-        at = tuple(int(i) for i in index)
-        return (
-            f"; {flat.size} of {got.size} entries wrong, the first at {list(at)}: expected "
-            f"{float(want[index]):.6g}, got {float(got[index]):.6g}"
-            + (f" ({where})" if where else "")
-        )
-    if "extreme" in case.tags and inputs:
-        name, largest = max(
-            ((k, float(np.max(np.abs(v)))) for k, v in inputs.items() if v.dtype.kind == "f"),
-            key=lambda kv: kv[1],
-            default=("", 0.0),
-        )
-        if name:
-            return f" (the inputs reach |{name}| = {largest:.6g}; exp overflows past 709.78)"
-    return ""
 
 
 def _telling(c: float, case: Case) -> bool:
@@ -428,8 +420,10 @@ def compare_output(
     # a mistake times a factor is two mistakes: named only when no single mistake (a known
     # one, or a factor alone) gives the numbers; on one number any two counts have a ratio
     one_factor = bool({"scale", "n-minus-1", "sign"} & set(more))
+    factored: set[str] = set()
     for parts, code, c in scaled if not (exact or one_factor) else []:
         codes += [*sorted(parts), "sign" if abs(c + 1) < 1e-6 else "scale"]
+        factored |= parts
         notes.append(f"{code.replace('+', ' and ')} and {_describe_factor(c, case)} on top of it")
     if codes:  # a named mistake explains the numbers better than a factor does (an exact
         # negation stays named: a velocity of another convention, flipped by a sign slip)
@@ -444,7 +438,7 @@ def compare_output(
     codes = most_specific_first(codes + more)  # each code once
     example = f"expected {_fmt(want)}, got {_fmt(got)}" + _first_wrong(got, want, case)
     detail = f"{name}: {note + '; ' if note else ''}{example}"
-    return Comparison(False, codes, detail)
+    return Comparison(False, codes, detail, factored)
 
 
 def _kind_mismatch(got: np.ndarray, want: np.ndarray) -> str:

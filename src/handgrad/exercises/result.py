@@ -27,6 +27,9 @@ class CaseResult:
     # from single numbers only (where two numbers always have some ratio)
     compared: bool = field(default=False, repr=False, compare=False)
     lone_factor: bool = field(default=False, repr=False, compare=False)
+    # ... and the known mistakes whose numbers this case's wrong outputs contradict
+    contradicted: set[str] = field(default_factory=set, repr=False, compare=False)
+    single_numbers: bool = field(default=False, repr=False, compare=False)
 
     def as_dict(self) -> dict:
         return {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import signal
+import site
 import sys
 import sysconfig
 import threading
@@ -39,14 +40,26 @@ __all__ = [
 T = TypeVar("T")
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_STDLIB_DIR = sysconfig.get_paths()["stdlib"]
-# installed packages too: a gc callback of one (hypothesis has one) may run in the middle
-# of the answer, and must not be the frame the stop is raised in
-_NOT_THE_ANSWERS = (
-    _PACKAGE_DIR,
-    _STDLIB_DIR,
-    *{sysconfig.get_paths()[k] for k in ("purelib", "platlib")},
-)
+
+
+def _installed_code() -> tuple[str, ...]:
+    """The folders whose code is not an answer's, each ending in a separator: this package,
+    the standard library, and wherever packages are installed (the interpreter's purelib
+    and platlib, every site folder, the user's, and NumPy's own, which a distribution may
+    put elsewhere, e.g. Debian's dist-packages). An error raised inside NumPy is then
+    placed at the answer's line that called it; a gc callback of an installed package
+    (hypothesis has one) is never the frame the time limit's stop is raised in."""
+    paths = sysconfig.get_paths()
+    folders = {_PACKAGE_DIR, paths["stdlib"], paths["platstdlib"], paths["purelib"]}
+    folders |= {paths["platlib"], os.path.dirname(os.path.dirname(np.__file__))}
+    folders |= set(getattr(site, "getsitepackages", list)())
+    folders.add(site.getusersitepackages())
+    return tuple(os.path.join(os.path.realpath(f), "") for f in folders if f) + tuple(
+        os.path.join(f, "") for f in folders if f
+    )
+
+
+_NOT_THE_ANSWERS = _installed_code()
 
 # text that reorders or redraws what a terminal shows: bidirectional overrides and isolates
 _BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
