@@ -141,14 +141,17 @@ def _contradicted(
     case: Case,
 ) -> set[str]:
     """The known mistakes this case rules out: some model of it predicts a wrong value on a
-    wrong output, and no model of it gives the answer's numbers."""
-    out: set[str] = set()
+    wrong output, and no model of it gives the answer's numbers. A mistake is ruled out as a
+    whole: a compound model that misses ("l2-convention+bias-penalized") does not rule out a
+    part that another model, alone or in a compound, agrees with."""
+    ruled_out: set[str] = set()
+    agreeing: set[str] = set()
     for code, variants in models.items():
-        if any(_wrong_there(v, outcome, failed, expected, case) for v in variants) and not any(
-            _agrees(v, outcome, failed, expected, case) for v in variants
-        ):
-            out.update(code.split("+"))
-    return out
+        if any(_agrees(v, outcome, failed, expected, case) for v in variants):
+            agreeing.update(code.split("+"))
+        elif any(_wrong_there(v, outcome, failed, expected, case) for v in variants):
+            ruled_out.update(code.split("+"))
+    return ruled_out - agreeing
 
 
 def _wrong_there(
