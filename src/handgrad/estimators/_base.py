@@ -212,8 +212,12 @@ class BaseMLP(Persistence, BaseEstimator):
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         p = check_params(self)
         p["verbose"] = bool(self.verbose)
-        if incremental:  # each call is one epoch: the caller decides when to stop
-            p["early_stopping"] = False
+        if incremental and p["early_stopping"]:
+            raise ValueError(  # scikit-learn's words, then ours
+                "partial_fit does not support early_stopping=True: each call is one epoch on "
+                "the rows given, with no validation split; set early_stopping=False to train "
+                "incrementally"
+            )
         fitted = "coefs_" in self.__dict__
         first = not fitted or (not p["warm_start"] and not incremental)
         X, y = validate_data(

@@ -81,31 +81,48 @@ def check_sample_weight(sample_weight, n: int, dtype) -> np.ndarray | None:
 def check_validation_split(
     y_enc: np.ndarray, fraction: float, stratify: bool, classes: np.ndarray | None = None
 ) -> None:
-    """Refuse a split the way scikit-learn's MLP refuses it (its ``train_test_split``): a
-    validation set of fewer than 2 rows, no training row, and, when stratified, a class with
-    a single member. Draws nothing: fit calls it before touching random_state.
+    """Refuse a split the way scikit-learn's MLP refuses it, in its order: no training row
+    (its ``train_test_split``), when stratified a class with a single member (the same), a
+    validation set of fewer than 2 rows (the MLP). Draws nothing: fit calls it before
+    touching random_state.
     """
     n = y_enc.shape[0]
     n_val = held_out_count(n, fraction)  # ceil, as scikit-learn's train_test_split rounds
+    where = f"early_stopping: validation_fraction={fraction} of {n} samples"
+    if n_val >= n:  # scikit-learn's words (its train_test_split's), then ours
+        raise ValueError(
+            f"With n_samples={n}, test_size={fraction} and train_size=None, the resulting "
+            f"train set will be empty. Adjust any of the aforementioned parameters. ({where} "
+            f"leaves {n - n_val} for training; training needs at least 1)"
+        )
     if stratify:
         labels, counts = np.unique(y_enc, return_counts=True)
         if counts.min() < 2:
-            names = labels if classes is None else classes[labels.astype(np.intp)]
-            lonely = [jsonable(c) for c in names[counts < 2]]
-            raise ValueError(  # scikit-learn's words (its train_test_split), then ours
-                "The least populated classes in y have only 1 member, which is too few for "
-                "early_stopping's stratified validation split (at least 2 samples of each "
-                f"class). Classes with too few members are: {lonely}"
-            )
-    where = f"early_stopping: validation_fraction={fraction} of {n} samples"
+            raise ValueError(_too_few_members(labels[counts < 2], classes))
     if n_val < 2:
         raise ValueError(
             f"The validation set is too small: {where} holds out {n_val} sample(s), and it "
             "needs at least 2 (as in scikit-learn). Increase validation_fraction or the size "
             "of the data."
         )
-    if n_val >= n:
-        raise ValueError(f"{where} leaves {n - n_val} for training; training needs at least 1")
+
+
+def _too_few_members(codes: np.ndarray, classes: np.ndarray | None) -> str:
+    """scikit-learn's refusal of a stratified split (its ``train_test_split``'s words), the
+    classes of one member named as scikit-learn names them (two classes: y binarized, so
+    'False' / 'True'), then by the labels the user wrote."""
+    labels = codes if classes is None else classes[codes.astype(np.intp)]
+    named = [jsonable(c) for c in labels]
+    binarized = classes is not None and classes.size <= 2
+    names = [str(bool(c)) for c in codes] if binarized else named
+    return (
+        "The least populated classes in y have only 1 member, which is too few. The minimum "
+        "number of groups for any class cannot be less than 2. Classes with too few members "
+        f"are: {names}"
+        + (f" (scikit-learn's names for y's classes {named})" if binarized else "")
+        + ". early_stopping's validation split is stratified by class: it needs at least 2 "
+        "samples of each class"
+    )
 
 
 def validation_split(
