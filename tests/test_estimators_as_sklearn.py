@@ -172,3 +172,26 @@ def test_a_lonely_class_is_named_as_scikit_learn_names_it(y):
     classes = sorted(set(y))
     lonely = [c for c in classes if y.count(c) == 1]
     assert f"scikit-learn's names for y's classes {lonely}" in ours[1]
+
+
+SPLITS = {  # (rows, y, kind): every refusal of the early-stopping split
+    "one row": (1, [0], "classifier"),
+    "one row, regression": (1, [0.5], "regressor"),
+    "a validation row for two classes": (10, [0, 1] * 5, "classifier"),
+    "one class of ten": (10, [1] * 10, "classifier"),
+    "one validation row": (10, np.linspace(0, 1, 10), "regressor"),
+}
+
+
+@pytest.mark.parametrize("case", SPLITS)
+def test_the_early_stopping_split_is_refused_in_scikit_learns_words(case):
+    n, y, kind = SPLITS[case]
+    rows = X[:n]
+
+    def scenario(C, R):
+        est = (C if kind == "classifier" else R)(early_stopping=True, random_state=0)
+        return outcome(lambda: est.fit(rows, y))
+
+    theirs, ours = both(scenario)
+    assert theirs[0] == ours[0] == "ValueError"
+    assert ours[1].startswith(theirs[1].rstrip(".")), (theirs, ours)

@@ -99,11 +99,16 @@ def check_validation_split(
         labels, counts = np.unique(y_enc, return_counts=True)
         if counts.min() < 2:
             raise ValueError(_too_few_members(labels[counts < 2], classes))
+        if classes is not None and classes.size <= 2 and n_val < labels.size:
+            raise ValueError(  # scikit-learn's words (its stratified split's), then ours
+                f"The test_size = {n_val} should be greater or equal to the number of classes "
+                f"= {labels.size}: {where} holds out {n_val} sample(s); the validation set "
+                "needs at least 2. Increase validation_fraction or the size of the data."
+            )
     if n_val < 2:
         raise ValueError(
-            f"The validation set is too small: {where} holds out {n_val} sample(s), and it "
-            "needs at least 2 (as in scikit-learn). Increase validation_fraction or the size "
-            "of the data."
+            "The validation set is too small. Increase 'validation_fraction' or the size of "
+            f"your dataset. ({where} holds out {n_val} sample(s); it needs at least 2)"
         )
 
 
