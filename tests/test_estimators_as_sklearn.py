@@ -100,7 +100,11 @@ def test_a_fold_with_one_class_is_cross_validated_like_any_other():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         proba = cross_val_predict(
-            MLPClassifier((5,), max_iter=5, random_state=0), X10, y, cv=folds, method="predict_proba"
+            MLPClassifier((5,), max_iter=5, random_state=0),
+            X10,
+            y,
+            cv=folds,
+            method="predict_proba",
         )
     assert np.array_equal(proba, np.eye(2)[1 - y])
 
@@ -108,9 +112,11 @@ def test_a_fold_with_one_class_is_cross_validated_like_any_other():
 def test_one_class_given_to_partial_fit_then_a_new_label_is_refused_as_in_scikit_learn():
     def scenario(C, R):
         clf = C((5,), random_state=0).partial_fit(X10, np.ones(10), classes=[1])
-        return clf.classes_.tolist(), clf.predict(X10).tolist(), outcome(
-            lambda: clf.partial_fit(X10, np.r_[np.ones(9), 0])
-        )[0]
+        return (
+            clf.classes_.tolist(),
+            clf.predict(X10).tolist(),
+            outcome(lambda: clf.partial_fit(X10, np.r_[np.ones(9), 0]))[0],
+        )
 
     theirs, ours = both(scenario)
     assert ours == theirs == ([1], [1] * 10, "ValueError")
@@ -136,7 +142,9 @@ def test_partial_fit_with_early_stopping_is_refused_as_in_scikit_learn(kind, aft
     seen = {}
 
     def scenario(C, R):
-        est = (C if kind == "classifier" else R)(hidden_layer_sizes=(5,), max_iter=5, random_state=0)
+        est = (C if kind == "classifier" else R)(
+            hidden_layer_sizes=(5,), max_iter=5, random_state=0
+        )
         est.set_params(early_stopping=True)
         if after_fit:
             est.fit(X, y)

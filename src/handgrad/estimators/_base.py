@@ -17,7 +17,6 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..nn._checks import NonFiniteError, all_finite, check_finite
-from ..nn.inference import infer
 from ..nn.layers import ACTIVATIONS, Linear, Module, Sequential
 from ..nn.losses import Loss
 from ..train import History
@@ -29,6 +28,7 @@ from ._data import (
     rows,
     validation_split,
 )
+from ._forward import forward
 from ._params import check_params, generator
 from ._persistence import Persistence, own_arrays, release_saved_values
 from ._solvers import Objective, StochasticSolver, lbfgs, run_epochs
@@ -399,7 +399,7 @@ class BaseMLP(Persistence, BaseEstimator):
         dtype = self.coefs_[0].dtype
         widest = max(X.shape[1], *(np.shape(W)[1] for W in self.coefs_))
         with np.errstate(over="ignore", invalid="ignore"):  # reported by name below
-            parts = [infer(model, rows(X, part, dtype)) for part in chunks(X, width=widest)]
+            parts = [forward(model, rows(X, part, dtype)) for part in chunks(X, width=widest)]
         if len(parts) == 1:
             z = parts[0]
         else:
