@@ -24,9 +24,9 @@ from handgrad.estimators import MLPClassifier, MLPRegressor, _data
 from handgrad.estimators._base import BaseMLP
 from handgrad.estimators._classifier import _softmax_in_place
 from handgrad.estimators._forward import forward
+from handgrad.nn import functional as F
 from handgrad.nn._checks import NonFiniteError
 from handgrad.nn.inference import infer
-from handgrad.nn import functional as F
 
 
 @pytest.fixture(scope="module")
@@ -177,8 +177,8 @@ def test_rows_predicted_in_many_chunks_are_the_rows_predicted_at_once(digits, dt
     whole = {m: getattr(est, m)(X.astype(dtype)) for m in _methods(est)}
     monkeypatch.setattr(_data, "DENSE_BUDGET", 200)
     monkeypatch.setattr(_data, "PREDICT_CHUNK", 5)
-    assert len(_data.chunks(X, width=64)) == -(-len(X) // 5)  # at least PREDICT_CHUNK rows
-    assert len(_data.chunks(X, width=16)) == -(-len(X) // 12)
+    assert len(_data.chunks(len(X), width=64)) == -(-len(X) // 5)  # at least PREDICT_CHUNK rows
+    assert len(_data.chunks(len(X), width=16)) == -(-len(X) // 12)
     tol = 1e-12 if dtype == np.float64 else 1e-5
     for m, expected in whole.items():
         got = getattr(est, m)(X.astype(dtype))

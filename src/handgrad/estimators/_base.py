@@ -394,12 +394,14 @@ class BaseMLP(Persistence, BaseEstimator):
 
     def _outputs(self, X) -> np.ndarray:
         """The network's raw outputs (n_samples, n_outputs) on validated X (dense or sparse),
-        computed in chunks of rows (a sparse chunk is densified on its own)."""
+        computed in chunks of rows."""
         model = self._network()
         dtype = self.coefs_[0].dtype
-        widest = max(X.shape[1], *(np.shape(W)[1] for W in self.coefs_))
+        widest = max(np.shape(W)[1] for W in self.coefs_)  # (sparse X is never densified)
+        if not sp.issparse(X):
+            widest = max(widest, X.shape[1])
         with np.errstate(over="ignore", invalid="ignore"):  # reported by name below
-            parts = [forward(model, rows(X, part, dtype)) for part in chunks(X, width=widest)]
+            parts = [forward(model, rows(X, part, dtype)) for part in chunks(X.shape[0], widest)]
         if len(parts) == 1:
             z = parts[0]
         else:

@@ -1,8 +1,9 @@
 """The estimators' data: X (dense or sparse), sample weights, the early-stopping split.
 
-Sparse X (CSR or CSC, matrix or array) is never densified whole: training and prediction
-take rows in batches and densify one batch at a time (``rows``), so the memory a dense copy
-takes is proportional to the batch, not to the data.
+Sparse X (CSR or CSC, matrix or array) that would hold more than DENSE_BUDGET values dense
+is never densified: training and prediction take its rows as CSR matrices (``rows``), which
+the first layer multiplies as they are, as scikit-learn's MLPs do; smaller sparse X is
+densified once, for the dense kernels.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ import scipy.sparse as sp
 from ..splits import held_out_count, split_rows
 from ._params import jsonable
 
-# Sparse X is densified at most DENSE_BUDGET values at a time (32 MB in float64) when
-# predicting or computing a full-batch gradient. Dense X is predicted in chunks whose widest
-# layer holds at most DENSE_BUDGET values, and at least PREDICT_CHUNK rows: one chunk for
-# most tables (each chunk is a matrix product per layer; at the BLAS's default threads on a
-# busy machine every product waits for its threads, so fewer products cost less).
+# X is predicted in chunks whose widest layer holds at most DENSE_BUDGET values (32 MB in
+# float64), and at least PREDICT_CHUNK rows: one chunk for most tables (each chunk is a
+# matrix product per layer; at the BLAS's default threads on a busy machine every product
+# waits for its threads, so fewer products cost less).
 DENSE_BUDGET = 4_000_000
 PREDICT_CHUNK = 4096
 
@@ -33,24 +33,18 @@ def as_rows(X):
     return X if X.format == "csr" else X.tocsr()
 
 
-def rows(X, idx, dtype) -> np.ndarray:
-    """The dense rows ``idx`` (an index array or a slice) of X, C-contiguous, in ``dtype``."""
+def rows(X, idx, dtype):
+    """The rows ``idx`` (an index array or a slice) of X in ``dtype``: C-contiguous when X is
+    dense, a CSR matrix when X is sparse (never densified: the first layer multiplies it)."""
     if sp.issparse(X):
-        return np.ascontiguousarray(X[idx].toarray(), dtype=dtype)
+        return X[idx].astype(dtype, copy=False)
     return np.ascontiguousarray(X[idx], dtype=dtype)
 
 
-def chunks(X, size: int | None = None, width: int = 0):
-    """Slices covering X's rows in pieces of ``size`` rows (PREDICT_CHUNK by default), fewer
-    for wide sparse X (so that a densified piece holds at most DENSE_BUDGET values); for
-    dense X given the ``width`` of the network's widest layer, more when that layer's piece
-    still fits in DENSE_BUDGET."""
-    n, d = X.shape
-    size = PREDICT_CHUNK if size is None else size
-    if sp.issparse(X):
-        size = max(1, min(size, DENSE_BUDGET // max(d, 1)))
-    elif width:
-        size = max(size, DENSE_BUDGET // width)
+def chunks(n: int, width: int) -> list[slice]:
+    """Slices covering n rows in pieces of PREDICT_CHUNK rows, or more when a piece of the
+    network's widest layer (``width`` values a row) still holds at most DENSE_BUDGET values."""
+    size = max(PREDICT_CHUNK, DENSE_BUDGET // max(width, 1))
     return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
 

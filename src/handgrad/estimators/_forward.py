@@ -14,6 +14,7 @@ unless an activation saturates it (tanh, sigmoid, relu of -inf), to its exact li
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..nn._checks import check_finite
 from ..nn.inference import _ACTIVATIONS, infer
@@ -22,16 +23,17 @@ from ..nn.layers import Identity, Linear, Sequential
 
 def forward(net: Sequential, x: np.ndarray) -> np.ndarray:
     """The outputs (N, n_outputs) of ``net`` (Linear layers and the engine's activations) on
-    x (N, n_features), a C-contiguous array of the network's dtype; NonFiniteError if x holds
-    NaN or inf. Any other network goes through ``infer``."""
+    x (N, n_features), a C-contiguous array or a sparse matrix of the network's dtype (the
+    first layer multiplies it as it is); NonFiniteError if x holds NaN or inf. Any other
+    network goes through ``infer`` (a sparse x densified)."""
     layers = net.layers
     if not all(type(m) is Linear or type(m) in _ACTIVATIONS or type(m) is Identity for m in layers):
-        return infer(net, x)
-    check_finite(x, "X")
+        return infer(net, x.toarray() if sp.issparse(x) else x)
+    check_finite(x.data if sp.issparse(x) else x, "X")
     y, owned = x, False  # (owned: y is this call's own array, which may be overwritten)
     for layer in layers:
         if type(layer) is Linear:
-            y, owned = y @ layer.weight.value, True
+            y, owned = np.asarray(y @ layer.weight.value), True
             if layer.bias is not None:
                 y += layer.bias.value
         elif type(layer) is not Identity:
