@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold, cross_val_predict, cross_val_score
+from sklearn.utils.estimator_checks import check_estimator
 
-from handgrad.estimators import MLPClassifier, load_estimator
+from handgrad.estimators import MLPClassifier, MLPRegressor, _data, load_estimator
 
 from .test_estimators_practitioner import X, Y, both
 
@@ -203,3 +204,21 @@ def test_the_early_stopping_split_is_refused_in_scikit_learns_words(case):
     theirs, ours = both(scenario)
     assert theirs[0] == ours[0] == "ValueError"
     assert ours[1].startswith(theirs[1].rstrip(".")), (theirs, ours)
+
+
+# --- scikit-learn's common checks with every sparse X on the sparse path ---------------------
+
+
+@pytest.mark.slow  # (about 10 s each on a loaded machine)
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_scikit_learns_checks_pass_with_sparse_x_never_densified(Estimator, monkeypatch):
+    """The checks' sparse inputs are small, so they are densified once; with the budget at
+    0, every one takes the sparse first layer instead."""
+    monkeypatch.setattr(_data, "DENSE_BUDGET", 0)
+    est = Estimator(hidden_layer_sizes=(32,), learning_rate_init=0.01, max_iter=100, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        results = check_estimator(est, on_fail=None)
+    failed = [(r["check_name"], r["exception"]) for r in results if r["status"] == "failed"]
+    assert not failed
+    assert sum(r["status"] == "passed" for r in results) >= 60
