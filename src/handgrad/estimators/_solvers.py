@@ -28,7 +28,7 @@ import scipy.optimize
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from ..nn._checks import NonFiniteError
+from ..nn._checks import NonFiniteError, all_finite
 from ..nn.layers import Sequential
 from ..nn.optim import SGD, Adam, Optimizer, RMSProp
 from ..train import fast, fast_losses
@@ -355,7 +355,7 @@ def _epochs(est, objective: Objective, data, val, p: dict, batch_size: int, rng,
                     "the last weights whose loss was finite",
                 )
                 return
-            if not all(np.isfinite(p_.grad).all() for p_ in params):
+            if not all(all_finite(p_.grad) for p_ in params):  # (one pass, no temporary)
                 _diverged(
                     est, f"epoch {est.n_iter_ + 1}", "a gradient is not finite", "these weights"
                 )
@@ -373,7 +373,7 @@ def _epochs(est, objective: Objective, data, val, p: dict, batch_size: int, rng,
         history.epoch_seconds.append(time.perf_counter() - started)
         if p["verbose"]:
             print(f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}", flush=True)
-        if not all(np.isfinite(p_.value).all() for p_ in params):
+        if not all(all_finite(p_.value) for p_ in params):
             for b, p_ in zip(backup, params):
                 p_.value[...] = b
             _diverged(
