@@ -13,25 +13,24 @@ unless an activation saturates it (tanh, sigmoid, relu of -inf), to its exact li
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 
 from ..nn._checks import check_finite
-from ..nn.inference import _ACTIVATIONS, infer
+from ..nn.inference import _ACTIVATIONS
 from ..nn.layers import Identity, Linear, Sequential
 
 
-def forward(net: Sequential, x: np.ndarray) -> np.ndarray:
-    """The outputs (N, n_outputs) of ``net`` (Linear layers and the engine's activations) on
-    x (N, n_features), a C-contiguous array or a sparse matrix of the network's dtype (the
-    first layer multiplies it as it is); NonFiniteError if x holds NaN or inf. Any other
-    network goes through ``infer`` (a sparse x densified)."""
-    layers = net.layers
-    if not all(type(m) is Linear or type(m) in _ACTIVATIONS or type(m) is Identity for m in layers):
-        return infer(net, x.toarray() if sp.issparse(x) else x)
+def forward(net: Sequential, x: Any) -> np.ndarray:
+    """The outputs (N, n_outputs) of an estimator's network ``net`` (Linear layers and the
+    engine's activations, as ``BaseMLP._network`` builds it and ``load`` accepts it) on x
+    (N, n_features), a C-contiguous array or a sparse matrix of the network's dtype (the first
+    layer multiplies it as it is); NonFiniteError if x holds NaN or inf."""
     check_finite(x.data if sp.issparse(x) else x, "X")
     y, owned = x, False  # (owned: y is this call's own array, which may be overwritten)
-    for layer in layers:
+    for layer in net.layers:
         if type(layer) is Linear:
             y, owned = np.asarray(y @ layer.weight.value), True
             if layer.bias is not None:
