@@ -168,3 +168,45 @@ def test_large_sparse_x_is_never_densified_and_trains_like_dense(
 
 def _refuse_to_densify(self, *args, **kwargs):
     raise AssertionError("sparse X was densified")
+
+
+SPARSE_CASES = {
+    "early stopping": (MLPClassifier, dict(solver="sgd", early_stopping=True), "binary"),
+    "multilabel": (MLPClassifier, dict(solver="adam"), "multilabel"),
+    "poisson lbfgs": (MLPRegressor, dict(loss="poisson", solver="lbfgs"), "counts"),
+    "two outputs rmsprop": (MLPRegressor, dict(solver="rmsprop"), "two outputs"),
+}
+
+
+@pytest.mark.parametrize("case", SPARSE_CASES)
+def test_the_sparse_first_layer_trains_every_kind_like_dense(case, monkeypatch):
+    Estimator, params, kind = SPARSE_CASES[case]
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(120, 30)) * (rng.random((120, 30)) < 0.15)
+    y = {
+        "binary": (X[:, :4].sum(axis=1) > 0).astype(int),
+        "multilabel": np.column_stack([X[:, 0] > 0, X[:, 1] < 0, X[:, 2] != 0]).astype(int),
+        "counts": rng.poisson(np.exp(X[:, 0])).astype(float),
+        "two outputs": np.column_stack([X[:, 0] - X[:, 3], X[:, 1]]),
+    }[kind]
+    params = dict(params, hidden_layer_sizes=(7,), max_iter=15, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dense = Estimator(**params).fit(X, y)
+        monkeypatch.setattr(_data, "DENSE_BUDGET", 0)
+        monkeypatch.setattr(sp.csr_matrix, "toarray", _refuse_to_densify)
+        fitted = Estimator(**params).fit(sp.csr_matrix(X), y)
+    for Wa, Wb in zip(dense.coefs_ + dense.intercepts_, fitted.coefs_ + fitted.intercepts_):
+        np.testing.assert_allclose(Wb, Wa, rtol=1e-9, atol=1e-12)
+    if params.get("early_stopping"):
+        np.testing.assert_allclose(fitted.validation_scores_, dense.validation_scores_)
+    got = fitted.predict(sp.csr_matrix(X))
+    expected = dense.predict(X)
+    if kind in ("binary", "multilabel"):
+        assert np.array_equal(got, expected)
+    else:
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+    if params["solver"] != "lbfgs" and not params.get("early_stopping"):
+        before = [W.copy() for W in fitted.coefs_]
+        fitted.partial_fit(sp.csr_matrix(X), y)
+        assert fitted.n_iter_ == 1 and not np.array_equal(before[0], fitted.coefs_[0])
