@@ -1,4 +1,5 @@
-"""benchmarks/sklearn_mlp.py runs and prints its Markdown table (timings are not tested)."""
+"""benchmarks/sklearn_mlp.py and estimators_predict_large.py run and print their Markdown
+tables (timings are not tested)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
+import estimators_predict_large  # noqa: E402
 import sklearn_mlp  # noqa: E402
 
 
@@ -51,3 +53,18 @@ def test_same_start_gives_lbfgs_scikit_learns_scores(capsys):
 def test_benchmark_refuses_a_single_round():
     with pytest.raises(SystemExit):
         sklearn_mlp.main(["--rounds", "1"])
+
+
+def test_large_batch_benchmark_prints_one_row_per_case(capsys):
+    estimators_predict_large.main(["--rounds", "2", "--calls", "1", "--rows", "500"])
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| ") and "---" not in line]
+    assert [r.split(" | ")[0] for r in rows[1:]] == [
+        "| classifier predict_proba",
+        "| classifier predict",
+        "| regressor predict",
+    ]
+    for row in rows[1:]:
+        ratio = float(row.split(" | ")[3].split()[0])
+        assert ratio > 0
+    assert out.startswith("load before:") and "load after:" in out

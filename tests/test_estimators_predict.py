@@ -3,7 +3,8 @@
 A plain float array skips ``validate_data`` (``BaseMLP._plain_input``): every method must
 return the same bits as through it, and every input that is not plain must still meet
 scikit-learn's own errors and warnings, word for word. The network runs through
-``handgrad.nn.inference.infer`` (activations in place) and ``predict_proba``'s softmax is
+``handgrad.estimators._forward.forward`` (``infer``'s operations, activations in place, X
+checked once) and ``predict_proba``'s softmax is
 computed in place: neither may write into the caller's X, or keep rows of it.
 """
 
@@ -22,7 +23,10 @@ from sklearn.preprocessing import StandardScaler
 from handgrad.estimators import MLPClassifier, MLPRegressor, _data
 from handgrad.estimators._base import BaseMLP
 from handgrad.estimators._classifier import _softmax_in_place
+from handgrad.estimators._forward import forward
 from handgrad.nn import functional as F
+from handgrad.nn._checks import NonFiniteError
+from handgrad.nn.inference import infer
 
 
 @pytest.fixture(scope="module")
@@ -173,8 +177,8 @@ def test_rows_predicted_in_many_chunks_are_the_rows_predicted_at_once(digits, dt
     whole = {m: getattr(est, m)(X.astype(dtype)) for m in _methods(est)}
     monkeypatch.setattr(_data, "DENSE_BUDGET", 200)
     monkeypatch.setattr(_data, "PREDICT_CHUNK", 5)
-    assert len(_data.chunks(X, width=64)) == -(-len(X) // 5)  # at least PREDICT_CHUNK rows
-    assert len(_data.chunks(X, width=16)) == -(-len(X) // 12)
+    assert len(_data.chunks(len(X), width=64)) == -(-len(X) // 5)  # at least PREDICT_CHUNK rows
+    assert len(_data.chunks(len(X), width=16)) == -(-len(X) // 12)
     tol = 1e-12 if dtype == np.float64 else 1e-5
     for m, expected in whole.items():
         got = getattr(est, m)(X.astype(dtype))
@@ -183,3 +187,43 @@ def test_rows_predicted_in_many_chunks_are_the_rows_predicted_at_once(digits, dt
             np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
         else:
             assert np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu", "leaky_relu"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("hidden", [(), (16,), (8, 8)], ids=str)
+def test_the_estimators_forward_is_infer_bit_for_bit(digits, activation, dtype, hidden):
+    """``_forward.forward`` checks X once (``infer`` checks every Linear's input); the
+    operations and their order are ``infer``'s, so are the bits."""
+    X, y = digits
+    est = _fit("multiclass", dtype, X, y, hidden=hidden, activation=activation)
+    x = np.ascontiguousarray(X.astype(dtype))
+    kept = x.copy()
+    got = forward(est.model_, x)
+    assert got.dtype == dtype and np.array_equal(got, infer(est.model_, x))
+    assert np.array_equal(x, kept)  # X is never written, also with no hidden layer
+    x[3, 5] = np.nan
+    with pytest.raises(NonFiniteError, match="X"):
+        forward(est.model_, x)
+
+
+def test_an_overflow_inside_the_network_is_an_error_unless_an_activation_saturates_it():
+    """From finite X: relu passes an infinity on (the outputs are not finite: predict says
+    so); tanh saturates it to 1, its exact limit, which is predicted, as ``infer`` (whose
+    next Linear sees the 1) and scikit-learn predict it."""
+    X = np.random.default_rng(0).normal(size=(12, 3))
+    huge = X.copy()
+    huge[0] = 1e308
+    for activation in ("relu", "tanh"):
+        reg = MLPRegressor(hidden_layer_sizes=(4,), activation=activation, max_iter=3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reg.fit(X, X[:, 1])
+        reg.coefs_[0][...] = 1.0  # a row of 1e308s sums to 3e308: inf in every hidden unit
+        if activation == "tanh":
+            expected = reg.coefs_[1].sum() + reg.intercepts_[1][0]  # tanh(inf) = 1
+            assert reg.predict(huge)[0] == infer(reg.model_, huge)[0, 0]
+            assert reg.predict(huge)[0] == pytest.approx(expected, rel=1e-12)
+        else:
+            with pytest.raises(ValueError, match="X is finite, but the network's values overflow"):
+                reg.predict(huge)

@@ -9,7 +9,7 @@ release brings its new tests with it.
 
 The items that differ on purpose are expected failures (strict), each reason naming the exact
 difference (``DIFFERENCES``); docs/estimators.md lists them. Every other item passes. Nothing is
-skipped. On scikit-learn 1.9.1: test_mlp.py's 43 test functions, 60 items, 52 pass and 8 are
+skipped. On scikit-learn 1.9.1: test_mlp.py's 43 test functions, 60 items, 56 pass and 4 are
 expected failures; the neighbours' 6 test functions, 11 items, all pass.
 """
 
@@ -41,25 +41,6 @@ DIFFERENCES = {
         "ValueError 'Solver produced non-finite parameter weights'; handgrad stops before a "
         "non-finite update, keeps the last finite weights and warns (RuntimeWarning "
         "'training diverged'), as for any divergence"
-    ),
-    "test_mlp_partial_fit_after_fit[MLPClassifier]": (
-        "with early_stopping=True, scikit-learn's partial_fit raises ValueError; handgrad's "
-        "trains one epoch on all the rows given and ignores early_stopping (the caller decides "
-        "when to stop)"
-    ),
-    "test_mlp_partial_fit_after_fit[MLPRegressor]": (
-        "with early_stopping=True, scikit-learn's partial_fit raises ValueError; handgrad's "
-        "trains one epoch on all the rows given and ignores early_stopping (the caller decides "
-        "when to stop)"
-    ),
-    "test_preserve_feature_names[MLPClassifier]": (
-        "y of a single class: scikit-learn fits it (predict returns that class, predict_proba "
-        "has 2 columns for 1 class); handgrad's classifier refuses it with ValueError "
-        "'needs at least 2 classes'"
-    ),
-    "test_early_stopping_stratified": (
-        "same ValueError and words, but the lonely class is named by its label ([1]), where "
-        "scikit-learn names its binarized value (['True'])"
     ),
     "test_lbfgs_regression[X0-y0]": (
         "passes in scikit-learn by its seed: with tol=1e-3 (L-BFGS's gtol) and logistic units, "

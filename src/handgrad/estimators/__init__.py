@@ -5,9 +5,11 @@ Swap ``from sklearn.neural_network import MLPClassifier`` for
 positional order), methods and fitted attributes, trained by handgrad's engine:
 
     _params        the parameters, checked at the boundary
-    _data          dense or sparse X (densified a batch at a time), sample weights, the split
-    _solvers       the objective (engine forward/backward), L-BFGS through SciPy, the
-                   minibatch loop with scikit-learn's schedules and stopping rule
+    _data          dense or sparse X (large sparse X never densified), sample weights, the split
+    _solvers       the objective (engine forward/backward; a sparse first layer for sparse X),
+                   L-BFGS through SciPy, the minibatch loop with scikit-learn's schedules and
+                   stopping rule
+    _forward       prediction's forward pass: X checked once, as scikit-learn checks it
     _base          fit / partial_fit / warm start; coefs_ and intercepts_ are the engine's arrays
     _persistence   save / load: arrays + JSON, never pickle
     _classifier, _regressor   the two estimators

@@ -17,7 +17,6 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..nn._checks import NonFiniteError, all_finite, check_finite
-from ..nn.inference import infer
 from ..nn.layers import ACTIVATIONS, Linear, Module, Sequential
 from ..nn.losses import Loss
 from ..train import History
@@ -29,6 +28,7 @@ from ._data import (
     rows,
     validation_split,
 )
+from ._forward import forward
 from ._params import check_params, generator
 from ._persistence import Persistence, own_arrays, release_saved_values
 from ._solvers import Objective, StochasticSolver, lbfgs, run_epochs
@@ -212,8 +212,12 @@ class BaseMLP(Persistence, BaseEstimator):
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         p = check_params(self)
         p["verbose"] = bool(self.verbose)
-        if incremental:  # each call is one epoch: the caller decides when to stop
-            p["early_stopping"] = False
+        if incremental and p["early_stopping"]:
+            raise ValueError(  # scikit-learn's words, then ours
+                "partial_fit does not support early_stopping=True: each call is one epoch on "
+                "the rows given, with no validation split; set early_stopping=False to train "
+                "incrementally"
+            )
         fitted = "coefs_" in self.__dict__
         first = not fitted or (not p["warm_start"] and not incremental)
         X, y = validate_data(
@@ -390,12 +394,14 @@ class BaseMLP(Persistence, BaseEstimator):
 
     def _outputs(self, X) -> np.ndarray:
         """The network's raw outputs (n_samples, n_outputs) on validated X (dense or sparse),
-        computed in chunks of rows (a sparse chunk is densified on its own)."""
+        computed in chunks of rows."""
         model = self._network()
         dtype = self.coefs_[0].dtype
-        widest = max(X.shape[1], *(np.shape(W)[1] for W in self.coefs_))
+        widest = max(np.shape(W)[1] for W in self.coefs_)  # (sparse X is never densified)
+        if not sp.issparse(X):
+            widest = max(widest, X.shape[1])
         with np.errstate(over="ignore", invalid="ignore"):  # reported by name below
-            parts = [infer(model, rows(X, part, dtype)) for part in chunks(X, width=widest)]
+            parts = [forward(model, rows(X, part, dtype)) for part in chunks(X.shape[0], widest)]
         if len(parts) == 1:
             z = parts[0]
         else:

@@ -171,12 +171,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                         "warm_start can only be used where `y` has the same classes as in "
                         f"the previous call to fit. Previously got {found}, `y` has {seen}"
                     )
-        if found.size < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 classes {where} 1 class: "
-                f"{jsonable(found[0])!r}"
-            )
-        binary = found.size == 2
+        if found.size == 0:
+            raise ValueError(f"{type(self).__name__} needs at least 1 class {where} none")
+        binary = found.size <= 2  # one class (a cross-validation fold): one logit, as 2
         T = _indices(y, found)
         T = T.astype(dtype).reshape(-1, 1) if binary else T
         attrs = {"classes_": found, "_multilabel": False, "_sparse_labels": False}
@@ -197,8 +194,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return BCEWithLogitsLoss(reduction="sum"), 1.0
 
     def _score_outputs(self, outputs, target, sample_weight) -> float:
-        if outputs.shape[1] == 1 or self.__dict__.get("_multilabel"):
-            right = np.all((outputs > 0) == (target.reshape(outputs.shape) == 1), axis=1)
+        if self.__dict__.get("_multilabel"):
+            right = np.all((outputs > 0) == (target == 1), axis=1)
+        elif outputs.shape[1] == 1:  # the index predict takes (one class: always right)
+            right = _binary_index(outputs[:, 0], self.classes_.size) == target.ravel()
         else:
             right = np.argmax(outputs, axis=1) == target
         return float(np.average(right, weights=sample_weight))
@@ -238,16 +237,21 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def predict_proba(self, X) -> np.ndarray:
         """Probabilities (n_samples, n_classes), columns in the order of ``classes_``:
         [sigmoid(-z), sigmoid(z)] for two classes, softmax for more, sigmoid per label for
-        multilabel (rows need not sum to 1)."""
+        multilabel (rows need not sum to 1), a column of ones for a classifier fitted on a
+        single class (scikit-learn gives two columns there)."""
         z = self._logits(X)
         if self.__dict__.get("_multilabel"):
             return F.sigmoid(z)
+        if self.classes_.size == 1:  # fitted on one class: it is certain
+            return np.ones_like(z)
         return probabilities(z) if z.shape[1] == 1 else _softmax_in_place(z)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """log of ``predict_proba``, computed from the logits (finite for any finite logit)."""
         z = self._logits(X)
-        return F.log_sigmoid(z) if self.__dict__.get("_multilabel") else log_probabilities(z)
+        if self.__dict__.get("_multilabel"):
+            return F.log_sigmoid(z)
+        return np.zeros_like(z) if self.classes_.size == 1 else log_probabilities(z)
 
     def predict(self, X) -> np.ndarray:
         """The most probable label per row (n_samples,); multilabel: the indicator matrix
@@ -257,7 +261,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             labels = (z > 0).astype(int)
             return sp.csr_matrix(labels) if self.__dict__.get("_sparse_labels") else labels
         if z.shape[1] == 1:
-            return self.classes_[(z[:, 0] > 0).astype(np.intp)]
+            return self.classes_[_binary_index(z[:, 0], self.classes_.size)]
         return self.classes_[np.argmax(z, axis=1)]
 
     def _fitted_metadata(self) -> dict:
@@ -298,6 +302,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 f"{self.classes_.size} classes do not fit a network with {self.n_outputs_} "
                 "output(s)"
             )
+
+
+def _binary_index(z: np.ndarray, n_classes: int) -> np.ndarray:
+    """The class index (n_samples,) of one logit per row: 1 where z > 0, for two classes; 0
+    for a classifier fitted on a single class (a cross-validation fold may hold only one),
+    which predicts that class whatever the logit, as scikit-learn's does."""
+    return np.minimum(z > 0, n_classes - 1).astype(np.intp)
 
 
 def _softmax_in_place(z: np.ndarray) -> np.ndarray:

@@ -28,12 +28,11 @@ import scipy.optimize
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from ..nn._checks import NonFiniteError
+from ..nn._checks import NonFiniteError, all_finite
+from ..nn.layers import Sequential
 from ..nn.optim import SGD, Adam, Optimizer, RMSProp
 from ..train import fast, fast_losses
-from ._data import chunks, rows
-
-FULL_BATCH_CHUNK = 8192  # rows of sparse X densified at once for a full-batch gradient
+from ._data import rows
 
 
 class Objective:
@@ -42,7 +41,9 @@ class Objective:
     Dense X goes through the engine's fused kernels (``handgrad.train.fast``: reused
     buffers, no input gradient for the first layer; sample weights through the loss
     kernel's weighted sum), the same numbers as the textbook calls to a few ulps; anything
-    else through the textbook ``forward``/``backward`` of the model and the loss.
+    else through the textbook ``forward``/``backward`` of the model and the loss. Sparse X
+    is never densified: the first layer multiplies its rows as they are, as scikit-learn's
+    MLPs do (``_sparse_data_term``).
     """
 
     def __init__(self, model, loss, scale: float, alpha: float, reported: float = 1.0):
@@ -51,6 +52,7 @@ class Objective:
         self.params = model.parameters()
         self.weights = [p for p in self.params if p.regularize]
         self._fast: tuple | None = None  # (X, T, FastStep, the loss's target) once built
+        self._after_first = Sequential(*model.layers[1:])  # the same layers, for sparse X
 
     def _fused(self, X, T):
         """(FastStep, prepared target) for this training set, built once; None where the
@@ -96,6 +98,21 @@ class Objective:
         self.model.backward(self.loss.backward() * (self.scale / denom))
         return self.scale * total / denom
 
+    def _sparse_data_term(self, xb, tb: np.ndarray, wb, denom: float) -> float:
+        """``_data_term`` on sparse rows xb (n, d): the first Linear's forward X W + b and
+        its weight gradient X^T G are sparse products (cost: the nonzeros times the layer's
+        width, never n x d), the layers after it the engine's forward and backward."""
+        first, rest = self.model.layers[0], self._after_first
+        z = np.asarray(xb @ first.weight.value)
+        z += first.bias.value
+        outputs = rest.forward(z) if rest.layers else z
+        total = self.loss.forward(outputs, tb) if wb is None else self.loss.forward(outputs, tb, wb)
+        G = self.loss.backward() * (self.scale / denom)
+        G = rest.backward(G) if rest.layers else G
+        first.weight.grad[...] = xb.T @ G
+        first.bias.grad[...] = G.sum(axis=0)
+        return self.scale * total / denom
+
     def _penalty(self, denom: float) -> float:
         """alpha/2 ||W||^2 / denom, its gradient added to the weights' .grad."""
         if not self.alpha:
@@ -111,8 +128,7 @@ class Objective:
         """J on the rows ``idx`` of (X, T, w) (all rows if None), as reported (above); NaN
         if anything overflows. Each parameter's ``.grad`` holds dJ/dparameter.
 
-        Dense X is one batch; a full batch of sparse X is densified in pieces (at most
-        ``FULL_BATCH_CHUNK`` rows and ``DENSE_BUDGET`` values) whose gradients are added up.
+        Dense X takes the fused kernels where they apply; sparse X the sparse first layer.
         """
         if isinstance(X, np.ndarray):
             fused = self._fused(X, T)
@@ -124,20 +140,10 @@ class Objective:
         n = len(Tb)
         denom = float(n) if wb is None else _weight_sum(wb)
         dtype = self.params[0].value.dtype
+        data_term = self._sparse_data_term if sp.issparse(X) else self._data_term
         try:
             with np.errstate(over="ignore", invalid="ignore"):
-                pieces = chunks(X, FULL_BATCH_CHUNK) if idx is None and sp.issparse(X) else []
-                if len(pieces) <= 1:
-                    value = self._data_term(rows(X, sel, dtype), Tb, wb, denom)
-                else:
-                    value, acc = 0.0, [np.zeros_like(p.grad) for p in self.params]
-                    for part in pieces:
-                        wp = None if wb is None else wb[part]
-                        value += self._data_term(rows(X, part, dtype), Tb[part], wp, denom)
-                        for a, p in zip(acc, self.params):
-                            a += p.grad
-                    for a, p in zip(acc, self.params):
-                        p.grad[...] = a
+                value = data_term(rows(X, sel, dtype), Tb, wb, denom)
                 value = self.reported * value + self._penalty(denom)
         except NonFiniteError:
             return math.nan
@@ -349,7 +355,7 @@ def _epochs(est, objective: Objective, data, val, p: dict, batch_size: int, rng,
                     "the last weights whose loss was finite",
                 )
                 return
-            if not all(np.isfinite(p_.grad).all() for p_ in params):
+            if not all(all_finite(p_.grad) for p_ in params):  # (one pass, no temporary)
                 _diverged(
                     est, f"epoch {est.n_iter_ + 1}", "a gradient is not finite", "these weights"
                 )
@@ -367,7 +373,7 @@ def _epochs(est, objective: Objective, data, val, p: dict, batch_size: int, rng,
         history.epoch_seconds.append(time.perf_counter() - started)
         if p["verbose"]:
             print(f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}", flush=True)
-        if not all(np.isfinite(p_.value).all() for p_ in params):
+        if not all(all_finite(p_.value) for p_ in params):
             for b, p_ in zip(backup, params):
                 p_.value[...] = b
             _diverged(
