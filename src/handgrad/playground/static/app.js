@@ -115,7 +115,6 @@ function handle(msg) {
       if (msg.message.startsWith("step:")) stepped();
       if (msg.message.startsWith("configure:")) { settled(); configured(); }
       showMessage(msg.message); break;
-    case "closed": state.ended = true; setConnection("session ended", false); showMessage(msg.message, true); break;
   }
 }
 
