@@ -470,6 +470,13 @@ function init() {
   saveToUrl(false);
   window.addEventListener("popstate", onHistory);
   connect();
+  playEarlyClicks();
+}
+
+// Buttons clicked before this script ran (early.js kept them): pressed now, in order.
+function playEarlyClicks() {
+  document.removeEventListener("click", window.keepEarlyClick, true);
+  for (const id of (window.earlyClicks || []).splice(0)) if ($(id)) $(id).click();
 }
 
 init();
