@@ -267,7 +267,7 @@ def test_the_drawing_fills_the_network_panel_and_the_data_sets_are_grouped_by_ta
           return [panel.height - out.height, panel.bottom - last.bottom, draw.clientHeight];
         }"""
         )
-        assert gap[0] == 0 and gap[1] < 40 and gap[2] > 500, gap  # padding, no empty space
+        assert gap[0] == 0 and gap[1] < 60 and gap[2] >= 600, gap  # padding, no empty space
         node = page.evaluate("layout().node")
         assert page.locator("canvas.unit").first.bounding_box()["width"] == node > 40
         names = page.eval_on_selector_all(

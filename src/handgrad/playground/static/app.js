@@ -102,7 +102,7 @@ function flushQueue() {
 function handle(msg) {
   switch (msg.type) {
     case "hello": onHello(msg); break;
-    case "dataset": state.dataset = msg; state.frame = null; if (!msg.keep_history) clearHistory();
+    case "dataset": state.dataset = msg; state.frame = null; if (!msg.keep_history) { clearHistory(); closeWeight(); }
       if (!state.settling) { drawNetworkLayout(); markView(); } break;
     case "frame": try { onFrame(msg); } finally { drawn(); } break;
     case "inspect": renderInspect(msg); stepped(); break;

@@ -421,5 +421,12 @@ function wireNetworkDrawing() {
     const { layer, i, j } = state.weight;
     send(i === null ? { type: "set_bias", layer, j, value } : { type: "set_weight", layer, i, j, value });
   };
-  $("weight-close").onclick = () => { $("weight-detail").hidden = true; state.weight = null; if (state.frame) drawWeights(state.frame); };
+  $("weight-close").onclick = closeWeight;
+}
+
+// The weight (or bias) box closed: by its button, or because a new run has other weights.
+function closeWeight() {
+  $("weight-detail").hidden = true;
+  state.weight = null;
+  if (pictured(state.frame)) drawWeights(state.frame);
 }
