@@ -75,9 +75,7 @@ def test_step_pressed_three_times_before_the_scripts_load_is_three_steps(early_t
     assert page.evaluate("window.earlyClicks") == []  # pressed once each, then let go
 
 
-def test_play_pressed_before_the_scripts_load_trains_and_pause_then_answers(
-    early_tab, live_server
-):
+def test_play_pressed_before_the_scripts_load_trains_and_pause_then_answers(early_tab, live_server):
     page, held, _ = early_tab
     page.click("#play")
     page.click("#add-layer")  # a setting too: the run trains on the network asked for
@@ -87,7 +85,9 @@ def test_play_pressed_before_the_scripts_load_trains_and_pause_then_answers(
     session = session_of(page, live_server)
     assert session.playing and session.net_spec.hidden == [8, 8, 4]
     page.click("#play")
-    page.wait_for_function("!state.playing && document.getElementById('play').textContent.includes('Play')")
+    page.wait_for_function(
+        "!state.playing && document.getElementById('play').textContent.includes('Play')"
+    )
     page.click("#step")  # answered after the pause: the server has handled everything before
     page.wait_for_function(f"{STEP} === {session.trainer.steps} && !state.stepping")
     assert not session.playing
