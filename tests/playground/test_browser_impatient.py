@@ -388,3 +388,21 @@ def test_twenty_clicks_on_step_are_twenty_steps_in_two_round_trips(big, live_ser
     assert asked[2:] == [1, 2]
     page.click("#play")
     agrees(page, session)
+
+
+def test_a_weight_box_open_when_the_network_changes_closes_instead_of_naming_a_gone_weight(
+    big, live_server
+):
+    """A weight of the last layer is open for editing; the learner removes every hidden
+    layer: that weight no longer exists, so its box closes (before, it stayed, and *set*
+    answered with an error about a layer index the learner never typed)."""
+    _, page = big
+    page.wait_for_function(UNITS)
+    page.evaluate("send({type: 'weight', layer: 6, i: 7, j: 0})")
+    page.wait_for_selector("#weight-detail:not([hidden])")
+    page.evaluate("for (let k = 0; k < 6; k++) document.getElementById('remove-layer').click()")
+    page.wait_for_function("document.getElementById('sizes').textContent === '7 – 1'")
+    assert page.is_hidden("#weight-detail") and page.evaluate("state.weight") is None
+    session = session_of(page, live_server)
+    agrees(page, session)
+    assert session.net_spec.hidden == []

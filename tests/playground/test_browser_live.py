@@ -138,12 +138,11 @@ def test_hover_a_unit_and_edit_a_weight_by_clicking_it(tab, tmp_path):
     tab.wait_for_selector("#unit-detail:not([hidden])")
     text = tab.text_content("#unit-text")
     assert text.startswith("layer 1, unit 3") and "incoming weights:" in text and "x₁:" in text
-    point = tab.evaluate(
-        """() => { const {node, cols} = layout(), r = $('netdraw').getBoundingClientRect();
+    on_line = """() => { const {node, cols} = layout(), r = $('netdraw').getBoundingClientRect();
         const a = cols[0][0], b = cols[1][0], t = 0.2;
         return [r.left + a.x + node + t * (b.x - a.x - node),
-                r.top + a.y + node / 2 + t * (b.y - a.y)]; }"""
-    )
+                r.top + a.y + node / 2 + t * (b.y - a.y)]; }"""  # in the window as it is scrolled
+    point = tab.evaluate(on_line)
     tab.mouse.move(5, 5)
     tab.mouse.click(*point)
     tab.wait_for_selector("#weight-detail:not([hidden])")
@@ -158,7 +157,7 @@ def test_hover_a_unit_and_edit_a_weight_by_clicking_it(tab, tmp_path):
     tab.mouse.move(5, 5)
     tab.click("#step")
     tab.wait_for_function(f"{STEP} === 2")
-    tab.mouse.click(*point)  # read it again: the step started from 0.75
+    tab.mouse.click(*tab.evaluate(on_line))  # read it again: the step started from 0.75
     tab.wait_for_function("document.getElementById('weight-read').dataset.value !== '0.75'")
     value = float(tab.get_attribute("#weight-read", "data-value"))
     grad = float(tab.get_attribute("#weight-read", "data-grad"))

@@ -32,6 +32,23 @@ LINE_PIXELS = """() => {
 }"""
 
 
+# How thick (in device pixels) the line from the only hidden unit to the logit is drawn: the
+# most inked pixels in a column across it, over ten columns (a dash is 7 pixels on, 3 off).
+LINE_THICKNESS = """() => {
+  const { node, cols } = layout(), a = cols[1][0], b = cols[2][0];
+  const canvas = document.getElementById('net-canvas'), ratio = canvas.width / canvas.clientWidth;
+  const x = Math.round(((a.x + node + b.x) / 2) * ratio), y = Math.round((a.y + node / 2) * ratio);
+  const block = canvas.getContext('2d').getImageData(x, y - 12, 10, 25).data;
+  let most = 0;
+  for (let c = 0; c < 10; c++) {
+    let inked = 0;
+    for (let r = 0; r < 25; r++) inked += block[(r * 10 + c) * 4 + 3] > 127 ? 1 : 0;
+    most = Math.max(most, inked);
+  }
+  return most;
+}"""
+
+
 def agreement(first: list[int], second: list[int], shift: int) -> float:
     """The share of pixels where ``second`` equals ``first`` moved ``shift`` pixels on."""
     pairs = list(zip(first, second[shift:]))
@@ -63,7 +80,7 @@ def test_the_weights_dashes_move_one_pixel_a_frame_of_training_and_stand_still_p
         session = session_of(page, live_server)
         page.wait_for_function(f"state.frame.step === {session.trainer.steps}")
         still, flow = page.evaluate(LINE_PIXELS), page.evaluate("state.flow")
-        page.evaluate("window.dispatchEvent(new Event('resize'))")  # redrawn, not trained
+        page.evaluate("redrawNetwork()")  # redrawn (as on a resize), not trained
         assert page.evaluate("state.flow") == flow
         assert page.evaluate(LINE_PIXELS) == still
         assert page.get_attribute("#net-canvas", "data-flow") == str(flow)
@@ -197,6 +214,72 @@ def test_a_hidden_tab_trains_on_draws_nothing_and_draws_the_last_frame_when_show
         page.wait_for_function("state.frame.weights !== undefined")  # asked for, sent, drawn
         assert page.evaluate("state.frame.step") == session.trainer.steps
         assert not session.playing
+    finally:
+        context.close()
+    assert errors == []
+
+
+def test_lines_on_a_fixed_scale_grow_with_the_weights_and_relative_ones_do_not(
+    browser, live_server
+):
+    """TensorFlow Playground draws a link's width on a fixed scale of |w| (growth shows);
+    handgrad's default is relative to the largest weight (the structure shows at any size).
+    The box switches: the same weights doubled draw a thicker line on the fixed scale only."""
+    link = f"{live_server.url}#data=moons&layers=1tanh&inputs=x1&opt=sgd&lr=0.1"
+    context, page, errors = open_tab(browser, link)
+    try:
+        ready(page)
+        page.wait_for_function("state.frame && state.frame.weights.length === 2")
+        thickness = {}
+        for scale in (1.0, 2.0):  # x1 -> unit, unit -> logit: the second is the largest
+            for layer, value in ((0, 0.75 * scale), (1, 1.5 * scale)):
+                page.evaluate(
+                    f"send({{type: 'set_weight', layer: {layer}, i: 0, j: 0, value: {value}}})"
+                )
+                page.wait_for_function(f"state.frame.weights[{layer}][0][0] === {value}")
+            for fixed in (False, True):
+                if page.is_checked("#fixed-lines") != fixed:
+                    page.click("#fixed-lines")
+                thickness[scale, fixed] = page.evaluate(LINE_THICKNESS)
+        assert thickness[1.0, False] == thickness[2.0, False] >= 3  # relative: always the thickest
+        assert 1 <= thickness[1.0, True] < thickness[2.0, True]  # fixed: |w| 1.5 -> 3 grows
+        assert thickness[2.0, True] == thickness[2.0, False]  # |w| = 3 is the fixed scale's top
+        assert page.text_content("#weight-scale").startswith(
+            "Fixed scale: a line is thickest at |w| ≥ 3"
+        )
+        assert parse_qs(urlsplit(page.url).fragment)["lines"] == ["fixed"]  # kept in the link
+        page.reload()
+        ready(page)
+        assert page.is_checked("#fixed-lines")
+    finally:
+        context.close()
+    assert errors == []
+
+
+def test_the_drawing_fills_the_network_panel_and_the_data_sets_are_grouped_by_task(
+    browser, live_server
+):
+    context, page, errors = open_tab(browser, live_server.url)
+    try:
+        ready(page)
+        gap = page.evaluate(
+            """() => {
+          const panel = document.querySelector('section.network').getBoundingClientRect();
+          const out = document.querySelector('section.output').getBoundingClientRect();
+          const last = document.querySelector('section.network > :last-child')
+            .getBoundingClientRect();
+          const draw = document.getElementById('netdraw');
+          return [panel.height - out.height, panel.bottom - last.bottom, draw.clientHeight];
+        }"""
+        )
+        assert gap[0] == 0 and gap[1] < 60 and gap[2] >= 600, gap  # padding, no empty space
+        node = page.evaluate("layout().node")
+        assert page.locator("canvas.unit").first.bounding_box()["width"] == node > 40
+        names = page.eval_on_selector_all(
+            "#datasets > *", "es => es.map((e) => e.dataset.name || e.textContent)"
+        )
+        grouped = "classification xor moons circles spirals blobs linear regression sine plane"
+        assert names == [*grouped.split(), "bump", "gaussians"]
     finally:
         context.close()
     assert errors == []

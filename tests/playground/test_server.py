@@ -164,26 +164,61 @@ def test_a_playing_tab_does_not_stall_another(client):
         busy.send_json({"type": "pause"})
 
 
-def test_an_idle_tab_is_closed_and_its_session_dropped(monkeypatch):
-    app = create_app(idle_timeout=0.3)
-    # the drop recorded, not the registry looked at after `opened`: 0.3 s later (a stalled
-    # test thread on a loaded machine) the session may already be gone
-    dropped: list[str] = []
-    real_drop = app.registry.drop
+class Clock:
+    """A monotonic clock the test moves by hand (the server's reclaiming reads it)."""
 
-    def drop(session_id: str) -> None:
-        dropped.append(session_id)
-        real_drop(session_id)
+    def __init__(self) -> None:
+        self.now = 1000.0
 
-    monkeypatch.setattr(app.registry, "drop", drop)
-    with page_client(app) as c, c.websocket_connect("/ws") as ws:
-        session, _, _ = opened(ws)
-        closed = receive(ws, "closed")
-        assert "without activity" in closed["message"]
-    deadline = time.monotonic() + 120  # a cap; the loop ends when the session is dropped
-    while not dropped and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert dropped == [session] and app.registry.sessions == {}
+    def __call__(self) -> float:
+        return self.now
+
+
+def detached(app, session: str) -> None:
+    """Wait until the server has noticed that the tab of ``session`` closed its socket."""
+    deadline = time.monotonic() + 120  # a cap for a loaded machine; the loop ends on the event
+    while session not in app.registry.detached and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert session in app.registry.detached
+
+
+def test_a_connected_tab_is_kept_however_long_nobody_clicks_and_a_gone_one_is_reclaimed():
+    """A tab left open (hidden, training, or paused with nobody at it) keeps its session for
+    hours of the server's clock; a tab that closed is kept for the reconnect grace, then
+    reclaimed. Ten hours pass in the test without waiting them: the clock is the test's."""
+    clock = Clock()
+    app = create_app(clock=clock, grace=120.0)
+    with page_client(app) as c:
+        with c.websocket_connect("/ws") as quiet, c.websocket_connect("/ws") as hidden:
+            idle, _, _ = opened(quiet)
+            busy, _, _ = opened(hidden)
+            hidden.send_json({"type": "view", "hidden": True})
+            hidden.send_json({"type": "play"})
+            assert receive(hidden, "status")["playing"] is True
+            clock.now += 10 * 3600  # ten hours without a click on either tab
+            with c.websocket_connect("/ws") as other:  # a new tab: the server reclaims now
+                opened(other)
+            app.registry.purge()
+            assert {idle, busy} <= set(app.registry.sessions)
+            assert app.registry.sessions[busy].playing
+            quiet.send_json({"type": "step"})  # the quiet tab answers as if it had just loaded
+            assert receive(quiet, "inspect")["step"] == 1
+            hidden.send_json({"type": "pause"})
+            frame = receive(hidden, "frame")  # the player's last frame: the run went on
+            assert frame["step"] > 0 and "weights" not in frame
+        detached(app, idle)
+        clock.now += 119  # within the grace: the page that comes back finds its run
+        app.registry.purge()
+        with c.websocket_connect(f"/ws?session={idle}") as back:
+            hello = receive(back, "hello")
+            assert hello["restored"] is True and receive(back, "frame")["step"] == 1
+        detached(app, idle)
+        clock.now += 121  # the page stayed away past the grace: its session is reclaimed
+        app.registry.purge()
+        assert idle not in app.registry.sessions and busy not in app.registry.sessions
+        with c.websocket_connect(f"/ws?session={idle}") as late:
+            hello = receive(late, "hello")
+            assert hello["restored"] is False and hello["ended"] is True
 
 
 def test_csv_upload_good_bad_and_too_big(client):

@@ -32,8 +32,8 @@ def create_app(**settings):
     return _create(**settings)
 
 
-def serve(port: int = 0, open_browser: bool = True, idle_timeout: float = 30 * 60) -> None:
+def serve(port: int = 0, open_browser: bool = True) -> None:
     """Run the playground on 127.0.0.1 until Ctrl-C (see ``handgrad.playground.server``)."""
     from .server import serve as _serve
 
-    _serve(port=port, open_browser=open_browser, idle_timeout=idle_timeout)
+    _serve(port=port, open_browser=open_browser)

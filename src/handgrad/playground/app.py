@@ -18,6 +18,7 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from importlib import resources
 
 from starlette.applications import Starlette
@@ -50,16 +51,22 @@ def _static_dir() -> str:
 class Registry:
     """The live sessions, by id (an unguessable token: a tab can only reach its own).
 
-    A session whose socket closed is *detached*: kept ``grace`` seconds for a reconnect."""
+    A session whose page is connected is kept however long nobody clicks (its tab may be
+    hidden, training or paused: the run is the learner's while the tab is open). A session
+    whose socket closed is *detached*: kept ``grace`` seconds for a reconnect, then reclaimed.
+    ``clock``: seconds, monotonic (a test passes its own)."""
 
-    def __init__(self, grace: float = RECONNECT_GRACE) -> None:
+    def __init__(
+        self, grace: float = RECONNECT_GRACE, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.sessions: dict[str, Session] = {}
         self.detached: dict[str, float] = {}
-        self.grace = grace
+        self.grace, self.clock = grace, clock
         self.stopping = threading.Event()  # set at shutdown: every training stops
 
     def purge(self) -> None:
-        now = time.monotonic()
+        """Drop the detached sessions whose grace is over (never a connected one)."""
+        now = self.clock()
         for sid, since in list(self.detached.items()):
             if now - since > self.grace:
                 self.drop(sid)
@@ -78,7 +85,7 @@ class Registry:
 
     def detach(self, session_id: str) -> None:
         if session_id in self.sessions:
-            self.detached[session_id] = time.monotonic()
+            self.detached[session_id] = self.clock()
 
     def drop_oldest_detached(self) -> None:
         if self.detached:
@@ -116,8 +123,8 @@ _GONE = {"error": "unknown or expired session; reload the page"}
 class _Handlers:
     """The page's routes over one ``Registry`` of sessions."""
 
-    def __init__(self, registry: Registry, idle_timeout: float, max_fps: float) -> None:
-        self.registry, self.idle_timeout, self.max_fps = registry, idle_timeout, max_fps
+    def __init__(self, registry: Registry, max_fps: float) -> None:
+        self.registry, self.max_fps = registry, max_fps
 
     async def index(self, request: Request) -> Response:
         return FileResponse(f"{_static_dir()}/index.html", headers={"Cache-Control": "no-store"})
@@ -140,18 +147,18 @@ class _Handlers:
             "ended": wanted is not None and not restored,  # the page asked for one now gone
             "limits": _limits(),
         }
-        connection = Connection(websocket, session, self.idle_timeout, self.max_fps, hello)
-        closed_by_server = False
+        connection = Connection(websocket, session, self.max_fps, hello)
         try:
-            closed_by_server = await connection.run()  # idle timeout: the session ends
+            await connection.run()
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
             connection.abandon()
-            if closed_by_server or registry.stopping.is_set():
+            if registry.stopping.is_set():
                 registry.drop(session.id)
-            else:
+            else:  # the page is gone: reclaimed after the grace unless it comes back
                 registry.detach(session.id)
+                asyncio.get_running_loop().call_later(registry.grace + 1, registry.purge)
 
     async def _new_session(self, websocket: WebSocket) -> Session | None:
         """A fresh session, or None (the socket closed) when every slot is taken."""
@@ -185,7 +192,6 @@ class _Handlers:
         except asyncio.TimeoutError:
             return JSONResponse({"error": f"{filename} took over {UPLOAD_SECONDS:.0f} s to read"})
         session.set_upload(table)
-        session.touch()
         return JSONResponse(table.summary())
 
     def _exportable(self, request: Request) -> Session | Response:
@@ -252,18 +258,18 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
 
 
 def create_app(
-    idle_timeout: float = 30 * 60,
     max_fps: float = MAX_FPS,
     token: str | None = None,
     grace: float = RECONNECT_GRACE,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Guard:
-    """The ASGI app behind its guard. ``idle_timeout``: seconds without a message before a
-    tab is closed; ``max_fps``: the most frames a second a playing tab is sent; ``token``:
-    this launch's secret (a fresh one when None; read it back as ``app.token``); ``grace``:
-    seconds a tab's session waits for a reconnect. ``app.registry.stopping.set()`` stops
-    every training within one step (the server does it on Ctrl-C)."""
-    registry = Registry(grace)
-    h = _Handlers(registry, idle_timeout, max_fps)
+    """The ASGI app behind its guard. ``max_fps``: the most frames a second a playing tab is
+    sent; ``token``: this launch's secret (a fresh one when None; read it back as
+    ``app.token``); ``grace``: seconds a closed tab's session waits for a reconnect before it
+    is reclaimed (on ``clock``). ``app.registry.stopping.set()`` stops every training within
+    one step (the server does it on Ctrl-C)."""
+    registry = Registry(grace, clock)
+    h = _Handlers(registry, max_fps)
     routes = [
         Route("/", h.index),
         WebSocketRoute("/ws", h.socket),

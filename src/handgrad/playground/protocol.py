@@ -12,7 +12,7 @@ The page sends JSON text messages
     {"type": "bias", "layer": l, "j": j} | {"type": "set_bias", ..., "value": v}   b[l][j]
 
 and receives ``hello``, ``dataset``, ``frame``, ``inspect``, ``gradcheck``, ``weight``,
-``changed``, ``reset``, ``status``, ``closed`` and ``error`` messages.
+``changed``, ``reset``, ``status`` and ``error`` messages.
 
 A playing session sends its next frame only after the page answered the last one with
 ``drawn`` (the page draws a frame, then says so; the next frame trains meanwhile). A page
@@ -122,11 +122,10 @@ class Connection:
         self,
         websocket: WebSocket,
         session: Session,
-        idle_timeout: float,
         max_fps: float,
         hello: dict,
     ):
-        self.ws, self.session, self.idle_timeout = websocket, session, idle_timeout
+        self.ws, self.session = websocket, session
         self.frame_interval = 1.0 / max_fps
         self.hello = hello
         self.send_lock = asyncio.Lock()
@@ -146,46 +145,33 @@ class Connection:
     async def status(self) -> None:
         await self.send({"type": "status", "playing": self.session.playing})
 
-    async def run(self) -> bool:
-        """Serve the tab until its socket closes (-> False) or it idles out (-> True: the
-        session ends)."""
+    async def run(self) -> None:
+        """Serve the tab until its socket closes. A connected page is never closed for want
+        of clicks (a tab left open keeps its run, as TensorFlow Playground's does); a page
+        that is gone is disconnected by the server's pings and its session reclaimed later."""
         await self.send(self.hello)
         await self.send(self.session.dataset_payload())
         await self.send(await asyncio.to_thread(self.session.frame))
         await self.status()
         if self.session.playing:  # a restored session that was playing goes on
             self.player = asyncio.create_task(self.play())
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.idle_timeout  # "drawn" is the page's, not the learner's
         while True:
-            try:
-                message = await asyncio.wait_for(
-                    self.ws.receive(), timeout=max(0.0, deadline - loop.time())
-                )
-            except asyncio.TimeoutError:
-                await self.halt()
-                minutes = self.idle_timeout / 60
-                why = f"session closed after {minutes:.3g} minutes without activity; reload"
-                await self.send({"type": "closed", "message": why})
-                await self.ws.close(code=4000)
-                return True
+            message = await self.ws.receive()
             if message["type"] == "websocket.disconnect":
-                return False
+                return
             text: str | None = message.get("text")
             if text is None:
                 await self.error("binary messages are not understood; send JSON text")
-            elif await self.handle(text) == "drawn":
-                continue
-            self.session.touch()
-            deadline = loop.time() + self.idle_timeout
+            else:
+                await self.handle(text)
 
-    async def handle(self, text: str) -> str | None:
-        """One message from the page (-> its type); every failure becomes an ``error`` reply."""
+    async def handle(self, text: str) -> None:
+        """One message from the page; every failure becomes an ``error`` reply."""
         try:
             message = decode(text)
         except ValueError as exc:
             await self.error(str(exc))
-            return None
+            return
         kind = message["type"]
         try:
             await self.dispatch(kind, message)
@@ -196,7 +182,6 @@ class Connection:
             raise
         except Exception as exc:  # a bug or an input nobody foresaw: report it, keep serving
             await self.error(f"{kind}: the server could not do this ({type(exc).__name__}: {exc})")
-        return kind
 
     async def dispatch(self, kind: str, message: dict) -> None:
         handler = self.HANDLERS.get(kind)

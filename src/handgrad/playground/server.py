@@ -10,6 +10,7 @@ import webbrowser
 __all__ = ["serve", "free_port", "listening_socket", "HOST"]
 
 HOST = "127.0.0.1"  # the loopback only: the page is for the person at this machine
+PING_SECONDS = 20.0  # a connected page is pinged this often and must answer within as long
 
 
 def free_port() -> int:
@@ -45,7 +46,7 @@ def warm_up() -> None:
     session.frame()
 
 
-def serve(port: int = 0, open_browser: bool = True, idle_timeout: float = 30 * 60) -> None:
+def serve(port: int = 0, open_browser: bool = True) -> None:
     """Serve until Ctrl-C; prints the URL (with this launch's token), opens it in the browser
     unless told not to. Ctrl-C stops every training within one step and ends the server at
     once, whatever the tabs are doing.
@@ -59,7 +60,7 @@ def serve(port: int = 0, open_browser: bool = True, idle_timeout: float = 30 * 6
     sock = listening_socket(port)  # held from here on: the port printed is the port served
     warm_up()
     port = sock.getsockname()[1]
-    app = create_app(idle_timeout=idle_timeout)
+    app = create_app()
     url = f"http://{HOST}:{port}/?token={app.token}"
     config = uvicorn.Config(
         app,
@@ -67,6 +68,11 @@ def serve(port: int = 0, open_browser: bool = True, idle_timeout: float = 30 * 6
         port=port,
         log_level="warning",
         ws_max_size=MAX_MESSAGE_BYTES * 4,
+        # the browser answers these pings itself (a hidden or frozen tab too): a page that is
+        # gone without closing its socket (a sleeping laptop) is disconnected within 40 s,
+        # and its session is reclaimed after the reconnect grace
+        ws_ping_interval=PING_SECONDS,
+        ws_ping_timeout=PING_SECONDS,
         lifespan="off",
         timeout_graceful_shutdown=1,
     )

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import fields, replace
 
@@ -86,7 +85,6 @@ class Session:
         self.id = session_id
         self.lock = threading.Lock()
         self.stopping = stopping or threading.Event()
-        self.last_active = time.monotonic()
         self.upload: pdata.UploadedTable | None = None
         self.data_settings: dict = {}
         self.data_spec = pdata.DataSpec()
@@ -98,9 +96,6 @@ class Session:
         self.log: list[dict] = []
         self.start_data, self.start_net = self.data_spec, self.net_spec  # at the last reset
         self._set_view()
-
-    def touch(self) -> None:
-        self.last_active = time.monotonic()
 
     # --- settings ---------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ const state = {
   data: "moons", draw: 0, hidden: [8, 8], activations: ["tanh", "tanh"], inputs: ["x1", "x2"], csv: null,
   history: { step: [], trainLoss: [], testLoss: [], trainScore: [], testScore: [], grads: [], dead: [] },
   marks: [],
-  view: { showTest: true, discrete: false },  // how the output is drawn (no retraining)
+  view: { showTest: true, discrete: false, fixedLines: false },  // how it is drawn (no retraining)
   hide: [],  // control groups hidden for a lesson (kept in the link)
 };
 const LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
@@ -102,7 +102,7 @@ function flushQueue() {
 function handle(msg) {
   switch (msg.type) {
     case "hello": onHello(msg); break;
-    case "dataset": state.dataset = msg; state.frame = null; if (!msg.keep_history) clearHistory();
+    case "dataset": state.dataset = msg; state.frame = null; if (!msg.keep_history) { clearHistory(); closeWeight(); }
       if (!state.settling) { drawNetworkLayout(); markView(); } break;
     case "frame": try { onFrame(msg); } finally { drawn(); } break;
     case "inspect": renderInspect(msg); stepped(); break;
@@ -115,7 +115,6 @@ function handle(msg) {
       if (msg.message.startsWith("step:")) stepped();
       if (msg.message.startsWith("configure:")) { settled(); configured(); }
       showMessage(msg.message); break;
-    case "closed": state.ended = true; setConnection("session ended", false); showMessage(msg.message, true); break;
   }
 }
 
@@ -216,6 +215,7 @@ function saveToUrl(push) {
   if (state.hide.length) p.set("hide", state.hide.join(","));
   p.set("showtest", state.view.showTest ? "1" : "0");
   p.set("discretize", state.view.discrete ? "1" : "0");
+  if (state.view.fixedLines) p.set("lines", "fixed");
   const url = `${location.pathname}${location.search}#${p}`;
   if (push && `#${p}` !== location.hash) history.pushState(null, "", url);
   else history.replaceState(null, "", url);
@@ -235,6 +235,7 @@ function loadFromUrl() {
   state.hide = (p.get("hide") || "").split(",").filter((g) => LESSON_GROUPS[g]);
   state.view.showTest = p.get("showtest") !== "0";
   state.view.discrete = p.get("discretize") === "1";
+  state.view.fixedLines = p.get("lines") === "fixed";
   for (const [id, key] of Object.entries(URL_KEYS)) {
     if (!p.has(key)) continue;
     const input = $(id);
@@ -276,9 +277,13 @@ function copyLink() {
 // --- the data panel ----------------------------------------------------------------------
 
 function buildDatasetButtons() {
-  const box = $("datasets");
+  const box = $("datasets"), regression = state.limits.regression;
   box.replaceChildren();
-  for (const [key, about] of Object.entries(state.limits.datasets)) {
+  const sets = Object.entries(state.limits.datasets);  // the task's name above its sets
+  sets.sort(([a], [b]) => regression.includes(a) - regression.includes(b));
+  for (const [key, about] of sets) {
+    const task = regression.includes(key) ? "regression" : "classification";
+    if (!box.querySelector(`.task.${task}`)) box.appendChild(el("div", { class: `task ${task}`, text: task }));
     const preview = state.limits.previews && state.limits.previews[key];
     const picture = el("canvas", { class: "preview" });
     const b = el("button", {}, [picture, el("span", { text: DATA_LABELS[key] || key })]);
@@ -400,6 +405,11 @@ function onVisibility() {
 
 // --- wiring ------------------------------------------------------------------------------
 
+// The drawing's box changed size (the window, or the panels beside it grew): laid out anew.
+function redrawNetwork() {
+  if (state.dataset && !state.settling) { drawNetworkLayout(); if (state.frame) onFrame(state.frame); }
+}
+
 function markOptimizer() {
   const kind = $("optimizer").value;
   $("decay-box").hidden = !DECAY_LABELS[kind];
@@ -412,12 +422,13 @@ function setView(change) {
   Object.assign(state.view, change);
   markView();
   saveToUrl(true);
-  if (pictured(state.frame)) { drawRegion(state.frame); drawUnits(state.frame); }
+  if (pictured(state.frame)) { drawRegion(state.frame); drawUnits(state.frame); drawWeights(state.frame); }
 }
 
 function markView() {
   $("show-test").checked = state.view.showTest;
   $("discretize").checked = state.view.discrete;
+  $("fixed-lines").checked = state.view.fixedLines;
   $("discretize-box").hidden = Boolean(state.dataset && state.dataset.curve);  // a curve has no regions
 }
 
@@ -444,6 +455,7 @@ function init() {
   $("seed").onchange = () => { state.draw = 0; markDataset(); configure(); };  // the new seed's own points
   $("show-test").onchange = () => setView({ showTest: $("show-test").checked });
   $("discretize").onchange = () => setView({ discrete: $("discretize").checked });
+  $("fixed-lines").onchange = () => setView({ fixedLines: $("fixed-lines").checked });
   markView();
   $("optimizer").onchange = () => { markOptimizer(); configure(); };
   markOptimizer();
@@ -466,11 +478,18 @@ function init() {
   $("csv-target").onchange = renderCsvFeatures;
   $("csv-use").onclick = useCsv;
   wireNetworkDrawing();
-  window.addEventListener("resize", () => { if (state.dataset && !state.settling) { drawNetworkLayout(); if (state.frame) onFrame(state.frame); } });
+  new ResizeObserver(redrawNetwork).observe($("netdraw"));  // the window, or the row's height
   document.addEventListener("visibilitychange", onVisibility);
   saveToUrl(false);
   window.addEventListener("popstate", onHistory);
   connect();
+  playEarlyClicks();
+}
+
+// Buttons clicked before this script ran (early.js kept them): pressed now, in order.
+function playEarlyClicks() {
+  document.removeEventListener("click", window.keepEarlyClick, true);
+  for (const id of (window.earlyClicks || []).splice(0)) if ($(id)) $(id).click();
 }
 
 init();

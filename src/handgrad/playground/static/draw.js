@@ -163,8 +163,8 @@ function layout() {
   const W = box.clientWidth, H = box.clientHeight;
   const offered = d.feature_pictures ? Object.keys(d.feature_pictures) : null;
   const sizes = offered ? [offered.length, ...d.sizes.slice(1)] : d.sizes;
-  const maxUnits = Math.max(...sizes);
-  const node = Math.max(10, Math.min(40, (H - 20) / maxUnits - 6));
+  const maxUnits = Math.max(...sizes), spacing = (W - 72) / (sizes.length - 1);
+  const node = Math.max(10, Math.min(56, (H - 20) / maxUnits - 6, spacing / 2));
   const cols = sizes.map((n, l) => {
     const x = 52 + l * (W - 72 - node) / (sizes.length - 1);  // room for the input names
     const gap = Math.min(node + 8, (H - 20) / n);
@@ -323,6 +323,14 @@ function unhover() {
 // still when it does not (TensorFlow Playground's links move by its step count the same way).
 const FLOW_DASH = [7, 3], FLOW_PERIOD = 10;
 
+// A weight's line width in px: 0.3 for 0 up to 3.8 for the largest |w| of the network
+// (relative: the network's structure shows at any size), or with a fixed scale, for
+// |w| = FIXED_TOP and more (the weights' growth shows as training goes on).
+const FIXED_TOP = 3;
+function lineWidth(v, top) {
+  return 0.3 + 3.5 * Math.min(1, Math.abs(v) / (state.view.fixedLines ? FIXED_TOP : top));
+}
+
 function drawWeights(f) {
   const canvas = $("net-canvas"), box = $("netdraw");
   canvas.style.width = `${box.clientWidth}px`; canvas.style.height = `${box.clientHeight}px`;
@@ -338,11 +346,13 @@ function drawWeights(f) {
     const a = cols[l][i], b = cols[l + 1][j];
     const chosen = state.weight && state.weight.layer === l && state.weight.i === i && state.weight.j === j;
     ctx.strokeStyle = chosen ? "#111" : v >= 0 ? "rgba(31,119,180,0.75)" : "rgba(232,116,59,0.75)";
-    ctx.lineWidth = (chosen ? 1.5 : 0.3) + 3.5 * Math.abs(v) / top;
+    ctx.lineWidth = lineWidth(v, top) + (chosen ? 1.2 : 0);
     ctx.beginPath(); ctx.moveTo(a.x + node, a.y + node / 2); ctx.lineTo(b.x, b.y + node / 2); ctx.stroke();
   })));
   ctx.setLineDash([]);
-  $("weight-scale").textContent = `Thickest line now: |w| = ${sig(top, 3)} (thickness is relative to the largest weight).`;
+  $("weight-scale").textContent = state.view.fixedLines
+    ? `Fixed scale: a line is thickest at |w| ≥ ${FIXED_TOP}; the largest |w| now is ${sig(top, 3)}.`
+    : `Thickest line now: |w| = ${sig(top, 3)} (thickness is relative to the largest weight).`;
   const boxes = state.dataset.input_pictures ? [cols[cols.length - 1]] : [cols[0], cols[cols.length - 1]];
   for (const col of boxes) for (const p of col) {
     ctx.fillStyle = "#eef1f6"; ctx.strokeStyle = "#9aa3b2";
@@ -411,5 +421,12 @@ function wireNetworkDrawing() {
     const { layer, i, j } = state.weight;
     send(i === null ? { type: "set_bias", layer, j, value } : { type: "set_weight", layer, i, j, value });
   };
-  $("weight-close").onclick = () => { $("weight-detail").hidden = true; state.weight = null; if (state.frame) drawWeights(state.frame); };
+  $("weight-close").onclick = closeWeight;
+}
+
+// The weight (or bias) box closed: by its button, or because a new run has other weights.
+function closeWeight() {
+  $("weight-detail").hidden = true;
+  state.weight = null;
+  if (pictured(state.frame)) drawWeights(state.frame);
 }
