@@ -123,7 +123,7 @@ def test_float32_weights_after_float64_calls_train_in_float32():
     _all_float32(model, loss, opt, X, y)
     hg.fit(model, loss, opt, X, y, epochs=1, batch_size=16, seed=0)
     step = fast._CACHE[model]
-    assert step.batch._buffers[16][0].dtype == np.float32  # X's batches: the model's dtype
+    assert step.batch._plans[16][1][0].dtype == np.float32  # X's batches: the model's dtype
     assert all(p.value.dtype == np.float32 for p in model.parameters())
 
 
