@@ -229,6 +229,34 @@ def test_rebound_optimizer_state_is_snapshot_and_rolled_back_as_with_an_empty_ca
     _assert_same(*outcomes)
 
 
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_the_kept_snapshot_rolls_back_to_the_weights_this_call_began_with(momentum):
+    """The step keeps its last call's snapshot buffers; a later call re-takes them before
+    its first update, so a divergence rolls back to that call's own weights and optimizer
+    state (the run diverges: lr 1e300 after calls that moved the weights), as with an
+    empty cache."""
+    outcomes = []
+    for clear in (False, True):
+        model, loss, _, X, y = _setup()
+        opt = hg.SGD(model.parameters(), lr=0.05, momentum=momentum)
+        hg.fit(model, loss, opt, X, y, epochs=2, batch_size=16, seed=0)
+        assert fast._CACHE[model].snapshot is not None  # (kept from that call)
+        hg.fit(model, loss, opt, X, y, epochs=1, batch_size=16, seed=3)
+        began = [p.value.copy() for p in model.parameters()]
+        opt.lr = 1e300
+        if clear:
+            fast._CACHE.clear()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            history = hg.fit(model, loss, opt, X, y, epochs=2, batch_size=16, seed=1)
+        assert history.stop_reason == "diverged"
+        assert len(history.step_loss) == 1  # (the first update undone: the weights began so)
+        for p, value in zip(model.parameters(), began):
+            np.testing.assert_array_equal(p.value, value)
+        outcomes.append(_state(model, opt, history))
+    _assert_same(*outcomes)
+
+
 def test_numpy_error_settings_inside_fit_and_after_it():
     """Overflow and invalid are ignored inside fit, the other settings are the caller's,
     and everything is the caller's again after fit (also when fit raises)."""
