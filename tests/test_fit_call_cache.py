@@ -229,6 +229,25 @@ def test_rebound_optimizer_state_is_snapshot_and_rolled_back_as_with_an_empty_ca
     _assert_same(*outcomes)
 
 
+def test_the_gathers_plans_serve_the_next_call_without_holding_its_data():
+    """The batch gather keeps its per-size plans (buffers and the list it returns) from
+    call to call; a released step refers to no array of the call's (X, y)."""
+    model, loss, opt, X, y = _setup()
+    hg.fit(model, loss, opt, X, y, epochs=1, batch_size=16, seed=0)
+    gather = fast._CACHE[model].batch
+    plans = dict(gather._plans)
+    assert gather._takes == [] and all(a is None for a in gather.arrays)
+    X2, y2 = X.copy(), y.copy()
+    history = hg.fit(model, loss, opt, X2, y2, epochs=1, batch_size=16, seed=0)
+    assert fast._CACHE[model].batch is gather and gather._plans.keys() == plans.keys()
+    assert all(gather._plans[k] is plans[k] for k in plans)
+    model2, loss2, opt2, _, _ = _setup()
+    hg.fit(model2, loss2, opt2, X, y, epochs=1, batch_size=16, seed=0)
+    fast._CACHE.clear()
+    again = hg.fit(model2, loss2, opt2, X2, y2, epochs=1, batch_size=16, seed=0)
+    assert history.step_loss == again.step_loss  # (as with a gather of its own)
+
+
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 def test_the_kept_snapshot_rolls_back_to_the_weights_this_call_began_with(momentum):
     """The step keeps its last call's snapshot buffers; a later call re-takes them before
