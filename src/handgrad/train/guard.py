@@ -335,12 +335,13 @@ class Snapshot:
         return copy.deepcopy(state, memo)
 
     def take(self) -> None:
-        """Record the current state (reusing the arrays of the last one)."""
+        """Record the current state (reusing the arrays of the last one; ``keep[...] = a``
+        copies as ``np.copyto`` does, without its Python-level dispatch)."""
         for keep, p in zip(self.values, self.params):
-            np.copyto(keep, p.value)
+            keep[...] = p.value
         if self.builtin:
             for a, keep in self.arrays:
-                np.copyto(keep, a)
+                keep[...] = a
         self.opt = self._optimizer_state()
 
     def restore(self) -> None:
