@@ -123,7 +123,7 @@ def test_float32_weights_after_float64_calls_train_in_float32():
     _all_float32(model, loss, opt, X, y)
     hg.fit(model, loss, opt, X, y, epochs=1, batch_size=16, seed=0)
     step = fast._CACHE[model]
-    assert step.batch._buffers[16][0].dtype == np.float32  # X's batches: the model's dtype
+    assert step.batch._plans[16][1][0].dtype == np.float32  # X's batches: the model's dtype
     assert all(p.value.dtype == np.float32 for p in model.parameters())
 
 
@@ -225,6 +225,53 @@ def test_rebound_optimizer_state_is_snapshot_and_rolled_back_as_with_an_empty_ca
             warnings.simplefilter("ignore", RuntimeWarning)
             history = hg.fit(model, loss, opt, X, y, epochs=2, batch_size=16, seed=1)
         assert history.stop_reason == "diverged"
+        outcomes.append(_state(model, opt, history))
+    _assert_same(*outcomes)
+
+
+def test_the_gathers_plans_serve_the_next_call_without_holding_its_data():
+    """The batch gather keeps its per-size plans (buffers and the list it returns) from
+    call to call; a released step refers to no array of the call's (X, y)."""
+    model, loss, opt, X, y = _setup()
+    hg.fit(model, loss, opt, X, y, epochs=1, batch_size=16, seed=0)
+    gather = fast._CACHE[model].batch
+    plans = dict(gather._plans)
+    assert gather._takes == [] and all(a is None for a in gather.arrays)
+    X2, y2 = X.copy(), y.copy()
+    history = hg.fit(model, loss, opt, X2, y2, epochs=1, batch_size=16, seed=0)
+    assert fast._CACHE[model].batch is gather and gather._plans.keys() == plans.keys()
+    assert all(gather._plans[k] is plans[k] for k in plans)
+    model2, loss2, opt2, _, _ = _setup()
+    hg.fit(model2, loss2, opt2, X, y, epochs=1, batch_size=16, seed=0)
+    fast._CACHE.clear()
+    again = hg.fit(model2, loss2, opt2, X2, y2, epochs=1, batch_size=16, seed=0)
+    assert history.step_loss == again.step_loss  # (as with a gather of its own)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_the_kept_snapshot_rolls_back_to_the_weights_this_call_began_with(momentum):
+    """The step keeps its last call's snapshot buffers; a later call re-takes them before
+    its first update, so a divergence rolls back to that call's own weights and optimizer
+    state (the run diverges: lr 1e300 after calls that moved the weights), as with an
+    empty cache."""
+    outcomes = []
+    for clear in (False, True):
+        model, loss, _, X, y = _setup()
+        opt = hg.SGD(model.parameters(), lr=0.05, momentum=momentum)
+        hg.fit(model, loss, opt, X, y, epochs=2, batch_size=16, seed=0)
+        assert fast._CACHE[model].snapshot is not None  # (kept from that call)
+        hg.fit(model, loss, opt, X, y, epochs=1, batch_size=16, seed=3)
+        began = [p.value.copy() for p in model.parameters()]
+        opt.lr = 1e300
+        if clear:
+            fast._CACHE.clear()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            history = hg.fit(model, loss, opt, X, y, epochs=2, batch_size=16, seed=1)
+        assert history.stop_reason == "diverged"
+        assert len(history.step_loss) == 1  # (the first update undone: the weights began so)
+        for p, value in zip(model.parameters(), began):
+            np.testing.assert_array_equal(p.value, value)
         outcomes.append(_state(model, opt, history))
     _assert_same(*outcomes)
 

@@ -175,14 +175,15 @@ def release(model: Module, step: FastStep) -> None:
     gradient written first)."""
     step.fold_updates(False)
     step.begin(None, None, None, None)
-    with _LOCK:
-        _CACHE[model] = step
+    with _LOCK:  # (as ``_CACHE[model] = step`` does, without the mapping's Python frame)
+        _CACHE_DATA[weakref.ref(model, _FORGET)] = step
 
 
 _CACHE: weakref.WeakKeyDictionary[Module, FastStep] = weakref.WeakKeyDictionary()
 # its dict of weak references to the models, read and popped directly on every call (the
 # mapping's methods cost a Python frame each; setting goes through them, for the callback)
 _CACHE_DATA: dict[weakref.ref[Module], FastStep] = _CACHE.data  # type: ignore[attr-defined]
+_FORGET = _CACHE._remove  # type: ignore[attr-defined]  # (drops a model's entry when it dies)
 _NO_GRADIENT = np.empty(0)  # a step's dL/d(outputs) before its first loss (shared: never written)
 _NO_GRADIENT.flags.writeable = False
 _LOCK = threading.Lock()
@@ -213,6 +214,7 @@ class FastStep:
         # the guard's weight checks of the values (their flat views keep a value rebound
         # between calls alive until the model's next call, which builds a step of its own)
         self.weight_checks = WeightChecks([p.value for p in self.params])
+        self.snapshot: Any = None  # the guard's last snapshot, re-taken by the next call's
         # what fit learned of the inputs and outputs for these pieces (``serving``)
         self.shapes: tuple[Any, ...] | None = None
         # 0 * g is 0 for finite g, NaN otherwise: a dot product decides for small g; large g

@@ -180,13 +180,14 @@ class BatchGather:
     size. Returns one batch per array given (None stays None). A large batch of the first
     array (X) is copied by several threads, each its own rows.
 
-    Per batch size, a plan: the (take, buffer) pairs to run and the list to return, made
-    at the size's first batch and dropped whenever ``arrays`` is set (a released step
-    keeps no reference to the data; the buffers stay)."""
+    Per batch size, a plan: the buffers to fill and the list to return, made at the size's
+    first batch and kept across calls (it holds no reference to the data: a released step
+    keeps none). What does refer to the data, the arrays' ``take`` methods, is made once
+    whenever ``arrays`` is set."""
 
     def __init__(self, *arrays: np.ndarray | None, thread_count: int = 1):
         self.thread_count = thread_count
-        self._buffers: dict[int, list[np.ndarray | None]] = {}
+        self._plans: dict[int, tuple[list[np.ndarray], list[np.ndarray | None]]] = {}
         self._rows: dict[int, list[tuple[int, int]]] = {}  # row ranges of X per thread
         self.arrays = arrays
 
@@ -198,45 +199,38 @@ class BatchGather:
     def arrays(self, arrays: tuple[np.ndarray | None, ...]) -> None:
         self._arrays = arrays
         self.last: Any = None  # the row indices of the last batch gathered
-        self._plans: dict[int, tuple[list[tuple[Callable[..., Any], Any]], list[Any]]] = {}
+        takes: list[Callable[..., Any]] = [a.take for a in arrays if a is not None]
+        if takes and self.thread_count > 1:  # (X's rows split across threads when large)
+            takes[0] = self._take_first
+        self._takes = takes
 
     def __call__(self, idx: np.ndarray) -> list[np.ndarray | None]:
         self.last = idx  # (the rows the buffers of its size hold: ``fast_fold``)
         plan = self._plans.get(len(idx))
-        takes, out = self._plan(len(idx)) if plan is None else plan
+        bufs, out = self._plan(len(idx)) if plan is None else plan
         # idx is always in range (it comes from batches()); mode="clip" spares take the
         # bounds-checking copy that the default mode makes when given ``out``
-        for take, buf in takes:
+        for take, buf in zip(self._takes, bufs):
             take(idx, 0, buf, "clip")
         return out
 
-    def _plan(self, k: int) -> tuple[list[tuple[Callable[..., Any], Any]], list[Any]]:
-        """The takes for batches of k rows, each with its buffer, and the batches' list."""
-        out = self._buffers.get(k)
-        if out is None:
-            out = self._buffers[k] = [
-                None if a is None else np.empty((k, *a.shape[1:]), a.dtype) for a in self.arrays
-            ]
-            self._rows[k] = self._row_parts(k)
-        takes: list[tuple[Callable[..., Any], Any]] = [
-            (a.take, buf) for a, buf in zip(self.arrays, out) if a is not None
-        ]
-        rows = self._rows[k]
-        if len(rows) > 1:
-            takes[0] = (self._split_take(self.arrays[0], rows), out[0])
-        plan = self._plans[k] = (takes, out)
+    def _plan(self, k: int) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+        """For batches of k rows: the buffers of the arrays given, in order, and the
+        batches' list (None where no array was given)."""
+        out = [None if a is None else np.empty((k, *a.shape[1:]), a.dtype) for a in self.arrays]
+        self._rows[k] = self._row_parts(k)
+        plan = self._plans[k] = ([b for b in out if b is not None], out)
         return plan
 
-    @staticmethod
-    def _split_take(first: Any, rows: list[tuple[int, int]]) -> Callable[..., None]:
-        """X.take(idx, 0, xb, "clip") with each thread copying its own rows of xb."""
-
-        def take(idx: np.ndarray, axis: int, xb: np.ndarray, mode: str) -> None:
-            threads.run_parts(
-                lambda r: first.take(idx[r[0] : r[1]], axis, xb[r[0] : r[1]], mode), rows
-            )
-
-        return take
+    def _take_first(self, idx: np.ndarray, axis: int, xb: np.ndarray, mode: str) -> None:
+        """X.take(idx, axis, xb, mode), each thread copying its own rows of xb when the
+        batch is large enough to gain (``_row_parts``)."""
+        first: Any = self._arrays[0]
+        rows = self._rows[len(idx)]
+        if len(rows) == 1:
+            first.take(idx, axis, xb, mode)
+            return
+        threads.run_parts(lambda r: first.take(idx[r[0] : r[1]], axis, xb[r[0] : r[1]], mode), rows)
 
     def _row_parts(self, k: int) -> list[tuple[int, int]]:
         """Rows [a, b) of a batch of k for each thread (one range when too small to gain)."""

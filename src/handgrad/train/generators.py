@@ -5,7 +5,8 @@ Building ``np.random.default_rng(seed)`` costs ~6 us in a warm loop and ~37 us i
 a kept Generator back to the seed's first state costs under 1 us and gives the very same
 draws, in the same order. ``fit`` takes one (``seeded``) and gives it back when it ends
 (``give_back``); a Generator taken is out of the store until given back, so two calls at
-once never share one. Any other ``seed``/``rng`` goes to ``make_rng`` unchanged.
+once never share one. Only a non-negative Python int seed (no ``rng``) has its Generator
+kept; any other ``seed``/``rng`` goes to ``make_rng`` unchanged.
 """
 
 from __future__ import annotations
@@ -26,17 +27,11 @@ _STORE: dict[int, np.random.Generator] = {}  # seed -> a Generator given back, f
 _LOCK = threading.Lock()
 
 
-def _kept_seed(seed: object, rng: object) -> bool:
-    """Only a non-negative Python int seed (no ``rng``) has its Generator kept."""
-    return rng is None and type(seed) is int and seed >= 0
-
-
 def seeded(seed: int | None, rng: np.random.Generator | None) -> np.random.Generator:
     """What ``make_rng(seed, rng)`` returns, in the same state: for an integer ``seed``, a
     Generator given back earlier and reset to the seed's first state when there is one."""
-    if not _kept_seed(seed, rng):
+    if not (rng is None and type(seed) is int and seed >= 0):  # (only these are kept)
         return make_rng(seed, rng)
-    assert seed is not None  # (for the type checker: _kept_seed said it is an int)
     with _LOCK:
         generator, first_state = _STORE.pop(seed, None), _FIRST.get(seed)
     if generator is not None and first_state is not None:
@@ -55,8 +50,7 @@ def seeded(seed: int | None, rng: np.random.Generator | None) -> np.random.Gener
 def give_back(seed: int | None, rng: np.random.Generator | None, used: np.random.Generator) -> None:
     """Keep ``used`` (what ``seeded(seed, rng)`` returned; its call is over) for the next
     call with the same integer ``seed``."""
-    if not _kept_seed(seed, rng):
-        return
-    with _LOCK:
-        if seed in _FIRST:
-            _STORE[seed] = used
+    if rng is None and type(seed) is int:  # (a kept seed, >= 0, is in _FIRST)
+        with _LOCK:
+            if seed in _FIRST:
+                _STORE[seed] = used

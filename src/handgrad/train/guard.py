@@ -64,6 +64,8 @@ class DivergenceGuard:
         self.step, self.params, self.optimizer, self.replay = step, params, optimizer, replay
         kept = getattr(step, "weight_checks", None)  # (a fast step keeps them from call to call)
         self._checks = WeightChecks([p.value for p in params]) if kept is None else kept
+        # a fast step keeps its last call's snapshot too: the first one re-takes it in place
+        self._keeps = hasattr(step, "snapshot")
         self._began_finite: bool | None = None  # every weight finite as training began
         self.snapshot: Snapshot | None = None
         self.since: list[np.ndarray] = []  # the batches whose updates followed the snapshot
@@ -75,7 +77,7 @@ class DivergenceGuard:
         (Asked where NumPy's "invalid" warning is off: fit's loop.)"""
         if self._began_finite is None:
             snapshot = self.snapshot  # (None: no update yet, the weights are those)
-            began = self._checks if snapshot is None else WeightChecks(snapshot.values)
+            began = self._checks if snapshot is None else snapshot.weight_checks()
             self._began_finite = began.all_finite()
         return self._began_finite
 
@@ -95,14 +97,28 @@ class DivergenceGuard:
         """Called with the batch whose update is about to be applied (its loss was finite)."""
         if self.renew or not self.replay:
             if self.snapshot is None:
-                self.snapshot = Snapshot(self.params, self.optimizer)
+                self.snapshot = self._first_snapshot()
             else:
                 if self._began_finite is None:  # (the first snapshot: the weights began so)
-                    self._began_finite = WeightChecks(self.snapshot.values).all_finite()
+                    self._began_finite = self.snapshot.weight_checks().all_finite()
                 self.snapshot.take()
             self.since = []
             self.renew = False
         self.since.append(idx)
+
+    def _first_snapshot(self) -> Snapshot:
+        """The call's first snapshot: the step's kept one re-taken in place when it still
+        records these parameters and optimizer arrays, else a new one (kept by a fast step
+        for its next call)."""
+        step = self.step
+        kept: Snapshot | None = step.snapshot if self._keeps else None
+        if kept is not None and kept.records(self.params, self.optimizer):
+            kept.take()
+            return kept
+        snapshot = Snapshot(self.params, self.optimizer)
+        if self._keeps:
+            step.snapshot = snapshot
+        return snapshot
 
     def rollback(self) -> int | None:
         """Undo the last update (and, found by replay, an earlier one that made a weight
@@ -147,6 +163,8 @@ class WeightChecks:
 
 
 _FLAT = operator.methodcaller("reshape", -1)
+_FIRST = operator.itemgetter(0)
+_STATE_ARRAYS = itertools.chain.from_iterable
 _DOT = np.ndarray.dot  # (np.dot's dispatch costs 0.15 us a call)
 
 
@@ -288,6 +306,24 @@ class Snapshot:
         if self.builtin:
             self.arrays = [(a, a.copy()) for s in optimizer.state for a in s.values()]
         self.opt = self._optimizer_state()
+        self._checks: WeightChecks | None = None
+
+    def records(self, params: list[Parameter], optimizer: Any) -> bool:
+        """True if ``take`` records these parameters and this built-in optimizer with the
+        same state arrays (a state rebound since needs a snapshot of its own). The values
+        are the caller's to vouch for: a fast step keeps a snapshot for the very values,
+        shapes and dtypes it serves (``fast_pieces.KeptPieces.serves``)."""
+        if not (self.builtin and optimizer is self.optimizer and params == self.params):
+            return False
+        arrays = [*_STATE_ARRAYS(map(dict.values, optimizer.state))]
+        kept = self.arrays
+        return len(arrays) == len(kept) and all(map(operator.is_, arrays, map(_FIRST, kept)))
+
+    def weight_checks(self) -> WeightChecks:
+        """``WeightChecks`` of the recorded values (made once)."""
+        if self._checks is None:
+            self._checks = WeightChecks(self.values)
+        return self._checks
 
     def _optimizer_state(self) -> dict[str, Any]:
         state = dict(vars(self.optimizer))  # (a copy, then two keys out: no Python loop)
@@ -299,12 +335,13 @@ class Snapshot:
         return copy.deepcopy(state, memo)
 
     def take(self) -> None:
-        """Record the current state (reusing the arrays of the last one)."""
+        """Record the current state (reusing the arrays of the last one; ``keep[...] = a``
+        copies as ``np.copyto`` does, without its Python-level dispatch)."""
         for keep, p in zip(self.values, self.params):
-            np.copyto(keep, p.value)
+            keep[...] = p.value
         if self.builtin:
             for a, keep in self.arrays:
-                np.copyto(keep, a)
+                keep[...] = a
         self.opt = self._optimizer_state()
 
     def restore(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,18 +51,20 @@ class Run:
     outputs_shape: tuple[int, ...]
     resume: TrainingState | None
     resume_from: str | Path | None
+    target: Any  # y in the loss's own form (``inputs.prepare_target_and_form``)
     history: History = field(default_factory=History)
-    callbacks: list[Callback] = field(default_factory=list)
-    ctx: Any = None  # the TrainingContext the callbacks see
-    step: Any = None  # the Step
-    guard: Any = None  # the DivergenceGuard
-    replay: bool = False
-    quiet: bool = False  # nothing acts between steps (``loop._train_steps``)
-    at: Any = None  # the Position
-    interrupted: dict[str, bool] = field(default_factory=dict)
-    target: Any = None  # y in the loss's own form (``inputs.prepare_target_and_form``)
-    pieces: Any = None  # ``fast.pieces_of`` the model, loss and optimizer (None: not plain)
-    cached: Any = None  # the model's cached fast step when it serves them (``fast.serving``)
+    # set by the loop's steps (until then the class's None, not set by __init__: a call
+    # pays for no assignment it does not need)
+    callbacks: Sequence[Callback] = field(default=(), init=False)
+    ctx: Any = field(default=None, init=False)  # the TrainingContext the callbacks see
+    step: Any = field(default=None, init=False)  # the Step
+    guard: Any = field(default=None, init=False)  # the DivergenceGuard
+    replay: bool = field(default=False, init=False)
+    quiet: bool = field(default=False, init=False)  # nothing acts between steps (``_train_steps``)
+    at: Any = field(default=None, init=False)  # the Position
+    interrupted: Any = field(default=None, init=False)  # Ctrl-C's flag, {"set": bool}
+    pieces: Any = field(default=None, init=False)  # ``fast.pieces_of`` them (None: not plain)
+    cached: Any = field(default=None, init=False)  # the model's cached step serving them
 
     @property
     def rows(self) -> int:
