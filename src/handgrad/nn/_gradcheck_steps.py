@@ -31,6 +31,8 @@ __all__ = [
     "Probe",
     "Step",
     "evaluate",
+    "flat_allowed",
+    "is_flat",
     "judge",
     "ladder",
     "noise_by_step",
@@ -136,6 +138,21 @@ def judge(
     truncation = abs(n4 - n6) + abs(n6_small - n6)
     allowed = rtol * abs(n6) + truncation + rounding(SIXTH_ORDER, values, noise) / (60 * h)
     return n6, allowed, truncation
+
+
+def is_flat(steps: Sequence[Step], base: float) -> bool:
+    """Whether the loss is exactly 0 at θ and at every point of every step judged."""
+    return base == 0.0 and bool(steps) and all(v == 0.0 for s in steps for v in s.values)
+
+
+def flat_allowed(h: float, scale: float) -> float:
+    """The allowed error of an entry whose loss is exactly 0 at every point (``is_flat``):
+    the rounding of the sixth-order stencil as if each value were the loss's ``scale`` (its
+    size where it is not saturated), known to ROUNDING_SAFETY ulp. A loss computed through
+    probabilities, -log p at logits 80 apart, is exactly 0 around θ (p rounds to 1) while
+    backward returns e^-80 ~ 1e-35: its values say only that the slope is below what the
+    loss resolves at its own scale, not that it is 0."""
+    return rounding(SIXTH_ORDER, [scale] * len(SIXTH_ORDER), 0.0) / (60 * h)
 
 
 def lagrange_at_zero(ts: Sequence[float]) -> list[float]:

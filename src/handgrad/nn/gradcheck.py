@@ -66,6 +66,7 @@ from numpy.typing import ArrayLike
 
 from ._gradcheck_copy import (
     check_backward,
+    check_function,
     check_loss,
     float64_problem,
     learner_outputs,
@@ -88,6 +89,8 @@ from ._gradcheck_steps import (
     Probe,
     Step,
     evaluate,
+    flat_allowed,
+    is_flat,
     ladder,
     noise_by_step,
     side_again,
@@ -151,14 +154,10 @@ def _check_arrays(
     max_entries: int | None,
     rng: np.random.Generator,
     probe: Probe | None,
+    scale: float,
     near: Near | None = None,
 ) -> list[ParamCheck]:
-    for name, x in named:
-        if x.dtype != np.float64:
-            raise TypeError(
-                f"gradcheck: {name} is {x.dtype}; finite differences need float64 arrays "
-                "(make float64 copies, build f on them, and check those)"
-            )
+    _require_float64(named)
     base = _deterministic(f)  # L(θ), for the one-sided slopes of an entry that fails
     theta = None if probe is None else (base, probe())  # where the probed units are at θ
     noise = noise_by_step(f, [x for _, x in named], rng, probe)
@@ -177,6 +176,9 @@ def _check_arrays(
             again = partial(side_again, f, x, idx, rtol=rtol, probe=probe, noise=noise,
                             theta=theta)  # fmt: skip
             steps = ladder(f, x, idx, eps, rtol, probe, noise, theta=theta)
+            if is_flat(steps, base):  # exactly 0 everywhere: a slope below its rounding
+                row.record(idx, float(a[idx]), 0.0, flat_allowed(steps[0].h, scale))
+                continue
             nearby = None if near is None else near(name, idx)
             sided = [step for step in steps if step.side]
             steps = [step for step in steps if not step.side]
@@ -210,6 +212,16 @@ def _check_arrays(
                 row.record(idx, float(a[idx]), best.n, best.allowed)
         rows.append(row)
     return rows
+
+
+def _require_float64(named: Sequence[tuple[str, np.ndarray]]) -> None:
+    for name, x in named:
+        if getattr(x, "dtype", None) != np.float64:
+            raise TypeError(
+                f"gradcheck: {name} is {getattr(x, 'dtype', type(x).__name__)}; finite "
+                "differences need float64 arrays (make float64 copies, build f on them, and "
+                "check those)"
+            )
 
 
 def _deterministic(f: Callable[[], float]) -> float:
@@ -308,7 +320,7 @@ def gradcheck(
         # twice: a backward that adds to .grad instead of overwriting it (the protocol) is
         # right after a zero_grad only; its second pass holds twice the gradient and FAILS
         check_backward(model, X)
-        check_loss(loss, model.forward(X), y)
+        scale = check_loss(loss, model.forward(X), y)
         first, second = gradients(), gradients()
         if any(not np.allclose(a, b, 1e-9, 0.0, equal_nan=True) for a, b in zip(first, second)):
             note = "; ".join(filter(None, [note, ACCUMULATES]))
@@ -335,7 +347,9 @@ def gradcheck(
 
         probe = kink_probe(model)
         try:
-            rows = _check_arrays(arrays, f, analytic, eps, rtol, max_entries, rng, probe, near)
+            rows = _check_arrays(
+                arrays, f, analytic, eps, rtol, max_entries, rng, probe, scale, near
+            )
         finally:
             for name, p in named:  # the gradients at θ, as the caller's backward left them
                 p.grad[...] = analytic[name]
@@ -349,7 +363,8 @@ def gradcheck(
     names = list(params) if isinstance(params, dict) else [str(i) for i in range(len(params))]
     values = list(params.values()) if isinstance(params, dict) else list(params)
     analytic = grads if isinstance(grads, dict) else dict(zip(names, grads))
-    rows = _check_arrays(
-        list(zip(names, values)), target, analytic, eps, rtol, max_entries, rng, None
-    )
+    named = list(zip(names, values))
+    _require_float64(named)
+    scale = check_function(target, values)
+    rows = _check_arrays(named, target, analytic, eps, rtol, max_entries, rng, None, scale)
     return GradcheckReport(rows, rtol, eps)
