@@ -131,8 +131,9 @@ def build(case: Case):
 # --- wrong backwards ------------------------------------------------------------------------
 
 
-def _replace(model, index, backward):
-    """A model sharing every layer and parameter, with layer ``index``'s backward replaced."""
+def replace_backward(model, index, backward):
+    """A model sharing every layer and parameter, with layer ``index``'s backward replaced
+    (the attack's, the far stages' and the common mistakes' wrong backwards)."""
     layer = copy.copy(model.layers[index])
     layer.backward = types.MethodType(backward, layer)
     layers = list(model.layers)
@@ -169,7 +170,7 @@ def _grad_mutant(edit, which="any"):
             edit(self, np.asarray(grad_y), np.random.default_rng(seed))
             return dx
 
-        return _replace(model, index, backward)
+        return replace_backward(model, index, backward)
 
     return make
 
@@ -234,7 +235,7 @@ def _dx_scaled(factor):
         def backward(self, grad_y):
             return type(self).backward(self, grad_y) * factor
 
-        return _replace(model, index, backward)
+        return replace_backward(model, index, backward)
 
     return make
 
@@ -249,7 +250,7 @@ def _activation_mutant(fn, kinds=None):
         def backward(self, grad_y):
             return fn(self, np.asarray(grad_y), type(self).backward(self, grad_y))
 
-        return _replace(model, index, backward)
+        return replace_backward(model, index, backward)
 
     return make
 
@@ -407,6 +408,33 @@ def _visible(mutant_grads, correct_grads, resolution, report, on_kinks=None) -> 
     return False
 
 
+def judge_case(tally, case, model, loss, X, y, seed, wrongs, gradients=None, max_entries=None):
+    """Adds one case to ``tally``: its correct backward (a FAIL is a false alarm), then each
+    (name, wrong model, its loss) that ``wrongs`` yields, if not None (a PASS of a visible
+    one is a miss). ``gradients(model, loss, X, y)``: what gradcheck judges (``_analytic``)."""
+    gradients = gradients or _analytic
+    report = hg.gradcheck(model, loss, X, y, max_entries=max_entries, seed=seed)
+    tally.correct += 1
+    tally.worst_correct = max(tally.worst_correct, report.worst_ratio)
+    if not report.passed:
+        tally.false_fails.append(f"{case}\n{report.table()}")
+    if wrongs is None:
+        return
+    correct = _analytic(model, loss, X, y)
+    resolution = _resolution(model, loss, X, y, seed)
+    on_kinks = _on_kinks(model, loss, X, y)
+    for name, wrong, wrong_loss in wrongs:
+        wrong_report = hg.gradcheck(wrong, wrong_loss, X, y, max_entries=max_entries, seed=seed)
+        grads = gradients(wrong, wrong_loss, X, y)
+        if not _visible(grads, correct, resolution, wrong_report, on_kinks):
+            tally.invisible += 1
+            continue
+        tally.mutants += 1
+        tally.per_mutant[name] += 1
+        if wrong_report.passed:
+            tally.misses.append(f"{name}: {case}\n{wrong_report.table()}")
+
+
 def attack(seeds, mutants=True, max_entries=None, tally=None) -> Tally:
     tally = tally or Tally()
     for seed in seeds:
@@ -420,30 +448,10 @@ def attack(seeds, mutants=True, max_entries=None, tally=None) -> Tally:
             if not np.all(np.isfinite(out)) or not np.isfinite(loss.forward(out, y)):
                 tally.skipped += 1
                 continue
-        report = hg.gradcheck(model, loss, X, y, max_entries=max_entries, seed=seed)
-        tally.correct += 1
-        tally.worst_correct = max(tally.worst_correct, report.worst_ratio)
-        if not report.passed:
-            tally.false_fails.append(f"{case}\n{report.table()}")
-        if not mutants:
-            continue
-        correct = _analytic(model, loss, X, y)
-        resolution = _resolution(model, loss, X, y, seed)
-        on_kinks = _on_kinks(model, loss, X, y)
         rng = np.random.default_rng([seed, 13])
-        for name, make in MUTANTS.items():
-            wrong = make(model, rng)
-            if wrong is None:
-                continue
-            wrong_report = hg.gradcheck(wrong, loss, X, y, max_entries=max_entries, seed=seed)
-            grads = _analytic(wrong, loss, X, y)
-            if not _visible(grads, correct, resolution, wrong_report, on_kinks):
-                tally.invisible += 1
-                continue
-            tally.mutants += 1
-            tally.per_mutant[name] += 1
-            if wrong_report.passed:
-                tally.misses.append(f"{name}: {case}\n{wrong_report.table()}")
+        made = ((name, make(model, rng), loss) for name, make in MUTANTS.items())
+        wrongs = ((name, w, wl) for name, w, wl in made if w is not None) if mutants else None
+        judge_case(tally, case, model, loss, X, y, seed, wrongs, max_entries=max_entries)
     return tally
 
 
@@ -458,6 +466,7 @@ def learner_harness(name="gradcheck_learner"):
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
+    module.harness = sys.modules[__name__]  # this file: its shared helpers (judge_case, ...)
     return module
 
 
