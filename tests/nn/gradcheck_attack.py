@@ -26,14 +26,17 @@ attribute), correct and wrong, placed exactly on their kinks and away from them:
 from __future__ import annotations
 
 import copy
+import importlib.util
+import sys
 import types
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 import handgrad as hg
-from handgrad.nn._gradcheck_copy import float64_problem
+from handgrad.nn._gradcheck_copy import float64_problem, nudged
 from handgrad.nn._gradcheck_kinks import kink_probe
 from handgrad.nn._gradcheck_noise import loss_noise
 from handgrad.nn.losses import PoissonLoss
@@ -357,7 +360,8 @@ def _resolution(model, loss, X, y, seed) -> float:
     larger of 1e2 ulp of the loss and its measured rounding noise, over the step. Below that
     no checker sees a bug: a gradient of 1e-34 halved (a saturated sigmoid's first layer), or
     1e-18 (a fitted regression, whose loss of 1e-20 carries noise of 1e-30 from predictions
-    rounded at 1e-16)."""
+    rounded at 1e-16); a loss exactly 0 around θ (-log p at p = 1) resolves nothing below
+    its rounding at its size where it is not saturated (at predictions moved by N(0, 1))."""
     m, X64, y64, _ = float64_problem(model, X, y)
 
     def f():
@@ -365,7 +369,11 @@ def _resolution(model, loss, X, y, seed) -> float:
 
     arrays = [p.value for p in m.parameters()]
     sigma = loss_noise(f, arrays, np.random.default_rng(seed), 3e-3)
-    return 100 * max(1e2 * ULP * abs(f()), sigma) / 1e-3
+    value = f()
+    if value == 0.0 and nudged(arrays, f) == 0.0:  # saturated: 0 wherever it is evaluated
+        z = np.random.default_rng(seed).standard_normal(np.shape(m.forward(X64)))  # its size
+        value = max(abs(loss.forward(z, y64)), abs(loss.forward(m.forward(X64) + z, y64)))
+    return 100 * max(1e2 * ULP * abs(value), sigma) / 1e-3
 
 
 def _on_kinks(model, loss, X, y):
@@ -458,10 +466,6 @@ def attack(seeds, mutants=True, max_entries=None, tally=None) -> Tally:
 def learner_harness(name="gradcheck_learner"):
     """tests/nn/<name>.py (the learner's modules, or the far stages of training), loaded
     beside this file (tests/ is not a package)."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-
     spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up
@@ -471,12 +475,10 @@ def learner_harness(name="gradcheck_learner"):
 
 
 if __name__ == "__main__":
-    import sys
-
     start, stop = int(sys.argv[1]), int(sys.argv[2])
     learner = None
     harnesses = {"--learner": "gradcheck_learner", "--stages": "gradcheck_stages",
-                 "--kinds": "gradcheck_kinds"}  # fmt: skip
+                 "--kinds": "gradcheck_kinds", "--late": "gradcheck_late"}  # fmt: skip
     for flag, name in harnesses.items():
         if flag in sys.argv:
             learner = learner_harness(name)
@@ -488,12 +490,10 @@ if __name__ == "__main__":
             attack(seeds, tally=total)
         else:
             learner.attack(seeds, total, sys.modules[__name__])
-        for finding in total.false_fails[shown[0] :]:
-            print("FALSE FAIL", finding, sep="\n")
-        for finding in total.misses[shown[1] :]:
-            print("MISS", finding, sep="\n")
-        for finding in total.unresolvable[shown[2] :]:
-            print("UNRESOLVABLE", finding, sep="\n")
+        found = (total.false_fails, total.misses, total.unresolvable)
+        for label, findings, old in zip(("FALSE FAIL", "MISS", "UNRESOLVABLE"), found, shown):
+            for finding in findings[old:]:
+                print(label, finding, sep="\n")
         print(f"seeds {start}..{min(first + 50, stop) - 1}: {total.line()}", flush=True)
     print(dict(total.per_mutant))
     sys.exit(1 if total.false_fails or total.misses else 0)
