@@ -23,7 +23,10 @@ come from the problem itself (its loss, its step, its curvature at that entry), 
 verdict means the same for a gradient of 1e-12 and one of 1e+3: PASSED says every checked
 entry agrees with finite differences to what finite differences can resolve there. Where
 a step crosses a kink or its truncation dominates, the entry is redone with a step ten
-times smaller (REFINEMENTS times at most).
+times smaller (REFINEMENTS times at most). An entry whose loss is exactly 0 at θ and at
+every step's point (-log p where p rounds to 1) is allowed the stencil's rounding at the
+loss's scale, its size where it is not saturated (``flat_allowed``): its values bound the
+slope by what the loss resolves, they do not say it is 0.
 See docs/gradcheck.md.
 
     gradcheck(f, params, grads)        any callable f() -> scalar that reads the float64
@@ -37,7 +40,8 @@ See docs/gradcheck.md.
 Refused with an error naming the problem, since no finite difference can judge them: a loss
 that changes between calls at the same θ (a dropout drawing new masks), a layer returning
 float32 or rounding to float32/float16 inside (its staircase looks like kinks), a backward
-returning or computing in float32 (its rounding FAILS right math).
+returning or computing in float32 (its rounding FAILS right math), a loss (or, in the
+callable form, f) computing in float32 (its rounding widens every tolerance).
 
 Kinks (``_gradcheck_kinks``): at a kink the finite difference measures the mean of two
 slopes, not the one backward took, so such an entry is counted as a kink and not checked.
@@ -363,8 +367,8 @@ def gradcheck(
     names = list(params) if isinstance(params, dict) else [str(i) for i in range(len(params))]
     values = list(params.values()) if isinstance(params, dict) else list(params)
     analytic = grads if isinstance(grads, dict) else dict(zip(names, grads))
-    named = list(zip(names, values))
-    _require_float64(named)
+    arrays = list(zip(names, values))
+    _require_float64(arrays)
     scale = check_function(target, values)
-    rows = _check_arrays(named, target, analytic, eps, rtol, max_entries, rng, None, scale)
+    rows = _check_arrays(arrays, target, analytic, eps, rtol, max_entries, rng, None, scale)
     return GradcheckReport(rows, rtol, eps)
