@@ -61,6 +61,27 @@ def saturated(n, classes, margin, seed):
     return model, X, np.full(n, seed % classes)
 
 
+def quantized(n, margin, seed):
+    """``saturated`` with output weights ~N(0, 0.3²): each sample at its own margin near
+    ``margin``, so -log p moves in quanta of ~1e-16 (p = 1 - k 2^-53) while backward
+    gives ~1e-16 x: the loss repeats values and jumps by a quantum."""
+    model, X, y = saturated(n, 2, margin, seed)
+    shape = model[2].weight.value.shape
+    model[2].weight.value[...] = np.random.default_rng(1).normal(size=shape) * 0.3
+    return model, X, y
+
+
+@pytest.mark.parametrize("margin", [35.75, 36.25, 36.5, 37.0, 38.0])
+@pytest.mark.parametrize(("n", "reduction"), [(1, "mean"), (16, "sum"), (16, "mean")])
+def test_a_loss_moving_in_quanta_above_its_ulp_passes_a_correct_backward(margin, n, reduction):
+    """Before: 36 of 108 such networks (margins 33 to 42 in steps of 1/4) FAILED at up to
+    1.5e11 times the tolerance, which took a loss of 2e-16 to be known to its own ulp;
+    the right backward PASSES, p instead of p - onehot FAILS."""
+    model, X, y = quantized(n, margin, int(margin * 4) % 7)
+    assert hg.gradcheck(model, NaiveCrossEntropy(reduction), X, y).passed
+    assert not hg.gradcheck(model, NaiveCrossEntropy(reduction, "no-minus-one"), X, y).passed
+
+
 GRID = [
     (n, classes, margin, reduction, seed)
     for n, classes, margin, reduction, seed in [
@@ -72,8 +93,8 @@ GRID = [
         (5, 4, 200.0, "mean", 5),
         (16, 2, 60.0, "sum", 6),
         (7, 3, 45.0, "mean", 7),
-        (16, 2, 38.0, "mean", 8),  # -log p not exactly 0 here (p = 1 - 3e-17 ... rounds?)
-        (16, 2, 30.0, "sum", 9),  # not 0: the loss resolves the slope, judged as always
+        (16, 2, 38.0, "mean", 8),  # exactly 0 too: e^-38 = 3e-17 < ulp(1)/2
+        (16, 2, 30.0, "sum", 9),  # not 0: -log p in quanta of ~1e-16, ~1e-13 each
     ]
 ]
 
@@ -119,12 +140,24 @@ def test_a_small_error_on_a_flat_entry_fails_once_the_loss_could_show_it(offset)
     assert row.worst_numerical == 0.0 and 0 < row.worst_allowed < offset
 
 
-def test_the_flat_tolerance_is_the_loss_rounding_at_its_scale_over_the_step():
-    from handgrad.nn._gradcheck_steps import flat_allowed  # new: imported here (main lacks it)
+def test_what_the_loss_resolves_widens_only_steps_whose_values_repeat_on_a_side():
+    from handgrad.nn._gradcheck_steps import Step, coarsened  # new (main lacks it)
 
-    # 64 ulp of each of the eight values, through the sixth-order weights (sum 110), / 60h
-    assert flat_allowed(1e-3, 1.0) == pytest.approx(64 * 2.220446e-16 * 110 / 60e-3, rel=1e-6)
-    assert flat_allowed(1e-3, 0.0) == 0.0
+    h, ulp = 1e-3, 2.220446049250313e-16
+    stencil = 110 / 60 / h  # the sixth-order weights' sum of magnitudes, over h
+    zero = Step(h, (0.0,) * 8, 0.0, 0.0, 0.0)
+    # exactly 0 everywhere: 64 ulp of the loss's scale through the stencil
+    assert coarsened(zero, 0.0, 2.0).allowed == pytest.approx(64 * ulp * 2.0 * stencil)
+    assert coarsened(zero, 0.0, 0.0).allowed == 0.0  # 0 wherever evaluated: nothing to allow
+    # a staircase in quanta of ulp(1)/2 (offsets 1, -1, 2, -2, 3, -3, 1/2, -1/2): the spread
+    q = ulp / 2
+    stairs = Step(h, (2 * q, 2 * q, 3 * q, 2 * q, 3 * q, q, 2 * q, 2 * q), 0.0, 1e-30, 0.0)
+    assert coarsened(stairs, 2 * q, 1.0).allowed == pytest.approx(1e-30 + 2 * q * stencil)
+    # a precise loss (no value repeats on a side of θ) is left alone, however small
+    g = 1e-9
+    smooth = tuple(0.5 + g * k * h for k in (1, -1, 2, -2, 3, -3, 0.5, -0.5))
+    step = Step(h, smooth, g, 1e-20, 0.0)
+    assert coarsened(step, 0.5, 1.0) is step
 
 
 def test_a_loss_that_is_zero_wherever_it_is_evaluated_still_fails_a_nonzero_gradient():

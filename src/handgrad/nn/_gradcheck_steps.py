@@ -20,7 +20,7 @@ every central step crosses it, yet the side away from it judges the entry at h =
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -31,8 +31,7 @@ __all__ = [
     "Probe",
     "Step",
     "evaluate",
-    "flat_allowed",
-    "is_flat",
+    "coarsened",
     "judge",
     "ladder",
     "noise_by_step",
@@ -140,21 +139,6 @@ def judge(
     return n6, allowed, truncation
 
 
-def is_flat(steps: Sequence[Step], base: float) -> bool:
-    """Whether the loss is exactly 0 at θ and at every point of every step judged."""
-    return base == 0.0 and bool(steps) and all(v == 0.0 for s in steps for v in s.values)
-
-
-def flat_allowed(h: float, scale: float) -> float:
-    """The allowed error of an entry whose loss is exactly 0 at every point (``is_flat``):
-    the rounding of the sixth-order stencil as if each value were the loss's ``scale`` (its
-    size where it is not saturated), known to ROUNDING_SAFETY ulp. A loss computed through
-    probabilities, -log p at logits 80 apart, is exactly 0 around θ (p rounds to 1) while
-    backward returns e^-80 ~ 1e-35: its values say only that the slope is below what the
-    loss resolves at its own scale, not that it is 0."""
-    return rounding(SIXTH_ORDER, [scale] * len(SIXTH_ORDER), 0.0) / (60 * h)
-
-
 def lagrange_at_zero(ts: Sequence[float]) -> list[float]:
     """Weights c_j with sum_j c_j g(t_j) = p(0), p the polynomial through the (t_j, g(t_j))."""
     return [float(np.prod([tk / (tk - tj) for tk in ts if tk != tj])) for tj in ts]
@@ -179,6 +163,36 @@ def side_estimate(
     coefficients = [*(side * CUBIC / SIDE_POINTS), -side * float(np.sum(CUBIC / SIDE_POINTS))]
     allowed = rtol * abs(n) + truncation + rounding(coefficients, [*side_values, base], noise) / h
     return n, allowed
+
+
+SIDE_WEIGHTS = [*(CUBIC / SIDE_POINTS), -float(np.sum(CUBIC / SIDE_POINTS))]  # times ±1/h
+
+
+def coarsened(step: Step, base: float, scale: float) -> Step:
+    """``step`` with each of its loss values known only to what the loss resolves there.
+
+    A float64 loss computed to a few ulp of itself takes the same value at two points on one
+    side of θ (θ included) only where its change between them is below that ulp. A loss
+    computed through a rounded quantity (-log p with p near 1) moves in quanta far above its
+    own ulp (ulp(1) per sample): it repeats values while its slope, ~1e-16, is far above
+    what the ulp of a loss of 1e-16 allows, and a correct network FAILED at 1e11 times its
+    tolerance. So when the step repeats a value on a side, each value is taken as known to
+    the spread of the values it used (one quantum or more, or a few ulp for a precise
+    loss); when they are all equal to L(θ) = L0 and |L0| is below the loss's rounding at its
+    ``scale`` (its size where it is not saturated: 0 included, -log p where p rounds to 1
+    while backward gives 1e-35), to that rounding, ROUNDING_SAFETY ulp of the scale. The
+    allowed error grows by that through the stencil's weights, over h."""
+    by_offset = dict(zip(OFFSETS, step.values))
+    sides = [[base, *(by_offset[side * t] for t in SIDE_POINTS)] for side in (1, -1)]
+    if not any(len(set(values)) < len(values) for values in sides):
+        return step
+    used = [base, *step.values] if step.side == 0 else sides[(1 - step.side) // 2]
+    delta = max(used) - min(used)
+    if delta == 0.0:
+        floor = ROUNDING_SAFETY * ULP * scale
+        delta = floor if abs(base) < floor else 0.0
+    weights = [w / 60 for w in SIXTH_ORDER] if step.side == 0 else SIDE_WEIGHTS
+    return replace(step, allowed=step.allowed + delta * sum(map(abs, weights)) / step.h)
 
 
 def ladder(

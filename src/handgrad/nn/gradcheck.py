@@ -25,8 +25,9 @@ entry agrees with finite differences to what finite differences can resolve ther
 a step crosses a kink or its truncation dominates, the entry is redone with a step ten
 times smaller (REFINEMENTS times at most). An entry whose loss is exactly 0 at θ and at
 every step's point (-log p where p rounds to 1) is allowed the stencil's rounding at the
-loss's scale, its size where it is not saturated (``flat_allowed``): its values bound the
-slope by what the loss resolves, they do not say it is 0.
+loss's scale, its size where it is not saturated, and one whose values repeat on a side of
+θ (a loss moving in quanta above its ulp) the spread of its values (``coarsened``): they
+bound the slope by what the loss resolves, they do not say it is 0.
 See docs/gradcheck.md.
 
     gradcheck(f, params, grads)        any callable f() -> scalar that reads the float64
@@ -92,9 +93,8 @@ from ._gradcheck_steps import (
     ULP,
     Probe,
     Step,
+    coarsened,
     evaluate,
-    flat_allowed,
-    is_flat,
     ladder,
     noise_by_step,
     side_again,
@@ -165,6 +165,10 @@ def _check_arrays(
     base = _deterministic(f)  # L(θ), for the one-sided slopes of an entry that fails
     theta = None if probe is None else (base, probe())  # where the probed units are at θ
     noise = noise_by_step(f, [x for _, x in named], rng, probe)
+
+    def coarse(steps: list[Step]) -> list[Step]:  # what the loss resolves (``coarsened``)
+        return [coarsened(step, base, scale) for step in steps]
+
     rows = []
     for name, x in named:
         a = np.asarray(analytic[name], dtype=np.float64)
@@ -177,12 +181,9 @@ def _check_arrays(
             indices = rng.choice(x.size, size=max_entries, replace=False)
         row = ParamCheck(name, tuple(x.shape))
         for idx in _entries(x, indices):
-            again = partial(side_again, f, x, idx, rtol=rtol, probe=probe, noise=noise,
-                            theta=theta)  # fmt: skip
-            steps = ladder(f, x, idx, eps, rtol, probe, noise, theta=theta)
-            if is_flat(steps, base):  # exactly 0 everywhere: a slope below its rounding
-                row.record(idx, float(a[idx]), 0.0, flat_allowed(steps[0].h, scale))
-                continue
+            again = partial(_coarse_again, coarse, f, x, idx, rtol=rtol, probe=probe,
+                            noise=noise, theta=theta)  # fmt: skip
+            steps = coarse(ladder(f, x, idx, eps, rtol, probe, noise, theta=theta))
             nearby = None if near is None else near(name, idx)
             sided = [step for step in steps if step.side]
             steps = [step for step in steps if not step.side]
@@ -196,7 +197,7 @@ def _check_arrays(
                     row.record(idx, float(a[idx]), beside.n, beside.allowed)
                     continue
             if best is not None and _fails(a[idx], best) and nearby is not None:
-                smaller = partial(ladder, f, x, idx, eps, rtol, probe, noise)
+                smaller = partial(_coarse_ladder, coarse, f, x, idx, eps, rtol, probe, noise)
                 steps = _clean(steps, nearby, smaller)
                 if not steps:  # every step reaches a kink near θ, none at θ: unjudgeable
                     row.kinks += 1
@@ -205,7 +206,7 @@ def _check_arrays(
             if best is not None and _fails(a[idx], best) and shows_a_kink(steps, base, rtol):
                 # a kink within reach of some step: every smaller step is judged too, and,
                 # as for a built-in kink, the steps that show it are not used
-                steps += ladder(f, x, idx, eps, rtol, probe, noise, below=steps[-1].h)
+                steps += coarse(ladder(f, x, idx, eps, rtol, probe, noise, below=steps[-1].h))
                 smooth = [step for step in steps if not shows_a_kink([step], base, rtol)]
                 best = _best(smooth) if smooth and smooth[-1] is steps[-1] else best
             if best is None:  # every step crossed a built-in kink
@@ -216,6 +217,19 @@ def _check_arrays(
                 row.record(idx, float(a[idx]), best.n, best.allowed)
         rows.append(row)
     return rows
+
+
+def _coarse_ladder(
+    coarse: Callable[[list[Step]], list[Step]], *args: Any, **kwargs: Any
+) -> list[Step]:
+    return coarse(ladder(*args, **kwargs))
+
+
+def _coarse_again(
+    coarse: Callable[[list[Step]], list[Step]], *args: Any, **kwargs: Any
+) -> Step | None:
+    step = side_again(*args, **kwargs)
+    return None if step is None else coarse([step])[0]
 
 
 def _require_float64(named: Sequence[tuple[str, np.ndarray]]) -> None:
