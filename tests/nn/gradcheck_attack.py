@@ -36,9 +36,7 @@ from pathlib import Path
 import numpy as np
 
 import handgrad as hg
-from handgrad.nn._gradcheck_copy import float64_problem, nudged
-from handgrad.nn._gradcheck_kinks import kink_probe
-from handgrad.nn._gradcheck_noise import loss_noise
+from handgrad.nn._gradcheck_copy import float64_problem  # noqa: F401  (the harnesses use it)
 from handgrad.nn.losses import PoissonLoss
 
 ULP = float(np.finfo(np.float64).eps)
@@ -347,75 +345,6 @@ class Tally:
         )
 
 
-def _analytic(model, loss, X, y):
-    """Each parameter's float64 gradient from the model's backward (as gradcheck sees it)."""
-    m, X64, y64, _ = float64_problem(model, X, y)
-    loss.forward(m.forward(X64), y64)
-    m.backward(loss.backward())
-    return [p.grad.astype(np.float64).copy() for p in m.parameters()]
-
-
-def _resolution(model, loss, X, y, seed) -> float:
-    """What finite differences in float64 can resolve at all, at h = 1e-3: 100 times the
-    larger of 1e2 ulp of the loss and its measured rounding noise, over the step. Below that
-    no checker sees a bug: a gradient of 1e-34 halved (a saturated sigmoid's first layer), or
-    1e-18 (a fitted regression, whose loss of 1e-20 carries noise of 1e-30 from predictions
-    rounded at 1e-16); a loss exactly 0 around θ (-log p at p = 1) resolves nothing below
-    its rounding at its size where it is not saturated (at predictions moved by N(0, 1))."""
-    m, X64, y64, _ = float64_problem(model, X, y)
-
-    def f():
-        return loss.forward(m.forward(X64), y64)
-
-    arrays = [p.value for p in m.parameters()]
-    sigma = loss_noise(f, arrays, np.random.default_rng(seed), 3e-3)
-    value = f()
-    if value == 0.0 and nudged(arrays, f) == 0.0:  # saturated: 0 wherever it is evaluated
-        z = np.random.default_rng(seed).standard_normal(np.shape(m.forward(X64)))  # its size
-        value = max(abs(loss.forward(z, y64)), abs(loss.forward(m.forward(X64) + z, y64)))
-    return 100 * max(1e2 * ULP * abs(value), sigma) / 1e-3
-
-
-def _on_kinks(model, loss, X, y):
-    """Per parameter, which entries sit exactly on a built-in unit's kink: some ReLU-like
-    input equals its kink at θ and moving the entry by ±3e-7 moves it off. There either
-    one-sided slope is a right derivative (``x > 0`` or ``x >= 0``), so a "wrong" backward
-    that takes the other one is not wrong there (stages seed 317: inputs all 0, biases 0)."""
-    m, X64, y64, _ = float64_problem(model, X, y)
-    probe = kink_probe(m)
-    params = [p.value for p in m.parameters()]
-    masks = [np.zeros(v.shape, bool) for v in params]
-    if probe is None:
-        return masks
-    m.forward(X64)
-    at_theta = probe()
-    if not any(np.any(state == 0) for state in at_theta):
-        return masks
-    for value, mask in zip(params, masks):
-        for idx in np.ndindex(value.shape):
-            original = value[idx]
-            for t in (3e-7, -3e-7):
-                value[idx] = original + t
-                m.forward(X64)
-                moved = [(a == 0) & (b != 0) for a, b in zip(at_theta, probe())]
-                mask[idx] |= any(np.any(k) for k in moved)
-            value[idx] = original
-    return masks
-
-
-def _visible(mutant_grads, correct_grads, resolution, report, on_kinks=None) -> bool:
-    """The mutant changes some entry gradcheck looked at by more than 1e-4 of its correct
-    value and by more than ``resolution`` (entries ``on_kinks`` aside)."""
-    on_kinks = on_kinks or [False] * len(correct_grads)
-    for row, g, c, kink in zip(report.rows, mutant_grads, correct_grads, on_kinks):
-        if row.checked == 0:
-            continue
-        diff = np.abs(g - c)
-        if np.any((diff > 1e-4 * np.abs(c)) & (diff > resolution) & ~np.asarray(kink)):
-            return True
-    return False
-
-
 def judge_case(tally, case, model, loss, X, y, seed, wrongs, gradients=None, max_entries=None):
     """Adds one case to ``tally``: its correct backward (a FAIL is a false alarm), then each
     (name, wrong model, its loss) that ``wrongs`` yields, if not None (a PASS of a visible
@@ -463,15 +392,30 @@ def attack(seeds, mutants=True, max_entries=None, tally=None) -> Tally:
     return tally
 
 
-def learner_harness(name="gradcheck_learner"):
-    """tests/nn/<name>.py (the learner's modules, or the far stages of training), loaded
-    beside this file (tests/ is not a package)."""
+def _sibling(name):
+    """tests/nn/<name>.py, loaded beside this file (tests/ is not a package)."""
     spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
-    module.harness = sys.modules[__name__]  # this file: its shared helpers (judge_case, ...)
     return module
+
+
+def learner_harness(name="gradcheck_learner"):
+    """tests/nn/<name>.py (the learner's modules, the far stages, ...), given this file as
+    ``harness`` (its shared helpers: judge_case, replace_backward, MUTANTS)."""
+    module = _sibling(name)
+    module.harness = sys.modules[__name__]
+    return module
+
+
+_seen = _sibling("gradcheck_visible")
+_analytic, _resolution, _on_kinks, _visible = (
+    _seen._analytic,
+    _seen._resolution,
+    _seen._on_kinks,
+    _seen._visible,
+)
 
 
 if __name__ == "__main__":

@@ -140,24 +140,28 @@ def test_a_small_error_on_a_flat_entry_fails_once_the_loss_could_show_it(offset)
     assert row.worst_numerical == 0.0 and 0 < row.worst_allowed < offset
 
 
-def test_what_the_loss_resolves_widens_only_steps_whose_values_repeat_on_a_side():
-    from handgrad.nn._gradcheck_steps import Step, coarsened  # new (main lacks it)
+def test_what_the_loss_resolves_widens_only_steps_of_three_levels_or_fewer():
+    from handgrad.nn._gradcheck_steps import Step, coarsened, resolution  # new (main lacks)
 
     h, ulp = 1e-3, 2.220446049250313e-16
     stencil = 110 / 60 / h  # the sixth-order weights' sum of magnitudes, over h
+    # flat (no quantum): 64 ulp of the loss's scale while L(θ) is below it, else nothing
+    assert resolution(None, 0.0, 2.0) == 64 * ulp * 2.0
+    assert resolution(None, 1e-16, 2.0) == 64 * ulp * 2.0
+    assert resolution(None, 0.5, 2.0) == 0.0 and resolution(None, 0.0, 0.0) == 0.0
+    assert resolution(1.1e-16, 0.5, 2.0) == 1.1e-16 and resolution(0.0, 0.0, 2.0) == 0.0
     zero = Step(h, (0.0,) * 8, 0.0, 0.0, 0.0)
-    # exactly 0 everywhere: 64 ulp of the loss's scale through the stencil
-    assert coarsened(zero, 0.0, 2.0).allowed == pytest.approx(64 * ulp * 2.0 * stencil)
+    assert coarsened(zero, 0.0, 64 * ulp * 2.0).allowed == pytest.approx(128 * ulp * stencil)
     assert coarsened(zero, 0.0, 0.0).allowed == 0.0  # 0 wherever evaluated: nothing to allow
     # a staircase in quanta of ulp(1)/2 (offsets 1, -1, 2, -2, 3, -3, 1/2, -1/2): the spread
     q = ulp / 2
     stairs = Step(h, (2 * q, 2 * q, 3 * q, 2 * q, 3 * q, q, 2 * q, 2 * q), 0.0, 1e-30, 0.0)
-    assert coarsened(stairs, 2 * q, 1.0).allowed == pytest.approx(1e-30 + 2 * q * stencil)
-    # a precise loss (no value repeats on a side of θ) is left alone, however small
+    assert coarsened(stairs, 2 * q, 0.0).allowed == pytest.approx(1e-30 + 2 * q * stencil)
+    # a precise loss (all nine values distinct) is left alone, whatever the resolution
     g = 1e-9
     smooth = tuple(0.5 + g * k * h for k in (1, -1, 2, -2, 3, -3, 0.5, -0.5))
     step = Step(h, smooth, g, 1e-20, 0.0)
-    assert coarsened(step, 0.5, 1.0) is step
+    assert coarsened(step, 0.5, 1e-10) is step
 
 
 def test_a_loss_that_is_zero_wherever_it_is_evaluated_still_fails_a_nonzero_gradient():

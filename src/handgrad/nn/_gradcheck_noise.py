@@ -25,7 +25,7 @@ from math import factorial
 
 import numpy as np
 
-__all__ = ["loss_noise"]
+__all__ = ["loss_noise", "loss_quantum"]
 
 POINTS = 13  # evaluations per direction and step
 DIRECTIONS = 2
@@ -123,3 +123,44 @@ def _noise_along(
             return 0.0  # a loss this flat has no rounding noise worth allowing for
         step = step * 100.0 if why == "flat" else step / 100.0
     return 0.0
+
+
+QUANTUM_STEP = 1e-4  # loss_quantum's spacing along its direction
+
+
+def loss_quantum(
+    f: Callable[[], float],
+    arrays: Sequence[np.ndarray],
+    probe: Callable[[], list[np.ndarray]] | None = None,
+) -> float | None:
+    """The step of the loss's staircase near the current ``arrays``, if it moves in one.
+
+    f at POINTS points QUANTUM_STEP apart along a random direction through all parameters:
+    a loss computed to a few ulp of itself changes at every point (or nowhere, if nothing
+    moves it); one computed through a rounded quantity (-log p with p near 1 moves in steps
+    of ulp(1) per sample) stays put at some points and jumps at others. Returns the smallest
+    jump then, 0.0 when every value differs (or a ReLU-like unit crossed its kink, or a value
+    is not finite), None when every value is equal (flat: no jump to measure). The arrays
+    are restored exactly; the direction is fixed (seed 0), so the result is too."""
+    rng = np.random.default_rng(0)
+    originals = [x.copy() for x in arrays]
+    u = [rng.uniform(-1.0, 1.0, x.shape) for x in arrays]
+    values, states = np.empty(POINTS), []
+    try:
+        for j in range(POINTS):
+            for x, x0, d in zip(arrays, originals, u):
+                x[...] = x0 + j * QUANTUM_STEP * d
+            values[j] = float(f())
+            states.append([] if probe is None else probe())
+    finally:
+        for x, x0 in zip(arrays, originals):
+            x[...] = x0
+    crossed = any(
+        not np.array_equal(a, b) for state in states[1:] for a, b in zip(states[0], state)
+    )
+    if crossed or not np.all(np.isfinite(values)):
+        return 0.0
+    jumps = np.abs(np.diff(values))
+    if not np.any(jumps):
+        return None
+    return float(np.min(jumps[jumps > 0])) if np.any(jumps == 0) else 0.0

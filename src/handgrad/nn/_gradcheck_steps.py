@@ -32,6 +32,7 @@ __all__ = [
     "Step",
     "evaluate",
     "coarsened",
+    "resolution",
     "judge",
     "ladder",
     "noise_by_step",
@@ -168,31 +169,40 @@ def side_estimate(
 SIDE_WEIGHTS = [*(CUBIC / SIDE_POINTS), -float(np.sum(CUBIC / SIDE_POINTS))]  # times ±1/h
 
 
-def coarsened(step: Step, base: float, scale: float) -> Step:
+def coarsened(step: Step, base: float, resolution: float) -> Step:
     """``step`` with each of its loss values known only to what the loss resolves there.
 
-    A float64 loss computed to a few ulp of itself takes the same value at two points on one
-    side of θ (θ included) only where its change between them is below that ulp. A loss
-    computed through a rounded quantity (-log p with p near 1) moves in quanta far above its
-    own ulp (ulp(1) per sample): it repeats values while its slope, ~1e-16, is far above
-    what the ulp of a loss of 1e-16 allows, and a correct network FAILED at 1e11 times its
-    tolerance. So when the step repeats a value on a side, each value is taken as known to
-    the spread of the values it used (one quantum or more, or a few ulp for a precise
-    loss); when they are all equal to L(θ) = L0 and |L0| is below the loss's rounding at its
-    ``scale`` (its size where it is not saturated: 0 included, -log p where p rounds to 1
-    while backward gives 1e-35), to that rounding, ROUNDING_SAFETY ulp of the scale. The
-    allowed error grows by that through the stencil's weights, over h."""
+    A float64 loss computed to a few ulp of itself takes at most three distinct values at
+    the step's nine points (θ and θ + k h) only where it changes by less than that ulp. A
+    loss computed through a rounded quantity (-log p with p near 1) moves in quanta far
+    above its own ulp (ulp(1) per sample): its values sit on one to three levels while its
+    slope, ~1e-16, is far above what the ulp of a loss of 1e-16 allows, and a correct
+    network FAILED at 1e11 times its tolerance. So when a step's values (of its side, for a
+    one-sided step) take at most three levels, each is taken as known to the larger of
+    their spread and the loss's ``resolution`` (its quantum, or, where the loss is flat and
+    at most its rounding at its scale, that rounding; 0 for a loss resolved to its ulp).
+    A piecewise linear loss flat on one side of a kink takes more levels on the other side
+    and is judged as before. The allowed error grows by that through the stencil's
+    weights, over h."""
     by_offset = dict(zip(OFFSETS, step.values))
-    sides = [[base, *(by_offset[side * t] for t in SIDE_POINTS)] for side in (1, -1)]
-    if not any(len(set(values)) < len(values) for values in sides):
+    used = [base, *(step.values if step.side == 0 else
+                    (by_offset[step.side * t] for t in SIDE_POINTS))]  # fmt: skip
+    if len(set(used)) > 3:
         return step
-    used = [base, *step.values] if step.side == 0 else sides[(1 - step.side) // 2]
-    delta = max(used) - min(used)
-    if delta == 0.0:
-        floor = ROUNDING_SAFETY * ULP * scale
-        delta = floor if abs(base) < floor else 0.0
+    delta = max(max(used) - min(used), resolution)
     weights = [w / 60 for w in SIXTH_ORDER] if step.side == 0 else SIDE_WEIGHTS
     return replace(step, allowed=step.allowed + delta * sum(map(abs, weights)) / step.h)
+
+
+def resolution(quantum: float | None, base: float, scale: float) -> float:
+    """What the loss resolves near θ, for ``coarsened``: its quantum (``loss_quantum``) where
+    it moves in steps; where it is flat and L(θ) is at most its rounding at its ``scale``
+    (its size where it is not saturated: 0 included, as -log p where p rounds to 1 while
+    backward gives 1e-35), that rounding, ROUNDING_SAFETY ulp of the scale; else 0."""
+    if quantum is None:
+        floor = ROUNDING_SAFETY * ULP * scale
+        return floor if abs(base) <= floor else 0.0
+    return quantum
 
 
 def ladder(

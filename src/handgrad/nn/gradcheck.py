@@ -86,6 +86,7 @@ from ._gradcheck_kinks import (
     reaches_a_bend,
     shows_a_kink,
 )
+from ._gradcheck_noise import loss_quantum
 from ._gradcheck_report import GradcheckReport, ParamCheck
 from ._gradcheck_steps import (
     REFINEMENTS,
@@ -97,6 +98,7 @@ from ._gradcheck_steps import (
     evaluate,
     ladder,
     noise_by_step,
+    resolution,
     side_again,
 )
 from .constraints import Options, Real, check
@@ -166,8 +168,10 @@ def _check_arrays(
     theta = None if probe is None else (base, probe())  # where the probed units are at θ
     noise = noise_by_step(f, [x for _, x in named], rng, probe)
 
+    resolved = resolution(loss_quantum(f, [x for _, x in named], probe), base, scale)
+
     def coarse(steps: list[Step]) -> list[Step]:  # what the loss resolves (``coarsened``)
-        return [coarsened(step, base, scale) for step in steps]
+        return [coarsened(step, base, resolved) for step in steps]
 
     rows = []
     for name, x in named:
