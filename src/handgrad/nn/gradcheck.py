@@ -23,11 +23,11 @@ come from the problem itself (its loss, its step, its curvature at that entry), 
 verdict means the same for a gradient of 1e-12 and one of 1e+3: PASSED says every checked
 entry agrees with finite differences to what finite differences can resolve there. Where
 a step crosses a kink or its truncation dominates, the entry is redone with a step ten
-times smaller (REFINEMENTS times at most). An entry whose loss is exactly 0 at θ and at
-every step's point (-log p where p rounds to 1) is allowed the stencil's rounding at the
-loss's scale, its size where it is not saturated, and one whose values repeat on a side of
-θ (a loss moving in quanta above its ulp) the spread of its values (``coarsened``): they
-bound the slope by what the loss resolves, they do not say it is 0.
+times smaller (REFINEMENTS times at most). A loss that moves in quanta far above its ulp
+near θ (-log p with p near 1), or is exactly 0 there, does not resolve a slope below its
+quantum (``loss_quantum``) or its rounding at its scale, its size where it is not
+saturated: a step whose values take at most three levels has each known to that
+(``coarsened``), so a correct -log softmax at a one-hot softmax PASSES.
 See docs/gradcheck.md.
 
     gradcheck(f, params, grads)        any callable f() -> scalar that reads the float64
