@@ -139,8 +139,9 @@ def loss_quantum(
     a loss computed to a few ulp of itself changes at every point (or nowhere, if nothing
     moves it); one computed through a rounded quantity (-log p with p near 1 moves in steps
     of ulp(1) per sample) stays put at some points and jumps at others. Returns the smallest
-    jump then, 0.0 when every value differs (or a ReLU-like unit crossed its kink, or a value
-    is not finite), None when every value is equal (flat: no jump to measure). The arrays
+    jump then; None when every value is equal (flat: no jump to measure); 0.0 when every
+    value differs, or a value is not finite, or a ReLU-like unit crossed its kink (its jump
+    is no quantum). The arrays
     are restored exactly; the direction is fixed (seed 0), so the result is too."""
     rng = np.random.default_rng(0)
     originals = [x.copy() for x in arrays]
@@ -158,9 +159,9 @@ def loss_quantum(
     crossed = any(
         not np.array_equal(a, b) for state in states[1:] for a, b in zip(states[0], state)
     )
-    if crossed or not np.all(np.isfinite(values)):
-        return 0.0
     jumps = np.abs(np.diff(values))
-    if not np.any(jumps):
-        return None
-    return float(np.min(jumps[jumps > 0])) if np.any(jumps == 0) else 0.0
+    if np.all(np.isfinite(values)) and not np.any(jumps):
+        return None  # flat, kinks crossed or not (a unit on its kink with the loss at 0)
+    if crossed or not np.all(np.isfinite(values)) or np.all(jumps > 0):
+        return 0.0
+    return float(np.min(jumps[jumps > 0]))
