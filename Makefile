@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 COURSE_STAMP := $(VENV)/.installed-course
 
-.PHONY: demo course test test-fast fuzz attack attack-stages attack-kinds typecheck bench bench-paired bench-quiet bench-sweep lint format clean
+.PHONY: demo course test test-fast fuzz attack attack-stages attack-kinds attack-late typecheck bench bench-paired bench-quiet bench-sweep lint format clean
 
 $(VENV)/bin/python:
 	@echo "Creating the virtual environment $(VENV)/ and updating pip ..."
@@ -68,8 +68,8 @@ fuzz: $(STAMP)
 
 # the gradient check attacked: random networks and a learner's own activations, checked
 # with their correct backward and with wrong ones (`make test` runs a sample of these seeds);
-# fails on any false FAIL or miss. About 80 minutes of CPU: see docs/gradcheck.md.
-attack: $(STAMP) attack-stages attack-kinds
+# fails on any false FAIL or miss. About 90 minutes of CPU: see docs/gradcheck.md.
+attack: $(STAMP) attack-stages attack-kinds attack-late
 	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 1100
 	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 1600 --learner
 
@@ -82,6 +82,11 @@ attack-stages: $(STAMP)
 # about to diverge, every activation, loss, reduction and dtype; exits with 1 on any finding
 attack-kinds: $(STAMP)
 	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 300 --kinds
+
+# late in training: saturated or dead units, tiny and huge losses, a one-hot softmax (a
+# learner's -log softmax exactly 0 around θ), float64/32/16 models; exits 1 on any finding
+attack-late: $(STAMP)
+	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 300 --late
 
 typecheck: $(STAMP)
 	$(PY) -m mypy

@@ -26,16 +26,17 @@ attribute), correct and wrong, placed exactly on their kinks and away from them:
 from __future__ import annotations
 
 import copy
+import importlib.util
+import sys
 import types
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 import handgrad as hg
-from handgrad.nn._gradcheck_copy import float64_problem
-from handgrad.nn._gradcheck_kinks import kink_probe
-from handgrad.nn._gradcheck_noise import loss_noise
+from handgrad.nn._gradcheck_copy import float64_problem  # noqa: F401  (the harnesses use it)
 from handgrad.nn.losses import PoissonLoss
 
 ULP = float(np.finfo(np.float64).eps)
@@ -131,8 +132,9 @@ def build(case: Case):
 # --- wrong backwards ------------------------------------------------------------------------
 
 
-def _replace(model, index, backward):
-    """A model sharing every layer and parameter, with layer ``index``'s backward replaced."""
+def replace_backward(model, index, backward):
+    """A model sharing every layer and parameter, with layer ``index``'s backward replaced
+    (the attack's, the far stages' and the common mistakes' wrong backwards)."""
     layer = copy.copy(model.layers[index])
     layer.backward = types.MethodType(backward, layer)
     layers = list(model.layers)
@@ -169,7 +171,7 @@ def _grad_mutant(edit, which="any"):
             edit(self, np.asarray(grad_y), np.random.default_rng(seed))
             return dx
 
-        return _replace(model, index, backward)
+        return replace_backward(model, index, backward)
 
     return make
 
@@ -234,7 +236,7 @@ def _dx_scaled(factor):
         def backward(self, grad_y):
             return type(self).backward(self, grad_y) * factor
 
-        return _replace(model, index, backward)
+        return replace_backward(model, index, backward)
 
     return make
 
@@ -249,7 +251,7 @@ def _activation_mutant(fn, kinds=None):
         def backward(self, grad_y):
             return fn(self, np.asarray(grad_y), type(self).backward(self, grad_y))
 
-        return _replace(model, index, backward)
+        return replace_backward(model, index, backward)
 
     return make
 
@@ -343,68 +345,31 @@ class Tally:
         )
 
 
-def _analytic(model, loss, X, y):
-    """Each parameter's float64 gradient from the model's backward (as gradcheck sees it)."""
-    m, X64, y64, _ = float64_problem(model, X, y)
-    loss.forward(m.forward(X64), y64)
-    m.backward(loss.backward())
-    return [p.grad.astype(np.float64).copy() for p in m.parameters()]
-
-
-def _resolution(model, loss, X, y, seed) -> float:
-    """What finite differences in float64 can resolve at all, at h = 1e-3: 100 times the
-    larger of 1e2 ulp of the loss and its measured rounding noise, over the step. Below that
-    no checker sees a bug: a gradient of 1e-34 halved (a saturated sigmoid's first layer), or
-    1e-18 (a fitted regression, whose loss of 1e-20 carries noise of 1e-30 from predictions
-    rounded at 1e-16)."""
-    m, X64, y64, _ = float64_problem(model, X, y)
-
-    def f():
-        return loss.forward(m.forward(X64), y64)
-
-    arrays = [p.value for p in m.parameters()]
-    sigma = loss_noise(f, arrays, np.random.default_rng(seed), 3e-3)
-    return 100 * max(1e2 * ULP * abs(f()), sigma) / 1e-3
-
-
-def _on_kinks(model, loss, X, y):
-    """Per parameter, which entries sit exactly on a built-in unit's kink: some ReLU-like
-    input equals its kink at θ and moving the entry by ±3e-7 moves it off. There either
-    one-sided slope is a right derivative (``x > 0`` or ``x >= 0``), so a "wrong" backward
-    that takes the other one is not wrong there (stages seed 317: inputs all 0, biases 0)."""
-    m, X64, y64, _ = float64_problem(model, X, y)
-    probe = kink_probe(m)
-    params = [p.value for p in m.parameters()]
-    masks = [np.zeros(v.shape, bool) for v in params]
-    if probe is None:
-        return masks
-    m.forward(X64)
-    at_theta = probe()
-    if not any(np.any(state == 0) for state in at_theta):
-        return masks
-    for value, mask in zip(params, masks):
-        for idx in np.ndindex(value.shape):
-            original = value[idx]
-            for t in (3e-7, -3e-7):
-                value[idx] = original + t
-                m.forward(X64)
-                moved = [(a == 0) & (b != 0) for a, b in zip(at_theta, probe())]
-                mask[idx] |= any(np.any(k) for k in moved)
-            value[idx] = original
-    return masks
-
-
-def _visible(mutant_grads, correct_grads, resolution, report, on_kinks=None) -> bool:
-    """The mutant changes some entry gradcheck looked at by more than 1e-4 of its correct
-    value and by more than ``resolution`` (entries ``on_kinks`` aside)."""
-    on_kinks = on_kinks or [False] * len(correct_grads)
-    for row, g, c, kink in zip(report.rows, mutant_grads, correct_grads, on_kinks):
-        if row.checked == 0:
+def judge_case(tally, case, model, loss, X, y, seed, wrongs, gradients=None, max_entries=None):
+    """Adds one case to ``tally``: its correct backward (a FAIL is a false alarm), then each
+    (name, wrong model, its loss) that ``wrongs`` yields, if not None (a PASS of a visible
+    one is a miss). ``gradients(model, loss, X, y)``: what gradcheck judges (``_analytic``)."""
+    gradients = gradients or _analytic
+    report = hg.gradcheck(model, loss, X, y, max_entries=max_entries, seed=seed)
+    tally.correct += 1
+    tally.worst_correct = max(tally.worst_correct, report.worst_ratio)
+    if not report.passed:
+        tally.false_fails.append(f"{case}\n{report.table()}")
+    if wrongs is None:
+        return
+    correct = _analytic(model, loss, X, y)
+    resolution = _resolution(model, loss, X, y, seed)
+    on_kinks = _on_kinks(model, loss, X, y)
+    for name, wrong, wrong_loss in wrongs:
+        wrong_report = hg.gradcheck(wrong, wrong_loss, X, y, max_entries=max_entries, seed=seed)
+        grads = gradients(wrong, wrong_loss, X, y)
+        if not _visible(grads, correct, resolution, wrong_report, on_kinks):
+            tally.invisible += 1
             continue
-        diff = np.abs(g - c)
-        if np.any((diff > 1e-4 * np.abs(c)) & (diff > resolution) & ~np.asarray(kink)):
-            return True
-    return False
+        tally.mutants += 1
+        tally.per_mutant[name] += 1
+        if wrong_report.passed:
+            tally.misses.append(f"{name}: {case}\n{wrong_report.table()}")
 
 
 def attack(seeds, mutants=True, max_entries=None, tally=None) -> Tally:
@@ -420,40 +385,15 @@ def attack(seeds, mutants=True, max_entries=None, tally=None) -> Tally:
             if not np.all(np.isfinite(out)) or not np.isfinite(loss.forward(out, y)):
                 tally.skipped += 1
                 continue
-        report = hg.gradcheck(model, loss, X, y, max_entries=max_entries, seed=seed)
-        tally.correct += 1
-        tally.worst_correct = max(tally.worst_correct, report.worst_ratio)
-        if not report.passed:
-            tally.false_fails.append(f"{case}\n{report.table()}")
-        if not mutants:
-            continue
-        correct = _analytic(model, loss, X, y)
-        resolution = _resolution(model, loss, X, y, seed)
-        on_kinks = _on_kinks(model, loss, X, y)
         rng = np.random.default_rng([seed, 13])
-        for name, make in MUTANTS.items():
-            wrong = make(model, rng)
-            if wrong is None:
-                continue
-            wrong_report = hg.gradcheck(wrong, loss, X, y, max_entries=max_entries, seed=seed)
-            grads = _analytic(wrong, loss, X, y)
-            if not _visible(grads, correct, resolution, wrong_report, on_kinks):
-                tally.invisible += 1
-                continue
-            tally.mutants += 1
-            tally.per_mutant[name] += 1
-            if wrong_report.passed:
-                tally.misses.append(f"{name}: {case}\n{wrong_report.table()}")
+        made = ((name, make(model, rng), loss) for name, make in MUTANTS.items())
+        wrongs = ((name, w, wl) for name, w, wl in made if w is not None) if mutants else None
+        judge_case(tally, case, model, loss, X, y, seed, wrongs, max_entries=max_entries)
     return tally
 
 
-def learner_harness(name="gradcheck_learner"):
-    """tests/nn/<name>.py (the learner's modules, or the far stages of training), loaded
-    beside this file (tests/ is not a package)."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-
+def _sibling(name):
+    """tests/nn/<name>.py, loaded beside this file (tests/ is not a package)."""
     spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up
@@ -461,13 +401,28 @@ def learner_harness(name="gradcheck_learner"):
     return module
 
 
-if __name__ == "__main__":
-    import sys
+def learner_harness(name="gradcheck_learner"):
+    """tests/nn/<name>.py (the learner's modules, the far stages, ...), given this file as
+    ``harness`` (its shared helpers: judge_case, replace_backward, MUTANTS)."""
+    module = _sibling(name)
+    module.harness = sys.modules[__name__]
+    return module
 
+
+_seen = _sibling("gradcheck_visible")
+_analytic, _resolution, _on_kinks, _visible = (
+    _seen._analytic,
+    _seen._resolution,
+    _seen._on_kinks,
+    _seen._visible,
+)
+
+
+if __name__ == "__main__":
     start, stop = int(sys.argv[1]), int(sys.argv[2])
     learner = None
     harnesses = {"--learner": "gradcheck_learner", "--stages": "gradcheck_stages",
-                 "--kinds": "gradcheck_kinds"}  # fmt: skip
+                 "--kinds": "gradcheck_kinds", "--late": "gradcheck_late"}  # fmt: skip
     for flag, name in harnesses.items():
         if flag in sys.argv:
             learner = learner_harness(name)
@@ -479,12 +434,10 @@ if __name__ == "__main__":
             attack(seeds, tally=total)
         else:
             learner.attack(seeds, total, sys.modules[__name__])
-        for finding in total.false_fails[shown[0] :]:
-            print("FALSE FAIL", finding, sep="\n")
-        for finding in total.misses[shown[1] :]:
-            print("MISS", finding, sep="\n")
-        for finding in total.unresolvable[shown[2] :]:
-            print("UNRESOLVABLE", finding, sep="\n")
+        found = (total.false_fails, total.misses, total.unresolvable)
+        for label, findings, old in zip(("FALSE FAIL", "MISS", "UNRESOLVABLE"), found, shown):
+            for finding in findings[old:]:
+                print(label, finding, sep="\n")
         print(f"seeds {start}..{min(first + 50, stop) - 1}: {total.line()}", flush=True)
     print(dict(total.per_mutant))
     sys.exit(1 if total.false_fails or total.misses else 0)

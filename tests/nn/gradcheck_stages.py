@@ -235,6 +235,7 @@ def attack(seeds, tally, attack_module):
     """Adds the cases of ``seeds`` to ``tally`` (a gradcheck_attack.Tally): each case's
     correct backward (a FAIL is a false alarm) and gradcheck_attack's wrong ones (a PASS of a
     visible one is a miss). A case whose float64 loss is not finite is skipped."""
+    mutants = {**attack_module.MUTANTS, **EXTRA_MUTANTS}
     for seed in seeds:
         case = draw(seed)
         with np.errstate(all="ignore"):
@@ -247,26 +248,8 @@ def attack(seeds, tally, attack_module):
             if not finite:
                 tally.skipped += 1
                 continue
-        report = hg.gradcheck(model, loss, X, y, seed=seed)
-        tally.correct += 1
-        tally.worst_correct = max(tally.worst_correct, report.worst_ratio)
-        if not report.passed:
-            tally.false_fails.append(f"{case}\n{report.table()}")
-        correct = attack_module._analytic(model, loss, X, y)
-        resolution = attack_module._resolution(model, loss, X, y, seed)
-        on_kinks = attack_module._on_kinks(model, loss, X, y)
         rng = np.random.default_rng([seed, 37])
-        for name, make in {**attack_module.MUTANTS, **EXTRA_MUTANTS}.items():
-            wrong = make(model, rng)
-            if wrong is None:
-                continue
-            wrong_report = hg.gradcheck(wrong, loss, X, y, seed=seed)
-            grads = attack_module._analytic(wrong, loss, X, y)
-            if not attack_module._visible(grads, correct, resolution, wrong_report, on_kinks):
-                tally.invisible += 1
-                continue
-            tally.mutants += 1
-            tally.per_mutant[name] += 1
-            if wrong_report.passed:
-                tally.misses.append(f"{name}: {case}\n{wrong_report.table()}")
+        made = ((name, make(model, rng)) for name, make in mutants.items())
+        wrongs = ((name, wrong, loss) for name, wrong in made if wrong is not None)
+        attack_module.judge_case(tally, case, model, loss, X, y, seed, wrongs)
     return tally

@@ -413,7 +413,9 @@ class NaiveCrossEntropy(Loss):
 def test_a_float64_loss_is_never_taken_for_float32(n, fit):
     """Exact fits (MSE 0), saturated logits (BCE and a naive cross-entropy at margins of
     80), all-zero weights: the loss at the model's predictions is a few-bit number, which
-    the loss check never uses; none is refused, and every such network PASSES."""
+    the loss check never uses; none is refused, and every such network PASSES (the naive
+    cross-entropy at margin 80, exactly 0 around θ, FAILED before: tests/nn/
+    test_gradcheck_flat.py)."""
     rng = np.random.default_rng(n)
     X = rng.integers(-2, 3, (n, 3)).astype(float)
     model = hg.mlp([3, 4, 2], "relu", seed=n)
@@ -431,7 +433,74 @@ def test_a_float64_loss_is_never_taken_for_float32(n, fit):
         (NaiveCrossEntropy(), np.argmax(z, axis=1)),
     ]:
         check_loss(loss, model.forward(X), y)  # no error
-        if fit == "saturated" and isinstance(loss, NaiveCrossEntropy):
-            continue  # its loss is exactly 0 near θ (p rounds to 1): see docs/gradcheck.md
         report = hg.gradcheck(model, loss, X, y)
         assert report.passed, (type(loss).__name__, report.table())
+
+
+# --- the callable form's precision -------------------------------------------------------
+
+
+def regression(seed, n=16):
+    rng = np.random.default_rng(seed)
+    X, y, w = rng.normal(size=(n, 3)), rng.normal(size=n), rng.normal(size=3)
+    return X, y, w, lambda: 2 * X.T @ (X @ w - y) / n
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize(
+    ("low", "wrap", "message"),
+    [
+        (np.float32, float, r"gradcheck: f rounds to float32 inside"),
+        (np.float16, float, r"gradcheck: f rounds to float32 inside"),
+        (np.float32, np.float32, r"gradcheck: f returns a float32 value"),
+        (np.float64, np.float32, r"gradcheck: f returns a float32 value"),
+    ],
+)
+def test_a_function_computed_in_float32_is_named(seed, low, wrap, message):
+    """Before: f computing its MSE in float32 and returning a Python float was checked
+    through its rounding (the noise measure widened every tolerance; a correct one PASSED
+    at a relative error of 1e-2), now a TypeError, as for the module form's loss; a
+    weight gradient 1 % off is refused the same way."""
+    X, y, w, grad = regression(seed)
+
+    def f():
+        r = X.astype(low) @ w.astype(low) - y.astype(low)
+        return wrap(np.mean(r * r))
+
+    for analytic in (grad(), 1.01 * grad()):
+        with pytest.raises(TypeError, match=message):
+            hg.gradcheck(f, [w], [analytic])
+
+
+def float64_functions():
+    """(name, f, params, right gradients): float64 functions whose values at θ have few
+    bits (an exact fit, integers, a saturated loss) or that are flat or steps."""
+    X = np.array([[1.0, 2.0], [0.0, -1.0], [3.0, 1.0]])
+    w = np.array([1.0, -2.0])
+    y = X @ w  # exact fit: residues 0 at θ
+    v = np.array([3.0, -1.0, 2.0])
+    b = np.array([40.0, -40.0])
+    c = np.array([0.25])
+
+    def ce():
+        z = b - b.max()
+        return float(-(z[0] - np.log(np.exp(z).sum())))
+
+    p = np.exp(b - b.max()) / np.exp(b - b.max()).sum()
+    return [
+        ("exact fit", lambda: float(np.mean((X @ w - y) ** 2)), [w], [np.zeros(2)]),
+        ("integer quadratic", lambda: float(np.sum(v**2)), [v], [2 * v]),
+        ("saturated cross-entropy", ce, [b], [p - np.array([1.0, 0.0])]),
+        ("constant", lambda: 0.5 + 0.0 * float(c[0]), [c], [np.zeros(1)]),
+        ("square of a quarter", lambda: float(c[0] ** 2), [c], [2 * c]),
+    ]
+
+
+@pytest.mark.parametrize("case", range(5))
+def test_a_float64_function_is_never_taken_for_float32(case):
+    """Few-bit values at θ (an exact fit's 0, integers, a saturated loss's 0, 0.0625) are
+    legitimate: the check looks only at f at moved parameters. Each PASSES its right
+    gradient."""
+    name, f, params, grads = float64_functions()[case]
+    report = hg.gradcheck(f, params, grads)
+    assert report.passed, (name, report.table())

@@ -56,7 +56,7 @@ def test_the_rounding_of_a_builtin_linear_is_not_taken_for_a_kink():
         self.weight.grad.flat[int(np.argmax(np.abs(self.weight.grad)))] = 0.0
         return dx
 
-    report = hg.gradcheck(attack_module._replace(model, 2, backward), loss, X, y, seed=132)
+    report = hg.gradcheck(attack_module.replace_backward(model, 2, backward), loss, X, y, seed=132)
     assert not report.passed and report.kinks == 0, report.table()
 
 

@@ -19,6 +19,7 @@ from .layers import Identity, LeakyReLU, Linear, Module, Parameter, ReLU, Sequen
 
 __all__ = [
     "check_backward",
+    "check_function",
     "check_loss",
     "float64_problem",
     "layer_outputs",
@@ -181,14 +182,15 @@ def _check_twin(twin: Module, X: np.ndarray) -> None:
     _check_outputs(twin, X, "on the float64 copy")
 
 
-def nudged(arrays: list[np.ndarray], look: Callable[[], T]) -> T | None:
-    """``look()`` with every array moved by ~1 % (plus 1e-4) along a random direction, the
-    arrays restored after; None if it raised on an overflow there (weights ~1e150)."""
+def nudged(arrays: list[np.ndarray], look: Callable[[], T], size: float = 1e-2) -> T | None:
+    """``look()`` with every array moved by ~``size`` of itself (plus size / 100) along a
+    random direction, the arrays restored after; None if it raised on an overflow there
+    (weights ~1e150)."""
     originals = [x.copy() for x in arrays]
     rng = np.random.default_rng(0)
     try:
         for x, x0 in zip(arrays, originals):
-            x[...] = x0 + 1e-2 * (np.abs(x0) + 1e-2) * rng.uniform(-1.0, 1.0, x0.shape)
+            x[...] = x0 + size * (np.abs(x0) + 1e-2) * rng.uniform(-1.0, 1.0, x0.shape)
         with np.errstate(all="ignore"):
             return look()
     except (ValueError, ArithmeticError):
@@ -266,7 +268,7 @@ def check_backward(model: Module, X: np.ndarray) -> None:
             grad[...] = values
 
 
-def check_loss(loss: Any, prediction: np.ndarray, y: np.ndarray) -> None:
+def check_loss(loss: Any, prediction: np.ndarray, y: np.ndarray) -> float:
     """The loss computes in float64: at three predictions of the model's shape (the model's
     own with every entry moved by ~1 %, the model's plus standard normal noise, and that
     noise alone) its value and dL/d(prediction) are float64, and its values are not all
@@ -277,11 +279,14 @@ def check_loss(loss: Any, prediction: np.ndarray, y: np.ndarray) -> None:
     own predictions a fitted loss is a sum of few-bit residues, and a saturated one a
     difference from 1, so those are not used); a value that is an integer (0 for a loss
     saturated everywhere), not finite, or raises says nothing. The loss keeps the state of
-    the last call: gradcheck calls forward again before any backward."""
+    the last call: gradcheck calls forward again before any backward.
+
+    Returns the loss's scale: the largest finite |value| at those predictions (its size
+    where it is not saturated; ``flat_allowed``)."""
     rng = np.random.default_rng(0)
     noise = rng.standard_normal(prediction.shape)
     nudge = 1e-2 * (np.abs(prediction) + 1e-2) * rng.uniform(-1.0, 1.0, prediction.shape)
-    values = []
+    values, scale = [], 0.0
     for moved in (prediction + nudge, prediction + noise, noise):
         try:
             with np.errstate(all="ignore"):
@@ -292,10 +297,52 @@ def check_loss(loss: Any, prediction: np.ndarray, y: np.ndarray) -> None:
             low = getattr(a, "dtype", np.dtype(np.float64))
             if low.kind == "f" and low != np.float64:
                 _loss_in(loss, what.format(low))
+        if np.isfinite(value):
+            scale = max(scale, abs(float(value)))
         if np.isfinite(value) and float(value) != round(float(value)):
             values.append(float(value))
     if len(values) > 1 and all(float(np.float32(v)) == v for v in values):
         _loss_in(loss, " rounds to float32 inside (each value it returns is a float32 number)")
+    return scale
+
+
+MOVES = (1e-2, 1e-1, 1.0, 10.0)  # check_function's moves of the parameters, relative
+
+
+def check_function(f: Callable[[], Any], arrays: list[np.ndarray]) -> float:
+    """The callable form's ``check_loss``: f() computes in float64. Refused: a value with a
+    float16/float32 dtype at θ, or values at the parameters moved by 1 %, 10 %, 100 % and
+    1000 % of themselves (both ways along a random direction) that are all float32
+    numbers, at least two of them and none of 4 significant bits or fewer (constants a
+    saturated loss reaches exactly). A float64 function of moved parameters is a full
+    53-bit number; f at θ itself is not used (a fitted loss is a few-bit residue there).
+    Returns f's scale: the largest finite |f| at θ and at the moved parameters (its size
+    where it is not saturated; ``flat_allowed``)."""
+    value = f()
+    low = getattr(value, "dtype", np.dtype(np.float64))
+    if low.kind == "f" and low != np.float64:
+        _function_in(f"returns a {low} value")
+    at_theta = float(value)
+    values = [at_theta]
+    for size in (c * sign for c in MOVES for sign in (1.0, -1.0)):
+        v = nudged(arrays, f, size)
+        values.append(np.nan if v is None else float(v))
+    moved = np.array([v for v in values[1:] if np.isfinite(v) and v != at_theta])
+    moved = moved[~_short(moved)]
+    if moved.size > 1 and np.all(moved.astype(np.float32).astype(np.float64) == moved):
+        _function_in(
+            "rounds to float32 inside (its value at parameters moved by 1 % to 1000 % is a "
+            "float32 number each time)"
+        )
+    return max((abs(v) for v in values if np.isfinite(v)), default=0.0)
+
+
+def _function_in(what: str) -> None:
+    raise TypeError(
+        f"gradcheck: f {what}; each loss value then carries that rounding, which the check "
+        "takes for noise and widens every tolerance to match, so a wrong gradient could PASS: "
+        "compute f from the float64 arrays in float64"
+    )
 
 
 def _loss_in(loss: Any, what: str) -> None:

@@ -25,10 +25,11 @@ from math import factorial
 
 import numpy as np
 
-__all__ = ["loss_noise"]
+__all__ = ["loss_noise", "loss_quantum"]
 
 POINTS = 13  # evaluations per direction and step
 DIRECTIONS = 2
+SPARE_DIRECTIONS = 4  # tried only while no direction could be measured
 FIRST_STEP = 1e-7
 LARGEST_STEP = 1e-5  # never wider: the noise is measured on a scale where the loss is smooth
 TRIES = 5  # steps tried per direction
@@ -79,7 +80,12 @@ def loss_noise(
     originals = [x.copy() for x in arrays]
     worst = 0.0
     try:
-        for _ in range(DIRECTIONS):
+        # more directions only while none could be measured (each crossed a kink): a 0.0
+        # left the ulp floor alone, and a -log p loss, noisy at 3e-16 with a loss of 1e-5,
+        # FAILED a correct network at its smallest step
+        for tried in range(DIRECTIONS + SPARE_DIRECTIONS):
+            if tried >= DIRECTIONS and worst > 0.0:
+                break
             u = [rng.uniform(-1.0, 1.0, x.shape) for x in arrays]
             norm = float(np.sqrt(sum(float(np.sum(d * d)) for d in u))) or 1.0
             for anchor in (0.0, reach / norm):
@@ -123,3 +129,45 @@ def _noise_along(
             return 0.0  # a loss this flat has no rounding noise worth allowing for
         step = step * 100.0 if why == "flat" else step / 100.0
     return 0.0
+
+
+QUANTUM_STEP = 1e-4  # loss_quantum's spacing along its direction
+
+
+def loss_quantum(
+    f: Callable[[], float],
+    arrays: Sequence[np.ndarray],
+    probe: Callable[[], list[np.ndarray]] | None = None,
+) -> float | None:
+    """The step of the loss's staircase near the current ``arrays``, if it moves in one.
+
+    f at POINTS points QUANTUM_STEP apart along a random direction through all parameters:
+    a loss computed to a few ulp of itself changes at every point (or nowhere, if nothing
+    moves it); one computed through a rounded quantity (-log p with p near 1 moves in steps
+    of ulp(1) per sample) stays put at some points and jumps at others. Returns the smallest
+    jump then; None when every value is equal (flat: no jump to measure); 0.0 when every
+    value differs, or a value is not finite, or a ReLU-like unit crossed its kink (its jump
+    is no quantum). The arrays
+    are restored exactly; the direction is fixed (seed 0), so the result is too."""
+    rng = np.random.default_rng(0)
+    originals = [x.copy() for x in arrays]
+    u = [rng.uniform(-1.0, 1.0, x.shape) for x in arrays]
+    values, states = np.empty(POINTS), []
+    try:
+        for j in range(POINTS):
+            for x, x0, d in zip(arrays, originals, u):
+                x[...] = x0 + j * QUANTUM_STEP * d
+            values[j] = float(f())
+            states.append([] if probe is None else probe())
+    finally:
+        for x, x0 in zip(arrays, originals):
+            x[...] = x0
+    crossed = any(
+        not np.array_equal(a, b) for state in states[1:] for a, b in zip(states[0], state)
+    )
+    jumps = np.abs(np.diff(values))
+    if np.all(np.isfinite(values)) and not np.any(jumps):
+        return None  # flat, kinks crossed or not (a unit on its kink with the loss at 0)
+    if crossed or not np.all(np.isfinite(values)) or np.all(jumps > 0):
+        return 0.0
+    return float(np.min(jumps[jumps > 0]))

@@ -20,7 +20,7 @@ every central step crosses it, yet the side away from it judges the entry at h =
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -31,6 +31,8 @@ __all__ = [
     "Probe",
     "Step",
     "evaluate",
+    "coarsened",
+    "resolution",
     "judge",
     "ladder",
     "noise_by_step",
@@ -162,6 +164,45 @@ def side_estimate(
     coefficients = [*(side * CUBIC / SIDE_POINTS), -side * float(np.sum(CUBIC / SIDE_POINTS))]
     allowed = rtol * abs(n) + truncation + rounding(coefficients, [*side_values, base], noise) / h
     return n, allowed
+
+
+SIDE_WEIGHTS = [*(CUBIC / SIDE_POINTS), -float(np.sum(CUBIC / SIDE_POINTS))]  # times ±1/h
+
+
+def coarsened(step: Step, base: float, resolution: float) -> Step:
+    """``step`` with each of its loss values known only to what the loss resolves there.
+
+    A float64 loss computed to a few ulp of itself takes at most three distinct values at
+    the step's nine points (θ and θ + k h) only where it changes by less than that ulp. A
+    loss computed through a rounded quantity (-log p with p near 1) moves in quanta far
+    above its own ulp (ulp(1) per sample): its values sit on one to three levels while its
+    slope, ~1e-16, is far above what the ulp of a loss of 1e-16 allows, and a correct
+    network FAILED at 1e11 times its tolerance. So when a step's values (of its side, for a
+    one-sided step) take at most three levels, each is taken as known to the larger of
+    their spread and the loss's ``resolution`` (its quantum, or, where the loss is flat and
+    at most its rounding at its scale, that rounding; 0 for a loss resolved to its ulp).
+    A piecewise linear loss flat on one side of a kink takes more levels on the other side
+    and is judged as before. The allowed error grows by that through the stencil's
+    weights, over h."""
+    by_offset = dict(zip(OFFSETS, step.values))
+    used = [base, *(step.values if step.side == 0 else
+                    (by_offset[step.side * t] for t in SIDE_POINTS))]  # fmt: skip
+    if len(set(used)) > 3:
+        return step
+    delta = max(max(used) - min(used), resolution)
+    weights = [w / 60 for w in SIXTH_ORDER] if step.side == 0 else SIDE_WEIGHTS
+    return replace(step, allowed=step.allowed + delta * sum(map(abs, weights)) / step.h)
+
+
+def resolution(quantum: float | None, base: float, scale: float) -> float:
+    """What the loss resolves near θ, for ``coarsened``: its quantum (``loss_quantum``) where
+    it moves in steps; where it is flat and L(θ) is at most its rounding at its ``scale``
+    (its size where it is not saturated: 0 included, as -log p where p rounds to 1 while
+    backward gives 1e-35), that rounding, ROUNDING_SAFETY ulp of the scale; else 0."""
+    if quantum is None:
+        floor = ROUNDING_SAFETY * ULP * scale
+        return floor if abs(base) <= floor else 0.0
+    return quantum
 
 
 def ladder(

@@ -23,7 +23,11 @@ come from the problem itself (its loss, its step, its curvature at that entry), 
 verdict means the same for a gradient of 1e-12 and one of 1e+3: PASSED says every checked
 entry agrees with finite differences to what finite differences can resolve there. Where
 a step crosses a kink or its truncation dominates, the entry is redone with a step ten
-times smaller (REFINEMENTS times at most).
+times smaller (REFINEMENTS times at most). A loss that moves in quanta far above its ulp
+near θ (-log p with p near 1), or is exactly 0 there, does not resolve a slope below its
+quantum (``loss_quantum``) or its rounding at its scale, its size where it is not
+saturated: a step whose values take at most three levels has each known to that
+(``coarsened``), so a correct -log softmax at a one-hot softmax PASSES.
 See docs/gradcheck.md.
 
     gradcheck(f, params, grads)        any callable f() -> scalar that reads the float64
@@ -37,7 +41,8 @@ See docs/gradcheck.md.
 Refused with an error naming the problem, since no finite difference can judge them: a loss
 that changes between calls at the same θ (a dropout drawing new masks), a layer returning
 float32 or rounding to float32/float16 inside (its staircase looks like kinks), a backward
-returning or computing in float32 (its rounding FAILS right math).
+returning or computing in float32 (its rounding FAILS right math), a loss (or, in the
+callable form, f) computing in float32 (its rounding widens every tolerance).
 
 Kinks (``_gradcheck_kinks``): at a kink the finite difference measures the mean of two
 slopes, not the one backward took, so such an entry is counted as a kink and not checked.
@@ -66,6 +71,7 @@ from numpy.typing import ArrayLike
 
 from ._gradcheck_copy import (
     check_backward,
+    check_function,
     check_loss,
     float64_problem,
     learner_outputs,
@@ -80,6 +86,7 @@ from ._gradcheck_kinks import (
     reaches_a_bend,
     shows_a_kink,
 )
+from ._gradcheck_noise import loss_quantum
 from ._gradcheck_report import GradcheckReport, ParamCheck
 from ._gradcheck_steps import (
     REFINEMENTS,
@@ -87,9 +94,11 @@ from ._gradcheck_steps import (
     ULP,
     Probe,
     Step,
+    coarsened,
     evaluate,
     ladder,
     noise_by_step,
+    resolution,
     side_again,
 )
 from .constraints import Options, Real, check
@@ -151,17 +160,19 @@ def _check_arrays(
     max_entries: int | None,
     rng: np.random.Generator,
     probe: Probe | None,
+    scale: float,
     near: Near | None = None,
 ) -> list[ParamCheck]:
-    for name, x in named:
-        if x.dtype != np.float64:
-            raise TypeError(
-                f"gradcheck: {name} is {x.dtype}; finite differences need float64 arrays "
-                "(make float64 copies, build f on them, and check those)"
-            )
+    _require_float64(named)
     base = _deterministic(f)  # L(θ), for the one-sided slopes of an entry that fails
     theta = None if probe is None else (base, probe())  # where the probed units are at θ
     noise = noise_by_step(f, [x for _, x in named], rng, probe)
+
+    resolved = resolution(loss_quantum(f, [x for _, x in named], probe), base, scale)
+
+    def coarse(steps: list[Step]) -> list[Step]:  # what the loss resolves (``coarsened``)
+        return [coarsened(step, base, resolved) for step in steps]
+
     rows = []
     for name, x in named:
         a = np.asarray(analytic[name], dtype=np.float64)
@@ -174,9 +185,9 @@ def _check_arrays(
             indices = rng.choice(x.size, size=max_entries, replace=False)
         row = ParamCheck(name, tuple(x.shape))
         for idx in _entries(x, indices):
-            again = partial(side_again, f, x, idx, rtol=rtol, probe=probe, noise=noise,
-                            theta=theta)  # fmt: skip
-            steps = ladder(f, x, idx, eps, rtol, probe, noise, theta=theta)
+            again = partial(_coarse_again, coarse, f, x, idx, rtol=rtol, probe=probe,
+                            noise=noise, theta=theta)  # fmt: skip
+            steps = coarse(ladder(f, x, idx, eps, rtol, probe, noise, theta=theta))
             nearby = None if near is None else near(name, idx)
             sided = [step for step in steps if step.side]
             steps = [step for step in steps if not step.side]
@@ -190,7 +201,7 @@ def _check_arrays(
                     row.record(idx, float(a[idx]), beside.n, beside.allowed)
                     continue
             if best is not None and _fails(a[idx], best) and nearby is not None:
-                smaller = partial(ladder, f, x, idx, eps, rtol, probe, noise)
+                smaller = partial(_coarse_ladder, coarse, f, x, idx, eps, rtol, probe, noise)
                 steps = _clean(steps, nearby, smaller)
                 if not steps:  # every step reaches a kink near θ, none at θ: unjudgeable
                     row.kinks += 1
@@ -199,7 +210,7 @@ def _check_arrays(
             if best is not None and _fails(a[idx], best) and shows_a_kink(steps, base, rtol):
                 # a kink within reach of some step: every smaller step is judged too, and,
                 # as for a built-in kink, the steps that show it are not used
-                steps += ladder(f, x, idx, eps, rtol, probe, noise, below=steps[-1].h)
+                steps += coarse(ladder(f, x, idx, eps, rtol, probe, noise, below=steps[-1].h))
                 smooth = [step for step in steps if not shows_a_kink([step], base, rtol)]
                 best = _best(smooth) if smooth and smooth[-1] is steps[-1] else best
             if best is None:  # every step crossed a built-in kink
@@ -210,6 +221,29 @@ def _check_arrays(
                 row.record(idx, float(a[idx]), best.n, best.allowed)
         rows.append(row)
     return rows
+
+
+def _coarse_ladder(
+    coarse: Callable[[list[Step]], list[Step]], *args: Any, **kwargs: Any
+) -> list[Step]:
+    return coarse(ladder(*args, **kwargs))
+
+
+def _coarse_again(
+    coarse: Callable[[list[Step]], list[Step]], *args: Any, **kwargs: Any
+) -> Step | None:
+    step = side_again(*args, **kwargs)
+    return None if step is None else coarse([step])[0]
+
+
+def _require_float64(named: Sequence[tuple[str, np.ndarray]]) -> None:
+    for name, x in named:
+        if getattr(x, "dtype", None) != np.float64:
+            raise TypeError(
+                f"gradcheck: {name} is {getattr(x, 'dtype', type(x).__name__)}; finite "
+                "differences need float64 arrays (make float64 copies, build f on them, and "
+                "check those)"
+            )
 
 
 def _deterministic(f: Callable[[], float]) -> float:
@@ -308,7 +342,7 @@ def gradcheck(
         # twice: a backward that adds to .grad instead of overwriting it (the protocol) is
         # right after a zero_grad only; its second pass holds twice the gradient and FAILS
         check_backward(model, X)
-        check_loss(loss, model.forward(X), y)
+        scale = check_loss(loss, model.forward(X), y)
         first, second = gradients(), gradients()
         if any(not np.allclose(a, b, 1e-9, 0.0, equal_nan=True) for a, b in zip(first, second)):
             note = "; ".join(filter(None, [note, ACCUMULATES]))
@@ -335,7 +369,9 @@ def gradcheck(
 
         probe = kink_probe(model)
         try:
-            rows = _check_arrays(arrays, f, analytic, eps, rtol, max_entries, rng, probe, near)
+            rows = _check_arrays(
+                arrays, f, analytic, eps, rtol, max_entries, rng, probe, scale, near
+            )
         finally:
             for name, p in named:  # the gradients at θ, as the caller's backward left them
                 p.grad[...] = analytic[name]
@@ -349,7 +385,8 @@ def gradcheck(
     names = list(params) if isinstance(params, dict) else [str(i) for i in range(len(params))]
     values = list(params.values()) if isinstance(params, dict) else list(params)
     analytic = grads if isinstance(grads, dict) else dict(zip(names, grads))
-    rows = _check_arrays(
-        list(zip(names, values)), target, analytic, eps, rtol, max_entries, rng, None
-    )
+    arrays = list(zip(names, values))
+    _require_float64(arrays)
+    scale = check_function(target, values)
+    rows = _check_arrays(arrays, target, analytic, eps, rtol, max_entries, rng, None, scale)
     return GradcheckReport(rows, rtol, eps)
