@@ -1,7 +1,9 @@
 """The `handgrad` console script, run as a user runs it: in a subprocess.
 
 Success paths (train -> predict round trips, gradcheck, run, tour) and every bad-input path
-(exit status 2, a one-line `handgrad: error: ...` naming the problem, no traceback).
+(exit status 2, a one-line `handgrad: error: ...` naming the problem, no traceback). The
+table of bad inputs runs in this process through ``handgrad.cli.main`` (what the script
+calls), a few of its cases through the script as well.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import handgrad as hg
+from handgrad.cli import main
 from handgrad.nn import functional as F
 from handgrad.nn.serialization import load_with_metadata
 
@@ -326,7 +330,34 @@ def bad_files(tmp_path_factory) -> Path:
         (["frobnicate"], ["invalid choice: 'frobnicate'"]),
     ],
 )  # fmt: skip
-def test_bad_input_is_one_line_exit_2(bad_files, args, fragments):
+def test_bad_input_is_one_line_exit_2(bad_files, args, fragments, capsys):
+    """In this process (``handgrad.cli.main``, as the console script calls it): a subprocess
+    per case cost 25 interpreter starts and pandas imports for the same lines; warnings are
+    recorded so none can add a line to stderr unseen (deprecations aside: Python hides those
+    outside ``__main__``). The script itself: the test below."""
+    argv = [a.replace("{d}", str(bad_files)) for a in args]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            status = main(argv)
+        except SystemExit as exit_:  # argparse's errors
+            status = exit_.code
+    out, err = capsys.readouterr()
+    shown = [w for w in caught if not issubclass(w.category, DeprecationWarning)]
+    assert [str(w.message) for w in shown] == []  # Python shows the script these on stderr
+    assert_user_error(subprocess.CompletedProcess(argv, status, out, err), *fragments)
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["train", "--data", "{d}/ragged.csv", "--target", "y"], ["not a well-formed CSV"]),
+        (["train", "--data", "iris", "--epochs", "0"], ["--epochs", "integer >= 1"]),
+    ],
+)
+def test_bad_input_from_the_console_script_is_one_line_exit_2(bad_files, args, fragments):
+    """The installed script, in a process of its own: a data error and an option's error
+    end the process with status 2 and one line, as in this process above."""
     proc = handgrad(*(a.replace("{d}", str(bad_files)) for a in args))
     assert_user_error(proc, *fragments)
 
