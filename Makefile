@@ -47,11 +47,17 @@ course: $(COURSE_STAMP)
 	$(VENV)/bin/jupyter lab course $$([ "$$(id -u)" = 0 ] && echo --allow-root)  # root: in a container
 
 # pytest-xdist: one pytest process per core (the tests of one file share a process, so a
-# module's expensive fixture is built once); `make test XDIST=` runs in one process
-XDIST ?= -n auto --dist loadfile
+# module's expensive fixture is built once), the longest files first (tests/conftest.py);
+# `make test XDIST=` runs in one process
+XDIST ?= -n auto --dist loadfile --no-loadscope-reorder
+# bytecode written (into the gitignored __pycache__ folders) even where the shell sets
+# PYTHONDONTWRITEBYTECODE: else every run re-rewrites the asserts of 150 test files in each
+# worker (4 of the 9 CPU s of a worker's collection) and every command a test starts compiles
+# handgrad again
+TEST_ENV := env -u PYTHONDONTWRITEBYTECODE OPENBLAS_NUM_THREADS=1
 
 test: $(STAMP)
-	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest $(XDIST)
+	$(TEST_ENV) $(PY) -m pytest $(XDIST)
 	$(PY) -m ruff check src tests benchmarks
 	$(PY) -m ruff format --check src tests benchmarks
 	$(PY) -m mypy
@@ -60,7 +66,7 @@ test: $(STAMP)
 # BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--quick --workloads W3".
 # the suite without the tests marked slow (each over ~2 s): under a minute, for the edit-test loop
 test-fast: $(STAMP)
-	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -m "not slow" $(XDIST)
+	$(TEST_ENV) $(PY) -m pytest -m "not slow" $(XDIST)
 
 # property-based fuzzing (tests/fuzz) with 50 times the examples `make test` runs
 fuzz: $(STAMP)

@@ -6,6 +6,7 @@ Helpers are fixtures (not imports) so every test file stays independent of the o
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import zlib
 from contextlib import contextmanager
@@ -47,6 +48,51 @@ mpmath.mp.dps = 60  # references far beyond float64 precision
 # in a narrow terminal, or a CI that exports COLUMNS, the phrases the help tests look for
 # would be split across lines. The tests and the commands they start see 80 columns.
 os.environ["COLUMNS"] = "80"
+
+# --- the order of the files under pytest-xdist ----------------------------------------------
+# `make test` hands each worker whole files (--dist loadfile) in the order of collection
+# (--no-loadscope-reorder: xdist's own order, by number of tests, ran the one-test files last,
+# among them a wheel build and Dask clusters, while the other worker sat idle). Here the longest
+# files go first and the short ones fill the end: seconds per file from an earlier run,
+# refreshed with `HANDGRAD_FILE_SECONDS=tests/file_seconds.json make test`. The order only
+# moves the end of the run: a stale or missing entry costs seconds of wall time, never a result.
+FILE_SECONDS = Path(__file__).with_name("file_seconds.json")
+_seconds_this_run: dict[str, float] = {}
+
+
+def _file_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    if not hasattr(config, "workerinput"):  # one process: the files in their usual order
+        return
+    timed = json.loads(FILE_SECONDS.read_text()) if FILE_SECONDS.exists() else {}
+    guessed: dict[str, float] = {}  # a file not timed yet: ~2 s a slow test, 0.05 s another
+    for item in items:
+        name = _file_of(item.nodeid)
+        guessed[name] = guessed.get(name, 0.0) + (2.0 if item.get_closest_marker("slow") else 0.05)
+    seconds = {**guessed, **{name: timed[name] for name in guessed.keys() & timed.keys()}}
+    items.sort(key=lambda item: -seconds[_file_of(item.nodeid)])  # stable: a file stays whole
+
+
+def pytest_runtest_logreport(report):
+    name = _file_of(report.nodeid)
+    _seconds_this_run[name] = _seconds_this_run.get(name, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    """Under HANDGRAD_FILE_SECONDS=PATH, each file's seconds (set-up, call, tear-down) go to
+    PATH, written by the main process (under xdist it sees every worker's reports)."""
+    path = os.environ.get("HANDGRAD_FILE_SECONDS")
+    if not path or hasattr(session.config, "workerinput") or not _seconds_this_run:
+        return
+    table = {name: round(s, 1) for name, s in sorted(_seconds_this_run.items())}
+    partial = Path(f"{path}.partial")
+    partial.write_text(json.dumps(table, indent=0) + "\n")
+    partial.replace(path)
+
 
 EPS64 = float(np.finfo(np.float64).eps)
 SMALLEST_SUBNORMAL = float(np.finfo(np.float64).smallest_subnormal)
@@ -162,6 +208,29 @@ def full_mnist_path() -> Path:
     if path is None:
         pytest.skip("full MNIST npz not found (set HANDGRAD_MNIST or put ../shared/data/mnist.npz)")
     return path
+
+
+# --- Jupyter kernels ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def kernel_config(tmp_path_factory):
+    """``kernel_config()``: a configuration for nbclient (``NotebookClient(..., config=...)``)
+    whose kernel talks over Unix sockets in a folder of its own instead of TCP ports.
+    jupyter_client picks a kernel's five ports by binding port 0 and closing the socket; the
+    kernel binds them a second or more later, once it has started: another process (the other
+    xdist worker's kernel, Chromium, a Dask cluster) can take one in between, and the kernel
+    dies at start (jupyter_client issue 487). A socket file in the test's folder has no such
+    window."""
+    config_module = pytest.importorskip("traitlets.config", reason="the test extra installs it")
+
+    def config():
+        config = config_module.Config()
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = str(tmp_path_factory.mktemp("kernel") / "ipc")
+        return config
+
+    return config
 
 
 # --- a real browser (report and playground pages) --------------------------------------------

@@ -1,7 +1,9 @@
 """The `handgrad` console script, run as a user runs it: in a subprocess.
 
 Success paths (train -> predict round trips, gradcheck, run, tour) and every bad-input path
-(exit status 2, a one-line `handgrad: error: ...` naming the problem, no traceback).
+(exit status 2, a one-line `handgrad: error: ...` naming the problem, no traceback). The
+table of bad inputs runs in this process through ``handgrad.cli.main`` (what the script
+calls), a few of its cases through the script as well.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import handgrad as hg
+from handgrad.cli import main
 from handgrad.nn import functional as F
 from handgrad.nn.serialization import load_with_metadata
 
@@ -40,6 +44,24 @@ def handgrad(*args, cwd=None) -> subprocess.CompletedProcess:
         cwd=cwd,
         timeout=300,
     )
+
+
+def handgrad_here(capsys, *args) -> subprocess.CompletedProcess:
+    """``handgrad ARGS`` in this process, through ``handgrad.cli.main`` (what the console
+    script calls): its exit status and output as a CompletedProcess. Warnings are recorded
+    and asserted absent, deprecations aside (Python shows a script the others on stderr),
+    so a claim about stderr holds for the script too."""
+    argv = list(map(str, args))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            status = main(argv)
+        except SystemExit as exit_:  # argparse: errors, --help
+            status = exit_.code
+    out, err = capsys.readouterr()
+    shown = [w for w in caught if not issubclass(w.category, DeprecationWarning)]
+    assert [str(w.message) for w in shown] == []
+    return subprocess.CompletedProcess(argv, status, out, err)
 
 
 def assert_user_error(proc: subprocess.CompletedProcess, *fragments: str) -> None:
@@ -326,30 +348,48 @@ def bad_files(tmp_path_factory) -> Path:
         (["frobnicate"], ["invalid choice: 'frobnicate'"]),
     ],
 )  # fmt: skip
-def test_bad_input_is_one_line_exit_2(bad_files, args, fragments):
+def test_bad_input_is_one_line_exit_2(bad_files, args, fragments, capsys):
+    """In this process (a subprocess per case cost 25 interpreter starts and pandas imports
+    for the same lines); the script itself: the test below."""
+    argv = [a.replace("{d}", str(bad_files)) for a in args]
+    assert_user_error(handgrad_here(capsys, *argv), *fragments)
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["train", "--data", "{d}/ragged.csv", "--target", "y"], ["not a well-formed CSV"]),
+        (["train", "--data", "iris", "--epochs", "0"], ["--epochs", "integer >= 1"]),
+    ],
+)
+def test_bad_input_from_the_console_script_is_one_line_exit_2(bad_files, args, fragments):
+    """The installed script, in a process of its own: a data error and an option's error
+    end the process with status 2 and one line, as in this process above."""
     proc = handgrad(*(a.replace("{d}", str(bad_files)) for a in args))
     assert_user_error(proc, *fragments)
 
 
 @pytest.mark.slow
-def test_predict_bad_data(three_run, bad_files, tmp_path):
+def test_predict_bad_data(three_run, bad_files, tmp_path, capsys):
     model = three_run / "model.npz"
     assert_user_error(
-        handgrad("predict", "--model", model, "--data", bad_files / "no_b.csv"),
+        handgrad_here(capsys, "predict", "--model", model, "--data", bad_files / "no_b.csv"),
         "no_b.csv lacks 3 of the model's feature column(s): 'f1', 'f2', 'f3'",
     )
     rows = [["1", "2", "oops"], ["3", "4", "5"]]
     assert_user_error(
-        handgrad("predict", "--model", model, "--data", write_csv(tmp_path / "x.csv",
+        handgrad_here(capsys, "predict", "--model", model, "--data", write_csv(tmp_path / "x.csv",
                                                                   ["f1", "f2", "f3"], rows)),
         "numeric column 'f3' holds text in 1 row(s) (first at row 0: 'oops')",
     )  # fmt: skip
     assert_user_error(
-        handgrad("predict", "--model", model, "--data", bad_files / "header_only.csv"),
+        handgrad_here(capsys, "predict", "--model", model, "--data", bad_files / "header_only.csv"),
         "no data rows",
     )
     out = tmp_path / "never.csv"
-    proc = handgrad("predict", "--model", model, "--data", bad_files / "empty.csv", "--out", out)
+    proc = handgrad_here(
+        capsys, "predict", "--model", model, "--data", bad_files / "empty.csv", "--out", out
+    )
     assert_user_error(proc, "empty.csv is empty")
     assert not out.exists()
 
@@ -370,19 +410,19 @@ def test_gradcheck_prints_a_table_per_activation_and_loss():
 
 
 @pytest.mark.slow
-def test_help_is_written_for_users():
+def test_help_is_written_for_users(capsys):
     proc = handgrad("--help")
     assert proc.returncode == 0
     first = proc.stdout.split("\n\n")[1]  # the paragraph after the usage line
     assert first.startswith("handgrad: neural networks from first principles")
     assert "Thin" not in proc.stdout and "argument parsing" not in proc.stdout
-    for command in ("demo", "run", "tour", "gradcheck"):
-        sub = handgrad(command, "--help")
+    for command in ("demo", "run", "tour", "gradcheck"):  # the same parser, in this process
+        sub = handgrad_here(capsys, command, "--help")
         assert sub.returncode == 0
         description = sub.stdout.split("\n\n")[1]
         assert len(description.split()) > 10, (command, description)
         assert "(default: 0)" in sub.stdout  # --seed shows its default
-    assert "(default: runs)" in handgrad("run", "--help").stdout
+    assert "(default: runs)" in handgrad_here(capsys, "run", "--help").stdout
 
 
 def test_demo_still_runs():

@@ -59,7 +59,7 @@ def test_the_rendered_report_names_no_source_document(tmp_path):
 
 
 @pytest.mark.slow
-def test_plt_show_still_draws_inline_after_importing_handgrad_in_a_kernel():
+def test_plt_show_still_draws_inline_after_importing_handgrad_in_a_kernel(kernel_config):
     nbformat = pytest.importorskip("nbformat", reason="the test extra installs nbformat")
     nbclient = pytest.importorskip("nbclient", reason="the test extra installs nbclient")
     source = str(Path(handgrad.__file__).resolve().parents[1])
@@ -76,7 +76,9 @@ def test_plt_show_still_draws_inline_after_importing_handgrad_in_a_kernel():
             nbformat.v4.new_code_cell("import matplotlib; print(matplotlib.get_backend())"),
         ]
     )
-    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute(env=env)
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", config=kernel_config()).execute(
+        env=env
+    )
     shown = [o for o in nb.cells[0].outputs if o["output_type"] == "display_data"]
     assert shown and "image/png" in shown[0]["data"]
     assert "inline" in nb.cells[1].outputs[0]["text"]

@@ -107,7 +107,9 @@ def test_each_typed_answer_gets_its_verdict(exercise, source, expected):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(NOTEBOOKS))
-def test_a_learner_gets_the_right_verdict_in_the_notebook(name, tmp_path, monkeypatch):
+def test_a_learner_gets_the_right_verdict_in_the_notebook(
+    name, tmp_path, monkeypatch, kernel_config
+):
     monkeypatch.delenv(course.SOLUTIONS_ENV, raising=False)
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
     source = str(Path(handgrad.__file__).resolve().parents[1])
@@ -132,7 +134,11 @@ def test_a_learner_gets_the_right_verdict_in_the_notebook(name, tmp_path, monkey
     cells += [nbformat.v4.new_code_cell(c.source, metadata=c.metadata) for c in reruns]  # 4.
     nb = nbformat.v4.new_notebook(cells=cells, metadata=shipped.metadata)
     client = nbclient.NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+        config=kernel_config(),
     )
     client.execute(env=dict(os.environ))  # a cell that raises fails the test here
 

@@ -23,7 +23,7 @@ nbconvert = pytest.importorskip("nbconvert", reason="the test extra installs nbc
 
 
 @pytest.fixture(scope="module")
-def rendered_notebook(tmp_path_factory) -> Path:
+def rendered_notebook(tmp_path_factory, kernel_config) -> Path:
     folder = tmp_path_factory.mktemp("notebook-html")
     source = str(Path(handgrad.__file__).resolve().parents[1])
     env = {
@@ -34,7 +34,11 @@ def rendered_notebook(tmp_path_factory) -> Path:
     path = next(p for p in course.notebooks() if p.name == "01-linear-fit.ipynb")
     nb = nbformat.read(path, as_version=4)
     nbclient.NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(folder)}},
+        config=kernel_config(),
     ).execute(env=env)
     # nbconvert's page typesets LaTeX with MathJax from a CDN, which a test cannot reach: the
     # Markdown cells go through the report's own converter instead (LaTeX -> MathML)

@@ -309,7 +309,9 @@ def test_a_notebook_uses_only_public_names(name):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(NOTEBOOKS))
-def test_notebook_runs_top_to_bottom_and_says_what_its_text_claims(name, tmp_path, monkeypatch):
+def test_notebook_runs_top_to_bottom_and_says_what_its_text_claims(
+    name, tmp_path, monkeypatch, kernel_config
+):
     monkeypatch.setenv(course.SOLUTIONS_ENV, "1")
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
     # the kernel imports the handgrad under test, wherever the kernel's folder is
@@ -317,7 +319,11 @@ def test_notebook_runs_top_to_bottom_and_says_what_its_text_claims(name, tmp_pat
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([source, os.environ.get("PYTHONPATH", "")]))
     nb = nbformat.read(NOTEBOOKS[name], as_version=4)
     client = nbclient.NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+        config=kernel_config(),
     )
     client.execute(env=dict(os.environ))  # a cell that raises fails here (CellExecutionError)
 

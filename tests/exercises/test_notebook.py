@@ -19,7 +19,7 @@ def backprop(X, Y, input_size, hidden_size, W1, b1, W2, b2):
 
 
 @pytest.mark.slow
-def test_a_notebook_shows_the_check_as_html():
+def test_a_notebook_shows_the_check_as_html(kernel_config):
     cells = [
         nbformat.v4.new_code_cell(RIGHT),
         nbformat.v4.new_code_cell(
@@ -32,7 +32,9 @@ def test_a_notebook_shows_the_check_as_html():
         ),
     ]
     notebook = nbformat.v4.new_notebook(cells=cells)
-    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3")
+    client = nbclient.NotebookClient(
+        notebook, timeout=600, kernel_name="python3", config=kernel_config()
+    )
     client.execute()
     # the cell's value; a warning the kernel prints on stderr comes as a stream output
     checks = notebook.cells[1:]

@@ -101,7 +101,7 @@ def test_ctrl_c_stops_the_server_while_every_tab_trains_the_largest_network():
             while not ((m := json.loads(ws.recv()))["type"] == "frame" and m["step"] > 0):
                 pass
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0
+        assert proc.wait(timeout=120) == 0  # a cap for a loaded machine, not a timing
         assert "stopped" in proc.stderr.read()
     finally:
         if proc.poll() is None:
