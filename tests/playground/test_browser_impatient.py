@@ -38,6 +38,14 @@ def settle(page) -> None:
     page.wait_for_function("document.getElementById('inspect-summary').textContent !== ''")
 
 
+def pause_if_playing(page) -> None:
+    """Press Pause if the page shows the run playing, tested and clicked in one turn of the
+    page's own thread: from Python the two are two round trips, and a ``status`` arriving
+    between them (the server's answer to a Reset, a new data set) turned a Pause into a Play
+    (fresh-clone CI under load: the page played on and never showed Play within 120 s)."""
+    page.evaluate("if (state.playing) document.getElementById('play').click()")
+
+
 def agrees(page, session) -> None:
     """The page shows what the server holds: paused, the same step, the same configuration
     (after a Step: the server has handled everything sent before it, the Pause included)."""
@@ -102,8 +110,7 @@ def test_double_clicks_on_every_control_while_it_trains(big, live_server):
                      "canvas.input[data-feature='x1x2']", "canvas.unit"]:  # fmt: skip
         page.locator(selector).first.dblclick()
     page.wait_for_function("!document.getElementById('gradcheck').disabled")
-    if page.evaluate("state.playing"):
-        page.click("#play")
+    pause_if_playing(page)
     agrees(page, session)
     assert session.data_spec.name == "xor" and page.locator("canvas.unit").count() == sum(
         session.net_spec.hidden
@@ -194,8 +201,7 @@ def test_back_and_forward_in_a_burst_while_it_trains_end_where_the_url_says(big,
         page.wait_for_function(f"location.hash !== {before!r}")
     page.wait_for_function("location.hash.includes('lr=0.001')")
     page.wait_for_function("document.getElementById('lr').value === '0.001'")
-    if page.evaluate("state.playing"):
-        page.click("#play")
+    pause_if_playing(page)
     agrees(page, session)
     fragment = parse_qs(urlsplit(page.url).fragment)
     assert (fragment["data"], fragment["lr"], fragment["draw"]) == (["spirals"], ["0.001"], ["1"])
