@@ -31,6 +31,20 @@ def test_course_copies_every_chapter_and_keeps_an_edited_one(tmp_path, capsys):
     assert f"kept   {first}" in printed and f"copied {out / names[1]}" in printed
 
 
+def test_copied_notebooks_get_the_usual_mode_not_the_temporary_files(tmp_path, capsys):
+    """The copy is written through a temporary file (0600 by mkstemp): the notebook itself gets
+    what the umask gives any new file, so the learner's group can read it when the umask says so."""
+    previous = os.umask(0o022)
+    try:
+        assert cli.main(["course", "--out", str(tmp_path / "c")]) == 0
+        os.umask(0o077)
+        assert cli.main(["course", "--out", str(tmp_path / "private")]) == 0
+    finally:
+        os.umask(previous)
+    assert {p.stat().st_mode & 0o777 for p in (tmp_path / "c").iterdir()} == {0o644}
+    assert {p.stat().st_mode & 0o777 for p in (tmp_path / "private").iterdir()} == {0o600}
+
+
 def test_course_into_a_file_is_a_clear_error(tmp_path, capsys):
     target = tmp_path / "a-file"
     target.write_text("")

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..chapters import CHAPTERS, Chapter
+from ..nn.serialization import _umask
 
 SOLUTIONS_ENV = "HANDGRAD_COURSE_SOLUTIONS"
 HERE = Path(__file__).resolve().parent
@@ -83,6 +84,7 @@ def _copy_if_free(source: Path, target: Path) -> bool:
         dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
     )
     try:
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; a notebook gets the usual mode
         with os.fdopen(handle, "wb") as copy:
             copy.write(source.read_bytes())
         try:
