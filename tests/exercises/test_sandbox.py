@@ -153,8 +153,11 @@ import numpy as np
 
 
 def relu(z):
-    # bytes into every descriptor the child has open, and into the old results folder
-    for fd in range(3, 64):
+    # bytes into every descriptor the child has open (whatever its number: a parent that has
+    # run many tests holds descriptors past 64), and into the old results folder
+    for fd in sorted(int(name) for name in os.listdir("/proc/self/fd")):
+        if fd < 3:
+            continue
         try:
             os.write(fd, PAYLOAD)
         except OSError:
