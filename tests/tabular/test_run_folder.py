@@ -158,7 +158,8 @@ def test_an_unrelated_folder_is_never_replaced(small_csv, tmp_path):
 def test_staging_folders_of_killed_runs_are_removed(small_csv, tmp_path):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    # a live process (it runs until killed below, however slow the training is)
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
     try:
         stale = tmp_path / f".run.partial-{dead.pid}-0badc0de"
         busy = tmp_path / f".run.partial-{alive.pid}-0badc0de"
