@@ -7,8 +7,9 @@ draw themselves), then nbconvert lays out the page with the cells' outputs (figu
 embedded in it). nbconvert's page has no rules for MathML, so the page gets the report's:
 display formulas spaced apart (without them a chain of derivatives, one per line, is drawn
 touching, fraction bars on fraction bars) and a formula too wide for the screen scrolling in
-its own box; a code block of the text gets a box like the code cells'. The page is written beside the notebook, NAME.html, replacing an older export
-of it; the notebook itself is only read.
+its own box; a code block of the text gets a box like the code cells'. The page is written
+beside the notebook, NAME.html, replacing an older export of it; the notebook itself is only
+read.
 """
 
 from __future__ import annotations
