@@ -34,6 +34,7 @@ Start here:
   handgrad demo                           train a small classifier in a few seconds
   handgrad tour --quick --out runs/quick  every chapter in seconds, one HTML report
   handgrad tour --out runs/tour           the whole course, full size
+  handgrad course --out course            the chapters as notebooks you edit and run
   handgrad train --data FILE.csv --target COLUMN   a network on your own table
 
 The course (handgrad run NAME runs one chapter):
