@@ -125,6 +125,7 @@ _DEFINITIONS = (
     "defs_basic",
     "defs_losses",
     "defs_networks",
+    "defs_gradcheck",
     "defs_layers",
     "defs_optim",
     "defs_classes",
