@@ -147,11 +147,22 @@ def _contradicted(
     ruled_out: set[str] = set()
     agreeing: set[str] = set()
     for code, variants in models.items():
-        if any(_agrees(v, outcome, failed, expected, case) for v in variants):
+        if any(
+            _agrees(v, outcome, failed, expected, case) and _predicts(v, outcome, failed)
+            for v in variants
+        ):
             agreeing.update(code.split("+"))
         elif any(_wrong_there(v, outcome, failed, expected, case) for v in variants):
             ruled_out.update(code.split("+"))
     return ruled_out - agreeing
+
+
+def _predicts(model: dict[str, Any], outcome: Outcome, failed: list[str]) -> bool:
+    """The model gives a value, of the answer's shape, for some wrong output (a model of the
+    gradient alone says nothing for or against a wrong loss)."""
+    return any(
+        key in model and np.shape(model[key]) == outcome.outputs[key].shape for key in failed
+    )
 
 
 def _wrong_there(

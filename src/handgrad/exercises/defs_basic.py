@@ -340,6 +340,10 @@ register(
                 "1 - a^2: tanh's derivative given its output",
                 lambda c: {"out": 1 - c.inputs["a"] ** 2},
             ),
+            BugModel(
+                "sigmoid-prime", "a (1 + a)", lambda c: {"out": c.inputs["a"] * (1 + c.inputs["a"])}
+            ),
+            BugModel("sigmoid-prime", "1 - a", lambda c: {"out": 1 - c.inputs["a"]}),
         ),
         doc="sigmoid-and-tanh",
     )

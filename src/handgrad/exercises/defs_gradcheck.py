@@ -68,9 +68,24 @@ def _verdict(good: bool):
             ok = error < 1e-6
             return ok, "" if ok else f"a right gradient got relative error {error:.3g} (> 1e-6)", []
         ok = error > 1e-2
-        return ok, "" if ok else f"a wrong gradient got relative error {error:.3g} (< 1e-2)", []
+        why = "" if ok else f"a wrong gradient got relative error {error:.3g} (< 1e-2)"
+        return ok, why + _sign_of(error), _signed(error)
 
     return judge
+
+
+def _signed(error: float) -> list[str]:
+    """`signed-error` for a negative error: an entry's error is a size, |a - n|, never < 0."""
+    return ["signed-error"] if error < 0 else []
+
+
+def _sign_of(error: float) -> str:
+    return (
+        "; an error below 0 is a difference kept with its sign: the error of an entry is its "
+        "size, |a - n|"
+        if error < 0
+        else ""
+    )
 
 
 def _gc_cases() -> list[Case]:
@@ -129,15 +144,17 @@ def _largest(wanted: float, others: tuple[float, ...]):
     def judge(outputs):
         error = float(np.asarray(outputs["error"]).ravel()[0])
         ok = wanted / 2 * (1 - 1e-6) <= error <= wanted * (1 + 1e-6)
+        if ok:
+            return True, "", []
+        if error < 0:
+            return False, f"relative error {error:.3g}{_sign_of(error)}", _signed(error)
         why = (
-            ""
-            if ok
-            else f"relative error {error:.3g} where the entry that is off has {wanted:.3g}: "
+            f"relative error {error:.3g} where the entry that is off has {wanted:.3g}: "
             "the check's number is the LARGEST relative error over the entries (np.max), "
             "not their mean, nor one ratio of the whole vectors' norms"
         )
-        summed = not ok and any(abs(error - o) <= 1e-6 * o for o in others)
-        return ok, why, ["largest-error"] if summed else []
+        summed = any(abs(error - o) <= 1e-6 * o for o in others)
+        return False, why, ["largest-error"] if summed else []
 
     return judge
 

@@ -251,6 +251,14 @@ def _output_derivative_again(case: Case) -> dict[str, np.ndarray]:
     }
 
 
+def _activation_for_derivative(case: Case) -> dict[str, np.ndarray]:
+    """dz1 = da1 * a1: the activation itself multiplied in where its derivative belongs."""
+    i = case.inputs
+    dz2, _, cache = _classifier_deltas(case)
+    dz1 = (dz2 @ i["params"]["W2"].T) * cache["a1"]
+    return {"W1": i["X"].T @ dz1, "b1": dz1.sum(axis=0)}
+
+
 def _w2_from_z1(case: Case) -> dict[str, np.ndarray]:
     """dW2 = z1.T @ dz2: the output layer's input taken before the hidden activation."""
     dz2, _, cache = _classifier_deltas(case)
@@ -267,6 +275,7 @@ BINARY_CLASSIFIER_BUGS = (
     BugModel("activation-derivative", "1 - z1^2", _tanh_derivative_from_z),
     BugModel("order", "output-layer gradients from the hidden delta", _order_classifier),
     BugModel("layer-input", "dW2 = z1.T @ dz2", _w2_from_z1),
+    BugModel("function-for-derivative", "dz1 = da1 * a1", _activation_for_derivative),
 )
 
 register(

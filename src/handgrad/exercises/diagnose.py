@@ -63,7 +63,8 @@ HINTS: dict[str, str] = {
     "step, so 1 - beta^t with that t (not t + 1, not t - 1)",
     "adam-returns-corrected": "return the running averages m and v, not m_hat and v_hat: the "
     "corrected ones are for this step's update only",
-    "adam-epsilon": "eps goes outside the square root: sqrt(v_hat) + eps, not sqrt(v_hat + eps)",
+    "adam-epsilon": "eps goes outside the square root, after the bias correction: "
+    "sqrt(v_hat) + eps, not sqrt(v_hat + eps), nor eps added to v",
     "adam-square-root": "the step divides by the square ROOT of v_hat: "
     "m_hat / (sqrt(v_hat) + eps), not m_hat / (v_hat + eps)",
     "momentum-convention": "the velocity follows another convention than the contract's",
@@ -82,7 +83,8 @@ HINTS: dict[str, str] = {
     "row-index": "out[:, y] = 1 (or p[:, y] -= 1) changes every label's column in every row: "
     "index the pairs, out[np.arange(N), y]",
     "exp-sign": "the answer is sigmoid(-z) = 1 - sigmoid(z): sigmoid(z) = 1 / (1 + exp(-z)), "
-    "while 1 / (1 + exp(z)) and exp(-z) / (1 + exp(-z)) are sigmoid(-z)",
+    "while 1 / (1 + exp(z)) and exp(-z) / (1 + exp(-z)) are sigmoid(-z) (in a loss: y and "
+    "1 - y swapped)",
     "tanh-via-sigmoid": "tanh and sigmoid differ by a factor 2 in the argument: "
     "tanh(z) = 2 sigmoid(2z) - 1 and sigmoid(z) = (1 + tanh(z / 2)) / 2; 2 sigmoid(z) - 1 is "
     "tanh(z / 2), and sigmoid(2z) = (1 + tanh(z)) / 2",
@@ -110,8 +112,15 @@ HINTS: dict[str, str] = {
     "(f(x) - f(x - eps)) / eps: the contract asks for central ones, "
     "(f(x + eps) - f(x - eps)) / (2 eps), far more accurate",
     "function-for-derivative": "the gradient is multiplied by the activation itself where "
-    "its derivative belongs: ReLU's is the mask, dz * (z > 0), not dz * relu(z)",
+    "its derivative belongs: ReLU's is the mask, dz * (z > 0), not dz * relu(z); tanh's is "
+    "1 - a**2, not a",
     "abs-for-relu": "|z| turns the negatives positive: ReLU sets them to 0, max(z, 0)",
+    "sigmoid-prime": "sigmoid' = a * (1 - a), the output times one minus the output: not "
+    "a * (1 + a), not 1 - a",
+    "label-term": "the BCE from logits is softplus(z) - y z: the label's term y z is "
+    "subtracted (softplus(z) alone is the loss of labels all 0)",
+    "signed-error": "an entry's error is a size, |a - n| / max(|a|, |n|, 1e-8): without "
+    "np.abs a gradient below the numerical one gives an error below 0, which passes as small",
     "tanh-prime": "tanh' = 1 - a**2, a squared first: not (1 - a)**2, not 1 - 2a (the "
     "derivative of a**2)",
     "square-each": "square each entry, then sum or average: mean(d**2), sum(w**2), not the "
@@ -192,7 +201,10 @@ SPECIFICITY = (
     "largest-error",
     "function-for-derivative",
     "abs-for-relu",
+    "sigmoid-prime",
     "tanh-prime",
+    "label-term",
+    "signed-error",
     "mae-for-mse",
     "root-taken",
     "square-each",
