@@ -101,9 +101,10 @@ def add(right) -> None:
         "def sigmoid_derivative(a):\n    return a - a * a\n",
     )
     right(
-        "sigmoid-derivative-multiply-subtract",
+        "sigmoid-derivative-from-z-recovered",
         "sigmoid_derivative",
-        "def sigmoid_derivative(a):\n    return np.multiply(a, np.subtract(1, a))\n",
+        "def sigmoid_derivative(a):\n    e = (1 - a) / a  # exp(-z), z recovered from a\n"
+        "    return e / (1 + e) ** 2\n",
     )
     right(
         "sigmoid-derivative-in-place-on-a-copy",
