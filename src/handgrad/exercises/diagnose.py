@@ -272,17 +272,20 @@ def close(got: np.ndarray, want: np.ndarray, case: Case) -> bool:
 def _telling(c: float, case: Case) -> bool:
     """c is a factor a mistake typically makes: 2, 1/2, -1, N, 1/N or N/(N - 1)."""
     telling = [2.0, 0.5, -1.0] + ([case.batch, 1.0 / case.batch] if case.batch else [])
-    return any(_near(c, t) for t in telling) or _is_n_over_n_minus_1(c, case)
+    return any(_near(c, t, case) for t in telling) or _is_n_over_n_minus_1(c, case)
 
 
-def _near(c: float, t: float) -> bool:
-    return abs(c - t) <= 1e-6 * abs(t)
+def _near(c: float, t: float, case: Case) -> bool:
+    """c is t to the case's precision: 1e-6 relative, or the float32 cases' rtol (an answer in
+    float32 beside a mistake's model, or a step taken as the difference of two float32
+    positions, carries errors of 1e-6 and more into the ratio)."""
+    return abs(c - t) <= max(1e-6, case.rtol) * abs(t)
 
 
 def _is_n_over_n_minus_1(c: float, case: Case) -> bool:
     """c = N/(N - 1): a mean divided by N - 1 instead of N (told apart from N and 2 for N > 2)."""
     n = case.batch
-    return bool(n and n > 2 and _near(c, n / (n - 1)))
+    return bool(n and n > 2 and _near(c, n / (n - 1), case))
 
 
 def _scale_factor(
@@ -309,11 +312,11 @@ def _describe_factor(c: float, case: Case) -> str:
     n = case.batch
     if _is_n_over_n_minus_1(c, case):
         return f"a factor {c:.6g} (= N/(N - 1), N = {n}: divided by N - 1 instead of N)"
-    if n == 2 and _near(c, 2.0):  # N = 2 is also N/(N - 1): a sum and a division by N - 1
+    if n == 2 and _near(c, 2.0, case):  # N = 2 is also N/(N - 1): a sum and a division by N - 1
         return "a factor 2 (= N = N/(N - 1), N = 2: a sum, or a division by N - 1)"
     if n and n > 1:
         for value, words in ((n, "N"), (1.0 / n, "1/N")):
-            if _near(c, value):
+            if _near(c, value, case):
                 return f"a factor {c:.6g} (= {words}, N = {n})"
     return f"a factor {c:.6g}"
 
@@ -335,7 +338,7 @@ def _value_codes(got: np.ndarray, want: np.ndarray, case: Case, name: str) -> tu
     if not np.any(got) and np.any(np.abs(want) > case.atol) and want.dtype.kind == "f":
         return ["zeros"], "the answer is all zeros where the right one is not"
     c = _scale_factor(got, want, case)
-    if c is not None and abs(c + 1) < 1e-6:
+    if c is not None and _near(c, -1.0, case):
         return ["sign"], "the answer is exactly the negated right one"
     if c is not None:
         size = "n-minus-1" if _is_n_over_n_minus_1(c, case) else "scale"
@@ -439,7 +442,7 @@ def compare_output(
     scaled = [t for t in scaled if not any(u[0] < t[0] for u in scaled)]
     factored: set[str] = set()
     for parts, code, c in scaled if not (exact or one_factor) else []:
-        codes += [*sorted(parts), "sign" if abs(c + 1) < 1e-6 else "scale"]
+        codes += [*sorted(parts), "sign" if _near(c, -1.0, case) else "scale"]
         factored |= parts
         notes.append(f"{code.replace('+', ' and ')} and {_describe_factor(c, case)} on top of it")
     if codes:  # a named mistake explains the numbers better than a factor does (an exact
