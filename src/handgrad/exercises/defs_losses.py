@@ -178,6 +178,13 @@ def _bce_of_the_other_class(case: Case) -> dict[str, Any]:
     return {"grad": (F.sigmoid(-z) - y) / len(z)}
 
 
+def _bce_grad_through_sigmoid_again(case: Case) -> dict[str, Any]:
+    """(p - y) p (1 - p) / N: the sigmoid's derivative multiplied into p - y, which has it."""
+    z, y = case.inputs["z"], case.inputs["y"]
+    p = F.sigmoid(z)
+    return {"grad": (p - y) * p * (1 - p) / len(z)}
+
+
 def _bce_label_term(sign: float):
     """softplus(z) + sign * y z: the label's term added (+1) or left out (0); it is subtracted."""
 
@@ -243,6 +250,7 @@ register(
             BugModel("exp-sign", "the loss of sigmoid(-z)", _bce_labels_swapped),
             BugModel("label-term", "softplus(z) + y z", _bce_label_term(1.0)),
             BugModel("label-term", "softplus(z) alone", _bce_label_term(0.0)),
+            BugModel("output-derivative", "(p - y) p (1 - p) / N", _bce_grad_through_sigmoid_again),
         ),
         doc="binary-cross-entropy-from-logits",
     )

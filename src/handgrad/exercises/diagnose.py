@@ -138,6 +138,8 @@ HINTS: dict[str, str] = {
     "not P minus the labels as a column",
     "largest-error": "the check's number is the LARGEST relative error over the entries, "
     "np.max(|a - n| / max(|a|, |n|, 1e-8)), not a mean or a ratio of norms",
+    "swapped-outputs": "two outputs hold each other's values: return them in the contract's "
+    "order and under its names (a tuple's order, a dict's keys)",
     "ignores-input": "a wrong output does not change when an input changes: is that "
     "argument read at all, or a global variable (a notebook's W1, lr) used in its place?",
     "not-an-array": "a list where an array is asked: compute with NumPy on the whole array, "
@@ -212,6 +214,7 @@ SPECIFICITY = (
     "layer-input",
     "old-velocity",
     "one-hot-labels",
+    "swapped-outputs",
     "missing-return",
     "bias-forgotten",
     "off-by-one",
@@ -303,6 +306,8 @@ def _scale_factor(
     # is not 0 (a ReLU's gradient where one z > 0)
     if np.count_nonzero(np.abs(w) > case.atol) <= 1 or telling_only:
         return c if _telling(c, case) else None
+    if np.count_nonzero(np.abs(g) > case.atol) <= 1:
+        return None  # an answer within atol of 0 "fits" any small factor
     tol = 10 * case.rtol * np.sqrt(denominator) * abs(c) + case.atol * np.sqrt(g.size)
     return c if float(np.linalg.norm(g - c * w)) <= tol else None
 
