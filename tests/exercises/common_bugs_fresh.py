@@ -1,8 +1,11 @@
 """Slips named since the catalogue of common_bugs_named.py: eps added to Adam's v, sigmoid'
 as a (1 + a) or 1 - a, the BCE loss's label term added or left out (and its other slips: no
 stable form, a sum, the sign, y and 1 - y swapped), a gradient checker's signed errors,
-backward's dz1 = da1 * a1. ``add(bug)`` types them into common_bugs.py's catalogue (through
-common_bugs_named.py's hook).
+backward's dz1 = da1 * a1; then slips typed in as a learner makes them, exercise by exercise
+(outputs swapped among them), and known mistakes with a factor on top on float32 cases.
+``add(bug)`` types them into common_bugs.py's catalogue (through common_bugs_named.py's
+hook); ``add_chapters_9_10(bug)``, those of the confusion matrix and the ridge loss (through
+common_bugs_confusion_ridge.py's).
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ TANH_DZ1 = 'dz1 = da1 * (1 - cache["a1"] ** 2)'
 V_HAT = "v_hat = v / (1 - beta2 ** t)"
 V_NEW = "v = beta2 * v + (1 - beta2) * grad ** 2"
 ROOT = "(np.sqrt(v_hat) + eps)"
+
+BP_DZ2 = "dz2 = A - Y"
+ADAM_RETURN = "return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v"
 
 
 def add(bug) -> None:
@@ -444,6 +450,161 @@ def add(bug) -> None:
         {"swapped-outputs"},
         "return w + v, v",
         "return v, w + v",
+    )
+
+    # --- a known mistake with a factor on top (2 lr, a mean for a sum), float32 cases among
+    # the cases: the factor is judged to the float32 cases' precision
+    bug(
+        "factor-on-backprop-mean-and-no-derivative",
+        "backprop",
+        {"derivative-forgotten", "scale"},
+        (BP_DZ2, "dz1 = (dz2 @ W2.T) * a1 * (1 - a1)"),
+        ("dz2 = (A - Y) / len(X)", "dz1 = dz2 @ W2.T"),
+    )
+    bug(
+        "factor-on-backprop-mean-and-output-derivative",
+        "backprop",
+        {"output-derivative", "scale"},
+        BP_DZ2,
+        "dz2 = (A - Y) * A * (1 - A) / len(X)",
+    )
+    bug(
+        "factor-on-backprop-half-and-z1",
+        "backprop",
+        {"activation-derivative", "scale"},
+        ("dz1 = (dz2 @ W2.T) * a1 * (1 - a1)",),
+        ("z1 = X @ W1 + b1\n    dz1 = 0.5 * (dz2 @ W2.T) * z1 * (1 - z1)",),
+    )
+    bug(
+        "factor-on-sigder-twice-plus",
+        "sigmoid_derivative",
+        {"sigmoid-prime", "scale"},
+        "a * (1 - a)",
+        "2 * a * (1 + a)",
+    )
+    bug(
+        "factor-on-sigder-half-tanh",
+        "sigmoid_derivative",
+        {"other-derivative", "scale"},
+        "a * (1 - a)",
+        "0.5 * (1 - a ** 2)",
+    )
+    bug(
+        "factor-on-sigder-half-of-z",
+        "sigmoid_derivative",
+        {"activation-derivative", "scale"},
+        "return a * (1 - a)",
+        "s = 1 / (1 + np.exp(-a))\n    return 0.5 * s * (1 - s)",
+    )
+    bug(
+        "factor-on-tanhder-twice-sigmoid",
+        "tanh_derivative",
+        {"other-derivative", "scale"},
+        "1 - a ** 2",
+        "2 * a * (1 - a)",
+    )
+    bug(
+        "factor-on-tanhder-half-of-z",
+        "tanh_derivative",
+        {"activation-derivative", "scale"},
+        "1 - a ** 2",
+        "0.5 * (1 - np.tanh(a) ** 2)",
+    )
+    bug(
+        "factor-on-tanhder-twice-square-last",
+        "tanh_derivative",
+        {"tanh-prime", "scale"},
+        "1 - a ** 2",
+        "2 * (1 - a) ** 2",
+    )
+    bug(
+        "factor-on-relu-twice-abs",
+        "relu",
+        {"abs-for-relu", "scale"},
+        "np.maximum(z, 0)",
+        "2 * np.abs(z)",
+    )
+    bug(
+        "factor-on-relu-backward-twice-relu",
+        "relu_backward",
+        {"function-for-derivative", "scale"},
+        "dz * (z > 0)",
+        "2 * dz * np.maximum(z, 0)",
+    )
+    bug(
+        "factor-on-adam-no-correction-lr-doubled",
+        "adam",
+        {"adam-bias-correction", "scale"},
+        "return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v",
+        "return w - 2 * lr * m / (np.sqrt(v) + eps), m, v",
+    )
+    bug(
+        "factor-on-adam-eps-inside-lr-halved",
+        "adam",
+        {"adam-epsilon", "scale"},
+        "return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v",
+        "return w - 0.5 * lr * m_hat / np.sqrt(v_hat + eps), m, v",
+    )
+    bug(
+        "factor-on-momentum-convention-doubled",
+        "momentum",
+        {"momentum-convention"},
+        "v = momentum * velocity - lr * grad\n    return w + v, v",
+        "v = momentum * velocity + grad\n    return w - 2 * lr * v, v",
+        also={"scale"},
+    )
+    bug(
+        "factor-on-adam-t-plus-1-lr-doubled",
+        "adam",
+        {"adam-step-count", "scale"},
+        ("m_hat = m / (1 - beta1 ** t)", "v_hat = v / (1 - beta2 ** t)", ADAM_RETURN),
+        (
+            "m_hat = m / (1 - beta1 ** (t + 1))",
+            "v_hat = v / (1 - beta2 ** (t + 1))",
+            "return w - 2 * lr * m_hat / (np.sqrt(v_hat) + eps), m, v",
+        ),
+    )
+    bug(
+        "factor-on-adam-returns-corrected-lr-halved",
+        "adam",
+        {"adam-returns-corrected", "scale"},
+        ADAM_RETURN,
+        "return w - lr / 2 * m_hat / (np.sqrt(v_hat) + eps), m_hat, v_hat",
+    )
+    bug(
+        "factor-on-adam-no-root-lr-doubled",
+        "adam",
+        {"adam-square-root", "scale"},
+        ADAM_RETURN,
+        "return w - 2 * lr * m_hat / (v_hat + eps), m, v",
+    )
+    bug(
+        "factor-on-adam-grad-not-squared-lr-halved",
+        "adam",
+        {"adam-second-moment"},
+        ("v = beta2 * v + (1 - beta2) * grad ** 2", ADAM_RETURN),
+        (
+            "v = beta2 * v + (1 - beta2) * grad",
+            "return w - 0.5 * lr * m_hat / (np.sqrt(v_hat) + eps), m, v",
+        ),
+        also={"scale"},
+    )
+    bug(
+        "factor-on-adam-eps-in-v-lr-doubled",
+        "adam",
+        {"adam-epsilon", "scale"},
+        ("v_hat = v / (1 - beta2 ** t)", ADAM_RETURN),
+        (
+            "v_hat = (v + eps) / (1 - beta2 ** t)",
+            "return w - 2 * lr * m_hat / (np.sqrt(v_hat) + eps), m, v",
+        ),
+    )
+    bug(
+        "factor-on-adam-beta-times-t-lr-doubled",
+        "adam",
+        {"adam-bias-correction", "scale"},
+        ("m_hat = m / (1 - beta1 ** t)", ADAM_RETURN),
+        ("m_hat = m / (1 - beta1 * t)", "return w - 2 * lr * m_hat / (np.sqrt(v_hat) + eps), m, v"),
     )
 
 
