@@ -1,7 +1,7 @@
 """Right answers beside the mistakes named last (eps in Adam's v, sigmoid' as a (1 + a) or
-1 - a, the BCE loss's label term, a checker's signed errors, dz1 = da1 * a1) and in the
-styles a learner writes: loops, np.einsum, in-place operators, float32 kept throughout,
-other but equal formulas. ``add(right)`` types them into correct_variants.py's catalogue
+1 - a, the BCE loss's label term, a checker's signed errors, dz1 = da1 * a1, a column's
+max, outputs swapped) and in the styles a learner writes: loops, np.einsum, in-place
+operators, float32 kept throughout, other but equal formulas. ``add(right)`` types them into correct_variants.py's catalogue
 (through correct_variants_styles.py's hook); each must PASS with no diagnosis.
 """
 
@@ -189,3 +189,58 @@ def add(right) -> None:
     # --- backward: the derivative from the output, einsum, in place, loops
     right("backward-einsum-mask-from-a1", "backward", BACKWARD_EINSUM)
     right("backward-loops-over-samples", "backward", BACKWARD_LOOPS)
+    # --- beside the models named since: a row's own max, sigmoid from softplus, tuples in order
+    right(
+        "softmax-max-over-the-last-axis",
+        "softmax",
+        "def softmax(z):\n    e = np.exp(z - np.max(z, axis=-1, keepdims=True))\n"
+        "    return e / np.sum(e, axis=-1, keepdims=True)\n",
+    )
+    right(
+        "softmax-row-max-indexed",
+        "softmax",
+        "def softmax(z):\n    e = np.exp(z - z.max(1)[:, None])\n"
+        "    return e / e.sum(1)[:, None]\n",
+    )
+    right(
+        "bce-grad-sigmoid-from-softplus",
+        "bce_with_logits",
+        "def bce_with_logits(z, y):\n    return float(np.mean(np.logaddexp(0, z) - y * z))\n\n"
+        "def bce_with_logits_grad(z, y):\n"
+        "    p = np.exp(-np.logaddexp(0, -z))  # sigmoid(z) = exp(-softplus(-z))\n"
+        "    return (p - y) / len(z)\n",
+    )
+    right(
+        "momentum-copies-then-in-place",
+        "sgd_momentum",
+        "def sgd_momentum_step(w, grad, velocity, lr, momentum):\n"
+        "    w = w.copy()\n    v = velocity * momentum\n    v -= lr * grad\n"
+        "    w += v\n    return (w, v)\n",
+    )
+    right(
+        "forward-tanh-from-a-sigmoid",
+        "forward",
+        "def forward(X, params, activation='relu'):\n"
+        "    cache = {}\n"
+        "    cache['z1'] = X @ params['W1'] + params['b1']\n"
+        "    if activation == 'relu':\n"
+        "        cache['a1'] = cache['z1'] * (cache['z1'] > 0)\n"
+        "    else:\n"
+        "        cache['a1'] = 2 / (1 + np.exp(-2 * cache['z1'])) - 1  # tanh = 2 sigmoid(2z) - 1\n"
+        "    cache['z2'] = cache['a1'] @ params['W2'] + params['b2']\n"
+        "    cache['p'] = np.exp(-np.logaddexp(0, -cache['z2']))\n"
+        "    return cache\n",
+    )
+    right(
+        "adam-entry-by-entry",
+        "adam",
+        ADAM_HEAD
+        + "    new_w, new_m, new_v = np.empty_like(w), np.empty_like(m), np.empty_like(v)\n"
+        "    for i in np.ndindex(w.shape):\n"
+        "        new_m[i] = beta1 * m[i] + (1 - beta1) * grad[i]\n"
+        "        new_v[i] = beta2 * v[i] + (1 - beta2) * grad[i] ** 2\n"
+        "        m_hat = float(new_m[i]) / (1 - beta1 ** t)\n"
+        "        v_hat = float(new_v[i]) / (1 - beta2 ** t)\n"
+        "        new_w[i] = w[i] - lr * m_hat / (v_hat ** 0.5 + eps)\n"
+        "    return new_w, new_m, new_v\n",
+    )

@@ -24,7 +24,7 @@ HINTS: dict[str, str] = {
     "adam-second-moment": "v averages the SQUARED gradient: v <- beta2 v + (1 - beta2) "
     "grad**2 (grad alone can be negative, and its square root NaN)",
     "activation-derivative": "the activation's derivative is evaluated at the wrong quantity "
-    "(on z where the formula takes the output a, or the reverse)",
+    "(on z where the formula takes the output a, or the reverse, or another layer's output)",
     "bias-shape": "a bias gradient with the right numbers in the wrong shape (give it the "
     "bias's own shape), or a bias made a column (H, 1), which cannot be added to each row of "
     "(N, H): keep it (H,) or (1, H)",
@@ -47,7 +47,7 @@ HINTS: dict[str, str] = {
     "keepdims": "shapes (N, C) and (N,) met: a sum or max over axis 1 lost its axis "
     "(keepdims=True keeps it as (N, 1)), or labels (N,) stand where one-hot rows (N, C) or a "
     "column (N, 1) belong",
-    "axis": "the sum (softmax, log-sum-exp) runs over the wrong axis: rows are samples, so "
+    "axis": "a sum or max (softmax, log-sum-exp) runs over the wrong axis: rows are samples, so "
     "each row is normalised over its C classes, axis=1",
     "bias-forgotten": "the biases are left out: each layer computes X W + b and has n_out "
     "biases beside its n_in * n_out weights",
