@@ -1,8 +1,9 @@
 """Right answers beside the mistakes named last (eps in Adam's v, sigmoid' as a (1 + a) or
 1 - a, the BCE loss's label term, a checker's signed errors, dz1 = da1 * a1, a column's
 max, outputs swapped) and in the styles a learner writes: loops, np.einsum, in-place
-operators, float32 kept throughout, other but equal formulas. ``add(right)`` types them into correct_variants.py's catalogue
-(through correct_variants_styles.py's hook); each must PASS with no diagnosis.
+operators, float32 kept throughout, other but equal formulas. ``add(right)`` types them
+into correct_variants.py's catalogue (through correct_variants_styles.py's hook); each must
+PASS with no diagnosis.
 """
 
 from __future__ import annotations
