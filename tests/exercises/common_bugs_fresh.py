@@ -19,6 +19,11 @@ V_NEW = "v = beta2 * v + (1 - beta2) * grad ** 2"
 ROOT = "(np.sqrt(v_hat) + eps)"
 
 BP_DZ2 = "dz2 = A - Y"
+GC_LOOP = (
+    "    for i in np.ndindex(x.shape):\n        old = x[i]\n        x[i] = old + eps\n"
+    "        up = f(x)\n        x[i] = old - eps\n        down = f(x)\n        x[i] = old\n"
+    "        g[i] = (up - down) / (2 * eps)"
+)
 ADAM_RETURN = "return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v"
 
 
@@ -575,6 +580,23 @@ def add(bug) -> None:
         {"adam-bias-correction", "scale"},
         ("m_hat = m / (1 - beta1 ** t)", ADAM_RETURN),
         ("m_hat = m / (1 - beta1 * t)", "return w - 2 * lr * m_hat / (np.sqrt(v_hat) + eps), m, v"),
+    )
+
+    # --- operator precedence; a checker moving all of x at once
+    bug("bce-grad-precedence", "bce", {"precedence"}, "(p - y) / len(z)", "p - y / len(z)")
+    bug(
+        "backward-precedence",
+        "backward",
+        {"precedence"},
+        'dz2 = (cache["p"] - y) / N',
+        'dz2 = cache["p"] - y / N',
+    )
+    bug(
+        "gc-all-at-once",
+        "gradient_check",
+        {"one-entry-at-a-time"},
+        GC_LOOP,
+        "    g[...] = (f(x + eps) - f(x - eps)) / (2 * eps)",
     )
 
 

@@ -245,3 +245,35 @@ def add(right) -> None:
         "        new_w[i] = w[i] - lr * m_hat / (v_hat ** 0.5 + eps)\n"
         "    return new_w, new_m, new_v\n",
     )
+    # --- beside p - y / N and all of x moved at once
+    right(
+        "bce-grad-each-term-divided",
+        "bce_with_logits",
+        "def bce_with_logits(z, y):\n    return float(np.mean(np.logaddexp(0, z) - y * z))\n\n"
+        "def bce_with_logits_grad(z, y):\n    n = len(z)\n"
+        "    return np.exp(-np.logaddexp(0, -z)) / n - y / n\n",
+    )
+    right(
+        "gradient-check-basis-vectors",
+        "gradient_check",
+        GC_ABS_OF_RATIO.replace(
+            """    g = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        keep = x[i]
+        x[i] = keep + eps
+        up = f(x)
+        x[i] = keep - eps
+        down = f(x)
+        x[i] = keep
+        g[i] = (up - down) / (2 * eps)
+    return g""",
+            """    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = eps  # one entry at a time, on new arrays: x itself is never written
+        g[i] = (f(x + e) - f(x - e)) / (2 * eps)
+    return g""",
+        ),
+    )

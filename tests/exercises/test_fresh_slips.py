@@ -155,3 +155,26 @@ def test_new_names_are_never_said_of_a_right_answer_beside_them():
     for name, source in right.items():
         result = _check(name, source)
         assert result.passed and result.diagnoses == [], f"{name}: {result}"
+
+
+def test_precedence_and_one_entry_at_a_time_are_named_with_their_fix():
+    bce = (
+        "def bce_with_logits(z, y):\n    return float(np.mean(np.logaddexp(0, z) - y * z))\n"
+        "def bce_with_logits_grad(z, y):\n"
+        "    return 0.5 * (1 + np.tanh(0.5 * z)) - y / len(z)\n"
+    )
+    result = _check("bce_with_logits", bce)
+    assert result.diagnoses == ["precedence"], str(result)
+    assert "write (p - y) / N" in str(result)
+    at_once = GC.replace(
+        "    for i in np.ndindex(x.shape):\n",
+        "    g[...] = (f(x + eps) - f(x - eps)) / (2 * eps)\n",
+    )
+    at_once = (
+        at_once.split("        old = x[i]")[0]
+        + "    return g\n"
+        + GC[GC.index("\ndef gradient_check") :]
+    )
+    at_once = at_once.replace("np.max((a - n) /", "np.max(np.abs(a - n) /")
+    result = _check("gradient_check", at_once)
+    assert result.diagnoses == ["one-entry-at-a-time"], str(result)

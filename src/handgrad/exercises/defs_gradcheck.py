@@ -36,6 +36,15 @@ def _reference_check(f, x, analytic, eps=1e-5):
     return float(np.max(np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), 1e-8)))
 
 
+def _all_at_once(case: Case) -> dict[str, np.ndarray]:
+    """Every entry of x moved at once: each entry gets the one number
+    (f(x + eps) - f(x - eps)) / (2 eps), the derivative along (1, ..., 1)."""
+    if case.inputs["kind"] != "numerical":
+        raise ValueError("not a gradient case")
+    x, eps = np.array(case.inputs["x"], dtype=np.float64), case.inputs.get("eps", 1e-5)
+    return {"grad": np.full_like(x, (_smooth(x + eps) - _smooth(x - eps)) / (2 * eps))}
+
+
 def _one_sided(sign: float):
     """One-sided differences, sign (f(x + sign eps e_i) - f(x)) / eps: forward (+1) or
     backward (-1), where the contract asks for central ones."""
@@ -183,6 +192,7 @@ register(
         bug_models=(
             BugModel("one-sided-difference", "(f(x + eps) - f(x)) / eps", _one_sided(1.0)),
             BugModel("one-sided-difference", "(f(x) - f(x - eps)) / eps", _one_sided(-1.0)),
+            BugModel("one-entry-at-a-time", "all of x moved by eps at once", _all_at_once),
         ),
         doc="gradient-checking",
     )

@@ -185,6 +185,12 @@ def _bce_grad_through_sigmoid_again(case: Case) -> dict[str, Any]:
     return {"grad": (p - y) * p * (1 - p) / len(z)}
 
 
+def _bce_grad_labels_divided(case: Case) -> dict[str, Any]:
+    """p - y / N: the division binds to y alone (no parentheses around p - y)."""
+    z, y = case.inputs["z"], case.inputs["y"]
+    return {"grad": F.sigmoid(z) - y / len(z)}
+
+
 def _bce_label_term(sign: float):
     """softplus(z) + sign * y z: the label's term added (+1) or left out (0); it is subtracted."""
 
@@ -251,6 +257,7 @@ register(
             BugModel("label-term", "softplus(z) + y z", _bce_label_term(1.0)),
             BugModel("label-term", "softplus(z) alone", _bce_label_term(0.0)),
             BugModel("output-derivative", "(p - y) p (1 - p) / N", _bce_grad_through_sigmoid_again),
+            BugModel("precedence", "p - y / N", _bce_grad_labels_divided),
         ),
         doc="binary-cross-entropy-from-logits",
     )

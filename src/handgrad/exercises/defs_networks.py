@@ -259,6 +259,21 @@ def _activation_for_derivative(case: Case) -> dict[str, np.ndarray]:
     return {"W1": i["X"].T @ dz1, "b1": dz1.sum(axis=0)}
 
 
+def _labels_divided(case: Case) -> dict[str, np.ndarray]:
+    """dz2 = p - y / N: the 1/N of the mean applied to y alone."""
+    i = case.inputs
+    cache = _reference_cache(case)
+    dz2 = cache["p"] - i["y"] / len(i["X"])
+    f = R.binary_classifier.ACTIVATIONS[i["activation"]]
+    dz1 = f.backward(dz2 @ i["params"]["W2"].T, cache[f.saved])
+    return {
+        "W1": i["X"].T @ dz1,
+        "b1": dz1.sum(axis=0),
+        "W2": cache["a1"].T @ dz2,
+        "b2": dz2.sum(axis=0),
+    }
+
+
 def _w2_from_z1(case: Case) -> dict[str, np.ndarray]:
     """dW2 = z1.T @ dz2: the output layer's input taken before the hidden activation."""
     dz2, _, cache = _classifier_deltas(case)
@@ -276,6 +291,7 @@ BINARY_CLASSIFIER_BUGS = (
     BugModel("order", "output-layer gradients from the hidden delta", _order_classifier),
     BugModel("layer-input", "dW2 = z1.T @ dz2", _w2_from_z1),
     BugModel("function-for-derivative", "dz1 = da1 * a1", _activation_for_derivative),
+    BugModel("precedence", "dz2 = p - y / N", _labels_divided),
 )
 
 register(

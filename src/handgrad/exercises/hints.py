@@ -93,6 +93,9 @@ HINTS: dict[str, str] = {
     "a * (1 + a), not 1 - a",
     "label-term": "the BCE from logits is softplus(z) - y z: the label's term y z is "
     "subtracted (softplus(z) alone is the loss of labels all 0)",
+    "precedence": "/ binds tighter than -: p - y / N divides y alone; write (p - y) / N",
+    "one-entry-at-a-time": "move one entry of x at a time (x[i] += eps, then restore it): "
+    "moving all of x at once gives every entry the same number",
     "signed-error": "an entry's error is a size, |a - n| / max(|a|, |n|, 1e-8): without "
     "np.abs a gradient below the numerical one gives an error below 0, which passes as small",
     "tanh-prime": "tanh' = 1 - a**2, a squared first: not (1 - a)**2, not 1 - 2a (the "
@@ -181,6 +184,8 @@ SPECIFICITY = (
     "tanh-prime",
     "label-term",
     "signed-error",
+    "precedence",
+    "one-entry-at-a-time",
     "mae-for-mse",
     "root-taken",
     "square-each",
