@@ -3,6 +3,15 @@ Keras counts it). ``add(bug, bases)`` types them into common_bugs.py's catalogue
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
+_spec = importlib.util.spec_from_file_location(
+    "_common_bugs_fresh_9_10", Path(__file__).with_name("common_bugs_fresh.py")
+)
+_fresh = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_fresh)
+
 BASES: dict[str, tuple[str, str]] = {
     "confusion": (
         "confusion_matrix",
@@ -189,3 +198,5 @@ def add(bug, bases: dict[str, tuple[str, str]]) -> None:
         "db = 2 * r.sum(axis=0) / n",
         "db = 2 * r / n",
     )
+    # the fresh slips of these two exercises (common_bugs_fresh.py)
+    _fresh.add_chapters_9_10(bug)

@@ -10,6 +10,15 @@ common_bugs_learner.py's hook).
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
+_spec = importlib.util.spec_from_file_location(
+    "_common_bugs_fresh", Path(__file__).with_name("common_bugs_fresh.py")
+)
+_fresh = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_fresh)
+
 MSE = "np.mean((y_pred - y_true) ** 2)"
 SCE_GRAD = "p[np.arange(len(y)), y] -= 1"
 MC_DELTA = "delta = (self.forward(X) - Y) / len(X)"
@@ -156,3 +165,5 @@ def add(bug) -> None:
             "self.dW[...] = dout.T @ self.x\n        self.db[...] = dout.sum(axis=0)",
         ),
     )
+    # the slips named after these (common_bugs_fresh.py)
+    _fresh.add(bug)

@@ -16,6 +16,12 @@ _spec = importlib.util.spec_from_file_location("_mutants_s", Path(__file__).with
 _mutants = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_mutants)
 
+_fresh_spec = importlib.util.spec_from_file_location(
+    "_correct_variants_fresh", Path(__file__).with_name("correct_variants_fresh.py")
+)
+_fresh = importlib.util.module_from_spec(_fresh_spec)
+_fresh_spec.loader.exec_module(_fresh)
+
 
 def _edited(base: str, *pairs: tuple[str, str]) -> str:
     for old, new in pairs:
@@ -453,3 +459,5 @@ def add(right) -> None:
             ),
         ),
     )
+    # right answers beside the mistakes named after these (correct_variants_fresh.py)
+    _fresh.add(right)

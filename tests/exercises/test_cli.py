@@ -43,6 +43,21 @@ def test_list_names_every_exercise_with_its_chapter(capsys):
     assert "seed" not in out.lower()
 
 
+def test_list_follows_the_course_chapter_by_chapter(capsys):
+    """The list is read as the course's order: chapter 1's exercise first, chapters never
+    going back (registration order had relu of chapter 3 first, one_hot of 7 before
+    sigmoid of 4)."""
+    code, out, _ = run(capsys, "exercise", "list")
+    rows = out.splitlines()[1:]
+    chapters = [int(row.split()[1]) for row in rows]
+    assert code == 0 and len(rows) == len(names())
+    assert chapters == sorted(chapters) and chapters[0] == 1 and chapters[-1] == 10
+    assert [row.split()[0] for row in rows] == names()
+    assert names()[:2] == ["mse", "linear"]
+    within_4 = [row.split()[0] for row in rows if row.split()[1] == "4"]
+    assert within_4.index("forward") < within_4.index("backward") < within_4.index("backprop")
+
+
 def test_start_edit_check_through_the_command_line(tmp_path, capsys):
     code, out, _ = run(capsys, "exercise", "start", "backprop", "--dir", str(tmp_path / "ex"))
     assert code == 0

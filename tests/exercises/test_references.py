@@ -123,6 +123,15 @@ def test_every_link_a_learner_gets_has_its_section():
     assert not SPEC_WORDS.search(text)
 
 
+def test_the_docs_table_lists_the_exercises_as_the_list_command_does():
+    from pathlib import Path
+
+    docs = (Path(__file__).parents[2] / "docs" / "exercises.md").read_text(encoding="utf-8")
+    start, end = docs.index("| name | chapter | you write |"), docs.index("### What the cases")
+    table = docs[start:end]
+    assert re.findall(r"^\| `(\w+)` \|", table, re.MULTILINE) == NAMES
+
+
 def test_every_hint_is_explained_by_the_package_itself_as_in_the_docs():
     """A learner's course folder has no docs/: the explanations ship with the package, word
     for word the docs' "Formulas" and "Diagnoses" sections."""

@@ -107,7 +107,7 @@ def test_answers_as_a_dict_a_module_or_a_path(tmp_path):
 
 
 def test_unknown_exercise_names_the_choices():
-    with pytest.raises(ValueError, match="choose from: relu, relu_backward"):
+    with pytest.raises(ValueError, match="choose from: mse, linear, relu, relu_backward"):
         ex.check("rleu", np.abs)
 
 

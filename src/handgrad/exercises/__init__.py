@@ -1,6 +1,6 @@
 """The course's exercises: the learner writes each piece, handgrad checks it and names the bug.
 
-    handgrad.exercises.names()                       every exercise, in catalogue order
+    handgrad.exercises.names()                       every exercise, in the course's order
     handgrad.exercises.starter("backprop")           the starter file's text
     handgrad.exercises.start("backprop", "ex/")      write it (never over an existing file)
     handgrad.exercises.check("backprop", backprop)   a function, class, namespace or file path

@@ -120,11 +120,13 @@ def register(exercise: Exercise) -> Exercise:
     return exercise
 
 
-# the modules that register exercises, in the order the catalogue lists them
+# the modules that register exercises; the catalogue lists the exercises by chapter, and
+# within a chapter in the order these register them
 _DEFINITIONS = (
     "defs_basic",
     "defs_losses",
     "defs_networks",
+    "defs_gradcheck",
     "defs_layers",
     "defs_optim",
     "defs_classes",
@@ -141,14 +143,15 @@ def _load() -> None:
 
 
 def all_exercises() -> list[Exercise]:
-    """Every exercise, in the order the catalogue lists them."""
+    """Every exercise in the course's order: by chapter, then as registered in the chapter."""
     _load()
-    return list(_REGISTRY.values())
+    return sorted(_REGISTRY.values(), key=lambda e: e.chapter)
 
 
 def get(name: str) -> Exercise:
     """The exercise called ``name``; ValueError listing the names when there is none."""
     _load()
     if name not in _REGISTRY:
-        raise ValueError(f"no exercise named {name!r}; choose from: {', '.join(_REGISTRY)}")
+        known = ", ".join(e.name for e in all_exercises())
+        raise ValueError(f"no exercise named {name!r}; choose from: {known}")
     return _REGISTRY[name]

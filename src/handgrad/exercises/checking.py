@@ -77,8 +77,13 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
     factor_sizes: list[int] = []  # the sizes of the outputs named `scale`
     factored: set[str] = set()  # mistakes named with a factor on top of them
     plain: set[str] = set()  # factors named on their own
+    swapped = _swapped(outcome, expected, case)
+    notes += [f"{a} and {b}: each holds the other's right value" for a, b in swapped]
     for key, want in expected.items():
         if key in outcome.bad_outputs:
+            continue
+        if any(key in pair for pair in swapped):
+            passed = False  # named below, as the pair it is; not a mistake's numbers
             continue
         got = outcome.outputs.get(key)
         if got is None:
@@ -98,7 +103,9 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
                 factor_sizes.append(got.size)
             factored |= verdict.factored
             plain |= set() if verdict.factored else set(verdict.codes) & set(FACTORS)
+    codes += ["swapped-outputs"] if swapped else []
     named = {part for model in exercise.bug_models for part in model.code.split("+")}
+    named.add("swapped-outputs")
     contradicted: set[str] = set()
     if models and failed:
         codes = _consistent(codes, models, outcome, failed, expected, case)
@@ -112,17 +119,39 @@ def judge(exercise: Exercise, case: Case, outcome: Outcome) -> CaseResult:
     passed = passed and not listed
     codes += ["not-an-array"] if listed else []
     notes += [f"{key}: {NOT_AN_ARRAY}" for key in listed]
-    if "unstable" in codes and named & set(codes) and "extreme" not in case.tags:
-        # NaN in a later output carried over from an output a named mistake explains (Adam's
-        # t - 1 divides by 0 at the first step; the answer's later steps start from NaN)
-        codes.remove("unstable")
-        notes.append("the NaN / inf follow from the mistake named above, not from overflow")
+    _carried_nan(codes, notes, named, case)
     result = CaseResult(case.name, passed, most_specific_first(codes), "\n".join(notes))
     result.compared = True
     result.lone_factor = bool(factor_sizes) and max(factor_sizes) == 1
     result.contradicted = contradicted
     result.single_numbers = all(outcome.outputs[k].size == 1 for k in failed)
     return result
+
+
+def _carried_nan(codes: list[str], notes: list[str], named: set[str], case: Case) -> None:
+    """NaN in a later output carried over from an output a named mistake explains (Adam's
+    t - 1 divides by 0 at the first step; the answer's later steps start from NaN) is not
+    called an overflow."""
+    if "unstable" in codes and named & set(codes) and "extreme" not in case.tags:
+        codes.remove("unstable")
+        notes.append("the NaN / inf follow from the mistake named above, not from overflow")
+
+
+def _swapped(
+    outcome: Outcome, expected: dict[str, np.ndarray], case: Case
+) -> list[tuple[str, str]]:
+    """The pairs of outputs that hold each other's right values (m and v returned in each
+    other's place, z1 stored under "a1" and a1 under "z1")."""
+    keys = [k for k in expected if k in outcome.outputs and k not in outcome.bad_outputs]
+    got = outcome.outputs
+    return [
+        (a, b)
+        for i, a in enumerate(keys)
+        for b in keys[i + 1 :]
+        if not close(expected[a], expected[b], case)
+        and close(got[a], expected[b], case)
+        and close(got[b], expected[a], case)
+    ]
 
 
 def _without_orphan_factors(codes: list[str], factored: set[str], plain: set[str]) -> list[str]:
@@ -147,11 +176,22 @@ def _contradicted(
     ruled_out: set[str] = set()
     agreeing: set[str] = set()
     for code, variants in models.items():
-        if any(_agrees(v, outcome, failed, expected, case) for v in variants):
+        if any(
+            _agrees(v, outcome, failed, expected, case) and _predicts(v, outcome, failed)
+            for v in variants
+        ):
             agreeing.update(code.split("+"))
         elif any(_wrong_there(v, outcome, failed, expected, case) for v in variants):
             ruled_out.update(code.split("+"))
     return ruled_out - agreeing
+
+
+def _predicts(model: dict[str, Any], outcome: Outcome, failed: list[str]) -> bool:
+    """The model gives a value, of the answer's shape, for some wrong output (a model of the
+    gradient alone says nothing for or against a wrong loss)."""
+    return any(
+        key in model and np.shape(model[key]) == outcome.outputs[key].shape for key in failed
+    )
 
 
 def _wrong_there(

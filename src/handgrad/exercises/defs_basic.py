@@ -217,6 +217,15 @@ def softmax_shifted_by_batch_max(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def _softmax_shifted_by_column_max(case: Case) -> dict[str, np.ndarray]:
+    """exp(z - each column's max), normalised per row: the max taken over the samples
+    (axis=0), so each row is shifted by different amounts (one sample: all zeros, 1/C each)."""
+    z = case.inputs["z"]
+    with np.errstate(all="ignore"):
+        e = np.exp(z - z.max(axis=0, keepdims=True))
+        return {"out": e / e.sum(axis=1, keepdims=True)}
+
+
 def _softmax_over_everything(case: Case, by_row: bool) -> dict[str, np.ndarray]:
     """exp(z) divided by its sum over ALL entries (no axis): rows no longer sum to 1."""
     z = case.inputs["z"]
@@ -255,6 +264,9 @@ register(
                     partial(_softmax_over_everything, by_row=by_row),
                 )
                 for how, by_row in (("each row's max subtracted", True), ("no shift", False))
+            ),
+            BugModel(
+                "axis", "z - z.max(axis=0): each column's max", _softmax_shifted_by_column_max
             ),
             BugModel(
                 "batch-max",
@@ -340,6 +352,10 @@ register(
                 "1 - a^2: tanh's derivative given its output",
                 lambda c: {"out": 1 - c.inputs["a"] ** 2},
             ),
+            BugModel(
+                "sigmoid-prime", "a (1 + a)", lambda c: {"out": c.inputs["a"] * (1 + c.inputs["a"])}
+            ),
+            BugModel("sigmoid-prime", "1 - a", lambda c: {"out": 1 - c.inputs["a"]}),
         ),
         doc="sigmoid-and-tanh",
     )

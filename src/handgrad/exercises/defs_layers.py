@@ -102,6 +102,9 @@ def _backprop_from_hidden_delta(case: Case, dz1: np.ndarray) -> dict[str, np.nda
 
 def _wrong_derivative(case: Case, at: str) -> dict[str, np.ndarray]:
     net = _sigmoid_net(case)
+    if at == "A":  # the output's A (N, 1), broadcast over the H hidden units
+        A = F.sigmoid(net["a1"] @ case.inputs["W2"] + case.inputs["b2"])
+        return _backprop_from_hidden_delta(case, net["da1"] * A * (1 - A))
     point = net["z1"] if at == "z1" else F.sigmoid(net["a1"])
     return _backprop_from_hidden_delta(case, F.sigmoid_backward(net["da1"], point))
 
@@ -142,6 +145,9 @@ BACKPROP_BUGS = (
     BugModel("output-derivative", "dz2 = (A - Y) A (1 - A)", _backprop_output_derivative),
     BugModel("activation-derivative", "z1 * (1 - z1)", lambda c: _wrong_derivative(c, "z1")),
     BugModel("activation-derivative", "sigmoid'(a1)", lambda c: _wrong_derivative(c, "sigmoid")),
+    BugModel(
+        "activation-derivative", "A (1 - A), the output's", lambda c: _wrong_derivative(c, "A")
+    ),
     BugModel("order", "a layer's gradient from the other layer's delta", _order_backprop),
 )
 

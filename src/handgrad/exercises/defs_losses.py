@@ -178,6 +178,34 @@ def _bce_of_the_other_class(case: Case) -> dict[str, Any]:
     return {"grad": (F.sigmoid(-z) - y) / len(z)}
 
 
+def _bce_grad_through_sigmoid_again(case: Case) -> dict[str, Any]:
+    """(p - y) p (1 - p) / N: the sigmoid's derivative multiplied into p - y, which has it."""
+    z, y = case.inputs["z"], case.inputs["y"]
+    p = F.sigmoid(z)
+    return {"grad": (p - y) * p * (1 - p) / len(z)}
+
+
+def _bce_grad_labels_divided(case: Case) -> dict[str, Any]:
+    """p - y / N: the division binds to y alone (no parentheses around p - y)."""
+    z, y = case.inputs["z"], case.inputs["y"]
+    return {"grad": F.sigmoid(z) - y / len(z)}
+
+
+def _bce_label_term(sign: float):
+    """softplus(z) + sign * y z: the label's term added (+1) or left out (0); it is subtracted."""
+
+    def outputs(case: Case) -> dict[str, Any]:
+        z, y = case.inputs["z"], case.inputs["y"]
+        return {"loss": float(np.mean(F.softplus(z) + sign * y * z))}
+
+    return outputs
+
+
+def _bce_labels_swapped(case: Case) -> dict[str, Any]:
+    """The loss of sigmoid(-z): y and 1 - y swapped, softplus(z) - (1 - y) z."""
+    return {"loss": _bce_value(-case.inputs["z"], case.inputs["y"])}
+
+
 def _loss_probe(prefix: str):
     def probe(namespace, inputs):
         z, y = inputs["z"], inputs["y"]
@@ -223,7 +251,14 @@ register(
         cases=_bce_cases,
         probe=_loss_probe("bce_with_logits"),
         reference=ns(bce_with_logits=_bce_value, bce_with_logits_grad=_bce_grad),
-        bug_models=(BugModel("exp-sign", "p = sigmoid(-z)", _bce_of_the_other_class),),
+        bug_models=(
+            BugModel("exp-sign", "p = sigmoid(-z)", _bce_of_the_other_class),
+            BugModel("exp-sign", "the loss of sigmoid(-z)", _bce_labels_swapped),
+            BugModel("label-term", "softplus(z) + y z", _bce_label_term(1.0)),
+            BugModel("label-term", "softplus(z) alone", _bce_label_term(0.0)),
+            BugModel("output-derivative", "(p - y) p (1 - p) / N", _bce_grad_through_sigmoid_again),
+            BugModel("precedence", "p - y / N", _bce_grad_labels_divided),
+        ),
         doc="binary-cross-entropy-from-logits",
     )
 )

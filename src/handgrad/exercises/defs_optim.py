@@ -214,20 +214,26 @@ def _adam_variant(
     power_m: bool = True,
     power_v: bool = True,
     rooted: bool = True,
+    eps_in_v: str = "",
 ) -> dict[str, np.ndarray]:
     """Adam written with a known mistake: a bias correction left out, the step count off by
     ``shift`` in the corrections, eps under the square root, the square root left out, or
-    m_hat and v_hat returned as the state (and so fed back at the next step)."""
+    m_hat and v_hat returned as the state (and so fed back at the next step), eps added to v
+    before the correction (``eps_in_v``: "stored" in the v returned, or only "corrected"; a
+    "+" after either keeps the eps outside the root as well)."""
     i, b = case.inputs, ADAM_DEFAULTS
     m, v = np.zeros_like(i["w"]), np.zeros_like(i["w"])
     out = {}
     for t, g in enumerate(i["grads"], start=1):
         m = b["beta1"] * m + (1 - b["beta1"]) * g
         v = b["beta2"] * v + (1 - b["beta2"]) * (g * g if squared else g)
+        v = v + b["eps"] if eps_in_v.startswith("stored") else v
         t_ = t + shift
         m_hat = m / (1 - (b["beta1"] ** t_ if power_m else b["beta1"] * t_)) if correct_m else m
-        v_hat = v / (1 - (b["beta2"] ** t_ if power_v else b["beta2"] * t_)) if correct_v else v
+        v_eps = v + b["eps"] if eps_in_v.startswith("corrected") else v
+        v_hat = v_eps / (1 - (b["beta2"] ** t_ if power_v else b["beta2"] * t_)) if correct_v else v
         root = np.sqrt(v_hat + b["eps"]) if eps_inside else np.sqrt(v_hat) + b["eps"]
+        root = np.sqrt(v_hat) if eps_in_v in ("stored", "corrected") else root
         root = root if rooted else v_hat + b["eps"]
         out[f"step{t}"] = -i["lr"] * m_hat / root
         if return_corrected:
@@ -299,6 +305,15 @@ register(
                 _adam_model(return_corrected=True),
             ),
             BugModel("adam-epsilon", "sqrt(v_hat + eps)", _adam_model(eps_inside=True)),
+            *(
+                BugModel("adam-epsilon", what, _adam_model(eps_in_v=where))
+                for what, where in (
+                    ("(v + eps) / (1 - beta2**t), no eps outside the root", "corrected"),
+                    ("(v + eps) / (1 - beta2**t), and eps outside the root", "corrected+"),
+                    ("v + eps kept as the state, no eps outside the root", "stored"),
+                    ("v + eps kept as the state, and eps outside the root", "stored+"),
+                )
+            ),
             BugModel("adam-square-root", "m_hat / (v_hat + eps)", _adam_model(rooted=False)),
             BugModel(
                 "adam-second-moment", "v averages grad, not grad**2", _adam_model(squared=False)
