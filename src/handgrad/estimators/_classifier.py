@@ -237,13 +237,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def predict_proba(self, X) -> np.ndarray:
         """Probabilities (n_samples, n_classes), columns in the order of ``classes_``:
         [sigmoid(-z), sigmoid(z)] for two classes, softmax for more, sigmoid per label for
-        multilabel (rows need not sum to 1), a column of ones for a classifier fitted on a
-        single class (scikit-learn gives two columns there)."""
+        multilabel (rows need not sum to 1). A classifier fitted on a single class has
+        scikit-learn's two columns [sigmoid(-z), sigmoid(z)] too: its one logit was trained
+        toward the first (the class it always predicts; the second names no class)."""
         z = self._logits(X)
         if self.__dict__.get("_multilabel"):
             return F.sigmoid(z)
-        if self.classes_.size == 1:  # fitted on one class: it is certain
-            return np.ones_like(z)
         return probabilities(z) if z.shape[1] == 1 else _softmax_in_place(z)
 
     def predict_log_proba(self, X) -> np.ndarray:
@@ -251,7 +250,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         z = self._logits(X)
         if self.__dict__.get("_multilabel"):
             return F.log_sigmoid(z)
-        return np.zeros_like(z) if self.classes_.size == 1 else log_probabilities(z)
+        return log_probabilities(z)
 
     def predict(self, X) -> np.ndarray:
         """The most probable label per row (n_samples,); multilabel: the indicator matrix
