@@ -25,7 +25,14 @@ from ._params import jsonable
 
 def _check_classification_targets(kind: str, y) -> None:
     """scikit-learn's ``check_classification_targets`` on y of type ``kind`` (its
-    message and warning: scikit-learn's common checks match them)."""
+    message and warning: scikit-learn's common checks match them). Labels mixing text and
+    numbers are refused in the words of scikit-learn's ``unique_labels`` (its MLPs fail
+    there with a TypeError from sorting them)."""
+    if kind == "unknown" and _mixes_text_and_numbers(y):
+        raise ValueError(
+            "Mix of label input types (string and number): the labels of y must be all text "
+            "or all numbers"
+        )
     if kind not in (
         "binary",
         "multiclass",
@@ -45,6 +52,14 @@ def _check_classification_targets(kind: str, y) -> None:
             UserWarning,
             stacklevel=5,
         )
+
+
+def _mixes_text_and_numbers(y) -> bool:
+    values = np.asarray(y).ravel()
+    if values.dtype != object:
+        return False
+    text = [isinstance(v, str) for v in values]
+    return any(text) and not all(text)
 
 
 def _stochastic(est) -> bool:
