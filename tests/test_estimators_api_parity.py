@@ -194,3 +194,18 @@ def test_convergence_warnings_come_when_scikit_learns_do(name):
     ours = scenario(hg.MLPClassifier, hg.MLPRegressor)
     assert ours == theirs
     assert [len(w) for w in ours] == [1, 1, 0, 1, 1]
+
+
+def test_multilabel_log_probabilities_agree_with_the_probabilities_as_scikit_learns():
+    """Where labels' probabilities round to 1.0 and tie, scikit-learn's argmax of
+    predict_proba and of predict_log_proba (its log) take the same first label; handgrad's
+    log is 0 there too (as for one label or several classes), and the exact log elsewhere."""
+    from sklearn.datasets import make_multilabel_classification
+
+    Xm, Ym = make_multilabel_classification(n_samples=50, random_state=0, return_indicator=True)
+    clf = hg.MLPClassifier(solver="lbfgs", hidden_layer_sizes=30, random_state=0).fit(Xm, Ym)
+    proba, log_proba = clf.predict_proba(Xm), clf.predict_log_proba(Xm)
+    assert (proba == 1).sum() > 10  # ties at 1.0: the case in question
+    assert np.array_equal(log_proba[proba == 1], np.zeros((proba == 1).sum()))
+    assert np.array_equal(proba.argmax(axis=1), log_proba.argmax(axis=1))
+    np.testing.assert_allclose(log_proba, np.log(proba), rtol=1e-5, atol=1e-12)

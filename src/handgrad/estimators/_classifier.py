@@ -263,8 +263,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def predict_log_proba(self, X) -> np.ndarray:
         """log of ``predict_proba``, computed from the logits (finite for any finite logit)."""
         z = self._logits(X)
-        if self.__dict__.get("_multilabel"):
-            return F.log_sigmoid(z)
+        if self.__dict__.get("_multilabel"):  # as log_probabilities: 0 where p rounds to 1
+            out = F.log_sigmoid(z)
+            out[F.sigmoid(z) == 1] = 0
+            return out
         return log_probabilities(z)
 
     def predict(self, X) -> np.ndarray:
