@@ -462,6 +462,7 @@ def _forward(net: Sequential, x) -> np.ndarray:
         return infer(net, x, check_hidden=False)
     check_finite(x.data, "X")
     first = net.layers[0]
+    assert isinstance(first, Linear) and first.bias is not None  # (as _network builds it)
     z = np.asarray(x @ first.weight.value)
     z += first.bias.value
     return infer(Sequential(*net.layers[1:]), z, check_hidden=False)
