@@ -209,3 +209,25 @@ def test_multilabel_log_probabilities_agree_with_the_probabilities_as_scikit_lea
     assert np.array_equal(log_proba[proba == 1], np.zeros((proba == 1).sum()))
     assert np.array_equal(proba.argmax(axis=1), log_proba.argmax(axis=1))
     np.testing.assert_allclose(log_proba, np.log(proba), rtol=1e-5, atol=1e-12)
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_warm_start_and_partial_fit_count_as_scikit_learns(early_stopping):
+    """A second fit with warm_start continues: n_iter_ counts the call's epochs, t_ every
+    sample seen, loss_curve_ (and validation_scores_) every epoch; partial_fit after fit is
+    one more epoch."""
+
+    def scenario(C, R):
+        clf = C((5,), max_iter=3, warm_start=True, early_stopping=early_stopping, random_state=0)
+        clf.fit(X, Y)
+        clf.fit(X, Y)
+        seen = [clf.n_iter_, clf.t_, len(clf.loss_curve_), clf.best_loss_ is None]
+        seen.append(None if clf.validation_scores_ is None else len(clf.validation_scores_))
+        if not early_stopping:
+            clf.partial_fit(X, Y)
+            seen += [clf.n_iter_, clf.t_, len(clf.loss_curve_)]
+        return seen
+
+    theirs, ours = both(scenario)
+    assert ours == theirs
+    assert ours[:3] == ([3, 810, 6] if early_stopping else [3, 900, 6])
