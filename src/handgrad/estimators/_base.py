@@ -458,7 +458,7 @@ def _forward(net: Sequential, x) -> np.ndarray:
     a sparse matrix of the network's dtype: ``infer`` checking X only, as scikit-learn's
     ``predict`` does (the caller checks the outputs). Sparse x: the first layer multiplies
     its rows as they are (never densified), ``infer`` the layers after it."""
-    if not sp.issparse(x):
+    if type(x) is np.ndarray or not sp.issparse(x):
         return infer(net, x, check_hidden=False)
     check_finite(x.data, "X")
     first = net.layers[0]

@@ -41,31 +41,35 @@ def infer(model: Module, x: ArrayLike, check_hidden: bool = True) -> np.ndarray:
     ``check_hidden=False``: a Linear checks its input for NaN and inf only if that input
     does not come from an earlier Linear of this call through built-in layers (above); the
     same bits either way."""
-    y, _, _ = _infer(model, x, False, False, check_hidden)
-    return y
+    y: ArrayLike = x
+    owned = False  # y is this call's own array (a built-in layer made it): may be overwritten
+    checked = False  # y comes from a Linear whose input was checked, through built-in layers
+    for layer in _layers(model):
+        kind = type(layer)
+        if kind is Linear:
+            y = _linear(layer, y, check_hidden or not checked)  # type: ignore[arg-type]
+            owned = checked = True
+            continue
+        activation = _ACTIVATIONS.get(kind)
+        if activation is not None:
+            given = y if owned else np.asarray(y)  # (owned: an array already)
+            y, owned = activation(layer, given, owned), True  # type: ignore[arg-type]
+        elif kind is Identity:
+            y = np.asarray(y)
+        else:  # a module handgrad does not know: its own forward
+            y, owned, checked = layer.forward(y), False, False  # type: ignore[arg-type]
+    return np.asarray(y) if type(model) is Sequential else y  # type: ignore[return-value]
 
 
-def _infer(
-    module: Module, x: ArrayLike, owned: bool, checked: bool, check_hidden: bool
-) -> tuple[np.ndarray, bool, bool]:
-    """(the module's output, owned, checked) where ``owned``: the output is this call's own
-    array and may be overwritten; ``checked``: it comes from a Linear whose input was checked,
-    through built-in layers only. The two flags of x come in the same way."""
-    kind = type(module)
-    if kind is Sequential:
-        y = x
-        for layer in module.layers:  # type: ignore[attr-defined]
-            y, owned, checked = _infer(layer, y, owned, checked, check_hidden)
-        return np.asarray(y), owned, checked
-    if kind is Linear:
-        y = _linear(module, x, check_hidden or not checked)  # type: ignore[arg-type]
-        return y, True, True
-    if kind is Identity:
-        return np.asarray(x), owned, checked
-    activation = _ACTIVATIONS.get(kind)
-    if activation is None:  # a module handgrad does not know: its own forward
-        return module.forward(x), False, False  # type: ignore[arg-type]
-    return activation(module, np.asarray(x), owned), True, checked
+def _layers(module: Module) -> list[Module]:
+    """The modules ``module.forward`` runs, in order: a Sequential's layers, nested ones
+    flattened; any other module itself."""
+    if type(module) is not Sequential:
+        return [module]
+    layers: list[Module] = module.layers
+    if all(type(layer) is not Sequential for layer in layers):
+        return layers
+    return [leaf for layer in layers for leaf in _layers(layer)]
 
 
 def _linear(layer: Linear, x: ArrayLike, check_finite_input: bool) -> np.ndarray:
