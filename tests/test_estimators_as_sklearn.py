@@ -64,15 +64,51 @@ def test_a_classifier_fitted_on_one_class_predicts_it_as_scikit_learns(y, params
     assert ours["predict"] == [y[0]] * 10 and ours["score"] == 1.0
 
 
-def test_a_one_class_classifier_is_certain_of_its_class():
-    """scikit-learn's predict_proba has two columns for its one class (1 - p, p, with p
-    trained towards 0); handgrad's has one column, of ones: the probability of the class it
-    always predicts, as many columns as classes_ (docs: Differences)."""
-    theirs, ours = both(lambda C, R: C((5,), max_iter=5, random_state=0).fit(X10, np.ones(10)))
-    assert theirs.predict_proba(X10).shape == (10, 2)
-    assert np.array_equal(ours.predict_proba(X10), np.ones((10, 1)))
-    assert np.array_equal(ours.predict_log_proba(X10), np.zeros((10, 1)))
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+@pytest.mark.parametrize(
+    "y", [np.ones(10, dtype=int), np.array(["spam"] * 10), np.ones(10, dtype=bool)], ids=str
+)
+def test_a_one_class_classifier_gives_scikit_learns_two_probability_columns(y, solver):
+    """scikit-learn's predict_proba for one class: two columns (1 - p, p), p = sigmoid of the
+    one logit, trained toward 0; classes_ holds the one class. Code that indexes
+    ``predict_proba(X)[:, 1]`` (written for binary problems) runs on such a fold's model."""
+
+    def scenario(C, R):
+        clf = C((5,), max_iter=20, random_state=0, solver=solver).fit(X10, y)
+        proba = clf.predict_proba(X10)
+        return clf, {
+            "classes_": clf.classes_.tolist(),
+            "proba shape": proba.shape,
+            "proba dtype": proba.dtype,
+            "log shape": clf.predict_log_proba(X10).shape,
+            "column 1": proba[:, 1].shape,
+            "column 0 larger": bool(np.all(proba[:, 0] > proba[:, 1])),
+            "rows sum to 1": bool(np.allclose(proba.sum(axis=1), 1.0)),
+        }
+
+    (theirs, seen_theirs), (ours, seen_ours) = both(scenario)
+    assert seen_ours == seen_theirs
+    assert seen_ours["proba shape"] == (10, 2) and seen_ours["classes_"] == [y[0]]
+    # from scikit-learn's own weights, the same numbers (to rounding)
+    ours.coefs_ = [W.copy() for W in theirs.coefs_]
+    ours.intercepts_ = [b.copy() for b in theirs.intercepts_]
+    np.testing.assert_allclose(
+        ours.predict_proba(X10), theirs.predict_proba(X10), rtol=1e-12, atol=1e-15
+    )
+    np.testing.assert_allclose(
+        ours.predict_log_proba(X10), theirs.predict_log_proba(X10), rtol=1e-10
+    )
+    assert ours.predict(X10).tolist() == theirs.predict(X10).tolist() == [y[0]] * 10
     assert ours.decision_function(X10).shape == (10,)
+
+
+def test_a_one_class_partial_fit_gives_two_probability_columns_as_scikit_learns():
+    def scenario(C, R):
+        clf = C((5,), random_state=0).partial_fit(X10, np.zeros(10, dtype=int), classes=[0])
+        return clf.classes_.tolist(), clf.predict_proba(X10).shape
+
+    theirs, ours = both(scenario)
+    assert ours == theirs == ([0], (10, 2))
 
 
 @pytest.mark.filterwarnings("ignore:Number of classes in training fold")  # (scikit-learn's)
@@ -88,26 +124,17 @@ def test_a_fold_with_one_class_is_cross_validated_like_any_other():
             "score": cross_val_score(clf, X10, y, cv=folds).tolist(),
             "predict_proba": outcome(
                 lambda: cross_val_predict(clf, X10, y, cv=folds, method="predict_proba")
-            )[0],
+            ),
         }
 
     theirs, ours = both(scenario)
     # each fold predicts the class it saw, so every row is wrong: the same in both
     assert ours["predict"] == theirs["predict"] == [1] * 5 + [0] * 5
     assert ours["score"] == theirs["score"] == [0.0, 0.0]
-    # scikit-learn's two columns for one class break cross_val_predict; ours give the
-    # probability 1 to the class the fold saw and 0 to the one it did not
-    assert theirs["predict_proba"] == "ValueError" and ours["predict_proba"] == "ok"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        proba = cross_val_predict(
-            MLPClassifier((5,), max_iter=5, random_state=0),
-            X10,
-            y,
-            cv=folds,
-            method="predict_proba",
-        )
-    assert np.array_equal(proba, np.eye(2)[1 - y])
+    # two probability columns for a fold's one class: cross_val_predict refuses them, in
+    # scikit-learn's words, in both
+    assert ours["predict_proba"] == theirs["predict_proba"]
+    assert ours["predict_proba"][0] == "ValueError"
 
 
 def test_one_class_given_to_partial_fit_then_a_new_label_is_refused_as_in_scikit_learn():
@@ -129,7 +156,8 @@ def test_a_one_class_classifier_saves_and_loads(tmp_path):
         clf = MLPClassifier((5,), max_iter=5, random_state=0).fit(X10, np.array(["a"] * 10))
     loaded = load_estimator(clf.save(tmp_path / "one.npz"))
     assert loaded.predict(X10).tolist() == ["a"] * 10
-    assert np.array_equal(loaded.predict_proba(X10), np.ones((10, 1)))
+    assert np.array_equal(loaded.predict_proba(X10), clf.predict_proba(X10))
+    assert loaded.predict_proba(X10).shape == (10, 2)
 
 
 # --- partial_fit with early_stopping=True -----------------------------------------------------

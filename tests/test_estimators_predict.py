@@ -3,9 +3,9 @@
 A plain float array skips ``validate_data`` (``BaseMLP._plain_input``): every method must
 return the same bits as through it, and every input that is not plain must still meet
 scikit-learn's own errors and warnings, word for word. The network runs through
-``handgrad.estimators._forward.forward`` (``infer``'s operations, activations in place, X
-checked once) and ``predict_proba``'s softmax is
-computed in place: neither may write into the caller's X, or keep rows of it.
+``handgrad.nn.inference.infer(check_hidden=False)`` (activations in place, X checked once)
+and ``predict_proba``'s softmax is computed in place: neither may write into the caller's
+X, or keep rows of it.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from sklearn.neural_network import MLPClassifier as SkClassifier
 from sklearn.preprocessing import StandardScaler
 
 from handgrad.estimators import MLPClassifier, MLPRegressor, _data
-from handgrad.estimators._base import BaseMLP
+from handgrad.estimators._base import BaseMLP, _forward
 from handgrad.estimators._classifier import _softmax_in_place
-from handgrad.estimators._forward import forward
 from handgrad.nn import functional as F
 from handgrad.nn._checks import NonFiniteError
 from handgrad.nn.inference import infer
+from handgrad.nn.layers import Linear, Module, ReLU, Sequential, Tanh
 
 
 @pytest.fixture(scope="module")
@@ -193,18 +193,63 @@ def test_rows_predicted_in_many_chunks_are_the_rows_predicted_at_once(digits, dt
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("hidden", [(), (16,), (8, 8)], ids=str)
 def test_the_estimators_forward_is_infer_bit_for_bit(digits, activation, dtype, hidden):
-    """``_forward.forward`` checks X once (``infer`` checks every Linear's input); the
-    operations and their order are ``infer``'s, so are the bits."""
+    """The estimators predict through ``infer(check_hidden=False)``: X checked once (the
+    checked ``infer`` checks every Linear's input); the same operations, the same bits; a
+    sparse X (its first layer a sparse product) the same values as dense."""
     X, y = digits
     est = _fit("multiclass", dtype, X, y, hidden=hidden, activation=activation)
     x = np.ascontiguousarray(X.astype(dtype))
     kept = x.copy()
-    got = forward(est.model_, x)
+    got = _forward(est.model_, x)
     assert got.dtype == dtype and np.array_equal(got, infer(est.model_, x))
+    assert np.array_equal(got, infer(est.model_, x, check_hidden=False))
     assert np.array_equal(x, kept)  # X is never written, also with no hidden layer
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(_forward(est.model_, sp.csr_matrix(x)), got, rtol=tol, atol=tol)
     x[3, 5] = np.nan
+    with pytest.raises(NonFiniteError, match="Linear input"):
+        _forward(est.model_, x)
     with pytest.raises(NonFiniteError, match="X"):
-        forward(est.model_, x)
+        _forward(est.model_, sp.csr_matrix(x))
+
+
+def test_infer_without_hidden_checks_checks_what_comes_from_outside_the_built_in_layers():
+    """``check_hidden=False`` scans the model's input, an input reaching a Linear through
+    activations only, and what a module of the user's returns; not what a Linear made."""
+    rng = np.random.default_rng(0)
+    first, second = Linear(3, 4, rng=rng), Linear(4, 2, rng=rng)
+    x = rng.normal(size=(5, 3))
+    nan_x = x.copy()
+    nan_x[0, 0] = np.nan
+
+    class Passing(Module):  # a module of the user's: its output is checked
+        def forward(self, x):
+            return x
+
+        def backward(self, g):
+            return g
+
+    for model in (
+        Sequential(first, ReLU(), second),
+        Sequential(Tanh(), first, ReLU(), second),
+        Sequential(first, Passing(), ReLU(), second),
+    ):
+        with pytest.raises(NonFiniteError, match="Linear input"):
+            infer(model, nan_x, check_hidden=False)
+        assert np.array_equal(infer(model, x, check_hidden=False), infer(model, x))
+    # a NaN made inside (an inf weight times 0): the checked forward refuses it at the next
+    # Linear; the unchecked one carries it to the outputs, which the caller checks
+    first.weight.value[0, :] = np.inf
+    zero_first = x.copy()
+    zero_first[:, 0] = 0.0
+    model = Sequential(first, ReLU(), second)
+    mid = Sequential(first, Passing(), ReLU(), second)
+    with np.errstate(invalid="ignore"):  # (0 * inf, wanted here)
+        with pytest.raises(NonFiniteError, match="Linear input"):
+            infer(model, zero_first)
+        assert np.isnan(infer(model, zero_first, check_hidden=False)).all()
+        with pytest.raises(NonFiniteError, match="Linear input"):
+            infer(mid, zero_first, check_hidden=False)  # the user's module returned it
 
 
 def test_an_overflow_inside_the_network_is_an_error_unless_an_activation_saturates_it():
@@ -222,7 +267,8 @@ def test_an_overflow_inside_the_network_is_an_error_unless_an_activation_saturat
         reg.coefs_[0][...] = 1.0  # a row of 1e308s sums to 3e308: inf in every hidden unit
         if activation == "tanh":
             expected = reg.coefs_[1].sum() + reg.intercepts_[1][0]  # tanh(inf) = 1
-            assert reg.predict(huge)[0] == infer(reg.model_, huge)[0, 0]
+            with np.errstate(over="ignore"):  # (wanted here)
+                assert reg.predict(huge)[0] == infer(reg.model_, huge)[0, 0]
             assert reg.predict(huge)[0] == pytest.approx(expected, rel=1e-12)
         else:
             with pytest.raises(ValueError, match="X is finite, but the network's values overflow"):

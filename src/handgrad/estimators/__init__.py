@@ -9,8 +9,9 @@ positional order), methods and fitted attributes, trained by handgrad's engine:
     _solvers       the objective (engine forward/backward; a sparse first layer for sparse X),
                    L-BFGS through SciPy, the minibatch loop with scikit-learn's schedules and
                    stopping rule
-    _forward       prediction's forward pass: X checked once, as scikit-learn checks it
-    _base          fit / partial_fit / warm start; coefs_ and intercepts_ are the engine's arrays
+    _rewind        the minibatch loop's divergence guard: snapshots every 32 updates, replay
+    _base          fit / partial_fit / warm start; coefs_ and intercepts_ are the engine's arrays;
+                   prediction through nn.inference.infer, X checked once (as scikit-learn)
     _persistence   save / load: arrays + JSON, never pickle
     _classifier, _regressor   the two estimators
 """

@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..nn._checks import NonFiniteError, all_finite, check_finite
+from ..nn.inference import infer
 from ..nn.layers import ACTIVATIONS, Linear, Module, Sequential
 from ..nn.losses import Loss
 from ..train import History
@@ -28,7 +29,6 @@ from ._data import (
     rows,
     validation_split,
 )
-from ._forward import forward
 from ._params import check_params, generator
 from ._persistence import Persistence, own_arrays, release_saved_values
 from ._solvers import Objective, StochasticSolver, lbfgs, run_epochs
@@ -401,7 +401,7 @@ class BaseMLP(Persistence, BaseEstimator):
         if not sp.issparse(X):
             widest = max(widest, X.shape[1])
         with np.errstate(over="ignore", invalid="ignore"):  # reported by name below
-            parts = [forward(model, rows(X, part, dtype)) for part in chunks(X.shape[0], widest)]
+            parts = [_forward(model, rows(X, part, dtype)) for part in chunks(X.shape[0], widest)]
         if len(parts) == 1:
             z = parts[0]
         else:
@@ -451,6 +451,21 @@ class BaseMLP(Persistence, BaseEstimator):
                 f"float range on it ({exc}); X is far from the scale the model was trained "
                 "on, or training diverged (see history_.stop_reason)"
             ) from None
+
+
+def _forward(net: Sequential, x) -> np.ndarray:
+    """The outputs (N, n_outputs) of an estimator's network on x (N, n_features), an array or
+    a sparse matrix of the network's dtype: ``infer`` checking X only, as scikit-learn's
+    ``predict`` does (the caller checks the outputs). Sparse x: the first layer multiplies
+    its rows as they are (never densified), ``infer`` the layers after it."""
+    if type(x) is np.ndarray or not sp.issparse(x):
+        return infer(net, x, check_hidden=False)
+    check_finite(x.data, "X")
+    first = net.layers[0]
+    assert isinstance(first, Linear) and first.bias is not None  # (as _network builds it)
+    z = np.asarray(x @ first.weight.value)
+    z += first.bias.value
+    return infer(Sequential(*net.layers[1:]), z, check_hidden=False)
 
 
 def glorot_uniform(units: list[int], activation: str, rng: np.random.Generator, dtype):

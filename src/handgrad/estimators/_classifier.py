@@ -25,7 +25,14 @@ from ._params import jsonable
 
 def _check_classification_targets(kind: str, y) -> None:
     """scikit-learn's ``check_classification_targets`` on y of type ``kind`` (its
-    message and warning: scikit-learn's common checks match them)."""
+    message and warning: scikit-learn's common checks match them). Labels mixing text and
+    numbers are refused in the words of scikit-learn's ``unique_labels`` (its MLPs fail
+    there with a TypeError from sorting them)."""
+    if kind == "unknown" and _mixes_text_and_numbers(y):
+        raise ValueError(
+            "Mix of label input types (string and number): the labels of y must be all text "
+            "or all numbers"
+        )
     if kind not in (
         "binary",
         "multiclass",
@@ -45,6 +52,14 @@ def _check_classification_targets(kind: str, y) -> None:
             UserWarning,
             stacklevel=5,
         )
+
+
+def _mixes_text_and_numbers(y) -> bool:
+    values = np.asarray(y).ravel()
+    if values.dtype != object:
+        return False
+    text = [isinstance(v, str) for v in values]
+    return any(text) and not all(text)
 
 
 def _stochastic(est) -> bool:
@@ -237,21 +252,22 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def predict_proba(self, X) -> np.ndarray:
         """Probabilities (n_samples, n_classes), columns in the order of ``classes_``:
         [sigmoid(-z), sigmoid(z)] for two classes, softmax for more, sigmoid per label for
-        multilabel (rows need not sum to 1), a column of ones for a classifier fitted on a
-        single class (scikit-learn gives two columns there)."""
+        multilabel (rows need not sum to 1). A classifier fitted on a single class has
+        scikit-learn's two columns [sigmoid(-z), sigmoid(z)] too: its one logit was trained
+        toward the first (the class it always predicts; the second names no class)."""
         z = self._logits(X)
         if self.__dict__.get("_multilabel"):
             return F.sigmoid(z)
-        if self.classes_.size == 1:  # fitted on one class: it is certain
-            return np.ones_like(z)
         return probabilities(z) if z.shape[1] == 1 else _softmax_in_place(z)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """log of ``predict_proba``, computed from the logits (finite for any finite logit)."""
         z = self._logits(X)
-        if self.__dict__.get("_multilabel"):
-            return F.log_sigmoid(z)
-        return np.zeros_like(z) if self.classes_.size == 1 else log_probabilities(z)
+        if self.__dict__.get("_multilabel"):  # as log_probabilities: 0 where p rounds to 1
+            out = F.log_sigmoid(z)
+            out[F.sigmoid(z) == 1] = 0
+            return out
+        return log_probabilities(z)
 
     def predict(self, X) -> np.ndarray:
         """The most probable label per row (n_samples,); multilabel: the indicator matrix

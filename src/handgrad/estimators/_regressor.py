@@ -10,6 +10,7 @@ regressor takes the same steps here.
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
@@ -97,6 +98,11 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return tags
 
     def _encode_targets(self, y, dtype, first: bool, classes=None):
+        if sp.issparse(y):  # (scikit-learn's words, as its MLPRegressor says for one column)
+            raise TypeError(
+                "Sparse data was passed for y, but dense data is required. Use '.toarray()' "
+                "to convert to a dense numpy array."
+            )
         y = np.asarray(y).astype(dtype, copy=False)
         if self.loss == "poisson" and np.any(y < 0):
             raise ValueError("loss='poisson' needs y >= 0 (counts or rates)")

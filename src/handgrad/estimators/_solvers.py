@@ -33,6 +33,7 @@ from ..nn.layers import Sequential
 from ..nn.optim import SGD, Adam, Optimizer, RMSProp
 from ..train import fast, fast_losses
 from ._data import rows
+from ._rewind import Rewind
 
 
 class Objective:
@@ -332,7 +333,7 @@ def _epochs(est, objective: Objective, data, val, p: dict, batch_size: int, rng,
     X, T, w = data
     params = objective.params
     solver: StochasticSolver = est._optimizer
-    backup = [p_.value.copy() for p_ in params]  # the weights before the last update
+    rewind = Rewind(params, solver, lambda idx: objective.value_and_grad(X, T, w, idx))
     n = T.shape[0]
     history = est.history_
     del history.step_loss[:-STEP_LOSSES_KEPT]
@@ -346,22 +347,20 @@ def _epochs(est, objective: Objective, data, val, p: dict, batch_size: int, rng,
             idx = order[start:stop] if order is not None else slice(start, stop)
             value = objective.value_and_grad(X, T, w, idx)
             if not math.isfinite(value):
-                for b, p_ in zip(backup, params):
-                    p_.value[...] = b
-                _diverged(
+                _diverged(  # (first: its message names the rate the schedule had reached)
                     est,
                     f"epoch {est.n_iter_ + 1}",
                     f"the loss is {value} (the network's values overflow)",
                     "the last weights whose loss was finite",
                 )
+                rewind.undo_last_update()
                 return
             if not all(all_finite(p_.grad) for p_ in params):  # (one pass, no temporary)
                 _diverged(
                     est, f"epoch {est.n_iter_ + 1}", "a gradient is not finite", "these weights"
                 )
                 return
-            for b, p_ in zip(backup, params):
-                np.copyto(b, p_.value)
+            rewind.before_update(idx)
             solver.optimizer.step()
             history.step_loss.append(value)
             accumulated += value * (stop - start)
@@ -374,14 +373,13 @@ def _epochs(est, objective: Objective, data, val, p: dict, batch_size: int, rng,
         if p["verbose"]:
             print(f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}", flush=True)
         if not all(all_finite(p_.value) for p_ in params):
-            for b, p_ in zip(backup, params):
-                p_.value[...] = b
             _diverged(
                 est,
                 f"epoch {est.n_iter_}",
                 "an update made a weight NaN or inf",
                 "the weights before that update",
             )
+            rewind.undo_last_update()
             return
         _update_no_improvement_count(est, val, p, params)
         solver.iteration_ends(est.t_)
