@@ -2,8 +2,9 @@
 
 Success paths (train -> predict round trips, gradcheck, run, tour) and every bad-input path
 (exit status 2, a one-line `handgrad: error: ...` naming the problem, no traceback). The
-table of bad inputs runs in this process through ``handgrad.cli.main`` (what the script
-calls), a few of its cases through the script as well.
+table of bad inputs, `demo` and `gradcheck` run in this process through ``handgrad.cli.main``
+(what the script calls; the fast tests start the script twice, the slow ones for every
+train and predict round trip), a few of the bad inputs through the script as well.
 """
 
 from __future__ import annotations
@@ -397,8 +398,8 @@ def test_predict_bad_data(three_run, bad_files, tmp_path, capsys):
 # --- gradcheck, run, tour -------------------------------------------------------------------
 
 
-def test_gradcheck_prints_a_table_per_activation_and_loss():
-    proc = handgrad("gradcheck", "--seed", "1")
+def test_gradcheck_prints_a_table_per_activation_and_loss(capsys):
+    proc = handgrad_here(capsys, "gradcheck", "--seed", "1")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for act in ("relu", "leaky_relu", "tanh", "sigmoid"):
         for loss in ("MSELoss", "BCEWithLogitsLoss", "SoftmaxCrossEntropyLoss"):
@@ -425,8 +426,8 @@ def test_help_is_written_for_users(capsys):
     assert "(default: runs)" in handgrad_here(capsys, "run", "--help").stdout
 
 
-def test_demo_still_runs():
-    proc = handgrad("demo")
+def test_demo_still_runs(capsys):
+    proc = handgrad_here(capsys, "demo")
     assert proc.returncode == 0, proc.stderr
     accuracy = float(proc.stdout.rsplit("final held-out accuracy: ", 1)[1].split("%")[0])
     assert accuracy > 90

@@ -479,6 +479,9 @@ def test_bit_flip_and_truncation_sweep_gives_value_error_or_the_exact_model(tmp_
     outcomes = {"refused": 0, "identical": 0}
 
     def attempt(content: bytes) -> None:
+        # a new file each time: rewriting one in place makes ext4 write its data to the disk
+        # at each close (its safeguard for truncate-then-write), 2-4 ms of waiting per case
+        bad.unlink(missing_ok=True)
         bad.write_bytes(content)
         try:
             loaded, meta = load_with_metadata(bad)

@@ -188,6 +188,17 @@ def test_hostile_grid_files_are_one_error_line(tmp_path, capsys, body, message):
     assert not out.exists()
 
 
+SWEEP_ARGV = ["sweep", "--data", "iris", "--hidden", "4", "--epochs", "1", "--serial", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def finished_sweep(tmp_path_factory):
+    """A one-trial sweep run to its end once; each test edits a copy of its folder."""
+    out = tmp_path_factory.mktemp("finished") / "out"
+    assert main([*SWEEP_ARGV, "--out", str(out)]) == 0
+    return out
+
+
 @pytest.mark.parametrize(
     ("edit", "problem"),
     [
@@ -198,17 +209,18 @@ def test_hostile_grid_files_are_one_error_line(tmp_path, capsys, body, message):
     ],
     ids=["list", "no-scores", "status", "history"],
 )
-def test_a_broken_record_is_one_error_line_naming_the_file(tmp_path, capsys, edit, problem):
+def test_a_broken_record_is_one_error_line_naming_the_file(
+    finished_sweep, tmp_path, capsys, edit, problem
+):
     import json
+    import shutil
 
     out = tmp_path / "out"
-    argv = ["sweep", "--data", "iris", "--hidden", "4", "--epochs", "1", "--serial", "--quiet",
-            "--out", str(out)]  # fmt: skip
-    assert main(argv) == 0
+    shutil.copytree(finished_sweep, out)
     capsys.readouterr()
     (record,) = (out / "records").glob("*.json")
     record.write_text(json.dumps(edit(json.loads(record.read_text()))))
-    assert main(argv) == 2
+    assert main([*SWEEP_ARGV, "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"handgrad: error: {record}: not a sweep record ({problem}")
     assert err.count("\n") == 1

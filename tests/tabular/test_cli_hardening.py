@@ -36,21 +36,21 @@ def blobs_csv(tmp_path_factory):
         (["--lr", "nan"], "argument --lr: expected a finite number in (0, 1000], got 'nan'"),
     ],
 )
-def test_refused_in_one_line(blobs_csv, cli, user_error, tmp_path, args, fragment):
+def test_refused_in_one_line(blobs_csv, cli_here, user_error, tmp_path, args, fragment):
     out = tmp_path / "never"
     user_error(
-        cli("train", "--data", blobs_csv / "unit.csv", "--target", "y", *args, "--out", out),
+        cli_here("train", "--data", blobs_csv / "unit.csv", "--target", "y", *args, "--out", out),
         fragment,
     )
     assert not out.exists()
 
 
 @pytest.mark.slow
-def test_no_validation_part_and_features_near_the_float_limit(blobs_csv, cli, tmp_path):
+def test_no_validation_part_and_features_near_the_float_limit(blobs_csv, cli_here, tmp_path):
     scores = {}
     for name in ("unit", "huge"):
         out = tmp_path / name
-        proc = cli(
+        proc = cli_here(
             "train", "--data", blobs_csv / f"{name}.csv", "--target", "y", "--val-fraction", "0",
             "--hidden", "8", "--epochs", "40", "--out", out, "--quiet",
         )  # fmt: skip
