@@ -365,7 +365,7 @@ def test_the_page_and_its_assets_are_served_locally(client):
     assert page.status_code == 200 and "handgrad playground" in page.text
     assert '<body class="connecting">' in page.text  # until the session says hello
     assert '<span id="connection" class="connection" role="status">connecting…</span>' in page.text
-    for asset in ("app.js", "charts.js", "draw.js", "inside.js", "style.css"):
+    for asset in ("app.js", "charts.js", "draw.js", "inside.js", "link.js", "style.css"):
         assert client.get(f"/static/{asset}").status_code == 200
     assert "http" not in page.text.replace('href="/static', "").split("<body")[0]  # no CDN
 
