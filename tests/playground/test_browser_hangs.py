@@ -49,9 +49,6 @@ def test_a_slow_page_never_falls_behind_the_server(browser, live_server):
     context, page, errors = open_tab(browser, live_server.url + LARGEST)
     try:
         page.wait_for_function("document.querySelectorAll('canvas.unit').length === 192")
-        # the opening frame drawn (its ``drawn`` sent): an answer to it arriving after Play
-        # would count for the player's first frame and let the server run one frame further
-        page.wait_for_function("state.frame !== null")
         context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": 6})
         session = session_of(page, live_server)
         page.click("#play")

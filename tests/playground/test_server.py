@@ -221,6 +221,49 @@ def test_a_connected_tab_is_kept_however_long_nobody_clicks_and_a_gone_one_is_re
             assert hello["restored"] is False and hello["ended"] is True
 
 
+def test_a_page_away_for_a_night_comes_back_to_its_run_unless_new_tabs_needed_the_slot(
+    monkeypatch,
+):
+    """A laptop closed overnight: its page's socket dropped while the server ran on. Twelve
+    hours later (on the test's clock) the page reconnects to its own run, the weights and
+    the step where they were. The day's grace costs no slot a new tab needs: with every slot
+    taken, the session gone longest gives way."""
+    import handgrad.playground.app as app_module
+
+    monkeypatch.setattr(app_module, "MAX_SESSIONS", 2)
+    clock = Clock()
+    app = create_app(clock=clock)  # the default grace
+    with page_client(app) as c:
+        with c.websocket_connect("/ws") as first, c.websocket_connect("/ws") as second:
+            gone_first, _, _ = opened(first)
+            night, _, _ = opened(second)
+            first.send_json({"type": "step", "steps": 3})
+            assert receive(first, "inspect")["step"] == 3
+            second.send_json({"type": "play"})
+            playing_at = receive(second, "frame")["step"]
+            assert playing_at > 0
+        detached(app, gone_first)
+        detached(app, night)
+        clock.now += 60  # the first page's socket closed a minute before the other's
+        app.registry.detached[night] = clock.now
+        steps_then = app.registry.sessions[night].trainer.steps
+        model = app.registry.sessions[night].trainer.model
+        weights_then = [p.value.copy() for p in model.parameters()]
+        clock.now += 12 * 3600
+        with c.websocket_connect("/ws") as new_tab:  # every slot taken: the longest gone goes
+            opened(new_tab)
+            assert gone_first not in app.registry.sessions and night in app.registry.sessions
+        detached(app, (set(app.registry.sessions) - {night}).pop())
+        with c.websocket_connect(f"/ws?session={night}") as back:
+            hello = receive(back, "hello")
+            assert hello["restored"] is True and hello["ended"] is False
+            frame = receive(back, "frame")
+            assert frame["step"] == steps_then >= playing_at
+            assert receive(back, "status")["playing"] is False  # back paused, where it was
+            weights_now = [p.value for p in app.registry.sessions[night].trainer.model.parameters()]
+            assert all((a == b).all() for a, b in zip(weights_then, weights_now, strict=True))
+
+
 def test_csv_upload_good_bad_and_too_big(client):
     with client.websocket_connect("/ws") as ws:
         session, _, _ = opened(ws)

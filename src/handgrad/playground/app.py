@@ -2,9 +2,9 @@
 
 Every request passes ``security.Guard`` first (loopback Host, same Origin, this launch's
 token). The WebSocket protocol is ``protocol.Connection``'s. A tab that loses its socket
-keeps its session for ``RECONNECT_GRACE`` seconds: the page reconnects with
-``/ws?session=ID`` and carries on where it was; after that, or after a server restart, the
-page is told the session ended.
+keeps its session for ``RECONNECT_GRACE`` seconds (a day; less when every slot is taken and
+a new tab needs one): the page reconnects with ``/ws?session=ID`` and carries on where it
+was; after that, or after a server restart, the page is told the session ended.
 
 HTTP: ``POST /api/{session}/upload`` (the CSV as the raw request body, at most
 ``MAX_UPLOAD_BYTES``, parsed within ``UPLOAD_SECONDS``), ``GET /api/{session}/export/model``
@@ -40,7 +40,11 @@ __all__ = ["create_app", "MAX_MESSAGE_BYTES", "MAX_SESSIONS", "RECONNECT_GRACE"]
 
 MAX_SESSIONS = 32
 MAX_FPS = 30  # frames a second at most: more than the eye needs, less than the page can draw
-RECONNECT_GRACE = 120.0  # seconds a tab's session waits for the page to reconnect
+# seconds a closed tab's session waits for its page: a day, so a laptop closed overnight (its
+# page's socket dropped, the server running on) comes back to its run. It costs no more than
+# the tabs open at once would: a detached session does not train, and at most MAX_SESSIONS
+# are kept (a new tab takes the place of the longest-gone one).
+RECONNECT_GRACE = 24 * 3600.0
 UPLOAD_SECONDS = 20.0  # an upload that takes longer to parse is refused
 
 
