@@ -2,9 +2,10 @@
 
 Every request passes ``security.Guard`` first (loopback Host, same Origin, this launch's
 token). The WebSocket protocol is ``protocol.Connection``'s. A tab that loses its socket
-keeps its session for ``RECONNECT_GRACE`` seconds (a day; less when every slot is taken and
-a new tab needs one): the page reconnects with ``/ws?session=ID`` and carries on where it
-was; after that, or after a server restart, the page is told the session ended.
+keeps its session for ``RECONNECT_GRACE`` seconds (no limit by default: until a new tab
+needs its slot or the server stops): the page reconnects with ``/ws?session=ID`` and
+carries on where it was; once it is gone, or after a server restart, the page is told the
+session ended.
 
 HTTP: ``POST /api/{session}/upload`` (the CSV as the raw request body, at most
 ``MAX_UPLOAD_BYTES``, parsed within ``UPLOAD_SECONDS``), ``GET /api/{session}/export/model``
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import secrets
 import threading
 import time
@@ -40,11 +42,12 @@ __all__ = ["create_app", "MAX_MESSAGE_BYTES", "MAX_SESSIONS", "RECONNECT_GRACE"]
 
 MAX_SESSIONS = 32
 MAX_FPS = 30  # frames a second at most: more than the eye needs, less than the page can draw
-# seconds a closed tab's session waits for its page: a day, so a laptop closed overnight (its
-# page's socket dropped, the server running on) comes back to its run. It costs no more than
-# the tabs open at once would: a detached session does not train, and at most MAX_SESSIONS
-# are kept (a new tab takes the place of the longest-gone one).
-RECONNECT_GRACE = 24 * 3600.0
+# seconds a closed tab's session waits for its page: no limit, so a laptop closed for a night
+# or a week (its page's socket dropped, the server running on) comes back to its run, as
+# TensorFlow Playground's page does. It costs no more than the tabs open at once would: a
+# detached session does not train, and at most MAX_SESSIONS are kept (a new tab takes the
+# place of the session gone longest).
+RECONNECT_GRACE = math.inf
 UPLOAD_SECONDS = 20.0  # an upload that takes longer to parse is refused
 
 
@@ -162,7 +165,8 @@ class _Handlers:
                 registry.drop(session.id)
             else:  # the page is gone: reclaimed after the grace unless it comes back
                 registry.detach(session.id)
-                asyncio.get_running_loop().call_later(registry.grace + 1, registry.purge)
+                if math.isfinite(registry.grace):
+                    asyncio.get_running_loop().call_later(registry.grace + 1, registry.purge)
 
     async def _new_session(self, websocket: WebSocket) -> Session | None:
         """A fresh session, or None (the socket closed) when every slot is taken."""

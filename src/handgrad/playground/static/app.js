@@ -12,7 +12,7 @@ const state = {
   data: "moons", draw: 0, hidden: [8, 8], activations: ["tanh", "tanh"], inputs: ["x1", "x2"], csv: null,
   history: { step: [], trainLoss: [], testLoss: [], trainScore: [], testScore: [], grads: [], dead: [] },
   marks: [],
-  view: { showTest: true, discrete: false, fixedLines: false },  // how it is drawn (no retraining)
+  view: { showTest: true, discrete: false, fixedLines: false, pauseHidden: false },  // how it is drawn (no retraining)
   hide: [],  // control groups hidden for a lesson (kept in the link)
 };
 const LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
@@ -135,7 +135,7 @@ function onHello(msg) {
   state.session = msg.session; state.limits = msg.limits; state.retries = 0;
   if (first) { buildDatasetButtons(); buildInputs(); }
   setConnection("connected", true);
-  if (msg.ended) showMessage("The previous session ended (the server restarted, or this page was away for over a day); this is a new one with your settings.");
+  if (msg.ended) showMessage("The previous session ended (the server restarted, or newer tabs needed its place); this is a new one with your settings.");
   state.configuring = state.stepping = false;  // what was on its way went with the old connection
   const queuedPress = state.queue.find((m) => m.id);  // earlier presses went with it too
   state.answered = queuedPress ? queuedPress.id - 1 : state.pressed;
@@ -328,9 +328,17 @@ function onFrame(f) {
 // page draws the last frame at once, or asks for one when that had no pictures.
 function onVisibility() {
   send({ type: "view", hidden: document.hidden });
+  pauseWhileHidden();
   if (document.hidden || !state.frame || !state.dataset || state.settling) return;
   if (pictured(state.frame)) onFrame(state.frame);
   else if (!state.frame.diverged && !state.playing) send({ type: "frame" });
+}
+
+// TensorFlow Playground's way, when ticked (kept in the link): a hidden tab pauses (the
+// server trains nothing for it) and plays on when shown again.
+function pauseWhileHidden() {
+  if (document.hidden && state.view.pauseHidden && state.playing) { state.resumeOnShow = true; press("pause"); }
+  if (!document.hidden && state.resumeOnShow) { state.resumeOnShow = false; if (!state.playing) press("play"); }
 }
 
 // --- wiring ------------------------------------------------------------------------------
@@ -359,6 +367,7 @@ function markView() {
   $("show-test").checked = state.view.showTest;
   $("discretize").checked = state.view.discrete;
   $("fixed-lines").checked = state.view.fixedLines;
+  $("pause-hidden").checked = state.view.pauseHidden;
   $("discretize-box").hidden = Boolean(state.dataset && state.dataset.curve);  // a curve has no regions
 }
 
@@ -380,6 +389,10 @@ function updatePlay() {
 function pressPlay(event) {  // a key or a script clicks with detail 0: no pointer pressed
   const does = (event && event.detail && state.pressIntent) || $("play").dataset.does;
   state.pressIntent = null;
+  press(does);
+}
+
+function press(does) {
   state.playing = does === "play"; updatePlay();
   state.pressed += 1;
   send({ type: does, id: state.pressed });
@@ -407,6 +420,7 @@ function init() {
   $("show-test").onchange = () => setView({ showTest: $("show-test").checked });
   $("discretize").onchange = () => setView({ discrete: $("discretize").checked });
   $("fixed-lines").onchange = () => setView({ fixedLines: $("fixed-lines").checked });
+  $("pause-hidden").onchange = () => setView({ pauseHidden: $("pause-hidden").checked });
   markView();
   $("optimizer").onchange = () => { markOptimizer(); configure(); };
   markOptimizer();

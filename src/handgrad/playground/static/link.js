@@ -18,6 +18,7 @@ function saveToUrl(push) {
   p.set("showtest", state.view.showTest ? "1" : "0");
   p.set("discretize", state.view.discrete ? "1" : "0");
   if (state.view.fixedLines) p.set("lines", "fixed");
+  if (state.view.pauseHidden) p.set("hiddentab", "pause");
   const url = `${location.pathname}${location.search}#${p}`;
   if (push && `#${p}` !== location.hash) history.pushState(null, "", url);
   else history.replaceState(null, "", url);
@@ -38,6 +39,7 @@ function loadFromUrl() {
   state.view.showTest = p.get("showtest") !== "0";
   state.view.discrete = p.get("discretize") === "1";
   state.view.fixedLines = p.get("lines") === "fixed";
+  state.view.pauseHidden = p.get("hiddentab") === "pause";
   for (const [id, key] of Object.entries(URL_KEYS)) {
     if (!p.has(key)) continue;
     const input = $(id);
