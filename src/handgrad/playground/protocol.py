@@ -16,12 +16,12 @@ and receives ``hello``, ``dataset``, ``frame``, ``inspect``, ``gradcheck``, ``we
 
 A playing session sends its next frame only after the page answered the last one with
 ``drawn`` (the page draws a frame, then says so; the next frame trains meanwhile). The
-player numbers its frames (``seq``: 1, 2, ... over the connection's life) and the page echoes
-the number it drew; only the answer to the frame the player waits for counts, so a late
-answer to another frame (the opening one, a Step's, the last of a paused player) never lets
-the player run one frame further ahead. A page
-slower than the server (a loaded machine, a throttled tab) so never falls behind: at most one
-frame waits in it, and its clicks are answered at once instead of after a backlog of frames.
+player numbers its frames (``seq``: 1, 2, ... over the connection's life) and the page
+echoes the number it drew; only the answer to the frame the player waits for counts, so a
+late answer to another frame (the opening one, a Step's, the last of a paused player) never
+lets the player run one frame further ahead. A page slower than the server (a loaded
+machine, a throttled tab) so never falls behind: at most one frame waits in it, and its
+clicks are answered at once instead of after a backlog of frames.
 A hidden tab (``view`` with ``hidden: true``) trains on but is sent frames without pictures
 (no regions, unit pictures or weights: only what the curves need), until it is shown again.
 
@@ -30,18 +30,17 @@ the session is playing after a message that may change it. ``play`` and ``pause`
 the person asked for, never "toggle": ``play`` when playing and ``pause`` when paused change
 nothing (the page sends what its button said when pressed, which a status arriving just
 then cannot turn into the opposite); their ``status`` echoes the press's ``id`` (an integer)
-so the page can tell the answer to its last press from older statuses;
-``pause``, ``step``, ``reset`` and a ``configure`` that resets first stop the player and wait
-for its last frame, so no frame of the old run arrives after them. A ``configure`` that only
-tweaks (learning rate, optimizer, L1/L2, batch size, steps per frame, noise, a new draw of
-the data) keeps playing and
-answers ``changed`` with the step it took effect at (the player is paused while the
-settings change, so a reset is never trained on before the page hears of it). Training runs
-in a worker thread (``asyncio.to_thread``), one frame at a time, and checks before every
-step whether it should stop, so a pause or the server's shutdown takes effect within one
-step. Check gradients runs beside the messages, on a copy of the network, in a daemon thread:
-the tab stays answered (and may go on training) while it runs, and Ctrl-C does not wait for
-it.
+so the page can tell the answer to its last press from older statuses. ``pause``, ``step``,
+``reset`` and a ``configure`` that resets first stop the player and wait for its last
+frame, so no frame of the old run arrives after them. A ``configure`` that only tweaks
+(learning rate, optimizer, L1/L2, batch size, steps per frame, noise, a new draw of the
+data) keeps playing and answers ``changed`` with the step it took effect at (the player is
+paused while the settings change, so a reset is never trained on before the page hears of
+it). Training runs in a worker thread (``asyncio.to_thread``), one frame at a time, and
+checks before every step whether it should stop, so a pause or the server's shutdown takes
+effect within one step. Check gradients runs beside the messages, on a copy of the network,
+in a daemon thread: the tab stays answered (and may go on training) while it runs, and
+Ctrl-C does not wait for it.
 """
 
 from __future__ import annotations
