@@ -264,6 +264,25 @@ def test_a_page_away_for_a_week_comes_back_to_its_run_unless_a_new_tab_needed_th
             assert all((a == b).all() for a, b in zip(weights_then, weights_now, strict=True))
 
 
+def test_a_tab_that_said_bye_is_dropped_with_its_socket_and_a_silent_one_is_kept():
+    """A page closed or reloaded says ``bye`` (its run cannot come back: a reload starts a new
+    one from the link), so its session goes at once; a page gone without a word (asleep)
+    keeps its session for when it is back."""
+    app = create_app()
+    with page_client(app) as c:
+        with c.websocket_connect("/ws") as closing, c.websocket_connect("/ws") as asleep:
+            bye, _, _ = opened(closing)
+            kept, _, _ = opened(asleep)
+            closing.send_json({"type": "bye"})
+            closing.send_json({"type": "frame"})  # answered: the bye was handled, no reply
+            assert receive(closing, "frame")["step"] == 0 and bye in app.registry.sessions
+        detached(app, kept)
+        deadline = time.monotonic() + 120  # a cap for a loaded machine
+        while bye in app.registry.sessions and time.monotonic() < deadline:
+            time.sleep(0.02)  # the server notices the closed socket
+        assert bye not in app.registry.sessions and kept in app.registry.sessions
+
+
 def test_csv_upload_good_bad_and_too_big(client):
     with client.websocket_connect("/ws") as ws:
         session, _, _ = opened(ws)

@@ -5,7 +5,7 @@ token). The WebSocket protocol is ``protocol.Connection``'s. A tab that loses it
 keeps its session for ``RECONNECT_GRACE`` seconds (no limit by default: until a new tab
 needs its slot or the server stops): the page reconnects with ``/ws?session=ID`` and
 carries on where it was; once it is gone, or after a server restart, the page is told the
-session ended.
+session ended. A page closed or reloaded says ``bye`` first: its session goes at once.
 
 HTTP: ``POST /api/{session}/upload`` (the CSV as the raw request body, at most
 ``MAX_UPLOAD_BYTES``, parsed within ``UPLOAD_SECONDS``), ``GET /api/{session}/export/model``
@@ -161,7 +161,7 @@ class _Handlers:
             pass
         finally:
             connection.abandon()
-            if registry.stopping.is_set():
+            if registry.stopping.is_set() or connection.leaving:  # no page will come back
                 registry.drop(session.id)
             else:  # the page is gone: reclaimed after the grace unless it comes back
                 registry.detach(session.id)

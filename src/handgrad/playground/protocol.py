@@ -7,6 +7,7 @@ The page sends JSON text messages
     {"type": "step", "steps": k}      k minibatch steps (default 1), the last one inspected
     {"type": "gradcheck"} | {"type": "frame"} | {"type": "drawn", "seq": n}
     {"type": "view", "hidden": true | false}          the tab was hidden or shown again
+    {"type": "bye"}                 the page is closed or reloaded: drop its session at once
     {"type": "weight", "layer": l, "i": i, "j": j}            read W[l][i, j] and its gradient
     {"type": "set_weight", "layer": l, "i": i, "j": j, "value": v}   edit it
     {"type": "bias", "layer": l, "j": j} | {"type": "set_bias", ..., "value": v}   b[l][j]
@@ -142,6 +143,7 @@ class Connection:
         self.drawn.set()
         self.seq = 0  # the number of the last frame the player sent (its ``drawn`` awaited)
         self.hidden = False  # the tab is hidden: its frames carry no pictures
+        self.leaving = False  # the page said bye: its session goes with its socket
 
     async def send(self, message: dict) -> None:
         async with self.send_lock:
@@ -282,6 +284,9 @@ class Connection:
         if message.get("seq") == self.seq and self.seq > 0:
             self.drawn.set()
 
+    async def on_bye(self, message: dict) -> None:
+        self.leaving = True
+
     async def on_frame(self, message: dict) -> None:
         await self.send(await asyncio.to_thread(self.session.frame))
 
@@ -328,6 +333,7 @@ class Connection:
         "set_bias": on_set_bias,
         "drawn": on_drawn,
         "view": on_view,
+        "bye": on_bye,
     }
 
     def start(self) -> None:

@@ -448,6 +448,9 @@ function init() {
   document.addEventListener("visibilitychange", onVisibility);
   saveToUrl(false);
   window.addEventListener("popstate", onHistory);
+  // closed or reloaded (not kept in the back-forward cache): the server may drop the run now;
+  // a page that goes without this (a laptop asleep) finds its run again when it is back
+  window.addEventListener("pagehide", (e) => { if (!e.persisted && state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send('{"type":"bye"}'); });
   connect();
   playEarlyClicks();
 }
