@@ -80,8 +80,9 @@ def over_websocket(seconds: float, steps: int, max_fps: float) -> tuple[float, f
             frames, first_step, start = 0, None, None
             while True:
                 message = json.loads(ws.recv())
-                if message["type"] == "frame":
-                    ws.send('{"type": "drawn"}')  # as the page does: the next frame may come
+                if message["type"] == "frame" and "seq" in message:  # a player's frame
+                    # answered as the page does, naming it: the next frame may come
+                    ws.send(json.dumps({"type": "drawn", "seq": message["seq"]}))
                 if message["type"] != "frame" or message["step"] == 0:
                     continue
                 if start is None:  # start the clock at the first frame of training

@@ -102,12 +102,18 @@ def client():
         yield c
 
 
+def answer(ws, frame: dict) -> None:
+    """Say ``drawn`` for a player's frame, naming its number, as the page does once it drew it
+    (a playing session sends its next frame only then; other frames have no number)."""
+    if "seq" in frame:
+        ws.send_json({"type": "drawn", "seq": frame["seq"]})
+
+
 def read(ws) -> dict:
-    """The next message; a frame is answered with ``drawn``, as the page does once it drew it
-    (a playing session sends its next frame only then)."""
+    """The next message; a frame is answered with ``drawn``, as the page does."""
     message = ws.receive_json()
     if message["type"] == "frame":
-        ws.send_json({"type": "drawn"})
+        answer(ws, message)
     return message
 
 

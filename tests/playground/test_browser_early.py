@@ -14,7 +14,7 @@ pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.slow  # a browser, a server and training: several seconds each
 
 LOADED = "typeof state !== 'undefined'"  # the page's scripts have run
-SCRIPTS = ("charts.js", "draw.js", "inside.js", "app.js")  # the body's scripts (not early.js)
+SCRIPTS = ("charts.js", "draw.js", "inside.js", "link.js", "app.js")  # the body's, not early.js
 
 
 class HeldScripts:

@@ -5,6 +5,7 @@ Each ends in a page that answers and agrees with the server. Waits are for event
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -412,3 +413,33 @@ def test_a_weight_box_open_when_the_network_changes_closes_instead_of_naming_a_g
     session = session_of(page, live_server)
     agrees(page, session)
     assert session.net_spec.hidden == []
+
+
+def test_a_reloaded_then_closed_tab_gives_its_sessions_back_at_once(browser, live_server):
+    """Reload and close say ``bye`` as the page goes (pagehide): the server drops those runs
+    at once instead of keeping them for a page that cannot come back."""
+    context, page, errors = open_tab(browser, live_server.url)
+    sessions = live_server.app.registry.sessions
+    try:
+        ready(page)
+        first = page.evaluate("state.session")
+        page.click("#play")
+        page.wait_for_function(f"{STEP} >= 10")
+        page.reload()
+        ready(page)
+        second = page.evaluate("state.session")
+        assert second != first
+        gone(sessions, first)
+        page.close()
+        gone(sessions, second)
+    finally:
+        context.close()
+    assert errors == []
+
+
+def gone(sessions: dict, session: str) -> None:
+    """Wait until the server has dropped ``session`` (it does when the socket closes)."""
+    deadline = time.monotonic() + 120  # a cap for a loaded machine; the loop ends on the event
+    while session in sessions and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert session not in sessions

@@ -219,6 +219,52 @@ def test_a_hidden_tab_trains_on_draws_nothing_and_draws_the_last_frame_when_show
     assert errors == []
 
 
+ANSWERED = "state.answered === state.pressed"  # the page's last Play/Pause was answered
+
+
+def test_pause_while_hidden_ticked_pauses_a_hidden_tab_and_plays_on_when_shown(
+    browser, live_server
+):
+    """TensorFlow Playground's way, chosen by a box kept in the link: hidden, the run pauses
+    (the server trains nothing for it); shown again, it plays on from where it stopped. A
+    run paused by hand stays paused; unticked, a hidden tab trains on (the default)."""
+    context, page, errors = open_tab(browser, live_server.url + "#data=moons&hiddentab=pause")
+    try:
+        ready(page)
+        assert page.is_checked("#pause-hidden")
+        session = session_of(page, live_server)
+        page.click("#play")
+        page.wait_for_function(f"{STEP} >= 20")
+        page.evaluate(HIDE, True)
+        page.wait_for_function(f"{ANSWERED} && !state.playing")
+        assert not session.playing
+        stopped = session.trainer.steps
+        page.evaluate(HIDE, False)
+        page.wait_for_function(f"{ANSWERED} && state.playing && {STEP} > {stopped}")
+        assert session.playing
+        page.click("#play")
+        page.wait_for_function(f"{ANSWERED} && {PAUSED}")
+        presses = page.evaluate("state.pressed")
+        page.evaluate(HIDE, True)
+        page.evaluate(HIDE, False)
+        assert page.evaluate("state.pressed") == presses  # paused by hand: nothing pressed
+        page.click("#pause-hidden")
+        assert "hiddentab" not in page.evaluate("location.hash")
+        page.click("#play")
+        page.wait_for_function(f"{ANSWERED} && state.playing")
+        page.evaluate(HIDE, True)
+        assert page.evaluate("state.pressed") == presses + 1  # unticked: hidden, it trains on
+        step = session.trainer.steps
+        page.wait_for_function(f"state.frame.step > {step}")
+        assert session.playing
+        page.evaluate(HIDE, False)
+        page.click("#play")
+        page.wait_for_function(f"{ANSWERED} && {PAUSED}")
+    finally:
+        context.close()
+    assert errors == []
+
+
 def test_lines_on_a_fixed_scale_grow_with_the_weights_and_relative_ones_do_not(
     browser, live_server
 ):

@@ -4,19 +4,23 @@ check runs. Every wait here is for a message or a line, capped only for a loaded
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 
 import pytest
 
 pytest.importorskip("starlette", reason="the playground extra is not installed")
 
 from handgrad.playground import create_app  # noqa: E402
+from handgrad.playground.protocol import Connection  # noqa: E402
+from handgrad.playground.session import Session  # noqa: E402
 
-from .conftest import CAP, LiveServer, configure, opened, receive  # noqa: E402
+from .conftest import CAP, LiveServer, answer, configure, opened, receive  # noqa: E402
 
 
 def _connect(server: LiveServer):
@@ -60,11 +64,92 @@ def test_a_client_that_has_not_drawn_is_sent_no_more_frames_and_others_are_answe
         server.stop()
 
 
+class _Socket:
+    """A page's socket for a ``Connection`` driven in the test's own event loop: what the
+    page sends waits in ``inbox`` (None closes it); what the server sends lands in ``outbox``
+    the moment it is sent (``send_text`` never suspends)."""
+
+    def __init__(self) -> None:
+        self.inbox: asyncio.Queue = asyncio.Queue()
+        self.outbox: asyncio.Queue = asyncio.Queue()
+
+    async def send_text(self, text: str) -> None:
+        self.outbox.put_nowait(json.loads(text))
+
+    async def receive(self) -> dict:
+        message = await self.inbox.get()
+        if message is None:
+            return {"type": "websocket.disconnect"}
+        return {"type": "websocket.receive", "text": json.dumps(message)}
+
+    async def until(self, kind: str) -> list[dict]:
+        """Every message up to and including the next of type ``kind``."""
+        seen = [await asyncio.wait_for(self.outbox.get(), CAP)]
+        while seen[-1]["type"] != kind:
+            seen.append(await asyncio.wait_for(self.outbox.get(), CAP))
+        return seen
+
+
+def test_a_late_answer_to_another_frame_never_lets_the_player_run_ahead():
+    """The page answers each frame it drew with ``drawn``. Before frames were numbered, the
+    answer to the opening frame arriving after Play (a loaded page) counted for the player's
+    first frame, and the player sent its second one to a page that had drawn neither. Now
+    only the answer naming the player's last frame counts."""
+    failures: list[BaseException] = []
+
+    def run() -> None:  # a loop of its own: a browser test's may be running in this thread
+        try:
+            asyncio.run(_late_answers())
+        except BaseException as exc:
+            failures.append(exc)
+
+    apart = threading.Thread(target=run)
+    apart.start()
+    apart.join()
+    if failures:
+        raise failures[0]
+
+
+async def _late_answers() -> None:
+    socket = _Socket()
+    session = Session("late", threading.Event())
+    connection = Connection(socket, session, max_fps=10_000, hello={"type": "hello"})  # type: ignore[arg-type]
+    served = asyncio.create_task(connection.run())
+    opening = (await socket.until("frame"))[-1]
+    assert "seq" not in opening  # not the player's: nothing waits for its answer
+    assert (await socket.until("status"))[-1]["playing"] is False
+    socket.inbox.put_nowait({"type": "play"})
+    assert (await socket.until("status"))[-1]["playing"] is True
+    first = (await socket.until("frame"))[-1]
+    assert first["seq"] == 1 and first["step"] == 5
+    # late or wrong answers: the opening frame's (it had no number), other numbers
+    for late in ({}, {"seq": None}, {"seq": 0}, {"seq": 2}, {"seq": "1"}):
+        socket.inbox.put_nowait({"type": "drawn", **late})
+    socket.inbox.put_nowait({"type": "are you there"})  # answered after those five, in order
+    answered = await socket.until("error")
+    # the player may go on only when one of these let it: then either its event is set or
+    # (it went on at once) its second frame is already out; neither happened
+    assert [m["type"] for m in answered] == ["error"] and socket.outbox.empty()
+    assert not connection.drawn.is_set()
+    assert session.trainer.steps <= 10  # at most the frame that waits has trained
+    socket.inbox.put_nowait({"type": "drawn", "seq": 1})  # the page drew the player's frame
+    second = (await socket.until("frame"))[-1]
+    assert second["seq"] == 2 and second["step"] == 10
+    socket.inbox.put_nowait({"type": "pause"})
+    paused = await socket.until("status")
+    assert paused[-1]["playing"] is False
+    frames = [m for m in paused if m["type"] == "frame"]
+    assert [m["seq"] for m in frames] in ([], [3])  # the one in flight, let go by the pause
+    assert session.trainer.steps == (frames[-1] if frames else second)["step"]
+    socket.inbox.put_nowait(None)
+    await asyncio.wait_for(served, CAP)
+
+
 def _next_not_frame(ws) -> dict:
     """The next message that is not a frame (frames are answered, as the page does)."""
     message = ws.receive_json()
     while message["type"] == "frame":
-        ws.send_json({"type": "drawn"})
+        answer(ws, message)
         message = ws.receive_json()
     return message
 

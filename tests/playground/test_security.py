@@ -82,7 +82,7 @@ def test_the_page_forbids_inline_script_and_sets_text_only():
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
     static = resources.files("handgrad.playground") / "static"
-    for name in ("app.js", "draw.js", "inside.js", "charts.js"):
+    for name in ("app.js", "draw.js", "inside.js", "charts.js", "link.js"):
         source = (static / name).read_text()
         assert "innerHTML" not in source and "insertAdjacentHTML" not in source, name
     assert "<script>" not in (static / "index.html").read_text()  # no inline script

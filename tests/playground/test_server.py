@@ -221,6 +221,68 @@ def test_a_connected_tab_is_kept_however_long_nobody_clicks_and_a_gone_one_is_re
             assert hello["restored"] is False and hello["ended"] is True
 
 
+def test_a_page_away_for_a_week_comes_back_to_its_run_unless_a_new_tab_needed_the_slot(
+    monkeypatch,
+):
+    """A laptop closed for a week: its page's socket dropped while the server ran on. A week
+    later (on the test's clock) the page reconnects to its own run, the weights and the step
+    where they were. Keeping it costs no slot a new tab needs: with every slot taken, the
+    session gone longest gives way."""
+    import handgrad.playground.app as app_module
+
+    monkeypatch.setattr(app_module, "MAX_SESSIONS", 2)
+    clock = Clock()
+    app = create_app(clock=clock)  # the default grace
+    with page_client(app) as c:
+        with c.websocket_connect("/ws") as first, c.websocket_connect("/ws") as second:
+            gone_first, _, _ = opened(first)
+            night, _, _ = opened(second)
+            first.send_json({"type": "step", "steps": 3})
+            assert receive(first, "inspect")["step"] == 3
+            second.send_json({"type": "play"})
+            playing_at = receive(second, "frame")["step"]
+            assert playing_at > 0
+        detached(app, gone_first)
+        detached(app, night)
+        clock.now += 60  # the first page's socket closed a minute before the other's
+        app.registry.detached[night] = clock.now
+        steps_then = app.registry.sessions[night].trainer.steps
+        model = app.registry.sessions[night].trainer.model
+        weights_then = [p.value.copy() for p in model.parameters()]
+        clock.now += 7 * 24 * 3600
+        with c.websocket_connect("/ws") as new_tab:  # every slot taken: the longest gone goes
+            opened(new_tab)
+            assert gone_first not in app.registry.sessions and night in app.registry.sessions
+        detached(app, (set(app.registry.sessions) - {night}).pop())
+        with c.websocket_connect(f"/ws?session={night}") as back:
+            hello = receive(back, "hello")
+            assert hello["restored"] is True and hello["ended"] is False
+            frame = receive(back, "frame")
+            assert frame["step"] == steps_then >= playing_at
+            assert receive(back, "status")["playing"] is False  # back paused, where it was
+            weights_now = [p.value for p in app.registry.sessions[night].trainer.model.parameters()]
+            assert all((a == b).all() for a, b in zip(weights_then, weights_now, strict=True))
+
+
+def test_a_tab_that_said_bye_is_dropped_with_its_socket_and_a_silent_one_is_kept():
+    """A page closed or reloaded says ``bye`` (its run cannot come back: a reload starts a new
+    one from the link), so its session goes at once; a page gone without a word (asleep)
+    keeps its session for when it is back."""
+    app = create_app()
+    with page_client(app) as c:
+        with c.websocket_connect("/ws") as closing, c.websocket_connect("/ws") as asleep:
+            bye, _, _ = opened(closing)
+            kept, _, _ = opened(asleep)
+            closing.send_json({"type": "bye"})
+            closing.send_json({"type": "frame"})  # answered: the bye was handled, no reply
+            assert receive(closing, "frame")["step"] == 0 and bye in app.registry.sessions
+        detached(app, kept)
+        deadline = time.monotonic() + 120  # a cap for a loaded machine
+        while bye in app.registry.sessions and time.monotonic() < deadline:
+            time.sleep(0.02)  # the server notices the closed socket
+        assert bye not in app.registry.sessions and kept in app.registry.sessions
+
+
 def test_csv_upload_good_bad_and_too_big(client):
     with client.websocket_connect("/ws") as ws:
         session, _, _ = opened(ws)
@@ -365,7 +427,7 @@ def test_the_page_and_its_assets_are_served_locally(client):
     assert page.status_code == 200 and "handgrad playground" in page.text
     assert '<body class="connecting">' in page.text  # until the session says hello
     assert '<span id="connection" class="connection" role="status">connecting…</span>' in page.text
-    for asset in ("app.js", "charts.js", "draw.js", "inside.js", "style.css"):
+    for asset in ("app.js", "charts.js", "draw.js", "inside.js", "link.js", "style.css"):
         assert client.get(f"/static/{asset}").status_code == 200
     assert "http" not in page.text.replace('href="/static', "").split("<body")[0]  # no CDN
 

@@ -2,9 +2,10 @@
 
 Every request passes ``security.Guard`` first (loopback Host, same Origin, this launch's
 token). The WebSocket protocol is ``protocol.Connection``'s. A tab that loses its socket
-keeps its session for ``RECONNECT_GRACE`` seconds: the page reconnects with
-``/ws?session=ID`` and carries on where it was; after that, or after a server restart, the
-page is told the session ended.
+keeps its session for ``RECONNECT_GRACE`` seconds (no limit by default: until a new tab
+needs its slot or the server stops): the page reconnects with ``/ws?session=ID`` and
+carries on where it was; once it is gone, or after a server restart, the page is told the
+session ended. A page closed or reloaded says ``bye`` first: its session goes at once.
 
 HTTP: ``POST /api/{session}/upload`` (the CSV as the raw request body, at most
 ``MAX_UPLOAD_BYTES``, parsed within ``UPLOAD_SECONDS``), ``GET /api/{session}/export/model``
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import secrets
 import threading
 import time
@@ -40,7 +42,12 @@ __all__ = ["create_app", "MAX_MESSAGE_BYTES", "MAX_SESSIONS", "RECONNECT_GRACE"]
 
 MAX_SESSIONS = 32
 MAX_FPS = 30  # frames a second at most: more than the eye needs, less than the page can draw
-RECONNECT_GRACE = 120.0  # seconds a tab's session waits for the page to reconnect
+# seconds a closed tab's session waits for its page: no limit, so a laptop closed for a night
+# or a week (its page's socket dropped, the server running on) comes back to its run, as
+# TensorFlow Playground's page does. It costs no more than the tabs open at once would: a
+# detached session does not train, and at most MAX_SESSIONS are kept (a new tab takes the
+# place of the session gone longest).
+RECONNECT_GRACE = math.inf
 UPLOAD_SECONDS = 20.0  # an upload that takes longer to parse is refused
 
 
@@ -154,11 +161,12 @@ class _Handlers:
             pass
         finally:
             connection.abandon()
-            if registry.stopping.is_set():
+            if registry.stopping.is_set() or connection.leaving:  # no page will come back
                 registry.drop(session.id)
             else:  # the page is gone: reclaimed after the grace unless it comes back
                 registry.detach(session.id)
-                asyncio.get_running_loop().call_later(registry.grace + 1, registry.purge)
+                if math.isfinite(registry.grace):
+                    asyncio.get_running_loop().call_later(registry.grace + 1, registry.purge)
 
     async def _new_session(self, websocket: WebSocket) -> Session | None:
         """A fresh session, or None (the socket closed) when every slot is taken."""

@@ -3,10 +3,11 @@
 The page sends JSON text messages
 
     {"type": "configure", "data": {...}, "network": {...}, "steps_per_frame": k}
-    {"type": "play"} | {"type": "pause"} | {"type": "reset"}
+    {"type": "play", "id": n} | {"type": "pause", "id": n} | {"type": "reset"}
     {"type": "step", "steps": k}      k minibatch steps (default 1), the last one inspected
-    {"type": "gradcheck"} | {"type": "frame"} | {"type": "drawn"}
+    {"type": "gradcheck"} | {"type": "frame"} | {"type": "drawn", "seq": n}
     {"type": "view", "hidden": true | false}          the tab was hidden or shown again
+    {"type": "bye"}                 the page is closed or reloaded: drop its session at once
     {"type": "weight", "layer": l, "i": i, "j": j}            read W[l][i, j] and its gradient
     {"type": "set_weight", "layer": l, "i": i, "j": j, "value": v}   edit it
     {"type": "bias", "layer": l, "j": j} | {"type": "set_bias", ..., "value": v}   b[l][j]
@@ -15,25 +16,32 @@ and receives ``hello``, ``dataset``, ``frame``, ``inspect``, ``gradcheck``, ``we
 ``changed``, ``reset``, ``status`` and ``error`` messages.
 
 A playing session sends its next frame only after the page answered the last one with
-``drawn`` (the page draws a frame, then says so; the next frame trains meanwhile). A page
-slower than the server (a loaded machine, a throttled tab) so never falls behind: at most one
-frame waits in it, and its clicks are answered at once instead of after a backlog of frames.
+``drawn`` (the page draws a frame, then says so; the next frame trains meanwhile). The
+player numbers its frames (``seq``: 1, 2, ... over the connection's life) and the page
+echoes the number it drew; only the answer to the frame the player waits for counts, so a
+late answer to another frame (the opening one, a Step's, the last of a paused player) never
+lets the player run one frame further ahead. A page slower than the server (a loaded
+machine, a throttled tab) so never falls behind: at most one frame waits in it, and its
+clicks are answered at once instead of after a backlog of frames.
 A hidden tab (``view`` with ``hidden: true``) trains on but is sent frames without pictures
 (no regions, unit pictures or weights: only what the curves need), until it is shown again.
 
 Every message works at any moment, in any order. ``status`` always tells the page whether
-the session is playing after a message that may change it: ``play`` twice is one play;
-``pause``, ``step``, ``reset`` and a ``configure`` that resets first stop the player and wait
-for its last frame, so no frame of the old run arrives after them. A ``configure`` that only
-tweaks (learning rate, optimizer, L1/L2, batch size, steps per frame, noise, a new draw of
-the data) keeps playing and
-answers ``changed`` with the step it took effect at (the player is paused while the
-settings change, so a reset is never trained on before the page hears of it). Training runs
-in a worker thread (``asyncio.to_thread``), one frame at a time, and checks before every
-step whether it should stop, so a pause or the server's shutdown takes effect within one
-step. Check gradients runs beside the messages, on a copy of the network, in a daemon thread:
-the tab stays answered (and may go on training) while it runs, and Ctrl-C does not wait for
-it.
+the session is playing after a message that may change it. ``play`` and ``pause`` say what
+the person asked for, never "toggle": ``play`` when playing and ``pause`` when paused change
+nothing (the page sends what its button said when pressed, which a status arriving just
+then cannot turn into the opposite); their ``status`` echoes the press's ``id`` (an integer)
+so the page can tell the answer to its last press from older statuses. ``pause``, ``step``,
+``reset`` and a ``configure`` that resets first stop the player and wait for its last
+frame, so no frame of the old run arrives after them. A ``configure`` that only tweaks
+(learning rate, optimizer, L1/L2, batch size, steps per frame, noise, a new draw of the
+data) keeps playing and answers ``changed`` with the step it took effect at (the player is
+paused while the settings change, so a reset is never trained on before the page hears of
+it). Training runs in a worker thread (``asyncio.to_thread``), one frame at a time, and
+checks before every step whether it should stop, so a pause or the server's shutdown takes
+effect within one step. Check gradients runs beside the messages, on a copy of the network,
+in a daemon thread: the tab stays answered (and may go on training) while it runs, and
+Ctrl-C does not wait for it.
 """
 
 from __future__ import annotations
@@ -133,7 +141,9 @@ class Connection:
         self.checking: asyncio.Task | None = None  # a gradient check under way
         self.drawn = asyncio.Event()  # the page has drawn the last frame the player sent
         self.drawn.set()
+        self.seq = 0  # the number of the last frame the player sent (its ``drawn`` awaited)
         self.hidden = False  # the tab is hidden: its frames carry no pictures
+        self.leaving = False  # the page said bye: its session goes with its socket
 
     async def send(self, message: dict) -> None:
         async with self.send_lock:
@@ -142,8 +152,13 @@ class Connection:
     async def error(self, text: str) -> None:
         await self.send({"type": "error", "message": text})
 
-    async def status(self) -> None:
-        await self.send({"type": "status", "playing": self.session.playing})
+    async def status(self, press: dict | None = None) -> None:
+        """Whether the session plays; the answer to a play or pause ``press`` echoes its id."""
+        reply: dict = {"type": "status", "playing": self.session.playing}
+        pressed = None if press is None else press.get("id")
+        if isinstance(pressed, int) and not isinstance(pressed, bool):
+            reply["id"] = pressed
+        await self.send(reply)
 
     async def run(self) -> None:
         """Serve the tab until its socket closes. A connected page is never closed for want
@@ -217,13 +232,13 @@ class Connection:
             await self.send(await asyncio.to_thread(session.frame))
 
     async def on_play(self, message: dict) -> None:
-        if self.player is None or self.player.done():
+        if self.player is None or self.player.done():  # playing already: nothing to do
             self.start()
-        await self.status()
+        await self.status(message)
 
     async def on_pause(self, message: dict) -> None:
-        await self.halt()
-        await self.status()
+        await self.halt()  # paused already: nothing to do
+        await self.status(message)
 
     async def on_step(self, message: dict) -> None:
         count = message.get("steps", 1)  # Step clicked k times while the last was answered
@@ -265,7 +280,12 @@ class Connection:
             await self.send({"type": "gradcheck", **result})
 
     async def on_drawn(self, message: dict) -> None:
-        self.drawn.set()
+        """The page drew frame ``seq``: counted only when it is the player's last frame."""
+        if message.get("seq") == self.seq and self.seq > 0:
+            self.drawn.set()
+
+    async def on_bye(self, message: dict) -> None:
+        self.leaving = True
 
     async def on_frame(self, message: dict) -> None:
         await self.send(await asyncio.to_thread(self.session.frame))
@@ -313,6 +333,7 @@ class Connection:
         "set_bias": on_set_bias,
         "drawn": on_drawn,
         "view": on_view,
+        "bye": on_bye,
     }
 
     def start(self) -> None:
@@ -347,7 +368,8 @@ class Connection:
                 frame = await asyncio.to_thread(self.session.advance, not self.hidden)
                 await self.drawn.wait()  # the page is not behind (halt() sets it too)
                 self.drawn.clear()
-                await self.send(frame)
+                self.seq += 1
+                await self.send({**frame, "seq": self.seq})
                 if frame.get("diverged"):
                     self.session.playing = False
                     await self.status()

@@ -7,12 +7,12 @@ const TOKEN = new URLSearchParams(location.search).get("token") || "";
 const state = {
   ws: null, session: null, limits: null, dataset: null, frame: null, playing: false,
   ready: false, queue: [], ended: false, retries: 0, configuring: false, again: false,
-  settling: false, stepping: false, moreSteps: 0,  // Step clicks held while one is answered  // a new session's default run, not drawn until the page's own settings land
+  settling: false, stepping: false, moreSteps: 0, pressed: 0, answered: 0,  // Play/Pause presses sent and answered  // Step clicks held while one is answered  // a new session's default run, not drawn until the page's own settings land
   flow: 0,  // how far the weights' dashes have moved (one pixel a frame of training)
   data: "moons", draw: 0, hidden: [8, 8], activations: ["tanh", "tanh"], inputs: ["x1", "x2"], csv: null,
   history: { step: [], trainLoss: [], testLoss: [], trainScore: [], testScore: [], grads: [], dead: [] },
   marks: [],
-  view: { showTest: true, discrete: false, fixedLines: false },  // how it is drawn (no retraining)
+  view: { showTest: true, discrete: false, fixedLines: false, pauseHidden: false },  // how it is drawn (no retraining)
   hide: [],  // control groups hidden for a lesson (kept in the link)
 };
 const LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
@@ -89,9 +89,10 @@ function send(message) {
 }
 
 // The server sends a playing session's next frame only once the page has drawn the last:
-// a page slower than the server never queues frames, so a click is answered at once.
-function drawn() {
-  if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send('{"type":"drawn"}');
+// a page slower than the server never queues frames, so a click is answered at once. The
+// player's frames are numbered; the answer names the frame drawn (no other frame counts).
+function drawn(f) {
+  if (f.seq && state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(`{"type":"drawn","seq":${f.seq}}`);
 }
 
 function flushQueue() {
@@ -104,15 +105,16 @@ function handle(msg) {
     case "hello": onHello(msg); break;
     case "dataset": state.dataset = msg; state.frame = null; if (!msg.keep_history) { clearHistory(); closeWeight(); }
       if (!state.settling) { drawNetworkLayout(); markView(); } break;
-    case "frame": try { onFrame(msg); } finally { drawn(); } break;
+    case "frame": try { onFrame(msg); } finally { drawn(msg); } break;
     case "inspect": renderInspect(msg); stepped(); break;
     case "gradcheck": checking(false); renderGradcheck(msg); break;
     case "weight": showWeight(msg); break;
     case "changed": settled(); markChange(msg); configured(); break;
-    case "status": state.playing = msg.playing; updatePlay(); break;
+    case "status": onStatus(msg); break;
     case "reset": state.settling = false; configured(); clearHistory(); $("tensors").replaceChildren(); $("inspect-summary").textContent = ""; break;
     case "error": if (msg.message.startsWith("gradcheck:")) checking(false);
       if (msg.message.startsWith("step:")) stepped();
+      if (/^(play|pause):/.test(msg.message)) state.answered = state.pressed;  // no answer comes
       if (msg.message.startsWith("configure:")) { settled(); configured(); }
       showMessage(msg.message); break;
   }
@@ -133,8 +135,10 @@ function onHello(msg) {
   state.session = msg.session; state.limits = msg.limits; state.retries = 0;
   if (first) { buildDatasetButtons(); buildInputs(); }
   setConnection("connected", true);
-  if (msg.ended) showMessage("The previous session ended (the server was idle or restarted); this is a new one with your settings.");
+  if (msg.ended) showMessage("The previous session ended (the server restarted, or newer tabs needed its place); this is a new one with your settings.");
   state.configuring = state.stepping = false;  // what was on its way went with the old connection
+  const queuedPress = state.queue.find((m) => m.id);  // earlier presses went with it too
+  state.answered = queuedPress ? queuedPress.id - 1 : state.pressed;
   // a new session starts on the server's default run: the page's own settings replace it
   // before anything of it is drawn (a link opened shows the link's run from the first picture)
   if (!msg.restored) state.settling = true;
@@ -146,7 +150,7 @@ function onHello(msg) {
   if (state.pendingCsv) { const file = state.pendingCsv; state.pendingCsv = null; uploadCsv(file); }
 }
 
-// --- settings -> server, and the URL that holds them -------------------------------------
+// --- settings -> server (the URL that holds them: link.js) ------------------------------
 
 function settings() {
   const seed = Math.max(0, Math.floor(Number($("seed").value) || 0));
@@ -198,80 +202,6 @@ function stepped() {
 function configured() {
   state.configuring = false;
   if (state.again) sendSettings();
-}
-
-const URL_KEYS = { n: "n", noise: "noise", classes: "classes", "test-fraction": "test", init: "init",
-  optimizer: "opt", lr: "lr", decay: "decay", "batch-size": "batch", reg: "reg", "reg-rate": "rate", speed: "speed", seed: "seed" };
-
-// Each change is a new entry of the browser's history (push), so Back and Forward step
-// through the configurations; loading the page only rewrites its own entry.
-function saveToUrl(push) {
-  const p = new URLSearchParams();
-  if (state.data !== "csv") p.set("data", state.data);
-  if (state.draw) p.set("draw", state.draw);
-  for (const [id, key] of Object.entries(URL_KEYS)) p.set(key, $(id).value);
-  p.set("layers", state.hidden.map((w, i) => `${w}${state.activations[i]}`).join(","));
-  p.set("inputs", state.inputs.join(","));
-  if (state.hide.length) p.set("hide", state.hide.join(","));
-  p.set("showtest", state.view.showTest ? "1" : "0");
-  p.set("discretize", state.view.discrete ? "1" : "0");
-  if (state.view.fixedLines) p.set("lines", "fixed");
-  const url = `${location.pathname}${location.search}#${p}`;
-  if (push && `#${p}` !== location.hash) history.pushState(null, "", url);
-  else history.replaceState(null, "", url);
-  $("share-link").value = location.href;
-}
-
-function loadFromUrl() {
-  const p = new URLSearchParams(location.hash.slice(1));
-  if (!p.has("data")) return false;
-  if (DATA_LABELS[p.get("data")]) state.data = p.get("data");
-  state.draw = Math.max(0, Math.floor(Number(p.get("draw")) || 0));
-  if (p.has("l2") && !p.has("reg")) {  // a link from before L1: l2=λ (0 for none)
-    const l2 = Number(p.get("l2"));
-    p.set("reg", l2 > 0 ? "l2" : "none");
-    if (l2 > 0) p.set("rate", p.get("l2"));
-  }
-  state.hide = (p.get("hide") || "").split(",").filter((g) => LESSON_GROUPS[g]);
-  state.view.showTest = p.get("showtest") !== "0";
-  state.view.discrete = p.get("discretize") === "1";
-  state.view.fixedLines = p.get("lines") === "fixed";
-  for (const [id, key] of Object.entries(URL_KEYS)) {
-    if (!p.has(key)) continue;
-    const input = $(id);
-    if (input.tagName === "SELECT" && ![...input.options].some((o) => o.value === p.get(key))) {
-      input.appendChild(Object.assign(el("option", { text: p.get(key) }), { value: p.get(key) }));
-    }
-    input.value = p.get(key);
-    if ($(`${id}-out`)) input.oninput();
-  }
-  const layers = (p.get("layers") || "").split(",").filter(Boolean).map((s) => s.match(/^(\d+)([a-z_]+)$/)).filter(Boolean);
-  if (p.has("layers")) {  // a hand-edited link: at most the page's limits, known activations
-    const kept = layers.filter((m) => ACT_LABELS[m[2]]).slice(0, state.limits ? state.limits.max_layers : 6);
-    const most = state.limits ? state.limits.max_units : 32;
-    state.hidden = kept.map((m) => Math.min(most, Math.max(1, Number(m[1])))); state.activations = kept.map((m) => m[2]);
-  }
-  const inputs = (p.get("inputs") || "").split(",").filter((f) => FEATURE_LABELS[f]);
-  if (inputs.length) state.inputs = inputs;
-  return true;
-}
-
-// Back or Forward: the page takes the configuration of that entry and sends it (a setting
-// that restarts the run restarts it; the others change the running training, as a click does).
-function onHistory() {
-  if (!loadFromUrl()) return;
-  renderLayers(); markDataset(); markOptimizer(); markView(); markLesson();
-  for (const box of $("inputs").querySelectorAll("input")) box.checked = state.inputs.includes(box.value);
-  sendSettings();
-  if (pictured(state.frame)) { drawRegion(state.frame); drawUnits(state.frame); }
-}
-
-function copyLink() {
-  saveToUrl(false);
-  $("share").hidden = false;
-  const link = $("share-link");
-  link.select();
-  if (navigator.clipboard) navigator.clipboard.writeText(link.value).then(() => showMessage("link copied"), () => {});
 }
 
 // --- the data panel ----------------------------------------------------------------------
@@ -398,9 +328,17 @@ function onFrame(f) {
 // page draws the last frame at once, or asks for one when that had no pictures.
 function onVisibility() {
   send({ type: "view", hidden: document.hidden });
+  pauseWhileHidden();
   if (document.hidden || !state.frame || !state.dataset || state.settling) return;
   if (pictured(state.frame)) onFrame(state.frame);
   else if (!state.frame.diverged && !state.playing) send({ type: "frame" });
+}
+
+// TensorFlow Playground's way, when ticked (kept in the link): a hidden tab pauses (the
+// server trains nothing for it) and plays on when shown again.
+function pauseWhileHidden() {
+  if (document.hidden && state.view.pauseHidden && state.playing) { state.resumeOnShow = true; press("pause"); }
+  if (!document.hidden && state.resumeOnShow) { state.resumeOnShow = false; if (!state.playing) press("play"); }
 }
 
 // --- wiring ------------------------------------------------------------------------------
@@ -429,6 +367,7 @@ function markView() {
   $("show-test").checked = state.view.showTest;
   $("discretize").checked = state.view.discrete;
   $("fixed-lines").checked = state.view.fixedLines;
+  $("pause-hidden").checked = state.view.pauseHidden;
   $("discretize-box").hidden = Boolean(state.dataset && state.dataset.curve);  // a curve has no regions
 }
 
@@ -438,7 +377,32 @@ function checking(on) {
   if (on) { $("gradcheck-verdict").textContent = "checking …"; $("gradcheck-verdict").className = "verdict"; }
 }
 
-function updatePlay() { $("play").textContent = state.playing ? "❚❚ Pause" : "▶ Play"; }
+function updatePlay() {
+  $("play").textContent = state.playing ? "❚❚ Pause" : "▶ Play";
+  $("play").dataset.does = state.playing ? "pause" : "play";
+}
+
+// Play/Pause does what its label said when it was pressed (pointer down), never "the
+// opposite of now": a status arriving between the press and the click (a Reset's pause,
+// say) cannot turn a Pause into a Play. The server takes "pause" when paused, "play" when
+// playing, as nothing. Statuses older than the last press's answer do not flip the label.
+function pressPlay(event) {  // a key or a script clicks with detail 0: no pointer pressed
+  const does = (event && event.detail && state.pressIntent) || $("play").dataset.does;
+  state.pressIntent = null;
+  press(does);
+}
+
+function press(does) {
+  state.playing = does === "play"; updatePlay();
+  state.pressed += 1;
+  send({ type: does, id: state.pressed });
+}
+
+function onStatus(msg) {
+  if (Number.isInteger(msg.id)) state.answered = msg.id;
+  if (state.answered < state.pressed) return;  // the answer to the last press is on its way
+  state.playing = msg.playing; updatePlay();
+}
 
 function init() {
   fillSelect($("lr"), LRS, 0.03); fillSelect($("batch-size"), BATCHES, 16);
@@ -456,6 +420,7 @@ function init() {
   $("show-test").onchange = () => setView({ showTest: $("show-test").checked });
   $("discretize").onchange = () => setView({ discrete: $("discretize").checked });
   $("fixed-lines").onchange = () => setView({ fixedLines: $("fixed-lines").checked });
+  $("pause-hidden").onchange = () => setView({ pauseHidden: $("pause-hidden").checked });
   markView();
   $("optimizer").onchange = () => { markOptimizer(); configure(); };
   markOptimizer();
@@ -465,7 +430,8 @@ function init() {
     renderLayers(); configure();
   };
   $("remove-layer").onclick = () => { state.hidden.pop(); state.activations.pop(); renderLayers(); configure(); };
-  $("play").onclick = () => { state.playing = !state.playing; updatePlay(); send({ type: state.playing ? "play" : "pause" }); };
+  $("play").onpointerdown = () => { state.pressIntent = $("play").dataset.does; };
+  $("play").onclick = pressPlay;
   $("step").onclick = () => { state.moreSteps += 1; if (!state.stepping) sendSteps(); };
   $("reset").onclick = () => send({ type: "reset" });
   $("regenerate").onclick = () => { state.draw += 1; markDataset(); configure(); };
@@ -482,6 +448,9 @@ function init() {
   document.addEventListener("visibilitychange", onVisibility);
   saveToUrl(false);
   window.addEventListener("popstate", onHistory);
+  // closed or reloaded (not kept in the back-forward cache): the server may drop the run now;
+  // a page that goes without this (a laptop asleep) finds its run again when it is back
+  window.addEventListener("pagehide", (e) => { if (!e.persisted && state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send('{"type":"bye"}'); });
   connect();
   playEarlyClicks();
 }
