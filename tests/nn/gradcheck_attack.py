@@ -422,7 +422,8 @@ if __name__ == "__main__":
     start, stop = int(sys.argv[1]), int(sys.argv[2])
     learner = None
     harnesses = {"--learner": "gradcheck_learner", "--stages": "gradcheck_stages",
-                 "--kinds": "gradcheck_kinds", "--late": "gradcheck_late"}  # fmt: skip
+                 "--kinds": "gradcheck_kinds", "--late": "gradcheck_late",
+                 "--gaps": "gradcheck_gaps"}  # fmt: skip
     for flag, name in harnesses.items():
         if flag in sys.argv:
             learner = learner_harness(name)
