@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 COURSE_STAMP := $(VENV)/.installed-course
 
-.PHONY: demo course test test-fast fuzz attack attack-stages attack-kinds attack-late typecheck bench bench-paired bench-quiet bench-sweep lint format clean
+.PHONY: demo course test test-fast fuzz attack attack-stages attack-kinds attack-late attack-grid attack-gaps typecheck bench bench-paired bench-quiet bench-sweep lint format clean
 
 $(VENV)/bin/python:
 	@echo "Creating the virtual environment $(VENV)/ and updating pip ..."
@@ -75,7 +75,7 @@ fuzz: $(STAMP)
 # the gradient check attacked: random networks and a learner's own activations, checked
 # with their correct backward and with wrong ones (`make test` runs a sample of these seeds);
 # fails on any false FAIL or miss. About 90 minutes of CPU: see docs/gradcheck.md.
-attack: $(STAMP) attack-stages attack-kinds attack-late
+attack: $(STAMP) attack-stages attack-kinds attack-late attack-grid attack-gaps
 	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 1100
 	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 1600 --learner
 
@@ -93,6 +93,16 @@ attack-kinds: $(STAMP)
 # learner's -log softmax exactly 0 around θ), float64/32/16 models; exits 1 on any finding
 attack-late: $(STAMP)
 	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 300 --late
+
+# the verdict's whole grid: every activation x loss x dtype x depth/scale to 3000 Adam steps,
+# each wrong backward injected at the last (`make test` runs four cells); exits 1 on any finding
+attack-grid: $(STAMP)
+	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 72 --grid
+
+# where the others do not reach: an activation after the last layer, one row or duplicated
+# rows, tiny/huge/on-kink inputs, float16 and mixed dtypes, 10^4 Adam steps, max_entries
+attack-gaps: $(STAMP)
+	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 200 --gaps
 
 typecheck: $(STAMP)
 	$(PY) -m mypy

@@ -31,6 +31,7 @@ import sys
 import types
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -345,25 +346,35 @@ class Tally:
         )
 
 
-def judge_case(tally, case, model, loss, X, y, seed, wrongs, gradients=None, max_entries=None):
+def judge_case(tally, case, model, loss, X, y, seed, wrongs, gradients=None, max_entries=None,
+               declared=None, visible=None):  # fmt: skip
     """Adds one case to ``tally``: its correct backward (a FAIL is a false alarm), then each
     (name, wrong model, its loss) that ``wrongs`` yields, if not None (a PASS of a visible
-    one is a miss). ``gradients(model, loss, X, y)``: what gradcheck judges (``_analytic``)."""
+    one is a miss). ``gradients(model, loss, X, y)``: what gradcheck judges (``_analytic``).
+    ``declared(model)``: the model with its kinks declared to the probe; a correct model
+    that FAILS but PASSES so is "unresolvable", not a false FAIL (the learner's modules).
+    ``visible(grads, correct, report)``: whether a wrong backward's gradients differ where
+    gradcheck can see it (default: ``_visible`` at the loss's resolution, built-in kinks
+    aside)."""
     gradients = gradients or _analytic
     report = hg.gradcheck(model, loss, X, y, max_entries=max_entries, seed=seed)
     tally.correct += 1
-    tally.worst_correct = max(tally.worst_correct, report.worst_ratio)
-    if not report.passed:
-        tally.false_fails.append(f"{case}\n{report.table()}")
+    unresolvable = declared and not report.passed  # PASSES with its kinks declared?
+    if unresolvable and hg.gradcheck(declared(model), loss, X, y, seed=seed).passed:
+        tally.unresolvable.append(f"{case}\n{report.table()}")
+    else:
+        tally.worst_correct = max(tally.worst_correct, report.worst_ratio)
+        if not report.passed:
+            tally.false_fails.append(f"{case}\n{report.table()}")
     if wrongs is None:
         return
     correct = _analytic(model, loss, X, y)
-    resolution = _resolution(model, loss, X, y, seed)
-    on_kinks = _on_kinks(model, loss, X, y)
+    if visible is None:
+        resolution, on_kinks = _resolution(model, loss, X, y, seed), _on_kinks(model, loss, X, y)
+        visible = partial(_visible, resolution=resolution, on_kinks=on_kinks)
     for name, wrong, wrong_loss in wrongs:
         wrong_report = hg.gradcheck(wrong, wrong_loss, X, y, max_entries=max_entries, seed=seed)
-        grads = gradients(wrong, wrong_loss, X, y)
-        if not _visible(grads, correct, resolution, wrong_report, on_kinks):
+        if not visible(gradients(wrong, wrong_loss, X, y), correct, report=wrong_report):
             tally.invisible += 1
             continue
         tally.mutants += 1
@@ -422,7 +433,8 @@ if __name__ == "__main__":
     start, stop = int(sys.argv[1]), int(sys.argv[2])
     learner = None
     harnesses = {"--learner": "gradcheck_learner", "--stages": "gradcheck_stages",
-                 "--kinds": "gradcheck_kinds", "--late": "gradcheck_late"}  # fmt: skip
+                 "--kinds": "gradcheck_kinds", "--late": "gradcheck_late",
+                 "--gaps": "gradcheck_gaps", "--grid": "gradcheck_zoo"}  # fmt: skip
     for flag, name in harnesses.items():
         if flag in sys.argv:
             learner = learner_harness(name)

@@ -48,8 +48,10 @@ ACTIVATIONS = {"saturated": ("tanh", "sigmoid"), "dead": ("relu", "leaky_relu")}
 
 
 class NaiveCrossEntropy(Loss):
-    """A learner's cross-entropy through probabilities, -log softmax (mean or sum). ``wrong``:
-    "" (right), "no-minus-one" (p, not p - onehot), "other-class" (the one-hot one over)."""
+    """A learner's cross-entropy through probabilities, -log softmax (mean or sum); the one
+    copy the gradient check's tests share. ``wrong`` picks a mistake in its backward:
+    "no-minus-one" (p, not p - onehot), "other-class" (the one-hot one over), "no-mean" (the
+    1/N forgotten), "sign" (onehot - p)."""
 
     def __init__(self, reduction="mean", wrong=""):
         self.reduction, self.wrong = reduction, wrong
@@ -68,7 +70,10 @@ class NaiveCrossEntropy(Loss):
             g[rows, (self.t + 1) % g.shape[1]] -= 1.0
         elif self.wrong != "no-minus-one":
             g[rows, self.t] -= 1.0
-        return g / len(g) if self.reduction == "mean" else g
+        if self.wrong == "sign":
+            g = -g
+        mean = self.reduction == "mean" and self.wrong != "no-mean"
+        return g / len(g) if mean else g
 
 
 @dataclass(frozen=True)

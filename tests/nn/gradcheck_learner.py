@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import types
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -454,35 +455,20 @@ def attack(seeds, tally, attack_module):
         if not (finite and np.isfinite(value)):
             tally.skipped += 1
             continue
-        correct = attack_module._analytic(model, loss, X, y)
-        resolution = attack_module._resolution(model, loss, X, y, seed)
         kinks = kink_entries(model, X, y)
-        rng = np.random.default_rng([seed, 23])
-        checks = [("correct", model, False), *mutants(case, model, rng)]
-        for name, candidate, wrong in checks:
-            report = hg.gradcheck(candidate, loss, X, y, seed=seed)
-            if not wrong:
-                tally.correct += 1
-                if report.passed:
-                    tally.worst_correct = max(tally.worst_correct, report.worst_ratio)
-                elif hg.gradcheck(declared(candidate), loss, X, y, seed=seed).passed:
-                    tally.unresolvable.append(f"{name}: {case}\n{report.table()}")
-                else:
-                    tally.worst_correct = max(tally.worst_correct, report.worst_ratio)
-                    tally.false_fails.append(f"{name}: {case}\n{report.table()}")
-                continue
-            grads = attack_module._analytic(candidate, loss, X, y)
-            if not _visible(grads, correct, kinks, resolution):
-                tally.invisible += 1
-                continue
-            tally.mutants += 1
-            tally.per_mutant[name] += 1
-            if report.passed:
-                tally.misses.append(f"{name}: {case}\n{report.table()}")
+        resolution = attack_module._resolution(model, loss, X, y, seed)
+        checks = list(mutants(case, model, np.random.default_rng([seed, 23])))
+        for name, convention, _ in (check for check in checks if not check[2]):  # also right
+            attack_module.judge_case(tally, f"{name}: {case}", convention, loss, X, y, seed,
+                                     None, declared=declared)  # fmt: skip
+        wrongs = ((name, candidate, loss) for name, candidate, wrong in checks if wrong)
+        visible = partial(_visible, kinks=kinks, resolution=resolution)
+        attack_module.judge_case(tally, f"correct: {case}", model, loss, X, y, seed, wrongs,
+                                 declared=declared, visible=visible)  # fmt: skip
     return tally
 
 
-def _visible(grads, correct, kinks, resolution) -> bool:
+def _visible(grads, correct, kinks, resolution, report=None) -> bool:
     """The wrong backward changes an entry off the kinks beyond what differences resolve."""
     for g, c, on_kink in zip(grads, correct, kinks):
         diff = np.abs(g - c)

@@ -5,6 +5,11 @@ trajectory(setting, checkpoints)   trains a model with Adam; yields (step, model
                                    each checkpoint (the same model object, trained on)
 INJECTIONS                         name -> function(model) returning a model that shares
                                    the trained parameters but has one wrong backward
+GRID, attack(seeds, tally, attack_module)
+                                   the whole grid (activation x loss x dtype x shape, to
+                                   3000 steps), one cell per seed, as the attack harnesses;
+                                   `make attack-grid` runs its 72 cells, `make test` a sample
+                                   (tests/nn/test_gradcheck_verdict.py)
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ class Setting:
         return f"{self.activation}-{self.loss}-{self.dtype}-depth{self.depth}-x{self.scale:g}"
 
 
+DTYPES = ("float64", "float32")
+SHAPES = ((2, 1.0), (5, 0.1), (2, 10.0))  # (hidden layers, input scale)
 WIDTH = 8
 BATCH = 48
 
@@ -170,3 +177,41 @@ INJECTIONS = {
     "bias gradient not summed (one sample)": bias_not_summed,
     "bias gradient averaged, not summed": bias_averaged,
 }
+
+
+# --- the whole grid, as an attack -----------------------------------------------------------
+
+GRID = [
+    (activation, loss, dtype, k)
+    for activation in ACTIVATIONS
+    for loss in LOSSES
+    for dtype in DTYPES
+    for k in range(len(SHAPES))
+]
+
+
+def cell(activation: str, loss: str, dtype: str, k: int) -> tuple[Setting, tuple[int, ...]]:
+    """The grid cell's setting and checkpoints: the first shape at four stages of training,
+    the others at initialization and after 3000 steps."""
+    depth, scale = SHAPES[k]
+    checkpoints = (0, 30, 300, 3000) if k == 0 else (0, 3000)
+    return Setting(activation, loss, dtype, depth, scale, seed=k), checkpoints
+
+
+def attack(seeds, tally, attack_module):
+    """Adds grid cell ``seed`` (of GRID) to ``tally`` for each seed: every checkpoint's
+    correct model (a FAIL is a false alarm) and, at the last, every injection (each changes
+    gradients far beyond what the check resolves: a PASS is a miss)."""
+    for seed in seeds:
+        setting, checkpoints = cell(*GRID[seed % len(GRID)])
+        for step, model, loss, X, y in trajectory(setting, checkpoints):
+            wrongs = None
+            if step == checkpoints[-1]:
+                wrongs = ((name, inject(model), loss) for name, inject in INJECTIONS.items())
+            attack_module.judge_case(tally, f"{setting} step {step}", model, loss, X, y, 0,
+                                     wrongs, visible=_always)  # fmt: skip
+    return tally
+
+
+def _always(grads, correct, report=None) -> bool:
+    return True

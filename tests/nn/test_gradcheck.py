@@ -503,3 +503,39 @@ def test_unnamed_parameters_of_a_custom_module_are_each_checked():
     report = hg.gradcheck(_Scale(), hg.MSELoss(), X, y)
     assert [r.name for r in report.rows] == ["0", "1"]
     assert report.passed and report.checked == 4
+
+
+@pytest.mark.parametrize("bias", [1e-4, -1e-4, 2.5e-3])
+def test_a_step_across_a_kink_evaluates_only_the_points_an_estimate_uses(bias):
+    """A ReLU input 1e-4 above (or below) its kink: at h = 1e-3 the points on the kink's side
+    cross it; once one has, the others on that side serve no estimate and are skipped, and
+    the one-sided estimate from the clean side is that of all eight points (2.5e-3: only -3h
+    crosses, so only -h/2 is skipped)."""
+    from handgrad.nn._gradcheck_kinks import kink_probe
+    from handgrad.nn._gradcheck_steps import _evaluate, _step_points, ladder, side_estimate
+
+    model = hg.Sequential(hg.Linear(1, 1, seed=0), hg.ReLU(), hg.Linear(1, 1, seed=1))
+    model[0].weight.value[...] = 1.0
+    model[0].bias.value[...] = bias
+    X, y, loss = np.array([[0.0], [0.5]]), np.array([[1.0], [2.0]]), hg.MSELoss()
+    calls = []
+
+    def f():
+        calls.append(1)
+        return loss.forward(model.forward(X), y)
+
+    probe, x = kink_probe(model), model[0].bias.value
+    base = f()
+    theta = (base, probe())
+    values, states = _step_points(f, x, (0,), 1e-3, probe, theta[1])
+    full, _ = _evaluate(f, x, (0,), 1e-3, (1, -1, 2, -2, 3, -3, 0.5, -0.5), probe)
+    evaluated = sum(not np.isnan(v) for v in values)
+    assert evaluated == {1e-4: 5, -1e-4: 5, 2.5e-3: 7}[bias]
+    assert len(calls) == 1 + evaluated + 8
+    for v, w in zip(values, full):
+        assert np.isnan(v) or v == w
+    clean = 1 if bias > 0 else -1
+    sided = [s for s in ladder(f, x, (0,), 1e-3, 1e-6, probe, theta=theta) if s.h == 1e-3]
+    assert [s.side for s in sided] == [clean]
+    for step in sided:
+        assert (step.n, step.allowed) == side_estimate(full, base, 1e-3, clean, 1e-6)

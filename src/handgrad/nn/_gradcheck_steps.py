@@ -105,6 +105,54 @@ def _evaluate(
     return values, states
 
 
+Skipped = None  # the probe's state at a point ``_step_points`` did not evaluate
+
+
+def _step_points(
+    f: Callable[[], float],
+    x: np.ndarray,
+    idx: Index,
+    h: float,
+    probe: Probe | None,
+    at_theta: list[np.ndarray] | None,
+) -> tuple[list[float], list[list[np.ndarray] | None]]:
+    """A step's values at θ + k h for k in OFFSETS, as ``_evaluate``, without the points
+    whose value no estimate can use: once a point has moved some built-in unit across its
+    kink (the central estimate is lost), a point on a side where one has already left θ's
+    side of a kink (``at_theta``; any side without it) is not evaluated (NaN, state
+    ``Skipped``). The estimates built from the step are those of the full evaluation."""
+    original = x[idx]
+    values: list[float] = []
+    states: list[list[np.ndarray] | None] = []
+    central_lost, lost_sides = False, set()
+    try:
+        for k in OFFSETS:
+            side = 1 if k > 0 else -1
+            if central_lost and (at_theta is None or side in lost_sides):
+                values.append(float("nan"))
+                states.append(Skipped)
+                continue
+            x[idx] = original + k * h
+            values.append(float(f()))
+            if probe is None:
+                continue
+            state = probe()
+            states.append(state)
+            central_lost = central_lost or _moved(states[0], state)  # type: ignore[arg-type]
+            if at_theta is not None and _moved(at_theta, state):
+                lost_sides.add(side)
+    finally:
+        x[idx] = original
+    return values, states
+
+
+def _central_lost(states: list[list[np.ndarray] | None]) -> bool:
+    """Whether some point of a step (``_step_points``) put a built-in unit on another side
+    of its kink than the first point did (a skipped point: one already had). No probe, no
+    states: False."""
+    return any(state is Skipped or _moved(states[0], state) for state in states[1:])  # type: ignore[arg-type]
+
+
 def _moved(before: list[np.ndarray], after: list[np.ndarray]) -> bool:
     """Whether some built-in unit's input changed side of its kink."""
     return any(not np.array_equal(a, b) for a, b in zip(before, after))
@@ -230,9 +278,10 @@ def ladder(
     steps = eps * 0.1 ** np.arange(REFINEMENTS + 1)
     if below is not None:
         steps = steps[steps < 0.5 * below]
+    at_theta = None if theta is None else theta[1]
     for h, smaller in zip(steps, [*steps[1:], None]):
-        values, states = _evaluate(f, x, idx, h, OFFSETS, probe)
-        if any(_moved(states[0], state) for state in states[1:]):
+        values, states = _step_points(f, x, idx, h, probe, at_theta)
+        if _central_lost(states):
             if theta is not None:
                 judged += _sides(values, states, theta, h, rtol, noise(h))
             continue
@@ -248,7 +297,7 @@ def ladder(
 
 def _sides(
     values: list[float],
-    states: list[list[np.ndarray]],
+    states: list[list[np.ndarray] | None],
     theta: tuple[float, list[np.ndarray]],
     h: float,
     rtol: float,
@@ -256,7 +305,9 @@ def _sides(
 ) -> list[Step]:
     """The one-sided steps from each side of θ whose points cross no built-in kink."""
     base, at_theta = theta
-    crossed = {k for k, state in zip(OFFSETS, states) if _moved(at_theta, state)}
+    crossed = {
+        k for k, state in zip(OFFSETS, states) if state is Skipped or _moved(at_theta, state)
+    }
     out = []
     for side in (1, -1):
         if not crossed & {side * t for t in SIDE_POINTS}:
@@ -281,7 +332,7 @@ def side_again(
     if probe is None or theta is None:  # no built-in kink: there are no one-sided steps
         return None
     h = step.h / 10
-    values, states = _evaluate(f, x, idx, h, OFFSETS, probe)
+    values, states = _step_points(f, x, idx, h, probe, theta[1])
     again = [s for s in _sides(values, states, theta, h, rtol, noise(h)) if s.side == step.side]
     return again[0] if again else None
 
