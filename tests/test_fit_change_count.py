@@ -166,6 +166,12 @@ def _other_optimizer_params(model, loss, opt, X, y):
     return model, loss, opt, X, y
 
 
+def _fewer_optimizer_params(model, loss, opt, X, y):
+    opt.params.pop()  # (no new object made: the last bias is no longer trained)
+    opt.state.pop()
+    return model, loss, opt, X, y
+
+
 def _rebound_to_infinity(model, loss, opt, X, y):
     p = model.layers[2].bias
     p.value = np.full_like(p.value, np.inf)  # (the guard's checks must see the new array)
@@ -195,6 +201,8 @@ REBUILT, KEPT, REFERENCE = False, True, None  # the step after the second call
         (_new_momentum, _momentum, KEPT),
         (_new_betas, _adam, KEPT),
         (_other_optimizer_params, _sgd, REBUILT),
+        (_fewer_optimizer_params, _sgd, REBUILT),
+        (_fewer_optimizer_params, _momentum, REBUILT),
     ],
     ids=lambda f: getattr(f, "__name__", "").strip("_"),
 )
