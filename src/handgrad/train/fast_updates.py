@@ -12,6 +12,7 @@ expressions of the reference, through two scratch arrays per parameter.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from .fast_fold import FoldedUpdate
 
 __all__ = ["Update"]
+
+_STEPS = {SGD: "_sgd", Adam: "_adam", RMSProp: "_rmsprop"}
 
 
 class Update:
@@ -56,11 +59,17 @@ class Update:
                 (v.reshape(p.value.shape), t) for v, p, (_, t) in zip(views, params, self.scratch)
             ]
             self.flat_zeros = np.zeros(len(self.flat), self.dtype)
-        self.step = {SGD: self._sgd, Adam: self._adam, RMSProp: self._rmsprop}[type(optimizer)]
         # plain SGD's loop: (parameter, scratch arrays, large) each; without the first when
         # its update was folded into its gradient's product (``fold``, set by ``FastStep``)
         self._plain = [*zip(params, self.scratch, self.large)]
         self.fold: FoldedUpdate | None = None
+
+    @property
+    def step(self) -> Callable[[], None]:
+        """The optimizer's update, a bound method made on each access (kept on the object,
+        it would make a reference cycle, left to the cycle collector when the step dies)."""
+        step: Callable[[], None] = getattr(self, _STEPS[type(self.opt)])
+        return step
 
     # --- SGD ---------------------------------------------------------------------------------
 
