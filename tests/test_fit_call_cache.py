@@ -453,12 +453,13 @@ def test_a_dropped_model_frees_its_step_without_the_cycle_collector(optimizer):
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((64, sizes[0])), rng.integers(0, sizes[-1], 64)
     model = hg.mlp(sizes, "relu", seed=0)
+    params = model.parameters()
     opt = {
-        "sgd": lambda: hg.SGD(model.parameters(), lr=0.1),
-        "momentum": lambda: hg.SGD(model.parameters(), lr=0.1, momentum=0.9),
-        "adam": lambda: hg.Adam(model.parameters()),
-        "rmsprop": lambda: hg.RMSProp(model.parameters()),
-        "folded": lambda: hg.SGD(model.parameters(), lr=0.01),
+        "sgd": lambda: hg.SGD(params, lr=0.1),
+        "momentum": lambda: hg.SGD(params, lr=0.1, momentum=0.9),
+        "adam": lambda: hg.Adam(params),
+        "rmsprop": lambda: hg.RMSProp(params),
+        "folded": lambda: hg.SGD(params, lr=0.01),
     }[optimizer]()
     hg.fit(model, hg.SoftmaxCrossEntropyLoss(), opt, X, y, epochs=2, batch_size=16, seed=0)
     step = fast._CACHE[model]
