@@ -330,6 +330,15 @@ def test_integer_labels_are_accepted_and_refused_as_the_loss_does(dtype, labels)
     assert with_short_cut == without
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.int64, np.uint32])
+@pytest.mark.parametrize("labels", [[0, 3, 1, 2, 2, 0], [0, 3, -1, 2, 2, 0], [1, 7, 2, 9, 3, 1]])
+def test_strided_integer_labels_are_accepted_and_refused_as_the_loss_does(dtype, labels):
+    y = np.array(labels).astype(dtype)[::2]  # (a view: every other label)
+    with_short_cut, without = _both(y)
+    assert with_short_cut == without
+    assert with_short_cut[0] == ("returns" if 0 <= min(labels[::2]) else "raises")
+
+
 @pytest.mark.parametrize(
     "y",
     [
