@@ -286,3 +286,27 @@ def test_what_counts_as_a_change():
     assert not counted(lambda: setattr(layer, "_x", None))
     assert not counted(lambda: setattr(opt, "t", 7))
     assert not counted(lambda: loss.forward(np.zeros((2, 1)), np.ones((2, 1))))
+
+
+# --- X's check: the address the BLAS's sum reads ----------------------------------------------
+
+
+@pytest.mark.parametrize("writeable", [True, False])
+@pytest.mark.parametrize("offset", [0, 1, 777])
+def test_the_sum_of_x_reads_the_array_s_own_elements(writeable, offset):
+    """The address taken from the buffer (or, read-only, from ``x.ctypes``) is the first
+    element's, also for a view starting inside another array: a NaN anywhere is found."""
+    from handgrad.train import blas
+
+    base = np.ones(offset + 300 * 64)
+    x = base[offset:].reshape(300, 64)
+    x.flags.writeable = writeable
+    assert blas._address(x) == x.ctypes.data
+    assert blas.all_finite(x)
+    for where in (0, x.size // 2, x.size - 1):
+        base.flags.writeable = True
+        base[offset + where] = np.nan
+        assert not blas.all_finite(x)
+        base[offset + where] = 1.0
+    base[:offset] = np.inf  # (outside x)
+    assert blas.all_finite(x)
