@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 __all__ = ["Update"]
 
 _STEPS = {SGD: "_sgd", Adam: "_adam", RMSProp: "_rmsprop"}
+# the step count is set as ``object`` sets attributes: it is no change of the optimizer
+# (``nn._changes``), and so it costs no Python frame of ``Counted.__setattr__`` a step
+_set = object.__setattr__
 
 
 class Update:
@@ -97,7 +100,7 @@ class Update:
                     multiply(p.grad, factor, buf)
                     subtract(w, buf, w)
         self.scaled = False
-        opt.t += 1
+        _set(opt, "t", opt.t + 1)
 
     def plain_sgd(self) -> bool:
         """SGD without momentum or weight decay, its lr a Python number: the update a
@@ -191,7 +194,7 @@ class Update:
 
     def _adam(self) -> None:
         opt = self.opt
-        opt.t += 1
+        _set(opt, "t", opt.t + 1)
         decay = 0.0 if opt.decoupled else opt.weight_decay
         b1, b2, lr, eps = opt.beta1, opt.beta2, opt.lr, opt.eps
         c1, c2 = 1.0 - b1**opt.t, 1.0 - b2**opt.t
@@ -232,4 +235,4 @@ class Update:
             np.multiply(g, lr, out=buf)
             buf /= tmp
             np.subtract(w, buf, out=w)
-        opt.t += 1
+        _set(opt, "t", opt.t + 1)
