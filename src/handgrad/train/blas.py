@@ -246,7 +246,7 @@ def _address(x: np.ndarray) -> int:
     ctypes object (about a third of the cost of ``x.ctypes.data``, which builds a
     ``numpy.ctypeslib`` object), or ``x.ctypes.data`` when the buffer is read-only."""
     try:
-        return ctypes.addressof(_BYTE.from_buffer(x))
+        return ctypes.addressof(_BYTE.from_buffer(x))  # type: ignore[arg-type]  # (a buffer)
     except TypeError:  # (not writeable)
         address: int = x.ctypes.data
         return address
