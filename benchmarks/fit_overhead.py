@@ -124,7 +124,8 @@ class FloorFit:
         from handgrad.train.blas import all_finite  # (the BLAS's sum of |x|, as fit checks X)
 
         X, y, step, size = self.X, self.y, self.step, W3.batch_size
-        if not all_finite(X) or y.min() < 0 or y.max() >= self.classes:
+        # (the labels in one pass, as fit checks them: the largest read as unsigned)
+        if not all_finite(X) or np.maximum.reduce(y.view(np.uint64)) >= self.classes:
             raise ValueError("bad data")
         rng = self._rng(seed)
         for _ in range(epochs):

@@ -330,6 +330,15 @@ def test_integer_labels_are_accepted_and_refused_as_the_loss_does(dtype, labels)
     assert with_short_cut == without
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.int64, np.uint32])
+@pytest.mark.parametrize("labels", [[0, 3, 1, 2, 2, 0], [0, 3, -1, 2, 2, 0], [1, 7, 2, 9, 3, 1]])
+def test_strided_integer_labels_are_accepted_and_refused_as_the_loss_does(dtype, labels):
+    y = np.array(labels).astype(dtype)[::2]  # (a view: every other label)
+    with_short_cut, without = _both(y)
+    assert with_short_cut == without
+    assert with_short_cut[0] == ("returns" if 0 <= min(labels[::2]) else "raises")
+
+
 @pytest.mark.parametrize(
     "y",
     [
@@ -443,3 +452,27 @@ def test_a_step_taken_meanwhile_by_another_call_is_not_taken_twice():
     assert fast._CACHE[model] is other
     history = hg.fit(model, loss, opt, X, y, epochs=1, batch_size=16, seed=0)
     assert len(history.step_loss) == 4
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam", "rmsprop", "folded"])
+def test_a_dropped_model_frees_its_step_without_the_cycle_collector(optimizer):
+    """The cached step holds no reference cycle: dropping the model frees it (and the
+    model, loss and optimizer) at once; nothing is left for the cycle collector."""
+    sizes = [300, 256, 4] if optimizer == "folded" else [6, 8, 3]
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((64, sizes[0])), rng.integers(0, sizes[-1], 64)
+    model = hg.mlp(sizes, "relu", seed=0)
+    params = model.parameters()
+    opt = {
+        "sgd": lambda: hg.SGD(params, lr=0.1),
+        "momentum": lambda: hg.SGD(params, lr=0.1, momentum=0.9),
+        "adam": lambda: hg.Adam(params),
+        "rmsprop": lambda: hg.RMSProp(params),
+        "folded": lambda: hg.SGD(params, lr=0.01),
+    }[optimizer]()
+    hg.fit(model, hg.SoftmaxCrossEntropyLoss(), opt, X, y, epochs=2, batch_size=16, seed=0)
+    step = fast._CACHE[model]
+    assert (step._fold is not None) == (optimizer == "folded")
+    freed = [weakref.ref(a) for a in (model, opt, step, step._update, step._model, step.batch)]
+    del model, opt, step
+    assert [r() for r in freed] == [None] * len(freed)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ._changes import Counted
 from .constraints import Integer, Real, check
 from .layers import Parameter
 
@@ -31,8 +32,12 @@ DECAY = Real(0.0, 1.0, high_open=True)
 EPS = Real(0.0, low_open=True)
 
 
-class Optimizer:
-    """Base class: the parameters, the learning rate, per-parameter state, and the step count."""
+class Optimizer(Counted):
+    """Base class: the parameters, the learning rate, per-parameter state, and the step count.
+
+    Setting an attribute counts as a change (``_changes``), but the step count ``t``."""
+
+    uncounted = frozenset({"t"})
 
     def __init__(self, params: Iterable[Parameter], lr: float, weight_decay: float = 0.0):
         who = type(self).__name__

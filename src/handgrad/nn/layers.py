@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from . import functional as F
+from ._changes import Counted
 from ._checks import as_float_array, check_finite, check_matrix
 from .constraints import Boolean, Integer, Options, Real, check
 from .init import DEFAULT_FOR_ACTIVATION, Initializer, get_initializer, make_rng
@@ -48,12 +49,13 @@ __all__ = [
 ]
 
 
-class Parameter:
+class Parameter(Counted):
     """A trainable array and its gradient.
 
     ``value`` and ``grad`` have the same shape and dtype; ``grad`` is overwritten by each
     backward. ``regularize`` says whether weight decay / an L2 penalty applies (weights yes,
-    biases no).
+    biases no). Rebinding ``value`` or ``grad`` counts as a change (``_changes``); writing
+    into them does not.
     """
 
     __slots__ = ("value", "grad", "name", "regularize")
@@ -72,8 +74,11 @@ class Parameter:
         return f"Parameter({self.name!r}, shape={self.value.shape}, dtype={self.value.dtype})"
 
 
-class Module:
-    """Base class: a differentiable function y = f(x; θ), with θ in ``parameters()``."""
+class Module(Counted):
+    """Base class: a differentiable function y = f(x; θ), with θ in ``parameters()``.
+
+    Setting a public attribute counts as a change (``_changes``: a fast step kept for the
+    model notices); what forward keeps for backward is named with an underscore."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """x (N, ...) -> y (N, ...); keeps what backward needs."""

@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from . import functional as F
+from ._changes import Counted
 from ._checks import as_float_array, check_finite, check_nonempty
 from .constraints import Options, Real, check
 
@@ -93,9 +94,10 @@ def zero_outputs(shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray:
     return zeros
 
 
-class Loss:
+class Loss(Counted):
     """Base class: ``forward`` validates, computes the loss and keeps dL/d(prediction) in
-    ``self._grad``; ``backward`` returns it."""
+    ``self._grad``; ``backward`` returns it. Setting a public attribute (``reduction``, a
+    method on the instance) counts as a change (``_changes``)."""
 
     def __init__(self, reduction: str = "mean"):
         self.reduction: str = check(reduction, REDUCTIONS, "reduction", type(self).__name__)

@@ -238,7 +238,21 @@ def all_finite(x: np.ndarray) -> bool:
     kernels = _KERNELS.get(x.dtype)
     if kernels is None or x.size <= DOT_CHECK_MAX or not (x.flags.c_contiguous and x.flags.aligned):
         return _checks.all_finite(x)
-    return math.isfinite(kernels[2](x.size, x.ctypes.data, 1)) or bool(np.isfinite(x).all())
+    return math.isfinite(kernels[2](x.size, _address(x), 1)) or bool(np.isfinite(x).all())
+
+
+def _address(x: np.ndarray) -> int:
+    """The address of a C-contiguous array's first element: taken from its buffer by a
+    ctypes object (about a third of the cost of ``x.ctypes.data``, which builds a
+    ``numpy.ctypeslib`` object), or ``x.ctypes.data`` when the buffer is read-only."""
+    try:
+        return ctypes.addressof(_BYTE.from_buffer(x))  # type: ignore[arg-type]  # (a buffer)
+    except TypeError:  # (not writeable)
+        address: int = x.ctypes.data
+        return address
+
+
+_BYTE = ctypes.c_char
 
 
 def can_fold(dtype: DTypeLike) -> bool:

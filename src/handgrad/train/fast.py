@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from ..nn import _changes
 from ..nn._checks import DOT_CHECK_MAX
 from ..nn.layers import (
     Module,
@@ -198,6 +199,7 @@ class FastStep:
     def __init__(self, model: Module, loss: Loss, optimizer: Optimizer, l2: L2Penalty | None,
                  X: np.ndarray, target: np.ndarray, y_metrics: np.ndarray | None,
                  key: tuple[Any, ...] = (), thread_count: int = 1):  # fmt: skip
+        changes = _changes.count  # (before anything is read from the pieces)
         self.key = key
         count = thread_count
         self.batch = BatchGather(X, target, y_metrics, thread_count=count)
@@ -209,7 +211,7 @@ class FastStep:
         self.l2 = l2
         self.params = model.parameters()
         # the pieces it was built for: each call asks whether it still serves them
-        kept = KeptPieces(model, loss, optimizer, key, self.params)
+        kept = KeptPieces(model, loss, optimizer, key, self.params, changes)
         self.serves, self.same_pieces, self.fits = kept.serves, kept.same_pieces, kept.fits
         # the guard's weight checks of the values (their flat views keep a value rebound
         # between calls alive until the model's next call, which builds a step of its own)

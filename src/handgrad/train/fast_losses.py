@@ -8,6 +8,7 @@ over buffers it keeps, for the target ``Loss.prepare_target`` returned (validate
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -160,6 +161,9 @@ class SoftmaxCEKernel:
         return value, e
 
 
+_KERNELS = {SoftmaxCrossEntropyLoss: "_softmax_ce", BCEWithLogitsLoss: "_bce", MSELoss: "_mse"}
+
+
 class LossKernel:
     """The fused loss for the target in the form ``Loss.prepare_target`` returns:
     ``(outputs, target) -> (loss, dL/d(outputs))``."""
@@ -168,11 +172,15 @@ class LossKernel:
         self.loss = loss
         self.mean = loss.reduction == "mean"
         self.softmax_ce = SoftmaxCEKernel()
-        self.kernel = {
-            SoftmaxCrossEntropyLoss: self._softmax_ce,
-            BCEWithLogitsLoss: self._bce,
-            MSELoss: self._mse,
-        }[type(loss)]
+
+    @property
+    def kernel(self) -> Callable[[np.ndarray, Any], tuple[float, np.ndarray]]:
+        """The loss's kernel, a bound method made on each access (kept on the object, it
+        would make a reference cycle, left to the cycle collector when the step dies)."""
+        kernel: Callable[[np.ndarray, Any], tuple[float, np.ndarray]] = getattr(
+            self, _KERNELS[type(self.loss)]
+        )
+        return kernel
 
     def __call__(self, z: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
         return self.kernel(z, target)

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import DTypeLike
 
+from ..nn import _changes
 from ..nn.layers import (
     Identity,
     LeakyReLU,
@@ -151,21 +152,48 @@ class KeptPieces:
         optimizer: Optimizer,
         key: tuple[Any, ...],
         params: list[Any],
+        count: int,
     ) -> None:
         self.key, self.params = key, params  # the step's whole key (``step_key``), its params
+        self._count = count
         self._values = [p.value for p in params]
         layers = model.layers if type(model) is Sequential else [model]
-        self._layers = [*layers]
+        self._layer_list, self._layers = layers, [*layers]  # (the list itself, and a copy)
         self._types = (type(model), type(loss), type(optimizer), *map(type, layers))
         self._loss_fn, self._optimizer, self._reduction = loss, optimizer, loss.reduction
         self._widths = _widths(layers)
         self._linears = [layer for layer in layers if type(layer) is Linear]
         self._linear_params = [*map(_WEIGHT_BIAS, self._linears)]
-        self._opt_params = [*optimizer.params]
+        self._opt_list, self._opt_params = optimizer.params, [*optimizer.params]
         self._grads = [*map(_GRAD, self.params)]
         self._layouts = [*map(_LAYOUT, map(_VALUE, self.params))]
 
     def serves(self, model: Module, loss: Loss, optimizer: Optimizer) -> bool:
+        """Built for these very pieces (the model's step: ``fast.serving``), unchanged.
+
+        Quickly: no attribute of a module, Parameter, loss or optimizer set since the
+        pieces were last found unchanged (``nn._changes.count``: a weight array rebound, a
+        Parameter, a width, a method, a class, the reduction all count), the same loss
+        and optimizer objects, and what that count does not see: the layers in the
+        model's list and the parameters in the optimizer's, and the values' shapes,
+        dtypes and strides (an array's own attributes). Else by asking every piece
+        (``unchanged``), which, when it answers yes, makes the next call's quick."""
+        count = _changes.count  # (read first: a change made while checking shows next time)
+        if (
+            count == self._count
+            and loss is self._loss_fn
+            and optimizer is self._optimizer
+            and self._layer_list == self._layers  # (Modules compare by identity)
+            and self._opt_list == self._opt_params
+            and [*map(_LAYOUT, self._values)] == self._layouts
+        ):
+            return True
+        if self.unchanged(model, loss, optimizer):
+            self._count = count
+            return True
+        return False
+
+    def unchanged(self, model: Module, loss: Loss, optimizer: Optimizer) -> bool:
         """Built for these very pieces, unchanged: what ``pieces_of`` would key, found
         by comparing with what this step keeps (C-level, no Python line per piece): the
         same layers, loss and optimizer (types too), no ``forward``/``backward``/``step``

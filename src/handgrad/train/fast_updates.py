@@ -12,6 +12,7 @@ expressions of the reference, through two scratch arrays per parameter.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,6 +26,11 @@ if TYPE_CHECKING:
     from .fast_fold import FoldedUpdate
 
 __all__ = ["Update"]
+
+_STEPS = {SGD: "_sgd", Adam: "_adam", RMSProp: "_rmsprop"}
+# the step count is set as ``object`` sets attributes: it is no change of the optimizer
+# (``nn._changes``), and so it costs no Python frame of ``Counted.__setattr__`` a step
+_set = object.__setattr__
 
 
 class Update:
@@ -56,11 +62,17 @@ class Update:
                 (v.reshape(p.value.shape), t) for v, p, (_, t) in zip(views, params, self.scratch)
             ]
             self.flat_zeros = np.zeros(len(self.flat), self.dtype)
-        self.step = {SGD: self._sgd, Adam: self._adam, RMSProp: self._rmsprop}[type(optimizer)]
         # plain SGD's loop: (parameter, scratch arrays, large) each; without the first when
         # its update was folded into its gradient's product (``fold``, set by ``FastStep``)
         self._plain = [*zip(params, self.scratch, self.large)]
         self.fold: FoldedUpdate | None = None
+
+    @property
+    def step(self) -> Callable[[], None]:
+        """The optimizer's update, a bound method made on each access (kept on the object,
+        it would make a reference cycle, left to the cycle collector when the step dies)."""
+        step: Callable[[], None] = getattr(self, _STEPS[type(self.opt)])
+        return step
 
     # --- SGD ---------------------------------------------------------------------------------
 
@@ -88,7 +100,7 @@ class Update:
                     multiply(p.grad, factor, buf)
                     subtract(w, buf, w)
         self.scaled = False
-        opt.t += 1
+        _set(opt, "t", opt.t + 1)
 
     def plain_sgd(self) -> bool:
         """SGD without momentum or weight decay, its lr a Python number: the update a
@@ -182,7 +194,7 @@ class Update:
 
     def _adam(self) -> None:
         opt = self.opt
-        opt.t += 1
+        _set(opt, "t", opt.t + 1)
         decay = 0.0 if opt.decoupled else opt.weight_decay
         b1, b2, lr, eps = opt.beta1, opt.beta2, opt.lr, opt.eps
         c1, c2 = 1.0 - b1**opt.t, 1.0 - b2**opt.t
@@ -223,4 +235,4 @@ class Update:
             np.multiply(g, lr, out=buf)
             buf /= tmp
             np.subtract(w, buf, out=w)
-        opt.t += 1
+        _set(opt, "t", opt.t + 1)

@@ -131,8 +131,9 @@ def prepare_target_and_form(
 def _plain_labels(
     loss: Loss, y: ArrayLike, X: np.ndarray, outputs_shape: tuple[int, ...]
 ) -> np.ndarray | None:
-    """The common case of softmax cross-entropy, accepted in two passes (min, max): y an
-    array of integer labels (N,) in [0, C) for the built-in loss and outputs (N, C), C >= 1.
+    """The common case of softmax cross-entropy, accepted in one pass: y an array of
+    integer labels (N,) in [0, C) for the built-in loss and outputs (N, C), C >= 1 (the
+    largest label read as unsigned: a negative one reads as 2**bits - |y| >= C).
     Returns them as ``np.intp`` (what the loss's own checks return, and the form it
     computes with); None for anything else, which then goes through those checks (and gets
     their errors)."""
@@ -146,9 +147,12 @@ def _plain_labels(
         and y.shape[0] == X.shape[0] >= 1
     ):
         return None
-    if np.minimum.reduce(y) < 0 or np.maximum.reduce(y) >= outputs_shape[0]:
+    if np.maximum.reduce(y.view(_UNSIGNED[y.dtype.itemsize])) >= outputs_shape[0]:
         return None
     return y.astype(np.intp, copy=False)
+
+
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # itemsize -> unsigned
 
 
 def loss_target(loss: Loss, y: np.ndarray, shape: tuple[int, ...], dtype: DTypeLike) -> np.ndarray:
