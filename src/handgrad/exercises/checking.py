@@ -13,6 +13,9 @@ from .catalogue import Case, Exercise
 from .diagnose import (
     EXTREME_NOTE,
     NOT_ONLY_EXTREME,
+    TWO_SAMPLES,
+    TWO_SAMPLES_N_MINUS_1,
+    TWO_SAMPLES_SUM,
     _scale_factor,
     close,
     compare_output,
@@ -364,6 +367,25 @@ def _one_sample_divided_by_zero(result: CheckResult, cases: list[Case]) -> None:
             r.message = f"{r.message}\n{ONE_SAMPLE_N_MINUS_1}"
 
 
+def _two_samples_told_apart(result: CheckResult, cases: list[Case]) -> None:
+    """On two samples a sum and a division by N - 1 both give a factor 2: the case is named
+    by what the other cases show (N/(N - 1) there: `n-minus-1`; a factor N: `scale`)."""
+    others = [r for r, c in zip(result.cases, cases) if c.batch != 2 and not r.passed]
+    n_minus_1 = any("n-minus-1" in r.diagnoses for r in others)
+    summed = any("(= N, N = " in r.message for r in others)
+    if n_minus_1 == summed:  # neither shown, or both: the two stay named as they are
+        return
+    for r in result.cases:
+        if TWO_SAMPLES not in r.message:
+            continue
+        if n_minus_1:
+            r.message = r.message.replace(TWO_SAMPLES, TWO_SAMPLES_N_MINUS_1)
+            codes = ["n-minus-1" if d == "scale" else d for d in r.diagnoses]
+            r.diagnoses = most_specific_first(codes)
+        else:
+            r.message = r.message.replace(TWO_SAMPLES, TWO_SAMPLES_SUM)
+
+
 COINCIDENCE = (
     "(one number here is a factor of the right one, but the other cases show no factor: "
     "a coincidence, not a missing 1/N or 1/2)"
@@ -437,6 +459,7 @@ def settle(exercise: Exercise, result: CheckResult) -> CheckResult:
     cases divide by N - 1 is named as that division."""
     cases = list(exercise.cases())
     _one_sample_divided_by_zero(result, cases)
+    _two_samples_told_apart(result, cases)
     _ambiguity_resolved(exercise, result)
     _coincidental_factors(result)
     ordinary_failed = any(

@@ -306,7 +306,7 @@ register(
                 lambda c: {"out": F.sigmoid(2 * c.inputs["z"])},
             ),
         ),
-        doc="sigmoid-and-tanh",
+        doc="sigmoid",
     )
 )
 
@@ -357,7 +357,7 @@ register(
             ),
             BugModel("sigmoid-prime", "1 - a", lambda c: {"out": 1 - c.inputs["a"]}),
         ),
-        doc="sigmoid-and-tanh",
+        doc="sigmoid",
     )
 )
 
@@ -384,7 +384,7 @@ register(
                 lambda c: {"out": F.sigmoid(2 * c.inputs["z"])},
             ),
         ),
-        doc="sigmoid-and-tanh",
+        doc="tanh",
     )
 )
 
@@ -419,6 +419,6 @@ register(
             BugModel("tanh-prime", "(1 - a)^2", lambda c: {"out": (1 - c.inputs["a"]) ** 2}),
             BugModel("tanh-prime", "1 - 2a", lambda c: {"out": 1 - 2 * c.inputs["a"]}),
         ),
-        doc="sigmoid-and-tanh",
+        doc="tanh",
     )
 )
