@@ -27,3 +27,28 @@ def add(bug, bases: dict[str, tuple[str, str]]) -> None:
         "    e = np.exp(-np.abs(z2))\n    " + FORWARD_TANH_P + "\n",
         "    z2 = np.maximum(z2, 0)\n    p = 0.5 * (1 + np.tanh(0.5 * z2))\n",
     )
+
+    # the slips the fifth pass left unnamed, each with the one name that says what it does
+    bug("relu-clip-0-1", "relu", {"relu-capped"}, "np.maximum(z, 0)", "np.clip(z, 0, 1)")
+    bug(
+        "l2-sum-of-w-wt",
+        "l2",
+        {"square-each"},
+        "lam / 2 * np.sum(w ** 2)",
+        "lam / 2 * np.sum(w @ w.T)",
+    )
+    bug(
+        "count-sum-of-sizes",
+        "count",
+        {"units-counted"},
+        "return sum(a * b + b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))",
+        "return sum(layer_sizes)",
+    )
+    bug("momentum-w-minus-v", "momentum", {"momentum-convention"}, "return w + v", "return w - v")
+    bug(
+        "mse-predictions-as-int",
+        "mse",
+        {"dtype"},
+        "np.mean((y_pred - y_true) ** 2)",
+        "np.mean((y_pred.astype(int) - y_true) ** 2)",
+    )

@@ -55,6 +55,11 @@ def leaky_models(outputs: Callable[..., Mapping[str, Any]]) -> tuple[BugModel, .
     )
 
 
+def _capped(case: Case, cap: float) -> dict[str, np.ndarray]:
+    """np.clip(z, 0, cap): a ReLU with a ceiling (cap 1, as if for a probability; 6, ReLU6)."""
+    return {"out": np.clip(case.inputs["z"], 0, cap)}
+
+
 register(
     Exercise(
         name="relu",
@@ -79,6 +84,14 @@ register(
                 "abs-for-relu",
                 "|z|: negatives flipped, not zeroed",
                 lambda c: {"out": np.abs(c.inputs["z"])},
+            ),
+            *(
+                BugModel(
+                    "relu-capped",
+                    f"np.clip(z, 0, {cap}): capped at {cap}",
+                    partial(_capped, cap=cap),
+                )
+                for cap in (1, 6)
             ),
         ),
         doc="relu-and-its-gradient",
