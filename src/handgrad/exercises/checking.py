@@ -392,20 +392,27 @@ COINCIDENCE = (
 )
 
 
-def _coincidental_factors(result: CheckResult) -> None:
+def _coincidental_factors(result: CheckResult, cases: list[Case]) -> None:
     """`scale` on a case whose factor came from single numbers alone (0.5 = 2 / 4 where a
     mean of |d| stands for a mean of d^2) is taken back when another case's numbers were
-    compared, are wrong, and show no factor: a real 1/N or 1/2 shows on every case."""
-    sized = FACTORS
-    if not any(
-        r.compared and not r.passed and not r.lone_factor and not set(sized) & set(r.diagnoses)
-        for r in result.cases
-    ):
+    compared, are wrong, and show no factor: a real 1/N or 1/2 shows on every case. Every
+    case but one of a single sample: there a sum is the mean, and a factor N cannot show."""
+    batches = [c.batch for c in cases]
+    no_factor = [
+        b
+        for r, b in zip(result.cases, batches)
+        if r.compared and not r.passed and not r.lone_factor and not set(FACTORS) & set(r.diagnoses)
+    ]
+    if not no_factor:
         return
     for r in result.cases:
-        if r.lone_factor and "scale" in r.diagnoses:
-            r.diagnoses = [d for d in r.diagnoses if d != "scale"]
-            r.message = f"{r.message}\n{COINCIDENCE}"
+        if not (r.lone_factor and "scale" in r.diagnoses):
+            continue
+        of_n = "(= N, N = " in r.message or "(= 1/N, N = " in r.message
+        if of_n and all(b == 1 for b in no_factor):
+            continue  # only one-sample cases show no factor, and there N = 1
+        r.diagnoses = [d for d in r.diagnoses if d != "scale"]
+        r.message = f"{r.message}\n{COINCIDENCE}"
 
 
 _BROADCAST = re.compile(r"could not be broadcast together with shapes \(([\d,]+)\) \(([\d,]+)\)")
@@ -461,7 +468,7 @@ def settle(exercise: Exercise, result: CheckResult) -> CheckResult:
     _one_sample_divided_by_zero(result, cases)
     _two_samples_told_apart(result, cases)
     _ambiguity_resolved(exercise, result)
-    _coincidental_factors(result)
+    _coincidental_factors(result, cases)
     ordinary_failed = any(
         not r.passed for r, c in zip(result.cases, cases) if "extreme" not in c.tags
     )
