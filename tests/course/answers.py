@@ -1,7 +1,8 @@
 """What a learner types into the notebooks' exercise cells: (id, exercise, source, verdict).
 
 ``verdict`` is None for a right answer (it must pass with no diagnosis), else the set of
-diagnosis codes of which at least one must be named. The right ones are written the ways the
+diagnosis codes the check must name: all of them and no other (a false name beside the right
+one misleads). The right ones are written the ways the
 notebooks' own prose suggests (loops, masks, ``@`` or ``einsum``); the wrong ones are the slips
 learners make: a sign, a missing or extra 1/N, a transposed product, an off-by-one, a bias
 gradient left out or not summed, an input changed in place.
@@ -101,7 +102,7 @@ wrong(
 wrong(
     "linear-db-not-summed",
     "linear",
-    {"bias-not-summed", "shape"},
+    {"bias-not-summed", "bias-shape"},  # bias-shape: one sample's (1, out) row
     LINEAR_INIT
     + """
     def backward(self, dout):
@@ -245,7 +246,7 @@ wrong(
 wrong(
     "backward-b1-mean-not-sum",
     "backward",
-    {"scale", "bias-not-summed"},
+    {"scale"},  # a mean over the batch: the right shape, 1/N of the sum
     BACKWARD_WRONG.format(dz2='(cache["p"] - y) / n', b1="dz1.mean(axis=0)"),
 )
 right(
@@ -352,13 +353,13 @@ wrong(
 wrong(
     "backprop-dW1-transposed",
     "backprop",
-    {"transpose", "shape"},
+    {"transpose"},
     BACKPROP.format(dz2="A - Y", dW1="dz1.T @ X", db2="dz2.sum(axis=0, keepdims=True)"),
 )
 wrong(
     "backprop-db2-flat",
     "backprop",
-    {"bias-shape", "shape"},
+    {"bias-shape"},
     BACKPROP.format(dz2="A - Y", dW1="X.T @ dz1", db2="dz2.sum(axis=0)"),
 )
 
@@ -708,7 +709,7 @@ def confusion_matrix(y_true, y_pred, n_classes):
 wrong(
     "confusion-size-from-the-labels",
     "confusion_matrix",
-    {"labels-seen"},
+    {"labels-seen", "shape"},
     """
 def confusion_matrix(y_true, y_pred, n_classes):
     k = max(y_true.max(), y_pred.max()) + 1

@@ -100,7 +100,7 @@ def test_each_typed_answer_gets_its_verdict(exercise, source, expected):
         failed = [c.message for c in result.cases if not c.passed]
         assert failed and all(failed), str(result)
         if expected:
-            assert set(result.diagnoses) & expected, str(result)
+            assert set(result.diagnoses) == expected, str(result)
         else:
             assert result.diagnoses == [], str(result)
 
@@ -168,7 +168,7 @@ def test_a_learner_gets_the_right_verdict_in_the_notebook(
         assert not v["passed"], (ident, v["text"])
         assert v["messages"] and all(v["messages"]), (ident, v["text"])
         if expected:
-            assert set(v["diagnoses"]) & expected, (ident, expected, v["text"])
+            assert set(v["diagnoses"]) == expected, (ident, expected, v["text"])
         else:  # no code fits: then none is named, and the message says what was expected
             assert v["diagnoses"] == [], (ident, v["text"])
         assert f"{exercise}: FAILED" in v["text"], v["text"]

@@ -281,7 +281,6 @@ bug(
     {"n-minus-1"},
     "np.mean((y_pred - y_true) ** 2)",
     "np.sum((y_pred - y_true) ** 2) / (y_pred.size - 1)",
-    also={"scale"},
 )
 bug("mse-per-column", "mse", {"shape"}, "** 2)", "** 2, axis=0)")
 bug("mse-no-return", "mse", {"missing-return"}, "return np.mean", "loss = np.mean")
@@ -614,3 +613,11 @@ _ch9_10_spec = importlib.util.spec_from_file_location(
 _ch9_10 = importlib.util.module_from_spec(_ch9_10_spec)
 _ch9_10_spec.loader.exec_module(_ch9_10)
 _ch9_10.add(bug, BASES)
+
+# slips found by a learner's walk through the course, named exactly
+_walk_spec = importlib.util.spec_from_file_location(
+    "_common_bugs_walk", Path(__file__).with_name("common_bugs_walk.py")
+)
+_walk = importlib.util.module_from_spec(_walk_spec)
+_walk_spec.loader.exec_module(_walk)
+_walk.add(bug, BASES)

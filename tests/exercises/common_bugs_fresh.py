@@ -68,10 +68,9 @@ def add(bug) -> None:
     bug(
         "bce-loss-label-term-added-and-summed",
         "bce",
-        {"label-term"},
+        {"label-term", "scale"},  # not on the one sample, where a sum is the mean
         BCE_LOSS,
         "np.sum(np.logaddexp(0, z) + y * z)",
-        also={"scale"},  # named on the batch of 12 only: the one sample shows no factor N
     )
     bug("bce-loss-summed", "bce", {"scale"}, BCE_LOSS, "np.sum(np.logaddexp(0, z) - y * z)")
     bug("bce-loss-sign", "bce", {"sign"}, BCE_LOSS, "-" + BCE_LOSS)

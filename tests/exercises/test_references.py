@@ -152,3 +152,31 @@ def test_every_hint_is_explained_by_the_package_itself_as_in_the_docs():
     assert "<table>" in explain("adam-bias-correction")._repr_html_()
     with pytest.raises(ValueError, match="nothing to explain under 'scael'"):
         explain("scael")
+
+
+# the formula an exercise's fold must open with: its own function, never a neighbour's
+OWN_FORMULA = {
+    "sigmoid": "σ(z) = 1 / (1 + e^{−z})",
+    "sigmoid_derivative": "σ'(z) = a (1 − a)",
+    "tanh": "tanh(z) = (e^{z} − e^{−z})",
+    "tanh_derivative": "tanh'(z) = 1 − a²",
+}
+
+
+@pytest.mark.parametrize("name", sorted(OWN_FORMULA))
+def test_an_activations_formulas_are_its_own(name):
+    from handgrad.exercises import explain
+
+    text = explain(name).body
+    assert OWN_FORMULA[name] in text
+    neighbour = "tanh" if name.startswith("sigmoid") else "σ(z) = 1 / (1 + e^{−z})"
+    assert neighbour not in text
+
+
+def test_the_explanations_point_at_nothing_a_wheel_lacks():
+    """A learner who installed the wheel has no docs/ folder: the text points at help() or
+    says it in place."""
+    from handgrad.exercises.explanations import TEXT
+
+    assert not re.search(r"\bdocs/", TEXT), re.findall(r".*docs/.*", TEXT)
+    assert "help(handgrad.nn.gradcheck)" in TEXT

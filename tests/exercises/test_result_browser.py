@@ -80,3 +80,53 @@ def test_the_result_fits_its_container(browser, tmp_path, width, answer):
     if answer == "backprop":
         assert any(s.startswith("transpose: ") for s in facts["summaries"]), facts
         assert any(s.startswith("bias-not-summed: ") for s in facts["summaries"]), facts
+
+
+SPLIT_WORDS = """() => {
+    const split = [];
+    for (const pre of document.querySelectorAll('.handgrad-check pre')) {
+        for (const node of pre.childNodes) {
+            const text = node.textContent;
+            for (const m of text.matchAll(/\\S+/g)) {
+                if (m[0].length > 20) continue;  // a word wider than a phone may break
+                const range = document.createRange();
+                range.setStart(node, m.index);
+                range.setEnd(node, m.index + m[0].length);
+                if (range.getClientRects().length > 1) split.push(m[0]);
+            }
+        }
+    }
+    return split;
+}"""
+
+# JupyterLab's and nbconvert's rule for a pre in an output area: it breaks words anywhere
+NOTEBOOK_OUTPUT_CSS = (
+    ".jp-OutputArea-output pre { word-break: break-all; word-wrap: break-word;"
+    " white-space: pre-wrap; }"
+)
+
+
+@pytest.mark.parametrize("width", [360, 400])
+def test_a_message_wraps_between_words_in_a_notebooks_output_area(browser, tmp_path, width):
+    """Inside a notebook's output area (word-break: break-all on every pre) a message
+    still wraps at spaces: "a sum wher / e the mean" is hard to read."""
+
+    def mse(y_pred, y_true):
+        return np.sum((y_pred - y_true) ** 2)
+
+    result = ex.check("mse", mse)
+    page_file = tmp_path / "result.html"
+    page_file.write_text(
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width'><style>{NOTEBOOK_OUTPUT_CSS}"
+        "</style></head><body style='margin:8px'><div class='jp-OutputArea-output'>"
+        f"{result._repr_html_()}</div></body></html>",
+        encoding="utf-8",
+    )
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(page_file.as_uri())
+    page.wait_for_load_state("load")
+    split = page.evaluate(SPLIT_WORDS)
+    page.screenshot(path=str(tmp_path / f"mse-{width}.png"), full_page=True)
+    page.close()
+    assert split == [], split

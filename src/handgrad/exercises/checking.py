@@ -13,6 +13,9 @@ from .catalogue import Case, Exercise
 from .diagnose import (
     EXTREME_NOTE,
     NOT_ONLY_EXTREME,
+    TWO_SAMPLES,
+    TWO_SAMPLES_N_MINUS_1,
+    TWO_SAMPLES_SUM,
     _scale_factor,
     close,
     compare_output,
@@ -364,26 +367,52 @@ def _one_sample_divided_by_zero(result: CheckResult, cases: list[Case]) -> None:
             r.message = f"{r.message}\n{ONE_SAMPLE_N_MINUS_1}"
 
 
+def _two_samples_told_apart(result: CheckResult, cases: list[Case]) -> None:
+    """On two samples a sum and a division by N - 1 both give a factor 2: the case is named
+    by what the other cases show (N/(N - 1) there: `n-minus-1`; a factor N: `scale`)."""
+    others = [r for r, c in zip(result.cases, cases) if c.batch != 2 and not r.passed]
+    n_minus_1 = any("n-minus-1" in r.diagnoses for r in others)
+    summed = any("(= N, N = " in r.message for r in others)
+    if n_minus_1 == summed:  # neither shown, or both: the two stay named as they are
+        return
+    for r in result.cases:
+        if TWO_SAMPLES not in r.message:
+            continue
+        if n_minus_1:
+            r.message = r.message.replace(TWO_SAMPLES, TWO_SAMPLES_N_MINUS_1)
+            codes = ["n-minus-1" if d == "scale" else d for d in r.diagnoses]
+            r.diagnoses = most_specific_first(codes)
+        else:
+            r.message = r.message.replace(TWO_SAMPLES, TWO_SAMPLES_SUM)
+
+
 COINCIDENCE = (
     "(one number here is a factor of the right one, but the other cases show no factor: "
     "a coincidence, not a missing 1/N or 1/2)"
 )
 
 
-def _coincidental_factors(result: CheckResult) -> None:
+def _coincidental_factors(result: CheckResult, cases: list[Case]) -> None:
     """`scale` on a case whose factor came from single numbers alone (0.5 = 2 / 4 where a
     mean of |d| stands for a mean of d^2) is taken back when another case's numbers were
-    compared, are wrong, and show no factor: a real 1/N or 1/2 shows on every case."""
-    sized = FACTORS
-    if not any(
-        r.compared and not r.passed and not r.lone_factor and not set(sized) & set(r.diagnoses)
-        for r in result.cases
-    ):
+    compared, are wrong, and show no factor: a real 1/N or 1/2 shows on every case. Every
+    case but one of a single sample: there a sum is the mean, and a factor N cannot show."""
+    batches = [c.batch for c in cases]
+    no_factor = [
+        b
+        for r, b in zip(result.cases, batches)
+        if r.compared and not r.passed and not r.lone_factor and not set(FACTORS) & set(r.diagnoses)
+    ]
+    if not no_factor:
         return
     for r in result.cases:
-        if r.lone_factor and "scale" in r.diagnoses:
-            r.diagnoses = [d for d in r.diagnoses if d != "scale"]
-            r.message = f"{r.message}\n{COINCIDENCE}"
+        if not (r.lone_factor and "scale" in r.diagnoses):
+            continue
+        of_n = "(= N, N = " in r.message or "(= 1/N, N = " in r.message
+        if of_n and all(b == 1 for b in no_factor):
+            continue  # only one-sample cases show no factor, and there N = 1
+        r.diagnoses = [d for d in r.diagnoses if d != "scale"]
+        r.message = f"{r.message}\n{COINCIDENCE}"
 
 
 _BROADCAST = re.compile(r"could not be broadcast together with shapes \(([\d,]+)\) \(([\d,]+)\)")
@@ -437,8 +466,9 @@ def settle(exercise: Exercise, result: CheckResult) -> CheckResult:
     cases divide by N - 1 is named as that division."""
     cases = list(exercise.cases())
     _one_sample_divided_by_zero(result, cases)
+    _two_samples_told_apart(result, cases)
     _ambiguity_resolved(exercise, result)
-    _coincidental_factors(result)
+    _coincidental_factors(result, cases)
     ordinary_failed = any(
         not r.passed for r, c in zip(result.cases, cases) if "extreme" not in c.tags
     )

@@ -55,6 +55,11 @@ def leaky_models(outputs: Callable[..., Mapping[str, Any]]) -> tuple[BugModel, .
     )
 
 
+def _capped(case: Case, cap: float) -> dict[str, np.ndarray]:
+    """np.clip(z, 0, cap): a ReLU with a ceiling (cap 1, as if for a probability; 6, ReLU6)."""
+    return {"out": np.clip(case.inputs["z"], 0, cap)}
+
+
 register(
     Exercise(
         name="relu",
@@ -79,6 +84,14 @@ register(
                 "abs-for-relu",
                 "|z|: negatives flipped, not zeroed",
                 lambda c: {"out": np.abs(c.inputs["z"])},
+            ),
+            *(
+                BugModel(
+                    "relu-capped",
+                    f"np.clip(z, 0, {cap}): capped at {cap}",
+                    partial(_capped, cap=cap),
+                )
+                for cap in (1, 6)
             ),
         ),
         doc="relu-and-its-gradient",
@@ -291,6 +304,9 @@ register(
             "Must be finite and accurate for z = +-800 (no overflow to inf / nan)."
         ),
         stub="def sigmoid(z):\n    raise NotImplementedError\n",
+        # the extreme case stops at +-800: between -709.8 and -745 the textbook form gives 0
+        # for a subnormal e^z, and so do scipy.special.expit and 0.5 (1 + tanh(z / 2)), both
+        # right answers: an absolute error below 2.3e-308 is not called unstable
         cases=lambda: _elementwise_cases(extreme=True),
         probe=call_probe("sigmoid", ("z",)),
         reference=ns(sigmoid=F.sigmoid),
@@ -306,7 +322,7 @@ register(
                 lambda c: {"out": F.sigmoid(2 * c.inputs["z"])},
             ),
         ),
-        doc="sigmoid-and-tanh",
+        doc="sigmoid",
     )
 )
 
@@ -357,7 +373,7 @@ register(
             ),
             BugModel("sigmoid-prime", "1 - a", lambda c: {"out": 1 - c.inputs["a"]}),
         ),
-        doc="sigmoid-and-tanh",
+        doc="sigmoid",
     )
 )
 
@@ -384,7 +400,7 @@ register(
                 lambda c: {"out": F.sigmoid(2 * c.inputs["z"])},
             ),
         ),
-        doc="sigmoid-and-tanh",
+        doc="tanh",
     )
 )
 
@@ -419,6 +435,6 @@ register(
             BugModel("tanh-prime", "(1 - a)^2", lambda c: {"out": (1 - c.inputs["a"]) ** 2}),
             BugModel("tanh-prime", "1 - 2a", lambda c: {"out": 1 - 2 * c.inputs["a"]}),
         ),
-        doc="sigmoid-and-tanh",
+        doc="tanh",
     )
 )

@@ -53,6 +53,11 @@ MSE_BUGS = (
     BugModel("root-taken", "sqrt(mean(d**2))", _mse_of(lambda d: float(np.sqrt(np.mean(d**2))))),
     BugModel("mae-for-mse", "mean(|d|)", _mse_of(lambda d: float(np.mean(np.abs(d))))),
     BugModel("broadcast", "(N, 1) - (N,) = (N, N)", _all_pairs),
+    BugModel(
+        "dtype",
+        "y_pred.astype(int): the predictions truncated",
+        lambda c: {"loss": float(np.mean((c.inputs["p"].astype(int) - c.inputs["y"]) ** 2))},
+    ),
 )
 
 register(
@@ -151,6 +156,9 @@ register(
         reference=ns(l2_penalty=_l2_value, l2_penalty_grad=_l2_grad),
         bug_models=(
             BugModel("square-each", "(lam / 2) * sum(w)**2", _l2_of(lambda w: np.sum(w) ** 2)),
+            # every entry of w wᵀ (wᵀ w): each column's (row's) sum squared, not each entry
+            BugModel("square-each", "(lam / 2) * sum(w @ w.T)", _l2_of(lambda w: np.sum(w @ w.T))),
+            BugModel("square-each", "(lam / 2) * sum(w.T @ w)", _l2_of(lambda w: np.sum(w.T @ w))),
             BugModel("root-taken", "(lam / 2) * ||w||", _l2_of(lambda w: np.sqrt(np.sum(w**2)))),
             BugModel("l1-for-l2", "lam * sum(|w|), gradient lam * sign(w)", _l1_for_l2(1.0)),
             BugModel("l1-for-l2", "(lam / 2) * sum(|w|), its gradient", _l1_for_l2(0.5)),
@@ -430,6 +438,10 @@ register(
             BugModel("bias-count", "n_in biases per layer", _biases_per_input),
             BugModel("bias-count", "biases for the inputs too", _biases_for_every_size),
             BugModel("bias-count", "one bias per layer", _one_bias_per_layer),
+            BugModel("units-counted", "sum(sizes)", lambda c: {"count": sum(c.inputs["sizes"])}),
+            BugModel(
+                "units-counted", "sum(sizes[1:])", lambda c: {"count": sum(c.inputs["sizes"][1:])}
+            ),
         ),
         doc="counting-parameters",
     )

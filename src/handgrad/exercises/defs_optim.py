@@ -92,6 +92,20 @@ def _sgd_dampened(case: Case, as_step: bool = False) -> dict[str, np.ndarray]:
     return _sgd_outputs(ws, steps if as_step else [-s / i["lr"] for s in steps])
 
 
+def _sgd_step_subtracted(case: Case) -> dict[str, np.ndarray]:
+    """The contract's velocity v = mu v - lr g, applied as the other convention's w -= v:
+    every step goes uphill; the velocities themselves are right."""
+    i = case.inputs
+    w, v = i["w"], np.zeros_like(i["w"])
+    ws, vs = [], []
+    for g in i["grads"]:
+        v = i["momentum"] * v - i["lr"] * g
+        w = w - v
+        ws.append(w)
+        vs.append(v)
+    return _sgd_outputs(ws, vs)
+
+
 def _sgd_old_velocity_added(case: Case, where: str) -> dict[str, np.ndarray]:
     """The old velocity added once more: w + v_new + v_old (where='w'), or
     v = v_old + mu v_old - lr g (where='v'); the contract's v already holds mu v_old."""
@@ -160,6 +174,7 @@ register(
                 "v = mu v - (1 - mu) lr g, w += v",
                 lambda c: _sgd_dampened(c, as_step=True),
             ),
+            BugModel("momentum-convention", "v = mu v - lr g, w -= v", _sgd_step_subtracted),
             BugModel("old-velocity", "w + v + v_old", lambda c: _sgd_old_velocity_added(c, "w")),
             BugModel(
                 "old-velocity",

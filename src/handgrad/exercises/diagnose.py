@@ -97,13 +97,32 @@ def _scale_factor(
     if c == 0 or abs(c - 1) < 1e-3:
         return None
     # two numbers always differ by "a factor", and so do two arrays with one number that
-    # is not 0 (a ReLU's gradient where one z > 0)
-    if np.count_nonzero(np.abs(w) > case.atol) <= 1 or telling_only:
-        return c if _telling(c, case) else None
+    # is not 0 (a ReLU's gradient where one z > 0): there only a telling factor counts
+    one_number = np.count_nonzero(np.abs(w) > case.atol) <= 1
+    if (one_number or telling_only) and not _telling(c, case):
+        return None
+    if one_number:
+        return c
+    # a telling c must fit as well as any: the least-squares c of [1, 0.5, 1] against
+    # [0, 1, 0] is 0.5, and the first array is not half the second
     if np.count_nonzero(np.abs(g) > case.atol) <= 1:
         return None  # an answer within atol of 0 "fits" any small factor
     tol = 10 * case.rtol * np.sqrt(denominator) * abs(c) + case.atol * np.sqrt(g.size)
     return c if float(np.linalg.norm(g - c * w)) <= tol else None
+
+
+# a factor 2 on two samples: two mistakes give it (``checking.settle`` says which one the
+# other cases show)
+TWO_SAMPLES = (
+    "a factor 2 (N = 2 samples here: a sum where the mean belongs gives 2, and so does a "
+    "division by N - 1 = 1 instead of by N)"
+)
+TWO_SAMPLES_SUM = (
+    "a factor 2 (N = 2 samples here: a sum where the mean belongs, as the other cases show)"
+)
+TWO_SAMPLES_N_MINUS_1 = (
+    "a factor 2 (N = 2 samples here: divided by N - 1 = 1 instead of by N, as the other cases show)"
+)
 
 
 def _describe_factor(c: float, case: Case) -> str:
@@ -112,7 +131,7 @@ def _describe_factor(c: float, case: Case) -> str:
     if _is_n_over_n_minus_1(c, case):
         return f"a factor {c:.6g} (= N/(N - 1), N = {n}: divided by N - 1 instead of N)"
     if n == 2 and _near(c, 2.0, case):  # N = 2 is also N/(N - 1): a sum and a division by N - 1
-        return "a factor 2 (= N = N/(N - 1), N = 2: a sum, or a division by N - 1)"
+        return TWO_SAMPLES
     if n and n > 1:
         for value, words in ((n, "N"), (1.0 / n, "1/N")):
             if _near(c, value, case):

@@ -89,6 +89,10 @@ HINTS: dict[str, str] = {
     "its derivative belongs: ReLU's is the mask, dz * (z > 0), not dz * relu(z); tanh's is "
     "1 - a**2, not a",
     "abs-for-relu": "|z| turns the negatives positive: ReLU sets them to 0, max(z, 0)",
+    "relu-capped": "a ReLU has no ceiling: np.clip(z, 0, 1) (or 6) cuts the large inputs "
+    "down, max(z, 0) keeps them",
+    "units-counted": "count the parameters, not the units: each layer has n_in * n_out "
+    "weights and n_out biases; sum(layer_sizes) counts the neurons",
     "sigmoid-prime": "sigmoid' = a * (1 - a), the output times one minus the output: not "
     "a * (1 + a), not 1 - a",
     "label-term": "the BCE from logits is softplus(z) - y z: the label's term y z is "
@@ -180,6 +184,8 @@ SPECIFICITY = (
     "largest-error",
     "function-for-derivative",
     "abs-for-relu",
+    "relu-capped",
+    "units-counted",
     "sigmoid-prime",
     "tanh-prime",
     "label-term",
