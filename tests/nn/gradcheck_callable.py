@@ -157,12 +157,15 @@ def visible(net: Net, wrong: list[np.ndarray], right: list[np.ndarray]) -> bool:
                for w, r in zip(wrong, right))  # fmt: skip
 
 
-FINEST_REACH = 3e-7  # the finest step's reach, 3 eps / 10^4, per unit of input size
+# a unit is collapsed onto its kink when every row's input is within COLLAPSED times the
+# rows' size of it: the steps 1e-3 to 1e-5, whose tolerance would judge so small a unit's
+# gradients, move its rows across; 1e-6 and 1e-7 may not, and their rounding hides them
+COLLAPSED = 1e-5
 
 
 def without_collapsed(net: Net, grads: list[np.ndarray]) -> hg.GradcheckReport | None:
     """The check of every entry except those of units collapsed onto a kink (every row's
-    input within the finest step's reach of one), None if no unit is: the callable form's
+    input within ``COLLAPSED`` of one), None if no unit is: the callable form's
     known limit (docs/gradcheck.md). Such a unit's entries are checked on views of their
     own columns, so the entries left are exactly the other units' and the second layer's."""
     collapsed = _all_near(net)
@@ -176,12 +179,12 @@ def without_collapsed(net: Net, grads: list[np.ndarray]) -> hg.GradcheckReport |
 
 
 def _all_near(net: Net) -> np.ndarray:
-    """Which units have every row's input within the finest step's reach of a kink."""
+    """Which units have every row's input within ``COLLAPSED`` of a kink."""
     W1, b1, _, _ = net.params
     z = net.X @ W1 + b1
     kinks = (-1.0, 1.0) if net.case.activation == "clip" else (0.0,)
     distance = np.min([np.abs(z - k) for k in kinks], axis=0)
-    return np.all(distance <= FINEST_REACH * max(1.0, float(np.max(np.abs(net.X)))), axis=0)
+    return np.all(distance <= COLLAPSED * max(1.0, float(np.max(np.abs(net.X)))), axis=0)
 
 
 def judge(case: Case, counts: dict[str, int]) -> None:

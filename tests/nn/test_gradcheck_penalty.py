@@ -87,19 +87,22 @@ def visible(model, loss, term, X, y, times: int) -> bool:
     return any(float(np.max(np.abs(a - b))) > floor for a, b in zip(wrong, right))
 
 
-FINEST_REACH = 3e-7  # the finest step's reach, 3 eps / 10^4, per unit of input size
+# a unit is collapsed onto its kink when every row's input is within COLLAPSED times the
+# rows' size of it: the steps 1e-3 to 1e-5, whose tolerance would judge so small a unit's
+# gradients, move its rows across; 1e-6 and 1e-7 may not, and their rounding hides them
+COLLAPSED = 1e-5
 
 
 def without_collapsed(model, loss, term, X, y):
     """The check of every entry except those of hidden units collapsed onto their kink
-    (every row's input within the finest step's reach of 0, ReLU and leaky ReLU only), on
+    (every row's input within ``COLLAPSED`` of 0, ReLU and leaky ReLU only), on
     views of the other units' first-layer columns; None if no unit is. Such a unit's
     backward is right yet unobservable from the loss: the callable form's known limit
     (docs/gradcheck.md, tests/nn/test_gradcheck_callable.py)."""
     if not isinstance(model[1], hg.ReLU | hg.LeakyReLU):
         return None
     z = model[0].forward(X)
-    collapsed = np.all(np.abs(z) <= FINEST_REACH * max(1.0, float(np.max(np.abs(X)))), axis=0)
+    collapsed = np.all(np.abs(z) <= COLLAPSED * max(1.0, float(np.max(np.abs(X)))), axis=0)
     if not np.any(collapsed):
         return None
     W, b = model[0].weight.value, model[0].bias.value
