@@ -1,5 +1,6 @@
 """The callable form's known limit: a unit collapsed onto its kink (every row's input so close
-to it that every step able to judge its tiny gradients crosses it, as strong L2 leaves a unit after thousands of Adam steps).
+to it that every step able to judge its tiny gradients crosses it), as strong L2 leaves a
+unit after thousands of Adam steps.
 
 Backward's value for such a unit's bias is the sum over the rows on the positive side, a
 right derivative at θ (the loss is smooth within 1e-12 of θ), yet no float64 evaluation of
