@@ -55,6 +55,10 @@ def test_a_unit_collapsed_onto_its_kink_is_right_yet_only_the_module_form_can_te
     np.testing.assert_allclose(grads[1], [expected], rtol=1e-12)
 
     bias, base = params[1], f()
+    for t in np.linspace(-2e-12, 2e-12, 9):  # where backward's value is the derivative ...
+        bias[0] = t
+        assert f() == base  # ... the loss takes one float64 value: its slope there is unseen
+    bias[0] = 0.0
     for h in (1e-1, 1e-3, 1e-7):  # every step moves all rows to one side together
         for t in (h, -h):
             bias[0] = t
