@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import handgrad as hg
 
@@ -93,3 +94,23 @@ def test_the_callable_harness_counts_a_collapsed_unit_apart_and_catches_the_wron
     assert counts["correct"] == 2 and counts["false FAIL"] == 0, counts
     assert counts["collapsed unit"] == 1 and counts["miss"] == 0, counts
     assert counts["wrong"] >= 5, counts
+
+
+@pytest.mark.parametrize(("jump", "distance"), [(1e-10, 1e-4), (1e-10, 1e-5), (3e-10, 1e-4)])
+def test_a_kink_within_reach_that_only_larger_steps_show_is_a_kink(jump, distance):
+    """f = 1 + jump max(x0 - distance, 0) + x1²/2: a kink 1e-5 to 1e-4 from θ whose jump in
+    slope is below what the slopes at h = 1e-3 resolve (their rounding, ~1.4e-10 on a loss
+    of 1) yet biases the central estimate past its tolerance: a right 0 FAILED (1.3 to 2.9
+    times). The slopes at 10 h or 100 h show it: a value between them PASSES as a kink, one
+    outside by half the jump, or 1e-9, FAILS, and so does a wrong entry away from it."""
+    x = np.array([0.0, 0.3])
+
+    def f() -> float:
+        return 1.0 + jump * max(x[0] - distance, 0.0) + 0.5 * x[1] ** 2
+
+    for right in (0.0, jump):  # the slope on θ's side; the other side's, within the jump
+        report = hg.gradcheck(f, [x], [np.array([right, 0.3])])
+        assert report.passed and report.kinks == 1, report.table()
+    for wrong in (-0.5 * jump, 1.5 * jump, 1e-9):
+        assert not hg.gradcheck(f, [x], [np.array([wrong, 0.3])]).passed, wrong
+    assert not hg.gradcheck(f, [x], [np.array([0.0, 0.3 + 1e-5])]).passed  # rtol 1e-6: 3e-7

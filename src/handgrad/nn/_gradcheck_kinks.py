@@ -64,8 +64,10 @@ from ._gradcheck_steps import (
     OFFSETS,
     ROUNDING_SAFETY,
     ULP,
+    Index,
     Probe,
     Step,
+    evaluate,
     lagrange_at_zero,
     rounding,
 )
@@ -80,12 +82,14 @@ __all__ = [
     "one_sided",
     "reaches_a_bend",
     "shows_a_kink",
+    "unseen_kink",
 ]
 
 KINK_SAFETY = 2.0  # the slopes must differ by this many times the sum of their errors
 FINE = (0.5, 1.0, 2.0)  # one-sided steps of the estimate, in units of h
 COARSE = (1.0, 2.0, 3.0)  # and of the second estimate that bounds its error
 BESIDE = 0.01  # backward is checked at θ ± BESIDE h and θ ± 2 BESIDE h, h the finest step
+WIDER = (10.0, 100.0)  # the larger steps that look for a kink a step's slopes cannot resolve
 
 
 def kink_probe(model: Module) -> Probe | None:
@@ -180,6 +184,34 @@ def shows_a_kink(steps: Sequence[Step], base: float, rtol: float) -> bool:
         if slopes.jump() or not slopes.hold(step.n, margin=step.allowed):
             return True
     return False
+
+
+def unseen_kink(
+    f: Callable[[], float], x: np.ndarray, idx: Index, step: Step, base: float, rtol: float
+) -> Slopes | None:
+    """The one-sided slopes of a kink within the reach of ``step`` whose own slopes are too
+    rounded to show it, for the callable form (only the loss tells where its kinks are);
+    None if no larger step shows one. At 10 and 100 times the step the slopes' rounding is
+    that much smaller; the first whose slopes jump (``Slopes.jump``) while each side agrees
+    with the step's own (within both errors: the kink lies within the step's reach, or so
+    close that its slopes cannot tell) gives them. As at a kink the step shows, the entry
+    is a kink when the analytic value lies between them."""
+    near = one_sided(step, base, rtol)
+    for scale in WIDER:
+        h = step.h * scale
+        values = evaluate(f, x, idx, h, OFFSETS, None)[0]
+        wide = one_sided(Step(h, tuple(values), 0.0, 0.0, step.noise), base, rtol)
+        if not _agree(near, wide):
+            return None
+        if wide.jump():
+            return wide
+    return None
+
+
+def _agree(near: Slopes, wide: Slopes) -> bool:
+    """Each side's slope agrees at the two steps, within the sum of their errors."""
+    return (abs(near.left - wide.left) <= near.left_error + wide.left_error
+            and abs(near.right - wide.right) <= near.right_error + wide.right_error)  # fmt: skip
 
 
 @dataclass(frozen=True)

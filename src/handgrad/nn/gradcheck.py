@@ -85,6 +85,7 @@ from ._gradcheck_kinks import (
     kink_probe,
     reaches_a_bend,
     shows_a_kink,
+    unseen_kink,
 )
 from ._gradcheck_noise import loss_quantum
 from ._gradcheck_report import GradcheckReport, ParamCheck
@@ -185,6 +186,7 @@ def _check_arrays(
             indices = rng.choice(x.size, size=max_entries, replace=False)
         row = ParamCheck(name, tuple(x.shape))
         for idx in _entries(x, indices):
+            unseen = partial(_unseen_kink, f, x, idx, base, rtol)
             again = partial(_coarse_again, coarse, f, x, idx, rtol=rtol, probe=probe,
                             noise=noise, theta=theta)  # fmt: skip
             steps = coarse(ladder(f, x, idx, eps, rtol, probe, noise, theta=theta))
@@ -217,10 +219,29 @@ def _check_arrays(
                 row.kinks += 1
             elif _fails(a[idx], best) and at_a_kink(a[idx], steps, base, rtol, nearby):
                 row.kinks += 1  # the loss has a kink here and backward is right beside it
+            elif nearby is None and _fails(a[idx], best) and unseen(a[idx], best):
+                row.kinks += 1  # a kink only larger steps show, and a_i between its slopes
             else:
                 row.record(idx, float(a[idx]), best.n, best.allowed)
         rows.append(row)
     return rows
+
+
+def _unseen_kink(
+    f: Callable[[], float],
+    x: np.ndarray,
+    idx: Index,
+    base: float,
+    rtol: float,
+    analytic: float,
+    step: Step,
+) -> bool:
+    """The callable form: a central ``step`` that FAILS reaches a kink only larger steps show
+    (``unseen_kink``), and the analytic value lies between that kink's slopes."""
+    if step.side:
+        return False
+    slopes = unseen_kink(f, x, idx, step, base, rtol)
+    return slopes is not None and slopes.hold(analytic)
 
 
 def _coarse_ladder(
