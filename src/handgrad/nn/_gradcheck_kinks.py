@@ -42,9 +42,13 @@ as a failure, only when
    for a ReLU; on a zero layer whose inputs have both signs it may lie outside both slopes).
    A backward wrong beside the kink is FAILED there, and at every entry away from kinks.
    For a bare function (no backward to move) the analytic value must lie between the two
-   slopes instead. One exception, as for the probe: a kink near θ but not at it (no layer
-   output bends at θ, ``_bends``) that even the finest step crosses (``_crossed``): no step
-   can judge that entry, so it is a kink.
+   slopes instead; where the failed step's slopes are too rounded to show a kink within
+   its reach (a jump of 1e-10 on a loss of 1 at h = 1e-3, which still biases the central
+   estimate past its tolerance), between those of 10 or 100 times the step, when they
+   show it and agree with the step's own on each side (``unseen_kink``). One exception,
+   as for the probe: a kink near θ but not at it (no layer output bends at θ, ``_bends``)
+   that even the finest step crosses (``_crossed``): no step can judge that entry, so it
+   is a kink.
 
 One more case passes 2 with 1 false: the loss is smooth along the entry, yet backward's
 value at θ is neither side's limit, because kinks inside the model cancel in the loss (two

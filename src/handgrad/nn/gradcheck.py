@@ -53,8 +53,10 @@ fails, first from the layers: a step whose reach holds a kink of some layer's ou
 not used (``_clean``; every step reaching a kink near θ but none at θ: a kink), then from
 the loss: the entry is a kink only when the loss's one-sided slopes show one at θ (or a kink
 in its curvature) and backward, evaluated just beside θ on each side, agrees with the slope
-on that side (for the callable form: when a_i lies between the two slopes). A wrong
-backward still FAILS there, and everywhere away from kinks.
+on that side (for the callable form: when a_i lies between the two slopes; where the
+step's slopes are too rounded to show a kink within its reach, the slopes at 10 or 100
+times the step, ``unseen_kink``). A wrong backward still FAILS there, and everywhere away
+from kinks.
 
 The step ladder and stencils live in ``_gradcheck_steps``, the report in
 ``_gradcheck_report``, the float64 copy and the parameter names in ``_gradcheck_copy``.
