@@ -114,3 +114,17 @@ def test_a_kink_within_reach_that_only_larger_steps_show_is_a_kink(jump, distanc
     for wrong in (-0.5 * jump, 1.5 * jump, 1e-9):
         assert not hg.gradcheck(f, [x], [np.array([wrong, 0.3])]).passed, wrong
     assert not hg.gradcheck(f, [x], [np.array([0.0, 0.3 + 1e-5])]).passed  # rtol 1e-6: 3e-7
+
+
+def test_a_loss_that_refuses_parameters_far_from_theta_still_gets_its_verdict():
+    """The larger steps reach 0.3 from θ: a loss that raises there shows no kink at that
+    step, and the verdict stands on the others: no error escapes."""
+    x = np.array([0.0])
+
+    def f() -> float:
+        if abs(x[0]) > 0.05:
+            raise ValueError("outside the domain")
+        return 1.0 + 1e-10 * max(x[0] - 1e-4, 0.0)
+
+    assert hg.gradcheck(f, [x], [np.array([0.0])]).passed  # the kink shows at 10 h
+    assert not hg.gradcheck(f, [x], [np.array([1e-9])]).passed
