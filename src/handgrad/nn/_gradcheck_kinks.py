@@ -42,9 +42,13 @@ as a failure, only when
    for a ReLU; on a zero layer whose inputs have both signs it may lie outside both slopes).
    A backward wrong beside the kink is FAILED there, and at every entry away from kinks.
    For a bare function (no backward to move) the analytic value must lie between the two
-   slopes instead. One exception, as for the probe: a kink near θ but not at it (no layer
-   output bends at θ, ``_bends``) that even the finest step crosses (``_crossed``): no step
-   can judge that entry, so it is a kink.
+   slopes instead; where the failed step's slopes are too rounded to show a kink within
+   its reach (a jump of 1e-10 on a loss of 1 at h = 1e-3, which still biases the central
+   estimate past its tolerance), between those of 10 or 100 times the step, when they
+   show it and agree with the step's own on each side (``unseen_kink``). One exception,
+   as for the probe: a kink near θ but not at it (no layer output bends at θ, ``_bends``)
+   that even the finest step crosses (``_crossed``): no step can judge that entry, so it
+   is a kink.
 
 One more case passes 2 with 1 false: the loss is smooth along the entry, yet backward's
 value at θ is neither side's limit, because kinks inside the model cancel in the loss (two
@@ -64,8 +68,10 @@ from ._gradcheck_steps import (
     OFFSETS,
     ROUNDING_SAFETY,
     ULP,
+    Index,
     Probe,
     Step,
+    evaluate,
     lagrange_at_zero,
     rounding,
 )
@@ -80,12 +86,14 @@ __all__ = [
     "one_sided",
     "reaches_a_bend",
     "shows_a_kink",
+    "unseen_kink",
 ]
 
 KINK_SAFETY = 2.0  # the slopes must differ by this many times the sum of their errors
 FINE = (0.5, 1.0, 2.0)  # one-sided steps of the estimate, in units of h
 COARSE = (1.0, 2.0, 3.0)  # and of the second estimate that bounds its error
 BESIDE = 0.01  # backward is checked at θ ± BESIDE h and θ ± 2 BESIDE h, h the finest step
+WIDER = (10.0, 100.0)  # the larger steps that look for a kink a step's slopes cannot resolve
 
 
 def kink_probe(model: Module) -> Probe | None:
@@ -180,6 +188,38 @@ def shows_a_kink(steps: Sequence[Step], base: float, rtol: float) -> bool:
         if slopes.jump() or not slopes.hold(step.n, margin=step.allowed):
             return True
     return False
+
+
+def unseen_kink(
+    f: Callable[[], float], x: np.ndarray, idx: Index, step: Step, base: float, rtol: float
+) -> Slopes | None:
+    """The one-sided slopes of a kink within the reach of ``step`` whose own slopes are too
+    rounded to show it, for the callable form (only the loss tells where its kinks are);
+    None if no larger step shows one. At 10 and 100 times the step the slopes' rounding is
+    that much smaller; the first whose slopes jump (``Slopes.jump``) while each side agrees
+    with the step's own (within both errors: the kink lies within the step's reach, or so
+    close that its slopes cannot tell) gives them. As at a kink the step shows, the entry
+    is a kink when the analytic value lies between them."""
+    near = one_sided(step, base, rtol)
+    for scale in WIDER:
+        h = step.h * scale
+        try:  # a loss that overflows or refuses its input so far from θ shows nothing here
+            with np.errstate(all="ignore"):
+                values = evaluate(f, x, idx, h, OFFSETS, None)[0]
+                wide = one_sided(Step(h, tuple(values), 0.0, 0.0, step.noise), base, rtol)
+        except (ArithmeticError, ValueError):
+            return None
+        if not _agree(near, wide):
+            return None
+        if wide.jump():
+            return wide
+    return None
+
+
+def _agree(near: Slopes, wide: Slopes) -> bool:
+    """Each side's slope agrees at the two steps, within the sum of their errors."""
+    return (abs(near.left - wide.left) <= near.left_error + wide.left_error
+            and abs(near.right - wide.right) <= near.right_error + wide.right_error)  # fmt: skip
 
 
 @dataclass(frozen=True)

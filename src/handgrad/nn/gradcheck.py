@@ -53,8 +53,10 @@ fails, first from the layers: a step whose reach holds a kink of some layer's ou
 not used (``_clean``; every step reaching a kink near θ but none at θ: a kink), then from
 the loss: the entry is a kink only when the loss's one-sided slopes show one at θ (or a kink
 in its curvature) and backward, evaluated just beside θ on each side, agrees with the slope
-on that side (for the callable form: when a_i lies between the two slopes). A wrong
-backward still FAILS there, and everywhere away from kinks.
+on that side (for the callable form: when a_i lies between the two slopes; where the
+step's slopes are too rounded to show a kink within its reach, the slopes at 10 or 100
+times the step, ``unseen_kink``). A wrong backward still FAILS there, and everywhere away
+from kinks.
 
 The step ladder and stencils live in ``_gradcheck_steps``, the report in
 ``_gradcheck_report``, the float64 copy and the parameter names in ``_gradcheck_copy``.
@@ -85,6 +87,7 @@ from ._gradcheck_kinks import (
     kink_probe,
     reaches_a_bend,
     shows_a_kink,
+    unseen_kink,
 )
 from ._gradcheck_noise import loss_quantum
 from ._gradcheck_report import GradcheckReport, ParamCheck
@@ -185,6 +188,7 @@ def _check_arrays(
             indices = rng.choice(x.size, size=max_entries, replace=False)
         row = ParamCheck(name, tuple(x.shape))
         for idx in _entries(x, indices):
+            unseen = partial(_unseen_kink, f, x, idx, base, rtol)
             again = partial(_coarse_again, coarse, f, x, idx, rtol=rtol, probe=probe,
                             noise=noise, theta=theta)  # fmt: skip
             steps = coarse(ladder(f, x, idx, eps, rtol, probe, noise, theta=theta))
@@ -217,10 +221,29 @@ def _check_arrays(
                 row.kinks += 1
             elif _fails(a[idx], best) and at_a_kink(a[idx], steps, base, rtol, nearby):
                 row.kinks += 1  # the loss has a kink here and backward is right beside it
+            elif nearby is None and _fails(a[idx], best) and unseen(a[idx], best):
+                row.kinks += 1  # a kink only larger steps show, and a_i between its slopes
             else:
                 row.record(idx, float(a[idx]), best.n, best.allowed)
         rows.append(row)
     return rows
+
+
+def _unseen_kink(
+    f: Callable[[], float],
+    x: np.ndarray,
+    idx: Index,
+    base: float,
+    rtol: float,
+    analytic: float,
+    step: Step,
+) -> bool:
+    """The callable form: a central ``step`` that FAILS reaches a kink only larger steps show
+    (``unseen_kink``), and the analytic value lies between that kink's slopes."""
+    if step.side:
+        return False
+    slopes = unseen_kink(f, x, idx, step, base, rtol)
+    return slopes is not None and slopes.hold(analytic)
 
 
 def _coarse_ladder(
