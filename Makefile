@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 COURSE_STAMP := $(VENV)/.installed-course
 
-.PHONY: demo course test test-fast fuzz attack attack-stages attack-kinds attack-late attack-grid attack-gaps typecheck bench bench-paired bench-quiet bench-sweep lint format clean
+.PHONY: demo course test test-fast fuzz attack attack-stages attack-kinds attack-late attack-grid attack-gaps attack-callable typecheck bench bench-paired bench-quiet bench-sweep lint format clean
 
 $(VENV)/bin/python:
 	@echo "Creating the virtual environment $(VENV)/ and updating pip ..."
@@ -75,7 +75,7 @@ fuzz: $(STAMP)
 # the gradient check attacked: random networks and a learner's own activations, checked
 # with their correct backward and with wrong ones (`make test` runs a sample of these seeds);
 # fails on any false FAIL or miss. About 90 minutes of CPU: see docs/gradcheck.md.
-attack: $(STAMP) attack-stages attack-kinds attack-late attack-grid attack-gaps
+attack: $(STAMP) attack-stages attack-kinds attack-late attack-grid attack-gaps attack-callable
 	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 1100
 	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 1600 --learner
 
@@ -103,6 +103,12 @@ attack-grid: $(STAMP)
 # rows, tiny/huge/on-kink inputs, float16 and mixed dtypes, 10^4 Adam steps, max_entries
 attack-gaps: $(STAMP)
 	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_attack.py 0 200 --gaps
+
+# the callable form on a learner's own plain-NumPy network (ReLU, leaky ReLU, abs, clip; MSE
+# with or without L2), correct and wrong backwards; collapsed units (the documented limit)
+# are counted apart; exits 1 on any other false FAIL or miss (about 3 min of CPU)
+attack-callable: $(STAMP)
+	PYTHONPATH=src OPENBLAS_NUM_THREADS=1 $(PY) tests/nn/gradcheck_callable.py 0 1000
 
 typecheck: $(STAMP)
 	$(PY) -m mypy

@@ -28,7 +28,8 @@ near θ (-log p with p near 1), or is exactly 0 there, does not resolve a slope 
 quantum (``loss_quantum``) or its rounding at its scale, its size where it is not
 saturated: a step whose values take at most three levels has each known to that
 (``coarsened``), so a correct -log softmax at a one-hot softmax PASSES.
-See docs/gradcheck.md.
+The measurements behind these rules and their known limits are in docs/gradcheck.md of
+handgrad's source tree.
 
     gradcheck(f, params, grads)        any callable f() -> scalar that reads the float64
                                        arrays in ``params`` (dict or list); ``grads`` are the
@@ -57,6 +58,11 @@ on that side (for the callable form: when a_i lies between the two slopes; where
 step's slopes are too rounded to show a kink within its reach, the slopes at 10 or 100
 times the step, ``unseen_kink``). A wrong backward still FAILS there, and everywhere away
 from kinks.
+
+Known limit of the callable form: a unit whose every input sits within about 1e-5 of its
+kink (strong L2 decaying its weights late in training) can FAIL a correct backward, since
+the loss is flat there below its last bit and nothing separates a right gradient from a
+wrong one of that size; the module form, which sees built-in activations, PASSES it.
 
 The step ladder and stencils live in ``_gradcheck_steps``, the report in
 ``_gradcheck_report``, the float64 copy and the parameter names in ``_gradcheck_copy``.
