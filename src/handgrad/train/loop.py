@@ -352,15 +352,17 @@ def _run_epoch(run: Run, epoch: int) -> float:
 
 def _train_steps(run: Run, order: Iterable[np.ndarray], acting: bool) -> None:
     """One step for each batch of row indices in ``order``, until training stops here
-    (divergence, Ctrl-C). ``acting``: something may act between steps (a callback's
-    ``on_batch_end``, or a step the guard cannot replay), so the step counters, the
-    epoch's sums and the logs are brought up to date after each step, the weights checked
-    (without replay) and the callbacks called; otherwise they are written back once, when
-    the loop ends.
+    (divergence: ``_diverged``; Ctrl-C: ``_interrupted``). ``acting``: something may act
+    between steps (a callback's ``on_batch_end``, or a step the guard cannot replay), so
+    the step counters, the epoch's sums and the logs are brought up to date after each
+    step, the weights checked (without replay) and the callbacks called; otherwise they are
+    written back once, when the loop ends.
 
     A NaN or inf in the outputs makes the built-in losses non-finite, except where the limit
     is exact (a logit of -inf for a wrong class), so the outputs are only scanned to explain
     a non-finite loss."""
+    # the step's methods and the run's fields as locals, bound once: an attribute look-up
+    # inside the loop would be paid at every step (measurable on small batches)
     step, ctx, guard, at = run.step, run.ctx, run.guard, run.at
     batch, forward, loss_and_grad = step.batch, step.forward, step.loss
     backward, gradients_finite, update = step.backward, step.gradients_finite, step.step
@@ -376,22 +378,22 @@ def _train_steps(run: Run, order: Iterable[np.ndarray], acting: bool) -> None:
                 outputs = forward(xb)
                 value_now = loss_and_grad(outputs, tb)
             except NonFiniteError as exc:  # these weights are bad: back to the previous ones
-                record_divergence(ctx, f"step {done + 1}", str(exc), guard.rollback())
-                return
+                return _diverged(run, f"step {done + 1}", str(exc))
             if not isfinite(value_now):
                 reason = why_not_finite(outputs, _outputs_name(run), value_now)
-                record_divergence(ctx, f"step {done + 1}", reason, guard.rollback())
-                return
+                return _diverged(run, f"step {done + 1}", reason)
             backward()
             if not gradients_finite():  # the weights are fine: keep them
-                record_divergence(ctx, f"step {done + 1}", "a gradient is not finite", None)
-                return
-            if since is None or not replay:  # a snapshot: the epoch's first, or every step's
+                return _diverged(run, f"step {done + 1}", "a gradient is not finite", undo=False)
+            # the update, after the guard keeps what undoes it: a snapshot (the epoch's
+            # first step, or every step when it cannot replay), else the batch to replay
+            if since is None or not replay:
                 guard.before_step(idx)
                 since = guard.since
             else:
                 since.append(idx)
             update()
+            # the log: the step's loss, the epoch's sums
             done += 1
             value = value_now
             log_loss(value)
@@ -406,25 +408,35 @@ def _train_steps(run: Run, order: Iterable[np.ndarray], acting: bool) -> None:
                 ctx.step = at.step = done
                 sums["loss"], sums["seen"] = loss_sum, seen
                 if not replay and guard.weights_wrong():
-                    record_divergence(ctx, f"step {done}", WEIGHT_NOT_FINITE, guard.rollback())
-                    return
+                    return _diverged(run, f"step {done}", WEIGHT_NOT_FINITE)
                 ctx.logs = {"loss": value}
                 for cb in run.callbacks:
                     cb.on_batch_end(ctx)
                 done = ctx.step  # (as a callback left it)
             if interrupted["set"]:
-                ctx.stop_training, ctx.stop_reason = True, "interrupted"
-                run.history.message = (
-                    f"interrupted at epoch {ctx.epoch + 1}, step {done}; "
-                    "the model keeps the weights of that step"
-                )
-                return
+                return _interrupted(run, done)
     finally:
         step.fold_updates(False)  # every .grad written, as the last step trained left it
         ctx.step = at.step = done
         sums["loss"], sums["seen"] = loss_sum, seen
         if value is not None and not acting:  # (acting: the logs as the callbacks left them)
             ctx.logs = {"loss": value}
+
+
+def _diverged(run: Run, where: str, reason: str, undo: bool = True) -> None:
+    """Training stops here: back to the last weights whose loss and outputs were finite
+    (``undo``; else the weights are kept), and the history says where and why."""
+    record_divergence(run.ctx, where, reason, run.guard.rollback() if undo else None)
+
+
+def _interrupted(run: Run, done: int) -> None:
+    """Ctrl-C: training stops after step ``done``, whose weights the model keeps."""
+    ctx = run.ctx
+    ctx.stop_training, ctx.stop_reason = True, "interrupted"
+    run.history.message = (
+        f"interrupted at epoch {ctx.epoch + 1}, step {done}; "
+        "the model keeps the weights of that step"
+    )
 
 
 def _outputs_name(run: Run) -> str:
@@ -443,7 +455,7 @@ def _end_epoch(run: Run, epoch: int, started: float) -> None:
         return
     end = end_of_epoch_problem(run.guard, run.model, run.loss, run.validation_data, run.metric_fns)
     if isinstance(end, str):
-        record_divergence(run.ctx, "the end of the epoch", end, run.guard.rollback())
+        _diverged(run, "the end of the epoch", end)
         return
     epoch_loss = sums["loss"] / seen
     metrics_now = {k: sums[k] / seen for k in run.metric_fns}
@@ -487,7 +499,7 @@ def _check_final_weights(run: Run) -> None:
     vouch = run.loss if run.l2 is None and type(run.step) is FastStep else None
     problem = final_problem(run.step, run.guard, _outputs_name(run), checked, vouch)
     if problem is not None:
-        record_divergence(run.ctx, "the end of training", problem, run.guard.rollback())
+        _diverged(run, "the end of training", problem)
 
 
 def _finish(run: Run) -> None:
