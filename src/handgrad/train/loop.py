@@ -113,8 +113,6 @@ def fit(
     kernels (``handgrad.train.fast``, the same numbers to a few ulps); ``False`` always takes
     the reference step, the textbook ``forward``/``backward``/``step`` calls.
     """
-    if not isinstance(fast, (bool, np.bool_)):
-        raise TypeError(f"fast must be True or False, got {fast!r}")
     run = _prepare(
         model,
         loss,
@@ -137,22 +135,15 @@ def fit(
     # gradient, which the loop reports as divergence with a message that says what to do;
     # NumPy's own warnings would only precede it.
     with deferred_interrupt(quiet_overflow=True) as run.interrupted:
-        _begin(run, [*callbacks, *([ProgressBar()] if verbose else [])])
+        _begin(run, callbacks, verbose)
         # --- from here on, state changes: the Generator draws, the weights train
         _choose_step(run, fast)
         for epoch in range(run.at.epoch, run.epochs):
             started = _run_epoch(run, epoch)
-            if run.history.stop_reason != "diverged":
-                _end_epoch(run, epoch, started)
-            if _stopping(run):
+            if _end_epoch(run, epoch, started):
                 break
         _check_final_weights(run)
-    if run.history.stop_reason == "diverged":
-        warnings.warn(run.history.message, RuntimeWarning, stacklevel=2)
-    _finish(run)
-    release(run.model, run.step)  # its buffers serve the model's next call
-    give_back(seed, rng, run.rng)  # reset, it serves the seed's next call
-    run.ctx = None  # (its save_checkpoint refers to run: no cycle, so the run is freed now)
+    _finish(run, seed, rng)
     return run.history
 
 
@@ -179,6 +170,8 @@ def _prepare(
     """Check every input of ``fit`` (and a checkpoint against them); nothing changes yet.
     For the built-in pieces the model's last call left a fast step for (unchanged), the
     model's dtype, input width and output shape come from that step (``fast.serving``)."""
+    if not isinstance(fast_allowed, (bool, np.bool_)):
+        raise TypeError(f"fast must be True or False, got {fast_allowed!r}")
     if not (type(epochs) is int and epochs >= 0):  # (else count's general check)
         epochs = count("epochs", epochs, 0)
     if not (type(batch_size) is int and batch_size >= 1):
@@ -233,10 +226,11 @@ def _prepare(
     return run
 
 
-def _begin(run: Run, callbacks: list[Callback]) -> None:
-    """The history (the run so far when resuming), the context the callbacks see, and their
-    ``on_train_begin``: a callback may still refuse (a monitor that is not logged)."""
-    run.callbacks = callbacks
+def _begin(run: Run, callbacks: Sequence[Callback], verbose: bool) -> None:
+    """The history (the run so far when resuming), the context the callbacks see (a
+    ``ProgressBar`` after them when ``verbose``), and their ``on_train_begin``: a callback
+    may still refuse (a monitor that is not logged)."""
+    run.callbacks = callbacks = [*callbacks, *([ProgressBar()] if verbose else [])]
     if run.resume is not None:  # the run so far, continuing: how it stopped is not how it ends
         try:
             run.history = History.from_dict(run.resume.history)
@@ -446,41 +440,39 @@ def _outputs_name(run: Run) -> str:
 # --- 4. end an epoch ------------------------------------------------------------------------
 
 
-def _end_epoch(run: Run, epoch: int, started: float) -> None:
+def _end_epoch(run: Run, epoch: int, started: float) -> bool:
     """Epoch averages and validation scores into the history and logs, then the callbacks'
-    ``on_epoch_end``; a divergence if the weights (or validation scores) are not finite."""
+    ``on_epoch_end``; a divergence if the weights (or validation scores) are not finite.
+    True when training ends here: divergence, a callback's stop or Ctrl-C."""
     ctx, history, sums = run.ctx, run.history, run.at.sums
     seen = sums["seen"]
-    if not seen or ctx.stop_reason == "interrupted":
-        return
-    end = end_of_epoch_problem(run.guard, run.model, run.loss, run.validation_data, run.metric_fns)
-    if isinstance(end, str):
-        _diverged(run, "the end of the epoch", end)
-        return
-    epoch_loss = sums["loss"] / seen
-    metrics_now = {k: sums[k] / seen for k in run.metric_fns}
-    history.epoch_loss.append(epoch_loss)
-    for name, value in metrics_now.items():
-        history.metrics.setdefault(name, []).append(value)
-    ctx.logs = {"loss": epoch_loss, **metrics_now}
-    history.epoch_seconds.append(time.perf_counter() - started)
-    if end is not None:
-        history.val_loss.append(end.pop("loss"))
-        for name, value in end.items():
-            history.val_metrics.setdefault(name, []).append(value)
-        ctx.logs["val_loss"] = history.val_loss[-1]
-        ctx.logs.update({f"val_{k}": v[-1] for k, v in history.val_metrics.items()})
-    run.at = Position(epoch + 1, 0, run.rng_state(), zero_sums(run.metric_fns))
-    for cb in run.callbacks:
-        cb.on_epoch_end(ctx)
-
-
-def _stopping(run: Run) -> bool:
-    """True when training ends after this epoch: divergence, or a callback or Ctrl-C."""
-    if run.history.stop_reason == "diverged":
+    if seen and history.stop_reason != "diverged" and ctx.stop_reason != "interrupted":
+        end = end_of_epoch_problem(
+            run.guard, run.model, run.loss, run.validation_data, run.metric_fns
+        )
+        if isinstance(end, str):
+            _diverged(run, "the end of the epoch", end)
+            return True
+        epoch_loss = sums["loss"] / seen
+        metrics_now = {k: sums[k] / seen for k in run.metric_fns}
+        history.epoch_loss.append(epoch_loss)
+        for name, value in metrics_now.items():
+            history.metrics.setdefault(name, []).append(value)
+        ctx.logs = {"loss": epoch_loss, **metrics_now}
+        history.epoch_seconds.append(time.perf_counter() - started)
+        if end is not None:
+            history.val_loss.append(end.pop("loss"))
+            for name, value in end.items():
+                history.val_metrics.setdefault(name, []).append(value)
+            ctx.logs["val_loss"] = history.val_loss[-1]
+            ctx.logs.update({f"val_{k}": v[-1] for k, v in history.val_metrics.items()})
+        run.at = Position(epoch + 1, 0, run.rng_state(), zero_sums(run.metric_fns))
+        for cb in run.callbacks:
+            cb.on_epoch_end(ctx)
+    if history.stop_reason == "diverged":
         return True
-    if run.ctx.stop_training:
-        run.history.stop_reason = run.ctx.stop_reason
+    if ctx.stop_training:
+        history.stop_reason = ctx.stop_reason
         return True
     return False
 
@@ -502,10 +494,17 @@ def _check_final_weights(run: Run) -> None:
         _diverged(run, "the end of training", problem)
 
 
-def _finish(run: Run) -> None:
-    """The callbacks' ``on_interrupt`` (after Ctrl-C) and ``on_train_end``."""
-    if run.history.stop_reason == "interrupted":
+def _finish(run: Run, seed: int | None, rng: np.random.Generator | None) -> None:
+    """The divergence warning, the callbacks' ``on_interrupt`` (after Ctrl-C) and
+    ``on_train_end``; then the step and the Generator go back for the next call."""
+    stop_reason = run.history.stop_reason
+    if stop_reason == "diverged":
+        warnings.warn(run.history.message, RuntimeWarning, stacklevel=3)  # (at fit's caller)
+    elif stop_reason == "interrupted":
         for cb in run.callbacks:
             cb.on_interrupt(run.ctx)
     for cb in run.callbacks:
         cb.on_train_end(run.ctx)
+    release(run.model, run.step)  # its buffers serve the model's next call
+    give_back(seed, rng, run.rng)  # reset, it serves the seed's next call
+    run.ctx = None  # (its save_checkpoint refers to run: no cycle, so the run is freed now)
