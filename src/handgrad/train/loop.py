@@ -46,8 +46,7 @@ from ..nn.optim import Optimizer
 from .batching import batches
 from .callbacks import Callback, History, ProgressBar, TrainingContext
 from .checkpoints import read_checkpoint, resume_callbacks
-from .fast import FastStep, serving, take
-from .fast_pieces import pieces_of
+from .fast import FastStep
 from .generators import give_back, seeded
 from .guard import (
     WEIGHT_NOT_FINITE,
@@ -72,7 +71,7 @@ from .inputs import (
 )
 from .interrupt import deferred_interrupt
 from .state import Position, Run, zero_sums
-from .steps import choose_step, release
+from .steps import look_up, release, step_for
 
 __all__ = ["fit"]
 
@@ -119,16 +118,18 @@ def fit(
         optimizer,
         X,
         y,
-        epochs,
-        batch_size,
-        seed,
-        rng,
-        (shuffle, drop_last),
-        (validation_data, validation_fraction),
-        metrics,
-        l2,
-        resume_from,
-        fast,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        rng=rng,
+        shuffle=shuffle,
+        drop_last=drop_last,
+        validation_data=validation_data,
+        validation_fraction=validation_fraction,
+        metrics=metrics,
+        l2=l2,
+        resume_from=resume_from,
+        fast=fast,
     )
     # Ctrl-C is deferred from before on_train_begin: a callback that says "Ctrl-C keeps the
     # model" as training begins is true at once. Overflow shows up as a non-finite loss or
@@ -156,34 +157,33 @@ def _prepare(
     optimizer: Optimizer,
     X: ArrayLike,
     y: ArrayLike,
+    *,
     epochs: int,
     batch_size: int,
     seed: int | None,
     rng: np.random.Generator | None,
-    order: tuple[bool, bool],
-    validation: tuple[tuple[ArrayLike, ArrayLike] | None, float | None],
+    shuffle: bool,
+    drop_last: bool,
+    validation_data: tuple[ArrayLike, ArrayLike] | None,
+    validation_fraction: float | None,
     metrics: Sequence[str | Metric],
     l2: L2Penalty | None,
     resume_from: str | Path | None,
-    fast_allowed: bool,
+    fast: bool,
 ) -> Run:
     """Check every input of ``fit`` (and a checkpoint against them); nothing changes yet.
     For the built-in pieces the model's last call left a fast step for (unchanged), the
-    model's dtype, input width and output shape come from that step (``fast.serving``)."""
-    if not isinstance(fast_allowed, (bool, np.bool_)):
-        raise TypeError(f"fast must be True or False, got {fast_allowed!r}")
+    model's dtype, input width and output shape come from that step (``steps.look_up``)."""
+    if not isinstance(fast, (bool, np.bool_)):
+        raise TypeError(f"fast must be True or False, got {fast!r}")
     if not (type(epochs) is int and epochs >= 0):  # (else count's general check)
         epochs = count("epochs", epochs, 0)
     if not (type(batch_size) is int and batch_size >= 1):
         batch_size = count("batch_size", batch_size, 1)
-    validation_data, validation_fraction = validation
     if validation_data is not None or validation_fraction is not None:
         check_validation_arguments(validation_data, validation_fraction)
     rng = seeded(seed, rng)  # make_rng's Generator, kept from the seed's last call
-    # the step the model's last call left, when it serves these pieces, else the pieces
-    cached = serving(model, loss, optimizer) if fast_allowed else None
-    pieces = pieces_of(model, loss, optimizer) if fast_allowed and not cached else None
-    shapes = None if cached is None else cached.shapes
+    shapes, hint = look_up(model, loss, optimizer, fast)  # (the last call's step)
     arrays_given = type(X) is np.ndarray and type(y) is np.ndarray  # (asarray runs no code)
     X = prepare_inputs(model, X, known=shapes)
     outputs_shape = output_shape(model, X) if shapes is None else shapes[2]
@@ -200,25 +200,24 @@ def _prepare(
         model,
         loss,
         optimizer,
-        l2,
         X,
         y,
-        n_val,
-        validation_data,
-        epochs,
-        batch_size,
-        bool(order[0]),
-        bool(order[1]),
-        rng,
-        metric_fns,
-        outputs_shape,
-        None,
-        resume_from,
+        l2=l2,
+        n_val=n_val,
+        validation_data=validation_data,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=bool(shuffle),
+        drop_last=bool(drop_last),
+        rng=rng,
+        metric_fns=metric_fns,
+        outputs_shape=outputs_shape,
+        resume_from=resume_from,
         target=target,
     )
     if arrays_given and not metric_fns and validation_data is None:
         # (what was found above holds: no code of the caller's has run since)
-        run.pieces, run.cached = pieces, cached
+        run.hint = hint
     if resume_from is not None:  # checked against this call; nothing changes yet
         run.resume = read_checkpoint(resume_from)
         run.resume.check_fits(model, optimizer, rng, run.loop, epochs)
@@ -230,7 +229,7 @@ def _begin(run: Run, callbacks: Sequence[Callback], verbose: bool) -> None:
     """The history (the run so far when resuming), the context the callbacks see (a
     ``ProgressBar`` after them when ``verbose``), and their ``on_train_begin``: a callback
     may still refuse (a monitor that is not logged)."""
-    run.callbacks = callbacks = [*callbacks, *([ProgressBar()] if verbose else [])]
+    run.callbacks = callbacks = [*callbacks, ProgressBar()] if verbose else [*callbacks]
     if run.resume is not None:  # the run so far, continuing: how it stopped is not how it ends
         try:
             run.history = History.from_dict(run.resume.history)
@@ -269,38 +268,17 @@ def _choose_step(run: Run, fast: bool) -> None:
         run.n_val = 0
     if run.resume is not None:
         run.resume.restore(run.model, run.optimizer, run.rng)
-    # the pieces still as _prepare found them, unless a callback (or a checkpoint) could
-    # have changed them since
-    same = not run.callbacks and run.resume is None
-    step = None
-    if same and run.cached is not None:  # (no metrics: y_metrics None)
-        step = take(run.model, run.cached, run.l2, run.X, run.target, None)
-    run.step = step or choose_step(
-        run.model,
-        run.loss,
-        run.optimizer,
-        run.l2,
-        run.X,
-        run.y,
-        target=run.target,
-        outputs_shape=run.outputs_shape,
-        with_metrics=bool(run.metric_fns),
-        fast_allowed=fast,
-        pieces=run.pieces if same else None,
-    )
-    if step is None and type(run.step) is FastStep:  # (new: it keeps what _prepare learned)
-        width = getattr(run.model, "in_features", None)
-        run.step.keep_shapes(run.pieces, (run.X.dtype, width, run.outputs_shape))
+    run.step = step = step_for(run, fast)
     # the guard replays batches only where that gives the same bits: the fast step, and
     # no callback acting between steps
-    run.replay = run.quiet = run.step.replays_exactly
+    run.replay = run.quiet = replay = step.replays_exactly
     if run.callbacks:
         hooks = [_batch_end_hook(cb) for cb in run.callbacks]
-        run.replay = run.replay and all(
+        run.replay = replay = replay and all(
             hook in (Callback.on_batch_end, ProgressBar.on_batch_end) for hook in hooks
         )
-        run.quiet = run.replay and all(hook is Callback.on_batch_end for hook in hooks)
-    run.guard = DivergenceGuard(run.step, run.step.params, run.optimizer, run.replay)
+        run.quiet = replay and all(hook is Callback.on_batch_end for hook in hooks)
+    run.guard = DivergenceGuard(step, step.params, run.optimizer, replay)
     if run.resume is None:
         run.at = Position(0, 0, run.rng_state(), zero_sums(run.metric_fns))
     else:
