@@ -8,17 +8,20 @@
             model.backward(loss_fn.backward())        # writes every parameter's .grad
             optimizer.step()                          # in place
 
-``fit`` is that loop as five named steps, each a function below:
+``fit`` is that loop as named steps, each a function below, called in this order and
+grouped as the house names them (prepare, step, epoch, finish):
 
-    _prepare      check every input and build the run (nothing changes yet); ``_begin``
-                  then starts the history and the callbacks
-    _choose_step  split validation rows, restore a checkpoint, pick the step
-                  (``steps.ReferenceStep`` or ``fast.FastStep``) and the divergence guard
-    _run_epoch    the batches of one epoch (``_train_steps``)
-    _end_epoch    epoch averages, validation scores, the callbacks' epoch end
-                  (``_stopping`` then says whether the loop ends)
-    _finish       after ``_check_final_weights`` (one forward with the final weights):
-                  the callbacks' interrupt and train end
+    prepare  _prepare              check every input and build the run (nothing changes yet)
+             _begin                the history, the callbacks' context, their on_train_begin
+    step     _choose_step          split validation rows, restore a checkpoint, pick the
+                                   step (``steps.step_for``) and the divergence guard
+    epoch    _run_epoch            the batches of one epoch (``_train_steps``; its rare
+                                   paths apart: ``_diverged``, ``_interrupted``)
+             _end_epoch            epoch averages, validation scores, the callbacks' epoch
+                                   end; True when the loop ends there
+    finish   _check_final_weights  one forward with the final weights
+             _finish               the divergence warning, the callbacks' interrupt and
+                                   train end; the step and the Generator back for next time
 
 Around the loop ``fit`` adds what a user expects: validation, metrics, callbacks
 (``callbacks``), a clean stop on Ctrl-C, resuming from a checkpoint bit for bit
