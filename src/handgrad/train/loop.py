@@ -346,7 +346,7 @@ def _train_steps(run: Run, order: Iterable[np.ndarray], acting: bool) -> None:
     done, loss_sum, seen, value = ctx.step, sums["loss"], sums["seen"], None
     since: list[np.ndarray] | None = None  # the guard's list, once it took its snapshot
     step.fold_updates(not acting)  # (nothing reads a .grad until the finally below)
-    try:
+    try:  # each batch: batch -> forward -> loss -> backward -> check -> update -> log
         for idx in order:
             xb, tb, yb = batch(idx)
             try:
