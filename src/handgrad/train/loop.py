@@ -115,24 +115,26 @@ def fit(
     kernels (``handgrad.train.fast``, the same numbers to a few ulps); ``False`` always takes
     the reference step, the textbook ``forward``/``backward``/``step`` calls.
     """
+    # (positional, each named as the parameter it fills, which a test checks: a keyword
+    # call costs ~1 k instructions more, in matching the names)
     run = _prepare(
         model,
         loss,
         optimizer,
         X,
         y,
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=seed,
-        rng=rng,
-        shuffle=shuffle,
-        drop_last=drop_last,
-        validation_data=validation_data,
-        validation_fraction=validation_fraction,
-        metrics=metrics,
-        l2=l2,
-        resume_from=resume_from,
-        fast=fast,
+        epochs,
+        batch_size,
+        seed,
+        rng,
+        shuffle,
+        drop_last,
+        validation_data,
+        validation_fraction,
+        metrics,
+        l2,
+        resume_from,
+        fast,
     )
     # Ctrl-C is deferred from before on_train_begin: a callback that says "Ctrl-C keeps the
     # model" as training begins is true at once. Overflow shows up as a non-finite loss or
@@ -160,7 +162,6 @@ def _prepare(
     optimizer: Optimizer,
     X: ArrayLike,
     y: ArrayLike,
-    *,
     epochs: int,
     batch_size: int,
     seed: int | None,
@@ -199,24 +200,24 @@ def _prepare(
     metric_fns = resolve_metrics(metrics, loss) if metrics else {}
     if metric_fns:
         try_metrics(metric_fns, model, X[:1], y[:1])
-    run = Run(
+    run = Run(  # (positional, each named as the field it fills: see ``Run``)
         model,
         loss,
         optimizer,
         X,
         y,
-        l2=l2,
-        n_val=n_val,
-        validation_data=validation_data,
-        epochs=epochs,
-        batch_size=batch_size,
-        shuffle=bool(shuffle),
-        drop_last=bool(drop_last),
-        rng=rng,
-        metric_fns=metric_fns,
-        outputs_shape=outputs_shape,
-        resume_from=resume_from,
-        target=target,
+        l2,
+        n_val,
+        validation_data,
+        epochs,
+        batch_size,
+        bool(shuffle),
+        bool(drop_last),
+        rng,
+        metric_fns,
+        outputs_shape,
+        resume_from,
+        target,
     )
     if arrays_given and not metric_fns and validation_data is None:
         # (what was found above holds: no code of the caller's has run since)
