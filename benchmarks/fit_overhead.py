@@ -334,6 +334,7 @@ def garbage_left(package, setup) -> int:
 INSIDE = (
     "prepare_inputs", "prepare_target_and_form", "seeded", "serving", "take", "choose_step",
     "output_shape", "DivergenceGuard", "release", "give_back", "_begin", "Run", "Position",
+    "look_up", "step_for",
     "deferred_interrupt", "_check_final_weights", "_finish",
 )  # fmt: skip
 
@@ -400,7 +401,7 @@ def _without(promise: str) -> list[tuple[object, str, object]]:
     """(object, name, replacement) that make ``fit`` drop one promise (``PROMISES``)."""
     import weakref
 
-    from handgrad.train import fast, guard, loop
+    from handgrad.train import fast, guard, loop, steps
 
     def serving(model, loss, optimizer):  # the model's cached step, not asked whether it serves
         return fast._CACHE_DATA.get(weakref.ref(model))
@@ -409,7 +410,7 @@ def _without(promise: str) -> list[tuple[object, str, object]]:
         self.since.append(idx)
 
     return {
-        "cached step re-validated": [(loop, "serving", serving)],
+        "cached step re-validated": [(steps, "serving", serving)],
         "Ctrl-C handler, NumPy error state": [(loop, "deferred_interrupt", _NoHandler)],
         "X checked": [(loop, "prepare_inputs", lambda model, X, name="X", known=None: X)],
         "labels checked": [

@@ -8,17 +8,20 @@
             model.backward(loss_fn.backward())        # writes every parameter's .grad
             optimizer.step()                          # in place
 
-``fit`` is that loop as five named steps, each a function below:
+``fit`` is that loop as named steps, each a function below, called in this order and
+grouped as the house names them (prepare, step, epoch, finish):
 
-    _prepare      check every input and build the run (nothing changes yet); ``_begin``
-                  then starts the history and the callbacks
-    _choose_step  split validation rows, restore a checkpoint, pick the step
-                  (``steps.ReferenceStep`` or ``fast.FastStep``) and the divergence guard
-    _run_epoch    the batches of one epoch (``_train_steps``)
-    _end_epoch    epoch averages, validation scores, the callbacks' epoch end
-                  (``_stopping`` then says whether the loop ends)
-    _finish       after ``_check_final_weights`` (one forward with the final weights):
-                  the callbacks' interrupt and train end
+    prepare  _prepare              check every input and build the run (nothing changes yet)
+             _begin                the history, the callbacks' context, their on_train_begin
+    step     _choose_step          split validation rows, restore a checkpoint, pick the
+                                   step (``steps.step_for``) and the divergence guard
+    epoch    _run_epoch            the batches of one epoch (``_train_steps``; its rare
+                                   paths apart: ``_diverged``, ``_interrupted``)
+             _end_epoch            epoch averages, validation scores, the callbacks' epoch
+                                   end; True when the loop ends there
+    finish   _check_final_weights  one forward with the final weights
+             _finish               the divergence warning, the callbacks' interrupt and
+                                   train end; the step and the Generator back for next time
 
 Around the loop ``fit`` adds what a user expects: validation, metrics, callbacks
 (``callbacks``), a clean stop on Ctrl-C, resuming from a checkpoint bit for bit
@@ -46,8 +49,7 @@ from ..nn.optim import Optimizer
 from .batching import batches
 from .callbacks import Callback, History, ProgressBar, TrainingContext
 from .checkpoints import read_checkpoint, resume_callbacks
-from .fast import FastStep, serving, take
-from .fast_pieces import pieces_of
+from .fast import FastStep
 from .generators import give_back, seeded
 from .guard import (
     WEIGHT_NOT_FINITE,
@@ -72,7 +74,7 @@ from .inputs import (
 )
 from .interrupt import deferred_interrupt
 from .state import Position, Run, zero_sums
-from .steps import choose_step, release
+from .steps import look_up, release, step_for
 
 __all__ = ["fit"]
 
@@ -113,8 +115,8 @@ def fit(
     kernels (``handgrad.train.fast``, the same numbers to a few ulps); ``False`` always takes
     the reference step, the textbook ``forward``/``backward``/``step`` calls.
     """
-    if not isinstance(fast, (bool, np.bool_)):
-        raise TypeError(f"fast must be True or False, got {fast!r}")
+    # (positional, each named as the parameter it fills, which a test checks: a keyword
+    # call costs ~1 k instructions more, in matching the names)
     run = _prepare(
         model,
         loss,
@@ -125,8 +127,10 @@ def fit(
         batch_size,
         seed,
         rng,
-        (shuffle, drop_last),
-        (validation_data, validation_fraction),
+        shuffle,
+        drop_last,
+        validation_data,
+        validation_fraction,
         metrics,
         l2,
         resume_from,
@@ -137,22 +141,15 @@ def fit(
     # gradient, which the loop reports as divergence with a message that says what to do;
     # NumPy's own warnings would only precede it.
     with deferred_interrupt(quiet_overflow=True) as run.interrupted:
-        _begin(run, [*callbacks, *([ProgressBar()] if verbose else [])])
+        _begin(run, callbacks, verbose)
         # --- from here on, state changes: the Generator draws, the weights train
         _choose_step(run, fast)
         for epoch in range(run.at.epoch, run.epochs):
             started = _run_epoch(run, epoch)
-            if run.history.stop_reason != "diverged":
-                _end_epoch(run, epoch, started)
-            if _stopping(run):
+            if _end_epoch(run, epoch, started):
                 break
         _check_final_weights(run)
-    if run.history.stop_reason == "diverged":
-        warnings.warn(run.history.message, RuntimeWarning, stacklevel=2)
-    _finish(run)
-    release(run.model, run.step)  # its buffers serve the model's next call
-    give_back(seed, rng, run.rng)  # reset, it serves the seed's next call
-    run.ctx = None  # (its save_checkpoint refers to run: no cycle, so the run is freed now)
+    _finish(run, seed, rng)
     return run.history
 
 
@@ -169,28 +166,28 @@ def _prepare(
     batch_size: int,
     seed: int | None,
     rng: np.random.Generator | None,
-    order: tuple[bool, bool],
-    validation: tuple[tuple[ArrayLike, ArrayLike] | None, float | None],
+    shuffle: bool,
+    drop_last: bool,
+    validation_data: tuple[ArrayLike, ArrayLike] | None,
+    validation_fraction: float | None,
     metrics: Sequence[str | Metric],
     l2: L2Penalty | None,
     resume_from: str | Path | None,
-    fast_allowed: bool,
+    fast: bool,
 ) -> Run:
     """Check every input of ``fit`` (and a checkpoint against them); nothing changes yet.
     For the built-in pieces the model's last call left a fast step for (unchanged), the
-    model's dtype, input width and output shape come from that step (``fast.serving``)."""
+    model's dtype, input width and output shape come from that step (``steps.look_up``)."""
+    if not isinstance(fast, (bool, np.bool_)):
+        raise TypeError(f"fast must be True or False, got {fast!r}")
     if not (type(epochs) is int and epochs >= 0):  # (else count's general check)
         epochs = count("epochs", epochs, 0)
     if not (type(batch_size) is int and batch_size >= 1):
         batch_size = count("batch_size", batch_size, 1)
-    validation_data, validation_fraction = validation
     if validation_data is not None or validation_fraction is not None:
         check_validation_arguments(validation_data, validation_fraction)
     rng = seeded(seed, rng)  # make_rng's Generator, kept from the seed's last call
-    # the step the model's last call left, when it serves these pieces, else the pieces
-    cached = serving(model, loss, optimizer) if fast_allowed else None
-    pieces = pieces_of(model, loss, optimizer) if fast_allowed and not cached else None
-    shapes = None if cached is None else cached.shapes
+    shapes, hint = look_up(model, loss, optimizer, fast)  # (the last call's step)
     arrays_given = type(X) is np.ndarray and type(y) is np.ndarray  # (asarray runs no code)
     X = prepare_inputs(model, X, known=shapes)
     outputs_shape = output_shape(model, X) if shapes is None else shapes[2]
@@ -203,29 +200,28 @@ def _prepare(
     metric_fns = resolve_metrics(metrics, loss) if metrics else {}
     if metric_fns:
         try_metrics(metric_fns, model, X[:1], y[:1])
-    run = Run(
+    run = Run(  # (positional, each named as the field it fills: see ``Run``)
         model,
         loss,
         optimizer,
-        l2,
         X,
         y,
+        l2,
         n_val,
         validation_data,
         epochs,
         batch_size,
-        bool(order[0]),
-        bool(order[1]),
+        bool(shuffle),
+        bool(drop_last),
         rng,
         metric_fns,
         outputs_shape,
-        None,
         resume_from,
-        target=target,
+        target,
     )
     if arrays_given and not metric_fns and validation_data is None:
         # (what was found above holds: no code of the caller's has run since)
-        run.pieces, run.cached = pieces, cached
+        run.hint = hint
     if resume_from is not None:  # checked against this call; nothing changes yet
         run.resume = read_checkpoint(resume_from)
         run.resume.check_fits(model, optimizer, rng, run.loop, epochs)
@@ -233,10 +229,11 @@ def _prepare(
     return run
 
 
-def _begin(run: Run, callbacks: list[Callback]) -> None:
-    """The history (the run so far when resuming), the context the callbacks see, and their
-    ``on_train_begin``: a callback may still refuse (a monitor that is not logged)."""
-    run.callbacks = callbacks
+def _begin(run: Run, callbacks: Sequence[Callback], verbose: bool) -> None:
+    """The history (the run so far when resuming), the context the callbacks see (a
+    ``ProgressBar`` after them when ``verbose``), and their ``on_train_begin``: a callback
+    may still refuse (a monitor that is not logged)."""
+    run.callbacks = callbacks = [*callbacks, ProgressBar()] if verbose else [*callbacks]
     if run.resume is not None:  # the run so far, continuing: how it stopped is not how it ends
         try:
             run.history = History.from_dict(run.resume.history)
@@ -275,38 +272,17 @@ def _choose_step(run: Run, fast: bool) -> None:
         run.n_val = 0
     if run.resume is not None:
         run.resume.restore(run.model, run.optimizer, run.rng)
-    # the pieces still as _prepare found them, unless a callback (or a checkpoint) could
-    # have changed them since
-    same = not run.callbacks and run.resume is None
-    step = None
-    if same and run.cached is not None:  # (no metrics: y_metrics None)
-        step = take(run.model, run.cached, run.l2, run.X, run.target, None)
-    run.step = step or choose_step(
-        run.model,
-        run.loss,
-        run.optimizer,
-        run.l2,
-        run.X,
-        run.y,
-        target=run.target,
-        outputs_shape=run.outputs_shape,
-        with_metrics=bool(run.metric_fns),
-        fast_allowed=fast,
-        pieces=run.pieces if same else None,
-    )
-    if step is None and type(run.step) is FastStep:  # (new: it keeps what _prepare learned)
-        width = getattr(run.model, "in_features", None)
-        run.step.keep_shapes(run.pieces, (run.X.dtype, width, run.outputs_shape))
+    run.step = step = step_for(run, fast)
     # the guard replays batches only where that gives the same bits: the fast step, and
     # no callback acting between steps
-    run.replay = run.quiet = run.step.replays_exactly
+    run.replay = run.quiet = replay = step.replays_exactly
     if run.callbacks:
         hooks = [_batch_end_hook(cb) for cb in run.callbacks]
-        run.replay = run.replay and all(
+        run.replay = replay = replay and all(
             hook in (Callback.on_batch_end, ProgressBar.on_batch_end) for hook in hooks
         )
-        run.quiet = run.replay and all(hook is Callback.on_batch_end for hook in hooks)
-    run.guard = DivergenceGuard(run.step, run.step.params, run.optimizer, run.replay)
+        run.quiet = replay and all(hook is Callback.on_batch_end for hook in hooks)
+    run.guard = DivergenceGuard(step, step.params, run.optimizer, replay)
     if run.resume is None:
         run.at = Position(0, 0, run.rng_state(), zero_sums(run.metric_fns))
     else:
@@ -352,15 +328,17 @@ def _run_epoch(run: Run, epoch: int) -> float:
 
 def _train_steps(run: Run, order: Iterable[np.ndarray], acting: bool) -> None:
     """One step for each batch of row indices in ``order``, until training stops here
-    (divergence, Ctrl-C). ``acting``: something may act between steps (a callback's
-    ``on_batch_end``, or a step the guard cannot replay), so the step counters, the
-    epoch's sums and the logs are brought up to date after each step, the weights checked
-    (without replay) and the callbacks called; otherwise they are written back once, when
-    the loop ends.
+    (divergence: ``_diverged``; Ctrl-C: ``_interrupted``). ``acting``: something may act
+    between steps (a callback's ``on_batch_end``, or a step the guard cannot replay), so
+    the step counters, the epoch's sums and the logs are brought up to date after each
+    step, the weights checked (without replay) and the callbacks called; otherwise they are
+    written back once, when the loop ends.
 
     A NaN or inf in the outputs makes the built-in losses non-finite, except where the limit
     is exact (a logit of -inf for a wrong class), so the outputs are only scanned to explain
     a non-finite loss."""
+    # the step's methods and the run's fields as locals, bound once: an attribute look-up
+    # inside the loop would be paid at every step (measurable on small batches)
     step, ctx, guard, at = run.step, run.ctx, run.guard, run.at
     batch, forward, loss_and_grad = step.batch, step.forward, step.loss
     backward, gradients_finite, update = step.backward, step.gradients_finite, step.step
@@ -369,29 +347,29 @@ def _train_steps(run: Run, order: Iterable[np.ndarray], acting: bool) -> None:
     done, loss_sum, seen, value = ctx.step, sums["loss"], sums["seen"], None
     since: list[np.ndarray] | None = None  # the guard's list, once it took its snapshot
     step.fold_updates(not acting)  # (nothing reads a .grad until the finally below)
-    try:
+    try:  # each batch: batch -> forward -> loss -> backward -> check -> update -> log
         for idx in order:
             xb, tb, yb = batch(idx)
             try:
                 outputs = forward(xb)
                 value_now = loss_and_grad(outputs, tb)
             except NonFiniteError as exc:  # these weights are bad: back to the previous ones
-                record_divergence(ctx, f"step {done + 1}", str(exc), guard.rollback())
-                return
+                return _diverged(run, f"step {done + 1}", str(exc))
             if not isfinite(value_now):
                 reason = why_not_finite(outputs, _outputs_name(run), value_now)
-                record_divergence(ctx, f"step {done + 1}", reason, guard.rollback())
-                return
+                return _diverged(run, f"step {done + 1}", reason)
             backward()
             if not gradients_finite():  # the weights are fine: keep them
-                record_divergence(ctx, f"step {done + 1}", "a gradient is not finite", None)
-                return
-            if since is None or not replay:  # a snapshot: the epoch's first, or every step's
+                return _diverged(run, f"step {done + 1}", "a gradient is not finite", undo=False)
+            # the update, after the guard keeps what undoes it: a snapshot (the epoch's
+            # first step, or every step when it cannot replay), else the batch to replay
+            if since is None or not replay:
                 guard.before_step(idx)
                 since = guard.since
             else:
                 since.append(idx)
             update()
+            # the log: the step's loss, the epoch's sums
             done += 1
             value = value_now
             log_loss(value)
@@ -406,25 +384,35 @@ def _train_steps(run: Run, order: Iterable[np.ndarray], acting: bool) -> None:
                 ctx.step = at.step = done
                 sums["loss"], sums["seen"] = loss_sum, seen
                 if not replay and guard.weights_wrong():
-                    record_divergence(ctx, f"step {done}", WEIGHT_NOT_FINITE, guard.rollback())
-                    return
+                    return _diverged(run, f"step {done}", WEIGHT_NOT_FINITE)
                 ctx.logs = {"loss": value}
                 for cb in run.callbacks:
                     cb.on_batch_end(ctx)
                 done = ctx.step  # (as a callback left it)
             if interrupted["set"]:
-                ctx.stop_training, ctx.stop_reason = True, "interrupted"
-                run.history.message = (
-                    f"interrupted at epoch {ctx.epoch + 1}, step {done}; "
-                    "the model keeps the weights of that step"
-                )
-                return
+                return _interrupted(run, done)
     finally:
         step.fold_updates(False)  # every .grad written, as the last step trained left it
         ctx.step = at.step = done
         sums["loss"], sums["seen"] = loss_sum, seen
         if value is not None and not acting:  # (acting: the logs as the callbacks left them)
             ctx.logs = {"loss": value}
+
+
+def _diverged(run: Run, where: str, reason: str, undo: bool = True) -> None:
+    """Training stops here: back to the last weights whose loss and outputs were finite
+    (``undo``; else the weights are kept), and the history says where and why."""
+    record_divergence(run.ctx, where, reason, run.guard.rollback() if undo else None)
+
+
+def _interrupted(run: Run, done: int) -> None:
+    """Ctrl-C: training stops after step ``done``, whose weights the model keeps."""
+    ctx = run.ctx
+    ctx.stop_training, ctx.stop_reason = True, "interrupted"
+    run.history.message = (
+        f"interrupted at epoch {ctx.epoch + 1}, step {done}; "
+        "the model keeps the weights of that step"
+    )
 
 
 def _outputs_name(run: Run) -> str:
@@ -434,41 +422,39 @@ def _outputs_name(run: Run) -> str:
 # --- 4. end an epoch ------------------------------------------------------------------------
 
 
-def _end_epoch(run: Run, epoch: int, started: float) -> None:
+def _end_epoch(run: Run, epoch: int, started: float) -> bool:
     """Epoch averages and validation scores into the history and logs, then the callbacks'
-    ``on_epoch_end``; a divergence if the weights (or validation scores) are not finite."""
+    ``on_epoch_end``; a divergence if the weights (or validation scores) are not finite.
+    True when training ends here: divergence, a callback's stop or Ctrl-C."""
     ctx, history, sums = run.ctx, run.history, run.at.sums
     seen = sums["seen"]
-    if not seen or ctx.stop_reason == "interrupted":
-        return
-    end = end_of_epoch_problem(run.guard, run.model, run.loss, run.validation_data, run.metric_fns)
-    if isinstance(end, str):
-        record_divergence(run.ctx, "the end of the epoch", end, run.guard.rollback())
-        return
-    epoch_loss = sums["loss"] / seen
-    metrics_now = {k: sums[k] / seen for k in run.metric_fns}
-    history.epoch_loss.append(epoch_loss)
-    for name, value in metrics_now.items():
-        history.metrics.setdefault(name, []).append(value)
-    ctx.logs = {"loss": epoch_loss, **metrics_now}
-    history.epoch_seconds.append(time.perf_counter() - started)
-    if end is not None:
-        history.val_loss.append(end.pop("loss"))
-        for name, value in end.items():
-            history.val_metrics.setdefault(name, []).append(value)
-        ctx.logs["val_loss"] = history.val_loss[-1]
-        ctx.logs.update({f"val_{k}": v[-1] for k, v in history.val_metrics.items()})
-    run.at = Position(epoch + 1, 0, run.rng_state(), zero_sums(run.metric_fns))
-    for cb in run.callbacks:
-        cb.on_epoch_end(ctx)
-
-
-def _stopping(run: Run) -> bool:
-    """True when training ends after this epoch: divergence, or a callback or Ctrl-C."""
-    if run.history.stop_reason == "diverged":
+    if seen and history.stop_reason != "diverged" and ctx.stop_reason != "interrupted":
+        end = end_of_epoch_problem(
+            run.guard, run.model, run.loss, run.validation_data, run.metric_fns
+        )
+        if isinstance(end, str):
+            _diverged(run, "the end of the epoch", end)
+            return True
+        epoch_loss = sums["loss"] / seen
+        metrics_now = {k: sums[k] / seen for k in run.metric_fns}
+        history.epoch_loss.append(epoch_loss)
+        for name, value in metrics_now.items():
+            history.metrics.setdefault(name, []).append(value)
+        ctx.logs = {"loss": epoch_loss, **metrics_now}
+        history.epoch_seconds.append(time.perf_counter() - started)
+        if end is not None:
+            history.val_loss.append(end.pop("loss"))
+            for name, value in end.items():
+                history.val_metrics.setdefault(name, []).append(value)
+            ctx.logs["val_loss"] = history.val_loss[-1]
+            ctx.logs.update({f"val_{k}": v[-1] for k, v in history.val_metrics.items()})
+        run.at = Position(epoch + 1, 0, run.rng_state(), zero_sums(run.metric_fns))
+        for cb in run.callbacks:
+            cb.on_epoch_end(ctx)
+    if history.stop_reason == "diverged":
         return True
-    if run.ctx.stop_training:
-        run.history.stop_reason = run.ctx.stop_reason
+    if ctx.stop_training:
+        history.stop_reason = ctx.stop_reason
         return True
     return False
 
@@ -487,13 +473,20 @@ def _check_final_weights(run: Run) -> None:
     vouch = run.loss if run.l2 is None and type(run.step) is FastStep else None
     problem = final_problem(run.step, run.guard, _outputs_name(run), checked, vouch)
     if problem is not None:
-        record_divergence(run.ctx, "the end of training", problem, run.guard.rollback())
+        _diverged(run, "the end of training", problem)
 
 
-def _finish(run: Run) -> None:
-    """The callbacks' ``on_interrupt`` (after Ctrl-C) and ``on_train_end``."""
-    if run.history.stop_reason == "interrupted":
+def _finish(run: Run, seed: int | None, rng: np.random.Generator | None) -> None:
+    """The divergence warning, the callbacks' ``on_interrupt`` (after Ctrl-C) and
+    ``on_train_end``; then the step and the Generator go back for the next call."""
+    stop_reason = run.history.stop_reason
+    if stop_reason == "diverged":
+        warnings.warn(run.history.message, RuntimeWarning, stacklevel=3)  # (at fit's caller)
+    elif stop_reason == "interrupted":
         for cb in run.callbacks:
             cb.on_interrupt(run.ctx)
     for cb in run.callbacks:
         cb.on_train_end(run.ctx)
+    release(run.model, run.step)  # its buffers serve the model's next call
+    give_back(seed, rng, run.rng)  # reset, it serves the seed's next call
+    run.ctx = None  # (its save_checkpoint refers to run: no cycle, so the run is freed now)

@@ -32,14 +32,16 @@ class Position:
 
 @dataclass
 class Run:
-    """Everything one ``fit`` call works with (``loop._prepare`` and ``_choose_step`` fill it)."""
+    """Everything one ``fit`` call works with (``loop._prepare`` and ``_choose_step`` fill it).
+    (Built with positional arguments, each named as the field it fills, which a test checks:
+    a class called with keywords packs them into a dict, ~6 k instructions more a call.)"""
 
     model: Module
     loss: Loss
     optimizer: Any
-    l2: L2Penalty | None
     X: np.ndarray
     y: np.ndarray
+    l2: L2Penalty | None
     n_val: int  # rows still to split off for validation (validation_fraction)
     validation_data: tuple[np.ndarray, np.ndarray] | None
     epochs: int
@@ -49,12 +51,12 @@ class Run:
     rng: np.random.Generator
     metric_fns: dict[str, Metric]
     outputs_shape: tuple[int, ...]
-    resume: TrainingState | None
     resume_from: str | Path | None
     target: Any  # y in the loss's own form (``inputs.prepare_target_and_form``)
     history: History = field(default_factory=History)
     # set by the loop's steps (until then the class's None, not set by __init__: a call
     # pays for no assignment it does not need)
+    resume: TrainingState | None = field(default=None, init=False)  # read from resume_from
     callbacks: Sequence[Callback] = field(default=(), init=False)
     ctx: Any = field(default=None, init=False)  # the TrainingContext the callbacks see
     step: Any = field(default=None, init=False)  # the Step
@@ -63,8 +65,7 @@ class Run:
     quiet: bool = field(default=False, init=False)  # nothing acts between steps (``_train_steps``)
     at: Any = field(default=None, init=False)  # the Position
     interrupted: Any = field(default=None, init=False)  # Ctrl-C's flag, {"set": bool}
-    pieces: Any = field(default=None, init=False)  # ``fast.pieces_of`` them (None: not plain)
-    cached: Any = field(default=None, init=False)  # the model's cached step serving them
+    hint: Any = field(default=None, init=False)  # ``steps.look_up``'s, for ``steps.step_for``
 
     @property
     def rows(self) -> int:

@@ -10,12 +10,16 @@
 Two implementations: ``ReferenceStep`` goes through the module protocol only (the textbook
 step, for any module, loss and optimizer); ``fast.FastStep`` runs the built-in types with
 fused kernels and reused buffers. ``choose_step`` picks one.
+
+``fit`` keeps its fast step for the model's next call; this module is the one owner of that
+cache on ``fit``'s side: ``look_up`` (before the data are checked: what the last call
+learned), ``step_for`` (the step for the call) and ``release`` (the step back).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -24,10 +28,22 @@ from ..nn.layers import Module, Parameter
 from ..nn.losses import L2Penalty, Loss
 from ..nn.optim import Optimizer
 from . import fast
-from .fast_pieces import Pieces
+from .fast import FastStep, serving, take
+from .fast_pieces import Pieces, pieces_of
 from .inputs import loss_target
 
-__all__ = ["Step", "ReferenceStep", "choose_step", "release", "gradients_finite"]
+if TYPE_CHECKING:
+    from .state import Run
+
+__all__ = [
+    "Step",
+    "ReferenceStep",
+    "choose_step",
+    "look_up",
+    "step_for",
+    "release",
+    "gradients_finite",
+]
 
 
 class Step(Protocol):
@@ -137,3 +153,54 @@ def release(model: Module, step: Step) -> None:
     model's next call; any other step is simply dropped."""
     if isinstance(step, fast.FastStep):
         fast.release(model, step)
+
+
+def look_up(
+    model: Module, loss: Loss, optimizer: Optimizer, fast_allowed: bool
+) -> tuple[tuple[Any, ...] | None, Any]:
+    """What the model's last ``fit`` call left for these very pieces, before anything else
+    is checked: (what that call learned from the layers, X's dtype, X's width and one
+    output row's shape, or None; a hint for ``step_for``, opaque to the caller). The hint
+    is the cached fast step when it still serves these pieces (``fast.serving``; it stays
+    in the cache), else ``fast.pieces_of`` them; None when the fast step is not allowed."""
+    if not fast_allowed:
+        return None, None
+    cached = serving(model, loss, optimizer)
+    if cached is not None:
+        return cached.shapes, cached
+    return None, pieces_of(model, loss, optimizer)
+
+
+def step_for(run: Run, fast_allowed: bool) -> Step:
+    """The step for this call (``choose_step``): the cached one ``look_up`` found, when it
+    was built for these rows and nothing could have changed the pieces since (no callback
+    ran, no checkpoint was restored); else a step from the cache or a new one, which keeps
+    what the call learned from the layers for the model's next calls (``keep_shapes``).
+    ``run.hint``: ``look_up``'s hint, or None when the run's arrays are not those it saw."""
+    pieces = run.hint
+    # the pieces still as ``look_up`` found them, unless a callback or a checkpoint could
+    # have changed them since
+    same = not run.callbacks and run.resume is None
+    if type(pieces) is FastStep:  # the model's cached step, serving these pieces
+        if same:  # (no metrics: y_metrics None)
+            taken = take(run.model, pieces, run.l2, run.X, run.target, None)
+            if taken is not None:
+                return taken
+        pieces = None
+    step = choose_step(
+        run.model,
+        run.loss,
+        run.optimizer,
+        run.l2,
+        run.X,
+        run.y,
+        target=run.target,
+        outputs_shape=run.outputs_shape,
+        with_metrics=bool(run.metric_fns),
+        fast_allowed=fast_allowed,
+        pieces=pieces if same else None,
+    )
+    if pieces is not None and type(step) is FastStep:  # (it keeps what the call learned)
+        width = getattr(run.model, "in_features", None)
+        step.keep_shapes(pieces, (run.X.dtype, width, run.outputs_shape))
+    return step
