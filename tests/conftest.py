@@ -8,6 +8,8 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import subprocess
+import warnings
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
@@ -124,6 +126,31 @@ def _unseeded_draws_follow_the_test_id(request, monkeypatch):
         return real_default_rng([test_id, next(calls)] if seed is None else seed)
 
     monkeypatch.setattr(np.random, "default_rng", default_rng)
+
+
+@pytest.fixture
+def cli_here(capsys):
+    """Run ``handgrad ARGS`` in this process through ``handgrad.cli.main`` (what the console
+    script calls) -> CompletedProcess (text), for the tests whose claim is not about the
+    script itself (a subprocess costs an interpreter start and the pandas import, ~0.5 CPU s).
+    Warnings are recorded and asserted absent, deprecations aside (Python shows a script the
+    others on stderr), so a claim about stderr holds for the script too."""
+    from handgrad.cli import main
+
+    def run(*args) -> subprocess.CompletedProcess:
+        argv = list(map(str, args))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                status = main(argv)
+            except SystemExit as exit_:  # argparse: errors, --help
+                status = exit_.code
+        out, err = capsys.readouterr()
+        shown = [w for w in caught if not issubclass(w.category, DeprecationWarning)]
+        assert [str(w.message) for w in shown] == []
+        return subprocess.CompletedProcess(argv, status, out, err)
+
+    return run
 
 
 @pytest.fixture

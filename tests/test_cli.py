@@ -15,14 +15,12 @@ import os
 import shutil
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import handgrad as hg
-from handgrad.cli import main
 from handgrad.nn import functional as F
 from handgrad.nn.serialization import load_with_metadata
 
@@ -45,24 +43,6 @@ def handgrad(*args, cwd=None) -> subprocess.CompletedProcess:
         cwd=cwd,
         timeout=300,
     )
-
-
-def handgrad_here(capsys, *args) -> subprocess.CompletedProcess:
-    """``handgrad ARGS`` in this process, through ``handgrad.cli.main`` (what the console
-    script calls): its exit status and output as a CompletedProcess. Warnings are recorded
-    and asserted absent, deprecations aside (Python shows a script the others on stderr),
-    so a claim about stderr holds for the script too."""
-    argv = list(map(str, args))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            status = main(argv)
-        except SystemExit as exit_:  # argparse: errors, --help
-            status = exit_.code
-    out, err = capsys.readouterr()
-    shown = [w for w in caught if not issubclass(w.category, DeprecationWarning)]
-    assert [str(w.message) for w in shown] == []
-    return subprocess.CompletedProcess(argv, status, out, err)
 
 
 def assert_user_error(proc: subprocess.CompletedProcess, *fragments: str) -> None:
@@ -349,11 +329,11 @@ def bad_files(tmp_path_factory) -> Path:
         (["frobnicate"], ["invalid choice: 'frobnicate'"]),
     ],
 )  # fmt: skip
-def test_bad_input_is_one_line_exit_2(bad_files, args, fragments, capsys):
+def test_bad_input_is_one_line_exit_2(bad_files, args, fragments, cli_here):
     """In this process (a subprocess per case cost 25 interpreter starts and pandas imports
     for the same lines); the script itself: the test below."""
     argv = [a.replace("{d}", str(bad_files)) for a in args]
-    assert_user_error(handgrad_here(capsys, *argv), *fragments)
+    assert_user_error(cli_here(*argv), *fragments)
 
 
 @pytest.mark.parametrize(
@@ -371,26 +351,24 @@ def test_bad_input_from_the_console_script_is_one_line_exit_2(bad_files, args, f
 
 
 @pytest.mark.slow
-def test_predict_bad_data(three_run, bad_files, tmp_path, capsys):
+def test_predict_bad_data(three_run, bad_files, tmp_path, cli_here):
     model = three_run / "model.npz"
     assert_user_error(
-        handgrad_here(capsys, "predict", "--model", model, "--data", bad_files / "no_b.csv"),
+        cli_here("predict", "--model", model, "--data", bad_files / "no_b.csv"),
         "no_b.csv lacks 3 of the model's feature column(s): 'f1', 'f2', 'f3'",
     )
     rows = [["1", "2", "oops"], ["3", "4", "5"]]
     assert_user_error(
-        handgrad_here(capsys, "predict", "--model", model, "--data", write_csv(tmp_path / "x.csv",
+        cli_here("predict", "--model", model, "--data", write_csv(tmp_path / "x.csv",
                                                                   ["f1", "f2", "f3"], rows)),
         "numeric column 'f3' holds text in 1 row(s) (first at row 0: 'oops')",
     )  # fmt: skip
     assert_user_error(
-        handgrad_here(capsys, "predict", "--model", model, "--data", bad_files / "header_only.csv"),
+        cli_here("predict", "--model", model, "--data", bad_files / "header_only.csv"),
         "no data rows",
     )
     out = tmp_path / "never.csv"
-    proc = handgrad_here(
-        capsys, "predict", "--model", model, "--data", bad_files / "empty.csv", "--out", out
-    )
+    proc = cli_here("predict", "--model", model, "--data", bad_files / "empty.csv", "--out", out)
     assert_user_error(proc, "empty.csv is empty")
     assert not out.exists()
 
@@ -398,8 +376,8 @@ def test_predict_bad_data(three_run, bad_files, tmp_path, capsys):
 # --- gradcheck, run, tour -------------------------------------------------------------------
 
 
-def test_gradcheck_prints_a_table_per_activation_and_loss(capsys):
-    proc = handgrad_here(capsys, "gradcheck", "--seed", "1")
+def test_gradcheck_prints_a_table_per_activation_and_loss(cli_here):
+    proc = cli_here("gradcheck", "--seed", "1")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for act in ("relu", "leaky_relu", "tanh", "sigmoid"):
         for loss in ("MSELoss", "BCEWithLogitsLoss", "SoftmaxCrossEntropyLoss"):
@@ -411,23 +389,23 @@ def test_gradcheck_prints_a_table_per_activation_and_loss(capsys):
 
 
 @pytest.mark.slow
-def test_help_is_written_for_users(capsys):
+def test_help_is_written_for_users(cli_here):
     proc = handgrad("--help")
     assert proc.returncode == 0
     first = proc.stdout.split("\n\n")[1]  # the paragraph after the usage line
     assert first.startswith("handgrad: neural networks from first principles")
     assert "Thin" not in proc.stdout and "argument parsing" not in proc.stdout
     for command in ("demo", "run", "tour", "gradcheck"):  # the same parser, in this process
-        sub = handgrad_here(capsys, command, "--help")
+        sub = cli_here(command, "--help")
         assert sub.returncode == 0
         description = sub.stdout.split("\n\n")[1]
         assert len(description.split()) > 10, (command, description)
         assert "(default: 0)" in sub.stdout  # --seed shows its default
-    assert "(default: runs)" in handgrad_here(capsys, "run", "--help").stdout
+    assert "(default: runs)" in cli_here("run", "--help").stdout
 
 
-def test_demo_still_runs(capsys):
-    proc = handgrad_here(capsys, "demo")
+def test_demo_still_runs(cli_here):
+    proc = cli_here("demo")
     assert proc.returncode == 0, proc.stderr
     accuracy = float(proc.stdout.rsplit("final held-out accuracy: ", 1)[1].split("%")[0])
     assert accuracy > 90

@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -110,31 +109,6 @@ def cli(handgrad_cmd):
             cwd=cwd,
             timeout=timeout,
         )
-
-    return run
-
-
-@pytest.fixture
-def cli_here(capsys):
-    """Run ``handgrad ARGS`` in this process through ``handgrad.cli.main`` (what the console
-    script calls) -> CompletedProcess (text), for the tests whose claim is not about the
-    script itself (a subprocess costs an interpreter start and the pandas import, ~0.5 CPU s).
-    Warnings are recorded and asserted absent, deprecations aside (Python shows a script the
-    others on stderr), so a claim about stderr holds for the script too."""
-    from handgrad.cli import main
-
-    def run(*args) -> subprocess.CompletedProcess:
-        argv = list(map(str, args))
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                status = main(argv)
-            except SystemExit as exit_:  # argparse: errors, --help
-                status = exit_.code
-        out, err = capsys.readouterr()
-        shown = [w for w in caught if not issubclass(w.category, DeprecationWarning)]
-        assert [str(w.message) for w in shown] == []
-        return subprocess.CompletedProcess(argv, status, out, err)
 
     return run
 
