@@ -137,6 +137,22 @@ new MutationObserver(() => {
   note(shown.units, document.querySelectorAll('canvas.unit').length);
   note(shown.legend, text('region-legend'));
 }).observe(document, { subtree: true, childList: true, characterData: true });
+// what the page heard and said, in order: a failure shows the exchange that led to it
+window.exchange = [];
+const Native = window.WebSocket;
+window.WebSocket = class extends Native {
+  constructor(...args) {
+    super(...args);
+    exchange.push("open " + String(args[0]).replace(/token=[^&]*/, ""));
+    this.addEventListener("message", (e) => {
+      const m = JSON.parse(e.data);
+      const extra = (m.restored ? " restored" : "") + (m.message ? ": " + m.message : "");
+      exchange.push("in " + m.type + extra);
+    });
+    this.addEventListener("close", (e) => exchange.push("close " + e.code));
+  }
+  send(data) { exchange.push("out " + JSON.parse(data).type); super.send(data); }
+};
 """
 
 
@@ -161,7 +177,9 @@ def test_a_link_opened_shows_the_link_s_run_from_the_first_picture(
         ready(page)
         page.wait_for_function("document.getElementById('train-loss').textContent !== '–'")
         shown = page.evaluate("shown")
-        assert shown["sizes"] == [sizes] and shown["units"] == [units], shown
+        said = page.evaluate("exchange")
+        heard = " | ".join(said)
+        assert shown["sizes"] == [sizes] and shown["units"] == [units], f"{shown}; {heard}"
         assert shown["legend"] and all(text.startswith(legend) for text in shown["legend"]), shown
     finally:
         context.close()
