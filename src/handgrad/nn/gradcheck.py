@@ -56,8 +56,8 @@ the loss: the entry is a kink only when the loss's one-sided slopes show one at 
 in its curvature) and backward, evaluated just beside θ on each side, agrees with the slope
 on that side (for the callable form: when a_i lies between the two slopes; where the
 step's slopes are too rounded to show a kink within its reach, the slopes at 10 or 100
-times the step, ``unseen_kink``). A wrong backward still FAILS there, and everywhere away
-from kinks.
+times the step, ``unseen_kink``). A wrong backward still FAILS there, and everywhere
+else.
 
 Known limit of the callable form: a unit whose every input sits within about 1e-5 of its
 kink (strong L2 decaying its weights late in training) can FAIL a correct backward, since
