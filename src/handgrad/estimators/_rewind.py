@@ -75,7 +75,7 @@ class Rewind:
             np.copyto(a, keep)
         scalars = dict(self.scalars)
         self.solver.learning_rate = scalars.pop("learning_rate (solver)")
-        vars(self.solver.optimizer).update(scalars)
+        _restore(self.solver.optimizer, scalars)
 
     def undo_last_update(self) -> None:
         """Back to the weights (and optimizer state) before the last update; earlier still
@@ -98,6 +98,13 @@ class Rewind:
             if not self._finite():
                 for a, keep in zip(self._arrays(), before[0]):
                     np.copyto(a, keep)
-                vars(optimizer).update(before[1])
+                _restore(optimizer, before[1])
                 break
         self.saved = None  # (the state no longer matches: a later update takes a new one)
+
+
+def _restore(optimizer, scalars: dict) -> None:
+    """Set the optimizer's saved attributes back through ``setattr`` (rare: on divergence),
+    so the engine's change count sees them as any other setting would."""
+    for name, value in scalars.items():
+        setattr(optimizer, name, value)
